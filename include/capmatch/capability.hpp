@@ -1,0 +1,308 @@
+// capmatch — capabilities: parse and validate (SEMANTICS §1), canonical text, checks (§3).
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+#include "json.hpp"
+#include "limits.hpp"
+#include "operation.hpp"
+#include "resource.hpp"
+#include "version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+
+class capability;
+namespace detail {
+struct capability_access;
+}
+
+/// A validated capability: resource patterns with the operations each grants, kept in
+/// canonical order (resources ascending by byte value). Immutable once built.
+class capability {
+ public:
+  /// A parsed capability document, or the first error in it (code 40000, with byte offset).
+  [[nodiscard]] static constexpr result<capability> parse(std::string_view json);
+
+  constexpr capability() = default;
+
+  /// Number of resources.
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return entries_.size(); }
+  [[nodiscard]] constexpr bool empty() const noexcept { return entries_.empty(); }
+  /// Resource i (0 <= i < size()) as written, in canonical order.
+  [[nodiscard]] constexpr std::string_view resource(std::size_t i) const noexcept {
+    const auto& e = entries_[i];
+    return view(e.offset, e.size);
+  }
+  /// The operations resource i grants.
+  [[nodiscard]] constexpr op_set ops(std::size_t i) const noexcept { return entries_[i].ops; }
+  /// Resource i as a pattern (a view into this capability).
+  [[nodiscard]] constexpr pattern pattern_at(std::size_t i) const noexcept {
+    const auto& e = entries_[i];
+    return pattern{e.kind, view(e.qualifier_offset, e.qualifier_size),
+                   view(e.offset + e.body_skip, e.size - e.body_skip)};
+  }
+  /// Byte offset of resource i in the parsed document (0 for built capabilities).
+  [[nodiscard]] constexpr std::uint32_t source_offset(std::size_t i) const noexcept {
+    return entries_[i].source_offset;
+  }
+
+  /// Union of the operations of every pattern that matches `name` (SEMANTICS §11).
+  [[nodiscard]] constexpr op_set ops_for(const resource_name& name) const noexcept {
+    op_set out;
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      if (matches(pattern_at(i), name)) out = out | entries_[i].ops;
+    return out;
+  }
+  /// As above for a name in text; an invalid name is granted nothing (parse_name says why).
+  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
+    const auto parsed = parse_name(name);
+    return parsed ? ops_for(*parsed) : op_set{};
+  }
+  /// True when `op` is allowed on `name`. App-wide operations (stats, push-admin) are never
+  /// allowed on a resource: check them with allows_app_wide (SEMANTICS §12).
+  [[nodiscard]] constexpr bool allows(const resource_name& name, operation op) const noexcept {
+    return !is_app_wide(op) && ops_for(name).contains(op);
+  }
+  [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
+    const auto parsed = parse_name(name);
+    return parsed && allows(*parsed, op);
+  }
+  /// True when `op` is granted app-wide: on "*" or "[*]*" (SEMANTICS §12). This is the check
+  /// for stats, push-admin, and (with channel_metadata) enumerating channels.
+  [[nodiscard]] constexpr bool allows_app_wide(operation op) const noexcept {
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      if (pattern_at(i).covers_all_channels() && entries_[i].ops.contains(op)) return true;
+    return false;
+  }
+  /// True when the capability allows enumerating channels (channel-metadata on "*" or "[*]*").
+  [[nodiscard]] constexpr bool allows_channel_enumeration() const noexcept {
+    return allows_app_wide(operation::channel_metadata);
+  }
+
+  /// Appends the canonical JSON text (SEMANTICS §1.5) to `out`.
+  constexpr void write_json(std::vector<char>& out) const {
+    out.push_back('{');
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (i != 0) out.push_back(',');
+      detail::write_json_string(resource(i), out);
+      out.push_back(':');
+      out.push_back('[');
+      bool first = true;
+      entries_[i].ops.for_each_name([&](std::string_view n) {
+        if (!first) out.push_back(',');
+        first = false;
+        detail::write_json_string(n, out);
+      });
+      out.push_back(']');
+    }
+    out.push_back('}');
+  }
+  /// The canonical JSON text: byte-identical for equal capabilities.
+  [[nodiscard]] std::string to_json() const {
+    std::vector<char> out;
+    write_json(out);
+    return std::string(out.begin(), out.end());
+  }
+
+  /// Equal when the canonical texts are equal.
+  friend constexpr bool operator==(const capability& a, const capability& b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a.resource(i) != b.resource(i) || a.ops(i) != b.ops(i)) return false;
+    return true;
+  }
+
+ private:
+  friend struct detail::capability_access;
+
+  struct entry {
+    std::uint32_t offset = 0, size = 0;  // resource bytes in text_
+    std::uint32_t qualifier_offset = 0, qualifier_size = 0;
+    std::uint32_t body_skip = 0;  // bytes of the qualifier prefix
+    std::uint32_t source_offset = 0;
+    qualifier_kind kind = qualifier_kind::none;
+    op_set ops;
+  };
+
+  [[nodiscard]] constexpr std::string_view view(std::uint32_t off, std::uint32_t n) const noexcept {
+    return n == 0 ? std::string_view() : std::string_view(text_.data() + off, n);
+  }
+
+  // Appends a resource known to be a valid pattern.
+  constexpr void add(std::string_view res, const pattern& p, op_set ops, std::uint32_t source_offset) {
+    entry e;
+    e.offset = static_cast<std::uint32_t>(text_.size());
+    e.size = static_cast<std::uint32_t>(res.size());
+    e.kind = p.kind;
+    e.body_skip = static_cast<std::uint32_t>(res.size() - p.body.size());
+    if (p.kind == qualifier_kind::named) {
+      e.qualifier_offset = e.offset + 1;  // "[q..." : the name starts after '['
+      e.qualifier_size = static_cast<std::uint32_t>(p.qualifier.size());
+    }
+    e.source_offset = source_offset;
+    e.ops = ops;
+    text_.insert(text_.end(), res.begin(), res.end());
+    entries_.push_back(e);
+  }
+
+  // Sorts into canonical order. With merge, equal resources unite their ops; without,
+  // the first equal pair is returned as an index (the later of the two in the source).
+  constexpr std::size_t sort_entries(bool merge) {
+    std::sort(entries_.begin(), entries_.end(), [this](const entry& a, const entry& b) {
+      const auto x = view(a.offset, a.size), y = view(b.offset, b.size);
+      return x != y ? x < y : a.source_offset < b.source_offset;
+    });
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (out != 0 && view(entries_[out - 1].offset, entries_[out - 1].size) ==
+                          view(entries_[i].offset, entries_[i].size)) {
+        if (!merge) return i;
+        entries_[out - 1].ops = entries_[out - 1].ops | entries_[i].ops;
+        continue;
+      }
+      entries_[out++] = entries_[i];
+    }
+    entries_.resize(out);
+    return entries_.size();
+  }
+
+  std::vector<char> text_;
+  std::vector<entry> entries_;
+};
+
+namespace detail {
+/// Builds capabilities from already-validated parts (used by parse and intersect).
+struct capability_access {
+  static constexpr void add(capability& c, std::string_view res, op_set ops, std::uint32_t source_offset) {
+    c.add(res, parse_pattern(res).value(), ops, source_offset);
+  }
+  static constexpr void add(capability& c, std::string_view res, const pattern& p, op_set ops,
+                            std::uint32_t source_offset) {
+    c.add(res, p, ops, source_offset);
+  }
+  /// Canonical order; returns the index of a duplicate resource, or size() if none.
+  static constexpr std::size_t sort(capability& c, bool merge) { return c.sort_entries(merge); }
+};
+
+}  // namespace detail
+
+constexpr result<capability> capability::parse(std::string_view json) {
+  if (json.size() > max_document_bytes) {
+    error e(errc::limit_exceeded, static_cast<std::uint32_t>(max_document_bytes));
+    return e.append("capability document of ").append_number(json.size()).append(" bytes exceeds the limit of ")
+        .append_number(max_document_bytes).append(" bytes (capmatch::max_document_bytes)");
+  }
+  if (json.size() >= 3 && json[0] == '\xEF' && json[1] == '\xBB' && json[2] == '\xBF')
+    return error(errc::byte_order_mark, 0, "byte order mark at byte 0; capability JSON must start with '{'");
+  detail::json_reader r(json);
+  r.skip_ws();
+  if (r.at_end())
+    return error(errc::empty_input, 0, "empty input; a capability is a JSON object such as {\"channel\":[\"subscribe\"]}");
+  if (r.peek() != '{') {
+    const auto kind = r.value_kind();
+    if (kind.empty()) return r.unexpected("a JSON object");
+    error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
+    return e.append("a capability must be a JSON object, found ").append(kind).append_at();
+  }
+  error err;
+  (void)r.expect('{', "'{'", err);
+  capability cap;
+  std::vector<char> key, op;
+  r.skip_ws();
+  if (r.peek() == '}') {
+    (void)r.expect('}', "'}'", err);
+  } else {
+    for (;;) {
+      r.skip_ws();
+      const auto key_at = static_cast<std::uint32_t>(r.pos());
+      key.clear();
+      if (!r.read_string(key, err)) return err;
+      const std::string_view res(key.data(), key.size());
+      auto pat = parse_pattern(res, key_at);
+      if (!pat) return pat.error();
+      if (!r.expect(':', "':' after the resource name", err)) return err;
+      r.skip_ws();
+      if (r.peek() != '[' || r.at_end()) {
+        const auto kind = r.value_kind();
+        if (kind.empty()) return r.unexpected("an array of operations");
+        error e(errc::operations_not_array, static_cast<std::uint32_t>(r.pos()));
+        e.append("operations for resource ").append_quoted(res).append(" must be an array of strings, found ");
+        return e.append(kind).append_at();
+      }
+      const auto list_at = static_cast<std::uint32_t>(r.pos());
+      (void)r.expect('[', "'['", err);
+      r.skip_ws();
+      if (r.peek() == ']') {
+        error e(errc::empty_operations, list_at);
+        e.append("empty operation list for resource ").append_quoted(res).append_at();
+        return e.append("; list at least one operation, or \"*\" for all");
+      }
+      op_set ops;
+      for (;;) {
+        r.skip_ws();
+        const auto op_at = static_cast<std::uint32_t>(r.pos());
+        if (r.peek() != '"' || r.at_end()) {
+          const auto kind = r.value_kind();
+          if (kind.empty()) return r.unexpected("an operation name string");
+          error e(errc::operation_not_string, op_at);
+          e.append("operations for resource ").append_quoted(res).append(" must be strings, found ");
+          return e.append(kind).append_at();
+        }
+        op.clear();
+        if (!r.read_string(op, err)) return err;
+        const std::string_view name(op.data(), op.size());
+        if (name == "*" || ops.is_all()) {
+          if (!ops.empty()) {
+            error e(errc::wildcard_not_alone, op_at);
+            e.append("'*' must be the only operation for resource ").append_quoted(res);
+            return e.append(", found ").append_quoted(name).append_at();
+          }
+          ops = op_set::all();
+        } else if (const auto o = parse_operation(name, op_at); !o) {
+          return o.error();
+        } else if (ops.contains(*o)) {
+          error e(errc::duplicate_operation, op_at);
+          e.append("operation ").append_quoted(name).append(" listed twice for resource ").append_quoted(res);
+          return e.append_at();
+        } else {
+          ops.insert(*o);
+        }
+        r.skip_ws();
+        if (r.peek() == ']' && !r.at_end()) {
+          (void)r.expect(']', "']'", err);
+          break;
+        }
+        if (!r.expect(',', "',' or ']'", err)) return err;
+      }
+      detail::capability_access::add(cap, res, *pat, ops, key_at);
+      r.skip_ws();
+      if (r.peek() == '}' && !r.at_end()) {
+        (void)r.expect('}', "'}'", err);
+        break;
+      }
+      if (!r.expect(',', "',' or '}'", err)) return err;
+    }
+  }
+  r.skip_ws();
+  if (!r.at_end()) {
+    error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+    return e.append("trailing characters after the capability").append_at();
+  }
+  const std::size_t dup = detail::capability_access::sort(cap, false);
+  if (dup != cap.size()) {
+    const auto at = cap.source_offset(dup);
+    error e(errc::duplicate_resource, at);
+    e.append("resource ").append_quoted(cap.resource(dup)).append(" listed twice").append_at();
+    return e.append(" (first at byte ").append_number(cap.source_offset(dup - 1)).append(')');
+  }
+  return cap;
+}
+
+CAPMATCH_NAMESPACE_END

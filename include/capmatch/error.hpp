@@ -1,0 +1,209 @@
+// capmatch — errors and result<T>.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+
+#include "version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Stable error codes. Values never change meaning; new ones are appended.
+enum class errc : std::uint8_t {
+  ok = 0,
+  // JSON syntax (40000)
+  empty_input,
+  byte_order_mark,
+  invalid_json,
+  invalid_utf8,
+  invalid_escape,
+  lone_surrogate,
+  control_character,
+  trailing_characters,
+  // capability structure (40000)
+  not_an_object,
+  operations_not_array,
+  operation_not_string,
+  empty_operations,
+  unknown_operation,
+  wildcard_not_alone,
+  duplicate_operation,
+  duplicate_resource,
+  // resource names and patterns (40000)
+  empty_resource,
+  invalid_resource,
+  // limits (40000)
+  limit_exceeded,
+  // authorization (40160)
+  capability_denied,
+  empty_intersection,
+};
+
+/// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
+[[nodiscard]] constexpr std::uint32_t ably_code(errc e) noexcept {
+  switch (e) {
+    case errc::ok: return 0;
+    case errc::capability_denied:
+    case errc::empty_intersection: return 40160;
+    default: return 40000;
+  }
+}
+
+/// The HTTP status that accompanies `e` (400 or 401).
+[[nodiscard]] constexpr std::uint16_t http_status(errc e) noexcept {
+  const auto code = ably_code(e);
+  return code == 0 ? 0 : static_cast<std::uint16_t>(code / 100);
+}
+
+/// A short stable identifier for `e`, e.g. "unknown_operation".
+[[nodiscard]] constexpr std::string_view name_of(errc e) noexcept {
+  switch (e) {
+    case errc::ok: return "ok";
+    case errc::empty_input: return "empty_input";
+    case errc::byte_order_mark: return "byte_order_mark";
+    case errc::invalid_json: return "invalid_json";
+    case errc::invalid_utf8: return "invalid_utf8";
+    case errc::invalid_escape: return "invalid_escape";
+    case errc::lone_surrogate: return "lone_surrogate";
+    case errc::control_character: return "control_character";
+    case errc::trailing_characters: return "trailing_characters";
+    case errc::not_an_object: return "not_an_object";
+    case errc::operations_not_array: return "operations_not_array";
+    case errc::operation_not_string: return "operation_not_string";
+    case errc::empty_operations: return "empty_operations";
+    case errc::unknown_operation: return "unknown_operation";
+    case errc::wildcard_not_alone: return "wildcard_not_alone";
+    case errc::duplicate_operation: return "duplicate_operation";
+    case errc::duplicate_resource: return "duplicate_resource";
+    case errc::empty_resource: return "empty_resource";
+    case errc::invalid_resource: return "invalid_resource";
+    case errc::limit_exceeded: return "limit_exceeded";
+    case errc::capability_denied: return "capability_denied";
+    case errc::empty_intersection: return "empty_intersection";
+  }
+  return "unknown";
+}
+
+/// Sentinel offset for errors that are not tied to a byte of the input.
+inline constexpr std::uint32_t no_offset = 0xFFFFFFFFu;
+
+/// An error: stable code, byte offset (or no_offset) and a message a person can act on.
+/// Fixed capacity and trivially copyable, so it can live in constant expressions and
+/// in static storage; quoted excerpts of the input are clipped (see append_quoted).
+class error {
+ public:
+  static constexpr std::size_t capacity = 255;
+
+  constexpr error() noexcept = default;
+  constexpr error(errc code, std::uint32_t offset) noexcept : code_(code), offset_(offset) {}
+  constexpr error(errc code, std::uint32_t offset, std::string_view message) noexcept
+      : code_(code), offset_(offset) {
+    append(message);
+  }
+
+  [[nodiscard]] constexpr errc code() const noexcept { return code_; }
+  [[nodiscard]] constexpr std::uint32_t ably_code() const noexcept { return capmatch::ably_code(code_); }
+  [[nodiscard]] constexpr std::uint16_t status_code() const noexcept { return http_status(code_); }
+  /// Byte offset into the parsed input, or no_offset.
+  [[nodiscard]] constexpr std::uint32_t offset() const noexcept { return offset_; }
+  [[nodiscard]] constexpr bool has_offset() const noexcept { return offset_ != no_offset; }
+  [[nodiscard]] constexpr std::string_view message() const noexcept { return {msg_, len_}; }
+
+  constexpr error& append(std::string_view s) noexcept {
+    for (char c : s) {
+      if (len_ == capacity) break;
+      msg_[len_++] = c;
+    }
+    return *this;
+  }
+  constexpr error& append(char c) noexcept { return append(std::string_view(&c, 1)); }
+  constexpr error& append_number(std::uint64_t v) noexcept {
+    char buf[20]{};
+    std::size_t n = 0;
+    do {
+      buf[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n != 0) append(buf[--n]);
+    return *this;
+  }
+  /// Appends "at byte N" for this error's offset.
+  constexpr error& append_at() noexcept { return append(" at byte ").append_number(offset_); }
+  /// Appends `s` in single quotes, clipped to 48 bytes (on a UTF-8 boundary, marked "..."),
+  /// with control characters shown as \uXXXX so the message stays on one line.
+  constexpr error& append_quoted(std::string_view s) noexcept {
+    constexpr std::size_t clip = 48;
+    append('\'');
+    std::size_t n = s.size();
+    bool clipped = false;
+    if (n > clip) {
+      n = clip;
+      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+      clipped = true;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c < 0x20 || c == 0x7F) {
+        constexpr char hex[] = "0123456789ABCDEF";
+        append("\\u00").append(hex[c >> 4]).append(hex[c & 15]);
+      } else {
+        append(s[i]);
+      }
+    }
+    if (clipped) append("...");
+    return append('\'');
+  }
+
+  friend constexpr bool operator==(const error& a, const error& b) noexcept {
+    return a.code_ == b.code_ && a.offset_ == b.offset_ && a.message() == b.message();
+  }
+
+ private:
+  errc code_ = errc::ok;
+  std::uint32_t offset_ = no_offset;
+  std::uint8_t len_ = 0;
+  char msg_[capacity]{};
+};
+
+/// Either a value or an error, in the shape of std::expected (which clang 14 with
+/// libstdc++ cannot use). Usable in constant evaluation; never throws.
+/// T must be default-constructible; the value is left default when an error is held.
+template <class T>
+class [[nodiscard]] result {
+ public:
+  constexpr result(T value) : value_(std::move(value)) {}  // NOLINT: implicit like expected
+  constexpr result(capmatch::error e) : error_(e), ok_(false) {}  // NOLINT
+
+  [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
+  constexpr explicit operator bool() const noexcept { return ok_; }
+
+  /// The value; calling it on an error is a precondition violation (checked in constant evaluation).
+  [[nodiscard]] constexpr T& value() & noexcept { return check(), value_; }
+  [[nodiscard]] constexpr const T& value() const& noexcept { return check(), value_; }
+  [[nodiscard]] constexpr T&& value() && noexcept { return check(), std::move(value_); }
+  constexpr T& operator*() & noexcept { return value(); }
+  constexpr const T& operator*() const& noexcept { return value(); }
+  constexpr T* operator->() noexcept { return &value(); }
+  constexpr const T* operator->() const noexcept { return &value(); }
+
+  /// The error; on a value it returns an error with code errc::ok.
+  [[nodiscard]] constexpr const capmatch::error& error() const noexcept { return error_; }
+
+ private:
+  constexpr void check() const noexcept {
+    if (!ok_) value_of_error_result_accessed();
+  }
+  // Not constexpr: reaching it during constant evaluation is a compile error naming the mistake;
+  // at run time it stops the program rather than hand out a default value as if it were real.
+  static void value_of_error_result_accessed() noexcept { std::abort(); }
+
+  T value_{};
+  capmatch::error error_{};
+  bool ok_ = true;
+};
+
+CAPMATCH_NAMESPACE_END

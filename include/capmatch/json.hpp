@@ -1,0 +1,263 @@
+// capmatch — the small strict JSON reader and canonical writer the capability parser needs.
+// Internal: the public surface is capability::parse and capability::to_json.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+#include "version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// A cursor over JSON text (RFC 8259) with the few reads a capability needs. Every
+/// failure becomes an error with the byte offset and stops the read; nothing is skipped.
+class json_reader {
+ public:
+  constexpr explicit json_reader(std::string_view in) noexcept : in_(in) {}
+
+  [[nodiscard]] constexpr std::size_t pos() const noexcept { return pos_; }
+  [[nodiscard]] constexpr bool at_end() const noexcept { return pos_ >= in_.size(); }
+  [[nodiscard]] constexpr char peek() const noexcept { return at_end() ? '\0' : in_[pos_]; }
+
+  constexpr void skip_ws() noexcept {
+    while (pos_ < in_.size()) {
+      const char c = in_[pos_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+      ++pos_;
+    }
+  }
+
+  /// Consumes `c` after whitespace, or fails naming what was expected.
+  [[nodiscard]] constexpr bool expect(char c, std::string_view expected, error& err) noexcept {
+    skip_ws();
+    if (peek() == c && !at_end()) return ++pos_, true;
+    err = unexpected(expected);
+    return false;
+  }
+
+  /// An error for whatever stands at the cursor, saying what was expected there.
+  [[nodiscard]] constexpr error unexpected(std::string_view expected) const noexcept {
+    error e(errc::invalid_json, static_cast<std::uint32_t>(pos_));
+    if (at_end()) {
+      e.append("unexpected end of input").append_at();
+    } else {
+      const auto c = static_cast<unsigned char>(in_[pos_]);
+      if (c >= 0x20 && c < 0x7F) {
+        e.append("unexpected character ").append_quoted(in_.substr(pos_, 1)).append_at();
+      } else {
+        constexpr char hex[] = "0123456789ABCDEF";
+        e.append("unexpected byte 0x").append(hex[c >> 4]).append(hex[c & 15]).append_at();
+      }
+    }
+    return e.append("; expected ").append(expected);
+  }
+
+  /// What kind of JSON value starts at the cursor ("a number", "an object", ...), for messages.
+  [[nodiscard]] constexpr std::string_view value_kind() const noexcept {
+    switch (peek()) {
+      case '"': return "a string";
+      case '{': return "an object";
+      case '[': return "an array";
+      case 't':
+      case 'f': return "a boolean";
+      case 'n': return "null";
+      case '-':
+      case '0': case '1': case '2': case '3': case '4':
+      case '5': case '6': case '7': case '8': case '9': return "a number";
+      default: return {};
+    }
+  }
+
+  /// Reads a string at the cursor (after whitespace), appending its decoded UTF-8 to `out`.
+  [[nodiscard]] constexpr bool read_string(std::vector<char>& out, error& err) {
+    skip_ws();
+    if (peek() != '"' || at_end()) return err = unexpected("a string"), false;
+    const std::size_t start = pos_++;
+    for (;;) {
+      // Fast path: copy the run of plain ASCII up to the next byte that needs a look.
+      std::size_t run = pos_;
+      while (run < in_.size()) {
+        const auto c = static_cast<unsigned char>(in_[run]);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+        ++run;
+      }
+      out.insert(out.end(), in_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                 in_.begin() + static_cast<std::ptrdiff_t>(run));
+      pos_ = run;
+      if (at_end()) {
+        error e(errc::invalid_json, static_cast<std::uint32_t>(start));
+        return err = e.append("unterminated string starting").append_at(), false;
+      }
+      const auto c = static_cast<unsigned char>(in_[pos_]);
+      if (c == '"') return ++pos_, true;
+      if (c == '\\') {
+        if (!read_escape(out, err)) return false;
+      } else if (c < 0x20) {
+        constexpr char hex[] = "0123456789ABCDEF";
+        error e(errc::control_character, static_cast<std::uint32_t>(pos_));
+        e.append("control character U+00").append(hex[c >> 4]).append(hex[c & 15]);
+        e.append(" in a string").append_at().append("; escape it (\\n, \\t, \\u00XX)");
+        return err = e, false;
+      } else if (!read_utf8(out, err)) {
+        return false;
+      }
+    }
+  }
+
+ private:
+  [[nodiscard]] constexpr int hex4(std::size_t at) const noexcept {
+    if (at + 4 > in_.size()) return -1;
+    int v = 0;
+    for (std::size_t i = at; i < at + 4; ++i) {
+      const char c = in_[i];
+      const int d = (c >= '0' && c <= '9') ? c - '0'
+                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                             : -1;
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+
+  static constexpr void put_utf8(std::vector<char>& out, std::uint32_t cp) {
+    auto b = [&](std::uint32_t v) { out.push_back(static_cast<char>(static_cast<unsigned char>(v))); };
+    if (cp < 0x80) {
+      b(cp);
+    } else if (cp < 0x800) {
+      b(0xC0 | (cp >> 6)), b(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      b(0xE0 | (cp >> 12)), b(0x80 | ((cp >> 6) & 0x3F)), b(0x80 | (cp & 0x3F));
+    } else {
+      b(0xF0 | (cp >> 18)), b(0x80 | ((cp >> 12) & 0x3F)), b(0x80 | ((cp >> 6) & 0x3F)), b(0x80 | (cp & 0x3F));
+    }
+  }
+
+  [[nodiscard]] constexpr bool read_escape(std::vector<char>& out, error& err) {
+    const std::size_t at = pos_;
+    if (pos_ + 1 >= in_.size()) {
+      error e(errc::invalid_json, static_cast<std::uint32_t>(at));
+      return err = e.append("unterminated escape").append_at(), false;
+    }
+    const char c = in_[pos_ + 1];
+    char simple = 0;
+    switch (c) {
+      case '"': simple = '"'; break;
+      case '\\': simple = '\\'; break;
+      case '/': simple = '/'; break;
+      case 'b': simple = '\b'; break;
+      case 'f': simple = '\f'; break;
+      case 'n': simple = '\n'; break;
+      case 'r': simple = '\r'; break;
+      case 't': simple = '\t'; break;
+      case 'u': break;
+      default: {
+        error e(errc::invalid_escape, static_cast<std::uint32_t>(at));
+        e.append("invalid escape ").append_quoted(in_.substr(at, 2)).append_at();
+        return err = e.append("; valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"), false;
+      }
+    }
+    if (simple != 0) {
+      out.push_back(simple);
+      pos_ += 2;
+      return true;
+    }
+    auto bad_u = [&](std::size_t where) {
+      error e(errc::invalid_escape, static_cast<std::uint32_t>(where));
+      return e.append("invalid \\u escape").append_at().append("; expected four hex digits");
+    };
+    const int hi = hex4(pos_ + 2);
+    if (hi < 0) return err = bad_u(at), false;
+    pos_ += 6;
+    std::uint32_t cp = static_cast<std::uint32_t>(hi);
+    auto lone = [&](std::size_t where) {
+      error e(errc::lone_surrogate, static_cast<std::uint32_t>(where));
+      e.append("lone surrogate ").append_quoted(in_.substr(where, 6)).append_at();
+      return e.append("; a \\uD800-\\uDBFF escape must be followed by a \\uDC00-\\uDFFF escape");
+    };
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return err = lone(at), false;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      if (pos_ + 1 >= in_.size() || in_[pos_] != '\\' || in_[pos_ + 1] != 'u') return err = lone(at), false;
+      const int lo = hex4(pos_ + 2);
+      if (lo < 0) return err = bad_u(pos_), false;
+      if (lo < 0xDC00 || lo > 0xDFFF) return err = lone(at), false;
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<std::uint32_t>(lo) - 0xDC00);
+      pos_ += 6;
+    }
+    put_utf8(out, cp);
+    return true;
+  }
+
+  /// Validates and copies one multi-byte UTF-8 sequence (RFC 3629: no overlongs, no
+  /// surrogates, nothing above U+10FFFF).
+  [[nodiscard]] constexpr bool read_utf8(std::vector<char>& out, error& err) {
+    const std::size_t at = pos_;
+    auto byte = [&](std::size_t i) -> unsigned {
+      return i < in_.size() ? static_cast<unsigned char>(in_[i]) : 0u;
+    };
+    const unsigned b0 = byte(at);
+    std::size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
+    else if (b0 == 0xE0) len = 3, lo = 0xA0;
+    else if (b0 >= 0xE1 && b0 <= 0xEC) len = 3;
+    else if (b0 == 0xED) len = 3, hi = 0x9F;
+    else if (b0 >= 0xEE && b0 <= 0xEF) len = 3;
+    else if (b0 == 0xF0) len = 4, lo = 0x90;
+    else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
+    else if (b0 == 0xF4) len = 4, hi = 0x8F;
+    bool ok = len != 0 && at + len <= in_.size();
+    for (std::size_t i = 1; ok && i < len; ++i) {
+      const unsigned b = byte(at + i);
+      ok = i == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    }
+    if (!ok) {
+      error e(errc::invalid_utf8, static_cast<std::uint32_t>(at));
+      return err = e.append("invalid UTF-8").append_at(), false;
+    }
+    out.insert(out.end(), in_.begin() + static_cast<std::ptrdiff_t>(at),
+               in_.begin() + static_cast<std::ptrdiff_t>(at + len));
+    pos_ += len;
+    return true;
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+/// Appends `s` as a JSON string, escaping only what RFC 8259 requires (SEMANTICS §1.5):
+/// '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
+constexpr void write_json_string(std::string_view s, std::vector<char>& out) {
+  constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (c < 0x20) {
+      out.push_back('\\');
+      switch (c) {
+        case '\b': out.push_back('b'); break;
+        case '\f': out.push_back('f'); break;
+        case '\n': out.push_back('n'); break;
+        case '\r': out.push_back('r'); break;
+        case '\t': out.push_back('t'); break;
+        default:
+          out.push_back('u'), out.push_back('0'), out.push_back('0');
+          out.push_back(hex[c >> 4]), out.push_back(hex[c & 15]);
+      }
+    } else {
+      out.push_back(ch);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
