@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, then builds and tests every variant
+# (g++, clang, ...), and ends with one line "N passed, N failed" counting meson tests
+# across all variants. Exit status is non-zero when anything failed.
+# Usage: scripts/test.sh [variant ...]   (default: all variants)
+set -u
+cd "$(dirname "$0")/.."
+mkdir -p build-test
+scripts/install-deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+
+# name | compiler | meson options
+variants=(
+  "gcc|g++|"
+  "clang|clang++|"
+)
+selected=("$@")
+passed=0
+failed=0
+skipped=0
+for v in "${variants[@]}"; do
+  IFS='|' read -r name cxx opts <<<"$v"
+  if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " =~ " $name " ]]; then continue; fi
+  dir="build-test/$name"
+  echo "=== variant $name ($cxx $opts)"
+  if [ ! -f "$dir/build.ninja" ]; then
+    # shellcheck disable=SC2086
+    if ! CXX=$cxx meson setup "$dir" $opts >"$dir.setup.log" 2>&1; then
+      cat "$dir.setup.log"; echo "variant $name: meson setup failed"; failed=$((failed + 1)); continue
+    fi
+  fi
+  if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+    tail -n 60 "$dir.build.log"; echo "variant $name: build failed"; failed=$((failed + 1)); continue
+  fi
+  meson test -C "$dir" --print-errorlogs --num-processes 2 || true
+  counts=$(python3 - "$dir/meson-logs/testlog.json" <<'PY'
+import json, sys
+ok = bad = skip = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"): ok += 1
+    elif r == "SKIP": skip += 1
+    else: bad += 1
+print(ok, bad, skip)
+PY
+)
+  read -r ok bad skip <<<"$counts"
+  skipped=$((skipped + skip))
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+done
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+[ "$failed" -eq 0 ]
