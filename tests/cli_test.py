@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""Tests for the capmatch command-line tool (docs/cli.md): runs the built binary.
+
+Usage: cli_test.py PATH/TO/capmatch
+Exits non-zero when any case fails.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+EXE = None  # set from argv[1]
+
+KEY = '{"chat:*":["publish","subscribe","presence"],"status":["subscribe","history"],"alerts":["subscribe"]}'
+REQUEST = '{"chat:bob":["subscribe"],"status":["*"],"secret":["publish","subscribe"]}'
+EFFECTIVE = '{"chat:bob":["subscribe"],"status":["history","subscribe"]}'
+EMPTY_MSG = "Key does not support requested capabilities"
+
+
+class Run:
+    """The result of one run: exit status, stdout and stderr as text."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.out = proc.stdout.decode("utf-8")
+        self.err = proc.stderr.decode("utf-8")
+
+    def json(self):
+        lines = self.out.splitlines()
+        assert len(lines) == 1, f"expected one line of JSON, got {self.out!r}"
+        return json.loads(lines[0])
+
+
+def run(*args, stdin=b""):
+    if isinstance(stdin, str):
+        stdin = stdin.encode("utf-8")
+    proc = subprocess.run([EXE, *args], input=stdin, capture_output=True, timeout=120)
+    return Run(proc)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def file(self, name, content):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "wb") as f:
+            f.write(content.encode("utf-8") if isinstance(content, str) else content)
+        return path
+
+    def ok(self, r, out, rc=0):
+        """Text output `out` on one line, nothing on stderr."""
+        self.assertEqual((r.rc, r.out, r.err), (rc, out + "\n", ""))
+
+    def error(self, r, code, message):
+        """A text-mode error: exit 1, nothing on stdout, exactly one line on stderr."""
+        self.assertEqual(r.rc, 1, r.err)
+        self.assertEqual(r.out, "")
+        self.assertEqual(r.err, f"capmatch: error {code}: {message}\n")
+
+    def json_error(self, r, code, status, message):
+        """A --json error: exit 1, one JSON object on stdout, nothing on stderr."""
+        self.assertEqual(r.rc, 1)
+        self.assertEqual(r.err, "")
+        self.assertEqual(r.json(), {"error": {"code": code, "statusCode": status, "message": message}})
+
+    def usage(self, r):
+        """Bad usage: exit 2, usage text on stderr, nothing on stdout."""
+        self.assertEqual(r.rc, 2)
+        self.assertEqual(r.out, "")
+        self.assertIn("usage: capmatch", r.err)
+
+
+class Parse(Base):
+    def test_canonical(self):
+        r = run("parse", '{"private":["subscribe","publish","presence"],"*":["subscribe"]}')
+        self.ok(r, '{"*":["subscribe"],"private":["presence","publish","subscribe"]}')
+
+    def test_whitespace_and_star(self):
+        self.ok(run("parse", ' { "b" : [ "*" ] ,\n"a":["history"] } '), '{"a":["history"],"b":["*"]}')
+
+    def test_empty_capability(self):
+        self.ok(run("parse", "{}"), "{}")
+
+    def test_escapes_canonical(self):
+        self.ok(run("parse", r'{"caf\u00e9\/x":["subscribe"],"q\"":["publish"]}'),
+                '{"café/x":["subscribe"],"q\\"":["publish"]}')
+
+    def test_json(self):
+        r = run("parse", "--json", '{"b":["publish"],"a":["*"]}')
+        self.assertEqual(r.rc, 0)
+        self.assertEqual(r.err, "")
+        self.assertEqual(r.json(), {"capability": {"a": ["*"], "b": ["publish"]}})
+        # The canonical text is embedded byte for byte.
+        self.assertEqual(r.out, '{"capability":{"a":["*"],"b":["publish"]}}\n')
+
+    def test_from_file(self):
+        path = self.file("cap.json", '{"x":["subscribe"]}\n')
+        self.ok(run("parse", "@" + path), '{"x":["subscribe"]}')
+
+    def test_from_stdin(self):
+        self.ok(run("parse", "-", stdin='{"x":["presence","history"]}'), '{"x":["history","presence"]}')
+
+    def test_missing_file(self):
+        path = os.path.join(self.dir.name, "nope.json")
+        self.error(run("parse", "@" + path), 40000, f"cannot read '{path}': No such file or directory")
+        self.json_error(run("--json", "parse", "@" + path), 40000, 400,
+                        f"cannot read '{path}': No such file or directory")
+
+    def test_directory_is_an_error(self):
+        self.error(run("parse", "@" + self.dir.name), 40000, f"cannot read '{self.dir.name}': Is a directory")
+
+    def test_large_file_and_stdin(self):
+        # Many long resources (within the per-document limits): several MiB through file and pipe.
+        n, pad = 5000, "x" * 1000
+        doc = "{" + ",".join(f'"ch:{i:06d}:{pad}":["subscribe","publish"]' for i in range(n)) + "}"
+        self.assertGreater(len(doc), 1 << 22)
+        expected = "{" + ",".join(f'"ch:{i:06d}:{pad}":["publish","subscribe"]' for i in range(n)) + "}"
+        self.ok(run("parse", "@" + self.file("big.json", doc)), expected)
+        self.ok(run("parse", "-", stdin=doc), expected)
+
+    def test_over_the_limit(self):
+        doc = b'{"a":["*"]}' + b" " * (16 << 20)
+        size = len(doc)
+        msg = (f"capability document of {size} bytes exceeds the limit of 16777216 bytes "
+               "(capmatch::max_document_bytes)")
+        self.error(run("parse", "-", stdin=doc), 40000, msg)
+
+    def test_nul_bytes_are_not_truncation(self):
+        # Read as bytes: a NUL inside the text is seen, not taken as the end.
+        self.error(run("parse", "@" + self.file("nul.json", b'{"a\x00b":["*"]}')), 40000,
+                   "control character U+0000 in a string at byte 3; escape it (\\n, \\t, \\u00XX)")
+        self.error(run("parse", "-", stdin=b'{"a":["publish"]}\x00'), 40000,
+                   "trailing characters after the capability at byte 17")
+        # U+0000 is never part of a resource, escaped or not.
+        self.error(run("parse", '{"a\\u0000":["*"]}'), 40000, "resource 'a\\u0000' at byte 1 contains U+0000")
+        # Other escaped control characters are kept and written back escaped.
+        self.ok(run("parse", '{"a\\u0001\\n":["*"]}'), '{"a\\u0001\\n":["*"]}')
+
+    def test_invalid_utf8(self):
+        self.error(run("parse", "-", stdin=b'{"a\xff":["*"]}'), 40000, "invalid UTF-8 at byte 3")
+
+    def test_bom(self):
+        self.error(run("parse", "-", stdin=b'\xef\xbb\xbf{}'), 40000,
+                   "byte order mark at byte 0; capability JSON must start with '{'")
+
+    def test_invalid_capabilities(self):
+        cases = [
+            ('{"a":["publish_"]}', "unknown operation 'publish_' at byte 6; did you mean 'publish'?"),
+            ('{"a":["Publish"]}',
+             "unknown operation 'Publish' at byte 6; operations are lower-case, did you mean 'publish'?"),
+            ('{"a":[]}', 'empty operation list for resource \'a\' at byte 5; list at least one operation, or "*" for all'),
+            ('{"a":["*","publish"]}', "'*' must be the only operation for resource 'a', found 'publish' at byte 10"),
+            ('[]', "a capability must be a JSON object, found an array at byte 0"),
+            ('{"a":["publish"],"a":["subscribe"]}', "resource 'a' listed twice at byte 17 (first at byte 1)"),
+            ('{"a":["publish"]', "unexpected end of input at byte 16; expected ',' or '}'"),
+            ('', 'empty input; a capability is a JSON object such as {"channel":["subscribe"]}'),
+            ('{"a":"publish"}', "operations for resource 'a' must be an array of strings, found a string at byte 5"),
+            ('{"a":[1]}', "operations for resource 'a' must be strings, found a number at byte 6"),
+            ('{"":["*"]}', "empty resource at byte 1"),
+            ('{"a":["publish","publish"]}', "operation 'publish' listed twice for resource 'a' at byte 16"),
+        ]
+        for doc, msg in cases:
+            with self.subTest(doc=doc):
+                self.error(run("parse", doc), 40000, msg)
+                self.json_error(run("parse", doc, "--json"), 40000, 400, msg)
+
+
+class Check(Base):
+    def test_allowed(self):
+        self.ok(run("check", KEY, "chat:bob", "publish"), "allowed: chat:* grants publish")
+
+    def test_allowed_json(self):
+        r = run("check", "--json", KEY, "chat:bob", "publish")
+        self.assertEqual((r.rc, r.err), (0, ""))
+        self.assertEqual(r.json(), {"allowed": True,
+                                    "matched": [{"resource": "chat:*", "ops": ["presence", "publish", "subscribe"]}],
+                                    "reason": "chat:* grants publish"})
+
+    def test_denied_op_missing(self):
+        reason = "no matching resource grants publish on 'status' ('status' grants history, subscribe)"
+        self.ok(run("check", KEY, "status", "publish"), "denied: " + reason, rc=1)
+        r = run("check", KEY, "status", "publish", "--json")
+        self.assertEqual((r.rc, r.err), (1, ""))
+        self.assertEqual(r.json(), {"allowed": False,
+                                    "matched": [{"resource": "status", "ops": ["history", "subscribe"]}],
+                                    "reason": reason})
+
+    def test_denied_no_match(self):
+        reason = "no resource in the capability matches 'secret'"
+        self.ok(run("check", KEY, "secret", "subscribe"), "denied: " + reason, rc=1)
+        r = run("check", KEY, "secret", "subscribe", "--json")
+        self.assertEqual(r.rc, 1)
+        self.assertEqual(r.json(), {"allowed": False, "matched": [], "reason": reason})
+
+    def test_denied_qualified(self):
+        self.ok(run("check", KEY, "[queue]chat:bob", "publish"),
+                "denied: '[queue]chat:bob' is a [queue] name and unqualified resources such as 'chat:*' never "
+                "match qualified names; grant '[queue]chat:bob', '[queue]*' or '[*]*'", rc=1)
+
+    def test_app_wide(self):
+        self.ok(run("check", '{"*":["*"]}', "x", "stats"),
+                "denied: stats is an app-wide operation: it is granted only on '*' or '[*]*' and is checked "
+                "without a resource", rc=1)
+
+    def test_semantics_examples(self):
+        cases = [
+            ('{"namespace:*":["subscribe"]}', "namespace:channel:other", 0),
+            ('{"foo:*:baz":["subscribe"]}', "foo:bar:bam:baz", 1),
+            ('{"foo*":["subscribe"]}', "foo:bar", 1),
+            ('{"foo*":["subscribe"]}', "foo*", 0),
+            ('{"foo:*":["subscribe"]}', "foo", 1),
+            ('{"*":["subscribe"]}', "[meta]log", 1),
+            ('{"[*]*":["subscribe"]}', "[meta]log", 0),
+            ('{"[*]chan":["subscribe"]}', "[filter]chan", 0),
+            ('{"[queue]*":["subscribe"]}', "[queue]app-q", 0),
+            ('{"Chan":["subscribe"]}', "chan", 1),
+        ]
+        for cap, name, rc in cases:
+            with self.subTest(cap=cap, name=name):
+                self.assertEqual(run("check", cap, name, "subscribe").rc, rc)
+
+    def test_invalid_resource_is_an_error(self):
+        msg = "resource name 'chat::x' has an empty segment at byte 5"
+        self.error(run("check", KEY, "chat::x", "publish"), 40000, msg)
+        self.json_error(run("check", KEY, "chat::x", "publish", "--json"), 40000, 400, msg)
+        self.error(run("check", KEY, "[*]x", "publish"), 40000,
+                   "resource name '[*]x' cannot use the [*] qualifier; [*] is for capability patterns")
+
+    def test_unknown_op_is_an_error(self):
+        msg = "unknown operation 'Publish' at byte 0; operations are lower-case, did you mean 'publish'?"
+        self.error(run("check", KEY, "chat:bob", "Publish"), 40000, msg)
+        self.json_error(run("--json", "check", KEY, "chat:bob", "Publish"), 40000, 400, msg)
+
+    def test_capability_from_file_and_stdin(self):
+        path = self.file("key.json", KEY)
+        self.ok(run("check", "@" + path, "alerts", "subscribe"), "allowed: alerts grants subscribe")
+        self.ok(run("check", "-", "alerts", "subscribe", stdin=KEY), "allowed: alerts grants subscribe")
+
+    def test_dash_resource_after_double_dash(self):
+        cap = '{"-x":["publish"]}'
+        self.ok(run("check", "--", cap, "-x", "publish"), "allowed: -x grants publish")
+        self.ok(run("check", cap, "--", "-x", "publish"), "allowed: -x grants publish")
+        self.usage(run("check", cap, "-x", "publish"))
+        # A lone "-" is an argument, never an option; as RESOURCE it is a name, not stdin.
+        self.ok(run("check", '{"-":["publish"]}', "-", "publish"), "allowed: - grants publish")
+
+    def test_json_output_is_valid_utf8(self):
+        # Names come from argv as bytes; JSON output replaces invalid UTF-8 with U+FFFD.
+        r = run("--json", "check", '{"*":["subscribe"]}', b"caf\xff", "publish")
+        self.assertEqual(r.rc, 1)
+        reason = r.json()["reason"]  # it parses, so the output is valid UTF-8
+        self.assertTrue(reason.startswith("no matching resource grants publish on 'caf"), reason)
+        self.assertTrue(reason.endswith("' ('*' grants subscribe)"), reason)
+        r = run("--json", "parse", b"@" + self.dir.name.encode() + b"/\xff")
+        self.assertEqual(r.json()["error"]["message"],
+                         f"cannot read '{self.dir.name}/\ufffd': No such file or directory")
+
+    def test_invalid_capability(self):
+        self.error(run("check", '{"a":["publish_"]}', "a", "publish"), 40000,
+                   "unknown operation 'publish_' at byte 6; did you mean 'publish'?")
+
+
+class Intersect(Base):
+    def test_worked_example(self):
+        self.ok(run("intersect", KEY, REQUEST), EFFECTIVE)
+        r = run("intersect", KEY, REQUEST, "--json")
+        self.assertEqual((r.rc, r.err), (0, ""))
+        self.assertEqual(r.json(), {"capability": json.loads(EFFECTIVE)})
+
+    def test_empty_result(self):
+        self.error(run("intersect", '{"chat":["*"]}', '{"status":["*"]}'), 40160, EMPTY_MSG)
+        self.json_error(run("intersect", "--json", '{"chat":["*"]}', '{"status":["*"]}'), 40160, 401, EMPTY_MSG)
+        self.error(run("intersect", KEY, "{}"), 40160, EMPTY_MSG)
+
+    def test_no_request(self):
+        self.ok(run("intersect", KEY),
+                '{"alerts":["subscribe"],"chat:*":["presence","publish","subscribe"],"status":["history","subscribe"]}')
+        self.error(run("intersect", "{}"), 40160, EMPTY_MSG)
+
+    def test_exact_pattern_intersection(self):
+        self.ok(run("intersect", '{"foo:*:baz":["*"]}', '{"foo:bar:*":["publish"]}'), '{"foo:bar:baz":["publish"]}')
+        self.ok(run("intersect", '{"*":["subscribe"]}', '{"cansubscribe:*":["*"]}'), '{"cansubscribe:*":["subscribe"]}')
+
+    def test_sources(self):
+        key = self.file("key.json", KEY)
+        req = self.file("req.json", REQUEST)
+        self.ok(run("intersect", "@" + key, "@" + req), EFFECTIVE)
+        self.ok(run("intersect", "@" + key, "-", stdin=REQUEST), EFFECTIVE)
+        self.ok(run("intersect", "-", REQUEST, stdin=KEY), EFFECTIVE)
+        self.usage(run("intersect", "-", "-", stdin=KEY))
+
+    def test_bad_request(self):
+        self.error(run("intersect", KEY, '{"x":["*"],"x":["*"]}'), 40000,
+                   "resource 'x' listed twice at byte 11 (first at byte 1)")
+        missing = os.path.join(self.dir.name, "missing")
+        self.error(run("intersect", KEY, "@" + missing), 40000, f"cannot read '{missing}': No such file or directory")
+
+
+class Lint(Base):
+    def test_clean(self):
+        r = run("lint", KEY)
+        self.assertEqual((r.rc, r.out, r.err), (0, "", ""))
+        r = run("lint", KEY, "--json")
+        self.assertEqual((r.rc, r.err), (0, ""))
+        self.assertEqual(r.json(), {"findings": []})
+
+    def test_warnings_exit_0(self):
+        r = run("lint", '{"foo*":["subscribe"],"*":["*"]}')
+        self.assertEqual((r.rc, r.err), (0, ""))
+        self.assertEqual(r.out.splitlines(), [
+            "warning literal-star foo* at byte 1: '*' inside the segment 'foo*' is a literal character, not a "
+            "wildcard: this matches only a name spelled exactly so; fix: did you mean 'foo:*'?",
+            "warning shadowed foo* at byte 1: shadowed by '*' (at byte 22), which matches every name this does and "
+            "grants all its operations; there is no precedence or deny; fix: remove this entry, or narrow '*' if "
+            "this entry was meant to restrict access",
+            "security-warning super-grant * at byte 22: grants every operation, including stats, push-admin and "
+            "privileged-headers, on every channel; fix: list only the operations needed, on the channels or "
+            "namespaces needed (e.g. 'chat:*')",
+        ])
+
+    def test_error_exit_1(self):
+        doc = '{"chat:":["subscribe"],"room":["stats"]}'
+        r = run("lint", doc)
+        self.assertEqual((r.rc, r.err), (1, ""))
+        self.assertEqual(r.out.splitlines(), [
+            "error never-matches chat: at byte 1: an empty segment (leading ':', trailing ':' or '::') means this "
+            "can never match a name; fix: did you mean 'chat:*'?",
+            "warning app-wide-no-effect room at byte 23: stats is app-wide and takes effect only when granted on "
+            "'*' or '[*]*'; here it grants nothing; fix: remove 'stats' here, or grant it on '*'",
+        ])
+        r = run("--json", "lint", doc)
+        self.assertEqual((r.rc, r.err), (1, ""))
+        self.assertEqual(r.json(), {"findings": [
+            {"severity": "error", "code": "never-matches", "resource": "chat:", "offset": 1,
+             "message": "an empty segment (leading ':', trailing ':' or '::') means this can never match a name",
+             "fix": "did you mean 'chat:*'?"},
+            {"severity": "warning", "code": "app-wide-no-effect", "resource": "room", "offset": 23,
+             "message": "stats is app-wide and takes effect only when granted on '*' or '[*]*'; here it grants nothing",
+             "fix": "remove 'stats' here, or grant it on '*'"},
+        ]})
+
+    def test_every_code_reachable(self):
+        # A super-grant covers every op everywhere, so implied-op needs a document without one.
+        doc = ('{"a::b":["subscribe"],"[*]*":["subscribe"],"x*":["publish"],"[quue]q":["subscribe"],'
+               '"r":["stats"],"*":["channel-metadata","push-admin"],"m:*":["message-update-any"],'
+               '"[?rewind=1]c":["history"],"x:y":["subscribe"]}')
+        r = run("lint", "--json", doc)
+        self.assertEqual(r.rc, 1)
+        codes = {(f["severity"], f["code"]) for f in r.json()["findings"]}
+        super_grant = run("lint", "--json", '{"[*]*":["*"]}')
+        self.assertEqual(super_grant.rc, 0)
+        codes |= {(f["severity"], f["code"]) for f in super_grant.json()["findings"]}
+        self.assertEqual(codes, {
+            ("error", "never-matches"), ("security-warning", "super-grant"), ("warning", "literal-star"),
+            ("warning", "unknown-qualifier"), ("warning", "app-wide-no-effect"), ("warning", "shadowed"),
+            ("suggestion", "channel-enumeration"), ("suggestion", "implied-op"), ("suggestion", "ignored-params"),
+        })
+        # Offsets point at the resource's opening quote in the document.
+        for f in r.json()["findings"]:
+            self.assertEqual(doc[f["offset"]:f["offset"] + len(f["resource"]) + 2], json.dumps(f["resource"]))
+
+    def test_sources_and_errors(self):
+        path = self.file("cap.json", '{"foo*":["subscribe"]}')
+        self.assertEqual(run("lint", "@" + path).rc, 0)
+        self.assertEqual(len(run("lint", "-", stdin='{"foo*":["subscribe"]}').out.splitlines()), 1)
+        self.error(run("lint", '{"a":["publish_"]}'), 40000, "unknown operation 'publish_' at byte 6; did you mean 'publish'?")
+        self.json_error(run("lint", "--json", "[1]"), 40000, 400, "a capability must be a JSON object, found an array at byte 0")
+        self.usage(run("lint"))
+        self.usage(run("lint", "{}", "{}"))
+
+
+class Usage(Base):
+    def test_help_and_version(self):
+        for flag in ("--help", "-h"):
+            r = run(flag)
+            self.assertEqual((r.rc, r.err), (0, ""))
+            self.assertTrue(r.out.startswith("usage: capmatch"))
+        r = run("parse", "{}", "--help")
+        self.assertEqual(r.rc, 0)
+        self.assertIn("usage: capmatch", r.out)
+        self.ok(run("--version"), "capmatch 0.1.0")
+
+    def test_bad_usage(self):
+        for args in [(), ("frobnicate",), ("parse",), ("parse", "{}", "{}"), ("check", "{}", "x"),
+                     ("check", "{}", "x", "publish", "y"), ("intersect",), ("intersect", "{}", "{}", "{}"),
+                     ("--frob", "parse", "{}"), ("parse", "-v", "{}")]:
+            with self.subTest(args=args):
+                self.usage(run(*args))
+                self.usage(run("--json", *args))
+
+    def test_json_any_position(self):
+        for args in [("--json", "parse", "{}"), ("parse", "--json", "{}"), ("parse", "{}", "--json")]:
+            with self.subTest(args=args):
+                r = run(*args)
+                self.assertEqual((r.rc, r.out), (0, '{"capability":{}}\n'))
+
+    def test_double_dash_positions(self):
+        # After "--" even "--json" is an argument.
+        self.error(run("parse", "--", "--json"), 40000,
+                   "a capability must be a JSON object, found a number at byte 0")
+
+
+def main():
+    global EXE
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    EXE = os.path.abspath(sys.argv[1])
+    prog = unittest.main(argv=[sys.argv[0], "-v", *sys.argv[2:]], exit=False)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
