@@ -27,3 +27,34 @@ TEST_CASE("result holds a value or an error") {
   static_assert(!bad && bad.error().code() == errc::empty_input);
   CHECK(bad.error().message() == "empty");
 }
+
+namespace {
+constexpr bool codes_are_consistent() {
+  // Every error from empty_input to limit_exceeded is an invalid request (40000/400); the two
+  // authorization errors are 40160/401 (SEMANTICS §1.3, §13, §17); ok is 0.
+  for (auto e = static_cast<int>(errc::empty_input); e <= static_cast<int>(errc::limit_exceeded); ++e)
+    if (ably_code(static_cast<errc>(e)) != 40000 || http_status(static_cast<errc>(e)) != 400) return false;
+  return ably_code(errc::capability_denied) == 40160 && http_status(errc::capability_denied) == 401 &&
+         ably_code(errc::empty_intersection) == 40160 && http_status(errc::empty_intersection) == 401 &&
+         ably_code(errc::ok) == 0 && http_status(errc::ok) == 0;
+}
+constexpr bool names_are_distinct() {
+  constexpr int last = static_cast<int>(errc::empty_intersection);
+  for (int a = 0; a <= last; ++a) {
+    if (name_of(static_cast<errc>(a)) == "unknown") return false;
+    for (int b = a + 1; b <= last; ++b)
+      if (name_of(static_cast<errc>(a)) == name_of(static_cast<errc>(b))) return false;
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("§13/§17 every error kind has its Ably code, HTTP status and a distinct stable name") {
+  static_assert(codes_are_consistent());
+  CHECK(codes_are_consistent());
+  static_assert(names_are_distinct());
+  CHECK(names_are_distinct());
+  CHECK(name_of(errc::wildcard_not_alone) == "wildcard_not_alone");
+  CHECK(error(errc::capability_denied, no_offset).status_code() == 401);
+  CHECK(!error(errc::empty_intersection, no_offset).has_offset());
+}
