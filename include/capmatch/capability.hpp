@@ -173,6 +173,18 @@ class capability {
     return entries_.size();
   }
 
+  // Drops resource text no entry refers to any more (after a merging sort).
+  constexpr void compact_text() {
+    std::vector<char> text;
+    for (auto& e : entries_) {
+      const auto off = static_cast<std::uint32_t>(text.size());
+      text.insert(text.end(), text_.begin() + e.offset, text_.begin() + e.offset + e.size);
+      if (e.kind == qualifier_kind::named) e.qualifier_offset = e.qualifier_offset - e.offset + off;
+      e.offset = off;
+    }
+    text_ = std::move(text);
+  }
+
   std::vector<char> text_;
   std::vector<entry> entries_;
 };
@@ -189,6 +201,8 @@ struct capability_access {
   }
   /// Canonical order; returns the index of a duplicate resource, or size() if none.
   static constexpr std::size_t sort(capability& c, bool merge) { return c.sort_entries(merge); }
+  /// Releases the text of entries a merging sort removed.
+  static constexpr void compact(capability& c) { c.compact_text(); }
 };
 
 }  // namespace detail
@@ -222,6 +236,11 @@ constexpr result<capability> capability::parse(std::string_view json) {
     for (;;) {
       r.skip_ws();
       const auto key_at = static_cast<std::uint32_t>(r.pos());
+      if (cap.size() == max_resources) {
+        error e(errc::limit_exceeded, key_at);
+        e.append("capability lists more than ").append_number(max_resources).append(" resources").append_at();
+        return e.append(" (capmatch::max_resources)");
+      }
       key.clear();
       if (!r.read_string(key, err)) return err;
       const std::string_view res(key.data(), key.size());
@@ -262,7 +281,16 @@ constexpr result<capability> capability::parse(std::string_view json) {
           if (!ops.empty()) {
             error e(errc::wildcard_not_alone, op_at);
             e.append("'*' must be the only operation for resource ").append_quoted(res);
-            return e.append(", found ").append_quoted(name).append_at();
+            if (name != "*") {
+              e.append(", found ").append_quoted(name);  // ["*", "publish"]
+            } else if (ops.is_all()) {
+              e.append(", found it twice");  // ["*", "*"]
+            } else {
+              std::string_view before;  // ["publish", "*"]: name an operation listed before it
+              ops.for_each_name([&](std::string_view n) { before = before.empty() ? n : before; });
+              e.append(", found it after ").append_quoted(before);
+            }
+            return e.append_at();
           }
           ops = op_set::all();
         } else if (const auto o = parse_operation(name, op_at); !o) {

@@ -88,6 +88,32 @@ enum class errc : std::uint8_t {
   return "unknown";
 }
 
+namespace detail {
+/// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
+/// nothing above U+10FFFF) starting at s[i], or 0 when the bytes there are not one.
+[[nodiscard]] constexpr std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
+  auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned b0 = at(i);
+  if (i >= s.size()) return 0;
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
+  else if (b0 == 0xE0) len = 3, lo = 0xA0;
+  else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) len = 3;
+  else if (b0 == 0xED) len = 3, hi = 0x9F;
+  else if (b0 == 0xF0) len = 4, lo = 0x90;
+  else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
+  else if (b0 == 0xF4) len = 4, hi = 0x8F;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const unsigned b = at(i + k);
+    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+  }
+  return len;
+}
+}  // namespace detail
+
 /// Sentinel offset for errors that are not tied to a byte of the input.
 inline constexpr std::uint32_t no_offset = 0xFFFFFFFFu;
 
@@ -113,9 +139,20 @@ class error {
   [[nodiscard]] constexpr bool has_offset() const noexcept { return offset_ != no_offset; }
   [[nodiscard]] constexpr std::string_view message() const noexcept { return {msg_, len_}; }
 
+  /// Appends `s`; a message longer than `capacity` is cut on a UTF-8 boundary and stays cut.
   constexpr error& append(std::string_view s) noexcept {
     for (char c : s) {
-      if (len_ == capacity) break;
+      if (full_) break;
+      if (len_ == capacity) {
+        full_ = true;
+        // Do not leave half a UTF-8 sequence at the end.
+        std::size_t k = len_;
+        while (k > 0 && len_ - k < 3 && (static_cast<unsigned char>(msg_[k - 1]) & 0xC0) == 0x80) --k;
+        if (k > 0 && static_cast<unsigned char>(msg_[k - 1]) >= 0xC0 &&
+            detail::utf8_length(std::string_view(msg_, len_), k - 1) != len_ - (k - 1))
+          len_ = static_cast<std::uint8_t>(k - 1);
+        break;
+      }
       msg_[len_++] = c;
     }
     return *this;
@@ -133,8 +170,9 @@ class error {
   }
   /// Appends "at byte N" for this error's offset.
   constexpr error& append_at() noexcept { return append(" at byte ").append_number(offset_); }
-  /// Appends `s` in single quotes, clipped to 48 bytes (on a UTF-8 boundary, marked "..."),
-  /// with control characters shown as \uXXXX so the message stays on one line.
+  /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
+  /// boundary, marked "..."), with control characters shown as \uXXXX so the message stays
+  /// on one line, and bytes that are not well-formed UTF-8 as \xXX so it stays valid UTF-8.
   constexpr error& append_quoted(std::string_view s) noexcept {
     constexpr std::size_t clip = 48;
     append('\'');
@@ -145,13 +183,23 @@ class error {
       while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
       clipped = true;
     }
+    constexpr char hex[] = "0123456789ABCDEF";
+    const std::size_t start = len_;
     for (std::size_t i = 0; i < n; ++i) {
+      if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
+        clipped = true;
+        break;
+      }
       const auto c = static_cast<unsigned char>(s[i]);
       if (c < 0x20 || c == 0x7F) {
-        constexpr char hex[] = "0123456789ABCDEF";
         append("\\u00").append(hex[c >> 4]).append(hex[c & 15]);
-      } else {
+      } else if (c < 0x80) {
         append(s[i]);
+      } else if (const std::size_t len = detail::utf8_length(s.substr(0, n), i); len != 0) {
+        append(s.substr(i, len));
+        i += len - 1;
+      } else {
+        append("\\x").append(hex[c >> 4]).append(hex[c & 15]);
       }
     }
     if (clipped) append("...");
@@ -166,6 +214,7 @@ class error {
   errc code_ = errc::ok;
   std::uint32_t offset_ = no_offset;
   std::uint8_t len_ = 0;
+  bool full_ = false;
   char msg_[capacity]{};
 };
 

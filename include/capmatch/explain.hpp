@@ -97,6 +97,27 @@ inline std::string quoted(std::string_view v) {
   e.append_quoted(v);
   return std::string(e.message());
 }
+/// `v` with control characters written as \u00XX and bytes that are not well-formed UTF-8 as
+/// \xXX (as error::append_quoted does), so that text from the input cannot break a log line or
+/// the JSON output; unlike quoted, not clipped and without quotes.
+inline std::string one_line(std::string_view v) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7F) {
+      s.append("\\u00").append(1, hex[c >> 4]).append(1, hex[c & 15]);
+    } else if (c < 0x80) {
+      s += v[i];
+    } else if (const std::size_t len = utf8_length(v, i); len != 0) {
+      s.append(v.substr(i, len));
+      i += len - 1;
+    } else {
+      s.append("\\x").append(1, hex[c >> 4]).append(1, hex[c & 15]);
+    }
+  }
+  return s;
+}
 }  // namespace detail
 
 inline std::string decision::reason_text() const {
@@ -106,7 +127,7 @@ inline std::string decision::reason_text() const {
     case denial::none:
       for (const auto& m : matched) {
         if (m.ops.contains(op)) {
-          s.append(m.resource).append(" grants ").append(opname);
+          s.append(detail::one_line(m.resource)).append(" grants ").append(opname);
           break;
         }
       }
@@ -130,7 +151,7 @@ inline std::string decision::reason_text() const {
     }
     case denial::qualified_name: {
       const auto parsed = parse_name(name).value();
-      const std::string q = "[" + std::string(parsed.qualifier) + "]";
+      const std::string q = "[" + detail::one_line(parsed.qualifier) + "]";
       s.append(detail::quoted(name)).append(" is a ").append(q).append(" name and unqualified resources such as ");
       s.append(detail::quoted(near.front())).append(" never match qualified names; grant ");
       s.append(detail::quoted(q + std::string(parsed.body))).append(", ").append(detail::quoted(q + "*"));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "limits.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -107,15 +108,50 @@ struct split_result {
 
 }  // namespace detail
 
-/// Parses a capability resource into a pattern. `base` offsets error positions.
+namespace detail {
+/// The number of ':'-separated segments in `body`, counting no further than max_segments + 1;
+/// `*beyond` gets the index of the ':' that starts segment max_segments + 1.
+[[nodiscard]] constexpr std::size_t count_segments(std::string_view body, std::size_t* beyond) noexcept {
+  std::size_t n = 1;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != ':') continue;
+    if (++n > max_segments) {
+      *beyond = i;
+      return n;
+    }
+  }
+  return n;
+}
+}  // namespace detail
+
+/// Parses a capability resource into a pattern. `base` offsets error positions: every error
+/// about a pattern points at `base` (in a document, the resource's opening quote).
+/// Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
 [[nodiscard]] constexpr result<pattern> parse_pattern(std::string_view text, std::uint32_t base = 0) noexcept {
+  if (text.size() > max_resource_bytes) {
+    error e(errc::limit_exceeded, base);
+    e.append("resource of ").append_number(text.size()).append(" bytes").append_at();
+    return e.append(" exceeds the limit of ").append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+  }
   auto split = detail::split_qualifier(text, "resource", base);
   if (!split) return split.error();
+  std::size_t beyond = 0;
+  if (detail::count_segments(split->body, &beyond) > max_segments) {
+    error e(errc::limit_exceeded, base);
+    e.append("resource ").append_quoted(text).append(" has more than ").append_number(max_segments);
+    return e.append(" segments").append_at().append(" (capmatch::max_segments)");
+  }
   return pattern{split->kind, split->qualifier, split->body};
 }
 
-/// Parses a resource name to check (channel, queue or metachannel name).
+/// Parses a resource name to check (channel, queue or metachannel name). Error offsets are
+/// byte offsets in `text`. Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
 [[nodiscard]] constexpr result<resource_name> parse_name(std::string_view text) noexcept {
+  if (text.size() > max_resource_bytes) {
+    error e(errc::limit_exceeded, static_cast<std::uint32_t>(max_resource_bytes));
+    e.append("resource name of ").append_number(text.size()).append(" bytes exceeds the limit of ");
+    return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+  }
   auto split = detail::split_qualifier(text, "resource name", 0);
   if (!split) return split.error();
   if (split->kind == qualifier_kind::any) {
@@ -132,6 +168,12 @@ struct split_result {
       error e(errc::invalid_resource, body_at + static_cast<std::uint32_t>(i));
       return e.append("resource name ").append_quoted(text).append(" has an empty segment").append_at();
     }
+  }
+  std::size_t beyond = 0;
+  if (detail::count_segments(body, &beyond) > max_segments) {
+    error e(errc::limit_exceeded, body_at + static_cast<std::uint32_t>(beyond));
+    e.append("resource name ").append_quoted(text).append(" has more than ").append_number(max_segments);
+    return e.append(" segments").append_at().append(" (capmatch::max_segments)");
   }
   return resource_name{split->kind == qualifier_kind::named, split->qualifier, body};
 }
@@ -171,11 +213,33 @@ constexpr void append_text(const pattern& p, std::vector<char>& out) {
   put(p.body);
 }
 
+namespace detail {
+/// A pattern with the facts intersect needs, computed once (each is a pass over the body).
+struct pattern_facts {
+  pattern p;
+  std::size_t segments = 0;
+  bool trailing = false;
+  bool nothing = false;
+  constexpr explicit pattern_facts(const pattern& q) noexcept
+      : p(q), segments(1), trailing(q.trailing_wildcard()), nothing(q.matches_nothing()) {
+    for (char c : q.body) segments += c == ':';
+  }
+};
+constexpr bool intersect(const pattern_facts& fa, const pattern_facts& fb, std::vector<char>& out);
+}  // namespace detail
+
 /// Exact set intersection of two patterns (SEMANTICS §15): appends the text of the one
 /// pattern that matches exactly the names both match and returns true, or returns false
-/// (appending nothing) when no name matches both.
+/// (appending nothing) when no name matches both. Linear in the shorter pattern.
 constexpr bool intersect(const pattern& a, const pattern& b, std::vector<char>& out) {
-  if (a.matches_nothing() || b.matches_nothing()) return false;
+  return detail::intersect(detail::pattern_facts(a), detail::pattern_facts(b), out);
+}
+
+namespace detail {
+constexpr bool intersect(const pattern_facts& fa, const pattern_facts& fb, std::vector<char>& out) {
+  const pattern& a = fa.p;
+  const pattern& b = fb.p;
+  if (fa.nothing || fb.nothing) return false;
   pattern q;
   if (a.kind == qualifier_kind::any) {
     q = b;
@@ -186,13 +250,8 @@ constexpr bool intersect(const pattern& a, const pattern& b, std::vector<char>& 
   } else {
     return false;
   }
-  auto count = [](std::string_view s) {
-    std::size_t n = 1;
-    for (char c : s) n += c == ':';
-    return n;
-  };
-  const std::size_t na = count(a.body), nb = count(b.body);
-  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
+  const std::size_t na = fa.segments, nb = fb.segments;
+  const bool ta = fa.trailing, tb = fb.trailing;
   if (!ta && !tb && na != nb) return false;
   if (!ta && tb && na < nb) return false;
   if (ta && !tb && nb < na) return false;
@@ -203,8 +262,8 @@ constexpr bool intersect(const pattern& a, const pattern& b, std::vector<char>& 
   std::size_t i = 0, j = 0;
   for (std::size_t k = 0; k < len; ++k) {
     // Past its last segment, a pattern with a trailing "*" still covers any segment.
-    const std::string_view sa = k < na ? detail::segment_at(a.body, i) : std::string_view("*");
-    const std::string_view sb = k < nb ? detail::segment_at(b.body, j) : std::string_view("*");
+    const std::string_view sa = k < na ? segment_at(a.body, i) : std::string_view("*");
+    const std::string_view sb = k < nb ? segment_at(b.body, j) : std::string_view("*");
     std::string_view s;
     if (sa == "*") s = sb;
     else if (sb == "*" || sa == sb) s = sa;
@@ -219,5 +278,6 @@ constexpr bool intersect(const pattern& a, const pattern& b, std::vector<char>& 
   }
   return true;
 }
+}  // namespace detail
 
 CAPMATCH_NAMESPACE_END
