@@ -1,0 +1,887 @@
+// capmatch benchmarks: the compiled matcher against what a user would pick instead.
+//
+//   capmatch_bench [--gate-only] [google-benchmark flags]
+//
+// Workloads come from a deterministic generator (fixed seeds): capabilities of N = 1, 8, 64,
+// 512, 4096 patterns in two families (scoped, global) and 4096 queries each, half hits and
+// half near misses. Before any timing, a correctness gate checks that every implementation
+// answers every query exactly like a simple reference implementation; a mismatch names the
+// query and stops the run (exit 1). --gate-only runs the gate and exits (the meson test).
+//
+// Also: capability::parse throughput against nlohmann::json::parse of the same document,
+// capmatch::intersect (1000-entry key x 100-entry request) against the pairwise reference,
+// and the matcher's build time and memory per pattern. Results: bench/RESULTS.md.
+#include <capmatch/capability.hpp>
+#include <capmatch/intersect.hpp>
+#include <capmatch/matcher.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#if CAPMATCH_BENCH_RE2
+#include <re2/re2.h>
+#include <re2/set.h>
+#endif
+#if CAPMATCH_BENCH_HYPERSCAN
+#include <hs.h>
+#endif
+#if CAPMATCH_BENCH_NLOHMANN
+#include <nlohmann/json.hpp>
+#endif
+
+namespace {
+
+using capmatch::capability;
+using capmatch::op_set;
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic workload generator
+// ---------------------------------------------------------------------------------------------
+
+struct splitmix64 {
+  std::uint64_t s;
+  std::uint64_t next() {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+  bool chance(unsigned percent) { return below(100) < percent; }
+};
+
+const char* const op_names[] = {"subscribe", "publish", "presence", "history", "channel-metadata",
+                                "object-subscribe", "annotation-publish", "push-subscribe"};
+
+std::string gen_ops(splitmix64& r) {
+  if (r.chance(10)) return R"(["*"])";
+  std::string o = "[";
+  bool any = false;
+  for (const char* n : op_names) {
+    if (!r.chance(35)) continue;
+    o += any ? ",\"" : "\"";
+    o += n;
+    o += '"';
+    any = true;
+  }
+  if (!any) o += "\"subscribe\"";
+  return o + "]";
+}
+
+std::string token(splitmix64& r) {
+  static const char* const words[] = {"room", "lobby", "admin", "typing", "user", "jobs", "log", "app", "chat"};
+  switch (r.below(4)) {
+    case 0: return words[r.below(std::size(words))];
+    case 1: return "u" + std::to_string(r.below(100000));
+    case 2: return "msg" + std::to_string(r.below(1000));
+    default: return std::to_string(r.below(100));
+  }
+}
+
+std::string scoped_pattern(splitmix64& r, std::size_t tenants) {
+  const std::string t = "tenant" + std::to_string(r.below(tenants));
+  const std::string room = std::to_string(r.below(100));
+  switch (r.below(10)) {
+    case 0: case 1: return t + ":room:" + room;                                   // exact
+    case 2: return t + ":room:" + room + ":thread" + std::to_string(r.below(10));  // exact, 4 segments
+    case 3: return r.chance(50) ? t + ":*:admin" : t + ":room:*:typing";            // middle wildcard
+    case 4: return r.chance(50) ? t + ":room:*" : t + ":user:u" + std::to_string(r.below(1000)) + ":*";  // trailing
+    case 5: return r.chance(50) ? t + ":room*:" + room : t + ":lobby*";            // literal-star segments
+    case 6: return "[*]" + t + ":app:*";
+    case 7: return r.chance(50) ? "[queue]" + t + ":jobs:" + room : "[queue]" + t + ":jobs:*";
+    case 8: return r.chance(50) ? "[meta]" + t + ":log" : "[meta]" + t + ":log:" + room;
+    default: return t + ":chat:" + room + ":" + token(r);
+  }
+}
+
+struct workload {
+  std::string family;
+  std::size_t n = 0;
+  std::vector<std::string> patterns;
+  std::string json;
+  std::vector<std::string> query_text;
+  std::vector<std::string_view> queries;
+  std::vector<std::uint8_t> is_hit;
+};
+
+std::size_t segment_count(std::string_view name) {
+  const auto close = name[0] == '[' ? name.find(']') + 1 : 0;
+  return 1 + static_cast<std::size_t>(std::count(name.begin() + static_cast<std::ptrdiff_t>(close), name.end(), ':'));
+}
+
+// A name the pattern matches: wildcards filled with tokens, a [*] qualifier with any qualifier.
+std::string instantiate(splitmix64& r, std::string_view p) {
+  std::string name;
+  std::size_t i = 0;
+  if (p[0] == '[') {
+    i = p.find(']') + 1;
+    if (p.substr(0, i) == "[*]") {
+      static const char* const qs[] = {"", "", "[queue]", "[meta]", "[filter=name == 'x']"};
+      name = qs[r.below(5)];
+    } else {
+      name = std::string(p.substr(0, i));
+    }
+  } else if (r.chance(3)) {
+    name = "[?rewind=1]";
+  }
+  const std::string_view body = p.substr(i);
+  std::size_t pos = 0;
+  for (bool first = true;; first = false) {
+    const auto colon = body.find(':', pos);
+    const std::string_view seg = body.substr(pos, colon == std::string_view::npos ? colon : colon - pos);
+    if (!first) name += ':';
+    if (seg == "*") {
+      name += token(r);
+      if (colon == std::string_view::npos)
+        for (std::size_t k = r.below(3); k != 0; --k) name += ":" + token(r);
+    } else {
+      name += seg;
+    }
+    if (colon == std::string_view::npos) break;
+    pos = colon + 1;
+  }
+  return name;
+}
+
+// One segment changed, added or removed, or the wrong qualifier.
+std::string near_miss(splitmix64& r, std::string name) {
+  const std::size_t close = name[0] == '[' ? name.find(']') + 1 : 0;
+  std::string qual = name.substr(0, close), body = name.substr(close);
+  std::vector<std::string> segs;
+  for (std::size_t pos = 0;;) {
+    const auto colon = body.find(':', pos);
+    segs.push_back(body.substr(pos, colon == std::string::npos ? colon : colon - pos));
+    if (colon == std::string::npos) break;
+    pos = colon + 1;
+  }
+  switch (r.below(4)) {
+    case 0: {
+      auto& s = segs[r.below(segs.size())];
+      s = r.chance(50) ? token(r) : s + "x";
+      break;
+    }
+    case 1: segs.insert(segs.begin() + static_cast<std::ptrdiff_t>(r.below(segs.size() + 1)), token(r)); break;
+    case 2:
+      if (segs.size() > 1) segs.erase(segs.begin() + static_cast<std::ptrdiff_t>(r.below(segs.size())));
+      break;
+    default:
+      qual = qual.empty() ? (r.chance(50) ? "[queue]" : "[meta]") : qual == "[queue]" ? "[meta]" : "";
+      break;
+  }
+  std::string out = qual;
+  for (std::size_t i = 0; i < segs.size(); ++i) out += (i ? ":" : "") + segs[i];
+  return out;
+}
+
+workload make_workload(const std::string& family, std::size_t n) {
+  workload w;
+  w.family = family;
+  w.n = n;
+  splitmix64 r{0xC0FFEEull * (n + 1) + (family == "global" ? 7 : 0)};
+  std::set<std::string> seen;
+  if (family == "global") {
+    static const char* const globals[] = {"*", "[*]*", "[queue]*", "[meta]*"};
+    for (const char* g : globals)
+      if (w.patterns.size() < n && seen.insert(g).second) w.patterns.push_back(g);
+  }
+  const std::size_t tenants = std::max<std::size_t>(1, n / 6);
+  while (w.patterns.size() < n) {
+    std::string p = scoped_pattern(r, tenants);
+    if (seen.insert(p).second) w.patterns.push_back(std::move(p));
+  }
+  w.json = "{";
+  for (std::size_t i = 0; i < w.patterns.size(); ++i)
+    w.json += (i ? ",\"" : "\"") + w.patterns[i] + "\":" + gen_ops(r);
+  w.json += "}";
+  while (w.query_text.size() < 4096) {
+    const bool hit = w.query_text.size() % 2 == 0;
+    std::string q = instantiate(r, w.patterns[r.below(w.patterns.size())]);
+    if (!hit) q = near_miss(r, q);
+    const std::size_t segs = segment_count(q);
+    if (segs < 2 || segs > 6 || q.size() < 8 || q.size() > 80) continue;
+    w.query_text.push_back(std::move(q));
+    w.is_hit.push_back(hit);
+  }
+  for (const auto& q : w.query_text) w.queries.push_back(q);
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference: SEMANTICS §6–11 read literally, no cleverness
+// ---------------------------------------------------------------------------------------------
+
+struct ref_pattern {
+  int kind = 0;  // 0 none, 1 [*], 2 named
+  std::string qualifier;
+  std::vector<std::string> segments;
+  std::uint32_t ops = 0;  // granted bits
+};
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  for (;;) {
+    const auto colon = s.find(':', pos);
+    out.emplace_back(s.substr(pos, colon == std::string_view::npos ? colon : colon - pos));
+    if (colon == std::string_view::npos) return out;
+    pos = colon + 1;
+  }
+}
+
+// Qualifier kind and name, and the body, of "[q=v?p]body"; nullopt when malformed.
+std::optional<std::pair<ref_pattern, std::string>> ref_split(std::string_view text) {
+  ref_pattern p;
+  if (text.empty() || text.find('\0') != std::string_view::npos) return std::nullopt;
+  if (text[0] != '[') return std::make_pair(p, std::string(text));
+  const auto close = text.find(']');
+  if (close == std::string_view::npos) return std::nullopt;
+  const std::string_view inside = text.substr(1, close - 1);
+  if (inside.find('[') != std::string_view::npos) return std::nullopt;
+  const auto params = inside.find_first_of("=?");
+  const std::string_view q = inside.substr(0, params);
+  if (q.empty() && (params == std::string_view::npos || inside[params] != '?')) return std::nullopt;
+  p.kind = q.empty() ? 0 : q == "*" ? 1 : 2;
+  p.qualifier = std::string(q == "*" ? std::string_view() : q);
+  const std::string_view body = text.substr(close + 1);
+  if (body.empty() || body[0] == '[') return std::nullopt;
+  return std::make_pair(p, std::string(body));
+}
+
+struct reference {
+  std::vector<ref_pattern> patterns;
+  explicit reference(const capability& cap) {
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      auto s = ref_split(cap.resource(i));
+      s->first.segments = split(s->second);
+      s->first.ops = cap.ops(i).granted_bits();
+      patterns.push_back(s->first);
+    }
+  }
+  static bool seg_match(const std::vector<std::string>& p, const std::vector<std::string>& n, std::size_t i,
+                        std::size_t j) {
+    if (i == p.size()) return j == n.size();
+    if (p[i] == "*" && i + 1 == p.size()) return j < n.size();
+    if (j == n.size()) return false;
+    return (p[i] == "*" || p[i] == n[j]) && seg_match(p, n, i + 1, j + 1);
+  }
+  std::uint32_t ops(std::string_view name) const {
+    const auto s = ref_split(name);
+    if (!s || s->first.kind == 1 || name.size() > capmatch::max_resource_bytes) return 0;
+    const auto segs = split(s->second);
+    if (segs.size() > capmatch::max_segments) return 0;
+    for (const auto& g : segs)
+      if (g.empty()) return 0;
+    std::uint32_t acc = 0;
+    for (const auto& p : patterns) {
+      const bool qual_ok = p.kind == 1 || (p.kind == 0 ? s->first.kind == 0
+                                                        : s->first.kind == 2 && s->first.qualifier == p.qualifier);
+      if (qual_ok && seg_match(p.segments, segs, 0, 0)) acc |= p.ops;
+    }
+    return acc;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Implementations under test. Each answers the granted op bits for a name.
+// ---------------------------------------------------------------------------------------------
+
+// The compiled matcher.
+struct impl_matcher {
+  capmatch::matcher m;
+  explicit impl_matcher(const capability& cap) : m(cap) {}
+  std::uint32_t ops(std::string_view name) const { return m.ops_for(name).granted_bits(); }
+};
+
+// The same tables, walked as a trie (the fallback beyond the automaton bound).
+struct impl_trie_walk {
+  capmatch::matcher m;
+  explicit impl_trie_walk(const capability& cap) : m(cap, capmatch::matcher_mode::trie_walk) {}
+  std::uint32_t ops(std::string_view name) const { return m.ops_for(name).granted_bits(); }
+};
+
+// The library's un-compiled check: parse_name, then a loop over the patterns.
+struct impl_ops_for {
+  const capability* cap;
+  explicit impl_ops_for(const capability& c) : cap(&c) {}
+  std::uint32_t ops(std::string_view name) const { return cap->ops_for(name).granted_bits(); }
+};
+
+// Naive: split the name into a vector of segments, loop over pre-split patterns.
+struct impl_naive {
+  struct pat {
+    int kind;
+    std::string qualifier;
+    std::vector<std::string> segs;
+    std::uint32_t ops;
+  };
+  std::vector<pat> pats;
+  explicit impl_naive(const capability& cap) {
+    reference r(cap);
+    for (auto& p : r.patterns) pats.push_back({p.kind, p.qualifier, p.segments, p.ops});
+  }
+  std::uint32_t ops(std::string_view name) const {
+    const auto s = ref_split(name);
+    if (!s || s->first.kind == 1) return 0;
+    std::vector<std::string_view> segs;
+    std::string_view body = s->second;
+    for (std::size_t pos = 0;;) {
+      const auto colon = body.find(':', pos);
+      segs.push_back(body.substr(pos, colon == std::string_view::npos ? colon : colon - pos));
+      if (segs.back().empty()) return 0;
+      if (colon == std::string_view::npos) break;
+      pos = colon + 1;
+    }
+    if (segs.size() > capmatch::max_segments) return 0;
+    std::uint32_t acc = 0;
+    for (const auto& p : pats) {
+      if (p.kind == 0 ? s->first.kind != 0 : p.kind == 2 && (s->first.kind != 2 || s->first.qualifier != p.qualifier))
+        continue;
+      bool ok = true;
+      std::size_t i = 0;
+      for (; i < p.segs.size(); ++i) {
+        if (p.segs[i] == "*" && i + 1 == p.segs.size()) {
+          ok = segs.size() > i;
+          i = segs.size();
+          break;
+        }
+        if (i >= segs.size() || (p.segs[i] != "*" && p.segs[i] != segs[i])) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok && i == segs.size()) acc |= p.ops;
+    }
+    return acc;
+  }
+};
+
+// A pattern as a regular expression over valid names (the workload's names are all valid;
+// the regex baselines do not validate names). The same text serves ECMAScript (std::regex),
+// RE2 and Hyperscan.
+std::string escape_regex(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (std::strchr("\\^$.|?*+()[]{}", c) != nullptr && c != '\0') o += '\\';
+    o += c;
+  }
+  return o;
+}
+std::string to_regex(std::string_view resource) {
+  const auto s = ref_split(resource);
+  std::string re;
+  switch (s->first.kind) {
+    case 0: re = R"((?:\[\?[^\]]*\])?)"; break;                          // unqualified, or "[?params]"
+    case 1: re = R"((?:\[[^\]\[]*\])?)"; break;                          // [*]: any qualifier or none
+    default: re = "\\[" + escape_regex(s->first.qualifier) + R"((?:[=?][^\]]*)?\])"; break;
+  }
+  const auto segs = split(s->second);
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    if (i) re += ':';
+    // A body never starts with '[' (that would be a qualifier), so neither does a first segment.
+    if (segs[i] == "*") re += std::string(i == 0 ? "[^:\\[][^:]*" : "[^:]+") + (i + 1 == segs.size() ? "(?::[^:]+)*" : "");
+    else re += escape_regex(segs[i]);
+  }
+  return re;
+}
+
+// std::regex, one per pattern.
+struct impl_std_regex {
+  std::vector<std::regex> res;
+  std::vector<std::uint32_t> ops_of;
+  explicit impl_std_regex(const capability& cap) {
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      res.emplace_back(to_regex(cap.resource(i)), std::regex::ECMAScript | std::regex::optimize);
+      ops_of.push_back(cap.ops(i).granted_bits());
+    }
+  }
+  std::uint32_t ops(std::string_view name) const {
+    std::uint32_t acc = 0;
+    for (std::size_t i = 0; i < res.size(); ++i)
+      if (std::regex_match(name.begin(), name.end(), res[i])) acc |= ops_of[i];
+    return acc;
+  }
+};
+
+#if CAPMATCH_BENCH_RE2
+// One anchored RE2::Set of all patterns.
+struct impl_re2_set {
+  std::unique_ptr<RE2::Set> set;
+  std::vector<std::uint32_t> ops_of;
+  mutable std::vector<int> hits;
+  bool ok = true;
+  explicit impl_re2_set(const capability& cap) {
+    RE2::Options o;
+    o.set_max_mem(std::int64_t{1} << 30);
+    o.set_log_errors(false);
+    set = std::make_unique<RE2::Set>(o, RE2::ANCHOR_BOTH);
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      std::string err;
+      if (set->Add(to_regex(cap.resource(i)), &err) < 0) ok = false;
+      ops_of.push_back(cap.ops(i).granted_bits());
+    }
+    ok = ok && set->Compile();
+    hits.reserve(cap.size());
+  }
+  std::uint32_t ops(std::string_view name) const {
+    hits.clear();
+    if (!set->Match(re2::StringPiece(name.data(), name.size()), &hits)) return 0;
+    std::uint32_t acc = 0;
+    for (int i : hits) acc |= ops_of[static_cast<std::size_t>(i)];
+    return acc;
+  }
+};
+#endif
+
+#if CAPMATCH_BENCH_HYPERSCAN
+// One Hyperscan block-mode database of all patterns.
+struct impl_hyperscan {
+  hs_database_t* db = nullptr;
+  hs_scratch_t* scratch = nullptr;
+  std::vector<std::uint32_t> ops_of;
+  bool ok = true;
+  explicit impl_hyperscan(const capability& cap) {
+    std::vector<std::string> res;
+    std::vector<const char*> ptrs;
+    std::vector<unsigned> flags, ids;
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      res.push_back("^" + to_regex(cap.resource(i)) + "$");
+      ops_of.push_back(cap.ops(i).granted_bits());
+    }
+    for (std::size_t i = 0; i < res.size(); ++i) {
+      ptrs.push_back(res[i].c_str());
+      flags.push_back(HS_FLAG_SINGLEMATCH);
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()), HS_MODE_BLOCK,
+                         nullptr, &db, &err) != HS_SUCCESS) {
+      std::fprintf(stderr, "hyperscan: %s\n", err ? err->message : "?");
+      hs_free_compile_error(err);
+      ok = false;
+      return;
+    }
+    ok = hs_alloc_scratch(db, &scratch) == HS_SUCCESS;
+  }
+  impl_hyperscan(const impl_hyperscan&) = delete;
+  impl_hyperscan& operator=(const impl_hyperscan&) = delete;
+  ~impl_hyperscan() {
+    hs_free_scratch(scratch);
+    hs_free_database(db);
+  }
+  static int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+    auto* self = static_cast<std::pair<const impl_hyperscan*, std::uint32_t>*>(ctx);
+    self->second |= self->first->ops_of[id];
+    return 0;
+  }
+  std::uint32_t ops(std::string_view name) const {
+    std::pair<const impl_hyperscan*, std::uint32_t> ctx{this, 0};
+    hs_scan(db, name.data(), static_cast<unsigned>(name.size()), 0, scratch, on_match, &ctx);
+    return ctx.second;
+  }
+};
+#endif
+
+// NATS-sublist-style trie: per level a hash map of literal tokens, a `*` child and a
+// trailing slot (NATS's `>`), one root per qualifier class; backtracking match.
+struct impl_sublist {
+  struct hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct node {
+    std::unordered_map<std::string, std::unique_ptr<node>, hash, std::equal_to<>> literal;
+    std::unique_ptr<node> star;
+    std::uint32_t trailing = 0;  // patterns ending in a trailing `*` here
+    std::uint32_t term = 0;      // patterns ending here
+  };
+  node none, any;
+  std::unordered_map<std::string, node, hash, std::equal_to<>> named;
+
+  explicit impl_sublist(const capability& cap) {
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      const auto s = ref_split(cap.resource(i));
+      node* n = s->first.kind == 0 ? &none : s->first.kind == 1 ? &any : &named[s->first.qualifier];
+      const auto segs = split(s->second);
+      const std::uint32_t ops = cap.ops(i).granted_bits();
+      for (std::size_t k = 0; k < segs.size(); ++k) {
+        if (segs[k] == "*" && k + 1 == segs.size()) {
+          n->trailing |= ops;
+          n = nullptr;
+          break;
+        }
+        auto& child = segs[k] == "*" ? n->star : n->literal[segs[k]];
+        if (!child) child = std::make_unique<node>();
+        n = child.get();
+      }
+      if (n) n->term |= ops;
+    }
+  }
+  static void match(const node* n, const std::string_view* segs, std::size_t count, std::uint32_t& acc) {
+    if (count == 0) {
+      acc |= n->term;
+      return;
+    }
+    acc |= n->trailing;
+    if (auto it = n->literal.find(segs[0]); it != n->literal.end()) match(it->second.get(), segs + 1, count - 1, acc);
+    if (n->star) match(n->star.get(), segs + 1, count - 1, acc);
+  }
+  std::uint32_t ops(std::string_view name) const {
+    const auto parsed = capmatch::parse_name(name);
+    if (!parsed) return 0;
+    std::string_view segs[capmatch::max_segments];
+    std::size_t count = 0;
+    for (std::size_t pos = 0;;) {
+      const auto colon = parsed->body.find(':', pos);
+      segs[count++] = parsed->body.substr(pos, colon == std::string_view::npos ? colon : colon - pos);
+      if (colon == std::string_view::npos) break;
+      pos = colon + 1;
+    }
+    std::uint32_t acc = 0;
+    const node* root = &none;
+    if (parsed->qualified) {
+      const auto it = named.find(parsed->qualifier);
+      root = it == named.end() ? nullptr : &it->second;
+    }
+    if (root) match(root, segs, count, acc);
+    match(&any, segs, count, acc);
+    return acc;
+  }
+};
+
+// The floor: hashing the name once (a word-at-a-time multiply hash), no lookup at all.
+struct impl_floor {
+  explicit impl_floor(const capability&) {}
+  std::uint32_t ops(std::string_view name) const {
+    std::uint64_t h = name.size();
+    std::size_t i = 0;
+    for (; i + 8 <= name.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, name.data() + i, 8);
+      h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    }
+    for (; i < name.size(); ++i) h = (h ^ static_cast<unsigned char>(name[i])) * 0x100000001B3ull;
+    return static_cast<std::uint32_t>(h >> 32);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Workloads, the gate, the benchmarks
+// ---------------------------------------------------------------------------------------------
+
+const std::size_t sizes[] = {1, 8, 64, 512, 4096};
+const char* const families[] = {"scoped", "global"};
+
+struct prepared {
+  workload w;
+  capability cap;
+  std::vector<std::uint32_t> expected;
+};
+
+std::vector<std::unique_ptr<prepared>>& all_workloads() {
+  static std::vector<std::unique_ptr<prepared>> ws = [] {
+    std::vector<std::unique_ptr<prepared>> v;
+    for (const char* f : families) {
+      for (std::size_t n : sizes) {
+        auto p = std::make_unique<prepared>();
+        p->w = make_workload(f, n);
+        auto c = capability::parse(p->w.json);
+        if (!c) {
+          std::fprintf(stderr, "workload %s/%zu does not parse: %s\n", f, n, std::string(c.error().message()).c_str());
+          std::exit(1);
+        }
+        p->cap = std::move(*c);
+        const reference ref(p->cap);
+        for (auto q : p->w.queries) p->expected.push_back(ref.ops(q));
+        v.push_back(std::move(p));
+      }
+    }
+    return v;
+  }();
+  return ws;
+}
+
+bool gate_failed = false;
+
+template <class Impl>
+bool gate_one(const char* impl_name, const prepared& p, const Impl& impl, std::size_t limit = 4096) {
+  for (std::size_t i = 0; i < p.w.queries.size() && i < limit; ++i) {
+    const std::uint32_t got = impl.ops(p.w.queries[i]);
+    if (got != p.expected[i]) {
+      std::fprintf(stderr, "GATE FAILED: %s on %s/N=%zu query #%zu '%s': got %#x, reference %#x\n", impl_name,
+                   p.w.family.c_str(), p.w.n, i, std::string(p.w.queries[i]).c_str(), got, p.expected[i]);
+      gate_failed = true;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every implementation against the reference on every query (std::regex on the first 512
+// queries for N >= 512, where the full set would take minutes).
+bool run_gate(bool verbose) {
+  std::size_t checked = 0, hits = 0;
+  for (const auto& up : all_workloads()) {
+    const prepared& p = *up;
+    for (std::size_t i = 0; i < p.expected.size(); ++i) hits += p.expected[i] != 0;
+    gate_one("matcher", p, impl_matcher(p.cap));
+    gate_one("trie_walk", p, impl_trie_walk(p.cap));
+    gate_one("ops_for", p, impl_ops_for(p.cap));
+    gate_one("naive", p, impl_naive(p.cap));
+    gate_one("sublist", p, impl_sublist(p.cap));
+    gate_one("std_regex", p, impl_std_regex(p.cap), p.w.n >= 512 ? 512 : 4096);
+#if CAPMATCH_BENCH_RE2
+    {
+      impl_re2_set re2(p.cap);
+      if (!re2.ok) std::fprintf(stderr, "note: RE2::Set did not compile for %s/%zu\n", p.w.family.c_str(), p.w.n);
+      else gate_one("re2_set", p, re2);
+    }
+#endif
+#if CAPMATCH_BENCH_HYPERSCAN
+    {
+      impl_hyperscan hs(p.cap);
+      if (!hs.ok) std::fprintf(stderr, "note: Hyperscan did not compile for %s/%zu\n", p.w.family.c_str(), p.w.n);
+      else gate_one("hyperscan", p, hs);
+    }
+#endif
+    checked += p.w.queries.size();
+  }
+  if (verbose)
+    std::fprintf(stderr, "gate: %zu workloads, %zu queries (%zu granted something): %s\n", all_workloads().size(),
+                 checked, hits, gate_failed ? "FAILED" : "all implementations agree with the reference");
+  return !gate_failed;
+}
+
+template <class Impl>
+void register_check(const char* impl_name, const prepared* p) {
+  const std::string name = std::string("check/") + p->w.family + "/" + impl_name + "/" + std::to_string(p->w.n);
+  benchmark::RegisterBenchmark(name.c_str(), [p](benchmark::State& st) {
+    // Built once per (workload, implementation), outside the timing: Google Benchmark calls
+    // this function several times (iteration count estimation, repetitions).
+    static std::map<const prepared*, std::unique_ptr<Impl>> built;
+    auto& slot = built[p];
+    if (!slot) slot = std::make_unique<Impl>(p->cap);
+    const Impl& impl = *slot;
+    if constexpr (requires { impl.ok; }) {
+      if (!impl.ok) {
+        st.SkipWithError("did not compile");
+        return;
+      }
+    }
+    const std::string_view* qs = p->w.queries.data();
+    std::size_t i = 0;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(impl.ops(qs[i]));
+      i = (i + 1) & 4095;
+    }
+    st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations()));
+  });
+}
+
+void register_all() {
+  for (const auto& up : all_workloads()) {
+    const prepared* p = up.get();
+    register_check<impl_floor>("floor_hash", p);
+    register_check<impl_matcher>("matcher", p);
+    register_check<impl_trie_walk>("trie_walk", p);
+    register_check<impl_ops_for>("ops_for", p);
+    register_check<impl_naive>("naive", p);
+    register_check<impl_sublist>("sublist", p);
+#if CAPMATCH_BENCH_RE2
+    register_check<impl_re2_set>("re2_set", p);
+#endif
+#if CAPMATCH_BENCH_HYPERSCAN
+    register_check<impl_hyperscan>("hyperscan", p);
+#endif
+    register_check<impl_std_regex>("std_regex", p);
+  }
+  // Build cost and memory per pattern.
+  for (const auto& up : all_workloads()) {
+    const prepared* p = up.get();
+    const std::string name = "build/" + p->w.family + "/" + std::to_string(p->w.n);
+    benchmark::RegisterBenchmark(name.c_str(), [p](benchmark::State& st) {
+      std::size_t bytes = 0, states = 0;
+      bool dfa = true;
+      for (auto _ : st) {
+        capmatch::matcher m(p->cap);
+        bytes = m.memory_bytes();
+        states = m.state_count();
+        dfa = m.determinised();
+        benchmark::DoNotOptimize(m);
+      }
+      std::size_t pattern_bytes = 0;
+      for (const auto& s : p->w.patterns) pattern_bytes += s.size();
+      const auto n = static_cast<double>(p->w.n);
+      st.counters["patterns"] = n;
+      st.counters["ns_per_pattern"] =
+          benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+      st.counters["bytes_per_pattern"] = static_cast<double>(bytes) / n;
+      st.counters["pattern_bytes_per_pattern"] = static_cast<double>(pattern_bytes) / n;
+      st.counters["states"] = static_cast<double>(states);
+      st.counters["dfa"] = dfa ? 1 : 0;
+    });
+  }
+}
+
+// ---- parse + validate + canonicalise vs nlohmann::json::parse ----
+
+void register_parse() {
+  for (const auto& up : all_workloads()) {
+    const prepared* p = up.get();
+    if (p->w.family != "scoped" || p->w.n < 64) continue;
+    const std::string suffix = "/" + std::to_string(p->w.n);
+    benchmark::RegisterBenchmark(("parse/capmatch" + suffix).c_str(), [p](benchmark::State& st) {
+      std::size_t out = 0;
+      for (auto _ : st) {
+        auto c = capability::parse(p->w.json);
+        out += c->size();
+        benchmark::DoNotOptimize(c);
+      }
+      st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * p->w.json.size()));
+      benchmark::DoNotOptimize(out);
+    });
+    benchmark::RegisterBenchmark(("parse/capmatch_with_canonical_text" + suffix).c_str(), [p](benchmark::State& st) {
+      std::vector<char> text;
+      for (auto _ : st) {
+        auto c = capability::parse(p->w.json);
+        text.clear();
+        c->write_json(text);
+        benchmark::DoNotOptimize(text.data());
+      }
+      st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * p->w.json.size()));
+    });
+#if CAPMATCH_BENCH_NLOHMANN
+    benchmark::RegisterBenchmark(("parse/nlohmann_json_parse" + suffix).c_str(), [p](benchmark::State& st) {
+      for (auto _ : st) {
+        auto j = nlohmann::json::parse(p->w.json);
+        benchmark::DoNotOptimize(j);
+      }
+      st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * p->w.json.size()));
+    });
+#endif
+  }
+}
+
+// ---- intersection: 1000-entry key x 100-entry request ----
+
+// The pairwise reference: every (key, request) pair, as SEMANTICS §15 states it.
+capability intersect_pairwise(const capability& key, const capability& request) {
+  capability out;
+  std::vector<char> text;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const capmatch::pattern kp = key.pattern_at(i);
+    for (std::size_t j = 0; j < request.size(); ++j) {
+      const op_set ops = key.ops(i) & request.ops(j);
+      if (ops.empty()) continue;
+      text.clear();
+      if (!capmatch::intersect(kp, request.pattern_at(j), text)) continue;
+      capmatch::detail::capability_access::add(out, std::string_view(text.data(), text.size()), ops, 0);
+    }
+  }
+  capmatch::detail::capability_access::sort(out, true);
+  return out;
+}
+
+struct intersection_case {
+  capability key, request;
+};
+
+const intersection_case& intersection_workload() {
+  static const intersection_case c = [] {
+    splitmix64 r{1000100};
+    std::set<std::string> seen;
+    std::string key = "{", req = "{";
+    std::vector<std::string> kp;
+    while (kp.size() < 1000) {
+      std::string p = scoped_pattern(r, 150);
+      if (seen.insert(p).second) {
+        key += (kp.empty() ? "\"" : ",\"") + p + "\":" + gen_ops(r);
+        kp.push_back(p);
+      }
+    }
+    key += ",\"*\":[\"subscribe\"],\"[*]*\":[\"channel-metadata\"]}";
+    seen.clear();
+    std::size_t n = 0;
+    while (n < 100) {
+      // Requests: narrower names under the key's patterns, a few wildcards, some strangers.
+      std::string p;
+      switch (r.below(4)) {
+        case 0: p = instantiate(r, kp[r.below(kp.size())]); break;
+        case 1: p = scoped_pattern(r, 150); break;
+        case 2: p = "tenant" + std::to_string(r.below(150)) + ":*"; break;
+        default: p = "stranger" + std::to_string(r.below(1000)) + ":room"; break;
+      }
+      if (p.find('=') != std::string::npos || !seen.insert(p).second) continue;
+      req += (n ? ",\"" : "\"") + p + "\":" + gen_ops(r);
+      ++n;
+    }
+    req += "}";
+    return intersection_case{capability::parse(key).value(), capability::parse(req).value()};
+  }();
+  return c;
+}
+
+bool intersection_gate() {
+  const auto& c = intersection_workload();
+  const auto fast = capmatch::intersect(c.key, c.request);
+  const capability slow = intersect_pairwise(c.key, c.request);
+  if (!fast || !(*fast == slow)) {
+    std::fprintf(stderr, "GATE FAILED: capmatch::intersect differs from the pairwise reference\n");
+    return false;
+  }
+  return true;
+}
+
+void register_intersection() {
+  benchmark::RegisterBenchmark("intersect/capmatch/1000x100", [](benchmark::State& st) {
+    const auto& c = intersection_workload();
+    for (auto _ : st) {
+      auto out = capmatch::intersect(c.key, c.request);
+      benchmark::DoNotOptimize(out);
+    }
+    st.counters["result_size"] = static_cast<double>(capmatch::intersect(c.key, c.request)->size());
+  });
+  benchmark::RegisterBenchmark("intersect/pairwise_reference/1000x100", [](benchmark::State& st) {
+    const auto& c = intersection_workload();
+    for (auto _ : st) {
+      auto out = intersect_pairwise(c.key, c.request);
+      benchmark::DoNotOptimize(out);
+    }
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool gate_only = false, no_gate = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--gate-only") == 0) gate_only = true;
+    else if (std::strcmp(argv[i], "--no-gate-for-profiling") == 0) no_gate = true;
+    else args.push_back(argv[i]);
+  }
+  const bool ok = no_gate || (run_gate(true) && intersection_gate());
+  if (!ok) return 1;
+  if (gate_only) return 0;
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  register_all();
+  register_parse();
+  register_intersection();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

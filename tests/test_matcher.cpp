@@ -1,0 +1,497 @@
+// Tests for the compiled matcher (matcher.hpp): every SEMANTICS §8–10 rule by hand, then a
+// differential test against capability::ops_for on generated (capability, name) pairs.
+#include <capmatch/capability.hpp>
+#include <capmatch/matcher.hpp>
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace capmatch;
+using namespace std::literals;
+
+namespace {
+
+capability parse_ok(std::string_view json) {
+  auto c = capability::parse(json);
+  REQUIRE_MESSAGE(c.has_value(), c.error().message());
+  return c.value();
+}
+
+constexpr op_set ops(std::initializer_list<operation> list) {
+  op_set s;
+  for (operation o : list) s.insert(o);
+  return s;
+}
+
+// Checks the matcher in both modes against the expected set and against capability::ops_for.
+void expect(const capability& cap, std::string_view name, op_set want) {
+  const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+  INFO("name: " << std::string(name));
+  CHECK(cap.ops_for(name) == want);
+  CHECK(dfa.ops_for(name) == want);
+  CHECK(walk.ops_for(name) == want);
+}
+
+constexpr op_set ct_ops(std::string_view cap_json, std::string_view name, matcher_mode mode) {
+  return matcher(capability::parse(cap_json).value(), mode).ops_for(name);
+}
+
+}  // namespace
+
+// ---- compile time: construction and checks are constexpr ----
+
+constexpr std::string_view ct_cap =
+    R"({"chat:*":["publish","subscribe"],"foo:*:baz":["history"],"[*]x":["presence"],)"
+    R"("[queue]jobs:*":["*"],"averyveryverylongsegment:y":["publish"]})";
+static_assert(ct_ops(ct_cap, "chat:a:b", matcher_mode::automatic) == ops({operation::publish, operation::subscribe}));
+static_assert(ct_ops(ct_cap, "chat", matcher_mode::automatic).empty());
+static_assert(ct_ops(ct_cap, "foo:bar:baz", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_cap, "foo:bar:bam:baz", matcher_mode::trie_walk).empty());
+static_assert(ct_ops(ct_cap, "[meta]x", matcher_mode::automatic) == op_set(operation::presence));
+static_assert(ct_ops(ct_cap, "[queue]jobs:1", matcher_mode::trie_walk) == op_set::all());
+static_assert(ct_ops(ct_cap, "averyveryverylongsegment:y", matcher_mode::automatic) == op_set(operation::publish));
+static_assert(ct_ops(ct_cap, "a::b", matcher_mode::automatic).empty());
+
+constexpr matcher_shape ct_shape = matcher(capability::parse(ct_cap).value()).shape();
+constexpr fixed_matcher<ct_shape.states, ct_shape.edges, ct_shape.long_edges, ct_shape.pool> ct_fixed{
+    matcher(capability::parse(ct_cap).value())};
+static_assert(ct_fixed.ops_for("chat:x") == ops({operation::publish, operation::subscribe}));
+static_assert(ct_fixed.allows("[filter]x", operation::presence));
+static_assert(!ct_fixed.allows("[filter]x", operation::publish));
+static_assert(ct_fixed.ops_for("averyveryverylongsegment:y") == op_set(operation::publish));
+
+TEST_CASE("a matcher built during compilation answers at run time like the run-time one") {
+  const matcher m(parse_ok(ct_cap));
+  for (std::string_view n : {"chat:x", "[filter]x", "x", "[queue]jobs:a:b", "averyveryverylongsegment:y",
+                             "averyveryverylongsegmenz:y", "foo:1:baz", "nope"})
+    CHECK(ct_fixed.ops_for(n) == m.ops_for(n));
+}
+
+// ---- SEMANTICS §8: segments and wildcards ----
+
+TEST_CASE("a trailing * matches one or more segments, never none") {
+  const auto cap = parse_ok(R"({"namespace:*":["subscribe"]})");
+  expect(cap, "namespace:channel", op_set(operation::subscribe));
+  expect(cap, "namespace:channel:other", op_set(operation::subscribe));
+  expect(cap, "namespace:a:b:c:d:e:f:g:h", op_set(operation::subscribe));
+  expect(cap, "namespace", {});
+  expect(cap, "namespaces:x", {});
+  expect(cap, "other:namespace:x", {});
+}
+
+TEST_CASE("a middle * matches exactly one segment") {
+  const auto cap = parse_ok(R"({"foo:*:baz":["history"]})");
+  expect(cap, "foo:bar:baz", op_set(operation::history));
+  expect(cap, "foo:*:baz", op_set(operation::history));
+  expect(cap, "foo:bar:bam:baz", {});
+  expect(cap, "foo:baz", {});
+  expect(cap, "foo:bar:baz:x", {});
+}
+
+TEST_CASE("* inside a segment is literal") {
+  const auto cap = parse_ok(R"({"foo*":["publish"],"a:b*c":["history"]})");
+  expect(cap, "foo*", op_set(operation::publish));
+  expect(cap, "foo", {});
+  expect(cap, "foobar", {});
+  expect(cap, "foo*:x", {});
+  expect(cap, "a:b*c", op_set(operation::history));
+  expect(cap, "a:bxc", {});
+}
+
+TEST_CASE("the pattern * matches every unqualified name, including ones with many segments") {
+  const auto cap = parse_ok(R"({"*":["subscribe"],"*:*":["publish"]})");
+  expect(cap, "x", op_set(operation::subscribe));
+  expect(cap, "x:y", ops({operation::subscribe, operation::publish}));
+  expect(cap, "x:y:z", ops({operation::subscribe, operation::publish}));
+  expect(cap, "*", op_set(operation::subscribe));
+}
+
+TEST_CASE("rights are the union over all matching patterns; * absorbs") {
+  const auto cap = parse_ok(R"({"a:*":["publish"],"a:b":["subscribe"],"*":["history"],"a:*:c":["*"]})");
+  expect(cap, "a:b", ops({operation::publish, operation::subscribe, operation::history}));
+  expect(cap, "a:x", ops({operation::publish, operation::history}));
+  expect(cap, "a:b:c", op_set::all());
+  expect(cap, "b", op_set(operation::history));
+}
+
+TEST_CASE("patterns with an empty segment match nothing") {
+  const auto cap = parse_ok(R"({"a::b":["publish"],":a":["publish"],"a:":["publish"],"*::*":["publish"]})");
+  for (std::string_view n : {"a:b", "a", "a:x:b", "x:y:z", "a:a"}) expect(cap, n, {});
+}
+
+// ---- SEMANTICS §9: qualifiers ----
+
+TEST_CASE("unqualified patterns, * included, match only unqualified names") {
+  const auto cap = parse_ok(R"({"*":["subscribe"],"chan":["publish"]})");
+  expect(cap, "chan", ops({operation::subscribe, operation::publish}));
+  expect(cap, "[queue]chan", {});
+  expect(cap, "[meta]chan", {});
+  expect(cap, "[filter]chan", {});
+  expect(cap, "[filter=name == 'x'?rewind=1]chan", {});
+}
+
+TEST_CASE("a named qualifier matches names with that qualifier only") {
+  const auto cap = parse_ok(R"({"[queue]*":["subscribe"],"[meta]log":["history"]})");
+  expect(cap, "[queue]app:q", op_set(operation::subscribe));
+  expect(cap, "[queue]x", op_set(operation::subscribe));
+  expect(cap, "[meta]log", op_set(operation::history));
+  expect(cap, "[meta]log:x", {});
+  expect(cap, "log", {});
+  expect(cap, "app:q", {});
+  expect(cap, "[queues]x", {});
+  expect(cap, "[Queue]x", {});
+}
+
+TEST_CASE("[*] matches any qualifier or none") {
+  const auto cap = parse_ok(R"({"[*]chan":["presence"],"[*]*":["history"]})");
+  expect(cap, "chan", ops({operation::presence, operation::history}));
+  expect(cap, "[filter]chan", ops({operation::presence, operation::history}));
+  expect(cap, "[meta]chan", ops({operation::presence, operation::history}));
+  expect(cap, "[anything-at-all]chan", ops({operation::presence, operation::history}));
+  expect(cap, "[meta]other:x", op_set(operation::history));
+  expect(cap, "other", op_set(operation::history));
+}
+
+TEST_CASE("qualifier values and params are dropped for matching") {
+  const auto cap = parse_ok(R"({"[filter]chan":["subscribe"],"chan":["publish"],"[meta?x=y]log":["history"]})");
+  expect(cap, "[filter=expr?rewind=1]chan", op_set(operation::subscribe));
+  expect(cap, "[filter?rewind=1]chan", op_set(operation::subscribe));
+  expect(cap, "[?rewind=1]chan", op_set(operation::publish));
+  expect(cap, "[meta]log", op_set(operation::history));
+  expect(cap, "[meta=1]log", op_set(operation::history));
+}
+
+TEST_CASE("long and odd qualifier names") {
+  const auto cap = parse_ok(R"({"[a-very-long-qualifier-name]x":["publish"],"[a:b]y":["subscribe"]})");
+  expect(cap, "[a-very-long-qualifier-name]x", op_set(operation::publish));
+  expect(cap, "[a-very-long-qualifier-namf]x", {});
+  expect(cap, "[a:b]y", op_set(operation::subscribe));
+  expect(cap, "[a]y", {});
+}
+
+// ---- SEMANTICS §10: exact, case-sensitive, byte for byte ----
+
+TEST_CASE("segment comparison is exact and case-sensitive") {
+  const auto cap = parse_ok(R"({"Chat:Room":["publish"],"caf\u00e9":["subscribe"],"abcdefgh:abcdefghi":["history"]})");
+  expect(cap, "Chat:Room", op_set(operation::publish));
+  expect(cap, "chat:room", {});
+  expect(cap, "Chat:Roo", {});
+  expect(cap, "Chat:Rooms", {});
+  expect(cap, "caf\xC3\xA9", op_set(operation::subscribe));
+  expect(cap, "cafe", {});
+  expect(cap, "abcdefgh:abcdefghi", op_set(operation::history));
+  expect(cap, "abcdefgh:abcdefghj", {});
+  expect(cap, "abcdefgh:abcdefgh", {});
+  expect(cap, "abcdefg:abcdefghi", {});
+}
+
+// ---- invalid names are granted nothing (design.md decision 2) ----
+
+TEST_CASE("invalid names are granted nothing") {
+  const auto cap = parse_ok(R"({"[*]*":["*"]})");
+  for (std::string_view n : std::initializer_list<std::string_view>{"", ":", "a:", ":a", "a::b", "[*]x", "[]x", "[=v]x", "[a[b]x", "[q]", "[q][r]x", "[q", "[q]:x", "[q]x:",
+        "[?x]", "[=v?x]y", "a\0b"sv, "[q\0]x"sv, "abcdefghij\0"sv, "abcdefghijklmnopq:\0"sv, "abcdefgh:"})
+    expect(cap, n, {});
+  // ...and the valid ones next to them are granted everything.
+  for (std::string_view n : {"a", "a:b", "[q]x", "[?x]y", "[q=v?x]y", "a[b", "a]b", "[q]a]b", "[q]a[b"})
+    expect(cap, n, op_set::all());
+}
+
+TEST_CASE("names beyond max_resource_bytes or max_segments are invalid, as parse_name says") {
+  const auto cap = parse_ok(R"({"[*]*":["subscribe"],"a:*":["publish"],"*:*":["history"]})");
+  std::string segs = "a";
+  for (std::size_t i = 1; i < max_segments; ++i) segs += ":a";
+  expect(cap, segs, ops({operation::subscribe, operation::publish, operation::history}));
+  expect(cap, segs + ":a", {});
+  expect(cap, "[queue]" + segs, op_set(operation::subscribe));
+  expect(cap, "[queue]" + segs + ":b", {});
+  expect(cap, segs + ":", {});
+  const std::string longest = "b:" + std::string(max_resource_bytes - 2, 'x');
+  expect(cap, longest, ops({operation::subscribe, operation::history}));
+  expect(cap, longest + "x", {});
+  expect(cap, "[q]" + longest.substr(3), op_set(operation::subscribe));
+  // The early exit at a dead state still validates the rest of the name.
+  const auto star = parse_ok(R"({"*":["subscribe"],"x:y":["publish"]})");
+  expect(star, "q:" + segs, {});
+  expect(star, "q:" + segs.substr(2), op_set(operation::subscribe));
+}
+
+// ---- app-wide operations (SEMANTICS §12) ----
+
+TEST_CASE("allows has the app-wide rule of capability::allows") {
+  const auto cap = parse_ok(R"({"*":["stats","channel-metadata","subscribe"],"chat:*":["push-admin","publish"]})");
+  const matcher m(cap);
+  for (operation op : {operation::stats, operation::push_admin, operation::subscribe, operation::publish,
+                       operation::channel_metadata}) {
+    for (std::string_view n : {"chat:x", "x", "[meta]x"}) CHECK(m.allows(n, op) == cap.allows(n, op));
+    CHECK(m.allows_app_wide(op) == cap.allows_app_wide(op));
+  }
+  CHECK(m.allows_channel_enumeration());
+  CHECK(!m.allows("x", operation::stats));
+  CHECK(m.allows_app_wide(operation::stats));
+  CHECK(!m.allows_app_wide(operation::push_admin));
+}
+
+// ---- the differential test ----
+
+namespace {
+
+struct splitmix64 {
+  std::uint64_t s;
+  std::uint64_t next() {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+  bool chance(unsigned percent) { return below(100) < percent; }
+  template <class T, std::size_t N>
+  const T& pick(const T (&a)[N]) {
+    return a[below(N)];
+  }
+};
+
+// Segments chosen to collide often and to cover the 8/9/16/17-byte boundaries of the key layout.
+const std::string_view vocab[] = {"a",        "b",         "c",        "ab",      "ba",       "a*",        "*a",
+                                  "x",        "room",      "rooms",    "abcdefg", "abcdefgh", "abcdefgi",  "abcdefghi",
+                                  "abcdefghj", "abcdefghabcdefgh", "abcdefghabcdefgi", "abcdefghabcdefghi",
+                                  "abcdefghabcdefghj", "caf\xC3\xA9", "a[b",  "b]",  "q=1", "?",  "7", "tenant42"};
+const std::string_view qualifiers[] = {"queue", "meta", "filter", "q:x", "a-very-long-qualifier"};
+
+std::string json_escape(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    o += c;
+  }
+  return o + "\"";
+}
+
+std::string gen_pattern(splitmix64& r, unsigned star_percent, std::size_t max_segments) {
+  std::string p;
+  switch (r.below(20)) {
+    case 0: case 1: case 2: p = "[*]"; break;
+    case 3: case 4: case 5: p = "[" + std::string(r.pick(qualifiers)) + "]"; break;
+    case 6: p = "[" + std::string(r.pick(qualifiers)) + "=v?x=1]"; break;
+    case 7: p = "[?rewind=1]"; break;
+    default: break;
+  }
+  const std::size_t n = 1 + r.below(max_segments);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i != 0) p += ':';
+    if (r.chance(2)) continue;  // an empty segment: the pattern matches nothing
+    p += r.chance(star_percent) ? std::string_view("*") : r.pick(vocab);
+  }
+  if (p.empty() || p.back() == ']') p += 'z';  // a resource needs a body
+  return p;
+}
+
+std::string gen_ops(splitmix64& r) {
+  static const char* names[] = {"subscribe", "publish", "presence", "history", "stats", "push-admin",
+                                "channel-metadata", "object-publish"};
+  if (r.chance(15)) return "[\"*\"]";
+  std::string o = "[";
+  bool any = false;
+  for (const char* n : names) {
+    if (!r.chance(30)) continue;
+    o += any ? ",\"" : "\"";
+    o += n;
+    o += '"';
+    any = true;
+  }
+  if (!any) o += "\"subscribe\"";
+  return o + "]";
+}
+
+capability gen_capability(splitmix64& r, std::size_t n, unsigned star_percent, std::size_t max_segments,
+                          std::vector<std::string>& patterns) {
+  std::set<std::string> seen;
+  patterns.clear();
+  std::string json = "{";
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string p = gen_pattern(r, star_percent, max_segments);
+    if (!seen.insert(p).second) continue;
+    if (json.size() > 1) json += ',';
+    json += json_escape(p) + ":" + gen_ops(r);
+    patterns.push_back(p);
+  }
+  return parse_ok(json + "}");
+}
+
+// A name: often an instance of one of the patterns (wildcards filled in), then perhaps mutated.
+std::string gen_name(splitmix64& r, const std::vector<std::string>& patterns) {
+  std::string name;
+  if (!patterns.empty() && r.chance(70)) {
+    const std::string& p = patterns[r.below(patterns.size())];
+    std::size_t i = 0;
+    if (p[0] == '[') {
+      i = p.find(']') + 1;
+      const std::string_view q(p.data() + 1, i - 2);
+      if (q == "*") name = r.chance(40) ? "" : "[" + std::string(r.pick(qualifiers)) + "]";
+      else name = p.substr(0, i);
+    }
+    const std::string_view body(p.data() + i, p.size() - i);
+    std::size_t pos = 0;
+    for (;;) {
+      const auto colon = body.find(':', pos);
+      const std::string_view seg = body.substr(pos, colon == std::string_view::npos ? colon : colon - pos);
+      if (pos != 0) name += ':';
+      if (seg == "*") {
+        name += r.pick(vocab);
+        if (colon == std::string_view::npos)
+          for (std::size_t k = r.below(3); k != 0; --k) name += ":" + std::string(r.pick(vocab));
+      } else {
+        name += seg;
+      }
+      if (colon == std::string_view::npos) break;
+      pos = colon + 1;
+    }
+  } else {
+    if (r.chance(25)) name = "[" + std::string(r.pick(qualifiers)) + "]";
+    for (std::size_t k = 1 + r.below(5); k != 0; --k) {
+      if (name.size() > 0 && name.back() != ']') name += ':';
+      name += r.pick(vocab);
+    }
+  }
+  if (r.chance(30)) {  // mutate
+    static const std::string_view bits[] = {":", "::", "a", "*", "[", "]", "[*]", "[]", "[?r=1]", "[queue]",
+                                            std::string_view("\0", 1), "z", "abcdefghi", "=", "?"};
+    const std::size_t at = r.below(name.size() + 1);
+    switch (r.below(4)) {
+      case 0: name.insert(at, r.pick(bits)); break;
+      case 1: if (at < name.size()) name.erase(at, 1 + r.below(3)); break;
+      case 2: name = std::string(r.pick(bits)) + name; break;
+      default: name += r.pick(bits); break;
+    }
+  }
+  return name;
+}
+
+struct differential {
+  std::size_t pairs = 0;
+  std::size_t failures = 0;
+
+  void check(const capability& cap, const matcher& m, std::string_view name) {
+    ++pairs;
+    const op_set want = cap.ops_for(name);
+    const op_set got = m.ops_for(name);
+    if (got != want && failures++ < 10) {
+      std::string escaped;
+      for (char c : name) escaped += c == '\0' ? std::string("\\0") : std::string(1, c);
+      FAIL_CHECK("mismatch on '" << escaped << "': matcher " << got.bits() << " vs ops_for " << want.bits()
+                                 << " (determinised " << m.determinised() << ") in " << cap.to_json().substr(0, 400));
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("differential: matcher == capability::ops_for on generated pairs") {
+  splitmix64 r{20261122};
+  differential d;
+  std::vector<std::string> patterns;
+  std::size_t walked = 0;
+  for (int round = 0; round < 6000; ++round) {
+    const std::size_t n = round % 10 == 0 ? r.below(3) : 1 + r.below(round % 7 == 0 ? 200 : 40);
+    const unsigned stars = static_cast<unsigned>(r.below(50));
+    const auto cap = gen_capability(r, n, stars, 1 + r.below(6), patterns);
+    const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+    walked += dfa.determinised() ? 0 : 1;
+    for (int k = 0; k < 170; ++k) {
+      const std::string name = gen_name(r, patterns);
+      d.check(cap, dfa, name);
+      d.check(cap, walk, name);
+    }
+  }
+  MESSAGE("(capability, name) pairs: " << d.pairs / 2 << ", each checked in both modes; capabilities over the DFA bound: "
+                                      << walked);
+  CHECK(d.pairs / 2 >= 1000000);
+  CHECK(d.failures == 0);
+}
+
+TEST_CASE("differential: adversarial capabilities") {
+  splitmix64 r{42};
+  differential d;
+  std::vector<std::string> patterns;
+
+  SUBCASE("many * segments and deep names") {
+    for (int round = 0; round < 40; ++round) {
+      const auto cap = gen_capability(r, 50 + r.below(100), 70, 12, patterns);
+      const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+      for (int k = 0; k < 1000; ++k) {
+        std::string name = gen_name(r, patterns);
+        if (r.chance(30))
+          for (std::size_t j = r.below(40); j != 0; --j) name.append(":").append(r.pick(vocab));
+        d.check(cap, dfa, name);
+        d.check(cap, walk, name);
+      }
+    }
+  }
+
+  SUBCASE("10 000 patterns") {
+    const auto cap = gen_capability(r, 10000, 20, 6, patterns);
+    CHECK(cap.size() > 5000);
+    const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+    for (int k = 0; k < 400; ++k) {
+      const std::string name = gen_name(r, patterns);
+      d.check(cap, dfa, name);
+      d.check(cap, walk, name);
+    }
+  }
+
+  SUBCASE("the automaton bound: *^j:a:*^(n-j):x patterns determinise to 2^n states") {
+    // After k segments the DFA must remember which of the first k were "a": 2^k states.
+    std::string json = "{";
+    constexpr int n = 16;
+    for (int j = 0; j < n; ++j) {
+      std::string p;
+      for (int k = 0; k < n; ++k) p += (k == j ? "a:" : "*:");
+      json += (j ? ",\"" : "\"") + p + "x\":[\"publish\"],\"" + p + "*\":[\"subscribe\"]";
+    }
+    const auto cap = parse_ok(json + ",\"[*]a:*\":[\"history\"]}");
+    const matcher m(cap);
+    CHECK_FALSE(m.determinised());
+    for (int k = 0; k < 20000; ++k) {
+      std::string name;
+      const std::size_t len = 1 + r.below(n + 3);
+      for (std::size_t i = 0; i < len; ++i) name.append(i ? ":" : "").append(r.chance(50) ? "a" : "b");
+      if (r.chance(30)) name.replace(name.size() - 1, 1, "x");
+      if (r.chance(10)) name = "[meta]" + name;
+      d.check(cap, m, name);
+    }
+  }
+
+  SUBCASE("many qualifiers beside [*] patterns") {
+    std::string json = "{";
+    for (int q = 0; q < 3000; ++q) json += "\"[q" + std::to_string(q) + "]x:" + std::to_string(q % 7) + "\":[\"publish\"],";
+    for (int q = 0; q < 300; ++q) json += "\"[*]y:" + std::to_string(q) + ":*\":[\"subscribe\"],";
+    const auto cap = parse_ok(json + "\"[*]*\":[\"history\"]}");
+    const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+    for (int k = 0; k < 5000; ++k) {
+      std::string name = "[q" + std::to_string(r.below(3100)) + "]" + (r.chance(50) ? "x:" : "y:") +
+                         std::to_string(r.below(320)) + (r.chance(50) ? ":z" : "");
+      if (r.chance(10)) name = name.substr(name.find(']') + 1);
+      d.check(cap, dfa, name);
+      d.check(cap, walk, name);
+    }
+  }
+
+  CHECK(d.failures == 0);
+}
+
+TEST_CASE("memory and shape are reported") {
+  const auto cap = parse_ok(R"({"a:b":["publish"],"a:*":["subscribe"]})");
+  const matcher m(cap);
+  CHECK(m.determinised());
+  CHECK(m.pattern_count() == 2);
+  CHECK(m.memory_bytes() > 0);
+  CHECK(m.shape().states == m.state_count());
+  const matcher empty;
+  CHECK(empty.ops_for("a").empty());
+  CHECK(empty.memory_bytes() > 0);
+}
