@@ -1,0 +1,15 @@
+// Compile-fail test: operations that are not an array.
+// Built twice by check_compile_fail.py: with CAPMATCH_COMPILE_FAIL it must fail with the
+// diagnostics below; without it (the twin) it must compile.
+// expect: must be an array of strings
+// expect: found a string
+// expect-offset: 8
+#include <capmatch/static_capability.hpp>
+
+#ifdef CAPMATCH_COMPILE_FAIL
+constexpr capmatch::static_capability key{R"({"chat":"publish"})"};
+#else
+constexpr capmatch::static_capability key{R"({"chat":["publish"]})"};
+#endif
+
+int main() { return key.json().empty() ? 1 : 0; }
