@@ -1,5 +1,5 @@
-// capmatch — Ably-compatible capabilities for C++20: parse, match, intersect, explain.
-// The umbrella header: include this one.
+// capmatch — Ably-compatible capabilities for C++20: parse, match, intersect, explain, lint.
+// The umbrella header: include this one (or the single header single_include/capmatch.hpp).
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -11,3 +11,6 @@
 #include "capability.hpp"
 #include "intersect.hpp"
 #include "explain.hpp"
+#include "matcher.hpp"
+#include "lint.hpp"
+#include "static_capability.hpp"

@@ -42,7 +42,7 @@ namespace detail {
 // suggestion), and which then reads element `at_byte` of an array of zero elements:
 //   g++:   in 'constexpr' expansion of 'capability_literal_error(((const char*)"unknown operation"), ...)'
 //          error: array subscript value '11' is outside the bounds of array
-//                 'capmatch::v0::detail::invalid_capability_literal_at_byte' of type 'const char [0]'
+//                 'capmatch::v0_1::detail::invalid_capability_literal_at_byte' of type 'const char [0]'
 //   clang: note: cannot refer to element 11 of array of 0 elements in a constant expression
 //          note: in call to 'capability_literal_error(&"unknown operation"[0], ..., 11)'
 // (A dynamically built message cannot be shown: clang 14 prints character arrays as lists

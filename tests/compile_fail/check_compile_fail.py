@@ -21,7 +21,7 @@ import tempfile
 
 OFFSET_PATTERNS = {
     # g++: error: array subscript value '11' is outside the bounds of array
-    #      'capmatch::v0::detail::invalid_capability_literal_at_byte' of type 'const char [0]'
+    #      'capmatch::v0_1::detail::invalid_capability_literal_at_byte' of type 'const char [0]'
     "gcc": r"array subscript value '{n}' is outside the bounds of array '[^']*invalid_capability_literal_at_byte'",
     # clang: note: cannot refer to element 11 of array of 0 elements in a constant expression
     #        note: in call to 'capability_literal_error(&"unknown operation"[0], ..., 11)'
