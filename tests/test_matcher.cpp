@@ -484,6 +484,43 @@ TEST_CASE("differential: adversarial capabilities") {
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("differential: names around the whole-name stop mask (up to 64 bytes) and beyond") {
+  // Names of at most detail::cm::short_name_bytes bytes find their segments from a stop mask
+  // of the whole name; longer ones scan word by word. Segment lengths around 8, 16 and 17
+  // bytes, empty segments, U+0000, ':' inside qualifier params, granted-then-dead names.
+  static_assert(detail::cm::short_name_bytes == 64);
+  splitmix64 r{64};
+  differential d;
+  static const std::string_view segs[] = {"", "a", "ab", "x", "y", "q", "k", "l", "abcdefgh", "abcdefghi",
+                                          "abcdefghijk", "abcdefghijklmnop", "abcdefghijklmnopq",
+                                          "abcdefghijklmnopqrstu", std::string_view("a\0b", 3), "abcdefg"};
+  static const std::string_view quals[] = {"", "", "", "[?r=a:b]", "[queue]", "[x=1:2]", "[queue?p=:]"};
+  const capability caps[] = {
+      parse_ok(R"({"ab:*":["publish"],"abcdefghijk:*:x":["history"],"abcdefghijklmnopqrstu:y":["presence"],)"
+               R"("[*]q:*":["subscribe"],"k:l":["publish"],"abcdefghi:abcdefgh:abcdefghijklmnop":["history"]})"),
+      parse_ok(R"({"*":["publish"],"[queue]*":["history"],"a:*:abcdefghijklmnopq":["presence"],"k:*":["*"]})")};
+  for (const capability& cap : caps) {
+    const matcher dfa(cap);
+    for (int k = 0; k < 150000; ++k) {
+      std::string name(r.pick(quals));
+      const std::size_t target = 1 + r.below(90);
+      while (name.size() < target) {
+        if (!name.empty() && name.back() != ']') name += ':';
+        name += r.pick(segs);
+      }
+      if (r.chance(10)) name += ':';
+      d.check(cap, dfa, name);
+    }
+  }
+  CHECK(d.failures == 0);
+}
+
+// Constant evaluation takes the portable path of the stop mask.
+static_assert(ct_ops(ct_cap, "[queue?p=a:b]jobs:1:2", matcher_mode::automatic) == op_set::all());
+static_assert(ct_ops(ct_cap, "chat:a::b", matcher_mode::automatic).empty());
+static_assert(ct_ops(ct_cap, "chat:abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnop",
+                     matcher_mode::automatic) == ops({operation::publish, operation::subscribe}));
+
 TEST_CASE("memory and shape are reported") {
   const auto cap = parse_ok(R"({"a:b":["publish"],"a:*":["subscribe"]})");
   const matcher m(cap);

@@ -18,6 +18,13 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_SSE2 1
+#else
+#define CAPMATCH_DETAIL_SSE2 0
+#endif
+
 #include "capability.hpp"
 #include "limits.hpp"
 #include "operation.hpp"
@@ -134,8 +141,67 @@ struct long_edge_rec {
   return v;
 }
 
+/// Up to 8 bytes of text[0, n) from pos (pos < n), zero-padded past the end; reads no byte beyond n.
+[[nodiscard]] constexpr u64 word_from(const char* s, std::size_t n, std::size_t pos) noexcept {
+  return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
+}
+
 /// 0x80 in every byte of v that is zero, 0 elsewhere (exact, no false positives).
 [[nodiscard]] constexpr u64 zero_bytes(u64 v) noexcept { return ~(((v & low7) + low7) | v | low7); }
+
+/// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
+inline constexpr std::size_t short_name_bytes = 64;
+
+/// Where a name of at most short_name_bytes bytes holds ':' (bit i set when s[i] == ':')
+/// and whether it holds U+0000 anywhere. One pass, before the automaton runs: the segment
+/// boundaries then come from the mask (clear lowest bit, count trailing zeros).
+struct name_stops_t {
+  u64 colons = 0;
+  bool nul = false;
+};
+[[nodiscard]] constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
+  name_stops_t r;
+  if (!std::is_constant_evaluated()) {
+#if CAPMATCH_DETAIL_SSE2
+    if (n >= 16) {
+      const __m128i colon = _mm_set1_epi8(':');
+      const __m128i zero = _mm_setzero_si128();
+      u32 z = 0;
+      std::size_t i = 0;
+      for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << i;
+        z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+      }
+      if (i < n) {  // the last 16 bytes, overlapping the previous block
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << (n - 16);
+        z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+      }
+      r.nul = z != 0;
+      return r;
+    }
+#endif
+    if (n >= 8) {  // words, the last one overlapping its predecessor
+      u64 z = 0;
+      for (std::size_t i = 0;; i += 8) {
+        const std::size_t at = i + 8 <= n ? i : n - 8;
+        const u64 w = load8(s + at);
+        const u64 c = zero_bytes(w ^ (ones * ':'));
+        r.colons |= (((c >> 7) * 0x0102040810204080ull) >> 56) << at;
+        z |= zero_bytes(w);
+        if (at + 8 == n) break;
+      }
+      r.nul = z != 0;
+      return r;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s[i] == ':') r.colons |= u64{1} << i;
+    if (s[i] == '\0') r.nul = true;
+  }
+  return r;
+}
 /// 0x80 in the lowest byte of v that is ':' or U+0000 (where a segment stops); bytes above
 /// it may be flagged too (borrows), so only the lowest flag is meaningful. 0 when none.
 [[nodiscard]] constexpr u64 stop_bytes(u64 v) noexcept {
@@ -412,6 +478,7 @@ struct tables {
       if (st == no_state) return {};
     }
     if (walk) return walk_ops(s, n, pos, st);
+    if (n <= short_name_bytes) return short_ops(s, n, pos, st);
     u32 acc = 0;
     std::size_t left = max_segments;
     for (;;) {
@@ -439,6 +506,62 @@ struct tables {
       pos += g.len + 1;
       // Nothing more can be granted: what was, stands if the rest of the name is valid.
       if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    }
+  }
+
+  // The automaton over a name of at most short_name_bytes bytes: the segment boundaries come
+  // from a stop mask of the whole name, so finding the next segment is two instructions
+  // (clear the lowest bit, count trailing zeros) instead of a scan. Such a name has at most
+  // 32 segments, under max_segments.
+  [[nodiscard]] constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos, u32 st) const noexcept {
+    static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
+    const name_stops_t stops = name_stops(s, n);
+    if (stops.nul) return {};
+    u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
+    u32 acc = 0;
+    for (;;) {
+      segment g;
+      g.last = m == 0;
+      const std::size_t end = g.last ? n : static_cast<std::size_t>(std::countr_zero(m));
+      g.len = end - pos;
+      if (g.len == 0) return {};
+      if (g.len <= 8) {
+        g.key = word_from(s, n, pos) & (~u64{0} >> (64 - 8 * g.len));
+      } else if (g.len <= 16) {
+        g.w0 = load8(s + pos);
+        g.w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
+        g.key = medium_key(g.w0, g.w1);
+      } else {
+        g.key = long_key(s, pos, end);
+      }
+      const state_rec& r = state(st);
+      acc |= r.trail;
+      const u64 hk = g.key * k_mul;
+      u32 next = r.next;
+      if ((r.aux & filter_bit(hk)) != 0) {
+        if (g.len <= 8) {
+          for (const edge_rec* e = edges + home_slot(hk, st, edge_cap);; ++e) {
+            if (e->key == g.key && e->from == st) {
+              next = e->to;
+              break;
+            }
+            if (e->from == no_state) break;
+          }
+        } else {
+          next = find_long(st, g, s, pos, next, hk);
+        }
+      }
+      st = next;
+      if (g.last) return finish(acc | state(st).term);
+      pos = end + 1;
+      m &= m - 1;
+      if (st == dead) {
+        // Nothing more can be granted: what was, stands if the rest of the name is valid
+        // (no empty segment: not ending with ':', no "::", not starting with ':').
+        if (acc == 0 || pos == n || (m & (m >> 1)) != 0 || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0)
+          return {};
+        return finish(acc);
+      }
     }
   }
 
