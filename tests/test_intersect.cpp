@@ -2,13 +2,18 @@
 #include <capmatch/intersect.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "support.hpp"
 
 using namespace capmatch;
 using capmatch_test::cap_of;
+using capmatch_test::describe;
 using capmatch_test::intersection;
 
 namespace {
@@ -130,4 +135,201 @@ TEST_CASE("intersection results are canonical capabilities that round trip") {
   CM_BOTH(result_round_trips(R"({"chat:*":["publish","subscribe","presence"],"status":["subscribe","history"]})",
                              R"({"chat:bob":["subscribe"],"status":["*"],"secret":["publish"]})"));
   CM_BOTH(result_round_trips(R"({"[*]*":["*"]})", R"({"[filter=x?y=1]a:*":["publish"],"\u00e9":["*"]})"));
+}
+
+// ---- differential test: intersect against the pairwise definition ----
+
+namespace {
+
+/// SEMANTICS §15 read literally, with intersect's documented limits and errors: every
+/// (key, request) pair in key-major order, each pattern pair through the public
+/// intersect(pattern, pattern); results merged by a sort at the end (and as they pass twice
+/// the result limit, which is when intersect reports that limit).
+result<capability> pairwise_reference(const capability& key, const capability& request) {
+  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size()) {
+    error e(errc::limit_exceeded, no_offset);
+    e.append("intersecting ").append_number(key.size()).append(" key resources with ").append_number(request.size());
+    e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
+    return e.append(" pairs (capmatch::max_intersection_pairs)");
+  }
+  auto too_many = [] {
+    error e(errc::limit_exceeded, no_offset);
+    e.append("the intersection has more than ").append_number(max_resources);
+    return e.append(" resources (capmatch::max_resources)");
+  };
+  capability out;
+  std::vector<char> text;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    for (std::size_t j = 0; j < request.size(); ++j) {
+      const op_set ops = key.ops(i) & request.ops(j);
+      if (ops.empty()) continue;
+      text.clear();
+      if (!intersect(key.pattern_at(i), request.pattern_at(j), text)) continue;
+      if (text.size() > max_resource_bytes) {
+        const bool any = text.size() >= 3 && text[0] == '[' && text[1] == '*' && text[2] == ']';
+        if (!any || text.size() - 3 > max_resource_bytes) continue;
+        error e(errc::limit_exceeded, no_offset);
+        e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
+        e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
+        return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+      }
+      detail::capability_access::add(out, std::string_view(text.data(), text.size()), ops, 0);
+      if (out.size() >= 2 * max_resources) {
+        detail::capability_access::sort(out, true);
+        detail::capability_access::compact(out);
+        if (out.size() > max_resources) return too_many();
+      }
+    }
+  }
+  detail::capability_access::sort(out, true);
+  detail::capability_access::compact(out);
+  if (out.size() > max_resources) return too_many();
+  if (out.empty()) return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
+  return out;
+}
+
+struct diff_rng {  // splitmix64
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>((next() >> 16) % n); }
+};
+
+// Segments: literals shared by both sides (so that patterns overlap often), "*", a literal
+// containing '*', a literal starting with "*", an empty segment (a pattern that matches
+// nothing), and long literals (intersections beyond max_resource_bytes).
+std::string diff_segment(diff_rng& r, bool allow_long) {
+  static constexpr const char* pool[] = {"a", "b", "c", "a", "b", "*", "*", "*", "a*", "*a", "", "room", "k1", "k2"};
+  if (allow_long && r.below(8) == 0) return std::string(300 + r.below(700), static_cast<char>('p' + r.below(3)));
+  return pool[r.below(std::size(pool))];
+}
+
+std::string diff_pattern(diff_rng& r, bool allow_long) {
+  static constexpr const char* qualifiers[] = {"", "", "", "", "", "[*]", "[*]", "[queue]", "[meta]",
+                                               "[queue=v]", "[?rewind=1]", "[meta?x=1]", "[q2]"};
+  std::string s = qualifiers[r.below(std::size(qualifiers))];
+  const std::size_t n = 1 + r.below(r.below(5) == 0 ? 7 : 4);
+  std::string body;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string seg = diff_segment(r, allow_long);
+    if (i != 0 && body.size() + seg.size() > 2000) break;  // within max_resource_bytes
+    if (i != 0) body += ':';
+    if (n == 1 && seg.empty()) body += '*';  // a body must not be empty
+    else body += seg;
+  }
+  return s + body;
+}
+
+std::string diff_ops(diff_rng& r) {
+  static constexpr const char* names[] = {"subscribe", "publish", "presence", "history"};
+  if (r.below(4) == 0) return R"(["*"])";
+  std::string o = "[";
+  for (const char* n : names)
+    if (r.below(2) == 0) o.append(o.size() > 1 ? ",\"" : "\"").append(n).append("\"");
+  if (o.size() == 1) o += "\"subscribe\"";
+  return o + "]";
+}
+
+capability diff_capability(diff_rng& r, std::size_t n, bool allow_long, std::string_view family) {
+  std::vector<std::string> seen;
+  std::string doc = "{";
+  for (std::size_t k = 0; k < n; ++k) {
+    // A family gives many distinct intersections: k<i>:* (key) against *:r<j> (request).
+    const bool in_family = !family.empty() && r.below(4) != 0;
+    std::string p;
+    if (!in_family) p = diff_pattern(r, allow_long);
+    else p.append(family).append(std::to_string(r.below(400))).append(family == "k" ? ":*" : "");
+    if (std::find(seen.begin(), seen.end(), p) != seen.end()) continue;
+    seen.push_back(p);
+    doc.append(doc.size() > 1 ? ",\"" : "\"").append(p).append("\":").append(diff_ops(r));
+  }
+  doc += "}";
+  return cap_of(doc);
+}
+
+}  // namespace
+
+TEST_CASE("differential: intersect equals the pairwise definition on 20,000 random key/request pairs") {
+  diff_rng r{0xD1FF'15EC'7000'0001ull};
+  std::size_t results = 0, empties = 0, limit_errors = 0, large = 0;
+  for (int t = 0; t < 20000; ++t) {
+    const std::size_t mode = r.below(100);
+    std::size_t nk = 1 + r.below(12), nr = 1 + r.below(12);
+    std::string_view fk, fr;
+    bool allow_long = r.below(10) == 0;
+    if (mode < 3) {  // large
+      nk = 100 + r.below(400);
+      nr = 50 + r.below(300);
+      ++large;
+    } else if (mode < 4) {  // past the result limit, or a long [*] intersection first
+      nk = 120 + r.below(60);
+      nr = 120 + r.below(60);
+      fk = "k";
+      fr = "*:r";
+      allow_long = true;
+      ++large;
+    } else if (mode < 8) {  // one side large, the other tiny
+      (r.below(2) ? nk : nr) = 200 + r.below(300);
+      ++large;
+    }
+    const capability key = diff_capability(r, nk, allow_long, fk);
+    const capability request = diff_capability(r, nr, allow_long, fr);
+    const auto fast = intersect(key, request);
+    const auto slow = pairwise_reference(key, request);
+    bool same = fast.has_value() == slow.has_value();
+    if (same && fast) {
+      same = *fast == *slow && fast->to_json() == slow->to_json();
+      ++results;
+    } else if (same) {
+      same = fast.error().code() == slow.error().code() && fast.error().message() == slow.error().message() &&
+             fast.error().has_offset() == slow.error().has_offset();
+      (fast.error().code() == errc::empty_intersection ? empties : limit_errors) += 1;
+    }
+    if (!same) {
+      CAPTURE(t);
+      CAPTURE(key.to_json());
+      CAPTURE(request.to_json());
+      FAIL_CHECK("intersect differs from the pairwise definition: "
+                 << (fast ? fast->to_json() : describe(fast.error()).str()) << " vs "
+                 << (slow ? slow->to_json() : describe(slow.error()).str()));
+      break;
+    }
+  }
+  MESSAGE("results: " << results << ", empty: " << empties << ", limit errors: " << limit_errors
+                      << ", large cases: " << large);
+  CHECK(results > 5000);
+  CHECK(empties > 1000);
+  CHECK(limit_errors > 20);
+}
+
+TEST_CASE("differential: first segments chosen to collide in the index's table still give the pairwise result") {
+  // 80 requested patterns whose first segments all hash to one slot of the 256-slot table:
+  // the index gives up (degenerate) and every requested pattern becomes a candidate.
+  std::vector<std::string> firsts;
+  for (std::uint32_t n = 0; firsts.size() < 80; ++n) {
+    std::string s = "s";
+    s.append(std::to_string(n));
+    if ((detail::request_index::hash(s) & 255u) == 7u) firsts.push_back(s);
+  }
+  std::string req = "{", key = "{";
+  for (std::size_t i = 0; i < firsts.size(); ++i) {
+    req.append(i ? ",\"" : "\"").append(firsts[i]).append(i % 2 ? ":*" : ":x").append("\":[\"subscribe\",\"publish\"]");
+    if (i % 3 == 0) key.append(i ? ",\"" : "\"").append(firsts[i]).append(":x\":[\"publish\"]");
+  }
+  req.append(",\"*:y\":[\"presence\"]}");
+  key.append(",\"*\":[\"subscribe\"],\"[*]*:*\":[\"presence\"]}");
+  const capability k = cap_of(key), r = cap_of(req);
+  CHECK(detail::request_index(r).degenerate);
+  const auto fast = intersect(k, r);
+  const auto slow = pairwise_reference(k, r);
+  REQUIRE(fast.has_value());
+  REQUIRE(slow.has_value());
+  CHECK(fast->to_json() == slow->to_json());
+  CHECK(fast->size() > 80);
+  // The same shape with first segments that do not collide: the index is used.
+  CHECK(!detail::request_index(cap_of(R"({"a:*":["*"],"b":["*"],"*:c":["*"]})")).degenerate);
 }

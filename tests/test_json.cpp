@@ -118,10 +118,10 @@ TEST_CASE("§1.1 JSON strings: every code point survives raw, as \\uXXXX (or a s
     const std::string raw = utf8(cp);
     std::string escaped;
     if (cp < 0x10000) {
-      escaped = "\"" + hex4(cp, (cp & 1) != 0) + "\"";
+      escaped.append("\"").append(hex4(cp, (cp & 1) != 0)).append("\"");
     } else {
       const std::uint32_t v = cp - 0x10000;
-      escaped = "\"" + hex4(0xD800 + (v >> 10), true) + hex4(0xDC00 + (v & 0x3FF), false) + "\"";
+      escaped.append("\"").append(hex4(0xD800 + (v >> 10), true)).append(hex4(0xDC00 + (v & 0x3FF), false)).append("\"");
     }
     const bool control = cp < 0x20 || cp == '"' || cp == '\\';
     const std::string written = encode(raw).str();

@@ -151,7 +151,8 @@ inline std::string decision::reason_text() const {
     }
     case denial::qualified_name: {
       const auto parsed = parse_name(name).value();
-      const std::string q = "[" + detail::one_line(parsed.qualifier) + "]";
+      std::string q = "[";  // appended, not "[" + ...: g++ 12 -O3 misreports -Wrestrict on that
+      q.append(detail::one_line(parsed.qualifier)).append("]");
       s.append(detail::quoted(name)).append(" is a ").append(q).append(" name and unqualified resources such as ");
       s.append(detail::quoted(near.front())).append(" never match qualified names; grant ");
       s.append(detail::quoted(q + std::string(parsed.body))).append(", ").append(detail::quoted(q + "*"));

@@ -21,65 +21,94 @@ namespace detail {
   return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
 }
 
-/// The patterns of a capability pair with each segment replaced by a small integer (equal
-/// segments, equal ids; "*" is id 0), so that testing a pair for overlap compares integers
-/// and costs one step per segment whatever the segments' lengths.
-struct interned_patterns {
-  struct entry {
-    pattern_facts facts;
-    std::uint32_t first = 0;  // ids[first, first + facts.segments)
-  };
-  std::vector<entry> entries;  // key entries, then request entries
-  std::vector<std::uint32_t> ids;
+/// The requested patterns indexed by their first segment, so that a key pattern meets only
+/// the requested patterns it can overlap: a name matched by both starts with a segment both
+/// first segments accept, so they are equal or one of them is "*". A literal first segment
+/// finds its bucket in an open-addressing table; patterns whose first segment is "*" are
+/// kept apart (they can overlap anything), and patterns that match nothing are left out.
+/// Every list holds request indices in increasing order, so a key pattern's candidates come
+/// out in the order the pairwise loop would visit them (limits and errors depend on it).
+/// Qualifier classes, segment counts and the remaining segments are checked per candidate
+/// by detail::intersect; bucketing by them as well did not pay (see bench/RESULTS.md).
+/// The hash is not keyed, so first segments chosen to collide could make the table slow:
+/// a bucket never sits more than max_probe slots past its hash's slot, and when one would,
+/// the index gives up (`degenerate`) and every requested pattern is a candidate, as in the
+/// pairwise loop, so the time stays within what max_intersection_pairs allows.
+struct request_index {
+  static constexpr std::uint32_t none = 0xFFFFFFFFu;
+  static constexpr std::size_t max_probe = 64;
 
-  constexpr interned_patterns(const capability& a, const capability& b) {
-    std::vector<std::string_view> segs;
-    auto collect = [&](const capability& c) {
-      for (std::size_t i = 0; i < c.size(); ++i) {
-        entry e{pattern_facts(c.pattern_at(i)), static_cast<std::uint32_t>(segs.size())};
-        const std::string_view body = e.facts.p.body;
-        for (std::size_t pos = 0;;) {
-          const std::string_view seg = segment_at(body, pos);
-          segs.push_back(seg);
-          pos += seg.size() + 1;
-          if (pos > body.size()) break;
-        }
-        entries.push_back(e);
+  bool degenerate = false;                  // candidates: every requested pattern
+  std::vector<pattern_facts> facts;         // every requested pattern, in order
+  std::vector<std::uint32_t> star_first;    // requested patterns whose first segment is "*"
+  std::vector<std::uint32_t> next;          // per pattern: the next one in its bucket, or none
+  std::vector<std::uint32_t> bucket_head;   // per bucket: its first pattern
+  std::vector<std::uint32_t> bucket_tail;   // per bucket: its last pattern
+  std::vector<std::string_view> bucket_key; // per bucket: the first segment
+  std::vector<std::uint32_t> slots;         // open addressing: bucket + 1, 0 when free
+  std::vector<std::uint32_t> slot_hash;     // the bucket key's hash (saves most compares)
+
+  [[nodiscard]] static constexpr std::string_view first_segment(std::string_view body) noexcept {
+    return body.substr(0, body.find(':'));
+  }
+  [[nodiscard]] static constexpr std::uint32_t hash(std::string_view s) noexcept {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+    return static_cast<std::uint32_t>(h >> 32) ^ static_cast<std::uint32_t>(h);
+  }
+
+  constexpr explicit request_index(const capability& request) {
+    const std::size_t m = request.size();
+    facts.reserve(m);
+    next.assign(m, none);
+    std::size_t cap = 8;
+    while (cap < 2 * m) cap *= 2;
+    slots.assign(cap, 0);
+    slot_hash.assign(cap, 0);
+    for (std::size_t j = 0; j < m; ++j) {
+      facts.push_back(pattern_facts(request.pattern_at(j)));
+      if (facts.back().nothing || degenerate) continue;
+      const std::string_view first = first_segment(facts.back().p.body);
+      const auto jj = static_cast<std::uint32_t>(j);
+      if (first == "*") {
+        star_first.push_back(jj);
+        continue;
       }
-    };
-    collect(a);
-    collect(b);
-    std::vector<std::string_view> distinct = segs;
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    ids.reserve(segs.size());
-    for (const std::string_view seg : segs) {
-      const auto at = static_cast<std::uint32_t>(std::lower_bound(distinct.begin(), distinct.end(), seg) - distinct.begin());
-      ids.push_back(seg == "*" ? 0 : at + 1);
+      const std::uint32_t h = hash(first);
+      for (std::size_t s = h & (cap - 1), probe = 0;; s = (s + 1) & (cap - 1), ++probe) {
+        if (probe > max_probe) {
+          degenerate = true;
+          break;
+        }
+        if (slots[s] == 0) {
+          slots[s] = static_cast<std::uint32_t>(bucket_key.size()) + 1;
+          slot_hash[s] = h;
+          bucket_key.push_back(first);
+          bucket_head.push_back(jj);
+          bucket_tail.push_back(jj);
+          break;
+        }
+        const std::uint32_t b = slots[s] - 1;
+        if (slot_hash[s] == h && bucket_key[b] == first) {
+          next[bucket_tail[b]] = jj;
+          bucket_tail[b] = jj;
+          break;
+        }
+      }
     }
   }
 
-  /// False when no name matches both x and y (the test intersect() makes, without the text).
-  [[nodiscard]] constexpr bool overlap(const entry& x, const entry& y) const noexcept {
-    const pattern_facts &a = x.facts, &b = y.facts;
-    if (a.nothing || b.nothing) return false;
-    if (a.p.kind == qualifier_kind::named && b.p.kind == qualifier_kind::named) {
-      if (a.p.qualifier != b.p.qualifier) return false;
-    } else if (a.p.kind != b.p.kind && a.p.kind != qualifier_kind::any && b.p.kind != qualifier_kind::any) {
-      return false;
+  /// The first requested pattern whose first segment is `first` (a literal), or none.
+  /// Not for a degenerate index.
+  [[nodiscard]] constexpr std::uint32_t head(std::string_view first) const noexcept {
+    const std::uint32_t h = hash(first);
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t s = h & mask, probe = 0; probe <= max_probe; s = (s + 1) & mask, ++probe) {
+      if (slots[s] == 0) return none;
+      const std::uint32_t b = slots[s] - 1;
+      if (slot_hash[s] == h && bucket_key[b] == first) return bucket_head[b];
     }
-    const std::size_t na = a.segments, nb = b.segments;
-    if (!a.trailing && !b.trailing && na != nb) return false;
-    if (!a.trailing && b.trailing && na < nb) return false;
-    if (a.trailing && !b.trailing && nb < na) return false;
-    // Branch-free over the common length so that the compiler can vectorise it.
-    const std::size_t n = na < nb ? na : nb;
-    const std::uint32_t* pa = ids.data() + x.first;
-    const std::uint32_t* pb = ids.data() + y.first;
-    unsigned clash = 0;
-    for (std::size_t k = 0; k < n; ++k)
-      clash |= static_cast<unsigned>(pa[k] != pb[k]) & static_cast<unsigned>(pa[k] != 0) & static_cast<unsigned>(pb[k] != 0);
-    return clash == 0;
+    return none;  // every bucket is within max_probe slots of its hash's slot
   }
 };
 }  // namespace detail
@@ -92,6 +121,10 @@ struct interned_patterns {
 /// key.size() * request.size() <= max_intersection_pairs; the result has at most
 /// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
 /// longer matches no valid name and is left out; a "[*]" one that still could is an error).
+///
+/// Pairs are visited in the order of the pairwise definition (key-major), but each key
+/// pattern meets only the requested patterns with a compatible first segment (found through
+/// detail::request_index): time is linear in the inputs plus the candidate pairs.
 [[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
   if (key.size() != 0 && request.size() > max_intersection_pairs / key.size()) {
     error e(errc::limit_exceeded, no_offset);
@@ -104,18 +137,39 @@ struct interned_patterns {
     e.append("the intersection has more than ").append_number(max_resources);
     return e.append(" resources (capmatch::max_resources)");
   };
-  const detail::interned_patterns in(key, request);
+  const detail::request_index index(request);
+  const auto& star_first = index.star_first;
   capability out;
   std::vector<char> text;
+  std::vector<std::uint32_t> candidates;  // request indices, increasing
   for (std::size_t i = 0; i < key.size(); ++i) {
-    const auto& kp = in.entries[i];
-    for (std::size_t j = 0; j < request.size(); ++j) {
+    const pattern kpat = key.pattern_at(i);
+    const std::string_view first = detail::request_index::first_segment(kpat.body);
+    candidates.clear();
+    if (first == "*" || index.degenerate) {
+      for (std::size_t j = 0; j < request.size(); ++j)
+        if (!index.facts[j].nothing) candidates.push_back(static_cast<std::uint32_t>(j));
+    } else {
+      // Merge the bucket of `first` with the "*"-first patterns (both increasing).
+      std::uint32_t a = index.head(first);
+      std::size_t b = 0;
+      while (a != detail::request_index::none || b != star_first.size()) {
+        if (b == star_first.size() || (a != detail::request_index::none && a < star_first[b])) {
+          candidates.push_back(a);
+          a = index.next[a];
+        } else {
+          candidates.push_back(star_first[b++]);
+        }
+      }
+    }
+    if (candidates.empty()) continue;
+    const detail::pattern_facts kp(kpat);
+    for (const std::uint32_t j : candidates) {
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;
-      const auto& rp = in.entries[key.size() + j];
-      if (!in.overlap(kp, rp)) continue;
+      const detail::pattern_facts& rp = index.facts[j];
       text.clear();
-      if (!detail::intersect(kp.facts, rp.facts, text)) continue;
+      if (!detail::intersect(kp, rp, text)) continue;
       if (text.size() > max_resource_bytes) {
         // A pattern matches only names at least as long as its text (its body, for "[*]"), and
         // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
@@ -126,7 +180,13 @@ struct interned_patterns {
         e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
         return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
       }
-      detail::capability_access::add(out, std::string_view(text.data(), text.size()), ops, 0);
+      // The text is "[q]body", "[*]body" or "body" with the qualifier of whichever side is not
+      // "[*]" (detail::intersect): its pattern is known without parsing it again.
+      const pattern& q = kp.p.kind == qualifier_kind::any ? rp.p : kp.p;
+      const std::size_t prefix =
+          q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
+      const std::string_view res(text.data(), text.size());
+      detail::capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
       // Merge duplicates as we go so that memory stays bounded by the result limit.
       if (out.size() >= 2 * max_resources) {
         detail::capability_access::sort(out, true);
