@@ -7,7 +7,7 @@
 #pragma once
 
 // ---- begin include/capmatch/version.hpp ----
-// capmatch — Ably-compatible capabilities for C++20. https://github.com/ (see README.md)
+// capmatch — Ably-compatible capabilities for C++20: version and namespace macros.
 // SPDX-License-Identifier: MIT
 
 /// Version of the library; bumped with CHANGELOG.md.
@@ -16,9 +16,10 @@
 #define CAPMATCH_VERSION_PATCH 0
 #define CAPMATCH_VERSION_STRING "0.1.0"
 
-// Every public name lives in a versioned inline namespace so that two copies of
-// different versions in one program fail to link instead of silently mixing.
-#define CAPMATCH_NAMESPACE_BEGIN namespace capmatch { inline namespace v0 {
+// Every public name lives in an inline namespace named after the major and minor
+// version (0.x minor releases may break the ABI), so that two copies of different
+// versions in one program fail to link instead of silently mixing.
+#define CAPMATCH_NAMESPACE_BEGIN namespace capmatch { inline namespace v0_1 {
 #define CAPMATCH_NAMESPACE_END } }
 // ---- end include/capmatch/version.hpp ----
 
@@ -1402,65 +1403,94 @@ namespace detail {
   return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
 }
 
-/// The patterns of a capability pair with each segment replaced by a small integer (equal
-/// segments, equal ids; "*" is id 0), so that testing a pair for overlap compares integers
-/// and costs one step per segment whatever the segments' lengths.
-struct interned_patterns {
-  struct entry {
-    pattern_facts facts;
-    std::uint32_t first = 0;  // ids[first, first + facts.segments)
-  };
-  std::vector<entry> entries;  // key entries, then request entries
-  std::vector<std::uint32_t> ids;
+/// The requested patterns indexed by their first segment, so that a key pattern meets only
+/// the requested patterns it can overlap: a name matched by both starts with a segment both
+/// first segments accept, so they are equal or one of them is "*". A literal first segment
+/// finds its bucket in an open-addressing table; patterns whose first segment is "*" are
+/// kept apart (they can overlap anything), and patterns that match nothing are left out.
+/// Every list holds request indices in increasing order, so a key pattern's candidates come
+/// out in the order the pairwise loop would visit them (limits and errors depend on it).
+/// Qualifier classes, segment counts and the remaining segments are checked per candidate
+/// by detail::intersect; bucketing by them as well did not pay (see bench/RESULTS.md).
+/// The hash is not keyed, so first segments chosen to collide could make the table slow:
+/// a bucket never sits more than max_probe slots past its hash's slot, and when one would,
+/// the index gives up (`degenerate`) and every requested pattern is a candidate, as in the
+/// pairwise loop, so the time stays within what max_intersection_pairs allows.
+struct request_index {
+  static constexpr std::uint32_t none = 0xFFFFFFFFu;
+  static constexpr std::size_t max_probe = 64;
 
-  constexpr interned_patterns(const capability& a, const capability& b) {
-    std::vector<std::string_view> segs;
-    auto collect = [&](const capability& c) {
-      for (std::size_t i = 0; i < c.size(); ++i) {
-        entry e{pattern_facts(c.pattern_at(i)), static_cast<std::uint32_t>(segs.size())};
-        const std::string_view body = e.facts.p.body;
-        for (std::size_t pos = 0;;) {
-          const std::string_view seg = segment_at(body, pos);
-          segs.push_back(seg);
-          pos += seg.size() + 1;
-          if (pos > body.size()) break;
-        }
-        entries.push_back(e);
+  bool degenerate = false;                  // candidates: every requested pattern
+  std::vector<pattern_facts> facts;         // every requested pattern, in order
+  std::vector<std::uint32_t> star_first;    // requested patterns whose first segment is "*"
+  std::vector<std::uint32_t> next;          // per pattern: the next one in its bucket, or none
+  std::vector<std::uint32_t> bucket_head;   // per bucket: its first pattern
+  std::vector<std::uint32_t> bucket_tail;   // per bucket: its last pattern
+  std::vector<std::string_view> bucket_key; // per bucket: the first segment
+  std::vector<std::uint32_t> slots;         // open addressing: bucket + 1, 0 when free
+  std::vector<std::uint32_t> slot_hash;     // the bucket key's hash (saves most compares)
+
+  [[nodiscard]] static constexpr std::string_view first_segment(std::string_view body) noexcept {
+    return body.substr(0, body.find(':'));
+  }
+  [[nodiscard]] static constexpr std::uint32_t hash(std::string_view s) noexcept {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+    return static_cast<std::uint32_t>(h >> 32) ^ static_cast<std::uint32_t>(h);
+  }
+
+  constexpr explicit request_index(const capability& request) {
+    const std::size_t m = request.size();
+    facts.reserve(m);
+    next.assign(m, none);
+    std::size_t cap = 8;
+    while (cap < 2 * m) cap *= 2;
+    slots.assign(cap, 0);
+    slot_hash.assign(cap, 0);
+    for (std::size_t j = 0; j < m; ++j) {
+      facts.push_back(pattern_facts(request.pattern_at(j)));
+      if (facts.back().nothing || degenerate) continue;
+      const std::string_view first = first_segment(facts.back().p.body);
+      const auto jj = static_cast<std::uint32_t>(j);
+      if (first == "*") {
+        star_first.push_back(jj);
+        continue;
       }
-    };
-    collect(a);
-    collect(b);
-    std::vector<std::string_view> distinct = segs;
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    ids.reserve(segs.size());
-    for (const std::string_view seg : segs) {
-      const auto at = static_cast<std::uint32_t>(std::lower_bound(distinct.begin(), distinct.end(), seg) - distinct.begin());
-      ids.push_back(seg == "*" ? 0 : at + 1);
+      const std::uint32_t h = hash(first);
+      for (std::size_t s = h & (cap - 1), probe = 0;; s = (s + 1) & (cap - 1), ++probe) {
+        if (probe > max_probe) {
+          degenerate = true;
+          break;
+        }
+        if (slots[s] == 0) {
+          slots[s] = static_cast<std::uint32_t>(bucket_key.size()) + 1;
+          slot_hash[s] = h;
+          bucket_key.push_back(first);
+          bucket_head.push_back(jj);
+          bucket_tail.push_back(jj);
+          break;
+        }
+        const std::uint32_t b = slots[s] - 1;
+        if (slot_hash[s] == h && bucket_key[b] == first) {
+          next[bucket_tail[b]] = jj;
+          bucket_tail[b] = jj;
+          break;
+        }
+      }
     }
   }
 
-  /// False when no name matches both x and y (the test intersect() makes, without the text).
-  [[nodiscard]] constexpr bool overlap(const entry& x, const entry& y) const noexcept {
-    const pattern_facts &a = x.facts, &b = y.facts;
-    if (a.nothing || b.nothing) return false;
-    if (a.p.kind == qualifier_kind::named && b.p.kind == qualifier_kind::named) {
-      if (a.p.qualifier != b.p.qualifier) return false;
-    } else if (a.p.kind != b.p.kind && a.p.kind != qualifier_kind::any && b.p.kind != qualifier_kind::any) {
-      return false;
+  /// The first requested pattern whose first segment is `first` (a literal), or none.
+  /// Not for a degenerate index.
+  [[nodiscard]] constexpr std::uint32_t head(std::string_view first) const noexcept {
+    const std::uint32_t h = hash(first);
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t s = h & mask, probe = 0; probe <= max_probe; s = (s + 1) & mask, ++probe) {
+      if (slots[s] == 0) return none;
+      const std::uint32_t b = slots[s] - 1;
+      if (slot_hash[s] == h && bucket_key[b] == first) return bucket_head[b];
     }
-    const std::size_t na = a.segments, nb = b.segments;
-    if (!a.trailing && !b.trailing && na != nb) return false;
-    if (!a.trailing && b.trailing && na < nb) return false;
-    if (a.trailing && !b.trailing && nb < na) return false;
-    // Branch-free over the common length so that the compiler can vectorise it.
-    const std::size_t n = na < nb ? na : nb;
-    const std::uint32_t* pa = ids.data() + x.first;
-    const std::uint32_t* pb = ids.data() + y.first;
-    unsigned clash = 0;
-    for (std::size_t k = 0; k < n; ++k)
-      clash |= static_cast<unsigned>(pa[k] != pb[k]) & static_cast<unsigned>(pa[k] != 0) & static_cast<unsigned>(pb[k] != 0);
-    return clash == 0;
+    return none;  // every bucket is within max_probe slots of its hash's slot
   }
 };
 }  // namespace detail
@@ -1473,6 +1503,10 @@ struct interned_patterns {
 /// key.size() * request.size() <= max_intersection_pairs; the result has at most
 /// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
 /// longer matches no valid name and is left out; a "[*]" one that still could is an error).
+///
+/// Pairs are visited in the order of the pairwise definition (key-major), but each key
+/// pattern meets only the requested patterns with a compatible first segment (found through
+/// detail::request_index): time is linear in the inputs plus the candidate pairs.
 [[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
   if (key.size() != 0 && request.size() > max_intersection_pairs / key.size()) {
     error e(errc::limit_exceeded, no_offset);
@@ -1485,18 +1519,39 @@ struct interned_patterns {
     e.append("the intersection has more than ").append_number(max_resources);
     return e.append(" resources (capmatch::max_resources)");
   };
-  const detail::interned_patterns in(key, request);
+  const detail::request_index index(request);
+  const auto& star_first = index.star_first;
   capability out;
   std::vector<char> text;
+  std::vector<std::uint32_t> candidates;  // request indices, increasing
   for (std::size_t i = 0; i < key.size(); ++i) {
-    const auto& kp = in.entries[i];
-    for (std::size_t j = 0; j < request.size(); ++j) {
+    const pattern kpat = key.pattern_at(i);
+    const std::string_view first = detail::request_index::first_segment(kpat.body);
+    candidates.clear();
+    if (first == "*" || index.degenerate) {
+      for (std::size_t j = 0; j < request.size(); ++j)
+        if (!index.facts[j].nothing) candidates.push_back(static_cast<std::uint32_t>(j));
+    } else {
+      // Merge the bucket of `first` with the "*"-first patterns (both increasing).
+      std::uint32_t a = index.head(first);
+      std::size_t b = 0;
+      while (a != detail::request_index::none || b != star_first.size()) {
+        if (b == star_first.size() || (a != detail::request_index::none && a < star_first[b])) {
+          candidates.push_back(a);
+          a = index.next[a];
+        } else {
+          candidates.push_back(star_first[b++]);
+        }
+      }
+    }
+    if (candidates.empty()) continue;
+    const detail::pattern_facts kp(kpat);
+    for (const std::uint32_t j : candidates) {
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;
-      const auto& rp = in.entries[key.size() + j];
-      if (!in.overlap(kp, rp)) continue;
+      const detail::pattern_facts& rp = index.facts[j];
       text.clear();
-      if (!detail::intersect(kp.facts, rp.facts, text)) continue;
+      if (!detail::intersect(kp, rp, text)) continue;
       if (text.size() > max_resource_bytes) {
         // A pattern matches only names at least as long as its text (its body, for "[*]"), and
         // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
@@ -1507,7 +1562,13 @@ struct interned_patterns {
         e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
         return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
       }
-      detail::capability_access::add(out, std::string_view(text.data(), text.size()), ops, 0);
+      // The text is "[q]body", "[*]body" or "body" with the qualifier of whichever side is not
+      // "[*]" (detail::intersect): its pattern is known without parsing it again.
+      const pattern& q = kp.p.kind == qualifier_kind::any ? rp.p : kp.p;
+      const std::size_t prefix =
+          q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
+      const std::string_view res(text.data(), text.size());
+      detail::capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
       // Merge duplicates as we go so that memory stays bounded by the result limit.
       if (out.size() >= 2 * max_resources) {
         detail::capability_access::sort(out, true);
@@ -1680,7 +1741,8 @@ inline std::string decision::reason_text() const {
     }
     case denial::qualified_name: {
       const auto parsed = parse_name(name).value();
-      const std::string q = "[" + detail::one_line(parsed.qualifier) + "]";
+      std::string q = "[";  // appended, not "[" + ...: g++ 12 -O3 misreports -Wrestrict on that
+      q.append(detail::one_line(parsed.qualifier)).append("]");
       s.append(detail::quoted(name)).append(" is a ").append(q).append(" name and unqualified resources such as ");
       s.append(detail::quoted(near.front())).append(" never match qualified names; grant ");
       s.append(detail::quoted(q + std::string(parsed.body))).append(", ").append(detail::quoted(q + "*"));
@@ -1723,417 +1785,6 @@ inline std::string decision::to_json() const {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/explain.hpp ----
 
-// ---- begin include/capmatch/lint.hpp ----
-// capmatch — lint: findings about a valid capability that probably does not mean what its
-// author intended (docs/lint.md lists every code with an example and its fix).
-// SPDX-License-Identifier: MIT
-
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-
-CAPMATCH_NAMESPACE_BEGIN
-
-/// How much a finding matters, most severe first.
-enum class lint_severity : std::uint8_t {
-  error,             ///< the entry cannot work as written
-  security_warning,  ///< grants far more than is usually intended
-  warning,           ///< probably not what was meant
-  suggestion,        ///< works, but could be clearer
-};
-
-/// Stable finding codes; docs/lint.md describes each. Values never change meaning.
-enum class lint_code : std::uint8_t {
-  never_matches,          ///< an empty segment (":a", "a:", "a::b"): matches no name
-  super_grant,            ///< "*" or "[*]*" granted ["*"]
-  literal_star,           ///< '*' inside a segment ("foo*") is a literal character
-  unknown_qualifier,      ///< a qualifier other than queue, meta, filter or *
-  app_wide_no_effect,     ///< stats or push-admin granted where they do nothing
-  shadowed,               ///< a broader entry already grants everything this one does
-  channel_enumeration,    ///< channel-metadata on every channel also allows listing them
-  implied_op,             ///< an "-any"/admin op granted without the narrower op it covers
-  ignored_params,         ///< "=value"/"?params" in a qualifier are ignored for matching
-};
-
-/// The wire name of a severity: "error", "security-warning", "warning" or "suggestion".
-[[nodiscard]] constexpr std::string_view name_of(lint_severity s) noexcept {
-  switch (s) {
-    case lint_severity::error: return "error";
-    case lint_severity::security_warning: return "security-warning";
-    case lint_severity::warning: return "warning";
-    case lint_severity::suggestion: return "suggestion";
-  }
-  return "unknown";
-}
-
-/// The stable code of a finding, e.g. "literal-star".
-[[nodiscard]] constexpr std::string_view name_of(lint_code c) noexcept {
-  switch (c) {
-    case lint_code::never_matches: return "never-matches";
-    case lint_code::super_grant: return "super-grant";
-    case lint_code::literal_star: return "literal-star";
-    case lint_code::unknown_qualifier: return "unknown-qualifier";
-    case lint_code::app_wide_no_effect: return "app-wide-no-effect";
-    case lint_code::shadowed: return "shadowed";
-    case lint_code::channel_enumeration: return "channel-enumeration";
-    case lint_code::implied_op: return "implied-op";
-    case lint_code::ignored_params: return "ignored-params";
-  }
-  return "unknown";
-}
-
-/// The severity every finding with code `c` has.
-[[nodiscard]] constexpr lint_severity severity_of(lint_code c) noexcept {
-  switch (c) {
-    case lint_code::never_matches: return lint_severity::error;
-    case lint_code::super_grant: return lint_severity::security_warning;
-    case lint_code::literal_star:
-    case lint_code::unknown_qualifier:
-    case lint_code::app_wide_no_effect:
-    case lint_code::shadowed: return lint_severity::warning;
-    case lint_code::channel_enumeration:
-    case lint_code::implied_op:
-    case lint_code::ignored_params: return lint_severity::suggestion;
-  }
-  return lint_severity::suggestion;
-}
-
-namespace detail {
-/// Fixed-capacity text for finding messages (no std::string: usable in constant evaluation).
-class lint_text {
- public:
-  static constexpr std::size_t capacity = 320;
-  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf_, len_}; }
-  constexpr lint_text& append(std::string_view s) noexcept {
-    for (char c : s) {
-      if (len_ == capacity) break;
-      buf_[len_++] = c;
-    }
-    return *this;
-  }
-  constexpr lint_text& append_number(std::uint64_t v) noexcept {
-    error e;
-    return append(e.append_number(v).message());
-  }
-  /// `s` in single quotes, clipped and with control characters escaped (as in error messages).
-  constexpr lint_text& append_quoted(std::string_view s) noexcept {
-    error e;
-    return append(e.append_quoted(s).message());
-  }
-
- private:
-  std::size_t len_ = 0;
-  char buf_[capacity]{};
-};
-}  // namespace detail
-
-/// One finding: what is wrong with which resource, where, and a one-line fix.
-struct lint_finding {
-  lint_code code{};
-  lint_severity severity{};
-  std::string_view resource;  ///< as written in the document (a view into the capability)
-  std::uint32_t offset = 0;   ///< byte offset of the resource in the parsed document
-  detail::lint_text message_text, fix_text;
-
-  /// What is wrong, as one sentence.
-  [[nodiscard]] constexpr std::string_view message() const noexcept { return message_text.view(); }
-  /// A one-line fix.
-  [[nodiscard]] constexpr std::string_view fix() const noexcept { return fix_text.view(); }
-};
-
-namespace detail {
-
-/// True when every name `b` matches is matched by `a`. Exact, and equivalent to "a ∩ b is b
-/// itself in normal form" (tests check the two agree); decided segment by segment without
-/// allocating, since lint compares every pair of entries. Patterns that match nothing are
-/// never contained and contain nothing.
-[[nodiscard]] constexpr bool contains(const pattern& a, const pattern& b) noexcept {
-  if (a.matches_nothing() || b.matches_nothing()) return false;
-  // Qualifiers: [*] holds every qualifier and none; otherwise they must be the same.
-  if (a.kind != qualifier_kind::any &&
-      (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
-    return false;
-  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
-  std::size_t i = 0, j = 0;
-  for (;;) {
-    const std::string_view sa = segment_at(a.body, i), sb = segment_at(b.body, j);
-    const bool last_a = i + sa.size() == a.body.size(), last_b = j + sb.size() == b.body.size();
-    if (last_a && ta) return true;         // a's trailing '*' takes b's remaining segments, wildcards too
-    if (sa != "*" && (sa != sb || sb == "*")) return false;  // a literal holds only that literal
-    if (last_a || last_b) return last_a && last_b && !tb;    // same length; b unbounded only if a is
-    i += sa.size() + 1;
-    j += sb.size() + 1;
-  }
-}
-
-/// The first segment of `body` that holds '*' without being exactly "*", or empty.
-[[nodiscard]] constexpr std::string_view starred_segment(std::string_view body) noexcept {
-  for (std::size_t i = 0; i <= body.size();) {
-    const std::string_view seg = segment_at(body, i);
-    if (seg != "*" && seg.find('*') != std::string_view::npos) return seg;
-    i += seg.size() + 1;
-  }
-  return {};
-}
-
-inline constexpr std::string_view known_qualifiers[] = {"queue", "meta", "filter"};
-
-/// Collects findings for one capability; see lint() below.
-class linter {
- public:
-  constexpr explicit linter(const capability& cap) : cap_(cap) {}
-
-  [[nodiscard]] constexpr std::vector<lint_finding> run() {
-    // Report in document order: entries are stored in canonical order.
-    std::vector<std::size_t> order;  // not order(n): clang 14 cannot value-initialize it in constexpr
-    for (std::size_t i = 0; i < cap_.size(); ++i) order.push_back(i);
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) {
-                // Built capabilities (intersect) have offset 0 throughout: keep canonical order.
-                const auto oa = cap_.source_offset(a), ob = cap_.source_offset(b);
-                return oa != ob ? oa < ob : a < b;
-              });
-    for (std::size_t i : order) check(i);
-    return std::move(out_);
-  }
-
- private:
-  constexpr lint_finding& add(std::size_t i, lint_code code) {
-    lint_finding f;
-    f.code = code;
-    f.severity = severity_of(code);
-    f.resource = cap_.resource(i);
-    f.offset = cap_.source_offset(i);
-    out_.push_back(f);
-    return out_.back();
-  }
-
-  // True when `op` is granted on entry i itself or on an entry whose pattern contains it.
-  [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) const {
-    if (cap_.ops(i).contains(op)) return true;
-    for (std::size_t j = 0; j < cap_.size(); ++j)
-      if (j != i && cap_.ops(j).contains(op) && contains(cap_.pattern_at(j), cap_.pattern_at(i))) return true;
-    return false;
-  }
-
-  constexpr void check(std::size_t i) {
-    const pattern p = cap_.pattern_at(i);
-    const op_set ops = cap_.ops(i);
-    const std::string_view res = cap_.resource(i);
-    const std::string_view prefix = res.substr(0, res.size() - p.body.size());
-
-    if (p.matches_nothing()) never_matches(i, p, prefix);
-    if (p.covers_all_channels() && ops.is_all()) {
-      auto& f = add(i, lint_code::super_grant);
-      f.message_text.append("grants every operation, including stats, push-admin and privileged-headers, on every ")
-          .append(p.kind == qualifier_kind::any ? "channel, queue and metachannel" : "channel");
-      f.fix_text.append("list only the operations needed, on the channels or namespaces needed (e.g. 'chat:*')");
-    }
-    if (const auto seg = starred_segment(p.body); !seg.empty()) literal_star(i, p, prefix, seg);
-    if (p.kind == qualifier_kind::named) unknown_qualifier(i, p);
-    if (!ops.is_all() && !p.covers_all_channels()) {
-      for (operation op : {operation::stats, operation::push_admin}) {
-        if (!ops.contains(op)) continue;
-        auto& f = add(i, lint_code::app_wide_no_effect);
-        f.message_text.append(name_of(op)).append(" is app-wide and takes effect only when granted on '*' or '[*]*'; ")
-            .append("here it grants nothing");
-        f.fix_text.append("remove ").append_quoted(name_of(op)).append(" here, or grant it on '*'");
-      }
-    }
-    shadowed(i, p, ops);
-    if (!ops.is_all() && p.covers_all_channels() && ops.contains(operation::channel_metadata)) {
-      auto& f = add(i, lint_code::channel_enumeration);
-      f.message_text.append("channel-metadata on every channel also allows enumerating all the app's channels");
-      f.fix_text.append("grant channel-metadata on narrower namespaces (e.g. 'chat:*') if clients must not list channels");
-    }
-    if (!ops.is_all()) {
-      if (p.covers_all_channels()) implied(i, operation::push_admin, operation::push_subscribe,
-                                           "push-admin can already subscribe any device to any channel");
-      implied(i, operation::message_update_any, operation::message_update_own,
-              "message-update-any already lets a client update its own messages");
-      implied(i, operation::message_delete_any, operation::message_delete_own,
-              "message-delete-any already lets a client delete its own messages");
-    }
-    if (!is_normal(i)) {
-      std::vector<char> normal;
-      append_text(p, normal);
-      auto& f = add(i, lint_code::ignored_params);
-      f.message_text.append("'=value' and '?params' in the qualifier ").append_quoted(prefix)
-          .append(" are ignored when matching");
-      f.fix_text.append("write ").append_quoted(std::string_view(normal.data(), normal.size()));
-    }
-  }
-
-  constexpr void never_matches(std::size_t i, const pattern& p, std::string_view prefix) {
-    auto& f = add(i, lint_code::never_matches);
-    f.message_text.append("an empty segment (leading ':', trailing ':' or '::') means this can never match a name");
-    std::vector<char> fixed;
-    fixed.insert(fixed.end(), prefix.begin(), prefix.end());
-    bool any = false;
-    for (std::size_t k = 0; k <= p.body.size();) {
-      const std::string_view seg = segment_at(p.body, k);
-      if (!seg.empty()) {
-        if (any) fixed.push_back(':');
-        fixed.insert(fixed.end(), seg.begin(), seg.end());
-        any = true;
-      }
-      k += seg.size() + 1;
-    }
-    if (!any) {
-      f.fix_text.append("remove this entry");
-      return;
-    }
-    if (p.body.back() == ':') fixed.push_back(':'), fixed.push_back('*');
-    f.fix_text.append("did you mean ").append_quoted(std::string_view(fixed.data(), fixed.size())).append("?");
-  }
-
-  constexpr void literal_star(std::size_t i, const pattern& p, std::string_view prefix, std::string_view seg) {
-    auto& f = add(i, lint_code::literal_star);
-    f.message_text.append("'*' inside the segment ").append_quoted(seg)
-        .append(" is a literal character, not a wildcard: this matches only a name spelled exactly so");
-    const bool last = seg.data() + seg.size() == p.body.data() + p.body.size();
-    if (last && seg.size() > 1 && seg.back() == '*' && seg.find('*') == seg.size() - 1) {
-      // "foo*" -> "foo:*"
-      std::vector<char> fixed;
-      fixed.insert(fixed.end(), prefix.begin(), prefix.end());
-      const std::string_view head = p.body.substr(0, p.body.size() - 1);
-      fixed.insert(fixed.end(), head.begin(), head.end());
-      fixed.push_back(':'), fixed.push_back('*');
-      f.fix_text.append("did you mean ").append_quoted(std::string_view(fixed.data(), fixed.size())).append("?");
-    } else {
-      f.fix_text.append("use '*' only as a whole segment between ':' separators (e.g. 'chat:*'), or rename the channel");
-    }
-  }
-
-  constexpr void unknown_qualifier(std::size_t i, const pattern& p) {
-    for (std::string_view q : known_qualifiers)
-      if (p.qualifier == q) return;
-    auto& f = add(i, lint_code::unknown_qualifier);
-    f.message_text.append("unknown qualifier ").append_quoted(p.qualifier)
-        .append(": it matches only names with that qualifier, and Ably defines queue, meta and filter");
-    std::string_view best;
-    std::size_t best_d = 3;
-    for (std::string_view q : known_qualifiers) {
-      const std::size_t d = edit_distance(p.qualifier, q, 2);
-      if (d < best_d) best_d = d, best = q;
-    }
-    if (!best.empty())
-      f.fix_text.append("did you mean '[").append(best).append("]'?");
-    else
-      f.fix_text.append("use [queue], [meta], [filter], [*] or no qualifier");
-  }
-
-  constexpr void shadowed(std::size_t i, const pattern& p, op_set ops) {
-    for (std::size_t j = 0; j < cap_.size(); ++j) {
-      if (j == i) continue;
-      const std::uint32_t mine = ops.granted_bits(), theirs = cap_.ops(j).granted_bits();
-      if ((mine & theirs) != mine) continue;
-      const pattern q = cap_.pattern_at(j);
-      if (!contains(q, p)) continue;
-      // Two entries that shadow each other (same names, same ops): keep the one in normal
-      // form (no qualifier params), then the earlier one, and report only the other.
-      if (mine == theirs && contains(p, q)) {
-        const bool i_normal = is_normal(i), j_normal = is_normal(j);
-        if (i_normal != j_normal ? i_normal : cap_.source_offset(i) < cap_.source_offset(j)) continue;
-      }
-      auto& f = add(i, lint_code::shadowed);
-      f.message_text.append("shadowed by ").append_quoted(cap_.resource(j)).append(" (at byte ")
-          .append_number(cap_.source_offset(j))
-          .append("), which matches every name this does and grants all its operations; there is no precedence or deny");
-      f.fix_text.append("remove this entry, or narrow ").append_quoted(cap_.resource(j))
-          .append(" if this entry was meant to restrict access");
-      return;
-    }
-  }
-
-  // True when resource i is written in normal form (no "=value" or "?params" in a qualifier).
-  [[nodiscard]] constexpr bool is_normal(std::size_t i) const {
-    std::vector<char> normal;
-    append_text(cap_.pattern_at(i), normal);
-    return std::string_view(normal.data(), normal.size()) == cap_.resource(i);
-  }
-
-  constexpr void implied(std::size_t i, operation broad, operation narrow, std::string_view why) {
-    if (!cap_.ops(i).contains(broad) || granted_over(i, narrow)) return;
-    auto& f = add(i, lint_code::implied_op);
-    f.message_text.append("grants ").append(name_of(broad)).append(" but not ").append(name_of(narrow))
-        .append("; ").append(why);
-    f.fix_text.append("add ").append_quoted(name_of(narrow)).append(" to make the grant explicit, or remove ")
-        .append_quoted(name_of(broad));
-  }
-
-  const capability& cap_;
-  std::vector<lint_finding> out_;
-};
-
-}  // namespace detail
-
-/// Findings about `cap`, in document order (by resource offset), each entry's findings in
-/// lint_code order. Resource views point into `cap`. An empty vector means nothing to report.
-[[nodiscard]] constexpr std::vector<lint_finding> lint(const capability& cap) {
-  return detail::linter(cap).run();
-}
-
-/// True when some finding has severity error (`capmatch lint` then exits 1).
-[[nodiscard]] constexpr bool has_errors(const std::vector<lint_finding>& findings) noexcept {
-  for (const auto& f : findings)
-    if (f.severity == lint_severity::error) return true;
-  return false;
-}
-
-/// One line: "<severity> <code> <resource> at byte N: <message>; fix: <fix>" (control
-/// characters in the resource shown as \u00XX so it stays one line).
-[[nodiscard]] inline std::string to_string(const lint_finding& f) {
-  std::string s(name_of(f.severity));
-  s.append(" ").append(name_of(f.code)).append(" ");
-  for (char c : f.resource) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      constexpr char hex[] = "0123456789ABCDEF";
-      s.append("\\u00").append(1, hex[u >> 4]).append(1, hex[u & 15]);
-    } else {
-      s += c;
-    }
-  }
-  s.append(" at byte ").append(std::to_string(f.offset)).append(": ");
-  s.append(f.message()).append("; fix: ").append(f.fix());
-  return s;
-}
-
-/// {"findings":[{"severity":...,"code":...,"resource":...,"offset":N,"message":...,"fix":...}]}
-[[nodiscard]] inline std::string to_json(const std::vector<lint_finding>& findings) {
-  std::vector<char> out;
-  auto put = [&](std::string_view v) { out.insert(out.end(), v.begin(), v.end()); };
-  put("{\"findings\":[");
-  for (std::size_t i = 0; i < findings.size(); ++i) {
-    const auto& f = findings[i];
-    if (i != 0) put(",");
-    put("{\"severity\":");
-    detail::write_json_string(name_of(f.severity), out);
-    put(",\"code\":");
-    detail::write_json_string(name_of(f.code), out);
-    put(",\"resource\":");
-    detail::write_json_string(f.resource, out);
-    put(",\"offset\":");
-    put(std::to_string(f.offset));
-    put(",\"message\":");
-    detail::write_json_string(f.message(), out);
-    put(",\"fix\":");
-    detail::write_json_string(f.fix(), out);
-    put("}");
-  }
-  put("]}");
-  return std::string(out.begin(), out.end());
-}
-
-CAPMATCH_NAMESPACE_END
-// ---- end include/capmatch/lint.hpp ----
-
 // ---- begin include/capmatch/matcher.hpp ----
 // capmatch — the compiled matcher: capability::ops_for in one pass over the name (SEMANTICS §2–3).
 // SPDX-License-Identifier: MIT
@@ -2153,6 +1804,13 @@ CAPMATCH_NAMESPACE_END
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_SSE2 1
+#else
+#define CAPMATCH_DETAIL_SSE2 0
+#endif
 
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -2265,8 +1923,67 @@ struct long_edge_rec {
   return v;
 }
 
+/// Up to 8 bytes of text[0, n) from pos (pos < n), zero-padded past the end; reads no byte beyond n.
+[[nodiscard]] constexpr u64 word_from(const char* s, std::size_t n, std::size_t pos) noexcept {
+  return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
+}
+
 /// 0x80 in every byte of v that is zero, 0 elsewhere (exact, no false positives).
 [[nodiscard]] constexpr u64 zero_bytes(u64 v) noexcept { return ~(((v & low7) + low7) | v | low7); }
+
+/// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
+inline constexpr std::size_t short_name_bytes = 64;
+
+/// Where a name of at most short_name_bytes bytes holds ':' (bit i set when s[i] == ':')
+/// and whether it holds U+0000 anywhere. One pass, before the automaton runs: the segment
+/// boundaries then come from the mask (clear lowest bit, count trailing zeros).
+struct name_stops_t {
+  u64 colons = 0;
+  bool nul = false;
+};
+[[nodiscard]] constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
+  name_stops_t r;
+  if (!std::is_constant_evaluated()) {
+#if CAPMATCH_DETAIL_SSE2
+    if (n >= 16) {
+      const __m128i colon = _mm_set1_epi8(':');
+      const __m128i zero = _mm_setzero_si128();
+      u32 z = 0;
+      std::size_t i = 0;
+      for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << i;
+        z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+      }
+      if (i < n) {  // the last 16 bytes, overlapping the previous block
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << (n - 16);
+        z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+      }
+      r.nul = z != 0;
+      return r;
+    }
+#endif
+    if (n >= 8) {  // words, the last one overlapping its predecessor
+      u64 z = 0;
+      for (std::size_t i = 0;; i += 8) {
+        const std::size_t at = i + 8 <= n ? i : n - 8;
+        const u64 w = load8(s + at);
+        const u64 c = zero_bytes(w ^ (ones * ':'));
+        r.colons |= (((c >> 7) * 0x0102040810204080ull) >> 56) << at;
+        z |= zero_bytes(w);
+        if (at + 8 == n) break;
+      }
+      r.nul = z != 0;
+      return r;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s[i] == ':') r.colons |= u64{1} << i;
+    if (s[i] == '\0') r.nul = true;
+  }
+  return r;
+}
 /// 0x80 in the lowest byte of v that is ':' or U+0000 (where a segment stops); bytes above
 /// it may be flagged too (borrows), so only the lowest flag is meaningful. 0 when none.
 [[nodiscard]] constexpr u64 stop_bytes(u64 v) noexcept {
@@ -2543,6 +2260,7 @@ struct tables {
       if (st == no_state) return {};
     }
     if (walk) return walk_ops(s, n, pos, st);
+    if (n <= short_name_bytes) return short_ops(s, n, pos, st);
     u32 acc = 0;
     std::size_t left = max_segments;
     for (;;) {
@@ -2570,6 +2288,62 @@ struct tables {
       pos += g.len + 1;
       // Nothing more can be granted: what was, stands if the rest of the name is valid.
       if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    }
+  }
+
+  // The automaton over a name of at most short_name_bytes bytes: the segment boundaries come
+  // from a stop mask of the whole name, so finding the next segment is two instructions
+  // (clear the lowest bit, count trailing zeros) instead of a scan. Such a name has at most
+  // 32 segments, under max_segments.
+  [[nodiscard]] constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos, u32 st) const noexcept {
+    static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
+    const name_stops_t stops = name_stops(s, n);
+    if (stops.nul) return {};
+    u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
+    u32 acc = 0;
+    for (;;) {
+      segment g;
+      g.last = m == 0;
+      const std::size_t end = g.last ? n : static_cast<std::size_t>(std::countr_zero(m));
+      g.len = end - pos;
+      if (g.len == 0) return {};
+      if (g.len <= 8) {
+        g.key = word_from(s, n, pos) & (~u64{0} >> (64 - 8 * g.len));
+      } else if (g.len <= 16) {
+        g.w0 = load8(s + pos);
+        g.w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
+        g.key = medium_key(g.w0, g.w1);
+      } else {
+        g.key = long_key(s, pos, end);
+      }
+      const state_rec& r = state(st);
+      acc |= r.trail;
+      const u64 hk = g.key * k_mul;
+      u32 next = r.next;
+      if ((r.aux & filter_bit(hk)) != 0) {
+        if (g.len <= 8) {
+          for (const edge_rec* e = edges + home_slot(hk, st, edge_cap);; ++e) {
+            if (e->key == g.key && e->from == st) {
+              next = e->to;
+              break;
+            }
+            if (e->from == no_state) break;
+          }
+        } else {
+          next = find_long(st, g, s, pos, next, hk);
+        }
+      }
+      st = next;
+      if (g.last) return finish(acc | state(st).term);
+      pos = end + 1;
+      m &= m - 1;
+      if (st == dead) {
+        // Nothing more can be granted: what was, stands if the rest of the name is valid
+        // (no empty segment: not ending with ':', no "::", not starting with ':').
+        if (acc == 0 || pos == n || (m & (m >> 1)) != 0 || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0)
+          return {};
+        return finish(acc);
+      }
     }
   }
 
@@ -3147,6 +2921,417 @@ class fixed_matcher {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/matcher.hpp ----
 
+// ---- begin include/capmatch/lint.hpp ----
+// capmatch — lint: findings about a valid capability that probably does not mean what its
+// author intended (docs/lint.md lists every code with an example and its fix).
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// How much a finding matters, most severe first.
+enum class lint_severity : std::uint8_t {
+  error,             ///< the entry cannot work as written
+  security_warning,  ///< grants far more than is usually intended
+  warning,           ///< probably not what was meant
+  suggestion,        ///< works, but could be clearer
+};
+
+/// Stable finding codes; docs/lint.md describes each. Values never change meaning.
+enum class lint_code : std::uint8_t {
+  never_matches,          ///< an empty segment (":a", "a:", "a::b"): matches no name
+  super_grant,            ///< "*" or "[*]*" granted ["*"]
+  literal_star,           ///< '*' inside a segment ("foo*") is a literal character
+  unknown_qualifier,      ///< a qualifier other than queue, meta, filter or *
+  app_wide_no_effect,     ///< stats or push-admin granted where they do nothing
+  shadowed,               ///< a broader entry already grants everything this one does
+  channel_enumeration,    ///< channel-metadata on every channel also allows listing them
+  implied_op,             ///< an "-any"/admin op granted without the narrower op it covers
+  ignored_params,         ///< "=value"/"?params" in a qualifier are ignored for matching
+};
+
+/// The wire name of a severity: "error", "security-warning", "warning" or "suggestion".
+[[nodiscard]] constexpr std::string_view name_of(lint_severity s) noexcept {
+  switch (s) {
+    case lint_severity::error: return "error";
+    case lint_severity::security_warning: return "security-warning";
+    case lint_severity::warning: return "warning";
+    case lint_severity::suggestion: return "suggestion";
+  }
+  return "unknown";
+}
+
+/// The stable code of a finding, e.g. "literal-star".
+[[nodiscard]] constexpr std::string_view name_of(lint_code c) noexcept {
+  switch (c) {
+    case lint_code::never_matches: return "never-matches";
+    case lint_code::super_grant: return "super-grant";
+    case lint_code::literal_star: return "literal-star";
+    case lint_code::unknown_qualifier: return "unknown-qualifier";
+    case lint_code::app_wide_no_effect: return "app-wide-no-effect";
+    case lint_code::shadowed: return "shadowed";
+    case lint_code::channel_enumeration: return "channel-enumeration";
+    case lint_code::implied_op: return "implied-op";
+    case lint_code::ignored_params: return "ignored-params";
+  }
+  return "unknown";
+}
+
+/// The severity every finding with code `c` has.
+[[nodiscard]] constexpr lint_severity severity_of(lint_code c) noexcept {
+  switch (c) {
+    case lint_code::never_matches: return lint_severity::error;
+    case lint_code::super_grant: return lint_severity::security_warning;
+    case lint_code::literal_star:
+    case lint_code::unknown_qualifier:
+    case lint_code::app_wide_no_effect:
+    case lint_code::shadowed: return lint_severity::warning;
+    case lint_code::channel_enumeration:
+    case lint_code::implied_op:
+    case lint_code::ignored_params: return lint_severity::suggestion;
+  }
+  return lint_severity::suggestion;
+}
+
+namespace detail {
+/// Fixed-capacity text for finding messages (no std::string: usable in constant evaluation).
+class lint_text {
+ public:
+  static constexpr std::size_t capacity = 320;
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf_, len_}; }
+  constexpr lint_text& append(std::string_view s) noexcept {
+    for (char c : s) {
+      if (len_ == capacity) break;
+      buf_[len_++] = c;
+    }
+    return *this;
+  }
+  constexpr lint_text& append_number(std::uint64_t v) noexcept {
+    error e;
+    return append(e.append_number(v).message());
+  }
+  /// `s` in single quotes, clipped and with control characters escaped (as in error messages).
+  constexpr lint_text& append_quoted(std::string_view s) noexcept {
+    error e;
+    return append(e.append_quoted(s).message());
+  }
+
+ private:
+  std::size_t len_ = 0;
+  char buf_[capacity]{};
+};
+}  // namespace detail
+
+/// One finding: what is wrong with which resource, where, and a one-line fix.
+struct lint_finding {
+  lint_code code{};
+  lint_severity severity{};
+  std::string_view resource;  ///< as written in the document (a view into the capability)
+  std::uint32_t offset = 0;   ///< byte offset of the resource in the parsed document
+  detail::lint_text message_text, fix_text;
+
+  /// What is wrong, as one sentence.
+  [[nodiscard]] constexpr std::string_view message() const noexcept { return message_text.view(); }
+  /// A one-line fix.
+  [[nodiscard]] constexpr std::string_view fix() const noexcept { return fix_text.view(); }
+};
+
+namespace detail {
+
+/// True when every name `b` matches is matched by `a`. Exact, and equivalent to "a ∩ b is b
+/// itself in normal form" (tests check the two agree); decided segment by segment without
+/// allocating, since lint compares every pair of entries. Patterns that match nothing are
+/// never contained and contain nothing.
+[[nodiscard]] constexpr bool contains(const pattern& a, const pattern& b) noexcept {
+  if (a.matches_nothing() || b.matches_nothing()) return false;
+  // Qualifiers: [*] holds every qualifier and none; otherwise they must be the same.
+  if (a.kind != qualifier_kind::any &&
+      (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
+    return false;
+  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
+  std::size_t i = 0, j = 0;
+  for (;;) {
+    const std::string_view sa = segment_at(a.body, i), sb = segment_at(b.body, j);
+    const bool last_a = i + sa.size() == a.body.size(), last_b = j + sb.size() == b.body.size();
+    if (last_a && ta) return true;         // a's trailing '*' takes b's remaining segments, wildcards too
+    if (sa != "*" && (sa != sb || sb == "*")) return false;  // a literal holds only that literal
+    if (last_a || last_b) return last_a && last_b && !tb;    // same length; b unbounded only if a is
+    i += sa.size() + 1;
+    j += sb.size() + 1;
+  }
+}
+
+/// The first segment of `body` that holds '*' without being exactly "*", or empty.
+[[nodiscard]] constexpr std::string_view starred_segment(std::string_view body) noexcept {
+  for (std::size_t i = 0; i <= body.size();) {
+    const std::string_view seg = segment_at(body, i);
+    if (seg != "*" && seg.find('*') != std::string_view::npos) return seg;
+    i += seg.size() + 1;
+  }
+  return {};
+}
+
+inline constexpr std::string_view known_qualifiers[] = {"queue", "meta", "filter"};
+
+/// Collects findings for one capability; see lint() below.
+class linter {
+ public:
+  constexpr explicit linter(const capability& cap) : cap_(cap) {}
+
+  [[nodiscard]] constexpr std::vector<lint_finding> run() {
+    // Report in document order: entries are stored in canonical order.
+    std::vector<std::size_t> order;  // not order(n): clang 14 cannot value-initialize it in constexpr
+    for (std::size_t i = 0; i < cap_.size(); ++i) order.push_back(i);
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) {
+                // Built capabilities (intersect) have offset 0 throughout: keep canonical order.
+                const auto oa = cap_.source_offset(a), ob = cap_.source_offset(b);
+                return oa != ob ? oa < ob : a < b;
+              });
+    for (std::size_t i : order) check(i);
+    return std::move(out_);
+  }
+
+ private:
+  constexpr lint_finding& add(std::size_t i, lint_code code) {
+    lint_finding f;
+    f.code = code;
+    f.severity = severity_of(code);
+    f.resource = cap_.resource(i);
+    f.offset = cap_.source_offset(i);
+    out_.push_back(f);
+    return out_.back();
+  }
+
+  // True when `op` is granted on entry i itself or on an entry whose pattern contains it.
+  [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) const {
+    if (cap_.ops(i).contains(op)) return true;
+    for (std::size_t j = 0; j < cap_.size(); ++j)
+      if (j != i && cap_.ops(j).contains(op) && contains(cap_.pattern_at(j), cap_.pattern_at(i))) return true;
+    return false;
+  }
+
+  constexpr void check(std::size_t i) {
+    const pattern p = cap_.pattern_at(i);
+    const op_set ops = cap_.ops(i);
+    const std::string_view res = cap_.resource(i);
+    const std::string_view prefix = res.substr(0, res.size() - p.body.size());
+
+    if (p.matches_nothing()) never_matches(i, p, prefix);
+    if (p.covers_all_channels() && ops.is_all()) {
+      auto& f = add(i, lint_code::super_grant);
+      f.message_text.append("grants every operation, including stats, push-admin and privileged-headers, on every ")
+          .append(p.kind == qualifier_kind::any ? "channel, queue and metachannel" : "channel");
+      f.fix_text.append("list only the operations needed, on the channels or namespaces needed (e.g. 'chat:*')");
+    }
+    if (const auto seg = starred_segment(p.body); !seg.empty()) literal_star(i, p, prefix, seg);
+    if (p.kind == qualifier_kind::named) unknown_qualifier(i, p);
+    if (!ops.is_all() && !p.covers_all_channels()) {
+      for (operation op : {operation::stats, operation::push_admin}) {
+        if (!ops.contains(op)) continue;
+        auto& f = add(i, lint_code::app_wide_no_effect);
+        f.message_text.append(name_of(op)).append(" is app-wide and takes effect only when granted on '*' or '[*]*'; ")
+            .append("here it grants nothing");
+        f.fix_text.append("remove ").append_quoted(name_of(op)).append(" here, or grant it on '*'");
+      }
+    }
+    shadowed(i, p, ops);
+    if (!ops.is_all() && p.covers_all_channels() && ops.contains(operation::channel_metadata)) {
+      auto& f = add(i, lint_code::channel_enumeration);
+      f.message_text.append("channel-metadata on every channel also allows enumerating all the app's channels");
+      f.fix_text.append("grant channel-metadata on narrower namespaces (e.g. 'chat:*') if clients must not list channels");
+    }
+    if (!ops.is_all()) {
+      if (p.covers_all_channels()) implied(i, operation::push_admin, operation::push_subscribe,
+                                           "push-admin can already subscribe any device to any channel");
+      implied(i, operation::message_update_any, operation::message_update_own,
+              "message-update-any already lets a client update its own messages");
+      implied(i, operation::message_delete_any, operation::message_delete_own,
+              "message-delete-any already lets a client delete its own messages");
+    }
+    if (!is_normal(i)) {
+      std::vector<char> normal;
+      append_text(p, normal);
+      auto& f = add(i, lint_code::ignored_params);
+      f.message_text.append("'=value' and '?params' in the qualifier ").append_quoted(prefix)
+          .append(" are ignored when matching");
+      f.fix_text.append("write ").append_quoted(std::string_view(normal.data(), normal.size()));
+    }
+  }
+
+  constexpr void never_matches(std::size_t i, const pattern& p, std::string_view prefix) {
+    auto& f = add(i, lint_code::never_matches);
+    f.message_text.append("an empty segment (leading ':', trailing ':' or '::') means this can never match a name");
+    std::vector<char> fixed;
+    fixed.insert(fixed.end(), prefix.begin(), prefix.end());
+    bool any = false;
+    for (std::size_t k = 0; k <= p.body.size();) {
+      const std::string_view seg = segment_at(p.body, k);
+      if (!seg.empty()) {
+        if (any) fixed.push_back(':');
+        fixed.insert(fixed.end(), seg.begin(), seg.end());
+        any = true;
+      }
+      k += seg.size() + 1;
+    }
+    if (!any) {
+      f.fix_text.append("remove this entry");
+      return;
+    }
+    if (p.body.back() == ':') fixed.push_back(':'), fixed.push_back('*');
+    f.fix_text.append("did you mean ").append_quoted(std::string_view(fixed.data(), fixed.size())).append("?");
+  }
+
+  constexpr void literal_star(std::size_t i, const pattern& p, std::string_view prefix, std::string_view seg) {
+    auto& f = add(i, lint_code::literal_star);
+    f.message_text.append("'*' inside the segment ").append_quoted(seg)
+        .append(" is a literal character, not a wildcard: this matches only a name spelled exactly so");
+    const bool last = seg.data() + seg.size() == p.body.data() + p.body.size();
+    if (last && seg.size() > 1 && seg.back() == '*' && seg.find('*') == seg.size() - 1) {
+      // "foo*" -> "foo:*"
+      std::vector<char> fixed;
+      fixed.insert(fixed.end(), prefix.begin(), prefix.end());
+      const std::string_view head = p.body.substr(0, p.body.size() - 1);
+      fixed.insert(fixed.end(), head.begin(), head.end());
+      fixed.push_back(':'), fixed.push_back('*');
+      f.fix_text.append("did you mean ").append_quoted(std::string_view(fixed.data(), fixed.size())).append("?");
+    } else {
+      f.fix_text.append("use '*' only as a whole segment between ':' separators (e.g. 'chat:*'), or rename the channel");
+    }
+  }
+
+  constexpr void unknown_qualifier(std::size_t i, const pattern& p) {
+    for (std::string_view q : known_qualifiers)
+      if (p.qualifier == q) return;
+    auto& f = add(i, lint_code::unknown_qualifier);
+    f.message_text.append("unknown qualifier ").append_quoted(p.qualifier)
+        .append(": it matches only names with that qualifier, and Ably defines queue, meta and filter");
+    std::string_view best;
+    std::size_t best_d = 3;
+    for (std::string_view q : known_qualifiers) {
+      const std::size_t d = edit_distance(p.qualifier, q, 2);
+      if (d < best_d) best_d = d, best = q;
+    }
+    if (!best.empty())
+      f.fix_text.append("did you mean '[").append(best).append("]'?");
+    else
+      f.fix_text.append("use [queue], [meta], [filter], [*] or no qualifier");
+  }
+
+  constexpr void shadowed(std::size_t i, const pattern& p, op_set ops) {
+    for (std::size_t j = 0; j < cap_.size(); ++j) {
+      if (j == i) continue;
+      const std::uint32_t mine = ops.granted_bits(), theirs = cap_.ops(j).granted_bits();
+      if ((mine & theirs) != mine) continue;
+      const pattern q = cap_.pattern_at(j);
+      if (!contains(q, p)) continue;
+      // Two entries that shadow each other (same names, same ops): keep the one in normal
+      // form (no qualifier params), then the earlier one, and report only the other.
+      if (mine == theirs && contains(p, q)) {
+        const bool i_normal = is_normal(i), j_normal = is_normal(j);
+        if (i_normal != j_normal ? i_normal : cap_.source_offset(i) < cap_.source_offset(j)) continue;
+      }
+      auto& f = add(i, lint_code::shadowed);
+      f.message_text.append("shadowed by ").append_quoted(cap_.resource(j)).append(" (at byte ")
+          .append_number(cap_.source_offset(j))
+          .append("), which matches every name this does and grants all its operations; there is no precedence or deny");
+      f.fix_text.append("remove this entry, or narrow ").append_quoted(cap_.resource(j))
+          .append(" if this entry was meant to restrict access");
+      return;
+    }
+  }
+
+  // True when resource i is written in normal form (no "=value" or "?params" in a qualifier).
+  [[nodiscard]] constexpr bool is_normal(std::size_t i) const {
+    std::vector<char> normal;
+    append_text(cap_.pattern_at(i), normal);
+    return std::string_view(normal.data(), normal.size()) == cap_.resource(i);
+  }
+
+  constexpr void implied(std::size_t i, operation broad, operation narrow, std::string_view why) {
+    if (!cap_.ops(i).contains(broad) || granted_over(i, narrow)) return;
+    auto& f = add(i, lint_code::implied_op);
+    f.message_text.append("grants ").append(name_of(broad)).append(" but not ").append(name_of(narrow))
+        .append("; ").append(why);
+    f.fix_text.append("add ").append_quoted(name_of(narrow)).append(" to make the grant explicit, or remove ")
+        .append_quoted(name_of(broad));
+  }
+
+  const capability& cap_;
+  std::vector<lint_finding> out_;
+};
+
+}  // namespace detail
+
+/// Findings about `cap`, in document order (by resource offset), each entry's findings in
+/// lint_code order. Resource views point into `cap`. An empty vector means nothing to report.
+[[nodiscard]] constexpr std::vector<lint_finding> lint(const capability& cap) {
+  return detail::linter(cap).run();
+}
+
+/// True when some finding has severity error (`capmatch lint` then exits 1).
+[[nodiscard]] constexpr bool has_errors(const std::vector<lint_finding>& findings) noexcept {
+  for (const auto& f : findings)
+    if (f.severity == lint_severity::error) return true;
+  return false;
+}
+
+/// One line: "<severity> <code> <resource> at byte N: <message>; fix: <fix>" (control
+/// characters in the resource shown as \u00XX so it stays one line).
+[[nodiscard]] inline std::string to_string(const lint_finding& f) {
+  std::string s(name_of(f.severity));
+  s.append(" ").append(name_of(f.code)).append(" ");
+  for (char c : f.resource) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      constexpr char hex[] = "0123456789ABCDEF";
+      s.append("\\u00").append(1, hex[u >> 4]).append(1, hex[u & 15]);
+    } else {
+      s += c;
+    }
+  }
+  s.append(" at byte ").append(std::to_string(f.offset)).append(": ");
+  s.append(f.message()).append("; fix: ").append(f.fix());
+  return s;
+}
+
+/// {"findings":[{"severity":...,"code":...,"resource":...,"offset":N,"message":...,"fix":...}]}
+[[nodiscard]] inline std::string to_json(const std::vector<lint_finding>& findings) {
+  std::vector<char> out;
+  auto put = [&](std::string_view v) { out.insert(out.end(), v.begin(), v.end()); };
+  put("{\"findings\":[");
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const auto& f = findings[i];
+    if (i != 0) put(",");
+    put("{\"severity\":");
+    detail::write_json_string(name_of(f.severity), out);
+    put(",\"code\":");
+    detail::write_json_string(name_of(f.code), out);
+    put(",\"resource\":");
+    detail::write_json_string(f.resource, out);
+    put(",\"offset\":");
+    put(std::to_string(f.offset));
+    put(",\"message\":");
+    detail::write_json_string(f.message(), out);
+    put(",\"fix\":");
+    detail::write_json_string(f.fix(), out);
+    put("}");
+  }
+  put("]}");
+  return std::string(out.begin(), out.end());
+}
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/lint.hpp ----
+
 // ---- begin include/capmatch/static_capability.hpp ----
 // capmatch — capability literals checked during compilation: static_capability, "..."_cap,
 // and static_matcher (a compiled matcher built during compilation, in static storage).
@@ -3185,7 +3370,7 @@ namespace detail {
 // suggestion), and which then reads element `at_byte` of an array of zero elements:
 //   g++:   in 'constexpr' expansion of 'capability_literal_error(((const char*)"unknown operation"), ...)'
 //          error: array subscript value '11' is outside the bounds of array
-//                 'capmatch::v0::detail::invalid_capability_literal_at_byte' of type 'const char [0]'
+//                 'capmatch::v0_1::detail::invalid_capability_literal_at_byte' of type 'const char [0]'
 //   clang: note: cannot refer to element 11 of array of 0 elements in a constant expression
 //          note: in call to 'capability_literal_error(&"unknown operation"[0], ..., 11)'
 // (A dynamically built message cannot be shown: clang 14 prints character arrays as lists
