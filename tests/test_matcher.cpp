@@ -515,6 +515,32 @@ TEST_CASE("differential: names around the whole-name stop mask (up to 64 bytes) 
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("differential: qualifiers across the 8- and 16-byte blocks of the qualifier scan") {
+  // The qualifier is found 16 bytes at a time (SSE2) or 8 at a time (words): ']' , '[' and
+  // U+0000 before it, and the first '=' or '?' before it, land on every byte position of the
+  // first three blocks, and names are 1 to 80 bytes long.
+  splitmix64 r{1616};
+  differential d;
+  static const char soup[] = {'a', 'b', 'q', 'u', 'e', '=', '?', '[', ']', ':', '\0', '*', 'x'};
+  const capability cap = parse_ok(
+      R"({"[queue]*":["publish"],"[a]x":["history"],"[abcdefghijklmno]x:*":["presence"],)"
+      R"("[abcdefghijklmnopqrstuvwxyz]*":["subscribe"],"[*]y":["channel-metadata"],"x":["push-subscribe"]})");
+  const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+  static const std::string_view names[] = {"queue", "a", "abcdefghijklmno", "abcdefghijklmnopqrstuvwxyz", "b", ""};
+  static const std::string_view bodies[] = {"x", "y", "x:y", "x:y:z", "", "[x", "]x", "x:", "y:a:b:c"};
+  for (int k = 0; k < 200000; ++k) {
+    std::string name = "[";
+    if (r.chance(70)) name += r.pick(names);
+    for (std::size_t i = r.below(r.chance(50) ? 4 : 30); i != 0; --i) name += soup[r.below(sizeof soup)];
+    if (r.chance(90)) name += ']';
+    name += r.pick(bodies);
+    if (r.chance(30)) name += ":" + std::string(r.below(40), 'z');
+    d.check(cap, dfa, name);
+    d.check(cap, walk, name);
+  }
+  CHECK(d.failures == 0);
+}
+
 // Constant evaluation takes the portable path of the stop mask.
 static_assert(ct_ops(ct_cap, "[queue?p=a:b]jobs:1:2", matcher_mode::automatic) == op_set::all());
 static_assert(ct_ops(ct_cap, "chat:a::b", matcher_mode::automatic).empty());

@@ -213,6 +213,54 @@ struct name_stops_t {
   return high_bits & ((u64{1} << (8 * rem)) - 1);
 }
 
+/// Where the qualifier of a name starting with '[' closes: `close` is the index of the first
+/// ']' and `params` of the first '=' or '?' before it (0 if none); close is 0 when the name
+/// has no ']' or holds '[' or U+0000 before it (invalid).
+struct qualifier_scan {
+  std::size_t close = 0, params = 0;
+};
+[[nodiscard]] constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
+  qualifier_scan q;
+  if (!std::is_constant_evaluated()) {
+#if CAPMATCH_DETAIL_SSE2
+    if (n >= 16) {  // 16-byte blocks, the last one overlapping its predecessor
+      for (std::size_t i = 0;; i += 16) {
+        const std::size_t at = i + 16 <= n ? i : n - 16;
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
+        const auto mask = [&](char c) {
+          return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+        };
+        const u32 in = (0xFFFFu << (i - at + (at == 0 ? 1 : 0))) & 0xFFFFu;  // not s[0], nor bytes seen before
+        const u32 cl = mask(']') & in;
+        const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
+        if (((mask('[') | mask('\0')) & in & before) != 0) return {};
+        const u32 par = (mask('=') | mask('?')) & in & before;
+        if (q.params == 0 && par != 0) q.params = at + static_cast<std::size_t>(std::countr_zero(par));
+        if (cl != 0) {
+          q.close = at + static_cast<std::size_t>(std::countr_zero(cl));
+          return q;
+        }
+        if (at + 16 == n) return {};
+      }
+    }
+#endif
+  }
+  for (std::size_t p = 1;; p += 8) {  // words (SWAR), exact flags; also the constexpr path
+    if (p >= n) return {};
+    const std::size_t rem = n - p;
+    const u64 w = rem >= 8 ? load8(s + p) : load_tail(s, n, rem);
+    const u64 in = rem >= 8 ? high_bits : low_bytes(rem);
+    const u64 cl = zero_bytes(w ^ (ones * ']')) & in;
+    const u64 before = cl == 0 ? ~u64{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
+    if (((zero_bytes(w ^ (ones * '[')) | zero_bytes(w)) & in & before) != 0) return {};
+    const u64 par = (zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?'))) & in & before;
+    if (q.params == 0 && par != 0) q.params = p + (static_cast<std::size_t>(std::countr_zero(par)) >> 3);
+    if (cl != 0) {
+      q.close = p + (static_cast<std::size_t>(std::countr_zero(cl)) >> 3);
+      return q;
+    }
+  }
+}
 /// Key of a segment of 9 to 16 bytes from its two zero-padded words.
 [[nodiscard]] constexpr u64 medium_key(u64 w0, u64 w1) noexcept {
   const u64 h = w1 * k_long;
@@ -422,52 +470,70 @@ struct tables {
                                    bool filtered) const noexcept {
     const u64 hk = g.key * k_mul;
     if (filtered && (state(from).aux & filter_bit(hk)) == 0) return otherwise;
-    if (g.len <= 8) {
-      for (const edge_rec* e = edges + home_slot(hk, from, edge_cap);; ++e) {
-        if (e->key == g.key && e->from == from) return e->to;
-        if (e->from == no_state) return otherwise;
-      }
+    if (g.len <= 8) return find_short(from, g.key, hk, otherwise);
+    return find_long(from, g.key, g.w0, g.w1, g.len, s, pos, otherwise, hk);
+  }
+  // Segments of at most 8 bytes: the key is the segment itself.
+  CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u32 from, u64 key, u64 hk, u32 otherwise) const noexcept {
+    for (const edge_rec* e = edges + home_slot(hk, from, edge_cap);; ++e) {
+      if (e->key == key && e->from == from) return e->to;
+      if (e->from == no_state) return otherwise;
     }
-    return find_long(from, g, s, pos, otherwise, hk);
   }
   // Segments over 8 bytes: up to 16 are compared as two words (the pool holds them padded
-  // to 16 bytes), longer ones byte by byte.
-  CAPMATCH_DETAIL_NOINLINE constexpr u32 find_long(u32 from, const segment& g, const char* s, std::size_t pos, u32 otherwise,
-                                        u64 hk) const noexcept {
+  // to 16 bytes), longer ones byte by byte. (Arguments by value: a segment passed by
+  // reference would have to live in memory in the caller's loop.)
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 find_long(u32 from, u64 key, u64 w0, u64 w1, std::size_t len,
+                                                   const char* s, std::size_t pos, u32 otherwise,
+                                                   u64 hk) const noexcept {
     for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
-      if (e->key == g.key && e->from == from && e->size == g.len &&
-          (g.len <= 16 ? load8(pool + e->offset) == g.w0 && load8(pool + e->offset + 8) == g.w1
-                       : bytes_equal(pool + e->offset, s + pos, g.len)))
+      if (e->key == key && e->from == from && e->size == len &&
+          (len <= 16 ? load8(pool + e->offset) == w0 && load8(pool + e->offset + 8) == w1
+                     : bytes_equal(pool + e->offset, s + pos, len)))
         return e->to;
       if (e->from == no_state) return otherwise;
     }
   }
 
+  // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
+  // `key` (and, for 9 to 16 bytes, its two words): the state's trailing-`*` ops join acc,
+  // then the automaton moves along the segment's literal transition, or the default one.
+  // The filter spares the table probe for most segments that no literal transition names.
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, u64 key, u64 w0, u64 w1, std::size_t len, const char* s,
+                                            std::size_t pos, u32& acc) const noexcept {
+    const state_rec& r = state(st);
+    acc |= r.trail;
+    const u64 hk = key * k_mul;
+    if ((r.aux & filter_bit(hk)) == 0) return r.next;
+    if (len <= 8) return find_short(st, key, hk, r.next);
+    return find_long(st, key, w0, w1, len, s, pos, r.next, hk);
+  }
+
   // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
   // the state (DFA) or root (trie) for the qualifier, or no_state if the name is invalid.
-  [[nodiscard]] constexpr u32 qualifier(const char* s, std::size_t n, std::size_t* body) const noexcept {
-    std::size_t params = 0, i = 1;
-    for (;; ++i) {
-      if (i == n) return no_state;
-      const char c = s[i];
-      if (c == ']') break;
-      if (c == '[' || c == '\0') return no_state;
-      if (params == 0 && (c == '=' || c == '?')) params = i;
-    }
-    const std::size_t close = i, qend = params == 0 ? close : params;
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 qualifier(const char* s, std::size_t n, std::size_t* body) const noexcept {
+    const qualifier_scan q = scan_qualifier(s, n);
+    if (q.close == 0) return no_state;
+    const std::size_t close = q.close, params = q.params, qend = params == 0 ? close : params;
     *body = close + 1;
     if (close + 1 == n || s[close + 1] == '[') return no_state;  // no body, or a second qualifier
     if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
     if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
-    const std::string_view q(s + 1, qend - 1);
     segment g;
-    g.len = q.size();
-    g.key = segment_key(q);
-    if (g.len > 8 && g.len <= 16) g.w0 = word_at(q, 0), g.w1 = word_at(q, 8);
+    g.len = qend - 1;
+    if (g.len <= 8) {
+      g.key = word_from(s, n, 1) & (~u64{0} >> (64 - 8 * g.len));
+    } else {
+      const std::string_view name(s + 1, g.len);
+      g.key = segment_key(name);
+      if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
+    }
     return find(ref(qualifier_state), g, s, 1, states[qualifier_state].next, !walk);
   }
 
-  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
+  // A check. The common case — a DFA and a name of at most short_name_bytes bytes — is
+  // inlined into the caller; qualifiers, longer names and the trie walk are calls.
+  CAPMATCH_DETAIL_INLINE constexpr op_set ops_for(std::string_view name) const noexcept {
     const char* s = name.data();
     const std::size_t n = name.size();
     if (n == 0 || n > max_resource_bytes) return {};
@@ -477,31 +543,20 @@ struct tables {
       st = qualifier(s, n, &pos);
       if (st == no_state) return {};
     }
+    if (walk || n > short_name_bytes) return other_ops(s, n, pos, st);
+    return short_ops(s, n, pos, st);
+  }
+
+  // Longer names (scanned a word at a time) and the trie walk.
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
+                                                      u32 st) const noexcept {
     if (walk) return walk_ops(s, n, pos, st);
-    if (n <= short_name_bytes) return short_ops(s, n, pos, st);
     u32 acc = 0;
     std::size_t left = max_segments;
     for (;;) {
       const segment g = scan_segment(s, n, pos);
       if (!g.ok || left-- == 0) return {};
-      const state_rec& r = state(st);
-      acc |= r.trail;
-      const u64 hk = g.key * k_mul;
-      u32 next = r.next;
-      if ((r.aux & filter_bit(hk)) != 0) {
-        if (g.len <= 8) {
-          for (const edge_rec* e = edges + home_slot(hk, st, edge_cap);; ++e) {
-            if (e->key == g.key && e->from == st) {
-              next = e->to;
-              break;
-            }
-            if (e->from == no_state) break;
-          }
-        } else {
-          next = find_long(st, g, s, pos, next, hk);
-        }
-      }
-      st = next;
+      st = step(st, g.key, g.w0, g.w1, g.len, s, pos, acc);
       if (g.last) return finish(acc | state(st).term);
       pos += g.len + 1;
       // Nothing more can be granted: what was, stands if the rest of the name is valid.
@@ -511,57 +566,41 @@ struct tables {
 
   // The automaton over a name of at most short_name_bytes bytes: the segment boundaries come
   // from a stop mask of the whole name, so finding the next segment is two instructions
-  // (clear the lowest bit, count trailing zeros) instead of a scan. Such a name has at most
-  // 32 segments, under max_segments.
-  [[nodiscard]] constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos, u32 st) const noexcept {
+  // (clear the lowest bit, count trailing zeros) instead of a scan, and the whole name is
+  // validated from the mask before the automaton runs. Such a name has at most 32 segments,
+  // under max_segments.
+  CAPMATCH_DETAIL_INLINE constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos,
+                                                    u32 st) const noexcept {
     static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
     const name_stops_t stops = name_stops(s, n);
-    if (stops.nul) return {};
     u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
+    // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
+    if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
     u32 acc = 0;
     for (;;) {
-      segment g;
-      g.last = m == 0;
-      const std::size_t end = g.last ? n : static_cast<std::size_t>(std::countr_zero(m));
-      g.len = end - pos;
-      if (g.len == 0) return {};
-      if (g.len <= 8) {
-        g.key = word_from(s, n, pos) & (~u64{0} >> (64 - 8 * g.len));
-      } else if (g.len <= 16) {
-        g.w0 = load8(s + pos);
-        g.w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
-        g.key = medium_key(g.w0, g.w1);
+      const bool last = m == 0;
+      const std::size_t end = last ? n : static_cast<std::size_t>(std::countr_zero(m));
+      const std::size_t len = end - pos;
+      u64 key, w0 = 0, w1 = 0;
+      if (len <= 8 && n >= 8) {
+        // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
+        // down: never a byte beyond the name, and no branch on where the segment lies.
+        const std::size_t at = pos + 8 <= n ? pos : n - 8;
+        key = (load8(s + at) >> (8 * (pos - at))) & (~u64{0} >> (64 - 8 * len));
+      } else if (len <= 8) {
+        key = word_from(s, n, pos) & (~u64{0} >> (64 - 8 * len));
+      } else if (len <= 16) {
+        w0 = load8(s + pos);
+        w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (len - 8)));
+        key = medium_key(w0, w1);
       } else {
-        g.key = long_key(s, pos, end);
+        key = long_key(s, pos, end);
       }
-      const state_rec& r = state(st);
-      acc |= r.trail;
-      const u64 hk = g.key * k_mul;
-      u32 next = r.next;
-      if ((r.aux & filter_bit(hk)) != 0) {
-        if (g.len <= 8) {
-          for (const edge_rec* e = edges + home_slot(hk, st, edge_cap);; ++e) {
-            if (e->key == g.key && e->from == st) {
-              next = e->to;
-              break;
-            }
-            if (e->from == no_state) break;
-          }
-        } else {
-          next = find_long(st, g, s, pos, next, hk);
-        }
-      }
-      st = next;
-      if (g.last) return finish(acc | state(st).term);
+      st = step(st, key, w0, w1, len, s, pos, acc);
+      if (last) return finish(acc | state(st).term);
+      if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
       pos = end + 1;
       m &= m - 1;
-      if (st == dead) {
-        // Nothing more can be granted: what was, stands if the rest of the name is valid
-        // (no empty segment: not ending with ':', no "::", not starting with ':').
-        if (acc == 0 || pos == n || (m & (m >> 1)) != 0 || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0)
-          return {};
-        return finish(acc);
-      }
     }
   }
 
