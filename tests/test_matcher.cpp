@@ -541,11 +541,93 @@ TEST_CASE("differential: qualifiers across the 8- and 16-byte blocks of the qual
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("differential: runs (literal paths compared as bytes) at the start of each qualifier class") {
+  // A start state with one literal way on and no default starts a run: "tenant7:room:42" is
+  // compared as bytes. Capabilities of one to three patterns sharing literal prefixes, so that
+  // runs end at a state that grants, at one that branches, and at the end of a pattern; names
+  // that match, stop inside, go past, or differ in the last byte, short (stop mask) and long.
+  splitmix64 r{4242};
+  differential d;
+  static const std::string_view segs[] = {"tenant7", "room", "42", "abcdefgh", "abcdefghijklmnopq", "x", "*", "room*"};
+  static const std::string_view quals[] = {"", "", "[queue]", "[*]", "[meta]"};
+  std::size_t with_runs = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string json = "{";
+    const std::size_t patterns = 1 + r.below(3);
+    std::string base = std::string(r.pick(quals));
+    for (std::size_t k = 1 + r.below(5); k != 0; --k) base += std::string(base.empty() || base.back() == ']' ? "" : ":") + std::string(r.pick(segs));
+    for (std::size_t i = 0; i < patterns; ++i) {
+      std::string p = base;
+      // Keep a prefix of the base's segments and add others.
+      const auto cut = p.rfind(':');
+      if (i > 0 && cut != std::string::npos && r.chance(50)) p.resize(cut);
+      for (std::size_t k = r.below(3); k != 0; --k) p += ":" + std::string(r.pick(segs));
+      json += (i ? ",\"" : "\"") + p + "\":[\"" + (i == 0 ? "publish" : i == 1 ? "subscribe" : "history") + "\"]";
+    }
+    json += "}";
+    const auto parsed = capability::parse(json);
+    if (!parsed) continue;  // a duplicate pattern
+    const capability& cap = parsed.value();
+    const matcher dfa(cap);
+    const auto& t = dfa.raw_tables();
+    if ((t.states[detail::cm::index_of(t.start)].term >> detail::cm::run_shift) != 0) ++with_runs;
+    for (int q = 0; q < 60; ++q) {
+      std::string name = r.chance(20) ? std::string(r.pick(quals)) : std::string();
+      if (name == "[*]") name = "[?rewind=1]";
+      const std::string_view src = cap.size() ? cap.pattern_at(r.below(cap.size())).body : std::string_view("x");
+      std::string body(src);
+      for (auto& c : body)
+        if (c == '*' && r.chance(50)) c = 'z';
+      if (r.chance(30) && !body.empty()) body.resize(r.below(body.size()) + 1);
+      if (r.chance(30)) body += ":" + std::string(r.pick(segs));
+      if (r.chance(10) && !body.empty()) body.back() = static_cast<char>(body.back() + 1);
+      if (r.chance(15)) body += ":" + std::string(50 + r.below(30), 'y');  // past the stop mask
+      d.check(cap, dfa, name + body);
+    }
+  }
+  CHECK(with_runs > 1000);
+  CHECK(d.failures == 0);
+}
+
+TEST_CASE("a capability that is one literal path needs no transition table") {
+  const auto cap = parse_ok(R"({"tenant7:room:42:thread3":["publish"]})");
+  const matcher m(cap);
+  CHECK(m.shape().edges == 0);
+  CHECK(m.shape().long_edges == 0);
+  CHECK(m.state_count() == 4);  // dead, the qualifier pseudo-state, the run's start and its end
+  expect(cap, "tenant7:room:42:thread3", op_set(operation::publish));
+  expect(cap, "tenant7:room:42:thread4", {});
+  expect(cap, "tenant7:room:42:thread3:x", {});
+  expect(cap, "tenant7:room:42", {});
+  expect(cap, "tenant7:room:42:thread", {});
+  expect(cap, "[?rewind=1]tenant7:room:42:thread3", op_set(operation::publish));
+  expect(cap, "[meta]tenant7:room:42:thread3", {});
+}
+
 // Constant evaluation takes the portable path of the stop mask.
 static_assert(ct_ops(ct_cap, "[queue?p=a:b]jobs:1:2", matcher_mode::automatic) == op_set::all());
 static_assert(ct_ops(ct_cap, "chat:a::b", matcher_mode::automatic).empty());
 static_assert(ct_ops(ct_cap, "chat:abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnop",
                      matcher_mode::automatic) == ops({operation::publish, operation::subscribe}));
+
+TEST_CASE("copies check like the original; a moved-from matcher grants nothing") {
+  const auto cap = parse_ok(R"({"chat:*":["publish"],"[queue]jobs":["subscribe"]})");
+  matcher a(cap);
+  const matcher copy = a;  // NOLINT(performance-unnecessary-copy-initialization): the copy is the test
+  CHECK(copy.ops_for("chat:x") == op_set(operation::publish));
+  matcher moved = std::move(a);
+  CHECK(moved.ops_for("[queue]jobs") == op_set(operation::subscribe));
+  // NOLINTNEXTLINE(bugprone-use-after-move): a moved-from matcher is valid and grants nothing
+  CHECK(a.ops_for("chat:x").empty());
+  CHECK(a.ops_for("[queue]jobs").empty());
+  CHECK(a.ops_for(std::string(100, 'x')).empty());
+  matcher assigned;
+  assigned = copy;
+  CHECK(assigned.ops_for("chat:y") == op_set(operation::publish));
+  assigned = std::move(moved);
+  CHECK(assigned.ops_for("[queue]jobs") == op_set(operation::subscribe));
+  CHECK(moved.ops_for("[queue]jobs").empty());  // NOLINT(bugprone-use-after-move)
+}
 
 TEST_CASE("memory and shape are reported") {
   const auto cap = parse_ok(R"({"a:b":["publish"],"a:*":["subscribe"]})");

@@ -57,6 +57,10 @@ inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the edge t
 inline constexpr u32 dead = 0;                // the state (or trie node) that matches nothing more
 inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on the qualifier name
 inline constexpr u32 star_child_flag = 0x80000000u;
+// A run state (DFA only) keeps the length of its run in the high bits of `term`; op bits
+// stay below bit 18 (op_set::from_bits drops the rest).
+inline constexpr unsigned run_shift = 20;
+static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
 
 // The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
 // is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
@@ -79,11 +83,15 @@ inline constexpr u64 high_bits = 0x8080808080808080ull;
 inline constexpr u64 low7 = 0x7F7F7F7F7F7F7F7Full;
 
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes.
+/// A *run state* (DFA only; `term >> run_shift` is its run's length, not 0) has no default
+/// transition and one way on: the literal segments of its run, `a:b:c`, whose bytes are at
+/// `pool + aux`; `next` is the state after them. See docs/matcher.md, "Runs".
 struct state_rec {
-  u32 next = dead;  ///< DFA: default transition (the middle `*`); trie: the `*` child
+  u32 next = dead;  ///< DFA: default transition (the middle `*`), or a run's end; trie: the `*` child
   u32 trail = 0;    ///< op bits granted when one or more further segments follow (trailing `*`)
-  u32 term = 0;     ///< op bits granted when the name ends here
-  u32 aux = 0;      ///< DFA: 32-bit filter of the literal transitions' hashes; trie: parent | star flag
+  u32 term = 0;     ///< op bits granted when the name ends here; a run state: | run length << run_shift
+  u32 aux = 0;      ///< DFA: 32-bit filter of the literal transitions' hashes, or a run's pool offset;
+                    ///< trie: parent | star flag
 };
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).
@@ -495,13 +503,32 @@ struct tables {
     }
   }
 
+  // True when the `len` bytes of the name at pos (pos + len <= n) are the run's bytes at
+  // `run` (zero-padded to whole words in the pool): eight bytes at a time, the last word of
+  // the name shifted down rather than read beyond its end.
+  [[nodiscard]] static constexpr bool run_equal(const char* s, std::size_t n, std::size_t pos, const char* run,
+                                                std::size_t len) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= len; i += 8)
+      if (load8(s + pos + i) != load8(run + i)) return false;
+    if (i == len) return true;
+    const std::size_t rem = len - i, p = pos + i;
+    u64 w;
+    if (n >= 8) {
+      const std::size_t at = p + 8 <= n ? p : n - 8;
+      w = load8(s + at) >> (8 * (p - at));
+    } else {
+      w = word_from(s, n, p);
+    }
+    return ((w ^ load8(run + i)) & (~u64{0} >> (64 - 8 * rem))) == 0;
+  }
+
   // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
   // `key` (and, for 9 to 16 bytes, its two words): the state's trailing-`*` ops join acc,
   // then the automaton moves along the segment's literal transition, or the default one.
   // The filter spares the table probe for most segments that no literal transition names.
-  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, u64 key, u64 w0, u64 w1, std::size_t len, const char* s,
-                                            std::size_t pos, u32& acc) const noexcept {
-    const state_rec& r = state(st);
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, u64 key, u64 w0, u64 w1, std::size_t len,
+                                            const char* s, std::size_t pos, u32& acc) const noexcept {
     acc |= r.trail;
     const u64 hk = key * k_mul;
     if ((r.aux & filter_bit(hk)) == 0) return r.next;
@@ -553,10 +580,26 @@ struct tables {
     if (walk) return walk_ops(s, n, pos, st);
     u32 acc = 0;
     std::size_t left = max_segments;
+    if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
+      // A run: its segments are the name's next bytes, or the automaton is dead.
+      const std::size_t len = r.term >> run_shift, end = pos + len;
+      acc = r.trail;
+      const char* run = pool + r.aux;
+      if (end > n || (end < n && s[end] != ':') || !run_equal(s, n, pos, run, len))
+        return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+      const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
+      if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
+      left -= segments;
+      st = r.next;
+      if (end == n) return finish(acc | state(st).term);
+      pos = end + 1;
+      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    }
     for (;;) {
+      const state_rec& r = state(st);
       const segment g = scan_segment(s, n, pos);
       if (!g.ok || left-- == 0) return {};
-      st = step(st, g.key, g.w0, g.w1, g.len, s, pos, acc);
+      st = step(st, r, g.key, g.w0, g.w1, g.len, s, pos, acc);
       if (g.last) return finish(acc | state(st).term);
       pos += g.len + 1;
       // Nothing more can be granted: what was, stands if the rest of the name is valid.
@@ -577,7 +620,20 @@ struct tables {
     // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
     if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
     u32 acc = 0;
+    if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
+      // A run: its segments are the name's next bytes, or the automaton is dead.
+      const std::size_t len = r.term >> run_shift, end = pos + len;
+      acc = r.trail;
+      if (end > n || (end < n && ((m >> end) & 1) == 0) || !run_equal(s, n, pos, pool + r.aux, len))
+        return finish(acc);  // (the name is valid)
+      st = r.next;
+      if (end == n) return finish(acc | state(st).term);
+      if (st == dead) return finish(acc);
+      pos = end + 1;  // < n: the name does not end with ':'
+      m &= ~u64{0} << pos;
+    }
     for (;;) {
+      const state_rec& r = state(st);
       const bool last = m == 0;
       const std::size_t end = last ? n : static_cast<std::size_t>(std::countr_zero(m));
       const std::size_t len = end - pos;
@@ -596,7 +652,7 @@ struct tables {
       } else {
         key = long_key(s, pos, end);
       }
-      st = step(st, key, w0, w1, len, s, pos, acc);
+      st = step(st, r, key, w0, w1, len, s, pos, acc);
       if (last) return finish(acc | state(st).term);
       if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
       pos = end + 1;
@@ -704,6 +760,12 @@ struct index_map {
 };
 
 /// Everything a matcher owns; built by build(), queried through view().
+/// The one slot of an empty transition table (home range 0): every probe ends there.
+inline constexpr edge_rec empty_edge{};
+inline constexpr long_edge_rec empty_long_edge{};
+/// The dead state and the qualifier pseudo-state of a matcher that grants nothing.
+inline constexpr state_rec empty_states[2]{};
+
 struct storage {
   std::vector<state_rec> states;
   std::vector<edge_rec> edges;
@@ -714,8 +776,18 @@ struct storage {
   std::size_t patterns = 0;
 
   [[nodiscard]] constexpr tables view() const noexcept {
-    return tables{states.data(), edges.data(), long_edges.data(), pool.data(), edge_cap, long_cap,
-                  start,         any_root,     app_wide,          walk};
+    if (states.empty())  // moved from: grants nothing
+      return tables{empty_states, &empty_edge, &empty_long_edge, nullptr, 0, 0, dead, dead, 0, false};
+    return tables{states.data(),
+                  edges.empty() ? &empty_edge : edges.data(),
+                  long_edges.empty() ? &empty_long_edge : long_edges.data(),
+                  pool.data(),
+                  edge_cap,
+                  long_cap,
+                  start,
+                  any_root,
+                  app_wide,
+                  walk};
   }
 };
 
@@ -957,6 +1029,7 @@ class builder {
     states.resize(set_offsets.size() - 1);
     u32 first_state = start;
     minimise(states, ts, first_state);
+    compress_runs(states, ts, first_state);
     out.walk = false;
     out.start = first_state;
     out.states = std::move(states);
@@ -1028,14 +1101,101 @@ class builder {
     start = id[rep[start]];
   }
 
+  // Runs. A state with one literal transition and no default one (a path through the
+  // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
+  // need the transition table: the check compares the name's bytes with the segment's. Going
+  // on while the next state is the same and grants nothing (trail and term 0), the literal
+  // segments join into one run "tenant7:room:42", compared as bytes in one go; the states
+  // inside a run are then only reachable through it and are dropped. Runs are written to the
+  // pool by emit. Renumbers `states` and `ts` in place.
+  struct run_info {
+    u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
+  };
+  std::vector<run_info> runs;
+  std::vector<char> run_text;
+
+  constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+    const auto count = static_cast<u32>(states.size());
+    std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
+    for (u32 i = 0; i < ts.size(); ++i) {
+      ++degree[ts[i].from];
+      only[ts[i].from] = i;
+    }
+    // Entry states: where a check starts (per qualifier class). Only those that nothing else
+    // leads to start runs, so the check looks for a run once, before its loop.
+    std::vector<u8> entry(count, 0), entered(count, 0);
+    entry[start] = 1;
+    entry[states[qualifier_state].next] = 1;
+    for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
+    for (u32 st = 2; st < count; ++st) entered[states[st].next] = 1;
+    auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].next == dead; };
+    auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail == 0 && states[st].term == 0; };
+    std::vector<u32> run_of(count, no_state);  // the run a state starts
+    for (u32 st = 2; st < count; ++st) {
+      if (!entry[st] || entered[st] || !one_way(st)) continue;
+      run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
+      for (u32 at = st;;) {
+        const std::string_view seg = seg_view(ts[only[at]].sid);
+        if (at != st) run_text.push_back(':');
+        run_text.insert(run_text.end(), seg.begin(), seg.end());
+        at = ts[only[at]].to;
+        r.target = at;
+        if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+      }
+      r.size = static_cast<u32>(run_text.size()) - r.offset;
+      run_of[st] = static_cast<u32>(runs.size());
+      runs.push_back(r);
+    }
+    // Keep the states still reachable: from the start states, through defaults, transitions
+    // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
+    std::vector<u8> keep(count, 0);
+    keep[dead] = keep[qualifier_state] = 1;
+    keep[start] = 1;
+    keep[states[qualifier_state].next] = 1;
+    std::vector<u32> first(count + 1, 0);
+    for (const auto& t : ts) ++first[t.from + 1];
+    for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
+    for (u32 st = 1; st < count; ++st) {
+      if (!keep[st]) continue;
+      keep[states[st].next] = 1;
+      if (run_of[st] != no_state) {
+        keep[runs[run_of[st]].target] = 1;
+        continue;
+      }
+      for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
+    }
+    std::vector<u32> id(count, 0);
+    u32 next_id = 0;
+    for (u32 st = 0; st < count; ++st)
+      if (keep[st]) id[st] = next_id++;
+    std::vector<state_rec> out_states(next_id);
+    for (u32 st = 0; st < count; ++st) {
+      if (!keep[st]) continue;
+      state_rec r = states[st];
+      r.next = id[r.next];
+      out_states[id[st]] = r;
+    }
+    std::vector<transition> out_ts;
+    for (const auto& t : ts)
+      if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    for (auto& r : runs) {
+      r.state = id[r.state];
+      r.target = id[r.target];
+    }
+    states = std::move(out_states);
+    ts = std::move(out_ts);
+    start = id[start];
+  }
+
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts, bool filter) {
     std::size_t n_short = 0, n_long = 0;
     for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
-    out.edge_cap = static_cast<u32>(n_short + n_short / 2 + 1);
-    out.long_cap = static_cast<u32>(n_long + n_long / 2 + 1);
-    out.edges.assign(out.edge_cap + 1, edge_rec{});
-    out.long_edges.assign(out.long_cap + 1, long_edge_rec{});
+    // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
+    out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
+    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
+    out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
+    out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
     std::vector<u32> pool_at(segs.size(), no_state);
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
@@ -1054,6 +1214,15 @@ class builder {
         place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }
+    }
+    // Runs: their bytes in the pool, zero-padded to whole words (a check reads them 8 at a time).
+    for (const auto& r : runs) {
+      state_rec& st = out.states[r.state];
+      st.next = r.target;
+      st.term |= r.size << run_shift;
+      st.aux = static_cast<u32>(out.pool.size());
+      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+      out.pool.resize((out.pool.size() + 7) / 8 * 8, '\0');
     }
     // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
     for (auto& st : out.states) {
@@ -1097,10 +1266,29 @@ class matcher {
   constexpr matcher() : matcher(capability{}) {}
   /// Compiles `cap` (constexpr: usable during constant evaluation).
   constexpr explicit matcher(const capability& cap, matcher_mode mode = matcher_mode::automatic)
-      : s_(std::move(detail::cm::builder(cap, mode).out)) {}
+      : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {}
+  // The view t_ points into s_'s vectors: copies and moves take a fresh one.
+  constexpr matcher(const matcher& o) : s_(o.s_), t_(s_.view()) {}
+  constexpr matcher(matcher&& o) noexcept : s_(std::move(o.s_)), t_(s_.view()) { o.t_ = o.s_.view(); }
+  constexpr matcher& operator=(const matcher& o) {
+    if (this != &o) {
+      s_ = o.s_;
+      t_ = s_.view();
+    }
+    return *this;
+  }
+  constexpr matcher& operator=(matcher&& o) noexcept {
+    if (this != &o) {
+      s_ = std::move(o.s_);
+      t_ = s_.view();
+      o.t_ = o.s_.view();
+    }
+    return *this;
+  }
+  constexpr ~matcher() = default;
 
   /// Union of the operations of every pattern that matches `name`; empty for an invalid name.
-  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return s_.view().ops_for(name); }
+  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return t_.ops_for(name); }
   /// True when `op` is allowed on `name`; app-wide operations never are (see allows_app_wide).
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
     return !is_app_wide(op) && ops_for(name).contains(op);
@@ -1133,6 +1321,7 @@ class matcher {
 
  private:
   detail::cm::storage s_;
+  detail::cm::tables t_;  // what a check reads: pointers into s_
 };
 
 /// A matcher's tables in fixed-size arrays (static storage, no heap), e.g. computed during
@@ -1168,7 +1357,7 @@ class fixed_matcher {
                               start_,  any_root_, app_wide_, walk_};
   }
   detail::cm::state_rec states_[States]{};
-  detail::cm::edge_rec edges_[Edges]{};
+  detail::cm::edge_rec edges_[Edges ? Edges : 1]{};  // an empty table: one empty slot
   detail::cm::long_edge_rec long_edges_[LongEdges ? LongEdges : 1]{};
   char pool_[Pool ? Pool : 1]{};
   std::uint32_t edge_cap_ = 0, long_cap_ = 0, start_ = 0, any_root_ = 0, app_wide_ = 0;
