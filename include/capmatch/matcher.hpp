@@ -570,7 +570,8 @@ struct tables {
       st = qualifier(s, n, &pos);
       if (st == no_state) return {};
     }
-    if (walk || n > short_name_bytes) return other_ops(s, n, pos, st);
+    if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
+    if (st == dead) return {};  // no pattern covers this qualifier class: nothing to validate for
     return short_ops(s, n, pos, st);
   }
 
@@ -615,6 +616,8 @@ struct tables {
   CAPMATCH_DETAIL_INLINE constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos,
                                                     u32 st) const noexcept {
     static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
+    // 8 <= n <= short_name_bytes (shorter names take the word loop: the keys here are loads
+    // of 8 bytes that end at the name's end at the latest).
     const name_stops_t stops = name_stops(s, n);
     u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
     // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
@@ -638,13 +641,11 @@ struct tables {
       const std::size_t end = last ? n : static_cast<std::size_t>(std::countr_zero(m));
       const std::size_t len = end - pos;
       u64 key, w0 = 0, w1 = 0;
-      if (len <= 8 && n >= 8) {
+      if (len <= 8) {
         // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
         // down: never a byte beyond the name, and no branch on where the segment lies.
         const std::size_t at = pos + 8 <= n ? pos : n - 8;
         key = (load8(s + at) >> (8 * (pos - at))) & (~u64{0} >> (64 - 8 * len));
-      } else if (len <= 8) {
-        key = word_from(s, n, pos) & (~u64{0} >> (64 - 8 * len));
       } else if (len <= 16) {
         w0 = load8(s + pos);
         w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (len - 8)));
