@@ -136,6 +136,34 @@ namespace detail {
   }
   return len;
 }
+
+/// Text from the input made safe for a one-line message: control characters as \u00XX, bytes
+/// that are not well-formed UTF-8 as \xXX, the rest as it is. Calls `out(piece)` for each
+/// input character's piece, in order, and stops when `out` returns false. The one rule behind
+/// error::append_quoted and explain's output.
+template <class Out>
+constexpr void escape_one_line(std::string_view v, Out&& out) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  for (std::size_t i = 0; i < v.size();) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    std::size_t len = 1;
+    bool more;
+    if (c < 0x20 || c == 0x7F) {
+      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      more = out(std::string_view(esc, 6));
+    } else if (c < 0x80) {
+      more = out(v.substr(i, 1));
+    } else if ((len = utf8_length(v, i)) != 0) {
+      more = out(v.substr(i, len));
+    } else {
+      len = 1;
+      const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+      more = out(std::string_view(esc, 4));
+    }
+    if (!more) return;
+    i += len;
+  }
+}
 }  // namespace detail
 
 /// Sentinel offset for errors that are not tied to a byte of the input.
@@ -207,25 +235,15 @@ class error {
       while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
       clipped = true;
     }
-    constexpr char hex[] = "0123456789ABCDEF";
     const std::size_t start = len_;
-    for (std::size_t i = 0; i < n; ++i) {
+    detail::escape_one_line(s.substr(0, n), [&](std::string_view piece) {
       if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
         clipped = true;
-        break;
+        return false;
       }
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c < 0x20 || c == 0x7F) {
-        append("\\u00").append(hex[c >> 4]).append(hex[c & 15]);
-      } else if (c < 0x80) {
-        append(s[i]);
-      } else if (const std::size_t len = detail::utf8_length(s.substr(0, n), i); len != 0) {
-        append(s.substr(i, len));
-        i += len - 1;
-      } else {
-        append("\\x").append(hex[c >> 4]).append(hex[c & 15]);
-      }
-    }
+      append(piece);
+      return true;
+    });
     if (clipped) append("...");
     return append('\'');
   }
@@ -1691,21 +1709,11 @@ inline std::string quoted(std::string_view v) {
 /// \xXX (as error::append_quoted does), so that text from the input cannot break a log line or
 /// the JSON output; unlike quoted, not clipped and without quotes.
 inline std::string one_line(std::string_view v) {
-  constexpr char hex[] = "0123456789ABCDEF";
   std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == 0x7F) {
-      s.append("\\u00").append(1, hex[c >> 4]).append(1, hex[c & 15]);
-    } else if (c < 0x80) {
-      s += v[i];
-    } else if (const std::size_t len = utf8_length(v, i); len != 0) {
-      s.append(v.substr(i, len));
-      i += len - 1;
-    } else {
-      s.append("\\x").append(1, hex[c >> 4]).append(1, hex[c & 15]);
-    }
-  }
+  escape_one_line(v, [&](std::string_view piece) {
+    s.append(piece);
+    return true;
+  });
   return s;
 }
 }  // namespace detail
@@ -1839,6 +1847,10 @@ inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the edge t
 inline constexpr u32 dead = 0;                // the state (or trie node) that matches nothing more
 inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on the qualifier name
 inline constexpr u32 star_child_flag = 0x80000000u;
+// A run state (DFA only) keeps the length of its run in the high bits of `term`; op bits
+// stay below bit 18 (op_set::from_bits drops the rest).
+inline constexpr unsigned run_shift = 20;
+static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
 
 // The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
 // is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
@@ -1861,11 +1873,15 @@ inline constexpr u64 high_bits = 0x8080808080808080ull;
 inline constexpr u64 low7 = 0x7F7F7F7F7F7F7F7Full;
 
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes.
+/// A *run state* (DFA only; `term >> run_shift` is its run's length, not 0) has no default
+/// transition and one way on: the literal segments of its run, `a:b:c`, whose bytes are at
+/// `pool + aux`; `next` is the state after them. See docs/matcher.md, "Runs".
 struct state_rec {
-  u32 next = dead;  ///< DFA: default transition (the middle `*`); trie: the `*` child
+  u32 next = dead;  ///< DFA: default transition (the middle `*`), or a run's end; trie: the `*` child
   u32 trail = 0;    ///< op bits granted when one or more further segments follow (trailing `*`)
-  u32 term = 0;     ///< op bits granted when the name ends here
-  u32 aux = 0;      ///< DFA: 32-bit filter of the literal transitions' hashes; trie: parent | star flag
+  u32 term = 0;     ///< op bits granted when the name ends here; a run state: | run length << run_shift
+  u32 aux = 0;      ///< DFA: 32-bit filter of the literal transitions' hashes, or a run's pool offset;
+                    ///< trie: parent | star flag
 };
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).
@@ -1995,6 +2011,54 @@ struct name_stops_t {
   return high_bits & ((u64{1} << (8 * rem)) - 1);
 }
 
+/// Where the qualifier of a name starting with '[' closes: `close` is the index of the first
+/// ']' and `params` of the first '=' or '?' before it (0 if none); close is 0 when the name
+/// has no ']' or holds '[' or U+0000 before it (invalid).
+struct qualifier_scan {
+  std::size_t close = 0, params = 0;
+};
+[[nodiscard]] constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
+  qualifier_scan q;
+  if (!std::is_constant_evaluated()) {
+#if CAPMATCH_DETAIL_SSE2
+    if (n >= 16) {  // 16-byte blocks, the last one overlapping its predecessor
+      for (std::size_t i = 0;; i += 16) {
+        const std::size_t at = i + 16 <= n ? i : n - 16;
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
+        const auto mask = [&](char c) {
+          return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+        };
+        const u32 in = (0xFFFFu << (i - at + (at == 0 ? 1 : 0))) & 0xFFFFu;  // not s[0], nor bytes seen before
+        const u32 cl = mask(']') & in;
+        const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
+        if (((mask('[') | mask('\0')) & in & before) != 0) return {};
+        const u32 par = (mask('=') | mask('?')) & in & before;
+        if (q.params == 0 && par != 0) q.params = at + static_cast<std::size_t>(std::countr_zero(par));
+        if (cl != 0) {
+          q.close = at + static_cast<std::size_t>(std::countr_zero(cl));
+          return q;
+        }
+        if (at + 16 == n) return {};
+      }
+    }
+#endif
+  }
+  for (std::size_t p = 1;; p += 8) {  // words (SWAR), exact flags; also the constexpr path
+    if (p >= n) return {};
+    const std::size_t rem = n - p;
+    const u64 w = rem >= 8 ? load8(s + p) : load_tail(s, n, rem);
+    const u64 in = rem >= 8 ? high_bits : low_bytes(rem);
+    const u64 cl = zero_bytes(w ^ (ones * ']')) & in;
+    const u64 before = cl == 0 ? ~u64{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
+    if (((zero_bytes(w ^ (ones * '[')) | zero_bytes(w)) & in & before) != 0) return {};
+    const u64 par = (zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?'))) & in & before;
+    if (q.params == 0 && par != 0) q.params = p + (static_cast<std::size_t>(std::countr_zero(par)) >> 3);
+    if (cl != 0) {
+      q.close = p + (static_cast<std::size_t>(std::countr_zero(cl)) >> 3);
+      return q;
+    }
+  }
+}
 /// Key of a segment of 9 to 16 bytes from its two zero-padded words.
 [[nodiscard]] constexpr u64 medium_key(u64 w0, u64 w1) noexcept {
   const u64 h = w1 * k_long;
@@ -2204,52 +2268,89 @@ struct tables {
                                    bool filtered) const noexcept {
     const u64 hk = g.key * k_mul;
     if (filtered && (state(from).aux & filter_bit(hk)) == 0) return otherwise;
-    if (g.len <= 8) {
-      for (const edge_rec* e = edges + home_slot(hk, from, edge_cap);; ++e) {
-        if (e->key == g.key && e->from == from) return e->to;
-        if (e->from == no_state) return otherwise;
-      }
+    if (g.len <= 8) return find_short(from, g.key, hk, otherwise);
+    return find_long(from, g.key, g.w0, g.w1, g.len, s, pos, otherwise, hk);
+  }
+  // Segments of at most 8 bytes: the key is the segment itself.
+  CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u32 from, u64 key, u64 hk, u32 otherwise) const noexcept {
+    for (const edge_rec* e = edges + home_slot(hk, from, edge_cap);; ++e) {
+      if (e->key == key && e->from == from) return e->to;
+      if (e->from == no_state) return otherwise;
     }
-    return find_long(from, g, s, pos, otherwise, hk);
   }
   // Segments over 8 bytes: up to 16 are compared as two words (the pool holds them padded
-  // to 16 bytes), longer ones byte by byte.
-  CAPMATCH_DETAIL_NOINLINE constexpr u32 find_long(u32 from, const segment& g, const char* s, std::size_t pos, u32 otherwise,
-                                        u64 hk) const noexcept {
+  // to 16 bytes), longer ones byte by byte. (Arguments by value: a segment passed by
+  // reference would have to live in memory in the caller's loop.)
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 find_long(u32 from, u64 key, u64 w0, u64 w1, std::size_t len,
+                                                   const char* s, std::size_t pos, u32 otherwise,
+                                                   u64 hk) const noexcept {
     for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
-      if (e->key == g.key && e->from == from && e->size == g.len &&
-          (g.len <= 16 ? load8(pool + e->offset) == g.w0 && load8(pool + e->offset + 8) == g.w1
-                       : bytes_equal(pool + e->offset, s + pos, g.len)))
+      if (e->key == key && e->from == from && e->size == len &&
+          (len <= 16 ? load8(pool + e->offset) == w0 && load8(pool + e->offset + 8) == w1
+                     : bytes_equal(pool + e->offset, s + pos, len)))
         return e->to;
       if (e->from == no_state) return otherwise;
     }
   }
 
+  // True when the `len` bytes of the name at pos (pos + len <= n) are the run's bytes at
+  // `run` (zero-padded to whole words in the pool): eight bytes at a time, the last word of
+  // the name shifted down rather than read beyond its end.
+  [[nodiscard]] static constexpr bool run_equal(const char* s, std::size_t n, std::size_t pos, const char* run,
+                                                std::size_t len) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= len; i += 8)
+      if (load8(s + pos + i) != load8(run + i)) return false;
+    if (i == len) return true;
+    const std::size_t rem = len - i, p = pos + i;
+    u64 w;
+    if (n >= 8) {
+      const std::size_t at = p + 8 <= n ? p : n - 8;
+      w = load8(s + at) >> (8 * (p - at));
+    } else {
+      w = word_from(s, n, p);
+    }
+    return ((w ^ load8(run + i)) & (~u64{0} >> (64 - 8 * rem))) == 0;
+  }
+
+  // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
+  // `key` (and, for 9 to 16 bytes, its two words): the state's trailing-`*` ops join acc,
+  // then the automaton moves along the segment's literal transition, or the default one.
+  // The filter spares the table probe for most segments that no literal transition names.
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, u64 key, u64 w0, u64 w1, std::size_t len,
+                                            const char* s, std::size_t pos, u32& acc) const noexcept {
+    acc |= r.trail;
+    const u64 hk = key * k_mul;
+    if ((r.aux & filter_bit(hk)) == 0) return r.next;
+    if (len <= 8) return find_short(st, key, hk, r.next);
+    return find_long(st, key, w0, w1, len, s, pos, r.next, hk);
+  }
+
   // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
   // the state (DFA) or root (trie) for the qualifier, or no_state if the name is invalid.
-  [[nodiscard]] constexpr u32 qualifier(const char* s, std::size_t n, std::size_t* body) const noexcept {
-    std::size_t params = 0, i = 1;
-    for (;; ++i) {
-      if (i == n) return no_state;
-      const char c = s[i];
-      if (c == ']') break;
-      if (c == '[' || c == '\0') return no_state;
-      if (params == 0 && (c == '=' || c == '?')) params = i;
-    }
-    const std::size_t close = i, qend = params == 0 ? close : params;
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 qualifier(const char* s, std::size_t n, std::size_t* body) const noexcept {
+    const qualifier_scan q = scan_qualifier(s, n);
+    if (q.close == 0) return no_state;
+    const std::size_t close = q.close, params = q.params, qend = params == 0 ? close : params;
     *body = close + 1;
     if (close + 1 == n || s[close + 1] == '[') return no_state;  // no body, or a second qualifier
     if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
     if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
-    const std::string_view q(s + 1, qend - 1);
     segment g;
-    g.len = q.size();
-    g.key = segment_key(q);
-    if (g.len > 8 && g.len <= 16) g.w0 = word_at(q, 0), g.w1 = word_at(q, 8);
+    g.len = qend - 1;
+    if (g.len <= 8) {
+      g.key = word_from(s, n, 1) & (~u64{0} >> (64 - 8 * g.len));
+    } else {
+      const std::string_view name(s + 1, g.len);
+      g.key = segment_key(name);
+      if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
+    }
     return find(ref(qualifier_state), g, s, 1, states[qualifier_state].next, !walk);
   }
 
-  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
+  // A check. The common case — a DFA and a name of at most short_name_bytes bytes — is
+  // inlined into the caller; qualifiers, longer names and the trie walk are calls.
+  CAPMATCH_DETAIL_INLINE constexpr op_set ops_for(std::string_view name) const noexcept {
     const char* s = name.data();
     const std::size_t n = name.size();
     if (n == 0 || n > max_resource_bytes) return {};
@@ -2259,31 +2360,37 @@ struct tables {
       st = qualifier(s, n, &pos);
       if (st == no_state) return {};
     }
+    if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
+    if (st == dead) return {};  // no pattern covers this qualifier class: nothing to validate for
+    return short_ops(s, n, pos, st);
+  }
+
+  // Longer names (scanned a word at a time) and the trie walk.
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
+                                                      u32 st) const noexcept {
     if (walk) return walk_ops(s, n, pos, st);
-    if (n <= short_name_bytes) return short_ops(s, n, pos, st);
     u32 acc = 0;
     std::size_t left = max_segments;
+    if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
+      // A run: its segments are the name's next bytes, or the automaton is dead.
+      const std::size_t len = r.term >> run_shift, end = pos + len;
+      acc = r.trail;
+      const char* run = pool + r.aux;
+      if (end > n || (end < n && s[end] != ':') || !run_equal(s, n, pos, run, len))
+        return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+      const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
+      if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
+      left -= segments;
+      st = r.next;
+      if (end == n) return finish(acc | state(st).term);
+      pos = end + 1;
+      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    }
     for (;;) {
+      const state_rec& r = state(st);
       const segment g = scan_segment(s, n, pos);
       if (!g.ok || left-- == 0) return {};
-      const state_rec& r = state(st);
-      acc |= r.trail;
-      const u64 hk = g.key * k_mul;
-      u32 next = r.next;
-      if ((r.aux & filter_bit(hk)) != 0) {
-        if (g.len <= 8) {
-          for (const edge_rec* e = edges + home_slot(hk, st, edge_cap);; ++e) {
-            if (e->key == g.key && e->from == st) {
-              next = e->to;
-              break;
-            }
-            if (e->from == no_state) break;
-          }
-        } else {
-          next = find_long(st, g, s, pos, next, hk);
-        }
-      }
-      st = next;
+      st = step(st, r, g.key, g.w0, g.w1, g.len, s, pos, acc);
       if (g.last) return finish(acc | state(st).term);
       pos += g.len + 1;
       // Nothing more can be granted: what was, stands if the rest of the name is valid.
@@ -2293,57 +2400,54 @@ struct tables {
 
   // The automaton over a name of at most short_name_bytes bytes: the segment boundaries come
   // from a stop mask of the whole name, so finding the next segment is two instructions
-  // (clear the lowest bit, count trailing zeros) instead of a scan. Such a name has at most
-  // 32 segments, under max_segments.
-  [[nodiscard]] constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos, u32 st) const noexcept {
+  // (clear the lowest bit, count trailing zeros) instead of a scan, and the whole name is
+  // validated from the mask before the automaton runs. Such a name has at most 32 segments,
+  // under max_segments.
+  CAPMATCH_DETAIL_INLINE constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos,
+                                                    u32 st) const noexcept {
     static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
+    // 8 <= n <= short_name_bytes (shorter names take the word loop: the keys here are loads
+    // of 8 bytes that end at the name's end at the latest).
     const name_stops_t stops = name_stops(s, n);
-    if (stops.nul) return {};
     u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
+    // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
+    if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
     u32 acc = 0;
+    if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
+      // A run: its segments are the name's next bytes, or the automaton is dead.
+      const std::size_t len = r.term >> run_shift, end = pos + len;
+      acc = r.trail;
+      if (end > n || (end < n && ((m >> end) & 1) == 0) || !run_equal(s, n, pos, pool + r.aux, len))
+        return finish(acc);  // (the name is valid)
+      st = r.next;
+      if (end == n) return finish(acc | state(st).term);
+      if (st == dead) return finish(acc);
+      pos = end + 1;  // < n: the name does not end with ':'
+      m &= ~u64{0} << pos;
+    }
     for (;;) {
-      segment g;
-      g.last = m == 0;
-      const std::size_t end = g.last ? n : static_cast<std::size_t>(std::countr_zero(m));
-      g.len = end - pos;
-      if (g.len == 0) return {};
-      if (g.len <= 8) {
-        g.key = word_from(s, n, pos) & (~u64{0} >> (64 - 8 * g.len));
-      } else if (g.len <= 16) {
-        g.w0 = load8(s + pos);
-        g.w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
-        g.key = medium_key(g.w0, g.w1);
-      } else {
-        g.key = long_key(s, pos, end);
-      }
       const state_rec& r = state(st);
-      acc |= r.trail;
-      const u64 hk = g.key * k_mul;
-      u32 next = r.next;
-      if ((r.aux & filter_bit(hk)) != 0) {
-        if (g.len <= 8) {
-          for (const edge_rec* e = edges + home_slot(hk, st, edge_cap);; ++e) {
-            if (e->key == g.key && e->from == st) {
-              next = e->to;
-              break;
-            }
-            if (e->from == no_state) break;
-          }
-        } else {
-          next = find_long(st, g, s, pos, next, hk);
-        }
+      const bool last = m == 0;
+      const std::size_t end = last ? n : static_cast<std::size_t>(std::countr_zero(m));
+      const std::size_t len = end - pos;
+      u64 key, w0 = 0, w1 = 0;
+      if (len <= 8) {
+        // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
+        // down: never a byte beyond the name, and no branch on where the segment lies.
+        const std::size_t at = pos + 8 <= n ? pos : n - 8;
+        key = (load8(s + at) >> (8 * (pos - at))) & (~u64{0} >> (64 - 8 * len));
+      } else if (len <= 16) {
+        w0 = load8(s + pos);
+        w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (len - 8)));
+        key = medium_key(w0, w1);
+      } else {
+        key = long_key(s, pos, end);
       }
-      st = next;
-      if (g.last) return finish(acc | state(st).term);
+      st = step(st, r, key, w0, w1, len, s, pos, acc);
+      if (last) return finish(acc | state(st).term);
+      if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
       pos = end + 1;
       m &= m - 1;
-      if (st == dead) {
-        // Nothing more can be granted: what was, stands if the rest of the name is valid
-        // (no empty segment: not ending with ':', no "::", not starting with ':').
-        if (acc == 0 || pos == n || (m & (m >> 1)) != 0 || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0)
-          return {};
-        return finish(acc);
-      }
     }
   }
 
@@ -2447,6 +2551,12 @@ struct index_map {
 };
 
 /// Everything a matcher owns; built by build(), queried through view().
+/// The one slot of an empty transition table (home range 0): every probe ends there.
+inline constexpr edge_rec empty_edge{};
+inline constexpr long_edge_rec empty_long_edge{};
+/// The dead state and the qualifier pseudo-state of a matcher that grants nothing.
+inline constexpr state_rec empty_states[2]{};
+
 struct storage {
   std::vector<state_rec> states;
   std::vector<edge_rec> edges;
@@ -2457,8 +2567,18 @@ struct storage {
   std::size_t patterns = 0;
 
   [[nodiscard]] constexpr tables view() const noexcept {
-    return tables{states.data(), edges.data(), long_edges.data(), pool.data(), edge_cap, long_cap,
-                  start,         any_root,     app_wide,          walk};
+    if (states.empty())  // moved from: grants nothing
+      return tables{empty_states, &empty_edge, &empty_long_edge, nullptr, 0, 0, dead, dead, 0, false};
+    return tables{states.data(),
+                  edges.empty() ? &empty_edge : edges.data(),
+                  long_edges.empty() ? &empty_long_edge : long_edges.data(),
+                  pool.data(),
+                  edge_cap,
+                  long_cap,
+                  start,
+                  any_root,
+                  app_wide,
+                  walk};
   }
 };
 
@@ -2700,6 +2820,7 @@ class builder {
     states.resize(set_offsets.size() - 1);
     u32 first_state = start;
     minimise(states, ts, first_state);
+    compress_runs(states, ts, first_state);
     out.walk = false;
     out.start = first_state;
     out.states = std::move(states);
@@ -2771,14 +2892,101 @@ class builder {
     start = id[rep[start]];
   }
 
+  // Runs. A state with one literal transition and no default one (a path through the
+  // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
+  // need the transition table: the check compares the name's bytes with the segment's. Going
+  // on while the next state is the same and grants nothing (trail and term 0), the literal
+  // segments join into one run "tenant7:room:42", compared as bytes in one go; the states
+  // inside a run are then only reachable through it and are dropped. Runs are written to the
+  // pool by emit. Renumbers `states` and `ts` in place.
+  struct run_info {
+    u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
+  };
+  std::vector<run_info> runs;
+  std::vector<char> run_text;
+
+  constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+    const auto count = static_cast<u32>(states.size());
+    std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
+    for (u32 i = 0; i < ts.size(); ++i) {
+      ++degree[ts[i].from];
+      only[ts[i].from] = i;
+    }
+    // Entry states: where a check starts (per qualifier class). Only those that nothing else
+    // leads to start runs, so the check looks for a run once, before its loop.
+    std::vector<u8> entry(count, 0), entered(count, 0);
+    entry[start] = 1;
+    entry[states[qualifier_state].next] = 1;
+    for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
+    for (u32 st = 2; st < count; ++st) entered[states[st].next] = 1;
+    auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].next == dead; };
+    auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail == 0 && states[st].term == 0; };
+    std::vector<u32> run_of(count, no_state);  // the run a state starts
+    for (u32 st = 2; st < count; ++st) {
+      if (!entry[st] || entered[st] || !one_way(st)) continue;
+      run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
+      for (u32 at = st;;) {
+        const std::string_view seg = seg_view(ts[only[at]].sid);
+        if (at != st) run_text.push_back(':');
+        run_text.insert(run_text.end(), seg.begin(), seg.end());
+        at = ts[only[at]].to;
+        r.target = at;
+        if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+      }
+      r.size = static_cast<u32>(run_text.size()) - r.offset;
+      run_of[st] = static_cast<u32>(runs.size());
+      runs.push_back(r);
+    }
+    // Keep the states still reachable: from the start states, through defaults, transitions
+    // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
+    std::vector<u8> keep(count, 0);
+    keep[dead] = keep[qualifier_state] = 1;
+    keep[start] = 1;
+    keep[states[qualifier_state].next] = 1;
+    std::vector<u32> first(count + 1, 0);
+    for (const auto& t : ts) ++first[t.from + 1];
+    for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
+    for (u32 st = 1; st < count; ++st) {
+      if (!keep[st]) continue;
+      keep[states[st].next] = 1;
+      if (run_of[st] != no_state) {
+        keep[runs[run_of[st]].target] = 1;
+        continue;
+      }
+      for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
+    }
+    std::vector<u32> id(count, 0);
+    u32 next_id = 0;
+    for (u32 st = 0; st < count; ++st)
+      if (keep[st]) id[st] = next_id++;
+    std::vector<state_rec> out_states(next_id);
+    for (u32 st = 0; st < count; ++st) {
+      if (!keep[st]) continue;
+      state_rec r = states[st];
+      r.next = id[r.next];
+      out_states[id[st]] = r;
+    }
+    std::vector<transition> out_ts;
+    for (const auto& t : ts)
+      if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    for (auto& r : runs) {
+      r.state = id[r.state];
+      r.target = id[r.target];
+    }
+    states = std::move(out_states);
+    ts = std::move(out_ts);
+    start = id[start];
+  }
+
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts, bool filter) {
     std::size_t n_short = 0, n_long = 0;
     for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
-    out.edge_cap = static_cast<u32>(n_short + n_short / 2 + 1);
-    out.long_cap = static_cast<u32>(n_long + n_long / 2 + 1);
-    out.edges.assign(out.edge_cap + 1, edge_rec{});
-    out.long_edges.assign(out.long_cap + 1, long_edge_rec{});
+    // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
+    out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
+    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
+    out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
+    out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
     std::vector<u32> pool_at(segs.size(), no_state);
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
@@ -2797,6 +3005,15 @@ class builder {
         place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }
+    }
+    // Runs: their bytes in the pool, zero-padded to whole words (a check reads them 8 at a time).
+    for (const auto& r : runs) {
+      state_rec& st = out.states[r.state];
+      st.next = r.target;
+      st.term |= r.size << run_shift;
+      st.aux = static_cast<u32>(out.pool.size());
+      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+      out.pool.resize((out.pool.size() + 7) / 8 * 8, '\0');
     }
     // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
     for (auto& st : out.states) {
@@ -2840,10 +3057,29 @@ class matcher {
   constexpr matcher() : matcher(capability{}) {}
   /// Compiles `cap` (constexpr: usable during constant evaluation).
   constexpr explicit matcher(const capability& cap, matcher_mode mode = matcher_mode::automatic)
-      : s_(std::move(detail::cm::builder(cap, mode).out)) {}
+      : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {}
+  // The view t_ points into s_'s vectors: copies and moves take a fresh one.
+  constexpr matcher(const matcher& o) : s_(o.s_), t_(s_.view()) {}
+  constexpr matcher(matcher&& o) noexcept : s_(std::move(o.s_)), t_(s_.view()) { o.t_ = o.s_.view(); }
+  constexpr matcher& operator=(const matcher& o) {
+    if (this != &o) {
+      s_ = o.s_;
+      t_ = s_.view();
+    }
+    return *this;
+  }
+  constexpr matcher& operator=(matcher&& o) noexcept {
+    if (this != &o) {
+      s_ = std::move(o.s_);
+      t_ = s_.view();
+      o.t_ = o.s_.view();
+    }
+    return *this;
+  }
+  constexpr ~matcher() = default;
 
   /// Union of the operations of every pattern that matches `name`; empty for an invalid name.
-  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return s_.view().ops_for(name); }
+  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return t_.ops_for(name); }
   /// True when `op` is allowed on `name`; app-wide operations never are (see allows_app_wide).
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
     return !is_app_wide(op) && ops_for(name).contains(op);
@@ -2876,6 +3112,7 @@ class matcher {
 
  private:
   detail::cm::storage s_;
+  detail::cm::tables t_;  // what a check reads: pointers into s_
 };
 
 /// A matcher's tables in fixed-size arrays (static storage, no heap), e.g. computed during
@@ -2911,7 +3148,7 @@ class fixed_matcher {
                               start_,  any_root_, app_wide_, walk_};
   }
   detail::cm::state_rec states_[States]{};
-  detail::cm::edge_rec edges_[Edges]{};
+  detail::cm::edge_rec edges_[Edges ? Edges : 1]{};  // an empty table: one empty slot
   detail::cm::long_edge_rec long_edges_[LongEdges ? LongEdges : 1]{};
   char pool_[Pool ? Pool : 1]{};
   std::uint32_t edge_cap_ = 0, long_cap_ = 0, start_ = 0, any_root_ = 0, app_wide_ = 0;

@@ -112,6 +112,34 @@ namespace detail {
   }
   return len;
 }
+
+/// Text from the input made safe for a one-line message: control characters as \u00XX, bytes
+/// that are not well-formed UTF-8 as \xXX, the rest as it is. Calls `out(piece)` for each
+/// input character's piece, in order, and stops when `out` returns false. The one rule behind
+/// error::append_quoted and explain's output.
+template <class Out>
+constexpr void escape_one_line(std::string_view v, Out&& out) {
+  constexpr char hex[] = "0123456789ABCDEF";
+  for (std::size_t i = 0; i < v.size();) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    std::size_t len = 1;
+    bool more;
+    if (c < 0x20 || c == 0x7F) {
+      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      more = out(std::string_view(esc, 6));
+    } else if (c < 0x80) {
+      more = out(v.substr(i, 1));
+    } else if ((len = utf8_length(v, i)) != 0) {
+      more = out(v.substr(i, len));
+    } else {
+      len = 1;
+      const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+      more = out(std::string_view(esc, 4));
+    }
+    if (!more) return;
+    i += len;
+  }
+}
 }  // namespace detail
 
 /// Sentinel offset for errors that are not tied to a byte of the input.
@@ -183,25 +211,15 @@ class error {
       while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
       clipped = true;
     }
-    constexpr char hex[] = "0123456789ABCDEF";
     const std::size_t start = len_;
-    for (std::size_t i = 0; i < n; ++i) {
+    detail::escape_one_line(s.substr(0, n), [&](std::string_view piece) {
       if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
         clipped = true;
-        break;
+        return false;
       }
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c < 0x20 || c == 0x7F) {
-        append("\\u00").append(hex[c >> 4]).append(hex[c & 15]);
-      } else if (c < 0x80) {
-        append(s[i]);
-      } else if (const std::size_t len = detail::utf8_length(s.substr(0, n), i); len != 0) {
-        append(s.substr(i, len));
-        i += len - 1;
-      } else {
-        append("\\x").append(hex[c >> 4]).append(hex[c & 15]);
-      }
-    }
+      append(piece);
+      return true;
+    });
     if (clipped) append("...");
     return append('\'');
   }

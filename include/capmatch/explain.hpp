@@ -101,21 +101,11 @@ inline std::string quoted(std::string_view v) {
 /// \xXX (as error::append_quoted does), so that text from the input cannot break a log line or
 /// the JSON output; unlike quoted, not clipped and without quotes.
 inline std::string one_line(std::string_view v) {
-  constexpr char hex[] = "0123456789ABCDEF";
   std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == 0x7F) {
-      s.append("\\u00").append(1, hex[c >> 4]).append(1, hex[c & 15]);
-    } else if (c < 0x80) {
-      s += v[i];
-    } else if (const std::size_t len = utf8_length(v, i); len != 0) {
-      s.append(v.substr(i, len));
-      i += len - 1;
-    } else {
-      s.append("\\x").append(1, hex[c >> 4]).append(1, hex[c & 15]);
-    }
-  }
+  escape_one_line(v, [&](std::string_view piece) {
+    s.append(piece);
+    return true;
+  });
   return s;
 }
 }  // namespace detail
