@@ -43,6 +43,8 @@
 #include <nlohmann/json.hpp>
 #endif
 
+#include "../tests/random.hpp"
+
 namespace {
 
 using capmatch::capability;
@@ -52,17 +54,7 @@ using capmatch::op_set;
 // Deterministic workload generator
 // ---------------------------------------------------------------------------------------------
 
-struct splitmix64 {
-  std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
-  bool chance(unsigned percent) { return below(100) < percent; }
-};
+using capmatch_test::splitmix64;
 
 const char* const op_names[] = {"subscribe", "publish", "presence", "history", "channel-metadata",
                                 "object-subscribe", "annotation-publish", "push-subscribe"};

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "../tests/random.hpp"
+
 namespace {
 
 using capmatch::capability;
@@ -47,16 +49,7 @@ constexpr capmatch::static_capability key{
     R"("tenant5:chat:6:lobby":["history"],"[queue]tenant5:jobs:7":["subscribe"],"[meta]tenant5:log:8":["subscribe"],)"
     R"("[*]tenant5:app:*":["presence"],"status":["subscribe"],"announcements:*":["subscribe","history"]})"};
 
-struct splitmix64 {
-  std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
-};
+using capmatch_test::splitmix64;
 
 std::string token(splitmix64& r) {
   static const char* const words[] = {"room", "lobby", "admin", "typing", "user", "jobs", "log", "app", "chat"};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support.hpp"
+#include "random.hpp"
 
 using namespace capmatch;
 using capmatch_test::cap_of;
@@ -188,16 +189,7 @@ result<capability> pairwise_reference(const capability& key, const capability& r
   return out;
 }
 
-struct diff_rng {  // splitmix64
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>((next() >> 16) % n); }
-};
+using diff_rng = capmatch_test::splitmix64;
 
 // Segments: literals shared by both sides (so that patterns overlap often), "*", a literal
 // containing '*', a literal starting with "*", an empty segment (a pattern that matches

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "random.hpp"
 
 using namespace capmatch;
 using namespace std::literals;
@@ -240,21 +241,7 @@ TEST_CASE("allows has the app-wide rule of capability::allows") {
 
 namespace {
 
-struct splitmix64 {
-  std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
-  bool chance(unsigned percent) { return below(100) < percent; }
-  template <class T, std::size_t N>
-  const T& pick(const T (&a)[N]) {
-    return a[below(N)];
-  }
-};
+using capmatch_test::splitmix64;
 
 // Segments chosen to collide often and to cover the 8/9/16/17-byte boundaries of the key layout.
 const std::string_view vocab[] = {"a",        "b",         "c",        "ab",      "ba",       "a*",        "*a",
@@ -534,7 +521,7 @@ TEST_CASE("differential: qualifiers across the 8- and 16-byte blocks of the qual
     for (std::size_t i = r.below(r.chance(50) ? 4 : 30); i != 0; --i) name += soup[r.below(sizeof soup)];
     if (r.chance(90)) name += ']';
     name += r.pick(bodies);
-    if (r.chance(30)) name += ":" + std::string(r.below(40), 'z');
+    if (r.chance(30)) name.append(":").append(r.below(40), 'z');
     d.check(cap, dfa, name);
     d.check(cap, walk, name);
   }
@@ -561,7 +548,7 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
       // Keep a prefix of the base's segments and add others.
       const auto cut = p.rfind(':');
       if (i > 0 && cut != std::string::npos && r.chance(50)) p.resize(cut);
-      for (std::size_t k = r.below(3); k != 0; --k) p += ":" + std::string(r.pick(segs));
+      for (std::size_t k = r.below(3); k != 0; --k) p.append(":").append(r.pick(segs));
       json += (i ? ",\"" : "\"") + p + "\":[\"" + (i == 0 ? "publish" : i == 1 ? "subscribe" : "history") + "\"]";
     }
     json += "}";
@@ -579,9 +566,9 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
       for (auto& c : body)
         if (c == '*' && r.chance(50)) c = 'z';
       if (r.chance(30) && !body.empty()) body.resize(r.below(body.size()) + 1);
-      if (r.chance(30)) body += ":" + std::string(r.pick(segs));
+      if (r.chance(30)) body.append(":").append(r.pick(segs));
       if (r.chance(10) && !body.empty()) body.back() = static_cast<char>(body.back() + 1);
-      if (r.chance(15)) body += ":" + std::string(50 + r.below(30), 'y');  // past the stop mask
+      if (r.chance(15)) body.append(":").append(50 + r.below(30), 'y');  // past the stop mask
       d.check(cap, dfa, name + body);
     }
   }

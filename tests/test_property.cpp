@@ -10,27 +10,13 @@
 #include <vector>
 
 #include "support.hpp"
+#include "random.hpp"
 
 using namespace capmatch;
 
 namespace {
 
-/// splitmix64 (Steele, Lea, Flood 2014): tiny, fast, good enough, identical everywhere.
-class splitmix64 {
- public:
-  explicit splitmix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform-enough integer in [0, n).
-  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>((next() >> 32) % n); }
-
- private:
-  std::uint64_t state_;
-};
+using capmatch_test::splitmix64;
 
 constexpr std::uint64_t seed = 0x5EED'CAB1'1171'0018ull;
 constexpr std::size_t pair_count = 100'000;
@@ -114,7 +100,7 @@ std::uint32_t allowed_mask(const capability& c, const resource_name& n) {
 }  // namespace
 
 TEST_CASE("§18 property: allowed(key ∩ req, r, o) == allowed(key, r, o) && allowed(req, r, o); explain == allows") {
-  splitmix64 rng(seed);
+  splitmix64 rng{seed};
   const std::vector<std::string> name_texts = universe();
   std::vector<resource_name> names;
   for (const auto& t : name_texts) names.push_back(parse_name(t).value());
@@ -200,7 +186,7 @@ TEST_CASE("§18 property: allowed(key ∩ req, r, o) == allowed(key, r, o) && al
 }
 
 TEST_CASE("§14 property: intersect(key) allows exactly what the key allows") {
-  splitmix64 rng(seed ^ 0xABCDEFull);
+  splitmix64 rng{seed ^ 0xABCDEFull};
   const std::vector<std::string> name_texts = universe();
   std::size_t failures = 0;
   for (std::size_t iter = 0; iter < 2'000; ++iter) {
