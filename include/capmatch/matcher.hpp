@@ -1216,14 +1216,16 @@ class builder {
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }
     }
-    // Runs: their bytes in the pool, zero-padded to whole words (a check reads them 8 at a time).
+    // Runs: their bytes in the pool, followed by zeros up to a whole number of words counted
+    // from the run's own start (a check reads a run 8 bytes at a time from there; the pool
+    // offset itself need not be a multiple of 8, long segments come before).
     for (const auto& r : runs) {
       state_rec& st = out.states[r.state];
       st.next = r.target;
       st.term |= r.size << run_shift;
       st.aux = static_cast<u32>(out.pool.size());
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
-      out.pool.resize((out.pool.size() + 7) / 8 * 8, '\0');
+      out.pool.resize(st.aux + (r.size + 7) / 8 * 8, '\0');
     }
     // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
     for (auto& st : out.states) {
