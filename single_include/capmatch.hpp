@@ -419,6 +419,7 @@ namespace detail {
 [[nodiscard]] constexpr error unknown_operation_error(std::string_view op, std::uint32_t at) {
   error e(errc::unknown_operation, at);
   e.append("unknown operation ").append_quoted(op).append_at();
+  if (op == "*") return e.append("; '*' stands for every operation and is not one itself: name one, such as 'subscribe'");
   // Same letters in another case, or '_' for '-': the usual slips.
   char folded[32]{};
   const bool short_enough = op.size() <= sizeof folded;
@@ -620,7 +621,10 @@ struct split_result {
     out.kind = qname == "*" ? qualifier_kind::any : qualifier_kind::named;
     if (out.kind == qualifier_kind::named) out.qualifier = qname;
   }
-  if (out.body.empty()) return fail(errc::empty_resource, " has a qualifier but no name; did you mean it followed by '*'?");
+  if (out.body.empty())
+    return fail(errc::empty_resource, what == "resource"
+                                          ? " has a qualifier but no channel name after it; follow it with '*' for every such channel"
+                                          : " has a qualifier but no channel name after it");
   if (out.body.front() == '[') return fail(errc::invalid_resource, " has more than one qualifier");
   return out;
 }
@@ -681,7 +685,7 @@ namespace detail {
   if (!split) return split.error();
   if (split->kind == qualifier_kind::any) {
     error e(errc::invalid_resource, 0);
-    return e.append("resource name ").append_quoted(text).append(
+    return e.append("resource name ").append_quoted(text).append_at().append(
         " cannot use the [*] qualifier; [*] is for capability patterns");
   }
   const std::string_view body = split->body;
@@ -3006,14 +3010,16 @@ class builder {
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }
     }
-    // Runs: their bytes in the pool, zero-padded to whole words (a check reads them 8 at a time).
+    // Runs: their bytes in the pool, followed by zeros up to a whole number of words counted
+    // from the run's own start (a check reads a run 8 bytes at a time from there; the pool
+    // offset itself need not be a multiple of 8, long segments come before).
     for (const auto& r : runs) {
       state_rec& st = out.states[r.state];
       st.next = r.target;
       st.term |= r.size << run_shift;
       st.aux = static_cast<u32>(out.pool.size());
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
-      out.pool.resize((out.pool.size() + 7) / 8 * 8, '\0');
+      out.pool.resize(st.aux + (r.size + 7) / 8 * 8, '\0');
     }
     // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
     for (auto& st : out.states) {
@@ -3751,8 +3757,8 @@ constexpr char report_literal_error(const error& e) noexcept {
     return report_with_hint("has '[' inside its qualifier", m, at);
   if (contains(m, "has an empty qualifier; write [queue], [meta], [*] or no brackets"))
     return report_with_hint("has an empty qualifier; write [queue], [meta], [*] or no brackets", m, at);
-  if (contains(m, "has a qualifier but no name; did you mean it followed by '*'?"))
-    return report_with_hint("has a qualifier but no name; did you mean it followed by '*'?", m, at);
+  if (contains(m, "has a qualifier but no channel name after it; follow it with '*' for every such channel"))
+    return report_with_hint("has a qualifier but no channel name after it; follow it with '*' for every such channel", m, at);
   if (contains(m, "has more than one qualifier"))
     return report_with_hint("has more than one qualifier", m, at);
   return report_with_hint("invalid capability", m, at);

@@ -230,7 +230,7 @@ class Check(Base):
         self.error(run("check", KEY, "chat::x", "publish"), 40000, msg)
         self.json_error(run("check", KEY, "chat::x", "publish", "--json"), 40000, 400, msg)
         self.error(run("check", KEY, "[*]x", "publish"), 40000,
-                   "resource name '[*]x' cannot use the [*] qualifier; [*] is for capability patterns")
+                   "resource name '[*]x' at byte 0 cannot use the [*] qualifier; [*] is for capability patterns")
 
     def test_unknown_op_is_an_error(self):
         msg = "unknown operation 'Publish' at byte 0; operations are lower-case, did you mean 'publish'?"

@@ -191,8 +191,8 @@ TEST_CASE("§1.3 an empty resource name is 40000 (empty_resource)") {
   CM_TEXT(canonical(R"({"":["*"]})"), "empty_resource 40000/400 at 1: empty resource at byte 1");
   CM_TEXT(canonical(R"({"a":["*"],"":["*"]})"), "empty_resource 40000/400 at 11: empty resource at byte 11");
   CM_TEXT(canonical(R"({"[meta]":["*"]})"),
-          "empty_resource 40000/400 at 1: resource '[meta]' at byte 1 has a qualifier but no name; did you mean it "
-          "followed by '*'?");
+          "empty_resource 40000/400 at 1: resource '[meta]' at byte 1 has a qualifier but no channel name after it; "
+          "follow it with '*' for every such channel");
 }
 
 TEST_CASE("design 1: malformed qualifiers in a capability are 40000 (invalid_resource)") {

@@ -146,7 +146,7 @@ TEST_CASE("design 2: denied: the name is not a valid resource name") {
   CHECK(render(R"({"[*]*":["*"]})", "a::b", operation::subscribe).log ==
         "denied: resource name 'a::b' has an empty segment at byte 2");
   CHECK(render(R"({"[*]*":["*"]})", "[*]x", operation::subscribe).log ==
-        "denied: resource name '[*]x' cannot use the [*] qualifier; [*] is for capability patterns");
+        "denied: resource name '[*]x' at byte 0 cannot use the [*] qualifier; [*] is for capability patterns");
   CHECK(render(R"({"[*]*":["*"]})", "", operation::subscribe).log == "denied: empty resource name at byte 0");
 }
 

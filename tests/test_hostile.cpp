@@ -191,11 +191,11 @@ TEST_CASE("names of only colons, empty segments, brackets, nested qualifiers") {
   CM_TEXT(name_outcome("[queue"), "invalid_resource 40000/400 at 0: resource name '[queue' at byte 0 has '[' without a closing ']'");
   CM_TEXT(name_outcome("["), "invalid_resource 40000/400 at 0: resource name '[' at byte 0 has '[' without a closing ']'");
   CM_TEXT(name_outcome("[queue]"),
-          "empty_resource 40000/400 at 0: resource name '[queue]' at byte 0 has a qualifier but no name; did you mean it followed by '*'?");
+          "empty_resource 40000/400 at 0: resource name '[queue]' at byte 0 has a qualifier but no channel name after it");
   CM_TEXT(name_outcome("[a[b]]c"), "invalid_resource 40000/400 at 0: resource name '[a[b]]c' at byte 0 has '[' inside its qualifier");
   CM_TEXT(name_outcome("[a][b]c"), "invalid_resource 40000/400 at 0: resource name '[a][b]c' at byte 0 has more than one qualifier");
   CM_TEXT(name_outcome("[*]c"),
-          "invalid_resource 40000/400 at 0: resource name '[*]c' cannot use the [*] qualifier; [*] is for capability patterns");
+          "invalid_resource 40000/400 at 0: resource name '[*]c' at byte 0 cannot use the [*] qualifier; [*] is for capability patterns");
   CM_TEXT(name_outcome(""), "empty_resource 40000/400 at 0: empty resource name at byte 0");
   // As capability entries, colon-only and empty-segment patterns are valid and match nothing.
   CM_TEXT(canonical(R"({":":["subscribe"],":::":["publish"],"a::b":["history"]})"),

@@ -101,6 +101,10 @@ TEST_CASE("§1.3 unknown operation: exact messages, offsets and suggestions") {
   CM_TEXT(unknown(""),
           "unknown_operation 40000/400 at 0: unknown operation '' at byte 0; expected an operation such as "
           "'subscribe' or 'publish', or '*' for all");
+  // "*" is not an operation: it stands for all of them in a capability's list.
+  CM_TEXT(unknown("*", 3),
+          "unknown_operation 40000/400 at 3: unknown operation '*' at byte 3; '*' stands for every operation and is "
+          "not one itself: name one, such as 'subscribe'");
 }
 
 TEST_CASE("unknown operation: long names are clipped in the message and control characters shown") {

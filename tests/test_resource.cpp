@@ -130,7 +130,7 @@ TEST_CASE("§9 [*] is a pattern qualifier: valid in patterns, invalid in names (
   CM_TEXT(pattern_parts("[*]*"), "[*] *");
   CM_TEXT(pattern_parts("[*]chan"), "[*] chan");
   CM_TEXT(name_parts("[*]chan"),
-          "invalid_resource 40000/400 at 0: resource name '[*]chan' cannot use the [*] qualifier; [*] is for "
+          "invalid_resource 40000/400 at 0: resource name '[*]chan' at byte 0 cannot use the [*] qualifier; [*] is for "
           "capability patterns");
 }
 
@@ -156,18 +156,18 @@ TEST_CASE("design 1: malformed qualifiers are errors with exact messages (invali
   CM_TEXT(name_parts("[queue"),
           "invalid_resource 40000/400 at 0: resource name '[queue' at byte 0 has '[' without a closing ']'");
   CM_TEXT(name_parts("[meta]"),
-          "empty_resource 40000/400 at 0: resource name '[meta]' at byte 0 has a qualifier but no name; did you "
-          "mean it followed by '*'?");
+          "empty_resource 40000/400 at 0: resource name '[meta]' at byte 0 has a qualifier but no channel name "
+          "after it");
   CM_TEXT(name_parts("[?rewind=1]"),
-          "empty_resource 40000/400 at 0: resource name '[?rewind=1]' at byte 0 has a qualifier but no name; did "
-          "you mean it followed by '*'?");
+          "empty_resource 40000/400 at 0: resource name '[?rewind=1]' at byte 0 has a qualifier but no channel "
+          "name after it");
   // Patterns report the same problems as "resource", offset by where the resource starts.
   CM_TEXT(pattern_parts("[]x", 12),
           "invalid_resource 40000/400 at 12: resource '[]x' at byte 12 has an empty qualifier; write [queue], "
           "[meta], [*] or no brackets");
   CM_TEXT(pattern_parts("[queue]", 1),
-          "empty_resource 40000/400 at 1: resource '[queue]' at byte 1 has a qualifier but no name; did you mean "
-          "it followed by '*'?");
+          "empty_resource 40000/400 at 1: resource '[queue]' at byte 1 has a qualifier but no channel name after "
+          "it; follow it with '*' for every such channel");
 }
 
 TEST_CASE("§1.3 an empty resource name is an error (empty_resource)") {

@@ -79,6 +79,7 @@ namespace detail {
 [[nodiscard]] constexpr error unknown_operation_error(std::string_view op, std::uint32_t at) {
   error e(errc::unknown_operation, at);
   e.append("unknown operation ").append_quoted(op).append_at();
+  if (op == "*") return e.append("; '*' stands for every operation and is not one itself: name one, such as 'subscribe'");
   // Same letters in another case, or '_' for '-': the usual slips.
   char folded[32]{};
   const bool short_enough = op.size() <= sizeof folded;

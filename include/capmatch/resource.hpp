@@ -95,7 +95,10 @@ struct split_result {
     out.kind = qname == "*" ? qualifier_kind::any : qualifier_kind::named;
     if (out.kind == qualifier_kind::named) out.qualifier = qname;
   }
-  if (out.body.empty()) return fail(errc::empty_resource, " has a qualifier but no name; did you mean it followed by '*'?");
+  if (out.body.empty())
+    return fail(errc::empty_resource, what == "resource"
+                                          ? " has a qualifier but no channel name after it; follow it with '*' for every such channel"
+                                          : " has a qualifier but no channel name after it");
   if (out.body.front() == '[') return fail(errc::invalid_resource, " has more than one qualifier");
   return out;
 }
@@ -156,7 +159,7 @@ namespace detail {
   if (!split) return split.error();
   if (split->kind == qualifier_kind::any) {
     error e(errc::invalid_resource, 0);
-    return e.append("resource name ").append_quoted(text).append(
+    return e.append("resource name ").append_quoted(text).append_at().append(
         " cannot use the [*] qualifier; [*] is for capability patterns");
   }
   const std::string_view body = split->body;

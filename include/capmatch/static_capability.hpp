@@ -186,8 +186,8 @@ constexpr char report_literal_error(const error& e) noexcept {
     return report_with_hint("has '[' inside its qualifier", m, at);
   if (contains(m, "has an empty qualifier; write [queue], [meta], [*] or no brackets"))
     return report_with_hint("has an empty qualifier; write [queue], [meta], [*] or no brackets", m, at);
-  if (contains(m, "has a qualifier but no name; did you mean it followed by '*'?"))
-    return report_with_hint("has a qualifier but no name; did you mean it followed by '*'?", m, at);
+  if (contains(m, "has a qualifier but no channel name after it; follow it with '*' for every such channel"))
+    return report_with_hint("has a qualifier but no channel name after it; follow it with '*' for every such channel", m, at);
   if (contains(m, "has more than one qualifier"))
     return report_with_hint("has more than one qualifier", m, at);
   return report_with_hint("invalid capability", m, at);
