@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "random.hpp"
+
 using namespace capmatch;
 
 namespace {
@@ -275,6 +277,79 @@ TEST_CASE("lint: pattern containment is exact") {
   CHECK(contained > 1000);
   static_assert(detail::contains(parse_pattern("[*]*").value(), parse_pattern("[queue]a:*").value()));
   static_assert(!detail::contains(parse_pattern("a:*").value(), parse_pattern("a").value()));
+}
+
+TEST_CASE("lint shadowed: the first-segment index finds what a scan of every pair finds") {
+  // lint compares an entry only with entries that share its first segment (or start with
+  // "*") under its qualifier or [*]. Against the definition — every other entry, in index
+  // order — on random capabilities where first segments, "*" and qualifiers collide often.
+  capmatch_test::splitmix64 r{2611};
+  static const std::string_view quals[] = {"", "", "", "[*]", "[queue]", "[meta]", "[queue?x=1]"};
+  static const std::string_view segs[] = {"a", "b", "*", "a*", "c"};
+  static const std::string_view opsets[] = {R"(["subscribe"])", R"(["subscribe","publish"])", R"(["*"])",
+                                            R"(["publish"])"};
+  std::size_t findings = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string json = "{";
+    std::vector<std::string> seen;
+    for (std::size_t n = 1 + r.below(30), k = 0; k < n; ++k) {
+      std::string res(r.pick(quals));
+      for (std::size_t depth = 1 + r.below(3), d = 0; d < depth; ++d) res.append(d ? ":" : "").append(r.pick(segs));
+      if (std::find(seen.begin(), seen.end(), res) != seen.end()) continue;
+      seen.push_back(res);
+      json.append(json.size() > 1 ? ",\"" : "\"").append(res).append("\":").append(r.pick(opsets));
+    }
+    json += "}";
+    const capability cap = parsed(json);
+    // The definition, pair by pair.
+    std::vector<std::string> want;
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      const pattern p = cap.pattern_at(i);
+      const std::uint32_t mine = cap.ops(i).granted_bits();
+      for (std::size_t j = 0; j < cap.size(); ++j) {
+        const pattern q = cap.pattern_at(j);
+        if (j == i || (mine & cap.ops(j).granted_bits()) != mine || !detail::contains(q, p)) continue;
+        if (mine == cap.ops(j).granted_bits() && detail::contains(p, q)) {
+          auto normal = [&](std::size_t e) {
+            std::vector<char> t;
+            append_text(cap.pattern_at(e), t);
+            return std::string_view(t.data(), t.size()) == cap.resource(e);
+          };
+          const bool i_normal = normal(i), j_normal = normal(j);
+          if (i_normal != j_normal ? i_normal : cap.source_offset(i) < cap.source_offset(j)) continue;
+        }
+        want.push_back(std::string(cap.resource(i)) + " by " + std::string(cap.resource(j)));
+        break;
+      }
+    }
+    std::vector<std::string> got;
+    for (const auto& f : run_lint(cap)) {
+      if (f.code != lint_code::shadowed) continue;
+      const std::string m(f.message());
+      const auto open = m.find('\'') + 1;
+      got.push_back(std::string(f.resource) + " by " + m.substr(open, m.find('\'', open) - open));
+    }
+    std::sort(want.begin(), want.end());
+    std::sort(got.begin(), got.end());
+    CHECK_MESSAGE(got == want, json);
+    findings += got.size();
+  }
+  CHECK(findings > 500);
+}
+
+TEST_CASE("lint at max_resources: 10 000 entries over many first segments") {
+  // Linear in practice: entries are compared only within their first segment's group.
+  std::string json = "{";
+  for (int t = 0; t < 2000; ++t)
+    for (const char* tail : {":room:*", ":room:1", ":user:*", ":log", ":*"})
+      json.append(json.size() > 1 ? ",\"" : "\"").append("tenant").append(std::to_string(t)).append(tail).append(
+          "\":[\"subscribe\"]");
+  json += "}";
+  const capability cap = parsed(json);
+  REQUIRE(cap.size() == max_resources);
+  std::size_t shadowed = 0;
+  for (const auto& f : run_lint(cap)) shadowed += f.code == lint_code::shadowed;
+  CHECK(shadowed == 8000);  // every tenant's four narrower entries, by its "tenantN:*"
 }
 
 TEST_CASE("lint channel-enumeration") {
