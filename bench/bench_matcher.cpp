@@ -59,20 +59,7 @@ using capmatch_test::splitmix64;
 const char* const op_names[] = {"subscribe", "publish", "presence", "history", "channel-metadata",
                                 "object-subscribe", "annotation-publish", "push-subscribe"};
 
-std::string gen_ops(splitmix64& r) {
-  if (r.chance(10)) return R"(["*"])";
-  std::string o = "[";
-  bool any = false;
-  for (const char* n : op_names) {
-    if (!r.chance(35)) continue;
-    o += any ? ",\"" : "\"";
-    o += n;
-    o += '"';
-    any = true;
-  }
-  if (!any) o += "\"subscribe\"";
-  return o + "]";
-}
+std::string gen_ops(splitmix64& r) { return capmatch_test::random_ops_json(r, op_names, 10, 35); }
 
 std::string token(splitmix64& r) {
   static const char* const words[] = {"room", "lobby", "admin", "typing", "user", "jobs", "log", "app", "chat"};

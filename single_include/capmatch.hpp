@@ -1526,21 +1526,27 @@ struct request_index {
 /// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
 /// longer matches no valid name and is left out; a "[*]" one that still could is an error).
 ///
+namespace detail {
+/// The two limit errors of intersect (shared with the tests' pairwise reference).
+[[nodiscard]] constexpr error too_many_pairs(std::size_t keys, std::size_t requested) noexcept {
+  error e(errc::limit_exceeded, no_offset);
+  e.append("intersecting ").append_number(keys).append(" key resources with ").append_number(requested);
+  e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
+  return e.append(" pairs (capmatch::max_intersection_pairs)");
+}
+[[nodiscard]] constexpr error too_many_results() noexcept {
+  error e(errc::limit_exceeded, no_offset);
+  e.append("the intersection has more than ").append_number(max_resources);
+  return e.append(" resources (capmatch::max_resources)");
+}
+}  // namespace detail
+
 /// Pairs are visited in the order of the pairwise definition (key-major), but each key
 /// pattern meets only the requested patterns with a compatible first segment (found through
 /// detail::request_index): time is linear in the inputs plus the candidate pairs.
 [[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
-  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size()) {
-    error e(errc::limit_exceeded, no_offset);
-    e.append("intersecting ").append_number(key.size()).append(" key resources with ").append_number(request.size());
-    e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
-    return e.append(" pairs (capmatch::max_intersection_pairs)");
-  }
-  auto too_many = [] {
-    error e(errc::limit_exceeded, no_offset);
-    e.append("the intersection has more than ").append_number(max_resources);
-    return e.append(" resources (capmatch::max_resources)");
-  };
+  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size())
+    return detail::too_many_pairs(key.size(), request.size());
   const detail::request_index index(request);
   const auto& star_first = index.star_first;
   capability out;
@@ -1595,13 +1601,13 @@ struct request_index {
       if (out.size() >= 2 * max_resources) {
         detail::capability_access::sort(out, true);
         detail::capability_access::compact(out);
-        if (out.size() > max_resources) return too_many();
+        if (out.size() > max_resources) return detail::too_many_results();
       }
     }
   }
   detail::capability_access::sort(out, true);
   detail::capability_access::compact(out);
-  if (out.size() > max_resources) return too_many();
+  if (out.size() > max_resources) return detail::too_many_results();
   if (out.empty()) return detail::empty_intersection_error();
   return out;
 }
@@ -3330,6 +3336,7 @@ class linter {
   constexpr explicit linter(const capability& cap) : cap_(cap) {}
 
   [[nodiscard]] constexpr std::vector<lint_finding> run() {
+    index_by_first_segment();
     // Report in document order: entries are stored in canonical order.
     std::vector<std::size_t> order;  // not order(n): clang 14 cannot value-initialize it in constexpr
     for (std::size_t i = 0; i < cap_.size(); ++i) order.push_back(i);
@@ -3354,11 +3361,52 @@ class linter {
     return out_.back();
   }
 
+  // Entries that may contain entry i (detail::contains), in index order: a container has
+  // i's qualifier or [*], and i's first segment or "*" as its first segment. So lint
+  // compares an entry only with the entries sharing its first segment and those starting
+  // with "*", not with every entry: linear for capabilities whose patterns spread over many
+  // first segments (tenants, apps), quadratic only when everything starts with "*".
+  struct first_key {
+    qualifier_kind kind = qualifier_kind::none;
+    std::string_view qualifier, first;
+    friend constexpr bool operator<(const first_key& a, const first_key& b) noexcept {
+      if (a.kind != b.kind) return a.kind < b.kind;
+      if (a.qualifier != b.qualifier) return a.qualifier < b.qualifier;
+      return a.first < b.first;
+    }
+  };
+  [[nodiscard]] constexpr first_key key_of(std::size_t i) const {
+    const pattern p = cap_.pattern_at(i);
+    return {p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view(), segment_at(p.body, 0)};
+  }
+  constexpr void index_by_first_segment() {
+    for (std::size_t i = 0; i < cap_.size(); ++i) by_first_.push_back(i);
+    std::sort(by_first_.begin(), by_first_.end(), [&](std::size_t a, std::size_t b) {
+      const first_key ka = key_of(a), kb = key_of(b);
+      return ka < kb || (!(kb < ka) && a < b);
+    });
+  }
+  [[nodiscard]] constexpr std::vector<std::size_t> candidates(std::size_t i) const {
+    const first_key k = key_of(i);
+    first_key wants[4] = {k, k, {qualifier_kind::any, {}, k.first}, {qualifier_kind::any, {}, "*"}};
+    wants[1].first = "*";
+    std::vector<std::size_t> out;
+    for (const first_key& want : wants) {
+      auto it = std::lower_bound(by_first_.begin(), by_first_.end(), want,
+                                 [&](std::size_t e, const first_key& w) { return key_of(e) < w; });
+      for (; it != by_first_.end() && !(want < key_of(*it)); ++it)
+        if (*it != i) out.push_back(*it);
+    }
+    std::sort(out.begin(), out.end());  // index order, as the full scan had: the same findings
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
   // True when `op` is granted on entry i itself or on an entry whose pattern contains it.
   [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) const {
     if (cap_.ops(i).contains(op)) return true;
-    for (std::size_t j = 0; j < cap_.size(); ++j)
-      if (j != i && cap_.ops(j).contains(op) && contains(cap_.pattern_at(j), cap_.pattern_at(i))) return true;
+    for (const std::size_t j : candidates(i))
+      if (cap_.ops(j).contains(op) && contains(cap_.pattern_at(j), cap_.pattern_at(i))) return true;
     return false;
   }
 
@@ -3470,8 +3518,7 @@ class linter {
   }
 
   constexpr void shadowed(std::size_t i, const pattern& p, op_set ops) {
-    for (std::size_t j = 0; j < cap_.size(); ++j) {
-      if (j == i) continue;
+    for (const std::size_t j : candidates(i)) {
       const std::uint32_t mine = ops.granted_bits(), theirs = cap_.ops(j).granted_bits();
       if ((mine & theirs) != mine) continue;
       const pattern q = cap_.pattern_at(j);
@@ -3509,6 +3556,7 @@ class linter {
   }
 
   const capability& cap_;
+  std::vector<std::size_t> by_first_;  // entries sorted by first_key (then index)
   std::vector<lint_finding> out_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace capmatch_test {
 
@@ -27,5 +28,20 @@ struct splitmix64 {
     return a[below(N)];
   }
 };
+
+/// A JSON list of operations: ["*"] with probability all_percent, else each of `names` with
+/// probability each_percent (in order), and ["subscribe"] when none was drawn.
+template <std::size_t N>
+std::string random_ops_json(splitmix64& r, const char* const (&names)[N], unsigned all_percent,
+                            unsigned each_percent) {
+  if (r.chance(all_percent)) return R"(["*"])";
+  std::string o = "[";
+  for (const char* n : names) {
+    if (!r.chance(each_percent)) continue;
+    o.append(o.size() > 1 ? ",\"" : "\"").append(n).append("\"");
+  }
+  if (o.size() == 1) o += "\"subscribe\"";
+  return o + "]";
+}
 
 }  // namespace capmatch_test

@@ -147,17 +147,8 @@ namespace {
 /// intersect(pattern, pattern); results merged by a sort at the end (and as they pass twice
 /// the result limit, which is when intersect reports that limit).
 result<capability> pairwise_reference(const capability& key, const capability& request) {
-  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size()) {
-    error e(errc::limit_exceeded, no_offset);
-    e.append("intersecting ").append_number(key.size()).append(" key resources with ").append_number(request.size());
-    e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
-    return e.append(" pairs (capmatch::max_intersection_pairs)");
-  }
-  auto too_many = [] {
-    error e(errc::limit_exceeded, no_offset);
-    e.append("the intersection has more than ").append_number(max_resources);
-    return e.append(" resources (capmatch::max_resources)");
-  };
+  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size())
+    return detail::too_many_pairs(key.size(), request.size());
   capability out;
   std::vector<char> text;
   for (std::size_t i = 0; i < key.size(); ++i) {
@@ -178,13 +169,13 @@ result<capability> pairwise_reference(const capability& key, const capability& r
       if (out.size() >= 2 * max_resources) {
         detail::capability_access::sort(out, true);
         detail::capability_access::compact(out);
-        if (out.size() > max_resources) return too_many();
+        if (out.size() > max_resources) return detail::too_many_results();
       }
     }
   }
   detail::capability_access::sort(out, true);
   detail::capability_access::compact(out);
-  if (out.size() > max_resources) return too_many();
+  if (out.size() > max_resources) return detail::too_many_results();
   if (out.empty()) return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
   return out;
 }

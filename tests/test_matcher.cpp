@@ -279,20 +279,9 @@ std::string gen_pattern(splitmix64& r, unsigned star_percent, std::size_t max_se
 }
 
 std::string gen_ops(splitmix64& r) {
-  static const char* names[] = {"subscribe", "publish", "presence", "history", "stats", "push-admin",
-                                "channel-metadata", "object-publish"};
-  if (r.chance(15)) return "[\"*\"]";
-  std::string o = "[";
-  bool any = false;
-  for (const char* n : names) {
-    if (!r.chance(30)) continue;
-    o += any ? ",\"" : "\"";
-    o += n;
-    o += '"';
-    any = true;
-  }
-  if (!any) o += "\"subscribe\"";
-  return o + "]";
+  static const char* const names[] = {"subscribe", "publish", "presence", "history", "stats", "push-admin",
+                                      "channel-metadata", "object-publish"};
+  return capmatch_test::random_ops_json(r, names, 15, 30);
 }
 
 capability gen_capability(splitmix64& r, std::size_t n, unsigned star_percent, std::size_t max_segments,

@@ -122,21 +122,27 @@ struct request_index {
 /// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
 /// longer matches no valid name and is left out; a "[*]" one that still could is an error).
 ///
+namespace detail {
+/// The two limit errors of intersect (shared with the tests' pairwise reference).
+[[nodiscard]] constexpr error too_many_pairs(std::size_t keys, std::size_t requested) noexcept {
+  error e(errc::limit_exceeded, no_offset);
+  e.append("intersecting ").append_number(keys).append(" key resources with ").append_number(requested);
+  e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
+  return e.append(" pairs (capmatch::max_intersection_pairs)");
+}
+[[nodiscard]] constexpr error too_many_results() noexcept {
+  error e(errc::limit_exceeded, no_offset);
+  e.append("the intersection has more than ").append_number(max_resources);
+  return e.append(" resources (capmatch::max_resources)");
+}
+}  // namespace detail
+
 /// Pairs are visited in the order of the pairwise definition (key-major), but each key
 /// pattern meets only the requested patterns with a compatible first segment (found through
 /// detail::request_index): time is linear in the inputs plus the candidate pairs.
 [[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
-  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size()) {
-    error e(errc::limit_exceeded, no_offset);
-    e.append("intersecting ").append_number(key.size()).append(" key resources with ").append_number(request.size());
-    e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
-    return e.append(" pairs (capmatch::max_intersection_pairs)");
-  }
-  auto too_many = [] {
-    error e(errc::limit_exceeded, no_offset);
-    e.append("the intersection has more than ").append_number(max_resources);
-    return e.append(" resources (capmatch::max_resources)");
-  };
+  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size())
+    return detail::too_many_pairs(key.size(), request.size());
   const detail::request_index index(request);
   const auto& star_first = index.star_first;
   capability out;
@@ -191,13 +197,13 @@ struct request_index {
       if (out.size() >= 2 * max_resources) {
         detail::capability_access::sort(out, true);
         detail::capability_access::compact(out);
-        if (out.size() > max_resources) return too_many();
+        if (out.size() > max_resources) return detail::too_many_results();
       }
     }
   }
   detail::capability_access::sort(out, true);
   detail::capability_access::compact(out);
-  if (out.size() > max_resources) return too_many();
+  if (out.size() > max_resources) return detail::too_many_results();
   if (out.empty()) return detail::empty_intersection_error();
   return out;
 }
