@@ -3,10 +3,13 @@
 #include <capmatch/capability.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "random.hpp"
 #include "support.hpp"
 
 using namespace capmatch;
@@ -411,4 +414,28 @@ TEST_CASE("pattern_at exposes the parsed pattern of each resource") {
   capability copy = c;
   CHECK(copy == c);
   CHECK(copy.resource(1).data() != c.resource(1).data());
+}
+
+TEST_CASE("canonical order is byte order, decided by 8-byte prefixes and then by the rest") {
+  // Entries are sorted by their first 8 bytes as one number before the full comparison:
+  // prefixes of each other ("a", "a:b"), differences past byte 8, bytes above 0x7F, and
+  // resources shorter than 8 bytes must still come out in plain byte order.
+  capmatch_test::splitmix64 r{88};
+  static const std::string_view pieces[] = {"a", "b", ":", "*", "\xC3\xA9", "tenant12", "z", "A", "~"};
+  for (int round = 0; round < 300; ++round) {
+    std::set<std::string> want;
+    std::string json = "{";
+    for (std::size_t n = 1 + r.below(40), k = 0; k < n; ++k) {
+      std::string res;
+      for (std::size_t len = 1 + r.below(5), i = 0; i < len; ++i) res.append(r.pick(pieces));
+      if (!want.insert(res).second) continue;
+      json.append(json.size() > 1 ? ",\"" : "\"").append(res).append("\":[\"publish\"]");
+    }
+    json += "}";
+    const auto cap = capability::parse(json);
+    REQUIRE_MESSAGE(cap.has_value(), json);
+    std::vector<std::string> got;
+    for (std::size_t i = 0; i < cap->size(); ++i) got.emplace_back(cap->resource(i));
+    CHECK(got == std::vector<std::string>(want.begin(), want.end()));  // std::set: byte order
+  }
 }

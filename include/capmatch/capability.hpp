@@ -129,6 +129,7 @@ class capability {
     std::uint32_t source_offset = 0;
     qualifier_kind kind = qualifier_kind::none;
     op_set ops;
+    std::uint64_t prefix = 0;  // the first 8 bytes, big-endian, zero-padded: orders like the bytes
   };
 
   [[nodiscard]] constexpr std::string_view view(std::uint32_t off, std::uint32_t n) const noexcept {
@@ -148,6 +149,8 @@ class capability {
     }
     e.source_offset = source_offset;
     e.ops = ops;
+    for (std::size_t i = 0; i < 8; ++i)
+      e.prefix = (e.prefix << 8) | (i < res.size() ? static_cast<unsigned char>(res[i]) : 0u);
     text_.insert(text_.end(), res.begin(), res.end());
     entries_.push_back(e);
   }
@@ -156,8 +159,11 @@ class capability {
   // the first equal pair is returned as an index (the later of the two in the source).
   constexpr std::size_t sort_entries(bool merge) {
     std::sort(entries_.begin(), entries_.end(), [this](const entry& a, const entry& b) {
-      const auto x = view(a.offset, a.size), y = view(b.offset, b.size);
-      return x != y ? x < y : a.source_offset < b.source_offset;
+      // Most comparisons are decided by the first 8 bytes, compared as one number (a shorter
+      // resource is zero-padded, and no resource holds U+0000, so this orders like the bytes).
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      const int c = view(a.offset, a.size).compare(view(b.offset, b.size));
+      return c != 0 ? c < 0 : a.source_offset < b.source_offset;
     });
     std::size_t out = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
