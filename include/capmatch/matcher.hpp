@@ -504,8 +504,8 @@ struct tables {
   }
 
   // True when the `len` bytes of the name at pos (pos + len <= n) are the run's bytes at
-  // `run` (zero-padded to whole words in the pool): eight bytes at a time, the last word of
-  // the name shifted down rather than read beyond its end.
+  // `run` (at least 8 readable bytes): eight bytes at a time, the last word of the name and
+  // of the run shifted down rather than read beyond their ends.
   [[nodiscard]] static constexpr bool run_equal(const char* s, std::size_t n, std::size_t pos, const char* run,
                                                 std::size_t len) noexcept {
     std::size_t i = 0;
@@ -520,7 +520,9 @@ struct tables {
     } else {
       w = word_from(s, n, p);
     }
-    return ((w ^ load8(run + i)) & (~u64{0} >> (64 - 8 * rem))) == 0;
+    // The run's last bytes: the word ending at its end (a run shorter than 8 bytes is padded).
+    const u64 r = len >= 8 ? load8(run + len - 8) >> (8 * (8 - rem)) : load8(run);
+    return ((w ^ r) & (~u64{0} >> (64 - 8 * rem))) == 0;
   }
 
   // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
@@ -1216,16 +1218,15 @@ class builder {
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }
     }
-    // Runs: their bytes in the pool, followed by zeros up to a whole number of words counted
-    // from the run's own start (a check reads a run 8 bytes at a time from there; the pool
-    // offset itself need not be a multiple of 8, long segments come before).
+    // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
+    // as the one ending at the run's end, so only a run shorter than 8 bytes is padded (to 8).
     for (const auto& r : runs) {
       state_rec& st = out.states[r.state];
       st.next = r.target;
       st.term |= r.size << run_shift;
       st.aux = static_cast<u32>(out.pool.size());
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
-      out.pool.resize(st.aux + (r.size + 7) / 8 * 8, '\0');
+      if (r.size < 8) out.pool.resize(st.aux + 8, '\0');
     }
     // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
     for (auto& st : out.states) {
