@@ -2310,8 +2310,8 @@ struct tables {
   }
 
   // True when the `len` bytes of the name at pos (pos + len <= n) are the run's bytes at
-  // `run` (zero-padded to whole words in the pool): eight bytes at a time, the last word of
-  // the name shifted down rather than read beyond its end.
+  // `run` (at least 8 readable bytes): eight bytes at a time, the last word of the name and
+  // of the run shifted down rather than read beyond their ends.
   [[nodiscard]] static constexpr bool run_equal(const char* s, std::size_t n, std::size_t pos, const char* run,
                                                 std::size_t len) noexcept {
     std::size_t i = 0;
@@ -2326,7 +2326,17 @@ struct tables {
     } else {
       w = word_from(s, n, p);
     }
-    return ((w ^ load8(run + i)) & (~u64{0} >> (64 - 8 * rem))) == 0;
+    // The run's last bytes: the word ending at its end (a run shorter than 8 bytes is padded).
+    const u64 r = len >= 8 ? load8(run + len - 8) >> (8 * (8 - rem)) : load8(run);
+    return ((w ^ r) & (~u64{0} >> (64 - 8 * rem))) == 0;
+  }
+
+  // True when the run of run state r is the name's next bytes from pos: the whole run, and
+  // then the end of the name or ':' (a run ends at a segment boundary).
+  [[nodiscard]] constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
+                                           std::size_t pos) const noexcept {
+    const std::size_t len = r.term >> run_shift, end = pos + len;
+    return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.aux, len);
   }
 
   // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
@@ -2391,9 +2401,8 @@ struct tables {
       // A run: its segments are the name's next bytes, or the automaton is dead.
       const std::size_t len = r.term >> run_shift, end = pos + len;
       acc = r.trail;
+      if (!run_matches(r, s, n, pos)) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
       const char* run = pool + r.aux;
-      if (end > n || (end < n && s[end] != ':') || !run_equal(s, n, pos, run, len))
-        return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
       const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
       if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
       left -= segments;
@@ -2431,10 +2440,9 @@ struct tables {
     u32 acc = 0;
     if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
       // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t len = r.term >> run_shift, end = pos + len;
+      const std::size_t end = pos + (r.term >> run_shift);
       acc = r.trail;
-      if (end > n || (end < n && ((m >> end) & 1) == 0) || !run_equal(s, n, pos, pool + r.aux, len))
-        return finish(acc);  // (the name is valid)
+      if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
       st = r.next;
       if (end == n) return finish(acc | state(st).term);
       if (st == dead) return finish(acc);
@@ -2566,13 +2574,13 @@ struct index_map {
   }
 };
 
-/// Everything a matcher owns; built by build(), queried through view().
 /// The one slot of an empty transition table (home range 0): every probe ends there.
 inline constexpr edge_rec empty_edge{};
 inline constexpr long_edge_rec empty_long_edge{};
 /// The dead state and the qualifier pseudo-state of a matcher that grants nothing.
 inline constexpr state_rec empty_states[2]{};
 
+/// Everything a matcher owns; built by build(), queried through view().
 struct storage {
   std::vector<state_rec> states;
   std::vector<edge_rec> edges;
@@ -3022,16 +3030,15 @@ class builder {
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }
     }
-    // Runs: their bytes in the pool, followed by zeros up to a whole number of words counted
-    // from the run's own start (a check reads a run 8 bytes at a time from there; the pool
-    // offset itself need not be a multiple of 8, long segments come before).
+    // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
+    // as the one ending at the run's end, so only a run shorter than 8 bytes is padded (to 8).
     for (const auto& r : runs) {
       state_rec& st = out.states[r.state];
       st.next = r.target;
       st.term |= r.size << run_shift;
       st.aux = static_cast<u32>(out.pool.size());
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
-      out.pool.resize(st.aux + (r.size + 7) / 8 * 8, '\0');
+      if (r.size < 8) out.pool.resize(st.aux + 8, '\0');
     }
     // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
     for (auto& st : out.states) {

@@ -525,6 +525,14 @@ struct tables {
     return ((w ^ r) & (~u64{0} >> (64 - 8 * rem))) == 0;
   }
 
+  // True when the run of run state r is the name's next bytes from pos: the whole run, and
+  // then the end of the name or ':' (a run ends at a segment boundary).
+  [[nodiscard]] constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
+                                           std::size_t pos) const noexcept {
+    const std::size_t len = r.term >> run_shift, end = pos + len;
+    return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.aux, len);
+  }
+
   // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
   // `key` (and, for 9 to 16 bytes, its two words): the state's trailing-`*` ops join acc,
   // then the automaton moves along the segment's literal transition, or the default one.
@@ -587,9 +595,8 @@ struct tables {
       // A run: its segments are the name's next bytes, or the automaton is dead.
       const std::size_t len = r.term >> run_shift, end = pos + len;
       acc = r.trail;
+      if (!run_matches(r, s, n, pos)) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
       const char* run = pool + r.aux;
-      if (end > n || (end < n && s[end] != ':') || !run_equal(s, n, pos, run, len))
-        return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
       const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
       if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
       left -= segments;
@@ -627,10 +634,9 @@ struct tables {
     u32 acc = 0;
     if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
       // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t len = r.term >> run_shift, end = pos + len;
+      const std::size_t end = pos + (r.term >> run_shift);
       acc = r.trail;
-      if (end > n || (end < n && ((m >> end) & 1) == 0) || !run_equal(s, n, pos, pool + r.aux, len))
-        return finish(acc);  // (the name is valid)
+      if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
       st = r.next;
       if (end == n) return finish(acc | state(st).term);
       if (st == dead) return finish(acc);
@@ -762,13 +768,13 @@ struct index_map {
   }
 };
 
-/// Everything a matcher owns; built by build(), queried through view().
 /// The one slot of an empty transition table (home range 0): every probe ends there.
 inline constexpr edge_rec empty_edge{};
 inline constexpr long_edge_rec empty_long_edge{};
 /// The dead state and the qualifier pseudo-state of a matcher that grants nothing.
 inline constexpr state_rec empty_states[2]{};
 
+/// Everything a matcher owns; built by build(), queried through view().
 struct storage {
   std::vector<state_rec> states;
   std::vector<edge_rec> edges;
