@@ -518,6 +518,49 @@ TEST_CASE("differential: qualifiers across the 8- and 16-byte blocks of the qual
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("differential: quick qualifiers (the name's first word against the short qualifiers)") {
+  // A name starting with "[q]", q of at most 6 bytes, is looked up by comparing its first word
+  // with each of the (at most 4) short qualifiers patterns name; when the capability names no
+  // more than 4, any other short qualifier without parameters goes straight to the "other
+  // qualifiers" class. Capabilities with 0 to 6 short qualifiers (so the table is full, and
+  // overfull), with and without [*] patterns; names whose first 8 bytes hold a qualifier,
+  // part of one, a ']' before the intended one, parameters, '[' or U+0000.
+  splitmix64 r{4242};
+  differential d;
+  static const std::string_view qs[] = {"queue", "meta", "ab", "abcdef", "abcdefg", "q", "x=1", "a?b"};
+  static const std::string_view odd[] = {"",  "]",  "[", "=", "?", std::string_view("\0", 1), "*", "ab]", "meta]",
+                                         "queue", "que", "abcde", "]b", "]:x", "?ab", "=ab"};
+  static const std::string_view bodies[] = {"x", "x:y", "x:y:z", "", ":x", "[meta]x", "x:", "abcdefgh:x", "y"};
+  const capability caps[] = {
+      parse_ok(R"({"x:*":["publish"]})"),
+      parse_ok(R"({"*":["publish"],"[*]x":["history"],"[*]x:*":["presence"]})"),
+      parse_ok(R"({"[queue]x":["publish"],"[meta]*":["history"],"[q]*":["presence"]})"),
+      parse_ok(R"({"[queue]x:*":["publish"],"[meta]*":["history"],"[ab]x":["presence"],"[abcdef]*":["subscribe"]})"),
+      parse_ok(R"({"[queue]x:*":["publish"],"[meta]*":["history"],"[ab]x":["presence"],"[abcdef]*":["subscribe"],)"
+               R"("[q]x":["publish"],"[*]y":["channel-metadata"]})"),
+      parse_ok(R"({"[queue]x:*":["publish"],"[meta]*":["history"],"[ab]x":["presence"],"[abcdef]*":["subscribe"],)"
+               R"("[q]x":["publish"],"[abcdefg]*":["history"],"[b]y":["presence"],"[c]*":["publish"]})"),
+  };
+  std::size_t quick_all = 0, quick_partial = 0;
+  for (const capability& cap : caps) {
+    const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+    (dfa.raw_tables().quick_all ? quick_all : quick_partial) += 1;
+    for (int k = 0; k < 40000; ++k) {
+      std::string name = "[";
+      if (r.chance(80)) name += r.pick(qs);
+      if (r.chance(30)) name += r.pick(odd);
+      if (r.chance(95)) name += ']';
+      name += r.pick(bodies);
+      if (r.chance(20)) name.append(":").append(r.below(12), 'z');
+      d.check(cap, dfa, name);
+      d.check(cap, walk, name);
+    }
+  }
+  CHECK(quick_all == 4);
+  CHECK(quick_partial == 2);  // the last two capabilities name 5 and 8 short qualifiers
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("differential: runs (literal paths compared as bytes) at the start of each qualifier class") {
   // A start state with one literal way on and no default starts a run: "tenant7:room:42" is
   // compared as bytes. Capabilities of one to three patterns sharing literal prefixes, so that
@@ -571,7 +614,8 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
   // segments in the pool, so a run's start need not be a multiple of 8; the padding after
   // it was computed from the pool's size and could fall short: ASan reported a read past the
   // pool (tests/fuzz corpus regress_run_padding). Now a run's last word is the one ending at
-  // its end, and a run shorter than 8 bytes is padded to 8: every run has max(len, 8) bytes.
+  // its end, and every run starts at least 8 bytes into the pool (that word may reach back
+  // before a short run): every word read lies within the pool.
   const auto cap = parse_ok(R"({"[*]x:abcdefghijklmnopqrstuvwxyz0123456789:*":["presence"],)"
                             R"("[queue]ab:cd:efghi":["publish"],"[queue]ab:cd:efghi:jk":["history"],"[meta]ab":["history"]})");
   const matcher m(cap);
@@ -581,7 +625,8 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
     const std::size_t len = st.term >> detail::cm::run_shift;
     if (len == 0) continue;
     ++runs;
-    CHECK(st.aux + std::max<std::size_t>(len, 8) <= t.pool.size());
+    CHECK(st.aux + len <= t.pool.size());
+    CHECK(st.aux + len >= 8);
   }
   CHECK(runs >= 1);
   CHECK(t.pool.size() % 8 != 0);  // the case in point: something unaligned comes first

@@ -109,6 +109,19 @@ struct long_edge_rec {
   u32 size = 0;
 };
 
+/// A qualifier of at most `quick_qualifier_bytes` bytes that patterns name, as the first
+/// bytes of a name carrying it: `key` is "[queue]" as a little-endian word, `mask` covers its
+/// bytes, `to` is the qualifier class's start state (DFA) or root (trie). A check compares the
+/// name's first word with each instead of parsing the qualifier and probing the table.
+struct quick_qualifier {
+  u64 key = 0;
+  u64 mask = 0xFF;  // an unused entry: '[' is never 0, so it never matches
+  u32 to = dead;
+  u32 size = 0;  // bytes of "[queue]"
+};
+inline constexpr std::size_t quick_qualifier_bytes = 6;  // "[" + 6 + "]" fill one word
+inline constexpr std::size_t quick_qualifiers = 4;
+
 // ---- leaf helpers: the only places that branch on constant evaluation ----
 
 /// 8 bytes at p as a little-endian word.
@@ -187,6 +200,13 @@ struct name_stops_t {
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
       }
       r.nul = z != 0;
+      return r;
+    }
+    if (n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
+      const __m128i v = _mm_set_epi64x(static_cast<long long>(load8(s + n - 8)), static_cast<long long>(load8(s)));
+      const auto c = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+      r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
+      r.nul = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0;
       return r;
     }
 #endif
@@ -471,6 +491,8 @@ struct tables {
   u32 any_root = dead;    // trie walk only: ref of the root of the [*] patterns
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
+  quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
+  bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
 
   [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
 
@@ -504,31 +526,26 @@ struct tables {
   }
 
   // True when the `len` bytes of the name at pos (pos + len <= n) are the run's bytes at
-  // `run` (at least 8 readable bytes): eight bytes at a time, the last word of the name and
-  // of the run shifted down rather than read beyond their ends.
-  [[nodiscard]] static constexpr bool run_equal(const char* s, std::size_t n, std::size_t pos, const char* run,
-                                                std::size_t len) noexcept {
-    std::size_t i = 0;
-    for (; i + 8 <= len; i += 8)
+  // `run`, compared eight bytes at a time. The last word compared is, on either side, the one
+  // ending at the run's end (the name's first word shifted up when the run ends before byte 8),
+  // so nothing past either end is read; emit places every run at least 8 bytes into the pool,
+  // so the run's word may reach back before its start (those bytes are shifted out).
+  CAPMATCH_DETAIL_INLINE static constexpr bool run_equal(const char* s, std::size_t n, std::size_t pos,
+                                                         const char* run, std::size_t len) noexcept {
+    if (n < 8) return bytes_equal(s + pos, run, len);
+    for (std::size_t i = 0; i + 8 < len; i += 8)
       if (load8(s + pos + i) != load8(run + i)) return false;
-    if (i == len) return true;
-    const std::size_t rem = len - i, p = pos + i;
-    u64 w;
-    if (n >= 8) {
-      const std::size_t at = p + 8 <= n ? p : n - 8;
-      w = load8(s + at) >> (8 * (p - at));
-    } else {
-      w = word_from(s, n, p);
-    }
-    // The run's last bytes: the word ending at its end (a run shorter than 8 bytes is padded).
-    const u64 r = len >= 8 ? load8(run + len - 8) >> (8 * (8 - rem)) : load8(run);
-    return ((w ^ r) & (~u64{0} >> (64 - 8 * rem))) == 0;
+    const std::size_t end = pos + len, at = end >= 8 ? end - 8 : 0;
+    const u64 w = load8(s + at) << (8 * (at + 8 - end));
+    const u64 r = load8(run + len - 8);
+    const std::size_t tail = len < 8 ? len : 8;  // the bytes of the last word that are the run's
+    return ((w ^ r) >> (8 * (8 - tail))) == 0;
   }
 
   // True when the run of run state r is the name's next bytes from pos: the whole run, and
   // then the end of the name or ':' (a run ends at a segment boundary).
-  [[nodiscard]] constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
-                                           std::size_t pos) const noexcept {
+  CAPMATCH_DETAIL_INLINE constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
+                                                    std::size_t pos) const noexcept {
     const std::size_t len = r.term >> run_shift, end = pos + len;
     return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.aux, len);
   }
@@ -544,6 +561,38 @@ struct tables {
     if ((r.aux & filter_bit(hk)) == 0) return r.next;
     if (len <= 8) return find_short(st, key, hk, r.next);
     return find_long(st, key, w0, w1, len, s, pos, r.next, hk);
+  }
+
+  // A name's qualifier: one of the quick ones when the name starts with it (the word holds
+  // the whole qualifier, so it has no parameters, '[' or U+0000, and n >= 9 leaves a body);
+  // when every short qualifier is a quick one, any other short one without parameters is the
+  // "other qualifiers" class; else parsed. Sets *body to the first byte of the body;
+  // returns no_state if the name is invalid.
+  CAPMATCH_DETAIL_INLINE constexpr u32 quick_qualifiers_or_parse(const char* s, std::size_t n,
+                                                                 std::size_t* body) const noexcept {
+    if (n >= 9) {
+      const u64 w = load8(s);
+      for (const quick_qualifier& q : quick)
+        if ((w & q.mask) == q.key) {
+          *body = q.size;
+          return s[q.size] == '[' ? no_state : q.to;  // a second qualifier
+        }
+      if (quick_all) {
+        // "[q]" with q of 2 to 6 bytes (1 byte: "[*]" is for patterns only, and is parsed)
+        // and no '[', '=', '?' or U+0000 in it.
+        const u64 close = zero_bytes(w ^ (ones * ']')) & ~u64{0xFF};
+        const unsigned at = close == 0 ? 0 : static_cast<unsigned>(std::countr_zero(close)) >> 3;  // the first ']'
+        if (at >= 3) {
+          const u64 inside = high_bits & ((u64{1} << (8 * at)) - 1) & ~u64{0xFF};
+          if (((zero_bytes(w ^ (ones * '[')) | zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?')) |
+                zero_bytes(w)) & inside) == 0) {
+            *body = at + 1;
+            return s[at + 1] == '[' ? no_state : states[qualifier_state].next;
+          }
+        }
+      }
+    }
+    return qualifier(s, n, body);
   }
 
   // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
@@ -577,7 +626,7 @@ struct tables {
     std::size_t pos = 0;
     u32 st = start;
     if (s[0] == '[') {
-      st = qualifier(s, n, &pos);
+      st = quick_qualifiers_or_parse(s, n, &pos);
       if (st == no_state) return {};
     }
     if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
@@ -782,21 +831,31 @@ struct storage {
   std::vector<char> pool;
   u32 edge_cap = 0, long_cap = 0, start = dead, any_root = dead, app_wide = 0;
   bool walk = false;
+  quick_qualifier quick[quick_qualifiers] = {};
+  bool quick_all = false;
   std::size_t patterns = 0;
 
   [[nodiscard]] constexpr tables view() const noexcept {
-    if (states.empty())  // moved from: grants nothing
-      return tables{empty_states, &empty_edge, &empty_long_edge, nullptr, 0, 0, dead, dead, 0, false};
-    return tables{states.data(),
-                  edges.empty() ? &empty_edge : edges.data(),
-                  long_edges.empty() ? &empty_long_edge : long_edges.data(),
-                  pool.data(),
-                  edge_cap,
-                  long_cap,
-                  start,
-                  any_root,
-                  app_wide,
-                  walk};
+    tables t;
+    if (states.empty()) {  // moved from: grants nothing
+      t.states = empty_states;
+      t.edges = &empty_edge;
+      t.long_edges = &empty_long_edge;
+      return t;
+    }
+    t.states = states.data();
+    t.edges = edges.empty() ? &empty_edge : edges.data();
+    t.long_edges = long_edges.empty() ? &empty_long_edge : long_edges.data();
+    t.pool = pool.data();
+    t.edge_cap = edge_cap;
+    t.long_cap = long_cap;
+    t.start = start;
+    t.any_root = any_root;
+    t.app_wide = app_wide;
+    t.walk = walk;
+    for (std::size_t i = 0; i < quick_qualifiers; ++i) t.quick[i] = quick[i];
+    t.quick_all = quick_all;
+    return t;
   }
 };
 
@@ -1225,15 +1284,19 @@ class builder {
       }
     }
     // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
-    // as the one ending at the run's end, so only a run shorter than 8 bytes is padded (to 8).
-    for (const auto& r : runs) {
-      state_rec& st = out.states[r.state];
-      st.next = r.target;
-      st.term |= r.size << run_shift;
-      st.aux = static_cast<u32>(out.pool.size());
-      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
-      if (r.size < 8) out.pool.resize(st.aux + 8, '\0');
-    }
+    // as the one ending at the run's end, which reaches back before the start of a run shorter
+    // than 8 bytes: so those come after the others, with zero bytes before them only if the
+    // pool is still too short. No run needs padding after it.
+    for (const bool short_ones : {false, true})
+      for (const auto& r : runs) {
+        if ((r.size < 8) != short_ones) continue;
+        if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
+        state_rec& st = out.states[r.state];
+        st.next = r.target;
+        st.term |= r.size << run_shift;
+        st.aux = static_cast<u32>(out.pool.size());
+        out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+      }
     // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
     for (auto& st : out.states) {
       st.next = ref(st.next);
@@ -1241,6 +1304,20 @@ class builder {
     }
     out.start = ref(out.start);
     out.any_root = ref(out.any_root);
+    // The quick qualifiers: the first few short qualifier names, in pattern order.
+    std::size_t quick = 0;
+    out.quick_all = true;
+    for (const auto& t : ts) {
+      const std::string_view q = seg_view(t.sid);
+      if (t.from != qualifier_state || q.size() > quick_qualifier_bytes) continue;
+      if (quick == quick_qualifiers) {
+        out.quick_all = false;
+        continue;
+      }
+      const std::size_t size = q.size() + 2;  // "[" q "]", at most 8 bytes
+      const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
+      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), ref(t.to), static_cast<u32>(size)};
+    }
   }
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always
@@ -1352,6 +1429,8 @@ class fixed_matcher {
     any_root_ = s.any_root;
     app_wide_ = s.app_wide;
     walk_ = s.walk;
+    for (std::size_t i = 0; i < detail::cm::quick_qualifiers; ++i) quick_[i] = s.quick[i];
+    quick_all_ = s.quick_all;
   }
   [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return view().ops_for(name); }
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
@@ -1363,8 +1442,20 @@ class fixed_matcher {
 
  private:
   [[nodiscard]] constexpr detail::cm::tables view() const noexcept {
-    return detail::cm::tables{states_, edges_, long_edges_, Pool ? pool_ : nullptr, edge_cap_, long_cap_,
-                              start_,  any_root_, app_wide_, walk_};
+    detail::cm::tables t;
+    t.states = states_;
+    t.edges = edges_;
+    t.long_edges = long_edges_;
+    t.pool = Pool ? pool_ : nullptr;
+    t.edge_cap = edge_cap_;
+    t.long_cap = long_cap_;
+    t.start = start_;
+    t.any_root = any_root_;
+    t.app_wide = app_wide_;
+    t.walk = walk_;
+    for (std::size_t i = 0; i < detail::cm::quick_qualifiers; ++i) t.quick[i] = quick_[i];
+    t.quick_all = quick_all_;
+    return t;
   }
   detail::cm::state_rec states_[States]{};
   detail::cm::edge_rec edges_[Edges ? Edges : 1]{};  // an empty table: one empty slot
@@ -1372,6 +1463,8 @@ class fixed_matcher {
   char pool_[Pool ? Pool : 1]{};
   std::uint32_t edge_cap_ = 0, long_cap_ = 0, start_ = 0, any_root_ = 0, app_wide_ = 0;
   bool walk_ = false;
+  detail::cm::quick_qualifier quick_[detail::cm::quick_qualifiers]{};
+  bool quick_all_ = false;
 };
 
 CAPMATCH_NAMESPACE_END
