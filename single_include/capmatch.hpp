@@ -345,6 +345,7 @@ CAPMATCH_NAMESPACE_END
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -512,8 +513,8 @@ class op_set {
       f(std::string_view("*"));
       return;
     }
-    for (std::size_t i = 0; i < operation_count; ++i)
-      if ((bits_ >> i) & 1u) f(detail::operation_names[i]);
+    for (std::uint32_t b = bits_ & op_mask; b != 0; b &= b - 1)  // set bits, lowest first
+      f(detail::operation_names[std::countr_zero(b)]);
   }
 
   static constexpr std::uint32_t op_mask = (1u << operation_count) - 1;
@@ -817,9 +818,12 @@ CAPMATCH_NAMESPACE_END
 // Internal: the public surface is capability::parse and capability::to_json.
 // SPDX-License-Identifier: MIT
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 
@@ -1042,33 +1046,80 @@ class json_reader {
   std::size_t pos_ = 0;
 };
 
-/// Appends `s` as a JSON string, escaping only what RFC 8259 requires (SEMANTICS §1.5):
-/// '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
-constexpr void write_json_string(std::string_view s, std::vector<char>& out) {
+/// True when `s` holds no byte that JSON escapes ('"', '\\', U+0000..U+001F). At run time
+/// eight bytes at a time: each test flags exactly the bytes it names (no borrow across bytes).
+[[nodiscard]] constexpr bool json_plain(std::string_view s) noexcept {
+  std::size_t i = 0;
+  if (!std::is_constant_evaluated()) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low7 = ~high;
+    auto zero = [&](std::uint64_t v) { return ~(((v & low7) + low7) | v | low7); };  // 0x80 where v's byte is 0
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      const std::uint64_t control = ~(((w & low7) + (0x80 - 0x20) * ones) | w) & high;  // bytes < 0x20
+      if ((zero(w ^ ('"' * ones)) | zero(w ^ ('\\' * ones)) | control) != 0) return false;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\' || c < 0x20) return false;
+  }
+  return true;
+}
+
+/// Bytes of `s` written as a JSON string (quotes included): see write_json_string.
+[[nodiscard]] constexpr std::size_t json_string_size(std::string_view s) noexcept {
+  std::size_t size = s.size() + 2;
+  if (json_plain(s)) return size;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') size += 1;
+    else if (c < 0x20) size += c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5;
+  }
+  return size;
+}
+
+/// Writes `s` as a JSON string at p (json_string_size(s) bytes), escaping only what RFC 8259
+/// requires (SEMANTICS §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
+/// Returns the end of what was written.
+constexpr char* write_json_string(std::string_view s, char* p) noexcept {
   constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
+  *p++ = '"';
+  if (json_plain(s)) {
+    p = std::copy(s.begin(), s.end(), p);
+    *p++ = '"';
+    return p;
+  }
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
+      *p++ = '\\';
+      *p++ = ch;
     } else if (c < 0x20) {
-      out.push_back('\\');
+      *p++ = '\\';
       switch (c) {
-        case '\b': out.push_back('b'); break;
-        case '\f': out.push_back('f'); break;
-        case '\n': out.push_back('n'); break;
-        case '\r': out.push_back('r'); break;
-        case '\t': out.push_back('t'); break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
         default:
-          out.push_back('u'), out.push_back('0'), out.push_back('0');
-          out.push_back(hex[c >> 4]), out.push_back(hex[c & 15]);
+          *p++ = 'u', *p++ = '0', *p++ = '0';
+          *p++ = hex[c >> 4], *p++ = hex[c & 15];
       }
     } else {
-      out.push_back(ch);
+      *p++ = ch;
     }
   }
-  out.push_back('"');
+  *p++ = '"';
+  return p;
+}
+
+/// Appends `s` as a JSON string (see write_json_string above).
+constexpr void write_json_string(std::string_view s, std::vector<char>& out) {
+  const std::size_t at = out.size();
+  out.resize(at + json_string_size(s), '\0');
+  write_json_string(s, out.data() + at);
 }
 
 }  // namespace detail
@@ -1159,21 +1210,33 @@ class capability {
 
   /// Appends the canonical JSON text (SEMANTICS §1.5) to `out`.
   constexpr void write_json(std::vector<char>& out) const {
-    out.push_back('{');
+    // Measured first, then written in place: one resize, no per-byte capacity checks.
+    std::size_t size = 2 + (entries_.empty() ? 0 : entries_.size() - 1);  // {}, commas
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (i != 0) out.push_back(',');
-      detail::write_json_string(resource(i), out);
-      out.push_back(':');
-      out.push_back('[');
-      bool first = true;
-      entries_[i].ops.for_each_name([&](std::string_view n) {
-        if (!first) out.push_back(',');
-        first = false;
-        detail::write_json_string(n, out);
-      });
-      out.push_back(']');
+      size += detail::json_string_size(resource(i)) + 3;  // :[]
+      std::size_t names = 0;
+      entries_[i].ops.for_each_name([&](std::string_view n) { size += n.size() + 2 + (names++ != 0); });
     }
-    out.push_back('}');
+    const std::size_t at = out.size();
+    out.resize(at + size, '\0');  // (with a value: clang's constant evaluation rejects resize(n) of chars)
+    char* p = out.data() + at;
+    *p++ = '{';
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (i != 0) *p++ = ',';
+      p = detail::write_json_string(resource(i), p);
+      *p++ = ':';
+      *p++ = '[';
+      bool first = true;
+      entries_[i].ops.for_each_name([&](std::string_view n) {  // operation names need no escapes
+        if (!first) *p++ = ',';
+        first = false;
+        *p++ = '"';
+        p = std::copy(n.begin(), n.end(), p);
+        *p++ = '"';
+      });
+      *p++ = ']';
+    }
+    *p = '}';
   }
   /// The canonical JSON text: byte-identical for equal capabilities.
   [[nodiscard]] std::string to_json() const {
@@ -1200,7 +1263,6 @@ class capability {
     std::uint32_t source_offset = 0;
     qualifier_kind kind = qualifier_kind::none;
     op_set ops;
-    std::uint64_t prefix = 0;  // the first 8 bytes, big-endian, zero-padded: orders like the bytes
   };
 
   [[nodiscard]] constexpr std::string_view view(std::uint32_t off, std::uint32_t n) const noexcept {
@@ -1220,8 +1282,6 @@ class capability {
     }
     e.source_offset = source_offset;
     e.ops = ops;
-    for (std::size_t i = 0; i < 8; ++i)
-      e.prefix = (e.prefix << 8) | (i < res.size() ? static_cast<unsigned char>(res[i]) : 0u);
     text_.insert(text_.end(), res.begin(), res.end());
     entries_.push_back(e);
   }
@@ -1229,13 +1289,35 @@ class capability {
   // Sorts into canonical order. With merge, equal resources unite their ops; without,
   // the first equal pair is returned as an index (the later of the two in the source).
   constexpr std::size_t sort_entries(bool merge) {
-    std::sort(entries_.begin(), entries_.end(), [this](const entry& a, const entry& b) {
-      // Most comparisons are decided by the first 8 bytes, compared as one number (a shorter
-      // resource is zero-padded, and no resource holds U+0000, so this orders like the bytes).
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    // Sorted as small keys, then the entries permuted once. Most comparisons are decided by
+    // the first 16 bytes, compared as two numbers (big-endian, a shorter resource zero-padded:
+    // no resource holds U+0000, so this orders like the bytes); ties compare the rest.
+    struct sort_key {
+      std::uint64_t p0 = 0, p1 = 0;
+      std::uint32_t index = 0;
+    };
+    std::vector<sort_key> keys(entries_.size());
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      const entry& e = entries_[k];
+      const std::string_view res = view(e.offset, e.size);
+      sort_key& key = keys[k];
+      for (std::size_t i = 0; i < 16; ++i) {
+        const std::uint64_t byte = i < res.size() ? static_cast<unsigned char>(res[i]) : 0u;
+        (i < 8 ? key.p0 : key.p1) = (i < 8 ? key.p0 : key.p1) << 8 | byte;
+      }
+      key.index = static_cast<std::uint32_t>(k);
+    }
+    std::sort(keys.begin(), keys.end(), [this](const sort_key& x, const sort_key& y) {
+      if (x.p0 != y.p0) return x.p0 < y.p0;
+      if (x.p1 != y.p1) return x.p1 < y.p1;
+      const entry& a = entries_[x.index];
+      const entry& b = entries_[y.index];
       const int c = view(a.offset, a.size).compare(view(b.offset, b.size));
       return c != 0 ? c < 0 : a.source_offset < b.source_offset;
     });
+    std::vector<entry> sorted(entries_.size());
+    for (std::size_t k = 0; k < keys.size(); ++k) sorted[k] = entries_[keys[k].index];
+    entries_ = std::move(sorted);
     std::size_t out = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (out != 0 && view(entries_[out - 1].offset, entries_[out - 1].size) ==

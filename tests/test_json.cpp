@@ -245,6 +245,42 @@ TEST_CASE("§1.5 every ASCII byte written by the writer reads back as itself") {
   CHECK(bad == 0);
 }
 
+TEST_CASE("§1.5 the writer finds every byte it must escape, at every position of its 8-byte scan") {
+  // write_json_string copies a string whole when json_plain finds nothing to escape, testing
+  // eight bytes at a time at run time. Every byte value at every position of strings of 1 to
+  // 24 bytes: the output must be the byte-by-byte escape of the input, and the size reported
+  // by json_string_size must be what was written (run time and constant evaluation alike).
+  auto reference = [](std::string_view s) {
+    std::string out = "\"";
+    for (char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c == '"' || c == '\\') out.append("\\").push_back(ch);
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20) out.append("\\u00").append(1, "0123456789abcdef"[c >> 4]).append(1, "0123456789abcdef"[c & 15]);
+      else out.push_back(ch);
+    }
+    return out + "\"";
+  };
+  std::size_t bad = 0, checked = 0;
+  for (std::size_t len = 1; len <= 24; ++len)
+    for (std::size_t at = 0; at < len; ++at)
+      for (int c = 0; c < 256; ++c) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(c);
+        const std::string got = encode(s).str();
+        if (got != reference(s) || detail::json_string_size(s) != got.size()) ++bad;
+        ++checked;
+      }
+  CHECK(checked == 76800);
+  CHECK(bad == 0);
+  static_assert(detail::json_string_size("abcdefgh\"ijklmnop") == 20);
+  static_assert(detail::json_plain("abcdefghijklmnopq") && !detail::json_plain("abcdefghijklmno\x1F"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON syntax errors in whole documents (offsets into the document)
 

@@ -88,21 +88,33 @@ class capability {
 
   /// Appends the canonical JSON text (SEMANTICS §1.5) to `out`.
   constexpr void write_json(std::vector<char>& out) const {
-    out.push_back('{');
+    // Measured first, then written in place: one resize, no per-byte capacity checks.
+    std::size_t size = 2 + (entries_.empty() ? 0 : entries_.size() - 1);  // {}, commas
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (i != 0) out.push_back(',');
-      detail::write_json_string(resource(i), out);
-      out.push_back(':');
-      out.push_back('[');
-      bool first = true;
-      entries_[i].ops.for_each_name([&](std::string_view n) {
-        if (!first) out.push_back(',');
-        first = false;
-        detail::write_json_string(n, out);
-      });
-      out.push_back(']');
+      size += detail::json_string_size(resource(i)) + 3;  // :[]
+      std::size_t names = 0;
+      entries_[i].ops.for_each_name([&](std::string_view n) { size += n.size() + 2 + (names++ != 0); });
     }
-    out.push_back('}');
+    const std::size_t at = out.size();
+    out.resize(at + size, '\0');  // (with a value: clang's constant evaluation rejects resize(n) of chars)
+    char* p = out.data() + at;
+    *p++ = '{';
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (i != 0) *p++ = ',';
+      p = detail::write_json_string(resource(i), p);
+      *p++ = ':';
+      *p++ = '[';
+      bool first = true;
+      entries_[i].ops.for_each_name([&](std::string_view n) {  // operation names need no escapes
+        if (!first) *p++ = ',';
+        first = false;
+        *p++ = '"';
+        p = std::copy(n.begin(), n.end(), p);
+        *p++ = '"';
+      });
+      *p++ = ']';
+    }
+    *p = '}';
   }
   /// The canonical JSON text: byte-identical for equal capabilities.
   [[nodiscard]] std::string to_json() const {
@@ -129,7 +141,6 @@ class capability {
     std::uint32_t source_offset = 0;
     qualifier_kind kind = qualifier_kind::none;
     op_set ops;
-    std::uint64_t prefix = 0;  // the first 8 bytes, big-endian, zero-padded: orders like the bytes
   };
 
   [[nodiscard]] constexpr std::string_view view(std::uint32_t off, std::uint32_t n) const noexcept {
@@ -149,8 +160,6 @@ class capability {
     }
     e.source_offset = source_offset;
     e.ops = ops;
-    for (std::size_t i = 0; i < 8; ++i)
-      e.prefix = (e.prefix << 8) | (i < res.size() ? static_cast<unsigned char>(res[i]) : 0u);
     text_.insert(text_.end(), res.begin(), res.end());
     entries_.push_back(e);
   }
@@ -158,13 +167,35 @@ class capability {
   // Sorts into canonical order. With merge, equal resources unite their ops; without,
   // the first equal pair is returned as an index (the later of the two in the source).
   constexpr std::size_t sort_entries(bool merge) {
-    std::sort(entries_.begin(), entries_.end(), [this](const entry& a, const entry& b) {
-      // Most comparisons are decided by the first 8 bytes, compared as one number (a shorter
-      // resource is zero-padded, and no resource holds U+0000, so this orders like the bytes).
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    // Sorted as small keys, then the entries permuted once. Most comparisons are decided by
+    // the first 16 bytes, compared as two numbers (big-endian, a shorter resource zero-padded:
+    // no resource holds U+0000, so this orders like the bytes); ties compare the rest.
+    struct sort_key {
+      std::uint64_t p0 = 0, p1 = 0;
+      std::uint32_t index = 0;
+    };
+    std::vector<sort_key> keys(entries_.size());
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      const entry& e = entries_[k];
+      const std::string_view res = view(e.offset, e.size);
+      sort_key& key = keys[k];
+      for (std::size_t i = 0; i < 16; ++i) {
+        const std::uint64_t byte = i < res.size() ? static_cast<unsigned char>(res[i]) : 0u;
+        (i < 8 ? key.p0 : key.p1) = (i < 8 ? key.p0 : key.p1) << 8 | byte;
+      }
+      key.index = static_cast<std::uint32_t>(k);
+    }
+    std::sort(keys.begin(), keys.end(), [this](const sort_key& x, const sort_key& y) {
+      if (x.p0 != y.p0) return x.p0 < y.p0;
+      if (x.p1 != y.p1) return x.p1 < y.p1;
+      const entry& a = entries_[x.index];
+      const entry& b = entries_[y.index];
       const int c = view(a.offset, a.size).compare(view(b.offset, b.size));
       return c != 0 ? c < 0 : a.source_offset < b.source_offset;
     });
+    std::vector<entry> sorted(entries_.size());
+    for (std::size_t k = 0; k < keys.size(); ++k) sorted[k] = entries_[keys[k].index];
+    entries_ = std::move(sorted);
     std::size_t out = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (out != 0 && view(entries_[out - 1].offset, entries_[out - 1].size) ==

@@ -3,9 +3,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "error.hpp"
@@ -230,33 +233,80 @@ class json_reader {
   std::size_t pos_ = 0;
 };
 
-/// Appends `s` as a JSON string, escaping only what RFC 8259 requires (SEMANTICS §1.5):
-/// '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
-constexpr void write_json_string(std::string_view s, std::vector<char>& out) {
+/// True when `s` holds no byte that JSON escapes ('"', '\\', U+0000..U+001F). At run time
+/// eight bytes at a time: each test flags exactly the bytes it names (no borrow across bytes).
+[[nodiscard]] constexpr bool json_plain(std::string_view s) noexcept {
+  std::size_t i = 0;
+  if (!std::is_constant_evaluated()) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low7 = ~high;
+    auto zero = [&](std::uint64_t v) { return ~(((v & low7) + low7) | v | low7); };  // 0x80 where v's byte is 0
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      const std::uint64_t control = ~(((w & low7) + (0x80 - 0x20) * ones) | w) & high;  // bytes < 0x20
+      if ((zero(w ^ ('"' * ones)) | zero(w ^ ('\\' * ones)) | control) != 0) return false;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\' || c < 0x20) return false;
+  }
+  return true;
+}
+
+/// Bytes of `s` written as a JSON string (quotes included): see write_json_string.
+[[nodiscard]] constexpr std::size_t json_string_size(std::string_view s) noexcept {
+  std::size_t size = s.size() + 2;
+  if (json_plain(s)) return size;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') size += 1;
+    else if (c < 0x20) size += c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5;
+  }
+  return size;
+}
+
+/// Writes `s` as a JSON string at p (json_string_size(s) bytes), escaping only what RFC 8259
+/// requires (SEMANTICS §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
+/// Returns the end of what was written.
+constexpr char* write_json_string(std::string_view s, char* p) noexcept {
   constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
+  *p++ = '"';
+  if (json_plain(s)) {
+    p = std::copy(s.begin(), s.end(), p);
+    *p++ = '"';
+    return p;
+  }
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
+      *p++ = '\\';
+      *p++ = ch;
     } else if (c < 0x20) {
-      out.push_back('\\');
+      *p++ = '\\';
       switch (c) {
-        case '\b': out.push_back('b'); break;
-        case '\f': out.push_back('f'); break;
-        case '\n': out.push_back('n'); break;
-        case '\r': out.push_back('r'); break;
-        case '\t': out.push_back('t'); break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
         default:
-          out.push_back('u'), out.push_back('0'), out.push_back('0');
-          out.push_back(hex[c >> 4]), out.push_back(hex[c & 15]);
+          *p++ = 'u', *p++ = '0', *p++ = '0';
+          *p++ = hex[c >> 4], *p++ = hex[c & 15];
       }
     } else {
-      out.push_back(ch);
+      *p++ = ch;
     }
   }
-  out.push_back('"');
+  *p++ = '"';
+  return p;
+}
+
+/// Appends `s` as a JSON string (see write_json_string above).
+constexpr void write_json_string(std::string_view s, std::vector<char>& out) {
+  const std::size_t at = out.size();
+  out.resize(at + json_string_size(s), '\0');
+  write_json_string(s, out.data() + at);
 }
 
 }  // namespace detail

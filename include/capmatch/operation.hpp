@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -172,8 +173,8 @@ class op_set {
       f(std::string_view("*"));
       return;
     }
-    for (std::size_t i = 0; i < operation_count; ++i)
-      if ((bits_ >> i) & 1u) f(detail::operation_names[i]);
+    for (std::uint32_t b = bits_ & op_mask; b != 0; b &= b - 1)  // set bits, lowest first
+      f(detail::operation_names[std::countr_zero(b)]);
   }
 
   static constexpr std::uint32_t op_mask = (1u << operation_count) - 1;
