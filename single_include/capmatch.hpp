@@ -2684,6 +2684,13 @@ struct index_map {
       if (same(slots[i] - 1)) return slots[i] - 1;
     }
   }
+  /// Sizes the table for `n` items up front (one allocation instead of a growth sequence).
+  constexpr void reserve(std::size_t n) {
+    if (!slots.empty() || n <= 8) return;  // the first insert allocates 16 slots anyway
+    std::size_t size = 16;
+    while (size < 2 * n) size *= 2;
+    slots.assign(size, 0);
+  }
   template <class HashOf>
   constexpr void insert(u64 h, u32 item, HashOf&& hash_of) {
     if (2 * (count + 1) > slots.size()) {
@@ -2842,6 +2849,23 @@ class builder {
 
   constexpr void build(const capability& cap, matcher_mode mode) {
     out.patterns = cap.size();
+    // Sized up front from the capability (segments and bytes): building a small matcher is
+    // mostly allocation otherwise.
+    std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      const pattern p = cap.pattern_at(i);
+      if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
+      for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
+        end = std::min(p.body.find(':', pos), p.body.size());
+        if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
+      }
+    }
+    seg_text.reserve(bytes);
+    segs.reserve(segments);
+    seg_index.reserve(segments);
+    nodes.reserve(segments + 4);
+    tedges.reserve(segments);
+    tedge_index.reserve(segments);
     nodes.resize(4);
     nodes[0].aux = 0;
     std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
@@ -2892,6 +2916,9 @@ class builder {
     std::vector<u32> set_items;        // the trie nodes of every state, concatenated
     std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
     index_map set_index;
+    set_items.reserve(2 * nodes.size());
+    set_offsets.reserve(nodes.size() + 3);
+    set_index.reserve(nodes.size());
     auto set_hash = [](const u32* p, std::size_t n) {
       u64 h = n;
       for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
@@ -2938,6 +2965,8 @@ class builder {
 
     std::vector<state_rec> states(3);
     std::vector<transition> ts;
+    states.reserve(nodes.size() + 3);
+    ts.reserve(tedges.size() + qualifier_edges.size());
     const u32 start = start_set(2, 3);
     const u32 other = start_set(3, dead);
     states[qualifier_state].next = other;
