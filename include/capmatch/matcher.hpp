@@ -477,14 +477,9 @@ CAPMATCH_DETAIL_INLINE constexpr segment scan_segment(const char* s, std::size_t
   return g;
 }
 
-/// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
-/// (std::vector storage) or copied into static storage (fixed_matcher); the same code
-/// queries both, at run time and in constant evaluation.
-struct tables {
-  const state_rec* states = nullptr;
-  const edge_rec* edges = nullptr;
-  const long_edge_rec* long_edges = nullptr;
-  const char* pool = nullptr;
+/// What a compiled matcher holds besides its arrays: held by `storage` and fixed_matcher,
+/// copied into every `tables` view.
+struct header {
   u32 edge_cap = 0;       // home range of edges (the array has overflow slots after it)
   u32 long_cap = 0;       // home range of long_edges
   u32 start = dead;       // ref of: DFA, the start state for unqualified names; trie, the unqualified root
@@ -493,6 +488,21 @@ struct tables {
   bool walk = false;      // true: trie-walk fallback; false: DFA
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
+};
+
+/// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
+/// (std::vector storage) or copied into static storage (fixed_matcher); the same code
+/// queries both, at run time and in constant evaluation.
+struct tables : header {
+  const state_rec* states = nullptr;
+  const edge_rec* edges = nullptr;
+  const long_edge_rec* long_edges = nullptr;
+  const char* pool = nullptr;
+
+  constexpr tables() = default;
+  constexpr tables(const header& h, const state_rec* s, const edge_rec* e, const long_edge_rec* le,
+                   const char* p) noexcept
+      : header(h), states(s), edges(e), long_edges(le), pool(p) {}
 
   [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
 
@@ -831,38 +841,18 @@ inline constexpr long_edge_rec empty_long_edge{};
 inline constexpr state_rec empty_states[2]{};
 
 /// Everything a matcher owns; built by build(), queried through view().
-struct storage {
+struct storage : header {
   std::vector<state_rec> states;
   std::vector<edge_rec> edges;
   std::vector<long_edge_rec> long_edges;
   std::vector<char> pool;
-  u32 edge_cap = 0, long_cap = 0, start = dead, any_root = dead, app_wide = 0;
-  bool walk = false;
-  quick_qualifier quick[quick_qualifiers] = {};
-  bool quick_all = false;
   std::size_t patterns = 0;
 
   [[nodiscard]] constexpr tables view() const noexcept {
-    tables t;
-    if (states.empty()) {  // moved from: grants nothing
-      t.states = empty_states;
-      t.edges = &empty_edge;
-      t.long_edges = &empty_long_edge;
-      return t;
-    }
-    t.states = states.data();
-    t.edges = edges.empty() ? &empty_edge : edges.data();
-    t.long_edges = long_edges.empty() ? &empty_long_edge : long_edges.data();
-    t.pool = pool.data();
-    t.edge_cap = edge_cap;
-    t.long_cap = long_cap;
-    t.start = start;
-    t.any_root = any_root;
-    t.app_wide = app_wide;
-    t.walk = walk;
-    for (std::size_t i = 0; i < quick_qualifiers; ++i) t.quick[i] = quick[i];
-    t.quick_all = quick_all;
-    return t;
+    if (states.empty())  // moved from: grants nothing
+      return tables(header{}, empty_states, &empty_edge, &empty_long_edge, nullptr);
+    return tables(*this, states.data(), edges.empty() ? &empty_edge : edges.data(),
+                  long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
   }
 };
 
@@ -1452,48 +1442,25 @@ class fixed_matcher {
     for (std::size_t i = 0; i < Edges && i < s.edges.size(); ++i) edges_[i] = s.edges[i];
     for (std::size_t i = 0; i < LongEdges && i < s.long_edges.size(); ++i) long_edges_[i] = s.long_edges[i];
     for (std::size_t i = 0; i < Pool && i < s.pool.size(); ++i) pool_[i] = s.pool[i];
-    edge_cap_ = s.edge_cap;
-    long_cap_ = s.long_cap;
-    start_ = s.start;
-    any_root_ = s.any_root;
-    app_wide_ = s.app_wide;
-    walk_ = s.walk;
-    for (std::size_t i = 0; i < detail::cm::quick_qualifiers; ++i) quick_[i] = s.quick[i];
-    quick_all_ = s.quick_all;
+    header_ = s;
   }
   [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return view().ops_for(name); }
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
     return !is_app_wide(op) && ops_for(name).contains(op);
   }
   [[nodiscard]] constexpr bool allows_app_wide(operation op) const noexcept {
-    return op_set::from_bits(app_wide_).contains(op);
+    return op_set::from_bits(header_.app_wide).contains(op);
   }
 
  private:
   [[nodiscard]] constexpr detail::cm::tables view() const noexcept {
-    detail::cm::tables t;
-    t.states = states_;
-    t.edges = edges_;
-    t.long_edges = long_edges_;
-    t.pool = Pool ? pool_ : nullptr;
-    t.edge_cap = edge_cap_;
-    t.long_cap = long_cap_;
-    t.start = start_;
-    t.any_root = any_root_;
-    t.app_wide = app_wide_;
-    t.walk = walk_;
-    for (std::size_t i = 0; i < detail::cm::quick_qualifiers; ++i) t.quick[i] = quick_[i];
-    t.quick_all = quick_all_;
-    return t;
+    return detail::cm::tables(header_, states_, edges_, long_edges_, Pool ? pool_ : nullptr);
   }
   detail::cm::state_rec states_[States]{};
   detail::cm::edge_rec edges_[Edges ? Edges : 1]{};  // an empty table: one empty slot
   detail::cm::long_edge_rec long_edges_[LongEdges ? LongEdges : 1]{};
   char pool_[Pool ? Pool : 1]{};
-  std::uint32_t edge_cap_ = 0, long_cap_ = 0, start_ = 0, any_root_ = 0, app_wide_ = 0;
-  bool walk_ = false;
-  detail::cm::quick_qualifier quick_[detail::cm::quick_qualifiers]{};
-  bool quick_all_ = false;
+  detail::cm::header header_{};
 };
 
 CAPMATCH_NAMESPACE_END
