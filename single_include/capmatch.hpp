@@ -819,6 +819,7 @@ CAPMATCH_NAMESPACE_END
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstring>
 #include <cstdint>
@@ -829,6 +830,28 @@ CAPMATCH_NAMESPACE_END
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
+
+/// The first index from `pos` of a byte that a JSON string reader or writer must look at:
+/// '"', '\\', U+0000..U+001F or a non-ASCII byte; s.size() if none. At run time eight bytes at
+/// a time: each test flags exactly the bytes it names (no borrow crosses a byte).
+[[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low7 = ~high;
+    auto zero = [&](std::uint64_t v) { return ~(((v & low7) + low7) | v | low7); };  // 0x80 where v's byte is 0
+    for (; pos + 8 <= s.size(); pos += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + pos, 8);
+      const std::uint64_t control_or_high = (~((w & low7) + (0x80 - 0x20) * ones) | w) & high;  // < 0x20 or >= 0x80
+      const std::uint64_t flags = zero(w ^ ('"' * ones)) | zero(w ^ ('\\' * ones)) | control_or_high;
+      if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
+    }
+  }
+  for (; pos < s.size(); ++pos) {
+    const auto c = static_cast<unsigned char>(s[pos]);
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return pos;
+  }
+  return pos;
+}
 
 /// A cursor over JSON text (RFC 8259) with the few reads a capability needs. Every
 /// failure becomes an error with the byte offset and stops the read; nothing is skipped.
@@ -896,12 +919,7 @@ class json_reader {
     const std::size_t start = pos_++;
     for (;;) {
       // Fast path: copy the run of plain ASCII up to the next byte that needs a look.
-      std::size_t run = pos_;
-      while (run < in_.size()) {
-        const auto c = static_cast<unsigned char>(in_[run]);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
-        ++run;
-      }
+      const std::size_t run = plain_ascii_end(in_, pos_);
       out.insert(out.end(), in_.begin() + static_cast<std::ptrdiff_t>(pos_),
                  in_.begin() + static_cast<std::ptrdiff_t>(run));
       pos_ = run;
@@ -1046,23 +1064,11 @@ class json_reader {
   std::size_t pos_ = 0;
 };
 
-/// True when `s` holds no byte that JSON escapes ('"', '\\', U+0000..U+001F). At run time
-/// eight bytes at a time: each test flags exactly the bytes it names (no borrow across bytes).
+/// True when `s` holds no byte that JSON escapes ('"', '\\', U+0000..U+001F).
 [[nodiscard]] constexpr bool json_plain(std::string_view s) noexcept {
-  std::size_t i = 0;
-  if (!std::is_constant_evaluated()) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low7 = ~high;
-    auto zero = [&](std::uint64_t v) { return ~(((v & low7) + low7) | v | low7); };  // 0x80 where v's byte is 0
-    for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      const std::uint64_t control = ~(((w & low7) + (0x80 - 0x20) * ones) | w) & high;  // bytes < 0x20
-      if ((zero(w ^ ('"' * ones)) | zero(w ^ ('\\' * ones)) | control) != 0) return false;
-    }
-  }
-  for (; i < s.size(); ++i) {
+  for (std::size_t i = plain_ascii_end(s, 0); i < s.size(); i = plain_ascii_end(s, i + 1)) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\' || c < 0x20) return false;
+    if (c == '"' || c == '\\' || c < 0x20) return false;  // (else non-ASCII: written as it is)
   }
   return true;
 }

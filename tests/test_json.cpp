@@ -245,6 +245,30 @@ TEST_CASE("§1.5 every ASCII byte written by the writer reads back as itself") {
   CHECK(bad == 0);
 }
 
+TEST_CASE("§1.1 the reader stops at every byte it must look at, at every position of its 8-byte scan") {
+  // read_string copies runs of plain ASCII found eight bytes at a time (plain_ascii_end); the
+  // byte that ends a run — a quote, a backslash, a control character, the start of a UTF-8
+  // sequence — lands on every position of strings of 1 to 24 bytes.
+  std::size_t bad = 0, checked = 0;
+  for (std::size_t len = 1; len <= 24; ++len)
+    for (std::size_t at = 0; at < len; ++at) {
+      const std::string before(at, 'a'), after(len - at - 1, 'b');
+      auto read = [&](std::string_view mid) { return decode("\"" + before + std::string(mid) + after + "\"").str(); };
+      bad += read("\xC3\xA9") != before + "\xC3\xA9" + after;              // U+00E9, raw
+      bad += read("\xF0\x9F\x98\x80") != before + "\xF0\x9F\x98\x80" + after;  // U+1F600, raw
+      bad += read("\\n") != before + "\n" + after;                          // an escape
+      bad += read("\x7F") != before + "\x7F" + after;                       // DEL is plain
+      bad += read("\"") != before + "<stopped early>";                      // the string ends there
+      bad += read("\x01").rfind("control_character", 0) != 0;              // raw control: an error
+      bad += read("\x80").rfind("invalid_utf8", 0) != 0;                   // a lone continuation byte
+      checked += 7;
+    }
+  CHECK(checked == 2100);
+  CHECK(bad == 0);
+  static_assert(detail::plain_ascii_end("abcdefghij\"k", 0) == 10);
+  static_assert(detail::plain_ascii_end("abcdefghijk\xC3\xA9", 3) == 11);
+}
+
 TEST_CASE("§1.5 the writer finds every byte it must escape, at every position of its 8-byte scan") {
   // write_json_string copies a string whole when json_plain finds nothing to escape, testing
   // eight bytes at a time at run time. Every byte value at every position of strings of 1 to
