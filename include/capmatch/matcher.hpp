@@ -1411,7 +1411,8 @@ class matcher {
   [[nodiscard]] constexpr bool determinised() const noexcept { return !s_.walk; }
   /// Number of patterns compiled.
   [[nodiscard]] constexpr std::size_t pattern_count() const noexcept { return s_.patterns; }
-  /// Bytes of table memory (states, transitions, long-segment bytes), excluding this object.
+  /// Bytes of table memory (states, transitions, long-segment and run bytes), excluding this
+  /// object (sizeof(matcher), which holds the quick-qualifier table and the tables' view).
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
     return s_.states.size() * sizeof(detail::cm::state_rec) + s_.edges.size() * sizeof(detail::cm::edge_rec) +
            s_.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s_.pool.size();
