@@ -609,6 +609,44 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("a run is compared byte for byte: a one-byte change anywhere in it is a miss") {
+  // run_equal compares whole words, the last one ending at the run's end (overlapping the one
+  // before it, or reaching back before a short run's start). Runs of 1 to 40 bytes, alone or
+  // after an unqualified prefix and behind a qualifier, and names that change one byte of the
+  // run at every position, or end it early or late.
+  differential d;
+  std::size_t runs = 0;
+  for (std::size_t len = 1; len <= 40; ++len) {
+    std::string run;
+    for (std::size_t i = 0; i < len; ++i) run += (i % 6 == 5 && i + 1 < len) ? ':' : static_cast<char>('a' + i % 26);
+    for (const std::string_view qual : {std::string_view(""), std::string_view("[queue]")}) {
+      const std::string pattern = std::string(qual) + run;
+      const capability cap = parse_ok("{\"" + pattern + "\":[\"publish\"],\"" + pattern + ":*\":[\"history\"]}");
+      const matcher m(cap);
+      const auto& t = m.raw_tables();
+      const detail::cm::u32 entry = qual.empty() ? t.start : t.quick[0].to;
+      runs += (t.states[detail::cm::index_of(entry)].term >> detail::cm::run_shift) == len ? 1 : 0;
+      for (const std::string_view prefix : {std::string_view(""), std::string_view("[?x=1]")}) {
+        if (!qual.empty() && !prefix.empty()) continue;
+        const std::string name = std::string(prefix) + std::string(qual) + run;
+        d.check(cap, m, name);
+        d.check(cap, m, name + ":tail");
+        d.check(cap, m, name.substr(0, name.size() - 1));
+        d.check(cap, m, name + "x");
+        for (std::size_t i = name.size() - len; i < name.size(); ++i) {
+          if (name[i] == ':') continue;
+          std::string changed = name;
+          changed[i] = name[i] == 'z' ? 'y' : 'z';
+          d.check(cap, m, changed);
+          d.check(cap, m, changed + ":tail");
+        }
+      }
+    }
+  }
+  CHECK(runs == 80);  // every capability above starts with a run of the whole literal path
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("fuzz finding: a run after a long segment in the pool is read within the pool") {
   // A run is compared 8 bytes at a time from its own start. Runs follow the bytes of long
   // segments in the pool, so a run's start need not be a multiple of 8; the padding after
