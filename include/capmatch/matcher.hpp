@@ -247,6 +247,18 @@ struct name_stops_t {
 struct qualifier_scan {
   std::size_t close = 0, params = 0;
 };
+/// One word of a name's qualifier, as 0x80 flags among the bytes in `in`: `close`, the first
+/// ']'; `bad`, '[' or U+0000 before it; `params`, '=' or '?' before it (exact flags).
+struct qualifier_flags {
+  u64 close = 0, bad = 0, params = 0;
+};
+[[nodiscard]] constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
+  const u64 closes = zero_bytes(w ^ (ones * ']')) & in;
+  const u64 close = closes & (0 - closes);
+  const u64 before = close == 0 ? ~u64{0} : close - 1;  // bytes before the first ']'
+  return {close, (zero_bytes(w ^ (ones * '[')) | zero_bytes(w)) & in & before,
+          (zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?'))) & in & before};
+}
 [[nodiscard]] constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
   qualifier_scan q;
   if (!std::is_constant_evaluated()) {
@@ -277,14 +289,11 @@ struct qualifier_scan {
     if (p >= n) return {};
     const std::size_t rem = n - p;
     const u64 w = rem >= 8 ? load8(s + p) : load_tail(s, n, rem);
-    const u64 in = rem >= 8 ? high_bits : low_bytes(rem);
-    const u64 cl = zero_bytes(w ^ (ones * ']')) & in;
-    const u64 before = cl == 0 ? ~u64{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
-    if (((zero_bytes(w ^ (ones * '[')) | zero_bytes(w)) & in & before) != 0) return {};
-    const u64 par = (zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?'))) & in & before;
-    if (q.params == 0 && par != 0) q.params = p + (static_cast<std::size_t>(std::countr_zero(par)) >> 3);
-    if (cl != 0) {
-      q.close = p + (static_cast<std::size_t>(std::countr_zero(cl)) >> 3);
+    const qualifier_flags f = qualifier_word(w, rem >= 8 ? high_bits : low_bytes(rem));
+    if (f.bad != 0) return {};
+    if (q.params == 0 && f.params != 0) q.params = p + (static_cast<std::size_t>(std::countr_zero(f.params)) >> 3);
+    if (f.close != 0) {
+      q.close = p + (static_cast<std::size_t>(std::countr_zero(f.close)) >> 3);
       return q;
     }
   }
@@ -589,16 +598,12 @@ struct tables : header {
         }
       if (quick_all) {
         // "[q]" with q of 2 to 6 bytes (1 byte: "[*]" is for patterns only, and is parsed)
-        // and no '[', '=', '?' or U+0000 in it.
-        const u64 close = zero_bytes(w ^ (ones * ']')) & ~u64{0xFF};
-        const unsigned at = close == 0 ? 0 : static_cast<unsigned>(std::countr_zero(close)) >> 3;  // the first ']'
-        if (at >= 3) {
-          const u64 inside = high_bits & ((u64{1} << (8 * at)) - 1) & ~u64{0xFF};
-          if (((zero_bytes(w ^ (ones * '[')) | zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?')) |
-                zero_bytes(w)) & inside) == 0) {
-            *body = at + 1;
-            return s[at + 1] == '[' ? no_state : states[qualifier_state].next;
-          }
+        // and no '[', '=', '?' or U+0000 in it: the word test of scan_qualifier, from byte 1.
+        const qualifier_flags f = qualifier_word(w, high_bits & ~u64{0xFF});
+        const unsigned at = f.close == 0 ? 0 : static_cast<unsigned>(std::countr_zero(f.close)) >> 3;
+        if (at >= 3 && (f.bad | f.params) == 0) {
+          *body = at + 1;
+          return s[at + 1] == '[' ? no_state : states[qualifier_state].next;
         }
       }
     }
