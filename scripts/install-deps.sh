@@ -2,7 +2,7 @@
 # Installs the Debian packages capmatch's builds need, if any are missing.
 # Usage: scripts/install-deps.sh [demo|test]   (demo: just enough to build the CLI)
 set -eu
-want=(meson ninja-build g++ pkg-config python3)
+want=(meson ninja-build g++ pkg-config python3 libcli11-dev)  # CLI11: the CLI's argument parser
 if [ "${1:-test}" = test ]; then
   want+=(clang libclang-rt-14-dev cmake doctest-dev libbenchmark-dev libre2-dev nlohmann-json3-dev)
   # Hyperscan is only packaged for x86-64; the benchmark skips that baseline without it.
