@@ -6,6 +6,7 @@
 #include <capmatch/capmatch.hpp>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
