@@ -4,11 +4,13 @@
 Usage: cli_test.py PATH/TO/capmatch
 Exits non-zero when any case fails.
 """
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 EXE = None  # set from argv[1]
@@ -125,11 +127,58 @@ class Parse(Base):
         self.ok(run("parse", "-", stdin=doc), expected)
 
     def test_over_the_limit(self):
-        doc = b'{"a":["*"]}' + b" " * (16 << 20)
-        size = len(doc)
-        msg = (f"capability document of {size} bytes exceeds the limit of 16777216 bytes "
-               "(capmatch::max_document_bytes)")
-        self.error(run("parse", "-", stdin=doc), 40000, msg)
+        # docs/cli.md: reading stops one byte past capmatch::max_document_bytes (16 MiB).
+        limit = 16 << 20
+        at_limit = b'{"a":["*"]}' + b" " * (limit - 11)
+        self.assertEqual(len(at_limit), limit)
+        self.ok(run("parse", "-", stdin=at_limit), '{"a":["*"]}')
+        self.ok(run("parse", "@" + self.file("at.json", at_limit)), '{"a":["*"]}')
+        msg = "standard input holds more than 16777216 bytes, the limit for a document (capmatch::max_document_bytes)"
+        self.error(run("parse", "-", stdin=at_limit + b" "), 40000, msg)
+        path = self.file("over.json", at_limit + b" ")
+        self.error(run("intersect", '{"*":["*"]}', "@" + path), 40000,
+                   f"'{path}' holds more than 16777216 bytes, the limit for a document (capmatch::max_document_bytes)")
+
+    def test_endless_file(self):
+        # An endless source gets the limit error, not an endless read (issue 14 item 2).
+        r = run("--json", "parse", "@/dev/zero")
+        self.json_error(r, 40000, 400,
+                        "'/dev/zero' holds more than 16777216 bytes, the limit for a document "
+                        "(capmatch::max_document_bytes)")
+
+    def test_large_stdin_is_not_read_in_full(self):
+        # 100 MB offered on stdin: the tool reads at most limit + 1 bytes, then answers and exits;
+        # the writer counts what the pipe accepted, which is at most that plus the pipe's buffer.
+        limit, total, chunk = 16 << 20, 100 * 1000 * 1000, 1 << 16
+        proc = subprocess.Popen([EXE, "--json", "parse", "-"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        pipe_size = fcntl.fcntl(proc.stdin.fileno(), fcntl.F_GETPIPE_SZ)
+        accepted = [0]
+
+        def feed():
+            block = b" " * chunk
+            try:
+                while accepted[0] < total:
+                    accepted[0] += os.write(proc.stdin.fileno(), block)
+            except BrokenPipeError:
+                pass
+            finally:
+                try:
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+
+        writer = threading.Thread(target=feed)
+        writer.start()
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait(timeout=120)
+        writer.join(timeout=120)
+        self.assertEqual((proc.returncode, err), (1, b""))
+        self.assertEqual(json.loads(out), {"error": {"code": 40000, "statusCode": 400, "message":
+                         "standard input holds more than 16777216 bytes, the limit for a document "
+                         "(capmatch::max_document_bytes)"}})
+        self.assertGreater(accepted[0], limit)
+        self.assertLessEqual(accepted[0], limit + 1 + pipe_size)
 
     def test_nul_bytes_are_not_truncation(self):
         # Read as bytes: a NUL inside the text is seen, not taken as the end.
@@ -251,15 +300,17 @@ class Check(Base):
         self.ok(run("check", '{"-":["publish"]}', "-", "publish"), "allowed: - grants publish")
 
     def test_json_output_is_valid_utf8(self):
-        # Names come from argv as bytes; JSON output replaces invalid UTF-8 with U+FFFD.
+        # Names and paths come from argv as bytes; messages show a byte that is not UTF-8 as \\xXX
+        # and a control character as \\u00XX, so the output stays one line of valid UTF-8.
         r = run("--json", "check", '{"*":["subscribe"]}', b"caf\xff", "publish")
         self.assertEqual(r.rc, 1)
-        reason = r.json()["reason"]  # it parses, so the output is valid UTF-8
-        self.assertTrue(reason.startswith("no matching resource grants publish on 'caf"), reason)
-        self.assertTrue(reason.endswith("' ('*' grants subscribe)"), reason)
-        r = run("--json", "parse", b"@" + self.dir.name.encode() + b"/\xff")
+        reason = r.json()["reason"] if r.out.startswith('{"allowed"') else r.json()["error"]["message"]
+        self.assertIn("'caf\\xFF'", reason)
+        r = run("--json", "parse", b"@" + self.dir.name.encode() + b"/\xff\x01")
         self.assertEqual(r.json()["error"]["message"],
-                         f"cannot read '{self.dir.name}/\ufffd': No such file or directory")
+                         f"cannot read '{self.dir.name}/\\xFF\\u0001': No such file or directory")
+        r = run("parse", b"@" + self.dir.name.encode() + b"/\xff")
+        self.assertEqual(r.err, f"capmatch: error 40000: cannot read '{self.dir.name}/\\xFF': No such file or directory\n")
 
     def test_invalid_capability(self):
         self.error(run("check", '{"a":["publish_"]}', "a", "publish"), 40000,
@@ -393,6 +444,36 @@ class Usage(Base):
             with self.subTest(args=args):
                 self.usage(run(*args))
                 self.usage(run("--json", *args))
+
+    def test_usage_messages(self):
+        # The first line on stderr says what is wrong; --json does not change bad usage.
+        cases = [
+            ((), "no command given"),
+            (("frobnicate",), "unknown command 'frobnicate'"),
+            (("fr\x01ob",), "unknown command 'fr\\u0001ob'"),
+            (("parse",), "wrong number of arguments for parse: missing CAP"),
+            (("check", "{}", "x"), "wrong number of arguments for check: missing OP"),
+            (("parse", "{}", "{}"), "wrong number of arguments for parse: unexpected '{}'"),
+            (("intersect", "{}", "{}", "x"), "wrong number of arguments for intersect: unexpected 'x'"),
+            (("--frob", "parse", "{}"), "unknown option '--frob'"),
+            (("parse", "-v", "{}"), "unknown option '-v'"),
+            (("intersect", "-", "-"), "at most one argument may be - (standard input)"),
+        ]
+        for args, first in cases:
+            for extra in ((), ("--json",)):
+                with self.subTest(args=args, extra=extra):
+                    r = run(*extra, *args)
+                    self.assertEqual((r.rc, r.out), (2, ""))
+                    self.assertEqual(r.err.split("\n")[:3], ["capmatch: " + first, "", "usage: capmatch [--json] COMMAND ARGS..."])
+
+    def test_command_names_and_markers_as_arguments(self):
+        # A RESOURCE may be spelled like a command or like an argument-parser marker.
+        for name in ("parse", "lint", "++", "-"):
+            with self.subTest(name=name):
+                cap = json.dumps({name: ["publish"]})
+                self.ok(run("check", cap, name, "publish"), f"allowed: {name} grants publish")
+        # "--" before the command is allowed too.
+        self.ok(run("--", "parse", "{}"), "{}")
 
     def test_json_any_position(self):
         for args in [("--json", "parse", "{}"), ("parse", "--json", "{}"), ("parse", "{}", "--json")]:

@@ -1,11 +1,20 @@
-// Fuzz target 5: the CLI path. The command-line tool (tools/capmatch.cpp) parses a
-// capability, checks (explains) an operation on a name, intersects, lints, and prints text or
-// JSON; this target makes the same library calls on fuzzer-chosen arguments (first byte: the
-// command; then fields separated by 0xFF bytes: capability, name, operation, request) and
-// checks that every output is one line of valid UTF-8.
+// Fuzz target 5: the command-line tool itself. Calls capmatch_cli::run_cli (tools/cli.cpp, the
+// function the capmatch binary runs) with fuzzer-chosen arguments and standard input, and checks
+// the tool's contract (docs/cli.md): exit status 0, 1 or 2; with --json exactly one JSON object
+// on one line (nothing for bad usage); text lines and messages one line of valid UTF-8; and the
+// exit status of `check` equals the library's decision.
+// Input: the first byte chooses the form, the rest is fields separated by 0xFF bytes.
+//   mode bit 7 clear (structured, as the seeds): command = parse/check/intersect/lint by
+//     mode % 4 (0 check, 1 intersect, 2 lint, 3 parse); bit 3 adds --json; bit 4 sends the
+//     capability on standard input as "-"; fields: capability, name, operation, request.
+//   mode bit 7 set (raw): the first field is standard input, the others are the arguments.
+// A file argument "@f" reads the request field; every other path does not exist.
 // SPDX-License-Identifier: MIT
-#include <capmatch/lint.hpp>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 
+#include "../../tools/cli.hpp"
 #include "common.hpp"
 
 namespace {
@@ -15,71 +24,97 @@ std::string_view field(std::string_view& in) {
   in = sep == std::string_view::npos ? std::string_view() : in.substr(sep + 1);
   return f;
 }
+
+/// A read_fn over `text` (copied), delivering at most 7 bytes a call to exercise short reads.
+capmatch_cli::read_fn reader(std::string_view text) {
+  auto state = std::make_shared<std::pair<std::string, std::size_t>>(std::string(text), 0);
+  return [state](char* buf, std::size_t n, int&) -> std::ptrdiff_t {
+    const std::size_t k = std::min({n, std::size_t{7}, state->first.size() - state->second});
+    std::memcpy(buf, state->first.data() + state->second, k);
+    state->second += k;
+    return static_cast<std::ptrdiff_t>(k);
+  };
+}
+
+bool lines_ok(std::string_view s) {
+  while (!s.empty()) {
+    const auto nl = s.find('\n');
+    if (nl == std::string_view::npos) return false;  // every line ends with '\n'
+    if (!fuzz::one_line_utf8(s.substr(0, nl))) return false;
+    s.remove_prefix(nl + 1);
+  }
+  return true;
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::uint8_t mode = data[0];
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
-  const std::string_view doc = field(in), name = field(in), opname = field(in), req_doc = field(in);
+  std::vector<std::string_view> args;
+  std::string_view stdin_text, file_text;
+  bool json = false;
+  int expected_check = -1;  // the library's answer for a structured check: 0 allowed, 1 denied
+  if ((mode & 0x80) == 0) {
+    const std::string_view doc = field(in), name = field(in), opname = field(in), req = field(in);
+    constexpr std::string_view names[] = {"check", "intersect", "lint", "parse"};
+    const std::string_view command = names[mode % 4];
+    json = (mode & 8) != 0;
+    if (json) args.push_back("--json");
+    args.push_back(command);
+    const bool via_stdin = (mode & 16) != 0;
+    args.push_back(via_stdin ? std::string_view("-") : doc);
+    if (via_stdin) stdin_text = doc;
+    if (command == "check") {
+      args.push_back("--");  // the name may start with '-'
+      args.push_back(name);
+      args.push_back(opname);
+      const auto cap = capmatch::capability::parse(doc);
+      const auto op = capmatch::parse_operation(opname);
+      if (cap && op && capmatch::parse_name(name)) expected_check = cap->allows(name, *op) ? 0 : 1;
+    } else if (command == "intersect" && !req.empty()) {
+      args.push_back(req.front() == 'F' ? std::string_view("@f") : req);
+      file_text = req.substr(1);
+    }
+  } else {
+    stdin_text = field(in);
+    while (!in.empty() && args.size() < 8) {
+      args.push_back(field(in));
+      json = json || args.back() == "--json";
+    }
+    file_text = stdin_text;
+  }
 
-  const auto cap = capmatch::capability::parse(doc);
-  if (!cap) {
-    fuzz::check_error(cap.error(), doc.size());
+  capmatch_cli::input io;
+  io.standard_input = reader(stdin_text);
+  io.open = [file_text](const std::string& path, int& error) -> capmatch_cli::read_fn {
+    if (path == "f") return reader(file_text);
+    error = ENOENT;
+    return {};
+  };
+  std::string out, err;
+  const int rc = capmatch_cli::run_cli(args, io, out, err);
+
+  FUZZ_CHECK(rc == 0 || rc == 1 || rc == 2);
+  FUZZ_CHECK(lines_ok(out));
+  if (rc == 2) {
+    // Bad usage: nothing on stdout (with or without --json), a message and the usage on stderr.
+    FUZZ_CHECK(out.empty());
+    FUZZ_CHECK(err.rfind("capmatch: ", 0) == 0 && err.find("\n\nusage: capmatch ") != std::string::npos);
+    FUZZ_CHECK(lines_ok(err.substr(0, err.find('\n') + 1)));
     return 0;
   }
-  const std::string text = cap->to_json();
-  FUZZ_CHECK(!text.empty() && text.front() == '{' && text.back() == '}');
-
-  switch (mode % 4) {
-    case 0: {  // check / explain
-      const auto op = capmatch::parse_operation(opname);
-      if (!op) {
-        fuzz::check_error(op.error(), opname.size());
-        return 0;
-      }
-      const capmatch::decision d = capmatch::explain(*cap, name, *op);
-      FUZZ_CHECK(d.allowed == cap->allows(name, *op));
-      FUZZ_CHECK((d.reason == capmatch::denial::none) == d.allowed);
-      const std::string line = d.to_string(), json = d.to_json();
-      FUZZ_CHECK(!line.empty() && json.front() == '{' && json.back() == '}');
-      FUZZ_CHECK(fuzz::one_line_utf8(line) && fuzz::one_line_utf8(json));
-      if (d.reason == capmatch::denial::invalid_name) FUZZ_CHECK(!capmatch::parse_name(name));
-      break;
-    }
-    case 1: {  // intersect
-      const auto req = capmatch::capability::parse(req_doc);
-      if (!req) {
-        fuzz::check_error(req.error(), req_doc.size());
-        return 0;
-      }
-      const auto both = capmatch::intersect(*cap, *req);
-      if (both) {
-        const std::string t = both->to_json();
-        const auto again = capmatch::capability::parse(t);
-        FUZZ_CHECK(again && *again == *both);
-      } else {
-        fuzz::check_error(both.error(), 0);
-      }
-      break;
-    }
-    case 2: {  // lint
-      const auto findings = capmatch::lint(*cap);
-      for (const auto& f : findings) {
-        const std::string line = capmatch::to_string(f);
-        FUZZ_CHECK(fuzz::one_line_utf8(line));
-        FUZZ_CHECK(f.offset <= doc.size());
-      }
-      const std::string json = capmatch::to_json(findings);
-      FUZZ_CHECK(fuzz::one_line_utf8(json) && json.front() == '{' && json.back() == '}');
-      break;
-    }
-    default: {  // app-wide checks
-      for (std::size_t o = 0; o < capmatch::operation_count; ++o)
-        (void)cap->allows_app_wide(static_cast<capmatch::operation>(o));
-      FUZZ_CHECK(cap->allows_channel_enumeration() == cap->allows_app_wide(capmatch::operation::channel_metadata));
-      break;
-    }
+  if (expected_check >= 0) FUZZ_CHECK(rc == expected_check);
+  const bool help = out.rfind("usage: capmatch", 0) == 0 || out.rfind("capmatch ", 0) == 0;
+  if (json && !help && (mode & 0x80) == 0) {
+    // --json: exactly one object on one line, nothing on stderr.
+    FUZZ_CHECK(err.empty());
+    FUZZ_CHECK(out.size() >= 3 && out.front() == '{' && out.find('\n') == out.size() - 1 && out[out.size() - 2] == '}');
+  } else if (rc == 1 && out.empty() && !json) {
+    // An error in text mode: one line on stderr.
+    FUZZ_CHECK(err.rfind("capmatch: error ", 0) == 0 && err.find('\n') == err.size() - 1);
+    FUZZ_CHECK(fuzz::one_line_utf8(err.substr(0, err.size() - 1)));
   }
+  if (rc == 0) FUZZ_CHECK(err.empty());
   return 0;
 }

@@ -27,11 +27,14 @@ for t in "${targets[@]}"; do
   src="$here/fuzz_$t.cpp"
   if [ ! -f "$src" ]; then echo "fuzz: no target '$t'" >&2; status=1; continue; fi
   bin="$out/fuzz_$t"
+  # The cli target runs the tool's own code (tools/cli.cpp and its commands); it needs CLI11.
+  extra=()
+  [ "$t" = cli ] && extra=("$root/tools/cli.cpp" "$root"/tools/commands/*.cpp)
   # Rebuild when the target or any header is newer than the binary.
-  if [ ! -x "$bin" ] || [ -n "$(find "$src" "$here/common.hpp" "$root/include" -newer "$bin" -print -quit)" ]; then
+  if [ ! -x "$bin" ] || [ -n "$(find "$src" "$here/common.hpp" "$root/include" "$root/tools" -newer "$bin" -print -quit)" ]; then
     if ! "${nice_cmd[@]}" "$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -Wall -Wextra -Werror -I "$root/include" "$src" -o "$bin.tmp" 2>"$out/logs/$t.build.log"; then
+        -Wall -Wextra -Werror -I "$root/include" "$src" "${extra[@]}" -o "$bin.tmp" 2>"$out/logs/$t.build.log"; then
       cat "$out/logs/$t.build.log" >&2; echo "fuzz: build of $t failed" >&2; status=1; continue
     fi
     mv "$bin.tmp" "$bin"

@@ -1,0 +1,87 @@
+// capmatch CLI — what a command is, and the helpers every command shares. A command is one
+// `command` entry: its usage line and a function that declares its arguments on a CLI11 app
+// and returns what runs once they are parsed. Commands are grouped one file per group
+// (capability.cpp: parse, check, intersect, lint); cli.cpp lists the groups.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <capmatch/capmatch.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../cli.hpp"
+
+namespace CLI {
+class App;
+class Option;
+}
+
+namespace capmatch_cli {
+
+/// What a command failed with: the Ably code, HTTP status and a one-line message.
+struct failure {
+  std::uint32_t code = 40000;
+  std::uint16_t status = 400;
+  std::string message;
+};
+
+/// The failure a library error stands for.
+[[nodiscard]] failure from(const capmatch::error& e);
+
+/// What a command produced: the exit status, and the line for stdout without and with --json
+/// (nothing is printed for an empty text).
+struct outcome {
+  int status = 0;
+  std::string text;
+  std::string json;
+};
+
+/// `s` in single quotes as one line of valid UTF-8 (capmatch::detail::escape_one_line).
+[[nodiscard]] std::string quote(std::string_view s);
+
+/// `s` as a JSON string literal; `s` must be valid UTF-8 (the library's messages are).
+[[nodiscard]] std::string json_string(std::string_view s);
+
+/// Reads the documents commands take: inline text, `@path` or `-` (standard input), each at
+/// most capmatch::max_document_bytes long; reading stops one byte past the limit.
+class documents {
+ public:
+  explicit documents(const input& in) : in_(in) {}
+  /// The text `arg` stands for; false with `fail` set when it cannot be read or is too long.
+  [[nodiscard]] bool load(std::string_view arg, std::string& text, failure& fail) const;
+  /// The capability `arg` stands for (see load), parsed.
+  [[nodiscard]] bool load_capability(std::string_view arg, capmatch::capability& out, failure& fail) const;
+
+ private:
+  const input& in_;
+};
+
+/// Runs a command whose arguments have been parsed: fills `out`, or `fail` and returns false.
+using action = std::function<bool(const documents& docs, outcome& out, failure& fail)>;
+
+/// Declares a command's own arguments on `app` (options and positionals). Positionals that
+/// name a document (inline, @path or -) go through add_document, so that at most one of them
+/// reads standard input. Returns the action, which owns the variables the arguments fill.
+using declare_fn = action (*)(CLI::App& app);
+
+/// Adds the positional document argument `name` (CAP, KEY, REQUEST, ...) filling `into`.
+CLI::Option* add_document(CLI::App& app, const std::string& name, std::string& into, bool required = true);
+
+/// One command: `capmatch [--json] NAME SYNOPSIS`.
+struct command {
+  std::string_view name;
+  std::string_view synopsis;  // the arguments after the name, as the usage shows them
+  std::string_view summary;   // one line for the usage
+  declare_fn declare;
+};
+
+/// parse, check, intersect, lint (capability.cpp).
+[[nodiscard]] std::span<const command> capability_commands();
+
+}  // namespace capmatch_cli
