@@ -19,12 +19,6 @@ namespace crypto {
 /// print or return one. A key longer than 64 bytes is hashed first (RFC 2104).
 class hmac_sha256_key {
  public:
-  /// The key of zero bytes.
-  constexpr hmac_sha256_key() noexcept : hmac_sha256_key(std::string_view{}) {}
-  /// The key made of the bytes of `key` (for an Ably key secret: its UTF-8 bytes).
-  constexpr explicit hmac_sha256_key(std::string_view key,
-                                     sha256_backend backend = sha256_backend::automatic) noexcept
-      : hmac_sha256_key(key.data(), key.size(), backend) {}
   /// The key made of `n` bytes at `key`.
   template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
   constexpr hmac_sha256_key(const C* key, std::size_t n,
@@ -46,6 +40,12 @@ class hmac_sha256_key {
     for (auto& b : block) b = 0;
   }
 
+  /// The key of zero bytes.
+  constexpr hmac_sha256_key() noexcept : hmac_sha256_key(std::string_view{}) {}
+  /// The key made of the bytes of `key` (for an Ably key secret: its UTF-8 bytes).
+  constexpr explicit hmac_sha256_key(std::string_view key,
+                                     sha256_backend backend = sha256_backend::automatic) noexcept
+      : hmac_sha256_key(key.data(), key.size(), backend) {}
   /// HMAC-SHA256 of `n` bytes at `p` under this key.
   template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
   [[nodiscard]] constexpr sha256_digest sign(const C* p, std::size_t n) const noexcept {
