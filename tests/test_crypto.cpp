@@ -428,3 +428,13 @@ TEST_CASE("CSPRNG: nonces are 32 lower-case hex characters, all different") {
   REQUIRE(random_bytes(b, sizeof b).has_value());
   CHECK(std::memcmp(a, b, sizeof a) != 0);
 }
+
+TEST_CASE("HMAC-SHA256: an incremental mac keeps working after its key object is gone") {
+  constexpr auto jefe = [] {
+    hmac_sha256 m{hmac_sha256_key("Jefe")};  // the key is a temporary
+    m.update("what do ya want ").update("for nothing?");
+    return m.finish();
+  };
+  static_assert(jefe() == from_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+  CHECK(jefe() == from_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+}
