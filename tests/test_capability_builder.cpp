@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "algebra_support.hpp"
 #include "random.hpp"
 #include "support.hpp"
 
@@ -126,6 +127,14 @@ TEST_CASE("B2: invalid UTF-8 and U+0000 in a resource or operation, as in a docu
   CHECK(built(o).view() == capmatch_test::canonical("{\"a\":[\"pub\xC0\"]}").view());
 }
 
+TEST_CASE("B2: an empty op_set is an empty list, as in a document") {
+  capability_builder b;
+  b.add("chat", op_set{});
+  CHECK(built(b).view() ==
+        "empty_operations 40000/400 at 8: empty operation list for resource 'chat' at byte 8; list at least one operation, or \"*\" for all");
+  CHECK(built(b).view() == capmatch_test::canonical(R"({"chat":[]})").view());
+}
+
 TEST_CASE("B2: the first error is kept; later adds are ignored") {
   capability_builder b;
   b.add("a", {"nope"}).add("", {"publish"});
@@ -172,10 +181,7 @@ std::string random_resource(splitmix64& rng) {
   if (rng.chance(2)) return "bad\xFF";
   static constexpr const char* segments[] = {"a", "b", "*"};
   static constexpr const char* qualifiers[] = {"", "", "", "[queue]", "[meta]", "[*]", "[?p=1]"};
-  std::string s = rng.pick(qualifiers);
-  const std::size_t n = 1 + rng.below(3);
-  for (std::size_t i = 0; i < n; ++i) s += (i ? ":" : "") + std::string(rng.pick(segments));
-  return s;
+  return capmatch_test::random_pattern(rng, qualifiers, segments);
 }
 
 std::vector<std::string> random_op_names(splitmix64& rng) {
@@ -187,22 +193,11 @@ std::vector<std::string> random_op_names(splitmix64& rng) {
   return out;
 }
 
-/// Names to compare checks on: 1-3 segments over a, b, c; unqualified, [queue], [meta], [x].
-std::vector<std::string> check_names() {
-  std::vector<std::string> bodies{"a", "b", "c"};
-  for (std::size_t k = 0; k < 12; ++k)
-    for (const char* s : {"a", "b", "c"}) bodies.push_back(bodies[k] + ":" + s);
-  std::vector<std::string> out;
-  for (const char* q : {"", "[queue]", "[meta]", "[x]"})
-    for (const auto& b : bodies) out.push_back(q + b);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("B1/B2 property: random entries built and parsed give the same text, error and checks") {
   splitmix64 rng{0xB0B'1D3Eull};
-  const auto names = check_names();
+  const auto names = capmatch_test::name_universe({"", "[queue]", "[meta]", "[x]"}, {"a", "b", "c"}, 3);
   std::size_t valid = 0, invalid = 0;
   for (int round = 0; round < 4000; ++round) {
     capability_builder b;

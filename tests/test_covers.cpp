@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "algebra_support.hpp"
 #include "random.hpp"
 #include "support.hpp"
 
@@ -77,49 +78,21 @@ namespace {
 std::string random_pattern(splitmix64& rng) {
   static constexpr const char* segments[] = {"a", "b", "*", "*", "c"};
   static constexpr const char* qualifiers[] = {"", "", "", "[queue]", "[meta]", "[*]", "[*]", "[queue=v]", "[?p=1]"};
-  std::string s = rng.pick(qualifiers);
-  const std::size_t n = 1 + rng.below(3);
-  for (std::size_t i = 0; i < n; ++i) s += (i ? ":" : "") + std::string(rng.pick(segments));
+  std::string s = capmatch_test::random_pattern(rng, qualifiers, segments);
   if (rng.chance(3)) s += ":";  // matches nothing
   return s;
 }
 
-std::string random_ops(splitmix64& rng) {
-  static constexpr const char* pool[] = {"subscribe", "publish", "stats", "channel-metadata"};
-  return capmatch_test::random_ops_json(rng, pool, 15, 40);
-}
-
 std::string random_doc(splitmix64& rng, std::size_t max_entries) {
-  std::vector<std::string> used;
-  std::string doc = "{";
-  const std::size_t n = rng.below(max_entries + 1);
-  while (used.size() < n) {
-    const std::string p = random_pattern(rng);
-    bool dup = false;
-    for (const auto& u : used) dup = dup || u == p;
-    if (dup) continue;
-    doc += (used.empty() ? "\"" : ",\"") + p + "\":" + random_ops(rng);
-    used.push_back(p);
-  }
-  return doc + "}";
+  static constexpr const char* pool[] = {"subscribe", "publish", "stats", "channel-metadata"};
+  return capmatch_test::random_document(rng, max_entries, random_pattern, pool, 40);
 }
 
 /// Every name whose segments are the patterns' literals (a, b, c) or a fresh one (f), 1 to 4
 /// segments (one more than the longest pattern), unqualified, [queue], [meta] or a fresh [zz]:
 /// enough to hold a witness for every non-containment (docs/semantics.md Decision C1).
 std::vector<std::string> universe() {
-  std::vector<std::string> bodies, layer{""};
-  for (int len = 1; len <= 4; ++len) {
-    std::vector<std::string> next;
-    for (const auto& prefix : layer)
-      for (const char* seg : {"a", "b", "c", "f"}) next.push_back(prefix.empty() ? seg : prefix + ":" + seg);
-    bodies.insert(bodies.end(), next.begin(), next.end());
-    layer = next;
-  }
-  std::vector<std::string> names;
-  for (const char* q : {"", "[queue]", "[meta]", "[zz]"})
-    for (const auto& b : bodies) names.push_back(q + b);
-  return names;
+  return capmatch_test::name_universe({"", "[queue]", "[meta]", "[zz]"}, {"a", "b", "c", "f"}, 4);
 }
 
 /// The reference: every (name, op) b allows, a allows; every app-wide grant of b, a has.

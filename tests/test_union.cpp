@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "algebra_support.hpp"
 #include "random.hpp"
 #include "support.hpp"
 
@@ -76,42 +77,18 @@ namespace {
 std::string random_pattern(splitmix64& rng) {
   static constexpr const char* segments[] = {"a", "b", "c", "*"};
   static constexpr const char* qualifiers[] = {"", "", "", "[queue]", "[meta]", "[*]", "[?p=1]", "[queue=v]"};
-  std::string s = rng.pick(qualifiers);
-  const std::size_t n = 1 + rng.below(3);
-  for (std::size_t i = 0; i < n; ++i) s += (i ? ":" : "") + std::string(rng.pick(segments));
-  return s;
+  return capmatch_test::random_pattern(rng, qualifiers, segments);
 }
 
 std::string random_doc(splitmix64& rng) {
   static constexpr const char* pool[] = {"subscribe", "publish", "presence", "stats", "channel-metadata"};
-  std::vector<std::string> used;
-  std::string doc = "{";
-  const std::size_t n = rng.below(5);
-  while (used.size() < n) {
-    const std::string p = random_pattern(rng);
-    bool dup = false;
-    for (const auto& u : used) dup = dup || u == p;
-    if (dup) continue;
-    doc += (used.empty() ? "\"" : ",\"") + p + "\":" + capmatch_test::random_ops_json(rng, pool, 15, 35);
-    used.push_back(p);
-  }
-  return doc + "}";
+  return capmatch_test::random_document(rng, 4, random_pattern, pool, 35);
 }
 
 }  // namespace
 
 TEST_CASE("U1 property: allowed(a ∪ b, r, o) == allowed(a, r, o) || allowed(b, r, o)") {
-  std::vector<std::string> texts, layer{""};
-  for (int len = 1; len <= 4; ++len) {
-    std::vector<std::string> next;
-    for (const auto& prefix : layer)
-      for (const char* seg : {"a", "b", "c", "d"}) next.push_back(prefix.empty() ? seg : prefix + ":" + seg);
-    texts.insert(texts.end(), next.begin(), next.end());
-    layer = next;
-  }
-  std::vector<std::string> all;
-  for (const char* q : {"", "[queue]", "[meta]", "[filter]"})
-    for (const auto& t : texts) all.push_back(q + t);
+  const auto all = capmatch_test::name_universe({"", "[queue]", "[meta]", "[filter]"}, {"a", "b", "c", "d"}, 4);
   std::vector<resource_name> names;
   for (const auto& t : all) names.push_back(parse_name(t).value());
   splitmix64 rng{0x0017'E5ull};
