@@ -135,6 +135,19 @@ TEST_CASE("B2: an empty op_set is an empty list, as in a document") {
   CHECK(built(b).view() == capmatch_test::canonical(R"({"chat":[]})").view());
 }
 
+TEST_CASE("B2: an invalid resource with an op_set, and a resource over the limit, as in a document") {
+  capability_builder b;
+  b.add("ok", op_set::all()).add("[meta]", operation::publish);
+  CHECK(built(b).view() == capmatch_test::canonical(R"({"ok":["*"],"[meta]":["publish"]})").view());
+  CHECK(built(b).view().substr(0, 35) == "empty_resource 40000/400 at 12: res");
+  const std::string long_resource(max_resource_bytes + 1, 'x');
+  capability_builder l;
+  l.add(long_resource, {"publish"});
+  CHECK(built(l).view() == capmatch_test::canonical("{\"" + long_resource + "\":[\"publish\"]}").view());
+  CHECK(built(l).view() ==
+        "limit_exceeded 40000/400 at 1: resource of 2049 bytes at byte 1 exceeds the limit of 2048 bytes (capmatch::max_resource_bytes)");
+}
+
 TEST_CASE("B2: the first error is kept; later adds are ignored") {
   capability_builder b;
   b.add("a", {"nope"}).add("", {"publish"});
