@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Writes the pathological inputs of issue 14 (items 1 and 3) to a directory, for docs/limits.md.
+
+Usage: /usr/bin/python3 bench/pathological.py OUTDIR
+  lint_namespace.json   10 000 entries in one namespace: "chat:room0" ... "chat:room9999"
+  lint_star_chain.json  4 000 entries of 60 "*:" segments, a distinct literal and ":*",
+                        granting message-delete-any
+  lint_star_chain10k.json  the same with 10 000 entries
+  intersect_key.json    104 broad entries "[?p0]*" ... "[?p103]*", all ["*"]
+  intersect_req.json    10 000 entries of about 1.6 KB each (16 MB)
+  intersect_key_depth.json  the same attack without equal key patterns: "x:*" ... "x" + 102 ":*"
+                        (104 distinct patterns whose intersections with each request entry
+                        are one and the same text)
+  intersect_req_depth.json  10 000 entries "*:y<j>:<long literals>:*"
+"""
+import json
+import os
+import sys
+
+
+def write(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, separators=(",", ":"))
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    write(os.path.join(out, "lint_namespace.json"), {f"chat:room{i}": ["publish"] for i in range(10000)})
+    for n, name in ((4000, "lint_star_chain.json"), (10000, "lint_star_chain10k.json")):
+        write(os.path.join(out, name), {"*:" * 60 + f"l{i}:*": ["message-delete-any"] for i in range(n)})
+    write(os.path.join(out, "intersect_key.json"), {f"[?p{k}]*": ["*"] for k in range(104)})
+    # 10 000 entries of about 1.6 KB: 100 segments of 15 bytes plus a distinct tail.
+    seg = "abcdefghijklmn"
+    write(os.path.join(out, "intersect_req.json"),
+          {":".join([seg + str(j % 10)] * 100) + f":r{j}": ["subscribe"] for j in range(10000)})
+    write(os.path.join(out, "intersect_key_depth.json"), {"x" + ":*" * k: ["*"] for k in range(1, 103)})
+    write(os.path.join(out, "intersect_req_depth.json"),
+          {f"*:y{j}:" + ":".join([seg] * 100) + ":*": ["subscribe"] for j in range(10000)})
+
+
+if __name__ == "__main__":
+    main()
