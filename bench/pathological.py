@@ -12,9 +12,13 @@ Usage: /usr/bin/python3 bench/pathological.py OUTDIR
                         (104 distinct patterns whose intersections with each request entry
                         are one and the same text)
   intersect_req_depth.json  10 000 entries "*:y<j>:<long literals>:*"
+  lint_generalized.json  lint's adversarial worst case: 2 000 random patterns over {x, *}^127
+                        then "z" (they share long prefixes with every query but contain none),
+                        and 2 000 entries "x" * 127 then a distinct literal
 """
 import json
 import os
+import random
 import sys
 
 
@@ -37,6 +41,14 @@ def main():
     write(os.path.join(out, "intersect_key_depth.json"), {"x" + ":*" * k: ["*"] for k in range(1, 103)})
     write(os.path.join(out, "intersect_req_depth.json"),
           {f"*:y{j}:" + ":".join([seg] * 100) + ":*": ["subscribe"] for j in range(10000)})
+
+    rng = random.Random(14)
+    gen = {}
+    while len(gen) < 2000:
+        gen[":".join(rng.choice("x*") for _ in range(127)) + ":z"] = ["subscribe"]
+    for m in range(2000):
+        gen[":".join(["x"] * 127) + f":w{m}"] = ["subscribe"]
+    write(os.path.join(out, "lint_generalized.json"), gen)
 
 
 if __name__ == "__main__":

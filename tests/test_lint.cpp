@@ -4,10 +4,12 @@
 #include <capmatch/lint.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "random.hpp"

@@ -71,8 +71,11 @@ class pattern_trie {
       nodes_[v].kids_begin = nodes_[v].kids_end = count[v];
     }
     kids_.assign(nodes_.size(), 0);
-    for (std::size_t v = 0; v < nodes_.size(); ++v)
-      if (parent[v] != none) kids_[nodes_[parent[v]].kids_end++] = static_cast<std::uint32_t>(v);
+    for (std::size_t v = 0; v < nodes_.size(); ++v) {
+      if (parent[v] == none) continue;
+      kids_[nodes_[parent[v]].kids_end++] = static_cast<std::uint32_t>(v);
+      if (nodes_[v].seg == "*") nodes_[parent[v]].star = static_cast<std::uint32_t>(v);
+    }
     for (std::size_t v = nodes_.size(); v-- > 0;) {
       node& n = nodes_[v];
       for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e) {
@@ -110,6 +113,7 @@ class pattern_trie {
     std::uint32_t ends_begin = 0, ends_end = 0;  // entries ending here, in order_ (by index)
     std::uint32_t sub_ops = 0;                   // granted bits of every entry in the subtree
     std::uint32_t sub_min = none;                // least entry index in the subtree
+    std::uint32_t star = none;                   // the child whose segment is "*"
   };
   struct root {
     qualifier_kind kind = qualifier_kind::none;
@@ -163,7 +167,7 @@ class pattern_trie {
     const std::string_view s = segment_at(p.body, pos);
     const bool last = pos + s.size() == p.body.size();
     // A literal of p is held by the same literal or "*"; p's "*" only by "*" (docs on contains).
-    const std::uint32_t next[2] = {s == "*" ? none : child(v, s), child(v, "*")};
+    const std::uint32_t next[2] = {s == "*" ? none : child(v, s), nodes_[v].star};
     for (const std::uint32_t c : next) {
       if (c == none) continue;
       ++work_;
