@@ -25,11 +25,12 @@ void check_linear(const char* what, std::size_t n, const std::function<std::size
   std::size_t prev = 0;
   for (std::size_t step = 0; step < 4; ++step, n *= 2) {
     const std::size_t w = work(n);
-    CAPTURE(what);
+    const std::string shape(what);
+    CAPTURE(shape);
     CAPTURE(n);
     CAPTURE(w);
     CHECK(w >= n);  // the counter counts (at least one unit per entry)
-    MESSAGE(what << ": n = " << n << ", work = " << w);
+    MESSAGE(std::string(what) << ": n = " << n << ", work = " << w);
     if (step != 0) CHECK(static_cast<double>(w) < 2.25 * static_cast<double>(prev));
     prev = w;
   }

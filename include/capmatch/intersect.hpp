@@ -114,23 +114,6 @@ struct request_index {
 };
 }  // namespace detail
 
-/// The effective capability of a token whose key has capability `key` and whose request
-/// asked for `request`: for every pair of entries whose patterns and operations overlap,
-/// their exact intersection; equal resources merged. An empty result is error 40160/401
-/// "Key does not support requested capabilities". Resources in the result are written in
-/// normal form (qualifier params dropped). Limits (errc::limit_exceeded, 40000):
-/// key.size() * request.size() <= max_intersection_pairs; the result has at most
-/// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
-/// longer matches no valid name and is left out; a "[*]" one that still could is an error);
-/// at most max_intersection_bytes of resource text is built (see below).
-///
-/// Both inputs are first put in normal form with equal patterns merged (their operations
-/// united), which changes no grant; the pairs are then taken in key-major order of these
-/// normal forms, and errors quote resources in normal form. A pair whose intersection is one
-/// of its two patterns (one contains the other) contributes that input pattern, which is
-/// never rebuilt: only pairs that overlap properly ("a:*" and "*:b" give "a:b") build new
-/// text, and the bytes they build count against max_intersection_bytes.
-///
 namespace detail {
 /// The two limit errors of intersect (shared with the tests' pairwise reference).
 [[nodiscard]] constexpr error too_many_pairs(std::size_t keys, std::size_t requested) noexcept {
@@ -188,7 +171,11 @@ namespace detail {
   capability out;
   std::vector<char> text;
   std::vector<std::uint32_t> candidates;  // request indices, increasing
-  std::vector<op_set> requested_kept(request.size());  // ops granted on request pattern j itself
+  // Ops granted on key pattern i or request pattern j itself (added after the loop, so that
+  // the result limit is checked during the loop on built text only, as the definition says).
+  std::vector<op_set> key_kept, requested_kept;  // not (n): clang 14 cannot value-initialize them in constexpr
+  key_kept.assign(key.size(), op_set{});
+  requested_kept.assign(request.size(), op_set{});
   std::size_t built = 0;
   for (std::size_t i = 0; i < key.size(); ++i) {
     const pattern kpat = key.pattern_at(i);
@@ -212,7 +199,6 @@ namespace detail {
     }
     if (candidates.empty()) continue;
     const pattern_facts kp(kpat);
-    op_set key_kept;  // ops granted on key pattern i itself
     for (const std::uint32_t j : candidates) {
       ++work.pairs;
       const op_set ops = key.ops(i) & request.ops(j);
@@ -224,7 +210,7 @@ namespace detail {
         continue;
       }
       if (contains(rp.p, kp.p)) {
-        key_kept = key_kept | ops;
+        key_kept[i] = key_kept[i] | ops;
         continue;
       }
       text.clear();
@@ -255,8 +241,9 @@ namespace detail {
         if (out.size() > max_resources) return too_many_results();
       }
     }
-    if (!key_kept.empty()) capability_access::add(out, key.resource(i), kpat, key_kept, 0);
   }
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (!key_kept[i].empty()) capability_access::add(out, key.resource(i), key.pattern_at(i), key_kept[i], 0);
   for (std::size_t j = 0; j < request.size(); ++j)
     if (!requested_kept[j].empty()) capability_access::add(out, request.resource(j), request.pattern_at(j), requested_kept[j], 0);
   capability_access::sort(out, true);
@@ -267,7 +254,22 @@ namespace detail {
 }
 }  // namespace detail
 
-/// See the comment above detail::too_many_pairs for the definition and the limits.
+/// The effective capability of a token whose key has capability `key` and whose request
+/// asked for `request`: for every pair of entries whose patterns and operations overlap,
+/// their exact intersection; equal resources merged. An empty result is error 40160/401
+/// "Key does not support requested capabilities". Resources in the result are written in
+/// normal form (qualifier params dropped). Limits (errc::limit_exceeded, 40000):
+/// key.size() * request.size() <= max_intersection_pairs; the result has at most
+/// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
+/// longer matches no valid name and is left out; a "[*]" one that still could is an error);
+/// at most max_intersection_bytes of resource text is built (see below).
+///
+/// Both inputs are first put in normal form with equal patterns merged (their operations
+/// united), which changes no grant; the pairs are then taken in key-major order of these
+/// normal forms, and errors quote resources in normal form. A pair whose intersection is one
+/// of its two patterns (one contains the other) contributes that input pattern, which is
+/// never rebuilt: only pairs that overlap properly ("a:*" and "*:b" give "a:b") build new
+/// text, and the bytes they build count against max_intersection_bytes.
 [[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
   detail::intersect_work work;
   return detail::intersect_counted(key, request, work);
