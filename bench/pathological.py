@@ -12,6 +12,9 @@ Usage: /usr/bin/python3 bench/pathological.py OUTDIR
                         (104 distinct patterns whose intersections with each request entry
                         are one and the same text)
   intersect_req_depth.json  10 000 entries "*:y<j>:<long literals>:*"
+  intersect_key_late.json   104 key entries of 100 "*:" segments then a literal "z<k>"
+  intersect_req_late.json   10 000 entries of 100 literal segments then "r<j>": every pair is a
+                        candidate (first segment "*") and differs only in its last segment
   lint_generalized.json  lint's adversarial worst case: 2 000 random patterns over {x, *}^127
                         then "z" (they share long prefixes with every query but contain none),
                         and 2 000 entries "x" * 127 then a distinct literal
@@ -42,6 +45,9 @@ def main():
     write(os.path.join(out, "intersect_req_depth.json"),
           {f"*:y{j}:" + ":".join([seg] * 100) + ":*": ["subscribe"] for j in range(10000)})
 
+    write(os.path.join(out, "intersect_key_late.json"), {"*:" * 100 + f"z{k}": ["*"] for k in range(104)})
+    write(os.path.join(out, "intersect_req_late.json"),
+          {":".join([seg + str(j % 10)] * 100) + f":r{j}": ["subscribe"] for j in range(10000)})
     rng = random.Random(14)
     gen = {}
     while len(gen) < 2000:

@@ -133,6 +133,18 @@ namespace detail {
   return e.append(" bytes of resource text (capmatch::max_intersection_bytes)");
 }
 
+/// True when every resource of `cap` is written in normal form: no qualifier params, so no
+/// two resources are one pattern (normal text has no params, which only add bytes).
+[[nodiscard]] constexpr bool all_normal(const capability& cap) noexcept {
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const pattern p = cap.pattern_at(i);
+    const std::size_t prefix =
+        p.kind == qualifier_kind::any ? 3 : p.kind == qualifier_kind::named ? p.qualifier.size() + 2 : 0;
+    if (cap.resource(i).size() != prefix + p.body.size()) return false;
+  }
+  return true;
+}
+
 /// `cap` with every resource in normal form (qualifier params dropped) and equal resources
 /// merged, their operations united: the same grants, each pattern once.
 [[nodiscard]] constexpr capability normalised(const capability& cap) {
@@ -165,7 +177,10 @@ namespace detail {
                                                              intersect_work& work) {
   if (key_in.size() != 0 && request_in.size() > max_intersection_pairs / key_in.size())
     return too_many_pairs(key_in.size(), request_in.size());
-  const capability key = normalised(key_in), request = normalised(request_in);
+  // Normal forms, merged; a capability already in normal form is used as it is (no copy).
+  capability key_copy, request_copy;
+  const capability& key = all_normal(key_in) ? key_in : (key_copy = normalised(key_in));
+  const capability& request = all_normal(request_in) ? request_in : (request_copy = normalised(request_in));
   const request_index index(request);
   const auto& star_first = index.star_first;
   capability out;
