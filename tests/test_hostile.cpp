@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -436,4 +437,42 @@ TEST_CASE("fuzz finding: explain output is one line of valid UTF-8 for any name 
   }
   const auto bad = explain(cap, "\xFF:", operation::subscribe);
   CHECK(bad.to_string() == "denied: resource name '\\xFF:' has an empty segment at byte 2");
+}
+
+TEST_CASE("issue 14: lint at max_resources in one namespace and on deep '*:' chains does linear work") {
+  // Each entry's containers lie on one trie path: the walk visits at most (segments + 2)
+  // nodes and entries per entry (chat:room<i>: 3 segments; the chain: 62).
+  std::string rooms = "{", chains = "{";
+  for (int i = 0; i < 10000; ++i) {
+    rooms.append(i ? ",\"" : "\"").append("chat:room").append(std::to_string(i)).append("\":[\"publish\"]");
+    chains.append(i ? ",\"" : "\"").append(repeat("*:", 60)).append("l").append(std::to_string(i)).append(
+        ":*\":[\"message-delete-any\"]");
+  }
+  for (const auto& [doc, per_entry] : {std::pair<std::string, std::size_t>{rooms + "}", 5},
+                                       std::pair<std::string, std::size_t>{chains + "}", 64}}) {
+    const capability cap = capmatch_test::cap_of(doc);
+    REQUIRE(cap.size() == max_resources);
+    detail::linter l(cap);
+    const auto findings = l.run();
+    CHECK(l.work() <= per_entry * cap.size());
+    std::size_t implied = 0;
+    for (const auto& f : findings) implied += f.code == lint_code::implied_op;
+    CHECK(implied == (per_entry == 64 ? cap.size() : 0));  // no entry grants message-delete-own
+    CHECK(findings.size() == implied);
+  }
+}
+
+TEST_CASE("issue 14: 104 spellings of '*' against 10 000 requested entries of 1.6 KB build no text") {
+  std::string key = "{", req = "{";
+  for (int k = 0; k < 104; ++k) key.append(k ? ",\"[?p" : "\"[?p").append(std::to_string(k)).append("]*\":[\"*\"]");
+  for (int j = 0; j < 10000; ++j)
+    req.append(j ? ",\"" : "\"").append(repeat("abcdefghijklmn:", 105)).append("r").append(std::to_string(j)).append(
+        "\":[\"subscribe\"]");
+  const capability k = capmatch_test::cap_of(key + "}"), r = capmatch_test::cap_of(req + "}");
+  detail::intersect_work work;
+  const auto both = detail::intersect_counted(k, r, work);
+  REQUIRE(both.has_value());
+  CHECK(*both == r);
+  CHECK(work.pairs == 10000);
+  CHECK(work.bytes == 0);
 }

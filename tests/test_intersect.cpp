@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -62,11 +63,29 @@ TEST_CASE("§17 an empty result is 40160/401 'Key does not support requested cap
   CHECK(r.error().message() == "Key does not support requested capabilities");
 }
 
-TEST_CASE("§14 no request: the key's full capability, as it is; an empty key is 40160") {
+TEST_CASE("§14 no request: the key's full capability in normal form; a key that grants nothing is 40160") {
+  // Issue 14 item 5: absent and {"[*]*":["*"]} are one request. Qualifier params are ignored
+  // when matching (§6), so "[filter=x]chan" grants what "[filter]chan" grants; "a::b" has an
+  // empty segment and matches no name (design 3), so it grants nothing and is left out.
   CM_TEXT(intersection(R"({"[filter=x]chan":["publish"],"*":["subscribe"]})"),
-          R"({"*":["subscribe"],"[filter=x]chan":["publish"]})");
+          R"({"*":["subscribe"],"[filter]chan":["publish"]})");
   CM_TEXT(intersection(R"({"chat:*":["*"]})"), R"({"chat:*":["*"]})");
+  CM_TEXT(intersection(R"({"a::b":["*"]})"), empty_result);
+  CM_TEXT(intersection(R"({"a::b":["*"],"x":["publish"],":y":["subscribe"]})"), R"({"x":["publish"]})");
+  // Two spellings of one pattern merge, their operations united.
+  CM_TEXT(intersection(R"({"[queue?a=1]q":["publish"],"[queue]q":["subscribe"]})"),
+          R"({"[queue]q":["publish","subscribe"]})");
   CM_TEXT(intersection("{}"), empty_result);
+}
+
+TEST_CASE("§14 no request and {\"[*]*\":[\"*\"]} give byte-identical results and errors") {
+  for (std::string_view key : {R"({"a::b":["*"]})", R"({"[filter=x]c":["publish"]})",
+                               R"({"[filter=x]chan":["publish"],"*":["subscribe"]})", R"({"[*]*":["*"]})",
+                               R"({"[*?x]*":["publish"],"[*]*":["subscribe"],"a:":["*"]})", "{}"}) {
+    CAPTURE(key);
+    CHECK(intersection(key).str() == intersection(key, R"({"[*]*":["*"]})").str());
+    CHECK(intersection(key).str() == intersection(key, R"({"[*?rewind=1]*":["*"]})").str());
+  }
 }
 
 TEST_CASE("§14 no request means the same as requesting {\"[*]*\":[\"*\"]}") {
@@ -142,21 +161,66 @@ TEST_CASE("intersection results are canonical capabilities that round trip") {
 
 namespace {
 
-/// SEMANTICS §15 read literally, with intersect's documented limits and errors: every
-/// (key, request) pair in key-major order, each pattern pair through the public
-/// intersect(pattern, pattern); results merged by a sort at the end (and as they pass twice
-/// the result limit, which is when intersect reports that limit).
-result<capability> pairwise_reference(const capability& key, const capability& request) {
-  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size())
-    return detail::too_many_pairs(key.size(), request.size());
+/// SEMANTICS §15 read literally: every (key, request) pair, each pattern pair through the
+/// public intersect(pattern, pattern), results merged by one sort at the end. No limits: the
+/// value every successful intersect must equal.
+result<capability> literal_reference(const capability& key, const capability& request) {
   capability out;
   std::vector<char> text;
   for (std::size_t i = 0; i < key.size(); ++i) {
     for (std::size_t j = 0; j < request.size(); ++j) {
       const op_set ops = key.ops(i) & request.ops(j);
-      if (ops.empty()) continue;
       text.clear();
-      if (!intersect(key.pattern_at(i), request.pattern_at(j), text)) continue;
+      if (ops.empty() || !intersect(key.pattern_at(i), request.pattern_at(j), text)) continue;
+      if (text.size() > max_resource_bytes) continue;  // matches no valid name (or is an error, below)
+      detail::capability_access::add(out, std::string_view(text.data(), text.size()), ops, 0);
+    }
+  }
+  detail::capability_access::sort(out, true);
+  detail::capability_access::compact(out);
+  if (out.empty()) return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
+  return out;
+}
+
+/// `cap` in normal form with equal patterns merged, written independently of
+/// detail::normalised: through canonical JSON text rebuilt resource by resource.
+capability normal_form(const capability& cap) {
+  capability out;
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    std::vector<char> t;
+    append_text(cap.pattern_at(i), t);
+    detail::capability_access::add(out, std::string_view(t.data(), t.size()), cap.ops(i), cap.source_offset(i));
+  }
+  detail::capability_access::sort(out, true);
+  detail::capability_access::compact(out);
+  return out;
+}
+
+/// intersect's documented definition with its limits and errors, pair by pair: both inputs in
+/// normal form with equal patterns merged, then every pair in key-major order; a pair where
+/// one pattern contains the other contributes that pattern; the others build their text,
+/// counted against max_intersection_bytes; results merged as they pass twice the result limit
+/// (when intersect reports that limit) and at the end.
+result<capability> pairwise_reference(const capability& key_in, const capability& request_in) {
+  if (key_in.size() != 0 && request_in.size() > max_intersection_pairs / key_in.size())
+    return detail::too_many_pairs(key_in.size(), request_in.size());
+  const capability key = normal_form(key_in), request = normal_form(request_in);
+  capability out;
+  std::vector<char> text;
+  std::size_t built = 0;
+  std::vector<std::pair<std::string, op_set>> kept;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    for (std::size_t j = 0; j < request.size(); ++j) {
+      const op_set ops = key.ops(i) & request.ops(j);
+      if (ops.empty()) continue;
+      const pattern kp = key.pattern_at(i), rp = request.pattern_at(j);
+      if (detail::contains(kp, rp) || detail::contains(rp, kp)) {
+        kept.emplace_back(detail::contains(kp, rp) ? request.resource(j) : key.resource(i), ops);
+        continue;
+      }
+      text.clear();
+      if (!intersect(kp, rp, text)) continue;
+      if ((built += text.size()) > max_intersection_bytes) return detail::too_many_bytes();
       if (text.size() > max_resource_bytes) {
         const bool any = text.size() >= 3 && text[0] == '[' && text[1] == '*' && text[2] == ']';
         if (!any || text.size() - 3 > max_resource_bytes) continue;
@@ -173,6 +237,7 @@ result<capability> pairwise_reference(const capability& key, const capability& r
       }
     }
   }
+  for (const auto& [res, ops] : kept) detail::capability_access::add(out, res, ops, 0);
   detail::capability_access::sort(out, true);
   detail::capability_access::compact(out);
   if (out.size() > max_resources) return detail::too_many_results();
@@ -265,7 +330,8 @@ TEST_CASE("differential: intersect equals the pairwise definition on 20,000 rand
     const auto slow = pairwise_reference(key, request);
     bool same = fast.has_value() == slow.has_value();
     if (same && fast) {
-      same = *fast == *slow && fast->to_json() == slow->to_json();
+      const auto literal = literal_reference(key, request);
+      same = *fast == *slow && fast->to_json() == slow->to_json() && literal && literal->to_json() == fast->to_json();
       ++results;
     } else if (same) {
       same = fast.error().code() == slow.error().code() && fast.error().message() == slow.error().message() &&
@@ -315,4 +381,82 @@ TEST_CASE("differential: first segments chosen to collide in the index's table s
   CHECK(fast->size() > 80);
   // The same shape with first segments that do not collide: the index is used.
   CHECK(!detail::request_index(cap_of(R"({"a:*":["*"],"b":["*"],"*:c":["*"]})")).degenerate);
+}
+
+TEST_CASE("§14 no request equals {\"[*]*\":[\"*\"]} byte for byte on 3,000 random keys") {
+  diff_rng r{0x5EC'14'0005ull};
+  capability everything = cap_of(R"({"[*]*":["*"]})");
+  std::size_t values = 0;
+  for (int t = 0; t < 3000; ++t) {
+    const capability key = diff_capability(r, 1 + r.below(20), r.below(10) == 0, {});
+    const auto absent = intersect(key), all = intersect(key, everything);
+    REQUIRE(absent.has_value() == all.has_value());
+    if (absent) {
+      CHECK(absent->to_json() == all->to_json());
+      // Never more than the key grants, never less: the same as the literal definition.
+      const auto literal = literal_reference(key, everything);
+      REQUIRE(literal.has_value());
+      CHECK(literal->to_json() == absent->to_json());
+      ++values;
+    } else {
+      CHECK(absent.error().message() == all.error().message());
+    }
+  }
+  CHECK(values > 2000);
+}
+
+namespace {
+/// {"x:*":..., "x:*:*":..., ...} (k entries) and n requested "*:y<j>:<long>:*": every pair
+/// overlaps properly and all k pairs of one requested entry give the same text.
+std::pair<capability, capability> proper_overlap_shape(std::size_t k, std::size_t n, std::size_t long_bytes) {
+  std::string key = "{", req = "{";
+  for (std::size_t d = 1; d <= k; ++d) {
+    key.append(key.size() > 1 ? ",\"x" : "\"x");
+    for (std::size_t s = 0; s < d; ++s) key.append(":*");
+    key.append("\":[\"*\"]");
+  }
+  const std::string filler(long_bytes, 'f');
+  for (std::size_t j = 0; j < n; ++j)
+    req.append(req.size() > 1 ? ",\"*:y" : "\"*:y").append(std::to_string(j)).append(":").append(filler).append(
+        ":*\":[\"subscribe\"]");
+  return {cap_of(key + "}"), cap_of(req + "}")};
+}
+}  // namespace
+
+TEST_CASE("max_intersection_bytes: text built for proper overlaps is bounded, then 40000") {
+  // Each pair builds "x:y<j>:<1950 f>:*" (about 1960 bytes); 3 * 7000 pairs build ~41 MB,
+  // more than 2 * max_resources * max_resource_bytes = 40 960 000 bytes.
+  const auto [key3, req] = proper_overlap_shape(3, 7000, 1950);
+  const auto r = intersect(key3, req);
+  REQUIRE(!r);
+  CHECK(r.error().code() == errc::limit_exceeded);
+  CHECK(r.error().ably_code() == 40000);
+  CHECK(r.error().message() ==
+        "the intersection builds more than 40960000 bytes of resource text (capmatch::max_intersection_bytes)");
+  // Two key entries build ~27 MB: within the limit, 7000 results, as the literal definition says.
+  const auto [key2, req2] = proper_overlap_shape(2, 7000, 1950);
+  const auto ok = intersect(key2, req2);
+  REQUIRE(ok.has_value());
+  CHECK(ok->size() == 7000);
+  CHECK(ok->to_json() == literal_reference(key2, req2)->to_json());
+}
+
+TEST_CASE("issue 14: 104 broad key entries that normalise to '*' build no text") {
+  // "[?p0]*" ... "[?p103]*" are one pattern, "*": merged before pairing, each requested entry
+  // meets it once, and the intersection is the requested pattern itself (no text built).
+  std::string key = "{", req = "{";
+  for (int k = 0; k < 104; ++k) key.append(k ? ",\"[?p" : "\"[?p").append(std::to_string(k)).append("]*\":[\"*\"]");
+  const std::string seg(15, 's');
+  for (int j = 0; j < 2000; ++j) {
+    req.append(j ? ",\"" : "\"");
+    for (int s = 0; s < 100; ++s) req.append(seg).append(":");
+    req.append("r").append(std::to_string(j)).append("\":[\"subscribe\"]");
+  }
+  const capability k = cap_of(key + "}"), q = cap_of(req + "}");
+  detail::intersect_work work;
+  const auto r = detail::intersect_counted(k, q, work);
+  REQUIRE(r.has_value());
+  CHECK(r->to_json() == q.to_json());
+  CHECK(work.pairs == 2000);
+  CHECK(work.bytes == 0);
 }

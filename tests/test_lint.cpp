@@ -4,10 +4,12 @@
 #include <capmatch/lint.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "random.hpp"
@@ -279,62 +281,138 @@ TEST_CASE("lint: pattern containment is exact") {
   static_assert(!detail::contains(parse_pattern("a:*").value(), parse_pattern("a").value()));
 }
 
-TEST_CASE("lint shadowed: the first-segment index finds what a scan of every pair finds") {
-  // lint compares an entry only with entries that share its first segment (or start with
-  // "*") under its qualifier or [*]. Against the definition — every other entry, in index
-  // order — on random capabilities where first segments, "*" and qualifiers collide often.
-  capmatch_test::splitmix64 r{2611};
-  static const std::string_view quals[] = {"", "", "", "[*]", "[queue]", "[meta]", "[queue?x=1]"};
-  static const std::string_view segs[] = {"a", "b", "*", "a*", "c"};
-  static const std::string_view opsets[] = {R"(["subscribe"])", R"(["subscribe","publish"])", R"(["*"])",
-                                            R"(["publish"])"};
-  std::size_t findings = 0;
-  for (int round = 0; round < 400; ++round) {
-    std::string json = "{";
-    std::vector<std::string> seen;
-    for (std::size_t n = 1 + r.below(30), k = 0; k < n; ++k) {
-      std::string res(r.pick(quals));
-      for (std::size_t depth = 1 + r.below(3), d = 0; d < depth; ++d) res.append(d ? ":" : "").append(r.pick(segs));
-      if (std::find(seen.begin(), seen.end(), res) != seen.end()) continue;
-      seen.push_back(res);
-      json.append(json.size() > 1 ? ",\"" : "\"").append(res).append("\":").append(r.pick(opsets));
-    }
-    json += "}";
-    const capability cap = parsed(json);
-    // The definition, pair by pair.
-    std::vector<std::string> want;
-    for (std::size_t i = 0; i < cap.size(); ++i) {
-      const pattern p = cap.pattern_at(i);
-      const std::uint32_t mine = cap.ops(i).granted_bits();
-      for (std::size_t j = 0; j < cap.size(); ++j) {
-        const pattern q = cap.pattern_at(j);
-        if (j == i || (mine & cap.ops(j).granted_bits()) != mine || !detail::contains(q, p)) continue;
-        if (mine == cap.ops(j).granted_bits() && detail::contains(p, q)) {
-          auto normal = [&](std::size_t e) {
-            std::vector<char> t;
-            append_text(cap.pattern_at(e), t);
-            return std::string_view(t.data(), t.size()) == cap.resource(e);
-          };
-          const bool i_normal = normal(i), j_normal = normal(j);
-          if (i_normal != j_normal ? i_normal : cap.source_offset(i) < cap.source_offset(j)) continue;
-        }
-        want.push_back(std::string(cap.resource(i)) + " by " + std::string(cap.resource(j)));
-        break;
+namespace {
+
+/// The shadowed and implied-op findings of `cap` by their definition, every pair of entries
+/// compared (docs/lint.md): "resource by shadowing-resource" and "resource implied broad".
+std::vector<std::string> pairwise_findings(const capability& cap) {
+  std::vector<std::string> want;
+  auto normal = [&](std::size_t e) {
+    std::vector<char> t;
+    append_text(cap.pattern_at(e), t);
+    return std::string_view(t.data(), t.size()) == cap.resource(e);
+  };
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const pattern p = cap.pattern_at(i);
+    const std::uint32_t mine = cap.ops(i).granted_bits();
+    for (std::size_t j = 0; j < cap.size(); ++j) {
+      const pattern q = cap.pattern_at(j);
+      if (j == i || (mine & cap.ops(j).granted_bits()) != mine || !detail::contains(q, p)) continue;
+      if (mine == cap.ops(j).granted_bits() && detail::contains(p, q)) {
+        const bool i_normal = normal(i), j_normal = normal(j);
+        if (i_normal != j_normal ? i_normal : cap.source_offset(i) < cap.source_offset(j)) continue;
       }
+      want.push_back(std::string(cap.resource(i)) + " by " + std::string(cap.resource(j)));
+      break;
     }
-    std::vector<std::string> got;
-    for (const auto& f : run_lint(cap)) {
-      if (f.code != lint_code::shadowed) continue;
-      const std::string m(f.message());
+    if (cap.ops(i).is_all()) continue;
+    const std::pair<operation, operation> implied[] = {{operation::push_admin, operation::push_subscribe},
+                                                       {operation::message_update_any, operation::message_update_own},
+                                                       {operation::message_delete_any, operation::message_delete_own}};
+    for (const auto& [broad, narrow] : implied) {
+      if (!cap.ops(i).contains(broad) || cap.ops(i).contains(narrow)) continue;
+      if (broad == operation::push_admin && !p.covers_all_channels()) continue;
+      bool over = false;
+      for (std::size_t j = 0; j < cap.size() && !over; ++j)
+        over = cap.ops(j).contains(narrow) && detail::contains(cap.pattern_at(j), p);
+      if (!over) want.push_back(std::string(cap.resource(i)) + " implied " + std::string(name_of(broad)));
+    }
+  }
+  std::sort(want.begin(), want.end());
+  return want;
+}
+
+/// The same findings as lint reports them.
+std::vector<std::string> linted_findings(const capability& cap) {
+  std::vector<std::string> got;
+  for (const auto& f : run_lint(cap)) {
+    const std::string m(f.message());
+    if (f.code == lint_code::shadowed) {
       const auto open = m.find('\'') + 1;
       got.push_back(std::string(f.resource) + " by " + m.substr(open, m.find('\'', open) - open));
+    } else if (f.code == lint_code::implied_op) {
+      got.push_back(std::string(f.resource) + " implied " + m.substr(7, m.find(' ', 7) - 7));  // "grants X but"
     }
-    std::sort(want.begin(), want.end());
-    std::sort(got.begin(), got.end());
-    CHECK_MESSAGE(got == want, json);
-    findings += got.size();
   }
-  CHECK(findings > 500);
+  std::sort(got.begin(), got.end());
+  return got;
+}
+
+/// A random capability in one of several shapes, chosen so that containment is frequent and
+/// the trie's pruning is exercised: shared first segments and qualifiers, deep "*:" chains,
+/// patterns over {a, *} (many containers per entry), equal patterns spelled with different
+/// qualifier params (written in reverse order), and operations that make implied-op fire.
+std::string lint_shape(capmatch_test::splitmix64& r, int shape) {
+  static const std::string_view quals[] = {"", "", "", "[*]", "[queue]", "[meta]", "[queue?x=1]", "[?p]", "[*?q]"};
+  static const std::string_view segs[] = {"a", "b", "*", "a*", "c"};
+  static const std::string_view opsets[] = {
+      R"(["subscribe"])", R"(["subscribe","publish"])", R"(["*"])", R"(["publish"])",
+      R"(["message-delete-any"])", R"(["message-delete-own"])", R"(["message-delete-any","subscribe"])",
+      R"(["message-update-any","message-delete-own"])", R"(["message-update-own","subscribe"])",
+      R"(["push-admin"])", R"(["push-subscribe","publish"])"};
+  std::string json = "{";
+  std::vector<std::string> seen;
+  const std::size_t n = 1 + r.below(shape == 0 ? 30 : 60);
+  for (std::size_t k = 0; k < n; ++k) {
+    std::string res;
+    if (shape == 0) {  // the original mix
+      res = r.pick(quals);
+      for (std::size_t depth = 1 + r.below(3), d = 0; d < depth; ++d) res.append(d ? ":" : "").append(r.pick(segs));
+    } else if (shape == 1) {  // deep "*:" chains with a literal somewhere and maybe a trailing "*"
+      res = r.below(4) == 0 ? "[*]" : "";
+      const std::size_t depth = 1 + r.below(12), lit = r.below(depth);
+      for (std::size_t d = 0; d < depth; ++d)
+        res.append(d ? ":" : "").append(d == lit ? "l" + std::to_string(r.below(3)) : "*");
+      if (r.below(2) == 0) res.append(":*");
+    } else if (shape == 2) {  // {a, *}^d: every entry has many containers
+      res = r.below(6) == 0 ? "[*]" : "";
+      for (std::size_t depth = 1 + r.below(6), d = 0; d < depth; ++d) res.append(d ? ":" : "").append(r.below(2) ? "a" : "*");
+    } else if (shape == 3) {  // one namespace, rooms, wildcards within it
+      res = "chat:";
+      res.append(r.below(5) == 0 ? "*" : "room" + std::to_string(r.below(20)));
+      if (r.below(3) == 0) res.append(r.below(2) ? ":*" : ":x");
+    } else {  // the same pattern spelled with different params, in reverse order
+      res = "[queue?v=" + std::to_string(99 - k) + "]" + (r.below(3) == 0 ? "a:*" : "a:b");
+      if (r.below(4) == 0) res = r.below(2) ? "[queue]a:b" : "[*]a:*";
+    }
+    if (std::find(seen.begin(), seen.end(), res) != seen.end()) continue;
+    seen.push_back(res);
+    json.append(json.size() > 1 ? ",\"" : "\"").append(res).append("\":").append(r.pick(opsets));
+  }
+  return json + "}";
+}
+
+}  // namespace
+
+TEST_CASE("lint shadowed and implied-op: the pattern trie finds what a scan of every pair finds") {
+  // lint walks a trie of the patterns (detail::pattern_trie) instead of comparing every pair.
+  // Against the definition — every other entry, in index order — on random capabilities of
+  // several adversarial shapes.
+  capmatch_test::splitmix64 r{2611};
+  std::size_t shadowed = 0, implied = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const std::string json = lint_shape(r, round % 5);
+    const capability cap = parsed(json);
+    const auto want = pairwise_findings(cap);
+    const auto got = linted_findings(cap);
+    CHECK_MESSAGE(got == want, json);
+    for (const auto& g : got) (g.find(" implied ") != std::string::npos ? implied : shadowed) += 1;
+  }
+  MESSAGE("shadowed: " << shadowed << ", implied-op: " << implied);
+  CHECK(shadowed > 5000);
+  CHECK(implied > 500);
+}
+
+TEST_CASE("lint shadowed: the first shadowing entry in canonical order among many equal patterns") {
+  // 200 spellings of [queue]a:b, written in reverse canonical order: each one is shadowed by
+  // the first spelling in canonical order that comes before it in the document.
+  std::string json = "{";
+  for (int k = 199; k >= 0; --k)
+    json.append(json.size() > 1 ? ",\"" : "\"").append("[queue?v=").append(std::to_string(1000 + k)).append(
+        "]a:b\":[\"subscribe\"]");
+  json += "}";
+  const capability cap = parsed(json);
+  CHECK(linted_findings(cap) == pairwise_findings(cap));
 }
 
 TEST_CASE("lint at max_resources: 10 000 entries over many first segments") {

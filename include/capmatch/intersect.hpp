@@ -11,6 +11,7 @@
 #include "capability.hpp"
 #include "error.hpp"
 #include "limits.hpp"
+#include "lint.hpp"  // detail::contains (pattern containment)
 #include "resource.hpp"
 #include "version.hpp"
 
@@ -113,15 +114,6 @@ struct request_index {
 };
 }  // namespace detail
 
-/// The effective capability of a token whose key has capability `key` and whose request
-/// asked for `request`: for every pair of entries whose patterns and operations overlap,
-/// their exact intersection; equal resources merged. An empty result is error 40160/401
-/// "Key does not support requested capabilities". Resources in the result are written in
-/// normal form (qualifier params dropped). Limits (errc::limit_exceeded, 40000):
-/// key.size() * request.size() <= max_intersection_pairs; the result has at most
-/// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
-/// longer matches no valid name and is left out; a "[*]" one that still could is an error).
-///
 namespace detail {
 /// The two limit errors of intersect (shared with the tests' pairwise reference).
 [[nodiscard]] constexpr error too_many_pairs(std::size_t keys, std::size_t requested) noexcept {
@@ -135,22 +127,74 @@ namespace detail {
   e.append("the intersection has more than ").append_number(max_resources);
   return e.append(" resources (capmatch::max_resources)");
 }
+[[nodiscard]] constexpr error too_many_bytes() noexcept {
+  error e(errc::limit_exceeded, no_offset);
+  e.append("the intersection builds more than ").append_number(max_intersection_bytes);
+  return e.append(" bytes of resource text (capmatch::max_intersection_bytes)");
+}
+
+/// True when every resource of `cap` is written in normal form: no qualifier params, so no
+/// two resources are one pattern (normal text has no params, which only add bytes).
+[[nodiscard]] constexpr bool all_normal(const capability& cap) noexcept {
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const pattern p = cap.pattern_at(i);
+    const std::size_t prefix =
+        p.kind == qualifier_kind::any ? 3 : p.kind == qualifier_kind::named ? p.qualifier.size() + 2 : 0;
+    if (cap.resource(i).size() != prefix + p.body.size()) return false;
+  }
+  return true;
+}
+
+/// `cap` with every resource in normal form (qualifier params dropped) and equal resources
+/// merged, their operations united: the same grants, each pattern once.
+[[nodiscard]] constexpr capability normalised(const capability& cap) {
+  capability out;
+  std::vector<char> text;
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const pattern p = cap.pattern_at(i);
+    text.clear();
+    append_text(p, text);  // add() takes only the sizes of p's qualifier and body
+    capability_access::add(out, std::string_view(text.data(), text.size()), p, cap.ops(i), cap.source_offset(i));
+  }
+  capability_access::sort(out, true);
+  capability_access::compact(out);
+  return out;
+}
+
+/// Work done by intersect, for the complexity tests (tests/test_complexity.cpp): candidate
+/// pairs examined and bytes of resource text built. Pass one to detail::intersect_counted.
+struct intersect_work {
+  std::size_t pairs = 0, bytes = 0;
+};
 }  // namespace detail
 
-/// Pairs are visited in the order of the pairwise definition (key-major), but each key
-/// pattern meets only the requested patterns with a compatible first segment (found through
-/// detail::request_index): time is linear in the inputs plus the candidate pairs.
-[[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
-  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size())
-    return detail::too_many_pairs(key.size(), request.size());
-  const detail::request_index index(request);
+namespace detail {
+/// intersect(key, request), adding its work to `work`. Pairs are visited in key-major order,
+/// but each key pattern meets only the requested patterns with a compatible first segment
+/// (found through detail::request_index): time is linear in the inputs plus the candidate
+/// pairs, each linear in its shorter pattern, plus the bytes built (max_intersection_bytes).
+[[nodiscard]] constexpr result<capability> intersect_counted(const capability& key_in, const capability& request_in,
+                                                             intersect_work& work) {
+  if (key_in.size() != 0 && request_in.size() > max_intersection_pairs / key_in.size())
+    return too_many_pairs(key_in.size(), request_in.size());
+  // Normal forms, merged; a capability already in normal form is used as it is (no copy).
+  capability key_copy, request_copy;
+  const capability& key = all_normal(key_in) ? key_in : (key_copy = normalised(key_in));
+  const capability& request = all_normal(request_in) ? request_in : (request_copy = normalised(request_in));
+  const request_index index(request);
   const auto& star_first = index.star_first;
   capability out;
   std::vector<char> text;
   std::vector<std::uint32_t> candidates;  // request indices, increasing
+  // Ops granted on key pattern i or request pattern j itself (added after the loop, so that
+  // the result limit is checked during the loop on built text only, as the definition says).
+  std::vector<op_set> key_kept, requested_kept;  // not (n): clang 14 cannot value-initialize them in constexpr
+  key_kept.assign(key.size(), op_set{});
+  requested_kept.assign(request.size(), op_set{});
+  std::size_t built = 0;
   for (std::size_t i = 0; i < key.size(); ++i) {
     const pattern kpat = key.pattern_at(i);
-    const std::string_view first = detail::request_index::first_segment(kpat.body);
+    const std::string_view first = request_index::first_segment(kpat.body);
     candidates.clear();
     if (first == "*" || index.degenerate) {
       for (std::size_t j = 0; j < request.size(); ++j)
@@ -159,8 +203,8 @@ namespace detail {
       // Merge the bucket of `first` with the "*"-first patterns (both increasing).
       std::uint32_t a = index.head(first);
       std::size_t b = 0;
-      while (a != detail::request_index::none || b != star_first.size()) {
-        if (b == star_first.size() || (a != detail::request_index::none && a < star_first[b])) {
+      while (a != request_index::none || b != star_first.size()) {
+        if (b == star_first.size() || (a != request_index::none && a < star_first[b])) {
           candidates.push_back(a);
           a = index.next[a];
         } else {
@@ -169,13 +213,25 @@ namespace detail {
       }
     }
     if (candidates.empty()) continue;
-    const detail::pattern_facts kp(kpat);
+    const pattern_facts kp(kpat);
     for (const std::uint32_t j : candidates) {
+      ++work.pairs;
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;
-      const detail::pattern_facts& rp = index.facts[j];
+      const pattern_facts& rp = index.facts[j];
+      // The intersection is one of the two patterns: keep a reference, build nothing.
+      if (contains(kp.p, rp.p)) {
+        requested_kept[j] = requested_kept[j] | ops;
+        continue;
+      }
+      if (contains(rp.p, kp.p)) {
+        key_kept[i] = key_kept[i] | ops;
+        continue;
+      }
       text.clear();
       if (!detail::intersect(kp, rp, text)) continue;
+      work.bytes += text.size();
+      if ((built += text.size()) > max_intersection_bytes) return too_many_bytes();
       if (text.size() > max_resource_bytes) {
         // A pattern matches only names at least as long as its text (its body, for "[*]"), and
         // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
@@ -192,27 +248,57 @@ namespace detail {
       const std::size_t prefix =
           q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
       const std::string_view res(text.data(), text.size());
-      detail::capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
+      capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
       // Merge duplicates as we go so that memory stays bounded by the result limit.
       if (out.size() >= 2 * max_resources) {
-        detail::capability_access::sort(out, true);
-        detail::capability_access::compact(out);
-        if (out.size() > max_resources) return detail::too_many_results();
+        capability_access::sort(out, true);
+        capability_access::compact(out);
+        if (out.size() > max_resources) return too_many_results();
       }
     }
   }
-  detail::capability_access::sort(out, true);
-  detail::capability_access::compact(out);
-  if (out.size() > max_resources) return detail::too_many_results();
-  if (out.empty()) return detail::empty_intersection_error();
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (!key_kept[i].empty()) capability_access::add(out, key.resource(i), key.pattern_at(i), key_kept[i], 0);
+  for (std::size_t j = 0; j < request.size(); ++j)
+    if (!requested_kept[j].empty()) capability_access::add(out, request.resource(j), request.pattern_at(j), requested_kept[j], 0);
+  capability_access::sort(out, true);
+  capability_access::compact(out);
+  if (out.size() > max_resources) return too_many_results();
+  if (out.empty()) return empty_intersection_error();
   return out;
 }
+}  // namespace detail
 
-/// The effective capability when no capability was requested: the key's own (SEMANTICS §14).
-/// A key that grants nothing gives error 40160 like any empty result.
+/// The effective capability of a token whose key has capability `key` and whose request
+/// asked for `request`: for every pair of entries whose patterns and operations overlap,
+/// their exact intersection; equal resources merged. An empty result is error 40160/401
+/// "Key does not support requested capabilities". Resources in the result are written in
+/// normal form (qualifier params dropped). Limits (errc::limit_exceeded, 40000):
+/// key.size() * request.size() <= max_intersection_pairs; the result has at most
+/// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
+/// longer matches no valid name and is left out; a "[*]" one that still could is an error);
+/// at most max_intersection_bytes of resource text is built (see below).
+///
+/// Both inputs are first put in normal form with equal patterns merged (their operations
+/// united), which changes no grant; the pairs are then taken in key-major order of these
+/// normal forms, and errors quote resources in normal form. A pair whose intersection is one
+/// of its two patterns (one contains the other) contributes that input pattern, which is
+/// never rebuilt: only pairs that overlap properly ("a:*" and "*:b" give "a:b") build new
+/// text, and the bytes they build count against max_intersection_bytes.
+[[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
+  detail::intersect_work work;
+  return detail::intersect_counted(key, request, work);
+}
+
+/// The effective capability when no capability was requested: the key's own (SEMANTICS §14),
+/// defined as intersect(key, {"[*]*":["*"]}) so that the two spellings of "everything" give
+/// byte-identical results: the key in normal form (qualifier params dropped, which changes no
+/// grant), equal patterns merged, and patterns that match no name (an empty segment, as in
+/// "a::b") left out. A key that grants nothing gives error 40160 like any empty result.
 [[nodiscard]] constexpr result<capability> intersect(const capability& key) {
-  if (key.empty()) return detail::empty_intersection_error();
-  return key;
+  capability everything;
+  detail::capability_access::add(everything, "[*]*", pattern{qualifier_kind::any, {}, "*"}, op_set::all(), 0);
+  return intersect(key, everything);
 }
 
 CAPMATCH_NAMESPACE_END

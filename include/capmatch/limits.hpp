@@ -9,7 +9,8 @@
 //   sort of at most max_resources entries.
 // - parse_name / parse_pattern / matches: one pass over the text.
 // - intersect: at most max_intersection_pairs pattern intersections, each linear in the
-//   shorter pattern; its result is bounded like a parsed capability.
+//   shorter pattern, building at most max_intersection_bytes of text; its result is bounded
+//   like a parsed capability.
 // - the compiled matcher (matcher.hpp) bounds its automaton by matcher_dfa_growth and
 //   matcher_dfa_slack and otherwise falls back to walking the pattern trie.
 #pragma once
@@ -35,5 +36,9 @@ inline constexpr std::size_t max_segments = 128;
 
 /// Most (key resource, requested resource) pairs intersect examines: key.size() * request.size().
 inline constexpr std::size_t max_intersection_pairs = std::size_t{1} << 20;
+
+/// Most bytes of new resource text intersect builds, summed over the pairs whose intersection
+/// is neither of their two patterns (before equal results are merged): twice the largest result.
+inline constexpr std::size_t max_intersection_bytes = 2 * max_resources * max_resource_bytes;
 
 CAPMATCH_NAMESPACE_END

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "detail/pattern_trie.hpp"
 #include "error.hpp"
 #include "json.hpp"
 #include "operation.hpp"
@@ -170,7 +171,6 @@ class linter {
   constexpr explicit linter(const capability& cap) : cap_(cap) {}
 
   [[nodiscard]] constexpr std::vector<lint_finding> run() {
-    index_by_first_segment();
     // Report in document order: entries are stored in canonical order.
     std::vector<std::size_t> order;  // not order(n): clang 14 cannot value-initialize it in constexpr
     for (std::size_t i = 0; i < cap_.size(); ++i) order.push_back(i);
@@ -184,6 +184,10 @@ class linter {
     return std::move(out_);
   }
 
+  /// Trie nodes visited and entries examined by the shadowed and implied-op checks: the
+  /// work the complexity tests count (tests/test_lint_complexity.cpp).
+  [[nodiscard]] constexpr std::size_t work() const noexcept { return trie_.work(); }
+
  private:
   constexpr lint_finding& add(std::size_t i, lint_code code) {
     lint_finding f;
@@ -195,53 +199,11 @@ class linter {
     return out_.back();
   }
 
-  // Entries that may contain entry i (detail::contains), in index order: a container has
-  // i's qualifier or [*], and i's first segment or "*" as its first segment. So lint
-  // compares an entry only with the entries sharing its first segment and those starting
-  // with "*", not with every entry: linear for capabilities whose patterns spread over many
-  // first segments (tenants, apps), quadratic only when everything starts with "*".
-  struct first_key {
-    qualifier_kind kind = qualifier_kind::none;
-    std::string_view qualifier, first;
-    friend constexpr bool operator<(const first_key& a, const first_key& b) noexcept {
-      if (a.kind != b.kind) return a.kind < b.kind;
-      if (a.qualifier != b.qualifier) return a.qualifier < b.qualifier;
-      return a.first < b.first;
-    }
-  };
-  [[nodiscard]] constexpr first_key key_of(std::size_t i) const {
-    const pattern p = cap_.pattern_at(i);
-    return {p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view(), segment_at(p.body, 0)};
-  }
-  constexpr void index_by_first_segment() {
-    for (std::size_t i = 0; i < cap_.size(); ++i) by_first_.push_back(i);
-    std::sort(by_first_.begin(), by_first_.end(), [&](std::size_t a, std::size_t b) {
-      const first_key ka = key_of(a), kb = key_of(b);
-      return ka < kb || (!(kb < ka) && a < b);
-    });
-  }
-  [[nodiscard]] constexpr std::vector<std::size_t> candidates(std::size_t i) const {
-    const first_key k = key_of(i);
-    first_key wants[4] = {k, k, {qualifier_kind::any, {}, k.first}, {qualifier_kind::any, {}, "*"}};
-    wants[1].first = "*";
-    std::vector<std::size_t> out;
-    for (const first_key& want : wants) {
-      auto it = std::lower_bound(by_first_.begin(), by_first_.end(), want,
-                                 [&](std::size_t e, const first_key& w) { return key_of(e) < w; });
-      for (; it != by_first_.end() && !(want < key_of(*it)); ++it)
-        if (*it != i) out.push_back(*it);
-    }
-    std::sort(out.begin(), out.end());  // index order, as the full scan had: the same findings
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
-  }
-
   // True when `op` is granted on entry i itself or on an entry whose pattern contains it.
-  [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) const {
+  [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) {
     if (cap_.ops(i).contains(op)) return true;
-    for (const std::size_t j : candidates(i))
-      if (cap_.ops(j).contains(op) && contains(cap_.pattern_at(j), cap_.pattern_at(i))) return true;
-    return false;
+    return trie_.least_container(cap_.pattern_at(i), op_set(op).granted_bits(), [](std::uint32_t) { return true; }) !=
+           pattern_trie::none;
   }
 
   constexpr void check(std::size_t i) {
@@ -351,26 +313,26 @@ class linter {
       f.fix_text.append("use [queue], [meta], [filter], [*] or no qualifier");
   }
 
+  // Reports the first entry in index order (canonical order) that shadows entry i: its
+  // pattern contains i's, it grants all of i's operations, and, when the two shadow each
+  // other (same names, same ops), it is the one kept: in normal form, then earlier.
   constexpr void shadowed(std::size_t i, const pattern& p, op_set ops) {
-    for (const std::size_t j : candidates(i)) {
-      const std::uint32_t mine = ops.granted_bits(), theirs = cap_.ops(j).granted_bits();
-      if ((mine & theirs) != mine) continue;
-      const pattern q = cap_.pattern_at(j);
-      if (!contains(q, p)) continue;
-      // Two entries that shadow each other (same names, same ops): keep the one in normal
-      // form (no qualifier params), then the earlier one, and report only the other.
-      if (mine == theirs && contains(p, q)) {
-        const bool i_normal = is_normal(i), j_normal = is_normal(j);
-        if (i_normal != j_normal ? i_normal : cap_.source_offset(i) < cap_.source_offset(j)) continue;
+    const std::uint32_t mine = ops.granted_bits();
+    const std::uint32_t j = trie_.least_container(p, mine, [&](std::uint32_t k) {
+      if (k == i) return false;
+      if (mine == cap_.ops(k).granted_bits() && contains(p, cap_.pattern_at(k))) {
+        const bool i_normal = is_normal(i), k_normal = is_normal(k);
+        if (i_normal != k_normal ? i_normal : cap_.source_offset(i) < cap_.source_offset(k)) return false;
       }
-      auto& f = add(i, lint_code::shadowed);
-      f.message_text.append("shadowed by ").append_quoted(cap_.resource(j)).append(" (at byte ")
-          .append_number(cap_.source_offset(j))
-          .append("), which matches every name this does and grants all its operations; there is no precedence or deny");
-      f.fix_text.append("remove this entry, or narrow ").append_quoted(cap_.resource(j))
-          .append(" if this entry was meant to restrict access");
-      return;
-    }
+      return true;
+    });
+    if (j == pattern_trie::none) return;
+    auto& f = add(i, lint_code::shadowed);
+    f.message_text.append("shadowed by ").append_quoted(cap_.resource(j)).append(" (at byte ")
+        .append_number(cap_.source_offset(j))
+        .append("), which matches every name this does and grants all its operations; there is no precedence or deny");
+    f.fix_text.append("remove this entry, or narrow ").append_quoted(cap_.resource(j))
+        .append(" if this entry was meant to restrict access");
   }
 
   // True when resource i is written in normal form (no "=value" or "?params" in a qualifier).
@@ -390,7 +352,7 @@ class linter {
   }
 
   const capability& cap_;
-  std::vector<std::size_t> by_first_;  // entries sorted by first_key (then index)
+  pattern_trie trie_{cap_};  // finds the entries whose pattern contains a given one
   std::vector<lint_finding> out_;
 };
 

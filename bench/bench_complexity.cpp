@@ -1,0 +1,153 @@
+// capmatch benchmark: how lint, intersect and capability::parse scale on the pathological
+// shapes of issue 14, with Google Benchmark's complexity reporting (SetComplexityN and
+// Complexity(): the fitted big-O and RMS are printed after each family).
+//
+//   capmatch_bench_complexity [--gate-only] [google-benchmark flags]
+//
+// Shapes (N = entries): lint of "chat:room<i>" (one namespace) and of 60 "*:" segments, a
+// literal and ":*" granting message-delete-any; intersect of 104 "[?pK]*" key entries with N
+// requested names of ~1.6 KB; parse of the same requested document. Before any timing, a
+// correctness gate checks each operation against a pair-by-pair reference on a small instance
+// of each shape; a mismatch exits 1 (and each benchmark SkipWithError's).
+#include <capmatch/capability.hpp>
+#include <capmatch/intersect.hpp>
+#include <capmatch/lint.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using capmatch::capability;
+
+std::string namespace_doc(std::size_t n) {
+  std::string json = "{";
+  for (std::size_t i = 0; i < n; ++i) json.append(i ? ",\"chat:room" : "\"chat:room").append(std::to_string(i)).append("\":[\"publish\"]");
+  return json + "}";
+}
+
+std::string star_chain_doc(std::size_t n) {
+  std::string chain;
+  for (int d = 0; d < 60; ++d) chain += "*:";
+  std::string json = "{";
+  for (std::size_t i = 0; i < n; ++i)
+    json.append(i ? ",\"" : "\"").append(chain).append("l").append(std::to_string(i)).append(":*\":[\"message-delete-any\"]");
+  return json + "}";
+}
+
+std::string broad_key_doc() {
+  std::string json = "{";
+  for (int k = 0; k < 104; ++k) json.append(k ? ",\"[?p" : "\"[?p").append(std::to_string(k)).append("]*\":[\"*\"]");
+  return json + "}";
+}
+
+std::string long_request_doc(std::size_t n) {
+  std::string json = "{";
+  for (std::size_t j = 0; j < n; ++j) {
+    json.append(j ? ",\"" : "\"");
+    for (int s = 0; s < 100; ++s) json.append("abcdefghijklmn").append(std::to_string(j % 10)).append(":");
+    json.append("r").append(std::to_string(j)).append("\":[\"subscribe\"]");
+  }
+  return json + "}";
+}
+
+capability parsed(const std::string& json) { return capability::parse(json).value(); }
+
+// Shadowed findings by their definition (every pair), for the gate.
+std::size_t shadowed_pairwise(const capability& cap) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const std::uint32_t mine = cap.ops(i).granted_bits();
+    for (std::size_t j = 0; j < cap.size(); ++j)
+      if (j != i && (mine & cap.ops(j).granted_bits()) == mine &&
+          capmatch::detail::contains(cap.pattern_at(j), cap.pattern_at(i)) &&
+          !capmatch::detail::contains(cap.pattern_at(i), cap.pattern_at(j))) {
+        ++n;
+        break;
+      }
+  }
+  return n;
+}
+
+std::string gate() {
+  // lint: the shapes have no shadowed entry but one with a broad entry has one per entry.
+  for (const std::string& json : {namespace_doc(300), star_chain_doc(300),
+                                  namespace_doc(300).insert(1, "\"chat:*\":[\"publish\",\"subscribe\"],")}) {
+    const capability cap = parsed(json);
+    std::size_t shadowed = 0;
+    for (const auto& f : capmatch::lint(cap)) shadowed += f.code == capmatch::lint_code::shadowed;
+    if (shadowed != shadowed_pairwise(cap)) return "lint shadowed count differs from the pairwise definition";
+  }
+  // intersect: the broad key contains every requested name, so the result is the request.
+  const capability request = parsed(long_request_doc(300));
+  const auto r = capmatch::intersect(parsed(broad_key_doc()), request);
+  if (!r || r->to_json() != request.to_json()) return "intersect of '*' spellings is not the request";
+  return {};
+}
+
+bool gate_ok() {
+  static const bool ok = gate().empty();
+  return ok;
+}
+
+void BM_lint_namespace(benchmark::State& state) {
+  if (!gate_ok()) state.SkipWithError("correctness gate failed");
+  const capability cap = parsed(namespace_doc(static_cast<std::size_t>(state.range(0))));
+  for (auto _ : state) benchmark::DoNotOptimize(capmatch::lint(cap));
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_lint_namespace)->RangeMultiplier(2)->Range(625, 10000)->Complexity()->Unit(benchmark::kMillisecond);
+
+void BM_lint_star_chain(benchmark::State& state) {
+  if (!gate_ok()) state.SkipWithError("correctness gate failed");
+  const capability cap = parsed(star_chain_doc(static_cast<std::size_t>(state.range(0))));
+  for (auto _ : state) benchmark::DoNotOptimize(capmatch::lint(cap));
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_lint_star_chain)->RangeMultiplier(2)->Range(625, 10000)->Complexity()->Unit(benchmark::kMillisecond);
+
+void BM_intersect_broad_key(benchmark::State& state) {
+  if (!gate_ok()) state.SkipWithError("correctness gate failed");
+  const capability key = parsed(broad_key_doc());
+  const capability request = parsed(long_request_doc(static_cast<std::size_t>(state.range(0))));
+  for (auto _ : state) benchmark::DoNotOptimize(capmatch::intersect(key, request));
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_intersect_broad_key)->RangeMultiplier(2)->Range(625, 10000)->Complexity()->Unit(benchmark::kMillisecond);
+
+void BM_parse_long_request(benchmark::State& state) {
+  if (!gate_ok()) state.SkipWithError("correctness gate failed");
+  const std::string json = long_request_doc(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(capability::parse(json));
+  state.SetComplexityN(state.range(0));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(json.size()));
+}
+BENCHMARK(BM_parse_long_request)->RangeMultiplier(2)->Range(625, 10000)->Complexity()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string err = gate();
+  if (!err.empty()) {
+    std::fprintf(stderr, "correctness gate failed: %s\n", err.c_str());
+    return 1;
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--gate-only") == 0) {
+      std::printf("correctness gate passed: lint and intersect agree with their pairwise definitions\n");
+      return 0;
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
