@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Issue 15's tables (bench/RESULTS.md, session 4) from capmatch_bench JSON output
+(--benchmark_out=run.json, --benchmark_repetitions, --benchmark_report_aggregates_only=true).
+
+    python3 bench/summarize_families.py run.json
+
+Medians of CPU time; every ratio is between cells of the same run. "best" is the best of
+the strong baselines issue 15 names: sublist (bench/baselines/sublist.hpp), RE2::Set and
+Hyperscan.
+"""
+import json
+import sys
+
+STRONG = ["sublist", "re2_set", "hyperscan"]
+SIZES = [1, 8, 64, 512, 4096, 32768]
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    med, counters, errors = {}, {}, {}
+    for b in data["benchmarks"]:
+        if b.get("error_occurred"):
+            errors[b["run_name"] if "run_name" in b else b["name"]] = b.get("error_message", "?")
+            continue
+        if b.get("aggregate_name") != "median":
+            continue
+        unit = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+        med[b["run_name"]] = b["cpu_time"] * unit
+        counters[b["run_name"]] = b
+    return data.get("context", {}), med, counters, errors
+
+
+def fmt(ns):
+    if ns is None:
+        return "–"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e4:
+        return f"{ns / 1e3:.1f} µs"
+    if ns >= 100:
+        return f"{ns:.0f}"
+    return f"{ns:.1f}"
+
+
+def main(path):
+    ctx, med, counters, errors = load(path)
+    print(f"Host: {ctx.get('host_name', '?')}, {ctx.get('num_cpus', '?')} CPUs, "
+          f"{ctx.get('mhz_per_cpu', '?')} MHz, load average at start {ctx.get('load_avg', '?')}\n")
+    families = []
+    for k in med:
+        if k.startswith("check/") and "/matcher/" in k:
+            f = k.split("/")[1]
+            if f not in families:
+                families.append(f)
+    misses = []
+    print("| family | N | floor | matcher | DFA | trie_walk | sublist | re2_set | hyperscan | best | best / matcher "
+          "| matcher / floor | build ns/pattern | bytes/pattern − pattern bytes | sublist bytes/pattern |")
+    print("|---|---:|---:|---:|:-:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    per_n = {}
+    for f in families:
+        for n in SIZES:
+            g = lambda impl: med.get(f"check/{f}/{impl}/{n}")
+            m = g("matcher")
+            if m is None:
+                continue
+            c = counters[f"check/{f}/matcher/{n}"]
+            dfa = "yes" if c.get("dfa", 1) else "**no**"
+            base = [(g(b), b) for b in STRONG if g(b) is not None]
+            best, who = min(base) if base else (None, "–")
+            fl = g("floor_hash")
+            b = counters.get(f"build/{f}/{n}")
+            build = f"{med[f'build/{f}/{n}'] / n:.0f}" if b else "–"
+            mem = f"{b['bytes_per_pattern'] - b['pattern_bytes_per_pattern']:.1f}" if b else "–"
+            smem = f"{b['sublist_bytes_per_pattern']:.1f}" if b and "sublist_bytes_per_pattern" in b else "–"
+            speedup = best / m if best else None
+            over_floor = m / fl if fl else None
+            print(f"| {f} | {n} | {fmt(fl)} | {fmt(m)} | {dfa} | {fmt(g('trie_walk'))} | {fmt(g('sublist'))} | "
+                  f"{fmt(g('re2_set'))} | {fmt(g('hyperscan'))} | {who} | "
+                  f"{'–' if speedup is None else f'{speedup:.1f}×'} | {'–' if over_floor is None else f'{over_floor:.1f}×'} | "
+                  f"{build} | {mem} | {smem} |")
+            per_n.setdefault(n, []).append((m, f))
+            if speedup is not None and speedup < 5:
+                misses.append(f"{f}/{n}: {speedup:.1f}× the best baseline ({who})")
+            if over_floor is not None and over_floor > 4:
+                misses.append(f"{f}/{n}: {over_floor:.1f}× the floor")
+            if b and med[f"build/{f}/{n}"] / n > 1000:
+                misses.append(f"{f}/{n}: build {med[f'build/{f}/{n}'] / n:.0f} ns/pattern")
+            if b and b['bytes_per_pattern'] - b['pattern_bytes_per_pattern'] > 64:
+                misses.append(f"{f}/{n}: {b['bytes_per_pattern'] - b['pattern_bytes_per_pattern']:.1f} B/pattern beyond pattern bytes")
+    print("\n### cliff: slowest vs fastest family per N (matcher)\n")
+    print("| N | fastest | slowest | slowest / fastest |")
+    print("|---:|---|---|---:|")
+    for n in SIZES:
+        if n not in per_n:
+            continue
+        lo, hi = min(per_n[n]), max(per_n[n])
+        print(f"| {n} | {lo[1]} {fmt(lo[0])} | {hi[1]} {fmt(hi[0])} | {hi[0] / lo[0]:.1f}× |")
+        if hi[0] / lo[0] > 2:
+            misses.append(f"N={n}: slowest family {hi[1]} {hi[0] / lo[0]:.1f}× the fastest {lo[1]}")
+    old = [(f, n) for f in families for n in SIZES if f"check/{f}/sublist_std/{n}" in med and f"check/{f}/sublist/{n}" in med]
+    if old:
+        print("\n### the old sublist baseline against the strong one\n")
+        print("| family | N | sublist_std (sessions 1-3) | sublist (strong) | old / strong |")
+        print("|---|---:|---:|---:|---:|")
+        for f, n in old:
+            a, s = med[f"check/{f}/sublist_std/{n}"], med[f"check/{f}/sublist/{n}"]
+            print(f"| {f} | {n} | {fmt(a)} | {fmt(s)} | {a / s:.1f}× |")
+    print("\n### goals missed\n")
+    for x in misses:
+        print(f"- {x}")
+    if errors:
+        print("\n### benchmarks that reported an error\n")
+        for k, v in sorted(errors.items()):
+            print(f"- {k}: {v}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
