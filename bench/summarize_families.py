@@ -3,10 +3,13 @@
 (--benchmark_out=run.json, --benchmark_repetitions, --benchmark_report_aggregates_only=true).
 
     python3 bench/summarize_families.py run.json
+    python3 bench/summarize_families.py runA.txt runB.txt runC.txt
 
-Medians of CPU time; every ratio is between cells of the same run. "best" is the best of
-the strong baselines issue 15 names: sublist (bench/baselines/sublist.hpp), RE2::Set and
-Hyperscan.
+Medians of CPU time. Several runs (JSON, or the console output when a run was cut short)
+are merged; a ratio always compares cells of one run: each baseline with the matcher of the
+run that timed it, the matcher with the floor of the run that timed both, and the "matcher"
+column shows the first run's cell. "best" is the best of the strong baselines issue 15
+names: sublist (bench/baselines/sublist.hpp), RE2::Set and Hyperscan.
 """
 import json
 import sys
@@ -15,7 +18,38 @@ STRONG = ["sublist", "re2_set", "hyperscan"]
 SIZES = [1, 8, 64, 512, 4096, 32768]
 
 
+def load_text(path):
+    """The console output: `name_median  real unit  cpu unit  iterations counters...`."""
+    med, counters, errors = {}, {}, {}
+    unit = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 2 and f[1] == "ERROR":
+            errors[f[0]] = line.split("ERROR OCCURRED:")[1].strip()
+            continue
+        if not f or not f[0].endswith("_median") or len(f) < 6:
+            continue
+        name = f[0][: -len("_median")]
+        med[name] = float(f[3]) * unit[f[4]]
+        c = {}
+        for kv in f[6:]:
+            if "=" in kv:
+                k, v = kv.split("=", 1)
+                mult = 1.0
+                for suf, m in (("k", 1e3), ("M", 1e6), ("G", 1e9)):
+                    if v.endswith(suf) and not v.endswith("/s"):
+                        v, mult = v[:-1], m
+                try:
+                    c[k] = float(v) * mult
+                except ValueError:
+                    pass
+        counters[name] = c
+    return {}, med, counters, errors
+
+
 def load(path):
+    if not path.endswith(".json"):
+        return load_text(path)
     with open(path) as f:
         data = json.load(f)
     med, counters, errors = {}, {}, {}
@@ -43,8 +77,27 @@ def fmt(ns):
     return f"{ns:.1f}"
 
 
-def main(path):
-    ctx, med, counters, errors = load(path)
+def main(paths):
+    runs = [load(p) for p in paths]
+    ctx, med, counters, errors = runs[0]
+    # impl cell -> the run that timed it (first run wins), for same-run ratios
+    owner = {}
+    for i, r in enumerate(runs):
+        for k in r[1]:
+            owner.setdefault(k, i)
+    med = {k: runs[i][1][k] for k, i in owner.items()}
+    counters = {k: runs[i][2][k] for k, i in owner.items() if k in runs[i][2]}
+    for r in runs[1:]:
+        errors.update(r[3])
+
+    def ratio(f, n, num, den):
+        """num / den, both timed in the run that timed `num`; None when that run lacks `den`."""
+        key = f"check/{f}/{num}/{n}"
+        if key not in owner:
+            return None
+        r = runs[owner[key]][1]
+        d = r.get(f"check/{f}/{den}/{n}")
+        return r[key] / d if d else None
     print(f"Host: {ctx.get('host_name', '?')}, {ctx.get('num_cpus', '?')} CPUs, "
           f"{ctx.get('mhz_per_cpu', '?')} MHz, load average at start {ctx.get('load_avg', '?')}\n")
     families = []
@@ -64,17 +117,20 @@ def main(path):
             m = g("matcher")
             if m is None:
                 continue
-            c = counters[f"check/{f}/matcher/{n}"]
+            c = counters.get(f"check/{f}/matcher/{n}", {})
             dfa = "yes" if c.get("dfa", 1) else "**no**"
-            base = [(g(b), b) for b in STRONG if g(b) is not None]
-            best, who = min(base) if base else (None, "–")
+            # speedup over each strong baseline, each against the matcher of its own run
+            base = [(ratio(f, n, b, "matcher"), b) for b in STRONG if ratio(f, n, b, "matcher") is not None]
+            speedup, who = min(base) if base else (None, "–")
             fl = g("floor_hash")
             b = counters.get(f"build/{f}/{n}")
             build = f"{med[f'build/{f}/{n}'] / n:.0f}" if b else "–"
             mem = f"{b['bytes_per_pattern'] - b['pattern_bytes_per_pattern']:.1f}" if b else "–"
             smem = f"{b['sublist_bytes_per_pattern']:.1f}" if b and "sublist_bytes_per_pattern" in b else "–"
-            speedup = best / m if best else None
-            over_floor = m / fl if fl else None
+            over_floor = None
+            if fl is not None:
+                fr = runs[owner[f"check/{f}/floor_hash/{n}"]][1]
+                over_floor = fr[f"check/{f}/matcher/{n}"] / fl if f"check/{f}/matcher/{n}" in fr else None
             print(f"| {f} | {n} | {fmt(fl)} | {fmt(m)} | {dfa} | {fmt(g('trie_walk'))} | {fmt(g('sublist'))} | "
                   f"{fmt(g('re2_set'))} | {fmt(g('hyperscan'))} | {who} | "
                   f"{'–' if speedup is None else f'{speedup:.1f}×'} | {'–' if over_floor is None else f'{over_floor:.1f}×'} | "
@@ -116,4 +172,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1:])
