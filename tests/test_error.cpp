@@ -58,3 +58,96 @@ TEST_CASE("§13/§17 every error kind has its Ably code, HTTP status and a disti
   CHECK(error(errc::capability_denied, no_offset).status_code() == 401);
   CHECK(!error(errc::empty_intersection, no_offset).has_offset());
 }
+
+namespace {
+// A value type with no default constructor.
+struct no_default {
+  int v;
+  constexpr explicit no_default(int x) noexcept : v(x) {}
+};
+// A move-only value type that counts the moves and copies it sees (none may be copies).
+struct move_only {
+  int v = 0;
+  int moves = 0;
+  constexpr explicit move_only(int x) noexcept : v(x) {}
+  constexpr move_only(move_only&& o) noexcept : v(o.v), moves(o.moves + 1) { o.v = -1; }
+  constexpr move_only& operator=(move_only&& o) noexcept {
+    v = o.v, moves = o.moves + 1, o.v = -1;
+    return *this;
+  }
+  move_only(const move_only&) = delete;
+  move_only& operator=(const move_only&) = delete;
+};
+// A value type that owns heap memory (a non-trivial destructor), as capability does.
+struct owns {
+  int* p;
+  constexpr explicit owns(int x) : p(new int(x)) {}
+  constexpr owns(const owns& o) : p(new int(*o.p)) {}
+  constexpr owns& operator=(const owns& o) {
+    *p = *o.p;
+    return *this;
+  }
+  constexpr ~owns() { delete p; }
+};
+
+constexpr error some_error() { return error(errc::invalid_json, 4, "bad"); }
+
+constexpr bool no_default_works() {
+  result<no_default> r = no_default(7);
+  result<no_default> e = some_error();
+  return r.has_value() && r->v == 7 && !e && e.error().offset() == 4 && e.value_or(no_default(3)).v == 3;
+}
+constexpr bool moves_out() {
+  result<move_only> r(std::in_place, 5);
+  const int before = r->moves;
+  move_only m = *std::move(r);  // moved, not copied (a copy would not compile)
+  move_only n = std::move(r).value();
+  return m.v == 5 && m.moves == before + 1 && n.v == -1 && n.moves == m.moves;
+}
+constexpr bool owning_values_switch_sides() {
+  // Assignment between value and error destroys and constructs the right member; a leak or a
+  // double delete fails constant evaluation.
+  result<owns> r = owns(1);
+  r = some_error();
+  if (r.has_value() || r.error().message() != "bad") return false;
+  r = owns(2);
+  result<owns> copy = r;
+  r = owns(3);
+  return *copy->p == 2 && *r->p == 3;
+}
+constexpr bool monadic_operations() {
+  const result<int> five = 5;
+  const result<int> bad = some_error();
+  auto half = [](int v) -> result<int> { return v % 2 == 0 ? result<int>(v / 2) : result<int>(error(errc::invalid_json, 0, "odd")); };
+  auto twice = [](int v) { return 2 * v; };
+  auto recover = [](const error& e) -> result<int> { return static_cast<int>(e.offset()); };
+  return five.and_then(half).error().message() == "odd" && five.transform(twice).and_then(half).value() == 5 &&
+         bad.and_then(half).error().message() == "bad" && bad.transform(twice).error().offset() == 4 &&
+         bad.or_else(recover).value() == 4 && five.or_else(recover).value() == 5 && bad.value_or(9) == 9 &&
+         five.value_or(9) == 5 && five.transform([](int v) { return v > 4; }).value();
+}
+constexpr bool void_results() {
+  const result<void> ok;
+  const result<void> bad = some_error();
+  auto next = [] { return result<int>(1); };
+  return ok.has_value() && !bad && bad.error().code() == errc::invalid_json && ok.and_then(next).value() == 1 &&
+         bad.and_then(next).error().message() == "bad" &&
+         bad.or_else([](const error&) { return result<void>(); }).has_value();
+}
+}  // namespace
+
+TEST_CASE("result is a discriminated union shaped like std::expected") {
+  static_assert(no_default_works());
+  CHECK(no_default_works());
+  static_assert(moves_out());
+  CHECK(moves_out());
+  static_assert(owning_values_switch_sides());
+  CHECK(owning_values_switch_sides());
+  static_assert(monadic_operations());
+  CHECK(monadic_operations());
+  static_assert(void_results());
+  CHECK(void_results());
+  // The value and the error share storage: a result is no bigger than the larger of the two plus a flag.
+  static_assert(sizeof(result<std::uint8_t>) <= sizeof(error) + alignof(error));
+  static_assert(!std::is_default_constructible_v<result<int>>);
+}

@@ -5,7 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "version.hpp"
@@ -236,39 +239,186 @@ class error {
   char msg_[capacity]{};
 };
 
-/// Either a value or an error, in the shape of std::expected (which clang 14 with
-/// libstdc++ cannot use). Usable in constant evaluation; never throws.
-/// T must be default-constructible; the value is left default when an error is held.
+template <class T>
+class result;
+
+namespace detail {
+template <class R>
+struct is_result : std::false_type {};
+template <class T>
+struct is_result<result<T>> : std::true_type {};
+/// Not constexpr: reaching it during constant evaluation is a compile error naming the mistake;
+/// at run time it stops the program rather than hand out a value that is not there.
+[[noreturn]] inline void value_of_error_result_accessed() noexcept { std::abort(); }
+[[noreturn]] inline void error_of_value_result_accessed() noexcept { std::abort(); }
+}  // namespace detail
+
+/// Either a value or an error, in the shape of std::expected (which clang 14 with libstdc++
+/// cannot use): a discriminated union, usable in constant evaluation, never throws. T need not
+/// be default-constructible; `*std::move(r)` and `std::move(r).value()` move the value out.
 template <class T>
 class [[nodiscard]] result {
+  static_assert(!std::is_reference_v<T> && !std::is_same_v<std::remove_cv_t<T>, capmatch::error>,
+                "result<T> holds a value type other than error");
+
  public:
-  constexpr result(T value) : value_(std::move(value)) {}  // NOLINT: implicit like expected
-  constexpr result(capmatch::error e) : error_(e), ok_(false) {}  // NOLINT
+  using value_type = T;
+  using error_type = capmatch::error;
+
+  constexpr result(const T& value) : value_(value), ok_(true) {}  // NOLINT: implicit like expected
+  constexpr result(T&& value) : value_(std::move(value)), ok_(true) {}  // NOLINT
+  constexpr result(const capmatch::error& e) noexcept : error_(e), ok_(false) {}  // NOLINT
+  /// A value built in place from `args`.
+  template <class... Args>
+  constexpr explicit result(std::in_place_t, Args&&... args) : value_(std::forward<Args>(args)...), ok_(true) {}
+
+  constexpr result(const result& o) : ok_(o.ok_) {
+    if (ok_) std::construct_at(&value_, o.value_);
+    else std::construct_at(&error_, o.error_);
+  }
+  constexpr result(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(o.ok_) {
+    if (ok_) std::construct_at(&value_, std::move(o.value_));
+    else std::construct_at(&error_, o.error_);
+  }
+  constexpr result& operator=(const result& o) {
+    if (this != &o) assign(o);
+    return *this;
+  }
+  constexpr result& operator=(result&& o) noexcept(std::is_nothrow_move_constructible_v<T> &&
+                                                   std::is_nothrow_move_assignable_v<T>) {
+    if (this != &o) assign(std::move(o));
+    return *this;
+  }
+  constexpr ~result() { destroy(); }
 
   [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
   constexpr explicit operator bool() const noexcept { return ok_; }
 
-  /// The value; calling it on an error is a precondition violation (checked in constant evaluation).
+  /// The value; calling it on an error is a precondition violation (a compile error in
+  /// constant evaluation, std::abort at run time).
   [[nodiscard]] constexpr T& value() & noexcept { return check(), value_; }
   [[nodiscard]] constexpr const T& value() const& noexcept { return check(), value_; }
   [[nodiscard]] constexpr T&& value() && noexcept { return check(), std::move(value_); }
+  [[nodiscard]] constexpr const T&& value() const&& noexcept { return check(), std::move(value_); }
   constexpr T& operator*() & noexcept { return value(); }
   constexpr const T& operator*() const& noexcept { return value(); }
+  constexpr T&& operator*() && noexcept { return std::move(*this).value(); }
+  constexpr const T&& operator*() const&& noexcept { return std::move(*this).value(); }
   constexpr T* operator->() noexcept { return &value(); }
   constexpr const T* operator->() const noexcept { return &value(); }
 
-  /// The error; on a value it returns an error with code errc::ok.
-  [[nodiscard]] constexpr const capmatch::error& error() const noexcept { return error_; }
+  /// The error; calling it on a value is a precondition violation, as for value().
+  [[nodiscard]] constexpr const capmatch::error& error() const noexcept {
+    if (ok_) detail::error_of_value_result_accessed();
+    return error_;
+  }
+
+  /// The value, or `fallback` when an error is held.
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) const& {
+    return ok_ ? value_ : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) && {
+    return ok_ ? std::move(value_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+  /// f(value), which returns a result<U>, or the error as a result<U>.
+  template <class F>
+  constexpr auto and_then(F&& f) const& {
+    using R = std::remove_cvref_t<std::invoke_result_t<F, const T&>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f), value_) : R(error_);
+  }
+  template <class F>
+  constexpr auto and_then(F&& f) && {
+    using R = std::remove_cvref_t<std::invoke_result_t<F, T&&>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f), std::move(value_)) : R(error_);
+  }
+  /// result<U> holding f(value), or the error.
+  template <class F>
+  constexpr auto transform(F&& f) const& {
+    using U = std::remove_cv_t<std::invoke_result_t<F, const T&>>;
+    return ok_ ? result<U>(std::invoke(std::forward<F>(f), value_)) : result<U>(error_);
+  }
+  template <class F>
+  constexpr auto transform(F&& f) && {
+    using U = std::remove_cv_t<std::invoke_result_t<F, T&&>>;
+    return ok_ ? result<U>(std::invoke(std::forward<F>(f), std::move(value_))) : result<U>(error_);
+  }
+  /// This result when it holds a value, else f(error), which returns a result<T>.
+  template <class F>
+  constexpr result or_else(F&& f) const& {
+    return ok_ ? *this : result(std::invoke(std::forward<F>(f), error_));
+  }
+  template <class F>
+  constexpr result or_else(F&& f) && {
+    return ok_ ? std::move(*this) : result(std::invoke(std::forward<F>(f), error_));
+  }
 
  private:
   constexpr void check() const noexcept {
-    if (!ok_) value_of_error_result_accessed();
+    if (!ok_) detail::value_of_error_result_accessed();
   }
-  // Not constexpr: reaching it during constant evaluation is a compile error naming the mistake;
-  // at run time it stops the program rather than hand out a default value as if it were real.
-  static void value_of_error_result_accessed() noexcept { std::abort(); }
+  constexpr void destroy() noexcept {
+    if (ok_) std::destroy_at(&value_);
+    else std::destroy_at(&error_);
+  }
+  template <class R>
+  constexpr void assign(R&& o) {
+    if (ok_ && o.ok_) {
+      value_ = std::forward<R>(o).value_;
+      return;
+    }
+    destroy();
+    ok_ = o.ok_;
+    if (ok_) std::construct_at(&value_, std::forward<R>(o).value_);
+    else std::construct_at(&error_, o.error_);
+  }
 
-  T value_{};
+  union {
+    T value_;
+    capmatch::error error_;
+  };
+  bool ok_;
+};
+
+/// An outcome without a value: success, or an error. Shaped like std::expected<void, error>.
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  using value_type = void;
+  using error_type = capmatch::error;
+
+  constexpr result() noexcept = default;
+  constexpr result(const capmatch::error& e) noexcept : error_(e), ok_(false) {}  // NOLINT
+
+  [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
+  constexpr explicit operator bool() const noexcept { return ok_; }
+  /// Checks that no error is held (a precondition, as for result<T>::value()).
+  constexpr void value() const noexcept {
+    if (!ok_) detail::value_of_error_result_accessed();
+  }
+  /// The error; calling it on success is a precondition violation.
+  [[nodiscard]] constexpr const capmatch::error& error() const noexcept {
+    if (ok_) detail::error_of_value_result_accessed();
+    return error_;
+  }
+  /// f(), which returns a result<U>, or the error as a result<U>.
+  template <class F>
+  constexpr auto and_then(F&& f) const {
+    using R = std::remove_cvref_t<std::invoke_result_t<F>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f)) : R(error_);
+  }
+  /// This result on success, else f(error), which returns a result<void>.
+  template <class F>
+  constexpr result or_else(F&& f) const {
+    return ok_ ? *this : result(std::invoke(std::forward<F>(f), error_));
+  }
+
+ private:
   capmatch::error error_{};
   bool ok_ = true;
 };
