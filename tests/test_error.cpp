@@ -1,4 +1,6 @@
+#include <capmatch/capability.hpp>
 #include <capmatch/error.hpp>
+#include <capmatch/resource.hpp>
 #include <doctest/doctest.h>
 
 using namespace capmatch;
@@ -150,4 +152,46 @@ TEST_CASE("result is a discriminated union shaped like std::expected") {
   // The value and the error share storage: a result is no bigger than the larger of the two plus a flag.
   static_assert(sizeof(result<std::uint8_t>) <= sizeof(error) + alignof(error));
   static_assert(!std::is_default_constructible_v<result<int>>);
+}
+
+namespace {
+// The reason and hint of the error parse reports for `text`.
+constexpr std::pair<error_reason, error_hint> why(std::string_view text) {
+  const auto r = capability::parse(text);
+  return {r.error().reason(), r.error().hint()};
+}
+constexpr bool reasons_are_set_where_raised() {
+  using R = error_reason;
+  using H = error_hint;
+  return why("") == std::pair(R::empty_input, H::none) && why("{\"a\":[\"Publish\"]}") == std::pair(R::unknown_operation, H::did_you_mean_publish) &&
+         why("{\"a\":[\"xyzzy\"]}") == std::pair(R::unknown_operation, H::name_an_operation) &&
+         why("{\"a\" [") == std::pair(R::unexpected_character, H::expected_colon) &&
+         why("{\"a\":") == std::pair(R::unexpected_end, H::expected_operations) &&
+         why("[1]") == std::pair(R::not_an_object, H::found_array) &&
+         why("{\"a\":[1]}") == std::pair(R::operation_not_string, H::found_number) &&
+         why("{\"[x\":[\"*\"]}") == std::pair(R::unclosed_qualifier, H::none) &&
+         why("{\"[q]\":[\"*\"]}") == std::pair(R::qualifier_without_name, H::none) &&
+         why("{\"a\":[\"*\"],\"a\":[\"*\"]}") == std::pair(R::duplicate_resource, H::none) &&
+         parse_name("a::b").error().reason() == R::empty_segment && parse_name("[*]a").error().reason() == R::any_qualifier_in_name;
+}
+constexpr bool every_reason_has_its_code() {
+  // Every reason but unspecified maps to an error code other than ok, and the JSON syntax
+  // reasons (empty_input .. trailing_characters) to the JSON syntax codes.
+  for (int r = 1; r <= static_cast<int>(error_reason::empty_intersection); ++r) {
+    const errc c = code_of(static_cast<error_reason>(r));
+    if (c == errc::ok) return false;
+    if (r <= static_cast<int>(error_reason::trailing_characters) && c > errc::trailing_characters) return false;
+  }
+  return code_of(error_reason::unspecified) == errc::ok;
+}
+}  // namespace
+
+TEST_CASE("errors carry a stable reason and hint set where they are raised") {
+  static_assert(reasons_are_set_where_raised());
+  CHECK(reasons_are_set_where_raised());
+  static_assert(every_reason_has_its_code());
+  CHECK(every_reason_has_its_code());
+  // The fixed values are part of the contract: appended only.
+  static_assert(static_cast<int>(error_reason::empty_intersection) == 39);
+  static_assert(static_cast<int>(error_hint::did_you_mean_subscribe) == 35);
 }

@@ -42,7 +42,8 @@ enum class errc : std::uint8_t {
   // limits (40000)
   limit_exceeded,
   // authorization (40160)
-  capability_denied,
+  capability_denied,  ///< not returned by the library: for a server reporting a denied check
+
   empty_intersection,
 };
 
@@ -90,6 +91,147 @@ enum class errc : std::uint8_t {
   }
   return "unknown";
 }
+
+/// Why an error was raised: finer than errc and as stable (values never change meaning; new
+/// ones are appended). Set where the error is raised, so that callers (and the compile-time
+/// diagnostics of static_capability.hpp) branch on it rather than on the message text.
+enum class error_reason : std::uint8_t {
+  unspecified = 0,  ///< built from an errc alone
+  // JSON syntax
+  empty_input,             ///< nothing but whitespace
+  byte_order_mark,         ///< starts with U+FEFF
+  unexpected_end,          ///< the input ends where more was expected (hint: what)
+  unexpected_character,    ///< a printable ASCII character where it cannot stand (hint: what was expected)
+  unexpected_byte,         ///< another byte where it cannot stand (hint: what was expected)
+  unterminated_string,     ///< a string without its closing quote
+  unterminated_escape,     ///< a '\' at the end of the input
+  invalid_unicode_escape,  ///< \u not followed by four hex digits
+  invalid_escape,          ///< '\' followed by a character JSON does not define
+  lone_surrogate,          ///< a \uD800-\uDFFF escape not in a pair
+  invalid_utf8,            ///< bytes that are not well-formed UTF-8 in the document
+  control_character,       ///< U+0000..U+001F unescaped in a string
+  trailing_characters,     ///< more after the closing '}'
+  // capability structure
+  not_an_object,         ///< the document is a JSON value other than an object (hint: found)
+  operations_not_array,  ///< a resource's value is not an array (hint: found)
+  operation_not_string,  ///< an operation is not a string (hint: found)
+  empty_operations,      ///< []
+  unknown_operation,     ///< not one of the 17 operations (hint: a suggestion)
+  wildcard_not_alone,    ///< "*" beside other operations, or twice
+  duplicate_operation,   ///< an operation listed twice for one resource
+  duplicate_resource,    ///< a resource listed twice
+  // resource names and patterns
+  empty_resource,          ///< "" as a resource or name
+  resource_contains_nul,   ///< U+0000 in a resource or name
+  unclosed_qualifier,      ///< '[' without ']'
+  bracket_in_qualifier,    ///< '[' inside a qualifier
+  empty_qualifier,         ///< "[]" or "[=x]"
+  qualifier_without_name,  ///< "[q]" with nothing after it
+  more_than_one_qualifier, ///< "[a][b]..."
+  any_qualifier_in_name,   ///< "[*]" in a name (it is for patterns)
+  empty_segment,           ///< a name with ":a", "a:" or "a::b"
+  name_invalid_utf8,       ///< a resource name that is not well-formed UTF-8
+  // limits (errc::limit_exceeded)
+  document_too_large,                ///< max_document_bytes
+  too_many_resources,                ///< max_resources in a document
+  resource_too_long,                 ///< max_resource_bytes
+  too_many_segments,                 ///< max_segments
+  too_many_pairs,                    ///< max_intersection_pairs
+  intersection_too_many_resources,   ///< max_resources in an intersection
+  intersection_resource_too_long,    ///< max_resource_bytes in an intersection
+  // authorization
+  empty_intersection,  ///< key ∩ request grants nothing
+};
+
+/// The errc every error with reason `r` has (errc::ok for unspecified).
+[[nodiscard]] constexpr errc code_of(error_reason r) noexcept {
+  using R = error_reason;
+  switch (r) {
+    case R::unspecified: return errc::ok;
+    case R::empty_input: return errc::empty_input;
+    case R::byte_order_mark: return errc::byte_order_mark;
+    case R::unexpected_end:
+    case R::unexpected_character:
+    case R::unexpected_byte:
+    case R::unterminated_string:
+    case R::unterminated_escape: return errc::invalid_json;
+    case R::invalid_unicode_escape:
+    case R::invalid_escape: return errc::invalid_escape;
+    case R::lone_surrogate: return errc::lone_surrogate;
+    case R::invalid_utf8: return errc::invalid_utf8;
+    case R::control_character: return errc::control_character;
+    case R::trailing_characters: return errc::trailing_characters;
+    case R::not_an_object: return errc::not_an_object;
+    case R::operations_not_array: return errc::operations_not_array;
+    case R::operation_not_string: return errc::operation_not_string;
+    case R::empty_operations: return errc::empty_operations;
+    case R::unknown_operation: return errc::unknown_operation;
+    case R::wildcard_not_alone: return errc::wildcard_not_alone;
+    case R::duplicate_operation: return errc::duplicate_operation;
+    case R::duplicate_resource: return errc::duplicate_resource;
+    case R::empty_resource:
+    case R::qualifier_without_name: return errc::empty_resource;
+    case R::resource_contains_nul:
+    case R::unclosed_qualifier:
+    case R::bracket_in_qualifier:
+    case R::empty_qualifier:
+    case R::more_than_one_qualifier:
+    case R::any_qualifier_in_name:
+    case R::empty_segment:
+    case R::name_invalid_utf8: return errc::invalid_resource;
+    case R::document_too_large:
+    case R::too_many_resources:
+    case R::resource_too_long:
+    case R::too_many_segments:
+    case R::too_many_pairs:
+    case R::intersection_too_many_resources:
+    case R::intersection_resource_too_long: return errc::limit_exceeded;
+    case R::empty_intersection: return errc::empty_intersection;
+  }
+  return errc::ok;
+}
+
+/// The part of a message that depends on what the parser expected, found or suggests rather
+/// than on the input's text: "expected a string", "found a number", "did you mean 'publish'?".
+/// Stable like error_reason. The did_you_mean_* values follow the order of enum operation.
+enum class error_hint : std::uint8_t {
+  none = 0,
+  expected_object,            ///< expected a JSON object
+  expected_string,            ///< expected a string
+  expected_colon,             ///< expected ':' after the resource name
+  expected_operations,        ///< expected an array of operations
+  expected_operation_name,    ///< expected an operation name string
+  expected_comma_or_bracket,  ///< expected ',' or ']'
+  expected_comma_or_brace,    ///< expected ',' or '}'
+  expected_open_brace,        ///< expected '{'
+  expected_open_bracket,      ///< expected '['
+  expected_close_bracket,     ///< expected ']'
+  expected_close_brace,       ///< expected '}'
+  found_string,               ///< found a string
+  found_object,               ///< found an object
+  found_array,                ///< found an array
+  found_boolean,              ///< found a boolean
+  found_null,                 ///< found null
+  found_number,               ///< found a number
+  name_an_operation,          ///< expected an operation such as 'subscribe' or 'publish', or '*' for all
+  did_you_mean_annotation_publish,  ///< did you mean 'annotation-publish'? (and so on, in operation order)
+  did_you_mean_annotation_subscribe,
+  did_you_mean_channel_metadata,
+  did_you_mean_history,
+  did_you_mean_message_delete_any,
+  did_you_mean_message_delete_own,
+  did_you_mean_message_update_any,
+  did_you_mean_message_update_own,
+  did_you_mean_object_publish,
+  did_you_mean_object_subscribe,
+  did_you_mean_presence,
+  did_you_mean_privileged_headers,
+  did_you_mean_publish,
+  did_you_mean_push_admin,
+  did_you_mean_push_subscribe,
+  did_you_mean_stats,
+  did_you_mean_subscribe,
+};
 
 namespace detail {
 /// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
@@ -161,8 +303,20 @@ class error {
       : code_(code), offset_(offset) {
     append(message);
   }
+  /// An error with reason `r` (its code is code_of(r)).
+  constexpr error(error_reason r, std::uint32_t offset) noexcept : code_(code_of(r)), offset_(offset), reason_(r) {}
+  constexpr error(error_reason r, std::uint32_t offset, std::string_view message) noexcept
+      : code_(code_of(r)), offset_(offset), reason_(r) {
+    append(message);
+  }
 
   [[nodiscard]] constexpr errc code() const noexcept { return code_; }
+  /// Why it was raised (finer than code(); error_reason::unspecified when built from an errc).
+  [[nodiscard]] constexpr error_reason reason() const noexcept { return reason_; }
+  /// What the parser expected, found or suggests (error_hint::none when nothing).
+  [[nodiscard]] constexpr error_hint hint() const noexcept { return hint_; }
+  /// Sets the hint; the message says the same in words.
+  constexpr error& set_hint(error_hint h) noexcept { return hint_ = h, *this; }
   [[nodiscard]] constexpr std::uint32_t ably_code() const noexcept { return capmatch::ably_code(code_); }
   [[nodiscard]] constexpr std::uint16_t status_code() const noexcept { return http_status(code_); }
   /// Byte offset into the parsed input, or no_offset.
@@ -234,6 +388,8 @@ class error {
  private:
   errc code_ = errc::ok;
   std::uint32_t offset_ = no_offset;
+  error_reason reason_ = error_reason::unspecified;
+  error_hint hint_ = error_hint::none;
   std::uint8_t len_ = 0;
   bool full_ = false;
   char msg_[capacity]{};

@@ -76,9 +76,16 @@ namespace detail {
   return row[b.size()] > limit ? limit + 1 : row[b.size()];
 }
 
+/// The hint "did you mean '<name>'?" for the operation called `name`.
+[[nodiscard]] constexpr error_hint did_you_mean(std::string_view name) noexcept {
+  std::size_t i = 0;
+  while (i < operation_count && operation_names[i] != name) ++i;
+  return static_cast<error_hint>(static_cast<std::size_t>(error_hint::did_you_mean_annotation_publish) + i);
+}
+
 /// The "unknown operation" error, with the most likely intended operation when there is one.
 [[nodiscard]] constexpr error unknown_operation_error(std::string_view op, std::uint32_t at) {
-  error e(errc::unknown_operation, at);
+  error e(error_reason::unknown_operation, at);
   e.append("unknown operation ").append_quoted(op).append_at();
   if (op == "*") return e.append("; '*' stands for every operation and is not one itself: name one, such as 'subscribe'");
   // Same letters in another case, or '_' for '-': the usual slips.
@@ -96,7 +103,7 @@ namespace detail {
       bool had_upper = false;
       for (char c : op) had_upper = had_upper || (c >= 'A' && c <= 'Z');
       e.append(had_upper ? "; operations are lower-case, did you mean " : "; did you mean ");
-      return e.append_quoted(name).append('?');
+      return e.append_quoted(name).append('?').set_hint(did_you_mean(name));
     }
   }
   std::string_view best;
@@ -105,8 +112,9 @@ namespace detail {
     const std::size_t d = edit_distance(f, name, 2);
     if (d < best_d) best_d = d, best = name;
   }
-  if (!best.empty()) return e.append("; did you mean ").append_quoted(best).append('?');
-  return e.append("; expected an operation such as 'subscribe' or 'publish', or '*' for all");
+  if (!best.empty()) return e.append("; did you mean ").append_quoted(best).append('?').set_hint(did_you_mean(best));
+  return e.append("; expected an operation such as 'subscribe' or 'publish', or '*' for all")
+      .set_hint(error_hint::name_an_operation);
 }
 
 }  // namespace detail
