@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
-#include "json.hpp"
+#include "detail/json.hpp"
 #include "limits.hpp"
 #include "operation.hpp"
 #include "resource.hpp"

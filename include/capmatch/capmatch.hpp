@@ -9,6 +9,7 @@
 #include "operation.hpp"
 #include "resource.hpp"
 #include "capability.hpp"
+#include "json_string.hpp"
 #include "intersect.hpp"
 #include "explain.hpp"
 #include "matcher.hpp"

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/fixed_text.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -233,59 +234,6 @@ enum class error_hint : std::uint8_t {
   did_you_mean_subscribe,
 };
 
-namespace detail {
-/// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
-/// nothing above U+10FFFF) starting at s[i], or 0 when the bytes there are not one.
-[[nodiscard]] constexpr std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  const unsigned b0 = at(i);
-  if (i >= s.size()) return 0;
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-  else if (b0 == 0xE0) len = 3, lo = 0xA0;
-  else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) len = 3;
-  else if (b0 == 0xED) len = 3, hi = 0x9F;
-  else if (b0 == 0xF0) len = 4, lo = 0x90;
-  else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
-  else if (b0 == 0xF4) len = 4, hi = 0x8F;
-  if (len == 0 || i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const unsigned b = at(i + k);
-    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
-  }
-  return len;
-}
-
-/// Text from the input made safe for a one-line message: control characters as \u00XX, bytes
-/// that are not well-formed UTF-8 as \xXX, the rest as it is. Calls `out(piece)` for each
-/// input character's piece, in order, and stops when `out` returns false. The one rule behind
-/// error::append_quoted and explain's output.
-template <class Out>
-constexpr void escape_one_line(std::string_view v, Out&& out) {
-  constexpr char hex[] = "0123456789ABCDEF";
-  for (std::size_t i = 0; i < v.size();) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    std::size_t len = 1;
-    bool more;
-    if (c < 0x20 || c == 0x7F) {
-      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-      more = out(std::string_view(esc, 6));
-    } else if (c < 0x80) {
-      more = out(v.substr(i, 1));
-    } else if ((len = utf8_length(v, i)) != 0) {
-      more = out(v.substr(i, len));
-    } else {
-      len = 1;
-      const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-      more = out(std::string_view(esc, 4));
-    }
-    if (!more) return;
-    i += len;
-  }
-}
-}  // namespace detail
 
 /// Sentinel offset for errors that are not tied to a byte of the input.
 inline constexpr std::uint32_t no_offset = 0xFFFFFFFFu;
@@ -322,64 +270,18 @@ class error {
   /// Byte offset into the parsed input, or no_offset.
   [[nodiscard]] constexpr std::uint32_t offset() const noexcept { return offset_; }
   [[nodiscard]] constexpr bool has_offset() const noexcept { return offset_ != no_offset; }
-  [[nodiscard]] constexpr std::string_view message() const noexcept { return {msg_, len_}; }
+  [[nodiscard]] constexpr std::string_view message() const noexcept { return msg_.view(); }
 
   /// Appends `s`; a message longer than `capacity` is cut on a UTF-8 boundary and stays cut.
-  constexpr error& append(std::string_view s) noexcept {
-    for (char c : s) {
-      if (full_) break;
-      if (len_ == capacity) {
-        full_ = true;
-        // Do not leave half a UTF-8 sequence at the end.
-        std::size_t k = len_;
-        while (k > 0 && len_ - k < 3 && (static_cast<unsigned char>(msg_[k - 1]) & 0xC0) == 0x80) --k;
-        if (k > 0 && static_cast<unsigned char>(msg_[k - 1]) >= 0xC0 &&
-            detail::utf8_length(std::string_view(msg_, len_), k - 1) != len_ - (k - 1))
-          len_ = static_cast<std::uint8_t>(k - 1);
-        break;
-      }
-      msg_[len_++] = c;
-    }
-    return *this;
-  }
-  constexpr error& append(char c) noexcept { return append(std::string_view(&c, 1)); }
-  constexpr error& append_number(std::uint64_t v) noexcept {
-    char buf[20]{};
-    std::size_t n = 0;
-    do {
-      buf[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n != 0) append(buf[--n]);
-    return *this;
-  }
+  constexpr error& append(std::string_view s) noexcept { return msg_.append(s), *this; }
+  constexpr error& append(char c) noexcept { return msg_.append(c), *this; }
+  constexpr error& append_number(std::uint64_t v) noexcept { return msg_.append_number(v), *this; }
   /// Appends "at byte N" for this error's offset.
   constexpr error& append_at() noexcept { return append(" at byte ").append_number(offset_); }
   /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
   /// boundary, marked "..."), with control characters shown as \uXXXX so the message stays
   /// on one line, and bytes that are not well-formed UTF-8 as \xXX so it stays valid UTF-8.
-  constexpr error& append_quoted(std::string_view s) noexcept {
-    constexpr std::size_t clip = 48;
-    append('\'');
-    std::size_t n = s.size();
-    bool clipped = false;
-    if (n > clip) {
-      n = clip;
-      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-      clipped = true;
-    }
-    const std::size_t start = len_;
-    detail::escape_one_line(s.substr(0, n), [&](std::string_view piece) {
-      if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
-        clipped = true;
-        return false;
-      }
-      append(piece);
-      return true;
-    });
-    if (clipped) append("...");
-    return append('\'');
-  }
+  constexpr error& append_quoted(std::string_view s) noexcept { return msg_.append_quoted(s), *this; }
 
   friend constexpr bool operator==(const error& a, const error& b) noexcept {
     return a.code_ == b.code_ && a.offset_ == b.offset_ && a.message() == b.message();
@@ -390,9 +292,7 @@ class error {
   std::uint32_t offset_ = no_offset;
   error_reason reason_ = error_reason::unspecified;
   error_hint hint_ = error_hint::none;
-  std::uint8_t len_ = 0;
-  bool full_ = false;
-  char msg_[capacity]{};
+  detail::fixed_text<capacity> msg_{};
 };
 
 template <class T>

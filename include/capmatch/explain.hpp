@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "detail/escape.hpp"
+#include "detail/fixed_text.hpp"
 #include "error.hpp"
-#include "json.hpp"
+#include "detail/json.hpp"
 #include "operation.hpp"
 #include "resource.hpp"
 #include "version.hpp"
@@ -93,9 +95,8 @@ inline void append_ops(std::string& s, op_set ops) {
   });
 }
 inline std::string quoted(std::string_view v) {
-  error e;
-  e.append_quoted(v);
-  return std::string(e.message());
+  fixed_text<error::capacity> t;
+  return std::string(t.append_quoted(v).view());
 }
 /// `v` with control characters written as \u00XX and bytes that are not well-formed UTF-8 as
 /// \xXX (as error::append_quoted does), so that text from the input cannot break a log line or

@@ -26,6 +26,7 @@
 #endif
 
 #include "capability.hpp"
+#include "detail/swar.hpp"
 #include "limits.hpp"
 #include "operation.hpp"
 #include "resource.hpp"
@@ -78,9 +79,10 @@ static_assert(ref_mul * ref_inv == 1u);
 inline constexpr u64 k_mul = 0x9E3779B97F4A7C15ull;
 inline constexpr u64 k_state = 0xC2B2AE3D27D4EB4Full;
 inline constexpr u64 k_long = 0x165667B19E3779F9ull;
-inline constexpr u64 ones = 0x0101010101010101ull;
-inline constexpr u64 high_bits = 0x8080808080808080ull;
-inline constexpr u64 low7 = 0x7F7F7F7F7F7F7F7Full;
+using swar::high_bits;
+using swar::low7;
+using swar::ones;
+using swar::zero_bytes;
 
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes.
 /// A *run state* (DFA only; `term >> run_shift` is its run's length, not 0) has no default
@@ -166,9 +168,6 @@ inline constexpr std::size_t quick_qualifiers = 4;
 [[nodiscard]] constexpr u64 word_from(const char* s, std::size_t n, std::size_t pos) noexcept {
   return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
 }
-
-/// 0x80 in every byte of v that is zero, 0 elsewhere (exact, no false positives).
-[[nodiscard]] constexpr u64 zero_bytes(u64 v) noexcept { return ~(((v & low7) + low7) | v | low7); }
 
 /// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
 inline constexpr std::size_t short_name_bytes = 64;

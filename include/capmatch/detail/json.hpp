@@ -12,8 +12,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "error.hpp"
-#include "version.hpp"
+#include "../error.hpp"
+#include "../version.hpp"
+#include "escape.hpp"
+#include "swar.hpp"
+#include "utf8.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
@@ -23,13 +26,10 @@ namespace detail {
 /// a time: each test flags exactly the bytes it names (no borrow crosses a byte).
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low7 = ~high;
-    auto zero = [&](std::uint64_t v) { return ~(((v & low7) + low7) | v | low7); };  // 0x80 where v's byte is 0
     for (; pos + 8 <= s.size(); pos += 8) {
       std::uint64_t w;
       std::memcpy(&w, s.data() + pos, 8);
-      const std::uint64_t control_or_high = (~((w & low7) + (0x80 - 0x20) * ones) | w) & high;  // < 0x20 or >= 0x80
-      const std::uint64_t flags = zero(w ^ ('"' * ones)) | zero(w ^ ('\\' * ones)) | control_or_high;
+      const std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
       if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
     }
   }
@@ -77,9 +77,8 @@ class json_reader {
         e = error(error_reason::unexpected_character, static_cast<std::uint32_t>(pos_));
         e.append("unexpected character ").append_quoted(in_.substr(pos_, 1)).append_at();
       } else {
-        constexpr char hex[] = "0123456789ABCDEF";
         e = error(error_reason::unexpected_byte, static_cast<std::uint32_t>(pos_));
-        e.append("unexpected byte 0x").append(hex[c >> 4]).append(hex[c & 15]).append_at();
+        e.append("unexpected byte 0x").append(hex_digit(c >> 4)).append(hex_digit(c)).append_at();
       }
     }
     return e.append("; expected ").append(hint_text(expected)).set_hint(expected);
@@ -146,9 +145,8 @@ class json_reader {
       if (c == '\\') {
         if (!read_escape(out, err)) return false;
       } else if (c < 0x20) {
-        constexpr char hex[] = "0123456789ABCDEF";
         error e(error_reason::control_character, static_cast<std::uint32_t>(pos_));
-        e.append("control character U+00").append(hex[c >> 4]).append(hex[c & 15]);
+        e.append("control character U+00").append(hex_digit(c >> 4)).append(hex_digit(c));
         e.append(" in a string").append_at().append("; escape it (\\n, \\t, \\u00XX)");
         return err = e, false;
       } else if (!read_utf8(out, err)) {
@@ -241,29 +239,11 @@ class json_reader {
     return true;
   }
 
-  /// Validates and copies one multi-byte UTF-8 sequence (RFC 3629: no overlongs, no
-  /// surrogates, nothing above U+10FFFF).
+  /// Validates (utf8_length) and copies one multi-byte UTF-8 sequence.
   [[nodiscard]] constexpr bool read_utf8(std::vector<char>& out, error& err) {
     const std::size_t at = pos_;
-    auto byte = [&](std::size_t i) -> unsigned {
-      return i < in_.size() ? static_cast<unsigned char>(in_[i]) : 0u;
-    };
-    const unsigned b0 = byte(at);
-    std::size_t len = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-    else if (b0 == 0xE0) len = 3, lo = 0xA0;
-    else if (b0 >= 0xE1 && b0 <= 0xEC) len = 3;
-    else if (b0 == 0xED) len = 3, hi = 0x9F;
-    else if (b0 >= 0xEE && b0 <= 0xEF) len = 3;
-    else if (b0 == 0xF0) len = 4, lo = 0x90;
-    else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
-    else if (b0 == 0xF4) len = 4, hi = 0x8F;
-    bool ok = len != 0 && at + len <= in_.size();
-    for (std::size_t i = 1; ok && i < len; ++i) {
-      const unsigned b = byte(at + i);
-      ok = i == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
+    const std::size_t len = utf8_length(in_, at);
+    const bool ok = len != 0;
     if (!ok) {
       error e(error_reason::invalid_utf8, static_cast<std::uint32_t>(at));
       return err = e.append("invalid UTF-8").append_at(), false;
@@ -303,7 +283,6 @@ class json_reader {
 /// requires (SEMANTICS §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
 /// Returns the end of what was written.
 constexpr char* write_json_string(std::string_view s, char* p) noexcept {
-  constexpr char hex[] = "0123456789abcdef";
   *p++ = '"';
   if (json_plain(s)) {
     p = std::copy(s.begin(), s.end(), p);
@@ -325,7 +304,7 @@ constexpr char* write_json_string(std::string_view s, char* p) noexcept {
         case '\t': *p++ = 't'; break;
         default:
           *p++ = 'u', *p++ = '0', *p++ = '0';
-          *p++ = hex[c >> 4], *p++ = hex[c & 15];
+          *p++ = hex_digit(c >> 4, true), *p++ = hex_digit(c, true);
       }
     } else {
       *p++ = ch;
