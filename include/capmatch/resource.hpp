@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detail/utf8.hpp"
 #include "error.hpp"
 #include "limits.hpp"
 #include "version.hpp"
@@ -154,6 +155,10 @@ namespace detail {
     error e(error_reason::resource_too_long, static_cast<std::uint32_t>(max_resource_bytes));
     e.append("resource name of ").append_number(text.size()).append(" bytes exceeds the limit of ");
     return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+  }
+  if (const std::size_t bad = detail::utf8_invalid_at(text); bad != text.size()) {
+    error e(error_reason::name_invalid_utf8, static_cast<std::uint32_t>(bad));
+    return e.append("resource name ").append_quoted(text).append(" is not well-formed UTF-8").append_at();
   }
   auto split = detail::split_qualifier(text, "resource name", 0);
   if (!split) return split.error();

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <string_view>
 
 #include "../version.hpp"
@@ -40,6 +43,13 @@ namespace detail {
 [[nodiscard]] constexpr std::size_t utf8_invalid_at(std::string_view s, std::size_t from = 0) noexcept {
   std::size_t i = from;
   while (i < s.size()) {
+    if (!std::is_constant_evaluated()) {  // ASCII eight bytes at a time
+      for (std::uint64_t w; i + 8 <= s.size(); i += 8) {
+        std::memcpy(&w, s.data() + i, 8);
+        if ((w & 0x8080808080808080ull) != 0) break;
+      }
+      if (i == s.size()) break;
+    }
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;
       continue;
