@@ -236,7 +236,8 @@ TEST_CASE("limit: resource length (max_resource_bytes)") {
   CHECK(cap.ops_for(std::string(2048, 'a')) == op_set::all());
   CHECK(matcher(cap).ops_for(std::string(2048, 'a')) == op_set::all());
   CHECK(!cap.allows(std::string(2049, 'a'), operation::subscribe));
-  CHECK(explain(cap, std::string(2049, 'a'), operation::subscribe).to_string() ==
+  const std::string long_name(2049, 'a');
+  CHECK(explain(cap, long_name, operation::subscribe).to_string() ==
         "denied: resource name of 2049 bytes exceeds the limit of 2048 bytes (capmatch::max_resource_bytes)");
 }
 

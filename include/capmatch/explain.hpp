@@ -85,6 +85,12 @@ struct decision {
   return d;
 }
 
+/// Deleted: the decision would keep views into a temporary name or capability. Keep both
+/// alive for as long as the decision is used.
+template <class Traits, class Alloc>
+decision explain(const capability& cap, std::basic_string<char, Traits, Alloc>&& name, operation op) = delete;
+decision explain(capability&& cap, std::string_view name, operation op) = delete;
+
 namespace detail {
 inline void append_ops(std::string& s, op_set ops) {
   bool first = true;

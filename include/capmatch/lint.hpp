@@ -376,6 +376,10 @@ class linter {
   return detail::linter(cap).run();
 }
 
+/// Deleted: the findings would keep views into a temporary capability. Keep it alive for as
+/// long as the findings are used.
+std::vector<lint_finding> lint(capability&& cap) = delete;
+
 /// True when some finding has severity error (`capmatch lint` then exits 1).
 [[nodiscard]] constexpr bool has_errors(const std::vector<lint_finding>& findings) noexcept {
   for (const auto& f : findings)
