@@ -300,12 +300,12 @@ class Check(Base):
         self.ok(run("check", '{"-":["publish"]}', "-", "publish"), "allowed: - grants publish")
 
     def test_json_output_is_valid_utf8(self):
-        # Names and paths come from argv as bytes; messages show a byte that is not UTF-8 as \\xXX
-        # and a control character as \\u00XX, so the output stays one line of valid UTF-8.
+        # Names come from argv as bytes; a name that is not well-formed UTF-8 is invalid (issue 14),
+        # and the error shows the byte as \xFF.
         r = run("--json", "check", '{"*":["subscribe"]}', b"caf\xff", "publish")
         self.assertEqual(r.rc, 1)
-        reason = r.json()["reason"] if r.out.startswith('{"allowed"') else r.json()["error"]["message"]
-        self.assertIn("'caf\\xFF'", reason)
+        message = r.json()["error"]["message"]  # it parses, so the output is valid UTF-8
+        self.assertEqual(message, "resource name 'caf\\xFF' is not well-formed UTF-8 at byte 3")
         r = run("--json", "parse", b"@" + self.dir.name.encode() + b"/\xff\x01")
         self.assertEqual(r.json()["error"]["message"],
                          f"cannot read '{self.dir.name}/\\xFF\\u0001': No such file or directory")

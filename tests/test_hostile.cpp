@@ -210,10 +210,11 @@ TEST_CASE("names of only colons, empty segments, brackets, nested qualifiers") {
     CHECK(cap.ops_for(n).empty());
     CHECK(matcher(cap).ops_for(n).empty());
   }
-  // Documented acceptance: names are byte strings; invalid UTF-8 in a name given to a check
-  // is matched byte for byte (only a wildcard can match it, capability text being UTF-8).
-  CM_TEXT(name_outcome("a\xFF"), "ok");
-  CHECK(cap.ops_for("a\xFF") == op_set(operation::presence));
+  // A name must be well-formed UTF-8 (issue 14): otherwise an overlong '[' or ':' could pass
+  // for a plain byte and be matched by a wildcard. Invalid names are granted nothing.
+  CM_TEXT(name_outcome("a\xFF"), "invalid_resource 40000/400 at 1: resource name 'a\\xFF' is not well-formed UTF-8 at byte 1");
+  CHECK(cap.ops_for("a\xFF").empty());
+  CHECK(matcher(cap).ops_for("a\xFF").empty());
 }
 
 TEST_CASE("limit: resource length (max_resource_bytes)") {
@@ -236,7 +237,8 @@ TEST_CASE("limit: resource length (max_resource_bytes)") {
   CHECK(cap.ops_for(std::string(2048, 'a')) == op_set::all());
   CHECK(matcher(cap).ops_for(std::string(2048, 'a')) == op_set::all());
   CHECK(!cap.allows(std::string(2049, 'a'), operation::subscribe));
-  CHECK(explain(cap, std::string(2049, 'a'), operation::subscribe).to_string() ==
+  const std::string long_name(2049, 'a');
+  CHECK(explain(cap, long_name, operation::subscribe).to_string() ==
         "denied: resource name of 2049 bytes exceeds the limit of 2048 bytes (capmatch::max_resource_bytes)");
 }
 
@@ -423,11 +425,12 @@ TEST_CASE("fuzz finding: explain output is one line of valid UTF-8 for any name 
   // Found by fuzz_cli: a qualified name whose qualifier holds newlines and invalid UTF-8 put
   // them unescaped into decision::to_string(); so did a granting resource with a newline.
   const auto cap = capmatch_test::cap_of(R"({"*":["subscribe"],"a\nb":["publish"]})");
-  const auto q = explain(cap, "[\xA2\n]x", operation::subscribe);
+  // (Names must be well-formed UTF-8 since issue 14: the qualifier holds U+00A2 and a newline.)
+  const auto q = explain(cap, "[\xC2\xA2\n]x", operation::subscribe);
   CHECK(q.reason == denial::qualified_name);
   CHECK(q.to_string() ==
-        "denied: '[\\xA2\\u000A]x' is a [\\xA2\\u000A] name and unqualified resources such as '*' never match qualified "
-        "names; grant '[\\xA2\\u000A]x', '[\\xA2\\u000A]*' or '[*]*'");
+        "denied: '[\xC2\xA2\\u000A]x' is a [\xC2\xA2\\u000A] name and unqualified resources such as '*' never match qualified "
+        "names; grant '[\xC2\xA2\\u000A]x', '[\xC2\xA2\\u000A]*' or '[*]*'");
   const auto g = explain(cap, "a\nb", operation::publish);
   CHECK(g.allowed);
   CHECK(g.to_string() == "allowed: a\\u000Ab grants publish");
@@ -436,7 +439,8 @@ TEST_CASE("fuzz finding: explain output is one line of valid UTF-8 for any name 
     CHECK(one_line_utf8(d->to_json()));
   }
   const auto bad = explain(cap, "\xFF:", operation::subscribe);
-  CHECK(bad.to_string() == "denied: resource name '\\xFF:' has an empty segment at byte 2");
+  CHECK(bad.to_string() == "denied: resource name '\\xFF:' is not well-formed UTF-8 at byte 0");
+  CHECK(one_line_utf8(bad.to_json()));
 }
 
 TEST_CASE("issue 14: lint at max_resources in one namespace and on deep '*:' chains does linear work") {

@@ -2,7 +2,7 @@
 // UTF-8 validation), JSON syntax errors with their exact messages and offsets (SEMANTICS §1.1,
 // §1.3), and the writer that escapes only what RFC 8259 requires (§1.5).
 #include <capmatch/capability.hpp>
-#include <capmatch/json.hpp>
+#include <capmatch/detail/json.hpp>
 #include <doctest/doctest.h>
 
 #include <cstdint>

@@ -725,3 +725,76 @@ TEST_CASE("memory and shape are reported") {
   CHECK(empty.ops_for("a").empty());
   CHECK(empty.memory_bytes() > 0);
 }
+
+namespace {
+// Well-formed UTF-8 (RFC 3629), decided independently of the library: decode by the leading
+// bits, then reject overlong forms, surrogates and code points above U+10FFFF by value.
+bool ref_utf8_valid(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = len == 1 ? b : b & (0x7Fu >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c >> 6) != 2) return false;
+      cp = cp << 6 | (c & 0x3F);
+    }
+    const std::uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("names that are not well-formed UTF-8 are granted nothing (issue 14: overlong '[' and ':')") {
+  const auto cap = parse_ok(R"({"*":["subscribe"],"x:*:y":["publish"],"[*]*":["history"]})");
+  // Overlong forms of '[' (C1 9B), ']' (C1 9D) and ':' (C0 BA) are not those characters.
+  for (std::string_view n : {"\xc1\x9bmeta\xc1\x9dlog", "x:p\xc0\xbaq:y", "x\xc0\xbay", "abcdefgh\xc0\xba",
+                             "\xed\xa0\x80surrogate", "caf\xc3", "a:\xf4\x90\x80\x80:b", "\xff"})
+    expect(cap, n, {});
+  for (std::string_view n : {"caf\xc3\xa9", "x:p\xe2\x80\xa2q:y", "\xf0\x9f\x98\x80:chat"}) {
+    INFO(std::string(n));
+    CHECK(matcher(cap).ops_for(n) == cap.ops_for(n));
+    CHECK(!matcher(cap).ops_for(n).empty());
+  }
+  CHECK(parse_name("\xc1\x9bmeta\xc1\x9dlog").error().message() ==
+        "resource name '\\xC1\\x9Bmeta\\xC1\\x9Dlog' is not well-formed UTF-8 at byte 0");
+  CHECK(parse_name("x:p\xc0\xbaq:y").error().offset() == 3);
+  CHECK(parse_name("x:p\xc0\xbaq:y").error().code() == errc::invalid_resource);
+}
+
+TEST_CASE("differential: names with bytes >= 0x80, every length class, both modes, against an independent UTF-8 rule") {
+  const auto cap = parse_ok(R"({"*":["subscribe"],"a:*":["publish"],"[q]*":["history"],"*:b":["presence"]})");
+  const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+  const unsigned char pieces[][4] = {{0xC3, 0xA9, 0, 0}, {0xC0, 0xBA, 0, 0}, {0xC1, 0x9B, 0, 0}, {0xE2, 0x82, 0xAC, 0},
+                                     {0xED, 0xA0, 0x80, 0}, {0xF0, 0x9F, 0x98, 0x80}, {0xF4, 0x90, 0x80, 0x80},
+                                     {0x80, 0, 0, 0}, {0xE2, 0x82, 0, 0}, {0xFE, 0, 0, 0}};
+  splitmix64 r{14};
+  std::size_t valid = 0, invalid = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string n = r.next() % 3 == 0 ? "a:" : r.next() % 2 == 0 ? "[q]" : "";
+    const std::size_t len = 1 + r.next() % 90;  // tiny (< 8), short (8..64) and long names
+    while (n.size() < len) {
+      const auto k = r.next() % 16;
+      if (k < 10) {
+        constexpr std::size_t well_formed[3] = {0, 3, 5};  // odd rounds use only these pieces
+        const std::size_t piece = round % 2 == 0 ? k : well_formed[k % 3];
+        for (unsigned char c : pieces[piece]) if (c != 0) n += static_cast<char>(c);
+      } else {
+        n += k == 10 ? ':' : static_cast<char>('a' + k);
+      }
+    }
+    if (r.next() % 2 == 0) n += ":b";
+    const bool ok = ref_utf8_valid(n);
+    (ok ? valid : invalid) += 1;
+    INFO(json_escape(n));
+    if (!ok) CHECK(!parse_name(n).has_value());
+    CHECK(dfa.ops_for(n) == cap.ops_for(n));
+    CHECK(walk.ops_for(n) == cap.ops_for(n));
+    if (!ok) CHECK(dfa.ops_for(n).empty());
+  }
+  CHECK(valid > 500);  // both kinds are exercised
+  CHECK(invalid > 500);
+}

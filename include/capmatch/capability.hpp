@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
-#include "json.hpp"
+#include "detail/json.hpp"
 #include "limits.hpp"
 #include "operation.hpp"
 #include "resource.hpp"
@@ -248,35 +248,36 @@ struct capability_access {
 
 constexpr result<capability> capability::parse(std::string_view json) {
   if (json.size() > max_document_bytes) {
-    error e(errc::limit_exceeded, static_cast<std::uint32_t>(max_document_bytes));
+    error e(error_reason::document_too_large, static_cast<std::uint32_t>(max_document_bytes));
     return e.append("capability document of ").append_number(json.size()).append(" bytes exceeds the limit of ")
         .append_number(max_document_bytes).append(" bytes (capmatch::max_document_bytes)");
   }
   if (json.size() >= 3 && json[0] == '\xEF' && json[1] == '\xBB' && json[2] == '\xBF')
-    return error(errc::byte_order_mark, 0, "byte order mark at byte 0; capability JSON must start with '{'");
+    return error(error_reason::byte_order_mark, 0, "byte order mark at byte 0; capability JSON must start with '{'");
   detail::json_reader r(json);
   r.skip_ws();
   if (r.at_end())
-    return error(errc::empty_input, 0, "empty input; a capability is a JSON object such as {\"channel\":[\"subscribe\"]}");
+    return error(error_reason::empty_input, 0, "empty input; a capability is a JSON object such as {\"channel\":[\"subscribe\"]}");
   if (r.peek() != '{') {
     const auto kind = r.value_kind();
-    if (kind.empty()) return r.unexpected("a JSON object");
-    error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
-    return e.append("a capability must be a JSON object, found ").append(kind).append_at();
+    if (kind == error_hint::none) return r.unexpected(error_hint::expected_object);
+    error e(error_reason::not_an_object, static_cast<std::uint32_t>(r.pos()));
+    e.append("a capability must be a JSON object, found ").append(r.hint_text(kind)).append_at();
+    return e.set_hint(kind);
   }
   error err;
-  (void)r.expect('{', "'{'", err);
+  (void)r.expect('{', error_hint::expected_open_brace, err);
   capability cap;
   std::vector<char> key, op;
   r.skip_ws();
   if (r.peek() == '}') {
-    (void)r.expect('}', "'}'", err);
+    (void)r.expect('}', error_hint::expected_close_brace, err);
   } else {
     for (;;) {
       r.skip_ws();
       const auto key_at = static_cast<std::uint32_t>(r.pos());
       if (cap.size() == max_resources) {
-        error e(errc::limit_exceeded, key_at);
+        error e(error_reason::too_many_resources, key_at);
         e.append("capability lists more than ").append_number(max_resources).append(" resources").append_at();
         return e.append(" (capmatch::max_resources)");
       }
@@ -285,20 +286,20 @@ constexpr result<capability> capability::parse(std::string_view json) {
       const std::string_view res(key.data(), key.size());
       auto pat = parse_pattern(res, key_at);
       if (!pat) return pat.error();
-      if (!r.expect(':', "':' after the resource name", err)) return err;
+      if (!r.expect(':', error_hint::expected_colon, err)) return err;
       r.skip_ws();
       if (r.peek() != '[' || r.at_end()) {
         const auto kind = r.value_kind();
-        if (kind.empty()) return r.unexpected("an array of operations");
-        error e(errc::operations_not_array, static_cast<std::uint32_t>(r.pos()));
+        if (kind == error_hint::none) return r.unexpected(error_hint::expected_operations);
+        error e(error_reason::operations_not_array, static_cast<std::uint32_t>(r.pos()));
         e.append("operations for resource ").append_quoted(res).append(" must be an array of strings, found ");
-        return e.append(kind).append_at();
+        return e.append(r.hint_text(kind)).append_at().set_hint(kind);
       }
       const auto list_at = static_cast<std::uint32_t>(r.pos());
-      (void)r.expect('[', "'['", err);
+      (void)r.expect('[', error_hint::expected_open_bracket, err);
       r.skip_ws();
       if (r.peek() == ']') {
-        error e(errc::empty_operations, list_at);
+        error e(error_reason::empty_operations, list_at);
         e.append("empty operation list for resource ").append_quoted(res).append_at();
         return e.append("; list at least one operation, or \"*\" for all");
       }
@@ -308,17 +309,17 @@ constexpr result<capability> capability::parse(std::string_view json) {
         const auto op_at = static_cast<std::uint32_t>(r.pos());
         if (r.peek() != '"' || r.at_end()) {
           const auto kind = r.value_kind();
-          if (kind.empty()) return r.unexpected("an operation name string");
-          error e(errc::operation_not_string, op_at);
+          if (kind == error_hint::none) return r.unexpected(error_hint::expected_operation_name);
+          error e(error_reason::operation_not_string, op_at);
           e.append("operations for resource ").append_quoted(res).append(" must be strings, found ");
-          return e.append(kind).append_at();
+          return e.append(r.hint_text(kind)).append_at().set_hint(kind);
         }
         op.clear();
         if (!r.read_string(op, err)) return err;
         const std::string_view name(op.data(), op.size());
         if (name == "*" || ops.is_all()) {
           if (!ops.empty()) {
-            error e(errc::wildcard_not_alone, op_at);
+            error e(error_reason::wildcard_not_alone, op_at);
             e.append("'*' must be the only operation for resource ").append_quoted(res);
             if (name != "*") {
               e.append(", found ").append_quoted(name);  // ["*", "publish"]
@@ -335,7 +336,7 @@ constexpr result<capability> capability::parse(std::string_view json) {
         } else if (const auto o = parse_operation(name, op_at); !o) {
           return o.error();
         } else if (ops.contains(*o)) {
-          error e(errc::duplicate_operation, op_at);
+          error e(error_reason::duplicate_operation, op_at);
           e.append("operation ").append_quoted(name).append(" listed twice for resource ").append_quoted(res);
           return e.append_at();
         } else {
@@ -343,29 +344,29 @@ constexpr result<capability> capability::parse(std::string_view json) {
         }
         r.skip_ws();
         if (r.peek() == ']' && !r.at_end()) {
-          (void)r.expect(']', "']'", err);
+          (void)r.expect(']', error_hint::expected_close_bracket, err);
           break;
         }
-        if (!r.expect(',', "',' or ']'", err)) return err;
+        if (!r.expect(',', error_hint::expected_comma_or_bracket, err)) return err;
       }
       detail::capability_access::add(cap, res, *pat, ops, key_at);
       r.skip_ws();
       if (r.peek() == '}' && !r.at_end()) {
-        (void)r.expect('}', "'}'", err);
+        (void)r.expect('}', error_hint::expected_close_brace, err);
         break;
       }
-      if (!r.expect(',', "',' or '}'", err)) return err;
+      if (!r.expect(',', error_hint::expected_comma_or_brace, err)) return err;
     }
   }
   r.skip_ws();
   if (!r.at_end()) {
-    error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+    error e(error_reason::trailing_characters, static_cast<std::uint32_t>(r.pos()));
     return e.append("trailing characters after the capability").append_at();
   }
   const std::size_t dup = detail::capability_access::sort(cap, false);
   if (dup != cap.size()) {
     const auto at = cap.source_offset(dup);
-    error e(errc::duplicate_resource, at);
+    error e(error_reason::duplicate_resource, at);
     e.append("resource ").append_quoted(cap.resource(dup)).append(" listed twice").append_at();
     return e.append(" (first at byte ").append_number(cap.source_offset(dup - 1)).append(')');
   }

@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "detail/utf8.hpp"
 #include "error.hpp"
-#include "json.hpp"
+#include "detail/json.hpp"
 #include "limits.hpp"
 #include "operation.hpp"
 #include "resource.hpp"

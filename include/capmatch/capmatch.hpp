@@ -10,6 +10,7 @@
 #include "resource.hpp"
 #include "capability.hpp"
 #include "capability_builder.hpp"
+#include "json_string.hpp"
 #include "intersect.hpp"
 #include "explain.hpp"
 #include "matcher.hpp"

@@ -5,9 +5,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
+#include "detail/fixed_text.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -39,7 +43,8 @@ enum class errc : std::uint8_t {
   // limits (40000)
   limit_exceeded,
   // authorization (40160)
-  capability_denied,
+  capability_denied,  ///< not returned by the library: for a server reporting a denied check
+
   empty_intersection,
   // --- crypto and API keys (issue 12, helper c1) ---
   invalid_base64,    // malformed base64 / base64url (40000)
@@ -98,59 +103,147 @@ enum class errc : std::uint8_t {
   return "unknown";
 }
 
-namespace detail {
-/// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
-/// nothing above U+10FFFF) starting at s[i], or 0 when the bytes there are not one.
-[[nodiscard]] constexpr std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  const unsigned b0 = at(i);
-  if (i >= s.size()) return 0;
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-  else if (b0 == 0xE0) len = 3, lo = 0xA0;
-  else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) len = 3;
-  else if (b0 == 0xED) len = 3, hi = 0x9F;
-  else if (b0 == 0xF0) len = 4, lo = 0x90;
-  else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
-  else if (b0 == 0xF4) len = 4, hi = 0x8F;
-  if (len == 0 || i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const unsigned b = at(i + k);
-    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+/// Why an error was raised: finer than errc and as stable (values never change meaning; new
+/// ones are appended). Set where the error is raised, so that callers (and the compile-time
+/// diagnostics of static_capability.hpp) branch on it rather than on the message text.
+enum class error_reason : std::uint8_t {
+  unspecified = 0,  ///< built from an errc alone
+  // JSON syntax
+  empty_input,             ///< nothing but whitespace
+  byte_order_mark,         ///< starts with U+FEFF
+  unexpected_end,          ///< the input ends where more was expected (hint: what)
+  unexpected_character,    ///< a printable ASCII character where it cannot stand (hint: what was expected)
+  unexpected_byte,         ///< another byte where it cannot stand (hint: what was expected)
+  unterminated_string,     ///< a string without its closing quote
+  unterminated_escape,     ///< a '\' at the end of the input
+  invalid_unicode_escape,  ///< \u not followed by four hex digits
+  invalid_escape,          ///< '\' followed by a character JSON does not define
+  lone_surrogate,          ///< a \uD800-\uDFFF escape not in a pair
+  invalid_utf8,            ///< bytes that are not well-formed UTF-8 in the document
+  control_character,       ///< U+0000..U+001F unescaped in a string
+  trailing_characters,     ///< more after the closing '}'
+  // capability structure
+  not_an_object,         ///< the document is a JSON value other than an object (hint: found)
+  operations_not_array,  ///< a resource's value is not an array (hint: found)
+  operation_not_string,  ///< an operation is not a string (hint: found)
+  empty_operations,      ///< []
+  unknown_operation,     ///< not one of the 17 operations (hint: a suggestion)
+  wildcard_not_alone,    ///< "*" beside other operations, or twice
+  duplicate_operation,   ///< an operation listed twice for one resource
+  duplicate_resource,    ///< a resource listed twice
+  // resource names and patterns
+  empty_resource,          ///< "" as a resource or name
+  resource_contains_nul,   ///< U+0000 in a resource or name
+  unclosed_qualifier,      ///< '[' without ']'
+  bracket_in_qualifier,    ///< '[' inside a qualifier
+  empty_qualifier,         ///< "[]" or "[=x]"
+  qualifier_without_name,  ///< "[q]" with nothing after it
+  more_than_one_qualifier, ///< "[a][b]..."
+  any_qualifier_in_name,   ///< "[*]" in a name (it is for patterns)
+  empty_segment,           ///< a name with ":a", "a:" or "a::b"
+  name_invalid_utf8,       ///< a resource name that is not well-formed UTF-8
+  // limits (errc::limit_exceeded)
+  document_too_large,                ///< max_document_bytes
+  too_many_resources,                ///< max_resources in a document
+  resource_too_long,                 ///< max_resource_bytes
+  too_many_segments,                 ///< max_segments
+  too_many_pairs,                    ///< max_intersection_pairs
+  intersection_too_many_resources,   ///< max_resources in an intersection
+  intersection_resource_too_long,    ///< max_resource_bytes in an intersection
+  // authorization
+  empty_intersection,  ///< key ∩ request grants nothing
+};
+
+/// The errc every error with reason `r` has (errc::ok for unspecified).
+[[nodiscard]] constexpr errc code_of(error_reason r) noexcept {
+  using R = error_reason;
+  switch (r) {
+    case R::unspecified: return errc::ok;
+    case R::empty_input: return errc::empty_input;
+    case R::byte_order_mark: return errc::byte_order_mark;
+    case R::unexpected_end:
+    case R::unexpected_character:
+    case R::unexpected_byte:
+    case R::unterminated_string:
+    case R::unterminated_escape: return errc::invalid_json;
+    case R::invalid_unicode_escape:
+    case R::invalid_escape: return errc::invalid_escape;
+    case R::lone_surrogate: return errc::lone_surrogate;
+    case R::invalid_utf8: return errc::invalid_utf8;
+    case R::control_character: return errc::control_character;
+    case R::trailing_characters: return errc::trailing_characters;
+    case R::not_an_object: return errc::not_an_object;
+    case R::operations_not_array: return errc::operations_not_array;
+    case R::operation_not_string: return errc::operation_not_string;
+    case R::empty_operations: return errc::empty_operations;
+    case R::unknown_operation: return errc::unknown_operation;
+    case R::wildcard_not_alone: return errc::wildcard_not_alone;
+    case R::duplicate_operation: return errc::duplicate_operation;
+    case R::duplicate_resource: return errc::duplicate_resource;
+    case R::empty_resource:
+    case R::qualifier_without_name: return errc::empty_resource;
+    case R::resource_contains_nul:
+    case R::unclosed_qualifier:
+    case R::bracket_in_qualifier:
+    case R::empty_qualifier:
+    case R::more_than_one_qualifier:
+    case R::any_qualifier_in_name:
+    case R::empty_segment:
+    case R::name_invalid_utf8: return errc::invalid_resource;
+    case R::document_too_large:
+    case R::too_many_resources:
+    case R::resource_too_long:
+    case R::too_many_segments:
+    case R::too_many_pairs:
+    case R::intersection_too_many_resources:
+    case R::intersection_resource_too_long: return errc::limit_exceeded;
+    case R::empty_intersection: return errc::empty_intersection;
   }
-  return len;
+  return errc::ok;
 }
 
-/// Text from the input made safe for a one-line message: control characters as \u00XX, bytes
-/// that are not well-formed UTF-8 as \xXX, the rest as it is. Calls `out(piece)` for each
-/// input character's piece, in order, and stops when `out` returns false. The one rule behind
-/// error::append_quoted and explain's output.
-template <class Out>
-constexpr void escape_one_line(std::string_view v, Out&& out) {
-  constexpr char hex[] = "0123456789ABCDEF";
-  for (std::size_t i = 0; i < v.size();) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    std::size_t len = 1;
-    bool more;
-    if (c < 0x20 || c == 0x7F) {
-      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-      more = out(std::string_view(esc, 6));
-    } else if (c < 0x80) {
-      more = out(v.substr(i, 1));
-    } else if ((len = utf8_length(v, i)) != 0) {
-      more = out(v.substr(i, len));
-    } else {
-      len = 1;
-      const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-      more = out(std::string_view(esc, 4));
-    }
-    if (!more) return;
-    i += len;
-  }
-}
-}  // namespace detail
+/// The part of a message that depends on what the parser expected, found or suggests rather
+/// than on the input's text: "expected a string", "found a number", "did you mean 'publish'?".
+/// Stable like error_reason. The did_you_mean_* values follow the order of enum operation.
+enum class error_hint : std::uint8_t {
+  none = 0,
+  expected_object,            ///< expected a JSON object
+  expected_string,            ///< expected a string
+  expected_colon,             ///< expected ':' after the resource name
+  expected_operations,        ///< expected an array of operations
+  expected_operation_name,    ///< expected an operation name string
+  expected_comma_or_bracket,  ///< expected ',' or ']'
+  expected_comma_or_brace,    ///< expected ',' or '}'
+  expected_open_brace,        ///< expected '{'
+  expected_open_bracket,      ///< expected '['
+  expected_close_bracket,     ///< expected ']'
+  expected_close_brace,       ///< expected '}'
+  found_string,               ///< found a string
+  found_object,               ///< found an object
+  found_array,                ///< found an array
+  found_boolean,              ///< found a boolean
+  found_null,                 ///< found null
+  found_number,               ///< found a number
+  name_an_operation,          ///< expected an operation such as 'subscribe' or 'publish', or '*' for all
+  did_you_mean_annotation_publish,  ///< did you mean 'annotation-publish'? (and so on, in operation order)
+  did_you_mean_annotation_subscribe,
+  did_you_mean_channel_metadata,
+  did_you_mean_history,
+  did_you_mean_message_delete_any,
+  did_you_mean_message_delete_own,
+  did_you_mean_message_update_any,
+  did_you_mean_message_update_own,
+  did_you_mean_object_publish,
+  did_you_mean_object_subscribe,
+  did_you_mean_presence,
+  did_you_mean_privileged_headers,
+  did_you_mean_publish,
+  did_you_mean_push_admin,
+  did_you_mean_push_subscribe,
+  did_you_mean_stats,
+  did_you_mean_subscribe,
+};
+
 
 /// Sentinel offset for errors that are not tied to a byte of the input.
 inline constexpr std::uint32_t no_offset = 0xFFFFFFFFu;
@@ -168,71 +261,37 @@ class error {
       : code_(code), offset_(offset) {
     append(message);
   }
+  /// An error with reason `r` (its code is code_of(r)).
+  constexpr error(error_reason r, std::uint32_t offset) noexcept : code_(code_of(r)), offset_(offset), reason_(r) {}
+  constexpr error(error_reason r, std::uint32_t offset, std::string_view message) noexcept
+      : code_(code_of(r)), offset_(offset), reason_(r) {
+    append(message);
+  }
 
   [[nodiscard]] constexpr errc code() const noexcept { return code_; }
+  /// Why it was raised (finer than code(); error_reason::unspecified when built from an errc).
+  [[nodiscard]] constexpr error_reason reason() const noexcept { return reason_; }
+  /// What the parser expected, found or suggests (error_hint::none when nothing).
+  [[nodiscard]] constexpr error_hint hint() const noexcept { return hint_; }
+  /// Sets the hint; the message says the same in words.
+  constexpr error& set_hint(error_hint h) noexcept { return hint_ = h, *this; }
   [[nodiscard]] constexpr std::uint32_t ably_code() const noexcept { return capmatch::ably_code(code_); }
   [[nodiscard]] constexpr std::uint16_t status_code() const noexcept { return http_status(code_); }
   /// Byte offset into the parsed input, or no_offset.
   [[nodiscard]] constexpr std::uint32_t offset() const noexcept { return offset_; }
   [[nodiscard]] constexpr bool has_offset() const noexcept { return offset_ != no_offset; }
-  [[nodiscard]] constexpr std::string_view message() const noexcept { return {msg_, len_}; }
+  [[nodiscard]] constexpr std::string_view message() const noexcept { return msg_.view(); }
 
   /// Appends `s`; a message longer than `capacity` is cut on a UTF-8 boundary and stays cut.
-  constexpr error& append(std::string_view s) noexcept {
-    for (char c : s) {
-      if (full_) break;
-      if (len_ == capacity) {
-        full_ = true;
-        // Do not leave half a UTF-8 sequence at the end.
-        std::size_t k = len_;
-        while (k > 0 && len_ - k < 3 && (static_cast<unsigned char>(msg_[k - 1]) & 0xC0) == 0x80) --k;
-        if (k > 0 && static_cast<unsigned char>(msg_[k - 1]) >= 0xC0 &&
-            detail::utf8_length(std::string_view(msg_, len_), k - 1) != len_ - (k - 1))
-          len_ = static_cast<std::uint8_t>(k - 1);
-        break;
-      }
-      msg_[len_++] = c;
-    }
-    return *this;
-  }
-  constexpr error& append(char c) noexcept { return append(std::string_view(&c, 1)); }
-  constexpr error& append_number(std::uint64_t v) noexcept {
-    char buf[20]{};
-    std::size_t n = 0;
-    do {
-      buf[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n != 0) append(buf[--n]);
-    return *this;
-  }
+  constexpr error& append(std::string_view s) noexcept { return msg_.append(s), *this; }
+  constexpr error& append(char c) noexcept { return msg_.append(c), *this; }
+  constexpr error& append_number(std::uint64_t v) noexcept { return msg_.append_number(v), *this; }
   /// Appends "at byte N" for this error's offset.
   constexpr error& append_at() noexcept { return append(" at byte ").append_number(offset_); }
   /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
   /// boundary, marked "..."), with control characters shown as \uXXXX so the message stays
   /// on one line, and bytes that are not well-formed UTF-8 as \xXX so it stays valid UTF-8.
-  constexpr error& append_quoted(std::string_view s) noexcept {
-    constexpr std::size_t clip = 48;
-    append('\'');
-    std::size_t n = s.size();
-    bool clipped = false;
-    if (n > clip) {
-      n = clip;
-      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-      clipped = true;
-    }
-    const std::size_t start = len_;
-    detail::escape_one_line(s.substr(0, n), [&](std::string_view piece) {
-      if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
-        clipped = true;
-        return false;
-      }
-      append(piece);
-      return true;
-    });
-    if (clipped) append("...");
-    return append('\'');
-  }
+  constexpr error& append_quoted(std::string_view s) noexcept { return msg_.append_quoted(s), *this; }
 
   friend constexpr bool operator==(const error& a, const error& b) noexcept {
     return a.code_ == b.code_ && a.offset_ == b.offset_ && a.message() == b.message();
@@ -241,44 +300,191 @@ class error {
  private:
   errc code_ = errc::ok;
   std::uint32_t offset_ = no_offset;
-  std::uint8_t len_ = 0;
-  bool full_ = false;
-  char msg_[capacity]{};
+  error_reason reason_ = error_reason::unspecified;
+  error_hint hint_ = error_hint::none;
+  detail::fixed_text<capacity> msg_{};
 };
 
-/// Either a value or an error, in the shape of std::expected (which clang 14 with
-/// libstdc++ cannot use). Usable in constant evaluation; never throws.
-/// T must be default-constructible; the value is left default when an error is held.
+template <class T>
+class result;
+
+namespace detail {
+template <class R>
+struct is_result : std::false_type {};
+template <class T>
+struct is_result<result<T>> : std::true_type {};
+/// Not constexpr: reaching it during constant evaluation is a compile error naming the mistake;
+/// at run time it stops the program rather than hand out a value that is not there.
+[[noreturn]] inline void value_of_error_result_accessed() noexcept { std::abort(); }
+[[noreturn]] inline void error_of_value_result_accessed() noexcept { std::abort(); }
+}  // namespace detail
+
+/// Either a value or an error, in the shape of std::expected (which clang 14 with libstdc++
+/// cannot use): a discriminated union, usable in constant evaluation, never throws. T need not
+/// be default-constructible; `*std::move(r)` and `std::move(r).value()` move the value out.
 template <class T>
 class [[nodiscard]] result {
+  static_assert(!std::is_reference_v<T> && !std::is_same_v<std::remove_cv_t<T>, capmatch::error>,
+                "result<T> holds a value type other than error");
+
  public:
-  constexpr result(T value) : value_(std::move(value)) {}  // NOLINT: implicit like expected
-  constexpr result(capmatch::error e) : error_(e), ok_(false) {}  // NOLINT
+  using value_type = T;
+  using error_type = capmatch::error;
+
+  constexpr result(const T& value) : value_(value), ok_(true) {}  // NOLINT: implicit like expected
+  constexpr result(T&& value) : value_(std::move(value)), ok_(true) {}  // NOLINT
+  constexpr result(const capmatch::error& e) noexcept : error_(e), ok_(false) {}  // NOLINT
+  /// A value built in place from `args`.
+  template <class... Args>
+  constexpr explicit result(std::in_place_t, Args&&... args) : value_(std::forward<Args>(args)...), ok_(true) {}
+
+  constexpr result(const result& o) : ok_(o.ok_) {
+    if (ok_) std::construct_at(&value_, o.value_);
+    else std::construct_at(&error_, o.error_);
+  }
+  constexpr result(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(o.ok_) {
+    if (ok_) std::construct_at(&value_, std::move(o.value_));
+    else std::construct_at(&error_, o.error_);
+  }
+  constexpr result& operator=(const result& o) {
+    if (this != &o) assign(o);
+    return *this;
+  }
+  constexpr result& operator=(result&& o) noexcept(std::is_nothrow_move_constructible_v<T> &&
+                                                   std::is_nothrow_move_assignable_v<T>) {
+    if (this != &o) assign(std::move(o));
+    return *this;
+  }
+  constexpr ~result() { destroy(); }
 
   [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
   constexpr explicit operator bool() const noexcept { return ok_; }
 
-  /// The value; calling it on an error is a precondition violation (checked in constant evaluation).
+  /// The value; calling it on an error is a precondition violation (a compile error in
+  /// constant evaluation, std::abort at run time).
   [[nodiscard]] constexpr T& value() & noexcept { return check(), value_; }
   [[nodiscard]] constexpr const T& value() const& noexcept { return check(), value_; }
   [[nodiscard]] constexpr T&& value() && noexcept { return check(), std::move(value_); }
+  [[nodiscard]] constexpr const T&& value() const&& noexcept { return check(), std::move(value_); }
   constexpr T& operator*() & noexcept { return value(); }
   constexpr const T& operator*() const& noexcept { return value(); }
+  constexpr T&& operator*() && noexcept { return std::move(*this).value(); }
+  constexpr const T&& operator*() const&& noexcept { return std::move(*this).value(); }
   constexpr T* operator->() noexcept { return &value(); }
   constexpr const T* operator->() const noexcept { return &value(); }
 
-  /// The error; on a value it returns an error with code errc::ok.
-  [[nodiscard]] constexpr const capmatch::error& error() const noexcept { return error_; }
+  /// The error; calling it on a value is a precondition violation, as for value().
+  [[nodiscard]] constexpr const capmatch::error& error() const noexcept {
+    if (ok_) detail::error_of_value_result_accessed();
+    return error_;
+  }
+
+  /// The value, or `fallback` when an error is held.
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) const& {
+    return ok_ ? value_ : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) && {
+    return ok_ ? std::move(value_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+  /// f(value), which returns a result<U>, or the error as a result<U>.
+  template <class F>
+  constexpr auto and_then(F&& f) const& {
+    using R = std::remove_cvref_t<std::invoke_result_t<F, const T&>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f), value_) : R(error_);
+  }
+  template <class F>
+  constexpr auto and_then(F&& f) && {
+    using R = std::remove_cvref_t<std::invoke_result_t<F, T&&>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f), std::move(value_)) : R(error_);
+  }
+  /// result<U> holding f(value), or the error.
+  template <class F>
+  constexpr auto transform(F&& f) const& {
+    using U = std::remove_cv_t<std::invoke_result_t<F, const T&>>;
+    return ok_ ? result<U>(std::invoke(std::forward<F>(f), value_)) : result<U>(error_);
+  }
+  template <class F>
+  constexpr auto transform(F&& f) && {
+    using U = std::remove_cv_t<std::invoke_result_t<F, T&&>>;
+    return ok_ ? result<U>(std::invoke(std::forward<F>(f), std::move(value_))) : result<U>(error_);
+  }
+  /// This result when it holds a value, else f(error), which returns a result<T>.
+  template <class F>
+  constexpr result or_else(F&& f) const& {
+    return ok_ ? *this : result(std::invoke(std::forward<F>(f), error_));
+  }
+  template <class F>
+  constexpr result or_else(F&& f) && {
+    return ok_ ? std::move(*this) : result(std::invoke(std::forward<F>(f), error_));
+  }
 
  private:
   constexpr void check() const noexcept {
-    if (!ok_) value_of_error_result_accessed();
+    if (!ok_) detail::value_of_error_result_accessed();
   }
-  // Not constexpr: reaching it during constant evaluation is a compile error naming the mistake;
-  // at run time it stops the program rather than hand out a default value as if it were real.
-  static void value_of_error_result_accessed() noexcept { std::abort(); }
+  constexpr void destroy() noexcept {
+    if (ok_) std::destroy_at(&value_);
+    else std::destroy_at(&error_);
+  }
+  template <class R>
+  constexpr void assign(R&& o) {
+    if (ok_ && o.ok_) {
+      value_ = std::forward<R>(o).value_;
+      return;
+    }
+    destroy();
+    ok_ = o.ok_;
+    if (ok_) std::construct_at(&value_, std::forward<R>(o).value_);
+    else std::construct_at(&error_, o.error_);
+  }
 
-  T value_{};
+  union {
+    T value_;
+    capmatch::error error_;
+  };
+  bool ok_;
+};
+
+/// An outcome without a value: success, or an error. Shaped like std::expected<void, error>.
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  using value_type = void;
+  using error_type = capmatch::error;
+
+  constexpr result() noexcept = default;
+  constexpr result(const capmatch::error& e) noexcept : error_(e), ok_(false) {}  // NOLINT
+
+  [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
+  constexpr explicit operator bool() const noexcept { return ok_; }
+  /// Checks that no error is held (a precondition, as for result<T>::value()).
+  constexpr void value() const noexcept {
+    if (!ok_) detail::value_of_error_result_accessed();
+  }
+  /// The error; calling it on success is a precondition violation.
+  [[nodiscard]] constexpr const capmatch::error& error() const noexcept {
+    if (ok_) detail::error_of_value_result_accessed();
+    return error_;
+  }
+  /// f(), which returns a result<U>, or the error as a result<U>.
+  template <class F>
+  constexpr auto and_then(F&& f) const {
+    using R = std::remove_cvref_t<std::invoke_result_t<F>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f)) : R(error_);
+  }
+  /// This result on success, else f(error), which returns a result<void>.
+  template <class F>
+  constexpr result or_else(F&& f) const {
+    return ok_ ? *this : result(std::invoke(std::forward<F>(f), error_));
+  }
+
+ private:
   capmatch::error error_{};
   bool ok_ = true;
 };

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "detail/escape.hpp"
+#include "detail/fixed_text.hpp"
 #include "error.hpp"
-#include "json.hpp"
+#include "detail/json.hpp"
 #include "operation.hpp"
 #include "resource.hpp"
 #include "version.hpp"
@@ -83,6 +85,12 @@ struct decision {
   return d;
 }
 
+/// Deleted: the decision would keep views into a temporary name or capability. Keep both
+/// alive for as long as the decision is used.
+template <class Traits, class Alloc>
+decision explain(const capability& cap, std::basic_string<char, Traits, Alloc>&& name, operation op) = delete;
+decision explain(capability&& cap, std::string_view name, operation op) = delete;
+
 namespace detail {
 inline void append_ops(std::string& s, op_set ops) {
   bool first = true;
@@ -93,9 +101,8 @@ inline void append_ops(std::string& s, op_set ops) {
   });
 }
 inline std::string quoted(std::string_view v) {
-  error e;
-  e.append_quoted(v);
-  return std::string(e.message());
+  fixed_text<error::capacity> t;
+  return std::string(t.append_quoted(v).view());
 }
 /// `v` with control characters written as \u00XX and bytes that are not well-formed UTF-8 as
 /// \xXX (as error::append_quoted does), so that text from the input cannot break a log line or

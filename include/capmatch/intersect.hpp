@@ -19,7 +19,7 @@ CAPMATCH_NAMESPACE_BEGIN
 
 namespace detail {
 [[nodiscard]] constexpr error empty_intersection_error() noexcept {
-  return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
+  return error(error_reason::empty_intersection, no_offset, "Key does not support requested capabilities");
 }
 
 /// The requested patterns indexed by their first segment, so that a key pattern meets only
@@ -117,13 +117,13 @@ struct request_index {
 namespace detail {
 /// The two limit errors of intersect (shared with the tests' pairwise reference).
 [[nodiscard]] constexpr error too_many_pairs(std::size_t keys, std::size_t requested) noexcept {
-  error e(errc::limit_exceeded, no_offset);
+  error e(error_reason::too_many_pairs, no_offset);
   e.append("intersecting ").append_number(keys).append(" key resources with ").append_number(requested);
   e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
   return e.append(" pairs (capmatch::max_intersection_pairs)");
 }
 [[nodiscard]] constexpr error too_many_results() noexcept {
-  error e(errc::limit_exceeded, no_offset);
+  error e(error_reason::intersection_too_many_resources, no_offset);
   e.append("the intersection has more than ").append_number(max_resources);
   return e.append(" resources (capmatch::max_resources)");
 }
@@ -237,7 +237,7 @@ namespace detail {
         // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
         const bool any = text.size() >= 3 && text[0] == '[' && text[1] == '*' && text[2] == ']';
         if (!any || text.size() - 3 > max_resource_bytes) continue;
-        error e(errc::limit_exceeded, no_offset);
+        error e(error_reason::intersection_resource_too_long, no_offset);
         e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
         e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
         return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");

@@ -11,6 +11,7 @@
 
 #include "crypto/hmac.hpp"
 #include "crypto/sha256.hpp"
+#include "detail/utf8.hpp"
 #include "error.hpp"
 #include "version.hpp"
 

@@ -13,8 +13,11 @@
 
 #include "capability.hpp"
 #include "detail/pattern_trie.hpp"
+#include "detail/escape.hpp"
+#include "detail/fixed_text.hpp"
+#include "detail/suggest.hpp"
 #include "error.hpp"
-#include "json.hpp"
+#include "detail/json.hpp"
 #include "operation.hpp"
 #include "resource.hpp"
 #include "version.hpp"
@@ -86,32 +89,8 @@ enum class lint_code : std::uint8_t {
 }
 
 namespace detail {
-/// Fixed-capacity text for finding messages (no std::string: usable in constant evaluation).
-class lint_text {
- public:
-  static constexpr std::size_t capacity = 320;
-  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf_, len_}; }
-  constexpr lint_text& append(std::string_view s) noexcept {
-    for (char c : s) {
-      if (len_ == capacity) break;
-      buf_[len_++] = c;
-    }
-    return *this;
-  }
-  constexpr lint_text& append_number(std::uint64_t v) noexcept {
-    error e;
-    return append(e.append_number(v).message());
-  }
-  /// `s` in single quotes, clipped and with control characters escaped (as in error messages).
-  constexpr lint_text& append_quoted(std::string_view s) noexcept {
-    error e;
-    return append(e.append_quoted(s).message());
-  }
-
- private:
-  std::size_t len_ = 0;
-  char buf_[capacity]{};
-};
+/// Text of a finding's message or fix (no std::string: usable in constant evaluation).
+using lint_text = fixed_text<320>;
 }  // namespace detail
 
 /// One finding: what is wrong with which resource, where, and a one-line fix.
@@ -301,12 +280,7 @@ class linter {
     auto& f = add(i, lint_code::unknown_qualifier);
     f.message_text.append("unknown qualifier ").append_quoted(p.qualifier)
         .append(": it matches only names with that qualifier, and Ably defines queue, meta and filter");
-    std::string_view best;
-    std::size_t best_d = 3;
-    for (std::string_view q : known_qualifiers) {
-      const std::size_t d = edit_distance(p.qualifier, q, 2);
-      if (d < best_d) best_d = d, best = q;
-    }
+    const std::string_view best = closest_name(p.qualifier, known_qualifiers);
     if (!best.empty())
       f.fix_text.append("did you mean '[").append(best).append("]'?");
     else
@@ -364,6 +338,10 @@ class linter {
   return detail::linter(cap).run();
 }
 
+/// Deleted: the findings would keep views into a temporary capability. Keep it alive for as
+/// long as the findings are used.
+std::vector<lint_finding> lint(capability&& cap) = delete;
+
 /// True when some finding has severity error (`capmatch lint` then exits 1).
 [[nodiscard]] constexpr bool has_errors(const std::vector<lint_finding>& findings) noexcept {
   for (const auto& f : findings)
@@ -376,15 +354,10 @@ class linter {
 [[nodiscard]] inline std::string to_string(const lint_finding& f) {
   std::string s(name_of(f.severity));
   s.append(" ").append(name_of(f.code)).append(" ");
-  for (char c : f.resource) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      constexpr char hex[] = "0123456789ABCDEF";
-      s.append("\\u00").append(1, hex[u >> 4]).append(1, hex[u & 15]);
-    } else {
-      s += c;
-    }
-  }
+  detail::escape_one_line(f.resource, [&](std::string_view piece) {
+    s.append(piece);
+    return true;
+  });
   s.append(" at byte ").append(std::to_string(f.offset)).append(": ");
   s.append(f.message()).append("; fix: ").append(f.fix());
   return s;

@@ -26,6 +26,8 @@
 #endif
 
 #include "capability.hpp"
+#include "detail/swar.hpp"
+#include "detail/utf8.hpp"
 #include "limits.hpp"
 #include "operation.hpp"
 #include "resource.hpp"
@@ -78,9 +80,10 @@ static_assert(ref_mul * ref_inv == 1u);
 inline constexpr u64 k_mul = 0x9E3779B97F4A7C15ull;
 inline constexpr u64 k_state = 0xC2B2AE3D27D4EB4Full;
 inline constexpr u64 k_long = 0x165667B19E3779F9ull;
-inline constexpr u64 ones = 0x0101010101010101ull;
-inline constexpr u64 high_bits = 0x8080808080808080ull;
-inline constexpr u64 low7 = 0x7F7F7F7F7F7F7F7Full;
+using swar::high_bits;
+using swar::low7;
+using swar::ones;
+using swar::zero_bytes;
 
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes.
 /// A *run state* (DFA only; `term >> run_shift` is its run's length, not 0) has no default
@@ -167,9 +170,6 @@ inline constexpr std::size_t quick_qualifiers = 4;
   return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
 }
 
-/// 0x80 in every byte of v that is zero, 0 elsewhere (exact, no false positives).
-[[nodiscard]] constexpr u64 zero_bytes(u64 v) noexcept { return ~(((v & low7) + low7) | v | low7); }
-
 /// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
 inline constexpr std::size_t short_name_bytes = 64;
 
@@ -179,6 +179,7 @@ inline constexpr std::size_t short_name_bytes = 64;
 struct name_stops_t {
   u64 colons = 0;
   bool nul = false;
+  bool high = false;  // a byte >= 0x80: the name must then be checked as UTF-8
 };
 [[nodiscard]] constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
   name_stops_t r;
@@ -187,19 +188,22 @@ struct name_stops_t {
     if (n >= 16) {
       const __m128i colon = _mm_set1_epi8(':');
       const __m128i zero = _mm_setzero_si128();
-      u32 z = 0;
+      u32 z = 0, h = 0;
       std::size_t i = 0;
       for (; i + 16 <= n; i += 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
         r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << i;
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+        h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
       if (i < n) {  // the last 16 bytes, overlapping the previous block
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
         r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << (n - 16);
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+        h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
       r.nul = z != 0;
+      r.high = h != 0;
       return r;
     }
     if (n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
@@ -207,26 +211,30 @@ struct name_stops_t {
       const auto c = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
       r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
       r.nul = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0;
+      r.high = _mm_movemask_epi8(v) != 0;
       return r;
     }
 #endif
     if (n >= 8) {  // words, the last one overlapping its predecessor
-      u64 z = 0;
+      u64 z = 0, h = 0;
       for (std::size_t i = 0;; i += 8) {
         const std::size_t at = i + 8 <= n ? i : n - 8;
         const u64 w = load8(s + at);
         const u64 c = zero_bytes(w ^ (ones * ':'));
         r.colons |= (((c >> 7) * 0x0102040810204080ull) >> 56) << at;
         z |= zero_bytes(w);
+        h |= w & high_bits;
         if (at + 8 == n) break;
       }
       r.nul = z != 0;
+      r.high = h != 0;
       return r;
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (s[i] == ':') r.colons |= u64{1} << i;
     if (s[i] == '\0') r.nul = true;
+    if (static_cast<unsigned char>(s[i]) >= 0x80) r.high = true;
   }
   return r;
 }
@@ -652,6 +660,7 @@ struct tables : header {
   // Longer names (scanned a word at a time) and the trie walk.
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
                                                       u32 st) const noexcept {
+    if (!utf8_valid(std::string_view(s, n))) return {};  // (its ASCII runs: 8 bytes per step)
     if (walk) return walk_ops(s, n, pos, st);
     u32 acc = 0;
     std::size_t left = max_segments;
@@ -695,6 +704,7 @@ struct tables : header {
     u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
     // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
     if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
+    if (stops.high && !utf8_valid(std::string_view(s, n))) return {};  // not well-formed UTF-8
     u32 acc = 0;
     if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
       // A run: its segments are the name's next bytes, or the automaton is dead.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "detail/suggest.hpp"
 #include "error.hpp"
 #include "version.hpp"
 
@@ -58,27 +59,16 @@ inline constexpr std::string_view operation_names[operation_count] = {
 }
 
 namespace detail {
-/// Levenshtein distance, capped: returns > limit as limit + 1.
-[[nodiscard]] constexpr std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
-  if (a.size() > 32 || b.size() > 32) return limit + 1;
-  std::size_t row[33]{};
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      const std::size_t sub = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
-      row[j] = std::min(std::min(row[j - 1] + 1, up + 1), sub);
-      diag = up;
-    }
-  }
-  return row[b.size()] > limit ? limit + 1 : row[b.size()];
+/// The hint "did you mean '<name>'?" for the operation called `name`.
+[[nodiscard]] constexpr error_hint did_you_mean(std::string_view name) noexcept {
+  std::size_t i = 0;
+  while (i < operation_count && operation_names[i] != name) ++i;
+  return static_cast<error_hint>(static_cast<std::size_t>(error_hint::did_you_mean_annotation_publish) + i);
 }
 
 /// The "unknown operation" error, with the most likely intended operation when there is one.
 [[nodiscard]] constexpr error unknown_operation_error(std::string_view op, std::uint32_t at) {
-  error e(errc::unknown_operation, at);
+  error e(error_reason::unknown_operation, at);
   e.append("unknown operation ").append_quoted(op).append_at();
   if (op == "*") return e.append("; '*' stands for every operation and is not one itself: name one, such as 'subscribe'");
   // Same letters in another case, or '_' for '-': the usual slips.
@@ -96,17 +86,13 @@ namespace detail {
       bool had_upper = false;
       for (char c : op) had_upper = had_upper || (c >= 'A' && c <= 'Z');
       e.append(had_upper ? "; operations are lower-case, did you mean " : "; did you mean ");
-      return e.append_quoted(name).append('?');
+      return e.append_quoted(name).append('?').set_hint(did_you_mean(name));
     }
   }
-  std::string_view best;
-  std::size_t best_d = 3;
-  for (std::string_view name : operation_names) {
-    const std::size_t d = edit_distance(f, name, 2);
-    if (d < best_d) best_d = d, best = name;
-  }
-  if (!best.empty()) return e.append("; did you mean ").append_quoted(best).append('?');
-  return e.append("; expected an operation such as 'subscribe' or 'publish', or '*' for all");
+  const std::string_view best = closest_name(f, operation_names);
+  if (!best.empty()) return e.append("; did you mean ").append_quoted(best).append('?').set_hint(did_you_mean(best));
+  return e.append("; expected an operation such as 'subscribe' or 'publish', or '*' for all")
+      .set_hint(error_hint::name_an_operation);
 }
 
 }  // namespace detail

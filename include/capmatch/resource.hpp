@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detail/utf8.hpp"
 #include "error.hpp"
 #include "limits.hpp"
 #include "version.hpp"
@@ -62,44 +63,44 @@ struct split_result {
 /// or "resource name" for messages; `base` is the byte offset of `text` in the document.
 [[nodiscard]] constexpr result<split_result> split_qualifier(std::string_view text, std::string_view what,
                                                              std::uint32_t base) noexcept {
-  auto fail = [&](errc code, std::string_view tail) {
-    error e(code, base);
+  auto fail = [&](error_reason why, std::string_view tail) {
+    error e(why, base);
     e.append(what).append(' ').append_quoted(text).append_at().append(tail);
     return e;
   };
   if (text.empty()) {
-    error e(errc::empty_resource, base);
+    error e(error_reason::empty_resource, base);
     return e.append("empty ").append(what).append_at();
   }
   for (char c : text)
-    if (c == '\0') return fail(errc::invalid_resource, " contains U+0000");
+    if (c == '\0') return fail(error_reason::resource_contains_nul, " contains U+0000");
   split_result out;
   if (text.front() != '[') {
     out.body = text;
     return out;
   }
   const auto close = text.find(']');
-  if (close == std::string_view::npos) return fail(errc::invalid_resource, " has '[' without a closing ']'");
+  if (close == std::string_view::npos) return fail(error_reason::unclosed_qualifier, " has '[' without a closing ']'");
   const std::string_view inside = text.substr(1, close - 1);
   if (inside.find('[') != std::string_view::npos)
-    return fail(errc::invalid_resource, " has '[' inside its qualifier");
+    return fail(error_reason::bracket_in_qualifier, " has '[' inside its qualifier");
   out.body = text.substr(close + 1);
   const auto params = inside.find_first_of("=?");
   const std::string_view qname = inside.substr(0, params);
   if (qname.empty()) {
     // "[?rewind=1]chan" is the unqualified channel "chan" (SEMANTICS §6).
     if (params == std::string_view::npos || inside[params] != '?')
-      return fail(errc::invalid_resource, " has an empty qualifier; write [queue], [meta], [*] or no brackets");
+      return fail(error_reason::empty_qualifier, " has an empty qualifier; write [queue], [meta], [*] or no brackets");
     out.kind = qualifier_kind::none;
   } else {
     out.kind = qname == "*" ? qualifier_kind::any : qualifier_kind::named;
     if (out.kind == qualifier_kind::named) out.qualifier = qname;
   }
   if (out.body.empty())
-    return fail(errc::empty_resource, what == "resource"
+    return fail(error_reason::qualifier_without_name, what == "resource"
                                           ? " has a qualifier but no channel name after it; follow it with '*' for every such channel"
                                           : " has a qualifier but no channel name after it");
-  if (out.body.front() == '[') return fail(errc::invalid_resource, " has more than one qualifier");
+  if (out.body.front() == '[') return fail(error_reason::more_than_one_qualifier, " has more than one qualifier");
   return out;
 }
 
@@ -132,7 +133,7 @@ namespace detail {
 /// Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
 [[nodiscard]] constexpr result<pattern> parse_pattern(std::string_view text, std::uint32_t base = 0) noexcept {
   if (text.size() > max_resource_bytes) {
-    error e(errc::limit_exceeded, base);
+    error e(error_reason::resource_too_long, base);
     e.append("resource of ").append_number(text.size()).append(" bytes").append_at();
     return e.append(" exceeds the limit of ").append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
   }
@@ -140,7 +141,7 @@ namespace detail {
   if (!split) return split.error();
   std::size_t beyond = 0;
   if (detail::count_segments(split->body, &beyond) > max_segments) {
-    error e(errc::limit_exceeded, base);
+    error e(error_reason::too_many_segments, base);
     e.append("resource ").append_quoted(text).append(" has more than ").append_number(max_segments);
     return e.append(" segments").append_at().append(" (capmatch::max_segments)");
   }
@@ -151,14 +152,18 @@ namespace detail {
 /// byte offsets in `text`. Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
 [[nodiscard]] constexpr result<resource_name> parse_name(std::string_view text) noexcept {
   if (text.size() > max_resource_bytes) {
-    error e(errc::limit_exceeded, static_cast<std::uint32_t>(max_resource_bytes));
+    error e(error_reason::resource_too_long, static_cast<std::uint32_t>(max_resource_bytes));
     e.append("resource name of ").append_number(text.size()).append(" bytes exceeds the limit of ");
     return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+  }
+  if (const std::size_t bad = detail::utf8_invalid_at(text); bad != text.size()) {
+    error e(error_reason::name_invalid_utf8, static_cast<std::uint32_t>(bad));
+    return e.append("resource name ").append_quoted(text).append(" is not well-formed UTF-8").append_at();
   }
   auto split = detail::split_qualifier(text, "resource name", 0);
   if (!split) return split.error();
   if (split->kind == qualifier_kind::any) {
-    error e(errc::invalid_resource, 0);
+    error e(error_reason::any_qualifier_in_name, 0);
     return e.append("resource name ").append_quoted(text).append_at().append(
         " cannot use the [*] qualifier; [*] is for capability patterns");
   }
@@ -168,13 +173,13 @@ namespace detail {
     const bool boundary = i == body.size() || body[i] == ':';
     const bool starts_segment = i == 0 || body[i - 1] == ':';
     if (boundary && starts_segment) {
-      error e(errc::invalid_resource, body_at + static_cast<std::uint32_t>(i));
+      error e(error_reason::empty_segment, body_at + static_cast<std::uint32_t>(i));
       return e.append("resource name ").append_quoted(text).append(" has an empty segment").append_at();
     }
   }
   std::size_t beyond = 0;
   if (detail::count_segments(body, &beyond) > max_segments) {
-    error e(errc::limit_exceeded, body_at + static_cast<std::uint32_t>(beyond));
+    error e(error_reason::too_many_segments, body_at + static_cast<std::uint32_t>(beyond));
     e.append("resource name ").append_quoted(text).append(" has more than ").append_number(max_segments);
     return e.append(" segments").append_at().append(" (capmatch::max_segments)");
   }

@@ -68,129 +68,112 @@ constexpr char capability_literal_error(const char* what, const char* hint, std:
 #endif
 }
 
-[[nodiscard]] constexpr bool contains(std::string_view s, std::string_view part) noexcept {
-  return s.find(part) != std::string_view::npos;
-}
-
-// The hint: the part of the message after the excerpt that does not depend on the input.
+// The hint: the part of the message that does not depend on the input (error::hint()).
 // Each row writes its literal in the call itself (not through a macro or a variable), so
 // that g++ shows it: g++ prints the calls that led to the error as source text.
-constexpr char report_with_hint(const char* what, std::string_view m, std::uint32_t at) noexcept {
-  if (contains(m, "did you mean 'annotation-publish'?"))
-    return capability_literal_error(what, "did you mean 'annotation-publish'?", at);
-  if (contains(m, "did you mean 'annotation-subscribe'?"))
-    return capability_literal_error(what, "did you mean 'annotation-subscribe'?", at);
-  if (contains(m, "did you mean 'channel-metadata'?"))
-    return capability_literal_error(what, "did you mean 'channel-metadata'?", at);
-  if (contains(m, "did you mean 'history'?"))
-    return capability_literal_error(what, "did you mean 'history'?", at);
-  if (contains(m, "did you mean 'message-delete-any'?"))
-    return capability_literal_error(what, "did you mean 'message-delete-any'?", at);
-  if (contains(m, "did you mean 'message-delete-own'?"))
-    return capability_literal_error(what, "did you mean 'message-delete-own'?", at);
-  if (contains(m, "did you mean 'message-update-any'?"))
-    return capability_literal_error(what, "did you mean 'message-update-any'?", at);
-  if (contains(m, "did you mean 'message-update-own'?"))
-    return capability_literal_error(what, "did you mean 'message-update-own'?", at);
-  if (contains(m, "did you mean 'object-publish'?"))
-    return capability_literal_error(what, "did you mean 'object-publish'?", at);
-  if (contains(m, "did you mean 'object-subscribe'?"))
-    return capability_literal_error(what, "did you mean 'object-subscribe'?", at);
-  if (contains(m, "did you mean 'presence'?"))
-    return capability_literal_error(what, "did you mean 'presence'?", at);
-  if (contains(m, "did you mean 'privileged-headers'?"))
-    return capability_literal_error(what, "did you mean 'privileged-headers'?", at);
-  if (contains(m, "did you mean 'publish'?"))
-    return capability_literal_error(what, "did you mean 'publish'?", at);
-  if (contains(m, "did you mean 'push-admin'?"))
-    return capability_literal_error(what, "did you mean 'push-admin'?", at);
-  if (contains(m, "did you mean 'push-subscribe'?"))
-    return capability_literal_error(what, "did you mean 'push-subscribe'?", at);
-  if (contains(m, "did you mean 'stats'?"))
-    return capability_literal_error(what, "did you mean 'stats'?", at);
-  if (contains(m, "did you mean 'subscribe'?"))
-    return capability_literal_error(what, "did you mean 'subscribe'?", at);
-  if (contains(m, "expected an operation such as 'subscribe' or 'publish', or '*' for all"))
-    return capability_literal_error(what, "expected an operation such as 'subscribe' or 'publish', or '*' for all", at);
-  if (contains(m, "expected a JSON object"))
-    return capability_literal_error(what, "expected a JSON object", at);
-  if (contains(m, "expected a string")) return capability_literal_error(what, "expected a string", at);
-  if (contains(m, "expected ':' after the resource name"))
-    return capability_literal_error(what, "expected ':' after the resource name", at);
-  if (contains(m, "expected an array of operations"))
-    return capability_literal_error(what, "expected an array of operations", at);
-  if (contains(m, "expected an operation name string"))
-    return capability_literal_error(what, "expected an operation name string", at);
-  if (contains(m, "expected ',' or ']'")) return capability_literal_error(what, "expected ',' or ']'", at);
-  if (contains(m, "expected ',' or '}'")) return capability_literal_error(what, "expected ',' or '}'", at);
-  if (contains(m, "found a string")) return capability_literal_error(what, "found a string", at);
-  if (contains(m, "found an object")) return capability_literal_error(what, "found an object", at);
-  if (contains(m, "found an array")) return capability_literal_error(what, "found an array", at);
-  if (contains(m, "found a boolean")) return capability_literal_error(what, "found a boolean", at);
-  if (contains(m, "found null")) return capability_literal_error(what, "found null", at);
-  if (contains(m, "found a number")) return capability_literal_error(what, "found a number", at);
+constexpr char report_with_hint(const char* what, const error& e, std::uint32_t at) noexcept {
+  using H = error_hint;
+  switch (e.hint()) {
+    case H::did_you_mean_annotation_publish:
+      return capability_literal_error(what, "did you mean 'annotation-publish'?", at);
+    case H::did_you_mean_annotation_subscribe:
+      return capability_literal_error(what, "did you mean 'annotation-subscribe'?", at);
+    case H::did_you_mean_channel_metadata:
+      return capability_literal_error(what, "did you mean 'channel-metadata'?", at);
+    case H::did_you_mean_history:
+      return capability_literal_error(what, "did you mean 'history'?", at);
+    case H::did_you_mean_message_delete_any:
+      return capability_literal_error(what, "did you mean 'message-delete-any'?", at);
+    case H::did_you_mean_message_delete_own:
+      return capability_literal_error(what, "did you mean 'message-delete-own'?", at);
+    case H::did_you_mean_message_update_any:
+      return capability_literal_error(what, "did you mean 'message-update-any'?", at);
+    case H::did_you_mean_message_update_own:
+      return capability_literal_error(what, "did you mean 'message-update-own'?", at);
+    case H::did_you_mean_object_publish:
+      return capability_literal_error(what, "did you mean 'object-publish'?", at);
+    case H::did_you_mean_object_subscribe:
+      return capability_literal_error(what, "did you mean 'object-subscribe'?", at);
+    case H::did_you_mean_presence:
+      return capability_literal_error(what, "did you mean 'presence'?", at);
+    case H::did_you_mean_privileged_headers:
+      return capability_literal_error(what, "did you mean 'privileged-headers'?", at);
+    case H::did_you_mean_publish:
+      return capability_literal_error(what, "did you mean 'publish'?", at);
+    case H::did_you_mean_push_admin:
+      return capability_literal_error(what, "did you mean 'push-admin'?", at);
+    case H::did_you_mean_push_subscribe:
+      return capability_literal_error(what, "did you mean 'push-subscribe'?", at);
+    case H::did_you_mean_stats:
+      return capability_literal_error(what, "did you mean 'stats'?", at);
+    case H::did_you_mean_subscribe:
+      return capability_literal_error(what, "did you mean 'subscribe'?", at);
+    case H::name_an_operation: return capability_literal_error(what, "expected an operation such as 'subscribe' or 'publish', or '*' for all", at);
+    case H::expected_object: return capability_literal_error(what, "expected a JSON object", at);
+    case H::expected_string: return capability_literal_error(what, "expected a string", at);
+    case H::expected_colon: return capability_literal_error(what, "expected ':' after the resource name", at);
+    case H::expected_operations: return capability_literal_error(what, "expected an array of operations", at);
+    case H::expected_operation_name: return capability_literal_error(what, "expected an operation name string", at);
+    case H::expected_comma_or_bracket: return capability_literal_error(what, "expected ',' or ']'", at);
+    case H::expected_comma_or_brace: return capability_literal_error(what, "expected ',' or '}'", at);
+    case H::expected_open_brace: return capability_literal_error(what, "expected '{'", at);
+    case H::expected_open_bracket: return capability_literal_error(what, "expected '['", at);
+    case H::expected_close_bracket: return capability_literal_error(what, "expected ']'", at);
+    case H::expected_close_brace: return capability_literal_error(what, "expected '}'", at);
+    case H::found_string: return capability_literal_error(what, "found a string", at);
+    case H::found_object: return capability_literal_error(what, "found an object", at);
+    case H::found_array: return capability_literal_error(what, "found an array", at);
+    case H::found_boolean: return capability_literal_error(what, "found a boolean", at);
+    case H::found_null: return capability_literal_error(what, "found null", at);
+    case H::found_number: return capability_literal_error(what, "found a number", at);
+    case H::none: break;
+  }
   return capability_literal_error(what, "", at);
 }
 
 /// Turns a parse error into a compile error that shows the error's key phrase (a piece of
-/// its message that does not depend on the input), its hint, and its byte offset.
+/// its message that does not depend on the input, chosen by error::reason()), its hint, and
+/// its byte offset.
 constexpr char report_literal_error(const error& e) noexcept {
-  const std::string_view m = e.message();
   const std::uint32_t at = e.offset();
-  switch (e.code()) {
-    case errc::duplicate_resource: return report_with_hint("resource listed twice", m, at);
-    case errc::duplicate_operation: return report_with_hint("operation listed twice for resource", m, at);
-    case errc::limit_exceeded:
-      if (contains(m, "(capmatch::max_document_bytes)"))
-        return report_with_hint("(capmatch::max_document_bytes)", m, at);
-      if (contains(m, "(capmatch::max_resources)"))
-        return report_with_hint("(capmatch::max_resources)", m, at);
-      if (contains(m, "(capmatch::max_resource_bytes)"))
-        return report_with_hint("(capmatch::max_resource_bytes)", m, at);
-      if (contains(m, "(capmatch::max_segments)")) return report_with_hint("(capmatch::max_segments)", m, at);
-      return report_with_hint("limit exceeded (capmatch/limits.hpp)", m, at);
-    default: break;
+  using R = error_reason;
+  switch (e.reason()) {
+    case R::empty_input: return report_with_hint("empty input", e, at);
+    case R::byte_order_mark: return report_with_hint("byte order mark", e, at);
+    case R::unexpected_end: return report_with_hint("unexpected end of input", e, at);
+    case R::unexpected_character: return report_with_hint("unexpected character", e, at);
+    case R::unexpected_byte: return report_with_hint("unexpected byte", e, at);
+    case R::unterminated_string: return report_with_hint("unterminated string", e, at);
+    case R::unterminated_escape: return report_with_hint("unterminated escape", e, at);
+    case R::invalid_unicode_escape: return report_with_hint("invalid \\u escape", e, at);
+    case R::invalid_escape: return report_with_hint("invalid escape", e, at);
+    case R::lone_surrogate: return report_with_hint("lone surrogate", e, at);
+    case R::invalid_utf8: return report_with_hint("invalid UTF-8", e, at);
+    case R::control_character: return report_with_hint("control character", e, at);
+    case R::trailing_characters: return report_with_hint("trailing characters after the capability", e, at);
+    case R::not_an_object: return report_with_hint("a capability must be a JSON object", e, at);
+    case R::operations_not_array: return report_with_hint("must be an array of strings", e, at);
+    case R::operation_not_string: return report_with_hint("must be strings", e, at);
+    case R::empty_operations: return report_with_hint("empty operation list for resource", e, at);
+    case R::unknown_operation: return report_with_hint("unknown operation", e, at);
+    case R::wildcard_not_alone: return report_with_hint("'*' must be the only operation for resource", e, at);
+    case R::duplicate_operation: return report_with_hint("operation listed twice for resource", e, at);
+    case R::duplicate_resource: return report_with_hint("resource listed twice", e, at);
+    case R::empty_resource: return report_with_hint("empty resource", e, at);
+    case R::resource_contains_nul: return report_with_hint("contains U+0000", e, at);
+    case R::unclosed_qualifier: return report_with_hint("has '[' without a closing ']'", e, at);
+    case R::bracket_in_qualifier: return report_with_hint("has '[' inside its qualifier", e, at);
+    case R::empty_qualifier: return report_with_hint("has an empty qualifier; write [queue], [meta], [*] or no brackets", e, at);
+    case R::qualifier_without_name: return report_with_hint("has a qualifier but no channel name after it; follow it with '*' for every such channel", e, at);
+    case R::more_than_one_qualifier: return report_with_hint("has more than one qualifier", e, at);
+    case R::document_too_large: return report_with_hint("(capmatch::max_document_bytes)", e, at);
+    case R::too_many_resources: return report_with_hint("(capmatch::max_resources)", e, at);
+    case R::resource_too_long: return report_with_hint("(capmatch::max_resource_bytes)", e, at);
+    case R::too_many_segments: return report_with_hint("(capmatch::max_segments)", e, at);
+    default: break;  // reasons a parsed literal cannot have (names, intersections)
   }
-  // JSON syntax
-  if (contains(m, "empty input")) return report_with_hint("empty input", m, at);
-  if (contains(m, "byte order mark")) return report_with_hint("byte order mark", m, at);
-  if (contains(m, "unexpected end of input")) return report_with_hint("unexpected end of input", m, at);
-  if (contains(m, "unexpected character")) return report_with_hint("unexpected character", m, at);
-  if (contains(m, "unexpected byte")) return report_with_hint("unexpected byte", m, at);
-  if (contains(m, "unterminated string")) return report_with_hint("unterminated string", m, at);
-  if (contains(m, "unterminated escape")) return report_with_hint("unterminated escape", m, at);
-  if (contains(m, "invalid \\u escape")) return report_with_hint("invalid \\u escape", m, at);
-  if (contains(m, "invalid escape")) return report_with_hint("invalid escape", m, at);
-  if (contains(m, "lone surrogate")) return report_with_hint("lone surrogate", m, at);
-  if (contains(m, "invalid UTF-8")) return report_with_hint("invalid UTF-8", m, at);
-  if (contains(m, "control character")) return report_with_hint("control character", m, at);
-  if (contains(m, "trailing characters after the capability"))
-    return report_with_hint("trailing characters after the capability", m, at);
-  // Capability structure
-  if (contains(m, "a capability must be a JSON object"))
-    return report_with_hint("a capability must be a JSON object", m, at);
-  if (contains(m, "must be an array of strings"))
-    return report_with_hint("must be an array of strings", m, at);
-  if (contains(m, "must be strings")) return report_with_hint("must be strings", m, at);
-  if (contains(m, "empty operation list for resource"))
-    return report_with_hint("empty operation list for resource", m, at);
-  if (contains(m, "unknown operation")) return report_with_hint("unknown operation", m, at);
-  if (contains(m, "'*' must be the only operation for resource"))
-    return report_with_hint("'*' must be the only operation for resource", m, at);
-  // Resource patterns
-  if (contains(m, "empty resource")) return report_with_hint("empty resource", m, at);
-  if (contains(m, "contains U+0000")) return report_with_hint("contains U+0000", m, at);
-  if (contains(m, "has '[' without a closing ']'"))
-    return report_with_hint("has '[' without a closing ']'", m, at);
-  if (contains(m, "has '[' inside its qualifier"))
-    return report_with_hint("has '[' inside its qualifier", m, at);
-  if (contains(m, "has an empty qualifier; write [queue], [meta], [*] or no brackets"))
-    return report_with_hint("has an empty qualifier; write [queue], [meta], [*] or no brackets", m, at);
-  if (contains(m, "has a qualifier but no channel name after it; follow it with '*' for every such channel"))
-    return report_with_hint("has a qualifier but no channel name after it; follow it with '*' for every such channel", m, at);
-  if (contains(m, "has more than one qualifier"))
-    return report_with_hint("has more than one qualifier", m, at);
-  return report_with_hint("invalid capability", m, at);
+  if (e.code() == errc::limit_exceeded) return report_with_hint("limit exceeded (capmatch/limits.hpp)", e, at);
+  return report_with_hint("invalid capability", e, at);
 }
 
 /// A capability literal after checking: its canonical text, number of resources, and the

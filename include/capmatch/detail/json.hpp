@@ -12,8 +12,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "error.hpp"
-#include "version.hpp"
+#include "../error.hpp"
+#include "../version.hpp"
+#include "escape.hpp"
+#include "swar.hpp"
+#include "utf8.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
@@ -23,13 +26,10 @@ namespace detail {
 /// a time: each test flags exactly the bytes it names (no borrow crosses a byte).
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low7 = ~high;
-    auto zero = [&](std::uint64_t v) { return ~(((v & low7) + low7) | v | low7); };  // 0x80 where v's byte is 0
     for (; pos + 8 <= s.size(); pos += 8) {
       std::uint64_t w;
       std::memcpy(&w, s.data() + pos, 8);
-      const std::uint64_t control_or_high = (~((w & low7) + (0x80 - 0x20) * ones) | w) & high;  // < 0x20 or >= 0x80
-      const std::uint64_t flags = zero(w ^ ('"' * ones)) | zero(w ^ ('\\' * ones)) | control_or_high;
+      const std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
       if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
     }
   }
@@ -59,7 +59,7 @@ class json_reader {
   }
 
   /// Consumes `c` after whitespace, or fails naming what was expected.
-  [[nodiscard]] constexpr bool expect(char c, std::string_view expected, error& err) noexcept {
+  [[nodiscard]] constexpr bool expect(char c, error_hint expected, error& err) noexcept {
     skip_ws();
     if (peek() == c && !at_end()) return ++pos_, true;
     err = unexpected(expected);
@@ -67,34 +67,60 @@ class json_reader {
   }
 
   /// An error for whatever stands at the cursor, saying what was expected there.
-  [[nodiscard]] constexpr error unexpected(std::string_view expected) const noexcept {
-    error e(errc::invalid_json, static_cast<std::uint32_t>(pos_));
+  [[nodiscard]] constexpr error unexpected(error_hint expected) const noexcept {
+    error e(error_reason::unexpected_end, static_cast<std::uint32_t>(pos_));
     if (at_end()) {
       e.append("unexpected end of input").append_at();
     } else {
       const auto c = static_cast<unsigned char>(in_[pos_]);
       if (c >= 0x20 && c < 0x7F) {
+        e = error(error_reason::unexpected_character, static_cast<std::uint32_t>(pos_));
         e.append("unexpected character ").append_quoted(in_.substr(pos_, 1)).append_at();
       } else {
-        constexpr char hex[] = "0123456789ABCDEF";
-        e.append("unexpected byte 0x").append(hex[c >> 4]).append(hex[c & 15]).append_at();
+        e = error(error_reason::unexpected_byte, static_cast<std::uint32_t>(pos_));
+        e.append("unexpected byte 0x").append(hex_digit(c >> 4)).append(hex_digit(c)).append_at();
       }
     }
-    return e.append("; expected ").append(expected);
+    return e.append("; expected ").append(hint_text(expected)).set_hint(expected);
   }
 
-  /// What kind of JSON value starts at the cursor ("a number", "an object", ...), for messages.
-  [[nodiscard]] constexpr std::string_view value_kind() const noexcept {
+  /// What kind of JSON value starts at the cursor (error_hint::found_string, ...), or
+  /// error_hint::none when no value starts there.
+  [[nodiscard]] constexpr error_hint value_kind() const noexcept {
     switch (peek()) {
-      case '"': return "a string";
-      case '{': return "an object";
-      case '[': return "an array";
+      case '"': return error_hint::found_string;
+      case '{': return error_hint::found_object;
+      case '[': return error_hint::found_array;
       case 't':
-      case 'f': return "a boolean";
-      case 'n': return "null";
+      case 'f': return error_hint::found_boolean;
+      case 'n': return error_hint::found_null;
       case '-':
       case '0': case '1': case '2': case '3': case '4':
-      case '5': case '6': case '7': case '8': case '9': return "a number";
+      case '5': case '6': case '7': case '8': case '9': return error_hint::found_number;
+      default: return error_hint::none;
+    }
+  }
+
+  /// The words of an expected_* or found_* hint: "a string", "':' after the resource name".
+  [[nodiscard]] static constexpr std::string_view hint_text(error_hint h) noexcept {
+    switch (h) {
+      case error_hint::expected_object: return "a JSON object";
+      case error_hint::expected_string: return "a string";
+      case error_hint::expected_colon: return "':' after the resource name";
+      case error_hint::expected_operations: return "an array of operations";
+      case error_hint::expected_operation_name: return "an operation name string";
+      case error_hint::expected_comma_or_bracket: return "',' or ']'";
+      case error_hint::expected_comma_or_brace: return "',' or '}'";
+      case error_hint::expected_open_brace: return "'{'";
+      case error_hint::expected_open_bracket: return "'['";
+      case error_hint::expected_close_bracket: return "']'";
+      case error_hint::expected_close_brace: return "'}'";
+      case error_hint::found_string: return "a string";
+      case error_hint::found_object: return "an object";
+      case error_hint::found_array: return "an array";
+      case error_hint::found_boolean: return "a boolean";
+      case error_hint::found_null: return "null";
+      case error_hint::found_number: return "a number";
       default: return {};
     }
   }
@@ -102,7 +128,7 @@ class json_reader {
   /// Reads a string at the cursor (after whitespace), appending its decoded UTF-8 to `out`.
   [[nodiscard]] constexpr bool read_string(std::vector<char>& out, error& err) {
     skip_ws();
-    if (peek() != '"' || at_end()) return err = unexpected("a string"), false;
+    if (peek() != '"' || at_end()) return err = unexpected(error_hint::expected_string), false;
     const std::size_t start = pos_++;
     for (;;) {
       // Fast path: copy the run of plain ASCII up to the next byte that needs a look.
@@ -111,7 +137,7 @@ class json_reader {
                  in_.begin() + static_cast<std::ptrdiff_t>(run));
       pos_ = run;
       if (at_end()) {
-        error e(errc::invalid_json, static_cast<std::uint32_t>(start));
+        error e(error_reason::unterminated_string, static_cast<std::uint32_t>(start));
         return err = e.append("unterminated string starting").append_at(), false;
       }
       const auto c = static_cast<unsigned char>(in_[pos_]);
@@ -119,9 +145,8 @@ class json_reader {
       if (c == '\\') {
         if (!read_escape(out, err)) return false;
       } else if (c < 0x20) {
-        constexpr char hex[] = "0123456789ABCDEF";
-        error e(errc::control_character, static_cast<std::uint32_t>(pos_));
-        e.append("control character U+00").append(hex[c >> 4]).append(hex[c & 15]);
+        error e(error_reason::control_character, static_cast<std::uint32_t>(pos_));
+        e.append("control character U+00").append(hex_digit(c >> 4)).append(hex_digit(c));
         e.append(" in a string").append_at().append("; escape it (\\n, \\t, \\u00XX)");
         return err = e, false;
       } else if (!read_utf8(out, err)) {
@@ -162,7 +187,7 @@ class json_reader {
   [[nodiscard]] constexpr bool read_escape(std::vector<char>& out, error& err) {
     const std::size_t at = pos_;
     if (pos_ + 1 >= in_.size()) {
-      error e(errc::invalid_json, static_cast<std::uint32_t>(at));
+      error e(error_reason::unterminated_escape, static_cast<std::uint32_t>(at));
       return err = e.append("unterminated escape").append_at(), false;
     }
     const char c = in_[pos_ + 1];
@@ -178,7 +203,7 @@ class json_reader {
       case 't': simple = '\t'; break;
       case 'u': break;
       default: {
-        error e(errc::invalid_escape, static_cast<std::uint32_t>(at));
+        error e(error_reason::invalid_escape, static_cast<std::uint32_t>(at));
         e.append("invalid escape ").append_quoted(in_.substr(at, 2)).append_at();
         return err = e.append("; valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"), false;
       }
@@ -189,7 +214,7 @@ class json_reader {
       return true;
     }
     auto bad_u = [&](std::size_t where) {
-      error e(errc::invalid_escape, static_cast<std::uint32_t>(where));
+      error e(error_reason::invalid_unicode_escape, static_cast<std::uint32_t>(where));
       return e.append("invalid \\u escape").append_at().append("; expected four hex digits");
     };
     const int hi = hex4(pos_ + 2);
@@ -197,7 +222,7 @@ class json_reader {
     pos_ += 6;
     std::uint32_t cp = static_cast<std::uint32_t>(hi);
     auto lone = [&](std::size_t where) {
-      error e(errc::lone_surrogate, static_cast<std::uint32_t>(where));
+      error e(error_reason::lone_surrogate, static_cast<std::uint32_t>(where));
       e.append("lone surrogate ").append_quoted(in_.substr(where, 6)).append_at();
       return e.append("; a \\uD800-\\uDBFF escape must be followed by a \\uDC00-\\uDFFF escape");
     };
@@ -214,31 +239,13 @@ class json_reader {
     return true;
   }
 
-  /// Validates and copies one multi-byte UTF-8 sequence (RFC 3629: no overlongs, no
-  /// surrogates, nothing above U+10FFFF).
+  /// Validates (utf8_length) and copies one multi-byte UTF-8 sequence.
   [[nodiscard]] constexpr bool read_utf8(std::vector<char>& out, error& err) {
     const std::size_t at = pos_;
-    auto byte = [&](std::size_t i) -> unsigned {
-      return i < in_.size() ? static_cast<unsigned char>(in_[i]) : 0u;
-    };
-    const unsigned b0 = byte(at);
-    std::size_t len = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-    else if (b0 == 0xE0) len = 3, lo = 0xA0;
-    else if (b0 >= 0xE1 && b0 <= 0xEC) len = 3;
-    else if (b0 == 0xED) len = 3, hi = 0x9F;
-    else if (b0 >= 0xEE && b0 <= 0xEF) len = 3;
-    else if (b0 == 0xF0) len = 4, lo = 0x90;
-    else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
-    else if (b0 == 0xF4) len = 4, hi = 0x8F;
-    bool ok = len != 0 && at + len <= in_.size();
-    for (std::size_t i = 1; ok && i < len; ++i) {
-      const unsigned b = byte(at + i);
-      ok = i == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
+    const std::size_t len = utf8_length(in_, at);
+    const bool ok = len != 0;
     if (!ok) {
-      error e(errc::invalid_utf8, static_cast<std::uint32_t>(at));
+      error e(error_reason::invalid_utf8, static_cast<std::uint32_t>(at));
       return err = e.append("invalid UTF-8").append_at(), false;
     }
     out.insert(out.end(), in_.begin() + static_cast<std::ptrdiff_t>(at),
@@ -276,7 +283,6 @@ class json_reader {
 /// requires (SEMANTICS §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
 /// Returns the end of what was written.
 constexpr char* write_json_string(std::string_view s, char* p) noexcept {
-  constexpr char hex[] = "0123456789abcdef";
   *p++ = '"';
   if (json_plain(s)) {
     p = std::copy(s.begin(), s.end(), p);
@@ -298,7 +304,7 @@ constexpr char* write_json_string(std::string_view s, char* p) noexcept {
         case '\t': *p++ = 't'; break;
         default:
           *p++ = 'u', *p++ = '0', *p++ = '0';
-          *p++ = hex[c >> 4], *p++ = hex[c & 15];
+          *p++ = hex_digit(c >> 4, true), *p++ = hex_digit(c, true);
       }
     } else {
       *p++ = ch;

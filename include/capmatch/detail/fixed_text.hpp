@@ -1,0 +1,95 @@
+// capmatch — fixed-capacity text, usable in constant evaluation: error messages, lint
+// findings, explain. Internal.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "../version.hpp"
+#include "escape.hpp"
+#include "utf8.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// Text of at most N bytes. Appending beyond N cuts the text on a UTF-8 boundary and it stays
+/// cut. Trivially copyable.
+template <std::size_t N>
+class fixed_text {
+  static_assert(N > 0 && N < 0x10000, "fixed_text<N> holds 1 to 65535 bytes");
+
+ public:
+  static constexpr std::size_t capacity = N;
+
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf_, len_}; }
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return len_; }
+  [[nodiscard]] constexpr bool empty() const noexcept { return len_ == 0; }
+  /// True when something appended did not fit.
+  [[nodiscard]] constexpr bool truncated() const noexcept { return full_; }
+
+  constexpr fixed_text& append(std::string_view s) noexcept {
+    for (char c : s) {
+      if (full_) break;
+      if (len_ == N) {
+        full_ = true;
+        // Do not leave half a UTF-8 sequence at the end.
+        std::size_t k = len_;
+        while (k > 0 && len_ - k < 3 && (static_cast<unsigned char>(buf_[k - 1]) & 0xC0) == 0x80) --k;
+        if (k > 0 && static_cast<unsigned char>(buf_[k - 1]) >= 0xC0 &&
+            utf8_length(std::string_view(buf_, len_), k - 1) != len_ - (k - 1))
+          len_ = static_cast<std::uint16_t>(k - 1);
+        break;
+      }
+      buf_[len_++] = c;
+    }
+    return *this;
+  }
+  constexpr fixed_text& append(char c) noexcept { return append(std::string_view(&c, 1)); }
+  /// Appends v in decimal.
+  constexpr fixed_text& append_number(std::uint64_t v) noexcept {
+    char digits[20]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n != 0) append(digits[--n]);
+    return *this;
+  }
+  /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
+  /// boundary, marked "..."), shown on one line by escape_one_line.
+  constexpr fixed_text& append_quoted(std::string_view s) noexcept {
+    constexpr std::size_t clip = 48;
+    append('\'');
+    std::size_t n = s.size();
+    bool clipped = false;
+    if (n > clip) {
+      n = clip;
+      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+      clipped = true;
+    }
+    const std::size_t start = len_;
+    escape_one_line(s.substr(0, n), [&](std::string_view piece) {
+      if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
+        clipped = true;
+        return false;
+      }
+      append(piece);
+      return true;
+    });
+    if (clipped) append("...");
+    return append('\'');
+  }
+
+  friend constexpr bool operator==(const fixed_text& a, const fixed_text& b) noexcept { return a.view() == b.view(); }
+
+ private:
+  std::uint16_t len_ = 0;
+  bool full_ = false;
+  char buf_[N]{};
+};
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
