@@ -65,8 +65,8 @@ std::size_t shadowed_pairwise(const capability& cap) {
     const std::uint32_t mine = cap.ops(i).granted_bits();
     for (std::size_t j = 0; j < cap.size(); ++j)
       if (j != i && (mine & cap.ops(j).granted_bits()) == mine &&
-          capmatch::detail::contains(cap.pattern_at(j), cap.pattern_at(i)) &&
-          !capmatch::detail::contains(cap.pattern_at(i), cap.pattern_at(j))) {
+          capmatch::contains(cap.pattern_at(j), cap.pattern_at(i)) &&
+          !capmatch::contains(cap.pattern_at(i), cap.pattern_at(j))) {
         ++n;
         break;
       }

@@ -1,6 +1,6 @@
 #include <capmatch/capability.hpp>
 #include <capmatch/error.hpp>
-#include <capmatch/resource.hpp>
+#include <capmatch/pattern.hpp>
 #include <doctest/doctest.h>
 
 using namespace capmatch;

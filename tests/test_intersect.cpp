@@ -214,8 +214,8 @@ result<capability> pairwise_reference(const capability& key_in, const capability
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;
       const pattern kp = key.pattern_at(i), rp = request.pattern_at(j);
-      if (detail::contains(kp, rp) || detail::contains(rp, kp)) {
-        kept.emplace_back(detail::contains(kp, rp) ? request.resource(j) : key.resource(i), ops);
+      if (contains(kp, rp) || contains(rp, kp)) {
+        kept.emplace_back(contains(kp, rp) ? request.resource(j) : key.resource(i), ops);
         continue;
       }
       text.clear();

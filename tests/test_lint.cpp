@@ -262,7 +262,7 @@ TEST_CASE("lint: pattern containment is exact") {
     const pattern a = parse_pattern(ta).value();
     for (const auto& tb : patterns) {
       const pattern b = parse_pattern(tb).value();
-      const bool got = detail::contains(a, b);
+      const bool got = contains(a, b);
       // Same answer as the definition by intersection...
       if (got != contains_by_intersection(a, b)) FAIL_CHECK(ta << " contains " << tb << ": " << got);
       // ...and as brute force over a universe of names (for patterns that match something).
@@ -277,8 +277,8 @@ TEST_CASE("lint: pattern containment is exact") {
   }
   CHECK(checked == patterns.size() * patterns.size());
   CHECK(contained > 1000);
-  static_assert(detail::contains(parse_pattern("[*]*").value(), parse_pattern("[queue]a:*").value()));
-  static_assert(!detail::contains(parse_pattern("a:*").value(), parse_pattern("a").value()));
+  static_assert(contains(parse_pattern("[*]*").value(), parse_pattern("[queue]a:*").value()));
+  static_assert(!contains(parse_pattern("a:*").value(), parse_pattern("a").value()));
 }
 
 namespace {
@@ -297,8 +297,8 @@ std::vector<std::string> pairwise_findings(const capability& cap) {
     const std::uint32_t mine = cap.ops(i).granted_bits();
     for (std::size_t j = 0; j < cap.size(); ++j) {
       const pattern q = cap.pattern_at(j);
-      if (j == i || (mine & cap.ops(j).granted_bits()) != mine || !detail::contains(q, p)) continue;
-      if (mine == cap.ops(j).granted_bits() && detail::contains(p, q)) {
+      if (j == i || (mine & cap.ops(j).granted_bits()) != mine || !contains(q, p)) continue;
+      if (mine == cap.ops(j).granted_bits() && contains(p, q)) {
         const bool i_normal = normal(i), j_normal = normal(j);
         if (i_normal != j_normal ? i_normal : cap.source_offset(i) < cap.source_offset(j)) continue;
       }
@@ -314,7 +314,7 @@ std::vector<std::string> pairwise_findings(const capability& cap) {
       if (broad == operation::push_admin && !p.covers_all_channels()) continue;
       bool over = false;
       for (std::size_t j = 0; j < cap.size() && !over; ++j)
-        over = cap.ops(j).contains(narrow) && detail::contains(cap.pattern_at(j), p);
+        over = cap.ops(j).contains(narrow) && contains(cap.pattern_at(j), p);
       if (!over) want.push_back(std::string(cap.resource(i)) + " implied " + std::string(name_of(broad)));
     }
   }

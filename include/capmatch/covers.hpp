@@ -7,9 +7,8 @@
 #include <cstdint>
 
 #include "capability.hpp"
-#include "lint.hpp"
 #include "operation.hpp"
-#include "resource.hpp"
+#include "pattern.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -19,7 +18,7 @@ CAPMATCH_NAMESPACE_BEGIN
 ///
 /// The rule (docs/semantics.md Decision C1): each pattern P of b that matches some name must,
 /// for each operation o it grants on resources, be contained in a single pattern Q of a that
-/// grants o (detail::contains, the exact pattern containment). Several patterns of a never
+/// grants o (contains in pattern.hpp, the exact pattern containment). Several patterns of a never
 /// jointly cover a P that none contains alone: P matches a name built from P by writing a fresh
 /// literal (one no pattern of a mentions) for each '*' and, when P is "[*]...", a fresh
 /// qualifier; a pattern Q of a that matches that name must hold '*' wherever P does, P's
@@ -42,7 +41,7 @@ CAPMATCH_NAMESPACE_BEGIN
     if (p.matches_nothing()) continue;  // grants nothing
     std::uint32_t need = b.ops(j).granted_bits() & ~app_wide;  // allows() never grants these
     for (std::size_t i = 0; i < a.size() && need != 0; ++i)
-      if ((need & a.ops(i).granted_bits()) != 0 && detail::contains(a.pattern_at(i), p))
+      if ((need & a.ops(i).granted_bits()) != 0 && contains(a.pattern_at(i), p))
         need &= ~a.ops(i).granted_bits();
     if (need != 0) return false;
   }

@@ -13,7 +13,7 @@
 #include "error.hpp"
 #include "detail/json.hpp"
 #include "operation.hpp"
-#include "resource.hpp"
+#include "pattern.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN

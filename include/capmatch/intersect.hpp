@@ -11,8 +11,7 @@
 #include "capability.hpp"
 #include "error.hpp"
 #include "limits.hpp"
-#include "lint.hpp"  // detail::contains (pattern containment)
-#include "resource.hpp"
+#include "pattern.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN

@@ -19,7 +19,7 @@
 #include "error.hpp"
 #include "detail/json.hpp"
 #include "operation.hpp"
-#include "resource.hpp"
+#include "pattern.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -108,29 +108,6 @@ struct lint_finding {
 };
 
 namespace detail {
-
-/// True when every name `b` matches is matched by `a`. Exact, and equivalent to "a ∩ b is b
-/// itself in normal form" (tests check the two agree); decided segment by segment without
-/// allocating, since lint compares every pair of entries. Patterns that match nothing are
-/// never contained and contain nothing.
-[[nodiscard]] constexpr bool contains(const pattern& a, const pattern& b) noexcept {
-  if (a.matches_nothing() || b.matches_nothing()) return false;
-  // Qualifiers: [*] holds every qualifier and none; otherwise they must be the same.
-  if (a.kind != qualifier_kind::any &&
-      (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
-    return false;
-  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
-  std::size_t i = 0, j = 0;
-  for (;;) {
-    const std::string_view sa = segment_at(a.body, i), sb = segment_at(b.body, j);
-    const bool last_a = i + sa.size() == a.body.size(), last_b = j + sb.size() == b.body.size();
-    if (last_a && ta) return true;         // a's trailing '*' takes b's remaining segments, wildcards too
-    if (sa != "*" && (sa != sb || sb == "*")) return false;  // a literal holds only that literal
-    if (last_a || last_b) return last_a && last_b && !tb;    // same length; b unbounded only if a is
-    i += sa.size() + 1;
-    j += sb.size() + 1;
-  }
-}
 
 /// The first segment of `body` that holds '*' without being exactly "*", or empty.
 [[nodiscard]] constexpr std::string_view starred_segment(std::string_view body) noexcept {

@@ -30,7 +30,7 @@
 #include "detail/utf8.hpp"
 #include "limits.hpp"
 #include "operation.hpp"
-#include "resource.hpp"
+#include "pattern.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN

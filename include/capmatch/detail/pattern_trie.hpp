@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "../capability.hpp"
-#include "../resource.hpp"
+#include "../pattern.hpp"
 #include "../version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
