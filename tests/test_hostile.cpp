@@ -317,19 +317,28 @@ TEST_CASE("a 100,000-segment name: refused by parse_name, and matched in linear 
         "limit_exceeded 40000/400 at 2048: resource name of 199999 bytes exceeds the limit of 2048 bytes (capmatch::max_resource_bytes)");
   const auto cap = capmatch_test::cap_of(R"({"*":["*"],"a:*":["subscribe"]})");
   CHECK(cap.ops_for(name).empty());
-  // matches() itself has no limit: one pass over both texts. With a million segments a
-  // quadratic algorithm would need ~10^12 steps and time out; a linear one takes milliseconds.
-  const std::string big = segments("a", 1000000);
-  const std::string stars = segments("*", 1000000);
+  // matches() itself has no limit: one pass over both texts. It counts the segment positions
+  // it compares: never more than the name's 1,000,000 segments (a quadratic algorithm would
+  // need ~10^12), and exactly as many as it takes to decide.
+  constexpr std::size_t n_segments = 1000000;
+  const std::string big = segments("a", n_segments);
+  const std::string stars = segments("*", n_segments);
   const resource_name n{false, {}, big};
-  CHECK(matches(pattern{qualifier_kind::none, {}, stars}, n));
-  CHECK(matches(pattern{qualifier_kind::none, {}, "*"}, n));
-  CHECK(matches(pattern{qualifier_kind::none, {}, "a:*"}, n));
-  CHECK(matches(pattern{qualifier_kind::none, {}, big}, n));
-  CHECK(!matches(pattern{qualifier_kind::none, {}, stars + ":*"}, n));
+  auto steps_for = [&](const std::string& body, bool expected) {
+    std::size_t steps = 0;
+    CHECK(detail::matches_counted(pattern{qualifier_kind::none, {}, body}, n, steps) == expected);
+    CHECK(matches(pattern{qualifier_kind::none, {}, body}, n) == expected);
+    CHECK(steps <= n_segments);
+    return steps;
+  };
+  CHECK(steps_for(stars, true) == n_segments - 1);  // the last, trailing '*' decides at once
+  CHECK(steps_for("*", true) == 0);
+  CHECK(steps_for("a:*", true) == 1);
+  CHECK(steps_for(big, true) == n_segments - 1);
+  CHECK(steps_for(stars + ":*", false) == n_segments - 1);  // the name ends first
   const std::string starts_b = "b:" + stars.substr(2), ends_b = big.substr(0, big.size() - 1) + "b";
-  CHECK(!matches(pattern{qualifier_kind::none, {}, starts_b}, n));
-  CHECK(!matches(pattern{qualifier_kind::none, {}, ends_b}, n));
+  CHECK(steps_for(starts_b, false) == 0);
+  CHECK(steps_for(ends_b, false) == n_segments - 1);
   std::vector<char> out;
   CHECK(intersect(pattern{qualifier_kind::none, {}, stars}, pattern{qualifier_kind::none, {}, "a:*"}, out));
   CHECK(std::string(out.data(), out.size()) == "a:" + stars.substr(2));

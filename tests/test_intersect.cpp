@@ -1,4 +1,4 @@
-// Tests for intersect.hpp: the effective token capability key ∩ request (SEMANTICS §14-§18).
+// Tests for intersect.hpp: the effective token capability key ∩ request (docs/semantics.md §14-§18).
 #include <capmatch/intersect.hpp>
 #include <doctest/doctest.h>
 
@@ -161,7 +161,7 @@ TEST_CASE("intersection results are canonical capabilities that round trip") {
 
 namespace {
 
-/// SEMANTICS §15 read literally: every (key, request) pair, each pattern pair through the
+/// docs/semantics.md §15 read literally: every (key, request) pair, each pattern pair through the
 /// public intersect(pattern, pattern), results merged by one sort at the end. No limits: the
 /// value every successful intersect must equal.
 result<capability> literal_reference(const capability& key, const capability& request) {
@@ -196,6 +196,21 @@ capability normal_form(const capability& cap) {
   return out;
 }
 
+// The reference's limit errors, written out from docs/limits.md independently of intersect.hpp's
+// own error builders (so that a change to either is caught by the differential tests).
+error ref_limit_error(const std::string& message) { return error(errc::limit_exceeded, no_offset, message); }
+error ref_too_many_pairs(std::size_t keys, std::size_t requested) {
+  return ref_limit_error("intersecting " + std::to_string(keys) + " key resources with " + std::to_string(requested) +
+                         " requested resources exceeds the limit of 1048576 pairs (capmatch::max_intersection_pairs)");
+}
+error ref_too_many_results() {
+  return ref_limit_error("the intersection has more than 10000 resources (capmatch::max_resources)");
+}
+error ref_too_many_bytes() {
+  return ref_limit_error("the intersection builds more than 40960000 bytes of resource text "
+                         "(capmatch::max_intersection_bytes)");
+}
+
 /// intersect's documented definition with its limits and errors, pair by pair: both inputs in
 /// normal form with equal patterns merged, then every pair in key-major order; a pair where
 /// one pattern contains the other contributes that pattern; the others build their text,
@@ -203,7 +218,7 @@ capability normal_form(const capability& cap) {
 /// (when intersect reports that limit) and at the end.
 result<capability> pairwise_reference(const capability& key_in, const capability& request_in) {
   if (key_in.size() != 0 && request_in.size() > max_intersection_pairs / key_in.size())
-    return detail::too_many_pairs(key_in.size(), request_in.size());
+    return ref_too_many_pairs(key_in.size(), request_in.size());
   const capability key = normal_form(key_in), request = normal_form(request_in);
   capability out;
   std::vector<char> text;
@@ -220,27 +235,27 @@ result<capability> pairwise_reference(const capability& key_in, const capability
       }
       text.clear();
       if (!intersect(kp, rp, text)) continue;
-      if ((built += text.size()) > max_intersection_bytes) return detail::too_many_bytes();
+      if ((built += text.size()) > max_intersection_bytes) return ref_too_many_bytes();
       if (text.size() > max_resource_bytes) {
         const bool any = text.size() >= 3 && text[0] == '[' && text[1] == '*' && text[2] == ']';
         if (!any || text.size() - 3 > max_resource_bytes) continue;
-        error e(errc::limit_exceeded, no_offset);
+        error e(errc::limit_exceeded, no_offset);  // quoting (clipped) as error::append_quoted does
         e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
         e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
-        return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+        return e.append("2048 bytes (capmatch::max_resource_bytes)");
       }
       detail::capability_access::add(out, std::string_view(text.data(), text.size()), ops, 0);
       if (out.size() >= 2 * max_resources) {
         detail::capability_access::sort(out, true);
         detail::capability_access::compact(out);
-        if (out.size() > max_resources) return detail::too_many_results();
+        if (out.size() > max_resources) return ref_too_many_results();
       }
     }
   }
   for (const auto& [res, ops] : kept) detail::capability_access::add(out, res, ops, 0);
   detail::capability_access::sort(out, true);
   detail::capability_access::compact(out);
-  if (out.size() > max_resources) return detail::too_many_results();
+  if (out.size() > max_resources) return ref_too_many_results();
   if (out.empty()) return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
   return out;
 }

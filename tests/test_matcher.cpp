@@ -1,4 +1,4 @@
-// Tests for the compiled matcher (matcher.hpp): every SEMANTICS §8–10 rule by hand, then a
+// Tests for the compiled matcher (matcher.hpp): every docs/semantics.md §8–10 rule by hand, then a
 // differential test against capability::ops_for on generated (capability, name) pairs.
 #include <capmatch/capability.hpp>
 #include <capmatch/matcher.hpp>
@@ -73,7 +73,7 @@ TEST_CASE("a matcher built during compilation answers at run time like the run-t
     CHECK(ct_fixed.ops_for(n) == m.ops_for(n));
 }
 
-// ---- SEMANTICS §8: segments and wildcards ----
+// ---- docs/semantics.md §8: segments and wildcards ----
 
 TEST_CASE("a trailing * matches one or more segments, never none") {
   const auto cap = parse_ok(R"({"namespace:*":["subscribe"]})");
@@ -125,7 +125,7 @@ TEST_CASE("patterns with an empty segment match nothing") {
   for (std::string_view n : {"a:b", "a", "a:x:b", "x:y:z", "a:a"}) expect(cap, n, {});
 }
 
-// ---- SEMANTICS §9: qualifiers ----
+// ---- docs/semantics.md §9: qualifiers ----
 
 TEST_CASE("unqualified patterns, * included, match only unqualified names") {
   const auto cap = parse_ok(R"({"*":["subscribe"],"chan":["publish"]})");
@@ -175,7 +175,7 @@ TEST_CASE("long and odd qualifier names") {
   expect(cap, "[a]y", {});
 }
 
-// ---- SEMANTICS §10: exact, case-sensitive, byte for byte ----
+// ---- docs/semantics.md §10: exact, case-sensitive, byte for byte ----
 
 TEST_CASE("segment comparison is exact and case-sensitive") {
   const auto cap = parse_ok(R"({"Chat:Room":["publish"],"caf\u00e9":["subscribe"],"abcdefgh:abcdefghi":["history"]})");
@@ -222,7 +222,7 @@ TEST_CASE("names beyond max_resource_bytes or max_segments are invalid, as parse
   expect(star, "q:" + segs.substr(2), op_set(operation::subscribe));
 }
 
-// ---- app-wide operations (SEMANTICS §12) ----
+// ---- app-wide operations (docs/semantics.md §12) ----
 
 TEST_CASE("allows has the app-wide rule of capability::allows") {
   const auto cap = parse_ok(R"({"*":["stats","channel-metadata","subscribe"],"chat:*":["push-admin","publish"]})");
@@ -720,7 +720,9 @@ TEST_CASE("memory and shape are reported") {
   CHECK(m.determinised());
   CHECK(m.pattern_count() == 2);
   CHECK(m.memory_bytes() > 0);
-  CHECK(m.shape().states == m.state_count());
+  // dead, the qualifier pseudo-state, the start, the state after "a" (its trail grants "a:*"'s
+  // subscribe, docs/matcher.md) and the end of "a:b": counted by hand, not read back.
+  CHECK(m.shape().states == 5);
   const matcher empty;
   CHECK(empty.ops_for("a").empty());
   CHECK(empty.memory_bytes() > 0);

@@ -1,4 +1,4 @@
-// capmatch — effective token capability = key ∩ request (SEMANTICS §4).
+// capmatch — effective token capability = key ∩ request (docs/semantics.md §4).
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -114,7 +114,7 @@ struct request_index {
 }  // namespace detail
 
 namespace detail {
-/// The two limit errors of intersect (shared with the tests' pairwise reference).
+/// The limit errors of intersect (docs/limits.md; the tests spell them out independently).
 [[nodiscard]] constexpr error too_many_pairs(std::size_t keys, std::size_t requested) noexcept {
   error e(error_reason::too_many_pairs, no_offset);
   e.append("intersecting ").append_number(keys).append(" key resources with ").append_number(requested);
@@ -289,7 +289,7 @@ namespace detail {
   return detail::intersect_counted(key, request, work);
 }
 
-/// The effective capability when no capability was requested: the key's own (SEMANTICS §14),
+/// The effective capability when no capability was requested: the key's own (docs/semantics.md §14),
 /// defined as intersect(key, {"[*]*":["*"]}) so that the two spellings of "everything" give
 /// byte-identical results: the key in normal form (qualifier params dropped, which changes no
 /// grant), equal patterns merged, and patterns that match no name (an empty segment, as in

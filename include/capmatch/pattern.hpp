@@ -53,14 +53,16 @@ struct pattern {
   return pattern{scan->kind, scan->qualifier, scan->body};
 }
 
-/// True when pattern `p` matches name `n` (SEMANTICS §8–10).
-[[nodiscard]] constexpr bool matches(const pattern& p, const resource_name& n) noexcept {
+namespace detail {
+/// matches() below, adding to `steps` one per segment position compared: at most the name's
+/// segment count, so the work is linear (the tests bound it with this count).
+[[nodiscard]] constexpr bool matches_counted(const pattern& p, const resource_name& n, std::size_t& steps) noexcept {
   if (p.kind == qualifier_kind::none ? n.qualified
       : p.kind == qualifier_kind::named ? (!n.qualified || n.qualifier != p.qualifier)
                                          : false)
     return false;
   std::size_t i = 0, j = 0;
-  for (;;) {
+  for (;; ++steps) {
     const std::string_view ps = detail::segment_at(p.body, i);
     const std::string_view ns = detail::segment_at(n.body, j);
     const bool last_p = i + ps.size() == p.body.size();
@@ -74,6 +76,13 @@ struct pattern {
     i += ps.size() + 1;
     j += ns.size() + 1;
   }
+}
+}  // namespace detail
+
+/// True when pattern `p` matches name `n` (docs/semantics.md §8–10). One pass over both texts.
+[[nodiscard]] constexpr bool matches(const pattern& p, const resource_name& n) noexcept {
+  std::size_t steps = 0;
+  return detail::matches_counted(p, n, steps);
 }
 
 /// Appends the text of a pattern in normal form ("[q]body", "[*]body" or "body", params dropped).
@@ -128,7 +137,7 @@ struct pattern_facts {
 constexpr bool intersect(const pattern_facts& fa, const pattern_facts& fb, std::vector<char>& out);
 }  // namespace detail
 
-/// Exact set intersection of two patterns (SEMANTICS §15): appends the text of the one
+/// Exact set intersection of two patterns (docs/semantics.md §15): appends the text of the one
 /// pattern that matches exactly the names both match and returns true, or returns false
 /// (appending nothing) when no name matches both. Linear in the shorter pattern.
 constexpr bool intersect(const pattern& a, const pattern& b, std::vector<char>& out) {
