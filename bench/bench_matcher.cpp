@@ -59,7 +59,7 @@ using capmatch_test::splitmix64;
 using namespace capmatch_bench;  // NOLINT: the generator's names
 
 // ---------------------------------------------------------------------------------------------
-// The reference: SEMANTICS §6–11 read literally, no cleverness
+// The reference: docs/semantics.md §6–11 read literally, no cleverness
 // ---------------------------------------------------------------------------------------------
 
 struct ref_pattern {
@@ -696,7 +696,7 @@ void register_parse() {
 
 // ---- intersection: 1000-entry key x 100-entry request ----
 
-// The pairwise reference: every (key, request) pair, as SEMANTICS §15 states it.
+// The pairwise reference: every (key, request) pair, as docs/semantics.md §15 states it.
 capability intersect_pairwise(const capability& key, const capability& request) {
   capability out;
   std::vector<char> text;

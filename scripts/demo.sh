@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build the capmatch CLI, and run it on the
-# worked example of SEMANTICS §18 (a key's capability intersected with a token request).
+# worked example of docs/semantics.md §18 (a key's capability intersected with a token request).
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh demo

@@ -1,4 +1,4 @@
-// Tests for capability.hpp: parsing and validation (SEMANTICS §1), canonical text (§1.5),
+// Tests for capability.hpp: parsing and validation (docs/semantics.md §1), canonical text (§1.5),
 // checks (§11), app-wide operations (§12).
 #include <capmatch/capability.hpp>
 #include <doctest/doctest.h>
@@ -245,7 +245,7 @@ TEST_CASE("limits: a document over max_document_bytes is an error, not truncated
 // ---------------------------------------------------------------------------------------------
 // §1.5 canonical text
 
-TEST_CASE("§1.5 the SEMANTICS example canonicalises byte for byte") {
+TEST_CASE("§1.5 the docs/semantics.md example canonicalises byte for byte") {
   CM_TEXT(canonical(R"({"private":["subscribe","publish","presence"],"*":["subscribe"]})"),
           R"({"*":["subscribe"],"private":["presence","publish","subscribe"]})");
   CM_TEXT(canonical(" { \"private\" : [ \"subscribe\" , \"publish\" , \"presence\" ] ,\n \"*\" : [ \"subscribe\" ] } "),

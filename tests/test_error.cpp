@@ -33,7 +33,7 @@ TEST_CASE("result holds a value or an error") {
 namespace {
 constexpr bool codes_are_consistent() {
   // Every error from empty_input to limit_exceeded is an invalid request (40000/400); the two
-  // authorization errors are 40160/401 (SEMANTICS §1.3, §13, §17); ok is 0.
+  // authorization errors are 40160/401 (docs/semantics.md §1.3, §13, §17); ok is 0.
   for (auto e = static_cast<int>(errc::empty_input); e <= static_cast<int>(errc::limit_exceeded); ++e)
     if (ably_code(static_cast<errc>(e)) != 40000 || http_status(static_cast<errc>(e)) != 400) return false;
   return ably_code(errc::capability_denied) == 40160 && http_status(errc::capability_denied) == 401 &&

@@ -1,4 +1,4 @@
-// Tests for explain.hpp: the decision record of one check (SEMANTICS §11-§13, design 8):
+// Tests for explain.hpp: the decision record of one check (docs/semantics.md §11-§13, design 8):
 // which patterns matched and granted, or why the check was denied; as a log line and as JSON.
 #include <capmatch/explain.hpp>
 #include <doctest/doctest.h>

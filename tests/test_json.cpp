@@ -1,5 +1,5 @@
 // Tests for json.hpp: the strict string reader (RFC 8259 escapes, \uXXXX, surrogate pairs,
-// UTF-8 validation), JSON syntax errors with their exact messages and offsets (SEMANTICS §1.1,
+// UTF-8 validation), JSON syntax errors with their exact messages and offsets (docs/semantics.md §1.1,
 // §1.3), and the writer that escapes only what RFC 8259 requires (§1.5).
 #include <capmatch/capability.hpp>
 #include <capmatch/detail/json.hpp>
@@ -215,7 +215,7 @@ TEST_CASE("the reader stops right after the closing quote") {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Writing strings (SEMANTICS §1.5: escape only what RFC 8259 requires)
+// Writing strings (docs/semantics.md §1.5: escape only what RFC 8259 requires)
 
 TEST_CASE("§1.5 writer escapes only '\"', '\\\\' and U+0000..U+001F") {
   CM_TEXT(encode("plain"), R"("plain")");

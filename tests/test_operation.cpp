@@ -1,4 +1,4 @@
-// Tests for operation.hpp: the 17 operations (SEMANTICS §1.2), their names, op_set and the
+// Tests for operation.hpp: the 17 operations (docs/semantics.md §1.2), their names, op_set and the
 // "unknown operation" messages.
 #include <capmatch/operation.hpp>
 #include <doctest/doctest.h>
@@ -76,11 +76,11 @@ TEST_CASE("§1.2 operation names are exact and case-sensitive; '*' is not an ope
 }
 
 TEST_CASE("§1.3 unknown operation: exact messages, offsets and suggestions") {
-  // The example from STYLE.md: same letters, wrong case.
+  // A typo a person makes: same letters, wrong case.
   CM_TEXT(unknown("Publish", 14),
           "unknown_operation 40000/400 at 14: unknown operation 'Publish' at byte 14; operations are "
           "lower-case, did you mean 'publish'?");
-  // SEMANTICS §1.3's other example: one character too many.
+  // docs/semantics.md §1.3's other example: one character too many.
   CM_TEXT(unknown("publish_", 3),
           "unknown_operation 40000/400 at 3: unknown operation 'publish_' at byte 3; did you mean 'publish'?");
   // '_' for '-' is the usual slip.

@@ -234,7 +234,7 @@ TEST_CASE("matching an invalid name or pattern is reported, never a silent match
 // ---------------------------------------------------------------------------------------------
 // §15 pattern intersection
 
-TEST_CASE("§15 pattern intersection examples from SEMANTICS") {
+TEST_CASE("§15 pattern intersection examples from docs/semantics.md") {
   CM_TEXT(pattern_and("chat:*", "chat:bob"), "chat:bob");
   CM_TEXT(pattern_and("*", "cansubscribe:*"), "cansubscribe:*");
   CM_TEXT(pattern_and("foo:*", "*"), "foo:*");

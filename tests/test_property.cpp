@@ -1,4 +1,4 @@
-// Property test for SEMANTICS §18 (soundness and completeness of key ∩ request) and for
+// Property test for docs/semantics.md §18 (soundness and completeness of key ∩ request) and for
 // explain agreeing with allows. Fixed seed, own PRNG: the run is the same on every machine.
 #include <capmatch/capmatch.hpp>
 #include <doctest/doctest.h>

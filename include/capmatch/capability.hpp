@@ -1,4 +1,4 @@
-// capmatch — capabilities: parse and validate (SEMANTICS §1), canonical text, checks (§3).
+// capmatch — capabilities: parse and validate (docs/semantics.md §1), canonical text, checks (§3).
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -53,7 +53,7 @@ class capability {
     return entries_[i].source_offset;
   }
 
-  /// Union of the operations of every pattern that matches `name` (SEMANTICS §11).
+  /// Union of the operations of every pattern that matches `name` (docs/semantics.md §11).
   [[nodiscard]] constexpr op_set ops_for(const resource_name& name) const noexcept {
     op_set out;
     for (std::size_t i = 0; i < entries_.size(); ++i)
@@ -66,7 +66,7 @@ class capability {
     return parsed ? ops_for(*parsed) : op_set{};
   }
   /// True when `op` is allowed on `name`. App-wide operations (stats, push-admin) are never
-  /// allowed on a resource: check them with allows_app_wide (SEMANTICS §12).
+  /// allowed on a resource: check them with allows_app_wide (docs/semantics.md §12).
   [[nodiscard]] constexpr bool allows(const resource_name& name, operation op) const noexcept {
     return !is_app_wide(op) && ops_for(name).contains(op);
   }
@@ -74,7 +74,7 @@ class capability {
     const auto parsed = parse_name(name);
     return parsed && allows(*parsed, op);
   }
-  /// True when `op` is granted app-wide: on "*" or "[*]*" (SEMANTICS §12). This is the check
+  /// True when `op` is granted app-wide: on "*" or "[*]*" (docs/semantics.md §12). This is the check
   /// for stats, push-admin, and (with channel_metadata) enumerating channels.
   [[nodiscard]] constexpr bool allows_app_wide(operation op) const noexcept {
     for (std::size_t i = 0; i < entries_.size(); ++i)
@@ -86,7 +86,7 @@ class capability {
     return allows_app_wide(operation::channel_metadata);
   }
 
-  /// Appends the canonical JSON text (SEMANTICS §1.5) to `out`.
+  /// Appends the canonical JSON text (docs/semantics.md §1.5) to `out`.
   constexpr void write_json(std::vector<char>& out) const {
     // Measured first, then written in place: one resize, no per-byte capacity checks.
     std::size_t size = 2 + (entries_.empty() ? 0 : entries_.size() - 1);  // {}, commas

@@ -1,4 +1,4 @@
-// capmatch — explain a check: which patterns granted, or why it was denied (SEMANTICS §13).
+// capmatch — explain a check: which patterns granted, or why it was denied (docs/semantics.md §13).
 // SPDX-License-Identifier: MIT
 #pragma once
 

@@ -14,7 +14,7 @@
 
 CAPMATCH_NAMESPACE_BEGIN
 
-/// The operations a capability can grant (SEMANTICS §1.2). The enumerators are in
+/// The operations a capability can grant (docs/semantics.md §1.2). The enumerators are in
 /// ascending byte order of their names, so iterating bits gives canonical order.
 enum class operation : std::uint8_t {
   annotation_publish,
@@ -53,7 +53,7 @@ inline constexpr std::string_view operation_names[operation_count] = {
   return detail::operation_names[static_cast<std::size_t>(op)];
 }
 
-/// True for operations that are app-wide rather than per resource (SEMANTICS §12).
+/// True for operations that are app-wide rather than per resource (docs/semantics.md §12).
 [[nodiscard]] constexpr bool is_app_wide(operation op) noexcept {
   return op == operation::stats || op == operation::push_admin;
 }
@@ -107,7 +107,7 @@ namespace detail {
 }
 
 /// A set of operations, or "*" (all operations). "*" is kept distinct from a list that
-/// names all 17, because canonical text keeps ["*"] as ["*"] (SEMANTICS §1.5).
+/// names all 17, because canonical text keeps ["*"] as ["*"] (docs/semantics.md §1.5).
 class op_set {
  public:
   constexpr op_set() noexcept = default;
@@ -144,7 +144,7 @@ class op_set {
   [[nodiscard]] friend constexpr op_set operator|(op_set a, op_set b) noexcept {
     return (a.is_all() || b.is_all()) ? all() : from_bits(a.bits_ | b.bits_);
   }
-  /// Intersection (SEMANTICS §15): ["*"] ∩ X = X, ["*"] ∩ ["*"] = ["*"].
+  /// Intersection (docs/semantics.md §15): ["*"] ∩ X = X, ["*"] ∩ ["*"] = ["*"].
   [[nodiscard]] friend constexpr op_set operator&(op_set a, op_set b) noexcept {
     if (a.is_all()) return b;
     if (b.is_all()) return a;

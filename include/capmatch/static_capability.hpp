@@ -247,7 +247,7 @@ struct is_static_capability<static_capability<N>> : std::true_type {};
 }  // namespace detail
 
 /// A capability written in the source and checked during compilation: every error that
-/// capability::parse reports (SEMANTICS §1) is a compile error naming the error and its
+/// capability::parse reports (docs/semantics.md §1) is a compile error naming the error and its
 /// byte offset. Holds the canonical text in the object (static storage for a constexpr
 /// variable): no parsing, allocation or start-up work at run time.
 ///
@@ -283,7 +283,7 @@ class static_capability {
                   "at run time use capmatch::capability::parse(text), which returns result<capability>");
   }
 
-  /// The canonical JSON text (SEMANTICS §1.5), pointing into this object.
+  /// The canonical JSON text (docs/semantics.md §1.5), pointing into this object.
   [[nodiscard]] constexpr std::string_view json() const noexcept { return {text_, size_}; }
   /// The canonical text, NUL-terminated.
   [[nodiscard]] constexpr const char* c_str() const noexcept { return text_; }
@@ -340,7 +340,7 @@ static_capability(const char (&)[N]) -> static_capability<N>;
 template <class Traits, class Alloc>
 static_capability(const std::basic_string<char, Traits, Alloc>&) -> static_capability<1>;
 
-/// The effective capability of key ∩ request (SEMANTICS §4), for literals; usable in
+/// The effective capability of key ∩ request (docs/semantics.md §4), for literals; usable in
 /// static_assert: `static_assert(intersect(key, request) == expected)`.
 template <std::size_t N, std::size_t M>
 [[nodiscard]] constexpr result<capability> intersect(const static_capability<N>& key,

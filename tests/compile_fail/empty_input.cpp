@@ -1,4 +1,4 @@
-// Compile-fail test: empty input (SEMANTICS 1.3: not an object).
+// Compile-fail test: empty input (docs/semantics.md §1.3: not an object).
 // Built twice by check_compile_fail.py: with CAPMATCH_COMPILE_FAIL it must fail with the
 // diagnostics below; without it (the twin) it must compile.
 // expect: empty input

@@ -74,7 +74,7 @@ inline res read(const std::string& t, bool is_pattern) {
   return r;
 }
 
-// SEMANTICS §8-10 written out directly.
+// docs/semantics.md §8-10 written out directly.
 inline bool matches(const res& p, const res& n) {
   if (!p.valid || !n.valid) return false;
   if (!(p.qualified && p.qualifier == "*")) {
@@ -100,7 +100,7 @@ inline cap read_cap(const std::vector<std::pair<std::string, std::uint32_t>>& en
   return out;
 }
 
-// Operations granted on `name`: the union over every matching pattern (SEMANTICS §11).
+// Operations granted on `name`: the union over every matching pattern (docs/semantics.md §11).
 inline std::uint32_t ops_for(const cap& c, const std::string& name) {
   std::uint32_t out = 0;
   const res n = read(name, false);

@@ -1,4 +1,4 @@
-// Fuzz target 4: intersection soundness and completeness (SEMANTICS §18). The input bytes
+// Fuzz target 4: intersection soundness and completeness (docs/semantics.md §18). The input bytes
 // build a key and a request from a small alphabet of segments, qualifiers and operations;
 // then for a set of names (instances of every pattern plus fixed and fuzzer-given names)
 // ops(key ∩ req, n) == ops(key, n) & ops(req, n), checked with the library and the naive
@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (std::size_t o = 0; o < capmatch::operation_count; ++o) {
     const auto op = static_cast<capmatch::operation>(o);
-    // App-wide grants are intersected like any other (SEMANTICS §12, §18).
+    // App-wide grants are intersected like any other (docs/semantics.md §12, §18).
     FUZZ_CHECK(both->allows_app_wide(op) == (key->allows_app_wide(op) && req->allows_app_wide(op)));
   }
   const std::string text = both->to_json();

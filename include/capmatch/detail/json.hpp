@@ -280,7 +280,7 @@ class json_reader {
 }
 
 /// Writes `s` as a JSON string at p (json_string_size(s) bytes), escaping only what RFC 8259
-/// requires (SEMANTICS §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
+/// requires (docs/semantics.md §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
 /// Returns the end of what was written.
 constexpr char* write_json_string(std::string_view s, char* p) noexcept {
   *p++ = '"';
