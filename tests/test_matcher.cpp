@@ -73,6 +73,23 @@ TEST_CASE("a matcher built during compilation answers at run time like the run-t
     CHECK(ct_fixed.ops_for(n) == m.ops_for(n));
 }
 
+TEST_CASE("a fixed_matcher declared with sizes other than the matcher's shape grants nothing") {
+  // Before issue 11 it copied what fitted and answered from truncated tables. The compile-time
+  // form of this mistake is tests/compile_fail/fixed_matcher_wrong_shape.cpp.
+  const matcher m(parse_ok(ct_cap));
+  REQUIRE(m.shape() == ct_shape);
+  const fixed_matcher<ct_shape.states - 1, ct_shape.edges, ct_shape.long_edges, ct_shape.pool> fewer_states{m};
+  const fixed_matcher<ct_shape.states, ct_shape.edges + 1, ct_shape.long_edges, ct_shape.pool> more_edges{m};
+  const fixed_matcher<ct_shape.states, ct_shape.edges, ct_shape.long_edges, ct_shape.pool + 1> more_pool{m};
+  for (std::string_view n : {"chat:x", "[filter]x", "x", "[queue]jobs:a:b", "averyveryverylongsegment:y"}) {
+    CAPTURE(n);
+    REQUIRE(!m.ops_for(n).empty());  // each name is granted something by the right-sized tables
+    CHECK(fewer_states.ops_for(n).empty());
+    CHECK(more_edges.ops_for(n).empty());
+    CHECK(more_pool.ops_for(n).empty());
+  }
+}
+
 // ---- SEMANTICS §8: segments and wildcards ----
 
 TEST_CASE("a trailing * matches one or more segments, never none") {
@@ -544,7 +561,7 @@ TEST_CASE("differential: quick qualifiers (the name's first word against the sho
   std::size_t quick_all = 0, quick_partial = 0;
   for (const capability& cap : caps) {
     const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
-    (dfa.raw_tables().quick_all ? quick_all : quick_partial) += 1;
+    (capmatch::detail::cm::matcher_access::tables(dfa).quick_all ? quick_all : quick_partial) += 1;
     for (int k = 0; k < 40000; ++k) {
       std::string name = "[";
       if (r.chance(80)) name += r.pick(qs);
@@ -589,7 +606,7 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
     if (!parsed) continue;  // a duplicate pattern
     const capability& cap = parsed.value();
     const matcher dfa(cap);
-    const auto& t = dfa.raw_tables();
+    const auto& t = capmatch::detail::cm::matcher_access::tables(dfa);
     if ((t.states[detail::cm::index_of(t.start)].term >> detail::cm::run_shift) != 0) ++with_runs;
     for (int q = 0; q < 60; ++q) {
       std::string name = r.chance(20) ? std::string(r.pick(quals)) : std::string();
@@ -623,7 +640,7 @@ TEST_CASE("a run is compared byte for byte: a one-byte change anywhere in it is 
       const std::string pattern = std::string(qual) + run;
       const capability cap = parse_ok("{\"" + pattern + "\":[\"publish\"],\"" + pattern + ":*\":[\"history\"]}");
       const matcher m(cap);
-      const auto& t = m.raw_tables();
+      const auto& t = capmatch::detail::cm::matcher_access::tables(m);
       const detail::cm::u32 entry = qual.empty() ? t.start : t.quick[0].to;
       runs += (t.states[detail::cm::index_of(entry)].term >> detail::cm::run_shift) == len ? 1 : 0;
       for (const std::string_view prefix : {std::string_view(""), std::string_view("[?x=1]")}) {
@@ -657,7 +674,7 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
   const auto cap = parse_ok(R"({"[*]x:abcdefghijklmnopqrstuvwxyz0123456789:*":["presence"],)"
                             R"("[queue]ab:cd:efghi":["publish"],"[queue]ab:cd:efghi:jk":["history"],"[meta]ab":["history"]})");
   const matcher m(cap);
-  const auto& t = m.raw_tables();
+  const auto& t = capmatch::detail::cm::matcher_access::tables(m);
   std::size_t runs = 0;
   for (const auto& st : t.states) {
     const std::size_t len = st.term >> detail::cm::run_shift;
