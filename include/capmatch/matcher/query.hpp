@@ -258,65 +258,53 @@ struct tables : header {
     }
   }
 
-  // The fallback: a depth-first walk of the trie from the qualifier's root and the [*] root,
-  // each node visited at most once, no stack (parents are stored in the nodes).
+  // The fallback, structured like a NATS sublist: the name is split once into its segments
+  // (validated, keys computed once), then the trie is walked from the qualifier's root and
+  // from the [*] root, following literal edges in a loop and recursing only where a node has
+  // both a literal child and a `*` child. The trie is a tree, so each node is visited at most
+  // once per root; the recursion is at most max_segments deep.
+  struct walk_segment {
+    u64 key, w0, w1;
+    u32 pos, len;
+  };
   [[nodiscard]] constexpr op_set walk_ops(const char* s, std::size_t n, std::size_t body,
                                           u32 root) const noexcept {
-    if (!rest_valid(s, n, body, max_segments)) return {};
-    u32 acc = 0;
-    const u32 roots[2] = {root, any_root};
-    for (const u32 r : roots) {
-      if (r == dead) continue;
-      u32 node = r;
-      std::size_t pos = body;  // start of the next segment; n + 1 when none is left
-      for (;;) {
-        // Descend from `node` with the segment at pos.
-        bool descended = false;
-        if (pos == n + 1) {
-          acc |= state(node).term_ops();
-        } else {
-          acc |= state(node).trail_ops();
-          const segment g = scan_segment(s, n, pos);
-          u32 child = find(node, g, s, pos, dead, false);
-          if (child == dead) child = state(node).star_child();
-          if (child != dead) {
-            node = child;
-            pos += g.len + 1;
-            descended = true;
-          }
-        }
-        if (descended) continue;
-        // Ascend until a node has an untried `*` child.
-        bool resumed = false;
-        while (node != r) {
-          const u32 parent = state(node).parent();
-          const u32 star = state(parent).star_child();
-          pos = previous_segment(s, body, pos);
-          const bool was_star = star == node;
-          node = parent;
-          if (!was_star && star != dead) {
-            node = star;
-            pos = segment_end(s, n, pos) + 1;
-            resumed = true;
-            break;
-          }
-        }
-        if (!resumed) break;
-      }
+    walk_segment segs[max_segments];  // only the first `count` are written and read
+    std::size_t count = 0;
+    for (std::size_t pos = body;;) {
+      const segment g = scan_segment(s, n, pos);
+      if (!g.ok || count == max_segments) return {};
+      segs[count++] = walk_segment{g.key, g.w0, g.w1, static_cast<u32>(pos), static_cast<u32>(g.len)};
+      if (g.last) break;
+      pos += g.len + 1;
     }
+    u32 acc = 0;
+    if (root != dead) walk_from(root, segs, 0, count, s, acc);
+    if (any_root != dead) walk_from(any_root, segs, 0, count, s, acc);
     return finish(acc);
   }
-
-  // Start of the segment before the one starting at pos (pos may be n + 1: past the end).
-  [[nodiscard]] static constexpr std::size_t previous_segment(const char* s, std::size_t body,
-                                                              std::size_t pos) noexcept {
-    std::size_t i = pos - 1;  // the ':' (or the end) that closed the previous segment
-    while (i > body && s[i - 1] != ':') --i;
-    return i;
-  }
-  [[nodiscard]] static constexpr std::size_t segment_end(const char* s, std::size_t n, std::size_t pos) noexcept {
-    while (pos < n && s[pos] != ':') ++pos;
-    return pos;
+  constexpr void walk_from(u32 node, const walk_segment* segs, std::size_t i, std::size_t count, const char* s,
+                      u32& acc) const noexcept {
+    for (;; ++i) {
+      const state_rec& r = state(node);
+      if (i == count) {
+        acc |= r.term_ops();
+        return;
+      }
+      acc |= r.trail_ops();
+      const walk_segment& w = segs[i];
+      const u64 hk = w.key * k_mul;
+      const u32 child = w.len <= 8 ? find_short(node, w.key, hk, dead)
+                                   : find_long(node, w.key, w.w0, w.w1, w.len, s, w.pos, dead, hk);
+      const u32 star = r.star_child();
+      if (child == dead) {
+        if (star == dead) return;
+        node = star;
+        continue;
+      }
+      if (star != dead) walk_from(star, segs, i + 1, count, s, acc);
+      node = child;
+    }
   }
 };
 
