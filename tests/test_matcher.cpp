@@ -460,6 +460,33 @@ TEST_CASE("differential: adversarial capabilities") {
     }
   }
 
+  SUBCASE("leading wildcards among tenant-scoped patterns: groups, each determinised") {
+    // The shape of bench/ lead10: tenant-scoped patterns plus 10 % led by a wildcard. Together
+    // they exceed the automaton bound (each `*:...` pattern joins every tenant's states);
+    // split by what leads them (a literal, `*`, `[*]`), each group stays small.
+    std::string json = "{";
+    for (int i = 0; i < 3000; ++i)
+      json += "\"tenant" + std::to_string(i % 300) + ":room:" + std::to_string(i) + (i % 3 ? ":*" : "") +
+              "\":[\"publish\"],";
+    for (int i = 0; i < 300; ++i) {
+      const std::string x = std::to_string(i);
+      const char* shapes[] = {"*:room:", "*:*:", "[*]*:", "*:user:"};
+      json += std::string("\"") + shapes[i % 4] + x + (i % 4 == 3 ? ":*" : "") + "\":[\"subscribe\"],";
+    }
+    const auto cap = parse_ok(json + "\"[queue]tenant1:*\":[\"history\"]}");
+    const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+    CHECK(m.groups() == 3);
+    CHECK(m.determinised());
+    for (int k = 0; k < 20000; ++k) {
+      std::string name = (r.chance(50) ? "tenant" + std::to_string(r.below(320)) : std::string(r.chance(50) ? "x" : "room")) +
+                         ":" + (r.chance(50) ? "room" : r.chance(50) ? "user" : "*") + ":" + std::to_string(r.below(3100));
+      if (r.chance(30)) name += ":" + std::to_string(r.below(300));
+      if (r.chance(10)) name = (r.chance(50) ? "[queue]" : "[meta]") + name;
+      d.check(cap, m, name);
+      d.check(cap, walk, name);
+    }
+  }
+
   SUBCASE("many qualifiers beside [*] patterns") {
     std::string json = "{";
     for (int q = 0; q < 3000; ++q) json += "\"[q" + std::to_string(q) + "]x:" + std::to_string(q % 7) + "\":[\"publish\"],";

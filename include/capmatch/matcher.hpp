@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "capability.hpp"
@@ -48,29 +50,64 @@ class matcher {
   constexpr matcher() : matcher(capability{}) {}
   /// Compiles `cap` (constexpr: usable during constant evaluation).
   constexpr explicit matcher(const capability& cap, matcher_mode mode = matcher_mode::automatic)
-      : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {}
-  // The view t_ points into s_'s vectors: copies and moves take a fresh one.
-  constexpr matcher(const matcher& o) : s_(o.s_), t_(s_.view()) {}
-  constexpr matcher(matcher&& o) noexcept : s_(std::move(o.s_)), t_(s_.view()) { o.t_ = o.s_.view(); }
+      : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {
+    // Beyond the automaton bound: the patterns are split by what leads them (a literal
+    // segment, `*`, the qualifier `[*]`), each group determinised under its own bound, and a
+    // check ors the groups' answers (docs/matcher.md, "Groups"). Not in constant evaluation:
+    // fixed_matcher holds one table set.
+    if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
+    using detail::cm::builder;
+    using detail::cm::pattern_group;
+    detail::cm::storage a = std::move(builder(cap, mode, pattern_group::literal_led).out);
+    detail::cm::storage b = std::move(builder(cap, mode, pattern_group::star_led).out);
+    detail::cm::storage c = std::move(builder(cap, mode, pattern_group::any_led).out);
+    // Empty groups are left out; at least two remain (else the whole would be one group).
+    if ((a.walk || a.in_group == 0) && (b.walk || b.in_group == 0) && (c.walk || c.in_group == 0)) return;
+    if (a.in_group == 0) std::swap(a, c);  // a: the first non-empty group
+    if (a.in_group == 0) std::swap(a, b);
+    if (b.in_group == 0) std::swap(b, c);
+    s_ = std::move(a);
+    s2_ = std::move(b);
+    s3_ = std::move(c);
+    groups_ = s3_.in_group != 0 ? 3 : 2;
+    refresh();
+  }
+  // The views point into the storages' vectors: copies and moves take fresh ones.
+  constexpr matcher(const matcher& o) : s_(o.s_), s2_(o.s2_), s3_(o.s3_), groups_(o.groups_) { refresh(); }
+  constexpr matcher(matcher&& o) noexcept
+      : s_(std::move(o.s_)), s2_(std::move(o.s2_)), s3_(std::move(o.s3_)), groups_(o.groups_) {
+    refresh();
+    o.refresh();
+  }
   constexpr matcher& operator=(const matcher& o) {
     if (this != &o) {
       s_ = o.s_;
-      t_ = s_.view();
+      s2_ = o.s2_;
+      s3_ = o.s3_;
+      groups_ = o.groups_;
+      refresh();
     }
     return *this;
   }
   constexpr matcher& operator=(matcher&& o) noexcept {
     if (this != &o) {
       s_ = std::move(o.s_);
-      t_ = s_.view();
-      o.t_ = o.s_.view();
+      s2_ = std::move(o.s2_);
+      s3_ = std::move(o.s3_);
+      groups_ = o.groups_;
+      refresh();
+      o.refresh();
     }
     return *this;
   }
   constexpr ~matcher() = default;
 
   /// Union of the operations of every pattern that matches `name`; empty for an invalid name.
-  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return t_.ops_for(name); }
+  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
+    if (groups_ == 1) return t_.ops_for(name);
+    op_set r = t_.ops_for(name) | t2_.ops_for(name);
+    return groups_ == 2 ? r : r | t3_.ops_for(name);
+  }
   /// True when `op` is allowed on `name`; app-wide operations never are (see allows_app_wide).
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
     return !is_app_wide(op) && ops_for(name).contains(op);
@@ -84,25 +121,44 @@ class matcher {
   }
 
   /// False when the automaton bound was exceeded (or trie_walk requested) and checks walk the trie.
-  [[nodiscard]] constexpr bool determinised() const noexcept { return !s_.walk; }
+  [[nodiscard]] constexpr bool determinised() const noexcept {
+    return !s_.walk && (groups_ < 2 || !s2_.walk) && (groups_ < 3 || !s3_.walk);
+  }
+  /// Number of automata a check runs: 1, or 2–3 when the patterns, together beyond the
+  /// automaton bound, were split by what leads them (docs/matcher.md, "Groups").
+  [[nodiscard]] constexpr std::size_t groups() const noexcept { return groups_; }
   /// Number of patterns compiled.
   [[nodiscard]] constexpr std::size_t pattern_count() const noexcept { return s_.patterns; }
   /// Bytes of table memory (states, transitions, long-segment and run bytes), excluding this
   /// object (sizeof(matcher), which holds the quick-qualifier table and the tables' view).
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
-    return s_.states.size() * sizeof(detail::cm::state_rec) + s_.edges.size() * sizeof(detail::cm::edge_rec) +
-           s_.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s_.pool.size();
+    const auto bytes = [](const detail::cm::storage& s) {
+      return s.states.size() * sizeof(detail::cm::state_rec) + s.edges.size() * sizeof(detail::cm::edge_rec) +
+             s.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s.pool.size();
+    };
+    return bytes(s_) + (groups_ > 1 ? bytes(s2_) : 0) + (groups_ > 2 ? bytes(s3_) : 0);
   }
-  /// Number of automaton states (or trie nodes in trie-walk mode).
-  [[nodiscard]] constexpr std::size_t state_count() const noexcept { return s_.states.size(); }
+  /// Number of automaton states (or trie nodes in trie-walk mode), over both groups.
+  [[nodiscard]] constexpr std::size_t state_count() const noexcept {
+    return s_.states.size() + (groups_ > 1 ? s2_.states.size() : 0) + (groups_ > 2 ? s3_.states.size() : 0);
+  }
   /// Sizes of the tables, to copy them into a fixed_matcher.
   [[nodiscard]] constexpr matcher_shape shape() const noexcept {
     return {s_.states.size(), s_.edges.size(), s_.long_edges.size(), s_.pool.size()};
   }
  private:
   friend struct detail::cm::matcher_access;
-  detail::cm::storage s_;
-  detail::cm::tables t_;  // what a check reads: pointers into s_
+  constexpr void refresh() noexcept {
+    t_ = s_.view();
+    t2_ = s2_.view();
+    t3_ = s3_.view();
+  }
+  detail::cm::storage s_;   // all patterns, or the first group
+  detail::cm::storage s2_;  // the second group (groups_ >= 2)
+  detail::cm::storage s3_;  // the third group (groups_ == 3)
+  detail::cm::tables t_;    // what a check reads: pointers into s_
+  detail::cm::tables t2_, t3_;
+  std::uint8_t groups_ = 1;
 };
 
 constexpr const detail::cm::storage& detail::cm::matcher_access::tables(const matcher& m) noexcept { return m.s_; }
@@ -117,7 +173,7 @@ template <std::size_t States, std::size_t Edges, std::size_t LongEdges, std::siz
 class fixed_matcher {
  public:
   constexpr explicit fixed_matcher(const matcher& m) noexcept {
-    if (m.shape() != matcher_shape{States, Edges, LongEdges, Pool}) {
+    if (m.groups() != 1 || m.shape() != matcher_shape{States, Edges, LongEdges, Pool}) {
       detail::cm::fixed_matcher_sizes_differ_from_the_matcher_shape();
       return;  // header_ stays empty: every start state is dead, nothing is granted
     }

@@ -74,7 +74,8 @@ struct storage : header {
   std::vector<edge_rec> edges;
   std::vector<long_edge_rec> long_edges;
   std::vector<char> pool;
-  std::size_t patterns = 0;
+  std::size_t patterns = 0;  // of the capability
+  std::size_t in_group = 0;  // compiled here (the builder's group; empty patterns left out)
 
   [[nodiscard]] constexpr tables view() const noexcept {
     if (states.empty())  // moved from: grants nothing
@@ -97,9 +98,23 @@ struct transition {
 
 [[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
 
+/// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups").
+enum class pattern_group : u8 {
+  all,
+  literal_led,  ///< the qualifier is not `[*]` and the first segment is a literal
+  star_led,     ///< the qualifier is not `[*]` and the first segment is `*`
+  any_led,      ///< the qualifier is `[*]`
+};
+[[nodiscard]] constexpr pattern_group group_of(const pattern& p) noexcept {
+  if (p.kind == qualifier_kind::any) return pattern_group::any_led;
+  return p.body == "*" || p.body.starts_with("*:") ? pattern_group::star_led : pattern_group::literal_led;
+}
+
 class builder {
  public:
-  constexpr builder(const capability& cap, matcher_mode mode) { build(cap, mode); }
+  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all) {
+    build(cap, mode, group);
+  }
   storage out;
 
  private:
@@ -177,7 +192,7 @@ class builder {
     }
   }
 
-  constexpr void build(const capability& cap, matcher_mode mode) {
+  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group) {
     out.patterns = cap.size();
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
@@ -203,7 +218,8 @@ class builder {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
       if (p.covers_all_channels()) out.app_wide |= ops;
-      if (p.matches_nothing()) continue;
+      if (p.matches_nothing() || (group != pattern_group::all && group_of(p) != group)) continue;
+      ++out.in_group;
       u32 root = p.kind == qualifier_kind::none ? 2u : 3u;
       if (p.kind == qualifier_kind::named) {
         const u32 q = intern(p.qualifier);
