@@ -475,7 +475,7 @@ TEST_CASE("differential: adversarial capabilities") {
     }
     const auto cap = parse_ok(json + "\"[queue]tenant1:*\":[\"history\"]}");
     const matcher m(cap), walk(cap, matcher_mode::trie_walk);
-    CHECK(m.groups() == 3);
+    CHECK(m.groups() == 3);  // literal-led, `*`-led, `[*]*`-led
     CHECK(m.determinised());
     for (int k = 0; k < 20000; ++k) {
       std::string name = (r.chance(50) ? "tenant" + std::to_string(r.below(320)) : std::string(r.chance(50) ? "x" : "room")) +

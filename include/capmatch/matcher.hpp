@@ -52,7 +52,7 @@ class matcher {
   constexpr explicit matcher(const capability& cap, matcher_mode mode = matcher_mode::automatic)
       : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {
     // Beyond the automaton bound: the patterns are split by what leads them (a literal
-    // segment, `*`, the qualifier `[*]`), each group determinised under its own bound, and a
+    // segment, `*`, `[*]*`), each group determinised under its own bound, and a
     // check ors the groups' answers (docs/matcher.md, "Groups"). Not in constant evaluation:
     // fixed_matcher holds one table set.
     if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
@@ -60,7 +60,7 @@ class matcher {
     using detail::cm::pattern_group;
     detail::cm::storage a = std::move(builder(cap, mode, pattern_group::literal_led).out);
     detail::cm::storage b = std::move(builder(cap, mode, pattern_group::star_led).out);
-    detail::cm::storage c = std::move(builder(cap, mode, pattern_group::any_led).out);
+    detail::cm::storage c = std::move(builder(cap, mode, pattern_group::any_star_led).out);
     // Empty groups are left out; at least two remain (else the whole would be one group).
     if ((a.walk || a.in_group == 0) && (b.walk || b.in_group == 0) && (c.walk || c.in_group == 0)) return;
     if (a.in_group == 0) std::swap(a, c);  // a: the first non-empty group

@@ -101,13 +101,13 @@ struct transition {
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups").
 enum class pattern_group : u8 {
   all,
-  literal_led,  ///< the qualifier is not `[*]` and the first segment is a literal
-  star_led,     ///< the qualifier is not `[*]` and the first segment is `*`
-  any_led,      ///< the qualifier is `[*]`
+  literal_led,   ///< the first segment is a literal (any qualifier, `[*]` included)
+  star_led,      ///< the first segment is `*`, the qualifier is not `[*]`
+  any_star_led,  ///< `[*]*…`: the qualifier is `[*]` and the first segment is `*`
 };
 [[nodiscard]] constexpr pattern_group group_of(const pattern& p) noexcept {
-  if (p.kind == qualifier_kind::any) return pattern_group::any_led;
-  return p.body == "*" || p.body.starts_with("*:") ? pattern_group::star_led : pattern_group::literal_led;
+  if (p.body != "*" && !p.body.starts_with("*:")) return pattern_group::literal_led;
+  return p.kind == qualifier_kind::any ? pattern_group::any_star_led : pattern_group::star_led;
 }
 
 class builder {
@@ -244,11 +244,12 @@ class builder {
     out.any_root = 3;
     out.states = nodes;
     out.states[qualifier_state].next = dead;
+    for (state_rec& st : out.states) st.aux = 0;  // the parent links are the builder's; emit puts filters here
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
     for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
     for (const auto& e : tedges) ts.push_back(transition{e.node, e.sid, e.child});
-    emit(ts, false);
+    emit(ts);
   }
 
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
@@ -272,7 +273,7 @@ class builder {
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
-  constexpr void emit(const std::vector<transition>& ts, bool filter) {
+  constexpr void emit(const std::vector<transition>& ts) {
     std::size_t n_short = 0, n_long = 0;
     for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
     // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
@@ -284,7 +285,7 @@ class builder {
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
-      if (filter) out.states[t.from].aux |= filter_bit(hk);
+      out.states[t.from].aux |= filter_bit(hk);
       if (g.size <= 8) {
         place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
       } else {
@@ -313,11 +314,8 @@ class builder {
         st.aux = static_cast<u32>(out.pool.size());
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
-    // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
-    for (auto& st : out.states) {
-      st.next = ref(st.next);
-      if (!filter) st.aux = ref(st.aux & ~star_child_flag);
-    }
+    // State references: the default transition (trie: the `*` child).
+    for (auto& st : out.states) st.next = ref(st.next);
     out.start = ref(out.start);
     out.any_root = ref(out.any_root);
     // The quick qualifiers: the first few short qualifier names, in pattern order.

@@ -126,7 +126,7 @@ constexpr bool builder::determinise() {
   out.walk = false;
   out.start = first_state;
   out.states = std::move(states);
-  emit(ts, true);
+  emit(ts);
   return true;
 }
 

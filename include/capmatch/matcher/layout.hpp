@@ -69,13 +69,13 @@ struct state_rec {
   u32 next = dead;  ///< DFA: default transition (the middle `*`), or a run's end; trie: the `*` child
   u32 trail = 0;    ///< op bits granted when one or more further segments follow (trailing `*`)
   u32 term = 0;     ///< op bits granted when the name ends here; a run state: | run length << run_shift
-  u32 aux = 0;      ///< DFA: 32-bit filter of the literal transitions' hashes, or a run's pool offset;
-                    ///< trie: parent | star flag
+  u32 aux = 0;      ///< the 32-bit filter of the literal transitions' hashes, or (DFA) a run's pool offset
+                    ///< (while building the trie: parent | star flag)
 
   // Named reads: one per meaning of a field (the check paths use these, never the fields).
   /// DFA: the default transition (a segment that no literal transition names).
   [[nodiscard]] constexpr u32 default_next() const noexcept { return next; }
-  /// DFA: the 32-bit filter of the literal transitions' key hashes (see filter_bit).
+  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return aux; }
   /// DFA: the length of this state's run in bytes; 0 when it starts no run.
   [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term >> run_shift; }
@@ -89,8 +89,6 @@ struct state_rec {
   [[nodiscard]] constexpr u32 term_ops() const noexcept { return term; }
   /// Trie: the `*` child.
   [[nodiscard]] constexpr u32 star_child() const noexcept { return next; }
-  /// Trie: the parent node (its reference, as emitted; the builder's star flag is dropped).
-  [[nodiscard]] constexpr u32 parent() const noexcept { return aux; }
 };
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).
