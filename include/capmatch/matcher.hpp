@@ -51,31 +51,42 @@ class matcher {
   /// Compiles `cap` (constexpr: usable during constant evaluation).
   constexpr explicit matcher(const capability& cap, matcher_mode mode = matcher_mode::automatic)
       : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {
-    // Beyond the automaton bound: the patterns are split by what leads them (a literal
-    // segment, `*`, `[*]*`), each group determinised under its own bound, and a
-    // check ors the groups' answers (docs/matcher.md, "Groups"). Not in constant evaluation:
+    // Beyond the automaton bound: the patterns are split by what leads them, each group
+    // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
+    // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
+    // exceeds its bound, its `[*]` patterns go apart. Not in constant evaluation:
     // fixed_matcher holds one table set.
     if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
     using detail::cm::builder;
     using detail::cm::pattern_group;
-    detail::cm::storage a = std::move(builder(cap, mode, pattern_group::literal_led).out);
-    detail::cm::storage b = std::move(builder(cap, mode, pattern_group::star_led).out);
-    detail::cm::storage c = std::move(builder(cap, mode, pattern_group::any_star_led).out);
-    // Empty groups are left out; at least two remain (else the whole would be one group).
-    if ((a.walk || a.in_group == 0) && (b.walk || b.in_group == 0) && (c.walk || c.in_group == 0)) return;
-    if (a.in_group == 0) std::swap(a, c);  // a: the first non-empty group
-    if (a.in_group == 0) std::swap(a, b);
-    if (b.in_group == 0) std::swap(b, c);
-    s_ = std::move(a);
-    s2_ = std::move(b);
-    s3_ = std::move(c);
-    groups_ = s3_.in_group != 0 ? 3 : 2;
+    detail::cm::storage parts[4];
+    parts[0] = std::move(builder(cap, mode, pattern_group::literal_led).out);
+    if (parts[0].walk) {
+      parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal).out);
+      parts[3] = std::move(builder(cap, mode, pattern_group::any_literal).out);
+    }
+    parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
+    parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
+    std::size_t count = 0, walked = 0;
+    for (detail::cm::storage& part : parts) {
+      if (part.in_group == 0) continue;  // an empty group is left out
+      walked += part.walk ? 1 : 0;
+      if (&part != &parts[count]) parts[count] = std::move(part);
+      ++count;
+    }
+    if (count < 2 || walked == count) return;  // no better than the one trie walk
+    for (std::size_t i = count; i < 4; ++i) parts[i] = detail::cm::storage{};
+    s_ = std::move(parts[0]);
+    s2_ = std::move(parts[1]);
+    s3_ = std::move(parts[2]);
+    s4_ = std::move(parts[3]);
+    groups_ = static_cast<std::uint8_t>(count);
     refresh();
   }
   // The views point into the storages' vectors: copies and moves take fresh ones.
-  constexpr matcher(const matcher& o) : s_(o.s_), s2_(o.s2_), s3_(o.s3_), groups_(o.groups_) { refresh(); }
+  constexpr matcher(const matcher& o) : s_(o.s_), s2_(o.s2_), s3_(o.s3_), s4_(o.s4_), groups_(o.groups_) { refresh(); }
   constexpr matcher(matcher&& o) noexcept
-      : s_(std::move(o.s_)), s2_(std::move(o.s2_)), s3_(std::move(o.s3_)), groups_(o.groups_) {
+      : s_(std::move(o.s_)), s2_(std::move(o.s2_)), s3_(std::move(o.s3_)), s4_(std::move(o.s4_)), groups_(o.groups_) {
     refresh();
     o.refresh();
   }
@@ -84,6 +95,7 @@ class matcher {
       s_ = o.s_;
       s2_ = o.s2_;
       s3_ = o.s3_;
+      s4_ = o.s4_;
       groups_ = o.groups_;
       refresh();
     }
@@ -94,6 +106,7 @@ class matcher {
       s_ = std::move(o.s_);
       s2_ = std::move(o.s2_);
       s3_ = std::move(o.s3_);
+      s4_ = std::move(o.s4_);
       groups_ = o.groups_;
       refresh();
       o.refresh();
@@ -106,7 +119,9 @@ class matcher {
   [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
     if (groups_ == 1) return t_.ops_for(name);
     op_set r = t_.ops_for(name) | t2_.ops_for(name);
-    return groups_ == 2 ? r : r | t3_.ops_for(name);
+    if (groups_ > 2) r = r | t3_.ops_for(name);
+    if (groups_ > 3) r = r | t4_.ops_for(name);
+    return r;
   }
   /// True when `op` is allowed on `name`; app-wide operations never are (see allows_app_wide).
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
@@ -122,9 +137,9 @@ class matcher {
 
   /// False when the automaton bound was exceeded (or trie_walk requested) and checks walk the trie.
   [[nodiscard]] constexpr bool determinised() const noexcept {
-    return !s_.walk && (groups_ < 2 || !s2_.walk) && (groups_ < 3 || !s3_.walk);
+    return !s_.walk && (groups_ < 2 || !s2_.walk) && (groups_ < 3 || !s3_.walk) && (groups_ < 4 || !s4_.walk);
   }
-  /// Number of automata a check runs: 1, or 2–3 when the patterns, together beyond the
+  /// Number of automata a check runs: 1, or 2–4 when the patterns, together beyond the
   /// automaton bound, were split by what leads them (docs/matcher.md, "Groups").
   [[nodiscard]] constexpr std::size_t groups() const noexcept { return groups_; }
   /// Number of patterns compiled.
@@ -136,11 +151,11 @@ class matcher {
       return s.states.size() * sizeof(detail::cm::state_rec) + s.edges.size() * sizeof(detail::cm::edge_rec) +
              s.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s.pool.size();
     };
-    return bytes(s_) + (groups_ > 1 ? bytes(s2_) : 0) + (groups_ > 2 ? bytes(s3_) : 0);
+    return bytes(s_) + bytes(s2_) + bytes(s3_) + bytes(s4_);  // unused groups are empty
   }
   /// Number of automaton states (or trie nodes in trie-walk mode), over both groups.
   [[nodiscard]] constexpr std::size_t state_count() const noexcept {
-    return s_.states.size() + (groups_ > 1 ? s2_.states.size() : 0) + (groups_ > 2 ? s3_.states.size() : 0);
+    return s_.states.size() + s2_.states.size() + s3_.states.size() + s4_.states.size();  // unused: empty
   }
   /// Sizes of the tables, to copy them into a fixed_matcher.
   [[nodiscard]] constexpr matcher_shape shape() const noexcept {
@@ -152,12 +167,14 @@ class matcher {
     t_ = s_.view();
     t2_ = s2_.view();
     t3_ = s3_.view();
+    t4_ = s4_.view();
   }
   detail::cm::storage s_;   // all patterns, or the first group
   detail::cm::storage s2_;  // the second group (groups_ >= 2)
-  detail::cm::storage s3_;  // the third group (groups_ == 3)
+  detail::cm::storage s3_;  // the third group (groups_ >= 3)
+  detail::cm::storage s4_;  // the fourth group (groups_ == 4)
   detail::cm::tables t_;    // what a check reads: pointers into s_
-  detail::cm::tables t2_, t3_;
+  detail::cm::tables t2_, t3_, t4_;
   std::uint8_t groups_ = 1;
 };
 

@@ -98,16 +98,27 @@ struct transition {
 
 [[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
 
-/// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups").
+/// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
+/// the first segment of the body is `*`; "literal-led": it is a literal.
 enum class pattern_group : u8 {
   all,
-  literal_led,   ///< the first segment is a literal (any qualifier, `[*]` included)
-  star_led,      ///< the first segment is `*`, the qualifier is not `[*]`
-  any_star_led,  ///< `[*]*…`: the qualifier is `[*]` and the first segment is `*`
+  literal_led,      ///< literal-led, any qualifier (`[*]` included)
+  plain_literal,    ///< literal-led, not `[*]`
+  any_literal,      ///< literal-led, `[*]`
+  star_led,         ///< star-led, not `[*]`
+  any_star_led,     ///< star-led, `[*]`
 };
-[[nodiscard]] constexpr pattern_group group_of(const pattern& p) noexcept {
-  if (p.body != "*" && !p.body.starts_with("*:")) return pattern_group::literal_led;
-  return p.kind == qualifier_kind::any ? pattern_group::any_star_led : pattern_group::star_led;
+[[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
+  const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
+  switch (g) {
+    case pattern_group::all: return true;
+    case pattern_group::literal_led: return !star;
+    case pattern_group::plain_literal: return !star && !any;
+    case pattern_group::any_literal: return !star && any;
+    case pattern_group::star_led: return star && !any;
+    case pattern_group::any_star_led: return star && any;
+  }
+  return true;
 }
 
 class builder {
@@ -218,7 +229,7 @@ class builder {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
       if (p.covers_all_channels()) out.app_wide |= ops;
-      if (p.matches_nothing() || (group != pattern_group::all && group_of(p) != group)) continue;
+      if (p.matches_nothing() || !in_group(p, group)) continue;
       ++out.in_group;
       u32 root = p.kind == qualifier_kind::none ? 2u : 3u;
       if (p.kind == qualifier_kind::named) {
