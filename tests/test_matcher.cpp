@@ -73,6 +73,23 @@ TEST_CASE("a matcher built during compilation answers at run time like the run-t
     CHECK(ct_fixed.ops_for(n) == m.ops_for(n));
 }
 
+TEST_CASE("a fixed_matcher declared with sizes other than the matcher's shape grants nothing") {
+  // Before issue 11 it copied what fitted and answered from truncated tables. The compile-time
+  // form of this mistake is tests/compile_fail/fixed_matcher_wrong_shape.cpp.
+  const matcher m(parse_ok(ct_cap));
+  REQUIRE(m.shape() == ct_shape);
+  const fixed_matcher<ct_shape.states - 1, ct_shape.edges, ct_shape.long_edges, ct_shape.pool> fewer_states{m};
+  const fixed_matcher<ct_shape.states, ct_shape.edges + 1, ct_shape.long_edges, ct_shape.pool> more_edges{m};
+  const fixed_matcher<ct_shape.states, ct_shape.edges, ct_shape.long_edges, ct_shape.pool + 1> more_pool{m};
+  for (std::string_view n : {"chat:x", "[filter]x", "x", "[queue]jobs:a:b", "averyveryverylongsegment:y"}) {
+    CAPTURE(n);
+    REQUIRE(!m.ops_for(n).empty());  // each name is granted something by the right-sized tables
+    CHECK(fewer_states.ops_for(n).empty());
+    CHECK(more_edges.ops_for(n).empty());
+    CHECK(more_pool.ops_for(n).empty());
+  }
+}
+
 // ---- docs/semantics.md §8: segments and wildcards ----
 
 TEST_CASE("a trailing * matches one or more segments, never none") {
@@ -443,6 +460,33 @@ TEST_CASE("differential: adversarial capabilities") {
     }
   }
 
+  SUBCASE("leading wildcards among tenant-scoped patterns: groups, each determinised") {
+    // The shape of bench/ lead10: tenant-scoped patterns plus 10 % led by a wildcard. Together
+    // they exceed the automaton bound (each `*:...` pattern joins every tenant's states);
+    // split by what leads them (a literal, `*`, `[*]`), each group stays small.
+    std::string json = "{";
+    for (int i = 0; i < 3000; ++i)
+      json += "\"tenant" + std::to_string(i % 300) + ":room:" + std::to_string(i) + (i % 3 ? ":*" : "") +
+              "\":[\"publish\"],";
+    for (int i = 0; i < 300; ++i) {
+      const std::string x = std::to_string(i);
+      const char* shapes[] = {"*:room:", "*:*:", "[*]*:", "*:user:"};
+      json += std::string("\"") + shapes[i % 4] + x + (i % 4 == 3 ? ":*" : "") + "\":[\"subscribe\"],";
+    }
+    const auto cap = parse_ok(json + "\"[queue]tenant1:*\":[\"history\"]}");
+    const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+    CHECK(m.groups() == 3);  // literal-led, `*`-led, `[*]*`-led
+    CHECK(m.determinised());
+    for (int k = 0; k < 20000; ++k) {
+      std::string name = (r.chance(50) ? "tenant" + std::to_string(r.below(320)) : std::string(r.chance(50) ? "x" : "room")) +
+                         ":" + (r.chance(50) ? "room" : r.chance(50) ? "user" : "*") + ":" + std::to_string(r.below(3100));
+      if (r.chance(30)) name += ":" + std::to_string(r.below(300));
+      if (r.chance(10)) name = (r.chance(50) ? "[queue]" : "[meta]") + name;
+      d.check(cap, m, name);
+      d.check(cap, walk, name);
+    }
+  }
+
   SUBCASE("many qualifiers beside [*] patterns") {
     std::string json = "{";
     for (int q = 0; q < 3000; ++q) json += "\"[q" + std::to_string(q) + "]x:" + std::to_string(q % 7) + "\":[\"publish\"],";
@@ -544,7 +588,7 @@ TEST_CASE("differential: quick qualifiers (the name's first word against the sho
   std::size_t quick_all = 0, quick_partial = 0;
   for (const capability& cap : caps) {
     const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
-    (dfa.raw_tables().quick_all ? quick_all : quick_partial) += 1;
+    (capmatch::detail::cm::matcher_access::tables(dfa).quick_all ? quick_all : quick_partial) += 1;
     for (int k = 0; k < 40000; ++k) {
       std::string name = "[";
       if (r.chance(80)) name += r.pick(qs);
@@ -589,7 +633,7 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
     if (!parsed) continue;  // a duplicate pattern
     const capability& cap = parsed.value();
     const matcher dfa(cap);
-    const auto& t = dfa.raw_tables();
+    const auto& t = capmatch::detail::cm::matcher_access::tables(dfa);
     if ((t.states[detail::cm::index_of(t.start)].term >> detail::cm::run_shift) != 0) ++with_runs;
     for (int q = 0; q < 60; ++q) {
       std::string name = r.chance(20) ? std::string(r.pick(quals)) : std::string();
@@ -623,7 +667,7 @@ TEST_CASE("a run is compared byte for byte: a one-byte change anywhere in it is 
       const std::string pattern = std::string(qual) + run;
       const capability cap = parse_ok("{\"" + pattern + "\":[\"publish\"],\"" + pattern + ":*\":[\"history\"]}");
       const matcher m(cap);
-      const auto& t = m.raw_tables();
+      const auto& t = capmatch::detail::cm::matcher_access::tables(m);
       const detail::cm::u32 entry = qual.empty() ? t.start : t.quick[0].to;
       runs += (t.states[detail::cm::index_of(entry)].term >> detail::cm::run_shift) == len ? 1 : 0;
       for (const std::string_view prefix : {std::string_view(""), std::string_view("[?x=1]")}) {
@@ -657,7 +701,7 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
   const auto cap = parse_ok(R"({"[*]x:abcdefghijklmnopqrstuvwxyz0123456789:*":["presence"],)"
                             R"("[queue]ab:cd:efghi":["publish"],"[queue]ab:cd:efghi:jk":["history"],"[meta]ab":["history"]})");
   const matcher m(cap);
-  const auto& t = m.raw_tables();
+  const auto& t = capmatch::detail::cm::matcher_access::tables(m);
   std::size_t runs = 0;
   for (const auto& st : t.states) {
     const std::size_t len = st.term >> detail::cm::run_shift;

@@ -1,0 +1,371 @@
+// capmatch — matcher internals: the builder (trie, tables; docs/matcher.md, "From patterns to an automaton").
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../capability.hpp"
+#include "../pattern.hpp"
+#include "layout.hpp"
+#include "query.hpp"
+#include "scan.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// ---- construction ----
+
+/// A growable open-addressing index of items 0..n-1 by 64-bit hash (construction only).
+struct index_map {
+  std::vector<u32> slots;  // item + 1, 0 when empty
+  std::size_t count = 0;
+
+  template <class Same>
+  [[nodiscard]] constexpr u32 find(u64 h, Same&& same) const {
+    if (slots.empty()) return no_state;
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>((h * k_mul) >> 32) & mask;; i = (i + 1) & mask) {
+      if (slots[i] == 0) return no_state;
+      if (same(slots[i] - 1)) return slots[i] - 1;
+    }
+  }
+  /// Sizes the table for `n` items up front (one allocation instead of a growth sequence).
+  constexpr void reserve(std::size_t n) {
+    if (!slots.empty() || n <= 8) return;  // the first insert allocates 16 slots anyway
+    std::size_t size = 16;
+    while (size < 2 * n) size *= 2;
+    slots.assign(size, 0);
+  }
+  template <class HashOf>
+  constexpr void insert(u64 h, u32 item, HashOf&& hash_of) {
+    if (2 * (count + 1) > slots.size()) {
+      std::vector<u32> old(slots.size() < 16 ? 16 : 2 * slots.size(), 0);
+      old.swap(slots);
+      for (const u32 v : old)
+        if (v != 0) place(hash_of(v - 1), v - 1);
+    }
+    place(h, item);
+    ++count;
+  }
+
+ private:
+  constexpr void place(u64 h, u32 item) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t i = static_cast<std::size_t>((h * k_mul) >> 32) & mask;
+    while (slots[i] != 0) i = (i + 1) & mask;
+    slots[i] = item + 1;
+  }
+};
+
+/// The one slot of an empty transition table (home range 0): every probe ends there.
+inline constexpr edge_rec empty_edge{};
+inline constexpr long_edge_rec empty_long_edge{};
+/// The dead state and the qualifier pseudo-state of a matcher that grants nothing.
+inline constexpr state_rec empty_states[2]{};
+
+/// Everything a matcher owns; built by build(), queried through view().
+struct storage : header {
+  std::vector<state_rec> states;
+  std::vector<edge_rec> edges;
+  std::vector<long_edge_rec> long_edges;
+  std::vector<char> pool;
+  std::size_t patterns = 0;  // of the capability
+  std::size_t in_group = 0;  // compiled here (the builder's group; empty patterns left out)
+
+  [[nodiscard]] constexpr tables view() const noexcept {
+    if (states.empty())  // moved from: grants nothing
+      return tables(header{}, empty_states, &empty_edge, &empty_long_edge, nullptr);
+    return tables(*this, states.data(), edges.empty() ? &empty_edge : edges.data(),
+                  long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
+  }
+};
+
+struct seg_info {
+  u64 key = 0;
+  u32 offset = 0, size = 0;  // bytes in builder::seg_text
+};
+struct trie_edge {
+  u32 node = 0, sid = 0, child = 0;
+};
+struct transition {
+  u32 from = 0, sid = 0, to = 0;
+};
+
+[[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
+
+/// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
+/// the first segment of the body is `*`; "literal-led": it is a literal.
+enum class pattern_group : u8 {
+  all,
+  literal_led,      ///< literal-led, any qualifier (`[*]` included)
+  plain_literal,    ///< literal-led, not `[*]`
+  any_literal,      ///< literal-led, `[*]`
+  star_led,         ///< star-led, not `[*]`
+  any_star_led,     ///< star-led, `[*]`
+};
+[[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
+  const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
+  switch (g) {
+    case pattern_group::all: return true;
+    case pattern_group::literal_led: return !star;
+    case pattern_group::plain_literal: return !star && !any;
+    case pattern_group::any_literal: return !star && any;
+    case pattern_group::star_led: return star && !any;
+    case pattern_group::any_star_led: return star && any;
+  }
+  return true;
+}
+
+class builder {
+ public:
+  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all) {
+    build(cap, mode, group);
+  }
+  storage out;
+
+ private:
+  // Segments (and qualifier names), interned.
+  std::vector<char> seg_text;
+  std::vector<seg_info> segs;
+  index_map seg_index;
+  // The trie. Node 0 is the dead node, 1 the qualifier pseudo-node, 2 the unqualified root,
+  // 3 the [*] root; named roots and inner nodes follow.
+  std::vector<state_rec> nodes;
+  std::vector<trie_edge> tedges;
+  index_map tedge_index;
+  std::vector<trie_edge> qualifier_edges;  // (1, qualifier sid, named root)
+
+  [[nodiscard]] constexpr std::string_view seg_view(u32 sid) const noexcept {
+    return std::string_view(seg_text.data() + segs[sid].offset, segs[sid].size);
+  }
+  [[nodiscard]] static constexpr u64 seg_hash(u64 key, std::size_t size) noexcept { return key ^ (size << 56); }
+
+  constexpr u32 intern(std::string_view seg) {
+    const u64 key = segment_key(seg);
+    const u64 h = seg_hash(key, seg.size());
+    const u32 found = seg_index.find(h, [&](u32 i) { return segs[i].key == key && seg_view(i) == seg; });
+    if (found != no_state) return found;
+    const auto id = static_cast<u32>(segs.size());
+    segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
+    seg_text.insert(seg_text.end(), seg.begin(), seg.end());
+    seg_index.insert(h, id, [&](u32 i) { return seg_hash(segs[i].key, segs[i].size); });
+    return id;
+  }
+
+  constexpr u32 new_node(u32 parent, bool star) {
+    const auto id = static_cast<u32>(nodes.size());
+    nodes.push_back(state_rec{dead, 0, 0, parent | (star ? star_child_flag : 0)});
+    return id;
+  }
+
+  constexpr u32 literal_child(u32 node, u32 sid) {
+    const u64 h = mix2(node, sid);
+    const u32 found =
+        tedge_index.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
+    if (found != no_state) return tedges[found].child;
+    const u32 child = new_node(node, false);
+    const auto id = static_cast<u32>(tedges.size());
+    tedges.push_back(trie_edge{node, sid, child});
+    tedge_index.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
+    return child;
+  }
+
+  constexpr u32 star_child(u32 node) {
+    if (nodes[node].next == dead) {
+      const u32 child = new_node(node, true);
+      nodes[node].next = child;
+    }
+    return nodes[node].next;
+  }
+
+  constexpr void add_pattern(u32 root, std::string_view body, u32 ops) {
+    u32 node = root;
+    std::size_t pos = 0;
+    for (;;) {
+      const auto colon = body.find(':', pos);
+      const bool last = colon == std::string_view::npos;
+      const std::string_view seg = body.substr(pos, last ? std::string_view::npos : colon - pos);
+      if (last && seg == "*") {
+        nodes[node].trail |= ops;
+        return;
+      }
+      node = seg == "*" ? star_child(node) : literal_child(node, intern(seg));
+      if (last) {
+        nodes[node].term |= ops;
+        return;
+      }
+      pos = colon + 1;
+    }
+  }
+
+  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group) {
+    out.patterns = cap.size();
+    // Sized up front from the capability (segments and bytes): building a small matcher is
+    // mostly allocation otherwise.
+    std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      const pattern p = cap.pattern_at(i);
+      if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
+      for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
+        end = std::min(p.body.find(':', pos), p.body.size());
+        if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
+      }
+    }
+    seg_text.reserve(bytes);
+    segs.reserve(segments);
+    seg_index.reserve(segments);
+    nodes.reserve(segments + 4);
+    tedges.reserve(segments);
+    tedge_index.reserve(segments);
+    nodes.resize(4);
+    nodes[0].aux = 0;
+    std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      const pattern p = cap.pattern_at(i);
+      const u32 ops = cap.ops(i).bits();
+      if (p.covers_all_channels()) out.app_wide |= ops;
+      if (p.matches_nothing() || !in_group(p, group)) continue;
+      ++out.in_group;
+      u32 root = p.kind == qualifier_kind::none ? 2u : 3u;
+      if (p.kind == qualifier_kind::named) {
+        const u32 q = intern(p.qualifier);
+        if (qualifier_roots.size() <= q) qualifier_roots.resize(q + 1, 0);
+        if (qualifier_roots[q] == 0) {
+          qualifier_roots[q] = new_node(qualifier_state, false) + 1;
+          qualifier_edges.push_back(trie_edge{qualifier_state, q, qualifier_roots[q] - 1});
+        }
+        root = qualifier_roots[q] - 1;
+      }
+      add_pattern(root, p.body, ops);
+    }
+    // Literal edges grouped by node, for determinisation and for the trie tables.
+    std::sort(tedges.begin(), tedges.end(), [](const trie_edge& a, const trie_edge& b) {
+      return a.node != b.node ? a.node < b.node : a.sid < b.sid;
+    });
+    tedge_index = index_map{};
+    if (mode == matcher_mode::automatic && determinise()) return;
+    // Fallback: the trie itself.
+    out.walk = true;
+    out.start = 2;
+    out.any_root = 3;
+    out.states = nodes;
+    out.states[qualifier_state].next = dead;
+    for (state_rec& st : out.states) st.aux = 0;  // the parent links are the builder's; emit puts filters here
+    std::vector<transition> ts;
+    ts.reserve(tedges.size() + qualifier_edges.size());
+    for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
+    for (const auto& e : tedges) ts.push_back(transition{e.node, e.sid, e.child});
+    emit(ts);
+  }
+
+  // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
+  constexpr bool determinise();
+  // Merges equivalent states (determinise.hpp).
+  static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+
+  // Runs. A state with one literal transition and no default one (a path through the
+  // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
+  // need the transition table: the check compares the name's bytes with the segment's. Going
+  // on while the next state is the same and grants nothing (trail and term 0), the literal
+  // segments join into one run "tenant7:room:42", compared as bytes in one go; the states
+  // inside a run are then only reachable through it and are dropped. Runs are written to the
+  // pool by emit. Renumbers `states` and `ts` in place.
+  struct run_info {
+    u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
+  };
+  std::vector<run_info> runs;
+  std::vector<char> run_text;
+
+  constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+
+  // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
+  constexpr void emit(const std::vector<transition>& ts) {
+    std::size_t n_short = 0, n_long = 0;
+    for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
+    // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
+    out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
+    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
+    out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
+    out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
+    std::vector<u32> pool_at(segs.size(), no_state);
+    for (const auto& t : ts) {
+      const seg_info& g = segs[t.sid];
+      const u64 hk = g.key * k_mul;
+      out.states[t.from].aux |= filter_bit(hk);
+      if (g.size <= 8) {
+        place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
+      } else {
+        if (pool_at[t.sid] == no_state) {  // each segment's bytes once
+          pool_at[t.sid] = static_cast<u32>(out.pool.size());
+          const std::string_view bytes = seg_view(t.sid);
+          out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
+          if (bytes.size() < 16) out.pool.resize(pool_at[t.sid] + 16, '\0');  // compared as two padded words
+        }
+        const u32 off = pool_at[t.sid];
+        place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
+              long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
+      }
+    }
+    // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
+    // as the one ending at the run's end, which reaches back before the start of a run shorter
+    // than 8 bytes: so those come after the others, with zero bytes before them only if the
+    // pool is still too short. No run needs padding after it.
+    for (const bool short_ones : {false, true})
+      for (const auto& r : runs) {
+        if ((r.size < 8) != short_ones) continue;
+        if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
+        state_rec& st = out.states[r.state];
+        st.next = r.target;
+        st.term |= r.size << run_shift;
+        st.aux = static_cast<u32>(out.pool.size());
+        out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+      }
+    // State references: the default transition (trie: the `*` child).
+    for (auto& st : out.states) st.next = ref(st.next);
+    out.start = ref(out.start);
+    out.any_root = ref(out.any_root);
+    // The quick qualifiers: the first few short qualifier names, in pattern order.
+    std::size_t quick = 0;
+    out.quick_all = true;
+    for (const auto& t : ts) {
+      const std::string_view q = seg_view(t.sid);
+      if (t.from != qualifier_state || q.size() > quick_qualifier_bytes) continue;
+      if (quick == quick_qualifiers) {
+        out.quick_all = false;
+        continue;
+      }
+      const std::size_t size = q.size() + 2;  // "[" q "]", at most 8 bytes
+      const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
+      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), ref(t.to), static_cast<u32>(size)};
+    }
+  }
+
+  // Linear probing without wrap-around: overflow slots are appended, and the table always
+  // ends with an empty slot, so a lookup needs no bounds check.
+  // (Two overloads, not a template: clang 14 cannot evaluate a member template instantiated here.)
+  static constexpr void place(std::vector<edge_rec>& table, u32 home, const edge_rec& rec) {
+    std::size_t i = home;
+    while (table[i].from != no_state) ++i;
+    table[i] = rec;
+    if (i + 1 == table.size()) table.push_back(edge_rec{});
+  }
+  static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec) {
+    std::size_t i = home;
+    while (table[i].from != no_state) ++i;
+    table[i] = rec;
+    if (i + 1 == table.size()) table.push_back(long_edge_rec{});
+  }
+};
+
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+
+// The builder's determinise() and minimise() are defined here; a TU that includes only this
+// header gets them too.
+#include "determinise.hpp"

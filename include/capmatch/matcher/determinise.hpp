@@ -1,0 +1,272 @@
+// capmatch — matcher internals: determinisation, minimisation and runs (docs/matcher.md, steps 2–4).
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "builder.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// Subset construction over the trie. Returns false (leaving `out` untouched) when the
+// automaton would exceed the documented bound.
+constexpr bool builder::determinise() {
+  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
+  for (const auto& e : tedges) ++node_edges[e.node + 1];
+  for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
+
+  std::vector<u32> set_items;        // the trie nodes of every state, concatenated
+  std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  index_map set_index;
+  set_items.reserve(2 * nodes.size());
+  set_offsets.reserve(nodes.size() + 3);
+  set_index.reserve(nodes.size());
+  auto set_hash = [](const u32* p, std::size_t n) {
+    u64 h = n;
+    for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
+    return h;
+  };
+  auto hash_of_state = [&](u32 st) {
+    return set_hash(set_items.data() + set_offsets[st], set_offsets[st + 1] - set_offsets[st]);
+  };
+  set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
+  std::size_t work = 2;
+  bool over = false;
+  // The state for a sorted, duplicate-free set of trie nodes (interned).
+  auto state_of = [&](const std::vector<u32>& set) -> u32 {
+    const u64 h = set_hash(set.data(), set.size());
+    const u32 found = set_index.find(h, [&](u32 st) {
+      const u32 b = set_offsets[st], e = set_offsets[st + 1];
+      if (e - b != set.size()) return false;
+      for (u32 i = 0; i < set.size(); ++i)
+        if (set_items[b + i] != set[i]) return false;
+      return true;
+    });
+    if (found != no_state) return found;
+    const auto id = static_cast<u32>(set_offsets.size() - 1);
+    set_items.insert(set_items.end(), set.begin(), set.end());
+    set_offsets.push_back(static_cast<u32>(set_items.size()));
+    set_index.insert(h, id, hash_of_state);
+    work += 1 + set.size();  // a state, and the set elements that stand for it
+    if (work > limit) over = true;
+    return id;
+  };
+  // A trie node worth tracking: it grants something or leads somewhere.
+  auto live = [&](u32 node) {
+    const auto& r = nodes[node];
+    return r.next != dead || r.trail != 0 || r.term != 0 || node_edges[node + 1] != node_edges[node];
+  };
+  std::vector<u32> set;
+  auto start_set = [&](u32 a, u32 b) {
+    set.clear();
+    if (a != dead && live(a)) set.push_back(a);
+    if (b != dead && live(b)) set.push_back(b);
+    std::sort(set.begin(), set.end());
+    return state_of(set);
+  };
+
+  std::vector<state_rec> states(3);
+  std::vector<transition> ts;
+  states.reserve(nodes.size() + 3);
+  ts.reserve(tedges.size() + qualifier_edges.size());
+  const u32 start = start_set(2, 3);
+  const u32 other = start_set(3, dead);
+  states[qualifier_state].next = other;
+  for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
+
+  std::vector<u32> stars, gathered_sid, group;
+  std::vector<trie_edge> gathered;
+  for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
+    const u32 b = set_offsets[st], e = set_offsets[st + 1];
+    state_rec rec;
+    stars.clear();
+    gathered.clear();
+    for (u32 i = b; i < e; ++i) {
+      const u32 node = set_items[i];
+      rec.trail |= nodes[node].trail;
+      rec.term |= nodes[node].term;
+      if (nodes[node].next != dead && live(nodes[node].next)) stars.push_back(nodes[node].next);
+      for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
+        if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+    }
+    std::sort(stars.begin(), stars.end());
+    if (e - b > 1)
+      std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
+        return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
+      });
+    work += gathered.size();
+    rec.next = state_of(stars);
+    for (std::size_t i = 0; i < gathered.size();) {
+      std::size_t j = i;
+      set.clear();
+      while (j < gathered.size() && gathered[j].sid == gathered[i].sid) set.push_back(gathered[j++].child);
+      if (!stars.empty()) {
+        set.insert(set.end(), stars.begin(), stars.end());
+        // Not std::inplace_merge: it is not constexpr (it may allocate), and construction must be.
+        std::sort(set.begin(), set.end());
+      }
+      ts.push_back(transition{st, gathered[i].sid, state_of(set)});
+      if (++work > limit) over = true;
+      i = j;
+    }
+    if (states.size() <= st) states.resize(st + 1);
+    states[st] = rec;
+  }
+  if (over) return false;
+  states.resize(set_offsets.size() - 1);
+  u32 first_state = start;
+  minimise(states, ts, first_state);
+  compress_runs(states, ts, first_state);
+  out.walk = false;
+  out.start = first_state;
+  out.states = std::move(states);
+  emit(ts);
+  return true;
+}
+
+// Merges equivalent states (same masks, same default, same transitions to equivalent
+// states): the many states where one pattern ends and nothing follows collapse into one
+// per op set. Transitions only go to higher-numbered states (or dead), so one pass from
+// the last state down suffices. Renumbers `states` and `ts` in place.
+constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> first(count + 1, 0);  // transitions of state i: [first[i], first[i+1]) in ts
+  for (const auto& t : ts) ++first[t.from + 1];
+  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
+  std::vector<u32> rep(count, 0);
+  rep[qualifier_state] = qualifier_state;
+  index_map sigs;
+  auto hash_of = [&](u32 st) {
+    u64 h = mix2(mix2(states[st].trail, states[st].term), rep[states[st].next]);
+    for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
+    return h;
+  };
+  auto same = [&](u32 a, u32 b) {
+    if (states[a].trail != states[b].trail || states[a].term != states[b].term ||
+        rep[states[a].next] != rep[states[b].next] || first[a + 1] - first[a] != first[b + 1] - first[b])
+      return false;
+    for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
+      const transition& x = ts[first[a] + k];
+      const transition& y = ts[first[b] + k];
+      if (x.sid != y.sid || rep[x.to] != rep[y.to]) return false;
+    }
+    return true;
+  };
+  sigs.insert(hash_of(dead), dead, hash_of);
+  for (u32 st = count - 1; st >= 2; --st) {
+    const u64 h = hash_of(st);
+    const u32 found = sigs.find(h, [&](u32 other) { return same(st, other); });
+    if (found != no_state) {
+      rep[st] = found;
+    } else {
+      rep[st] = st;
+      sigs.insert(h, st, hash_of);
+    }
+  }
+  // Renumber the representatives in order; drop the others.
+  std::vector<u32> id(count, 0);
+  u32 next_id = 2;
+  id[qualifier_state] = qualifier_state;
+  for (u32 st = 2; st < count; ++st)
+    if (rep[st] == st) id[st] = next_id++;
+  std::vector<state_rec> out_states(next_id);
+  out_states[qualifier_state] = states[qualifier_state];
+  out_states[qualifier_state].next = id[rep[states[qualifier_state].next]];
+  std::vector<transition> out_ts;
+  for (const auto& t : ts) {
+    if (rep[t.from] != t.from) continue;
+    out_ts.push_back(transition{id[t.from], t.sid, id[rep[t.to]]});
+  }
+  for (u32 st = 2; st < count; ++st) {
+    if (rep[st] != st) continue;
+    state_rec r = states[st];
+    r.next = id[rep[r.next]];
+    out_states[id[st]] = r;
+  }
+  states = std::move(out_states);
+  ts = std::move(out_ts);
+  start = id[rep[start]];
+}
+
+// Runs: see builder::runs.
+constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
+  for (u32 i = 0; i < ts.size(); ++i) {
+    ++degree[ts[i].from];
+    only[ts[i].from] = i;
+  }
+  // Entry states: where a check starts (per qualifier class). Only those that nothing else
+  // leads to start runs, so the check looks for a run once, before its loop.
+  std::vector<u8> entry(count, 0), entered(count, 0);
+  entry[start] = 1;
+  entry[states[qualifier_state].next] = 1;
+  for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
+  for (u32 st = 2; st < count; ++st) entered[states[st].next] = 1;
+  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].next == dead; };
+  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail == 0 && states[st].term == 0; };
+  std::vector<u32> run_of(count, no_state);  // the run a state starts
+  for (u32 st = 2; st < count; ++st) {
+    if (!entry[st] || entered[st] || !one_way(st)) continue;
+    run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
+    for (u32 at = st;;) {
+      const std::string_view seg = seg_view(ts[only[at]].sid);
+      if (at != st) run_text.push_back(':');
+      run_text.insert(run_text.end(), seg.begin(), seg.end());
+      at = ts[only[at]].to;
+      r.target = at;
+      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+    }
+    r.size = static_cast<u32>(run_text.size()) - r.offset;
+    run_of[st] = static_cast<u32>(runs.size());
+    runs.push_back(r);
+  }
+  // Keep the states still reachable: from the start states, through defaults, transitions
+  // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
+  std::vector<u8> keep(count, 0);
+  keep[dead] = keep[qualifier_state] = 1;
+  keep[start] = 1;
+  keep[states[qualifier_state].next] = 1;
+  std::vector<u32> first(count + 1, 0);
+  for (const auto& t : ts) ++first[t.from + 1];
+  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
+  for (u32 st = 1; st < count; ++st) {
+    if (!keep[st]) continue;
+    keep[states[st].next] = 1;
+    if (run_of[st] != no_state) {
+      keep[runs[run_of[st]].target] = 1;
+      continue;
+    }
+    for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
+  }
+  std::vector<u32> id(count, 0);
+  u32 next_id = 0;
+  for (u32 st = 0; st < count; ++st)
+    if (keep[st]) id[st] = next_id++;
+  std::vector<state_rec> out_states(next_id);
+  for (u32 st = 0; st < count; ++st) {
+    if (!keep[st]) continue;
+    state_rec r = states[st];
+    r.next = id[r.next];
+    out_states[id[st]] = r;
+  }
+  std::vector<transition> out_ts;
+  for (const auto& t : ts)
+    if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+  for (auto& r : runs) {
+    r.state = id[r.state];
+    r.target = id[r.target];
+  }
+  states = std::move(out_states);
+  ts = std::move(out_ts);
+  start = id[start];
+}
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END

@@ -1,0 +1,318 @@
+// capmatch — matcher internals: the check paths over the flat tables (docs/matcher.md, "A check").
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "../operation.hpp"
+#include "layout.hpp"
+#include "scan.hpp"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
+#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
+#else
+#define CAPMATCH_DETAIL_INLINE inline
+#define CAPMATCH_DETAIL_NOINLINE
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+/// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
+/// (std::vector storage) or copied into static storage (fixed_matcher); the same code
+/// queries both, at run time and in constant evaluation.
+struct tables : header {
+  const state_rec* states = nullptr;
+  const edge_rec* edges = nullptr;
+  const long_edge_rec* long_edges = nullptr;
+  const char* pool = nullptr;
+
+  constexpr tables() = default;
+  constexpr tables(const header& h, const state_rec* s, const edge_rec* e, const long_edge_rec* le,
+                   const char* p) noexcept
+      : header(h), states(s), edges(e), long_edges(le), pool(p) {}
+
+  [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
+
+  [[nodiscard]] constexpr u32 find(u32 from, const segment& g, const char* s, std::size_t pos, u32 otherwise,
+                                   bool filtered) const noexcept {
+    const u64 hk = g.key * k_mul;
+    if (filtered && (state(from).filter() & filter_bit(hk)) == 0) return otherwise;
+    if (g.len <= 8) return find_short(from, g.key, hk, otherwise);
+    return find_long(from, g.key, g.w0, g.w1, g.len, s, pos, otherwise, hk);
+  }
+  // Segments of at most 8 bytes: the key is the segment itself.
+  CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u32 from, u64 key, u64 hk, u32 otherwise) const noexcept {
+    for (const edge_rec* e = edges + home_slot(hk, from, edge_cap);; ++e) {
+      if (e->key == key && e->from == from) return e->to;
+      if (e->from == no_state) return otherwise;
+    }
+  }
+  // Segments over 8 bytes: up to 16 are compared as two words (the pool holds them padded
+  // to 16 bytes), longer ones byte by byte. (Arguments by value: a segment passed by
+  // reference would have to live in memory in the caller's loop.)
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 find_long(u32 from, u64 key, u64 w0, u64 w1, std::size_t len,
+                                                   const char* s, std::size_t pos, u32 otherwise,
+                                                   u64 hk) const noexcept {
+    for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
+      if (e->key == key && e->from == from && e->size == len &&
+          (len <= 16 ? load8(pool + e->offset) == w0 && load8(pool + e->offset + 8) == w1
+                     : bytes_equal(pool + e->offset, s + pos, len)))
+        return e->to;
+      if (e->from == no_state) return otherwise;
+    }
+  }
+
+  // True when the `len` bytes of the name at pos (pos + len <= n) are the run's bytes at
+  // `run`, compared eight bytes at a time. The last word compared is, on either side, the one
+  // ending at the run's end (the name's first word shifted up when the run ends before byte 8),
+  // so nothing past either end is read; emit places every run at least 8 bytes into the pool,
+  // so the run's word may reach back before its start (those bytes are shifted out).
+  CAPMATCH_DETAIL_INLINE static constexpr bool run_equal(const char* s, std::size_t n, std::size_t pos,
+                                                         const char* run, std::size_t len) noexcept {
+    if (n < 8) return bytes_equal(s + pos, run, len);
+    for (std::size_t i = 0; i + 8 < len; i += 8)
+      if (load8(s + pos + i) != load8(run + i)) return false;
+    const std::size_t end = pos + len, at = end >= 8 ? end - 8 : 0;
+    const u64 w = load8(s + at) << (8 * (at + 8 - end));
+    const u64 r = load8(run + len - 8);
+    const std::size_t tail = len < 8 ? len : 8;  // the bytes of the last word that are the run's
+    return ((w ^ r) >> (8 * (8 - tail))) == 0;
+  }
+
+  // True when the run of run state r is the name's next bytes from pos: the whole run, and
+  // then the end of the name or ':' (a run ends at a segment boundary).
+  CAPMATCH_DETAIL_INLINE constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
+                                                    std::size_t pos) const noexcept {
+    const std::size_t len = r.run_length(), end = pos + len;
+    return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.run_offset(), len);
+  }
+
+  // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
+  // `key` (and, for 9 to 16 bytes, its two words): the state's trailing-`*` ops join acc,
+  // then the automaton moves along the segment's literal transition, or the default one.
+  // The filter spares the table probe for most segments that no literal transition names.
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, u64 key, u64 w0, u64 w1, std::size_t len,
+                                            const char* s, std::size_t pos, u32& acc) const noexcept {
+    acc |= r.trail_ops();
+    const u64 hk = key * k_mul;
+    if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
+    if (len <= 8) return find_short(st, key, hk, r.default_next());
+    return find_long(st, key, w0, w1, len, s, pos, r.default_next(), hk);
+  }
+
+  // A name's qualifier: one of the quick ones when the name starts with it (the word holds
+  // the whole qualifier, so it has no parameters, '[' or U+0000, and n >= 9 leaves a body);
+  // when every short qualifier is a quick one, any other short one without parameters is the
+  // "other qualifiers" class; else parsed. Sets *body to the first byte of the body;
+  // returns no_state if the name is invalid.
+  CAPMATCH_DETAIL_INLINE constexpr u32 quick_qualifiers_or_parse(const char* s, std::size_t n,
+                                                                 std::size_t* body) const noexcept {
+    if (n >= 9) {
+      const u64 w = load8(s);
+      for (const quick_qualifier& q : quick)
+        if ((w & q.mask) == q.key) {
+          *body = q.size;
+          return s[q.size] == '[' ? no_state : q.to;  // a second qualifier
+        }
+      if (quick_all) {
+        // "[q]" with q of 2 to 6 bytes (1 byte: "[*]" is for patterns only, and is parsed)
+        // and no '[', '=', '?' or U+0000 in it: the word test of scan_qualifier, from byte 1.
+        const qualifier_flags f = qualifier_word(w, high_bits & ~u64{0xFF});
+        const unsigned at = f.close == 0 ? 0 : static_cast<unsigned>(std::countr_zero(f.close)) >> 3;
+        if (at >= 3 && (f.bad | f.params) == 0) {
+          *body = at + 1;
+          return s[at + 1] == '[' ? no_state : states[qualifier_state].default_next();
+        }
+      }
+    }
+    return qualifier(s, n, body);
+  }
+
+  // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
+  // the state (DFA) or root (trie) for the qualifier, or no_state if the name is invalid.
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 qualifier(const char* s, std::size_t n, std::size_t* body) const noexcept {
+    const qualifier_scan q = scan_qualifier(s, n);
+    if (q.close == 0) return no_state;
+    const std::size_t close = q.close, params = q.params, qend = params == 0 ? close : params;
+    *body = close + 1;
+    if (close + 1 == n || s[close + 1] == '[') return no_state;  // no body, or a second qualifier
+    if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
+    if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
+    segment g;
+    g.len = qend - 1;
+    if (g.len <= 8) {
+      g.key = word_from(s, n, 1) & (~u64{0} >> (64 - 8 * g.len));
+    } else {
+      const std::string_view name(s + 1, g.len);
+      g.key = segment_key(name);
+      if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
+    }
+    return find(ref(qualifier_state), g, s, 1, states[qualifier_state].default_next(), !walk);
+  }
+
+  // A check. The common case — a DFA and a name of at most short_name_bytes bytes — is
+  // inlined into the caller; qualifiers, longer names and the trie walk are calls.
+  CAPMATCH_DETAIL_INLINE constexpr op_set ops_for(std::string_view name) const noexcept {
+    const char* s = name.data();
+    const std::size_t n = name.size();
+    if (n == 0 || n > max_resource_bytes) return {};
+    std::size_t pos = 0;
+    u32 st = start;
+    if (s[0] == '[') {
+      st = quick_qualifiers_or_parse(s, n, &pos);
+      if (st == no_state) return {};
+    }
+    if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
+    if (st == dead) return {};  // no pattern covers this qualifier class: nothing to validate for
+    return short_ops(s, n, pos, st);
+  }
+
+  // Longer names (scanned a word at a time) and the trie walk.
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
+                                                      u32 st) const noexcept {
+    if (!utf8_valid(std::string_view(s, n))) return {};  // (its ASCII runs: 8 bytes per step)
+    if (walk) return walk_ops(s, n, pos, st);
+    u32 acc = 0;
+    std::size_t left = max_segments;
+    if (const state_rec& r = state(st); r.run_length() != 0) {
+      // A run: its segments are the name's next bytes, or the automaton is dead.
+      const std::size_t len = r.run_length(), end = pos + len;
+      acc = r.trail_ops();
+      if (!run_matches(r, s, n, pos)) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+      const char* run = pool + r.run_offset();
+      const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
+      if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
+      left -= segments;
+      st = r.run_end();
+      if (end == n) return finish(acc | state(st).term_ops());
+      pos = end + 1;
+      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    }
+    for (;;) {
+      const state_rec& r = state(st);
+      const segment g = scan_segment(s, n, pos);
+      if (!g.ok || left-- == 0) return {};
+      st = step(st, r, g.key, g.w0, g.w1, g.len, s, pos, acc);
+      if (g.last) return finish(acc | state(st).term_ops());
+      pos += g.len + 1;
+      // Nothing more can be granted: what was, stands if the rest of the name is valid.
+      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    }
+  }
+
+  // The automaton over a name of at most short_name_bytes bytes: the segment boundaries come
+  // from a stop mask of the whole name, so finding the next segment is two instructions
+  // (clear the lowest bit, count trailing zeros) instead of a scan, and the whole name is
+  // validated from the mask before the automaton runs. Such a name has at most 32 segments,
+  // under max_segments.
+  CAPMATCH_DETAIL_INLINE constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos,
+                                                    u32 st) const noexcept {
+    static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
+    // 8 <= n <= short_name_bytes (shorter names take the word loop: the keys here are loads
+    // of 8 bytes that end at the name's end at the latest).
+    const name_stops_t stops = name_stops(s, n);
+    u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
+    // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
+    if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
+    if (stops.high && !utf8_valid(std::string_view(s, n))) return {};  // not well-formed UTF-8
+    u32 acc = 0;
+    if (const state_rec& r = state(st); r.run_length() != 0) {
+      // A run: its segments are the name's next bytes, or the automaton is dead.
+      const std::size_t end = pos + r.run_length();
+      acc = r.trail_ops();
+      if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
+      st = r.run_end();
+      if (end == n) return finish(acc | state(st).term_ops());
+      if (st == dead) return finish(acc);
+      pos = end + 1;  // < n: the name does not end with ':'
+      m &= ~u64{0} << pos;
+    }
+    for (;;) {
+      const state_rec& r = state(st);
+      const bool last = m == 0;
+      const std::size_t end = last ? n : static_cast<std::size_t>(std::countr_zero(m));
+      const std::size_t len = end - pos;
+      u64 key, w0 = 0, w1 = 0;
+      if (len <= 8) {
+        // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
+        // down: never a byte beyond the name, and no branch on where the segment lies.
+        const std::size_t at = pos + 8 <= n ? pos : n - 8;
+        key = (load8(s + at) >> (8 * (pos - at))) & (~u64{0} >> (64 - 8 * len));
+      } else if (len <= 16) {
+        w0 = load8(s + pos);
+        w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (len - 8)));
+        key = medium_key(w0, w1);
+      } else {
+        key = long_key(s, pos, end);
+      }
+      st = step(st, r, key, w0, w1, len, s, pos, acc);
+      if (last) return finish(acc | state(st).term_ops());
+      if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
+      pos = end + 1;
+      m &= m - 1;
+    }
+  }
+
+  // The fallback, structured like a NATS sublist: the name is split once into its segments
+  // (validated, keys computed once), then the trie is walked from the qualifier's root and
+  // from the [*] root, following literal edges in a loop and recursing only where a node has
+  // both a literal child and a `*` child. The trie is a tree, so each node is visited at most
+  // once per root; the recursion is at most max_segments deep.
+  struct walk_segment {
+    u64 key, w0, w1;
+    u32 pos, len;
+  };
+  [[nodiscard]] constexpr op_set walk_ops(const char* s, std::size_t n, std::size_t body,
+                                          u32 root) const noexcept {
+    walk_segment segs[max_segments];  // only the first `count` are written and read
+    std::size_t count = 0;
+    for (std::size_t pos = body;;) {
+      const segment g = scan_segment(s, n, pos);
+      if (!g.ok || count == max_segments) return {};
+      segs[count++] = walk_segment{g.key, g.w0, g.w1, static_cast<u32>(pos), static_cast<u32>(g.len)};
+      if (g.last) break;
+      pos += g.len + 1;
+    }
+    u32 acc = 0;
+    if (root != dead) walk_from(root, segs, 0, count, s, acc);
+    if (any_root != dead) walk_from(any_root, segs, 0, count, s, acc);
+    return finish(acc);
+  }
+  constexpr void walk_from(u32 node, const walk_segment* segs, std::size_t i, std::size_t count, const char* s,
+                      u32& acc) const noexcept {
+    for (;; ++i) {
+      const state_rec& r = state(node);
+      if (i == count) {
+        acc |= r.term_ops();
+        return;
+      }
+      acc |= r.trail_ops();
+      const walk_segment& w = segs[i];
+      const u64 hk = w.key * k_mul;
+      // The node's filter spares the probe for most segments no literal edge names (a miss in
+      // the table costs several probes at load 2/3).
+      const u32 child = (r.filter() & filter_bit(hk)) == 0 ? dead
+                        : w.len <= 8                       ? find_short(node, w.key, hk, dead)
+                                : find_long(node, w.key, w.w0, w.w1, w.len, s, w.pos, dead, hk);
+      const u32 star = r.star_child();
+      if (child == dead) {
+        if (star == dead) return;
+        node = star;
+        continue;
+      }
+      if (star != dead) walk_from(star, segs, i + 1, count, s, acc);
+      node = child;
+    }
+  }
+};
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_DETAIL_INLINE
+#undef CAPMATCH_DETAIL_NOINLINE

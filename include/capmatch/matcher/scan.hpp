@@ -1,0 +1,400 @@
+// capmatch — matcher internals: the name scanner (segments, stops, qualifiers; docs/matcher.md, "A check").
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <bit>
+#include <cstring>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_SSE2 1
+#else
+#define CAPMATCH_DETAIL_SSE2 0
+#endif
+
+#include "../detail/swar.hpp"
+#include "../operation.hpp"
+#include "layout.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// ---- leaf helpers: the only places that branch on constant evaluation ----
+
+/// 8 bytes at p as a little-endian word.
+[[nodiscard]] constexpr u64 load8(const char* p) noexcept {
+  if (std::is_constant_evaluated()) {
+    u64 v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<u64>(static_cast<u8>(p[i])) << (8 * i);
+    return v;
+  } else {
+    u64 v;
+    std::memcpy(&v, p, 8);
+    if constexpr (std::endian::native == std::endian::big) {
+      u64 r = 0;
+      for (int i = 0; i < 8; ++i) r |= ((v >> (8 * i)) & 0xFF) << (56 - 8 * i);
+      v = r;
+    }
+    return v;
+  }
+}
+
+/// True when [a, a+n) and [b, b+n) hold the same bytes.
+[[nodiscard]] constexpr bool bytes_equal(const char* a, const char* b, std::size_t n) noexcept {
+  if (std::is_constant_evaluated()) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  } else {
+    return n == 0 || std::memcmp(a, b, n) == 0;
+  }
+}
+
+/// The last `rem` (< 8) bytes of text[0, n) starting at pos (pos + rem == n), zero-padded.
+[[nodiscard]] constexpr u64 load_tail(const char* s, std::size_t n, std::size_t rem) noexcept {
+  if (rem == 0) return 0;
+  if (n >= 8) return load8(s + n - 8) >> (64 - 8 * rem);
+  u64 v = 0;
+  for (std::size_t i = 0; i < rem; ++i) v |= static_cast<u64>(static_cast<u8>(s[n - rem + i])) << (8 * i);
+  return v;
+}
+
+/// Up to 8 bytes of text[0, n) from pos (pos < n), zero-padded past the end; reads no byte beyond n.
+[[nodiscard]] constexpr u64 word_from(const char* s, std::size_t n, std::size_t pos) noexcept {
+  return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
+}
+
+/// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
+inline constexpr std::size_t short_name_bytes = 64;
+
+/// Where a name of at most short_name_bytes bytes holds ':' (bit i set when s[i] == ':')
+/// and whether it holds U+0000 anywhere. One pass, before the automaton runs: the segment
+/// boundaries then come from the mask (clear lowest bit, count trailing zeros).
+struct name_stops_t {
+  u64 colons = 0;
+  bool nul = false;
+  bool high = false;  // a byte >= 0x80: the name must then be checked as UTF-8
+};
+[[nodiscard]] constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
+  name_stops_t r;
+  if (!std::is_constant_evaluated()) {
+#if CAPMATCH_DETAIL_SSE2
+    if (n >= 16) {
+      const __m128i colon = _mm_set1_epi8(':');
+      const __m128i zero = _mm_setzero_si128();
+      u32 z = 0, h = 0;
+      std::size_t i = 0;
+      for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << i;
+        z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+        h |= static_cast<u32>(_mm_movemask_epi8(v));
+      }
+      if (i < n) {  // the last 16 bytes, overlapping the previous block
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << (n - 16);
+        z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+        h |= static_cast<u32>(_mm_movemask_epi8(v));
+      }
+      r.nul = z != 0;
+      r.high = h != 0;
+      return r;
+    }
+    if (n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
+      const __m128i v = _mm_set_epi64x(static_cast<long long>(load8(s + n - 8)), static_cast<long long>(load8(s)));
+      const auto c = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+      r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
+      r.nul = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0;
+      r.high = _mm_movemask_epi8(v) != 0;
+      return r;
+    }
+#endif
+    if (n >= 8) {  // words, the last one overlapping its predecessor
+      u64 z = 0, h = 0;
+      for (std::size_t i = 0;; i += 8) {
+        const std::size_t at = i + 8 <= n ? i : n - 8;
+        const u64 w = load8(s + at);
+        const u64 c = zero_bytes(w ^ (ones * ':'));
+        r.colons |= (((c >> 7) * 0x0102040810204080ull) >> 56) << at;
+        z |= zero_bytes(w);
+        h |= w & high_bits;
+        if (at + 8 == n) break;
+      }
+      r.nul = z != 0;
+      r.high = h != 0;
+      return r;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s[i] == ':') r.colons |= u64{1} << i;
+    if (s[i] == '\0') r.nul = true;
+    if (static_cast<unsigned char>(s[i]) >= 0x80) r.high = true;
+  }
+  return r;
+}
+/// 0x80 in the lowest byte of v that is ':' or U+0000 (where a segment stops); bytes above
+/// it may be flagged too (borrows), so only the lowest flag is meaningful. 0 when none.
+[[nodiscard]] constexpr u64 stop_bytes(u64 v) noexcept {
+  const u64 c = v ^ (ones * ':');
+  return (((c - ones) & ~c) | ((v - ones) & ~v)) & high_bits;
+}
+/// 0x80 in each of the low `rem` (< 8) bytes.
+[[nodiscard]] constexpr u64 low_bytes(std::size_t rem) noexcept {
+  return high_bits & ((u64{1} << (8 * rem)) - 1);
+}
+
+/// Where the qualifier of a name starting with '[' closes: `close` is the index of the first
+/// ']' and `params` of the first '=' or '?' before it (0 if none); close is 0 when the name
+/// has no ']' or holds '[' or U+0000 before it (invalid).
+struct qualifier_scan {
+  std::size_t close = 0, params = 0;
+};
+/// One word of a name's qualifier, as 0x80 flags among the bytes in `in`: `close`, the first
+/// ']'; `bad`, '[' or U+0000 before it; `params`, '=' or '?' before it (exact flags).
+struct qualifier_flags {
+  u64 close = 0, bad = 0, params = 0;
+};
+[[nodiscard]] constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
+  const u64 closes = zero_bytes(w ^ (ones * ']')) & in;
+  const u64 close = closes & (0 - closes);
+  const u64 before = close == 0 ? ~u64{0} : close - 1;  // bytes before the first ']'
+  return {close, (zero_bytes(w ^ (ones * '[')) | zero_bytes(w)) & in & before,
+          (zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?'))) & in & before};
+}
+[[nodiscard]] constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
+  qualifier_scan q;
+  if (!std::is_constant_evaluated()) {
+#if CAPMATCH_DETAIL_SSE2
+    if (n >= 16) {  // 16-byte blocks, the last one overlapping its predecessor
+      for (std::size_t i = 0;; i += 16) {
+        const std::size_t at = i + 16 <= n ? i : n - 16;
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
+        const auto mask = [&](char c) {
+          return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+        };
+        const u32 in = (0xFFFFu << (i - at + (at == 0 ? 1 : 0))) & 0xFFFFu;  // not s[0], nor bytes seen before
+        const u32 cl = mask(']') & in;
+        const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
+        if (((mask('[') | mask('\0')) & in & before) != 0) return {};
+        const u32 par = (mask('=') | mask('?')) & in & before;
+        if (q.params == 0 && par != 0) q.params = at + static_cast<std::size_t>(std::countr_zero(par));
+        if (cl != 0) {
+          q.close = at + static_cast<std::size_t>(std::countr_zero(cl));
+          return q;
+        }
+        if (at + 16 == n) return {};
+      }
+    }
+#endif
+  }
+  for (std::size_t p = 1;; p += 8) {  // words (SWAR), exact flags; also the constexpr path
+    if (p >= n) return {};
+    const std::size_t rem = n - p;
+    const u64 w = rem >= 8 ? load8(s + p) : load_tail(s, n, rem);
+    const qualifier_flags f = qualifier_word(w, rem >= 8 ? high_bits : low_bytes(rem));
+    if (f.bad != 0) return {};
+    if (q.params == 0 && f.params != 0) q.params = p + (static_cast<std::size_t>(std::countr_zero(f.params)) >> 3);
+    if (f.close != 0) {
+      q.close = p + (static_cast<std::size_t>(std::countr_zero(f.close)) >> 3);
+      return q;
+    }
+  }
+}
+/// Key of a segment of 9 to 16 bytes from its two zero-padded words.
+[[nodiscard]] constexpr u64 medium_key(u64 w0, u64 w1) noexcept {
+  const u64 h = w1 * k_long;
+  return w0 ^ h ^ (h >> 29);
+}
+
+/// Hash of a segment longer than 16 bytes, s[begin, end). Reads whole words; the last one
+/// overlaps its predecessor (so no byte beyond `end` is read).
+[[nodiscard]] constexpr u64 long_key(const char* s, std::size_t begin, std::size_t end) noexcept {
+  const std::size_t len = end - begin;
+  u64 h = static_cast<u64>(len) * k_long;
+  std::size_t p = begin;
+  for (; end - p > 8; p += 8) {
+    h = (h ^ load8(s + p)) * k_mul;
+    h ^= h >> 31;
+  }
+  h = (h ^ load8(s + end - 8)) * k_mul;
+  return h ^ (h >> 29);
+}
+
+/// Up to 8 bytes of `seg` from `at`, zero-padded.
+[[nodiscard]] constexpr u64 word_at(std::string_view seg, std::size_t at) noexcept {
+  u64 v = 0;
+  for (std::size_t i = at; i < seg.size() && i < at + 8; ++i)
+    v |= static_cast<u64>(static_cast<u8>(seg[i])) << (8 * (i - at));
+  return v;
+}
+
+/// The key of a segment as the tables store it: up to 8 bytes, the bytes zero-padded (exact);
+/// 9 to 16 bytes, medium_key of the two padded words; longer, long_key. Used when building;
+/// the check computes the same key while scanning.
+[[nodiscard]] constexpr u64 segment_key(std::string_view seg) noexcept {
+  if (seg.size() <= 8) return word_at(seg, 0);
+  if (seg.size() <= 16) return medium_key(word_at(seg, 0), word_at(seg, 8));
+  return long_key(seg.data(), 0, seg.size());
+}
+
+/// Home slot of (state reference, key) in a table whose home range is [0, cap). hk = key * k_mul.
+[[nodiscard]] constexpr u32 home_slot(u64 hk, u32 from_ref, u32 cap) noexcept {
+  const u32 x = static_cast<u32>(hk >> 32) ^ from_ref;
+  return static_cast<u32>((static_cast<u64>(x) * cap) >> 32);
+}
+/// Bit of the per-state transition filter for a key hash.
+[[nodiscard]] constexpr u32 filter_bit(u64 hk) noexcept { return u32{1} << (hk >> 59); }
+
+/// op_set from accumulated op bits ("*" absorbs the rest, as op_set's union does).
+[[nodiscard]] constexpr op_set finish(u32 acc) noexcept {
+  return (acc & op_set::star_bit) != 0 ? op_set::all() : op_set::from_bits(acc);
+}
+
+/// True when s[pos, n) is one to `segments` non-empty segments separated by ':', no U+0000.
+[[nodiscard]] constexpr bool rest_valid(const char* s, std::size_t n, std::size_t pos, std::size_t segments) noexcept {
+  bool empty = true;
+  for (std::size_t i = pos; i < n; ++i) {
+    const char c = s[i];
+    if (c == '\0') return false;
+    if (c == ':') {
+      if (empty || --segments == 0) return false;
+      empty = true;
+    } else {
+      empty = false;
+    }
+  }
+  return !empty;
+}
+
+/// rest_valid a word at a time: s[pos, n) is one to `segments` non-empty segments, no U+0000.
+[[nodiscard]] constexpr bool rest_valid_words(const char* s, std::size_t n, std::size_t pos,
+                                              std::size_t segments) noexcept {
+  if (pos >= n || s[pos] == ':' || s[n - 1] == ':') return false;
+  std::size_t colons = 0;
+  u64 prev = 0;  // 0x80 when the previous word ended with ':'
+  for (std::size_t p = pos; p < n; p += 8) {
+    const std::size_t rem = n - p;
+    const u64 w = rem >= 8 ? load8(s + p) : load_tail(s, n, rem);
+    const u64 in = rem >= 8 ? high_bits : low_bytes(rem);
+    const u64 colon = zero_bytes(w ^ (ones * ':')) & in;
+    if ((zero_bytes(w) & in) != 0 || (colon & (colon >> 8)) != 0 || (prev & colon & 0x80) != 0) return false;
+    prev = colon >> 56;
+    colons += static_cast<std::size_t>(std::popcount(colon));
+  }
+  return colons < segments;
+}
+
+/// A segment found by scan_segment.
+struct segment {
+  u64 key = 0;
+  u64 w0 = 0, w1 = 0;  // 9 to 16 bytes: the two zero-padded words (verified against the pool)
+  std::size_t len = 0;
+  bool last = false;
+  bool ok = false;  // false: empty segment or U+0000 (the name is invalid)
+};
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
+#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
+#else
+#define CAPMATCH_DETAIL_INLINE inline
+#define CAPMATCH_DETAIL_NOINLINE
+#endif
+
+/// The word at s + pos (rem = n - pos bytes left) and where it holds a stop (':' or U+0000):
+/// 0x80 in each such byte, only among the bytes that belong to the name.
+struct word_scan {
+  u64 w, stops;
+};
+CAPMATCH_DETAIL_INLINE constexpr word_scan scan_word(const char* s, std::size_t n, std::size_t pos,
+                                                     std::size_t rem) noexcept {
+  if (rem >= 8) {
+    const u64 w = load8(s + pos);
+    return {w, stop_bytes(w)};
+  }
+  const u64 w = load_tail(s, n, rem);
+  return {w, stop_bytes(w) & low_bytes(rem)};
+}
+
+/// End of a segment longer than 16 bytes that starts before `q`, or n + 1 if it holds U+0000.
+CAPMATCH_DETAIL_NOINLINE constexpr std::size_t long_segment_end(const char* s, std::size_t n, std::size_t q) noexcept {
+  for (;;) {
+    const std::size_t r = n - q;
+    if (r == 0) return n;
+    const word_scan v = scan_word(s, n, q, r);
+    if (v.stops != 0) {
+      const unsigned bit = static_cast<unsigned>(std::countr_zero(v.stops)) - 7;
+      if (((v.w >> bit) & 0xFF) == 0) return n + 1;
+      return q + (bit >> 3);
+    }
+    if (r <= 8) return n;
+    q += 8;
+  }
+}
+
+/// Scans the segment starting at pos: finds its end (':' or the end of the name), rejects
+/// empty segments and U+0000, and computes its key, in one pass of word loads (one load for
+/// segments under 8 bytes, two up to 16).
+CAPMATCH_DETAIL_INLINE constexpr segment scan_segment(const char* s, std::size_t n, std::size_t pos) noexcept {
+  segment g;
+  const std::size_t rem = n - pos;
+  if (rem == 0) return g;
+  const word_scan a = scan_word(s, n, pos, rem);
+  if (a.stops != 0) {
+    const unsigned bit = static_cast<unsigned>(std::countr_zero(a.stops)) - 7;  // 8 * index of the stop
+    if (bit == 0 || ((a.w >> bit) & 0xFF) == 0) return g;
+    g.key = a.w & ((u64{1} << bit) - 1);
+    g.len = bit >> 3;
+    g.ok = true;
+    return g;
+  }
+  g.ok = true;
+  if (rem <= 8) {
+    g.key = a.w;
+    g.len = rem;
+    g.last = true;
+    return g;
+  }
+  const word_scan b = scan_word(s, n, pos + 8, rem - 8);
+  if (b.stops != 0) {
+    const unsigned bit = static_cast<unsigned>(std::countr_zero(b.stops)) - 7;
+    if (((b.w >> bit) & 0xFF) == 0) return g.ok = false, g;
+    if (bit == 0) {  // exactly 8 bytes
+      g.key = a.w;
+      g.len = 8;
+      return g;
+    }
+    g.w0 = a.w;
+    g.w1 = b.w & ((u64{1} << bit) - 1);
+    g.len = 8 + (bit >> 3);
+  } else if (rem <= 16) {
+    g.w0 = a.w;
+    g.w1 = b.w;
+    g.len = rem;
+    g.last = true;
+  } else {
+    const std::size_t end = long_segment_end(s, n, pos + 16);
+    if (end > n) return g.ok = false, g;
+    g.len = end - pos;
+    g.last = end == n;
+    if (g.len > 16) {
+      g.key = long_key(s, pos, end);
+      return g;
+    }
+    g.w0 = a.w;  // exactly 16 bytes
+    g.w1 = b.w;
+  }
+  g.key = medium_key(g.w0, g.w1);
+  return g;
+}
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_DETAIL_SSE2
+#undef CAPMATCH_DETAIL_INLINE
+#undef CAPMATCH_DETAIL_NOINLINE
