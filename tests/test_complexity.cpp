@@ -286,3 +286,30 @@ TEST_CASE("lint work with the default budget is linear even on the orthogonal-ve
     return l.work();
   });
 }
+
+TEST_CASE("intersect work is linear in the request: 104 deep '*:' key entries against names of 100 literal segments") {
+  // Issue 14: 104 key entries of 100 "*:" segments then "z<k>", against 10 000 names of 100
+  // literal segments then "r<j>": every pair is a candidate that differs only in its last
+  // segment (31 s). Segments are interned once, so a pair costs at most 3 * max_segments
+  // integer compares and reads no text; nothing is built (no name matches both).
+  const capability key = doc(104, [](std::size_t k) {
+    std::string s;
+    for (int d = 0; d < 100; ++d) s += "*:";
+    return s + "z" + std::to_string(k);
+  }, R"(["*"])");
+  const auto name = [](std::size_t j) {
+    std::string s;
+    for (int d = 0; d < 100; ++d) s += "seg" + std::to_string(d) + "abcdefghij:";
+    return s + "r" + std::to_string(j);
+  };
+  check_linear("deep '*:' key, growing request", 125, [&](std::size_t n) {
+    detail::intersect_work work;
+    const auto r = detail::intersect_counted(key, doc(n, name, R"(["subscribe"])"), work);
+    REQUIRE(!r);
+    CHECK(r.error().code() == errc::empty_intersection);
+    CHECK(work.pairs == 104 * n);
+    CHECK(work.bytes == 0);
+    CHECK(work.compares <= work.pairs * 3 * (max_segments + 1));
+    return work.pairs + work.compares + work.bytes;
+  });
+}

@@ -103,6 +103,19 @@ class pattern_trie {
     return exhausted_ ? none : best;
   }
 
+  /// The granted bits of `need` that some entry whose pattern contains `p` grants (the union
+  /// over all such entries); stops as soon as all of `need` is found. No budget: covers()
+  /// must answer exactly.
+  [[nodiscard]] constexpr std::uint32_t granted_over(const pattern& p, std::uint32_t need) {
+    if (p.matches_nothing() || need == 0) return 0;
+    std::uint32_t got = 0;
+    const std::uint32_t mine = find_root(p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view());
+    const std::uint32_t any = p.kind == qualifier_kind::any ? none : find_root(qualifier_kind::any, {});
+    for (const std::uint32_t r : {mine, any})
+      if (r != none && (got & need) != need) collect(r, p, 0, need, got);
+    return got & need;
+  }
+
   /// Stops every search once work() reaches `steps` (see exhausted()).
   constexpr void set_budget(std::size_t steps) noexcept { budget_ = steps; }
   /// True once a search stopped because work() reached the budget; every later search
@@ -198,6 +211,28 @@ class pattern_trie {
       if (!last) walk(c, p, pos + s.size() + 1, need, accept, best);
       if (exhausted_) return;
     }
+  }
+
+  // Like walk(), but ORs the operations of every container into `got`, skipping subtrees
+  // that grant nothing of `need` not found yet.
+  constexpr void collect(std::uint32_t v, const pattern& p, std::size_t pos, std::uint32_t need, std::uint32_t& got) {
+    const std::string_view s = segment_at(p.body, pos);
+    const bool last = pos + s.size() == p.body.size();
+    const std::uint32_t next[2] = {s == "*" ? none : child(v, s), nodes_[v].star};
+    // The containers ending at this level first (both children), then deeper ones.
+    for (const std::uint32_t c : next) {
+      if (c == none) continue;
+      ++work_;
+      const node& n = nodes_[c];
+      if ((last || n.seg == "*") && (n.sub_ops & need & ~got) != 0)
+        for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e, ++work_) got |= cap_.ops(order_[e]).granted_bits();
+    }
+    if ((got & need) == need || last) return;
+    for (const std::uint32_t c : next)
+      if (c != none && (nodes_[c].sub_ops & need & ~got) != 0) {
+        collect(c, p, pos + s.size() + 1, need, got);
+        if ((got & need) == need) return;
+      }
   }
 
   const capability& cap_;
