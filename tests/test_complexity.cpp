@@ -2,6 +2,7 @@
 // entries examined; candidate pairs and bytes built), as the input doubles. A doubling may at
 // most about double the work: each step's ratio must stay below 2.25 (n log n at n = 1000 gives
 // 2.2; quadratic growth gives 4). No wall-clock thresholds.
+#include <capmatch/covers.hpp>
 #include <capmatch/intersect.hpp>
 #include <capmatch/lint.hpp>
 #include <doctest/doctest.h>
@@ -311,5 +312,26 @@ TEST_CASE("intersect work is linear in the request: 104 deep '*:' key entries ag
     CHECK(work.bytes == 0);
     CHECK(work.compares <= work.pairs * 3 * (max_segments + 1));
     return work.pairs + work.compares + work.bytes;
+  });
+}
+
+TEST_CASE("covers work is linear: many near-miss deep '*:' entries in a, names of 100 literal segments in b") {
+  // Pair by pair, each pattern of b was tested against every pattern of a (1000 x 1000 of
+  // these: 11 s). covers now walks a's pattern trie: the trie steps per pattern of b are
+  // bounded by the paths that can contain it. Counted with the trie covers() builds.
+  check_linear("covers near misses", 125, [](std::size_t n) {
+    std::string a = "{", b = "{";
+    for (std::size_t k = 0; k < n; ++k) {
+      a.append(k ? ",\"" : "\""), b.append(k ? ",\"" : "\"");
+      for (int d = 0; d < 100; ++d) a.append("*:"), b.append("x:");
+      a.append("z").append(std::to_string(k)).append("\":[\"subscribe\"]");
+      b.append("r").append(std::to_string(k)).append("\":[\"subscribe\"]");
+    }
+    const capability ca = cap_of(a + R"(,"x:*":["subscribe"]})"), cb = cap_of(b + "}");
+    CHECK(covers(ca, cb));
+    detail::pattern_trie trie(ca);
+    const std::uint32_t need = op_set(operation::subscribe).granted_bits();
+    for (std::size_t j = 0; j < cb.size(); ++j) CHECK(trie.granted_over(cb.pattern_at(j), need) == need);
+    return trie.work();
   });
 }
