@@ -195,8 +195,17 @@ class interned_patterns {
     std::vector<item> items;
     add(key, key_, items);
     add(request, request_, items);
-    if (!intern_by_table(items)) intern_by_sort(items);
+    if (!intern_by_table(items)) intern_by_sort(items), by_sort_ = true;
   }
+
+  /// The hash of a segment or qualifier text in the interning table (FNV-1a, size mixed in).
+  [[nodiscard]] static constexpr std::uint64_t hash(std::string_view s) noexcept {
+    std::uint64_t h = 0xCBF29CE484222325ull ^ s.size();
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+    return h;
+  }
+  /// True when the table gave up on colliding hashes and the texts were sorted instead.
+  [[nodiscard]] constexpr bool by_sort() const noexcept { return by_sort_; }
 
   /// True when the ids were built (key.size() >= min_keys); the functions below need them.
   [[nodiscard]] constexpr bool active() const noexcept { return !key_.empty(); }
@@ -246,12 +255,6 @@ class interned_patterns {
     std::uint32_t qualifier_of = none;   // or: the pattern whose qualifier it is
     bool in_key = false;
   };
-
-  [[nodiscard]] static constexpr std::uint64_t hash(std::string_view s) noexcept {
-    std::uint64_t h = 0xCBF29CE484222325ull ^ s.size();
-    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
-    return h;
-  }
 
   constexpr void assign(const item& it, std::uint32_t id) noexcept {
     if (it.qualifier_of != none)
@@ -327,6 +330,7 @@ class interned_patterns {
 
   std::vector<facts> key_, request_;
   std::vector<std::uint32_t> ids_;
+  bool by_sort_ = false;
 };
 }  // namespace detail
 
