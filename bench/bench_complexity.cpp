@@ -6,7 +6,9 @@
 //
 // Shapes (N = entries): lint of "chat:room<i>" (one namespace) and of 60 "*:" segments, a
 // literal and ":*" granting message-delete-any; intersect of 104 "[?pK]*" key entries with N
-// requested names of ~1.6 KB; parse of the same requested document. Before any timing, a
+// requested names of ~1.6 KB; parse of the same requested document; lint of the
+// orthogonal-vectors shape (capped by the default work budget); intersect of 104 key entries
+// of 100 "*:" segments then "z<k>" with the same requested names (every pair a candidate). Before any timing, a
 // correctness gate checks each operation against a pair-by-pair reference on a small instance
 // of each shape; a mismatch exits 1 (and each benchmark SkipWithError's).
 #include <capmatch/capability.hpp>
@@ -16,6 +18,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -56,6 +59,45 @@ std::string long_request_doc(std::size_t n) {
   return json + "}";
 }
 
+// lint's orthogonal-vectors shape: n/2 distinct {x,*}^127:z (a fixed pseudo-random sequence)
+// and n/2 entries x^127:w<m>. With the default budget lint stops (lint-incomplete).
+std::string orthogonal_doc(std::size_t n, int depth = 127) {
+  std::uint64_t state = 14;
+  auto bit = [&] {  // splitmix64
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return ((z ^ (z >> 31)) & 1) != 0;
+  };
+  std::string json = "{";
+  std::vector<std::string> seen;
+  while (seen.size() < n / 2) {
+    std::string s;
+    for (int d = 0; d < depth; ++d) s += bit() ? "x:" : "*:";
+    s += "z";
+    bool dup = false;
+    for (const auto& t : seen) dup = dup || t == s;
+    if (dup) continue;
+    seen.push_back(s);
+    json.append(json.size() > 1 ? ",\"" : "\"").append(s).append("\":[\"subscribe\"]");
+  }
+  std::string xs;
+  for (int d = 0; d < depth; ++d) xs += "x:";
+  for (std::size_t m = 0; m < n / 2; ++m) json.append(",\"").append(xs).append("w").append(std::to_string(m)).append("\":[\"subscribe\"]");
+  return json + "}";
+}
+
+// intersect's worst candidate shape: 104 key entries of 100 "*:" segments then "z<k>".
+std::string late_key_doc() {
+  std::string json = "{";
+  for (int k = 0; k < 104; ++k) {
+    json.append(k ? ",\"" : "\"");
+    for (int d = 0; d < 100; ++d) json.append("*:");
+    json.append("z").append(std::to_string(k)).append("\":[\"*\"]");
+  }
+  return json + "}";
+}
+
 capability parsed(const std::string& json) { return capability::parse(json).value(); }
 
 // Shadowed findings by their definition (every pair), for the gate.
@@ -87,6 +129,17 @@ std::string gate() {
   const capability request = parsed(long_request_doc(300));
   const auto r = capmatch::intersect(parsed(broad_key_doc()), request);
   if (!r || r->to_json() != request.to_json()) return "intersect of '*' spellings is not the request";
+  // intersect: the deep key's last segments z<k> never equal r<j>: no name is granted by both.
+  const auto late = capmatch::intersect(parsed(late_key_doc()), request);
+  if (late || late.error().code() != capmatch::errc::empty_intersection) return "deep '*:' key against names is not 40160";
+  // lint, orthogonal shape small enough to finish: no entry is shadowed (none contains another).
+  const capability ortho = parsed(orthogonal_doc(100, 20));
+  std::size_t shadowed = 0, incomplete = 0;
+  for (const auto& f : capmatch::lint(ortho)) {
+    shadowed += f.code == capmatch::lint_code::shadowed;
+    incomplete += f.code == capmatch::lint_code::incomplete;
+  }
+  if (shadowed != shadowed_pairwise(ortho) || incomplete != 0) return "lint of the small orthogonal shape is wrong";
   return {};
 }
 
@@ -122,6 +175,25 @@ void BM_intersect_broad_key(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_intersect_broad_key)->RangeMultiplier(2)->Range(625, 10000)->Complexity()->Unit(benchmark::kMillisecond);
+
+void BM_lint_orthogonal_budget(benchmark::State& state) {
+  if (!gate_ok()) state.SkipWithError("correctness gate failed");
+  const capability cap = parsed(orthogonal_doc(static_cast<std::size_t>(state.range(0))));
+  for (auto _ : state) benchmark::DoNotOptimize(capmatch::lint(cap));
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_lint_orthogonal_budget)->RangeMultiplier(2)->Range(250, 4000)->Complexity()->Unit(benchmark::kMillisecond);
+
+void BM_intersect_late_key(benchmark::State& state) {
+  if (!gate_ok()) state.SkipWithError("correctness gate failed");
+  const capability key = parsed(late_key_doc());
+  const capability request = parsed(long_request_doc(static_cast<std::size_t>(state.range(0))));
+  for (auto _ : state) benchmark::DoNotOptimize(capmatch::intersect(key, request));
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_intersect_late_key)->RangeMultiplier(2)->Range(625, 10000)->Complexity()->Unit(benchmark::kMillisecond);
 
 void BM_parse_long_request(benchmark::State& state) {
   if (!gate_ok()) state.SkipWithError("correctness gate failed");

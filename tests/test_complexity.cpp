@@ -2,12 +2,14 @@
 // entries examined; candidate pairs and bytes built), as the input doubles. A doubling may at
 // most about double the work: each step's ratio must stay below 2.25 (n log n at n = 1000 gives
 // 2.2; quadratic growth gives 4). No wall-clock thresholds.
+#include <capmatch/covers.hpp>
 #include <capmatch/intersect.hpp>
 #include <capmatch/lint.hpp>
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,10 +46,35 @@ capability doc(std::size_t n, F name, std::string_view ops) {
   return cap_of(json + "}");
 }
 
-std::size_t lint_work(const capability& cap) {
-  detail::linter l(cap);
-  (void)l.run();
+/// Trie steps lint takes on `cap` with the given budget (default: lint_default_budget); with
+/// the default budget, also checks that lint finished (no lint-incomplete finding).
+std::size_t lint_work(const capability& cap, std::size_t budget = 0) {
+  detail::linter l(cap, budget == 0 ? lint_default_budget(cap) : budget);
+  const auto findings = l.run();
+  if (budget == 0)
+    for (const auto& f : findings) CHECK(f.code != lint_code::incomplete);
   return l.work();
+}
+
+constexpr std::size_t unlimited = static_cast<std::size_t>(-1);
+
+/// n random distinct {x,*}^depth:z entries, then n entries x^depth:w<m>, all ["subscribe"]
+/// (lint's orthogonal-vectors shape), appended to `json` (which ends with '{' or an entry).
+void append_orthogonal(std::string& json, std::size_t n, int depth, std::uint64_t seed) {
+  capmatch_test::splitmix64 r{seed};
+  std::vector<std::string> seen;
+  while (seen.size() < n) {
+    std::string s;
+    for (int d = 0; d < depth; ++d) s += r.below(2) ? "x:" : "*:";
+    s += "z";
+    if (std::find(seen.begin(), seen.end(), s) != seen.end()) continue;
+    seen.push_back(s);
+    json.append(json.size() > 1 ? ",\"" : "\"").append(s).append("\":[\"subscribe\"]");
+  }
+  std::string xs;
+  for (int d = 0; d < depth; ++d) xs += "x:";
+  for (std::size_t m = 0; m < n; ++m)
+    json.append(",\"").append(xs).append("w").append(std::to_string(m)).append("\":[\"subscribe\"]");
 }
 
 }  // namespace
@@ -181,26 +208,130 @@ TEST_CASE("lint work: the counter sees the quadratic worst case (orthogonal-vect
   // the latter shares a prefix with every trie path of the former yet none contains it: the
   // walk visits them all, so doubling n about quadruples the work. This shows the counter
   // detects superlinear growth; the cases above stay below 2.25.
-  capmatch_test::splitmix64 r{14};
   std::size_t prev = 0;
   for (std::size_t n = 100; n <= 400; n *= 2) {
     std::string json = "{";
-    std::vector<std::string> seen;
-    while (seen.size() < n) {
-      std::string s;
-      for (int d = 0; d < 30; ++d) s += r.below(2) ? "x:" : "*:";
-      s += "z";
-      if (std::find(seen.begin(), seen.end(), s) != seen.end()) continue;
-      seen.push_back(s);
-      json.append(json.size() > 1 ? ",\"" : "\"").append(s).append("\":[\"subscribe\"]");
-    }
-    std::string xs;
-    for (int d = 0; d < 30; ++d) xs += "x:";
-    for (std::size_t m = 0; m < n; ++m) json.append(",\"").append(xs).append("w").append(std::to_string(m)).append("\":[\"subscribe\"]");
-    const std::size_t w = lint_work(cap_of(json + "}"));
+    append_orthogonal(json, n, 30, 14);
+    const std::size_t w = lint_work(cap_of(json + "}"), unlimited);
     CAPTURE(n);
     CAPTURE(w);
     if (prev != 0) CHECK(static_cast<double>(w) > 3.0 * static_cast<double>(prev));
     prev = w;
   }
+}
+
+TEST_CASE("lint stops at its work budget on the orthogonal-vectors shape, says so, and is exact before") {
+  // Issue 14: 2 000 {x,*}^127:z and 2 000 x^127:w<m> took 122 s. With the default budget
+  // (lint_steps_per_segment per segment plus lint_steps_base) the work is capped, linear in
+  // the input, and one lint-incomplete finding marks where the shadowed/implied-op checks
+  // stopped. Findings before it are those of the unlimited run.
+  std::string json = R"({"*":["subscribe"],"a":["subscribe"],"m:*":["message-delete-any"])";
+  append_orthogonal(json, 800, 30, 7);
+  json += R"(,"b":["subscribe"],"n:*":["message-delete-any"],"[filter=x]q":["publish"]})";
+  const capability cap = cap_of(json);
+  std::size_t segments = 0;  // counted here from the JSON keys, not by the library
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const std::string_view r = cap.resource(i);
+    segments += 1 + static_cast<std::size_t>(std::count(r.begin(), r.end(), ':'));
+  }
+  const std::size_t budget = 16 * segments + 65536;
+  CHECK(lint_default_budget(cap) == budget);
+
+  detail::linter l(cap, budget);
+  const auto capped = l.run();
+  CHECK(l.work() == budget);
+  const auto full = lint(cap, unlimited);
+  REQUIRE(!full.empty());
+  CHECK(full.back().code == lint_code::ignored_params);
+
+  std::size_t incomplete = 0;
+  std::uint32_t stop = 0;
+  for (const auto& f : capped)
+    if (f.code == lint_code::incomplete) ++incomplete, stop = f.offset;
+  REQUIRE(incomplete == 1);
+  const auto it = std::find_if(capped.begin(), capped.end(), [](const lint_finding& f) { return f.code == lint_code::incomplete; });
+  CHECK(it->severity == lint_severity::warning);
+  CHECK(it->message() == "lint incomplete: the shadowed and implied-op checks stopped after " + std::to_string(budget) +
+                             " steps (the work budget); their findings before this entry are exact, this entry and"
+                             " the later ones were not checked for them");
+  CHECK(it->fix() == "lint with a larger budget (capmatch::lint(cap, steps)), or split the capability");
+  // The capped findings are the full ones, minus shadowed/implied-op from the stop on.
+  std::vector<std::string> expected, got;
+  for (const auto& f : full)
+    if (f.offset < stop || (f.code != lint_code::shadowed && f.code != lint_code::implied_op))
+      expected.push_back(to_string(f));
+  for (const auto& f : capped)
+    if (f.code != lint_code::incomplete) got.push_back(to_string(f));
+  CHECK(got == expected);
+  // The early findings are there, the late shadowed/implied-op ones are not.
+  const auto has = [](const std::vector<lint_finding>& v, std::string_view res, lint_code c) {
+    return std::any_of(v.begin(), v.end(), [&](const lint_finding& f) { return f.resource == res && f.code == c; });
+  };
+  CHECK(has(capped, "a", lint_code::shadowed));
+  CHECK(has(capped, "m:*", lint_code::implied_op));
+  CHECK(has(full, "b", lint_code::shadowed));
+  CHECK(!has(capped, "b", lint_code::shadowed));
+  CHECK(has(full, "n:*", lint_code::implied_op));
+  CHECK(!has(capped, "n:*", lint_code::implied_op));
+  CHECK(has(capped, "[filter=x]q", lint_code::ignored_params));
+}
+
+TEST_CASE("lint work with the default budget is linear even on the orthogonal-vectors shape") {
+  check_linear("orthogonal vectors, capped", 200, [](std::size_t n) {
+    std::string json = "{";
+    append_orthogonal(json, n, 30, 21);
+    const capability cap = cap_of(json + "}");
+    detail::linter l(cap, lint_default_budget(cap));
+    (void)l.run();
+    CHECK(l.work() <= lint_default_budget(cap));
+    return l.work();
+  });
+}
+
+TEST_CASE("intersect work is linear in the request: 104 deep '*:' key entries against names of 100 literal segments") {
+  // Issue 14: 104 key entries of 100 "*:" segments then "z<k>", against 10 000 names of 100
+  // literal segments then "r<j>": every pair is a candidate that differs only in its last
+  // segment (31 s). Segments are interned once, so a pair costs at most 3 * max_segments
+  // integer compares and reads no text; nothing is built (no name matches both).
+  const capability key = doc(104, [](std::size_t k) {
+    std::string s;
+    for (int d = 0; d < 100; ++d) s += "*:";
+    return s + "z" + std::to_string(k);
+  }, R"(["*"])");
+  const auto name = [](std::size_t j) {
+    std::string s;
+    for (int d = 0; d < 100; ++d) s += "seg" + std::to_string(d) + "abcdefghij:";
+    return s + "r" + std::to_string(j);
+  };
+  check_linear("deep '*:' key, growing request", 125, [&](std::size_t n) {
+    detail::intersect_work work;
+    const auto r = detail::intersect_counted(key, doc(n, name, R"(["subscribe"])"), work);
+    REQUIRE(!r);
+    CHECK(r.error().code() == errc::empty_intersection);
+    CHECK(work.pairs == 104 * n);
+    CHECK(work.bytes == 0);
+    CHECK(work.compares <= work.pairs * 3 * (max_segments + 1));
+    return work.pairs + work.compares + work.bytes;
+  });
+}
+
+TEST_CASE("covers work is linear: many near-miss deep '*:' entries in a, names of 100 literal segments in b") {
+  // Pair by pair, each pattern of b was tested against every pattern of a (1000 x 1000 of
+  // these: 11 s). covers now walks a's pattern trie: the trie steps per pattern of b are
+  // bounded by the paths that can contain it. Counted with the trie covers() builds.
+  check_linear("covers near misses", 125, [](std::size_t n) {
+    std::string a = "{", b = "{";
+    for (std::size_t k = 0; k < n; ++k) {
+      a.append(k ? ",\"" : "\""), b.append(k ? ",\"" : "\"");
+      for (int d = 0; d < 100; ++d) a.append("*:"), b.append("x:");
+      a.append("z").append(std::to_string(k)).append("\":[\"subscribe\"]");
+      b.append("r").append(std::to_string(k)).append("\":[\"subscribe\"]");
+    }
+    const capability ca = cap_of(a + R"(,"x:*":["subscribe"]})"), cb = cap_of(b + "}");
+    CHECK(covers(ca, cb));
+    detail::pattern_trie trie(ca);
+    const std::uint32_t need = op_set(operation::subscribe).granted_bits();
+    for (std::size_t j = 0; j < cb.size(); ++j) CHECK(trie.granted_over(cb.pattern_at(j), need) == need);
+    return trie.work();
+  });
 }

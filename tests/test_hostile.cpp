@@ -465,7 +465,7 @@ TEST_CASE("issue 14: lint at max_resources in one namespace and on deep '*:' cha
                                        std::pair<std::string, std::size_t>{chains + "}", 64}}) {
     const capability cap = capmatch_test::cap_of(doc);
     REQUIRE(cap.size() == max_resources);
-    detail::linter l(cap);
+    detail::linter l(cap, lint_default_budget(cap));
     const auto findings = l.run();
     CHECK(l.work() <= per_entry * cap.size());
     std::size_t implied = 0;

@@ -398,6 +398,34 @@ TEST_CASE("differential: first segments chosen to collide in the index's table s
   CHECK(!detail::request_index(cap_of(R"({"a:*":["*"],"b":["*"],"*:c":["*"]})")).degenerate);
 }
 
+TEST_CASE("differential: segments chosen to collide in the interning table still give the pairwise result") {
+  // 60 distinct segments whose hashes share one slot of the 256-slot table (80 texts): the
+  // table gives up past 8 probes per text and the texts are sorted instead; same answers.
+  std::vector<std::string> segs;
+  for (std::uint32_t n = 0; segs.size() < 60; ++n) {
+    std::string s = "g" + std::to_string(n);
+    if ((detail::interned_patterns::hash(s) & 255u) == 7u) segs.push_back(s);
+  }
+  std::string key = "{", req = "{";
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    req.append(i ? ",\"" : "\"").append(segs[i]).append("\":[\"subscribe\",\"publish\"]");
+    if (i < 20) key.append(i ? ",\"" : "\"").append(segs[i]).append("\":[\"publish\"]");
+  }
+  key.append(",\"*\":[\"presence\"]}");
+  req.append(",\"[*]*\":[\"presence\"]}");
+  const capability k = cap_of(key), r = cap_of(req);
+  CHECK(detail::interned_patterns(k, r).by_sort());
+  const auto fast = intersect(k, r);
+  const auto slow = pairwise_reference(k, r);
+  REQUIRE(fast.has_value());
+  REQUIRE(slow.has_value());
+  CHECK(fast->to_json() == slow->to_json());
+  CHECK(fast->size() == 21);  // 20 segments with publish, "*" with presence
+  // Texts that do not collide: the table is used.
+  const capability plain = cap_of(R"({"a":["*"],"b:*":["*"],"c":["*"],"[q]d":["*"]})");
+  CHECK(!detail::interned_patterns(plain, plain).by_sort());
+}
+
 TEST_CASE("§14 no request equals {\"[*]*\":[\"*\"]} byte for byte on 3,000 random keys") {
   diff_rng r{0x5EC'14'0005ull};
   capability everything = cap_of(R"({"[*]*":["*"]})");

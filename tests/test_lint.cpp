@@ -110,6 +110,7 @@ TEST_CASE("lint: names of codes and severities are stable") {
   static_assert(name_of(lint_code::channel_enumeration) == "channel-enumeration");
   static_assert(name_of(lint_code::implied_op) == "implied-op");
   static_assert(name_of(lint_code::ignored_params) == "ignored-params");
+  static_assert(name_of(lint_code::incomplete) == "lint-incomplete");
   static_assert(severity_of(lint_code::never_matches) == lint_severity::error);
   static_assert(severity_of(lint_code::super_grant) == lint_severity::security_warning);
   static_assert(severity_of(lint_code::literal_star) == lint_severity::warning);
@@ -119,6 +120,7 @@ TEST_CASE("lint: names of codes and severities are stable") {
   static_assert(severity_of(lint_code::channel_enumeration) == lint_severity::suggestion);
   static_assert(severity_of(lint_code::implied_op) == lint_severity::suggestion);
   static_assert(severity_of(lint_code::ignored_params) == lint_severity::suggestion);
+  static_assert(severity_of(lint_code::incomplete) == lint_severity::warning);
 }
 
 TEST_CASE("lint: ordinary capabilities have no findings") {

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "capability.hpp"
+#include "detail/pattern_trie.hpp"
 #include "operation.hpp"
 #include "pattern.hpp"
 #include "version.hpp"
@@ -26,8 +27,10 @@ CAPMATCH_NAMESPACE_BEGIN
 /// qualifier set is open, so no finite set of qualified patterns covers "[*]x" either.
 /// Exact over names of any length; near max_resource_bytes, where the names of a pattern are
 /// few enough to list, covers may answer false where listing them all would cover it (never
-/// true where it should be false). Time: at most a.size() * b.size() containment tests, each
-/// linear in the shorter pattern; no allocation.
+/// true where it should be false). Time: a's patterns go in a trie (detail::pattern_trie, a
+/// sort), and each pattern of b walks only the trie paths that can contain it, so the usual
+/// shapes are linear; the worst case (docs/limits.md) is a.size() * b.size() trie steps.
+/// Allocates the trie (an allocation failure terminates: noexcept).
 [[nodiscard]] constexpr bool covers(const capability& a, const capability& b) noexcept {
   constexpr std::uint32_t app_wide = op_set(operation::stats).bits() | op_set(operation::push_admin).bits();
   std::uint32_t app_a = 0, app_b = 0;
@@ -36,14 +39,14 @@ CAPMATCH_NAMESPACE_BEGIN
   for (std::size_t j = 0; j < b.size(); ++j)
     if (b.pattern_at(j).covers_all_channels()) app_b |= b.ops(j).granted_bits();
   if ((app_b & ~app_a) != 0) return false;
+  // The entries of `a` that contain b's pattern are found by a walk of a's pattern trie
+  // (detail::pattern_trie), not by testing every entry of `a` (issue 14).
+  detail::pattern_trie trie(a);
   for (std::size_t j = 0; j < b.size(); ++j) {
     const pattern p = b.pattern_at(j);
     if (p.matches_nothing()) continue;  // grants nothing
-    std::uint32_t need = b.ops(j).granted_bits() & ~app_wide;  // allows() never grants these
-    for (std::size_t i = 0; i < a.size() && need != 0; ++i)
-      if ((need & a.ops(i).granted_bits()) != 0 && contains(a.pattern_at(i), p))
-        need &= ~a.ops(i).granted_bits();
-    if (need != 0) return false;
+    const std::uint32_t need = b.ops(j).granted_bits() & ~app_wide;  // allows() never grants these
+    if (trie.granted_over(p, need) != need) return false;
   }
   return true;
 }

@@ -43,6 +43,7 @@ enum class lint_code : std::uint8_t {
   channel_enumeration,    ///< channel-metadata on every channel also allows listing them
   implied_op,             ///< an "-any"/admin op granted without the narrower op it covers
   ignored_params,         ///< "=value"/"?params" in a qualifier are ignored for matching
+  incomplete,             ///< the work budget ran out: later entries not checked for shadowed/implied-op
 };
 
 /// The wire name of a severity: "error", "security-warning", "warning" or "suggestion".
@@ -68,6 +69,7 @@ enum class lint_code : std::uint8_t {
     case lint_code::channel_enumeration: return "channel-enumeration";
     case lint_code::implied_op: return "implied-op";
     case lint_code::ignored_params: return "ignored-params";
+    case lint_code::incomplete: return "lint-incomplete";
   }
   return "unknown";
 }
@@ -80,7 +82,8 @@ enum class lint_code : std::uint8_t {
     case lint_code::literal_star:
     case lint_code::unknown_qualifier:
     case lint_code::app_wide_no_effect:
-    case lint_code::shadowed: return lint_severity::warning;
+    case lint_code::shadowed:
+    case lint_code::incomplete: return lint_severity::warning;
     case lint_code::channel_enumeration:
     case lint_code::implied_op:
     case lint_code::ignored_params: return lint_severity::suggestion;
@@ -124,7 +127,8 @@ inline constexpr std::string_view known_qualifiers[] = {"queue", "meta", "filter
 /// Collects findings for one capability; see lint() below.
 class linter {
  public:
-  constexpr explicit linter(const capability& cap) : cap_(cap) {}
+  /// `budget`: trie steps the shadowed and implied-op checks may take in all (see lint()).
+  constexpr linter(const capability& cap, std::size_t budget) : cap_(cap) { trie_.set_budget(budget); }
 
   [[nodiscard]] constexpr std::vector<lint_finding> run() {
     // Report in document order: entries are stored in canonical order.
@@ -158,11 +162,14 @@ class linter {
   // True when `op` is granted on entry i itself or on an entry whose pattern contains it.
   [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) {
     if (cap_.ops(i).contains(op)) return true;
+    // An exhausted budget answers "granted": no implied-op finding from an unfinished search.
     return trie_.least_container(cap_.pattern_at(i), op_set(op).granted_bits(), [](std::uint32_t) { return true; }) !=
-           pattern_trie::none;
+               pattern_trie::none ||
+           trie_.exhausted();
   }
 
   constexpr void check(std::size_t i) {
+    const bool exhausted_before = trie_.exhausted();
     const pattern p = cap_.pattern_at(i);
     const op_set ops = cap_.ops(i);
     const std::string_view res = cap_.resource(i);
@@ -208,6 +215,18 @@ class linter {
           .append(" are ignored when matching");
       f.fix_text.append("write ").append_quoted(std::string_view(normal.data(), normal.size()));
     }
+    if (!exhausted_before && trie_.exhausted()) incomplete(i);
+  }
+
+  // The budget ran out while checking entry i: its shadowed and implied-op findings, and
+  // those of every later entry, are unknown (the searches return nothing once exhausted).
+  constexpr void incomplete(std::size_t i) {
+    auto& f = add(i, lint_code::incomplete);
+    f.message_text.append("lint incomplete: the shadowed and implied-op checks stopped after ")
+        .append_number(trie_.work())
+        .append(" steps (the work budget); their findings before this entry are exact, this entry and the later ones")
+        .append(" were not checked for them");
+    f.fix_text.append("lint with a larger budget (capmatch::lint(cap, steps)), or split the capability");
   }
 
   constexpr void never_matches(std::size_t i, const pattern& p, std::string_view prefix) {
@@ -309,15 +328,39 @@ class linter {
 
 }  // namespace detail
 
+/// Trie steps per segment of the capability in lint's default work budget.
+inline constexpr std::size_t lint_steps_per_segment = 16;
+/// Trie steps every capability gets in lint's default work budget, however small.
+inline constexpr std::size_t lint_steps_base = 65536;
+
+/// lint's default work budget for `cap`: lint_steps_per_segment steps per ':'-separated
+/// segment of its resources, plus lint_steps_base (docs/lint.md, "Cost").
+[[nodiscard]] constexpr std::size_t lint_default_budget(const capability& cap) noexcept {
+  std::size_t segments = 0;
+  for (std::size_t i = 0; i < cap.size(); ++i)
+    segments += 1 + static_cast<std::size_t>(std::count(cap.pattern_at(i).body.begin(), cap.pattern_at(i).body.end(), ':'));
+  return lint_steps_base + lint_steps_per_segment * segments;
+}
+
 /// Findings about `cap`, in document order (by resource offset), each entry's findings in
 /// lint_code order. Resource views point into `cap`. An empty vector means nothing to report.
+/// The shadowed and implied-op checks take at most `budget` trie steps in all; when they
+/// run out, one lint-incomplete finding marks the entry where they stopped (findings before
+/// it are exact, it and later entries are not checked for those two codes).
+[[nodiscard]] constexpr std::vector<lint_finding> lint(const capability& cap, std::size_t budget) {
+  return detail::linter(cap, budget).run();
+}
+
+/// lint(cap, lint_default_budget(cap)): enough for every ordinary capability (docs/lint.md).
 [[nodiscard]] constexpr std::vector<lint_finding> lint(const capability& cap) {
-  return detail::linter(cap).run();
+  return lint(cap, lint_default_budget(cap));
 }
 
 /// Deleted: the findings would keep views into a temporary capability. Keep it alive for as
 /// long as the findings are used.
 std::vector<lint_finding> lint(capability&& cap) = delete;
+/// Deleted, as above.
+std::vector<lint_finding> lint(capability&& cap, std::size_t budget) = delete;
 
 /// True when some finding has severity error (`capmatch lint` then exits 1).
 [[nodiscard]] constexpr bool has_errors(const std::vector<lint_finding>& findings) noexcept {

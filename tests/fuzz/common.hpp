@@ -42,7 +42,34 @@ struct res {
   std::string body;
 };
 
-// Reads "[q=v?p]body" the slow way. Patterns allow [*]; names do not and need non-empty segments.
+// Well-formed UTF-8 (RFC 3629 table 3-7, written out): no overlong form, no surrogate, nothing
+// above U+10FFFF, no truncated sequence.
+inline bool well_formed_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xC2 && c <= 0xDF) n = 1;
+    else if (c == 0xE0) n = 2, lo = 0xA0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) n = 2;
+    else if (c == 0xED) n = 2, hi = 0x9F;
+    else if (c == 0xF0) n = 3, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) n = 3;
+    else if (c == 0xF4) n = 3, hi = 0x8F;
+    else return false;
+    if (i + n >= s.size() && n != 0) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const unsigned b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// Reads "[q=v?p]body" the slow way. Patterns allow [*]; names do not, need non-empty segments
+// and must be well-formed UTF-8 (issue 14 item 4).
 inline res read(const std::string& t, bool is_pattern) {
   res r;
   if (t.empty() || t.find('\0') != std::string::npos) return r;
@@ -65,6 +92,7 @@ inline res read(const std::string& t, bool is_pattern) {
     if (body.empty() || body[0] == '[') return r;
   }
   if (!is_pattern) {
+    if (!well_formed_utf8(t)) return r;
     if (r.qualified && r.qualifier == "*") return r;
     for (const auto& s : split(body))
       if (s.empty()) return r;

@@ -90,17 +90,37 @@ class pattern_trie {
   }
 
   /// The least entry index j whose pattern contains `p`, whose operations include every bit
-  /// of `need`, and for which accept(j) is true; `none` if there is none.
+  /// of `need`, and for which accept(j) is true; `none` if there is none, or if the work
+  /// budget ran out during this search (then exhausted() is true and the answer unknown).
   template <class Accept>
   [[nodiscard]] constexpr std::uint32_t least_container(const pattern& p, std::uint32_t need, Accept accept) {
-    if (p.matches_nothing()) return none;
+    if (p.matches_nothing() || exhausted_) return none;
     std::uint32_t best = none;
     const std::uint32_t mine = find_root(p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view());
     const std::uint32_t any = p.kind == qualifier_kind::any ? none : find_root(qualifier_kind::any, {});
     for (const std::uint32_t r : {mine, any})
       if (r != none) walk(r, p, 0, need, accept, best);
-    return best;
+    return exhausted_ ? none : best;
   }
+
+  /// The granted bits of `need` that some entry whose pattern contains `p` grants (the union
+  /// over all such entries); stops as soon as all of `need` is found. No budget: covers()
+  /// must answer exactly.
+  [[nodiscard]] constexpr std::uint32_t granted_over(const pattern& p, std::uint32_t need) {
+    if (p.matches_nothing() || need == 0) return 0;
+    std::uint32_t got = 0;
+    const std::uint32_t mine = find_root(p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view());
+    const std::uint32_t any = p.kind == qualifier_kind::any ? none : find_root(qualifier_kind::any, {});
+    for (const std::uint32_t r : {mine, any})
+      if (r != none && (got & need) != need) collect(r, p, 0, need, got);
+    return got & need;
+  }
+
+  /// Stops every search once work() reaches `steps` (see exhausted()).
+  constexpr void set_budget(std::size_t steps) noexcept { budget_ = steps; }
+  /// True once a search stopped because work() reached the budget; every later search
+  /// returns `none` at once.
+  [[nodiscard]] constexpr bool exhausted() const noexcept { return exhausted_; }
 
   /// Nodes visited and entries examined by least_container so far (the work the complexity
   /// tests count).
@@ -170,18 +190,49 @@ class pattern_trie {
     const std::uint32_t next[2] = {s == "*" ? none : child(v, s), nodes_[v].star};
     for (const std::uint32_t c : next) {
       if (c == none) continue;
+      if (work_ >= budget_) {
+        exhausted_ = true;
+        return;
+      }
       ++work_;
       const node& n = nodes_[c];
       if ((n.sub_ops & need) != need || n.sub_min >= best) continue;
       if (last || n.seg == "*") {  // the entries ending here contain p
         for (std::uint32_t e = n.ends_begin; e < n.ends_end && order_[e] < best; ++e) {
+          if (work_ >= budget_) {
+            exhausted_ = true;
+            return;
+          }
           ++work_;
           const std::uint32_t j = order_[e];
           if ((cap_.ops(j).granted_bits() & need) == need && accept(j)) best = j;
         }
       }
       if (!last) walk(c, p, pos + s.size() + 1, need, accept, best);
+      if (exhausted_) return;
     }
+  }
+
+  // Like walk(), but ORs the operations of every container into `got`, skipping subtrees
+  // that grant nothing of `need` not found yet.
+  constexpr void collect(std::uint32_t v, const pattern& p, std::size_t pos, std::uint32_t need, std::uint32_t& got) {
+    const std::string_view s = segment_at(p.body, pos);
+    const bool last = pos + s.size() == p.body.size();
+    const std::uint32_t next[2] = {s == "*" ? none : child(v, s), nodes_[v].star};
+    // The containers ending at this level first (both children), then deeper ones.
+    for (const std::uint32_t c : next) {
+      if (c == none) continue;
+      ++work_;
+      const node& n = nodes_[c];
+      if ((last || n.seg == "*") && (n.sub_ops & need & ~got) != 0)
+        for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e, ++work_) got |= cap_.ops(order_[e]).granted_bits();
+    }
+    if ((got & need) == need || last) return;
+    for (const std::uint32_t c : next)
+      if (c != none && (nodes_[c].sub_ops & need & ~got) != 0) {
+        collect(c, p, pos + s.size() + 1, need, got);
+        if ((got & need) == need) return;
+      }
   }
 
   const capability& cap_;
@@ -190,6 +241,8 @@ class pattern_trie {
   std::vector<std::uint32_t> kids_;
   std::vector<root> roots_;
   std::size_t work_ = 0;
+  std::size_t budget_ = static_cast<std::size_t>(-1);
+  bool exhausted_ = false;
 };
 
 }  // namespace detail
