@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text = both->to_json();
   const auto again = capmatch::capability::parse(text);
   FUZZ_CHECK(again.has_value() && *again == *both && again->to_json() == text);
-  // The absent request is the request {"[*]*":["*"]} (SEMANTICS §14, issue 14 item 5): the
+  // The absent request is the request {"[*]*":["*"]} (docs/semantics.md §14, issue 14 item 5): the
   // same result byte for byte, or the same error, and the key's own grants.
   const auto whole = capmatch::intersect(*key);
   const auto spelled = capmatch::intersect(*key, *capmatch::capability::parse(R"({"[*]*":["*"]})"));
