@@ -41,6 +41,10 @@ enum class errc : std::uint8_t {
   // authorization (40160)
   capability_denied,
   empty_intersection,
+  // --- crypto and API keys (issue 12, helper c1) ---
+  invalid_base64,    // malformed base64 / base64url (40000)
+  invalid_key,       // malformed API key `appId.keyId:secret` (40000)
+  no_secure_random,  // the operating system's CSPRNG failed (50000)
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -49,6 +53,8 @@ enum class errc : std::uint8_t {
     case errc::ok: return 0;
     case errc::capability_denied:
     case errc::empty_intersection: return 40160;
+    // --- crypto and API keys (issue 12, helper c1) ---
+    case errc::no_secure_random: return 50000;
     default: return 40000;
   }
 }
@@ -84,6 +90,10 @@ enum class errc : std::uint8_t {
     case errc::limit_exceeded: return "limit_exceeded";
     case errc::capability_denied: return "capability_denied";
     case errc::empty_intersection: return "empty_intersection";
+    // --- crypto and API keys (issue 12, helper c1) ---
+    case errc::invalid_base64: return "invalid_base64";
+    case errc::invalid_key: return "invalid_key";
+    case errc::no_secure_random: return "no_secure_random";
   }
   return "unknown";
 }

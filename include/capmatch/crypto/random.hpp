@@ -1,0 +1,97 @@
+// capmatch — unpredictable bytes from the operating system's CSPRNG, and nonces made of them.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "../error.hpp"
+#include "../version.hpp"
+
+#if defined(__linux__)
+#include <sys/random.h>
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#include <unistd.h>
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace crypto {
+
+namespace detail {
+/// Fills p[0..n) from `source(p, k)`, which returns the number of bytes it wrote (1..k) or
+/// -errno. Retries on EINTR (up to 1000 times in a row) and after short reads; any other failure,
+/// or a source that returns 0, is an errc::no_secure_random error. There is no fallback.
+template <class Source>
+[[nodiscard]] result<std::size_t> fill_random_from(Source&& source, std::uint8_t* p, std::size_t n) noexcept {
+  std::size_t done = 0;
+  int interrupted = 0;
+  while (done < n) {
+    const std::size_t want = n - done < 256 ? n - done : 256;  // getentropy's limit; harmless for getrandom
+    const long r = source(p + done, want);
+    if (r == -EINTR && ++interrupted < 1000) continue;
+    if (r <= 0 || static_cast<std::size_t>(r) > want) {
+      capmatch::error e(errc::no_secure_random, no_offset, "no secure random source: ");
+      if (r >= 0) return e.append("the operating system returned no bytes");
+      return e.append("the operating system's generator failed with errno ").append_number(static_cast<std::uint64_t>(-r));
+    }
+    interrupted = 0;
+    done += static_cast<std::size_t>(r);
+  }
+  return done;
+}
+
+/// One call of the operating system's generator (blocks until it is seeded), or -errno.
+inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
+#if defined(__linux__)
+  const auto r = ::getrandom(p, n, 0);
+  return r < 0 ? -static_cast<long>(errno) : static_cast<long>(r);
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+  return ::getentropy(p, n) == 0 ? static_cast<long>(n) : -static_cast<long>(errno);
+#else
+  (void)p, (void)n;
+  return -ENOSYS;
+#endif
+}
+}  // namespace detail
+
+/// Fills p[0..n) from the operating system's CSPRNG (getrandom(2) on Linux) and returns n, or
+/// an errc::no_secure_random error (50000). Never falls back to a weaker generator.
+[[nodiscard]] inline result<std::size_t> random_bytes(std::uint8_t* p, std::size_t n) noexcept {
+  return detail::fill_random_from(detail::os_random, p, n);
+}
+
+/// A nonce: 32 lower-case hex characters carrying 128 bits from the CSPRNG. Hex is safe anywhere
+/// the nonce goes (the signed text, JSON, URLs, headers): no newline, quote, backslash or `=`.
+class nonce {
+ public:
+  static constexpr std::size_t size = 32;
+  /// The 32 characters.
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), chars_.size()}; }
+  /// Hex of 16 given bytes (for tests; use random_nonce() for real ones).
+  [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
+    constexpr char hex[] = "0123456789abcdef";
+    nonce out;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      out.chars_[2 * i] = hex[bytes[i] >> 4];
+      out.chars_[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    return out;
+  }
+
+ private:
+  std::array<char, size> chars_{};
+};
+
+/// A fresh nonce from the CSPRNG, or an errc::no_secure_random error.
+[[nodiscard]] inline result<nonce> random_nonce() noexcept {
+  std::array<std::uint8_t, 16> bytes{};
+  auto r = random_bytes(bytes.data(), bytes.size());
+  if (!r) return r.error();
+  return nonce::from_bytes(bytes);
+}
+
+}  // namespace crypto
+CAPMATCH_NAMESPACE_END
