@@ -101,9 +101,9 @@ namespace detail {
                                               std::string_view text, std::uint32_t at) {
   error e = revocation_error(at);
   if (value.empty()) {
-    e.append("revocation target ").append_quoted(text).append(" has an empty value");
+    e.append("revocation target ").append_quoted(text);
     if (at != no_offset) e.append_at();
-    return e.append("; expected ").append(name_of(kind)).append(":<value>");
+    return e.append(" has an empty value").append("; expected ").append(name_of(kind)).append(":<value>");
   }
   if (value.size() > max_revocation_value_bytes) {
     e = error(errc::limit_exceeded, at);
@@ -116,19 +116,18 @@ namespace detail {
     const auto c = static_cast<unsigned char>(value[i]);
     const std::size_t len = utf8_length(value, i);
     if (len == 0 || c < 0x20 || c == 0x7F) {
-      e.append("revocation target ").append_quoted(text)
-          .append(len == 0 ? " is not valid UTF-8" : " contains a control character");
+      e.append("revocation target ").append_quoted(text);
       if (at != no_offset) e.append_at();
-      return e;
+      return e.append(len == 0 ? " is not valid UTF-8" : " contains a control character");
     }
     i += len;
   }
   if (kind == revocation_target_kind::channel) {
-    auto p = parse_pattern(value);
+    auto p = parse_pattern(value, at == no_offset ? 0 : at);
     if (!p) {
-      e.append("channel target ").append_quoted(text).append(" is not a capability resource");
+      e.append("channel target ").append_quoted(text);
       if (at != no_offset) e.append_at();
-      return e.append(" (").append(p.error().message()).append(")");
+      return e.append(" is not a capability resource (").append(p.error().message()).append(")");
     }
   }
   return error{};
@@ -143,9 +142,9 @@ namespace detail {
   const auto colon = text.find(':');
   if (colon == std::string_view::npos) {
     error e = detail::revocation_error(at);
-    e.append("revocation target ").append_quoted(text).append(" has no ':'");
+    e.append("revocation target ").append_quoted(text);
     if (at != no_offset) e.append_at();
-    return e.append("; expected clientId:<id>, revocationKey:<key> or channel:<resource>");
+    return e.append(" has no ':'; expected clientId:<id>, revocationKey:<key> or channel:<resource>");
   }
   const std::string_view type = text.substr(0, colon), value = text.substr(colon + 1);
   revocation_target t;
@@ -359,7 +358,8 @@ namespace detail {
         auto not_integer = [&] {
           error e = detail::revocation_error(n_at);
           e.append("issuedBefore").append_at().append(" must be a non-negative integer (milliseconds since the epoch)");
-          if (!r.value_kind().empty()) e.append(", not ").append(r.value_kind());
+          if (r.peek() == '-') e.append(", not a negative number");
+          else if (!r.value_kind().empty()) e.append(", not ").append(r.value_kind());
           return e;
         };
         if (r.peek() < '0' || r.peek() > '9') return not_integer();
