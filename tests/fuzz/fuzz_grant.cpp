@@ -3,9 +3,9 @@
 // one byte of it changed (position and value from the input); or two capabilities (split at 0xFF),
 // the first issued and extended by the second.
 // Asserts: a random cookie never verifies and fails with 40000/40101 and a one-line UTF-8 message
-// that holds no piece of the secret; an issued grant verifies to the same capability, for its
-// clientId only, and fails once any byte changes; extend gives exactly unite(a, b), which grants
-// a resource's operation exactly when a or b does.
+// that is the same under other secrets (so it cannot carry them); an issued grant verifies to the
+// same capability, for its clientId only, and fails once any byte changes; extend gives exactly
+// unite(a, b), which grants a resource's operation exactly when a or b does.
 // SPDX-License-Identifier: MIT
 #include <capmatch/signed_grant.hpp>
 
@@ -24,11 +24,19 @@ const capmatch::grant_keyring& keys() {
   }();
   return k;
 }
+const capmatch::grant_keyring& other_keys() {
+  static const capmatch::grant_keyring k = [] {
+    capmatch::grant_keyring r;
+    FUZZ_CHECK(r.add("k1", "0123456789abcdefghijklmnopqrstuv").code() == capmatch::errc::ok);
+    FUZZ_CHECK(r.add("k2", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345").code() == capmatch::errc::ok);
+    return r;
+  }();
+  return k;
+}
 
 void check_failure(const capmatch::error& e) {
   FUZZ_CHECK(e.ably_code() == 40000 || e.ably_code() == 40101);
   FUZZ_CHECK(!e.message().empty() && fuzz::one_line_utf8(e.message()));
-  for (std::size_t i = 0; i + 6 <= secret.size(); ++i) FUZZ_CHECK(e.message().find(secret.substr(i, 6)) == std::string_view::npos);
 }
 }  // namespace
 
@@ -40,6 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto v = capmatch::verify_grant(keys(), in, "bob", now);
       FUZZ_CHECK(!v.has_value());  // no forgery without the secret
       check_failure(v.error());
+      // The error does not depend on the secrets: the same key ids with other secrets give the same one.
+      FUZZ_CHECK(capmatch::verify_grant(other_keys(), in, "bob", now).error() == v.error());
       break;
     }
     case 1: {
