@@ -418,3 +418,29 @@ TEST_CASE("revocation: the key secret appears in no message") {
     messages.push_back(msg(parse_revocation_request(body, now).error()));
   for (const auto& m : messages) CHECK(m.find(sentinel) == std::string::npos);
 }
+
+TEST_CASE("revocation and grant error codes: names, Ably codes, HTTP status (docs/semantics.md §29)") {
+  struct row {
+    errc code;
+    std::string_view name;
+    std::uint32_t ably;
+    std::uint16_t status;
+  };
+  for (const row& r : {row{errc::token_revoked, "token_revoked", 40141, 401},
+                       row{errc::invalid_revocation_request, "invalid_revocation_request", 40000, 400},
+                       row{errc::invalid_grant, "invalid_grant", 40000, 400},
+                       row{errc::grant_rejected, "grant_rejected", 40101, 401},
+                       row{errc::grant_expired, "grant_expired", 40101, 401}}) {
+    CAPTURE(r.name);
+    CHECK(name_of(r.code) == r.name);
+    CHECK(ably_code(r.code) == r.ably);
+    CHECK(http_status(r.code) == r.status);
+  }
+  static_assert(ably_code(errc::token_revoked) == 40141);
+  // Every code has its own name.
+  for (int a = 0; a <= static_cast<int>(errc::grant_expired); ++a) {
+    CHECK(name_of(static_cast<errc>(a)) != "unknown");
+    for (int b = a + 1; b <= static_cast<int>(errc::grant_expired); ++b)
+      CHECK(name_of(static_cast<errc>(a)) != name_of(static_cast<errc>(b)));
+  }
+}
