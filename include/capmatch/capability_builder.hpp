@@ -52,6 +52,7 @@ class resource_template {
   /// no placeholder, a name bound twice, a placeholder left unbound, a value that is not a safe
   /// segment (offset: the byte in the value), a result beyond the pattern limits.
   constexpr result<std::size_t> format_to(std::vector<char>& out, std::span<const binding> values) const;
+  /// As above, for a braced list: format_to(out, {{"room", value}}).
   constexpr result<std::size_t> format_to(std::vector<char>& out, std::initializer_list<binding> values) const {
     return format_to(out, std::span<const binding>(values.begin(), values.size()));
   }
@@ -220,6 +221,7 @@ class capability_builder {
     for (const std::string_view name : ops) list += detail::json_string_size(name);
     return accept(resource, set, list, ok, ops);
   }
+  /// As above, for a braced list: add("chat:*", {"publish", "subscribe"}).
   constexpr capability_builder& add(std::string_view resource, std::initializer_list<std::string_view> ops) {
     return add(resource, std::span<const std::string_view>(ops.begin(), ops.size()));
   }
@@ -239,6 +241,7 @@ class capability_builder {
     if (const auto r = tmpl.format_to(res, values); !r) return fail(r.error());
     return add(std::string_view(res.data(), res.size()), ops);
   }
+  /// As above, with the operations by name.
   constexpr capability_builder& add(const resource_template& tmpl, std::initializer_list<binding> values,
                                     std::initializer_list<std::string_view> ops) {
     if (failed_) return *this;

@@ -15,10 +15,9 @@ CAPMATCH_NAMESPACE_BEGIN
 
 /// The capability that grants exactly what `a` or `b` grants: every entry of both, the same
 /// resource (byte-equal text) once with the union of its operations ("*" absorbs the rest),
-/// in canonical order. Nothing else is merged or removed, so unite(a, b).to_json() is the text
-/// parse gives for the two documents' entries listed together. Errors (limit_exceeded, 40000):
-/// more than max_resources resources, or canonical text longer than max_document_bytes (the
-/// union must parse again); never truncated.
+/// in canonical order. Nothing else is merged or removed (as in intersect, docs/semantics.md
+/// rule 15). Errors (limit_exceeded, 40000): more than max_resources resources, or canonical
+/// text longer than max_document_bytes (the union must parse again); never truncated.
 [[nodiscard]] constexpr result<capability> unite(const capability& a, const capability& b) {
   capability out;
   for (const capability* c : {&a, &b})
