@@ -3,17 +3,18 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
-#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -459,7 +460,8 @@ struct revocation_list_options {
 /// resource string only verbatim: no wildcard reasoning), in one open-addressing table whose
 /// slots carry the full 64-bit hash, so a miss usually reads one slot and no key text. Any
 /// number of threads may check while one revokes or expires (a shared_mutex: checks share it,
-/// updates take it alone).
+/// updates take it alone; a waiting update holds new checks back, so a steady stream of checks
+/// cannot starve it, which the reader-preferring pthread rwlock under shared_mutex would allow).
 class revocation_list final : public revocation_store {
  public:
   explicit revocation_list(revocation_list_options options = {}) : options_(options) {}
@@ -469,7 +471,7 @@ class revocation_list final : public revocation_store {
     const window w{request.issued_before_ms.value_or(now_ms),
                    now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
     const std::int64_t life = options_.max_token_lifetime_ms;
-    std::unique_lock lock(mutex_);
+    const writer_lock lock(*this);
     if (now_ms >= next_sweep_) sweep(now_ms, life / 64);
     if (w.issued_before + life <= now_ms) return error{};  // matches no live token
     std::size_t fresh = 0;
@@ -497,7 +499,7 @@ class revocation_list final : public revocation_store {
   }
 
   [[nodiscard]] error check(const revocation_subject& token, std::int64_t now_ms) const override {
-    std::shared_lock lock(mutex_);
+    const reader_lock lock(*this);
     if (records_.empty()) return error{};
     const record* hit = nullptr;
     const window* w = nullptr;
@@ -516,13 +518,13 @@ class revocation_list final : public revocation_store {
   using revocation_store::check;
 
   std::size_t expire(std::int64_t now_ms) override {
-    std::unique_lock lock(mutex_);
+    const writer_lock lock(*this);
     return sweep(now_ms, 0);
   }
 
   /// Number of distinct targets held.
   [[nodiscard]] std::size_t size() const {
-    std::shared_lock lock(mutex_);
+    const reader_lock lock(*this);
     return records_.size();
   }
   [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
@@ -639,8 +641,33 @@ class revocation_list final : public revocation_store {
     return dropped;
   }
 
+  // An update announces itself before it waits for the lock; checks arriving meanwhile wait
+  // for it (yielding) instead of joining the readers it is waiting for.
+  struct writer_lock {
+    explicit writer_lock(revocation_list& l) : list(l) {
+      list.writers_.fetch_add(1, std::memory_order_seq_cst);
+      list.mutex_.lock();
+      list.writers_.fetch_sub(1, std::memory_order_release);
+    }
+    ~writer_lock() { list.mutex_.unlock(); }
+    writer_lock(const writer_lock&) = delete;
+    writer_lock& operator=(const writer_lock&) = delete;
+    revocation_list& list;
+  };
+  struct reader_lock {
+    explicit reader_lock(const revocation_list& l) : list(l) {
+      while (list.writers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+      list.mutex_.lock_shared();
+    }
+    ~reader_lock() { list.mutex_.unlock_shared(); }
+    reader_lock(const reader_lock&) = delete;
+    reader_lock& operator=(const reader_lock&) = delete;
+    const revocation_list& list;
+  };
+
   revocation_list_options options_;
   mutable std::shared_mutex mutex_;
+  std::atomic<int> writers_{0};  // updates waiting for or holding the lock
   std::vector<record> records_;
   std::vector<slot> slots_;  // power-of-two size, at most half full, linear probing
   std::size_t channels_ = 0;  // channel targets held: none means no per-resource lookups
