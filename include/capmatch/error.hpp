@@ -50,6 +50,12 @@ enum class errc : std::uint8_t {
   invalid_base64,    // malformed base64 / base64url (40000)
   invalid_key,       // malformed API key `appId.keyId:secret` (40000)
   no_secure_random,  // the operating system's CSPRNG failed (50000)
+  // --- revocation and signed grants (issue 13, helper r1) ---
+  token_revoked,               // a revocation target matches the token (40141)
+  invalid_revocation_request,  // malformed revocation request or body (40000)
+  invalid_grant,               // malformed or oversized signed-grant cookie, unusable key or clientId (40000)
+  grant_rejected,              // grant signature, clientId binding or key id does not verify (40101)
+  grant_expired,               // an authentic grant past its expiry (40101)
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -60,6 +66,10 @@ enum class errc : std::uint8_t {
     case errc::empty_intersection: return 40160;
     // --- crypto and API keys (issue 12, helper c1) ---
     case errc::no_secure_random: return 50000;
+    // --- revocation and signed grants (issue 13, helper r1) ---
+    case errc::token_revoked: return 40141;
+    case errc::grant_rejected:
+    case errc::grant_expired: return 40101;
     default: return 40000;
   }
 }
@@ -99,6 +109,12 @@ enum class errc : std::uint8_t {
     case errc::invalid_base64: return "invalid_base64";
     case errc::invalid_key: return "invalid_key";
     case errc::no_secure_random: return "no_secure_random";
+    // --- revocation and signed grants (issue 13, helper r1) ---
+    case errc::token_revoked: return "token_revoked";
+    case errc::invalid_revocation_request: return "invalid_revocation_request";
+    case errc::invalid_grant: return "invalid_grant";
+    case errc::grant_rejected: return "grant_rejected";
+    case errc::grant_expired: return "grant_expired";
   }
   return "unknown";
 }
