@@ -4,6 +4,8 @@
 #include <capmatch/capmatch.hpp>
 #include <capmatch/lint.hpp>
 
+#include "cmd_token_request.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +26,7 @@ constexpr std::string_view usage_text =
     "  check CAP RESOURCE OP     say whether CAP allows OP on RESOURCE (exit 1 when denied)\n"
     "  intersect KEY [REQUEST]   print the effective token capability (KEY intersected with REQUEST)\n"
     "  lint CAP                  report likely mistakes, one per line (exit 1 on any error finding)\n"
+    "  token-request ...         sign a TokenRequest; verify-token-request ... check one (see below)\n"
     "\n"
     "CAP, KEY and REQUEST are inline JSON, @path (read a file) or - (read stdin, at most once).\n"
     "\n"
@@ -213,6 +216,25 @@ int usage_error(std::string_view problem) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // token-request and verify-token-request parse their own options (tools/cmd_token_request.cpp).
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--json") continue;
+    if (a != "token-request" && a != "verify-token-request") break;
+    bool json = false;
+    std::vector<std::string_view> rest;
+    for (int k = 1; k < argc; ++k) {
+      const std::string_view r = argv[k];
+      if (r == "--json" && (rest.empty() || rest.back() != "--")) json = true;
+      else if (k > i) rest.push_back(r);
+    }
+    std::string out, err;
+    const int status = a == "token-request" ? capmatch_cli::token_request_command(rest, json, out, err)
+                                            : capmatch_cli::verify_token_request_command(rest, json, out, err);
+    std::cout << out;
+    std::cerr << err;
+    return status;
+  }
   bool json = false, options_done = false;
   std::vector<std::string_view> positional;
   for (int i = 1; i < argc; ++i) {
