@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
     } else if (a == "--json") {
       json = true;
     } else if (a == "--help" || a == "-h") {
-      std::cout << usage_text;
+      std::cout << usage_text << "\nTokenRequests (docs/token_requests.md):\n" << capmatch_cli::token_request_usage;
       return 0;
     } else if (a == "--version") {
       std::cout << "capmatch " CAPMATCH_VERSION_STRING "\n";
