@@ -173,6 +173,19 @@ template <class C>
 inline constexpr bool is_byte_v = std::is_same_v<C, char> || std::is_same_v<C, unsigned char> ||
                                   std::is_same_v<C, signed char> || std::is_same_v<C, std::byte> ||
                                   std::is_same_v<C, char8_t>;
+
+/// Copies n bytes from p to out + at (a loop in constant evaluation, memcpy at run time).
+template <class C>
+constexpr void copy_bytes(std::uint8_t* out, const C* p, std::size_t n, std::size_t at) noexcept {
+  if (std::is_constant_evaluated()) {
+    for (std::size_t k = 0; k < n; ++k) out[at + k] = static_cast<std::uint8_t>(p[k]);
+  } else if (n != 0) {
+    std::memcpy(out + at, p, n);
+  }
+}
+constexpr void fill_zero(std::uint8_t* out, std::size_t from, std::size_t to) noexcept {
+  for (std::size_t k = from; k < to; ++k) out[k] = 0;
+}
 }  // namespace detail
 
 /// True when this CPU runs the SHA-NI backend (the `automatic` choice then uses it).
@@ -197,7 +210,7 @@ class sha256 {
     std::size_t i = 0;
     if (used_ != 0) {
       const std::size_t take = n < block_size - used_ ? n : block_size - used_;
-      copy(p, take, used_);
+      detail::copy_bytes(buf_.data(), p, take, used_);
       used_ += take, i = take;
       if (used_ < block_size) return *this;
       detail::sha256_compress(h_, buf_.data(), 1, backend_);
@@ -207,7 +220,7 @@ class sha256 {
     if (whole != 0) {
       if (std::is_constant_evaluated()) {
         for (std::size_t b = 0; b < whole; ++b, i += block_size) {
-          copy(p + i, block_size, 0);
+          detail::copy_bytes(buf_.data(), p + i, block_size, 0);
           detail::sha256_compress(h_, buf_.data(), 1, backend_);
         }
       } else {
@@ -215,7 +228,7 @@ class sha256 {
         i += whole * block_size;
       }
     }
-    copy(p + i, n - i, 0);
+    detail::copy_bytes(buf_.data(), p + i, n - i, 0);
     used_ = n - i;
     return *this;
   }
@@ -228,11 +241,11 @@ class sha256 {
     const std::uint64_t bits = total_ * 8;
     buf_[used_++] = 0x80;
     if (used_ > 56) {
-      fill_zero(used_, block_size);
+      detail::fill_zero(buf_.data(), used_, block_size);
       detail::sha256_compress(h_, buf_.data(), 1, backend_);
       used_ = 0;
     }
-    fill_zero(used_, 56);
+    detail::fill_zero(buf_.data(), used_, 56);
     for (int j = 0; j < 8; ++j) buf_[56 + j] = static_cast<std::uint8_t>(bits >> (56 - 8 * j));
     detail::sha256_compress(h_, buf_.data(), 1, backend_);
     used_ = 0;
@@ -247,18 +260,6 @@ class sha256 {
   [[nodiscard]] constexpr sha256_backend backend() const noexcept { return backend_; }
 
  private:
-  template <class C>
-  constexpr void copy(const C* p, std::size_t n, std::size_t at) noexcept {
-    if (std::is_constant_evaluated()) {
-      for (std::size_t k = 0; k < n; ++k) buf_[at + k] = static_cast<std::uint8_t>(p[k]);
-    } else if (n != 0) {
-      std::memcpy(buf_.data() + at, p, n);
-    }
-  }
-  constexpr void fill_zero(std::size_t from, std::size_t to) noexcept {
-    for (std::size_t k = from; k < to; ++k) buf_[k] = 0;
-  }
-
   detail::sha256_state h_ = detail::sha256_iv;
   std::array<std::uint8_t, block_size> buf_{};
   std::uint64_t total_ = 0;
