@@ -564,7 +564,7 @@ class token_request_verifier {
         if (m.kind != detail::json_kind::string) e = bad("mac", "must be a string", m.offset);
         else f.mac = m.value, has_mac = true;
       } else {
-        error u(errc::invalid_token_request, m.offset);
+        error u(errc::invalid_token_request, m.name_offset);
         u.append("TokenRequest has an unknown member ").append_quoted(m.name).append_at();
         e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
       }

@@ -24,7 +24,8 @@ struct json_member {
   std::string_view name;
   std::string_view value;
   json_kind kind = json_kind::null;
-  std::uint32_t offset = 0;  // of the value's first byte
+  std::uint32_t offset = 0;       // of the value's first byte
+  std::uint32_t name_offset = 0;  // of the name's opening quote
 };
 
 /// Limits of flat_json_object::parse; input beyond one is an error, never truncated.
@@ -149,6 +150,7 @@ class flat_json_object {
         r.skip_ws();
         json_member m;
         m.offset = static_cast<std::uint32_t>(r.pos());
+        m.name_offset = static_cast<std::uint32_t>(name_pos);
         const char c = r.peek();
         if (c == '"') {
           m.kind = json_kind::string;
