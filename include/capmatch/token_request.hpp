@@ -3,6 +3,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +26,13 @@
 #include "key.hpp"
 #include "replay_guard.hpp"
 #include "version.hpp"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define CAPMATCH_NONCE_POOL 1
+#else
+#define CAPMATCH_NONCE_POOL 0
+#endif
 
 CAPMATCH_NAMESPACE_BEGIN
 
@@ -78,7 +87,7 @@ struct token_params {
   std::optional<std::string_view> client_id;    // `*` allowed; empty or control characters rejected
   std::optional<std::uint64_t> ttl_ms;          // 1 .. 24 h (1 h for a revocable key)
   std::optional<std::uint64_t> timestamp_ms;    // default: the signer's clock plus its offset
-  std::optional<std::string_view> nonce;        // default: 128 bits from the CSPRNG (32 hex chars)
+  std::optional<std::string_view> nonce;        // default: 128 bits from the CSPRNG (32 hex chars, pooled_nonce)
 };
 
 /// A created TokenRequest: the wire form, the exact text that was signed, and the mac.
@@ -108,6 +117,47 @@ struct decimal {
   constexpr explicit decimal(std::uint64_t v) noexcept : len(static_cast<std::size_t>(write_decimal(v, buf) - buf)) {}
   [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf, len}; }
 };
+
+#if CAPMATCH_NONCE_POOL
+/// Counts fork()s in this process's children: a child sees a new value and so discards the
+/// nonce bytes it inherited, which its parent is handing out too.
+inline std::atomic<std::uint64_t>& fork_generation() noexcept {
+  static std::atomic<std::uint64_t> generation{0};
+  return generation;
+}
+#endif
+
+/// A fresh nonce (32 hex chars, 128 bits) from the operating system's CSPRNG, drawn from a
+/// per-thread pool refilled 16 nonces at a time (a getrandom call costs more than the rest of
+/// creating a TokenRequest). A forked child never reuses its parent's pool (pthread_atfork).
+/// Used bytes are wiped. Without POSIX threads: one crypto::random_nonce() call per nonce.
+[[nodiscard]] inline result<crypto::nonce> pooled_nonce() noexcept {
+#if CAPMATCH_NONCE_POOL
+  static const int registered = ::pthread_atfork(nullptr, nullptr, [] {
+    fork_generation().fetch_add(1, std::memory_order_relaxed);
+  });
+  if (registered != 0) return crypto::random_nonce();
+  struct pool {
+    std::array<std::uint8_t, 16 * 16> bytes{};
+    std::size_t used = 16 * 16;
+    std::uint64_t generation = ~std::uint64_t{0};
+  };
+  thread_local pool p;
+  const std::uint64_t generation = fork_generation().load(std::memory_order_relaxed);
+  if (p.used == p.bytes.size() || p.generation != generation) {
+    auto r = crypto::random_bytes(p.bytes.data(), p.bytes.size());
+    if (!r) return r.error();
+    p.used = 0;
+    p.generation = generation;
+  }
+  std::array<std::uint8_t, 16> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::exchange(p.bytes[p.used + i], std::uint8_t{0});
+  p.used += b.size();
+  return crypto::nonce::from_bytes(b);
+#else
+  return crypto::random_nonce();
+#endif
+}
 
 /// Checks a text field that goes into the signed text: well-formed UTF-8 without control
 /// characters (a newline would make the text ambiguous), 1..max bytes.
@@ -265,6 +315,37 @@ class token_request_signer {
   [[nodiscard]] error create_json(const token_params& p, std::string& json) const { return build(p, json, nullptr, nullptr); }
 
  private:
+  /// Writes `cap_text` (the canonical text of `cap`) with '"' and '\\' escaped, as it goes
+  /// inside a JSON string. Written from the entries when no resource needs escaping (operation
+  /// names never do): the per-byte escape was most of the creation time.
+  static char* write_escaped_capability(const capability* cap, std::string_view cap_text, char* o) noexcept {
+    auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
+    bool plain = true;
+    for (std::size_t i = 0; plain && i < cap->size(); ++i) plain = detail::json_plain(cap->resource(i));
+    if (!plain) {
+      for (const char c : cap_text) {  // branch-free: the backslash is kept only when needed
+        *o = '\\';
+        o += c == '"' || c == '\\';
+        *o++ = c;
+      }
+      return o;
+    }
+    *o++ = '{';
+    for (std::size_t i = 0; i < cap->size(); ++i) {
+      if (i != 0) *o++ = ',';
+      put(R"(\")"), put(cap->resource(i)), put(R"(\":[)");
+      bool first = true;
+      cap->ops(i).for_each_name([&](std::string_view n) {
+        if (!first) *o++ = ',';
+        first = false;
+        put(R"(\")"), put(n), put(R"(\")");
+      });
+      *o++ = ']';
+    }
+    *o++ = '}';
+    return o;
+  }
+
   [[nodiscard]] error build(const token_params& p, std::string& json, std::string* text, std::string* mac_out) const {
     // capability: validated, canonical, optionally checked against the key's
     thread_local std::vector<char> canonical;
@@ -272,9 +353,9 @@ class token_request_signer {
     const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr;
     if (p.capability.has_value() && p.parsed_capability != nullptr)
       return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+    std::optional<capability> parsed;
+    const capability* cap = p.parsed_capability;
     if (has_cap) {
-      std::optional<capability> parsed;
-      const capability* cap = p.parsed_capability;
       if (cap == nullptr) {
         auto r = capability::parse(*p.capability);
         if (!r) return r.error();
@@ -311,7 +392,7 @@ class token_request_signer {
       if (auto e = detail::check_signed_field("nonce", nonce, max_nonce_bytes, min_nonce_chars); e.code() != errc::ok)
         return e;
     } else {
-      auto n = crypto::random_nonce();
+      auto n = detail::pooled_nonce();
       if (!n) return n.error();
       fresh = *n;
       nonce = fresh.view();
@@ -334,7 +415,9 @@ class token_request_signer {
     std::size_t size = sizeof(R"({"keyName":,"timestamp":,"nonce":,"mac":})") - 1 + json_string_size(key_name_) +
                        ts_text.len + json_string_size(nonce) + json_string_size(mac_text);
     if (p.ttl_ms) size += sizeof(R"("ttl":,)") - 1 + ttl.size();
-    if (has_cap) size += sizeof(R"("capability":,)") - 1 + json_string_size(cap_text);  // a JSON string
+    // The capability goes in as a JSON string. Canonical text holds no raw control character
+    // (they are written as escapes), so only '"' and '\\' need a backslash: at most double size.
+    if (has_cap) size += sizeof(R"("capability":"",)") - 1 + 2 * cap_text.size();
     if (p.client_id) size += sizeof(R"("clientId":,)") - 1 + json_string_size(client_id);
     json.resize(size);
     char* o = json.data();
@@ -342,7 +425,11 @@ class token_request_signer {
     put(R"({"keyName":)");
     o = detail::write_json_string(key_name_, o);
     if (p.ttl_ms) put(R"(,"ttl":)"), put(ttl);
-    if (has_cap) put(R"(,"capability":)"), o = detail::write_json_string(cap_text, o);
+    if (has_cap) {
+      put(R"(,"capability":")");
+      o = write_escaped_capability(cap, cap_text, o);
+      *o++ = '"';
+    }
     if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
     put(R"(,"timestamp":)"), put(ts_text.view());
     put(R"(,"nonce":)"), o = detail::write_json_string(nonce, o);
@@ -588,3 +675,5 @@ class token_request_verifier {
 };
 
 CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_NONCE_POOL
