@@ -247,7 +247,8 @@ TEST_CASE("base64: RFC 4648 §10 vectors, both alphabets") {
   const std::pair<std::string_view, std::string_view> v[] = {{"", ""},         {"f", "Zg=="},     {"fo", "Zm8="},
                                                              {"foo", "Zm9v"},   {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
                                                              {"foobar", "Zm9vYmFy"}};
-  for (const auto& [plain, enc] : v) {
+  for (const auto& pair : v) {
+    const std::string_view plain = pair.first, enc = pair.second;
     CAPTURE(plain);
     CHECK(base64_encode(plain) == enc);
     auto d = base64_decode(enc);
@@ -296,6 +297,7 @@ TEST_CASE("base64: strict decoding errors, exact messages") {
   CHECK(e.code() == errc::invalid_base64);
   CHECK(e.ably_code() == 40000);
   CHECK(e.offset() == 3);
+  CHECK(name_of(errc::invalid_base64) == "invalid_base64");
   CHECK(base64_decode("Zg").error().offset() == no_offset);
   // A digest takes exactly 44 / 43 characters.
   CHECK(base64_decode_digest("Zm9v", base64_alphabet::standard).error().message() ==
@@ -425,4 +427,14 @@ TEST_CASE("CSPRNG: nonces are 32 lower-case hex characters, all different") {
   REQUIRE(random_bytes(a, sizeof a).has_value());
   REQUIRE(random_bytes(b, sizeof b).has_value());
   CHECK(std::memcmp(a, b, sizeof a) != 0);
+}
+
+TEST_CASE("HMAC-SHA256: an incremental mac keeps working after its key object is gone") {
+  constexpr auto jefe = [] {
+    hmac_sha256 m{hmac_sha256_key("Jefe")};  // the key is a temporary
+    m.update("what do ya want ").update("for nothing?");
+    return m.finish();
+  };
+  static_assert(jefe() == from_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+  CHECK(jefe() == from_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
 }

@@ -14,17 +14,26 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
 
+namespace detail {
+/// The outer hash of HMAC-SHA256 from the outer midstate: one block holding the inner digest,
+/// its padding and the length (64 + 32 bytes).
+[[nodiscard]] constexpr sha256_digest hmac_outer(const sha256_state& outer, const sha256_digest& inner,
+                                                 sha256_backend backend) noexcept {
+  std::array<std::uint8_t, 64> block{};
+  for (std::size_t i = 0; i < 32; ++i) block[i] = inner[i];
+  block[32] = 0x80;
+  block[62] = 0x03;  // (64 + 32) * 8 = 768 bits = 0x300, big-endian
+  sha256_state h = outer;
+  sha256_compress(h, block.data(), 1, backend);
+  return sha256_bytes(h);
+}
+}  // namespace detail
+
 /// A key prepared for HMAC-SHA256: the SHA-256 states after the 64-byte inner (key ^ 0x36) and
 /// outer (key ^ 0x5c) blocks, computed once. It keeps no copy of the key, and has no way to
 /// print or return one. A key longer than 64 bytes is hashed first (RFC 2104).
 class hmac_sha256_key {
  public:
-  /// The key of zero bytes.
-  constexpr hmac_sha256_key() noexcept : hmac_sha256_key(std::string_view{}) {}
-  /// The key made of the bytes of `key` (for an Ably key secret: its UTF-8 bytes).
-  constexpr explicit hmac_sha256_key(std::string_view key,
-                                     sha256_backend backend = sha256_backend::automatic) noexcept
-      : hmac_sha256_key(key.data(), key.size(), backend) {}
   /// The key made of `n` bytes at `key`.
   template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
   constexpr hmac_sha256_key(const C* key, std::size_t n,
@@ -46,10 +55,16 @@ class hmac_sha256_key {
     for (auto& b : block) b = 0;
   }
 
+  /// The key of zero bytes.
+  constexpr hmac_sha256_key() noexcept : hmac_sha256_key(std::string_view{}) {}
+  /// The key made of the bytes of `key` (for an Ably key secret: its UTF-8 bytes).
+  constexpr explicit hmac_sha256_key(std::string_view key,
+                                     sha256_backend backend = sha256_backend::automatic) noexcept
+      : hmac_sha256_key(key.data(), key.size(), backend) {}
   /// HMAC-SHA256 of `n` bytes at `p` under this key.
   template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
   [[nodiscard]] constexpr sha256_digest sign(const C* p, std::size_t n) const noexcept {
-    return finish_outer(sha256(inner_, 1, backend_).update(p, n).finish());
+    return detail::hmac_outer(outer_, sha256(inner_, 1, backend_).update(p, n).finish(), backend_);
   }
   /// HMAC-SHA256 of the bytes of `message` under this key.
   [[nodiscard]] constexpr sha256_digest sign(std::string_view message) const noexcept {
@@ -63,16 +78,6 @@ class hmac_sha256_key {
 
  private:
   friend class hmac_sha256;
-  /// The outer hash: one block holding the inner digest, its padding and length (64 + 32 bytes).
-  [[nodiscard]] constexpr sha256_digest finish_outer(const sha256_digest& inner) const noexcept {
-    std::array<std::uint8_t, 64> block{};
-    for (std::size_t i = 0; i < 32; ++i) block[i] = inner[i];
-    block[32] = 0x80;
-    block[62] = 0x03;  // (64 + 32) * 8 = 768 bits = 0x300, big-endian
-    detail::sha256_state h = outer_;
-    detail::sha256_compress(h, block.data(), 1, backend_);
-    return detail::sha256_bytes(h);
-  }
 
   detail::sha256_state inner_{};
   detail::sha256_state outer_{};
@@ -82,7 +87,9 @@ class hmac_sha256_key {
 /// Incremental HMAC-SHA256 under a prepared key: `hmac_sha256 m(key); m.update(a).update(b); m.finish()`.
 class hmac_sha256 {
  public:
-  constexpr explicit hmac_sha256(const hmac_sha256_key& key) noexcept : key_(&key), inner_(key.inner_, 1, key.backend_) {}
+  /// Starts a mac under `key` (copies its two midstates: the key may go away meanwhile).
+  constexpr explicit hmac_sha256(const hmac_sha256_key& key) noexcept
+      : inner_(key.inner_, 1, key.backend_), outer_(key.outer_) {}
 
   template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
   constexpr hmac_sha256& update(const C* p, std::size_t n) noexcept {
@@ -91,11 +98,13 @@ class hmac_sha256 {
   }
   constexpr hmac_sha256& update(std::string_view s) noexcept { return update(s.data(), s.size()); }
   /// The mac of everything added; call once.
-  [[nodiscard]] constexpr sha256_digest finish() noexcept { return key_->finish_outer(inner_.finish()); }
+  [[nodiscard]] constexpr sha256_digest finish() noexcept {
+    return detail::hmac_outer(outer_, inner_.finish(), inner_.backend());
+  }
 
  private:
-  const hmac_sha256_key* key_;
   sha256 inner_;
+  detail::sha256_state outer_;
 };
 
 /// One-shot HMAC-SHA256 of `message` under `key` (prepare an hmac_sha256_key to sign many).
