@@ -14,3 +14,5 @@
 #include "matcher.hpp"
 #include "lint.hpp"
 #include "static_capability.hpp"
+#include "replay_guard.hpp"
+#include "token_request.hpp"
