@@ -7,7 +7,10 @@
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -151,6 +154,37 @@ TEST_CASE("token request: default timestamp from the injected clock plus the ser
   CHECK(nonce.find_first_not_of("0123456789abcdef") == std::string_view::npos);
   CHECK(a->signed_text != b->signed_text);  // two fresh nonces
   CHECK(a->mac == openssl_mac(secret, a->signed_text));
+}
+
+TEST_CASE("token request: pooled nonces are distinct, also across fork()") {
+  // The parent draws one nonce (filling its per-thread pool), then forks: the child must not hand
+  // out the parent's next nonce from the inherited pool.
+  std::vector<std::string> seen;
+  for (int i = 0; i < 100; ++i) seen.emplace_back(std::string(detail::pooled_nonce()->view()));
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const auto n = detail::pooled_nonce();
+    const bool ok = n.has_value() && ::write(fds[1], n->view().data(), 32) == 32;
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  char child[32];
+  std::size_t got = 0;
+  for (ssize_t r; got < sizeof child && (r = ::read(fds[0], child + got, sizeof child - got)) > 0;) got += static_cast<std::size_t>(r);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(got == 32u);
+  CHECK(WIFEXITED(status));
+  const std::string parent(detail::pooled_nonce()->view());
+  CHECK(std::string(child, 32) != parent);
+  seen.push_back(parent);
+  seen.emplace_back(child, 32);
+  std::sort(seen.begin(), seen.end());
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
 }
 
 TEST_CASE("token request: creation errors (exact messages, never the secret)") {
