@@ -140,6 +140,21 @@ TEST_CASE("token request: create signs exactly what it sends; absent fields stay
                        openssl_mac(secret, r->signed_text) + "\"}");
 }
 
+TEST_CASE("token request: a caller nonce with characters JSON escapes is escaped and verifies") {
+  const auto s = make_signer();
+  token_params p;
+  p.timestamp_ms = fixed_clock();
+  p.nonce = R"(nonce"with\quote)";
+  auto r = s.create(p);
+  REQUIRE(r.has_value());
+  CHECK(r->json == R"({"keyName":"appid.keyid","timestamp":1700000000000,"nonce":"nonce\"with\\quote","mac":")" +
+                       openssl_mac(secret, "appid.keyid\n\n\n\n1700000000000\nnonce\"with\\quote\n") + "\"}");
+  verify_fixture fx;
+  auto v = fx.verifier.verify(r->json);
+  REQUIRE(v.has_value());
+  CHECK(v->nonce == R"(nonce"with\quote)");
+}
+
 TEST_CASE("token request: default timestamp from the injected clock plus the server offset, CSPRNG nonce") {
   token_signer_options o;
   o.server_offset_ms = -250;

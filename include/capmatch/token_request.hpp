@@ -293,6 +293,9 @@ class token_request_signer {
       return error(errc::invalid_token_request, no_offset, "keyName contains ':'");
     token_request_signer s;
     s.key_name_.assign(key_name);
+    std::vector<char> quoted;
+    detail::write_json_string(key_name, quoted);
+    s.key_name_json_.assign(quoted.begin(), quoted.end());
     s.hmac_ = hmac;
     s.opts_ = std::move(opts);
     if (s.opts_.clock == nullptr) s.opts_.clock = system_clock_ms;
@@ -414,8 +417,9 @@ class token_request_signer {
 
     // The wire form (rule 20), measured first and written in place.
     using detail::json_string_size;
-    std::size_t size = sizeof(R"({"keyName":,"timestamp":,"nonce":,"mac":})") - 1 + json_string_size(key_name_) +
-                       ts_text.len + json_string_size(nonce) + json_string_size(mac_text);
+    const bool plain_nonce = !p.nonce || detail::json_plain(nonce);  // (pooled nonces are hex)
+    std::size_t size = sizeof(R"({"keyName":,"timestamp":,"nonce":"","mac":""})") - 1 + key_name_json_.size() +
+                       ts_text.len + (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
     if (p.ttl_ms) size += sizeof(R"("ttl":,)") - 1 + ttl.size();
     // The capability goes in as a JSON string. Canonical text holds no raw control character
     // (they are written as escapes), so only '"' and '\\' need a backslash: at most double size.
@@ -424,8 +428,7 @@ class token_request_signer {
     json.resize(size);
     char* o = json.data();
     auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
-    put(R"({"keyName":)");
-    o = detail::write_json_string(key_name_, o);
+    put(R"({"keyName":)"), put(key_name_json_);
     if (p.ttl_ms) put(R"(,"ttl":)"), put(ttl);
     if (has_cap) {
       put(R"(,"capability":")");
@@ -434,14 +437,16 @@ class token_request_signer {
     }
     if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
     put(R"(,"timestamp":)"), put(ts_text.view());
-    put(R"(,"nonce":)"), o = detail::write_json_string(nonce, o);
-    put(R"(,"mac":)"), o = detail::write_json_string(mac_text, o);
+    if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
+    else put(R"(,"nonce":)"), o = detail::write_json_string(nonce, o);
+    put(R"(,"mac":")"), put(mac_text), *o++ = '"';  // base64 needs no escape
     *o++ = '}';
     json.resize(static_cast<std::size_t>(o - json.data()));
     return {};
   }
 
   std::string key_name_;
+  std::string key_name_json_;  // key_name_ as a JSON string, written once
   crypto::hmac_sha256_key hmac_;
   options opts_;
 };
