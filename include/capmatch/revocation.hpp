@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "clock.hpp"
 #include "crypto/base64.hpp"
 #include "error.hpp"
 #include "detail/json.hpp"
@@ -682,9 +683,5 @@ class revocation_list final : public revocation_store {
   std::int64_t next_sweep_ = INT64_MAX;
 };
 
-/// Milliseconds since the Unix epoch by the system clock (the default clock of the callers above).
-[[nodiscard]] inline std::int64_t system_now_ms() noexcept {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 CAPMATCH_NAMESPACE_END

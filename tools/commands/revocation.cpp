@@ -28,7 +28,7 @@ action declare_revoke_request(CLI::App& app) {
   app.add_flag("--allow-reauth-margin", a->margin, "postpone enforcement by 30 s")->disable_flag_override();
   app.add_option("TARGET", a->targets, "clientId:<id>, revocationKey:<key> or channel:<resource>")->required();
   return [a, now, before](const documents&, outcome& out, failure& fail) {
-    const std::int64_t clock = now->count() != 0 ? a->now : capmatch::system_now_ms();
+    const std::int64_t clock = now->count() != 0 ? a->now : capmatch::system_clock_ms();
     std::vector<std::string_view> views(a->targets.begin(), a->targets.end());
     auto req = capmatch::make_revocation_request(std::span<const std::string_view>(views), clock,
                                                  before->count() != 0 ? std::optional<std::int64_t>(a->issued_before)
@@ -54,7 +54,7 @@ struct grant_args {
     now_opt = app.add_option("--now", now, "ms since the epoch (default: system clock)");
     if (ttl_option) app.add_option("--ttl", ttl, "grant lifetime in ms (default 86400000)");
   }
-  [[nodiscard]] std::int64_t clock() const { return now_opt->count() != 0 ? now : capmatch::system_now_ms(); }
+  [[nodiscard]] std::int64_t clock() const { return now_opt->count() != 0 ? now : capmatch::system_clock_ms(); }
   [[nodiscard]] bool keyring(const documents& docs, capmatch::grant_keyring& keys, failure& fail) const {
     std::string text;
     if (!docs.load(secret, text, fail)) return false;
@@ -129,13 +129,13 @@ action declare_extend_grant(CLI::App& app) {
 
 constexpr command commands[] = {
     {"revoke-request", "[--issued-before MS] [--allow-reauth-margin] [--now MS] TARGET...",
-     "print the validated JSON body of POST /keys/{keyName}/revokeTokens", declare_revoke_request},
+     "print the validated JSON body of POST /keys/{keyName}/revokeTokens", declare_revoke_request, nullptr},
     {"grant", "--key-id ID --secret S --client-id C [--ttl MS] [--now MS] CAP",
-     "print a signed grant cookie holding CAP for clientId C", declare_grant},
+     "print a signed grant cookie holding CAP for clientId C", declare_grant, nullptr},
     {"verify-grant", "--key-id ID --secret S --client-id C [--now MS] COOKIE",
-     "print the capability a grant cookie holds (exit 1 when it does not verify)", declare_verify_grant},
+     "print the capability a grant cookie holds (exit 1 when it does not verify)", declare_verify_grant, nullptr},
     {"extend-grant", "--key-id ID --secret S --client-id C [--ttl MS] [--now MS] COOKIE CAP",
-     "print the grant cookie for COOKIE's capability united with CAP", declare_extend_grant},
+     "print the grant cookie for COOKIE's capability united with CAP", declare_extend_grant, nullptr},
 };
 
 }  // namespace
