@@ -45,6 +45,13 @@ enum class errc : std::uint8_t {
   invalid_base64,    // malformed base64 / base64url (40000)
   invalid_key,       // malformed API key `appId.keyId:secret` (40000)
   no_secure_random,  // the operating system's CSPRNG failed (50000)
+  // --- Ably JWTs and user claims (issue 13, helper j1; SEMANTICS §5 rules 24-26) ---
+  invalid_jwt,           // 40144: malformed token, bad alg/kid/signature, missing or unusable claims
+  jwt_expired,           // 40142
+  jwt_issued_in_future,  // 40001: iat beyond the leeway
+  jwt_ttl_too_long,      // 40003: exp - iat above 24 h (1 h for a revocable key)
+  invalid_claim,         // 40000: a claim an issuer refuses (reserved name, bad user claim or limit)
+  ambiguous_user_claim,  // 40000: two ably.channel.* claims tie for some channel (rule 26)
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -55,6 +62,11 @@ enum class errc : std::uint8_t {
     case errc::empty_intersection: return 40160;
     // --- crypto and API keys (issue 12, helper c1) ---
     case errc::no_secure_random: return 50000;
+    // --- Ably JWTs and user claims (issue 13, helper j1) ---
+    case errc::invalid_jwt: return 40144;
+    case errc::jwt_expired: return 40142;
+    case errc::jwt_issued_in_future: return 40001;
+    case errc::jwt_ttl_too_long: return 40003;
     default: return 40000;
   }
 }
@@ -94,6 +106,13 @@ enum class errc : std::uint8_t {
     case errc::invalid_base64: return "invalid_base64";
     case errc::invalid_key: return "invalid_key";
     case errc::no_secure_random: return "no_secure_random";
+    // --- Ably JWTs and user claims (issue 13, helper j1) ---
+    case errc::invalid_jwt: return "invalid_jwt";
+    case errc::jwt_expired: return "jwt_expired";
+    case errc::jwt_issued_in_future: return "jwt_issued_in_future";
+    case errc::jwt_ttl_too_long: return "jwt_ttl_too_long";
+    case errc::invalid_claim: return "invalid_claim";
+    case errc::ambiguous_user_claim: return "ambiguous_user_claim";
   }
   return "unknown";
 }
