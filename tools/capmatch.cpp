@@ -4,10 +4,13 @@
 #include <capmatch/capmatch.hpp>
 #include <capmatch/lint.hpp>
 
+#include "cmd_jwt.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -24,6 +27,7 @@ constexpr std::string_view usage_text =
     "  check CAP RESOURCE OP     say whether CAP allows OP on RESOURCE (exit 1 when denied)\n"
     "  intersect KEY [REQUEST]   print the effective token capability (KEY intersected with REQUEST)\n"
     "  lint CAP                  report likely mistakes, one per line (exit 1 on any error finding)\n"
+    "  jwt, verify-jwt           issue and verify Ably JWTs (capmatch jwt --help; docs/jwt.md)\n"
     "\n"
     "CAP, KEY and REQUEST are inline JSON, @path (read a file) or - (read stdin, at most once).\n"
     "\n"
@@ -213,6 +217,20 @@ int usage_error(std::string_view problem) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // jwt / verify-jwt: self-contained commands (tools/cmd_jwt.cpp) taking every other argument.
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a.size() >= 1 && a.front() == '-') continue;
+    if (a != "jwt" && a != "verify-jwt") break;
+    std::vector<std::string_view> rest;
+    for (int j = 1; j < argc; ++j)
+      if (j != i) rest.emplace_back(argv[j]);
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    const auto o = a == "jwt" ? capmatch_cli::jwt_command(rest, now) : capmatch_cli::verify_jwt_command(rest, now);
+    std::cout << o.out;
+    std::cerr << o.err;
+    return o.status;
+  }
   bool json = false, options_done = false;
   std::vector<std::string_view> positional;
   for (int i = 1; i < argc; ++i) {
