@@ -142,8 +142,7 @@ std::pair<std::string_view, std::string_view> split_claim(std::string_view arg) 
   for (std::size_t eq = arg.find('='); eq != std::string_view::npos; eq = arg.find('=', eq + 1)) {
     if (eq == 0) continue;
     if (first == std::string_view::npos) first = eq;
-    const std::string wrapped = "{\"v\":" + std::string(arg.substr(eq + 1)) + "}";
-    if (capmatch::detail::json_object::parse(wrapped)) return {arg.substr(0, eq), arg.substr(eq + 1)};
+    if (capmatch::detail::json_object::parse_value(arg.substr(eq + 1))) return {arg.substr(0, eq), arg.substr(eq + 1)};
   }
   if (first == std::string_view::npos) return {arg, {}};
   return {arg.substr(0, first), arg.substr(first + 1)};

@@ -148,24 +148,24 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
   return std::optional<std::string>(std::string(o.string_value(i)));
 }
 
-/// The exp of an embedded token when it is a JWT (read, not verified: it is signed by Ably or
-/// another key); nullopt for an opaque Ably token; an error for a JWT-shaped token without one.
+/// The exp of an embedded token when it is a JWT (three parts, the first a base64url JSON
+/// object); read, not verified: it is signed by Ably or by another key. nullopt for an opaque
+/// Ably token (anything else); an error for a JWT without an integer exp.
 [[nodiscard]] inline result<std::optional<std::int64_t>> embedded_expiry(std::string_view token) {
   const auto d1 = token.find('.');
-  if (d1 == std::string_view::npos) return std::optional<std::int64_t>();
-  const auto d2 = token.find('.', d1 + 1);
+  const auto d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
-    return jwt_error(errc::invalid_jwt, "embedded x-ably-token is neither an Ably token nor a three-part JWT");
+    return std::optional<std::int64_t>();
+  const auto header = crypto::base64url_decode(token.substr(0, d1));
+  if (!header || !json_object::parse(*header, jwt_json_limits)) return std::optional<std::int64_t>();
   auto payload = crypto::base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
-  if (!payload) return jwt_error(errc::invalid_jwt, "embedded x-ably-token JWT has claims that are not base64url");
-  const auto claims = json_object::parse(*payload, jwt_json_limits);
-  if (!claims) return jwt_error(errc::invalid_jwt, "embedded x-ably-token JWT has claims that are not a JSON object");
-  const auto exp = integer_claim(*claims, "exp");
-  if (!exp) return jwt_error(errc::invalid_jwt, "embedded x-ably-token JWT has no integer 'exp' claim");
+  const auto claims = payload ? json_object::parse(*payload, jwt_json_limits) : result<json_object>(payload.error());
+  const auto exp = claims ? integer_claim(*claims, "exp") : result<std::int64_t>(claims.error());
+  if (!exp) return jwt_error(errc::invalid_jwt, "embedded x-ably-token is a JWT without an integer 'exp' claim");
   return std::optional<std::int64_t>(*exp);
 }
 
-/// Checks one extra claim for issue_jwt; `value` is the parsed `{"v":VALUE}` wrapper.
+/// Checks one extra claim for issue_jwt; `value` holds its value as member 0 (parse_value).
 [[nodiscard]] inline std::optional<error> check_issue_claim(std::string_view name, const json_object& value) {
   auto bad = [&](std::string_view why) {
     error e(errc::invalid_claim, no_offset);
@@ -235,7 +235,6 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
   if (auto e = put_string_claim("x-ably-clientId", req.client_id)) return *e;
   if (auto e = put_string_claim("x-ably-revocation-key", req.revocation_key)) return *e;
   std::vector<user_claim> user;
-  std::string wrapped;
   for (std::size_t i = 0; i < req.claims.size(); ++i) {
     const auto& [name, json] = req.claims[i];
     for (std::size_t j = 0; j < i; ++j) {
@@ -244,8 +243,7 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
         return e.append("claim ").append_quoted(name).append(" given twice");
       }
     }
-    wrapped.assign("{\"v\":").append(json).append("}");
-    const auto value = detail::json_object::parse(wrapped, detail::jwt_json_limits);
+    const auto value = detail::json_object::parse_value(json, detail::jwt_json_limits);
     if (!value) {
       error e(errc::invalid_claim, no_offset);
       return e.append("claim ").append_quoted(name).append(" is not one JSON value: ").append(value.error().message());
@@ -363,20 +361,20 @@ template <class FindKey,
   if (!exp) return exp.error();
   out.issued_at = *iat;
   out.expires_at = *exp;
-  // Overflow-safe comparisons: claims are any int64, the leeways small and non-negative.
-  auto after = [](std::int64_t a, std::int64_t b, std::int64_t slack) {  // a > b + slack
-    return a > b && static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b) > static_cast<std::uint64_t>(slack);
+  // Overflow-safe comparisons: claims are any int64; the leeways are small and non-negative.
+  auto distance = [](std::int64_t from, std::int64_t to) {  // to - from, for to >= from
+    return static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from);
   };
   if (*exp <= *iat) {
     error e(errc::invalid_jwt, no_offset);
     return e.append("JWT 'exp' is not after 'iat'");
   }
-  if (after(*iat, opt.now, opt.iat_leeway)) {
+  if (*iat > opt.now && distance(opt.now, *iat) > static_cast<std::uint64_t>(opt.iat_leeway)) {
     error e(errc::jwt_issued_in_future, no_offset);
-    e.append("JWT issued in the future: iat is ").append_number(static_cast<std::uint64_t>(*iat) - static_cast<std::uint64_t>(opt.now));
+    e.append("JWT issued in the future: iat is ").append_number(distance(opt.now, *iat));
     return e.append(" s after now, more than the leeway of ").append_number(static_cast<std::uint64_t>(opt.iat_leeway)).append(" s");
   }
-  if (!after(*exp, opt.now, opt.exp_leeway)) {
+  if (opt.now >= *exp && distance(*exp, opt.now) >= static_cast<std::uint64_t>(opt.exp_leeway)) {
     error e(errc::jwt_expired, no_offset);
     return e.append("JWT expired");
   }

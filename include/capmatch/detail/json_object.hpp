@@ -40,7 +40,14 @@ class json_object {
   };
 
   /// The object in `text`, or the first error (with byte offset).
-  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {});
+  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
+    return read(text, lim, false);
+  }
+  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
+  /// empty name, or the first error (byte offsets in `text`).
+  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
+    return read(text, lim, true);
+  }
 
   [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
   [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
@@ -64,6 +71,7 @@ class json_object {
   }
 
  private:
+  [[nodiscard]] static constexpr result<json_object> read(std::string_view text, json_object_limits lim, bool one_value);
   [[nodiscard]] constexpr std::string_view pool(std::uint32_t off, std::uint32_t n) const noexcept {
     return n == 0 ? std::string_view() : std::string_view(pool_.data() + off, n);
   }
@@ -111,7 +119,7 @@ class json_object {
   return i;
 }
 
-constexpr result<json_object> json_object::parse(std::string_view text, json_object_limits lim) {
+constexpr result<json_object> json_object::read(std::string_view text, json_object_limits lim, bool one_value) {
   if (text.size() > lim.max_bytes) {
     error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
     return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
@@ -122,13 +130,12 @@ constexpr result<json_object> json_object::parse(std::string_view text, json_obj
   json_reader r(text);
   error err;
   r.skip_ws();
-  if (r.peek() != '{' || r.at_end()) {
+  if (!one_value && (r.peek() != '{' || r.at_end())) {
     const auto kind = r.value_kind();
     if (kind.empty()) return r.unexpected("a JSON object");
     error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
     return e.append("expected a JSON object, found ").append(kind).append_at();
   }
-  (void)r.expect('{', "'{'", err);
   // Steps over n bytes already checked (json_reader moves only by what it reads).
   auto advance = [&](std::size_t n) {
     for (std::size_t k = 0; k < n; ++k) (void)r.expect(text[r.pos()], "", err);
@@ -228,6 +235,18 @@ constexpr result<json_object> json_object::parse(std::string_view text, json_obj
     m.raw_size = static_cast<std::uint32_t>(r.pos() - start);
     return true;
   };
+  if (one_value) {
+    member m;
+    if (!read_value(m)) return err;
+    out.members_.push_back(m);
+    r.skip_ws();
+    if (!r.at_end()) {
+      error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+      return e.append("trailing characters after the JSON value").append_at();
+    }
+    return out;
+  }
+  (void)r.expect('{', "'{'", err);
   r.skip_ws();
   if (r.peek() == '}' && !r.at_end()) {
     (void)r.expect('}', "'}'", err);
