@@ -74,7 +74,8 @@ struct verified_jwt {
   std::optional<capmatch::matcher> matcher;  ///< `capability` compiled, on request
   std::optional<std::string> client_id, revocation_key;
   capmatch::user_claims user_claims;  ///< ably.channel.* (ties: an error at lookup)
-  /// ably.limits.* claims (name, number as written) and every other claim (name, JSON as written).
+  /// ably.limits.* claims (name, number as written) and every other claim (name, JSON as written
+  /// without insignificant whitespace).
   std::vector<std::pair<std::string, std::string>> limits, other_claims;
   std::optional<std::string> embedded_token;  ///< x-ably-token (header or claim)
   std::optional<std::int64_t> embedded_expires_at;  ///< its exp, when it is a JWT
@@ -254,7 +255,7 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
     put(",");
     detail::write_json_string(name, body);
     put(":");
-    put(value->raw(0));
+    detail::append_minified(value->raw(0), body);
   }
   if (!user.empty()) {
     auto compiled = user_claims::compile(std::move(user), claim_ties::reject);
@@ -455,7 +456,9 @@ template <class FindKey,
       }
       out.limits.emplace_back(std::string(name), std::string(c.raw(i)));
     } else {
-      out.other_claims.emplace_back(std::string(name), std::string(c.raw(i)));
+      std::vector<char> minified;
+      detail::append_minified(c.raw(i), minified);
+      out.other_claims.emplace_back(std::string(name), std::string(minified.begin(), minified.end()));
     }
   }
   if (!user.empty()) {

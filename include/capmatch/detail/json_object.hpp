@@ -81,6 +81,22 @@ class json_object {
   std::vector<member> members_;
 };
 
+/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
+constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
+  bool in_string = false, escaped = false;
+  for (const char c : raw) {
+    if (in_string) {
+      in_string = escaped || c != '"';
+      escaped = !escaped && c == '\\';
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else {
+      in_string = c == '"';
+    }
+    out.push_back(c);
+  }
+}
+
 /// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
 /// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
 [[nodiscard]] constexpr std::size_t read_json_number(std::string_view s, std::size_t pos, bool* integer,
