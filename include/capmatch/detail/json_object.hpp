@@ -143,6 +143,8 @@ constexpr result<json_object> json_object::read(std::string_view text, json_obje
   }
   json_object out;
   out.text_ = text;
+  out.pool_.reserve(text.size());  // decoded strings are never longer than the text
+  out.members_.reserve(16);
   json_reader r(text);
   error err;
   r.skip_ws();
