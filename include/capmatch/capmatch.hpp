@@ -14,3 +14,5 @@
 #include "matcher.hpp"
 #include "lint.hpp"
 #include "static_capability.hpp"
+#include "user_claims.hpp"
+#include "jwt.hpp"
