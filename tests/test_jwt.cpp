@@ -241,6 +241,15 @@ TEST_CASE("verify_jwt: the negative battery, with exact messages and codes") {
     fails("", 40144, "a JWT has three base64url parts separated by '.', found 1");
     fails("..", 40144, "JWT header is not a JSON object: unexpected end of input at byte 0; expected a JSON object");
   }
+  SUBCASE("header: at most 32 members, nesting 8 (read before the signature)") {
+    std::string h = R"({"alg":"HS256","kid":"appId.keyId")";
+    for (int i = 0; i < 30; ++i) h += ",\"m" + std::to_string(i) + "\":0";
+    CHECK(verify_jwt(make_token(h + "}", good_payload), make_key(), at(1100)));
+    fails(make_token(h + R"(,"m30":0})", good_payload), 40144,
+          "JWT header is not a JSON object: JSON object has more than 32 members at byte 265");
+    fails(make_token(R"({"alg":"HS256","kid":"appId.keyId","x":[[[[[[[[[]]]]]]]]]})", good_payload), 40144,
+          "JWT header is not a JSON object: value nested deeper than 8 levels at byte 47");
+  }
   SUBCASE("size") {
     const std::string huge(max_jwt_bytes + 1, 'a');
     fails(huge, 40144, "JWT of 8193 bytes exceeds the limit of 8192 bytes (capmatch::max_jwt_bytes)");

@@ -115,8 +115,11 @@ namespace detail {
 
 inline constexpr std::string_view limits_prefix = "ably.limits.";
 
-/// Limits for JWT headers and claims: the whole token is at most max_jwt_bytes.
+/// Limits for JWT claims: the whole token is at most max_jwt_bytes.
 inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
+/// Limits for the JOSE header, read before the signature is checked: few members, so that the
+/// duplicate-name check (quadratic in the members) stays cheap on unauthenticated input.
+inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
 
 /// The integer seconds of claim `name` (iat, exp), or the error saying why not.
 [[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
@@ -158,7 +161,7 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
     return std::optional<std::int64_t>();
   const auto header = crypto::base64url_decode(token.substr(0, d1));
-  if (!header || !json_object::parse(*header, jwt_json_limits)) return std::optional<std::int64_t>();
+  if (!header || !json_object::parse(*header, jwt_header_limits)) return std::optional<std::int64_t>();
   auto payload = crypto::base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
   const auto claims = payload ? json_object::parse(*payload, jwt_json_limits) : result<json_object>(payload.error());
   const auto exp = claims ? integer_claim(*claims, "exp") : result<std::int64_t>(claims.error());
@@ -317,7 +320,7 @@ template <class FindKey,
   };
   const auto header_text = crypto::base64url_decode(header_b64);
   if (!header_text) return part_error("header is not base64url", header_text.error());
-  const auto header = detail::json_object::parse(*header_text, detail::jwt_json_limits);
+  const auto header = detail::json_object::parse(*header_text, detail::jwt_header_limits);
   if (!header) return part_error("header is not a JSON object", header.error());
   const std::size_t alg = header->find("alg");
   if (alg == header->size()) return jwt_error(errc::invalid_jwt, "JWT header has no 'alg'; Ably JWTs use HS256");
