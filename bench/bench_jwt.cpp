@@ -13,6 +13,7 @@
 // - capmatch_verify: everything verify_jwt does (size, split, strict base64url, header JSON, alg,
 //   kid lookup, HMAC-SHA256 compared in constant time, claims JSON, iat/exp/ttl, capability parse
 //   and key ∩ token, clientId).
+// - capmatch_verify_key_grants_all: the same under a key without a capability (no intersection).
 // - cppjwt_verify: jwt::decode with HS256 and the secret (base64url, two nlohmann parses, OpenSSL
 //   HMAC, exp check); the capability stays an unparsed string.
 // - cppjwt_verify_then_capability: the same plus capability::parse and intersect, i.e. the work an
@@ -152,6 +153,22 @@ void BM_capmatch_verify(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.token.size()));
 }
 BENCHMARK(BM_capmatch_verify);
+
+// The same token under a key that grants everything (no key capability to intersect with).
+void BM_capmatch_verify_key_grants_all(benchmark::State& st) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  const capmatch::jwt_key all{f.key.key, std::nullopt, false};
+  capmatch::jwt_verify_options opt;
+  opt.now = f.now;
+  for (auto _ : st) {
+    auto v = capmatch::verify_jwt(f.token, all, opt);
+    benchmark::DoNotOptimize(v);
+  }
+  st.SetItemsProcessed(st.iterations());
+  st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.token.size()));
+}
+BENCHMARK(BM_capmatch_verify_key_grants_all);
 
 #if CAPMATCH_BENCH_CPPJWT
 void BM_cppjwt_verify(benchmark::State& st) {
