@@ -298,6 +298,15 @@ TEST_CASE("verify_jwt: claims") {
     o = at(900);
     o.iat_leeway = 100;
     CHECK(verify_jwt(make_token(std_header, p), make_key(), o));
+    o = at(999);
+    o.iat_leeway = -5;  // counts as 0
+    CHECK(message_of(verify_jwt(make_token(std_header, p), make_key(), o).error()) ==
+          "JWT issued in the future: iat is 1 s after now, more than the leeway of 0 s");
+    o = at(1600);
+    o.exp_leeway = -5;
+    CHECK(verify_jwt(make_token(std_header, p), make_key(), o).error().ably_code() == 40142);
+    o.now = 1599;
+    CHECK(verify_jwt(make_token(std_header, p), make_key(), o));
     // Extreme values do not overflow.
     CHECK(verify_error(R"({"iat":-9223372036854775808,"exp":9223372036854775807})").ably_code() == 40003);
     CHECK(verify_error(R"({"iat":9223372036854775806,"exp":9223372036854775807})").ably_code() == 40001);

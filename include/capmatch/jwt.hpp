@@ -58,8 +58,8 @@ struct jwt_request {
 /// How verify_jwt judges time and what it builds.
 struct jwt_verify_options {
   std::int64_t now = 0;          ///< the verifier's clock, seconds since the epoch
-  std::int64_t iat_leeway = 60;  ///< iat may be this far in the future (Decision, rule 24)
-  std::int64_t exp_leeway = 0;   ///< a token stays valid this long after exp
+  std::int64_t iat_leeway = 60;  ///< iat may be this far in the future (Decision, rule 24); < 0 is 0
+  std::int64_t exp_leeway = 0;   ///< a token stays valid this long after exp; < 0 is 0
   bool compile_matcher = false;  ///< fill verified_jwt::matcher
   /// Reject an embedded x-ably-token whose expiry cannot be read (an opaque Ably token).
   bool require_embedded_expiry = false;
@@ -373,12 +373,15 @@ template <class FindKey,
     error e(errc::invalid_jwt, no_offset);
     return e.append("JWT 'exp' is not after 'iat'");
   }
-  if (*iat > opt.now && distance(opt.now, *iat) > static_cast<std::uint64_t>(opt.iat_leeway)) {
+  // A negative leeway counts as none.
+  const auto iat_leeway = static_cast<std::uint64_t>(opt.iat_leeway < 0 ? 0 : opt.iat_leeway);
+  const auto exp_leeway = static_cast<std::uint64_t>(opt.exp_leeway < 0 ? 0 : opt.exp_leeway);
+  if (*iat > opt.now && distance(opt.now, *iat) > iat_leeway) {
     error e(errc::jwt_issued_in_future, no_offset);
     e.append("JWT issued in the future: iat is ").append_number(distance(opt.now, *iat));
-    return e.append(" s after now, more than the leeway of ").append_number(static_cast<std::uint64_t>(opt.iat_leeway)).append(" s");
+    return e.append(" s after now, more than the leeway of ").append_number(iat_leeway).append(" s");
   }
-  if (opt.now >= *exp && distance(*exp, opt.now) >= static_cast<std::uint64_t>(opt.exp_leeway)) {
+  if (opt.now >= *exp && distance(*exp, opt.now) >= exp_leeway) {
     error e(errc::jwt_expired, no_offset);
     return e.append("JWT expired");
   }
