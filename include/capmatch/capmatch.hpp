@@ -22,3 +22,5 @@
 #include "signed_grant.hpp"
 #include "replay_guard.hpp"
 #include "token_request.hpp"
+#include "user_claims.hpp"
+#include "jwt.hpp"

@@ -83,7 +83,7 @@ struct command {
   std::string_view synopsis;  // the arguments after the name, as the usage shows them
   std::string_view summary;   // one line for the usage
   declare_fn declare;
-  raw_fn raw;  // token-request, verify-token-request: their own option syntax (token_request.cpp)
+  raw_fn raw;  // token-request, verify-token-request, jwt, verify-jwt: their own option syntax
 };
 
 /// parse, check, intersect, lint (capability.cpp).
@@ -94,5 +94,8 @@ struct command {
 
 /// token-request, verify-token-request (token_request.cpp).
 [[nodiscard]] std::span<const command> token_request_commands();
+
+/// jwt, verify-jwt (jwt.cpp).
+[[nodiscard]] std::span<const command> jwt_commands();
 
 }  // namespace capmatch_cli
