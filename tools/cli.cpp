@@ -115,7 +115,8 @@ namespace {
 /// Every command, in the order the usage lists them. A new group of commands adds one line.
 std::vector<command> all_commands() {
   std::vector<command> out;
-  for (auto group : {capability_commands()}) out.insert(out.end(), group.begin(), group.end());
+  for (auto group : {capability_commands(), revocation_commands(), token_request_commands(), jwt_commands()})
+    out.insert(out.end(), group.begin(), group.end());
   return out;
 }
 
@@ -217,6 +218,16 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
   for (const command& c : commands)
     if (c.name == args[at]) cmd = &c;
   if (cmd == nullptr) return without_command(args, "unknown command " + quote(args[at]), out, err);
+  if (cmd->raw != nullptr) {
+    // --json anywhere (but right after "--") selects JSON; the command parses the rest itself.
+    bool json = false;
+    std::vector<std::string_view> rest;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--json" && (rest.empty() || rest.back() != "--")) json = true;
+      else if (i > at) rest.push_back(args[i]);
+    }
+    return cmd->raw(rest, json, out, err);
+  }
 
   CLI::App app(std::string(cmd->synopsis), std::string(cmd->name));
   app.allow_extras();

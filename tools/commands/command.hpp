@@ -73,15 +73,29 @@ using declare_fn = action (*)(CLI::App& app);
 /// Adds the positional document argument `name` (CAP, KEY, REQUEST, ...) filling `into`.
 CLI::Option* add_document(CLI::App& app, const std::string& name, std::string& into, bool required = true);
 
-/// One command: `capmatch [--json] NAME SYNOPSIS`.
+/// A command that reads its own arguments (all after its name but --json, in order) instead of
+/// declaring them on CLI11: fills `out` (stdout) and `err` (stderr), returns the exit status.
+using raw_fn = int (*)(const std::vector<std::string_view>& args, bool json, std::string& out, std::string& err);
+
+/// One command: `capmatch [--json] NAME SYNOPSIS`. Exactly one of declare and raw is set.
 struct command {
   std::string_view name;
   std::string_view synopsis;  // the arguments after the name, as the usage shows them
   std::string_view summary;   // one line for the usage
   declare_fn declare;
+  raw_fn raw;  // token-request, verify-token-request, jwt, verify-jwt: their own option syntax
 };
 
 /// parse, check, intersect, lint (capability.cpp).
 [[nodiscard]] std::span<const command> capability_commands();
+
+/// revoke-request, grant, verify-grant, extend-grant (revocation.cpp).
+[[nodiscard]] std::span<const command> revocation_commands();
+
+/// token-request, verify-token-request (token_request.cpp).
+[[nodiscard]] std::span<const command> token_request_commands();
+
+/// jwt, verify-jwt (jwt.cpp).
+[[nodiscard]] std::span<const command> jwt_commands();
 
 }  // namespace capmatch_cli

@@ -84,6 +84,20 @@ class json_reader {
     return e.append("; expected ").append(hint_text(expected)).set_hint(expected);
   }
 
+  /// expect, naming in words of the caller what was expected (for a wire form that is not a capability).
+  [[nodiscard]] constexpr bool expect(char c, std::string_view expected, error& err) noexcept {
+    if (expect(c, error_hint::none, err)) return true;
+    err.append(expected);
+    return false;
+  }
+
+  /// unexpected, naming in words of the caller what was expected.
+  [[nodiscard]] constexpr error unexpected(std::string_view expected) const noexcept {
+    error e = unexpected(error_hint::none);
+    e.append(expected);
+    return e;
+  }
+
   /// What kind of JSON value starts at the cursor (error_hint::found_string, ...), or
   /// error_hint::none when no value starts there.
   [[nodiscard]] constexpr error_hint value_kind() const noexcept {
