@@ -26,7 +26,7 @@
 #include "detail/utf8.hpp"
 #include "key.hpp"
 #include "limits.hpp"
-#include "resource.hpp"
+#include "pattern.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN

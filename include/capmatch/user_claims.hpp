@@ -16,7 +16,7 @@
 #include "error.hpp"
 #include "matcher.hpp"
 #include "operation.hpp"
-#include "resource.hpp"
+#include "pattern.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
