@@ -62,10 +62,12 @@ def version() -> str:
 def all_headers() -> list[Path]:
     """Every public header: umbrella include order first, then the rest sorted by name."""
     order: list[Path] = []
+    seen: set[Path] = set()  # entered, as #pragma once does: a header may include one that includes it
 
     def visit(path: Path) -> None:
-        if path in order:
+        if path in seen:
             return
+        seen.add(path)
         for line in path.read_text(encoding="utf-8").splitlines():
             m = INCLUDE_RE.match(line)
             if m:

@@ -23,6 +23,229 @@
 #define CAPMATCH_NAMESPACE_END } }
 // ---- end include/capmatch/version.hpp ----
 
+// ---- begin include/capmatch/detail/utf8.hpp ----
+// capmatch — the one UTF-8 rule (RFC 3629): used by the JSON reader, resource names, error
+// messages, explain and lint. Internal.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
+/// nothing above U+10FFFF) starting at s[i], or 0 when the bytes there are not one.
+[[nodiscard]] constexpr std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
+  if (i >= s.size()) return 0;
+  auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  const unsigned b0 = at(i);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
+  else if (b0 == 0xE0) len = 3, lo = 0xA0;
+  else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) len = 3;
+  else if (b0 == 0xED) len = 3, hi = 0x9F;
+  else if (b0 == 0xF0) len = 4, lo = 0x90;
+  else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
+  else if (b0 == 0xF4) len = 4, hi = 0x8F;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const unsigned b = at(i + k);
+    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+  }
+  return len;
+}
+
+/// The offset of the first byte of `s`, from `from`, that does not start a well-formed UTF-8
+/// sequence, or s.size() when all of it is well-formed.
+[[nodiscard]] constexpr std::size_t utf8_invalid_at(std::string_view s, std::size_t from = 0) noexcept {
+  std::size_t i = from;
+  while (i < s.size()) {
+    if (!std::is_constant_evaluated()) {  // ASCII eight bytes at a time
+      for (std::uint64_t w; i + 8 <= s.size(); i += 8) {
+        std::memcpy(&w, s.data() + i, 8);
+        if ((w & 0x8080808080808080ull) != 0) break;
+      }
+      if (i == s.size()) break;
+    }
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t len = utf8_length(s, i);
+    if (len == 0) return i;
+    i += len;
+  }
+  return s.size();
+}
+
+/// True when all of `s` is well-formed UTF-8.
+[[nodiscard]] constexpr bool utf8_valid(std::string_view s) noexcept { return utf8_invalid_at(s) == s.size(); }
+
+/// The code point of the well-formed sequence of `len` bytes (utf8_length) at s[i].
+[[nodiscard]] constexpr char32_t utf8_decode(std::string_view s, std::size_t i, std::size_t len) noexcept {
+  auto b = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
+  switch (len) {
+    case 1: return b(0);
+    case 2: return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
+    case 3: return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
+    default: return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
+  }
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/utf8.hpp ----
+
+// ---- begin include/capmatch/detail/escape.hpp ----
+// capmatch — the one rule for showing input text on one line (error messages, explain, lint,
+// the CLI), and the one hex table. Internal.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// The hex digit of v (0..15): upper case, or lower case when `lower`.
+[[nodiscard]] constexpr char hex_digit(unsigned v, bool lower = false) noexcept {
+  constexpr char digits[] = "0123456789ABCDEF";
+  const char c = digits[v & 15];
+  return lower && c >= 'A' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// Text from the input made safe for a one-line message: control characters as \u00XX, bytes
+/// that are not well-formed UTF-8 as \xXX, the rest as it is. Calls `out(piece)` for each
+/// input character's piece, in order, and stops when `out` returns false.
+template <class Out>
+constexpr void escape_one_line(std::string_view v, Out&& out) {
+  for (std::size_t i = 0; i < v.size();) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    std::size_t len = 1;
+    bool more;
+    if (c < 0x20 || c == 0x7F) {
+      const char esc[6] = {'\\', 'u', '0', '0', hex_digit(c >> 4), hex_digit(c)};
+      more = out(std::string_view(esc, 6));
+    } else if (c < 0x80) {
+      more = out(v.substr(i, 1));
+    } else if ((len = utf8_length(v, i)) != 0) {
+      more = out(v.substr(i, len));
+    } else {
+      len = 1;
+      const char esc[4] = {'\\', 'x', hex_digit(c >> 4), hex_digit(c)};
+      more = out(std::string_view(esc, 4));
+    }
+    if (!more) return;
+    i += len;
+  }
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/escape.hpp ----
+
+// ---- begin include/capmatch/detail/fixed_text.hpp ----
+// capmatch — fixed-capacity text, usable in constant evaluation: error messages, lint
+// findings, explain. Internal.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// Text of at most N bytes. Appending beyond N cuts the text on a UTF-8 boundary and it stays
+/// cut. Trivially copyable.
+template <std::size_t N>
+class fixed_text {
+  static_assert(N > 0 && N < 0x10000, "fixed_text<N> holds 1 to 65535 bytes");
+
+ public:
+  static constexpr std::size_t capacity = N;
+
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf_, len_}; }
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return len_; }
+  [[nodiscard]] constexpr bool empty() const noexcept { return len_ == 0; }
+  /// True when something appended did not fit.
+  [[nodiscard]] constexpr bool truncated() const noexcept { return full_; }
+
+  constexpr fixed_text& append(std::string_view s) noexcept {
+    for (char c : s) {
+      if (full_) break;
+      if (len_ == N) {
+        full_ = true;
+        // Do not leave half a UTF-8 sequence at the end.
+        std::size_t k = len_;
+        while (k > 0 && len_ - k < 3 && (static_cast<unsigned char>(buf_[k - 1]) & 0xC0) == 0x80) --k;
+        if (k > 0 && static_cast<unsigned char>(buf_[k - 1]) >= 0xC0 &&
+            utf8_length(std::string_view(buf_, len_), k - 1) != len_ - (k - 1))
+          len_ = static_cast<std::uint16_t>(k - 1);
+        break;
+      }
+      buf_[len_++] = c;
+    }
+    return *this;
+  }
+  constexpr fixed_text& append(char c) noexcept { return append(std::string_view(&c, 1)); }
+  /// Appends v in decimal.
+  constexpr fixed_text& append_number(std::uint64_t v) noexcept {
+    char digits[20]{};
+    std::size_t n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n != 0) append(digits[--n]);
+    return *this;
+  }
+  /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
+  /// boundary, marked "..."), shown on one line by escape_one_line.
+  constexpr fixed_text& append_quoted(std::string_view s) noexcept {
+    constexpr std::size_t clip = 48;
+    append('\'');
+    std::size_t n = s.size();
+    bool clipped = false;
+    if (n > clip) {
+      n = clip;
+      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+      clipped = true;
+    }
+    const std::size_t start = len_;
+    escape_one_line(s.substr(0, n), [&](std::string_view piece) {
+      if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
+        clipped = true;
+        return false;
+      }
+      append(piece);
+      return true;
+    });
+    if (clipped) append("...");
+    return append('\'');
+  }
+
+  friend constexpr bool operator==(const fixed_text& a, const fixed_text& b) noexcept { return a.view() == b.view(); }
+
+ private:
+  std::uint16_t len_ = 0;
+  bool full_ = false;
+  char buf_[N]{};
+};
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/fixed_text.hpp ----
+
 // ---- begin include/capmatch/error.hpp ----
 // capmatch — errors and result<T>.
 // SPDX-License-Identifier: MIT
@@ -30,7 +253,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 
@@ -63,8 +289,34 @@ enum class errc : std::uint8_t {
   // limits (40000)
   limit_exceeded,
   // authorization (40160)
-  capability_denied,
+  capability_denied,  ///< not returned by the library: for a server reporting a denied check
+
   empty_intersection,
+  // --- crypto and API keys (issue 12, helper c1) ---
+  invalid_base64,    // malformed base64 / base64url (40000)
+  invalid_key,       // malformed API key `appId.keyId:secret` (40000)
+  no_secure_random,  // the operating system's CSPRNG failed (50000)
+  // --- revocation and signed grants (issue 13, helper r1) ---
+  token_revoked,               // a revocation target matches the token (40141)
+  invalid_revocation_request,  // malformed revocation request or body (40000)
+  invalid_grant,               // malformed or oversized signed-grant cookie, unusable key or clientId (40000)
+  grant_rejected,              // grant signature, clientId binding or key id does not verify (40101)
+  grant_expired,               // an authentic grant past its expiry (40101)
+  // --- signed TokenRequests (issue 12, helper t1; docs/semantics.md §5 rules 19-23) ---
+  invalid_token_request,  // 40000: malformed wire form or parameter (type, size, clientId, nonce)
+  invalid_ttl,            // 40003: ttl not a positive integer, above 24 h, or above 1 h for a revocable key
+  mac_mismatch,           // 40101: "Request mac does not match"
+  unknown_key,            // 40101: no key with that keyName, so no mac can match
+  timestamp_not_current,  // 40104: timestamp more than 2 minutes from the verifier's clock
+  nonce_replayed,         // 40105: (keyName, nonce) already used within the window
+  replay_guard_full,      // 50000: the replay guard has no room; it refuses rather than forget a nonce
+  // --- Ably JWTs and user claims (issue 13, helper j1; SEMANTICS §5 rules 24-26) ---
+  invalid_jwt,           // 40144: malformed token, bad alg/kid/signature, missing or unusable claims
+  jwt_expired,           // 40142
+  jwt_issued_in_future,  // 40001: iat beyond the leeway
+  jwt_ttl_too_long,      // 40003: exp - iat above 24 h (1 h for a revocable key)
+  invalid_claim,         // 40000: a claim an issuer refuses (reserved name, bad user claim or limit)
+  ambiguous_user_claim,  // 40000: two ably.channel.* claims tie for some channel (rule 26)
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -73,11 +325,29 @@ enum class errc : std::uint8_t {
     case errc::ok: return 0;
     case errc::capability_denied:
     case errc::empty_intersection: return 40160;
+    // --- crypto and API keys (issue 12, helper c1) ---
+    case errc::no_secure_random: return 50000;
+    // --- revocation and signed grants (issue 13, helper r1) ---
+    case errc::token_revoked: return 40141;
+    case errc::grant_rejected:
+    case errc::grant_expired: return 40101;
+    // --- signed TokenRequests (issue 12, helper t1) ---
+    case errc::invalid_ttl: return 40003;
+    case errc::mac_mismatch:
+    case errc::unknown_key: return 40101;
+    case errc::timestamp_not_current: return 40104;
+    case errc::nonce_replayed: return 40105;
+    case errc::replay_guard_full: return 50000;
+    // --- Ably JWTs and user claims (issue 13, helper j1) ---
+    case errc::invalid_jwt: return 40144;
+    case errc::jwt_expired: return 40142;
+    case errc::jwt_issued_in_future: return 40001;
+    case errc::jwt_ttl_too_long: return 40003;
     default: return 40000;
   }
 }
 
-/// The HTTP status that accompanies `e` (400 or 401).
+/// The HTTP status that accompanies `e` (400, 401 or 500).
 [[nodiscard]] constexpr std::uint16_t http_status(errc e) noexcept {
   const auto code = ably_code(e);
   return code == 0 ? 0 : static_cast<std::uint16_t>(code / 100);
@@ -108,63 +378,176 @@ enum class errc : std::uint8_t {
     case errc::limit_exceeded: return "limit_exceeded";
     case errc::capability_denied: return "capability_denied";
     case errc::empty_intersection: return "empty_intersection";
+    // --- crypto and API keys (issue 12, helper c1) ---
+    case errc::invalid_base64: return "invalid_base64";
+    case errc::invalid_key: return "invalid_key";
+    case errc::no_secure_random: return "no_secure_random";
+    // --- revocation and signed grants (issue 13, helper r1) ---
+    case errc::token_revoked: return "token_revoked";
+    case errc::invalid_revocation_request: return "invalid_revocation_request";
+    case errc::invalid_grant: return "invalid_grant";
+    case errc::grant_rejected: return "grant_rejected";
+    case errc::grant_expired: return "grant_expired";
+    // --- signed TokenRequests (issue 12, helper t1) ---
+    case errc::invalid_token_request: return "invalid_token_request";
+    case errc::invalid_ttl: return "invalid_ttl";
+    case errc::mac_mismatch: return "mac_mismatch";
+    case errc::unknown_key: return "unknown_key";
+    case errc::timestamp_not_current: return "timestamp_not_current";
+    case errc::nonce_replayed: return "nonce_replayed";
+    case errc::replay_guard_full: return "replay_guard_full";
+    // --- Ably JWTs and user claims (issue 13, helper j1) ---
+    case errc::invalid_jwt: return "invalid_jwt";
+    case errc::jwt_expired: return "jwt_expired";
+    case errc::jwt_issued_in_future: return "jwt_issued_in_future";
+    case errc::jwt_ttl_too_long: return "jwt_ttl_too_long";
+    case errc::invalid_claim: return "invalid_claim";
+    case errc::ambiguous_user_claim: return "ambiguous_user_claim";
   }
   return "unknown";
 }
 
-namespace detail {
-/// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
-/// nothing above U+10FFFF) starting at s[i], or 0 when the bytes there are not one.
-[[nodiscard]] constexpr std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  auto at = [&](std::size_t k) -> unsigned { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
-  const unsigned b0 = at(i);
-  if (i >= s.size()) return 0;
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-  else if (b0 == 0xE0) len = 3, lo = 0xA0;
-  else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) len = 3;
-  else if (b0 == 0xED) len = 3, hi = 0x9F;
-  else if (b0 == 0xF0) len = 4, lo = 0x90;
-  else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
-  else if (b0 == 0xF4) len = 4, hi = 0x8F;
-  if (len == 0 || i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const unsigned b = at(i + k);
-    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+/// Why an error was raised: finer than errc and as stable (values never change meaning; new
+/// ones are appended). Set where the error is raised, so that callers (and the compile-time
+/// diagnostics of static_capability.hpp) branch on it rather than on the message text.
+enum class error_reason : std::uint8_t {
+  unspecified = 0,  ///< built from an errc alone
+  // JSON syntax
+  empty_input,             ///< nothing but whitespace
+  byte_order_mark,         ///< starts with U+FEFF
+  unexpected_end,          ///< the input ends where more was expected (hint: what)
+  unexpected_character,    ///< a printable ASCII character where it cannot stand (hint: what was expected)
+  unexpected_byte,         ///< another byte where it cannot stand (hint: what was expected)
+  unterminated_string,     ///< a string without its closing quote
+  unterminated_escape,     ///< a '\' at the end of the input
+  invalid_unicode_escape,  ///< \u not followed by four hex digits
+  invalid_escape,          ///< '\' followed by a character JSON does not define
+  lone_surrogate,          ///< a \uD800-\uDFFF escape not in a pair
+  invalid_utf8,            ///< bytes that are not well-formed UTF-8 in the document
+  control_character,       ///< U+0000..U+001F unescaped in a string
+  trailing_characters,     ///< more after the closing '}'
+  // capability structure
+  not_an_object,         ///< the document is a JSON value other than an object (hint: found)
+  operations_not_array,  ///< a resource's value is not an array (hint: found)
+  operation_not_string,  ///< an operation is not a string (hint: found)
+  empty_operations,      ///< []
+  unknown_operation,     ///< not one of the 17 operations (hint: a suggestion)
+  wildcard_not_alone,    ///< "*" beside other operations, or twice
+  duplicate_operation,   ///< an operation listed twice for one resource
+  duplicate_resource,    ///< a resource listed twice
+  // resource names and patterns
+  empty_resource,          ///< "" as a resource or name
+  resource_contains_nul,   ///< U+0000 in a resource or name
+  unclosed_qualifier,      ///< '[' without ']'
+  bracket_in_qualifier,    ///< '[' inside a qualifier
+  empty_qualifier,         ///< "[]" or "[=x]"
+  qualifier_without_name,  ///< "[q]" with nothing after it
+  more_than_one_qualifier, ///< "[a][b]..."
+  any_qualifier_in_name,   ///< "[*]" in a name (it is for patterns)
+  empty_segment,           ///< a name with ":a", "a:" or "a::b"
+  name_invalid_utf8,       ///< a resource name that is not well-formed UTF-8
+  // limits (errc::limit_exceeded)
+  document_too_large,                ///< max_document_bytes
+  too_many_resources,                ///< max_resources in a document
+  resource_too_long,                 ///< max_resource_bytes
+  too_many_segments,                 ///< max_segments
+  too_many_pairs,                    ///< max_intersection_pairs
+  intersection_too_many_resources,   ///< max_resources in an intersection
+  intersection_resource_too_long,    ///< max_resource_bytes in an intersection
+  // authorization
+  empty_intersection,  ///< key ∩ request grants nothing
+};
+
+/// The errc every error with reason `r` has (errc::ok for unspecified).
+[[nodiscard]] constexpr errc code_of(error_reason r) noexcept {
+  using R = error_reason;
+  switch (r) {
+    case R::unspecified: return errc::ok;
+    case R::empty_input: return errc::empty_input;
+    case R::byte_order_mark: return errc::byte_order_mark;
+    case R::unexpected_end:
+    case R::unexpected_character:
+    case R::unexpected_byte:
+    case R::unterminated_string:
+    case R::unterminated_escape: return errc::invalid_json;
+    case R::invalid_unicode_escape:
+    case R::invalid_escape: return errc::invalid_escape;
+    case R::lone_surrogate: return errc::lone_surrogate;
+    case R::invalid_utf8: return errc::invalid_utf8;
+    case R::control_character: return errc::control_character;
+    case R::trailing_characters: return errc::trailing_characters;
+    case R::not_an_object: return errc::not_an_object;
+    case R::operations_not_array: return errc::operations_not_array;
+    case R::operation_not_string: return errc::operation_not_string;
+    case R::empty_operations: return errc::empty_operations;
+    case R::unknown_operation: return errc::unknown_operation;
+    case R::wildcard_not_alone: return errc::wildcard_not_alone;
+    case R::duplicate_operation: return errc::duplicate_operation;
+    case R::duplicate_resource: return errc::duplicate_resource;
+    case R::empty_resource:
+    case R::qualifier_without_name: return errc::empty_resource;
+    case R::resource_contains_nul:
+    case R::unclosed_qualifier:
+    case R::bracket_in_qualifier:
+    case R::empty_qualifier:
+    case R::more_than_one_qualifier:
+    case R::any_qualifier_in_name:
+    case R::empty_segment:
+    case R::name_invalid_utf8: return errc::invalid_resource;
+    case R::document_too_large:
+    case R::too_many_resources:
+    case R::resource_too_long:
+    case R::too_many_segments:
+    case R::too_many_pairs:
+    case R::intersection_too_many_resources:
+    case R::intersection_resource_too_long: return errc::limit_exceeded;
+    case R::empty_intersection: return errc::empty_intersection;
   }
-  return len;
+  return errc::ok;
 }
 
-/// Text from the input made safe for a one-line message: control characters as \u00XX, bytes
-/// that are not well-formed UTF-8 as \xXX, the rest as it is. Calls `out(piece)` for each
-/// input character's piece, in order, and stops when `out` returns false. The one rule behind
-/// error::append_quoted and explain's output.
-template <class Out>
-constexpr void escape_one_line(std::string_view v, Out&& out) {
-  constexpr char hex[] = "0123456789ABCDEF";
-  for (std::size_t i = 0; i < v.size();) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    std::size_t len = 1;
-    bool more;
-    if (c < 0x20 || c == 0x7F) {
-      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-      more = out(std::string_view(esc, 6));
-    } else if (c < 0x80) {
-      more = out(v.substr(i, 1));
-    } else if ((len = utf8_length(v, i)) != 0) {
-      more = out(v.substr(i, len));
-    } else {
-      len = 1;
-      const char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-      more = out(std::string_view(esc, 4));
-    }
-    if (!more) return;
-    i += len;
-  }
-}
-}  // namespace detail
+/// The part of a message that depends on what the parser expected, found or suggests rather
+/// than on the input's text: "expected a string", "found a number", "did you mean 'publish'?".
+/// Stable like error_reason. The did_you_mean_* values follow the order of enum operation.
+enum class error_hint : std::uint8_t {
+  none = 0,
+  expected_object,            ///< expected a JSON object
+  expected_string,            ///< expected a string
+  expected_colon,             ///< expected ':' after the resource name
+  expected_operations,        ///< expected an array of operations
+  expected_operation_name,    ///< expected an operation name string
+  expected_comma_or_bracket,  ///< expected ',' or ']'
+  expected_comma_or_brace,    ///< expected ',' or '}'
+  expected_open_brace,        ///< expected '{'
+  expected_open_bracket,      ///< expected '['
+  expected_close_bracket,     ///< expected ']'
+  expected_close_brace,       ///< expected '}'
+  found_string,               ///< found a string
+  found_object,               ///< found an object
+  found_array,                ///< found an array
+  found_boolean,              ///< found a boolean
+  found_null,                 ///< found null
+  found_number,               ///< found a number
+  name_an_operation,          ///< expected an operation such as 'subscribe' or 'publish', or '*' for all
+  did_you_mean_annotation_publish,  ///< did you mean 'annotation-publish'? (and so on, in operation order)
+  did_you_mean_annotation_subscribe,
+  did_you_mean_channel_metadata,
+  did_you_mean_history,
+  did_you_mean_message_delete_any,
+  did_you_mean_message_delete_own,
+  did_you_mean_message_update_any,
+  did_you_mean_message_update_own,
+  did_you_mean_object_publish,
+  did_you_mean_object_subscribe,
+  did_you_mean_presence,
+  did_you_mean_privileged_headers,
+  did_you_mean_publish,
+  did_you_mean_push_admin,
+  did_you_mean_push_subscribe,
+  did_you_mean_stats,
+  did_you_mean_subscribe,
+};
+
 
 /// Sentinel offset for errors that are not tied to a byte of the input.
 inline constexpr std::uint32_t no_offset = 0xFFFFFFFFu;
@@ -182,71 +565,37 @@ class error {
       : code_(code), offset_(offset) {
     append(message);
   }
+  /// An error with reason `r` (its code is code_of(r)).
+  constexpr error(error_reason r, std::uint32_t offset) noexcept : code_(code_of(r)), offset_(offset), reason_(r) {}
+  constexpr error(error_reason r, std::uint32_t offset, std::string_view message) noexcept
+      : code_(code_of(r)), offset_(offset), reason_(r) {
+    append(message);
+  }
 
   [[nodiscard]] constexpr errc code() const noexcept { return code_; }
+  /// Why it was raised (finer than code(); error_reason::unspecified when built from an errc).
+  [[nodiscard]] constexpr error_reason reason() const noexcept { return reason_; }
+  /// What the parser expected, found or suggests (error_hint::none when nothing).
+  [[nodiscard]] constexpr error_hint hint() const noexcept { return hint_; }
+  /// Sets the hint; the message says the same in words.
+  constexpr error& set_hint(error_hint h) noexcept { return hint_ = h, *this; }
   [[nodiscard]] constexpr std::uint32_t ably_code() const noexcept { return capmatch::ably_code(code_); }
   [[nodiscard]] constexpr std::uint16_t status_code() const noexcept { return http_status(code_); }
   /// Byte offset into the parsed input, or no_offset.
   [[nodiscard]] constexpr std::uint32_t offset() const noexcept { return offset_; }
   [[nodiscard]] constexpr bool has_offset() const noexcept { return offset_ != no_offset; }
-  [[nodiscard]] constexpr std::string_view message() const noexcept { return {msg_, len_}; }
+  [[nodiscard]] constexpr std::string_view message() const noexcept { return msg_.view(); }
 
   /// Appends `s`; a message longer than `capacity` is cut on a UTF-8 boundary and stays cut.
-  constexpr error& append(std::string_view s) noexcept {
-    for (char c : s) {
-      if (full_) break;
-      if (len_ == capacity) {
-        full_ = true;
-        // Do not leave half a UTF-8 sequence at the end.
-        std::size_t k = len_;
-        while (k > 0 && len_ - k < 3 && (static_cast<unsigned char>(msg_[k - 1]) & 0xC0) == 0x80) --k;
-        if (k > 0 && static_cast<unsigned char>(msg_[k - 1]) >= 0xC0 &&
-            detail::utf8_length(std::string_view(msg_, len_), k - 1) != len_ - (k - 1))
-          len_ = static_cast<std::uint8_t>(k - 1);
-        break;
-      }
-      msg_[len_++] = c;
-    }
-    return *this;
-  }
-  constexpr error& append(char c) noexcept { return append(std::string_view(&c, 1)); }
-  constexpr error& append_number(std::uint64_t v) noexcept {
-    char buf[20]{};
-    std::size_t n = 0;
-    do {
-      buf[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n != 0) append(buf[--n]);
-    return *this;
-  }
+  constexpr error& append(std::string_view s) noexcept { return msg_.append(s), *this; }
+  constexpr error& append(char c) noexcept { return msg_.append(c), *this; }
+  constexpr error& append_number(std::uint64_t v) noexcept { return msg_.append_number(v), *this; }
   /// Appends "at byte N" for this error's offset.
   constexpr error& append_at() noexcept { return append(" at byte ").append_number(offset_); }
   /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
   /// boundary, marked "..."), with control characters shown as \uXXXX so the message stays
   /// on one line, and bytes that are not well-formed UTF-8 as \xXX so it stays valid UTF-8.
-  constexpr error& append_quoted(std::string_view s) noexcept {
-    constexpr std::size_t clip = 48;
-    append('\'');
-    std::size_t n = s.size();
-    bool clipped = false;
-    if (n > clip) {
-      n = clip;
-      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-      clipped = true;
-    }
-    const std::size_t start = len_;
-    detail::escape_one_line(s.substr(0, n), [&](std::string_view piece) {
-      if (len_ - start >= 2 * clip) {  // an escape is up to 6 bytes: clip the output too
-        clipped = true;
-        return false;
-      }
-      append(piece);
-      return true;
-    });
-    if (clipped) append("...");
-    return append('\'');
-  }
+  constexpr error& append_quoted(std::string_view s) noexcept { return msg_.append_quoted(s), *this; }
 
   friend constexpr bool operator==(const error& a, const error& b) noexcept {
     return a.code_ == b.code_ && a.offset_ == b.offset_ && a.message() == b.message();
@@ -255,44 +604,191 @@ class error {
  private:
   errc code_ = errc::ok;
   std::uint32_t offset_ = no_offset;
-  std::uint8_t len_ = 0;
-  bool full_ = false;
-  char msg_[capacity]{};
+  error_reason reason_ = error_reason::unspecified;
+  error_hint hint_ = error_hint::none;
+  detail::fixed_text<capacity> msg_{};
 };
 
-/// Either a value or an error, in the shape of std::expected (which clang 14 with
-/// libstdc++ cannot use). Usable in constant evaluation; never throws.
-/// T must be default-constructible; the value is left default when an error is held.
+template <class T>
+class result;
+
+namespace detail {
+template <class R>
+struct is_result : std::false_type {};
+template <class T>
+struct is_result<result<T>> : std::true_type {};
+/// Not constexpr: reaching it during constant evaluation is a compile error naming the mistake;
+/// at run time it stops the program rather than hand out a value that is not there.
+[[noreturn]] inline void value_of_error_result_accessed() noexcept { std::abort(); }
+[[noreturn]] inline void error_of_value_result_accessed() noexcept { std::abort(); }
+}  // namespace detail
+
+/// Either a value or an error, in the shape of std::expected (which clang 14 with libstdc++
+/// cannot use): a discriminated union, usable in constant evaluation, never throws. T need not
+/// be default-constructible; `*std::move(r)` and `std::move(r).value()` move the value out.
 template <class T>
 class [[nodiscard]] result {
+  static_assert(!std::is_reference_v<T> && !std::is_same_v<std::remove_cv_t<T>, capmatch::error>,
+                "result<T> holds a value type other than error");
+
  public:
-  constexpr result(T value) : value_(std::move(value)) {}  // NOLINT: implicit like expected
-  constexpr result(capmatch::error e) : error_(e), ok_(false) {}  // NOLINT
+  using value_type = T;
+  using error_type = capmatch::error;
+
+  constexpr result(const T& value) : value_(value), ok_(true) {}  // NOLINT: implicit like expected
+  constexpr result(T&& value) : value_(std::move(value)), ok_(true) {}  // NOLINT
+  constexpr result(const capmatch::error& e) noexcept : error_(e), ok_(false) {}  // NOLINT
+  /// A value built in place from `args`.
+  template <class... Args>
+  constexpr explicit result(std::in_place_t, Args&&... args) : value_(std::forward<Args>(args)...), ok_(true) {}
+
+  constexpr result(const result& o) : ok_(o.ok_) {
+    if (ok_) std::construct_at(&value_, o.value_);
+    else std::construct_at(&error_, o.error_);
+  }
+  constexpr result(result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ok_(o.ok_) {
+    if (ok_) std::construct_at(&value_, std::move(o.value_));
+    else std::construct_at(&error_, o.error_);
+  }
+  constexpr result& operator=(const result& o) {
+    if (this != &o) assign(o);
+    return *this;
+  }
+  constexpr result& operator=(result&& o) noexcept(std::is_nothrow_move_constructible_v<T> &&
+                                                   std::is_nothrow_move_assignable_v<T>) {
+    if (this != &o) assign(std::move(o));
+    return *this;
+  }
+  constexpr ~result() { destroy(); }
 
   [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
   constexpr explicit operator bool() const noexcept { return ok_; }
 
-  /// The value; calling it on an error is a precondition violation (checked in constant evaluation).
+  /// The value; calling it on an error is a precondition violation (a compile error in
+  /// constant evaluation, std::abort at run time).
   [[nodiscard]] constexpr T& value() & noexcept { return check(), value_; }
   [[nodiscard]] constexpr const T& value() const& noexcept { return check(), value_; }
   [[nodiscard]] constexpr T&& value() && noexcept { return check(), std::move(value_); }
+  [[nodiscard]] constexpr const T&& value() const&& noexcept { return check(), std::move(value_); }
   constexpr T& operator*() & noexcept { return value(); }
   constexpr const T& operator*() const& noexcept { return value(); }
+  constexpr T&& operator*() && noexcept { return std::move(*this).value(); }
+  constexpr const T&& operator*() const&& noexcept { return std::move(*this).value(); }
   constexpr T* operator->() noexcept { return &value(); }
   constexpr const T* operator->() const noexcept { return &value(); }
 
-  /// The error; on a value it returns an error with code errc::ok.
-  [[nodiscard]] constexpr const capmatch::error& error() const noexcept { return error_; }
+  /// The error; calling it on a value is a precondition violation, as for value().
+  [[nodiscard]] constexpr const capmatch::error& error() const noexcept {
+    if (ok_) detail::error_of_value_result_accessed();
+    return error_;
+  }
+
+  /// The value, or `fallback` when an error is held.
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) const& {
+    return ok_ ? value_ : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <class U>
+  [[nodiscard]] constexpr T value_or(U&& fallback) && {
+    return ok_ ? std::move(value_) : static_cast<T>(std::forward<U>(fallback));
+  }
+
+  /// f(value), which returns a result<U>, or the error as a result<U>.
+  template <class F>
+  constexpr auto and_then(F&& f) const& {
+    using R = std::remove_cvref_t<std::invoke_result_t<F, const T&>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f), value_) : R(error_);
+  }
+  template <class F>
+  constexpr auto and_then(F&& f) && {
+    using R = std::remove_cvref_t<std::invoke_result_t<F, T&&>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f), std::move(value_)) : R(error_);
+  }
+  /// result<U> holding f(value), or the error.
+  template <class F>
+  constexpr auto transform(F&& f) const& {
+    using U = std::remove_cv_t<std::invoke_result_t<F, const T&>>;
+    return ok_ ? result<U>(std::invoke(std::forward<F>(f), value_)) : result<U>(error_);
+  }
+  template <class F>
+  constexpr auto transform(F&& f) && {
+    using U = std::remove_cv_t<std::invoke_result_t<F, T&&>>;
+    return ok_ ? result<U>(std::invoke(std::forward<F>(f), std::move(value_))) : result<U>(error_);
+  }
+  /// This result when it holds a value, else f(error), which returns a result<T>.
+  template <class F>
+  constexpr result or_else(F&& f) const& {
+    return ok_ ? *this : result(std::invoke(std::forward<F>(f), error_));
+  }
+  template <class F>
+  constexpr result or_else(F&& f) && {
+    return ok_ ? std::move(*this) : result(std::invoke(std::forward<F>(f), error_));
+  }
 
  private:
   constexpr void check() const noexcept {
-    if (!ok_) value_of_error_result_accessed();
+    if (!ok_) detail::value_of_error_result_accessed();
   }
-  // Not constexpr: reaching it during constant evaluation is a compile error naming the mistake;
-  // at run time it stops the program rather than hand out a default value as if it were real.
-  static void value_of_error_result_accessed() noexcept { std::abort(); }
+  constexpr void destroy() noexcept {
+    if (ok_) std::destroy_at(&value_);
+    else std::destroy_at(&error_);
+  }
+  template <class R>
+  constexpr void assign(R&& o) {
+    if (ok_ && o.ok_) {
+      value_ = std::forward<R>(o).value_;
+      return;
+    }
+    destroy();
+    ok_ = o.ok_;
+    if (ok_) std::construct_at(&value_, std::forward<R>(o).value_);
+    else std::construct_at(&error_, o.error_);
+  }
 
-  T value_{};
+  union {
+    T value_;
+    capmatch::error error_;
+  };
+  bool ok_;
+};
+
+/// An outcome without a value: success, or an error. Shaped like std::expected<void, error>.
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  using value_type = void;
+  using error_type = capmatch::error;
+
+  constexpr result() noexcept = default;
+  constexpr result(const capmatch::error& e) noexcept : error_(e), ok_(false) {}  // NOLINT
+
+  [[nodiscard]] constexpr bool has_value() const noexcept { return ok_; }
+  constexpr explicit operator bool() const noexcept { return ok_; }
+  /// Checks that no error is held (a precondition, as for result<T>::value()).
+  constexpr void value() const noexcept {
+    if (!ok_) detail::value_of_error_result_accessed();
+  }
+  /// The error; calling it on success is a precondition violation.
+  [[nodiscard]] constexpr const capmatch::error& error() const noexcept {
+    if (ok_) detail::error_of_value_result_accessed();
+    return error_;
+  }
+  /// f(), which returns a result<U>, or the error as a result<U>.
+  template <class F>
+  constexpr auto and_then(F&& f) const {
+    using R = std::remove_cvref_t<std::invoke_result_t<F>>;
+    static_assert(detail::is_result<R>::value, "and_then: f must return a capmatch::result");
+    return ok_ ? std::invoke(std::forward<F>(f)) : R(error_);
+  }
+  /// This result on success, else f(error), which returns a result<void>.
+  template <class F>
+  constexpr result or_else(F&& f) const {
+    return ok_ ? *this : result(std::invoke(std::forward<F>(f), error_));
+  }
+
+ private:
   capmatch::error error_{};
   bool ok_ = true;
 };
@@ -312,7 +808,8 @@ CAPMATCH_NAMESPACE_END
 //   sort of at most max_resources entries.
 // - parse_name / parse_pattern / matches: one pass over the text.
 // - intersect: at most max_intersection_pairs pattern intersections, each linear in the
-//   shorter pattern; its result is bounded like a parsed capability.
+//   shorter pattern, building at most max_intersection_bytes of text; its result is bounded
+//   like a parsed capability.
 // - the compiled matcher (matcher.hpp) bounds its automaton by matcher_dfa_growth and
 //   matcher_dfa_slack and otherwise falls back to walking the pattern trie.
 
@@ -337,8 +834,58 @@ inline constexpr std::size_t max_segments = 128;
 /// Most (key resource, requested resource) pairs intersect examines: key.size() * request.size().
 inline constexpr std::size_t max_intersection_pairs = std::size_t{1} << 20;
 
+/// Most bytes of new resource text intersect builds, summed over the pairs whose intersection
+/// is neither of their two patterns (before equal results are merged): twice the largest result.
+inline constexpr std::size_t max_intersection_bytes = 2 * max_resources * max_resource_bytes;
+
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/limits.hpp ----
+
+// ---- begin include/capmatch/detail/suggest.hpp ----
+// capmatch — "did you mean ...?": the closest of a few known names. Internal.
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// Levenshtein distance, capped: returns > limit as limit + 1.
+[[nodiscard]] constexpr std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) noexcept {
+  if (a.size() > 32 || b.size() > 32) return limit + 1;
+  std::size_t row[33]{};
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      const std::size_t sub = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+      row[j] = std::min(std::min(row[j - 1] + 1, up + 1), sub);
+      diag = up;
+    }
+  }
+  return row[b.size()] > limit ? limit + 1 : row[b.size()];
+}
+
+/// The first of `names` nearest to `word` within two edits, or empty when none is.
+template <class Names>
+[[nodiscard]] constexpr std::string_view closest_name(std::string_view word, const Names& names) noexcept {
+  std::string_view best;
+  std::size_t best_d = 3;
+  for (std::string_view name : names) {
+    const std::size_t d = edit_distance(word, name, 2);
+    if (d < best_d) best_d = d, best = name;
+  }
+  return best;
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/suggest.hpp ----
 
 // ---- begin include/capmatch/operation.hpp ----
 // capmatch — the 17 operations and op_set.
@@ -353,7 +900,7 @@ CAPMATCH_NAMESPACE_END
 
 CAPMATCH_NAMESPACE_BEGIN
 
-/// The operations a capability can grant (SEMANTICS §1.2). The enumerators are in
+/// The operations a capability can grant (docs/semantics.md §1.2). The enumerators are in
 /// ascending byte order of their names, so iterating bits gives canonical order.
 enum class operation : std::uint8_t {
   annotation_publish,
@@ -392,33 +939,22 @@ inline constexpr std::string_view operation_names[operation_count] = {
   return detail::operation_names[static_cast<std::size_t>(op)];
 }
 
-/// True for operations that are app-wide rather than per resource (SEMANTICS §12).
+/// True for operations that are app-wide rather than per resource (docs/semantics.md §12).
 [[nodiscard]] constexpr bool is_app_wide(operation op) noexcept {
   return op == operation::stats || op == operation::push_admin;
 }
 
 namespace detail {
-/// Levenshtein distance, capped: returns > limit as limit + 1.
-[[nodiscard]] constexpr std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
-  if (a.size() > 32 || b.size() > 32) return limit + 1;
-  std::size_t row[33]{};
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      const std::size_t sub = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
-      row[j] = std::min(std::min(row[j - 1] + 1, up + 1), sub);
-      diag = up;
-    }
-  }
-  return row[b.size()] > limit ? limit + 1 : row[b.size()];
+/// The hint "did you mean '<name>'?" for the operation called `name`.
+[[nodiscard]] constexpr error_hint did_you_mean(std::string_view name) noexcept {
+  std::size_t i = 0;
+  while (i < operation_count && operation_names[i] != name) ++i;
+  return static_cast<error_hint>(static_cast<std::size_t>(error_hint::did_you_mean_annotation_publish) + i);
 }
 
 /// The "unknown operation" error, with the most likely intended operation when there is one.
 [[nodiscard]] constexpr error unknown_operation_error(std::string_view op, std::uint32_t at) {
-  error e(errc::unknown_operation, at);
+  error e(error_reason::unknown_operation, at);
   e.append("unknown operation ").append_quoted(op).append_at();
   if (op == "*") return e.append("; '*' stands for every operation and is not one itself: name one, such as 'subscribe'");
   // Same letters in another case, or '_' for '-': the usual slips.
@@ -436,17 +972,13 @@ namespace detail {
       bool had_upper = false;
       for (char c : op) had_upper = had_upper || (c >= 'A' && c <= 'Z');
       e.append(had_upper ? "; operations are lower-case, did you mean " : "; did you mean ");
-      return e.append_quoted(name).append('?');
+      return e.append_quoted(name).append('?').set_hint(did_you_mean(name));
     }
   }
-  std::string_view best;
-  std::size_t best_d = 3;
-  for (std::string_view name : operation_names) {
-    const std::size_t d = edit_distance(f, name, 2);
-    if (d < best_d) best_d = d, best = name;
-  }
-  if (!best.empty()) return e.append("; did you mean ").append_quoted(best).append('?');
-  return e.append("; expected an operation such as 'subscribe' or 'publish', or '*' for all");
+  const std::string_view best = closest_name(f, operation_names);
+  if (!best.empty()) return e.append("; did you mean ").append_quoted(best).append('?').set_hint(did_you_mean(best));
+  return e.append("; expected an operation such as 'subscribe' or 'publish', or '*' for all")
+      .set_hint(error_hint::name_an_operation);
 }
 
 }  // namespace detail
@@ -461,7 +993,7 @@ namespace detail {
 }
 
 /// A set of operations, or "*" (all operations). "*" is kept distinct from a list that
-/// names all 17, because canonical text keeps ["*"] as ["*"] (SEMANTICS §1.5).
+/// names all 17, because canonical text keeps ["*"] as ["*"] (docs/semantics.md §1.5).
 class op_set {
  public:
   constexpr op_set() noexcept = default;
@@ -498,7 +1030,7 @@ class op_set {
   [[nodiscard]] friend constexpr op_set operator|(op_set a, op_set b) noexcept {
     return (a.is_all() || b.is_all()) ? all() : from_bits(a.bits_ | b.bits_);
   }
-  /// Intersection (SEMANTICS §15): ["*"] ∩ X = X, ["*"] ∩ ["*"] = ["*"].
+  /// Intersection (docs/semantics.md §15): ["*"] ∩ X = X, ["*"] ∩ ["*"] = ["*"].
   [[nodiscard]] friend constexpr op_set operator&(op_set a, op_set b) noexcept {
     if (a.is_all()) return b;
     if (b.is_all()) return a;
@@ -528,14 +1060,14 @@ class op_set {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/operation.hpp ----
 
-// ---- begin include/capmatch/resource.hpp ----
-// capmatch — resource names, patterns, matching and pattern intersection (SEMANTICS §2, §15).
+// ---- begin include/capmatch/name.hpp ----
+// capmatch — the resource-name grammar: qualifier, params, segments, UTF-8 (docs/semantics.md §2,
+// rules 6, 7, 10), read by one scanner shared with patterns (pattern.hpp); parse_name.
 // SPDX-License-Identifier: MIT
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <vector>
 
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -545,13 +1077,141 @@ CAPMATCH_NAMESPACE_BEGIN
 enum class qualifier_kind : std::uint8_t { none, any, named };
 
 /// A parsed resource name, e.g. "[meta]log" or "chat:room:7". A view: it points into
-/// the text it was parsed from. Valid names have a non-empty body, no empty segment,
-/// and no U+0000. `=value` and `?params` in the qualifier are dropped (SEMANTICS §6).
+/// the text it was parsed from. Valid names are well-formed UTF-8 with a non-empty body, no
+/// empty segment, and no U+0000. `=value` and `?params` in the qualifier are dropped
+/// (docs/semantics.md §6).
 struct resource_name {
   bool qualified = false;
   std::string_view qualifier;  // without brackets and params; empty when !qualified
   std::string_view body;       // the part after the qualifier, segments joined by ':'
 };
+
+namespace detail {
+
+/// Which grammar the scanner reads: a capability pattern ("resource") or a name to check.
+enum class resource_role : bool { pattern, name };
+
+/// What one scan of a resource finds. Offsets `empty_segment` and `beyond` are in `body`.
+struct scanned_resource {
+  qualifier_kind kind = qualifier_kind::none;
+  std::string_view qualifier;  // when kind == named: without brackets and params
+  std::string_view body;
+  std::size_t empty_segment = std::string_view::npos;  // start of the first empty segment
+  std::size_t beyond = std::string_view::npos;         // the ':' that starts segment max_segments + 1
+};
+
+/// The one scanner of the resource grammar, for names and patterns: length limit, UTF-8,
+/// U+0000, the qualifier "[q=v?p]" and the segments. It reports what it finds; parse_name and
+/// parse_pattern decide which findings are errors. Errors point at byte `base` for a pattern
+/// (in a document, the resource's opening quote) and at the offending byte for a name.
+[[nodiscard]] constexpr result<scanned_resource> scan_resource(std::string_view text, resource_role role,
+                                                               std::uint32_t base) noexcept {
+  const bool name = role == resource_role::name;
+  const std::string_view what = name ? "resource name" : "resource";
+  auto fail = [&](error_reason why, std::string_view tail) {
+    error e(why, base);
+    e.append(what).append(' ').append_quoted(text).append_at().append(tail);
+    return e;
+  };
+  if (text.size() > max_resource_bytes) {
+    error e(error_reason::resource_too_long, name ? static_cast<std::uint32_t>(max_resource_bytes) : base);
+    e.append(what).append(" of ").append_number(text.size()).append(" bytes");
+    if (!name) e.append_at();
+    return e.append(" exceeds the limit of ").append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+  }
+  if (const std::size_t bad = utf8_invalid_at(text); bad != text.size()) {
+    error e(error_reason::name_invalid_utf8, name ? static_cast<std::uint32_t>(bad) : base);
+    return e.append(what).append(' ').append_quoted(text).append(" is not well-formed UTF-8").append_at();
+  }
+  if (text.empty()) {
+    error e(error_reason::empty_resource, base);
+    return e.append("empty ").append(what).append_at();
+  }
+  for (char c : text)
+    if (c == '\0') return fail(error_reason::resource_contains_nul, " contains U+0000");
+  scanned_resource out;
+  out.body = text;
+  if (text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return fail(error_reason::unclosed_qualifier, " has '[' without a closing ']'");
+    const std::string_view inside = text.substr(1, close - 1);
+    if (inside.find('[') != std::string_view::npos)
+      return fail(error_reason::bracket_in_qualifier, " has '[' inside its qualifier");
+    out.body = text.substr(close + 1);
+    const auto params = inside.find_first_of("=?");
+    const std::string_view qname = inside.substr(0, params);
+    if (qname.empty()) {
+      // "[?rewind=1]chan" is the unqualified channel "chan" (docs/semantics.md §6).
+      if (params == std::string_view::npos || inside[params] != '?')
+        return fail(error_reason::empty_qualifier, " has an empty qualifier; write [queue], [meta], [*] or no brackets");
+    } else {
+      out.kind = qname == "*" ? qualifier_kind::any : qualifier_kind::named;
+      if (out.kind == qualifier_kind::named) out.qualifier = qname;
+    }
+    if (out.body.empty())
+      return fail(error_reason::qualifier_without_name,
+                  name ? " has a qualifier but no channel name after it"
+                       : " has a qualifier but no channel name after it; follow it with '*' for every such channel");
+    if (out.body.front() == '[') return fail(error_reason::more_than_one_qualifier, " has more than one qualifier");
+  }
+  std::size_t segments = 1;
+  for (std::size_t i = 0; i <= out.body.size(); ++i) {
+    const bool boundary = i == out.body.size() || out.body[i] == ':';
+    if (boundary && (i == 0 || out.body[i - 1] == ':') && out.empty_segment == std::string_view::npos)
+      out.empty_segment = i;
+    if (i < out.body.size() && out.body[i] == ':' && ++segments > max_segments && out.beyond == std::string_view::npos)
+      out.beyond = i;
+  }
+  return out;
+}
+
+/// The segment of `s` starting at `pos`, up to the next ':' or the end.
+[[nodiscard]] constexpr std::string_view segment_at(std::string_view s, std::size_t pos) noexcept {
+  const auto end = s.find(':', pos);
+  return s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+}
+
+}  // namespace detail
+
+/// Parses a resource name to check (channel, queue or metachannel name). Error offsets are
+/// byte offsets in `text`. Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
+[[nodiscard]] constexpr result<resource_name> parse_name(std::string_view text) noexcept {
+  auto scan = detail::scan_resource(text, detail::resource_role::name, 0);
+  if (!scan) return scan.error();
+  if (scan->kind == qualifier_kind::any) {
+    error e(error_reason::any_qualifier_in_name, 0);
+    return e.append("resource name ").append_quoted(text).append_at().append(
+        " cannot use the [*] qualifier; [*] is for capability patterns");
+  }
+  const std::string_view body = scan->body;
+  const auto body_at = static_cast<std::uint32_t>(text.size() - body.size());
+  if (scan->empty_segment != std::string_view::npos) {
+    error e(error_reason::empty_segment, body_at + static_cast<std::uint32_t>(scan->empty_segment));
+    return e.append("resource name ").append_quoted(text).append(" has an empty segment").append_at();
+  }
+  if (scan->beyond != std::string_view::npos) {
+    error e(error_reason::too_many_segments, body_at + static_cast<std::uint32_t>(scan->beyond));
+    e.append("resource name ").append_quoted(text).append(" has more than ").append_number(max_segments);
+    return e.append(" segments").append_at().append(" (capmatch::max_segments)");
+  }
+  return resource_name{scan->kind == qualifier_kind::named, scan->qualifier, body};
+}
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/name.hpp ----
+
+// ---- begin include/capmatch/pattern.hpp ----
+// capmatch — capability patterns (docs/semantics.md §2, rules 7-10): parse_pattern, matching
+// a name, pattern intersection (rule 15) and containment. The grammar is name.hpp's scanner.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
 
 /// A parsed capability resource (a pattern), e.g. "chat:*" or "[*]*". A view into its text.
 /// Segments split on ':'; a segment that is exactly "*" is a wildcard: one segment in the
@@ -577,145 +1237,30 @@ struct pattern {
   }
 };
 
-namespace detail {
-
-struct split_result {
-  qualifier_kind kind = qualifier_kind::none;
-  std::string_view qualifier;
-  std::string_view body;
-};
-
-/// Splits "[q=v?p]body" into its parts, shared by names and patterns. `what` is "resource"
-/// or "resource name" for messages; `base` is the byte offset of `text` in the document.
-[[nodiscard]] constexpr result<split_result> split_qualifier(std::string_view text, std::string_view what,
-                                                             std::uint32_t base) noexcept {
-  auto fail = [&](errc code, std::string_view tail) {
-    error e(code, base);
-    e.append(what).append(' ').append_quoted(text).append_at().append(tail);
-    return e;
-  };
-  if (text.empty()) {
-    error e(errc::empty_resource, base);
-    return e.append("empty ").append(what).append_at();
-  }
-  for (char c : text)
-    if (c == '\0') return fail(errc::invalid_resource, " contains U+0000");
-  split_result out;
-  if (text.front() != '[') {
-    out.body = text;
-    return out;
-  }
-  const auto close = text.find(']');
-  if (close == std::string_view::npos) return fail(errc::invalid_resource, " has '[' without a closing ']'");
-  const std::string_view inside = text.substr(1, close - 1);
-  if (inside.find('[') != std::string_view::npos)
-    return fail(errc::invalid_resource, " has '[' inside its qualifier");
-  out.body = text.substr(close + 1);
-  const auto params = inside.find_first_of("=?");
-  const std::string_view qname = inside.substr(0, params);
-  if (qname.empty()) {
-    // "[?rewind=1]chan" is the unqualified channel "chan" (SEMANTICS §6).
-    if (params == std::string_view::npos || inside[params] != '?')
-      return fail(errc::invalid_resource, " has an empty qualifier; write [queue], [meta], [*] or no brackets");
-    out.kind = qualifier_kind::none;
-  } else {
-    out.kind = qname == "*" ? qualifier_kind::any : qualifier_kind::named;
-    if (out.kind == qualifier_kind::named) out.qualifier = qname;
-  }
-  if (out.body.empty())
-    return fail(errc::empty_resource, what == "resource"
-                                          ? " has a qualifier but no channel name after it; follow it with '*' for every such channel"
-                                          : " has a qualifier but no channel name after it");
-  if (out.body.front() == '[') return fail(errc::invalid_resource, " has more than one qualifier");
-  return out;
-}
-
-/// The segment of `s` starting at `pos`, up to the next ':' or the end.
-[[nodiscard]] constexpr std::string_view segment_at(std::string_view s, std::size_t pos) noexcept {
-  const auto end = s.find(':', pos);
-  return s.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
-}
-
-}  // namespace detail
-
-namespace detail {
-/// The number of ':'-separated segments in `body`, counting no further than max_segments + 1;
-/// `*beyond` gets the index of the ':' that starts segment max_segments + 1.
-[[nodiscard]] constexpr std::size_t count_segments(std::string_view body, std::size_t* beyond) noexcept {
-  std::size_t n = 1;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    if (body[i] != ':') continue;
-    if (++n > max_segments) {
-      *beyond = i;
-      return n;
-    }
-  }
-  return n;
-}
-}  // namespace detail
-
 /// Parses a capability resource into a pattern. `base` offsets error positions: every error
-/// about a pattern points at `base` (in a document, the resource's opening quote).
-/// Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
+/// about a pattern points at `base` (in a document, the resource's opening quote). The text
+/// must be well-formed UTF-8. Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
 [[nodiscard]] constexpr result<pattern> parse_pattern(std::string_view text, std::uint32_t base = 0) noexcept {
-  if (text.size() > max_resource_bytes) {
-    error e(errc::limit_exceeded, base);
-    e.append("resource of ").append_number(text.size()).append(" bytes").append_at();
-    return e.append(" exceeds the limit of ").append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
-  }
-  auto split = detail::split_qualifier(text, "resource", base);
-  if (!split) return split.error();
-  std::size_t beyond = 0;
-  if (detail::count_segments(split->body, &beyond) > max_segments) {
-    error e(errc::limit_exceeded, base);
+  auto scan = detail::scan_resource(text, detail::resource_role::pattern, base);
+  if (!scan) return scan.error();
+  if (scan->beyond != std::string_view::npos) {
+    error e(error_reason::too_many_segments, base);
     e.append("resource ").append_quoted(text).append(" has more than ").append_number(max_segments);
     return e.append(" segments").append_at().append(" (capmatch::max_segments)");
   }
-  return pattern{split->kind, split->qualifier, split->body};
+  return pattern{scan->kind, scan->qualifier, scan->body};
 }
 
-/// Parses a resource name to check (channel, queue or metachannel name). Error offsets are
-/// byte offsets in `text`. Limits: max_resource_bytes, max_segments (errc::limit_exceeded).
-[[nodiscard]] constexpr result<resource_name> parse_name(std::string_view text) noexcept {
-  if (text.size() > max_resource_bytes) {
-    error e(errc::limit_exceeded, static_cast<std::uint32_t>(max_resource_bytes));
-    e.append("resource name of ").append_number(text.size()).append(" bytes exceeds the limit of ");
-    return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
-  }
-  auto split = detail::split_qualifier(text, "resource name", 0);
-  if (!split) return split.error();
-  if (split->kind == qualifier_kind::any) {
-    error e(errc::invalid_resource, 0);
-    return e.append("resource name ").append_quoted(text).append_at().append(
-        " cannot use the [*] qualifier; [*] is for capability patterns");
-  }
-  const std::string_view body = split->body;
-  const auto body_at = static_cast<std::uint32_t>(text.size() - body.size());
-  for (std::size_t i = 0; i <= body.size(); ++i) {
-    const bool boundary = i == body.size() || body[i] == ':';
-    const bool starts_segment = i == 0 || body[i - 1] == ':';
-    if (boundary && starts_segment) {
-      error e(errc::invalid_resource, body_at + static_cast<std::uint32_t>(i));
-      return e.append("resource name ").append_quoted(text).append(" has an empty segment").append_at();
-    }
-  }
-  std::size_t beyond = 0;
-  if (detail::count_segments(body, &beyond) > max_segments) {
-    error e(errc::limit_exceeded, body_at + static_cast<std::uint32_t>(beyond));
-    e.append("resource name ").append_quoted(text).append(" has more than ").append_number(max_segments);
-    return e.append(" segments").append_at().append(" (capmatch::max_segments)");
-  }
-  return resource_name{split->kind == qualifier_kind::named, split->qualifier, body};
-}
-
-/// True when pattern `p` matches name `n` (SEMANTICS §8–10).
-[[nodiscard]] constexpr bool matches(const pattern& p, const resource_name& n) noexcept {
+namespace detail {
+/// matches() below, adding to `steps` one per segment position compared: at most the name's
+/// segment count, so the work is linear (the tests bound it with this count).
+[[nodiscard]] constexpr bool matches_counted(const pattern& p, const resource_name& n, std::size_t& steps) noexcept {
   if (p.kind == qualifier_kind::none ? n.qualified
       : p.kind == qualifier_kind::named ? (!n.qualified || n.qualifier != p.qualifier)
                                          : false)
     return false;
   std::size_t i = 0, j = 0;
-  for (;;) {
+  for (;; ++steps) {
     const std::string_view ps = detail::segment_at(p.body, i);
     const std::string_view ns = detail::segment_at(n.body, j);
     const bool last_p = i + ps.size() == p.body.size();
@@ -730,6 +1275,13 @@ namespace detail {
     j += ns.size() + 1;
   }
 }
+}  // namespace detail
+
+/// True when pattern `p` matches name `n` (docs/semantics.md §8–10). One pass over both texts.
+[[nodiscard]] constexpr bool matches(const pattern& p, const resource_name& n) noexcept {
+  std::size_t steps = 0;
+  return detail::matches_counted(p, n, steps);
+}
 
 /// Appends the text of a pattern in normal form ("[q]body", "[*]body" or "body", params dropped).
 constexpr void append_text(const pattern& p, std::vector<char>& out) {
@@ -741,6 +1293,31 @@ constexpr void append_text(const pattern& p, std::vector<char>& out) {
     put("]");
   }
   put(p.body);
+}
+
+/// True when `outer` matches every name `inner` matches (pattern containment). Exact, and
+/// equivalent to "outer ∩ inner is inner itself in normal form" (tests check the two agree);
+/// decided segment by segment without allocating, since lint and covers compare many pairs.
+/// Patterns that match nothing are never contained and contain nothing.
+[[nodiscard]] constexpr bool contains(const pattern& outer, const pattern& inner) noexcept {
+  const pattern& a = outer;
+  const pattern& b = inner;
+  if (a.matches_nothing() || b.matches_nothing()) return false;
+  // Qualifiers: [*] holds every qualifier and none; otherwise they must be the same.
+  if (a.kind != qualifier_kind::any &&
+      (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
+    return false;
+  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
+  std::size_t i = 0, j = 0;
+  for (;;) {
+    const std::string_view sa = detail::segment_at(a.body, i), sb = detail::segment_at(b.body, j);
+    const bool last_a = i + sa.size() == a.body.size(), last_b = j + sb.size() == b.body.size();
+    if (last_a && ta) return true;         // a's trailing '*' takes b's remaining segments, wildcards too
+    if (sa != "*" && (sa != sb || sb == "*")) return false;  // a literal holds only that literal
+    if (last_a || last_b) return last_a && last_b && !tb;    // same length; b unbounded only if a is
+    i += sa.size() + 1;
+    j += sb.size() + 1;
+  }
 }
 
 namespace detail {
@@ -758,7 +1335,7 @@ struct pattern_facts {
 constexpr bool intersect(const pattern_facts& fa, const pattern_facts& fb, std::vector<char>& out);
 }  // namespace detail
 
-/// Exact set intersection of two patterns (SEMANTICS §15): appends the text of the one
+/// Exact set intersection of two patterns (docs/semantics.md §15): appends the text of the one
 /// pattern that matches exactly the names both match and returns true, or returns false
 /// (appending nothing) when no name matches both. Linear in the shorter pattern.
 constexpr bool intersect(const pattern& a, const pattern& b, std::vector<char>& out) {
@@ -811,9 +1388,39 @@ constexpr bool intersect(const pattern_facts& fa, const pattern_facts& fb, std::
 }  // namespace detail
 
 CAPMATCH_NAMESPACE_END
-// ---- end include/capmatch/resource.hpp ----
+// ---- end include/capmatch/pattern.hpp ----
 
-// ---- begin include/capmatch/json.hpp ----
+// ---- begin include/capmatch/detail/swar.hpp ----
+// capmatch — word-at-a-time (SWAR) primitives shared by the JSON reader and the matcher.
+// Internal.
+// SPDX-License-Identifier: MIT
+
+#include <cstdint>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::swar {
+
+using u64 = std::uint64_t;
+/// 0x01 in every byte.
+inline constexpr u64 ones = 0x0101010101010101ull;
+/// 0x80 in every byte.
+inline constexpr u64 high_bits = 0x8080808080808080ull;
+/// 0x7F in every byte.
+inline constexpr u64 low7 = ~high_bits;
+
+/// 0x80 in every byte of v that is zero, 0 elsewhere (exact: no borrow crosses a byte).
+[[nodiscard]] constexpr u64 zero_bytes(u64 v) noexcept { return ~(((v & low7) + low7) | v | low7); }
+/// 0x80 in every byte of v equal to c, 0 elsewhere (exact).
+[[nodiscard]] constexpr u64 bytes_equal(u64 v, unsigned char c) noexcept { return zero_bytes(v ^ (ones * c)); }
+/// 0x80 in every byte of v that is below 0x20 or at least 0x80, 0 elsewhere (exact).
+[[nodiscard]] constexpr u64 control_or_high(u64 v) noexcept { return (~((v & low7) + (0x80 - 0x20) * ones) | v) & high_bits; }
+
+}  // namespace detail::swar
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/swar.hpp ----
+
+// ---- begin include/capmatch/detail/json.hpp ----
 // capmatch — the small strict JSON reader and canonical writer the capability parser needs.
 // Internal: the public surface is capability::parse and capability::to_json.
 // SPDX-License-Identifier: MIT
@@ -836,13 +1443,10 @@ namespace detail {
 /// a time: each test flags exactly the bytes it names (no borrow crosses a byte).
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull, low7 = ~high;
-    auto zero = [&](std::uint64_t v) { return ~(((v & low7) + low7) | v | low7); };  // 0x80 where v's byte is 0
     for (; pos + 8 <= s.size(); pos += 8) {
       std::uint64_t w;
       std::memcpy(&w, s.data() + pos, 8);
-      const std::uint64_t control_or_high = (~((w & low7) + (0x80 - 0x20) * ones) | w) & high;  // < 0x20 or >= 0x80
-      const std::uint64_t flags = zero(w ^ ('"' * ones)) | zero(w ^ ('\\' * ones)) | control_or_high;
+      const std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
       if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
     }
   }
@@ -872,7 +1476,7 @@ class json_reader {
   }
 
   /// Consumes `c` after whitespace, or fails naming what was expected.
-  [[nodiscard]] constexpr bool expect(char c, std::string_view expected, error& err) noexcept {
+  [[nodiscard]] constexpr bool expect(char c, error_hint expected, error& err) noexcept {
     skip_ws();
     if (peek() == c && !at_end()) return ++pos_, true;
     err = unexpected(expected);
@@ -880,34 +1484,74 @@ class json_reader {
   }
 
   /// An error for whatever stands at the cursor, saying what was expected there.
-  [[nodiscard]] constexpr error unexpected(std::string_view expected) const noexcept {
-    error e(errc::invalid_json, static_cast<std::uint32_t>(pos_));
+  [[nodiscard]] constexpr error unexpected(error_hint expected) const noexcept {
+    error e(error_reason::unexpected_end, static_cast<std::uint32_t>(pos_));
     if (at_end()) {
       e.append("unexpected end of input").append_at();
     } else {
       const auto c = static_cast<unsigned char>(in_[pos_]);
       if (c >= 0x20 && c < 0x7F) {
+        e = error(error_reason::unexpected_character, static_cast<std::uint32_t>(pos_));
         e.append("unexpected character ").append_quoted(in_.substr(pos_, 1)).append_at();
       } else {
-        constexpr char hex[] = "0123456789ABCDEF";
-        e.append("unexpected byte 0x").append(hex[c >> 4]).append(hex[c & 15]).append_at();
+        e = error(error_reason::unexpected_byte, static_cast<std::uint32_t>(pos_));
+        e.append("unexpected byte 0x").append(hex_digit(c >> 4)).append(hex_digit(c)).append_at();
       }
     }
-    return e.append("; expected ").append(expected);
+    return e.append("; expected ").append(hint_text(expected)).set_hint(expected);
   }
 
-  /// What kind of JSON value starts at the cursor ("a number", "an object", ...), for messages.
-  [[nodiscard]] constexpr std::string_view value_kind() const noexcept {
+  /// expect, naming in words of the caller what was expected (for a wire form that is not a capability).
+  [[nodiscard]] constexpr bool expect(char c, std::string_view expected, error& err) noexcept {
+    if (expect(c, error_hint::none, err)) return true;
+    err.append(expected);
+    return false;
+  }
+
+  /// unexpected, naming in words of the caller what was expected.
+  [[nodiscard]] constexpr error unexpected(std::string_view expected) const noexcept {
+    error e = unexpected(error_hint::none);
+    e.append(expected);
+    return e;
+  }
+
+  /// What kind of JSON value starts at the cursor (error_hint::found_string, ...), or
+  /// error_hint::none when no value starts there.
+  [[nodiscard]] constexpr error_hint value_kind() const noexcept {
     switch (peek()) {
-      case '"': return "a string";
-      case '{': return "an object";
-      case '[': return "an array";
+      case '"': return error_hint::found_string;
+      case '{': return error_hint::found_object;
+      case '[': return error_hint::found_array;
       case 't':
-      case 'f': return "a boolean";
-      case 'n': return "null";
+      case 'f': return error_hint::found_boolean;
+      case 'n': return error_hint::found_null;
       case '-':
       case '0': case '1': case '2': case '3': case '4':
-      case '5': case '6': case '7': case '8': case '9': return "a number";
+      case '5': case '6': case '7': case '8': case '9': return error_hint::found_number;
+      default: return error_hint::none;
+    }
+  }
+
+  /// The words of an expected_* or found_* hint: "a string", "':' after the resource name".
+  [[nodiscard]] static constexpr std::string_view hint_text(error_hint h) noexcept {
+    switch (h) {
+      case error_hint::expected_object: return "a JSON object";
+      case error_hint::expected_string: return "a string";
+      case error_hint::expected_colon: return "':' after the resource name";
+      case error_hint::expected_operations: return "an array of operations";
+      case error_hint::expected_operation_name: return "an operation name string";
+      case error_hint::expected_comma_or_bracket: return "',' or ']'";
+      case error_hint::expected_comma_or_brace: return "',' or '}'";
+      case error_hint::expected_open_brace: return "'{'";
+      case error_hint::expected_open_bracket: return "'['";
+      case error_hint::expected_close_bracket: return "']'";
+      case error_hint::expected_close_brace: return "'}'";
+      case error_hint::found_string: return "a string";
+      case error_hint::found_object: return "an object";
+      case error_hint::found_array: return "an array";
+      case error_hint::found_boolean: return "a boolean";
+      case error_hint::found_null: return "null";
+      case error_hint::found_number: return "a number";
       default: return {};
     }
   }
@@ -915,7 +1559,7 @@ class json_reader {
   /// Reads a string at the cursor (after whitespace), appending its decoded UTF-8 to `out`.
   [[nodiscard]] constexpr bool read_string(std::vector<char>& out, error& err) {
     skip_ws();
-    if (peek() != '"' || at_end()) return err = unexpected("a string"), false;
+    if (peek() != '"' || at_end()) return err = unexpected(error_hint::expected_string), false;
     const std::size_t start = pos_++;
     for (;;) {
       // Fast path: copy the run of plain ASCII up to the next byte that needs a look.
@@ -924,7 +1568,7 @@ class json_reader {
                  in_.begin() + static_cast<std::ptrdiff_t>(run));
       pos_ = run;
       if (at_end()) {
-        error e(errc::invalid_json, static_cast<std::uint32_t>(start));
+        error e(error_reason::unterminated_string, static_cast<std::uint32_t>(start));
         return err = e.append("unterminated string starting").append_at(), false;
       }
       const auto c = static_cast<unsigned char>(in_[pos_]);
@@ -932,9 +1576,8 @@ class json_reader {
       if (c == '\\') {
         if (!read_escape(out, err)) return false;
       } else if (c < 0x20) {
-        constexpr char hex[] = "0123456789ABCDEF";
-        error e(errc::control_character, static_cast<std::uint32_t>(pos_));
-        e.append("control character U+00").append(hex[c >> 4]).append(hex[c & 15]);
+        error e(error_reason::control_character, static_cast<std::uint32_t>(pos_));
+        e.append("control character U+00").append(hex_digit(c >> 4)).append(hex_digit(c));
         e.append(" in a string").append_at().append("; escape it (\\n, \\t, \\u00XX)");
         return err = e, false;
       } else if (!read_utf8(out, err)) {
@@ -975,7 +1618,7 @@ class json_reader {
   [[nodiscard]] constexpr bool read_escape(std::vector<char>& out, error& err) {
     const std::size_t at = pos_;
     if (pos_ + 1 >= in_.size()) {
-      error e(errc::invalid_json, static_cast<std::uint32_t>(at));
+      error e(error_reason::unterminated_escape, static_cast<std::uint32_t>(at));
       return err = e.append("unterminated escape").append_at(), false;
     }
     const char c = in_[pos_ + 1];
@@ -991,7 +1634,7 @@ class json_reader {
       case 't': simple = '\t'; break;
       case 'u': break;
       default: {
-        error e(errc::invalid_escape, static_cast<std::uint32_t>(at));
+        error e(error_reason::invalid_escape, static_cast<std::uint32_t>(at));
         e.append("invalid escape ").append_quoted(in_.substr(at, 2)).append_at();
         return err = e.append("; valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX"), false;
       }
@@ -1002,7 +1645,7 @@ class json_reader {
       return true;
     }
     auto bad_u = [&](std::size_t where) {
-      error e(errc::invalid_escape, static_cast<std::uint32_t>(where));
+      error e(error_reason::invalid_unicode_escape, static_cast<std::uint32_t>(where));
       return e.append("invalid \\u escape").append_at().append("; expected four hex digits");
     };
     const int hi = hex4(pos_ + 2);
@@ -1010,7 +1653,7 @@ class json_reader {
     pos_ += 6;
     std::uint32_t cp = static_cast<std::uint32_t>(hi);
     auto lone = [&](std::size_t where) {
-      error e(errc::lone_surrogate, static_cast<std::uint32_t>(where));
+      error e(error_reason::lone_surrogate, static_cast<std::uint32_t>(where));
       e.append("lone surrogate ").append_quoted(in_.substr(where, 6)).append_at();
       return e.append("; a \\uD800-\\uDBFF escape must be followed by a \\uDC00-\\uDFFF escape");
     };
@@ -1027,31 +1670,13 @@ class json_reader {
     return true;
   }
 
-  /// Validates and copies one multi-byte UTF-8 sequence (RFC 3629: no overlongs, no
-  /// surrogates, nothing above U+10FFFF).
+  /// Validates (utf8_length) and copies one multi-byte UTF-8 sequence.
   [[nodiscard]] constexpr bool read_utf8(std::vector<char>& out, error& err) {
     const std::size_t at = pos_;
-    auto byte = [&](std::size_t i) -> unsigned {
-      return i < in_.size() ? static_cast<unsigned char>(in_[i]) : 0u;
-    };
-    const unsigned b0 = byte(at);
-    std::size_t len = 0;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
-    else if (b0 == 0xE0) len = 3, lo = 0xA0;
-    else if (b0 >= 0xE1 && b0 <= 0xEC) len = 3;
-    else if (b0 == 0xED) len = 3, hi = 0x9F;
-    else if (b0 >= 0xEE && b0 <= 0xEF) len = 3;
-    else if (b0 == 0xF0) len = 4, lo = 0x90;
-    else if (b0 >= 0xF1 && b0 <= 0xF3) len = 4;
-    else if (b0 == 0xF4) len = 4, hi = 0x8F;
-    bool ok = len != 0 && at + len <= in_.size();
-    for (std::size_t i = 1; ok && i < len; ++i) {
-      const unsigned b = byte(at + i);
-      ok = i == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
+    const std::size_t len = utf8_length(in_, at);
+    const bool ok = len != 0;
     if (!ok) {
-      error e(errc::invalid_utf8, static_cast<std::uint32_t>(at));
+      error e(error_reason::invalid_utf8, static_cast<std::uint32_t>(at));
       return err = e.append("invalid UTF-8").append_at(), false;
     }
     out.insert(out.end(), in_.begin() + static_cast<std::ptrdiff_t>(at),
@@ -1086,10 +1711,9 @@ class json_reader {
 }
 
 /// Writes `s` as a JSON string at p (json_string_size(s) bytes), escaping only what RFC 8259
-/// requires (SEMANTICS §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
+/// requires (docs/semantics.md §1.5): '"', '\\' and U+0000..U+001F (as \b \f \n \r \t or \u00XX).
 /// Returns the end of what was written.
 constexpr char* write_json_string(std::string_view s, char* p) noexcept {
-  constexpr char hex[] = "0123456789abcdef";
   *p++ = '"';
   if (json_plain(s)) {
     p = std::copy(s.begin(), s.end(), p);
@@ -1111,7 +1735,7 @@ constexpr char* write_json_string(std::string_view s, char* p) noexcept {
         case '\t': *p++ = 't'; break;
         default:
           *p++ = 'u', *p++ = '0', *p++ = '0';
-          *p++ = hex[c >> 4], *p++ = hex[c & 15];
+          *p++ = hex_digit(c >> 4, true), *p++ = hex_digit(c, true);
       }
     } else {
       *p++ = ch;
@@ -1130,10 +1754,10 @@ constexpr void write_json_string(std::string_view s, std::vector<char>& out) {
 
 }  // namespace detail
 CAPMATCH_NAMESPACE_END
-// ---- end include/capmatch/json.hpp ----
+// ---- end include/capmatch/detail/json.hpp ----
 
 // ---- begin include/capmatch/capability.hpp ----
-// capmatch — capabilities: parse and validate (SEMANTICS §1), canonical text, checks (§3).
+// capmatch — capabilities: parse and validate (docs/semantics.md §1), canonical text, checks (§3).
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
@@ -1181,7 +1805,7 @@ class capability {
     return entries_[i].source_offset;
   }
 
-  /// Union of the operations of every pattern that matches `name` (SEMANTICS §11).
+  /// Union of the operations of every pattern that matches `name` (docs/semantics.md §11).
   [[nodiscard]] constexpr op_set ops_for(const resource_name& name) const noexcept {
     op_set out;
     for (std::size_t i = 0; i < entries_.size(); ++i)
@@ -1194,7 +1818,7 @@ class capability {
     return parsed ? ops_for(*parsed) : op_set{};
   }
   /// True when `op` is allowed on `name`. App-wide operations (stats, push-admin) are never
-  /// allowed on a resource: check them with allows_app_wide (SEMANTICS §12).
+  /// allowed on a resource: check them with allows_app_wide (docs/semantics.md §12).
   [[nodiscard]] constexpr bool allows(const resource_name& name, operation op) const noexcept {
     return !is_app_wide(op) && ops_for(name).contains(op);
   }
@@ -1202,7 +1826,7 @@ class capability {
     const auto parsed = parse_name(name);
     return parsed && allows(*parsed, op);
   }
-  /// True when `op` is granted app-wide: on "*" or "[*]*" (SEMANTICS §12). This is the check
+  /// True when `op` is granted app-wide: on "*" or "[*]*" (docs/semantics.md §12). This is the check
   /// for stats, push-admin, and (with channel_metadata) enumerating channels.
   [[nodiscard]] constexpr bool allows_app_wide(operation op) const noexcept {
     for (std::size_t i = 0; i < entries_.size(); ++i)
@@ -1214,7 +1838,7 @@ class capability {
     return allows_app_wide(operation::channel_metadata);
   }
 
-  /// Appends the canonical JSON text (SEMANTICS §1.5) to `out`.
+  /// Appends the canonical JSON text (docs/semantics.md §1.5) to `out`.
   constexpr void write_json(std::vector<char>& out) const {
     // Measured first, then written in place: one resize, no per-byte capacity checks.
     std::size_t size = 2 + (entries_.empty() ? 0 : entries_.size() - 1);  // {}, commas
@@ -1376,35 +2000,36 @@ struct capability_access {
 
 constexpr result<capability> capability::parse(std::string_view json) {
   if (json.size() > max_document_bytes) {
-    error e(errc::limit_exceeded, static_cast<std::uint32_t>(max_document_bytes));
+    error e(error_reason::document_too_large, static_cast<std::uint32_t>(max_document_bytes));
     return e.append("capability document of ").append_number(json.size()).append(" bytes exceeds the limit of ")
         .append_number(max_document_bytes).append(" bytes (capmatch::max_document_bytes)");
   }
   if (json.size() >= 3 && json[0] == '\xEF' && json[1] == '\xBB' && json[2] == '\xBF')
-    return error(errc::byte_order_mark, 0, "byte order mark at byte 0; capability JSON must start with '{'");
+    return error(error_reason::byte_order_mark, 0, "byte order mark at byte 0; capability JSON must start with '{'");
   detail::json_reader r(json);
   r.skip_ws();
   if (r.at_end())
-    return error(errc::empty_input, 0, "empty input; a capability is a JSON object such as {\"channel\":[\"subscribe\"]}");
+    return error(error_reason::empty_input, 0, "empty input; a capability is a JSON object such as {\"channel\":[\"subscribe\"]}");
   if (r.peek() != '{') {
     const auto kind = r.value_kind();
-    if (kind.empty()) return r.unexpected("a JSON object");
-    error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
-    return e.append("a capability must be a JSON object, found ").append(kind).append_at();
+    if (kind == error_hint::none) return r.unexpected(error_hint::expected_object);
+    error e(error_reason::not_an_object, static_cast<std::uint32_t>(r.pos()));
+    e.append("a capability must be a JSON object, found ").append(r.hint_text(kind)).append_at();
+    return e.set_hint(kind);
   }
   error err;
-  (void)r.expect('{', "'{'", err);
+  (void)r.expect('{', error_hint::expected_open_brace, err);
   capability cap;
   std::vector<char> key, op;
   r.skip_ws();
   if (r.peek() == '}') {
-    (void)r.expect('}', "'}'", err);
+    (void)r.expect('}', error_hint::expected_close_brace, err);
   } else {
     for (;;) {
       r.skip_ws();
       const auto key_at = static_cast<std::uint32_t>(r.pos());
       if (cap.size() == max_resources) {
-        error e(errc::limit_exceeded, key_at);
+        error e(error_reason::too_many_resources, key_at);
         e.append("capability lists more than ").append_number(max_resources).append(" resources").append_at();
         return e.append(" (capmatch::max_resources)");
       }
@@ -1413,20 +2038,20 @@ constexpr result<capability> capability::parse(std::string_view json) {
       const std::string_view res(key.data(), key.size());
       auto pat = parse_pattern(res, key_at);
       if (!pat) return pat.error();
-      if (!r.expect(':', "':' after the resource name", err)) return err;
+      if (!r.expect(':', error_hint::expected_colon, err)) return err;
       r.skip_ws();
       if (r.peek() != '[' || r.at_end()) {
         const auto kind = r.value_kind();
-        if (kind.empty()) return r.unexpected("an array of operations");
-        error e(errc::operations_not_array, static_cast<std::uint32_t>(r.pos()));
+        if (kind == error_hint::none) return r.unexpected(error_hint::expected_operations);
+        error e(error_reason::operations_not_array, static_cast<std::uint32_t>(r.pos()));
         e.append("operations for resource ").append_quoted(res).append(" must be an array of strings, found ");
-        return e.append(kind).append_at();
+        return e.append(r.hint_text(kind)).append_at().set_hint(kind);
       }
       const auto list_at = static_cast<std::uint32_t>(r.pos());
-      (void)r.expect('[', "'['", err);
+      (void)r.expect('[', error_hint::expected_open_bracket, err);
       r.skip_ws();
       if (r.peek() == ']') {
-        error e(errc::empty_operations, list_at);
+        error e(error_reason::empty_operations, list_at);
         e.append("empty operation list for resource ").append_quoted(res).append_at();
         return e.append("; list at least one operation, or \"*\" for all");
       }
@@ -1436,17 +2061,17 @@ constexpr result<capability> capability::parse(std::string_view json) {
         const auto op_at = static_cast<std::uint32_t>(r.pos());
         if (r.peek() != '"' || r.at_end()) {
           const auto kind = r.value_kind();
-          if (kind.empty()) return r.unexpected("an operation name string");
-          error e(errc::operation_not_string, op_at);
+          if (kind == error_hint::none) return r.unexpected(error_hint::expected_operation_name);
+          error e(error_reason::operation_not_string, op_at);
           e.append("operations for resource ").append_quoted(res).append(" must be strings, found ");
-          return e.append(kind).append_at();
+          return e.append(r.hint_text(kind)).append_at().set_hint(kind);
         }
         op.clear();
         if (!r.read_string(op, err)) return err;
         const std::string_view name(op.data(), op.size());
         if (name == "*" || ops.is_all()) {
           if (!ops.empty()) {
-            error e(errc::wildcard_not_alone, op_at);
+            error e(error_reason::wildcard_not_alone, op_at);
             e.append("'*' must be the only operation for resource ").append_quoted(res);
             if (name != "*") {
               e.append(", found ").append_quoted(name);  // ["*", "publish"]
@@ -1463,7 +2088,7 @@ constexpr result<capability> capability::parse(std::string_view json) {
         } else if (const auto o = parse_operation(name, op_at); !o) {
           return o.error();
         } else if (ops.contains(*o)) {
-          error e(errc::duplicate_operation, op_at);
+          error e(error_reason::duplicate_operation, op_at);
           e.append("operation ").append_quoted(name).append(" listed twice for resource ").append_quoted(res);
           return e.append_at();
         } else {
@@ -1471,29 +2096,29 @@ constexpr result<capability> capability::parse(std::string_view json) {
         }
         r.skip_ws();
         if (r.peek() == ']' && !r.at_end()) {
-          (void)r.expect(']', "']'", err);
+          (void)r.expect(']', error_hint::expected_close_bracket, err);
           break;
         }
-        if (!r.expect(',', "',' or ']'", err)) return err;
+        if (!r.expect(',', error_hint::expected_comma_or_bracket, err)) return err;
       }
       detail::capability_access::add(cap, res, *pat, ops, key_at);
       r.skip_ws();
       if (r.peek() == '}' && !r.at_end()) {
-        (void)r.expect('}', "'}'", err);
+        (void)r.expect('}', error_hint::expected_close_brace, err);
         break;
       }
-      if (!r.expect(',', "',' or '}'", err)) return err;
+      if (!r.expect(',', error_hint::expected_comma_or_brace, err)) return err;
     }
   }
   r.skip_ws();
   if (!r.at_end()) {
-    error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+    error e(error_reason::trailing_characters, static_cast<std::uint32_t>(r.pos()));
     return e.append("trailing characters after the capability").append_at();
   }
   const std::size_t dup = detail::capability_access::sort(cap, false);
   if (dup != cap.size()) {
     const auto at = cap.source_offset(dup);
-    error e(errc::duplicate_resource, at);
+    error e(error_reason::duplicate_resource, at);
     e.append("resource ").append_quoted(cap.resource(dup)).append(" listed twice").append_at();
     return e.append(" (first at byte ").append_number(cap.source_offset(dup - 1)).append(')');
   }
@@ -1503,8 +2128,362 @@ constexpr result<capability> capability::parse(std::string_view json) {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/capability.hpp ----
 
+// ---- begin include/capmatch/capability_builder.hpp ----
+// capmatch — build a capability from (resource, operations) pairs, and template untrusted
+// values into resource names safely (docs/semantics.md §1, §2, Decisions B1–B4).
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// One value for a resource_template placeholder: {name} takes `value`.
+struct binding {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// A resource pattern with placeholders, e.g. "chat:{room}:*", into which untrusted values are
+/// put (docs/semantics.md Decision B3). A placeholder is a whole body segment `{name}` (name:
+/// ASCII letters, digits, '_', at most 64 bytes); outside placeholders the template is a valid
+/// pattern and holds no '{' or '}'. A value fills exactly one segment and is never read as
+/// pattern syntax: it must be non-empty valid UTF-8 without ':', '*', '[', ']', '?', '=', '{',
+/// '}' or control characters (U+0000–U+001F, U+007F–U+009F), else the formatting is an error.
+class resource_template {
+ public:
+  static constexpr std::size_t max_placeholder_name = 64;
+
+  /// A validated template, or an error (40000, offset into `text`).
+  [[nodiscard]] static constexpr result<resource_template> parse(std::string_view text);
+
+  constexpr resource_template() = default;
+
+  /// The template text as given.
+  [[nodiscard]] constexpr std::string_view text() const noexcept { return {text_.data(), text_.size()}; }
+  /// Number of placeholder occurrences (a name used twice counts twice).
+  [[nodiscard]] constexpr std::size_t placeholders() const noexcept { return holes_.size(); }
+
+  /// Appends the resource with every placeholder replaced by its bound value, and returns the
+  /// number of bytes appended; on error appends nothing. Errors (40000): a binding whose name is
+  /// no placeholder, a name bound twice, a placeholder left unbound, a value that is not a safe
+  /// segment (offset: the byte in the value), a result beyond the pattern limits.
+  constexpr result<std::size_t> format_to(std::vector<char>& out, std::span<const binding> values) const;
+  /// As above, for a braced list: format_to(out, {{"room", value}}).
+  constexpr result<std::size_t> format_to(std::vector<char>& out, std::initializer_list<binding> values) const {
+    return format_to(out, std::span<const binding>(values.begin(), values.size()));
+  }
+  /// The formatted resource as a string (run time).
+  [[nodiscard]] result<std::string> format(std::initializer_list<binding> values) const {
+    std::vector<char> out;
+    const auto r = format_to(out, values);
+    if (!r) return r.error();
+    return std::string(out.begin(), out.end());
+  }
+
+ private:
+  struct hole {
+    std::uint32_t at = 0, size = 0;  // "{name}" in text_, braces included
+  };
+  [[nodiscard]] constexpr std::string_view hole_name(const hole& h) const noexcept {
+    return text().substr(h.at + 1, h.size - 2);
+  }
+  std::vector<char> text_;
+  std::vector<hole> holes_;
+};
+
+namespace detail {
+
+/// Why `value` cannot fill the segment of placeholder `name`, or a value (true) when it can.
+[[nodiscard]] constexpr result<bool> check_segment_value(std::string_view name, std::string_view value) noexcept {
+  auto fail = [&](std::size_t at) {
+    error e(errc::invalid_resource, static_cast<std::uint32_t>(at));
+    return e.append("value for {").append(name).append('}');
+  };
+  if (value.empty()) {
+    error e(errc::invalid_resource, 0);
+    return e.append("value for {").append(name).append("} is empty; a value fills exactly one segment");
+  }
+  for (std::size_t i = 0; i < value.size();) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    std::uint32_t control = 0x110000;  // the code point when it is a control character
+    std::size_t len = 1;
+    if (c < 0x20 || c == 0x7F) {
+      control = c;
+    } else if (c >= 0x80) {
+      len = utf8_length(value, i);
+      if (len == 0) return fail(i).append(" is not valid UTF-8").append_at();
+      if (c == 0xC2 && static_cast<unsigned char>(value[i + 1]) < 0xA0)  // U+0080..U+009F (C1)
+        control = static_cast<unsigned char>(value[i + 1]);
+    } else {
+      constexpr std::string_view forbidden = ":*[]?={}";
+      if (forbidden.find(static_cast<char>(c)) != std::string_view::npos) {
+        error e = fail(i);
+        e.append(" contains '").append(static_cast<char>(c)).append('\'').append_at();
+        return e.append("; a value fills one segment and may not hold : * [ ] ? = { } or control characters");
+      }
+    }
+    if (control != 0x110000) {
+      constexpr char hex[] = "0123456789ABCDEF";
+      const char u[6] = {'U', '+', '0', '0', hex[control >> 4], hex[control & 15]};
+      return fail(i).append(" contains the control character ").append(std::string_view(u, 6)).append_at();
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+constexpr result<resource_template> resource_template::parse(std::string_view text) {
+  auto fail = [&](std::size_t at, std::string_view what) {
+    error e(errc::invalid_resource, static_cast<std::uint32_t>(at));
+    return e.append("template ").append_quoted(text).append(what).append_at();
+  };
+  // The text itself must be a valid pattern: a placeholder is then one literal segment to it.
+  if (auto p = parse_pattern(text); !p) return p.error();
+  const std::size_t body_at = text.size() - parse_pattern(text)->body.size();
+  resource_template t;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '}') return fail(i, " has '}' without an opening '{'");
+    if (text[i] != '{') continue;
+    if (i < body_at) return fail(i, " has a placeholder inside its qualifier; placeholders fill body segments only");
+    const std::size_t close = text.find('}', i);
+    if (close == std::string_view::npos) return fail(i, " has '{' without a closing '}'");
+    const std::string_view name = text.substr(i + 1, close - i - 1);
+    bool ok = !name.empty() && name.size() <= max_placeholder_name;
+    for (char c : name)
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+    if (!ok) return fail(i, " has a placeholder name that is not 1-64 letters, digits or '_'");
+    const bool starts = i == body_at || text[i - 1] == ':';
+    const bool ends = close + 1 == text.size() || text[close + 1] == ':';
+    if (!starts || !ends) return fail(i, " has a placeholder that is not a whole segment, as in 'chat:{room}:*'");
+    t.holes_.push_back(hole{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(close - i + 1)});
+    i = close;
+  }
+  t.text_.assign(text.begin(), text.end());
+  return t;
+}
+
+constexpr result<std::size_t> resource_template::format_to(std::vector<char>& out,
+                                                           std::span<const binding> values) const {
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    const binding& b = values[k];
+    bool known = false;
+    for (const hole& h : holes_) known = known || hole_name(h) == b.name;
+    if (!known) {
+      error e(errc::invalid_resource, no_offset);
+      return e.append("template ").append_quoted(text()).append(" has no placeholder ").append_quoted(b.name);
+    }
+    for (std::size_t m = 0; m < k; ++m) {
+      if (values[m].name != b.name) continue;
+      error e(errc::invalid_resource, no_offset);
+      return e.append("placeholder {").append(b.name).append("} is bound twice");
+    }
+    if (auto ok = detail::check_segment_value(b.name, b.value); !ok) return ok.error();
+  }
+  const std::size_t mark = out.size();
+  std::size_t from = 0;
+  for (const hole& h : holes_) {
+    const binding* bound = nullptr;
+    for (const binding& b : values) bound = b.name == hole_name(h) ? &b : bound;
+    if (bound == nullptr) {
+      out.resize(mark);
+      error e(errc::invalid_resource, no_offset);
+      return e.append("placeholder {").append(hole_name(h)).append("} of template ").append_quoted(text()).append(" is not bound");
+    }
+    out.insert(out.end(), text_.begin() + static_cast<std::ptrdiff_t>(from), text_.begin() + h.at);
+    out.insert(out.end(), bound->value.begin(), bound->value.end());
+    from = h.at + h.size;
+  }
+  out.insert(out.end(), text_.begin() + static_cast<std::ptrdiff_t>(from), text_.end());
+  // Values are single safe segments, so only the limits can fail here.
+  if (auto p = parse_pattern(std::string_view(out.data() + mark, out.size() - mark)); !p) {
+    out.resize(mark);
+    return p.error();
+  }
+  return out.size() - mark;
+}
+
+/// Builds a capability without JSON (docs/semantics.md Decisions B1–B2). Entries are checked as
+/// they are added, exactly as capability::parse checks the equivalent document: the one that
+/// lists the same entries, in the order added, as compact JSON ({"res":["op",...],...}). The first
+/// error is kept (later adds are ignored) and build() returns it: the same code, offset and
+/// message parse gives for that document up to and including the failing entry. A resource
+/// added twice (the same bytes) is error duplicate_resource, as in a document; to merge, use
+/// unite (union.hpp). The result is canonical: build() and parse give identical capabilities.
+class capability_builder {
+ public:
+  constexpr capability_builder() = default;
+
+  /// Adds `resource` granting the operations named in `ops` ("*" alone for all).
+  constexpr capability_builder& add(std::string_view resource, std::span<const std::string_view> ops) {
+    if (failed_) return *this;
+    bool ok = valid_text(resource) && parse_pattern(resource).has_value() && !ops.empty();
+    op_set set;
+    for (std::size_t i = 0; ok && i < ops.size(); ++i) {
+      const std::string_view name = ops[i];
+      if (!valid_text(name)) {
+        ok = false;
+      } else if (name == "*" || set.is_all()) {
+        ok = set.empty();
+        set = op_set::all();
+      } else if (const auto o = parse_operation(name); !o || set.contains(*o)) {
+        ok = false;
+      } else {
+        set.insert(*o);
+      }
+    }
+    std::size_t list = 2 + (ops.empty() ? 0 : ops.size() - 1);  // [] and commas
+    for (const std::string_view name : ops) list += detail::json_string_size(name);
+    return accept(resource, set, list, ok, ops);
+  }
+  /// As above, for a braced list: add("chat:*", {"publish", "subscribe"}).
+  constexpr capability_builder& add(std::string_view resource, std::initializer_list<std::string_view> ops) {
+    return add(resource, std::span<const std::string_view>(ops.begin(), ops.size()));
+  }
+  /// Adds `resource` granting `ops` (written by their names in canonical order; empty is an error).
+  constexpr capability_builder& add(std::string_view resource, op_set ops) {
+    if (failed_) return *this;
+    std::size_t list = 2 + (ops.empty() ? 0 : ops.size() - 1);
+    ops.for_each_name([&](std::string_view n) { list += n.size() + 2; });
+    const bool ok = valid_text(resource) && parse_pattern(resource).has_value() && !ops.empty();
+    return accept(resource, ops, list, ok, std::span<const std::string_view>());
+  }
+  /// Adds the resource `tmpl` gives with `values` (resource_template::format_to: its errors are
+  /// the template's own, without an offset into a document).
+  constexpr capability_builder& add(const resource_template& tmpl, std::initializer_list<binding> values, op_set ops) {
+    if (failed_) return *this;
+    std::vector<char> res;
+    if (const auto r = tmpl.format_to(res, values); !r) return fail(r.error());
+    return add(std::string_view(res.data(), res.size()), ops);
+  }
+  /// As above, with the operations by name.
+  constexpr capability_builder& add(const resource_template& tmpl, std::initializer_list<binding> values,
+                                    std::initializer_list<std::string_view> ops) {
+    if (failed_) return *this;
+    std::vector<char> res;
+    if (const auto r = tmpl.format_to(res, values); !r) return fail(r.error());
+    return add(std::string_view(res.data(), res.size()), ops);
+  }
+
+  /// True when every add so far was valid (a duplicate resource is found only by build()).
+  [[nodiscard]] constexpr bool ok() const noexcept { return !failed_; }
+  /// The capability, in canonical order, or the first error.
+  [[nodiscard]] constexpr result<capability> build() const {
+    if (failed_) return error_;
+    capability c = cap_;
+    if (detail::capability_access::sort(c, false) != c.size()) return parse_error();
+    return c;
+  }
+
+ private:
+  // True when `s` is text a JSON document can carry: well-formed UTF-8 (the reader's rule).
+  [[nodiscard]] static constexpr bool valid_text(std::string_view s) noexcept {
+    for (std::size_t i = 0; i < s.size();) {
+      const std::size_t len = detail::utf8_length(s, i);
+      if (len == 0) return false;
+      i += len;
+    }
+    return true;
+  }
+
+  constexpr capability_builder& accept(std::string_view resource, op_set set, std::size_t list_bytes, bool ok,
+                                       std::span<const std::string_view> names) {
+    const std::size_t key_at = doc_bytes_ + (cap_.empty() ? 0 : 1);
+    const std::size_t end = key_at + detail::json_string_size(resource) + 1 + list_bytes;
+    ok = ok && cap_.size() < max_resources && end + 1 <= max_document_bytes;
+    if (!ok) return fail(parse_error(resource, set, names, true));
+    detail::capability_access::add(cap_, resource, set, static_cast<std::uint32_t>(key_at));
+    doc_bytes_ = end;
+    return *this;
+  }
+
+  constexpr capability_builder& fail(const error& e) {
+    failed_ = true;
+    error_ = e;
+    return *this;
+  }
+
+  // The error capability::parse gives for the equivalent document: the entries added so far
+  // (valid, so their operations in canonical order take the same bytes as written), then, with
+  // `pending`, the failing entry as given (its names, or `set` written by name when `names` is
+  // empty). One validation path: parse's own.
+  [[nodiscard]] constexpr error parse_error(std::string_view res = {}, op_set set = {},
+                                            std::span<const std::string_view> names = {}, bool pending = false) const {
+    std::vector<char> doc{'{'};
+    auto entry = [&](std::string_view res, auto&& each_op) {
+      if (doc.size() > 1) doc.push_back(',');
+      detail::write_json_string(res, doc);
+      doc.push_back(':');
+      doc.push_back('[');
+      const std::size_t at = doc.size();
+      each_op([&](std::string_view n) {
+        if (doc.size() != at) doc.push_back(',');
+        detail::write_json_string(n, doc);
+      });
+      doc.push_back(']');
+    };
+    for (std::size_t i = 0; i < cap_.size(); ++i)
+      entry(cap_.resource(i), [&](auto&& put) { cap_.ops(i).for_each_name(put); });
+    if (pending) {
+      if (names.empty())
+        entry(res, [&](auto&& put) { set.for_each_name(put); });
+      else
+        entry(res, [&](auto&& put) { for (const std::string_view n : names) put(n); });
+    }
+    doc.push_back('}');
+    const auto r = capability::parse(std::string_view(doc.data(), doc.size()));
+    if (!r) return r.error();
+    return error(errc::invalid_json, no_offset, "capability_builder: internal error: the document parses");
+  }
+
+  capability cap_;
+  std::size_t doc_bytes_ = 1;  // the equivalent document so far, without its closing '}'
+  bool failed_ = false;
+  error error_;
+};
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/capability_builder.hpp ----
+
+// ---- begin include/capmatch/json_string.hpp ----
+// capmatch — writing text as a JSON string, the way canonical capability text does
+// (docs/semantics.md §1.5): only '"', '\\' and U+0000..U+001F are escaped.
+// SPDX-License-Identifier: MIT
+
+#include <string>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Appends `s` as a JSON string (quotes included) to `out`. Bytes that are not well-formed
+/// UTF-8 are copied as they are: validate first (or escape) if the text may hold some.
+inline void write_json_string(std::string_view s, std::string& out) {
+  const std::size_t at = out.size();
+  out.resize(at + detail::json_string_size(s));
+  detail::write_json_string(s, out.data() + at);
+}
+
+/// `s` as a JSON string (quotes included).
+[[nodiscard]] inline std::string to_json_string(std::string_view s) {
+  std::string out;
+  write_json_string(s, out);
+  return out;
+}
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/json_string.hpp ----
+
 // ---- begin include/capmatch/intersect.hpp ----
-// capmatch — effective token capability = key ∩ request (SEMANTICS §4).
+// capmatch — effective token capability = key ∩ request (docs/semantics.md §4).
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
@@ -1518,7 +2497,7 @@ CAPMATCH_NAMESPACE_BEGIN
 
 namespace detail {
 [[nodiscard]] constexpr error empty_intersection_error() noexcept {
-  return error(errc::empty_intersection, no_offset, "Key does not support requested capabilities");
+  return error(error_reason::empty_intersection, no_offset, "Key does not support requested capabilities");
 }
 
 /// The requested patterns indexed by their first segment, so that a key pattern meets only
@@ -1613,44 +2592,254 @@ struct request_index {
 };
 }  // namespace detail
 
-/// The effective capability of a token whose key has capability `key` and whose request
-/// asked for `request`: for every pair of entries whose patterns and operations overlap,
-/// their exact intersection; equal resources merged. An empty result is error 40160/401
-/// "Key does not support requested capabilities". Resources in the result are written in
-/// normal form (qualifier params dropped). Limits (errc::limit_exceeded, 40000):
-/// key.size() * request.size() <= max_intersection_pairs; the result has at most
-/// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
-/// longer matches no valid name and is left out; a "[*]" one that still could is an error).
-///
 namespace detail {
-/// The two limit errors of intersect (shared with the tests' pairwise reference).
+/// The limit errors of intersect (docs/limits.md; the tests spell them out independently).
 [[nodiscard]] constexpr error too_many_pairs(std::size_t keys, std::size_t requested) noexcept {
-  error e(errc::limit_exceeded, no_offset);
+  error e(error_reason::too_many_pairs, no_offset);
   e.append("intersecting ").append_number(keys).append(" key resources with ").append_number(requested);
   e.append(" requested resources exceeds the limit of ").append_number(max_intersection_pairs);
   return e.append(" pairs (capmatch::max_intersection_pairs)");
 }
 [[nodiscard]] constexpr error too_many_results() noexcept {
-  error e(errc::limit_exceeded, no_offset);
+  error e(error_reason::intersection_too_many_resources, no_offset);
   e.append("the intersection has more than ").append_number(max_resources);
   return e.append(" resources (capmatch::max_resources)");
 }
+[[nodiscard]] constexpr error too_many_bytes() noexcept {
+  error e(errc::limit_exceeded, no_offset);
+  e.append("the intersection builds more than ").append_number(max_intersection_bytes);
+  return e.append(" bytes of resource text (capmatch::max_intersection_bytes)");
+}
+
+/// True when every resource of `cap` is written in normal form: no qualifier params, so no
+/// two resources are one pattern (normal text has no params, which only add bytes).
+[[nodiscard]] constexpr bool all_normal(const capability& cap) noexcept {
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const pattern p = cap.pattern_at(i);
+    const std::size_t prefix =
+        p.kind == qualifier_kind::any ? 3 : p.kind == qualifier_kind::named ? p.qualifier.size() + 2 : 0;
+    if (cap.resource(i).size() != prefix + p.body.size()) return false;
+  }
+  return true;
+}
+
+/// `cap` with every resource in normal form (qualifier params dropped) and equal resources
+/// merged, their operations united: the same grants, each pattern once.
+[[nodiscard]] constexpr capability normalised(const capability& cap) {
+  capability out;
+  std::vector<char> text;
+  for (std::size_t i = 0; i < cap.size(); ++i) {
+    const pattern p = cap.pattern_at(i);
+    text.clear();
+    append_text(p, text);  // add() takes only the sizes of p's qualifier and body
+    capability_access::add(out, std::string_view(text.data(), text.size()), p, cap.ops(i), cap.source_offset(i));
+  }
+  capability_access::sort(out, true);
+  capability_access::compact(out);
+  return out;
+}
+
+/// Work done by intersect, for the complexity tests (tests/test_complexity.cpp): candidate
+/// pairs examined, segment ids compared and bytes of resource text built. Pass one to
+/// detail::intersect_counted.
+struct intersect_work {
+  std::size_t pairs = 0, bytes = 0, compares = 0;
+};
+
+/// The segments and qualifiers of intersect's two inputs, interned once (a hash table of
+/// their texts, or a sort): equal texts get equal ids and "*" is id 0, so a candidate pair is decided with at
+/// most 3 * max_segments integer compares instead of re-reading up to max_resource_bytes of
+/// text per pair (issue 14: 104 key entries of 100 "*:" segments then a literal, against
+/// 10 000 names of 100 literal segments, made each of 1 040 000 pairs read 3 KB). Only a
+/// pair that overlaps properly reads its text again, to build the result (bytes bounded by
+/// max_intersection_bytes). contains() and overlaps() are contains (pattern.hpp) and
+/// detail::intersect's "is there a common name" decided on ids, rule for rule. With fewer
+/// than min_keys key patterns each requested pattern meets at most min_keys - 1 of them, so
+/// reading the texts per pair is linear in the request already: nothing is interned then
+/// (active() is false), which keeps small token requests as fast as before.
+class interned_patterns {
+ public:
+  static constexpr std::uint32_t star = 0;
+  static constexpr std::size_t min_keys = 4;
+  struct facts {
+    std::uint32_t begin = 0, count = 0;  // segment ids: ids_[begin, begin + count)
+    std::uint32_t qualifier = 0;         // id of the qualifier text when kind == named
+    qualifier_kind kind = qualifier_kind::none;
+    bool trailing = false, nothing = false;
+  };
+
+  constexpr interned_patterns(const capability& key, const capability& request) {
+    if (key.size() < min_keys) return;
+    std::vector<item> items;
+    add(key, key_, items);
+    add(request, request_, items);
+    if (!intern_by_table(items)) intern_by_sort(items), by_sort_ = true;
+  }
+
+  /// The hash of a segment or qualifier text in the interning table (FNV-1a, size mixed in).
+  [[nodiscard]] static constexpr std::uint64_t hash(std::string_view s) noexcept {
+    std::uint64_t h = 0xCBF29CE484222325ull ^ s.size();
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+    return h;
+  }
+  /// True when the table gave up on colliding hashes and the texts were sorted instead.
+  [[nodiscard]] constexpr bool by_sort() const noexcept { return by_sort_; }
+
+  /// True when the ids were built (key.size() >= min_keys); the functions below need them.
+  [[nodiscard]] constexpr bool active() const noexcept { return !key_.empty(); }
+  [[nodiscard]] constexpr const facts& key(std::size_t i) const noexcept { return key_[i]; }
+  [[nodiscard]] constexpr const facts& request(std::size_t j) const noexcept { return request_[j]; }
+
+  /// contains(a, b) on ids: every name b matches, a matches.
+  [[nodiscard]] constexpr bool contains(const facts& a, const facts& b, std::size_t& compares) const noexcept {
+    if (a.nothing || b.nothing) return false;
+    if (a.kind != qualifier_kind::any &&
+        (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
+      return false;
+    for (std::uint32_t k = 0;; ++k) {
+      ++compares;
+      const std::uint32_t sa = ids_[a.begin + k], sb = ids_[b.begin + k];
+      const bool last_a = k + 1 == a.count, last_b = k + 1 == b.count;
+      if (last_a && a.trailing) return true;
+      if (sa != star && (sa != sb || sb == star)) return false;
+      if (last_a || last_b) return last_a && last_b && !b.trailing;
+    }
+  }
+
+  /// True when some name matches both a and b (when detail::intersect builds a pattern).
+  [[nodiscard]] constexpr bool overlaps(const facts& a, const facts& b, std::size_t& compares) const noexcept {
+    if (a.nothing || b.nothing) return false;
+    if (a.kind != qualifier_kind::any && b.kind != qualifier_kind::any &&
+        (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
+      return false;
+    if (!a.trailing && !b.trailing && a.count != b.count) return false;
+    if (!a.trailing && b.trailing && a.count < b.count) return false;
+    if (a.trailing && !b.trailing && b.count < a.count) return false;
+    // Past the shorter pattern's end the longer one meets a trailing "*".
+    for (std::uint32_t k = 0; k < a.count && k < b.count; ++k) {
+      ++compares;
+      const std::uint32_t sa = ids_[a.begin + k], sb = ids_[b.begin + k];
+      if (sa != star && sb != star && sa != sb) return false;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr std::uint32_t none = 0xFFFFFFFFu;
+  struct item {
+    std::string_view text;
+    std::uint64_t hash = 0;
+    std::uint32_t at = 0;                // where its id goes in ids_ (a segment)
+    std::uint32_t qualifier_of = none;   // or: the pattern whose qualifier it is
+    bool in_key = false;
+  };
+
+  constexpr void assign(const item& it, std::uint32_t id) noexcept {
+    if (it.qualifier_of != none)
+      (it.in_key ? key_ : request_)[it.qualifier_of].qualifier = id;
+    else
+      ids_[it.at] = id;
+  }
+
+  // Open addressing on the texts' hashes: one probe per text unless hashes collide. The hash
+  // is not keyed, so texts chosen to collide could make the probes quadratic: past
+  // 8 probes per text on average it gives up (false) and intern_by_sort decides instead.
+  constexpr bool intern_by_table(const std::vector<item>& items) {
+    std::size_t size = 16;
+    while (size < 2 * items.size()) size *= 2;
+    std::vector<std::uint32_t> slots;  // index in items of the first item with that text, + 1
+    slots.assign(size, 0);
+    std::vector<std::uint32_t> id_of;  // per slot
+    id_of.assign(size, 0);
+    std::uint32_t next = star;
+    std::size_t probes = 0;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      for (std::size_t s = items[k].hash & (size - 1);; s = (s + 1) & (size - 1)) {
+        if (++probes > 8 * items.size() + 64) return false;
+        if (slots[s] == 0) {
+          slots[s] = static_cast<std::uint32_t>(k) + 1;
+          id_of[s] = ++next;
+          assign(items[k], next);
+          break;
+        }
+        const item& first = items[slots[s] - 1];
+        if (first.hash == items[k].hash && first.text == items[k].text) {
+          assign(items[k], id_of[s]);
+          break;
+        }
+      }
+    }
+    return true;
+  }
+
+  // O(n log n) compares of at most max_resource_bytes each, whatever the texts.
+  constexpr void intern_by_sort(std::vector<item>& items) {
+    std::sort(items.begin(), items.end(),
+              [](const item& x, const item& y) { return x.hash != y.hash ? x.hash < y.hash : x.text < y.text; });
+    std::uint32_t next = star;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      if (k == 0 || items[k].hash != items[k - 1].hash || items[k].text != items[k - 1].text) ++next;
+      assign(items[k], next);
+    }
+  }
+
+  constexpr void add(const capability& cap, std::vector<facts>& out, std::vector<item>& items) {
+    out.reserve(cap.size());
+    const bool in_key = &out == &key_;
+    for (std::size_t i = 0; i < cap.size(); ++i) {
+      const pattern p = cap.pattern_at(i);
+      facts f;
+      f.kind = p.kind;
+      f.trailing = p.trailing_wildcard();
+      f.nothing = p.matches_nothing();
+      f.begin = static_cast<std::uint32_t>(ids_.size());
+      if (p.kind == qualifier_kind::named)
+        items.push_back({p.qualifier, hash(p.qualifier), 0, static_cast<std::uint32_t>(i), in_key});
+      for (std::size_t pos = 0; pos <= p.body.size();) {
+        const std::string_view seg = segment_at(p.body, pos);
+        if (seg != "*") items.push_back({seg, hash(seg), static_cast<std::uint32_t>(ids_.size()), none, in_key});
+        ids_.push_back(star);
+        pos += seg.size() + 1;
+      }
+      f.count = static_cast<std::uint32_t>(ids_.size()) - f.begin;
+      out.push_back(f);
+    }
+  }
+
+  std::vector<facts> key_, request_;
+  std::vector<std::uint32_t> ids_;
+  bool by_sort_ = false;
+};
 }  // namespace detail
 
-/// Pairs are visited in the order of the pairwise definition (key-major), but each key
-/// pattern meets only the requested patterns with a compatible first segment (found through
-/// detail::request_index): time is linear in the inputs plus the candidate pairs.
-[[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
-  if (key.size() != 0 && request.size() > max_intersection_pairs / key.size())
-    return detail::too_many_pairs(key.size(), request.size());
-  const detail::request_index index(request);
+namespace detail {
+/// intersect(key, request), adding its work to `work`. Pairs are visited in key-major order,
+/// but each key pattern meets only the requested patterns with a compatible first segment
+/// (found through detail::request_index): time is linear in the inputs plus the candidate
+/// pairs, each linear in its shorter pattern, plus the bytes built (max_intersection_bytes).
+[[nodiscard]] constexpr result<capability> intersect_counted(const capability& key_in, const capability& request_in,
+                                                             intersect_work& work) {
+  if (key_in.size() != 0 && request_in.size() > max_intersection_pairs / key_in.size())
+    return too_many_pairs(key_in.size(), request_in.size());
+  // Normal forms, merged; a capability already in normal form is used as it is (no copy).
+  capability key_copy, request_copy;
+  const capability& key = all_normal(key_in) ? key_in : (key_copy = normalised(key_in));
+  const capability& request = all_normal(request_in) ? request_in : (request_copy = normalised(request_in));
+  const request_index index(request);
+  const interned_patterns interned(key, request);
   const auto& star_first = index.star_first;
   capability out;
   std::vector<char> text;
   std::vector<std::uint32_t> candidates;  // request indices, increasing
+  // Ops granted on key pattern i or request pattern j itself (added after the loop, so that
+  // the result limit is checked during the loop on built text only, as the definition says).
+  std::vector<op_set> key_kept, requested_kept;  // not (n): clang 14 cannot value-initialize them in constexpr
+  key_kept.assign(key.size(), op_set{});
+  requested_kept.assign(request.size(), op_set{});
+  std::size_t built = 0;
   for (std::size_t i = 0; i < key.size(); ++i) {
     const pattern kpat = key.pattern_at(i);
-    const std::string_view first = detail::request_index::first_segment(kpat.body);
+    const std::string_view first = request_index::first_segment(kpat.body);
     candidates.clear();
     if (first == "*" || index.degenerate) {
       for (std::size_t j = 0; j < request.size(); ++j)
@@ -1659,8 +2848,8 @@ namespace detail {
       // Merge the bucket of `first` with the "*"-first patterns (both increasing).
       std::uint32_t a = index.head(first);
       std::size_t b = 0;
-      while (a != detail::request_index::none || b != star_first.size()) {
-        if (b == star_first.size() || (a != detail::request_index::none && a < star_first[b])) {
+      while (a != request_index::none || b != star_first.size()) {
+        if (b == star_first.size() || (a != request_index::none && a < star_first[b])) {
           candidates.push_back(a);
           a = index.next[a];
         } else {
@@ -1669,19 +2858,34 @@ namespace detail {
       }
     }
     if (candidates.empty()) continue;
-    const detail::pattern_facts kp(kpat);
+    const pattern_facts kp(kpat);
+    const bool by_ids = interned.active();
     for (const std::uint32_t j : candidates) {
+      ++work.pairs;
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;
-      const detail::pattern_facts& rp = index.facts[j];
+      const pattern_facts& rp = index.facts[j];
+      // The intersection is one of the two patterns: keep a reference, build nothing.
+      if (by_ids ? interned.contains(interned.key(i), interned.request(j), work.compares) : contains(kp.p, rp.p)) {
+        requested_kept[j] = requested_kept[j] | ops;
+        continue;
+      }
+      if (by_ids ? interned.contains(interned.request(j), interned.key(i), work.compares) : contains(rp.p, kp.p)) {
+        key_kept[i] = key_kept[i] | ops;
+        continue;
+      }
+      // Build text only for a pair that has a common name (then detail::intersect succeeds).
+      if (by_ids && !interned.overlaps(interned.key(i), interned.request(j), work.compares)) continue;
       text.clear();
       if (!detail::intersect(kp, rp, text)) continue;
+      work.bytes += text.size();
+      if ((built += text.size()) > max_intersection_bytes) return too_many_bytes();
       if (text.size() > max_resource_bytes) {
         // A pattern matches only names at least as long as its text (its body, for "[*]"), and
         // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
         const bool any = text.size() >= 3 && text[0] == '[' && text[1] == '*' && text[2] == ']';
         if (!any || text.size() - 3 > max_resource_bytes) continue;
-        error e(errc::limit_exceeded, no_offset);
+        error e(error_reason::intersection_resource_too_long, no_offset);
         e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
         e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
         return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
@@ -1692,34 +2896,64 @@ namespace detail {
       const std::size_t prefix =
           q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
       const std::string_view res(text.data(), text.size());
-      detail::capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
+      capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
       // Merge duplicates as we go so that memory stays bounded by the result limit.
       if (out.size() >= 2 * max_resources) {
-        detail::capability_access::sort(out, true);
-        detail::capability_access::compact(out);
-        if (out.size() > max_resources) return detail::too_many_results();
+        capability_access::sort(out, true);
+        capability_access::compact(out);
+        if (out.size() > max_resources) return too_many_results();
       }
     }
   }
-  detail::capability_access::sort(out, true);
-  detail::capability_access::compact(out);
-  if (out.size() > max_resources) return detail::too_many_results();
-  if (out.empty()) return detail::empty_intersection_error();
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (!key_kept[i].empty()) capability_access::add(out, key.resource(i), key.pattern_at(i), key_kept[i], 0);
+  for (std::size_t j = 0; j < request.size(); ++j)
+    if (!requested_kept[j].empty()) capability_access::add(out, request.resource(j), request.pattern_at(j), requested_kept[j], 0);
+  capability_access::sort(out, true);
+  capability_access::compact(out);
+  if (out.size() > max_resources) return too_many_results();
+  if (out.empty()) return empty_intersection_error();
   return out;
 }
+}  // namespace detail
 
-/// The effective capability when no capability was requested: the key's own (SEMANTICS §14).
-/// A key that grants nothing gives error 40160 like any empty result.
+/// The effective capability of a token whose key has capability `key` and whose request
+/// asked for `request`: for every pair of entries whose patterns and operations overlap,
+/// their exact intersection; equal resources merged. An empty result is error 40160/401
+/// "Key does not support requested capabilities". Resources in the result are written in
+/// normal form (qualifier params dropped). Limits (errc::limit_exceeded, 40000):
+/// key.size() * request.size() <= max_intersection_pairs; the result has at most
+/// max_resources resources of at most max_resource_bytes each (a pair whose intersection is
+/// longer matches no valid name and is left out; a "[*]" one that still could is an error);
+/// at most max_intersection_bytes of resource text is built (see below).
+///
+/// Both inputs are first put in normal form with equal patterns merged (their operations
+/// united), which changes no grant; the pairs are then taken in key-major order of these
+/// normal forms, and errors quote resources in normal form. A pair whose intersection is one
+/// of its two patterns (one contains the other) contributes that input pattern, which is
+/// never rebuilt: only pairs that overlap properly ("a:*" and "*:b" give "a:b") build new
+/// text, and the bytes they build count against max_intersection_bytes.
+[[nodiscard]] constexpr result<capability> intersect(const capability& key, const capability& request) {
+  detail::intersect_work work;
+  return detail::intersect_counted(key, request, work);
+}
+
+/// The effective capability when no capability was requested: the key's own (docs/semantics.md §14),
+/// defined as intersect(key, {"[*]*":["*"]}) so that the two spellings of "everything" give
+/// byte-identical results: the key in normal form (qualifier params dropped, which changes no
+/// grant), equal patterns merged, and patterns that match no name (an empty segment, as in
+/// "a::b") left out. A key that grants nothing gives error 40160 like any empty result.
 [[nodiscard]] constexpr result<capability> intersect(const capability& key) {
-  if (key.empty()) return detail::empty_intersection_error();
-  return key;
+  capability everything;
+  detail::capability_access::add(everything, "[*]*", pattern{qualifier_kind::any, {}, "*"}, op_set::all(), 0);
+  return intersect(key, everything);
 }
 
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/intersect.hpp ----
 
 // ---- begin include/capmatch/explain.hpp ----
-// capmatch — explain a check: which patterns granted, or why it was denied (SEMANTICS §13).
+// capmatch — explain a check: which patterns granted, or why it was denied (docs/semantics.md §13).
 // SPDX-License-Identifier: MIT
 
 #include <cstddef>
@@ -1797,6 +3031,12 @@ struct decision {
   return d;
 }
 
+/// Deleted: the decision would keep views into a temporary name or capability. Keep both
+/// alive for as long as the decision is used.
+template <class Traits, class Alloc>
+decision explain(const capability& cap, std::basic_string<char, Traits, Alloc>&& name, operation op) = delete;
+decision explain(capability&& cap, std::string_view name, operation op) = delete;
+
 namespace detail {
 inline void append_ops(std::string& s, op_set ops) {
   bool first = true;
@@ -1807,9 +3047,8 @@ inline void append_ops(std::string& s, op_set ops) {
   });
 }
 inline std::string quoted(std::string_view v) {
-  error e;
-  e.append_quoted(v);
-  return std::string(e.message());
+  fixed_text<error::capacity> t;
+  return std::string(t.append_quoted(v).view());
 }
 /// `v` with control characters written as \u00XX and bytes that are not well-formed UTF-8 as
 /// \xXX (as error::append_quoted does), so that text from the input cannot break a log line or
@@ -1899,32 +3138,12 @@ inline std::string decision::to_json() const {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/explain.hpp ----
 
-// ---- begin include/capmatch/matcher.hpp ----
-// capmatch — the compiled matcher: capability::ops_for in one pass over the name (SEMANTICS §2–3).
+// ---- begin include/capmatch/matcher/layout.hpp ----
+// capmatch — matcher internals: constants, references and record layouts (docs/matcher.md, "Tables").
 // SPDX-License-Identifier: MIT
-//
-// A matcher is compiled once from a capability and answers exactly what capability::ops_for
-// and capability::allows answer. A check reads the name once, allocates nothing and does work
-// independent of the number of patterns: the patterns' segment trie is determinised into a
-// segment-level automaton whose transitions live in one flat open-addressing table keyed by
-// (state, segment). Design, bounds and costs: docs/matcher.md.
 
-#include <algorithm>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_DETAIL_SSE2 1
-#else
-#define CAPMATCH_DETAIL_SSE2 0
-#endif
 
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -1974,9 +3193,10 @@ static_assert(ref_mul * ref_inv == 1u);
 inline constexpr u64 k_mul = 0x9E3779B97F4A7C15ull;
 inline constexpr u64 k_state = 0xC2B2AE3D27D4EB4Full;
 inline constexpr u64 k_long = 0x165667B19E3779F9ull;
-inline constexpr u64 ones = 0x0101010101010101ull;
-inline constexpr u64 high_bits = 0x8080808080808080ull;
-inline constexpr u64 low7 = 0x7F7F7F7F7F7F7F7Full;
+using swar::high_bits;
+using swar::low7;
+using swar::ones;
+using swar::zero_bytes;
 
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes.
 /// A *run state* (DFA only; `term >> run_shift` is its run's length, not 0) has no default
@@ -1986,8 +3206,26 @@ struct state_rec {
   u32 next = dead;  ///< DFA: default transition (the middle `*`), or a run's end; trie: the `*` child
   u32 trail = 0;    ///< op bits granted when one or more further segments follow (trailing `*`)
   u32 term = 0;     ///< op bits granted when the name ends here; a run state: | run length << run_shift
-  u32 aux = 0;      ///< DFA: 32-bit filter of the literal transitions' hashes, or a run's pool offset;
-                    ///< trie: parent | star flag
+  u32 aux = 0;      ///< the 32-bit filter of the literal transitions' hashes, or (DFA) a run's pool offset
+                    ///< (while building the trie: parent | star flag)
+
+  // Named reads: one per meaning of a field (the check paths use these, never the fields).
+  /// DFA: the default transition (a segment that no literal transition names).
+  [[nodiscard]] constexpr u32 default_next() const noexcept { return next; }
+  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
+  [[nodiscard]] constexpr u32 filter() const noexcept { return aux; }
+  /// DFA: the length of this state's run in bytes; 0 when it starts no run.
+  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term >> run_shift; }
+  /// DFA, run state: the pool offset of the run's bytes.
+  [[nodiscard]] constexpr u32 run_offset() const noexcept { return aux; }
+  /// DFA, run state: the state after the run.
+  [[nodiscard]] constexpr u32 run_end() const noexcept { return next; }
+  /// Ops granted when one or more further segments follow (trailing `*`).
+  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return trail; }
+  /// Ops granted when the name ends here (a run state's length bits are dropped by op_set).
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term; }
+  /// Trie: the `*` child.
+  [[nodiscard]] constexpr u32 star_child() const noexcept { return next; }
 };
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).
@@ -2017,6 +3255,46 @@ struct quick_qualifier {
 };
 inline constexpr std::size_t quick_qualifier_bytes = 6;  // "[" + 6 + "]" fill one word
 inline constexpr std::size_t quick_qualifiers = 4;
+
+/// What a compiled matcher holds besides its arrays: held by `storage` and fixed_matcher,
+/// copied into every `tables` view.
+struct header {
+  u32 edge_cap = 0;       // home range of edges (the array has overflow slots after it)
+  u32 long_cap = 0;       // home range of long_edges
+  u32 start = dead;       // ref of: DFA, the start state for unqualified names; trie, the unqualified root
+  u32 any_root = dead;    // trie walk only: ref of the root of the [*] patterns
+  u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
+  bool walk = false;      // true: trie-walk fallback; false: DFA
+  quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
+  bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
+};
+
+}  // namespace detail::cm
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/matcher/layout.hpp ----
+
+// ---- begin include/capmatch/matcher/scan.hpp ----
+// capmatch — matcher internals: the name scanner (segments, stops, qualifiers; docs/matcher.md, "A check").
+// SPDX-License-Identifier: MIT
+
+#include <bit>
+#include <cstring>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_SSE2 1
+#else
+#define CAPMATCH_DETAIL_SSE2 0
+#endif
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
 
 // ---- leaf helpers: the only places that branch on constant evaluation ----
 
@@ -2063,9 +3341,6 @@ inline constexpr std::size_t quick_qualifiers = 4;
   return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
 }
 
-/// 0x80 in every byte of v that is zero, 0 elsewhere (exact, no false positives).
-[[nodiscard]] constexpr u64 zero_bytes(u64 v) noexcept { return ~(((v & low7) + low7) | v | low7); }
-
 /// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
 inline constexpr std::size_t short_name_bytes = 64;
 
@@ -2075,6 +3350,7 @@ inline constexpr std::size_t short_name_bytes = 64;
 struct name_stops_t {
   u64 colons = 0;
   bool nul = false;
+  bool high = false;  // a byte >= 0x80: the name must then be checked as UTF-8
 };
 [[nodiscard]] constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
   name_stops_t r;
@@ -2083,19 +3359,22 @@ struct name_stops_t {
     if (n >= 16) {
       const __m128i colon = _mm_set1_epi8(':');
       const __m128i zero = _mm_setzero_si128();
-      u32 z = 0;
+      u32 z = 0, h = 0;
       std::size_t i = 0;
       for (; i + 16 <= n; i += 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
         r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << i;
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+        h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
       if (i < n) {  // the last 16 bytes, overlapping the previous block
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
         r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << (n - 16);
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+        h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
       r.nul = z != 0;
+      r.high = h != 0;
       return r;
     }
     if (n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
@@ -2103,26 +3382,30 @@ struct name_stops_t {
       const auto c = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
       r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
       r.nul = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0;
+      r.high = _mm_movemask_epi8(v) != 0;
       return r;
     }
 #endif
     if (n >= 8) {  // words, the last one overlapping its predecessor
-      u64 z = 0;
+      u64 z = 0, h = 0;
       for (std::size_t i = 0;; i += 8) {
         const std::size_t at = i + 8 <= n ? i : n - 8;
         const u64 w = load8(s + at);
         const u64 c = zero_bytes(w ^ (ones * ':'));
         r.colons |= (((c >> 7) * 0x0102040810204080ull) >> 56) << at;
         z |= zero_bytes(w);
+        h |= w & high_bits;
         if (at + 8 == n) break;
       }
       r.nul = z != 0;
+      r.high = h != 0;
       return r;
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (s[i] == ':') r.colons |= u64{1} << i;
     if (s[i] == '\0') r.nul = true;
+    if (static_cast<unsigned char>(s[i]) >= 0x80) r.high = true;
   }
   return r;
 }
@@ -2382,18 +3665,34 @@ CAPMATCH_DETAIL_INLINE constexpr segment scan_segment(const char* s, std::size_t
   return g;
 }
 
-/// What a compiled matcher holds besides its arrays: held by `storage` and fixed_matcher,
-/// copied into every `tables` view.
-struct header {
-  u32 edge_cap = 0;       // home range of edges (the array has overflow slots after it)
-  u32 long_cap = 0;       // home range of long_edges
-  u32 start = dead;       // ref of: DFA, the start state for unqualified names; trie, the unqualified root
-  u32 any_root = dead;    // trie walk only: ref of the root of the [*] patterns
-  u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
-  bool walk = false;      // true: trie-walk fallback; false: DFA
-  quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
-  bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
-};
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_DETAIL_SSE2
+#undef CAPMATCH_DETAIL_INLINE
+#undef CAPMATCH_DETAIL_NOINLINE
+// ---- end include/capmatch/matcher/scan.hpp ----
+
+// ---- begin include/capmatch/matcher/query.hpp ----
+// capmatch — matcher internals: the check paths over the flat tables (docs/matcher.md, "A check").
+// SPDX-License-Identifier: MIT
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
+#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
+#else
+#define CAPMATCH_DETAIL_INLINE inline
+#define CAPMATCH_DETAIL_NOINLINE
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
 
 /// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
@@ -2414,7 +3713,7 @@ struct tables : header {
   [[nodiscard]] constexpr u32 find(u32 from, const segment& g, const char* s, std::size_t pos, u32 otherwise,
                                    bool filtered) const noexcept {
     const u64 hk = g.key * k_mul;
-    if (filtered && (state(from).aux & filter_bit(hk)) == 0) return otherwise;
+    if (filtered && (state(from).filter() & filter_bit(hk)) == 0) return otherwise;
     if (g.len <= 8) return find_short(from, g.key, hk, otherwise);
     return find_long(from, g.key, g.w0, g.w1, g.len, s, pos, otherwise, hk);
   }
@@ -2461,8 +3760,8 @@ struct tables : header {
   // then the end of the name or ':' (a run ends at a segment boundary).
   CAPMATCH_DETAIL_INLINE constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
                                                     std::size_t pos) const noexcept {
-    const std::size_t len = r.term >> run_shift, end = pos + len;
-    return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.aux, len);
+    const std::size_t len = r.run_length(), end = pos + len;
+    return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.run_offset(), len);
   }
 
   // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
@@ -2471,11 +3770,11 @@ struct tables : header {
   // The filter spares the table probe for most segments that no literal transition names.
   CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, u64 key, u64 w0, u64 w1, std::size_t len,
                                             const char* s, std::size_t pos, u32& acc) const noexcept {
-    acc |= r.trail;
+    acc |= r.trail_ops();
     const u64 hk = key * k_mul;
-    if ((r.aux & filter_bit(hk)) == 0) return r.next;
-    if (len <= 8) return find_short(st, key, hk, r.next);
-    return find_long(st, key, w0, w1, len, s, pos, r.next, hk);
+    if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
+    if (len <= 8) return find_short(st, key, hk, r.default_next());
+    return find_long(st, key, w0, w1, len, s, pos, r.default_next(), hk);
   }
 
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
@@ -2499,7 +3798,7 @@ struct tables : header {
         const unsigned at = f.close == 0 ? 0 : static_cast<unsigned>(std::countr_zero(f.close)) >> 3;
         if (at >= 3 && (f.bad | f.params) == 0) {
           *body = at + 1;
-          return s[at + 1] == '[' ? no_state : states[qualifier_state].next;
+          return s[at + 1] == '[' ? no_state : states[qualifier_state].default_next();
         }
       }
     }
@@ -2525,7 +3824,7 @@ struct tables : header {
       g.key = segment_key(name);
       if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
     }
-    return find(ref(qualifier_state), g, s, 1, states[qualifier_state].next, !walk);
+    return find(ref(qualifier_state), g, s, 1, states[qualifier_state].default_next(), !walk);
   }
 
   // A check. The common case — a DFA and a name of at most short_name_bytes bytes — is
@@ -2548,20 +3847,21 @@ struct tables : header {
   // Longer names (scanned a word at a time) and the trie walk.
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
                                                       u32 st) const noexcept {
+    if (!utf8_valid(std::string_view(s, n))) return {};  // (its ASCII runs: 8 bytes per step)
     if (walk) return walk_ops(s, n, pos, st);
     u32 acc = 0;
     std::size_t left = max_segments;
-    if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
+    if (const state_rec& r = state(st); r.run_length() != 0) {
       // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t len = r.term >> run_shift, end = pos + len;
-      acc = r.trail;
+      const std::size_t len = r.run_length(), end = pos + len;
+      acc = r.trail_ops();
       if (!run_matches(r, s, n, pos)) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
-      const char* run = pool + r.aux;
+      const char* run = pool + r.run_offset();
       const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
       if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
       left -= segments;
-      st = r.next;
-      if (end == n) return finish(acc | state(st).term);
+      st = r.run_end();
+      if (end == n) return finish(acc | state(st).term_ops());
       pos = end + 1;
       if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
     }
@@ -2570,7 +3870,7 @@ struct tables : header {
       const segment g = scan_segment(s, n, pos);
       if (!g.ok || left-- == 0) return {};
       st = step(st, r, g.key, g.w0, g.w1, g.len, s, pos, acc);
-      if (g.last) return finish(acc | state(st).term);
+      if (g.last) return finish(acc | state(st).term_ops());
       pos += g.len + 1;
       // Nothing more can be granted: what was, stands if the rest of the name is valid.
       if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
@@ -2591,14 +3891,15 @@ struct tables : header {
     u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
     // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
     if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
+    if (stops.high && !utf8_valid(std::string_view(s, n))) return {};  // not well-formed UTF-8
     u32 acc = 0;
-    if (const state_rec& r = state(st); (r.term >> run_shift) != 0) {
+    if (const state_rec& r = state(st); r.run_length() != 0) {
       // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t end = pos + (r.term >> run_shift);
-      acc = r.trail;
+      const std::size_t end = pos + r.run_length();
+      acc = r.trail_ops();
       if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
-      st = r.next;
-      if (end == n) return finish(acc | state(st).term);
+      st = r.run_end();
+      if (end == n) return finish(acc | state(st).term_ops());
       if (st == dead) return finish(acc);
       pos = end + 1;  // < n: the name does not end with ':'
       m &= ~u64{0} << pos;
@@ -2622,74 +3923,97 @@ struct tables : header {
         key = long_key(s, pos, end);
       }
       st = step(st, r, key, w0, w1, len, s, pos, acc);
-      if (last) return finish(acc | state(st).term);
+      if (last) return finish(acc | state(st).term_ops());
       if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
       pos = end + 1;
       m &= m - 1;
     }
   }
 
-  // The fallback: a depth-first walk of the trie from the qualifier's root and the [*] root,
-  // each node visited at most once, no stack (parents are stored in the nodes).
+  // The fallback, structured like a NATS sublist: the name is split once into its segments
+  // (validated, keys computed once), then the trie is walked from the qualifier's root and
+  // from the [*] root, following literal edges in a loop and recursing only where a node has
+  // both a literal child and a `*` child. The trie is a tree, so each node is visited at most
+  // once per root; the recursion is at most max_segments deep.
+  struct walk_segment {
+    u64 key, w0, w1;
+    u32 pos, len;
+  };
   [[nodiscard]] constexpr op_set walk_ops(const char* s, std::size_t n, std::size_t body,
                                           u32 root) const noexcept {
-    if (!rest_valid(s, n, body, max_segments)) return {};
-    u32 acc = 0;
-    const u32 roots[2] = {root, any_root};
-    for (const u32 r : roots) {
-      if (r == dead) continue;
-      u32 node = r;
-      std::size_t pos = body;  // start of the next segment; n + 1 when none is left
-      for (;;) {
-        // Descend from `node` with the segment at pos.
-        bool descended = false;
-        if (pos == n + 1) {
-          acc |= state(node).term;
-        } else {
-          acc |= state(node).trail;
-          const segment g = scan_segment(s, n, pos);
-          u32 child = find(node, g, s, pos, dead, false);
-          if (child == dead) child = state(node).next;
-          if (child != dead) {
-            node = child;
-            pos += g.len + 1;
-            descended = true;
-          }
-        }
-        if (descended) continue;
-        // Ascend until a node has an untried `*` child.
-        bool resumed = false;
-        while (node != r) {
-          const u32 parent = state(node).aux;
-          const u32 star = state(parent).next;
-          pos = previous_segment(s, body, pos);
-          const bool was_star = star == node;
-          node = parent;
-          if (!was_star && star != dead) {
-            node = star;
-            pos = segment_end(s, n, pos) + 1;
-            resumed = true;
-            break;
-          }
-        }
-        if (!resumed) break;
-      }
+    walk_segment segs[max_segments];  // only the first `count` are written and read
+    std::size_t count = 0;
+    for (std::size_t pos = body;;) {
+      const segment g = scan_segment(s, n, pos);
+      if (!g.ok || count == max_segments) return {};
+      segs[count++] = walk_segment{g.key, g.w0, g.w1, static_cast<u32>(pos), static_cast<u32>(g.len)};
+      if (g.last) break;
+      pos += g.len + 1;
     }
+    u32 acc = 0;
+    if (root != dead) walk_from(root, segs, 0, count, s, acc);
+    if (any_root != dead) walk_from(any_root, segs, 0, count, s, acc);
     return finish(acc);
   }
-
-  // Start of the segment before the one starting at pos (pos may be n + 1: past the end).
-  [[nodiscard]] static constexpr std::size_t previous_segment(const char* s, std::size_t body,
-                                                              std::size_t pos) noexcept {
-    std::size_t i = pos - 1;  // the ':' (or the end) that closed the previous segment
-    while (i > body && s[i - 1] != ':') --i;
-    return i;
-  }
-  [[nodiscard]] static constexpr std::size_t segment_end(const char* s, std::size_t n, std::size_t pos) noexcept {
-    while (pos < n && s[pos] != ':') ++pos;
-    return pos;
+  constexpr void walk_from(u32 node, const walk_segment* segs, std::size_t i, std::size_t count, const char* s,
+                      u32& acc) const noexcept {
+    for (;; ++i) {
+      const state_rec& r = state(node);
+      if (i == count) {
+        acc |= r.term_ops();
+        return;
+      }
+      acc |= r.trail_ops();
+      const walk_segment& w = segs[i];
+      const u64 hk = w.key * k_mul;
+      // The node's filter spares the probe for most segments no literal edge names (a miss in
+      // the table costs several probes at load 2/3).
+      const u32 child = (r.filter() & filter_bit(hk)) == 0 ? dead
+                        : w.len <= 8                       ? find_short(node, w.key, hk, dead)
+                                : find_long(node, w.key, w.w0, w.w1, w.len, s, w.pos, dead, hk);
+      const u32 star = r.star_child();
+      if (child == dead) {
+        if (star == dead) return;
+        node = star;
+        continue;
+      }
+      if (star != dead) walk_from(star, segs, i + 1, count, s, acc);
+      node = child;
+    }
   }
 };
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_DETAIL_INLINE
+#undef CAPMATCH_DETAIL_NOINLINE
+// ---- end include/capmatch/matcher/query.hpp ----
+
+// ---- begin include/capmatch/matcher/determinise.hpp ----
+// capmatch — matcher internals: determinisation, minimisation and runs (docs/matcher.md, steps 2–4).
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+// ---- begin include/capmatch/matcher/builder.hpp ----
+// capmatch — matcher internals: the builder (trie, tables; docs/matcher.md, "From patterns to an automaton").
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
 
 // ---- construction ----
 
@@ -2747,7 +4071,8 @@ struct storage : header {
   std::vector<edge_rec> edges;
   std::vector<long_edge_rec> long_edges;
   std::vector<char> pool;
-  std::size_t patterns = 0;
+  std::size_t patterns = 0;  // of the capability
+  std::size_t in_group = 0;  // compiled here (the builder's group; empty patterns left out)
 
   [[nodiscard]] constexpr tables view() const noexcept {
     if (states.empty())  // moved from: grants nothing
@@ -2770,9 +4095,34 @@ struct transition {
 
 [[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
 
+/// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
+/// the first segment of the body is `*`; "literal-led": it is a literal.
+enum class pattern_group : u8 {
+  all,
+  literal_led,      ///< literal-led, any qualifier (`[*]` included)
+  plain_literal,    ///< literal-led, not `[*]`
+  any_literal,      ///< literal-led, `[*]`
+  star_led,         ///< star-led, not `[*]`
+  any_star_led,     ///< star-led, `[*]`
+};
+[[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
+  const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
+  switch (g) {
+    case pattern_group::all: return true;
+    case pattern_group::literal_led: return !star;
+    case pattern_group::plain_literal: return !star && !any;
+    case pattern_group::any_literal: return !star && any;
+    case pattern_group::star_led: return star && !any;
+    case pattern_group::any_star_led: return star && any;
+  }
+  return true;
+}
+
 class builder {
  public:
-  constexpr builder(const capability& cap, matcher_mode mode) { build(cap, mode); }
+  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all) {
+    build(cap, mode, group);
+  }
   storage out;
 
  private:
@@ -2850,7 +4200,7 @@ class builder {
     }
   }
 
-  constexpr void build(const capability& cap, matcher_mode mode) {
+  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group) {
     out.patterns = cap.size();
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
@@ -2876,7 +4226,8 @@ class builder {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
       if (p.covers_all_channels()) out.app_wide |= ops;
-      if (p.matches_nothing()) continue;
+      if (p.matches_nothing() || !in_group(p, group)) continue;
+      ++out.in_group;
       u32 root = p.kind == qualifier_kind::none ? 2u : 3u;
       if (p.kind == qualifier_kind::named) {
         const u32 q = intern(p.qualifier);
@@ -2901,193 +4252,18 @@ class builder {
     out.any_root = 3;
     out.states = nodes;
     out.states[qualifier_state].next = dead;
+    for (state_rec& st : out.states) st.aux = 0;  // the parent links are the builder's; emit puts filters here
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
     for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
     for (const auto& e : tedges) ts.push_back(transition{e.node, e.sid, e.child});
-    emit(ts, false);
+    emit(ts);
   }
 
-  // Subset construction over the trie. Returns false (leaving `out` untouched) when the
-  // automaton would exceed the documented bound.
-  constexpr bool determinise() {
-    const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
-    std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
-    for (const auto& e : tedges) ++node_edges[e.node + 1];
-    for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
-
-    std::vector<u32> set_items;        // the trie nodes of every state, concatenated
-    std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
-    index_map set_index;
-    set_items.reserve(2 * nodes.size());
-    set_offsets.reserve(nodes.size() + 3);
-    set_index.reserve(nodes.size());
-    auto set_hash = [](const u32* p, std::size_t n) {
-      u64 h = n;
-      for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
-      return h;
-    };
-    auto hash_of_state = [&](u32 st) {
-      return set_hash(set_items.data() + set_offsets[st], set_offsets[st + 1] - set_offsets[st]);
-    };
-    set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
-    std::size_t work = 2;
-    bool over = false;
-    // The state for a sorted, duplicate-free set of trie nodes (interned).
-    auto state_of = [&](const std::vector<u32>& set) -> u32 {
-      const u64 h = set_hash(set.data(), set.size());
-      const u32 found = set_index.find(h, [&](u32 st) {
-        const u32 b = set_offsets[st], e = set_offsets[st + 1];
-        if (e - b != set.size()) return false;
-        for (u32 i = 0; i < set.size(); ++i)
-          if (set_items[b + i] != set[i]) return false;
-        return true;
-      });
-      if (found != no_state) return found;
-      const auto id = static_cast<u32>(set_offsets.size() - 1);
-      set_items.insert(set_items.end(), set.begin(), set.end());
-      set_offsets.push_back(static_cast<u32>(set_items.size()));
-      set_index.insert(h, id, hash_of_state);
-      work += 1 + set.size();  // a state, and the set elements that stand for it
-      if (work > limit) over = true;
-      return id;
-    };
-    // A trie node worth tracking: it grants something or leads somewhere.
-    auto live = [&](u32 node) {
-      const auto& r = nodes[node];
-      return r.next != dead || r.trail != 0 || r.term != 0 || node_edges[node + 1] != node_edges[node];
-    };
-    std::vector<u32> set;
-    auto start_set = [&](u32 a, u32 b) {
-      set.clear();
-      if (a != dead && live(a)) set.push_back(a);
-      if (b != dead && live(b)) set.push_back(b);
-      std::sort(set.begin(), set.end());
-      return state_of(set);
-    };
-
-    std::vector<state_rec> states(3);
-    std::vector<transition> ts;
-    states.reserve(nodes.size() + 3);
-    ts.reserve(tedges.size() + qualifier_edges.size());
-    const u32 start = start_set(2, 3);
-    const u32 other = start_set(3, dead);
-    states[qualifier_state].next = other;
-    for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
-
-    std::vector<u32> stars, gathered_sid, group;
-    std::vector<trie_edge> gathered;
-    for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
-      const u32 b = set_offsets[st], e = set_offsets[st + 1];
-      state_rec rec;
-      stars.clear();
-      gathered.clear();
-      for (u32 i = b; i < e; ++i) {
-        const u32 node = set_items[i];
-        rec.trail |= nodes[node].trail;
-        rec.term |= nodes[node].term;
-        if (nodes[node].next != dead && live(nodes[node].next)) stars.push_back(nodes[node].next);
-        for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
-          if (live(tedges[k].child)) gathered.push_back(tedges[k]);
-      }
-      std::sort(stars.begin(), stars.end());
-      if (e - b > 1)
-        std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
-          return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
-        });
-      work += gathered.size();
-      rec.next = state_of(stars);
-      for (std::size_t i = 0; i < gathered.size();) {
-        std::size_t j = i;
-        set.clear();
-        while (j < gathered.size() && gathered[j].sid == gathered[i].sid) set.push_back(gathered[j++].child);
-        if (!stars.empty()) {
-          set.insert(set.end(), stars.begin(), stars.end());
-          // Not std::inplace_merge: it is not constexpr (it may allocate), and construction must be.
-          std::sort(set.begin(), set.end());
-        }
-        ts.push_back(transition{st, gathered[i].sid, state_of(set)});
-        if (++work > limit) over = true;
-        i = j;
-      }
-      if (states.size() <= st) states.resize(st + 1);
-      states[st] = rec;
-    }
-    if (over) return false;
-    states.resize(set_offsets.size() - 1);
-    u32 first_state = start;
-    minimise(states, ts, first_state);
-    compress_runs(states, ts, first_state);
-    out.walk = false;
-    out.start = first_state;
-    out.states = std::move(states);
-    emit(ts, true);
-    return true;
-  }
-
-  // Merges equivalent states (same masks, same default, same transitions to equivalent
-  // states): the many states where one pattern ends and nothing follows collapse into one
-  // per op set. Transitions only go to higher-numbered states (or dead), so one pass from
-  // the last state down suffices. Renumbers `states` and `ts` in place.
-  static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
-    const auto count = static_cast<u32>(states.size());
-    std::vector<u32> first(count + 1, 0);  // transitions of state i: [first[i], first[i+1]) in ts
-    for (const auto& t : ts) ++first[t.from + 1];
-    for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
-    std::vector<u32> rep(count, 0);
-    rep[qualifier_state] = qualifier_state;
-    index_map sigs;
-    auto hash_of = [&](u32 st) {
-      u64 h = mix2(mix2(states[st].trail, states[st].term), rep[states[st].next]);
-      for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
-      return h;
-    };
-    auto same = [&](u32 a, u32 b) {
-      if (states[a].trail != states[b].trail || states[a].term != states[b].term ||
-          rep[states[a].next] != rep[states[b].next] || first[a + 1] - first[a] != first[b + 1] - first[b])
-        return false;
-      for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
-        const transition& x = ts[first[a] + k];
-        const transition& y = ts[first[b] + k];
-        if (x.sid != y.sid || rep[x.to] != rep[y.to]) return false;
-      }
-      return true;
-    };
-    sigs.insert(hash_of(dead), dead, hash_of);
-    for (u32 st = count - 1; st >= 2; --st) {
-      const u64 h = hash_of(st);
-      const u32 found = sigs.find(h, [&](u32 other) { return same(st, other); });
-      if (found != no_state) {
-        rep[st] = found;
-      } else {
-        rep[st] = st;
-        sigs.insert(h, st, hash_of);
-      }
-    }
-    // Renumber the representatives in order; drop the others.
-    std::vector<u32> id(count, 0);
-    u32 next_id = 2;
-    id[qualifier_state] = qualifier_state;
-    for (u32 st = 2; st < count; ++st)
-      if (rep[st] == st) id[st] = next_id++;
-    std::vector<state_rec> out_states(next_id);
-    out_states[qualifier_state] = states[qualifier_state];
-    out_states[qualifier_state].next = id[rep[states[qualifier_state].next]];
-    std::vector<transition> out_ts;
-    for (const auto& t : ts) {
-      if (rep[t.from] != t.from) continue;
-      out_ts.push_back(transition{id[t.from], t.sid, id[rep[t.to]]});
-    }
-    for (u32 st = 2; st < count; ++st) {
-      if (rep[st] != st) continue;
-      state_rec r = states[st];
-      r.next = id[rep[r.next]];
-      out_states[id[st]] = r;
-    }
-    states = std::move(out_states);
-    ts = std::move(out_ts);
-    start = id[rep[start]];
-  }
+  // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
+  constexpr bool determinise();
+  // Merges equivalent states (determinise.hpp).
+  static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
@@ -3102,81 +4278,10 @@ class builder {
   std::vector<run_info> runs;
   std::vector<char> run_text;
 
-  constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
-    const auto count = static_cast<u32>(states.size());
-    std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
-    for (u32 i = 0; i < ts.size(); ++i) {
-      ++degree[ts[i].from];
-      only[ts[i].from] = i;
-    }
-    // Entry states: where a check starts (per qualifier class). Only those that nothing else
-    // leads to start runs, so the check looks for a run once, before its loop.
-    std::vector<u8> entry(count, 0), entered(count, 0);
-    entry[start] = 1;
-    entry[states[qualifier_state].next] = 1;
-    for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-    for (u32 st = 2; st < count; ++st) entered[states[st].next] = 1;
-    auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].next == dead; };
-    auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail == 0 && states[st].term == 0; };
-    std::vector<u32> run_of(count, no_state);  // the run a state starts
-    for (u32 st = 2; st < count; ++st) {
-      if (!entry[st] || entered[st] || !one_way(st)) continue;
-      run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
-      for (u32 at = st;;) {
-        const std::string_view seg = seg_view(ts[only[at]].sid);
-        if (at != st) run_text.push_back(':');
-        run_text.insert(run_text.end(), seg.begin(), seg.end());
-        at = ts[only[at]].to;
-        r.target = at;
-        if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
-      }
-      r.size = static_cast<u32>(run_text.size()) - r.offset;
-      run_of[st] = static_cast<u32>(runs.size());
-      runs.push_back(r);
-    }
-    // Keep the states still reachable: from the start states, through defaults, transitions
-    // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
-    std::vector<u8> keep(count, 0);
-    keep[dead] = keep[qualifier_state] = 1;
-    keep[start] = 1;
-    keep[states[qualifier_state].next] = 1;
-    std::vector<u32> first(count + 1, 0);
-    for (const auto& t : ts) ++first[t.from + 1];
-    for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
-    for (u32 st = 1; st < count; ++st) {
-      if (!keep[st]) continue;
-      keep[states[st].next] = 1;
-      if (run_of[st] != no_state) {
-        keep[runs[run_of[st]].target] = 1;
-        continue;
-      }
-      for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
-    }
-    std::vector<u32> id(count, 0);
-    u32 next_id = 0;
-    for (u32 st = 0; st < count; ++st)
-      if (keep[st]) id[st] = next_id++;
-    std::vector<state_rec> out_states(next_id);
-    for (u32 st = 0; st < count; ++st) {
-      if (!keep[st]) continue;
-      state_rec r = states[st];
-      r.next = id[r.next];
-      out_states[id[st]] = r;
-    }
-    std::vector<transition> out_ts;
-    for (const auto& t : ts)
-      if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
-    for (auto& r : runs) {
-      r.state = id[r.state];
-      r.target = id[r.target];
-    }
-    states = std::move(out_states);
-    ts = std::move(out_ts);
-    start = id[start];
-  }
+  constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
-  constexpr void emit(const std::vector<transition>& ts, bool filter) {
+  constexpr void emit(const std::vector<transition>& ts) {
     std::size_t n_short = 0, n_long = 0;
     for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
     // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
@@ -3188,7 +4293,7 @@ class builder {
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
-      if (filter) out.states[t.from].aux |= filter_bit(hk);
+      out.states[t.from].aux |= filter_bit(hk);
       if (g.size <= 8) {
         place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
       } else {
@@ -3217,11 +4322,8 @@ class builder {
         st.aux = static_cast<u32>(out.pool.size());
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
-    // State references: the default transition (trie: the `*` child), and in trie-walk mode the parent.
-    for (auto& st : out.states) {
-      st.next = ref(st.next);
-      if (!filter) st.aux = ref(st.aux & ~star_child_flag);
-    }
+    // State references: the default transition (trie: the `*` child).
+    for (auto& st : out.states) st.next = ref(st.next);
     out.start = ref(out.start);
     out.any_root = ref(out.any_root);
     // The quick qualifiers: the first few short qualifier names, in pattern order.
@@ -3257,6 +4359,306 @@ class builder {
   }
 };
 
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+
+// The builder's determinise() and minimise() are defined here; a TU that includes only this
+// header gets them too.
+// ---- end include/capmatch/matcher/builder.hpp ----
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// Subset construction over the trie. Returns false (leaving `out` untouched) when the
+// automaton would exceed the documented bound.
+constexpr bool builder::determinise() {
+  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
+  for (const auto& e : tedges) ++node_edges[e.node + 1];
+  for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
+
+  std::vector<u32> set_items;        // the trie nodes of every state, concatenated
+  std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  index_map set_index;
+  set_items.reserve(2 * nodes.size());
+  set_offsets.reserve(nodes.size() + 3);
+  set_index.reserve(nodes.size());
+  auto set_hash = [](const u32* p, std::size_t n) {
+    u64 h = n;
+    for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
+    return h;
+  };
+  auto hash_of_state = [&](u32 st) {
+    return set_hash(set_items.data() + set_offsets[st], set_offsets[st + 1] - set_offsets[st]);
+  };
+  set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
+  std::size_t work = 2;
+  bool over = false;
+  // The state for a sorted, duplicate-free set of trie nodes (interned).
+  auto state_of = [&](const std::vector<u32>& set) -> u32 {
+    const u64 h = set_hash(set.data(), set.size());
+    const u32 found = set_index.find(h, [&](u32 st) {
+      const u32 b = set_offsets[st], e = set_offsets[st + 1];
+      if (e - b != set.size()) return false;
+      for (u32 i = 0; i < set.size(); ++i)
+        if (set_items[b + i] != set[i]) return false;
+      return true;
+    });
+    if (found != no_state) return found;
+    const auto id = static_cast<u32>(set_offsets.size() - 1);
+    set_items.insert(set_items.end(), set.begin(), set.end());
+    set_offsets.push_back(static_cast<u32>(set_items.size()));
+    set_index.insert(h, id, hash_of_state);
+    work += 1 + set.size();  // a state, and the set elements that stand for it
+    if (work > limit) over = true;
+    return id;
+  };
+  // A trie node worth tracking: it grants something or leads somewhere.
+  auto live = [&](u32 node) {
+    const auto& r = nodes[node];
+    return r.next != dead || r.trail != 0 || r.term != 0 || node_edges[node + 1] != node_edges[node];
+  };
+  std::vector<u32> set;
+  auto start_set = [&](u32 a, u32 b) {
+    set.clear();
+    if (a != dead && live(a)) set.push_back(a);
+    if (b != dead && live(b)) set.push_back(b);
+    std::sort(set.begin(), set.end());
+    return state_of(set);
+  };
+
+  std::vector<state_rec> states(3);
+  std::vector<transition> ts;
+  states.reserve(nodes.size() + 3);
+  ts.reserve(tedges.size() + qualifier_edges.size());
+  const u32 start = start_set(2, 3);
+  const u32 other = start_set(3, dead);
+  states[qualifier_state].next = other;
+  for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
+
+  std::vector<u32> stars, gathered_sid, group;
+  std::vector<trie_edge> gathered;
+  for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
+    const u32 b = set_offsets[st], e = set_offsets[st + 1];
+    state_rec rec;
+    stars.clear();
+    gathered.clear();
+    for (u32 i = b; i < e; ++i) {
+      const u32 node = set_items[i];
+      rec.trail |= nodes[node].trail;
+      rec.term |= nodes[node].term;
+      if (nodes[node].next != dead && live(nodes[node].next)) stars.push_back(nodes[node].next);
+      for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
+        if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+    }
+    std::sort(stars.begin(), stars.end());
+    if (e - b > 1)
+      std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
+        return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
+      });
+    work += gathered.size();
+    rec.next = state_of(stars);
+    for (std::size_t i = 0; i < gathered.size();) {
+      std::size_t j = i;
+      set.clear();
+      while (j < gathered.size() && gathered[j].sid == gathered[i].sid) set.push_back(gathered[j++].child);
+      if (!stars.empty()) {
+        set.insert(set.end(), stars.begin(), stars.end());
+        // Not std::inplace_merge: it is not constexpr (it may allocate), and construction must be.
+        std::sort(set.begin(), set.end());
+      }
+      ts.push_back(transition{st, gathered[i].sid, state_of(set)});
+      if (++work > limit) over = true;
+      i = j;
+    }
+    if (states.size() <= st) states.resize(st + 1);
+    states[st] = rec;
+  }
+  if (over) return false;
+  states.resize(set_offsets.size() - 1);
+  u32 first_state = start;
+  minimise(states, ts, first_state);
+  compress_runs(states, ts, first_state);
+  out.walk = false;
+  out.start = first_state;
+  out.states = std::move(states);
+  emit(ts);
+  return true;
+}
+
+// Merges equivalent states (same masks, same default, same transitions to equivalent
+// states): the many states where one pattern ends and nothing follows collapse into one
+// per op set. Transitions only go to higher-numbered states (or dead), so one pass from
+// the last state down suffices. Renumbers `states` and `ts` in place.
+constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> first(count + 1, 0);  // transitions of state i: [first[i], first[i+1]) in ts
+  for (const auto& t : ts) ++first[t.from + 1];
+  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
+  std::vector<u32> rep(count, 0);
+  rep[qualifier_state] = qualifier_state;
+  index_map sigs;
+  auto hash_of = [&](u32 st) {
+    u64 h = mix2(mix2(states[st].trail, states[st].term), rep[states[st].next]);
+    for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
+    return h;
+  };
+  auto same = [&](u32 a, u32 b) {
+    if (states[a].trail != states[b].trail || states[a].term != states[b].term ||
+        rep[states[a].next] != rep[states[b].next] || first[a + 1] - first[a] != first[b + 1] - first[b])
+      return false;
+    for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
+      const transition& x = ts[first[a] + k];
+      const transition& y = ts[first[b] + k];
+      if (x.sid != y.sid || rep[x.to] != rep[y.to]) return false;
+    }
+    return true;
+  };
+  sigs.insert(hash_of(dead), dead, hash_of);
+  for (u32 st = count - 1; st >= 2; --st) {
+    const u64 h = hash_of(st);
+    const u32 found = sigs.find(h, [&](u32 other) { return same(st, other); });
+    if (found != no_state) {
+      rep[st] = found;
+    } else {
+      rep[st] = st;
+      sigs.insert(h, st, hash_of);
+    }
+  }
+  // Renumber the representatives in order; drop the others.
+  std::vector<u32> id(count, 0);
+  u32 next_id = 2;
+  id[qualifier_state] = qualifier_state;
+  for (u32 st = 2; st < count; ++st)
+    if (rep[st] == st) id[st] = next_id++;
+  std::vector<state_rec> out_states(next_id);
+  out_states[qualifier_state] = states[qualifier_state];
+  out_states[qualifier_state].next = id[rep[states[qualifier_state].next]];
+  std::vector<transition> out_ts;
+  for (const auto& t : ts) {
+    if (rep[t.from] != t.from) continue;
+    out_ts.push_back(transition{id[t.from], t.sid, id[rep[t.to]]});
+  }
+  for (u32 st = 2; st < count; ++st) {
+    if (rep[st] != st) continue;
+    state_rec r = states[st];
+    r.next = id[rep[r.next]];
+    out_states[id[st]] = r;
+  }
+  states = std::move(out_states);
+  ts = std::move(out_ts);
+  start = id[rep[start]];
+}
+
+// Runs: see builder::runs.
+constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
+  for (u32 i = 0; i < ts.size(); ++i) {
+    ++degree[ts[i].from];
+    only[ts[i].from] = i;
+  }
+  // Entry states: where a check starts (per qualifier class). Only those that nothing else
+  // leads to start runs, so the check looks for a run once, before its loop.
+  std::vector<u8> entry(count, 0), entered(count, 0);
+  entry[start] = 1;
+  entry[states[qualifier_state].next] = 1;
+  for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
+  for (u32 st = 2; st < count; ++st) entered[states[st].next] = 1;
+  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].next == dead; };
+  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail == 0 && states[st].term == 0; };
+  std::vector<u32> run_of(count, no_state);  // the run a state starts
+  for (u32 st = 2; st < count; ++st) {
+    if (!entry[st] || entered[st] || !one_way(st)) continue;
+    run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
+    for (u32 at = st;;) {
+      const std::string_view seg = seg_view(ts[only[at]].sid);
+      if (at != st) run_text.push_back(':');
+      run_text.insert(run_text.end(), seg.begin(), seg.end());
+      at = ts[only[at]].to;
+      r.target = at;
+      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+    }
+    r.size = static_cast<u32>(run_text.size()) - r.offset;
+    run_of[st] = static_cast<u32>(runs.size());
+    runs.push_back(r);
+  }
+  // Keep the states still reachable: from the start states, through defaults, transitions
+  // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
+  std::vector<u8> keep(count, 0);
+  keep[dead] = keep[qualifier_state] = 1;
+  keep[start] = 1;
+  keep[states[qualifier_state].next] = 1;
+  std::vector<u32> first(count + 1, 0);
+  for (const auto& t : ts) ++first[t.from + 1];
+  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
+  for (u32 st = 1; st < count; ++st) {
+    if (!keep[st]) continue;
+    keep[states[st].next] = 1;
+    if (run_of[st] != no_state) {
+      keep[runs[run_of[st]].target] = 1;
+      continue;
+    }
+    for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
+  }
+  std::vector<u32> id(count, 0);
+  u32 next_id = 0;
+  for (u32 st = 0; st < count; ++st)
+    if (keep[st]) id[st] = next_id++;
+  std::vector<state_rec> out_states(next_id);
+  for (u32 st = 0; st < count; ++st) {
+    if (!keep[st]) continue;
+    state_rec r = states[st];
+    r.next = id[r.next];
+    out_states[id[st]] = r;
+  }
+  std::vector<transition> out_ts;
+  for (const auto& t : ts)
+    if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+  for (auto& r : runs) {
+    r.state = id[r.state];
+    r.target = id[r.target];
+  }
+  states = std::move(out_states);
+  ts = std::move(out_ts);
+  start = id[start];
+}
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/matcher/determinise.hpp ----
+
+// ---- begin include/capmatch/matcher.hpp ----
+// capmatch — the compiled matcher: capability::ops_for in one pass over the name (docs/semantics.md §2–3).
+// SPDX-License-Identifier: MIT
+//
+// A matcher is compiled once from a capability and answers exactly what capability::ops_for
+// and capability::allows answer. A check reads the name once, allocates nothing and does work
+// independent of the number of patterns: the patterns' segment trie is determinised into a
+// segment-level automaton whose transitions live in one flat open-addressing table keyed by
+// (state, segment). Design, bounds and costs: docs/matcher.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+class matcher;
+
+namespace detail::cm {
+/// Internal access to a matcher's tables (fixed_matcher, tests): not part of the public type.
+struct matcher_access {
+  [[nodiscard]] static constexpr const storage& tables(const matcher& m) noexcept;
+};
+/// Called (in constant evaluation, a compile error naming it) when a fixed_matcher is declared
+/// with sizes other than its matcher's shape(); at run time such a fixed_matcher grants nothing.
+inline void fixed_matcher_sizes_differ_from_the_matcher_shape() noexcept {}
 }  // namespace detail::cm
 
 /// Table sizes of a compiled matcher: the template arguments of a fixed_matcher.
@@ -3273,34 +4675,84 @@ class matcher {
   constexpr matcher() : matcher(capability{}) {}
   /// Compiles `cap` (constexpr: usable during constant evaluation).
   constexpr explicit matcher(const capability& cap, matcher_mode mode = matcher_mode::automatic)
-      : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {}
-  // The view t_ points into s_'s vectors: copies and moves take a fresh one.
-  constexpr matcher(const matcher& o) : s_(o.s_), t_(s_.view()) {}
-  constexpr matcher(matcher&& o) noexcept : s_(std::move(o.s_)), t_(s_.view()) { o.t_ = o.s_.view(); }
+      : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {
+    // Beyond the automaton bound: the patterns are split by what leads them, each group
+    // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
+    // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
+    // exceeds its bound, its `[*]` patterns go apart. Not in constant evaluation:
+    // fixed_matcher holds one table set.
+    if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
+    using detail::cm::builder;
+    using detail::cm::pattern_group;
+    detail::cm::storage parts[4];
+    parts[0] = std::move(builder(cap, mode, pattern_group::literal_led).out);
+    if (parts[0].walk) {
+      parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal).out);
+      parts[3] = std::move(builder(cap, mode, pattern_group::any_literal).out);
+    }
+    parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
+    parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
+    std::size_t count = 0, walked = 0;
+    for (detail::cm::storage& part : parts) {
+      if (part.in_group == 0) continue;  // an empty group is left out
+      walked += part.walk ? 1 : 0;
+      if (&part != &parts[count]) parts[count] = std::move(part);
+      ++count;
+    }
+    if (count < 2 || walked == count) return;  // no better than the one trie walk
+    for (std::size_t i = count; i < 4; ++i) parts[i] = detail::cm::storage{};
+    s_ = std::move(parts[0]);
+    s2_ = std::move(parts[1]);
+    s3_ = std::move(parts[2]);
+    s4_ = std::move(parts[3]);
+    groups_ = static_cast<std::uint8_t>(count);
+    refresh();
+  }
+  // The views point into the storages' vectors: copies and moves take fresh ones.
+  constexpr matcher(const matcher& o) : s_(o.s_), s2_(o.s2_), s3_(o.s3_), s4_(o.s4_), groups_(o.groups_) { refresh(); }
+  constexpr matcher(matcher&& o) noexcept
+      : s_(std::move(o.s_)), s2_(std::move(o.s2_)), s3_(std::move(o.s3_)), s4_(std::move(o.s4_)), groups_(o.groups_) {
+    refresh();
+    o.refresh();
+  }
   constexpr matcher& operator=(const matcher& o) {
     if (this != &o) {
       s_ = o.s_;
-      t_ = s_.view();
+      s2_ = o.s2_;
+      s3_ = o.s3_;
+      s4_ = o.s4_;
+      groups_ = o.groups_;
+      refresh();
     }
     return *this;
   }
   constexpr matcher& operator=(matcher&& o) noexcept {
     if (this != &o) {
       s_ = std::move(o.s_);
-      t_ = s_.view();
-      o.t_ = o.s_.view();
+      s2_ = std::move(o.s2_);
+      s3_ = std::move(o.s3_);
+      s4_ = std::move(o.s4_);
+      groups_ = o.groups_;
+      refresh();
+      o.refresh();
     }
     return *this;
   }
   constexpr ~matcher() = default;
 
   /// Union of the operations of every pattern that matches `name`; empty for an invalid name.
-  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return t_.ops_for(name); }
+  [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
+    if (groups_ == 1) return t_.ops_for(name);
+    op_set r = t_.ops_for(name) | t2_.ops_for(name);
+    if (groups_ > 2) r = r | t3_.ops_for(name);
+    if (groups_ > 3) r = r | t4_.ops_for(name);
+    return r;
+  }
   /// True when `op` is allowed on `name`; app-wide operations never are (see allows_app_wide).
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
     return !is_app_wide(op) && ops_for(name).contains(op);
   }
-  /// True when `op` is granted on "*" or "[*]*" (SEMANTICS §12), as capability::allows_app_wide.
+  /// True when `op` is granted on "*" or "[*]*" (docs/semantics.md §12), as capability::allows_app_wide.
   [[nodiscard]] constexpr bool allows_app_wide(operation op) const noexcept {
     return op_set::from_bits(s_.app_wide).contains(op);
   }
@@ -3309,42 +4761,71 @@ class matcher {
   }
 
   /// False when the automaton bound was exceeded (or trie_walk requested) and checks walk the trie.
-  [[nodiscard]] constexpr bool determinised() const noexcept { return !s_.walk; }
+  [[nodiscard]] constexpr bool determinised() const noexcept {
+    return !s_.walk && (groups_ < 2 || !s2_.walk) && (groups_ < 3 || !s3_.walk) && (groups_ < 4 || !s4_.walk);
+  }
+  /// Number of automata a check runs: 1, or 2–4 when the patterns, together beyond the
+  /// automaton bound, were split by what leads them (docs/matcher.md, "Groups").
+  [[nodiscard]] constexpr std::size_t groups() const noexcept { return groups_; }
   /// Number of patterns compiled.
   [[nodiscard]] constexpr std::size_t pattern_count() const noexcept { return s_.patterns; }
   /// Bytes of table memory (states, transitions, long-segment and run bytes), excluding this
   /// object (sizeof(matcher), which holds the quick-qualifier table and the tables' view).
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
-    return s_.states.size() * sizeof(detail::cm::state_rec) + s_.edges.size() * sizeof(detail::cm::edge_rec) +
-           s_.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s_.pool.size();
+    const auto bytes = [](const detail::cm::storage& s) {
+      return s.states.size() * sizeof(detail::cm::state_rec) + s.edges.size() * sizeof(detail::cm::edge_rec) +
+             s.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s.pool.size();
+    };
+    return bytes(s_) + bytes(s2_) + bytes(s3_) + bytes(s4_);  // unused groups are empty
   }
-  /// Number of automaton states (or trie nodes in trie-walk mode).
-  [[nodiscard]] constexpr std::size_t state_count() const noexcept { return s_.states.size(); }
+  /// Number of automaton states (or trie nodes in trie-walk mode), over both groups.
+  [[nodiscard]] constexpr std::size_t state_count() const noexcept {
+    return s_.states.size() + s2_.states.size() + s3_.states.size() + s4_.states.size();  // unused: empty
+  }
   /// Sizes of the tables, to copy them into a fixed_matcher.
   [[nodiscard]] constexpr matcher_shape shape() const noexcept {
     return {s_.states.size(), s_.edges.size(), s_.long_edges.size(), s_.pool.size()};
   }
-  /// The flat tables (internal; used by fixed_matcher).
-  [[nodiscard]] constexpr const detail::cm::storage& raw_tables() const noexcept { return s_; }
-
  private:
-  detail::cm::storage s_;
-  detail::cm::tables t_;  // what a check reads: pointers into s_
+  friend struct detail::cm::matcher_access;
+  constexpr void refresh() noexcept {
+    t_ = s_.view();
+    t2_ = s2_.view();
+    t3_ = s3_.view();
+    t4_ = s4_.view();
+  }
+  detail::cm::storage s_;   // all patterns, or the first group
+  detail::cm::storage s2_;  // the second group (groups_ >= 2)
+  detail::cm::storage s3_;  // the third group (groups_ >= 3)
+  detail::cm::storage s4_;  // the fourth group (groups_ == 4)
+  detail::cm::tables t_;    // what a check reads: pointers into s_
+  detail::cm::tables t2_, t3_, t4_;
+  std::uint8_t groups_ = 1;
 };
+
+constexpr const detail::cm::storage& detail::cm::matcher_access::tables(const matcher& m) noexcept { return m.s_; }
 
 /// A matcher's tables in fixed-size arrays (static storage, no heap), e.g. computed during
 /// compilation: `constexpr fixed_matcher<shape.states, shape.edges, shape.long_edges, shape.pool>
-/// m{matcher{cap}};`. Checks run the same code as matcher's.
+/// m{matcher{cap}};` (static_matcher in static_capability.hpp does this for a key). The sizes
+/// must be m.shape()'s: otherwise constant evaluation fails (naming
+/// detail::cm::fixed_matcher_sizes_differ_from_the_matcher_shape) and at run time the
+/// fixed_matcher grants nothing. Checks run the same code as matcher's.
 template <std::size_t States, std::size_t Edges, std::size_t LongEdges, std::size_t Pool>
 class fixed_matcher {
  public:
   constexpr explicit fixed_matcher(const matcher& m) noexcept {
-    const auto& s = m.raw_tables();
-    for (std::size_t i = 0; i < States && i < s.states.size(); ++i) states_[i] = s.states[i];
-    for (std::size_t i = 0; i < Edges && i < s.edges.size(); ++i) edges_[i] = s.edges[i];
-    for (std::size_t i = 0; i < LongEdges && i < s.long_edges.size(); ++i) long_edges_[i] = s.long_edges[i];
-    for (std::size_t i = 0; i < Pool && i < s.pool.size(); ++i) pool_[i] = s.pool[i];
+    if (m.groups() != 1 || m.shape() != matcher_shape{States, Edges, LongEdges, Pool}) {
+      detail::cm::fixed_matcher_sizes_differ_from_the_matcher_shape();
+      return;  // header_ stays empty: every start state is dead, nothing is granted
+    }
+    const auto& s = detail::cm::matcher_access::tables(m);
+    for (std::size_t i = 0; i < States; ++i) states_[i] = s.states[i];
+    for (std::size_t i = 0; i < Edges; ++i) edges_[i] = s.edges[i];
+    for (std::size_t i = 0; i < LongEdges; ++i) long_edges_[i] = s.long_edges[i];
+    for (std::size_t i = 0; i < Pool; ++i) pool_[i] = s.pool[i];
     header_ = s;
+    shaped_ = true;
   }
   [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept { return view().ops_for(name); }
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
@@ -3356,6 +4837,7 @@ class fixed_matcher {
 
  private:
   [[nodiscard]] constexpr detail::cm::tables view() const noexcept {
+    if (!shaped_) return detail::cm::storage{}.view();  // the wrong sizes: grants nothing
     return detail::cm::tables(header_, states_, edges_, long_edges_, Pool ? pool_ : nullptr);
   }
   detail::cm::state_rec states_[States]{};
@@ -3363,10 +4845,260 @@ class fixed_matcher {
   detail::cm::long_edge_rec long_edges_[LongEdges ? LongEdges : 1]{};
   char pool_[Pool ? Pool : 1]{};
   detail::cm::header header_{};
+  bool shaped_ = false;
 };
 
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/matcher.hpp ----
+
+// ---- begin include/capmatch/detail/pattern_trie.hpp ----
+// capmatch — a trie of a capability's patterns, for finding the entries whose pattern
+// contains a given one without comparing every pair (lint's shadowed and implied-op checks).
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+namespace detail {
+
+/// The patterns of a capability that can match something, in a trie: one root per qualifier
+/// class ("no qualifier", "[*]", "[queue]", ...), then one level per ':'-separated segment.
+/// Pattern a contains pattern b (every name b matches, a matches) exactly when a's root is
+/// b's or "[*]" and, segment by segment, a's segment is "*" or equal to b's literal segment,
+/// a ending either where b ends or with a "*" (which takes the rest). So the containers of b
+/// lie on the trie paths that follow, at each level, b's literal segment and "*": a walk
+/// visits only those nodes, and skips a subtree that grants too few operations or holds no
+/// entry earlier than the best found so far. Built in O(total bytes * log n).
+class pattern_trie {
+ public:
+  static constexpr std::uint32_t none = 0xFFFFFFFFu;
+
+  constexpr explicit pattern_trie(const capability& cap) : cap_(cap) {
+    for (std::size_t j = 0; j < cap.size(); ++j)
+      if (!cap.pattern_at(j).matches_nothing()) order_.push_back(static_cast<std::uint32_t>(j));
+    std::sort(order_.begin(), order_.end(), [&](std::uint32_t x, std::uint32_t y) {
+      const int c = compare(cap.pattern_at(x), cap.pattern_at(y));
+      return c != 0 ? c < 0 : x < y;
+    });
+    std::vector<std::uint32_t> path;  // path[d]: the node at depth d (0: the root)
+    std::vector<std::uint32_t> parent;
+    for (std::size_t k = 0; k < order_.size(); ++k) {
+      const pattern p = cap.pattern_at(order_[k]);
+      std::size_t pos = 0, depth = 0;  // segments shared with the previous pattern
+      if (k != 0 && same_root(p, cap.pattern_at(order_[k - 1]))) {
+        const std::string_view prev = cap.pattern_at(order_[k - 1]).body;
+        for (; pos <= p.body.size() && pos <= prev.size(); ++depth) {
+          const std::string_view s = segment_at(p.body, pos);
+          if (s != segment_at(prev, pos)) break;
+          pos += s.size() + 1;
+        }
+        path.resize(depth + 1);
+      } else {
+        path.assign(1, new_node(parent, none, {}));
+        roots_.push_back({p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view(), path[0]});
+      }
+      for (; pos <= p.body.size(); ++depth) {
+        const std::string_view s = segment_at(p.body, pos);
+        path.push_back(new_node(parent, path.back(), s));
+        pos += s.size() + 1;
+      }
+      node& n = nodes_[path.back()];
+      if (n.ends_begin == n.ends_end) n.ends_begin = static_cast<std::uint32_t>(k);
+      n.ends_end = static_cast<std::uint32_t>(k + 1);
+    }
+    // Children in creation order (which is segment order), grouped by parent; subtree facts.
+    std::vector<std::uint32_t> count(nodes_.size() + 1, 0);
+    for (std::size_t v = 0; v < nodes_.size(); ++v)
+      if (parent[v] != none) ++count[parent[v] + 1];
+    for (std::size_t v = 0; v < nodes_.size(); ++v) {
+      count[v + 1] += count[v];
+      nodes_[v].kids_begin = nodes_[v].kids_end = count[v];
+    }
+    kids_.assign(nodes_.size(), 0);
+    for (std::size_t v = 0; v < nodes_.size(); ++v) {
+      if (parent[v] == none) continue;
+      kids_[nodes_[parent[v]].kids_end++] = static_cast<std::uint32_t>(v);
+      if (nodes_[v].seg == "*") nodes_[parent[v]].star = static_cast<std::uint32_t>(v);
+    }
+    for (std::size_t v = nodes_.size(); v-- > 0;) {
+      node& n = nodes_[v];
+      for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e) {
+        n.sub_ops |= cap.ops(order_[e]).granted_bits();
+        n.sub_min = std::min(n.sub_min, order_[e]);
+      }
+      if (parent[v] == none) continue;
+      node& up = nodes_[parent[v]];
+      up.sub_ops |= n.sub_ops;
+      up.sub_min = std::min(up.sub_min, n.sub_min);
+    }
+  }
+
+  /// The least entry index j whose pattern contains `p`, whose operations include every bit
+  /// of `need`, and for which accept(j) is true; `none` if there is none, or if the work
+  /// budget ran out during this search (then exhausted() is true and the answer unknown).
+  template <class Accept>
+  [[nodiscard]] constexpr std::uint32_t least_container(const pattern& p, std::uint32_t need, Accept accept) {
+    if (p.matches_nothing() || exhausted_) return none;
+    std::uint32_t best = none;
+    const std::uint32_t mine = find_root(p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view());
+    const std::uint32_t any = p.kind == qualifier_kind::any ? none : find_root(qualifier_kind::any, {});
+    for (const std::uint32_t r : {mine, any})
+      if (r != none) walk(r, p, 0, need, accept, best);
+    return exhausted_ ? none : best;
+  }
+
+  /// The granted bits of `need` that some entry whose pattern contains `p` grants (the union
+  /// over all such entries); stops as soon as all of `need` is found. No budget: covers()
+  /// must answer exactly.
+  [[nodiscard]] constexpr std::uint32_t granted_over(const pattern& p, std::uint32_t need) {
+    if (p.matches_nothing() || need == 0) return 0;
+    std::uint32_t got = 0;
+    const std::uint32_t mine = find_root(p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view());
+    const std::uint32_t any = p.kind == qualifier_kind::any ? none : find_root(qualifier_kind::any, {});
+    for (const std::uint32_t r : {mine, any})
+      if (r != none && (got & need) != need) collect(r, p, 0, need, got);
+    return got & need;
+  }
+
+  /// Stops every search once work() reaches `steps` (see exhausted()).
+  constexpr void set_budget(std::size_t steps) noexcept { budget_ = steps; }
+  /// True once a search stopped because work() reached the budget; every later search
+  /// returns `none` at once.
+  [[nodiscard]] constexpr bool exhausted() const noexcept { return exhausted_; }
+
+  /// Nodes visited and entries examined by least_container so far (the work the complexity
+  /// tests count).
+  [[nodiscard]] constexpr std::size_t work() const noexcept { return work_; }
+
+ private:
+  struct node {
+    std::string_view seg;  // the segment on the edge into this node (empty for a root)
+    std::uint32_t kids_begin = 0, kids_end = 0;  // children in kids_, by segment
+    std::uint32_t ends_begin = 0, ends_end = 0;  // entries ending here, in order_ (by index)
+    std::uint32_t sub_ops = 0;                   // granted bits of every entry in the subtree
+    std::uint32_t sub_min = none;                // least entry index in the subtree
+    std::uint32_t star = none;                   // the child whose segment is "*"
+  };
+  struct root {
+    qualifier_kind kind = qualifier_kind::none;
+    std::string_view qualifier;
+    std::uint32_t node = none;
+  };
+
+  [[nodiscard]] static constexpr bool same_root(const pattern& a, const pattern& b) noexcept {
+    return a.kind == b.kind && (a.kind != qualifier_kind::named || a.qualifier == b.qualifier);
+  }
+  // Orders by root (kind, then qualifier), then segment by segment: patterns sharing a root
+  // and leading segments are contiguous, and a node's children come in segment order.
+  [[nodiscard]] static constexpr int compare(const pattern& a, const pattern& b) noexcept {
+    if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
+    if (a.kind == qualifier_kind::named)
+      if (const int c = a.qualifier.compare(b.qualifier); c != 0) return c;
+    std::size_t i = 0, j = 0;
+    for (;;) {
+      const std::string_view sa = segment_at(a.body, i), sb = segment_at(b.body, j);
+      if (const int c = sa.compare(sb); c != 0) return c;
+      i += sa.size() + 1;
+      j += sb.size() + 1;
+      const bool end_a = i > a.body.size(), end_b = j > b.body.size();
+      if (end_a || end_b) return end_a == end_b ? 0 : end_a ? -1 : 1;
+    }
+  }
+  constexpr std::uint32_t new_node(std::vector<std::uint32_t>& parent, std::uint32_t up, std::string_view seg) {
+    node n;
+    n.seg = seg;
+    nodes_.push_back(n);
+    parent.push_back(up);
+    return static_cast<std::uint32_t>(nodes_.size() - 1);
+  }
+  [[nodiscard]] constexpr std::uint32_t find_root(qualifier_kind kind, std::string_view qualifier) const noexcept {
+    // roots_ is in compare() order: by kind, then qualifier.
+    const auto it = std::lower_bound(roots_.begin(), roots_.end(), root{kind, qualifier, none},
+                                     [](const root& x, const root& y) {
+                                       return x.kind != y.kind ? x.kind < y.kind : x.qualifier < y.qualifier;
+                                     });
+    return it != roots_.end() && it->kind == kind && it->qualifier == qualifier ? it->node : none;
+  }
+  [[nodiscard]] constexpr std::uint32_t child(std::uint32_t v, std::string_view seg) const noexcept {
+    const auto b = kids_.begin() + nodes_[v].kids_begin, e = kids_.begin() + nodes_[v].kids_end;
+    const auto it = std::lower_bound(b, e, seg, [&](std::uint32_t k, std::string_view s) { return nodes_[k].seg < s; });
+    return it != e && nodes_[*it].seg == seg ? *it : none;
+  }
+
+  template <class Accept>
+  constexpr void walk(std::uint32_t v, const pattern& p, std::size_t pos, std::uint32_t need, Accept& accept,
+                      std::uint32_t& best) {
+    const std::string_view s = segment_at(p.body, pos);
+    const bool last = pos + s.size() == p.body.size();
+    // A literal of p is held by the same literal or "*"; p's "*" only by "*" (docs on contains).
+    const std::uint32_t next[2] = {s == "*" ? none : child(v, s), nodes_[v].star};
+    for (const std::uint32_t c : next) {
+      if (c == none) continue;
+      if (work_ >= budget_) {
+        exhausted_ = true;
+        return;
+      }
+      ++work_;
+      const node& n = nodes_[c];
+      if ((n.sub_ops & need) != need || n.sub_min >= best) continue;
+      if (last || n.seg == "*") {  // the entries ending here contain p
+        for (std::uint32_t e = n.ends_begin; e < n.ends_end && order_[e] < best; ++e) {
+          if (work_ >= budget_) {
+            exhausted_ = true;
+            return;
+          }
+          ++work_;
+          const std::uint32_t j = order_[e];
+          if ((cap_.ops(j).granted_bits() & need) == need && accept(j)) best = j;
+        }
+      }
+      if (!last) walk(c, p, pos + s.size() + 1, need, accept, best);
+      if (exhausted_) return;
+    }
+  }
+
+  // Like walk(), but ORs the operations of every container into `got`, skipping subtrees
+  // that grant nothing of `need` not found yet.
+  constexpr void collect(std::uint32_t v, const pattern& p, std::size_t pos, std::uint32_t need, std::uint32_t& got) {
+    const std::string_view s = segment_at(p.body, pos);
+    const bool last = pos + s.size() == p.body.size();
+    const std::uint32_t next[2] = {s == "*" ? none : child(v, s), nodes_[v].star};
+    // The containers ending at this level first (both children), then deeper ones.
+    for (const std::uint32_t c : next) {
+      if (c == none) continue;
+      ++work_;
+      const node& n = nodes_[c];
+      if ((last || n.seg == "*") && (n.sub_ops & need & ~got) != 0)
+        for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e, ++work_) got |= cap_.ops(order_[e]).granted_bits();
+    }
+    if ((got & need) == need || last) return;
+    for (const std::uint32_t c : next)
+      if (c != none && (nodes_[c].sub_ops & need & ~got) != 0) {
+        collect(c, p, pos + s.size() + 1, need, got);
+        if ((got & need) == need) return;
+      }
+  }
+
+  const capability& cap_;
+  std::vector<std::uint32_t> order_;  // entries that can match, by (root, segments, index)
+  std::vector<node> nodes_;
+  std::vector<std::uint32_t> kids_;
+  std::vector<root> roots_;
+  std::size_t work_ = 0;
+  std::size_t budget_ = static_cast<std::size_t>(-1);
+  bool exhausted_ = false;
+};
+
+}  // namespace detail
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/pattern_trie.hpp ----
 
 // ---- begin include/capmatch/lint.hpp ----
 // capmatch — lint: findings about a valid capability that probably does not mean what its
@@ -3403,6 +5135,7 @@ enum class lint_code : std::uint8_t {
   channel_enumeration,    ///< channel-metadata on every channel also allows listing them
   implied_op,             ///< an "-any"/admin op granted without the narrower op it covers
   ignored_params,         ///< "=value"/"?params" in a qualifier are ignored for matching
+  incomplete,             ///< the work budget ran out: later entries not checked for shadowed/implied-op
 };
 
 /// The wire name of a severity: "error", "security-warning", "warning" or "suggestion".
@@ -3428,6 +5161,7 @@ enum class lint_code : std::uint8_t {
     case lint_code::channel_enumeration: return "channel-enumeration";
     case lint_code::implied_op: return "implied-op";
     case lint_code::ignored_params: return "ignored-params";
+    case lint_code::incomplete: return "lint-incomplete";
   }
   return "unknown";
 }
@@ -3440,7 +5174,8 @@ enum class lint_code : std::uint8_t {
     case lint_code::literal_star:
     case lint_code::unknown_qualifier:
     case lint_code::app_wide_no_effect:
-    case lint_code::shadowed: return lint_severity::warning;
+    case lint_code::shadowed:
+    case lint_code::incomplete: return lint_severity::warning;
     case lint_code::channel_enumeration:
     case lint_code::implied_op:
     case lint_code::ignored_params: return lint_severity::suggestion;
@@ -3449,32 +5184,8 @@ enum class lint_code : std::uint8_t {
 }
 
 namespace detail {
-/// Fixed-capacity text for finding messages (no std::string: usable in constant evaluation).
-class lint_text {
- public:
-  static constexpr std::size_t capacity = 320;
-  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf_, len_}; }
-  constexpr lint_text& append(std::string_view s) noexcept {
-    for (char c : s) {
-      if (len_ == capacity) break;
-      buf_[len_++] = c;
-    }
-    return *this;
-  }
-  constexpr lint_text& append_number(std::uint64_t v) noexcept {
-    error e;
-    return append(e.append_number(v).message());
-  }
-  /// `s` in single quotes, clipped and with control characters escaped (as in error messages).
-  constexpr lint_text& append_quoted(std::string_view s) noexcept {
-    error e;
-    return append(e.append_quoted(s).message());
-  }
-
- private:
-  std::size_t len_ = 0;
-  char buf_[capacity]{};
-};
+/// Text of a finding's message or fix (no std::string: usable in constant evaluation).
+using lint_text = fixed_text<320>;
 }  // namespace detail
 
 /// One finding: what is wrong with which resource, where, and a one-line fix.
@@ -3493,29 +5204,6 @@ struct lint_finding {
 
 namespace detail {
 
-/// True when every name `b` matches is matched by `a`. Exact, and equivalent to "a ∩ b is b
-/// itself in normal form" (tests check the two agree); decided segment by segment without
-/// allocating, since lint compares every pair of entries. Patterns that match nothing are
-/// never contained and contain nothing.
-[[nodiscard]] constexpr bool contains(const pattern& a, const pattern& b) noexcept {
-  if (a.matches_nothing() || b.matches_nothing()) return false;
-  // Qualifiers: [*] holds every qualifier and none; otherwise they must be the same.
-  if (a.kind != qualifier_kind::any &&
-      (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
-    return false;
-  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
-  std::size_t i = 0, j = 0;
-  for (;;) {
-    const std::string_view sa = segment_at(a.body, i), sb = segment_at(b.body, j);
-    const bool last_a = i + sa.size() == a.body.size(), last_b = j + sb.size() == b.body.size();
-    if (last_a && ta) return true;         // a's trailing '*' takes b's remaining segments, wildcards too
-    if (sa != "*" && (sa != sb || sb == "*")) return false;  // a literal holds only that literal
-    if (last_a || last_b) return last_a && last_b && !tb;    // same length; b unbounded only if a is
-    i += sa.size() + 1;
-    j += sb.size() + 1;
-  }
-}
-
 /// The first segment of `body` that holds '*' without being exactly "*", or empty.
 [[nodiscard]] constexpr std::string_view starred_segment(std::string_view body) noexcept {
   for (std::size_t i = 0; i <= body.size();) {
@@ -3531,10 +5219,10 @@ inline constexpr std::string_view known_qualifiers[] = {"queue", "meta", "filter
 /// Collects findings for one capability; see lint() below.
 class linter {
  public:
-  constexpr explicit linter(const capability& cap) : cap_(cap) {}
+  /// `budget`: trie steps the shadowed and implied-op checks may take in all (see lint()).
+  constexpr linter(const capability& cap, std::size_t budget) : cap_(cap) { trie_.set_budget(budget); }
 
   [[nodiscard]] constexpr std::vector<lint_finding> run() {
-    index_by_first_segment();
     // Report in document order: entries are stored in canonical order.
     std::vector<std::size_t> order;  // not order(n): clang 14 cannot value-initialize it in constexpr
     for (std::size_t i = 0; i < cap_.size(); ++i) order.push_back(i);
@@ -3548,6 +5236,10 @@ class linter {
     return std::move(out_);
   }
 
+  /// Trie nodes visited and entries examined by the shadowed and implied-op checks: the
+  /// work the complexity tests count (tests/test_lint_complexity.cpp).
+  [[nodiscard]] constexpr std::size_t work() const noexcept { return trie_.work(); }
+
  private:
   constexpr lint_finding& add(std::size_t i, lint_code code) {
     lint_finding f;
@@ -3559,56 +5251,17 @@ class linter {
     return out_.back();
   }
 
-  // Entries that may contain entry i (detail::contains), in index order: a container has
-  // i's qualifier or [*], and i's first segment or "*" as its first segment. So lint
-  // compares an entry only with the entries sharing its first segment and those starting
-  // with "*", not with every entry: linear for capabilities whose patterns spread over many
-  // first segments (tenants, apps), quadratic only when everything starts with "*".
-  struct first_key {
-    qualifier_kind kind = qualifier_kind::none;
-    std::string_view qualifier, first;
-    friend constexpr bool operator<(const first_key& a, const first_key& b) noexcept {
-      if (a.kind != b.kind) return a.kind < b.kind;
-      if (a.qualifier != b.qualifier) return a.qualifier < b.qualifier;
-      return a.first < b.first;
-    }
-  };
-  [[nodiscard]] constexpr first_key key_of(std::size_t i) const {
-    const pattern p = cap_.pattern_at(i);
-    return {p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view(), segment_at(p.body, 0)};
-  }
-  constexpr void index_by_first_segment() {
-    for (std::size_t i = 0; i < cap_.size(); ++i) by_first_.push_back(i);
-    std::sort(by_first_.begin(), by_first_.end(), [&](std::size_t a, std::size_t b) {
-      const first_key ka = key_of(a), kb = key_of(b);
-      return ka < kb || (!(kb < ka) && a < b);
-    });
-  }
-  [[nodiscard]] constexpr std::vector<std::size_t> candidates(std::size_t i) const {
-    const first_key k = key_of(i);
-    first_key wants[4] = {k, k, {qualifier_kind::any, {}, k.first}, {qualifier_kind::any, {}, "*"}};
-    wants[1].first = "*";
-    std::vector<std::size_t> out;
-    for (const first_key& want : wants) {
-      auto it = std::lower_bound(by_first_.begin(), by_first_.end(), want,
-                                 [&](std::size_t e, const first_key& w) { return key_of(e) < w; });
-      for (; it != by_first_.end() && !(want < key_of(*it)); ++it)
-        if (*it != i) out.push_back(*it);
-    }
-    std::sort(out.begin(), out.end());  // index order, as the full scan had: the same findings
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
-  }
-
   // True when `op` is granted on entry i itself or on an entry whose pattern contains it.
-  [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) const {
+  [[nodiscard]] constexpr bool granted_over(std::size_t i, operation op) {
     if (cap_.ops(i).contains(op)) return true;
-    for (const std::size_t j : candidates(i))
-      if (cap_.ops(j).contains(op) && contains(cap_.pattern_at(j), cap_.pattern_at(i))) return true;
-    return false;
+    // An exhausted budget answers "granted": no implied-op finding from an unfinished search.
+    return trie_.least_container(cap_.pattern_at(i), op_set(op).granted_bits(), [](std::uint32_t) { return true; }) !=
+               pattern_trie::none ||
+           trie_.exhausted();
   }
 
   constexpr void check(std::size_t i) {
+    const bool exhausted_before = trie_.exhausted();
     const pattern p = cap_.pattern_at(i);
     const op_set ops = cap_.ops(i);
     const std::string_view res = cap_.resource(i);
@@ -3654,6 +5307,18 @@ class linter {
           .append(" are ignored when matching");
       f.fix_text.append("write ").append_quoted(std::string_view(normal.data(), normal.size()));
     }
+    if (!exhausted_before && trie_.exhausted()) incomplete(i);
+  }
+
+  // The budget ran out while checking entry i: its shadowed and implied-op findings, and
+  // those of every later entry, are unknown (the searches return nothing once exhausted).
+  constexpr void incomplete(std::size_t i) {
+    auto& f = add(i, lint_code::incomplete);
+    f.message_text.append("lint incomplete: the shadowed and implied-op checks stopped after ")
+        .append_number(trie_.work())
+        .append(" steps (the work budget); their findings before this entry are exact, this entry and the later ones")
+        .append(" were not checked for them");
+    f.fix_text.append("lint with a larger budget (capmatch::lint(cap, steps)), or split the capability");
   }
 
   constexpr void never_matches(std::size_t i, const pattern& p, std::string_view prefix) {
@@ -3703,38 +5368,33 @@ class linter {
     auto& f = add(i, lint_code::unknown_qualifier);
     f.message_text.append("unknown qualifier ").append_quoted(p.qualifier)
         .append(": it matches only names with that qualifier, and Ably defines queue, meta and filter");
-    std::string_view best;
-    std::size_t best_d = 3;
-    for (std::string_view q : known_qualifiers) {
-      const std::size_t d = edit_distance(p.qualifier, q, 2);
-      if (d < best_d) best_d = d, best = q;
-    }
+    const std::string_view best = closest_name(p.qualifier, known_qualifiers);
     if (!best.empty())
       f.fix_text.append("did you mean '[").append(best).append("]'?");
     else
       f.fix_text.append("use [queue], [meta], [filter], [*] or no qualifier");
   }
 
+  // Reports the first entry in index order (canonical order) that shadows entry i: its
+  // pattern contains i's, it grants all of i's operations, and, when the two shadow each
+  // other (same names, same ops), it is the one kept: in normal form, then earlier.
   constexpr void shadowed(std::size_t i, const pattern& p, op_set ops) {
-    for (const std::size_t j : candidates(i)) {
-      const std::uint32_t mine = ops.granted_bits(), theirs = cap_.ops(j).granted_bits();
-      if ((mine & theirs) != mine) continue;
-      const pattern q = cap_.pattern_at(j);
-      if (!contains(q, p)) continue;
-      // Two entries that shadow each other (same names, same ops): keep the one in normal
-      // form (no qualifier params), then the earlier one, and report only the other.
-      if (mine == theirs && contains(p, q)) {
-        const bool i_normal = is_normal(i), j_normal = is_normal(j);
-        if (i_normal != j_normal ? i_normal : cap_.source_offset(i) < cap_.source_offset(j)) continue;
+    const std::uint32_t mine = ops.granted_bits();
+    const std::uint32_t j = trie_.least_container(p, mine, [&](std::uint32_t k) {
+      if (k == i) return false;
+      if (mine == cap_.ops(k).granted_bits() && contains(p, cap_.pattern_at(k))) {
+        const bool i_normal = is_normal(i), k_normal = is_normal(k);
+        if (i_normal != k_normal ? i_normal : cap_.source_offset(i) < cap_.source_offset(k)) return false;
       }
-      auto& f = add(i, lint_code::shadowed);
-      f.message_text.append("shadowed by ").append_quoted(cap_.resource(j)).append(" (at byte ")
-          .append_number(cap_.source_offset(j))
-          .append("), which matches every name this does and grants all its operations; there is no precedence or deny");
-      f.fix_text.append("remove this entry, or narrow ").append_quoted(cap_.resource(j))
-          .append(" if this entry was meant to restrict access");
-      return;
-    }
+      return true;
+    });
+    if (j == pattern_trie::none) return;
+    auto& f = add(i, lint_code::shadowed);
+    f.message_text.append("shadowed by ").append_quoted(cap_.resource(j)).append(" (at byte ")
+        .append_number(cap_.source_offset(j))
+        .append("), which matches every name this does and grants all its operations; there is no precedence or deny");
+    f.fix_text.append("remove this entry, or narrow ").append_quoted(cap_.resource(j))
+        .append(" if this entry was meant to restrict access");
   }
 
   // True when resource i is written in normal form (no "=value" or "?params" in a qualifier).
@@ -3754,17 +5414,45 @@ class linter {
   }
 
   const capability& cap_;
-  std::vector<std::size_t> by_first_;  // entries sorted by first_key (then index)
+  pattern_trie trie_{cap_};  // finds the entries whose pattern contains a given one
   std::vector<lint_finding> out_;
 };
 
 }  // namespace detail
 
+/// Trie steps per segment of the capability in lint's default work budget.
+inline constexpr std::size_t lint_steps_per_segment = 16;
+/// Trie steps every capability gets in lint's default work budget, however small.
+inline constexpr std::size_t lint_steps_base = 65536;
+
+/// lint's default work budget for `cap`: lint_steps_per_segment steps per ':'-separated
+/// segment of its resources, plus lint_steps_base (docs/lint.md, "Cost").
+[[nodiscard]] constexpr std::size_t lint_default_budget(const capability& cap) noexcept {
+  std::size_t segments = 0;
+  for (std::size_t i = 0; i < cap.size(); ++i)
+    segments += 1 + static_cast<std::size_t>(std::count(cap.pattern_at(i).body.begin(), cap.pattern_at(i).body.end(), ':'));
+  return lint_steps_base + lint_steps_per_segment * segments;
+}
+
 /// Findings about `cap`, in document order (by resource offset), each entry's findings in
 /// lint_code order. Resource views point into `cap`. An empty vector means nothing to report.
-[[nodiscard]] constexpr std::vector<lint_finding> lint(const capability& cap) {
-  return detail::linter(cap).run();
+/// The shadowed and implied-op checks take at most `budget` trie steps in all; when they
+/// run out, one lint-incomplete finding marks the entry where they stopped (findings before
+/// it are exact, it and later entries are not checked for those two codes).
+[[nodiscard]] constexpr std::vector<lint_finding> lint(const capability& cap, std::size_t budget) {
+  return detail::linter(cap, budget).run();
 }
+
+/// lint(cap, lint_default_budget(cap)): enough for every ordinary capability (docs/lint.md).
+[[nodiscard]] constexpr std::vector<lint_finding> lint(const capability& cap) {
+  return lint(cap, lint_default_budget(cap));
+}
+
+/// Deleted: the findings would keep views into a temporary capability. Keep it alive for as
+/// long as the findings are used.
+std::vector<lint_finding> lint(capability&& cap) = delete;
+/// Deleted, as above.
+std::vector<lint_finding> lint(capability&& cap, std::size_t budget) = delete;
 
 /// True when some finding has severity error (`capmatch lint` then exits 1).
 [[nodiscard]] constexpr bool has_errors(const std::vector<lint_finding>& findings) noexcept {
@@ -3778,15 +5466,10 @@ class linter {
 [[nodiscard]] inline std::string to_string(const lint_finding& f) {
   std::string s(name_of(f.severity));
   s.append(" ").append(name_of(f.code)).append(" ");
-  for (char c : f.resource) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      constexpr char hex[] = "0123456789ABCDEF";
-      s.append("\\u00").append(1, hex[u >> 4]).append(1, hex[u & 15]);
-    } else {
-      s += c;
-    }
-  }
+  detail::escape_one_line(f.resource, [&](std::string_view piece) {
+    s.append(piece);
+    return true;
+  });
   s.append(" at byte ").append(std::to_string(f.offset)).append(": ");
   s.append(f.message()).append("; fix: ").append(f.fix());
   return s;
@@ -3820,6 +5503,104 @@ class linter {
 
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/lint.hpp ----
+
+// ---- begin include/capmatch/covers.hpp ----
+// capmatch — covers(a, b): does capability a grant everything b grants? (docs/semantics.md
+// Decision C1). An auth server uses it to verify that an issued token holds what it needs.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// True when `a` grants everything `b` grants: for every valid name r and operation o,
+/// b.allows(r, o) implies a.allows(r, o), and b.allows_app_wide(o) implies a.allows_app_wide(o).
+///
+/// The rule (docs/semantics.md Decision C1): each pattern P of b that matches some name must,
+/// for each operation o it grants on resources, be contained in a single pattern Q of a that
+/// grants o (contains in pattern.hpp, the exact pattern containment). Several patterns of a never
+/// jointly cover a P that none contains alone: P matches a name built from P by writing a fresh
+/// literal (one no pattern of a mentions) for each '*' and, when P is "[*]...", a fresh
+/// qualifier; a pattern Q of a that matches that name must hold '*' wherever P does, P's
+/// literals or '*' elsewhere, and a qualifier that holds P's, so Q contains all of P. The
+/// qualifier set is open, so no finite set of qualified patterns covers "[*]x" either.
+/// Exact over names of any length; near max_resource_bytes, where the names of a pattern are
+/// few enough to list, covers may answer false where listing them all would cover it (never
+/// true where it should be false). Time: a's patterns go in a trie (detail::pattern_trie, a
+/// sort), and each pattern of b walks only the trie paths that can contain it, so the usual
+/// shapes are linear; the worst case (docs/limits.md) is a.size() * b.size() trie steps.
+/// Allocates the trie (an allocation failure terminates: noexcept).
+[[nodiscard]] constexpr bool covers(const capability& a, const capability& b) noexcept {
+  constexpr std::uint32_t app_wide = op_set(operation::stats).bits() | op_set(operation::push_admin).bits();
+  std::uint32_t app_a = 0, app_b = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a.pattern_at(i).covers_all_channels()) app_a |= a.ops(i).granted_bits();
+  for (std::size_t j = 0; j < b.size(); ++j)
+    if (b.pattern_at(j).covers_all_channels()) app_b |= b.ops(j).granted_bits();
+  if ((app_b & ~app_a) != 0) return false;
+  // The entries of `a` that contain b's pattern are found by a walk of a's pattern trie
+  // (detail::pattern_trie), not by testing every entry of `a` (issue 14).
+  detail::pattern_trie trie(a);
+  for (std::size_t j = 0; j < b.size(); ++j) {
+    const pattern p = b.pattern_at(j);
+    if (p.matches_nothing()) continue;  // grants nothing
+    const std::uint32_t need = b.ops(j).granted_bits() & ~app_wide;  // allows() never grants these
+    if (trie.granted_over(p, need) != need) return false;
+  }
+  return true;
+}
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/covers.hpp ----
+
+// ---- begin include/capmatch/union.hpp ----
+// capmatch — the union of two capabilities (docs/semantics.md Decision U1), e.g. to extend a
+// signed grant with a newly requested capability (§5 rule 28).
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// The capability that grants exactly what `a` or `b` grants: every entry of both, the same
+/// resource (byte-equal text) once with the union of its operations ("*" absorbs the rest),
+/// in canonical order. Nothing else is merged or removed (as in intersect, docs/semantics.md
+/// rule 15). Errors (limit_exceeded, 40000): more than max_resources resources, or canonical
+/// text longer than max_document_bytes (the union must parse again); never truncated.
+[[nodiscard]] constexpr result<capability> unite(const capability& a, const capability& b) {
+  capability out;
+  for (const capability* c : {&a, &b})
+    for (std::size_t i = 0; i < c->size(); ++i)
+      detail::capability_access::add(out, c->resource(i), c->pattern_at(i), c->ops(i), 0);
+  detail::capability_access::sort(out, true);
+  detail::capability_access::compact(out);
+  if (out.size() > max_resources) {
+    error e(errc::limit_exceeded, no_offset);
+    e.append("the union has ").append_number(out.size()).append(" resources, more than the limit of ");
+    return e.append_number(max_resources).append(" (capmatch::max_resources)");
+  }
+  // Canonical text is at most 6 bytes per resource byte (\u00XX) plus the list of all 17
+  // operations (about 300 bytes): measure it only when that bound is over the limit.
+  std::size_t bound = 2;
+  for (std::size_t i = 0; i < out.size(); ++i) bound += 6 * out.resource(i).size() + 320;
+  if (bound > max_document_bytes) {
+    std::vector<char> text;
+    out.write_json(text);
+    if (text.size() > max_document_bytes) {
+      error e(errc::limit_exceeded, no_offset);
+      e.append("the union's canonical text of ").append_number(text.size()).append(" bytes exceeds the limit of ");
+      return e.append_number(max_document_bytes).append(" bytes (capmatch::max_document_bytes)");
+    }
+  }
+  return out;
+}
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/union.hpp ----
 
 // ---- begin include/capmatch/static_capability.hpp ----
 // capmatch — capability literals checked during compilation: static_capability, "..."_cap,
@@ -3885,129 +5666,112 @@ constexpr char capability_literal_error(const char* what, const char* hint, std:
 #endif
 }
 
-[[nodiscard]] constexpr bool contains(std::string_view s, std::string_view part) noexcept {
-  return s.find(part) != std::string_view::npos;
-}
-
-// The hint: the part of the message after the excerpt that does not depend on the input.
+// The hint: the part of the message that does not depend on the input (error::hint()).
 // Each row writes its literal in the call itself (not through a macro or a variable), so
 // that g++ shows it: g++ prints the calls that led to the error as source text.
-constexpr char report_with_hint(const char* what, std::string_view m, std::uint32_t at) noexcept {
-  if (contains(m, "did you mean 'annotation-publish'?"))
-    return capability_literal_error(what, "did you mean 'annotation-publish'?", at);
-  if (contains(m, "did you mean 'annotation-subscribe'?"))
-    return capability_literal_error(what, "did you mean 'annotation-subscribe'?", at);
-  if (contains(m, "did you mean 'channel-metadata'?"))
-    return capability_literal_error(what, "did you mean 'channel-metadata'?", at);
-  if (contains(m, "did you mean 'history'?"))
-    return capability_literal_error(what, "did you mean 'history'?", at);
-  if (contains(m, "did you mean 'message-delete-any'?"))
-    return capability_literal_error(what, "did you mean 'message-delete-any'?", at);
-  if (contains(m, "did you mean 'message-delete-own'?"))
-    return capability_literal_error(what, "did you mean 'message-delete-own'?", at);
-  if (contains(m, "did you mean 'message-update-any'?"))
-    return capability_literal_error(what, "did you mean 'message-update-any'?", at);
-  if (contains(m, "did you mean 'message-update-own'?"))
-    return capability_literal_error(what, "did you mean 'message-update-own'?", at);
-  if (contains(m, "did you mean 'object-publish'?"))
-    return capability_literal_error(what, "did you mean 'object-publish'?", at);
-  if (contains(m, "did you mean 'object-subscribe'?"))
-    return capability_literal_error(what, "did you mean 'object-subscribe'?", at);
-  if (contains(m, "did you mean 'presence'?"))
-    return capability_literal_error(what, "did you mean 'presence'?", at);
-  if (contains(m, "did you mean 'privileged-headers'?"))
-    return capability_literal_error(what, "did you mean 'privileged-headers'?", at);
-  if (contains(m, "did you mean 'publish'?"))
-    return capability_literal_error(what, "did you mean 'publish'?", at);
-  if (contains(m, "did you mean 'push-admin'?"))
-    return capability_literal_error(what, "did you mean 'push-admin'?", at);
-  if (contains(m, "did you mean 'push-subscribe'?"))
-    return capability_literal_error(what, "did you mean 'push-subscribe'?", at);
-  if (contains(m, "did you mean 'stats'?"))
-    return capability_literal_error(what, "did you mean 'stats'?", at);
-  if (contains(m, "did you mean 'subscribe'?"))
-    return capability_literal_error(what, "did you mean 'subscribe'?", at);
-  if (contains(m, "expected an operation such as 'subscribe' or 'publish', or '*' for all"))
-    return capability_literal_error(what, "expected an operation such as 'subscribe' or 'publish', or '*' for all", at);
-  if (contains(m, "expected a JSON object"))
-    return capability_literal_error(what, "expected a JSON object", at);
-  if (contains(m, "expected a string")) return capability_literal_error(what, "expected a string", at);
-  if (contains(m, "expected ':' after the resource name"))
-    return capability_literal_error(what, "expected ':' after the resource name", at);
-  if (contains(m, "expected an array of operations"))
-    return capability_literal_error(what, "expected an array of operations", at);
-  if (contains(m, "expected an operation name string"))
-    return capability_literal_error(what, "expected an operation name string", at);
-  if (contains(m, "expected ',' or ']'")) return capability_literal_error(what, "expected ',' or ']'", at);
-  if (contains(m, "expected ',' or '}'")) return capability_literal_error(what, "expected ',' or '}'", at);
-  if (contains(m, "found a string")) return capability_literal_error(what, "found a string", at);
-  if (contains(m, "found an object")) return capability_literal_error(what, "found an object", at);
-  if (contains(m, "found an array")) return capability_literal_error(what, "found an array", at);
-  if (contains(m, "found a boolean")) return capability_literal_error(what, "found a boolean", at);
-  if (contains(m, "found null")) return capability_literal_error(what, "found null", at);
-  if (contains(m, "found a number")) return capability_literal_error(what, "found a number", at);
+constexpr char report_with_hint(const char* what, const error& e, std::uint32_t at) noexcept {
+  using H = error_hint;
+  switch (e.hint()) {
+    case H::did_you_mean_annotation_publish:
+      return capability_literal_error(what, "did you mean 'annotation-publish'?", at);
+    case H::did_you_mean_annotation_subscribe:
+      return capability_literal_error(what, "did you mean 'annotation-subscribe'?", at);
+    case H::did_you_mean_channel_metadata:
+      return capability_literal_error(what, "did you mean 'channel-metadata'?", at);
+    case H::did_you_mean_history:
+      return capability_literal_error(what, "did you mean 'history'?", at);
+    case H::did_you_mean_message_delete_any:
+      return capability_literal_error(what, "did you mean 'message-delete-any'?", at);
+    case H::did_you_mean_message_delete_own:
+      return capability_literal_error(what, "did you mean 'message-delete-own'?", at);
+    case H::did_you_mean_message_update_any:
+      return capability_literal_error(what, "did you mean 'message-update-any'?", at);
+    case H::did_you_mean_message_update_own:
+      return capability_literal_error(what, "did you mean 'message-update-own'?", at);
+    case H::did_you_mean_object_publish:
+      return capability_literal_error(what, "did you mean 'object-publish'?", at);
+    case H::did_you_mean_object_subscribe:
+      return capability_literal_error(what, "did you mean 'object-subscribe'?", at);
+    case H::did_you_mean_presence:
+      return capability_literal_error(what, "did you mean 'presence'?", at);
+    case H::did_you_mean_privileged_headers:
+      return capability_literal_error(what, "did you mean 'privileged-headers'?", at);
+    case H::did_you_mean_publish:
+      return capability_literal_error(what, "did you mean 'publish'?", at);
+    case H::did_you_mean_push_admin:
+      return capability_literal_error(what, "did you mean 'push-admin'?", at);
+    case H::did_you_mean_push_subscribe:
+      return capability_literal_error(what, "did you mean 'push-subscribe'?", at);
+    case H::did_you_mean_stats:
+      return capability_literal_error(what, "did you mean 'stats'?", at);
+    case H::did_you_mean_subscribe:
+      return capability_literal_error(what, "did you mean 'subscribe'?", at);
+    case H::name_an_operation: return capability_literal_error(what, "expected an operation such as 'subscribe' or 'publish', or '*' for all", at);
+    case H::expected_object: return capability_literal_error(what, "expected a JSON object", at);
+    case H::expected_string: return capability_literal_error(what, "expected a string", at);
+    case H::expected_colon: return capability_literal_error(what, "expected ':' after the resource name", at);
+    case H::expected_operations: return capability_literal_error(what, "expected an array of operations", at);
+    case H::expected_operation_name: return capability_literal_error(what, "expected an operation name string", at);
+    case H::expected_comma_or_bracket: return capability_literal_error(what, "expected ',' or ']'", at);
+    case H::expected_comma_or_brace: return capability_literal_error(what, "expected ',' or '}'", at);
+    case H::expected_open_brace: return capability_literal_error(what, "expected '{'", at);
+    case H::expected_open_bracket: return capability_literal_error(what, "expected '['", at);
+    case H::expected_close_bracket: return capability_literal_error(what, "expected ']'", at);
+    case H::expected_close_brace: return capability_literal_error(what, "expected '}'", at);
+    case H::found_string: return capability_literal_error(what, "found a string", at);
+    case H::found_object: return capability_literal_error(what, "found an object", at);
+    case H::found_array: return capability_literal_error(what, "found an array", at);
+    case H::found_boolean: return capability_literal_error(what, "found a boolean", at);
+    case H::found_null: return capability_literal_error(what, "found null", at);
+    case H::found_number: return capability_literal_error(what, "found a number", at);
+    case H::none: break;
+  }
   return capability_literal_error(what, "", at);
 }
 
 /// Turns a parse error into a compile error that shows the error's key phrase (a piece of
-/// its message that does not depend on the input), its hint, and its byte offset.
+/// its message that does not depend on the input, chosen by error::reason()), its hint, and
+/// its byte offset.
 constexpr char report_literal_error(const error& e) noexcept {
-  const std::string_view m = e.message();
   const std::uint32_t at = e.offset();
-  switch (e.code()) {
-    case errc::duplicate_resource: return report_with_hint("resource listed twice", m, at);
-    case errc::duplicate_operation: return report_with_hint("operation listed twice for resource", m, at);
-    case errc::limit_exceeded:
-      if (contains(m, "(capmatch::max_document_bytes)"))
-        return report_with_hint("(capmatch::max_document_bytes)", m, at);
-      if (contains(m, "(capmatch::max_resources)"))
-        return report_with_hint("(capmatch::max_resources)", m, at);
-      if (contains(m, "(capmatch::max_resource_bytes)"))
-        return report_with_hint("(capmatch::max_resource_bytes)", m, at);
-      if (contains(m, "(capmatch::max_segments)")) return report_with_hint("(capmatch::max_segments)", m, at);
-      return report_with_hint("limit exceeded (capmatch/limits.hpp)", m, at);
-    default: break;
+  using R = error_reason;
+  switch (e.reason()) {
+    case R::empty_input: return report_with_hint("empty input", e, at);
+    case R::byte_order_mark: return report_with_hint("byte order mark", e, at);
+    case R::unexpected_end: return report_with_hint("unexpected end of input", e, at);
+    case R::unexpected_character: return report_with_hint("unexpected character", e, at);
+    case R::unexpected_byte: return report_with_hint("unexpected byte", e, at);
+    case R::unterminated_string: return report_with_hint("unterminated string", e, at);
+    case R::unterminated_escape: return report_with_hint("unterminated escape", e, at);
+    case R::invalid_unicode_escape: return report_with_hint("invalid \\u escape", e, at);
+    case R::invalid_escape: return report_with_hint("invalid escape", e, at);
+    case R::lone_surrogate: return report_with_hint("lone surrogate", e, at);
+    case R::invalid_utf8: return report_with_hint("invalid UTF-8", e, at);
+    case R::control_character: return report_with_hint("control character", e, at);
+    case R::trailing_characters: return report_with_hint("trailing characters after the capability", e, at);
+    case R::not_an_object: return report_with_hint("a capability must be a JSON object", e, at);
+    case R::operations_not_array: return report_with_hint("must be an array of strings", e, at);
+    case R::operation_not_string: return report_with_hint("must be strings", e, at);
+    case R::empty_operations: return report_with_hint("empty operation list for resource", e, at);
+    case R::unknown_operation: return report_with_hint("unknown operation", e, at);
+    case R::wildcard_not_alone: return report_with_hint("'*' must be the only operation for resource", e, at);
+    case R::duplicate_operation: return report_with_hint("operation listed twice for resource", e, at);
+    case R::duplicate_resource: return report_with_hint("resource listed twice", e, at);
+    case R::empty_resource: return report_with_hint("empty resource", e, at);
+    case R::resource_contains_nul: return report_with_hint("contains U+0000", e, at);
+    case R::unclosed_qualifier: return report_with_hint("has '[' without a closing ']'", e, at);
+    case R::bracket_in_qualifier: return report_with_hint("has '[' inside its qualifier", e, at);
+    case R::empty_qualifier: return report_with_hint("has an empty qualifier; write [queue], [meta], [*] or no brackets", e, at);
+    case R::qualifier_without_name: return report_with_hint("has a qualifier but no channel name after it; follow it with '*' for every such channel", e, at);
+    case R::more_than_one_qualifier: return report_with_hint("has more than one qualifier", e, at);
+    case R::document_too_large: return report_with_hint("(capmatch::max_document_bytes)", e, at);
+    case R::too_many_resources: return report_with_hint("(capmatch::max_resources)", e, at);
+    case R::resource_too_long: return report_with_hint("(capmatch::max_resource_bytes)", e, at);
+    case R::too_many_segments: return report_with_hint("(capmatch::max_segments)", e, at);
+    default: break;  // reasons a parsed literal cannot have (names, intersections)
   }
-  // JSON syntax
-  if (contains(m, "empty input")) return report_with_hint("empty input", m, at);
-  if (contains(m, "byte order mark")) return report_with_hint("byte order mark", m, at);
-  if (contains(m, "unexpected end of input")) return report_with_hint("unexpected end of input", m, at);
-  if (contains(m, "unexpected character")) return report_with_hint("unexpected character", m, at);
-  if (contains(m, "unexpected byte")) return report_with_hint("unexpected byte", m, at);
-  if (contains(m, "unterminated string")) return report_with_hint("unterminated string", m, at);
-  if (contains(m, "unterminated escape")) return report_with_hint("unterminated escape", m, at);
-  if (contains(m, "invalid \\u escape")) return report_with_hint("invalid \\u escape", m, at);
-  if (contains(m, "invalid escape")) return report_with_hint("invalid escape", m, at);
-  if (contains(m, "lone surrogate")) return report_with_hint("lone surrogate", m, at);
-  if (contains(m, "invalid UTF-8")) return report_with_hint("invalid UTF-8", m, at);
-  if (contains(m, "control character")) return report_with_hint("control character", m, at);
-  if (contains(m, "trailing characters after the capability"))
-    return report_with_hint("trailing characters after the capability", m, at);
-  // Capability structure
-  if (contains(m, "a capability must be a JSON object"))
-    return report_with_hint("a capability must be a JSON object", m, at);
-  if (contains(m, "must be an array of strings"))
-    return report_with_hint("must be an array of strings", m, at);
-  if (contains(m, "must be strings")) return report_with_hint("must be strings", m, at);
-  if (contains(m, "empty operation list for resource"))
-    return report_with_hint("empty operation list for resource", m, at);
-  if (contains(m, "unknown operation")) return report_with_hint("unknown operation", m, at);
-  if (contains(m, "'*' must be the only operation for resource"))
-    return report_with_hint("'*' must be the only operation for resource", m, at);
-  // Resource patterns
-  if (contains(m, "empty resource")) return report_with_hint("empty resource", m, at);
-  if (contains(m, "contains U+0000")) return report_with_hint("contains U+0000", m, at);
-  if (contains(m, "has '[' without a closing ']'"))
-    return report_with_hint("has '[' without a closing ']'", m, at);
-  if (contains(m, "has '[' inside its qualifier"))
-    return report_with_hint("has '[' inside its qualifier", m, at);
-  if (contains(m, "has an empty qualifier; write [queue], [meta], [*] or no brackets"))
-    return report_with_hint("has an empty qualifier; write [queue], [meta], [*] or no brackets", m, at);
-  if (contains(m, "has a qualifier but no channel name after it; follow it with '*' for every such channel"))
-    return report_with_hint("has a qualifier but no channel name after it; follow it with '*' for every such channel", m, at);
-  if (contains(m, "has more than one qualifier"))
-    return report_with_hint("has more than one qualifier", m, at);
-  return report_with_hint("invalid capability", m, at);
+  if (e.code() == errc::limit_exceeded) return report_with_hint("limit exceeded (capmatch/limits.hpp)", e, at);
+  return report_with_hint("invalid capability", e, at);
 }
 
 /// A capability literal after checking: its canonical text, number of resources, and the
@@ -4081,7 +5845,7 @@ struct is_static_capability<static_capability<N>> : std::true_type {};
 }  // namespace detail
 
 /// A capability written in the source and checked during compilation: every error that
-/// capability::parse reports (SEMANTICS §1) is a compile error naming the error and its
+/// capability::parse reports (docs/semantics.md §1) is a compile error naming the error and its
 /// byte offset. Holds the canonical text in the object (static storage for a constexpr
 /// variable): no parsing, allocation or start-up work at run time.
 ///
@@ -4117,7 +5881,7 @@ class static_capability {
                   "at run time use capmatch::capability::parse(text), which returns result<capability>");
   }
 
-  /// The canonical JSON text (SEMANTICS §1.5), pointing into this object.
+  /// The canonical JSON text (docs/semantics.md §1.5), pointing into this object.
   [[nodiscard]] constexpr std::string_view json() const noexcept { return {text_, size_}; }
   /// The canonical text, NUL-terminated.
   [[nodiscard]] constexpr const char* c_str() const noexcept { return text_; }
@@ -4174,7 +5938,7 @@ static_capability(const char (&)[N]) -> static_capability<N>;
 template <class Traits, class Alloc>
 static_capability(const std::basic_string<char, Traits, Alloc>&) -> static_capability<1>;
 
-/// The effective capability of key ∩ request (SEMANTICS §4), for literals; usable in
+/// The effective capability of key ∩ request (docs/semantics.md §4), for literals; usable in
 /// static_assert: `static_assert(intersect(key, request) == expected)`.
 template <std::size_t N, std::size_t M>
 [[nodiscard]] constexpr result<capability> intersect(const static_capability<N>& key,
@@ -4237,3 +6001,3963 @@ inline constexpr detail::static_matcher_type<Cap> static_matcher{matcher(Cap.to_
 
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/static_capability.hpp ----
+
+// ---- begin include/capmatch/clock.hpp ----
+// capmatch — the system clock in milliseconds since the Unix epoch: the default clock of
+// token requests, revocation and the CLI. Every API that needs a time also takes one.
+// SPDX-License-Identifier: MIT
+
+#include <chrono>
+#include <cstdint>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// The current time in milliseconds since the Unix epoch (std::chrono::system_clock).
+[[nodiscard]] inline std::int64_t system_clock_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// A clock: milliseconds since the Unix epoch.
+using clock_ms_fn = std::int64_t (*)() noexcept;
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/clock.hpp ----
+
+// ---- begin include/capmatch/crypto/sha256.hpp ----
+// capmatch — SHA-256 (FIPS 180-4): a portable constexpr implementation and, on x86-64, the SHA
+// extensions (SHA-NI) chosen at run time. No dependency, no special compiler flags.
+// SPDX-License-Identifier: MIT
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CAPMATCH_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#else
+#define CAPMATCH_SHA_NI 0
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace crypto {
+
+/// A SHA-256 (or HMAC-SHA256) digest: 32 bytes.
+using sha256_digest = std::array<std::uint8_t, 32>;
+
+/// Which compression function a hasher uses. `automatic` takes SHA-NI when the CPU has it;
+/// `sha_ni` on a CPU without it falls back to `portable`. Constant evaluation is always portable.
+enum class sha256_backend : std::uint8_t { automatic, portable, sha_ni };
+
+namespace detail {
+
+inline constexpr std::uint32_t sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+inline constexpr std::array<std::uint32_t, 8> sha256_iv = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                                           0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+using sha256_state = std::array<std::uint32_t, 8>;
+
+[[nodiscard]] constexpr std::uint32_t rotr(std::uint32_t x, int n) noexcept {
+  return (x >> n) | (x << (32 - n));
+}
+
+/// Compresses `n` 64-byte blocks into `h`, portably. Straight-line arithmetic: no branch and no
+/// table index depends on the data.
+constexpr void sha256_compress_portable(sha256_state& h, const std::uint8_t* p, std::size_t n) noexcept {
+  for (; n != 0; --n, p += 64) {
+    std::uint32_t w[64]{};
+    for (int i = 0; i < 16; ++i)
+      w[i] = std::uint32_t{p[4 * i]} << 24 | std::uint32_t{p[4 * i + 1]} << 16 | std::uint32_t{p[4 * i + 2]} << 8 |
+             std::uint32_t{p[4 * i + 3]};
+    for (int i = 16; i < 64; ++i) {
+      const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+    for (int i = 0; i < 64; ++i) {
+      const std::uint32_t t1 = k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
+      const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      k = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
+  }
+}
+
+#if CAPMATCH_SHA_NI
+/// True when the CPU has the SHA extensions and SSE4.1 (cpuid, asked once).
+[[nodiscard]] inline bool cpu_has_sha_ni() noexcept {
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool sse41 = (c >> 19) & 1u, ssse3 = (c >> 9) & 1u;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return sse41 && ssse3 && ((b >> 29) & 1u);
+  }();
+  return has;
+}
+
+/// Four rounds (4i..4i+3) with the message schedule: `cur` holds this group's words, `prev` the
+/// previous group's and `next` the next group's (partly scheduled); see Intel's SHA extensions paper.
+template <int I>
+__attribute__((target("sha,sse4.1"), always_inline)) inline void sha_ni_rounds(__m128i& s0, __m128i& s1,
+                                                                               __m128i& cur, __m128i& prev,
+                                                                               __m128i& next) noexcept {
+  __m128i msg = _mm_add_epi32(cur, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&sha256_k[4 * I])));
+  s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+  if constexpr (I >= 3 && I <= 14) {
+    next = _mm_add_epi32(next, _mm_alignr_epi8(cur, prev, 4));
+    next = _mm_sha256msg2_epu32(next, cur);
+  }
+  msg = _mm_shuffle_epi32(msg, 0x0E);
+  s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+  if constexpr (I >= 1 && I <= 12) prev = _mm_sha256msg1_epu32(prev, cur);
+}
+
+/// Compresses `n` 64-byte blocks into `h` with the SHA extensions (caller checked cpu_has_sha_ni).
+__attribute__((target("sha,sse4.1"))) inline void sha256_compress_sha_ni(sha256_state& h, const std::uint8_t* p,
+                                                                          std::size_t n) noexcept {
+  const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[0]));
+  __m128i s1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[4]));
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);          // CDAB
+  s1 = _mm_shuffle_epi32(s1, 0x1B);            // EFGH
+  __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);    // ABEF
+  s1 = _mm_blend_epi16(s1, tmp, 0xF0);         // CDGH
+  for (; n != 0; --n, p += 64) {
+    const __m128i abef = s0, cdgh = s1;
+    __m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), mask);
+    __m128i m1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), mask);
+    __m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 32)), mask);
+    __m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 48)), mask);
+    sha_ni_rounds<0>(s0, s1, m0, m3, m1);
+    sha_ni_rounds<1>(s0, s1, m1, m0, m2);
+    sha_ni_rounds<2>(s0, s1, m2, m1, m3);
+    sha_ni_rounds<3>(s0, s1, m3, m2, m0);
+    sha_ni_rounds<4>(s0, s1, m0, m3, m1);
+    sha_ni_rounds<5>(s0, s1, m1, m0, m2);
+    sha_ni_rounds<6>(s0, s1, m2, m1, m3);
+    sha_ni_rounds<7>(s0, s1, m3, m2, m0);
+    sha_ni_rounds<8>(s0, s1, m0, m3, m1);
+    sha_ni_rounds<9>(s0, s1, m1, m0, m2);
+    sha_ni_rounds<10>(s0, s1, m2, m1, m3);
+    sha_ni_rounds<11>(s0, s1, m3, m2, m0);
+    sha_ni_rounds<12>(s0, s1, m0, m3, m1);
+    sha_ni_rounds<13>(s0, s1, m1, m0, m2);
+    sha_ni_rounds<14>(s0, s1, m2, m1, m3);
+    sha_ni_rounds<15>(s0, s1, m3, m2, m0);
+    s0 = _mm_add_epi32(s0, abef);
+    s1 = _mm_add_epi32(s1, cdgh);
+  }
+  tmp = _mm_shuffle_epi32(s0, 0x1B);           // FEBA
+  s1 = _mm_shuffle_epi32(s1, 0xB1);            // DCHG
+  s0 = _mm_blend_epi16(tmp, s1, 0xF0);         // DCBA
+  s1 = _mm_alignr_epi8(s1, tmp, 8);            // HGFE
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), s0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), s1);
+}
+#else
+[[nodiscard]] inline bool cpu_has_sha_ni() noexcept { return false; }
+#endif
+
+/// Compresses `n` blocks with the backend `b` (portable in constant evaluation).
+constexpr void sha256_compress(sha256_state& h, const std::uint8_t* p, std::size_t n, sha256_backend b) noexcept {
+#if CAPMATCH_SHA_NI
+  if (!std::is_constant_evaluated() && b != sha256_backend::portable && cpu_has_sha_ni())
+    return sha256_compress_sha_ni(h, p, n);
+#else
+  (void)b;
+#endif
+  sha256_compress_portable(h, p, n);
+}
+
+/// Big-endian bytes of the state.
+[[nodiscard]] constexpr sha256_digest sha256_bytes(const sha256_state& h) noexcept {
+  sha256_digest d{};
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 4; ++j) d[4 * i + j] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * j));
+  return d;
+}
+
+template <class C>
+inline constexpr bool is_byte_v = std::is_same_v<C, char> || std::is_same_v<C, unsigned char> ||
+                                  std::is_same_v<C, signed char> || std::is_same_v<C, std::byte> ||
+                                  std::is_same_v<C, char8_t>;
+
+/// Copies n bytes from p to out + at (a loop in constant evaluation, memcpy at run time).
+template <class C>
+constexpr void copy_bytes(std::uint8_t* out, const C* p, std::size_t n, std::size_t at) noexcept {
+  if (std::is_constant_evaluated()) {
+    for (std::size_t k = 0; k < n; ++k) out[at + k] = static_cast<std::uint8_t>(p[k]);
+  } else if (n != 0) {
+    std::memcpy(out + at, p, n);
+  }
+}
+constexpr void fill_zero(std::uint8_t* out, std::size_t from, std::size_t to) noexcept {
+  for (std::size_t k = from; k < to; ++k) out[k] = 0;
+}
+}  // namespace detail
+
+/// True when this CPU runs the SHA-NI backend (the `automatic` choice then uses it).
+[[nodiscard]] inline bool has_sha_ni() noexcept { return detail::cpu_has_sha_ni(); }
+
+/// Incremental SHA-256: `sha256 h; h.update(a).update(b); auto d = h.finish();`.
+class sha256 {
+ public:
+  static constexpr std::size_t digest_size = 32;
+  static constexpr std::size_t block_size = 64;
+
+  constexpr sha256() noexcept = default;
+  constexpr explicit sha256(sha256_backend backend) noexcept : backend_(backend) {}
+  /// Resumes from a midstate after `blocks` whole blocks (HMAC's precomputed pads).
+  constexpr sha256(const detail::sha256_state& midstate, std::uint64_t blocks, sha256_backend backend) noexcept
+      : h_(midstate), total_(blocks * block_size), backend_(backend) {}
+
+  /// Adds `n` bytes at `p` (any byte-sized type).
+  template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+  constexpr sha256& update(const C* p, std::size_t n) noexcept {
+    total_ += n;
+    std::size_t i = 0;
+    if (used_ != 0) {
+      const std::size_t take = n < block_size - used_ ? n : block_size - used_;
+      detail::copy_bytes(buf_.data(), p, take, used_);
+      used_ += take, i = take;
+      if (used_ < block_size) return *this;
+      detail::sha256_compress(h_, buf_.data(), 1, backend_);
+      used_ = 0;
+    }
+    const std::size_t whole = (n - i) / block_size;
+    if (whole != 0) {
+      if (std::is_constant_evaluated()) {
+        for (std::size_t b = 0; b < whole; ++b, i += block_size) {
+          detail::copy_bytes(buf_.data(), p + i, block_size, 0);
+          detail::sha256_compress(h_, buf_.data(), 1, backend_);
+        }
+      } else {
+        detail::sha256_compress(h_, reinterpret_cast<const std::uint8_t*>(p + i), whole, backend_);
+        i += whole * block_size;
+      }
+    }
+    detail::copy_bytes(buf_.data(), p + i, n - i, 0);
+    used_ = n - i;
+    return *this;
+  }
+  constexpr sha256& update(std::string_view s) noexcept { return update(s.data(), s.size()); }
+  template <std::size_t N>
+  constexpr sha256& update(const std::array<std::uint8_t, N>& a) noexcept { return update(a.data(), N); }
+
+  /// The digest of everything added; the hasher must not be updated afterwards (reset() first).
+  [[nodiscard]] constexpr sha256_digest finish() noexcept {
+    const std::uint64_t bits = total_ * 8;
+    buf_[used_++] = 0x80;
+    if (used_ > 56) {
+      detail::fill_zero(buf_.data(), used_, block_size);
+      detail::sha256_compress(h_, buf_.data(), 1, backend_);
+      used_ = 0;
+    }
+    detail::fill_zero(buf_.data(), used_, 56);
+    for (int j = 0; j < 8; ++j) buf_[56 + j] = static_cast<std::uint8_t>(bits >> (56 - 8 * j));
+    detail::sha256_compress(h_, buf_.data(), 1, backend_);
+    used_ = 0;
+    return detail::sha256_bytes(h_);
+  }
+
+  /// Starts over (same backend).
+  constexpr void reset() noexcept { *this = sha256(backend_); }
+  /// The chaining state; only meaningful at a block boundary (bytes_hashed() % 64 == 0).
+  [[nodiscard]] constexpr const detail::sha256_state& midstate() const noexcept { return h_; }
+  [[nodiscard]] constexpr std::uint64_t bytes_hashed() const noexcept { return total_; }
+  [[nodiscard]] constexpr sha256_backend backend() const noexcept { return backend_; }
+
+ private:
+  detail::sha256_state h_ = detail::sha256_iv;
+  std::array<std::uint8_t, block_size> buf_{};
+  std::uint64_t total_ = 0;
+  std::size_t used_ = 0;
+  sha256_backend backend_ = sha256_backend::automatic;
+};
+
+/// SHA-256 of `n` bytes at `p`.
+template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+[[nodiscard]] constexpr sha256_digest sha256_of(const C* p, std::size_t n,
+                                                sha256_backend b = sha256_backend::automatic) noexcept {
+  return sha256(b).update(p, n).finish();
+}
+/// SHA-256 of the bytes of `s`.
+[[nodiscard]] constexpr sha256_digest sha256_of(std::string_view s,
+                                                sha256_backend b = sha256_backend::automatic) noexcept {
+  return sha256(b).update(s).finish();
+}
+
+}  // namespace crypto
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_SHA_NI
+// ---- end include/capmatch/crypto/sha256.hpp ----
+
+// ---- begin include/capmatch/crypto/base64.hpp ----
+// capmatch — base64 (RFC 4648 §4, padded) and base64url (§5, unpadded), strict decoding.
+// SPDX-License-Identifier: MIT
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace crypto {
+
+/// `standard`: RFC 4648 §4 alphabet (`+`, `/`) with `=` padding, required when decoding.
+/// `url`: §5 alphabet (`-`, `_`) without padding; `=` is an error when decoding.
+enum class base64_alphabet : std::uint8_t { standard, url };
+
+/// The length of the encoding of `n` bytes.
+[[nodiscard]] constexpr std::size_t base64_encoded_size(std::size_t n, base64_alphabet a) noexcept {
+  return a == base64_alphabet::standard ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
+
+/// An upper bound on the decoded size of `n` characters.
+[[nodiscard]] constexpr std::size_t base64_decoded_max(std::size_t n) noexcept { return (n + 3) / 4 * 3; }
+
+namespace detail {
+/// The character for the 6-bit value `v`, without a table or a branch on `v` (encoded values are
+/// often macs: no cache-timing trace).
+[[nodiscard]] constexpr char base64_char(unsigned v, base64_alphabet a) noexcept {
+  const int x = static_cast<int>(v);
+  const bool url = a == base64_alphabet::url;
+  int c = x + 'A';
+  c += ((25 - x) >> 8) & ('a' - 'A' - 26);
+  c += ((51 - x) >> 8) & ('0' - 'a' - 26 + 26 - 26);
+  c += ((61 - x) >> 8) & ((url ? '-' : '+') - ('0' + 10));
+  c += ((62 - x) >> 8) & ((url ? '_' : '/') - (url ? '-' : '+') - 1);
+  return static_cast<char>(c);
+}
+
+/// The 6-bit value of `c`, or 0xFF when `c` is not in the alphabet (decoding reads public input).
+[[nodiscard]] constexpr std::array<std::uint8_t, 256> base64_table(base64_alphabet a) noexcept {
+  std::array<std::uint8_t, 256> t{};
+  for (auto& v : t) v = 0xFF;
+  for (unsigned v = 0; v < 64; ++v) t[static_cast<unsigned char>(base64_char(v, a))] = static_cast<std::uint8_t>(v);
+  return t;
+}
+inline constexpr auto base64_std_table = base64_table(base64_alphabet::standard);
+inline constexpr auto base64_url_table = base64_table(base64_alphabet::url);
+
+[[nodiscard]] constexpr capmatch::error base64_error(base64_alphabet a, std::size_t at, std::string_view what) noexcept {
+  capmatch::error e(errc::invalid_base64, static_cast<std::uint32_t>(at));
+  e.append(a == base64_alphabet::url ? "invalid base64url: " : "invalid base64: ").append(what);
+  if (at != no_offset) e.append_at();
+  return e;
+}
+}  // namespace detail
+
+/// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
+/// terminator) and returns the end. No allocation.
+template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  auto at = [&](std::size_t i) -> unsigned { return static_cast<std::uint8_t>(p[i]); };
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const unsigned w = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
+    *out++ = detail::base64_char(w >> 18, a);
+    *out++ = detail::base64_char((w >> 12) & 63, a);
+    *out++ = detail::base64_char((w >> 6) & 63, a);
+    *out++ = detail::base64_char(w & 63, a);
+  }
+  if (n - i == 1) {
+    const unsigned w = at(i) << 16;
+    *out++ = detail::base64_char(w >> 18, a);
+    *out++ = detail::base64_char((w >> 12) & 63, a);
+    if (a == base64_alphabet::standard) *out++ = '=', *out++ = '=';
+  } else if (n - i == 2) {
+    const unsigned w = at(i) << 16 | at(i + 1) << 8;
+    *out++ = detail::base64_char(w >> 18, a);
+    *out++ = detail::base64_char((w >> 12) & 63, a);
+    *out++ = detail::base64_char((w >> 6) & 63, a);
+    if (a == base64_alphabet::standard) *out++ = '=';
+  }
+  return out;
+}
+
+/// The encoding of a fixed-size byte array in a fixed-size char array (e.g. a digest: 44 chars
+/// standard, 43 url). No allocation.
+template <base64_alphabet A, std::size_t N>
+[[nodiscard]] constexpr std::array<char, base64_encoded_size(N, A)> base64_encode_array(
+    const std::array<std::uint8_t, N>& bytes) noexcept {
+  std::array<char, base64_encoded_size(N, A)> out{};
+  base64_encode_to(bytes.data(), N, out.data(), A);
+  return out;
+}
+
+/// The padded standard base64 of the bytes of `s`.
+[[nodiscard]] inline std::string base64_encode(std::string_view s) {
+  std::string out(base64_encoded_size(s.size(), base64_alphabet::standard), '\0');
+  base64_encode_to(s.data(), s.size(), out.data(), base64_alphabet::standard);
+  return out;
+}
+/// The unpadded base64url of the bytes of `s`.
+[[nodiscard]] inline std::string base64url_encode(std::string_view s) {
+  std::string out(base64_encoded_size(s.size(), base64_alphabet::url), '\0');
+  base64_encode_to(s.data(), s.size(), out.data(), base64_alphabet::url);
+  return out;
+}
+
+/// Decodes `in` strictly into `out` (room for `cap` bytes) and returns the number of bytes written,
+/// or an errc::invalid_base64 error: a character outside the alphabet (whitespace included), missing,
+/// misplaced or excess `=` (standard), any `=` (url), a length no encoding has, non-zero unused
+/// bits in the last character, or `cap` too small. Messages name byte offsets, never the content.
+constexpr result<std::size_t> base64_decode_to(std::string_view in, std::uint8_t* out, std::size_t cap,
+                                               base64_alphabet a) noexcept {
+  const auto& table = a == base64_alphabet::url ? detail::base64_url_table : detail::base64_std_table;
+  std::size_t n = in.size();
+  if (a == base64_alphabet::standard) {
+    if (n % 4 != 0) return detail::base64_error(a, no_offset, "the length is not a multiple of 4 (padding is required)");
+    if (n != 0 && in[n - 1] == '=') n -= in[n - 2] == '=' ? 2 : 1;
+  } else if (n % 4 == 1) {
+    return detail::base64_error(a, no_offset, "the length leaves a single character over");
+  }
+  const std::size_t size = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
+  if (size > cap) return detail::base64_error(a, no_offset, "the output buffer is too small");
+  auto val = [&](std::size_t i) -> unsigned { return table[static_cast<unsigned char>(in[i])]; };
+  auto bad = [&](std::size_t i) -> capmatch::error {
+    if (in[i] == '=')
+      return detail::base64_error(a, i, a == base64_alphabet::url ? "padding '=' (base64url is unpadded)" : "misplaced padding '='");
+    return detail::base64_error(a, i, a == base64_alphabet::url ? "a character outside the base64url alphabet" : "a character outside the base64 alphabet");
+  };
+  std::size_t i = 0, o = 0;
+  for (; i + 4 <= n; i += 4) {
+    const unsigned v0 = val(i), v1 = val(i + 1), v2 = val(i + 2), v3 = val(i + 3);
+    if ((v0 | v1 | v2 | v3) & 0x80) {
+      for (std::size_t k = i;; ++k)
+        if (val(k) & 0x80) return bad(k);
+    }
+    const unsigned w = v0 << 18 | v1 << 12 | v2 << 6 | v3;
+    out[o++] = static_cast<std::uint8_t>(w >> 16);
+    out[o++] = static_cast<std::uint8_t>(w >> 8);
+    out[o++] = static_cast<std::uint8_t>(w);
+  }
+  if (n - i >= 2) {
+    for (std::size_t k = i; k < n; ++k)
+      if (val(k) & 0x80) return bad(k);
+    const unsigned v0 = val(i), v1 = val(i + 1);
+    if (n - i == 2) {
+      if (v1 & 15) return detail::base64_error(a, i + 1, "non-zero unused bits in the last character");
+      out[o++] = static_cast<std::uint8_t>(v0 << 2 | v1 >> 4);
+    } else {
+      const unsigned v2 = val(i + 2);
+      if (v2 & 3) return detail::base64_error(a, i + 2, "non-zero unused bits in the last character");
+      out[o++] = static_cast<std::uint8_t>(v0 << 2 | v1 >> 4);
+      out[o++] = static_cast<std::uint8_t>(v1 << 4 | v2 >> 2);
+    }
+  }
+  return o;
+}
+
+namespace detail {
+[[nodiscard]] inline result<std::string> base64_decode_string(std::string_view in, base64_alphabet a) {
+  std::string out(base64_decoded_max(in.size()), '\0');
+  auto r = base64_decode_to(in, reinterpret_cast<std::uint8_t*>(out.data()), out.size(), a);
+  if (!r) return r.error();
+  out.resize(*r);
+  return out;
+}
+}  // namespace detail
+
+/// The bytes of strict padded standard base64 `in` (errors: see base64_decode_to).
+[[nodiscard]] inline result<std::string> base64_decode(std::string_view in) {
+  return detail::base64_decode_string(in, base64_alphabet::standard);
+}
+/// The bytes of strict unpadded base64url `in` (errors: see base64_decode_to).
+[[nodiscard]] inline result<std::string> base64url_decode(std::string_view in) {
+  return detail::base64_decode_string(in, base64_alphabet::url);
+}
+
+/// A 32-byte digest from its exact encoding (44 chars standard, 43 url); anything else is an error.
+[[nodiscard]] constexpr result<sha256_digest> base64_decode_digest(std::string_view in, base64_alphabet a) noexcept {
+  sha256_digest d{};
+  if (in.size() != base64_encoded_size(d.size(), a))
+    return detail::base64_error(a, no_offset, a == base64_alphabet::url ? "a 32-byte digest takes 43 characters"
+                                                                         : "a 32-byte digest takes 44 characters");
+  auto r = base64_decode_to(in, d.data(), d.size(), a);
+  if (!r) return r.error();
+  return d;
+}
+
+}  // namespace crypto
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/crypto/base64.hpp ----
+
+// ---- begin include/capmatch/crypto/compare.hpp ----
+// capmatch — constant-time comparison of byte strings (for macs and signatures).
+// SPDX-License-Identifier: MIT
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace crypto {
+
+/// True when a[0..an) == b[0..bn). Reads every byte of `a` whatever the content; the time depends
+/// on the two lengths only (pass the expected value as `a`). No early exit.
+template <class A, class B>
+[[nodiscard]] constexpr bool equal_constant_time(const A* a, std::size_t an, const B* b, std::size_t bn) noexcept {
+  static_assert(sizeof(A) == 1 && sizeof(B) == 1, "byte strings only");
+  std::uint32_t acc = static_cast<std::uint32_t>(an != bn);
+  for (std::size_t i = 0; i < an; ++i) {
+    // The index into b depends on the lengths only; past its end b reads as a repeat of its
+    // first byte, the result is already false then.
+    const std::size_t j = i < bn ? i : 0;
+    const auto x = static_cast<std::uint8_t>(a[i]);
+    const auto y = bn != 0 ? static_cast<std::uint8_t>(b[j]) : std::uint8_t{0};
+    acc |= static_cast<std::uint32_t>(x ^ y);
+#if defined(__GNUC__) || defined(__clang__)
+    // Keep the compiler from turning the accumulation into an early exit.
+    if (!std::is_constant_evaluated()) __asm__ volatile("" : "+r"(acc));
+#endif
+  }
+  return acc == 0;
+}
+
+/// Constant-time equality of two strings (time depends on the lengths only).
+[[nodiscard]] constexpr bool equal_constant_time(std::string_view a, std::string_view b) noexcept {
+  return equal_constant_time(a.data(), a.size(), b.data(), b.size());
+}
+
+/// Constant-time equality of two byte arrays of the same size (e.g. two sha256_digest).
+template <std::size_t N>
+[[nodiscard]] constexpr bool equal_constant_time(const std::array<std::uint8_t, N>& a,
+                                                 const std::array<std::uint8_t, N>& b) noexcept {
+  return equal_constant_time(a.data(), N, b.data(), N);
+}
+
+}  // namespace crypto
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/crypto/compare.hpp ----
+
+// ---- begin include/capmatch/crypto/hmac.hpp ----
+// capmatch — HMAC-SHA256 (RFC 2104, FIPS 198-1) with a reusable keyed state.
+// SPDX-License-Identifier: MIT
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace crypto {
+
+namespace detail {
+/// The outer hash of HMAC-SHA256 from the outer midstate: one block holding the inner digest,
+/// its padding and the length (64 + 32 bytes).
+[[nodiscard]] constexpr sha256_digest hmac_outer(const sha256_state& outer, const sha256_digest& inner,
+                                                 sha256_backend backend) noexcept {
+  std::array<std::uint8_t, 64> block{};
+  for (std::size_t i = 0; i < 32; ++i) block[i] = inner[i];
+  block[32] = 0x80;
+  block[62] = 0x03;  // (64 + 32) * 8 = 768 bits = 0x300, big-endian
+  sha256_state h = outer;
+  sha256_compress(h, block.data(), 1, backend);
+  return sha256_bytes(h);
+}
+}  // namespace detail
+
+/// A key prepared for HMAC-SHA256: the SHA-256 states after the 64-byte inner (key ^ 0x36) and
+/// outer (key ^ 0x5c) blocks, computed once. It keeps no copy of the key, and has no way to
+/// print or return one. A key longer than 64 bytes is hashed first (RFC 2104).
+class hmac_sha256_key {
+ public:
+  /// The key made of `n` bytes at `key`.
+  template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+  constexpr hmac_sha256_key(const C* key, std::size_t n,
+                            sha256_backend backend = sha256_backend::automatic) noexcept
+      : backend_(backend) {
+    std::array<std::uint8_t, 64> block{};
+    if (n > 64) {
+      const auto d = sha256(backend).update(key, n).finish();
+      for (std::size_t i = 0; i < d.size(); ++i) block[i] = d[i];
+    } else {
+      for (std::size_t i = 0; i < n; ++i) block[i] = static_cast<std::uint8_t>(key[i]);
+    }
+    for (auto& b : block) b ^= 0x36;
+    inner_ = detail::sha256_iv;
+    detail::sha256_compress(inner_, block.data(), 1, backend);
+    for (auto& b : block) b ^= 0x36 ^ 0x5c;
+    outer_ = detail::sha256_iv;
+    detail::sha256_compress(outer_, block.data(), 1, backend);
+    for (auto& b : block) b = 0;
+  }
+
+  /// The key of zero bytes.
+  constexpr hmac_sha256_key() noexcept : hmac_sha256_key(std::string_view{}) {}
+  /// The key made of the bytes of `key` (for an Ably key secret: its UTF-8 bytes).
+  constexpr explicit hmac_sha256_key(std::string_view key,
+                                     sha256_backend backend = sha256_backend::automatic) noexcept
+      : hmac_sha256_key(key.data(), key.size(), backend) {}
+  /// HMAC-SHA256 of `n` bytes at `p` under this key.
+  template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+  [[nodiscard]] constexpr sha256_digest sign(const C* p, std::size_t n) const noexcept {
+    return detail::hmac_outer(outer_, sha256(inner_, 1, backend_).update(p, n).finish(), backend_);
+  }
+  /// HMAC-SHA256 of the bytes of `message` under this key.
+  [[nodiscard]] constexpr sha256_digest sign(std::string_view message) const noexcept {
+    return sign(message.data(), message.size());
+  }
+  /// True when `mac` is the HMAC of `message` (compared in constant time).
+  [[nodiscard]] constexpr bool verify(std::string_view message, const sha256_digest& mac) const noexcept {
+    return equal_constant_time(sign(message), mac);
+  }
+  [[nodiscard]] constexpr sha256_backend backend() const noexcept { return backend_; }
+
+ private:
+  friend class hmac_sha256;
+
+  detail::sha256_state inner_{};
+  detail::sha256_state outer_{};
+  sha256_backend backend_ = sha256_backend::automatic;
+};
+
+/// Incremental HMAC-SHA256 under a prepared key: `hmac_sha256 m(key); m.update(a).update(b); m.finish()`.
+class hmac_sha256 {
+ public:
+  /// Starts a mac under `key` (copies its two midstates: the key may go away meanwhile).
+  constexpr explicit hmac_sha256(const hmac_sha256_key& key) noexcept
+      : inner_(key.inner_, 1, key.backend_), outer_(key.outer_) {}
+
+  template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+  constexpr hmac_sha256& update(const C* p, std::size_t n) noexcept {
+    inner_.update(p, n);
+    return *this;
+  }
+  constexpr hmac_sha256& update(std::string_view s) noexcept { return update(s.data(), s.size()); }
+  /// The mac of everything added; call once.
+  [[nodiscard]] constexpr sha256_digest finish() noexcept {
+    return detail::hmac_outer(outer_, inner_.finish(), inner_.backend());
+  }
+
+ private:
+  sha256 inner_;
+  detail::sha256_state outer_;
+};
+
+/// One-shot HMAC-SHA256 of `message` under `key` (prepare an hmac_sha256_key to sign many).
+[[nodiscard]] constexpr sha256_digest hmac_sha256_of(std::string_view key, std::string_view message,
+                                                     sha256_backend b = sha256_backend::automatic) noexcept {
+  return hmac_sha256_key(key, b).sign(message);
+}
+
+}  // namespace crypto
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/crypto/hmac.hpp ----
+
+// ---- begin include/capmatch/key.hpp ----
+// capmatch — Ably API keys: `appId.keyId:secret`, parsed once, signing ready, printed redacted.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// An Ably API key: the key name `appId.keyId` and the secret, whose UTF-8 bytes are the HMAC key
+/// (docs/semantics.md §19; the secret is not base64-decoded). It prints as `appId.keyId:***`;
+/// no error, text or stream output of this type contains the secret.
+class api_key {
+ public:
+  /// Longest accepted key text, in bytes.
+  static constexpr std::size_t max_size = 1024;
+
+  /// The empty key (no name, no secret); parse() makes real ones.
+  api_key() = default;
+
+  /// Parses `appId.keyId:secret`. appId and keyId: one or more ASCII letters, digits, `-` or `_`;
+  /// secret: non-empty UTF-8 without control characters or `:`. Errors are errc::invalid_key
+  /// (40000), their messages give offsets in the key name only and never quote the input.
+  [[nodiscard]] static result<api_key> parse(std::string_view text) {
+    auto fail = [](std::uint32_t at, std::string_view what) {
+      capmatch::error e(errc::invalid_key, at);
+      e.append("invalid API key: ").append(what);
+      if (at != no_offset) e.append_at();
+      return e.append("; expected 'appId.keyId:secret'");
+    };
+    if (text.empty()) return fail(no_offset, "empty");
+    if (text.size() > max_size) return fail(no_offset, "longer than 1024 bytes");
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos) return fail(no_offset, "no ':' between the key name and the secret");
+    const auto name = text.substr(0, colon), secret = text.substr(colon + 1);
+    const auto dot = name.find('.');
+    if (dot == std::string_view::npos) return fail(no_offset, "no '.' between the app id and the key id");
+    if (dot == 0) return fail(0, "empty app id");
+    if (dot + 1 == name.size()) return fail(static_cast<std::uint32_t>(dot + 1), "empty key id");
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char c = name[i];
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || (c == '.' && i == dot);
+      if (!ok) return fail(static_cast<std::uint32_t>(i), "a key name character other than a letter, digit, '-' or '_'");
+    }
+    // Secret checks report no offset: where a bad byte sits is already a hint about the secret.
+    if (secret.empty()) return fail(no_offset, "empty secret");
+    bool colon_in = false, control = false, utf8 = true;
+    for (std::size_t i = 0; i < secret.size();) {
+      const auto c = static_cast<unsigned char>(secret[i]);
+      colon_in |= c == ':';
+      control |= c < 0x20 || c == 0x7F;
+      const std::size_t len = detail::utf8_length(secret, i);
+      if (len == 0) {
+        utf8 = false;
+        ++i;
+      } else {
+        i += len;
+      }
+    }
+    if (colon_in) return fail(no_offset, "the secret contains ':'");
+    if (control) return fail(no_offset, "the secret contains a control character");
+    if (!utf8) return fail(no_offset, "the secret is not valid UTF-8");
+    api_key k;
+    k.name_ = name;
+    k.dot_ = dot;
+    k.secret_ = secret;
+    k.hmac_ = crypto::hmac_sha256_key(secret);
+    return k;
+  }
+
+  /// `appId.keyId`.
+  [[nodiscard]] std::string_view name() const noexcept { return name_; }
+  [[nodiscard]] std::string_view app_id() const noexcept { return std::string_view(name_).substr(0, dot_); }
+  [[nodiscard]] std::string_view key_id() const noexcept {
+    return name_.empty() ? std::string_view() : std::string_view(name_).substr(dot_ + 1);
+  }
+  /// The HMAC-SHA256 key made of the secret (inner and outer pads precomputed).
+  [[nodiscard]] const crypto::hmac_sha256_key& hmac() const noexcept { return hmac_; }
+  /// HMAC-SHA256 of `message` keyed with the secret.
+  [[nodiscard]] crypto::sha256_digest sign(std::string_view message) const noexcept { return hmac_.sign(message); }
+  /// `appId.keyId:***`: the only text form of a key.
+  [[nodiscard]] std::string to_string() const { return name_ + ":***"; }
+  /// The secret itself, for the rare call that must send it (HTTP Basic auth). Never log it.
+  [[nodiscard]] std::string_view reveal_secret() const noexcept { return secret_; }
+
+  /// Streams the redacted form (any ostream-like type; <ostream> is not included here).
+  template <class Stream, class = decltype(std::declval<Stream&>() << std::string_view())>
+  friend Stream& operator<<(Stream& os, const api_key& k) {
+    os << std::string_view(k.name_) << std::string_view(":***");
+    return os;
+  }
+
+ private:
+  std::string name_;
+  std::size_t dot_ = 0;
+  std::string secret_;
+  crypto::hmac_sha256_key hmac_;
+};
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/key.hpp ----
+
+// ---- begin include/capmatch/revocation.hpp ----
+// capmatch — token revocation (docs/semantics.md §27): build, send and receive revocation
+// requests, and a revocation list that answers "is this token revoked?" with hash lookups.
+// SPDX-License-Identifier: MIT
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Most targets one revocation request may carry (§27).
+inline constexpr std::size_t max_revocation_targets = 100;
+/// How far before the receiver's clock `issuedBefore` may lie: one hour, in milliseconds (§27).
+inline constexpr std::int64_t max_issued_before_age_ms = 3'600'000;
+/// How long `allowReauthMargin: true` postpones enforcement: 30 s, in milliseconds (§27).
+inline constexpr std::int64_t reauth_margin_ms = 30'000;
+/// Longest value of one target (after `type:`), in bytes: the same as a capability resource.
+inline constexpr std::size_t max_revocation_value_bytes = max_resource_bytes;
+/// Largest revocation request body parse_revocation_request reads, in bytes.
+inline constexpr std::size_t max_revocation_body_bytes = 256u << 10;
+/// Default longest token lifetime a revocation list keeps entries for: 24 h (the longest ttl).
+inline constexpr std::int64_t default_max_token_lifetime_ms = 86'400'000;
+
+/// The three kinds of revocation target.
+enum class revocation_target_kind : std::uint8_t { client_id, revocation_key, channel };
+
+/// The wire name of a target kind: "clientId", "revocationKey" or "channel".
+[[nodiscard]] constexpr std::string_view name_of(revocation_target_kind k) noexcept {
+  switch (k) {
+    case revocation_target_kind::client_id: return "clientId";
+    case revocation_target_kind::revocation_key: return "revocationKey";
+    case revocation_target_kind::channel: return "channel";
+  }
+  return "unknown";
+}
+
+/// One target: its kind and its value (the text after the first ':').
+struct revocation_target {
+  revocation_target_kind kind = revocation_target_kind::client_id;
+  std::string value;
+
+  /// The wire form `type:value`.
+  [[nodiscard]] std::string to_string() const {
+    std::string s(name_of(kind));
+    return s.append(1, ':').append(value);
+  }
+  friend bool operator==(const revocation_target&, const revocation_target&) = default;
+};
+
+/// A revocation request (body of `POST /keys/{keyName}/revokeTokens`). Build it with
+/// make_revocation_request or parse_revocation_request, which validate it.
+struct revocation_request {
+  std::vector<revocation_target> targets;
+  /// Milliseconds since the epoch; absent means "when the request is received".
+  std::optional<std::int64_t> issued_before_ms;
+  /// True: enforcement starts reauth_margin_ms after receipt, so clients can renew first.
+  bool allow_reauth_margin = false;
+};
+
+namespace detail {
+
+[[nodiscard]] inline error revocation_error(std::uint32_t at = no_offset) {
+  return error(errc::invalid_revocation_request, at);
+}
+
+/// ASCII case-insensitive equality (for "did you mean" hints only).
+[[nodiscard]] constexpr bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (low(a[i]) != low(b[i])) return false;
+  }
+  return true;
+}
+
+/// errc::ok, or why `value` cannot be the value of a `kind` target: empty, too long, not UTF-8,
+/// a control character, or (channel) not a capability resource. `text` is the whole target,
+/// quoted in messages; `at` its offset in a body, or no_offset.
+[[nodiscard]] inline error check_target_value(revocation_target_kind kind, std::string_view value,
+                                              std::string_view text, std::uint32_t at) {
+  error e = revocation_error(at);
+  if (value.empty()) {
+    e.append("revocation target ").append_quoted(text);
+    if (at != no_offset) e.append_at();
+    return e.append(" has an empty value").append("; expected ").append(name_of(kind)).append(":<value>");
+  }
+  if (value.size() > max_revocation_value_bytes) {
+    e = error(errc::limit_exceeded, at);
+    e.append("revocation target value of ").append_number(value.size()).append(" bytes");
+    if (at != no_offset) e.append_at();
+    return e.append(" exceeds the limit of ").append_number(max_revocation_value_bytes)
+        .append(" bytes (capmatch::max_revocation_value_bytes)");
+  }
+  for (std::size_t i = 0; i < value.size();) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    const std::size_t len = utf8_length(value, i);
+    if (len == 0 || c < 0x20 || c == 0x7F) {
+      e.append("revocation target ").append_quoted(text);
+      if (at != no_offset) e.append_at();
+      return e.append(len == 0 ? " is not valid UTF-8" : " contains a control character");
+    }
+    i += len;
+  }
+  if (kind == revocation_target_kind::channel) {
+    auto p = parse_pattern(value, at == no_offset ? 0 : at);
+    if (!p) {
+      e.append("channel target ").append_quoted(text);
+      if (at != no_offset) e.append_at();
+      return e.append(" is not a capability resource (").append(p.error().message()).append(")");
+    }
+  }
+  return error{};
+}
+
+}  // namespace detail
+
+/// Parses one target `type:value` (split at the first ':'; the value may contain ':').
+/// Types: clientId, revocationKey, channel (case-sensitive). `at`: offset for messages.
+[[nodiscard]] inline result<revocation_target> parse_revocation_target(std::string_view text,
+                                                                       std::uint32_t at = no_offset) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    error e = detail::revocation_error(at);
+    e.append("revocation target ").append_quoted(text);
+    if (at != no_offset) e.append_at();
+    return e.append(" has no ':'; expected clientId:<id>, revocationKey:<key> or channel:<resource>");
+  }
+  const std::string_view type = text.substr(0, colon), value = text.substr(colon + 1);
+  revocation_target t;
+  if (type == "clientId") t.kind = revocation_target_kind::client_id;
+  else if (type == "revocationKey") t.kind = revocation_target_kind::revocation_key;
+  else if (type == "channel") t.kind = revocation_target_kind::channel;
+  else {
+    error e = detail::revocation_error(at);
+    e.append("unknown revocation target type ").append_quoted(type);
+    if (at != no_offset) e.append_at();
+    e.append("; expected clientId, revocationKey or channel");
+    for (auto k : {revocation_target_kind::client_id, revocation_target_kind::revocation_key,
+                   revocation_target_kind::channel})
+      if (detail::equal_ignoring_case(type, name_of(k))) e.append(" (types are case-sensitive: did you mean '").append(name_of(k)).append("'?)");
+    return e;
+  }
+  if (auto e = detail::check_target_value(t.kind, value, text, at); e.code() != errc::ok) return e;
+  t.value = value;
+  return t;
+}
+
+/// errc::ok, or the first rule of §27 `request` breaks when received at `now_ms`: 1 to 100
+/// valid, distinct targets; issuedBefore not after now_ms nor more than an hour before it.
+[[nodiscard]] inline error validate(const revocation_request& request, std::int64_t now_ms) {
+  const auto& ts = request.targets;
+  if (ts.empty()) return detail::revocation_error().append("a revocation request needs at least one target");
+  if (ts.size() > max_revocation_targets) {
+    error e = detail::revocation_error();
+    e.append("a revocation request has ").append_number(ts.size()).append(" targets, more than the limit of ");
+    return e.append_number(max_revocation_targets).append(" (capmatch::max_revocation_targets)");
+  }
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    if (auto e = detail::check_target_value(ts[i].kind, ts[i].value, ts[i].to_string(), no_offset);
+        e.code() != errc::ok)
+      return e;
+    for (std::size_t j = 0; j < i; ++j)
+      if (ts[j] == ts[i]) return detail::revocation_error().append("duplicate revocation target ").append_quoted(ts[i].to_string());
+  }
+  if (request.issued_before_ms) {
+    const std::int64_t b = *request.issued_before_ms;
+    auto number = [](error& e, std::int64_t v) -> error& {
+      if (v < 0) e.append('-');
+      return e.append_number(v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v));
+    };
+    if (b > now_ms) {
+      error e = detail::revocation_error();
+      number(e.append("issuedBefore "), b).append(" is in the future (now is ");
+      return number(e, now_ms).append(")");
+    }
+    if (b < now_ms - max_issued_before_age_ms) {
+      error e = detail::revocation_error();
+      number(e.append("issuedBefore "), b).append(" is more than an hour before now (");
+      return number(e, now_ms).append("); the earliest accepted is ").append_number(
+          static_cast<std::uint64_t>(now_ms - max_issued_before_age_ms < 0 ? 0 : now_ms - max_issued_before_age_ms));
+    }
+  }
+  return error{};
+}
+
+/// A validated request from target texts (`clientId:bob`, ...), checked against `now_ms`.
+[[nodiscard]] inline result<revocation_request> make_revocation_request(
+    std::span<const std::string_view> targets, std::int64_t now_ms,
+    std::optional<std::int64_t> issued_before_ms = std::nullopt, bool allow_reauth_margin = false) {
+  revocation_request req;
+  req.issued_before_ms = issued_before_ms;
+  req.allow_reauth_margin = allow_reauth_margin;
+  if (targets.size() > max_revocation_targets) {  // say so before parsing what would be dropped anyway
+    error e = detail::revocation_error();
+    e.append("a revocation request has ").append_number(targets.size()).append(" targets, more than the limit of ");
+    return e.append_number(max_revocation_targets).append(" (capmatch::max_revocation_targets)");
+  }
+  req.targets.reserve(targets.size());
+  for (std::string_view t : targets) {
+    auto r = parse_revocation_target(t);
+    if (!r) return r.error();
+    req.targets.push_back(std::move(*r));
+  }
+  if (auto e = validate(req, now_ms); e.code() != errc::ok) return e;
+  return req;
+}
+/// make_revocation_request over a braced list of target texts.
+[[nodiscard]] inline result<revocation_request> make_revocation_request(
+    std::initializer_list<std::string_view> targets, std::int64_t now_ms,
+    std::optional<std::int64_t> issued_before_ms = std::nullopt, bool allow_reauth_margin = false) {
+  return make_revocation_request(std::span<const std::string_view>(targets.begin(), targets.size()), now_ms,
+                                 issued_before_ms, allow_reauth_margin);
+}
+
+/// The JSON body `{"targets":[...],"issuedBefore":N,"allowReauthMargin":true}`; issuedBefore only
+/// when set, allowReauthMargin only when true; no whitespace, strings escaped as §1.5.
+[[nodiscard]] inline std::string to_json(const revocation_request& request) {
+  std::vector<char> out;
+  const std::string_view head = "{\"targets\":[";
+  out.insert(out.end(), head.begin(), head.end());
+  for (std::size_t i = 0; i < request.targets.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    detail::write_json_string(request.targets[i].to_string(), out);
+  }
+  out.push_back(']');
+  std::string s(out.begin(), out.end());
+  if (request.issued_before_ms) s.append(",\"issuedBefore\":").append(std::to_string(*request.issued_before_ms));
+  if (request.allow_reauth_margin) s.append(",\"allowReauthMargin\":true");
+  return s.append(1, '}');
+}
+
+/// The request path `/keys/{keyName}/revokeTokens` (a key name needs no percent-encoding).
+[[nodiscard]] inline std::string revoke_tokens_path(const api_key& key) {
+  return std::string("/keys/").append(key.name()).append("/revokeTokens");
+}
+
+/// The `Authorization` header value `Basic base64(keyName:secret)`. It holds the secret: send
+/// it over TLS and never log it.
+[[nodiscard]] inline std::string basic_authorization(const api_key& key) {
+  std::string credentials(key.name());
+  credentials.append(1, ':').append(key.reveal_secret());
+  std::string header = "Basic " + crypto::base64_encode(credentials);
+  for (char& c : credentials) c = '\0';  // best effort: do not leave a copy of the secret behind
+  return header;
+}
+
+/// Parses and validates a revocation request body received at `now_ms`: one JSON object with
+/// `targets` (array of 1..100 target strings, required), `issuedBefore` (non-negative integer
+/// milliseconds) and `allowReauthMargin` (boolean); any other member, a duplicate member, or
+/// anything after the object is an error (errc::invalid_json or invalid_revocation_request, 40000).
+[[nodiscard]] inline result<revocation_request> parse_revocation_request(std::string_view body, std::int64_t now_ms) {
+  if (body.size() > max_revocation_body_bytes) {
+    error e(errc::limit_exceeded, no_offset);
+    e.append("revocation request body of ").append_number(body.size()).append(" bytes exceeds the limit of ");
+    return e.append_number(max_revocation_body_bytes).append(" bytes (capmatch::max_revocation_body_bytes)");
+  }
+  if (body.empty()) return error(errc::empty_input, 0, "empty revocation request body; expected {\"targets\":[...]}");
+  detail::json_reader r(body);
+  error err;
+  // Consumes the byte at the cursor (the reader offers no other way to step over a literal).
+  auto take = [&] {
+    error ignored;
+    (void)r.expect(r.peek(), error_hint::none, ignored);
+  };
+  auto at = [&] { return static_cast<std::uint32_t>(r.pos()); };
+  // What was expected, in words no error_hint has: "; expected " is followed by them.
+  auto expect = [&](char c, std::string_view expected) {
+    if (r.expect(c, error_hint::none, err)) return true;
+    err.append(expected);
+    return false;
+  };
+  if (!expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}")) return err;
+  revocation_request req;
+  bool seen[3] = {false, false, false};
+  std::vector<char> buf;
+  r.skip_ws();
+  if (r.peek() == '}') {
+    take();
+  } else {
+    for (;;) {
+      r.skip_ws();
+      const std::uint32_t name_at = at();
+      buf.clear();
+      if (!r.read_string(buf, err)) return err;
+      const std::string_view name(buf.data(), buf.size());
+      int which = name == "targets" ? 0 : name == "issuedBefore" ? 1 : name == "allowReauthMargin" ? 2 : -1;
+      if (which < 0) {
+        error e = detail::revocation_error(name_at);
+        e.append("unknown member ").append_quoted(name).append_at();
+        return e.append("; a revocation request has targets, issuedBefore and allowReauthMargin");
+      }
+      if (seen[which]) {
+        error e = detail::revocation_error(name_at);
+        return e.append("duplicate member ").append_quoted(name).append_at();
+      }
+      seen[which] = true;
+      if (!expect(':', "':'")) return err;
+      r.skip_ws();
+      if (which == 0) {
+        if (r.peek() != '[') {
+          error e = detail::revocation_error(at());
+          e.append("targets").append_at().append(" must be an array of strings");
+          if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+          return e;
+        }
+        take();
+        r.skip_ws();
+        if (r.peek() == ']') {
+          take();
+        } else {
+          for (;;) {
+            r.skip_ws();
+            const std::uint32_t t_at = at();
+            if (r.peek() != '"') {
+              error e = detail::revocation_error(t_at);
+              e.append("a target").append_at().append(" must be a string");
+              if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+              return e;
+            }
+            if (req.targets.size() == max_revocation_targets) {
+              error e = detail::revocation_error(t_at);
+              e.append("more than ").append_number(max_revocation_targets).append(" targets").append_at();
+              return e.append(" (capmatch::max_revocation_targets)");
+            }
+            buf.clear();
+            if (!r.read_string(buf, err)) return err;
+            auto t = parse_revocation_target(std::string_view(buf.data(), buf.size()), t_at);
+            if (!t) return t.error();
+            for (const auto& prev : req.targets)
+              if (prev == *t) {
+                error e = detail::revocation_error(t_at);
+                return e.append("duplicate revocation target ").append_quoted(t->to_string()).append_at();
+              }
+            req.targets.push_back(std::move(*t));
+            r.skip_ws();
+            if (r.peek() == ',') { take(); continue; }
+            if (r.peek() == ']') { take(); break; }
+            return r.unexpected(error_hint::expected_comma_or_bracket);
+          }
+        }
+      } else if (which == 1) {
+        const std::uint32_t n_at = at();
+        auto not_integer = [&] {
+          error e = detail::revocation_error(n_at);
+          e.append("issuedBefore").append_at().append(" must be a non-negative integer (milliseconds since the epoch)");
+          if (r.peek() == '-') e.append(", not a negative number");
+          else if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+          return e;
+        };
+        if (r.peek() < '0' || r.peek() > '9') return not_integer();
+        std::uint64_t v = 0;
+        std::size_t digits = 0;
+        const bool leading_zero = r.peek() == '0';
+        while (!r.at_end() && r.peek() >= '0' && r.peek() <= '9') {
+          if (++digits > 16) {
+            error e = detail::revocation_error(n_at);
+            return e.append("issuedBefore").append_at().append(" is too large (more than 16 digits)");
+          }
+          v = v * 10 + static_cast<std::uint64_t>(r.peek() - '0');
+          take();
+        }
+        if (leading_zero && digits > 1) {
+          error e(errc::invalid_json, n_at);
+          return e.append("number with a leading zero").append_at();
+        }
+        if (r.peek() == '.' || r.peek() == 'e' || r.peek() == 'E') {
+          error e = detail::revocation_error(n_at);
+          return e.append("issuedBefore").append_at().append(" must be an integer number of milliseconds");
+        }
+        req.issued_before_ms = static_cast<std::int64_t>(v);
+      } else {
+        const std::uint32_t b_at = at();
+        const std::string_view rest = body.substr(r.pos());
+        const bool t = rest.substr(0, 4) == "true", f = rest.substr(0, 5) == "false";
+        if (!t && !f) {
+          error e = detail::revocation_error(b_at);
+          e.append("allowReauthMargin").append_at().append(" must be true or false");
+          if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+          return e;
+        }
+        for (int i = t ? 4 : 5; i > 0; --i) take();
+        req.allow_reauth_margin = t;
+      }
+      r.skip_ws();
+      if (r.peek() == ',') { take(); continue; }
+      if (r.peek() == '}') { take(); break; }
+      return r.unexpected(error_hint::expected_comma_or_brace);
+    }
+  }
+  r.skip_ws();
+  if (!r.at_end()) {
+    error e(errc::trailing_characters, at());
+    return e.append("unexpected characters after the request object").append_at();
+  }
+  if (!seen[0]) return detail::revocation_error().append("a revocation request needs a targets member");
+  if (auto e = validate(req, now_ms); e.code() != errc::ok) return e;
+  return req;
+}
+
+/// The facts about a token a revocation check needs (all plain values, whatever verified them).
+struct revocation_subject {
+  std::string_view client_id;       // empty: the token has no clientId
+  std::string_view revocation_key;  // empty: no x-ably-revocation-key
+  const capability* cap = nullptr;  // its resources are compared verbatim; null: none
+  std::int64_t issued_at_ms = 0;
+};
+
+/// Where revocations are kept: the in-memory revocation_list, or another store (Redis, ...).
+class revocation_store {
+ public:
+  revocation_store() = default;
+  revocation_store(const revocation_store&) = delete;
+  revocation_store& operator=(const revocation_store&) = delete;
+  virtual ~revocation_store() = default;
+
+  /// Records a request received at `now_ms` (validated again first); errc::ok or the error.
+  [[nodiscard]] virtual error revoke(const revocation_request& request, std::int64_t now_ms) = 0;
+  /// errc::ok, or errc::token_revoked (40141) naming a target that revokes `token` at `now_ms`.
+  [[nodiscard]] virtual error check(const revocation_subject& token, std::int64_t now_ms) const = 0;
+  /// Drops every entry no unexpired token can match any more; returns how many targets went.
+  virtual std::size_t expire(std::int64_t now_ms) = 0;
+
+  /// check() from the token's clientId, revocation key, capability and issue time.
+  [[nodiscard]] error check(std::string_view client_id, std::string_view revocation_key, const capability& cap,
+                            std::int64_t issued_at_ms, std::int64_t now_ms) const {
+    return check(revocation_subject{client_id, revocation_key, &cap, issued_at_ms}, now_ms);
+  }
+  /// True when check() would return errc::token_revoked.
+  [[nodiscard]] bool is_revoked(const revocation_subject& token, std::int64_t now_ms) const {
+    return check(token, now_ms).code() == errc::token_revoked;
+  }
+};
+
+/// Settings of a revocation_list.
+struct revocation_list_options {
+  /// Longest lifetime of any token checked against the list (24 h; 1 h when only revocable
+  /// tokens are checked). An entry whose issuedBefore is this long ago can match no live token.
+  std::int64_t max_token_lifetime_ms = default_max_token_lifetime_ms;
+  /// Most targets held at once; a revoke() that would exceed it fails (errc::limit_exceeded).
+  std::size_t max_targets = 1'000'000;
+};
+
+/// An in-memory revocation store. A check costs one hash lookup for the clientId, one for the
+/// revocation key and one per resource of the token's capability (a channel target matches a
+/// resource string only verbatim: no wildcard reasoning), in one open-addressing table whose
+/// slots carry the full 64-bit hash, so a miss usually reads one slot and no key text. Any
+/// number of threads may check while one revokes or expires (a shared_mutex: checks share it,
+/// updates take it alone; a waiting update holds new checks back, so a steady stream of checks
+/// cannot starve it, which the reader-preferring pthread rwlock under shared_mutex would allow).
+class revocation_list final : public revocation_store {
+ public:
+  explicit revocation_list(revocation_list_options options = {}) : options_(options) {}
+
+  [[nodiscard]] error revoke(const revocation_request& request, std::int64_t now_ms) override {
+    if (auto e = validate(request, now_ms); e.code() != errc::ok) return e;
+    const window w{request.issued_before_ms.value_or(now_ms),
+                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
+    const std::int64_t life = options_.max_token_lifetime_ms;
+    const writer_lock lock(*this);
+    if (now_ms >= next_sweep_) sweep(now_ms, life / 64);
+    if (w.issued_before + life <= now_ms) return error{};  // matches no live token
+    std::size_t fresh = 0;
+    for (const auto& t : request.targets) fresh += find(t.kind, t.value, hash_of(t.kind, t.value)) == npos;
+    if (records_.size() + fresh > options_.max_targets) {
+      error e(errc::limit_exceeded, no_offset);
+      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
+      return e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)");
+    }
+    for (const auto& t : request.targets) {
+      const std::uint64_t h = hash_of(t.kind, t.value);
+      std::size_t i = find(t.kind, t.value, h);
+      if (i == npos) {
+        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+        i = records_.size();
+        records_.push_back(record{t.value, h, t.kind, {}});
+        place(h, i);
+      }
+      add_window(records_[i].windows, w);
+    }
+    if (w.issued_before < oldest_) oldest_ = w.issued_before;
+    const std::int64_t due = oldest_ + life + life / 64;
+    if (due < next_sweep_) next_sweep_ = due;
+    return error{};
+  }
+
+  [[nodiscard]] error check(const revocation_subject& token, std::int64_t now_ms) const override {
+    const reader_lock lock(*this);
+    if (records_.empty()) return error{};
+    const record* hit = nullptr;
+    const window* w = nullptr;
+    if (!token.client_id.empty()) w = match(revocation_target_kind::client_id, token.client_id, token, now_ms, hit);
+    if (w == nullptr && !token.revocation_key.empty())
+      w = match(revocation_target_kind::revocation_key, token.revocation_key, token, now_ms, hit);
+    if (token.cap != nullptr && channels_ != 0)
+      for (std::size_t i = 0; w == nullptr && i < token.cap->size(); ++i)
+        w = match(revocation_target_kind::channel, token.cap->resource(i), token, now_ms, hit);
+    if (w == nullptr) return error{};
+    error e(errc::token_revoked, no_offset);
+    e.append("token revoked: target ").append_quoted(std::string(name_of(hit->kind)).append(1, ':').append(hit->value));
+    e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(w->issued_before < 0 ? 0 : w->issued_before));
+    return e.append("; obtain a new token");
+  }
+  using revocation_store::check;
+
+  std::size_t expire(std::int64_t now_ms) override {
+    const writer_lock lock(*this);
+    return sweep(now_ms, 0);
+  }
+
+  /// Number of distinct targets held.
+  [[nodiscard]] std::size_t size() const {
+    const reader_lock lock(*this);
+    return records_.size();
+  }
+  [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
+
+ private:
+  // Tokens issued before `issued_before` are revoked from `enforce_from` on.
+  struct window {
+    std::int64_t issued_before, enforce_from;
+  };
+  struct record {
+    std::string value;
+    std::uint64_t hash;
+    revocation_target_kind kind;
+    std::vector<window> windows;
+  };
+  struct slot {
+    std::uint64_t hash = 0;
+    std::uint32_t index = 0;  // record index + 1; 0: empty
+  };
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  // 64-bit hash of (kind, value): 8 bytes at a time, multiply-xorshift, splitmix64 finish.
+  [[nodiscard]] static std::uint64_t hash_of(revocation_target_kind kind, std::string_view v) noexcept {
+    constexpr std::uint64_t m = 0x9E3779B97F4A7C15ull;
+    std::uint64_t h = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m;
+    std::size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, v.data() + i, 8);
+      h = (h ^ w) * m;
+      h ^= h >> 29;
+    }
+    if (i < v.size()) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, v.data() + i, v.size() - i);
+      h = (h ^ w) * m;
+      h ^= h >> 29;
+    }
+    h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27, h *= 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+  }
+
+  [[nodiscard]] std::size_t find(revocation_target_kind kind, std::string_view v, std::uint64_t h) const noexcept {
+    if (slots_.empty()) return npos;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+      const slot& s = slots_[i];
+      if (s.index == 0) return npos;
+      if (s.hash == h) {
+        const record& r = records_[s.index - 1];
+        if (r.kind == kind && r.value == v) return s.index - 1;
+      }
+    }
+  }
+  void place(std::uint64_t h, std::size_t index) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = static_cast<std::size_t>(h) & mask;
+    while (slots_[i].index != 0) i = (i + 1) & mask;
+    slots_[i] = slot{h, static_cast<std::uint32_t>(index + 1)};
+    channels_ += records_[index].kind == revocation_target_kind::channel;
+  }
+  // Rebuilds the slots for `capacity` (a power of two, at least twice the records).
+  void rehash(std::size_t capacity) {
+    slots_.assign(capacity, slot{});
+    channels_ = 0;
+    for (std::size_t i = 0; i < records_.size(); ++i) place(records_[i].hash, i);
+  }
+
+  // Keeps only windows no other window makes redundant (a later issuedBefore with an earlier or
+  // equal start revokes everything the other one does).
+  static void add_window(std::vector<window>& ws, window w) {
+    for (const auto& o : ws)
+      if (o.issued_before >= w.issued_before && o.enforce_from <= w.enforce_from) return;
+    std::erase_if(ws, [&](const window& o) { return w.issued_before >= o.issued_before && w.enforce_from <= o.enforce_from; });
+    ws.push_back(w);
+  }
+
+  // The window of target (kind, value) that revokes `token` at now_ms, or nullptr.
+  [[nodiscard]] const window* match(revocation_target_kind kind, std::string_view value, const revocation_subject& token,
+                                    std::int64_t now_ms, const record*& hit) const noexcept {
+    const std::size_t i = find(kind, value, hash_of(kind, value));
+    if (i == npos) return nullptr;
+    for (const auto& w : records_[i].windows)
+      if (token.issued_at_ms < w.issued_before && now_ms >= w.enforce_from) return hit = &records_[i], &w;
+    return nullptr;
+  }
+
+  // Drops windows whose tokens have all expired by now_ms - slack, then targets left with none,
+  // and rebuilds the table at a size fitting what remains; the caller holds the lock.
+  std::size_t sweep(std::int64_t now_ms, std::int64_t slack) {
+    const std::int64_t life = options_.max_token_lifetime_ms;
+    std::int64_t oldest = INT64_MAX;
+    for (auto& r : records_) {
+      std::erase_if(r.windows, [&](const window& w) { return w.issued_before + life <= now_ms - slack; });
+      for (const auto& w : r.windows) oldest = w.issued_before < oldest ? w.issued_before : oldest;
+    }
+    const std::size_t dropped = std::erase_if(records_, [](const record& r) { return r.windows.empty(); });
+    if (dropped != 0) {
+      std::size_t capacity = 16;
+      while (capacity < records_.size() * 2) capacity *= 2;
+      if (records_.empty()) {
+        std::vector<record>().swap(records_);
+        std::vector<slot>().swap(slots_);
+        channels_ = 0;
+      } else {
+        rehash(capacity);
+      }
+    }
+    oldest_ = oldest;
+    // Sweeps from revoke() wait until the oldest entry has expired by a slack of 1/64 of the
+    // lifetime, so that steady traffic does not sweep on every revoke; expire() sweeps exactly.
+    next_sweep_ = oldest == INT64_MAX ? INT64_MAX : oldest + life + life / 64;
+    return dropped;
+  }
+
+  // An update announces itself before it waits for the lock; checks arriving meanwhile wait
+  // for it (yielding) instead of joining the readers it is waiting for.
+  struct writer_lock {
+    explicit writer_lock(revocation_list& l) : list(l) {
+      list.writers_.fetch_add(1, std::memory_order_seq_cst);
+      list.mutex_.lock();
+      list.writers_.fetch_sub(1, std::memory_order_release);
+    }
+    ~writer_lock() { list.mutex_.unlock(); }
+    writer_lock(const writer_lock&) = delete;
+    writer_lock& operator=(const writer_lock&) = delete;
+    revocation_list& list;
+  };
+  struct reader_lock {
+    explicit reader_lock(const revocation_list& l) : list(l) {
+      while (list.writers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+      list.mutex_.lock_shared();
+    }
+    ~reader_lock() { list.mutex_.unlock_shared(); }
+    reader_lock(const reader_lock&) = delete;
+    reader_lock& operator=(const reader_lock&) = delete;
+    const revocation_list& list;
+  };
+
+  revocation_list_options options_;
+  mutable std::shared_mutex mutex_;
+  std::atomic<int> writers_{0};  // updates waiting for or holding the lock
+  std::vector<record> records_;
+  std::vector<slot> slots_;  // power-of-two size, at most half full, linear probing
+  std::size_t channels_ = 0;  // channel targets held: none means no per-resource lookups
+  std::int64_t oldest_ = INT64_MAX;
+  std::int64_t next_sweep_ = INT64_MAX;
+};
+
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/revocation.hpp ----
+
+// ---- begin include/capmatch/signed_grant.hpp ----
+// capmatch — signed grants for incremental authorization (docs/semantics.md §28): the
+// capabilities already granted to a client, kept by the client in a cookie, signed by the server.
+// SPDX-License-Identifier: MIT
+//
+// Cookie format (every byte ASCII and cookie-safe: letters, digits, '-', '_', '.'):
+//
+//   g1.<keyId>.<expiresMs>.<capability>.<mac>
+//
+//   g1          the format version, 2 bytes
+//   keyId       1..32 bytes of [A-Za-z0-9_-]: which server secret signed it (rotation)
+//   expiresMs   expiry in milliseconds since the Unix epoch, decimal, 1..16 digits, no leading zero
+//   capability  base64url (RFC 4648 §5, unpadded) of the canonical capability text (§1.5)
+//   mac         base64url of HMAC-SHA256 (43 characters) keyed with the key's secret over
+//               "capmatch-grant-v1\n" keyId "\n" expiresMs "\n" N "\n" clientId ":" capabilityText
+//               where N is the clientId's length in bytes (decimal): the source document's
+//               "<clientId>:<capabilities>" behind a header that binds the version, key id and
+//               expiry and makes the split between clientId and capability unambiguous.
+//
+// The clientId is not in the cookie: the verifier supplies the one it authenticated, so a grant
+// issued to one client fails verification for any other. At most max_grant_bytes (4096) bytes.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Largest grant cookie value, in bytes (the usual browser limit for one cookie).
+inline constexpr std::size_t max_grant_bytes = 4096;
+/// Longest key id, in bytes.
+inline constexpr std::size_t max_grant_key_id_bytes = 32;
+/// Shortest secret a grant key accepts, in bytes (256 bits).
+inline constexpr std::size_t min_grant_secret_bytes = 32;
+/// Most keys one grant_keyring holds.
+inline constexpr std::size_t max_grant_keys = 16;
+/// Longest clientId a grant binds, in bytes.
+inline constexpr std::size_t max_grant_client_id_bytes = 1024;
+
+/// The secrets that sign and verify grants, by key id. One of them signs new grants; all of them
+/// verify, so a secret can be rotated: add the new key, sign with it, remove the old one once the
+/// grants it signed have expired. Secrets never appear in any message.
+class grant_keyring {
+ public:
+  /// Adds key `id` (1..32 of [A-Za-z0-9_-], unique) with `secret` (at least 32 bytes). The first
+  /// key added signs until use_for_signing names another. Errors: errc::invalid_grant (40000).
+  [[nodiscard]] error add(std::string_view id, std::string_view secret) {
+    if (auto e = check_id(id); e.code() != errc::ok) return e;
+    if (find(id) != nullptr) return error(errc::invalid_grant, no_offset).append("grant key id ").append_quoted(id).append(" is already in the keyring");
+    if (secret.size() < min_grant_secret_bytes) {
+      error e(errc::invalid_grant, no_offset);
+      e.append("the secret of grant key ").append_quoted(id).append(" is shorter than ").append_number(min_grant_secret_bytes);
+      return e.append(" bytes (capmatch::min_grant_secret_bytes); use 32 random bytes");
+    }
+    if (keys_.size() == max_grant_keys) {
+      error e(errc::invalid_grant, no_offset);
+      return e.append("a grant keyring holds at most ").append_number(max_grant_keys).append(" keys (capmatch::max_grant_keys)");
+    }
+    keys_.push_back(entry{std::string(id), crypto::hmac_sha256_key(secret)});
+    return error{};
+  }
+  /// Makes key `id` the one that signs new grants.
+  [[nodiscard]] error use_for_signing(std::string_view id) {
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i].id == id) return signing_ = i, error{};
+    return error(errc::invalid_grant, no_offset).append("no grant key ").append_quoted(id).append(" in the keyring");
+  }
+  /// Removes key `id`: grants it signed no longer verify. The signing key cannot be removed.
+  [[nodiscard]] error remove(std::string_view id) {
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i].id != id) continue;
+      if (i == signing_) return error(errc::invalid_grant, no_offset).append("grant key ").append_quoted(id).append(" signs new grants; choose another with use_for_signing first");
+      keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(i));
+      if (signing_ > i) --signing_;
+      return error{};
+    }
+    return error(errc::invalid_grant, no_offset).append("no grant key ").append_quoted(id).append(" in the keyring");
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return keys_.size(); }
+  /// The id of the key that signs new grants (empty when the keyring is empty).
+  [[nodiscard]] std::string_view signing_key_id() const noexcept {
+    return keys_.empty() ? std::string_view() : std::string_view(keys_[signing_].id);
+  }
+
+  /// The HMAC key with id `id`, or nullptr (for issue/verify below).
+  [[nodiscard]] const crypto::hmac_sha256_key* find(std::string_view id) const noexcept {
+    for (const auto& k : keys_)
+      if (k.id == id) return &k.key;
+    return nullptr;
+  }
+
+ private:
+  struct entry {
+    std::string id;
+    crypto::hmac_sha256_key key;
+  };
+  static error check_id(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= max_grant_key_id_bytes;
+    for (char c : id)
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
+    if (ok) return error{};
+    error e(errc::invalid_grant, no_offset);
+    return e.append("grant key id ").append_quoted(id).append(" must be 1 to 32 letters, digits, '-' or '_'");
+  }
+
+  std::vector<entry> keys_;
+  std::size_t signing_ = 0;
+};
+
+/// What a verified grant says.
+struct verified_grant {
+  capability granted;      // canonical, as signed
+  std::int64_t expires_ms = 0;
+  std::string key_id;      // the key that signed it
+};
+
+/// A new grant cookie and what it grants.
+struct issued_grant {
+  std::string cookie;
+  capability granted;
+  std::int64_t expires_ms = 0;
+};
+
+namespace detail {
+
+inline constexpr std::string_view grant_version = "g1";
+inline constexpr std::string_view grant_domain = "capmatch-grant-v1\n";
+inline constexpr std::int64_t grant_max_expiry = 9'999'999'999'999'999;  // 16 digits
+
+/// errc::ok, or why `client_id` cannot be bound to a grant: empty, too long, not UTF-8, or a
+/// control character (docs/semantics.md §19 Decision).
+[[nodiscard]] inline error check_grant_client_id(std::string_view client_id) {
+  error e(errc::invalid_grant, no_offset);
+  if (client_id.empty()) return e.append("a grant needs a non-empty clientId (an anonymous grant could be used by anyone)");
+  if (client_id.size() > max_grant_client_id_bytes) {
+    e.append("clientId of ").append_number(client_id.size()).append(" bytes exceeds the limit of ");
+    return e.append_number(max_grant_client_id_bytes).append(" bytes (capmatch::max_grant_client_id_bytes)");
+  }
+  for (std::size_t i = 0; i < client_id.size();) {
+    const auto c = static_cast<unsigned char>(client_id[i]);
+    const std::size_t len = utf8_length(client_id, i);
+    if (len == 0) return e.append("clientId ").append_quoted(client_id).append(" is not valid UTF-8");
+    if (c < 0x20 || c == 0x7F) return e.append("clientId ").append_quoted(client_id).append(" contains a control character");
+    i += len;
+  }
+  return error{};
+}
+
+[[nodiscard]] inline std::string grant_decimal(std::uint64_t v) {
+  char buf[20];
+  std::size_t n = 0;
+  do buf[n++] = static_cast<char>('0' + v % 10), v /= 10;
+  while (v != 0);
+  std::string s;
+  while (n != 0) s.push_back(buf[--n]);
+  return s;
+}
+
+/// The MAC of a grant: see the format at the top of this file.
+[[nodiscard]] inline crypto::sha256_digest grant_mac(const crypto::hmac_sha256_key& key, std::string_view key_id,
+                                                     std::string_view expires, std::string_view client_id,
+                                                     std::string_view capability_text) noexcept {
+  char len[20];
+  std::size_t n = 0;
+  std::size_t v = client_id.size();
+  do len[n++] = static_cast<char>('0' + v % 10), v /= 10;
+  while (v != 0);
+  crypto::hmac_sha256 mac(key);
+  mac.update(grant_domain).update(key_id).update("\n").update(expires).update("\n");
+  while (n != 0) mac.update(std::string_view(&len[--n], 1));
+  mac.update("\n").update(client_id).update(":").update(capability_text);
+  return mac.finish();
+}
+
+/// Signs `cap` for `client_id` with the keyring's signing key, expiring at `expires_ms`.
+[[nodiscard]] inline result<issued_grant> sign_grant(const grant_keyring& keys, std::string_view client_id,
+                                                     capability cap, std::int64_t expires_ms) {
+  const auto* key = keys.find(keys.signing_key_id());
+  if (key == nullptr) return error(errc::invalid_grant, no_offset, "the grant keyring is empty; add a key first");
+  const std::string text = cap.to_json();
+  const std::string expires = grant_decimal(static_cast<std::uint64_t>(expires_ms));
+  const std::string_view kid = keys.signing_key_id();
+  const std::size_t size = grant_version.size() + 1 + kid.size() + 1 + expires.size() + 1 +
+                           crypto::base64_encoded_size(text.size(), crypto::base64_alphabet::url) + 1 + 43;
+  if (size > max_grant_bytes) {
+    error e(errc::invalid_grant, no_offset);
+    e.append("the grant would be ").append_number(size).append(" bytes, more than the limit of ");
+    return e.append_number(max_grant_bytes).append(" (capmatch::max_grant_bytes); grant fewer or shorter resources");
+  }
+  const auto mac = grant_mac(*key, kid, expires, client_id, text);
+  std::string cookie;
+  cookie.reserve(size);
+  cookie.append(grant_version).append(1, '.').append(kid).append(1, '.').append(expires).append(1, '.');
+  cookie.append(crypto::base64url_encode(text)).append(1, '.');
+  cookie.append(crypto::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())));
+  return issued_grant{std::move(cookie), std::move(cap), expires_ms};
+}
+
+[[nodiscard]] inline error check_grant_times(std::int64_t now_ms, std::int64_t ttl_ms, std::int64_t& expires_ms) {
+  if (ttl_ms <= 0) {
+    error e(errc::invalid_grant, no_offset);
+    return e.append("a grant's ttl must be a positive number of milliseconds");
+  }
+  if (now_ms < 0 || now_ms > grant_max_expiry - ttl_ms) {
+    error e(errc::invalid_grant, no_offset);
+    return e.append("a grant's expiry (now + ttl) must lie between 0 and 9999999999999999 ms since the epoch");
+  }
+  expires_ms = now_ms + ttl_ms;
+  return error{};
+}
+
+}  // namespace detail
+
+/// A grant cookie for `client_id` holding `cap`, expiring ttl_ms after now_ms, signed with the
+/// keyring's signing key. Errors (errc::invalid_grant, 40000): empty keyring, unusable clientId,
+/// ttl not positive, or a cookie over max_grant_bytes.
+[[nodiscard]] inline result<issued_grant> issue_grant(const grant_keyring& keys, std::string_view client_id,
+                                                      const capability& cap, std::int64_t now_ms, std::int64_t ttl_ms) {
+  if (auto e = detail::check_grant_client_id(client_id); e.code() != errc::ok) return e;
+  std::int64_t expires = 0;
+  if (auto e = detail::check_grant_times(now_ms, ttl_ms, expires); e.code() != errc::ok) return e;
+  return detail::sign_grant(keys, client_id, cap, expires);
+}
+
+/// Verifies `cookie` for `client_id` at now_ms: size, format, known key id, MAC (constant time),
+/// then expiry, then the capability it carries. Errors: errc::invalid_grant (40000) for a
+/// malformed or oversized cookie; errc::grant_rejected (40101) for an unknown key id or a MAC
+/// that does not verify (tampered, or issued to another clientId); errc::grant_expired (40101).
+[[nodiscard]] inline result<verified_grant> verify_grant(const grant_keyring& keys, std::string_view cookie,
+                                                         std::string_view client_id, std::int64_t now_ms) {
+  if (cookie.size() > max_grant_bytes) {
+    error e(errc::invalid_grant, no_offset);
+    e.append("grant of ").append_number(cookie.size()).append(" bytes exceeds the limit of ");
+    return e.append_number(max_grant_bytes).append(" bytes (capmatch::max_grant_bytes)");
+  }
+  if (auto e = detail::check_grant_client_id(client_id); e.code() != errc::ok) return e;
+  std::string_view part[5];
+  std::size_t parts = 0, from = 0;
+  for (std::size_t i = 0; i <= cookie.size(); ++i) {
+    if (i != cookie.size() && cookie[i] != '.') continue;
+    if (parts == 5) { parts = 6; break; }
+    part[parts++] = cookie.substr(from, i - from);
+    from = i + 1;
+  }
+  if (parts != 5) {
+    error e(errc::invalid_grant, no_offset);
+    return e.append("malformed grant: expected 5 '.'-separated parts g1.<keyId>.<expiresMs>.<capability>.<mac>");
+  }
+  if (part[0] != detail::grant_version) {
+    error e(errc::invalid_grant, 0);
+    return e.append("unknown grant format ").append_quoted(part[0]).append("; expected 'g1'");
+  }
+  const auto* key = keys.find(part[1]);
+  if (key == nullptr) {
+    error e(errc::grant_rejected, 3);
+    return e.append("grant signed with unknown key id ").append_quoted(part[1]).append(" (retired, or not ours)");
+  }
+  const std::string_view exp = part[2];
+  std::uint64_t expires = 0;
+  bool exp_ok = !exp.empty() && exp.size() <= 16 && (exp[0] != '0' || exp.size() == 1);
+  for (char c : exp) {
+    exp_ok = exp_ok && c >= '0' && c <= '9';
+    expires = expires * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (!exp_ok) return error(errc::invalid_grant, no_offset, "malformed grant: the expiry is not a decimal number of milliseconds");
+  auto mac = crypto::base64_decode_digest(part[4], crypto::base64_alphabet::url);
+  if (!mac) return error(errc::invalid_grant, no_offset, "malformed grant: the mac is not 43 characters of base64url");
+  auto text = crypto::base64url_decode(part[3]);
+  if (!text) return error(errc::invalid_grant, no_offset, "malformed grant: the capability is not base64url");
+  const auto expected = detail::grant_mac(*key, part[1], exp, client_id, *text);
+  if (!crypto::equal_constant_time(expected, *mac))
+    return error(errc::grant_rejected, no_offset, "grant signature does not verify (tampered, or issued to another clientId)");
+  if (static_cast<std::int64_t>(expires) <= now_ms) {
+    error e(errc::grant_expired, no_offset);
+    e.append("grant expired at ").append_number(expires).append(" (now is ");
+    if (now_ms < 0) e.append('-');
+    return e.append_number(now_ms < 0 ? 0 - static_cast<std::uint64_t>(now_ms) : static_cast<std::uint64_t>(now_ms)).append(")");
+  }
+  auto cap = capability::parse(*text);
+  if (!cap || cap->to_json() != *text) {
+    // Authentic but unusable: only a signer with a bug (or a different canonical form) makes this.
+    error e(errc::invalid_grant, no_offset);
+    e.append("grant holds a capability that is not canonical capability text");
+    if (!cap) e.append(": ").append(cap.error().message());
+    return e;
+  }
+  return verified_grant{std::move(*cap), static_cast<std::int64_t>(expires), std::string(part[1])};
+}
+
+/// Verifies `cookie` for `client_id` (see verify_grant), takes the exact union with `more`
+/// (union.hpp: allowed(a ∪ b) == allowed(a) || allowed(b)) and signs it with the signing key,
+/// expiring ttl_ms after now_ms. The caller still intersects the result with its key's
+/// capability when it issues a token (§28).
+[[nodiscard]] inline result<issued_grant> extend_grant(const grant_keyring& keys, std::string_view cookie,
+                                                       std::string_view client_id, const capability& more,
+                                                       std::int64_t now_ms, std::int64_t ttl_ms) {
+  auto v = verify_grant(keys, cookie, client_id, now_ms);
+  if (!v) return v.error();
+  std::int64_t expires = 0;
+  if (auto e = detail::check_grant_times(now_ms, ttl_ms, expires); e.code() != errc::ok) return e;
+  auto u = unite(v->granted, more);
+  if (!u) return u.error();
+  return detail::sign_grant(keys, client_id, std::move(*u), expires);
+}
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/signed_grant.hpp ----
+
+// ---- begin include/capmatch/replay_guard.hpp ----
+// capmatch — replay guards: each (keyName, nonce) pair of a TokenRequest is accepted once
+// within its window (docs/semantics.md §5 rule 22, error 40105). An interface, so that several
+// verifier processes can share one store, and a bounded, thread-safe in-memory implementation.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// The outcome of replay_guard::try_claim.
+enum class claim_status : std::uint8_t {
+  fresh,     // first use: the pair is now claimed until its expiry
+  replayed,  // already claimed and not yet expired (40105)
+  full,      // no room to remember it: refused, never accepted (fail closed)
+};
+
+/// A store of claimed (keyName, nonce) pairs. try_claim is atomic: of any number of concurrent
+/// claims of one unexpired pair exactly one returns `fresh`.
+class replay_guard {
+ public:
+  virtual ~replay_guard() = default;
+  /// Claims (key_name, nonce) until `expires_at_ms` (inclusive), given the caller's clock `now_ms`
+  /// (both milliseconds since the Unix epoch). An implementation may forget a pair only after
+  /// its expiry; when it cannot remember one more it returns claim_status::full.
+  [[nodiscard]] virtual claim_status try_claim(std::string_view key_name, std::string_view nonce,
+                                               std::int64_t expires_at_ms, std::int64_t now_ms) noexcept = 0;
+};
+
+namespace detail {
+/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
+[[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  const u128 p = static_cast<u128>(a) * b;
+  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+}
+
+/// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
+[[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = fold_multiply(h ^ w ^ p0, seed ^ p1);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
+}
+}  // namespace detail
+
+/// A replay guard in this process's memory. Bounded: it remembers at most capacity() pairs,
+/// in a table allocated once; a pair's slot is reused after its expiry. Safe under concurrent
+/// use (the table is split into independently locked shards), O(1) per claim on average.
+///
+/// Pairs are stored as a 128-bit fingerprint (two hashes keyed with a per-guard secret seed),
+/// not as text: a collision can only make a fresh pair look replayed (probability about
+/// n^2 / 2^129 for n live pairs), never let a replay through.
+///
+/// When a shard is full of unexpired pairs, try_claim returns claim_status::full: the guard
+/// fails closed rather than forget a pair that could still be replayed. Size it for the peak
+/// rate times the window, e.g. 1000 requests/s x 4 minutes (a timestamp up to 2 minutes old
+/// stays valid for 2 more) = 240 000; a shard may fill before the whole does when claims
+/// cluster, so leave some margin. A full shard sweeps out expired pairs at most once per
+/// millisecond of the callers' clock (each sweep is linear in the shard's size).
+class memory_replay_guard final : public replay_guard {
+ public:
+  /// A guard for at least `capacity` unexpired pairs in `shards` locked shards, hashing with
+  /// `seed` (use random bits: with a known seed an attacker can aim collisions at one shard).
+  memory_replay_guard(std::size_t capacity, std::uint64_t seed0, std::uint64_t seed1, std::size_t shards = 64)
+      : seed0_(seed0), seed1_(seed1) {
+    if (shards == 0) shards = 1;
+    std::size_t n = 1;
+    while (n < shards) n <<= 1;
+    shard_count_ = n;
+    const std::size_t per_shard = capacity / n + (capacity % n != 0) + 1;
+    std::size_t slots = 2;
+    while (slots < 2 * per_shard) slots <<= 1;  // load factor at most 1/2: short probes
+    shards_ = std::make_unique<shard[]>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      shards_[i].slots = std::make_unique<slot[]>(slots);
+      shards_[i].mask = slots - 1;
+      shards_[i].limit = per_shard;
+    }
+  }
+
+  claim_status try_claim(std::string_view key_name, std::string_view nonce, std::int64_t expires_at_ms,
+                         std::int64_t now_ms) noexcept override {
+    std::uint64_t h1 = detail::seeded_hash(nonce, detail::seeded_hash(key_name, 0, seed0_), seed0_);
+    std::uint64_t h2 = detail::seeded_hash(nonce, detail::seeded_hash(key_name, 1, seed1_), seed1_);
+    const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
+    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
+    std::lock_guard<std::mutex> lock(s.mutex);
+    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
+  }
+
+  /// The most unexpired pairs the guard is sure to hold (shard count x per-shard limit).
+  [[nodiscard]] std::size_t capacity() const noexcept { return shard_count_ * shards_[0].limit; }
+  /// Pairs stored now, expired ones not yet swept included (locks each shard in turn).
+  [[nodiscard]] std::size_t size() const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < shard_count_; ++i) {
+      std::lock_guard<std::mutex> lock(shards_[i].mutex);
+      n += shards_[i].used;
+    }
+    return n;
+  }
+  /// Bytes of the table (allocated once, at construction).
+  [[nodiscard]] std::size_t memory_bytes() const noexcept {
+    return shard_count_ * (sizeof(shard) + (shards_[0].mask + 1) * sizeof(slot));
+  }
+
+ private:
+  struct slot {
+    std::uint64_t h1 = 0, h2 = 0;
+    std::int64_t expires = 0;  // 0: empty
+  };
+
+  struct alignas(64) shard {
+    mutable std::mutex mutex;
+    std::unique_ptr<slot[]> slots;
+    std::size_t mask = 0, limit = 0, used = 0;
+    std::int64_t earliest = INT64_MAX;  // no stored pair expires before this
+
+    claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires, std::int64_t now) noexcept {
+      constexpr std::size_t none = ~std::size_t{0};
+      std::size_t i = h1 & mask, reuse = none;
+      for (; slots[i].expires != 0; i = (i + 1) & mask) {  // the chain ends at an empty slot
+        slot& e = slots[i];
+        if (e.h1 == h1 && e.h2 == h2) {
+          if (e.expires >= now) return claim_status::replayed;
+          reuse = i;  // the same pair, expired: claim it afresh in its own slot
+          break;
+        }
+        if (reuse == none && e.expires < now) reuse = i;
+      }
+      if (reuse != none) {  // an expired slot in the chain: overwriting it keeps the chain whole
+        slots[reuse] = {h1, h2, expires};
+        if (expires < earliest) earliest = expires;
+        return claim_status::fresh;
+      }
+      if (used == limit) {
+        if (earliest >= now) return claim_status::full;  // nothing has expired: fail closed
+        sweep(now);
+        return claim(h1, h2, expires, now);  // (at most once: now earliest >= now)
+      }
+      slots[i] = {h1, h2, expires};
+      ++used;
+      if (expires < earliest) earliest = expires;
+      return claim_status::fresh;
+    }
+
+    /// Drops the expired pairs, in place: empties their slots, then re-inserts every other
+    /// pair in table order starting after an empty slot, so that no probe chain stays broken
+    /// (linear probing has no tombstones). Allocates nothing.
+    void sweep(std::int64_t now) noexcept {
+      const std::size_t n = mask + 1;
+      used = 0;
+      earliest = INT64_MAX;
+      std::size_t start = n;
+      for (std::size_t k = 0; k < n; ++k) {
+        if (slots[k].expires != 0 && slots[k].expires < now) slots[k] = slot{};
+        if (slots[k].expires == 0 && start == n) start = k;
+      }
+      for (std::size_t step = 1; step <= n; ++step) {  // (start exists: the load is at most 1/2)
+        const std::size_t k = (start + step) & mask;
+        if (slots[k].expires == 0) continue;
+        const slot e = slots[k];
+        slots[k] = slot{};
+        std::size_t i = e.h1 & mask;
+        while (slots[i].expires != 0) i = (i + 1) & mask;
+        slots[i] = e;
+        ++used;
+        if (e.expires < earliest) earliest = e.expires;
+      }
+      if (earliest == INT64_MAX) earliest = now;  // empty: nothing to sweep until time moves on
+    }
+  };
+
+  std::uint64_t seed0_, seed1_;
+  std::size_t shard_count_ = 1;
+  std::unique_ptr<shard[]> shards_;
+};
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/replay_guard.hpp ----
+
+// ---- begin include/capmatch/crypto/random.hpp ----
+// capmatch — unpredictable bytes from the operating system's CSPRNG, and nonces made of them.
+// SPDX-License-Identifier: MIT
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+#if defined(__linux__)
+#include <sys/random.h>
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+#include <unistd.h>
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace crypto {
+
+namespace detail {
+/// Fills p[0..n) from `source(p, k)`, which returns the number of bytes it wrote (1..k) or
+/// -errno. Retries on EINTR (up to 1000 times in a row) and after short reads; any other failure,
+/// or a source that returns 0, is an errc::no_secure_random error. There is no fallback.
+template <class Source>
+[[nodiscard]] result<std::size_t> fill_random_from(Source&& source, std::uint8_t* p, std::size_t n) noexcept {
+  std::size_t done = 0;
+  int interrupted = 0;
+  while (done < n) {
+    const std::size_t want = n - done < 256 ? n - done : 256;  // getentropy's limit; harmless for getrandom
+    const long r = source(p + done, want);
+    if (r == -EINTR && ++interrupted < 1000) continue;
+    if (r <= 0 || static_cast<std::size_t>(r) > want) {
+      capmatch::error e(errc::no_secure_random, no_offset, "no secure random source: ");
+      if (r >= 0) return e.append("the operating system returned no bytes");
+      return e.append("the operating system's generator failed with errno ").append_number(static_cast<std::uint64_t>(-r));
+    }
+    interrupted = 0;
+    done += static_cast<std::size_t>(r);
+  }
+  return done;
+}
+
+/// One call of the operating system's generator (blocks until it is seeded), or -errno.
+inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
+#if defined(__linux__)
+  const auto r = ::getrandom(p, n, 0);
+  return r < 0 ? -static_cast<long>(errno) : static_cast<long>(r);
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+  return ::getentropy(p, n) == 0 ? static_cast<long>(n) : -static_cast<long>(errno);
+#else
+  (void)p, (void)n;
+  return -ENOSYS;
+#endif
+}
+}  // namespace detail
+
+/// Fills p[0..n) from the operating system's CSPRNG (getrandom(2) on Linux) and returns n, or
+/// an errc::no_secure_random error (50000). Never falls back to a weaker generator.
+[[nodiscard]] inline result<std::size_t> random_bytes(std::uint8_t* p, std::size_t n) noexcept {
+  return detail::fill_random_from(detail::os_random, p, n);
+}
+
+/// A nonce: 32 lower-case hex characters carrying 128 bits from the CSPRNG. Hex is safe anywhere
+/// the nonce goes (the signed text, JSON, URLs, headers): no newline, quote, backslash or `=`.
+class nonce {
+ public:
+  static constexpr std::size_t size = 32;
+  /// The 32 characters.
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), chars_.size()}; }
+  /// Hex of 16 given bytes (for tests; use random_nonce() for real ones).
+  [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
+    constexpr char hex[] = "0123456789abcdef";
+    nonce out;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      out.chars_[2 * i] = hex[bytes[i] >> 4];
+      out.chars_[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    return out;
+  }
+
+ private:
+  std::array<char, size> chars_{};
+};
+
+/// A fresh nonce from the CSPRNG, or an errc::no_secure_random error.
+[[nodiscard]] inline result<nonce> random_nonce() noexcept {
+  std::array<std::uint8_t, 16> bytes{};
+  auto r = random_bytes(bytes.data(), bytes.size());
+  if (!r) return r.error();
+  return nonce::from_bytes(bytes);
+}
+
+}  // namespace crypto
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/crypto/random.hpp ----
+
+// ---- begin include/capmatch/detail/json_value.hpp ----
+// capmatch — a strict reader of flat JSON objects (members are strings, numbers, booleans or
+// null), for wire forms such as a TokenRequest or JWT claims. Internal; built on json_reader.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// The kind of a flat member's value.
+enum class json_kind : std::uint8_t { string, number, boolean, null };
+
+/// One member of a flat object. `value` is the decoded UTF-8 of a string, the exact text of a
+/// number (JSON grammar checked), "true"/"false", or "null"; offsets are bytes into the input.
+struct json_member {
+  std::string_view name;
+  std::string_view value;
+  json_kind kind = json_kind::null;
+  std::uint32_t offset = 0;       // of the value's first byte
+  std::uint32_t name_offset = 0;  // of the name's opening quote
+};
+
+/// Limits of flat_json_object::parse; input beyond one is an error, never truncated.
+struct flat_json_limits {
+  std::size_t max_bytes = 64u << 10;    // whole document
+  std::size_t max_string_bytes = 16u << 10;  // one decoded string value or member name
+};
+
+/// A parsed flat JSON object: `{` members `}` with unique names, nothing after it but
+/// whitespace. Nested objects and arrays are errors (the reader never recurses). Reuse one
+/// object to avoid allocating: its buffer keeps its capacity.
+class flat_json_object {
+ public:
+  /// Most members an object may have.
+  static constexpr std::size_t max_members = 32;
+
+  /// Parses `in`; on failure returns the error (errc::invalid_json, 40000, with a byte offset)
+  /// and leaves the object empty. Returns an error with code errc::ok on success.
+  [[nodiscard]] constexpr error parse(std::string_view in, const flat_json_limits& limits = {}) {
+    size_ = 0;
+    buf_.clear();
+    error err = parse_members(in, limits);
+    if (err.code() != errc::ok) {
+      size_ = 0;
+      return err;
+    }
+    for (std::size_t i = 0; i < size_; ++i) {  // the buffer no longer moves: make the views
+      members_[i].name = view(spans_[i].name_at, spans_[i].name_len);
+      if (members_[i].kind == json_kind::string) members_[i].value = view(spans_[i].value_at, spans_[i].value_len);
+    }
+    return err;
+  }
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] constexpr const json_member& operator[](std::size_t i) const noexcept { return members_[i]; }
+  /// The member named `name`, or nullptr.
+  [[nodiscard]] constexpr const json_member* find(std::string_view name) const noexcept {
+    for (std::size_t i = 0; i < size_; ++i)
+      if (members_[i].name == name) return &members_[i];
+    return nullptr;
+  }
+
+ private:
+  struct span {
+    std::size_t name_at = 0, name_len = 0, value_at = 0, value_len = 0;
+  };
+
+  [[nodiscard]] constexpr std::string_view view(std::size_t at, std::size_t n) const noexcept {
+    return n == 0 ? std::string_view() : std::string_view(buf_.data() + at, n);
+  }
+
+  [[nodiscard]] constexpr bool read_string(json_reader& r, std::size_t max, std::size_t& at, std::size_t& len,
+                                           error& err) {
+    r.skip_ws();
+    const std::size_t start = r.pos();
+    at = buf_.size();
+    if (!r.read_string(buf_, err)) return false;
+    len = buf_.size() - at;
+    if (len > max) {
+      error e(errc::limit_exceeded, static_cast<std::uint32_t>(start));
+      e.append("string of ").append_number(len).append(" bytes").append_at();
+      err = e.append("; at most ").append_number(max).append(" allowed");
+      return false;
+    }
+    return true;
+  }
+
+  /// Checks the JSON number grammar at the cursor and returns its text (empty when it is not one).
+  [[nodiscard]] static constexpr std::string_view number_at(std::string_view in, std::size_t p) noexcept {
+    const std::size_t start = p;
+    auto digit = [&](std::size_t i) { return i < in.size() && in[i] >= '0' && in[i] <= '9'; };
+    if (p < in.size() && in[p] == '-') ++p;
+    if (!digit(p)) return {};
+    if (in[p] == '0') ++p;
+    else
+      while (digit(p)) ++p;
+    if (p < in.size() && in[p] == '.') {
+      if (!digit(++p)) return {};
+      while (digit(p)) ++p;
+    }
+    if (p < in.size() && (in[p] == 'e' || in[p] == 'E')) {
+      ++p;
+      if (p < in.size() && (in[p] == '+' || in[p] == '-')) ++p;
+      if (!digit(p)) return {};
+      while (digit(p)) ++p;
+    }
+    return in.substr(start, p - start);
+  }
+
+  /// r.expect for what no error_hint words: the message ends "; expected " + `expected`.
+  [[nodiscard]] static constexpr bool expect(json_reader& r, char c, std::string_view expected, error& err) noexcept {
+    if (r.expect(c, error_hint::none, err)) return true;
+    err.append(expected);
+    return false;
+  }
+
+  [[nodiscard]] constexpr error parse_members(std::string_view in, const flat_json_limits& limits) {
+    if (in.size() > limits.max_bytes) {
+      error e(errc::limit_exceeded, 0);
+      return e.append("document of ").append_number(in.size()).append(" bytes; at most ")
+          .append_number(limits.max_bytes).append(" allowed");
+    }
+    if (in.empty()) return error(errc::empty_input, 0, "empty input; expected a JSON object");
+    buf_.reserve(in.size());  // decoded text is never longer than the input: no view moves
+    json_reader r(in);
+    error err;
+    if (!expect(r, '{', "'{' (a JSON object)", err)) return err;
+    r.skip_ws();
+    if (r.peek() == '}' && !r.at_end()) {
+      (void)r.expect('}', error_hint::expected_close_brace, err);
+    } else {
+      for (;;) {
+        r.skip_ws();
+        const std::size_t name_pos = r.pos();
+        span s;
+        if (!read_string(r, limits.max_string_bytes, s.name_at, s.name_len, err)) return err;
+        const std::string_view name = view(s.name_at, s.name_len);
+        for (std::size_t i = 0; i < size_; ++i) {
+          if (view(spans_[i].name_at, spans_[i].name_len) == name) {
+            error e(errc::invalid_json, static_cast<std::uint32_t>(name_pos));
+            return e.append("duplicate member ").append_quoted(name).append_at();
+          }
+        }
+        if (size_ == max_members) {
+          error e(errc::limit_exceeded, static_cast<std::uint32_t>(name_pos));
+          return e.append("more than ").append_number(max_members).append(" members").append_at();
+        }
+        if (!expect(r, ':', "':'", err)) return err;
+        r.skip_ws();
+        json_member m;
+        m.offset = static_cast<std::uint32_t>(r.pos());
+        m.name_offset = static_cast<std::uint32_t>(name_pos);
+        const char c = r.peek();
+        if (c == '"') {
+          m.kind = json_kind::string;
+          if (!read_string(r, limits.max_string_bytes, s.value_at, s.value_len, err)) return err;
+        } else if (c == '{' || c == '[') {
+          error e(errc::invalid_json, m.offset);
+          e.append("member ").append_quoted(name).append(" is ").append(r.hint_text(r.value_kind())).append_at();
+          return e.append("; expected a string, number, boolean or null");
+        } else {
+          std::string_view lit;
+          for (std::string_view w : {std::string_view("true"), std::string_view("false"), std::string_view("null")})
+            if (in.substr(m.offset, w.size()) == w) lit = w;
+          if (!lit.empty()) {
+            m.kind = lit == "null" ? json_kind::null : json_kind::boolean;
+          } else {
+            lit = number_at(in, m.offset);
+            if (lit.empty()) return r.unexpected(error_hint::none).append("a string, number, boolean or null");
+            m.kind = json_kind::number;
+          }
+          m.value = lit;
+          for (char k : lit)  // (json_reader has no skip: consume the literal's bytes one by one)
+            if (!expect(r, k, "a literal", err)) return err;
+        }
+        members_[size_] = m;
+        spans_[size_++] = s;
+        r.skip_ws();
+        if (r.peek() == ',' && !r.at_end()) {
+          (void)expect(r, ',', "','", err);
+          continue;
+        }
+        if (!r.expect('}', error_hint::expected_comma_or_brace, err)) return err;
+        break;
+      }
+    }
+    r.skip_ws();
+    if (!r.at_end()) {
+      error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+      return e.append("unexpected text after the JSON object").append_at();
+    }
+    return {};
+  }
+
+  std::vector<char> buf_;
+  json_member members_[max_members]{};
+  span spans_[max_members]{};
+  std::size_t size_ = 0;
+};
+
+/// The value of a JSON number or decimal string that is a non-negative integer without sign,
+/// fraction, exponent or leading zeros, at most `max`; false otherwise.
+[[nodiscard]] constexpr bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/json_value.hpp ----
+
+// ---- begin include/capmatch/token_request.hpp ----
+// capmatch — signed TokenRequests: create, verify and explain them (docs/semantics.md §5,
+// rules 19-23), byte for byte with ably-js createTokenRequest. See docs/token_requests.md.
+// SPDX-License-Identifier: MIT
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define CAPMATCH_NONCE_POOL 1
+#else
+#define CAPMATCH_NONCE_POOL 0
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Longest ttl Ably grants: 24 hours, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_token_ttl_ms = 24ull * 60 * 60 * 1000;
+/// Longest ttl for a key with revocable tokens: 1 hour, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_revocable_token_ttl_ms = 60ull * 60 * 1000;
+/// How far a TokenRequest's timestamp may be from the verifier's clock: 2 minutes (40104 beyond).
+inline constexpr std::int64_t token_request_window_ms = 2 * 60 * 1000;
+/// Fewest characters in a nonce (rule 21).
+inline constexpr std::size_t min_nonce_chars = 16;
+/// Most bytes in a nonce, a clientId or a key name (longer ones are errors, 40000).
+inline constexpr std::size_t max_nonce_bytes = 256;
+inline constexpr std::size_t max_client_id_bytes = 4096;
+inline constexpr std::size_t max_key_name_bytes = 256;
+/// Largest TokenRequest wire form the verifier reads by default, in bytes.
+inline constexpr std::size_t max_token_request_bytes = 64u << 10;
+/// Largest timestamp accepted (2^53 - 1, the largest integer a JSON client keeps exactly).
+inline constexpr std::uint64_t max_timestamp_ms = (1ull << 53) - 1;
+
+/// One HTTP response header, as a server framework takes it.
+struct http_header {
+  std::string_view name, value;
+};
+
+/// Response headers for a token endpoint (rule 23; docs/token_requests.md "HTTP"): no cache,
+/// proxy, CDN or browser may store a TokenRequest and hand it out again (40105 "Nonce value
+/// replayed"). `no-store` forbids storing at all; `no-cache, must-revalidate` stop caches that
+/// ignore `no-store` from reusing it; `Pragma` and `Expires` do the same for HTTP/1.0 caches.
+/// No `Vary`: it only matters for responses that get stored, and these never are.
+inline constexpr http_header token_endpoint_headers[] = {
+    {"Cache-Control", "no-cache, no-store, must-revalidate"},
+    {"Pragma", "no-cache"},
+    {"Expires", "0"},
+    {"Content-Type", "application/json"},
+};
+
+
+/// What to put in a TokenRequest. Absent fields stay absent (rule 19): no default ttl, and no
+/// capability means the key's whole capability, not `{"*":["*"]}`.
+struct token_params {
+  std::optional<std::string_view> capability;   // capability JSON; validated, signed as canonical text
+  const class capability* parsed_capability = nullptr;  // or an already parsed one (then leave `capability` empty)
+  std::optional<std::string_view> client_id;    // `*` allowed; empty or control characters rejected
+  std::optional<std::uint64_t> ttl_ms;          // 1 .. 24 h (1 h for a revocable key)
+  std::optional<std::uint64_t> timestamp_ms;    // default: the signer's clock plus its offset
+  std::optional<std::string_view> nonce;        // default: 128 bits from the CSPRNG (32 hex chars, pooled_nonce)
+};
+
+/// A created TokenRequest: the wire form, the exact text that was signed, and the mac.
+struct token_request {
+  std::string json;         // one line: keyName, ttl, capability, clientId, timestamp, nonce, mac
+  std::string signed_text;  // what the mac covers (for debugging a 40101)
+  std::string mac;          // standard base64 of the HMAC-SHA256
+};
+
+namespace detail {
+/// Writes the decimal digits of `v` at p and returns the end (at most 20 chars).
+constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
+  char buf[20]{};
+  std::size_t n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n != 0) *p++ = buf[--n];
+  return p;
+}
+
+/// Decimal text of `v` in a small fixed buffer.
+struct decimal {
+  char buf[20]{};
+  std::size_t len = 0;
+  constexpr explicit decimal(std::uint64_t v) noexcept : len(static_cast<std::size_t>(write_decimal(v, buf) - buf)) {}
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf, len}; }
+};
+
+#if CAPMATCH_NONCE_POOL
+/// Counts fork()s in this process's children: a child sees a new value and so discards the
+/// nonce bytes it inherited, which its parent is handing out too.
+inline std::atomic<std::uint64_t>& fork_generation() noexcept {
+  static std::atomic<std::uint64_t> generation{0};
+  return generation;
+}
+#endif
+
+/// A fresh nonce (32 hex chars, 128 bits) from the operating system's CSPRNG, drawn from a
+/// per-thread pool refilled 16 nonces at a time (a getrandom call costs more than the rest of
+/// creating a TokenRequest). A forked child never reuses its parent's pool (pthread_atfork).
+/// Used bytes are wiped. Without POSIX threads: one crypto::random_nonce() call per nonce.
+[[nodiscard]] inline result<crypto::nonce> pooled_nonce() noexcept {
+#if CAPMATCH_NONCE_POOL
+  static const int registered = ::pthread_atfork(nullptr, nullptr, [] {
+    fork_generation().fetch_add(1, std::memory_order_relaxed);
+  });
+  if (registered != 0) return crypto::random_nonce();
+  struct pool {
+    std::array<std::uint8_t, 16 * 16> bytes{};
+    std::size_t used = 16 * 16;
+    std::uint64_t generation = ~std::uint64_t{0};
+  };
+  thread_local pool p;
+  const std::uint64_t generation = fork_generation().load(std::memory_order_relaxed);
+  if (p.used == p.bytes.size() || p.generation != generation) {
+    auto r = crypto::random_bytes(p.bytes.data(), p.bytes.size());
+    if (!r) return r.error();
+    p.used = 0;
+    p.generation = generation;
+  }
+  std::array<std::uint8_t, 16> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::exchange(p.bytes[p.used + i], std::uint8_t{0});
+  p.used += b.size();
+  return crypto::nonce::from_bytes(b);
+#else
+  return crypto::random_nonce();
+#endif
+}
+
+/// Checks a text field that goes into the signed text: well-formed UTF-8 without control
+/// characters (a newline would make the text ambiguous), 1..max bytes.
+[[nodiscard]] constexpr error check_signed_field(std::string_view what, std::string_view v, std::size_t max,
+                                                 std::size_t min_chars = 1) noexcept {
+  if (v.empty()) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" is empty");
+  }
+  if (v.size() > max) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
+        .append(" allowed");
+  }
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < v.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7F) {
+      error e(errc::invalid_token_request, no_offset);
+      e.append(what).append(" contains a control character at byte ").append_number(i);
+      return e.append(" (it would make the signed text ambiguous)");
+    }
+    const std::size_t len = utf8_length(v, i);
+    if (len == 0) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append(what).append(" is not valid UTF-8 at byte ").append_number(i);
+    }
+    i += len;
+  }
+  if (chars < min_chars) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(chars).append(" characters; at least ")
+        .append_number(min_chars).append(" required");
+  }
+  return {};
+}
+
+/// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
+[[nodiscard]] constexpr error check_ttl(std::uint64_t ttl, bool revocable) noexcept {
+  const std::uint64_t max = revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
+  if (ttl != 0 && ttl <= max) return {};
+  error e(errc::invalid_ttl, no_offset);
+  e.append("ttl ").append_number(ttl).append(" ms is ");
+  if (ttl == 0) return e.append("not positive; omit ttl for the default");
+  e.append("above the ").append(revocable ? "1 hour limit for a key with revocable tokens" : "24 hour limit");
+  return e.append(" (").append_number(max).append(" ms)");
+}
+
+/// Feeds the signed text (rule 19) to `sink(piece)`: every field followed by '\n', absent = "".
+template <class Sink>
+constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
+                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
+                                  Sink&& sink) {
+  for (std::string_view piece : {key_name, ttl, capability, client_id, timestamp, nonce}) {
+    sink(piece);
+    sink(std::string_view("\n", 1));
+  }
+}
+}  // namespace detail
+
+/// The fields of a TokenRequest as they are signed; an absent ttl, capability or clientId is
+/// signed as the empty string (rule 19). No policy is applied here (nonce length, ttl range):
+/// this is the signing rule alone, for explaining a 40101 and for published test vectors.
+struct token_request_fields {
+  std::string_view key_name;
+  std::optional<std::uint64_t> ttl_ms;
+  std::optional<std::string_view> capability;  // the exact capability text that is sent
+  std::optional<std::string_view> client_id;
+  std::uint64_t timestamp_ms = 0;
+  std::string_view nonce;
+
+  /// Feeds the signed text to `sink(piece)`, piece by piece (no allocation).
+  template <class Sink>
+  constexpr void signed_text(Sink&& sink) const {
+    const detail::decimal ttl(ttl_ms.value_or(0)), ts(timestamp_ms);
+    detail::signed_text_pieces(key_name, ttl_ms ? ttl.view() : std::string_view(), capability.value_or(std::string_view()),
+                               client_id.value_or(std::string_view()), ts.view(), nonce, sink);
+  }
+  /// The signed text: keyName, ttl, capability, clientId, timestamp and nonce, each followed by '\n'.
+  [[nodiscard]] std::string signed_text() const {
+    std::string out;
+    signed_text([&](std::string_view s) { out.append(s); });
+    return out;
+  }
+  /// The HMAC-SHA256 of the signed text under `key`.
+  [[nodiscard]] constexpr crypto::sha256_digest digest(const crypto::hmac_sha256_key& key) const noexcept {
+    crypto::hmac_sha256 h(key);
+    signed_text([&](std::string_view s) { h.update(s); });
+    return h.finish();
+  }
+  /// The mac: standard padded base64 of digest(key) (44 characters).
+  [[nodiscard]] std::string mac(const crypto::hmac_sha256_key& key) const {
+    const auto m = crypto::base64_encode_array<crypto::base64_alphabet::standard>(digest(key));
+    return std::string(m.data(), m.size());
+  }
+};
+
+/// Options of a token_request_signer.
+struct token_signer_options {
+  bool revocable = false;                    // the key has revocable tokens: ttl at most 1 hour
+  std::optional<capability> key_capability;  // when set, requests are intersected first (40160 early)
+  clock_ms_fn clock = system_clock_ms;       // the local clock
+  std::int64_t server_offset_ms = 0;         // server time - local time (like ably-js queryTime)
+};
+
+
+/// Creates signed TokenRequests with one key. Immutable after construction: safe to share
+/// between threads. The HMAC key state (inner and outer pads) is computed once.
+class token_request_signer {
+ public:
+  using options = token_signer_options;
+
+  /// An empty signer (no key); make() builds real ones.
+  token_request_signer() = default;
+
+  /// A signer for an Ably API key (`appId.keyId:secret`, see api_key::parse).
+  [[nodiscard]] static result<token_request_signer> make(const api_key& key, options opts = {}) {
+    return make(key.name(), key.hmac(), std::move(opts));
+  }
+  /// A signer for any key name (e.g. the published vector's `a_key_name`) and the secret's UTF-8.
+  [[nodiscard]] static result<token_request_signer> make(std::string_view key_name, std::string_view secret,
+                                                         options opts = {}) {
+    if (secret.empty()) return error(errc::invalid_key, no_offset, "invalid API key: empty secret");
+    if (secret.find(':') != std::string_view::npos)
+      return error(errc::invalid_key, no_offset, "invalid API key: the secret contains ':'");
+    return make(key_name, crypto::hmac_sha256_key(secret), std::move(opts));
+  }
+  /// A signer from a key name and a prepared HMAC key.
+  [[nodiscard]] static result<token_request_signer> make(std::string_view key_name, const crypto::hmac_sha256_key& hmac,
+                                                         options opts = {}) {
+    if (auto e = detail::check_signed_field("keyName", key_name, max_key_name_bytes); e.code() != errc::ok) return e;
+    if (key_name.find(':') != std::string_view::npos)
+      return error(errc::invalid_token_request, no_offset, "keyName contains ':'");
+    token_request_signer s;
+    s.key_name_.assign(key_name);
+    std::vector<char> quoted;
+    detail::write_json_string(key_name, quoted);
+    s.key_name_json_.assign(quoted.begin(), quoted.end());
+    s.hmac_ = hmac;
+    s.opts_ = std::move(opts);
+    if (s.opts_.clock == nullptr) s.opts_.clock = system_clock_ms;
+    return s;
+  }
+
+  [[nodiscard]] std::string_view key_name() const noexcept { return key_name_; }
+
+  /// A new TokenRequest: wire form, signed text and mac.
+  [[nodiscard]] result<token_request> create(const token_params& p) const {
+    token_request out;
+    std::string* text = &out.signed_text;
+    if (auto e = build(p, out.json, text, &out.mac); e.code() != errc::ok) return e;
+    return out;
+  }
+
+  /// Writes a new TokenRequest's wire form to `json` (replacing its content) and returns an
+  /// error with code errc::ok, or the error. The fast path: with a parsed capability it
+  /// allocates nothing once `json` has grown (the canonical text goes through a per-thread buffer).
+  [[nodiscard]] error create_json(const token_params& p, std::string& json) const { return build(p, json, nullptr, nullptr); }
+
+ private:
+  /// Writes `cap_text` (the canonical text of `cap`) with '"' and '\\' escaped, as it goes
+  /// inside a JSON string. Written from the entries when no resource needs escaping (operation
+  /// names never do): the per-byte escape was most of the creation time.
+  static char* write_escaped_capability(const capability* cap, std::string_view cap_text, char* o) noexcept {
+    auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
+    bool plain = true;
+    for (std::size_t i = 0; plain && i < cap->size(); ++i) plain = detail::json_plain(cap->resource(i));
+    if (!plain) {
+      for (const char c : cap_text) {  // branch-free: the backslash is kept only when needed
+        *o = '\\';
+        o += c == '"' || c == '\\';
+        *o++ = c;
+      }
+      return o;
+    }
+    *o++ = '{';
+    for (std::size_t i = 0; i < cap->size(); ++i) {
+      if (i != 0) *o++ = ',';
+      put(R"(\")"), put(cap->resource(i)), put(R"(\":[)");
+      bool first = true;
+      cap->ops(i).for_each_name([&](std::string_view n) {
+        if (!first) *o++ = ',';
+        first = false;
+        put(R"(\")"), put(n), put(R"(\")");
+      });
+      *o++ = ']';
+    }
+    *o++ = '}';
+    return o;
+  }
+
+  [[nodiscard]] error build(const token_params& p, std::string& json, std::string* text, std::string* mac_out) const {
+    // capability: validated, canonical, optionally checked against the key's
+    thread_local std::vector<char> canonical;
+    canonical.clear();
+    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr;
+    if (p.capability.has_value() && p.parsed_capability != nullptr)
+      return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+    std::optional<capability> parsed;
+    const capability* cap = p.parsed_capability;
+    if (has_cap) {
+      if (cap == nullptr) {
+        auto r = capability::parse(*p.capability);
+        if (!r) return r.error();
+        parsed.emplace(std::move(*r));
+        cap = &*parsed;
+      }
+      if (opts_.key_capability) {
+        auto eff = intersect(*opts_.key_capability, *cap);
+        if (!eff) return eff.error();
+      }
+      cap->write_json(canonical);
+    }
+    const std::string_view cap_text(canonical.data(), canonical.size());
+    if (p.client_id)
+      if (auto e = detail::check_signed_field("clientId", *p.client_id, max_client_id_bytes); e.code() != errc::ok)
+        return e;
+    if (p.ttl_ms)
+      if (auto e = detail::check_ttl(*p.ttl_ms, opts_.revocable); e.code() != errc::ok) return e;
+    std::uint64_t timestamp = 0;
+    if (p.timestamp_ms) {
+      timestamp = *p.timestamp_ms;
+    } else {
+      const std::int64_t now = opts_.clock() + opts_.server_offset_ms;
+      timestamp = now < 0 ? 0 : static_cast<std::uint64_t>(now);
+    }
+    if (timestamp > max_timestamp_ms) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append("timestamp ").append_number(timestamp).append(" is above 2^53 - 1");
+    }
+    crypto::nonce fresh;
+    std::string_view nonce;
+    if (p.nonce) {
+      nonce = *p.nonce;
+      if (auto e = detail::check_signed_field("nonce", nonce, max_nonce_bytes, min_nonce_chars); e.code() != errc::ok)
+        return e;
+    } else {
+      auto n = detail::pooled_nonce();
+      if (!n) return n.error();
+      fresh = *n;
+      nonce = fresh.view();
+    }
+    const detail::decimal ttl_text(p.ttl_ms.value_or(0)), ts_text(timestamp);
+    const std::string_view ttl = p.ttl_ms ? ttl_text.view() : std::string_view();
+    const std::string_view client_id = p.client_id.value_or(std::string_view());
+    token_request_fields fields{key_name_, p.ttl_ms, std::nullopt, p.client_id, timestamp, nonce};
+    if (has_cap) fields.capability = cap_text;
+    // The signed text in one buffer, hashed in one call (a dozen small updates cost more).
+    thread_local std::vector<char> signed_buf;
+    signed_buf.clear();
+    fields.signed_text([&](std::string_view s) { signed_buf.insert(signed_buf.end(), s.begin(), s.end()); });
+    const auto mac = crypto::base64_encode_array<crypto::base64_alphabet::standard>(
+        hmac_.sign(signed_buf.data(), signed_buf.size()));
+    const std::string_view mac_text(mac.data(), mac.size());
+    if (text != nullptr) text->assign(signed_buf.data(), signed_buf.size());
+    if (mac_out != nullptr) mac_out->assign(mac_text);
+
+    // The wire form (rule 20), measured first and written in place.
+    using detail::json_string_size;
+    const bool plain_nonce = !p.nonce || detail::json_plain(nonce);  // (pooled nonces are hex)
+    std::size_t size = sizeof(R"({"keyName":,"timestamp":,"nonce":"","mac":""})") - 1 + key_name_json_.size() +
+                       ts_text.len + (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
+    if (p.ttl_ms) size += sizeof(R"("ttl":,)") - 1 + ttl.size();
+    // The capability goes in as a JSON string. Canonical text holds no raw control character
+    // (they are written as escapes), so only '"' and '\\' need a backslash: at most double size.
+    if (has_cap) size += sizeof(R"("capability":"",)") - 1 + 2 * cap_text.size();
+    if (p.client_id) size += sizeof(R"("clientId":,)") - 1 + json_string_size(client_id);
+    json.resize(size);
+    char* o = json.data();
+    auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
+    put(R"({"keyName":)"), put(key_name_json_);
+    if (p.ttl_ms) put(R"(,"ttl":)"), put(ttl);
+    if (has_cap) {
+      put(R"(,"capability":")");
+      o = write_escaped_capability(cap, cap_text, o);
+      *o++ = '"';
+    }
+    if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
+    put(R"(,"timestamp":)"), put(ts_text.view());
+    if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
+    else put(R"(,"nonce":)"), o = detail::write_json_string(nonce, o);
+    put(R"(,"mac":")"), put(mac_text), *o++ = '"';  // base64 needs no escape
+    *o++ = '}';
+    json.resize(static_cast<std::size_t>(o - json.data()));
+    return {};
+  }
+
+  std::string key_name_;
+  std::string key_name_json_;  // key_name_ as a JSON string, written once
+  crypto::hmac_sha256_key hmac_;
+  options opts_;
+};
+
+/// A key the verifier knows: its name, HMAC key state, capability and whether its tokens are
+/// revocable (ttl at most 1 hour). Holds no copy of the secret.
+struct token_key {
+  std::string name;
+  crypto::hmac_sha256_key hmac;
+  capability key_capability;
+  bool revocable = false;
+};
+
+/// Where the verifier looks keys up by keyName (a database, a config file, ...).
+class key_store {
+ public:
+  virtual ~key_store() = default;
+  /// The key named `key_name`, or nullptr. The pointer must stay valid while the verifier runs.
+  [[nodiscard]] virtual const token_key* find(std::string_view key_name) const noexcept = 0;
+};
+
+/// A key_store over a fixed list of keys (linear search: for a handful of keys).
+class key_list final : public key_store {
+ public:
+  /// Adds `key` (a later key with the same name is never found).
+  void add(token_key key) { keys_.push_back(std::move(key)); }
+  /// Adds an API key (`appId.keyId:secret`) with its capability.
+  void add(const api_key& key, capability cap, bool revocable = false) {
+    keys_.push_back(token_key{std::string(key.name()), key.hmac(), std::move(cap), revocable});
+  }
+  [[nodiscard]] const token_key* find(std::string_view key_name) const noexcept override {
+    for (const auto& k : keys_)
+      if (k.name == key_name) return &k;
+    return nullptr;
+  }
+
+ private:
+  std::vector<token_key> keys_;
+};
+
+/// A TokenRequest that passed every check, with the effective capability (key ∩ requested).
+struct verified_token_request {
+  std::string key_name;
+  std::optional<std::uint64_t> ttl_ms;
+  std::optional<std::string> capability;  // as requested (canonical text), absent when not given
+  std::optional<std::string> client_id;
+  std::uint64_t timestamp_ms = 0;
+  std::string nonce;
+  class capability effective;  // the token's capability (docs/semantics.md §4)
+};
+
+/// Options of a token_request_verifier.
+struct token_verifier_options {
+  std::int64_t window_ms = token_request_window_ms;  // allowed clock difference, each way
+  std::size_t max_bytes = max_token_request_bytes;    // largest wire form read
+};
+
+
+/// Verifies TokenRequests as Ably does (rule 22), in this order: the wire form (40000), the key
+/// (40101), the mac (40101, constant time), the timestamp (40104), the nonce (40105, claimed in
+/// the replay guard), the ttl (40003), the capability (40000 malformed, 40160 empty intersection).
+/// Thread-safe when the key store and the replay guard are.
+class token_request_verifier {
+ public:
+  using options = token_verifier_options;
+
+  token_request_verifier(const key_store& keys, replay_guard& guard, clock_ms_fn clock = system_clock_ms)
+      : keys_(&keys), guard_(&guard), clock_(clock == nullptr ? system_clock_ms : clock) {}
+  token_request_verifier(const key_store& keys, replay_guard& guard, options opts, clock_ms_fn clock = system_clock_ms)
+      : keys_(&keys), guard_(&guard), clock_(clock == nullptr ? system_clock_ms : clock), opts_(opts) {}
+
+  /// Verifies the wire form `json` at the verifier's clock.
+  [[nodiscard]] result<verified_token_request> verify(std::string_view json) const { return verify(json, clock_()); }
+
+  /// Verifies the wire form `json` at time `now_ms`.
+  [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
+    thread_local detail::flat_json_object obj;
+    fields f;
+    if (auto e = read_fields(json, obj, f); e.code() != errc::ok) return e;
+    const token_key* key = keys_->find(f.key_name);
+    if (key == nullptr) {
+      error e(errc::unknown_key, no_offset);
+      return e.append("no key named ").append_quoted(f.key_name).append(" is known; the mac cannot be checked");
+    }
+    // mac: over the fields exactly as received
+    auto expected = crypto::base64_decode_digest(f.mac, crypto::base64_alphabet::standard);
+    if (!expected)
+      return error(errc::mac_mismatch, no_offset,
+                   "mac is not the padded standard base64 of 32 bytes (an HMAC-SHA256); Request mac does not match");
+    token_request_fields as_sent{f.key_name, std::nullopt, std::nullopt, std::nullopt, f.timestamp, f.nonce};
+    if (f.has_ttl) as_sent.ttl_ms = f.ttl;
+    if (f.has_capability) as_sent.capability = f.capability;
+    if (f.has_client_id) as_sent.client_id = f.client_id;
+    if (!crypto::equal_constant_time(as_sent.digest(key->hmac), *expected))
+      return error(errc::mac_mismatch, no_offset,
+                   "Request mac does not match: the mac is not the HMAC-SHA256 of the signed text under this key");
+    // timestamp
+    const auto ts = static_cast<std::int64_t>(f.timestamp);
+    const std::int64_t skew = ts > now_ms ? ts - now_ms : now_ms - ts;
+    if (skew > opts_.window_ms) {
+      error e(errc::timestamp_not_current, no_offset);
+      e.append("Timestamp not current: timestamp ").append_number(f.timestamp).append(" is ").append_number(
+          static_cast<std::uint64_t>(skew));
+      e.append(" ms ").append(ts > now_ms ? "ahead of" : "behind").append(" the verifier's clock; at most ");
+      return e.append_number(static_cast<std::uint64_t>(opts_.window_ms)).append(" ms allowed");
+    }
+    // nonce: single use until the timestamp leaves the window
+    switch (guard_->try_claim(f.key_name, f.nonce, ts + opts_.window_ms, now_ms)) {
+      case claim_status::fresh: break;
+      case claim_status::replayed:
+        return error(errc::nonce_replayed, no_offset,
+                     "Nonce value replayed: this keyName and nonce were already used; create a new TokenRequest for "
+                     "every token (never cache one)");
+      case claim_status::full:
+        return error(errc::replay_guard_full, no_offset,
+                     "the replay guard is full of unexpired nonces; refused rather than risk a replay (raise its capacity)");
+    }
+    // ttl
+    if (f.has_ttl)
+      if (auto e = detail::check_ttl(f.ttl, key->revocable); e.code() != errc::ok) return e;
+    // capability
+    verified_token_request out;
+    if (f.has_capability) {
+      auto req = capability::parse(f.capability);
+      if (!req) {
+        error e(req.error().code(), no_offset);
+        return e.append("capability: ").append(req.error().message());
+      }
+      auto eff = intersect(key->key_capability, *req);
+      if (!eff) return eff.error();
+      out.effective = std::move(*eff);
+      out.capability = req->to_json();
+    } else {
+      auto eff = intersect(key->key_capability);
+      if (!eff) return eff.error();
+      out.effective = std::move(*eff);
+    }
+    out.key_name.assign(f.key_name);
+    if (f.has_ttl) out.ttl_ms = f.ttl;
+    if (f.has_client_id) out.client_id.emplace(f.client_id);
+    out.timestamp_ms = f.timestamp;
+    out.nonce.assign(f.nonce);
+    return out;
+  }
+
+ private:
+  struct fields {
+    std::string_view key_name, capability, client_id, nonce, mac;
+    std::uint64_t ttl = 0, timestamp = 0;
+    bool has_ttl = false, has_capability = false, has_client_id = false;
+  };
+
+  /// Reads the wire form strictly: a flat object with only the seven known members, each of
+  /// its type (ttl and timestamp also as decimal strings), required ones present.
+  [[nodiscard]] error read_fields(std::string_view json, detail::flat_json_object& obj, fields& f) const {
+    auto bad = [](std::string_view field, std::string_view what, std::uint32_t at) {
+      error e(errc::invalid_token_request, at);
+      e.append("TokenRequest ").append(field).append(' ').append(what);
+      if (at != no_offset) e.append_at();
+      return e;
+    };
+    if (json.size() > opts_.max_bytes) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
+          .append_number(opts_.max_bytes).append(" allowed");
+    }
+    detail::flat_json_limits limits;
+    limits.max_bytes = opts_.max_bytes;
+    limits.max_string_bytes = opts_.max_bytes;
+    if (auto e = obj.parse(json, limits); e.code() != errc::ok) {
+      error w(errc::invalid_token_request, e.offset());
+      return w.append("TokenRequest is not a flat JSON object: ").append(e.message());
+    }
+    bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
+    for (std::size_t i = 0; i < obj.size(); ++i) {
+      const detail::json_member& m = obj[i];
+      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) -> error {
+        if (m.kind != detail::json_kind::string) return bad(m.name, "must be a string", m.offset);
+        if (auto e = detail::check_signed_field(m.name, m.value, max, min_chars); e.code() != errc::ok) {
+          error w(e.code(), m.offset);
+          return w.append("TokenRequest ").append(e.message()).append_at();
+        }
+        into = m.value;
+        seen = true;
+        return {};
+      };
+      auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) -> error {
+        if (m.kind != detail::json_kind::number && m.kind != detail::json_kind::string)
+          return bad(m.name, "must be a number", m.offset);
+        if (!detail::parse_decimal(m.value, max, into)) {
+          error e(m.name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, m.offset);
+          e.append("TokenRequest ").append(m.name).append(" must be a non-negative integer of milliseconds");
+          return e.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+        }
+        seen = true;
+        return {};
+      };
+      error e;
+      if (m.name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+      else if (m.name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      else if (m.name == "capability") {
+        if (m.kind != detail::json_kind::string) e = bad("capability", "must be a string holding capability JSON", m.offset);
+        else if (m.value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", m.offset);
+        else f.capability = m.value, f.has_capability = true;
+      } else if (m.name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+      else if (m.name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
+      else if (m.name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+      else if (m.name == "mac") {
+        if (m.kind != detail::json_kind::string) e = bad("mac", "must be a string", m.offset);
+        else f.mac = m.value, has_mac = true;
+      } else {
+        error u(errc::invalid_token_request, m.name_offset);
+        u.append("TokenRequest has an unknown member ").append_quoted(m.name).append_at();
+        e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+      }
+      if (e.code() != errc::ok) return e;
+    }
+    auto missing = [](std::string_view field) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append("TokenRequest has no ").append(field);
+    };
+    if (!has_key) return missing("keyName");
+    if (!has_ts) return missing("timestamp");
+    if (!has_nonce) return missing("nonce");
+    if (!has_mac) return missing("mac");
+    return {};
+  }
+
+  const key_store* keys_;
+  replay_guard* guard_;
+  clock_ms_fn clock_;
+  options opts_{};
+};
+
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_NONCE_POOL
+// ---- end include/capmatch/token_request.hpp ----
+
+// ---- begin include/capmatch/user_claims.hpp ----
+// capmatch — user claims: the most specific `ably.channel.<pattern>` claim for a channel
+// (SEMANTICS §5 rule 26), compiled with the matcher so that a lookup costs about one check.
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// The prefix of user claim names: "ably.channel.<pattern>".
+inline constexpr std::string_view user_claim_prefix = "ably.channel.";
+
+/// One user claim: the channel pattern (the claim name after "ably.channel.") and its value.
+struct user_claim {
+  std::string pattern;
+  std::string value;
+};
+
+/// How specific a claim pattern is (rule 26): an exact name beats any wildcard; among
+/// wildcards, more literal segments win, then more segments. Greater is more specific.
+struct claim_specificity {
+  bool exact = false;
+  std::uint32_t literal_segments = 0;
+  std::uint32_t segments = 0;
+  friend constexpr bool operator==(const claim_specificity&, const claim_specificity&) = default;
+  friend constexpr bool operator<(const claim_specificity& a, const claim_specificity& b) noexcept {
+    if (a.exact != b.exact) return !a.exact;
+    if (a.literal_segments != b.literal_segments) return a.literal_segments < b.literal_segments;
+    return a.segments < b.segments;
+  }
+};
+
+/// The specificity of a parsed pattern: "[*]" and every "*" segment count as wildcards.
+[[nodiscard]] constexpr claim_specificity specificity_of(const pattern& p) noexcept {
+  claim_specificity s;
+  bool wild = p.kind == qualifier_kind::any;
+  for (std::size_t i = 0;; ) {
+    const std::string_view seg = detail::segment_at(p.body, i);
+    ++s.segments;
+    if (seg == "*") wild = true;
+    else ++s.literal_segments;
+    if (i + seg.size() >= p.body.size()) break;
+    i += seg.size() + 1;
+  }
+  s.exact = !wild;
+  return s;
+}
+
+/// What user_claims::compile does when two claims tie for some channel.
+enum class claim_ties : std::uint8_t {
+  reject,        ///< error ambiguous_user_claim (when issuing a token)
+  at_lookup,     ///< accept; a lookup for a channel where they tie is the error (when verifying)
+};
+
+/// A set of user claims compiled for lookups. Immutable; any number of threads may look up.
+class user_claims {
+ public:
+  /// Claims per compiled matcher: one operation bit each.
+  static constexpr std::size_t chunk = operation_count;
+
+  user_claims() = default;
+
+  /// Compiles `claims`: patterns must be valid capability resources (errc::invalid_claim);
+  /// ties (two claims of equal specificity that both match some channel) per `ties`.
+  [[nodiscard]] static result<user_claims> compile(std::vector<user_claim> claims,
+                                                   claim_ties ties = claim_ties::reject) {
+    user_claims out;
+    std::vector<std::pair<claim_specificity, std::size_t>> order;
+    order.reserve(claims.size());
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+      const auto p = parse_pattern(claims[i].pattern);
+      if (!p) {
+        error e(errc::invalid_claim, no_offset);
+        e.append("user claim ").append_quoted(claim_name(claims[i].pattern)).append(": ");
+        return e.append(p.error().message());
+      }
+      order.emplace_back(specificity_of(*p), i);
+    }
+    // Most specific first; equal ones in pattern byte order (deterministic).
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      if (!(a.first == b.first)) return b.first < a.first;
+      return claims[a.second].pattern < claims[b.second].pattern;
+    });
+    out.claims_.reserve(claims.size());
+    std::vector<claim_specificity> spec;
+    for (const auto& [s, i] : order) {
+      out.claims_.push_back(std::move(claims[i]));
+      spec.push_back(s);
+    }
+    // Ties: claims of equal specificity whose patterns overlap.
+    out.partners_.assign(out.claims_.size(), {});
+    std::vector<char> scratch;
+    for (std::size_t a = 0; a < out.claims_.size(); ++a) {
+      const pattern pa = parse_pattern(out.claims_[a].pattern).value();
+      for (std::size_t b = a + 1; b < out.claims_.size() && spec[b] == spec[a]; ++b) {
+        const pattern pb = parse_pattern(out.claims_[b].pattern).value();
+        scratch.clear();
+        if (!capmatch::intersect(pa, pb, scratch)) continue;
+        if (ties == claim_ties::reject) {
+          error e(errc::ambiguous_user_claim, no_offset);
+          e.append("user claims ").append_quoted(claim_name(out.claims_[a].pattern)).append(" and ");
+          e.append_quoted(claim_name(out.claims_[b].pattern)).append(" are equally specific and both apply to ");
+          return e.append_quoted(std::string_view(scratch.data(), scratch.size()));
+        }
+        out.partners_[a].push_back(static_cast<std::uint32_t>(b));
+        out.partners_[b].push_back(static_cast<std::uint32_t>(a));
+      }
+    }
+    // One matcher per chunk of 17 claims, claim k of a chunk granting operation bit k.
+    for (std::size_t base = 0; base < out.claims_.size(); base += chunk) {
+      capability cap;
+      const std::size_t n = std::min(chunk, out.claims_.size() - base);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::string_view text = out.claims_[base + k].pattern;
+        detail::capability_access::add(cap, text, op_set(static_cast<operation>(k)), 0);
+      }
+      detail::capability_access::sort(cap, true);
+      out.matchers_.emplace_back(cap);
+    }
+    return out;
+  }
+
+  /// Number of claims.
+  [[nodiscard]] std::size_t size() const noexcept { return claims_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return claims_.empty(); }
+  /// Claim i, most specific first.
+  [[nodiscard]] const user_claim& claim(std::size_t i) const noexcept { return claims_[i]; }
+
+  /// The most specific claim that applies to `channel`, or nullptr when none does. Errors: an
+  /// invalid channel name (40000), or two equally specific claims that both apply
+  /// (ambiguous_user_claim; only with claim_ties::at_lookup).
+  [[nodiscard]] result<const user_claim*> find(std::string_view channel) const {
+    for (std::size_t c = 0; c < matchers_.size(); ++c) {
+      const std::uint32_t hits = matchers_[c].ops_for(channel).bits() & op_set::op_mask;
+      if (hits == 0) continue;
+      const std::size_t i = c * chunk + static_cast<std::size_t>(std::countr_zero(hits));
+      if (!partners_[i].empty()) {
+        const auto name = parse_name(channel);
+        for (const std::uint32_t j : partners_[i]) {
+          if (!matches(parse_pattern(claims_[j].pattern).value(), *name)) continue;
+          error e(errc::ambiguous_user_claim, no_offset);
+          e.append("user claims ").append_quoted(claim_name(claims_[std::min<std::size_t>(i, j)].pattern)).append(" and ");
+          e.append_quoted(claim_name(claims_[std::max<std::size_t>(i, j)].pattern));
+          return e.append(" are equally specific and both apply to ").append_quoted(channel);
+        }
+      }
+      return &claims_[i];
+    }
+    if (const auto name = parse_name(channel); !name) return name.error();
+    return static_cast<const user_claim*>(nullptr);
+  }
+
+ private:
+  // The full claim name, for messages.
+  [[nodiscard]] static std::string claim_name(std::string_view pattern) {
+    return std::string(user_claim_prefix).append(pattern);
+  }
+
+  std::vector<user_claim> claims_;              // most specific first
+  std::vector<std::vector<std::uint32_t>> partners_;  // per claim: the claims it ties with
+  std::vector<matcher> matchers_;               // chunk c: claims c*17 .. c*17+16
+};
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/user_claims.hpp ----
+
+// ---- begin include/capmatch/detail/json_object.hpp ----
+// capmatch — a strict reader for one flat-or-nested JSON object (JWT headers and claims).
+// Internal: members are read one level deep; nested values are validated and kept as raw text.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// The kind of a member's value.
+enum class json_type : std::uint8_t { string, number, boolean, null, object, array };
+
+/// Limits of json_object::parse: input size, members, nesting depth of a value.
+struct json_object_limits {
+  std::size_t max_bytes = 64u << 10;
+  std::size_t max_members = 1024;
+  std::size_t max_depth = 32;
+};
+
+/// A JSON object read strictly (RFC 8259, UTF-8, no duplicate member names). Views point into
+/// the parsed text (raw values) and into the object's own pool (decoded strings): the text must
+/// outlive the object.
+class json_object {
+ public:
+  struct member {
+    std::uint32_t key_offset = 0, key_size = 0;      // decoded name, in the pool
+    std::uint32_t value_offset = 0, value_size = 0;  // decoded string value, in the pool
+    std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
+    json_type kind = json_type::null;
+    bool integer = false;  // a number written without fraction or exponent that fits int64
+    std::int64_t int_value = 0;
+  };
+
+  /// The object in `text`, or the first error (with byte offset).
+  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
+    return read(text, lim, false);
+  }
+  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
+  /// empty name, or the first error (byte offsets in `text`).
+  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
+    return read(text, lim, true);
+  }
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
+  [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
+  /// Decoded name of member i.
+  [[nodiscard]] constexpr std::string_view key(std::size_t i) const noexcept {
+    return pool(members_[i].key_offset, members_[i].key_size);
+  }
+  /// Decoded value of member i when it is a string (empty otherwise).
+  [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
+    return pool(members_[i].value_offset, members_[i].value_size);
+  }
+  /// Member i's value exactly as written in the text.
+  [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
+    return text_.substr(members_[i].raw_offset, members_[i].raw_size);
+  }
+  /// Index of the member named `name`, or size() when absent.
+  [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
+    for (std::size_t i = 0; i < members_.size(); ++i)
+      if (key(i) == name) return i;
+    return members_.size();
+  }
+
+ private:
+  [[nodiscard]] static constexpr result<json_object> read(std::string_view text, json_object_limits lim, bool one_value);
+  [[nodiscard]] constexpr std::string_view pool(std::uint32_t off, std::uint32_t n) const noexcept {
+    return n == 0 ? std::string_view() : std::string_view(pool_.data() + off, n);
+  }
+
+  std::string_view text_;
+  std::vector<char> pool_;
+  std::vector<member> members_;
+};
+
+/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
+constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
+  bool in_string = false, escaped = false;
+  for (const char c : raw) {
+    if (in_string) {
+      in_string = escaped || c != '"';
+      escaped = !escaped && c == '\\';
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else {
+      in_string = c == '"';
+    }
+    out.push_back(c);
+  }
+}
+
+/// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
+/// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
+[[nodiscard]] constexpr std::size_t read_json_number(std::string_view s, std::size_t pos, bool* integer,
+                                                     std::int64_t* value) noexcept {
+  std::size_t i = pos;
+  auto digit = [&](std::size_t k) { return k < s.size() && s[k] >= '0' && s[k] <= '9'; };
+  const bool negative = i < s.size() && s[i] == '-';
+  if (negative) ++i;
+  if (!digit(i)) return pos;
+  bool exact = true;
+  std::uint64_t mag = 0;
+  const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
+  if (s[i] == '0') {
+    ++i;
+  } else {
+    for (; digit(i); ++i) {
+      const auto d = static_cast<std::uint64_t>(s[i] - '0');
+      if (mag > (limit - d) / 10) exact = false;
+      else mag = mag * 10 + d;
+    }
+  }
+  if (i < s.size() && s[i] == '.') {
+    if (!digit(++i)) return pos;
+    while (digit(i)) ++i;
+    exact = false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digit(i)) return pos;
+    while (digit(i)) ++i;
+    exact = false;
+  }
+  *integer = exact;
+  *value = !exact ? 0 : negative ? static_cast<std::int64_t>(0 - mag) : static_cast<std::int64_t>(mag);
+  return i;
+}
+
+constexpr result<json_object> json_object::read(std::string_view text, json_object_limits lim, bool one_value) {
+  if (text.size() > lim.max_bytes) {
+    error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
+    return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
+        .append_number(lim.max_bytes).append(" bytes");
+  }
+  json_object out;
+  out.text_ = text;
+  out.pool_.reserve(text.size());  // decoded strings are never longer than the text
+  out.members_.reserve(16);
+  json_reader r(text);
+  error err;
+  r.skip_ws();
+  if (!one_value && (r.peek() != '{' || r.at_end())) {
+    const auto kind = r.value_kind();
+    if (kind == error_hint::none) return r.unexpected("a JSON object");
+    error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
+    return e.append("expected a JSON object, found ").append(r.hint_text(kind)).append_at();
+  }
+  // Steps over n bytes already checked (json_reader moves only by what it reads).
+  auto advance = [&](std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) (void)r.expect(text[r.pos()], "", err);
+  };
+  std::vector<char> scratch;
+  std::vector<bool> stack;  // open containers of a nested value: true for '{'
+  // A scalar at the cursor (after whitespace): string (decoded into `into`), number or literal.
+  auto read_scalar = [&](member& m, std::vector<char>& into) -> bool {
+    const std::size_t start = r.pos();
+    const char c = r.peek();
+    if (c == '"' && !r.at_end()) {
+      const std::size_t before = into.size();
+      if (!r.read_string(into, err)) return false;
+      m.kind = json_type::string;
+      m.value_offset = static_cast<std::uint32_t>(before);
+      m.value_size = static_cast<std::uint32_t>(into.size() - before);
+      return true;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t end = read_json_number(text, start, &m.integer, &m.int_value);
+      if (end == start) return err = r.unexpected("a number"), false;
+      m.kind = json_type::number;
+      advance(end - start);
+      return true;
+    }
+    const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+    if ((c != 't' && c != 'f' && c != 'n') || text.substr(start, word.size()) != word)
+      return err = r.unexpected("a value"), false;
+    m.kind = c == 'n' ? json_type::null : json_type::boolean;
+    advance(word.size());
+    return true;
+  };
+  // One member value at the cursor into `m`; nested objects and arrays are validated
+  // iteratively (no recursion) and kept as raw text.
+  auto read_value = [&](member& m) -> bool {
+    r.skip_ws();
+    const std::size_t start = r.pos();
+    const char first = r.peek();
+    if (r.at_end()) return err = r.unexpected("a value"), false;
+    if (first != '{' && first != '[') {
+      if (!read_scalar(m, out.pool_)) return false;
+    } else {
+      m.kind = first == '{' ? json_type::object : json_type::array;
+      stack.clear();
+      for (;;) {
+        // At a value position.
+        r.skip_ws();
+        const char d = r.peek();
+        if (r.at_end()) return err = r.unexpected("a value"), false;
+        bool value_done = true;
+        if (d == '{' || d == '[') {
+          if (stack.size() == lim.max_depth) {
+            error e(errc::limit_exceeded, static_cast<std::uint32_t>(r.pos()));
+            e.append("value nested deeper than ").append_number(lim.max_depth).append(" levels").append_at();
+            return err = e, false;
+          }
+          advance(1);
+          stack.push_back(d == '{');
+          r.skip_ws();
+          if (r.peek() == (d == '{' ? '}' : ']') && !r.at_end()) {
+            advance(1);
+            stack.pop_back();
+          } else if (d == '{') {
+            scratch.clear();
+            if (!r.read_string(scratch, err) || !r.expect(':', "':'", err)) return false;
+            value_done = false;
+          } else {
+            value_done = false;
+          }
+        } else {
+          member inner;
+          scratch.clear();
+          if (!read_scalar(inner, scratch)) return false;
+        }
+        if (!value_done) continue;
+        // After a complete value: close containers, or ',' and the next value.
+        for (;;) {
+          if (stack.empty()) break;
+          r.skip_ws();
+          const bool in_object = stack.back();
+          if (r.peek() == (in_object ? '}' : ']') && !r.at_end()) {
+            advance(1);
+            stack.pop_back();
+            continue;
+          }
+          if (!r.expect(',', in_object ? "',' or '}'" : "',' or ']'", err)) return false;
+          if (in_object) {
+            scratch.clear();
+            if (!r.read_string(scratch, err) || !r.expect(':', "':'", err)) return false;
+          }
+          break;
+        }
+        if (stack.empty()) break;
+      }
+    }
+    m.raw_offset = static_cast<std::uint32_t>(start);
+    m.raw_size = static_cast<std::uint32_t>(r.pos() - start);
+    return true;
+  };
+  if (one_value) {
+    member m;
+    if (!read_value(m)) return err;
+    out.members_.push_back(m);
+    r.skip_ws();
+    if (!r.at_end()) {
+      error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+      return e.append("trailing characters after the JSON value").append_at();
+    }
+    return out;
+  }
+  (void)r.expect('{', "'{'", err);
+  r.skip_ws();
+  if (r.peek() == '}' && !r.at_end()) {
+    (void)r.expect('}', "'}'", err);
+  } else {
+    for (;;) {
+      r.skip_ws();
+      const auto key_at = static_cast<std::uint32_t>(r.pos());
+      if (out.members_.size() == lim.max_members) {
+        error e(errc::limit_exceeded, key_at);
+        return e.append("JSON object has more than ").append_number(lim.max_members).append(" members").append_at();
+      }
+      member m;
+      const std::size_t before = out.pool_.size();
+      if (!r.read_string(out.pool_, err)) return err;
+      m.key_offset = static_cast<std::uint32_t>(before);
+      m.key_size = static_cast<std::uint32_t>(out.pool_.size() - before);
+      const std::string_view name(out.pool_.data() + before, m.key_size);
+      for (std::size_t i = 0; i < out.members_.size(); ++i) {
+        if (out.key(i) == name) {
+          error e(errc::invalid_json, key_at);
+          return e.append("member ").append_quoted(name).append(" listed twice").append_at();
+        }
+      }
+      if (!r.expect(':', "':' after the member name", err)) return err;
+      if (!read_value(m)) return err;
+      out.members_.push_back(m);
+      r.skip_ws();
+      if (r.peek() == '}' && !r.at_end()) {
+        (void)r.expect('}', "'}'", err);
+        break;
+      }
+      if (!r.expect(',', "',' or '}'", err)) return err;
+    }
+  }
+  r.skip_ws();
+  if (!r.at_end()) {
+    error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+    return e.append("trailing characters after the JSON object").append_at();
+  }
+  return out;
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/json_object.hpp ----
+
+// ---- begin include/capmatch/jwt.hpp ----
+// capmatch — Ably JWTs: issue and verify HS256 tokens with Ably's claims (SEMANTICS §5 rules 24–26).
+// Design, limits and what is and is not checked: docs/jwt.md.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Longest JWT issued or verified, in bytes: what fits an HTTP header with room to spare.
+inline constexpr std::size_t max_jwt_bytes = 8192;
+/// Longest token lifetime (exp - iat), in seconds: 24 h.
+inline constexpr std::int64_t max_jwt_ttl = 86400;
+/// Longest lifetime for a key with revocable tokens, in seconds: 1 h.
+inline constexpr std::int64_t max_revocable_jwt_ttl = 3600;
+
+/// A key as JWTs use it: the API key (name and HMAC key), its capability, and whether its
+/// tokens are revocable (which caps their lifetime at 1 h).
+struct jwt_key {
+  api_key key;
+  /// The key's capability; absent means it grants everything (`{"[*]*":["*"]}`).
+  std::optional<capmatch::capability> capability;
+  bool revocable = false;
+};
+
+/// What to put in a token (issue_jwt).
+struct jwt_request {
+  std::int64_t issued_at = 0;  ///< iat, seconds since the epoch
+  std::int64_t ttl = 3600;     ///< exp - iat, seconds
+  std::optional<std::string_view> capability;      ///< JSON text; absent: no claim (the key's)
+  std::optional<std::string_view> client_id;       ///< x-ably-clientId
+  std::optional<std::string_view> revocation_key;  ///< x-ably-revocation-key
+  /// More claims as (name, JSON value): user claims `ably.channel.<pattern>` (strings),
+  /// `ably.limits.*` (numbers), or anything else but iat, exp and x-ably-*.
+  std::vector<std::pair<std::string_view, std::string_view>> claims;
+};
+
+/// How verify_jwt judges time and what it builds.
+struct jwt_verify_options {
+  std::int64_t now = 0;          ///< the verifier's clock, seconds since the epoch
+  std::int64_t iat_leeway = 60;  ///< iat may be this far in the future (Decision, rule 24); < 0 is 0
+  std::int64_t exp_leeway = 0;   ///< a token stays valid this long after exp; < 0 is 0
+  bool compile_matcher = false;  ///< fill verified_jwt::matcher
+  /// Reject an embedded x-ably-token whose expiry cannot be read (an opaque Ably token).
+  bool require_embedded_expiry = false;
+};
+
+/// What a verified token says, with the effective capability (key ∩ token).
+struct verified_jwt {
+  std::string key_name;
+  std::int64_t issued_at = 0, expires_at = 0;
+  capmatch::capability capability;  ///< effective: the key's ∩ the token's
+  bool capability_claimed = false;  ///< false when the token had no x-ably-capability
+  std::optional<capmatch::matcher> matcher;  ///< `capability` compiled, on request
+  std::optional<std::string> client_id, revocation_key;
+  capmatch::user_claims user_claims;  ///< ably.channel.* (ties: an error at lookup)
+  /// ably.limits.* claims (name, number as written) and every other claim (name, JSON as written
+  /// without insignificant whitespace).
+  std::vector<std::pair<std::string, std::string>> limits, other_claims;
+  std::optional<std::string> embedded_token;  ///< x-ably-token (header or claim)
+  std::optional<std::int64_t> embedded_expires_at;  ///< its exp, when it is a JWT
+
+  /// One JSON object: keyName, iat, exp, capability (canonical object), and the rest when present.
+  [[nodiscard]] std::string to_json() const;
+};
+
+namespace detail {
+
+[[nodiscard]] inline error jwt_error(errc code, std::string_view text) { return error(code, no_offset, text); }
+
+[[nodiscard]] constexpr bool valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+[[nodiscard]] constexpr std::string_view kind_name(json_type k) noexcept {
+  switch (k) {
+    case json_type::string: return "a string";
+    case json_type::number: return "a number";
+    case json_type::boolean: return "a boolean";
+    case json_type::null: return "null";
+    case json_type::object: return "an object";
+    case json_type::array: return "an array";
+  }
+  return "a value";
+}
+
+[[nodiscard]] constexpr bool starts_with(std::string_view s, std::string_view p) noexcept {
+  return s.substr(0, p.size()) == p;
+}
+
+inline constexpr std::string_view limits_prefix = "ably.limits.";
+
+/// Limits for JWT claims: the whole token is at most max_jwt_bytes.
+inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
+/// Limits for the JOSE header, read before the signature is checked: few members, so that the
+/// duplicate-name check (quadratic in the members) stays cheap on unauthenticated input.
+inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
+
+/// The integer seconds of claim `name` (iat, exp), or the error saying why not.
+[[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
+  const std::size_t i = o.find(name);
+  if (i == o.size()) {
+    error e(errc::invalid_jwt, no_offset);
+    return e.append("JWT has no '").append(name).append("' claim; Ably JWTs need iat and exp (integer seconds)");
+  }
+  const auto& m = o.at(i);
+  if (m.kind != json_type::number || !m.integer) {
+    error e(errc::invalid_jwt, no_offset);
+    e.append("JWT claim '").append(name).append("' must be an integer number of seconds, found ");
+    return e.append(m.kind == json_type::number ? std::string_view("a number with a fraction or exponent")
+                                                : kind_name(m.kind));
+  }
+  return m.int_value;
+}
+
+/// An optional non-empty string claim or header member (x-ably-clientId, x-ably-revocation-key, ...).
+[[nodiscard]] inline result<std::optional<std::string>> string_member(const json_object& o, std::string_view name,
+                                                                     std::string_view where) {
+  const std::size_t i = o.find(name);
+  if (i == o.size()) return std::optional<std::string>();
+  const auto& m = o.at(i);
+  if (m.kind != json_type::string || o.string_value(i).empty()) {
+    error e(errc::invalid_jwt, no_offset);
+    e.append("JWT ").append(where).append(" '").append(name).append("' must be a non-empty string, found ");
+    return e.append(m.kind == json_type::string ? std::string_view("an empty string") : kind_name(m.kind));
+  }
+  return std::optional<std::string>(std::string(o.string_value(i)));
+}
+
+/// The exp of an embedded token when it is a JWT (three parts, the first a base64url JSON
+/// object); read, not verified: it is signed by Ably or by another key. nullopt for an opaque
+/// Ably token (anything else); an error for a JWT without an integer exp.
+[[nodiscard]] inline result<std::optional<std::int64_t>> embedded_expiry(std::string_view token) {
+  const auto d1 = token.find('.');
+  const auto d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
+    return std::optional<std::int64_t>();
+  const auto header = crypto::base64url_decode(token.substr(0, d1));
+  if (!header || !json_object::parse(*header, jwt_header_limits)) return std::optional<std::int64_t>();
+  auto payload = crypto::base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
+  const auto claims = payload ? json_object::parse(*payload, jwt_json_limits) : result<json_object>(payload.error());
+  const auto exp = claims ? integer_claim(*claims, "exp") : result<std::int64_t>(claims.error());
+  if (!exp) return jwt_error(errc::invalid_jwt, "embedded x-ably-token is a JWT without an integer 'exp' claim");
+  return std::optional<std::int64_t>(*exp);
+}
+
+/// Checks one extra claim for issue_jwt; `value` holds its value as member 0 (parse_value).
+[[nodiscard]] inline std::optional<error> check_issue_claim(std::string_view name, const json_object& value) {
+  auto bad = [&](std::string_view why) {
+    error e(errc::invalid_claim, no_offset);
+    return e.append("claim ").append_quoted(name).append(' ').append(why);
+  };
+  if (name.empty()) return error(errc::invalid_claim, no_offset, "claim with an empty name");
+  if (!valid_utf8(name)) return bad("has a name that is not valid UTF-8");
+  if (name == "iat" || name == "exp" || starts_with(name, "x-ably-"))
+    return bad("is reserved; set it through its own option (iat, ttl, capability, client id, revocation key)");
+  const auto kind = value.at(0).kind;
+  if (starts_with(name, user_claim_prefix) && kind != json_type::string)
+    return bad(std::string("must be a JSON string, found ").append(kind_name(kind)));
+  if (starts_with(name, limits_prefix) && kind != json_type::number)
+    return bad(std::string("must be a JSON number, found ").append(kind_name(kind)));
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+/// A signed Ably JWT for `key` (header `{"typ":"JWT","alg":"HS256","kid":KEYNAME}`), or an error:
+/// ttl not in 1..24 h (1 h for a revocable key: 40003), an invalid capability (40000) or one
+/// disjoint from the key's (40160), an empty client id or revocation key, a bad or reserved claim,
+/// tying user claims (40000), or a token over max_jwt_bytes.
+[[nodiscard]] inline result<std::string> issue_jwt(const jwt_key& key, const jwt_request& req) {
+  using detail::jwt_error;
+  if (key.key.name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
+  const std::int64_t limit = key.revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  if (req.ttl <= 0 || req.ttl > limit) {
+    error e(errc::jwt_ttl_too_long, no_offset);
+    if (req.ttl <= 0) return e.append("ttl must be a positive number of seconds");
+    e.append("ttl of ").append_number(static_cast<std::uint64_t>(req.ttl)).append(" s exceeds the limit of ");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key.revocable ? " s for a key with revocable tokens" : " s");
+  }
+  if (req.issued_at < 0 || req.issued_at > (std::int64_t{1} << 52))
+    return jwt_error(errc::invalid_claim, "iat must be between 0 and 2^52 seconds");
+  std::vector<char> body;
+  auto put = [&](std::string_view s) { body.insert(body.end(), s.begin(), s.end()); };
+  auto put_number = [&](std::int64_t v) { put(std::to_string(v)); };
+  put("{\"iat\":");
+  put_number(req.issued_at);
+  put(",\"exp\":");
+  put_number(req.issued_at + req.ttl);
+  if (req.capability) {
+    auto cap = capability::parse(*req.capability);
+    if (!cap) return cap.error();
+    if (key.capability) {
+      auto eff = intersect(*key.capability, *cap);
+      if (!eff) return eff.error();
+    } else if (cap->empty()) {
+      return detail::empty_intersection_error();
+    }
+    put(",\"x-ably-capability\":");
+    detail::write_json_string(cap->to_json(), body);
+  }
+  auto put_string_claim = [&](std::string_view name, const std::optional<std::string_view>& v) -> std::optional<error> {
+    if (!v) return std::nullopt;
+    if (v->empty() || !detail::valid_utf8(*v)) {
+      error e(errc::invalid_claim, no_offset);
+      return e.append(name).append(v->empty() ? " must not be empty" : " is not valid UTF-8");
+    }
+    put(",\"");
+    put(name);
+    put("\":");
+    detail::write_json_string(*v, body);
+    return std::nullopt;
+  };
+  if (auto e = put_string_claim("x-ably-clientId", req.client_id)) return *e;
+  if (auto e = put_string_claim("x-ably-revocation-key", req.revocation_key)) return *e;
+  std::vector<user_claim> user;
+  for (std::size_t i = 0; i < req.claims.size(); ++i) {
+    const auto& [name, json] = req.claims[i];
+    for (std::size_t j = 0; j < i; ++j) {
+      if (req.claims[j].first == name) {
+        error e(errc::invalid_claim, no_offset);
+        return e.append("claim ").append_quoted(name).append(" given twice");
+      }
+    }
+    const auto value = detail::json_object::parse_value(json, detail::jwt_json_limits);
+    if (!value) {
+      error e(errc::invalid_claim, no_offset);
+      return e.append("claim ").append_quoted(name).append(" is not one JSON value: ").append(value.error().message());
+    }
+    if (auto e = detail::check_issue_claim(name, *value)) return *e;
+    if (detail::starts_with(name, user_claim_prefix))
+      user.push_back({std::string(name.substr(user_claim_prefix.size())), std::string(value->string_value(0))});
+    put(",");
+    detail::write_json_string(name, body);
+    put(":");
+    detail::append_minified(value->raw(0), body);
+  }
+  if (!user.empty()) {
+    auto compiled = user_claims::compile(std::move(user), claim_ties::reject);
+    if (!compiled) return compiled.error();
+  }
+  put("}");
+  std::string header = "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":";
+  {
+    std::vector<char> kid;
+    detail::write_json_string(key.key.name(), kid);
+    header.append(kid.data(), kid.size()).append("}");
+  }
+  const std::size_t total = crypto::base64_encoded_size(header.size(), crypto::base64_alphabet::url) + 1 +
+                            crypto::base64_encoded_size(body.size(), crypto::base64_alphabet::url) + 1 + 43;
+  if (total > max_jwt_bytes) {
+    error e(errc::limit_exceeded, no_offset);
+    e.append("the JWT would be ").append_number(total).append(" bytes, more than the limit of ");
+    return e.append_number(max_jwt_bytes).append(" bytes (capmatch::max_jwt_bytes; HTTP header limits)");
+  }
+  std::string out = crypto::base64url_encode(header);
+  out.push_back('.');
+  out.append(crypto::base64url_encode(std::string_view(body.data(), body.size())));
+  const auto mac = key.key.sign(out);
+  out.push_back('.');
+  const auto sig = crypto::base64_encode_array<crypto::base64_alphabet::url>(mac);
+  out.append(sig.data(), sig.size());
+  return out;
+}
+
+/// Verifies an Ably JWT and returns what it grants. `find_key(kid)` returns the `const jwt_key*`
+/// named by the header's kid, or nullptr. Checks, in order (docs/jwt.md): size, three base64url
+/// parts, header alg HS256 and kid, the signature (constant time, before the claims are decoded),
+/// iat/exp integers, iat not in the future beyond the leeway (40001), not expired (40142),
+/// lifetime (40003), x-ably-capability (string or object; present but unusable is an error),
+/// key ∩ token non-empty (40160), the other Ably claims, an embedded x-ably-token's expiry.
+template <class FindKey,
+          std::enable_if_t<std::is_invocable_r_v<const jwt_key*, FindKey&, std::string_view>, int> = 0>
+[[nodiscard]] result<verified_jwt> verify_jwt(std::string_view token, FindKey&& find_key,
+                                              const jwt_verify_options& opt = {}) {
+  using detail::json_type;
+  using detail::jwt_error;
+  if (token.size() > max_jwt_bytes) {
+    error e(errc::invalid_jwt, no_offset);
+    e.append("JWT of ").append_number(token.size()).append(" bytes exceeds the limit of ");
+    return e.append_number(max_jwt_bytes).append(" bytes (capmatch::max_jwt_bytes)");
+  }
+  std::size_t dots = 0;
+  for (char c : token) dots += c == '.';
+  if (dots != 2) {
+    error e(errc::invalid_jwt, no_offset);
+    return e.append("a JWT has three base64url parts separated by '.', found ").append_number(dots + 1);
+  }
+  const std::size_t d1 = token.find('.'), d2 = token.find('.', d1 + 1);
+  const std::string_view header_b64 = token.substr(0, d1), claims_b64 = token.substr(d1 + 1, d2 - d1 - 1),
+                         sig_b64 = token.substr(d2 + 1);
+  auto part_error = [](std::string_view what, const error& inner) {
+    error e(errc::invalid_jwt, no_offset);
+    return e.append("JWT ").append(what).append(": ").append(inner.message());
+  };
+  const auto header_text = crypto::base64url_decode(header_b64);
+  if (!header_text) return part_error("header is not base64url", header_text.error());
+  const auto header = detail::json_object::parse(*header_text, detail::jwt_header_limits);
+  if (!header) return part_error("header is not a JSON object", header.error());
+  const std::size_t alg = header->find("alg");
+  if (alg == header->size()) return jwt_error(errc::invalid_jwt, "JWT header has no 'alg'; Ably JWTs use HS256");
+  if (header->at(alg).kind != json_type::string || header->string_value(alg) != "HS256") {
+    error e(errc::invalid_jwt, no_offset);
+    e.append("JWT algorithm ");
+    if (header->at(alg).kind == json_type::string) e.append_quoted(header->string_value(alg));
+    else e.append(detail::kind_name(header->at(alg).kind));
+    return e.append(" is not accepted; Ably JWTs use HS256");
+  }
+  if (const std::size_t typ = header->find("typ"); typ != header->size() &&
+      (header->at(typ).kind != json_type::string || header->string_value(typ) != "JWT"))
+    return jwt_error(errc::invalid_jwt, "JWT header 'typ' must be \"JWT\" when present");
+  if (header->find("crit") != header->size())
+    return jwt_error(errc::invalid_jwt, "JWT header 'crit' names extensions capmatch does not implement");
+  const std::size_t kid = header->find("kid");
+  if (kid == header->size())
+    return jwt_error(errc::invalid_jwt, "JWT header has no 'kid'; Ably JWTs name their key (appId.keyId)");
+  if (header->at(kid).kind != json_type::string || header->string_value(kid).empty())
+    return jwt_error(errc::invalid_jwt, "JWT header 'kid' must be a non-empty string (the key name)");
+  const jwt_key* key = find_key(header->string_value(kid));
+  if (key == nullptr) {
+    error e(errc::invalid_jwt, no_offset);
+    return e.append("JWT header 'kid' names no known key: ").append_quoted(header->string_value(kid));
+  }
+  const auto sig = crypto::base64_decode_digest(sig_b64, crypto::base64_alphabet::url);
+  if (!sig) return jwt_error(errc::invalid_jwt, "JWT signature is not a 43-character base64url HMAC-SHA256");
+  if (!key->key.hmac().verify(token.substr(0, d2), *sig))
+    return jwt_error(errc::invalid_jwt, "JWT signature does not match (wrong key, or the token was altered)");
+
+  // Signed by the key: now the claims.
+  const auto claims_text = crypto::base64url_decode(claims_b64);
+  if (!claims_text) return part_error("claims are not base64url", claims_text.error());
+  const auto claims = detail::json_object::parse(*claims_text, detail::jwt_json_limits);
+  if (!claims) return part_error("claims are not a JSON object", claims.error());
+  const auto& c = *claims;
+  verified_jwt out;
+  out.key_name = std::string(key->key.name());
+  const auto iat = detail::integer_claim(c, "iat");
+  if (!iat) return iat.error();
+  const auto exp = detail::integer_claim(c, "exp");
+  if (!exp) return exp.error();
+  out.issued_at = *iat;
+  out.expires_at = *exp;
+  // Overflow-safe comparisons: claims are any int64; the leeways are small and non-negative.
+  auto distance = [](std::int64_t from, std::int64_t to) {  // to - from, for to >= from
+    return static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from);
+  };
+  if (*exp <= *iat) {
+    error e(errc::invalid_jwt, no_offset);
+    return e.append("JWT 'exp' is not after 'iat'");
+  }
+  // A negative leeway counts as none.
+  const auto iat_leeway = static_cast<std::uint64_t>(opt.iat_leeway < 0 ? 0 : opt.iat_leeway);
+  const auto exp_leeway = static_cast<std::uint64_t>(opt.exp_leeway < 0 ? 0 : opt.exp_leeway);
+  if (*iat > opt.now && distance(opt.now, *iat) > iat_leeway) {
+    error e(errc::jwt_issued_in_future, no_offset);
+    e.append("JWT issued in the future: iat is ").append_number(distance(opt.now, *iat));
+    return e.append(" s after now, more than the leeway of ").append_number(iat_leeway).append(" s");
+  }
+  if (opt.now >= *exp && distance(*exp, opt.now) >= exp_leeway) {
+    error e(errc::jwt_expired, no_offset);
+    return e.append("JWT expired");
+  }
+  const std::uint64_t ttl = static_cast<std::uint64_t>(*exp) - static_cast<std::uint64_t>(*iat);
+  const std::int64_t limit = key->revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  if (ttl > static_cast<std::uint64_t>(limit)) {
+    error e(errc::jwt_ttl_too_long, no_offset);
+    e.append("JWT lifetime (exp - iat) of ").append_number(ttl).append(" s exceeds the limit of ");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable ? " s for a key with revocable tokens" : " s");
+  }
+  // x-ably-capability: a JSON string (Ably) or an object (the Ably CLI); never "absent" when present.
+  if (const std::size_t ci = c.find("x-ably-capability"); ci != c.size()) {
+    const auto kind = c.at(ci).kind;
+    if (kind != json_type::string && kind != json_type::object) {
+      error e(errc::invalid_jwt, no_offset);
+      return e.append("JWT claim 'x-ably-capability' must be a JSON string or object, found ").append(detail::kind_name(kind));
+    }
+    if (kind == json_type::string && c.string_value(ci).empty())
+      return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
+    auto cap = capability::parse(kind == json_type::string ? c.string_value(ci) : c.raw(ci));
+    if (!cap) {
+      error e(cap.error().code(), no_offset);
+      return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
+    }
+    auto eff = key->capability ? intersect(*key->capability, *cap) : intersect(*cap);
+    if (!eff) return eff.error();
+    out.capability = std::move(*eff);
+    out.capability_claimed = true;
+  } else {
+    if (key->capability) {
+      auto eff = intersect(*key->capability);
+      if (!eff) return eff.error();
+      out.capability = std::move(*eff);
+    } else {
+      out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
+    }
+  }
+  auto client_id = detail::string_member(c, "x-ably-clientId", "claim");
+  if (!client_id) return client_id.error();
+  out.client_id = std::move(*client_id);
+  auto revocation_key = detail::string_member(c, "x-ably-revocation-key", "claim");
+  if (!revocation_key) return revocation_key.error();
+  out.revocation_key = std::move(*revocation_key);
+  // An embedded token (JOSE header or claim) must not expire before this one (rule 25).
+  auto embedded_header = detail::string_member(*header, "x-ably-token", "header");
+  if (!embedded_header) return embedded_header.error();
+  auto embedded_claim = detail::string_member(c, "x-ably-token", "claim");
+  if (!embedded_claim) return embedded_claim.error();
+  if (*embedded_header && *embedded_claim)
+    return jwt_error(errc::invalid_jwt, "JWT has x-ably-token both in its header and in its claims");
+  out.embedded_token = *embedded_header ? std::move(*embedded_header) : std::move(*embedded_claim);
+  if (out.embedded_token) {
+    const auto inner = detail::embedded_expiry(*out.embedded_token);
+    if (!inner) return inner.error();
+    out.embedded_expires_at = *inner;
+    if (*inner && **inner < *exp)
+      return jwt_error(errc::invalid_jwt, "JWT expires after its embedded x-ably-token; the outer exp must not be later");
+    if (!*inner && opt.require_embedded_expiry)
+      return jwt_error(errc::invalid_jwt, "embedded x-ably-token is an opaque Ably token whose expiry cannot be checked here");
+  }
+  std::vector<user_claim> user;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const std::string_view name = c.key(i);
+    if (name == "iat" || name == "exp" || name == "x-ably-capability" || name == "x-ably-clientId" ||
+        name == "x-ably-revocation-key" || name == "x-ably-token")
+      continue;
+    const auto kind = c.at(i).kind;
+    if (detail::starts_with(name, user_claim_prefix)) {
+      if (kind != json_type::string) {
+        error e(errc::invalid_jwt, no_offset);
+        return e.append("JWT user claim ").append_quoted(name).append(" must be a string, found ").append(detail::kind_name(kind));
+      }
+      user.push_back({std::string(name.substr(user_claim_prefix.size())), std::string(c.string_value(i))});
+    } else if (detail::starts_with(name, detail::limits_prefix)) {
+      if (kind != json_type::number) {
+        error e(errc::invalid_jwt, no_offset);
+        return e.append("JWT claim ").append_quoted(name).append(" must be a number, found ").append(detail::kind_name(kind));
+      }
+      out.limits.emplace_back(std::string(name), std::string(c.raw(i)));
+    } else {
+      std::vector<char> minified;
+      detail::append_minified(c.raw(i), minified);
+      out.other_claims.emplace_back(std::string(name), std::string(minified.begin(), minified.end()));
+    }
+  }
+  if (!user.empty()) {
+    auto compiled = user_claims::compile(std::move(user), claim_ties::at_lookup);
+    if (!compiled) {
+      error e(errc::invalid_jwt, no_offset);
+      return e.append("JWT ").append(compiled.error().message());
+    }
+    out.user_claims = std::move(*compiled);
+  }
+  if (opt.compile_matcher) out.matcher.emplace(out.capability);
+  return out;
+}
+
+/// verify_jwt with a single key: a token whose kid is another key's name fails (40144).
+[[nodiscard]] inline result<verified_jwt> verify_jwt(std::string_view token, const jwt_key& key,
+                                                     const jwt_verify_options& opt = {}) {
+  return verify_jwt(token, [&](std::string_view kid) { return kid == key.key.name() ? &key : nullptr; }, opt);
+}
+
+inline std::string verified_jwt::to_json() const {
+  std::vector<char> out;
+  auto put = [&](std::string_view s) { out.insert(out.end(), s.begin(), s.end()); };
+  auto str = [&](std::string_view s) { detail::write_json_string(s, out); };
+  put("{\"keyName\":");
+  str(key_name);
+  put(",\"iat\":");
+  put(std::to_string(issued_at));
+  put(",\"exp\":");
+  put(std::to_string(expires_at));
+  put(",\"capability\":");
+  capability.write_json(out);
+  if (client_id) put(",\"clientId\":"), str(*client_id);
+  if (revocation_key) put(",\"revocationKey\":"), str(*revocation_key);
+  if (!user_claims.empty()) {
+    put(",\"userClaims\":{");
+    for (std::size_t i = 0; i < user_claims.size(); ++i) {
+      if (i != 0) put(",");
+      str(user_claims.claim(i).pattern);
+      put(":");
+      str(user_claims.claim(i).value);
+    }
+    put("}");
+  }
+  auto raw_object = [&](std::string_view name, const std::vector<std::pair<std::string, std::string>>& v) {
+    if (v.empty()) return;
+    put(",\"");
+    put(name);
+    put("\":{");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i != 0) put(",");
+      str(v[i].first);
+      put(":");
+      put(v[i].second);
+    }
+    put("}");
+  };
+  raw_object("limits", limits);
+  raw_object("claims", other_claims);
+  if (embedded_token) put(",\"embeddedToken\":"), str(*embedded_token);
+  if (embedded_expires_at) put(",\"embeddedExpires\":"), put(std::to_string(*embedded_expires_at));
+  put("}");
+  return std::string(out.begin(), out.end());
+}
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/jwt.hpp ----
