@@ -45,6 +45,14 @@ enum class errc : std::uint8_t {
   invalid_base64,    // malformed base64 / base64url (40000)
   invalid_key,       // malformed API key `appId.keyId:secret` (40000)
   no_secure_random,  // the operating system's CSPRNG failed (50000)
+  // --- signed TokenRequests (issue 12, helper t1; docs/semantics.md §5 rules 19-23) ---
+  invalid_token_request,  // 40000: malformed wire form or parameter (type, size, clientId, nonce)
+  invalid_ttl,            // 40003: ttl not a positive integer, above 24 h, or above 1 h for a revocable key
+  mac_mismatch,           // 40101: "Request mac does not match"
+  unknown_key,            // 40101: no key with that keyName, so no mac can match
+  timestamp_not_current,  // 40104: timestamp more than 2 minutes from the verifier's clock
+  nonce_replayed,         // 40105: (keyName, nonce) already used within the window
+  replay_guard_full,      // 50000: the replay guard has no room; it refuses rather than forget a nonce
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -55,11 +63,18 @@ enum class errc : std::uint8_t {
     case errc::empty_intersection: return 40160;
     // --- crypto and API keys (issue 12, helper c1) ---
     case errc::no_secure_random: return 50000;
+    // --- signed TokenRequests (issue 12, helper t1) ---
+    case errc::invalid_ttl: return 40003;
+    case errc::mac_mismatch:
+    case errc::unknown_key: return 40101;
+    case errc::timestamp_not_current: return 40104;
+    case errc::nonce_replayed: return 40105;
+    case errc::replay_guard_full: return 50000;
     default: return 40000;
   }
 }
 
-/// The HTTP status that accompanies `e` (400 or 401).
+/// The HTTP status that accompanies `e` (400, 401 or 500).
 [[nodiscard]] constexpr std::uint16_t http_status(errc e) noexcept {
   const auto code = ably_code(e);
   return code == 0 ? 0 : static_cast<std::uint16_t>(code / 100);
@@ -94,6 +109,14 @@ enum class errc : std::uint8_t {
     case errc::invalid_base64: return "invalid_base64";
     case errc::invalid_key: return "invalid_key";
     case errc::no_secure_random: return "no_secure_random";
+    // --- signed TokenRequests (issue 12, helper t1) ---
+    case errc::invalid_token_request: return "invalid_token_request";
+    case errc::invalid_ttl: return "invalid_ttl";
+    case errc::mac_mismatch: return "mac_mismatch";
+    case errc::unknown_key: return "unknown_key";
+    case errc::timestamp_not_current: return "timestamp_not_current";
+    case errc::nonce_replayed: return "nonce_replayed";
+    case errc::replay_guard_full: return "replay_guard_full";
   }
   return "unknown";
 }

@@ -1,0 +1,194 @@
+// capmatch — replay guards: each (keyName, nonce) pair of a TokenRequest is accepted once
+// within its window (docs/semantics.md §5 rule 22, error 40105). An interface, so that several
+// verifier processes can share one store, and a bounded, thread-safe in-memory implementation.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// The outcome of replay_guard::try_claim.
+enum class claim_status : std::uint8_t {
+  fresh,     // first use: the pair is now claimed until its expiry
+  replayed,  // already claimed and not yet expired (40105)
+  full,      // no room to remember it: refused, never accepted (fail closed)
+};
+
+/// A store of claimed (keyName, nonce) pairs. try_claim is atomic: of any number of concurrent
+/// claims of one unexpired pair exactly one returns `fresh`.
+class replay_guard {
+ public:
+  virtual ~replay_guard() = default;
+  /// Claims (key_name, nonce) until `expires_at_ms` (inclusive), given the caller's clock `now_ms`
+  /// (both milliseconds since the Unix epoch). An implementation may forget a pair only after
+  /// its expiry; when it cannot remember one more it returns claim_status::full.
+  [[nodiscard]] virtual claim_status try_claim(std::string_view key_name, std::string_view nonce,
+                                               std::int64_t expires_at_ms, std::int64_t now_ms) noexcept = 0;
+};
+
+namespace detail {
+/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
+[[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  const u128 p = static_cast<u128>(a) * b;
+  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+}
+
+/// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
+[[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = fold_multiply(h ^ w ^ p0, seed ^ p1);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
+}
+}  // namespace detail
+
+/// A replay guard in this process's memory. Bounded: it remembers at most capacity() pairs,
+/// in a table allocated once; a pair's slot is reused after its expiry. Safe under concurrent
+/// use (the table is split into independently locked shards), O(1) per claim on average.
+///
+/// Pairs are stored as a 128-bit fingerprint (two hashes keyed with a per-guard secret seed),
+/// not as text: a collision can only make a fresh pair look replayed (probability about
+/// n^2 / 2^129 for n live pairs), never let a replay through.
+///
+/// When a shard is full of unexpired pairs, try_claim returns claim_status::full: the guard
+/// fails closed rather than forget a pair that could still be replayed. Size it for the peak
+/// rate times the window, e.g. 1000 requests/s x 4 minutes (a timestamp up to 2 minutes old
+/// stays valid for 2 more) = 240 000; a shard may fill before the whole does when claims
+/// cluster, so leave some margin. A full shard sweeps out expired pairs at most once per
+/// millisecond of the callers' clock (each sweep is linear in the shard's size).
+class memory_replay_guard final : public replay_guard {
+ public:
+  /// A guard for at least `capacity` unexpired pairs in `shards` locked shards, hashing with
+  /// `seed` (use random bits: with a known seed an attacker can aim collisions at one shard).
+  memory_replay_guard(std::size_t capacity, std::uint64_t seed0, std::uint64_t seed1, std::size_t shards = 64)
+      : seed0_(seed0), seed1_(seed1) {
+    if (shards == 0) shards = 1;
+    std::size_t n = 1;
+    while (n < shards) n <<= 1;
+    shard_count_ = n;
+    const std::size_t per_shard = capacity / n + (capacity % n != 0) + 1;
+    std::size_t slots = 2;
+    while (slots < 2 * per_shard) slots <<= 1;  // load factor at most 1/2: short probes
+    shards_ = std::make_unique<shard[]>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      shards_[i].slots = std::make_unique<slot[]>(slots);
+      shards_[i].mask = slots - 1;
+      shards_[i].limit = per_shard;
+    }
+  }
+
+  claim_status try_claim(std::string_view key_name, std::string_view nonce, std::int64_t expires_at_ms,
+                         std::int64_t now_ms) noexcept override {
+    std::uint64_t h1 = detail::seeded_hash(nonce, detail::seeded_hash(key_name, 0, seed0_), seed0_);
+    std::uint64_t h2 = detail::seeded_hash(nonce, detail::seeded_hash(key_name, 1, seed1_), seed1_);
+    const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
+    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
+    std::lock_guard<std::mutex> lock(s.mutex);
+    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
+  }
+
+  /// The most unexpired pairs the guard is sure to hold (shard count x per-shard limit).
+  [[nodiscard]] std::size_t capacity() const noexcept { return shard_count_ * shards_[0].limit; }
+  /// Pairs stored now, expired ones not yet swept included (locks each shard in turn).
+  [[nodiscard]] std::size_t size() const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < shard_count_; ++i) {
+      std::lock_guard<std::mutex> lock(shards_[i].mutex);
+      n += shards_[i].used;
+    }
+    return n;
+  }
+  /// Bytes of the table (allocated once, at construction).
+  [[nodiscard]] std::size_t memory_bytes() const noexcept {
+    return shard_count_ * (sizeof(shard) + (shards_[0].mask + 1) * sizeof(slot));
+  }
+
+ private:
+  struct slot {
+    std::uint64_t h1 = 0, h2 = 0;
+    std::int64_t expires = 0;  // 0: empty
+  };
+
+  struct alignas(64) shard {
+    mutable std::mutex mutex;
+    std::unique_ptr<slot[]> slots;
+    std::size_t mask = 0, limit = 0, used = 0;
+    std::int64_t earliest = INT64_MAX;  // no stored pair expires before this
+
+    claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires, std::int64_t now) noexcept {
+      constexpr std::size_t none = ~std::size_t{0};
+      std::size_t i = h1 & mask, reuse = none;
+      for (; slots[i].expires != 0; i = (i + 1) & mask) {  // the chain ends at an empty slot
+        slot& e = slots[i];
+        if (e.h1 == h1 && e.h2 == h2) {
+          if (e.expires >= now) return claim_status::replayed;
+          reuse = i;  // the same pair, expired: claim it afresh in its own slot
+          break;
+        }
+        if (reuse == none && e.expires < now) reuse = i;
+      }
+      if (reuse != none) {  // an expired slot in the chain: overwriting it keeps the chain whole
+        slots[reuse] = {h1, h2, expires};
+        if (expires < earliest) earliest = expires;
+        return claim_status::fresh;
+      }
+      if (used == limit) {
+        if (earliest >= now) return claim_status::full;  // nothing has expired: fail closed
+        sweep(now);
+        return claim(h1, h2, expires, now);  // (at most once: now earliest >= now)
+      }
+      slots[i] = {h1, h2, expires};
+      ++used;
+      if (expires < earliest) earliest = expires;
+      return claim_status::fresh;
+    }
+
+    /// Drops the expired pairs, in place: empties their slots, then re-inserts every other
+    /// pair in table order starting after an empty slot, so that no probe chain stays broken
+    /// (linear probing has no tombstones). Allocates nothing.
+    void sweep(std::int64_t now) noexcept {
+      const std::size_t n = mask + 1;
+      used = 0;
+      earliest = INT64_MAX;
+      std::size_t start = n;
+      for (std::size_t k = 0; k < n; ++k) {
+        if (slots[k].expires != 0 && slots[k].expires < now) slots[k] = slot{};
+        if (slots[k].expires == 0 && start == n) start = k;
+      }
+      for (std::size_t step = 1; step <= n; ++step) {  // (start exists: the load is at most 1/2)
+        const std::size_t k = (start + step) & mask;
+        if (slots[k].expires == 0) continue;
+        const slot e = slots[k];
+        slots[k] = slot{};
+        std::size_t i = e.h1 & mask;
+        while (slots[i].expires != 0) i = (i + 1) & mask;
+        slots[i] = e;
+        ++used;
+        if (e.expires < earliest) earliest = e.expires;
+      }
+      if (earliest == INT64_MAX) earliest = now;  // empty: nothing to sweep until time moves on
+    }
+  };
+
+  std::uint64_t seed0_, seed1_;
+  std::size_t shard_count_ = 1;
+  std::unique_ptr<shard[]> shards_;
+};
+
+CAPMATCH_NAMESPACE_END

@@ -1,0 +1,679 @@
+// capmatch — signed TokenRequests: create, verify and explain them (docs/semantics.md §5,
+// rules 19-23), byte for byte with ably-js createTokenRequest. See docs/token_requests.md.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "capability.hpp"
+#include "crypto/base64.hpp"
+#include "crypto/compare.hpp"
+#include "crypto/hmac.hpp"
+#include "crypto/random.hpp"
+#include "detail/json_value.hpp"
+#include "error.hpp"
+#include "intersect.hpp"
+#include "json.hpp"
+#include "key.hpp"
+#include "replay_guard.hpp"
+#include "version.hpp"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define CAPMATCH_NONCE_POOL 1
+#else
+#define CAPMATCH_NONCE_POOL 0
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Longest ttl Ably grants: 24 hours, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_token_ttl_ms = 24ull * 60 * 60 * 1000;
+/// Longest ttl for a key with revocable tokens: 1 hour, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_revocable_token_ttl_ms = 60ull * 60 * 1000;
+/// How far a TokenRequest's timestamp may be from the verifier's clock: 2 minutes (40104 beyond).
+inline constexpr std::int64_t token_request_window_ms = 2 * 60 * 1000;
+/// Fewest characters in a nonce (rule 21).
+inline constexpr std::size_t min_nonce_chars = 16;
+/// Most bytes in a nonce, a clientId or a key name (longer ones are errors, 40000).
+inline constexpr std::size_t max_nonce_bytes = 256;
+inline constexpr std::size_t max_client_id_bytes = 4096;
+inline constexpr std::size_t max_key_name_bytes = 256;
+/// Largest TokenRequest wire form the verifier reads by default, in bytes.
+inline constexpr std::size_t max_token_request_bytes = 64u << 10;
+/// Largest timestamp accepted (2^53 - 1, the largest integer a JSON client keeps exactly).
+inline constexpr std::uint64_t max_timestamp_ms = (1ull << 53) - 1;
+
+/// One HTTP response header, as a server framework takes it.
+struct http_header {
+  std::string_view name, value;
+};
+
+/// Response headers for a token endpoint (rule 23; docs/token_requests.md "HTTP"): no cache,
+/// proxy, CDN or browser may store a TokenRequest and hand it out again (40105 "Nonce value
+/// replayed"). `no-store` forbids storing at all; `no-cache, must-revalidate` stop caches that
+/// ignore `no-store` from reusing it; `Pragma` and `Expires` do the same for HTTP/1.0 caches.
+/// No `Vary`: it only matters for responses that get stored, and these never are.
+inline constexpr http_header token_endpoint_headers[] = {
+    {"Cache-Control", "no-cache, no-store, must-revalidate"},
+    {"Pragma", "no-cache"},
+    {"Expires", "0"},
+    {"Content-Type", "application/json"},
+};
+
+/// The current time in milliseconds since the Unix epoch (std::chrono::system_clock).
+[[nodiscard]] inline std::int64_t system_clock_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// A clock: milliseconds since the Unix epoch.
+using clock_ms_fn = std::int64_t (*)() noexcept;
+
+/// What to put in a TokenRequest. Absent fields stay absent (rule 19): no default ttl, and no
+/// capability means the key's whole capability, not `{"*":["*"]}`.
+struct token_params {
+  std::optional<std::string_view> capability;   // capability JSON; validated, signed as canonical text
+  const class capability* parsed_capability = nullptr;  // or an already parsed one (then leave `capability` empty)
+  std::optional<std::string_view> client_id;    // `*` allowed; empty or control characters rejected
+  std::optional<std::uint64_t> ttl_ms;          // 1 .. 24 h (1 h for a revocable key)
+  std::optional<std::uint64_t> timestamp_ms;    // default: the signer's clock plus its offset
+  std::optional<std::string_view> nonce;        // default: 128 bits from the CSPRNG (32 hex chars, pooled_nonce)
+};
+
+/// A created TokenRequest: the wire form, the exact text that was signed, and the mac.
+struct token_request {
+  std::string json;         // one line: keyName, ttl, capability, clientId, timestamp, nonce, mac
+  std::string signed_text;  // what the mac covers (for debugging a 40101)
+  std::string mac;          // standard base64 of the HMAC-SHA256
+};
+
+namespace detail {
+/// Writes the decimal digits of `v` at p and returns the end (at most 20 chars).
+constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
+  char buf[20]{};
+  std::size_t n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n != 0) *p++ = buf[--n];
+  return p;
+}
+
+/// Decimal text of `v` in a small fixed buffer.
+struct decimal {
+  char buf[20]{};
+  std::size_t len = 0;
+  constexpr explicit decimal(std::uint64_t v) noexcept : len(static_cast<std::size_t>(write_decimal(v, buf) - buf)) {}
+  [[nodiscard]] constexpr std::string_view view() const noexcept { return {buf, len}; }
+};
+
+#if CAPMATCH_NONCE_POOL
+/// Counts fork()s in this process's children: a child sees a new value and so discards the
+/// nonce bytes it inherited, which its parent is handing out too.
+inline std::atomic<std::uint64_t>& fork_generation() noexcept {
+  static std::atomic<std::uint64_t> generation{0};
+  return generation;
+}
+#endif
+
+/// A fresh nonce (32 hex chars, 128 bits) from the operating system's CSPRNG, drawn from a
+/// per-thread pool refilled 16 nonces at a time (a getrandom call costs more than the rest of
+/// creating a TokenRequest). A forked child never reuses its parent's pool (pthread_atfork).
+/// Used bytes are wiped. Without POSIX threads: one crypto::random_nonce() call per nonce.
+[[nodiscard]] inline result<crypto::nonce> pooled_nonce() noexcept {
+#if CAPMATCH_NONCE_POOL
+  static const int registered = ::pthread_atfork(nullptr, nullptr, [] {
+    fork_generation().fetch_add(1, std::memory_order_relaxed);
+  });
+  if (registered != 0) return crypto::random_nonce();
+  struct pool {
+    std::array<std::uint8_t, 16 * 16> bytes{};
+    std::size_t used = 16 * 16;
+    std::uint64_t generation = ~std::uint64_t{0};
+  };
+  thread_local pool p;
+  const std::uint64_t generation = fork_generation().load(std::memory_order_relaxed);
+  if (p.used == p.bytes.size() || p.generation != generation) {
+    auto r = crypto::random_bytes(p.bytes.data(), p.bytes.size());
+    if (!r) return r.error();
+    p.used = 0;
+    p.generation = generation;
+  }
+  std::array<std::uint8_t, 16> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::exchange(p.bytes[p.used + i], std::uint8_t{0});
+  p.used += b.size();
+  return crypto::nonce::from_bytes(b);
+#else
+  return crypto::random_nonce();
+#endif
+}
+
+/// Checks a text field that goes into the signed text: well-formed UTF-8 without control
+/// characters (a newline would make the text ambiguous), 1..max bytes.
+[[nodiscard]] constexpr error check_signed_field(std::string_view what, std::string_view v, std::size_t max,
+                                                 std::size_t min_chars = 1) noexcept {
+  if (v.empty()) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" is empty");
+  }
+  if (v.size() > max) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
+        .append(" allowed");
+  }
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < v.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7F) {
+      error e(errc::invalid_token_request, no_offset);
+      e.append(what).append(" contains a control character at byte ").append_number(i);
+      return e.append(" (it would make the signed text ambiguous)");
+    }
+    const std::size_t len = utf8_length(v, i);
+    if (len == 0) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append(what).append(" is not valid UTF-8 at byte ").append_number(i);
+    }
+    i += len;
+  }
+  if (chars < min_chars) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(chars).append(" characters; at least ")
+        .append_number(min_chars).append(" required");
+  }
+  return {};
+}
+
+/// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
+[[nodiscard]] constexpr error check_ttl(std::uint64_t ttl, bool revocable) noexcept {
+  const std::uint64_t max = revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
+  if (ttl != 0 && ttl <= max) return {};
+  error e(errc::invalid_ttl, no_offset);
+  e.append("ttl ").append_number(ttl).append(" ms is ");
+  if (ttl == 0) return e.append("not positive; omit ttl for the default");
+  e.append("above the ").append(revocable ? "1 hour limit for a key with revocable tokens" : "24 hour limit");
+  return e.append(" (").append_number(max).append(" ms)");
+}
+
+/// Feeds the signed text (rule 19) to `sink(piece)`: every field followed by '\n', absent = "".
+template <class Sink>
+constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
+                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
+                                  Sink&& sink) {
+  for (std::string_view piece : {key_name, ttl, capability, client_id, timestamp, nonce}) {
+    sink(piece);
+    sink(std::string_view("\n", 1));
+  }
+}
+}  // namespace detail
+
+/// The fields of a TokenRequest as they are signed; an absent ttl, capability or clientId is
+/// signed as the empty string (rule 19). No policy is applied here (nonce length, ttl range):
+/// this is the signing rule alone, for explaining a 40101 and for published test vectors.
+struct token_request_fields {
+  std::string_view key_name;
+  std::optional<std::uint64_t> ttl_ms;
+  std::optional<std::string_view> capability;  // the exact capability text that is sent
+  std::optional<std::string_view> client_id;
+  std::uint64_t timestamp_ms = 0;
+  std::string_view nonce;
+
+  /// Feeds the signed text to `sink(piece)`, piece by piece (no allocation).
+  template <class Sink>
+  constexpr void signed_text(Sink&& sink) const {
+    const detail::decimal ttl(ttl_ms.value_or(0)), ts(timestamp_ms);
+    detail::signed_text_pieces(key_name, ttl_ms ? ttl.view() : std::string_view(), capability.value_or(std::string_view()),
+                               client_id.value_or(std::string_view()), ts.view(), nonce, sink);
+  }
+  /// The signed text: keyName, ttl, capability, clientId, timestamp and nonce, each followed by '\n'.
+  [[nodiscard]] std::string signed_text() const {
+    std::string out;
+    signed_text([&](std::string_view s) { out.append(s); });
+    return out;
+  }
+  /// The HMAC-SHA256 of the signed text under `key`.
+  [[nodiscard]] constexpr crypto::sha256_digest digest(const crypto::hmac_sha256_key& key) const noexcept {
+    crypto::hmac_sha256 h(key);
+    signed_text([&](std::string_view s) { h.update(s); });
+    return h.finish();
+  }
+  /// The mac: standard padded base64 of digest(key) (44 characters).
+  [[nodiscard]] std::string mac(const crypto::hmac_sha256_key& key) const {
+    const auto m = crypto::base64_encode_array<crypto::base64_alphabet::standard>(digest(key));
+    return std::string(m.data(), m.size());
+  }
+};
+
+/// Options of a token_request_signer.
+struct token_signer_options {
+  bool revocable = false;                    // the key has revocable tokens: ttl at most 1 hour
+  std::optional<capability> key_capability;  // when set, requests are intersected first (40160 early)
+  clock_ms_fn clock = system_clock_ms;       // the local clock
+  std::int64_t server_offset_ms = 0;         // server time - local time (like ably-js queryTime)
+};
+
+
+/// Creates signed TokenRequests with one key. Immutable after construction: safe to share
+/// between threads. The HMAC key state (inner and outer pads) is computed once.
+class token_request_signer {
+ public:
+  using options = token_signer_options;
+
+  /// An empty signer (no key); make() builds real ones.
+  token_request_signer() = default;
+
+  /// A signer for an Ably API key (`appId.keyId:secret`, see api_key::parse).
+  [[nodiscard]] static result<token_request_signer> make(const api_key& key, options opts = {}) {
+    return make(key.name(), key.hmac(), std::move(opts));
+  }
+  /// A signer for any key name (e.g. the published vector's `a_key_name`) and the secret's UTF-8.
+  [[nodiscard]] static result<token_request_signer> make(std::string_view key_name, std::string_view secret,
+                                                         options opts = {}) {
+    if (secret.empty()) return error(errc::invalid_key, no_offset, "invalid API key: empty secret");
+    if (secret.find(':') != std::string_view::npos)
+      return error(errc::invalid_key, no_offset, "invalid API key: the secret contains ':'");
+    return make(key_name, crypto::hmac_sha256_key(secret), std::move(opts));
+  }
+  /// A signer from a key name and a prepared HMAC key.
+  [[nodiscard]] static result<token_request_signer> make(std::string_view key_name, const crypto::hmac_sha256_key& hmac,
+                                                         options opts = {}) {
+    if (auto e = detail::check_signed_field("keyName", key_name, max_key_name_bytes); e.code() != errc::ok) return e;
+    if (key_name.find(':') != std::string_view::npos)
+      return error(errc::invalid_token_request, no_offset, "keyName contains ':'");
+    token_request_signer s;
+    s.key_name_.assign(key_name);
+    s.hmac_ = hmac;
+    s.opts_ = std::move(opts);
+    if (s.opts_.clock == nullptr) s.opts_.clock = system_clock_ms;
+    return s;
+  }
+
+  [[nodiscard]] std::string_view key_name() const noexcept { return key_name_; }
+
+  /// A new TokenRequest: wire form, signed text and mac.
+  [[nodiscard]] result<token_request> create(const token_params& p) const {
+    token_request out;
+    std::string* text = &out.signed_text;
+    if (auto e = build(p, out.json, text, &out.mac); e.code() != errc::ok) return e;
+    return out;
+  }
+
+  /// Writes a new TokenRequest's wire form to `json` (replacing its content) and returns an
+  /// error with code errc::ok, or the error. The fast path: with a parsed capability it
+  /// allocates nothing once `json` has grown (the canonical text goes through a per-thread buffer).
+  [[nodiscard]] error create_json(const token_params& p, std::string& json) const { return build(p, json, nullptr, nullptr); }
+
+ private:
+  /// Writes `cap_text` (the canonical text of `cap`) with '"' and '\\' escaped, as it goes
+  /// inside a JSON string. Written from the entries when no resource needs escaping (operation
+  /// names never do): the per-byte escape was most of the creation time.
+  static char* write_escaped_capability(const capability* cap, std::string_view cap_text, char* o) noexcept {
+    auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
+    bool plain = true;
+    for (std::size_t i = 0; plain && i < cap->size(); ++i) plain = detail::json_plain(cap->resource(i));
+    if (!plain) {
+      for (const char c : cap_text) {  // branch-free: the backslash is kept only when needed
+        *o = '\\';
+        o += c == '"' || c == '\\';
+        *o++ = c;
+      }
+      return o;
+    }
+    *o++ = '{';
+    for (std::size_t i = 0; i < cap->size(); ++i) {
+      if (i != 0) *o++ = ',';
+      put(R"(\")"), put(cap->resource(i)), put(R"(\":[)");
+      bool first = true;
+      cap->ops(i).for_each_name([&](std::string_view n) {
+        if (!first) *o++ = ',';
+        first = false;
+        put(R"(\")"), put(n), put(R"(\")");
+      });
+      *o++ = ']';
+    }
+    *o++ = '}';
+    return o;
+  }
+
+  [[nodiscard]] error build(const token_params& p, std::string& json, std::string* text, std::string* mac_out) const {
+    // capability: validated, canonical, optionally checked against the key's
+    thread_local std::vector<char> canonical;
+    canonical.clear();
+    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr;
+    if (p.capability.has_value() && p.parsed_capability != nullptr)
+      return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+    std::optional<capability> parsed;
+    const capability* cap = p.parsed_capability;
+    if (has_cap) {
+      if (cap == nullptr) {
+        auto r = capability::parse(*p.capability);
+        if (!r) return r.error();
+        parsed.emplace(std::move(*r));
+        cap = &*parsed;
+      }
+      if (opts_.key_capability) {
+        auto eff = intersect(*opts_.key_capability, *cap);
+        if (!eff) return eff.error();
+      }
+      cap->write_json(canonical);
+    }
+    const std::string_view cap_text(canonical.data(), canonical.size());
+    if (p.client_id)
+      if (auto e = detail::check_signed_field("clientId", *p.client_id, max_client_id_bytes); e.code() != errc::ok)
+        return e;
+    if (p.ttl_ms)
+      if (auto e = detail::check_ttl(*p.ttl_ms, opts_.revocable); e.code() != errc::ok) return e;
+    std::uint64_t timestamp = 0;
+    if (p.timestamp_ms) {
+      timestamp = *p.timestamp_ms;
+    } else {
+      const std::int64_t now = opts_.clock() + opts_.server_offset_ms;
+      timestamp = now < 0 ? 0 : static_cast<std::uint64_t>(now);
+    }
+    if (timestamp > max_timestamp_ms) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append("timestamp ").append_number(timestamp).append(" is above 2^53 - 1");
+    }
+    crypto::nonce fresh;
+    std::string_view nonce;
+    if (p.nonce) {
+      nonce = *p.nonce;
+      if (auto e = detail::check_signed_field("nonce", nonce, max_nonce_bytes, min_nonce_chars); e.code() != errc::ok)
+        return e;
+    } else {
+      auto n = detail::pooled_nonce();
+      if (!n) return n.error();
+      fresh = *n;
+      nonce = fresh.view();
+    }
+    const detail::decimal ttl_text(p.ttl_ms.value_or(0)), ts_text(timestamp);
+    const std::string_view ttl = p.ttl_ms ? ttl_text.view() : std::string_view();
+    const std::string_view client_id = p.client_id.value_or(std::string_view());
+    token_request_fields fields{key_name_, p.ttl_ms, std::nullopt, p.client_id, timestamp, nonce};
+    if (has_cap) fields.capability = cap_text;
+    const auto mac = crypto::base64_encode_array<crypto::base64_alphabet::standard>(fields.digest(hmac_));
+    const std::string_view mac_text(mac.data(), mac.size());
+    if (text != nullptr) {
+      text->clear();
+      fields.signed_text([&](std::string_view s) { text->append(s); });
+    }
+    if (mac_out != nullptr) mac_out->assign(mac_text);
+
+    // The wire form (rule 20), measured first and written in place.
+    using detail::json_string_size;
+    std::size_t size = sizeof(R"({"keyName":,"timestamp":,"nonce":,"mac":})") - 1 + json_string_size(key_name_) +
+                       ts_text.len + json_string_size(nonce) + json_string_size(mac_text);
+    if (p.ttl_ms) size += sizeof(R"("ttl":,)") - 1 + ttl.size();
+    // The capability goes in as a JSON string. Canonical text holds no raw control character
+    // (they are written as escapes), so only '"' and '\\' need a backslash: at most double size.
+    if (has_cap) size += sizeof(R"("capability":"",)") - 1 + 2 * cap_text.size();
+    if (p.client_id) size += sizeof(R"("clientId":,)") - 1 + json_string_size(client_id);
+    json.resize(size);
+    char* o = json.data();
+    auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
+    put(R"({"keyName":)");
+    o = detail::write_json_string(key_name_, o);
+    if (p.ttl_ms) put(R"(,"ttl":)"), put(ttl);
+    if (has_cap) {
+      put(R"(,"capability":")");
+      o = write_escaped_capability(cap, cap_text, o);
+      *o++ = '"';
+    }
+    if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
+    put(R"(,"timestamp":)"), put(ts_text.view());
+    put(R"(,"nonce":)"), o = detail::write_json_string(nonce, o);
+    put(R"(,"mac":)"), o = detail::write_json_string(mac_text, o);
+    *o++ = '}';
+    json.resize(static_cast<std::size_t>(o - json.data()));
+    return {};
+  }
+
+  std::string key_name_;
+  crypto::hmac_sha256_key hmac_;
+  options opts_;
+};
+
+/// A key the verifier knows: its name, HMAC key state, capability and whether its tokens are
+/// revocable (ttl at most 1 hour). Holds no copy of the secret.
+struct token_key {
+  std::string name;
+  crypto::hmac_sha256_key hmac;
+  capability key_capability;
+  bool revocable = false;
+};
+
+/// Where the verifier looks keys up by keyName (a database, a config file, ...).
+class key_store {
+ public:
+  virtual ~key_store() = default;
+  /// The key named `key_name`, or nullptr. The pointer must stay valid while the verifier runs.
+  [[nodiscard]] virtual const token_key* find(std::string_view key_name) const noexcept = 0;
+};
+
+/// A key_store over a fixed list of keys (linear search: for a handful of keys).
+class key_list final : public key_store {
+ public:
+  /// Adds `key` (a later key with the same name is never found).
+  void add(token_key key) { keys_.push_back(std::move(key)); }
+  /// Adds an API key (`appId.keyId:secret`) with its capability.
+  void add(const api_key& key, capability cap, bool revocable = false) {
+    keys_.push_back(token_key{std::string(key.name()), key.hmac(), std::move(cap), revocable});
+  }
+  [[nodiscard]] const token_key* find(std::string_view key_name) const noexcept override {
+    for (const auto& k : keys_)
+      if (k.name == key_name) return &k;
+    return nullptr;
+  }
+
+ private:
+  std::vector<token_key> keys_;
+};
+
+/// A TokenRequest that passed every check, with the effective capability (key ∩ requested).
+struct verified_token_request {
+  std::string key_name;
+  std::optional<std::uint64_t> ttl_ms;
+  std::optional<std::string> capability;  // as requested (canonical text), absent when not given
+  std::optional<std::string> client_id;
+  std::uint64_t timestamp_ms = 0;
+  std::string nonce;
+  class capability effective;  // the token's capability (docs/semantics.md §4)
+};
+
+/// Options of a token_request_verifier.
+struct token_verifier_options {
+  std::int64_t window_ms = token_request_window_ms;  // allowed clock difference, each way
+  std::size_t max_bytes = max_token_request_bytes;    // largest wire form read
+};
+
+
+/// Verifies TokenRequests as Ably does (rule 22), in this order: the wire form (40000), the key
+/// (40101), the mac (40101, constant time), the timestamp (40104), the nonce (40105, claimed in
+/// the replay guard), the ttl (40003), the capability (40000 malformed, 40160 empty intersection).
+/// Thread-safe when the key store and the replay guard are.
+class token_request_verifier {
+ public:
+  using options = token_verifier_options;
+
+  token_request_verifier(const key_store& keys, replay_guard& guard, clock_ms_fn clock = system_clock_ms)
+      : keys_(&keys), guard_(&guard), clock_(clock == nullptr ? system_clock_ms : clock) {}
+  token_request_verifier(const key_store& keys, replay_guard& guard, options opts, clock_ms_fn clock = system_clock_ms)
+      : keys_(&keys), guard_(&guard), clock_(clock == nullptr ? system_clock_ms : clock), opts_(opts) {}
+
+  /// Verifies the wire form `json` at the verifier's clock.
+  [[nodiscard]] result<verified_token_request> verify(std::string_view json) const { return verify(json, clock_()); }
+
+  /// Verifies the wire form `json` at time `now_ms`.
+  [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
+    thread_local detail::flat_json_object obj;
+    fields f;
+    if (auto e = read_fields(json, obj, f); e.code() != errc::ok) return e;
+    const token_key* key = keys_->find(f.key_name);
+    if (key == nullptr) {
+      error e(errc::unknown_key, no_offset);
+      return e.append("no key named ").append_quoted(f.key_name).append(" is known; the mac cannot be checked");
+    }
+    // mac: over the fields exactly as received
+    auto expected = crypto::base64_decode_digest(f.mac, crypto::base64_alphabet::standard);
+    if (!expected)
+      return error(errc::mac_mismatch, no_offset,
+                   "mac is not the padded standard base64 of 32 bytes (an HMAC-SHA256); Request mac does not match");
+    token_request_fields as_sent{f.key_name, std::nullopt, std::nullopt, std::nullopt, f.timestamp, f.nonce};
+    if (f.has_ttl) as_sent.ttl_ms = f.ttl;
+    if (f.has_capability) as_sent.capability = f.capability;
+    if (f.has_client_id) as_sent.client_id = f.client_id;
+    if (!crypto::equal_constant_time(as_sent.digest(key->hmac), *expected))
+      return error(errc::mac_mismatch, no_offset,
+                   "Request mac does not match: the mac is not the HMAC-SHA256 of the signed text under this key");
+    // timestamp
+    const auto ts = static_cast<std::int64_t>(f.timestamp);
+    const std::int64_t skew = ts > now_ms ? ts - now_ms : now_ms - ts;
+    if (skew > opts_.window_ms) {
+      error e(errc::timestamp_not_current, no_offset);
+      e.append("Timestamp not current: timestamp ").append_number(f.timestamp).append(" is ").append_number(
+          static_cast<std::uint64_t>(skew));
+      e.append(" ms ").append(ts > now_ms ? "ahead of" : "behind").append(" the verifier's clock; at most ");
+      return e.append_number(static_cast<std::uint64_t>(opts_.window_ms)).append(" ms allowed");
+    }
+    // nonce: single use until the timestamp leaves the window
+    switch (guard_->try_claim(f.key_name, f.nonce, ts + opts_.window_ms, now_ms)) {
+      case claim_status::fresh: break;
+      case claim_status::replayed:
+        return error(errc::nonce_replayed, no_offset,
+                     "Nonce value replayed: this keyName and nonce were already used; create a new TokenRequest for "
+                     "every token (never cache one)");
+      case claim_status::full:
+        return error(errc::replay_guard_full, no_offset,
+                     "the replay guard is full of unexpired nonces; refused rather than risk a replay (raise its capacity)");
+    }
+    // ttl
+    if (f.has_ttl)
+      if (auto e = detail::check_ttl(f.ttl, key->revocable); e.code() != errc::ok) return e;
+    // capability
+    verified_token_request out;
+    if (f.has_capability) {
+      auto req = capability::parse(f.capability);
+      if (!req) {
+        error e(req.error().code(), no_offset);
+        return e.append("capability: ").append(req.error().message());
+      }
+      auto eff = intersect(key->key_capability, *req);
+      if (!eff) return eff.error();
+      out.effective = std::move(*eff);
+      out.capability = req->to_json();
+    } else {
+      auto eff = intersect(key->key_capability);
+      if (!eff) return eff.error();
+      out.effective = std::move(*eff);
+    }
+    out.key_name.assign(f.key_name);
+    if (f.has_ttl) out.ttl_ms = f.ttl;
+    if (f.has_client_id) out.client_id.emplace(f.client_id);
+    out.timestamp_ms = f.timestamp;
+    out.nonce.assign(f.nonce);
+    return out;
+  }
+
+ private:
+  struct fields {
+    std::string_view key_name, capability, client_id, nonce, mac;
+    std::uint64_t ttl = 0, timestamp = 0;
+    bool has_ttl = false, has_capability = false, has_client_id = false;
+  };
+
+  /// Reads the wire form strictly: a flat object with only the seven known members, each of
+  /// its type (ttl and timestamp also as decimal strings), required ones present.
+  [[nodiscard]] error read_fields(std::string_view json, detail::flat_json_object& obj, fields& f) const {
+    auto bad = [](std::string_view field, std::string_view what, std::uint32_t at) {
+      error e(errc::invalid_token_request, at);
+      e.append("TokenRequest ").append(field).append(' ').append(what);
+      if (at != no_offset) e.append_at();
+      return e;
+    };
+    if (json.size() > opts_.max_bytes) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
+          .append_number(opts_.max_bytes).append(" allowed");
+    }
+    detail::flat_json_limits limits;
+    limits.max_bytes = opts_.max_bytes;
+    limits.max_string_bytes = opts_.max_bytes;
+    if (auto e = obj.parse(json, limits); e.code() != errc::ok) {
+      error w(errc::invalid_token_request, e.offset());
+      return w.append("TokenRequest is not a flat JSON object: ").append(e.message());
+    }
+    bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
+    for (std::size_t i = 0; i < obj.size(); ++i) {
+      const detail::json_member& m = obj[i];
+      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) -> error {
+        if (m.kind != detail::json_kind::string) return bad(m.name, "must be a string", m.offset);
+        if (auto e = detail::check_signed_field(m.name, m.value, max, min_chars); e.code() != errc::ok) {
+          error w(e.code(), m.offset);
+          return w.append("TokenRequest ").append(e.message()).append_at();
+        }
+        into = m.value;
+        seen = true;
+        return {};
+      };
+      auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) -> error {
+        if (m.kind != detail::json_kind::number && m.kind != detail::json_kind::string)
+          return bad(m.name, "must be a number", m.offset);
+        if (!detail::parse_decimal(m.value, max, into)) {
+          error e(m.name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, m.offset);
+          e.append("TokenRequest ").append(m.name).append(" must be a non-negative integer of milliseconds");
+          return e.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+        }
+        seen = true;
+        return {};
+      };
+      error e;
+      if (m.name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+      else if (m.name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      else if (m.name == "capability") {
+        if (m.kind != detail::json_kind::string) e = bad("capability", "must be a string holding capability JSON", m.offset);
+        else if (m.value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", m.offset);
+        else f.capability = m.value, f.has_capability = true;
+      } else if (m.name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+      else if (m.name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
+      else if (m.name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+      else if (m.name == "mac") {
+        if (m.kind != detail::json_kind::string) e = bad("mac", "must be a string", m.offset);
+        else f.mac = m.value, has_mac = true;
+      } else {
+        error u(errc::invalid_token_request, m.name_offset);
+        u.append("TokenRequest has an unknown member ").append_quoted(m.name).append_at();
+        e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+      }
+      if (e.code() != errc::ok) return e;
+    }
+    auto missing = [](std::string_view field) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append("TokenRequest has no ").append(field);
+    };
+    if (!has_key) return missing("keyName");
+    if (!has_ts) return missing("timestamp");
+    if (!has_nonce) return missing("nonce");
+    if (!has_mac) return missing("mac");
+    return {};
+  }
+
+  const key_store* keys_;
+  replay_guard* guard_;
+  clock_ms_fn clock_;
+  options opts_{};
+};
+
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_NONCE_POOL

@@ -1,0 +1,504 @@
+// Signed TokenRequests (issue 12, docs/semantics.md §5 rules 19-23): the published vector,
+// creation (absent stays absent, every parameter error), verification (every error path, one
+// changed byte anywhere), the replay guard under two threads, and the token endpoint headers.
+// Macs are checked against OpenSSL's HMAC, not against capmatch's own.
+#include <capmatch/replay_guard.hpp>
+#include <capmatch/token_request.hpp>
+#include <doctest/doctest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+using namespace capmatch;
+using namespace std::literals;
+
+namespace {
+
+// A sentinel secret: no message, wire form or signed text may ever contain it.
+constexpr std::string_view secret = "SENTINEL-SECRET-c0ffee";
+constexpr std::string_view key_name = "appid.keyid";
+
+/// The mac as OpenSSL computes it: base64(HMAC-SHA256(secret, text)).
+std::string openssl_mac(std::string_view key, std::string_view text) {
+  unsigned char md[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(text.data()),
+       text.size(), md, &len);
+  unsigned char b64[64];
+  const int n = EVP_EncodeBlock(b64, md, static_cast<int>(len));
+  return std::string(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
+}
+
+std::int64_t fixed_clock() noexcept { return 1'700'000'000'000; }
+
+token_request_signer make_signer(token_signer_options o = {}) {
+  auto key = api_key::parse(std::string(key_name) + ":" + std::string(secret));
+  REQUIRE(key.has_value());
+  o.clock = fixed_clock;
+  auto s = token_request_signer::make(*key, std::move(o));
+  REQUIRE(s.has_value());
+  return std::move(*s);
+}
+
+key_list make_keys(std::string_view key_cap = R"({"[*]*":["*"]})", bool revocable = false) {
+  key_list keys;
+  auto cap = capability::parse(key_cap);
+  REQUIRE(cap.has_value());
+  keys.add(token_key{std::string(key_name), crypto::hmac_sha256_key(secret), std::move(*cap), revocable});
+  return keys;
+}
+
+/// A wire form signed (with OpenSSL) over exactly the given member texts; `members` are raw JSON.
+std::string signed_wire(std::string_view ttl, std::string_view cap, std::string_view client_id, std::string_view ts,
+                        std::string_view nonce) {
+  const std::string text = std::string(key_name) + "\n" + std::string(ttl) + "\n" + std::string(cap) + "\n" +
+                           std::string(client_id) + "\n" + std::string(ts) + "\n" + std::string(nonce) + "\n";
+  return openssl_mac(secret, text);
+}
+
+std::string msg(const error& e) { return std::string(e.message()); }
+
+void check_no_secret(const error& e) { CHECK(msg(e).find(secret) == std::string::npos); }
+
+struct verify_fixture {
+  key_list keys = make_keys();
+  memory_replay_guard guard{1024, 11, 22, 4};
+  token_request_verifier verifier{keys, guard, fixed_clock};
+};
+
+constexpr std::string_view nonce16 = "0123456789abcdef";
+
+}  // namespace
+
+TEST_CASE("token request: the published vector (ably-python test_hmac)") {
+  const token_request_fields f{"a_key_name", 1000, std::nullopt, "a_id", 1000, "abcde100"};
+  CHECK(f.signed_text() == "a_key_name\n1000\n\na_id\n1000\nabcde100\n");
+  CHECK(f.mac(crypto::hmac_sha256_key("a_secret")) == "sYkCH0Un+WgzI7/Nhy0BoQIKq9HmjKynCRs4E3qAbGQ=");
+  CHECK(openssl_mac("a_secret", f.signed_text()) == "sYkCH0Un+WgzI7/Nhy0BoQIKq9HmjKynCRs4E3qAbGQ=");
+  static_assert(token_request_fields{"k", std::nullopt, std::nullopt, std::nullopt, 0, "n"}.digest(
+                    crypto::hmac_sha256_key("s"))[0] == token_request_fields{"k", std::nullopt, std::nullopt,
+                                                                             std::nullopt, 0, "n"}
+                                                            .digest(crypto::hmac_sha256_key("s"))[0]);
+}
+
+TEST_CASE("token request: create signs exactly what it sends; absent fields stay absent") {
+  const auto s = make_signer();
+  token_params p;
+  p.timestamp_ms = 1000;
+  p.nonce = nonce16;
+  auto r = s.create(p);
+  REQUIRE(r.has_value());
+  CHECK(r->signed_text == "appid.keyid\n\n\n\n1000\n0123456789abcdef\n");
+  CHECK(r->mac == openssl_mac(secret, r->signed_text));
+  CHECK(r->json == R"({"keyName":"appid.keyid","timestamp":1000,"nonce":"0123456789abcdef","mac":")" + r->mac + "\"}");
+
+  p.ttl_ms = 3'600'000;
+  p.client_id = "*";
+  p.capability = R"( {"private":["subscribe","publish","presence"], "*":["subscribe"], "caf\u00e9":["history"]} )";
+  r = s.create(p);
+  REQUIRE(r.has_value());
+  const std::string cap = "{\"*\":[\"subscribe\"],\"café\":[\"history\"],\"private\":[\"presence\",\"publish\",\"subscribe\"]}";
+  CHECK(r->signed_text == "appid.keyid\n3600000\n" + cap + "\n*\n1000\n0123456789abcdef\n");
+  CHECK(r->mac == openssl_mac(secret, r->signed_text));
+  CHECK(r->json == R"({"keyName":"appid.keyid","ttl":3600000,"capability":"{\"*\":[\"subscribe\"],\"café\":[\"history\"],)"
+                   R"(\"private\":[\"presence\",\"publish\",\"subscribe\"]}","clientId":"*","timestamp":1000,)"
+                   R"("nonce":"0123456789abcdef","mac":")" + r->mac + "\"}");
+  CHECK(r->json.find(secret) == std::string::npos);
+  CHECK(r->signed_text.find(secret) == std::string::npos);
+
+  // create_json writes the same wire form; a parsed capability gives the same bytes
+  std::string json;
+  CHECK(s.create_json(p, json).code() == errc::ok);
+  CHECK(json == r->json);
+  const auto parsed = capability::parse(*p.capability);
+  p.capability.reset();
+  p.parsed_capability = &*parsed;
+  CHECK(s.create_json(p, json).code() == errc::ok);
+  CHECK(json == r->json);
+
+  // escapes in the capability and clientId survive as JSON in JSON
+  token_params q;
+  q.timestamp_ms = 5;
+  q.nonce = nonce16;
+  q.capability = R"({"a\"b\\c":["publish"]})";
+  q.client_id = "quote\"back\\slash";
+  r = s.create(q);
+  REQUIRE(r.has_value());
+  CHECK(r->signed_text == "appid.keyid\n\n{\"a\\\"b\\\\c\":[\"publish\"]}\nquote\"back\\slash\n5\n0123456789abcdef\n");
+  CHECK(r->json == R"({"keyName":"appid.keyid","capability":"{\"a\\\"b\\\\c\":[\"publish\"]}",)"
+                   R"("clientId":"quote\"back\\slash","timestamp":5,"nonce":"0123456789abcdef","mac":")" +
+                       openssl_mac(secret, r->signed_text) + "\"}");
+}
+
+TEST_CASE("token request: default timestamp from the injected clock plus the server offset, CSPRNG nonce") {
+  token_signer_options o;
+  o.server_offset_ms = -250;
+  const auto s = make_signer(std::move(o));
+  auto a = s.create({}), b = s.create({});
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  const auto ts = "\n" + std::to_string(fixed_clock() - 250) + "\n";
+  CHECK(a->signed_text.find(ts) != std::string::npos);
+  const std::string_view nonce = std::string_view(a->signed_text).substr(a->signed_text.rfind('\n', a->signed_text.size() - 2) + 1, 32);
+  CHECK(nonce.size() == 32);
+  CHECK(nonce.find_first_not_of("0123456789abcdef") == std::string_view::npos);
+  CHECK(a->signed_text != b->signed_text);  // two fresh nonces
+  CHECK(a->mac == openssl_mac(secret, a->signed_text));
+}
+
+TEST_CASE("token request: creation errors (exact messages, never the secret)") {
+  token_signer_options o;
+  o.revocable = true;
+  o.key_capability = *capability::parse(R"({"chat:*":["subscribe"]})");
+  const auto s = make_signer(std::move(o));
+  const auto plain = make_signer();
+  auto err = [&](const token_request_signer& signer, token_params p) {
+    p.timestamp_ms = p.timestamp_ms.value_or(1000);
+    auto r = signer.create(p);
+    REQUIRE(!r.has_value());
+    check_no_secret(r.error());
+    std::string json;
+    CHECK(signer.create_json(p, json) == r.error());
+    return std::to_string(r.error().ably_code()) + " " + std::string(name_of(r.error().code())) + ": " + msg(r.error());
+  };
+  token_params p;
+  p.nonce = nonce16;
+  auto with = [&](auto f) {
+    token_params q = p;
+    f(q);
+    return q;
+  };
+  CHECK(err(plain, with([](auto& q) { q.client_id = ""; })) == "40000 invalid_token_request: clientId is empty");
+  CHECK(err(plain, with([](auto& q) { q.client_id = "a\nb"; })) ==
+        "40000 invalid_token_request: clientId contains a control character at byte 1 (it would make the signed text ambiguous)");
+  CHECK(err(plain, with([](auto& q) { q.client_id = "tab\there"; })) ==
+        "40000 invalid_token_request: clientId contains a control character at byte 3 (it would make the signed text ambiguous)");
+  CHECK(err(plain, with([](auto& q) { q.client_id = "bad\xFF"; })) == "40000 invalid_token_request: clientId is not valid UTF-8 at byte 3");
+  CHECK(err(plain, with([](auto& q) { q.ttl_ms = 0; })) == "40003 invalid_ttl: ttl 0 ms is not positive; omit ttl for the default");
+  CHECK(err(plain, with([](auto& q) { q.ttl_ms = 86'400'001; })) ==
+        "40003 invalid_ttl: ttl 86400001 ms is above the 24 hour limit (86400000 ms)");
+  CHECK(err(s, with([](auto& q) { q.ttl_ms = 3'600'001; })) ==
+        "40003 invalid_ttl: ttl 3600001 ms is above the 1 hour limit for a key with revocable tokens (3600000 ms)");
+  CHECK(err(plain, with([](auto& q) { q.nonce = "0123456789abcde"; })) ==
+        "40000 invalid_token_request: nonce has 15 characters; at least 16 required");
+  CHECK(err(plain, with([](auto& q) { q.nonce = "0123456789abcde\n"; })) ==
+        "40000 invalid_token_request: nonce contains a control character at byte 15 (it would make the signed text ambiguous)");
+  CHECK(err(plain, with([](auto& q) { q.nonce = "ééééééééééééééé"; })) ==  // 30 bytes, 15 characters
+        "40000 invalid_token_request: nonce has 15 characters; at least 16 required");
+  CHECK(err(plain, with([](auto& q) { q.capability = R"({"a":["Publish"]})"; })) ==
+        "40000 unknown_operation: unknown operation 'Publish' at byte 6; operations are lower-case, did you mean 'publish'?");
+  CHECK(err(s, with([](auto& q) { q.capability = R"({"news":["subscribe"]})"; })) ==
+        "40160 empty_intersection: Key does not support requested capabilities");
+  CHECK(err(plain, with([](auto& q) { q.timestamp_ms = 1ull << 53; })) ==
+        "40000 invalid_token_request: timestamp 9007199254740992 is above 2^53 - 1");
+  const auto cap = capability::parse("{}");
+  CHECK(err(plain, with([&](auto& q) { q.capability = "{}", q.parsed_capability = &*cap; })) ==
+        "40000 invalid_token_request: give either capability text or a parsed capability, not both");
+  // the key capability check passes what the key allows
+  token_params ok = p;
+  ok.timestamp_ms = 1;
+  ok.ttl_ms = 3'600'000;
+  ok.capability = R"({"chat:bob":["subscribe","publish"]})";
+  CHECK(s.create(ok).has_value());
+
+  // bad keys: no secret in the message
+  auto bad = token_request_signer::make("name", "se:cret");
+  REQUIRE(!bad.has_value());
+  CHECK(msg(bad.error()) == "invalid API key: the secret contains ':'");
+  auto bad_name = token_request_signer::make("na\nme", secret);
+  REQUIRE(!bad_name.has_value());
+  CHECK(msg(bad_name.error()) == "keyName contains a control character at byte 2 (it would make the signed text ambiguous)");
+  check_no_secret(bad_name.error());
+}
+
+TEST_CASE("token request: created requests verify; the effective capability is key ∩ request") {
+  verify_fixture fx;
+  const auto s = make_signer();
+  token_params p;
+  p.timestamp_ms = fixed_clock() - 1000;
+  p.ttl_ms = 60'000;
+  p.client_id = "bob";
+  p.capability = R"({"chat:*":["publish"],"[queue]q":["subscribe"]})";
+  auto r = s.create(p);
+  REQUIRE(r.has_value());
+  auto v = fx.verifier.verify(r->json);
+  REQUIRE(v.has_value());
+  CHECK(v->key_name == key_name);
+  CHECK(v->ttl_ms == 60'000u);
+  CHECK(v->client_id == "bob");
+  CHECK(v->capability == R"({"[queue]q":["subscribe"],"chat:*":["publish"]})");
+  CHECK(v->effective.to_json() == R"({"[queue]q":["subscribe"],"chat:*":["publish"]})");
+  CHECK(v->timestamp_ms == static_cast<std::uint64_t>(fixed_clock() - 1000));
+  // without a capability: the key's own
+  token_params q;
+  q.timestamp_ms = fixed_clock();
+  auto r2 = s.create(q);
+  REQUIRE(r2.has_value());
+  auto v2 = fx.verifier.verify(r2->json);
+  REQUIRE(v2.has_value());
+  CHECK(!v2->capability.has_value());
+  CHECK(!v2->ttl_ms.has_value());
+  CHECK(!v2->client_id.has_value());
+  CHECK(v2->effective.to_json() == R"({"[*]*":["*"]})");
+}
+
+TEST_CASE("token request: verify errors (exact messages, never the secret)") {
+  const std::string ts = std::to_string(fixed_clock());
+  auto wire = [&](std::string_view extra_members, std::string_view ttl, std::string_view cap, std::string_view client,
+                  std::string_view t, std::string_view nonce) {
+    return std::string(extra_members) + R"("mac":")" + signed_wire(ttl, cap, client, t, nonce) + "\"}";
+  };
+  auto verify = [&](std::string_view json, std::string_view key_cap = R"({"[*]*":["*"]})", bool revocable = false) {
+    key_list keys = make_keys(key_cap, revocable);
+    memory_replay_guard guard(64, 1, 2, 1);
+    token_request_verifier v(keys, guard, fixed_clock);
+    auto r = v.verify(json);
+    if (r) return "ok " + r->effective.to_json();
+    check_no_secret(r.error());
+    return std::to_string(r.error().ably_code()) + "/" + std::to_string(r.error().status_code()) + " " +
+           std::string(name_of(r.error().code())) + ": " + msg(r.error());
+  };
+  const std::string base = R"({"keyName":"appid.keyid","timestamp":)" + ts + R"(,"nonce":"0123456789abcdef",)";
+  // accepted forms
+  CHECK(verify(wire(base, "", "", "", ts, nonce16)) == R"(ok {"[*]*":["*"]})");
+  CHECK(verify(wire(R"({"keyName":"appid.keyid","ttl":"1000","timestamp":")" + ts + R"(","nonce":"0123456789abcdef",)",
+                    "1000", "", "", ts, nonce16)) == R"(ok {"[*]*":["*"]})");  // decimal strings tolerated
+  CHECK(verify(" \n{ \"mac\" : \"" + signed_wire("", "", "", ts, nonce16) + "\" , \"nonce\":\"0123456789abcdef\", \"timestamp\" : " +
+               ts + ", \"keyName\":\"appid.keyid\" }\n") == R"(ok {"[*]*":["*"]})");  // any order, whitespace
+  // the wire form
+  CHECK(verify("") == "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: empty input; expected a JSON object");
+  CHECK(verify("[]") ==
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: unexpected character '[' at byte 0; expected '{' (a JSON object)");
+  CHECK(verify(R"({"keyName":"a","keyName":"b"})") ==
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: duplicate member 'keyName' at byte 15");
+  CHECK(verify(R"({"keyName":{"a":1}})") ==
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: member 'keyName' is an object at byte 11; expected a string, number, boolean or null");
+  CHECK(verify(base + R"("extra":1})") ==
+        "40000/400 invalid_token_request: TokenRequest has an unknown member 'extra' at byte 78; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+  CHECK(verify(R"({"keyName":5})") == "40000/400 invalid_token_request: TokenRequest keyName must be a string at byte 11");
+  CHECK(verify(R"({"keyName":""})") == "40000/400 invalid_token_request: TokenRequest keyName is empty at byte 11");
+  CHECK(verify(R"({"timestamp":true})") == "40000/400 invalid_token_request: TokenRequest timestamp must be a number at byte 13");
+  CHECK(verify(R"({"timestamp":1.5})") ==
+        "40000/400 invalid_token_request: TokenRequest timestamp must be a non-negative integer of milliseconds (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1) at byte 13");
+  CHECK(verify(R"({"timestamp":"01"})").starts_with("40000/400 invalid_token_request: TokenRequest timestamp must be a non-negative integer"));
+  CHECK(verify(R"({"timestamp":-1})").starts_with("40000/400 invalid_token_request: TokenRequest timestamp must be a non-negative integer"));
+  CHECK(verify(R"({"timestamp":9007199254740992})").starts_with("40000/400 invalid_token_request: TokenRequest timestamp must"));
+  CHECK(verify(R"({"ttl":"1e3"})").starts_with("40003/400 invalid_ttl: TokenRequest ttl must be a non-negative integer"));
+  CHECK(verify(R"({"ttl":null})") == "40000/400 invalid_token_request: TokenRequest ttl must be a number at byte 7");
+  CHECK(verify(R"({"capability":{}})") ==
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: member 'capability' is an object at byte 14; expected a string, number, boolean or null");
+  CHECK(verify(R"({"capability":5})") ==
+        "40000/400 invalid_token_request: TokenRequest capability must be a string holding capability JSON at byte 14");
+  CHECK(verify(R"({"capability":""})") ==
+        "40000/400 invalid_token_request: TokenRequest capability is an empty string; omit it for the key's capability at byte 14");
+  CHECK(verify(R"({"clientId":""})") == "40000/400 invalid_token_request: TokenRequest clientId is empty at byte 12");
+  CHECK(verify(R"({"clientId":"a\u0000b"})") ==
+        "40000/400 invalid_token_request: TokenRequest clientId contains a control character at byte 1 (it would make the signed text ambiguous) at byte 12");
+  CHECK(verify(R"({"nonce":"short"})") ==
+        "40000/400 invalid_token_request: TokenRequest nonce has 5 characters; at least 16 required at byte 9");
+  CHECK(verify(R"({"mac":null})") == "40000/400 invalid_token_request: TokenRequest mac must be a string at byte 7");
+  CHECK(verify(R"({"timestamp":1,"nonce":"0123456789abcdef","mac":"x"})") ==
+        "40000/400 invalid_token_request: TokenRequest has no keyName");
+  CHECK(verify(R"({"keyName":"k","nonce":"0123456789abcdef","mac":"x"})") == "40000/400 invalid_token_request: TokenRequest has no timestamp");
+  CHECK(verify(R"({"keyName":"k","timestamp":1,"mac":"x"})") == "40000/400 invalid_token_request: TokenRequest has no nonce");
+  CHECK(verify(R"({"keyName":"k","timestamp":1,"nonce":"0123456789abcdef"})") == "40000/400 invalid_token_request: TokenRequest has no mac");
+  CHECK(verify(std::string(70000, ' ')) == "40000/400 invalid_token_request: TokenRequest of 70000 bytes; at most 65536 allowed");
+  // key and mac
+  CHECK(verify(R"({"keyName":"other.key","timestamp":1,"nonce":"0123456789abcdef","mac":"x"})") ==
+        "40101/401 unknown_key: no key named 'other.key' is known; the mac cannot be checked");
+  CHECK(verify(base + R"("mac":"not base64!"})") ==
+        "40101/401 mac_mismatch: mac is not the padded standard base64 of 32 bytes (an HMAC-SHA256); Request mac does not match");
+  CHECK(verify(base + R"("mac":"AAAA"})") ==
+        "40101/401 mac_mismatch: mac is not the padded standard base64 of 32 bytes (an HMAC-SHA256); Request mac does not match");
+  std::string urlsafe = signed_wire("", "", "", ts, nonce16);
+  for (char& c : urlsafe) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  if (urlsafe != signed_wire("", "", "", ts, nonce16))
+    CHECK(verify(base + R"("mac":")" + urlsafe + "\"}").starts_with("40101/401 mac_mismatch: mac is not the padded"));
+  CHECK(verify(base + R"("mac":")" + openssl_mac("wrong secret", "x") + "\"}") ==
+        "40101/401 mac_mismatch: Request mac does not match: the mac is not the HMAC-SHA256 of the signed text under this key");
+  // a mac over a different text (ttl signed, not sent)
+  CHECK(verify(wire(base, "1000", "", "", ts, nonce16)).starts_with("40101/401 mac_mismatch: Request mac does not match"));
+  // timestamp: the window is inclusive
+  for (std::int64_t d : {-120'000, 120'000}) {
+    const std::string t = std::to_string(fixed_clock() + d);
+    CHECK(verify(wire(R"({"keyName":"appid.keyid","timestamp":)" + t + R"(,"nonce":"0123456789abcdef",)", "", "", "", t, nonce16))
+              .starts_with("ok "));
+  }
+  {
+    const std::string t = std::to_string(fixed_clock() - 120'001);
+    CHECK(verify(wire(R"({"keyName":"appid.keyid","timestamp":)" + t + R"(,"nonce":"0123456789abcdef",)", "", "", "", t, nonce16)) ==
+          "40104/401 timestamp_not_current: Timestamp not current: timestamp 1699999879999 is 120001 ms behind the verifier's clock; at most 120000 ms allowed");
+    const std::string u = std::to_string(fixed_clock() + 120'001);
+    CHECK(verify(wire(R"({"keyName":"appid.keyid","timestamp":)" + u + R"(,"nonce":"0123456789abcdef",)", "", "", "", u, nonce16)) ==
+          "40104/401 timestamp_not_current: Timestamp not current: timestamp 1700000120001 is 120001 ms ahead of the verifier's clock; at most 120000 ms allowed");
+  }
+  // ttl limits (signed correctly, so the mac passes)
+  const std::string with_ttl = R"({"keyName":"appid.keyid","ttl":86400001,"timestamp":)" + ts + R"(,"nonce":"0123456789abcdef",)";
+  CHECK(verify(wire(with_ttl, "86400001", "", "", ts, nonce16)) ==
+        "40003/400 invalid_ttl: ttl 86400001 ms is above the 24 hour limit (86400000 ms)");
+  const std::string hour = R"({"keyName":"appid.keyid","ttl":3600001,"timestamp":)" + ts + R"(,"nonce":"0123456789abcdef",)";
+  CHECK(verify(wire(hour, "3600001", "", "", ts, nonce16)).starts_with("ok "));
+  CHECK(verify(wire(hour, "3600001", "", "", ts, nonce16), R"({"[*]*":["*"]})", true) ==
+        "40003/400 invalid_ttl: ttl 3600001 ms is above the 1 hour limit for a key with revocable tokens (3600000 ms)");
+  const std::string zero = R"({"keyName":"appid.keyid","ttl":0,"timestamp":)" + ts + R"(,"nonce":"0123456789abcdef",)";
+  CHECK(verify(wire(zero, "0", "", "", ts, nonce16)) == "40003/400 invalid_ttl: ttl 0 ms is not positive; omit ttl for the default");
+  // capability
+  auto with_cap = [&](std::string_view cap_json_string, std::string_view cap_text) {
+    return wire(R"({"keyName":"appid.keyid","capability":)" + std::string(cap_json_string) + R"(,"timestamp":)" + ts +
+                    R"(,"nonce":"0123456789abcdef",)",
+                "", cap_text, "", ts, nonce16);
+  };
+  CHECK(verify(with_cap(R"("{\"a\":[\"publish_\"]}")", R"({"a":["publish_"]})")) ==
+        "40000/400 unknown_operation: capability: unknown operation 'publish_' at byte 6; did you mean 'publish'?");
+  CHECK(verify(with_cap(R"("{\"status\":[\"*\"]}")", R"({"status":["*"]})"), R"({"chat":["*"]})") ==
+        "40160/401 empty_intersection: Key does not support requested capabilities");
+  CHECK(verify(with_cap(R"("{\"chat:bob\":[\"subscribe\"],\"status\":[\"*\"],\"secret\":[\"publish\",\"subscribe\"]}")",
+                        R"({"chat:bob":["subscribe"],"status":["*"],"secret":["publish","subscribe"]})"),
+               R"({"chat:*":["publish","subscribe","presence"],"status":["subscribe","history"],"alerts":["subscribe"]})") ==
+        R"(ok {"chat:bob":["subscribe"],"status":["history","subscribe"]})");  // docs/semantics.md §18 worked example
+  // the capability is signed as sent, not re-canonicalised: non-canonical text with its own mac verifies
+  CHECK(verify(with_cap(R"("{ \"b\":[\"subscribe\"], \"a\":[\"publish\"] }")", R"({ "b":["subscribe"], "a":["publish"] })")) ==
+        R"(ok {"a":["publish"],"b":["subscribe"]})");
+}
+
+TEST_CASE("token request: a replayed nonce is refused (40105); the guard fails closed when full") {
+  verify_fixture fx;
+  const auto s = make_signer();
+  token_params p;
+  p.timestamp_ms = fixed_clock();
+  auto r = s.create(p);
+  REQUIRE(r.has_value());
+  CHECK(fx.verifier.verify(r->json).has_value());
+  auto again = fx.verifier.verify(r->json);
+  REQUIRE(!again.has_value());
+  CHECK(again.error().ably_code() == 40105);
+  CHECK(again.error().status_code() == 401);
+  CHECK(msg(again.error()) ==
+        "Nonce value replayed: this keyName and nonce were already used; create a new TokenRequest for every token (never cache one)");
+  // still refused at the far edge of the window, then the timestamp check takes over
+  auto late = fx.verifier.verify(r->json, fixed_clock() + token_request_window_ms);
+  REQUIRE(!late.has_value());
+  CHECK(late.error().code() == errc::nonce_replayed);
+  auto later = fx.verifier.verify(r->json, fixed_clock() + token_request_window_ms + 1);
+  REQUIRE(!later.has_value());
+  CHECK(later.error().code() == errc::timestamp_not_current);
+
+  // a full guard refuses fresh nonces rather than forget unexpired ones
+  memory_replay_guard tiny(2, 5, 6, 1);
+  CHECK(tiny.capacity() == 3);  // 2 per shard, rounded up, plus one of slack
+  token_request_verifier v(fx.keys, tiny, fixed_clock);
+  for (int i = 0; i < 3; ++i) {
+    auto ok = s.create(p);
+    CHECK(v.verify(ok->json).has_value());
+  }
+  auto full = v.verify(s.create(p)->json);
+  REQUIRE(!full.has_value());
+  CHECK(full.error().code() == errc::replay_guard_full);
+  CHECK(full.error().ably_code() == 50000);
+  CHECK(full.error().status_code() == 500);
+  CHECK(msg(full.error()) ==
+        "the replay guard is full of unexpired nonces; refused rather than risk a replay (raise its capacity)");
+  CHECK(tiny.size() == 3);
+  // once the stored ones expire, their room is reused: three fresh claims fit again
+  token_params later_p = p;
+  later_p.timestamp_ms = fixed_clock() + 2 * token_request_window_ms + 1;
+  for (int i = 0; i < 3; ++i) {
+    auto fresh = s.create(later_p);
+    CHECK(v.verify(fresh->json, *later_p.timestamp_ms).has_value());
+  }
+  CHECK(tiny.size() == 3);
+}
+
+TEST_CASE("token request: one byte changed anywhere in a created request fails verification") {
+  const auto s = make_signer();
+  token_params p;
+  p.timestamp_ms = fixed_clock();
+  p.ttl_ms = 60'000;
+  p.client_id = "client-é";
+  p.capability = R"({"chat:*":["publish","subscribe"],"[meta]log":["subscribe"],"x\"y":["history"]})";
+  auto r = s.create(p);
+  REQUIRE(r.has_value());
+  const key_list keys = make_keys();
+  std::size_t tried = 0;
+  for (std::size_t i = 0; i < r->json.size(); ++i) {
+    for (unsigned char delta : {0x01, 0x02, 0x20, 0x80}) {
+      std::string changed = r->json;
+      changed[i] = static_cast<char>(static_cast<unsigned char>(changed[i]) ^ delta);
+      memory_replay_guard guard(16, 1, 2, 1);
+      token_request_verifier v(keys, guard, fixed_clock);
+      auto out = v.verify(changed);
+      CHECK_MESSAGE(!out.has_value(), "byte ", i, " ^ ", int(delta), ": ", changed);
+      ++tried;
+    }
+  }
+  CHECK(tried == 4 * r->json.size());
+  memory_replay_guard guard(16, 1, 2, 1);
+  CHECK(token_request_verifier(keys, guard, fixed_clock).verify(r->json).has_value());  // the original does
+}
+
+TEST_CASE("replay guard: two threads, a million nonces: no false accept, no false reject, bounded memory") {
+  // Both threads claim the same million nonces in the same order (each one exactly once must
+  // win), with a clock that advances 1 ms per 100 nonces and entries that live 200 ms. A barrier
+  // every 10 000 nonces keeps the threads within 100 ms of each other, so a pair one thread
+  // claimed is still unexpired when the other claims it.
+  constexpr std::size_t total = 1'000'000, batch = 10'000;
+  constexpr std::int64_t life = 200;
+  memory_replay_guard guard(64 * 1024, 0x1234, 0x5678, 16);
+  const std::size_t capacity = guard.capacity();
+  std::atomic<std::size_t> fresh{0}, replayed{0}, full{0}, max_size{0};
+  std::atomic<int> arrived{0};
+  std::atomic<std::size_t> generation{0};
+  auto barrier = [&] {
+    const std::size_t g = generation.load();
+    if (arrived.fetch_add(1) == 1) {
+      arrived = 0;
+      max_size = std::max(max_size.load(), guard.size());
+      generation.fetch_add(1);
+    } else {
+      while (generation.load() == g) std::this_thread::yield();
+    }
+  };
+  auto run = [&](int id) {
+    std::size_t f = 0, r = 0, u = 0;
+    char nonce[24] = "nonce-";
+    for (std::size_t i = 0; i < total; ++i) {
+      std::size_t n = 6, v = i;
+      do nonce[n++] = static_cast<char>('0' + v % 10), v /= 10;
+      while (v != 0);
+      const std::int64_t now = static_cast<std::int64_t>(i / 100);
+      switch (guard.try_claim(id == 0 ? "app.key" : "app.key", std::string_view(nonce, n), now + life, now)) {
+        case claim_status::fresh: ++f; break;
+        case claim_status::replayed: ++r; break;
+        case claim_status::full: ++u; break;
+      }
+      if ((i + 1) % batch == 0) barrier();
+    }
+    fresh += f, replayed += r, full += u;
+  };
+  std::thread a(run, 0), b(run, 1);
+  a.join();
+  b.join();
+  CHECK(fresh.load() == total);     // every nonce accepted once: no false reject
+  CHECK(replayed.load() == total);  // and refused the second time: no false accept
+  CHECK(full.load() == 0u);
+  CHECK(max_size.load() <= capacity);
+  CHECK(max_size.load() >= 20'000u);  // the live window really was held (200 ms x 100 per ms)
+  CHECK(guard.size() <= capacity);
+  // The same nonce under another key name is a different pair.
+  CHECK(guard.try_claim("other.key", "nonce-5", 10'000, 9'999) == claim_status::fresh);
+  CHECK(guard.try_claim("app.key", "nonce-999999", 10'050, 10'000) == claim_status::replayed);
+}
+
+TEST_CASE("token endpoint headers") {
+  std::string all;
+  for (const auto& h : token_endpoint_headers) all += std::string(h.name) + ": " + std::string(h.value) + "\n";
+  CHECK(all ==
+        "Cache-Control: no-cache, no-store, must-revalidate\nPragma: no-cache\nExpires: 0\nContent-Type: application/json\n");
+}
