@@ -53,6 +53,13 @@ enum class errc : std::uint8_t {
   timestamp_not_current,  // 40104: timestamp more than 2 minutes from the verifier's clock
   nonce_replayed,         // 40105: (keyName, nonce) already used within the window
   replay_guard_full,      // 50000: the replay guard has no room; it refuses rather than forget a nonce
+  // --- Ably JWTs and user claims (issue 13, helper j1; SEMANTICS §5 rules 24-26) ---
+  invalid_jwt,           // 40144: malformed token, bad alg/kid/signature, missing or unusable claims
+  jwt_expired,           // 40142
+  jwt_issued_in_future,  // 40001: iat beyond the leeway
+  jwt_ttl_too_long,      // 40003: exp - iat above 24 h (1 h for a revocable key)
+  invalid_claim,         // 40000: a claim an issuer refuses (reserved name, bad user claim or limit)
+  ambiguous_user_claim,  // 40000: two ably.channel.* claims tie for some channel (rule 26)
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -70,6 +77,11 @@ enum class errc : std::uint8_t {
     case errc::timestamp_not_current: return 40104;
     case errc::nonce_replayed: return 40105;
     case errc::replay_guard_full: return 50000;
+    // --- Ably JWTs and user claims (issue 13, helper j1) ---
+    case errc::invalid_jwt: return 40144;
+    case errc::jwt_expired: return 40142;
+    case errc::jwt_issued_in_future: return 40001;
+    case errc::jwt_ttl_too_long: return 40003;
     default: return 40000;
   }
 }
@@ -117,6 +129,13 @@ enum class errc : std::uint8_t {
     case errc::timestamp_not_current: return "timestamp_not_current";
     case errc::nonce_replayed: return "nonce_replayed";
     case errc::replay_guard_full: return "replay_guard_full";
+    // --- Ably JWTs and user claims (issue 13, helper j1) ---
+    case errc::invalid_jwt: return "invalid_jwt";
+    case errc::jwt_expired: return "jwt_expired";
+    case errc::jwt_issued_in_future: return "jwt_issued_in_future";
+    case errc::jwt_ttl_too_long: return "jwt_ttl_too_long";
+    case errc::invalid_claim: return "invalid_claim";
+    case errc::ambiguous_user_claim: return "ambiguous_user_claim";
   }
   return "unknown";
 }

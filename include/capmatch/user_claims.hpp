@@ -1,0 +1,178 @@
+// capmatch — user claims: the most specific `ably.channel.<pattern>` claim for a channel
+// (SEMANTICS §5 rule 26), compiled with the matcher so that a lookup costs about one check.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "capability.hpp"
+#include "error.hpp"
+#include "matcher.hpp"
+#include "operation.hpp"
+#include "resource.hpp"
+#include "version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// The prefix of user claim names: "ably.channel.<pattern>".
+inline constexpr std::string_view user_claim_prefix = "ably.channel.";
+
+/// One user claim: the channel pattern (the claim name after "ably.channel.") and its value.
+struct user_claim {
+  std::string pattern;
+  std::string value;
+};
+
+/// How specific a claim pattern is (rule 26): an exact name beats any wildcard; among
+/// wildcards, more literal segments win, then more segments. Greater is more specific.
+struct claim_specificity {
+  bool exact = false;
+  std::uint32_t literal_segments = 0;
+  std::uint32_t segments = 0;
+  friend constexpr bool operator==(const claim_specificity&, const claim_specificity&) = default;
+  friend constexpr bool operator<(const claim_specificity& a, const claim_specificity& b) noexcept {
+    if (a.exact != b.exact) return !a.exact;
+    if (a.literal_segments != b.literal_segments) return a.literal_segments < b.literal_segments;
+    return a.segments < b.segments;
+  }
+};
+
+/// The specificity of a parsed pattern: "[*]" and every "*" segment count as wildcards.
+[[nodiscard]] constexpr claim_specificity specificity_of(const pattern& p) noexcept {
+  claim_specificity s;
+  bool wild = p.kind == qualifier_kind::any;
+  for (std::size_t i = 0;; ) {
+    const std::string_view seg = detail::segment_at(p.body, i);
+    ++s.segments;
+    if (seg == "*") wild = true;
+    else ++s.literal_segments;
+    if (i + seg.size() >= p.body.size()) break;
+    i += seg.size() + 1;
+  }
+  s.exact = !wild;
+  return s;
+}
+
+/// What user_claims::compile does when two claims tie for some channel.
+enum class claim_ties : std::uint8_t {
+  reject,        ///< error ambiguous_user_claim (when issuing a token)
+  at_lookup,     ///< accept; a lookup for a channel where they tie is the error (when verifying)
+};
+
+/// A set of user claims compiled for lookups. Immutable; any number of threads may look up.
+class user_claims {
+ public:
+  /// Claims per compiled matcher: one operation bit each.
+  static constexpr std::size_t chunk = operation_count;
+
+  user_claims() = default;
+
+  /// Compiles `claims`: patterns must be valid capability resources (errc::invalid_claim);
+  /// ties (two claims of equal specificity that both match some channel) per `ties`.
+  [[nodiscard]] static result<user_claims> compile(std::vector<user_claim> claims,
+                                                   claim_ties ties = claim_ties::reject) {
+    user_claims out;
+    std::vector<std::pair<claim_specificity, std::size_t>> order;
+    order.reserve(claims.size());
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+      const auto p = parse_pattern(claims[i].pattern);
+      if (!p) {
+        error e(errc::invalid_claim, no_offset);
+        e.append("user claim ").append_quoted(claim_name(claims[i].pattern)).append(": ");
+        return e.append(p.error().message());
+      }
+      order.emplace_back(specificity_of(*p), i);
+    }
+    // Most specific first; equal ones in pattern byte order (deterministic).
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      if (!(a.first == b.first)) return b.first < a.first;
+      return claims[a.second].pattern < claims[b.second].pattern;
+    });
+    out.claims_.reserve(claims.size());
+    std::vector<claim_specificity> spec;
+    for (const auto& [s, i] : order) {
+      out.claims_.push_back(std::move(claims[i]));
+      spec.push_back(s);
+    }
+    // Ties: claims of equal specificity whose patterns overlap.
+    out.partners_.assign(out.claims_.size(), {});
+    std::vector<char> scratch;
+    for (std::size_t a = 0; a < out.claims_.size(); ++a) {
+      const pattern pa = parse_pattern(out.claims_[a].pattern).value();
+      for (std::size_t b = a + 1; b < out.claims_.size() && spec[b] == spec[a]; ++b) {
+        const pattern pb = parse_pattern(out.claims_[b].pattern).value();
+        scratch.clear();
+        if (!capmatch::intersect(pa, pb, scratch)) continue;
+        if (ties == claim_ties::reject) {
+          error e(errc::ambiguous_user_claim, no_offset);
+          e.append("user claims ").append_quoted(claim_name(out.claims_[a].pattern)).append(" and ");
+          e.append_quoted(claim_name(out.claims_[b].pattern)).append(" are equally specific and both apply to ");
+          return e.append_quoted(std::string_view(scratch.data(), scratch.size()));
+        }
+        out.partners_[a].push_back(static_cast<std::uint32_t>(b));
+        out.partners_[b].push_back(static_cast<std::uint32_t>(a));
+      }
+    }
+    // One matcher per chunk of 17 claims, claim k of a chunk granting operation bit k.
+    for (std::size_t base = 0; base < out.claims_.size(); base += chunk) {
+      capability cap;
+      const std::size_t n = std::min(chunk, out.claims_.size() - base);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::string_view text = out.claims_[base + k].pattern;
+        detail::capability_access::add(cap, text, op_set(static_cast<operation>(k)), 0);
+      }
+      detail::capability_access::sort(cap, true);
+      out.matchers_.emplace_back(cap);
+    }
+    return out;
+  }
+
+  /// Number of claims.
+  [[nodiscard]] std::size_t size() const noexcept { return claims_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return claims_.empty(); }
+  /// Claim i, most specific first.
+  [[nodiscard]] const user_claim& claim(std::size_t i) const noexcept { return claims_[i]; }
+
+  /// The most specific claim that applies to `channel`, or nullptr when none does. Errors: an
+  /// invalid channel name (40000), or two equally specific claims that both apply
+  /// (ambiguous_user_claim; only with claim_ties::at_lookup).
+  [[nodiscard]] result<const user_claim*> find(std::string_view channel) const {
+    for (std::size_t c = 0; c < matchers_.size(); ++c) {
+      const std::uint32_t hits = matchers_[c].ops_for(channel).bits() & op_set::op_mask;
+      if (hits == 0) continue;
+      const std::size_t i = c * chunk + static_cast<std::size_t>(std::countr_zero(hits));
+      if (!partners_[i].empty()) {
+        const auto name = parse_name(channel);
+        for (const std::uint32_t j : partners_[i]) {
+          if (!matches(parse_pattern(claims_[j].pattern).value(), *name)) continue;
+          error e(errc::ambiguous_user_claim, no_offset);
+          e.append("user claims ").append_quoted(claim_name(claims_[std::min<std::size_t>(i, j)].pattern)).append(" and ");
+          e.append_quoted(claim_name(claims_[std::max<std::size_t>(i, j)].pattern));
+          return e.append(" are equally specific and both apply to ").append_quoted(channel);
+        }
+      }
+      return &claims_[i];
+    }
+    if (const auto name = parse_name(channel); !name) return name.error();
+    return static_cast<const user_claim*>(nullptr);
+  }
+
+ private:
+  // The full claim name, for messages.
+  [[nodiscard]] static std::string claim_name(std::string_view pattern) {
+    return std::string(user_claim_prefix).append(pattern);
+  }
+
+  std::vector<user_claim> claims_;              // most specific first
+  std::vector<std::vector<std::uint32_t>> partners_;  // per claim: the claims it ties with
+  std::vector<matcher> matchers_;               // chunk c: claims c*17 .. c*17+16
+};
+
+CAPMATCH_NAMESPACE_END
