@@ -17,3 +17,5 @@
 #include "covers.hpp"
 #include "union.hpp"
 #include "static_capability.hpp"
+#include "revocation.hpp"
+#include "signed_grant.hpp"

@@ -60,6 +60,12 @@ enum class errc : std::uint8_t {
   jwt_ttl_too_long,      // 40003: exp - iat above 24 h (1 h for a revocable key)
   invalid_claim,         // 40000: a claim an issuer refuses (reserved name, bad user claim or limit)
   ambiguous_user_claim,  // 40000: two ably.channel.* claims tie for some channel (rule 26)
+  // --- revocation and signed grants (issue 13, helper r1) ---
+  token_revoked,               // a revocation target matches the token (40141)
+  invalid_revocation_request,  // malformed revocation request or body (40000)
+  invalid_grant,               // malformed or oversized signed-grant cookie, unusable key or clientId (40000)
+  grant_rejected,              // grant signature, clientId binding or key id does not verify (40101)
+  grant_expired,               // an authentic grant past its expiry (40101)
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -82,6 +88,10 @@ enum class errc : std::uint8_t {
     case errc::jwt_expired: return 40142;
     case errc::jwt_issued_in_future: return 40001;
     case errc::jwt_ttl_too_long: return 40003;
+    // --- revocation and signed grants (issue 13, helper r1) ---
+    case errc::token_revoked: return 40141;
+    case errc::grant_rejected:
+    case errc::grant_expired: return 40101;
     default: return 40000;
   }
 }
@@ -136,6 +146,12 @@ enum class errc : std::uint8_t {
     case errc::jwt_ttl_too_long: return "jwt_ttl_too_long";
     case errc::invalid_claim: return "invalid_claim";
     case errc::ambiguous_user_claim: return "ambiguous_user_claim";
+    // --- revocation and signed grants (issue 13, helper r1) ---
+    case errc::token_revoked: return "token_revoked";
+    case errc::invalid_revocation_request: return "invalid_revocation_request";
+    case errc::invalid_grant: return "invalid_grant";
+    case errc::grant_rejected: return "grant_rejected";
+    case errc::grant_expired: return "grant_expired";
   }
   return "unknown";
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a given time on a copy of its seed corpus.
 # Usage: tests/fuzz/run.sh [seconds-per-target] [target ...]
-#   targets: parse name matcher intersect cli crypto token_request (default: all whose source exists)
+#   targets: parse name matcher intersect cli crypto (default: all whose source exists)
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), CXX (default clang++),
 #   FUZZ_JOBS_NICE=1 to run under nice -n 19, FUZZ_TIMEOUT (seconds per input before
 #   libFuzzer reports a timeout; default 30, raise it when the machine is busy).
@@ -16,7 +16,7 @@ secs="${1:-60}"
 shift || true
 out="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 cxx="${CXX:-clang++}"
-all=(parse name matcher intersect cli crypto token_request)
+all=(parse name matcher intersect cli crypto)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 mkdir -p "$out/logs"
@@ -30,12 +30,13 @@ for t in "${targets[@]}"; do
   # The cli target runs the tool's own code (tools/cli.cpp and its commands); it needs CLI11.
   extra=()
   [ "$t" = cli ] && extra=("$root/tools/cli.cpp" "$root"/tools/commands/*.cpp)
-  [ "$t" = crypto ] && extra=(-lcrypto)  # the differential reference (OpenSSL, test-only)
+  libs=()
+  [ "$t" = crypto ] && libs=(-lcrypto)  # the differential reference (OpenSSL, test-only)
   # Rebuild when the target or any header is newer than the binary.
   if [ ! -x "$bin" ] || [ -n "$(find "$src" "$here/common.hpp" "$root/include" "$root/tools" -newer "$bin" -print -quit)" ]; then
     if ! "${nice_cmd[@]}" "$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -Wall -Wextra -Werror -I "$root/include" "$src" "${extra[@]}" -o "$bin.tmp" 2>"$out/logs/$t.build.log"; then
+        -Wall -Wextra -Werror -I "$root/include" "$src" "${extra[@]}" -o "$bin.tmp" "${libs[@]}" 2>"$out/logs/$t.build.log"; then
       cat "$out/logs/$t.build.log" >&2; echo "fuzz: build of $t failed" >&2; status=1; continue
     fi
     mv "$bin.tmp" "$bin"

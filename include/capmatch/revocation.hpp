@@ -1,0 +1,594 @@
+// capmatch — token revocation (docs/semantics.md §27): build, send and receive revocation
+// requests, and a revocation list that answers "is this token revoked?" with hash lookups.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "capability.hpp"
+#include "crypto/base64.hpp"
+#include "error.hpp"
+#include "json.hpp"
+#include "key.hpp"
+#include "limits.hpp"
+#include "resource.hpp"
+#include "version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Most targets one revocation request may carry (§27).
+inline constexpr std::size_t max_revocation_targets = 100;
+/// How far before the receiver's clock `issuedBefore` may lie: one hour, in milliseconds (§27).
+inline constexpr std::int64_t max_issued_before_age_ms = 3'600'000;
+/// How long `allowReauthMargin: true` postpones enforcement: 30 s, in milliseconds (§27).
+inline constexpr std::int64_t reauth_margin_ms = 30'000;
+/// Longest value of one target (after `type:`), in bytes: the same as a capability resource.
+inline constexpr std::size_t max_revocation_value_bytes = max_resource_bytes;
+/// Largest revocation request body parse_revocation_request reads, in bytes.
+inline constexpr std::size_t max_revocation_body_bytes = 256u << 10;
+/// Default longest token lifetime a revocation list keeps entries for: 24 h (the longest ttl).
+inline constexpr std::int64_t default_max_token_lifetime_ms = 86'400'000;
+
+/// The three kinds of revocation target.
+enum class revocation_target_kind : std::uint8_t { client_id, revocation_key, channel };
+
+/// The wire name of a target kind: "clientId", "revocationKey" or "channel".
+[[nodiscard]] constexpr std::string_view name_of(revocation_target_kind k) noexcept {
+  switch (k) {
+    case revocation_target_kind::client_id: return "clientId";
+    case revocation_target_kind::revocation_key: return "revocationKey";
+    case revocation_target_kind::channel: return "channel";
+  }
+  return "unknown";
+}
+
+/// One target: its kind and its value (the text after the first ':').
+struct revocation_target {
+  revocation_target_kind kind = revocation_target_kind::client_id;
+  std::string value;
+
+  /// The wire form `type:value`.
+  [[nodiscard]] std::string to_string() const {
+    std::string s(name_of(kind));
+    return s.append(1, ':').append(value);
+  }
+  friend bool operator==(const revocation_target&, const revocation_target&) = default;
+};
+
+/// A revocation request (body of `POST /keys/{keyName}/revokeTokens`). Build it with
+/// make_revocation_request or parse_revocation_request, which validate it.
+struct revocation_request {
+  std::vector<revocation_target> targets;
+  /// Milliseconds since the epoch; absent means "when the request is received".
+  std::optional<std::int64_t> issued_before_ms;
+  /// True: enforcement starts reauth_margin_ms after receipt, so clients can renew first.
+  bool allow_reauth_margin = false;
+};
+
+namespace detail {
+
+[[nodiscard]] inline error revocation_error(std::uint32_t at = no_offset) {
+  return error(errc::invalid_revocation_request, at);
+}
+
+/// ASCII case-insensitive equality (for "did you mean" hints only).
+[[nodiscard]] constexpr bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (low(a[i]) != low(b[i])) return false;
+  }
+  return true;
+}
+
+/// errc::ok, or why `value` cannot be the value of a `kind` target: empty, too long, not UTF-8,
+/// a control character, or (channel) not a capability resource. `text` is the whole target,
+/// quoted in messages; `at` its offset in a body, or no_offset.
+[[nodiscard]] inline error check_target_value(revocation_target_kind kind, std::string_view value,
+                                              std::string_view text, std::uint32_t at) {
+  error e = revocation_error(at);
+  if (value.empty()) {
+    e.append("revocation target ").append_quoted(text);
+    if (at != no_offset) e.append_at();
+    return e.append(" has an empty value").append("; expected ").append(name_of(kind)).append(":<value>");
+  }
+  if (value.size() > max_revocation_value_bytes) {
+    e = error(errc::limit_exceeded, at);
+    e.append("revocation target value of ").append_number(value.size()).append(" bytes");
+    if (at != no_offset) e.append_at();
+    return e.append(" exceeds the limit of ").append_number(max_revocation_value_bytes)
+        .append(" bytes (capmatch::max_revocation_value_bytes)");
+  }
+  for (std::size_t i = 0; i < value.size();) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    const std::size_t len = utf8_length(value, i);
+    if (len == 0 || c < 0x20 || c == 0x7F) {
+      e.append("revocation target ").append_quoted(text);
+      if (at != no_offset) e.append_at();
+      return e.append(len == 0 ? " is not valid UTF-8" : " contains a control character");
+    }
+    i += len;
+  }
+  if (kind == revocation_target_kind::channel) {
+    auto p = parse_pattern(value, at == no_offset ? 0 : at);
+    if (!p) {
+      e.append("channel target ").append_quoted(text);
+      if (at != no_offset) e.append_at();
+      return e.append(" is not a capability resource (").append(p.error().message()).append(")");
+    }
+  }
+  return error{};
+}
+
+}  // namespace detail
+
+/// Parses one target `type:value` (split at the first ':'; the value may contain ':').
+/// Types: clientId, revocationKey, channel (case-sensitive). `at`: offset for messages.
+[[nodiscard]] inline result<revocation_target> parse_revocation_target(std::string_view text,
+                                                                       std::uint32_t at = no_offset) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    error e = detail::revocation_error(at);
+    e.append("revocation target ").append_quoted(text);
+    if (at != no_offset) e.append_at();
+    return e.append(" has no ':'; expected clientId:<id>, revocationKey:<key> or channel:<resource>");
+  }
+  const std::string_view type = text.substr(0, colon), value = text.substr(colon + 1);
+  revocation_target t;
+  if (type == "clientId") t.kind = revocation_target_kind::client_id;
+  else if (type == "revocationKey") t.kind = revocation_target_kind::revocation_key;
+  else if (type == "channel") t.kind = revocation_target_kind::channel;
+  else {
+    error e = detail::revocation_error(at);
+    e.append("unknown revocation target type ").append_quoted(type);
+    if (at != no_offset) e.append_at();
+    e.append("; expected clientId, revocationKey or channel");
+    for (auto k : {revocation_target_kind::client_id, revocation_target_kind::revocation_key,
+                   revocation_target_kind::channel})
+      if (detail::equal_ignoring_case(type, name_of(k))) e.append(" (types are case-sensitive: did you mean '").append(name_of(k)).append("'?)");
+    return e;
+  }
+  if (auto e = detail::check_target_value(t.kind, value, text, at); e.code() != errc::ok) return e;
+  t.value = value;
+  return t;
+}
+
+/// errc::ok, or the first rule of §27 `request` breaks when received at `now_ms`: 1 to 100
+/// valid, distinct targets; issuedBefore not after now_ms nor more than an hour before it.
+[[nodiscard]] inline error validate(const revocation_request& request, std::int64_t now_ms) {
+  const auto& ts = request.targets;
+  if (ts.empty()) return detail::revocation_error().append("a revocation request needs at least one target");
+  if (ts.size() > max_revocation_targets) {
+    error e = detail::revocation_error();
+    e.append("a revocation request has ").append_number(ts.size()).append(" targets, more than the limit of ");
+    return e.append_number(max_revocation_targets).append(" (capmatch::max_revocation_targets)");
+  }
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    if (auto e = detail::check_target_value(ts[i].kind, ts[i].value, ts[i].to_string(), no_offset);
+        e.code() != errc::ok)
+      return e;
+    for (std::size_t j = 0; j < i; ++j)
+      if (ts[j] == ts[i]) return detail::revocation_error().append("duplicate revocation target ").append_quoted(ts[i].to_string());
+  }
+  if (request.issued_before_ms) {
+    const std::int64_t b = *request.issued_before_ms;
+    auto number = [](error& e, std::int64_t v) -> error& {
+      if (v < 0) e.append('-');
+      return e.append_number(v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v));
+    };
+    if (b > now_ms) {
+      error e = detail::revocation_error();
+      number(e.append("issuedBefore "), b).append(" is in the future (now is ");
+      return number(e, now_ms).append(")");
+    }
+    if (b < now_ms - max_issued_before_age_ms) {
+      error e = detail::revocation_error();
+      number(e.append("issuedBefore "), b).append(" is more than an hour before now (");
+      return number(e, now_ms).append("); the earliest accepted is ").append_number(
+          static_cast<std::uint64_t>(now_ms - max_issued_before_age_ms < 0 ? 0 : now_ms - max_issued_before_age_ms));
+    }
+  }
+  return error{};
+}
+
+/// A validated request from target texts (`clientId:bob`, ...), checked against `now_ms`.
+[[nodiscard]] inline result<revocation_request> make_revocation_request(
+    std::span<const std::string_view> targets, std::int64_t now_ms,
+    std::optional<std::int64_t> issued_before_ms = std::nullopt, bool allow_reauth_margin = false) {
+  revocation_request req;
+  req.issued_before_ms = issued_before_ms;
+  req.allow_reauth_margin = allow_reauth_margin;
+  if (targets.size() > max_revocation_targets) {  // say so before parsing what would be dropped anyway
+    error e = detail::revocation_error();
+    e.append("a revocation request has ").append_number(targets.size()).append(" targets, more than the limit of ");
+    return e.append_number(max_revocation_targets).append(" (capmatch::max_revocation_targets)");
+  }
+  req.targets.reserve(targets.size());
+  for (std::string_view t : targets) {
+    auto r = parse_revocation_target(t);
+    if (!r) return r.error();
+    req.targets.push_back(std::move(*r));
+  }
+  if (auto e = validate(req, now_ms); e.code() != errc::ok) return e;
+  return req;
+}
+/// make_revocation_request over a braced list of target texts.
+[[nodiscard]] inline result<revocation_request> make_revocation_request(
+    std::initializer_list<std::string_view> targets, std::int64_t now_ms,
+    std::optional<std::int64_t> issued_before_ms = std::nullopt, bool allow_reauth_margin = false) {
+  return make_revocation_request(std::span<const std::string_view>(targets.begin(), targets.size()), now_ms,
+                                 issued_before_ms, allow_reauth_margin);
+}
+
+/// The JSON body `{"targets":[...],"issuedBefore":N,"allowReauthMargin":true}`; issuedBefore only
+/// when set, allowReauthMargin only when true; no whitespace, strings escaped as §1.5.
+[[nodiscard]] inline std::string to_json(const revocation_request& request) {
+  std::vector<char> out;
+  const std::string_view head = "{\"targets\":[";
+  out.insert(out.end(), head.begin(), head.end());
+  for (std::size_t i = 0; i < request.targets.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    detail::write_json_string(request.targets[i].to_string(), out);
+  }
+  out.push_back(']');
+  std::string s(out.begin(), out.end());
+  if (request.issued_before_ms) s.append(",\"issuedBefore\":").append(std::to_string(*request.issued_before_ms));
+  if (request.allow_reauth_margin) s.append(",\"allowReauthMargin\":true");
+  return s.append(1, '}');
+}
+
+/// The request path `/keys/{keyName}/revokeTokens` (a key name needs no percent-encoding).
+[[nodiscard]] inline std::string revoke_tokens_path(const api_key& key) {
+  return std::string("/keys/").append(key.name()).append("/revokeTokens");
+}
+
+/// The `Authorization` header value `Basic base64(keyName:secret)`. It holds the secret: send
+/// it over TLS and never log it.
+[[nodiscard]] inline std::string basic_authorization(const api_key& key) {
+  std::string credentials(key.name());
+  credentials.append(1, ':').append(key.reveal_secret());
+  std::string header = "Basic " + crypto::base64_encode(credentials);
+  for (char& c : credentials) c = '\0';  // best effort: do not leave a copy of the secret behind
+  return header;
+}
+
+/// Parses and validates a revocation request body received at `now_ms`: one JSON object with
+/// `targets` (array of 1..100 target strings, required), `issuedBefore` (non-negative integer
+/// milliseconds) and `allowReauthMargin` (boolean); any other member, a duplicate member, or
+/// anything after the object is an error (errc::invalid_json or invalid_revocation_request, 40000).
+[[nodiscard]] inline result<revocation_request> parse_revocation_request(std::string_view body, std::int64_t now_ms) {
+  if (body.size() > max_revocation_body_bytes) {
+    error e(errc::limit_exceeded, no_offset);
+    e.append("revocation request body of ").append_number(body.size()).append(" bytes exceeds the limit of ");
+    return e.append_number(max_revocation_body_bytes).append(" bytes (capmatch::max_revocation_body_bytes)");
+  }
+  if (body.empty()) return error(errc::empty_input, 0, "empty revocation request body; expected {\"targets\":[...]}");
+  detail::json_reader r(body);
+  error err;
+  // Consumes the byte at the cursor (the reader offers no other way to step over a literal).
+  auto take = [&] {
+    error ignored;
+    (void)r.expect(r.peek(), {}, ignored);
+  };
+  auto at = [&] { return static_cast<std::uint32_t>(r.pos()); };
+  if (!r.expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}", err)) return err;
+  revocation_request req;
+  bool seen[3] = {false, false, false};
+  std::vector<char> buf;
+  r.skip_ws();
+  if (r.peek() == '}') {
+    take();
+  } else {
+    for (;;) {
+      r.skip_ws();
+      const std::uint32_t name_at = at();
+      buf.clear();
+      if (!r.read_string(buf, err)) return err;
+      const std::string_view name(buf.data(), buf.size());
+      int which = name == "targets" ? 0 : name == "issuedBefore" ? 1 : name == "allowReauthMargin" ? 2 : -1;
+      if (which < 0) {
+        error e = detail::revocation_error(name_at);
+        e.append("unknown member ").append_quoted(name).append_at();
+        return e.append("; a revocation request has targets, issuedBefore and allowReauthMargin");
+      }
+      if (seen[which]) {
+        error e = detail::revocation_error(name_at);
+        return e.append("duplicate member ").append_quoted(name).append_at();
+      }
+      seen[which] = true;
+      if (!r.expect(':', "':'", err)) return err;
+      r.skip_ws();
+      if (which == 0) {
+        if (r.peek() != '[') {
+          error e = detail::revocation_error(at());
+          e.append("targets").append_at().append(" must be an array of strings");
+          if (!r.value_kind().empty()) e.append(", not ").append(r.value_kind());
+          return e;
+        }
+        take();
+        r.skip_ws();
+        if (r.peek() == ']') {
+          take();
+        } else {
+          for (;;) {
+            r.skip_ws();
+            const std::uint32_t t_at = at();
+            if (r.peek() != '"') {
+              error e = detail::revocation_error(t_at);
+              e.append("a target").append_at().append(" must be a string");
+              if (!r.value_kind().empty()) e.append(", not ").append(r.value_kind());
+              return e;
+            }
+            if (req.targets.size() == max_revocation_targets) {
+              error e = detail::revocation_error(t_at);
+              e.append("more than ").append_number(max_revocation_targets).append(" targets").append_at();
+              return e.append(" (capmatch::max_revocation_targets)");
+            }
+            buf.clear();
+            if (!r.read_string(buf, err)) return err;
+            auto t = parse_revocation_target(std::string_view(buf.data(), buf.size()), t_at);
+            if (!t) return t.error();
+            for (const auto& prev : req.targets)
+              if (prev == *t) {
+                error e = detail::revocation_error(t_at);
+                return e.append("duplicate revocation target ").append_quoted(t->to_string()).append_at();
+              }
+            req.targets.push_back(std::move(*t));
+            r.skip_ws();
+            if (r.peek() == ',') { take(); continue; }
+            if (r.peek() == ']') { take(); break; }
+            return r.unexpected("',' or ']'");
+          }
+        }
+      } else if (which == 1) {
+        const std::uint32_t n_at = at();
+        auto not_integer = [&] {
+          error e = detail::revocation_error(n_at);
+          e.append("issuedBefore").append_at().append(" must be a non-negative integer (milliseconds since the epoch)");
+          if (r.peek() == '-') e.append(", not a negative number");
+          else if (!r.value_kind().empty()) e.append(", not ").append(r.value_kind());
+          return e;
+        };
+        if (r.peek() < '0' || r.peek() > '9') return not_integer();
+        std::uint64_t v = 0;
+        std::size_t digits = 0;
+        const bool leading_zero = r.peek() == '0';
+        while (!r.at_end() && r.peek() >= '0' && r.peek() <= '9') {
+          if (++digits > 16) {
+            error e = detail::revocation_error(n_at);
+            return e.append("issuedBefore").append_at().append(" is too large (more than 16 digits)");
+          }
+          v = v * 10 + static_cast<std::uint64_t>(r.peek() - '0');
+          take();
+        }
+        if (leading_zero && digits > 1) {
+          error e(errc::invalid_json, n_at);
+          return e.append("number with a leading zero").append_at();
+        }
+        if (r.peek() == '.' || r.peek() == 'e' || r.peek() == 'E') {
+          error e = detail::revocation_error(n_at);
+          return e.append("issuedBefore").append_at().append(" must be an integer number of milliseconds");
+        }
+        req.issued_before_ms = static_cast<std::int64_t>(v);
+      } else {
+        const std::uint32_t b_at = at();
+        const std::string_view rest = body.substr(r.pos());
+        const bool t = rest.substr(0, 4) == "true", f = rest.substr(0, 5) == "false";
+        if (!t && !f) {
+          error e = detail::revocation_error(b_at);
+          e.append("allowReauthMargin").append_at().append(" must be true or false");
+          if (!r.value_kind().empty()) e.append(", not ").append(r.value_kind());
+          return e;
+        }
+        for (int i = t ? 4 : 5; i > 0; --i) take();
+        req.allow_reauth_margin = t;
+      }
+      r.skip_ws();
+      if (r.peek() == ',') { take(); continue; }
+      if (r.peek() == '}') { take(); break; }
+      return r.unexpected("',' or '}'");
+    }
+  }
+  r.skip_ws();
+  if (!r.at_end()) {
+    error e(errc::trailing_characters, at());
+    return e.append("unexpected characters after the request object").append_at();
+  }
+  if (!seen[0]) return detail::revocation_error().append("a revocation request needs a targets member");
+  if (auto e = validate(req, now_ms); e.code() != errc::ok) return e;
+  return req;
+}
+
+/// The facts about a token a revocation check needs (all plain values, whatever verified them).
+struct revocation_subject {
+  std::string_view client_id;       // empty: the token has no clientId
+  std::string_view revocation_key;  // empty: no x-ably-revocation-key
+  const capability* cap = nullptr;  // its resources are compared verbatim; null: none
+  std::int64_t issued_at_ms = 0;
+};
+
+/// Where revocations are kept: the in-memory revocation_list, or another store (Redis, ...).
+class revocation_store {
+ public:
+  revocation_store() = default;
+  revocation_store(const revocation_store&) = delete;
+  revocation_store& operator=(const revocation_store&) = delete;
+  virtual ~revocation_store() = default;
+
+  /// Records a request received at `now_ms` (validated again first); errc::ok or the error.
+  [[nodiscard]] virtual error revoke(const revocation_request& request, std::int64_t now_ms) = 0;
+  /// errc::ok, or errc::token_revoked (40141) naming a target that revokes `token` at `now_ms`.
+  [[nodiscard]] virtual error check(const revocation_subject& token, std::int64_t now_ms) const = 0;
+  /// Drops every entry no unexpired token can match any more; returns how many targets went.
+  virtual std::size_t expire(std::int64_t now_ms) = 0;
+
+  /// check() from the token's clientId, revocation key, capability and issue time.
+  [[nodiscard]] error check(std::string_view client_id, std::string_view revocation_key, const capability& cap,
+                            std::int64_t issued_at_ms, std::int64_t now_ms) const {
+    return check(revocation_subject{client_id, revocation_key, &cap, issued_at_ms}, now_ms);
+  }
+  /// True when check() would return errc::token_revoked.
+  [[nodiscard]] bool is_revoked(const revocation_subject& token, std::int64_t now_ms) const {
+    return check(token, now_ms).code() == errc::token_revoked;
+  }
+};
+
+/// Settings of a revocation_list.
+struct revocation_list_options {
+  /// Longest lifetime of any token checked against the list (24 h; 1 h when only revocable
+  /// tokens are checked). An entry whose issuedBefore is this long ago can match no live token.
+  std::int64_t max_token_lifetime_ms = default_max_token_lifetime_ms;
+  /// Most targets held at once; a revoke() that would exceed it fails (errc::limit_exceeded).
+  std::size_t max_targets = 1'000'000;
+};
+
+/// An in-memory revocation store. A check costs one hash lookup for the clientId, one for the
+/// revocation key and one per resource of the token's capability (a channel target matches a
+/// resource string only verbatim: no wildcard reasoning). Any number of threads may check while
+/// one revokes or expires (a shared_mutex: checks share it, updates take it alone).
+class revocation_list final : public revocation_store {
+ public:
+  explicit revocation_list(revocation_list_options options = {}) : options_(options) {}
+
+  [[nodiscard]] error revoke(const revocation_request& request, std::int64_t now_ms) override {
+    if (auto e = validate(request, now_ms); e.code() != errc::ok) return e;
+    const window w{request.issued_before_ms.value_or(now_ms),
+                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
+    std::unique_lock lock(mutex_);
+    if (now_ms >= next_sweep_) sweep(now_ms, options_.max_token_lifetime_ms / 64);
+    if (w.issued_before + options_.max_token_lifetime_ms <= now_ms) return error{};  // matches no live token
+    std::size_t fresh = 0;
+    for (const auto& t : request.targets) fresh += !tables_[index(t.kind)].contains(t.value);
+    if (count_ + fresh > options_.max_targets) {
+      error e(errc::limit_exceeded, no_offset);
+      e.append("the revocation list would hold ").append_number(count_ + fresh).append(" targets, more than its limit of ");
+      return e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)");
+    }
+    for (const auto& t : request.targets) {
+      auto [it, inserted] = tables_[index(t.kind)].try_emplace(t.value);
+      count_ += inserted;
+      add_window(it->second, w);
+    }
+    if (w.issued_before < oldest_) oldest_ = w.issued_before;
+    const std::int64_t due = oldest_ + options_.max_token_lifetime_ms + options_.max_token_lifetime_ms / 64;
+    if (due < next_sweep_) next_sweep_ = due;
+    return error{};
+  }
+
+  [[nodiscard]] error check(const revocation_subject& token, std::int64_t now_ms) const override {
+    std::shared_lock lock(mutex_);
+    if (count_ == 0) return error{};
+    if (!token.client_id.empty())
+      if (auto e = check_one(revocation_target_kind::client_id, token.client_id, token, now_ms); e.code() != errc::ok) return e;
+    if (!token.revocation_key.empty())
+      if (auto e = check_one(revocation_target_kind::revocation_key, token.revocation_key, token, now_ms); e.code() != errc::ok) return e;
+    if (token.cap != nullptr && !tables_[index(revocation_target_kind::channel)].empty())
+      for (std::size_t i = 0; i < token.cap->size(); ++i)
+        if (auto e = check_one(revocation_target_kind::channel, token.cap->resource(i), token, now_ms); e.code() != errc::ok) return e;
+    return error{};
+  }
+  using revocation_store::check;
+
+  std::size_t expire(std::int64_t now_ms) override {
+    std::unique_lock lock(mutex_);
+    return sweep(now_ms, 0);
+  }
+
+  /// Number of distinct targets held.
+  [[nodiscard]] std::size_t size() const {
+    std::shared_lock lock(mutex_);
+    return count_;
+  }
+  [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
+
+ private:
+  // Tokens issued before `issued_before` are revoked from `enforce_from` on.
+  struct window {
+    std::int64_t issued_before, enforce_from;
+  };
+  struct hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using table = std::unordered_map<std::string, std::vector<window>, hash, std::equal_to<>>;
+
+  static constexpr std::size_t index(revocation_target_kind k) noexcept { return static_cast<std::size_t>(k); }
+
+  // Keeps only windows no other window makes redundant (a later issuedBefore with an earlier or
+  // equal start revokes everything the other one does).
+  static void add_window(std::vector<window>& ws, window w) {
+    for (const auto& o : ws)
+      if (o.issued_before >= w.issued_before && o.enforce_from <= w.enforce_from) return;
+    std::erase_if(ws, [&](const window& o) { return w.issued_before >= o.issued_before && w.enforce_from <= o.enforce_from; });
+    ws.push_back(w);
+  }
+
+  [[nodiscard]] error check_one(revocation_target_kind kind, std::string_view value, const revocation_subject& token,
+                                std::int64_t now_ms) const {
+    const auto& t = tables_[index(kind)];
+    if (t.empty()) return error{};
+    const auto it = t.find(value);
+    if (it == t.end()) return error{};
+    for (const auto& w : it->second) {
+      if (token.issued_at_ms < w.issued_before && now_ms >= w.enforce_from) {
+        error e(errc::token_revoked, no_offset);
+        e.append("token revoked: target ").append_quoted(std::string(name_of(kind)).append(1, ':').append(value));
+        e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(w.issued_before < 0 ? 0 : w.issued_before));
+        return e.append("; obtain a new token");
+      }
+    }
+    return error{};
+  }
+
+  // Drops windows whose tokens have all expired at now_ms - slack; the caller holds the lock.
+  std::size_t sweep(std::int64_t now_ms, std::int64_t slack) {
+    const std::int64_t life = options_.max_token_lifetime_ms;
+    std::size_t dropped = 0;
+    std::int64_t oldest = INT64_MAX;
+    for (auto& t : tables_) {
+      for (auto it = t.begin(); it != t.end();) {
+        std::erase_if(it->second, [&](const window& w) { return w.issued_before + life <= now_ms - slack; });
+        if (it->second.empty()) {
+          it = t.erase(it);
+          ++dropped;
+          continue;
+        }
+        for (const auto& w : it->second) oldest = w.issued_before < oldest ? w.issued_before : oldest;
+        ++it;
+      }
+    }
+    count_ -= dropped;
+    oldest_ = oldest;
+    // Sweeps run when the oldest entry has expired by a slack of 1/64 of the lifetime, so that
+    // steady traffic does not sweep on every revoke; expire() sweeps exactly.
+    next_sweep_ = oldest == INT64_MAX ? INT64_MAX : oldest + life + options_.max_token_lifetime_ms / 64;
+    return dropped;
+  }
+
+  revocation_list_options options_;
+  mutable std::shared_mutex mutex_;
+  table tables_[3];
+  std::size_t count_ = 0;
+  std::int64_t oldest_ = INT64_MAX;
+  std::int64_t next_sweep_ = INT64_MAX;
+};
+
+/// Milliseconds since the Unix epoch by the system clock (the default clock of the callers above).
+[[nodiscard]] inline std::int64_t system_now_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+CAPMATCH_NAMESPACE_END
