@@ -534,7 +534,7 @@ int main(int argc, char** argv) {
   svc.route(svr);
   if (verbose)
     svr.set_logger([](const httplib::Request& q, const httplib::Response& r) {
-      std::fprintf(stderr, "%s %s -> %d\n", q.method.c_str(), q.path.c_str(), r.status);
+      std::fprintf(stderr, "%s %s -> %d %s\n", q.method.c_str(), q.path.c_str(), r.status, r.status >= 400 ? r.body.c_str() : "");
     });
   const int bound = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
   if (bound < 0) die("cannot listen on " + host + ":" + std::to_string(port));
