@@ -531,6 +531,7 @@ int main(int argc, char** argv) {
   httplib::Server svr;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_keep_alive_max_count(1000);
+  svr.set_tcp_nodelay(true);  // answers go out in two writes: without this, Nagle + delayed ACK add 40 ms
   svc.route(svr);
   if (verbose)
     svr.set_logger([](const httplib::Request& q, const httplib::Response& r) {
