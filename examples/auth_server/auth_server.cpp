@@ -97,8 +97,9 @@ config load_config(const std::string& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::exception& e) {
-    die(path + " is not JSON: " + e.what());
+  } catch (const json::parse_error& e) {
+    // Not e.what(): it quotes the text around the error, which may be the key's secret.
+    die(path + " is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
   }
   config c;
   try {
@@ -120,7 +121,7 @@ config load_config(const std::string& path) {
       c.users.push_back(std::move(x));
     }
   } catch (const json::exception& e) {
-    die(path + ": " + e.what());
+    die(path + ": " + e.what());  // type and missing-member errors name members, never values
   }
   return c;
 }
@@ -397,6 +398,8 @@ class service {
     std::string last_id;
     {
       std::lock_guard lock(messages_mutex_);
+      if (messages_.size() >= max_channels && messages_.find(channel) == messages_.end())
+        return send_error(res, 50000, 500, "this demo gateway keeps history for at most 10000 channels");
       auto& log = messages_[channel];
       for (auto& m : body) {
         if (!m.is_object()) return send_error(res, 40000, 400, "each message must be a JSON object");
@@ -452,7 +455,8 @@ class service {
   }
 
   static constexpr std::string_view issued_ms_claim = "x-capmatch-issued-ms";
-  static constexpr std::size_t max_history = 100;
+  static constexpr std::size_t max_history = 100;    // messages kept per channel
+  static constexpr std::size_t max_channels = 10000;  // channels with history
 
   config cfg_;
   cm::revocation_store* revocations_;
@@ -479,6 +483,12 @@ int main(int argc, char** argv) {
   int port = 0;
   std::size_t threads = 64;
   bool verbose = false;
+  const std::string usage = "usage: auth_server --config FILE [--host H] [--port N] [--redis HOST:PORT] [--threads N] [--verbose]";
+  auto number = [](const std::string& text, const std::string& what, long max) {
+    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos || std::stol(text) > max)
+      die(what + " must be a number from 0 to " + std::to_string(max));
+    return std::stol(text);
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -487,13 +497,14 @@ int main(int argc, char** argv) {
     };
     if (a == "--config") config_path = next();
     else if (a == "--host") host = next();
-    else if (a == "--port") port = std::stoi(next());
+    else if (a == "--port") port = static_cast<int>(number(next(), "--port", 65535));
     else if (a == "--redis") redis = next();
-    else if (a == "--threads") threads = static_cast<std::size_t>(std::stoul(next()));
+    else if (a == "--threads") threads = static_cast<std::size_t>(number(next(), "--threads", 4096));
     else if (a == "--verbose") verbose = true;
-    else die("unknown option " + a + "\nusage: auth_server --config FILE [--host H] [--port N] [--redis HOST:PORT] [--threads N] [--verbose]");
+    else die("unknown option " + a + "\n" + usage);
   }
-  if (config_path.empty()) die("usage: auth_server --config FILE [--host H] [--port N] [--redis HOST:PORT] [--threads N] [--verbose]");
+  if (config_path.empty()) die(usage);
+  if (threads == 0) threads = 1;
   config cfg = load_config(config_path);
 
   // Shared state: in this process's memory by default, in Redis with --redis.
@@ -506,7 +517,8 @@ int main(int argc, char** argv) {
 #if CAPMATCH_AUTH_SERVER_REDIS
     const auto colon = redis.rfind(':');
     if (colon == std::string::npos) die("--redis needs HOST:PORT");
-    pool = std::make_unique<auth_server::redis_pool>(redis.substr(0, colon), std::stoi(redis.substr(colon + 1)));
+    pool = std::make_unique<auth_server::redis_pool>(redis.substr(0, colon),
+                                                     static_cast<int>(number(redis.substr(colon + 1), "the Redis port", 65535)));
     std::string why;
     if (!pool->ping(why)) die("cannot reach Redis at " + redis + ": " + why);
     guard = std::make_unique<auth_server::redis_replay_guard>(*pool);
@@ -531,7 +543,8 @@ int main(int argc, char** argv) {
   httplib::Server svr;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_keep_alive_max_count(1000);
-  svr.set_tcp_nodelay(true);  // answers go out in two writes: without this, Nagle + delayed ACK add 40 ms
+  svr.set_tcp_nodelay(true);
+  svr.set_payload_max_length(256u << 10);  // the largest body any endpoint reads (a revocation request)  // answers go out in two writes: without this, Nagle + delayed ACK add 40 ms
   svc.route(svr);
   if (verbose)
     svr.set_logger([](const httplib::Request& q, const httplib::Response& r) {
