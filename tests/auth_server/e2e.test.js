@@ -26,8 +26,14 @@ async function main() {
     const page = await resolves(alice.channels.get('chat:lobby').history(), 'alice reads chat:lobby history (granted)');
     equal(page && page.items.map((m) => [m.name, m.data, m.clientId]), [['greeting', 'hello', 'alice']],
           'history returns the published message');
-    await rejects(alice.channels.get('chat:other').publish('x', 'y'), 40160, 401, 'alice publishes on chat:other (not granted)');
-    await rejects(alice.channels.get('news').publish('x', 'y'), 40160, 401, 'alice publishes on news (subscribe and history only)');
+    const denied = await rejects(alice.channels.get('chat:other').publish('x', 'y'), 40160, 401, 'alice publishes on chat:other (not granted)');
+    equal(denied && denied.message,
+          "Unable to perform channel operation (operation not permitted): no resource in the capability matches 'chat:other'",
+          'the 40160 message says why (no pattern matches)');
+    const noOp = await rejects(alice.channels.get('news').publish('x', 'y'), 40160, 401, 'alice publishes on news (subscribe and history only)');
+    equal(noOp && noOp.message,
+          "Unable to perform channel operation (operation not permitted): no matching resource grants publish on 'news' ('news' grants history, subscribe)",
+          'the 40160 message names the operations the matching pattern grants');
     await rejects(alice.channels.get('room:1').history(), 40160, 401, 'alice reads room:1 history (not granted)');
     const bob = h.userClient(svc, 'demo-bob');
     // bob's grant {"news":["*"]} meets the key's {"news":["subscribe","history"]}: no publish.
@@ -36,7 +42,8 @@ async function main() {
     const stranger = h.userClient(svc, 'not-a-session');
     await rejects(stranger.channels.get('chat:lobby').publish('x', 'y'), 40101, 401, '/auth refuses an unknown session');
     const r = await http('POST', `${svc.base}/channels/chat:lobby/messages`, { body: '{}', headers: { 'content-type': 'application/json' } });
-    equal([r.status, r.json && r.json.error.code], [401, 40140], 'the gateway without a token answers 40140');
+    equal([r.status, r.json && r.json.error.code, r.json && r.json.error.message],
+          [401, 40140, 'token required: send Authorization: Bearer <base64 of the token>'], 'the gateway without a token answers 40140');
     const forged = Buffer.from(td.token.slice(0, -2) + (td.token.endsWith('AA') ? 'BB' : 'AA')).toString('base64');
     const f = await http('POST', `${svc.base}/channels/chat:lobby/messages`,
                          { body: '{}', headers: { authorization: `Bearer ${forged}`, 'content-type': 'application/json' } });
@@ -50,7 +57,10 @@ async function main() {
     const cached = first.json;
     const mistaken = new Ably.Rest(h.restOptions(svc, { authCallback: (_params, cb) => cb(null, cached) }));
     await resolves(mistaken.channels.get('chat:lobby').publish('a', '1'), 'cached TokenRequest: first use gets a token');
-    await rejects(mistaken.auth.authorize(), 40105, 401, 'cached TokenRequest: the same request again is rejected');
+    const replayed = await rejects(mistaken.auth.authorize(), 40105, 401, 'cached TokenRequest: the same request again is rejected');
+    equal(replayed && replayed.message,
+          'Nonce value replayed: this keyName and nonce were already used; create a new TokenRequest for every token (never cache one)',
+          'the 40105 message');
     let calls = 0;
     const correct = new Ably.Rest(h.restOptions(svc, {
       authCallback: async (_params, cb) => {

@@ -15,6 +15,15 @@ const fs = require('fs');
 const h = require('./harness');
 const { http } = h;
 
+/// CPU seconds (user + system) a process has used, from /proc (Linux), or NaN.
+function cpuSeconds(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;  // utime, stime in clock ticks (USER_HZ = 100)
+  } catch (_) { return NaN; }
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
@@ -74,11 +83,14 @@ async function run(mode, services, clients, seconds, keyName) {
     }
   }
 
+  const serverCpu0 = services.reduce((a, s) => a + cpuSeconds(s.proc.child.pid), 0), clientCpu0 = process.cpuUsage();
   const t0 = Date.now();
   const watchdog = new Promise((_, reject) => setTimeout(() => reject(new Error('the run did not stop within 60 s of its deadline')),
                                                         seconds * 1000 + 60000).unref());
   await Promise.race([Promise.all(Array.from({ length: clients }, (_, i) => client(i))), watchdog]);
   const elapsed = (Date.now() - t0) / 1000;
+  const serverCpu = services.reduce((a, s) => a + cpuSeconds(s.proc.child.pid), 0) - serverCpu0;
+  const clientCpuUse = process.cpuUsage(clientCpu0), clientCpu = (clientCpuUse.user + clientCpuUse.system) / 1e6;
   const summary = { mode, clients, seconds, instances: services.length, elapsed };
   for (const k of ['publish', 'denied', 'renew']) {
     const lat = stats[k].lat.sort((x, y) => x - y);
@@ -88,6 +100,10 @@ async function run(mode, services, clients, seconds, keyName) {
   summary.replay = stats.replay;
   const requests = stats.publish.sent + stats.denied.sent + 3 * stats.renew.sent + 3 * stats.replay.sent;
   summary.httpRequestsPerSecond = +(requests / elapsed).toFixed(1);
+  summary.httpRequests = requests;
+  summary.serverCpuSeconds = +serverCpu.toFixed(2);
+  summary.serverCpuMicrosPerRequest = +((serverCpu * 1e6) / requests).toFixed(0);
+  summary.clientCpuSeconds = +clientCpu.toFixed(2);
   summary.errors = stats.errors;
   summary.nothingLost = stats.publish.ok === stats.publish.sent && stats.denied.rejected40160 === stats.denied.sent &&
     stats.renew.ok === stats.renew.sent && stats.replay.firstAccepted === stats.replay.sent &&
@@ -101,6 +117,7 @@ function report(s) {
   for (const k of ['publish', 'denied', 'renew']) console.log(`# ${line(k)}`);
   console.log(`# replay   ${s.replay.sent} attempts: first use accepted ${s.replay.firstAccepted}, replay rejected 40105 ${s.replay.replayRejected40105}, replay accepted ${s.replay.replayAccepted}`);
   console.log(`# HTTP requests/s (publishes + denials + 3 per renewal + 3 per replay attempt): ${s.httpRequestsPerSecond}`);
+  console.log(`# CPU: server(s) ${s.serverCpuSeconds} s (${s.serverCpuMicrosPerRequest} µs per HTTP request), ably-js client process ${s.clientCpuSeconds} s`);
   for (const e of s.errors) console.log(`#   error: ${e}`);
 }
 
