@@ -19,3 +19,5 @@
 #include "static_capability.hpp"
 #include "revocation.hpp"
 #include "signed_grant.hpp"
+#include "replay_guard.hpp"
+#include "token_request.hpp"
