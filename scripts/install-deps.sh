@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 want=(meson ninja-build g++ pkg-config python3 libcli11-dev)
 if [ "${1:-test}" = test ]; then
   want+=(clang libclang-rt-14-dev cmake doctest-dev libbenchmark-dev libre2-dev nlohmann-json3-dev
-         libssl-dev python3-jwt
+         libssl-dev python3-jwt libcpp-jwt-dev
          libcpp-httplib-dev libhiredis-dev redis-server)  # the auth server example and its tests
   # Hyperscan is only packaged for x86-64; the benchmark skips that baseline without it.
   [ "$(dpkg --print-architecture)" = amd64 ] && want+=(libhyperscan-dev)

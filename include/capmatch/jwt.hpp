@@ -74,7 +74,8 @@ struct verified_jwt {
   std::optional<capmatch::matcher> matcher;  ///< `capability` compiled, on request
   std::optional<std::string> client_id, revocation_key;
   capmatch::user_claims user_claims;  ///< ably.channel.* (ties: an error at lookup)
-  /// ably.limits.* claims (name, number as written) and every other claim (name, JSON as written).
+  /// ably.limits.* claims (name, number as written) and every other claim (name, JSON as written
+  /// without insignificant whitespace).
   std::vector<std::pair<std::string, std::string>> limits, other_claims;
   std::optional<std::string> embedded_token;  ///< x-ably-token (header or claim)
   std::optional<std::int64_t> embedded_expires_at;  ///< its exp, when it is a JWT
@@ -96,14 +97,14 @@ namespace detail {
   return true;
 }
 
-[[nodiscard]] constexpr std::string_view kind_name(json_kind k) noexcept {
+[[nodiscard]] constexpr std::string_view kind_name(json_type k) noexcept {
   switch (k) {
-    case json_kind::string: return "a string";
-    case json_kind::number: return "a number";
-    case json_kind::boolean: return "a boolean";
-    case json_kind::null: return "null";
-    case json_kind::object: return "an object";
-    case json_kind::array: return "an array";
+    case json_type::string: return "a string";
+    case json_type::number: return "a number";
+    case json_type::boolean: return "a boolean";
+    case json_type::null: return "null";
+    case json_type::object: return "an object";
+    case json_type::array: return "an array";
   }
   return "a value";
 }
@@ -125,10 +126,10 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
     return e.append("JWT has no '").append(name).append("' claim; Ably JWTs need iat and exp (integer seconds)");
   }
   const auto& m = o.at(i);
-  if (m.kind != json_kind::number || !m.integer) {
+  if (m.kind != json_type::number || !m.integer) {
     error e(errc::invalid_jwt, no_offset);
     e.append("JWT claim '").append(name).append("' must be an integer number of seconds, found ");
-    return e.append(m.kind == json_kind::number ? std::string_view("a number with a fraction or exponent")
+    return e.append(m.kind == json_type::number ? std::string_view("a number with a fraction or exponent")
                                                 : kind_name(m.kind));
   }
   return m.int_value;
@@ -140,10 +141,10 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
   const std::size_t i = o.find(name);
   if (i == o.size()) return std::optional<std::string>();
   const auto& m = o.at(i);
-  if (m.kind != json_kind::string || o.string_value(i).empty()) {
+  if (m.kind != json_type::string || o.string_value(i).empty()) {
     error e(errc::invalid_jwt, no_offset);
     e.append("JWT ").append(where).append(" '").append(name).append("' must be a non-empty string, found ");
-    return e.append(m.kind == json_kind::string ? std::string_view("an empty string") : kind_name(m.kind));
+    return e.append(m.kind == json_type::string ? std::string_view("an empty string") : kind_name(m.kind));
   }
   return std::optional<std::string>(std::string(o.string_value(i)));
 }
@@ -176,9 +177,9 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
   if (name == "iat" || name == "exp" || starts_with(name, "x-ably-"))
     return bad("is reserved; set it through its own option (iat, ttl, capability, client id, revocation key)");
   const auto kind = value.at(0).kind;
-  if (starts_with(name, user_claim_prefix) && kind != json_kind::string)
+  if (starts_with(name, user_claim_prefix) && kind != json_type::string)
     return bad(std::string("must be a JSON string, found ").append(kind_name(kind)));
-  if (starts_with(name, limits_prefix) && kind != json_kind::number)
+  if (starts_with(name, limits_prefix) && kind != json_type::number)
     return bad(std::string("must be a JSON number, found ").append(kind_name(kind)));
   return std::nullopt;
 }
@@ -254,7 +255,7 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
     put(",");
     detail::write_json_string(name, body);
     put(":");
-    put(value->raw(0));
+    detail::append_minified(value->raw(0), body);
   }
   if (!user.empty()) {
     auto compiled = user_claims::compile(std::move(user), claim_ties::reject);
@@ -294,7 +295,7 @@ template <class FindKey,
           std::enable_if_t<std::is_invocable_r_v<const jwt_key*, FindKey&, std::string_view>, int> = 0>
 [[nodiscard]] result<verified_jwt> verify_jwt(std::string_view token, FindKey&& find_key,
                                               const jwt_verify_options& opt = {}) {
-  using detail::json_kind;
+  using detail::json_type;
   using detail::jwt_error;
   if (token.size() > max_jwt_bytes) {
     error e(errc::invalid_jwt, no_offset);
@@ -320,22 +321,22 @@ template <class FindKey,
   if (!header) return part_error("header is not a JSON object", header.error());
   const std::size_t alg = header->find("alg");
   if (alg == header->size()) return jwt_error(errc::invalid_jwt, "JWT header has no 'alg'; Ably JWTs use HS256");
-  if (header->at(alg).kind != json_kind::string || header->string_value(alg) != "HS256") {
+  if (header->at(alg).kind != json_type::string || header->string_value(alg) != "HS256") {
     error e(errc::invalid_jwt, no_offset);
     e.append("JWT algorithm ");
-    if (header->at(alg).kind == json_kind::string) e.append_quoted(header->string_value(alg));
+    if (header->at(alg).kind == json_type::string) e.append_quoted(header->string_value(alg));
     else e.append(detail::kind_name(header->at(alg).kind));
     return e.append(" is not accepted; Ably JWTs use HS256");
   }
   if (const std::size_t typ = header->find("typ"); typ != header->size() &&
-      (header->at(typ).kind != json_kind::string || header->string_value(typ) != "JWT"))
+      (header->at(typ).kind != json_type::string || header->string_value(typ) != "JWT"))
     return jwt_error(errc::invalid_jwt, "JWT header 'typ' must be \"JWT\" when present");
   if (header->find("crit") != header->size())
     return jwt_error(errc::invalid_jwt, "JWT header 'crit' names extensions capmatch does not implement");
   const std::size_t kid = header->find("kid");
   if (kid == header->size())
     return jwt_error(errc::invalid_jwt, "JWT header has no 'kid'; Ably JWTs name their key (appId.keyId)");
-  if (header->at(kid).kind != json_kind::string || header->string_value(kid).empty())
+  if (header->at(kid).kind != json_type::string || header->string_value(kid).empty())
     return jwt_error(errc::invalid_jwt, "JWT header 'kid' must be a non-empty string (the key name)");
   const jwt_key* key = find_key(header->string_value(kid));
   if (key == nullptr) {
@@ -388,13 +389,13 @@ template <class FindKey,
   // x-ably-capability: a JSON string (Ably) or an object (the Ably CLI); never "absent" when present.
   if (const std::size_t ci = c.find("x-ably-capability"); ci != c.size()) {
     const auto kind = c.at(ci).kind;
-    if (kind != json_kind::string && kind != json_kind::object) {
+    if (kind != json_type::string && kind != json_type::object) {
       error e(errc::invalid_jwt, no_offset);
       return e.append("JWT claim 'x-ably-capability' must be a JSON string or object, found ").append(detail::kind_name(kind));
     }
-    if (kind == json_kind::string && c.string_value(ci).empty())
+    if (kind == json_type::string && c.string_value(ci).empty())
       return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
-    auto cap = capability::parse(kind == json_kind::string ? c.string_value(ci) : c.raw(ci));
+    auto cap = capability::parse(kind == json_type::string ? c.string_value(ci) : c.raw(ci));
     if (!cap) {
       error e(cap.error().code(), no_offset);
       return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
@@ -443,19 +444,21 @@ template <class FindKey,
       continue;
     const auto kind = c.at(i).kind;
     if (detail::starts_with(name, user_claim_prefix)) {
-      if (kind != json_kind::string) {
+      if (kind != json_type::string) {
         error e(errc::invalid_jwt, no_offset);
         return e.append("JWT user claim ").append_quoted(name).append(" must be a string, found ").append(detail::kind_name(kind));
       }
       user.push_back({std::string(name.substr(user_claim_prefix.size())), std::string(c.string_value(i))});
     } else if (detail::starts_with(name, detail::limits_prefix)) {
-      if (kind != json_kind::number) {
+      if (kind != json_type::number) {
         error e(errc::invalid_jwt, no_offset);
         return e.append("JWT claim ").append_quoted(name).append(" must be a number, found ").append(detail::kind_name(kind));
       }
       out.limits.emplace_back(std::string(name), std::string(c.raw(i)));
     } else {
-      out.other_claims.emplace_back(std::string(name), std::string(c.raw(i)));
+      std::vector<char> minified;
+      detail::append_minified(c.raw(i), minified);
+      out.other_claims.emplace_back(std::string(name), std::string(minified.begin(), minified.end()));
     }
   }
   if (!user.empty()) {

@@ -8,7 +8,7 @@ export FUZZ_JOBS_NICE=1 FUZZ_BUILD_DIR="${FUZZ_BUILD_DIR:-$PWD/build-fuzz}" FUZZ
 target_secs="${TARGET_SECS:-2100}"
 mkdir -p "$FUZZ_BUILD_DIR" && touch "$FUZZ_BUILD_DIR/stats.tsv"
 while true; do
-  next=$(awk -F'\t' -v limit="$target_secs" '{s[$1]+=$2} END {n=split("parse name matcher intersect cli", all, " ");
+  next=$(awk -F'\t' -v limit="$target_secs" '{s[$1]+=$2} END {n=split("parse name matcher intersect cli jwt", all, " ");
     best=""; for (i = 1; i <= n; i++) { t=all[i]; v=s[t]+0; if (v < limit && (best=="" || v < bv)) {best=t; bv=v} } print best}' \
     "$FUZZ_BUILD_DIR/stats.tsv")
   [ -z "$next" ] && break

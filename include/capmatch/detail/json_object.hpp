@@ -16,7 +16,7 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
 /// The kind of a member's value.
-enum class json_kind : std::uint8_t { string, number, boolean, null, object, array };
+enum class json_type : std::uint8_t { string, number, boolean, null, object, array };
 
 /// Limits of json_object::parse: input size, members, nesting depth of a value.
 struct json_object_limits {
@@ -34,7 +34,7 @@ class json_object {
     std::uint32_t key_offset = 0, key_size = 0;      // decoded name, in the pool
     std::uint32_t value_offset = 0, value_size = 0;  // decoded string value, in the pool
     std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
-    json_kind kind = json_kind::null;
+    json_type kind = json_type::null;
     bool integer = false;  // a number written without fraction or exponent that fits int64
     std::int64_t int_value = 0;
   };
@@ -80,6 +80,22 @@ class json_object {
   std::vector<char> pool_;
   std::vector<member> members_;
 };
+
+/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
+constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
+  bool in_string = false, escaped = false;
+  for (const char c : raw) {
+    if (in_string) {
+      in_string = escaped || c != '"';
+      escaped = !escaped && c == '\\';
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else {
+      in_string = c == '"';
+    }
+    out.push_back(c);
+  }
+}
 
 /// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
 /// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
@@ -127,6 +143,8 @@ constexpr result<json_object> json_object::read(std::string_view text, json_obje
   }
   json_object out;
   out.text_ = text;
+  out.pool_.reserve(text.size());  // decoded strings are never longer than the text
+  out.members_.reserve(16);
   json_reader r(text);
   error err;
   r.skip_ws();
@@ -149,7 +167,7 @@ constexpr result<json_object> json_object::read(std::string_view text, json_obje
     if (c == '"' && !r.at_end()) {
       const std::size_t before = into.size();
       if (!r.read_string(into, err)) return false;
-      m.kind = json_kind::string;
+      m.kind = json_type::string;
       m.value_offset = static_cast<std::uint32_t>(before);
       m.value_size = static_cast<std::uint32_t>(into.size() - before);
       return true;
@@ -157,14 +175,14 @@ constexpr result<json_object> json_object::read(std::string_view text, json_obje
     if (c == '-' || (c >= '0' && c <= '9')) {
       const std::size_t end = read_json_number(text, start, &m.integer, &m.int_value);
       if (end == start) return err = r.unexpected("a number"), false;
-      m.kind = json_kind::number;
+      m.kind = json_type::number;
       advance(end - start);
       return true;
     }
     const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
     if ((c != 't' && c != 'f' && c != 'n') || text.substr(start, word.size()) != word)
       return err = r.unexpected("a value"), false;
-    m.kind = c == 'n' ? json_kind::null : json_kind::boolean;
+    m.kind = c == 'n' ? json_type::null : json_type::boolean;
     advance(word.size());
     return true;
   };
@@ -178,7 +196,7 @@ constexpr result<json_object> json_object::read(std::string_view text, json_obje
     if (first != '{' && first != '[') {
       if (!read_scalar(m, out.pool_)) return false;
     } else {
-      m.kind = first == '{' ? json_kind::object : json_kind::array;
+      m.kind = first == '{' ? json_type::object : json_type::array;
       stack.clear();
       for (;;) {
         // At a value position.

@@ -1,0 +1,243 @@
+// capmatch benchmark: Ably JWT verification against cpp-jwt (Debian libcpp-jwt-dev: OpenSSL HMAC
+// and nlohmann-json), and the user-claim lookup against one compiled-matcher check.
+//
+//   capmatch_bench_jwt [--gate-only] [google-benchmark flags]
+//
+// The token carries typical Ably claims: iat, exp, a 200-byte x-ably-capability string and a
+// clientId. Before any timing, a correctness gate checks that both verifiers accept the token and
+// decode the same claims, that both reject it under a wrong secret, and that user-claim lookups
+// agree with a brute-force reading of rule 26; a mismatch exits 1 (and every benchmark
+// SkipWithError's). --gate-only runs the gate and exits (the meson test).
+//
+// What each verifier does per call:
+// - capmatch_verify: everything verify_jwt does (size, split, strict base64url, header JSON, alg,
+//   kid lookup, HMAC-SHA256 compared in constant time, claims JSON, iat/exp/ttl, capability parse
+//   and key ∩ token, clientId).
+// - cppjwt_verify: jwt::decode with HS256 and the secret (base64url, two nlohmann parses, OpenSSL
+//   HMAC, exp check); the capability stays an unparsed string.
+// - cppjwt_verify_then_capability: the same plus capability::parse and intersect, i.e. the work an
+//   auth server must add to cpp-jwt to get what capmatch_verify returns.
+#include <capmatch/jwt.hpp>
+#include <capmatch/matcher.hpp>
+#include <capmatch/user_claims.hpp>
+
+#include <benchmark/benchmark.h>
+
+#if CAPMATCH_BENCH_CPPJWT
+#include <jwt/jwt.hpp>
+#endif
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+constexpr std::string_view key_text = "xVLyHw.G-GITw:MTpqOA76tsj31q8pLHhvQywyCV8oVdcfynzuwu9a0lQ";
+constexpr std::string_view secret = "MTpqOA76tsj31q8pLHhvQywyCV8oVdcfynzuwu9a0lQ";
+// 200 bytes of capability, in the shapes Ably's docs use.
+constexpr std::string_view token_capability =
+    R"({"chat:room:*":["presence","publish","subscribe"],"chat:lobby":["history","subscribe"],)"
+    R"("notifications:user:alice-smith:*":["subscribe"],"[meta]channel.lifecycle":["subscribe"],"status":["subscribe"]})";
+constexpr std::string_view key_capability =
+    R"({"chat:*":["*"],"notifications:*":["subscribe"],"[meta]*":["subscribe"],"status":["history","subscribe"]})";
+
+struct fixture {
+  capmatch::jwt_key key;
+  std::string token;
+  std::int64_t now = 0;
+  std::string expected_effective;
+  capmatch::user_claims claims;
+  capmatch::matcher claim_matcher;
+  std::vector<std::string> channels;
+  std::string gate_failure;
+};
+
+fixture& fx() {
+  static fixture f = [] {
+    fixture x;
+    x.key.key = capmatch::api_key::parse(key_text).value();
+    x.key.capability = capmatch::capability::parse(key_capability).value();
+    x.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    capmatch::jwt_request req;
+    req.issued_at = x.now - 5;
+    req.ttl = 3600;
+    req.capability = token_capability;
+    req.client_id = "alice@example.com";
+    x.token = capmatch::issue_jwt(x.key, req).value();
+    x.expected_effective =
+        capmatch::intersect(*x.key.capability, capmatch::capability::parse(token_capability).value())->to_json();
+    // User claims: 12 patterns an app might use; the matcher baseline compiles the same patterns.
+    const std::vector<capmatch::user_claim> uc = {
+        {"chat:*", "member"}, {"chat:lobby", "guest"}, {"chat:*:mods", "moderator"}, {"*", "visitor"},
+        {"support:*", "customer"}, {"support:tier1:*", "agent"}, {"support:tier1:escalations", "lead"},
+        {"[meta]*", "ops"}, {"chat:room:7", "owner"}, {"game:*:*:board", "player"}, {"game:*", "spectator"},
+        {"news:*", "reader"}};
+    x.claims = capmatch::user_claims::compile(uc).value();
+    std::string doc = "{";
+    for (std::size_t i = 0; i < uc.size(); ++i) doc += (i ? ",\"" : "\"") + uc[i].pattern + "\":[\"subscribe\"]";
+    x.claim_matcher = capmatch::matcher(capmatch::capability::parse(doc + "}").value());
+    x.channels = {"chat:lobby", "chat:room:7", "chat:room:8", "chat:room:8:mods", "support:tier1:escalations",
+                  "support:tier1:q", "support:tier2", "[meta]log", "game:g1:r2:board", "game:g1", "news:today",
+                  "lobby", "status", "chat:a:b:c", "[queue]x", "other:thing"};
+    return x;
+  }();
+  return f;
+}
+
+// Rule 26 read directly: every matching claim, the most specific wins (no ties in this set).
+const capmatch::user_claim* brute_force(const capmatch::user_claims& u, std::string_view channel) {
+  const auto name = capmatch::parse_name(channel);
+  const capmatch::user_claim* best = nullptr;
+  capmatch::claim_specificity bs;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    const auto p = capmatch::parse_pattern(u.claim(i).pattern).value();
+    if (!capmatch::matches(p, *name)) continue;
+    const auto s = capmatch::specificity_of(p);
+    if (best == nullptr || bs < s) best = &u.claim(i), bs = s;
+  }
+  return best;
+}
+
+bool gate() {
+  fixture& f = fx();
+  auto fail = [&](std::string what) {
+    f.gate_failure = std::move(what);
+    std::fprintf(stderr, "gate: %s\n", f.gate_failure.c_str());
+    return false;
+  };
+  capmatch::jwt_verify_options opt;
+  opt.now = f.now;
+  const auto v = capmatch::verify_jwt(f.token, f.key, opt);
+  if (!v) return fail("capmatch rejected the token: " + std::string(v.error().message()));
+  if (v->capability.to_json() != f.expected_effective) return fail("capmatch effective capability differs");
+  if (v->client_id != std::optional<std::string>("alice@example.com")) return fail("capmatch clientId differs");
+  capmatch::jwt_key wrong{capmatch::api_key::parse("xVLyHw.G-GITw:other").value(), f.key.capability, false};
+  if (capmatch::verify_jwt(f.token, wrong, opt)) return fail("capmatch accepted a wrong secret");
+#if CAPMATCH_BENCH_CPPJWT
+  std::error_code ec;
+  auto dec = jwt::decode(f.token, jwt::params::algorithms({"HS256"}), ec, jwt::params::secret(std::string(secret)),
+                         jwt::params::verify(true));
+  if (ec) return fail("cpp-jwt rejected the token: " + ec.message());
+  const auto& p = dec.payload();
+  if (p.get_claim_value<std::string>("x-ably-capability") != capmatch::capability::parse(token_capability)->to_json() ||
+      p.get_claim_value<std::string>("x-ably-clientId") != "alice@example.com" ||
+      p.get_claim_value<std::int64_t>("iat") != v->issued_at || p.get_claim_value<std::int64_t>("exp") != v->expires_at)
+    return fail("cpp-jwt decoded other claims");
+  std::error_code ec2;
+  (void)jwt::decode(f.token, jwt::params::algorithms({"HS256"}), ec2, jwt::params::secret("other"), jwt::params::verify(true));
+  if (!ec2) return fail("cpp-jwt accepted a wrong secret");
+#endif
+  for (const auto& c : f.channels) {
+    const auto got = f.claims.find(c);
+    if (!got || *got != brute_force(f.claims, c)) return fail("user claim lookup differs for " + c);
+  }
+  return true;
+}
+
+void BM_capmatch_verify(benchmark::State& st) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  capmatch::jwt_verify_options opt;
+  opt.now = f.now;
+  for (auto _ : st) {
+    auto v = capmatch::verify_jwt(f.token, f.key, opt);
+    benchmark::DoNotOptimize(v);
+  }
+  st.SetItemsProcessed(st.iterations());
+  st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.token.size()));
+}
+BENCHMARK(BM_capmatch_verify);
+
+#if CAPMATCH_BENCH_CPPJWT
+void BM_cppjwt_verify(benchmark::State& st) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  const std::string s(secret);
+  for (auto _ : st) {
+    std::error_code ec;
+    auto dec = jwt::decode(f.token, jwt::params::algorithms({"HS256"}), ec, jwt::params::secret(s), jwt::params::verify(true));
+    benchmark::DoNotOptimize(dec);
+    if (ec) st.SkipWithError("cpp-jwt failed");
+  }
+  st.SetItemsProcessed(st.iterations());
+  st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.token.size()));
+}
+BENCHMARK(BM_cppjwt_verify);
+
+void BM_cppjwt_verify_then_capability(benchmark::State& st) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  const std::string s(secret);
+  for (auto _ : st) {
+    std::error_code ec;
+    auto dec = jwt::decode(f.token, jwt::params::algorithms({"HS256"}), ec, jwt::params::secret(s), jwt::params::verify(true));
+    auto cap = capmatch::capability::parse(dec.payload().get_claim_value<std::string>("x-ably-capability"));
+    auto eff = capmatch::intersect(*f.key.capability, *cap);
+    benchmark::DoNotOptimize(eff);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_cppjwt_verify_then_capability);
+#endif
+
+void BM_user_claim_find(benchmark::State& st) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  std::size_t i = 0;
+  for (auto _ : st) {
+    auto r = f.claims.find(f.channels[i++ & 15]);
+    benchmark::DoNotOptimize(r);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_user_claim_find);
+
+void BM_matcher_check_same_patterns(benchmark::State& st) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  std::size_t i = 0;
+  for (auto _ : st) {
+    auto r = f.claim_matcher.ops_for(f.channels[i++ & 15]);
+    benchmark::DoNotOptimize(r);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_matcher_check_same_patterns);
+
+void BM_user_claim_brute_force(benchmark::State& st) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  std::size_t i = 0;
+  for (auto _ : st) {
+    auto r = brute_force(f.claims, f.channels[i++ & 15]);
+    benchmark::DoNotOptimize(r);
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_user_claim_brute_force);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool gate_only = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--gate-only") == 0) gate_only = true;
+    else args.push_back(argv[i]);
+  }
+  const bool ok = gate();
+  if (gate_only || !ok) {
+    std::printf("gate: %s\n", ok ? "ok" : "FAILED");
+    return ok ? 0 : 1;
+  }
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
