@@ -325,6 +325,50 @@ TEST_CASE("revocation list: memory is bounded by the longest token lifetime") {
   CHECK(short_lived.size() == 0);
 }
 
+TEST_CASE("revocation list: 5,000 targets through growth and partial expiry") {
+  // Request k (0..49) revokes 100 targets at now + k s; one kind in three of each value.
+  revocation_list list(revocation_list_options{hour, 1'000'000});
+  const std::string_view kinds[3] = {"clientId:", "revocationKey:", "channel:"};
+  auto text = [&](int k, int j) { return std::string(kinds[j % 3]) + "v" + std::to_string(k * 100 + j); };
+  for (int k = 0; k < 50; ++k) {
+    std::vector<std::string> texts;
+    for (int j = 0; j < 100; ++j) texts.push_back(text(k, j));
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    auto r = make_revocation_request(std::span<const std::string_view>(views), now + k * 1000);
+    REQUIRE(r.has_value());
+    REQUIRE(list.revoke(*r, now + k * 1000).code() == errc::ok);
+  }
+  CHECK(list.size() == 5000);
+  auto revoked = [&](int k, int j, std::int64_t at) {
+    const std::string v = "v" + std::to_string(k * 100 + j);
+    const std::string res = "{\"" + v + "\":[\"*\"]}";
+    const auto cap = cap_of(res);
+    const auto empty = cap_of("{}");
+    revocation_subject s{{}, {}, &empty, now - 1};
+    if (j % 3 == 0) s.client_id = v;
+    if (j % 3 == 1) s.revocation_key = v;
+    if (j % 3 == 2) s.cap = &cap;
+    revocation_subject wrong_kind = s;  // the same value as another kind of fact
+    wrong_kind.client_id = j % 3 == 0 ? std::string_view() : std::string_view(v);
+    wrong_kind.revocation_key = j % 3 == 1 ? std::string_view() : std::string_view(v);
+    wrong_kind.cap = j % 3 == 2 ? &empty : &cap;
+    CHECK_FALSE(list.is_revoked(wrong_kind, at));
+    return list.is_revoked(s, at);
+  };
+  int hits = 0;
+  for (int k = 0; k < 50; ++k)
+    for (int j = 0; j < 100; j += 7) hits += revoked(k, j, now + hour);
+  CHECK(hits == 50 * 15);
+  // Requests 0..25 (issuedBefore now + k s, k <= 25) can match no live token at now + hour + 25 s.
+  CHECK(list.expire(now + hour + 25'000) == 2600);
+  CHECK(list.size() == 2400);
+  int left = 0, gone = 0;
+  for (int k = 0; k < 50; ++k)
+    for (int j = 0; j < 100; j += 7) (k <= 25 ? gone : left) += revoked(k, j, now + hour + 25'000);
+  CHECK(gone == 0);
+  CHECK(left == 24 * 15);
+}
+
 TEST_CASE("revocation list: concurrent readers while one writer revokes") {
   // Revocation is monotonic until entries expire: once a reader sees a token revoked it must
   // never see it allowed again, and after the writer finishes every target is revoked.
@@ -373,4 +417,30 @@ TEST_CASE("revocation: the key secret appears in no message") {
   for (std::string_view body : {"", "{", R"({"targets":["x"]})", R"({"targets":["clientId:"]})", "{\"a\":1}"})
     messages.push_back(msg(parse_revocation_request(body, now).error()));
   for (const auto& m : messages) CHECK(m.find(sentinel) == std::string::npos);
+}
+
+TEST_CASE("revocation and grant error codes: names, Ably codes, HTTP status (docs/semantics.md §29)") {
+  struct row {
+    errc code;
+    std::string_view name;
+    std::uint32_t ably;
+    std::uint16_t status;
+  };
+  for (const row& r : {row{errc::token_revoked, "token_revoked", 40141, 401},
+                       row{errc::invalid_revocation_request, "invalid_revocation_request", 40000, 400},
+                       row{errc::invalid_grant, "invalid_grant", 40000, 400},
+                       row{errc::grant_rejected, "grant_rejected", 40101, 401},
+                       row{errc::grant_expired, "grant_expired", 40101, 401}}) {
+    CAPTURE(r.name);
+    CHECK(name_of(r.code) == r.name);
+    CHECK(ably_code(r.code) == r.ably);
+    CHECK(http_status(r.code) == r.status);
+  }
+  static_assert(ably_code(errc::token_revoked) == 40141);
+  // Every code has its own name.
+  for (int a = 0; a <= static_cast<int>(errc::grant_expired); ++a) {
+    CHECK(name_of(static_cast<errc>(a)) != "unknown");
+    for (int b = a + 1; b <= static_cast<int>(errc::grant_expired); ++b)
+      CHECK(name_of(static_cast<errc>(a)) != name_of(static_cast<errc>(b)));
+  }
 }

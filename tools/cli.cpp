@@ -115,7 +115,7 @@ namespace {
 /// Every command, in the order the usage lists them. A new group of commands adds one line.
 std::vector<command> all_commands() {
   std::vector<command> out;
-  for (auto group : {capability_commands()}) out.insert(out.end(), group.begin(), group.end());
+  for (auto group : {capability_commands(), revocation_commands()}) out.insert(out.end(), group.begin(), group.end());
   return out;
 }
 

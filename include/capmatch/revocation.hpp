@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <cstring>
 #include <initializer_list>
 #include <mutex>
 #include <optional>
@@ -14,7 +14,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -457,8 +456,10 @@ struct revocation_list_options {
 
 /// An in-memory revocation store. A check costs one hash lookup for the clientId, one for the
 /// revocation key and one per resource of the token's capability (a channel target matches a
-/// resource string only verbatim: no wildcard reasoning). Any number of threads may check while
-/// one revokes or expires (a shared_mutex: checks share it, updates take it alone).
+/// resource string only verbatim: no wildcard reasoning), in one open-addressing table whose
+/// slots carry the full 64-bit hash, so a miss usually reads one slot and no key text. Any
+/// number of threads may check while one revokes or expires (a shared_mutex: checks share it,
+/// updates take it alone).
 class revocation_list final : public revocation_store {
  public:
   explicit revocation_list(revocation_list_options options = {}) : options_(options) {}
@@ -467,38 +468,50 @@ class revocation_list final : public revocation_store {
     if (auto e = validate(request, now_ms); e.code() != errc::ok) return e;
     const window w{request.issued_before_ms.value_or(now_ms),
                    now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
+    const std::int64_t life = options_.max_token_lifetime_ms;
     std::unique_lock lock(mutex_);
-    if (now_ms >= next_sweep_) sweep(now_ms, options_.max_token_lifetime_ms / 64);
-    if (w.issued_before + options_.max_token_lifetime_ms <= now_ms) return error{};  // matches no live token
+    if (now_ms >= next_sweep_) sweep(now_ms, life / 64);
+    if (w.issued_before + life <= now_ms) return error{};  // matches no live token
     std::size_t fresh = 0;
-    for (const auto& t : request.targets) fresh += !tables_[index(t.kind)].contains(t.value);
-    if (count_ + fresh > options_.max_targets) {
+    for (const auto& t : request.targets) fresh += find(t.kind, t.value, hash_of(t.kind, t.value)) == npos;
+    if (records_.size() + fresh > options_.max_targets) {
       error e(errc::limit_exceeded, no_offset);
-      e.append("the revocation list would hold ").append_number(count_ + fresh).append(" targets, more than its limit of ");
+      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
       return e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)");
     }
     for (const auto& t : request.targets) {
-      auto [it, inserted] = tables_[index(t.kind)].try_emplace(t.value);
-      count_ += inserted;
-      add_window(it->second, w);
+      const std::uint64_t h = hash_of(t.kind, t.value);
+      std::size_t i = find(t.kind, t.value, h);
+      if (i == npos) {
+        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+        i = records_.size();
+        records_.push_back(record{t.value, h, t.kind, {}});
+        place(h, i);
+      }
+      add_window(records_[i].windows, w);
     }
     if (w.issued_before < oldest_) oldest_ = w.issued_before;
-    const std::int64_t due = oldest_ + options_.max_token_lifetime_ms + options_.max_token_lifetime_ms / 64;
+    const std::int64_t due = oldest_ + life + life / 64;
     if (due < next_sweep_) next_sweep_ = due;
     return error{};
   }
 
   [[nodiscard]] error check(const revocation_subject& token, std::int64_t now_ms) const override {
     std::shared_lock lock(mutex_);
-    if (count_ == 0) return error{};
-    if (!token.client_id.empty())
-      if (auto e = check_one(revocation_target_kind::client_id, token.client_id, token, now_ms); e.code() != errc::ok) return e;
-    if (!token.revocation_key.empty())
-      if (auto e = check_one(revocation_target_kind::revocation_key, token.revocation_key, token, now_ms); e.code() != errc::ok) return e;
-    if (token.cap != nullptr && !tables_[index(revocation_target_kind::channel)].empty())
-      for (std::size_t i = 0; i < token.cap->size(); ++i)
-        if (auto e = check_one(revocation_target_kind::channel, token.cap->resource(i), token, now_ms); e.code() != errc::ok) return e;
-    return error{};
+    if (records_.empty()) return error{};
+    const record* hit = nullptr;
+    const window* w = nullptr;
+    if (!token.client_id.empty()) w = match(revocation_target_kind::client_id, token.client_id, token, now_ms, hit);
+    if (w == nullptr && !token.revocation_key.empty())
+      w = match(revocation_target_kind::revocation_key, token.revocation_key, token, now_ms, hit);
+    if (token.cap != nullptr && channels_ != 0)
+      for (std::size_t i = 0; w == nullptr && i < token.cap->size(); ++i)
+        w = match(revocation_target_kind::channel, token.cap->resource(i), token, now_ms, hit);
+    if (w == nullptr) return error{};
+    error e(errc::token_revoked, no_offset);
+    e.append("token revoked: target ").append_quoted(std::string(name_of(hit->kind)).append(1, ':').append(hit->value));
+    e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(w->issued_before < 0 ? 0 : w->issued_before));
+    return e.append("; obtain a new token");
   }
   using revocation_store::check;
 
@@ -510,7 +523,7 @@ class revocation_list final : public revocation_store {
   /// Number of distinct targets held.
   [[nodiscard]] std::size_t size() const {
     std::shared_lock lock(mutex_);
-    return count_;
+    return records_.size();
   }
   [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
 
@@ -519,13 +532,65 @@ class revocation_list final : public revocation_store {
   struct window {
     std::int64_t issued_before, enforce_from;
   };
-  struct hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  struct record {
+    std::string value;
+    std::uint64_t hash;
+    revocation_target_kind kind;
+    std::vector<window> windows;
   };
-  using table = std::unordered_map<std::string, std::vector<window>, hash, std::equal_to<>>;
+  struct slot {
+    std::uint64_t hash = 0;
+    std::uint32_t index = 0;  // record index + 1; 0: empty
+  };
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-  static constexpr std::size_t index(revocation_target_kind k) noexcept { return static_cast<std::size_t>(k); }
+  // 64-bit hash of (kind, value): 8 bytes at a time, multiply-xorshift, splitmix64 finish.
+  [[nodiscard]] static std::uint64_t hash_of(revocation_target_kind kind, std::string_view v) noexcept {
+    constexpr std::uint64_t m = 0x9E3779B97F4A7C15ull;
+    std::uint64_t h = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m;
+    std::size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, v.data() + i, 8);
+      h = (h ^ w) * m;
+      h ^= h >> 29;
+    }
+    if (i < v.size()) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, v.data() + i, v.size() - i);
+      h = (h ^ w) * m;
+      h ^= h >> 29;
+    }
+    h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27, h *= 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+  }
+
+  [[nodiscard]] std::size_t find(revocation_target_kind kind, std::string_view v, std::uint64_t h) const noexcept {
+    if (slots_.empty()) return npos;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+      const slot& s = slots_[i];
+      if (s.index == 0) return npos;
+      if (s.hash == h) {
+        const record& r = records_[s.index - 1];
+        if (r.kind == kind && r.value == v) return s.index - 1;
+      }
+    }
+  }
+  void place(std::uint64_t h, std::size_t index) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = static_cast<std::size_t>(h) & mask;
+    while (slots_[i].index != 0) i = (i + 1) & mask;
+    slots_[i] = slot{h, static_cast<std::uint32_t>(index + 1)};
+    channels_ += records_[index].kind == revocation_target_kind::channel;
+  }
+  // Rebuilds the slots for `capacity` (a power of two, at least twice the records).
+  void rehash(std::size_t capacity) {
+    slots_.assign(capacity, slot{});
+    channels_ = 0;
+    for (std::size_t i = 0; i < records_.size(); ++i) place(records_[i].hash, i);
+  }
 
   // Keeps only windows no other window makes redundant (a later issuedBefore with an earlier or
   // equal start revokes everything the other one does).
@@ -536,52 +601,49 @@ class revocation_list final : public revocation_store {
     ws.push_back(w);
   }
 
-  [[nodiscard]] error check_one(revocation_target_kind kind, std::string_view value, const revocation_subject& token,
-                                std::int64_t now_ms) const {
-    const auto& t = tables_[index(kind)];
-    if (t.empty()) return error{};
-    const auto it = t.find(value);
-    if (it == t.end()) return error{};
-    for (const auto& w : it->second) {
-      if (token.issued_at_ms < w.issued_before && now_ms >= w.enforce_from) {
-        error e(errc::token_revoked, no_offset);
-        e.append("token revoked: target ").append_quoted(std::string(name_of(kind)).append(1, ':').append(value));
-        e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(w.issued_before < 0 ? 0 : w.issued_before));
-        return e.append("; obtain a new token");
-      }
-    }
-    return error{};
+  // The window of target (kind, value) that revokes `token` at now_ms, or nullptr.
+  [[nodiscard]] const window* match(revocation_target_kind kind, std::string_view value, const revocation_subject& token,
+                                    std::int64_t now_ms, const record*& hit) const noexcept {
+    const std::size_t i = find(kind, value, hash_of(kind, value));
+    if (i == npos) return nullptr;
+    for (const auto& w : records_[i].windows)
+      if (token.issued_at_ms < w.issued_before && now_ms >= w.enforce_from) return hit = &records_[i], &w;
+    return nullptr;
   }
 
-  // Drops windows whose tokens have all expired at now_ms - slack; the caller holds the lock.
+  // Drops windows whose tokens have all expired by now_ms - slack, then targets left with none,
+  // and rebuilds the table at a size fitting what remains; the caller holds the lock.
   std::size_t sweep(std::int64_t now_ms, std::int64_t slack) {
     const std::int64_t life = options_.max_token_lifetime_ms;
-    std::size_t dropped = 0;
     std::int64_t oldest = INT64_MAX;
-    for (auto& t : tables_) {
-      for (auto it = t.begin(); it != t.end();) {
-        std::erase_if(it->second, [&](const window& w) { return w.issued_before + life <= now_ms - slack; });
-        if (it->second.empty()) {
-          it = t.erase(it);
-          ++dropped;
-          continue;
-        }
-        for (const auto& w : it->second) oldest = w.issued_before < oldest ? w.issued_before : oldest;
-        ++it;
+    for (auto& r : records_) {
+      std::erase_if(r.windows, [&](const window& w) { return w.issued_before + life <= now_ms - slack; });
+      for (const auto& w : r.windows) oldest = w.issued_before < oldest ? w.issued_before : oldest;
+    }
+    const std::size_t dropped = std::erase_if(records_, [](const record& r) { return r.windows.empty(); });
+    if (dropped != 0) {
+      std::size_t capacity = 16;
+      while (capacity < records_.size() * 2) capacity *= 2;
+      if (records_.empty()) {
+        std::vector<record>().swap(records_);
+        std::vector<slot>().swap(slots_);
+        channels_ = 0;
+      } else {
+        rehash(capacity);
       }
     }
-    count_ -= dropped;
     oldest_ = oldest;
-    // Sweeps run when the oldest entry has expired by a slack of 1/64 of the lifetime, so that
-    // steady traffic does not sweep on every revoke; expire() sweeps exactly.
-    next_sweep_ = oldest == INT64_MAX ? INT64_MAX : oldest + life + options_.max_token_lifetime_ms / 64;
+    // Sweeps from revoke() wait until the oldest entry has expired by a slack of 1/64 of the
+    // lifetime, so that steady traffic does not sweep on every revoke; expire() sweeps exactly.
+    next_sweep_ = oldest == INT64_MAX ? INT64_MAX : oldest + life + life / 64;
     return dropped;
   }
 
   revocation_list_options options_;
   mutable std::shared_mutex mutex_;
-  table tables_[3];
-  std::size_t count_ = 0;
+  std::vector<record> records_;
+  std::vector<slot> slots_;  // power-of-two size, at most half full, linear probing
+  std::size_t channels_ = 0;  // channel targets held: none means no per-resource lookups
   std::int64_t oldest_ = INT64_MAX;
   std::int64_t next_sweep_ = INT64_MAX;
 };

@@ -157,7 +157,7 @@ inline constexpr std::int64_t grant_max_expiry = 9'999'999'999'999'999;  // 16 d
   return error{};
 }
 
-[[nodiscard]] inline std::string decimal(std::uint64_t v) {
+[[nodiscard]] inline std::string grant_decimal(std::uint64_t v) {
   char buf[20];
   std::size_t n = 0;
   do buf[n++] = static_cast<char>('0' + v % 10), v /= 10;
@@ -189,7 +189,7 @@ inline constexpr std::int64_t grant_max_expiry = 9'999'999'999'999'999;  // 16 d
   const auto* key = keys.find(keys.signing_key_id());
   if (key == nullptr) return error(errc::invalid_grant, no_offset, "the grant keyring is empty; add a key first");
   const std::string text = cap.to_json();
-  const std::string expires = decimal(static_cast<std::uint64_t>(expires_ms));
+  const std::string expires = grant_decimal(static_cast<std::uint64_t>(expires_ms));
   const std::string_view kid = keys.signing_key_id();
   const std::size_t size = grant_version.size() + 1 + kid.size() + 1 + expires.size() + 1 +
                            crypto::base64_encoded_size(text.size(), crypto::base64_alphabet::url) + 1 + 43;

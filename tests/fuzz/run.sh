@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for a given time on a copy of its seed corpus.
 # Usage: tests/fuzz/run.sh [seconds-per-target] [target ...]
-#   targets: parse name matcher intersect cli crypto jwt (default: all whose source exists)
+#   targets: parse name matcher intersect cli crypto jwt revocation grant (default: all whose source exists)
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), CXX (default clang++),
 #   FUZZ_JOBS_NICE=1 to run under nice -n 19, FUZZ_TIMEOUT (seconds per input before
 #   libFuzzer reports a timeout; default 30, raise it when the machine is busy).
@@ -16,7 +16,7 @@ secs="${1:-60}"
 shift || true
 out="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 cxx="${CXX:-clang++}"
-all=(parse name matcher intersect cli crypto jwt)
+all=(parse name matcher intersect cli crypto jwt revocation grant)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 mkdir -p "$out/logs"

@@ -84,4 +84,7 @@ struct command {
 /// parse, check, intersect, lint (capability.cpp).
 [[nodiscard]] std::span<const command> capability_commands();
 
+/// revoke-request (revocation.cpp).
+[[nodiscard]] std::span<const command> revocation_commands();
+
 }  // namespace capmatch_cli
