@@ -23,9 +23,8 @@
 #include <capmatch/replay_guard.hpp>
 #include <capmatch/revocation.hpp>
 #include <capmatch/signed_grant.hpp>
+#include <capmatch/token_request.hpp>
 #include <capmatch/union.hpp>
-
-#include "token_requests.hpp"
 
 #if CAPMATCH_AUTH_SERVER_REDIS
 #include "redis_backends.hpp"
@@ -51,7 +50,6 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
-#include <variant>
 #include <vector>
 
 namespace {
@@ -70,7 +68,6 @@ struct user {
 };
 
 struct config {
-  std::string key_text;             // appId.keyId:secret (never printed)
   std::optional<cm::api_key> key;
   cm::capability key_capability;
   bool revocable = true;            // revocable tokens: ttl at most 1 h (docs/semantics.md §27)
@@ -103,8 +100,7 @@ config load_config(const std::string& path) {
   }
   config c;
   try {
-    c.key_text = j.at("key").get<std::string>();
-    auto key = cm::api_key::parse(c.key_text);
+    auto key = cm::api_key::parse(j.at("key").get<std::string>());
     if (!key) die("key: " + std::string(key.error().message()));  // never echoes the secret
     c.key = std::move(*key);
     c.key_capability = parse_capability(j.at("keyCapability"), "keyCapability");
@@ -147,8 +143,8 @@ void send_error(httplib::Response& res, const cm::error& e) {
 
 /// The token endpoint's headers: nothing may cache a TokenRequest (rule 23).
 void no_cache(httplib::Response& res) {
-  static const auto headers = auth_server::no_cache_headers();
-  for (const auto& [name, value] : headers) res.set_header(name, value);
+  for (const auto& h : cm::token_endpoint_headers)
+    if (h.name != "Content-Type") res.set_header(std::string(h.name), std::string(h.value));
 }
 
 /// The value of cookie `name` in the request's Cookie header(s), or nullopt.
@@ -185,9 +181,14 @@ std::optional<std::string> auth_scheme(const httplib::Request& req, std::string_
 class service {
  public:
   service(config cfg, cm::replay_guard& guard, cm::revocation_store& revocations)
-      : cfg_(std::move(cfg)), revocations_(&revocations),
-        requests_(cfg_.key_text, cfg_.key_capability.to_json(), cfg_.revocable, guard, init_error_) {
-    if (!init_error_.empty()) die(init_error_);
+      : cfg_(std::move(cfg)), revocations_(&revocations), verifier_(keys_, guard) {
+    keys_.add(*cfg_.key, cfg_.key_capability, cfg_.revocable);
+    cm::token_signer_options so;
+    so.revocable = cfg_.revocable;
+    so.key_capability = cfg_.key_capability;  // requests are intersected with it (40160 early)
+    auto signer = cm::token_request_signer::make(*cfg_.key, std::move(so));
+    if (!signer) die("signer: " + std::string(signer.error().message()));
+    signer_ = std::move(*signer);
     jwt_key_.key = *cfg_.key;
     jwt_key_.capability = cfg_.key_capability;
     jwt_key_.revocable = cfg_.revocable;
@@ -291,9 +292,13 @@ class service {
       res.set_content(*token, "application/jwt");
       return;
     }
-    auto tr = requests_.create(cap_text, u->client_id, ttl);
-    if (auto* e = std::get_if<auth_server::ably_error>(&tr)) return send_error(res, e->code, e->status, e->message);
-    res.set_content(std::get<std::string>(tr), "application/json");
+    cm::token_params p;
+    p.parsed_capability = &*effective;
+    p.client_id = u->client_id;
+    p.ttl_ms = ttl;
+    std::string body;
+    if (auto e = signer_.create_json(p, body); e.code() != cm::errc::ok) return send_error(res, e);
+    res.set_content(body, "application/json");
   }
 
   // An Ably JWT signed with the key. Besides iat (seconds) it carries the issue time in
@@ -315,13 +320,12 @@ class service {
 
   void exchange(const httplib::Request& req, httplib::Response& res) {
     const std::int64_t now = cm::system_now_ms();
-    auto verified = requests_.verify(req.body, now);
-    if (auto* e = std::get_if<auth_server::ably_error>(&verified)) return send_error(res, e->code, e->status, e->message);
-    const auto* v = &std::get<auth_server::verified_request>(verified);
+    auto v = verifier_.verify(req.body, now);
+    if (!v) return send_error(res, v.error());
     if (v->key_name != req.matches[1].str())
       return send_error(res, 40101, 401, "the keyName in the path is not the TokenRequest's keyName");
     const std::uint64_t ttl = v->ttl_ms.value_or(static_cast<std::uint64_t>(cfg_.token_ttl_ms));
-    const std::string& cap_text = v->capability;
+    const std::string cap_text = v->effective.to_json();
     std::optional<std::string_view> client_id;
     if (v->client_id) client_id = *v->client_id;
     auto token = issue(cap_text, client_id, ttl, now);
@@ -460,8 +464,9 @@ class service {
 
   config cfg_;
   cm::revocation_store* revocations_;
-  std::string init_error_;
-  auth_server::token_requests requests_;
+  cm::key_list keys_;
+  cm::token_request_verifier verifier_;
+  cm::token_request_signer signer_;
   cm::jwt_key jwt_key_;
   cm::grant_keyring grants_;
   std::mutex messages_mutex_;
