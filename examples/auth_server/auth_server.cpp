@@ -34,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdint>
@@ -175,6 +176,16 @@ std::optional<std::string> auth_scheme(const httplib::Request& req, std::string_
   return std::nullopt;
 }
 
+/// True when a name's body has a segment that is exactly "*" (a wildcard once used as a resource).
+bool is_pattern(std::string_view body) {
+  for (std::size_t at = 0;;) {
+    const std::size_t end = std::min(body.find(':', at), body.size());
+    if (body.substr(at, end - at) == "*") return true;
+    if (end == body.size()) return false;
+    at = end + 1;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The service.
 
@@ -239,6 +250,14 @@ class service {
     std::optional<cm::issued_grant> new_grant;
     if (req.has_param("channel")) {
       const std::string channel = req.get_param_value("channel");
+      // One channel, never a pattern: as a capability resource "room:*" would grant every room.
+      auto name = cm::parse_name(channel);
+      if (!name) return send_error(res, name.error());
+      if (is_pattern(name->body)) {
+        cm::error e(cm::errc::invalid_resource, cm::no_offset);
+        e.append("channel ").append_quoted(channel).append(" has a '*' segment; ask for one channel, not a pattern");
+        return send_error(res, e);
+      }
       json one = {{channel, {"*"}}};
       auto asked = cm::capability::parse(one.dump());
       if (!asked) return send_error(res, asked.error());

@@ -155,6 +155,11 @@ async function main() {
     equal([widened.status, widened.json && widened.json.error.code], [401, 40101], 'a grant cookie with a rewritten capability is refused');
     const stolen = await authFetch('demo-bob', null, { capmatch_grant: good });
     equal([stolen.status, stolen.json && stolen.json.error.code], [401, 40101], 'alice\'s grant cookie is refused for bob (clientId bound)');
+    for (const pattern of ['room:*', '[*]room:1', 'room:*:x']) {
+      const p = await authFetch('demo-alice', pattern, {});
+      equal([p.status, p.json && p.json.error.code, p.headers.get('set-cookie')], [400, 40000, null],
+            `asking for "${pattern}" (a pattern, not one channel) is refused and grants nothing`);
+    }
     const notAllowed = await authFetch('demo-bob', 'room:1', {});
     equal([notAllowed.status, notAllowed.json && notAllowed.json.error.code], [401, 40160], 'bob may not ask for room:1 (40160)');
   }
