@@ -424,7 +424,7 @@ TEST_CASE("lint: to_string and to_json") {
         R"({"severity":"error","code":"never-matches","resource":"a:","offset":22,)"
         R"("message":"an empty segment (leading ':', trailing ':' or '::') means this can never match a name",)"
         R"("fix":"did you mean 'a:*'?"}]})");
-  CHECK(to_json({}) == R"({"findings":[]})");
+  CHECK(to_json(std::vector<lint_finding>{}) == R"({"findings":[]})");
   // A control character in a resource stays on one line in text and is escaped in JSON.
   const capability odd = parsed(R"({"a\nb*":["subscribe"]})");
   const auto f = run_lint(odd);
