@@ -13,7 +13,7 @@ variants=(
   "gcc|g++|"
   "clang|clang++|-Dbench=disabled"
   # clang ASan+UBSan (any UB report fails the test), plus each libFuzzer target for 45 s on its corpus
-  "asan|clang++|-Dtest_scope=core -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -Dbench=disabled -Dfuzz=true -Dfuzz_seconds=45"
+  "asan|clang++|-Dtest_scope=core -Dexamples=false -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -Dbench=disabled -Dfuzz=true -Dfuzz_seconds=45"
   # the core without exceptions or RTTI; doctest's REQUIRE then aborts instead of throwing
   "noexcept-gcc|g++|-Dtest_scope=core -Dexamples=false -Dcpp_eh=none -Dcpp_rtti=false -Dcpp_args=-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS -Dbench=disabled"
   "noexcept-clang|clang++|-Dtest_scope=core -Dexamples=false -Dcpp_eh=none -Dcpp_rtti=false -Dcpp_args=-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS -Dbench=disabled"
