@@ -91,8 +91,8 @@ inline res read(const std::string& t, bool is_pattern) {
     body = t.substr(close + 1);
     if (body.empty() || body[0] == '[') return r;
   }
+  if (!well_formed_utf8(t)) return r;  // names and patterns alike (docs/semantics.md, D2 and I14b)
   if (!is_pattern) {
-    if (!well_formed_utf8(t)) return r;
     if (r.qualified && r.qualifier == "*") return r;
     for (const auto& s : split(body))
       if (s.empty()) return r;
