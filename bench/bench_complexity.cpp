@@ -23,6 +23,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "gated_main.hpp"
 
 namespace {
 
@@ -207,19 +208,5 @@ BENCHMARK(BM_parse_long_request)->RangeMultiplier(2)->Range(625, 10000)->Complex
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string err = gate();
-  if (!err.empty()) {
-    std::fprintf(stderr, "correctness gate failed: %s\n", err.c_str());
-    return 1;
-  }
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--gate-only") == 0) {
-      std::printf("correctness gate passed: lint and intersect agree with their pairwise definitions\n");
-      return 0;
-    }
-  }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return capmatch_bench::gated_main(argc, argv, gate, [] { return "lint and intersect agree with their pairwise definitions"; });
 }

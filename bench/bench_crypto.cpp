@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "gated_main.hpp"
 
 namespace {
 using namespace capmatch::crypto;
@@ -163,19 +164,8 @@ BENCHMARK(BM_sha256_openssl)->Arg(16384);
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string err = gate();
-  if (!err.empty()) {
-    std::fprintf(stderr, "correctness gate failed: %s\n", err.c_str());
-    return 1;
-  }
-  for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--gate-only") == 0) {
-      std::printf("correctness gate passed: HMAC-SHA256 and SHA-256 (portable, SHA-NI%s) agree with OpenSSL on 0..1000 bytes and 16 KiB\n",
-                  has_sha_ni() ? "" : " unavailable: portable twice");
-      return 0;
-    }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return capmatch_bench::gated_main(argc, argv, gate, [] {
+    return std::string("HMAC-SHA256 and SHA-256 (portable, SHA-NI") + (has_sha_ni() ? "" : " unavailable: portable twice") +
+           ") agree with OpenSSL on 0..1000 bytes and 16 KiB";
+  });
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../tests/random.hpp"
+#include "gated_main.hpp"
 
 namespace {
 
@@ -175,20 +176,7 @@ BENCHMARK(BM_capability_allows);
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string err = gate();
-  if (!err.empty()) {
-    std::fprintf(stderr, "correctness gate failed: %s\n", err.c_str());
-    return 1;
-  }
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--gate-only") == 0) {
-      std::printf("correctness gate passed: %zu queries, static_matcher and matcher agree with capability::ops_for\n",
-                  workload().views.size());
-      return 0;
-    }
-  }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return capmatch_bench::gated_main(argc, argv, gate, [] {
+    return std::to_string(workload().views.size()) + " queries, static_matcher and matcher agree with capability::ops_for";
+  });
 }

@@ -17,39 +17,20 @@ namespace capmatch_test {
 
 using namespace capmatch;
 
-/// Fixed-capacity text: returnable from constant evaluation (no allocation survives).
-struct text {
-  static constexpr std::size_t capacity = 1024;
-  char buf[capacity]{};
-  std::size_t len = 0;
-  bool overflow = false;
+/// Fixed-capacity text returnable from constant evaluation: the library's own fixed_text,
+/// with a view that can never equal an expected value once something did not fit.
+template <std::size_t N = 1024>
+struct basic_text {
+  detail::fixed_text<N> t;
 
-  constexpr text& put(std::string_view s) {
-    for (char c : s) {
-      if (len == capacity) {
-        overflow = true;
-        break;
-      }
-      buf[len++] = c;
-    }
-    return *this;
-  }
-  constexpr text& put_number(std::uint64_t v) {
-    char digits[20]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n != 0) put(std::string_view(&digits[--n], 1));
-    return *this;
-  }
-  /// The text, or a marker that can never equal an expected value when it was clipped.
+  constexpr basic_text& put(std::string_view s) { return t.append(s), *this; }
+  constexpr basic_text& put_number(std::uint64_t v) { return t.append_number(v), *this; }
   [[nodiscard]] constexpr std::string_view view() const {
-    return overflow ? std::string_view("<text overflow>") : std::string_view(buf, len);
+    return t.truncated() ? std::string_view("<text overflow>") : t.view();
   }
   [[nodiscard]] std::string str() const { return std::string(view()); }
 };
+using text = basic_text<>;
 
 /// "<name> <ably>/<status> at <offset>: <message>", offset "-" when the error has none.
 constexpr text describe(const error& e) {

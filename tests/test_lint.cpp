@@ -13,33 +13,13 @@
 #include <vector>
 
 #include "random.hpp"
+#include "support.hpp"
 
 using namespace capmatch;
 
 namespace {
 
-/// Fixed-capacity text, returnable from constant evaluation.
-struct text {
-  static constexpr std::size_t capacity = 4096;
-  char buf[capacity]{};
-  std::size_t len = 0;
-  bool overflow = false;
-  constexpr text& put(std::string_view s) {
-    for (char c : s) {
-      if (len == capacity) return overflow = true, *this;
-      buf[len++] = c;
-    }
-    return *this;
-  }
-  constexpr text& put_number(std::uint64_t v) {
-    error e;
-    return put(e.append_number(v).message());
-  }
-  [[nodiscard]] constexpr std::string_view view() const {
-    return overflow ? std::string_view("<text overflow>") : std::string_view(buf, len);
-  }
-  [[nodiscard]] std::string str() const { return std::string(view()); }
-};
+using text = capmatch_test::basic_text<4096>;
 
 /// "code@offset code@offset ..." for the findings of `doc` ("" when clean), or the parse error.
 constexpr text codes(std::string_view doc) {
