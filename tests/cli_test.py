@@ -466,6 +466,51 @@ class Usage(Base):
                     self.assertEqual((r.rc, r.out), (2, ""))
                     self.assertEqual(r.err.split("\n")[:3], ["capmatch: " + first, "", "usage: capmatch [--json] COMMAND ARGS..."])
 
+    def test_usage_messages_of_key_commands(self):
+        # token-request, verify-token-request, jwt and verify-jwt share the tool's one bad-usage
+        # format (they parsed their own arguments before, with a format of their own: fuzz_cli
+        # found it), and no message quotes the key, even misplaced or mistyped.
+        secret = "SENTINEL-usage-secret"
+        key = "app.key:" + secret
+        not_quoted = "unexpected argument (not quoted: it may be the secret)"
+        cases = [
+            (("token-request",), "token-request needs --key"),
+            (("token-request", "--key", key, "--ttl", "1.5"), "--ttl takes a decimal number of milliseconds"),
+            (("token-request", "--key", key, "--key", key), "option --key given twice"),
+            (("token-request", "--nonce", "0123456789abcdef", key), "token-request needs --key"),
+            (("token-request", "--key", "app.key", secret), "wrong number of arguments for token-request: " + not_quoted),
+            (("verify-token-request", "--key", key), "wrong number of arguments for verify-token-request: missing REQUEST"),
+            (("verify-token-request", "--key", key, "--now", "x", "{}"), "--now takes a decimal number of milliseconds"),
+            (("verify-token-request", "--key", key, "--key-capability", "-", "-"),
+             "at most one argument may be - (standard input)"),
+            (("jwt",), "jwt needs --key"),
+            (("jwt", ":\x01"), "jwt needs --key"),  # the fuzz finding, without its NUL bytes
+            (("jwt", "--key", key, "--iat", "soon"), "--iat takes a whole number of seconds"),
+            (("jwt", "--key", key, "--ttl", ""), "--ttl takes a whole number of seconds"),
+            (("jwt", "--key", key, "--claim", "nameonly"), "--claim takes NAME=JSON"),
+            (("jwt", "--key", key, "--claim", "a=1", "b=2"), "wrong number of arguments for jwt: " + not_quoted),
+            (("jwt", "--key", key, "--client-id", "a", "--client-id", "b"), "option --client-id given twice"),
+            (("jwt", "--key", key, "--revocable=1"), "jwt: revocable was given a disallowed flag override"),
+            (("jwt", "--key", key, "--frob"), "unknown option '--frob'"),
+            (("jwt", "--key", key, "--frob=" + secret), "unknown option '--frob'"),
+            (("jwt", "--key" + key), "jwt needs --key"),
+            (("jwt", "--key=" + key, "--key" + key), "unknown option (not quoted: it may hold the secret)"),
+            (("jwt", "--key=" + key, "-" + secret), "unknown option (not quoted: it may hold the secret)"),
+            (("jwt", "--key"), "jwt: --key: 1 required TEXT missing"),
+            (("verify-jwt", "--key", key), "wrong number of arguments for verify-jwt: missing TOKEN"),
+            (("verify-jwt", "--key", key, "--now", "12:00", "t"), "--now takes a whole number of seconds"),
+            (("verify-jwt", "--key", key, "t", key), "wrong number of arguments for verify-jwt: " + not_quoted),
+            (("verify-jwt", "t"), "verify-jwt needs --key"),
+            (("--key=" + key,), "unknown option '--key'"),  # no command: the option's name only
+        ]
+        for args, first in cases:
+            for extra in ((), ("--json",)):
+                with self.subTest(args=args, extra=extra):
+                    r = run(*extra, *args)
+                    self.assertEqual((r.rc, r.out), (2, ""))
+                    self.assertEqual(r.err.split("\n")[:3], ["capmatch: " + first, "", "usage: capmatch [--json] COMMAND ARGS..."])
+                    self.assertNotIn(secret, r.err)
+
     def test_command_names_and_markers_as_arguments(self):
         # A RESOURCE may be spelled like a command or like an argument-parser marker.
         for name in ("parse", "lint", "++", "-"):

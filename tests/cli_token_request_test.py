@@ -79,11 +79,31 @@ p = run(["token-request", "--key", KEY, "--nonce", "short"])
 check("short nonce", p.returncode == 1 and "nonce has 5 characters; at least 16 required" in p.stderr, p.stderr)
 p = run(["token-request", "--key", "app.key" + SECRET])
 check("malformed key", p.returncode == 1 and "invalid API key" in p.stderr, p.stderr)
-for args, what in [([], "--key KEYNAME:SECRET is required"), (["--key", KEY, "--ttl", "x"], "--ttl takes"),
-                   (["--key", KEY, "--bogus", "1"], "unknown option"), (["--key", KEY, "extra"], "unexpected argument"),
-                   (["--key", KEY, "--key", KEY], "given twice")]:
-    p = run(["token-request"] + args)
-    check(f"usage {args}", p.returncode == 2 and what in p.stderr, p.stderr)
+
+
+def usage(name, p, problem):
+    """Bad usage in the tool's one format (docs/cli.md): exit 2, nothing on stdout, the problem line,
+    an empty line, then the usage, with or without --json."""
+    check(name, p.returncode == 2 and p.stdout == "" and
+          p.stderr.split("\n")[:3] == ["capmatch: " + problem, "", "usage: capmatch [--json] COMMAND ARGS..."],
+          (p.returncode, p.stdout, p.stderr[:200]))
+
+
+for args, problem in [
+        ([], "token-request needs --key"),
+        (["--key", KEY, "--ttl", "x"], "--ttl takes a decimal number of milliseconds"),
+        (["--key", KEY, "--timestamp", "1e3"], "--timestamp takes a decimal number of milliseconds since the Unix epoch"),
+        (["--key", KEY, "--bogus", "1"], "unknown option '--bogus'"),
+        (["--key", KEY, "extra"], "wrong number of arguments for token-request: unexpected argument (not quoted: it may be the secret)"),
+        (["--key", KEY, "--key", KEY], "option --key given twice"),
+        (["--key", KEY, "--capability", "-", "--capability", "-"], "option --capability given twice"),
+        # a mistyped or misplaced key is never quoted
+        (["--ttl", "5", KEY], "token-request needs --key"),
+        (["--key", "app.key", SECRET], "wrong number of arguments for token-request: unexpected argument (not quoted: it may be the secret)"),
+        (["--key=" + KEY, "--key" + KEY], "unknown option (not quoted: it may hold the secret)"),
+        (["--key", KEY, "--kye=" + KEY], "unknown option '--kye'")]:
+    for extra in ([], ["--json"]):
+        usage(f"usage {extra} {args}", run(extra + ["token-request"] + args), problem)
 
 # verify-token-request
 ok = request(ttl=60000, cap='{"chat:*":["publish","subscribe"]}', client="bob")
@@ -117,11 +137,24 @@ for args, code, text in cases:
     err = json.loads(pj.stdout)["error"] if pj.returncode == 1 else {}
     check(f"verify --json {code}", err.get("code") == code and err.get("statusCode") == (400 if code in (40000, 40003) else 401)
           and text in err.get("message", ""), pj.stdout)
-for args, what in [(["--key", KEY], "expected exactly one REQUEST"), (["--now", "1", ok], "--key KEYNAME:SECRET is required"),
-                   (["--key", KEY, "--now", "-5", ok], "--now takes"),
-                   (["--key", KEY, "--key-capability", "-", "-"], "at most one argument may be -")]:
-    p = run(["verify-token-request"] + args)
-    check(f"verify usage {args}", p.returncode == 2 and what in p.stderr, p.stderr)
+for args, problem in [(["--key", KEY], "wrong number of arguments for verify-token-request: missing REQUEST"),
+                      (["--now", "1", ok], "verify-token-request needs --key"),
+                      (["--key", KEY, "--now", "-5", ok], "--now takes a decimal number of milliseconds"),
+                      (["--key", KEY, "--revocable=yes", ok], "verify-token-request: revocable was given a disallowed flag override"),
+                      (["--key", KEY, ok, ok], "wrong number of arguments for verify-token-request: unexpected argument (not quoted: it may be the secret)"),
+                      (["--key", KEY, "--key-capability", "-", "-"], "at most one argument may be - (standard input)")]:
+    for extra in ([], ["--json"]):
+        usage(f"verify usage {extra} {args}", run(extra + ["verify-token-request"] + args), problem)
+# A file that cannot be read is an error (exit 1), as for every document argument.
+p = run(["verify-token-request", "--key", KEY, "--now", "1000", "@/nonexistent/request.json"])
+check("verify missing file", p.returncode == 1 and p.stdout == "" and
+      p.stderr == "capmatch: error 40000: cannot read '/nonexistent/request.json': No such file or directory\n", p.stderr)
+p = run(["token-request", "--key", KEY, "--capability", "@/nonexistent/cap.json"])
+check("token-request missing file", p.returncode == 1 and
+      p.stderr == "capmatch: error 40000: cannot read '/nonexistent/cap.json': No such file or directory\n", p.stderr)
+p = run(["verify-token-request", "--key", KEY, "--key-capability", '{"a":["nope"]}', "--now", "1000", ok])
+check("verify bad key capability", p.returncode == 1 and
+      p.stderr.startswith("capmatch: error 40000: --key-capability: unknown operation 'nope' at byte 6"), p.stderr)
 
 os.unlink(f.name)
 for line in failures:

@@ -156,6 +156,22 @@ int usage_error(std::string_view problem, std::string& err) {
 
 bool looks_like_option(std::string_view a) { return a.size() >= 2 && a.front() == '-'; }
 
+/// How bad usage names the unknown option `a`: quoted up to its first '=' (what follows is a
+/// value); for a command that takes a secret (or an unknown command), only when that is shaped
+/// like an option name: `-` and one ASCII letter or digit, or `--` and lower-case ASCII letters,
+/// digits and '-', at most 24 bytes (longer than any of ours, shorter than `--secret` run into a
+/// 32-byte secret). A mistyped `--key` may run into the key itself, and a stray argument that
+/// starts with '-' may be a secret.
+std::string shown_option(std::string_view a, bool takes_secret) {
+  const std::string_view name = a.substr(0, a.find('='));
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  const bool shaped =
+      (name.size() == 2 && (alnum(name[1]) || (name[1] >= 'A' && name[1] <= 'Z'))) ||
+      (name.size() > 2 && name.size() <= 24 && name.substr(0, 2) == "--" &&
+       std::all_of(name.begin() + 2, name.end(), [&](char c) { return alnum(c) || c == '-'; }));
+  return takes_secret && !shaped ? std::string("(not quoted: it may hold the secret)") : quote(name);
+}
+
 /// Bad usage before a command is known: the first option that is not --json decides
 /// (--help, --version or an unknown option), else `problem`.
 int without_command(std::span<const std::string_view> args, std::string_view problem, std::string& out,
@@ -165,7 +181,7 @@ int without_command(std::span<const std::string_view> args, std::string_view pro
     if (!looks_like_option(a) || a == "--json") continue;
     if (a == "--help" || a == "-h") return out += usage_text(), 0;
     if (a == "--version") return out += "capmatch " CAPMATCH_VERSION_STRING "\n", 0;
-    return usage_error("unknown option " + quote(a), err);
+    return usage_error("unknown option " + shown_option(a, true), err);  // the command is unknown
   }
   return usage_error(problem, err);
 }
@@ -218,17 +234,6 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
   for (const command& c : commands)
     if (c.name == args[at]) cmd = &c;
   if (cmd == nullptr) return without_command(args, "unknown command " + quote(args[at]), out, err);
-  if (cmd->raw != nullptr) {
-    // --json anywhere (but right after "--") selects JSON; the command parses the rest itself.
-    bool json = false;
-    std::vector<std::string_view> rest;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      if (args[i] == "--json" && (rest.empty() || rest.back() != "--")) json = true;
-      else if (i > at) rest.push_back(args[i]);
-    }
-    return cmd->raw(rest, json, out, err);
-  }
-
   CLI::App app(std::string(cmd->synopsis), std::string(cmd->name));
   app.allow_extras();
   bool json = false, version = false;
@@ -246,6 +251,14 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
     return out += usage_text(), 0;
   } catch (const CLI::CallForAllHelp&) {
     return out += usage_text(), 0;
+  } catch (const CLI::ArgumentMismatch& e) {
+    // An option that takes one value, given more than once; other mismatches (a value missing)
+    // keep the parser's message, which names the option and never quotes a value.
+    for (const CLI::Option* o : app.get_options())
+      if (o->get_multi_option_policy() == CLI::MultiOptionPolicy::Throw && o->get_items_expected_max() == 1 &&
+          o->count() > 1)
+        return usage_error("option " + o->get_name() + " given twice", err);
+    return usage_error(std::string(cmd->name) + ": " + one_line(e.what()), err);
   } catch (const CLI::RequiredError&) {
     for (const CLI::Option* o : app.get_options())
       if (o->get_required() && o->count() == 0)
@@ -261,9 +274,11 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
     if (extra == "--" && !positional_only) {
       positional_only = true;
     } else if (!positional_only && looks_like_option(extra)) {
-      return usage_error("unknown option " + quote(extra), err);
+      return usage_error("unknown option " + shown_option(extra, cmd->takes_secret), err);
     } else {
-      return usage_error(wrong + ": unexpected " + quote(extra), err);
+      return usage_error(wrong + ": unexpected " +
+                             (cmd->takes_secret ? std::string("argument (not quoted: it may be the secret)") : quote(extra)),
+                         err);
     }
   }
   if (version) return out += "capmatch " CAPMATCH_VERSION_STRING "\n", 0;
@@ -276,6 +291,7 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
   outcome result;
   failure fail;
   if (!run(documents(in), result, fail)) {
+    if (fail.usage) return usage_error(fail.message, err);
     if (json) {
       out += "{\"error\":{\"code\":" + std::to_string(fail.code) + ",\"statusCode\":" + std::to_string(fail.status) +
              ",\"message\":" + json_string(fail.message) + "}}\n";

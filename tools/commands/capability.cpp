@@ -82,11 +82,11 @@ action declare_lint(CLI::App& app) {
 }
 
 constexpr command commands[] = {
-    {"parse", "CAP", "print the canonical JSON of a capability", declare_parse, nullptr},
-    {"check", "CAP RESOURCE OP", "say whether CAP allows OP on RESOURCE (exit 1 when denied)", declare_check, nullptr},
+    {"parse", "CAP", "print the canonical JSON of a capability", declare_parse},
+    {"check", "CAP RESOURCE OP", "say whether CAP allows OP on RESOURCE (exit 1 when denied)", declare_check},
     {"intersect", "KEY [REQUEST]", "print the effective token capability (KEY intersected with REQUEST)",
-     declare_intersect, nullptr},
-    {"lint", "CAP", "report likely mistakes, one per line (exit 1 on any error finding)", declare_lint, nullptr},
+     declare_intersect},
+    {"lint", "CAP", "report likely mistakes, one per line (exit 1 on any error finding)", declare_lint},
 };
 
 }  // namespace

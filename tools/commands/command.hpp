@@ -1,7 +1,8 @@
 // capmatch CLI — what a command is, and the helpers every command shares. A command is one
 // `command` entry: its usage line and a function that declares its arguments on a CLI11 app
 // and returns what runs once they are parsed. Commands are grouped one file per group
-// (capability.cpp: parse, check, intersect, lint); cli.cpp lists the groups.
+// (capability.cpp: parse, check, intersect, lint); cli.cpp lists the groups. Every command
+// goes through the same parsing, usage-error, --json and error path in run_cli (cli.cpp).
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../cli.hpp"
@@ -24,12 +26,18 @@ class Option;
 
 namespace capmatch_cli {
 
-/// What a command failed with: the Ably code, HTTP status and a one-line message.
+/// What a command failed with: the Ably code, HTTP status and a one-line message; or, with
+/// `usage` set, bad usage found once the arguments are parsed (an option value that is not a
+/// number): exit 2 with `message` as the problem and the usage, like any other bad usage.
 struct failure {
   std::uint32_t code = 40000;
   std::uint16_t status = 400;
   std::string message;
+  bool usage = false;
 };
+
+/// The bad-usage failure `problem` (exit 2, see failure).
+[[nodiscard]] inline failure usage_failure(std::string problem) { return {40000, 400, std::move(problem), true}; }
 
 /// The failure a library error stands for.
 [[nodiscard]] failure from(const capmatch::error& e);
@@ -73,17 +81,15 @@ using declare_fn = action (*)(CLI::App& app);
 /// Adds the positional document argument `name` (CAP, KEY, REQUEST, ...) filling `into`.
 CLI::Option* add_document(CLI::App& app, const std::string& name, std::string& into, bool required = true);
 
-/// A command that reads its own arguments (all after its name but --json, in order) instead of
-/// declaring them on CLI11: fills `out` (stdout) and `err` (stderr), returns the exit status.
-using raw_fn = int (*)(const std::vector<std::string_view>& args, bool json, std::string& out, std::string& err);
-
-/// One command: `capmatch [--json] NAME SYNOPSIS`. Exactly one of declare and raw is set.
+/// One command: `capmatch [--json] NAME SYNOPSIS`.
 struct command {
   std::string_view name;
   std::string_view synopsis;  // the arguments after the name, as the usage shows them
   std::string_view summary;   // one line for the usage
   declare_fn declare;
-  raw_fn raw;  // token-request, verify-token-request, jwt, verify-jwt: their own option syntax
+  /// It takes a key secret (--key, --secret): a bad-usage message quotes none of its arguments
+  /// but option names, since a misplaced argument may be the secret.
+  bool takes_secret = false;
 };
 
 /// parse, check, intersect, lint (capability.cpp).

@@ -1,13 +1,15 @@
-// capmatch CLI — the `jwt` and `verify-jwt` commands (docs/jwt.md, docs/cli.md). They parse their
-// own arguments (raw commands, see command.hpp). No command writes a key secret anywhere.
+// capmatch CLI — the `jwt` and `verify-jwt` commands (docs/jwt.md, docs/cli.md). The key is given
+// as --key KEYNAME:SECRET and never printed: key errors come from api_key::parse, which never
+// quotes the secret, and bad usage quotes no argument of these commands (command.hpp).
 // SPDX-License-Identifier: MIT
 #include <capmatch/clock.hpp>
+#include <capmatch/detail/json_value.hpp>
 #include <capmatch/jwt.hpp>
 
-#include <cerrno>
+#include <CLI/CLI.hpp>
+
 #include <charconv>
-#include <cstdio>
-#include <cstring>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,137 +21,23 @@
 namespace capmatch_cli {
 namespace {
 
-/// What a command produced: exit status (0 ok, 1 error, 2 bad usage), stdout and stderr text.
-struct jwt_outcome {
-  int status = 0;
-  std::string out;
-  std::string err;
-};
-
-/// Usage lines of both commands (printed after a usage error of either).
-constexpr std::string_view jwt_usage_text =
-    "  jwt --key KEYNAME:SECRET [--capability CAP] [--client-id ID] [--ttl SECONDS] [--iat SECONDS]\n"
-    "      [--revocation-key KEY] [--claim NAME=JSON]... [--revocable]\n"
-    "                            print a signed Ably JWT (HS256)\n"
-    "  verify-jwt --key KEYNAME:SECRET [--now SECONDS] [--key-capability CAP] [--revocable] TOKEN\n"
-    "                            verify an Ably JWT; print its claims and effective capability\n";
-
-jwt_outcome usage(std::string_view command, std::string_view problem) {
-  jwt_outcome o;
-  o.status = 2;
-  o.err = "capmatch " + std::string(command) + ": " + std::string(problem) + "\n\nusage:\n" + std::string(jwt_usage_text);
-  return o;
-}
-
-jwt_outcome failed(const capmatch::error& e, bool json) {
-  jwt_outcome o;
-  o.status = 1;
-  if (json) {
-    o.out = "{\"error\":{\"code\":" + std::to_string(e.ably_code()) + ",\"statusCode\":" +
-            std::to_string(e.status_code()) + ",\"message\":" + json_string(e.message()) + "}}\n";
-  } else {
-    o.err = "capmatch: error " + std::to_string(e.ably_code()) + ": " + std::string(e.message()) + "\n";
-  }
-  return o;
-}
-
-/// A decimal integer argument (seconds), or nullopt.
-std::optional<std::int64_t> seconds(std::string_view s) {
+/// The seconds option `opt` holds in `text` (a decimal integer, may be negative) into `out`;
+/// `out` unchanged when the option is not given, false when the text is not such a number.
+bool parse_seconds(const CLI::Option* opt, const std::string& text, std::int64_t& out) {
+  if (opt->count() == 0) return true;
   std::int64_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return false;
+  out = v;
+  return true;
 }
 
-/// A CAP argument: inline JSON or @path (the whole file).
-bool load(std::string_view arg, std::string& out, std::string& problem) {
-  if (arg.empty() || arg.front() != '@') {
-    out.assign(arg);
-    return true;
-  }
-  const std::string path(arg.substr(1));
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    problem = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  char buf[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) != 0) out.append(buf, n);
-  const bool ok = std::ferror(f) == 0;
-  std::fclose(f);
-  if (!ok) problem = "cannot read " + path;
-  return ok;
-}
-
-/// Options of the form --name VALUE or --name=VALUE, flags, and positionals.
-struct parsed_args {
-  std::vector<std::pair<std::string_view, std::string_view>> options;
-  std::vector<std::string_view> flags, positional;
-  std::string problem;
-};
-
-parsed_args parse_args(const std::vector<std::string_view>& args, std::initializer_list<std::string_view> with_value,
-                       std::initializer_list<std::string_view> flags) {
-  parsed_args p;
-  bool done = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    if (done || a.size() < 2 || a.substr(0, 2) != "--") {
-      p.positional.push_back(a);
-      continue;
-    }
-    if (a == "--") {
-      done = true;
-      continue;
-    }
-    const auto eq = a.find('=');
-    const std::string_view name = a.substr(0, eq);
-    bool known = false;
-    for (auto w : with_value) {
-      if (name != w) continue;
-      known = true;
-      if (eq != std::string_view::npos) {
-        p.options.emplace_back(name, a.substr(eq + 1));
-      } else if (i + 1 < args.size()) {
-        p.options.emplace_back(name, args[++i]);
-      } else {
-        p.problem = "option " + std::string(name) + " needs a value";
-        return p;
-      }
-    }
-    for (auto f : flags) {
-      if (a != f) continue;
-      known = true;
-      p.flags.push_back(a);
-    }
-    if (!known) {
-      p.problem = "unknown option " + std::string(name);
-      return p;
-    }
-  }
-  return p;
-}
-
-bool has_flag(const parsed_args& p, std::string_view f) {
-  for (auto x : p.flags)
-    if (x == f) return true;
-  return false;
-}
-
-/// The one value of option `name`; `*twice` when given more than once.
-std::optional<std::string_view> option(const parsed_args& p, std::string_view name, bool* twice) {
-  std::optional<std::string_view> v;
-  for (const auto& [n, value] : p.options) {
-    if (n != name) continue;
-    if (v) *twice = true;
-    v = value;
-  }
-  return v;
-}
+/// The clock in whole seconds since the epoch.
+std::int64_t now_seconds() { return capmatch::system_clock_ms() / 1000; }
 
 /// Splits NAME=JSON at the first '=' whose right-hand side is one JSON value (so names may
-/// hold '=', as in "ably.channel.[filter=x]chan"); falls back to the first '='.
+/// hold '=', as in "ably.channel.[filter=x]chan"); falls back to the first '='. A right-hand
+/// side with a null data() means there is no '=' after the first byte.
 std::pair<std::string_view, std::string_view> split_claim(std::string_view arg) {
   std::size_t first = std::string_view::npos;
   for (std::size_t eq = arg.find('='); eq != std::string_view::npos; eq = arg.find('=', eq + 1)) {
@@ -161,112 +49,87 @@ std::pair<std::string_view, std::string_view> split_claim(std::string_view arg) 
   return {arg.substr(0, first), arg.substr(first + 1)};
 }
 
-jwt_outcome jwt_command(const std::vector<std::string_view>& args, std::int64_t now) {
-  const auto p = parse_args(args, {"--key", "--capability", "--client-id", "--ttl", "--iat", "--revocation-key", "--claim"},
-                            {"--revocable", "--json"});
-  if (!p.problem.empty()) return usage("jwt", p.problem);
-  if (!p.positional.empty()) return usage("jwt", "unexpected argument (claims go in --claim NAME=JSON)");
-  bool twice = false;
-  const auto key_text = option(p, "--key", &twice);
-  const auto cap_arg = option(p, "--capability", &twice);
-  const auto client_id = option(p, "--client-id", &twice);
-  const auto ttl = option(p, "--ttl", &twice);
-  const auto iat = option(p, "--iat", &twice);
-  const auto revocation_key = option(p, "--revocation-key", &twice);
-  if (twice) return usage("jwt", "an option other than --claim given twice");
-  if (!key_text) return usage("jwt", "--key KEYNAME:SECRET is required");
-  const bool json = has_flag(p, "--json");
-  auto key = capmatch::api_key::parse(*key_text);
-  if (!key) return failed(key.error(), json);
-  capmatch::jwt_key k{std::move(*key), std::nullopt, has_flag(p, "--revocable")};
-  capmatch::jwt_request req;
-  req.issued_at = now;
-  if (iat) {
-    const auto v = seconds(*iat);
-    if (!v) return usage("jwt", "--iat takes a whole number of seconds");
-    req.issued_at = *v;
-  }
-  if (ttl) {
-    const auto v = seconds(*ttl);
-    if (!v) return usage("jwt", "--ttl takes a whole number of seconds");
-    req.ttl = *v;
-  }
-  std::string cap_text, problem;
-  if (cap_arg) {
-    if (!load(*cap_arg, cap_text, problem)) return usage("jwt", problem);
-    req.capability = cap_text;
-  }
-  req.client_id = client_id;
-  req.revocation_key = revocation_key;
-  for (const auto& [name, value] : p.options) {
-    if (name != "--claim") continue;
-    const auto [claim, json_value] = split_claim(value);
-    if (json_value.data() == nullptr) return usage("jwt", "--claim takes NAME=JSON");
-    req.claims.emplace_back(claim, json_value);
-  }
-  auto token = capmatch::issue_jwt(k, req);
-  if (!token) return failed(token.error(), json);
-  jwt_outcome o;
-  o.out = json ? "{\"jwt\":" + json_string(*token) + "}\n" : *token + "\n";
-  return o;
+action declare_jwt(CLI::App& app) {
+  struct args {
+    std::string key, capability, client_id, ttl, iat, revocation_key;
+    std::vector<std::string> claims;
+    bool revocable = false;
+  };
+  auto a = std::make_shared<args>();
+  app.add_option("--key", a->key)->required();
+  const CLI::Option* cap = add_document(app, "--capability", a->capability, false);
+  const CLI::Option* client = app.add_option("--client-id", a->client_id);
+  const CLI::Option* ttl = app.add_option("--ttl", a->ttl);
+  const CLI::Option* iat = app.add_option("--iat", a->iat);
+  const CLI::Option* revocation_key = app.add_option("--revocation-key", a->revocation_key);
+  // --claim repeats; each takes exactly the one argument after it.
+  app.add_option("--claim", a->claims)->allow_extra_args(false);
+  app.add_flag("--revocable", a->revocable)->disable_flag_override();
+  return [a, cap, client, ttl, iat, revocation_key](const documents& docs, outcome& out, failure& fail) {
+    capmatch::jwt_request req;
+    req.issued_at = now_seconds();
+    if (!parse_seconds(iat, a->iat, req.issued_at)) return fail = usage_failure("--iat takes a whole number of seconds"), false;
+    if (!parse_seconds(ttl, a->ttl, req.ttl)) return fail = usage_failure("--ttl takes a whole number of seconds"), false;
+    for (const std::string& c : a->claims) {
+      const auto [name, value] = split_claim(c);
+      if (value.data() == nullptr) return fail = usage_failure("--claim takes NAME=JSON"), false;
+      req.claims.emplace_back(name, value);
+    }
+    auto key = capmatch::api_key::parse(a->key);
+    if (!key) return fail = from(key.error()), false;
+    const capmatch::jwt_key k{std::move(*key), std::nullopt, a->revocable};
+    std::string cap_text;
+    if (cap->count() != 0) {
+      if (!docs.load(a->capability, cap_text, fail)) return false;
+      req.capability = cap_text;
+    }
+    if (client->count() != 0) req.client_id = a->client_id;
+    if (revocation_key->count() != 0) req.revocation_key = a->revocation_key;
+    auto token = capmatch::issue_jwt(k, req);
+    if (!token) return fail = from(token.error()), false;
+    out = {0, *token, "{\"jwt\":" + json_string(*token) + "}"};
+    return true;
+  };
 }
 
-jwt_outcome verify_jwt_command(const std::vector<std::string_view>& args, std::int64_t now) {
-  const auto p = parse_args(args, {"--key", "--now", "--key-capability"}, {"--revocable", "--json"});
-  if (!p.problem.empty()) return usage("verify-jwt", p.problem);
-  if (p.positional.size() != 1) return usage("verify-jwt", "expected exactly one TOKEN");
-  bool twice = false;
-  const auto key_text = option(p, "--key", &twice);
-  const auto now_arg = option(p, "--now", &twice);
-  const auto key_cap = option(p, "--key-capability", &twice);
-  if (twice) return usage("verify-jwt", "an option given twice");
-  if (!key_text) return usage("verify-jwt", "--key KEYNAME:SECRET is required");
-  const bool json = has_flag(p, "--json");
-  capmatch::jwt_verify_options opt;
-  opt.now = now;
-  if (now_arg) {
-    const auto v = seconds(*now_arg);
-    if (!v) return usage("verify-jwt", "--now takes a whole number of seconds");
-    opt.now = *v;
-  }
-  auto key = capmatch::api_key::parse(*key_text);
-  if (!key) return failed(key.error(), json);
-  capmatch::jwt_key k{std::move(*key), std::nullopt, has_flag(p, "--revocable")};
-  if (key_cap) {
-    std::string text, problem;
-    if (!load(*key_cap, text, problem)) return usage("verify-jwt", problem);
-    auto cap = capmatch::capability::parse(text);
-    if (!cap) return failed(cap.error(), json);
-    k.capability = std::move(*cap);
-  }
-  auto v = capmatch::verify_jwt(p.positional[0], k, opt);
-  if (!v) return failed(v.error(), json);
-  jwt_outcome o;
-  o.out = v->to_json() + "\n";
-  return o;
-}
-
-/// A raw command (command.hpp) from a jwt_outcome one: --json goes back in front of the arguments
-/// (the commands read it themselves) and `now` is the system clock in seconds.
-template <jwt_outcome (*Fn)(const std::vector<std::string_view>&, std::int64_t)>
-int raw(const std::vector<std::string_view>& args, bool json, std::string& out, std::string& err) {
-  std::vector<std::string_view> all;
-  all.reserve(args.size() + 1);
-  if (json) all.emplace_back("--json");
-  all.insert(all.end(), args.begin(), args.end());
-  jwt_outcome o = Fn(all, capmatch::system_clock_ms() / 1000);
-  out += o.out;
-  err += o.err;
-  return o.status;
+action declare_verify_jwt(CLI::App& app) {
+  struct args {
+    std::string key, now, key_capability, token;
+    bool revocable = false;
+  };
+  auto a = std::make_shared<args>();
+  app.add_option("--key", a->key)->required();
+  const CLI::Option* now = app.add_option("--now", a->now);
+  const CLI::Option* key_cap = add_document(app, "--key-capability", a->key_capability, false);
+  app.add_flag("--revocable", a->revocable)->disable_flag_override();
+  app.add_option("TOKEN", a->token)->required();
+  return [a, now, key_cap](const documents& docs, outcome& out, failure& fail) {
+    capmatch::jwt_verify_options opt;
+    opt.now = now_seconds();
+    if (!parse_seconds(now, a->now, opt.now)) return fail = usage_failure("--now takes a whole number of seconds"), false;
+    auto key = capmatch::api_key::parse(a->key);
+    if (!key) return fail = from(key.error()), false;
+    capmatch::jwt_key k{std::move(*key), std::nullopt, a->revocable};
+    if (key_cap->count() != 0) {
+      capmatch::capability c;
+      if (!docs.load_capability(a->key_capability, c, fail)) return false;
+      k.capability = std::move(c);
+    }
+    auto v = capmatch::verify_jwt(a->token, k, opt);
+    if (!v) return fail = from(v.error()), false;
+    const std::string claims = v->to_json();
+    out = {0, claims, claims};  // the claims are JSON already: the same line with --json
+    return true;
+  };
 }
 
 constexpr command commands[] = {
     {"jwt",
      "--key KEYNAME:SECRET [--capability CAP] [--client-id ID] [--ttl SECONDS] [--iat SECONDS] "
      "[--revocation-key KEY] [--claim NAME=JSON]... [--revocable]",
-     "print a signed Ably JWT (HS256)", nullptr, raw<jwt_command>},
+     "print a signed Ably JWT (HS256)", declare_jwt, true},
     {"verify-jwt", "--key KEYNAME:SECRET [--now SECONDS] [--key-capability CAP] [--revocable] TOKEN",
-     "verify an Ably JWT; print its claims and effective capability", nullptr, raw<verify_jwt_command>},
+     "verify an Ably JWT; print its claims and effective capability", declare_verify_jwt, true},
 };
 
 }  // namespace

@@ -129,13 +129,13 @@ action declare_extend_grant(CLI::App& app) {
 
 constexpr command commands[] = {
     {"revoke-request", "[--issued-before MS] [--allow-reauth-margin] [--now MS] TARGET...",
-     "print the validated JSON body of POST /keys/{keyName}/revokeTokens", declare_revoke_request, nullptr},
+     "print the validated JSON body of POST /keys/{keyName}/revokeTokens", declare_revoke_request},
     {"grant", "--key-id ID --secret S --client-id C [--ttl MS] [--now MS] CAP",
-     "print a signed grant cookie holding CAP for clientId C", declare_grant, nullptr},
+     "print a signed grant cookie holding CAP for clientId C", declare_grant, true},
     {"verify-grant", "--key-id ID --secret S --client-id C [--now MS] COOKIE",
-     "print the capability a grant cookie holds (exit 1 when it does not verify)", declare_verify_grant, nullptr},
+     "print the capability a grant cookie holds (exit 1 when it does not verify)", declare_verify_grant, true},
     {"extend-grant", "--key-id ID --secret S --client-id C [--ttl MS] [--now MS] COOKIE CAP",
-     "print the grant cookie for COOKIE's capability united with CAP", declare_extend_grant, nullptr},
+     "print the grant cookie for COOKIE's capability united with CAP", declare_extend_grant, true},
 };
 
 }  // namespace
