@@ -434,24 +434,39 @@ struct revocation_subject {
 };
 
 namespace detail {
-/// 64-bit hash of a revocation fact (kind, value): 8 bytes a step, multiply-xorshift, splitmix64
-/// finish. Unseeded, so that a token's facts can be hashed once for any list.
+/// 64-bit hash of a revocation fact (kind, value): two lanes of 8 bytes a step (multiply-
+/// xorshift), joined by a splitmix64 finish. Unseeded, so that a token's facts can be hashed once
+/// for any list; a table compares the full hash and then the text, so collisions cost time only.
 [[nodiscard]] inline std::uint64_t revocation_hash(revocation_target_kind kind, std::string_view v) noexcept {
-  constexpr std::uint64_t m = 0x9E3779B97F4A7C15ull;
-  std::uint64_t h = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m;
+  constexpr std::uint64_t m1 = 0x9E3779B97F4A7C15ull, m2 = 0xC2B2AE3D27D4EB4Full;
+  std::uint64_t a = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m1;
+  std::uint64_t b = a ^ 0x165667B19E3779F9ull;
   std::size_t i = 0;
-  for (; i + 8 <= v.size(); i += 8) {
+  for (; i + 16 <= v.size(); i += 16) {
+    std::uint64_t w0, w1;
+    std::memcpy(&w0, v.data() + i, 8);
+    std::memcpy(&w1, v.data() + i + 8, 8);
+    a = (a ^ w0) * m1;
+    b = (b ^ w1) * m2;
+    a ^= a >> 29;
+    b ^= b >> 31;
+  }
+  if (i + 8 <= v.size()) {
     std::uint64_t w;
     std::memcpy(&w, v.data() + i, 8);
-    h = (h ^ w) * m;
-    h ^= h >> 29;
+    a = (a ^ w) * m1;
+    a ^= a >> 29;
+    i += 8;
   }
-  if (i < v.size()) {
+  if (i < v.size()) {  // 1 to 7 bytes left: the last 8 bytes (overlapping), or each byte of a short value
     std::uint64_t w = 0;
-    std::memcpy(&w, v.data() + i, v.size() - i);
-    h = (h ^ w) * m;
-    h ^= h >> 29;
+    if (v.size() >= 8) std::memcpy(&w, v.data() + v.size() - 8, 8);
+    else
+      for (std::size_t k = i; k < v.size(); ++k) w = w << 8 | static_cast<unsigned char>(v[k]);
+    b = (b ^ w) * m2;
+    b ^= b >> 31;
   }
+  std::uint64_t h = a ^ (b << 23 | b >> 41);
   h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull;
   h ^= h >> 27, h *= 0x94D049BB133111EBull;
   return h ^ (h >> 31);
@@ -530,6 +545,12 @@ class revocation_store {
   }
 };
 
+/// A revocation request with the time it was received (for revocation_list::revoke of many).
+struct received_revocation_request {
+  revocation_request request;
+  std::int64_t received_ms = 0;
+};
+
 /// Settings of a revocation_list.
 struct revocation_list_options {
   /// Longest lifetime of any token checked against the list (24 h; 1 h when only revocable
@@ -565,41 +586,29 @@ class revocation_list final : public revocation_store {
 
   [[nodiscard]] error revoke(const revocation_request& request, std::int64_t now_ms) override {
     if (auto e = validate(request, now_ms); e.code() != errc::ok) return e;
-    const window w{request.issued_before_ms.value_or(now_ms),
-                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
-    const std::int64_t life = options_.max_token_lifetime_ms;
+    const std::lock_guard lock(write_mutex_);
+    const auto [e, changed] = apply(request, now_ms);
+    if (changed) publish();
+    return e;
+  }
+  /// revoke() for each request at the time it was received, publishing one snapshot at the end
+  /// (an update copies the list: replaying many requests costs one copy, not one per request).
+  /// Returns the first error; the other requests are recorded all the same.
+  [[nodiscard]] error revoke(std::span<const received_revocation_request> requests) {
+    error first;
     const std::lock_guard lock(write_mutex_);
     bool changed = false;
-    if (now_ms >= next_sweep_) changed = sweep(now_ms, life / 64) != 0;
-    if (w.issued_before + life <= now_ms) {  // matches no live token
-      if (changed) publish();
-      return error{};
-    }
-    std::size_t fresh = 0;
-    for (const auto& t : request.targets)
-      fresh += find(t.kind, t.value, detail::revocation_hash(t.kind, t.value)) == npos;
-    if (records_.size() + fresh > options_.max_targets) {
-      if (changed) publish();
-      error e(errc::limit_exceeded, no_offset);
-      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
-      return e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)");
-    }
-    for (const auto& t : request.targets) {
-      const std::uint64_t h = detail::revocation_hash(t.kind, t.value);
-      std::size_t i = find(t.kind, t.value, h);
-      if (i == npos) {
-        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-        i = records_.size();
-        records_.push_back(record{t.value, h, t.kind, {}});
-        place(h, i);
+    for (const auto& r : requests) {
+      error e = validate(r.request, r.received_ms);
+      if (e.code() == errc::ok) {
+        const auto [applied, c] = apply(r.request, r.received_ms);
+        e = applied;
+        changed = changed || c;
       }
-      add_window(records_[i].windows, w);
+      if (e.code() != errc::ok && first.code() == errc::ok) first = e;
     }
-    if (w.issued_before < oldest_) oldest_ = w.issued_before;
-    const std::int64_t due = oldest_ + life + life / 64;
-    if (due < next_sweep_) next_sweep_ = due;
-    publish();
-    return error{};
+    if (changed) publish();
+    return first;
   }
 
   [[nodiscard]] error check(const revocation_subject& token, std::int64_t now_ms) const override {
@@ -687,6 +696,40 @@ class revocation_list final : public revocation_store {
     const window* w = nullptr;
   };
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  // Records a validated request in the writer's copy (the caller holds write_mutex_); returns
+  // the error and whether the copy changed (then the caller publishes).
+  [[nodiscard]] std::pair<error, bool> apply(const revocation_request& request, std::int64_t now_ms) {
+    const window w{request.issued_before_ms.value_or(now_ms),
+                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
+    const std::int64_t life = options_.max_token_lifetime_ms;
+    bool changed = false;
+    if (now_ms >= next_sweep_) changed = sweep(now_ms, life / 64) != 0;
+    if (w.issued_before + life <= now_ms) return {error{}, changed};  // matches no live token
+    std::size_t fresh = 0;
+    for (const auto& t : request.targets)
+      fresh += find(t.kind, t.value, detail::revocation_hash(t.kind, t.value)) == npos;
+    if (records_.size() + fresh > options_.max_targets) {
+      error e(errc::limit_exceeded, no_offset);
+      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
+      return {e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)"), changed};
+    }
+    for (const auto& t : request.targets) {
+      const std::uint64_t h = detail::revocation_hash(t.kind, t.value);
+      std::size_t i = find(t.kind, t.value, h);
+      if (i == npos) {
+        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+        i = records_.size();
+        records_.push_back(record{t.value, h, t.kind, {}});
+        place(h, i);
+      }
+      add_window(records_[i].windows, w);
+    }
+    if (w.issued_before < oldest_) oldest_ = w.issued_before;
+    const std::int64_t due = oldest_ + life + life / 64;
+    if (due < next_sweep_) next_sweep_ = due;
+    return {error{}, true};
+  }
 
   // The window of entry e that revokes a token issued at `issued` at now_ms, or nullptr.
   [[nodiscard]] static const window* revoking(const table& t, const typename table::entry& e, std::int64_t issued,
