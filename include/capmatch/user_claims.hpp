@@ -157,22 +157,20 @@ class user_claims {
   /// (ambiguous_user_claim; only with claim_ties::at_lookup). One matcher check for up to 16
   /// claims (17 when one of them is "[*]*"), one more per further 17.
   [[nodiscard]] result<const user_claim*> find(std::string_view channel) const {
-    std::size_t base = 0;
-    for (std::size_t c = 0; c < matchers_.size(); base += chunk_size(base), ++c) {
-      const std::uint32_t bits = matchers_[c].m.ops_for(channel).bits() & op_set::op_mask;
-      std::uint32_t hits = bits;
-      if (c == 0 && catch_all_) {
-        if (bits == 0) return parse_name(channel).error();  // only an invalid name misses "[*]*"
-        hits &= ~(1u << (chunk - 1));
-      }
-      if (hits == 0) continue;
-      const auto k = static_cast<std::size_t>(std::countr_zero(hits));
-      if ((matchers_[c].ties >> k & 1u) != 0) return tie_at(base + k, channel);
-      return &claims_[base + k];
+    if (matchers_.empty()) return none_for(channel);  // default-constructed
+    // The first group (all claims, usually), inline; the others out of line.
+    std::uint32_t hits = matchers_.front().m.ops_for(channel).bits() & op_set::op_mask;
+    if (catch_all_) {
+      if (hits == 0) return parse_name(channel).error();  // only an invalid name misses "[*]*"
+      hits &= ~(1u << (chunk - 1));
     }
-    if (!catch_all_ || matchers_.empty())  // no catch-all ran: validate the name here
-      if (const auto name = parse_name(channel); !name) return name.error();
-    return static_cast<const user_claim*>(nullptr);
+    if (hits != 0) {
+      const auto k = static_cast<std::size_t>(std::countr_zero(hits));
+      if ((matchers_.front().ties >> k & 1u) != 0) return tie_at(k, channel);
+      return &claims_[k];
+    }
+    if (matchers_.size() == 1) return catch_all_ ? static_cast<const user_claim*>(nullptr) : none_for(channel);
+    return find_after_first(channel);
   }
 
  private:
@@ -185,6 +183,24 @@ class user_claims {
   // catch-all) unless a claim is "[*]*", 17 in the others.
   [[nodiscard]] std::size_t chunk_size(std::size_t base) const noexcept {
     return base == 0 && catch_all_ ? chunk - 1 : chunk;
+  }
+  // No claim applies (as far as checked): nullptr for a valid name, else the name's error.
+  [[nodiscard]] static result<const user_claim*> none_for(std::string_view channel) {
+    if (const auto name = parse_name(channel); !name) return name.error();
+    return static_cast<const user_claim*>(nullptr);
+  }
+  // find() over the groups after the first, which matched nothing.
+  [[nodiscard]] result<const user_claim*> find_after_first(std::string_view channel) const {
+    std::size_t base = chunk_size(0);
+    for (std::size_t c = 1; c < matchers_.size(); base += chunk_size(base), ++c) {
+      const std::uint32_t hits = matchers_[c].m.ops_for(channel).bits() & op_set::op_mask;
+      if (hits == 0) continue;
+      const auto k = static_cast<std::size_t>(std::countr_zero(hits));
+      if ((matchers_[c].ties >> k & 1u) != 0) return tie_at(base + k, channel);
+      return &claims_[base + k];
+    }
+    if (catch_all_) return static_cast<const user_claim*>(nullptr);
+    return none_for(channel);
   }
   // Claim i applies to `channel`: the error naming the claim it ties with there, or claim i.
   [[nodiscard]] result<const user_claim*> tie_at(std::size_t i, std::string_view channel) const {
