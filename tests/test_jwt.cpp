@@ -628,6 +628,61 @@ TEST_CASE("user claims: many claims (several matchers) agree with a brute-force 
   }
 }
 
+TEST_CASE("user claims: chunk boundaries, the catch-all, invalid names (differential)") {
+  // One matcher holds 16 claims plus a catch-all "[*]*" (17 when a claim is "[*]*" itself), the
+  // next ones 17 each. Claims "p0:*" .. "p{n-1}:*" and exact "p{i}:x" interleave specificities;
+  // the reference is rule 26 read directly (specificity_of over every matching claim).
+  auto reference = [](const user_claims& u, std::string_view channel) -> const user_claim* {
+    const auto name = parse_name(channel).value();
+    const user_claim* best = nullptr;
+    claim_specificity bs;
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      const auto p = parse_pattern(u.claim(i).pattern).value();
+      if (!matches(p, name)) continue;
+      if (best == nullptr || bs < specificity_of(p)) best = &u.claim(i), bs = specificity_of(p);
+    }
+    return best;
+  };
+  for (const std::size_t n : {1u, 15u, 16u, 17u, 18u, 33u, 34u, 50u}) {
+    for (const bool with_catch_all_claim : {false, true}) {
+      std::vector<user_claim> claims;
+      for (std::size_t i = 0; i < n; ++i)
+        claims.push_back({(i % 2 ? "p" + std::to_string(i) + ":x" : "p" + std::to_string(i) + ":*"), "v" + std::to_string(i)});
+      if (with_catch_all_claim) claims.push_back({"[*]*", "everyone"});
+      const auto u = user_claims::compile(claims);
+      REQUIRE(u);
+      CAPTURE(n);
+      CAPTURE(with_catch_all_claim);
+      std::size_t found = 0;
+      for (std::size_t i = 0; i < n + 2; ++i) {
+        for (const std::string& channel : {"p" + std::to_string(i) + ":x", "p" + std::to_string(i) + ":y",
+                                           "[q]p" + std::to_string(i) + ":x", "p" + std::to_string(i)}) {
+          const auto got = u->find(channel);
+          REQUIRE(got);
+          CHECK(*got == reference(*u, channel));
+          found += *got != nullptr;
+        }
+      }
+      CHECK(found > 0);
+      // An invalid name is an error, the same as parse_name's, whether or not "[*]*" is a claim.
+      for (std::string_view bad : {"a::b", "", "[meta", "bad\xff", "a:"}) {
+        const auto got = u->find(bad);
+        REQUIRE_FALSE(got);
+        CHECK(message_of(got.error()) == message_of(parse_name(bad).error()));
+      }
+    }
+  }
+  // "[*]*" as a claim is the least specific one and applies to every valid name.
+  const auto all = user_claims::compile({{"[*]*", "any"}, {"a", "exact"}}).value();
+  CHECK((*all.find("a"))->value == "exact");
+  CHECK((*all.find("[meta]zzz"))->value == "any");
+  // No claims (compiled or default-constructed): nothing applies, and names are still validated.
+  for (const user_claims& none : {user_claims::compile({}).value(), user_claims()}) {
+    CHECK(*none.find("chat") == nullptr);
+    CHECK(message_of(none.find("a::b").error()) == "resource name 'a::b' has an empty segment at byte 2");
+  }
+}
+
 TEST_CASE("secrets never appear in messages (sentinel)") {
   constexpr std::string_view sentinel = "SENTINEL-s3cret-7f";
   const std::string text = "appId.keyId:" + std::string(sentinel);

@@ -4,10 +4,14 @@
 #include <capmatch/revocation.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "random.hpp"
 
 using namespace capmatch;
 
@@ -437,10 +441,252 @@ TEST_CASE("revocation and grant error codes: names, Ably codes, HTTP status (doc
     CHECK(http_status(r.code) == r.status);
   }
   static_assert(ably_code(errc::token_revoked) == 40141);
+  // A store that cannot answer: Ably's 50003 ("timeout error" in ably-common errors.json), HTTP 500,
+  // a code of its own (neither token_revoked nor an internal error of the library).
+  CHECK(name_of(errc::store_unavailable) == "store_unavailable");
+  CHECK(ably_code(errc::store_unavailable) == 50003);
+  CHECK(http_status(errc::store_unavailable) == 500);
+  for (int a = 0; a < static_cast<int>(errc::store_unavailable); ++a)
+    CHECK(name_of(static_cast<errc>(a)) != "store_unavailable");
   // Every code has its own name.
   for (int a = 0; a <= static_cast<int>(errc::grant_expired); ++a) {
     CHECK(name_of(static_cast<errc>(a)) != "unknown");
     for (int b = a + 1; b <= static_cast<int>(errc::grant_expired); ++b)
       CHECK(name_of(static_cast<errc>(a)) != name_of(static_cast<errc>(b)));
   }
+}
+
+TEST_CASE("revocation: a JWT's iat (seconds) against issuedBefore (milliseconds), both sides of the boundary") {
+  // docs/semantics.md §27: the token counts as issued at the start of its iat second, so a token
+  // issued in the same second as issuedBefore is revoked (it may have been issued before it) ...
+  static_assert(revocation_issued_at_ms(1'700'000'000) == 1'700'000'000'000);
+  static_assert(revocation_issued_at_ms(0) == 0);
+  static_assert(revocation_issued_at_ms(INT64_MAX / 1000 + 1) == INT64_MAX);  // saturates
+  static_assert(revocation_issued_at_ms(-(INT64_MAX / 1000) - 1) == INT64_MIN);
+  revocation_list list;
+  const auto cap = cap_of(R"({"x":["*"]})");
+  const std::int64_t ib = now + 500;  // 1700000000.500 s
+  REQUIRE(list.revoke(request({"clientId:bob", "clientId:eve"}, now + 600, ib), now + 600).code() == errc::ok);
+  auto revoked = [&](std::string_view who, std::int64_t iat) {
+    return list.check(who, "", cap, revocation_issued_at_ms(iat), now + 600).code() == errc::token_revoked;
+  };
+  CHECK(revoked("bob", 1'699'999'999));      // the second before
+  CHECK(revoked("bob", 1'700'000'000));      // the same second: revoked (never grants more)
+  CHECK_FALSE(revoked("bob", 1'700'000'001));  // the second after
+  // ... unless issuedBefore is the first millisecond of that second: then every instant of the
+  // token's second is at or after it, and the token survives.
+  revocation_list whole;
+  REQUIRE(whole.revoke(request({"clientId:bob"}, now + 600, now), now + 600).code() == errc::ok);
+  CHECK(whole.check("bob", "", cap, revocation_issued_at_ms(1'699'999'999), now + 600).code() == errc::token_revoked);
+  CHECK(whole.check("bob", "", cap, revocation_issued_at_ms(1'700'000'000), now + 600).code() == errc::ok);
+}
+
+namespace {
+// The reference: every (kind, value, issuedBefore, enforceFrom) ever recorded, scanned.
+struct reference_entry {
+  revocation_target_kind kind;
+  std::string value;
+  std::int64_t issued_before, enforce_from;
+};
+bool reference_revoked(const std::vector<reference_entry>& ref, const revocation_subject& s, std::int64_t at) {
+  for (const auto& e : ref) {
+    bool names = false;
+    if (e.kind == revocation_target_kind::client_id) names = !s.client_id.empty() && e.value == s.client_id;
+    if (e.kind == revocation_target_kind::revocation_key) names = !s.revocation_key.empty() && e.value == s.revocation_key;
+    if (e.kind == revocation_target_kind::channel && s.cap != nullptr)
+      for (std::size_t i = 0; i < s.cap->size(); ++i) names = names || s.cap->resource(i) == e.value;
+    if (names && s.issued_at_ms < e.issued_before && at >= e.enforce_from) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("revocation list: every path agrees with a brute-force reference (random lists and tokens)") {
+  // Plain check, prepared check, is_revoked (plain and prepared), and the per-kind early exits:
+  // lists hold only some kinds in some rounds. Tokens are live (issued within the lifetime), so
+  // entries the list drops as expired cannot matter.
+  capmatch_test::splitmix64 rng{2026};
+  const char* values[] = {"a", "b", "c:d", "e:*", "f:g:h", "x", "[meta]a", "long-value-over-sixteen-bytes:1"};
+  std::vector<capability> caps;
+  for (int i = 0; i < 40; ++i) {
+    std::string doc = "{";
+    const std::size_t n = rng.below(5);
+    std::vector<std::string> used;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::string v = rng.pick(values);
+      if (std::find(used.begin(), used.end(), v) != used.end()) continue;
+      used.push_back(v);
+      doc += (used.size() > 1 ? ",\"" : "\"") + v + "\":[\"subscribe\"]";
+    }
+    caps.push_back(cap_of(doc + "}"));
+  }
+  std::size_t checks = 0, hits = 0;
+  for (int round = 0; round < 30; ++round) {
+    revocation_list list;
+    std::vector<reference_entry> ref;
+    const unsigned kinds = 1 + static_cast<unsigned>(rng.below(7));  // bit set of the kinds this round uses
+    std::int64_t t = now;
+    for (int step = 0; step < 12; ++step) {
+      t += static_cast<std::int64_t>(rng.below(20'000));
+      std::vector<std::string> texts;
+      for (std::size_t n = 1 + rng.below(6); texts.size() < n;) {
+        const auto k = static_cast<revocation_target_kind>(rng.below(3));
+        if ((kinds >> static_cast<unsigned>(k) & 1u) == 0) continue;
+        std::string text = std::string(name_of(k)) + ":" + rng.pick(values);
+        if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(text);
+      }
+      std::vector<std::string_view> views(texts.begin(), texts.end());
+      const std::optional<std::int64_t> ib = rng.chance(50) ? std::optional<std::int64_t>(t - static_cast<std::int64_t>(rng.below(60'000)))
+                                                            : std::nullopt;
+      const bool margin = rng.chance(30);
+      auto req = make_revocation_request(std::span<const std::string_view>(views), t, ib, margin);
+      REQUIRE(req);
+      REQUIRE(list.revoke(*req, t).code() == errc::ok);
+      for (const auto& target : req->targets)
+        ref.push_back({target.kind, target.value, ib.value_or(t), t + (margin ? reauth_margin_ms : 0)});
+      // Probe tokens around every boundary: issue times near the issuedBefores, check times near the margins.
+      for (int q = 0; q < 40; ++q) {
+        const revocation_subject s{rng.chance(70) ? std::string_view(rng.pick(values)) : std::string_view(),
+                                   rng.chance(50) ? std::string_view(rng.pick(values)) : std::string_view(),
+                                   rng.chance(90) ? &caps[rng.below(caps.size())] : nullptr,
+                                   t - static_cast<std::int64_t>(rng.below(90'000))};
+        const std::int64_t at = t + static_cast<std::int64_t>(rng.below(40'000));
+        const bool want = reference_revoked(ref, s, at);
+        const prepared_revocation_subject p(s);
+        CAPTURE(round);
+        CAPTURE(step);
+        CHECK(list.is_revoked(s, at) == want);
+        CHECK(list.is_revoked(p, at) == want);
+        CHECK((list.check(s, at).code() == errc::token_revoked) == want);
+        CHECK((list.check(p, at).code() == errc::token_revoked) == want);
+        const revocation_store& store = list;  // the interface: the virtual prepared overload
+        CHECK((store.check(p, at).code() == errc::token_revoked) == want);
+        ++checks;
+        hits += want;
+      }
+    }
+  }
+  // The random data exercises both answers plentifully.
+  CHECK(checks == 30 * 12 * 40);
+  CHECK(hits > checks / 10);
+  CHECK(hits < checks - checks / 10);
+}
+
+TEST_CASE("revocation list: prepared tokens, the error text, and lists that hold no target of a kind") {
+  revocation_list list;
+  const auto cap = cap_of(R"({"chat:*":["subscribe"],"news":["history"]})");
+  const prepared_revocation_subject p(revocation_subject{"bob", "k1", &cap, now - 1});
+  CHECK(p.facts().size() == 4);  // clientId, revocation key, 2 resources
+  CHECK(p.first_channel() == 2);
+  CHECK(p.subject().client_id == "bob");
+  CHECK_FALSE(list.is_revoked(p, now));  // empty list
+  CHECK(list.check(p, now).code() == errc::ok);
+  REQUIRE(list.revoke(request({"channel:news"}, now), now).code() == errc::ok);
+  CHECK(msg(list.check(p, now)) == "token revoked: target 'channel:news' covers tokens issued before 1700000000000; obtain a new token");
+  // No clientId or revocation key facts: only the resources are probed.
+  const prepared_revocation_subject anonymous(revocation_subject{{}, {}, &cap, now - 1});
+  CHECK(anonymous.facts().size() == 2);
+  CHECK(list.is_revoked(anonymous, now));
+  // The first matching fact in order clientId, revocation key, resources names the error.
+  REQUIRE(list.revoke(request({"revocationKey:k1", "clientId:bob"}, now), now).code() == errc::ok);
+  CHECK(msg(list.check(p, now)) == "token revoked: target 'clientId:bob' covers tokens issued before 1700000000000; obtain a new token");
+  // A prepared token without a capability.
+  const prepared_revocation_subject bare(revocation_subject{"carol", "k1", nullptr, now - 1});
+  CHECK(bare.facts().size() == 2);
+  CHECK(msg(list.check(bare, now)) == "token revoked: target 'revocationKey:k1' covers tokens issued before 1700000000000; obtain a new token");
+}
+
+TEST_CASE("revocation list: revoke many requests at once (one snapshot), the first error returned") {
+  revocation_list list(revocation_list_options{default_max_token_lifetime_ms, 3});
+  std::vector<received_revocation_request> batch;
+  batch.push_back({request({"clientId:a"}, now), now});
+  revocation_request future;
+  future.targets.push_back({revocation_target_kind::client_id, "b"});
+  future.issued_before_ms = now + 10;
+  batch.push_back({future, now});                                    // refused: issuedBefore in the future
+  batch.push_back({request({"clientId:c", "clientId:d"}, now + 5), now + 5});
+  batch.push_back({request({"clientId:e"}, now + 6), now + 6});      // refused: a 4th target
+  const error e = list.revoke(std::span<const received_revocation_request>(batch));
+  CHECK(msg(e) == "issuedBefore 1700000000010 is in the future (now is 1700000000000)");
+  CHECK(list.size() == 3);
+  const auto cap = cap_of(R"({"x":["*"]})");
+  CHECK(list.check("a", "", cap, now - 1, now).code() == errc::token_revoked);
+  CHECK(list.check("b", "", cap, now - 1, now + 20).code() == errc::ok);
+  CHECK(list.check("d", "", cap, now + 4, now + 5).code() == errc::token_revoked);  // received at now + 5
+  CHECK(list.check("d", "", cap, now + 5, now + 5).code() == errc::ok);
+  CHECK(list.check("e", "", cap, now, now + 6).code() == errc::ok);
+  // Nothing to do: no snapshot, no error.
+  CHECK(list.revoke(std::span<const received_revocation_request>()).code() == errc::ok);
+}
+
+TEST_CASE("revocation list: lists sharing a reader-cache way answer for themselves") {
+  // A thread caches one snapshot per way (list id modulo readers_cache_ways): 2 × ways + 1 lists
+  // checked in turn evict each other's snapshots all the time and must never borrow one.
+  constexpr std::size_t n = 2 * revocation_list::readers_cache_ways + 1;
+  std::vector<std::unique_ptr<revocation_list>> lists;
+  for (std::size_t i = 0; i < n; ++i) {
+    lists.push_back(std::make_unique<revocation_list>());
+    REQUIRE(lists[i]->revoke(request({"clientId:c" + std::to_string(i)}, now), now).code() == errc::ok);
+  }
+  const auto cap = cap_of(R"({"x":["*"]})");
+  for (int pass = 0; pass < 3; ++pass)
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::string id = "c" + std::to_string(j);
+        CHECK(lists[i]->is_revoked(revocation_subject{id, {}, &cap, now - 1}, now) == (i == j));
+      }
+  // An update to one list is seen by the next check in this thread.
+  REQUIRE(lists[0]->revoke(request({"clientId:late"}, now + 1), now + 1).code() == errc::ok);
+  CHECK(lists[0]->is_revoked(revocation_subject{"late", {}, &cap, now}, now + 1));
+  CHECK_FALSE(lists[1]->is_revoked(revocation_subject{"late", {}, &cap, now}, now + 1));
+  // A list destroyed while a thread still caches its snapshot, and a new one created: no mix-up.
+  lists.erase(lists.begin());
+  revocation_list fresh;
+  CHECK_FALSE(fresh.is_revoked(revocation_subject{"c0", {}, &cap, now - 1}, now));
+  CHECK(fresh.size() == 0);
+}
+
+TEST_CASE("revocation list: prepared readers while one writer revokes (batches too) and expires") {
+  // As the test above, through prepared tokens and check(); the writer also publishes batches
+  // and calls expire() (nothing has expired: it must drop nothing and publish nothing wrong).
+  revocation_list list(revocation_list_options{hour, 1'000'000});
+  constexpr int targets = 300;
+  const auto cap = cap_of(R"({"room":["subscribe"]})");
+  std::vector<std::string> ids;
+  for (int i = 0; i < targets; ++i) ids.push_back("c" + std::to_string(i));
+  std::vector<prepared_revocation_subject> tokens;
+  for (int i = 0; i < targets; ++i) tokens.emplace_back(revocation_subject{ids[i], {}, &cap, now - 1});
+  std::atomic<bool> done{false};
+  std::atomic<int> violations{0};
+  std::atomic<long> reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      std::vector<bool> seen(targets, false);
+      for (;;) {
+        const bool last = done.load();
+        for (int i = r; i < targets; i += 2) {
+          const bool revoked = r == 0 ? list.is_revoked(tokens[i], now)
+                                      : list.check(tokens[i], now).code() == errc::token_revoked;
+          if (seen[i] && !revoked) violations.fetch_add(1);
+          seen[i] = seen[i] || revoked;
+          reads.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (last) break;
+      }
+      for (int i = r; i < targets; i += 2)
+        if (!seen[i]) violations.fetch_add(1);
+    });
+  }
+  for (int i = 0; i < targets; i += 3) {
+    std::vector<received_revocation_request> batch;
+    for (int k = i; k < i + 3 && k < targets; ++k) batch.push_back({request({"clientId:" + ids[k]}, now), now});
+    REQUIRE(list.revoke(std::span<const received_revocation_request>(batch)).code() == errc::ok);
+    CHECK(list.expire(now) == 0);
+  }
+  done.store(true);
+  for (auto& t : readers) t.join();
+  CHECK(violations.load() == 0);
+  CHECK(reads.load() >= targets);
+  CHECK(list.size() == targets);
 }

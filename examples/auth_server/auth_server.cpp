@@ -306,7 +306,8 @@ class service {
     }
     const std::string cap_text = effective->to_json();
     if (req.get_param_value("format") == "jwt") {
-      auto token = issue(cap_text, u->client_id, ttl, now);
+      std::int64_t issued = now;
+      auto token = issue(*effective, u->client_id, ttl, issued);
       if (!token) return send_error(res, token.error());
       res.set_content(*token, "application/jwt");
       return;
@@ -320,25 +321,33 @@ class service {
     res.set_content(body, "application/json");
   }
 
-  // An Ably JWT signed with the key. Besides iat (seconds) it carries the issue time in
-  // milliseconds, so that a revocation's issuedBefore (milliseconds) spares a token issued in the
-  // same second after it.
-  cm::result<std::string> issue(const std::string& cap_text, std::optional<std::string_view> client_id,
-                                std::uint64_t ttl_ms, std::int64_t now_ms) const {
+  // An Ably JWT signed with the key. A revocation check takes a JWT as issued at the start of
+  // its iat second (capmatch::revocation_issued_at_ms, docs/semantics.md §27), so a token signed
+  // in the same second as a revocation covering it would be born revoked: then wait for the next
+  // second (at most 1 s, only right after such a revocation). `now_ms` becomes the issue time.
+  cm::result<std::string> issue(const cm::capability& cap, std::optional<std::string_view> client_id,
+                                std::uint64_t ttl_ms, std::int64_t& now_ms) const {
+    for (int tries = 0; tries < 3; ++tries) {
+      const cm::revocation_subject s{client_id.value_or(std::string_view()), {}, &cap, cm::revocation_issued_at_ms(now_ms / 1000)};
+      const auto e = revocations_->check(s, now_ms + cm::reauth_margin_ms);  // also a revocation with a margin
+      if (e.code() == cm::errc::ok) break;
+      if (e.code() != cm::errc::token_revoked) return e;  // the store cannot tell: refuse
+      std::this_thread::sleep_for(std::chrono::milliseconds(1000 - now_ms % 1000));
+      now_ms = cm::system_clock_ms();
+    }
     cm::jwt_request r;
     r.issued_at = now_ms / 1000;
     r.ttl = static_cast<std::int64_t>(ttl_ms / 1000 == 0 ? 1 : ttl_ms / 1000);
+    const std::string cap_text = cap.to_json();
     r.capability = cap_text;
     r.client_id = client_id;
-    const std::string issued = std::to_string(now_ms);
-    r.claims.emplace_back(issued_ms_claim, issued);
     return cm::issue_jwt(jwt_key_, r);
   }
 
   // --- POST /keys/{keyName}/requestToken ------------------------------------------------------
 
   void exchange(const httplib::Request& req, httplib::Response& res) {
-    const std::int64_t now = cm::system_clock_ms();
+    std::int64_t now = cm::system_clock_ms();
     auto v = verifier_.verify(req.body, now);
     if (!v) return send_error(res, v.error());
     if (v->key_name != req.matches[1].str())
@@ -347,7 +356,7 @@ class service {
     const std::string cap_text = v->effective.to_json();
     std::optional<std::string_view> client_id;
     if (v->client_id) client_id = *v->client_id;
-    auto token = issue(cap_text, client_id, ttl, now);
+    auto token = issue(v->effective, client_id, ttl, now);
     if (!token) return send_error(res, token.error());
     const std::int64_t iat = now / 1000;
     const std::int64_t ttl_s = static_cast<std::int64_t>(ttl / 1000 == 0 ? 1 : ttl / 1000);
@@ -383,15 +392,7 @@ class service {
       send_error(res, v.error());
       return std::nullopt;
     }
-    std::int64_t issued_ms = v->issued_at * 1000;
-    for (const auto& [name, value] : v->other_claims)
-      if (name == issued_ms_claim) {
-        try {
-          const auto ms = std::stoll(value);
-          if (ms / 1000 == v->issued_at) issued_ms = ms;  // must agree with the signed iat
-        } catch (...) {
-        }
-      }
+    const std::int64_t issued_ms = cm::revocation_issued_at_ms(v->issued_at);  // the library's rule (§27)
     const std::string_view client_id = v->client_id ? std::string_view(*v->client_id) : std::string_view();
     const std::string_view revocation_key = v->revocation_key ? std::string_view(*v->revocation_key) : std::string_view();
     if (auto e = revocations_->check(client_id, revocation_key, v->capability, issued_ms, now_ms); e.code() != cm::errc::ok) {
@@ -477,7 +478,6 @@ class service {
                     "application/json");
   }
 
-  static constexpr std::string_view issued_ms_claim = "x-capmatch-issued-ms";
   static constexpr std::size_t max_history = 100;    // messages kept per channel
   static constexpr std::size_t max_channels = 10000;  // channels with history
 

@@ -177,17 +177,18 @@ class redis_revocation_store final : public capmatch::revocation_store {
 
  private:
   [[nodiscard]] capmatch::error unavailable(std::string_view what) const {
-    // The library has no error code for "a shared store is unavailable"; no_secure_random is
-    // the one that maps to 50000 (internal error, HTTP 500). The message says what happened.
-    capmatch::error e(capmatch::errc::no_secure_random, capmatch::no_offset);
+    // Neither "revoked" nor "allowed": errc::store_unavailable (Ably code 50003, HTTP 500).
+    capmatch::error e(capmatch::errc::store_unavailable, capmatch::no_offset);
     return e.append("the shared revocation store is unavailable: cannot ").append(what).append(" Redis");
   }
 
   // Applies every stream entry after the last one seen to the local list: one round trip when
-  // nothing is new, one more per 1000 new entries.
+  // nothing is new, one more per 1000 new entries, one snapshot of the list per round trip.
   [[nodiscard]] capmatch::error sync() const {
     std::lock_guard lock(sync_mutex_);
+    std::vector<capmatch::received_revocation_request> batch;
     for (;;) {
+      batch.clear();
       const std::string from = last_id_.empty() ? std::string("-") : "(" + last_id_;
       auto r = pool_->command({"XRANGE", stream, from, "+", "COUNT", "1000"});
       if (!r || r->type != REDIS_REPLY_ARRAY) return unavailable("read revocations from");
@@ -207,8 +208,9 @@ class redis_revocation_store final : public capmatch::revocation_store {
         if (received < 0) continue;  // not written by redis_revocation_store::revoke
         auto req = capmatch::parse_revocation_request(body, received);
         if (!req) continue;  // validated by the process that wrote it: cannot happen
-        (void)local_.revoke(*req, received);
+        batch.push_back({std::move(*req), received});
       }
+      (void)local_.revoke(std::span<const capmatch::received_revocation_request>(batch));
       if (r->elements < 1000) return capmatch::error{};
     }
   }

@@ -71,6 +71,8 @@ enum class errc : std::uint8_t {
   jwt_ttl_too_long,      // 40003: exp - iat above 24 h (1 h for a revocable key)
   invalid_claim,         // 40000: a claim an issuer refuses (reserved name, bad user claim or limit)
   ambiguous_user_claim,  // 40000: two ably.channel.* claims tie for some channel (rule 26)
+  // --- shared stores (issue 13, session 5) ---
+  store_unavailable,  // 50003: a shared store (revocations in Redis, ...) did not answer: neither revoked nor allowed
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -97,6 +99,8 @@ enum class errc : std::uint8_t {
     case errc::jwt_expired: return 40142;
     case errc::jwt_issued_in_future: return 40001;
     case errc::jwt_ttl_too_long: return 40003;
+    // --- shared stores: Ably's "timeout error" (ably-common protocol/errors.json) ---
+    case errc::store_unavailable: return 50003;
     default: return 40000;
   }
 }
@@ -157,6 +161,7 @@ enum class errc : std::uint8_t {
     case errc::jwt_ttl_too_long: return "jwt_ttl_too_long";
     case errc::invalid_claim: return "invalid_claim";
     case errc::ambiguous_user_claim: return "ambiguous_user_claim";
+    case errc::store_unavailable: return "store_unavailable";
   }
   return "unknown";
 }

@@ -10,11 +10,11 @@
 #include <cstring>
 #include <initializer_list>
 #include <optional>
-#include <shared_mutex>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -286,13 +286,7 @@ namespace detail {
     (void)r.expect(r.peek(), error_hint::none, ignored);
   };
   auto at = [&] { return static_cast<std::uint32_t>(r.pos()); };
-  // What was expected, in words no error_hint has: "; expected " is followed by them.
-  auto expect = [&](char c, std::string_view expected) {
-    if (r.expect(c, error_hint::none, err)) return true;
-    err.append(expected);
-    return false;
-  };
-  if (!expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}")) return err;
+  if (!r.expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}", err)) return err;
   revocation_request req;
   bool seen[3] = {false, false, false};
   std::vector<char> buf;
@@ -317,7 +311,7 @@ namespace detail {
         return e.append("duplicate member ").append_quoted(name).append_at();
       }
       seen[which] = true;
-      if (!expect(':', "':'")) return err;
+      if (!r.expect(':', "':'", err)) return err;
       r.skip_ws();
       if (which == 0) {
         if (r.peek() != '[') {
@@ -420,15 +414,106 @@ namespace detail {
   return req;
 }
 
+/// The issue time in milliseconds a revocation check uses for a token whose `iat` is in seconds
+/// (a JWT's): the start of that second, so a token issued in the same second as a revocation's
+/// issuedBefore is revoked unless issuedBefore is that second's first millisecond
+/// (docs/semantics.md §27). Saturates instead of overflowing.
+[[nodiscard]] constexpr std::int64_t revocation_issued_at_ms(std::int64_t iat_seconds) noexcept {
+  constexpr std::int64_t limit = INT64_MAX / 1000;
+  if (iat_seconds > limit) return INT64_MAX;
+  if (iat_seconds < -limit) return INT64_MIN;
+  return iat_seconds * 1000;
+}
+
 /// The facts about a token a revocation check needs (all plain values, whatever verified them).
 struct revocation_subject {
   std::string_view client_id;       // empty: the token has no clientId
   std::string_view revocation_key;  // empty: no x-ably-revocation-key
   const capability* cap = nullptr;  // its resources are compared verbatim; null: none
-  std::int64_t issued_at_ms = 0;
+  std::int64_t issued_at_ms = 0;    // a JWT's iat: revocation_issued_at_ms(iat)
+};
+
+namespace detail {
+/// 64-bit hash of a revocation fact (kind, value): two lanes of 8 bytes a step (multiply-
+/// xorshift), joined by a splitmix64 finish. Unseeded, so that a token's facts can be hashed once
+/// for any list; a table compares the full hash and then the text, so collisions cost time only.
+[[nodiscard]] inline std::uint64_t revocation_hash(revocation_target_kind kind, std::string_view v) noexcept {
+  constexpr std::uint64_t m1 = 0x9E3779B97F4A7C15ull, m2 = 0xC2B2AE3D27D4EB4Full;
+  std::uint64_t a = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m1;
+  std::uint64_t b = a ^ 0x165667B19E3779F9ull;
+  std::size_t i = 0;
+  for (; i + 16 <= v.size(); i += 16) {
+    std::uint64_t w0, w1;
+    std::memcpy(&w0, v.data() + i, 8);
+    std::memcpy(&w1, v.data() + i + 8, 8);
+    a = (a ^ w0) * m1;
+    b = (b ^ w1) * m2;
+    a ^= a >> 29;
+    b ^= b >> 31;
+  }
+  if (i + 8 <= v.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, v.data() + i, 8);
+    a = (a ^ w) * m1;
+    a ^= a >> 29;
+    i += 8;
+  }
+  if (i < v.size()) {  // 1 to 7 bytes left: the last 8 bytes (overlapping), or each byte of a short value
+    std::uint64_t w = 0;
+    if (v.size() >= 8) std::memcpy(&w, v.data() + v.size() - 8, 8);
+    else
+      for (std::size_t k = i; k < v.size(); ++k) w = w << 8 | static_cast<unsigned char>(v[k]);
+    b = (b ^ w) * m2;
+    b ^= b >> 31;
+  }
+  std::uint64_t h = a ^ (b << 23 | b >> 41);
+  h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 27, h *= 0x94D049BB133111EBull;
+  return h ^ (h >> 31);
+}
+
+/// One fact of a token with its hash.
+struct revocation_fact {
+  std::uint64_t hash = 0;
+  std::string_view value;
+  revocation_target_kind kind = revocation_target_kind::client_id;
+};
+}  // namespace detail
+
+/// A revocation_subject with the hash of each fact computed once (a verifier prepares a token
+/// when it verifies it, then checks it as often as it likes). Holds views: the strings and the
+/// capability of the subject must outlive it.
+class prepared_revocation_subject {
+ public:
+  prepared_revocation_subject() = default;
+  /// Hashes the clientId, the revocation key and every resource of the capability.
+  explicit prepared_revocation_subject(const revocation_subject& s) : subject_(s) {
+    const std::size_t n = s.cap != nullptr ? s.cap->size() : 0;
+    facts_.reserve(2 + n);
+    auto add = [&](revocation_target_kind k, std::string_view v) {
+      facts_.push_back(detail::revocation_fact{detail::revocation_hash(k, v), v, k});
+    };
+    if (!s.client_id.empty()) add(revocation_target_kind::client_id, s.client_id);
+    if (!s.revocation_key.empty()) add(revocation_target_kind::revocation_key, s.revocation_key);
+    first_channel_ = facts_.size();
+    for (std::size_t i = 0; i < n; ++i) add(revocation_target_kind::channel, s.cap->resource(i));
+  }
+  /// The subject it was prepared from.
+  [[nodiscard]] const revocation_subject& subject() const noexcept { return subject_; }
+  /// Facts in check order: clientId, revocation key, then the resources.
+  [[nodiscard]] std::span<const detail::revocation_fact> facts() const noexcept { return facts_; }
+  /// Index in facts() of the first resource.
+  [[nodiscard]] std::size_t first_channel() const noexcept { return first_channel_; }
+
+ private:
+  revocation_subject subject_;
+  std::vector<detail::revocation_fact> facts_;
+  std::size_t first_channel_ = 0;
 };
 
 /// Where revocations are kept: the in-memory revocation_list, or another store (Redis, ...).
+/// A store that cannot answer (a shared store unreachable) returns errc::store_unavailable
+/// (50003) from check and revoke: neither "revoked" nor "not revoked", so callers fail closed.
 class revocation_store {
  public:
   revocation_store() = default;
@@ -438,8 +523,13 @@ class revocation_store {
 
   /// Records a request received at `now_ms` (validated again first); errc::ok or the error.
   [[nodiscard]] virtual error revoke(const revocation_request& request, std::int64_t now_ms) = 0;
-  /// errc::ok, or errc::token_revoked (40141) naming a target that revokes `token` at `now_ms`.
+  /// errc::ok; errc::token_revoked (40141) naming a target that revokes `token` at `now_ms`;
+  /// or errc::store_unavailable (50003) when the store cannot tell.
   [[nodiscard]] virtual error check(const revocation_subject& token, std::int64_t now_ms) const = 0;
+  /// check() for a prepared token (the in-memory list skips hashing; others check its subject).
+  [[nodiscard]] virtual error check(const prepared_revocation_subject& token, std::int64_t now_ms) const {
+    return check(token.subject(), now_ms);
+  }
   /// Drops every entry no unexpired token can match any more; returns how many targets went.
   virtual std::size_t expire(std::int64_t now_ms) = 0;
 
@@ -448,10 +538,17 @@ class revocation_store {
                             std::int64_t issued_at_ms, std::int64_t now_ms) const {
     return check(revocation_subject{client_id, revocation_key, &cap, issued_at_ms}, now_ms);
   }
-  /// True when check() would return errc::token_revoked.
+  /// True when check() would return errc::token_revoked (false also when the store cannot tell:
+  /// use check() where that matters).
   [[nodiscard]] bool is_revoked(const revocation_subject& token, std::int64_t now_ms) const {
     return check(token, now_ms).code() == errc::token_revoked;
   }
+};
+
+/// A revocation request with the time it was received (for revocation_list::revoke of many).
+struct received_revocation_request {
+  revocation_request request;
+  std::int64_t received_ms = 0;
 };
 
 /// Settings of a revocation_list.
@@ -463,78 +560,91 @@ struct revocation_list_options {
   std::size_t max_targets = 1'000'000;
 };
 
-/// An in-memory revocation store. A check costs one hash lookup for the clientId, one for the
-/// revocation key and one per resource of the token's capability (a channel target matches a
-/// resource string only verbatim: no wildcard reasoning), in one open-addressing table whose
-/// slots carry the full 64-bit hash, so a miss usually reads one slot and no key text. Any
-/// number of threads may check while one revokes or expires (a shared_mutex: checks share it,
-/// updates take it alone; a waiting update holds new checks back, so a steady stream of checks
-/// cannot starve it, which the reader-preferring pthread rwlock under shared_mutex would allow).
+/// An in-memory revocation store. A check costs one probe of a flat open-addressing table per
+/// fact of the token (its clientId, its revocation key, each resource of its capability; a
+/// channel target matches a resource string only verbatim: no wildcard reasoning), skipped for
+/// a kind the list holds no target of; slots carry the full 64-bit hash, so a miss usually reads
+/// one slot and no key text. A prepared_revocation_subject brings its hashes along.
+///
+/// Readers take no lock: updates build a new immutable snapshot of the table and publish it
+/// (a version number and a shared_ptr); each reader thread keeps the snapshot it last used per
+/// list (a small thread-local cache) and re-reads the published one only when the version has
+/// changed. A check therefore costs one atomic load beyond the probes. Updates are serialised
+/// and cost O(targets held) (the snapshot copy). Memory: the current snapshot, the writer's
+/// copy, and at most one older snapshot per reader thread per cache way until that thread
+/// checks again (readers_cache_ways).
 class revocation_list final : public revocation_store {
  public:
-  explicit revocation_list(revocation_list_options options = {}) : options_(options) {}
+  /// Lists a thread's snapshot cache tells apart at once (more lists share ways and re-read).
+  static constexpr std::size_t readers_cache_ways = 4;
+
+  explicit revocation_list(revocation_list_options options = {}) : options_(options) {
+    static std::atomic<std::uint64_t> next_id{1};
+    id_ = next_id.fetch_add(1, std::memory_order_relaxed);
+    published_ = std::make_shared<const table>();
+  }
 
   [[nodiscard]] error revoke(const revocation_request& request, std::int64_t now_ms) override {
     if (auto e = validate(request, now_ms); e.code() != errc::ok) return e;
-    const window w{request.issued_before_ms.value_or(now_ms),
-                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
-    const std::int64_t life = options_.max_token_lifetime_ms;
-    const writer_lock lock(*this);
-    if (now_ms >= next_sweep_) sweep(now_ms, life / 64);
-    if (w.issued_before + life <= now_ms) return error{};  // matches no live token
-    std::size_t fresh = 0;
-    for (const auto& t : request.targets) fresh += find(t.kind, t.value, hash_of(t.kind, t.value)) == npos;
-    if (records_.size() + fresh > options_.max_targets) {
-      error e(errc::limit_exceeded, no_offset);
-      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
-      return e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)");
-    }
-    for (const auto& t : request.targets) {
-      const std::uint64_t h = hash_of(t.kind, t.value);
-      std::size_t i = find(t.kind, t.value, h);
-      if (i == npos) {
-        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-        i = records_.size();
-        records_.push_back(record{t.value, h, t.kind, {}});
-        place(h, i);
+    const std::lock_guard lock(write_mutex_);
+    const auto [e, changed] = apply(request, now_ms);
+    if (changed) publish();
+    return e;
+  }
+  /// revoke() for each request at the time it was received, publishing one snapshot at the end
+  /// (an update copies the list: replaying many requests costs one copy, not one per request).
+  /// Returns the first error; the other requests are recorded all the same.
+  [[nodiscard]] error revoke(std::span<const received_revocation_request> requests) {
+    error first;
+    const std::lock_guard lock(write_mutex_);
+    bool changed = false;
+    for (const auto& r : requests) {
+      error e = validate(r.request, r.received_ms);
+      if (e.code() == errc::ok) {
+        const auto [applied, c] = apply(r.request, r.received_ms);
+        e = applied;
+        changed = changed || c;
       }
-      add_window(records_[i].windows, w);
+      if (e.code() != errc::ok && first.code() == errc::ok) first = e;
     }
-    if (w.issued_before < oldest_) oldest_ = w.issued_before;
-    const std::int64_t due = oldest_ + life + life / 64;
-    if (due < next_sweep_) next_sweep_ = due;
-    return error{};
+    if (changed) publish();
+    return first;
   }
 
   [[nodiscard]] error check(const revocation_subject& token, std::int64_t now_ms) const override {
-    const reader_lock lock(*this);
-    if (records_.empty()) return error{};
-    const record* hit = nullptr;
-    const window* w = nullptr;
-    if (!token.client_id.empty()) w = match(revocation_target_kind::client_id, token.client_id, token, now_ms, hit);
-    if (w == nullptr && !token.revocation_key.empty())
-      w = match(revocation_target_kind::revocation_key, token.revocation_key, token, now_ms, hit);
-    if (token.cap != nullptr && channels_ != 0)
-      for (std::size_t i = 0; w == nullptr && i < token.cap->size(); ++i)
-        w = match(revocation_target_kind::channel, token.cap->resource(i), token, now_ms, hit);
-    if (w == nullptr) return error{};
-    error e(errc::token_revoked, no_offset);
-    e.append("token revoked: target ").append_quoted(std::string(name_of(hit->kind)).append(1, ':').append(hit->value));
-    e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(w->issued_before < 0 ? 0 : w->issued_before));
-    return e.append("; obtain a new token");
+    const table& t = current();
+    if (t.entries.empty()) return error{};
+    const hit h = first_hit(t, token, now_ms);
+    return h.entry == nullptr ? error{} : revoked_error(t, h);
+  }
+  [[nodiscard]] error check(const prepared_revocation_subject& token, std::int64_t now_ms) const override {
+    const table& t = current();
+    if (t.entries.empty()) return error{};
+    const hit h = first_hit(t, token, now_ms);
+    return h.entry == nullptr ? error{} : revoked_error(t, h);
   }
   using revocation_store::check;
 
+  /// True when check(token) would return errc::token_revoked; builds no message.
+  [[nodiscard]] bool is_revoked(const prepared_revocation_subject& token, std::int64_t now_ms) const {
+    const table& t = current();
+    return !t.entries.empty() && first_hit(t, token, now_ms).entry != nullptr;
+  }
+  /// True when check(token) would return errc::token_revoked; builds no message.
+  [[nodiscard]] bool is_revoked(const revocation_subject& token, std::int64_t now_ms) const {
+    const table& t = current();
+    return !t.entries.empty() && first_hit(t, token, now_ms).entry != nullptr;
+  }
+
   std::size_t expire(std::int64_t now_ms) override {
-    const writer_lock lock(*this);
-    return sweep(now_ms, 0);
+    const std::lock_guard lock(write_mutex_);
+    const std::size_t dropped = sweep(now_ms, 0);
+    if (dropped != 0) publish();
+    return dropped;
   }
 
   /// Number of distinct targets held.
-  [[nodiscard]] std::size_t size() const {
-    const reader_lock lock(*this);
-    return records_.size();
-  }
+  [[nodiscard]] std::size_t size() const { return current().entries.size(); }
   [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
 
  private:
@@ -552,28 +662,169 @@ class revocation_list final : public revocation_store {
     std::uint64_t hash = 0;
     std::uint32_t index = 0;  // record index + 1; 0: empty
   };
+  // The immutable snapshot readers use: the writer's slots verbatim, every record flattened
+  // (its text in one pool, its windows in one array), and how many targets of each kind.
+  struct table {
+    struct entry {
+      std::uint32_t text_begin, text_size, window_begin, window_count;
+      revocation_target_kind kind;
+    };
+    std::vector<slot> slots;
+    std::vector<entry> entries;
+    std::vector<char> text;
+    std::vector<window> windows;
+    std::size_t kinds[3] = {0, 0, 0};
+
+    [[nodiscard]] std::string_view text_of(const entry& e) const noexcept {
+      return std::string_view(text.data() + e.text_begin, e.text_size);
+    }
+    // The entry for (kind, value) with hash h, or nullptr.
+    [[nodiscard]] const entry* find(revocation_target_kind kind, std::string_view value, std::uint64_t h) const noexcept {
+      const std::size_t mask = slots.size() - 1;
+      for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+        const slot& s = slots[i];
+        if (s.index == 0) return nullptr;
+        if (s.hash == h) {
+          const entry& e = entries[s.index - 1];
+          if (e.kind == kind && text_of(e) == value) return &e;
+        }
+      }
+    }
+  };
+  struct hit {
+    const typename table::entry* entry = nullptr;
+    const window* w = nullptr;
+  };
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-  // 64-bit hash of (kind, value): 8 bytes at a time, multiply-xorshift, splitmix64 finish.
-  [[nodiscard]] static std::uint64_t hash_of(revocation_target_kind kind, std::string_view v) noexcept {
-    constexpr std::uint64_t m = 0x9E3779B97F4A7C15ull;
-    std::uint64_t h = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m;
-    std::size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, v.data() + i, 8);
-      h = (h ^ w) * m;
-      h ^= h >> 29;
+  // Records a validated request in the writer's copy (the caller holds write_mutex_); returns
+  // the error and whether the copy changed (then the caller publishes).
+  [[nodiscard]] std::pair<error, bool> apply(const revocation_request& request, std::int64_t now_ms) {
+    const window w{request.issued_before_ms.value_or(now_ms),
+                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
+    const std::int64_t life = options_.max_token_lifetime_ms;
+    bool changed = false;
+    if (now_ms >= next_sweep_) changed = sweep(now_ms, life / 64) != 0;
+    if (w.issued_before + life <= now_ms) return {error{}, changed};  // matches no live token
+    std::size_t fresh = 0;
+    for (const auto& t : request.targets)
+      fresh += find(t.kind, t.value, detail::revocation_hash(t.kind, t.value)) == npos;
+    if (records_.size() + fresh > options_.max_targets) {
+      error e(errc::limit_exceeded, no_offset);
+      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
+      return {e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)"), changed};
     }
-    if (i < v.size()) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, v.data() + i, v.size() - i);
-      h = (h ^ w) * m;
-      h ^= h >> 29;
+    for (const auto& t : request.targets) {
+      const std::uint64_t h = detail::revocation_hash(t.kind, t.value);
+      std::size_t i = find(t.kind, t.value, h);
+      if (i == npos) {
+        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+        i = records_.size();
+        records_.push_back(record{t.value, h, t.kind, {}});
+        place(h, i);
+      }
+      add_window(records_[i].windows, w);
     }
-    h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 27, h *= 0x94D049BB133111EBull;
-    return h ^ (h >> 31);
+    if (w.issued_before < oldest_) oldest_ = w.issued_before;
+    const std::int64_t due = oldest_ + life + life / 64;
+    if (due < next_sweep_) next_sweep_ = due;
+    return {error{}, true};
+  }
+
+  // The window of entry e that revokes a token issued at `issued` at now_ms, or nullptr.
+  [[nodiscard]] static const window* revoking(const table& t, const typename table::entry& e, std::int64_t issued,
+                                              std::int64_t now_ms) noexcept {
+    for (std::uint32_t k = 0; k < e.window_count; ++k) {
+      const window& w = t.windows[e.window_begin + k];
+      if (issued < w.issued_before && now_ms >= w.enforce_from) return &w;
+    }
+    return nullptr;
+  }
+  // Probes one fact; fills `out` and returns true on a revoking hit.
+  [[nodiscard]] static bool probe(const table& t, revocation_target_kind kind, std::string_view value, std::uint64_t h,
+                                  std::int64_t issued, std::int64_t now_ms, hit& out) noexcept {
+    const auto* e = t.find(kind, value, h);
+    if (e == nullptr) return false;
+    const window* w = revoking(t, *e, issued, now_ms);
+    if (w == nullptr) return false;
+    out = hit{e, w};
+    return true;
+  }
+  [[nodiscard]] static hit first_hit(const table& t, const prepared_revocation_subject& token, std::int64_t now_ms) noexcept {
+    hit h;
+    const auto facts = token.facts();
+    const std::int64_t issued = token.subject().issued_at_ms;
+    const std::size_t end = t.kinds[static_cast<int>(revocation_target_kind::channel)] != 0 ? facts.size()
+                                                                                           : token.first_channel();
+    for (std::size_t i = 0; i < end; ++i) {
+      const auto& f = facts[i];
+      if (t.kinds[static_cast<int>(f.kind)] != 0 && probe(t, f.kind, f.value, f.hash, issued, now_ms, h)) return h;
+    }
+    return h;
+  }
+  [[nodiscard]] static hit first_hit(const table& t, const revocation_subject& token, std::int64_t now_ms) noexcept {
+    hit h;
+    auto one = [&](revocation_target_kind k, std::string_view v) {
+      return !v.empty() && t.kinds[static_cast<int>(k)] != 0 &&
+             probe(t, k, v, detail::revocation_hash(k, v), token.issued_at_ms, now_ms, h);
+    };
+    if (one(revocation_target_kind::client_id, token.client_id)) return h;
+    if (one(revocation_target_kind::revocation_key, token.revocation_key)) return h;
+    if (token.cap != nullptr && t.kinds[static_cast<int>(revocation_target_kind::channel)] != 0)
+      for (std::size_t i = 0; i < token.cap->size(); ++i)
+        if (one(revocation_target_kind::channel, token.cap->resource(i))) return h;
+    return h;
+  }
+  [[nodiscard]] static error revoked_error(const table& t, const hit& h) {
+    error e(errc::token_revoked, no_offset);
+    e.append("token revoked: target ").append_quoted(std::string(name_of(h.entry->kind)).append(1, ':').append(t.text_of(*h.entry)));
+    e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(h.w->issued_before < 0 ? 0 : h.w->issued_before));
+    return e.append("; obtain a new token");
+  }
+
+  // The published snapshot, through this thread's cache: one atomic load when nothing changed.
+  [[nodiscard]] const table& current() const {
+    struct way {
+      std::uint64_t list = 0, version = 0;
+      std::shared_ptr<const table> snapshot;
+    };
+    static thread_local way cache[readers_cache_ways];
+    way& c = cache[id_ % readers_cache_ways];
+    const std::uint64_t v = version_.load(std::memory_order_acquire);
+    if (c.list != id_ || c.version != v) {
+      const std::lock_guard lock(publish_mutex_);
+      c.list = id_;
+      c.version = version_.load(std::memory_order_relaxed);
+      c.snapshot = published_;
+    }
+    return *c.snapshot;
+  }
+
+  // Flattens the writer's records into a new snapshot and publishes it; the caller holds write_mutex_.
+  void publish() {
+    auto t = std::make_shared<table>();
+    t->slots = slots_;
+    t->entries.reserve(records_.size());
+    std::size_t text = 0, windows = 0;
+    for (const auto& r : records_) text += r.value.size(), windows += r.windows.size();
+    t->text.reserve(text);
+    t->windows.reserve(windows);
+    for (const auto& r : records_) {
+      t->entries.push_back(typename table::entry{static_cast<std::uint32_t>(t->text.size()),
+                                                 static_cast<std::uint32_t>(r.value.size()),
+                                                 static_cast<std::uint32_t>(t->windows.size()),
+                                                 static_cast<std::uint32_t>(r.windows.size()), r.kind});
+      t->text.insert(t->text.end(), r.value.begin(), r.value.end());
+      t->windows.insert(t->windows.end(), r.windows.begin(), r.windows.end());
+      ++t->kinds[static_cast<int>(r.kind)];
+    }
+    std::shared_ptr<const table> old;
+    {
+      const std::lock_guard lock(publish_mutex_);
+      old = std::exchange(published_, std::shared_ptr<const table>(std::move(t)));
+      version_.fetch_add(1, std::memory_order_release);
+    }
+    // `old` is freed here unless a reader's cache still holds it.
   }
 
   [[nodiscard]] std::size_t find(revocation_target_kind kind, std::string_view v, std::uint64_t h) const noexcept {
@@ -593,12 +844,10 @@ class revocation_list final : public revocation_store {
     std::size_t i = static_cast<std::size_t>(h) & mask;
     while (slots_[i].index != 0) i = (i + 1) & mask;
     slots_[i] = slot{h, static_cast<std::uint32_t>(index + 1)};
-    channels_ += records_[index].kind == revocation_target_kind::channel;
   }
   // Rebuilds the slots for `capacity` (a power of two, at least twice the records).
   void rehash(std::size_t capacity) {
     slots_.assign(capacity, slot{});
-    channels_ = 0;
     for (std::size_t i = 0; i < records_.size(); ++i) place(records_[i].hash, i);
   }
 
@@ -611,18 +860,9 @@ class revocation_list final : public revocation_store {
     ws.push_back(w);
   }
 
-  // The window of target (kind, value) that revokes `token` at now_ms, or nullptr.
-  [[nodiscard]] const window* match(revocation_target_kind kind, std::string_view value, const revocation_subject& token,
-                                    std::int64_t now_ms, const record*& hit) const noexcept {
-    const std::size_t i = find(kind, value, hash_of(kind, value));
-    if (i == npos) return nullptr;
-    for (const auto& w : records_[i].windows)
-      if (token.issued_at_ms < w.issued_before && now_ms >= w.enforce_from) return hit = &records_[i], &w;
-    return nullptr;
-  }
-
   // Drops windows whose tokens have all expired by now_ms - slack, then targets left with none,
-  // and rebuilds the table at a size fitting what remains; the caller holds the lock.
+  // and rebuilds the table at a size fitting what remains; the caller holds write_mutex_ and
+  // publishes when this returns non-zero.
   std::size_t sweep(std::int64_t now_ms, std::int64_t slack) {
     const std::int64_t life = options_.max_token_lifetime_ms;
     std::int64_t oldest = INT64_MAX;
@@ -637,7 +877,6 @@ class revocation_list final : public revocation_store {
       if (records_.empty()) {
         std::vector<record>().swap(records_);
         std::vector<slot>().swap(slots_);
-        channels_ = 0;
       } else {
         rehash(capacity);
       }
@@ -649,36 +888,15 @@ class revocation_list final : public revocation_store {
     return dropped;
   }
 
-  // An update announces itself before it waits for the lock; checks arriving meanwhile wait
-  // for it (yielding) instead of joining the readers it is waiting for.
-  struct writer_lock {
-    explicit writer_lock(revocation_list& l) : list(l) {
-      list.writers_.fetch_add(1, std::memory_order_seq_cst);
-      list.mutex_.lock();
-      list.writers_.fetch_sub(1, std::memory_order_release);
-    }
-    ~writer_lock() { list.mutex_.unlock(); }
-    writer_lock(const writer_lock&) = delete;
-    writer_lock& operator=(const writer_lock&) = delete;
-    revocation_list& list;
-  };
-  struct reader_lock {
-    explicit reader_lock(const revocation_list& l) : list(l) {
-      while (list.writers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
-      list.mutex_.lock_shared();
-    }
-    ~reader_lock() { list.mutex_.unlock_shared(); }
-    reader_lock(const reader_lock&) = delete;
-    reader_lock& operator=(const reader_lock&) = delete;
-    const revocation_list& list;
-  };
-
   revocation_list_options options_;
-  mutable std::shared_mutex mutex_;
-  std::atomic<int> writers_{0};  // updates waiting for or holding the lock
+  std::uint64_t id_ = 0;                    // never reused: keys the readers' caches
+  std::mutex write_mutex_;                  // serialises updates
+  mutable std::mutex publish_mutex_;        // guards published_ (held only to copy the pointer)
+  std::atomic<std::uint64_t> version_{0};   // bumped on every publish
+  std::shared_ptr<const table> published_;  // what readers use
+  // The writer's copy (under write_mutex_).
   std::vector<record> records_;
   std::vector<slot> slots_;  // power-of-two size, at most half full, linear probing
-  std::size_t channels_ = 0;  // channel targets held: none means no per-resource lookups
   std::int64_t oldest_ = INT64_MAX;
   std::int64_t next_sweep_ = INT64_MAX;
 };

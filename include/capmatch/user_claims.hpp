@@ -120,16 +120,28 @@ class user_claims {
         out.partners_[b].push_back(static_cast<std::uint32_t>(a));
       }
     }
-    // One matcher per chunk of 17 claims, claim k of a chunk granting operation bit k.
-    for (std::size_t base = 0; base < out.claims_.size(); base += chunk) {
+    // One matcher per chunk of claims, claim k of a chunk granting operation bit k, so that the
+    // lowest bit a check returns is the most specific claim (resolved here, not per lookup).
+    // The first chunk also holds a catch-all "[*]*" on the last bit (unless a claim is "[*]*"):
+    // a check that returns no bit at all then means an invalid channel name.
+    bool catch_all_claim = false;
+    for (const auto& c : out.claims_) catch_all_claim = catch_all_claim || c.pattern == "[*]*";
+    out.catch_all_ = !catch_all_claim;
+    for (std::size_t base = 0; base < out.claims_.size() || base == 0; base += out.chunk_size(base)) {
       capability cap;
-      const std::size_t n = std::min(chunk, out.claims_.size() - base);
+      const std::size_t n = std::min(out.chunk_size(base), out.claims_.size() - base);
+      chunk_matcher cm;
       for (std::size_t k = 0; k < n; ++k) {
         const std::string_view text = out.claims_[base + k].pattern;
         detail::capability_access::add(cap, text, op_set(static_cast<operation>(k)), 0);
+        if (!out.partners_[base + k].empty()) cm.ties |= 1u << k;
       }
+      if (base == 0 && out.catch_all_)
+        detail::capability_access::add(cap, "[*]*", op_set(static_cast<operation>(chunk - 1)), 0);
       detail::capability_access::sort(cap, true);
-      out.matchers_.emplace_back(cap);
+      cm.m = matcher(cap);
+      out.matchers_.push_back(std::move(cm));
+      if (out.claims_.empty()) break;
     }
     return out;
   }
@@ -142,26 +154,23 @@ class user_claims {
 
   /// The most specific claim that applies to `channel`, or nullptr when none does. Errors: an
   /// invalid channel name (40000), or two equally specific claims that both apply
-  /// (ambiguous_user_claim; only with claim_ties::at_lookup).
+  /// (ambiguous_user_claim; only with claim_ties::at_lookup). One matcher check for up to 16
+  /// claims (17 when one of them is "[*]*"), one more per further 17.
   [[nodiscard]] result<const user_claim*> find(std::string_view channel) const {
-    for (std::size_t c = 0; c < matchers_.size(); ++c) {
-      const std::uint32_t hits = matchers_[c].ops_for(channel).bits() & op_set::op_mask;
-      if (hits == 0) continue;
-      const std::size_t i = c * chunk + static_cast<std::size_t>(std::countr_zero(hits));
-      if (!partners_[i].empty()) {
-        const auto name = parse_name(channel);
-        for (const std::uint32_t j : partners_[i]) {
-          if (!matches(parse_pattern(claims_[j].pattern).value(), *name)) continue;
-          error e(errc::ambiguous_user_claim, no_offset);
-          e.append("user claims ").append_quoted(claim_name(claims_[std::min<std::size_t>(i, j)].pattern)).append(" and ");
-          e.append_quoted(claim_name(claims_[std::max<std::size_t>(i, j)].pattern));
-          return e.append(" are equally specific and both apply to ").append_quoted(channel);
-        }
-      }
-      return &claims_[i];
+    if (matchers_.empty()) return none_for(channel);  // default-constructed
+    // The first group (all claims, usually), inline; the others out of line.
+    std::uint32_t hits = matchers_.front().m.ops_for(channel).bits() & op_set::op_mask;
+    if (catch_all_) {
+      if (hits == 0) return parse_name(channel).error();  // only an invalid name misses "[*]*"
+      hits &= ~(1u << (chunk - 1));
     }
-    if (const auto name = parse_name(channel); !name) return name.error();
-    return static_cast<const user_claim*>(nullptr);
+    if (hits != 0) {
+      const auto k = static_cast<std::size_t>(std::countr_zero(hits));
+      if ((matchers_.front().ties >> k & 1u) != 0) return tie_at(k, channel);
+      return &claims_[k];
+    }
+    if (matchers_.size() == 1) return catch_all_ ? static_cast<const user_claim*>(nullptr) : none_for(channel);
+    return find_after_first(channel);
   }
 
  private:
@@ -170,9 +179,50 @@ class user_claims {
     return std::string(user_claim_prefix).append(pattern);
   }
 
-  std::vector<user_claim> claims_;              // most specific first
+  // Claims in the chunk starting at claim `base`: 16 in the first (its last bit is the
+  // catch-all) unless a claim is "[*]*", 17 in the others.
+  [[nodiscard]] std::size_t chunk_size(std::size_t base) const noexcept {
+    return base == 0 && catch_all_ ? chunk - 1 : chunk;
+  }
+  // No claim applies (as far as checked): nullptr for a valid name, else the name's error.
+  [[nodiscard]] static result<const user_claim*> none_for(std::string_view channel) {
+    if (const auto name = parse_name(channel); !name) return name.error();
+    return static_cast<const user_claim*>(nullptr);
+  }
+  // find() over the groups after the first, which matched nothing.
+  [[nodiscard]] result<const user_claim*> find_after_first(std::string_view channel) const {
+    std::size_t base = chunk_size(0);
+    for (std::size_t c = 1; c < matchers_.size(); base += chunk_size(base), ++c) {
+      const std::uint32_t hits = matchers_[c].m.ops_for(channel).bits() & op_set::op_mask;
+      if (hits == 0) continue;
+      const auto k = static_cast<std::size_t>(std::countr_zero(hits));
+      if ((matchers_[c].ties >> k & 1u) != 0) return tie_at(base + k, channel);
+      return &claims_[base + k];
+    }
+    if (catch_all_) return static_cast<const user_claim*>(nullptr);
+    return none_for(channel);
+  }
+  // Claim i applies to `channel`: the error naming the claim it ties with there, or claim i.
+  [[nodiscard]] result<const user_claim*> tie_at(std::size_t i, std::string_view channel) const {
+    const auto name = parse_name(channel);
+    for (const std::uint32_t j : partners_[i]) {
+      if (!matches(parse_pattern(claims_[j].pattern).value(), *name)) continue;
+      error e(errc::ambiguous_user_claim, no_offset);
+      e.append("user claims ").append_quoted(claim_name(claims_[std::min<std::size_t>(i, j)].pattern)).append(" and ");
+      e.append_quoted(claim_name(claims_[std::max<std::size_t>(i, j)].pattern));
+      return e.append(" are equally specific and both apply to ").append_quoted(channel);
+    }
+    return &claims_[i];
+  }
+
+  struct chunk_matcher {
+    matcher m;
+    std::uint32_t ties = 0;  // bit k: claim k of the chunk ties with another claim somewhere
+  };
+  std::vector<user_claim> claims_;                    // most specific first
   std::vector<std::vector<std::uint32_t>> partners_;  // per claim: the claims it ties with
-  std::vector<matcher> matchers_;               // chunk c: claims c*17 .. c*17+16
+  std::vector<chunk_matcher> matchers_;               // claims in chunks of chunk_size()
+  bool catch_all_ = true;                             // the first chunk's last bit is "[*]*"
 };
 
 CAPMATCH_NAMESPACE_END

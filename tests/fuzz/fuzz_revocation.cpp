@@ -55,8 +55,13 @@ void check_request(const capmatch::revocation_request& r) {
     FUZZ_CHECK(list.check(s, enforce).code() == errc::token_revoked);
     FUZZ_CHECK(fuzz::one_line_utf8(list.check(s, enforce).message()));
     if (enforce > now) FUZZ_CHECK(list.check(s, enforce - 1).code() == errc::ok);
+    // The prepared path (hashes computed once) answers and words it the same.
+    const prepared_revocation_subject p(s);
+    FUZZ_CHECK(list.is_revoked(p, enforce) && list.check(p, enforce).message() == list.check(s, enforce).message());
+    if (enforce > now) FUZZ_CHECK(!list.is_revoked(p, enforce - 1));
     s.issued_at_ms = before;  // issued at issuedBefore: not before it
     FUZZ_CHECK(list.check(s, enforce).code() == errc::ok);
+    FUZZ_CHECK(!list.is_revoked(prepared_revocation_subject(s), enforce));
   }
 }
 
