@@ -634,7 +634,7 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
     const capability& cap = parsed.value();
     const matcher dfa(cap);
     const auto& t = capmatch::detail::cm::matcher_access::tables(dfa);
-    if ((t.states[detail::cm::index_of(t.start)].term >> detail::cm::run_shift) != 0) ++with_runs;
+    if (t.states[detail::cm::index_of(t.start)].run_length() != 0) ++with_runs;
     for (int q = 0; q < 60; ++q) {
       std::string name = r.chance(20) ? std::string(r.pick(quals)) : std::string();
       if (name == "[*]") name = "[?rewind=1]";
@@ -669,7 +669,7 @@ TEST_CASE("a run is compared byte for byte: a one-byte change anywhere in it is 
       const matcher m(cap);
       const auto& t = capmatch::detail::cm::matcher_access::tables(m);
       const detail::cm::u32 entry = qual.empty() ? t.start : t.quick[0].to;
-      runs += (t.states[detail::cm::index_of(entry)].term >> detail::cm::run_shift) == len ? 1 : 0;
+      runs += t.states[detail::cm::index_of(entry)].run_length() == len ? 1 : 0;
       for (const std::string_view prefix : {std::string_view(""), std::string_view("[?x=1]")}) {
         if (!qual.empty() && !prefix.empty()) continue;
         const std::string name = std::string(prefix) + std::string(qual) + run;
@@ -704,11 +704,11 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
   const auto& t = capmatch::detail::cm::matcher_access::tables(m);
   std::size_t runs = 0;
   for (const auto& st : t.states) {
-    const std::size_t len = st.term >> detail::cm::run_shift;
+    const std::size_t len = st.run_length();
     if (len == 0) continue;
     ++runs;
-    CHECK(st.aux + len <= t.pool.size());
-    CHECK(st.aux + len >= 8);
+    CHECK(st.run_offset() + len <= t.pool.size());
+    CHECK(st.run_offset() + len >= 8);
   }
   CHECK(runs >= 1);
   CHECK(t.pool.size() % 8 != 0);  // the case in point: something unaligned comes first

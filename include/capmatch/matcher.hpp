@@ -225,3 +225,7 @@ class fixed_matcher {
 };
 
 CAPMATCH_NAMESPACE_END
+
+// Defined once in matcher/inline.hpp for the matcher's internals.
+#undef CAPMATCH_DETAIL_INLINE
+#undef CAPMATCH_DETAIL_NOINLINE
