@@ -163,7 +163,7 @@ struct tables : header {
     }
     if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
     if (st == dead) return {};  // no pattern covers this qualifier class: nothing to validate for
-    name_scanner sc(s, n, pos);
+    name_scanner sc(s, n, pos, name_scanner::short_name_t{});
     if (!sc.ok()) return {};
     return automaton(sc, s, n, st);
   }
@@ -173,13 +173,14 @@ struct tables : header {
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
                                                       u32 st) const noexcept {
     if (!walk && st == dead) return {};
-    char tiny[8] = {};
+    char tiny[16] = {};  // a name under 8 bytes, after 8 zero bytes (see name_scanner)
     const char* text = s;
     if (n < 8) {
-      for (std::size_t i = 0; i < n; ++i) tiny[i] = s[i];
-      text = tiny;
+      for (std::size_t i = 0; i < n; ++i) tiny[8 + i] = s[i];
+      text = tiny + 8;
     }
-    name_scanner sc(text, n, pos);
+    name_scanner::windows_t windows;  // written by the scanner before it reads them
+    name_scanner sc(text, n, pos, windows);
     if (!sc.ok()) return {};
     return walk ? walk_ops(sc, s, st) : automaton(sc, s, n, st);
   }

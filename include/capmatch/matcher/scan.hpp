@@ -269,21 +269,31 @@ struct segment {
 /// its key with one or two word loads (more only for segments over 16 bytes).
 class name_scanner {
  public:
+  /// The ':' masks of a long name's 64-byte windows (filled by the scanner).
+  using windows_t = u64[max_resource_bytes / 64];
   /// Scans the body s[pos, n) of a name of n bytes (1 <= n <= max_resource_bytes, pos < n; the
   /// bytes before pos, a qualifier, have been checked by scan_qualifier). `text` holds the
-  /// same bytes as s and at least 8 readable ones: s itself when n >= 8, else a zero-padded copy.
-  CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos) noexcept
-      : s_(text), n_(n), pos_(pos), last_word_(n >= 8 ? n - 8 : 0) {
+  /// same bytes as s, and the 8 bytes before text + n are readable: s itself when n >= 8, else
+  /// a copy at the end of a zeroed 8-byte prefix. (The key of a segment in the name's last 8 bytes
+  /// is a load of the word ending at the name's end.) A name over short_name_bytes keeps its
+  /// windows' masks in `windows`, which must outlive the scanner.
+  CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos,
+                                                windows_t& windows) noexcept
+      : s_(text), n_(n), pos_(pos), windows_(windows) {
     if (n <= short_name_bytes) {
-      const name_stops_t w = name_stops(text, n);
-      m_ = w.colons & (~u64{0} << pos);  // pos < n <= 64
-      // Invalid: U+0000, an empty segment (the body starts or ends with ':' or holds "::"),
-      // or not well-formed UTF-8.
-      ok_ = !w.nul && ((m_ >> pos) & 1) == 0 && ((m_ >> (n - 1)) & 1) == 0 && (m_ & (m_ >> 1)) == 0 &&
-            (!w.high || utf8_valid(std::string_view(text, n)));
+      start_short();
     } else {
-      ok_ = validate_long();
+      ok_ = validate_long(text, n, pos, windows);
+      base_ = pos & ~std::size_t{63};
+      m_ = windows[pos / 64];
     }
+  }
+  /// The same for a name known to have at most short_name_bytes bytes (one window; the check's
+  /// inlined path).
+  struct short_name_t {};
+  CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos, short_name_t) noexcept
+      : s_(text), n_(n), pos_(pos), windows_(nullptr) {
+    start_short();
   }
   /// False when the name is invalid (then it is granted nothing).
   [[nodiscard]] constexpr bool ok() const noexcept { return ok_; }
@@ -294,7 +304,8 @@ class name_scanner {
   CAPMATCH_DETAIL_INLINE constexpr segment next() noexcept {
     while (m_ == 0 && base_ + 64 < n_) {  // names over short_name_bytes: the next window
       base_ += 64;
-      m_ = window(base_).colons;
+      m_ = windows_[base_ / 64];
+      if (pos_ > base_) m_ &= pos_ - base_ >= 64 ? 0 : ~u64{0} << (pos_ - base_);  // after a seek
     }
     segment g;
     g.pos = pos_;
@@ -304,7 +315,7 @@ class name_scanner {
     if (g.len <= 8) {
       // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
       // down: never a byte beyond the name, and no branch on where the segment lies.
-      const std::size_t at = pos_ <= last_word_ ? pos_ : last_word_;
+      const std::size_t at = pos_ + 8 <= n_ ? pos_ : n_ - 8;
       g.key = (load8(s_ + at) >> (8 * (pos_ - at))) & (~u64{0} >> (64 - 8 * g.len));
     } else if (g.len <= 16) {
       g.w0 = load8(s_ + pos_);
@@ -318,48 +329,54 @@ class name_scanner {
     return g;
   }
 
-  /// Goes on at `pos` (after a run that ended at a segment boundary, pos - 1; pos < n).
+  /// Goes on at `pos` (after a run that ended at a segment boundary, pos - 1; pos < n). Only
+  /// next() moves to another window (so for a short name the window stays at 0, a constant).
   CAPMATCH_DETAIL_INLINE constexpr void seek(std::size_t pos) noexcept {
     pos_ = pos;
-    if (pos - base_ >= 64) {
-      base_ = pos & ~std::size_t{63};
-      m_ = window(base_).colons;
-    }
-    m_ &= ~u64{0} << (pos - base_);
+    m_ &= pos - base_ >= 64 ? 0 : ~u64{0} << (pos - base_);
   }
 
  private:
-  // Stops of the 64-byte window at base (a multiple of 64, < n) of a name over 64 bytes: the
-  // last window is the name's last 64 bytes, shifted (its flags cover bytes before base too).
-  [[nodiscard]] constexpr name_stops_t window(std::size_t base) const noexcept {
-    const std::size_t at = n_ - base >= 64 ? base : n_ - 64;
-    name_stops_t w = name_stops(s_ + at, 64);
-    w.colons >>= base - at;
-    return w;
+  // One window: the stop mask of the whole name.
+  CAPMATCH_DETAIL_INLINE constexpr void start_short() noexcept {
+    const name_stops_t w = name_stops(s_, n_);
+    m_ = w.colons & (~u64{0} << pos_);  // pos < n <= 64
+    // Invalid: U+0000, an empty segment (the body starts or ends with ':' or holds "::"),
+    // or not well-formed UTF-8.
+    ok_ = !w.nul && ((m_ >> pos_) & 1) == 0 && ((m_ >> (n_ - 1)) & 1) == 0 && (m_ & (m_ >> 1)) == 0 &&
+          (!w.high || utf8_valid(std::string_view(s_, n_)));
   }
-  // validate for names over short_name_bytes, window by window; leaves m_ at pos's window.
-  CAPMATCH_DETAIL_NOINLINE constexpr bool validate_long() noexcept {
+
+  // Validates a name over short_name_bytes window by window, keeping each window's ':' after
+  // pos. (Static: a call that took `this` would keep the scanner in memory in the check's loop.)
+  CAPMATCH_DETAIL_NOINLINE static constexpr bool validate_long(const char* s, std::size_t n, std::size_t pos,
+                                                               windows_t& out) noexcept {
     bool nul = false, high = false;
     u64 pairs = 0, carry = 0;  // carry: the previous window ended with ':'
     std::size_t colons = 0;
-    for (std::size_t base = 0; base < n_; base += 64) {
-      const name_stops_t w = window(base);
-      u64 c = w.colons;
-      if (pos_ >= base + 64) c = 0;  // all in the qualifier
-      else if (pos_ > base) c &= ~u64{0} << (pos_ - base);
-      if (pos_ >= base && pos_ < base + 64) base_ = base, m_ = c;
+    for (std::size_t base = 0; base < n; base += 64) {
+      // The last window is the name's last 64 bytes, shifted (its flags cover bytes before base too).
+      const std::size_t at = n - base >= 64 ? base : n - 64;
+      const name_stops_t w = name_stops(s + at, 64);
+      u64 c = w.colons >> (base - at);
+      if (pos >= base + 64) c = 0;  // all in the qualifier
+      else if (pos > base) c &= ~u64{0} << (pos - base);
+      out[base / 64] = c;
       nul |= w.nul;
       high |= w.high;
       pairs |= (c & (c >> 1)) | (c & carry);
       carry = c >> 63;
-      colons += static_cast<std::size_t>(std::popcount(c));
+      // More than max_segments segments take at least 2 * max_segments bytes.
+      if (n >= 2 * max_segments)
+        for (u64 k = c; k != 0; k &= k - 1) ++colons;
     }
-    return !nul && pairs == 0 && s_[pos_] != ':' && s_[n_ - 1] != ':' && colons < max_segments &&
-           (!high || utf8_valid(std::string_view(s_, n_)));
+    return !nul && pairs == 0 && s[pos] != ':' && s[n - 1] != ':' && colons < max_segments &&
+           (!high || utf8_valid(std::string_view(s, n)));
   }
 
   const char* s_;
-  std::size_t n_, pos_, last_word_, base_ = 0;
+  std::size_t n_, pos_, base_ = 0;
+  const u64* windows_;  // long names: the windows' ':' masks
   u64 m_ = 0;  // the ':' of the window at base_ at or after pos_, as bits from base_
   bool ok_ = false;
 };
