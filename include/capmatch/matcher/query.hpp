@@ -168,6 +168,21 @@ struct tables : header {
     return automaton(sc, s, n, st);
   }
 
+  // Where a name's check starts in these tables: the state (DFA) or root (trie) of its
+  // qualifier class, *body set to the first byte of its body; no_state if the name is invalid.
+  // (Whether a name is invalid and where its body starts do not depend on the tables.)
+  CAPMATCH_DETAIL_INLINE constexpr u32 entry(const char* s, std::size_t n, std::size_t* body) const noexcept {
+    *body = 0;
+    return s[0] == '[' ? quick_qualifiers_or_parse(s, n, body) : start;
+  }
+  // The rest of a check from entry()'s state, over a scanned valid name (a copy of the scanner:
+  // several tables can resume from one scan, see groups_ops).
+  CAPMATCH_DETAIL_INLINE constexpr op_set resume(name_scanner sc, const char* s, std::size_t n,
+                                                 u32 st) const noexcept {
+    if (walk) return walk_ops(sc, s, st);
+    return st == dead ? op_set{} : automaton(sc, s, n, st);
+  }
+
   // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, and the
   // trie walk: the same scanner and automaton loop, out of line.
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
@@ -217,7 +232,7 @@ struct tables : header {
     u64 key, w0, w1;
     u32 pos, len;
   };
-  [[nodiscard]] constexpr op_set walk_ops(name_scanner& sc, const char* s, u32 root) const noexcept {
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set walk_ops(name_scanner sc, const char* s, u32 root) const noexcept {
     walk_segment segs[max_segments];  // only the first `count` are written and read
     std::size_t count = 0;
     for (;;) {  // a valid name has at most max_segments segments
@@ -257,6 +272,36 @@ struct tables : header {
     }
   }
 };
+
+/// A check over several tables (a matcher's 2 to 4 groups, docs/matcher.md "Groups"; `d` or
+/// `c` and `d` empty tables when there are fewer): the union of their answers, with the name
+/// scanned and validated once; a group whose qualifier class has no pattern is skipped.
+CAPMATCH_DETAIL_NOINLINE constexpr op_set groups_ops(const tables& a, const tables& b, const tables& c,
+                                                     const tables& d, std::size_t count,
+                                                     std::string_view name) noexcept {
+  const char* s = name.data();
+  const std::size_t n = name.size();
+  if (n == 0 || n > max_resource_bytes) return {};
+  std::size_t pos = 0;
+  const u32 sa = a.entry(s, n, &pos), sb = b.entry(s, n, &pos);
+  const u32 sc = count > 2 ? c.entry(s, n, &pos) : dead, sd = count > 3 ? d.entry(s, n, &pos) : dead;
+  if (sa == no_state || sb == no_state || sc == no_state || sd == no_state) return {};  // invalid (all agree)
+  const auto live = [](const tables& t, u32 st) { return t.walk || st != dead; };
+  if (!live(a, sa) && !live(b, sb) && !live(c, sc) && !live(d, sd)) return {};
+  char tiny[16] = {};  // as in tables::other_ops
+  const char* text = s;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) tiny[8 + i] = s[i];
+    text = tiny + 8;
+  }
+  name_scanner::windows_t windows;
+  const name_scanner scan(text, n, pos, windows);
+  if (!scan.ok()) return {};
+  op_set r = a.resume(scan, s, n, sa) | b.resume(scan, s, n, sb);
+  if (live(c, sc)) r = r | c.resume(scan, s, n, sc);
+  if (live(d, sd)) r = r | d.resume(scan, s, n, sd);
+  return r;
+}
 
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
