@@ -315,8 +315,8 @@ class name_scanner {
     if (g.len <= 8) {
       // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
       // down: never a byte beyond the name, and no branch on where the segment lies.
-      const std::size_t at = pos_ + 8 <= n_ ? pos_ : n_ - 8;
-      g.key = (load8(s_ + at) >> (8 * (pos_ - at))) & (~u64{0} >> (64 - 8 * g.len));
+      const std::size_t back = pos_ + 8 <= n_ ? 0 : pos_ + 8 - n_;  // <= pos_ + 8 - len
+      g.key = (load8(s_ + pos_ - back) >> (8 * back)) & (~u64{0} >> (64 - 8 * g.len));
     } else if (g.len <= 16) {
       g.w0 = load8(s_ + pos_);
       g.w1 = word_from(s_, n_, pos_ + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
