@@ -782,6 +782,23 @@ void register_intersection() {
   });
 }
 
+// --passes=FAMILY/N/PASSES: the matcher over the workload's 4096 queries PASSES times, then
+// exit; for counting instructions per check under `perf stat -e instructions:u` on a noisy
+// machine (run with PASSES = 0 and with PASSES = k: the difference over k * 4096 checks).
+int run_passes(const char* spec) {
+  const std::string s(spec);
+  const auto a = s.find('/'), b = s.rfind('/');
+  if (a == std::string::npos || a == b) return std::fprintf(stderr, "--passes=FAMILY/N/PASSES\n"), 2;
+  const prepared& p = get_workload(s.substr(0, a), std::stoul(s.substr(a + 1, b - a - 1)));
+  const std::size_t passes = std::stoul(s.substr(b + 1));
+  const impl_matcher impl(p.cap);
+  std::uint32_t sum = 0;
+  for (std::size_t k = 0; k < passes; ++k)
+    for (const std::string_view q : p.w.queries) sum += impl.ops(q);
+  std::printf("%u\n", sum);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -790,6 +807,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--gate-only") == 0) gate_only = true;
     else if (std::strcmp(argv[i], "--no-gate-for-profiling") == 0) no_gate = true;
+    else if (std::strncmp(argv[i], "--passes=", 9) == 0) return run_passes(argv[i] + 9);
     else args.push_back(argv[i]);
   }
   // --gate-only (the meson test): every implementation on every workload, then exit. A timed

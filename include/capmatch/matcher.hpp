@@ -119,10 +119,7 @@ class matcher {
   /// Union of the operations of every pattern that matches `name`; empty for an invalid name.
   [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
     if (groups_ == 1) return t_.ops_for(name);
-    op_set r = t_.ops_for(name) | t2_.ops_for(name);
-    if (groups_ > 2) r = r | t3_.ops_for(name);
-    if (groups_ > 3) r = r | t4_.ops_for(name);
-    return r;
+    return detail::cm::groups_ops(t_, t2_, t3_, t4_, groups_, name);
   }
   /// True when `op` is allowed on `name`; app-wide operations never are (see allows_app_wide).
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
@@ -225,3 +222,7 @@ class fixed_matcher {
 };
 
 CAPMATCH_NAMESPACE_END
+
+// Defined once in matcher/inline.hpp for the matcher's internals.
+#undef CAPMATCH_DETAIL_INLINE
+#undef CAPMATCH_DETAIL_NOINLINE

@@ -157,9 +157,9 @@ class builder {
     return id;
   }
 
-  constexpr u32 new_node(u32 parent, bool star) {
+  constexpr u32 new_node() {
     const auto id = static_cast<u32>(nodes.size());
-    nodes.push_back(state_rec{dead, 0, 0, parent | (star ? star_child_flag : 0)});
+    nodes.push_back(state_rec{});
     return id;
   }
 
@@ -168,7 +168,7 @@ class builder {
     const u32 found =
         tedge_index.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
     if (found != no_state) return tedges[found].child;
-    const u32 child = new_node(node, false);
+    const u32 child = new_node();
     const auto id = static_cast<u32>(tedges.size());
     tedges.push_back(trie_edge{node, sid, child});
     tedge_index.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
@@ -176,11 +176,11 @@ class builder {
   }
 
   constexpr u32 star_child(u32 node) {
-    if (nodes[node].next == dead) {
-      const u32 child = new_node(node, true);
-      nodes[node].next = child;
+    if (nodes[node].star_child() == dead) {
+      const u32 child = new_node();
+      nodes[node].set_star_child(child);
     }
-    return nodes[node].next;
+    return nodes[node].star_child();
   }
 
   constexpr void add_pattern(u32 root, std::string_view body, u32 ops) {
@@ -191,12 +191,12 @@ class builder {
       const bool last = colon == std::string_view::npos;
       const std::string_view seg = body.substr(pos, last ? std::string_view::npos : colon - pos);
       if (last && seg == "*") {
-        nodes[node].trail |= ops;
+        nodes[node].add_trail_ops(ops);
         return;
       }
       node = seg == "*" ? star_child(node) : literal_child(node, intern(seg));
       if (last) {
-        nodes[node].term |= ops;
+        nodes[node].add_term_ops(ops);
         return;
       }
       pos = colon + 1;
@@ -223,7 +223,6 @@ class builder {
     tedges.reserve(segments);
     tedge_index.reserve(segments);
     nodes.resize(4);
-    nodes[0].aux = 0;
     std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
@@ -236,7 +235,7 @@ class builder {
         const u32 q = intern(p.qualifier);
         if (qualifier_roots.size() <= q) qualifier_roots.resize(q + 1, 0);
         if (qualifier_roots[q] == 0) {
-          qualifier_roots[q] = new_node(qualifier_state, false) + 1;
+          qualifier_roots[q] = new_node() + 1;
           qualifier_edges.push_back(trie_edge{qualifier_state, q, qualifier_roots[q] - 1});
         }
         root = qualifier_roots[q] - 1;
@@ -254,8 +253,7 @@ class builder {
     out.start = 2;
     out.any_root = 3;
     out.states = nodes;
-    out.states[qualifier_state].next = dead;
-    for (state_rec& st : out.states) st.aux = 0;  // the parent links are the builder's; emit puts filters here
+    out.states[qualifier_state].set_star_child(dead);
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
     for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
@@ -296,7 +294,7 @@ class builder {
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
-      out.states[t.from].aux |= filter_bit(hk);
+      out.states[t.from].add_filter_bit(filter_bit(hk));
       if (g.size <= 8) {
         place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
       } else {
@@ -319,14 +317,11 @@ class builder {
       for (const auto& r : runs) {
         if ((r.size < 8) != short_ones) continue;
         if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-        state_rec& st = out.states[r.state];
-        st.next = r.target;
-        st.term |= r.size << run_shift;
-        st.aux = static_cast<u32>(out.pool.size());
+        out.states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
     // State references: the default transition (trie: the `*` child).
-    for (auto& st : out.states) st.next = ref(st.next);
+    for (auto& st : out.states) st.map_link(ref);
     out.start = ref(out.start);
     out.any_root = ref(out.any_root);
     // The quick qualifiers: the first few short qualifier names, in pattern order.

@@ -60,7 +60,7 @@ constexpr bool builder::determinise() {
   // A trie node worth tracking: it grants something or leads somewhere.
   auto live = [&](u32 node) {
     const auto& r = nodes[node];
-    return r.next != dead || r.trail != 0 || r.term != 0 || node_edges[node + 1] != node_edges[node];
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   std::vector<u32> set;
   auto start_set = [&](u32 a, u32 b) {
@@ -77,7 +77,7 @@ constexpr bool builder::determinise() {
   ts.reserve(tedges.size() + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
-  states[qualifier_state].next = other;
+  states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
 
   std::vector<u32> stars, gathered_sid, group;
@@ -89,9 +89,9 @@ constexpr bool builder::determinise() {
     gathered.clear();
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
-      rec.trail |= nodes[node].trail;
-      rec.term |= nodes[node].term;
-      if (nodes[node].next != dead && live(nodes[node].next)) stars.push_back(nodes[node].next);
+      rec.add_trail_ops(nodes[node].trail_ops());
+      rec.add_term_ops(nodes[node].term_ops());
+      if (const u32 star = nodes[node].star_child(); star != dead && live(star)) stars.push_back(star);
       for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
         if (live(tedges[k].child)) gathered.push_back(tedges[k]);
     }
@@ -101,7 +101,7 @@ constexpr bool builder::determinise() {
         return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
       });
     work += gathered.size();
-    rec.next = state_of(stars);
+    rec.set_default_next(state_of(stars));
     for (std::size_t i = 0; i < gathered.size();) {
       std::size_t j = i;
       set.clear();
@@ -143,13 +143,13 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   rep[qualifier_state] = qualifier_state;
   index_map sigs;
   auto hash_of = [&](u32 st) {
-    u64 h = mix2(mix2(states[st].trail, states[st].term), rep[states[st].next]);
+    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops()), rep[states[st].default_next()]);
     for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
     return h;
   };
   auto same = [&](u32 a, u32 b) {
-    if (states[a].trail != states[b].trail || states[a].term != states[b].term ||
-        rep[states[a].next] != rep[states[b].next] || first[a + 1] - first[a] != first[b + 1] - first[b])
+    if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
+        rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
       return false;
     for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
       const transition& x = ts[first[a] + k];
@@ -177,7 +177,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
     if (rep[st] == st) id[st] = next_id++;
   std::vector<state_rec> out_states(next_id);
   out_states[qualifier_state] = states[qualifier_state];
-  out_states[qualifier_state].next = id[rep[states[qualifier_state].next]];
+  out_states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
   std::vector<transition> out_ts;
   for (const auto& t : ts) {
     if (rep[t.from] != t.from) continue;
@@ -186,7 +186,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   for (u32 st = 2; st < count; ++st) {
     if (rep[st] != st) continue;
     state_rec r = states[st];
-    r.next = id[rep[r.next]];
+    r.map_link([&](u32 next) { return id[rep[next]]; });
     out_states[id[st]] = r;
   }
   states = std::move(out_states);
@@ -206,11 +206,11 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   // leads to start runs, so the check looks for a run once, before its loop.
   std::vector<u8> entry(count, 0), entered(count, 0);
   entry[start] = 1;
-  entry[states[qualifier_state].next] = 1;
+  entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) entered[states[st].next] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].next == dead; };
-  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail == 0 && states[st].term == 0; };
+  for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
+  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
+  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   std::vector<u32> run_of(count, no_state);  // the run a state starts
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
@@ -232,13 +232,13 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   std::vector<u8> keep(count, 0);
   keep[dead] = keep[qualifier_state] = 1;
   keep[start] = 1;
-  keep[states[qualifier_state].next] = 1;
+  keep[states[qualifier_state].default_next()] = 1;
   std::vector<u32> first(count + 1, 0);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
-    keep[states[st].next] = 1;
+    keep[states[st].default_next()] = 1;
     if (run_of[st] != no_state) {
       keep[runs[run_of[st]].target] = 1;
       continue;
@@ -253,7 +253,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 0; st < count; ++st) {
     if (!keep[st]) continue;
     state_rec r = states[st];
-    r.next = id[r.next];
+    r.map_link([&](u32 next) { return id[next]; });
     out_states[id[st]] = r;
   }
   std::vector<transition> out_ts;

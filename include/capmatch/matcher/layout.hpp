@@ -34,7 +34,6 @@ using u64 = std::uint64_t;
 inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the edge tables
 inline constexpr u32 dead = 0;                // the state (or trie node) that matches nothing more
 inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on the qualifier name
-inline constexpr u32 star_child_flag = 0x80000000u;
 // A run state (DFA only) keeps the length of its run in the high bits of `term`; op bits
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
@@ -61,35 +60,63 @@ using swar::low7;
 using swar::ones;
 using swar::zero_bytes;
 
-/// One automaton state (or, in trie-walk mode, one trie node). 16 bytes.
-/// A *run state* (DFA only; `term >> run_shift` is its run's length, not 0) has no default
-/// transition and one way on: the literal segments of its run, `a:b:c`, whose bytes are at
-/// `pool + aux`; `next` is the state after them. See docs/matcher.md, "Runs".
-struct state_rec {
-  u32 next = dead;  ///< DFA: default transition (the middle `*`), or a run's end; trie: the `*` child
-  u32 trail = 0;    ///< op bits granted when one or more further segments follow (trailing `*`)
-  u32 term = 0;     ///< op bits granted when the name ends here; a run state: | run length << run_shift
-  u32 aux = 0;      ///< the 32-bit filter of the literal transitions' hashes, or (DFA) a run's pool offset
-                    ///< (while building the trie: parent | star flag)
-
-  // Named reads: one per meaning of a field (the check paths use these, never the fields).
+/// One automaton state (or, in trie-walk mode, one trie node). 16 bytes. Its four words mean
+/// different things in the two modes and in run states, so they are private: the check paths
+/// read them, and the builder writes them, through one named accessor per meaning.
+/// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
+/// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
+/// is the state after them. See docs/matcher.md, "Runs".
+class state_rec {
+ public:
+  // ---- reads (the check paths) ----
   /// DFA: the default transition (a segment that no literal transition names).
-  [[nodiscard]] constexpr u32 default_next() const noexcept { return next; }
-  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
-  [[nodiscard]] constexpr u32 filter() const noexcept { return aux; }
-  /// DFA: the length of this state's run in bytes; 0 when it starts no run.
-  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term >> run_shift; }
-  /// DFA, run state: the pool offset of the run's bytes.
-  [[nodiscard]] constexpr u32 run_offset() const noexcept { return aux; }
-  /// DFA, run state: the state after the run.
-  [[nodiscard]] constexpr u32 run_end() const noexcept { return next; }
-  /// Ops granted when one or more further segments follow (trailing `*`).
-  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return trail; }
-  /// Ops granted when the name ends here (a run state's length bits are dropped by op_set).
-  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term; }
+  [[nodiscard]] constexpr u32 default_next() const noexcept { return next_; }
   /// Trie: the `*` child.
-  [[nodiscard]] constexpr u32 star_child() const noexcept { return next; }
+  [[nodiscard]] constexpr u32 star_child() const noexcept { return next_; }
+  /// DFA, run state: the state after the run.
+  [[nodiscard]] constexpr u32 run_end() const noexcept { return next_; }
+  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
+  [[nodiscard]] constexpr u32 filter() const noexcept { return aux_; }
+  /// DFA: the length of this state's run in bytes; 0 when it starts no run.
+  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term_ >> run_shift; }
+  /// DFA, run state: the pool offset of the run's bytes.
+  [[nodiscard]] constexpr u32 run_offset() const noexcept { return aux_; }
+  /// Ops granted when one or more further segments follow (trailing `*`).
+  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return trail_; }
+  /// Ops granted when the name ends here (without a run state's length bits).
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & ((u32{1} << run_shift) - 1); }
+
+  // ---- writes (the builder) ----
+  /// DFA: sets the default transition (a state index while building, a reference once emitted).
+  constexpr void set_default_next(u32 st) noexcept { next_ = st; }
+  /// Trie: sets the `*` child.
+  constexpr void set_star_child(u32 node) noexcept { next_ = node; }
+  /// Adds ops granted when one or more further segments follow.
+  constexpr void add_trail_ops(u32 ops) noexcept { trail_ |= ops; }
+  /// Adds ops granted when the name ends here.
+  constexpr void add_term_ops(u32 ops) noexcept { term_ |= ops; }
+  /// Adds a literal transition's key hash to the filter (before any run is set).
+  constexpr void add_filter_bit(u32 bit) noexcept { aux_ |= bit; }
+  /// DFA: makes this a run state: `size` bytes at pool offset `offset`, then state `end`.
+  constexpr void set_run(u32 offset, u32 size, u32 end) noexcept {
+    next_ = end;
+    term_ = term_ops() | size << run_shift;
+    aux_ = offset;
+  }
+  /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
+  /// while building, state indices to references when emitting.
+  template <class F>
+  constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
+    next_ = f(next_);
+  }
+
+ private:
+  u32 next_ = dead;  // DFA: default transition, or a run's end; trie: the `*` child
+  u32 trail_ = 0;    // op bits granted when one or more further segments follow
+  u32 term_ = 0;     // op bits granted when the name ends here; a run state: | run length << run_shift
+  u32 aux_ = 0;      // the filter of the literal transitions' key hashes, or (run state) the run's pool offset
 };
+static_assert(sizeof(state_rec) == 16);
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).
 struct edge_rec {

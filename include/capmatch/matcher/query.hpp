@@ -8,16 +8,10 @@
 #include <string_view>
 
 #include "../operation.hpp"
+#include "inline.hpp"
 #include "layout.hpp"
 #include "scan.hpp"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
-#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
-#else
-#define CAPMATCH_DETAIL_INLINE inline
-#define CAPMATCH_DETAIL_NOINLINE
-#endif
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
@@ -92,17 +86,17 @@ struct tables : header {
     return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.run_offset(), len);
   }
 
-  // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
-  // `key` (and, for 9 to 16 bytes, its two words): the state's trailing-`*` ops join acc,
-  // then the automaton moves along the segment's literal transition, or the default one.
-  // The filter spares the table probe for most segments that no literal transition names.
-  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, u64 key, u64 w0, u64 w1, std::size_t len,
-                                            const char* s, std::size_t pos, u32& acc) const noexcept {
+  // One transition of the automaton (DFA mode) on segment g of the name s: the state's
+  // trailing-`*` ops join acc, then the automaton moves along the segment's literal transition,
+  // or the default one. The filter spares the table probe for most segments that no literal
+  // transition names.
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, const segment& g, const char* s,
+                                            u32& acc) const noexcept {
     acc |= r.trail_ops();
-    const u64 hk = key * k_mul;
+    const u64 hk = g.key * k_mul;
     if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
-    if (len <= 8) return find_short(st, key, hk, r.default_next());
-    return find_long(st, key, w0, w1, len, s, pos, r.default_next(), hk);
+    if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
+    return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
   }
 
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
@@ -155,8 +149,8 @@ struct tables : header {
     return find(ref(qualifier_state), g, s, 1, states[qualifier_state].default_next(), !walk);
   }
 
-  // A check. The common case — a DFA and a name of at most short_name_bytes bytes — is
-  // inlined into the caller; qualifiers, longer names and the trie walk are calls.
+  // A check. The common case — a DFA and a name of 8 to short_name_bytes bytes — is inlined
+  // into the caller; qualifiers, other names and the trie walk are calls.
   CAPMATCH_DETAIL_INLINE constexpr op_set ops_for(std::string_view name) const noexcept {
     const char* s = name.data();
     const std::size_t n = name.size();
@@ -169,92 +163,63 @@ struct tables : header {
     }
     if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
     if (st == dead) return {};  // no pattern covers this qualifier class: nothing to validate for
-    return short_ops(s, n, pos, st);
+    name_scanner sc(s, n, pos, name_scanner::short_name_t{});
+    if (!sc.ok()) return {};
+    return automaton(sc, s, n, st);
   }
 
-  // Longer names (scanned a word at a time) and the trie walk.
+  // Where a name's check starts in these tables: the state (DFA) or root (trie) of its
+  // qualifier class, *body set to the first byte of its body; no_state if the name is invalid.
+  // (Whether a name is invalid and where its body starts do not depend on the tables.)
+  CAPMATCH_DETAIL_INLINE constexpr u32 entry(const char* s, std::size_t n, std::size_t* body) const noexcept {
+    *body = 0;
+    return s[0] == '[' ? quick_qualifiers_or_parse(s, n, body) : start;
+  }
+  // The rest of a check from entry()'s state, over a scanned valid name (a copy of the scanner:
+  // several tables can resume from one scan, see groups_ops).
+  CAPMATCH_DETAIL_INLINE constexpr op_set resume(name_scanner sc, const char* s, std::size_t n,
+                                                 u32 st) const noexcept {
+    if (walk) return walk_ops(sc, s, st);
+    return st == dead ? op_set{} : automaton(sc, s, n, st);
+  }
+
+  // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, and the
+  // trie walk: the same scanner and automaton loop, out of line.
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
                                                       u32 st) const noexcept {
-    if (!utf8_valid(std::string_view(s, n))) return {};  // (its ASCII runs: 8 bytes per step)
-    if (walk) return walk_ops(s, n, pos, st);
-    u32 acc = 0;
-    std::size_t left = max_segments;
-    if (const state_rec& r = state(st); r.run_length() != 0) {
-      // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t len = r.run_length(), end = pos + len;
-      acc = r.trail_ops();
-      if (!run_matches(r, s, n, pos)) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
-      const char* run = pool + r.run_offset();
-      const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
-      if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
-      left -= segments;
-      st = r.run_end();
-      if (end == n) return finish(acc | state(st).term_ops());
-      pos = end + 1;
-      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    if (!walk && st == dead) return {};
+    char tiny[16] = {};  // a name under 8 bytes, after 8 zero bytes (see name_scanner)
+    const char* text = s;
+    if (n < 8) {
+      for (std::size_t i = 0; i < n; ++i) tiny[8 + i] = s[i];
+      text = tiny + 8;
     }
-    for (;;) {
-      const state_rec& r = state(st);
-      const segment g = scan_segment(s, n, pos);
-      if (!g.ok || left-- == 0) return {};
-      st = step(st, r, g.key, g.w0, g.w1, g.len, s, pos, acc);
-      if (g.last) return finish(acc | state(st).term_ops());
-      pos += g.len + 1;
-      // Nothing more can be granted: what was, stands if the rest of the name is valid.
-      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
-    }
+    name_scanner::windows_t windows;  // written by the scanner before it reads them
+    name_scanner sc(text, n, pos, windows);
+    if (!sc.ok()) return {};
+    return walk ? walk_ops(sc, s, st) : automaton(sc, s, n, st);
   }
 
-  // The automaton over a name of at most short_name_bytes bytes: the segment boundaries come
-  // from a stop mask of the whole name, so finding the next segment is two instructions
-  // (clear the lowest bit, count trailing zeros) instead of a scan, and the whole name is
-  // validated from the mask before the automaton runs. Such a name has at most 32 segments,
-  // under max_segments.
-  CAPMATCH_DETAIL_INLINE constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos,
+  // The automaton over a valid name's body, from state st (DFA mode). A start state may begin
+  // a run: its segments are the name's next bytes, or the automaton is dead.
+  CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
-    static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
-    // 8 <= n <= short_name_bytes (shorter names take the word loop: the keys here are loads
-    // of 8 bytes that end at the name's end at the latest).
-    const name_stops_t stops = name_stops(s, n);
-    u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
-    // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
-    if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
-    if (stops.high && !utf8_valid(std::string_view(s, n))) return {};  // not well-formed UTF-8
     u32 acc = 0;
     if (const state_rec& r = state(st); r.run_length() != 0) {
-      // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t end = pos + r.run_length();
+      const std::size_t pos = sc.position(), end = pos + r.run_length();
       acc = r.trail_ops();
       if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
       st = r.run_end();
       if (end == n) return finish(acc | state(st).term_ops());
       if (st == dead) return finish(acc);
-      pos = end + 1;  // < n: the name does not end with ':'
-      m &= ~u64{0} << pos;
+      sc.seek(end + 1);  // < n: the name does not end with ':'
     }
     for (;;) {
       const state_rec& r = state(st);
-      const bool last = m == 0;
-      const std::size_t end = last ? n : static_cast<std::size_t>(std::countr_zero(m));
-      const std::size_t len = end - pos;
-      u64 key, w0 = 0, w1 = 0;
-      if (len <= 8) {
-        // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
-        // down: never a byte beyond the name, and no branch on where the segment lies.
-        const std::size_t at = pos + 8 <= n ? pos : n - 8;
-        key = (load8(s + at) >> (8 * (pos - at))) & (~u64{0} >> (64 - 8 * len));
-      } else if (len <= 16) {
-        w0 = load8(s + pos);
-        w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (len - 8)));
-        key = medium_key(w0, w1);
-      } else {
-        key = long_key(s, pos, end);
-      }
-      st = step(st, r, key, w0, w1, len, s, pos, acc);
-      if (last) return finish(acc | state(st).term_ops());
+      const segment g = sc.next();
+      st = step(st, r, g, s, acc);
+      if (g.last) return finish(acc | state(st).term_ops());
       if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
-      pos = end + 1;
-      m &= m - 1;
     }
   }
 
@@ -267,16 +232,13 @@ struct tables : header {
     u64 key, w0, w1;
     u32 pos, len;
   };
-  [[nodiscard]] constexpr op_set walk_ops(const char* s, std::size_t n, std::size_t body,
-                                          u32 root) const noexcept {
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set walk_ops(name_scanner sc, const char* s, u32 root) const noexcept {
     walk_segment segs[max_segments];  // only the first `count` are written and read
     std::size_t count = 0;
-    for (std::size_t pos = body;;) {
-      const segment g = scan_segment(s, n, pos);
-      if (!g.ok || count == max_segments) return {};
-      segs[count++] = walk_segment{g.key, g.w0, g.w1, static_cast<u32>(pos), static_cast<u32>(g.len)};
+    for (;;) {  // a valid name has at most max_segments segments
+      const segment g = sc.next();
+      segs[count++] = walk_segment{g.key, g.w0, g.w1, static_cast<u32>(g.pos), static_cast<u32>(g.len)};
       if (g.last) break;
-      pos += g.len + 1;
     }
     u32 acc = 0;
     if (root != dead) walk_from(root, segs, 0, count, s, acc);
@@ -311,8 +273,36 @@ struct tables : header {
   }
 };
 
+/// A check over several tables (a matcher's 2 to 4 groups, docs/matcher.md "Groups"; `d` or
+/// `c` and `d` empty tables when there are fewer): the union of their answers, with the name
+/// scanned and validated once; a group whose qualifier class has no pattern is skipped.
+CAPMATCH_DETAIL_NOINLINE constexpr op_set groups_ops(const tables& a, const tables& b, const tables& c,
+                                                     const tables& d, std::size_t count,
+                                                     std::string_view name) noexcept {
+  const char* s = name.data();
+  const std::size_t n = name.size();
+  if (n == 0 || n > max_resource_bytes) return {};
+  std::size_t pos = 0;
+  const u32 sa = a.entry(s, n, &pos), sb = b.entry(s, n, &pos);
+  const u32 sc = count > 2 ? c.entry(s, n, &pos) : dead, sd = count > 3 ? d.entry(s, n, &pos) : dead;
+  if (sa == no_state || sb == no_state || sc == no_state || sd == no_state) return {};  // invalid (all agree)
+  const auto live = [](const tables& t, u32 st) { return t.walk || st != dead; };
+  if (!live(a, sa) && !live(b, sb) && !live(c, sc) && !live(d, sd)) return {};
+  char tiny[16] = {};  // as in tables::other_ops
+  const char* text = s;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) tiny[8 + i] = s[i];
+    text = tiny + 8;
+  }
+  name_scanner::windows_t windows;
+  const name_scanner scan(text, n, pos, windows);
+  if (!scan.ok()) return {};
+  op_set r = a.resume(scan, s, n, sa) | b.resume(scan, s, n, sb);
+  if (live(c, sc)) r = r | c.resume(scan, s, n, sc);
+  if (live(d, sd)) r = r | d.resume(scan, s, n, sd);
+  return r;
+}
+
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
-#undef CAPMATCH_DETAIL_INLINE
-#undef CAPMATCH_DETAIL_NOINLINE

@@ -17,7 +17,10 @@
 #endif
 
 #include "../detail/swar.hpp"
+#include "../detail/utf8.hpp"
+#include "../limits.hpp"
 #include "../operation.hpp"
+#include "inline.hpp"
 #include "layout.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -136,12 +139,6 @@ struct name_stops_t {
   }
   return r;
 }
-/// 0x80 in the lowest byte of v that is ':' or U+0000 (where a segment stops); bytes above
-/// it may be flagged too (borrows), so only the lowest flag is meaningful. 0 when none.
-[[nodiscard]] constexpr u64 stop_bytes(u64 v) noexcept {
-  const u64 c = v ^ (ones * ':');
-  return (((c - ones) & ~c) | ((v - ones) & ~v)) & high_bits;
-}
 /// 0x80 in each of the low `rem` (< 8) bytes.
 [[nodiscard]] constexpr u64 low_bytes(std::size_t rem) noexcept {
   return high_bits & ((u64{1} << (8 * rem)) - 1);
@@ -254,147 +251,137 @@ struct qualifier_flags {
   return (acc & op_set::star_bit) != 0 ? op_set::all() : op_set::from_bits(acc);
 }
 
-/// True when s[pos, n) is one to `segments` non-empty segments separated by ':', no U+0000.
-[[nodiscard]] constexpr bool rest_valid(const char* s, std::size_t n, std::size_t pos, std::size_t segments) noexcept {
-  bool empty = true;
-  for (std::size_t i = pos; i < n; ++i) {
-    const char c = s[i];
-    if (c == '\0') return false;
-    if (c == ':') {
-      if (empty || --segments == 0) return false;
-      empty = true;
-    } else {
-      empty = false;
-    }
-  }
-  return !empty;
-}
-
-/// rest_valid a word at a time: s[pos, n) is one to `segments` non-empty segments, no U+0000.
-[[nodiscard]] constexpr bool rest_valid_words(const char* s, std::size_t n, std::size_t pos,
-                                              std::size_t segments) noexcept {
-  if (pos >= n || s[pos] == ':' || s[n - 1] == ':') return false;
-  std::size_t colons = 0;
-  u64 prev = 0;  // 0x80 when the previous word ended with ':'
-  for (std::size_t p = pos; p < n; p += 8) {
-    const std::size_t rem = n - p;
-    const u64 w = rem >= 8 ? load8(s + p) : load_tail(s, n, rem);
-    const u64 in = rem >= 8 ? high_bits : low_bytes(rem);
-    const u64 colon = zero_bytes(w ^ (ones * ':')) & in;
-    if ((zero_bytes(w) & in) != 0 || (colon & (colon >> 8)) != 0 || (prev & colon & 0x80) != 0) return false;
-    prev = colon >> 56;
-    colons += static_cast<std::size_t>(std::popcount(colon));
-  }
-  return colons < segments;
-}
-
-/// A segment found by scan_segment.
+/// One segment of a name's body, as name_scanner::next finds it: where it lies and its key
+/// (what segment_key computes from its bytes).
 struct segment {
   u64 key = 0;
   u64 w0 = 0, w1 = 0;  // 9 to 16 bytes: the two zero-padded words (verified against the pool)
-  std::size_t len = 0;
-  bool last = false;
-  bool ok = false;  // false: empty segment or U+0000 (the name is invalid)
+  std::size_t pos = 0, len = 0;
+  bool last = false;  // the body's last segment
 };
 
-#if defined(__GNUC__) || defined(__clang__)
-#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
-#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
-#else
-#define CAPMATCH_DETAIL_INLINE inline
-#define CAPMATCH_DETAIL_NOINLINE
-#endif
+/// The name scanner: every check path (the automaton over any name, the trie walk) reads a
+/// name's body through it; the grammar is name.hpp's (docs/semantics.md §2): segments separated
+/// by ':', none empty, no U+0000, at most max_segments of them, the whole name well-formed
+/// UTF-8. Construction validates the whole name from stop masks of 64-byte windows (bit i set
+/// when byte i is ':'; one window for names of at most short_name_bytes); next() then finds
+/// each segment's end from the mask (clear the lowest bit, count trailing zeros) and computes
+/// its key with one or two word loads (more only for segments over 16 bytes).
+class name_scanner {
+ public:
+  /// The ':' masks of a long name's 64-byte windows (filled by the scanner).
+  using windows_t = u64[max_resource_bytes / 64];
+  /// Scans the body s[pos, n) of a name of n bytes (1 <= n <= max_resource_bytes, pos < n; the
+  /// bytes before pos, a qualifier, have been checked by scan_qualifier). `text` holds the
+  /// same bytes as s, and the 8 bytes before text + n are readable: s itself when n >= 8, else
+  /// a copy at the end of a zeroed 8-byte prefix. (The key of a segment in the name's last 8 bytes
+  /// is a load of the word ending at the name's end.) A name over short_name_bytes keeps its
+  /// windows' masks in `windows`, which must outlive the scanner.
+  CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos,
+                                                windows_t& windows) noexcept
+      : s_(text), n_(n), pos_(pos), windows_(windows) {
+    if (n <= short_name_bytes) {
+      start_short();
+    } else {
+      ok_ = validate_long(text, n, pos, windows);
+      base_ = pos & ~std::size_t{63};
+      m_ = windows[pos / 64];
+    }
+  }
+  /// The same for a name known to have at most short_name_bytes bytes (one window; the check's
+  /// inlined path).
+  struct short_name_t {};
+  CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos, short_name_t) noexcept
+      : s_(text), n_(n), pos_(pos), windows_(nullptr) {
+    start_short();
+  }
+  /// False when the name is invalid (then it is granted nothing).
+  [[nodiscard]] constexpr bool ok() const noexcept { return ok_; }
+  /// Where the next segment starts.
+  [[nodiscard]] constexpr std::size_t position() const noexcept { return pos_; }
 
-/// The word at s + pos (rem = n - pos bytes left) and where it holds a stop (':' or U+0000):
-/// 0x80 in each such byte, only among the bytes that belong to the name.
-struct word_scan {
-  u64 w, stops;
+  /// The next segment (ok() and a previous one not `last`).
+  CAPMATCH_DETAIL_INLINE constexpr segment next() noexcept {
+    while (m_ == 0 && base_ + 64 < n_) {  // names over short_name_bytes: the next window
+      base_ += 64;
+      m_ = windows_[base_ / 64];
+      if (pos_ > base_) m_ &= pos_ - base_ >= 64 ? 0 : ~u64{0} << (pos_ - base_);  // after a seek
+    }
+    segment g;
+    g.pos = pos_;
+    g.last = m_ == 0;
+    const std::size_t end = g.last ? n_ : base_ + static_cast<std::size_t>(std::countr_zero(m_));
+    g.len = end - pos_;
+    if (g.len <= 8) {
+      // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
+      // down: never a byte beyond the name, and no branch on where the segment lies.
+      const std::size_t back = pos_ + 8 <= n_ ? 0 : pos_ + 8 - n_;  // <= pos_ + 8 - len
+      g.key = (load8(s_ + pos_ - back) >> (8 * back)) & (~u64{0} >> (64 - 8 * g.len));
+    } else if (g.len <= 16) {
+      g.w0 = load8(s_ + pos_);
+      g.w1 = word_from(s_, n_, pos_ + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
+      g.key = medium_key(g.w0, g.w1);
+    } else {
+      g.key = long_key(s_, pos_, end);
+    }
+    pos_ = end + 1;
+    m_ &= m_ - 1;
+    return g;
+  }
+
+  /// Goes on at `pos` (after a run that ended at a segment boundary, pos - 1; pos < n). Only
+  /// next() moves to another window (so for a short name the window stays at 0, a constant).
+  CAPMATCH_DETAIL_INLINE constexpr void seek(std::size_t pos) noexcept {
+    pos_ = pos;
+    m_ &= pos - base_ >= 64 ? 0 : ~u64{0} << (pos - base_);
+  }
+
+ private:
+  // One window: the stop mask of the whole name.
+  CAPMATCH_DETAIL_INLINE constexpr void start_short() noexcept {
+    const name_stops_t w = name_stops(s_, n_);
+    m_ = w.colons & (~u64{0} << pos_);  // pos < n <= 64
+    // Invalid: U+0000, an empty segment (the body starts or ends with ':' or holds "::"),
+    // or not well-formed UTF-8.
+    ok_ = !w.nul && ((m_ >> pos_) & 1) == 0 && ((m_ >> (n_ - 1)) & 1) == 0 && (m_ & (m_ >> 1)) == 0 &&
+          (!w.high || utf8_valid(std::string_view(s_, n_)));
+  }
+
+  // Validates a name over short_name_bytes window by window, keeping each window's ':' after
+  // pos. (Static: a call that took `this` would keep the scanner in memory in the check's loop.)
+  CAPMATCH_DETAIL_NOINLINE static constexpr bool validate_long(const char* s, std::size_t n, std::size_t pos,
+                                                               windows_t& out) noexcept {
+    bool nul = false, high = false;
+    u64 pairs = 0, carry = 0;  // carry: the previous window ended with ':'
+    std::size_t colons = 0;
+    for (std::size_t base = 0; base < n; base += 64) {
+      // The last window is the name's last 64 bytes, shifted (its flags cover bytes before base too).
+      const std::size_t at = n - base >= 64 ? base : n - 64;
+      const name_stops_t w = name_stops(s + at, 64);
+      u64 c = w.colons >> (base - at);
+      if (pos >= base + 64) c = 0;  // all in the qualifier
+      else if (pos > base) c &= ~u64{0} << (pos - base);
+      out[base / 64] = c;
+      nul |= w.nul;
+      high |= w.high;
+      pairs |= (c & (c >> 1)) | (c & carry);
+      carry = c >> 63;
+      // More than max_segments segments take at least 2 * max_segments bytes.
+      if (n >= 2 * max_segments)
+        for (u64 k = c; k != 0; k &= k - 1) ++colons;
+    }
+    return !nul && pairs == 0 && s[pos] != ':' && s[n - 1] != ':' && colons < max_segments &&
+           (!high || utf8_valid(std::string_view(s, n)));
+  }
+
+  const char* s_;
+  std::size_t n_, pos_, base_ = 0;
+  const u64* windows_;  // long names: the windows' ':' masks
+  u64 m_ = 0;  // the ':' of the window at base_ at or after pos_, as bits from base_
+  bool ok_ = false;
 };
-CAPMATCH_DETAIL_INLINE constexpr word_scan scan_word(const char* s, std::size_t n, std::size_t pos,
-                                                     std::size_t rem) noexcept {
-  if (rem >= 8) {
-    const u64 w = load8(s + pos);
-    return {w, stop_bytes(w)};
-  }
-  const u64 w = load_tail(s, n, rem);
-  return {w, stop_bytes(w) & low_bytes(rem)};
-}
-
-/// End of a segment longer than 16 bytes that starts before `q`, or n + 1 if it holds U+0000.
-CAPMATCH_DETAIL_NOINLINE constexpr std::size_t long_segment_end(const char* s, std::size_t n, std::size_t q) noexcept {
-  for (;;) {
-    const std::size_t r = n - q;
-    if (r == 0) return n;
-    const word_scan v = scan_word(s, n, q, r);
-    if (v.stops != 0) {
-      const unsigned bit = static_cast<unsigned>(std::countr_zero(v.stops)) - 7;
-      if (((v.w >> bit) & 0xFF) == 0) return n + 1;
-      return q + (bit >> 3);
-    }
-    if (r <= 8) return n;
-    q += 8;
-  }
-}
-
-/// Scans the segment starting at pos: finds its end (':' or the end of the name), rejects
-/// empty segments and U+0000, and computes its key, in one pass of word loads (one load for
-/// segments under 8 bytes, two up to 16).
-CAPMATCH_DETAIL_INLINE constexpr segment scan_segment(const char* s, std::size_t n, std::size_t pos) noexcept {
-  segment g;
-  const std::size_t rem = n - pos;
-  if (rem == 0) return g;
-  const word_scan a = scan_word(s, n, pos, rem);
-  if (a.stops != 0) {
-    const unsigned bit = static_cast<unsigned>(std::countr_zero(a.stops)) - 7;  // 8 * index of the stop
-    if (bit == 0 || ((a.w >> bit) & 0xFF) == 0) return g;
-    g.key = a.w & ((u64{1} << bit) - 1);
-    g.len = bit >> 3;
-    g.ok = true;
-    return g;
-  }
-  g.ok = true;
-  if (rem <= 8) {
-    g.key = a.w;
-    g.len = rem;
-    g.last = true;
-    return g;
-  }
-  const word_scan b = scan_word(s, n, pos + 8, rem - 8);
-  if (b.stops != 0) {
-    const unsigned bit = static_cast<unsigned>(std::countr_zero(b.stops)) - 7;
-    if (((b.w >> bit) & 0xFF) == 0) return g.ok = false, g;
-    if (bit == 0) {  // exactly 8 bytes
-      g.key = a.w;
-      g.len = 8;
-      return g;
-    }
-    g.w0 = a.w;
-    g.w1 = b.w & ((u64{1} << bit) - 1);
-    g.len = 8 + (bit >> 3);
-  } else if (rem <= 16) {
-    g.w0 = a.w;
-    g.w1 = b.w;
-    g.len = rem;
-    g.last = true;
-  } else {
-    const std::size_t end = long_segment_end(s, n, pos + 16);
-    if (end > n) return g.ok = false, g;
-    g.len = end - pos;
-    g.last = end == n;
-    if (g.len > 16) {
-      g.key = long_key(s, pos, end);
-      return g;
-    }
-    g.w0 = a.w;  // exactly 16 bytes
-    g.w1 = b.w;
-  }
-  g.key = medium_key(g.w0, g.w1);
-  return g;
-}
 
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
 #undef CAPMATCH_DETAIL_SSE2
-#undef CAPMATCH_DETAIL_INLINE
-#undef CAPMATCH_DETAIL_NOINLINE
