@@ -322,11 +322,11 @@ TEST_CASE("token request: verify errors (exact messages, never the secret)") {
   CHECK(verify(" \n{ \"mac\" : \"" + signed_wire("", "", "", ts, nonce16) + "\" , \"nonce\":\"0123456789abcdef\", \"timestamp\" : " +
                ts + ", \"keyName\":\"appid.keyid\" }\n") == R"(ok {"[*]*":["*"]})");  // any order, whitespace
   // the wire form
-  CHECK(verify("") == "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: empty input; expected a JSON object");
+  CHECK(verify("") == "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: unexpected end of input at byte 0; expected a JSON object");
   CHECK(verify("[]") ==
-        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: unexpected character '[' at byte 0; expected '{' (a JSON object)");
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: expected a JSON object, found an array at byte 0");
   CHECK(verify(R"({"keyName":"a","keyName":"b"})") ==
-        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: duplicate member 'keyName' at byte 15");
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: member 'keyName' listed twice at byte 15");
   CHECK(verify(R"({"keyName":{"a":1}})") ==
         "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: member 'keyName' is an object at byte 11; expected a string, number, boolean or null");
   CHECK(verify(base + R"("extra":1})") ==

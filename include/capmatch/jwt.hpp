@@ -321,8 +321,11 @@ template <class FindKey,
   };
   const auto header_text = crypto::base64url_decode(header_b64);
   if (!header_text) return part_error("header is not base64url", header_text.error());
-  const auto header = detail::json_object::parse(*header_text, detail::jwt_header_limits);
-  if (!header) return part_error("header is not a JSON object", header.error());
+  // Reused per thread: no allocation once the buffers have grown (views end with this call).
+  thread_local detail::json_object header_object, claims_object;
+  const detail::json_object* const header = &header_object;
+  if (auto e = header_object.read(*header_text, detail::jwt_header_limits); e.code() != errc::ok)
+    return part_error("header is not a JSON object", e);
   const std::size_t alg = header->find("alg");
   if (alg == header->size()) return jwt_error(errc::invalid_jwt, "JWT header has no 'alg'; Ably JWTs use HS256");
   if (header->at(alg).kind != json_type::string || header->string_value(alg) != "HS256") {
@@ -355,9 +358,9 @@ template <class FindKey,
   // Signed by the key: now the claims.
   const auto claims_text = crypto::base64url_decode(claims_b64);
   if (!claims_text) return part_error("claims are not base64url", claims_text.error());
-  const auto claims = detail::json_object::parse(*claims_text, detail::jwt_json_limits);
-  if (!claims) return part_error("claims are not a JSON object", claims.error());
-  const auto& c = *claims;
+  if (auto e = claims_object.read(*claims_text, detail::jwt_json_limits); e.code() != errc::ok)
+    return part_error("claims are not a JSON object", e);
+  const detail::json_object& c = claims_object;
   verified_jwt out;
   out.key_name = std::string(key->key.name());
   const auto iat = detail::integer_claim(c, "iat");

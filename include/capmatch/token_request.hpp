@@ -21,7 +21,8 @@
 #include "crypto/hmac.hpp"
 #include "crypto/random.hpp"
 #include "detail/json.hpp"
-#include "detail/json_value.hpp"
+#include "detail/fixed_text.hpp"
+#include "detail/json_object.hpp"
 #include "detail/utf8.hpp"
 #include "error.hpp"
 #include "intersect.hpp"
@@ -92,19 +93,7 @@ struct token_request {
 };
 
 namespace detail {
-/// Writes the decimal digits of `v` at p and returns the end (at most 20 chars).
-constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
-  char buf[20]{};
-  std::size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n != 0) *p++ = buf[--n];
-  return p;
-}
-
-/// Decimal text of `v` in a small fixed buffer.
+/// Decimal text of `v` in a small fixed buffer (the digits: detail::write_decimal).
 struct decimal {
   char buf[20]{};
   std::size_t len = 0;
@@ -517,7 +506,7 @@ class token_request_verifier {
 
   /// Verifies the wire form `json` at time `now_ms`.
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
-    thread_local detail::flat_json_object obj;
+    thread_local detail::json_object obj;
     fields f;
     if (auto e = read_fields(json, obj, f); e.code() != errc::ok) return e;
     const token_key* key = keys_->find(f.key_name);
@@ -595,7 +584,7 @@ class token_request_verifier {
 
   /// Reads the wire form strictly: a flat object with only the seven known members, each of
   /// its type (ttl and timestamp also as decimal strings), required ones present.
-  [[nodiscard]] error read_fields(std::string_view json, detail::flat_json_object& obj, fields& f) const {
+  [[nodiscard]] error read_fields(std::string_view json, detail::json_object& obj, fields& f) const {
     auto bad = [](std::string_view field, std::string_view what, std::uint32_t at) {
       error e(errc::invalid_token_request, at);
       e.append("TokenRequest ").append(field).append(' ').append(what);
@@ -607,53 +596,56 @@ class token_request_verifier {
       return e.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
           .append_number(opts_.max_bytes).append(" allowed");
     }
-    detail::flat_json_limits limits;
-    limits.max_bytes = opts_.max_bytes;
-    limits.max_string_bytes = opts_.max_bytes;
-    if (auto e = obj.parse(json, limits); e.code() != errc::ok) {
+    // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
+    // seven are known, and the duplicate check is quadratic on unauthenticated input.
+    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0}); e.code() != errc::ok) {
       error w(errc::invalid_token_request, e.offset());
       return w.append("TokenRequest is not a flat JSON object: ").append(e.message());
     }
     bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
+    using detail::json_type;
     for (std::size_t i = 0; i < obj.size(); ++i) {
-      const detail::json_member& m = obj[i];
+      const detail::json_object::member& m = obj.at(i);
+      const std::string_view name = obj.key(i);
+      const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
+      const std::uint32_t at = m.raw_offset;
       auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) -> error {
-        if (m.kind != detail::json_kind::string) return bad(m.name, "must be a string", m.offset);
-        if (auto e = detail::check_signed_field(m.name, m.value, max, min_chars); e.code() != errc::ok) {
-          error w(e.code(), m.offset);
+        if (m.kind != json_type::string) return bad(name, "must be a string", at);
+        if (auto e = detail::check_signed_field(name, value, max, min_chars); e.code() != errc::ok) {
+          error w(e.code(), at);
           return w.append("TokenRequest ").append(e.message()).append_at();
         }
-        into = m.value;
+        into = value;
         seen = true;
         return {};
       };
       auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) -> error {
-        if (m.kind != detail::json_kind::number && m.kind != detail::json_kind::string)
-          return bad(m.name, "must be a number", m.offset);
-        if (!detail::parse_decimal(m.value, max, into)) {
-          error e(m.name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, m.offset);
-          e.append("TokenRequest ").append(m.name).append(" must be a non-negative integer of milliseconds");
+        if (m.kind != json_type::number && m.kind != json_type::string)
+          return bad(name, "must be a number", at);
+        if (!detail::parse_decimal(value, max, into)) {
+          error e(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
+          e.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
           return e.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
         }
         seen = true;
         return {};
       };
       error e;
-      if (m.name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (m.name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
-      else if (m.name == "capability") {
-        if (m.kind != detail::json_kind::string) e = bad("capability", "must be a string holding capability JSON", m.offset);
-        else if (m.value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", m.offset);
-        else f.capability = m.value, f.has_capability = true;
-      } else if (m.name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (m.name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
-      else if (m.name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
-      else if (m.name == "mac") {
-        if (m.kind != detail::json_kind::string) e = bad("mac", "must be a string", m.offset);
-        else f.mac = m.value, has_mac = true;
+      if (name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+      else if (name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      else if (name == "capability") {
+        if (m.kind != json_type::string) e = bad("capability", "must be a string holding capability JSON", at);
+        else if (value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", at);
+        else f.capability = value, f.has_capability = true;
+      } else if (name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+      else if (name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
+      else if (name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+      else if (name == "mac") {
+        if (m.kind != json_type::string) e = bad("mac", "must be a string", at);
+        else f.mac = value, has_mac = true;
       } else {
-        error u(errc::invalid_token_request, m.name_offset);
-        u.append("TokenRequest has an unknown member ").append_quoted(m.name).append_at();
+        error u(errc::invalid_token_request, m.key_at);
+        u.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
         e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
       }
       if (e.code() != errc::ok) return e;
