@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "capability_cache.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/compare.hpp"
 #include "crypto/hmac.hpp"
+#include "detail/intersect_identity.hpp"
 #include "detail/json_object.hpp"
 #include "error.hpp"
 #include "intersect.hpp"
@@ -64,6 +66,8 @@ struct jwt_verify_options {
   bool compile_matcher = false;  ///< fill verified_jwt::matcher
   /// Reject an embedded x-ably-token whose expiry cannot be read (an opaque Ably token).
   bool require_embedded_expiry = false;
+  /// Optional, shared: remembers verified (key, x-ably-capability text) results (capability_cache.hpp).
+  capability_cache* cache = nullptr;
 };
 
 /// What a verified token says, with the effective capability (key ∩ token).
@@ -405,20 +409,36 @@ template <class FindKey,
     }
     if (kind == json_type::string && c.string_value(ci).empty())
       return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
-    auto cap = capability::parse(kind == json_type::string ? c.string_value(ci) : c.raw(ci));
-    if (!cap) {
-      error e(cap.error().code(), no_offset);
-      return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
+    const std::string_view text = kind == json_type::string ? c.string_value(ci) : c.raw(ci);
+    const capability* key_cap = key->capability ? &*key->capability : nullptr;
+    if (opt.cache == nullptr || !opt.cache->find(key->key.name(), key_cap, text, nullptr, out.capability)) {
+      auto cap = capability::parse(text);
+      if (!cap) {
+        error e(cap.error().code(), no_offset);
+        return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
+      }
+      // A key without a capability grants everything: key ∩ token is the token in normal form.
+      static const capability everything = capability::parse("{\"[*]*\":[\"*\"]}").value();
+      if (auto same = detail::intersect_identity(key_cap != nullptr ? *key_cap : everything, *cap)) {
+        out.capability = std::move(*same);
+      } else {
+        auto eff = key_cap != nullptr ? intersect(*key_cap, *cap) : intersect(*cap);
+        if (!eff) return eff.error();
+        out.capability = std::move(*eff);
+      }
+      // (the canonical text too: a TokenRequest verifier may share the cache)
+      if (opt.cache != nullptr) opt.cache->insert(key->key.name(), key_cap, text, cap->to_json(), out.capability);
     }
-    auto eff = key->capability ? intersect(*key->capability, *cap) : intersect(*cap);
-    if (!eff) return eff.error();
-    out.capability = std::move(*eff);
     out.capability_claimed = true;
   } else {
     if (key->capability) {
-      auto eff = intersect(*key->capability);
-      if (!eff) return eff.error();
-      out.capability = std::move(*eff);
+      // (cached as the empty text, which no claim can hold)
+      if (opt.cache == nullptr || !opt.cache->find(key->key.name(), &*key->capability, {}, nullptr, out.capability)) {
+        auto eff = intersect(*key->capability);
+        if (!eff) return eff.error();
+        out.capability = std::move(*eff);
+        if (opt.cache != nullptr) opt.cache->insert(key->key.name(), &*key->capability, {}, {}, out.capability);
+      }
     } else {
       out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
     }

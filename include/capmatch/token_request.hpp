@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "capability_cache.hpp"
 #include "clock.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/compare.hpp"
@@ -22,6 +23,7 @@
 #include "crypto/random.hpp"
 #include "detail/json.hpp"
 #include "detail/fixed_text.hpp"
+#include "detail/intersect_identity.hpp"
 #include "detail/json_object.hpp"
 #include "detail/utf8.hpp"
 #include "error.hpp"
@@ -74,11 +76,58 @@ inline constexpr http_header token_endpoint_headers[] = {
 };
 
 
+namespace detail {
+/// Writes `canonical` (canonical capability text) at `o` as it goes inside a JSON string and
+/// returns the end: canonical text holds no raw control character (they are written as
+/// escapes), so only '"' and '\\' need a backslash; at most twice the size.
+constexpr char* write_capability_in_string(std::string_view canonical, char* o) noexcept {
+  for (const char c : canonical) {  // branch-free: the backslash is kept only when needed
+    *o = '\\';
+    o += c == '"' || c == '\\';
+    *o++ = c;
+  }
+  return o;
+}
+}  // namespace detail
+
+/// A capability prepared once for creating many TokenRequests: parsed and validated, with its
+/// canonical text and that text as it is written inside the wire form's JSON string. Creating
+/// with it costs a copy of those texts instead of writing them. Immutable: share freely.
+class prepared_capability {
+ public:
+  /// Parses and validates capability JSON (errors as capability::parse).
+  [[nodiscard]] static result<prepared_capability> parse(std::string_view json) {
+    auto cap = capability::parse(json);
+    if (!cap) return cap.error();
+    return prepared_capability(std::move(*cap));
+  }
+  /// Prepares an already parsed capability.
+  explicit prepared_capability(capability cap) : cap_(std::move(cap)) {
+    std::vector<char> text;
+    cap_.write_json(text);
+    canonical_.assign(text.data(), text.size());
+    in_string_.resize(2 * text.size());
+    in_string_.resize(static_cast<std::size_t>(
+        detail::write_capability_in_string(canonical_, in_string_.data()) - in_string_.data()));
+  }
+  /// The capability.
+  [[nodiscard]] const capability& get() const noexcept { return cap_; }
+  /// Its canonical text (what is signed).
+  [[nodiscard]] std::string_view canonical() const noexcept { return canonical_; }
+  /// The canonical text with '"' and '\\' escaped (what stands between the wire form's quotes).
+  [[nodiscard]] std::string_view in_string() const noexcept { return in_string_; }
+
+ private:
+  capability cap_;
+  std::string canonical_, in_string_;
+};
+
 /// What to put in a TokenRequest. Absent fields stay absent (rule 19): no default ttl, and no
 /// capability means the key's whole capability, not `{"*":["*"]}`.
 struct token_params {
   std::optional<std::string_view> capability;   // capability JSON; validated, signed as canonical text
   const class capability* parsed_capability = nullptr;  // or an already parsed one (then leave `capability` empty)
+  const prepared_capability* prepared = nullptr;        // or a prepared one: the fastest (give only one of the three)
   std::optional<std::string_view> client_id;    // `*` allowed; empty or control characters rejected
   std::optional<std::uint64_t> ttl_ms;          // 1 .. 24 h (1 h for a revocable key)
   std::optional<std::uint64_t> timestamp_ms;    // default: the signer's clock plus its offset
@@ -308,14 +357,7 @@ class token_request_signer {
     auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
     bool plain = true;
     for (std::size_t i = 0; plain && i < cap->size(); ++i) plain = detail::json_plain(cap->resource(i));
-    if (!plain) {
-      for (const char c : cap_text) {  // branch-free: the backslash is kept only when needed
-        *o = '\\';
-        o += c == '"' || c == '\\';
-        *o++ = c;
-      }
-      return o;
-    }
+    if (!plain) return detail::write_capability_in_string(cap_text, o);
     *o++ = '{';
     for (std::size_t i = 0; i < cap->size(); ++i) {
       if (i != 0) *o++ = ',';
@@ -336,11 +378,14 @@ class token_request_signer {
     // capability: validated, canonical, optionally checked against the key's
     thread_local std::vector<char> canonical;
     canonical.clear();
-    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr;
+    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr || p.prepared != nullptr;
     if (p.capability.has_value() && p.parsed_capability != nullptr)
       return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+    if (p.prepared != nullptr && (p.capability.has_value() || p.parsed_capability != nullptr))
+      return error(errc::invalid_token_request, no_offset,
+                   "give one of capability text, a parsed capability or a prepared capability, not several");
     std::optional<capability> parsed;
-    const capability* cap = p.parsed_capability;
+    const capability* cap = p.prepared != nullptr ? &p.prepared->get() : p.parsed_capability;
     if (has_cap) {
       if (cap == nullptr) {
         auto r = capability::parse(*p.capability);
@@ -352,9 +397,10 @@ class token_request_signer {
         auto eff = intersect(*opts_.key_capability, *cap);
         if (!eff) return eff.error();
       }
-      cap->write_json(canonical);
+      if (p.prepared == nullptr) cap->write_json(canonical);
     }
-    const std::string_view cap_text(canonical.data(), canonical.size());
+    const std::string_view cap_text =
+        p.prepared != nullptr ? p.prepared->canonical() : std::string_view(canonical.data(), canonical.size());
     if (p.client_id)
       if (auto e = detail::check_signed_field("clientId", *p.client_id, max_client_id_bytes); e.code() != errc::ok)
         return e;
@@ -415,7 +461,8 @@ class token_request_signer {
     if (p.ttl_ms) put(R"(,"ttl":)"), put(ttl);
     if (has_cap) {
       put(R"(,"capability":")");
-      o = write_escaped_capability(cap, cap_text, o);
+      if (p.prepared != nullptr) put(p.prepared->in_string());
+      else o = write_escaped_capability(cap, cap_text, o);
       *o++ = '"';
     }
     if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
@@ -485,6 +532,8 @@ struct verified_token_request {
 struct token_verifier_options {
   std::int64_t window_ms = token_request_window_ms;  // allowed clock difference, each way
   std::size_t max_bytes = max_token_request_bytes;    // largest wire form read
+  /// Optional, shared: remembers verified (key, capability text) results (capability_cache.hpp).
+  capability_cache* cache = nullptr;
 };
 
 
@@ -550,22 +599,35 @@ class token_request_verifier {
     // ttl
     if (f.has_ttl)
       if (auto e = detail::check_ttl(f.ttl, key->revocable); e.code() != errc::ok) return e;
-    // capability
+    // capability: from the cache when one is given and holds this (key, exact text); an
+    // absent capability is looked up as the empty text (which no request can send).
     verified_token_request out;
+    capability_cache* const cache = opts_.cache;
     if (f.has_capability) {
-      auto req = capability::parse(f.capability);
-      if (!req) {
-        error e(req.error().code(), no_offset);
-        return e.append("capability: ").append(req.error().message());
+      std::string canonical;
+      if (cache != nullptr && cache->find(key->name, &key->key_capability, f.capability, &canonical, out.effective)) {
+        out.capability = std::move(canonical);
+      } else {
+        auto req = capability::parse(f.capability);
+        if (!req) {
+          error e(req.error().code(), no_offset);
+          return e.append("capability: ").append(req.error().message());
+        }
+        if (auto same = detail::intersect_identity(key->key_capability, *req)) {
+          out.effective = std::move(*same);
+        } else {
+          auto eff = intersect(key->key_capability, *req);
+          if (!eff) return eff.error();
+          out.effective = std::move(*eff);
+        }
+        out.capability = req->to_json();
+        if (cache != nullptr) cache->insert(key->name, &key->key_capability, f.capability, *out.capability, out.effective);
       }
-      auto eff = intersect(key->key_capability, *req);
-      if (!eff) return eff.error();
-      out.effective = std::move(*eff);
-      out.capability = req->to_json();
-    } else {
+    } else if (cache == nullptr || !cache->find(key->name, &key->key_capability, {}, nullptr, out.effective)) {
       auto eff = intersect(key->key_capability);
       if (!eff) return eff.error();
       out.effective = std::move(*eff);
+      if (cache != nullptr) cache->insert(key->name, &key->key_capability, {}, {}, out.effective);
     }
     out.key_name.assign(f.key_name);
     if (f.has_ttl) out.ttl_ms = f.ttl;
