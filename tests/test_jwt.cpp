@@ -700,3 +700,41 @@ TEST_CASE("verify_jwt: the capability cache and identity shortcut give the gener
   }
   CHECK(hits > 100);
 }
+
+TEST_CASE("json_object: strings (views, simple escapes, the rest) decode as json_reader::read_string does") {
+  // Random string literals over an alphabet that reaches every path: plain ASCII (a view), only
+  // \" \\ \/ escapes (decoded in place), other escapes, non-ASCII, control bytes and malformed
+  // input (json_reader::read_string). Results and errors must be the reader's, byte for byte.
+  static const char* const pieces[] = {"a", "b", "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\u", "\\x",
+                                       "\xC3\xA9", "\xFF", "\x01", "\"", "\\", " ", "{"};
+  capmatch_test::splitmix64 rng{0x57a1'0005};
+  for (int round = 0; round < 20000; ++round) {
+    std::string lit = "\"";
+    const std::size_t n = rng.below(12);
+    for (std::size_t i = 0; i < n; ++i) lit += rng.pick(pieces);
+    if (rng.chance(90)) lit += "\"";
+    std::vector<char> expected;
+    error expected_err;
+    detail::json_reader r(lit);
+    const bool ok = r.read_string(expected, expected_err);
+    const bool complete = ok && r.pos() == lit.size();
+    const auto v = detail::json_object::parse_value(lit);
+    if (complete) {
+      REQUIRE(v.has_value());
+      CHECK(v->string_value(0) == std::string_view(expected.data(), expected.size()));
+    } else if (!ok) {
+      REQUIRE_FALSE(v.has_value());
+      CHECK(message_of(v.error()) == message_of(expected_err));
+    }
+    // the same string as a member value and as a member name of an object
+    const std::string obj = "{" + lit + ":" + lit + "}";
+    const auto o = detail::json_object::parse(obj);
+    if (complete) {
+      REQUIRE(o.has_value());
+      CHECK(o->key(0) == std::string_view(expected.data(), expected.size()));
+      CHECK(o->string_value(0) == std::string_view(expected.data(), expected.size()));
+    } else if (!ok) {
+      CHECK_FALSE(o.has_value());
+    }
+  }
+}

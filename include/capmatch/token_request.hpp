@@ -204,6 +204,11 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
     return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
         .append(" allowed");
   }
+  // Printable ASCII (the usual key name, nonce and clientId) needs no UTF-8 decoding.
+  std::size_t ascii = 0;
+  while (ascii < v.size() && static_cast<unsigned char>(v[ascii]) >= 0x20 && static_cast<unsigned char>(v[ascii]) < 0x7F)
+    ++ascii;
+  if (ascii == v.size() && v.size() >= min_chars) return {};
   std::size_t chars = 0;
   for (std::size_t i = 0; i < v.size(); ++chars) {
     const auto c = static_cast<unsigned char>(v[i]);
@@ -276,6 +281,16 @@ struct token_request_fields {
   }
   /// The HMAC-SHA256 of the signed text under `key`.
   [[nodiscard]] constexpr crypto::sha256_digest digest(const crypto::hmac_sha256_key& key) const noexcept {
+    // Up to 1 KiB (the usual request) gathered on the stack and hashed in one call: a dozen
+    // small updates cost more. Longer texts are hashed piece by piece.
+    char buf[1024]{};
+    std::size_t n = 0;
+    bool fits = true;
+    signed_text([&](std::string_view s) {
+      if (fits && s.size() <= sizeof(buf) - n) n = static_cast<std::size_t>(std::copy(s.begin(), s.end(), buf + n) - buf);
+      else fits = false;
+    });
+    if (fits) return key.sign(buf, n);
     crypto::hmac_sha256 h(key);
     signed_text([&](std::string_view s) { h.update(s); });
     return h.finish();

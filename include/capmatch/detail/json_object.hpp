@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -138,6 +139,7 @@ class json_object {
                                                   error& err) {
     r.skip_ws();
     const std::size_t start = r.pos();
+    const std::size_t before = into.size();
     if (r.peek() == '"' && !r.at_end()) {
       const std::size_t end = plain_ascii_end(text, start + 1);
       if (end < text.size() && text[end] == '"') {
@@ -147,8 +149,32 @@ class json_object {
         r.skip(end + 1 - start);
         return true;
       }
+      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here
+      // byte by byte (the runs between escapes are short); anything else is left to
+      // json_reader::read_string, which names the error.
+      into.resize(before + (text.size() - start), '\0');
+      char* const base = into.data() + before;
+      char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
+                          text.begin() + static_cast<std::ptrdiff_t>(end), base);
+      for (std::size_t i = end; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+          *o++ = static_cast<char>(c);
+        } else if (c == '"') {
+          into.resize(before + static_cast<std::size_t>(o - base));
+          offset = static_cast<std::uint32_t>(before);
+          size = static_cast<std::uint32_t>(o - base);
+          pooled = true;
+          r.skip(i + 1 - start);
+          return true;
+        } else if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\' || text[i + 1] == '/')) {
+          *o++ = text[++i];
+        } else {
+          break;
+        }
+      }
+      into.resize(before);
     }
-    const std::size_t before = into.size();
     if (!r.read_string(into, err)) return false;
     offset = static_cast<std::uint32_t>(before);
     size = static_cast<std::uint32_t>(into.size() - before);
