@@ -18,6 +18,7 @@
 //   HMAC, exp check); the capability stays an unparsed string.
 // - cppjwt_verify_then_capability: the same plus capability::parse and intersect, i.e. the work an
 //   auth server must add to cpp-jwt to get what capmatch_verify returns.
+#include <capmatch/capability_cache.hpp>
 #include <capmatch/jwt.hpp>
 #include <capmatch/matcher.hpp>
 #include <capmatch/user_claims.hpp>
@@ -169,6 +170,45 @@ void BM_capmatch_verify_key_grants_all(benchmark::State& st) {
   st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.token.size()));
 }
 BENCHMARK(BM_capmatch_verify_key_grants_all);
+
+// The same token and key with a capability_cache (capability_cache.hpp): `hit` after one warm-up
+// verification, every lookup hits; `miss` uses a 1-slot cache and alternates two tokens whose
+// capability claims are two spellings of the same capability, so every lookup misses and inserts.
+void capmatch_verify_cached(benchmark::State& st, bool hit) {
+  fixture& f = fx();
+  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
+  capmatch::capability_cache cache(hit ? 1024 : 1);
+  capmatch::jwt_verify_options opt;
+  opt.now = f.now;
+  opt.cache = &cache;
+  // The second token: the capability claim with a space after '{', re-signed with the same key
+  // (issue_jwt would write the canonical text again).
+  std::string other = f.token;
+  if (!hit) {
+    const std::size_t d1 = f.token.find('.'), d2 = f.token.rfind('.');
+    auto claims = capmatch::crypto::base64url_decode(std::string_view(f.token).substr(d1 + 1, d2 - d1 - 1));
+    const std::string needle = "\"x-ably-capability\":\"{";
+    const std::size_t at = claims ? claims->find(needle) : std::string::npos;
+    if (at == std::string::npos) return st.SkipWithError("no capability claim");
+    claims->insert(at + needle.size(), " ");
+    other = f.token.substr(0, d1 + 1) + capmatch::crypto::base64url_encode(*claims);
+    const auto sig = capmatch::crypto::base64_encode_array<capmatch::crypto::base64_alphabet::url>(f.key.key.sign(other));
+    other.append(".").append(sig.data(), sig.size());
+  }
+  if (!capmatch::verify_jwt(f.token, f.key, opt)) return st.SkipWithError("warm-up failed");
+  std::size_t i = 0;
+  for (auto _ : st) {
+    auto v = capmatch::verify_jwt((i++ & 1) != 0 ? other : f.token, f.key, opt);
+    benchmark::DoNotOptimize(v);
+  }
+  st.SetItemsProcessed(st.iterations());
+  st.counters["cache_hits"] = static_cast<double>(cache.hits());
+  st.counters["cache_misses"] = static_cast<double>(cache.misses());
+}
+void BM_capmatch_verify_cache_hit(benchmark::State& st) { capmatch_verify_cached(st, true); }
+void BM_capmatch_verify_cache_miss(benchmark::State& st) { capmatch_verify_cached(st, false); }
+BENCHMARK(BM_capmatch_verify_cache_hit);
+BENCHMARK(BM_capmatch_verify_cache_miss);
 
 #if CAPMATCH_BENCH_CPPJWT
 void BM_cppjwt_verify(benchmark::State& st) {

@@ -12,6 +12,8 @@
 // (wall), or on a loaded machine cpu_ns_per_call / BM_create_* CPU time.
 // Before timing, a gate checks the published vector, that created requests verify, and that a
 // second verification is refused as a replay.
+#include <capmatch/capability_cache.hpp>
+#include <capmatch/detail/json.hpp>
 #include <capmatch/replay_guard.hpp>
 #include <capmatch/token_request.hpp>
 
@@ -60,9 +62,17 @@ const capability& parsed_cap8() {
   return c;
 }
 
-token_params params(bool fixed, bool parsed) {
+const prepared_capability& prepared_cap8() {
+  static const prepared_capability c = *prepared_capability::parse(cap8);
+  return c;
+}
+
+enum class cap_form { text, parsed, prepared };
+
+token_params params(bool fixed, cap_form form) {
   token_params p;
-  if (parsed) p.parsed_capability = &parsed_cap8();
+  if (form == cap_form::parsed) p.parsed_capability = &parsed_cap8();
+  else if (form == cap_form::prepared) p.prepared = &prepared_cap8();
   else p.capability = cap8;
   p.ttl_ms = 3'600'000;
   p.client_id = "user-42";
@@ -81,24 +91,25 @@ std::string gate() {
   keys.add(key(), *capability::parse(R"({"[*]*":["*"]})"));
   memory_replay_guard guard(16, 1, 2, 1);
   token_request_verifier verifier(keys, guard, fixed_clock);
-  for (bool parsed : {false, true}) {
+  for (cap_form form : {cap_form::text, cap_form::parsed, cap_form::prepared}) {
     std::string json;
-    if (signer().create_json(params(false, parsed), json).code() != errc::ok) return "create failed";
+    if (signer().create_json(params(false, form), json).code() != errc::ok) return "create failed";
     auto r = verifier.verify(json);
     if (!r) return "a created request does not verify: " + std::string(r.error().message());
     if (r->effective != parsed_cap8()) return "the effective capability is not the requested one";
     if (verifier.verify(json).error().code() != errc::nonce_replayed) return "a replay was not refused";
   }
-  std::string a, b;
-  if (signer().create_json(params(true, false), a).code() != errc::ok ||
-      signer().create_json(params(true, true), b).code() != errc::ok || a != b)
-    return "capability text and parsed capability give different requests";
+  std::string a, b, c;
+  if (signer().create_json(params(true, cap_form::text), a).code() != errc::ok ||
+      signer().create_json(params(true, cap_form::parsed), b).code() != errc::ok ||
+      signer().create_json(params(true, cap_form::prepared), c).code() != errc::ok || a != b || a != c)
+    return "capability text, parsed and prepared capability give different requests";
   return {};
 }
 
-void create(benchmark::State& state, bool fixed, bool parsed) {
+void create(benchmark::State& state, bool fixed, cap_form form) {
   if (const std::string err = gate(); !err.empty()) return state.SkipWithError(err.c_str());
-  const token_params p = params(fixed, parsed);
+  const token_params p = params(fixed, form);
   std::string json;
   std::size_t bytes = 0;
   for (auto _ : state) {
@@ -109,34 +120,72 @@ void create(benchmark::State& state, bool fixed, bool parsed) {
   benchmark::DoNotOptimize(bytes);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
-void BM_create_fixed_cap_text(benchmark::State& s) { create(s, true, false); }
-void BM_create_fixed_cap_parsed(benchmark::State& s) { create(s, true, true); }
-void BM_create_default_cap_text(benchmark::State& s) { create(s, false, false); }
-void BM_create_default_cap_parsed(benchmark::State& s) { create(s, false, true); }
+void BM_create_fixed_cap_text(benchmark::State& s) { create(s, true, cap_form::text); }
+void BM_create_fixed_cap_parsed(benchmark::State& s) { create(s, true, cap_form::parsed); }
+void BM_create_fixed_cap_prepared(benchmark::State& s) { create(s, true, cap_form::prepared); }
+void BM_create_default_cap_text(benchmark::State& s) { create(s, false, cap_form::text); }
+void BM_create_default_cap_parsed(benchmark::State& s) { create(s, false, cap_form::parsed); }
+void BM_create_default_cap_prepared(benchmark::State& s) { create(s, false, cap_form::prepared); }
 BENCHMARK(BM_create_fixed_cap_text);
 BENCHMARK(BM_create_fixed_cap_parsed);
+BENCHMARK(BM_create_fixed_cap_prepared);
 BENCHMARK(BM_create_default_cap_text);
 BENCHMARK(BM_create_default_cap_parsed);
+BENCHMARK(BM_create_default_cap_prepared);
+
+/// How the verify benchmarks run: the key's capability, and the capability cache.
+enum class verify_mode {
+  no_cap,       // the request has no capability: the key's own (key ∩ everything)
+  cap8,         // 8-entry request ∩ 4-entry key, no cache
+  cap8_hit,     // the same with a warm capability_cache: every lookup hits
+  cap8_miss,    // the same with a 1-slot cache and two spellings of the text: every lookup misses
+  cap8_all,     // 8-entry request under a key {"[*]*":["*"]}: the identity shortcut, no cache
+};
 
 /// Verifies distinct requests (one nonce each) against a key; the guard is replaced (untimed)
 /// after each lap over the prepared requests, so no nonce is ever seen twice by one guard.
-void verify(benchmark::State& state, bool with_capability) {
+void verify(benchmark::State& state, verify_mode mode) {
   if (const std::string err = gate(); !err.empty()) return state.SkipWithError(err.c_str());
   constexpr std::size_t lap = 1 << 15;
   std::vector<std::string> requests(lap);
-  token_params p = params(true, false);
-  if (!with_capability) p.capability.reset();
+  // Two spellings of cap8 (the second with a space): the same capability, different exact texts.
+  const std::string cap8_spaced = "{ " + std::string(cap8.substr(1));
+  token_params p = params(true, cap_form::text);
+  if (mode == verify_mode::no_cap) p.capability.reset();
   for (std::size_t i = 0; i < lap; ++i) {
     const std::string nonce = "nonce" + std::to_string(1'000'000'000'000'000ull + i);
     p.nonce = nonce;
+    if (mode == verify_mode::cap8_miss && i % 2 == 1) {
+      // create_json canonicalises: sign the spaced text by hand so it is sent as written
+      const token_request_fields f{key().name(), p.ttl_ms, std::string_view(cap8_spaced), p.client_id, *p.timestamp_ms, nonce};
+      std::vector<char> cap_json, id_json, nonce_json;
+      detail::write_json_string(cap8_spaced, cap_json);
+      requests[i] = R"({"keyName":")" + std::string(key().name()) + R"(","ttl":)" + std::to_string(*p.ttl_ms) +
+                    R"(,"capability":)" + std::string(cap_json.begin(), cap_json.end()) + R"(,"clientId":")" +
+                    std::string(*p.client_id) + R"(","timestamp":)" + std::to_string(*p.timestamp_ms) +
+                    R"(,"nonce":")" + nonce + R"(","mac":")" + f.mac(key().hmac()) + "\"}";
+      continue;
+    }
     if (signer().create_json(p, requests[i]).code() != errc::ok) return state.SkipWithError("create failed");
   }
   key_list keys;
-  keys.add(key(), *capability::parse(R"({"tenant0:*":["*"],"[*]tenant0:*":["subscribe","presence"],"status":["*"],"announcements:*":["subscribe","history"]})"));
+  keys.add(key(), *capability::parse(mode == verify_mode::cap8_all
+                                         ? std::string_view(R"({"[*]*":["*"]})")
+                                         : std::string_view(R"({"tenant0:*":["*"],"[*]tenant0:*":["subscribe","presence"],"status":["*"],"announcements:*":["subscribe","history"]})")));
+  capability_cache cache(mode == verify_mode::cap8_miss ? 1 : 1024);
+  token_verifier_options opts;
+  if (mode == verify_mode::cap8_hit || mode == verify_mode::cap8_miss) opts.cache = &cache;
   auto guard = std::make_unique<memory_replay_guard>(2 * lap, 7, 8);
+  if (mode == verify_mode::cap8_hit) {  // warm: one verification of the text (its nonce is not reused)
+    token_params w = params(true, cap_form::text);
+    w.nonce = "warm-up-nonce-0000000";
+    std::string json;
+    if (signer().create_json(w, json).code() != errc::ok || !token_request_verifier(keys, *guard, opts, fixed_clock).verify(json, now_ms))
+      return state.SkipWithError("warm-up failed");
+  }
   std::size_t i = 0, ok = 0;
   for (auto _ : state) {
-    auto r = token_request_verifier(keys, *guard, fixed_clock).verify(requests[i], now_ms);
+    auto r = token_request_verifier(keys, *guard, opts, fixed_clock).verify(requests[i], now_ms);
     ok += r.has_value();
     if (++i == lap) {
       state.PauseTiming();
@@ -147,10 +196,20 @@ void verify(benchmark::State& state, bool with_capability) {
   }
   if (ok != static_cast<std::size_t>(state.iterations())) return state.SkipWithError("a request failed to verify");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  if (opts.cache != nullptr) {
+    state.counters["cache_hits"] = static_cast<double>(cache.hits());
+    state.counters["cache_misses"] = static_cast<double>(cache.misses());
+  }
 }
-void BM_verify_with_replay_guard_cap8(benchmark::State& s) { verify(s, true); }
-void BM_verify_with_replay_guard_no_cap(benchmark::State& s) { verify(s, false); }
+void BM_verify_with_replay_guard_cap8(benchmark::State& s) { verify(s, verify_mode::cap8); }
+void BM_verify_with_replay_guard_cap8_cache_hit(benchmark::State& s) { verify(s, verify_mode::cap8_hit); }
+void BM_verify_with_replay_guard_cap8_cache_miss(benchmark::State& s) { verify(s, verify_mode::cap8_miss); }
+void BM_verify_with_replay_guard_cap8_key_grants_all(benchmark::State& s) { verify(s, verify_mode::cap8_all); }
+void BM_verify_with_replay_guard_no_cap(benchmark::State& s) { verify(s, verify_mode::no_cap); }
 BENCHMARK(BM_verify_with_replay_guard_cap8);
+BENCHMARK(BM_verify_with_replay_guard_cap8_cache_hit);
+BENCHMARK(BM_verify_with_replay_guard_cap8_cache_miss);
+BENCHMARK(BM_verify_with_replay_guard_cap8_key_grants_all);
 BENCHMARK(BM_verify_with_replay_guard_no_cap);
 
 /// Runs the ably-js script once and reports its per-call time as this benchmark's time.

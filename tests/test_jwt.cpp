@@ -13,6 +13,8 @@
 #include <tuple>
 #include <vector>
 
+#include "algebra_support.hpp"
+
 using namespace capmatch;
 
 namespace {
@@ -706,5 +708,88 @@ TEST_CASE("secrets never appear in messages (sentinel)") {
     CAPTURE(m);
     CHECK(m.find("SENTINEL") == std::string::npos);
     CHECK(m.find("s3cret") == std::string::npos);
+  }
+}
+
+TEST_CASE("verify_jwt: the capability cache and identity shortcut give the general path's results, errors included") {
+  static const char* const qualifiers[] = {"", "", "[meta]", "[*]"};
+  static const char* const segments[] = {"a", "b", "*", "chat", ""};
+  static const char* const ops[] = {"publish", "subscribe", "presence", "history"};
+  capmatch_test::splitmix64 rng{0x1a7e'0005};
+  auto pattern = [&](capmatch_test::splitmix64& r) { return capmatch_test::random_pattern(r, qualifiers, segments); };
+  const char* const key_caps[] = {nullptr, R"({"[*]*":["*"]})", R"({"*":["*"]})", R"({"a:*":["*"]})",
+                                  R"({"a:*":["publish","subscribe"],"[meta]*":["subscribe"],"chat":["*"]})"};
+  std::size_t hits = 0;
+  for (const char* key_cap : key_caps) {
+    jwt_key key = make_key();
+    if (key_cap != nullptr) key.capability = capability::parse(key_cap).value();
+    capability_cache cache(64);
+    jwt_verify_options plain = at(1100), cached = at(1100);
+    cached.cache = &cache;
+    std::vector<std::string> texts;
+    for (int i = 0; i < 300; ++i) {
+      const bool reuse = !texts.empty() && rng.chance(50);
+      std::string text = reuse ? texts[rng.below(texts.size())] : capmatch_test::random_document(rng, 5, pattern, ops, 20);
+      if (!reuse && rng.chance(5)) text = R"({"a":["Publish"]})";
+      if (!reuse) texts.push_back(text);
+      std::string payload = R"({"iat":1000,"exp":2000)";
+      if (rng.chance(10)) {
+        // no capability claim: the key's own
+      } else if (rng.chance(30)) {
+        payload += ",\"x-ably-capability\":" + text;  // object form
+      } else {
+        std::vector<char> quoted;
+        detail::write_json_string(text, quoted);
+        payload += ",\"x-ably-capability\":" + std::string(quoted.begin(), quoted.end());
+      }
+      payload += "}";
+      const std::string token = make_token(std_header, payload);
+      auto outcome = [&](const jwt_verify_options& o) {
+        const auto r = verify_jwt(token, key, o);
+        return r ? "ok " + r->to_json() : "error " + std::to_string(static_cast<int>(r.error().code())) + " " + message_of(r.error());
+      };
+      const std::string a = outcome(plain), b = outcome(cached);
+      CHECK(a == b);
+    }
+    hits += cache.hits();
+  }
+  CHECK(hits > 100);
+}
+
+TEST_CASE("json_object: strings (views, simple escapes, the rest) decode as json_reader::read_string does") {
+  // Random string literals over an alphabet that reaches every path: plain ASCII (a view), only
+  // \" \\ \/ escapes (decoded in place), other escapes, non-ASCII, control bytes and malformed
+  // input (json_reader::read_string). Results and errors must be the reader's, byte for byte.
+  static const char* const pieces[] = {"a", "b", "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\u", "\\x",
+                                       "\xC3\xA9", "\xFF", "\x01", "\"", "\\", " ", "{"};
+  capmatch_test::splitmix64 rng{0x57a1'0005};
+  for (int round = 0; round < 20000; ++round) {
+    std::string lit = "\"";
+    const std::size_t n = rng.below(12);
+    for (std::size_t i = 0; i < n; ++i) lit += rng.pick(pieces);
+    if (rng.chance(90)) lit += "\"";
+    std::vector<char> expected;
+    error expected_err;
+    detail::json_reader r(lit);
+    const bool ok = r.read_string(expected, expected_err);
+    const bool complete = ok && r.pos() == lit.size();
+    const auto v = detail::json_object::parse_value(lit);
+    if (complete) {
+      REQUIRE(v.has_value());
+      CHECK(v->string_value(0) == std::string_view(expected.data(), expected.size()));
+    } else if (!ok) {
+      REQUIRE_FALSE(v.has_value());
+      CHECK(message_of(v.error()) == message_of(expected_err));
+    }
+    // the same string as a member value and as a member name of an object
+    const std::string obj = "{" + lit + ":" + lit + "}";
+    const auto o = detail::json_object::parse(obj);
+    if (complete) {
+      REQUIRE(o.has_value());
+      CHECK(o->key(0) == std::string_view(expected.data(), expected.size()));
+      CHECK(o->string_value(0) == std::string_view(expected.data(), expected.size()));
+    } else if (!ok) {
+      CHECK_FALSE(o.has_value());
+    }
   }
 }

@@ -2,6 +2,7 @@
 // creation (absent stays absent, every parameter error), verification (every error path, one
 // changed byte anywhere), the replay guard under two threads, and the token endpoint headers.
 // Macs are checked against OpenSSL's HMAC, not against capmatch's own.
+#include <capmatch/detail/intersect_identity.hpp>
 #include <capmatch/replay_guard.hpp>
 #include <capmatch/token_request.hpp>
 #include <doctest/doctest.h>
@@ -18,6 +19,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "algebra_support.hpp"
 
 using namespace capmatch;
 using namespace std::literals;
@@ -322,11 +325,11 @@ TEST_CASE("token request: verify errors (exact messages, never the secret)") {
   CHECK(verify(" \n{ \"mac\" : \"" + signed_wire("", "", "", ts, nonce16) + "\" , \"nonce\":\"0123456789abcdef\", \"timestamp\" : " +
                ts + ", \"keyName\":\"appid.keyid\" }\n") == R"(ok {"[*]*":["*"]})");  // any order, whitespace
   // the wire form
-  CHECK(verify("") == "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: empty input; expected a JSON object");
+  CHECK(verify("") == "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: unexpected end of input at byte 0; expected a JSON object");
   CHECK(verify("[]") ==
-        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: unexpected character '[' at byte 0; expected '{' (a JSON object)");
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: expected a JSON object, found an array at byte 0");
   CHECK(verify(R"({"keyName":"a","keyName":"b"})") ==
-        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: duplicate member 'keyName' at byte 15");
+        "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: member 'keyName' listed twice at byte 15");
   CHECK(verify(R"({"keyName":{"a":1}})") ==
         "40000/400 invalid_token_request: TokenRequest is not a flat JSON object: member 'keyName' is an object at byte 11; expected a string, number, boolean or null");
   CHECK(verify(base + R"("extra":1})") ==
@@ -550,4 +553,120 @@ TEST_CASE("token endpoint headers") {
   for (const auto& h : token_endpoint_headers) all += std::string(h.name) + ": " + std::string(h.value) + "\n";
   CHECK(all ==
         "Cache-Control: no-cache, no-store, must-revalidate\nPragma: no-cache\nExpires: 0\nContent-Type: application/json\n");
+}
+
+// ---- fast paths against the general path (session 5) ----
+
+namespace {
+const char* const fast_qualifiers[] = {"", "", "[meta]", "[*]", "[queue]"};
+const char* const fast_segments[] = {"a", "b", "*", "chat", "x1", ""};
+const char* const fast_ops[] = {"publish", "subscribe", "presence", "history", "channel-metadata"};
+
+std::string random_fast_pattern(capmatch_test::splitmix64& rng) {
+  return capmatch_test::random_pattern(rng, fast_qualifiers, fast_segments);
+}
+
+/// Sometimes a request that is not a valid capability: an unknown operation or empty list.
+std::string random_request_text(capmatch_test::splitmix64& rng) {
+  std::string doc = capmatch_test::random_document(rng, 6, random_fast_pattern, fast_ops, 20);
+  if (rng.chance(5)) doc.replace(0, 1, R"({"a":["Publish"],)");
+  if (rng.chance(3)) doc = R"({"a":[]})";
+  if (doc == "{" || doc.back() != '}') doc = "{}";
+  return doc;
+}
+
+std::string json_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// What a verification gave, as text: the effective capability, the requested canonical text
+/// and the source offsets, or the error's code and message.
+std::string outcome(const result<verified_token_request>& r) {
+  if (!r) return "error " + std::to_string(static_cast<int>(r.error().code())) + " " + msg(r.error());
+  std::string s = "ok " + r->effective.to_json() + " " + r->capability.value_or("(absent)");
+  for (std::size_t i = 0; i < r->effective.size(); ++i) s += " " + std::to_string(r->effective.source_offset(i));
+  return s;
+}
+}  // namespace
+
+TEST_CASE("token request: intersect_identity is intersect byte for byte whenever it applies") {
+  capmatch_test::splitmix64 rng{0x5e55'10a5};
+  const char* const single_keys[] = {"[*]*", "*", "a:*", "[meta]*", "[*]a:*", "chat", "a:*:b"};
+  std::size_t applied = 0, declined = 0;
+  for (int round = 0; round < 10000; ++round) {
+    std::string key_text = "{\"" + std::string(rng.pick(single_keys)) + "\":" +
+                           (rng.chance(80) ? std::string(R"(["*"])") : capmatch_test::random_ops_json(rng, fast_ops, 0, 50)) + "}";
+    if (rng.chance(10)) key_text = capmatch_test::random_document(rng, 3, random_fast_pattern, fast_ops, 50);
+    const auto key = capability::parse(key_text);
+    const auto req = capability::parse(capmatch_test::random_document(rng, 6, random_fast_pattern, fast_ops, 20));
+    if (!key || !req) continue;  // (a generated pattern may be invalid, e.g. "[*]" alone)
+    const auto fast = detail::intersect_identity(*key, *req);
+    const auto general = intersect(*key, *req);
+    if (!fast) {
+      ++declined;
+      continue;
+    }
+    ++applied;
+    REQUIRE(general.has_value());
+    CHECK(fast->to_json() == general->to_json());
+    REQUIRE(fast->size() == general->size());
+    for (std::size_t i = 0; i < fast->size(); ++i) CHECK(fast->source_offset(i) == general->source_offset(i));
+    // and a key that grants everything: the same as intersect(request) (a JWT key without a capability)
+    if (key_text == R"({"[*]*":["*"]})") CHECK(intersect(*req)->to_json() == fast->to_json());
+  }
+  CHECK(applied > 200);  // the shortcut was exercised (and declined) often enough to mean something
+  CHECK(declined > 200);
+}
+
+TEST_CASE("token request: the capability cache and identity shortcut give the general path's results, errors included") {
+  capmatch_test::splitmix64 rng{0xcace'0005};
+  const auto s = make_signer();
+  const char* const key_caps[] = {R"({"[*]*":["*"]})", R"({"*":["*"]})", R"({"a:*":["*"]})",
+                                  R"({"a:*":["publish","subscribe"],"[meta]*":["subscribe"],"chat":["*"]})"};
+  std::size_t hits_expected = 0, n = 0;
+  for (const char* key_cap : key_caps) {
+    const key_list keys = make_keys(key_cap);
+    capability_cache cache(64);
+    memory_replay_guard guard_plain{1 << 14, 11, 22, 4}, guard_cached{1 << 14, 11, 22, 4};
+    token_verifier_options with_cache;
+    with_cache.cache = &cache;
+    const token_request_verifier plain(keys, guard_plain, fixed_clock);
+    const token_request_verifier cached(keys, guard_cached, with_cache, fixed_clock);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 300; ++i) {
+      // reuse earlier texts often, so that the cache hits
+      const bool reuse = !texts.empty() && rng.chance(50);
+      const std::string text = reuse ? texts[rng.below(texts.size())] : random_request_text(rng);
+      if (!reuse) texts.push_back(text);
+      const bool absent = rng.chance(10);
+      const std::string nonce = "nonce-fast-path-" + std::to_string(n++);
+      const std::string ts = std::to_string(fixed_clock());
+      const std::string wire = R"({"keyName":"appid.keyid",)" + (absent ? std::string() : "\"capability\":" + json_quoted(text) + ",") +
+                               R"("timestamp":)" + ts + R"(,"nonce":")" + nonce + R"(","mac":")" +
+                               signed_wire("", absent ? "" : text, "", ts, nonce) + "\"}";
+      const std::string a = outcome(plain.verify(wire)), b = outcome(cached.verify(wire));
+      CHECK(a == b);
+      hits_expected += reuse && a.rfind("ok", 0) == 0;
+    }
+    // signed and created with a prepared capability: the same bytes as from the text
+    for (const std::string& text : texts) {
+      const auto prepared = prepared_capability::parse(text);
+      if (!prepared) continue;
+      token_params by_text, by_prepared;
+      by_text.capability = text;
+      by_prepared.prepared = &*prepared;
+      for (token_params* p : {&by_text, &by_prepared}) p->timestamp_ms = fixed_clock(), p->nonce = nonce16, p->ttl_ms = 1000;
+      std::string x, y;
+      REQUIRE(s.create_json(by_text, x).code() == errc::ok);
+      REQUIRE(s.create_json(by_prepared, y).code() == errc::ok);
+      CHECK(x == y);
+    }
+    CHECK(cache.hits() > 0);
+  }
+  CHECK(hits_expected > 100);
 }

@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "capability_cache.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/compare.hpp"
 #include "crypto/hmac.hpp"
+#include "detail/intersect_identity.hpp"
 #include "detail/json_object.hpp"
 #include "error.hpp"
 #include "intersect.hpp"
@@ -64,6 +66,8 @@ struct jwt_verify_options {
   bool compile_matcher = false;  ///< fill verified_jwt::matcher
   /// Reject an embedded x-ably-token whose expiry cannot be read (an opaque Ably token).
   bool require_embedded_expiry = false;
+  /// Optional, shared: remembers verified (key, x-ably-capability text) results (capability_cache.hpp).
+  capability_cache* cache = nullptr;
 };
 
 /// What a verified token says, with the effective capability (key ∩ token).
@@ -321,8 +325,11 @@ template <class FindKey,
   };
   const auto header_text = crypto::base64url_decode(header_b64);
   if (!header_text) return part_error("header is not base64url", header_text.error());
-  const auto header = detail::json_object::parse(*header_text, detail::jwt_header_limits);
-  if (!header) return part_error("header is not a JSON object", header.error());
+  // Reused per thread: no allocation once the buffers have grown (views end with this call).
+  thread_local detail::json_object header_object, claims_object;
+  const detail::json_object* const header = &header_object;
+  if (auto e = header_object.read(*header_text, detail::jwt_header_limits); e.code() != errc::ok)
+    return part_error("header is not a JSON object", e);
   const std::size_t alg = header->find("alg");
   if (alg == header->size()) return jwt_error(errc::invalid_jwt, "JWT header has no 'alg'; Ably JWTs use HS256");
   if (header->at(alg).kind != json_type::string || header->string_value(alg) != "HS256") {
@@ -355,9 +362,9 @@ template <class FindKey,
   // Signed by the key: now the claims.
   const auto claims_text = crypto::base64url_decode(claims_b64);
   if (!claims_text) return part_error("claims are not base64url", claims_text.error());
-  const auto claims = detail::json_object::parse(*claims_text, detail::jwt_json_limits);
-  if (!claims) return part_error("claims are not a JSON object", claims.error());
-  const auto& c = *claims;
+  if (auto e = claims_object.read(*claims_text, detail::jwt_json_limits); e.code() != errc::ok)
+    return part_error("claims are not a JSON object", e);
+  const detail::json_object& c = claims_object;
   verified_jwt out;
   out.key_name = std::string(key->key.name());
   const auto iat = detail::integer_claim(c, "iat");
@@ -402,20 +409,36 @@ template <class FindKey,
     }
     if (kind == json_type::string && c.string_value(ci).empty())
       return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
-    auto cap = capability::parse(kind == json_type::string ? c.string_value(ci) : c.raw(ci));
-    if (!cap) {
-      error e(cap.error().code(), no_offset);
-      return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
+    const std::string_view text = kind == json_type::string ? c.string_value(ci) : c.raw(ci);
+    const capability* key_cap = key->capability ? &*key->capability : nullptr;
+    if (opt.cache == nullptr || !opt.cache->find(key->key.name(), key_cap, text, nullptr, out.capability)) {
+      auto cap = capability::parse(text);
+      if (!cap) {
+        error e(cap.error().code(), no_offset);
+        return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
+      }
+      // A key without a capability grants everything: key ∩ token is the token in normal form.
+      static const capability everything = capability::parse("{\"[*]*\":[\"*\"]}").value();
+      if (auto same = detail::intersect_identity(key_cap != nullptr ? *key_cap : everything, *cap)) {
+        out.capability = std::move(*same);
+      } else {
+        auto eff = key_cap != nullptr ? intersect(*key_cap, *cap) : intersect(*cap);
+        if (!eff) return eff.error();
+        out.capability = std::move(*eff);
+      }
+      // (the canonical text too: a TokenRequest verifier may share the cache)
+      if (opt.cache != nullptr) opt.cache->insert(key->key.name(), key_cap, text, cap->to_json(), out.capability);
     }
-    auto eff = key->capability ? intersect(*key->capability, *cap) : intersect(*cap);
-    if (!eff) return eff.error();
-    out.capability = std::move(*eff);
     out.capability_claimed = true;
   } else {
     if (key->capability) {
-      auto eff = intersect(*key->capability);
-      if (!eff) return eff.error();
-      out.capability = std::move(*eff);
+      // (cached as the empty text, which no claim can hold)
+      if (opt.cache == nullptr || !opt.cache->find(key->key.name(), &*key->capability, {}, nullptr, out.capability)) {
+        auto eff = intersect(*key->capability);
+        if (!eff) return eff.error();
+        out.capability = std::move(*eff);
+        if (opt.cache != nullptr) opt.cache->insert(key->key.name(), &*key->capability, {}, {}, out.capability);
+      }
     } else {
       out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
     }

@@ -15,13 +15,16 @@
 #include <vector>
 
 #include "capability.hpp"
+#include "capability_cache.hpp"
 #include "clock.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/compare.hpp"
 #include "crypto/hmac.hpp"
 #include "crypto/random.hpp"
 #include "detail/json.hpp"
-#include "detail/json_value.hpp"
+#include "detail/fixed_text.hpp"
+#include "detail/intersect_identity.hpp"
+#include "detail/json_object.hpp"
 #include "detail/utf8.hpp"
 #include "error.hpp"
 #include "intersect.hpp"
@@ -73,11 +76,58 @@ inline constexpr http_header token_endpoint_headers[] = {
 };
 
 
+namespace detail {
+/// Writes `canonical` (canonical capability text) at `o` as it goes inside a JSON string and
+/// returns the end: canonical text holds no raw control character (they are written as
+/// escapes), so only '"' and '\\' need a backslash; at most twice the size.
+constexpr char* write_capability_in_string(std::string_view canonical, char* o) noexcept {
+  for (const char c : canonical) {  // branch-free: the backslash is kept only when needed
+    *o = '\\';
+    o += c == '"' || c == '\\';
+    *o++ = c;
+  }
+  return o;
+}
+}  // namespace detail
+
+/// A capability prepared once for creating many TokenRequests: parsed and validated, with its
+/// canonical text and that text as it is written inside the wire form's JSON string. Creating
+/// with it costs a copy of those texts instead of writing them. Immutable: share freely.
+class prepared_capability {
+ public:
+  /// Parses and validates capability JSON (errors as capability::parse).
+  [[nodiscard]] static result<prepared_capability> parse(std::string_view json) {
+    auto cap = capability::parse(json);
+    if (!cap) return cap.error();
+    return prepared_capability(std::move(*cap));
+  }
+  /// Prepares an already parsed capability.
+  explicit prepared_capability(capability cap) : cap_(std::move(cap)) {
+    std::vector<char> text;
+    cap_.write_json(text);
+    canonical_.assign(text.data(), text.size());
+    in_string_.resize(2 * text.size());
+    in_string_.resize(static_cast<std::size_t>(
+        detail::write_capability_in_string(canonical_, in_string_.data()) - in_string_.data()));
+  }
+  /// The capability.
+  [[nodiscard]] const capability& get() const noexcept { return cap_; }
+  /// Its canonical text (what is signed).
+  [[nodiscard]] std::string_view canonical() const noexcept { return canonical_; }
+  /// The canonical text with '"' and '\\' escaped (what stands between the wire form's quotes).
+  [[nodiscard]] std::string_view in_string() const noexcept { return in_string_; }
+
+ private:
+  capability cap_;
+  std::string canonical_, in_string_;
+};
+
 /// What to put in a TokenRequest. Absent fields stay absent (rule 19): no default ttl, and no
 /// capability means the key's whole capability, not `{"*":["*"]}`.
 struct token_params {
   std::optional<std::string_view> capability;   // capability JSON; validated, signed as canonical text
   const class capability* parsed_capability = nullptr;  // or an already parsed one (then leave `capability` empty)
+  const prepared_capability* prepared = nullptr;        // or a prepared one: the fastest (give only one of the three)
   std::optional<std::string_view> client_id;    // `*` allowed; empty or control characters rejected
   std::optional<std::uint64_t> ttl_ms;          // 1 .. 24 h (1 h for a revocable key)
   std::optional<std::uint64_t> timestamp_ms;    // default: the signer's clock plus its offset
@@ -92,19 +142,7 @@ struct token_request {
 };
 
 namespace detail {
-/// Writes the decimal digits of `v` at p and returns the end (at most 20 chars).
-constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
-  char buf[20]{};
-  std::size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n != 0) *p++ = buf[--n];
-  return p;
-}
-
-/// Decimal text of `v` in a small fixed buffer.
+/// Decimal text of `v` in a small fixed buffer (the digits: detail::write_decimal).
 struct decimal {
   char buf[20]{};
   std::size_t len = 0;
@@ -166,6 +204,11 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
     return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
         .append(" allowed");
   }
+  // Printable ASCII (the usual key name, nonce and clientId) needs no UTF-8 decoding.
+  std::size_t ascii = 0;
+  while (ascii < v.size() && static_cast<unsigned char>(v[ascii]) >= 0x20 && static_cast<unsigned char>(v[ascii]) < 0x7F)
+    ++ascii;
+  if (ascii == v.size() && v.size() >= min_chars) return {};
   std::size_t chars = 0;
   for (std::size_t i = 0; i < v.size(); ++chars) {
     const auto c = static_cast<unsigned char>(v[i]);
@@ -238,6 +281,16 @@ struct token_request_fields {
   }
   /// The HMAC-SHA256 of the signed text under `key`.
   [[nodiscard]] constexpr crypto::sha256_digest digest(const crypto::hmac_sha256_key& key) const noexcept {
+    // Up to 1 KiB (the usual request) gathered on the stack and hashed in one call: a dozen
+    // small updates cost more. Longer texts are hashed piece by piece.
+    char buf[1024]{};
+    std::size_t n = 0;
+    bool fits = true;
+    signed_text([&](std::string_view s) {
+      if (fits && s.size() <= sizeof(buf) - n) n = static_cast<std::size_t>(std::copy(s.begin(), s.end(), buf + n) - buf);
+      else fits = false;
+    });
+    if (fits) return key.sign(buf, n);
     crypto::hmac_sha256 h(key);
     signed_text([&](std::string_view s) { h.update(s); });
     return h.finish();
@@ -319,14 +372,7 @@ class token_request_signer {
     auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
     bool plain = true;
     for (std::size_t i = 0; plain && i < cap->size(); ++i) plain = detail::json_plain(cap->resource(i));
-    if (!plain) {
-      for (const char c : cap_text) {  // branch-free: the backslash is kept only when needed
-        *o = '\\';
-        o += c == '"' || c == '\\';
-        *o++ = c;
-      }
-      return o;
-    }
+    if (!plain) return detail::write_capability_in_string(cap_text, o);
     *o++ = '{';
     for (std::size_t i = 0; i < cap->size(); ++i) {
       if (i != 0) *o++ = ',';
@@ -347,11 +393,14 @@ class token_request_signer {
     // capability: validated, canonical, optionally checked against the key's
     thread_local std::vector<char> canonical;
     canonical.clear();
-    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr;
+    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr || p.prepared != nullptr;
     if (p.capability.has_value() && p.parsed_capability != nullptr)
       return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+    if (p.prepared != nullptr && (p.capability.has_value() || p.parsed_capability != nullptr))
+      return error(errc::invalid_token_request, no_offset,
+                   "give one of capability text, a parsed capability or a prepared capability, not several");
     std::optional<capability> parsed;
-    const capability* cap = p.parsed_capability;
+    const capability* cap = p.prepared != nullptr ? &p.prepared->get() : p.parsed_capability;
     if (has_cap) {
       if (cap == nullptr) {
         auto r = capability::parse(*p.capability);
@@ -363,9 +412,10 @@ class token_request_signer {
         auto eff = intersect(*opts_.key_capability, *cap);
         if (!eff) return eff.error();
       }
-      cap->write_json(canonical);
+      if (p.prepared == nullptr) cap->write_json(canonical);
     }
-    const std::string_view cap_text(canonical.data(), canonical.size());
+    const std::string_view cap_text =
+        p.prepared != nullptr ? p.prepared->canonical() : std::string_view(canonical.data(), canonical.size());
     if (p.client_id)
       if (auto e = detail::check_signed_field("clientId", *p.client_id, max_client_id_bytes); e.code() != errc::ok)
         return e;
@@ -426,7 +476,8 @@ class token_request_signer {
     if (p.ttl_ms) put(R"(,"ttl":)"), put(ttl);
     if (has_cap) {
       put(R"(,"capability":")");
-      o = write_escaped_capability(cap, cap_text, o);
+      if (p.prepared != nullptr) put(p.prepared->in_string());
+      else o = write_escaped_capability(cap, cap_text, o);
       *o++ = '"';
     }
     if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
@@ -496,6 +547,8 @@ struct verified_token_request {
 struct token_verifier_options {
   std::int64_t window_ms = token_request_window_ms;  // allowed clock difference, each way
   std::size_t max_bytes = max_token_request_bytes;    // largest wire form read
+  /// Optional, shared: remembers verified (key, capability text) results (capability_cache.hpp).
+  capability_cache* cache = nullptr;
 };
 
 
@@ -517,7 +570,7 @@ class token_request_verifier {
 
   /// Verifies the wire form `json` at time `now_ms`.
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
-    thread_local detail::flat_json_object obj;
+    thread_local detail::json_object obj;
     fields f;
     if (auto e = read_fields(json, obj, f); e.code() != errc::ok) return e;
     const token_key* key = keys_->find(f.key_name);
@@ -561,22 +614,35 @@ class token_request_verifier {
     // ttl
     if (f.has_ttl)
       if (auto e = detail::check_ttl(f.ttl, key->revocable); e.code() != errc::ok) return e;
-    // capability
+    // capability: from the cache when one is given and holds this (key, exact text); an
+    // absent capability is looked up as the empty text (which no request can send).
     verified_token_request out;
+    capability_cache* const cache = opts_.cache;
     if (f.has_capability) {
-      auto req = capability::parse(f.capability);
-      if (!req) {
-        error e(req.error().code(), no_offset);
-        return e.append("capability: ").append(req.error().message());
+      std::string canonical;
+      if (cache != nullptr && cache->find(key->name, &key->key_capability, f.capability, &canonical, out.effective)) {
+        out.capability = std::move(canonical);
+      } else {
+        auto req = capability::parse(f.capability);
+        if (!req) {
+          error e(req.error().code(), no_offset);
+          return e.append("capability: ").append(req.error().message());
+        }
+        if (auto same = detail::intersect_identity(key->key_capability, *req)) {
+          out.effective = std::move(*same);
+        } else {
+          auto eff = intersect(key->key_capability, *req);
+          if (!eff) return eff.error();
+          out.effective = std::move(*eff);
+        }
+        out.capability = req->to_json();
+        if (cache != nullptr) cache->insert(key->name, &key->key_capability, f.capability, *out.capability, out.effective);
       }
-      auto eff = intersect(key->key_capability, *req);
-      if (!eff) return eff.error();
-      out.effective = std::move(*eff);
-      out.capability = req->to_json();
-    } else {
+    } else if (cache == nullptr || !cache->find(key->name, &key->key_capability, {}, nullptr, out.effective)) {
       auto eff = intersect(key->key_capability);
       if (!eff) return eff.error();
       out.effective = std::move(*eff);
+      if (cache != nullptr) cache->insert(key->name, &key->key_capability, {}, {}, out.effective);
     }
     out.key_name.assign(f.key_name);
     if (f.has_ttl) out.ttl_ms = f.ttl;
@@ -595,7 +661,7 @@ class token_request_verifier {
 
   /// Reads the wire form strictly: a flat object with only the seven known members, each of
   /// its type (ttl and timestamp also as decimal strings), required ones present.
-  [[nodiscard]] error read_fields(std::string_view json, detail::flat_json_object& obj, fields& f) const {
+  [[nodiscard]] error read_fields(std::string_view json, detail::json_object& obj, fields& f) const {
     auto bad = [](std::string_view field, std::string_view what, std::uint32_t at) {
       error e(errc::invalid_token_request, at);
       e.append("TokenRequest ").append(field).append(' ').append(what);
@@ -607,53 +673,56 @@ class token_request_verifier {
       return e.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
           .append_number(opts_.max_bytes).append(" allowed");
     }
-    detail::flat_json_limits limits;
-    limits.max_bytes = opts_.max_bytes;
-    limits.max_string_bytes = opts_.max_bytes;
-    if (auto e = obj.parse(json, limits); e.code() != errc::ok) {
+    // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
+    // seven are known, and the duplicate check is quadratic on unauthenticated input.
+    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0}); e.code() != errc::ok) {
       error w(errc::invalid_token_request, e.offset());
       return w.append("TokenRequest is not a flat JSON object: ").append(e.message());
     }
     bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
+    using detail::json_type;
     for (std::size_t i = 0; i < obj.size(); ++i) {
-      const detail::json_member& m = obj[i];
+      const detail::json_object::member& m = obj.at(i);
+      const std::string_view name = obj.key(i);
+      const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
+      const std::uint32_t at = m.raw_offset;
       auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) -> error {
-        if (m.kind != detail::json_kind::string) return bad(m.name, "must be a string", m.offset);
-        if (auto e = detail::check_signed_field(m.name, m.value, max, min_chars); e.code() != errc::ok) {
-          error w(e.code(), m.offset);
+        if (m.kind != json_type::string) return bad(name, "must be a string", at);
+        if (auto e = detail::check_signed_field(name, value, max, min_chars); e.code() != errc::ok) {
+          error w(e.code(), at);
           return w.append("TokenRequest ").append(e.message()).append_at();
         }
-        into = m.value;
+        into = value;
         seen = true;
         return {};
       };
       auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) -> error {
-        if (m.kind != detail::json_kind::number && m.kind != detail::json_kind::string)
-          return bad(m.name, "must be a number", m.offset);
-        if (!detail::parse_decimal(m.value, max, into)) {
-          error e(m.name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, m.offset);
-          e.append("TokenRequest ").append(m.name).append(" must be a non-negative integer of milliseconds");
+        if (m.kind != json_type::number && m.kind != json_type::string)
+          return bad(name, "must be a number", at);
+        if (!detail::parse_decimal(value, max, into)) {
+          error e(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
+          e.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
           return e.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
         }
         seen = true;
         return {};
       };
       error e;
-      if (m.name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (m.name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
-      else if (m.name == "capability") {
-        if (m.kind != detail::json_kind::string) e = bad("capability", "must be a string holding capability JSON", m.offset);
-        else if (m.value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", m.offset);
-        else f.capability = m.value, f.has_capability = true;
-      } else if (m.name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (m.name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
-      else if (m.name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
-      else if (m.name == "mac") {
-        if (m.kind != detail::json_kind::string) e = bad("mac", "must be a string", m.offset);
-        else f.mac = m.value, has_mac = true;
+      if (name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+      else if (name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      else if (name == "capability") {
+        if (m.kind != json_type::string) e = bad("capability", "must be a string holding capability JSON", at);
+        else if (value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", at);
+        else f.capability = value, f.has_capability = true;
+      } else if (name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+      else if (name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
+      else if (name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+      else if (name == "mac") {
+        if (m.kind != json_type::string) e = bad("mac", "must be a string", at);
+        else f.mac = value, has_mac = true;
       } else {
-        error u(errc::invalid_token_request, m.name_offset);
-        u.append("TokenRequest has an unknown member ").append_quoted(m.name).append_at();
+        error u(errc::invalid_token_request, m.key_at);
+        u.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
         e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
       }
       if (e.code() != errc::ok) return e;

@@ -14,6 +14,18 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
+/// Writes the decimal digits of `v` at `p` (at most 20) and returns their end.
+constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
+  char buf[20]{};
+  std::size_t n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n != 0) *p++ = buf[--n];
+  return p;
+}
+
 /// Text of at most N bytes. Appending beyond N cuts the text on a UTF-8 boundary and it stays
 /// cut. Trivially copyable.
 template <std::size_t N>
@@ -50,13 +62,7 @@ class fixed_text {
   /// Appends v in decimal.
   constexpr fixed_text& append_number(std::uint64_t v) noexcept {
     char digits[20]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n != 0) append(digits[--n]);
-    return *this;
+    return append(std::string_view(digits, static_cast<std::size_t>(write_decimal(v, digits) - digits)));
   }
   /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
   /// boundary, marked "..."), shown on one line by escape_one_line.

@@ -50,6 +50,9 @@ class json_reader {
   [[nodiscard]] constexpr bool at_end() const noexcept { return pos_ >= in_.size(); }
   [[nodiscard]] constexpr char peek() const noexcept { return at_end() ? '\0' : in_[pos_]; }
 
+  /// Steps over `n` bytes the caller has already checked (a number or literal it read itself).
+  constexpr void skip(std::size_t n) noexcept { pos_ += n; }
+
   constexpr void skip_ws() noexcept {
     while (pos_ < in_.size()) {
       const char c = in_[pos_];

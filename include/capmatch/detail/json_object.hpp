@@ -1,8 +1,10 @@
-// capmatch — a strict reader for one flat-or-nested JSON object (JWT headers and claims).
-// Internal: members are read one level deep; nested values are validated and kept as raw text.
+// capmatch — the strict reader of one JSON object for wire forms: a TokenRequest (flat: scalar
+// members only) and JWT headers and claims (nested values validated and kept as raw text).
+// Internal; built on json_reader.
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -18,84 +20,14 @@ namespace detail {
 /// The kind of a member's value.
 enum class json_type : std::uint8_t { string, number, boolean, null, object, array };
 
-/// Limits of json_object::parse: input size, members, nesting depth of a value.
+/// Limits of json_object::parse; input beyond one is an error, never truncated.
 struct json_object_limits {
-  std::size_t max_bytes = 64u << 10;
-  std::size_t max_members = 1024;
+  std::size_t max_bytes = 64u << 10;  ///< the whole text
+  std::size_t max_members = 1024;     ///< members of the object (the duplicate check is quadratic)
+  /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
+  /// object such as a TokenRequest), a nested value is an error naming the member.
   std::size_t max_depth = 32;
 };
-
-/// A JSON object read strictly (RFC 8259, UTF-8, no duplicate member names). Views point into
-/// the parsed text (raw values) and into the object's own pool (decoded strings): the text must
-/// outlive the object.
-class json_object {
- public:
-  struct member {
-    std::uint32_t key_offset = 0, key_size = 0;      // decoded name, in the pool
-    std::uint32_t value_offset = 0, value_size = 0;  // decoded string value, in the pool
-    std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
-    json_type kind = json_type::null;
-    bool integer = false;  // a number written without fraction or exponent that fits int64
-    std::int64_t int_value = 0;
-  };
-
-  /// The object in `text`, or the first error (with byte offset).
-  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
-    return read(text, lim, false);
-  }
-  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
-  /// empty name, or the first error (byte offsets in `text`).
-  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
-    return read(text, lim, true);
-  }
-
-  [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
-  [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
-  /// Decoded name of member i.
-  [[nodiscard]] constexpr std::string_view key(std::size_t i) const noexcept {
-    return pool(members_[i].key_offset, members_[i].key_size);
-  }
-  /// Decoded value of member i when it is a string (empty otherwise).
-  [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
-    return pool(members_[i].value_offset, members_[i].value_size);
-  }
-  /// Member i's value exactly as written in the text.
-  [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
-    return text_.substr(members_[i].raw_offset, members_[i].raw_size);
-  }
-  /// Index of the member named `name`, or size() when absent.
-  [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
-    for (std::size_t i = 0; i < members_.size(); ++i)
-      if (key(i) == name) return i;
-    return members_.size();
-  }
-
- private:
-  [[nodiscard]] static constexpr result<json_object> read(std::string_view text, json_object_limits lim, bool one_value);
-  [[nodiscard]] constexpr std::string_view pool(std::uint32_t off, std::uint32_t n) const noexcept {
-    return n == 0 ? std::string_view() : std::string_view(pool_.data() + off, n);
-  }
-
-  std::string_view text_;
-  std::vector<char> pool_;
-  std::vector<member> members_;
-};
-
-/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
-constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
-  bool in_string = false, escaped = false;
-  for (const char c : raw) {
-    if (in_string) {
-      in_string = escaped || c != '"';
-      escaped = !escaped && c == '\\';
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      continue;
-    } else {
-      in_string = c == '"';
-    }
-    out.push_back(c);
-  }
-}
 
 /// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
 /// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
@@ -135,69 +67,179 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
   return i;
 }
 
-constexpr result<json_object> json_object::read(std::string_view text, json_object_limits lim, bool one_value) {
-  if (text.size() > lim.max_bytes) {
-    error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
-    return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
-        .append_number(lim.max_bytes).append(" bytes");
-  }
-  json_object out;
-  out.text_ = text;
-  out.pool_.reserve(text.size());  // decoded strings are never longer than the text
-  out.members_.reserve(16);
-  json_reader r(text);
-  error err;
-  r.skip_ws();
-  if (!one_value && (r.peek() != '{' || r.at_end())) {
-    const auto kind = r.value_kind();
-    if (kind == error_hint::none) return r.unexpected("a JSON object");
-    error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
-    return e.append("expected a JSON object, found ").append(r.hint_text(kind)).append_at();
-  }
-  // Steps over n bytes already checked (json_reader moves only by what it reads).
-  auto advance = [&](std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) (void)r.expect(text[r.pos()], "", err);
+/// A JSON object read strictly (RFC 8259, UTF-8, no duplicate member names). Names and string
+/// values are views into the text when written without escapes and into the object's own pool
+/// otherwise: the text must outlive the object. Reuse one object (read()) to parse without
+/// allocating once its buffers have grown.
+class json_object {
+ public:
+  struct member {
+    std::uint32_t key_offset = 0, key_size = 0;      // decoded name (in the text or the pool)
+    std::uint32_t value_offset = 0, value_size = 0;  // decoded string value (in the text or the pool)
+    std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
+    std::uint32_t key_at = 0;                        // byte offset of the name's opening quote
+    json_type kind = json_type::null;
+    bool integer = false;  // a number written without fraction or exponent that fits int64
+    bool key_pooled = false, value_pooled = false;
+    std::int64_t int_value = 0;
   };
-  std::vector<char> scratch;
-  std::vector<bool> stack;  // open containers of a nested value: true for '{'
-  // A scalar at the cursor (after whitespace): string (decoded into `into`), number or literal.
-  auto read_scalar = [&](member& m, std::vector<char>& into) -> bool {
+
+  /// The object in `text`, or the first error (with byte offset).
+  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
+    json_object out;
+    if (error e = out.read(text, lim); e.code() != errc::ok) return e;
+    return out;
+  }
+  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
+  /// empty name, or the first error (byte offsets in `text`).
+  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
+    json_object out;
+    if (error e = out.read_impl(text, lim, true); e.code() != errc::ok) return e;
+    return out;
+  }
+  /// Reads the object in `text` into this one (replacing what it held; buffers keep their
+  /// capacity). Returns an error with code errc::ok, or the first error (the object is then empty).
+  [[nodiscard]] constexpr error read(std::string_view text, json_object_limits lim = {}) {
+    return read_impl(text, lim, false);
+  }
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
+  [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
+  /// Decoded name of member i.
+  [[nodiscard]] constexpr std::string_view key(std::size_t i) const noexcept {
+    const member& m = members_[i];
+    return view(m.key_pooled, m.key_offset, m.key_size);
+  }
+  /// Decoded value of member i when it is a string (empty otherwise).
+  [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
+    const member& m = members_[i];
+    return view(m.value_pooled, m.value_offset, m.value_size);
+  }
+  /// Member i's value exactly as written in the text.
+  [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
+    return text_.substr(members_[i].raw_offset, members_[i].raw_size);
+  }
+  /// Index of the member named `name`, or size() when absent.
+  [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
+    for (std::size_t i = 0; i < members_.size(); ++i)
+      if (key(i) == name) return i;
+    return members_.size();
+  }
+
+ private:
+  [[nodiscard]] constexpr std::string_view view(bool pooled, std::uint32_t off, std::uint32_t n) const noexcept {
+    if (n == 0) return {};
+    return pooled ? std::string_view(pool_.data() + off, n) : text_.substr(off, n);
+  }
+
+  /// A string at the cursor (after whitespace): a view into the text when it has no escape and
+  /// no non-ASCII byte, else decoded into `into` (pooled). Sets offset/size/pooled.
+  [[nodiscard]] static constexpr bool read_string(json_reader& r, std::string_view text, std::vector<char>& into,
+                                                  std::uint32_t& offset, std::uint32_t& size, bool& pooled,
+                                                  error& err) {
+    r.skip_ws();
+    const std::size_t start = r.pos();
+    const std::size_t before = into.size();
+    if (r.peek() == '"' && !r.at_end()) {
+      const std::size_t end = plain_ascii_end(text, start + 1);
+      if (end < text.size() && text[end] == '"') {
+        offset = static_cast<std::uint32_t>(start + 1);
+        size = static_cast<std::uint32_t>(end - start - 1);
+        pooled = false;
+        r.skip(end + 1 - start);
+        return true;
+      }
+      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here
+      // byte by byte (the runs between escapes are short); anything else is left to
+      // json_reader::read_string, which names the error.
+      into.resize(before + (text.size() - start), '\0');
+      char* const base = into.data() + before;
+      char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
+                          text.begin() + static_cast<std::ptrdiff_t>(end), base);
+      for (std::size_t i = end; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+          *o++ = static_cast<char>(c);
+        } else if (c == '"') {
+          into.resize(before + static_cast<std::size_t>(o - base));
+          offset = static_cast<std::uint32_t>(before);
+          size = static_cast<std::uint32_t>(o - base);
+          pooled = true;
+          r.skip(i + 1 - start);
+          return true;
+        } else if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\' || text[i + 1] == '/')) {
+          *o++ = text[++i];
+        } else {
+          break;
+        }
+      }
+      into.resize(before);
+    }
+    if (!r.read_string(into, err)) return false;
+    offset = static_cast<std::uint32_t>(before);
+    size = static_cast<std::uint32_t>(into.size() - before);
+    pooled = true;
+    return true;
+  }
+
+  /// A scalar at the cursor: string (into `into`), number or literal.
+  [[nodiscard]] static constexpr bool read_scalar(json_reader& r, std::string_view text, std::vector<char>& into,
+                                                  member& m, error& err) {
     const std::size_t start = r.pos();
     const char c = r.peek();
     if (c == '"' && !r.at_end()) {
-      const std::size_t before = into.size();
-      if (!r.read_string(into, err)) return false;
+      if (!read_string(r, text, into, m.value_offset, m.value_size, m.value_pooled, err)) return false;
       m.kind = json_type::string;
-      m.value_offset = static_cast<std::uint32_t>(before);
-      m.value_size = static_cast<std::uint32_t>(into.size() - before);
       return true;
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
       const std::size_t end = read_json_number(text, start, &m.integer, &m.int_value);
       if (end == start) return err = r.unexpected("a number"), false;
       m.kind = json_type::number;
-      advance(end - start);
+      r.skip(end - start);
       return true;
     }
     const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
     if ((c != 't' && c != 'f' && c != 'n') || text.substr(start, word.size()) != word)
       return err = r.unexpected("a value"), false;
     m.kind = c == 'n' ? json_type::null : json_type::boolean;
-    advance(word.size());
+    r.skip(word.size());
     return true;
-  };
-  // One member value at the cursor into `m`; nested objects and arrays are validated
-  // iteratively (no recursion) and kept as raw text.
-  auto read_value = [&](member& m) -> bool {
+  }
+
+  /// One member value at the cursor into `m`; nested objects and arrays are validated
+  /// iteratively (no recursion, at most lim.max_depth deep) and kept as raw text.
+  [[nodiscard]] constexpr bool read_value(json_reader& r, std::string_view text, const json_object_limits& lim,
+                                          member& m, std::string_view name, error& err) {
     r.skip_ws();
     const std::size_t start = r.pos();
     const char first = r.peek();
     if (r.at_end()) return err = r.unexpected("a value"), false;
     if (first != '{' && first != '[') {
-      if (!read_scalar(m, out.pool_)) return false;
+      if (!read_scalar(r, text, pool_, m, err)) return false;
+    } else if (lim.max_depth == 0) {
+      error e(errc::invalid_json, static_cast<std::uint32_t>(start));
+      e.append("member ").append_quoted(name).append(" is ").append(r.hint_text(r.value_kind())).append_at();
+      return err = e.append("; expected a string, number, boolean or null"), false;
     } else {
       m.kind = first == '{' ? json_type::object : json_type::array;
-      stack.clear();
+      std::size_t depth = 0;
+      // Open containers as bits (1 = object), deepest last; beyond 64 levels in a vector.
+      std::uint64_t bits = 0;
+      stack_.clear();
+      auto push = [&](bool object) {
+        if (depth < 64) bits = bits << 1 | static_cast<std::uint64_t>(object);
+        else stack_.push_back(object);
+        ++depth;
+      };
+      auto top = [&] { return depth > 64 ? stack_.back() : (bits & 1) != 0; };
+      auto pop = [&] {
+        if (depth > 64) stack_.pop_back();
+        else bits >>= 1;
+        --depth;
+      };
+      std::uint32_t off = 0, n = 0;
+      bool pooled = false;
       for (;;) {
         // At a value position.
         r.skip_ws();
@@ -205,106 +247,167 @@ constexpr result<json_object> json_object::read(std::string_view text, json_obje
         if (r.at_end()) return err = r.unexpected("a value"), false;
         bool value_done = true;
         if (d == '{' || d == '[') {
-          if (stack.size() == lim.max_depth) {
+          if (depth == lim.max_depth) {
             error e(errc::limit_exceeded, static_cast<std::uint32_t>(r.pos()));
             e.append("value nested deeper than ").append_number(lim.max_depth).append(" levels").append_at();
             return err = e, false;
           }
-          advance(1);
-          stack.push_back(d == '{');
+          r.skip(1);
+          push(d == '{');
           r.skip_ws();
           if (r.peek() == (d == '{' ? '}' : ']') && !r.at_end()) {
-            advance(1);
-            stack.pop_back();
+            r.skip(1);
+            pop();
           } else if (d == '{') {
-            scratch.clear();
-            if (!r.read_string(scratch, err) || !r.expect(':', "':'", err)) return false;
+            scratch_.clear();
+            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
             value_done = false;
           } else {
             value_done = false;
           }
         } else {
           member inner;
-          scratch.clear();
-          if (!read_scalar(inner, scratch)) return false;
+          scratch_.clear();
+          if (!read_scalar(r, text, scratch_, inner, err)) return false;
         }
         if (!value_done) continue;
         // After a complete value: close containers, or ',' and the next value.
         for (;;) {
-          if (stack.empty()) break;
+          if (depth == 0) break;
           r.skip_ws();
-          const bool in_object = stack.back();
+          const bool in_object = top();
           if (r.peek() == (in_object ? '}' : ']') && !r.at_end()) {
-            advance(1);
-            stack.pop_back();
+            r.skip(1);
+            pop();
             continue;
           }
           if (!r.expect(',', in_object ? "',' or '}'" : "',' or ']'", err)) return false;
           if (in_object) {
-            scratch.clear();
-            if (!r.read_string(scratch, err) || !r.expect(':', "':'", err)) return false;
+            scratch_.clear();
+            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
           }
           break;
         }
-        if (stack.empty()) break;
+        if (depth == 0) break;
       }
     }
     m.raw_offset = static_cast<std::uint32_t>(start);
     m.raw_size = static_cast<std::uint32_t>(r.pos() - start);
     return true;
-  };
-  if (one_value) {
-    member m;
-    if (!read_value(m)) return err;
-    out.members_.push_back(m);
+  }
+
+  [[nodiscard]] constexpr error read_impl(std::string_view text, const json_object_limits& lim, bool one_value) {
+    error err = read_members(text, lim, one_value);
+    if (err.code() != errc::ok) members_.clear();
+    return err;
+  }
+
+  [[nodiscard]] constexpr error read_members(std::string_view text, const json_object_limits& lim, bool one_value) {
+    text_ = text;
+    pool_.clear();
+    members_.clear();
+    if (text.size() > lim.max_bytes) {
+      error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
+      return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
+          .append_number(lim.max_bytes).append(" bytes");
+    }
+    json_reader r(text);
+    error err;
+    r.skip_ws();
+    if (one_value) {
+      member m;
+      if (!read_value(r, text, lim, m, {}, err)) return err;
+      members_.push_back(m);
+      r.skip_ws();
+      if (!r.at_end()) {
+        error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+        return e.append("trailing characters after the JSON value").append_at();
+      }
+      return {};
+    }
+    if (r.peek() != '{' || r.at_end()) {
+      const auto kind = r.value_kind();
+      if (kind == error_hint::none) return r.unexpected("a JSON object");
+      error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
+      return e.append("expected a JSON object, found ").append(r.hint_text(kind)).append_at();
+    }
+    r.skip(1);
+    r.skip_ws();
+    if (r.peek() == '}' && !r.at_end()) {
+      r.skip(1);
+    } else {
+      for (;;) {
+        r.skip_ws();
+        const auto key_at = static_cast<std::uint32_t>(r.pos());
+        if (members_.size() == lim.max_members) {
+          error e(errc::limit_exceeded, key_at);
+          return e.append("JSON object has more than ").append_number(lim.max_members).append(" members").append_at();
+        }
+        member m;
+        m.key_at = key_at;
+        if (!read_string(r, text, pool_, m.key_offset, m.key_size, m.key_pooled, err)) return err;
+        const std::string_view name = view(m.key_pooled, m.key_offset, m.key_size);
+        for (std::size_t i = 0; i < members_.size(); ++i) {
+          if (key(i) == name) {
+            error e(errc::invalid_json, key_at);
+            return e.append("member ").append_quoted(name).append(" listed twice").append_at();
+          }
+        }
+        if (!r.expect(':', "':' after the member name", err)) return err;
+        if (!read_value(r, text, lim, m, name, err)) return err;
+        members_.push_back(m);
+        r.skip_ws();
+        if (r.peek() == '}' && !r.at_end()) {
+          r.skip(1);
+          break;
+        }
+        if (!r.expect(',', "',' or '}'", err)) return err;
+      }
+    }
     r.skip_ws();
     if (!r.at_end()) {
       error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
-      return e.append("trailing characters after the JSON value").append_at();
+      return e.append("trailing characters after the JSON object").append_at();
     }
-    return out;
+    return {};
   }
-  (void)r.expect('{', "'{'", err);
-  r.skip_ws();
-  if (r.peek() == '}' && !r.at_end()) {
-    (void)r.expect('}', "'}'", err);
-  } else {
-    for (;;) {
-      r.skip_ws();
-      const auto key_at = static_cast<std::uint32_t>(r.pos());
-      if (out.members_.size() == lim.max_members) {
-        error e(errc::limit_exceeded, key_at);
-        return e.append("JSON object has more than ").append_number(lim.max_members).append(" members").append_at();
-      }
-      member m;
-      const std::size_t before = out.pool_.size();
-      if (!r.read_string(out.pool_, err)) return err;
-      m.key_offset = static_cast<std::uint32_t>(before);
-      m.key_size = static_cast<std::uint32_t>(out.pool_.size() - before);
-      const std::string_view name(out.pool_.data() + before, m.key_size);
-      for (std::size_t i = 0; i < out.members_.size(); ++i) {
-        if (out.key(i) == name) {
-          error e(errc::invalid_json, key_at);
-          return e.append("member ").append_quoted(name).append(" listed twice").append_at();
-        }
-      }
-      if (!r.expect(':', "':' after the member name", err)) return err;
-      if (!read_value(m)) return err;
-      out.members_.push_back(m);
-      r.skip_ws();
-      if (r.peek() == '}' && !r.at_end()) {
-        (void)r.expect('}', "'}'", err);
-        break;
-      }
-      if (!r.expect(',', "',' or '}'", err)) return err;
+
+  std::string_view text_;
+  std::vector<char> pool_;     // decoded names and string values that had escapes
+  std::vector<member> members_;
+  std::vector<char> scratch_;  // strings inside nested values (checked, not kept)
+  std::vector<bool> stack_;    // open containers beyond 64 levels
+};
+
+/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
+constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
+  bool in_string = false, escaped = false;
+  for (const char c : raw) {
+    if (in_string) {
+      in_string = escaped || c != '"';
+      escaped = !escaped && c == '\\';
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else {
+      in_string = c == '"';
     }
+    out.push_back(c);
   }
-  r.skip_ws();
-  if (!r.at_end()) {
-    error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
-    return e.append("trailing characters after the JSON object").append_at();
+}
+
+/// The value of a JSON number or decimal string that is a non-negative integer without sign,
+/// fraction, exponent or leading zeros, at most `max`; false otherwise.
+[[nodiscard]] constexpr bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - d) / 10) return false;
+    v = v * 10 + d;
   }
-  return out;
+  out = v;
+  return true;
 }
 
 }  // namespace detail
