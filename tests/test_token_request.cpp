@@ -458,6 +458,20 @@ TEST_CASE("token request: a replayed nonce is refused (40105); the guard fails c
   CHECK(msg(full.error()) ==
         "the replay guard is full of unexpired nonces; refused rather than risk a replay (raise its capacity)");
   CHECK(tiny.size() == 3);
+
+  // a shared store that does not answer refuses, with its own code (neither replayed nor full)
+  struct down_store final : replay_guard {
+    claim_status try_claim(std::string_view, std::string_view, std::int64_t, std::int64_t) noexcept override {
+      return claim_status::unavailable;
+    }
+  } down;
+  token_request_verifier dv(fx.keys, down, fixed_clock);
+  auto unavailable = dv.verify(s.create(p)->json);
+  REQUIRE(!unavailable.has_value());
+  CHECK(unavailable.error().code() == errc::store_unavailable);
+  CHECK(unavailable.error().ably_code() == 50003);
+  CHECK(unavailable.error().status_code() == 500);
+  CHECK(msg(unavailable.error()) == "the replay guard's store did not answer; refused rather than risk a replay");
   // once the stored ones expire, their room is reused: three fresh claims fit again
   token_params later_p = p;
   later_p.timestamp_ms = fixed_clock() + 2 * token_request_window_ms + 1;
@@ -528,7 +542,8 @@ TEST_CASE("replay guard: two threads, a million nonces: no false accept, no fals
       switch (guard.try_claim(id == 0 ? "app.key" : "app.key", std::string_view(nonce, n), now + life, now)) {
         case claim_status::fresh: ++f; break;
         case claim_status::replayed: ++r; break;
-        case claim_status::full: ++u; break;
+        case claim_status::full:
+        case claim_status::unavailable: ++u; break;
       }
       if ((i + 1) % batch == 0) barrier();
     }

@@ -5,7 +5,7 @@
 //
 // - redis_replay_guard: one `SET capmatch:nonce:<keyName>\n<nonce> 1 NX PX <ms>` per claim. Redis
 //   runs commands one at a time, so of any number of processes claiming one pair exactly one
-//   gets "OK" (fresh); the others get nil (replayed). A Redis error fails closed (claim_status::full).
+//   gets "OK" (fresh); the others get nil (replayed). A Redis error fails closed (claim_status::unavailable: 50003).
 // - redis_revocation_store: every revocation request is appended, with the time it was received,
 //   to the stream `capmatch:revocations` (entries older than the longest token lifetime are
 //   trimmed). Each process replays the stream into its own capmatch::revocation_list before each
@@ -134,10 +134,10 @@ class redis_replay_guard final : public capmatch::replay_guard {
       const std::int64_t ttl = expires_at_ms - now_ms + 1 > 0 ? expires_at_ms - now_ms + 1 : 1;
       const std::string px = std::to_string(ttl);
       auto r = pool_->command({"SET", key, "1", "NX", "PX", px});
-      if (!r) return capmatch::claim_status::full;
+      if (!r) return capmatch::claim_status::unavailable;
       if (r->type == REDIS_REPLY_STATUS) return capmatch::claim_status::fresh;  // "OK"
       if (r->type == REDIS_REPLY_NIL) return capmatch::claim_status::replayed;
-      return capmatch::claim_status::full;  // a Redis error: refuse rather than risk a replay
+      return capmatch::claim_status::unavailable;  // a Redis error: refuse rather than risk a replay
     } catch (...) {
       return capmatch::claim_status::full;
     }

@@ -22,6 +22,7 @@
 #include "revocation.hpp"
 #include "signed_grant.hpp"
 #include "replay_guard.hpp"
+#include "capability_cache.hpp"
 #include "token_request.hpp"
 #include "user_claims.hpp"
 #include "jwt.hpp"

@@ -20,6 +20,7 @@ enum class claim_status : std::uint8_t {
   fresh,     // first use: the pair is now claimed until its expiry
   replayed,  // already claimed and not yet expired (40105)
   full,      // no room to remember it: refused, never accepted (fail closed)
+  unavailable,  // a shared store did not answer: refused, never accepted (fail closed; 50003)
 };
 
 /// A store of claimed (keyName, nonce) pairs. try_claim is atomic: of any number of concurrent

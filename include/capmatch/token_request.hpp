@@ -610,6 +610,9 @@ class token_request_verifier {
       case claim_status::full:
         return error(errc::replay_guard_full, no_offset,
                      "the replay guard is full of unexpired nonces; refused rather than risk a replay (raise its capacity)");
+      case claim_status::unavailable:
+        return error(errc::store_unavailable, no_offset,
+                     "the replay guard's store did not answer; refused rather than risk a replay");
     }
     // ttl
     if (f.has_ttl)

@@ -96,7 +96,7 @@ async function main() {
     const validToken = bob.auth.tokenDetails.token;
     await h.stop(redis.proc);
     const r = await exchange(a, tr);
-    equal([r.status, r.json && r.json.error.code], [500, 50000], 'with Redis down a TokenRequest is refused (50000), never accepted unchecked');
+    equal([r.status, r.json && r.json.error.code], [500, 50003], 'with Redis down a TokenRequest is refused (50003, store unavailable), never accepted unchecked');
     const g = await http('GET', `${b.base}/channels/chat:lobby/messages`, { headers: bearer(validToken) });
     equal([g.status, g.json && g.json.error.code], [500, 50003],
           'with Redis down the gateway cannot read revocations and refuses a valid token (50003, store unavailable)');

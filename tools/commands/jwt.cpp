@@ -3,7 +3,7 @@
 // quotes the secret, and bad usage quotes no argument of these commands (command.hpp).
 // SPDX-License-Identifier: MIT
 #include <capmatch/clock.hpp>
-#include <capmatch/detail/json_value.hpp>
+#include <capmatch/detail/json_object.hpp>
 #include <capmatch/jwt.hpp>
 
 #include <CLI/CLI.hpp>

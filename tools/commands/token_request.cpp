@@ -3,7 +3,7 @@
 // never quotes the secret, and bad usage quotes no argument of these commands (command.hpp).
 // SPDX-License-Identifier: MIT
 #include <capmatch/capability.hpp>
-#include <capmatch/detail/json_value.hpp>
+#include <capmatch/detail/json_object.hpp>
 #include <capmatch/key.hpp>
 #include <capmatch/replay_guard.hpp>
 #include <capmatch/token_request.hpp>
