@@ -165,6 +165,18 @@ CAPMATCH_NAMESPACE_END
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
+/// Writes the decimal digits of `v` at `p` (at most 20) and returns their end.
+constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
+  char buf[20]{};
+  std::size_t n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n != 0) *p++ = buf[--n];
+  return p;
+}
+
 /// Text of at most N bytes. Appending beyond N cuts the text on a UTF-8 boundary and it stays
 /// cut. Trivially copyable.
 template <std::size_t N>
@@ -201,13 +213,7 @@ class fixed_text {
   /// Appends v in decimal.
   constexpr fixed_text& append_number(std::uint64_t v) noexcept {
     char digits[20]{};
-    std::size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    while (n != 0) append(digits[--n]);
-    return *this;
+    return append(std::string_view(digits, static_cast<std::size_t>(write_decimal(v, digits) - digits)));
   }
   /// Appends `s` in single quotes, clipped to 48 bytes of input or 96 of output (on a UTF-8
   /// boundary, marked "..."), shown on one line by escape_one_line.
@@ -317,6 +323,8 @@ enum class errc : std::uint8_t {
   jwt_ttl_too_long,      // 40003: exp - iat above 24 h (1 h for a revocable key)
   invalid_claim,         // 40000: a claim an issuer refuses (reserved name, bad user claim or limit)
   ambiguous_user_claim,  // 40000: two ably.channel.* claims tie for some channel (rule 26)
+  // --- shared stores (issue 13, session 5) ---
+  store_unavailable,  // 50003: a shared store (revocations in Redis, ...) did not answer: neither revoked nor allowed
 };
 
 /// The Ably numeric error code of `e` (40000 invalid request, 40160 capability denied).
@@ -343,6 +351,8 @@ enum class errc : std::uint8_t {
     case errc::jwt_expired: return 40142;
     case errc::jwt_issued_in_future: return 40001;
     case errc::jwt_ttl_too_long: return 40003;
+    // --- shared stores: Ably's "timeout error" (ably-common protocol/errors.json) ---
+    case errc::store_unavailable: return 50003;
     default: return 40000;
   }
 }
@@ -403,6 +413,7 @@ enum class errc : std::uint8_t {
     case errc::jwt_ttl_too_long: return "jwt_ttl_too_long";
     case errc::invalid_claim: return "invalid_claim";
     case errc::ambiguous_user_claim: return "ambiguous_user_claim";
+    case errc::store_unavailable: return "store_unavailable";
   }
   return "unknown";
 }
@@ -1466,6 +1477,9 @@ class json_reader {
   [[nodiscard]] constexpr std::size_t pos() const noexcept { return pos_; }
   [[nodiscard]] constexpr bool at_end() const noexcept { return pos_ >= in_.size(); }
   [[nodiscard]] constexpr char peek() const noexcept { return at_end() ? '\0' : in_[pos_]; }
+
+  /// Steps over `n` bytes the caller has already checked (a number or literal it read itself).
+  constexpr void skip(std::size_t n) noexcept { pos_ += n; }
 
   constexpr void skip_ws() noexcept {
     while (pos_ < in_.size()) {
@@ -3171,7 +3185,6 @@ using u64 = std::uint64_t;
 inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the edge tables
 inline constexpr u32 dead = 0;                // the state (or trie node) that matches nothing more
 inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on the qualifier name
-inline constexpr u32 star_child_flag = 0x80000000u;
 // A run state (DFA only) keeps the length of its run in the high bits of `term`; op bits
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
@@ -3198,35 +3211,63 @@ using swar::low7;
 using swar::ones;
 using swar::zero_bytes;
 
-/// One automaton state (or, in trie-walk mode, one trie node). 16 bytes.
-/// A *run state* (DFA only; `term >> run_shift` is its run's length, not 0) has no default
-/// transition and one way on: the literal segments of its run, `a:b:c`, whose bytes are at
-/// `pool + aux`; `next` is the state after them. See docs/matcher.md, "Runs".
-struct state_rec {
-  u32 next = dead;  ///< DFA: default transition (the middle `*`), or a run's end; trie: the `*` child
-  u32 trail = 0;    ///< op bits granted when one or more further segments follow (trailing `*`)
-  u32 term = 0;     ///< op bits granted when the name ends here; a run state: | run length << run_shift
-  u32 aux = 0;      ///< the 32-bit filter of the literal transitions' hashes, or (DFA) a run's pool offset
-                    ///< (while building the trie: parent | star flag)
-
-  // Named reads: one per meaning of a field (the check paths use these, never the fields).
+/// One automaton state (or, in trie-walk mode, one trie node). 16 bytes. Its four words mean
+/// different things in the two modes and in run states, so they are private: the check paths
+/// read them, and the builder writes them, through one named accessor per meaning.
+/// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
+/// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
+/// is the state after them. See docs/matcher.md, "Runs".
+class state_rec {
+ public:
+  // ---- reads (the check paths) ----
   /// DFA: the default transition (a segment that no literal transition names).
-  [[nodiscard]] constexpr u32 default_next() const noexcept { return next; }
-  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
-  [[nodiscard]] constexpr u32 filter() const noexcept { return aux; }
-  /// DFA: the length of this state's run in bytes; 0 when it starts no run.
-  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term >> run_shift; }
-  /// DFA, run state: the pool offset of the run's bytes.
-  [[nodiscard]] constexpr u32 run_offset() const noexcept { return aux; }
-  /// DFA, run state: the state after the run.
-  [[nodiscard]] constexpr u32 run_end() const noexcept { return next; }
-  /// Ops granted when one or more further segments follow (trailing `*`).
-  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return trail; }
-  /// Ops granted when the name ends here (a run state's length bits are dropped by op_set).
-  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term; }
+  [[nodiscard]] constexpr u32 default_next() const noexcept { return next_; }
   /// Trie: the `*` child.
-  [[nodiscard]] constexpr u32 star_child() const noexcept { return next; }
+  [[nodiscard]] constexpr u32 star_child() const noexcept { return next_; }
+  /// DFA, run state: the state after the run.
+  [[nodiscard]] constexpr u32 run_end() const noexcept { return next_; }
+  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
+  [[nodiscard]] constexpr u32 filter() const noexcept { return aux_; }
+  /// DFA: the length of this state's run in bytes; 0 when it starts no run.
+  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term_ >> run_shift; }
+  /// DFA, run state: the pool offset of the run's bytes.
+  [[nodiscard]] constexpr u32 run_offset() const noexcept { return aux_; }
+  /// Ops granted when one or more further segments follow (trailing `*`).
+  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return trail_; }
+  /// Ops granted when the name ends here (without a run state's length bits).
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & ((u32{1} << run_shift) - 1); }
+
+  // ---- writes (the builder) ----
+  /// DFA: sets the default transition (a state index while building, a reference once emitted).
+  constexpr void set_default_next(u32 st) noexcept { next_ = st; }
+  /// Trie: sets the `*` child.
+  constexpr void set_star_child(u32 node) noexcept { next_ = node; }
+  /// Adds ops granted when one or more further segments follow.
+  constexpr void add_trail_ops(u32 ops) noexcept { trail_ |= ops; }
+  /// Adds ops granted when the name ends here.
+  constexpr void add_term_ops(u32 ops) noexcept { term_ |= ops; }
+  /// Adds a literal transition's key hash to the filter (before any run is set).
+  constexpr void add_filter_bit(u32 bit) noexcept { aux_ |= bit; }
+  /// DFA: makes this a run state: `size` bytes at pool offset `offset`, then state `end`.
+  constexpr void set_run(u32 offset, u32 size, u32 end) noexcept {
+    next_ = end;
+    term_ = term_ops() | size << run_shift;
+    aux_ = offset;
+  }
+  /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
+  /// while building, state indices to references when emitting.
+  template <class F>
+  constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
+    next_ = f(next_);
+  }
+
+ private:
+  u32 next_ = dead;  // DFA: default transition, or a run's end; trie: the `*` child
+  u32 trail_ = 0;    // op bits granted when one or more further segments follow
+  u32 term_ = 0;     // op bits granted when the name ends here; a run state: | run length << run_shift
+  u32 aux_ = 0;      // the filter of the literal transitions' key hashes, or (run state) the run's pool offset
 };
+static_assert(sizeof(state_rec) == 16);
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).
 struct edge_rec {
@@ -3273,6 +3314,22 @@ struct header {
 
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/matcher/layout.hpp ----
+
+// ---- begin include/capmatch/matcher/inline.hpp ----
+// capmatch — matcher internals: the inlining attributes of the check paths (docs/matcher.md, "A check").
+// SPDX-License-Identifier: MIT
+//
+// Defined once here for scan.hpp and query.hpp; matcher.hpp, which includes both, #undefs them
+// at its end.
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
+#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
+#else
+#define CAPMATCH_DETAIL_INLINE inline
+#define CAPMATCH_DETAIL_NOINLINE
+#endif
+// ---- end include/capmatch/matcher/inline.hpp ----
 
 // ---- begin include/capmatch/matcher/scan.hpp ----
 // capmatch — matcher internals: the name scanner (segments, stops, qualifiers; docs/matcher.md, "A check").
@@ -3409,12 +3466,6 @@ struct name_stops_t {
   }
   return r;
 }
-/// 0x80 in the lowest byte of v that is ':' or U+0000 (where a segment stops); bytes above
-/// it may be flagged too (borrows), so only the lowest flag is meaningful. 0 when none.
-[[nodiscard]] constexpr u64 stop_bytes(u64 v) noexcept {
-  const u64 c = v ^ (ones * ':');
-  return (((c - ones) & ~c) | ((v - ones) & ~v)) & high_bits;
-}
 /// 0x80 in each of the low `rem` (< 8) bytes.
 [[nodiscard]] constexpr u64 low_bytes(std::size_t rem) noexcept {
   return high_bits & ((u64{1} << (8 * rem)) - 1);
@@ -3527,150 +3578,140 @@ struct qualifier_flags {
   return (acc & op_set::star_bit) != 0 ? op_set::all() : op_set::from_bits(acc);
 }
 
-/// True when s[pos, n) is one to `segments` non-empty segments separated by ':', no U+0000.
-[[nodiscard]] constexpr bool rest_valid(const char* s, std::size_t n, std::size_t pos, std::size_t segments) noexcept {
-  bool empty = true;
-  for (std::size_t i = pos; i < n; ++i) {
-    const char c = s[i];
-    if (c == '\0') return false;
-    if (c == ':') {
-      if (empty || --segments == 0) return false;
-      empty = true;
-    } else {
-      empty = false;
-    }
-  }
-  return !empty;
-}
-
-/// rest_valid a word at a time: s[pos, n) is one to `segments` non-empty segments, no U+0000.
-[[nodiscard]] constexpr bool rest_valid_words(const char* s, std::size_t n, std::size_t pos,
-                                              std::size_t segments) noexcept {
-  if (pos >= n || s[pos] == ':' || s[n - 1] == ':') return false;
-  std::size_t colons = 0;
-  u64 prev = 0;  // 0x80 when the previous word ended with ':'
-  for (std::size_t p = pos; p < n; p += 8) {
-    const std::size_t rem = n - p;
-    const u64 w = rem >= 8 ? load8(s + p) : load_tail(s, n, rem);
-    const u64 in = rem >= 8 ? high_bits : low_bytes(rem);
-    const u64 colon = zero_bytes(w ^ (ones * ':')) & in;
-    if ((zero_bytes(w) & in) != 0 || (colon & (colon >> 8)) != 0 || (prev & colon & 0x80) != 0) return false;
-    prev = colon >> 56;
-    colons += static_cast<std::size_t>(std::popcount(colon));
-  }
-  return colons < segments;
-}
-
-/// A segment found by scan_segment.
+/// One segment of a name's body, as name_scanner::next finds it: where it lies and its key
+/// (what segment_key computes from its bytes).
 struct segment {
   u64 key = 0;
   u64 w0 = 0, w1 = 0;  // 9 to 16 bytes: the two zero-padded words (verified against the pool)
-  std::size_t len = 0;
-  bool last = false;
-  bool ok = false;  // false: empty segment or U+0000 (the name is invalid)
+  std::size_t pos = 0, len = 0;
+  bool last = false;  // the body's last segment
 };
 
-#if defined(__GNUC__) || defined(__clang__)
-#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
-#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
-#else
-#define CAPMATCH_DETAIL_INLINE inline
-#define CAPMATCH_DETAIL_NOINLINE
-#endif
+/// The name scanner: every check path (the automaton over any name, the trie walk) reads a
+/// name's body through it; the grammar is name.hpp's (docs/semantics.md §2): segments separated
+/// by ':', none empty, no U+0000, at most max_segments of them, the whole name well-formed
+/// UTF-8. Construction validates the whole name from stop masks of 64-byte windows (bit i set
+/// when byte i is ':'; one window for names of at most short_name_bytes); next() then finds
+/// each segment's end from the mask (clear the lowest bit, count trailing zeros) and computes
+/// its key with one or two word loads (more only for segments over 16 bytes).
+class name_scanner {
+ public:
+  /// The ':' masks of a long name's 64-byte windows (filled by the scanner).
+  using windows_t = u64[max_resource_bytes / 64];
+  /// Scans the body s[pos, n) of a name of n bytes (1 <= n <= max_resource_bytes, pos < n; the
+  /// bytes before pos, a qualifier, have been checked by scan_qualifier). `text` holds the
+  /// same bytes as s, and the 8 bytes before text + n are readable: s itself when n >= 8, else
+  /// a copy at the end of a zeroed 8-byte prefix. (The key of a segment in the name's last 8 bytes
+  /// is a load of the word ending at the name's end.) A name over short_name_bytes keeps its
+  /// windows' masks in `windows`, which must outlive the scanner.
+  CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos,
+                                                windows_t& windows) noexcept
+      : s_(text), n_(n), pos_(pos), windows_(windows) {
+    if (n <= short_name_bytes) {
+      start_short();
+    } else {
+      ok_ = validate_long(text, n, pos, windows);
+      base_ = pos & ~std::size_t{63};
+      m_ = windows[pos / 64];
+    }
+  }
+  /// The same for a name known to have at most short_name_bytes bytes (one window; the check's
+  /// inlined path).
+  struct short_name_t {};
+  CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos, short_name_t) noexcept
+      : s_(text), n_(n), pos_(pos), windows_(nullptr) {
+    start_short();
+  }
+  /// False when the name is invalid (then it is granted nothing).
+  [[nodiscard]] constexpr bool ok() const noexcept { return ok_; }
+  /// Where the next segment starts.
+  [[nodiscard]] constexpr std::size_t position() const noexcept { return pos_; }
 
-/// The word at s + pos (rem = n - pos bytes left) and where it holds a stop (':' or U+0000):
-/// 0x80 in each such byte, only among the bytes that belong to the name.
-struct word_scan {
-  u64 w, stops;
+  /// The next segment (ok() and a previous one not `last`).
+  CAPMATCH_DETAIL_INLINE constexpr segment next() noexcept {
+    while (m_ == 0 && base_ + 64 < n_) {  // names over short_name_bytes: the next window
+      base_ += 64;
+      m_ = windows_[base_ / 64];
+      if (pos_ > base_) m_ &= pos_ - base_ >= 64 ? 0 : ~u64{0} << (pos_ - base_);  // after a seek
+    }
+    segment g;
+    g.pos = pos_;
+    g.last = m_ == 0;
+    const std::size_t end = g.last ? n_ : base_ + static_cast<std::size_t>(std::countr_zero(m_));
+    g.len = end - pos_;
+    if (g.len <= 8) {
+      // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
+      // down: never a byte beyond the name, and no branch on where the segment lies.
+      const std::size_t back = pos_ + 8 <= n_ ? 0 : pos_ + 8 - n_;  // <= pos_ + 8 - len
+      g.key = (load8(s_ + pos_ - back) >> (8 * back)) & (~u64{0} >> (64 - 8 * g.len));
+    } else if (g.len <= 16) {
+      g.w0 = load8(s_ + pos_);
+      g.w1 = word_from(s_, n_, pos_ + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
+      g.key = medium_key(g.w0, g.w1);
+    } else {
+      g.key = long_key(s_, pos_, end);
+    }
+    pos_ = end + 1;
+    m_ &= m_ - 1;
+    return g;
+  }
+
+  /// Goes on at `pos` (after a run that ended at a segment boundary, pos - 1; pos < n). Only
+  /// next() moves to another window (so for a short name the window stays at 0, a constant).
+  CAPMATCH_DETAIL_INLINE constexpr void seek(std::size_t pos) noexcept {
+    pos_ = pos;
+    m_ &= pos - base_ >= 64 ? 0 : ~u64{0} << (pos - base_);
+  }
+
+ private:
+  // One window: the stop mask of the whole name.
+  CAPMATCH_DETAIL_INLINE constexpr void start_short() noexcept {
+    const name_stops_t w = name_stops(s_, n_);
+    m_ = w.colons & (~u64{0} << pos_);  // pos < n <= 64
+    // Invalid: U+0000, an empty segment (the body starts or ends with ':' or holds "::"),
+    // or not well-formed UTF-8.
+    ok_ = !w.nul && ((m_ >> pos_) & 1) == 0 && ((m_ >> (n_ - 1)) & 1) == 0 && (m_ & (m_ >> 1)) == 0 &&
+          (!w.high || utf8_valid(std::string_view(s_, n_)));
+  }
+
+  // Validates a name over short_name_bytes window by window, keeping each window's ':' after
+  // pos. (Static: a call that took `this` would keep the scanner in memory in the check's loop.)
+  CAPMATCH_DETAIL_NOINLINE static constexpr bool validate_long(const char* s, std::size_t n, std::size_t pos,
+                                                               windows_t& out) noexcept {
+    bool nul = false, high = false;
+    u64 pairs = 0, carry = 0;  // carry: the previous window ended with ':'
+    std::size_t colons = 0;
+    for (std::size_t base = 0; base < n; base += 64) {
+      // The last window is the name's last 64 bytes, shifted (its flags cover bytes before base too).
+      const std::size_t at = n - base >= 64 ? base : n - 64;
+      const name_stops_t w = name_stops(s + at, 64);
+      u64 c = w.colons >> (base - at);
+      if (pos >= base + 64) c = 0;  // all in the qualifier
+      else if (pos > base) c &= ~u64{0} << (pos - base);
+      out[base / 64] = c;
+      nul |= w.nul;
+      high |= w.high;
+      pairs |= (c & (c >> 1)) | (c & carry);
+      carry = c >> 63;
+      // More than max_segments segments take at least 2 * max_segments bytes.
+      if (n >= 2 * max_segments)
+        for (u64 k = c; k != 0; k &= k - 1) ++colons;
+    }
+    return !nul && pairs == 0 && s[pos] != ':' && s[n - 1] != ':' && colons < max_segments &&
+           (!high || utf8_valid(std::string_view(s, n)));
+  }
+
+  const char* s_;
+  std::size_t n_, pos_, base_ = 0;
+  const u64* windows_;  // long names: the windows' ':' masks
+  u64 m_ = 0;  // the ':' of the window at base_ at or after pos_, as bits from base_
+  bool ok_ = false;
 };
-CAPMATCH_DETAIL_INLINE constexpr word_scan scan_word(const char* s, std::size_t n, std::size_t pos,
-                                                     std::size_t rem) noexcept {
-  if (rem >= 8) {
-    const u64 w = load8(s + pos);
-    return {w, stop_bytes(w)};
-  }
-  const u64 w = load_tail(s, n, rem);
-  return {w, stop_bytes(w) & low_bytes(rem)};
-}
-
-/// End of a segment longer than 16 bytes that starts before `q`, or n + 1 if it holds U+0000.
-CAPMATCH_DETAIL_NOINLINE constexpr std::size_t long_segment_end(const char* s, std::size_t n, std::size_t q) noexcept {
-  for (;;) {
-    const std::size_t r = n - q;
-    if (r == 0) return n;
-    const word_scan v = scan_word(s, n, q, r);
-    if (v.stops != 0) {
-      const unsigned bit = static_cast<unsigned>(std::countr_zero(v.stops)) - 7;
-      if (((v.w >> bit) & 0xFF) == 0) return n + 1;
-      return q + (bit >> 3);
-    }
-    if (r <= 8) return n;
-    q += 8;
-  }
-}
-
-/// Scans the segment starting at pos: finds its end (':' or the end of the name), rejects
-/// empty segments and U+0000, and computes its key, in one pass of word loads (one load for
-/// segments under 8 bytes, two up to 16).
-CAPMATCH_DETAIL_INLINE constexpr segment scan_segment(const char* s, std::size_t n, std::size_t pos) noexcept {
-  segment g;
-  const std::size_t rem = n - pos;
-  if (rem == 0) return g;
-  const word_scan a = scan_word(s, n, pos, rem);
-  if (a.stops != 0) {
-    const unsigned bit = static_cast<unsigned>(std::countr_zero(a.stops)) - 7;  // 8 * index of the stop
-    if (bit == 0 || ((a.w >> bit) & 0xFF) == 0) return g;
-    g.key = a.w & ((u64{1} << bit) - 1);
-    g.len = bit >> 3;
-    g.ok = true;
-    return g;
-  }
-  g.ok = true;
-  if (rem <= 8) {
-    g.key = a.w;
-    g.len = rem;
-    g.last = true;
-    return g;
-  }
-  const word_scan b = scan_word(s, n, pos + 8, rem - 8);
-  if (b.stops != 0) {
-    const unsigned bit = static_cast<unsigned>(std::countr_zero(b.stops)) - 7;
-    if (((b.w >> bit) & 0xFF) == 0) return g.ok = false, g;
-    if (bit == 0) {  // exactly 8 bytes
-      g.key = a.w;
-      g.len = 8;
-      return g;
-    }
-    g.w0 = a.w;
-    g.w1 = b.w & ((u64{1} << bit) - 1);
-    g.len = 8 + (bit >> 3);
-  } else if (rem <= 16) {
-    g.w0 = a.w;
-    g.w1 = b.w;
-    g.len = rem;
-    g.last = true;
-  } else {
-    const std::size_t end = long_segment_end(s, n, pos + 16);
-    if (end > n) return g.ok = false, g;
-    g.len = end - pos;
-    g.last = end == n;
-    if (g.len > 16) {
-      g.key = long_key(s, pos, end);
-      return g;
-    }
-    g.w0 = a.w;  // exactly 16 bytes
-    g.w1 = b.w;
-  }
-  g.key = medium_key(g.w0, g.w1);
-  return g;
-}
 
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
 #undef CAPMATCH_DETAIL_SSE2
-#undef CAPMATCH_DETAIL_INLINE
-#undef CAPMATCH_DETAIL_NOINLINE
 // ---- end include/capmatch/matcher/scan.hpp ----
 
 // ---- begin include/capmatch/matcher/query.hpp ----
@@ -3683,13 +3724,6 @@ CAPMATCH_NAMESPACE_END
 #include <string_view>
 
 
-#if defined(__GNUC__) || defined(__clang__)
-#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
-#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
-#else
-#define CAPMATCH_DETAIL_INLINE inline
-#define CAPMATCH_DETAIL_NOINLINE
-#endif
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
@@ -3764,17 +3798,17 @@ struct tables : header {
     return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.run_offset(), len);
   }
 
-  // One transition of the automaton (DFA mode), for the segment s[pos, pos + len) with key
-  // `key` (and, for 9 to 16 bytes, its two words): the state's trailing-`*` ops join acc,
-  // then the automaton moves along the segment's literal transition, or the default one.
-  // The filter spares the table probe for most segments that no literal transition names.
-  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, u64 key, u64 w0, u64 w1, std::size_t len,
-                                            const char* s, std::size_t pos, u32& acc) const noexcept {
+  // One transition of the automaton (DFA mode) on segment g of the name s: the state's
+  // trailing-`*` ops join acc, then the automaton moves along the segment's literal transition,
+  // or the default one. The filter spares the table probe for most segments that no literal
+  // transition names.
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, const segment& g, const char* s,
+                                            u32& acc) const noexcept {
     acc |= r.trail_ops();
-    const u64 hk = key * k_mul;
+    const u64 hk = g.key * k_mul;
     if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
-    if (len <= 8) return find_short(st, key, hk, r.default_next());
-    return find_long(st, key, w0, w1, len, s, pos, r.default_next(), hk);
+    if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
+    return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
   }
 
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
@@ -3827,8 +3861,8 @@ struct tables : header {
     return find(ref(qualifier_state), g, s, 1, states[qualifier_state].default_next(), !walk);
   }
 
-  // A check. The common case — a DFA and a name of at most short_name_bytes bytes — is
-  // inlined into the caller; qualifiers, longer names and the trie walk are calls.
+  // A check. The common case — a DFA and a name of 8 to short_name_bytes bytes — is inlined
+  // into the caller; qualifiers, other names and the trie walk are calls.
   CAPMATCH_DETAIL_INLINE constexpr op_set ops_for(std::string_view name) const noexcept {
     const char* s = name.data();
     const std::size_t n = name.size();
@@ -3841,92 +3875,63 @@ struct tables : header {
     }
     if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
     if (st == dead) return {};  // no pattern covers this qualifier class: nothing to validate for
-    return short_ops(s, n, pos, st);
+    name_scanner sc(s, n, pos, name_scanner::short_name_t{});
+    if (!sc.ok()) return {};
+    return automaton(sc, s, n, st);
   }
 
-  // Longer names (scanned a word at a time) and the trie walk.
+  // Where a name's check starts in these tables: the state (DFA) or root (trie) of its
+  // qualifier class, *body set to the first byte of its body; no_state if the name is invalid.
+  // (Whether a name is invalid and where its body starts do not depend on the tables.)
+  CAPMATCH_DETAIL_INLINE constexpr u32 entry(const char* s, std::size_t n, std::size_t* body) const noexcept {
+    *body = 0;
+    return s[0] == '[' ? quick_qualifiers_or_parse(s, n, body) : start;
+  }
+  // The rest of a check from entry()'s state, over a scanned valid name (a copy of the scanner:
+  // several tables can resume from one scan, see groups_ops).
+  CAPMATCH_DETAIL_INLINE constexpr op_set resume(name_scanner sc, const char* s, std::size_t n,
+                                                 u32 st) const noexcept {
+    if (walk) return walk_ops(sc, s, st);
+    return st == dead ? op_set{} : automaton(sc, s, n, st);
+  }
+
+  // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, and the
+  // trie walk: the same scanner and automaton loop, out of line.
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
                                                       u32 st) const noexcept {
-    if (!utf8_valid(std::string_view(s, n))) return {};  // (its ASCII runs: 8 bytes per step)
-    if (walk) return walk_ops(s, n, pos, st);
-    u32 acc = 0;
-    std::size_t left = max_segments;
-    if (const state_rec& r = state(st); r.run_length() != 0) {
-      // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t len = r.run_length(), end = pos + len;
-      acc = r.trail_ops();
-      if (!run_matches(r, s, n, pos)) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
-      const char* run = pool + r.run_offset();
-      const auto segments = static_cast<std::size_t>(1 + std::count(run, run + len, ':'));
-      if (segments > left) return {};  // (patterns are held to max_segments too; never taken)
-      left -= segments;
-      st = r.run_end();
-      if (end == n) return finish(acc | state(st).term_ops());
-      pos = end + 1;
-      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
+    if (!walk && st == dead) return {};
+    char tiny[16] = {};  // a name under 8 bytes, after 8 zero bytes (see name_scanner)
+    const char* text = s;
+    if (n < 8) {
+      for (std::size_t i = 0; i < n; ++i) tiny[8 + i] = s[i];
+      text = tiny + 8;
     }
-    for (;;) {
-      const state_rec& r = state(st);
-      const segment g = scan_segment(s, n, pos);
-      if (!g.ok || left-- == 0) return {};
-      st = step(st, r, g.key, g.w0, g.w1, g.len, s, pos, acc);
-      if (g.last) return finish(acc | state(st).term_ops());
-      pos += g.len + 1;
-      // Nothing more can be granted: what was, stands if the rest of the name is valid.
-      if (st == dead) return acc != 0 && rest_valid_words(s, n, pos, left) ? finish(acc) : op_set{};
-    }
+    name_scanner::windows_t windows;  // written by the scanner before it reads them
+    name_scanner sc(text, n, pos, windows);
+    if (!sc.ok()) return {};
+    return walk ? walk_ops(sc, s, st) : automaton(sc, s, n, st);
   }
 
-  // The automaton over a name of at most short_name_bytes bytes: the segment boundaries come
-  // from a stop mask of the whole name, so finding the next segment is two instructions
-  // (clear the lowest bit, count trailing zeros) instead of a scan, and the whole name is
-  // validated from the mask before the automaton runs. Such a name has at most 32 segments,
-  // under max_segments.
-  CAPMATCH_DETAIL_INLINE constexpr op_set short_ops(const char* s, std::size_t n, std::size_t pos,
+  // The automaton over a valid name's body, from state st (DFA mode). A start state may begin
+  // a run: its segments are the name's next bytes, or the automaton is dead.
+  CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
-    static_assert(short_name_bytes <= 64 && (short_name_bytes + 1) / 2 <= max_segments);
-    // 8 <= n <= short_name_bytes (shorter names take the word loop: the keys here are loads
-    // of 8 bytes that end at the name's end at the latest).
-    const name_stops_t stops = name_stops(s, n);
-    u64 m = stops.colons & (~u64{0} << pos);  // pos < n <= 64
-    // Invalid: U+0000, or an empty segment (the body starts or ends with ':' or holds "::").
-    if (stops.nul || ((m >> pos) & 1) != 0 || ((m >> (n - 1)) & 1) != 0 || (m & (m >> 1)) != 0) return {};
-    if (stops.high && !utf8_valid(std::string_view(s, n))) return {};  // not well-formed UTF-8
     u32 acc = 0;
     if (const state_rec& r = state(st); r.run_length() != 0) {
-      // A run: its segments are the name's next bytes, or the automaton is dead.
-      const std::size_t end = pos + r.run_length();
+      const std::size_t pos = sc.position(), end = pos + r.run_length();
       acc = r.trail_ops();
       if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
       st = r.run_end();
       if (end == n) return finish(acc | state(st).term_ops());
       if (st == dead) return finish(acc);
-      pos = end + 1;  // < n: the name does not end with ':'
-      m &= ~u64{0} << pos;
+      sc.seek(end + 1);  // < n: the name does not end with ':'
     }
     for (;;) {
       const state_rec& r = state(st);
-      const bool last = m == 0;
-      const std::size_t end = last ? n : static_cast<std::size_t>(std::countr_zero(m));
-      const std::size_t len = end - pos;
-      u64 key, w0 = 0, w1 = 0;
-      if (len <= 8) {
-        // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
-        // down: never a byte beyond the name, and no branch on where the segment lies.
-        const std::size_t at = pos + 8 <= n ? pos : n - 8;
-        key = (load8(s + at) >> (8 * (pos - at))) & (~u64{0} >> (64 - 8 * len));
-      } else if (len <= 16) {
-        w0 = load8(s + pos);
-        w1 = word_from(s, n, pos + 8) & (~u64{0} >> (64 - 8 * (len - 8)));
-        key = medium_key(w0, w1);
-      } else {
-        key = long_key(s, pos, end);
-      }
-      st = step(st, r, key, w0, w1, len, s, pos, acc);
-      if (last) return finish(acc | state(st).term_ops());
+      const segment g = sc.next();
+      st = step(st, r, g, s, acc);
+      if (g.last) return finish(acc | state(st).term_ops());
       if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
-      pos = end + 1;
-      m &= m - 1;
     }
   }
 
@@ -3939,16 +3944,13 @@ struct tables : header {
     u64 key, w0, w1;
     u32 pos, len;
   };
-  [[nodiscard]] constexpr op_set walk_ops(const char* s, std::size_t n, std::size_t body,
-                                          u32 root) const noexcept {
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set walk_ops(name_scanner sc, const char* s, u32 root) const noexcept {
     walk_segment segs[max_segments];  // only the first `count` are written and read
     std::size_t count = 0;
-    for (std::size_t pos = body;;) {
-      const segment g = scan_segment(s, n, pos);
-      if (!g.ok || count == max_segments) return {};
-      segs[count++] = walk_segment{g.key, g.w0, g.w1, static_cast<u32>(pos), static_cast<u32>(g.len)};
+    for (;;) {  // a valid name has at most max_segments segments
+      const segment g = sc.next();
+      segs[count++] = walk_segment{g.key, g.w0, g.w1, static_cast<u32>(g.pos), static_cast<u32>(g.len)};
       if (g.last) break;
-      pos += g.len + 1;
     }
     u32 acc = 0;
     if (root != dead) walk_from(root, segs, 0, count, s, acc);
@@ -3983,11 +3985,39 @@ struct tables : header {
   }
 };
 
+/// A check over several tables (a matcher's 2 to 4 groups, docs/matcher.md "Groups"; `d` or
+/// `c` and `d` empty tables when there are fewer): the union of their answers, with the name
+/// scanned and validated once; a group whose qualifier class has no pattern is skipped.
+CAPMATCH_DETAIL_NOINLINE constexpr op_set groups_ops(const tables& a, const tables& b, const tables& c,
+                                                     const tables& d, std::size_t count,
+                                                     std::string_view name) noexcept {
+  const char* s = name.data();
+  const std::size_t n = name.size();
+  if (n == 0 || n > max_resource_bytes) return {};
+  std::size_t pos = 0;
+  const u32 sa = a.entry(s, n, &pos), sb = b.entry(s, n, &pos);
+  const u32 sc = count > 2 ? c.entry(s, n, &pos) : dead, sd = count > 3 ? d.entry(s, n, &pos) : dead;
+  if (sa == no_state || sb == no_state || sc == no_state || sd == no_state) return {};  // invalid (all agree)
+  const auto live = [](const tables& t, u32 st) { return t.walk || st != dead; };
+  if (!live(a, sa) && !live(b, sb) && !live(c, sc) && !live(d, sd)) return {};
+  char tiny[16] = {};  // as in tables::other_ops
+  const char* text = s;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) tiny[8 + i] = s[i];
+    text = tiny + 8;
+  }
+  name_scanner::windows_t windows;
+  const name_scanner scan(text, n, pos, windows);
+  if (!scan.ok()) return {};
+  op_set r = a.resume(scan, s, n, sa) | b.resume(scan, s, n, sb);
+  if (live(c, sc)) r = r | c.resume(scan, s, n, sc);
+  if (live(d, sd)) r = r | d.resume(scan, s, n, sd);
+  return r;
+}
+
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
-#undef CAPMATCH_DETAIL_INLINE
-#undef CAPMATCH_DETAIL_NOINLINE
 // ---- end include/capmatch/matcher/query.hpp ----
 
 // ---- begin include/capmatch/matcher/determinise.hpp ----
@@ -4154,9 +4184,9 @@ class builder {
     return id;
   }
 
-  constexpr u32 new_node(u32 parent, bool star) {
+  constexpr u32 new_node() {
     const auto id = static_cast<u32>(nodes.size());
-    nodes.push_back(state_rec{dead, 0, 0, parent | (star ? star_child_flag : 0)});
+    nodes.push_back(state_rec{});
     return id;
   }
 
@@ -4165,7 +4195,7 @@ class builder {
     const u32 found =
         tedge_index.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
     if (found != no_state) return tedges[found].child;
-    const u32 child = new_node(node, false);
+    const u32 child = new_node();
     const auto id = static_cast<u32>(tedges.size());
     tedges.push_back(trie_edge{node, sid, child});
     tedge_index.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
@@ -4173,11 +4203,11 @@ class builder {
   }
 
   constexpr u32 star_child(u32 node) {
-    if (nodes[node].next == dead) {
-      const u32 child = new_node(node, true);
-      nodes[node].next = child;
+    if (nodes[node].star_child() == dead) {
+      const u32 child = new_node();
+      nodes[node].set_star_child(child);
     }
-    return nodes[node].next;
+    return nodes[node].star_child();
   }
 
   constexpr void add_pattern(u32 root, std::string_view body, u32 ops) {
@@ -4188,12 +4218,12 @@ class builder {
       const bool last = colon == std::string_view::npos;
       const std::string_view seg = body.substr(pos, last ? std::string_view::npos : colon - pos);
       if (last && seg == "*") {
-        nodes[node].trail |= ops;
+        nodes[node].add_trail_ops(ops);
         return;
       }
       node = seg == "*" ? star_child(node) : literal_child(node, intern(seg));
       if (last) {
-        nodes[node].term |= ops;
+        nodes[node].add_term_ops(ops);
         return;
       }
       pos = colon + 1;
@@ -4220,7 +4250,6 @@ class builder {
     tedges.reserve(segments);
     tedge_index.reserve(segments);
     nodes.resize(4);
-    nodes[0].aux = 0;
     std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
@@ -4233,7 +4262,7 @@ class builder {
         const u32 q = intern(p.qualifier);
         if (qualifier_roots.size() <= q) qualifier_roots.resize(q + 1, 0);
         if (qualifier_roots[q] == 0) {
-          qualifier_roots[q] = new_node(qualifier_state, false) + 1;
+          qualifier_roots[q] = new_node() + 1;
           qualifier_edges.push_back(trie_edge{qualifier_state, q, qualifier_roots[q] - 1});
         }
         root = qualifier_roots[q] - 1;
@@ -4251,8 +4280,7 @@ class builder {
     out.start = 2;
     out.any_root = 3;
     out.states = nodes;
-    out.states[qualifier_state].next = dead;
-    for (state_rec& st : out.states) st.aux = 0;  // the parent links are the builder's; emit puts filters here
+    out.states[qualifier_state].set_star_child(dead);
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
     for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
@@ -4293,7 +4321,7 @@ class builder {
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
-      out.states[t.from].aux |= filter_bit(hk);
+      out.states[t.from].add_filter_bit(filter_bit(hk));
       if (g.size <= 8) {
         place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
       } else {
@@ -4316,14 +4344,11 @@ class builder {
       for (const auto& r : runs) {
         if ((r.size < 8) != short_ones) continue;
         if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-        state_rec& st = out.states[r.state];
-        st.next = r.target;
-        st.term |= r.size << run_shift;
-        st.aux = static_cast<u32>(out.pool.size());
+        out.states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
     // State references: the default transition (trie: the `*` child).
-    for (auto& st : out.states) st.next = ref(st.next);
+    for (auto& st : out.states) st.map_link(ref);
     out.start = ref(out.start);
     out.any_root = ref(out.any_root);
     // The quick qualifiers: the first few short qualifier names, in pattern order.
@@ -4418,7 +4443,7 @@ constexpr bool builder::determinise() {
   // A trie node worth tracking: it grants something or leads somewhere.
   auto live = [&](u32 node) {
     const auto& r = nodes[node];
-    return r.next != dead || r.trail != 0 || r.term != 0 || node_edges[node + 1] != node_edges[node];
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   std::vector<u32> set;
   auto start_set = [&](u32 a, u32 b) {
@@ -4435,7 +4460,7 @@ constexpr bool builder::determinise() {
   ts.reserve(tedges.size() + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
-  states[qualifier_state].next = other;
+  states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
 
   std::vector<u32> stars, gathered_sid, group;
@@ -4447,9 +4472,9 @@ constexpr bool builder::determinise() {
     gathered.clear();
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
-      rec.trail |= nodes[node].trail;
-      rec.term |= nodes[node].term;
-      if (nodes[node].next != dead && live(nodes[node].next)) stars.push_back(nodes[node].next);
+      rec.add_trail_ops(nodes[node].trail_ops());
+      rec.add_term_ops(nodes[node].term_ops());
+      if (const u32 star = nodes[node].star_child(); star != dead && live(star)) stars.push_back(star);
       for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
         if (live(tedges[k].child)) gathered.push_back(tedges[k]);
     }
@@ -4459,7 +4484,7 @@ constexpr bool builder::determinise() {
         return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
       });
     work += gathered.size();
-    rec.next = state_of(stars);
+    rec.set_default_next(state_of(stars));
     for (std::size_t i = 0; i < gathered.size();) {
       std::size_t j = i;
       set.clear();
@@ -4501,13 +4526,13 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   rep[qualifier_state] = qualifier_state;
   index_map sigs;
   auto hash_of = [&](u32 st) {
-    u64 h = mix2(mix2(states[st].trail, states[st].term), rep[states[st].next]);
+    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops()), rep[states[st].default_next()]);
     for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
     return h;
   };
   auto same = [&](u32 a, u32 b) {
-    if (states[a].trail != states[b].trail || states[a].term != states[b].term ||
-        rep[states[a].next] != rep[states[b].next] || first[a + 1] - first[a] != first[b + 1] - first[b])
+    if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
+        rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
       return false;
     for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
       const transition& x = ts[first[a] + k];
@@ -4535,7 +4560,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
     if (rep[st] == st) id[st] = next_id++;
   std::vector<state_rec> out_states(next_id);
   out_states[qualifier_state] = states[qualifier_state];
-  out_states[qualifier_state].next = id[rep[states[qualifier_state].next]];
+  out_states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
   std::vector<transition> out_ts;
   for (const auto& t : ts) {
     if (rep[t.from] != t.from) continue;
@@ -4544,7 +4569,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   for (u32 st = 2; st < count; ++st) {
     if (rep[st] != st) continue;
     state_rec r = states[st];
-    r.next = id[rep[r.next]];
+    r.map_link([&](u32 next) { return id[rep[next]]; });
     out_states[id[st]] = r;
   }
   states = std::move(out_states);
@@ -4564,11 +4589,11 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   // leads to start runs, so the check looks for a run once, before its loop.
   std::vector<u8> entry(count, 0), entered(count, 0);
   entry[start] = 1;
-  entry[states[qualifier_state].next] = 1;
+  entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) entered[states[st].next] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].next == dead; };
-  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail == 0 && states[st].term == 0; };
+  for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
+  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
+  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   std::vector<u32> run_of(count, no_state);  // the run a state starts
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
@@ -4590,13 +4615,13 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   std::vector<u8> keep(count, 0);
   keep[dead] = keep[qualifier_state] = 1;
   keep[start] = 1;
-  keep[states[qualifier_state].next] = 1;
+  keep[states[qualifier_state].default_next()] = 1;
   std::vector<u32> first(count + 1, 0);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
-    keep[states[st].next] = 1;
+    keep[states[st].default_next()] = 1;
     if (run_of[st] != no_state) {
       keep[runs[run_of[st]].target] = 1;
       continue;
@@ -4611,7 +4636,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 0; st < count; ++st) {
     if (!keep[st]) continue;
     state_rec r = states[st];
-    r.next = id[r.next];
+    r.map_link([&](u32 next) { return id[next]; });
     out_states[id[st]] = r;
   }
   std::vector<transition> out_ts;
@@ -4743,10 +4768,7 @@ class matcher {
   /// Union of the operations of every pattern that matches `name`; empty for an invalid name.
   [[nodiscard]] constexpr op_set ops_for(std::string_view name) const noexcept {
     if (groups_ == 1) return t_.ops_for(name);
-    op_set r = t_.ops_for(name) | t2_.ops_for(name);
-    if (groups_ > 2) r = r | t3_.ops_for(name);
-    if (groups_ > 3) r = r | t4_.ops_for(name);
-    return r;
+    return detail::cm::groups_ops(t_, t2_, t3_, t4_, groups_, name);
   }
   /// True when `op` is allowed on `name`; app-wide operations never are (see allows_app_wide).
   [[nodiscard]] constexpr bool allows(std::string_view name, operation op) const noexcept {
@@ -4849,6 +4871,10 @@ class fixed_matcher {
 };
 
 CAPMATCH_NAMESPACE_END
+
+// Defined once in matcher/inline.hpp for the matcher's internals.
+#undef CAPMATCH_DETAIL_INLINE
+#undef CAPMATCH_DETAIL_NOINLINE
 // ---- end include/capmatch/matcher.hpp ----
 
 // ---- begin include/capmatch/detail/pattern_trie.hpp ----
@@ -6792,11 +6818,11 @@ CAPMATCH_NAMESPACE_END
 #include <cstring>
 #include <initializer_list>
 #include <optional>
-#include <shared_mutex>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -7058,13 +7084,7 @@ namespace detail {
     (void)r.expect(r.peek(), error_hint::none, ignored);
   };
   auto at = [&] { return static_cast<std::uint32_t>(r.pos()); };
-  // What was expected, in words no error_hint has: "; expected " is followed by them.
-  auto expect = [&](char c, std::string_view expected) {
-    if (r.expect(c, error_hint::none, err)) return true;
-    err.append(expected);
-    return false;
-  };
-  if (!expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}")) return err;
+  if (!r.expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}", err)) return err;
   revocation_request req;
   bool seen[3] = {false, false, false};
   std::vector<char> buf;
@@ -7089,7 +7109,7 @@ namespace detail {
         return e.append("duplicate member ").append_quoted(name).append_at();
       }
       seen[which] = true;
-      if (!expect(':', "':'")) return err;
+      if (!r.expect(':', "':'", err)) return err;
       r.skip_ws();
       if (which == 0) {
         if (r.peek() != '[') {
@@ -7192,15 +7212,106 @@ namespace detail {
   return req;
 }
 
+/// The issue time in milliseconds a revocation check uses for a token whose `iat` is in seconds
+/// (a JWT's): the start of that second, so a token issued in the same second as a revocation's
+/// issuedBefore is revoked unless issuedBefore is that second's first millisecond
+/// (docs/semantics.md §27). Saturates instead of overflowing.
+[[nodiscard]] constexpr std::int64_t revocation_issued_at_ms(std::int64_t iat_seconds) noexcept {
+  constexpr std::int64_t limit = INT64_MAX / 1000;
+  if (iat_seconds > limit) return INT64_MAX;
+  if (iat_seconds < -limit) return INT64_MIN;
+  return iat_seconds * 1000;
+}
+
 /// The facts about a token a revocation check needs (all plain values, whatever verified them).
 struct revocation_subject {
   std::string_view client_id;       // empty: the token has no clientId
   std::string_view revocation_key;  // empty: no x-ably-revocation-key
   const capability* cap = nullptr;  // its resources are compared verbatim; null: none
-  std::int64_t issued_at_ms = 0;
+  std::int64_t issued_at_ms = 0;    // a JWT's iat: revocation_issued_at_ms(iat)
+};
+
+namespace detail {
+/// 64-bit hash of a revocation fact (kind, value): two lanes of 8 bytes a step (multiply-
+/// xorshift), joined by a splitmix64 finish. Unseeded, so that a token's facts can be hashed once
+/// for any list; a table compares the full hash and then the text, so collisions cost time only.
+[[nodiscard]] inline std::uint64_t revocation_hash(revocation_target_kind kind, std::string_view v) noexcept {
+  constexpr std::uint64_t m1 = 0x9E3779B97F4A7C15ull, m2 = 0xC2B2AE3D27D4EB4Full;
+  std::uint64_t a = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m1;
+  std::uint64_t b = a ^ 0x165667B19E3779F9ull;
+  std::size_t i = 0;
+  for (; i + 16 <= v.size(); i += 16) {
+    std::uint64_t w0, w1;
+    std::memcpy(&w0, v.data() + i, 8);
+    std::memcpy(&w1, v.data() + i + 8, 8);
+    a = (a ^ w0) * m1;
+    b = (b ^ w1) * m2;
+    a ^= a >> 29;
+    b ^= b >> 31;
+  }
+  if (i + 8 <= v.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, v.data() + i, 8);
+    a = (a ^ w) * m1;
+    a ^= a >> 29;
+    i += 8;
+  }
+  if (i < v.size()) {  // 1 to 7 bytes left: the last 8 bytes (overlapping), or each byte of a short value
+    std::uint64_t w = 0;
+    if (v.size() >= 8) std::memcpy(&w, v.data() + v.size() - 8, 8);
+    else
+      for (std::size_t k = i; k < v.size(); ++k) w = w << 8 | static_cast<unsigned char>(v[k]);
+    b = (b ^ w) * m2;
+    b ^= b >> 31;
+  }
+  std::uint64_t h = a ^ (b << 23 | b >> 41);
+  h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 27, h *= 0x94D049BB133111EBull;
+  return h ^ (h >> 31);
+}
+
+/// One fact of a token with its hash.
+struct revocation_fact {
+  std::uint64_t hash = 0;
+  std::string_view value;
+  revocation_target_kind kind = revocation_target_kind::client_id;
+};
+}  // namespace detail
+
+/// A revocation_subject with the hash of each fact computed once (a verifier prepares a token
+/// when it verifies it, then checks it as often as it likes). Holds views: the strings and the
+/// capability of the subject must outlive it.
+class prepared_revocation_subject {
+ public:
+  prepared_revocation_subject() = default;
+  /// Hashes the clientId, the revocation key and every resource of the capability.
+  explicit prepared_revocation_subject(const revocation_subject& s) : subject_(s) {
+    const std::size_t n = s.cap != nullptr ? s.cap->size() : 0;
+    facts_.reserve(2 + n);
+    auto add = [&](revocation_target_kind k, std::string_view v) {
+      facts_.push_back(detail::revocation_fact{detail::revocation_hash(k, v), v, k});
+    };
+    if (!s.client_id.empty()) add(revocation_target_kind::client_id, s.client_id);
+    if (!s.revocation_key.empty()) add(revocation_target_kind::revocation_key, s.revocation_key);
+    first_channel_ = facts_.size();
+    for (std::size_t i = 0; i < n; ++i) add(revocation_target_kind::channel, s.cap->resource(i));
+  }
+  /// The subject it was prepared from.
+  [[nodiscard]] const revocation_subject& subject() const noexcept { return subject_; }
+  /// Facts in check order: clientId, revocation key, then the resources.
+  [[nodiscard]] std::span<const detail::revocation_fact> facts() const noexcept { return facts_; }
+  /// Index in facts() of the first resource.
+  [[nodiscard]] std::size_t first_channel() const noexcept { return first_channel_; }
+
+ private:
+  revocation_subject subject_;
+  std::vector<detail::revocation_fact> facts_;
+  std::size_t first_channel_ = 0;
 };
 
 /// Where revocations are kept: the in-memory revocation_list, or another store (Redis, ...).
+/// A store that cannot answer (a shared store unreachable) returns errc::store_unavailable
+/// (50003) from check and revoke: neither "revoked" nor "not revoked", so callers fail closed.
 class revocation_store {
  public:
   revocation_store() = default;
@@ -7210,8 +7321,13 @@ class revocation_store {
 
   /// Records a request received at `now_ms` (validated again first); errc::ok or the error.
   [[nodiscard]] virtual error revoke(const revocation_request& request, std::int64_t now_ms) = 0;
-  /// errc::ok, or errc::token_revoked (40141) naming a target that revokes `token` at `now_ms`.
+  /// errc::ok; errc::token_revoked (40141) naming a target that revokes `token` at `now_ms`;
+  /// or errc::store_unavailable (50003) when the store cannot tell.
   [[nodiscard]] virtual error check(const revocation_subject& token, std::int64_t now_ms) const = 0;
+  /// check() for a prepared token (the in-memory list skips hashing; others check its subject).
+  [[nodiscard]] virtual error check(const prepared_revocation_subject& token, std::int64_t now_ms) const {
+    return check(token.subject(), now_ms);
+  }
   /// Drops every entry no unexpired token can match any more; returns how many targets went.
   virtual std::size_t expire(std::int64_t now_ms) = 0;
 
@@ -7220,10 +7336,17 @@ class revocation_store {
                             std::int64_t issued_at_ms, std::int64_t now_ms) const {
     return check(revocation_subject{client_id, revocation_key, &cap, issued_at_ms}, now_ms);
   }
-  /// True when check() would return errc::token_revoked.
+  /// True when check() would return errc::token_revoked (false also when the store cannot tell:
+  /// use check() where that matters).
   [[nodiscard]] bool is_revoked(const revocation_subject& token, std::int64_t now_ms) const {
     return check(token, now_ms).code() == errc::token_revoked;
   }
+};
+
+/// A revocation request with the time it was received (for revocation_list::revoke of many).
+struct received_revocation_request {
+  revocation_request request;
+  std::int64_t received_ms = 0;
 };
 
 /// Settings of a revocation_list.
@@ -7235,78 +7358,91 @@ struct revocation_list_options {
   std::size_t max_targets = 1'000'000;
 };
 
-/// An in-memory revocation store. A check costs one hash lookup for the clientId, one for the
-/// revocation key and one per resource of the token's capability (a channel target matches a
-/// resource string only verbatim: no wildcard reasoning), in one open-addressing table whose
-/// slots carry the full 64-bit hash, so a miss usually reads one slot and no key text. Any
-/// number of threads may check while one revokes or expires (a shared_mutex: checks share it,
-/// updates take it alone; a waiting update holds new checks back, so a steady stream of checks
-/// cannot starve it, which the reader-preferring pthread rwlock under shared_mutex would allow).
+/// An in-memory revocation store. A check costs one probe of a flat open-addressing table per
+/// fact of the token (its clientId, its revocation key, each resource of its capability; a
+/// channel target matches a resource string only verbatim: no wildcard reasoning), skipped for
+/// a kind the list holds no target of; slots carry the full 64-bit hash, so a miss usually reads
+/// one slot and no key text. A prepared_revocation_subject brings its hashes along.
+///
+/// Readers take no lock: updates build a new immutable snapshot of the table and publish it
+/// (a version number and a shared_ptr); each reader thread keeps the snapshot it last used per
+/// list (a small thread-local cache) and re-reads the published one only when the version has
+/// changed. A check therefore costs one atomic load beyond the probes. Updates are serialised
+/// and cost O(targets held) (the snapshot copy). Memory: the current snapshot, the writer's
+/// copy, and at most one older snapshot per reader thread per cache way until that thread
+/// checks again (readers_cache_ways).
 class revocation_list final : public revocation_store {
  public:
-  explicit revocation_list(revocation_list_options options = {}) : options_(options) {}
+  /// Lists a thread's snapshot cache tells apart at once (more lists share ways and re-read).
+  static constexpr std::size_t readers_cache_ways = 4;
+
+  explicit revocation_list(revocation_list_options options = {}) : options_(options) {
+    static std::atomic<std::uint64_t> next_id{1};
+    id_ = next_id.fetch_add(1, std::memory_order_relaxed);
+    published_ = std::make_shared<const table>();
+  }
 
   [[nodiscard]] error revoke(const revocation_request& request, std::int64_t now_ms) override {
     if (auto e = validate(request, now_ms); e.code() != errc::ok) return e;
-    const window w{request.issued_before_ms.value_or(now_ms),
-                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
-    const std::int64_t life = options_.max_token_lifetime_ms;
-    const writer_lock lock(*this);
-    if (now_ms >= next_sweep_) sweep(now_ms, life / 64);
-    if (w.issued_before + life <= now_ms) return error{};  // matches no live token
-    std::size_t fresh = 0;
-    for (const auto& t : request.targets) fresh += find(t.kind, t.value, hash_of(t.kind, t.value)) == npos;
-    if (records_.size() + fresh > options_.max_targets) {
-      error e(errc::limit_exceeded, no_offset);
-      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
-      return e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)");
-    }
-    for (const auto& t : request.targets) {
-      const std::uint64_t h = hash_of(t.kind, t.value);
-      std::size_t i = find(t.kind, t.value, h);
-      if (i == npos) {
-        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-        i = records_.size();
-        records_.push_back(record{t.value, h, t.kind, {}});
-        place(h, i);
+    const std::lock_guard lock(write_mutex_);
+    const auto [e, changed] = apply(request, now_ms);
+    if (changed) publish();
+    return e;
+  }
+  /// revoke() for each request at the time it was received, publishing one snapshot at the end
+  /// (an update copies the list: replaying many requests costs one copy, not one per request).
+  /// Returns the first error; the other requests are recorded all the same.
+  [[nodiscard]] error revoke(std::span<const received_revocation_request> requests) {
+    error first;
+    const std::lock_guard lock(write_mutex_);
+    bool changed = false;
+    for (const auto& r : requests) {
+      error e = validate(r.request, r.received_ms);
+      if (e.code() == errc::ok) {
+        const auto [applied, c] = apply(r.request, r.received_ms);
+        e = applied;
+        changed = changed || c;
       }
-      add_window(records_[i].windows, w);
+      if (e.code() != errc::ok && first.code() == errc::ok) first = e;
     }
-    if (w.issued_before < oldest_) oldest_ = w.issued_before;
-    const std::int64_t due = oldest_ + life + life / 64;
-    if (due < next_sweep_) next_sweep_ = due;
-    return error{};
+    if (changed) publish();
+    return first;
   }
 
   [[nodiscard]] error check(const revocation_subject& token, std::int64_t now_ms) const override {
-    const reader_lock lock(*this);
-    if (records_.empty()) return error{};
-    const record* hit = nullptr;
-    const window* w = nullptr;
-    if (!token.client_id.empty()) w = match(revocation_target_kind::client_id, token.client_id, token, now_ms, hit);
-    if (w == nullptr && !token.revocation_key.empty())
-      w = match(revocation_target_kind::revocation_key, token.revocation_key, token, now_ms, hit);
-    if (token.cap != nullptr && channels_ != 0)
-      for (std::size_t i = 0; w == nullptr && i < token.cap->size(); ++i)
-        w = match(revocation_target_kind::channel, token.cap->resource(i), token, now_ms, hit);
-    if (w == nullptr) return error{};
-    error e(errc::token_revoked, no_offset);
-    e.append("token revoked: target ").append_quoted(std::string(name_of(hit->kind)).append(1, ':').append(hit->value));
-    e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(w->issued_before < 0 ? 0 : w->issued_before));
-    return e.append("; obtain a new token");
+    const table& t = current();
+    if (t.entries.empty()) return error{};
+    const hit h = first_hit(t, token, now_ms);
+    return h.entry == nullptr ? error{} : revoked_error(t, h);
+  }
+  [[nodiscard]] error check(const prepared_revocation_subject& token, std::int64_t now_ms) const override {
+    const table& t = current();
+    if (t.entries.empty()) return error{};
+    const hit h = first_hit(t, token, now_ms);
+    return h.entry == nullptr ? error{} : revoked_error(t, h);
   }
   using revocation_store::check;
 
+  /// True when check(token) would return errc::token_revoked; builds no message.
+  [[nodiscard]] bool is_revoked(const prepared_revocation_subject& token, std::int64_t now_ms) const {
+    const table& t = current();
+    return !t.entries.empty() && first_hit(t, token, now_ms).entry != nullptr;
+  }
+  /// True when check(token) would return errc::token_revoked; builds no message.
+  [[nodiscard]] bool is_revoked(const revocation_subject& token, std::int64_t now_ms) const {
+    const table& t = current();
+    return !t.entries.empty() && first_hit(t, token, now_ms).entry != nullptr;
+  }
+
   std::size_t expire(std::int64_t now_ms) override {
-    const writer_lock lock(*this);
-    return sweep(now_ms, 0);
+    const std::lock_guard lock(write_mutex_);
+    const std::size_t dropped = sweep(now_ms, 0);
+    if (dropped != 0) publish();
+    return dropped;
   }
 
   /// Number of distinct targets held.
-  [[nodiscard]] std::size_t size() const {
-    const reader_lock lock(*this);
-    return records_.size();
-  }
+  [[nodiscard]] std::size_t size() const { return current().entries.size(); }
   [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
 
  private:
@@ -7324,28 +7460,169 @@ class revocation_list final : public revocation_store {
     std::uint64_t hash = 0;
     std::uint32_t index = 0;  // record index + 1; 0: empty
   };
+  // The immutable snapshot readers use: the writer's slots verbatim, every record flattened
+  // (its text in one pool, its windows in one array), and how many targets of each kind.
+  struct table {
+    struct entry {
+      std::uint32_t text_begin, text_size, window_begin, window_count;
+      revocation_target_kind kind;
+    };
+    std::vector<slot> slots;
+    std::vector<entry> entries;
+    std::vector<char> text;
+    std::vector<window> windows;
+    std::size_t kinds[3] = {0, 0, 0};
+
+    [[nodiscard]] std::string_view text_of(const entry& e) const noexcept {
+      return std::string_view(text.data() + e.text_begin, e.text_size);
+    }
+    // The entry for (kind, value) with hash h, or nullptr.
+    [[nodiscard]] const entry* find(revocation_target_kind kind, std::string_view value, std::uint64_t h) const noexcept {
+      const std::size_t mask = slots.size() - 1;
+      for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+        const slot& s = slots[i];
+        if (s.index == 0) return nullptr;
+        if (s.hash == h) {
+          const entry& e = entries[s.index - 1];
+          if (e.kind == kind && text_of(e) == value) return &e;
+        }
+      }
+    }
+  };
+  struct hit {
+    const typename table::entry* entry = nullptr;
+    const window* w = nullptr;
+  };
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-  // 64-bit hash of (kind, value): 8 bytes at a time, multiply-xorshift, splitmix64 finish.
-  [[nodiscard]] static std::uint64_t hash_of(revocation_target_kind kind, std::string_view v) noexcept {
-    constexpr std::uint64_t m = 0x9E3779B97F4A7C15ull;
-    std::uint64_t h = (static_cast<std::uint64_t>(kind) + 1) * 0xD6E8FEB86659FD93ull ^ v.size() * m;
-    std::size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, v.data() + i, 8);
-      h = (h ^ w) * m;
-      h ^= h >> 29;
+  // Records a validated request in the writer's copy (the caller holds write_mutex_); returns
+  // the error and whether the copy changed (then the caller publishes).
+  [[nodiscard]] std::pair<error, bool> apply(const revocation_request& request, std::int64_t now_ms) {
+    const window w{request.issued_before_ms.value_or(now_ms),
+                   now_ms + (request.allow_reauth_margin ? reauth_margin_ms : 0)};
+    const std::int64_t life = options_.max_token_lifetime_ms;
+    bool changed = false;
+    if (now_ms >= next_sweep_) changed = sweep(now_ms, life / 64) != 0;
+    if (w.issued_before + life <= now_ms) return {error{}, changed};  // matches no live token
+    std::size_t fresh = 0;
+    for (const auto& t : request.targets)
+      fresh += find(t.kind, t.value, detail::revocation_hash(t.kind, t.value)) == npos;
+    if (records_.size() + fresh > options_.max_targets) {
+      error e(errc::limit_exceeded, no_offset);
+      e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
+      return {e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)"), changed};
     }
-    if (i < v.size()) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, v.data() + i, v.size() - i);
-      h = (h ^ w) * m;
-      h ^= h >> 29;
+    for (const auto& t : request.targets) {
+      const std::uint64_t h = detail::revocation_hash(t.kind, t.value);
+      std::size_t i = find(t.kind, t.value, h);
+      if (i == npos) {
+        if ((records_.size() + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+        i = records_.size();
+        records_.push_back(record{t.value, h, t.kind, {}});
+        place(h, i);
+      }
+      add_window(records_[i].windows, w);
     }
-    h ^= h >> 30, h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 27, h *= 0x94D049BB133111EBull;
-    return h ^ (h >> 31);
+    if (w.issued_before < oldest_) oldest_ = w.issued_before;
+    const std::int64_t due = oldest_ + life + life / 64;
+    if (due < next_sweep_) next_sweep_ = due;
+    return {error{}, true};
+  }
+
+  // The window of entry e that revokes a token issued at `issued` at now_ms, or nullptr.
+  [[nodiscard]] static const window* revoking(const table& t, const typename table::entry& e, std::int64_t issued,
+                                              std::int64_t now_ms) noexcept {
+    for (std::uint32_t k = 0; k < e.window_count; ++k) {
+      const window& w = t.windows[e.window_begin + k];
+      if (issued < w.issued_before && now_ms >= w.enforce_from) return &w;
+    }
+    return nullptr;
+  }
+  // Probes one fact; fills `out` and returns true on a revoking hit.
+  [[nodiscard]] static bool probe(const table& t, revocation_target_kind kind, std::string_view value, std::uint64_t h,
+                                  std::int64_t issued, std::int64_t now_ms, hit& out) noexcept {
+    const auto* e = t.find(kind, value, h);
+    if (e == nullptr) return false;
+    const window* w = revoking(t, *e, issued, now_ms);
+    if (w == nullptr) return false;
+    out = hit{e, w};
+    return true;
+  }
+  [[nodiscard]] static hit first_hit(const table& t, const prepared_revocation_subject& token, std::int64_t now_ms) noexcept {
+    hit h;
+    const auto facts = token.facts();
+    const std::int64_t issued = token.subject().issued_at_ms;
+    const std::size_t end = t.kinds[static_cast<int>(revocation_target_kind::channel)] != 0 ? facts.size()
+                                                                                           : token.first_channel();
+    for (std::size_t i = 0; i < end; ++i) {
+      const auto& f = facts[i];
+      if (t.kinds[static_cast<int>(f.kind)] != 0 && probe(t, f.kind, f.value, f.hash, issued, now_ms, h)) return h;
+    }
+    return h;
+  }
+  [[nodiscard]] static hit first_hit(const table& t, const revocation_subject& token, std::int64_t now_ms) noexcept {
+    hit h;
+    auto one = [&](revocation_target_kind k, std::string_view v) {
+      return !v.empty() && t.kinds[static_cast<int>(k)] != 0 &&
+             probe(t, k, v, detail::revocation_hash(k, v), token.issued_at_ms, now_ms, h);
+    };
+    if (one(revocation_target_kind::client_id, token.client_id)) return h;
+    if (one(revocation_target_kind::revocation_key, token.revocation_key)) return h;
+    if (token.cap != nullptr && t.kinds[static_cast<int>(revocation_target_kind::channel)] != 0)
+      for (std::size_t i = 0; i < token.cap->size(); ++i)
+        if (one(revocation_target_kind::channel, token.cap->resource(i))) return h;
+    return h;
+  }
+  [[nodiscard]] static error revoked_error(const table& t, const hit& h) {
+    error e(errc::token_revoked, no_offset);
+    e.append("token revoked: target ").append_quoted(std::string(name_of(h.entry->kind)).append(1, ':').append(t.text_of(*h.entry)));
+    e.append(" covers tokens issued before ").append_number(static_cast<std::uint64_t>(h.w->issued_before < 0 ? 0 : h.w->issued_before));
+    return e.append("; obtain a new token");
+  }
+
+  // The published snapshot, through this thread's cache: one atomic load when nothing changed.
+  [[nodiscard]] const table& current() const {
+    struct way {
+      std::uint64_t list = 0, version = 0;
+      std::shared_ptr<const table> snapshot;
+    };
+    static thread_local way cache[readers_cache_ways];
+    way& c = cache[id_ % readers_cache_ways];
+    const std::uint64_t v = version_.load(std::memory_order_acquire);
+    if (c.list != id_ || c.version != v) {
+      const std::lock_guard lock(publish_mutex_);
+      c.list = id_;
+      c.version = version_.load(std::memory_order_relaxed);
+      c.snapshot = published_;
+    }
+    return *c.snapshot;
+  }
+
+  // Flattens the writer's records into a new snapshot and publishes it; the caller holds write_mutex_.
+  void publish() {
+    auto t = std::make_shared<table>();
+    t->slots = slots_;
+    t->entries.reserve(records_.size());
+    std::size_t text = 0, windows = 0;
+    for (const auto& r : records_) text += r.value.size(), windows += r.windows.size();
+    t->text.reserve(text);
+    t->windows.reserve(windows);
+    for (const auto& r : records_) {
+      t->entries.push_back(typename table::entry{static_cast<std::uint32_t>(t->text.size()),
+                                                 static_cast<std::uint32_t>(r.value.size()),
+                                                 static_cast<std::uint32_t>(t->windows.size()),
+                                                 static_cast<std::uint32_t>(r.windows.size()), r.kind});
+      t->text.insert(t->text.end(), r.value.begin(), r.value.end());
+      t->windows.insert(t->windows.end(), r.windows.begin(), r.windows.end());
+      ++t->kinds[static_cast<int>(r.kind)];
+    }
+    std::shared_ptr<const table> old;
+    {
+      const std::lock_guard lock(publish_mutex_);
+      old = std::exchange(published_, std::shared_ptr<const table>(std::move(t)));
+      version_.fetch_add(1, std::memory_order_release);
+    }
+    // `old` is freed here unless a reader's cache still holds it.
   }
 
   [[nodiscard]] std::size_t find(revocation_target_kind kind, std::string_view v, std::uint64_t h) const noexcept {
@@ -7365,12 +7642,10 @@ class revocation_list final : public revocation_store {
     std::size_t i = static_cast<std::size_t>(h) & mask;
     while (slots_[i].index != 0) i = (i + 1) & mask;
     slots_[i] = slot{h, static_cast<std::uint32_t>(index + 1)};
-    channels_ += records_[index].kind == revocation_target_kind::channel;
   }
   // Rebuilds the slots for `capacity` (a power of two, at least twice the records).
   void rehash(std::size_t capacity) {
     slots_.assign(capacity, slot{});
-    channels_ = 0;
     for (std::size_t i = 0; i < records_.size(); ++i) place(records_[i].hash, i);
   }
 
@@ -7383,18 +7658,9 @@ class revocation_list final : public revocation_store {
     ws.push_back(w);
   }
 
-  // The window of target (kind, value) that revokes `token` at now_ms, or nullptr.
-  [[nodiscard]] const window* match(revocation_target_kind kind, std::string_view value, const revocation_subject& token,
-                                    std::int64_t now_ms, const record*& hit) const noexcept {
-    const std::size_t i = find(kind, value, hash_of(kind, value));
-    if (i == npos) return nullptr;
-    for (const auto& w : records_[i].windows)
-      if (token.issued_at_ms < w.issued_before && now_ms >= w.enforce_from) return hit = &records_[i], &w;
-    return nullptr;
-  }
-
   // Drops windows whose tokens have all expired by now_ms - slack, then targets left with none,
-  // and rebuilds the table at a size fitting what remains; the caller holds the lock.
+  // and rebuilds the table at a size fitting what remains; the caller holds write_mutex_ and
+  // publishes when this returns non-zero.
   std::size_t sweep(std::int64_t now_ms, std::int64_t slack) {
     const std::int64_t life = options_.max_token_lifetime_ms;
     std::int64_t oldest = INT64_MAX;
@@ -7409,7 +7675,6 @@ class revocation_list final : public revocation_store {
       if (records_.empty()) {
         std::vector<record>().swap(records_);
         std::vector<slot>().swap(slots_);
-        channels_ = 0;
       } else {
         rehash(capacity);
       }
@@ -7421,36 +7686,15 @@ class revocation_list final : public revocation_store {
     return dropped;
   }
 
-  // An update announces itself before it waits for the lock; checks arriving meanwhile wait
-  // for it (yielding) instead of joining the readers it is waiting for.
-  struct writer_lock {
-    explicit writer_lock(revocation_list& l) : list(l) {
-      list.writers_.fetch_add(1, std::memory_order_seq_cst);
-      list.mutex_.lock();
-      list.writers_.fetch_sub(1, std::memory_order_release);
-    }
-    ~writer_lock() { list.mutex_.unlock(); }
-    writer_lock(const writer_lock&) = delete;
-    writer_lock& operator=(const writer_lock&) = delete;
-    revocation_list& list;
-  };
-  struct reader_lock {
-    explicit reader_lock(const revocation_list& l) : list(l) {
-      while (list.writers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
-      list.mutex_.lock_shared();
-    }
-    ~reader_lock() { list.mutex_.unlock_shared(); }
-    reader_lock(const reader_lock&) = delete;
-    reader_lock& operator=(const reader_lock&) = delete;
-    const revocation_list& list;
-  };
-
   revocation_list_options options_;
-  mutable std::shared_mutex mutex_;
-  std::atomic<int> writers_{0};  // updates waiting for or holding the lock
+  std::uint64_t id_ = 0;                    // never reused: keys the readers' caches
+  std::mutex write_mutex_;                  // serialises updates
+  mutable std::mutex publish_mutex_;        // guards published_ (held only to copy the pointer)
+  std::atomic<std::uint64_t> version_{0};   // bumped on every publish
+  std::shared_ptr<const table> published_;  // what readers use
+  // The writer's copy (under write_mutex_).
   std::vector<record> records_;
   std::vector<slot> slots_;  // power-of-two size, at most half full, linear probing
-  std::size_t channels_ = 0;  // channel targets held: none means no per-resource lookups
   std::int64_t oldest_ = INT64_MAX;
   std::int64_t next_sweep_ = INT64_MAX;
 };
@@ -7792,6 +8036,7 @@ enum class claim_status : std::uint8_t {
   fresh,     // first use: the pair is now claimed until its expiry
   replayed,  // already claimed and not yet expired (40105)
   full,      // no room to remember it: refused, never accepted (fail closed)
+  unavailable,  // a shared store did not answer: refused, never accepted (fail closed; 50003)
 };
 
 /// A store of claimed (keyName, nonce) pairs. try_claim is atomic: of any number of concurrent
@@ -7966,6 +8211,96 @@ class memory_replay_guard final : public replay_guard {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/replay_guard.hpp ----
 
+// ---- begin include/capmatch/capability_cache.hpp ----
+// capmatch — a bounded, thread-safe cache of verified capability texts for the TokenRequest and
+// JWT verifiers (docs/token_requests.md "Verification cache"). Opt-in: a verifier uses one only
+// when its options point to it.
+// SPDX-License-Identifier: MIT
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Remembers, for (key name, key capability, exact requested capability text), what verifying
+/// that text gave: its canonical text and the effective capability (key ∩ requested). Only
+/// successes are stored, so an invalid text or an empty intersection always takes the full path
+/// and gets its full error. A hit compares all three parts exactly (the key's capability entry by
+/// entry), so a key whose capability changes under the same name never hits an old entry.
+/// Bounded: `slots` entries (direct-mapped; a new entry replaces the one in its slot), texts
+/// longer than `max_text_bytes` are never stored. Thread-safe: one mutex per slot.
+class capability_cache {
+ public:
+  /// A cache of `slots` entries (at least 1) for texts of at most `max_text_bytes`.
+  explicit capability_cache(std::size_t slots = 1024, std::size_t max_text_bytes = 4096)
+      : slots_(new slot[slots == 0 ? 1 : slots]), count_(slots == 0 ? 1 : slots), max_text_(max_text_bytes) {}
+
+  /// On a hit, copies the stored canonical text and effective capability out and returns true.
+  /// `key_capability` nullptr means "the key has no capability" (a JWT key that grants everything).
+  [[nodiscard]] bool find(std::string_view key_name, const capability* key_capability, std::string_view text,
+                          std::string* canonical, capability& effective) const {
+    if (text.size() > max_text_) return false;
+    slot& s = at(key_name, text);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (!s.used || s.text != text || s.key_name != key_name || s.has_key_capability != (key_capability != nullptr) ||
+        (key_capability != nullptr && !(s.key_capability == *key_capability))) {
+      misses_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    if (canonical != nullptr) canonical->assign(s.canonical);
+    effective = s.effective;
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  /// Stores a verified result (replacing whatever its slot held).
+  void insert(std::string_view key_name, const capability* key_capability, std::string_view text,
+              std::string_view canonical, const capability& effective) {
+    if (text.size() > max_text_) return;
+    slot& s = at(key_name, text);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.used = true;
+    s.key_name.assign(key_name);
+    s.has_key_capability = key_capability != nullptr;
+    s.key_capability = key_capability != nullptr ? *key_capability : capability();
+    s.text.assign(text);
+    s.canonical.assign(canonical);
+    s.effective = effective;
+  }
+
+  /// Lookups that found / did not find their entry (texts over the size limit are not counted).
+  [[nodiscard]] std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::size_t slots() const noexcept { return count_; }
+
+ private:
+  struct slot {
+    std::mutex mutex;
+    bool used = false, has_key_capability = false;
+    std::string key_name, text, canonical;
+    capability key_capability, effective;
+  };
+  [[nodiscard]] slot& at(std::string_view key_name, std::string_view text) const noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(text) ^ (std::hash<std::string_view>{}(key_name) * 0x9E3779B97F4A7C15ull);
+    return slots_[h % count_];
+  }
+
+  std::unique_ptr<slot[]> slots_;
+  std::size_t count_;
+  std::size_t max_text_;
+  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0};
+};
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/capability_cache.hpp ----
+
 // ---- begin include/capmatch/crypto/random.hpp ----
 // capmatch — unpredictable bytes from the operating system's CSPRNG, and nonces made of them.
 // SPDX-License-Identifier: MIT
@@ -8063,11 +8398,50 @@ class nonce {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/crypto/random.hpp ----
 
-// ---- begin include/capmatch/detail/json_value.hpp ----
-// capmatch — a strict reader of flat JSON objects (members are strings, numbers, booleans or
-// null), for wire forms such as a TokenRequest or JWT claims. Internal; built on json_reader.
+// ---- begin include/capmatch/detail/intersect_identity.hpp ----
+// capmatch — the exact shortcut of intersect(key, request) when the key is one resource that
+// grants every operation and contains every requested pattern: the result is the request
+// itself. Internal; the verifiers try it before the general intersection.
 // SPDX-License-Identifier: MIT
 
+#include <optional>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// intersect(key, request) byte for byte when it is the request itself, else nullopt (then the
+/// caller takes the general path). Applies when `key` is a single normal resource granting all
+/// operations (`{"[*]*":["*"]}`, `{"*":["*"]}`, `{"tenant:*":["*"]}`, ...), `request` is
+/// non-empty and in normal form, and the key's pattern contains every requested pattern. Then
+/// every pair is "the key contains the request" (intersect keeps the requested pattern with its
+/// own operations), no key pattern is kept for itself (it would have to lie inside a requested
+/// pattern that it contains, hence equal it, and that pair is counted as the request's), and the
+/// request is already sorted with unique resources: the result is the request. Source offsets
+/// are 0 as in every intersection. Cost: one containment test per requested resource.
+[[nodiscard]] constexpr std::optional<capability> intersect_identity(const capability& key, const capability& request) {
+  if (key.size() != 1 || !key.ops(0).is_all() || request.empty() || !all_normal(key) || !all_normal(request))
+    return std::nullopt;
+  const pattern k = key.pattern_at(0);
+  for (std::size_t j = 0; j < request.size(); ++j)
+    if (!contains(k, request.pattern_at(j))) return std::nullopt;
+  capability out;
+  for (std::size_t j = 0; j < request.size(); ++j)
+    capability_access::add(out, request.resource(j), request.pattern_at(j), request.ops(j), 0);
+  return out;
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/intersect_identity.hpp ----
+
+// ---- begin include/capmatch/detail/json_object.hpp ----
+// capmatch — the strict reader of one JSON object for wire forms: a TokenRequest (flat: scalar
+// members only) and JWT headers and claims (nested values validated and kept as raw text).
+// Internal; built on json_reader.
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -8077,196 +8451,383 @@ CAPMATCH_NAMESPACE_END
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
-/// The kind of a flat member's value.
-enum class json_kind : std::uint8_t { string, number, boolean, null };
+/// The kind of a member's value.
+enum class json_type : std::uint8_t { string, number, boolean, null, object, array };
 
-/// One member of a flat object. `value` is the decoded UTF-8 of a string, the exact text of a
-/// number (JSON grammar checked), "true"/"false", or "null"; offsets are bytes into the input.
-struct json_member {
-  std::string_view name;
-  std::string_view value;
-  json_kind kind = json_kind::null;
-  std::uint32_t offset = 0;       // of the value's first byte
-  std::uint32_t name_offset = 0;  // of the name's opening quote
+/// Limits of json_object::parse; input beyond one is an error, never truncated.
+struct json_object_limits {
+  std::size_t max_bytes = 64u << 10;  ///< the whole text
+  std::size_t max_members = 1024;     ///< members of the object (the duplicate check is quadratic)
+  /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
+  /// object such as a TokenRequest), a nested value is an error naming the member.
+  std::size_t max_depth = 32;
 };
 
-/// Limits of flat_json_object::parse; input beyond one is an error, never truncated.
-struct flat_json_limits {
-  std::size_t max_bytes = 64u << 10;    // whole document
-  std::size_t max_string_bytes = 16u << 10;  // one decoded string value or member name
-};
+/// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
+/// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
+[[nodiscard]] constexpr std::size_t read_json_number(std::string_view s, std::size_t pos, bool* integer,
+                                                     std::int64_t* value) noexcept {
+  std::size_t i = pos;
+  auto digit = [&](std::size_t k) { return k < s.size() && s[k] >= '0' && s[k] <= '9'; };
+  const bool negative = i < s.size() && s[i] == '-';
+  if (negative) ++i;
+  if (!digit(i)) return pos;
+  bool exact = true;
+  std::uint64_t mag = 0;
+  const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
+  if (s[i] == '0') {
+    ++i;
+  } else {
+    for (; digit(i); ++i) {
+      const auto d = static_cast<std::uint64_t>(s[i] - '0');
+      if (mag > (limit - d) / 10) exact = false;
+      else mag = mag * 10 + d;
+    }
+  }
+  if (i < s.size() && s[i] == '.') {
+    if (!digit(++i)) return pos;
+    while (digit(i)) ++i;
+    exact = false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digit(i)) return pos;
+    while (digit(i)) ++i;
+    exact = false;
+  }
+  *integer = exact;
+  *value = !exact ? 0 : negative ? static_cast<std::int64_t>(0 - mag) : static_cast<std::int64_t>(mag);
+  return i;
+}
 
-/// A parsed flat JSON object: `{` members `}` with unique names, nothing after it but
-/// whitespace. Nested objects and arrays are errors (the reader never recurses). Reuse one
-/// object to avoid allocating: its buffer keeps its capacity.
-class flat_json_object {
+/// A JSON object read strictly (RFC 8259, UTF-8, no duplicate member names). Names and string
+/// values are views into the text when written without escapes and into the object's own pool
+/// otherwise: the text must outlive the object. Reuse one object (read()) to parse without
+/// allocating once its buffers have grown.
+class json_object {
  public:
-  /// Most members an object may have.
-  static constexpr std::size_t max_members = 32;
+  struct member {
+    std::uint32_t key_offset = 0, key_size = 0;      // decoded name (in the text or the pool)
+    std::uint32_t value_offset = 0, value_size = 0;  // decoded string value (in the text or the pool)
+    std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
+    std::uint32_t key_at = 0;                        // byte offset of the name's opening quote
+    json_type kind = json_type::null;
+    bool integer = false;  // a number written without fraction or exponent that fits int64
+    bool key_pooled = false, value_pooled = false;
+    std::int64_t int_value = 0;
+  };
 
-  /// Parses `in`; on failure returns the error (errc::invalid_json, 40000, with a byte offset)
-  /// and leaves the object empty. Returns an error with code errc::ok on success.
-  [[nodiscard]] constexpr error parse(std::string_view in, const flat_json_limits& limits = {}) {
-    size_ = 0;
-    buf_.clear();
-    error err = parse_members(in, limits);
-    if (err.code() != errc::ok) {
-      size_ = 0;
-      return err;
-    }
-    for (std::size_t i = 0; i < size_; ++i) {  // the buffer no longer moves: make the views
-      members_[i].name = view(spans_[i].name_at, spans_[i].name_len);
-      if (members_[i].kind == json_kind::string) members_[i].value = view(spans_[i].value_at, spans_[i].value_len);
-    }
-    return err;
+  /// The object in `text`, or the first error (with byte offset).
+  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
+    json_object out;
+    if (error e = out.read(text, lim); e.code() != errc::ok) return e;
+    return out;
+  }
+  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
+  /// empty name, or the first error (byte offsets in `text`).
+  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
+    json_object out;
+    if (error e = out.read_impl(text, lim, true); e.code() != errc::ok) return e;
+    return out;
+  }
+  /// Reads the object in `text` into this one (replacing what it held; buffers keep their
+  /// capacity). Returns an error with code errc::ok, or the first error (the object is then empty).
+  [[nodiscard]] constexpr error read(std::string_view text, json_object_limits lim = {}) {
+    return read_impl(text, lim, false);
   }
 
-  [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] constexpr const json_member& operator[](std::size_t i) const noexcept { return members_[i]; }
-  /// The member named `name`, or nullptr.
-  [[nodiscard]] constexpr const json_member* find(std::string_view name) const noexcept {
-    for (std::size_t i = 0; i < size_; ++i)
-      if (members_[i].name == name) return &members_[i];
-    return nullptr;
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
+  [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
+  /// Decoded name of member i.
+  [[nodiscard]] constexpr std::string_view key(std::size_t i) const noexcept {
+    const member& m = members_[i];
+    return view(m.key_pooled, m.key_offset, m.key_size);
+  }
+  /// Decoded value of member i when it is a string (empty otherwise).
+  [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
+    const member& m = members_[i];
+    return view(m.value_pooled, m.value_offset, m.value_size);
+  }
+  /// Member i's value exactly as written in the text.
+  [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
+    return text_.substr(members_[i].raw_offset, members_[i].raw_size);
+  }
+  /// Index of the member named `name`, or size() when absent.
+  [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
+    for (std::size_t i = 0; i < members_.size(); ++i)
+      if (key(i) == name) return i;
+    return members_.size();
   }
 
  private:
-  struct span {
-    std::size_t name_at = 0, name_len = 0, value_at = 0, value_len = 0;
-  };
-
-  [[nodiscard]] constexpr std::string_view view(std::size_t at, std::size_t n) const noexcept {
-    return n == 0 ? std::string_view() : std::string_view(buf_.data() + at, n);
+  [[nodiscard]] constexpr std::string_view view(bool pooled, std::uint32_t off, std::uint32_t n) const noexcept {
+    if (n == 0) return {};
+    return pooled ? std::string_view(pool_.data() + off, n) : text_.substr(off, n);
   }
 
-  [[nodiscard]] constexpr bool read_string(json_reader& r, std::size_t max, std::size_t& at, std::size_t& len,
-                                           error& err) {
+  /// A string at the cursor (after whitespace): a view into the text when it has no escape and
+  /// no non-ASCII byte, else decoded into `into` (pooled). Sets offset/size/pooled.
+  [[nodiscard]] static constexpr bool read_string(json_reader& r, std::string_view text, std::vector<char>& into,
+                                                  std::uint32_t& offset, std::uint32_t& size, bool& pooled,
+                                                  error& err) {
     r.skip_ws();
     const std::size_t start = r.pos();
-    at = buf_.size();
-    if (!r.read_string(buf_, err)) return false;
-    len = buf_.size() - at;
-    if (len > max) {
-      error e(errc::limit_exceeded, static_cast<std::uint32_t>(start));
-      e.append("string of ").append_number(len).append(" bytes").append_at();
-      err = e.append("; at most ").append_number(max).append(" allowed");
-      return false;
+    const std::size_t before = into.size();
+    if (r.peek() == '"' && !r.at_end()) {
+      const std::size_t end = plain_ascii_end(text, start + 1);
+      if (end < text.size() && text[end] == '"') {
+        offset = static_cast<std::uint32_t>(start + 1);
+        size = static_cast<std::uint32_t>(end - start - 1);
+        pooled = false;
+        r.skip(end + 1 - start);
+        return true;
+      }
+      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here
+      // byte by byte (the runs between escapes are short); anything else is left to
+      // json_reader::read_string, which names the error.
+      into.resize(before + (text.size() - start), '\0');
+      char* const base = into.data() + before;
+      char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
+                          text.begin() + static_cast<std::ptrdiff_t>(end), base);
+      for (std::size_t i = end; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+          *o++ = static_cast<char>(c);
+        } else if (c == '"') {
+          into.resize(before + static_cast<std::size_t>(o - base));
+          offset = static_cast<std::uint32_t>(before);
+          size = static_cast<std::uint32_t>(o - base);
+          pooled = true;
+          r.skip(i + 1 - start);
+          return true;
+        } else if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\' || text[i + 1] == '/')) {
+          *o++ = text[++i];
+        } else {
+          break;
+        }
+      }
+      into.resize(before);
     }
+    if (!r.read_string(into, err)) return false;
+    offset = static_cast<std::uint32_t>(before);
+    size = static_cast<std::uint32_t>(into.size() - before);
+    pooled = true;
     return true;
   }
 
-  /// Checks the JSON number grammar at the cursor and returns its text (empty when it is not one).
-  [[nodiscard]] static constexpr std::string_view number_at(std::string_view in, std::size_t p) noexcept {
-    const std::size_t start = p;
-    auto digit = [&](std::size_t i) { return i < in.size() && in[i] >= '0' && in[i] <= '9'; };
-    if (p < in.size() && in[p] == '-') ++p;
-    if (!digit(p)) return {};
-    if (in[p] == '0') ++p;
-    else
-      while (digit(p)) ++p;
-    if (p < in.size() && in[p] == '.') {
-      if (!digit(++p)) return {};
-      while (digit(p)) ++p;
+  /// A scalar at the cursor: string (into `into`), number or literal.
+  [[nodiscard]] static constexpr bool read_scalar(json_reader& r, std::string_view text, std::vector<char>& into,
+                                                  member& m, error& err) {
+    const std::size_t start = r.pos();
+    const char c = r.peek();
+    if (c == '"' && !r.at_end()) {
+      if (!read_string(r, text, into, m.value_offset, m.value_size, m.value_pooled, err)) return false;
+      m.kind = json_type::string;
+      return true;
     }
-    if (p < in.size() && (in[p] == 'e' || in[p] == 'E')) {
-      ++p;
-      if (p < in.size() && (in[p] == '+' || in[p] == '-')) ++p;
-      if (!digit(p)) return {};
-      while (digit(p)) ++p;
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t end = read_json_number(text, start, &m.integer, &m.int_value);
+      if (end == start) return err = r.unexpected("a number"), false;
+      m.kind = json_type::number;
+      r.skip(end - start);
+      return true;
     }
-    return in.substr(start, p - start);
+    const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+    if ((c != 't' && c != 'f' && c != 'n') || text.substr(start, word.size()) != word)
+      return err = r.unexpected("a value"), false;
+    m.kind = c == 'n' ? json_type::null : json_type::boolean;
+    r.skip(word.size());
+    return true;
   }
 
-  /// r.expect for what no error_hint words: the message ends "; expected " + `expected`.
-  [[nodiscard]] static constexpr bool expect(json_reader& r, char c, std::string_view expected, error& err) noexcept {
-    if (r.expect(c, error_hint::none, err)) return true;
-    err.append(expected);
-    return false;
+  /// One member value at the cursor into `m`; nested objects and arrays are validated
+  /// iteratively (no recursion, at most lim.max_depth deep) and kept as raw text.
+  [[nodiscard]] constexpr bool read_value(json_reader& r, std::string_view text, const json_object_limits& lim,
+                                          member& m, std::string_view name, error& err) {
+    r.skip_ws();
+    const std::size_t start = r.pos();
+    const char first = r.peek();
+    if (r.at_end()) return err = r.unexpected("a value"), false;
+    if (first != '{' && first != '[') {
+      if (!read_scalar(r, text, pool_, m, err)) return false;
+    } else if (lim.max_depth == 0) {
+      error e(errc::invalid_json, static_cast<std::uint32_t>(start));
+      e.append("member ").append_quoted(name).append(" is ").append(r.hint_text(r.value_kind())).append_at();
+      return err = e.append("; expected a string, number, boolean or null"), false;
+    } else {
+      m.kind = first == '{' ? json_type::object : json_type::array;
+      std::size_t depth = 0;
+      // Open containers as bits (1 = object), deepest last; beyond 64 levels in a vector.
+      std::uint64_t bits = 0;
+      stack_.clear();
+      auto push = [&](bool object) {
+        if (depth < 64) bits = bits << 1 | static_cast<std::uint64_t>(object);
+        else stack_.push_back(object);
+        ++depth;
+      };
+      auto top = [&] { return depth > 64 ? stack_.back() : (bits & 1) != 0; };
+      auto pop = [&] {
+        if (depth > 64) stack_.pop_back();
+        else bits >>= 1;
+        --depth;
+      };
+      std::uint32_t off = 0, n = 0;
+      bool pooled = false;
+      for (;;) {
+        // At a value position.
+        r.skip_ws();
+        const char d = r.peek();
+        if (r.at_end()) return err = r.unexpected("a value"), false;
+        bool value_done = true;
+        if (d == '{' || d == '[') {
+          if (depth == lim.max_depth) {
+            error e(errc::limit_exceeded, static_cast<std::uint32_t>(r.pos()));
+            e.append("value nested deeper than ").append_number(lim.max_depth).append(" levels").append_at();
+            return err = e, false;
+          }
+          r.skip(1);
+          push(d == '{');
+          r.skip_ws();
+          if (r.peek() == (d == '{' ? '}' : ']') && !r.at_end()) {
+            r.skip(1);
+            pop();
+          } else if (d == '{') {
+            scratch_.clear();
+            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
+            value_done = false;
+          } else {
+            value_done = false;
+          }
+        } else {
+          member inner;
+          scratch_.clear();
+          if (!read_scalar(r, text, scratch_, inner, err)) return false;
+        }
+        if (!value_done) continue;
+        // After a complete value: close containers, or ',' and the next value.
+        for (;;) {
+          if (depth == 0) break;
+          r.skip_ws();
+          const bool in_object = top();
+          if (r.peek() == (in_object ? '}' : ']') && !r.at_end()) {
+            r.skip(1);
+            pop();
+            continue;
+          }
+          if (!r.expect(',', in_object ? "',' or '}'" : "',' or ']'", err)) return false;
+          if (in_object) {
+            scratch_.clear();
+            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
+          }
+          break;
+        }
+        if (depth == 0) break;
+      }
+    }
+    m.raw_offset = static_cast<std::uint32_t>(start);
+    m.raw_size = static_cast<std::uint32_t>(r.pos() - start);
+    return true;
   }
 
-  [[nodiscard]] constexpr error parse_members(std::string_view in, const flat_json_limits& limits) {
-    if (in.size() > limits.max_bytes) {
-      error e(errc::limit_exceeded, 0);
-      return e.append("document of ").append_number(in.size()).append(" bytes; at most ")
-          .append_number(limits.max_bytes).append(" allowed");
+  [[nodiscard]] constexpr error read_impl(std::string_view text, const json_object_limits& lim, bool one_value) {
+    error err = read_members(text, lim, one_value);
+    if (err.code() != errc::ok) members_.clear();
+    return err;
+  }
+
+  [[nodiscard]] constexpr error read_members(std::string_view text, const json_object_limits& lim, bool one_value) {
+    text_ = text;
+    pool_.clear();
+    members_.clear();
+    if (text.size() > lim.max_bytes) {
+      error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
+      return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
+          .append_number(lim.max_bytes).append(" bytes");
     }
-    if (in.empty()) return error(errc::empty_input, 0, "empty input; expected a JSON object");
-    buf_.reserve(in.size());  // decoded text is never longer than the input: no view moves
-    json_reader r(in);
+    json_reader r(text);
     error err;
-    if (!expect(r, '{', "'{' (a JSON object)", err)) return err;
+    r.skip_ws();
+    if (one_value) {
+      member m;
+      if (!read_value(r, text, lim, m, {}, err)) return err;
+      members_.push_back(m);
+      r.skip_ws();
+      if (!r.at_end()) {
+        error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+        return e.append("trailing characters after the JSON value").append_at();
+      }
+      return {};
+    }
+    if (r.peek() != '{' || r.at_end()) {
+      const auto kind = r.value_kind();
+      if (kind == error_hint::none) return r.unexpected("a JSON object");
+      error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
+      return e.append("expected a JSON object, found ").append(r.hint_text(kind)).append_at();
+    }
+    r.skip(1);
     r.skip_ws();
     if (r.peek() == '}' && !r.at_end()) {
-      (void)r.expect('}', error_hint::expected_close_brace, err);
+      r.skip(1);
     } else {
       for (;;) {
         r.skip_ws();
-        const std::size_t name_pos = r.pos();
-        span s;
-        if (!read_string(r, limits.max_string_bytes, s.name_at, s.name_len, err)) return err;
-        const std::string_view name = view(s.name_at, s.name_len);
-        for (std::size_t i = 0; i < size_; ++i) {
-          if (view(spans_[i].name_at, spans_[i].name_len) == name) {
-            error e(errc::invalid_json, static_cast<std::uint32_t>(name_pos));
-            return e.append("duplicate member ").append_quoted(name).append_at();
+        const auto key_at = static_cast<std::uint32_t>(r.pos());
+        if (members_.size() == lim.max_members) {
+          error e(errc::limit_exceeded, key_at);
+          return e.append("JSON object has more than ").append_number(lim.max_members).append(" members").append_at();
+        }
+        member m;
+        m.key_at = key_at;
+        if (!read_string(r, text, pool_, m.key_offset, m.key_size, m.key_pooled, err)) return err;
+        const std::string_view name = view(m.key_pooled, m.key_offset, m.key_size);
+        for (std::size_t i = 0; i < members_.size(); ++i) {
+          if (key(i) == name) {
+            error e(errc::invalid_json, key_at);
+            return e.append("member ").append_quoted(name).append(" listed twice").append_at();
           }
         }
-        if (size_ == max_members) {
-          error e(errc::limit_exceeded, static_cast<std::uint32_t>(name_pos));
-          return e.append("more than ").append_number(max_members).append(" members").append_at();
-        }
-        if (!expect(r, ':', "':'", err)) return err;
+        if (!r.expect(':', "':' after the member name", err)) return err;
+        if (!read_value(r, text, lim, m, name, err)) return err;
+        members_.push_back(m);
         r.skip_ws();
-        json_member m;
-        m.offset = static_cast<std::uint32_t>(r.pos());
-        m.name_offset = static_cast<std::uint32_t>(name_pos);
-        const char c = r.peek();
-        if (c == '"') {
-          m.kind = json_kind::string;
-          if (!read_string(r, limits.max_string_bytes, s.value_at, s.value_len, err)) return err;
-        } else if (c == '{' || c == '[') {
-          error e(errc::invalid_json, m.offset);
-          e.append("member ").append_quoted(name).append(" is ").append(r.hint_text(r.value_kind())).append_at();
-          return e.append("; expected a string, number, boolean or null");
-        } else {
-          std::string_view lit;
-          for (std::string_view w : {std::string_view("true"), std::string_view("false"), std::string_view("null")})
-            if (in.substr(m.offset, w.size()) == w) lit = w;
-          if (!lit.empty()) {
-            m.kind = lit == "null" ? json_kind::null : json_kind::boolean;
-          } else {
-            lit = number_at(in, m.offset);
-            if (lit.empty()) return r.unexpected(error_hint::none).append("a string, number, boolean or null");
-            m.kind = json_kind::number;
-          }
-          m.value = lit;
-          for (char k : lit)  // (json_reader has no skip: consume the literal's bytes one by one)
-            if (!expect(r, k, "a literal", err)) return err;
+        if (r.peek() == '}' && !r.at_end()) {
+          r.skip(1);
+          break;
         }
-        members_[size_] = m;
-        spans_[size_++] = s;
-        r.skip_ws();
-        if (r.peek() == ',' && !r.at_end()) {
-          (void)expect(r, ',', "','", err);
-          continue;
-        }
-        if (!r.expect('}', error_hint::expected_comma_or_brace, err)) return err;
-        break;
+        if (!r.expect(',', "',' or '}'", err)) return err;
       }
     }
     r.skip_ws();
     if (!r.at_end()) {
       error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
-      return e.append("unexpected text after the JSON object").append_at();
+      return e.append("trailing characters after the JSON object").append_at();
     }
     return {};
   }
 
-  std::vector<char> buf_;
-  json_member members_[max_members]{};
-  span spans_[max_members]{};
-  std::size_t size_ = 0;
+  std::string_view text_;
+  std::vector<char> pool_;     // decoded names and string values that had escapes
+  std::vector<member> members_;
+  std::vector<char> scratch_;  // strings inside nested values (checked, not kept)
+  std::vector<bool> stack_;    // open containers beyond 64 levels
 };
+
+/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
+constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
+  bool in_string = false, escaped = false;
+  for (const char c : raw) {
+    if (in_string) {
+      in_string = escaped || c != '"';
+      escaped = !escaped && c == '\\';
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else {
+      in_string = c == '"';
+    }
+    out.push_back(c);
+  }
+}
 
 /// The value of a JSON number or decimal string that is a non-negative integer without sign,
 /// fraction, exponent or leading zeros, at most `max`; false otherwise.
@@ -8285,7 +8846,7 @@ class flat_json_object {
 
 }  // namespace detail
 CAPMATCH_NAMESPACE_END
-// ---- end include/capmatch/detail/json_value.hpp ----
+// ---- end include/capmatch/detail/json_object.hpp ----
 
 // ---- begin include/capmatch/token_request.hpp ----
 // capmatch — signed TokenRequests: create, verify and explain them (docs/semantics.md §5,
@@ -8348,11 +8909,58 @@ inline constexpr http_header token_endpoint_headers[] = {
 };
 
 
+namespace detail {
+/// Writes `canonical` (canonical capability text) at `o` as it goes inside a JSON string and
+/// returns the end: canonical text holds no raw control character (they are written as
+/// escapes), so only '"' and '\\' need a backslash; at most twice the size.
+constexpr char* write_capability_in_string(std::string_view canonical, char* o) noexcept {
+  for (const char c : canonical) {  // branch-free: the backslash is kept only when needed
+    *o = '\\';
+    o += c == '"' || c == '\\';
+    *o++ = c;
+  }
+  return o;
+}
+}  // namespace detail
+
+/// A capability prepared once for creating many TokenRequests: parsed and validated, with its
+/// canonical text and that text as it is written inside the wire form's JSON string. Creating
+/// with it costs a copy of those texts instead of writing them. Immutable: share freely.
+class prepared_capability {
+ public:
+  /// Parses and validates capability JSON (errors as capability::parse).
+  [[nodiscard]] static result<prepared_capability> parse(std::string_view json) {
+    auto cap = capability::parse(json);
+    if (!cap) return cap.error();
+    return prepared_capability(std::move(*cap));
+  }
+  /// Prepares an already parsed capability.
+  explicit prepared_capability(capability cap) : cap_(std::move(cap)) {
+    std::vector<char> text;
+    cap_.write_json(text);
+    canonical_.assign(text.data(), text.size());
+    in_string_.resize(2 * text.size());
+    in_string_.resize(static_cast<std::size_t>(
+        detail::write_capability_in_string(canonical_, in_string_.data()) - in_string_.data()));
+  }
+  /// The capability.
+  [[nodiscard]] const capability& get() const noexcept { return cap_; }
+  /// Its canonical text (what is signed).
+  [[nodiscard]] std::string_view canonical() const noexcept { return canonical_; }
+  /// The canonical text with '"' and '\\' escaped (what stands between the wire form's quotes).
+  [[nodiscard]] std::string_view in_string() const noexcept { return in_string_; }
+
+ private:
+  capability cap_;
+  std::string canonical_, in_string_;
+};
+
 /// What to put in a TokenRequest. Absent fields stay absent (rule 19): no default ttl, and no
 /// capability means the key's whole capability, not `{"*":["*"]}`.
 struct token_params {
   std::optional<std::string_view> capability;   // capability JSON; validated, signed as canonical text
   const class capability* parsed_capability = nullptr;  // or an already parsed one (then leave `capability` empty)
+  const prepared_capability* prepared = nullptr;        // or a prepared one: the fastest (give only one of the three)
   std::optional<std::string_view> client_id;    // `*` allowed; empty or control characters rejected
   std::optional<std::uint64_t> ttl_ms;          // 1 .. 24 h (1 h for a revocable key)
   std::optional<std::uint64_t> timestamp_ms;    // default: the signer's clock plus its offset
@@ -8367,19 +8975,7 @@ struct token_request {
 };
 
 namespace detail {
-/// Writes the decimal digits of `v` at p and returns the end (at most 20 chars).
-constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
-  char buf[20]{};
-  std::size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n != 0) *p++ = buf[--n];
-  return p;
-}
-
-/// Decimal text of `v` in a small fixed buffer.
+/// Decimal text of `v` in a small fixed buffer (the digits: detail::write_decimal).
 struct decimal {
   char buf[20]{};
   std::size_t len = 0;
@@ -8441,6 +9037,11 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
     return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
         .append(" allowed");
   }
+  // Printable ASCII (the usual key name, nonce and clientId) needs no UTF-8 decoding.
+  std::size_t ascii = 0;
+  while (ascii < v.size() && static_cast<unsigned char>(v[ascii]) >= 0x20 && static_cast<unsigned char>(v[ascii]) < 0x7F)
+    ++ascii;
+  if (ascii == v.size() && v.size() >= min_chars) return {};
   std::size_t chars = 0;
   for (std::size_t i = 0; i < v.size(); ++chars) {
     const auto c = static_cast<unsigned char>(v[i]);
@@ -8513,6 +9114,16 @@ struct token_request_fields {
   }
   /// The HMAC-SHA256 of the signed text under `key`.
   [[nodiscard]] constexpr crypto::sha256_digest digest(const crypto::hmac_sha256_key& key) const noexcept {
+    // Up to 1 KiB (the usual request) gathered on the stack and hashed in one call: a dozen
+    // small updates cost more. Longer texts are hashed piece by piece.
+    char buf[1024]{};
+    std::size_t n = 0;
+    bool fits = true;
+    signed_text([&](std::string_view s) {
+      if (fits && s.size() <= sizeof(buf) - n) n = static_cast<std::size_t>(std::copy(s.begin(), s.end(), buf + n) - buf);
+      else fits = false;
+    });
+    if (fits) return key.sign(buf, n);
     crypto::hmac_sha256 h(key);
     signed_text([&](std::string_view s) { h.update(s); });
     return h.finish();
@@ -8594,14 +9205,7 @@ class token_request_signer {
     auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
     bool plain = true;
     for (std::size_t i = 0; plain && i < cap->size(); ++i) plain = detail::json_plain(cap->resource(i));
-    if (!plain) {
-      for (const char c : cap_text) {  // branch-free: the backslash is kept only when needed
-        *o = '\\';
-        o += c == '"' || c == '\\';
-        *o++ = c;
-      }
-      return o;
-    }
+    if (!plain) return detail::write_capability_in_string(cap_text, o);
     *o++ = '{';
     for (std::size_t i = 0; i < cap->size(); ++i) {
       if (i != 0) *o++ = ',';
@@ -8622,11 +9226,14 @@ class token_request_signer {
     // capability: validated, canonical, optionally checked against the key's
     thread_local std::vector<char> canonical;
     canonical.clear();
-    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr;
+    const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr || p.prepared != nullptr;
     if (p.capability.has_value() && p.parsed_capability != nullptr)
       return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+    if (p.prepared != nullptr && (p.capability.has_value() || p.parsed_capability != nullptr))
+      return error(errc::invalid_token_request, no_offset,
+                   "give one of capability text, a parsed capability or a prepared capability, not several");
     std::optional<capability> parsed;
-    const capability* cap = p.parsed_capability;
+    const capability* cap = p.prepared != nullptr ? &p.prepared->get() : p.parsed_capability;
     if (has_cap) {
       if (cap == nullptr) {
         auto r = capability::parse(*p.capability);
@@ -8638,9 +9245,10 @@ class token_request_signer {
         auto eff = intersect(*opts_.key_capability, *cap);
         if (!eff) return eff.error();
       }
-      cap->write_json(canonical);
+      if (p.prepared == nullptr) cap->write_json(canonical);
     }
-    const std::string_view cap_text(canonical.data(), canonical.size());
+    const std::string_view cap_text =
+        p.prepared != nullptr ? p.prepared->canonical() : std::string_view(canonical.data(), canonical.size());
     if (p.client_id)
       if (auto e = detail::check_signed_field("clientId", *p.client_id, max_client_id_bytes); e.code() != errc::ok)
         return e;
@@ -8701,7 +9309,8 @@ class token_request_signer {
     if (p.ttl_ms) put(R"(,"ttl":)"), put(ttl);
     if (has_cap) {
       put(R"(,"capability":")");
-      o = write_escaped_capability(cap, cap_text, o);
+      if (p.prepared != nullptr) put(p.prepared->in_string());
+      else o = write_escaped_capability(cap, cap_text, o);
       *o++ = '"';
     }
     if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
@@ -8771,6 +9380,8 @@ struct verified_token_request {
 struct token_verifier_options {
   std::int64_t window_ms = token_request_window_ms;  // allowed clock difference, each way
   std::size_t max_bytes = max_token_request_bytes;    // largest wire form read
+  /// Optional, shared: remembers verified (key, capability text) results (capability_cache.hpp).
+  capability_cache* cache = nullptr;
 };
 
 
@@ -8792,7 +9403,7 @@ class token_request_verifier {
 
   /// Verifies the wire form `json` at time `now_ms`.
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
-    thread_local detail::flat_json_object obj;
+    thread_local detail::json_object obj;
     fields f;
     if (auto e = read_fields(json, obj, f); e.code() != errc::ok) return e;
     const token_key* key = keys_->find(f.key_name);
@@ -8832,26 +9443,42 @@ class token_request_verifier {
       case claim_status::full:
         return error(errc::replay_guard_full, no_offset,
                      "the replay guard is full of unexpired nonces; refused rather than risk a replay (raise its capacity)");
+      case claim_status::unavailable:
+        return error(errc::store_unavailable, no_offset,
+                     "the replay guard's store did not answer; refused rather than risk a replay");
     }
     // ttl
     if (f.has_ttl)
       if (auto e = detail::check_ttl(f.ttl, key->revocable); e.code() != errc::ok) return e;
-    // capability
+    // capability: from the cache when one is given and holds this (key, exact text); an
+    // absent capability is looked up as the empty text (which no request can send).
     verified_token_request out;
+    capability_cache* const cache = opts_.cache;
     if (f.has_capability) {
-      auto req = capability::parse(f.capability);
-      if (!req) {
-        error e(req.error().code(), no_offset);
-        return e.append("capability: ").append(req.error().message());
+      std::string canonical;
+      if (cache != nullptr && cache->find(key->name, &key->key_capability, f.capability, &canonical, out.effective)) {
+        out.capability = std::move(canonical);
+      } else {
+        auto req = capability::parse(f.capability);
+        if (!req) {
+          error e(req.error().code(), no_offset);
+          return e.append("capability: ").append(req.error().message());
+        }
+        if (auto same = detail::intersect_identity(key->key_capability, *req)) {
+          out.effective = std::move(*same);
+        } else {
+          auto eff = intersect(key->key_capability, *req);
+          if (!eff) return eff.error();
+          out.effective = std::move(*eff);
+        }
+        out.capability = req->to_json();
+        if (cache != nullptr) cache->insert(key->name, &key->key_capability, f.capability, *out.capability, out.effective);
       }
-      auto eff = intersect(key->key_capability, *req);
-      if (!eff) return eff.error();
-      out.effective = std::move(*eff);
-      out.capability = req->to_json();
-    } else {
+    } else if (cache == nullptr || !cache->find(key->name, &key->key_capability, {}, nullptr, out.effective)) {
       auto eff = intersect(key->key_capability);
       if (!eff) return eff.error();
       out.effective = std::move(*eff);
+      if (cache != nullptr) cache->insert(key->name, &key->key_capability, {}, {}, out.effective);
     }
     out.key_name.assign(f.key_name);
     if (f.has_ttl) out.ttl_ms = f.ttl;
@@ -8870,7 +9497,7 @@ class token_request_verifier {
 
   /// Reads the wire form strictly: a flat object with only the seven known members, each of
   /// its type (ttl and timestamp also as decimal strings), required ones present.
-  [[nodiscard]] error read_fields(std::string_view json, detail::flat_json_object& obj, fields& f) const {
+  [[nodiscard]] error read_fields(std::string_view json, detail::json_object& obj, fields& f) const {
     auto bad = [](std::string_view field, std::string_view what, std::uint32_t at) {
       error e(errc::invalid_token_request, at);
       e.append("TokenRequest ").append(field).append(' ').append(what);
@@ -8882,53 +9509,56 @@ class token_request_verifier {
       return e.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
           .append_number(opts_.max_bytes).append(" allowed");
     }
-    detail::flat_json_limits limits;
-    limits.max_bytes = opts_.max_bytes;
-    limits.max_string_bytes = opts_.max_bytes;
-    if (auto e = obj.parse(json, limits); e.code() != errc::ok) {
+    // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
+    // seven are known, and the duplicate check is quadratic on unauthenticated input.
+    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0}); e.code() != errc::ok) {
       error w(errc::invalid_token_request, e.offset());
       return w.append("TokenRequest is not a flat JSON object: ").append(e.message());
     }
     bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
+    using detail::json_type;
     for (std::size_t i = 0; i < obj.size(); ++i) {
-      const detail::json_member& m = obj[i];
+      const detail::json_object::member& m = obj.at(i);
+      const std::string_view name = obj.key(i);
+      const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
+      const std::uint32_t at = m.raw_offset;
       auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) -> error {
-        if (m.kind != detail::json_kind::string) return bad(m.name, "must be a string", m.offset);
-        if (auto e = detail::check_signed_field(m.name, m.value, max, min_chars); e.code() != errc::ok) {
-          error w(e.code(), m.offset);
+        if (m.kind != json_type::string) return bad(name, "must be a string", at);
+        if (auto e = detail::check_signed_field(name, value, max, min_chars); e.code() != errc::ok) {
+          error w(e.code(), at);
           return w.append("TokenRequest ").append(e.message()).append_at();
         }
-        into = m.value;
+        into = value;
         seen = true;
         return {};
       };
       auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) -> error {
-        if (m.kind != detail::json_kind::number && m.kind != detail::json_kind::string)
-          return bad(m.name, "must be a number", m.offset);
-        if (!detail::parse_decimal(m.value, max, into)) {
-          error e(m.name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, m.offset);
-          e.append("TokenRequest ").append(m.name).append(" must be a non-negative integer of milliseconds");
+        if (m.kind != json_type::number && m.kind != json_type::string)
+          return bad(name, "must be a number", at);
+        if (!detail::parse_decimal(value, max, into)) {
+          error e(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
+          e.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
           return e.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
         }
         seen = true;
         return {};
       };
       error e;
-      if (m.name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (m.name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
-      else if (m.name == "capability") {
-        if (m.kind != detail::json_kind::string) e = bad("capability", "must be a string holding capability JSON", m.offset);
-        else if (m.value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", m.offset);
-        else f.capability = m.value, f.has_capability = true;
-      } else if (m.name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (m.name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
-      else if (m.name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
-      else if (m.name == "mac") {
-        if (m.kind != detail::json_kind::string) e = bad("mac", "must be a string", m.offset);
-        else f.mac = m.value, has_mac = true;
+      if (name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+      else if (name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      else if (name == "capability") {
+        if (m.kind != json_type::string) e = bad("capability", "must be a string holding capability JSON", at);
+        else if (value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", at);
+        else f.capability = value, f.has_capability = true;
+      } else if (name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+      else if (name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
+      else if (name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+      else if (name == "mac") {
+        if (m.kind != json_type::string) e = bad("mac", "must be a string", at);
+        else f.mac = value, has_mac = true;
       } else {
-        error u(errc::invalid_token_request, m.name_offset);
-        u.append("TokenRequest has an unknown member ").append_quoted(m.name).append_at();
+        error u(errc::invalid_token_request, m.key_at);
+        u.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
         e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
       }
       if (e.code() != errc::ok) return e;
@@ -9071,16 +9701,28 @@ class user_claims {
         out.partners_[b].push_back(static_cast<std::uint32_t>(a));
       }
     }
-    // One matcher per chunk of 17 claims, claim k of a chunk granting operation bit k.
-    for (std::size_t base = 0; base < out.claims_.size(); base += chunk) {
+    // One matcher per chunk of claims, claim k of a chunk granting operation bit k, so that the
+    // lowest bit a check returns is the most specific claim (resolved here, not per lookup).
+    // The first chunk also holds a catch-all "[*]*" on the last bit (unless a claim is "[*]*"):
+    // a check that returns no bit at all then means an invalid channel name.
+    bool catch_all_claim = false;
+    for (const auto& c : out.claims_) catch_all_claim = catch_all_claim || c.pattern == "[*]*";
+    out.catch_all_ = !catch_all_claim;
+    for (std::size_t base = 0; base < out.claims_.size() || base == 0; base += out.chunk_size(base)) {
       capability cap;
-      const std::size_t n = std::min(chunk, out.claims_.size() - base);
+      const std::size_t n = std::min(out.chunk_size(base), out.claims_.size() - base);
+      chunk_matcher cm;
       for (std::size_t k = 0; k < n; ++k) {
         const std::string_view text = out.claims_[base + k].pattern;
         detail::capability_access::add(cap, text, op_set(static_cast<operation>(k)), 0);
+        if (!out.partners_[base + k].empty()) cm.ties |= 1u << k;
       }
+      if (base == 0 && out.catch_all_)
+        detail::capability_access::add(cap, "[*]*", op_set(static_cast<operation>(chunk - 1)), 0);
       detail::capability_access::sort(cap, true);
-      out.matchers_.emplace_back(cap);
+      cm.m = matcher(cap);
+      out.matchers_.push_back(std::move(cm));
+      if (out.claims_.empty()) break;
     }
     return out;
   }
@@ -9093,26 +9735,23 @@ class user_claims {
 
   /// The most specific claim that applies to `channel`, or nullptr when none does. Errors: an
   /// invalid channel name (40000), or two equally specific claims that both apply
-  /// (ambiguous_user_claim; only with claim_ties::at_lookup).
+  /// (ambiguous_user_claim; only with claim_ties::at_lookup). One matcher check for up to 16
+  /// claims (17 when one of them is "[*]*"), one more per further 17.
   [[nodiscard]] result<const user_claim*> find(std::string_view channel) const {
-    for (std::size_t c = 0; c < matchers_.size(); ++c) {
-      const std::uint32_t hits = matchers_[c].ops_for(channel).bits() & op_set::op_mask;
-      if (hits == 0) continue;
-      const std::size_t i = c * chunk + static_cast<std::size_t>(std::countr_zero(hits));
-      if (!partners_[i].empty()) {
-        const auto name = parse_name(channel);
-        for (const std::uint32_t j : partners_[i]) {
-          if (!matches(parse_pattern(claims_[j].pattern).value(), *name)) continue;
-          error e(errc::ambiguous_user_claim, no_offset);
-          e.append("user claims ").append_quoted(claim_name(claims_[std::min<std::size_t>(i, j)].pattern)).append(" and ");
-          e.append_quoted(claim_name(claims_[std::max<std::size_t>(i, j)].pattern));
-          return e.append(" are equally specific and both apply to ").append_quoted(channel);
-        }
-      }
-      return &claims_[i];
+    if (matchers_.empty()) return none_for(channel);  // default-constructed
+    // The first group (all claims, usually), inline; the others out of line.
+    std::uint32_t hits = matchers_.front().m.ops_for(channel).bits() & op_set::op_mask;
+    if (catch_all_) {
+      if (hits == 0) return parse_name(channel).error();  // only an invalid name misses "[*]*"
+      hits &= ~(1u << (chunk - 1));
     }
-    if (const auto name = parse_name(channel); !name) return name.error();
-    return static_cast<const user_claim*>(nullptr);
+    if (hits != 0) {
+      const auto k = static_cast<std::size_t>(std::countr_zero(hits));
+      if ((matchers_.front().ties >> k & 1u) != 0) return tie_at(k, channel);
+      return &claims_[k];
+    }
+    if (matchers_.size() == 1) return catch_all_ ? static_cast<const user_claim*>(nullptr) : none_for(channel);
+    return find_after_first(channel);
   }
 
  private:
@@ -9121,323 +9760,54 @@ class user_claims {
     return std::string(user_claim_prefix).append(pattern);
   }
 
-  std::vector<user_claim> claims_;              // most specific first
+  // Claims in the chunk starting at claim `base`: 16 in the first (its last bit is the
+  // catch-all) unless a claim is "[*]*", 17 in the others.
+  [[nodiscard]] std::size_t chunk_size(std::size_t base) const noexcept {
+    return base == 0 && catch_all_ ? chunk - 1 : chunk;
+  }
+  // No claim applies (as far as checked): nullptr for a valid name, else the name's error.
+  [[nodiscard]] static result<const user_claim*> none_for(std::string_view channel) {
+    if (const auto name = parse_name(channel); !name) return name.error();
+    return static_cast<const user_claim*>(nullptr);
+  }
+  // find() over the groups after the first, which matched nothing.
+  [[nodiscard]] result<const user_claim*> find_after_first(std::string_view channel) const {
+    std::size_t base = chunk_size(0);
+    for (std::size_t c = 1; c < matchers_.size(); base += chunk_size(base), ++c) {
+      const std::uint32_t hits = matchers_[c].m.ops_for(channel).bits() & op_set::op_mask;
+      if (hits == 0) continue;
+      const auto k = static_cast<std::size_t>(std::countr_zero(hits));
+      if ((matchers_[c].ties >> k & 1u) != 0) return tie_at(base + k, channel);
+      return &claims_[base + k];
+    }
+    if (catch_all_) return static_cast<const user_claim*>(nullptr);
+    return none_for(channel);
+  }
+  // Claim i applies to `channel`: the error naming the claim it ties with there, or claim i.
+  [[nodiscard]] result<const user_claim*> tie_at(std::size_t i, std::string_view channel) const {
+    const auto name = parse_name(channel);
+    for (const std::uint32_t j : partners_[i]) {
+      if (!matches(parse_pattern(claims_[j].pattern).value(), *name)) continue;
+      error e(errc::ambiguous_user_claim, no_offset);
+      e.append("user claims ").append_quoted(claim_name(claims_[std::min<std::size_t>(i, j)].pattern)).append(" and ");
+      e.append_quoted(claim_name(claims_[std::max<std::size_t>(i, j)].pattern));
+      return e.append(" are equally specific and both apply to ").append_quoted(channel);
+    }
+    return &claims_[i];
+  }
+
+  struct chunk_matcher {
+    matcher m;
+    std::uint32_t ties = 0;  // bit k: claim k of the chunk ties with another claim somewhere
+  };
+  std::vector<user_claim> claims_;                    // most specific first
   std::vector<std::vector<std::uint32_t>> partners_;  // per claim: the claims it ties with
-  std::vector<matcher> matchers_;               // chunk c: claims c*17 .. c*17+16
+  std::vector<chunk_matcher> matchers_;               // claims in chunks of chunk_size()
+  bool catch_all_ = true;                             // the first chunk's last bit is "[*]*"
 };
 
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/user_claims.hpp ----
-
-// ---- begin include/capmatch/detail/json_object.hpp ----
-// capmatch — a strict reader for one flat-or-nested JSON object (JWT headers and claims).
-// Internal: members are read one level deep; nested values are validated and kept as raw text.
-// SPDX-License-Identifier: MIT
-
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
-#include <vector>
-
-
-CAPMATCH_NAMESPACE_BEGIN
-namespace detail {
-
-/// The kind of a member's value.
-enum class json_type : std::uint8_t { string, number, boolean, null, object, array };
-
-/// Limits of json_object::parse: input size, members, nesting depth of a value.
-struct json_object_limits {
-  std::size_t max_bytes = 64u << 10;
-  std::size_t max_members = 1024;
-  std::size_t max_depth = 32;
-};
-
-/// A JSON object read strictly (RFC 8259, UTF-8, no duplicate member names). Views point into
-/// the parsed text (raw values) and into the object's own pool (decoded strings): the text must
-/// outlive the object.
-class json_object {
- public:
-  struct member {
-    std::uint32_t key_offset = 0, key_size = 0;      // decoded name, in the pool
-    std::uint32_t value_offset = 0, value_size = 0;  // decoded string value, in the pool
-    std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
-    json_type kind = json_type::null;
-    bool integer = false;  // a number written without fraction or exponent that fits int64
-    std::int64_t int_value = 0;
-  };
-
-  /// The object in `text`, or the first error (with byte offset).
-  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
-    return read(text, lim, false);
-  }
-  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
-  /// empty name, or the first error (byte offsets in `text`).
-  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
-    return read(text, lim, true);
-  }
-
-  [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
-  [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
-  /// Decoded name of member i.
-  [[nodiscard]] constexpr std::string_view key(std::size_t i) const noexcept {
-    return pool(members_[i].key_offset, members_[i].key_size);
-  }
-  /// Decoded value of member i when it is a string (empty otherwise).
-  [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
-    return pool(members_[i].value_offset, members_[i].value_size);
-  }
-  /// Member i's value exactly as written in the text.
-  [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
-    return text_.substr(members_[i].raw_offset, members_[i].raw_size);
-  }
-  /// Index of the member named `name`, or size() when absent.
-  [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
-    for (std::size_t i = 0; i < members_.size(); ++i)
-      if (key(i) == name) return i;
-    return members_.size();
-  }
-
- private:
-  [[nodiscard]] static constexpr result<json_object> read(std::string_view text, json_object_limits lim, bool one_value);
-  [[nodiscard]] constexpr std::string_view pool(std::uint32_t off, std::uint32_t n) const noexcept {
-    return n == 0 ? std::string_view() : std::string_view(pool_.data() + off, n);
-  }
-
-  std::string_view text_;
-  std::vector<char> pool_;
-  std::vector<member> members_;
-};
-
-/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
-constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
-  bool in_string = false, escaped = false;
-  for (const char c : raw) {
-    if (in_string) {
-      in_string = escaped || c != '"';
-      escaped = !escaped && c == '\\';
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      continue;
-    } else {
-      in_string = c == '"';
-    }
-    out.push_back(c);
-  }
-}
-
-/// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
-/// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
-[[nodiscard]] constexpr std::size_t read_json_number(std::string_view s, std::size_t pos, bool* integer,
-                                                     std::int64_t* value) noexcept {
-  std::size_t i = pos;
-  auto digit = [&](std::size_t k) { return k < s.size() && s[k] >= '0' && s[k] <= '9'; };
-  const bool negative = i < s.size() && s[i] == '-';
-  if (negative) ++i;
-  if (!digit(i)) return pos;
-  bool exact = true;
-  std::uint64_t mag = 0;
-  const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
-  if (s[i] == '0') {
-    ++i;
-  } else {
-    for (; digit(i); ++i) {
-      const auto d = static_cast<std::uint64_t>(s[i] - '0');
-      if (mag > (limit - d) / 10) exact = false;
-      else mag = mag * 10 + d;
-    }
-  }
-  if (i < s.size() && s[i] == '.') {
-    if (!digit(++i)) return pos;
-    while (digit(i)) ++i;
-    exact = false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digit(i)) return pos;
-    while (digit(i)) ++i;
-    exact = false;
-  }
-  *integer = exact;
-  *value = !exact ? 0 : negative ? static_cast<std::int64_t>(0 - mag) : static_cast<std::int64_t>(mag);
-  return i;
-}
-
-constexpr result<json_object> json_object::read(std::string_view text, json_object_limits lim, bool one_value) {
-  if (text.size() > lim.max_bytes) {
-    error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
-    return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
-        .append_number(lim.max_bytes).append(" bytes");
-  }
-  json_object out;
-  out.text_ = text;
-  out.pool_.reserve(text.size());  // decoded strings are never longer than the text
-  out.members_.reserve(16);
-  json_reader r(text);
-  error err;
-  r.skip_ws();
-  if (!one_value && (r.peek() != '{' || r.at_end())) {
-    const auto kind = r.value_kind();
-    if (kind == error_hint::none) return r.unexpected("a JSON object");
-    error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
-    return e.append("expected a JSON object, found ").append(r.hint_text(kind)).append_at();
-  }
-  // Steps over n bytes already checked (json_reader moves only by what it reads).
-  auto advance = [&](std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) (void)r.expect(text[r.pos()], "", err);
-  };
-  std::vector<char> scratch;
-  std::vector<bool> stack;  // open containers of a nested value: true for '{'
-  // A scalar at the cursor (after whitespace): string (decoded into `into`), number or literal.
-  auto read_scalar = [&](member& m, std::vector<char>& into) -> bool {
-    const std::size_t start = r.pos();
-    const char c = r.peek();
-    if (c == '"' && !r.at_end()) {
-      const std::size_t before = into.size();
-      if (!r.read_string(into, err)) return false;
-      m.kind = json_type::string;
-      m.value_offset = static_cast<std::uint32_t>(before);
-      m.value_size = static_cast<std::uint32_t>(into.size() - before);
-      return true;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      const std::size_t end = read_json_number(text, start, &m.integer, &m.int_value);
-      if (end == start) return err = r.unexpected("a number"), false;
-      m.kind = json_type::number;
-      advance(end - start);
-      return true;
-    }
-    const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
-    if ((c != 't' && c != 'f' && c != 'n') || text.substr(start, word.size()) != word)
-      return err = r.unexpected("a value"), false;
-    m.kind = c == 'n' ? json_type::null : json_type::boolean;
-    advance(word.size());
-    return true;
-  };
-  // One member value at the cursor into `m`; nested objects and arrays are validated
-  // iteratively (no recursion) and kept as raw text.
-  auto read_value = [&](member& m) -> bool {
-    r.skip_ws();
-    const std::size_t start = r.pos();
-    const char first = r.peek();
-    if (r.at_end()) return err = r.unexpected("a value"), false;
-    if (first != '{' && first != '[') {
-      if (!read_scalar(m, out.pool_)) return false;
-    } else {
-      m.kind = first == '{' ? json_type::object : json_type::array;
-      stack.clear();
-      for (;;) {
-        // At a value position.
-        r.skip_ws();
-        const char d = r.peek();
-        if (r.at_end()) return err = r.unexpected("a value"), false;
-        bool value_done = true;
-        if (d == '{' || d == '[') {
-          if (stack.size() == lim.max_depth) {
-            error e(errc::limit_exceeded, static_cast<std::uint32_t>(r.pos()));
-            e.append("value nested deeper than ").append_number(lim.max_depth).append(" levels").append_at();
-            return err = e, false;
-          }
-          advance(1);
-          stack.push_back(d == '{');
-          r.skip_ws();
-          if (r.peek() == (d == '{' ? '}' : ']') && !r.at_end()) {
-            advance(1);
-            stack.pop_back();
-          } else if (d == '{') {
-            scratch.clear();
-            if (!r.read_string(scratch, err) || !r.expect(':', "':'", err)) return false;
-            value_done = false;
-          } else {
-            value_done = false;
-          }
-        } else {
-          member inner;
-          scratch.clear();
-          if (!read_scalar(inner, scratch)) return false;
-        }
-        if (!value_done) continue;
-        // After a complete value: close containers, or ',' and the next value.
-        for (;;) {
-          if (stack.empty()) break;
-          r.skip_ws();
-          const bool in_object = stack.back();
-          if (r.peek() == (in_object ? '}' : ']') && !r.at_end()) {
-            advance(1);
-            stack.pop_back();
-            continue;
-          }
-          if (!r.expect(',', in_object ? "',' or '}'" : "',' or ']'", err)) return false;
-          if (in_object) {
-            scratch.clear();
-            if (!r.read_string(scratch, err) || !r.expect(':', "':'", err)) return false;
-          }
-          break;
-        }
-        if (stack.empty()) break;
-      }
-    }
-    m.raw_offset = static_cast<std::uint32_t>(start);
-    m.raw_size = static_cast<std::uint32_t>(r.pos() - start);
-    return true;
-  };
-  if (one_value) {
-    member m;
-    if (!read_value(m)) return err;
-    out.members_.push_back(m);
-    r.skip_ws();
-    if (!r.at_end()) {
-      error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
-      return e.append("trailing characters after the JSON value").append_at();
-    }
-    return out;
-  }
-  (void)r.expect('{', "'{'", err);
-  r.skip_ws();
-  if (r.peek() == '}' && !r.at_end()) {
-    (void)r.expect('}', "'}'", err);
-  } else {
-    for (;;) {
-      r.skip_ws();
-      const auto key_at = static_cast<std::uint32_t>(r.pos());
-      if (out.members_.size() == lim.max_members) {
-        error e(errc::limit_exceeded, key_at);
-        return e.append("JSON object has more than ").append_number(lim.max_members).append(" members").append_at();
-      }
-      member m;
-      const std::size_t before = out.pool_.size();
-      if (!r.read_string(out.pool_, err)) return err;
-      m.key_offset = static_cast<std::uint32_t>(before);
-      m.key_size = static_cast<std::uint32_t>(out.pool_.size() - before);
-      const std::string_view name(out.pool_.data() + before, m.key_size);
-      for (std::size_t i = 0; i < out.members_.size(); ++i) {
-        if (out.key(i) == name) {
-          error e(errc::invalid_json, key_at);
-          return e.append("member ").append_quoted(name).append(" listed twice").append_at();
-        }
-      }
-      if (!r.expect(':', "':' after the member name", err)) return err;
-      if (!read_value(m)) return err;
-      out.members_.push_back(m);
-      r.skip_ws();
-      if (r.peek() == '}' && !r.at_end()) {
-        (void)r.expect('}', "'}'", err);
-        break;
-      }
-      if (!r.expect(',', "',' or '}'", err)) return err;
-    }
-  }
-  r.skip_ws();
-  if (!r.at_end()) {
-    error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
-    return e.append("trailing characters after the JSON object").append_at();
-  }
-  return out;
-}
-
-}  // namespace detail
-CAPMATCH_NAMESPACE_END
-// ---- end include/capmatch/detail/json_object.hpp ----
 
 // ---- begin include/capmatch/jwt.hpp ----
 // capmatch — Ably JWTs: issue and verify HS256 tokens with Ably's claims (SEMANTICS §5 rules 24–26).
@@ -9492,6 +9862,8 @@ struct jwt_verify_options {
   bool compile_matcher = false;  ///< fill verified_jwt::matcher
   /// Reject an embedded x-ably-token whose expiry cannot be read (an opaque Ably token).
   bool require_embedded_expiry = false;
+  /// Optional, shared: remembers verified (key, x-ably-capability text) results (capability_cache.hpp).
+  capability_cache* cache = nullptr;
 };
 
 /// What a verified token says, with the effective capability (key ∩ token).
@@ -9749,8 +10121,11 @@ template <class FindKey,
   };
   const auto header_text = crypto::base64url_decode(header_b64);
   if (!header_text) return part_error("header is not base64url", header_text.error());
-  const auto header = detail::json_object::parse(*header_text, detail::jwt_header_limits);
-  if (!header) return part_error("header is not a JSON object", header.error());
+  // Reused per thread: no allocation once the buffers have grown (views end with this call).
+  thread_local detail::json_object header_object, claims_object;
+  const detail::json_object* const header = &header_object;
+  if (auto e = header_object.read(*header_text, detail::jwt_header_limits); e.code() != errc::ok)
+    return part_error("header is not a JSON object", e);
   const std::size_t alg = header->find("alg");
   if (alg == header->size()) return jwt_error(errc::invalid_jwt, "JWT header has no 'alg'; Ably JWTs use HS256");
   if (header->at(alg).kind != json_type::string || header->string_value(alg) != "HS256") {
@@ -9783,9 +10158,9 @@ template <class FindKey,
   // Signed by the key: now the claims.
   const auto claims_text = crypto::base64url_decode(claims_b64);
   if (!claims_text) return part_error("claims are not base64url", claims_text.error());
-  const auto claims = detail::json_object::parse(*claims_text, detail::jwt_json_limits);
-  if (!claims) return part_error("claims are not a JSON object", claims.error());
-  const auto& c = *claims;
+  if (auto e = claims_object.read(*claims_text, detail::jwt_json_limits); e.code() != errc::ok)
+    return part_error("claims are not a JSON object", e);
+  const detail::json_object& c = claims_object;
   verified_jwt out;
   out.key_name = std::string(key->key.name());
   const auto iat = detail::integer_claim(c, "iat");
@@ -9830,20 +10205,36 @@ template <class FindKey,
     }
     if (kind == json_type::string && c.string_value(ci).empty())
       return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
-    auto cap = capability::parse(kind == json_type::string ? c.string_value(ci) : c.raw(ci));
-    if (!cap) {
-      error e(cap.error().code(), no_offset);
-      return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
+    const std::string_view text = kind == json_type::string ? c.string_value(ci) : c.raw(ci);
+    const capability* key_cap = key->capability ? &*key->capability : nullptr;
+    if (opt.cache == nullptr || !opt.cache->find(key->key.name(), key_cap, text, nullptr, out.capability)) {
+      auto cap = capability::parse(text);
+      if (!cap) {
+        error e(cap.error().code(), no_offset);
+        return e.append("JWT claim 'x-ably-capability' is not a valid capability: ").append(cap.error().message());
+      }
+      // A key without a capability grants everything: key ∩ token is the token in normal form.
+      static const capability everything = capability::parse("{\"[*]*\":[\"*\"]}").value();
+      if (auto same = detail::intersect_identity(key_cap != nullptr ? *key_cap : everything, *cap)) {
+        out.capability = std::move(*same);
+      } else {
+        auto eff = key_cap != nullptr ? intersect(*key_cap, *cap) : intersect(*cap);
+        if (!eff) return eff.error();
+        out.capability = std::move(*eff);
+      }
+      // (the canonical text too: a TokenRequest verifier may share the cache)
+      if (opt.cache != nullptr) opt.cache->insert(key->key.name(), key_cap, text, cap->to_json(), out.capability);
     }
-    auto eff = key->capability ? intersect(*key->capability, *cap) : intersect(*cap);
-    if (!eff) return eff.error();
-    out.capability = std::move(*eff);
     out.capability_claimed = true;
   } else {
     if (key->capability) {
-      auto eff = intersect(*key->capability);
-      if (!eff) return eff.error();
-      out.capability = std::move(*eff);
+      // (cached as the empty text, which no claim can hold)
+      if (opt.cache == nullptr || !opt.cache->find(key->key.name(), &*key->capability, {}, nullptr, out.capability)) {
+        auto eff = intersect(*key->capability);
+        if (!eff) return eff.error();
+        out.capability = std::move(*eff);
+        if (opt.cache != nullptr) opt.cache->insert(key->key.name(), &*key->capability, {}, {}, out.capability);
+      }
     } else {
       out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
     }
