@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "random.hpp"
@@ -122,6 +123,16 @@ TEST_CASE("lint work is linear: one broad '*' over many entries, and '[*]' conta
 }
 
 namespace {
+/// Trie steps covers(a, b) takes with its default budget, checking that it finished within it
+/// and answered `expected`.
+std::size_t covers_work(const capability& a, const capability& b, bool expected) {
+  detail::covers_work work;
+  CHECK(detail::covers_counted(a, b, covers_default_budget(a, b), work) == expected);
+  CHECK(!work.exhausted);
+  CHECK(covers(a, b) == expected);
+  return work.steps;
+}
+
 std::size_t intersect_pairs_and_bytes(const capability& key, const capability& request) {
   detail::intersect_work work;
   (void)detail::intersect_counted(key, request, work);
@@ -328,10 +339,116 @@ TEST_CASE("covers work is linear: many near-miss deep '*:' entries in a, names o
       b.append("r").append(std::to_string(k)).append("\":[\"subscribe\"]");
     }
     const capability ca = cap_of(a + R"(,"x:*":["subscribe"]})"), cb = cap_of(b + "}");
-    CHECK(covers(ca, cb));
-    detail::pattern_trie trie(ca);
-    const std::uint32_t need = op_set(operation::subscribe).granted_bits();
-    for (std::size_t j = 0; j < cb.size(); ++j) CHECK(trie.granted_over(cb.pattern_at(j), need) == need);
-    return trie.work();
+    return covers_work(ca, cb, true);
   });
+}
+
+// covers (issue 14 round 2): ordinary shapes finish in about one trie step per segment; the
+// orthogonal-vectors shape is quadratic without a budget and capped (answer false) with one.
+
+TEST_CASE("covers work is linear: many entries in one namespace") {
+  check_linear("covers one namespace", 1250, [](std::size_t n) {
+    const auto room = [](std::size_t i) { return "chat:room" + std::to_string(i); };
+    const capability a = doc(n, room, R"(["publish","subscribe"])");
+    const capability b = doc(n, room, R"(["publish"])");
+    return covers_work(a, b, true) + covers_work(b, a, false);
+  });
+}
+
+TEST_CASE("covers work is linear: 60 '*:' segments, a distinct literal and ':*', in a and in b") {
+  check_linear("covers deep star chains", 500, [](std::size_t n) {
+    const auto chain = [](std::size_t i) {
+      std::string s;
+      for (int d = 0; d < 60; ++d) s += "*:";
+      return s + "l" + std::to_string(i) + ":*";
+    };
+    const capability a = doc(n, chain, R"(["message-delete-any","subscribe"])");
+    const capability b = doc(n, chain, R"(["message-delete-any"])");
+    return covers_work(a, b, true) + covers_work(b, a, false);
+  });
+}
+
+TEST_CASE("covers work is linear: many equal patterns in a granting different operations") {
+  // 10 000 spellings "[?p<k>]x" of one pattern, each granting publish, and one granting
+  // subscribe: every pattern of b meets all of them at one trie node. The node holds the union
+  // of their operations, so this is one step, not a scan of the entries (which would be
+  // quadratic: n patterns of b times n entries).
+  check_linear("covers equal patterns", 1000, [](std::size_t n) {
+    std::string a = "{";
+    for (std::size_t k = 0; k < n; ++k) a.append("\"[?p").append(std::to_string(k)).append("]x:*\":[\"publish\"],");
+    a.append(R"("[?zz]x:*":["subscribe"]})");
+    const capability ca = cap_of(a);
+    const capability cb = doc(n, [](std::size_t j) { return "x:" + std::to_string(j); }, R"(["subscribe","publish"])");
+    return covers_work(ca, cb, true);
+  });
+}
+
+namespace {
+/// a: n random distinct {x,*}^depth:z entries and the cover "*^(depth+1)"; b: n entries
+/// x^depth:w<m>. Each pattern of b is consistent with every trie path of a (x or '*' at each
+/// level) but contained only in the all-'*' entry, which the walk (literal child first)
+/// reaches last: about (trie nodes) steps per pattern of b.
+std::pair<capability, capability> covers_orthogonal(std::size_t n, int depth, std::uint64_t seed) {
+  std::string a = "{";
+  append_orthogonal(a, n, depth, seed);  // also appends the x^depth:w<m>, harmless in a
+  std::string all_star = "*";
+  for (int d = 0; d < depth; ++d) all_star += ":*";
+  a.append(",\"").append(all_star).append("\":[\"subscribe\"]}");
+  std::string xs;
+  for (int d = 0; d < depth; ++d) xs += "x:";
+  std::string b = "{";
+  for (std::size_t m = 0; m < n; ++m)
+    b.append(m ? ",\"" : "\"").append(xs).append("v").append(std::to_string(m)).append("\":[\"subscribe\"]");
+  return {cap_of(a), cap_of(b + "}")};
+}
+}  // namespace
+
+TEST_CASE("covers work: the counter sees the quadratic worst case (orthogonal-vectors shape)") {
+  std::size_t prev = 0;
+  for (std::size_t n = 100; n <= 400; n *= 2) {
+    const auto [a, b] = covers_orthogonal(n, 30, 14);
+    detail::covers_work work;
+    CHECK(detail::covers_counted(a, b, unlimited, work));  // exact: the all-'*' entry covers b
+    CHECK(!work.exhausted);
+    CAPTURE(n);
+    CAPTURE(work.steps);
+    if (prev != 0) CHECK(static_cast<double>(work.steps) > 3.0 * static_cast<double>(prev));
+    prev = work.steps;
+  }
+}
+
+TEST_CASE("covers work with the default budget is linear on the orthogonal-vectors shape, and the answer is false") {
+  // docs/semantics.md Decision C1: out of budget, the answer is unknown and covers says false
+  // (never grants more). The exact answer here is true, so false shows the budget was hit.
+  check_linear("covers orthogonal vectors, capped", 500, [](std::size_t n) {
+    const auto [a, b] = covers_orthogonal(n, 30, 21);
+    std::size_t segments = 0;  // counted from the shape, not by the library
+    segments += n * 31 + n * 31 + 31;  // a: n {x,*}^30:z, n x^30:w<m>, the all-'*' entry
+    segments += n * 31;                // b
+    const std::size_t budget = 16 * segments + 65536;
+    CHECK(covers_default_budget(a, b) == budget);
+    detail::covers_work work;
+    CHECK_FALSE(detail::covers_counted(a, b, budget, work));
+    CHECK(work.exhausted);
+    CHECK(work.steps == budget);
+    CHECK_FALSE(covers(a, b));
+    return work.steps;
+  });
+}
+
+TEST_CASE("covers with a budget: exact when it suffices, false (never true) when it does not") {
+  const auto [a, b] = covers_orthogonal(60, 12, 3);
+  detail::covers_work full;
+  REQUIRE(detail::covers_counted(a, b, unlimited, full));
+  CHECK(covers(a, b, full.steps));       // just enough
+  CHECK_FALSE(covers(a, b, full.steps - 1));  // one step short: unknown, so false
+  CHECK_FALSE(covers(a, b, 0));
+  // A pair that is not covered stays false under any budget.
+  const capability narrow = cap_of(R"({"x:*":["publish"]})");
+  for (std::size_t budget : {std::size_t{0}, std::size_t{1}, std::size_t{10}, unlimited}) {
+    CHECK_FALSE(covers(narrow, b, budget));
+  }
+  // App-wide grants are checked before the trie: no step needed.
+  CHECK_FALSE(covers(narrow, cap_of(R"({"*":["stats"]})"), unlimited));
+  CHECK(covers(cap_of(R"({"*":["stats"]})"), cap_of(R"({"[*]*":["stats"]})"), 0));
 }
