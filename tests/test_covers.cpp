@@ -27,7 +27,32 @@ constexpr bool covers_json(std::string_view a, std::string_view b) {
   return ca && cb && covers(*ca, *cb);
 }
 
+/// covers(a, b, budget) on two documents.
+constexpr bool covers_within(std::string_view a, std::string_view b, std::size_t budget) {
+  const auto ca = capability::parse(a);
+  const auto cb = capability::parse(b);
+  return ca && cb && covers(*ca, *cb, budget);
+}
+
 }  // namespace
+
+TEST_CASE("C1 work budget: out of budget the answer is false, never true (docs/semantics.md Decision C1)") {
+  // "x:1" under "x:*": the walk visits the root's child "x" (step 1), then that node's child
+  // "*" (step 2; it has no child "1"), where the container ends: 2 steps, counted by hand.
+  constexpr std::string_view a = R"({"x:*":["publish"]})", b = R"({"x:1":["publish"]})";
+  static_assert(covers_within(a, b, 2));
+  static_assert(!covers_within(a, b, 1));
+  static_assert(!covers_within(a, b, 0));
+  CHECK(covers_within(a, b, 2));
+  CHECK_FALSE(covers_within(a, b, 1));
+  // Not covered stays false under any budget; nothing to cover is true under any budget.
+  CHECK_FALSE(covers_within(b, a, 1000));
+  CHECK(covers_within(a, "{}", 0));
+  CHECK(covers_within(a, R"({"a::b":["*"]})", 0));  // matches no name: needs no step
+  // The default budget is covers_steps_base plus covers_steps_per_segment per segment.
+  const auto ca = capability::parse(a).value(), cb = capability::parse(R"({"p:q:r":["*"],"s":["*"]})").value();
+  CHECK(covers_default_budget(ca, cb) == 65536 + 16 * (2 + 3 + 1));
+}
 
 TEST_CASE("C1: a pattern is covered by one that contains it") {
   static_assert(covers_json(R"({"chat:*":["publish"]})", R"({"chat:bob":["publish"]})"));

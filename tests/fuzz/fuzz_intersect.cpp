@@ -2,8 +2,11 @@
 // build a key and a request from a small alphabet of segments, qualifiers and operations;
 // then for a set of names (instances of every pattern plus fixed and fuzzer-given names)
 // ops(key ∩ req, n) == ops(key, n) & ops(req, n), checked with the library and the naive
-// reference. The intersection's canonical text re-parses to an equal capability.
+// reference. The intersection's canonical text re-parses to an equal capability. covers is
+// sound on key and request, and both cover their intersection (issue 14 round 2).
 // SPDX-License-Identifier: MIT
+#include <utility>
+
 #include "common.hpp"
 
 
@@ -21,6 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& p : patterns) gen::instances(p, choice, names);
   if (!in.rest().empty()) names.emplace_back(in.rest());
 
+  // covers (docs/semantics.md Decision C1) is sound: when it says a covers b, every operation b
+  // allows on a name, and every app-wide one, a allows. (allows, not ops_for: stats and
+  // push-admin listed on a channel pattern are in ops_for but grant nothing, Decision D6.)
+  // Completeness is checked below on key ∩ req.
+  for (const auto& [a, b] : {std::pair{&*key, &*req}, std::pair{&*req, &*key}}) {
+    if (!capmatch::covers(*a, *b)) continue;
+    for (std::size_t o = 0; o < capmatch::operation_count; ++o) {
+      const auto op = static_cast<capmatch::operation>(o);
+      for (const auto& n : names) FUZZ_CHECK(!b->allows(n, op) || a->allows(n, op));
+      FUZZ_CHECK(!b->allows_app_wide(op) || a->allows_app_wide(op));
+    }
+  }
   const auto both = capmatch::intersect(*key, *req);
   const naive::cap kref = naive::read_cap(fuzz::entries(*key)), rref = naive::read_cap(fuzz::entries(*req));
   if (!both) {
@@ -45,6 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto op = static_cast<capmatch::operation>(o);
     // App-wide grants are intersected like any other (docs/semantics.md §12, §18).
     FUZZ_CHECK(both->allows_app_wide(op) == (key->allows_app_wide(op) && req->allows_app_wide(op)));
+  }
+  // Each pattern of key ∩ req lies inside a pattern of the key (and of the request) that grants
+  // its operations, so both cover it, unless covers ran out of its work budget (then false).
+  for (const auto* outer : {&*key, &*req}) {
+    capmatch::detail::covers_work work;
+    FUZZ_CHECK(capmatch::detail::covers_counted(*outer, *both, capmatch::covers_default_budget(*outer, *both), work) ||
+               work.exhausted);
   }
   const std::string text = both->to_json();
   const auto again = capmatch::capability::parse(text);

@@ -7,7 +7,7 @@ awk -F'\t' '
   END {
     print "| target | runs | total time | executions | cov | ft |"
     print "|---|---|---|---|---|---|"
-    n = split("parse name matcher intersect cli crypto", all, " ")
-    for (i = 1; i <= n; i++) { t = all[i]
+    n = split("parse name matcher intersect cli crypto revocation grant token_request jwt", all, " ")
+    for (i = 1; i <= n; i++) { t = all[i]; if (!(t in runs)) continue
       printf "| %s | %d | %d min %02d s | %d | %s | %s |\n", t, runs[t], int(secs[t]/60), secs[t]%60, ex[t], cov[t], ft[t] }
   }' "$stats"

@@ -17,6 +17,15 @@ CAPMATCH_NAMESPACE_BEGIN
 
 namespace detail {
 
+/// The ':'-separated segments of all of `cap`'s patterns (qualifiers not counted): the size
+/// the tries' work budgets are proportional to.
+[[nodiscard]] constexpr std::size_t segment_count(const capability& cap) noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < cap.size(); ++i)
+    n += 1 + static_cast<std::size_t>(std::count(cap.pattern_at(i).body.begin(), cap.pattern_at(i).body.end(), ':'));
+  return n;
+}
+
 /// The patterns of a capability that can match something, in a trie: one root per qualifier
 /// class ("no qualifier", "[*]", "[queue]", ...), then one level per ':'-separated segment.
 /// Pattern a contains pattern b (every name b matches, a matches) exactly when a's root is
@@ -79,9 +88,10 @@ class pattern_trie {
     for (std::size_t v = nodes_.size(); v-- > 0;) {
       node& n = nodes_[v];
       for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e) {
-        n.sub_ops |= cap.ops(order_[e]).granted_bits();
+        n.end_ops |= cap.ops(order_[e]).granted_bits();
         n.sub_min = std::min(n.sub_min, order_[e]);
       }
+      n.sub_ops |= n.end_ops;
       if (parent[v] == none) continue;
       node& up = nodes_[parent[v]];
       up.sub_ops |= n.sub_ops;
@@ -104,10 +114,10 @@ class pattern_trie {
   }
 
   /// The granted bits of `need` that some entry whose pattern contains `p` grants (the union
-  /// over all such entries); stops as soon as all of `need` is found. No budget: covers()
-  /// must answer exactly.
+  /// over all such entries); stops as soon as all of `need` is found. When the work budget
+  /// runs out (exhausted()), the bits found so far: a subset of the exact answer, never more.
   [[nodiscard]] constexpr std::uint32_t granted_over(const pattern& p, std::uint32_t need) {
-    if (p.matches_nothing() || need == 0) return 0;
+    if (p.matches_nothing() || need == 0 || exhausted_) return 0;
     std::uint32_t got = 0;
     const std::uint32_t mine = find_root(p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view());
     const std::uint32_t any = p.kind == qualifier_kind::any ? none : find_root(qualifier_kind::any, {});
@@ -122,8 +132,8 @@ class pattern_trie {
   /// returns `none` at once.
   [[nodiscard]] constexpr bool exhausted() const noexcept { return exhausted_; }
 
-  /// Nodes visited and entries examined by least_container so far (the work the complexity
-  /// tests count).
+  /// Nodes visited (and, by least_container, entries examined) so far: the work the budget
+  /// bounds and the complexity tests count.
   [[nodiscard]] constexpr std::size_t work() const noexcept { return work_; }
 
  private:
@@ -131,6 +141,7 @@ class pattern_trie {
     std::string_view seg;  // the segment on the edge into this node (empty for a root)
     std::uint32_t kids_begin = 0, kids_end = 0;  // children in kids_, by segment
     std::uint32_t ends_begin = 0, ends_end = 0;  // entries ending here, in order_ (by index)
+    std::uint32_t end_ops = 0;                   // granted bits of the entries ending here
     std::uint32_t sub_ops = 0;                   // granted bits of every entry in the subtree
     std::uint32_t sub_min = none;                // least entry index in the subtree
     std::uint32_t star = none;                   // the child whose segment is "*"
@@ -213,8 +224,9 @@ class pattern_trie {
     }
   }
 
-  // Like walk(), but ORs the operations of every container into `got`, skipping subtrees
-  // that grant nothing of `need` not found yet.
+  // Like walk(), but ORs the operations of every container into `got` (one step per node:
+  // end_ops holds those of the entries ending there), skipping subtrees that grant nothing
+  // of `need` not found yet.
   constexpr void collect(std::uint32_t v, const pattern& p, std::size_t pos, std::uint32_t need, std::uint32_t& got) {
     const std::string_view s = segment_at(p.body, pos);
     const bool last = pos + s.size() == p.body.size();
@@ -222,16 +234,19 @@ class pattern_trie {
     // The containers ending at this level first (both children), then deeper ones.
     for (const std::uint32_t c : next) {
       if (c == none) continue;
+      if (work_ >= budget_) {
+        exhausted_ = true;
+        return;
+      }
       ++work_;
       const node& n = nodes_[c];
-      if ((last || n.seg == "*") && (n.sub_ops & need & ~got) != 0)
-        for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e, ++work_) got |= cap_.ops(order_[e]).granted_bits();
+      if (last || n.seg == "*") got |= n.end_ops;
     }
     if ((got & need) == need || last) return;
     for (const std::uint32_t c : next)
       if (c != none && (nodes_[c].sub_ops & need & ~got) != 0) {
         collect(c, p, pos + s.size() + 1, need, got);
-        if ((got & need) == need) return;
+        if ((got & need) == need || exhausted_) return;
       }
   }
 
