@@ -6,7 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +18,41 @@
 #include "random.hpp"
 
 using namespace capmatch;
+
+// A counting operator new for this test runner: bytes live and bytes ever allocated, so that tests
+// can measure what a revocation list holds and what an update allocates (no timing).
+namespace {
+std::atomic<std::int64_t> g_live{0};
+std::atomic<std::uint64_t> g_allocated{0};
+constexpr std::size_t alloc_header = alignof(std::max_align_t);  // the block size, kept before the block
+}  // namespace
+
+[[gnu::noinline]] void* operator new(std::size_t n) {
+  void* p = std::malloc(n + alloc_header);
+  if (p == nullptr) {
+#if defined(__cpp_exceptions)
+    throw std::bad_alloc();
+#else
+    std::abort();
+#endif
+  }
+  std::memcpy(p, &n, sizeof n);
+  g_live.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+  g_allocated.fetch_add(n, std::memory_order_relaxed);
+  return static_cast<char*>(p) + alloc_header;
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  char* block = static_cast<char*>(p) - alloc_header;
+  std::size_t n = 0;
+  std::memcpy(&n, block, sizeof n);
+  g_live.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+  std::free(block);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
 
 namespace {
 constexpr std::int64_t now = 1'700'000'000'000;  // an arbitrary receiver clock, ms
@@ -30,7 +69,7 @@ capability cap_of(std::string_view json) {
 revocation_request request(std::initializer_list<std::string_view> targets, std::int64_t at,
                            std::optional<std::int64_t> issued_before = std::nullopt, bool margin = false) {
   auto r = make_revocation_request(targets, at, issued_before, margin);
-  REQUIRE_MESSAGE(r.has_value(), msg(r.error()));
+  REQUIRE_MESSAGE(r.has_value(), (r.has_value() ? std::string() : msg(r.error())));  // -s stringifies it on success too
   return *r;
 }
 
@@ -482,7 +521,8 @@ TEST_CASE("revocation: a JWT's iat (seconds) against issuedBefore (milliseconds)
 }
 
 namespace {
-// The reference: every (kind, value, issuedBefore, enforceFrom) ever recorded, scanned.
+// The reference: every (kind, value, issuedBefore, enforceFrom) ever recorded, scanned, judged at
+// `at` or at the latest receipt recorded if that is later (time does not go back for the list).
 struct reference_entry {
   revocation_target_kind kind;
   std::string value;
@@ -525,9 +565,10 @@ TEST_CASE("revocation list: every path agrees with a brute-force reference (rand
     revocation_list list;
     std::vector<reference_entry> ref;
     const unsigned kinds = 1 + static_cast<unsigned>(rng.below(7));  // bit set of the kinds this round uses
-    std::int64_t t = now;
+    std::int64_t t = now, latest = now;
     for (int step = 0; step < 12; ++step) {
       t += static_cast<std::int64_t>(rng.below(20'000));
+      if (rng.chance(15)) t -= static_cast<std::int64_t>(rng.below(30'000));  // received out of order
       std::vector<std::string> texts;
       for (std::size_t n = 1 + rng.below(6); texts.size() < n;) {
         const auto k = static_cast<revocation_target_kind>(rng.below(3));
@@ -544,14 +585,16 @@ TEST_CASE("revocation list: every path agrees with a brute-force reference (rand
       REQUIRE(list.revoke(*req, t).code() == errc::ok);
       for (const auto& target : req->targets)
         ref.push_back({target.kind, target.value, ib.value_or(t), t + (margin ? reauth_margin_ms : 0)});
+      latest = std::max(latest, t);
       // Probe tokens around every boundary: issue times near the issuedBefores, check times near the margins.
       for (int q = 0; q < 40; ++q) {
         const revocation_subject s{rng.chance(70) ? std::string_view(rng.pick(values)) : std::string_view(),
                                    rng.chance(50) ? std::string_view(rng.pick(values)) : std::string_view(),
                                    rng.chance(90) ? &caps[rng.below(caps.size())] : nullptr,
                                    t - static_cast<std::int64_t>(rng.below(90'000))};
-        const std::int64_t at = t + static_cast<std::int64_t>(rng.below(40'000));
-        const bool want = reference_revoked(ref, s, at);
+        std::int64_t at = t + static_cast<std::int64_t>(rng.below(40'000));
+        if (rng.chance(20)) at -= static_cast<std::int64_t>(rng.below(60'000));  // a clock behind the list's
+        const bool want = reference_revoked(ref, s, std::max(at, latest));
         const prepared_revocation_subject p(s);
         CAPTURE(round);
         CAPTURE(step);
@@ -689,4 +732,84 @@ TEST_CASE("revocation list: prepared readers while one writer revokes (batches t
   CHECK(violations.load() == 0);
   CHECK(reads.load() >= targets);
   CHECK(list.size() == targets);
+}
+
+TEST_CASE("revocation list: a check earlier than the latest recorded receipt is judged at that receipt") {
+  // docs/revocation.md, "Several requests for one target": time does not go back for the list.
+  revocation_list list;
+  const auto cap = cap_of(R"({"x":["*"]})");
+  REQUIRE(list.revoke(request({"clientId:bob"}, now), now).code() == errc::ok);
+  REQUIRE(list.revoke(request({"clientId:bob"}, now + 5000), now + 5000).code() == errc::ok);
+  // Both requests are in force at every check; the second covers everything the first does.
+  CHECK(list.window_count() == 1);
+  CHECK(msg(list.check("bob", "", cap, now - 1, now)) ==
+        "token revoked: target 'clientId:bob' covers tokens issued before 1700000005000; obtain a new token");
+  // A token issued between the two issuedBefores, checked with a clock behind the second receipt:
+  // judged at now + 5000, where the second request revokes it.
+  CHECK(list.check("bob", "", cap, now + 10, now + 20).code() == errc::token_revoked);
+  CHECK(list.check("bob", "", cap, now + 5000, now + 20).code() == errc::ok);
+  // A pending window (allowReauthMargin) starts early for a stale clock only up to the latest
+  // receipt: received at now + 6000, enforced from now + 36000.
+  REQUIRE(list.revoke(request({"clientId:carol"}, now + 6000, std::nullopt, true), now + 6000).code() == errc::ok);
+  CHECK(list.check("carol", "", cap, now, now + 35999).code() == errc::ok);
+  CHECK(list.check("carol", "", cap, now, now + 36000).code() == errc::token_revoked);
+  // A later receipt (of another target) moves the list's time past the margin: a check with a
+  // clock before it is judged at now + 40000.
+  REQUIRE(list.revoke(request({"clientId:dave"}, now + 40000), now + 40000).code() == errc::ok);
+  CHECK(list.check("carol", "", cap, now, now + 7000).code() == errc::token_revoked);
+  // A request received out of order (an earlier receipt replayed later) is in force at once.
+  REQUIRE(list.revoke(request({"clientId:erin"}, now + 1000), now + 1000).code() == errc::ok);
+  CHECK(list.check("erin", "", cap, now + 999, now + 1000).code() == errc::token_revoked);
+  CHECK(list.check("erin", "", cap, now + 1000, now + 1000).code() == errc::ok);
+}
+
+namespace {
+// k revocations of clientId:bob, one a second (issuedBefore = receipt), into a fresh list. Returns
+// the bytes the list holds afterwards (its writer copy, its snapshot and this thread's cached
+// snapshot), and sets `allocated` to the bytes revoke() allocated in all.
+std::int64_t held_after_revocations(int k, bool margin, std::uint64_t& allocated, std::size_t& windows) {
+  revocation_list list;
+  const auto cap = cap_of(R"({"x":["*"]})");
+  CHECK_FALSE(list.is_revoked(revocation_subject{"bob", {}, &cap, now - 1}, now));  // caches the empty snapshot
+  const std::int64_t before = g_live.load();
+  allocated = 0;
+  for (int i = 0; i < k; ++i) {
+    const std::int64_t at = now + i * std::int64_t{1000};
+    const auto req = request({"clientId:bob"}, at, std::nullopt, margin);
+    const std::uint64_t a = g_allocated.load();
+    REQUIRE(list.revoke(req, at).code() == errc::ok);
+    allocated += g_allocated.load() - a;
+  }
+  const std::int64_t last = now + (k - 1) * std::int64_t{1000};
+  // The latest request revokes a token issued just before it once its margin has passed.
+  CHECK(list.is_revoked(revocation_subject{"bob", {}, &cap, last - 1}, last + (margin ? reauth_margin_ms : 0)));
+  CHECK(list.size() == 1);
+  windows = list.window_count();
+  return g_live.load() - before;
+}
+}  // namespace
+
+TEST_CASE("revocation_list keeps a bounded number of windows per target under repeated revocations") {
+  // Without a margin every request is in force at once and covers every earlier one: one window.
+  // With allowReauthMargin, one a second: the requests of the last 30 s are pending, plus one in
+  // force (docs/revocation.md).
+  for (const bool margin : {false, true}) {
+    CAPTURE(margin);
+    const std::size_t want = margin ? 1 + static_cast<std::size_t>(reauth_margin_ms / 1000) : 1;
+    std::uint64_t alloc1 = 0, alloc4 = 0;
+    std::size_t w1 = 0, w4 = 0;
+    const std::int64_t held1 = held_after_revocations(1000, margin, alloc1, w1);
+    const std::int64_t held4 = held_after_revocations(4000, margin, alloc4, w4);
+    MESSAGE("margin " << margin << ": held " << held1 << " / " << held4 << " bytes, revoke allocated " << alloc1
+                      << " / " << alloc4 << " bytes, windows " << w1 << " / " << w4);
+    CHECK(w1 == want);
+    CHECK(w4 == want);
+    CHECK(held1 > 0);
+    CHECK(held4 < held1 + 4096);
+    // Revoke cost: each update copies what the list holds (its snapshot), so the bytes allocated
+    // over k revocations grow linearly in k (4 times the requests: at most about 4 times the bytes;
+    // k windows would make it 16 times).
+    CHECK(alloc4 >= 4 * alloc1 - alloc1 / 8);
+    CHECK(alloc4 <= 4 * alloc1 + alloc1 / 8);
+  }
 }

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -645,6 +646,9 @@ class revocation_list final : public revocation_store {
 
   /// Number of distinct targets held.
   [[nodiscard]] std::size_t size() const { return current().entries.size(); }
+  /// Number of windows (issuedBefore, enforcement time) held over all targets: a check scans
+  /// those of the targets its token names (docs/revocation.md, "Several requests for one target").
+  [[nodiscard]] std::size_t window_count() const { return current().windows.size(); }
   [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
 
  private:
@@ -674,6 +678,7 @@ class revocation_list final : public revocation_store {
     std::vector<char> text;
     std::vector<window> windows;
     std::size_t kinds[3] = {0, 0, 0};
+    std::int64_t latest = INT64_MIN;  // the latest receipt time recorded: checks are judged at or after it
 
     [[nodiscard]] std::string_view text_of(const entry& e) const noexcept {
       return std::string_view(text.data() + e.text_begin, e.text_size);
@@ -714,6 +719,7 @@ class revocation_list final : public revocation_store {
       e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
       return {e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)"), changed};
     }
+    if (now_ms > latest_) latest_ = now_ms;
     for (const auto& t : request.targets) {
       const std::uint64_t h = detail::revocation_hash(t.kind, t.value);
       std::size_t i = find(t.kind, t.value, h);
@@ -723,7 +729,7 @@ class revocation_list final : public revocation_store {
         records_.push_back(record{t.value, h, t.kind, {}});
         place(h, i);
       }
-      add_window(records_[i].windows, w);
+      add_window(records_[i].windows, w, latest_);
     }
     if (w.issued_before < oldest_) oldest_ = w.issued_before;
     const std::int64_t due = oldest_ + life + life / 64;
@@ -740,6 +746,11 @@ class revocation_list final : public revocation_store {
     }
     return nullptr;
   }
+  // The time a check at now_ms is judged at: never before the latest receipt recorded, so time
+  // does not go back for the list (docs/revocation.md, "Several requests for one target").
+  [[nodiscard]] static constexpr std::int64_t at_or_after_latest(const table& t, std::int64_t now_ms) noexcept {
+    return now_ms < t.latest ? t.latest : now_ms;
+  }
   // Probes one fact; fills `out` and returns true on a revoking hit.
   [[nodiscard]] static bool probe(const table& t, revocation_target_kind kind, std::string_view value, std::uint64_t h,
                                   std::int64_t issued, std::int64_t now_ms, hit& out) noexcept {
@@ -754,6 +765,7 @@ class revocation_list final : public revocation_store {
     hit h;
     const auto facts = token.facts();
     const std::int64_t issued = token.subject().issued_at_ms;
+    now_ms = at_or_after_latest(t, now_ms);
     const std::size_t end = t.kinds[static_cast<int>(revocation_target_kind::channel)] != 0 ? facts.size()
                                                                                            : token.first_channel();
     for (std::size_t i = 0; i < end; ++i) {
@@ -764,6 +776,7 @@ class revocation_list final : public revocation_store {
   }
   [[nodiscard]] static hit first_hit(const table& t, const revocation_subject& token, std::int64_t now_ms) noexcept {
     hit h;
+    now_ms = at_or_after_latest(t, now_ms);
     auto one = [&](revocation_target_kind k, std::string_view v) {
       return !v.empty() && t.kinds[static_cast<int>(k)] != 0 &&
              probe(t, k, v, detail::revocation_hash(k, v), token.issued_at_ms, now_ms, h);
@@ -805,6 +818,7 @@ class revocation_list final : public revocation_store {
     auto t = std::make_shared<table>();
     t->slots = slots_;
     t->entries.reserve(records_.size());
+    t->latest = latest_;
     std::size_t text = 0, windows = 0;
     for (const auto& r : records_) text += r.value.size(), windows += r.windows.size();
     t->text.reserve(text);
@@ -851,13 +865,27 @@ class revocation_list final : public revocation_store {
     for (std::size_t i = 0; i < records_.size(); ++i) place(records_[i].hash, i);
   }
 
-  // Keeps only windows no other window makes redundant (a later issuedBefore with an earlier or
-  // equal start revokes everything the other one does).
-  static void add_window(std::vector<window>& ws, window w) {
+  // Adds w to a target's windows and keeps only those no other window makes redundant, given that
+  // every check from now on is judged at `latest` or later: a window with a later or equal
+  // issuedBefore and an earlier or equal start revokes everything another one does, and so does
+  // the in-force window (start <= latest) with the latest issuedBefore for every window whose
+  // issuedBefore is not later. What remains: one in-force window, and pending ones (started by
+  // allowReauthMargin, at most 30 s ahead) with later issuedBefores.
+  static void add_window(std::vector<window>& ws, window w, std::int64_t latest) {
+    auto dominates = [](const window& a, const window& b) {
+      return a.issued_before >= b.issued_before && a.enforce_from <= b.enforce_from;
+    };
+    if (std::none_of(ws.begin(), ws.end(), [&](const window& o) { return dominates(o, w); })) {
+      std::erase_if(ws, [&](const window& o) { return dominates(w, o); });
+      ws.push_back(w);
+    }
+    const window* in_force = nullptr;
     for (const auto& o : ws)
-      if (o.issued_before >= w.issued_before && o.enforce_from <= w.enforce_from) return;
-    std::erase_if(ws, [&](const window& o) { return w.issued_before >= o.issued_before && w.enforce_from <= o.enforce_from; });
-    ws.push_back(w);
+      if (o.enforce_from <= latest && (in_force == nullptr || o.issued_before > in_force->issued_before)) in_force = &o;
+    if (in_force == nullptr) return;
+    const window keep = *in_force;
+    std::erase_if(ws, [&](const window& o) { return o.issued_before <= keep.issued_before; });
+    ws.insert(ws.begin(), keep);
   }
 
   // Drops windows whose tokens have all expired by now_ms - slack, then targets left with none,
@@ -898,6 +926,7 @@ class revocation_list final : public revocation_store {
   std::vector<record> records_;
   std::vector<slot> slots_;  // power-of-two size, at most half full, linear probing
   std::int64_t oldest_ = INT64_MAX;
+  std::int64_t latest_ = INT64_MIN;  // the latest receipt time of a recorded request
   std::int64_t next_sweep_ = INT64_MAX;
 };
 
