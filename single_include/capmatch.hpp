@@ -4893,6 +4893,15 @@ CAPMATCH_NAMESPACE_BEGIN
 
 namespace detail {
 
+/// The ':'-separated segments of all of `cap`'s patterns (qualifiers not counted): the size
+/// the tries' work budgets are proportional to.
+[[nodiscard]] constexpr std::size_t segment_count(const capability& cap) noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < cap.size(); ++i)
+    n += 1 + static_cast<std::size_t>(std::count(cap.pattern_at(i).body.begin(), cap.pattern_at(i).body.end(), ':'));
+  return n;
+}
+
 /// The patterns of a capability that can match something, in a trie: one root per qualifier
 /// class ("no qualifier", "[*]", "[queue]", ...), then one level per ':'-separated segment.
 /// Pattern a contains pattern b (every name b matches, a matches) exactly when a's root is
@@ -4955,9 +4964,10 @@ class pattern_trie {
     for (std::size_t v = nodes_.size(); v-- > 0;) {
       node& n = nodes_[v];
       for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e) {
-        n.sub_ops |= cap.ops(order_[e]).granted_bits();
+        n.end_ops |= cap.ops(order_[e]).granted_bits();
         n.sub_min = std::min(n.sub_min, order_[e]);
       }
+      n.sub_ops |= n.end_ops;
       if (parent[v] == none) continue;
       node& up = nodes_[parent[v]];
       up.sub_ops |= n.sub_ops;
@@ -4980,10 +4990,10 @@ class pattern_trie {
   }
 
   /// The granted bits of `need` that some entry whose pattern contains `p` grants (the union
-  /// over all such entries); stops as soon as all of `need` is found. No budget: covers()
-  /// must answer exactly.
+  /// over all such entries); stops as soon as all of `need` is found. When the work budget
+  /// runs out (exhausted()), the bits found so far: a subset of the exact answer, never more.
   [[nodiscard]] constexpr std::uint32_t granted_over(const pattern& p, std::uint32_t need) {
-    if (p.matches_nothing() || need == 0) return 0;
+    if (p.matches_nothing() || need == 0 || exhausted_) return 0;
     std::uint32_t got = 0;
     const std::uint32_t mine = find_root(p.kind, p.kind == qualifier_kind::named ? p.qualifier : std::string_view());
     const std::uint32_t any = p.kind == qualifier_kind::any ? none : find_root(qualifier_kind::any, {});
@@ -4998,8 +5008,8 @@ class pattern_trie {
   /// returns `none` at once.
   [[nodiscard]] constexpr bool exhausted() const noexcept { return exhausted_; }
 
-  /// Nodes visited and entries examined by least_container so far (the work the complexity
-  /// tests count).
+  /// Nodes visited (and, by least_container, entries examined) so far: the work the budget
+  /// bounds and the complexity tests count.
   [[nodiscard]] constexpr std::size_t work() const noexcept { return work_; }
 
  private:
@@ -5007,6 +5017,7 @@ class pattern_trie {
     std::string_view seg;  // the segment on the edge into this node (empty for a root)
     std::uint32_t kids_begin = 0, kids_end = 0;  // children in kids_, by segment
     std::uint32_t ends_begin = 0, ends_end = 0;  // entries ending here, in order_ (by index)
+    std::uint32_t end_ops = 0;                   // granted bits of the entries ending here
     std::uint32_t sub_ops = 0;                   // granted bits of every entry in the subtree
     std::uint32_t sub_min = none;                // least entry index in the subtree
     std::uint32_t star = none;                   // the child whose segment is "*"
@@ -5089,8 +5100,9 @@ class pattern_trie {
     }
   }
 
-  // Like walk(), but ORs the operations of every container into `got`, skipping subtrees
-  // that grant nothing of `need` not found yet.
+  // Like walk(), but ORs the operations of every container into `got` (one step per node:
+  // end_ops holds those of the entries ending there), skipping subtrees that grant nothing
+  // of `need` not found yet.
   constexpr void collect(std::uint32_t v, const pattern& p, std::size_t pos, std::uint32_t need, std::uint32_t& got) {
     const std::string_view s = segment_at(p.body, pos);
     const bool last = pos + s.size() == p.body.size();
@@ -5098,16 +5110,19 @@ class pattern_trie {
     // The containers ending at this level first (both children), then deeper ones.
     for (const std::uint32_t c : next) {
       if (c == none) continue;
+      if (work_ >= budget_) {
+        exhausted_ = true;
+        return;
+      }
       ++work_;
       const node& n = nodes_[c];
-      if ((last || n.seg == "*") && (n.sub_ops & need & ~got) != 0)
-        for (std::uint32_t e = n.ends_begin; e < n.ends_end; ++e, ++work_) got |= cap_.ops(order_[e]).granted_bits();
+      if (last || n.seg == "*") got |= n.end_ops;
     }
     if ((got & need) == need || last) return;
     for (const std::uint32_t c : next)
       if (c != none && (nodes_[c].sub_ops & need & ~got) != 0) {
         collect(c, p, pos + s.size() + 1, need, got);
-        if ((got & need) == need) return;
+        if ((got & need) == need || exhausted_) return;
       }
   }
 
@@ -5541,24 +5556,28 @@ CAPMATCH_NAMESPACE_END
 
 CAPMATCH_NAMESPACE_BEGIN
 
-/// True when `a` grants everything `b` grants: for every valid name r and operation o,
-/// b.allows(r, o) implies a.allows(r, o), and b.allows_app_wide(o) implies a.allows_app_wide(o).
-///
-/// The rule (docs/semantics.md Decision C1): each pattern P of b that matches some name must,
-/// for each operation o it grants on resources, be contained in a single pattern Q of a that
-/// grants o (contains in pattern.hpp, the exact pattern containment). Several patterns of a never
-/// jointly cover a P that none contains alone: P matches a name built from P by writing a fresh
-/// literal (one no pattern of a mentions) for each '*' and, when P is "[*]...", a fresh
-/// qualifier; a pattern Q of a that matches that name must hold '*' wherever P does, P's
-/// literals or '*' elsewhere, and a qualifier that holds P's, so Q contains all of P. The
-/// qualifier set is open, so no finite set of qualified patterns covers "[*]x" either.
-/// Exact over names of any length; near max_resource_bytes, where the names of a pattern are
-/// few enough to list, covers may answer false where listing them all would cover it (never
-/// true where it should be false). Time: a's patterns go in a trie (detail::pattern_trie, a
-/// sort), and each pattern of b walks only the trie paths that can contain it, so the usual
-/// shapes are linear; the worst case (docs/limits.md) is a.size() * b.size() trie steps.
-/// Allocates the trie (an allocation failure terminates: noexcept).
-[[nodiscard]] constexpr bool covers(const capability& a, const capability& b) noexcept {
+/// Trie steps per segment of a and b in covers' default work budget.
+inline constexpr std::size_t covers_steps_per_segment = 16;
+/// Trie steps every covers call gets in its default work budget, however small a and b are.
+inline constexpr std::size_t covers_steps_base = 65536;
+
+/// covers' default work budget: covers_steps_per_segment steps per ':'-separated segment of
+/// the patterns of a and b, plus covers_steps_base (docs/limits.md, "covers").
+[[nodiscard]] constexpr std::size_t covers_default_budget(const capability& a, const capability& b) noexcept {
+  return covers_steps_base + covers_steps_per_segment * (detail::segment_count(a) + detail::segment_count(b));
+}
+
+namespace detail {
+
+/// What covers_counted did: trie steps taken, and whether the budget ran out first.
+struct covers_work {
+  std::size_t steps = 0;
+  bool exhausted = false;
+};
+
+/// covers(a, b, budget), reporting its work (the complexity tests count it).
+[[nodiscard]] constexpr bool covers_counted(const capability& a, const capability& b, std::size_t budget,
+                                            covers_work& work) noexcept {
   constexpr std::uint32_t app_wide = op_set(operation::stats).bits() | op_set(operation::push_admin).bits();
   std::uint32_t app_a = 0, app_b = 0;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -5568,14 +5587,50 @@ CAPMATCH_NAMESPACE_BEGIN
   if ((app_b & ~app_a) != 0) return false;
   // The entries of `a` that contain b's pattern are found by a walk of a's pattern trie
   // (detail::pattern_trie), not by testing every entry of `a` (issue 14).
-  detail::pattern_trie trie(a);
-  for (std::size_t j = 0; j < b.size(); ++j) {
+  pattern_trie trie(a);
+  trie.set_budget(budget);
+  bool covered = true;
+  for (std::size_t j = 0; j < b.size() && covered; ++j) {
     const pattern p = b.pattern_at(j);
     if (p.matches_nothing()) continue;  // grants nothing
     const std::uint32_t need = b.ops(j).granted_bits() & ~app_wide;  // allows() never grants these
-    if (trie.granted_over(p, need) != need) return false;
+    // Out of budget, granted_over returns part of what it would: "unknown" counts as not covered.
+    covered = trie.granted_over(p, need) == need && !trie.exhausted();
   }
-  return true;
+  work.steps = trie.work();
+  work.exhausted = trie.exhausted();
+  return covered;
+}
+
+}  // namespace detail
+
+/// True when `a` grants everything `b` grants: for every valid name r and operation o,
+/// b.allows(r, o) implies a.allows(r, o), and b.allows_app_wide(o) implies a.allows_app_wide(o).
+///
+/// The rule (docs/semantics.md Decision C1): each pattern P of b that matches some name must,
+/// for each operation o it grants on resources, be contained in a single pattern Q of a that
+/// grants o (contains in pattern.hpp, the exact pattern containment). Several patterns of a never
+/// jointly cover a P that none contains alone: P matches a name built from P by writing a fresh
+/// literal (one no pattern of a mentions) for each '*' and, when P is "[*]...", a fresh
+/// qualifier; a pattern Q of a that matches that name must hold '*' wherever P does, P's
+/// literals or '*' elsewhere, and a qualifier that holds P's, so Q contains all of P.
+/// Near max_resource_bytes, where the names of a pattern are few enough to list, covers may
+/// answer false where listing them all would cover it (never true where it should be false).
+///
+/// Time: a's patterns go in a trie (detail::pattern_trie, a sort), and each pattern of b walks
+/// only the trie paths that can contain it, at most `budget` trie steps in all. The search is
+/// as hard as orthogonal vectors in the worst case, so when the budget runs out the answer is
+/// unknown and covers returns false: it may under-report coverage, never over-report it.
+/// Allocates the trie (an allocation failure terminates: noexcept).
+[[nodiscard]] constexpr bool covers(const capability& a, const capability& b, std::size_t budget) noexcept {
+  detail::covers_work work;
+  return detail::covers_counted(a, b, budget, work);
+}
+
+/// covers(a, b, covers_default_budget(a, b)): linear in the sizes of a and b; enough for every
+/// ordinary pair of capabilities (docs/limits.md).
+[[nodiscard]] constexpr bool covers(const capability& a, const capability& b) noexcept {
+  return covers(a, b, covers_default_budget(a, b));
 }
 
 CAPMATCH_NAMESPACE_END
@@ -6811,6 +6866,7 @@ CAPMATCH_NAMESPACE_END
 // requests, and a revocation list that answers "is this token revoked?" with hash lookups.
 // SPDX-License-Identifier: MIT
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -7443,6 +7499,9 @@ class revocation_list final : public revocation_store {
 
   /// Number of distinct targets held.
   [[nodiscard]] std::size_t size() const { return current().entries.size(); }
+  /// Number of windows (issuedBefore, enforcement time) held over all targets: a check scans
+  /// those of the targets its token names (docs/revocation.md, "Several requests for one target").
+  [[nodiscard]] std::size_t window_count() const { return current().windows.size(); }
   [[nodiscard]] const revocation_list_options& options() const noexcept { return options_; }
 
  private:
@@ -7472,6 +7531,7 @@ class revocation_list final : public revocation_store {
     std::vector<char> text;
     std::vector<window> windows;
     std::size_t kinds[3] = {0, 0, 0};
+    std::int64_t latest = INT64_MIN;  // the latest receipt time recorded: checks are judged at or after it
 
     [[nodiscard]] std::string_view text_of(const entry& e) const noexcept {
       return std::string_view(text.data() + e.text_begin, e.text_size);
@@ -7512,6 +7572,7 @@ class revocation_list final : public revocation_store {
       e.append("the revocation list would hold ").append_number(records_.size() + fresh).append(" targets, more than its limit of ");
       return {e.append_number(options_.max_targets).append(" (revocation_list_options::max_targets)"), changed};
     }
+    if (now_ms > latest_) latest_ = now_ms;
     for (const auto& t : request.targets) {
       const std::uint64_t h = detail::revocation_hash(t.kind, t.value);
       std::size_t i = find(t.kind, t.value, h);
@@ -7521,7 +7582,7 @@ class revocation_list final : public revocation_store {
         records_.push_back(record{t.value, h, t.kind, {}});
         place(h, i);
       }
-      add_window(records_[i].windows, w);
+      add_window(records_[i].windows, w, latest_);
     }
     if (w.issued_before < oldest_) oldest_ = w.issued_before;
     const std::int64_t due = oldest_ + life + life / 64;
@@ -7538,6 +7599,11 @@ class revocation_list final : public revocation_store {
     }
     return nullptr;
   }
+  // The time a check at now_ms is judged at: never before the latest receipt recorded, so time
+  // does not go back for the list (docs/revocation.md, "Several requests for one target").
+  [[nodiscard]] static constexpr std::int64_t at_or_after_latest(const table& t, std::int64_t now_ms) noexcept {
+    return now_ms < t.latest ? t.latest : now_ms;
+  }
   // Probes one fact; fills `out` and returns true on a revoking hit.
   [[nodiscard]] static bool probe(const table& t, revocation_target_kind kind, std::string_view value, std::uint64_t h,
                                   std::int64_t issued, std::int64_t now_ms, hit& out) noexcept {
@@ -7552,6 +7618,7 @@ class revocation_list final : public revocation_store {
     hit h;
     const auto facts = token.facts();
     const std::int64_t issued = token.subject().issued_at_ms;
+    now_ms = at_or_after_latest(t, now_ms);
     const std::size_t end = t.kinds[static_cast<int>(revocation_target_kind::channel)] != 0 ? facts.size()
                                                                                            : token.first_channel();
     for (std::size_t i = 0; i < end; ++i) {
@@ -7562,6 +7629,7 @@ class revocation_list final : public revocation_store {
   }
   [[nodiscard]] static hit first_hit(const table& t, const revocation_subject& token, std::int64_t now_ms) noexcept {
     hit h;
+    now_ms = at_or_after_latest(t, now_ms);
     auto one = [&](revocation_target_kind k, std::string_view v) {
       return !v.empty() && t.kinds[static_cast<int>(k)] != 0 &&
              probe(t, k, v, detail::revocation_hash(k, v), token.issued_at_ms, now_ms, h);
@@ -7603,6 +7671,7 @@ class revocation_list final : public revocation_store {
     auto t = std::make_shared<table>();
     t->slots = slots_;
     t->entries.reserve(records_.size());
+    t->latest = latest_;
     std::size_t text = 0, windows = 0;
     for (const auto& r : records_) text += r.value.size(), windows += r.windows.size();
     t->text.reserve(text);
@@ -7649,13 +7718,27 @@ class revocation_list final : public revocation_store {
     for (std::size_t i = 0; i < records_.size(); ++i) place(records_[i].hash, i);
   }
 
-  // Keeps only windows no other window makes redundant (a later issuedBefore with an earlier or
-  // equal start revokes everything the other one does).
-  static void add_window(std::vector<window>& ws, window w) {
+  // Adds w to a target's windows and keeps only those no other window makes redundant, given that
+  // every check from now on is judged at `latest` or later: a window with a later or equal
+  // issuedBefore and an earlier or equal start revokes everything another one does, and so does
+  // the in-force window (start <= latest) with the latest issuedBefore for every window whose
+  // issuedBefore is not later. What remains: one in-force window, and pending ones (started by
+  // allowReauthMargin, at most 30 s ahead) with later issuedBefores.
+  static void add_window(std::vector<window>& ws, window w, std::int64_t latest) {
+    auto dominates = [](const window& a, const window& b) {
+      return a.issued_before >= b.issued_before && a.enforce_from <= b.enforce_from;
+    };
+    if (std::none_of(ws.begin(), ws.end(), [&](const window& o) { return dominates(o, w); })) {
+      std::erase_if(ws, [&](const window& o) { return dominates(w, o); });
+      ws.push_back(w);
+    }
+    const window* in_force = nullptr;
     for (const auto& o : ws)
-      if (o.issued_before >= w.issued_before && o.enforce_from <= w.enforce_from) return;
-    std::erase_if(ws, [&](const window& o) { return w.issued_before >= o.issued_before && w.enforce_from <= o.enforce_from; });
-    ws.push_back(w);
+      if (o.enforce_from <= latest && (in_force == nullptr || o.issued_before > in_force->issued_before)) in_force = &o;
+    if (in_force == nullptr) return;
+    const window keep = *in_force;
+    std::erase_if(ws, [&](const window& o) { return o.issued_before <= keep.issued_before; });
+    ws.insert(ws.begin(), keep);
   }
 
   // Drops windows whose tokens have all expired by now_ms - slack, then targets left with none,
@@ -7696,6 +7779,7 @@ class revocation_list final : public revocation_store {
   std::vector<record> records_;
   std::vector<slot> slots_;  // power-of-two size, at most half full, linear probing
   std::int64_t oldest_ = INT64_MAX;
+  std::int64_t latest_ = INT64_MIN;  // the latest receipt time of a recorded request
   std::int64_t next_sweep_ = INT64_MAX;
 };
 
