@@ -583,23 +583,67 @@ TEST_CASE("10 MB, deeply nested and 10 000-member inputs to the token, JWT, gran
   }
 }
 
-TEST_CASE("issue_jwt refuses an oversized claim list before checking every pair of names" * doctest::skip()) {
-  // FAILS (jwt.hpp, not this helper's file; session 5 report): issue_jwt checks each claim name
-  // against every earlier one, parses every value and compiles every user claim before it
-  // compares the token's size with max_jwt_bytes, so n claims cost n^2 / 2 name compares (and
-  // n^2 / 2 pattern intersections for n equally specific ably.channel.* claims) for a token that
-  // is refused anyway. 10 000 claims then a repeated name: a bounded issue_jwt stops at the size
-  // limit (limit_exceeded) before it reaches the repeat; today it reports the repeat.
-  std::vector<std::string> names;
-  for (std::size_t i = 0; i < 10'000; ++i) names.push_back("c" + std::to_string(i));
-  names.push_back("c0");
-  jwt_request req;
-  req.issued_at = 1000;
-  for (const auto& n : names) req.claims.emplace_back(n, "1");
-  const auto r = issue_jwt(jwt_key{api_key::parse("appId.keyId:s3cret").value(), std::nullopt, false}, req);
-  REQUIRE(!r);
-  CHECK(r.error().code() == errc::limit_exceeded);
-}
 
 // revocation_list under repeated revocations of one target: tests/test_revocation.cpp ("keeps a
 // bounded number of windows per target"), which counts the bytes the list holds.
+
+namespace {
+
+/// `count` claims c0..c{count-1}, each with the value 1.
+jwt_request numbered_claims(std::size_t count, std::vector<std::string>& names) {
+  names.clear();
+  for (std::size_t i = 0; i < count; ++i) names.push_back("c" + std::to_string(i));
+  jwt_request req;
+  req.issued_at = 1000;
+  for (const auto& n : names) req.claims.emplace_back(n, "1");
+  return req;
+}
+
+jwt_key jwt_test_key() { return jwt_key{api_key::parse("appId.keyId:s3cret").value(), std::nullopt, false}; }
+
+/// Length of unpadded base64url for n bytes (RFC 4648 §5 without '=').
+std::size_t b64url_length(std::size_t n) { return (4 * n + 2) / 3; }
+
+}  // namespace
+
+TEST_CASE("issue_jwt is bounded: 10 000 claims and a repeat are refused by size before the repeat") {
+  // Each claim name was compared with every earlier one (n^2/2) and every value parsed before the
+  // size was checked (issue 14). Now the size is checked before each claim.
+  std::vector<std::string> names;
+  jwt_request req = numbered_claims(10000, names);
+  names.emplace_back("c0");
+  req.claims.emplace_back(names.back(), "1");
+  std::size_t work = 0;
+  const auto r = detail::issue_jwt_counted(jwt_test_key(), req, work);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == errc::limit_exceeded);
+  // Independently: the header and the body as JWS compact serialisation lays them out; the
+  // token is refused before the first claim whose predecessors already make it too long.
+  const std::size_t header = b64url_length(std::string_view(R"({"typ":"JWT","alg":"HS256","kid":"appId.keyId"})").size());
+  std::string body = R"({"iat":1000,"exp":4600)";
+  std::size_t read = 0, total = 0;
+  for (;; ++read) {
+    total = header + 1 + b64url_length(body.size() + 1) + 1 + 43;
+    if (total > 8192) break;
+    body += ",\"c" + std::to_string(read) + "\":1";
+  }
+  CHECK(read < 1000);
+  CHECK(std::string(r.error().message()) == "the JWT would be at least " + std::to_string(total) +
+                                                " bytes, more than the limit of 8192 bytes (capmatch::max_jwt_bytes; "
+                                                "HTTP header limits)");
+  CHECK(work >= read);
+  CHECK(work <= 4 * read);  // one unit per claim read plus its hash bucket's names, not 10 001 claims
+}
+
+TEST_CASE("issue_jwt work is linear in the number of claims (duplicate check by hash)") {
+  check_linear("issue_jwt claims", 50, [](std::size_t n) {
+    std::vector<std::string> names;
+    const jwt_request req = numbered_claims(n, names);
+    std::size_t work = 0;
+    const auto r = detail::issue_jwt_counted(jwt_test_key(), req, work);
+    REQUIRE(r);
+    CHECK(r->size() <= 8192);
+    CHECK(work >= n);
+    return work;
+  });
+}

@@ -3,12 +3,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -198,8 +200,16 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
 /// ttl not in 1..24 h (1 h for a revocable key: 40003), an invalid capability (40000) or one
 /// disjoint from the key's (40160), an empty client id or revocation key, a bad or reserved claim,
 /// tying user claims (40000), or a token over max_jwt_bytes.
-[[nodiscard]] inline result<std::string> issue_jwt(const jwt_key& key, const jwt_request& req) {
-  using detail::jwt_error;
+[[nodiscard]] inline result<std::string> issue_jwt(const jwt_key& key, const jwt_request& req);
+
+namespace detail {
+
+/// issue_jwt, adding to `work` one unit per claim read plus one per name compared in the
+/// duplicate check (tests/test_complexity.cpp). Bounded (issue 14): the size is checked before
+/// each claim, so a request far over max_jwt_bytes stops after about max_jwt_bytes / 8 claims,
+/// and duplicates are found with a hash set, not by comparing each name with every earlier one.
+[[nodiscard]] inline result<std::string> issue_jwt_counted(const jwt_key& key, const jwt_request& req,
+                                                           std::size_t& work) {
   if (key.key.name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
   const std::int64_t limit = key.revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
   if (req.ttl <= 0 || req.ttl > limit) {
@@ -210,7 +220,26 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   }
   if (req.issued_at < 0 || req.issued_at > (std::int64_t{1} << 52))
     return jwt_error(errc::invalid_claim, "iat must be between 0 and 2^52 seconds");
+  std::string header = "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":";
+  {
+    std::vector<char> kid;
+    detail::write_json_string(key.key.name(), kid);
+    header.append(kid.data(), kid.size()).append("}");
+  }
+  // The token's size once `body` (plus its closing brace) is complete: base64url of both parts,
+  // two dots and the 43-character signature. The body only grows, so the first time this
+  // exceeds the limit the token is refused, before the remaining claims are read.
   std::vector<char> body;
+  auto token_size = [&] {
+    return crypto::base64_encoded_size(header.size(), crypto::base64_alphabet::url) + 1 +
+           crypto::base64_encoded_size(body.size() + 1, crypto::base64_alphabet::url) + 1 + 43;
+  };
+  auto too_big = [](std::size_t total, bool complete) {
+    error e(errc::limit_exceeded, no_offset);
+    e.append("the JWT would be ").append(complete ? "" : "at least ").append_number(total);
+    e.append(" bytes, more than the limit of ").append_number(max_jwt_bytes);
+    return e.append(" bytes (capmatch::max_jwt_bytes; HTTP header limits)");
+  };
   auto put = [&](std::string_view s) { body.insert(body.end(), s.begin(), s.end()); };
   auto put_number = [&](std::int64_t v) { put(std::to_string(v)); };
   put("{\"iat\":");
@@ -244,13 +273,15 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   if (auto e = put_string_claim("x-ably-clientId", req.client_id)) return *e;
   if (auto e = put_string_claim("x-ably-revocation-key", req.revocation_key)) return *e;
   std::vector<user_claim> user;
+  std::unordered_set<std::string_view> seen;
+  if (!req.claims.empty()) seen.reserve(std::min(req.claims.size(), max_jwt_bytes / 8));
   for (std::size_t i = 0; i < req.claims.size(); ++i) {
+    if (const std::size_t total = token_size(); total > max_jwt_bytes) return too_big(total, false);
     const auto& [name, json] = req.claims[i];
-    for (std::size_t j = 0; j < i; ++j) {
-      if (req.claims[j].first == name) {
-        error e(errc::invalid_claim, no_offset);
-        return e.append("claim ").append_quoted(name).append(" given twice");
-      }
+    work += 1 + seen.bucket_size(seen.bucket(name));
+    if (!seen.insert(name).second) {
+      error e(errc::invalid_claim, no_offset);
+      return e.append("claim ").append_quoted(name).append(" given twice");
     }
     const auto value = detail::json_object::parse_value(json, detail::jwt_json_limits);
     if (!value) {
@@ -265,23 +296,13 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
     put(":");
     detail::append_minified(value->raw(0), body);
   }
+  // Exact size before the user claims are compiled (pairwise tie checks), so that work is done
+  // only for a token that fits.
+  if (const std::size_t total = token_size(); total > max_jwt_bytes) return too_big(total, true);
+  put("}");
   if (!user.empty()) {
     auto compiled = user_claims::compile(std::move(user), claim_ties::reject);
     if (!compiled) return compiled.error();
-  }
-  put("}");
-  std::string header = "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":";
-  {
-    std::vector<char> kid;
-    detail::write_json_string(key.key.name(), kid);
-    header.append(kid.data(), kid.size()).append("}");
-  }
-  const std::size_t total = crypto::base64_encoded_size(header.size(), crypto::base64_alphabet::url) + 1 +
-                            crypto::base64_encoded_size(body.size(), crypto::base64_alphabet::url) + 1 + 43;
-  if (total > max_jwt_bytes) {
-    error e(errc::limit_exceeded, no_offset);
-    e.append("the JWT would be ").append_number(total).append(" bytes, more than the limit of ");
-    return e.append_number(max_jwt_bytes).append(" bytes (capmatch::max_jwt_bytes; HTTP header limits)");
   }
   std::string out = crypto::base64url_encode(header);
   out.push_back('.');
@@ -291,6 +312,13 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   const auto sig = crypto::base64_encode_array<crypto::base64_alphabet::url>(mac);
   out.append(sig.data(), sig.size());
   return out;
+}
+
+}  // namespace detail
+
+[[nodiscard]] inline result<std::string> issue_jwt(const jwt_key& key, const jwt_request& req) {
+  std::size_t work = 0;
+  return detail::issue_jwt_counted(key, req, work);
 }
 
 /// Verifies an Ably JWT and returns what it grants. `find_key(kid)` returns the `const jwt_key*`
