@@ -654,6 +654,61 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("differential: mid-runs (chains of one-way states below the start) in names over 64 bytes") {
+  // Patterns that share a prefix and then go their own way for 3 to 14 segments (some with a
+  // middle or trailing `*`, some ending where another goes on) make chains of one-way states
+  // below the start state; a name over 64 bytes compares each chain as bytes (a mid-run), a
+  // shorter one steps through it. Names follow a pattern, then stop inside a chain, go past
+  // it, change one byte, or continue within a segment.
+  splitmix64 r{515151};
+  differential d;
+  static const std::string_view segs[] = {"a", "room", "abcdefgh", "abcdefghi", "abcdefghijklmnop",
+                                          "abcdefghijklmnopqrstu", "x1", "x2", "*"};
+  std::size_t with_mid_runs = 0;
+  for (int round = 0; round < 1500; ++round) {
+    const std::string prefix = std::string(r.chance(20) ? "[queue]" : "") + "t" + std::to_string(r.below(3));
+    std::string json = "{";
+    std::vector<std::string> pats;
+    for (std::size_t i = 0, count = 1 + r.below(5); i < count; ++i) {
+      std::string p = prefix + ":b" + std::to_string(r.below(3));
+      for (std::size_t k = 3 + r.below(12); k != 0; --k) {
+        const std::string_view g = r.pick(segs);
+        p.append(":").append(g == "*" && r.chance(60) ? std::string_view("c") : g);
+      }
+      if (r.chance(20)) p += ":*";
+      if (!pats.empty() && r.chance(25)) p = pats.back().substr(0, pats.back().rfind(':'));  // ends inside a chain
+      if (std::find(pats.begin(), pats.end(), p) != pats.end()) continue;
+      json += (pats.empty() ? "\"" : ",\"") + p + "\":" + gen_ops(r);
+      pats.push_back(p);
+    }
+    const capability cap = parse_ok(json + "}");
+    const matcher dfa(cap);
+    REQUIRE(dfa.determinised());
+    const auto& t = capmatch::detail::cm::matcher_access::tables(dfa);
+    for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
+      if (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state) {
+        ++with_mid_runs;
+        break;
+      }
+    for (int q = 0; q < 40; ++q) {
+      std::string name = pats[r.below(pats.size())];
+      for (auto& c : name)
+        if (c == '*') c = 'z';
+      if (const std::size_t cut = name.rfind(':', r.below(name.size())); r.chance(30) && cut != std::string::npos)
+        name.resize(std::max(cut, prefix.size() + 3));
+      if (r.chance(30)) name.append(":").append(r.pick(segs) == "*" ? "q" : r.pick(segs));
+      if (r.chance(20)) name[prefix.size() + r.below(name.size() - prefix.size())] ^= 1;
+      if (r.chance(10)) name += "y";
+      if (r.chance(30)) name.append(":").append(70, 'w');  // over 64 bytes even when short
+      d.check(cap, dfa, name);
+      d.check(cap, dfa, name + ":" + std::string(r.pick(segs)));
+    }
+  }
+  MESSAGE("mid-runs in " << with_mid_runs << " of 1500 capabilities, " << d.pairs << " pairs");
+  CHECK(with_mid_runs > 1000);
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("a run is compared byte for byte: a one-byte change anywhere in it is a miss") {
   // run_equal compares whole words, the last one ending at the run's end (overlapping the one
   // before it, or reaching back before a short run's start). Runs of 1 to 40 bytes, alone or
@@ -704,9 +759,18 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
   const matcher m(cap);
   const auto& t = capmatch::detail::cm::matcher_access::tables(m);
   std::size_t runs = 0;
-  for (const auto& st : t.states) {
+  std::set<detail::cm::u32> mid_run_heads;  // their runs' offsets are in their records
+  for (const auto& e : t.long_edges)
+    if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state) {
+      mid_run_heads.insert(e.from);
+      ++runs;
+      CHECK(e.offset + e.size <= t.pool.size());
+      CHECK(e.offset + e.size >= 8);
+    }
+  for (std::size_t i = 0; i < t.states.size(); ++i) {
+    const auto& st = t.states[i];
     const std::size_t len = st.run_length();
-    if (len == 0) continue;
+    if (len == 0 || mid_run_heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
     ++runs;
     CHECK(st.run_offset() + len <= t.pool.size());
     CHECK(st.run_offset() + len >= 8);

@@ -281,9 +281,17 @@ class builder {
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
+  // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
+  // below the entry states, of at least two segments, keeping their states and transitions
+  // (a name of at most short_name_bytes still steps through them). A check over a longer
+  // name compares the chain's bytes in one go. Each state is inside at most one mid-run, so
+  // their bytes are at most the transitions' segment bytes.
+  std::vector<run_info> mid_runs;
+  constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
+
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts) {
-    std::size_t n_short = 0, n_long = 0;
+    std::size_t n_short = 0, n_long = mid_runs.size();
     for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
     // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
     out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
@@ -320,6 +328,15 @@ class builder {
         out.states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
+    // Mid-runs (at least two segments, so never under 3 bytes): their records in the long-edge
+    // table (the filter does not get their bit: only a mid-run head's run_length() leads there).
+    for (const auto& r : mid_runs) {
+      if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
+      out.states[r.state].set_mid_run(r.size);
+      place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
+            long_edge_rec{mid_run_key, ref(r.state), ref(r.target), static_cast<u32>(out.pool.size()), r.size});
+      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+    }
     // State references: the default transition (trie: the `*` child).
     for (auto& st : out.states) st.map_link(ref);
     out.start = ref(out.start);

@@ -123,6 +123,7 @@ constexpr bool builder::determinise() {
   u32 first_state = start;
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
+  find_mid_runs(states, ts, first_state);
   out.walk = false;
   out.start = first_state;
   out.states = std::move(states);
@@ -266,6 +267,49 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   states = std::move(out_states);
   ts = std::move(out_ts);
   start = id[start];
+}
+
+// Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
+// run has already taken its transitions away, so it is not one-way here).
+constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                      u32 start) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> degree(count, 0), only(count, 0);
+  for (u32 i = 0; i < ts.size(); ++i) {
+    ++degree[ts[i].from];
+    only[ts[i].from] = i;
+  }
+  std::vector<u8> entry(count, 0), after_one_way(count, 0);
+  entry[start] = 1;
+  entry[states[qualifier_state].default_next()] = 1;
+  for (const auto& t : ts)
+    if (t.from == qualifier_state) entry[t.to] = 1;
+  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
+  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
+  for (const auto& t : ts)
+    if (one_way(t.from)) after_one_way[t.to] = 1;
+  for (u32 st = 2; st < count; ++st) {
+    // A head: one-way, not an entry, the next state inside a run too (two segments at least),
+    // and not itself inside a chain that an earlier head covers (so no state is in two runs).
+    if (entry[st] || !one_way(st) || !inside_run(ts[only[st]].to) || (inside_run(st) && after_one_way[st])) continue;
+    run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
+    std::size_t segments = 0;
+    for (u32 at = st;;) {
+      const std::string_view seg = seg_view(ts[only[at]].sid);
+      if (at != st) run_text.push_back(':');
+      run_text.insert(run_text.end(), seg.begin(), seg.end());
+      ++segments;
+      at = ts[only[at]].to;
+      r.target = at;
+      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+    }
+    r.size = static_cast<u32>(run_text.size()) - r.offset;
+    if (segments < 2) {
+      run_text.resize(r.offset);
+      continue;
+    }
+    mid_runs.push_back(r);
+  }
 }
 
 }  // namespace detail::cm

@@ -77,12 +77,16 @@ class state_rec {
   [[nodiscard]] constexpr u32 run_end() const noexcept { return next_; }
   /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return aux_; }
-  /// DFA: the length of this state's run in bytes; 0 when it starts no run.
+  /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
+  /// run replaces its transitions; any other state's is a mid-run, see mid_run_key.)
   [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term_ >> run_shift; }
   /// DFA, run state: the pool offset of the run's bytes.
   [[nodiscard]] constexpr u32 run_offset() const noexcept { return aux_; }
   /// Ops granted when one or more further segments follow (trailing `*`).
   [[nodiscard]] constexpr u32 trail_ops() const noexcept { return trail_; }
+  /// Ops granted when the name ends here, with a run state's length bits above them: for the
+  /// check paths, whose finish() drops those bits (one instruction less than term_ops()).
+  [[nodiscard]] constexpr u32 term_bits() const noexcept { return term_; }
   /// Ops granted when the name ends here (without a run state's length bits).
   [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & ((u32{1} << run_shift) - 1); }
 
@@ -103,6 +107,9 @@ class state_rec {
     term_ = term_ops() | size << run_shift;
     aux_ = offset;
   }
+  /// DFA: marks this state as the head of a mid-run of `size` bytes (its transitions, filter
+  /// and default stay; the run's bytes and end are its run record in the long-edge table).
+  constexpr void set_mid_run(u32 size) noexcept { term_ = term_ops() | size << run_shift; }
   /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
   /// while building, state indices to references when emitting.
   template <class F>
@@ -124,6 +131,10 @@ struct edge_rec {
   u32 from = no_state;
   u32 to = dead;
 };
+/// The key of a mid-run's record in the long-edge table: {mid_run_key, head, run end, pool
+/// offset, run length}. A run has at least two segments, so its length differs from that of
+/// the head's one literal transition, the only other record `from` the head.
+inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
 /// A transition on a longer segment: `key` is a hash, the bytes are verified in the pool.
 struct long_edge_rec {
   u64 key = 0;

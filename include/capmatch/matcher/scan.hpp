@@ -300,12 +300,17 @@ class name_scanner {
   /// Where the next segment starts.
   [[nodiscard]] constexpr std::size_t position() const noexcept { return pos_; }
 
-  /// The next segment (ok() and a previous one not `last`).
+  /// The next segment (ok() and a previous one not `last`). Short: the name has at most
+  /// short_name_bytes bytes (one window; the inlined check path, which then tests nothing per
+  /// segment for windows).
+  template <bool Short = false>
   CAPMATCH_DETAIL_INLINE constexpr segment next() noexcept {
-    while (m_ == 0 && base_ + 64 < n_) {  // names over short_name_bytes: the next window
-      base_ += 64;
-      m_ = windows_[base_ / 64];
-      if (pos_ > base_) m_ &= pos_ - base_ >= 64 ? 0 : ~u64{0} << (pos_ - base_);  // after a seek
+    if constexpr (!Short) {
+      while (m_ == 0 && base_ + 64 < n_) {  // names over short_name_bytes: the next window
+        base_ += 64;
+        m_ = windows_[base_ / 64];
+        if (pos_ > base_) m_ &= pos_ - base_ >= 64 ? 0 : ~u64{0} << (pos_ - base_);  // after a seek
+      }
     }
     segment g;
     g.pos = pos_;
