@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include "gated_main.hpp"
 
 namespace {
 using namespace capmatch;
@@ -342,19 +343,9 @@ BENCHMARK(BM_grant_extend);
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string err = gate();
-  if (!err.empty()) {
-    std::fprintf(stderr, "correctness gate failed: %s\n", err.c_str());
-    return 1;
-  }
-  for (int i = 1; i < argc; ++i)
-    if (std::strcmp(argv[i], "--gate-only") == 0) {
-      std::printf("correctness gate passed: revocation list of %zu targets agrees with the reference on 12,002 checks "
-                  "(plain and prepared); user claims agree with rule 26 on 16 channels; grants round-trip\n", list_targets);
-      return 0;
-    }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return capmatch_bench::gated_main(argc, argv, gate, [] {
+    return "revocation list of " + std::to_string(list_targets) +
+           " targets agrees with the reference on 12,002 checks (plain and prepared); user claims agree with rule 26 "
+           "on 16 channels; grants round-trip";
+  });
 }

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "gated_main.hpp"
 
 #ifndef CAPMATCH_SOURCE_ROOT
 #define CAPMATCH_SOURCE_ROOT "."
@@ -253,18 +254,5 @@ BENCHMARK(BM_ably_js_create_default)->Arg(100000)->UseManualTime()->Iterations(1
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (const std::string err = gate(); !err.empty()) {
-    std::fprintf(stderr, "correctness gate failed: %s\n", err.c_str());
-    return 1;
-  }
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--gate-only") == 0) {
-      std::printf("correctness gate passed: published vector, create -> verify, replay refused\n");
-      return 0;
-    }
-  }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return capmatch_bench::gated_main(argc, argv, gate, [] { return "published vector, create -> verify, replay refused"; });
 }
