@@ -1,12 +1,11 @@
 // capmatch benchmark: Ably JWT verification against cpp-jwt (Debian libcpp-jwt-dev: OpenSSL HMAC
-// and nlohmann-json), and the user-claim lookup against one compiled-matcher check.
+// and nlohmann-json). The user-claim lookup is measured in bench_revocation.cpp.
 //
 //   capmatch_bench_jwt [--gate-only] [google-benchmark flags]
 //
 // The token carries typical Ably claims: iat, exp, a 200-byte x-ably-capability string and a
 // clientId. Before any timing, a correctness gate checks that both verifiers accept the token and
-// decode the same claims, that both reject it under a wrong secret, and that user-claim lookups
-// agree with a brute-force reading of rule 26; a mismatch exits 1 (and every benchmark
+// decode the same claims and that both reject it under a wrong secret; a mismatch exits 1 (and every benchmark
 // SkipWithError's). --gate-only runs the gate and exits (the meson test).
 //
 // What each verifier does per call:
@@ -21,7 +20,6 @@
 #include <capmatch/capability_cache.hpp>
 #include <capmatch/jwt.hpp>
 #include <capmatch/matcher.hpp>
-#include <capmatch/user_claims.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -54,9 +52,6 @@ struct fixture {
   std::string token;
   std::int64_t now = 0;
   std::string expected_effective;
-  capmatch::user_claims claims;
-  capmatch::matcher claim_matcher;
-  std::vector<std::string> channels;
   std::string gate_failure;
 };
 
@@ -74,37 +69,11 @@ fixture& fx() {
     x.token = capmatch::issue_jwt(x.key, req).value();
     x.expected_effective =
         capmatch::intersect(*x.key.capability, capmatch::capability::parse(token_capability).value())->to_json();
-    // User claims: 12 patterns an app might use; the matcher baseline compiles the same patterns.
-    const std::vector<capmatch::user_claim> uc = {
-        {"chat:*", "member"}, {"chat:lobby", "guest"}, {"chat:*:mods", "moderator"}, {"*", "visitor"},
-        {"support:*", "customer"}, {"support:tier1:*", "agent"}, {"support:tier1:escalations", "lead"},
-        {"[meta]*", "ops"}, {"chat:room:7", "owner"}, {"game:*:*:board", "player"}, {"game:*", "spectator"},
-        {"news:*", "reader"}};
-    x.claims = capmatch::user_claims::compile(uc).value();
-    std::string doc = "{";
-    for (std::size_t i = 0; i < uc.size(); ++i) doc += (i ? ",\"" : "\"") + uc[i].pattern + "\":[\"subscribe\"]";
-    x.claim_matcher = capmatch::matcher(capmatch::capability::parse(doc + "}").value());
-    x.channels = {"chat:lobby", "chat:room:7", "chat:room:8", "chat:room:8:mods", "support:tier1:escalations",
-                  "support:tier1:q", "support:tier2", "[meta]log", "game:g1:r2:board", "game:g1", "news:today",
-                  "lobby", "status", "chat:a:b:c", "[queue]x", "other:thing"};
     return x;
   }();
   return f;
 }
 
-// Rule 26 read directly: every matching claim, the most specific wins (no ties in this set).
-const capmatch::user_claim* brute_force(const capmatch::user_claims& u, std::string_view channel) {
-  const auto name = capmatch::parse_name(channel);
-  const capmatch::user_claim* best = nullptr;
-  capmatch::claim_specificity bs;
-  for (std::size_t i = 0; i < u.size(); ++i) {
-    const auto p = capmatch::parse_pattern(u.claim(i).pattern).value();
-    if (!capmatch::matches(p, *name)) continue;
-    const auto s = capmatch::specificity_of(p);
-    if (best == nullptr || bs < s) best = &u.claim(i), bs = s;
-  }
-  return best;
-}
 
 bool gate() {
   fixture& f = fx();
@@ -134,10 +103,6 @@ bool gate() {
   (void)jwt::decode(f.token, jwt::params::algorithms({"HS256"}), ec2, jwt::params::secret("other"), jwt::params::verify(true));
   if (!ec2) return fail("cpp-jwt accepted a wrong secret");
 #endif
-  for (const auto& c : f.channels) {
-    const auto got = f.claims.find(c);
-    if (!got || *got != brute_force(f.claims, c)) return fail("user claim lookup differs for " + c);
-  }
   return true;
 }
 
@@ -242,41 +207,6 @@ void BM_cppjwt_verify_then_capability(benchmark::State& st) {
 BENCHMARK(BM_cppjwt_verify_then_capability);
 #endif
 
-void BM_user_claim_find(benchmark::State& st) {
-  fixture& f = fx();
-  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
-  std::size_t i = 0;
-  for (auto _ : st) {
-    auto r = f.claims.find(f.channels[i++ & 15]);
-    benchmark::DoNotOptimize(r);
-  }
-  st.SetItemsProcessed(st.iterations());
-}
-BENCHMARK(BM_user_claim_find);
-
-void BM_matcher_check_same_patterns(benchmark::State& st) {
-  fixture& f = fx();
-  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
-  std::size_t i = 0;
-  for (auto _ : st) {
-    auto r = f.claim_matcher.ops_for(f.channels[i++ & 15]);
-    benchmark::DoNotOptimize(r);
-  }
-  st.SetItemsProcessed(st.iterations());
-}
-BENCHMARK(BM_matcher_check_same_patterns);
-
-void BM_user_claim_brute_force(benchmark::State& st) {
-  fixture& f = fx();
-  if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
-  std::size_t i = 0;
-  for (auto _ : st) {
-    auto r = brute_force(f.claims, f.channels[i++ & 15]);
-    benchmark::DoNotOptimize(r);
-  }
-  st.SetItemsProcessed(st.iterations());
-}
-BENCHMARK(BM_user_claim_brute_force);
 
 }  // namespace
 
@@ -284,6 +214,6 @@ int main(int argc, char** argv) {
   const auto gate_text = [] { return gate() ? std::string() : fx().gate_failure; };
   return capmatch_bench::gated_main(argc, argv, gate_text, [] {
     return "capmatch (and cpp-jwt when built in) verify the typical token with the expected claims and refuse a wrong "
-           "secret; user claims agree with the brute-force rule on every channel";
+           "secret";
   });
 }
