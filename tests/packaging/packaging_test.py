@@ -270,7 +270,7 @@ def check_namespace(ctx: Context) -> None:
             problems.append(f"{h}: {begins} CAPMATCH_NAMESPACE_BEGIN but {ends} CAPMATCH_NAMESPACE_END")
         # A header of preprocessor lines only (matcher/inline.hpp: attribute macros) declares no
         # name, so it needs no namespace; any other header declares inside it.
-        declares = re.sub(r"^[ \t]*#[^\n]*(?:\\\n[^\n]*)*", "", code, flags=re.MULTILINE).strip()
+        declares = re.sub(r"^[ \t]*#(?:\\\n|[^\n])*", "", code, flags=re.MULTILINE).strip()
         if h != "capmatch/capmatch.hpp" and begins == 0 and declares:
             problems.append(f"{h}: declares nothing inside CAPMATCH_NAMESPACE_BEGIN")
     # The compiler's view: names are reachable both ways.
