@@ -944,3 +944,18 @@ TEST_CASE("token request: without a capability the effective capability is inter
   CHECK(errors >= 1);
   CHECK(n > 50);
 }
+
+TEST_CASE("replay guard: the one-pass two-lane hash is the two seeded hashes it replaces") {
+  capmatch_test::splitmix64 rng{0x5eed'4a54};
+  for (int i = 0; i < 2000; ++i) {
+    std::string a(rng.below(40), '\0'), b(rng.below(300), '\0');
+    for (char& c : a) c = static_cast<char>(rng.next());
+    for (char& c : b) c = static_cast<char>(rng.next());
+    const std::uint64_t s0 = rng.next(), s1 = rng.next();
+    std::uint64_t h0 = 0, h1 = 1;
+    detail::seeded_hash2(a, h0, h1, s0, s1);
+    detail::seeded_hash2(b, h0, h1, s0, s1);
+    CHECK(h0 == detail::seeded_hash(b, detail::seeded_hash(a, 0, s0), s0));
+    CHECK(h1 == detail::seeded_hash(b, detail::seeded_hash(a, 1, s1), s1));
+  }
+}

@@ -738,8 +738,9 @@ class token_request_verifier {
     if (!expected)
       return error(errc::mac_mismatch, no_offset,
                    "mac is not the padded standard base64 of 32 bytes (an HMAC-SHA256); Request mac does not match");
-    const detail::decimal ttl_text(f.ttl), ts_text(f.timestamp);
-    const std::string_view ttl = f.has_ttl ? ttl_text.view() : std::string_view();
+    // (parse_decimal accepts no sign, fraction, exponent or leading zero: the digits as received
+    // are the decimal text of the value, which is what is signed)
+    const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
     capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
     capability_cache::entry hit;
     bool cached = false;
@@ -755,16 +756,16 @@ class token_request_verifier {
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
       cached = cache->find(key->fingerprint(), f.capability, tag, hit);
       if (cached && hit.signed_prefix) {
-        digest = detail::absorb_lines(*hit.signed_prefix, {f.client_id, ts_text.view(), f.nonce}).finish();
+        digest = detail::absorb_lines(*hit.signed_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
         prefix.emplace(key->hmac());
         detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
         crypto::hmac_sha256 rest = *prefix;
-        digest = detail::absorb_lines(rest, {f.client_id, ts_text.view(), f.nonce}).finish();
+        digest = detail::absorb_lines(rest, {f.client_id, ts_text, f.nonce}).finish();
       }
     } else {
       crypto::hmac_sha256 h(key->hmac());
-      digest = detail::absorb_lines(h, {f.key_name, ttl, f.capability, f.client_id, ts_text.view(), f.nonce}).finish();
+      digest = detail::absorb_lines(h, {f.key_name, ttl, f.capability, f.client_id, ts_text, f.nonce}).finish();
     }
     if (!crypto::equal_constant_time(digest, *expected))
       return error(errc::mac_mismatch, no_offset,
@@ -833,6 +834,7 @@ class token_request_verifier {
  private:
   struct fields {
     std::string_view key_name, capability, client_id, nonce, mac;
+    std::string_view ttl_text, timestamp_text;  // the digits as received
     std::uint64_t ttl = 0, timestamp = 0;
     bool has_ttl = false, has_capability = false, has_client_id = false;
   };
@@ -878,7 +880,7 @@ class token_request_verifier {
         seen = true;
         return true;
       };
-      auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) {
+      auto want_integer = [&](std::uint64_t& into, std::string_view& text, bool& seen, std::uint64_t max) {
         if (m.kind != json_type::number && m.kind != json_type::string)
           return bad(name, "must be a number", at);
         if (!detail::parse_decimal(value, max, into)) {
@@ -887,18 +889,19 @@ class token_request_verifier {
           err.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
           return false;
         }
+        text = value;
         seen = true;
         return true;
       };
       bool ok = true;
       if (name == "keyName") ok = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (name == "ttl") ok = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      else if (name == "ttl") ok = want_integer(f.ttl, f.ttl_text, f.has_ttl, max_timestamp_ms);
       else if (name == "capability") {
         if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
         else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
         else f.capability = value, f.has_capability = true;
       } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (name == "timestamp") ok = want_integer(f.timestamp, has_ts, max_timestamp_ms);
+      else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
       else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
       else if (name == "mac") {
         if (m.kind != json_type::string) ok = bad("mac", "must be a string", at);
