@@ -987,3 +987,27 @@ TEST_CASE("wire form strings: the word-at-a-time escape decoding equals the gene
   CHECK(decoded > 10000);
   CHECK(refused > 100);
 }
+
+TEST_CASE("capability cache: the name + capability overloads (JWT keys) tell keys apart by name and capability") {
+  capability_cache cache(1);  // one slot: every entry competes for it, so only the key decides a hit
+  const auto a = *capability::parse(R"({"chat:*":["*"]})"), b = *capability::parse(R"({"chat:*":["publish"]})");
+  const auto c = *capability::parse(R"({"chat:*":["*"],"x":["subscribe"]})");
+  const auto eff = *capability::parse(R"({"chat:a":["publish"]})");
+  cache.insert("app.key", &a, R"({"chat:a":["publish"]})", R"({"chat:a":["publish"]})", eff);
+  capability out;
+  std::string canonical;
+  CHECK(cache.find("app.key", &a, R"({"chat:a":["publish"]})", &canonical, out));
+  CHECK(out == eff);
+  CHECK(canonical == R"({"chat:a":["publish"]})");
+  CHECK(!cache.find("app.key", &b, R"({"chat:a":["publish"]})", nullptr, out));   // other operations
+  CHECK(!cache.find("app.key", &c, R"({"chat:a":["publish"]})", nullptr, out));   // one more entry
+  CHECK(!cache.find("app.key", nullptr, R"({"chat:a":["publish"]})", nullptr, out));  // no capability
+  CHECK(!cache.find("app.kez", &a, R"({"chat:a":["publish"]})", nullptr, out));   // other name
+  CHECK(!cache.find("app.key", &a, R"({"chat:a":["publish"] })", nullptr, out));  // other text
+  // and a TokenRequest key's fingerprint (which includes the secret) is another entry again
+  const token_key k("app.key", crypto::hmac_sha256_key("s"), a);
+  capability_cache::entry e;
+  CHECK(!cache.find(k.fingerprint(), R"({"chat:a":["publish"]})", "", e));
+  CHECK(!(k.fingerprint() == key_fingerprint::quick("app.key", &a)));
+  CHECK(cache.hits() == 1);
+}
