@@ -438,3 +438,36 @@ TEST_CASE("HMAC-SHA256: an incremental mac keeps working after its key object is
   static_assert(jefe() == from_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
   CHECK(jefe() == from_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
 }
+
+TEST_CASE("HMAC-SHA256: a copy taken after a prefix is a midstate for every suffix, both paths, against OpenSSL") {
+  // (token_request_template and capability_cache rely on this: docs/token_requests.md)
+  capmatch_test::splitmix64 rng{0x6d1d'57a7e};
+  std::size_t checked = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::string key(rng.next() % 100, '\0'), msg(rng.next() % 400, '\0'), other(rng.next() % 100, '\0');
+    for (char& c : key) c = static_cast<char>(rng.next());
+    for (char& c : msg) c = static_cast<char>(rng.next());
+    for (char& c : other) c = static_cast<char>(rng.next());
+    const std::size_t split = msg.empty() ? 0 : rng.next() % (msg.size() + 1);
+    for (sha256_backend b : backends) {
+      CAPTURE(name(b));
+      const hmac_sha256_key k(key, b);
+      hmac_sha256 prefix(k);
+      prefix.update(std::string_view(msg).substr(0, split));
+      hmac_sha256 first = prefix, second = prefix;  // two messages continue from one absorbed prefix
+      CHECK(first.update(std::string_view(msg).substr(split)).finish() == openssl_hmac(key.data(), key.size(), msg.data(), msg.size()));
+      const std::string msg2 = msg.substr(0, split) + other;
+      CHECK(second.update(other).finish() == openssl_hmac(key.data(), key.size(), msg2.data(), msg2.size()));
+      ++checked;
+    }
+  }
+  CHECK(checked == 600);
+  // in constant evaluation too (RFC 4231 test case 2, the prefix copied)
+  constexpr auto jefe = [] {
+    hmac_sha256 prefix{hmac_sha256_key("Jefe")};
+    prefix.update("what do ya want ");
+    hmac_sha256 copy = prefix;
+    return copy.update("for nothing?").finish();
+  };
+  static_assert(jefe() == from_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+}

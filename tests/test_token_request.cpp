@@ -685,3 +685,329 @@ TEST_CASE("token request: the capability cache and identity shortcut give the ge
   }
   CHECK(hits_expected > 100);
 }
+
+// ---- midstates: templates and cached signed prefixes (session 6) ----
+
+namespace {
+/// A random request's per-request fields: sometimes invalid (empty or control-character
+/// clientId, short nonce), sometimes with characters JSON escapes.
+void random_request_fields(capmatch_test::splitmix64& rng, token_params& p, std::string& client_id, std::string& nonce,
+                           std::size_t n) {
+  const char* const ids[] = {"user-42", "*", "client-é", "a\"b\\c", "", "tab\there", "x"};
+  if (rng.chance(80)) client_id = ids[rng.below(std::size(ids))], p.client_id = client_id;
+  nonce = rng.chance(5) ? "short" : (rng.chance(10) ? "quote\"nonce-" : "nonce-midstate-") + std::to_string(n);
+  p.nonce = nonce;
+  if (rng.chance(80)) p.timestamp_ms = fixed_clock() + rng.below(1000);
+}
+}  // namespace
+
+TEST_CASE("token request: a template creates byte for byte what the signer creates; macs as OpenSSL computes them") {
+  capmatch_test::splitmix64 rng{0x7e3a'1a7e};
+  token_signer_options o;
+  o.server_offset_ms = 5000;
+  const auto s = make_signer(o);
+  const std::uint64_t ttls[] = {1000, 3'600'000, 0, max_token_ttl_ms + 1};
+  std::size_t same_ok = 0, same_error = 0;
+  for (std::size_t n = 0; n < 400; ++n) {
+    const std::string cap_text = random_request_text(rng);
+    token_params fixed;  // what the template fixes
+    if (!rng.chance(15)) fixed.capability = cap_text;
+    if (rng.chance(80)) fixed.ttl_ms = ttls[rng.below(rng.chance(90) ? 2 : 4)];
+    token_params rest;  // what each request gives
+    std::string client_id, nonce;
+    random_request_fields(rng, rest, client_id, nonce, n);
+    token_params all = rest;
+    all.capability = fixed.capability;
+    all.ttl_ms = fixed.ttl_ms;
+    const auto by_signer = s.create(all);
+    const auto tmpl = s.prepare(fixed);
+    if (!tmpl) {  // the capability or ttl is refused: as the signer refuses it (when clientId is fine)
+      REQUIRE(!by_signer.has_value());
+      if (!rest.client_id || detail::check_signed_field("clientId", *rest.client_id, max_client_id_bytes).code() == errc::ok)
+        CHECK(msg(tmpl.error()) == msg(by_signer.error()));
+      ++same_error;
+      continue;
+    }
+    const auto by_template = tmpl->create(rest);
+    REQUIRE(by_template.has_value() == by_signer.has_value());
+    if (!by_signer) {
+      CHECK(msg(by_template.error()) == msg(by_signer.error()));
+      ++same_error;
+      continue;
+    }
+    CHECK(by_template->json == by_signer->json);
+    CHECK(by_template->signed_text == by_signer->signed_text);
+    CHECK(by_template->mac == by_signer->mac);
+    CHECK(by_template->mac == openssl_mac(secret, by_template->signed_text));
+    std::string json;
+    REQUIRE(tmpl->create_json(rest, json).code() == errc::ok);
+    CHECK(json == by_signer->json);
+    ++same_ok;
+  }
+  CHECK(same_ok > 150);
+  CHECK(same_error > 50);
+}
+
+TEST_CASE("token request: template errors (exact messages), default timestamp and fresh nonces") {
+  token_signer_options o;
+  o.server_offset_ms = 5000;
+  const auto s = make_signer(o);
+  token_params with_id;
+  with_id.client_id = "user";
+  CHECK(msg(s.prepare(with_id).error()) ==
+        "a template fixes only the capability and ttl; give clientId, timestamp and nonce to each create");
+  token_params fixed;
+  fixed.capability = R"({"chat:*":["publish"]})";
+  fixed.ttl_ms = 60'000;
+  const auto t = s.prepare(fixed);
+  REQUIRE(t.has_value());
+  token_params with_ttl;
+  with_ttl.ttl_ms = 1000;
+  CHECK(msg(t->create(with_ttl).error()) == "this template fixes the capability and ttl; give only clientId, timestamp and nonce");
+  const prepared_capability prepared = *prepared_capability::parse(R"({"a":["*"]})");
+  token_params with_cap;
+  with_cap.prepared = &prepared;
+  std::string json;
+  CHECK(msg(t->create_json(with_cap, json)) == "this template fixes the capability and ttl; give only clientId, timestamp and nonce");
+  token_params bad_nonce;
+  bad_nonce.nonce = "short";
+  CHECK(msg(t->create(bad_nonce).error()) == "nonce has 5 characters; at least 16 required");
+  token_params ttl0;
+  ttl0.ttl_ms = 0;
+  CHECK(msg(s.prepare(ttl0).error()) == "ttl 0 ms is not positive; omit ttl for the default");
+  // default timestamp (clock + offset) and CSPRNG nonces: two requests differ only in nonce and mac
+  const auto a = t->create({}), b = t->create({});
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(a->json != b->json);
+  const key_list keys = make_keys();
+  memory_replay_guard guard(16, 1, 2, 1);
+  const token_request_verifier v(keys, guard, fixed_clock);
+  for (const auto* r : {&*a, &*b}) {
+    const auto got = v.verify(r->json);
+    REQUIRE(got.has_value());
+    CHECK(got->timestamp_ms == static_cast<std::uint64_t>(fixed_clock() + 5000));
+    CHECK(got->ttl_ms == 60'000u);
+    CHECK(got->nonce.size() == 32);
+    CHECK(got->effective.to_json() == R"({"chat:*":["publish"]})");
+    CHECK(r->json.find(secret) == std::string::npos);
+    CHECK(r->signed_text.find(secret) == std::string::npos);
+  }
+}
+
+namespace {
+/// A wire form with the given members (raw JSON texts; empty = absent), mac by OpenSSL under `key_secret`.
+std::string wire_with(std::string_view key_secret, std::string_view ttl, std::string_view cap, std::string_view client_id,
+                      std::string_view nonce) {
+  const std::string ts = std::to_string(fixed_clock());
+  const std::string text = std::string(key_name) + "\n" + std::string(ttl) + "\n" + std::string(cap) + "\n" +
+                           std::string(client_id) + "\n" + ts + "\n" + std::string(nonce) + "\n";
+  std::string w = R"({"keyName":")" + std::string(key_name) + "\"";
+  if (!ttl.empty()) w += R"(,"ttl":)" + std::string(ttl);
+  if (!cap.empty()) w += R"(,"capability":)" + json_quoted(cap);
+  if (!client_id.empty()) w += R"(,"clientId":)" + json_quoted(client_id);
+  return w + R"(,"timestamp":)" + ts + R"(,"nonce":)" + json_quoted(nonce) + R"(,"mac":")" +
+         openssl_mac(key_secret, text) + "\"}";
+}
+}  // namespace
+
+TEST_CASE("token request: a cached signed prefix gives the uncached result for every request, changed bytes included") {
+  capmatch_test::splitmix64 rng{0x9e1f'cafe};
+  const char* const key_caps[] = {R"({"[*]*":["*"]})", R"({"a:*":["publish","subscribe"],"[meta]*":["subscribe"],"chat":["*"]})",
+                                  R"({"a::b":["*"]})"};
+  const char* const ttls[] = {"", "60000", "60000", "60000", "3600000"};  // (a tag is keyName and ttl)
+  std::size_t n = 0, changed_total = 0, prefix_hits = 0;
+  for (const char* key_cap : key_caps) {
+    const key_list keys = make_keys(key_cap);
+    capability_cache cache(1024);
+    memory_replay_guard guard_plain{1 << 14, 11, 22, 4}, guard_cached{1 << 14, 11, 22, 4};
+    token_verifier_options with_cache;
+    with_cache.cache = &cache;
+    const token_request_verifier plain(keys, guard_plain, fixed_clock);
+    const token_request_verifier cached(keys, guard_cached, with_cache, fixed_clock);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 600; ++i) {
+      const bool reuse = !texts.empty() && rng.chance(85);
+      const std::string text = reuse ? texts[rng.below(texts.size())] : random_request_text(rng);
+      if (!reuse) texts.push_back(text);
+      const bool absent = rng.chance(10);
+      const std::string nonce = "nonce-prefix-" + std::to_string(n++);
+      std::string wire = wire_with(secret, ttls[rng.below(std::size(ttls))], absent ? "" : text,
+                                   rng.chance(50) ? "user-7" : "", nonce);
+      const bool change = rng.chance(30);
+      if (change) {  // one byte changed anywhere
+        wire[rng.below(wire.size())] ^= static_cast<char>(1 + rng.below(255));
+        ++changed_total;
+      }
+      const std::string a = outcome(plain.verify(wire)), b = outcome(cached.verify(wire));
+      CHECK(a == b);
+      if (change) CHECK_MESSAGE(a.rfind("ok", 0) != 0, wire);
+    }
+    prefix_hits += cache.prefix_hits();
+  }
+  CHECK(changed_total > 400);
+  CHECK(prefix_hits > 60);  // the cached prefix was used, not only stored (94 with this seed)
+}
+
+TEST_CASE("token request: one byte changed anywhere in a request whose prefix is cached fails as it does uncached") {
+  const std::string cap = R"({"chat:*":["publish","subscribe"],"[meta]log":["subscribe"],"x\"y":["history"]})";
+  const key_list keys = make_keys();
+  capability_cache cache(16);
+  token_verifier_options with_cache;
+  with_cache.cache = &cache;
+  {  // the prefix (keyName, ttl 60000, cap) is stored by one verified request, and used by the next
+    memory_replay_guard guard(16, 1, 2, 1);
+    const token_request_verifier v(keys, guard, with_cache, fixed_clock);
+    REQUIRE(v.verify(wire_with(secret, "60000", cap, "client-é", "nonce-first-0000")).has_value());
+    REQUIRE(v.verify(wire_with(secret, "60000", cap, "client-é", "nonce-second-000")).has_value());
+    REQUIRE(cache.prefix_hits() == 1);
+  }
+  const std::string wire = wire_with(secret, "60000", cap, "client-é", "nonce-changed-00");
+  std::size_t tried = 0, mac_mismatch = 0;
+  const std::uint64_t hits_before = cache.prefix_hits();
+  for (std::size_t i = 0; i < wire.size(); ++i) {
+    for (unsigned char delta : {0x01, 0x02, 0x20, 0x80}) {
+      std::string changed = wire;
+      changed[i] = static_cast<char>(static_cast<unsigned char>(changed[i]) ^ delta);
+      memory_replay_guard g1(16, 1, 2, 1), g2(16, 1, 2, 1);
+      const auto with = token_request_verifier(keys, g1, with_cache, fixed_clock).verify(changed);
+      const auto without = token_request_verifier(keys, g2, fixed_clock).verify(changed);
+      CHECK_MESSAGE(!with.has_value(), "byte ", i, " ^ ", int(delta), ": ", changed);
+      CHECK(outcome(with) == outcome(without));
+      mac_mismatch += !with && with.error().code() == errc::mac_mismatch;
+      ++tried;
+    }
+  }
+  CHECK(tried == 4 * wire.size());
+  CHECK(mac_mismatch > wire.size());  // most changes reach the mac check, and fail it
+  CHECK(cache.prefix_hits() - hits_before > wire.size() / 2);  // with the cached prefix
+  memory_replay_guard guard(16, 1, 2, 1);
+  CHECK(token_request_verifier(keys, guard, with_cache, fixed_clock).verify(wire).has_value());  // the original does
+}
+
+TEST_CASE("token request: a rotated secret under the same key name never reuses a cached prefix") {
+  constexpr std::string_view old_secret = secret, new_secret = "SENTINEL-ROTATED-beef";
+  const std::string cap = R"({"chat:*":["publish","subscribe"]})";
+  auto key_with = [&](std::string_view s, std::string_view c) {
+    key_list keys;
+    keys.add(token_key{std::string(key_name), crypto::hmac_sha256_key(s), *capability::parse(c), false});
+    return keys;
+  };
+  const key_list before = key_with(old_secret, R"({"[*]*":["*"]})"), after = key_with(new_secret, R"({"[*]*":["*"]})");
+  const key_list other_cap = key_with(old_secret, R"({"chat:*":["*"]})");
+  CHECK(!(before.find(key_name)->fingerprint() == after.find(key_name)->fingerprint()));
+  CHECK(!(before.find(key_name)->fingerprint() == other_cap.find(key_name)->fingerprint()));
+  CHECK(before.find(key_name)->fingerprint() == key_with(old_secret, R"({"[*]*":["*"]})").find(key_name)->fingerprint());
+  capability_cache cache(16);
+  token_verifier_options with_cache;
+  with_cache.cache = &cache;
+  memory_replay_guard guard(64, 1, 2, 1);
+  const token_request_verifier v_before(before, guard, with_cache, fixed_clock), v_after(after, guard, with_cache, fixed_clock);
+  REQUIRE(v_before.verify(wire_with(old_secret, "1000", cap, "", "nonce-rotate-0000")).has_value());
+  REQUIRE(v_before.verify(wire_with(old_secret, "1000", cap, "", "nonce-rotate-0001")).has_value());
+  REQUIRE(cache.prefix_hits() == 1);
+  const std::uint64_t hits = cache.hits();
+  // the old secret's request under the new key: refused (its prefix state is not the new key's)
+  const auto stale = v_after.verify(wire_with(old_secret, "1000", cap, "", "nonce-rotate-0002"));
+  REQUIRE(!stale.has_value());
+  CHECK(stale.error().code() == errc::mac_mismatch);
+  CHECK(cache.hits() == hits);  // a different fingerprint: not even a capability hit
+  CHECK(v_after.verify(wire_with(new_secret, "1000", cap, "", "nonce-rotate-0003")).has_value());
+  CHECK(v_after.verify(wire_with(new_secret, "1000", cap, "", "nonce-rotate-0004")).has_value());
+  CHECK(cache.prefix_hits() == 2);  // the new key's own prefix, stored by its first request
+  // and the old key, still configured elsewhere, keeps its own entry working (or re-creates it)
+  CHECK(v_before.verify(wire_with(old_secret, "1000", cap, "", "nonce-rotate-0005")).has_value());
+  CHECK(!v_before.verify(wire_with(new_secret, "1000", cap, "", "nonce-rotate-0006")).has_value());
+}
+
+TEST_CASE("token request: without a capability the effective capability is intersect(key), computed once per key") {
+  capmatch_test::splitmix64 rng{0x0c0a'b0de};
+  std::size_t n = 0, errors = 0;
+  for (int round = 0; round < 100; ++round) {
+    std::string key_cap = random_request_text(rng);
+    if (round == 0) key_cap = R"({"a::b":["*"]})";  // grants nothing: 40160 like intersect
+    auto cap = capability::parse(key_cap);
+    if (!cap) continue;
+    const auto expected = intersect(*cap);  // docs/semantics.md §14
+    const key_list keys = make_keys(key_cap);
+    memory_replay_guard guard(16, 1, 2, 1);
+    const token_request_verifier v(keys, guard, fixed_clock);
+    const auto got = v.verify(wire_with(secret, "", "", "", "nonce-own-capab-" + std::to_string(n++)));
+    REQUIRE(got.has_value() == expected.has_value());
+    if (got) {
+      CHECK(got->effective.to_json() == expected->to_json());
+    } else {
+      CHECK(msg(got.error()) == msg(expected.error()));
+      ++errors;
+    }
+  }
+  CHECK(errors >= 1);
+  CHECK(n > 50);
+}
+
+TEST_CASE("replay guard: the one-pass two-lane hash is the two seeded hashes it replaces") {
+  capmatch_test::splitmix64 rng{0x5eed'4a54};
+  for (int i = 0; i < 2000; ++i) {
+    std::string a(rng.below(40), '\0'), b(rng.below(300), '\0');
+    for (char& c : a) c = static_cast<char>(rng.next());
+    for (char& c : b) c = static_cast<char>(rng.next());
+    const std::uint64_t s0 = rng.next(), s1 = rng.next();
+    std::uint64_t h0 = 0, h1 = 1;
+    detail::seeded_hash2(a, h0, h1, s0, s1);
+    detail::seeded_hash2(b, h0, h1, s0, s1);
+    CHECK(h0 == detail::seeded_hash(b, detail::seeded_hash(a, 0, s0), s0));
+    CHECK(h1 == detail::seeded_hash(b, detail::seeded_hash(a, 1, s1), s1));
+  }
+}
+
+TEST_CASE("wire form strings: the word-at-a-time escape decoding equals the general JSON string reader") {
+  // (json_object decodes \" \\ \/ escapes eight bytes at a time, as in a TokenRequest's
+  // capability; json_reader::read_string is the general, byte-at-a-time reader)
+  capmatch_test::splitmix64 rng{0x5171'76a5};
+  const char* const pieces[] = {"a", "chat:*", "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\xc3\xa9", "\x01", "\\x", "\"", "\\"};
+  std::size_t decoded = 0, refused = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string body;
+    const std::size_t n = rng.below(40);
+    for (std::size_t k = 0; k < n; ++k) body += pieces[rng.below(rng.chance(90) ? 6 : std::size(pieces))];
+    const std::string doc = R"({"capability":")" + body + "\"}";
+    const auto got = detail::json_object::parse(doc);
+    detail::json_reader ref(std::string_view(doc).substr(14));
+    std::vector<char> out;
+    error e;
+    const bool ok = ref.read_string(out, e);
+    if (got) {
+      REQUIRE(ok);  // (a string the reference refuses is never accepted)
+      CHECK(got->string_value(0) == std::string_view(out.data(), out.size()));
+      ++decoded;
+    } else {
+      ++refused;
+    }
+  }
+  CHECK(decoded > 10000);
+  CHECK(refused > 100);
+}
+
+TEST_CASE("capability cache: the name + capability overloads (JWT keys) tell keys apart by name and capability") {
+  capability_cache cache(1);  // one slot: every entry competes for it, so only the key decides a hit
+  const auto a = *capability::parse(R"({"chat:*":["*"]})"), b = *capability::parse(R"({"chat:*":["publish"]})");
+  const auto c = *capability::parse(R"({"chat:*":["*"],"x":["subscribe"]})");
+  const auto eff = *capability::parse(R"({"chat:a":["publish"]})");
+  cache.insert("app.key", &a, R"({"chat:a":["publish"]})", R"({"chat:a":["publish"]})", eff);
+  capability out;
+  std::string canonical;
+  CHECK(cache.find("app.key", &a, R"({"chat:a":["publish"]})", &canonical, out));
+  CHECK(out == eff);
+  CHECK(canonical == R"({"chat:a":["publish"]})");
+  CHECK(!cache.find("app.key", &b, R"({"chat:a":["publish"]})", nullptr, out));   // other operations
+  CHECK(!cache.find("app.key", &c, R"({"chat:a":["publish"]})", nullptr, out));   // one more entry
+  CHECK(!cache.find("app.key", nullptr, R"({"chat:a":["publish"]})", nullptr, out));  // no capability
+  CHECK(!cache.find("app.kez", &a, R"({"chat:a":["publish"]})", nullptr, out));   // other name
+  CHECK(!cache.find("app.key", &a, R"({"chat:a":["publish"] })", nullptr, out));  // other text
+  // and a TokenRequest key's fingerprint (which includes the secret) is another entry again
+  const token_key k("app.key", crypto::hmac_sha256_key("s"), a);
+  capability_cache::entry e;
+  CHECK(!cache.find(k.fingerprint(), R"({"chat:a":["publish"]})", "", e));
+  CHECK(!(k.fingerprint() == key_fingerprint::quick("app.key", &a)));
+  CHECK(cache.hits() == 1);
+}

@@ -4,87 +4,208 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "capability.hpp"
+#include "crypto/compare.hpp"
+#include "crypto/hmac.hpp"
+#include "crypto/sha256.hpp"
+#include "replay_guard.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 
-/// Remembers, for (key name, key capability, exact requested capability text), what verifying
-/// that text gave: its canonical text and the effective capability (key ∩ requested). Only
+/// The identity of a verifier's key for capability_cache: a SHA-256 over the key name, the
+/// key's capability (every resource and operation set) and, when given, a value derived from
+/// the key's secret (the HMAC of a fixed label: the secret cannot be recovered from it).
+/// Computed once when the key is built; a lookup then compares 32 bytes instead of the key's
+/// capability entry by entry. Keys that differ in any of these parts never share an entry.
+class key_fingerprint {
+ public:
+  /// The fingerprint of (key_name, key_capability or "no capability" when nullptr, secret when
+  /// `hmac` is not nullptr).
+  [[nodiscard]] static key_fingerprint of(std::string_view key_name, const capability* key_capability,
+                                          const crypto::hmac_sha256_key* hmac = nullptr) noexcept {
+    crypto::sha256 h;
+    auto put_size = [&](std::size_t n) {
+      std::array<std::uint8_t, 8> b{};
+      for (std::size_t i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(n) >> (8 * i));
+      h.update(b);
+    };
+    auto put_text = [&](std::string_view s) { put_size(s.size()), h.update(s); };
+    put_text("capmatch key fingerprint 1");  // (domain separation from any other SHA-256 use)
+    put_text(key_name);
+    put_size(key_capability == nullptr ? 0 : 1 + key_capability->size());
+    if (key_capability != nullptr) {
+      for (std::size_t i = 0; i < key_capability->size(); ++i) {
+        put_text(key_capability->resource(i));
+        put_size(key_capability->ops(i).bits());
+      }
+    }
+    put_size(hmac == nullptr ? 0 : 1);
+    if (hmac != nullptr) h.update(hmac->sign(std::string_view("capmatch capability_cache key identity")));
+    key_fingerprint f;
+    f.bytes_ = h.finish();
+    return f;
+  }
+  /// A cheaper identity of (key_name, key_capability) for callers that cannot keep a fingerprint
+  /// per key (the name + capability overloads of capability_cache): two 64-bit seeded hashes
+  /// (detail::seeded_hash2, not a cryptographic hash: key capabilities are the operator's, not an
+  /// attacker's), tagged so that it never equals an of() fingerprint's layout.
+  [[nodiscard]] static key_fingerprint quick(std::string_view key_name, const capability* key_capability) noexcept {
+    std::uint64_t h0 = 0x6b65792d71756963ull, h1 = 0x6b2d666970727431ull;  // (fixed seeds: see above)
+    detail::seeded_hash2(key_name, h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
+    const std::size_t n = key_capability == nullptr ? 0 : 1 + key_capability->size();
+    std::uint64_t words[2] = {n, 0};
+    detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
+                         0x13198a2e03707344ull);
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      detail::seeded_hash2(key_capability->resource(i), h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
+      words[0] = key_capability->ops(i).bits();
+      detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
+                           0x13198a2e03707344ull);
+    }
+    key_fingerprint f;
+    for (std::size_t i = 0; i < 8; ++i) {
+      f.bytes_[i] = static_cast<std::uint8_t>(h0 >> (8 * i));
+      f.bytes_[8 + i] = static_cast<std::uint8_t>(h1 >> (8 * i));
+    }
+    f.bytes_[31] = 0x51;  // ('Q': the rest stays zero)
+    return f;
+  }
+  /// Equal fingerprints: the same key name, capability and (when included) secret.
+  friend bool operator==(const key_fingerprint& a, const key_fingerprint& b) noexcept {
+    return crypto::equal_constant_time(a.bytes_, b.bytes_);
+  }
+  /// A hash of the fingerprint for choosing a slot.
+  [[nodiscard]] std::size_t hash() const noexcept {
+    std::size_t h = 0;
+    for (std::size_t i = 0; i < sizeof(h); ++i) h = h << 8 | bytes_[i];
+    return h;
+  }
+
+ private:
+  crypto::sha256_digest bytes_{};
+};
+
+/// Remembers, for (key, exact requested capability text), what verifying that text gave: its
+/// canonical text and the effective capability (key ∩ requested), and optionally the HMAC
+/// state absorbed over a signed prefix that ends with that text (the TokenRequest verifier's
+/// `keyName\nttl\ncapability\n`, tagged with the ttl text; see token_request.hpp). Only
 /// successes are stored, so an invalid text or an empty intersection always takes the full path
-/// and gets its full error. A hit compares all three parts exactly (the key's capability entry by
-/// entry), so a key whose capability changes under the same name never hits an old entry.
+/// and gets its full error. The key is identified by its key_fingerprint (computed once per key;
+/// a key whose capability or secret changes under the same name never hits an old entry).
 /// Bounded: `slots` entries (direct-mapped; a new entry replaces the one in its slot), texts
 /// longer than `max_text_bytes` are never stored. Thread-safe: one mutex per slot.
 class capability_cache {
  public:
+  /// What a hit copies out.
+  struct entry {
+    std::string canonical;    // the requested capability's canonical text
+    capability effective;     // key ∩ requested
+    /// When the entry holds it for the lookup's prefix tag: the HMAC absorbed over the signed
+    /// prefix (it is only ever stored by a verifier that checked a mac over that prefix).
+    std::optional<crypto::hmac_sha256> signed_prefix;
+  };
+
   /// A cache of `slots` entries (at least 1) for texts of at most `max_text_bytes`.
   explicit capability_cache(std::size_t slots = 1024, std::size_t max_text_bytes = 4096)
       : slots_(new slot[slots == 0 ? 1 : slots]), count_(slots == 0 ? 1 : slots), max_text_(max_text_bytes) {}
 
-  /// On a hit, copies the stored canonical text and effective capability out and returns true.
-  /// `key_capability` nullptr means "the key has no capability" (a JWT key that grants everything).
-  [[nodiscard]] bool find(std::string_view key_name, const capability* key_capability, std::string_view text,
-                          std::string* canonical, capability& effective) const {
+  /// On a hit, copies the entry for (key, text) out to `out` and returns true; `out.signed_prefix`
+  /// is set only when the entry's prefix was stored with the tag `prefix_tag`.
+  [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
+                          entry& out) const {
     if (text.size() > max_text_) return false;
-    slot& s = at(key_name, text);
+    slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.used || s.text != text || s.key_name != key_name || s.has_key_capability != (key_capability != nullptr) ||
-        (key_capability != nullptr && !(s.key_capability == *key_capability))) {
+    if (!s.used || s.text != text || !(s.key == key)) {
       misses_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    if (canonical != nullptr) canonical->assign(s.canonical);
-    effective = s.effective;
+    out.canonical.assign(s.canonical);
+    out.effective = s.effective;
+    if (s.prefix && s.prefix_tag == prefix_tag) {
+      out.signed_prefix = s.prefix;
+      prefix_hits_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      out.signed_prefix.reset();
+    }
     hits_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
 
-  /// Stores a verified result (replacing whatever its slot held).
-  void insert(std::string_view key_name, const capability* key_capability, std::string_view text,
-              std::string_view canonical, const capability& effective) {
+  /// Stores a verified result (replacing whatever its slot held), with the HMAC state absorbed
+  /// over the signed prefix tagged `prefix_tag` when `signed_prefix` is not nullptr.
+  void insert(const key_fingerprint& key, std::string_view text, std::string_view canonical, const capability& effective,
+              std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr) {
     if (text.size() > max_text_) return;
-    slot& s = at(key_name, text);
+    slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
     s.used = true;
-    s.key_name.assign(key_name);
-    s.has_key_capability = key_capability != nullptr;
-    s.key_capability = key_capability != nullptr ? *key_capability : capability();
+    s.key = key;
     s.text.assign(text);
     s.canonical.assign(canonical);
     s.effective = effective;
+    s.prefix_tag.assign(prefix_tag);
+    if (signed_prefix != nullptr) s.prefix = *signed_prefix;
+    else s.prefix.reset();
+  }
+
+  /// find() for a key known by name and capability (nullptr: the key has no capability, a JWT
+  /// key that grants everything). Computes key_fingerprint::quick on every call (one pass over
+  /// the name and the capability's resources): a verifier that can should keep a
+  /// key_fingerprint per key and call the overload above.
+  [[nodiscard]] bool find(std::string_view key_name, const capability* key_capability, std::string_view text,
+                          std::string* canonical, capability& effective) const {
+    if (text.size() > max_text_) return false;
+    entry e;
+    if (!find(key_fingerprint::quick(key_name, key_capability), text, {}, e)) return false;
+    if (canonical != nullptr) *canonical = std::move(e.canonical);
+    effective = std::move(e.effective);
+    return true;
+  }
+  /// insert() for a key known by name and capability (see the find() above).
+  void insert(std::string_view key_name, const capability* key_capability, std::string_view text,
+              std::string_view canonical, const capability& effective) {
+    if (text.size() > max_text_) return;
+    insert(key_fingerprint::quick(key_name, key_capability), text, canonical, effective);
   }
 
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).
   [[nodiscard]] std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
+  /// Hits that also handed out a signed prefix's HMAC state.
+  [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return prefix_hits_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::size_t slots() const noexcept { return count_; }
 
  private:
   struct slot {
     std::mutex mutex;
-    bool used = false, has_key_capability = false;
-    std::string key_name, text, canonical;
-    capability key_capability, effective;
+    bool used = false;
+    key_fingerprint key;
+    std::string text, canonical, prefix_tag;
+    capability effective;
+    std::optional<crypto::hmac_sha256> prefix;
   };
-  [[nodiscard]] slot& at(std::string_view key_name, std::string_view text) const noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(text) ^ (std::hash<std::string_view>{}(key_name) * 0x9E3779B97F4A7C15ull);
+  [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(text) ^ (key.hash() * 0x9E3779B97F4A7C15ull);
     return slots_[h % count_];
   }
 
   std::unique_ptr<slot[]> slots_;
   std::size_t count_;
   std::size_t max_text_;
-  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0};
+  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0}, prefix_hits_{0};
 };
 
 CAPMATCH_NAMESPACE_END

@@ -3,11 +3,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -232,6 +234,18 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   return {};
 }
 
+/// check_signed_field(what, v, max, min_chars) without building an error in the usual case
+/// (printable ASCII of an allowed size): true when `v` is allowed, else false with `err` set.
+[[nodiscard]] constexpr bool signed_field_ok(std::string_view what, std::string_view v, std::size_t max,
+                                             std::size_t min_chars, error& err) noexcept {
+  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
+  for (std::size_t i = 0; printable && i < v.size(); ++i)
+    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
+  if (printable) return true;
+  err = check_signed_field(what, v, max, min_chars);
+  return err.code() == errc::ok;
+}
+
 /// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
 [[nodiscard]] constexpr error check_ttl(std::uint64_t ttl, bool revocable) noexcept {
   const std::uint64_t max = revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
@@ -252,6 +266,25 @@ constexpr void signed_text_pieces(std::string_view key_name, std::string_view tt
     sink(piece);
     sink(std::string_view("\n", 1));
   }
+}
+
+/// Feeds each of `pieces` followed by '\n' to `h` (a part of the signed text) through a stack
+/// buffer: one update per 512 bytes instead of two per piece. Returns `h`.
+constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> pieces) noexcept {
+  char buf[512];  // (only the n bytes written are read)
+  std::size_t n = 0;
+  for (std::string_view piece : pieces) {
+    for (;;) {
+      const std::size_t take = piece.size() < sizeof(buf) - n ? piece.size() : sizeof(buf) - n;
+      std::copy(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(take), buf + n);
+      n += take;
+      piece.remove_prefix(take);
+      if (n == sizeof(buf)) h.update(buf, n), n = 0;
+      if (piece.empty()) break;
+    }
+    buf[n++] = '\n';
+  }
+  return h.update(buf, n);
 }
 }  // namespace detail
 
@@ -281,25 +314,131 @@ struct token_request_fields {
   }
   /// The HMAC-SHA256 of the signed text under `key`.
   [[nodiscard]] constexpr crypto::sha256_digest digest(const crypto::hmac_sha256_key& key) const noexcept {
-    // Up to 1 KiB (the usual request) gathered on the stack and hashed in one call: a dozen
-    // small updates cost more. Longer texts are hashed piece by piece.
-    char buf[1024]{};
-    std::size_t n = 0;
-    bool fits = true;
-    signed_text([&](std::string_view s) {
-      if (fits && s.size() <= sizeof(buf) - n) n = static_cast<std::size_t>(std::copy(s.begin(), s.end(), buf + n) - buf);
-      else fits = false;
-    });
-    if (fits) return key.sign(buf, n);
+    const detail::decimal ttl(ttl_ms.value_or(0)), ts(timestamp_ms);
     crypto::hmac_sha256 h(key);
-    signed_text([&](std::string_view s) { h.update(s); });
-    return h.finish();
+    return detail::absorb_lines(h, {key_name, ttl_ms ? ttl.view() : std::string_view(), capability.value_or(std::string_view()),
+                                    client_id.value_or(std::string_view()), ts.view(), nonce})
+        .finish();
   }
   /// The mac: standard padded base64 of digest(key) (44 characters).
   [[nodiscard]] std::string mac(const crypto::hmac_sha256_key& key) const {
     const auto m = crypto::base64_encode_array<crypto::base64_alphabet::standard>(digest(key));
     return std::string(m.data(), m.size());
   }
+};
+
+namespace detail {
+/// Completes a TokenRequest whose signed prefix `keyName\nttl\ncapability\n` is absorbed in
+/// `prefix` and whose wire form's first members (`{"keyName":...,"ttl":...,"capability":"..."`)
+/// are already in `json`: checks clientId (unless `client_id_checked`), timestamp and nonce of
+/// `p`, hashes `clientId\ntimestamp\nnonce\n` and appends the rest of the wire form. `text`
+/// (when not nullptr) holds the signed prefix and gets the rest of the signed text appended,
+/// `mac_out` the mac.
+[[nodiscard]] inline bool finish_token_request(const crypto::hmac_sha256& prefix, clock_ms_fn clock,
+                                               std::int64_t server_offset_ms, const token_params& p, bool client_id_checked,
+                                               std::string& json, std::string* text, std::string* mac_out, error& err) {
+  if (p.client_id && !client_id_checked && !signed_field_ok("clientId", *p.client_id, max_client_id_bytes, 1, err))
+    return false;
+  std::uint64_t timestamp = 0;
+  if (p.timestamp_ms) {
+    timestamp = *p.timestamp_ms;
+  } else {
+    const std::int64_t now = clock() + server_offset_ms;
+    timestamp = now < 0 ? 0 : static_cast<std::uint64_t>(now);
+  }
+  if (timestamp > max_timestamp_ms) {
+    error e(errc::invalid_token_request, no_offset);
+    return err = e.append("timestamp ").append_number(timestamp).append(" is above 2^53 - 1"), false;
+  }
+  crypto::nonce fresh;
+  std::string_view nonce;
+  if (p.nonce) {
+    nonce = *p.nonce;
+    if (!signed_field_ok("nonce", nonce, max_nonce_bytes, min_nonce_chars, err)) return false;
+  } else {
+    auto n = pooled_nonce();
+    if (!n) return err = n.error(), false;
+    fresh = *n;
+    nonce = fresh.view();
+  }
+  const decimal ts_text(timestamp);
+  const std::string_view client_id = p.client_id.value_or(std::string_view());
+  crypto::hmac_sha256 h = prefix;
+  const auto mac = crypto::base64_encode_array<crypto::base64_alphabet::standard>(
+      absorb_lines(h, {client_id, ts_text.view(), nonce}).finish());
+  const std::string_view mac_text(mac.data(), mac.size());
+  if (text != nullptr) {
+    for (std::string_view piece : {client_id, ts_text.view(), nonce}) text->append(piece).push_back('\n');
+  }
+  if (mac_out != nullptr) mac_out->assign(mac_text);
+  // the rest of the wire form (rule 20), measured first and written in place
+  const bool plain_nonce = !p.nonce || json_plain(nonce);  // (pooled nonces are hex)
+  std::size_t size = sizeof(R"(,"timestamp":,"nonce":"","mac":""})") - 1 + ts_text.len +
+                     (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
+  if (p.client_id) size += sizeof(R"(,"clientId":)") - 1 + json_string_size(client_id);
+  const std::size_t at = json.size();
+  json.resize(at + size);
+  char* o = json.data() + at;
+  auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
+  if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
+  put(R"(,"timestamp":)"), put(ts_text.view());
+  if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
+  else put(R"(,"nonce":)"), o = write_json_string(nonce, o);
+  put(R"(,"mac":")"), put(mac_text), *o++ = '"';  // base64 needs no escape
+  *o++ = '}';
+  json.resize(static_cast<std::size_t>(o - json.data()));
+  return true;
+}
+}  // namespace detail
+
+/// A signer's key, ttl and capability fixed once for many TokenRequests (one role of an auth
+/// server): the HMAC already absorbed over the signed text's prefix `keyName\nttl\ncapability\n`
+/// and the wire form's first members already written, so that creating a request hashes only
+/// `clientId\ntimestamp\nnonce\n` (1-2 SHA-256 blocks and the outer one instead of 7-8 for an
+/// 8-entry capability). Made by token_request_signer::prepare; the requests are byte for byte
+/// those the signer creates from the same parameters. Immutable and independent of the signer
+/// (it keeps its clock and server offset): share freely between threads. It holds secret-derived
+/// state (like the signer): keep it in the server.
+class token_request_template {
+ public:
+  /// A new TokenRequest: wire form, signed text and mac. `p` gives clientId, timestamp and nonce
+  /// only (the template fixes capability and ttl: giving one is an error).
+  [[nodiscard]] result<token_request> create(const token_params& p) const {
+    token_request out;
+    error e;
+    if (!build(p, out.json, &out.signed_text, &out.mac, e)) return e;
+    return out;
+  }
+  /// Writes a new TokenRequest's wire form to `json` (replacing its content) and returns an
+  /// error with code errc::ok, or the error. Allocates nothing once `json` has grown.
+  [[nodiscard]] error create_json(const token_params& p, std::string& json) const {
+    error e;
+    (void)build(p, json, nullptr, nullptr, e);
+    return e;
+  }
+
+ private:
+  friend class token_request_signer;
+  token_request_template(const crypto::hmac_sha256& prefix, clock_ms_fn clock, std::int64_t server_offset_ms)
+      : prefix_(prefix), clock_(clock), offset_(server_offset_ms) {}
+
+  [[nodiscard]] bool build(const token_params& p, std::string& json, std::string* text, std::string* mac_out,
+                           error& err) const {
+    if (p.capability || p.parsed_capability != nullptr || p.prepared != nullptr || p.ttl_ms) {
+      err = error(errc::invalid_token_request, no_offset,
+                  "this template fixes the capability and ttl; give only clientId, timestamp and nonce");
+      return false;
+    }
+    json.assign(wire_prefix_);
+    if (text != nullptr) text->assign(signed_prefix_);
+    return detail::finish_token_request(prefix_, clock_, offset_, p, false, json, text, mac_out, err);
+  }
+
+  crypto::hmac_sha256 prefix_;  // absorbed over signed_prefix_
+  std::string wire_prefix_;     // {"keyName":...[,"ttl":...][,"capability":"..."]
+  std::string signed_prefix_;   // keyName\nttl\ncapability\n
+  clock_ms_fn clock_;
+  std::int64_t offset_;
 };
 
 /// Options of a token_request_signer.
@@ -354,15 +493,31 @@ class token_request_signer {
   /// A new TokenRequest: wire form, signed text and mac.
   [[nodiscard]] result<token_request> create(const token_params& p) const {
     token_request out;
-    std::string* text = &out.signed_text;
-    if (auto e = build(p, out.json, text, &out.mac); e.code() != errc::ok) return e;
+    error e;
+    if (!build(p, out.json, &out.signed_text, &out.mac, e)) return e;
     return out;
   }
 
   /// Writes a new TokenRequest's wire form to `json` (replacing its content) and returns an
   /// error with code errc::ok, or the error. The fast path: with a parsed capability it
   /// allocates nothing once `json` has grown (the canonical text goes through a per-thread buffer).
-  [[nodiscard]] error create_json(const token_params& p, std::string& json) const { return build(p, json, nullptr, nullptr); }
+  [[nodiscard]] error create_json(const token_params& p, std::string& json) const {
+    error e;
+    (void)build(p, json, nullptr, nullptr, e);
+    return e;
+  }
+
+  /// A template for many TokenRequests with the capability and ttl of `p` (checked here, once;
+  /// clientId, timestamp and nonce must be absent: they are given to each create).
+  [[nodiscard]] result<token_request_template> prepare(const token_params& p) const {
+    if (p.client_id || p.timestamp_ms || p.nonce)
+      return error(errc::invalid_token_request, no_offset,
+                   "a template fixes only the capability and ttl; give clientId, timestamp and nonce to each create");
+    token_request_template t(crypto::hmac_sha256(hmac_), opts_.clock, opts_.server_offset_ms);
+    error e;
+    if (!build_prefix(p, true, t.prefix_, t.wire_prefix_, &t.signed_prefix_, e)) return e;
+    return t;
+  }
 
  private:
   /// Writes `cap_text` (the canonical text of `cap`) with '"' and '\\' escaped, as it goes
@@ -389,86 +544,55 @@ class token_request_signer {
     return o;
   }
 
-  [[nodiscard]] error build(const token_params& p, std::string& json, std::string* text, std::string* mac_out) const {
+  /// Writes the wire form's first members of `p` (keyName, ttl, capability) to `json`, absorbs
+  /// the signed prefix `keyName\nttl\ncapability\n` into `h` and (when not nullptr) writes it to
+  /// `signed_prefix`, after checking the capability (and, with `check_client_id`, clientId) and ttl.
+  [[nodiscard]] bool build_prefix(const token_params& p, bool check_client_id, crypto::hmac_sha256& h, std::string& json,
+                                   std::string* signed_prefix, error& err) const {
     // capability: validated, canonical, optionally checked against the key's
     thread_local std::vector<char> canonical;
     canonical.clear();
     const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr || p.prepared != nullptr;
     if (p.capability.has_value() && p.parsed_capability != nullptr)
-      return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+      return err = error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both"), false;
     if (p.prepared != nullptr && (p.capability.has_value() || p.parsed_capability != nullptr))
-      return error(errc::invalid_token_request, no_offset,
-                   "give one of capability text, a parsed capability or a prepared capability, not several");
+      return err = error(errc::invalid_token_request, no_offset,
+                         "give one of capability text, a parsed capability or a prepared capability, not several"),
+             false;
     std::optional<capability> parsed;
     const capability* cap = p.prepared != nullptr ? &p.prepared->get() : p.parsed_capability;
     if (has_cap) {
       if (cap == nullptr) {
         auto r = capability::parse(*p.capability);
-        if (!r) return r.error();
+        if (!r) return err = r.error(), false;
         parsed.emplace(std::move(*r));
         cap = &*parsed;
       }
       if (opts_.key_capability) {
         auto eff = intersect(*opts_.key_capability, *cap);
-        if (!eff) return eff.error();
+        if (!eff) return err = eff.error(), false;
       }
       if (p.prepared == nullptr) cap->write_json(canonical);
     }
     const std::string_view cap_text =
         p.prepared != nullptr ? p.prepared->canonical() : std::string_view(canonical.data(), canonical.size());
-    if (p.client_id)
-      if (auto e = detail::check_signed_field("clientId", *p.client_id, max_client_id_bytes); e.code() != errc::ok)
-        return e;
+    if (p.client_id && check_client_id && !detail::signed_field_ok("clientId", *p.client_id, max_client_id_bytes, 1, err))
+      return false;
     if (p.ttl_ms)
-      if (auto e = detail::check_ttl(*p.ttl_ms, opts_.revocable); e.code() != errc::ok) return e;
-    std::uint64_t timestamp = 0;
-    if (p.timestamp_ms) {
-      timestamp = *p.timestamp_ms;
-    } else {
-      const std::int64_t now = opts_.clock() + opts_.server_offset_ms;
-      timestamp = now < 0 ? 0 : static_cast<std::uint64_t>(now);
-    }
-    if (timestamp > max_timestamp_ms) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append("timestamp ").append_number(timestamp).append(" is above 2^53 - 1");
-    }
-    crypto::nonce fresh;
-    std::string_view nonce;
-    if (p.nonce) {
-      nonce = *p.nonce;
-      if (auto e = detail::check_signed_field("nonce", nonce, max_nonce_bytes, min_nonce_chars); e.code() != errc::ok)
-        return e;
-    } else {
-      auto n = detail::pooled_nonce();
-      if (!n) return n.error();
-      fresh = *n;
-      nonce = fresh.view();
-    }
-    const detail::decimal ttl_text(p.ttl_ms.value_or(0)), ts_text(timestamp);
+      if (auto e = detail::check_ttl(*p.ttl_ms, opts_.revocable); e.code() != errc::ok) return err = e, false;
+    const detail::decimal ttl_text(p.ttl_ms.value_or(0));
     const std::string_view ttl = p.ttl_ms ? ttl_text.view() : std::string_view();
-    const std::string_view client_id = p.client_id.value_or(std::string_view());
-    token_request_fields fields{key_name_, p.ttl_ms, std::nullopt, p.client_id, timestamp, nonce};
-    if (has_cap) fields.capability = cap_text;
-    // The signed text in one buffer, hashed in one call (a dozen small updates cost more).
-    thread_local std::vector<char> signed_buf;
-    signed_buf.clear();
-    fields.signed_text([&](std::string_view s) { signed_buf.insert(signed_buf.end(), s.begin(), s.end()); });
-    const auto mac = crypto::base64_encode_array<crypto::base64_alphabet::standard>(
-        hmac_.sign(signed_buf.data(), signed_buf.size()));
-    const std::string_view mac_text(mac.data(), mac.size());
-    if (text != nullptr) text->assign(signed_buf.data(), signed_buf.size());
-    if (mac_out != nullptr) mac_out->assign(mac_text);
-
-    // The wire form (rule 20), measured first and written in place.
-    using detail::json_string_size;
-    const bool plain_nonce = !p.nonce || detail::json_plain(nonce);  // (pooled nonces are hex)
-    std::size_t size = sizeof(R"({"keyName":,"timestamp":,"nonce":"","mac":""})") - 1 + key_name_json_.size() +
-                       ts_text.len + (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
-    if (p.ttl_ms) size += sizeof(R"("ttl":,)") - 1 + ttl.size();
-    // The capability goes in as a JSON string. Canonical text holds no raw control character
-    // (they are written as escapes), so only '"' and '\\' need a backslash: at most double size.
-    if (has_cap) size += sizeof(R"("capability":"",)") - 1 + 2 * cap_text.size();
-    if (p.client_id) size += sizeof(R"("clientId":,)") - 1 + json_string_size(client_id);
+    detail::absorb_lines(h, {key_name_, ttl, cap_text});
+    if (signed_prefix != nullptr) {
+      signed_prefix->clear();
+      for (std::string_view piece : {std::string_view(key_name_), ttl, cap_text}) signed_prefix->append(piece).push_back('\n');
+    }
+    // The wire form's first members (rule 20), measured first and written in place. The
+    // capability goes in as a JSON string. Canonical text holds no raw control character (they
+    // are written as escapes), so only '"' and '\\' need a backslash: at most double size.
+    std::size_t size = sizeof(R"({"keyName":)") - 1 + key_name_json_.size();
+    if (p.ttl_ms) size += sizeof(R"(,"ttl":)") - 1 + ttl.size();
+    if (has_cap) size += sizeof(R"(,"capability":"")") - 1 + 2 * cap_text.size();
     json.resize(size);
     char* o = json.data();
     auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
@@ -480,14 +604,15 @@ class token_request_signer {
       else o = write_escaped_capability(cap, cap_text, o);
       *o++ = '"';
     }
-    if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
-    put(R"(,"timestamp":)"), put(ts_text.view());
-    if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
-    else put(R"(,"nonce":)"), o = detail::write_json_string(nonce, o);
-    put(R"(,"mac":")"), put(mac_text), *o++ = '"';  // base64 needs no escape
-    *o++ = '}';
     json.resize(static_cast<std::size_t>(o - json.data()));
-    return {};
+    return true;
+  }
+
+  [[nodiscard]] bool build(const token_params& p, std::string& json, std::string* text, std::string* mac_out,
+                           error& err) const {
+    crypto::hmac_sha256 h(hmac_);
+    return build_prefix(p, true, h, json, text, err) &&
+           detail::finish_token_request(h, opts_.clock, opts_.server_offset_ms, p, true, json, text, mac_out, err);
   }
 
   std::string key_name_;
@@ -497,12 +622,38 @@ class token_request_signer {
 };
 
 /// A key the verifier knows: its name, HMAC key state, capability and whether its tokens are
-/// revocable (ttl at most 1 hour). Holds no copy of the secret.
-struct token_key {
-  std::string name;
-  crypto::hmac_sha256_key hmac;
-  capability key_capability;
-  bool revocable = false;
+/// revocable (ttl at most 1 hour). Holds no copy of the secret. Immutable: what verification
+/// needs of the key alone is computed once here (the effective capability of a request without
+/// a capability, and the key's fingerprint for a capability_cache).
+class token_key {
+ public:
+  /// The key `name` with secret state `hmac`, capability `key_capability`, revocable or not.
+  token_key(std::string name, const crypto::hmac_sha256_key& hmac, capability key_capability, bool revocable = false)
+      : name_(std::move(name)),
+        hmac_(hmac),
+        capability_(std::move(key_capability)),
+        revocable_(revocable),
+        own_(intersect(capability_)),
+        fingerprint_(key_fingerprint::of(name_, &capability_, &hmac_)) {}
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const crypto::hmac_sha256_key& hmac() const noexcept { return hmac_; }
+  [[nodiscard]] const capability& key_capability() const noexcept { return capability_; }
+  /// True when the key's tokens are revocable (ttl at most 1 hour).
+  [[nodiscard]] bool revocable() const noexcept { return revocable_; }
+  /// intersect(key_capability()): the effective capability of a request without a capability
+  /// (docs/semantics.md §14), or its error (40160 for a key that grants nothing).
+  [[nodiscard]] const result<capability>& own_capability() const noexcept { return own_; }
+  /// The key's identity in a capability_cache (name, capability and secret).
+  [[nodiscard]] const key_fingerprint& fingerprint() const noexcept { return fingerprint_; }
+
+ private:
+  std::string name_;
+  crypto::hmac_sha256_key hmac_;
+  capability capability_;
+  bool revocable_ = false;
+  result<capability> own_;
+  key_fingerprint fingerprint_;
 };
 
 /// Where the verifier looks keys up by keyName (a database, a config file, ...).
@@ -524,7 +675,7 @@ class key_list final : public key_store {
   }
   [[nodiscard]] const token_key* find(std::string_view key_name) const noexcept override {
     for (const auto& k : keys_)
-      if (k.name == key_name) return &k;
+      if (k.name() == key_name) return &k;
     return nullptr;
   }
 
@@ -572,22 +723,51 @@ class token_request_verifier {
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
     thread_local detail::json_object obj;
     fields f;
-    if (auto e = read_fields(json, obj, f); e.code() != errc::ok) return e;
+    if (error e; !read_fields(json, obj, f, e)) return e;
     const token_key* key = keys_->find(f.key_name);
     if (key == nullptr) {
       error e(errc::unknown_key, no_offset);
       return e.append("no key named ").append_quoted(f.key_name).append(" is known; the mac cannot be checked");
     }
-    // mac: over the fields exactly as received
+    // mac: over the fields exactly as received. With a cache, a hit for (key, capability text)
+    // may hold the HMAC already absorbed over the signed prefix `keyName\nttl\ncapability\n`
+    // (stored only after a mac over exactly that prefix, under this key, was verified); only
+    // `clientId\ntimestamp\nnonce\n` is hashed then. Every received byte is still covered:
+    // the prefix is matched byte for byte (key fingerprint, tag = keyName\nttl, capability text).
     auto expected = crypto::base64_decode_digest(f.mac, crypto::base64_alphabet::standard);
     if (!expected)
       return error(errc::mac_mismatch, no_offset,
                    "mac is not the padded standard base64 of 32 bytes (an HMAC-SHA256); Request mac does not match");
-    token_request_fields as_sent{f.key_name, std::nullopt, std::nullopt, std::nullopt, f.timestamp, f.nonce};
-    if (f.has_ttl) as_sent.ttl_ms = f.ttl;
-    if (f.has_capability) as_sent.capability = f.capability;
-    if (f.has_client_id) as_sent.client_id = f.client_id;
-    if (!crypto::equal_constant_time(as_sent.digest(key->hmac), *expected))
+    // (parse_decimal accepts no sign, fraction, exponent or leading zero: the digits as received
+    // are the decimal text of the value, which is what is signed)
+    const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
+    capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
+    capability_cache::entry hit;
+    bool cached = false;
+    std::optional<crypto::hmac_sha256> prefix;  // absorbed here, stored with the result
+    crypto::sha256_digest digest{};
+    // the cache entry's prefix tag: keyName\nttl (a key name has at most max_key_name_bytes)
+    char tag_buf[max_key_name_bytes + 1 + 20];
+    std::string_view tag;
+    if (cache != nullptr) {
+      char* t = std::copy(f.key_name.begin(), f.key_name.end(), tag_buf);
+      *t++ = '\n';
+      t = std::copy(ttl.begin(), ttl.end(), t);
+      tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
+      cached = cache->find(key->fingerprint(), f.capability, tag, hit);
+      if (cached && hit.signed_prefix) {
+        digest = detail::absorb_lines(*hit.signed_prefix, {f.client_id, ts_text, f.nonce}).finish();
+      } else {
+        prefix.emplace(key->hmac());
+        detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
+        crypto::hmac_sha256 rest = *prefix;
+        digest = detail::absorb_lines(rest, {f.client_id, ts_text, f.nonce}).finish();
+      }
+    } else {
+      crypto::hmac_sha256 h(key->hmac());
+      digest = detail::absorb_lines(h, {f.key_name, ttl, f.capability, f.client_id, ts_text, f.nonce}).finish();
+    }
+    if (!crypto::equal_constant_time(digest, *expected))
       return error(errc::mac_mismatch, no_offset,
                    "Request mac does not match: the mac is not the HMAC-SHA256 of the signed text under this key");
     // timestamp
@@ -616,36 +796,32 @@ class token_request_verifier {
     }
     // ttl
     if (f.has_ttl)
-      if (auto e = detail::check_ttl(f.ttl, key->revocable); e.code() != errc::ok) return e;
-    // capability: from the cache when one is given and holds this (key, exact text); an
-    // absent capability is looked up as the empty text (which no request can send).
+      if (auto e = detail::check_ttl(f.ttl, key->revocable()); e.code() != errc::ok) return e;
+    // capability: from the cache on a hit; absent: the key's own, computed once per key.
     verified_token_request out;
-    capability_cache* const cache = opts_.cache;
-    if (f.has_capability) {
-      std::string canonical;
-      if (cache != nullptr && cache->find(key->name, &key->key_capability, f.capability, &canonical, out.effective)) {
-        out.capability = std::move(canonical);
-      } else {
-        auto req = capability::parse(f.capability);
-        if (!req) {
-          error e(req.error().code(), no_offset);
-          return e.append("capability: ").append(req.error().message());
-        }
-        if (auto same = detail::intersect_identity(key->key_capability, *req)) {
-          out.effective = std::move(*same);
-        } else {
-          auto eff = intersect(key->key_capability, *req);
-          if (!eff) return eff.error();
-          out.effective = std::move(*eff);
-        }
-        out.capability = req->to_json();
-        if (cache != nullptr) cache->insert(key->name, &key->key_capability, f.capability, *out.capability, out.effective);
+    if (!f.has_capability) {
+      if (!key->own_capability()) return key->own_capability().error();
+      out.effective = *key->own_capability();
+    } else if (cached) {
+      out.capability = std::move(hit.canonical);
+      out.effective = std::move(hit.effective);
+      if (!hit.signed_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
+        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
+    } else {
+      auto req = capability::parse(f.capability);
+      if (!req) {
+        error e(req.error().code(), no_offset);
+        return e.append("capability: ").append(req.error().message());
       }
-    } else if (cache == nullptr || !cache->find(key->name, &key->key_capability, {}, nullptr, out.effective)) {
-      auto eff = intersect(key->key_capability);
-      if (!eff) return eff.error();
-      out.effective = std::move(*eff);
-      if (cache != nullptr) cache->insert(key->name, &key->key_capability, {}, {}, out.effective);
+      if (auto same = detail::intersect_identity(key->key_capability(), *req)) {
+        out.effective = std::move(*same);
+      } else {
+        auto eff = intersect(key->key_capability(), *req);
+        if (!eff) return eff.error();
+        out.effective = std::move(*eff);
+      }
+      out.capability = req->to_json();
+      if (cache != nullptr) cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     }
     out.key_name.assign(f.key_name);
     if (f.has_ttl) out.ttl_ms = f.ttl;
@@ -658,29 +834,33 @@ class token_request_verifier {
  private:
   struct fields {
     std::string_view key_name, capability, client_id, nonce, mac;
+    std::string_view ttl_text, timestamp_text;  // the digits as received
     std::uint64_t ttl = 0, timestamp = 0;
     bool has_ttl = false, has_capability = false, has_client_id = false;
   };
 
   /// Reads the wire form strictly: a flat object with only the seven known members, each of
   /// its type (ttl and timestamp also as decimal strings), required ones present.
-  [[nodiscard]] error read_fields(std::string_view json, detail::json_object& obj, fields& f) const {
-    auto bad = [](std::string_view field, std::string_view what, std::uint32_t at) {
-      error e(errc::invalid_token_request, at);
-      e.append("TokenRequest ").append(field).append(' ').append(what);
-      if (at != no_offset) e.append_at();
-      return e;
+  /// Returns false with `err` set on the first problem (no error object is built otherwise).
+  [[nodiscard]] bool read_fields(std::string_view json, detail::json_object& obj, fields& f, error& err) const {
+    auto bad = [&err](std::string_view field, std::string_view what, std::uint32_t at) {
+      err = error(errc::invalid_token_request, at);
+      err.append("TokenRequest ").append(field).append(' ').append(what);
+      if (at != no_offset) err.append_at();
+      return false;
     };
     if (json.size() > opts_.max_bytes) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
+      err = error(errc::invalid_token_request, no_offset);
+      err.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
           .append_number(opts_.max_bytes).append(" allowed");
+      return false;
     }
     // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
     // seven are known, and the duplicate check is quadratic on unauthenticated input.
     if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0}); e.code() != errc::ok) {
-      error w(errc::invalid_token_request, e.offset());
-      return w.append("TokenRequest is not a flat JSON object: ").append(e.message());
+      err = error(errc::invalid_token_request, e.offset());
+      err.append("TokenRequest is not a flat JSON object: ").append(e.message());
+      return false;
     }
     bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
     using detail::json_type;
@@ -689,56 +869,61 @@ class token_request_verifier {
       const std::string_view name = obj.key(i);
       const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
       const std::uint32_t at = m.raw_offset;
-      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) -> error {
+      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) {
         if (m.kind != json_type::string) return bad(name, "must be a string", at);
-        if (auto e = detail::check_signed_field(name, value, max, min_chars); e.code() != errc::ok) {
-          error w(e.code(), at);
-          return w.append("TokenRequest ").append(e.message()).append_at();
+        if (!detail::signed_field_ok(name, value, max, min_chars, err)) {
+          error w(err.code(), at);
+          err = w.append("TokenRequest ").append(err.message()).append_at();
+          return false;
         }
         into = value;
         seen = true;
-        return {};
+        return true;
       };
-      auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) -> error {
+      auto want_integer = [&](std::uint64_t& into, std::string_view& text, bool& seen, std::uint64_t max) {
         if (m.kind != json_type::number && m.kind != json_type::string)
           return bad(name, "must be a number", at);
         if (!detail::parse_decimal(value, max, into)) {
-          error e(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
-          e.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
-          return e.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+          err = error(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
+          err.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
+          err.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+          return false;
         }
+        text = value;
         seen = true;
-        return {};
+        return true;
       };
-      error e;
-      if (name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      bool ok = true;
+      if (name == "keyName") ok = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+      else if (name == "ttl") ok = want_integer(f.ttl, f.ttl_text, f.has_ttl, max_timestamp_ms);
       else if (name == "capability") {
-        if (m.kind != json_type::string) e = bad("capability", "must be a string holding capability JSON", at);
-        else if (value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", at);
+        if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
+        else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
         else f.capability = value, f.has_capability = true;
-      } else if (name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
-      else if (name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+      } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+      else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
+      else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
       else if (name == "mac") {
-        if (m.kind != json_type::string) e = bad("mac", "must be a string", at);
+        if (m.kind != json_type::string) ok = bad("mac", "must be a string", at);
         else f.mac = value, has_mac = true;
       } else {
-        error u(errc::invalid_token_request, m.key_at);
-        u.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
-        e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+        err = error(errc::invalid_token_request, m.key_at);
+        err.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
+        err.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+        ok = false;
       }
-      if (e.code() != errc::ok) return e;
+      if (!ok) return false;
     }
-    auto missing = [](std::string_view field) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append("TokenRequest has no ").append(field);
+    auto missing = [&err](std::string_view field) {
+      err = error(errc::invalid_token_request, no_offset);
+      err.append("TokenRequest has no ").append(field);
+      return false;
     };
     if (!has_key) return missing("keyName");
     if (!has_ts) return missing("timestamp");
     if (!has_nonce) return missing("nonce");
     if (!has_mac) return missing("mac");
-    return {};
+    return true;
   }
 
   const key_store* keys_;

@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (p.capability) {
     const auto req = capability::parse(*p.capability);
     FUZZ_CHECK(req.has_value());
-    const auto eff = intersect(keys().find("app.key")->key_capability, *req);
+    const auto eff = intersect(keys().find("app.key")->key_capability(), *req);
     FUZZ_CHECK(eff.has_value() && *eff == r->effective);
   }
   // One changed byte (position and flip from the input) fails.

@@ -85,6 +85,9 @@ class hmac_sha256_key {
 };
 
 /// Incremental HMAC-SHA256 under a prepared key: `hmac_sha256 m(key); m.update(a).update(b); m.finish()`.
+/// A copy taken after update(prefix) is a midstate: finishing the copy after update(rest) gives
+/// the mac of prefix + rest, so a prefix shared by many messages is absorbed once
+/// (TokenRequests: token_request_template and the capability_cache).
 class hmac_sha256 {
  public:
   /// Starts a mac under `key` (copies its two midstates: the key may go away meanwhile).

@@ -155,29 +155,52 @@ class json_object {
       // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here,
       // copying each run of plain ASCII between escapes found by plain_ascii_end (eight bytes
       // at a time); anything else is left to json_reader::read_string, which names the error.
-      into.resize(before + (text.size() - start));
+      into.resize(before + (text.size() - start) + 8);  // (8 bytes of slack for the word stores below)
       char* const base = into.data() + before;
       char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
                           text.begin() + static_cast<std::ptrdiff_t>(end), base);
       std::size_t i = end;
       if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-        // Eight bytes at a time: store the word speculatively (the output never runs ahead of
-        // the input, and `into` holds text.size() - start bytes), keep its plain prefix.
-        while (i + 8 <= text.size()) {
+        // Eight bytes at a time. Every escape of the word is handled from the word's flags (one
+        // bit test per escape, no reload): its plain bytes are stored as a word shifted to the
+        // unconsumed part (the output never runs ahead of the input; `into` has 8 bytes of
+        // slack). A byte that is not part of a \" \\ \/ escape stops the loop at that byte.
+        bool stop = false;
+        while (!stop && i + 8 <= text.size()) {
           std::uint64_t w;
           std::memcpy(&w, text.data() + i, 8);
-          const std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
-          std::memcpy(o, &w, 8);
-          if (flags == 0) {
-            o += 8, i += 8;
-            continue;
+          std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+          std::size_t pos = 0;  // bytes of w consumed
+          while (flags != 0) {
+            const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
+            const std::uint64_t rest = w >> (8 * pos);
+            std::memcpy(o, &rest, 8);
+            o += n - pos;
+            const auto c = static_cast<unsigned char>(w >> (8 * n));
+            if (c != '\\' || n == 7) {  // the closing quote, another byte, or an escape across words
+              i += n;
+              stop = c != '\\';
+              pos = 8;
+              break;
+            }
+            const auto d = static_cast<unsigned char>(w >> (8 * (n + 1)));
+            if (d != '"' && d != '\\' && d != '/') {
+              i += n;
+              stop = true;
+              pos = 8;
+              break;
+            }
+            *o++ = static_cast<char>(d);
+            flags &= ~(std::uint64_t{0xFFFF} << (8 * n));
+            pos = n + 2;
           }
-          const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
-          o += n, i += n;
-          if (text[i] != '\\' || i + 1 >= text.size() || (text[i + 1] != '"' && text[i + 1] != '\\' && text[i + 1] != '/'))
-            break;  // the closing quote (below) or a byte for the general reader
-          *o++ = text[i + 1];
-          i += 2;
+          if (pos == 8 && flags != 0) continue;  // (i was set above)
+          if (pos < 8) {
+            const std::uint64_t rest = w >> (8 * pos);
+            std::memcpy(o, &rest, 8);
+            o += 8 - pos;
+          }
+          i += 8;
         }
       }
       while (i < text.size()) {
