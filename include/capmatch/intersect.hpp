@@ -429,8 +429,7 @@ enum class intersect_path { automatic, general, pairwise };
   capability_access::reserve(out, key.size() + request.size(), bytes);
   std::size_t built = 0;
   for (std::size_t i = 0; i < key.size(); ++i) {
-    const pattern_facts& kp = kf[i].f;
-    if (kp.nothing) continue;
+    const pattern_facts& kp = kf[i].f;  // (one that matches nothing meets candidates too, as in the general loop)
     const std::string_view first = kf[i].first;
     const bool star = first == "*";
     for (std::size_t j = 0; j < request.size(); ++j) {
