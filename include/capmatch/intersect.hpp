@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -409,34 +410,38 @@ enum class intersect_path { automatic, general, pairwise };
 [[nodiscard]] constexpr result<capability> intersect_pairwise(const capability& key, const capability& request,
                                                               intersect_work& work) {
   constexpr std::size_t n = small_intersection_resources;
-  struct slot {
-    pattern_facts f = pattern_facts(pattern{});
-    std::string_view first;  // first segment of the body
+  // Facts built in place only for the resources there are (no default construction of n).
+  union slot {
+    char unused;
+    pattern_facts f;
+    constexpr slot() noexcept : unused() {}
   };
   slot kf[n], rf[n];
+  std::string_view kfirst[n], rfirst[n];  // first segment of each body
   op_set key_kept[n] = {}, requested_kept[n] = {};
   std::size_t bytes = 0;
-  auto fill = [&](slot* slots, const capability& c) {
+  auto fill = [&](slot* slots, std::string_view* first, const capability& c) {
     for (std::size_t i = 0; i < c.size(); ++i) {
-      slots[i].f = pattern_facts(c.pattern_at(i));
-      slots[i].first = request_index::first_segment(slots[i].f.p.body);
+      const pattern p = c.pattern_at(i);
+      std::construct_at(&slots[i].f, p);
+      first[i] = request_index::first_segment(p.body);
       bytes += c.resource(i).size();
     }
   };
-  fill(kf, key);
-  fill(rf, request);
+  fill(kf, kfirst, key);
+  fill(rf, rfirst, request);
   capability out;
   capability_access::reserve(out, key.size() + request.size(), bytes);
   std::size_t built = 0;
   for (std::size_t i = 0; i < key.size(); ++i) {
     const pattern_facts& kp = kf[i].f;  // (one that matches nothing meets candidates too, as in the general loop)
-    const std::string_view first = kf[i].first;
+    const std::string_view first = kfirst[i];
     const bool star = first == "*";
     for (std::size_t j = 0; j < request.size(); ++j) {
       const pattern_facts& rp = rf[j].f;
       // The general loop's candidates (request_index): a common name starts with a segment
       // both first segments accept, so they are equal or one is "*".
-      if (rp.nothing || !(star || rf[j].first == first || rf[j].first == "*")) continue;
+      if (rp.nothing || !(star || rfirst[j] == first || rfirst[j] == "*")) continue;
       ++work.pairs;
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;
