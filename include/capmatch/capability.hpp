@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "error.hpp"
@@ -314,12 +315,14 @@ constexpr result<capability> capability::parse(std::string_view json) {
   // the document, and a resource takes at least 10 bytes of it ("r":["*"],).
   cap.text_.reserve(json.size());
   cap.entries_.reserve(std::min<std::size_t>(json.size() / 10 + 1, capability::small_sort));
-  // A string without escapes, controls or non-ASCII bytes is a view of the document; any other
-  // is decoded (and checked) by read_string into `buf`, exactly as before.
+  // At run time a string without escapes, controls or non-ASCII bytes is a view of the document;
+  // any other is decoded (and checked) by read_string into `buf`, exactly as before. (Constant
+  // evaluation always copies: g++ 12 rejects views into a temporary document, as in
+  // static_capability's parse of its own text.)
   std::vector<char> key, op;
   auto read_text = [&](std::vector<char>& buf, std::string_view& out) {
     r.skip_ws();
-    if (r.peek() == '"' && !r.at_end()) {
+    if (!std::is_constant_evaluated() && r.peek() == '"' && !r.at_end()) {
       const std::size_t begin = r.pos() + 1, end = detail::plain_ascii_end(json, begin);
       if (end < json.size() && json[end] == '"') {
         out = json.substr(begin, end - begin);
