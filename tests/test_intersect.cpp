@@ -503,3 +503,102 @@ TEST_CASE("issue 14: 104 broad key entries that normalise to '*' build no text")
   CHECK(work.pairs == 2000);
   CHECK(work.bytes == 0);
 }
+
+// ---- the pairwise path (small inputs) against the general path ----
+
+namespace {
+/// A pattern with a long chain of "*" segments (deep wildcards), sometimes ending in a literal
+/// or a trailing "*", for the pairwise/general differential below.
+std::string deep_pattern(diff_rng& r) {
+  static constexpr const char* qualifiers[] = {"", "", "[*]", "[queue]", "[meta]"};
+  std::string s = qualifiers[r.below(std::size(qualifiers))];
+  const std::size_t n = 2 + r.below(10);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i != 0) s += ':';
+    s += r.below(4) == 0 ? (r.below(2) ? "a" : "b") : "*";
+  }
+  return s;
+}
+
+/// 1..16 resources (sometimes 0): diff_pattern's shapes (qualifiers with params, "*", "[*]",
+/// literals containing '*', empty segments, long literals) mixed with deep wildcard chains. With
+/// allow_long, sometimes "[*]<1000 p>:*" (key) or "[*]*:<1045..1050 q>" (request): such a pair builds
+/// "[*]" and a body of 2046..2051 bytes, the limit error up to a body of max_resource_bytes (2048)
+/// and a pair left out beyond it.
+capability small_capability(diff_rng& r, bool allow_long, bool key_side) {
+  const std::size_t n = r.below(40) == 0 ? 0 : 1 + r.below(detail::small_intersection_resources);
+  std::vector<std::string> seen;
+  std::string doc = "{";
+  for (std::size_t k = 0; k < n; ++k) {
+    std::string p = r.below(4) == 0 ? deep_pattern(r) : diff_pattern(r, allow_long);
+    if (allow_long && r.below(6) == 0)
+      p = key_side ? "[*]" + std::string(1000, 'p') + ":*" : "[*]*:" + std::string(1045 + r.below(6), 'q');
+    if (std::find(seen.begin(), seen.end(), p) != seen.end()) continue;
+    seen.push_back(p);
+    doc.append(doc.size() > 1 ? ",\"" : "\"").append(p).append("\":").append(diff_ops(r));
+  }
+  return cap_of(doc + "}");
+}
+}  // namespace
+
+TEST_CASE("differential: the pairwise path equals the general path byte for byte on 30,000 small pairs") {
+  diff_rng r{0x5A11'9A7E'0006ull};
+  std::size_t results = 0, empties = 0, limit_errors = 0, built = 0;
+  for (int t = 0; t < 30000; ++t) {
+    const bool allow_long = r.below(12) == 0;
+    const capability key = small_capability(r, allow_long, true), request = small_capability(r, allow_long, false);
+    REQUIRE(key.size() <= detail::small_intersection_resources);
+    REQUIRE(request.size() <= detail::small_intersection_resources);
+    detail::intersect_work wp, wg;
+    const auto pairwise = detail::intersect_counted(key, request, wp, detail::intersect_path::pairwise);
+    const auto general = detail::intersect_counted(key, request, wg, detail::intersect_path::general);
+    // The automatic choice for inputs this small is the pairwise path: same answer.
+    const auto automatic = intersect(key, request);
+    bool same = pairwise.has_value() == general.has_value() && automatic.has_value() == general.has_value() &&
+                wp.pairs == wg.pairs && wp.bytes == wg.bytes;
+    if (same && general) {
+      same = pairwise->to_json() == general->to_json() && *pairwise == *general &&
+             automatic->to_json() == general->to_json();
+      ++results;
+      built += wp.bytes != 0;
+    } else if (same) {
+      const error& a = pairwise.error();
+      const error& b = general.error();
+      same = a.code() == b.code() && a.ably_code() == b.ably_code() && a.message() == b.message() &&
+             a.has_offset() == b.has_offset() && automatic.error().message() == b.message();
+      (b.code() == errc::empty_intersection ? empties : limit_errors) += 1;
+    }
+    if (!same) {
+      CAPTURE(t);
+      CAPTURE(key.to_json());
+      CAPTURE(request.to_json());
+      FAIL_CHECK("pairwise path differs from the general path: "
+                 << (pairwise ? pairwise->to_json() : describe(pairwise.error()).str()) << " vs "
+                 << (general ? general->to_json() : describe(general.error()).str()) << "; pairs " << wp.pairs
+                 << " vs " << wg.pairs << ", bytes " << wp.bytes << " vs " << wg.bytes);
+      break;
+    }
+  }
+  MESSAGE("results: " << results << " (" << built << " building text), empty: " << empties
+                      << ", limit errors: " << limit_errors);
+  // Every kind of outcome was exercised.
+  CHECK(results > 10000);
+  CHECK(built > 2000);
+  CHECK(empties > 1000);
+  CHECK(limit_errors > 10);
+}
+
+TEST_CASE("the pairwise path: 40160 exactly, and at compile time") {
+  // Disjoint first segments, disjoint qualifiers, disjoint operations: no pair survives.
+  for (const auto& [key, req] : {std::pair{R"({"a:*":["*"]})", R"({"b:*":["*"]})"},
+                                 std::pair{R"({"[queue]*":["*"]})", R"({"[meta]*":["*"]})"},
+                                 std::pair{R"({"*":["publish"]})", R"({"x":["subscribe"]})"}}) {
+    detail::intersect_work w;
+    const auto p = detail::intersect_counted(cap_of(key), cap_of(req), w, detail::intersect_path::pairwise);
+    REQUIRE(!p);
+    CHECK(describe(p.error()).str() == empty_result);
+  }
+  // Constant evaluation runs the same pairwise code (the facts on the stack are literal types).
+  static_assert(result_round_trips(R"({"a:*":["publish","subscribe"],"[*]b:*:c":["*"]})",
+                                   R"({"*:x":["subscribe"],"[queue]b:y:*":["publish"],"a:q":["*"]})"));
+}

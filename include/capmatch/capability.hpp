@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "error.hpp"
@@ -151,27 +152,65 @@ class capability {
 
   // Appends a resource known to be a valid pattern.
   constexpr void add(std::string_view res, const pattern& p, op_set ops, std::uint32_t source_offset) {
+    const std::size_t at = text_.size();
+    text_.insert(text_.end(), res.begin(), res.end());
+    add_text_end(at, p, ops, source_offset);
+  }
+  // Makes the text from byte `at` to the end of text_ an entry: a valid pattern whose qualifier
+  // and body sizes are p's.
+  constexpr void add_text_end(std::size_t at, const pattern& p, op_set ops, std::uint32_t source_offset) {
     entry e;
-    e.offset = static_cast<std::uint32_t>(text_.size());
-    e.size = static_cast<std::uint32_t>(res.size());
+    e.offset = static_cast<std::uint32_t>(at);
+    e.size = static_cast<std::uint32_t>(text_.size() - at);
     e.kind = p.kind;
-    e.body_skip = static_cast<std::uint32_t>(res.size() - p.body.size());
+    e.body_skip = static_cast<std::uint32_t>(e.size - p.body.size());
     if (p.kind == qualifier_kind::named) {
       e.qualifier_offset = e.offset + 1;  // "[q..." : the name starts after '['
       e.qualifier_size = static_cast<std::uint32_t>(p.qualifier.size());
     }
     e.source_offset = source_offset;
     e.ops = ops;
-    text_.insert(text_.end(), res.begin(), res.end());
     entries_.push_back(e);
   }
 
   // Sorts into canonical order. With merge, equal resources unite their ops; without,
   // the first equal pair is returned as an index (the later of the two in the source).
   constexpr std::size_t sort_entries(bool merge) {
-    // Sorted as small keys, then the entries permuted once. Most comparisons are decided by
-    // the first 16 bytes, compared as two numbers (big-endian, a shorter resource zero-padded:
-    // no resource holds U+0000, so this orders like the bytes); ties compare the rest.
+    if (entries_.size() <= small_sort) {
+      // Few entries (a typical token): insertion sort in place, stable, so equal resources keep
+      // the order they were added in, which is source order for a parsed document.
+      for (std::size_t i = 1; i < entries_.size(); ++i) {
+        const entry e = entries_[i];
+        const std::string_view res = view(e.offset, e.size);
+        std::size_t k = i;
+        for (; k != 0 && res < view(entries_[k - 1].offset, entries_[k - 1].size); --k) entries_[k] = entries_[k - 1];
+        entries_[k] = e;
+      }
+    } else {
+      sort_large();
+    }
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (out != 0 && view(entries_[out - 1].offset, entries_[out - 1].size) ==
+                          view(entries_[i].offset, entries_[i].size)) {
+        if (!merge) return i;
+        entries_[out - 1].ops = entries_[out - 1].ops | entries_[i].ops;
+        continue;
+      }
+      entries_[out++] = entries_[i];
+    }
+    entries_.resize(out);
+    return entries_.size();
+  }
+  // Up to this many entries sort_entries sorts in place without keys (measured: the keys,
+  // their allocation and the permutation cost more than they save on a typical token).
+  static constexpr std::size_t small_sort = 16;
+
+  // Sorts by resource, ties by source offset: as small keys, then the entries permuted once.
+  constexpr void sort_large() {
+    // Most comparisons are decided by the first 16 bytes, compared as two numbers (big-endian, a
+    // shorter resource zero-padded: no resource holds U+0000, so this orders like the bytes);
+    // ties compare the rest.
     struct sort_key {
       std::uint64_t p0 = 0, p1 = 0;
       std::uint32_t index = 0;
@@ -198,23 +237,15 @@ class capability {
     std::vector<entry> sorted(entries_.size());
     for (std::size_t k = 0; k < keys.size(); ++k) sorted[k] = entries_[keys[k].index];
     entries_ = std::move(sorted);
-    std::size_t out = 0;
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (out != 0 && view(entries_[out - 1].offset, entries_[out - 1].size) ==
-                          view(entries_[i].offset, entries_[i].size)) {
-        if (!merge) return i;
-        entries_[out - 1].ops = entries_[out - 1].ops | entries_[i].ops;
-        continue;
-      }
-      entries_[out++] = entries_[i];
-    }
-    entries_.resize(out);
-    return entries_.size();
   }
 
   // Drops resource text no entry refers to any more (after a merging sort).
   constexpr void compact_text() {
+    std::size_t live = 0;
+    for (const auto& e : entries_) live += e.size;
+    if (live == text_.size()) return;  // no dead text (each entry has text of its own)
     std::vector<char> text;
+    text.reserve(live);
     for (auto& e : entries_) {
       const auto off = static_cast<std::uint32_t>(text.size());
       text.insert(text.end(), text_.begin() + e.offset, text_.begin() + e.offset + e.size);
@@ -237,6 +268,18 @@ struct capability_access {
   static constexpr void add(capability& c, std::string_view res, const pattern& p, op_set ops,
                             std::uint32_t source_offset) {
     c.add(res, p, ops, source_offset);
+  }
+  /// The text buffer, for detail::intersect to write a resource into before add_text_end.
+  [[nodiscard]] static constexpr std::vector<char>& text(capability& c) noexcept { return c.text_; }
+  /// Makes the text from byte `at` to the end of text(c) a resource: a valid pattern whose
+  /// qualifier and body have the sizes of p's.
+  static constexpr void add_text_end(capability& c, std::size_t at, const pattern& p, op_set ops) {
+    c.add_text_end(at, p, ops, 0);
+  }
+  /// Room for `entries` resources of `bytes` bytes in all.
+  static constexpr void reserve(capability& c, std::size_t entries, std::size_t bytes) {
+    c.entries_.reserve(entries);
+    c.text_.reserve(bytes);
   }
   /// Canonical order; returns the index of a duplicate resource, or size() if none.
   static constexpr std::size_t sort(capability& c, bool merge) { return c.sort_entries(merge); }
@@ -268,7 +311,30 @@ constexpr result<capability> capability::parse(std::string_view json) {
   error err;
   (void)r.expect('{', error_hint::expected_open_brace, err);
   capability cap;
+  // One allocation each for the text and the entries: decoded resources are never longer than
+  // the document, and a resource takes at least 10 bytes of it ("r":["*"],).
+  cap.text_.reserve(json.size());
+  cap.entries_.reserve(std::min<std::size_t>(json.size() / 10 + 1, capability::small_sort));
+  // At run time a string without escapes, controls or non-ASCII bytes is a view of the document;
+  // any other is decoded (and checked) by read_string into `buf`, exactly as before. (Constant
+  // evaluation always copies: g++ 12 rejects views into a temporary document, as in
+  // static_capability's parse of its own text.)
   std::vector<char> key, op;
+  auto read_text = [&](std::vector<char>& buf, std::string_view& out) {
+    r.skip_ws();
+    if (!std::is_constant_evaluated() && r.peek() == '"' && !r.at_end()) {
+      const std::size_t begin = r.pos() + 1, end = detail::plain_ascii_end(json, begin);
+      if (end < json.size() && json[end] == '"') {
+        out = json.substr(begin, end - begin);
+        r.skip(end + 1 - r.pos());
+        return true;
+      }
+    }
+    buf.clear();
+    if (!r.read_string(buf, err)) return false;
+    out = std::string_view(buf.data(), buf.size());
+    return true;
+  };
   r.skip_ws();
   if (r.peek() == '}') {
     (void)r.expect('}', error_hint::expected_close_brace, err);
@@ -281,9 +347,8 @@ constexpr result<capability> capability::parse(std::string_view json) {
         e.append("capability lists more than ").append_number(max_resources).append(" resources").append_at();
         return e.append(" (capmatch::max_resources)");
       }
-      key.clear();
-      if (!r.read_string(key, err)) return err;
-      const std::string_view res(key.data(), key.size());
+      std::string_view res;
+      if (!read_text(key, res)) return err;
       auto pat = parse_pattern(res, key_at);
       if (!pat) return pat.error();
       if (!r.expect(':', error_hint::expected_colon, err)) return err;
@@ -314,9 +379,8 @@ constexpr result<capability> capability::parse(std::string_view json) {
           e.append("operations for resource ").append_quoted(res).append(" must be strings, found ");
           return e.append(r.hint_text(kind)).append_at().set_hint(kind);
         }
-        op.clear();
-        if (!r.read_string(op, err)) return err;
-        const std::string_view name(op.data(), op.size());
+        std::string_view name;
+        if (!read_text(op, name)) return err;
         if (name == "*" || ops.is_all()) {
           if (!ops.empty()) {
             error e(error_reason::wildcard_not_alone, op_at);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -334,23 +336,150 @@ class interned_patterns {
 }  // namespace detail
 
 namespace detail {
-/// intersect(key, request), adding its work to `work`. Pairs are visited in key-major order,
-/// but each key pattern meets only the requested patterns with a compatible first segment
-/// (found through detail::request_index): time is linear in the inputs plus the candidate
-/// pairs, each linear in its shorter pattern, plus the bytes built (max_intersection_bytes).
+/// contains(a.p, b.p) from the facts already known.
+[[nodiscard]] constexpr bool contains(const pattern_facts& a, const pattern_facts& b) noexcept {
+  return contains_known(a.p, a.nothing, a.trailing, b.p, b.nothing, b.trailing);
+}
+
+/// Up to this many key resources and this many requested resources, intersect takes the
+/// pairwise path: every pair is visited directly, with the pattern facts on the stack, instead
+/// of building the request index and the interned ids (which cost more than they save when
+/// there are at most 16 x 16 pairs: bench/RESULTS.md "Session 6").
+inline constexpr std::size_t small_intersection_resources = 16;
+
+/// Which loop intersect_counted runs (the tests compare the two; automatic picks by size).
+enum class intersect_path { automatic, general, pairwise };
+
+/// One pair of intersect's loop whose patterns overlap properly: writes their intersection
+/// (detail::intersect) straight into `out`'s text as a new resource with operations `ops`, or
+/// nothing when no name matches both or the intersection is too long to match a valid name.
+/// Returns the limit error that stops intersect (max_intersection_bytes, or a "[*]" resource
+/// longer than max_resource_bytes), else nothing. Shared by both loops of intersect_counted.
+[[nodiscard]] constexpr std::optional<error> build_pair(const capability& key, std::size_t i, const pattern_facts& kp,
+                                                        const capability& request, std::size_t j,
+                                                        const pattern_facts& rp, op_set ops, capability& out,
+                                                        std::size_t& built, intersect_work& work) {
+  std::vector<char>& text = capability_access::text(out);
+  const std::size_t at = text.size();
+  if (!detail::intersect(kp, rp, text)) return std::nullopt;
+  const std::size_t size = text.size() - at;
+  work.bytes += size;
+  if ((built += size) > max_intersection_bytes) return too_many_bytes();
+  if (size > max_resource_bytes) {
+    // A pattern matches only names at least as long as its text (its body, for "[*]"), and
+    // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
+    const bool any = size >= 3 && text[at] == '[' && text[at + 1] == '*' && text[at + 2] == ']';
+    if (!any || size - 3 > max_resource_bytes) {
+      text.resize(at);
+      return std::nullopt;
+    }
+    error e(error_reason::intersection_resource_too_long, no_offset);
+    e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
+    e.append(" is a resource of ").append_number(size).append(" bytes, more than the limit of ");
+    return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+  }
+  // The text is "[q]body", "[*]body" or "body" with the qualifier of whichever side is not
+  // "[*]" (detail::intersect): its pattern is known without parsing it again.
+  const pattern& q = kp.p.kind == qualifier_kind::any ? rp.p : kp.p;
+  const std::size_t prefix =
+      q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
+  capability_access::add_text_end(out, at, pattern{q.kind, q.qualifier, std::string_view(text.data() + at + prefix, size - prefix)}, ops);
+  return std::nullopt;
+}
+
+/// The end of intersect_counted: the kept input patterns added with the operations granted on
+/// them (key_kept[i], requested_kept[j]), canonical order with equal resources merged, limits.
+[[nodiscard]] constexpr result<capability> finish_intersection(const capability& key, const op_set* key_kept,
+                                                               const capability& request, const op_set* requested_kept,
+                                                               capability& out) {
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (!key_kept[i].empty()) capability_access::add(out, key.resource(i), key.pattern_at(i), key_kept[i], 0);
+  for (std::size_t j = 0; j < request.size(); ++j)
+    if (!requested_kept[j].empty()) capability_access::add(out, request.resource(j), request.pattern_at(j), requested_kept[j], 0);
+  capability_access::sort(out, true);
+  capability_access::compact(out);
+  if (out.size() > max_resources) return too_many_results();
+  if (out.empty()) return empty_intersection_error();
+  return std::move(out);
+}
+
+/// The pairwise loop of intersect_counted for inputs of at most small_intersection_resources
+/// resources each, already in normal form: the same candidate pairs in the same key-major order
+/// as the general loop (work.pairs counts them alike), the same per-pair rules, and no
+/// allocation but the result's (its text and entries, reserved once).
+[[nodiscard]] constexpr result<capability> intersect_pairwise(const capability& key, const capability& request,
+                                                              intersect_work& work) {
+  constexpr std::size_t n = small_intersection_resources;
+  // Facts built in place only for the resources there are (no default construction of n).
+  union slot {
+    char unused;
+    pattern_facts f;
+    constexpr slot() noexcept : unused() {}
+  };
+  slot kf[n], rf[n];
+  std::string_view kfirst[n], rfirst[n];  // first segment of each body
+  op_set key_kept[n] = {}, requested_kept[n] = {};
+  std::size_t bytes = 0;
+  auto fill = [&](slot* slots, std::string_view* first, const capability& c) {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const pattern p = c.pattern_at(i);
+      std::construct_at(&slots[i].f, p);
+      first[i] = request_index::first_segment(p.body);
+      bytes += c.resource(i).size();
+    }
+  };
+  fill(kf, kfirst, key);
+  fill(rf, rfirst, request);
+  capability out;
+  capability_access::reserve(out, key.size() + request.size(), bytes);
+  std::size_t built = 0;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const pattern_facts& kp = kf[i].f;  // (one that matches nothing meets candidates too, as in the general loop)
+    const std::string_view first = kfirst[i];
+    const bool star = first == "*";
+    for (std::size_t j = 0; j < request.size(); ++j) {
+      const pattern_facts& rp = rf[j].f;
+      // The general loop's candidates (request_index): a common name starts with a segment
+      // both first segments accept, so they are equal or one is "*".
+      if (rp.nothing || !(star || rfirst[j] == first || rfirst[j] == "*")) continue;
+      ++work.pairs;
+      const op_set ops = key.ops(i) & request.ops(j);
+      if (ops.empty()) continue;
+      // The intersection is one of the two patterns: keep a reference, build nothing.
+      if (contains(kp, rp)) {
+        requested_kept[j] = requested_kept[j] | ops;
+      } else if (contains(rp, kp)) {
+        key_kept[i] = key_kept[i] | ops;
+      } else if (auto e = build_pair(key, i, kp, request, j, rp, ops, out, built, work)) {
+        return *e;
+      }
+    }
+  }
+  return finish_intersection(key, key_kept, request, requested_kept, out);
+}
+
+/// intersect(key, request), adding its work to `work`. Small inputs take the pairwise loop;
+/// otherwise pairs are visited in key-major order, but each key pattern meets only the
+/// requested patterns with a compatible first segment (found through detail::request_index):
+/// time is linear in the inputs plus the candidate pairs, each linear in its shorter pattern,
+/// plus the bytes built (max_intersection_bytes). `path` forces a loop (pairwise only applies
+/// to small inputs; larger ones take the general loop whatever `path` says).
 [[nodiscard]] constexpr result<capability> intersect_counted(const capability& key_in, const capability& request_in,
-                                                             intersect_work& work) {
+                                                             intersect_work& work,
+                                                             intersect_path path = intersect_path::automatic) {
   if (key_in.size() != 0 && request_in.size() > max_intersection_pairs / key_in.size())
     return too_many_pairs(key_in.size(), request_in.size());
   // Normal forms, merged; a capability already in normal form is used as it is (no copy).
   capability key_copy, request_copy;
   const capability& key = all_normal(key_in) ? key_in : (key_copy = normalised(key_in));
   const capability& request = all_normal(request_in) ? request_in : (request_copy = normalised(request_in));
+  if (path != intersect_path::general && key.size() <= small_intersection_resources &&
+      request.size() <= small_intersection_resources)
+    return intersect_pairwise(key, request, work);
   const request_index index(request);
   const interned_patterns interned(key, request);
   const auto& star_first = index.star_first;
   capability out;
-  std::vector<char> text;
   std::vector<std::uint32_t> candidates;  // request indices, increasing
   // Ops granted on key pattern i or request pattern j itself (added after the loop, so that
   // the result limit is checked during the loop on built text only, as the definition says).
@@ -387,37 +516,17 @@ namespace detail {
       if (ops.empty()) continue;
       const pattern_facts& rp = index.facts[j];
       // The intersection is one of the two patterns: keep a reference, build nothing.
-      if (by_ids ? interned.contains(interned.key(i), interned.request(j), work.compares) : contains(kp.p, rp.p)) {
+      if (by_ids ? interned.contains(interned.key(i), interned.request(j), work.compares) : contains(kp, rp)) {
         requested_kept[j] = requested_kept[j] | ops;
         continue;
       }
-      if (by_ids ? interned.contains(interned.request(j), interned.key(i), work.compares) : contains(rp.p, kp.p)) {
+      if (by_ids ? interned.contains(interned.request(j), interned.key(i), work.compares) : contains(rp, kp)) {
         key_kept[i] = key_kept[i] | ops;
         continue;
       }
       // Build text only for a pair that has a common name (then detail::intersect succeeds).
       if (by_ids && !interned.overlaps(interned.key(i), interned.request(j), work.compares)) continue;
-      text.clear();
-      if (!detail::intersect(kp, rp, text)) continue;
-      work.bytes += text.size();
-      if ((built += text.size()) > max_intersection_bytes) return too_many_bytes();
-      if (text.size() > max_resource_bytes) {
-        // A pattern matches only names at least as long as its text (its body, for "[*]"), and
-        // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
-        const bool any = text.size() >= 3 && text[0] == '[' && text[1] == '*' && text[2] == ']';
-        if (!any || text.size() - 3 > max_resource_bytes) continue;
-        error e(error_reason::intersection_resource_too_long, no_offset);
-        e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
-        e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
-        return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
-      }
-      // The text is "[q]body", "[*]body" or "body" with the qualifier of whichever side is not
-      // "[*]" (detail::intersect): its pattern is known without parsing it again.
-      const pattern& q = kp.p.kind == qualifier_kind::any ? rp.p : kp.p;
-      const std::size_t prefix =
-          q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
-      const std::string_view res(text.data(), text.size());
-      capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
+      if (auto e = build_pair(key, i, kp, request, j, rp, ops, out, built, work)) return *e;
       // Merge duplicates as we go so that memory stays bounded by the result limit.
       if (out.size() >= 2 * max_resources) {
         capability_access::sort(out, true);
@@ -426,15 +535,7 @@ namespace detail {
       }
     }
   }
-  for (std::size_t i = 0; i < key.size(); ++i)
-    if (!key_kept[i].empty()) capability_access::add(out, key.resource(i), key.pattern_at(i), key_kept[i], 0);
-  for (std::size_t j = 0; j < request.size(); ++j)
-    if (!requested_kept[j].empty()) capability_access::add(out, request.resource(j), request.pattern_at(j), requested_kept[j], 0);
-  capability_access::sort(out, true);
-  capability_access::compact(out);
-  if (out.size() > max_resources) return too_many_results();
-  if (out.empty()) return empty_intersection_error();
-  return out;
+  return finish_intersection(key, key_kept.data(), request, requested_kept.data(), out);
 }
 }  // namespace detail
 

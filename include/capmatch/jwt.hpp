@@ -338,23 +338,32 @@ template <class FindKey,
     e.append("JWT of ").append_number(token.size()).append(" bytes exceeds the limit of ");
     return e.append_number(max_jwt_bytes).append(" bytes (capmatch::max_jwt_bytes)");
   }
-  std::size_t dots = 0;
-  for (char c : token) dots += c == '.';
-  if (dots != 2) {
+  // The dots found with find (memchr), not counted byte by byte; counted only to word an error.
+  const std::size_t d1 = token.find('.'), d2 = d1 == token.npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == token.npos || token.find('.', d2 + 1) != token.npos) {
+    std::size_t dots = 0;
+    for (char c : token) dots += c == '.';
     error e(errc::invalid_jwt, no_offset);
     return e.append("a JWT has three base64url parts separated by '.', found ").append_number(dots + 1);
   }
-  const std::size_t d1 = token.find('.'), d2 = token.find('.', d1 + 1);
   const std::string_view header_b64 = token.substr(0, d1), claims_b64 = token.substr(d1 + 1, d2 - d1 - 1),
                          sig_b64 = token.substr(d2 + 1);
   auto part_error = [](std::string_view what, const error& inner) {
     error e(errc::invalid_jwt, no_offset);
     return e.append("JWT ").append(what).append(": ").append(inner.message());
   };
-  const auto header_text = crypto::base64url_decode(header_b64);
-  if (!header_text) return part_error("header is not base64url", header_text.error());
   // Reused per thread: no allocation once the buffers have grown (views end with this call).
   thread_local detail::json_object header_object, claims_object;
+  thread_local std::string header_bytes, claims_bytes;
+  auto decode = [](std::string_view in, std::string& buf) -> result<std::string_view> {
+    buf.resize(crypto::base64_decoded_max(in.size()));
+    const auto n = crypto::base64_decode_to(in, reinterpret_cast<std::uint8_t*>(buf.data()), buf.size(),
+                                            crypto::base64_alphabet::url);
+    if (!n) return n.error();
+    return std::string_view(buf.data(), *n);
+  };
+  const auto header_text = decode(header_b64, header_bytes);
+  if (!header_text) return part_error("header is not base64url", header_text.error());
   const detail::json_object* const header = &header_object;
   if (auto e = header_object.read(*header_text, detail::jwt_header_limits); e.code() != errc::ok)
     return part_error("header is not a JSON object", e);
@@ -388,7 +397,7 @@ template <class FindKey,
     return jwt_error(errc::invalid_jwt, "JWT signature does not match (wrong key, or the token was altered)");
 
   // Signed by the key: now the claims.
-  const auto claims_text = crypto::base64url_decode(claims_b64);
+  const auto claims_text = decode(claims_b64, claims_bytes);
   if (!claims_text) return part_error("claims are not base64url", claims_text.error());
   if (auto e = claims_object.read(*claims_text, detail::jwt_json_limits); e.code() != errc::ok)
     return part_error("claims are not a JSON object", e);

@@ -97,19 +97,16 @@ constexpr void append_text(const pattern& p, std::vector<char>& out) {
   put(p.body);
 }
 
-/// True when `outer` matches every name `inner` matches (pattern containment). Exact, and
-/// equivalent to "outer ∩ inner is inner itself in normal form" (tests check the two agree);
-/// decided segment by segment without allocating, since lint and covers compare many pairs.
-/// Patterns that match nothing are never contained and contain nothing.
-[[nodiscard]] constexpr bool contains(const pattern& outer, const pattern& inner) noexcept {
-  const pattern& a = outer;
-  const pattern& b = inner;
-  if (a.matches_nothing() || b.matches_nothing()) return false;
+namespace detail {
+/// contains(outer, inner) with each pattern's matches_nothing() and trailing_wildcard() given
+/// (pattern_facts holds them: intersect asks about many pairs of the same patterns).
+[[nodiscard]] constexpr bool contains_known(const pattern& a, bool a_nothing, bool ta, const pattern& b, bool b_nothing,
+                                            bool tb) noexcept {
+  if (a_nothing || b_nothing) return false;
   // Qualifiers: [*] holds every qualifier and none; otherwise they must be the same.
   if (a.kind != qualifier_kind::any &&
       (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
     return false;
-  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
   std::size_t i = 0, j = 0;
   for (;;) {
     const std::string_view sa = detail::segment_at(a.body, i), sb = detail::segment_at(b.body, j);
@@ -120,6 +117,16 @@ constexpr void append_text(const pattern& p, std::vector<char>& out) {
     i += sa.size() + 1;
     j += sb.size() + 1;
   }
+}
+}  // namespace detail
+
+/// True when `outer` matches every name `inner` matches (pattern containment). Exact, and
+/// equivalent to "outer ∩ inner is inner itself in normal form" (tests check the two agree);
+/// decided segment by segment without allocating, since lint and covers compare many pairs.
+/// Patterns that match nothing are never contained and contain nothing.
+[[nodiscard]] constexpr bool contains(const pattern& outer, const pattern& inner) noexcept {
+  return detail::contains_known(outer, outer.matches_nothing(), outer.trailing_wildcard(), inner,
+                                inner.matches_nothing(), inner.trailing_wildcard());
 }
 
 namespace detail {
