@@ -107,6 +107,7 @@ enum class pattern_group : u8 {
   any_literal,      ///< literal-led, `[*]`
   star_led,         ///< star-led, not `[*]`
   any_star_led,     ///< star-led, `[*]`
+  all_star_led,     ///< star-led, any qualifier (`[*]` included)
 };
 [[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
   const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
@@ -117,6 +118,7 @@ enum class pattern_group : u8 {
     case pattern_group::any_literal: return !star && any;
     case pattern_group::star_led: return star && !any;
     case pattern_group::any_star_led: return star && any;
+    case pattern_group::all_star_led: return star;
   }
   return true;
 }
