@@ -515,17 +515,21 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
   differential d;
   std::map<std::size_t, std::size_t> by_groups;  // groups() -> capabilities
   std::size_t merged_both_kinds = 0;  // 2 groups holding `*`-led and `[*]*`-led patterns
+  std::size_t chains = 0;             // the literal-led group's long chains dropped
   const char* const shapes[] = {"*:room:", "*:*:", "[*]*:", "*:user:", "[*]*:*:", "[queue]*:"};
   for (int round = 0; round < 24; ++round) {
     const std::size_t tenants = 20 + r.below(60), scoped = 500 + r.below(400);
-    const std::size_t led = round % 3 == 0 ? 150 + r.below(100) : 20 + r.below(50);
+    const std::size_t led = round % 3 == 0 || round % 4 == 1 ? 150 + r.below(100) : 20 + r.below(50);
     std::vector<std::string> patterns;
     std::string json = "{";
     for (std::size_t i = 0; i < scoped; ++i) {
       // (appended piecewise: g++ 12 -O3 warns falsely on chains of + here)
       std::string p = r.chance(10) ? (r.chance(50) ? "[*]" : "[meta]") : "";
       p.append("tenant").append(std::to_string(r.below(tenants))).append(r.chance(50) ? ":room:" : ":user:");
-      p.append(std::to_string(r.below(200))).append(r.chance(30) ? ":*" : "");
+      p.append(std::to_string(r.below(200)));
+      if (round % 4 == 1)  // long literal tails: chains whose states are dropped (docs/matcher.md, "Mid-runs")
+        for (std::size_t j = 3 + r.below(5); j != 0; --j) p.append(":d").append(std::to_string(r.below(3)));
+      p.append(r.chance(30) ? ":*" : "");
       patterns.push_back(p);
     }
     bool star = false, any_star = false;
@@ -543,6 +547,7 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
     const matcher m(cap), walk(cap, matcher_mode::trie_walk);
     REQUIRE(m.groups() >= 2);  // together they exceed the bound (a group may still walk its trie)
     ++by_groups[m.groups()];
+    chains += capmatch::detail::cm::matcher_access::tables(m).chains ? 1 : 0;  // the literal-led group
     if (m.groups() == 2 && star && any_star) ++merged_both_kinds;
     const std::vector<std::string> list(seen.begin(), seen.end());
     for (int k = 0; k < 2500; ++k) {
@@ -555,8 +560,10 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
     }
   }
   MESSAGE("capabilities by groups(): 2: " << by_groups[2] << ", 3: " << by_groups[3] << ", 4: " << by_groups[4]
-                                          << "; star-led in one group with both kinds: " << merged_both_kinds);
+                                          << "; star-led in one group with both kinds: " << merged_both_kinds
+                                          << "; chains dropped in the literal-led group: " << chains);
   CHECK(merged_both_kinds >= 8);
+  CHECK(chains >= 3);
   CHECK(by_groups[3] + by_groups[4] >= 2);
   CHECK(d.failures == 0);
 }
@@ -719,7 +726,7 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
   differential d;
   static const std::string_view segs[] = {"a", "room", "abcdefgh", "abcdefghi", "abcdefghijklmnop",
                                           "abcdefghijklmnopqrstu", "x1", "x2", "*"};
-  std::size_t with_mid_runs = 0;
+  std::size_t with_mid_runs = 0, with_chains_dropped = 0;
   for (int round = 0; round < 1500; ++round) {
     const std::string prefix = std::string(r.chance(20) ? "[queue]" : "") + "t" + std::to_string(r.below(3));
     std::string json = "{";
@@ -745,6 +752,7 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
         ++with_mid_runs;
         break;
       }
+    with_chains_dropped += t.chains ? 1 : 0;  // every name then takes the out-of-line path
     for (int q = 0; q < 40; ++q) {
       std::string name = pats[r.below(pats.size())];
       for (auto& c : name)
@@ -759,8 +767,11 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
       d.check(cap, dfa, name + ":" + std::string(r.pick(segs)));
     }
   }
-  MESSAGE("mid-runs in " << with_mid_runs << " of 1500 capabilities, " << d.pairs << " pairs");
+  MESSAGE("mid-runs in " << with_mid_runs << " of 1500 capabilities (the states inside long ones dropped in "
+                          << with_chains_dropped << "), " << d.pairs << " pairs");
   CHECK(with_mid_runs > 1000);
+  CHECK(with_chains_dropped > 300);
+  CHECK(with_mid_runs - with_chains_dropped > 20);
   CHECK(d.failures == 0);
 }
 

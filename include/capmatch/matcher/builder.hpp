@@ -252,6 +252,7 @@ class builder {
     if (mode == matcher_mode::automatic && determinise()) return;
     // Fallback: the trie itself.
     out.walk = true;
+    out.out_of_line = true;
     out.start = 2;
     out.any_root = 3;
     out.states = nodes;
@@ -290,6 +291,10 @@ class builder {
   // their bytes are at most the transitions' segment bytes.
   std::vector<run_info> mid_runs;
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
+  // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
+  // else enters, with their transitions (the head's into the chain included): then only the
+  // run's record leads through the chain, and out.chains is set. Renumbers in place.
+  constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts) {
