@@ -67,6 +67,21 @@ static_assert(ct_fixed.allows("[filter]x", operation::presence));
 static_assert(!ct_fixed.allows("[filter]x", operation::publish));
 static_assert(ct_fixed.ops_for("averyveryverylongsegment:y") == op_set(operation::publish));
 
+// Long chains whose states are dropped (docs/matcher.md, "Dropped chains"), during compilation.
+constexpr std::string_view ct_chains = R"({"t:a:b1:c:d:e:f":["publish"],"t:a:b2:c:d:e:g":["subscribe"],"t:a:*":["history"]})";
+constexpr bool ct_chains_dropped() {
+  const matcher m(capability::parse(ct_chains).value());
+  return detail::cm::matcher_access::tables(m).chains;
+}
+static_assert(ct_chains_dropped());
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:f", matcher_mode::automatic) == ops({operation::publish, operation::history}));
+static_assert(ct_ops(ct_chains, "t:a:b2:c:d:e:g", matcher_mode::automatic) == ops({operation::subscribe, operation::history}));
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:g", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:f:g", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:a:b2:c:d:e:gg", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:b:b2:c:d:e:g", matcher_mode::automatic).empty());
+
 TEST_CASE("a matcher built during compilation answers at run time like the run-time one") {
   const matcher m(parse_ok(ct_cap));
   for (std::string_view n : {"chat:x", "[filter]x", "x", "[queue]jobs:a:b", "averyveryverylongsegment:y",
