@@ -67,6 +67,21 @@ static_assert(ct_fixed.allows("[filter]x", operation::presence));
 static_assert(!ct_fixed.allows("[filter]x", operation::publish));
 static_assert(ct_fixed.ops_for("averyveryverylongsegment:y") == op_set(operation::publish));
 
+// Long chains whose states are dropped (docs/matcher.md, "Dropped chains"), during compilation.
+constexpr std::string_view ct_chains = R"({"t:a:b1:c:d:e:f":["publish"],"t:a:b2:c:d:e:g":["subscribe"],"t:a:*":["history"]})";
+constexpr bool ct_chains_dropped() {
+  const matcher m(capability::parse(ct_chains).value());
+  return detail::cm::matcher_access::tables(m).chains;
+}
+static_assert(ct_chains_dropped());
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:f", matcher_mode::automatic) == ops({operation::publish, operation::history}));
+static_assert(ct_ops(ct_chains, "t:a:b2:c:d:e:g", matcher_mode::automatic) == ops({operation::subscribe, operation::history}));
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:g", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:f:g", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:a:b2:c:d:e:gg", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_chains, "t:b:b2:c:d:e:g", matcher_mode::automatic).empty());
+
 TEST_CASE("a matcher built during compilation answers at run time like the run-time one") {
   const matcher m(parse_ok(ct_cap));
   for (std::string_view n : {"chat:x", "[filter]x", "x", "[queue]jobs:a:b", "averyveryverylongsegment:y",
@@ -506,6 +521,68 @@ TEST_CASE("differential: adversarial capabilities") {
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("differential: grouped capabilities, the star-led patterns in one group or two") {
+  // Tenant-scoped patterns beside a few led by `*` or `[*]*` exceed the automaton bound together
+  // (docs/matcher.md, "Groups"). The star-led ones form one group when that group fits its own
+  // bound (2 groups), else `*`-led and `[*]*`-led apart (3); both against capability::ops_for
+  // and the trie walk, names of every length class (under 8, 8-64, over 64 bytes).
+  splitmix64 r{20261202};
+  differential d;
+  std::map<std::size_t, std::size_t> by_groups;  // groups() -> capabilities
+  std::size_t merged_both_kinds = 0;  // 2 groups holding `*`-led and `[*]*`-led patterns
+  std::size_t chains = 0;             // the literal-led group's long chains dropped
+  const char* const shapes[] = {"*:room:", "*:*:", "[*]*:", "*:user:", "[*]*:*:", "[queue]*:"};
+  for (int round = 0; round < 24; ++round) {
+    const std::size_t tenants = 20 + r.below(60), scoped = 500 + r.below(400);
+    const std::size_t led = round % 3 == 0 || round % 4 == 1 ? 150 + r.below(100) : 20 + r.below(50);
+    std::vector<std::string> patterns;
+    std::string json = "{";
+    for (std::size_t i = 0; i < scoped; ++i) {
+      // (appended piecewise: g++ 12 -O3 warns falsely on chains of + here)
+      std::string p = r.chance(10) ? (r.chance(50) ? "[*]" : "[meta]") : "";
+      p.append("tenant").append(std::to_string(r.below(tenants))).append(r.chance(50) ? ":room:" : ":user:");
+      p.append(std::to_string(r.below(200)));
+      if (round % 4 == 1)  // long literal tails: chains whose states are dropped (docs/matcher.md, "Mid-runs")
+        for (std::size_t j = 3 + r.below(5); j != 0; --j) p.append(":d").append(std::to_string(r.below(3)));
+      p.append(r.chance(30) ? ":*" : "");
+      patterns.push_back(p);
+    }
+    bool star = false, any_star = false;
+    for (std::size_t i = 0; i < led; ++i) {
+      const std::size_t k = r.below(std::size(shapes));
+      std::string p = shapes[k];
+      p.append(r.chance(50) ? "x" : "u").append(std::to_string(r.below(300))).append(k == 3 ? ":*" : "");
+      (k == 2 || k == 4 ? any_star : star) = true;
+      patterns.push_back(p);
+    }
+    std::set<std::string> seen;
+    for (const auto& p : patterns)
+      if (seen.insert(p).second) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    const auto cap = parse_ok(json + "}");
+    const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+    REQUIRE(m.groups() >= 2);  // together they exceed the bound (a group may still walk its trie)
+    ++by_groups[m.groups()];
+    chains += capmatch::detail::cm::matcher_access::tables(m).chains ? 1 : 0;  // the literal-led group
+    if (m.groups() == 2 && star && any_star) ++merged_both_kinds;
+    const std::vector<std::string> list(seen.begin(), seen.end());
+    for (int k = 0; k < 2500; ++k) {
+      std::string name = gen_name(r, list);
+      if (r.chance(15)) name = std::string("t:").append(std::to_string(r.below(9)));  // under 8 bytes
+      if (r.chance(10))
+        for (std::size_t j = 4 + r.below(20); j != 0; --j) name.append(":").append(r.pick(vocab));  // often over 64
+      d.check(cap, m, name);
+      d.check(cap, walk, name);
+    }
+  }
+  MESSAGE("capabilities by groups(): 2: " << by_groups[2] << ", 3: " << by_groups[3] << ", 4: " << by_groups[4]
+                                          << "; star-led in one group with both kinds: " << merged_both_kinds
+                                          << "; chains dropped in the literal-led group: " << chains);
+  CHECK(merged_both_kinds >= 8);
+  CHECK(chains >= 3);
+  CHECK(by_groups[3] + by_groups[4] >= 2);
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("differential: names around the whole-name stop mask (up to 64 bytes) and beyond") {
   // Names of at most detail::cm::short_name_bytes bytes find their segments from a stop mask
   // of the whole name; longer ones scan word by word. Segment lengths around 8, 16 and 17
@@ -664,7 +741,7 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
   differential d;
   static const std::string_view segs[] = {"a", "room", "abcdefgh", "abcdefghi", "abcdefghijklmnop",
                                           "abcdefghijklmnopqrstu", "x1", "x2", "*"};
-  std::size_t with_mid_runs = 0;
+  std::size_t with_mid_runs = 0, with_chains_dropped = 0;
   for (int round = 0; round < 1500; ++round) {
     const std::string prefix = std::string(r.chance(20) ? "[queue]" : "") + "t" + std::to_string(r.below(3));
     std::string json = "{";
@@ -690,6 +767,7 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
         ++with_mid_runs;
         break;
       }
+    with_chains_dropped += t.chains ? 1 : 0;  // every name then takes the out-of-line path
     for (int q = 0; q < 40; ++q) {
       std::string name = pats[r.below(pats.size())];
       for (auto& c : name)
@@ -704,8 +782,11 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
       d.check(cap, dfa, name + ":" + std::string(r.pick(segs)));
     }
   }
-  MESSAGE("mid-runs in " << with_mid_runs << " of 1500 capabilities, " << d.pairs << " pairs");
+  MESSAGE("mid-runs in " << with_mid_runs << " of 1500 capabilities (the states inside long ones dropped in "
+                          << with_chains_dropped << "), " << d.pairs << " pairs");
   CHECK(with_mid_runs > 1000);
+  CHECK(with_chains_dropped > 300);
+  CHECK(with_mid_runs - with_chains_dropped > 20);
   CHECK(d.failures == 0);
 }
 

@@ -66,8 +66,13 @@ class matcher {
       parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal).out);
       parts[3] = std::move(builder(cap, mode, pattern_group::any_literal).out);
     }
-    parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
-    parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
+    // The star-led patterns in one group when that one fits its bound (one automaton pass
+    // less per check), else `*`-led and `[*]*`-led apart.
+    parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led).out);
+    if (parts[1].walk) {
+      parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
+      parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
+    }
     std::size_t count = 0, walked = 0;
     for (detail::cm::storage& part : parts) {
       if (part.in_group == 0) continue;  // an empty group is left out

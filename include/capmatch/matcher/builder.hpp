@@ -107,6 +107,7 @@ enum class pattern_group : u8 {
   any_literal,      ///< literal-led, `[*]`
   star_led,         ///< star-led, not `[*]`
   any_star_led,     ///< star-led, `[*]`
+  all_star_led,     ///< star-led, any qualifier (`[*]` included)
 };
 [[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
   const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
@@ -117,6 +118,7 @@ enum class pattern_group : u8 {
     case pattern_group::any_literal: return !star && any;
     case pattern_group::star_led: return star && !any;
     case pattern_group::any_star_led: return star && any;
+    case pattern_group::all_star_led: return star;
   }
   return true;
 }
@@ -250,6 +252,7 @@ class builder {
     if (mode == matcher_mode::automatic && determinise()) return;
     // Fallback: the trie itself.
     out.walk = true;
+    out.out_of_line = true;
     out.start = 2;
     out.any_root = 3;
     out.states = nodes;
@@ -288,6 +291,10 @@ class builder {
   // their bytes are at most the transitions' segment bytes.
   std::vector<run_info> mid_runs;
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
+  // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
+  // else enters, with their transitions (the head's into the chain included): then only the
+  // run's record leads through the chain, and out.chains is set. Renumbers in place.
+  constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts) {

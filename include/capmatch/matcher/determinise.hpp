@@ -124,7 +124,9 @@ constexpr bool builder::determinise() {
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
   find_mid_runs(states, ts, first_state);
+  drop_chains(states, ts, first_state);
   out.walk = false;
+  out.out_of_line = out.chains;
   out.start = first_state;
   out.states = std::move(states);
   emit(ts);
@@ -310,6 +312,56 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
     }
     mid_runs.push_back(r);
   }
+}
+
+// Long chains: see builder::drop_chains. After find_mid_runs.
+constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> entered(count, 0), only(count, 0);  // entered: transitions and defaults into a state
+  for (u32 i = 0; i < ts.size(); ++i) {
+    ++entered[ts[i].to];
+    only[ts[i].from] = i;  // a chain state's one transition
+  }
+  for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
+  ++entered[start];  // entry states and start runs' ends are entered from outside ts too
+  for (const auto& r : runs) ++entered[r.target];
+  std::vector<u8> drop(count, 0);
+  u32 dropped = 0;
+  for (const auto& r : mid_runs) {
+    std::size_t segments = 1;
+    for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
+    if (segments < mid_run_drop_segments) continue;
+    // The states after the head, up to the first that something else enters too.
+    for (u32 at = ts[only[r.state]].to; at != r.target && entered[at] == 1; at = ts[only[at]].to) {
+      drop[at] = 1;
+      ++dropped;
+    }
+  }
+  // Worth the out-of-line path for every check only when it saves a good share of the states.
+  if (dropped * mid_run_drop_share < count) return;
+  out.chains = true;
+  std::vector<u32> id(count, 0);
+  u32 next_id = 0;
+  for (u32 st = 0; st < count; ++st)
+    if (!drop[st]) id[st] = next_id++;
+  std::vector<state_rec> out_states(next_id);
+  for (u32 st = 0; st < count; ++st) {
+    if (drop[st]) continue;
+    state_rec r = states[st];
+    r.map_link([&](u32 next) { return id[next]; });  // never a dropped state: those have one entry
+    out_states[id[st]] = r;
+  }
+  std::vector<transition> out_ts;
+  for (const auto& t : ts)
+    if (!drop[t.from] && !drop[t.to]) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+  for (auto* list : {&runs, &mid_runs})
+    for (auto& r : *list) {
+      r.state = id[r.state];
+      r.target = id[r.target];
+    }
+  states = std::move(out_states);
+  ts = std::move(out_ts);
+  start = id[start];
 }
 
 }  // namespace detail::cm

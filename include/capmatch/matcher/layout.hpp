@@ -135,6 +135,12 @@ struct edge_rec {
 /// offset, run length}. A run has at least two segments, so its length differs from that of
 /// the head's one literal transition, the only other record `from` the head.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
+/// A mid-run of at least this many segments has the states inside it dropped (only the run's
+/// record reaches its end), if that drops at least 1 / mid_run_drop_share of the automaton's
+/// states: memory on deep names. Such a capability is checked on the out-of-line path, which
+/// tests every state for a mid-run (docs/matcher.md, "Mid-runs").
+inline constexpr std::size_t mid_run_drop_segments = 3;
+inline constexpr std::size_t mid_run_drop_share = 4;
 /// A transition on a longer segment: `key` is a hash, the bytes are verified in the pool.
 struct long_edge_rec {
   u64 key = 0;
@@ -166,6 +172,8 @@ struct header {
   u32 any_root = dead;    // trie walk only: ref of the root of the [*] patterns
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
+  bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
+  bool out_of_line = false;  // walk or chains: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
 };
