@@ -2,7 +2,7 @@
 # Runs one fuzz target (through run.sh) until its coverage has not grown for FLAT seconds
 # (default 300), or until MAX seconds (default 3600), and reports when it plateaued.
 # Usage: tests/fuzz/plateau.sh TARGET [FLAT] [MAX]   (environment as for run.sh)
-# Output: run.sh's line and stats.tsv row, then "plateau TARGET: cov C since S s (of T s)"
+# Output: run.sh's line and stats.tsv row (exit status 72 there: libFuzzer was interrupted), then "plateau TARGET: cov C since S s (of T s)"
 #   or "no plateau TARGET ..." when MAX ended the run while coverage still grew.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,8 +21,10 @@ while kill -0 "$runner" 2>/dev/null; do
   if [ "$cov" != "$last_cov" ]; then last_cov=$cov; since=$now; fi
   [ -z "$fuzzer" ] && fuzzer=$(pgrep -P "$runner" | head -n 1)
   if [ $((now - since)) -ge "$flat" ] && [ -n "$fuzzer" ]; then
-    kill -INT "$fuzzer" 2>/dev/null  # libFuzzer prints its final stats and exits
+    kill -INT "$fuzzer" 2>/dev/null  # libFuzzer prints its final stats and exits with 72
     wait "$runner"; rc=$?
+    # run.sh exits 1 for the interrupt; a finding leaves an artifact (crash-, leak-, timeout-...).
+    [ -z "$(ls -A "$out/artifacts/$t" 2>/dev/null)" ] && rc=0
     echo "plateau $t: cov $last_cov unchanged for $((now - since)) s, reached after $((since - start)) s (of $((now - start)) s)"
     exit $rc
   fi
