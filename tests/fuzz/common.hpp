@@ -132,9 +132,12 @@ inline cap read_cap(const std::vector<std::pair<std::string, std::uint32_t>>& en
 }
 
 // Operations granted on `name`: the union over every matching pattern (docs/semantics.md §11).
+// A name longer than max_resource_bytes or of more than max_segments segments (qualifier not
+// counted) is invalid and granted nothing (docs/limits.md).
 inline std::uint32_t ops_for(const cap& c, const std::string& name) {
   std::uint32_t out = 0;
   const res n = read(name, false);
+  if (name.size() > capmatch::max_resource_bytes || n.segments.size() > capmatch::max_segments) return 0;
   for (const auto& [p, bits] : c)
     if (matches(p, n)) out |= bits;
   return out;
