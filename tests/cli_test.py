@@ -455,8 +455,10 @@ class Usage(Base):
             (("check", "{}", "x"), "wrong number of arguments for check: missing OP"),
             (("parse", "{}", "{}"), "wrong number of arguments for parse: unexpected '{}'"),
             (("intersect", "{}", "{}", "x"), "wrong number of arguments for intersect: unexpected 'x'"),
-            (("--frob", "parse", "{}"), "unknown option '--frob'"),
-            (("parse", "-v", "{}"), "unknown option '-v'"),
+            (("--frob", "parse", "{}"), "unknown option (not quoted: it may hold a secret)"),
+            (("parse", "-v", "{}"), "unknown option (not quoted: it may hold a secret)"),
+            (("parse", "--jsno", "{}"), "unknown option (not quoted: it may hold a secret); did you mean --json?"),
+            (("--verison", "parse", "{}"), "unknown option (not quoted: it may hold a secret); did you mean --version?"),
             (("intersect", "-", "-"), "at most one argument may be - (standard input)"),
         ]
         for args, first in cases:
@@ -491,17 +493,18 @@ class Usage(Base):
             (("jwt", "--key", key, "--claim", "a=1", "b=2"), "wrong number of arguments for jwt: " + not_quoted),
             (("jwt", "--key", key, "--client-id", "a", "--client-id", "b"), "option --client-id given twice"),
             (("jwt", "--key", key, "--revocable=1"), "jwt: revocable was given a disallowed flag override"),
-            (("jwt", "--key", key, "--frob"), "unknown option '--frob'"),
-            (("jwt", "--key", key, "--frob=" + secret), "unknown option '--frob'"),
+            (("jwt", "--key", key, "--frob"), "unknown option (not quoted: it may hold a secret)"),
+            (("jwt", "--key", key, "--frob=" + secret), "unknown option (not quoted: it may hold a secret)"),
+            (("jwt", "--key", key, "--ttll=" + secret), "unknown option (not quoted: it may hold a secret); did you mean --ttl?"),
             (("jwt", "--key" + key), "jwt needs --key"),
-            (("jwt", "--key=" + key, "--key" + key), "unknown option (not quoted: it may hold the secret)"),
-            (("jwt", "--key=" + key, "-" + secret), "unknown option (not quoted: it may hold the secret)"),
+            (("jwt", "--key=" + key, "--key" + key), "unknown option (not quoted: it may hold a secret)"),
+            (("jwt", "--key=" + key, "-" + secret), "unknown option (not quoted: it may hold a secret)"),
             (("jwt", "--key"), "jwt: --key: 1 required TEXT missing"),
             (("verify-jwt", "--key", key), "wrong number of arguments for verify-jwt: missing TOKEN"),
             (("verify-jwt", "--key", key, "--now", "12:00", "t"), "--now takes a whole number of seconds"),
             (("verify-jwt", "--key", key, "t", key), "wrong number of arguments for verify-jwt: " + not_quoted),
             (("verify-jwt", "t"), "verify-jwt needs --key"),
-            (("--key=" + key,), "unknown option '--key'"),  # no command: the option's name only
+            (("--key=" + key,), "unknown option (not quoted: it may hold a secret)"),  # no command
         ]
         for args, first in cases:
             for extra in ((), ("--json",)):
@@ -510,6 +513,42 @@ class Usage(Base):
                     self.assertEqual((r.rc, r.out), (2, ""))
                     self.assertEqual(r.err.split("\n")[:3], ["capmatch: " + first, "", "usage: capmatch [--json] COMMAND ARGS..."])
                     self.assertNotIn(secret, r.err)
+
+    def test_unknown_options_never_quote_the_argument(self):
+        # An unknown option is never echoed, whatever its shape (a secret typed as --SECRET,
+        # -SECRET, all lower-case, with or without '='), on every command and before one: only the
+        # nearest real option of the command is named. The commands are read from --help.
+        help_text = run("--help").out
+        section = help_text.split("commands:\n", 1)[1].split("\n\n", 1)[0]
+        commands = [line.split()[0] for line in section.splitlines() if line.startswith("  ") and not line.startswith("   ")]
+        grant = ["--key-id", "k", "--secret", "s", "--client-id", "c"]
+        valid = {"parse": ["{}"], "check": ["{}", "x", "publish"], "intersect": ["{}"], "lint": ["{}"],
+                 "revoke-request": ["clientId:a"], "grant": grant + ["{}"], "verify-grant": grant + ["c"],
+                 "extend-grant": grant + ["c", "{}"], "token-request": ["--key", "app.key:abc"],
+                 "verify-token-request": ["--key", "app.key:abc", "{}"], "jwt": ["--key", "app.key:abc"],
+                 "verify-jwt": ["--key", "app.key:abc", "t"]}
+        self.assertEqual(sorted(commands), sorted(valid))  # a new command needs its valid arguments here
+        secrets = ["SENTINEL-opt-secret", "sentinellowersecret", "sentinel-lower-secret-22", "s3ntinel"]
+        for command in [None, *commands]:
+            for secret in secrets:
+                for arg in ("--" + secret, "-" + secret, "--" + secret + "=x", "--frob=" + secret):
+                    with self.subTest(command=command, arg=arg):
+                        args = [arg] if command is None else [command, *valid[command], arg]
+                        r = run(*args)
+                        self.assertEqual((r.rc, r.out), (2, ""))
+                        self.assertNotIn(secret, r.err)
+                        self.assertTrue(r.err.startswith("capmatch: unknown option (not quoted: it may hold a secret)"), r.err)
+        # The nearest option is that command's own, within two edits.
+        for args, near in [(("--jsn",), "--json"), (("jwt", "--key", "app.key:abc", "--capabilty"), "--capability"),
+                           (("revoke-request", "clientId:a", "--issued-befor"), "--issued-before"),
+                           (("grant", *grant, "{}", "--secert=" + secrets[0]), "--secret"),
+                           (("parse", "{}", "--ttl"), None)]:
+            with self.subTest(args=args):
+                r = run(*args)
+                first = r.err.split("\n")[0]
+                expected = "capmatch: unknown option (not quoted: it may hold a secret)"
+                self.assertEqual(first, expected + (f"; did you mean {near}?" if near else ""))
+                self.assertNotIn(secrets[0], r.err)
 
     def test_command_names_and_markers_as_arguments(self):
         # A RESOURCE may be spelled like a command or like an argument-parser marker.

@@ -93,15 +93,15 @@ for args, problem in [
         ([], "token-request needs --key"),
         (["--key", KEY, "--ttl", "x"], "--ttl takes a decimal number of milliseconds"),
         (["--key", KEY, "--timestamp", "1e3"], "--timestamp takes a decimal number of milliseconds since the Unix epoch"),
-        (["--key", KEY, "--bogus", "1"], "unknown option '--bogus'"),
+        (["--key", KEY, "--bogus", "1"], "unknown option (not quoted: it may hold a secret)"),
         (["--key", KEY, "extra"], "wrong number of arguments for token-request: unexpected argument (not quoted: it may be the secret)"),
         (["--key", KEY, "--key", KEY], "option --key given twice"),
         (["--key", KEY, "--capability", "-", "--capability", "-"], "option --capability given twice"),
         # a mistyped or misplaced key is never quoted
         (["--ttl", "5", KEY], "token-request needs --key"),
         (["--key", "app.key", SECRET], "wrong number of arguments for token-request: unexpected argument (not quoted: it may be the secret)"),
-        (["--key=" + KEY, "--key" + KEY], "unknown option (not quoted: it may hold the secret)"),
-        (["--key", KEY, "--kye=" + KEY], "unknown option '--kye'")]:
+        (["--key=" + KEY, "--key" + KEY], "unknown option (not quoted: it may hold a secret)"),
+        (["--key", KEY, "--kye=" + KEY], "unknown option (not quoted: it may hold a secret); did you mean --key?")]:
     for extra in ([], ["--json"]):
         usage(f"usage {extra} {args}", run(extra + ["token-request"] + args), problem)
 

@@ -73,20 +73,31 @@ TEST_CASE("bad usage of token-request, verify-token-request, jwt and verify-jwt:
     std::string problem;
   };
   const std::string not_quoted = "unexpected argument (not quoted: it may be the secret)";
+  const std::string unknown = "unknown option (not quoted: it may hold a secret)";
   const std::string key_nul = std::string(key) + std::string("\0x", 2);
   const std::string dash_secret = "-" + std::string(secret);
   const std::string glued = "--key" + std::string(key), key_option = "--key=" + std::string(key);
+  constexpr std::string_view lower = "sentinellowersecret";
+  const std::string lower_dashed = "--" + std::string(lower), dash_lower = "-" + std::string(lower);
+  const std::string nonse = "--nonse=" + std::string(lower);
   const std::vector<bad> cases = {
       {{"token-request"}, "token-request needs --key"},
       {{"token-request", "--key", key, "--ttl", "12 "}, "--ttl takes a decimal number of milliseconds"},
       {{"token-request", "--key", key, key_nul}, "wrong number of arguments for token-request: " + not_quoted},
-      {{"token-request", "--key", key, dash_secret}, "unknown option (not quoted: it may hold the secret)"},
+      {{"token-request", "--key", key, dash_secret}, unknown},
       {{"verify-token-request", "--key", key}, "wrong number of arguments for verify-token-request: missing REQUEST"},
       {{"verify-token-request", "--key", key, "--key", key, "{}"}, "option --key given twice"},
       {{"verify-token-request", "--key", key, "--key-capability", "-", "-"},
        "at most one argument may be - (standard input)"},
       {{"jwt", "--key", key, "--claim", "=1"}, "--claim takes NAME=JSON"},
-      {{"jwt", key_option, glued}, "unknown option (not quoted: it may hold the secret)"},
+      {{"jwt", key_option, glued}, unknown},
+      // Lower-case and short: shaped like an option name, and still never quoted (the rule before
+      // quoted `--` and up to 22 lower-case letters); the nearest real option only.
+      {{"jwt", key_option, lower_dashed}, unknown},
+      {{"parse", "{}", lower_dashed}, unknown},
+      {{lower_dashed, "parse", "{}"}, unknown},
+      {{"token-request", key_option, nonse}, unknown + "; did you mean --nonce?"},
+      {{"verify-jwt", key_option, "t", dash_lower}, unknown},
       {{"jwt", "--revocable", key}, "jwt needs --key"},
       {{"verify-jwt", "--key", key}, "wrong number of arguments for verify-jwt: missing TOKEN"},
       {{"verify-jwt", "--key", key, "--now", "1e9", "t"}, "--now takes a whole number of seconds"},
@@ -104,6 +115,7 @@ TEST_CASE("bad usage of token-request, verify-token-request, jwt and verify-jwt:
       CHECK(r.out.empty());
       CHECK(r.err == "capmatch: " + c.problem + "\n\n" + help);
       CHECK(r.err.find(secret) == std::string::npos);
+      CHECK(r.err.find(lower) == std::string::npos);
     }
   }
 }

@@ -4,6 +4,7 @@
 #include "cli.hpp"
 
 #include <capmatch/capmatch.hpp>
+#include <capmatch/detail/suggest.hpp>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -156,20 +157,16 @@ int usage_error(std::string_view problem, std::string& err) {
 
 bool looks_like_option(std::string_view a) { return a.size() >= 2 && a.front() == '-'; }
 
-/// How bad usage names the unknown option `a`: quoted up to its first '=' (what follows is a
-/// value); for a command that takes a secret (or an unknown command), only when that is shaped
-/// like an option name: `-` and one ASCII letter or digit, or `--` and lower-case ASCII letters,
-/// digits and '-', at most 24 bytes (longer than any of ours, shorter than `--secret` run into a
-/// 32-byte secret). A mistyped `--key` may run into the key itself, and a stray argument that
-/// starts with '-' may be a secret.
-std::string shown_option(std::string_view a, bool takes_secret) {
-  const std::string_view name = a.substr(0, a.find('='));
-  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  const bool shaped =
-      (name.size() == 2 && (alnum(name[1]) || (name[1] >= 'A' && name[1] <= 'Z'))) ||
-      (name.size() > 2 && name.size() <= 24 && name.substr(0, 2) == "--" &&
-       std::all_of(name.begin() + 2, name.end(), [&](char c) { return alnum(c) || c == '-'; }));
-  return takes_secret && !shaped ? std::string("(not quoted: it may hold the secret)") : quote(name);
+/// How bad usage reports the unknown option `a`: never quoted (a mistyped `--key` may run into
+/// the key itself, and any stray argument that starts with '-' may be a secret), followed by the
+/// nearest of the command's long options `names` within two edits of `a` up to its first '='
+/// (detail::closest_name), when there is one. What is shown is always one of our option names.
+std::string unknown_option(std::string_view a, const std::vector<std::string>& names) {
+  std::string problem = "unknown option (not quoted: it may hold a secret)";
+  std::vector<std::string_view> views(names.begin(), names.end());
+  const std::string_view near = capmatch::detail::closest_name(a.substr(0, a.find('=')), views);
+  if (!near.empty()) problem.append("; did you mean ").append(near).append("?");
+  return problem;
 }
 
 /// Bad usage before a command is known: the first option that is not --json decides
@@ -181,7 +178,7 @@ int without_command(std::span<const std::string_view> args, std::string_view pro
     if (!looks_like_option(a) || a == "--json") continue;
     if (a == "--help" || a == "-h") return out += usage_text(), 0;
     if (a == "--version") return out += "capmatch " CAPMATCH_VERSION_STRING "\n", 0;
-    return usage_error("unknown option " + shown_option(a, true), err);  // the command is unknown
+    return usage_error(unknown_option(a, {"--json", "--help", "--version"}), err);  // the command is unknown
   }
   return usage_error(problem, err);
 }
@@ -274,7 +271,10 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
     if (extra == "--" && !positional_only) {
       positional_only = true;
     } else if (!positional_only && looks_like_option(extra)) {
-      return usage_error("unknown option " + shown_option(extra, cmd->takes_secret), err);
+      std::vector<std::string> names;
+      for (const CLI::Option* o : app.get_options())
+        for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+      return usage_error(unknown_option(extra, names), err);
     } else {
       return usage_error(wrong + ": unexpected " +
                              (cmd->takes_secret ? std::string("argument (not quoted: it may be the secret)") : quote(extra)),

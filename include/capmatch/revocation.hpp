@@ -24,6 +24,7 @@
 #include "crypto/base64.hpp"
 #include "error.hpp"
 #include "detail/json.hpp"
+#include "detail/json_object.hpp"
 #include "detail/utf8.hpp"
 #include "key.hpp"
 #include "limits.hpp"
@@ -268,10 +269,94 @@ namespace detail {
   return header;
 }
 
+namespace detail {
+/// "number with a leading zero" when `e` (from json_object) stopped at the digit after a number's
+/// leading '0' (json_object reads "01" as 0 and then a stray '1'); else `e` unchanged.
+[[nodiscard]] inline error name_leading_zero(std::string_view body, error e) {
+  const std::uint32_t p = e.has_offset() ? e.offset() : 0;
+  if (e.code() != errc::invalid_json || p < 1 || p >= body.size() || body[p] < '0' || body[p] > '9' || body[p - 1] != '0')
+    return e;
+  std::uint32_t start = p - 1;
+  if (start > 0 && body[start - 1] == '-') --start;
+  const char before = start > 0 ? body[start - 1] : ' ';
+  if (before != ':' && before != ',' && before != '[' && before != ' ' && before != '\t' && before != '\n' && before != '\r')
+    return e;
+  error z(errc::invalid_json, start);
+  return z.append("number with a leading zero").append_at();
+}
+
+/// The request's `targets` array (the raw value at `at`, already read as valid JSON): 1..100
+/// distinct target strings, each checked by parse_revocation_target; offsets are in `body`.
+[[nodiscard]] inline error read_revocation_targets(std::string_view body, std::uint32_t at,
+                                                   std::vector<revocation_target>& out) {
+  json_reader r(body);
+  r.skip(at);
+  if (r.peek() != '[') {
+    error e = revocation_error(at);
+    e.append("targets").append_at().append(" must be an array of strings");
+    if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+    return e;
+  }
+  r.skip(1);
+  r.skip_ws();
+  if (r.peek() == ']') return {};
+  std::vector<char> buf;
+  error err;
+  for (;;) {
+    r.skip_ws();
+    const auto t_at = static_cast<std::uint32_t>(r.pos());
+    if (r.peek() != '"') {
+      error e = revocation_error(t_at);
+      e.append("a target").append_at().append(" must be a string");
+      if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+      return e;
+    }
+    if (out.size() == max_revocation_targets) {
+      error e = revocation_error(t_at);
+      e.append("more than ").append_number(max_revocation_targets).append(" targets").append_at();
+      return e.append(" (capmatch::max_revocation_targets)");
+    }
+    buf.clear();
+    if (!r.read_string(buf, err)) return err;
+    auto t = parse_revocation_target(std::string_view(buf.data(), buf.size()), t_at);
+    if (!t) return t.error();
+    for (const auto& prev : out)
+      if (prev == *t) {
+        error e = revocation_error(t_at);
+        return e.append("duplicate revocation target ").append_quoted(t->to_string()).append_at();
+      }
+    out.push_back(std::move(*t));
+    if (!r.expect(',', error_hint::none, err)) return {};  // the array is valid JSON: ']' ends it
+  }
+}
+
+/// `issuedBefore` from its member `m` (raw text at m.raw_offset): a non-negative integer of at most
+/// 16 digits.
+[[nodiscard]] inline error read_issued_before(std::string_view body, const json_object::member& m, std::int64_t& out) {
+  const std::string_view raw = body.substr(m.raw_offset, m.raw_size);
+  error e = revocation_error(m.raw_offset);
+  e.append("issuedBefore").append_at();
+  if (m.kind != json_type::number || raw[0] == '-') {
+    e.append(" must be a non-negative integer (milliseconds since the epoch)");
+    if (raw[0] == '-') return e.append(", not a negative number");
+    json_reader r(raw);
+    return e.append(", not ").append(r.hint_text(r.value_kind()));
+  }
+  std::size_t digits = 0;
+  while (digits < raw.size() && raw[digits] >= '0' && raw[digits] <= '9') ++digits;
+  if (digits > 16) return e.append(" is too large (more than 16 digits)");
+  if (!m.integer) return e.append(" must be an integer number of milliseconds");
+  out = m.int_value;
+  return {};
+}
+}  // namespace detail
+
 /// Parses and validates a revocation request body received at `now_ms`: one JSON object with
 /// `targets` (array of 1..100 target strings, required), `issuedBefore` (non-negative integer
 /// milliseconds) and `allowReauthMargin` (boolean); any other member, a duplicate member, or
 /// anything after the object is an error (errc::invalid_json or invalid_revocation_request, 40000).
+/// The object is read by detail::json_object (nested values kept raw); only the members are
+/// checked here.
 [[nodiscard]] inline result<revocation_request> parse_revocation_request(std::string_view body, std::int64_t now_ms) {
   if (body.size() > max_revocation_body_bytes) {
     error e(errc::limit_exceeded, no_offset);
@@ -279,138 +364,43 @@ namespace detail {
     return e.append_number(max_revocation_body_bytes).append(" bytes (capmatch::max_revocation_body_bytes)");
   }
   if (body.empty()) return error(errc::empty_input, 0, "empty revocation request body; expected {\"targets\":[...]}");
-  detail::json_reader r(body);
-  error err;
-  // Consumes the byte at the cursor (the reader offers no other way to step over a literal).
-  auto take = [&] {
-    error ignored;
-    (void)r.expect(r.peek(), error_hint::none, ignored);
-  };
-  auto at = [&] { return static_cast<std::uint32_t>(r.pos()); };
-  if (!r.expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}", err)) return err;
+  {
+    detail::json_reader r(body);
+    error err;
+    if (!r.expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}", err)) return err;
+  }
+  detail::json_object_limits lim;
+  lim.max_bytes = max_revocation_body_bytes;
+  lim.max_members = 16;  // three are valid; keeps the duplicate-name test to 120 compares in 256 KiB
+  auto obj = detail::json_object::parse(body, lim);
+  if (!obj) return detail::name_leading_zero(body, obj.error());
   revocation_request req;
-  bool seen[3] = {false, false, false};
-  std::vector<char> buf;
-  r.skip_ws();
-  if (r.peek() == '}') {
-    take();
-  } else {
-    for (;;) {
-      r.skip_ws();
-      const std::uint32_t name_at = at();
-      buf.clear();
-      if (!r.read_string(buf, err)) return err;
-      const std::string_view name(buf.data(), buf.size());
-      int which = name == "targets" ? 0 : name == "issuedBefore" ? 1 : name == "allowReauthMargin" ? 2 : -1;
-      if (which < 0) {
-        error e = detail::revocation_error(name_at);
-        e.append("unknown member ").append_quoted(name).append_at();
-        return e.append("; a revocation request has targets, issuedBefore and allowReauthMargin");
+  bool has_targets = false;
+  for (std::size_t i = 0; i < obj->size(); ++i) {
+    const std::string_view name = obj->key(i);
+    const auto& m = obj->at(i);
+    if (name == "targets") {
+      if (error e = detail::read_revocation_targets(body, m.raw_offset, req.targets); e.code() != errc::ok) return e;
+      has_targets = true;
+    } else if (name == "issuedBefore") {
+      std::int64_t v = 0;
+      if (error e = detail::read_issued_before(body, m, v); e.code() != errc::ok) return e;
+      req.issued_before_ms = v;
+    } else if (name == "allowReauthMargin") {
+      if (m.kind != detail::json_type::boolean) {
+        error e = detail::revocation_error(m.raw_offset);
+        e.append("allowReauthMargin").append_at().append(" must be true or false, not ");
+        detail::json_reader r(obj->raw(i));
+        return e.append(r.hint_text(r.value_kind()));
       }
-      if (seen[which]) {
-        error e = detail::revocation_error(name_at);
-        return e.append("duplicate member ").append_quoted(name).append_at();
-      }
-      seen[which] = true;
-      if (!r.expect(':', "':'", err)) return err;
-      r.skip_ws();
-      if (which == 0) {
-        if (r.peek() != '[') {
-          error e = detail::revocation_error(at());
-          e.append("targets").append_at().append(" must be an array of strings");
-          if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-          return e;
-        }
-        take();
-        r.skip_ws();
-        if (r.peek() == ']') {
-          take();
-        } else {
-          for (;;) {
-            r.skip_ws();
-            const std::uint32_t t_at = at();
-            if (r.peek() != '"') {
-              error e = detail::revocation_error(t_at);
-              e.append("a target").append_at().append(" must be a string");
-              if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-              return e;
-            }
-            if (req.targets.size() == max_revocation_targets) {
-              error e = detail::revocation_error(t_at);
-              e.append("more than ").append_number(max_revocation_targets).append(" targets").append_at();
-              return e.append(" (capmatch::max_revocation_targets)");
-            }
-            buf.clear();
-            if (!r.read_string(buf, err)) return err;
-            auto t = parse_revocation_target(std::string_view(buf.data(), buf.size()), t_at);
-            if (!t) return t.error();
-            for (const auto& prev : req.targets)
-              if (prev == *t) {
-                error e = detail::revocation_error(t_at);
-                return e.append("duplicate revocation target ").append_quoted(t->to_string()).append_at();
-              }
-            req.targets.push_back(std::move(*t));
-            r.skip_ws();
-            if (r.peek() == ',') { take(); continue; }
-            if (r.peek() == ']') { take(); break; }
-            return r.unexpected(error_hint::expected_comma_or_bracket);
-          }
-        }
-      } else if (which == 1) {
-        const std::uint32_t n_at = at();
-        auto not_integer = [&] {
-          error e = detail::revocation_error(n_at);
-          e.append("issuedBefore").append_at().append(" must be a non-negative integer (milliseconds since the epoch)");
-          if (r.peek() == '-') e.append(", not a negative number");
-          else if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-          return e;
-        };
-        if (r.peek() < '0' || r.peek() > '9') return not_integer();
-        std::uint64_t v = 0;
-        std::size_t digits = 0;
-        const bool leading_zero = r.peek() == '0';
-        while (!r.at_end() && r.peek() >= '0' && r.peek() <= '9') {
-          if (++digits > 16) {
-            error e = detail::revocation_error(n_at);
-            return e.append("issuedBefore").append_at().append(" is too large (more than 16 digits)");
-          }
-          v = v * 10 + static_cast<std::uint64_t>(r.peek() - '0');
-          take();
-        }
-        if (leading_zero && digits > 1) {
-          error e(errc::invalid_json, n_at);
-          return e.append("number with a leading zero").append_at();
-        }
-        if (r.peek() == '.' || r.peek() == 'e' || r.peek() == 'E') {
-          error e = detail::revocation_error(n_at);
-          return e.append("issuedBefore").append_at().append(" must be an integer number of milliseconds");
-        }
-        req.issued_before_ms = static_cast<std::int64_t>(v);
-      } else {
-        const std::uint32_t b_at = at();
-        const std::string_view rest = body.substr(r.pos());
-        const bool t = rest.substr(0, 4) == "true", f = rest.substr(0, 5) == "false";
-        if (!t && !f) {
-          error e = detail::revocation_error(b_at);
-          e.append("allowReauthMargin").append_at().append(" must be true or false");
-          if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-          return e;
-        }
-        for (int i = t ? 4 : 5; i > 0; --i) take();
-        req.allow_reauth_margin = t;
-      }
-      r.skip_ws();
-      if (r.peek() == ',') { take(); continue; }
-      if (r.peek() == '}') { take(); break; }
-      return r.unexpected(error_hint::expected_comma_or_brace);
+      req.allow_reauth_margin = obj->raw(i) == "true";
+    } else {
+      error e = detail::revocation_error(m.key_at);
+      e.append("unknown member ").append_quoted(name).append_at();
+      return e.append("; a revocation request has targets, issuedBefore and allowReauthMargin");
     }
   }
-  r.skip_ws();
-  if (!r.at_end()) {
-    error e(errc::trailing_characters, at());
-    return e.append("unexpected characters after the request object").append_at();
-  }
-  if (!seen[0]) return detail::revocation_error().append("a revocation request needs a targets member");
+  if (!has_targets) return detail::revocation_error().append("a revocation request needs a targets member");
   if (auto e = validate(req, now_ms); e.code() != errc::ok) return e;
   return req;
 }

@@ -34,12 +34,14 @@ inline std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-// A resource as the reference sees it: qualifier text ("" for none, "*" for [*]) and body.
+// A resource as the reference sees it: qualifier text ("" for none, "*" for [*]), body, and the
+// body's segments (split once when read: the matcher target compares every name with every pattern).
 struct res {
   bool valid = false;
   bool qualified = false;
   std::string qualifier;
   std::string body;
+  std::vector<std::string> segments;
 };
 
 // Well-formed UTF-8 (RFC 3629 table 3-7, written out): no overlong form, no surrogate, nothing
@@ -92,9 +94,10 @@ inline res read(const std::string& t, bool is_pattern) {
     if (body.empty() || body[0] == '[') return r;
   }
   if (!well_formed_utf8(t)) return r;  // names and patterns alike (docs/semantics.md, D2 and I14b)
+  r.segments = split(body);
   if (!is_pattern) {
     if (r.qualified && r.qualifier == "*") return r;
-    for (const auto& s : split(body))
+    for (const auto& s : r.segments)
       if (s.empty()) return r;
   }
   r.body = body;
@@ -109,7 +112,7 @@ inline bool matches(const res& p, const res& n) {
     if (p.qualified != n.qualified) return false;
     if (p.qualified && p.qualifier != n.qualifier) return false;
   }
-  const auto ps = split(p.body), ns = split(n.body);
+  const auto &ps = p.segments, &ns = n.segments;
   const bool trailing = ps.back() == "*";
   if (trailing ? ns.size() < ps.size() : ns.size() != ps.size()) return false;
   for (std::size_t i = 0; i < ps.size(); ++i) {
@@ -129,9 +132,12 @@ inline cap read_cap(const std::vector<std::pair<std::string, std::uint32_t>>& en
 }
 
 // Operations granted on `name`: the union over every matching pattern (docs/semantics.md §11).
+// A name longer than max_resource_bytes or of more than max_segments segments (qualifier not
+// counted) is invalid and granted nothing (docs/limits.md).
 inline std::uint32_t ops_for(const cap& c, const std::string& name) {
   std::uint32_t out = 0;
   const res n = read(name, false);
+  if (name.size() > capmatch::max_resource_bytes || n.segments.size() > capmatch::max_segments) return 0;
   for (const auto& [p, bits] : c)
     if (matches(p, n)) out |= bits;
   return out;

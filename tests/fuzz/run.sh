@@ -4,7 +4,9 @@
 #   targets: parse name matcher intersect cli crypto revocation grant token_request jwt (default: all whose source exists)
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), CXX (default clang++),
 #   FUZZ_JOBS_NICE=1 to run under nice -n 19, FUZZ_TIMEOUT (seconds per input before
-#   libFuzzer reports a timeout; default 30, raise it when the machine is busy).
+#   libFuzzer reports a timeout; default 30, raise it when the machine is busy), FUZZ_MAX_LEN
+#   (largest input; default 8192, 2304 for matcher, whose work grows with patterns × names),
+#   FUZZ_ARGS (more libFuzzer flags, e.g. -len_control=0 to try inputs of every length at once).
 # Output: $FUZZ_BUILD_DIR/<target> (binary), work/<target>/ (the growing corpus copy),
 #   artifacts/<target>/ (crashes), logs/<target>.log, and one line per run appended to
 #   stats.tsv: target, seconds, executions, cov, ft, new units, exit status.
@@ -45,9 +47,11 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$out/artifacts/$t"
   [ -d "$here/corpus/$t" ] && cp -n "$here/corpus/$t"/* "$work"/ 2>/dev/null
   log="$out/logs/$t.log"
+  max_len=8192
+  [ "$t" = matcher ] && max_len=2304  # room for a name just beyond max_resource_bytes
   start=$(date +%s)
-  "${nice_cmd[@]}" "$bin" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-30}" -rss_limit_mb=2048 -max_len=8192 \
-    -dict="$here/capmatch.dict" -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" \
+  "${nice_cmd[@]}" "$bin" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-30}" -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-$max_len}" \
+    -dict="$here/capmatch.dict" -print_final_stats=1 ${FUZZ_ARGS:-} -artifact_prefix="$out/artifacts/$t/" \
     "$work" >"$log" 2>&1
   rc=$?
   elapsed=$(( $(date +%s) - start ))
