@@ -1306,19 +1306,16 @@ constexpr void append_text(const pattern& p, std::vector<char>& out) {
   put(p.body);
 }
 
-/// True when `outer` matches every name `inner` matches (pattern containment). Exact, and
-/// equivalent to "outer ∩ inner is inner itself in normal form" (tests check the two agree);
-/// decided segment by segment without allocating, since lint and covers compare many pairs.
-/// Patterns that match nothing are never contained and contain nothing.
-[[nodiscard]] constexpr bool contains(const pattern& outer, const pattern& inner) noexcept {
-  const pattern& a = outer;
-  const pattern& b = inner;
-  if (a.matches_nothing() || b.matches_nothing()) return false;
+namespace detail {
+/// contains(outer, inner) with each pattern's matches_nothing() and trailing_wildcard() given
+/// (pattern_facts holds them: intersect asks about many pairs of the same patterns).
+[[nodiscard]] constexpr bool contains_known(const pattern& a, bool a_nothing, bool ta, const pattern& b, bool b_nothing,
+                                            bool tb) noexcept {
+  if (a_nothing || b_nothing) return false;
   // Qualifiers: [*] holds every qualifier and none; otherwise they must be the same.
   if (a.kind != qualifier_kind::any &&
       (a.kind != b.kind || (a.kind == qualifier_kind::named && a.qualifier != b.qualifier)))
     return false;
-  const bool ta = a.trailing_wildcard(), tb = b.trailing_wildcard();
   std::size_t i = 0, j = 0;
   for (;;) {
     const std::string_view sa = detail::segment_at(a.body, i), sb = detail::segment_at(b.body, j);
@@ -1329,6 +1326,16 @@ constexpr void append_text(const pattern& p, std::vector<char>& out) {
     i += sa.size() + 1;
     j += sb.size() + 1;
   }
+}
+}  // namespace detail
+
+/// True when `outer` matches every name `inner` matches (pattern containment). Exact, and
+/// equivalent to "outer ∩ inner is inner itself in normal form" (tests check the two agree);
+/// decided segment by segment without allocating, since lint and covers compare many pairs.
+/// Patterns that match nothing are never contained and contain nothing.
+[[nodiscard]] constexpr bool contains(const pattern& outer, const pattern& inner) noexcept {
+  return detail::contains_known(outer, outer.matches_nothing(), outer.trailing_wildcard(), inner,
+                                inner.matches_nothing(), inner.trailing_wildcard());
 }
 
 namespace detail {
@@ -1779,6 +1786,7 @@ CAPMATCH_NAMESPACE_END
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 
@@ -1917,27 +1925,65 @@ class capability {
 
   // Appends a resource known to be a valid pattern.
   constexpr void add(std::string_view res, const pattern& p, op_set ops, std::uint32_t source_offset) {
+    const std::size_t at = text_.size();
+    text_.insert(text_.end(), res.begin(), res.end());
+    add_text_end(at, p, ops, source_offset);
+  }
+  // Makes the text from byte `at` to the end of text_ an entry: a valid pattern whose qualifier
+  // and body sizes are p's.
+  constexpr void add_text_end(std::size_t at, const pattern& p, op_set ops, std::uint32_t source_offset) {
     entry e;
-    e.offset = static_cast<std::uint32_t>(text_.size());
-    e.size = static_cast<std::uint32_t>(res.size());
+    e.offset = static_cast<std::uint32_t>(at);
+    e.size = static_cast<std::uint32_t>(text_.size() - at);
     e.kind = p.kind;
-    e.body_skip = static_cast<std::uint32_t>(res.size() - p.body.size());
+    e.body_skip = static_cast<std::uint32_t>(e.size - p.body.size());
     if (p.kind == qualifier_kind::named) {
       e.qualifier_offset = e.offset + 1;  // "[q..." : the name starts after '['
       e.qualifier_size = static_cast<std::uint32_t>(p.qualifier.size());
     }
     e.source_offset = source_offset;
     e.ops = ops;
-    text_.insert(text_.end(), res.begin(), res.end());
     entries_.push_back(e);
   }
 
   // Sorts into canonical order. With merge, equal resources unite their ops; without,
   // the first equal pair is returned as an index (the later of the two in the source).
   constexpr std::size_t sort_entries(bool merge) {
-    // Sorted as small keys, then the entries permuted once. Most comparisons are decided by
-    // the first 16 bytes, compared as two numbers (big-endian, a shorter resource zero-padded:
-    // no resource holds U+0000, so this orders like the bytes); ties compare the rest.
+    if (entries_.size() <= small_sort) {
+      // Few entries (a typical token): insertion sort in place, stable, so equal resources keep
+      // the order they were added in, which is source order for a parsed document.
+      for (std::size_t i = 1; i < entries_.size(); ++i) {
+        const entry e = entries_[i];
+        const std::string_view res = view(e.offset, e.size);
+        std::size_t k = i;
+        for (; k != 0 && res < view(entries_[k - 1].offset, entries_[k - 1].size); --k) entries_[k] = entries_[k - 1];
+        entries_[k] = e;
+      }
+    } else {
+      sort_large();
+    }
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (out != 0 && view(entries_[out - 1].offset, entries_[out - 1].size) ==
+                          view(entries_[i].offset, entries_[i].size)) {
+        if (!merge) return i;
+        entries_[out - 1].ops = entries_[out - 1].ops | entries_[i].ops;
+        continue;
+      }
+      entries_[out++] = entries_[i];
+    }
+    entries_.resize(out);
+    return entries_.size();
+  }
+  // Up to this many entries sort_entries sorts in place without keys (measured: the keys,
+  // their allocation and the permutation cost more than they save on a typical token).
+  static constexpr std::size_t small_sort = 16;
+
+  // Sorts by resource, ties by source offset: as small keys, then the entries permuted once.
+  constexpr void sort_large() {
+    // Most comparisons are decided by the first 16 bytes, compared as two numbers (big-endian, a
+    // shorter resource zero-padded: no resource holds U+0000, so this orders like the bytes);
+    // ties compare the rest.
     struct sort_key {
       std::uint64_t p0 = 0, p1 = 0;
       std::uint32_t index = 0;
@@ -1964,23 +2010,15 @@ class capability {
     std::vector<entry> sorted(entries_.size());
     for (std::size_t k = 0; k < keys.size(); ++k) sorted[k] = entries_[keys[k].index];
     entries_ = std::move(sorted);
-    std::size_t out = 0;
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (out != 0 && view(entries_[out - 1].offset, entries_[out - 1].size) ==
-                          view(entries_[i].offset, entries_[i].size)) {
-        if (!merge) return i;
-        entries_[out - 1].ops = entries_[out - 1].ops | entries_[i].ops;
-        continue;
-      }
-      entries_[out++] = entries_[i];
-    }
-    entries_.resize(out);
-    return entries_.size();
   }
 
   // Drops resource text no entry refers to any more (after a merging sort).
   constexpr void compact_text() {
+    std::size_t live = 0;
+    for (const auto& e : entries_) live += e.size;
+    if (live == text_.size()) return;  // no dead text (each entry has text of its own)
     std::vector<char> text;
+    text.reserve(live);
     for (auto& e : entries_) {
       const auto off = static_cast<std::uint32_t>(text.size());
       text.insert(text.end(), text_.begin() + e.offset, text_.begin() + e.offset + e.size);
@@ -2003,6 +2041,18 @@ struct capability_access {
   static constexpr void add(capability& c, std::string_view res, const pattern& p, op_set ops,
                             std::uint32_t source_offset) {
     c.add(res, p, ops, source_offset);
+  }
+  /// The text buffer, for detail::intersect to write a resource into before add_text_end.
+  [[nodiscard]] static constexpr std::vector<char>& text(capability& c) noexcept { return c.text_; }
+  /// Makes the text from byte `at` to the end of text(c) a resource: a valid pattern whose
+  /// qualifier and body have the sizes of p's.
+  static constexpr void add_text_end(capability& c, std::size_t at, const pattern& p, op_set ops) {
+    c.add_text_end(at, p, ops, 0);
+  }
+  /// Room for `entries` resources of `bytes` bytes in all.
+  static constexpr void reserve(capability& c, std::size_t entries, std::size_t bytes) {
+    c.entries_.reserve(entries);
+    c.text_.reserve(bytes);
   }
   /// Canonical order; returns the index of a duplicate resource, or size() if none.
   static constexpr std::size_t sort(capability& c, bool merge) { return c.sort_entries(merge); }
@@ -2034,7 +2084,30 @@ constexpr result<capability> capability::parse(std::string_view json) {
   error err;
   (void)r.expect('{', error_hint::expected_open_brace, err);
   capability cap;
+  // One allocation each for the text and the entries: decoded resources are never longer than
+  // the document, and a resource takes at least 10 bytes of it ("r":["*"],).
+  cap.text_.reserve(json.size());
+  cap.entries_.reserve(std::min<std::size_t>(json.size() / 10 + 1, capability::small_sort));
+  // At run time a string without escapes, controls or non-ASCII bytes is a view of the document;
+  // any other is decoded (and checked) by read_string into `buf`, exactly as before. (Constant
+  // evaluation always copies: g++ 12 rejects views into a temporary document, as in
+  // static_capability's parse of its own text.)
   std::vector<char> key, op;
+  auto read_text = [&](std::vector<char>& buf, std::string_view& out) {
+    r.skip_ws();
+    if (!std::is_constant_evaluated() && r.peek() == '"' && !r.at_end()) {
+      const std::size_t begin = r.pos() + 1, end = detail::plain_ascii_end(json, begin);
+      if (end < json.size() && json[end] == '"') {
+        out = json.substr(begin, end - begin);
+        r.skip(end + 1 - r.pos());
+        return true;
+      }
+    }
+    buf.clear();
+    if (!r.read_string(buf, err)) return false;
+    out = std::string_view(buf.data(), buf.size());
+    return true;
+  };
   r.skip_ws();
   if (r.peek() == '}') {
     (void)r.expect('}', error_hint::expected_close_brace, err);
@@ -2047,9 +2120,8 @@ constexpr result<capability> capability::parse(std::string_view json) {
         e.append("capability lists more than ").append_number(max_resources).append(" resources").append_at();
         return e.append(" (capmatch::max_resources)");
       }
-      key.clear();
-      if (!r.read_string(key, err)) return err;
-      const std::string_view res(key.data(), key.size());
+      std::string_view res;
+      if (!read_text(key, res)) return err;
       auto pat = parse_pattern(res, key_at);
       if (!pat) return pat.error();
       if (!r.expect(':', error_hint::expected_colon, err)) return err;
@@ -2080,9 +2152,8 @@ constexpr result<capability> capability::parse(std::string_view json) {
           e.append("operations for resource ").append_quoted(res).append(" must be strings, found ");
           return e.append(r.hint_text(kind)).append_at().set_hint(kind);
         }
-        op.clear();
-        if (!r.read_string(op, err)) return err;
-        const std::string_view name(op.data(), op.size());
+        std::string_view name;
+        if (!read_text(op, name)) return err;
         if (name == "*" || ops.is_all()) {
           if (!ops.empty()) {
             error e(error_reason::wildcard_not_alone, op_at);
@@ -2503,6 +2574,8 @@ CAPMATCH_NAMESPACE_END
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -2827,23 +2900,150 @@ class interned_patterns {
 }  // namespace detail
 
 namespace detail {
-/// intersect(key, request), adding its work to `work`. Pairs are visited in key-major order,
-/// but each key pattern meets only the requested patterns with a compatible first segment
-/// (found through detail::request_index): time is linear in the inputs plus the candidate
-/// pairs, each linear in its shorter pattern, plus the bytes built (max_intersection_bytes).
+/// contains(a.p, b.p) from the facts already known.
+[[nodiscard]] constexpr bool contains(const pattern_facts& a, const pattern_facts& b) noexcept {
+  return contains_known(a.p, a.nothing, a.trailing, b.p, b.nothing, b.trailing);
+}
+
+/// Up to this many key resources and this many requested resources, intersect takes the
+/// pairwise path: every pair is visited directly, with the pattern facts on the stack, instead
+/// of building the request index and the interned ids (which cost more than they save when
+/// there are at most 16 x 16 pairs: bench/RESULTS.md "Session 6").
+inline constexpr std::size_t small_intersection_resources = 16;
+
+/// Which loop intersect_counted runs (the tests compare the two; automatic picks by size).
+enum class intersect_path { automatic, general, pairwise };
+
+/// One pair of intersect's loop whose patterns overlap properly: writes their intersection
+/// (detail::intersect) straight into `out`'s text as a new resource with operations `ops`, or
+/// nothing when no name matches both or the intersection is too long to match a valid name.
+/// Returns the limit error that stops intersect (max_intersection_bytes, or a "[*]" resource
+/// longer than max_resource_bytes), else nothing. Shared by both loops of intersect_counted.
+[[nodiscard]] constexpr std::optional<error> build_pair(const capability& key, std::size_t i, const pattern_facts& kp,
+                                                        const capability& request, std::size_t j,
+                                                        const pattern_facts& rp, op_set ops, capability& out,
+                                                        std::size_t& built, intersect_work& work) {
+  std::vector<char>& text = capability_access::text(out);
+  const std::size_t at = text.size();
+  if (!detail::intersect(kp, rp, text)) return std::nullopt;
+  const std::size_t size = text.size() - at;
+  work.bytes += size;
+  if ((built += size) > max_intersection_bytes) return too_many_bytes();
+  if (size > max_resource_bytes) {
+    // A pattern matches only names at least as long as its text (its body, for "[*]"), and
+    // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
+    const bool any = size >= 3 && text[at] == '[' && text[at + 1] == '*' && text[at + 2] == ']';
+    if (!any || size - 3 > max_resource_bytes) {
+      text.resize(at);
+      return std::nullopt;
+    }
+    error e(error_reason::intersection_resource_too_long, no_offset);
+    e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
+    e.append(" is a resource of ").append_number(size).append(" bytes, more than the limit of ");
+    return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
+  }
+  // The text is "[q]body", "[*]body" or "body" with the qualifier of whichever side is not
+  // "[*]" (detail::intersect): its pattern is known without parsing it again.
+  const pattern& q = kp.p.kind == qualifier_kind::any ? rp.p : kp.p;
+  const std::size_t prefix =
+      q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
+  capability_access::add_text_end(out, at, pattern{q.kind, q.qualifier, std::string_view(text.data() + at + prefix, size - prefix)}, ops);
+  return std::nullopt;
+}
+
+/// The end of intersect_counted: the kept input patterns added with the operations granted on
+/// them (key_kept[i], requested_kept[j]), canonical order with equal resources merged, limits.
+[[nodiscard]] constexpr result<capability> finish_intersection(const capability& key, const op_set* key_kept,
+                                                               const capability& request, const op_set* requested_kept,
+                                                               capability& out) {
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (!key_kept[i].empty()) capability_access::add(out, key.resource(i), key.pattern_at(i), key_kept[i], 0);
+  for (std::size_t j = 0; j < request.size(); ++j)
+    if (!requested_kept[j].empty()) capability_access::add(out, request.resource(j), request.pattern_at(j), requested_kept[j], 0);
+  capability_access::sort(out, true);
+  capability_access::compact(out);
+  if (out.size() > max_resources) return too_many_results();
+  if (out.empty()) return empty_intersection_error();
+  return std::move(out);
+}
+
+/// The pairwise loop of intersect_counted for inputs of at most small_intersection_resources
+/// resources each, already in normal form: the same candidate pairs in the same key-major order
+/// as the general loop (work.pairs counts them alike), the same per-pair rules, and no
+/// allocation but the result's (its text and entries, reserved once).
+[[nodiscard]] constexpr result<capability> intersect_pairwise(const capability& key, const capability& request,
+                                                              intersect_work& work) {
+  constexpr std::size_t n = small_intersection_resources;
+  // Facts built in place only for the resources there are (no default construction of n).
+  union slot {
+    char unused;
+    pattern_facts f;
+    constexpr slot() noexcept : unused() {}
+  };
+  slot kf[n], rf[n];
+  std::string_view kfirst[n], rfirst[n];  // first segment of each body
+  op_set key_kept[n] = {}, requested_kept[n] = {};
+  std::size_t bytes = 0;
+  auto fill = [&](slot* slots, std::string_view* first, const capability& c) {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const pattern p = c.pattern_at(i);
+      std::construct_at(&slots[i].f, p);
+      first[i] = request_index::first_segment(p.body);
+      bytes += c.resource(i).size();
+    }
+  };
+  fill(kf, kfirst, key);
+  fill(rf, rfirst, request);
+  capability out;
+  capability_access::reserve(out, key.size() + request.size(), bytes);
+  std::size_t built = 0;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const pattern_facts& kp = kf[i].f;  // (one that matches nothing meets candidates too, as in the general loop)
+    const std::string_view first = kfirst[i];
+    const bool star = first == "*";
+    for (std::size_t j = 0; j < request.size(); ++j) {
+      const pattern_facts& rp = rf[j].f;
+      // The general loop's candidates (request_index): a common name starts with a segment
+      // both first segments accept, so they are equal or one is "*".
+      if (rp.nothing || !(star || rfirst[j] == first || rfirst[j] == "*")) continue;
+      ++work.pairs;
+      const op_set ops = key.ops(i) & request.ops(j);
+      if (ops.empty()) continue;
+      // The intersection is one of the two patterns: keep a reference, build nothing.
+      if (contains(kp, rp)) {
+        requested_kept[j] = requested_kept[j] | ops;
+      } else if (contains(rp, kp)) {
+        key_kept[i] = key_kept[i] | ops;
+      } else if (auto e = build_pair(key, i, kp, request, j, rp, ops, out, built, work)) {
+        return *e;
+      }
+    }
+  }
+  return finish_intersection(key, key_kept, request, requested_kept, out);
+}
+
+/// intersect(key, request), adding its work to `work`. Small inputs take the pairwise loop;
+/// otherwise pairs are visited in key-major order, but each key pattern meets only the
+/// requested patterns with a compatible first segment (found through detail::request_index):
+/// time is linear in the inputs plus the candidate pairs, each linear in its shorter pattern,
+/// plus the bytes built (max_intersection_bytes). `path` forces a loop (pairwise only applies
+/// to small inputs; larger ones take the general loop whatever `path` says).
 [[nodiscard]] constexpr result<capability> intersect_counted(const capability& key_in, const capability& request_in,
-                                                             intersect_work& work) {
+                                                             intersect_work& work,
+                                                             intersect_path path = intersect_path::automatic) {
   if (key_in.size() != 0 && request_in.size() > max_intersection_pairs / key_in.size())
     return too_many_pairs(key_in.size(), request_in.size());
   // Normal forms, merged; a capability already in normal form is used as it is (no copy).
   capability key_copy, request_copy;
   const capability& key = all_normal(key_in) ? key_in : (key_copy = normalised(key_in));
   const capability& request = all_normal(request_in) ? request_in : (request_copy = normalised(request_in));
+  if (path != intersect_path::general && key.size() <= small_intersection_resources &&
+      request.size() <= small_intersection_resources)
+    return intersect_pairwise(key, request, work);
   const request_index index(request);
   const interned_patterns interned(key, request);
   const auto& star_first = index.star_first;
   capability out;
-  std::vector<char> text;
   std::vector<std::uint32_t> candidates;  // request indices, increasing
   // Ops granted on key pattern i or request pattern j itself (added after the loop, so that
   // the result limit is checked during the loop on built text only, as the definition says).
@@ -2880,37 +3080,17 @@ namespace detail {
       if (ops.empty()) continue;
       const pattern_facts& rp = index.facts[j];
       // The intersection is one of the two patterns: keep a reference, build nothing.
-      if (by_ids ? interned.contains(interned.key(i), interned.request(j), work.compares) : contains(kp.p, rp.p)) {
+      if (by_ids ? interned.contains(interned.key(i), interned.request(j), work.compares) : contains(kp, rp)) {
         requested_kept[j] = requested_kept[j] | ops;
         continue;
       }
-      if (by_ids ? interned.contains(interned.request(j), interned.key(i), work.compares) : contains(rp.p, kp.p)) {
+      if (by_ids ? interned.contains(interned.request(j), interned.key(i), work.compares) : contains(rp, kp)) {
         key_kept[i] = key_kept[i] | ops;
         continue;
       }
       // Build text only for a pair that has a common name (then detail::intersect succeeds).
       if (by_ids && !interned.overlaps(interned.key(i), interned.request(j), work.compares)) continue;
-      text.clear();
-      if (!detail::intersect(kp, rp, text)) continue;
-      work.bytes += text.size();
-      if ((built += text.size()) > max_intersection_bytes) return too_many_bytes();
-      if (text.size() > max_resource_bytes) {
-        // A pattern matches only names at least as long as its text (its body, for "[*]"), and
-        // no valid name is longer than max_resource_bytes: such a pair grants nothing checkable.
-        const bool any = text.size() >= 3 && text[0] == '[' && text[1] == '*' && text[2] == ']';
-        if (!any || text.size() - 3 > max_resource_bytes) continue;
-        error e(error_reason::intersection_resource_too_long, no_offset);
-        e.append("the intersection of ").append_quoted(key.resource(i)).append(" and ").append_quoted(request.resource(j));
-        e.append(" is a resource of ").append_number(text.size()).append(" bytes, more than the limit of ");
-        return e.append_number(max_resource_bytes).append(" bytes (capmatch::max_resource_bytes)");
-      }
-      // The text is "[q]body", "[*]body" or "body" with the qualifier of whichever side is not
-      // "[*]" (detail::intersect): its pattern is known without parsing it again.
-      const pattern& q = kp.p.kind == qualifier_kind::any ? rp.p : kp.p;
-      const std::size_t prefix =
-          q.kind == qualifier_kind::any ? 3 : q.kind == qualifier_kind::named ? q.qualifier.size() + 2 : 0;
-      const std::string_view res(text.data(), text.size());
-      capability_access::add(out, res, pattern{q.kind, q.qualifier, res.substr(prefix)}, ops, 0);
+      if (auto e = build_pair(key, i, kp, request, j, rp, ops, out, built, work)) return *e;
       // Merge duplicates as we go so that memory stays bounded by the result limit.
       if (out.size() >= 2 * max_resources) {
         capability_access::sort(out, true);
@@ -2919,15 +3099,7 @@ namespace detail {
       }
     }
   }
-  for (std::size_t i = 0; i < key.size(); ++i)
-    if (!key_kept[i].empty()) capability_access::add(out, key.resource(i), key.pattern_at(i), key_kept[i], 0);
-  for (std::size_t j = 0; j < request.size(); ++j)
-    if (!requested_kept[j].empty()) capability_access::add(out, request.resource(j), request.pattern_at(j), requested_kept[j], 0);
-  capability_access::sort(out, true);
-  capability_access::compact(out);
-  if (out.size() > max_resources) return too_many_results();
-  if (out.empty()) return empty_intersection_error();
-  return out;
+  return finish_intersection(key, key_kept.data(), request, requested_kept.data(), out);
 }
 }  // namespace detail
 
@@ -3286,6 +3458,12 @@ struct edge_rec {
 /// offset, run length}. A run has at least two segments, so its length differs from that of
 /// the head's one literal transition, the only other record `from` the head.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
+/// A mid-run of at least this many segments has the states inside it dropped (only the run's
+/// record reaches its end), if that drops at least 1 / mid_run_drop_share of the automaton's
+/// states: memory on deep names. Such a capability is checked on the out-of-line path, which
+/// tests every state for a mid-run (docs/matcher.md, "Mid-runs").
+inline constexpr std::size_t mid_run_drop_segments = 3;
+inline constexpr std::size_t mid_run_drop_share = 4;
 /// A transition on a longer segment: `key` is a hash, the bytes are verified in the pool.
 struct long_edge_rec {
   u64 key = 0;
@@ -3317,6 +3495,8 @@ struct header {
   u32 any_root = dead;    // trie walk only: ref of the root of the [*] patterns
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
+  bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
+  bool out_of_line = false;  // walk or chains: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
 };
@@ -3943,7 +4123,7 @@ struct tables : header {
       st = quick_qualifiers_or_parse(s, n, &pos);
       if (st == no_state) return {};
     }
-    if (walk || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
+    if (out_of_line || n > short_name_bytes || n < 8) return other_ops(s, n, pos, st);
     if (st == dead) return {};  // no pattern covers this qualifier class: nothing to validate for
     name_scanner sc(s, n, pos, name_scanner::short_name_t{});
     if (!sc.ok()) return {};
@@ -3962,7 +4142,15 @@ struct tables : header {
   CAPMATCH_DETAIL_INLINE constexpr op_set resume(name_scanner sc, const char* s, std::size_t n,
                                                  u32 st) const noexcept {
     if (walk) return walk_ops(sc, s, st);
-    return st == dead ? op_set{} : automaton<false, false>(sc, s, n, st);
+    if (st == dead) return op_set{};
+    if (chains) return resume_chains(sc, s, n, st);
+    return automaton<false, false>(sc, s, n, st);
+  }
+  // resume for tables whose long chains were dropped: only the mid-run records lead through
+  // them (out of line: inlined, the mid-run test cost the grouped checks 5-7 % more instructions).
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set resume_chains(name_scanner sc, const char* s, std::size_t n,
+                                                          u32 st) const noexcept {
+    return automaton<true, false>(sc, s, n, st);
   }
 
   // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, and the
@@ -4181,6 +4369,7 @@ enum class pattern_group : u8 {
   any_literal,      ///< literal-led, `[*]`
   star_led,         ///< star-led, not `[*]`
   any_star_led,     ///< star-led, `[*]`
+  all_star_led,     ///< star-led, any qualifier (`[*]` included)
 };
 [[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
   const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
@@ -4191,6 +4380,7 @@ enum class pattern_group : u8 {
     case pattern_group::any_literal: return !star && any;
     case pattern_group::star_led: return star && !any;
     case pattern_group::any_star_led: return star && any;
+    case pattern_group::all_star_led: return star;
   }
   return true;
 }
@@ -4324,6 +4514,7 @@ class builder {
     if (mode == matcher_mode::automatic && determinise()) return;
     // Fallback: the trie itself.
     out.walk = true;
+    out.out_of_line = true;
     out.start = 2;
     out.any_root = 3;
     out.states = nodes;
@@ -4362,6 +4553,10 @@ class builder {
   // their bytes are at most the transitions' segment bytes.
   std::vector<run_info> mid_runs;
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
+  // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
+  // else enters, with their transitions (the head's into the chain included): then only the
+  // run's record leads through the chain, and out.chains is set. Renumbers in place.
+  constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts) {
@@ -4571,7 +4766,9 @@ constexpr bool builder::determinise() {
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
   find_mid_runs(states, ts, first_state);
+  drop_chains(states, ts, first_state);
   out.walk = false;
+  out.out_of_line = out.chains;
   out.start = first_state;
   out.states = std::move(states);
   emit(ts);
@@ -4759,6 +4956,56 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   }
 }
 
+// Long chains: see builder::drop_chains. After find_mid_runs.
+constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> entered(count, 0), only(count, 0);  // entered: transitions and defaults into a state
+  for (u32 i = 0; i < ts.size(); ++i) {
+    ++entered[ts[i].to];
+    only[ts[i].from] = i;  // a chain state's one transition
+  }
+  for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
+  ++entered[start];  // entry states and start runs' ends are entered from outside ts too
+  for (const auto& r : runs) ++entered[r.target];
+  std::vector<u8> drop(count, 0);
+  u32 dropped = 0;
+  for (const auto& r : mid_runs) {
+    std::size_t segments = 1;
+    for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
+    if (segments < mid_run_drop_segments) continue;
+    // The states after the head, up to the first that something else enters too.
+    for (u32 at = ts[only[r.state]].to; at != r.target && entered[at] == 1; at = ts[only[at]].to) {
+      drop[at] = 1;
+      ++dropped;
+    }
+  }
+  // Worth the out-of-line path for every check only when it saves a good share of the states.
+  if (dropped * mid_run_drop_share < count) return;
+  out.chains = true;
+  std::vector<u32> id(count, 0);
+  u32 next_id = 0;
+  for (u32 st = 0; st < count; ++st)
+    if (!drop[st]) id[st] = next_id++;
+  std::vector<state_rec> out_states(next_id);
+  for (u32 st = 0; st < count; ++st) {
+    if (drop[st]) continue;
+    state_rec r = states[st];
+    r.map_link([&](u32 next) { return id[next]; });  // never a dropped state: those have one entry
+    out_states[id[st]] = r;
+  }
+  std::vector<transition> out_ts;
+  for (const auto& t : ts)
+    if (!drop[t.from] && !drop[t.to]) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+  for (auto* list : {&runs, &mid_runs})
+    for (auto& r : *list) {
+      r.state = id[r.state];
+      r.target = id[r.target];
+    }
+  states = std::move(out_states);
+  ts = std::move(out_ts);
+  start = id[start];
+}
+
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/matcher/determinise.hpp ----
@@ -4823,8 +5070,13 @@ class matcher {
       parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal).out);
       parts[3] = std::move(builder(cap, mode, pattern_group::any_literal).out);
     }
-    parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
-    parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
+    // The star-led patterns in one group when that one fits its bound (one automaton pass
+    // less per check), else `*`-led and `[*]*`-led apart.
+    parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led).out);
+    if (parts[1].walk) {
+      parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
+      parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
+    }
     std::size_t count = 0, walked = 0;
     for (detail::cm::storage& part : parts) {
       if (part.in_group == 0) continue;  // an empty group is left out
@@ -6694,6 +6946,466 @@ namespace detail {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/crypto/base64.hpp ----
 
+// ---- begin include/capmatch/detail/json_object.hpp ----
+// capmatch — the strict reader of one JSON object for wire forms: a TokenRequest (flat: scalar
+// members only) and JWT headers and claims (nested values validated and kept as raw text).
+// Internal; built on json_reader.
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+
+/// The kind of a member's value.
+enum class json_type : std::uint8_t { string, number, boolean, null, object, array };
+
+/// Limits of json_object::parse; input beyond one is an error, never truncated.
+struct json_object_limits {
+  std::size_t max_bytes = 64u << 10;  ///< the whole text
+  std::size_t max_members = 1024;     ///< members of the object (the duplicate check is quadratic)
+  /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
+  /// object such as a TokenRequest), a nested value is an error naming the member.
+  std::size_t max_depth = 32;
+};
+
+/// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
+/// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
+[[nodiscard]] constexpr std::size_t read_json_number(std::string_view s, std::size_t pos, bool* integer,
+                                                     std::int64_t* value) noexcept {
+  std::size_t i = pos;
+  auto digit = [&](std::size_t k) { return k < s.size() && s[k] >= '0' && s[k] <= '9'; };
+  const bool negative = i < s.size() && s[i] == '-';
+  if (negative) ++i;
+  if (!digit(i)) return pos;
+  bool exact = true;
+  std::uint64_t mag = 0;
+  const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
+  if (s[i] == '0') {
+    ++i;
+  } else {
+    for (; digit(i); ++i) {
+      const auto d = static_cast<std::uint64_t>(s[i] - '0');
+      if (mag > (limit - d) / 10) exact = false;
+      else mag = mag * 10 + d;
+    }
+  }
+  if (i < s.size() && s[i] == '.') {
+    if (!digit(++i)) return pos;
+    while (digit(i)) ++i;
+    exact = false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digit(i)) return pos;
+    while (digit(i)) ++i;
+    exact = false;
+  }
+  *integer = exact;
+  *value = !exact ? 0 : negative ? static_cast<std::int64_t>(0 - mag) : static_cast<std::int64_t>(mag);
+  return i;
+}
+
+/// A JSON object read strictly (RFC 8259, UTF-8, no duplicate member names). Names and string
+/// values are views into the text when written without escapes and into the object's own pool
+/// otherwise: the text must outlive the object. Reuse one object (read()) to parse without
+/// allocating once its buffers have grown.
+class json_object {
+ public:
+  struct member {
+    std::uint32_t key_offset = 0, key_size = 0;      // decoded name (in the text or the pool)
+    std::uint32_t value_offset = 0, value_size = 0;  // decoded string value (in the text or the pool)
+    std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
+    std::uint32_t key_at = 0;                        // byte offset of the name's opening quote
+    json_type kind = json_type::null;
+    bool integer = false;  // a number written without fraction or exponent that fits int64
+    bool key_pooled = false, value_pooled = false;
+    std::int64_t int_value = 0;
+  };
+
+  /// The object in `text`, or the first error (with byte offset).
+  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
+    json_object out;
+    if (error e = out.read(text, lim); e.code() != errc::ok) return e;
+    return out;
+  }
+  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
+  /// empty name, or the first error (byte offsets in `text`).
+  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
+    json_object out;
+    if (error e = out.read_impl(text, lim, true); e.code() != errc::ok) return e;
+    return out;
+  }
+  /// Reads the object in `text` into this one (replacing what it held; buffers keep their
+  /// capacity). Returns an error with code errc::ok, or the first error (the object is then empty).
+  [[nodiscard]] constexpr error read(std::string_view text, json_object_limits lim = {}) {
+    return read_impl(text, lim, false);
+  }
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
+  [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
+  /// Decoded name of member i.
+  [[nodiscard]] constexpr std::string_view key(std::size_t i) const noexcept {
+    const member& m = members_[i];
+    return view(m.key_pooled, m.key_offset, m.key_size);
+  }
+  /// Decoded value of member i when it is a string (empty otherwise).
+  [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
+    const member& m = members_[i];
+    return view(m.value_pooled, m.value_offset, m.value_size);
+  }
+  /// Member i's value exactly as written in the text.
+  [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
+    return text_.substr(members_[i].raw_offset, members_[i].raw_size);
+  }
+  /// Index of the member named `name`, or size() when absent.
+  [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
+    for (std::size_t i = 0; i < members_.size(); ++i)
+      if (key(i) == name) return i;
+    return members_.size();
+  }
+
+ private:
+  [[nodiscard]] constexpr std::string_view view(bool pooled, std::uint32_t off, std::uint32_t n) const noexcept {
+    if (n == 0) return {};
+    return pooled ? std::string_view(pool_.data() + off, n) : text_.substr(off, n);
+  }
+
+  /// A string at the cursor (after whitespace): a view into the text when it has no escape and
+  /// no non-ASCII byte, else decoded into `into` (pooled). Sets offset/size/pooled.
+  [[nodiscard]] static constexpr bool read_string(json_reader& r, std::string_view text, std::vector<char>& into,
+                                                  std::uint32_t& offset, std::uint32_t& size, bool& pooled,
+                                                  error& err) {
+    r.skip_ws();
+    const std::size_t start = r.pos();
+    const std::size_t before = into.size();
+    if (r.peek() == '"' && !r.at_end()) {
+      const std::size_t end = plain_ascii_end(text, start + 1);
+      if (end < text.size() && text[end] == '"') {
+        offset = static_cast<std::uint32_t>(start + 1);
+        size = static_cast<std::uint32_t>(end - start - 1);
+        pooled = false;
+        r.skip(end + 1 - start);
+        return true;
+      }
+      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here,
+      // copying each run of plain ASCII between escapes found by plain_ascii_end (eight bytes
+      // at a time); anything else is left to json_reader::read_string, which names the error.
+      into.resize(before + (text.size() - start) + 8);  // (8 bytes of slack for the word stores below)
+      char* const base = into.data() + before;
+      char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
+                          text.begin() + static_cast<std::ptrdiff_t>(end), base);
+      std::size_t i = end;
+      if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+        // Eight bytes at a time. Every escape of the word is handled from the word's flags (one
+        // bit test per escape, no reload): its plain bytes are stored as a word shifted to the
+        // unconsumed part (the output never runs ahead of the input; `into` has 8 bytes of
+        // slack). A byte that is not part of a \" \\ \/ escape stops the loop at that byte.
+        bool stop = false;
+        while (!stop && i + 8 <= text.size()) {
+          std::uint64_t w;
+          std::memcpy(&w, text.data() + i, 8);
+          std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+          std::size_t pos = 0;  // bytes of w consumed
+          while (flags != 0) {
+            const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
+            const std::uint64_t rest = w >> (8 * pos);
+            std::memcpy(o, &rest, 8);
+            o += n - pos;
+            const auto c = static_cast<unsigned char>(w >> (8 * n));
+            if (c != '\\' || n == 7) {  // the closing quote, another byte, or an escape across words
+              i += n;
+              stop = c != '\\';
+              pos = 8;
+              break;
+            }
+            const auto d = static_cast<unsigned char>(w >> (8 * (n + 1)));
+            if (d != '"' && d != '\\' && d != '/') {
+              i += n;
+              stop = true;
+              pos = 8;
+              break;
+            }
+            *o++ = static_cast<char>(d);
+            flags &= ~(std::uint64_t{0xFFFF} << (8 * n));
+            pos = n + 2;
+          }
+          if (pos == 8 && flags != 0) continue;  // (i was set above)
+          if (pos < 8) {
+            const std::uint64_t rest = w >> (8 * pos);
+            std::memcpy(o, &rest, 8);
+            o += 8 - pos;
+          }
+          i += 8;
+        }
+      }
+      while (i < text.size()) {
+        const char c = text[i];
+        if (c == '"') {
+          into.resize(before + static_cast<std::size_t>(o - base));
+          offset = static_cast<std::uint32_t>(before);
+          size = static_cast<std::uint32_t>(o - base);
+          pooled = true;
+          r.skip(i + 1 - start);
+          return true;
+        }
+        if (c != '\\' || i + 1 >= text.size() || (text[i + 1] != '"' && text[i + 1] != '\\' && text[i + 1] != '/'))
+          break;
+        *o++ = text[i + 1];
+        const std::size_t run = plain_ascii_end(text, i + 2);
+        o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(i + 2), text.begin() + static_cast<std::ptrdiff_t>(run), o);
+        i = run;
+      }
+      into.resize(before);
+    }
+    if (!r.read_string(into, err)) return false;
+    offset = static_cast<std::uint32_t>(before);
+    size = static_cast<std::uint32_t>(into.size() - before);
+    pooled = true;
+    return true;
+  }
+
+  /// A scalar at the cursor: string (into `into`), number or literal.
+  [[nodiscard]] static constexpr bool read_scalar(json_reader& r, std::string_view text, std::vector<char>& into,
+                                                  member& m, error& err) {
+    const std::size_t start = r.pos();
+    const char c = r.peek();
+    if (c == '"' && !r.at_end()) {
+      if (!read_string(r, text, into, m.value_offset, m.value_size, m.value_pooled, err)) return false;
+      m.kind = json_type::string;
+      return true;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t end = read_json_number(text, start, &m.integer, &m.int_value);
+      if (end == start) return err = r.unexpected("a number"), false;
+      m.kind = json_type::number;
+      r.skip(end - start);
+      return true;
+    }
+    const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+    if ((c != 't' && c != 'f' && c != 'n') || text.substr(start, word.size()) != word)
+      return err = r.unexpected("a value"), false;
+    m.kind = c == 'n' ? json_type::null : json_type::boolean;
+    r.skip(word.size());
+    return true;
+  }
+
+  /// One member value at the cursor into `m`; nested objects and arrays are validated
+  /// iteratively (no recursion, at most lim.max_depth deep) and kept as raw text.
+  [[nodiscard]] constexpr bool read_value(json_reader& r, std::string_view text, const json_object_limits& lim,
+                                          member& m, std::string_view name, error& err) {
+    r.skip_ws();
+    const std::size_t start = r.pos();
+    const char first = r.peek();
+    if (r.at_end()) return err = r.unexpected("a value"), false;
+    if (first != '{' && first != '[') {
+      if (!read_scalar(r, text, pool_, m, err)) return false;
+    } else if (lim.max_depth == 0) {
+      error e(errc::invalid_json, static_cast<std::uint32_t>(start));
+      e.append("member ").append_quoted(name).append(" is ").append(r.hint_text(r.value_kind())).append_at();
+      return err = e.append("; expected a string, number, boolean or null"), false;
+    } else {
+      m.kind = first == '{' ? json_type::object : json_type::array;
+      std::size_t depth = 0;
+      // Open containers as bits (1 = object), deepest last; beyond 64 levels in a vector.
+      std::uint64_t bits = 0;
+      stack_.clear();
+      auto push = [&](bool object) {
+        if (depth < 64) bits = bits << 1 | static_cast<std::uint64_t>(object);
+        else stack_.push_back(object);
+        ++depth;
+      };
+      auto top = [&] { return depth > 64 ? stack_.back() : (bits & 1) != 0; };
+      auto pop = [&] {
+        if (depth > 64) stack_.pop_back();
+        else bits >>= 1;
+        --depth;
+      };
+      std::uint32_t off = 0, n = 0;
+      bool pooled = false;
+      for (;;) {
+        // At a value position.
+        r.skip_ws();
+        const char d = r.peek();
+        if (r.at_end()) return err = r.unexpected("a value"), false;
+        bool value_done = true;
+        if (d == '{' || d == '[') {
+          if (depth == lim.max_depth) {
+            error e(errc::limit_exceeded, static_cast<std::uint32_t>(r.pos()));
+            e.append("value nested deeper than ").append_number(lim.max_depth).append(" levels").append_at();
+            return err = e, false;
+          }
+          r.skip(1);
+          push(d == '{');
+          r.skip_ws();
+          if (r.peek() == (d == '{' ? '}' : ']') && !r.at_end()) {
+            r.skip(1);
+            pop();
+          } else if (d == '{') {
+            scratch_.clear();
+            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
+            value_done = false;
+          } else {
+            value_done = false;
+          }
+        } else {
+          member inner;
+          scratch_.clear();
+          if (!read_scalar(r, text, scratch_, inner, err)) return false;
+        }
+        if (!value_done) continue;
+        // After a complete value: close containers, or ',' and the next value.
+        for (;;) {
+          if (depth == 0) break;
+          r.skip_ws();
+          const bool in_object = top();
+          if (r.peek() == (in_object ? '}' : ']') && !r.at_end()) {
+            r.skip(1);
+            pop();
+            continue;
+          }
+          if (!r.expect(',', in_object ? "',' or '}'" : "',' or ']'", err)) return false;
+          if (in_object) {
+            scratch_.clear();
+            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
+          }
+          break;
+        }
+        if (depth == 0) break;
+      }
+    }
+    m.raw_offset = static_cast<std::uint32_t>(start);
+    m.raw_size = static_cast<std::uint32_t>(r.pos() - start);
+    return true;
+  }
+
+  [[nodiscard]] constexpr error read_impl(std::string_view text, const json_object_limits& lim, bool one_value) {
+    error err = read_members(text, lim, one_value);
+    if (err.code() != errc::ok) members_.clear();
+    return err;
+  }
+
+  [[nodiscard]] constexpr error read_members(std::string_view text, const json_object_limits& lim, bool one_value) {
+    text_ = text;
+    pool_.clear();
+    members_.clear();
+    if (text.size() > lim.max_bytes) {
+      error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
+      return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
+          .append_number(lim.max_bytes).append(" bytes");
+    }
+    json_reader r(text);
+    error err;
+    r.skip_ws();
+    if (one_value) {
+      member m;
+      if (!read_value(r, text, lim, m, {}, err)) return err;
+      members_.push_back(m);
+      r.skip_ws();
+      if (!r.at_end()) {
+        error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+        return e.append("trailing characters after the JSON value").append_at();
+      }
+      return {};
+    }
+    if (r.peek() != '{' || r.at_end()) {
+      const auto kind = r.value_kind();
+      if (kind == error_hint::none) return r.unexpected("a JSON object");
+      error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
+      return e.append("expected a JSON object, found ").append(r.hint_text(kind)).append_at();
+    }
+    r.skip(1);
+    r.skip_ws();
+    if (r.peek() == '}' && !r.at_end()) {
+      r.skip(1);
+    } else {
+      for (;;) {
+        r.skip_ws();
+        const auto key_at = static_cast<std::uint32_t>(r.pos());
+        if (members_.size() == lim.max_members) {
+          error e(errc::limit_exceeded, key_at);
+          return e.append("JSON object has more than ").append_number(lim.max_members).append(" members").append_at();
+        }
+        member m;
+        m.key_at = key_at;
+        if (!read_string(r, text, pool_, m.key_offset, m.key_size, m.key_pooled, err)) return err;
+        const std::string_view name = view(m.key_pooled, m.key_offset, m.key_size);
+        for (std::size_t i = 0; i < members_.size(); ++i) {
+          if (key(i) == name) {
+            error e(errc::invalid_json, key_at);
+            return e.append("member ").append_quoted(name).append(" listed twice").append_at();
+          }
+        }
+        if (!r.expect(':', "':' after the member name", err)) return err;
+        if (!read_value(r, text, lim, m, name, err)) return err;
+        members_.push_back(m);
+        r.skip_ws();
+        if (r.peek() == '}' && !r.at_end()) {
+          r.skip(1);
+          break;
+        }
+        if (!r.expect(',', "',' or '}'", err)) return err;
+      }
+    }
+    r.skip_ws();
+    if (!r.at_end()) {
+      error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
+      return e.append("trailing characters after the JSON object").append_at();
+    }
+    return {};
+  }
+
+  std::string_view text_;
+  std::vector<char> pool_;     // decoded names and string values that had escapes
+  std::vector<member> members_;
+  std::vector<char> scratch_;  // strings inside nested values (checked, not kept)
+  std::vector<bool> stack_;    // open containers beyond 64 levels
+};
+
+/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
+constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
+  bool in_string = false, escaped = false;
+  for (const char c : raw) {
+    if (in_string) {
+      in_string = escaped || c != '"';
+      escaped = !escaped && c == '\\';
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else {
+      in_string = c == '"';
+    }
+    out.push_back(c);
+  }
+}
+
+/// The value of a JSON number or decimal string that is a non-negative integer without sign,
+/// fraction, exponent or leading zeros, at most `max`; false otherwise.
+[[nodiscard]] constexpr bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (max - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/json_object.hpp ----
+
 // ---- begin include/capmatch/crypto/compare.hpp ----
 // capmatch — constant-time comparison of byte strings (for macs and signatures).
 // SPDX-License-Identifier: MIT
@@ -6829,6 +7541,9 @@ class hmac_sha256_key {
 };
 
 /// Incremental HMAC-SHA256 under a prepared key: `hmac_sha256 m(key); m.update(a).update(b); m.finish()`.
+/// A copy taken after update(prefix) is a midstate: finishing the copy after update(rest) gives
+/// the mac of prefix + rest, so a prefix shared by many messages is absorbed once
+/// (TokenRequests: token_request_template and the capability_cache).
 class hmac_sha256 {
  public:
   /// Starts a mac under `key` (copies its two midstates: the key may go away meanwhile).
@@ -7229,10 +7944,94 @@ namespace detail {
   return header;
 }
 
+namespace detail {
+/// "number with a leading zero" when `e` (from json_object) stopped at the digit after a number's
+/// leading '0' (json_object reads "01" as 0 and then a stray '1'); else `e` unchanged.
+[[nodiscard]] inline error name_leading_zero(std::string_view body, error e) {
+  const std::uint32_t p = e.has_offset() ? e.offset() : 0;
+  if (e.code() != errc::invalid_json || p < 1 || p >= body.size() || body[p] < '0' || body[p] > '9' || body[p - 1] != '0')
+    return e;
+  std::uint32_t start = p - 1;
+  if (start > 0 && body[start - 1] == '-') --start;
+  const char before = start > 0 ? body[start - 1] : ' ';
+  if (before != ':' && before != ',' && before != '[' && before != ' ' && before != '\t' && before != '\n' && before != '\r')
+    return e;
+  error z(errc::invalid_json, start);
+  return z.append("number with a leading zero").append_at();
+}
+
+/// The request's `targets` array (the raw value at `at`, already read as valid JSON): 1..100
+/// distinct target strings, each checked by parse_revocation_target; offsets are in `body`.
+[[nodiscard]] inline error read_revocation_targets(std::string_view body, std::uint32_t at,
+                                                   std::vector<revocation_target>& out) {
+  json_reader r(body);
+  r.skip(at);
+  if (r.peek() != '[') {
+    error e = revocation_error(at);
+    e.append("targets").append_at().append(" must be an array of strings");
+    if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+    return e;
+  }
+  r.skip(1);
+  r.skip_ws();
+  if (r.peek() == ']') return {};
+  std::vector<char> buf;
+  error err;
+  for (;;) {
+    r.skip_ws();
+    const auto t_at = static_cast<std::uint32_t>(r.pos());
+    if (r.peek() != '"') {
+      error e = revocation_error(t_at);
+      e.append("a target").append_at().append(" must be a string");
+      if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
+      return e;
+    }
+    if (out.size() == max_revocation_targets) {
+      error e = revocation_error(t_at);
+      e.append("more than ").append_number(max_revocation_targets).append(" targets").append_at();
+      return e.append(" (capmatch::max_revocation_targets)");
+    }
+    buf.clear();
+    if (!r.read_string(buf, err)) return err;
+    auto t = parse_revocation_target(std::string_view(buf.data(), buf.size()), t_at);
+    if (!t) return t.error();
+    for (const auto& prev : out)
+      if (prev == *t) {
+        error e = revocation_error(t_at);
+        return e.append("duplicate revocation target ").append_quoted(t->to_string()).append_at();
+      }
+    out.push_back(std::move(*t));
+    if (!r.expect(',', error_hint::none, err)) return {};  // the array is valid JSON: ']' ends it
+  }
+}
+
+/// `issuedBefore` from its member `m` (raw text at m.raw_offset): a non-negative integer of at most
+/// 16 digits.
+[[nodiscard]] inline error read_issued_before(std::string_view body, const json_object::member& m, std::int64_t& out) {
+  const std::string_view raw = body.substr(m.raw_offset, m.raw_size);
+  error e = revocation_error(m.raw_offset);
+  e.append("issuedBefore").append_at();
+  if (m.kind != json_type::number || raw[0] == '-') {
+    e.append(" must be a non-negative integer (milliseconds since the epoch)");
+    if (raw[0] == '-') return e.append(", not a negative number");
+    json_reader r(raw);
+    return e.append(", not ").append(r.hint_text(r.value_kind()));
+  }
+  std::size_t digits = 0;
+  while (digits < raw.size() && raw[digits] >= '0' && raw[digits] <= '9') ++digits;
+  if (digits > 16) return e.append(" is too large (more than 16 digits)");
+  if (!m.integer) return e.append(" must be an integer number of milliseconds");
+  out = m.int_value;
+  return {};
+}
+}  // namespace detail
+
 /// Parses and validates a revocation request body received at `now_ms`: one JSON object with
 /// `targets` (array of 1..100 target strings, required), `issuedBefore` (non-negative integer
 /// milliseconds) and `allowReauthMargin` (boolean); any other member, a duplicate member, or
 /// anything after the object is an error (errc::invalid_json or invalid_revocation_request, 40000).
+/// The object is read by detail::json_object (nested values kept raw); only the members are
+/// checked here.
 [[nodiscard]] inline result<revocation_request> parse_revocation_request(std::string_view body, std::int64_t now_ms) {
   if (body.size() > max_revocation_body_bytes) {
     error e(errc::limit_exceeded, no_offset);
@@ -7240,138 +8039,43 @@ namespace detail {
     return e.append_number(max_revocation_body_bytes).append(" bytes (capmatch::max_revocation_body_bytes)");
   }
   if (body.empty()) return error(errc::empty_input, 0, "empty revocation request body; expected {\"targets\":[...]}");
-  detail::json_reader r(body);
-  error err;
-  // Consumes the byte at the cursor (the reader offers no other way to step over a literal).
-  auto take = [&] {
-    error ignored;
-    (void)r.expect(r.peek(), error_hint::none, ignored);
-  };
-  auto at = [&] { return static_cast<std::uint32_t>(r.pos()); };
-  if (!r.expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}", err)) return err;
+  {
+    detail::json_reader r(body);
+    error err;
+    if (!r.expect('{', "a JSON object such as {\"targets\":[\"clientId:bob\"]}", err)) return err;
+  }
+  detail::json_object_limits lim;
+  lim.max_bytes = max_revocation_body_bytes;
+  lim.max_members = 16;  // three are valid; keeps the duplicate-name test to 120 compares in 256 KiB
+  auto obj = detail::json_object::parse(body, lim);
+  if (!obj) return detail::name_leading_zero(body, obj.error());
   revocation_request req;
-  bool seen[3] = {false, false, false};
-  std::vector<char> buf;
-  r.skip_ws();
-  if (r.peek() == '}') {
-    take();
-  } else {
-    for (;;) {
-      r.skip_ws();
-      const std::uint32_t name_at = at();
-      buf.clear();
-      if (!r.read_string(buf, err)) return err;
-      const std::string_view name(buf.data(), buf.size());
-      int which = name == "targets" ? 0 : name == "issuedBefore" ? 1 : name == "allowReauthMargin" ? 2 : -1;
-      if (which < 0) {
-        error e = detail::revocation_error(name_at);
-        e.append("unknown member ").append_quoted(name).append_at();
-        return e.append("; a revocation request has targets, issuedBefore and allowReauthMargin");
+  bool has_targets = false;
+  for (std::size_t i = 0; i < obj->size(); ++i) {
+    const std::string_view name = obj->key(i);
+    const auto& m = obj->at(i);
+    if (name == "targets") {
+      if (error e = detail::read_revocation_targets(body, m.raw_offset, req.targets); e.code() != errc::ok) return e;
+      has_targets = true;
+    } else if (name == "issuedBefore") {
+      std::int64_t v = 0;
+      if (error e = detail::read_issued_before(body, m, v); e.code() != errc::ok) return e;
+      req.issued_before_ms = v;
+    } else if (name == "allowReauthMargin") {
+      if (m.kind != detail::json_type::boolean) {
+        error e = detail::revocation_error(m.raw_offset);
+        e.append("allowReauthMargin").append_at().append(" must be true or false, not ");
+        detail::json_reader r(obj->raw(i));
+        return e.append(r.hint_text(r.value_kind()));
       }
-      if (seen[which]) {
-        error e = detail::revocation_error(name_at);
-        return e.append("duplicate member ").append_quoted(name).append_at();
-      }
-      seen[which] = true;
-      if (!r.expect(':', "':'", err)) return err;
-      r.skip_ws();
-      if (which == 0) {
-        if (r.peek() != '[') {
-          error e = detail::revocation_error(at());
-          e.append("targets").append_at().append(" must be an array of strings");
-          if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-          return e;
-        }
-        take();
-        r.skip_ws();
-        if (r.peek() == ']') {
-          take();
-        } else {
-          for (;;) {
-            r.skip_ws();
-            const std::uint32_t t_at = at();
-            if (r.peek() != '"') {
-              error e = detail::revocation_error(t_at);
-              e.append("a target").append_at().append(" must be a string");
-              if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-              return e;
-            }
-            if (req.targets.size() == max_revocation_targets) {
-              error e = detail::revocation_error(t_at);
-              e.append("more than ").append_number(max_revocation_targets).append(" targets").append_at();
-              return e.append(" (capmatch::max_revocation_targets)");
-            }
-            buf.clear();
-            if (!r.read_string(buf, err)) return err;
-            auto t = parse_revocation_target(std::string_view(buf.data(), buf.size()), t_at);
-            if (!t) return t.error();
-            for (const auto& prev : req.targets)
-              if (prev == *t) {
-                error e = detail::revocation_error(t_at);
-                return e.append("duplicate revocation target ").append_quoted(t->to_string()).append_at();
-              }
-            req.targets.push_back(std::move(*t));
-            r.skip_ws();
-            if (r.peek() == ',') { take(); continue; }
-            if (r.peek() == ']') { take(); break; }
-            return r.unexpected(error_hint::expected_comma_or_bracket);
-          }
-        }
-      } else if (which == 1) {
-        const std::uint32_t n_at = at();
-        auto not_integer = [&] {
-          error e = detail::revocation_error(n_at);
-          e.append("issuedBefore").append_at().append(" must be a non-negative integer (milliseconds since the epoch)");
-          if (r.peek() == '-') e.append(", not a negative number");
-          else if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-          return e;
-        };
-        if (r.peek() < '0' || r.peek() > '9') return not_integer();
-        std::uint64_t v = 0;
-        std::size_t digits = 0;
-        const bool leading_zero = r.peek() == '0';
-        while (!r.at_end() && r.peek() >= '0' && r.peek() <= '9') {
-          if (++digits > 16) {
-            error e = detail::revocation_error(n_at);
-            return e.append("issuedBefore").append_at().append(" is too large (more than 16 digits)");
-          }
-          v = v * 10 + static_cast<std::uint64_t>(r.peek() - '0');
-          take();
-        }
-        if (leading_zero && digits > 1) {
-          error e(errc::invalid_json, n_at);
-          return e.append("number with a leading zero").append_at();
-        }
-        if (r.peek() == '.' || r.peek() == 'e' || r.peek() == 'E') {
-          error e = detail::revocation_error(n_at);
-          return e.append("issuedBefore").append_at().append(" must be an integer number of milliseconds");
-        }
-        req.issued_before_ms = static_cast<std::int64_t>(v);
-      } else {
-        const std::uint32_t b_at = at();
-        const std::string_view rest = body.substr(r.pos());
-        const bool t = rest.substr(0, 4) == "true", f = rest.substr(0, 5) == "false";
-        if (!t && !f) {
-          error e = detail::revocation_error(b_at);
-          e.append("allowReauthMargin").append_at().append(" must be true or false");
-          if (r.value_kind() != error_hint::none) e.append(", not ").append(r.hint_text(r.value_kind()));
-          return e;
-        }
-        for (int i = t ? 4 : 5; i > 0; --i) take();
-        req.allow_reauth_margin = t;
-      }
-      r.skip_ws();
-      if (r.peek() == ',') { take(); continue; }
-      if (r.peek() == '}') { take(); break; }
-      return r.unexpected(error_hint::expected_comma_or_brace);
+      req.allow_reauth_margin = obj->raw(i) == "true";
+    } else {
+      error e = detail::revocation_error(m.key_at);
+      e.append("unknown member ").append_quoted(name).append_at();
+      return e.append("; a revocation request has targets, issuedBefore and allowReauthMargin");
     }
   }
-  r.skip_ws();
-  if (!r.at_end()) {
-    error e(errc::trailing_characters, at());
-    return e.append("unexpected characters after the request object").append_at();
-  }
-  if (!seen[0]) return detail::revocation_error().append("a revocation request needs a targets member");
+  if (!has_targets) return detail::revocation_error().append("a revocation request needs a targets member");
   if (auto e = validate(req, now_ms); e.code() != errc::ok) return e;
   return req;
 }
@@ -8265,6 +8969,26 @@ namespace detail {
   std::memcpy(&tail, s.data() + i, s.size() - i);
   return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
 }
+
+/// seeded_hash(s, h0, seed0) and seeded_hash(s, h1, seed1) in one pass over `s` (the two
+/// chains are independent, so they run side by side).
+inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h1, std::uint64_t seed0,
+                         std::uint64_t seed1) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  h0 = fold_multiply(h0 ^ p0 ^ s.size(), seed0 ^ p1);
+  h1 = fold_multiply(h1 ^ p0 ^ s.size(), seed1 ^ p1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h0 = fold_multiply(h0 ^ w ^ p0, seed0 ^ p1);
+    h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
+  h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
+}
 }  // namespace detail
 
 /// A replay guard in this process's memory. Bounded: it remembers at most capacity() pairs,
@@ -8304,8 +9028,10 @@ class memory_replay_guard final : public replay_guard {
 
   claim_status try_claim(std::string_view key_name, std::string_view nonce, std::int64_t expires_at_ms,
                          std::int64_t now_ms) noexcept override {
-    std::uint64_t h1 = detail::seeded_hash(nonce, detail::seeded_hash(key_name, 0, seed0_), seed0_);
-    std::uint64_t h2 = detail::seeded_hash(nonce, detail::seeded_hash(key_name, 1, seed1_), seed1_);
+    // (the same values as seeded_hash(nonce, seeded_hash(key_name, 0 or 1, seed), seed), in two passes, not four)
+    std::uint64_t h1 = 0, h2 = 1;
+    detail::seeded_hash2(key_name, h1, h2, seed0_, seed1_);
+    detail::seeded_hash2(nonce, h1, h2, seed0_, seed1_);
     const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
     shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -8409,85 +9135,202 @@ CAPMATCH_NAMESPACE_END
 // when its options point to it.
 // SPDX-License-Identifier: MIT
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 
 CAPMATCH_NAMESPACE_BEGIN
 
-/// Remembers, for (key name, key capability, exact requested capability text), what verifying
-/// that text gave: its canonical text and the effective capability (key ∩ requested). Only
+/// The identity of a verifier's key for capability_cache: a SHA-256 over the key name, the
+/// key's capability (every resource and operation set) and, when given, a value derived from
+/// the key's secret (the HMAC of a fixed label: the secret cannot be recovered from it).
+/// Computed once when the key is built; a lookup then compares 32 bytes instead of the key's
+/// capability entry by entry. Keys that differ in any of these parts never share an entry.
+class key_fingerprint {
+ public:
+  /// The fingerprint of (key_name, key_capability or "no capability" when nullptr, secret when
+  /// `hmac` is not nullptr).
+  [[nodiscard]] static key_fingerprint of(std::string_view key_name, const capability* key_capability,
+                                          const crypto::hmac_sha256_key* hmac = nullptr) noexcept {
+    crypto::sha256 h;
+    auto put_size = [&](std::size_t n) {
+      std::array<std::uint8_t, 8> b{};
+      for (std::size_t i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(n) >> (8 * i));
+      h.update(b);
+    };
+    auto put_text = [&](std::string_view s) { put_size(s.size()), h.update(s); };
+    put_text("capmatch key fingerprint 1");  // (domain separation from any other SHA-256 use)
+    put_text(key_name);
+    put_size(key_capability == nullptr ? 0 : 1 + key_capability->size());
+    if (key_capability != nullptr) {
+      for (std::size_t i = 0; i < key_capability->size(); ++i) {
+        put_text(key_capability->resource(i));
+        put_size(key_capability->ops(i).bits());
+      }
+    }
+    put_size(hmac == nullptr ? 0 : 1);
+    if (hmac != nullptr) h.update(hmac->sign(std::string_view("capmatch capability_cache key identity")));
+    key_fingerprint f;
+    f.bytes_ = h.finish();
+    return f;
+  }
+  /// A cheaper identity of (key_name, key_capability) for callers that cannot keep a fingerprint
+  /// per key (the name + capability overloads of capability_cache): two 64-bit seeded hashes
+  /// (detail::seeded_hash2, not a cryptographic hash: key capabilities are the operator's, not an
+  /// attacker's), tagged so that it never equals an of() fingerprint's layout.
+  [[nodiscard]] static key_fingerprint quick(std::string_view key_name, const capability* key_capability) noexcept {
+    std::uint64_t h0 = 0x6b65792d71756963ull, h1 = 0x6b2d666970727431ull;  // (fixed seeds: see above)
+    detail::seeded_hash2(key_name, h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
+    const std::size_t n = key_capability == nullptr ? 0 : 1 + key_capability->size();
+    std::uint64_t words[2] = {n, 0};
+    detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
+                         0x13198a2e03707344ull);
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      detail::seeded_hash2(key_capability->resource(i), h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
+      words[0] = key_capability->ops(i).bits();
+      detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
+                           0x13198a2e03707344ull);
+    }
+    key_fingerprint f;
+    for (std::size_t i = 0; i < 8; ++i) {
+      f.bytes_[i] = static_cast<std::uint8_t>(h0 >> (8 * i));
+      f.bytes_[8 + i] = static_cast<std::uint8_t>(h1 >> (8 * i));
+    }
+    f.bytes_[31] = 0x51;  // ('Q': the rest stays zero)
+    return f;
+  }
+  /// Equal fingerprints: the same key name, capability and (when included) secret.
+  friend bool operator==(const key_fingerprint& a, const key_fingerprint& b) noexcept {
+    return crypto::equal_constant_time(a.bytes_, b.bytes_);
+  }
+  /// A hash of the fingerprint for choosing a slot.
+  [[nodiscard]] std::size_t hash() const noexcept {
+    std::size_t h = 0;
+    for (std::size_t i = 0; i < sizeof(h); ++i) h = h << 8 | bytes_[i];
+    return h;
+  }
+
+ private:
+  crypto::sha256_digest bytes_{};
+};
+
+/// Remembers, for (key, exact requested capability text), what verifying that text gave: its
+/// canonical text and the effective capability (key ∩ requested), and optionally the HMAC
+/// state absorbed over a signed prefix that ends with that text (the TokenRequest verifier's
+/// `keyName\nttl\ncapability\n`, tagged with the ttl text; see token_request.hpp). Only
 /// successes are stored, so an invalid text or an empty intersection always takes the full path
-/// and gets its full error. A hit compares all three parts exactly (the key's capability entry by
-/// entry), so a key whose capability changes under the same name never hits an old entry.
+/// and gets its full error. The key is identified by its key_fingerprint (computed once per key;
+/// a key whose capability or secret changes under the same name never hits an old entry).
 /// Bounded: `slots` entries (direct-mapped; a new entry replaces the one in its slot), texts
 /// longer than `max_text_bytes` are never stored. Thread-safe: one mutex per slot.
 class capability_cache {
  public:
+  /// What a hit copies out.
+  struct entry {
+    std::string canonical;    // the requested capability's canonical text
+    capability effective;     // key ∩ requested
+    /// When the entry holds it for the lookup's prefix tag: the HMAC absorbed over the signed
+    /// prefix (it is only ever stored by a verifier that checked a mac over that prefix).
+    std::optional<crypto::hmac_sha256> signed_prefix;
+  };
+
   /// A cache of `slots` entries (at least 1) for texts of at most `max_text_bytes`.
   explicit capability_cache(std::size_t slots = 1024, std::size_t max_text_bytes = 4096)
       : slots_(new slot[slots == 0 ? 1 : slots]), count_(slots == 0 ? 1 : slots), max_text_(max_text_bytes) {}
 
-  /// On a hit, copies the stored canonical text and effective capability out and returns true.
-  /// `key_capability` nullptr means "the key has no capability" (a JWT key that grants everything).
-  [[nodiscard]] bool find(std::string_view key_name, const capability* key_capability, std::string_view text,
-                          std::string* canonical, capability& effective) const {
+  /// On a hit, copies the entry for (key, text) out to `out` and returns true; `out.signed_prefix`
+  /// is set only when the entry's prefix was stored with the tag `prefix_tag`.
+  [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
+                          entry& out) const {
     if (text.size() > max_text_) return false;
-    slot& s = at(key_name, text);
+    slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.used || s.text != text || s.key_name != key_name || s.has_key_capability != (key_capability != nullptr) ||
-        (key_capability != nullptr && !(s.key_capability == *key_capability))) {
+    if (!s.used || s.text != text || !(s.key == key)) {
       misses_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    if (canonical != nullptr) canonical->assign(s.canonical);
-    effective = s.effective;
+    out.canonical.assign(s.canonical);
+    out.effective = s.effective;
+    if (s.prefix && s.prefix_tag == prefix_tag) {
+      out.signed_prefix = s.prefix;
+      prefix_hits_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      out.signed_prefix.reset();
+    }
     hits_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
 
-  /// Stores a verified result (replacing whatever its slot held).
-  void insert(std::string_view key_name, const capability* key_capability, std::string_view text,
-              std::string_view canonical, const capability& effective) {
+  /// Stores a verified result (replacing whatever its slot held), with the HMAC state absorbed
+  /// over the signed prefix tagged `prefix_tag` when `signed_prefix` is not nullptr.
+  void insert(const key_fingerprint& key, std::string_view text, std::string_view canonical, const capability& effective,
+              std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr) {
     if (text.size() > max_text_) return;
-    slot& s = at(key_name, text);
+    slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
     s.used = true;
-    s.key_name.assign(key_name);
-    s.has_key_capability = key_capability != nullptr;
-    s.key_capability = key_capability != nullptr ? *key_capability : capability();
+    s.key = key;
     s.text.assign(text);
     s.canonical.assign(canonical);
     s.effective = effective;
+    s.prefix_tag.assign(prefix_tag);
+    if (signed_prefix != nullptr) s.prefix = *signed_prefix;
+    else s.prefix.reset();
+  }
+
+  /// find() for a key known by name and capability (nullptr: the key has no capability, a JWT
+  /// key that grants everything). Computes key_fingerprint::quick on every call (one pass over
+  /// the name and the capability's resources): a verifier that can should keep a
+  /// key_fingerprint per key and call the overload above.
+  [[nodiscard]] bool find(std::string_view key_name, const capability* key_capability, std::string_view text,
+                          std::string* canonical, capability& effective) const {
+    if (text.size() > max_text_) return false;
+    entry e;
+    if (!find(key_fingerprint::quick(key_name, key_capability), text, {}, e)) return false;
+    if (canonical != nullptr) *canonical = std::move(e.canonical);
+    effective = std::move(e.effective);
+    return true;
+  }
+  /// insert() for a key known by name and capability (see the find() above).
+  void insert(std::string_view key_name, const capability* key_capability, std::string_view text,
+              std::string_view canonical, const capability& effective) {
+    if (text.size() > max_text_) return;
+    insert(key_fingerprint::quick(key_name, key_capability), text, canonical, effective);
   }
 
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).
   [[nodiscard]] std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
+  /// Hits that also handed out a signed prefix's HMAC state.
+  [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return prefix_hits_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::size_t slots() const noexcept { return count_; }
 
  private:
   struct slot {
     std::mutex mutex;
-    bool used = false, has_key_capability = false;
-    std::string key_name, text, canonical;
-    capability key_capability, effective;
+    bool used = false;
+    key_fingerprint key;
+    std::string text, canonical, prefix_tag;
+    capability effective;
+    std::optional<crypto::hmac_sha256> prefix;
   };
-  [[nodiscard]] slot& at(std::string_view key_name, std::string_view text) const noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(text) ^ (std::hash<std::string_view>{}(key_name) * 0x9E3779B97F4A7C15ull);
+  [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(text) ^ (key.hash() * 0x9E3779B97F4A7C15ull);
     return slots_[h % count_];
   }
 
   std::unique_ptr<slot[]> slots_;
   std::size_t count_;
   std::size_t max_text_;
-  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0};
+  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0}, prefix_hits_{0};
 };
 
 CAPMATCH_NAMESPACE_END
@@ -8627,453 +9470,18 @@ namespace detail {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/detail/intersect_identity.hpp ----
 
-// ---- begin include/capmatch/detail/json_object.hpp ----
-// capmatch — the strict reader of one JSON object for wire forms: a TokenRequest (flat: scalar
-// members only) and JWT headers and claims (nested values validated and kept as raw text).
-// Internal; built on json_reader.
-// SPDX-License-Identifier: MIT
-
-#include <algorithm>
-#include <bit>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <string_view>
-#include <type_traits>
-#include <vector>
-
-
-CAPMATCH_NAMESPACE_BEGIN
-namespace detail {
-
-/// The kind of a member's value.
-enum class json_type : std::uint8_t { string, number, boolean, null, object, array };
-
-/// Limits of json_object::parse; input beyond one is an error, never truncated.
-struct json_object_limits {
-  std::size_t max_bytes = 64u << 10;  ///< the whole text
-  std::size_t max_members = 1024;     ///< members of the object (the duplicate check is quadratic)
-  /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
-  /// object such as a TokenRequest), a nested value is an error naming the member.
-  std::size_t max_depth = 32;
-};
-
-/// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
-/// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
-[[nodiscard]] constexpr std::size_t read_json_number(std::string_view s, std::size_t pos, bool* integer,
-                                                     std::int64_t* value) noexcept {
-  std::size_t i = pos;
-  auto digit = [&](std::size_t k) { return k < s.size() && s[k] >= '0' && s[k] <= '9'; };
-  const bool negative = i < s.size() && s[i] == '-';
-  if (negative) ++i;
-  if (!digit(i)) return pos;
-  bool exact = true;
-  std::uint64_t mag = 0;
-  const std::uint64_t limit = negative ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
-  if (s[i] == '0') {
-    ++i;
-  } else {
-    for (; digit(i); ++i) {
-      const auto d = static_cast<std::uint64_t>(s[i] - '0');
-      if (mag > (limit - d) / 10) exact = false;
-      else mag = mag * 10 + d;
-    }
-  }
-  if (i < s.size() && s[i] == '.') {
-    if (!digit(++i)) return pos;
-    while (digit(i)) ++i;
-    exact = false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digit(i)) return pos;
-    while (digit(i)) ++i;
-    exact = false;
-  }
-  *integer = exact;
-  *value = !exact ? 0 : negative ? static_cast<std::int64_t>(0 - mag) : static_cast<std::int64_t>(mag);
-  return i;
-}
-
-/// A JSON object read strictly (RFC 8259, UTF-8, no duplicate member names). Names and string
-/// values are views into the text when written without escapes and into the object's own pool
-/// otherwise: the text must outlive the object. Reuse one object (read()) to parse without
-/// allocating once its buffers have grown.
-class json_object {
- public:
-  struct member {
-    std::uint32_t key_offset = 0, key_size = 0;      // decoded name (in the text or the pool)
-    std::uint32_t value_offset = 0, value_size = 0;  // decoded string value (in the text or the pool)
-    std::uint32_t raw_offset = 0, raw_size = 0;      // the value as written, in the text
-    std::uint32_t key_at = 0;                        // byte offset of the name's opening quote
-    json_type kind = json_type::null;
-    bool integer = false;  // a number written without fraction or exponent that fits int64
-    bool key_pooled = false, value_pooled = false;
-    std::int64_t int_value = 0;
-  };
-
-  /// The object in `text`, or the first error (with byte offset).
-  [[nodiscard]] static constexpr result<json_object> parse(std::string_view text, json_object_limits lim = {}) {
-    json_object out;
-    if (error e = out.read(text, lim); e.code() != errc::ok) return e;
-    return out;
-  }
-  /// One JSON value of any kind in `text` (whitespace around it allowed), as member 0 with an
-  /// empty name, or the first error (byte offsets in `text`).
-  [[nodiscard]] static constexpr result<json_object> parse_value(std::string_view text, json_object_limits lim = {}) {
-    json_object out;
-    if (error e = out.read_impl(text, lim, true); e.code() != errc::ok) return e;
-    return out;
-  }
-  /// Reads the object in `text` into this one (replacing what it held; buffers keep their
-  /// capacity). Returns an error with code errc::ok, or the first error (the object is then empty).
-  [[nodiscard]] constexpr error read(std::string_view text, json_object_limits lim = {}) {
-    return read_impl(text, lim, false);
-  }
-
-  [[nodiscard]] constexpr std::size_t size() const noexcept { return members_.size(); }
-  [[nodiscard]] constexpr const member& at(std::size_t i) const noexcept { return members_[i]; }
-  /// Decoded name of member i.
-  [[nodiscard]] constexpr std::string_view key(std::size_t i) const noexcept {
-    const member& m = members_[i];
-    return view(m.key_pooled, m.key_offset, m.key_size);
-  }
-  /// Decoded value of member i when it is a string (empty otherwise).
-  [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
-    const member& m = members_[i];
-    return view(m.value_pooled, m.value_offset, m.value_size);
-  }
-  /// Member i's value exactly as written in the text.
-  [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
-    return text_.substr(members_[i].raw_offset, members_[i].raw_size);
-  }
-  /// Index of the member named `name`, or size() when absent.
-  [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
-    for (std::size_t i = 0; i < members_.size(); ++i)
-      if (key(i) == name) return i;
-    return members_.size();
-  }
-
- private:
-  [[nodiscard]] constexpr std::string_view view(bool pooled, std::uint32_t off, std::uint32_t n) const noexcept {
-    if (n == 0) return {};
-    return pooled ? std::string_view(pool_.data() + off, n) : text_.substr(off, n);
-  }
-
-  /// A string at the cursor (after whitespace): a view into the text when it has no escape and
-  /// no non-ASCII byte, else decoded into `into` (pooled). Sets offset/size/pooled.
-  [[nodiscard]] static constexpr bool read_string(json_reader& r, std::string_view text, std::vector<char>& into,
-                                                  std::uint32_t& offset, std::uint32_t& size, bool& pooled,
-                                                  error& err) {
-    r.skip_ws();
-    const std::size_t start = r.pos();
-    const std::size_t before = into.size();
-    if (r.peek() == '"' && !r.at_end()) {
-      const std::size_t end = plain_ascii_end(text, start + 1);
-      if (end < text.size() && text[end] == '"') {
-        offset = static_cast<std::uint32_t>(start + 1);
-        size = static_cast<std::uint32_t>(end - start - 1);
-        pooled = false;
-        r.skip(end + 1 - start);
-        return true;
-      }
-      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here,
-      // copying each run of plain ASCII between escapes found by plain_ascii_end (eight bytes
-      // at a time); anything else is left to json_reader::read_string, which names the error.
-      into.resize(before + (text.size() - start));
-      char* const base = into.data() + before;
-      char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
-                          text.begin() + static_cast<std::ptrdiff_t>(end), base);
-      std::size_t i = end;
-      if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-        // Eight bytes at a time: store the word speculatively (the output never runs ahead of
-        // the input, and `into` holds text.size() - start bytes), keep its plain prefix.
-        while (i + 8 <= text.size()) {
-          std::uint64_t w;
-          std::memcpy(&w, text.data() + i, 8);
-          const std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
-          std::memcpy(o, &w, 8);
-          if (flags == 0) {
-            o += 8, i += 8;
-            continue;
-          }
-          const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
-          o += n, i += n;
-          if (text[i] != '\\' || i + 1 >= text.size() || (text[i + 1] != '"' && text[i + 1] != '\\' && text[i + 1] != '/'))
-            break;  // the closing quote (below) or a byte for the general reader
-          *o++ = text[i + 1];
-          i += 2;
-        }
-      }
-      while (i < text.size()) {
-        const char c = text[i];
-        if (c == '"') {
-          into.resize(before + static_cast<std::size_t>(o - base));
-          offset = static_cast<std::uint32_t>(before);
-          size = static_cast<std::uint32_t>(o - base);
-          pooled = true;
-          r.skip(i + 1 - start);
-          return true;
-        }
-        if (c != '\\' || i + 1 >= text.size() || (text[i + 1] != '"' && text[i + 1] != '\\' && text[i + 1] != '/'))
-          break;
-        *o++ = text[i + 1];
-        const std::size_t run = plain_ascii_end(text, i + 2);
-        o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(i + 2), text.begin() + static_cast<std::ptrdiff_t>(run), o);
-        i = run;
-      }
-      into.resize(before);
-    }
-    if (!r.read_string(into, err)) return false;
-    offset = static_cast<std::uint32_t>(before);
-    size = static_cast<std::uint32_t>(into.size() - before);
-    pooled = true;
-    return true;
-  }
-
-  /// A scalar at the cursor: string (into `into`), number or literal.
-  [[nodiscard]] static constexpr bool read_scalar(json_reader& r, std::string_view text, std::vector<char>& into,
-                                                  member& m, error& err) {
-    const std::size_t start = r.pos();
-    const char c = r.peek();
-    if (c == '"' && !r.at_end()) {
-      if (!read_string(r, text, into, m.value_offset, m.value_size, m.value_pooled, err)) return false;
-      m.kind = json_type::string;
-      return true;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      const std::size_t end = read_json_number(text, start, &m.integer, &m.int_value);
-      if (end == start) return err = r.unexpected("a number"), false;
-      m.kind = json_type::number;
-      r.skip(end - start);
-      return true;
-    }
-    const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
-    if ((c != 't' && c != 'f' && c != 'n') || text.substr(start, word.size()) != word)
-      return err = r.unexpected("a value"), false;
-    m.kind = c == 'n' ? json_type::null : json_type::boolean;
-    r.skip(word.size());
-    return true;
-  }
-
-  /// One member value at the cursor into `m`; nested objects and arrays are validated
-  /// iteratively (no recursion, at most lim.max_depth deep) and kept as raw text.
-  [[nodiscard]] constexpr bool read_value(json_reader& r, std::string_view text, const json_object_limits& lim,
-                                          member& m, std::string_view name, error& err) {
-    r.skip_ws();
-    const std::size_t start = r.pos();
-    const char first = r.peek();
-    if (r.at_end()) return err = r.unexpected("a value"), false;
-    if (first != '{' && first != '[') {
-      if (!read_scalar(r, text, pool_, m, err)) return false;
-    } else if (lim.max_depth == 0) {
-      error e(errc::invalid_json, static_cast<std::uint32_t>(start));
-      e.append("member ").append_quoted(name).append(" is ").append(r.hint_text(r.value_kind())).append_at();
-      return err = e.append("; expected a string, number, boolean or null"), false;
-    } else {
-      m.kind = first == '{' ? json_type::object : json_type::array;
-      std::size_t depth = 0;
-      // Open containers as bits (1 = object), deepest last; beyond 64 levels in a vector.
-      std::uint64_t bits = 0;
-      stack_.clear();
-      auto push = [&](bool object) {
-        if (depth < 64) bits = bits << 1 | static_cast<std::uint64_t>(object);
-        else stack_.push_back(object);
-        ++depth;
-      };
-      auto top = [&] { return depth > 64 ? stack_.back() : (bits & 1) != 0; };
-      auto pop = [&] {
-        if (depth > 64) stack_.pop_back();
-        else bits >>= 1;
-        --depth;
-      };
-      std::uint32_t off = 0, n = 0;
-      bool pooled = false;
-      for (;;) {
-        // At a value position.
-        r.skip_ws();
-        const char d = r.peek();
-        if (r.at_end()) return err = r.unexpected("a value"), false;
-        bool value_done = true;
-        if (d == '{' || d == '[') {
-          if (depth == lim.max_depth) {
-            error e(errc::limit_exceeded, static_cast<std::uint32_t>(r.pos()));
-            e.append("value nested deeper than ").append_number(lim.max_depth).append(" levels").append_at();
-            return err = e, false;
-          }
-          r.skip(1);
-          push(d == '{');
-          r.skip_ws();
-          if (r.peek() == (d == '{' ? '}' : ']') && !r.at_end()) {
-            r.skip(1);
-            pop();
-          } else if (d == '{') {
-            scratch_.clear();
-            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
-            value_done = false;
-          } else {
-            value_done = false;
-          }
-        } else {
-          member inner;
-          scratch_.clear();
-          if (!read_scalar(r, text, scratch_, inner, err)) return false;
-        }
-        if (!value_done) continue;
-        // After a complete value: close containers, or ',' and the next value.
-        for (;;) {
-          if (depth == 0) break;
-          r.skip_ws();
-          const bool in_object = top();
-          if (r.peek() == (in_object ? '}' : ']') && !r.at_end()) {
-            r.skip(1);
-            pop();
-            continue;
-          }
-          if (!r.expect(',', in_object ? "',' or '}'" : "',' or ']'", err)) return false;
-          if (in_object) {
-            scratch_.clear();
-            if (!read_string(r, text, scratch_, off, n, pooled, err) || !r.expect(':', "':'", err)) return false;
-          }
-          break;
-        }
-        if (depth == 0) break;
-      }
-    }
-    m.raw_offset = static_cast<std::uint32_t>(start);
-    m.raw_size = static_cast<std::uint32_t>(r.pos() - start);
-    return true;
-  }
-
-  [[nodiscard]] constexpr error read_impl(std::string_view text, const json_object_limits& lim, bool one_value) {
-    error err = read_members(text, lim, one_value);
-    if (err.code() != errc::ok) members_.clear();
-    return err;
-  }
-
-  [[nodiscard]] constexpr error read_members(std::string_view text, const json_object_limits& lim, bool one_value) {
-    text_ = text;
-    pool_.clear();
-    members_.clear();
-    if (text.size() > lim.max_bytes) {
-      error e(errc::limit_exceeded, static_cast<std::uint32_t>(lim.max_bytes));
-      return e.append("JSON object of ").append_number(text.size()).append(" bytes exceeds the limit of ")
-          .append_number(lim.max_bytes).append(" bytes");
-    }
-    json_reader r(text);
-    error err;
-    r.skip_ws();
-    if (one_value) {
-      member m;
-      if (!read_value(r, text, lim, m, {}, err)) return err;
-      members_.push_back(m);
-      r.skip_ws();
-      if (!r.at_end()) {
-        error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
-        return e.append("trailing characters after the JSON value").append_at();
-      }
-      return {};
-    }
-    if (r.peek() != '{' || r.at_end()) {
-      const auto kind = r.value_kind();
-      if (kind == error_hint::none) return r.unexpected("a JSON object");
-      error e(errc::not_an_object, static_cast<std::uint32_t>(r.pos()));
-      return e.append("expected a JSON object, found ").append(r.hint_text(kind)).append_at();
-    }
-    r.skip(1);
-    r.skip_ws();
-    if (r.peek() == '}' && !r.at_end()) {
-      r.skip(1);
-    } else {
-      for (;;) {
-        r.skip_ws();
-        const auto key_at = static_cast<std::uint32_t>(r.pos());
-        if (members_.size() == lim.max_members) {
-          error e(errc::limit_exceeded, key_at);
-          return e.append("JSON object has more than ").append_number(lim.max_members).append(" members").append_at();
-        }
-        member m;
-        m.key_at = key_at;
-        if (!read_string(r, text, pool_, m.key_offset, m.key_size, m.key_pooled, err)) return err;
-        const std::string_view name = view(m.key_pooled, m.key_offset, m.key_size);
-        for (std::size_t i = 0; i < members_.size(); ++i) {
-          if (key(i) == name) {
-            error e(errc::invalid_json, key_at);
-            return e.append("member ").append_quoted(name).append(" listed twice").append_at();
-          }
-        }
-        if (!r.expect(':', "':' after the member name", err)) return err;
-        if (!read_value(r, text, lim, m, name, err)) return err;
-        members_.push_back(m);
-        r.skip_ws();
-        if (r.peek() == '}' && !r.at_end()) {
-          r.skip(1);
-          break;
-        }
-        if (!r.expect(',', "',' or '}'", err)) return err;
-      }
-    }
-    r.skip_ws();
-    if (!r.at_end()) {
-      error e(errc::trailing_characters, static_cast<std::uint32_t>(r.pos()));
-      return e.append("trailing characters after the JSON object").append_at();
-    }
-    return {};
-  }
-
-  std::string_view text_;
-  std::vector<char> pool_;     // decoded names and string values that had escapes
-  std::vector<member> members_;
-  std::vector<char> scratch_;  // strings inside nested values (checked, not kept)
-  std::vector<bool> stack_;    // open containers beyond 64 levels
-};
-
-/// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
-constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
-  bool in_string = false, escaped = false;
-  for (const char c : raw) {
-    if (in_string) {
-      in_string = escaped || c != '"';
-      escaped = !escaped && c == '\\';
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      continue;
-    } else {
-      in_string = c == '"';
-    }
-    out.push_back(c);
-  }
-}
-
-/// The value of a JSON number or decimal string that is a non-negative integer without sign,
-/// fraction, exponent or leading zeros, at most `max`; false otherwise.
-[[nodiscard]] constexpr bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
-  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (max - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  out = v;
-  return true;
-}
-
-}  // namespace detail
-CAPMATCH_NAMESPACE_END
-// ---- end include/capmatch/detail/json_object.hpp ----
-
 // ---- begin include/capmatch/token_request.hpp ----
 // capmatch — signed TokenRequests: create, verify and explain them (docs/semantics.md §5,
 // rules 19-23), byte for byte with ably-js createTokenRequest. See docs/token_requests.md.
 // SPDX-License-Identifier: MIT
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9281,6 +9689,18 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   return {};
 }
 
+/// check_signed_field(what, v, max, min_chars) without building an error in the usual case
+/// (printable ASCII of an allowed size): true when `v` is allowed, else false with `err` set.
+[[nodiscard]] constexpr bool signed_field_ok(std::string_view what, std::string_view v, std::size_t max,
+                                             std::size_t min_chars, error& err) noexcept {
+  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
+  for (std::size_t i = 0; printable && i < v.size(); ++i)
+    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
+  if (printable) return true;
+  err = check_signed_field(what, v, max, min_chars);
+  return err.code() == errc::ok;
+}
+
 /// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
 [[nodiscard]] constexpr error check_ttl(std::uint64_t ttl, bool revocable) noexcept {
   const std::uint64_t max = revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
@@ -9301,6 +9721,25 @@ constexpr void signed_text_pieces(std::string_view key_name, std::string_view tt
     sink(piece);
     sink(std::string_view("\n", 1));
   }
+}
+
+/// Feeds each of `pieces` followed by '\n' to `h` (a part of the signed text) through a stack
+/// buffer: one update per 512 bytes instead of two per piece. Returns `h`.
+constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> pieces) noexcept {
+  char buf[512];  // (only the n bytes written are read)
+  std::size_t n = 0;
+  for (std::string_view piece : pieces) {
+    for (;;) {
+      const std::size_t take = piece.size() < sizeof(buf) - n ? piece.size() : sizeof(buf) - n;
+      std::copy(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(take), buf + n);
+      n += take;
+      piece.remove_prefix(take);
+      if (n == sizeof(buf)) h.update(buf, n), n = 0;
+      if (piece.empty()) break;
+    }
+    buf[n++] = '\n';
+  }
+  return h.update(buf, n);
 }
 }  // namespace detail
 
@@ -9330,25 +9769,131 @@ struct token_request_fields {
   }
   /// The HMAC-SHA256 of the signed text under `key`.
   [[nodiscard]] constexpr crypto::sha256_digest digest(const crypto::hmac_sha256_key& key) const noexcept {
-    // Up to 1 KiB (the usual request) gathered on the stack and hashed in one call: a dozen
-    // small updates cost more. Longer texts are hashed piece by piece.
-    char buf[1024]{};
-    std::size_t n = 0;
-    bool fits = true;
-    signed_text([&](std::string_view s) {
-      if (fits && s.size() <= sizeof(buf) - n) n = static_cast<std::size_t>(std::copy(s.begin(), s.end(), buf + n) - buf);
-      else fits = false;
-    });
-    if (fits) return key.sign(buf, n);
+    const detail::decimal ttl(ttl_ms.value_or(0)), ts(timestamp_ms);
     crypto::hmac_sha256 h(key);
-    signed_text([&](std::string_view s) { h.update(s); });
-    return h.finish();
+    return detail::absorb_lines(h, {key_name, ttl_ms ? ttl.view() : std::string_view(), capability.value_or(std::string_view()),
+                                    client_id.value_or(std::string_view()), ts.view(), nonce})
+        .finish();
   }
   /// The mac: standard padded base64 of digest(key) (44 characters).
   [[nodiscard]] std::string mac(const crypto::hmac_sha256_key& key) const {
     const auto m = crypto::base64_encode_array<crypto::base64_alphabet::standard>(digest(key));
     return std::string(m.data(), m.size());
   }
+};
+
+namespace detail {
+/// Completes a TokenRequest whose signed prefix `keyName\nttl\ncapability\n` is absorbed in
+/// `prefix` and whose wire form's first members (`{"keyName":...,"ttl":...,"capability":"..."`)
+/// are already in `json`: checks clientId (unless `client_id_checked`), timestamp and nonce of
+/// `p`, hashes `clientId\ntimestamp\nnonce\n` and appends the rest of the wire form. `text`
+/// (when not nullptr) holds the signed prefix and gets the rest of the signed text appended,
+/// `mac_out` the mac.
+[[nodiscard]] inline bool finish_token_request(const crypto::hmac_sha256& prefix, clock_ms_fn clock,
+                                               std::int64_t server_offset_ms, const token_params& p, bool client_id_checked,
+                                               std::string& json, std::string* text, std::string* mac_out, error& err) {
+  if (p.client_id && !client_id_checked && !signed_field_ok("clientId", *p.client_id, max_client_id_bytes, 1, err))
+    return false;
+  std::uint64_t timestamp = 0;
+  if (p.timestamp_ms) {
+    timestamp = *p.timestamp_ms;
+  } else {
+    const std::int64_t now = clock() + server_offset_ms;
+    timestamp = now < 0 ? 0 : static_cast<std::uint64_t>(now);
+  }
+  if (timestamp > max_timestamp_ms) {
+    error e(errc::invalid_token_request, no_offset);
+    return err = e.append("timestamp ").append_number(timestamp).append(" is above 2^53 - 1"), false;
+  }
+  crypto::nonce fresh;
+  std::string_view nonce;
+  if (p.nonce) {
+    nonce = *p.nonce;
+    if (!signed_field_ok("nonce", nonce, max_nonce_bytes, min_nonce_chars, err)) return false;
+  } else {
+    auto n = pooled_nonce();
+    if (!n) return err = n.error(), false;
+    fresh = *n;
+    nonce = fresh.view();
+  }
+  const decimal ts_text(timestamp);
+  const std::string_view client_id = p.client_id.value_or(std::string_view());
+  crypto::hmac_sha256 h = prefix;
+  const auto mac = crypto::base64_encode_array<crypto::base64_alphabet::standard>(
+      absorb_lines(h, {client_id, ts_text.view(), nonce}).finish());
+  const std::string_view mac_text(mac.data(), mac.size());
+  if (text != nullptr) {
+    for (std::string_view piece : {client_id, ts_text.view(), nonce}) text->append(piece).push_back('\n');
+  }
+  if (mac_out != nullptr) mac_out->assign(mac_text);
+  // the rest of the wire form (rule 20), measured first and written in place
+  const bool plain_nonce = !p.nonce || json_plain(nonce);  // (pooled nonces are hex)
+  std::size_t size = sizeof(R"(,"timestamp":,"nonce":"","mac":""})") - 1 + ts_text.len +
+                     (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
+  if (p.client_id) size += sizeof(R"(,"clientId":)") - 1 + json_string_size(client_id);
+  const std::size_t at = json.size();
+  json.resize(at + size);
+  char* o = json.data() + at;
+  auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
+  if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
+  put(R"(,"timestamp":)"), put(ts_text.view());
+  if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
+  else put(R"(,"nonce":)"), o = write_json_string(nonce, o);
+  put(R"(,"mac":")"), put(mac_text), *o++ = '"';  // base64 needs no escape
+  *o++ = '}';
+  json.resize(static_cast<std::size_t>(o - json.data()));
+  return true;
+}
+}  // namespace detail
+
+/// A signer's key, ttl and capability fixed once for many TokenRequests (one role of an auth
+/// server): the HMAC already absorbed over the signed text's prefix `keyName\nttl\ncapability\n`
+/// and the wire form's first members already written, so that creating a request hashes only
+/// `clientId\ntimestamp\nnonce\n` (1-2 SHA-256 blocks and the outer one instead of 7-8 for an
+/// 8-entry capability). Made by token_request_signer::prepare; the requests are byte for byte
+/// those the signer creates from the same parameters. Immutable and independent of the signer
+/// (it keeps its clock and server offset): share freely between threads. It holds secret-derived
+/// state (like the signer): keep it in the server.
+class token_request_template {
+ public:
+  /// A new TokenRequest: wire form, signed text and mac. `p` gives clientId, timestamp and nonce
+  /// only (the template fixes capability and ttl: giving one is an error).
+  [[nodiscard]] result<token_request> create(const token_params& p) const {
+    token_request out;
+    error e;
+    if (!build(p, out.json, &out.signed_text, &out.mac, e)) return e;
+    return out;
+  }
+  /// Writes a new TokenRequest's wire form to `json` (replacing its content) and returns an
+  /// error with code errc::ok, or the error. Allocates nothing once `json` has grown.
+  [[nodiscard]] error create_json(const token_params& p, std::string& json) const {
+    error e;
+    (void)build(p, json, nullptr, nullptr, e);
+    return e;
+  }
+
+ private:
+  friend class token_request_signer;
+  token_request_template(const crypto::hmac_sha256& prefix, clock_ms_fn clock, std::int64_t server_offset_ms)
+      : prefix_(prefix), clock_(clock), offset_(server_offset_ms) {}
+
+  [[nodiscard]] bool build(const token_params& p, std::string& json, std::string* text, std::string* mac_out,
+                           error& err) const {
+    if (p.capability || p.parsed_capability != nullptr || p.prepared != nullptr || p.ttl_ms) {
+      err = error(errc::invalid_token_request, no_offset,
+                  "this template fixes the capability and ttl; give only clientId, timestamp and nonce");
+      return false;
+    }
+    json.assign(wire_prefix_);
+    if (text != nullptr) text->assign(signed_prefix_);
+    return detail::finish_token_request(prefix_, clock_, offset_, p, false, json, text, mac_out, err);
+  }
+
+  crypto::hmac_sha256 prefix_;  // absorbed over signed_prefix_
+  std::string wire_prefix_;     // {"keyName":...[,"ttl":...][,"capability":"..."]
+  std::string signed_prefix_;   // keyName\nttl\ncapability\n
+  clock_ms_fn clock_;
+  std::int64_t offset_;
 };
 
 /// Options of a token_request_signer.
@@ -9403,15 +9948,31 @@ class token_request_signer {
   /// A new TokenRequest: wire form, signed text and mac.
   [[nodiscard]] result<token_request> create(const token_params& p) const {
     token_request out;
-    std::string* text = &out.signed_text;
-    if (auto e = build(p, out.json, text, &out.mac); e.code() != errc::ok) return e;
+    error e;
+    if (!build(p, out.json, &out.signed_text, &out.mac, e)) return e;
     return out;
   }
 
   /// Writes a new TokenRequest's wire form to `json` (replacing its content) and returns an
   /// error with code errc::ok, or the error. The fast path: with a parsed capability it
   /// allocates nothing once `json` has grown (the canonical text goes through a per-thread buffer).
-  [[nodiscard]] error create_json(const token_params& p, std::string& json) const { return build(p, json, nullptr, nullptr); }
+  [[nodiscard]] error create_json(const token_params& p, std::string& json) const {
+    error e;
+    (void)build(p, json, nullptr, nullptr, e);
+    return e;
+  }
+
+  /// A template for many TokenRequests with the capability and ttl of `p` (checked here, once;
+  /// clientId, timestamp and nonce must be absent: they are given to each create).
+  [[nodiscard]] result<token_request_template> prepare(const token_params& p) const {
+    if (p.client_id || p.timestamp_ms || p.nonce)
+      return error(errc::invalid_token_request, no_offset,
+                   "a template fixes only the capability and ttl; give clientId, timestamp and nonce to each create");
+    token_request_template t(crypto::hmac_sha256(hmac_), opts_.clock, opts_.server_offset_ms);
+    error e;
+    if (!build_prefix(p, true, t.prefix_, t.wire_prefix_, &t.signed_prefix_, e)) return e;
+    return t;
+  }
 
  private:
   /// Writes `cap_text` (the canonical text of `cap`) with '"' and '\\' escaped, as it goes
@@ -9438,86 +9999,55 @@ class token_request_signer {
     return o;
   }
 
-  [[nodiscard]] error build(const token_params& p, std::string& json, std::string* text, std::string* mac_out) const {
+  /// Writes the wire form's first members of `p` (keyName, ttl, capability) to `json`, absorbs
+  /// the signed prefix `keyName\nttl\ncapability\n` into `h` and (when not nullptr) writes it to
+  /// `signed_prefix`, after checking the capability (and, with `check_client_id`, clientId) and ttl.
+  [[nodiscard]] bool build_prefix(const token_params& p, bool check_client_id, crypto::hmac_sha256& h, std::string& json,
+                                   std::string* signed_prefix, error& err) const {
     // capability: validated, canonical, optionally checked against the key's
     thread_local std::vector<char> canonical;
     canonical.clear();
     const bool has_cap = p.capability.has_value() || p.parsed_capability != nullptr || p.prepared != nullptr;
     if (p.capability.has_value() && p.parsed_capability != nullptr)
-      return error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both");
+      return err = error(errc::invalid_token_request, no_offset, "give either capability text or a parsed capability, not both"), false;
     if (p.prepared != nullptr && (p.capability.has_value() || p.parsed_capability != nullptr))
-      return error(errc::invalid_token_request, no_offset,
-                   "give one of capability text, a parsed capability or a prepared capability, not several");
+      return err = error(errc::invalid_token_request, no_offset,
+                         "give one of capability text, a parsed capability or a prepared capability, not several"),
+             false;
     std::optional<capability> parsed;
     const capability* cap = p.prepared != nullptr ? &p.prepared->get() : p.parsed_capability;
     if (has_cap) {
       if (cap == nullptr) {
         auto r = capability::parse(*p.capability);
-        if (!r) return r.error();
+        if (!r) return err = r.error(), false;
         parsed.emplace(std::move(*r));
         cap = &*parsed;
       }
       if (opts_.key_capability) {
         auto eff = intersect(*opts_.key_capability, *cap);
-        if (!eff) return eff.error();
+        if (!eff) return err = eff.error(), false;
       }
       if (p.prepared == nullptr) cap->write_json(canonical);
     }
     const std::string_view cap_text =
         p.prepared != nullptr ? p.prepared->canonical() : std::string_view(canonical.data(), canonical.size());
-    if (p.client_id)
-      if (auto e = detail::check_signed_field("clientId", *p.client_id, max_client_id_bytes); e.code() != errc::ok)
-        return e;
+    if (p.client_id && check_client_id && !detail::signed_field_ok("clientId", *p.client_id, max_client_id_bytes, 1, err))
+      return false;
     if (p.ttl_ms)
-      if (auto e = detail::check_ttl(*p.ttl_ms, opts_.revocable); e.code() != errc::ok) return e;
-    std::uint64_t timestamp = 0;
-    if (p.timestamp_ms) {
-      timestamp = *p.timestamp_ms;
-    } else {
-      const std::int64_t now = opts_.clock() + opts_.server_offset_ms;
-      timestamp = now < 0 ? 0 : static_cast<std::uint64_t>(now);
-    }
-    if (timestamp > max_timestamp_ms) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append("timestamp ").append_number(timestamp).append(" is above 2^53 - 1");
-    }
-    crypto::nonce fresh;
-    std::string_view nonce;
-    if (p.nonce) {
-      nonce = *p.nonce;
-      if (auto e = detail::check_signed_field("nonce", nonce, max_nonce_bytes, min_nonce_chars); e.code() != errc::ok)
-        return e;
-    } else {
-      auto n = detail::pooled_nonce();
-      if (!n) return n.error();
-      fresh = *n;
-      nonce = fresh.view();
-    }
-    const detail::decimal ttl_text(p.ttl_ms.value_or(0)), ts_text(timestamp);
+      if (auto e = detail::check_ttl(*p.ttl_ms, opts_.revocable); e.code() != errc::ok) return err = e, false;
+    const detail::decimal ttl_text(p.ttl_ms.value_or(0));
     const std::string_view ttl = p.ttl_ms ? ttl_text.view() : std::string_view();
-    const std::string_view client_id = p.client_id.value_or(std::string_view());
-    token_request_fields fields{key_name_, p.ttl_ms, std::nullopt, p.client_id, timestamp, nonce};
-    if (has_cap) fields.capability = cap_text;
-    // The signed text in one buffer, hashed in one call (a dozen small updates cost more).
-    thread_local std::vector<char> signed_buf;
-    signed_buf.clear();
-    fields.signed_text([&](std::string_view s) { signed_buf.insert(signed_buf.end(), s.begin(), s.end()); });
-    const auto mac = crypto::base64_encode_array<crypto::base64_alphabet::standard>(
-        hmac_.sign(signed_buf.data(), signed_buf.size()));
-    const std::string_view mac_text(mac.data(), mac.size());
-    if (text != nullptr) text->assign(signed_buf.data(), signed_buf.size());
-    if (mac_out != nullptr) mac_out->assign(mac_text);
-
-    // The wire form (rule 20), measured first and written in place.
-    using detail::json_string_size;
-    const bool plain_nonce = !p.nonce || detail::json_plain(nonce);  // (pooled nonces are hex)
-    std::size_t size = sizeof(R"({"keyName":,"timestamp":,"nonce":"","mac":""})") - 1 + key_name_json_.size() +
-                       ts_text.len + (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
-    if (p.ttl_ms) size += sizeof(R"("ttl":,)") - 1 + ttl.size();
-    // The capability goes in as a JSON string. Canonical text holds no raw control character
-    // (they are written as escapes), so only '"' and '\\' need a backslash: at most double size.
-    if (has_cap) size += sizeof(R"("capability":"",)") - 1 + 2 * cap_text.size();
-    if (p.client_id) size += sizeof(R"("clientId":,)") - 1 + json_string_size(client_id);
+    detail::absorb_lines(h, {key_name_, ttl, cap_text});
+    if (signed_prefix != nullptr) {
+      signed_prefix->clear();
+      for (std::string_view piece : {std::string_view(key_name_), ttl, cap_text}) signed_prefix->append(piece).push_back('\n');
+    }
+    // The wire form's first members (rule 20), measured first and written in place. The
+    // capability goes in as a JSON string. Canonical text holds no raw control character (they
+    // are written as escapes), so only '"' and '\\' need a backslash: at most double size.
+    std::size_t size = sizeof(R"({"keyName":)") - 1 + key_name_json_.size();
+    if (p.ttl_ms) size += sizeof(R"(,"ttl":)") - 1 + ttl.size();
+    if (has_cap) size += sizeof(R"(,"capability":"")") - 1 + 2 * cap_text.size();
     json.resize(size);
     char* o = json.data();
     auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
@@ -9529,14 +10059,15 @@ class token_request_signer {
       else o = write_escaped_capability(cap, cap_text, o);
       *o++ = '"';
     }
-    if (p.client_id) put(R"(,"clientId":)"), o = detail::write_json_string(client_id, o);
-    put(R"(,"timestamp":)"), put(ts_text.view());
-    if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
-    else put(R"(,"nonce":)"), o = detail::write_json_string(nonce, o);
-    put(R"(,"mac":")"), put(mac_text), *o++ = '"';  // base64 needs no escape
-    *o++ = '}';
     json.resize(static_cast<std::size_t>(o - json.data()));
-    return {};
+    return true;
+  }
+
+  [[nodiscard]] bool build(const token_params& p, std::string& json, std::string* text, std::string* mac_out,
+                           error& err) const {
+    crypto::hmac_sha256 h(hmac_);
+    return build_prefix(p, true, h, json, text, err) &&
+           detail::finish_token_request(h, opts_.clock, opts_.server_offset_ms, p, true, json, text, mac_out, err);
   }
 
   std::string key_name_;
@@ -9546,12 +10077,38 @@ class token_request_signer {
 };
 
 /// A key the verifier knows: its name, HMAC key state, capability and whether its tokens are
-/// revocable (ttl at most 1 hour). Holds no copy of the secret.
-struct token_key {
-  std::string name;
-  crypto::hmac_sha256_key hmac;
-  capability key_capability;
-  bool revocable = false;
+/// revocable (ttl at most 1 hour). Holds no copy of the secret. Immutable: what verification
+/// needs of the key alone is computed once here (the effective capability of a request without
+/// a capability, and the key's fingerprint for a capability_cache).
+class token_key {
+ public:
+  /// The key `name` with secret state `hmac`, capability `key_capability`, revocable or not.
+  token_key(std::string name, const crypto::hmac_sha256_key& hmac, capability key_capability, bool revocable = false)
+      : name_(std::move(name)),
+        hmac_(hmac),
+        capability_(std::move(key_capability)),
+        revocable_(revocable),
+        own_(intersect(capability_)),
+        fingerprint_(key_fingerprint::of(name_, &capability_, &hmac_)) {}
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const crypto::hmac_sha256_key& hmac() const noexcept { return hmac_; }
+  [[nodiscard]] const capability& key_capability() const noexcept { return capability_; }
+  /// True when the key's tokens are revocable (ttl at most 1 hour).
+  [[nodiscard]] bool revocable() const noexcept { return revocable_; }
+  /// intersect(key_capability()): the effective capability of a request without a capability
+  /// (docs/semantics.md §14), or its error (40160 for a key that grants nothing).
+  [[nodiscard]] const result<capability>& own_capability() const noexcept { return own_; }
+  /// The key's identity in a capability_cache (name, capability and secret).
+  [[nodiscard]] const key_fingerprint& fingerprint() const noexcept { return fingerprint_; }
+
+ private:
+  std::string name_;
+  crypto::hmac_sha256_key hmac_;
+  capability capability_;
+  bool revocable_ = false;
+  result<capability> own_;
+  key_fingerprint fingerprint_;
 };
 
 /// Where the verifier looks keys up by keyName (a database, a config file, ...).
@@ -9573,7 +10130,7 @@ class key_list final : public key_store {
   }
   [[nodiscard]] const token_key* find(std::string_view key_name) const noexcept override {
     for (const auto& k : keys_)
-      if (k.name == key_name) return &k;
+      if (k.name() == key_name) return &k;
     return nullptr;
   }
 
@@ -9621,22 +10178,51 @@ class token_request_verifier {
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
     thread_local detail::json_object obj;
     fields f;
-    if (auto e = read_fields(json, obj, f); e.code() != errc::ok) return e;
+    if (error e; !read_fields(json, obj, f, e)) return e;
     const token_key* key = keys_->find(f.key_name);
     if (key == nullptr) {
       error e(errc::unknown_key, no_offset);
       return e.append("no key named ").append_quoted(f.key_name).append(" is known; the mac cannot be checked");
     }
-    // mac: over the fields exactly as received
+    // mac: over the fields exactly as received. With a cache, a hit for (key, capability text)
+    // may hold the HMAC already absorbed over the signed prefix `keyName\nttl\ncapability\n`
+    // (stored only after a mac over exactly that prefix, under this key, was verified); only
+    // `clientId\ntimestamp\nnonce\n` is hashed then. Every received byte is still covered:
+    // the prefix is matched byte for byte (key fingerprint, tag = keyName\nttl, capability text).
     auto expected = crypto::base64_decode_digest(f.mac, crypto::base64_alphabet::standard);
     if (!expected)
       return error(errc::mac_mismatch, no_offset,
                    "mac is not the padded standard base64 of 32 bytes (an HMAC-SHA256); Request mac does not match");
-    token_request_fields as_sent{f.key_name, std::nullopt, std::nullopt, std::nullopt, f.timestamp, f.nonce};
-    if (f.has_ttl) as_sent.ttl_ms = f.ttl;
-    if (f.has_capability) as_sent.capability = f.capability;
-    if (f.has_client_id) as_sent.client_id = f.client_id;
-    if (!crypto::equal_constant_time(as_sent.digest(key->hmac), *expected))
+    // (parse_decimal accepts no sign, fraction, exponent or leading zero: the digits as received
+    // are the decimal text of the value, which is what is signed)
+    const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
+    capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
+    capability_cache::entry hit;
+    bool cached = false;
+    std::optional<crypto::hmac_sha256> prefix;  // absorbed here, stored with the result
+    crypto::sha256_digest digest{};
+    // the cache entry's prefix tag: keyName\nttl (a key name has at most max_key_name_bytes)
+    char tag_buf[max_key_name_bytes + 1 + 20];
+    std::string_view tag;
+    if (cache != nullptr) {
+      char* t = std::copy(f.key_name.begin(), f.key_name.end(), tag_buf);
+      *t++ = '\n';
+      t = std::copy(ttl.begin(), ttl.end(), t);
+      tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
+      cached = cache->find(key->fingerprint(), f.capability, tag, hit);
+      if (cached && hit.signed_prefix) {
+        digest = detail::absorb_lines(*hit.signed_prefix, {f.client_id, ts_text, f.nonce}).finish();
+      } else {
+        prefix.emplace(key->hmac());
+        detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
+        crypto::hmac_sha256 rest = *prefix;
+        digest = detail::absorb_lines(rest, {f.client_id, ts_text, f.nonce}).finish();
+      }
+    } else {
+      crypto::hmac_sha256 h(key->hmac());
+      digest = detail::absorb_lines(h, {f.key_name, ttl, f.capability, f.client_id, ts_text, f.nonce}).finish();
+    }
+    if (!crypto::equal_constant_time(digest, *expected))
       return error(errc::mac_mismatch, no_offset,
                    "Request mac does not match: the mac is not the HMAC-SHA256 of the signed text under this key");
     // timestamp
@@ -9665,36 +10251,32 @@ class token_request_verifier {
     }
     // ttl
     if (f.has_ttl)
-      if (auto e = detail::check_ttl(f.ttl, key->revocable); e.code() != errc::ok) return e;
-    // capability: from the cache when one is given and holds this (key, exact text); an
-    // absent capability is looked up as the empty text (which no request can send).
+      if (auto e = detail::check_ttl(f.ttl, key->revocable()); e.code() != errc::ok) return e;
+    // capability: from the cache on a hit; absent: the key's own, computed once per key.
     verified_token_request out;
-    capability_cache* const cache = opts_.cache;
-    if (f.has_capability) {
-      std::string canonical;
-      if (cache != nullptr && cache->find(key->name, &key->key_capability, f.capability, &canonical, out.effective)) {
-        out.capability = std::move(canonical);
-      } else {
-        auto req = capability::parse(f.capability);
-        if (!req) {
-          error e(req.error().code(), no_offset);
-          return e.append("capability: ").append(req.error().message());
-        }
-        if (auto same = detail::intersect_identity(key->key_capability, *req)) {
-          out.effective = std::move(*same);
-        } else {
-          auto eff = intersect(key->key_capability, *req);
-          if (!eff) return eff.error();
-          out.effective = std::move(*eff);
-        }
-        out.capability = req->to_json();
-        if (cache != nullptr) cache->insert(key->name, &key->key_capability, f.capability, *out.capability, out.effective);
+    if (!f.has_capability) {
+      if (!key->own_capability()) return key->own_capability().error();
+      out.effective = *key->own_capability();
+    } else if (cached) {
+      out.capability = std::move(hit.canonical);
+      out.effective = std::move(hit.effective);
+      if (!hit.signed_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
+        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
+    } else {
+      auto req = capability::parse(f.capability);
+      if (!req) {
+        error e(req.error().code(), no_offset);
+        return e.append("capability: ").append(req.error().message());
       }
-    } else if (cache == nullptr || !cache->find(key->name, &key->key_capability, {}, nullptr, out.effective)) {
-      auto eff = intersect(key->key_capability);
-      if (!eff) return eff.error();
-      out.effective = std::move(*eff);
-      if (cache != nullptr) cache->insert(key->name, &key->key_capability, {}, {}, out.effective);
+      if (auto same = detail::intersect_identity(key->key_capability(), *req)) {
+        out.effective = std::move(*same);
+      } else {
+        auto eff = intersect(key->key_capability(), *req);
+        if (!eff) return eff.error();
+        out.effective = std::move(*eff);
+      }
+      out.capability = req->to_json();
+      if (cache != nullptr) cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     }
     out.key_name.assign(f.key_name);
     if (f.has_ttl) out.ttl_ms = f.ttl;
@@ -9707,29 +10289,33 @@ class token_request_verifier {
  private:
   struct fields {
     std::string_view key_name, capability, client_id, nonce, mac;
+    std::string_view ttl_text, timestamp_text;  // the digits as received
     std::uint64_t ttl = 0, timestamp = 0;
     bool has_ttl = false, has_capability = false, has_client_id = false;
   };
 
   /// Reads the wire form strictly: a flat object with only the seven known members, each of
   /// its type (ttl and timestamp also as decimal strings), required ones present.
-  [[nodiscard]] error read_fields(std::string_view json, detail::json_object& obj, fields& f) const {
-    auto bad = [](std::string_view field, std::string_view what, std::uint32_t at) {
-      error e(errc::invalid_token_request, at);
-      e.append("TokenRequest ").append(field).append(' ').append(what);
-      if (at != no_offset) e.append_at();
-      return e;
+  /// Returns false with `err` set on the first problem (no error object is built otherwise).
+  [[nodiscard]] bool read_fields(std::string_view json, detail::json_object& obj, fields& f, error& err) const {
+    auto bad = [&err](std::string_view field, std::string_view what, std::uint32_t at) {
+      err = error(errc::invalid_token_request, at);
+      err.append("TokenRequest ").append(field).append(' ').append(what);
+      if (at != no_offset) err.append_at();
+      return false;
     };
     if (json.size() > opts_.max_bytes) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
+      err = error(errc::invalid_token_request, no_offset);
+      err.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
           .append_number(opts_.max_bytes).append(" allowed");
+      return false;
     }
     // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
     // seven are known, and the duplicate check is quadratic on unauthenticated input.
     if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0}); e.code() != errc::ok) {
-      error w(errc::invalid_token_request, e.offset());
-      return w.append("TokenRequest is not a flat JSON object: ").append(e.message());
+      err = error(errc::invalid_token_request, e.offset());
+      err.append("TokenRequest is not a flat JSON object: ").append(e.message());
+      return false;
     }
     bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
     using detail::json_type;
@@ -9738,56 +10324,61 @@ class token_request_verifier {
       const std::string_view name = obj.key(i);
       const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
       const std::uint32_t at = m.raw_offset;
-      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) -> error {
+      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) {
         if (m.kind != json_type::string) return bad(name, "must be a string", at);
-        if (auto e = detail::check_signed_field(name, value, max, min_chars); e.code() != errc::ok) {
-          error w(e.code(), at);
-          return w.append("TokenRequest ").append(e.message()).append_at();
+        if (!detail::signed_field_ok(name, value, max, min_chars, err)) {
+          error w(err.code(), at);
+          err = w.append("TokenRequest ").append(err.message()).append_at();
+          return false;
         }
         into = value;
         seen = true;
-        return {};
+        return true;
       };
-      auto want_integer = [&](std::uint64_t& into, bool& seen, std::uint64_t max) -> error {
+      auto want_integer = [&](std::uint64_t& into, std::string_view& text, bool& seen, std::uint64_t max) {
         if (m.kind != json_type::number && m.kind != json_type::string)
           return bad(name, "must be a number", at);
         if (!detail::parse_decimal(value, max, into)) {
-          error e(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
-          e.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
-          return e.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+          err = error(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
+          err.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
+          err.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+          return false;
         }
+        text = value;
         seen = true;
-        return {};
+        return true;
       };
-      error e;
-      if (name == "keyName") e = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (name == "ttl") e = want_integer(f.ttl, f.has_ttl, max_timestamp_ms);
+      bool ok = true;
+      if (name == "keyName") ok = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+      else if (name == "ttl") ok = want_integer(f.ttl, f.ttl_text, f.has_ttl, max_timestamp_ms);
       else if (name == "capability") {
-        if (m.kind != json_type::string) e = bad("capability", "must be a string holding capability JSON", at);
-        else if (value.empty()) e = bad("capability", "is an empty string; omit it for the key's capability", at);
+        if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
+        else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
         else f.capability = value, f.has_capability = true;
-      } else if (name == "clientId") e = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (name == "timestamp") e = want_integer(f.timestamp, has_ts, max_timestamp_ms);
-      else if (name == "nonce") e = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+      } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+      else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
+      else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
       else if (name == "mac") {
-        if (m.kind != json_type::string) e = bad("mac", "must be a string", at);
+        if (m.kind != json_type::string) ok = bad("mac", "must be a string", at);
         else f.mac = value, has_mac = true;
       } else {
-        error u(errc::invalid_token_request, m.key_at);
-        u.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
-        e = u.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+        err = error(errc::invalid_token_request, m.key_at);
+        err.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
+        err.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+        ok = false;
       }
-      if (e.code() != errc::ok) return e;
+      if (!ok) return false;
     }
-    auto missing = [](std::string_view field) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append("TokenRequest has no ").append(field);
+    auto missing = [&err](std::string_view field) {
+      err = error(errc::invalid_token_request, no_offset);
+      err.append("TokenRequest has no ").append(field);
+      return false;
     };
     if (!has_key) return missing("keyName");
     if (!has_ts) return missing("timestamp");
     if (!has_nonce) return missing("nonce");
     if (!has_mac) return missing("mac");
-    return {};
+    return true;
   }
 
   const key_store* keys_;
@@ -10350,23 +10941,32 @@ template <class FindKey,
     e.append("JWT of ").append_number(token.size()).append(" bytes exceeds the limit of ");
     return e.append_number(max_jwt_bytes).append(" bytes (capmatch::max_jwt_bytes)");
   }
-  std::size_t dots = 0;
-  for (char c : token) dots += c == '.';
-  if (dots != 2) {
+  // The dots found with find (memchr), not counted byte by byte; counted only to word an error.
+  const std::size_t d1 = token.find('.'), d2 = d1 == token.npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == token.npos || token.find('.', d2 + 1) != token.npos) {
+    std::size_t dots = 0;
+    for (char c : token) dots += c == '.';
     error e(errc::invalid_jwt, no_offset);
     return e.append("a JWT has three base64url parts separated by '.', found ").append_number(dots + 1);
   }
-  const std::size_t d1 = token.find('.'), d2 = token.find('.', d1 + 1);
   const std::string_view header_b64 = token.substr(0, d1), claims_b64 = token.substr(d1 + 1, d2 - d1 - 1),
                          sig_b64 = token.substr(d2 + 1);
   auto part_error = [](std::string_view what, const error& inner) {
     error e(errc::invalid_jwt, no_offset);
     return e.append("JWT ").append(what).append(": ").append(inner.message());
   };
-  const auto header_text = crypto::base64url_decode(header_b64);
-  if (!header_text) return part_error("header is not base64url", header_text.error());
   // Reused per thread: no allocation once the buffers have grown (views end with this call).
   thread_local detail::json_object header_object, claims_object;
+  thread_local std::string header_bytes, claims_bytes;
+  auto decode = [](std::string_view in, std::string& buf) -> result<std::string_view> {
+    buf.resize(crypto::base64_decoded_max(in.size()));
+    const auto n = crypto::base64_decode_to(in, reinterpret_cast<std::uint8_t*>(buf.data()), buf.size(),
+                                            crypto::base64_alphabet::url);
+    if (!n) return n.error();
+    return std::string_view(buf.data(), *n);
+  };
+  const auto header_text = decode(header_b64, header_bytes);
+  if (!header_text) return part_error("header is not base64url", header_text.error());
   const detail::json_object* const header = &header_object;
   if (auto e = header_object.read(*header_text, detail::jwt_header_limits); e.code() != errc::ok)
     return part_error("header is not a JSON object", e);
@@ -10400,7 +11000,7 @@ template <class FindKey,
     return jwt_error(errc::invalid_jwt, "JWT signature does not match (wrong key, or the token was altered)");
 
   // Signed by the key: now the claims.
-  const auto claims_text = crypto::base64url_decode(claims_b64);
+  const auto claims_text = decode(claims_b64, claims_bytes);
   if (!claims_text) return part_error("claims are not base64url", claims_text.error());
   if (auto e = claims_object.read(*claims_text, detail::jwt_json_limits); e.code() != errc::ok)
     return part_error("claims are not a JSON object", e);
