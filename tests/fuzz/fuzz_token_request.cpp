@@ -7,6 +7,8 @@
 // inside the input; a request that verifies is refused the second time (40105). A request the
 // signer creates verifies, gives key ∩ requested capability, and fails once any byte is changed.
 // SPDX-License-Identifier: MIT
+#include <capmatch/detail/escape.hpp>
+#include <capmatch/detail/json.hpp>
 #include <capmatch/replay_guard.hpp>
 #include <capmatch/token_request.hpp>
 
@@ -30,8 +32,20 @@ const key_list& keys() {
 }
 
 // The secret is never in a message, unless the input itself carried it (messages quote input).
+// Quoted input is escaped, and an escape can complete the secret: "\x7FUZZ-SECRET-7f3a" is quoted
+// as "\u007FUZZ-SECRET-7f3a" (regression seed quoted_escape_completes_secret). So the input
+// carries the secret when it, its one-line escaped form or its JSON-escaped form contains it.
 bool secret_free(std::string_view message, std::string_view input) {
-  return message.find(secret) == std::string_view::npos || input.find(secret) != std::string_view::npos;
+  if (message.find(secret) == std::string_view::npos || input.find(secret) != std::string_view::npos) return true;
+  std::string quoted;
+  detail::escape_one_line(input, [&](std::string_view piece) {
+    quoted.append(piece);
+    return true;
+  });
+  std::vector<char> json;
+  detail::write_json_string(input, json);
+  return quoted.find(secret) != std::string::npos ||
+         std::string_view(json.data(), json.size()).find(secret) != std::string_view::npos;
 }
 
 void check_verify_error(const error& e, std::string_view input) {
