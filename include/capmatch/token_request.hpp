@@ -257,33 +257,44 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   return e.append(" (").append_number(max).append(" ms)");
 }
 
-/// Feeds the signed text (rule 19) to `sink(piece)`: every field followed by '\n', absent = "".
+/// The signed text's one rule (rule 19): every field, then '\n' (an absent field is ""). Feeds
+/// each of `lines` and its '\n' to `sink(piece)`. Everything that hashes or writes signed text
+/// (or a part of it: a prefix, the rest after one) goes through here.
 template <class Sink>
-constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
-                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
-                                  Sink&& sink) {
-  for (std::string_view piece : {key_name, ttl, capability, client_id, timestamp, nonce}) {
-    sink(piece);
+constexpr void for_each_signed_line(std::initializer_list<std::string_view> lines, Sink&& sink) {
+  for (std::string_view line : lines) {
+    sink(line);
     sink(std::string_view("\n", 1));
   }
 }
 
-/// Feeds each of `pieces` followed by '\n' to `h` (a part of the signed text) through a stack
-/// buffer: one update per 512 bytes instead of two per piece. Returns `h`.
-constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> pieces) noexcept {
+/// Feeds the signed text (rule 19) of the six fields to `sink(piece)`.
+template <class Sink>
+constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
+                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
+                                  Sink&& sink) {
+  for_each_signed_line({key_name, ttl, capability, client_id, timestamp, nonce}, sink);
+}
+
+/// Appends `lines` as signed text (for_each_signed_line) to `text`.
+inline void append_signed_lines(std::string& text, std::initializer_list<std::string_view> lines) {
+  for_each_signed_line(lines, [&](std::string_view s) { text.append(s); });
+}
+
+/// Hashes `lines` as signed text (for_each_signed_line) into `h` through a stack buffer: one
+/// update per 512 bytes instead of two per line. Returns `h`.
+constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> lines) noexcept {
   char buf[512];  // (only the n bytes written are read)
   std::size_t n = 0;
-  for (std::string_view piece : pieces) {
-    for (;;) {
-      const std::size_t take = piece.size() < sizeof(buf) - n ? piece.size() : sizeof(buf) - n;
-      std::copy(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(take), buf + n);
+  for_each_signed_line(lines, [&](std::string_view piece) {
+    while (!piece.empty()) {
+      if (n == sizeof(buf)) h.update(buf, n), n = 0;
+      const std::size_t take = std::min(piece.size(), sizeof(buf) - n);
+      std::copy(piece.data(), piece.data() + take, buf + n);
       n += take;
       piece.remove_prefix(take);
-      if (n == sizeof(buf)) h.update(buf, n), n = 0;
-      if (piece.empty()) break;
     }
-    buf[n++] = '\n';
-  }
+  });
   return h.update(buf, n);
 }
 }  // namespace detail
@@ -368,7 +379,7 @@ namespace detail {
       absorb_lines(h, {client_id, ts_text.view(), nonce}).finish());
   const std::string_view mac_text(mac.data(), mac.size());
   if (text != nullptr) {
-    for (std::string_view piece : {client_id, ts_text.view(), nonce}) text->append(piece).push_back('\n');
+    append_signed_lines(*text, {client_id, ts_text.view(), nonce});
   }
   if (mac_out != nullptr) mac_out->assign(mac_text);
   // the rest of the wire form (rule 20), measured first and written in place
@@ -585,7 +596,7 @@ class token_request_signer {
     detail::absorb_lines(h, {key_name_, ttl, cap_text});
     if (signed_prefix != nullptr) {
       signed_prefix->clear();
-      for (std::string_view piece : {std::string_view(key_name_), ttl, cap_text}) signed_prefix->append(piece).push_back('\n');
+      detail::append_signed_lines(*signed_prefix, {key_name_, ttl, cap_text});
     }
     // The wire form's first members (rule 20), measured first and written in place. The
     // capability goes in as a JSON string. Canonical text holds no raw control character (they
