@@ -732,6 +732,28 @@ class token_request_verifier {
 
   /// Verifies the wire form `json` at time `now_ms`.
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
+    verified_token_request out;
+    if (error e = verify_into(json, now_ms, out); e.code() != errc::ok) return e;
+    return out;
+  }
+
+  /// verify() into `out`, which is reused (its strings and capability keep their buffers): for a
+  /// server that verifies many requests with one result object per thread. Once `out` has grown,
+  /// a request without a capability or with a capability_cache hit allocates nothing. Returns an
+  /// error with code errc::ok and `out` set, or the error (`out` then holds no verified request:
+  /// read it only after errc::ok).
+  [[nodiscard]] error verify_into(std::string_view json, verified_token_request& out) const {
+    return verify_into(json, clock_(), out);
+  }
+  /// verify_into() at time `now_ms`.
+  [[nodiscard]] error verify_into(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
+    error e = verify_impl(json, now_ms, out);
+    if (e.code() != errc::ok) out = verified_token_request{};  // (nothing of a refused request is left to read)
+    return e;
+  }
+
+ private:
+  [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
     thread_local detail::json_object obj;
     fields f;
     if (error e; !read_fields(json, obj, f, e)) return e;
@@ -753,7 +775,9 @@ class token_request_verifier {
     // are the decimal text of the value, which is what is signed)
     const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
     capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
-    capability_cache::entry hit;
+    // a hit is copied straight into `out` (reused buffers); only a verified request keeps it
+    std::optional<crypto::hmac_sha256> hit_prefix;  // the entry's HMAC state over the signed prefix
+    if (f.has_capability && !out.capability) out.capability.emplace();
     bool cached = false;
     std::optional<crypto::hmac_sha256> prefix;  // absorbed here, stored with the result
     crypto::sha256_digest digest{};
@@ -765,9 +789,9 @@ class token_request_verifier {
       *t++ = '\n';
       t = std::copy(ttl.begin(), ttl.end(), t);
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
-      cached = cache->find(key->fingerprint(), f.capability, tag, hit);
-      if (cached && hit.signed_prefix) {
-        digest = detail::absorb_lines(*hit.signed_prefix, {f.client_id, ts_text, f.nonce}).finish();
+      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix);
+      if (cached && hit_prefix) {
+        digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
         prefix.emplace(key->hmac());
         detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
@@ -808,15 +832,14 @@ class token_request_verifier {
     // ttl
     if (f.has_ttl)
       if (auto e = detail::check_ttl(f.ttl, key->revocable()); e.code() != errc::ok) return e;
-    // capability: from the cache on a hit; absent: the key's own, computed once per key.
-    verified_token_request out;
+    // capability: from the cache on a hit (already in `out`); absent: the key's own, computed
+    // once per key.
     if (!f.has_capability) {
       if (!key->own_capability()) return key->own_capability().error();
       out.effective = *key->own_capability();
+      out.capability.reset();
     } else if (cached) {
-      out.capability = std::move(hit.canonical);
-      out.effective = std::move(hit.effective);
-      if (!hit.signed_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
+      if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
         cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     } else {
       auto req = capability::parse(f.capability);
@@ -835,14 +858,15 @@ class token_request_verifier {
       if (cache != nullptr) cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     }
     out.key_name.assign(f.key_name);
-    if (f.has_ttl) out.ttl_ms = f.ttl;
-    if (f.has_client_id) out.client_id.emplace(f.client_id);
+    out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;
+    if (!f.has_client_id) out.client_id.reset();
+    else if (out.client_id) out.client_id->assign(f.client_id);
+    else out.client_id.emplace(f.client_id);
     out.timestamp_ms = f.timestamp;
     out.nonce.assign(f.nonce);
-    return out;
+    return {};
   }
 
- private:
   struct fields {
     std::string_view key_name, capability, client_id, nonce, mac;
     std::string_view ttl_text, timestamp_text;  // the digits as received
