@@ -6,6 +6,7 @@
 #include <capmatch/crypto/random.hpp>
 #include <capmatch/crypto/sha256.hpp>
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
@@ -269,6 +270,39 @@ TEST_CASE("base64: RFC 4648 §10 vectors, both alphabets") {
   for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
   CHECK(*base64_decode(base64_encode(all)) == all);
   CHECK(*base64url_decode(base64url_encode(all)) == all);
+}
+
+TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-time one and OpenSSL") {
+  // every 6-bit value in every lane of base64_chars8
+  for (const auto a : {base64_alphabet::standard, base64_alphabet::url}) {
+    for (unsigned v = 0; v < 64; ++v) {
+      std::uint64_t x = 0;
+      for (unsigned j = 0; j < 8; ++j) x |= static_cast<std::uint64_t>((v + 7 * j) & 63) << (8 * j);
+      const std::uint64_t c = crypto::detail::base64_chars8(x, a);
+      for (unsigned j = 0; j < 8; ++j)
+        CHECK(static_cast<char>(c >> (8 * j)) == crypto::detail::base64_char((v + 7 * j) & 63, a));
+    }
+  }
+  // random inputs of every length up to 100 (whole 6-byte groups and every tail), both alphabets
+  capmatch_test::splitmix64 rng{0xb64'5a7};
+  for (std::size_t n = 0; n <= 100; ++n) {
+    for (int round = 0; round < 20; ++round) {
+      std::vector<std::uint8_t> in(n);
+      for (auto& b : in) b = static_cast<std::uint8_t>(rng.below(256));
+      for (const auto a : {base64_alphabet::standard, base64_alphabet::url}) {
+        std::string fast(base64_encoded_size(n, a), '?'), slow(base64_encoded_size(n, a), '!');
+        CHECK(base64_encode_to(in.data(), n, fast.data(), a) == fast.data() + fast.size());
+        CHECK(crypto::detail::base64_encode_scalar(in.data(), n, slow.data(), a) == slow.data() + slow.size());
+        CHECK(fast == slow);
+        if (a == base64_alphabet::standard) {
+          std::string ossl(4 * ((n + 2) / 3) + 1, '\0');
+          const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(ossl.data()), in.data(), static_cast<int>(n));
+          ossl.resize(static_cast<std::size_t>(len));
+          CHECK(fast == ossl);
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("base64: strict decoding errors, exact messages") {
