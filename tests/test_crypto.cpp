@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -302,6 +303,22 @@ TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-tim
         }
       }
     }
+  }
+}
+
+TEST_CASE("nonce: the four-bytes-at-a-time hex of from_bytes is printf's %02x for every byte in every place") {
+  static_assert(nonce::from_bytes({0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 0x0f, 0xf0, 0xff, 0x10, 0x9a, 0xa9, 0x99})
+                    .view() == "0123456789abcdef000ff0ff109aa999");  // (constant evaluation: the table)
+  for (unsigned v = 0; v < 256; ++v) {
+    std::array<std::uint8_t, 16> b{};
+    std::string expected;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      b[i] = static_cast<std::uint8_t>(v + 17 * i);
+      char two[3];
+      std::snprintf(two, sizeof two, "%02x", static_cast<unsigned>(b[i]));
+      expected += two;
+    }
+    CHECK(nonce::from_bytes(b).view() == expected);
   }
 }
 

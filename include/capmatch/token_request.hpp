@@ -386,12 +386,15 @@ namespace detail {
   const bool plain_nonce = !p.nonce || json_plain(nonce);  // (pooled nonces are hex)
   std::size_t size = sizeof(R"(,"timestamp":,"nonce":"","mac":""})") - 1 + ts_text.len +
                      (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
-  if (p.client_id) size += sizeof(R"(,"clientId":)") - 1 + json_string_size(client_id);
+  const bool plain_client_id = p.client_id && json_plain(client_id);  // (the usual case: one scan)
+  if (p.client_id)
+    size += sizeof(R"(,"clientId":)") - 1 + (plain_client_id ? client_id.size() + 2 : json_string_size(client_id));
   const std::size_t at = json.size();
   json.resize(at + size);
   char* o = json.data() + at;
   auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
-  if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
+  if (plain_client_id) put(R"(,"clientId":")"), put(client_id), *o++ = '"';
+  else if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
   put(R"(,"timestamp":)"), put(ts_text.view());
   if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
   else put(R"(,"nonce":)"), o = write_json_string(nonce, o);

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -120,7 +122,8 @@ constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_al
       std::uint64_t x = 0;  // 6-bit value j (from the top) in lane j
       for (unsigned j = 0; j < 8; ++j) x |= ((v >> (42 - 6 * j)) & 63) << (8 * j);
       const std::uint64_t c = detail::base64_chars8(x, a);
-      for (unsigned j = 0; j < 8; ++j) out[j] = static_cast<char>(c >> (8 * j));
+      if constexpr (std::endian::native == std::endian::little) std::memcpy(out, &c, 8);
+      else for (unsigned j = 0; j < 8; ++j) out[j] = static_cast<char>(c >> (8 * j));
       out += 8;
     }
   }
