@@ -7,7 +7,8 @@
 // `template` ones create from a token_request_template (key, ttl and capability fixed, the HMAC
 // absorbed over the signed prefix once);
 // `default` ones take the clock and a CSPRNG nonce (getrandom). Verification includes the
-// replay guard: every verified request has its own nonce. BM_ably_js_* run
+// replay guard: every verified request has its own nonce. BM_verify_with_replay_guard_* call
+// verify_into with one reused result (a server's loop), BM_verify_new_result_* verify(). BM_ably_js_* run
 // bench/ably_create_token_request.js with node (skipped when node or tests/node/node_modules is
 // missing) and report its wall time per call as the benchmark's time, and node's CPU time per call
 // (all its threads) as the counter cpu_ns_per_call. Ratio = BM_ably_js_* time / BM_create_* time
@@ -185,7 +186,9 @@ enum class verify_mode {
 
 /// Verifies distinct requests (one nonce each) against a key; the guard is replaced (untimed)
 /// after each lap over the prepared requests, so no nonce is ever seen twice by one guard.
-void verify(benchmark::State& state, verify_mode mode) {
+/// `reuse`: token_request_verifier::verify_into with one result object (a server's loop), else
+/// verify() returning a new result each time.
+void verify(benchmark::State& state, verify_mode mode, bool reuse = true) {
   if (const std::string err = gate(); !err.empty()) return state.SkipWithError(err.c_str());
   constexpr std::size_t lap = 1 << 15;
   std::vector<std::string> requests(lap);
@@ -225,9 +228,11 @@ void verify(benchmark::State& state, verify_mode mode) {
       return state.SkipWithError("warm-up failed");
   }
   std::size_t i = 0, ok = 0;
+  verified_token_request out;
   for (auto _ : state) {
-    auto r = token_request_verifier(keys, *guard, opts, fixed_clock).verify(requests[i], now_ms);
-    ok += r.has_value();
+    const token_request_verifier v(keys, *guard, opts, fixed_clock);
+    if (reuse) ok += v.verify_into(requests[i], now_ms, out).code() == errc::ok;
+    else ok += v.verify(requests[i], now_ms).has_value();
     if (++i == lap) {
       state.PauseTiming();
       guard = std::make_unique<memory_replay_guard>(2 * lap, 7, 8);
@@ -247,11 +252,15 @@ void BM_verify_with_replay_guard_cap8_cache_hit(benchmark::State& s) { verify(s,
 void BM_verify_with_replay_guard_cap8_cache_miss(benchmark::State& s) { verify(s, verify_mode::cap8_miss); }
 void BM_verify_with_replay_guard_cap8_key_grants_all(benchmark::State& s) { verify(s, verify_mode::cap8_all); }
 void BM_verify_with_replay_guard_no_cap(benchmark::State& s) { verify(s, verify_mode::no_cap); }
+void BM_verify_new_result_cap8_cache_hit(benchmark::State& s) { verify(s, verify_mode::cap8_hit, false); }
+void BM_verify_new_result_no_cap(benchmark::State& s) { verify(s, verify_mode::no_cap, false); }
 BENCHMARK(BM_verify_with_replay_guard_cap8);
 BENCHMARK(BM_verify_with_replay_guard_cap8_cache_hit);
 BENCHMARK(BM_verify_with_replay_guard_cap8_cache_miss);
 BENCHMARK(BM_verify_with_replay_guard_cap8_key_grants_all);
 BENCHMARK(BM_verify_with_replay_guard_no_cap);
+BENCHMARK(BM_verify_new_result_cap8_cache_hit);
+BENCHMARK(BM_verify_new_result_no_cap);
 
 /// Runs the ably-js script once and reports its per-call time as this benchmark's time.
 void ably_js(benchmark::State& state, const char* mode) {

@@ -6,10 +6,12 @@
 #include <capmatch/crypto/random.hpp>
 #include <capmatch/crypto/sha256.hpp>
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -269,6 +271,55 @@ TEST_CASE("base64: RFC 4648 §10 vectors, both alphabets") {
   for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
   CHECK(*base64_decode(base64_encode(all)) == all);
   CHECK(*base64url_decode(base64url_encode(all)) == all);
+}
+
+TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-time one and OpenSSL") {
+  // every 6-bit value in every lane of base64_chars8
+  for (const auto a : {base64_alphabet::standard, base64_alphabet::url}) {
+    for (unsigned v = 0; v < 64; ++v) {
+      std::uint64_t x = 0;
+      for (unsigned j = 0; j < 8; ++j) x |= static_cast<std::uint64_t>((v + 7 * j) & 63) << (8 * j);
+      const std::uint64_t c = crypto::detail::base64_chars8(x, a);
+      for (unsigned j = 0; j < 8; ++j)
+        CHECK(static_cast<char>(c >> (8 * j)) == crypto::detail::base64_char((v + 7 * j) & 63, a));
+    }
+  }
+  // random inputs of every length up to 100 (whole 6-byte groups and every tail), both alphabets
+  capmatch_test::splitmix64 rng{0xb64'5a7};
+  for (std::size_t n = 0; n <= 100; ++n) {
+    for (int round = 0; round < 20; ++round) {
+      std::vector<std::uint8_t> in(n);
+      for (auto& b : in) b = static_cast<std::uint8_t>(rng.below(256));
+      for (const auto a : {base64_alphabet::standard, base64_alphabet::url}) {
+        std::string fast(base64_encoded_size(n, a), '?'), slow(base64_encoded_size(n, a), '!');
+        CHECK(base64_encode_to(in.data(), n, fast.data(), a) == fast.data() + fast.size());
+        CHECK(crypto::detail::base64_encode_scalar(in.data(), n, slow.data(), a) == slow.data() + slow.size());
+        CHECK(fast == slow);
+        if (a == base64_alphabet::standard) {
+          std::string ossl(4 * ((n + 2) / 3) + 1, '\0');
+          const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(ossl.data()), in.data(), static_cast<int>(n));
+          ossl.resize(static_cast<std::size_t>(len));
+          CHECK(fast == ossl);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("nonce: the four-bytes-at-a-time hex of from_bytes is printf's %02x for every byte in every place") {
+  static_assert(nonce::from_bytes({0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 0x0f, 0xf0, 0xff, 0x10, 0x9a, 0xa9, 0x99})
+                    .view() == "0123456789abcdef000ff0ff109aa999");  // (constant evaluation: the table)
+  for (unsigned v = 0; v < 256; ++v) {
+    std::array<std::uint8_t, 16> b{};
+    std::string expected;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      b[i] = static_cast<std::uint8_t>(v + 17 * i);
+      char two[3];
+      std::snprintf(two, sizeof two, "%02x", static_cast<unsigned>(b[i]));
+      expected += two;
+    }
+    CHECK(nonce::from_bytes(b).view() == expected);
+  }
 }
 
 TEST_CASE("base64: strict decoding errors, exact messages") {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -1010,4 +1011,104 @@ TEST_CASE("capability cache: the name + capability overloads (JWT keys) tell key
   CHECK(!cache.find(k.fingerprint(), R"({"chat:a":["publish"]})", "", e));
   CHECK(!(k.fingerprint() == key_fingerprint::quick("app.key", &a)));
   CHECK(cache.hits() == 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allocations counted: every operator new of this test program (this file's binary only).
+namespace {
+std::atomic<std::size_t> g_news{0};
+}  // namespace
+void* operator new(std::size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) std::abort();  // (no exceptions in the noexcept build variants)
+  g_news.fetch_add(1, std::memory_order_relaxed);
+  return p;
+}
+// (not inlined: GCC would otherwise see free() of an operator new pointer and warn)
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+/// Every field of a verification's result, or its error.
+std::string full_outcome(const result<verified_token_request>& r) {
+  if (!r) return outcome(r);
+  std::string s = outcome(r) + " key=" + r->key_name + " ttl=" + (r->ttl_ms ? std::to_string(*r->ttl_ms) : "(absent)") +
+                  " client=" + r->client_id.value_or("(absent)") + " ts=" + std::to_string(r->timestamp_ms) +
+                  " nonce=" + r->nonce;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("token request: verify_into with one reused result gives verify()'s result for every request") {
+  capmatch_test::splitmix64 rng{0x5107'0001};
+  const char* const ttls[] = {"", "60000", "3600000"};
+  const key_list keys = make_keys(R"({"a:*":["publish","subscribe"],"[meta]*":["subscribe"],"chat":["*"]})");
+  capability_cache cache(1024);
+  token_verifier_options with_cache;
+  with_cache.cache = &cache;
+  for (const bool use_cache : {false, true}) {
+    memory_replay_guard guard_new{1 << 13, 11, 22, 4}, guard_reused{1 << 13, 11, 22, 4};
+    const token_request_verifier fresh(keys, guard_new, use_cache ? with_cache : token_verifier_options{}, fixed_clock);
+    const token_request_verifier reused(keys, guard_reused, use_cache ? with_cache : token_verifier_options{}, fixed_clock);
+    verified_token_request out;  // one result for every request: nothing of an earlier one may show
+    std::vector<std::string> texts;
+    std::size_t oks = 0, errors = 0;
+    for (int i = 0; i < 1500; ++i) {
+      const bool reuse = !texts.empty() && rng.chance(80);
+      const std::string text = reuse ? texts[rng.below(texts.size())] : random_request_text(rng);
+      if (!reuse) texts.push_back(text);
+      const std::string nonce = "nonce-into-" + std::to_string(i) + (use_cache ? "c" : "p");
+      std::string wire = wire_with(secret, ttls[rng.below(std::size(ttls))], rng.chance(15) ? "" : text,
+                                   rng.chance(50) ? "user-7" : "", nonce);
+      if (rng.chance(15)) wire[rng.below(wire.size())] ^= static_cast<char>(1 + rng.below(255));
+      const std::string a = full_outcome(fresh.verify(wire));
+      const error e = reused.verify_into(wire, fixed_clock(), out);
+      const std::string b = e.code() == errc::ok ? full_outcome(result<verified_token_request>(out))
+                                                 : full_outcome(result<verified_token_request>(e));
+      CHECK(a == b);
+      if (e.code() != errc::ok) {  // a refused request leaves nothing to read
+        CHECK(out.key_name.empty());
+        CHECK(!out.capability);
+        CHECK(out.effective.size() == 0);
+        CHECK(out.nonce.empty());
+        ++errors;
+      } else {
+        ++oks;
+      }
+    }
+    CHECK(oks > 150);  // (most random capabilities have no entry in common with the key's: 40160)
+    CHECK(errors > 200);
+  }
+  CHECK(cache.prefix_hits() > 150);
+}
+
+TEST_CASE("token request: verify_into allocates nothing once its result has grown (cache hit, no capability)") {
+  const std::string cap = R"({"chat:*":["publish","subscribe"],"[meta]log":["subscribe"],"x\"y":["history"]})";
+  const key_list keys = make_keys();
+  capability_cache cache(16);
+  token_verifier_options with_cache;
+  with_cache.cache = &cache;
+  memory_replay_guard guard(1024, 1, 2, 1);
+  const token_request_verifier v(keys, guard, with_cache, fixed_clock);
+  std::vector<std::string> wires;  // 100 with the capability (cache hits), then 100 without
+  for (int i = 0; i < 200; ++i) {
+    const std::string nonce = "nonce-alloc-" + std::to_string(1'000'000 + i) + "-with-a-long-tail";
+    wires.push_back(wire_with(secret, "60000", i < 100 ? std::string_view(cap) : std::string_view(), "client-42", nonce));
+  }
+  verified_token_request out;
+  for (const std::size_t from : {0, 100}) {  // (an absent capability keeps no buffer: each form grows once)
+    for (std::size_t i = from; i < from + 4; ++i) REQUIRE(v.verify_into(wires[i], fixed_clock(), out).code() == errc::ok);
+    const std::size_t before = g_news.load();
+    std::size_t ok = 0;
+    for (std::size_t i = from + 4; i < from + 100; ++i) ok += v.verify_into(wires[i], fixed_clock(), out).code() == errc::ok;
+    CHECK(ok == 96);
+    CHECK(g_news.load() - before == 0);
+  }
+  CHECK(cache.prefix_hits() >= 98);
+  // verify() allocates its result each time (the control: the counter does count)
+  const std::size_t before_copy = g_news.load();
+  memory_replay_guard guard2(1024, 1, 2, 1);
+  const token_request_verifier v2(keys, guard2, with_cache, fixed_clock);
+  for (std::size_t i = 4; i < 14; ++i) REQUIRE(v2.verify(wires[i]).has_value());
+  CHECK(g_news.load() - before_copy >= 10);
 }

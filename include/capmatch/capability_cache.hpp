@@ -125,6 +125,13 @@ class capability_cache {
   /// is set only when the entry's prefix was stored with the tag `prefix_tag`.
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
                           entry& out) const {
+    return find(key, text, prefix_tag, out.canonical, out.effective, out.signed_prefix);
+  }
+  /// find() into the caller's own objects (copy-assigned: a reused string and capability keep
+  /// their buffers, so a hit allocates nothing once they have grown). Untouched on a miss.
+  [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
+                          std::string& canonical, capability& effective,
+                          std::optional<crypto::hmac_sha256>& signed_prefix) const {
     if (text.size() > max_text_) return false;
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -132,13 +139,13 @@ class capability_cache {
       misses_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    out.canonical.assign(s.canonical);
-    out.effective = s.effective;
+    canonical.assign(s.canonical);
+    effective = s.effective;
     if (s.prefix && s.prefix_tag == prefix_tag) {
-      out.signed_prefix = s.prefix;
+      signed_prefix = s.prefix;
       prefix_hits_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      out.signed_prefix.reset();
+      signed_prefix.reset();
     }
     hits_.fetch_add(1, std::memory_order_relaxed);
     return true;

@@ -257,33 +257,44 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   return e.append(" (").append_number(max).append(" ms)");
 }
 
-/// Feeds the signed text (rule 19) to `sink(piece)`: every field followed by '\n', absent = "".
+/// The signed text's one rule (rule 19): every field, then '\n' (an absent field is ""). Feeds
+/// each of `lines` and its '\n' to `sink(piece)`. Everything that hashes or writes signed text
+/// (or a part of it: a prefix, the rest after one) goes through here.
 template <class Sink>
-constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
-                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
-                                  Sink&& sink) {
-  for (std::string_view piece : {key_name, ttl, capability, client_id, timestamp, nonce}) {
-    sink(piece);
+constexpr void for_each_signed_line(std::initializer_list<std::string_view> lines, Sink&& sink) {
+  for (std::string_view line : lines) {
+    sink(line);
     sink(std::string_view("\n", 1));
   }
 }
 
-/// Feeds each of `pieces` followed by '\n' to `h` (a part of the signed text) through a stack
-/// buffer: one update per 512 bytes instead of two per piece. Returns `h`.
-constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> pieces) noexcept {
+/// Feeds the signed text (rule 19) of the six fields to `sink(piece)`.
+template <class Sink>
+constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
+                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
+                                  Sink&& sink) {
+  for_each_signed_line({key_name, ttl, capability, client_id, timestamp, nonce}, sink);
+}
+
+/// Appends `lines` as signed text (for_each_signed_line) to `text`.
+inline void append_signed_lines(std::string& text, std::initializer_list<std::string_view> lines) {
+  for_each_signed_line(lines, [&](std::string_view s) { text.append(s); });
+}
+
+/// Hashes `lines` as signed text (for_each_signed_line) into `h` through a stack buffer: one
+/// update per 512 bytes instead of two per line. Returns `h`.
+constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> lines) noexcept {
   char buf[512];  // (only the n bytes written are read)
   std::size_t n = 0;
-  for (std::string_view piece : pieces) {
-    for (;;) {
-      const std::size_t take = piece.size() < sizeof(buf) - n ? piece.size() : sizeof(buf) - n;
-      std::copy(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(take), buf + n);
+  for_each_signed_line(lines, [&](std::string_view piece) {
+    while (!piece.empty()) {
+      if (n == sizeof(buf)) h.update(buf, n), n = 0;
+      const std::size_t take = std::min(piece.size(), sizeof(buf) - n);
+      std::copy(piece.data(), piece.data() + take, buf + n);
       n += take;
       piece.remove_prefix(take);
-      if (n == sizeof(buf)) h.update(buf, n), n = 0;
-      if (piece.empty()) break;
     }
-    buf[n++] = '\n';
-  }
+  });
   return h.update(buf, n);
 }
 }  // namespace detail
@@ -368,19 +379,22 @@ namespace detail {
       absorb_lines(h, {client_id, ts_text.view(), nonce}).finish());
   const std::string_view mac_text(mac.data(), mac.size());
   if (text != nullptr) {
-    for (std::string_view piece : {client_id, ts_text.view(), nonce}) text->append(piece).push_back('\n');
+    append_signed_lines(*text, {client_id, ts_text.view(), nonce});
   }
   if (mac_out != nullptr) mac_out->assign(mac_text);
   // the rest of the wire form (rule 20), measured first and written in place
   const bool plain_nonce = !p.nonce || json_plain(nonce);  // (pooled nonces are hex)
   std::size_t size = sizeof(R"(,"timestamp":,"nonce":"","mac":""})") - 1 + ts_text.len +
                      (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
-  if (p.client_id) size += sizeof(R"(,"clientId":)") - 1 + json_string_size(client_id);
+  const bool plain_client_id = p.client_id && json_plain(client_id);  // (the usual case: one scan)
+  if (p.client_id)
+    size += sizeof(R"(,"clientId":)") - 1 + (plain_client_id ? client_id.size() + 2 : json_string_size(client_id));
   const std::size_t at = json.size();
   json.resize(at + size);
   char* o = json.data() + at;
   auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
-  if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
+  if (plain_client_id) put(R"(,"clientId":")"), put(client_id), *o++ = '"';
+  else if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
   put(R"(,"timestamp":)"), put(ts_text.view());
   if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
   else put(R"(,"nonce":)"), o = write_json_string(nonce, o);
@@ -585,7 +599,7 @@ class token_request_signer {
     detail::absorb_lines(h, {key_name_, ttl, cap_text});
     if (signed_prefix != nullptr) {
       signed_prefix->clear();
-      for (std::string_view piece : {std::string_view(key_name_), ttl, cap_text}) signed_prefix->append(piece).push_back('\n');
+      detail::append_signed_lines(*signed_prefix, {key_name_, ttl, cap_text});
     }
     // The wire form's first members (rule 20), measured first and written in place. The
     // capability goes in as a JSON string. Canonical text holds no raw control character (they
@@ -721,6 +735,28 @@ class token_request_verifier {
 
   /// Verifies the wire form `json` at time `now_ms`.
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
+    verified_token_request out;
+    if (error e = verify_into(json, now_ms, out); e.code() != errc::ok) return e;
+    return out;
+  }
+
+  /// verify() into `out`, which is reused (its strings and capability keep their buffers): for a
+  /// server that verifies many requests with one result object per thread. Once `out` has grown,
+  /// a request without a capability or with a capability_cache hit allocates nothing. Returns an
+  /// error with code errc::ok and `out` set, or the error (`out` then holds no verified request:
+  /// read it only after errc::ok).
+  [[nodiscard]] error verify_into(std::string_view json, verified_token_request& out) const {
+    return verify_into(json, clock_(), out);
+  }
+  /// verify_into() at time `now_ms`.
+  [[nodiscard]] error verify_into(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
+    error e = verify_impl(json, now_ms, out);
+    if (e.code() != errc::ok) out = verified_token_request{};  // (nothing of a refused request is left to read)
+    return e;
+  }
+
+ private:
+  [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
     thread_local detail::json_object obj;
     fields f;
     if (error e; !read_fields(json, obj, f, e)) return e;
@@ -742,7 +778,9 @@ class token_request_verifier {
     // are the decimal text of the value, which is what is signed)
     const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
     capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
-    capability_cache::entry hit;
+    // a hit is copied straight into `out` (reused buffers); only a verified request keeps it
+    std::optional<crypto::hmac_sha256> hit_prefix;  // the entry's HMAC state over the signed prefix
+    if (f.has_capability && !out.capability) out.capability.emplace();
     bool cached = false;
     std::optional<crypto::hmac_sha256> prefix;  // absorbed here, stored with the result
     crypto::sha256_digest digest{};
@@ -754,9 +792,9 @@ class token_request_verifier {
       *t++ = '\n';
       t = std::copy(ttl.begin(), ttl.end(), t);
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
-      cached = cache->find(key->fingerprint(), f.capability, tag, hit);
-      if (cached && hit.signed_prefix) {
-        digest = detail::absorb_lines(*hit.signed_prefix, {f.client_id, ts_text, f.nonce}).finish();
+      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix);
+      if (cached && hit_prefix) {
+        digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
         prefix.emplace(key->hmac());
         detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
@@ -797,15 +835,14 @@ class token_request_verifier {
     // ttl
     if (f.has_ttl)
       if (auto e = detail::check_ttl(f.ttl, key->revocable()); e.code() != errc::ok) return e;
-    // capability: from the cache on a hit; absent: the key's own, computed once per key.
-    verified_token_request out;
+    // capability: from the cache on a hit (already in `out`); absent: the key's own, computed
+    // once per key.
     if (!f.has_capability) {
       if (!key->own_capability()) return key->own_capability().error();
       out.effective = *key->own_capability();
+      out.capability.reset();
     } else if (cached) {
-      out.capability = std::move(hit.canonical);
-      out.effective = std::move(hit.effective);
-      if (!hit.signed_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
+      if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
         cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     } else {
       auto req = capability::parse(f.capability);
@@ -824,14 +861,15 @@ class token_request_verifier {
       if (cache != nullptr) cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     }
     out.key_name.assign(f.key_name);
-    if (f.has_ttl) out.ttl_ms = f.ttl;
-    if (f.has_client_id) out.client_id.emplace(f.client_id);
+    out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;
+    if (!f.has_client_id) out.client_id.reset();
+    else if (out.client_id) out.client_id->assign(f.client_id);
+    else out.client_id.emplace(f.client_id);
     out.timestamp_ms = f.timestamp;
     out.nonce.assign(f.nonce);
-    return out;
+    return {};
   }
 
- private:
   struct fields {
     std::string_view key_name, capability, client_id, nonce, mac;
     std::string_view ttl_text, timestamp_text;  // the digits as received

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -59,32 +61,73 @@ inline constexpr auto base64_url_table = base64_table(base64_alphabet::url);
 }
 }  // namespace detail
 
-/// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
-/// terminator) and returns the end. No allocation.
-template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
-constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+namespace detail {
+/// The encoding of `n` bytes at `p` to `out`, one character at a time (base64_char): the general
+/// path, and what constant evaluation and the last bytes of base64_encode_to use.
+template <class C>
+constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
   auto at = [&](std::size_t i) -> unsigned { return static_cast<std::uint8_t>(p[i]); };
   std::size_t i = 0;
   for (; i + 3 <= n; i += 3) {
     const unsigned w = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
-    *out++ = detail::base64_char(w >> 18, a);
-    *out++ = detail::base64_char((w >> 12) & 63, a);
-    *out++ = detail::base64_char((w >> 6) & 63, a);
-    *out++ = detail::base64_char(w & 63, a);
+    *out++ = base64_char(w >> 18, a);
+    *out++ = base64_char((w >> 12) & 63, a);
+    *out++ = base64_char((w >> 6) & 63, a);
+    *out++ = base64_char(w & 63, a);
   }
   if (n - i == 1) {
     const unsigned w = at(i) << 16;
-    *out++ = detail::base64_char(w >> 18, a);
-    *out++ = detail::base64_char((w >> 12) & 63, a);
+    *out++ = base64_char(w >> 18, a);
+    *out++ = base64_char((w >> 12) & 63, a);
     if (a == base64_alphabet::standard) *out++ = '=', *out++ = '=';
   } else if (n - i == 2) {
     const unsigned w = at(i) << 16 | at(i + 1) << 8;
-    *out++ = detail::base64_char(w >> 18, a);
-    *out++ = detail::base64_char((w >> 12) & 63, a);
-    *out++ = detail::base64_char((w >> 6) & 63, a);
+    *out++ = base64_char(w >> 18, a);
+    *out++ = base64_char((w >> 12) & 63, a);
+    *out++ = base64_char((w >> 6) & 63, a);
     if (a == base64_alphabet::standard) *out++ = '=';
   }
   return out;
+}
+
+/// The eight characters of the eight 6-bit values in the bytes of `x` (one per byte, lane i =
+/// bits 8i..8i+5), all at once and like base64_char without a table or a branch on a value
+/// (SWAR): lane i of the result is base64_char(lane i of x).
+[[nodiscard]] constexpr std::uint64_t base64_chars8(std::uint64_t x, base64_alphabet a) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  // 0x01 in each lane whose value is above k (x | 0x80 minus k + 1 never borrows from a lane)
+  auto above = [&](unsigned k) { return (((x | highs) - (k + 1) * ones) & highs) >> 7; };
+  const bool url = a == base64_alphabet::url;
+  // the character is x + 'A', + 6 from 26 ('a' - 26), - 75 from 52 ('0' - 52), then '+'/'-' at 62
+  // and '/'/'_' at 63. The additions and the subtractions are summed apart: each stays below
+  // 256 in every lane and the difference is a character (>= 0), so no lane carries or borrows.
+  const unsigned d62 = url ? '-' - ('0' - 52 + 62) : '+' - ('0' - 52 + 62);  // (negative: subtracted)
+  const unsigned d63 = url ? '_' - ('-' + 1) : '/' - ('+' + 1);               // (positive: added)
+  const std::uint64_t plus = x + 'A' * ones + 6 * above(25) + d63 * above(62);
+  const std::uint64_t minus = 75 * above(51) + (0u - d62) * above(61);
+  return plus - minus;
+}
+}  // namespace detail
+
+/// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
+/// terminator) and returns the end. No allocation. At run time six bytes become eight characters
+/// at a time (detail::base64_chars8); the result is detail::base64_encode_scalar's.
+template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  std::size_t i = 0;
+  if (!std::is_constant_evaluated()) {
+    for (; i + 6 <= n; i += 6) {
+      std::uint64_t v = 0;  // the six bytes, big-endian, in bits 47..0
+      for (std::size_t k = 0; k < 6; ++k) v = v << 8 | static_cast<std::uint8_t>(p[i + k]);
+      std::uint64_t x = 0;  // 6-bit value j (from the top) in lane j
+      for (unsigned j = 0; j < 8; ++j) x |= ((v >> (42 - 6 * j)) & 63) << (8 * j);
+      const std::uint64_t c = detail::base64_chars8(x, a);
+      if constexpr (std::endian::native == std::endian::little) std::memcpy(out, &c, 8);
+      else for (unsigned j = 0; j < 8; ++j) out[j] = static_cast<char>(c >> (8 * j));
+      out += 8;
+    }
+  }
+  return detail::base64_encode_scalar(p + i, n - i, out, a);
 }
 
 /// The encoding of a fixed-size byte array in a fixed-size char array (e.g. a digest: 44 chars

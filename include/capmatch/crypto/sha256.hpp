@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -164,6 +165,14 @@ constexpr void sha256_compress(sha256_state& h, const std::uint8_t* p, std::size
 /// Big-endian bytes of the state.
 [[nodiscard]] constexpr sha256_digest sha256_bytes(const sha256_state& h) noexcept {
   sha256_digest d{};
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    for (int i = 0; i < 8; ++i) {  // (a byte swap and a 4-byte store per word, not 4 shifts and stores)
+      const std::uint32_t x = h[i];  // (compilers make this one byte swap instruction)
+      const std::uint32_t w = x >> 24 | (x >> 8 & 0xFF00u) | (x << 8 & 0xFF0000u) | x << 24;
+      std::memcpy(d.data() + 4 * i, &w, 4);
+    }
+    return d;
+  }
   for (int i = 0; i < 8; ++i)
     for (int j = 0; j < 4; ++j) d[4 * i + j] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * j));
   return d;
