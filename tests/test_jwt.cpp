@@ -149,8 +149,8 @@ TEST_CASE("verify_jwt: a token minted by PyJWT (header in another order, typ las
       "eyJhbGciOiJIUzI1NiIsImtpZCI6ImFwcElkLmtleUlkIiwidHlwIjoiSldUIn0"
       ".eyJpYXQiOjEwMDAsImV4cCI6MTYwMCwieC1hYmx5LWNhcGFiaWxpdHkiOiJ7XCIqXCI6W1wiKlwiXX0iLCJ4LWFibHktY2xpZW50SWQiOiJhbGljZSJ9"
       ".rcuwWOurwDg4St1JYgELUyQJ_KOpitsZUt6FTG7tqT4";
-  auto key = make_key();
-  key.capability = capability::parse(R"({"chat:*":["publish","subscribe"],"[meta]*":["subscribe"]})").value();
+  const jwt_key key(api_key::parse(key_text).value(),
+                    capability::parse(R"({"chat:*":["publish","subscribe"],"[meta]*":["subscribe"]})").value());
   jwt_verify_options o = at(1599);
   o.compile_matcher = true;
   const auto v = verify_jwt(token, key, o);
@@ -325,8 +325,8 @@ TEST_CASE("verify_jwt: claims") {
     CHECK(message_of(r.error()) == "JWT lifetime (exp - iat) of 3601 s exceeds the limit of 3600 s for a key with revocable tokens");
   }
   SUBCASE("x-ably-capability: string or object; present but unusable is an error") {
-    auto key = make_key();
-    key.capability = capability::parse(R"({"chat:*":["publish","subscribe"],"status":["history"]})").value();
+    const jwt_key key(api_key::parse(key_text).value(),
+                      capability::parse(R"({"chat:*":["publish","subscribe"],"status":["history"]})").value());
     auto effective = [&](std::string_view payload) {
       const auto v = verify_jwt(make_token(std_header, payload), key, at(1100));
       REQUIRE(v);
@@ -451,8 +451,7 @@ TEST_CASE("issue_jwt: refusals") {
   fails(make_key(), req, 40160, "Key does not support requested capabilities");
   req.capability = R"({"a":["publish_"]})";
   CHECK(issue_jwt(make_key(), req).error().code() == errc::unknown_operation);
-  auto key = make_key();
-  key.capability = capability::parse(R"({"chat":["*"]})").value();
+  const jwt_key key(api_key::parse(key_text).value(), capability::parse(R"({"chat":["*"]})").value());
   req.capability = R"({"status":["*"]})";
   fails(key, req, 40160, "Key does not support requested capabilities");
   req.capability = std::nullopt;
@@ -721,8 +720,8 @@ TEST_CASE("verify_jwt: the capability cache and identity shortcut give the gener
                                   R"({"a:*":["publish","subscribe"],"[meta]*":["subscribe"],"chat":["*"]})"};
   std::size_t hits = 0;
   for (const char* key_cap : key_caps) {
-    jwt_key key = make_key();
-    if (key_cap != nullptr) key.capability = capability::parse(key_cap).value();
+    const jwt_key key(api_key::parse(key_text).value(),
+                      key_cap != nullptr ? std::optional<capability>(capability::parse(key_cap).value()) : std::nullopt);
     capability_cache cache(64);
     jwt_verify_options plain = at(1100), cached = at(1100);
     cached.cache = &cache;
@@ -754,6 +753,43 @@ TEST_CASE("verify_jwt: the capability cache and identity shortcut give the gener
     hits += cache.hits();
   }
   CHECK(hits > 100);
+}
+
+TEST_CASE("verify_jwt: the cache knows a key by its fingerprint (a rotated secret or another capability misses)") {
+  const auto cap = capability::parse(R"({"chat:*":["publish","subscribe"]})").value();
+  const jwt_key old_key(api_key::parse("appId.keyId:s3cret").value(), cap);
+  const jwt_key rotated(api_key::parse("appId.keyId:n3w").value(), cap);
+  const jwt_key narrower(api_key::parse("appId.keyId:s3cret").value(), capability::parse(R"({"chat:*":["publish"]})").value());
+  CHECK(old_key.fingerprint() == jwt_key(api_key::parse("appId.keyId:s3cret").value(), cap).fingerprint());
+  CHECK(!(old_key.fingerprint() == rotated.fingerprint()));
+  capability_cache cache(1);  // one slot: only the key and the text decide a hit
+  jwt_verify_options o = at(1100);
+  o.cache = &cache;
+  const std::string payload = R"({"iat":1000,"exp":2000,"x-ably-capability":"{\"chat:a\":[\"*\"]}"})";
+  const std::string under_old = make_token(std_header, payload), under_new = make_token(std_header, payload, "n3w");
+  REQUIRE(verify_jwt(under_old, old_key, o));
+  REQUIRE(verify_jwt(under_old, old_key, o));
+  CHECK(cache.hits() == 1);
+  CHECK(cache.misses() == 1);
+  // the same name and capability under the rotated secret: a new entry, never the old one's
+  const auto r = verify_jwt(under_new, rotated, o);
+  REQUIRE(r);
+  CHECK(cache.hits() == 1);
+  CHECK(cache.misses() == 2);
+  CHECK(r->capability.to_json() == R"({"chat:a":["publish","subscribe"]})");
+  CHECK(!verify_jwt(under_old, rotated, o));  // (and the old secret's token fails, before the cache)
+  // the same name and secret with another capability: a miss, and that key's intersection
+  const auto n = verify_jwt(under_old, narrower, o);
+  REQUIRE(n);
+  CHECK(cache.hits() == 1);
+  CHECK(n->capability.to_json() == R"({"chat:a":["publish"]})");
+  // and the key without a claim (the empty text) is cached per key too
+  const std::string no_claim = make_token(std_header, R"({"iat":1000,"exp":2000})");
+  REQUIRE(verify_jwt(no_claim, old_key, o));
+  const auto m = verify_jwt(no_claim, narrower, o);
+  REQUIRE(m);
+  CHECK(m->capability.to_json() == R"({"chat:*":["publish"]})");
+  CHECK(cache.hits() == 1);
 }
 
 TEST_CASE("json_object: strings (views, simple escapes, the rest) decode as json_reader::read_string does") {

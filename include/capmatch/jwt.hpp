@@ -39,13 +39,36 @@ inline constexpr std::int64_t max_jwt_ttl = 86400;
 /// Longest lifetime for a key with revocable tokens, in seconds: 1 h.
 inline constexpr std::int64_t max_revocable_jwt_ttl = 3600;
 
-/// A key as JWTs use it: the API key (name and HMAC key), its capability, and whether its
-/// tokens are revocable (which caps their lifetime at 1 h).
-struct jwt_key {
-  api_key key;
-  /// The key's capability; absent means it grants everything (`{"[*]*":["*"]}`).
-  std::optional<capmatch::capability> capability;
-  bool revocable = false;
+/// A key as JWTs use it: the API key (name and HMAC key), its capability, whether its tokens
+/// are revocable (which caps their lifetime at 1 h), and its identity in a capability_cache.
+/// Immutable: the identity (key_fingerprint over the name, the capability and the secret, the
+/// same as a token_key's for the same key) is computed once here, so a key whose capability or
+/// secret changes is a new jwt_key and never hits the entries cached under the old one.
+class jwt_key {
+ public:
+  /// The empty key (no name): issue_jwt refuses it and no token's kid names it.
+  jwt_key() = default;
+  /// `key` with capability `key_capability` (absent: it grants everything, `{"[*]*":["*"]}`),
+  /// revocable or not.
+  explicit jwt_key(api_key key, std::optional<capmatch::capability> key_capability = std::nullopt,
+                   bool revocable = false)
+      : key_(std::move(key)),
+        capability_(std::move(key_capability)),
+        revocable_(revocable),
+        fingerprint_(key_fingerprint::of(key_.name(), capability_ ? &*capability_ : nullptr, &key_.hmac())) {}
+
+  [[nodiscard]] const api_key& key() const noexcept { return key_; }
+  /// The key's capability; absent means it grants everything.
+  [[nodiscard]] const std::optional<capmatch::capability>& capability() const noexcept { return capability_; }
+  [[nodiscard]] bool revocable() const noexcept { return revocable_; }
+  /// The key's identity in a capability_cache (name, capability and secret).
+  [[nodiscard]] const key_fingerprint& fingerprint() const noexcept { return fingerprint_; }
+
+ private:
+  api_key key_;
+  std::optional<capmatch::capability> capability_;
+  bool revocable_ = false;
+  key_fingerprint fingerprint_;
 };
 
 /// What to put in a token (issue_jwt).
@@ -210,20 +233,20 @@ namespace detail {
 /// and duplicates are found with a hash set, not by comparing each name with every earlier one.
 [[nodiscard]] inline result<std::string> issue_jwt_counted(const jwt_key& key, const jwt_request& req,
                                                            std::size_t& work) {
-  if (key.key.name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
-  const std::int64_t limit = key.revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  if (key.key().name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
+  const std::int64_t limit = key.revocable() ? max_revocable_jwt_ttl : max_jwt_ttl;
   if (req.ttl <= 0 || req.ttl > limit) {
     error e(errc::jwt_ttl_too_long, no_offset);
     if (req.ttl <= 0) return e.append("ttl must be a positive number of seconds");
     e.append("ttl of ").append_number(static_cast<std::uint64_t>(req.ttl)).append(" s exceeds the limit of ");
-    return e.append_number(static_cast<std::uint64_t>(limit)).append(key.revocable ? " s for a key with revocable tokens" : " s");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key.revocable() ? " s for a key with revocable tokens" : " s");
   }
   if (req.issued_at < 0 || req.issued_at > (std::int64_t{1} << 52))
     return jwt_error(errc::invalid_claim, "iat must be between 0 and 2^52 seconds");
   std::string header = "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":";
   {
     std::vector<char> kid;
-    detail::write_json_string(key.key.name(), kid);
+    detail::write_json_string(key.key().name(), kid);
     header.append(kid.data(), kid.size()).append("}");
   }
   // The token's size once `body` (plus its closing brace) is complete: base64url of both parts,
@@ -249,8 +272,8 @@ namespace detail {
   if (req.capability) {
     auto cap = capability::parse(*req.capability);
     if (!cap) return cap.error();
-    if (key.capability) {
-      auto eff = intersect(*key.capability, *cap);
+    if (key.capability()) {
+      auto eff = intersect(*key.capability(), *cap);
       if (!eff) return eff.error();
     } else if (cap->empty()) {
       return detail::empty_intersection_error();
@@ -307,7 +330,7 @@ namespace detail {
   std::string out = crypto::base64url_encode(header);
   out.push_back('.');
   out.append(crypto::base64url_encode(std::string_view(body.data(), body.size())));
-  const auto mac = key.key.sign(out);
+  const auto mac = key.key().sign(out);
   out.push_back('.');
   const auto sig = crypto::base64_encode_array<crypto::base64_alphabet::url>(mac);
   out.append(sig.data(), sig.size());
@@ -393,7 +416,7 @@ template <class FindKey,
   }
   const auto sig = crypto::base64_decode_digest(sig_b64, crypto::base64_alphabet::url);
   if (!sig) return jwt_error(errc::invalid_jwt, "JWT signature is not a 43-character base64url HMAC-SHA256");
-  if (!key->key.hmac().verify(token.substr(0, d2), *sig))
+  if (!key->key().hmac().verify(token.substr(0, d2), *sig))
     return jwt_error(errc::invalid_jwt, "JWT signature does not match (wrong key, or the token was altered)");
 
   // Signed by the key: now the claims.
@@ -403,7 +426,7 @@ template <class FindKey,
     return part_error("claims are not a JSON object", e);
   const detail::json_object& c = claims_object;
   verified_jwt out;
-  out.key_name = std::string(key->key.name());
+  out.key_name = std::string(key->key().name());
   const auto iat = detail::integer_claim(c, "iat");
   if (!iat) return iat.error();
   const auto exp = detail::integer_claim(c, "exp");
@@ -431,11 +454,11 @@ template <class FindKey,
     return e.append("JWT expired");
   }
   const std::uint64_t ttl = static_cast<std::uint64_t>(*exp) - static_cast<std::uint64_t>(*iat);
-  const std::int64_t limit = key->revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  const std::int64_t limit = key->revocable() ? max_revocable_jwt_ttl : max_jwt_ttl;
   if (ttl > static_cast<std::uint64_t>(limit)) {
     error e(errc::jwt_ttl_too_long, no_offset);
     e.append("JWT lifetime (exp - iat) of ").append_number(ttl).append(" s exceeds the limit of ");
-    return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable ? " s for a key with revocable tokens" : " s");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable() ? " s for a key with revocable tokens" : " s");
   }
   // x-ably-capability: a JSON string (Ably) or an object (the Ably CLI); never "absent" when present.
   if (const std::size_t ci = c.find("x-ably-capability"); ci != c.size()) {
@@ -447,8 +470,11 @@ template <class FindKey,
     if (kind == json_type::string && c.string_value(ci).empty())
       return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
     const std::string_view text = kind == json_type::string ? c.string_value(ci) : c.raw(ci);
-    const capability* key_cap = key->capability ? &*key->capability : nullptr;
-    if (opt.cache == nullptr || !opt.cache->find(key->key.name(), key_cap, text, nullptr, out.capability)) {
+    const capability* key_cap = key->capability() ? &*key->capability() : nullptr;
+    capability_cache::entry hit;
+    if (opt.cache != nullptr && opt.cache->find(key->fingerprint(), text, {}, hit)) {
+      out.capability = std::move(hit.effective);
+    } else {
       auto cap = capability::parse(text);
       if (!cap) {
         error e(cap.error().code(), no_offset);
@@ -464,17 +490,20 @@ template <class FindKey,
         out.capability = std::move(*eff);
       }
       // (the canonical text too: a TokenRequest verifier may share the cache)
-      if (opt.cache != nullptr) opt.cache->insert(key->key.name(), key_cap, text, cap->to_json(), out.capability);
+      if (opt.cache != nullptr) opt.cache->insert(key->fingerprint(), text, cap->to_json(), out.capability);
     }
     out.capability_claimed = true;
   } else {
-    if (key->capability) {
+    if (key->capability()) {
       // (cached as the empty text, which no claim can hold)
-      if (opt.cache == nullptr || !opt.cache->find(key->key.name(), &*key->capability, {}, nullptr, out.capability)) {
-        auto eff = intersect(*key->capability);
+      capability_cache::entry hit;
+      if (opt.cache != nullptr && opt.cache->find(key->fingerprint(), {}, {}, hit)) {
+        out.capability = std::move(hit.effective);
+      } else {
+        auto eff = intersect(*key->capability());
         if (!eff) return eff.error();
         out.capability = std::move(*eff);
-        if (opt.cache != nullptr) opt.cache->insert(key->key.name(), &*key->capability, {}, {}, out.capability);
+        if (opt.cache != nullptr) opt.cache->insert(key->fingerprint(), {}, {}, out.capability);
       }
     } else {
       out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
@@ -543,7 +572,7 @@ template <class FindKey,
 /// verify_jwt with a single key: a token whose kid is another key's name fails (40144).
 [[nodiscard]] inline result<verified_jwt> verify_jwt(std::string_view token, const jwt_key& key,
                                                      const jwt_verify_options& opt = {}) {
-  return verify_jwt(token, [&](std::string_view kid) { return kid == key.key.name() ? &key : nullptr; }, opt);
+  return verify_jwt(token, [&](std::string_view kid) { return kid == key.key().name() ? &key : nullptr; }, opt);
 }
 
 inline std::string verified_jwt::to_json() const {

@@ -71,7 +71,7 @@ void check_verified(const capmatch::verified_jwt& v, std::string_view token) {
 
 std::string sign(std::string_view header, std::string_view claims) {
   std::string t = capmatch::crypto::base64url_encode(header) + "." + capmatch::crypto::base64url_encode(claims);
-  const auto mac = key().key.sign(t);
+  const auto mac = key().key().sign(t);
   return t + "." + capmatch::crypto::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
 }
 
