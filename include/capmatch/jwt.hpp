@@ -152,9 +152,9 @@ inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
 /// input is read.
 inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
 
-/// The integer seconds of claim `name` (iat, exp), or the error saying why not.
-[[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
-  const std::size_t i = o.find(name);
+/// The integer seconds of claim `name` (iat, exp) at index i (o.size(): absent), or the error
+/// saying why not.
+[[nodiscard]] inline result<std::int64_t> integer_claim_at(const json_object& o, std::size_t i, std::string_view name) {
   if (i == o.size()) {
     error e(errc::invalid_jwt, no_offset);
     return e.append("JWT has no '").append(name).append("' claim; Ably JWTs need iat and exp (integer seconds)");
@@ -168,11 +168,15 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   }
   return m.int_value;
 }
+/// integer_claim_at for the member named `name`.
+[[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
+  return integer_claim_at(o, o.find(name), name);
+}
 
-/// An optional non-empty string claim or header member (x-ably-clientId, x-ably-revocation-key, ...).
-[[nodiscard]] inline result<std::optional<std::string>> string_member(const json_object& o, std::string_view name,
-                                                                     std::string_view where) {
-  const std::size_t i = o.find(name);
+/// An optional non-empty string claim or header member (x-ably-clientId, x-ably-revocation-key,
+/// ...) at index i (o.size(): absent).
+[[nodiscard]] inline result<std::optional<std::string>> string_member_at(const json_object& o, std::size_t i,
+                                                                        std::string_view name, std::string_view where) {
   if (i == o.size()) return std::optional<std::string>();
   const auto& m = o.at(i);
   if (m.kind != json_type::string || o.string_value(i).empty()) {
@@ -182,6 +186,37 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   }
   return std::optional<std::string>(std::string(o.string_value(i)));
 }
+/// string_member_at for the member named `name`.
+[[nodiscard]] inline result<std::optional<std::string>> string_member(const json_object& o, std::string_view name,
+                                                                     std::string_view where) {
+  return string_member_at(o, o.find(name), name, where);
+}
+
+/// Where the claims verify_jwt reads itself are (index, or the object's size when absent),
+/// found in one pass over the names; `others` counts the rest (user claims, limits, others).
+struct ably_claims {
+  std::size_t iat, exp, capability, client_id, revocation_key, token, others = 0;
+  explicit ably_claims(const json_object& c) noexcept
+      : iat(c.size()), exp(c.size()), capability(c.size()), client_id(c.size()), revocation_key(c.size()),
+        token(c.size()) {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const std::string_view name = c.key(i);
+      std::size_t* slot = name == "iat"                     ? &iat
+                          : name == "exp"                   ? &exp
+                          : name == "x-ably-capability"     ? &capability
+                          : name == "x-ably-clientId"       ? &client_id
+                          : name == "x-ably-revocation-key" ? &revocation_key
+                          : name == "x-ably-token"          ? &token
+                                                            : nullptr;
+      if (slot != nullptr) *slot = i;  // (names are unique: json_object refuses duplicates)
+      else ++others;
+    }
+  }
+  /// True when member i is one of the claims above.
+  [[nodiscard]] bool ably(std::size_t i) const noexcept {
+    return i == iat || i == exp || i == capability || i == client_id || i == revocation_key || i == token;
+  }
+};
 
 /// The exp of an embedded token when it is a JWT (three parts, the first a base64url JSON
 /// object); read, not verified: it is signed by Ably or by another key. nullopt for an opaque
@@ -428,9 +463,10 @@ template <class FindKey,
   const detail::json_object& c = claims_object;
   verified_jwt out;
   out.key_name = std::string(key->key().name());
-  const auto iat = detail::integer_claim(c, "iat");
+  const detail::ably_claims at(c);
+  const auto iat = detail::integer_claim_at(c, at.iat, "iat");
   if (!iat) return iat.error();
-  const auto exp = detail::integer_claim(c, "exp");
+  const auto exp = detail::integer_claim_at(c, at.exp, "exp");
   if (!exp) return exp.error();
   out.issued_at = *iat;
   out.expires_at = *exp;
@@ -462,7 +498,7 @@ template <class FindKey,
     return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable() ? " s for a key with revocable tokens" : " s");
   }
   // x-ably-capability: a JSON string (Ably) or an object (the Ably CLI); never "absent" when present.
-  if (const std::size_t ci = c.find("x-ably-capability"); ci != c.size()) {
+  if (const std::size_t ci = at.capability; ci != c.size()) {
     const auto kind = c.at(ci).kind;
     if (kind != json_type::string && kind != json_type::object) {
       error e(errc::invalid_jwt, no_offset);
@@ -510,16 +546,16 @@ template <class FindKey,
       out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
     }
   }
-  auto client_id = detail::string_member(c, "x-ably-clientId", "claim");
+  auto client_id = detail::string_member_at(c, at.client_id, "x-ably-clientId", "claim");
   if (!client_id) return client_id.error();
   out.client_id = std::move(*client_id);
-  auto revocation_key = detail::string_member(c, "x-ably-revocation-key", "claim");
+  auto revocation_key = detail::string_member_at(c, at.revocation_key, "x-ably-revocation-key", "claim");
   if (!revocation_key) return revocation_key.error();
   out.revocation_key = std::move(*revocation_key);
   // An embedded token (JOSE header or claim) must not expire before this one (rule 25).
   auto embedded_header = detail::string_member(*header, "x-ably-token", "header");
   if (!embedded_header) return embedded_header.error();
-  auto embedded_claim = detail::string_member(c, "x-ably-token", "claim");
+  auto embedded_claim = detail::string_member_at(c, at.token, "x-ably-token", "claim");
   if (!embedded_claim) return embedded_claim.error();
   if (*embedded_header && *embedded_claim)
     return jwt_error(errc::invalid_jwt, "JWT has x-ably-token both in its header and in its claims");
@@ -534,11 +570,9 @@ template <class FindKey,
       return jwt_error(errc::invalid_jwt, "embedded x-ably-token is an opaque Ably token whose expiry cannot be checked here");
   }
   std::vector<user_claim> user;
-  for (std::size_t i = 0; i < c.size(); ++i) {
+  for (std::size_t i = 0; at.others != 0 && i < c.size(); ++i) {
+    if (at.ably(i)) continue;
     const std::string_view name = c.key(i);
-    if (name == "iat" || name == "exp" || name == "x-ably-capability" || name == "x-ably-clientId" ||
-        name == "x-ably-revocation-key" || name == "x-ably-token")
-      continue;
     const auto kind = c.at(i).kind;
     if (detail::starts_with(name, user_claim_prefix)) {
       if (kind != json_type::string) {
