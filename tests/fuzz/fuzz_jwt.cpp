@@ -52,7 +52,7 @@ void check_verified(const capmatch::verified_jwt& v, std::string_view token) {
     const std::string_view r = v.capability.resource(i);
     if (!capmatch::parse_name(r)) continue;
     const auto granted = v.capability.ops_for(r).granted_bits();
-    FUZZ_CHECK((granted & ~key().capability->ops_for(r).granted_bits()) == 0);
+    FUZZ_CHECK((granted & ~key().capability()->ops_for(r).granted_bits()) == 0);
     FUZZ_CHECK(v.matcher->ops_for(r) == v.capability.ops_for(r));
   }
   if (v.client_id) FUZZ_CHECK(!v.client_id->empty());
