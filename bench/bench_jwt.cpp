@@ -58,8 +58,8 @@ struct fixture {
 fixture& fx() {
   static fixture f = [] {
     fixture x;
-    x.key.key = capmatch::api_key::parse(key_text).value();
-    x.key.capability = capmatch::capability::parse(key_capability).value();
+    x.key = capmatch::jwt_key(capmatch::api_key::parse(key_text).value(),
+                              capmatch::capability::parse(key_capability).value());
     x.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     capmatch::jwt_request req;
     req.issued_at = x.now - 5;
@@ -68,7 +68,7 @@ fixture& fx() {
     req.client_id = "alice@example.com";
     x.token = capmatch::issue_jwt(x.key, req).value();
     x.expected_effective =
-        capmatch::intersect(*x.key.capability, capmatch::capability::parse(token_capability).value())->to_json();
+        capmatch::intersect(*x.key.capability(), capmatch::capability::parse(token_capability).value())->to_json();
     return x;
   }();
   return f;
@@ -87,7 +87,7 @@ bool gate() {
   if (!v) return fail("capmatch rejected the token: " + std::string(v.error().message()));
   if (v->capability.to_json() != f.expected_effective) return fail("capmatch effective capability differs");
   if (v->client_id != std::optional<std::string>("alice@example.com")) return fail("capmatch clientId differs");
-  capmatch::jwt_key wrong{capmatch::api_key::parse("xVLyHw.G-GITw:other").value(), f.key.capability, false};
+  const capmatch::jwt_key wrong{capmatch::api_key::parse("xVLyHw.G-GITw:other").value(), f.key.capability(), false};
   if (capmatch::verify_jwt(f.token, wrong, opt)) return fail("capmatch accepted a wrong secret");
 #if CAPMATCH_BENCH_CPPJWT
   std::error_code ec;
@@ -124,7 +124,7 @@ BENCHMARK(BM_capmatch_verify);
 void BM_capmatch_verify_key_grants_all(benchmark::State& st) {
   fixture& f = fx();
   if (!f.gate_failure.empty()) return st.SkipWithError(f.gate_failure.c_str());
-  const capmatch::jwt_key all{f.key.key, std::nullopt, false};
+  const capmatch::jwt_key all{f.key.key(), std::nullopt, false};
   capmatch::jwt_verify_options opt;
   opt.now = f.now;
   for (auto _ : st) {
@@ -157,7 +157,7 @@ void capmatch_verify_cached(benchmark::State& st, bool hit) {
     if (at == std::string::npos) return st.SkipWithError("no capability claim");
     claims->insert(at + needle.size(), " ");
     other = f.token.substr(0, d1 + 1) + capmatch::crypto::base64url_encode(*claims);
-    const auto sig = capmatch::crypto::base64_encode_array<capmatch::crypto::base64_alphabet::url>(f.key.key.sign(other));
+    const auto sig = capmatch::crypto::base64_encode_array<capmatch::crypto::base64_alphabet::url>(f.key.key().sign(other));
     other.append(".").append(sig.data(), sig.size());
   }
   if (!capmatch::verify_jwt(f.token, f.key, opt)) return st.SkipWithError("warm-up failed");
@@ -199,7 +199,7 @@ void BM_cppjwt_verify_then_capability(benchmark::State& st) {
     std::error_code ec;
     auto dec = jwt::decode(f.token, jwt::params::algorithms({"HS256"}), ec, jwt::params::secret(s), jwt::params::verify(true));
     auto cap = capmatch::capability::parse(dec.payload().get_claim_value<std::string>("x-ably-capability"));
-    auto eff = capmatch::intersect(*f.key.capability, *cap);
+    auto eff = capmatch::intersect(*f.key.capability(), *cap);
     benchmark::DoNotOptimize(eff);
   }
   st.SetItemsProcessed(st.iterations());

@@ -3,13 +3,16 @@
 // §1.3), and the writer that escapes only what RFC 8259 requires (§1.5).
 #include <capmatch/capability.hpp>
 #include <capmatch/detail/json.hpp>
+#include <capmatch/detail/json_object.hpp>
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "random.hpp"
 #include "support.hpp"
 
 using namespace capmatch;
@@ -387,4 +390,105 @@ TEST_CASE("§1.3 trailing characters after the object (trailing_characters)") {
   CM_TEXT(canonical("{}\n\t "), "{}");
   CM_TEXT(canonical(std::string_view("{}\0", 3)),
           "trailing_characters 40000/400 at 2: trailing characters after the capability at byte 2");
+}
+
+namespace {
+
+/// The first member i of `names` (decoded) equal to an earlier one, or names.size(): the
+/// pair-by-pair definition of json_object's duplicate test.
+std::size_t first_duplicate_by_pairs(const std::vector<std::string>& names) {
+  for (std::size_t j = 0; j < names.size(); ++j)
+    for (std::size_t i = 0; i < j; ++i)
+      if (names[i] == names[j]) return j;
+  return names.size();
+}
+
+}  // namespace
+
+TEST_CASE("json_object: the duplicate-name test gives the pair-by-pair definition's error, pairwise and sorted") {
+  // Objects of 0..60 members whose two-letter names come from a small alphabet (so duplicates
+  // are common), written plainly or with the first letter as a \u escape (the same decoded name:
+  // names compare decoded), sometimes broken after member e's name (a missing ':' or a bad
+  // value) or before it (a bad name). Expected, by definition: the first duplicate j when its
+  // name is read before the break, else the error of the same text with every name made
+  // distinct (same lengths, same offsets), else success with the names in order.
+  capmatch_test::splitmix64 rng{0xd0b1'0007};
+  std::size_t duplicates = 0, sorted_duplicates = 0, breaks = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const std::size_t n = rng.below(round % 3 == 0 ? 61 : 20);
+    // (a large alphabet in the long objects: their first duplicate often comes after the
+    // pairwise_members first members, where the sorted test finds it)
+    const std::size_t letters = round % 3 == 0 ? 26 : 2 + rng.below(6);
+    std::vector<std::string> names;
+    std::vector<bool> escaped;
+    for (std::size_t i = 0; i < n; ++i) {
+      names.push_back({static_cast<char>('a' + rng.below(letters)), static_cast<char>('a' + rng.below(letters))});
+      escaped.push_back(rng.chance(20));
+    }
+    // kind 0: none; 1: no ':' after member e's name; 2: bad value of e; 3: bad name of e
+    const int kind = n != 0 && rng.chance(40) ? 1 + static_cast<int>(rng.below(3)) : 0;
+    const std::size_t e = kind != 0 ? rng.below(n) : n;
+    auto write = [&](auto name_of) {
+      std::string t = "{";
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i != 0) t += rng.chance(30) ? " , " : ",";
+        const std::string name = name_of(i);
+        if (kind == 3 && i == e) {
+          t += "\"\\x" + name.substr(1) + "\"";  // (an invalid escape)
+        } else if (escaped[i]) {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(name[0])));
+          t += "\"" + std::string(hex) + name.substr(1) + "\"";
+        } else {
+          t += "\"" + name + "\"";
+        }
+        if (kind == 1 && i == e) return t + " 1}";
+        t += ":";
+        if (kind == 2 && i == e) return t + "tru}";
+        t += std::to_string(i);
+      }
+      return t + "}";
+    };
+    const std::uint64_t saved = rng.s;
+    const std::string text = write([&](std::size_t i) { return names[i]; });
+    rng.s = saved;  // (the same spacing)
+    const std::string distinct = write([&](std::size_t i) {
+      return std::string{static_cast<char>('A' + i % 26), static_cast<char>('A' + i / 26)};
+    });
+    const std::size_t dup = first_duplicate_by_pairs(names);
+    const std::size_t read_names = kind == 3 ? e : kind != 0 ? e + 1 : n;  // names read before the break
+    detail::json_object o;
+    const error got = o.read(text);
+    CAPTURE(text);
+    if (dup < read_names) {
+      ++duplicates;
+      sorted_duplicates += dup >= detail::json_object::pairwise_members;
+      REQUIRE(got.code() == errc::invalid_json);
+      // at member dup's opening quote: count the members' opening quotes up to it
+      std::size_t quote = 0, seen = 0;
+      for (std::size_t k = 1; k < text.size() && seen <= dup; ++k) {
+        if (text[k] == '"' && (text[k - 1] == '{' || text[k - 1] == ',' || text[k - 1] == ' ')) {
+          quote = k;
+          ++seen;
+        }
+      }
+      CHECK(got.offset() == quote);
+      CHECK(std::string(got.message()) == "member '" + names[dup] + "' listed twice at byte " + std::to_string(quote));
+      CHECK(o.size() == 0);
+    } else if (kind != 0) {
+      ++breaks;
+      detail::json_object d;
+      const error want = d.read(distinct);
+      REQUIRE(want.code() != errc::ok);
+      CHECK(got.code() == want.code());
+      CHECK(got.offset() == want.offset());
+    } else {
+      REQUIRE(got.code() == errc::ok);
+      REQUIRE(o.size() == n);
+      for (std::size_t i = 0; i < n; ++i) CHECK(o.key(i) == names[i]);
+    }
+  }
+  CHECK(duplicates > 500);
+  CHECK(sorted_duplicates > 50);
+  CHECK(breaks > 200);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <variant>
 #include <vector>
 
 #include "algebra_support.hpp"
@@ -149,8 +150,8 @@ TEST_CASE("verify_jwt: a token minted by PyJWT (header in another order, typ las
       "eyJhbGciOiJIUzI1NiIsImtpZCI6ImFwcElkLmtleUlkIiwidHlwIjoiSldUIn0"
       ".eyJpYXQiOjEwMDAsImV4cCI6MTYwMCwieC1hYmx5LWNhcGFiaWxpdHkiOiJ7XCIqXCI6W1wiKlwiXX0iLCJ4LWFibHktY2xpZW50SWQiOiJhbGljZSJ9"
       ".rcuwWOurwDg4St1JYgELUyQJ_KOpitsZUt6FTG7tqT4";
-  auto key = make_key();
-  key.capability = capability::parse(R"({"chat:*":["publish","subscribe"],"[meta]*":["subscribe"]})").value();
+  const jwt_key key(api_key::parse(key_text).value(),
+                    capability::parse(R"({"chat:*":["publish","subscribe"],"[meta]*":["subscribe"]})").value());
   jwt_verify_options o = at(1599);
   o.compile_matcher = true;
   const auto v = verify_jwt(token, key, o);
@@ -325,8 +326,8 @@ TEST_CASE("verify_jwt: claims") {
     CHECK(message_of(r.error()) == "JWT lifetime (exp - iat) of 3601 s exceeds the limit of 3600 s for a key with revocable tokens");
   }
   SUBCASE("x-ably-capability: string or object; present but unusable is an error") {
-    auto key = make_key();
-    key.capability = capability::parse(R"({"chat:*":["publish","subscribe"],"status":["history"]})").value();
+    const jwt_key key(api_key::parse(key_text).value(),
+                      capability::parse(R"({"chat:*":["publish","subscribe"],"status":["history"]})").value());
     auto effective = [&](std::string_view payload) {
       const auto v = verify_jwt(make_token(std_header, payload), key, at(1100));
       REQUIRE(v);
@@ -451,8 +452,7 @@ TEST_CASE("issue_jwt: refusals") {
   fails(make_key(), req, 40160, "Key does not support requested capabilities");
   req.capability = R"({"a":["publish_"]})";
   CHECK(issue_jwt(make_key(), req).error().code() == errc::unknown_operation);
-  auto key = make_key();
-  key.capability = capability::parse(R"({"chat":["*"]})").value();
+  const jwt_key key(api_key::parse(key_text).value(), capability::parse(R"({"chat":["*"]})").value());
   req.capability = R"({"status":["*"]})";
   fails(key, req, 40160, "Key does not support requested capabilities");
   req.capability = std::nullopt;
@@ -721,8 +721,8 @@ TEST_CASE("verify_jwt: the capability cache and identity shortcut give the gener
                                   R"({"a:*":["publish","subscribe"],"[meta]*":["subscribe"],"chat":["*"]})"};
   std::size_t hits = 0;
   for (const char* key_cap : key_caps) {
-    jwt_key key = make_key();
-    if (key_cap != nullptr) key.capability = capability::parse(key_cap).value();
+    const jwt_key key(api_key::parse(key_text).value(),
+                      key_cap != nullptr ? std::optional<capability>(capability::parse(key_cap).value()) : std::nullopt);
     capability_cache cache(64);
     jwt_verify_options plain = at(1100), cached = at(1100);
     cached.cache = &cache;
@@ -754,6 +754,43 @@ TEST_CASE("verify_jwt: the capability cache and identity shortcut give the gener
     hits += cache.hits();
   }
   CHECK(hits > 100);
+}
+
+TEST_CASE("verify_jwt: the cache knows a key by its fingerprint (a rotated secret or another capability misses)") {
+  const auto cap = capability::parse(R"({"chat:*":["publish","subscribe"]})").value();
+  const jwt_key old_key(api_key::parse("appId.keyId:s3cret").value(), cap);
+  const jwt_key rotated(api_key::parse("appId.keyId:n3w").value(), cap);
+  const jwt_key narrower(api_key::parse("appId.keyId:s3cret").value(), capability::parse(R"({"chat:*":["publish"]})").value());
+  CHECK(old_key.fingerprint() == jwt_key(api_key::parse("appId.keyId:s3cret").value(), cap).fingerprint());
+  CHECK(!(old_key.fingerprint() == rotated.fingerprint()));
+  capability_cache cache(1);  // one slot: only the key and the text decide a hit
+  jwt_verify_options o = at(1100);
+  o.cache = &cache;
+  const std::string payload = R"({"iat":1000,"exp":2000,"x-ably-capability":"{\"chat:a\":[\"*\"]}"})";
+  const std::string under_old = make_token(std_header, payload), under_new = make_token(std_header, payload, "n3w");
+  REQUIRE(verify_jwt(under_old, old_key, o));
+  REQUIRE(verify_jwt(under_old, old_key, o));
+  CHECK(cache.hits() == 1);
+  CHECK(cache.misses() == 1);
+  // the same name and capability under the rotated secret: a new entry, never the old one's
+  const auto r = verify_jwt(under_new, rotated, o);
+  REQUIRE(r);
+  CHECK(cache.hits() == 1);
+  CHECK(cache.misses() == 2);
+  CHECK(r->capability.to_json() == R"({"chat:a":["publish","subscribe"]})");
+  CHECK(!verify_jwt(under_old, rotated, o));  // (and the old secret's token fails, before the cache)
+  // the same name and secret with another capability: a miss, and that key's intersection
+  const auto n = verify_jwt(under_old, narrower, o);
+  REQUIRE(n);
+  CHECK(cache.hits() == 1);
+  CHECK(n->capability.to_json() == R"({"chat:a":["publish"]})");
+  // and the key without a claim (the empty text) is cached per key too
+  const std::string no_claim = make_token(std_header, R"({"iat":1000,"exp":2000})");
+  REQUIRE(verify_jwt(no_claim, old_key, o));
+  const auto m = verify_jwt(no_claim, narrower, o);
+  REQUIRE(m);
+  CHECK(m->capability.to_json() == R"({"chat:*":["publish"]})");
+  CHECK(cache.hits() == 1);
 }
 
 TEST_CASE("json_object: strings (views, simple escapes, the rest) decode as json_reader::read_string does") {
@@ -794,4 +831,72 @@ TEST_CASE("json_object: strings (views, simple escapes, the rest) decode as json
       CHECK_FALSE(o.has_value());
     }
   }
+}
+
+namespace {
+
+/// A strict base64 decoder written character by character (6 bits at a time into an
+/// accumulator), the definition base64_decode_to's loops must give: the decoded bytes, or the
+/// offset of the first error (no_offset for a length no encoding has).
+std::variant<std::string, std::uint32_t> base64_reference(std::string_view in, crypto::base64_alphabet a) {
+  const std::string_view alphabet = a == crypto::base64_alphabet::url
+                                        ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t n = in.size();
+  if (a == crypto::base64_alphabet::standard) {
+    if (n % 4 != 0) return no_offset;
+    if (n != 0 && in[n - 1] == '=') n -= in[n - 2] == '=' ? 2 : 1;
+  } else if (n % 4 == 1) {
+    return no_offset;
+  }
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t v = alphabet.find(in[i]);
+    if (v == std::string_view::npos) return static_cast<std::uint32_t>(i);
+    acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xFFFFFF;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  if ((acc & ((1u << bits) - 1)) != 0) return static_cast<std::uint32_t>(n - 1);  // unused bits not zero
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("base64 decoding (eight characters at a time, then four) agrees with a character-by-character reference") {
+  // Encodings of random bytes of 0..120 bytes (every alignment of the 8-character loop and its
+  // tail), some with one character replaced by another of the alphabet, by one outside it
+  // ('=', whitespace, the other alphabet's, a high byte) or with their length cut.
+  capmatch_test::splitmix64 rng{0xba5e'6407};
+  static const char* const outside[] = {"=", " ", "\n", "+", "/", "-", "_", ".", "\xC3", "\xFF", "\0"};
+  std::size_t ok = 0, refused = 0;
+  for (int round = 0; round < 30000; ++round) {
+    const auto a = rng.chance(50) ? crypto::base64_alphabet::url : crypto::base64_alphabet::standard;
+    std::string bytes(rng.below(121), '\0');
+    for (char& c : bytes) c = static_cast<char>(rng.below(256));
+    std::string in = a == crypto::base64_alphabet::url ? crypto::base64url_encode(bytes) : crypto::base64_encode(bytes);
+    const unsigned what = static_cast<unsigned>(rng.below(4));
+    if (what == 1 && !in.empty()) in[rng.below(in.size())] = crypto::base64url_encode(std::string(1, static_cast<char>(rng.below(256))))[0];
+    if (what == 2 && !in.empty()) in[rng.below(in.size())] = std::string_view(rng.pick(outside), 1)[0];
+    if (what == 3 && !in.empty()) in.resize(rng.below(in.size()));
+    std::vector<std::uint8_t> out(crypto::base64_decoded_max(in.size()) + 1);
+    const auto got = crypto::base64_decode_to(in, out.data(), out.size() - 1, a);
+    const auto want = base64_reference(in, a);
+    CAPTURE(in);
+    REQUIRE(got.has_value() == std::holds_alternative<std::string>(want));
+    if (got) {
+      ++ok;
+      CHECK(std::string(reinterpret_cast<const char*>(out.data()), *got) == std::get<std::string>(want));
+    } else {
+      ++refused;
+      CHECK(got.error().offset() == std::get<std::uint32_t>(want));
+    }
+  }
+  CHECK(ok > 10000);
+  CHECK(refused > 5000);
 }

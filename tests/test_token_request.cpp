@@ -3,6 +3,7 @@
 // changed byte anywhere), the replay guard under two threads, and the token endpoint headers.
 // Macs are checked against OpenSSL's HMAC, not against capmatch's own.
 #include <capmatch/detail/intersect_identity.hpp>
+#include <capmatch/jwt.hpp>
 #include <capmatch/replay_guard.hpp>
 #include <capmatch/token_request.hpp>
 #include <doctest/doctest.h>
@@ -989,27 +990,30 @@ TEST_CASE("wire form strings: the word-at-a-time escape decoding equals the gene
   CHECK(refused > 100);
 }
 
-TEST_CASE("capability cache: the name + capability overloads (JWT keys) tell keys apart by name and capability") {
+TEST_CASE("capability cache: a key's fingerprint tells keys apart by name, capability and secret") {
   capability_cache cache(1);  // one slot: every entry competes for it, so only the key decides a hit
   const auto a = *capability::parse(R"({"chat:*":["*"]})"), b = *capability::parse(R"({"chat:*":["publish"]})");
   const auto c = *capability::parse(R"({"chat:*":["*"],"x":["subscribe"]})");
   const auto eff = *capability::parse(R"({"chat:a":["publish"]})");
-  cache.insert("app.key", &a, R"({"chat:a":["publish"]})", R"({"chat:a":["publish"]})", eff);
-  capability out;
-  std::string canonical;
-  CHECK(cache.find("app.key", &a, R"({"chat:a":["publish"]})", &canonical, out));
-  CHECK(out == eff);
-  CHECK(canonical == R"({"chat:a":["publish"]})");
-  CHECK(!cache.find("app.key", &b, R"({"chat:a":["publish"]})", nullptr, out));   // other operations
-  CHECK(!cache.find("app.key", &c, R"({"chat:a":["publish"]})", nullptr, out));   // one more entry
-  CHECK(!cache.find("app.key", nullptr, R"({"chat:a":["publish"]})", nullptr, out));  // no capability
-  CHECK(!cache.find("app.kez", &a, R"({"chat:a":["publish"]})", nullptr, out));   // other name
-  CHECK(!cache.find("app.key", &a, R"({"chat:a":["publish"] })", nullptr, out));  // other text
-  // and a TokenRequest key's fingerprint (which includes the secret) is another entry again
-  const token_key k("app.key", crypto::hmac_sha256_key("s"), a);
+  const crypto::hmac_sha256_key s("s"), t("t");
+  constexpr std::string_view text = R"({"chat:a":["publish"]})";
+  cache.insert(key_fingerprint::of("app.key", &a, &s), text, text, eff);
   capability_cache::entry e;
-  CHECK(!cache.find(k.fingerprint(), R"({"chat:a":["publish"]})", "", e));
-  CHECK(!(k.fingerprint() == key_fingerprint::quick("app.key", &a)));
+  CHECK(cache.find(key_fingerprint::of("app.key", &a, &s), text, "", e));
+  CHECK(e.effective == eff);
+  CHECK(e.canonical == text);
+  CHECK(!cache.find(key_fingerprint::of("app.key", &b, &s), text, "", e));   // other operations
+  CHECK(!cache.find(key_fingerprint::of("app.key", &c, &s), text, "", e));   // one more entry
+  CHECK(!cache.find(key_fingerprint::of("app.key", nullptr, &s), text, "", e));  // no capability
+  CHECK(!cache.find(key_fingerprint::of("app.kez", &a, &s), text, "", e));   // other name
+  CHECK(!cache.find(key_fingerprint::of("app.key", &a, &t), text, "", e));   // other secret
+  CHECK(!cache.find(key_fingerprint::of("app.key", &a), text, "", e));       // no secret
+  CHECK(!cache.find(key_fingerprint::of("app.key", &a, &s), R"({"chat:a":["publish"] })", "", e));  // other text
+  // a TokenRequest key and a JWT key for the same key are one identity (they share entries)
+  const token_key k("app.key", s, a);
+  const jwt_key j(api_key::parse("app.key:s").value(), a);
+  CHECK(k.fingerprint() == key_fingerprint::of("app.key", &a, &s));
+  CHECK(j.fingerprint() == k.fingerprint());
   CHECK(cache.hits() == 1);
 }
 

@@ -200,9 +200,7 @@ class service {
     auto signer = cm::token_request_signer::make(*cfg_.key, std::move(so));
     if (!signer) die("signer: " + std::string(signer.error().message()));
     signer_ = std::move(*signer);
-    jwt_key_.key = *cfg_.key;
-    jwt_key_.capability = cfg_.key_capability;
-    jwt_key_.revocable = cfg_.revocable;
+    jwt_key_ = cm::jwt_key(*cfg_.key, cfg_.key_capability, cfg_.revocable);
     if (auto e = grants_.add("g1", cfg_.grant_secret); e.code() != cm::errc::ok)
       die("grantSecret: " + std::string(e.message()));
   }

@@ -19,7 +19,6 @@
 #include "crypto/compare.hpp"
 #include "crypto/hmac.hpp"
 #include "crypto/sha256.hpp"
-#include "replay_guard.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -55,31 +54,6 @@ class key_fingerprint {
     if (hmac != nullptr) h.update(hmac->sign(std::string_view("capmatch capability_cache key identity")));
     key_fingerprint f;
     f.bytes_ = h.finish();
-    return f;
-  }
-  /// A cheaper identity of (key_name, key_capability) for callers that cannot keep a fingerprint
-  /// per key (the name + capability overloads of capability_cache): two 64-bit seeded hashes
-  /// (detail::seeded_hash2, not a cryptographic hash: key capabilities are the operator's, not an
-  /// attacker's), tagged so that it never equals an of() fingerprint's layout.
-  [[nodiscard]] static key_fingerprint quick(std::string_view key_name, const capability* key_capability) noexcept {
-    std::uint64_t h0 = 0x6b65792d71756963ull, h1 = 0x6b2d666970727431ull;  // (fixed seeds: see above)
-    detail::seeded_hash2(key_name, h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
-    const std::size_t n = key_capability == nullptr ? 0 : 1 + key_capability->size();
-    std::uint64_t words[2] = {n, 0};
-    detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
-                         0x13198a2e03707344ull);
-    for (std::size_t i = 0; i + 1 < n; ++i) {
-      detail::seeded_hash2(key_capability->resource(i), h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
-      words[0] = key_capability->ops(i).bits();
-      detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
-                           0x13198a2e03707344ull);
-    }
-    key_fingerprint f;
-    for (std::size_t i = 0; i < 8; ++i) {
-      f.bytes_[i] = static_cast<std::uint8_t>(h0 >> (8 * i));
-      f.bytes_[8 + i] = static_cast<std::uint8_t>(h1 >> (8 * i));
-    }
-    f.bytes_[31] = 0x51;  // ('Q': the rest stays zero)
     return f;
   }
   /// Equal fingerprints: the same key name, capability and (when included) secret.
@@ -166,26 +140,6 @@ class capability_cache {
     s.prefix_tag.assign(prefix_tag);
     if (signed_prefix != nullptr) s.prefix = *signed_prefix;
     else s.prefix.reset();
-  }
-
-  /// find() for a key known by name and capability (nullptr: the key has no capability, a JWT
-  /// key that grants everything). Computes key_fingerprint::quick on every call (one pass over
-  /// the name and the capability's resources): a verifier that can should keep a
-  /// key_fingerprint per key and call the overload above.
-  [[nodiscard]] bool find(std::string_view key_name, const capability* key_capability, std::string_view text,
-                          std::string* canonical, capability& effective) const {
-    if (text.size() > max_text_) return false;
-    entry e;
-    if (!find(key_fingerprint::quick(key_name, key_capability), text, {}, e)) return false;
-    if (canonical != nullptr) *canonical = std::move(e.canonical);
-    effective = std::move(e.effective);
-    return true;
-  }
-  /// insert() for a key known by name and capability (see the find() above).
-  void insert(std::string_view key_name, const capability* key_capability, std::string_view text,
-              std::string_view canonical, const capability& effective) {
-    if (text.size() > max_text_) return;
-    insert(key_fingerprint::quick(key_name, key_capability), text, canonical, effective);
   }
 
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).

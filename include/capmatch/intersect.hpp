@@ -410,21 +410,37 @@ enum class intersect_path { automatic, general, pairwise };
 [[nodiscard]] constexpr result<capability> intersect_pairwise(const capability& key, const capability& request,
                                                               intersect_work& work) {
   constexpr std::size_t n = small_intersection_resources;
-  // Facts built in place only for the resources there are (no default construction of n).
+  // Facts built in place only for the resources there are: the arrays are left uninitialised
+  // (no default construction or zeroing of n entries; only the first size() are written, then read).
   union slot {
-    char unused;
     pattern_facts f;
-    constexpr slot() noexcept : unused() {}
+    constexpr slot() noexcept {}
+  };
+  // The first segment of each body, as its length and its first 8 bytes in a word (zero padded):
+  // most first segments compare equal or not on the word alone.
+  struct segment {
+    std::string_view text;
+    std::uint64_t word;
+    [[nodiscard]] constexpr bool operator==(const segment& o) const noexcept {
+      return word == o.word && text.size() == o.text.size() && (text.size() <= 8 || text == o.text);
+    }
+  };
+  union segment_slot {
+    segment s;
+    constexpr segment_slot() noexcept {}
   };
   slot kf[n], rf[n];
-  std::string_view kfirst[n], rfirst[n];  // first segment of each body
-  op_set key_kept[n] = {}, requested_kept[n] = {};
+  segment_slot kfirst[n], rfirst[n];
+  op_set key_kept[n], requested_kept[n];  // (op_set() is the empty set)
   std::size_t bytes = 0;
-  auto fill = [&](slot* slots, std::string_view* first, const capability& c) {
+  auto fill = [&](slot* slots, segment_slot* first, const capability& c) {
     for (std::size_t i = 0; i < c.size(); ++i) {
       const pattern p = c.pattern_at(i);
       std::construct_at(&slots[i].f, p);
-      first[i] = request_index::first_segment(p.body);
+      const std::string_view f = request_index::first_segment(p.body);
+      std::uint64_t w = 0;
+      for (std::size_t k = 0; k < f.size() && k < 8; ++k) w |= std::uint64_t{static_cast<unsigned char>(f[k])} << (8 * k);
+      std::construct_at(&first[i].s, segment{f, w});
       bytes += c.resource(i).size();
     }
   };
@@ -433,15 +449,18 @@ enum class intersect_path { automatic, general, pairwise };
   capability out;
   capability_access::reserve(out, key.size() + request.size(), bytes);
   std::size_t built = 0;
+  constexpr std::uint64_t star_word = '*';
   for (std::size_t i = 0; i < key.size(); ++i) {
     const pattern_facts& kp = kf[i].f;  // (one that matches nothing meets candidates too, as in the general loop)
-    const std::string_view first = kfirst[i];
-    const bool star = first == "*";
+    const segment& first = kfirst[i].s;
+    const bool star = first.word == star_word && first.text.size() == 1;
     for (std::size_t j = 0; j < request.size(); ++j) {
       const pattern_facts& rp = rf[j].f;
+      const segment& rfirst_j = rfirst[j].s;
       // The general loop's candidates (request_index): a common name starts with a segment
       // both first segments accept, so they are equal or one is "*".
-      if (rp.nothing || !(star || rfirst[j] == first || rfirst[j] == "*")) continue;
+      if (rp.nothing || !(star || (rfirst_j.word == star_word && rfirst_j.text.size() == 1) || rfirst_j == first))
+        continue;
       ++work.pairs;
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;

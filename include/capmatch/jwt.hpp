@@ -39,13 +39,36 @@ inline constexpr std::int64_t max_jwt_ttl = 86400;
 /// Longest lifetime for a key with revocable tokens, in seconds: 1 h.
 inline constexpr std::int64_t max_revocable_jwt_ttl = 3600;
 
-/// A key as JWTs use it: the API key (name and HMAC key), its capability, and whether its
-/// tokens are revocable (which caps their lifetime at 1 h).
-struct jwt_key {
-  api_key key;
-  /// The key's capability; absent means it grants everything (`{"[*]*":["*"]}`).
-  std::optional<capmatch::capability> capability;
-  bool revocable = false;
+/// A key as JWTs use it: the API key (name and HMAC key), its capability, whether its tokens
+/// are revocable (which caps their lifetime at 1 h), and its identity in a capability_cache.
+/// Immutable: the identity (key_fingerprint over the name, the capability and the secret, the
+/// same as a token_key's for the same key) is computed once here, so a key whose capability or
+/// secret changes is a new jwt_key and never hits the entries cached under the old one.
+class jwt_key {
+ public:
+  /// The empty key (no name): issue_jwt refuses it and no token's kid names it.
+  jwt_key() = default;
+  /// `key` with capability `key_capability` (absent: it grants everything, `{"[*]*":["*"]}`),
+  /// revocable or not.
+  explicit jwt_key(api_key key, std::optional<capmatch::capability> key_capability = std::nullopt,
+                   bool revocable = false)
+      : key_(std::move(key)),
+        capability_(std::move(key_capability)),
+        revocable_(revocable),
+        fingerprint_(key_fingerprint::of(key_.name(), capability_ ? &*capability_ : nullptr, &key_.hmac())) {}
+
+  [[nodiscard]] const api_key& key() const noexcept { return key_; }
+  /// The key's capability; absent means it grants everything.
+  [[nodiscard]] const std::optional<capmatch::capability>& capability() const noexcept { return capability_; }
+  [[nodiscard]] bool revocable() const noexcept { return revocable_; }
+  /// The key's identity in a capability_cache (name, capability and secret).
+  [[nodiscard]] const key_fingerprint& fingerprint() const noexcept { return fingerprint_; }
+
+ private:
+  api_key key_;
+  std::optional<capmatch::capability> capability_;
+  bool revocable_ = false;
+  key_fingerprint fingerprint_;
 };
 
 /// What to put in a token (issue_jwt).
@@ -124,13 +147,14 @@ inline constexpr std::string_view limits_prefix = "ably.limits.";
 
 /// Limits for JWT claims: the whole token is at most max_jwt_bytes.
 inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
-/// Limits for the JOSE header, read before the signature is checked: few members, so that the
-/// duplicate-name check (quadratic in the members) stays cheap on unauthenticated input.
+/// Limits for the JOSE header, read before the signature is checked: a header has a handful of
+/// members, so more than 32 (or nesting beyond 8) are refused before any more unauthenticated
+/// input is read.
 inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
 
-/// The integer seconds of claim `name` (iat, exp), or the error saying why not.
-[[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
-  const std::size_t i = o.find(name);
+/// The integer seconds of claim `name` (iat, exp) at index i (o.size(): absent), or the error
+/// saying why not.
+[[nodiscard]] inline result<std::int64_t> integer_claim_at(const json_object& o, std::size_t i, std::string_view name) {
   if (i == o.size()) {
     error e(errc::invalid_jwt, no_offset);
     return e.append("JWT has no '").append(name).append("' claim; Ably JWTs need iat and exp (integer seconds)");
@@ -144,11 +168,15 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   }
   return m.int_value;
 }
+/// integer_claim_at for the member named `name`.
+[[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
+  return integer_claim_at(o, o.find(name), name);
+}
 
-/// An optional non-empty string claim or header member (x-ably-clientId, x-ably-revocation-key, ...).
-[[nodiscard]] inline result<std::optional<std::string>> string_member(const json_object& o, std::string_view name,
-                                                                     std::string_view where) {
-  const std::size_t i = o.find(name);
+/// An optional non-empty string claim or header member (x-ably-clientId, x-ably-revocation-key,
+/// ...) at index i (o.size(): absent).
+[[nodiscard]] inline result<std::optional<std::string>> string_member_at(const json_object& o, std::size_t i,
+                                                                        std::string_view name, std::string_view where) {
   if (i == o.size()) return std::optional<std::string>();
   const auto& m = o.at(i);
   if (m.kind != json_type::string || o.string_value(i).empty()) {
@@ -158,6 +186,37 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   }
   return std::optional<std::string>(std::string(o.string_value(i)));
 }
+/// string_member_at for the member named `name`.
+[[nodiscard]] inline result<std::optional<std::string>> string_member(const json_object& o, std::string_view name,
+                                                                     std::string_view where) {
+  return string_member_at(o, o.find(name), name, where);
+}
+
+/// Where the claims verify_jwt reads itself are (index, or the object's size when absent),
+/// found in one pass over the names; `others` counts the rest (user claims, limits, others).
+struct ably_claims {
+  std::size_t iat, exp, capability, client_id, revocation_key, token, others = 0;
+  explicit ably_claims(const json_object& c) noexcept
+      : iat(c.size()), exp(c.size()), capability(c.size()), client_id(c.size()), revocation_key(c.size()),
+        token(c.size()) {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const std::string_view name = c.key(i);
+      std::size_t* slot = name == "iat"                     ? &iat
+                          : name == "exp"                   ? &exp
+                          : name == "x-ably-capability"     ? &capability
+                          : name == "x-ably-clientId"       ? &client_id
+                          : name == "x-ably-revocation-key" ? &revocation_key
+                          : name == "x-ably-token"          ? &token
+                                                            : nullptr;
+      if (slot != nullptr) *slot = i;  // (names are unique: json_object refuses duplicates)
+      else ++others;
+    }
+  }
+  /// True when member i is one of the claims above.
+  [[nodiscard]] bool ably(std::size_t i) const noexcept {
+    return i == iat || i == exp || i == capability || i == client_id || i == revocation_key || i == token;
+  }
+};
 
 /// The exp of an embedded token when it is a JWT (three parts, the first a base64url JSON
 /// object); read, not verified: it is signed by Ably or by another key. nullopt for an opaque
@@ -210,20 +269,20 @@ namespace detail {
 /// and duplicates are found with a hash set, not by comparing each name with every earlier one.
 [[nodiscard]] inline result<std::string> issue_jwt_counted(const jwt_key& key, const jwt_request& req,
                                                            std::size_t& work) {
-  if (key.key.name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
-  const std::int64_t limit = key.revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  if (key.key().name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
+  const std::int64_t limit = key.revocable() ? max_revocable_jwt_ttl : max_jwt_ttl;
   if (req.ttl <= 0 || req.ttl > limit) {
     error e(errc::jwt_ttl_too_long, no_offset);
     if (req.ttl <= 0) return e.append("ttl must be a positive number of seconds");
     e.append("ttl of ").append_number(static_cast<std::uint64_t>(req.ttl)).append(" s exceeds the limit of ");
-    return e.append_number(static_cast<std::uint64_t>(limit)).append(key.revocable ? " s for a key with revocable tokens" : " s");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key.revocable() ? " s for a key with revocable tokens" : " s");
   }
   if (req.issued_at < 0 || req.issued_at > (std::int64_t{1} << 52))
     return jwt_error(errc::invalid_claim, "iat must be between 0 and 2^52 seconds");
   std::string header = "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":";
   {
     std::vector<char> kid;
-    detail::write_json_string(key.key.name(), kid);
+    detail::write_json_string(key.key().name(), kid);
     header.append(kid.data(), kid.size()).append("}");
   }
   // The token's size once `body` (plus its closing brace) is complete: base64url of both parts,
@@ -249,8 +308,8 @@ namespace detail {
   if (req.capability) {
     auto cap = capability::parse(*req.capability);
     if (!cap) return cap.error();
-    if (key.capability) {
-      auto eff = intersect(*key.capability, *cap);
+    if (key.capability()) {
+      auto eff = intersect(*key.capability(), *cap);
       if (!eff) return eff.error();
     } else if (cap->empty()) {
       return detail::empty_intersection_error();
@@ -307,7 +366,7 @@ namespace detail {
   std::string out = crypto::base64url_encode(header);
   out.push_back('.');
   out.append(crypto::base64url_encode(std::string_view(body.data(), body.size())));
-  const auto mac = key.key.sign(out);
+  const auto mac = key.key().sign(out);
   out.push_back('.');
   const auto sig = crypto::base64_encode_array<crypto::base64_alphabet::url>(mac);
   out.append(sig.data(), sig.size());
@@ -393,7 +452,7 @@ template <class FindKey,
   }
   const auto sig = crypto::base64_decode_digest(sig_b64, crypto::base64_alphabet::url);
   if (!sig) return jwt_error(errc::invalid_jwt, "JWT signature is not a 43-character base64url HMAC-SHA256");
-  if (!key->key.hmac().verify(token.substr(0, d2), *sig))
+  if (!key->key().hmac().verify(token.substr(0, d2), *sig))
     return jwt_error(errc::invalid_jwt, "JWT signature does not match (wrong key, or the token was altered)");
 
   // Signed by the key: now the claims.
@@ -403,10 +462,11 @@ template <class FindKey,
     return part_error("claims are not a JSON object", e);
   const detail::json_object& c = claims_object;
   verified_jwt out;
-  out.key_name = std::string(key->key.name());
-  const auto iat = detail::integer_claim(c, "iat");
+  out.key_name = std::string(key->key().name());
+  const detail::ably_claims at(c);
+  const auto iat = detail::integer_claim_at(c, at.iat, "iat");
   if (!iat) return iat.error();
-  const auto exp = detail::integer_claim(c, "exp");
+  const auto exp = detail::integer_claim_at(c, at.exp, "exp");
   if (!exp) return exp.error();
   out.issued_at = *iat;
   out.expires_at = *exp;
@@ -431,14 +491,14 @@ template <class FindKey,
     return e.append("JWT expired");
   }
   const std::uint64_t ttl = static_cast<std::uint64_t>(*exp) - static_cast<std::uint64_t>(*iat);
-  const std::int64_t limit = key->revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  const std::int64_t limit = key->revocable() ? max_revocable_jwt_ttl : max_jwt_ttl;
   if (ttl > static_cast<std::uint64_t>(limit)) {
     error e(errc::jwt_ttl_too_long, no_offset);
     e.append("JWT lifetime (exp - iat) of ").append_number(ttl).append(" s exceeds the limit of ");
-    return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable ? " s for a key with revocable tokens" : " s");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable() ? " s for a key with revocable tokens" : " s");
   }
   // x-ably-capability: a JSON string (Ably) or an object (the Ably CLI); never "absent" when present.
-  if (const std::size_t ci = c.find("x-ably-capability"); ci != c.size()) {
+  if (const std::size_t ci = at.capability; ci != c.size()) {
     const auto kind = c.at(ci).kind;
     if (kind != json_type::string && kind != json_type::object) {
       error e(errc::invalid_jwt, no_offset);
@@ -447,8 +507,11 @@ template <class FindKey,
     if (kind == json_type::string && c.string_value(ci).empty())
       return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
     const std::string_view text = kind == json_type::string ? c.string_value(ci) : c.raw(ci);
-    const capability* key_cap = key->capability ? &*key->capability : nullptr;
-    if (opt.cache == nullptr || !opt.cache->find(key->key.name(), key_cap, text, nullptr, out.capability)) {
+    const capability* key_cap = key->capability() ? &*key->capability() : nullptr;
+    capability_cache::entry hit;
+    if (opt.cache != nullptr && opt.cache->find(key->fingerprint(), text, {}, hit)) {
+      out.capability = std::move(hit.effective);
+    } else {
       auto cap = capability::parse(text);
       if (!cap) {
         error e(cap.error().code(), no_offset);
@@ -464,32 +527,35 @@ template <class FindKey,
         out.capability = std::move(*eff);
       }
       // (the canonical text too: a TokenRequest verifier may share the cache)
-      if (opt.cache != nullptr) opt.cache->insert(key->key.name(), key_cap, text, cap->to_json(), out.capability);
+      if (opt.cache != nullptr) opt.cache->insert(key->fingerprint(), text, cap->to_json(), out.capability);
     }
     out.capability_claimed = true;
   } else {
-    if (key->capability) {
+    if (key->capability()) {
       // (cached as the empty text, which no claim can hold)
-      if (opt.cache == nullptr || !opt.cache->find(key->key.name(), &*key->capability, {}, nullptr, out.capability)) {
-        auto eff = intersect(*key->capability);
+      capability_cache::entry hit;
+      if (opt.cache != nullptr && opt.cache->find(key->fingerprint(), {}, {}, hit)) {
+        out.capability = std::move(hit.effective);
+      } else {
+        auto eff = intersect(*key->capability());
         if (!eff) return eff.error();
         out.capability = std::move(*eff);
-        if (opt.cache != nullptr) opt.cache->insert(key->key.name(), &*key->capability, {}, {}, out.capability);
+        if (opt.cache != nullptr) opt.cache->insert(key->fingerprint(), {}, {}, out.capability);
       }
     } else {
       out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
     }
   }
-  auto client_id = detail::string_member(c, "x-ably-clientId", "claim");
+  auto client_id = detail::string_member_at(c, at.client_id, "x-ably-clientId", "claim");
   if (!client_id) return client_id.error();
   out.client_id = std::move(*client_id);
-  auto revocation_key = detail::string_member(c, "x-ably-revocation-key", "claim");
+  auto revocation_key = detail::string_member_at(c, at.revocation_key, "x-ably-revocation-key", "claim");
   if (!revocation_key) return revocation_key.error();
   out.revocation_key = std::move(*revocation_key);
   // An embedded token (JOSE header or claim) must not expire before this one (rule 25).
   auto embedded_header = detail::string_member(*header, "x-ably-token", "header");
   if (!embedded_header) return embedded_header.error();
-  auto embedded_claim = detail::string_member(c, "x-ably-token", "claim");
+  auto embedded_claim = detail::string_member_at(c, at.token, "x-ably-token", "claim");
   if (!embedded_claim) return embedded_claim.error();
   if (*embedded_header && *embedded_claim)
     return jwt_error(errc::invalid_jwt, "JWT has x-ably-token both in its header and in its claims");
@@ -504,11 +570,9 @@ template <class FindKey,
       return jwt_error(errc::invalid_jwt, "embedded x-ably-token is an opaque Ably token whose expiry cannot be checked here");
   }
   std::vector<user_claim> user;
-  for (std::size_t i = 0; i < c.size(); ++i) {
+  for (std::size_t i = 0; at.others != 0 && i < c.size(); ++i) {
+    if (at.ably(i)) continue;
     const std::string_view name = c.key(i);
-    if (name == "iat" || name == "exp" || name == "x-ably-capability" || name == "x-ably-clientId" ||
-        name == "x-ably-revocation-key" || name == "x-ably-token")
-      continue;
     const auto kind = c.at(i).kind;
     if (detail::starts_with(name, user_claim_prefix)) {
       if (kind != json_type::string) {
@@ -543,7 +607,7 @@ template <class FindKey,
 /// verify_jwt with a single key: a token whose kid is another key's name fails (40144).
 [[nodiscard]] inline result<verified_jwt> verify_jwt(std::string_view token, const jwt_key& key,
                                                      const jwt_verify_options& opt = {}) {
-  return verify_jwt(token, [&](std::string_view kid) { return kid == key.key.name() ? &key : nullptr; }, opt);
+  return verify_jwt(token, [&](std::string_view kid) { return kid == key.key().name() ? &key : nullptr; }, opt);
 }
 
 inline std::string verified_jwt::to_json() const {

@@ -109,12 +109,13 @@ action declare_verify_jwt(CLI::App& app) {
     if (!parse_seconds(now, a->now, opt.now)) return fail = usage_failure("--now takes a whole number of seconds"), false;
     auto key = capmatch::api_key::parse(a->key);
     if (!key) return fail = from(key.error()), false;
-    capmatch::jwt_key k{std::move(*key), std::nullopt, a->revocable};
+    std::optional<capmatch::capability> cap;
     if (key_cap->count() != 0) {
       capmatch::capability c;
       if (!docs.load_capability(a->key_capability, c, fail)) return false;
-      k.capability = std::move(c);
+      cap = std::move(c);
     }
+    const capmatch::jwt_key k{std::move(*key), std::move(cap), a->revocable};
     auto v = capmatch::verify_jwt(a->token, k, opt);
     if (!v) return fail = from(v.error()), false;
     const std::string claims = v->to_json();

@@ -26,7 +26,10 @@ enum class json_type : std::uint8_t { string, number, boolean, null, object, arr
 /// Limits of json_object::parse; input beyond one is an error, never truncated.
 struct json_object_limits {
   std::size_t max_bytes = 64u << 10;  ///< the whole text
-  std::size_t max_members = 1024;     ///< members of the object (the duplicate check is quadratic)
+  /// Members of the object. The duplicate-name check costs O(n log n) name compares (pairwise
+  /// up to json_object::pairwise_members, then one sort of the names): this bounds the object's
+  /// size in members, not the check's cost per member.
+  std::size_t max_members = 1024;
   /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
   /// object such as a TokenRequest), a nested value is an error naming the member.
   std::size_t max_depth = 32;
@@ -76,6 +79,13 @@ struct json_object_limits {
 /// allocating once its buffers have grown.
 class json_object {
  public:
+  /// Up to this many members, each name is compared with every earlier one as it is read (at
+  /// most 120 compares); beyond, duplicates are found by sorting the names once when the object
+  /// ends or reading stops (O(n log n) compares). Either way the error is the same: the first
+  /// member, in the text's order, whose name equals an earlier one's, unless an error earlier
+  /// in the text came first.
+  static constexpr std::size_t pairwise_members = 16;
+
   struct member {
     std::uint32_t key_offset = 0, key_size = 0;      // decoded name (in the text or the pool)
     std::uint32_t value_offset = 0, value_size = 0;  // decoded string value (in the text or the pool)
@@ -122,6 +132,8 @@ class json_object {
   [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
     return text_.substr(members_[i].raw_offset, members_[i].raw_size);
   }
+  /// Name compares the duplicate check made in the last read (tests/test_complexity.cpp).
+  [[nodiscard]] constexpr std::size_t name_compares() const noexcept { return name_compares_; }
   /// Index of the member named `name`, or size() when absent.
   [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
     for (std::size_t i = 0; i < members_.size(); ++i)
@@ -344,9 +356,40 @@ class json_object {
   }
 
   [[nodiscard]] constexpr error read_impl(std::string_view text, const json_object_limits& lim, bool one_value) {
+    name_compares_ = 0;
     error err = read_members(text, lim, one_value);
+    // Beyond pairwise_members the names were not compared as they were read: a duplicate among
+    // the members read (the last one may be only its name) comes before any later error.
+    if (members_.size() > pairwise_members) {
+      if (const std::size_t d = first_duplicate(); d != members_.size()) err = duplicate_error(d);
+    }
     if (err.code() != errc::ok) members_.clear();
     return err;
+  }
+
+  [[nodiscard]] constexpr error duplicate_error(std::size_t i) const {
+    error e(errc::invalid_json, members_[i].key_at);
+    return e.append("member ").append_quoted(key(i)).append(" listed twice").append_at();
+  }
+
+  /// The first member (in the text's order) whose name equals an earlier member's, or size():
+  /// the member indices sorted by (name, index), then equal neighbours; each group's second
+  /// index is its first duplicate.
+  [[nodiscard]] constexpr std::size_t first_duplicate() {
+    const std::size_t n = members_.size();
+    order_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) order_[i] = static_cast<std::uint32_t>(i);
+    std::sort(order_.begin(), order_.end(), [this](std::uint32_t a, std::uint32_t b) {
+      ++name_compares_;
+      const int c = key(a).compare(key(b));
+      return c < 0 || (c == 0 && a < b);
+    });
+    std::size_t first = n;
+    for (std::size_t k = 1; k < n; ++k) {
+      ++name_compares_;
+      if (key(order_[k]) == key(order_[k - 1]) && order_[k] < first) first = order_[k];
+    }
+    return first;
   }
 
   [[nodiscard]] constexpr error read_members(std::string_view text, const json_object_limits& lim, bool one_value) {
@@ -394,15 +437,19 @@ class json_object {
         m.key_at = key_at;
         if (!read_string(r, text, pool_, m.key_offset, m.key_size, m.key_pooled, err)) return err;
         const std::string_view name = view(m.key_pooled, m.key_offset, m.key_size);
-        for (std::size_t i = 0; i < members_.size(); ++i) {
-          if (key(i) == name) {
-            error e(errc::invalid_json, key_at);
-            return e.append("member ").append_quoted(name).append(" listed twice").append_at();
+        if (members_.size() < pairwise_members) {
+          for (std::size_t i = 0; i < members_.size(); ++i) {
+            ++name_compares_;
+            if (key(i) == name) {
+              error e(errc::invalid_json, key_at);
+              return e.append("member ").append_quoted(name).append(" listed twice").append_at();
+            }
           }
         }
-        if (!r.expect(':', "':' after the member name", err)) return err;
-        if (!read_value(r, text, lim, m, name, err)) return err;
+        // (in members_ from here: read_impl's duplicate check sees its name if the value fails)
         members_.push_back(m);
+        if (!r.expect(':', "':' after the member name", err)) return err;
+        if (!read_value(r, text, lim, members_.back(), name, err)) return err;
         r.skip_ws();
         if (r.peek() == '}' && !r.at_end()) {
           r.skip(1);
@@ -424,6 +471,8 @@ class json_object {
   std::vector<member> members_;
   std::vector<char> scratch_;  // strings inside nested values (checked, not kept)
   std::vector<bool> stack_;    // open containers beyond 64 levels
+  std::vector<std::uint32_t> order_;  // member indices sorted by name (the duplicate check)
+  std::size_t name_compares_ = 0;
 };
 
 /// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
