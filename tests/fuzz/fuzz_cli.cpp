@@ -51,7 +51,7 @@ const usage_info& usage() {
     std::string err;
     const std::string_view help[] = {"--help"};
     if (capmatch_cli::run_cli(help, none, r.text, err) != 0) std::abort();
-    std::string_view rest = r.text.substr(r.text.find("commands:\n") + 10);
+    std::string_view rest = std::string_view(r.text).substr(r.text.find("commands:\n") + 10);
     while (rest.rfind("  ", 0) == 0) {
       const std::string_view line = rest.substr(0, rest.find('\n'));
       if (line[2] != ' ') r.commands.emplace_back(line.substr(2, line.find(' ', 2) - 2));
