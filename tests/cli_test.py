@@ -449,8 +449,9 @@ class Usage(Base):
         # The first line on stderr says what is wrong; --json does not change bad usage.
         cases = [
             ((), "no command given"),
-            (("frobnicate",), "unknown command 'frobnicate'"),
-            (("fr\x01ob",), "unknown command 'fr\\u0001ob'"),
+            (("frobnicate",), "unknown command (not quoted: it may hold a secret)"),
+            (("fr\x01ob",), "unknown command (not quoted: it may hold a secret)"),
+            (("chek", "{}", "x", "publish"), "unknown command (not quoted: it may hold a secret); did you mean check?"),
             (("parse",), "wrong number of arguments for parse: missing CAP"),
             (("check", "{}", "x"), "wrong number of arguments for check: missing OP"),
             (("parse", "{}", "{}"), "wrong number of arguments for parse: unexpected '{}'"),
@@ -549,6 +550,40 @@ class Usage(Base):
                 expected = "capmatch: unknown option (not quoted: it may hold a secret)"
                 self.assertEqual(first, expected + (f"; did you mean {near}?" if near else ""))
                 self.assertNotIn(secrets[0], r.err)
+
+    def test_unknown_command_never_quotes_the_argument(self):
+        # A key pasted where the command goes is never echoed, however the tool rejects it: as an
+        # unknown command (with --json before or after it, after --, with more arguments), or by
+        # an unknown option before any command. Only a real command within two edits is named.
+        secret = "s3cr3tSENTINELcmd"
+        unknown = "unknown command (not quoted: it may hold a secret)"
+        for word in ("appId.keyId:" + secret, "appId.keyId:" + secret + "=x", secret, "-" + secret, "--" + secret):
+            is_option = word.startswith("-")
+            for args in ([word], ["--json", word], [word, "--json"], ["--", word], ["--json", "--", word],
+                         [word, "parse", "{}"], ["--json", word, "check", "{}", "x", "publish"], [word, "--frob"]):
+                with self.subTest(args=args):
+                    r = run(*args)
+                    self.assertEqual((r.rc, r.out), (2, ""))
+                    self.assertNotIn(secret, r.err)
+                    self.assertNotIn("appId", r.err)
+                    self.assertNotIn("frob", r.err)
+                    first = r.err.split("\n")[0]
+                    if is_option and args[:2] != ["--", word] and args[:3] != ["--json", "--", word]:
+                        self.assertEqual(first, "capmatch: unknown option (not quoted: it may hold a secret)")
+                    elif "--frob" in args:
+                        self.assertEqual(first, "capmatch: unknown option (not quoted: it may hold a secret)")
+                    else:
+                        self.assertEqual(first, "capmatch: " + unknown)
+                    self.assertIn("\ncommands:\n  parse ", r.err)  # the usage lists the commands
+        # The nearest real command, within two edits of the whole word.
+        for word, near in [("chekc", "check"), ("Parse", "parse"), ("lnit", "lint"), ("jwtt", "jwt"),
+                           ("verify-jwts", "verify-jwt"), ("revoke_request", "revoke-request"),
+                           ("grnt", "grant"), ("extend-grants", "extend-grant"), ("frobnicate", None),
+                           ("appId.keyId:" + secret, None)]:
+            with self.subTest(word=word):
+                r = run("--json", word, "{}")
+                self.assertEqual((r.rc, r.out), (2, ""))
+                self.assertEqual(r.err.split("\n")[0], "capmatch: " + unknown + (f"; did you mean {near}?" if near else ""))
 
     def test_command_names_and_markers_as_arguments(self):
         # A RESOURCE may be spelled like a command or like an argument-parser marker.

@@ -155,3 +155,62 @@ TEST_CASE("jwt reads --capability - from the injected standard input; verify-jwt
   CHECK(expired.err.empty());
   CHECK(expired.out == R"({"error":{"code":40142,"statusCode":401,"message":"JWT expired"}})" "\n");
 }
+
+TEST_CASE("an unknown command is never quoted: a secret typed as the command is not echoed, however it is rejected") {
+  // `capmatch x` said "unknown command 'x'": a key pasted where the command goes was printed back.
+  // Like an unknown option, an unknown command is now never quoted; only a real command within
+  // two edits is named, and the usage that follows lists every command.
+  const std::string unknown = "unknown command (not quoted: it may hold a secret)";
+  const std::string help = usage();
+  constexpr std::string_view pasted = "appId.keyId:s3cr3tSENTINELcmd";
+  const std::string with_nul = std::string(pasted) + std::string("\0\x01\xff", 3);
+  const std::string assigned = std::string(pasted) + "=1";
+  struct bad {
+    std::vector<std::string_view> args;
+    std::string problem;
+  };
+  const std::vector<bad> cases = {
+      {{pasted}, unknown},
+      {{pasted, "parse", "{}"}, unknown},
+      {{"--", pasted}, unknown},
+      {{"--", pasted, "check", "{}", "x", "publish"}, unknown},
+      {{pasted, "--"}, unknown},
+      {{with_nul}, unknown},
+      {{assigned}, unknown},
+      {{pasted, "--frob"}, "unknown option (not quoted: it may hold a secret)"},
+      {{pasted, "--jsno"}, "unknown option (not quoted: it may hold a secret); did you mean --json?"},
+      {{"--helpp", pasted}, "unknown option (not quoted: it may hold a secret); did you mean --help?"},
+      // Within two edits of a real command: that command is named, never the word typed.
+      {{"chekc", "{}", "x", "publish"}, unknown + "; did you mean check?"},
+      {{"Parse", "{}"}, unknown + "; did you mean parse?"},
+      {{"jwtt"}, unknown + "; did you mean jwt?"},
+      {{"verify-grnt"}, unknown + "; did you mean verify-grant?"},
+      {{"grants"}, unknown + "; did you mean grant?"},
+      {{"frobnicate"}, unknown},
+  };
+  for (const bad& c : cases) {
+    // The same in every position of --json: before, after the word, and not at all.
+    for (int json = 0; json < 3; ++json) {
+      std::vector<std::string_view> args = c.args;
+      if (json == 1) args.insert(args.begin(), "--json");
+      if (json == 2) args.push_back("--json");
+      CAPTURE(c.problem);
+      CAPTURE(json);
+      const ran r = run(args);
+      CHECK(r.rc == 2);
+      CHECK(r.out.empty());
+      CHECK(r.err == "capmatch: " + c.problem + "\n\n" + help);
+      CHECK(r.err.find("s3cr3t") == std::string::npos);
+      CHECK(r.err.find("keyId") == std::string::npos);
+      CHECK(r.err.find("frob") == std::string::npos);
+    }
+  }
+  // --help and --version before or after the word print their text and nothing of the word.
+  for (const std::vector<std::string_view>& args :
+       {std::vector<std::string_view>{pasted, "--help"}, {"--json", "-h", pasted}, {pasted, "--version"}}) {
+    const ran r = run(args);
+    CHECK(r.rc == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out.find("s3cr3t") == std::string::npos);
+  }
+}

@@ -157,16 +157,21 @@ int usage_error(std::string_view problem, std::string& err) {
 
 bool looks_like_option(std::string_view a) { return a.size() >= 2 && a.front() == '-'; }
 
-/// How bad usage reports the unknown option `a`: never quoted (a mistyped `--key` may run into
-/// the key itself, and any stray argument that starts with '-' may be a secret), followed by the
-/// nearest of the command's long options `names` within two edits of `a` up to its first '='
-/// (detail::closest_name), when there is one. What is shown is always one of our option names.
-std::string unknown_option(std::string_view a, const std::vector<std::string>& names) {
-  std::string problem = "unknown option (not quoted: it may hold a secret)";
-  std::vector<std::string_view> views(names.begin(), names.end());
-  const std::string_view near = capmatch::detail::closest_name(a.substr(0, a.find('=')), views);
+/// How bad usage reports an unknown `what` ("command" or "option") typed as `word`: never quoted
+/// (a secret typed in the wrong place, or a mistyped `--key` run into the key, must not be
+/// echoed), followed by the nearest of `names` within two edits of `word`
+/// (detail::closest_name), when there is one. What is shown is always one of our names; the
+/// usage that follows the message lists the commands.
+std::string unknown(std::string_view what, std::string_view word, std::span<const std::string_view> names) {
+  std::string problem = "unknown " + std::string(what) + " (not quoted: it may hold a secret)";
+  const std::string_view near = capmatch::detail::closest_name(word, names);
   if (!near.empty()) problem.append("; did you mean ").append(near).append("?");
   return problem;
+}
+
+/// An unknown option `a`, compared up to its first '=' with the long options `names`.
+std::string unknown_option(std::string_view a, std::span<const std::string_view> names) {
+  return unknown("option", a.substr(0, a.find('=')), names);
 }
 
 /// Bad usage before a command is known: the first option that is not --json decides
@@ -178,7 +183,8 @@ int without_command(std::span<const std::string_view> args, std::string_view pro
     if (!looks_like_option(a) || a == "--json") continue;
     if (a == "--help" || a == "-h") return out += usage_text(), 0;
     if (a == "--version") return out += "capmatch " CAPMATCH_VERSION_STRING "\n", 0;
-    return usage_error(unknown_option(a, {"--json", "--help", "--version"}), err);  // the command is unknown
+    constexpr std::string_view global[] = {"--json", "--help", "--version"};
+    return usage_error(unknown_option(a, global), err);  // the command is unknown
   }
   return usage_error(problem, err);
 }
@@ -230,7 +236,11 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
   const command* cmd = nullptr;
   for (const command& c : commands)
     if (c.name == args[at]) cmd = &c;
-  if (cmd == nullptr) return without_command(args, "unknown command " + quote(args[at]), out, err);
+  if (cmd == nullptr) {
+    std::vector<std::string_view> names;
+    for (const command& c : commands) names.push_back(c.name);
+    return without_command(args, unknown("command", args[at], names), out, err);
+  }
   CLI::App app(std::string(cmd->synopsis), std::string(cmd->name));
   app.allow_extras();
   bool json = false, version = false;
@@ -274,7 +284,8 @@ int run_cli(std::span<const std::string_view> args, const input& in, std::string
       std::vector<std::string> names;
       for (const CLI::Option* o : app.get_options())
         for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
-      return usage_error(unknown_option(extra, names), err);
+      const std::vector<std::string_view> views(names.begin(), names.end());
+      return usage_error(unknown_option(extra, views), err);
     } else {
       return usage_error(wrong + ": unexpected " +
                              (cmd->takes_secret ? std::string("argument (not quoted: it may be the secret)") : quote(extra)),
