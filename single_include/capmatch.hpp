@@ -2974,21 +2974,37 @@ enum class intersect_path { automatic, general, pairwise };
 [[nodiscard]] constexpr result<capability> intersect_pairwise(const capability& key, const capability& request,
                                                               intersect_work& work) {
   constexpr std::size_t n = small_intersection_resources;
-  // Facts built in place only for the resources there are (no default construction of n).
+  // Facts built in place only for the resources there are: the arrays are left uninitialised
+  // (no default construction or zeroing of n entries; only the first size() are written, then read).
   union slot {
-    char unused;
     pattern_facts f;
-    constexpr slot() noexcept : unused() {}
+    constexpr slot() noexcept {}
+  };
+  // The first segment of each body, as its length and its first 8 bytes in a word (zero padded):
+  // most first segments compare equal or not on the word alone.
+  struct segment {
+    std::string_view text;
+    std::uint64_t word;
+    [[nodiscard]] constexpr bool operator==(const segment& o) const noexcept {
+      return word == o.word && text.size() == o.text.size() && (text.size() <= 8 || text == o.text);
+    }
+  };
+  union segment_slot {
+    segment s;
+    constexpr segment_slot() noexcept {}
   };
   slot kf[n], rf[n];
-  std::string_view kfirst[n], rfirst[n];  // first segment of each body
-  op_set key_kept[n] = {}, requested_kept[n] = {};
+  segment_slot kfirst[n], rfirst[n];
+  op_set key_kept[n], requested_kept[n];  // (op_set() is the empty set)
   std::size_t bytes = 0;
-  auto fill = [&](slot* slots, std::string_view* first, const capability& c) {
+  auto fill = [&](slot* slots, segment_slot* first, const capability& c) {
     for (std::size_t i = 0; i < c.size(); ++i) {
       const pattern p = c.pattern_at(i);
       std::construct_at(&slots[i].f, p);
-      first[i] = request_index::first_segment(p.body);
+      const std::string_view f = request_index::first_segment(p.body);
+      std::uint64_t w = 0;
+      for (std::size_t k = 0; k < f.size() && k < 8; ++k) w |= std::uint64_t{static_cast<unsigned char>(f[k])} << (8 * k);
+      std::construct_at(&first[i].s, segment{f, w});
       bytes += c.resource(i).size();
     }
   };
@@ -2997,15 +3013,18 @@ enum class intersect_path { automatic, general, pairwise };
   capability out;
   capability_access::reserve(out, key.size() + request.size(), bytes);
   std::size_t built = 0;
+  constexpr std::uint64_t star_word = '*';
   for (std::size_t i = 0; i < key.size(); ++i) {
     const pattern_facts& kp = kf[i].f;  // (one that matches nothing meets candidates too, as in the general loop)
-    const std::string_view first = kfirst[i];
-    const bool star = first == "*";
+    const segment& first = kfirst[i].s;
+    const bool star = first.word == star_word && first.text.size() == 1;
     for (std::size_t j = 0; j < request.size(); ++j) {
       const pattern_facts& rp = rf[j].f;
+      const segment& rfirst_j = rfirst[j].s;
       // The general loop's candidates (request_index): a common name starts with a segment
       // both first segments accept, so they are equal or one is "*".
-      if (rp.nothing || !(star || rfirst[j] == first || rfirst[j] == "*")) continue;
+      if (rp.nothing || !(star || (rfirst_j.word == star_word && rfirst_j.text.size() == 1) || rfirst_j == first))
+        continue;
       ++work.pairs;
       const op_set ops = key.ops(i) & request.ops(j);
       if (ops.empty()) continue;
@@ -6472,6 +6491,7 @@ CAPMATCH_NAMESPACE_END
 // SPDX-License-Identifier: MIT
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -6631,6 +6651,14 @@ constexpr void sha256_compress(sha256_state& h, const std::uint8_t* p, std::size
 /// Big-endian bytes of the state.
 [[nodiscard]] constexpr sha256_digest sha256_bytes(const sha256_state& h) noexcept {
   sha256_digest d{};
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    for (int i = 0; i < 8; ++i) {  // (a byte swap and a 4-byte store per word, not 4 shifts and stores)
+      const std::uint32_t x = h[i];  // (compilers make this one byte swap instruction)
+      const std::uint32_t w = x >> 24 | (x >> 8 & 0xFF00u) | (x << 8 & 0xFF0000u) | x << 24;
+      std::memcpy(d.data() + 4 * i, &w, 4);
+    }
+    return d;
+  }
   for (int i = 0; i < 8; ++i)
     for (int j = 0; j < 4; ++j) d[4 * i + j] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * j));
   return d;
@@ -6757,10 +6785,13 @@ CAPMATCH_NAMESPACE_END
 // SPDX-License-Identifier: MIT
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -6802,6 +6833,20 @@ namespace detail {
 inline constexpr auto base64_std_table = base64_table(base64_alphabet::standard);
 inline constexpr auto base64_url_table = base64_table(base64_alphabet::url);
 
+/// For character k (0-3) of a group of four: the 6-bit value of each character already shifted to
+/// its place in the group's 24 bits, or 0xFF000000 when the character is not in the alphabet (so
+/// that OR-ing the four gives the group's bits and, in the top byte, whether any was invalid).
+[[nodiscard]] constexpr std::array<std::array<std::uint32_t, 256>, 4> base64_shifted_tables(base64_alphabet a) noexcept {
+  const auto t = base64_table(a);
+  std::array<std::array<std::uint32_t, 256>, 4> out{};
+  for (unsigned k = 0; k < 4; ++k)
+    for (unsigned c = 0; c < 256; ++c)
+      out[k][c] = t[c] == 0xFF ? 0xFF000000u : std::uint32_t{t[c]} << (18 - 6 * k);
+  return out;
+}
+inline constexpr auto base64_std_shifted = base64_shifted_tables(base64_alphabet::standard);
+inline constexpr auto base64_url_shifted = base64_shifted_tables(base64_alphabet::url);
+
 [[nodiscard]] constexpr capmatch::error base64_error(base64_alphabet a, std::size_t at, std::string_view what) noexcept {
   capmatch::error e(errc::invalid_base64, static_cast<std::uint32_t>(at));
   e.append(a == base64_alphabet::url ? "invalid base64url: " : "invalid base64: ").append(what);
@@ -6810,32 +6855,73 @@ inline constexpr auto base64_url_table = base64_table(base64_alphabet::url);
 }
 }  // namespace detail
 
-/// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
-/// terminator) and returns the end. No allocation.
-template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
-constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+namespace detail {
+/// The encoding of `n` bytes at `p` to `out`, one character at a time (base64_char): the general
+/// path, and what constant evaluation and the last bytes of base64_encode_to use.
+template <class C>
+constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
   auto at = [&](std::size_t i) -> unsigned { return static_cast<std::uint8_t>(p[i]); };
   std::size_t i = 0;
   for (; i + 3 <= n; i += 3) {
     const unsigned w = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
-    *out++ = detail::base64_char(w >> 18, a);
-    *out++ = detail::base64_char((w >> 12) & 63, a);
-    *out++ = detail::base64_char((w >> 6) & 63, a);
-    *out++ = detail::base64_char(w & 63, a);
+    *out++ = base64_char(w >> 18, a);
+    *out++ = base64_char((w >> 12) & 63, a);
+    *out++ = base64_char((w >> 6) & 63, a);
+    *out++ = base64_char(w & 63, a);
   }
   if (n - i == 1) {
     const unsigned w = at(i) << 16;
-    *out++ = detail::base64_char(w >> 18, a);
-    *out++ = detail::base64_char((w >> 12) & 63, a);
+    *out++ = base64_char(w >> 18, a);
+    *out++ = base64_char((w >> 12) & 63, a);
     if (a == base64_alphabet::standard) *out++ = '=', *out++ = '=';
   } else if (n - i == 2) {
     const unsigned w = at(i) << 16 | at(i + 1) << 8;
-    *out++ = detail::base64_char(w >> 18, a);
-    *out++ = detail::base64_char((w >> 12) & 63, a);
-    *out++ = detail::base64_char((w >> 6) & 63, a);
+    *out++ = base64_char(w >> 18, a);
+    *out++ = base64_char((w >> 12) & 63, a);
+    *out++ = base64_char((w >> 6) & 63, a);
     if (a == base64_alphabet::standard) *out++ = '=';
   }
   return out;
+}
+
+/// The eight characters of the eight 6-bit values in the bytes of `x` (one per byte, lane i =
+/// bits 8i..8i+5), all at once and like base64_char without a table or a branch on a value
+/// (SWAR): lane i of the result is base64_char(lane i of x).
+[[nodiscard]] constexpr std::uint64_t base64_chars8(std::uint64_t x, base64_alphabet a) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  // 0x01 in each lane whose value is above k (x | 0x80 minus k + 1 never borrows from a lane)
+  auto above = [&](unsigned k) { return (((x | highs) - (k + 1) * ones) & highs) >> 7; };
+  const bool url = a == base64_alphabet::url;
+  // the character is x + 'A', + 6 from 26 ('a' - 26), - 75 from 52 ('0' - 52), then '+'/'-' at 62
+  // and '/'/'_' at 63. The additions and the subtractions are summed apart: each stays below
+  // 256 in every lane and the difference is a character (>= 0), so no lane carries or borrows.
+  const unsigned d62 = url ? '-' - ('0' - 52 + 62) : '+' - ('0' - 52 + 62);  // (negative: subtracted)
+  const unsigned d63 = url ? '_' - ('-' + 1) : '/' - ('+' + 1);               // (positive: added)
+  const std::uint64_t plus = x + 'A' * ones + 6 * above(25) + d63 * above(62);
+  const std::uint64_t minus = 75 * above(51) + (0u - d62) * above(61);
+  return plus - minus;
+}
+}  // namespace detail
+
+/// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
+/// terminator) and returns the end. No allocation. At run time six bytes become eight characters
+/// at a time (detail::base64_chars8); the result is detail::base64_encode_scalar's.
+template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
+constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  std::size_t i = 0;
+  if (!std::is_constant_evaluated()) {
+    for (; i + 6 <= n; i += 6) {
+      std::uint64_t v = 0;  // the six bytes, big-endian, in bits 47..0
+      for (std::size_t k = 0; k < 6; ++k) v = v << 8 | static_cast<std::uint8_t>(p[i + k]);
+      std::uint64_t x = 0;  // 6-bit value j (from the top) in lane j
+      for (unsigned j = 0; j < 8; ++j) x |= ((v >> (42 - 6 * j)) & 63) << (8 * j);
+      const std::uint64_t c = detail::base64_chars8(x, a);
+      if constexpr (std::endian::native == std::endian::little) std::memcpy(out, &c, 8);
+      else for (unsigned j = 0; j < 8; ++j) out[j] = static_cast<char>(c >> (8 * j));
+      out += 8;
+    }
+  }
+  return detail::base64_encode_scalar(p + i, n - i, out, a);
 }
 
 /// The encoding of a fixed-size byte array in a fixed-size char array (e.g. a digest: 44 chars
@@ -6884,6 +6970,31 @@ constexpr result<std::size_t> base64_decode_to(std::string_view in, std::uint8_t
     return detail::base64_error(a, i, a == base64_alphabet::url ? "a character outside the base64url alphabet" : "a character outside the base64 alphabet");
   };
   std::size_t i = 0, o = 0;
+  // Eight characters at a time while the decoded bytes still to come cover an 8-byte store (6
+  // bytes used, the other 2 rewritten next; nothing beyond the decoded size is written): each
+  // group of four is the OR of four pre-shifted table values (base64_shifted_tables), whose top
+  // byte says whether any character was outside the alphabet; the two groups' 48 bits are
+  // stored big-endian in one go. The loop below takes the rest (and constant evaluation).
+  if (!std::is_constant_evaluated()) {
+    const auto& sh = a == base64_alphabet::url ? detail::base64_url_shifted : detail::base64_std_shifted;
+    const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+    for (; i + 8 <= n && o + 8 <= size; i += 8) {
+      const std::uint32_t g0 = sh[0][p[i]] | sh[1][p[i + 1]] | sh[2][p[i + 2]] | sh[3][p[i + 3]];
+      const std::uint32_t g1 = sh[0][p[i + 4]] | sh[1][p[i + 5]] | sh[2][p[i + 6]] | sh[3][p[i + 7]];
+      if (((g0 | g1) & 0xFF000000u) != 0) {
+        for (std::size_t k = i;; ++k)
+          if (val(k) & 0x80) return bad(k);
+      }
+      const std::uint64_t w = (std::uint64_t{g0} << 24 | g1) << 16;
+#if defined(__GNUC__) || defined(__clang__)
+      const std::uint64_t be = std::endian::native == std::endian::little ? __builtin_bswap64(w) : w;
+      std::memcpy(out + o, &be, 8);
+#else
+      for (std::size_t k = 0; k < 8; ++k) out[o + k] = static_cast<std::uint8_t>(w >> (56 - 8 * k));
+#endif
+      o += 6;
+    }
+  }
   for (; i + 4 <= n; i += 4) {
     const unsigned v0 = val(i), v1 = val(i + 1), v2 = val(i + 2), v3 = val(i + 3);
     if ((v0 | v1 | v2 | v3) & 0x80) {
@@ -6971,7 +7082,10 @@ enum class json_type : std::uint8_t { string, number, boolean, null, object, arr
 /// Limits of json_object::parse; input beyond one is an error, never truncated.
 struct json_object_limits {
   std::size_t max_bytes = 64u << 10;  ///< the whole text
-  std::size_t max_members = 1024;     ///< members of the object (the duplicate check is quadratic)
+  /// Members of the object. The duplicate-name check costs O(n log n) name compares (pairwise
+  /// up to json_object::pairwise_members, then one sort of the names): this bounds the object's
+  /// size in members, not the check's cost per member.
+  std::size_t max_members = 1024;
   /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
   /// object such as a TokenRequest), a nested value is an error naming the member.
   std::size_t max_depth = 32;
@@ -7021,6 +7135,13 @@ struct json_object_limits {
 /// allocating once its buffers have grown.
 class json_object {
  public:
+  /// Up to this many members, each name is compared with every earlier one as it is read (at
+  /// most 120 compares); beyond, duplicates are found by sorting the names once when the object
+  /// ends or reading stops (O(n log n) compares). Either way the error is the same: the first
+  /// member, in the text's order, whose name equals an earlier one's, unless an error earlier
+  /// in the text came first.
+  static constexpr std::size_t pairwise_members = 16;
+
   struct member {
     std::uint32_t key_offset = 0, key_size = 0;      // decoded name (in the text or the pool)
     std::uint32_t value_offset = 0, value_size = 0;  // decoded string value (in the text or the pool)
@@ -7067,6 +7188,8 @@ class json_object {
   [[nodiscard]] constexpr std::string_view raw(std::size_t i) const noexcept {
     return text_.substr(members_[i].raw_offset, members_[i].raw_size);
   }
+  /// Name compares the duplicate check made in the last read (tests/test_complexity.cpp).
+  [[nodiscard]] constexpr std::size_t name_compares() const noexcept { return name_compares_; }
   /// Index of the member named `name`, or size() when absent.
   [[nodiscard]] constexpr std::size_t find(std::string_view name) const noexcept {
     for (std::size_t i = 0; i < members_.size(); ++i)
@@ -7289,9 +7412,40 @@ class json_object {
   }
 
   [[nodiscard]] constexpr error read_impl(std::string_view text, const json_object_limits& lim, bool one_value) {
+    name_compares_ = 0;
     error err = read_members(text, lim, one_value);
+    // Beyond pairwise_members the names were not compared as they were read: a duplicate among
+    // the members read (the last one may be only its name) comes before any later error.
+    if (members_.size() > pairwise_members) {
+      if (const std::size_t d = first_duplicate(); d != members_.size()) err = duplicate_error(d);
+    }
     if (err.code() != errc::ok) members_.clear();
     return err;
+  }
+
+  [[nodiscard]] constexpr error duplicate_error(std::size_t i) const {
+    error e(errc::invalid_json, members_[i].key_at);
+    return e.append("member ").append_quoted(key(i)).append(" listed twice").append_at();
+  }
+
+  /// The first member (in the text's order) whose name equals an earlier member's, or size():
+  /// the member indices sorted by (name, index), then equal neighbours; each group's second
+  /// index is its first duplicate.
+  [[nodiscard]] constexpr std::size_t first_duplicate() {
+    const std::size_t n = members_.size();
+    order_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) order_[i] = static_cast<std::uint32_t>(i);
+    std::sort(order_.begin(), order_.end(), [this](std::uint32_t a, std::uint32_t b) {
+      ++name_compares_;
+      const int c = key(a).compare(key(b));
+      return c < 0 || (c == 0 && a < b);
+    });
+    std::size_t first = n;
+    for (std::size_t k = 1; k < n; ++k) {
+      ++name_compares_;
+      if (key(order_[k]) == key(order_[k - 1]) && order_[k] < first) first = order_[k];
+    }
+    return first;
   }
 
   [[nodiscard]] constexpr error read_members(std::string_view text, const json_object_limits& lim, bool one_value) {
@@ -7339,15 +7493,19 @@ class json_object {
         m.key_at = key_at;
         if (!read_string(r, text, pool_, m.key_offset, m.key_size, m.key_pooled, err)) return err;
         const std::string_view name = view(m.key_pooled, m.key_offset, m.key_size);
-        for (std::size_t i = 0; i < members_.size(); ++i) {
-          if (key(i) == name) {
-            error e(errc::invalid_json, key_at);
-            return e.append("member ").append_quoted(name).append(" listed twice").append_at();
+        if (members_.size() < pairwise_members) {
+          for (std::size_t i = 0; i < members_.size(); ++i) {
+            ++name_compares_;
+            if (key(i) == name) {
+              error e(errc::invalid_json, key_at);
+              return e.append("member ").append_quoted(name).append(" listed twice").append_at();
+            }
           }
         }
-        if (!r.expect(':', "':' after the member name", err)) return err;
-        if (!read_value(r, text, lim, m, name, err)) return err;
+        // (in members_ from here: read_impl's duplicate check sees its name if the value fails)
         members_.push_back(m);
+        if (!r.expect(':', "':' after the member name", err)) return err;
+        if (!read_value(r, text, lim, members_.back(), name, err)) return err;
         r.skip_ws();
         if (r.peek() == '}' && !r.at_end()) {
           r.skip(1);
@@ -7369,6 +7527,8 @@ class json_object {
   std::vector<member> members_;
   std::vector<char> scratch_;  // strings inside nested values (checked, not kept)
   std::vector<bool> stack_;    // open containers beyond 64 levels
+  std::vector<std::uint32_t> order_;  // member indices sorted by name (the duplicate check)
+  std::size_t name_compares_ = 0;
 };
 
 /// Appends valid JSON text `raw` without its insignificant whitespace (outside strings).
@@ -7413,6 +7573,7 @@ CAPMATCH_NAMESPACE_END
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <type_traits>
 
@@ -7447,10 +7608,23 @@ template <class A, class B>
 }
 
 /// Constant-time equality of two byte arrays of the same size (e.g. two sha256_digest).
+/// At run time eight bytes at a time (a digest: four words instead of 32 bytes), otherwise the
+/// byte loop above; the same result and no early exit either way.
 template <std::size_t N>
 [[nodiscard]] constexpr bool equal_constant_time(const std::array<std::uint8_t, N>& a,
                                                  const std::array<std::uint8_t, N>& b) noexcept {
-  return equal_constant_time(a.data(), N, b.data(), N);
+  if (std::is_constant_evaluated() || N % 8 != 0) return equal_constant_time(a.data(), N, b.data(), N);
+  std::uint64_t acc = 0;
+  for (std::size_t i = 0; i < N; i += 8) {
+    std::uint64_t x = 0, y = 0;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    acc |= x ^ y;
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__ volatile("" : "+r"(acc));  // (no early exit: see above)
+#endif
+  }
+  return acc == 0;
 }
 
 }  // namespace crypto
@@ -8046,7 +8220,9 @@ namespace detail {
   }
   detail::json_object_limits lim;
   lim.max_bytes = max_revocation_body_bytes;
-  lim.max_members = 16;  // three are valid; keeps the duplicate-name test to 120 compares in 256 KiB
+  // Policy (docs/revocation.md): three members are valid and any other is an error, so more
+  // than 16 are refused while reading instead of reading up to 256 KiB of them first.
+  lim.max_members = 16;
   auto obj = detail::json_object::parse(body, lim);
   if (!obj) return detail::name_leading_zero(body, obj.error());
   revocation_request req;
@@ -9182,31 +9358,6 @@ class key_fingerprint {
     f.bytes_ = h.finish();
     return f;
   }
-  /// A cheaper identity of (key_name, key_capability) for callers that cannot keep a fingerprint
-  /// per key (the name + capability overloads of capability_cache): two 64-bit seeded hashes
-  /// (detail::seeded_hash2, not a cryptographic hash: key capabilities are the operator's, not an
-  /// attacker's), tagged so that it never equals an of() fingerprint's layout.
-  [[nodiscard]] static key_fingerprint quick(std::string_view key_name, const capability* key_capability) noexcept {
-    std::uint64_t h0 = 0x6b65792d71756963ull, h1 = 0x6b2d666970727431ull;  // (fixed seeds: see above)
-    detail::seeded_hash2(key_name, h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
-    const std::size_t n = key_capability == nullptr ? 0 : 1 + key_capability->size();
-    std::uint64_t words[2] = {n, 0};
-    detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
-                         0x13198a2e03707344ull);
-    for (std::size_t i = 0; i + 1 < n; ++i) {
-      detail::seeded_hash2(key_capability->resource(i), h0, h1, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull);
-      words[0] = key_capability->ops(i).bits();
-      detail::seeded_hash2(std::string_view(reinterpret_cast<const char*>(words), 8), h0, h1, 0x243f6a8885a308d3ull,
-                           0x13198a2e03707344ull);
-    }
-    key_fingerprint f;
-    for (std::size_t i = 0; i < 8; ++i) {
-      f.bytes_[i] = static_cast<std::uint8_t>(h0 >> (8 * i));
-      f.bytes_[8 + i] = static_cast<std::uint8_t>(h1 >> (8 * i));
-    }
-    f.bytes_[31] = 0x51;  // ('Q': the rest stays zero)
-    return f;
-  }
   /// Equal fingerprints: the same key name, capability and (when included) secret.
   friend bool operator==(const key_fingerprint& a, const key_fingerprint& b) noexcept {
     return crypto::equal_constant_time(a.bytes_, b.bytes_);
@@ -9250,6 +9401,13 @@ class capability_cache {
   /// is set only when the entry's prefix was stored with the tag `prefix_tag`.
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
                           entry& out) const {
+    return find(key, text, prefix_tag, out.canonical, out.effective, out.signed_prefix);
+  }
+  /// find() into the caller's own objects (copy-assigned: a reused string and capability keep
+  /// their buffers, so a hit allocates nothing once they have grown). Untouched on a miss.
+  [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
+                          std::string& canonical, capability& effective,
+                          std::optional<crypto::hmac_sha256>& signed_prefix) const {
     if (text.size() > max_text_) return false;
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -9257,13 +9415,13 @@ class capability_cache {
       misses_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    out.canonical.assign(s.canonical);
-    out.effective = s.effective;
+    canonical.assign(s.canonical);
+    effective = s.effective;
     if (s.prefix && s.prefix_tag == prefix_tag) {
-      out.signed_prefix = s.prefix;
+      signed_prefix = s.prefix;
       prefix_hits_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      out.signed_prefix.reset();
+      signed_prefix.reset();
     }
     hits_.fetch_add(1, std::memory_order_relaxed);
     return true;
@@ -9284,26 +9442,6 @@ class capability_cache {
     s.prefix_tag.assign(prefix_tag);
     if (signed_prefix != nullptr) s.prefix = *signed_prefix;
     else s.prefix.reset();
-  }
-
-  /// find() for a key known by name and capability (nullptr: the key has no capability, a JWT
-  /// key that grants everything). Computes key_fingerprint::quick on every call (one pass over
-  /// the name and the capability's resources): a verifier that can should keep a
-  /// key_fingerprint per key and call the overload above.
-  [[nodiscard]] bool find(std::string_view key_name, const capability* key_capability, std::string_view text,
-                          std::string* canonical, capability& effective) const {
-    if (text.size() > max_text_) return false;
-    entry e;
-    if (!find(key_fingerprint::quick(key_name, key_capability), text, {}, e)) return false;
-    if (canonical != nullptr) *canonical = std::move(e.canonical);
-    effective = std::move(e.effective);
-    return true;
-  }
-  /// insert() for a key known by name and capability (see the find() above).
-  void insert(std::string_view key_name, const capability* key_capability, std::string_view text,
-              std::string_view canonical, const capability& effective) {
-    if (text.size() > max_text_) return;
-    insert(key_fingerprint::quick(key_name, key_capability), text, canonical, effective);
   }
 
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).
@@ -9341,10 +9479,13 @@ CAPMATCH_NAMESPACE_END
 // SPDX-License-Identifier: MIT
 
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 
 
 #if defined(__linux__)
@@ -9410,6 +9551,21 @@ class nonce {
   [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
     constexpr char hex[] = "0123456789abcdef";
     nonce out;
+    if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+      // Four bytes at a time: each nibble to a byte lane, then '0' + n, plus 39 ('a' - '0' - 10)
+      // in the lanes above 9 (n + 0x76 sets bit 7 exactly when n > 9; no lane carries). The
+      // characters are the table's (a test compares every byte value).
+      for (std::size_t i = 0; i < bytes.size(); i += 4) {
+        std::uint64_t n = 0;  // lane 2k: high nibble of byte k, lane 2k + 1: its low nibble
+        for (std::size_t k = 0; k < 4; ++k)
+          n |= (std::uint64_t{bytes[i + k]} >> 4 | std::uint64_t{bytes[i + k] & 15u} << 8) << (16 * k);
+        constexpr std::uint64_t ones = 0x0101010101010101ull;
+        const std::uint64_t above9 = ((n + 0x76 * ones) & 0x80 * ones) >> 7;
+        const std::uint64_t c = n + '0' * ones + 39 * above9;
+        std::memcpy(out.chars_.data() + 2 * i, &c, 8);
+      }
+      return out;
+    }
     for (std::size_t i = 0; i < bytes.size(); ++i) {
       out.chars_[2 * i] = hex[bytes[i] >> 4];
       out.chars_[2 * i + 1] = hex[bytes[i] & 15];
@@ -9712,33 +9868,44 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   return e.append(" (").append_number(max).append(" ms)");
 }
 
-/// Feeds the signed text (rule 19) to `sink(piece)`: every field followed by '\n', absent = "".
+/// The signed text's one rule (rule 19): every field, then '\n' (an absent field is ""). Feeds
+/// each of `lines` and its '\n' to `sink(piece)`. Everything that hashes or writes signed text
+/// (or a part of it: a prefix, the rest after one) goes through here.
 template <class Sink>
-constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
-                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
-                                  Sink&& sink) {
-  for (std::string_view piece : {key_name, ttl, capability, client_id, timestamp, nonce}) {
-    sink(piece);
+constexpr void for_each_signed_line(std::initializer_list<std::string_view> lines, Sink&& sink) {
+  for (std::string_view line : lines) {
+    sink(line);
     sink(std::string_view("\n", 1));
   }
 }
 
-/// Feeds each of `pieces` followed by '\n' to `h` (a part of the signed text) through a stack
-/// buffer: one update per 512 bytes instead of two per piece. Returns `h`.
-constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> pieces) noexcept {
+/// Feeds the signed text (rule 19) of the six fields to `sink(piece)`.
+template <class Sink>
+constexpr void signed_text_pieces(std::string_view key_name, std::string_view ttl, std::string_view capability,
+                                  std::string_view client_id, std::string_view timestamp, std::string_view nonce,
+                                  Sink&& sink) {
+  for_each_signed_line({key_name, ttl, capability, client_id, timestamp, nonce}, sink);
+}
+
+/// Appends `lines` as signed text (for_each_signed_line) to `text`.
+inline void append_signed_lines(std::string& text, std::initializer_list<std::string_view> lines) {
+  for_each_signed_line(lines, [&](std::string_view s) { text.append(s); });
+}
+
+/// Hashes `lines` as signed text (for_each_signed_line) into `h` through a stack buffer: one
+/// update per 512 bytes instead of two per line. Returns `h`.
+constexpr crypto::hmac_sha256& absorb_lines(crypto::hmac_sha256& h, std::initializer_list<std::string_view> lines) noexcept {
   char buf[512];  // (only the n bytes written are read)
   std::size_t n = 0;
-  for (std::string_view piece : pieces) {
-    for (;;) {
-      const std::size_t take = piece.size() < sizeof(buf) - n ? piece.size() : sizeof(buf) - n;
-      std::copy(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(take), buf + n);
+  for_each_signed_line(lines, [&](std::string_view piece) {
+    while (!piece.empty()) {
+      if (n == sizeof(buf)) h.update(buf, n), n = 0;
+      const std::size_t take = std::min(piece.size(), sizeof(buf) - n);
+      std::copy(piece.data(), piece.data() + take, buf + n);
       n += take;
       piece.remove_prefix(take);
-      if (n == sizeof(buf)) h.update(buf, n), n = 0;
-      if (piece.empty()) break;
     }
-    buf[n++] = '\n';
-  }
+  });
   return h.update(buf, n);
 }
 }  // namespace detail
@@ -9823,19 +9990,22 @@ namespace detail {
       absorb_lines(h, {client_id, ts_text.view(), nonce}).finish());
   const std::string_view mac_text(mac.data(), mac.size());
   if (text != nullptr) {
-    for (std::string_view piece : {client_id, ts_text.view(), nonce}) text->append(piece).push_back('\n');
+    append_signed_lines(*text, {client_id, ts_text.view(), nonce});
   }
   if (mac_out != nullptr) mac_out->assign(mac_text);
   // the rest of the wire form (rule 20), measured first and written in place
   const bool plain_nonce = !p.nonce || json_plain(nonce);  // (pooled nonces are hex)
   std::size_t size = sizeof(R"(,"timestamp":,"nonce":"","mac":""})") - 1 + ts_text.len +
                      (plain_nonce ? nonce.size() : json_string_size(nonce)) + mac_text.size();
-  if (p.client_id) size += sizeof(R"(,"clientId":)") - 1 + json_string_size(client_id);
+  const bool plain_client_id = p.client_id && json_plain(client_id);  // (the usual case: one scan)
+  if (p.client_id)
+    size += sizeof(R"(,"clientId":)") - 1 + (plain_client_id ? client_id.size() + 2 : json_string_size(client_id));
   const std::size_t at = json.size();
   json.resize(at + size);
   char* o = json.data() + at;
   auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
-  if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
+  if (plain_client_id) put(R"(,"clientId":")"), put(client_id), *o++ = '"';
+  else if (p.client_id) put(R"(,"clientId":)"), o = write_json_string(client_id, o);
   put(R"(,"timestamp":)"), put(ts_text.view());
   if (plain_nonce) put(R"(,"nonce":")"), put(nonce), *o++ = '"';
   else put(R"(,"nonce":)"), o = write_json_string(nonce, o);
@@ -10040,7 +10210,7 @@ class token_request_signer {
     detail::absorb_lines(h, {key_name_, ttl, cap_text});
     if (signed_prefix != nullptr) {
       signed_prefix->clear();
-      for (std::string_view piece : {std::string_view(key_name_), ttl, cap_text}) signed_prefix->append(piece).push_back('\n');
+      detail::append_signed_lines(*signed_prefix, {key_name_, ttl, cap_text});
     }
     // The wire form's first members (rule 20), measured first and written in place. The
     // capability goes in as a JSON string. Canonical text holds no raw control character (they
@@ -10176,6 +10346,28 @@ class token_request_verifier {
 
   /// Verifies the wire form `json` at time `now_ms`.
   [[nodiscard]] result<verified_token_request> verify(std::string_view json, std::int64_t now_ms) const {
+    verified_token_request out;
+    if (error e = verify_into(json, now_ms, out); e.code() != errc::ok) return e;
+    return out;
+  }
+
+  /// verify() into `out`, which is reused (its strings and capability keep their buffers): for a
+  /// server that verifies many requests with one result object per thread. Once `out` has grown,
+  /// a request without a capability or with a capability_cache hit allocates nothing. Returns an
+  /// error with code errc::ok and `out` set, or the error (`out` then holds no verified request:
+  /// read it only after errc::ok).
+  [[nodiscard]] error verify_into(std::string_view json, verified_token_request& out) const {
+    return verify_into(json, clock_(), out);
+  }
+  /// verify_into() at time `now_ms`.
+  [[nodiscard]] error verify_into(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
+    error e = verify_impl(json, now_ms, out);
+    if (e.code() != errc::ok) out = verified_token_request{};  // (nothing of a refused request is left to read)
+    return e;
+  }
+
+ private:
+  [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
     thread_local detail::json_object obj;
     fields f;
     if (error e; !read_fields(json, obj, f, e)) return e;
@@ -10197,7 +10389,9 @@ class token_request_verifier {
     // are the decimal text of the value, which is what is signed)
     const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
     capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
-    capability_cache::entry hit;
+    // a hit is copied straight into `out` (reused buffers); only a verified request keeps it
+    std::optional<crypto::hmac_sha256> hit_prefix;  // the entry's HMAC state over the signed prefix
+    if (f.has_capability && !out.capability) out.capability.emplace();
     bool cached = false;
     std::optional<crypto::hmac_sha256> prefix;  // absorbed here, stored with the result
     crypto::sha256_digest digest{};
@@ -10209,9 +10403,9 @@ class token_request_verifier {
       *t++ = '\n';
       t = std::copy(ttl.begin(), ttl.end(), t);
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
-      cached = cache->find(key->fingerprint(), f.capability, tag, hit);
-      if (cached && hit.signed_prefix) {
-        digest = detail::absorb_lines(*hit.signed_prefix, {f.client_id, ts_text, f.nonce}).finish();
+      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix);
+      if (cached && hit_prefix) {
+        digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
         prefix.emplace(key->hmac());
         detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
@@ -10252,15 +10446,14 @@ class token_request_verifier {
     // ttl
     if (f.has_ttl)
       if (auto e = detail::check_ttl(f.ttl, key->revocable()); e.code() != errc::ok) return e;
-    // capability: from the cache on a hit; absent: the key's own, computed once per key.
-    verified_token_request out;
+    // capability: from the cache on a hit (already in `out`); absent: the key's own, computed
+    // once per key.
     if (!f.has_capability) {
       if (!key->own_capability()) return key->own_capability().error();
       out.effective = *key->own_capability();
+      out.capability.reset();
     } else if (cached) {
-      out.capability = std::move(hit.canonical);
-      out.effective = std::move(hit.effective);
-      if (!hit.signed_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
+      if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
         cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     } else {
       auto req = capability::parse(f.capability);
@@ -10279,14 +10472,15 @@ class token_request_verifier {
       if (cache != nullptr) cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
     }
     out.key_name.assign(f.key_name);
-    if (f.has_ttl) out.ttl_ms = f.ttl;
-    if (f.has_client_id) out.client_id.emplace(f.client_id);
+    out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;
+    if (!f.has_client_id) out.client_id.reset();
+    else if (out.client_id) out.client_id->assign(f.client_id);
+    else out.client_id.emplace(f.client_id);
     out.timestamp_ms = f.timestamp;
     out.nonce.assign(f.nonce);
-    return out;
+    return {};
   }
 
- private:
   struct fields {
     std::string_view key_name, capability, client_id, nonce, mac;
     std::string_view ttl_text, timestamp_text;  // the digits as received
@@ -10642,13 +10836,36 @@ inline constexpr std::int64_t max_jwt_ttl = 86400;
 /// Longest lifetime for a key with revocable tokens, in seconds: 1 h.
 inline constexpr std::int64_t max_revocable_jwt_ttl = 3600;
 
-/// A key as JWTs use it: the API key (name and HMAC key), its capability, and whether its
-/// tokens are revocable (which caps their lifetime at 1 h).
-struct jwt_key {
-  api_key key;
-  /// The key's capability; absent means it grants everything (`{"[*]*":["*"]}`).
-  std::optional<capmatch::capability> capability;
-  bool revocable = false;
+/// A key as JWTs use it: the API key (name and HMAC key), its capability, whether its tokens
+/// are revocable (which caps their lifetime at 1 h), and its identity in a capability_cache.
+/// Immutable: the identity (key_fingerprint over the name, the capability and the secret, the
+/// same as a token_key's for the same key) is computed once here, so a key whose capability or
+/// secret changes is a new jwt_key and never hits the entries cached under the old one.
+class jwt_key {
+ public:
+  /// The empty key (no name): issue_jwt refuses it and no token's kid names it.
+  jwt_key() = default;
+  /// `key` with capability `key_capability` (absent: it grants everything, `{"[*]*":["*"]}`),
+  /// revocable or not.
+  explicit jwt_key(api_key key, std::optional<capmatch::capability> key_capability = std::nullopt,
+                   bool revocable = false)
+      : key_(std::move(key)),
+        capability_(std::move(key_capability)),
+        revocable_(revocable),
+        fingerprint_(key_fingerprint::of(key_.name(), capability_ ? &*capability_ : nullptr, &key_.hmac())) {}
+
+  [[nodiscard]] const api_key& key() const noexcept { return key_; }
+  /// The key's capability; absent means it grants everything.
+  [[nodiscard]] const std::optional<capmatch::capability>& capability() const noexcept { return capability_; }
+  [[nodiscard]] bool revocable() const noexcept { return revocable_; }
+  /// The key's identity in a capability_cache (name, capability and secret).
+  [[nodiscard]] const key_fingerprint& fingerprint() const noexcept { return fingerprint_; }
+
+ private:
+  api_key key_;
+  std::optional<capmatch::capability> capability_;
+  bool revocable_ = false;
+  key_fingerprint fingerprint_;
 };
 
 /// What to put in a token (issue_jwt).
@@ -10727,13 +10944,14 @@ inline constexpr std::string_view limits_prefix = "ably.limits.";
 
 /// Limits for JWT claims: the whole token is at most max_jwt_bytes.
 inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
-/// Limits for the JOSE header, read before the signature is checked: few members, so that the
-/// duplicate-name check (quadratic in the members) stays cheap on unauthenticated input.
+/// Limits for the JOSE header, read before the signature is checked: a header has a handful of
+/// members, so more than 32 (or nesting beyond 8) are refused before any more unauthenticated
+/// input is read.
 inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
 
-/// The integer seconds of claim `name` (iat, exp), or the error saying why not.
-[[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
-  const std::size_t i = o.find(name);
+/// The integer seconds of claim `name` (iat, exp) at index i (o.size(): absent), or the error
+/// saying why not.
+[[nodiscard]] inline result<std::int64_t> integer_claim_at(const json_object& o, std::size_t i, std::string_view name) {
   if (i == o.size()) {
     error e(errc::invalid_jwt, no_offset);
     return e.append("JWT has no '").append(name).append("' claim; Ably JWTs need iat and exp (integer seconds)");
@@ -10747,11 +10965,15 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   }
   return m.int_value;
 }
+/// integer_claim_at for the member named `name`.
+[[nodiscard]] inline result<std::int64_t> integer_claim(const json_object& o, std::string_view name) {
+  return integer_claim_at(o, o.find(name), name);
+}
 
-/// An optional non-empty string claim or header member (x-ably-clientId, x-ably-revocation-key, ...).
-[[nodiscard]] inline result<std::optional<std::string>> string_member(const json_object& o, std::string_view name,
-                                                                     std::string_view where) {
-  const std::size_t i = o.find(name);
+/// An optional non-empty string claim or header member (x-ably-clientId, x-ably-revocation-key,
+/// ...) at index i (o.size(): absent).
+[[nodiscard]] inline result<std::optional<std::string>> string_member_at(const json_object& o, std::size_t i,
+                                                                        std::string_view name, std::string_view where) {
   if (i == o.size()) return std::optional<std::string>();
   const auto& m = o.at(i);
   if (m.kind != json_type::string || o.string_value(i).empty()) {
@@ -10761,6 +10983,37 @@ inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
   }
   return std::optional<std::string>(std::string(o.string_value(i)));
 }
+/// string_member_at for the member named `name`.
+[[nodiscard]] inline result<std::optional<std::string>> string_member(const json_object& o, std::string_view name,
+                                                                     std::string_view where) {
+  return string_member_at(o, o.find(name), name, where);
+}
+
+/// Where the claims verify_jwt reads itself are (index, or the object's size when absent),
+/// found in one pass over the names; `others` counts the rest (user claims, limits, others).
+struct ably_claims {
+  std::size_t iat, exp, capability, client_id, revocation_key, token, others = 0;
+  explicit ably_claims(const json_object& c) noexcept
+      : iat(c.size()), exp(c.size()), capability(c.size()), client_id(c.size()), revocation_key(c.size()),
+        token(c.size()) {
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const std::string_view name = c.key(i);
+      std::size_t* slot = name == "iat"                     ? &iat
+                          : name == "exp"                   ? &exp
+                          : name == "x-ably-capability"     ? &capability
+                          : name == "x-ably-clientId"       ? &client_id
+                          : name == "x-ably-revocation-key" ? &revocation_key
+                          : name == "x-ably-token"          ? &token
+                                                            : nullptr;
+      if (slot != nullptr) *slot = i;  // (names are unique: json_object refuses duplicates)
+      else ++others;
+    }
+  }
+  /// True when member i is one of the claims above.
+  [[nodiscard]] bool ably(std::size_t i) const noexcept {
+    return i == iat || i == exp || i == capability || i == client_id || i == revocation_key || i == token;
+  }
+};
 
 /// The exp of an embedded token when it is a JWT (three parts, the first a base64url JSON
 /// object); read, not verified: it is signed by Ably or by another key. nullopt for an opaque
@@ -10813,20 +11066,20 @@ namespace detail {
 /// and duplicates are found with a hash set, not by comparing each name with every earlier one.
 [[nodiscard]] inline result<std::string> issue_jwt_counted(const jwt_key& key, const jwt_request& req,
                                                            std::size_t& work) {
-  if (key.key.name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
-  const std::int64_t limit = key.revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  if (key.key().name().empty()) return jwt_error(errc::invalid_key, "cannot issue a JWT without a key");
+  const std::int64_t limit = key.revocable() ? max_revocable_jwt_ttl : max_jwt_ttl;
   if (req.ttl <= 0 || req.ttl > limit) {
     error e(errc::jwt_ttl_too_long, no_offset);
     if (req.ttl <= 0) return e.append("ttl must be a positive number of seconds");
     e.append("ttl of ").append_number(static_cast<std::uint64_t>(req.ttl)).append(" s exceeds the limit of ");
-    return e.append_number(static_cast<std::uint64_t>(limit)).append(key.revocable ? " s for a key with revocable tokens" : " s");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key.revocable() ? " s for a key with revocable tokens" : " s");
   }
   if (req.issued_at < 0 || req.issued_at > (std::int64_t{1} << 52))
     return jwt_error(errc::invalid_claim, "iat must be between 0 and 2^52 seconds");
   std::string header = "{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":";
   {
     std::vector<char> kid;
-    detail::write_json_string(key.key.name(), kid);
+    detail::write_json_string(key.key().name(), kid);
     header.append(kid.data(), kid.size()).append("}");
   }
   // The token's size once `body` (plus its closing brace) is complete: base64url of both parts,
@@ -10852,8 +11105,8 @@ namespace detail {
   if (req.capability) {
     auto cap = capability::parse(*req.capability);
     if (!cap) return cap.error();
-    if (key.capability) {
-      auto eff = intersect(*key.capability, *cap);
+    if (key.capability()) {
+      auto eff = intersect(*key.capability(), *cap);
       if (!eff) return eff.error();
     } else if (cap->empty()) {
       return detail::empty_intersection_error();
@@ -10910,7 +11163,7 @@ namespace detail {
   std::string out = crypto::base64url_encode(header);
   out.push_back('.');
   out.append(crypto::base64url_encode(std::string_view(body.data(), body.size())));
-  const auto mac = key.key.sign(out);
+  const auto mac = key.key().sign(out);
   out.push_back('.');
   const auto sig = crypto::base64_encode_array<crypto::base64_alphabet::url>(mac);
   out.append(sig.data(), sig.size());
@@ -10996,7 +11249,7 @@ template <class FindKey,
   }
   const auto sig = crypto::base64_decode_digest(sig_b64, crypto::base64_alphabet::url);
   if (!sig) return jwt_error(errc::invalid_jwt, "JWT signature is not a 43-character base64url HMAC-SHA256");
-  if (!key->key.hmac().verify(token.substr(0, d2), *sig))
+  if (!key->key().hmac().verify(token.substr(0, d2), *sig))
     return jwt_error(errc::invalid_jwt, "JWT signature does not match (wrong key, or the token was altered)");
 
   // Signed by the key: now the claims.
@@ -11006,10 +11259,11 @@ template <class FindKey,
     return part_error("claims are not a JSON object", e);
   const detail::json_object& c = claims_object;
   verified_jwt out;
-  out.key_name = std::string(key->key.name());
-  const auto iat = detail::integer_claim(c, "iat");
+  out.key_name = std::string(key->key().name());
+  const detail::ably_claims at(c);
+  const auto iat = detail::integer_claim_at(c, at.iat, "iat");
   if (!iat) return iat.error();
-  const auto exp = detail::integer_claim(c, "exp");
+  const auto exp = detail::integer_claim_at(c, at.exp, "exp");
   if (!exp) return exp.error();
   out.issued_at = *iat;
   out.expires_at = *exp;
@@ -11034,14 +11288,14 @@ template <class FindKey,
     return e.append("JWT expired");
   }
   const std::uint64_t ttl = static_cast<std::uint64_t>(*exp) - static_cast<std::uint64_t>(*iat);
-  const std::int64_t limit = key->revocable ? max_revocable_jwt_ttl : max_jwt_ttl;
+  const std::int64_t limit = key->revocable() ? max_revocable_jwt_ttl : max_jwt_ttl;
   if (ttl > static_cast<std::uint64_t>(limit)) {
     error e(errc::jwt_ttl_too_long, no_offset);
     e.append("JWT lifetime (exp - iat) of ").append_number(ttl).append(" s exceeds the limit of ");
-    return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable ? " s for a key with revocable tokens" : " s");
+    return e.append_number(static_cast<std::uint64_t>(limit)).append(key->revocable() ? " s for a key with revocable tokens" : " s");
   }
   // x-ably-capability: a JSON string (Ably) or an object (the Ably CLI); never "absent" when present.
-  if (const std::size_t ci = c.find("x-ably-capability"); ci != c.size()) {
+  if (const std::size_t ci = at.capability; ci != c.size()) {
     const auto kind = c.at(ci).kind;
     if (kind != json_type::string && kind != json_type::object) {
       error e(errc::invalid_jwt, no_offset);
@@ -11050,8 +11304,11 @@ template <class FindKey,
     if (kind == json_type::string && c.string_value(ci).empty())
       return jwt_error(errc::invalid_jwt, "JWT claim 'x-ably-capability' is an empty string; omit the claim for the key's capability");
     const std::string_view text = kind == json_type::string ? c.string_value(ci) : c.raw(ci);
-    const capability* key_cap = key->capability ? &*key->capability : nullptr;
-    if (opt.cache == nullptr || !opt.cache->find(key->key.name(), key_cap, text, nullptr, out.capability)) {
+    const capability* key_cap = key->capability() ? &*key->capability() : nullptr;
+    capability_cache::entry hit;
+    if (opt.cache != nullptr && opt.cache->find(key->fingerprint(), text, {}, hit)) {
+      out.capability = std::move(hit.effective);
+    } else {
       auto cap = capability::parse(text);
       if (!cap) {
         error e(cap.error().code(), no_offset);
@@ -11067,32 +11324,35 @@ template <class FindKey,
         out.capability = std::move(*eff);
       }
       // (the canonical text too: a TokenRequest verifier may share the cache)
-      if (opt.cache != nullptr) opt.cache->insert(key->key.name(), key_cap, text, cap->to_json(), out.capability);
+      if (opt.cache != nullptr) opt.cache->insert(key->fingerprint(), text, cap->to_json(), out.capability);
     }
     out.capability_claimed = true;
   } else {
-    if (key->capability) {
+    if (key->capability()) {
       // (cached as the empty text, which no claim can hold)
-      if (opt.cache == nullptr || !opt.cache->find(key->key.name(), &*key->capability, {}, nullptr, out.capability)) {
-        auto eff = intersect(*key->capability);
+      capability_cache::entry hit;
+      if (opt.cache != nullptr && opt.cache->find(key->fingerprint(), {}, {}, hit)) {
+        out.capability = std::move(hit.effective);
+      } else {
+        auto eff = intersect(*key->capability());
         if (!eff) return eff.error();
         out.capability = std::move(*eff);
-        if (opt.cache != nullptr) opt.cache->insert(key->key.name(), &*key->capability, {}, {}, out.capability);
+        if (opt.cache != nullptr) opt.cache->insert(key->fingerprint(), {}, {}, out.capability);
       }
     } else {
       out.capability = capability::parse("{\"[*]*\":[\"*\"]}").value();
     }
   }
-  auto client_id = detail::string_member(c, "x-ably-clientId", "claim");
+  auto client_id = detail::string_member_at(c, at.client_id, "x-ably-clientId", "claim");
   if (!client_id) return client_id.error();
   out.client_id = std::move(*client_id);
-  auto revocation_key = detail::string_member(c, "x-ably-revocation-key", "claim");
+  auto revocation_key = detail::string_member_at(c, at.revocation_key, "x-ably-revocation-key", "claim");
   if (!revocation_key) return revocation_key.error();
   out.revocation_key = std::move(*revocation_key);
   // An embedded token (JOSE header or claim) must not expire before this one (rule 25).
   auto embedded_header = detail::string_member(*header, "x-ably-token", "header");
   if (!embedded_header) return embedded_header.error();
-  auto embedded_claim = detail::string_member(c, "x-ably-token", "claim");
+  auto embedded_claim = detail::string_member_at(c, at.token, "x-ably-token", "claim");
   if (!embedded_claim) return embedded_claim.error();
   if (*embedded_header && *embedded_claim)
     return jwt_error(errc::invalid_jwt, "JWT has x-ably-token both in its header and in its claims");
@@ -11107,11 +11367,9 @@ template <class FindKey,
       return jwt_error(errc::invalid_jwt, "embedded x-ably-token is an opaque Ably token whose expiry cannot be checked here");
   }
   std::vector<user_claim> user;
-  for (std::size_t i = 0; i < c.size(); ++i) {
+  for (std::size_t i = 0; at.others != 0 && i < c.size(); ++i) {
+    if (at.ably(i)) continue;
     const std::string_view name = c.key(i);
-    if (name == "iat" || name == "exp" || name == "x-ably-capability" || name == "x-ably-clientId" ||
-        name == "x-ably-revocation-key" || name == "x-ably-token")
-      continue;
     const auto kind = c.at(i).kind;
     if (detail::starts_with(name, user_claim_prefix)) {
       if (kind != json_type::string) {
@@ -11146,7 +11404,7 @@ template <class FindKey,
 /// verify_jwt with a single key: a token whose kid is another key's name fails (40144).
 [[nodiscard]] inline result<verified_jwt> verify_jwt(std::string_view token, const jwt_key& key,
                                                      const jwt_verify_options& opt = {}) {
-  return verify_jwt(token, [&](std::string_view kid) { return kid == key.key.name() ? &key : nullptr; }, opt);
+  return verify_jwt(token, [&](std::string_view kid) { return kid == key.key().name() ? &key : nullptr; }, opt);
 }
 
 inline std::string verified_jwt::to_json() const {
