@@ -361,15 +361,16 @@ class json_object {
     // Beyond pairwise_members the names were not compared as they were read: a duplicate among
     // the members read (the last one may be only its name) comes before any later error.
     if (members_.size() > pairwise_members) {
-      if (const std::size_t d = first_duplicate(); d != members_.size()) err = duplicate_error(d);
+      if (const std::size_t d = first_duplicate(); d != members_.size()) err = duplicate_error(key(d), members_[d].key_at);
     }
     if (err.code() != errc::ok) members_.clear();
     return err;
   }
 
-  [[nodiscard]] constexpr error duplicate_error(std::size_t i) const {
-    error e(errc::invalid_json, members_[i].key_at);
-    return e.append("member ").append_quoted(key(i)).append(" listed twice").append_at();
+  /// The one wording of a duplicate member, for both ways of finding one (as read, or sorted).
+  [[nodiscard]] static constexpr error duplicate_error(std::string_view name, std::uint32_t at) {
+    error e(errc::invalid_json, at);
+    return e.append("member ").append_quoted(name).append(" listed twice").append_at();
   }
 
   /// The first member (in the text's order) whose name equals an earlier member's, or size():
@@ -440,10 +441,7 @@ class json_object {
         if (members_.size() < pairwise_members) {
           for (std::size_t i = 0; i < members_.size(); ++i) {
             ++name_compares_;
-            if (key(i) == name) {
-              error e(errc::invalid_json, key_at);
-              return e.append("member ").append_quoted(name).append(" listed twice").append_at();
-            }
+            if (key(i) == name) return duplicate_error(name, key_at);
           }
         }
         // (in members_ from here: read_impl's duplicate check sees its name if the value fails)
