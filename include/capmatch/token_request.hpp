@@ -760,6 +760,7 @@ class token_request_verifier {
     thread_local detail::json_object obj;
     fields f;
     if (error e; !read_fields(json, obj, f, e)) return e;
+    guard_->prefetch(f.key_name, f.nonce);  // (the guard's table load overlaps the mac check)
     const token_key* key = keys_->find(f.key_name);
     if (key == nullptr) {
       error e(errc::unknown_key, no_offset);
