@@ -663,7 +663,7 @@ TEST_CASE("json_object's duplicate-name test makes O(n log n) name compares, not
     }
     t += "}";
     detail::json_object o;
-    const error e = o.read(t, detail::json_object_limits{1u << 24, 1u << 16, 32});
+    const error e = o.read(t, detail::json_object_limits{1u << 24, 1u << 16, 32, {}});
     CHECK((e.code() == errc::ok) == !duplicate_last);
     return o.name_compares();
   };

@@ -1116,3 +1116,104 @@ TEST_CASE("token request: verify_into allocates nothing once its result has grow
   for (std::size_t i = 4; i < 14; ++i) REQUIRE(v2.verify(wires[i]).has_value());
   CHECK(g_news.load() - before_copy >= 10);
 }
+
+// ---- session 8: the capability read as written (not decoded), and its cache entries ----
+
+TEST_CASE("wire form strings: a capability kept escaped is exactly what decoding accepts, and decodes to its text") {
+  // (json_object_limits::keep_escaped: detail::simple_escaped_end checks \" \\ \/ escapes eight
+  // bytes at a time without decoding; anything else goes to the decoding reader. The same
+  // document read both ways must give the same error, or the same decoded text.)
+  capmatch_test::splitmix64 rng{0x5e55'1088};
+  const char* const pieces[] = {"a",      "chat:*", "\\\"",     "\\\\", "\\/", "\\n",  "\\u00e9", "\xc3\xa9",
+                                "\x01",   "\\x",    "\"",       "\\",   "\x7f", "\xff", "\\u", "\\\\\\\""};
+  const detail::json_object_limits keep{64u << 10, 32, 0, "capability"}, plain_limits{64u << 10, 32, 0, {}};
+  std::size_t kept_escaped = 0, decoded = 0, refused = 0;
+  detail::json_object kept, plain;
+  for (int i = 0; i < 30000; ++i) {
+    std::string body;
+    const std::size_t n = rng.below(48);
+    const bool simple = rng.chance(50);  // (then only plain text and \" \\ \/ escapes)
+    for (std::size_t k = 0; k < n; ++k)
+      body += pieces[rng.below(simple ? 5 : rng.chance(92) ? 6 : std::size(pieces))];
+    const std::string doc = R"({"capability":")" + body + R"(","nonce":"n\/1"})";
+    const error ek = kept.read(doc, keep), ep = plain.read(doc, plain_limits);
+    REQUIRE(ek.code() == ep.code());
+    CHECK(msg(ek) == msg(ep));
+    CHECK(ek.offset() == ep.offset());
+    if (ek.code() != errc::ok) {
+      ++refused;
+      continue;
+    }
+    REQUIRE(kept.size() == plain.size());
+    CHECK(!kept.at(1).value_escaped);  // only the named member is kept as written
+    CHECK(kept.string_value(1) == plain.string_value(1));
+    std::string got(kept.string_value(0));
+    if (kept.at(0).value_escaped) {
+      CHECK(kept.raw(0) == "\"" + got + "\"");  // the whole body, as written
+      detail::decode_simple_escaped(kept.string_value(0), got);
+      ++kept_escaped;
+    } else {
+      ++decoded;
+    }
+    CHECK(got == plain.string_value(0));
+  }
+  CHECK(kept_escaped > 10000);
+  CHECK(decoded > 100);  // (valid strings with other escapes or non-ASCII: decoded as before)
+  CHECK(refused > 100);
+}
+
+TEST_CASE("token request: two spellings of one capability are two cache entries; each verifies as uncached") {
+  // `/` may be written `\/`: the same decoded (signed) text, another escaped text. The cache is
+  // keyed by the escaped text, so each spelling has its own entry and signed prefix.
+  const std::string cap = R"({"a/b:*":["publish"],"x\"y":["history"]})";
+  const key_list keys = make_keys(R"({"a/b:*":["*"],"x\"y":["*"]})");
+  capability_cache cache(64);
+  token_verifier_options with_cache;
+  with_cache.cache = &cache;
+  memory_replay_guard guard(64, 1, 2, 1), guard_plain(64, 1, 2, 1);
+  const token_request_verifier v(keys, guard, with_cache, fixed_clock), plain(keys, guard_plain, fixed_clock);
+  auto spelled = [&](std::string_view nonce, bool slash_escaped) {
+    std::string w = wire_with(secret, "1000", cap, "", nonce);
+    if (slash_escaped) {
+      const std::size_t at = w.find("a/b");
+      REQUIRE(at != std::string::npos);
+      w.replace(at, 3, "a\\/b");
+    }
+    return w;
+  };
+  int k = 0;
+  for (const bool slash_escaped : {false, true, false, true}) {
+    for (int twice = 0; twice < 2; ++twice) {
+      const std::string nonce = "nonce-spelling-" + std::to_string(k++);
+      const std::string w = spelled(nonce, slash_escaped);
+      const auto a = v.verify(w), b = plain.verify(w);
+      REQUIRE(a.has_value());
+      CHECK(outcome(a) == outcome(b));
+    }
+  }
+  CHECK(cache.misses() == 2);  // each spelling's first request
+  CHECK(cache.hits() == 6);
+  CHECK(cache.prefix_hits() == 6);
+}
+
+TEST_CASE("capability cache: an entry of one text form never answers a lookup of the other") {
+  // (a JWT's capability claim is looked up decoded, a TokenRequest's as written in its string;
+  // the two share one cache)
+  const key_list keys = make_keys();
+  const key_fingerprint& fp = keys.find(key_name)->fingerprint();
+  const auto eff = capability::parse(R"({"a":["*"]})");
+  REQUIRE(eff.has_value());
+  using form = capability_cache::text_form;
+  for (const form stored : {form::decoded, form::json_escaped}) {
+    capability_cache cache(1);
+    const std::string text = R"({"a":["*"]})";
+    cache.insert(fp, text, text, *eff, "tag", nullptr, stored);
+    std::string canonical;
+    capability effective;
+    std::optional<crypto::hmac_sha256> prefix;
+    const form other = stored == form::decoded ? form::json_escaped : form::decoded;
+    CHECK(!cache.find(fp, text, "tag", canonical, effective, prefix, other));
+    CHECK(cache.find(fp, text, "tag", canonical, effective, prefix, stored));
+    CHECK(canonical == text);
+  }
+}

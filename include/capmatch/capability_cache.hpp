@@ -82,6 +82,12 @@ class key_fingerprint {
 /// longer than `max_text_bytes` are never stored. Thread-safe: one mutex per slot.
 class capability_cache {
  public:
+  /// How a looked-up text is written. A TokenRequest's capability string may be looked up as
+  /// written inside its JSON string (escapes not decoded: detail::simple_escaped_end), a JWT's
+  /// and any other as decoded text. Entries of one form never answer a lookup of the other
+  /// (two spellings of one capability are simply two entries).
+  enum class text_form : std::uint8_t { decoded, json_escaped };
+
   /// What a hit copies out.
   struct entry {
     std::string canonical;    // the requested capability's canonical text
@@ -105,11 +111,11 @@ class capability_cache {
   /// their buffers, so a hit allocates nothing once they have grown). Untouched on a miss.
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
                           std::string& canonical, capability& effective,
-                          std::optional<crypto::hmac_sha256>& signed_prefix) const {
+                          std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
     if (text.size() > max_text_) return false;
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.used || s.text != text || !(s.key == key)) {
+    if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
       misses_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
@@ -126,13 +132,16 @@ class capability_cache {
   }
 
   /// Stores a verified result (replacing whatever its slot held), with the HMAC state absorbed
-  /// over the signed prefix tagged `prefix_tag` when `signed_prefix` is not nullptr.
+  /// over the signed prefix tagged `prefix_tag` when `signed_prefix` is not nullptr. `text` is
+  /// written in `form`; the prefix is over its decoded text.
   void insert(const key_fingerprint& key, std::string_view text, std::string_view canonical, const capability& effective,
-              std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr) {
+              std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr,
+              text_form form = text_form::decoded) {
     if (text.size() > max_text_) return;
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
     s.used = true;
+    s.form = form;
     s.key = key;
     s.text.assign(text);
     s.canonical.assign(canonical);
@@ -153,6 +162,7 @@ class capability_cache {
   struct slot {
     std::mutex mutex;
     bool used = false;
+    text_form form = text_form::decoded;
     key_fingerprint key;
     std::string text, canonical, prefix_tag;
     capability effective;

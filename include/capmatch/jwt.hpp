@@ -146,11 +146,11 @@ namespace detail {
 inline constexpr std::string_view limits_prefix = "ably.limits.";
 
 /// Limits for JWT claims: the whole token is at most max_jwt_bytes.
-inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
+inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32, {}};
 /// Limits for the JOSE header, read before the signature is checked: a header has a handful of
 /// members, so more than 32 (or nesting beyond 8) are refused before any more unauthenticated
 /// input is read.
-inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
+inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8, {}};
 
 /// The integer seconds of claim `name` (iat, exp) at index i (o.size(): absent), or the error
 /// saying why not.

@@ -771,6 +771,22 @@ class token_request_verifier {
     // (stored only after a mac over exactly that prefix, under this key, was verified); only
     // `clientId\ntimestamp\nnonce\n` is hashed then. Every received byte is still covered:
     // the prefix is matched byte for byte (key fingerprint, tag = keyName\nttl, capability text).
+    //
+    // The capability may have been read as written inside its JSON string (read_fields: only
+    // \" \\ \/ escapes, not decoded); the mac covers its decoded text, made only when needed
+    // (no hit with a prefix). The cache is then keyed by the escaped text (text_form::
+    // json_escaped): decoding is a function, so equal escaped texts have equal decoded texts
+    // and an entry's prefix, stored after a mac over keyName\nttl\n<decoded>\n verified, is
+    // the state for every request with the same key, tag and escaped text.
+    thread_local std::string decoded_capability;
+    bool decoded = false;
+    auto signed_capability = [&]() -> std::string_view {
+      if (!f.capability_escaped) return f.capability;
+      if (!decoded) detail::decode_simple_escaped(f.capability, decoded_capability), decoded = true;
+      return decoded_capability;
+    };
+    const auto form = f.capability_escaped ? capability_cache::text_form::json_escaped
+                                           : capability_cache::text_form::decoded;
     auto expected = crypto::base64_decode_digest(f.mac, crypto::base64_alphabet::standard);
     if (!expected)
       return error(errc::mac_mismatch, no_offset,
@@ -793,18 +809,18 @@ class token_request_verifier {
       *t++ = '\n';
       t = std::copy(ttl.begin(), ttl.end(), t);
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
-      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix);
+      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix, form);
       if (cached && hit_prefix) {
         digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
         prefix.emplace(key->hmac());
-        detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
+        detail::absorb_lines(*prefix, {f.key_name, ttl, signed_capability()});
         crypto::hmac_sha256 rest = *prefix;
         digest = detail::absorb_lines(rest, {f.client_id, ts_text, f.nonce}).finish();
       }
     } else {
       crypto::hmac_sha256 h(key->hmac());
-      digest = detail::absorb_lines(h, {f.key_name, ttl, f.capability, f.client_id, ts_text, f.nonce}).finish();
+      digest = detail::absorb_lines(h, {f.key_name, ttl, signed_capability(), f.client_id, ts_text, f.nonce}).finish();
     }
     if (!crypto::equal_constant_time(digest, *expected))
       return error(errc::mac_mismatch, no_offset,
@@ -844,9 +860,9 @@ class token_request_verifier {
       out.capability.reset();
     } else if (cached) {
       if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
-        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
+        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
     } else {
-      auto req = capability::parse(f.capability);
+      auto req = capability::parse(signed_capability());
       if (!req) {
         error e(req.error().code(), no_offset);
         return e.append("capability: ").append(req.error().message());
@@ -859,7 +875,8 @@ class token_request_verifier {
         out.effective = std::move(*eff);
       }
       out.capability = req->to_json();
-      if (cache != nullptr) cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
+      if (cache != nullptr)
+        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
     }
     out.key_name.assign(f.key_name);
     out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;
@@ -876,6 +893,7 @@ class token_request_verifier {
     std::string_view ttl_text, timestamp_text;  // the digits as received
     std::uint64_t ttl = 0, timestamp = 0;
     bool has_ttl = false, has_capability = false, has_client_id = false;
+    bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
   };
 
   /// Reads the wire form strictly: a flat object with only the seven known members, each of
@@ -896,7 +914,9 @@ class token_request_verifier {
     }
     // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
     // seven are known, and the duplicate check is quadratic on unauthenticated input.
-    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0}); e.code() != errc::ok) {
+    // The capability string is kept as written when its only escapes are \" \\ \/ (ASCII; the
+    // usual form): verify decodes it only when the cache cannot answer for it.
+    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0, "capability"}); e.code() != errc::ok) {
       err = error(errc::invalid_token_request, e.offset());
       err.append("TokenRequest is not a flat JSON object: ").append(e.message());
       return false;
@@ -938,7 +958,7 @@ class token_request_verifier {
       else if (name == "capability") {
         if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
         else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
-        else f.capability = value, f.has_capability = true;
+        else f.capability = value, f.has_capability = true, f.capability_escaped = m.value_escaped;
       } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
       else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
       else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -33,7 +34,67 @@ struct json_object_limits {
   /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
   /// object such as a TokenRequest), a nested value is an error naming the member.
   std::size_t max_depth = 32;
+  /// When not empty: the string value of the member of this name is not decoded when it is
+  /// ASCII (no byte below 0x20) whose only escapes are \" \\ \/ (simple_escaped_end); it
+  /// is kept as written between its quotes (member::value_escaped). Any other string is read
+  /// and decoded as usual (and its errors are the usual ones).
+  std::string_view keep_escaped;
 };
+
+/// The end (the closing quote's index) of a JSON string whose body starts at `pos` when that
+/// body is ASCII (no byte below 0x20) with no escape other than \" \\ \/ (each decodes to its second
+/// byte), or std::string_view::npos otherwise. Such a body is a valid JSON string; any string
+/// this refuses is left to the decoding reader, which accepts or names its error.
+[[nodiscard]] constexpr std::size_t simple_escaped_end(std::string_view text, std::size_t pos) noexcept {
+  constexpr std::size_t npos = std::string_view::npos;
+  auto simple = [](char c) { return c == '"' || c == '\\' || c == '/'; };
+  std::size_t i = pos;
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    // Eight bytes at a time; every flagged byte of the word is handled from the word's flags
+    // (a capability has an escape every few bytes: one plain_ascii_end call each costs more).
+    while (i + 8 <= text.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, text.data() + i, 8);
+      std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+      std::size_t next = i + 8;
+      while (flags != 0) {
+        const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
+        const char c = text[i + n];
+        if (c == '"') return i + n;
+        if (c != '\\' || i + n + 1 >= text.size() || !simple(text[i + n + 1])) return npos;
+        if (n == 7) {  // the escaped byte starts the next word: skip it
+          next = i + 9;
+          break;
+        }
+        flags &= ~(std::uint64_t{0xFFFF} << (8 * n));  // (the backslash and the byte it escapes)
+      }
+      i = next;
+    }
+  }
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"') return i;
+    if (c < 0x20 || c >= 0x80) return npos;
+    if (c == '\\') {
+      if (i + 1 >= text.size() || !simple(text[i + 1])) return npos;
+      ++i;
+    }
+  }
+  return npos;
+}
+
+/// Decodes a body accepted by simple_escaped_end (up to its end) into `out`: each backslash
+/// is dropped and the byte after it kept.
+inline void decode_simple_escaped(std::string_view body, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < body.size();) {
+    const std::size_t j = std::min(body.find('\\', i), body.size());
+    out.append(body, i, j - i);
+    if (j + 1 >= body.size()) break;  // (an accepted body never ends in a lone backslash)
+    out.push_back(body[j + 1]);
+    i = j + 2;
+  }
+}
 
 /// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
 /// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
@@ -94,6 +155,8 @@ class json_object {
     json_type kind = json_type::null;
     bool integer = false;  // a number written without fraction or exponent that fits int64
     bool key_pooled = false, value_pooled = false;
+    /// The string value is kept as written (json_object_limits::keep_escaped), not decoded.
+    bool value_escaped = false;
     std::int64_t int_value = 0;
   };
 
@@ -123,7 +186,8 @@ class json_object {
     const member& m = members_[i];
     return view(m.key_pooled, m.key_offset, m.key_size);
   }
-  /// Decoded value of member i when it is a string (empty otherwise).
+  /// Decoded value of member i when it is a string (empty otherwise); as written between its
+  /// quotes when member::value_escaped.
   [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
     const member& m = members_[i];
     return view(m.value_pooled, m.value_offset, m.value_size);
@@ -274,7 +338,15 @@ class json_object {
     const std::size_t start = r.pos();
     const char first = r.peek();
     if (r.at_end()) return err = r.unexpected("a value"), false;
-    if (first != '{' && first != '[') {
+    std::size_t end = std::string_view::npos;
+    if (first == '"' && !lim.keep_escaped.empty() && name == lim.keep_escaped &&
+        (end = simple_escaped_end(text, start + 1)) != std::string_view::npos) {
+      m.kind = json_type::string;
+      m.value_offset = static_cast<std::uint32_t>(start + 1);
+      m.value_size = static_cast<std::uint32_t>(end - start - 1);
+      m.value_escaped = true;
+      r.skip(end + 1 - start);
+    } else if (first != '{' && first != '[') {
       if (!read_scalar(r, text, pool_, m, err)) return false;
     } else if (lim.max_depth == 0) {
       error e(errc::invalid_json, static_cast<std::uint32_t>(start));
