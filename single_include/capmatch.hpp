@@ -7068,6 +7068,7 @@ CAPMATCH_NAMESPACE_END
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -7089,7 +7090,67 @@ struct json_object_limits {
   /// Nesting depth of one member's value; 0: only strings, numbers, booleans and null (a flat
   /// object such as a TokenRequest), a nested value is an error naming the member.
   std::size_t max_depth = 32;
+  /// When not empty: the string value of the member of this name is not decoded when it is
+  /// ASCII (no byte below 0x20) whose only escapes are \" \\ \/ (simple_escaped_end); it
+  /// is kept as written between its quotes (member::value_escaped). Any other string is read
+  /// and decoded as usual (and its errors are the usual ones).
+  std::string_view keep_escaped;
 };
+
+/// The end (the closing quote's index) of a JSON string whose body starts at `pos` when that
+/// body is ASCII (no byte below 0x20) with no escape other than \" \\ \/ (each decodes to its second
+/// byte), or std::string_view::npos otherwise. Such a body is a valid JSON string; any string
+/// this refuses is left to the decoding reader, which accepts or names its error.
+[[nodiscard]] constexpr std::size_t simple_escaped_end(std::string_view text, std::size_t pos) noexcept {
+  constexpr std::size_t npos = std::string_view::npos;
+  auto simple = [](char c) { return c == '"' || c == '\\' || c == '/'; };
+  std::size_t i = pos;
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    // Eight bytes at a time; every flagged byte of the word is handled from the word's flags
+    // (a capability has an escape every few bytes: one plain_ascii_end call each costs more).
+    while (i + 8 <= text.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, text.data() + i, 8);
+      std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+      std::size_t next = i + 8;
+      while (flags != 0) {
+        const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
+        const char c = text[i + n];
+        if (c == '"') return i + n;
+        if (c != '\\' || i + n + 1 >= text.size() || !simple(text[i + n + 1])) return npos;
+        if (n == 7) {  // the escaped byte starts the next word: skip it
+          next = i + 9;
+          break;
+        }
+        flags &= ~(std::uint64_t{0xFFFF} << (8 * n));  // (the backslash and the byte it escapes)
+      }
+      i = next;
+    }
+  }
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"') return i;
+    if (c < 0x20 || c >= 0x80) return npos;
+    if (c == '\\') {
+      if (i + 1 >= text.size() || !simple(text[i + 1])) return npos;
+      ++i;
+    }
+  }
+  return npos;
+}
+
+/// Decodes a body accepted by simple_escaped_end (up to its end) into `out`: each backslash
+/// is dropped and the byte after it kept.
+inline void decode_simple_escaped(std::string_view body, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < body.size();) {
+    const std::size_t j = std::min(body.find('\\', i), body.size());
+    out.append(body, i, j - i);
+    if (j + 1 >= body.size()) break;  // (an accepted body never ends in a lone backslash)
+    out.push_back(body[j + 1]);
+    i = j + 2;
+  }
+}
 
 /// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
 /// none. `*integer` says whether it has no fraction or exponent and fits int64 (`*value`).
@@ -7150,6 +7211,8 @@ class json_object {
     json_type kind = json_type::null;
     bool integer = false;  // a number written without fraction or exponent that fits int64
     bool key_pooled = false, value_pooled = false;
+    /// The string value is kept as written (json_object_limits::keep_escaped), not decoded.
+    bool value_escaped = false;
     std::int64_t int_value = 0;
   };
 
@@ -7179,7 +7242,8 @@ class json_object {
     const member& m = members_[i];
     return view(m.key_pooled, m.key_offset, m.key_size);
   }
-  /// Decoded value of member i when it is a string (empty otherwise).
+  /// Decoded value of member i when it is a string (empty otherwise); as written between its
+  /// quotes when member::value_escaped.
   [[nodiscard]] constexpr std::string_view string_value(std::size_t i) const noexcept {
     const member& m = members_[i];
     return view(m.value_pooled, m.value_offset, m.value_size);
@@ -7330,7 +7394,15 @@ class json_object {
     const std::size_t start = r.pos();
     const char first = r.peek();
     if (r.at_end()) return err = r.unexpected("a value"), false;
-    if (first != '{' && first != '[') {
+    std::size_t end = std::string_view::npos;
+    if (first == '"' && !lim.keep_escaped.empty() && name == lim.keep_escaped &&
+        (end = simple_escaped_end(text, start + 1)) != std::string_view::npos) {
+      m.kind = json_type::string;
+      m.value_offset = static_cast<std::uint32_t>(start + 1);
+      m.value_size = static_cast<std::uint32_t>(end - start - 1);
+      m.value_escaped = true;
+      r.skip(end + 1 - start);
+    } else if (first != '{' && first != '[') {
       if (!read_scalar(r, text, pool_, m, err)) return false;
     } else if (lim.max_depth == 0) {
       error e(errc::invalid_json, static_cast<std::uint32_t>(start));
@@ -7417,15 +7489,16 @@ class json_object {
     // Beyond pairwise_members the names were not compared as they were read: a duplicate among
     // the members read (the last one may be only its name) comes before any later error.
     if (members_.size() > pairwise_members) {
-      if (const std::size_t d = first_duplicate(); d != members_.size()) err = duplicate_error(d);
+      if (const std::size_t d = first_duplicate(); d != members_.size()) err = duplicate_error(key(d), members_[d].key_at);
     }
     if (err.code() != errc::ok) members_.clear();
     return err;
   }
 
-  [[nodiscard]] constexpr error duplicate_error(std::size_t i) const {
-    error e(errc::invalid_json, members_[i].key_at);
-    return e.append("member ").append_quoted(key(i)).append(" listed twice").append_at();
+  /// The one wording of a duplicate member, for both ways of finding one (as read, or sorted).
+  [[nodiscard]] static constexpr error duplicate_error(std::string_view name, std::uint32_t at) {
+    error e(errc::invalid_json, at);
+    return e.append("member ").append_quoted(name).append(" listed twice").append_at();
   }
 
   /// The first member (in the text's order) whose name equals an earlier member's, or size():
@@ -7496,10 +7569,7 @@ class json_object {
         if (members_.size() < pairwise_members) {
           for (std::size_t i = 0; i < members_.size(); ++i) {
             ++name_compares_;
-            if (key(i) == name) {
-              error e(errc::invalid_json, key_at);
-              return e.append("member ").append_quoted(name).append(" listed twice").append_at();
-            }
+            if (key(i) == name) return duplicate_error(name, key_at);
           }
         }
         // (in members_ from here: read_impl's duplicate check sees its name if the value fails)
@@ -9121,6 +9191,12 @@ class replay_guard {
   /// its expiry; when it cannot remember one more it returns claim_status::full.
   [[nodiscard]] virtual claim_status try_claim(std::string_view key_name, std::string_view nonce,
                                                std::int64_t expires_at_ms, std::int64_t now_ms) noexcept = 0;
+  /// A hint that try_claim(key_name, nonce, ...) is coming soon: an implementation may start
+  /// fetching what that claim will read (the verifier calls it before checking the mac, so the
+  /// fetch overlaps the HMAC). It must not change what any claim returns. Default: nothing.
+  virtual void prefetch(std::string_view key_name, std::string_view nonce) const noexcept {
+    static_cast<void>(key_name), static_cast<void>(nonce);
+  }
 };
 
 namespace detail {
@@ -9204,14 +9280,26 @@ class memory_replay_guard final : public replay_guard {
 
   claim_status try_claim(std::string_view key_name, std::string_view nonce, std::int64_t expires_at_ms,
                          std::int64_t now_ms) noexcept override {
-    // (the same values as seeded_hash(nonce, seeded_hash(key_name, 0 or 1, seed), seed), in two passes, not four)
-    std::uint64_t h1 = 0, h2 = 1;
-    detail::seeded_hash2(key_name, h1, h2, seed0_, seed1_);
-    detail::seeded_hash2(nonce, h1, h2, seed0_, seed1_);
+    std::uint64_t h1 = 0, h2 = 0;
+    hash(key_name, nonce, h1, h2);
     const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
     shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
     std::lock_guard<std::mutex> lock(s.mutex);
     return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
+  }
+
+  /// Starts loading the slot where the pair's probe begins (with a table larger than the CPU's
+  /// caches, that load is a cache and TLB miss of a few hundred ns on every claim). Reads only
+  /// the shard's fixed fields (slots, mask: set at construction), so it takes no lock.
+  void prefetch(std::string_view key_name, std::string_view nonce) const noexcept override {
+#if defined(__GNUC__) || defined(__clang__)
+    std::uint64_t h1 = 0, h2 = 0;
+    hash(key_name, nonce, h1, h2);
+    const shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
+    __builtin_prefetch(&s.slots[h1 & s.mask], 1);
+#else
+    static_cast<void>(key_name), static_cast<void>(nonce);
+#endif
   }
 
   /// The most unexpired pairs the guard is sure to hold (shard count x per-shard limit).
@@ -9296,6 +9384,14 @@ class memory_replay_guard final : public replay_guard {
       if (earliest == INT64_MAX) earliest = now;  // empty: nothing to sweep until time moves on
     }
   };
+
+  /// The pair's 128-bit fingerprint: the same values as seeded_hash(nonce, seeded_hash(key_name,
+  /// 0 or 1, seed), seed), in two passes, not four.
+  void hash(std::string_view key_name, std::string_view nonce, std::uint64_t& h1, std::uint64_t& h2) const noexcept {
+    h1 = 0, h2 = 1;
+    detail::seeded_hash2(key_name, h1, h2, seed0_, seed1_);
+    detail::seeded_hash2(nonce, h1, h2, seed0_, seed1_);
+  }
 
   std::uint64_t seed0_, seed1_;
   std::size_t shard_count_ = 1;
@@ -9384,6 +9480,12 @@ class key_fingerprint {
 /// longer than `max_text_bytes` are never stored. Thread-safe: one mutex per slot.
 class capability_cache {
  public:
+  /// How a looked-up text is written. A TokenRequest's capability string may be looked up as
+  /// written inside its JSON string (escapes not decoded: detail::simple_escaped_end), a JWT's
+  /// and any other as decoded text. Entries of one form never answer a lookup of the other
+  /// (two spellings of one capability are simply two entries).
+  enum class text_form : std::uint8_t { decoded, json_escaped };
+
   /// What a hit copies out.
   struct entry {
     std::string canonical;    // the requested capability's canonical text
@@ -9407,11 +9509,11 @@ class capability_cache {
   /// their buffers, so a hit allocates nothing once they have grown). Untouched on a miss.
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
                           std::string& canonical, capability& effective,
-                          std::optional<crypto::hmac_sha256>& signed_prefix) const {
+                          std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
     if (text.size() > max_text_) return false;
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.used || s.text != text || !(s.key == key)) {
+    if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
       misses_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
@@ -9428,13 +9530,16 @@ class capability_cache {
   }
 
   /// Stores a verified result (replacing whatever its slot held), with the HMAC state absorbed
-  /// over the signed prefix tagged `prefix_tag` when `signed_prefix` is not nullptr.
+  /// over the signed prefix tagged `prefix_tag` when `signed_prefix` is not nullptr. `text` is
+  /// written in `form`; the prefix is over its decoded text.
   void insert(const key_fingerprint& key, std::string_view text, std::string_view canonical, const capability& effective,
-              std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr) {
+              std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr,
+              text_form form = text_form::decoded) {
     if (text.size() > max_text_) return;
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
     s.used = true;
+    s.form = form;
     s.key = key;
     s.text.assign(text);
     s.canonical.assign(canonical);
@@ -9455,6 +9560,7 @@ class capability_cache {
   struct slot {
     std::mutex mutex;
     bool used = false;
+    text_form form = text_form::decoded;
     key_fingerprint key;
     std::string text, canonical, prefix_tag;
     capability effective;
@@ -10371,6 +10477,7 @@ class token_request_verifier {
     thread_local detail::json_object obj;
     fields f;
     if (error e; !read_fields(json, obj, f, e)) return e;
+    guard_->prefetch(f.key_name, f.nonce);  // (the guard's table load overlaps the mac check)
     const token_key* key = keys_->find(f.key_name);
     if (key == nullptr) {
       error e(errc::unknown_key, no_offset);
@@ -10381,6 +10488,22 @@ class token_request_verifier {
     // (stored only after a mac over exactly that prefix, under this key, was verified); only
     // `clientId\ntimestamp\nnonce\n` is hashed then. Every received byte is still covered:
     // the prefix is matched byte for byte (key fingerprint, tag = keyName\nttl, capability text).
+    //
+    // The capability may have been read as written inside its JSON string (read_fields: only
+    // \" \\ \/ escapes, not decoded); the mac covers its decoded text, made only when needed
+    // (no hit with a prefix). The cache is then keyed by the escaped text (text_form::
+    // json_escaped): decoding is a function, so equal escaped texts have equal decoded texts
+    // and an entry's prefix, stored after a mac over keyName\nttl\n<decoded>\n verified, is
+    // the state for every request with the same key, tag and escaped text.
+    thread_local std::string decoded_capability;
+    bool decoded = false;
+    auto signed_capability = [&]() -> std::string_view {
+      if (!f.capability_escaped) return f.capability;
+      if (!decoded) detail::decode_simple_escaped(f.capability, decoded_capability), decoded = true;
+      return decoded_capability;
+    };
+    const auto form = f.capability_escaped ? capability_cache::text_form::json_escaped
+                                           : capability_cache::text_form::decoded;
     auto expected = crypto::base64_decode_digest(f.mac, crypto::base64_alphabet::standard);
     if (!expected)
       return error(errc::mac_mismatch, no_offset,
@@ -10403,18 +10526,18 @@ class token_request_verifier {
       *t++ = '\n';
       t = std::copy(ttl.begin(), ttl.end(), t);
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
-      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix);
+      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix, form);
       if (cached && hit_prefix) {
         digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
         prefix.emplace(key->hmac());
-        detail::absorb_lines(*prefix, {f.key_name, ttl, f.capability});
+        detail::absorb_lines(*prefix, {f.key_name, ttl, signed_capability()});
         crypto::hmac_sha256 rest = *prefix;
         digest = detail::absorb_lines(rest, {f.client_id, ts_text, f.nonce}).finish();
       }
     } else {
       crypto::hmac_sha256 h(key->hmac());
-      digest = detail::absorb_lines(h, {f.key_name, ttl, f.capability, f.client_id, ts_text, f.nonce}).finish();
+      digest = detail::absorb_lines(h, {f.key_name, ttl, signed_capability(), f.client_id, ts_text, f.nonce}).finish();
     }
     if (!crypto::equal_constant_time(digest, *expected))
       return error(errc::mac_mismatch, no_offset,
@@ -10454,9 +10577,9 @@ class token_request_verifier {
       out.capability.reset();
     } else if (cached) {
       if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
-        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
+        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
     } else {
-      auto req = capability::parse(f.capability);
+      auto req = capability::parse(signed_capability());
       if (!req) {
         error e(req.error().code(), no_offset);
         return e.append("capability: ").append(req.error().message());
@@ -10469,7 +10592,8 @@ class token_request_verifier {
         out.effective = std::move(*eff);
       }
       out.capability = req->to_json();
-      if (cache != nullptr) cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix);
+      if (cache != nullptr)
+        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
     }
     out.key_name.assign(f.key_name);
     out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;
@@ -10486,6 +10610,7 @@ class token_request_verifier {
     std::string_view ttl_text, timestamp_text;  // the digits as received
     std::uint64_t ttl = 0, timestamp = 0;
     bool has_ttl = false, has_capability = false, has_client_id = false;
+    bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
   };
 
   /// Reads the wire form strictly: a flat object with only the seven known members, each of
@@ -10506,7 +10631,9 @@ class token_request_verifier {
     }
     // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
     // seven are known, and the duplicate check is quadratic on unauthenticated input.
-    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0}); e.code() != errc::ok) {
+    // The capability string is kept as written when its only escapes are \" \\ \/ (ASCII; the
+    // usual form): verify decodes it only when the cache cannot answer for it.
+    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0, "capability"}); e.code() != errc::ok) {
       err = error(errc::invalid_token_request, e.offset());
       err.append("TokenRequest is not a flat JSON object: ").append(e.message());
       return false;
@@ -10548,7 +10675,7 @@ class token_request_verifier {
       else if (name == "capability") {
         if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
         else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
-        else f.capability = value, f.has_capability = true;
+        else f.capability = value, f.has_capability = true, f.capability_escaped = m.value_escaped;
       } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
       else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
       else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
@@ -10943,11 +11070,11 @@ namespace detail {
 inline constexpr std::string_view limits_prefix = "ably.limits.";
 
 /// Limits for JWT claims: the whole token is at most max_jwt_bytes.
-inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32};
+inline constexpr json_object_limits jwt_json_limits{max_jwt_bytes, 1024, 32, {}};
 /// Limits for the JOSE header, read before the signature is checked: a header has a handful of
 /// members, so more than 32 (or nesting beyond 8) are refused before any more unauthenticated
 /// input is read.
-inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8};
+inline constexpr json_object_limits jwt_header_limits{max_jwt_bytes, 32, 8, {}};
 
 /// The integer seconds of claim `name` (iat, exp) at index i (o.size(): absent), or the error
 /// saying why not.
