@@ -60,7 +60,7 @@ void check_verified(const capmatch::verified_jwt& v, std::string_view token) {
   if (v.embedded_expires_at) FUZZ_CHECK(*v.embedded_expires_at >= v.expires_at);
   const std::string json = v.to_json();
   FUZZ_CHECK(fuzz::one_line_utf8(json));
-  FUZZ_CHECK(capmatch::detail::json_object::parse(json, {1u << 20, 1u << 16, 64}).has_value());
+  FUZZ_CHECK(capmatch::detail::json_object::parse(json, {1u << 20, 1u << 16, 64, {}}).has_value());
   FUZZ_CHECK(input_has_secret || json.find(secret) == std::string::npos);
   // Any one-byte change of the token is refused.
   std::string altered(token);
