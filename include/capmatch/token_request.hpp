@@ -32,6 +32,7 @@
 #include "intersect.hpp"
 #include "key.hpp"
 #include "replay_guard.hpp"
+#include "token_request_wire.hpp"
 #include "version.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -42,23 +43,6 @@
 #endif
 
 CAPMATCH_NAMESPACE_BEGIN
-
-/// Longest ttl Ably grants: 24 hours, in milliseconds (40003 above it).
-inline constexpr std::uint64_t max_token_ttl_ms = 24ull * 60 * 60 * 1000;
-/// Longest ttl for a key with revocable tokens: 1 hour, in milliseconds (40003 above it).
-inline constexpr std::uint64_t max_revocable_token_ttl_ms = 60ull * 60 * 1000;
-/// How far a TokenRequest's timestamp may be from the verifier's clock: 2 minutes (40104 beyond).
-inline constexpr std::int64_t token_request_window_ms = 2 * 60 * 1000;
-/// Fewest characters in a nonce (rule 21).
-inline constexpr std::size_t min_nonce_chars = 16;
-/// Most bytes in a nonce, a clientId or a key name (longer ones are errors, 40000).
-inline constexpr std::size_t max_nonce_bytes = 256;
-inline constexpr std::size_t max_client_id_bytes = 4096;
-inline constexpr std::size_t max_key_name_bytes = 256;
-/// Largest TokenRequest wire form the verifier reads by default, in bytes.
-inline constexpr std::size_t max_token_request_bytes = 64u << 10;
-/// Largest timestamp accepted (2^53 - 1, the largest integer a JSON client keeps exactly).
-inline constexpr std::uint64_t max_timestamp_ms = (1ull << 53) - 1;
 
 /// One HTTP response header, as a server framework takes it.
 struct http_header {
@@ -191,59 +175,6 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 #else
   return crypto::random_nonce();
 #endif
-}
-
-/// Checks a text field that goes into the signed text: well-formed UTF-8 without control
-/// characters (a newline would make the text ambiguous), 1..max bytes.
-[[nodiscard]] constexpr error check_signed_field(std::string_view what, std::string_view v, std::size_t max,
-                                                 std::size_t min_chars = 1) noexcept {
-  if (v.empty()) {
-    error e(errc::invalid_token_request, no_offset);
-    return e.append(what).append(" is empty");
-  }
-  if (v.size() > max) {
-    error e(errc::invalid_token_request, no_offset);
-    return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
-        .append(" allowed");
-  }
-  // Printable ASCII (the usual key name, nonce and clientId) needs no UTF-8 decoding.
-  std::size_t ascii = 0;
-  while (ascii < v.size() && static_cast<unsigned char>(v[ascii]) >= 0x20 && static_cast<unsigned char>(v[ascii]) < 0x7F)
-    ++ascii;
-  if (ascii == v.size() && v.size() >= min_chars) return {};
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < v.size(); ++chars) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == 0x7F) {
-      error e(errc::invalid_token_request, no_offset);
-      e.append(what).append(" contains a control character at byte ").append_number(i);
-      return e.append(" (it would make the signed text ambiguous)");
-    }
-    const std::size_t len = utf8_length(v, i);
-    if (len == 0) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append(what).append(" is not valid UTF-8 at byte ").append_number(i);
-    }
-    i += len;
-  }
-  if (chars < min_chars) {
-    error e(errc::invalid_token_request, no_offset);
-    return e.append(what).append(" has ").append_number(chars).append(" characters; at least ")
-        .append_number(min_chars).append(" required");
-  }
-  return {};
-}
-
-/// check_signed_field(what, v, max, min_chars) without building an error in the usual case
-/// (printable ASCII of an allowed size): true when `v` is allowed, else false with `err` set.
-[[nodiscard]] constexpr bool signed_field_ok(std::string_view what, std::string_view v, std::size_t max,
-                                             std::size_t min_chars, error& err) noexcept {
-  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
-  for (std::size_t i = 0; printable && i < v.size(); ++i)
-    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
-  if (printable) return true;
-  err = check_signed_field(what, v, max, min_chars);
-  return err.code() == errc::ok;
 }
 
 /// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
@@ -757,9 +688,8 @@ class token_request_verifier {
 
  private:
   [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
-    thread_local detail::json_object obj;
-    fields f;
-    if (error e; !read_fields(json, obj, f, e)) return e;
+    detail::token_request_wire f;
+    if (error e; !detail::read_token_request(json, opts_.max_bytes, f, e)) return e;
     guard_->prefetch(f.key_name, f.nonce);  // (the guard's table load overlaps the mac check)
     const token_key* key = keys_->find(f.key_name);
     if (key == nullptr) {
@@ -772,7 +702,7 @@ class token_request_verifier {
     // `clientId\ntimestamp\nnonce\n` is hashed then. Every received byte is still covered:
     // the prefix is matched byte for byte (key fingerprint, tag = keyName\nttl, capability text).
     //
-    // The capability may have been read as written inside its JSON string (read_fields: only
+    // The capability may have been read as written inside its JSON string (read_token_request: only
     // \" \\ \/ escapes, not decoded); the mac covers its decoded text, made only when needed
     // (no hit with a prefix). The cache is then keyed by the escaped text (text_form::
     // json_escaped): decoding is a function, so equal escaped texts have equal decoded texts
@@ -886,103 +816,6 @@ class token_request_verifier {
     out.timestamp_ms = f.timestamp;
     out.nonce.assign(f.nonce);
     return {};
-  }
-
-  struct fields {
-    std::string_view key_name, capability, client_id, nonce, mac;
-    std::string_view ttl_text, timestamp_text;  // the digits as received
-    std::uint64_t ttl = 0, timestamp = 0;
-    bool has_ttl = false, has_capability = false, has_client_id = false;
-    bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
-  };
-
-  /// Reads the wire form strictly: a flat object with only the seven known members, each of
-  /// its type (ttl and timestamp also as decimal strings), required ones present.
-  /// Returns false with `err` set on the first problem (no error object is built otherwise).
-  [[nodiscard]] bool read_fields(std::string_view json, detail::json_object& obj, fields& f, error& err) const {
-    auto bad = [&err](std::string_view field, std::string_view what, std::uint32_t at) {
-      err = error(errc::invalid_token_request, at);
-      err.append("TokenRequest ").append(field).append(' ').append(what);
-      if (at != no_offset) err.append_at();
-      return false;
-    };
-    if (json.size() > opts_.max_bytes) {
-      err = error(errc::invalid_token_request, no_offset);
-      err.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
-          .append_number(opts_.max_bytes).append(" allowed");
-      return false;
-    }
-    // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
-    // seven are known, and the duplicate check is quadratic on unauthenticated input.
-    // The capability string is kept as written when its only escapes are \" \\ \/ (ASCII; the
-    // usual form): verify decodes it only when the cache cannot answer for it.
-    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0, "capability"}); e.code() != errc::ok) {
-      err = error(errc::invalid_token_request, e.offset());
-      err.append("TokenRequest is not a flat JSON object: ").append(e.message());
-      return false;
-    }
-    bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
-    using detail::json_type;
-    for (std::size_t i = 0; i < obj.size(); ++i) {
-      const detail::json_object::member& m = obj.at(i);
-      const std::string_view name = obj.key(i);
-      const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
-      const std::uint32_t at = m.raw_offset;
-      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) {
-        if (m.kind != json_type::string) return bad(name, "must be a string", at);
-        if (!detail::signed_field_ok(name, value, max, min_chars, err)) {
-          error w(err.code(), at);
-          err = w.append("TokenRequest ").append(err.message()).append_at();
-          return false;
-        }
-        into = value;
-        seen = true;
-        return true;
-      };
-      auto want_integer = [&](std::uint64_t& into, std::string_view& text, bool& seen, std::uint64_t max) {
-        if (m.kind != json_type::number && m.kind != json_type::string)
-          return bad(name, "must be a number", at);
-        if (!detail::parse_decimal(value, max, into)) {
-          err = error(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
-          err.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
-          err.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
-          return false;
-        }
-        text = value;
-        seen = true;
-        return true;
-      };
-      bool ok = true;
-      if (name == "keyName") ok = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (name == "ttl") ok = want_integer(f.ttl, f.ttl_text, f.has_ttl, max_timestamp_ms);
-      else if (name == "capability") {
-        if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
-        else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
-        else f.capability = value, f.has_capability = true, f.capability_escaped = m.value_escaped;
-      } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
-      else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
-      else if (name == "mac") {
-        if (m.kind != json_type::string) ok = bad("mac", "must be a string", at);
-        else f.mac = value, has_mac = true;
-      } else {
-        err = error(errc::invalid_token_request, m.key_at);
-        err.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
-        err.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
-        ok = false;
-      }
-      if (!ok) return false;
-    }
-    auto missing = [&err](std::string_view field) {
-      err = error(errc::invalid_token_request, no_offset);
-      err.append("TokenRequest has no ").append(field);
-      return false;
-    };
-    if (!has_key) return missing("keyName");
-    if (!has_ts) return missing("timestamp");
-    if (!has_nonce) return missing("nonce");
-    if (!has_mac) return missing("mac");
-    return true;
   }
 
   const key_store* keys_;

@@ -1,0 +1,326 @@
+// capmatch — the wire form of a TokenRequest (docs/semantics.md §5, rules 19-22): its limits,
+// the rule every signed text field obeys, and the verifier's reading of the JSON object.
+// See docs/token_requests.md "Verifying".
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "detail/json.hpp"
+#include "detail/json_object.hpp"
+#include "detail/utf8.hpp"
+#include "error.hpp"
+#include "version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Longest ttl Ably grants: 24 hours, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_token_ttl_ms = 24ull * 60 * 60 * 1000;
+/// Longest ttl for a key with revocable tokens: 1 hour, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_revocable_token_ttl_ms = 60ull * 60 * 1000;
+/// How far a TokenRequest's timestamp may be from the verifier's clock: 2 minutes (40104 beyond).
+inline constexpr std::int64_t token_request_window_ms = 2 * 60 * 1000;
+/// Fewest characters in a nonce (rule 21).
+inline constexpr std::size_t min_nonce_chars = 16;
+/// Most bytes in a nonce, a clientId or a key name (longer ones are errors, 40000).
+inline constexpr std::size_t max_nonce_bytes = 256;
+inline constexpr std::size_t max_client_id_bytes = 4096;
+inline constexpr std::size_t max_key_name_bytes = 256;
+/// Largest TokenRequest wire form the verifier reads by default, in bytes.
+inline constexpr std::size_t max_token_request_bytes = 64u << 10;
+/// Largest timestamp accepted (2^53 - 1, the largest integer a JSON client keeps exactly).
+inline constexpr std::uint64_t max_timestamp_ms = (1ull << 53) - 1;
+
+namespace detail {
+
+/// Checks a text field that goes into the signed text: well-formed UTF-8 without control
+/// characters (a newline would make the text ambiguous), 1..max bytes.
+[[nodiscard]] constexpr error check_signed_field(std::string_view what, std::string_view v, std::size_t max,
+                                                 std::size_t min_chars = 1) noexcept {
+  if (v.empty()) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" is empty");
+  }
+  if (v.size() > max) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
+        .append(" allowed");
+  }
+  // Printable ASCII (the usual key name, nonce and clientId) needs no UTF-8 decoding.
+  std::size_t ascii = 0;
+  while (ascii < v.size() && static_cast<unsigned char>(v[ascii]) >= 0x20 && static_cast<unsigned char>(v[ascii]) < 0x7F)
+    ++ascii;
+  if (ascii == v.size() && v.size() >= min_chars) return {};
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < v.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7F) {
+      error e(errc::invalid_token_request, no_offset);
+      e.append(what).append(" contains a control character at byte ").append_number(i);
+      return e.append(" (it would make the signed text ambiguous)");
+    }
+    const std::size_t len = utf8_length(v, i);
+    if (len == 0) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append(what).append(" is not valid UTF-8 at byte ").append_number(i);
+    }
+    i += len;
+  }
+  if (chars < min_chars) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(chars).append(" characters; at least ")
+        .append_number(min_chars).append(" required");
+  }
+  return {};
+}
+
+/// The usual case of check_signed_field: printable ASCII of an allowed size (then the field is
+/// allowed; when false, check_signed_field decides).
+[[nodiscard]] constexpr bool signed_field_printable(std::string_view v, std::size_t max, std::size_t min_chars) noexcept {
+  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
+  for (std::size_t i = 0; printable && i < v.size(); ++i)
+    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
+  return printable;
+}
+
+/// check_signed_field(what, v, max, min_chars) without building an error in the usual case
+/// (printable ASCII of an allowed size): true when `v` is allowed, else false with `err` set.
+[[nodiscard]] constexpr bool signed_field_ok(std::string_view what, std::string_view v, std::size_t max,
+                                             std::size_t min_chars, error& err) noexcept {
+  if (signed_field_printable(v, max, min_chars)) return true;
+  err = check_signed_field(what, v, max, min_chars);
+  return err.code() == errc::ok;
+}
+
+/// The members of a TokenRequest's wire form as the verifier reads them: views into the JSON
+/// text (or into a reader's pool when a string had escapes).
+struct token_request_wire {
+  std::string_view key_name, capability, client_id, nonce, mac;
+  std::string_view ttl_text, timestamp_text;  // the digits as received
+  std::uint64_t ttl = 0, timestamp = 0;
+  bool has_ttl = false, has_capability = false, has_client_id = false;
+  bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
+
+  friend constexpr bool operator==(const token_request_wire&, const token_request_wire&) = default;
+};
+
+/// Reads the wire form strictly through the general JSON object reader: a flat object with only
+/// the seven known members, each of its type (ttl and timestamp also as decimal strings),
+/// required ones present. This reader is the definition: it accepts exactly the wire forms the
+/// verifier accepts and names the first problem. Returns false with `err` set on the first
+/// problem (no error object is built otherwise).
+[[nodiscard]] inline bool read_token_request_general(std::string_view json, std::size_t max_bytes, json_object& obj,
+                                                     token_request_wire& f, error& err) {
+  f = {};
+  auto bad = [&err](std::string_view field, std::string_view what, std::uint32_t at) {
+    err = error(errc::invalid_token_request, at);
+    err.append("TokenRequest ").append(field).append(' ').append(what);
+    if (at != no_offset) err.append_at();
+    return false;
+  };
+  if (json.size() > max_bytes) {
+    err = error(errc::invalid_token_request, no_offset);
+    err.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
+        .append_number(max_bytes).append(" allowed");
+    return false;
+  }
+  // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
+  // seven are known, and the duplicate check is quadratic on unauthenticated input.
+  // The capability string is kept as written when its only escapes are \" \\ \/ (ASCII; the
+  // usual form): verify decodes it only when the cache cannot answer for it.
+  if (auto e = obj.read(json, json_object_limits{max_bytes, 32, 0, "capability"}); e.code() != errc::ok) {
+    err = error(errc::invalid_token_request, e.offset());
+    err.append("TokenRequest is not a flat JSON object: ").append(e.message());
+    return false;
+  }
+  bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
+  for (std::size_t i = 0; i < obj.size(); ++i) {
+    const json_object::member& m = obj.at(i);
+    const std::string_view name = obj.key(i);
+    const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
+    const std::uint32_t at = m.raw_offset;
+    auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) {
+      if (m.kind != json_type::string) return bad(name, "must be a string", at);
+      if (!signed_field_ok(name, value, max, min_chars, err)) {
+        error w(err.code(), at);
+        err = w.append("TokenRequest ").append(err.message()).append_at();
+        return false;
+      }
+      into = value;
+      seen = true;
+      return true;
+    };
+    auto want_integer = [&](std::uint64_t& into, std::string_view& text, bool& seen, std::uint64_t max) {
+      if (m.kind != json_type::number && m.kind != json_type::string)
+        return bad(name, "must be a number", at);
+      if (!parse_decimal(value, max, into)) {
+        err = error(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
+        err.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
+        err.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+        return false;
+      }
+      text = value;
+      seen = true;
+      return true;
+    };
+    bool ok = true;
+    if (name == "keyName") ok = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+    else if (name == "ttl") ok = want_integer(f.ttl, f.ttl_text, f.has_ttl, max_timestamp_ms);
+    else if (name == "capability") {
+      if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
+      else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
+      else f.capability = value, f.has_capability = true, f.capability_escaped = m.value_escaped;
+    } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+    else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
+    else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+    else if (name == "mac") {
+      if (m.kind != json_type::string) ok = bad("mac", "must be a string", at);
+      else f.mac = value, has_mac = true;
+    } else {
+      err = error(errc::invalid_token_request, m.key_at);
+      err.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
+      err.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+      ok = false;
+    }
+    if (!ok) return false;
+  }
+  auto missing = [&err](std::string_view field) {
+    err = error(errc::invalid_token_request, no_offset);
+    err.append("TokenRequest has no ").append(field);
+    return false;
+  };
+  if (!has_key) return missing("keyName");
+  if (!has_ts) return missing("timestamp");
+  if (!has_nonce) return missing("nonce");
+  if (!has_mac) return missing("mac");
+  return true;
+}
+
+/// The usual wire form read in one pass, with no member list: an object of known, distinct
+/// member names written without escapes, whose strings are printable ASCII without escapes
+/// (the capability: ASCII with only \" \\ \/ escapes, kept as written), integers as digits or
+/// digit strings, every value allowed, required members present. Returns true with `f` set
+/// exactly as read_token_request_general sets it; false when the text is not in that form (it
+/// may still be valid: the general reader decides, and names any error). Accepts only what the
+/// general reader accepts (tests/test_token_request_wire.cpp checks both on hostile input).
+/// The caller checks the size limit first.
+[[nodiscard]] constexpr bool read_token_request_usual(std::string_view json, token_request_wire& f) noexcept {
+  enum : unsigned { key_bit = 1, ttl_bit = 2, cap_bit = 4, client_bit = 8, ts_bit = 16, nonce_bit = 32, mac_bit = 64 };
+  f = {};
+  const std::size_t n = json.size();
+  std::size_t i = 0;
+  auto ws = [&] {
+    while (i < n && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) ++i;
+  };
+  // A string without escapes, printable or not (checked by the member's rule): its body.
+  auto plain_string = [&](std::string_view& into) {
+    if (i >= n || json[i] != '"') return false;
+    const std::size_t end = plain_ascii_end(json, i + 1);
+    if (end >= n || json[end] != '"') return false;
+    into = json.substr(i + 1, end - i - 1);
+    i = end + 1;
+    return true;
+  };
+  auto integer = [&](std::string_view& text, std::uint64_t& into) {
+    if (i < n && json[i] == '"') {
+      if (!plain_string(text)) return false;
+    } else {
+      const std::size_t start = i;
+      while (i < n && json[i] >= '0' && json[i] <= '9') ++i;
+      text = json.substr(start, i - start);  // (what follows must be whitespace, ',' or '}')
+    }
+    return parse_decimal(text, max_timestamp_ms, into);
+  };
+  ws();
+  if (i >= n || json[i] != '{') return false;
+  ++i;
+  unsigned seen = 0;
+  for (;;) {
+    ws();
+    if (i >= n || json[i] != '"') return false;
+    const std::size_t name_at = ++i;
+    while (i < n && ((json[i] >= 'a' && json[i] <= 'z') || (json[i] >= 'A' && json[i] <= 'Z'))) ++i;
+    if (i >= n || json[i] != '"') return false;
+    const std::string_view name = json.substr(name_at, i - name_at);
+    ++i;
+    ws();
+    if (i >= n || json[i] != ':') return false;
+    ++i;
+    ws();
+    unsigned bit = 0;
+    bool ok = false;
+    switch (name.size()) {
+      case 3:
+        if (name == "ttl") {
+          bit = ttl_bit, f.has_ttl = true;
+          ok = integer(f.ttl_text, f.ttl);
+        } else if (name == "mac") {
+          bit = mac_bit;
+          ok = plain_string(f.mac);
+        }
+        break;
+      case 5:
+        if (name == "nonce") {
+          bit = nonce_bit;
+          ok = plain_string(f.nonce) && signed_field_printable(f.nonce, max_nonce_bytes, min_nonce_chars);
+        }
+        break;
+      case 7:
+        if (name == "keyName") {
+          bit = key_bit;
+          ok = plain_string(f.key_name) && signed_field_printable(f.key_name, max_key_name_bytes, 1);
+        }
+        break;
+      case 8:
+        if (name == "clientId") {
+          bit = client_bit, f.has_client_id = true;
+          ok = plain_string(f.client_id) && signed_field_printable(f.client_id, max_client_id_bytes, 1);
+        }
+        break;
+      case 9:
+        if (name == "timestamp") {
+          bit = ts_bit;
+          ok = integer(f.timestamp_text, f.timestamp);
+        }
+        break;
+      case 10:
+        if (name == "capability" && i < n && json[i] == '"') {
+          bit = cap_bit, f.has_capability = true, f.capability_escaped = true;
+          const std::size_t end = simple_escaped_end(json, i + 1);
+          ok = end != std::string_view::npos && end > i + 1;  // (an empty capability is an error)
+          if (ok) f.capability = json.substr(i + 1, end - i - 1), i = end + 1;
+        }
+        break;
+      default:
+        break;
+    }
+    if (!ok || (seen & bit) != 0) return false;
+    seen |= bit;
+    ws();
+    if (i < n && json[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i >= n || json[i] != '}') return false;
+    ++i;
+    break;
+  }
+  ws();
+  constexpr unsigned required = key_bit | ts_bit | nonce_bit | mac_bit;
+  return i == n && (seen & required) == required;
+}
+
+/// Reads a TokenRequest's wire form: the usual form in one pass, anything else through the
+/// general reader (which then names the first problem in `err`).
+[[nodiscard]] inline bool read_token_request(std::string_view json, std::size_t max_bytes, token_request_wire& f,
+                                             error& err) {
+  if (json.size() <= max_bytes && read_token_request_usual(json, f)) return true;
+  thread_local json_object obj;
+  return read_token_request_general(json, max_bytes, obj, f, err);
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END

@@ -1,0 +1,229 @@
+// The verifier's reading of a TokenRequest's wire form (token_request_wire.hpp): the one-pass
+// reader of the usual form is an accelerator of the general reader, never a second definition.
+// On every input it either declines, or the general reader accepts the same text and reads the
+// same fields. Inputs: valid requests as signers send them, and the same with hostile changes.
+#include <capmatch/token_request.hpp>
+#include <capmatch/token_request_wire.hpp>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "random.hpp"
+
+using namespace capmatch;
+using namespace std::literals;
+
+namespace {
+
+struct member_text {
+  std::string name, value;  // both as written (the name with its quotes)
+};
+
+std::string join(const std::vector<member_text>& ms, capmatch_test::splitmix64& rng, bool odd_space) {
+  const char* const spaces[] = {"", "", "", " ", "\n  ", "\t", "\r\n"};
+  const char* const odd[] = {"\f", "\v", "\xc2\xa0", "\x00"};  // not JSON whitespace
+  auto sp = [&]() -> std::string {
+    if (odd_space && rng.chance(5)) return std::string(rng.pick(odd), rng.chance(25) ? 1 : std::strlen(rng.pick(odd)));
+    return rng.pick(spaces);
+  };
+  std::string out = sp() + "{";
+  for (std::size_t k = 0; k < ms.size(); ++k) {
+    if (k > 0) out += sp() + ",";
+    out += sp() + ms[k].name + sp() + ":" + sp() + ms[k].value;
+  }
+  return out + sp() + "}" + sp();
+}
+
+/// A valid request's members (as an ably-js client or capmatch's signer writes them).
+std::vector<member_text> valid_members(capmatch_test::splitmix64& rng) {
+  std::vector<member_text> ms = {{R"("keyName")", R"("appid.keyid")"}};
+  if (rng.chance(60)) ms.push_back({R"("ttl")", rng.chance(20) ? R"("3600000")" : "3600000"});
+  if (rng.chance(60))
+    ms.push_back({R"("capability")", rng.chance(50) ? R"("{\"chat:*\":[\"publish\",\"subscribe\"]}")"
+                                                    : R"("{\"a\/b:*\":[\"*\"],\"x\\\"y\":[\"history\"]}")"});
+  if (rng.chance(60)) ms.push_back({R"("clientId")", rng.chance(80) ? R"("user-42")" : R"("*")"});
+  ms.push_back({R"("timestamp")", rng.chance(20) ? R"("1700000000000")" : "1700000000000"});
+  ms.push_back({R"("nonce")", R"("0123456789abcdef0123")"});
+  ms.push_back({R"("mac")", R"("q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU=")"});
+  for (std::size_t k = ms.size(); k > 1; --k) std::swap(ms[k - 1], ms[rng.below(k)]);  // any order
+  return ms;
+}
+
+const char* const hostile_names[] = {
+    R"("keyName")", R"("ttl")", R"("capability")", R"("clientId")", R"("timestamp")", R"("nonce")", R"("mac")",
+    R"("key\u004eame")", R"("KeyName")", R"("nonc")", R"("macs")", R"("")", R"("extra")", R"("ttl\u0000")",
+    R"("t\tl")", "\"nonce\x01\"", R"("capabilities")", R"("keyname")", "keyName", R"('mac')"};
+
+const char* const hostile_values[] = {
+    // strings
+    R"("appid.keyid")", R"("")", R"("a\"b")", R"("a\nb")", R"("\u00e9")", "\"\xc3\xa9\"", "\"\x7f" "0123456789abcdef\"",
+    R"("0123456789abcdef")", R"("0123456789abcde")", "\"x\x01y\"", R"("a\/b-0123456789abcdef")", "\"\xff\"",
+    R"("unterminated)", R"("\u0041\u0042\u0043\u0044\u0045\u0046\u0047\u0048\u0049\u004a\u004b\u004c\u004d\u004e\u004f\u0050")",
+    // numbers and digit strings
+    "0", "1", "3600000", "1700000000000", "-1", "-0", "1.5", "1e3", "1E+3", "01", "00", "9007199254740991",
+    "9007199254740992", "18446744073709551616", R"("3600000")", R"("01")", R"("-1")", R"(" 1")", R"("1700000000000")",
+    "1 2", "12a", "0x10",
+    // other values
+    "true", "false", "null", "nul", "{}", "[]", "[1]", R"({"a":1})",
+    // capabilities
+    R"("{\"a\":[\"*\"]}")", R"("{\"a\/b\":[\"*\"]}")", R"("{\"\u0061\":[\"*\"]}")", R"("{\"a\\\\b\":[\"*\"]}")",
+    R"("not json")", R"("\\")", R"("\/")",
+    // macs
+    R"("q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU=")", R"("q1wNCOw7B-ybnfEG3dY8DUQ2XJrVqDfpe4-vr7oPrbU")"};
+
+/// Reads `doc` both ways; checks the one-pass reader's answer against the general reader's.
+/// Returns 1 when the one-pass reader read it, 0 when it declined.
+int both_ways(std::string_view doc, std::size_t max_bytes = max_token_request_bytes) {
+  detail::token_request_wire fast, general;
+  detail::json_object obj;
+  error err;
+  const bool general_ok = detail::read_token_request_general(doc, max_bytes, obj, general, err);
+  const bool fast_ok = doc.size() <= max_bytes && detail::read_token_request_usual(doc, fast);
+  if (fast_ok) {
+    INFO("document: ", std::string(doc));
+    REQUIRE(general_ok);  // accepting anything the definition refuses would be a hole
+    CHECK(fast == general);
+    // the views are into the text itself (nothing pooled: no escapes were decoded)
+    for (std::string_view v : {fast.key_name, fast.capability, fast.client_id, fast.nonce, fast.mac})
+      CHECK((v.empty() || (v.data() >= doc.data() && v.data() + v.size() <= doc.data() + doc.size())));
+  }
+  // and read_token_request (the verifier's entry) gives the general reader's answer
+  detail::token_request_wire via;
+  error via_err;
+  const bool via_ok = detail::read_token_request(doc, max_bytes, via, via_err);
+  CHECK(via_ok == general_ok);
+  if (via_ok && general_ok) CHECK(via == general);
+  if (!via_ok && !general_ok) {
+    CHECK(via_err.code() == err.code());
+    CHECK(via_err.offset() == err.offset());
+    CHECK(via_err.message() == err.message());
+  }
+  return fast_ok ? 1 : 0;
+}
+
+}  // namespace
+
+TEST_CASE("wire form: the one-pass reader reads what clients send (any member order, string integers, spaces)") {
+  capmatch_test::splitmix64 rng{0x3a11'0bee};
+  int read = 0;
+  for (int i = 0; i < 2000; ++i) read += both_ways(join(valid_members(rng), rng, false));
+  CHECK(read == 2000);  // every one of them: the usual form never goes through the member list
+
+  // and requests exactly as the signer writes them (ASCII clientIds; a non-ASCII clientId is
+  // left to the general reader, which reads it)
+  auto key = api_key::parse("appid.keyid:secret-secret");
+  REQUIRE(key.has_value());
+  auto signer = token_request_signer::make(*key);
+  REQUIRE(signer.has_value());
+  int signed_read = 0, signed_total = 0;
+  for (const char* cap : {"", R"({"chat:*":["publish"],"a/b":["*"]})", R"({"[?rewind=1]x":["subscribe"],"q\"":["*"]})"})
+    for (const char* client : {"", "user-42", "*", "\xc3\xa9t\xc3\xa9"})
+      for (const bool ttl : {false, true}) {
+        token_params p;
+        if (*cap != '\0') p.capability = cap;
+        if (*client != '\0') p.client_id = client;
+        if (ttl) p.ttl_ms = 60'000;
+        std::string json;
+        REQUIRE(signer->create_json(p, json).code() == errc::ok);
+        signed_read += both_ways(json);
+        ++signed_total;
+      }
+  CHECK(signed_total == 24);
+  CHECK(signed_read == 18);  // all but the six with a non-ASCII clientId
+}
+
+TEST_CASE("wire form: on hostile documents the one-pass reader declines or reads what the general reader reads") {
+  capmatch_test::splitmix64 rng{0x5ead'e4};
+  int read = 0, declined_valid = 0, refused = 0;
+  for (int i = 0; i < 40000; ++i) {
+    std::vector<member_text> ms = valid_members(rng);
+    const std::size_t changes = rng.below(4);
+    for (std::size_t c = 0; c < changes; ++c) {
+      switch (rng.below(8)) {
+        case 7: {  // a hostile value for a known member (replacing the member's valid one)
+          const std::string name = hostile_names[rng.below(7)];
+          ms.erase(std::remove_if(ms.begin(), ms.end(), [&](const member_text& m) { return m.name == name; }), ms.end());
+          ms.push_back({name, rng.pick(hostile_values)});
+          break;
+        }
+        case 6: {  // the same request spelled otherwise: valid, and not the usual form
+          const char* const respelled[][2] = {
+              {R"("key\u004eame")", R"("appid.keyid")"}, {R"("keyName")", R"("\u0061ppid.keyid")"},
+              {R"("nonce")", R"("0123456789abcdef\/")"}, {R"("clientId")", "\"\xc3\xa9t\xc3\xa9\""},
+              {R"("clientId")", R"("\u00e9t\u00e9")"}, {R"("mac")", R"("q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU\u003d")"}};
+          const auto& r = rng.pick(respelled);
+          ms.erase(std::remove_if(ms.begin(), ms.end(), [&](const member_text& m) {
+                     return m.name == r[0] || (std::string_view(r[0]) == R"("key\u004eame")" && m.name == R"("keyName")");
+                   }), ms.end());
+          ms.push_back({r[0], r[1]});
+          break;
+        }
+        case 0:  // another value
+          ms[rng.below(ms.size())].value = rng.pick(hostile_values);
+          break;
+        case 1:  // another name
+          ms[rng.below(ms.size())].name = rng.pick(hostile_names);
+          break;
+        case 2:  // one more member (perhaps a duplicate)
+          ms.push_back({rng.pick(hostile_names), rng.pick(hostile_values)});
+          break;
+        case 3:  // one fewer
+          if (ms.size() > 1) ms.erase(ms.begin() + static_cast<std::ptrdiff_t>(rng.below(ms.size())));
+          break;
+        default:  // the same member twice
+          ms.push_back(ms[rng.below(ms.size())]);
+          break;
+      }
+    }
+    std::string doc = join(ms, rng, true);
+    switch (rng.below(12)) {  // and sometimes a broken byte
+      case 0:
+        doc.erase(rng.below(doc.size()), 1);
+        break;
+      case 1:
+        doc.insert(rng.below(doc.size() + 1), 1, "{}[],:\"\\ 0-e.\x01\x7f\x80"[rng.below(16)]);
+        break;
+      case 2:
+        doc.resize(rng.below(doc.size() + 1));
+        break;
+      case 3:
+        if (!doc.empty()) doc[rng.below(doc.size())] = "{}[],:\"\\ 0-e.\x01\x7f\x80"[rng.below(16)];
+        break;
+      case 4:  // the last structural byte replaced
+        if (const std::size_t at = doc.find_last_of('}'); at != std::string::npos)
+          doc[at] = "]{,:\" 0"[rng.below(6)];
+        break;
+      default:
+        break;
+    }
+    const int r = both_ways(doc);
+    read += r;
+    detail::token_request_wire w;
+    detail::json_object obj;
+    error err;
+    const bool valid = detail::read_token_request_general(doc, max_token_request_bytes, obj, w, err);
+    declined_valid += valid && r == 0;
+    refused += !valid;
+  }
+  // the generator reaches all three outcomes often
+  CHECK(read > 2500);
+  CHECK(declined_valid > 400);
+  CHECK(refused > 10000);
+}
+
+TEST_CASE("wire form: the size limit holds for the one-pass reader too") {
+  const std::string doc =
+      R"({"keyName":"appid.keyid","timestamp":1700000000000,"nonce":"0123456789abcdef","mac":"q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU="})";
+  CHECK(both_ways(doc) == 1);
+  detail::token_request_wire w;
+  error err;
+  CHECK(!detail::read_token_request(doc, doc.size() - 1, w, err));
+  CHECK(err.code() == errc::invalid_token_request);
+  CHECK(std::string(err.message()).find("at most") != std::string::npos);
+  CHECK(detail::read_token_request(doc, doc.size(), w, err));
+}
