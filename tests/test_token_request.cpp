@@ -511,6 +511,37 @@ TEST_CASE("token request: one byte changed anywhere in a created request fails v
   CHECK(token_request_verifier(keys, guard, fixed_clock).verify(r->json).has_value());  // the original does
 }
 
+TEST_CASE("replay guard: the verifier's prepared claim and try_claim claim the same pair") {
+  // The verifier claims through prepare + claim_prepared (one hash, the slot fetched early);
+  // any other caller through try_claim. Both must name the same pair in the same table.
+  const auto s = make_signer();
+  const key_list keys = make_keys();
+  for (int order = 0; order < 2; ++order) {
+    memory_replay_guard guard(1024, 31, 32, 8);
+    const token_request_verifier v(keys, guard, fixed_clock);
+    for (int i = 0; i < 50; ++i) {
+      token_params p;
+      p.timestamp_ms = fixed_clock();
+      const std::string nonce = "pair-" + std::to_string(order) + "-" + std::to_string(i) + "-0123456789";
+      p.nonce = nonce;
+      auto r = s.create(p);
+      REQUIRE(r.has_value());
+      if (order == 0) {  // the verifier first: try_claim then sees the pair claimed
+        REQUIRE(v.verify(r->json).has_value());
+        CHECK(guard.try_claim(key_name, nonce, fixed_clock() + 1000, fixed_clock()) == claim_status::replayed);
+      } else {  // try_claim first: the verifier then refuses the request as replayed
+        REQUIRE(guard.try_claim(key_name, nonce, fixed_clock() + 1000, fixed_clock()) == claim_status::fresh);
+        auto again = v.verify(r->json);
+        REQUIRE(!again.has_value());
+        CHECK(again.error().code() == errc::nonce_replayed);
+      }
+      // and another pair of the same key stays fresh
+      CHECK(guard.try_claim(key_name, nonce + "x", fixed_clock() + 1000, fixed_clock()) == claim_status::fresh);
+    }
+    CHECK(guard.size() == 100);
+  }
+}
+
 TEST_CASE("replay guard: two threads, a million nonces: no false accept, no false reject, bounded memory") {
   // Both threads claim the same million nonces in the same order (each one exactly once must
   // win), with a clock that advances 1 ms per 100 nonces and entries that live 200 ms. A barrier

@@ -15,6 +15,8 @@
 
 CAPMATCH_NAMESPACE_BEGIN
 
+class token_request_verifier;
+
 /// The outcome of replay_guard::try_claim.
 enum class claim_status : std::uint8_t {
   fresh,     // first use: the pair is now claimed until its expiry
@@ -33,11 +35,29 @@ class replay_guard {
   /// its expiry; when it cannot remember one more it returns claim_status::full.
   [[nodiscard]] virtual claim_status try_claim(std::string_view key_name, std::string_view nonce,
                                                std::int64_t expires_at_ms, std::int64_t now_ms) noexcept = 0;
-  /// A hint that try_claim(key_name, nonce, ...) is coming soon: an implementation may start
-  /// fetching what that claim will read (the verifier calls it before checking the mac, so the
-  /// fetch overlaps the HMAC). It must not change what any claim returns. Default: nothing.
-  virtual void prefetch(std::string_view key_name, std::string_view nonce) const noexcept {
+
+ protected:
+  friend class token_request_verifier;
+  /// What prepare() worked out about a pair for the claim that follows (the memory guard: the
+  /// pair's fingerprint). Opaque to the verifier.
+  struct prepared_claim {
+    std::uint64_t words[2] = {0, 0};
+  };
+  /// The verifier's two-phase claim, with the same outcome as try_claim(key_name, nonce, ...):
+  /// prepare(key_name, nonce) right after reading the request (an implementation may start
+  /// fetching what the claim will read, so that the fetch overlaps the mac check), then, when
+  /// the request is authentic, claim_prepared with the same key_name and nonce and prepare's
+  /// result. Only the verifier calls them (a friend: a prepared claim of another pair would
+  /// claim the wrong pair). Default: nothing to prepare, and the claim is try_claim.
+  [[nodiscard]] virtual prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept {
     static_cast<void>(key_name), static_cast<void>(nonce);
+    return {};
+  }
+  [[nodiscard]] virtual claim_status claim_prepared(const prepared_claim& p, std::string_view key_name,
+                                                    std::string_view nonce, std::int64_t expires_at_ms,
+                                                    std::int64_t now_ms) noexcept {
+    static_cast<void>(p);
+    return try_claim(key_name, nonce, expires_at_ms, now_ms);
   }
 };
 
@@ -124,24 +144,7 @@ class memory_replay_guard final : public replay_guard {
                          std::int64_t now_ms) noexcept override {
     std::uint64_t h1 = 0, h2 = 0;
     hash(key_name, nonce, h1, h2);
-    const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
-    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
-    std::lock_guard<std::mutex> lock(s.mutex);
-    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
-  }
-
-  /// Starts loading the slot where the pair's probe begins (with a table larger than the CPU's
-  /// caches, that load is a cache and TLB miss of a few hundred ns on every claim). Reads only
-  /// the shard's fixed fields (slots, mask: set at construction), so it takes no lock.
-  void prefetch(std::string_view key_name, std::string_view nonce) const noexcept override {
-#if defined(__GNUC__) || defined(__clang__)
-    std::uint64_t h1 = 0, h2 = 0;
-    hash(key_name, nonce, h1, h2);
-    const shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
-    __builtin_prefetch(&s.slots[h1 & s.mask], 1);
-#else
-    static_cast<void>(key_name), static_cast<void>(nonce);
-#endif
+    return claim(h1, h2, expires_at_ms, now_ms);
   }
 
   /// The most unexpired pairs the guard is sure to hold (shard count x per-shard limit).
@@ -226,6 +229,30 @@ class memory_replay_guard final : public replay_guard {
       if (earliest == INT64_MAX) earliest = now;  // empty: nothing to sweep until time moves on
     }
   };
+
+  /// The pair's fingerprint, and the first slot its probe reads starts loading (with a table
+  /// larger than the CPU's caches that load is a cache and TLB miss on every claim; the
+  /// verifier checks the mac meanwhile). Reads only fields fixed at construction: no lock.
+  prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept override {
+    prepared_claim p;
+    hash(key_name, nonce, p.words[0], p.words[1]);
+#if defined(__GNUC__) || defined(__clang__)
+    const shard& s = shards_[(p.words[1] >> 40) & (shard_count_ - 1)];
+    __builtin_prefetch(&s.slots[p.words[0] & s.mask], 1);
+#endif
+    return p;
+  }
+  claim_status claim_prepared(const prepared_claim& p, std::string_view, std::string_view, std::int64_t expires_at_ms,
+                              std::int64_t now_ms) noexcept override {
+    return claim(p.words[0], p.words[1], expires_at_ms, now_ms);
+  }
+
+  claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires_at_ms, std::int64_t now_ms) noexcept {
+    const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
+    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
+    std::lock_guard<std::mutex> lock(s.mutex);
+    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
+  }
 
   /// The pair's 128-bit fingerprint: the same values as seeded_hash(nonce, seeded_hash(key_name,
   /// 0 or 1, seed), seed), in two passes, not four.

@@ -690,7 +690,8 @@ class token_request_verifier {
   [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
     detail::token_request_wire f;
     if (error e; !detail::read_token_request(json, opts_.max_bytes, f, e)) return e;
-    guard_->prefetch(f.key_name, f.nonce);  // (the guard's table load overlaps the mac check)
+    // (the guard may start loading what the claim reads: it overlaps the mac check)
+    const replay_guard::prepared_claim claim = guard_->prepare(f.key_name, f.nonce);
     const token_key* key = keys_->find(f.key_name);
     if (key == nullptr) {
       error e(errc::unknown_key, no_offset);
@@ -766,7 +767,7 @@ class token_request_verifier {
       return e.append_number(static_cast<std::uint64_t>(opts_.window_ms)).append(" ms allowed");
     }
     // nonce: single use until the timestamp leaves the window
-    switch (guard_->try_claim(f.key_name, f.nonce, ts + opts_.window_ms, now_ms)) {
+    switch (guard_->claim_prepared(claim, f.key_name, f.nonce, ts + opts_.window_ms, now_ms)) {
       case claim_status::fresh: break;
       case claim_status::replayed:
         return error(errc::nonce_replayed, no_offset,

@@ -212,6 +212,7 @@ struct token_request_wire {
   f = {};
   const std::size_t n = json.size();
   std::size_t i = 0;
+  auto sub = [&](std::size_t from, std::size_t to) { return std::string_view(json.data() + from, to - from); };
   auto ws = [&] {
     while (i < n && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) ++i;
   };
@@ -220,7 +221,7 @@ struct token_request_wire {
     if (i >= n || json[i] != '"') return false;
     const std::size_t end = plain_ascii_end(json, i + 1);
     if (end >= n || json[end] != '"') return false;
-    into = json.substr(i + 1, end - i - 1);
+    into = sub(i + 1, end);
     i = end + 1;
     return true;
   };
@@ -230,7 +231,7 @@ struct token_request_wire {
     } else {
       const std::size_t start = i;
       while (i < n && json[i] >= '0' && json[i] <= '9') ++i;
-      text = json.substr(start, i - start);  // (what follows must be whitespace, ',' or '}')
+      text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
     }
     return parse_decimal(text, max_timestamp_ms, into);
   };
@@ -244,7 +245,7 @@ struct token_request_wire {
     const std::size_t name_at = ++i;
     while (i < n && ((json[i] >= 'a' && json[i] <= 'z') || (json[i] >= 'A' && json[i] <= 'Z'))) ++i;
     if (i >= n || json[i] != '"') return false;
-    const std::string_view name = json.substr(name_at, i - name_at);
+    const std::string_view name = sub(name_at, i);
     ++i;
     ws();
     if (i >= n || json[i] != ':') return false;
@@ -291,7 +292,7 @@ struct token_request_wire {
           bit = cap_bit, f.has_capability = true, f.capability_escaped = true;
           const std::size_t end = simple_escaped_end(json, i + 1);
           ok = end != std::string_view::npos && end > i + 1;  // (an empty capability is an error)
-          if (ok) f.capability = json.substr(i + 1, end - i - 1), i = end + 1;
+          if (ok) f.capability = sub(i + 1, end), i = end + 1;
         }
         break;
       default:
