@@ -227,3 +227,42 @@ TEST_CASE("wire form: the size limit holds for the one-pass reader too") {
   CHECK(std::string(err.message()).find("at most") != std::string::npos);
   CHECK(detail::read_token_request(doc, doc.size(), w, err));
 }
+
+TEST_CASE("wire form strings: simple_escaped_end's block and word loops equal a byte-by-byte reading") {
+  // The reference: one byte at a time, straight from the grammar (ASCII without control bytes,
+  // only \" \\ \/ escapes, the body ends at the first unescaped quote).
+  auto reference = [](std::string_view t, std::size_t pos) -> std::size_t {
+    for (std::size_t i = pos; i < t.size(); ++i) {
+      const auto c = static_cast<unsigned char>(t[i]);
+      if (c == '"') return i;
+      if (c < 0x20 || c >= 0x80) return std::string_view::npos;
+      if (c == '\\') {
+        if (i + 1 >= t.size() || (t[i + 1] != '"' && t[i + 1] != '\\' && t[i + 1] != '/')) return std::string_view::npos;
+        ++i;
+      }
+    }
+    return std::string_view::npos;
+  };
+  capmatch_test::splitmix64 rng{0xb10c'64};
+  const char* const pieces[] = {"a", "chat:*", "{\\\"x\\\":[\\\"*\\\"]}", "\\\"", "\\\\", "\\/", "\\n", "\\",
+                                "\"", "\x01", "\x7f", "\xc3\xa9", "/", "\\\\\\\"", "0123456789abcdef"};
+  std::size_t found = 0, refused = 0;
+  for (int n = 0; n < 60000; ++n) {
+    std::string t;
+    const std::size_t len = 40 + rng.below(400);
+    const unsigned rare = static_cast<unsigned>(rng.below(4));  // how often the bytes that stop a body appear
+    while (t.size() < len) {
+      std::size_t k = rng.below(std::size(pieces));
+      if (k >= 6 && k <= 11 && !rng.chance(rare)) k = rng.below(3);  // (mostly a long valid body)
+      t += pieces[k];
+    }
+    if (rng.chance(70)) t += '"';
+    const std::size_t pos = rng.below(3);
+    const std::size_t want = reference(t, pos);
+    INFO("text: ", t, " from ", pos);
+    CHECK(detail::simple_escaped_end(t, pos) == want);
+    (want == std::string_view::npos ? refused : found) += 1;
+  }
+  CHECK(found > 10000);
+  CHECK(refused > 10000);
+}

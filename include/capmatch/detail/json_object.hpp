@@ -18,6 +18,13 @@
 #include "json.hpp"
 #include "../version.hpp"
 
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_JSON_SSE2 1
+#else
+#define CAPMATCH_DETAIL_JSON_SSE2 0
+#endif
+
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
@@ -49,6 +56,39 @@ struct json_object_limits {
   constexpr std::size_t npos = std::string_view::npos;
   auto simple = [](char c) { return c == '"' || c == '\\' || c == '/'; };
   std::size_t i = pos;
+#if CAPMATCH_DETAIL_JSON_SSE2
+  if (!std::is_constant_evaluated()) {
+    // 64 bytes at a time as bit masks (bit k: byte i + k), without a branch per escape, while
+    // no backslash follows a backslash (then each backslash escapes the next byte: the escaped
+    // bytes are the backslashes shifted by one). A block where one does, and the last bytes, go
+    // to the word loop below, starting at the backslash when one escapes the block's first byte.
+    auto mask = [&](__m128i v, char c) {
+      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)))));
+    };
+    std::uint64_t carry = 0;  // 1: byte i is escaped by the backslash at i - 1
+    for (; i + 64 <= text.size(); i += 64) {
+      std::uint64_t q = 0, b = 0, slash = 0, bad = 0;
+      for (unsigned k = 0; k < 4; ++k) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i + 16 * k));
+        q |= mask(v, '"') << (16 * k);
+        b |= mask(v, '\\') << (16 * k);
+        slash |= mask(v, '/') << (16 * k);
+        // (signed compare: below 0x20, or 0x80 and above)
+        bad |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
+                   _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)))))
+               << (16 * k);
+      }
+      const std::uint64_t escaped = b << 1 | carry;
+      if ((b & escaped) != 0) break;  // a backslash after a backslash
+      const std::uint64_t quote = q & ~escaped;  // unescaped quotes: the first one ends the body
+      const std::uint64_t before = quote == 0 ? ~std::uint64_t{0} : (quote & (0 - quote)) - 1;
+      if (((bad | (escaped & ~(q | slash))) & before) != 0) return npos;
+      if (quote != 0) return i + static_cast<std::size_t>(std::countr_zero(quote));
+      carry = b >> 63;
+    }
+    i -= carry;
+  }
+#endif
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
     // Eight bytes at a time; every flagged byte of the word is handled from the word's flags
     // (a capability has an escape every few bytes: one plain_ascii_end call each costs more).
@@ -578,3 +618,5 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
 
 }  // namespace detail
 CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_DETAIL_JSON_SSE2
