@@ -123,17 +123,39 @@ struct json_object_limits {
   return npos;
 }
 
-/// Decodes a body accepted by simple_escaped_end (up to its end) into `out`: each backslash
-/// is dropped and the byte after it kept.
-inline void decode_simple_escaped(std::string_view body, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < body.size();) {
-    const std::size_t j = std::min(body.find('\\', i), body.size());
-    out.append(body, i, j - i);
-    if (j + 1 >= body.size()) break;  // (an accepted body never ends in a lone backslash)
-    out.push_back(body[j + 1]);
-    i = j + 2;
+/// Decodes a body accepted by simple_escaped_end (up to its end) at `o`, which has room for
+/// body.size() + 8 bytes (word stores), and returns the end of what it wrote: each backslash is
+/// dropped and the byte after it kept. Eight bytes at a time; one step per escape.
+constexpr char* decode_simple_escaped(std::string_view body, char* o) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = body.size();
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, body.data() + i, 8);
+      std::memcpy(o, &w, 8);  // (the bytes before the first backslash are kept, the rest rewritten)
+      const std::uint64_t flags = swar::bytes_equal(w, '\\');
+      if (flags == 0) {
+        o += 8, i += 8;
+        continue;
+      }
+      const auto k = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
+      o += k;
+      *o++ = body[i + k + 1];  // (an accepted body never ends in a lone backslash)
+      i += k + 2;
+    }
   }
+  for (; i < n; ++i) {
+    if (body[i] == '\\') ++i;
+    *o++ = body[i];
+  }
+  return o;
+}
+
+/// decode_simple_escaped into `out` (replacing what it held).
+inline void decode_simple_escaped(std::string_view body, std::string& out) {
+  out.resize(body.size() + 8);
+  out.resize(static_cast<std::size_t>(decode_simple_escaped(body, out.data()) - out.data()));
 }
 
 /// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
@@ -268,75 +290,22 @@ class json_object {
         r.skip(end + 1 - start);
         return true;
       }
-      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here,
-      // copying each run of plain ASCII between escapes found by plain_ascii_end (eight bytes
-      // at a time); anything else is left to json_reader::read_string, which names the error.
-      into.resize(before + (text.size() - start) + 8);  // (8 bytes of slack for the word stores below)
-      char* const base = into.data() + before;
-      char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
-                          text.begin() + static_cast<std::ptrdiff_t>(end), base);
-      std::size_t i = end;
-      if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-        // Eight bytes at a time. Every escape of the word is handled from the word's flags (one
-        // bit test per escape, no reload): its plain bytes are stored as a word shifted to the
-        // unconsumed part (the output never runs ahead of the input; `into` has 8 bytes of
-        // slack). A byte that is not part of a \" \\ \/ escape stops the loop at that byte.
-        bool stop = false;
-        while (!stop && i + 8 <= text.size()) {
-          std::uint64_t w;
-          std::memcpy(&w, text.data() + i, 8);
-          std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
-          std::size_t pos = 0;  // bytes of w consumed
-          while (flags != 0) {
-            const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
-            const std::uint64_t rest = w >> (8 * pos);
-            std::memcpy(o, &rest, 8);
-            o += n - pos;
-            const auto c = static_cast<unsigned char>(w >> (8 * n));
-            if (c != '\\' || n == 7) {  // the closing quote, another byte, or an escape across words
-              i += n;
-              stop = c != '\\';
-              pos = 8;
-              break;
-            }
-            const auto d = static_cast<unsigned char>(w >> (8 * (n + 1)));
-            if (d != '"' && d != '\\' && d != '/') {
-              i += n;
-              stop = true;
-              pos = 8;
-              break;
-            }
-            *o++ = static_cast<char>(d);
-            flags &= ~(std::uint64_t{0xFFFF} << (8 * n));
-            pos = n + 2;
-          }
-          if (pos == 8 && flags != 0) continue;  // (i was set above)
-          if (pos < 8) {
-            const std::uint64_t rest = w >> (8 * pos);
-            std::memcpy(o, &rest, 8);
-            o += 8 - pos;
-          }
-          i += 8;
-        }
+      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest or a JWT): its end
+      // by simple_escaped_end (from the first escape: the plain bytes before it are in its
+      // grammar), decoded by decode_simple_escaped; anything else is left to
+      // json_reader::read_string, which decodes it or names the error.
+      if (const std::size_t close = simple_escaped_end(text, end); close != std::string_view::npos) {
+        const std::string_view body = text.substr(start + 1, close - start - 1);
+        into.resize(before + body.size() + 8);
+        char* const base = into.data() + before;
+        const auto n = static_cast<std::size_t>(decode_simple_escaped(body, base) - base);
+        into.resize(before + n);
+        offset = static_cast<std::uint32_t>(before);
+        size = static_cast<std::uint32_t>(n);
+        pooled = true;
+        r.skip(close + 1 - start);
+        return true;
       }
-      while (i < text.size()) {
-        const char c = text[i];
-        if (c == '"') {
-          into.resize(before + static_cast<std::size_t>(o - base));
-          offset = static_cast<std::uint32_t>(before);
-          size = static_cast<std::uint32_t>(o - base);
-          pooled = true;
-          r.skip(i + 1 - start);
-          return true;
-        }
-        if (c != '\\' || i + 1 >= text.size() || (text[i + 1] != '"' && text[i + 1] != '\\' && text[i + 1] != '/'))
-          break;
-        *o++ = text[i + 1];
-        const std::size_t run = plain_ascii_end(text, i + 2);
-        o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(i + 2), text.begin() + static_cast<std::ptrdiff_t>(run), o);
-        i = run;
-      }
-      into.resize(before);
     }
     if (!r.read_string(into, err)) return false;
     offset = static_cast<std::uint32_t>(before);
