@@ -583,6 +583,58 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("differential: one automaton with fallback transitions") {
+  // Many named qualifiers beside `[*]` literal-led patterns exceed the automaton bound when each
+  // qualifier's states copy the `[*]` part's transitions; with fallback transitions (a state
+  // T ∪ W whose primary nodes T have no `*` child holds T's transitions and falls back to W's
+  // state) they fit one automaton (docs/matcher.md, "Fallback transitions"). Against
+  // capability::ops_for and the trie walk, names of every length class.
+  splitmix64 r{20261203};
+  differential d;
+  std::size_t with_fallbacks = 0, fallback_states = 0;
+  for (int round = 0; round < 12; ++round) {
+    const std::size_t tenants = 20 + r.below(60), quals = 100 + r.below(200), n = 800 + r.below(800);
+    std::set<std::string> seen;
+    std::string json = "{";
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string p = r.chance(25) ? std::string("[*]") : std::string("[ns").append(std::to_string(r.below(quals))).append("]");
+      if (r.chance(10)) p.clear();
+      p.append("tenant").append(std::to_string(r.below(tenants)));
+      switch (r.below(4)) {
+        case 0: p.append(":room:").append(std::to_string(r.below(50))); break;
+        case 1: p.append(":*"); break;
+        case 2: p.append(":*:typing"); break;
+        default: p.append(":app:").append(std::to_string(r.below(20))).append(":*"); break;
+      }
+      if (seen.insert(p).second) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    }
+    const auto cap = parse_ok(json + "}");
+    const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+    std::size_t fallbacks = 0;
+    for (const auto& st : capmatch::detail::cm::matcher_access::tables(m).states) fallbacks += st.has_fallback() ? 1 : 0;
+    if (fallbacks != 0 && m.groups() == 1 && m.determinised()) ++with_fallbacks;
+    fallback_states += fallbacks;
+    const std::vector<std::string> list(seen.begin(), seen.end());
+    for (int k = 0; k < 4000; ++k) {
+      std::string name = gen_name(r, list);
+      if (r.chance(20)) {  // another qualifier: [ns*] of the capability or not, [*]'s classes
+        const std::size_t body = name[0] == '[' ? name.find(']') + 1 : 0;
+        name = std::string(r.chance(50) ? "[ns" + std::to_string(r.below(quals + 20)) + "]" : r.chance(50) ? "[queue]" : "")
+                   .append(name.substr(body));
+      }
+      if (r.chance(10)) name = std::string("t:").append(std::to_string(r.below(9)));  // under 8 bytes
+      if (r.chance(10))
+        for (std::size_t j = 4 + r.below(20); j != 0; --j) name.append(":").append(r.pick(vocab));  // often over 64
+      d.check(cap, m, name);
+      d.check(cap, walk, name);
+    }
+  }
+  MESSAGE("one automaton with fallbacks: " << with_fallbacks << " of 12 capabilities, " << fallback_states
+                                           << " states with a fallback; pairs " << d.pairs);
+  CHECK(with_fallbacks >= 8);
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("differential: names around the whole-name stop mask (up to 64 bytes) and beyond") {
   // Names of at most detail::cm::short_name_bytes bytes find their segments from a stop mask
   // of the whole name; longer ones scan word by word. Segment lengths around 8, 16 and 17

@@ -16,6 +16,8 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
+static_assert((u32{2} << operation_count) <= fallback_flag, "op bits and the star bit stay below the fallback flag");
+
 /// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
 /// queries both, at run time and in constant evaluation.
@@ -89,14 +91,22 @@ struct tables : header {
   // One transition of the automaton (DFA mode) on segment g of the name s: the state's
   // trailing-`*` ops join acc, then the automaton moves along the segment's literal transition,
   // or the default one. The filter spares the table probe for most segments that no literal
-  // transition names.
+  // transition names. A state with a fallback has no default: a segment its transitions do not
+  // name moves the automaton as it moves the fallback state (whose trailing-`*` ops are already
+  // the state's), which may have a fallback in turn (a smaller set each time).
   CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, const segment& g, const char* s,
                                             u32& acc) const noexcept {
     acc |= r.trail_ops();
     const u64 hk = g.key * k_mul;
-    if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
-    if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
-    return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
+    for (const state_rec* at = &r;;) {
+      const u32 miss = at->has_fallback() ? no_state : at->default_next();
+      const u32 to = (at->filter() & filter_bit(hk)) == 0 ? miss
+                     : g.len <= 8 ? find_short(st, g.key, hk, miss)
+                                  : find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, miss, hk);
+      if (to != no_state) return to;
+      st = at->fallback();
+      at = &state(st);
+    }
   }
 
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
