@@ -169,7 +169,9 @@ constexpr bool builder::determinise(bool fallbacks) {
   find_mid_runs(states, ts, first_state);
   drop_chains(states, ts, first_state);
   out.walk = false;
-  out.out_of_line = out.chains;
+  out.fallbacks = false;
+  for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
+  out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
   out.states = std::move(states);
   emit(ts);

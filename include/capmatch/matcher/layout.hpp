@@ -189,7 +189,8 @@ struct header {
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
-  bool out_of_line = false;  // walk or chains: every check takes the out-of-line path
+  bool fallbacks = false;  // DFA: some state has a fallback (state_rec::has_fallback); its loop follows them
+  bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
 };
