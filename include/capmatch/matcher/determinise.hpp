@@ -134,7 +134,7 @@ constexpr bool builder::determinise(bool fallbacks) {
       for (std::size_t i = 0; i < gathered.size();) {
         std::size_t j = i;
         bool named = false;
-        while (j < gathered.size() && gathered[j].sid == gathered[i].sid) named = named || primary[gathered[j++].node];
+        while (j < gathered.size() && gathered[j].sid == gathered[i].sid) named = primary[gathered[j++].node] || named;  // (j++ always)
         if (named)
           for (std::size_t k = i; k < j; ++k) gathered[kept++] = gathered[k];
         i = j;
