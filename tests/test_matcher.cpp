@@ -649,6 +649,53 @@ TEST_CASE("differential: one automaton with fallback transitions") {
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("a fallback target heading a long chain keeps the chain (fallbacks with dropped chains)") {
+  // Found by "grouped capabilities" (round 13, `tenant8:room:55:d0:d1:d2:d0:d1:d1` denied): the
+  // state {[qK]tJ, [*]tJ} falls back to {[*]tJ} on every segment but `b`, and {[*]tJ} heads the
+  // chain a:eJ:fJ:gJ:h. When that chain was dropped, the head lost its transition on `a`, so the
+  // fallback found nothing there and the name was denied (docs/matcher.md, "Fallback transitions").
+  // 200 qualifiers beside the `[*]` patterns exceed the plain automaton's bound; the `uJ` chains
+  // (no fallback leads to their heads) are still dropped.
+  constexpr int quals = 200, tenants = 20;
+  std::string json = "{";
+  for (int k = 0; k < quals; ++k)
+    json += "\"[q" + std::to_string(k) + "]t" + std::to_string(k % tenants) + ":b\":[\"publish\"],";
+  auto chain = [](const std::string& head, int t) {
+    const std::string x = std::to_string(t);
+    return head + x + ":a:e" + x + ":f" + x + ":g" + x + ":h";
+  };
+  for (int t = 0; t < tenants; ++t)
+    json += "\"[*]" + chain("t", t) + "\":[\"subscribe\"],\"" + chain("u", t) + "\":[\"history\"],";
+  json.back() = '}';
+  const auto cap = parse_ok(json);
+  const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+  const auto& t = capmatch::detail::cm::matcher_access::tables(m);
+  CHECK(m.groups() == 1);
+  CHECK(m.determinised());
+  CHECK(t.fallbacks);
+  CHECK(t.chains);
+  CHECK(m.ops_for("[q3]" + chain("t", 3)) == op_set(operation::subscribe));
+  CHECK(m.ops_for("[q3]t3:b") == op_set(operation::publish));
+  CHECK(m.ops_for(chain("u", 3)) == op_set(operation::history));
+  differential d;
+  for (int k = 0; k < quals; ++k)
+    for (const std::string& q : {"[q" + std::to_string(k) + "]", std::string(), std::string("[meta]")})
+      for (const char* head : {"t", "u"}) {
+        const std::string name = q + chain(head, k % tenants);
+        d.check(cap, m, name);
+        d.check(cap, walk, name);
+        for (std::size_t cut = 1; cut < name.size(); cut += 3) {  // shorter, one byte changed, longer
+          d.check(cap, m, name.substr(0, cut));
+          std::string changed = name;
+          changed[cut] = changed[cut] == 'x' ? 'y' : 'x';
+          d.check(cap, m, changed);
+        }
+        d.check(cap, m, name + ":h");
+        d.check(cap, m, name + std::string(70, 'z'));
+      }
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("differential: names around the whole-name stop mask (up to 64 bytes) and beyond") {
   // Names of at most detail::cm::short_name_bytes bytes find their segments from a stop mask
   // of the whole name; longer ones scan word by word. Segment lengths around 8, 16 and 17

@@ -298,7 +298,8 @@ class builder {
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
-  // run's record leads through the chain, and out.chains is set. Renumbers in place.
+  // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
+  // fallback target (a fallback follows the head's transitions). Renumbers in place.
   constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).

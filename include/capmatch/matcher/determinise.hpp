@@ -400,9 +400,17 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
   ++entered[start];  // entry states and start runs' ends are entered from outside ts too
   for (const auto& r : runs) ++entered[r.target];
+  // A dropped chain's head loses its transition into the chain: only a check standing at the
+  // head may then pass it (by the mid-run record). A fallback reads its target's transitions
+  // from another state (tables::step), one segment at a time, so a fallback target keeps all
+  // of its transitions: its chain is never dropped.
+  std::vector<u8> read_by_fallback(count, 0);
+  for (u32 st = 2; st < count; ++st)
+    if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
   std::vector<u8> drop(count, 0);
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
+    if (read_by_fallback[r.state]) continue;
     std::size_t segments = 1;
     for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
     if (segments < mid_run_drop_segments) continue;
