@@ -476,10 +476,12 @@ TEST_CASE("differential: adversarial capabilities") {
     }
   }
 
-  SUBCASE("leading wildcards among tenant-scoped patterns: groups, each determinised") {
+  SUBCASE("leading wildcards among tenant-scoped patterns: one automaton with fallbacks") {
     // The shape of bench/ lead10: tenant-scoped patterns plus 10 % led by a wildcard. Together
-    // they exceed the automaton bound (each `*:...` pattern joins every tenant's states);
-    // split by what leads them (a literal, `*`, `[*]`), each group stays small.
+    // they exceed the plain automaton's bound (each `*:...` pattern joins every tenant's states);
+    // with fallback transitions a tenant's state keeps its own transitions and falls back to the
+    // star-led part's state, so the whole is one automaton (before fallbacks: 3 groups,
+    // literal-led, `*`-led, `[*]*`-led; docs/matcher.md, "Fallback transitions").
     std::string json = "{";
     for (int i = 0; i < 3000; ++i)
       json += "\"tenant" + std::to_string(i % 300) + ":room:" + std::to_string(i) + (i % 3 ? ":*" : "") +
@@ -491,8 +493,9 @@ TEST_CASE("differential: adversarial capabilities") {
     }
     const auto cap = parse_ok(json + "\"[queue]tenant1:*\":[\"history\"]}");
     const matcher m(cap), walk(cap, matcher_mode::trie_walk);
-    CHECK(m.groups() == 3);  // literal-led, `*`-led, `[*]*`-led
+    CHECK(m.groups() == 1);
     CHECK(m.determinised());
+    CHECK(capmatch::detail::cm::matcher_access::tables(m).fallbacks);
     for (int k = 0; k < 20000; ++k) {
       std::string name = (r.chance(50) ? "tenant" + std::to_string(r.below(320)) : std::string(r.chance(50) ? "x" : "room")) +
                          ":" + (r.chance(50) ? "room" : r.chance(50) ? "user" : "*") + ":" + std::to_string(r.below(3100));
@@ -522,15 +525,19 @@ TEST_CASE("differential: adversarial capabilities") {
 }
 
 TEST_CASE("differential: grouped capabilities, the star-led patterns in one group or two") {
-  // Tenant-scoped patterns beside a few led by `*` or `[*]*` exceed the automaton bound together
-  // (docs/matcher.md, "Groups"). The star-led ones form one group when that group fits its own
-  // bound (2 groups), else `*`-led and `[*]*`-led apart (3); both against capability::ops_for
-  // and the trie walk, names of every length class (under 8, 8-64, over 64 bytes).
+  // Tenant-scoped patterns beside a few led by `*` or `[*]*` exceed the plain automaton's bound
+  // together (docs/matcher.md, "Groups"). With a few star-led patterns (20-70) the automaton with
+  // fallback transitions fits: one group. With more, the star-led ones form one group when that
+  // group fits its own bound (2 groups), else `*`-led and `[*]*`-led apart (3); both against
+  // capability::ops_for and the trie walk, names of every length class (under 8, 8-64, over 64
+  // bytes). The rounds with long literal tails have chains beside fallbacks: this test found
+  // the dropped chain that a fallback followed (see "a fallback target heading a long chain").
   splitmix64 r{20261202};
   differential d;
   std::map<std::size_t, std::size_t> by_groups;  // groups() -> capabilities
   std::size_t merged_both_kinds = 0;  // 2 groups holding `*`-led and `[*]*`-led patterns
   std::size_t chains = 0;             // the literal-led group's long chains dropped
+  std::size_t chains_and_fallbacks = 0;  // one automaton with fallbacks whose long chains were dropped
   const char* const shapes[] = {"*:room:", "*:*:", "[*]*:", "*:user:", "[*]*:*:", "[queue]*:"};
   for (int round = 0; round < 24; ++round) {
     const std::size_t tenants = 20 + r.below(60), scoped = 500 + r.below(400);
@@ -560,9 +567,14 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
       if (seen.insert(p).second) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
     const auto cap = parse_ok(json + "}");
     const matcher m(cap), walk(cap, matcher_mode::trie_walk);
-    REQUIRE(m.groups() >= 2);  // together they exceed the bound (a group may still walk its trie)
     ++by_groups[m.groups()];
-    chains += capmatch::detail::cm::matcher_access::tables(m).chains ? 1 : 0;  // the literal-led group
+    const auto& t = capmatch::detail::cm::matcher_access::tables(m);  // the only or literal-led group
+    chains += t.chains ? 1 : 0;
+    if (m.groups() == 1) {  // the plain automaton exceeds its bound: the one with fallbacks fits
+      CHECK(m.determinised());
+      CHECK(t.fallbacks);
+      chains_and_fallbacks += t.chains ? 1 : 0;
+    }
     if (m.groups() == 2 && star && any_star) ++merged_both_kinds;
     const std::vector<std::string> list(seen.begin(), seen.end());
     for (int k = 0; k < 2500; ++k) {
@@ -574,12 +586,128 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
       d.check(cap, walk, name);
     }
   }
-  MESSAGE("capabilities by groups(): 2: " << by_groups[2] << ", 3: " << by_groups[3] << ", 4: " << by_groups[4]
-                                          << "; star-led in one group with both kinds: " << merged_both_kinds
-                                          << "; chains dropped in the literal-led group: " << chains);
-  CHECK(merged_both_kinds >= 8);
+  MESSAGE("capabilities by groups(): 1: " << by_groups[1] << ", 2: " << by_groups[2] << ", 3: " << by_groups[3]
+                                          << ", 4: " << by_groups[4] << "; star-led in one group with both kinds: "
+                                          << merged_both_kinds << "; chains dropped in the only or literal-led group: "
+                                          << chains << " (beside fallbacks: " << chains_and_fallbacks << ")");
+  CHECK(by_groups[1] >= 6);
+  CHECK(merged_both_kinds >= 3);
   CHECK(chains >= 3);
+  CHECK(chains_and_fallbacks >= 1);
   CHECK(by_groups[3] + by_groups[4] >= 2);
+  CHECK(d.failures == 0);
+}
+
+TEST_CASE("differential: one automaton with fallback transitions") {
+  // Many named qualifiers beside `[*]` literal-led patterns exceed the automaton bound when each
+  // qualifier's states copy the `[*]` part's transitions; with fallback transitions (a state
+  // T ∪ W whose primary nodes T have no `*` child holds T's transitions and falls back to W's
+  // state) they fit one automaton (docs/matcher.md, "Fallback transitions"). Against
+  // capability::ops_for and the trie walk, names of every length class.
+  // Odd rounds add `*`-led patterns that make the whole exceed even that bound: then the
+  // literal-led group has the fallbacks (groups_ops reaches its loop through resume).
+  splitmix64 r{20261203};
+  differential d;
+  std::size_t with_fallbacks = 0, grouped_with_fallbacks = 0, fallback_states = 0;
+  const char* const shapes[] = {"*:*:", "*:room:", "*:user:"};
+  for (int round = 0; round < 16; ++round) {
+    const std::size_t tenants = 20 + r.below(60), quals = 100 + r.below(200), n = 800 + r.below(800);
+    std::set<std::string> seen;
+    std::string json = "{";
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string p = r.chance(25) ? std::string("[*]") : std::string("[ns").append(std::to_string(r.below(quals))).append("]");
+      if (r.chance(10)) p.clear();
+      p.append("tenant").append(std::to_string(r.below(tenants)));
+      switch (r.below(4)) {
+        case 0: p.append(":room:").append(std::to_string(r.below(50))); break;
+        case 1: p.append(":*"); break;
+        case 2: p.append(":*:typing"); break;
+        default: p.append(":app:").append(std::to_string(r.below(20))).append(":*"); break;
+      }
+      if (seen.insert(p).second) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    }
+    for (std::size_t i = round % 2 == 0 ? 0 : 150 + r.below(100); i != 0; --i) {
+      std::string p = shapes[r.below(std::size(shapes))];
+      p.append("x").append(std::to_string(r.below(300)));
+      if (seen.insert(p).second) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    }
+    const auto cap = parse_ok(json + "}");
+    const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+    const auto& t = capmatch::detail::cm::matcher_access::tables(m);  // the only or first group
+    std::size_t fallbacks = 0;
+    for (const auto& st : t.states) fallbacks += st.has_fallback() ? 1 : 0;
+    CHECK(t.fallbacks == (fallbacks != 0));  // the header flag that chooses the loop
+    CHECK(t.out_of_line == (t.walk || t.chains || t.fallbacks));
+    if (fallbacks != 0 && m.groups() == 1 && m.determinised()) ++with_fallbacks;
+    if (fallbacks != 0 && m.groups() > 1) ++grouped_with_fallbacks;
+    fallback_states += fallbacks;
+    const std::vector<std::string> list(seen.begin(), seen.end());
+    for (int k = 0; k < 4000; ++k) {
+      std::string name = gen_name(r, list);
+      if (r.chance(20)) {  // another qualifier: [ns*] of the capability or not, [*]'s classes
+        const std::size_t body = name[0] == '[' ? name.find(']') + 1 : 0;
+        name = std::string(r.chance(50) ? "[ns" + std::to_string(r.below(quals + 20)) + "]" : r.chance(50) ? "[queue]" : "")
+                   .append(name.substr(body));
+      }
+      if (r.chance(10)) name = std::string("t:").append(std::to_string(r.below(9)));  // under 8 bytes
+      if (r.chance(10))
+        for (std::size_t j = 4 + r.below(20); j != 0; --j) name.append(":").append(r.pick(vocab));  // often over 64
+      d.check(cap, m, name);
+      d.check(cap, walk, name);
+    }
+  }
+  MESSAGE("one automaton with fallbacks: " << with_fallbacks << " of 8 capabilities; grouped, the first group with "
+                                           << "fallbacks: " << grouped_with_fallbacks << " of 8; " << fallback_states
+                                           << " states with a fallback; pairs " << d.pairs);
+  CHECK(with_fallbacks >= 6);
+  CHECK(grouped_with_fallbacks >= 6);
+  CHECK(d.failures == 0);
+}
+
+TEST_CASE("a fallback target heading a long chain keeps the chain (fallbacks with dropped chains)") {
+  // Found by "grouped capabilities" (round 13, `tenant8:room:55:d0:d1:d2:d0:d1:d1` denied): the
+  // state {[qK]tJ, [*]tJ} falls back to {[*]tJ} on every segment but `b`, and {[*]tJ} heads the
+  // chain a:eJ:fJ:gJ:h. When that chain was dropped, the head lost its transition on `a`, so the
+  // fallback found nothing there and the name was denied (docs/matcher.md, "Fallback transitions").
+  // 200 qualifiers beside the `[*]` patterns exceed the plain automaton's bound; the `uJ` chains
+  // (no fallback leads to their heads) are still dropped.
+  constexpr int quals = 200, tenants = 20;
+  std::string json = "{";
+  for (int k = 0; k < quals; ++k)
+    json += "\"[q" + std::to_string(k) + "]t" + std::to_string(k % tenants) + ":b\":[\"publish\"],";
+  auto chain = [](const std::string& head, int t) {
+    const std::string x = std::to_string(t);
+    return head + x + ":a:e" + x + ":f" + x + ":g" + x + ":h";
+  };
+  for (int t = 0; t < tenants; ++t)
+    json += "\"[*]" + chain("t", t) + "\":[\"subscribe\"],\"" + chain("u", t) + "\":[\"history\"],";
+  json.back() = '}';
+  const auto cap = parse_ok(json);
+  const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+  const auto& t = capmatch::detail::cm::matcher_access::tables(m);
+  CHECK(m.groups() == 1);
+  CHECK(m.determinised());
+  CHECK(t.fallbacks);
+  CHECK(t.chains);
+  CHECK(m.ops_for("[q3]" + chain("t", 3)) == op_set(operation::subscribe));
+  CHECK(m.ops_for("[q3]t3:b") == op_set(operation::publish));
+  CHECK(m.ops_for(chain("u", 3)) == op_set(operation::history));
+  differential d;
+  for (int k = 0; k < quals; ++k)
+    for (const std::string& q : {"[q" + std::to_string(k) + "]", std::string(), std::string("[meta]")})
+      for (const char* head : {"t", "u"}) {
+        const std::string name = q + chain(head, k % tenants);
+        d.check(cap, m, name);
+        d.check(cap, walk, name);
+        for (std::size_t cut = 1; cut < name.size(); cut += 3) {  // shorter, one byte changed, longer
+          d.check(cap, m, name.substr(0, cut));
+          std::string changed = name;
+          changed[cut] = changed[cut] == 'x' ? 'y' : 'x';
+          d.check(cap, m, changed);
+        }
+        d.check(cap, m, name + ":h");
+        d.check(cap, m, name + std::string(70, 'z'));
+      }
   CHECK(d.failures == 0);
 }
 

@@ -249,7 +249,9 @@ class builder {
       return a.node != b.node ? a.node < b.node : a.sid < b.sid;
     });
     tedge_index = index_map{};
-    if (mode == matcher_mode::automatic && determinise()) return;
+    // The plain automaton; beyond its bound, the one with fallback transitions (docs/matcher.md,
+    // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
+    if (mode == matcher_mode::automatic && (determinise(false) || determinise(true))) return;
     // Fallback: the trie itself.
     out.walk = true;
     out.out_of_line = true;
@@ -265,7 +267,10 @@ class builder {
   }
 
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
-  constexpr bool determinise();
+  constexpr bool determinise(bool fallbacks);
+  // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
+  static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets);
   // Merges equivalent states (determinise.hpp).
   static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
@@ -293,7 +298,8 @@ class builder {
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
-  // run's record leads through the chain, and out.chains is set. Renumbers in place.
+  // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
+  // fallback target (a fallback follows the head's transitions). Renumbers in place.
   constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).

@@ -14,12 +14,23 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
 // Subset construction over the trie. Returns false (leaving `out` untouched) when the
-// automaton would exceed the documented bound.
-constexpr bool builder::determinise() {
+// automaton would exceed the documented bound. With `fallbacks`, a state S = T ∪ W whose
+// primary nodes T (literal-led, not `[*]`) have no `*` child holds only the transitions on
+// T's segments and falls back to the state W for every other segment (docs/matcher.md,
+// "Fallback transitions").
+constexpr bool builder::determinise(bool fallbacks) {
   const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
   std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
   for (const auto& e : tedges) ++node_edges[e.node + 1];
   for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
+  // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
+  // edges lead to (a child always comes after its parent, so one pass in node order).
+  std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
+  if (fallbacks) {
+    primary[2] = 1;
+    for (const auto& q : qualifier_edges) primary[q.child] = 1;
+    for (const auto& e : tedges) primary[e.child] = primary[e.node];
+  }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
   std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
@@ -38,6 +49,8 @@ constexpr bool builder::determinise() {
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
   std::size_t work = 2;
   bool over = false;
+  std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
+  u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
     const u64 h = set_hash(set.data(), set.size());
@@ -53,6 +66,7 @@ constexpr bool builder::determinise() {
     set_items.insert(set_items.end(), set.begin(), set.end());
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     set_index.insert(h, id, hash_of_state);
+    if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
     if (work > limit) over = true;
     return id;
@@ -80,28 +94,56 @@ constexpr bool builder::determinise() {
   states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
 
-  std::vector<u32> stars, gathered_sid, group;
+  std::vector<u32> stars, gathered_sid, group, rest;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
     stars.clear();
     gathered.clear();
+    rest.clear();  // with a fallback: the nodes that are not primary (W)
+    bool fallback = fallbacks;
+    std::size_t primaries = 0;
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
       rec.add_trail_ops(nodes[node].trail_ops());
       rec.add_term_ops(nodes[node].term_ops());
-      if (const u32 star = nodes[node].star_child(); star != dead && live(star)) stars.push_back(star);
+      if (const u32 star = nodes[node].star_child(); star != dead && live(star)) {
+        stars.push_back(star);
+        if (fallbacks && primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
+      }
       for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
         if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+      if (fallbacks) {
+        if (primary[node]) ++primaries;
+        else rest.push_back(node);
+      }
     }
+    fallback = fallback && primaries != 0 && !rest.empty();
     std::sort(stars.begin(), stars.end());
     if (e - b > 1)
       std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
         return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
       });
+    if (fallbacks) at_depth = depth[st];
+    if (fallback) {
+      // W's state answers every segment T's edges do not name (T has no `*` child): keep only
+      // the transitions on T's segments (each still goes to T's children ∪ W's move).
+      rec.set_fallback(state_of(rest));
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < gathered.size();) {
+        std::size_t j = i;
+        bool named = false;
+        while (j < gathered.size() && gathered[j].sid == gathered[i].sid) named = primary[gathered[j++].node] || named;  // (j++ always)
+        if (named)
+          for (std::size_t k = i; k < j; ++k) gathered[kept++] = gathered[k];
+        i = j;
+      }
+      gathered.resize(kept);
+    }
     work += gathered.size();
-    rec.set_default_next(state_of(stars));
+    if (fallbacks) at_depth = depth[st] + 1;
+    if (!fallback) rec.set_default_next(state_of(stars));
     for (std::size_t i = 0; i < gathered.size();) {
       std::size_t j = i;
       set.clear();
@@ -121,16 +163,47 @@ constexpr bool builder::determinise() {
   if (over) return false;
   states.resize(set_offsets.size() - 1);
   u32 first_state = start;
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets);
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
   find_mid_runs(states, ts, first_state);
   drop_chains(states, ts, first_state);
   out.walk = false;
-  out.out_of_line = out.chains;
+  out.fallbacks = false;
+  for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
+  out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
   out.states = std::move(states);
   emit(ts);
   return true;
+}
+
+// Renumbers the states of an automaton with fallbacks so that every link leads to a higher
+// number, as minimise and compress_runs expect: by depth (a transition or default goes one
+// deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
+constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> order(count);
+  for (u32 i = 0; i < count; ++i) order[i] = i;
+  std::sort(order.begin() + 2, order.end(), [&](u32 a, u32 b) {
+    const u32 sa = set_offsets[a + 1] - set_offsets[a], sb = set_offsets[b + 1] - set_offsets[b];
+    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : a < b;
+  });
+  std::vector<u32> id(count, 0);
+  for (u32 i = 0; i < count; ++i) id[order[i]] = i;
+  std::vector<state_rec> out_states(count);
+  for (u32 i = 0; i < count; ++i) {
+    out_states[id[i]] = states[i];
+    out_states[id[i]].map_link([&](u32 next) { return id[next]; });
+  }
+  for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
+  // minimise and the passes after it read a state's transitions as one range, in segment order.
+  std::sort(ts.begin(), ts.end(), [](const transition& a, const transition& b) {
+    return a.from != b.from ? a.from < b.from : a.sid < b.sid;
+  });
+  states = std::move(out_states);
+  start = id[start];
 }
 
 // Merges equivalent states (same masks, same default, same transitions to equivalent
@@ -146,12 +219,14 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   rep[qualifier_state] = qualifier_state;
   index_map sigs;
   auto hash_of = [&](u32 st) {
-    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops()), rep[states[st].default_next()]);
+    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
+                 rep[states[st].default_next()]);
     for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
     return h;
   };
   auto same = [&](u32 a, u32 b) {
     if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
+        states[a].has_fallback() != states[b].has_fallback() ||
         rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
       return false;
     for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
@@ -325,9 +400,17 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
   ++entered[start];  // entry states and start runs' ends are entered from outside ts too
   for (const auto& r : runs) ++entered[r.target];
+  // A dropped chain's head loses its transition into the chain: only a check standing at the
+  // head may then pass it (by the mid-run record). A fallback reads its target's transitions
+  // from another state (tables::step), one segment at a time, so a fallback target keeps all
+  // of its transitions: its chain is never dropped.
+  std::vector<u8> read_by_fallback(count, 0);
+  for (u32 st = 2; st < count; ++st)
+    if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
   std::vector<u8> drop(count, 0);
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
+    if (read_by_fallback[r.state]) continue;
     std::size_t segments = 1;
     for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
     if (segments < mid_run_drop_segments) continue;

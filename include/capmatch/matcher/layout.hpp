@@ -38,6 +38,10 @@ inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on th
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
 static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
+// A state with a fallback (DFA only) has this bit in `term` (between the op bits and a run's
+// length; finish() drops it): its link is then the fallback state, not the default transition.
+inline constexpr u32 fallback_flag = u32{1} << 19;
+static_assert(fallback_flag < (u32{1} << run_shift));
 
 // The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
 // is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
@@ -69,8 +73,14 @@ using swar::zero_bytes;
 class state_rec {
  public:
   // ---- reads (the check paths) ----
-  /// DFA: the default transition (a segment that no literal transition names).
+  /// DFA: the default transition (a segment that no literal transition names). For a state
+  /// with a fallback (has_fallback()) this is the fallback state, whose default is this one's.
   [[nodiscard]] constexpr u32 default_next() const noexcept { return next_; }
+  /// DFA: true when a segment that none of this state's literal transitions names moves the
+  /// automaton as it would move fallback() (docs/matcher.md, "Fallback transitions").
+  [[nodiscard]] constexpr bool has_fallback() const noexcept { return (term_ & fallback_flag) != 0; }
+  /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
+  [[nodiscard]] constexpr u32 fallback() const noexcept { return next_; }
   /// Trie: the `*` child.
   [[nodiscard]] constexpr u32 star_child() const noexcept { return next_; }
   /// DFA, run state: the state after the run.
@@ -87,12 +97,18 @@ class state_rec {
   /// Ops granted when the name ends here, with a run state's length bits above them: for the
   /// check paths, whose finish() drops those bits (one instruction less than term_ops()).
   [[nodiscard]] constexpr u32 term_bits() const noexcept { return term_; }
-  /// Ops granted when the name ends here (without a run state's length bits).
-  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & ((u32{1} << run_shift) - 1); }
+  /// Ops granted when the name ends here (without a run state's length bits or the fallback flag).
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & (fallback_flag - 1); }
 
   // ---- writes (the builder) ----
   /// DFA: sets the default transition (a state index while building, a reference once emitted).
   constexpr void set_default_next(u32 st) noexcept { next_ = st; }
+  /// DFA: gives this state a fallback (a state index while building, a reference once emitted)
+  /// instead of a default transition. Never a run state (a run state has no default).
+  constexpr void set_fallback(u32 st) noexcept {
+    next_ = st;
+    term_ |= fallback_flag;
+  }
   /// Trie: sets the `*` child.
   constexpr void set_star_child(u32 node) noexcept { next_ = node; }
   /// Adds ops granted when one or more further segments follow.
@@ -118,9 +134,9 @@ class state_rec {
   }
 
  private:
-  u32 next_ = dead;  // DFA: default transition, or a run's end; trie: the `*` child
+  u32 next_ = dead;  // DFA: default transition, fallback state, or a run's end; trie: the `*` child
   u32 trail_ = 0;    // op bits granted when one or more further segments follow
-  u32 term_ = 0;     // op bits granted when the name ends here; a run state: | run length << run_shift
+  u32 term_ = 0;     // op bits granted when the name ends here; | fallback_flag; a run state: | run length << run_shift
   u32 aux_ = 0;      // the filter of the literal transitions' key hashes, or (run state) the run's pool offset
 };
 static_assert(sizeof(state_rec) == 16);
@@ -173,7 +189,8 @@ struct header {
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
-  bool out_of_line = false;  // walk or chains: every check takes the out-of-line path
+  bool fallbacks = false;  // DFA: some state has a fallback (state_rec::has_fallback); its loop follows them
+  bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
 };

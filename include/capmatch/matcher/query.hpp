@@ -16,6 +16,8 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
+static_assert((u32{2} << operation_count) <= fallback_flag, "op bits and the star bit stay below the fallback flag");
+
 /// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
 /// queries both, at run time and in constant evaluation.
@@ -89,14 +91,31 @@ struct tables : header {
   // One transition of the automaton (DFA mode) on segment g of the name s: the state's
   // trailing-`*` ops join acc, then the automaton moves along the segment's literal transition,
   // or the default one. The filter spares the table probe for most segments that no literal
-  // transition names.
+  // transition names. Fallbacks: the loop of tables with fallback transitions (header::fallbacks;
+  // the others keep this one, without the test): a state with a fallback has no default, and a
+  // segment its transitions do not name moves the automaton as it moves the fallback state (whose
+  // trailing-`*` ops are already the state's), which may have a fallback in turn (a smaller set
+  // each time; docs/matcher.md, "Fallback transitions").
+  template <bool Fallbacks = false>
   CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, const segment& g, const char* s,
                                             u32& acc) const noexcept {
     acc |= r.trail_ops();
     const u64 hk = g.key * k_mul;
-    if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
-    if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
-    return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
+    if constexpr (Fallbacks) {
+      for (const state_rec* at = &r;;) {
+        const u32 miss = at->has_fallback() ? no_state : at->default_next();
+        const u32 to = (at->filter() & filter_bit(hk)) == 0 ? miss
+                       : g.len <= 8 ? find_short(st, g.key, hk, miss)
+                                    : find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, miss, hk);
+        if (to != no_state) return to;
+        st = at->fallback();
+        at = &state(st);
+      }
+    } else {
+      if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
+      if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
+      return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
+    }
   }
 
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
@@ -167,7 +186,7 @@ struct tables : header {
   // (docs/matcher.md, "Mid-runs"). Without it the loop steps through a chain's states: the
   // inlined path of names of 8 to short_name_bytes bytes (OneWindow), and groups (where the
   // mid-run test cost 6-9 % more instructions per check, callgrind, lead1/4096, lead10/512).
-  template <bool AnyLength = false, bool OneWindow = !AnyLength>
+  template <bool AnyLength = false, bool OneWindow = !AnyLength, bool Fallbacks = false>
   CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
     u32 acc = 0;
@@ -197,14 +216,15 @@ struct tables : header {
         }
       }
       const segment g = sc.template next<OneWindow>();
-      st = step(st, r, g, s, acc);
+      st = step<Fallbacks>(st, r, g, s, acc);
       if (g.last) return finish(acc | state(st).term_bits());
       if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
     }
   }
 
   // A check. The common case — a DFA and a name of 8 to short_name_bytes bytes — is inlined
-  // into the caller; qualifiers, other names and the trie walk are calls.
+  // into the caller; qualifiers, other names, tables with chains or fallbacks and the trie walk
+  // are calls.
   CAPMATCH_DETAIL_INLINE constexpr op_set ops_for(std::string_view name) const noexcept {
     const char* s = name.data();
     const std::size_t n = name.size();
@@ -235,18 +255,22 @@ struct tables : header {
                                                  u32 st) const noexcept {
     if (walk) return walk_ops(sc, s, st);
     if (st == dead) return op_set{};
-    if (chains) return resume_chains(sc, s, n, st);
+    if (out_of_line) return resume_out_of_line(sc, s, n, st);  // (not walk: chains or fallbacks)
     return automaton<false, false>(sc, s, n, st);
   }
-  // resume for tables whose long chains were dropped: only the mid-run records lead through
-  // them (out of line: inlined, the mid-run test cost the grouped checks 5-7 % more instructions).
-  CAPMATCH_DETAIL_NOINLINE constexpr op_set resume_chains(name_scanner sc, const char* s, std::size_t n,
-                                                          u32 st) const noexcept {
+  // resume for tables whose long chains were dropped (only the mid-run records lead through
+  // them) or that have fallbacks: out of line (inlined, the mid-run test cost the grouped checks
+  // 5-7 % more instructions).
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set resume_out_of_line(name_scanner sc, const char* s, std::size_t n,
+                                                               u32 st) const noexcept {
+    if (fallbacks) return automaton<true, false, true>(sc, s, n, st);
     return automaton<true, false>(sc, s, n, st);
   }
 
-  // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, and the
-  // trie walk: the same scanner and automaton loop, out of line.
+  // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, every name
+  // of tables with chains or fallbacks, and the trie walk: the same scanner, out of line.
+  // (Names of 8 to short_name_bytes bytes of tables with fallbacks scanned here as in the inlined
+  // path cost as many instructions per check: quals/512 563.7, quals/4096 613.6, callgrind.)
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
                                                       u32 st) const noexcept {
     if (!walk && st == dead) return {};
@@ -259,7 +283,9 @@ struct tables : header {
     name_scanner::windows_t windows;  // written by the scanner before it reads them
     name_scanner sc(text, n, pos, windows);
     if (!sc.ok()) return {};
-    return walk ? walk_ops(sc, s, st) : automaton<true>(sc, s, n, st);
+    if (walk) return walk_ops(sc, s, st);
+    if (fallbacks) return automaton<true, false, true>(sc, s, n, st);
+    return automaton<true>(sc, s, n, st);
   }
 
   // The fallback, structured like a NATS sublist: the name is split once into its segments
