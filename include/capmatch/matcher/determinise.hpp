@@ -25,12 +25,12 @@ constexpr bool builder::determinise(bool fallbacks) {
   for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
   // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
   // edges lead to (a child always comes after its parent, so one pass in node order).
-  std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
-  if (fallbacks) {
-    primary[2] = 1;
-    for (const auto& q : qualifier_edges) primary[q.child] = 1;
-    for (const auto& e : tedges) primary[e.child] = primary[e.node];
-  }
+  // (Also without fallbacks: the plain construction finds out whether the fallback one can fit.)
+  std::vector<u8> primary(nodes.size(), 0);
+  primary[2] = 1;
+  for (const auto& q : qualifier_edges) primary[q.child] = 1;
+  for (const auto& e : tedges) primary[e.child] = primary[e.node];
+  fallback_hopeless = false;
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
   std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
@@ -49,6 +49,10 @@ constexpr bool builder::determinise(bool fallbacks) {
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
   std::size_t work = 2;
   bool over = false;
+  // Without fallbacks: a lower bound on the fallback construction's work (docs/matcher.md,
+  // "Build without the wasted run"): every set the plain construction reaches is a state of the
+  // fallback one too, and a state that cannot have a fallback has the same transitions in both.
+  std::size_t fallback_work = 2;
   std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
@@ -68,6 +72,7 @@ constexpr bool builder::determinise(bool fallbacks) {
     set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
+    fallback_work += 1 + set.size();
     if (work > limit) over = true;
     return id;
   };
@@ -96,30 +101,35 @@ constexpr bool builder::determinise(bool fallbacks) {
 
   std::vector<u32> stars, gathered_sid, group, rest;
   std::vector<trie_edge> gathered;
-  for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
+  // Beyond the bound, the plain construction goes on (by at most a quarter of the bound) while
+  // that may still prove the fallback construction bound to fail too.
+  auto stop = [&] {
+    return over && (fallbacks || fallback_work > limit || work > limit + limit / 4);
+  };
+  for (u32 st = 2; st + 1 < set_offsets.size() && !stop(); ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
     stars.clear();
     gathered.clear();
     rest.clear();  // with a fallback: the nodes that are not primary (W)
-    bool fallback = fallbacks;
-    std::size_t primaries = 0;
+    bool fallback = true;  // (without fallbacks: whether the fallback construction could give it one)
+    std::size_t primaries = 0, others = 0;
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
       rec.add_trail_ops(nodes[node].trail_ops());
       rec.add_term_ops(nodes[node].term_ops());
       if (const u32 star = nodes[node].star_child(); star != dead && live(star)) {
         stars.push_back(star);
-        if (fallbacks && primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
+        if (primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
       }
       for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
         if (live(tedges[k].child)) gathered.push_back(tedges[k]);
-      if (fallbacks) {
-        if (primary[node]) ++primaries;
-        else rest.push_back(node);
-      }
+      if (primary[node]) ++primaries;
+      else if (++others, fallbacks) rest.push_back(node);
     }
-    fallback = fallback && primaries != 0 && !rest.empty();
+    fallback = fallback && primaries != 0 && others != 0;
+    const bool could_fall_back = fallback;
+    fallback = fallback && fallbacks;
     std::sort(stars.begin(), stars.end());
     if (e - b > 1)
       std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
@@ -155,12 +165,17 @@ constexpr bool builder::determinise(bool fallbacks) {
       }
       ts.push_back(transition{st, gathered[i].sid, state_of(set)});
       if (++work > limit) over = true;
+      if (!could_fall_back) ++fallback_work;
       i = j;
     }
+    if (!could_fall_back) fallback_work += gathered.size();
     if (states.size() <= st) states.resize(st + 1);
     states[st] = rec;
   }
-  if (over) return false;
+  if (over) {
+    fallback_hopeless = !fallbacks && fallback_work > limit;
+    return false;
+  }
   states.resize(set_offsets.size() - 1);
   u32 first_state = start;
   if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets);
@@ -176,6 +191,40 @@ constexpr bool builder::determinise(bool fallbacks) {
   out.states = std::move(states);
   emit(ts);
   return true;
+}
+
+// A lower bound on determinise(false)'s work, from the entry states {q, [*] root} of the named
+// qualifiers alone: each is a distinct state (it holds its own root q) processed before any
+// other, costing 1 + its gathered edges (q's and the `[*]` root's live edges) + one per distinct
+// segment among them (at least the larger of the two counts). The work only grows and the
+// construction stops only beyond the bound, so a lower bound beyond it means determinise(false)
+// returns false: skipping it changes no result. This is the `[*]`-beside-many-qualifiers shape
+// (bench/ quals at N = 4096) whose plain construction ran to its bound before the fallback one.
+constexpr bool builder::plain_entry_bound_exceeded() const {
+  if (qualifier_edges.empty()) return false;
+  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  std::vector<u8> has_edges(nodes.size(), 0);
+  for (const auto& e : tedges) has_edges[e.node] = 1;
+  auto live = [&](u32 node) {
+    const auto& r = nodes[node];
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || has_edges[node] != 0;
+  };
+  auto live_edges = [&](u32 node) {
+    std::size_t n = 0;
+    // tedges is sorted by node: the node's range.
+    auto it = std::lower_bound(tedges.begin(), tedges.end(), node, [](const trie_edge& e, u32 v) { return e.node < v; });
+    for (; it != tedges.end() && it->node == node; ++it) n += live(it->child) ? 1 : 0;
+    return n;
+  };
+  const std::size_t any = live(3) ? live_edges(3) : 0;
+  std::size_t work = 2;
+  for (const auto& q : qualifier_edges) {
+    if (!live(q.child)) continue;  // its entry state is {[*] root}, shared
+    const std::size_t own = live_edges(q.child);
+    work += 1 + own + any + std::max(own, any);
+    if (work > limit) return true;
+  }
+  return false;
 }
 
 // Renumbers the states of an automaton with fallbacks so that every link leads to a higher
