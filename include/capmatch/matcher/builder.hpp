@@ -253,9 +253,7 @@ class builder {
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
     // The plain construction is skipped when its entry states alone are proven to exceed its bound
     // (docs/matcher.md, "Fallback transitions": build without the wasted run).
-    // The fallback one is skipped when the plain one proved it bound to fail (fallback_hopeless).
-    if (mode == matcher_mode::automatic &&
-        ((!plain_entry_bound_exceeded() && determinise(false)) || (!fallback_hopeless && determinise(true))))
+    if (mode == matcher_mode::automatic && ((!plain_entry_bound_exceeded() && determinise(false)) || determinise(true)))
       return;
     // Fallback: the trie itself.
     out.walk = true;
@@ -276,8 +274,6 @@ class builder {
   // True when the plain construction's work on its qualifier entry states alone exceeds its
   // bound, so determinise(false) would certainly return false (determinise.hpp).
   constexpr bool plain_entry_bound_exceeded() const;
-  // Set by determinise(false) when it failed and proved that determinise(true) would fail too.
-  bool fallback_hopeless = false;
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets);

@@ -25,12 +25,12 @@ constexpr bool builder::determinise(bool fallbacks) {
   for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
   // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
   // edges lead to (a child always comes after its parent, so one pass in node order).
-  // (Also without fallbacks: the plain construction finds out whether the fallback one can fit.)
-  std::vector<u8> primary(nodes.size(), 0);
-  primary[2] = 1;
-  for (const auto& q : qualifier_edges) primary[q.child] = 1;
-  for (const auto& e : tedges) primary[e.child] = primary[e.node];
-  fallback_hopeless = false;
+  std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
+  if (fallbacks) {
+    primary[2] = 1;
+    for (const auto& q : qualifier_edges) primary[q.child] = 1;
+    for (const auto& e : tedges) primary[e.child] = primary[e.node];
+  }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
   std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
@@ -49,10 +49,6 @@ constexpr bool builder::determinise(bool fallbacks) {
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
   std::size_t work = 2;
   bool over = false;
-  // Without fallbacks: a lower bound on the fallback construction's work (docs/matcher.md,
-  // "Build without the wasted run"): every set the plain construction reaches is a state of the
-  // fallback one too, and a state that cannot have a fallback has the same transitions in both.
-  std::size_t fallback_work = 2;
   std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
@@ -72,7 +68,6 @@ constexpr bool builder::determinise(bool fallbacks) {
     set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
-    fallback_work += 1 + set.size();
     if (work > limit) over = true;
     return id;
   };
@@ -99,20 +94,15 @@ constexpr bool builder::determinise(bool fallbacks) {
   states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
 
-  std::vector<u32> stars, gathered_sid, group, rest;
+  std::vector<u32> stars, gathered_sid, group, rest, named_sids;
   std::vector<trie_edge> gathered;
-  // Beyond the bound, the plain construction goes on (by at most a quarter of the bound) while
-  // that may still prove the fallback construction bound to fail too.
-  auto stop = [&] {
-    return over && (fallbacks || fallback_work > limit || work > limit + limit / 4);
-  };
-  for (u32 st = 2; st + 1 < set_offsets.size() && !stop(); ++st) {
+  for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
     stars.clear();
     gathered.clear();
     rest.clear();  // with a fallback: the nodes that are not primary (W)
-    bool fallback = true;  // (without fallbacks: whether the fallback construction could give it one)
+    bool fallback = fallbacks;
     std::size_t primaries = 0, others = 0;
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
@@ -120,16 +110,38 @@ constexpr bool builder::determinise(bool fallbacks) {
       rec.add_term_ops(nodes[node].term_ops());
       if (const u32 star = nodes[node].star_child(); star != dead && live(star)) {
         stars.push_back(star);
-        if (primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
+        if (fallbacks && primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
       }
-      for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
-        if (live(tedges[k].child)) gathered.push_back(tedges[k]);
-      if (primary[node]) ++primaries;
-      else if (++others, fallbacks) rest.push_back(node);
+      if (fallbacks) {
+        if (primary[node]) ++primaries;
+        else ++others, rest.push_back(node);
+      }
     }
     fallback = fallback && primaries != 0 && others != 0;
-    const bool could_fall_back = fallback;
-    fallback = fallback && fallbacks;
+    if (!fallback) {
+      for (u32 i = b; i < e; ++i)
+        for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+          if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+    } else {
+      // Only the edges on T's segments are kept: T's, then W's on those segments, each
+      // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
+      named_sids.clear();
+      for (u32 i = b; i < e; ++i)
+        if (primary[set_items[i]])
+          for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+            if (live(tedges[k].child)) gathered.push_back(tedges[k]), named_sids.push_back(tedges[k].sid);
+      std::sort(named_sids.begin(), named_sids.end());
+      named_sids.erase(std::unique(named_sids.begin(), named_sids.end()), named_sids.end());
+      for (u32 i = b; i < e; ++i) {
+        const u32 node = set_items[i];
+        if (primary[node] || node_edges[node] == node_edges[node + 1]) continue;
+        const auto first = tedges.begin() + node_edges[node], last = tedges.begin() + node_edges[node + 1];
+        for (const u32 sid : named_sids) {
+          const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
+          if (it != last && it->sid == sid && live(it->child)) gathered.push_back(*it);
+        }
+      }
+    }
     std::sort(stars.begin(), stars.end());
     if (e - b > 1)
       std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
@@ -137,19 +149,9 @@ constexpr bool builder::determinise(bool fallbacks) {
       });
     if (fallbacks) at_depth = depth[st];
     if (fallback) {
-      // W's state answers every segment T's edges do not name (T has no `*` child): keep only
-      // the transitions on T's segments (each still goes to T's children ∪ W's move).
+      // W's state answers every segment T's edges do not name (T has no `*` child): only the
+      // transitions on T's segments were gathered (each still goes to T's children ∪ W's move).
       rec.set_fallback(state_of(rest));
-      std::size_t kept = 0;
-      for (std::size_t i = 0; i < gathered.size();) {
-        std::size_t j = i;
-        bool named = false;
-        while (j < gathered.size() && gathered[j].sid == gathered[i].sid) named = primary[gathered[j++].node] || named;  // (j++ always)
-        if (named)
-          for (std::size_t k = i; k < j; ++k) gathered[kept++] = gathered[k];
-        i = j;
-      }
-      gathered.resize(kept);
     }
     work += gathered.size();
     if (fallbacks) at_depth = depth[st] + 1;
@@ -165,17 +167,12 @@ constexpr bool builder::determinise(bool fallbacks) {
       }
       ts.push_back(transition{st, gathered[i].sid, state_of(set)});
       if (++work > limit) over = true;
-      if (!could_fall_back) ++fallback_work;
       i = j;
     }
-    if (!could_fall_back) fallback_work += gathered.size();
     if (states.size() <= st) states.resize(st + 1);
     states[st] = rec;
   }
-  if (over) {
-    fallback_hopeless = !fallbacks && fallback_work > limit;
-    return false;
-  }
+  if (over) return false;
   states.resize(set_offsets.size() - 1);
   u32 first_state = start;
   if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets);
