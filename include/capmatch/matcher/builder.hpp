@@ -251,7 +251,10 @@ class builder {
     tedge_index = index_map{};
     // The plain automaton; beyond its bound, the one with fallback transitions (docs/matcher.md,
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
-    if (mode == matcher_mode::automatic && (determinise(false) || determinise(true))) return;
+    // The plain construction is skipped when its entry states alone are proven to exceed its bound
+    // (docs/matcher.md, "Fallback transitions": build without the wasted run).
+    if (mode == matcher_mode::automatic && ((!plain_entry_bound_exceeded() && determinise(false)) || determinise(true)))
+      return;
     // Fallback: the trie itself.
     out.walk = true;
     out.out_of_line = true;
@@ -268,6 +271,9 @@ class builder {
 
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
   constexpr bool determinise(bool fallbacks);
+  // True when the plain construction's work on its qualifier entry states alone exceeds its
+  // bound, so determinise(false) would certainly return false (determinise.hpp).
+  constexpr bool plain_entry_bound_exceeded() const;
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets);

@@ -94,7 +94,7 @@ constexpr bool builder::determinise(bool fallbacks) {
   states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
 
-  std::vector<u32> stars, gathered_sid, group, rest;
+  std::vector<u32> stars, gathered_sid, group, rest, named_sids;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
@@ -103,7 +103,7 @@ constexpr bool builder::determinise(bool fallbacks) {
     gathered.clear();
     rest.clear();  // with a fallback: the nodes that are not primary (W)
     bool fallback = fallbacks;
-    std::size_t primaries = 0;
+    std::size_t primaries = 0, others = 0;
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
       rec.add_trail_ops(nodes[node].trail_ops());
@@ -112,14 +112,36 @@ constexpr bool builder::determinise(bool fallbacks) {
         stars.push_back(star);
         if (fallbacks && primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
       }
-      for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
-        if (live(tedges[k].child)) gathered.push_back(tedges[k]);
       if (fallbacks) {
         if (primary[node]) ++primaries;
-        else rest.push_back(node);
+        else ++others, rest.push_back(node);
       }
     }
-    fallback = fallback && primaries != 0 && !rest.empty();
+    fallback = fallback && primaries != 0 && others != 0;
+    if (!fallback) {
+      for (u32 i = b; i < e; ++i)
+        for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+          if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+    } else {
+      // Only the edges on T's segments are kept: T's, then W's on those segments, each
+      // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
+      named_sids.clear();
+      for (u32 i = b; i < e; ++i)
+        if (primary[set_items[i]])
+          for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+            if (live(tedges[k].child)) gathered.push_back(tedges[k]), named_sids.push_back(tedges[k].sid);
+      std::sort(named_sids.begin(), named_sids.end());
+      named_sids.erase(std::unique(named_sids.begin(), named_sids.end()), named_sids.end());
+      for (u32 i = b; i < e; ++i) {
+        const u32 node = set_items[i];
+        if (primary[node] || node_edges[node] == node_edges[node + 1]) continue;
+        const auto first = tedges.begin() + node_edges[node], last = tedges.begin() + node_edges[node + 1];
+        for (const u32 sid : named_sids) {
+          const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
+          if (it != last && it->sid == sid && live(it->child)) gathered.push_back(*it);
+        }
+      }
+    }
     std::sort(stars.begin(), stars.end());
     if (e - b > 1)
       std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
@@ -127,19 +149,9 @@ constexpr bool builder::determinise(bool fallbacks) {
       });
     if (fallbacks) at_depth = depth[st];
     if (fallback) {
-      // W's state answers every segment T's edges do not name (T has no `*` child): keep only
-      // the transitions on T's segments (each still goes to T's children ∪ W's move).
+      // W's state answers every segment T's edges do not name (T has no `*` child): only the
+      // transitions on T's segments were gathered (each still goes to T's children ∪ W's move).
       rec.set_fallback(state_of(rest));
-      std::size_t kept = 0;
-      for (std::size_t i = 0; i < gathered.size();) {
-        std::size_t j = i;
-        bool named = false;
-        while (j < gathered.size() && gathered[j].sid == gathered[i].sid) named = primary[gathered[j++].node] || named;  // (j++ always)
-        if (named)
-          for (std::size_t k = i; k < j; ++k) gathered[kept++] = gathered[k];
-        i = j;
-      }
-      gathered.resize(kept);
     }
     work += gathered.size();
     if (fallbacks) at_depth = depth[st] + 1;
@@ -176,6 +188,40 @@ constexpr bool builder::determinise(bool fallbacks) {
   out.states = std::move(states);
   emit(ts);
   return true;
+}
+
+// A lower bound on determinise(false)'s work, from the entry states {q, [*] root} of the named
+// qualifiers alone: each is a distinct state (it holds its own root q) processed before any
+// other, costing 1 + its gathered edges (q's and the `[*]` root's live edges) + one per distinct
+// segment among them (at least the larger of the two counts). The work only grows and the
+// construction stops only beyond the bound, so a lower bound beyond it means determinise(false)
+// returns false: skipping it changes no result. This is the `[*]`-beside-many-qualifiers shape
+// (bench/ quals at N = 4096) whose plain construction ran to its bound before the fallback one.
+constexpr bool builder::plain_entry_bound_exceeded() const {
+  if (qualifier_edges.empty()) return false;
+  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  std::vector<u8> has_edges(nodes.size(), 0);
+  for (const auto& e : tedges) has_edges[e.node] = 1;
+  auto live = [&](u32 node) {
+    const auto& r = nodes[node];
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || has_edges[node] != 0;
+  };
+  auto live_edges = [&](u32 node) {
+    std::size_t n = 0;
+    // tedges is sorted by node: the node's range.
+    auto it = std::lower_bound(tedges.begin(), tedges.end(), node, [](const trie_edge& e, u32 v) { return e.node < v; });
+    for (; it != tedges.end() && it->node == node; ++it) n += live(it->child) ? 1 : 0;
+    return n;
+  };
+  const std::size_t any = live(3) ? live_edges(3) : 0;
+  std::size_t work = 2;
+  for (const auto& q : qualifier_edges) {
+    if (!live(q.child)) continue;  // its entry state is {[*] root}, shared
+    const std::size_t own = live_edges(q.child);
+    work += 1 + own + any + std::max(own, any);
+    if (work > limit) return true;
+  }
+  return false;
 }
 
 // Renumbers the states of an automaton with fallbacks so that every link leads to a higher
