@@ -3380,6 +3380,10 @@ inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on th
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
 static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
+// A state with a fallback (DFA only) has this bit in `term` (between the op bits and a run's
+// length; finish() drops it): its link is then the fallback state, not the default transition.
+inline constexpr u32 fallback_flag = u32{1} << 19;
+static_assert(fallback_flag < (u32{1} << run_shift));
 
 // The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
 // is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
@@ -3411,8 +3415,14 @@ using swar::zero_bytes;
 class state_rec {
  public:
   // ---- reads (the check paths) ----
-  /// DFA: the default transition (a segment that no literal transition names).
+  /// DFA: the default transition (a segment that no literal transition names). For a state
+  /// with a fallback (has_fallback()) this is the fallback state, whose default is this one's.
   [[nodiscard]] constexpr u32 default_next() const noexcept { return next_; }
+  /// DFA: true when a segment that none of this state's literal transitions names moves the
+  /// automaton as it would move fallback() (docs/matcher.md, "Fallback transitions").
+  [[nodiscard]] constexpr bool has_fallback() const noexcept { return (term_ & fallback_flag) != 0; }
+  /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
+  [[nodiscard]] constexpr u32 fallback() const noexcept { return next_; }
   /// Trie: the `*` child.
   [[nodiscard]] constexpr u32 star_child() const noexcept { return next_; }
   /// DFA, run state: the state after the run.
@@ -3429,12 +3439,18 @@ class state_rec {
   /// Ops granted when the name ends here, with a run state's length bits above them: for the
   /// check paths, whose finish() drops those bits (one instruction less than term_ops()).
   [[nodiscard]] constexpr u32 term_bits() const noexcept { return term_; }
-  /// Ops granted when the name ends here (without a run state's length bits).
-  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & ((u32{1} << run_shift) - 1); }
+  /// Ops granted when the name ends here (without a run state's length bits or the fallback flag).
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & (fallback_flag - 1); }
 
   // ---- writes (the builder) ----
   /// DFA: sets the default transition (a state index while building, a reference once emitted).
   constexpr void set_default_next(u32 st) noexcept { next_ = st; }
+  /// DFA: gives this state a fallback (a state index while building, a reference once emitted)
+  /// instead of a default transition. Never a run state (a run state has no default).
+  constexpr void set_fallback(u32 st) noexcept {
+    next_ = st;
+    term_ |= fallback_flag;
+  }
   /// Trie: sets the `*` child.
   constexpr void set_star_child(u32 node) noexcept { next_ = node; }
   /// Adds ops granted when one or more further segments follow.
@@ -3460,9 +3476,9 @@ class state_rec {
   }
 
  private:
-  u32 next_ = dead;  // DFA: default transition, or a run's end; trie: the `*` child
+  u32 next_ = dead;  // DFA: default transition, fallback state, or a run's end; trie: the `*` child
   u32 trail_ = 0;    // op bits granted when one or more further segments follow
-  u32 term_ = 0;     // op bits granted when the name ends here; a run state: | run length << run_shift
+  u32 term_ = 0;     // op bits granted when the name ends here; | fallback_flag; a run state: | run length << run_shift
   u32 aux_ = 0;      // the filter of the literal transitions' key hashes, or (run state) the run's pool offset
 };
 static_assert(sizeof(state_rec) == 16);
@@ -3515,7 +3531,8 @@ struct header {
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
-  bool out_of_line = false;  // walk or chains: every check takes the out-of-line path
+  bool fallbacks = false;  // DFA: some state has a fallback (state_rec::has_fallback); its loop follows them
+  bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
 };
@@ -3943,6 +3960,8 @@ CAPMATCH_NAMESPACE_END
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
+static_assert((u32{2} << operation_count) <= fallback_flag, "op bits and the star bit stay below the fallback flag");
+
 /// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
 /// queries both, at run time and in constant evaluation.
@@ -4016,14 +4035,31 @@ struct tables : header {
   // One transition of the automaton (DFA mode) on segment g of the name s: the state's
   // trailing-`*` ops join acc, then the automaton moves along the segment's literal transition,
   // or the default one. The filter spares the table probe for most segments that no literal
-  // transition names.
+  // transition names. Fallbacks: the loop of tables with fallback transitions (header::fallbacks;
+  // the others keep this one, without the test): a state with a fallback has no default, and a
+  // segment its transitions do not name moves the automaton as it moves the fallback state (whose
+  // trailing-`*` ops are already the state's), which may have a fallback in turn (a smaller set
+  // each time; docs/matcher.md, "Fallback transitions").
+  template <bool Fallbacks = false>
   CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, const segment& g, const char* s,
                                             u32& acc) const noexcept {
     acc |= r.trail_ops();
     const u64 hk = g.key * k_mul;
-    if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
-    if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
-    return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
+    if constexpr (Fallbacks) {
+      for (const state_rec* at = &r;;) {
+        const u32 miss = at->has_fallback() ? no_state : at->default_next();
+        const u32 to = (at->filter() & filter_bit(hk)) == 0 ? miss
+                       : g.len <= 8 ? find_short(st, g.key, hk, miss)
+                                    : find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, miss, hk);
+        if (to != no_state) return to;
+        st = at->fallback();
+        at = &state(st);
+      }
+    } else {
+      if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
+      if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
+      return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
+    }
   }
 
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
@@ -4094,7 +4130,7 @@ struct tables : header {
   // (docs/matcher.md, "Mid-runs"). Without it the loop steps through a chain's states: the
   // inlined path of names of 8 to short_name_bytes bytes (OneWindow), and groups (where the
   // mid-run test cost 6-9 % more instructions per check, callgrind, lead1/4096, lead10/512).
-  template <bool AnyLength = false, bool OneWindow = !AnyLength>
+  template <bool AnyLength = false, bool OneWindow = !AnyLength, bool Fallbacks = false>
   CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
     u32 acc = 0;
@@ -4124,14 +4160,15 @@ struct tables : header {
         }
       }
       const segment g = sc.template next<OneWindow>();
-      st = step(st, r, g, s, acc);
+      st = step<Fallbacks>(st, r, g, s, acc);
       if (g.last) return finish(acc | state(st).term_bits());
       if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
     }
   }
 
   // A check. The common case — a DFA and a name of 8 to short_name_bytes bytes — is inlined
-  // into the caller; qualifiers, other names and the trie walk are calls.
+  // into the caller; qualifiers, other names, tables with chains or fallbacks and the trie walk
+  // are calls.
   CAPMATCH_DETAIL_INLINE constexpr op_set ops_for(std::string_view name) const noexcept {
     const char* s = name.data();
     const std::size_t n = name.size();
@@ -4162,18 +4199,22 @@ struct tables : header {
                                                  u32 st) const noexcept {
     if (walk) return walk_ops(sc, s, st);
     if (st == dead) return op_set{};
-    if (chains) return resume_chains(sc, s, n, st);
+    if (out_of_line) return resume_out_of_line(sc, s, n, st);  // (not walk: chains or fallbacks)
     return automaton<false, false>(sc, s, n, st);
   }
-  // resume for tables whose long chains were dropped: only the mid-run records lead through
-  // them (out of line: inlined, the mid-run test cost the grouped checks 5-7 % more instructions).
-  CAPMATCH_DETAIL_NOINLINE constexpr op_set resume_chains(name_scanner sc, const char* s, std::size_t n,
-                                                          u32 st) const noexcept {
+  // resume for tables whose long chains were dropped (only the mid-run records lead through
+  // them) or that have fallbacks: out of line (inlined, the mid-run test cost the grouped checks
+  // 5-7 % more instructions).
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set resume_out_of_line(name_scanner sc, const char* s, std::size_t n,
+                                                               u32 st) const noexcept {
+    if (fallbacks) return automaton<true, false, true>(sc, s, n, st);
     return automaton<true, false>(sc, s, n, st);
   }
 
-  // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, and the
-  // trie walk: the same scanner and automaton loop, out of line.
+  // Names under 8 bytes (scanned from a zero-padded copy) or over short_name_bytes, every name
+  // of tables with chains or fallbacks, and the trie walk: the same scanner, out of line.
+  // (Names of 8 to short_name_bytes bytes of tables with fallbacks scanned here as in the inlined
+  // path cost as many instructions per check: quals/512 563.7, quals/4096 613.6, callgrind.)
   CAPMATCH_DETAIL_NOINLINE constexpr op_set other_ops(const char* s, std::size_t n, std::size_t pos,
                                                       u32 st) const noexcept {
     if (!walk && st == dead) return {};
@@ -4186,7 +4227,9 @@ struct tables : header {
     name_scanner::windows_t windows;  // written by the scanner before it reads them
     name_scanner sc(text, n, pos, windows);
     if (!sc.ok()) return {};
-    return walk ? walk_ops(sc, s, st) : automaton<true>(sc, s, n, st);
+    if (walk) return walk_ops(sc, s, st);
+    if (fallbacks) return automaton<true, false, true>(sc, s, n, st);
+    return automaton<true>(sc, s, n, st);
   }
 
   // The fallback, structured like a NATS sublist: the name is split once into its segments
@@ -4530,7 +4573,12 @@ class builder {
       return a.node != b.node ? a.node < b.node : a.sid < b.sid;
     });
     tedge_index = index_map{};
-    if (mode == matcher_mode::automatic && determinise()) return;
+    // The plain automaton; beyond its bound, the one with fallback transitions (docs/matcher.md,
+    // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
+    // The plain construction is skipped when its entry states alone are proven to exceed its bound
+    // (docs/matcher.md, "Fallback transitions": build without the wasted run).
+    if (mode == matcher_mode::automatic && ((!plain_entry_bound_exceeded() && determinise(false)) || determinise(true)))
+      return;
     // Fallback: the trie itself.
     out.walk = true;
     out.out_of_line = true;
@@ -4546,7 +4594,13 @@ class builder {
   }
 
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
-  constexpr bool determinise();
+  constexpr bool determinise(bool fallbacks);
+  // True when the plain construction's work on its qualifier entry states alone exceeds its
+  // bound, so determinise(false) would certainly return false (determinise.hpp).
+  constexpr bool plain_entry_bound_exceeded() const;
+  // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
+  static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets);
   // Merges equivalent states (determinise.hpp).
   static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
@@ -4574,7 +4628,8 @@ class builder {
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
-  // run's record leads through the chain, and out.chains is set. Renumbers in place.
+  // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
+  // fallback target (a fallback follows the head's transitions). Renumbers in place.
   constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
@@ -4675,12 +4730,23 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
 // Subset construction over the trie. Returns false (leaving `out` untouched) when the
-// automaton would exceed the documented bound.
-constexpr bool builder::determinise() {
+// automaton would exceed the documented bound. With `fallbacks`, a state S = T ∪ W whose
+// primary nodes T (literal-led, not `[*]`) have no `*` child holds only the transitions on
+// T's segments and falls back to the state W for every other segment (docs/matcher.md,
+// "Fallback transitions").
+constexpr bool builder::determinise(bool fallbacks) {
   const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
   std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
   for (const auto& e : tedges) ++node_edges[e.node + 1];
   for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
+  // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
+  // edges lead to (a child always comes after its parent, so one pass in node order).
+  std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
+  if (fallbacks) {
+    primary[2] = 1;
+    for (const auto& q : qualifier_edges) primary[q.child] = 1;
+    for (const auto& e : tedges) primary[e.child] = primary[e.node];
+  }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
   std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
@@ -4699,6 +4765,8 @@ constexpr bool builder::determinise() {
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
   std::size_t work = 2;
   bool over = false;
+  std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
+  u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
     const u64 h = set_hash(set.data(), set.size());
@@ -4714,6 +4782,7 @@ constexpr bool builder::determinise() {
     set_items.insert(set_items.end(), set.begin(), set.end());
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     set_index.insert(h, id, hash_of_state);
+    if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
     if (work > limit) over = true;
     return id;
@@ -4741,28 +4810,68 @@ constexpr bool builder::determinise() {
   states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
 
-  std::vector<u32> stars, gathered_sid, group;
+  std::vector<u32> stars, gathered_sid, group, rest, named_sids;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
     stars.clear();
     gathered.clear();
+    rest.clear();  // with a fallback: the nodes that are not primary (W)
+    bool fallback = fallbacks;
+    std::size_t primaries = 0, others = 0;
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
       rec.add_trail_ops(nodes[node].trail_ops());
       rec.add_term_ops(nodes[node].term_ops());
-      if (const u32 star = nodes[node].star_child(); star != dead && live(star)) stars.push_back(star);
-      for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
-        if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+      if (const u32 star = nodes[node].star_child(); star != dead && live(star)) {
+        stars.push_back(star);
+        if (fallbacks && primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
+      }
+      if (fallbacks) {
+        if (primary[node]) ++primaries;
+        else ++others, rest.push_back(node);
+      }
+    }
+    fallback = fallback && primaries != 0 && others != 0;
+    if (!fallback) {
+      for (u32 i = b; i < e; ++i)
+        for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+          if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+    } else {
+      // Only the edges on T's segments are kept: T's, then W's on those segments, each
+      // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
+      named_sids.clear();
+      for (u32 i = b; i < e; ++i)
+        if (primary[set_items[i]])
+          for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+            if (live(tedges[k].child)) gathered.push_back(tedges[k]), named_sids.push_back(tedges[k].sid);
+      std::sort(named_sids.begin(), named_sids.end());
+      named_sids.erase(std::unique(named_sids.begin(), named_sids.end()), named_sids.end());
+      for (u32 i = b; i < e; ++i) {
+        const u32 node = set_items[i];
+        if (primary[node] || node_edges[node] == node_edges[node + 1]) continue;
+        const auto first = tedges.begin() + node_edges[node], last = tedges.begin() + node_edges[node + 1];
+        for (const u32 sid : named_sids) {
+          const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
+          if (it != last && it->sid == sid && live(it->child)) gathered.push_back(*it);
+        }
+      }
     }
     std::sort(stars.begin(), stars.end());
     if (e - b > 1)
       std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
         return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
       });
+    if (fallbacks) at_depth = depth[st];
+    if (fallback) {
+      // W's state answers every segment T's edges do not name (T has no `*` child): only the
+      // transitions on T's segments were gathered (each still goes to T's children ∪ W's move).
+      rec.set_fallback(state_of(rest));
+    }
     work += gathered.size();
-    rec.set_default_next(state_of(stars));
+    if (fallbacks) at_depth = depth[st] + 1;
+    if (!fallback) rec.set_default_next(state_of(stars));
     for (std::size_t i = 0; i < gathered.size();) {
       std::size_t j = i;
       set.clear();
@@ -4782,16 +4891,81 @@ constexpr bool builder::determinise() {
   if (over) return false;
   states.resize(set_offsets.size() - 1);
   u32 first_state = start;
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets);
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
   find_mid_runs(states, ts, first_state);
   drop_chains(states, ts, first_state);
   out.walk = false;
-  out.out_of_line = out.chains;
+  out.fallbacks = false;
+  for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
+  out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
   out.states = std::move(states);
   emit(ts);
   return true;
+}
+
+// A lower bound on determinise(false)'s work, from the entry states {q, [*] root} of the named
+// qualifiers alone: each is a distinct state (it holds its own root q) processed before any
+// other, costing 1 + its gathered edges (q's and the `[*]` root's live edges) + one per distinct
+// segment among them (at least the larger of the two counts). The work only grows and the
+// construction stops only beyond the bound, so a lower bound beyond it means determinise(false)
+// returns false: skipping it changes no result. This is the `[*]`-beside-many-qualifiers shape
+// (bench/ quals at N = 4096) whose plain construction ran to its bound before the fallback one.
+constexpr bool builder::plain_entry_bound_exceeded() const {
+  if (qualifier_edges.empty()) return false;
+  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  std::vector<u8> has_edges(nodes.size(), 0);
+  for (const auto& e : tedges) has_edges[e.node] = 1;
+  auto live = [&](u32 node) {
+    const auto& r = nodes[node];
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || has_edges[node] != 0;
+  };
+  auto live_edges = [&](u32 node) {
+    std::size_t n = 0;
+    // tedges is sorted by node: the node's range.
+    auto it = std::lower_bound(tedges.begin(), tedges.end(), node, [](const trie_edge& e, u32 v) { return e.node < v; });
+    for (; it != tedges.end() && it->node == node; ++it) n += live(it->child) ? 1 : 0;
+    return n;
+  };
+  const std::size_t any = live(3) ? live_edges(3) : 0;
+  std::size_t work = 2;
+  for (const auto& q : qualifier_edges) {
+    if (!live(q.child)) continue;  // its entry state is {[*] root}, shared
+    const std::size_t own = live_edges(q.child);
+    work += 1 + own + any + std::max(own, any);
+    if (work > limit) return true;
+  }
+  return false;
+}
+
+// Renumbers the states of an automaton with fallbacks so that every link leads to a higher
+// number, as minimise and compress_runs expect: by depth (a transition or default goes one
+// deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
+constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets) {
+  const auto count = static_cast<u32>(states.size());
+  std::vector<u32> order(count);
+  for (u32 i = 0; i < count; ++i) order[i] = i;
+  std::sort(order.begin() + 2, order.end(), [&](u32 a, u32 b) {
+    const u32 sa = set_offsets[a + 1] - set_offsets[a], sb = set_offsets[b + 1] - set_offsets[b];
+    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : a < b;
+  });
+  std::vector<u32> id(count, 0);
+  for (u32 i = 0; i < count; ++i) id[order[i]] = i;
+  std::vector<state_rec> out_states(count);
+  for (u32 i = 0; i < count; ++i) {
+    out_states[id[i]] = states[i];
+    out_states[id[i]].map_link([&](u32 next) { return id[next]; });
+  }
+  for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
+  // minimise and the passes after it read a state's transitions as one range, in segment order.
+  std::sort(ts.begin(), ts.end(), [](const transition& a, const transition& b) {
+    return a.from != b.from ? a.from < b.from : a.sid < b.sid;
+  });
+  states = std::move(out_states);
+  start = id[start];
 }
 
 // Merges equivalent states (same masks, same default, same transitions to equivalent
@@ -4807,12 +4981,14 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   rep[qualifier_state] = qualifier_state;
   index_map sigs;
   auto hash_of = [&](u32 st) {
-    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops()), rep[states[st].default_next()]);
+    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
+                 rep[states[st].default_next()]);
     for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
     return h;
   };
   auto same = [&](u32 a, u32 b) {
     if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
+        states[a].has_fallback() != states[b].has_fallback() ||
         rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
       return false;
     for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
@@ -4986,9 +5162,17 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
   ++entered[start];  // entry states and start runs' ends are entered from outside ts too
   for (const auto& r : runs) ++entered[r.target];
+  // A dropped chain's head loses its transition into the chain: only a check standing at the
+  // head may then pass it (by the mid-run record). A fallback reads its target's transitions
+  // from another state (tables::step), one segment at a time, so a fallback target keeps all
+  // of its transitions: its chain is never dropped.
+  std::vector<u8> read_by_fallback(count, 0);
+  for (u32 st = 2; st < count; ++st)
+    if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
   std::vector<u8> drop(count, 0);
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
+    if (read_by_fallback[r.state]) continue;
     std::size_t segments = 1;
     for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
     if (segments < mid_run_drop_segments) continue;
@@ -7074,6 +7258,13 @@ CAPMATCH_NAMESPACE_END
 #include <vector>
 
 
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_JSON_SSE2 1
+#else
+#define CAPMATCH_DETAIL_JSON_SSE2 0
+#endif
+
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
@@ -7105,6 +7296,39 @@ struct json_object_limits {
   constexpr std::size_t npos = std::string_view::npos;
   auto simple = [](char c) { return c == '"' || c == '\\' || c == '/'; };
   std::size_t i = pos;
+#if CAPMATCH_DETAIL_JSON_SSE2
+  if (!std::is_constant_evaluated()) {
+    // 64 bytes at a time as bit masks (bit k: byte i + k), without a branch per escape, while
+    // no backslash follows a backslash (then each backslash escapes the next byte: the escaped
+    // bytes are the backslashes shifted by one). A block where one does, and the last bytes, go
+    // to the word loop below, starting at the backslash when one escapes the block's first byte.
+    auto mask = [&](__m128i v, char c) {
+      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)))));
+    };
+    std::uint64_t carry = 0;  // 1: byte i is escaped by the backslash at i - 1
+    for (; i + 64 <= text.size(); i += 64) {
+      std::uint64_t q = 0, b = 0, slash = 0, bad = 0;
+      for (unsigned k = 0; k < 4; ++k) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i + 16 * k));
+        q |= mask(v, '"') << (16 * k);
+        b |= mask(v, '\\') << (16 * k);
+        slash |= mask(v, '/') << (16 * k);
+        // (signed compare: below 0x20, or 0x80 and above)
+        bad |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(
+                   _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)))))
+               << (16 * k);
+      }
+      const std::uint64_t escaped = b << 1 | carry;
+      if ((b & escaped) != 0) break;  // a backslash after a backslash
+      const std::uint64_t quote = q & ~escaped;  // unescaped quotes: the first one ends the body
+      const std::uint64_t before = quote == 0 ? ~std::uint64_t{0} : (quote & (0 - quote)) - 1;
+      if (((bad | (escaped & ~(q | slash))) & before) != 0) return npos;
+      if (quote != 0) return i + static_cast<std::size_t>(std::countr_zero(quote));
+      carry = b >> 63;
+    }
+    i -= carry;
+  }
+#endif
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
     // Eight bytes at a time; every flagged byte of the word is handled from the word's flags
     // (a capability has an escape every few bytes: one plain_ascii_end call each costs more).
@@ -7139,17 +7363,39 @@ struct json_object_limits {
   return npos;
 }
 
-/// Decodes a body accepted by simple_escaped_end (up to its end) into `out`: each backslash
-/// is dropped and the byte after it kept.
-inline void decode_simple_escaped(std::string_view body, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < body.size();) {
-    const std::size_t j = std::min(body.find('\\', i), body.size());
-    out.append(body, i, j - i);
-    if (j + 1 >= body.size()) break;  // (an accepted body never ends in a lone backslash)
-    out.push_back(body[j + 1]);
-    i = j + 2;
+/// Decodes a body accepted by simple_escaped_end (up to its end) at `o`, which has room for
+/// body.size() + 8 bytes (word stores), and returns the end of what it wrote: each backslash is
+/// dropped and the byte after it kept. Eight bytes at a time; one step per escape.
+constexpr char* decode_simple_escaped(std::string_view body, char* o) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = body.size();
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, body.data() + i, 8);
+      std::memcpy(o, &w, 8);  // (the bytes before the first backslash are kept, the rest rewritten)
+      const std::uint64_t flags = swar::bytes_equal(w, '\\');
+      if (flags == 0) {
+        o += 8, i += 8;
+        continue;
+      }
+      const auto k = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
+      o += k;
+      *o++ = body[i + k + 1];  // (an accepted body never ends in a lone backslash)
+      i += k + 2;
+    }
   }
+  for (; i < n; ++i) {
+    if (body[i] == '\\') ++i;
+    *o++ = body[i];
+  }
+  return o;
+}
+
+/// decode_simple_escaped into `out` (replacing what it held).
+inline void decode_simple_escaped(std::string_view body, std::string& out) {
+  out.resize(body.size() + 8);
+  out.resize(static_cast<std::size_t>(decode_simple_escaped(body, out.data()) - out.data()));
 }
 
 /// Reads a JSON number at `pos` (RFC 8259 grammar); returns its end, or `pos` when there is
@@ -7284,75 +7530,22 @@ class json_object {
         r.skip(end + 1 - start);
         return true;
       }
-      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest): decoded here,
-      // copying each run of plain ASCII between escapes found by plain_ascii_end (eight bytes
-      // at a time); anything else is left to json_reader::read_string, which names the error.
-      into.resize(before + (text.size() - start) + 8);  // (8 bytes of slack for the word stores below)
-      char* const base = into.data() + before;
-      char* o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(start + 1),
-                          text.begin() + static_cast<std::ptrdiff_t>(end), base);
-      std::size_t i = end;
-      if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-        // Eight bytes at a time. Every escape of the word is handled from the word's flags (one
-        // bit test per escape, no reload): its plain bytes are stored as a word shifted to the
-        // unconsumed part (the output never runs ahead of the input; `into` has 8 bytes of
-        // slack). A byte that is not part of a \" \\ \/ escape stops the loop at that byte.
-        bool stop = false;
-        while (!stop && i + 8 <= text.size()) {
-          std::uint64_t w;
-          std::memcpy(&w, text.data() + i, 8);
-          std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
-          std::size_t pos = 0;  // bytes of w consumed
-          while (flags != 0) {
-            const auto n = static_cast<std::size_t>(std::countr_zero(flags) >> 3);
-            const std::uint64_t rest = w >> (8 * pos);
-            std::memcpy(o, &rest, 8);
-            o += n - pos;
-            const auto c = static_cast<unsigned char>(w >> (8 * n));
-            if (c != '\\' || n == 7) {  // the closing quote, another byte, or an escape across words
-              i += n;
-              stop = c != '\\';
-              pos = 8;
-              break;
-            }
-            const auto d = static_cast<unsigned char>(w >> (8 * (n + 1)));
-            if (d != '"' && d != '\\' && d != '/') {
-              i += n;
-              stop = true;
-              pos = 8;
-              break;
-            }
-            *o++ = static_cast<char>(d);
-            flags &= ~(std::uint64_t{0xFFFF} << (8 * n));
-            pos = n + 2;
-          }
-          if (pos == 8 && flags != 0) continue;  // (i was set above)
-          if (pos < 8) {
-            const std::uint64_t rest = w >> (8 * pos);
-            std::memcpy(o, &rest, 8);
-            o += 8 - pos;
-          }
-          i += 8;
-        }
+      // ASCII with only \" \\ \/ escapes (a capability inside a TokenRequest or a JWT): its end
+      // by simple_escaped_end (from the first escape: the plain bytes before it are in its
+      // grammar), decoded by decode_simple_escaped; anything else is left to
+      // json_reader::read_string, which decodes it or names the error.
+      if (const std::size_t close = simple_escaped_end(text, end); close != std::string_view::npos) {
+        const std::string_view body = text.substr(start + 1, close - start - 1);
+        into.resize(before + body.size() + 8);
+        char* const base = into.data() + before;
+        const auto n = static_cast<std::size_t>(decode_simple_escaped(body, base) - base);
+        into.resize(before + n);
+        offset = static_cast<std::uint32_t>(before);
+        size = static_cast<std::uint32_t>(n);
+        pooled = true;
+        r.skip(close + 1 - start);
+        return true;
       }
-      while (i < text.size()) {
-        const char c = text[i];
-        if (c == '"') {
-          into.resize(before + static_cast<std::size_t>(o - base));
-          offset = static_cast<std::uint32_t>(before);
-          size = static_cast<std::uint32_t>(o - base);
-          pooled = true;
-          r.skip(i + 1 - start);
-          return true;
-        }
-        if (c != '\\' || i + 1 >= text.size() || (text[i + 1] != '"' && text[i + 1] != '\\' && text[i + 1] != '/'))
-          break;
-        *o++ = text[i + 1];
-        const std::size_t run = plain_ascii_end(text, i + 2);
-        o = std::copy(text.begin() + static_cast<std::ptrdiff_t>(i + 2), text.begin() + static_cast<std::ptrdiff_t>(run), o);
-        i = run;
-      }
-      into.resize(before);
     }
     if (!r.read_string(into, err)) return false;
     offset = static_cast<std::uint32_t>(before);
@@ -7634,6 +7827,8 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
 
 }  // namespace detail
 CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_DETAIL_JSON_SSE2
 // ---- end include/capmatch/detail/json_object.hpp ----
 
 // ---- begin include/capmatch/crypto/compare.hpp ----
@@ -9173,6 +9368,8 @@ CAPMATCH_NAMESPACE_END
 
 CAPMATCH_NAMESPACE_BEGIN
 
+class token_request_verifier;
+
 /// The outcome of replay_guard::try_claim.
 enum class claim_status : std::uint8_t {
   fresh,     // first use: the pair is now claimed until its expiry
@@ -9191,11 +9388,29 @@ class replay_guard {
   /// its expiry; when it cannot remember one more it returns claim_status::full.
   [[nodiscard]] virtual claim_status try_claim(std::string_view key_name, std::string_view nonce,
                                                std::int64_t expires_at_ms, std::int64_t now_ms) noexcept = 0;
-  /// A hint that try_claim(key_name, nonce, ...) is coming soon: an implementation may start
-  /// fetching what that claim will read (the verifier calls it before checking the mac, so the
-  /// fetch overlaps the HMAC). It must not change what any claim returns. Default: nothing.
-  virtual void prefetch(std::string_view key_name, std::string_view nonce) const noexcept {
+
+ protected:
+  friend class token_request_verifier;
+  /// What prepare() worked out about a pair for the claim that follows (the memory guard: the
+  /// pair's fingerprint). Opaque to the verifier.
+  struct prepared_claim {
+    std::uint64_t words[2] = {0, 0};
+  };
+  /// The verifier's two-phase claim, with the same outcome as try_claim(key_name, nonce, ...):
+  /// prepare(key_name, nonce) right after reading the request (an implementation may start
+  /// fetching what the claim will read, so that the fetch overlaps the mac check), then, when
+  /// the request is authentic, claim_prepared with the same key_name and nonce and prepare's
+  /// result. Only the verifier calls them (a friend: a prepared claim of another pair would
+  /// claim the wrong pair). Default: nothing to prepare, and the claim is try_claim.
+  [[nodiscard]] virtual prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept {
     static_cast<void>(key_name), static_cast<void>(nonce);
+    return {};
+  }
+  [[nodiscard]] virtual claim_status claim_prepared(const prepared_claim& p, std::string_view key_name,
+                                                    std::string_view nonce, std::int64_t expires_at_ms,
+                                                    std::int64_t now_ms) noexcept {
+    static_cast<void>(p);
+    return try_claim(key_name, nonce, expires_at_ms, now_ms);
   }
 };
 
@@ -9282,24 +9497,7 @@ class memory_replay_guard final : public replay_guard {
                          std::int64_t now_ms) noexcept override {
     std::uint64_t h1 = 0, h2 = 0;
     hash(key_name, nonce, h1, h2);
-    const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
-    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
-    std::lock_guard<std::mutex> lock(s.mutex);
-    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
-  }
-
-  /// Starts loading the slot where the pair's probe begins (with a table larger than the CPU's
-  /// caches, that load is a cache and TLB miss of a few hundred ns on every claim). Reads only
-  /// the shard's fixed fields (slots, mask: set at construction), so it takes no lock.
-  void prefetch(std::string_view key_name, std::string_view nonce) const noexcept override {
-#if defined(__GNUC__) || defined(__clang__)
-    std::uint64_t h1 = 0, h2 = 0;
-    hash(key_name, nonce, h1, h2);
-    const shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
-    __builtin_prefetch(&s.slots[h1 & s.mask], 1);
-#else
-    static_cast<void>(key_name), static_cast<void>(nonce);
-#endif
+    return claim(h1, h2, expires_at_ms, now_ms);
   }
 
   /// The most unexpired pairs the guard is sure to hold (shard count x per-shard limit).
@@ -9384,6 +9582,30 @@ class memory_replay_guard final : public replay_guard {
       if (earliest == INT64_MAX) earliest = now;  // empty: nothing to sweep until time moves on
     }
   };
+
+  /// The pair's fingerprint, and the first slot its probe reads starts loading (with a table
+  /// larger than the CPU's caches that load is a cache and TLB miss on every claim; the
+  /// verifier checks the mac meanwhile). Reads only fields fixed at construction: no lock.
+  prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept override {
+    prepared_claim p;
+    hash(key_name, nonce, p.words[0], p.words[1]);
+#if defined(__GNUC__) || defined(__clang__)
+    const shard& s = shards_[(p.words[1] >> 40) & (shard_count_ - 1)];
+    __builtin_prefetch(&s.slots[p.words[0] & s.mask], 1);
+#endif
+    return p;
+  }
+  claim_status claim_prepared(const prepared_claim& p, std::string_view, std::string_view, std::int64_t expires_at_ms,
+                              std::int64_t now_ms) noexcept override {
+    return claim(p.words[0], p.words[1], expires_at_ms, now_ms);
+  }
+
+  claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires_at_ms, std::int64_t now_ms) noexcept {
+    const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
+    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
+    std::lock_guard<std::mutex> lock(s.mutex);
+    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
+  }
 
   /// The pair's 128-bit fingerprint: the same values as seeded_hash(nonce, seeded_hash(key_name,
   /// 0 or 1, seed), seed), in two passes, not four.
@@ -9732,6 +9954,330 @@ namespace detail {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/detail/intersect_identity.hpp ----
 
+// ---- begin include/capmatch/token_request_wire.hpp ----
+// capmatch — the wire form of a TokenRequest (docs/semantics.md §5, rules 19-22): its limits,
+// the rule every signed text field obeys, and the verifier's reading of the JSON object.
+// See docs/token_requests.md "Verifying".
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+
+/// Longest ttl Ably grants: 24 hours, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_token_ttl_ms = 24ull * 60 * 60 * 1000;
+/// Longest ttl for a key with revocable tokens: 1 hour, in milliseconds (40003 above it).
+inline constexpr std::uint64_t max_revocable_token_ttl_ms = 60ull * 60 * 1000;
+/// How far a TokenRequest's timestamp may be from the verifier's clock: 2 minutes (40104 beyond).
+inline constexpr std::int64_t token_request_window_ms = 2 * 60 * 1000;
+/// Fewest characters in a nonce (rule 21).
+inline constexpr std::size_t min_nonce_chars = 16;
+/// Most bytes in a nonce, a clientId or a key name (longer ones are errors, 40000).
+inline constexpr std::size_t max_nonce_bytes = 256;
+inline constexpr std::size_t max_client_id_bytes = 4096;
+inline constexpr std::size_t max_key_name_bytes = 256;
+/// Largest TokenRequest wire form the verifier reads by default, in bytes.
+inline constexpr std::size_t max_token_request_bytes = 64u << 10;
+/// Largest timestamp accepted (2^53 - 1, the largest integer a JSON client keeps exactly).
+inline constexpr std::uint64_t max_timestamp_ms = (1ull << 53) - 1;
+
+namespace detail {
+
+/// Checks a text field that goes into the signed text: well-formed UTF-8 without control
+/// characters (a newline would make the text ambiguous), 1..max bytes.
+[[nodiscard]] constexpr error check_signed_field(std::string_view what, std::string_view v, std::size_t max,
+                                                 std::size_t min_chars = 1) noexcept {
+  if (v.empty()) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" is empty");
+  }
+  if (v.size() > max) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
+        .append(" allowed");
+  }
+  // Printable ASCII (the usual key name, nonce and clientId) needs no UTF-8 decoding.
+  std::size_t ascii = 0;
+  while (ascii < v.size() && static_cast<unsigned char>(v[ascii]) >= 0x20 && static_cast<unsigned char>(v[ascii]) < 0x7F)
+    ++ascii;
+  if (ascii == v.size() && v.size() >= min_chars) return {};
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < v.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7F) {
+      error e(errc::invalid_token_request, no_offset);
+      e.append(what).append(" contains a control character at byte ").append_number(i);
+      return e.append(" (it would make the signed text ambiguous)");
+    }
+    const std::size_t len = utf8_length(v, i);
+    if (len == 0) {
+      error e(errc::invalid_token_request, no_offset);
+      return e.append(what).append(" is not valid UTF-8 at byte ").append_number(i);
+    }
+    i += len;
+  }
+  if (chars < min_chars) {
+    error e(errc::invalid_token_request, no_offset);
+    return e.append(what).append(" has ").append_number(chars).append(" characters; at least ")
+        .append_number(min_chars).append(" required");
+  }
+  return {};
+}
+
+/// The usual case of check_signed_field: printable ASCII of an allowed size (then the field is
+/// allowed; when false, check_signed_field decides).
+[[nodiscard]] constexpr bool signed_field_printable(std::string_view v, std::size_t max, std::size_t min_chars) noexcept {
+  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
+  for (std::size_t i = 0; printable && i < v.size(); ++i)
+    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
+  return printable;
+}
+
+/// check_signed_field(what, v, max, min_chars) without building an error in the usual case
+/// (printable ASCII of an allowed size): true when `v` is allowed, else false with `err` set.
+[[nodiscard]] constexpr bool signed_field_ok(std::string_view what, std::string_view v, std::size_t max,
+                                             std::size_t min_chars, error& err) noexcept {
+  if (signed_field_printable(v, max, min_chars)) return true;
+  err = check_signed_field(what, v, max, min_chars);
+  return err.code() == errc::ok;
+}
+
+/// The members of a TokenRequest's wire form as the verifier reads them: views into the JSON
+/// text (or into a reader's pool when a string had escapes).
+struct token_request_wire {
+  std::string_view key_name, capability, client_id, nonce, mac;
+  std::string_view ttl_text, timestamp_text;  // the digits as received
+  std::uint64_t ttl = 0, timestamp = 0;
+  bool has_ttl = false, has_capability = false, has_client_id = false;
+  bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
+
+  friend constexpr bool operator==(const token_request_wire&, const token_request_wire&) = default;
+};
+
+/// Reads the wire form strictly through the general JSON object reader: a flat object with only
+/// the seven known members, each of its type (ttl and timestamp also as decimal strings),
+/// required ones present. This reader is the definition: it accepts exactly the wire forms the
+/// verifier accepts and names the first problem. Returns false with `err` set on the first
+/// problem (no error object is built otherwise).
+[[nodiscard]] inline bool read_token_request_general(std::string_view json, std::size_t max_bytes, json_object& obj,
+                                                     token_request_wire& f, error& err) {
+  f = {};
+  auto bad = [&err](std::string_view field, std::string_view what, std::uint32_t at) {
+    err = error(errc::invalid_token_request, at);
+    err.append("TokenRequest ").append(field).append(' ').append(what);
+    if (at != no_offset) err.append_at();
+    return false;
+  };
+  if (json.size() > max_bytes) {
+    err = error(errc::invalid_token_request, no_offset);
+    err.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
+        .append_number(max_bytes).append(" allowed");
+    return false;
+  }
+  // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
+  // seven are known, and the duplicate check is quadratic on unauthenticated input.
+  // The capability string is kept as written when its only escapes are \" \\ \/ (ASCII; the
+  // usual form): verify decodes it only when the cache cannot answer for it.
+  if (auto e = obj.read(json, json_object_limits{max_bytes, 32, 0, "capability"}); e.code() != errc::ok) {
+    err = error(errc::invalid_token_request, e.offset());
+    err.append("TokenRequest is not a flat JSON object: ").append(e.message());
+    return false;
+  }
+  bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
+  for (std::size_t i = 0; i < obj.size(); ++i) {
+    const json_object::member& m = obj.at(i);
+    const std::string_view name = obj.key(i);
+    const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
+    const std::uint32_t at = m.raw_offset;
+    auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) {
+      if (m.kind != json_type::string) return bad(name, "must be a string", at);
+      if (!signed_field_ok(name, value, max, min_chars, err)) {
+        error w(err.code(), at);
+        err = w.append("TokenRequest ").append(err.message()).append_at();
+        return false;
+      }
+      into = value;
+      seen = true;
+      return true;
+    };
+    auto want_integer = [&](std::uint64_t& into, std::string_view& text, bool& seen, std::uint64_t max) {
+      if (m.kind != json_type::number && m.kind != json_type::string)
+        return bad(name, "must be a number", at);
+      if (!parse_decimal(value, max, into)) {
+        err = error(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
+        err.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
+        err.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
+        return false;
+      }
+      text = value;
+      seen = true;
+      return true;
+    };
+    bool ok = true;
+    if (name == "keyName") ok = want_string(f.key_name, has_key, max_key_name_bytes, 1);
+    else if (name == "ttl") ok = want_integer(f.ttl, f.ttl_text, f.has_ttl, max_timestamp_ms);
+    else if (name == "capability") {
+      if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
+      else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
+      else f.capability = value, f.has_capability = true, f.capability_escaped = m.value_escaped;
+    } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
+    else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
+    else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
+    else if (name == "mac") {
+      if (m.kind != json_type::string) ok = bad("mac", "must be a string", at);
+      else f.mac = value, has_mac = true;
+    } else {
+      err = error(errc::invalid_token_request, m.key_at);
+      err.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
+      err.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
+      ok = false;
+    }
+    if (!ok) return false;
+  }
+  auto missing = [&err](std::string_view field) {
+    err = error(errc::invalid_token_request, no_offset);
+    err.append("TokenRequest has no ").append(field);
+    return false;
+  };
+  if (!has_key) return missing("keyName");
+  if (!has_ts) return missing("timestamp");
+  if (!has_nonce) return missing("nonce");
+  if (!has_mac) return missing("mac");
+  return true;
+}
+
+/// The usual wire form read in one pass, with no member list: an object of known, distinct
+/// member names written without escapes, whose strings are printable ASCII without escapes
+/// (the capability: ASCII with only \" \\ \/ escapes, kept as written), integers as digits or
+/// digit strings, every value allowed, required members present. Returns true with `f` set
+/// exactly as read_token_request_general sets it; false when the text is not in that form (it
+/// may still be valid: the general reader decides, and names any error). Accepts only what the
+/// general reader accepts (tests/test_token_request_wire.cpp checks both on hostile input).
+/// The caller checks the size limit first.
+[[nodiscard]] constexpr bool read_token_request_usual(std::string_view json, token_request_wire& f) noexcept {
+  enum : unsigned { key_bit = 1, ttl_bit = 2, cap_bit = 4, client_bit = 8, ts_bit = 16, nonce_bit = 32, mac_bit = 64 };
+  f = {};
+  const std::size_t n = json.size();
+  std::size_t i = 0;
+  auto sub = [&](std::size_t from, std::size_t to) { return std::string_view(json.data() + from, to - from); };
+  auto ws = [&] {
+    while (i < n && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) ++i;
+  };
+  // A string without escapes, printable or not (checked by the member's rule): its body.
+  auto plain_string = [&](std::string_view& into) {
+    if (i >= n || json[i] != '"') return false;
+    const std::size_t end = plain_ascii_end(json, i + 1);
+    if (end >= n || json[end] != '"') return false;
+    into = sub(i + 1, end);
+    i = end + 1;
+    return true;
+  };
+  auto integer = [&](std::string_view& text, std::uint64_t& into) {
+    if (i < n && json[i] == '"') {
+      if (!plain_string(text)) return false;
+    } else {
+      const std::size_t start = i;
+      while (i < n && json[i] >= '0' && json[i] <= '9') ++i;
+      text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
+    }
+    return parse_decimal(text, max_timestamp_ms, into);
+  };
+  ws();
+  if (i >= n || json[i] != '{') return false;
+  ++i;
+  unsigned seen = 0;
+  for (;;) {
+    ws();
+    if (i >= n || json[i] != '"') return false;
+    const std::size_t name_at = ++i;
+    while (i < n && ((json[i] >= 'a' && json[i] <= 'z') || (json[i] >= 'A' && json[i] <= 'Z'))) ++i;
+    if (i >= n || json[i] != '"') return false;
+    const std::string_view name = sub(name_at, i);
+    ++i;
+    ws();
+    if (i >= n || json[i] != ':') return false;
+    ++i;
+    ws();
+    unsigned bit = 0;
+    bool ok = false;
+    switch (name.size()) {
+      case 3:
+        if (name == "ttl") {
+          bit = ttl_bit, f.has_ttl = true;
+          ok = integer(f.ttl_text, f.ttl);
+        } else if (name == "mac") {
+          bit = mac_bit;
+          ok = plain_string(f.mac);
+        }
+        break;
+      case 5:
+        if (name == "nonce") {
+          bit = nonce_bit;
+          ok = plain_string(f.nonce) && signed_field_printable(f.nonce, max_nonce_bytes, min_nonce_chars);
+        }
+        break;
+      case 7:
+        if (name == "keyName") {
+          bit = key_bit;
+          ok = plain_string(f.key_name) && signed_field_printable(f.key_name, max_key_name_bytes, 1);
+        }
+        break;
+      case 8:
+        if (name == "clientId") {
+          bit = client_bit, f.has_client_id = true;
+          ok = plain_string(f.client_id) && signed_field_printable(f.client_id, max_client_id_bytes, 1);
+        }
+        break;
+      case 9:
+        if (name == "timestamp") {
+          bit = ts_bit;
+          ok = integer(f.timestamp_text, f.timestamp);
+        }
+        break;
+      case 10:
+        if (name == "capability" && i < n && json[i] == '"') {
+          bit = cap_bit, f.has_capability = true, f.capability_escaped = true;
+          const std::size_t end = simple_escaped_end(json, i + 1);
+          ok = end != std::string_view::npos && end > i + 1;  // (an empty capability is an error)
+          if (ok) f.capability = sub(i + 1, end), i = end + 1;
+        }
+        break;
+      default:
+        break;
+    }
+    if (!ok || (seen & bit) != 0) return false;
+    seen |= bit;
+    ws();
+    if (i < n && json[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i >= n || json[i] != '}') return false;
+    ++i;
+    break;
+  }
+  ws();
+  constexpr unsigned required = key_bit | ts_bit | nonce_bit | mac_bit;
+  return i == n && (seen & required) == required;
+}
+
+/// Reads a TokenRequest's wire form: the usual form in one pass, anything else through the
+/// general reader (which then names the first problem in `err`).
+[[nodiscard]] inline bool read_token_request(std::string_view json, std::size_t max_bytes, token_request_wire& f,
+                                             error& err) {
+  if (json.size() <= max_bytes && read_token_request_usual(json, f)) return true;
+  thread_local json_object obj;
+  return read_token_request_general(json, max_bytes, obj, f, err);
+}
+
+}  // namespace detail
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/token_request_wire.hpp ----
+
 // ---- begin include/capmatch/token_request.hpp ----
 // capmatch — signed TokenRequests: create, verify and explain them (docs/semantics.md §5,
 // rules 19-23), byte for byte with ably-js createTokenRequest. See docs/token_requests.md.
@@ -9759,23 +10305,6 @@ CAPMATCH_NAMESPACE_END
 #endif
 
 CAPMATCH_NAMESPACE_BEGIN
-
-/// Longest ttl Ably grants: 24 hours, in milliseconds (40003 above it).
-inline constexpr std::uint64_t max_token_ttl_ms = 24ull * 60 * 60 * 1000;
-/// Longest ttl for a key with revocable tokens: 1 hour, in milliseconds (40003 above it).
-inline constexpr std::uint64_t max_revocable_token_ttl_ms = 60ull * 60 * 1000;
-/// How far a TokenRequest's timestamp may be from the verifier's clock: 2 minutes (40104 beyond).
-inline constexpr std::int64_t token_request_window_ms = 2 * 60 * 1000;
-/// Fewest characters in a nonce (rule 21).
-inline constexpr std::size_t min_nonce_chars = 16;
-/// Most bytes in a nonce, a clientId or a key name (longer ones are errors, 40000).
-inline constexpr std::size_t max_nonce_bytes = 256;
-inline constexpr std::size_t max_client_id_bytes = 4096;
-inline constexpr std::size_t max_key_name_bytes = 256;
-/// Largest TokenRequest wire form the verifier reads by default, in bytes.
-inline constexpr std::size_t max_token_request_bytes = 64u << 10;
-/// Largest timestamp accepted (2^53 - 1, the largest integer a JSON client keeps exactly).
-inline constexpr std::uint64_t max_timestamp_ms = (1ull << 53) - 1;
 
 /// One HTTP response header, as a server framework takes it.
 struct http_header {
@@ -9908,59 +10437,6 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 #else
   return crypto::random_nonce();
 #endif
-}
-
-/// Checks a text field that goes into the signed text: well-formed UTF-8 without control
-/// characters (a newline would make the text ambiguous), 1..max bytes.
-[[nodiscard]] constexpr error check_signed_field(std::string_view what, std::string_view v, std::size_t max,
-                                                 std::size_t min_chars = 1) noexcept {
-  if (v.empty()) {
-    error e(errc::invalid_token_request, no_offset);
-    return e.append(what).append(" is empty");
-  }
-  if (v.size() > max) {
-    error e(errc::invalid_token_request, no_offset);
-    return e.append(what).append(" has ").append_number(v.size()).append(" bytes; at most ").append_number(max)
-        .append(" allowed");
-  }
-  // Printable ASCII (the usual key name, nonce and clientId) needs no UTF-8 decoding.
-  std::size_t ascii = 0;
-  while (ascii < v.size() && static_cast<unsigned char>(v[ascii]) >= 0x20 && static_cast<unsigned char>(v[ascii]) < 0x7F)
-    ++ascii;
-  if (ascii == v.size() && v.size() >= min_chars) return {};
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < v.size(); ++chars) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    if (c < 0x20 || c == 0x7F) {
-      error e(errc::invalid_token_request, no_offset);
-      e.append(what).append(" contains a control character at byte ").append_number(i);
-      return e.append(" (it would make the signed text ambiguous)");
-    }
-    const std::size_t len = utf8_length(v, i);
-    if (len == 0) {
-      error e(errc::invalid_token_request, no_offset);
-      return e.append(what).append(" is not valid UTF-8 at byte ").append_number(i);
-    }
-    i += len;
-  }
-  if (chars < min_chars) {
-    error e(errc::invalid_token_request, no_offset);
-    return e.append(what).append(" has ").append_number(chars).append(" characters; at least ")
-        .append_number(min_chars).append(" required");
-  }
-  return {};
-}
-
-/// check_signed_field(what, v, max, min_chars) without building an error in the usual case
-/// (printable ASCII of an allowed size): true when `v` is allowed, else false with `err` set.
-[[nodiscard]] constexpr bool signed_field_ok(std::string_view what, std::string_view v, std::size_t max,
-                                             std::size_t min_chars, error& err) noexcept {
-  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
-  for (std::size_t i = 0; printable && i < v.size(); ++i)
-    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
-  if (printable) return true;
-  err = check_signed_field(what, v, max, min_chars);
-  return err.code() == errc::ok;
 }
 
 /// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
@@ -10474,10 +10950,10 @@ class token_request_verifier {
 
  private:
   [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
-    thread_local detail::json_object obj;
-    fields f;
-    if (error e; !read_fields(json, obj, f, e)) return e;
-    guard_->prefetch(f.key_name, f.nonce);  // (the guard's table load overlaps the mac check)
+    detail::token_request_wire f;
+    if (error e; !detail::read_token_request(json, opts_.max_bytes, f, e)) return e;
+    // (the guard may start loading what the claim reads: it overlaps the mac check)
+    const replay_guard::prepared_claim claim = guard_->prepare(f.key_name, f.nonce);
     const token_key* key = keys_->find(f.key_name);
     if (key == nullptr) {
       error e(errc::unknown_key, no_offset);
@@ -10489,7 +10965,7 @@ class token_request_verifier {
     // `clientId\ntimestamp\nnonce\n` is hashed then. Every received byte is still covered:
     // the prefix is matched byte for byte (key fingerprint, tag = keyName\nttl, capability text).
     //
-    // The capability may have been read as written inside its JSON string (read_fields: only
+    // The capability may have been read as written inside its JSON string (read_token_request: only
     // \" \\ \/ escapes, not decoded); the mac covers its decoded text, made only when needed
     // (no hit with a prefix). The cache is then keyed by the escaped text (text_form::
     // json_escaped): decoding is a function, so equal escaped texts have equal decoded texts
@@ -10553,7 +11029,7 @@ class token_request_verifier {
       return e.append_number(static_cast<std::uint64_t>(opts_.window_ms)).append(" ms allowed");
     }
     // nonce: single use until the timestamp leaves the window
-    switch (guard_->try_claim(f.key_name, f.nonce, ts + opts_.window_ms, now_ms)) {
+    switch (guard_->claim_prepared(claim, f.key_name, f.nonce, ts + opts_.window_ms, now_ms)) {
       case claim_status::fresh: break;
       case claim_status::replayed:
         return error(errc::nonce_replayed, no_offset,
@@ -10603,103 +11079,6 @@ class token_request_verifier {
     out.timestamp_ms = f.timestamp;
     out.nonce.assign(f.nonce);
     return {};
-  }
-
-  struct fields {
-    std::string_view key_name, capability, client_id, nonce, mac;
-    std::string_view ttl_text, timestamp_text;  // the digits as received
-    std::uint64_t ttl = 0, timestamp = 0;
-    bool has_ttl = false, has_capability = false, has_client_id = false;
-    bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
-  };
-
-  /// Reads the wire form strictly: a flat object with only the seven known members, each of
-  /// its type (ttl and timestamp also as decimal strings), required ones present.
-  /// Returns false with `err` set on the first problem (no error object is built otherwise).
-  [[nodiscard]] bool read_fields(std::string_view json, detail::json_object& obj, fields& f, error& err) const {
-    auto bad = [&err](std::string_view field, std::string_view what, std::uint32_t at) {
-      err = error(errc::invalid_token_request, at);
-      err.append("TokenRequest ").append(field).append(' ').append(what);
-      if (at != no_offset) err.append_at();
-      return false;
-    };
-    if (json.size() > opts_.max_bytes) {
-      err = error(errc::invalid_token_request, no_offset);
-      err.append("TokenRequest of ").append_number(json.size()).append(" bytes; at most ")
-          .append_number(opts_.max_bytes).append(" allowed");
-      return false;
-    }
-    // Flat (max_depth 0): a nested value is an error naming its member. At most 32 members:
-    // seven are known, and the duplicate check is quadratic on unauthenticated input.
-    // The capability string is kept as written when its only escapes are \" \\ \/ (ASCII; the
-    // usual form): verify decodes it only when the cache cannot answer for it.
-    if (auto e = obj.read(json, detail::json_object_limits{opts_.max_bytes, 32, 0, "capability"}); e.code() != errc::ok) {
-      err = error(errc::invalid_token_request, e.offset());
-      err.append("TokenRequest is not a flat JSON object: ").append(e.message());
-      return false;
-    }
-    bool has_key = false, has_ts = false, has_nonce = false, has_mac = false;
-    using detail::json_type;
-    for (std::size_t i = 0; i < obj.size(); ++i) {
-      const detail::json_object::member& m = obj.at(i);
-      const std::string_view name = obj.key(i);
-      const std::string_view value = m.kind == json_type::string ? obj.string_value(i) : obj.raw(i);
-      const std::uint32_t at = m.raw_offset;
-      auto want_string = [&](std::string_view& into, bool& seen, std::size_t max, std::size_t min_chars) {
-        if (m.kind != json_type::string) return bad(name, "must be a string", at);
-        if (!detail::signed_field_ok(name, value, max, min_chars, err)) {
-          error w(err.code(), at);
-          err = w.append("TokenRequest ").append(err.message()).append_at();
-          return false;
-        }
-        into = value;
-        seen = true;
-        return true;
-      };
-      auto want_integer = [&](std::uint64_t& into, std::string_view& text, bool& seen, std::uint64_t max) {
-        if (m.kind != json_type::number && m.kind != json_type::string)
-          return bad(name, "must be a number", at);
-        if (!detail::parse_decimal(value, max, into)) {
-          err = error(name == "ttl" ? errc::invalid_ttl : errc::invalid_token_request, at);
-          err.append("TokenRequest ").append(name).append(" must be a non-negative integer of milliseconds");
-          err.append(" (decimal, no sign, fraction, exponent or leading zero, at most 2^53 - 1)").append_at();
-          return false;
-        }
-        text = value;
-        seen = true;
-        return true;
-      };
-      bool ok = true;
-      if (name == "keyName") ok = want_string(f.key_name, has_key, max_key_name_bytes, 1);
-      else if (name == "ttl") ok = want_integer(f.ttl, f.ttl_text, f.has_ttl, max_timestamp_ms);
-      else if (name == "capability") {
-        if (m.kind != json_type::string) ok = bad("capability", "must be a string holding capability JSON", at);
-        else if (value.empty()) ok = bad("capability", "is an empty string; omit it for the key's capability", at);
-        else f.capability = value, f.has_capability = true, f.capability_escaped = m.value_escaped;
-      } else if (name == "clientId") ok = want_string(f.client_id, f.has_client_id, max_client_id_bytes, 1);
-      else if (name == "timestamp") ok = want_integer(f.timestamp, f.timestamp_text, has_ts, max_timestamp_ms);
-      else if (name == "nonce") ok = want_string(f.nonce, has_nonce, max_nonce_bytes, min_nonce_chars);
-      else if (name == "mac") {
-        if (m.kind != json_type::string) ok = bad("mac", "must be a string", at);
-        else f.mac = value, has_mac = true;
-      } else {
-        err = error(errc::invalid_token_request, m.key_at);
-        err.append("TokenRequest has an unknown member ").append_quoted(name).append_at();
-        err.append("; expected keyName, ttl, capability, clientId, timestamp, nonce, mac");
-        ok = false;
-      }
-      if (!ok) return false;
-    }
-    auto missing = [&err](std::string_view field) {
-      err = error(errc::invalid_token_request, no_offset);
-      err.append("TokenRequest has no ").append(field);
-      return false;
-    };
-    if (!has_key) return missing("keyName");
-    if (!has_ts) return missing("timestamp");
-    if (!has_nonce) return missing("nonce");
-    if (!has_mac) return missing("mac");
-    return true;
   }
 
   const key_store* keys_;
