@@ -61,7 +61,7 @@ const char* const hostile_names[] = {
 
 const char* const hostile_values[] = {
     // strings
-    R"("appid.keyid")", R"("")", R"("a\"b")", R"("a\nb")", R"("\u00e9")", "\"\xc3\xa9\"", "\"\x7f" "0123456789abcdef\"",
+    R"("appid.keyid")", R"("")", R"("a\"b")", R"("a\nb")", R"("\u00e9")", "\"\xc3\xa9\"", "\"\1770123456789abcdef\"",
     R"("0123456789abcdef")", R"("0123456789abcde")", "\"x\x01y\"", R"("a\/b-0123456789abcdef")", "\"\xff\"",
     R"("unterminated)", R"("\u0041\u0042\u0043\u0044\u0045\u0046\u0047\u0048\u0049\u004a\u004b\u004c\u004d\u004e\u004f\u0050")",
     // numbers and digit strings
