@@ -993,6 +993,40 @@ TEST_CASE("replay guard: the one-pass two-lane hash is the two seeded hashes it 
   }
 }
 
+TEST_CASE("capability cache: the wide hash reads every byte and spreads texts over the slots") {
+  // detail::wide_hash chooses a capability_cache slot for a capability text (hundreds of bytes,
+  // two chains of 16 bytes per multiply, then a tail): a byte it skipped would make texts that
+  // differ there share a slot, a weak mix would crowd some slots.
+  capmatch_test::splitmix64 rng{0x51de'4a54};
+  for (std::size_t size : {0u, 1u, 31u, 32u, 33u, 63u, 64u, 65u, 100u, 415u, 1000u}) {
+    std::string text(size, '\0');
+    for (char& c : text) c = static_cast<char>(rng.next());
+    const std::uint64_t seed = rng.next(), h = detail::wide_hash(text, seed);
+    CHECK(detail::wide_hash(text, seed) == h);
+    if (size >= 32) CHECK(detail::wide_hash(text, seed ^ 1) != h);  // (a seed changes everything)
+    for (std::size_t i = 0; i < size; ++i) {  // one byte changed anywhere: another hash
+      std::string other = text;
+      other[i] = static_cast<char>(other[i] ^ (1 << rng.below(8)));
+      INFO("size ", size, " byte ", i);
+      CHECK(detail::wide_hash(other, seed) != h);
+    }
+    if (size > 0) CHECK(detail::wide_hash(std::string_view(text).substr(0, size - 1), seed) != h);
+  }
+  // 64 000 capability-like texts differing in a few bytes, into 1024 slots as the cache maps
+  // them (the high bits of hash x slots): every slot used, none with more than twice the mean
+  constexpr std::size_t slots = 1024, texts = 64'000;
+  std::vector<std::uint32_t> load(slots);
+  std::string text = R"({"tenant0:room:*":["publish","subscribe","presence"],"tenant0:*:admin":["*"],"status":["subscribe"]})";
+  for (std::size_t k = 0; k < texts; ++k) {
+    const std::string t = text + std::to_string(k);
+    __extension__ using u128 = unsigned __int128;
+    ++load[static_cast<std::size_t>((static_cast<u128>(detail::wide_hash(t, 0x9e37)) * slots) >> 64)];
+  }
+  const auto [lo, hi] = std::minmax_element(load.begin(), load.end());
+  CHECK(*lo > 0);
+  CHECK(*hi <= 2 * texts / slots);
+}
+
 TEST_CASE("wire form strings: the word-at-a-time escape decoding equals the general JSON string reader") {
   // (json_object decodes \" \\ \/ escapes eight bytes at a time, as in a TokenRequest's
   // capability; json_reader::read_string is the general, byte-at-a-time reader)

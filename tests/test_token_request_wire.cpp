@@ -57,7 +57,8 @@ std::vector<member_text> valid_members(capmatch_test::splitmix64& rng) {
 const char* const hostile_names[] = {
     R"("keyName")", R"("ttl")", R"("capability")", R"("clientId")", R"("timestamp")", R"("nonce")", R"("mac")",
     R"("key\u004eame")", R"("KeyName")", R"("nonc")", R"("macs")", R"("")", R"("extra")", R"("ttl\u0000")",
-    R"("t\tl")", "\"nonce\x01\"", R"("capabilities")", R"("keyname")", "keyName", R"('mac')"};
+    R"("t\tl")", "\"nonce\x01\"", R"("capabilities")", R"("keyname")", "keyName", R"('mac')", R"("timestamps")",
+    R"("capabilit")", R"("c")", R"("m")", R"("clientI")", R"("ttl )"};
 
 const char* const hostile_values[] = {
     // strings
@@ -67,7 +68,8 @@ const char* const hostile_values[] = {
     // numbers and digit strings
     "0", "1", "3600000", "1700000000000", "-1", "-0", "1.5", "1e3", "1E+3", "01", "00", "9007199254740991",
     "9007199254740992", "18446744073709551616", R"("3600000")", R"("01")", R"("-1")", R"(" 1")", R"("1700000000000")",
-    "1 2", "12a", "0x10",
+    "1 2", "12a", "0x10", "1234567890123456", "12345678901234567", "00000000000000001", R"("12345678901234567")",
+    "\"q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrb\x7f=\"",
     // other values
     "true", "false", "null", "nul", "{}", "[]", "[1]", R"({"a":1})",
     // capabilities

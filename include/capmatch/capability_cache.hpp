@@ -5,10 +5,8 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +17,7 @@
 #include "crypto/compare.hpp"
 #include "crypto/hmac.hpp"
 #include "crypto/sha256.hpp"
+#include "detail/hash.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -116,18 +115,18 @@ class capability_cache {
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
     if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
-      misses_.fetch_add(1, std::memory_order_relaxed);
+      ++s.misses;
       return false;
     }
     canonical.assign(s.canonical);
     effective = s.effective;
     if (s.prefix && s.prefix_tag == prefix_tag) {
       signed_prefix = s.prefix;
-      prefix_hits_.fetch_add(1, std::memory_order_relaxed);
+      ++s.prefix_hits;
     } else {
       signed_prefix.reset();
     }
-    hits_.fetch_add(1, std::memory_order_relaxed);
+    ++s.hits;
     return true;
   }
 
@@ -152,10 +151,12 @@ class capability_cache {
   }
 
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).
-  [[nodiscard]] std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
-  [[nodiscard]] std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
+  /// Counted per slot under the slot's lock (a lookup touches no shared counter); reading a
+  /// count locks each slot in turn.
+  [[nodiscard]] std::uint64_t hits() const noexcept { return sum(&slot::hits); }
+  [[nodiscard]] std::uint64_t misses() const noexcept { return sum(&slot::misses); }
   /// Hits that also handed out a signed prefix's HMAC state.
-  [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return prefix_hits_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return sum(&slot::prefix_hits); }
   [[nodiscard]] std::size_t slots() const noexcept { return count_; }
 
  private:
@@ -167,16 +168,27 @@ class capability_cache {
     std::string text, canonical, prefix_tag;
     capability effective;
     std::optional<crypto::hmac_sha256> prefix;
+    std::uint64_t hits = 0, misses = 0, prefix_hits = 0;
   };
+  /// The slot of (key, text): a hash of both, mapped onto the slots by a multiply (no division).
+  /// A fixed seed: a collision only evicts, and only verified results are ever stored.
   [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(text) ^ (key.hash() * 0x9E3779B97F4A7C15ull);
-    return slots_[h % count_];
+    const std::uint64_t h = detail::wide_hash(text, key.hash());
+    __extension__ using u128 = unsigned __int128;
+    return slots_[static_cast<std::size_t>((static_cast<u128>(h) * count_) >> 64)];
+  }
+  [[nodiscard]] std::uint64_t sum(std::uint64_t slot::*count) const noexcept {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+      std::lock_guard<std::mutex> lock(slots_[i].mutex);
+      n += slots_[i].*count;
+    }
+    return n;
   }
 
   std::unique_ptr<slot[]> slots_;
   std::size_t count_;
   std::size_t max_text_;
-  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0}, prefix_hits_{0};
 };
 
 CAPMATCH_NAMESPACE_END

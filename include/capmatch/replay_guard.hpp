@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "detail/hash.hpp"
 #include "version.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -61,49 +62,6 @@ class replay_guard {
   }
 };
 
-namespace detail {
-/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
-[[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
-  __extension__ using u128 = unsigned __int128;
-  const u128 p = static_cast<u128>(a) * b;
-  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
-}
-
-/// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
-[[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
-  h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = fold_multiply(h ^ w ^ p0, seed ^ p1);
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
-}
-
-/// seeded_hash(s, h0, seed0) and seeded_hash(s, h1, seed1) in one pass over `s` (the two
-/// chains are independent, so they run side by side).
-inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h1, std::uint64_t seed0,
-                         std::uint64_t seed1) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
-  h0 = fold_multiply(h0 ^ p0 ^ s.size(), seed0 ^ p1);
-  h1 = fold_multiply(h1 ^ p0 ^ s.size(), seed1 ^ p1);
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h0 = fold_multiply(h0 ^ w ^ p0, seed0 ^ p1);
-    h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
-  h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
-}
-}  // namespace detail
 
 /// A replay guard in this process's memory. Bounded: it remembers at most capacity() pairs,
 /// in a table allocated once; a pair's slot is reused after its expiry. Safe under concurrent

@@ -199,6 +199,14 @@ struct token_request_wire {
   return true;
 }
 
+/// True when `s` holds the N - 1 bytes of `lit` at `i` (i <= s.size()).
+template <std::size_t N>
+[[nodiscard]] constexpr bool text_at(std::string_view s, std::size_t i, const char (&lit)[N]) noexcept {
+  if (s.size() - i < N - 1) return false;
+  if (std::is_constant_evaluated()) return s.substr(i, N - 1) == std::string_view(lit, N - 1);
+  return std::memcmp(s.data() + i, lit, N - 1) == 0;
+}
+
 /// The usual wire form read in one pass, with no member list: an object of known, distinct
 /// member names written without escapes, whose strings are printable ASCII without escapes
 /// (the capability: ASCII with only \" \\ \/ escapes, kept as written), integers as digits or
@@ -216,24 +224,30 @@ struct token_request_wire {
   auto ws = [&] {
     while (i < n && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) ++i;
   };
-  // A string without escapes, printable or not (checked by the member's rule): its body.
-  auto plain_string = [&](std::string_view& into) {
+  // A string of printable ASCII without escapes: its body, of min..max bytes.
+  auto printable_string = [&](std::string_view& into, std::size_t max, std::size_t min) {
     if (i >= n || json[i] != '"') return false;
-    const std::size_t end = plain_ascii_end(json, i + 1);
+    const std::size_t end = printable_ascii_end(json, i + 1);
     if (end >= n || json[end] != '"') return false;
     into = sub(i + 1, end);
     i = end + 1;
-    return true;
+    return into.size() >= min && into.size() <= max && !into.empty();
   };
+  // An integer of at most 2^53 - 1 as digits (at most 16 of them: 2^53 - 1 has 16) or as a
+  // decimal string; no sign, fraction, exponent or leading zero (what parse_decimal accepts).
   auto integer = [&](std::string_view& text, std::uint64_t& into) {
-    if (i < n && json[i] == '"') {
-      if (!plain_string(text)) return false;
-    } else {
-      const std::size_t start = i;
-      while (i < n && json[i] >= '0' && json[i] <= '9') ++i;
-      text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
+    if (i < n && json[i] == '"') return printable_string(text, 20, 1) && parse_decimal(text, max_timestamp_ms, into);
+    const std::size_t start = i;
+    std::uint64_t v = 0;
+    for (const std::size_t stop = n - start < 17 ? n : start + 17; i < stop; ++i) {
+      const auto d = static_cast<unsigned>(static_cast<unsigned char>(json[i])) - '0';
+      if (d > 9) break;
+      v = v * 10 + d;
     }
-    return parse_decimal(text, max_timestamp_ms, into);
+    text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
+    if (text.empty() || text.size() > 16 || (text.size() > 1 && text[0] == '0') || v > max_timestamp_ms) return false;
+    into = v;
+    return true;
   };
   ws();
   if (i >= n || json[i] != '{') return false;
@@ -242,64 +256,44 @@ struct token_request_wire {
   for (;;) {
     ws();
     if (i >= n || json[i] != '"') return false;
-    const std::size_t name_at = ++i;
-    while (i < n && ((json[i] >= 'a' && json[i] <= 'z') || (json[i] >= 'A' && json[i] <= 'Z'))) ++i;
-    if (i >= n || json[i] != '"') return false;
-    const std::string_view name = sub(name_at, i);
     ++i;
+    // the member's name with its closing quote, one compare: a name with an escape, or any
+    // other name, is not the usual form
+    unsigned bit = 0;
+    const char c = i < n ? json[i] : '\0';
+    if (c == 'k' && text_at(json, i, "keyName\"")) bit = key_bit, i += 8;
+    else if (c == 't' && text_at(json, i, "ttl\"")) bit = ttl_bit, i += 4;
+    else if (c == 't' && text_at(json, i, "timestamp\"")) bit = ts_bit, i += 10;
+    else if (c == 'c' && text_at(json, i, "capability\"")) bit = cap_bit, i += 11;
+    else if (c == 'c' && text_at(json, i, "clientId\"")) bit = client_bit, i += 9;
+    else if (c == 'n' && text_at(json, i, "nonce\"")) bit = nonce_bit, i += 6;
+    else if (c == 'm' && text_at(json, i, "mac\"")) bit = mac_bit, i += 4;
+    else return false;
+    if ((seen & bit) != 0) return false;
+    seen |= bit;
     ws();
     if (i >= n || json[i] != ':') return false;
     ++i;
     ws();
-    unsigned bit = 0;
     bool ok = false;
-    switch (name.size()) {
-      case 3:
-        if (name == "ttl") {
-          bit = ttl_bit, f.has_ttl = true;
-          ok = integer(f.ttl_text, f.ttl);
-        } else if (name == "mac") {
-          bit = mac_bit;
-          ok = plain_string(f.mac);
-        }
-        break;
-      case 5:
-        if (name == "nonce") {
-          bit = nonce_bit;
-          ok = plain_string(f.nonce) && signed_field_printable(f.nonce, max_nonce_bytes, min_nonce_chars);
-        }
-        break;
-      case 7:
-        if (name == "keyName") {
-          bit = key_bit;
-          ok = plain_string(f.key_name) && signed_field_printable(f.key_name, max_key_name_bytes, 1);
-        }
-        break;
-      case 8:
-        if (name == "clientId") {
-          bit = client_bit, f.has_client_id = true;
-          ok = plain_string(f.client_id) && signed_field_printable(f.client_id, max_client_id_bytes, 1);
-        }
-        break;
-      case 9:
-        if (name == "timestamp") {
-          bit = ts_bit;
-          ok = integer(f.timestamp_text, f.timestamp);
-        }
-        break;
-      case 10:
-        if (name == "capability" && i < n && json[i] == '"') {
-          bit = cap_bit, f.has_capability = true, f.capability_escaped = true;
+    switch (bit) {
+      case key_bit: ok = printable_string(f.key_name, max_key_name_bytes, 1); break;
+      case ttl_bit: f.has_ttl = true, ok = integer(f.ttl_text, f.ttl); break;
+      case ts_bit: ok = integer(f.timestamp_text, f.timestamp); break;
+      case client_bit: f.has_client_id = true, ok = printable_string(f.client_id, max_client_id_bytes, 1); break;
+      case nonce_bit: ok = printable_string(f.nonce, max_nonce_bytes, min_nonce_chars); break;
+      case mac_bit: ok = printable_string(f.mac, max_token_request_bytes, 1); break;
+      case cap_bit:
+        if (i < n && json[i] == '"') {
+          f.has_capability = true, f.capability_escaped = true;
           const std::size_t end = simple_escaped_end(json, i + 1);
           ok = end != std::string_view::npos && end > i + 1;  // (an empty capability is an error)
           if (ok) f.capability = sub(i + 1, end), i = end + 1;
         }
         break;
-      default:
-        break;
+      default: break;
     }
-    if (!ok || (seen & bit) != 0) return false;
-    seen |= bit;
+    if (!ok) return false;
     ws();
     if (i < n && json[i] == ',') {
       ++i;

@@ -24,20 +24,28 @@ namespace detail {
 /// The first index from `pos` of a byte that a JSON string reader or writer must look at:
 /// '"', '\\', U+0000..U+001F or a non-ASCII byte; s.size() if none. At run time eight bytes at
 /// a time: each test flags exactly the bytes it names (no borrow crosses a byte).
+/// (With `stop_at_del`, also 0x7F: printable_ascii_end.)
+template <bool stop_at_del = false>
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
     for (; pos + 8 <= s.size(); pos += 8) {
       std::uint64_t w;
       std::memcpy(&w, s.data() + pos, 8);
-      const std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+      std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+      if constexpr (stop_at_del) flags |= swar::bytes_equal(w, 0x7F);
       if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
     }
   }
   for (; pos < s.size(); ++pos) {
     const auto c = static_cast<unsigned char>(s[pos]);
-    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return pos;
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80 || (stop_at_del && c == 0x7F)) return pos;
   }
   return pos;
+}
+/// The first index from `pos` of a byte that is not printable ASCII (U+0020..U+007E) or is '"'
+/// or '\\'; s.size() if none.
+[[nodiscard]] constexpr std::size_t printable_ascii_end(std::string_view s, std::size_t pos) noexcept {
+  return plain_ascii_end<true>(s, pos);
 }
 
 /// A cursor over JSON text (RFC 8259) with the few reads a capability needs. Every

@@ -1,0 +1,80 @@
+// capmatch — internal: fast seeded 64-bit hashes of short texts (the wyhash mixer) for the
+// replay guard's fingerprints and the capability cache's slots. Not cryptographic: callers key
+// them with secret seeds where an attacker could aim collisions, and treat a collision as a
+// miss or a refusal, never as a grant.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "../version.hpp"
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
+[[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  const u128 p = static_cast<u128>(a) * b;
+  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+}
+
+/// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
+[[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = fold_multiply(h ^ w ^ p0, seed ^ p1);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
+}
+
+/// seeded_hash(s, h0, seed0) and seeded_hash(s, h1, seed1) in one pass over `s` (the two
+/// chains are independent, so they run side by side).
+inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h1, std::uint64_t seed0,
+                         std::uint64_t seed1) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  h0 = fold_multiply(h0 ^ p0 ^ s.size(), seed0 ^ p1);
+  h1 = fold_multiply(h1 ^ p0 ^ s.size(), seed1 ^ p1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h0 = fold_multiply(h0 ^ w ^ p0, seed0 ^ p1);
+    h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
+  h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
+}
+}  // namespace detail
+
+namespace detail {
+/// A seeded 64-bit hash of `s` for longer texts (a capability text of hundreds of bytes): two
+/// independent chains of 16 bytes per multiply, 32 bytes per step, so the multiplies overlap;
+/// under 32 bytes it is seeded_hash(s, 0, seed).
+[[nodiscard]] inline std::uint64_t wide_hash(std::string_view s, std::uint64_t seed) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull, p2 = 0x8ebc6af09c88c6e3ull,
+                          p3 = 0x589965cc75374cc3ull;
+  if (s.size() < 32) return seeded_hash(s, 0, seed);
+  std::uint64_t a = seed ^ p0, b = seed ^ p3 ^ s.size();
+  std::size_t i = 0;
+  for (; i + 32 <= s.size(); i += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, s.data() + i, 32);
+    a = fold_multiply(w[0] ^ p1, w[1] ^ a);
+    b = fold_multiply(w[2] ^ p2, w[3] ^ b);
+  }
+  return seeded_hash(s.substr(i), fold_multiply(a ^ p2, b ^ p1), seed);
+}
+}  // namespace detail
+
+CAPMATCH_NAMESPACE_END
