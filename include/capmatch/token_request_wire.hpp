@@ -199,6 +199,14 @@ struct token_request_wire {
   return true;
 }
 
+// (the one-pass reader's small steps are inlined: called once per member, out of line they
+// cost a call each)
+#if defined(__GNUC__) || defined(__clang__)
+#define CAPMATCH_DETAIL_LAMBDA_INLINE __attribute__((always_inline))
+#else
+#define CAPMATCH_DETAIL_LAMBDA_INLINE
+#endif
+
 /// True when `s` holds the N - 1 bytes of `lit` at `i` (i <= s.size()).
 template <std::size_t N>
 [[nodiscard]] constexpr bool text_at(std::string_view s, std::size_t i, const char (&lit)[N]) noexcept {
@@ -224,8 +232,18 @@ template <std::size_t N>
   auto ws = [&] {
     while (i < n && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) ++i;
   };
+  // The byte `c`, after whitespace if any (looked for only when `c` is not next: clients
+  // write none).
+  auto expect = [&](char c) CAPMATCH_DETAIL_LAMBDA_INLINE {
+    if (i >= n || json[i] != c) {
+      ws();
+      if (i >= n || json[i] != c) return false;
+    }
+    ++i;
+    return true;
+  };
   // A string of printable ASCII without escapes: its body, of min..max bytes.
-  auto printable_string = [&](std::string_view& into, std::size_t max, std::size_t min) {
+  auto printable_string = [&](std::string_view& into, std::size_t max, std::size_t min) CAPMATCH_DETAIL_LAMBDA_INLINE {
     if (i >= n || json[i] != '"') return false;
     const std::size_t end = printable_ascii_end(json, i + 1);
     if (end >= n || json[end] != '"') return false;
@@ -235,7 +253,7 @@ template <std::size_t N>
   };
   // An integer of at most 2^53 - 1 as digits (at most 16 of them: 2^53 - 1 has 16) or as a
   // decimal string; no sign, fraction, exponent or leading zero (what parse_decimal accepts).
-  auto integer = [&](std::string_view& text, std::uint64_t& into) {
+  auto integer = [&](std::string_view& text, std::uint64_t& into) CAPMATCH_DETAIL_LAMBDA_INLINE {
     if (i < n && json[i] == '"') return printable_string(text, 20, 1) && parse_decimal(text, max_timestamp_ms, into);
     const std::size_t start = i;
     std::uint64_t v = 0;
@@ -249,14 +267,10 @@ template <std::size_t N>
     into = v;
     return true;
   };
-  ws();
-  if (i >= n || json[i] != '{') return false;
-  ++i;
+  if (!expect('{')) return false;
   unsigned seen = 0;
   for (;;) {
-    ws();
-    if (i >= n || json[i] != '"') return false;
-    ++i;
+    if (!expect('"')) return false;
     // the member's name with its closing quote, one compare: a name with an escape, or any
     // other name, is not the usual form
     unsigned bit = 0;
@@ -271,10 +285,8 @@ template <std::size_t N>
     else return false;
     if ((seen & bit) != 0) return false;
     seen |= bit;
-    ws();
-    if (i >= n || json[i] != ':') return false;
-    ++i;
-    ws();
+    if (!expect(':')) return false;
+    if (i < n && static_cast<unsigned char>(json[i]) <= ' ') ws();
     bool ok = false;
     switch (bit) {
       case key_bit: ok = printable_string(f.key_name, max_key_name_bytes, 1); break;
@@ -294,12 +306,8 @@ template <std::size_t N>
       default: break;
     }
     if (!ok) return false;
-    ws();
-    if (i < n && json[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i >= n || json[i] != '}') return false;
+    if (expect(',')) continue;
+    if (i >= n || json[i] != '}') return false;  // (expect(',') skipped any whitespace)
     ++i;
     break;
   }
@@ -307,6 +315,8 @@ template <std::size_t N>
   constexpr unsigned required = key_bit | ts_bit | nonce_bit | mac_bit;
   return i == n && (seen & required) == required;
 }
+
+#undef CAPMATCH_DETAIL_LAMBDA_INLINE
 
 /// Reads a TokenRequest's wire form: the usual form in one pass, anything else through the
 /// general reader (which then names the first problem in `err`).
