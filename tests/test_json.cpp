@@ -272,6 +272,37 @@ TEST_CASE("§1.1 the reader stops at every byte it must look at, at every positi
   static_assert(detail::plain_ascii_end("abcdefghijk\xC3\xA9", 3) == 11);
 }
 
+TEST_CASE("§1.1 plain_ascii_end and printable_ascii_end: every byte value at every position of their 16- and 8-byte scans") {
+  // Reference: the first byte from `pos` that is '"', '\\', below 0x20 or at least 0x80 (and,
+  // for printable_ascii_end, 0x7F), looked at one byte at a time.
+  auto reference = [](std::string_view s, std::size_t pos, bool del) {
+    for (; pos < s.size(); ++pos) {
+      const auto c = static_cast<unsigned char>(s[pos]);
+      if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80 || (del && c == 0x7F)) return pos;
+    }
+    return pos;
+  };
+  std::size_t bad = 0, checked = 0, stopped_on_del = 0;
+  for (std::size_t len = 1; len <= 40; ++len)
+    for (std::size_t at = 0; at < len; ++at)
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(b);
+        for (std::size_t pos : {std::size_t{0}, std::size_t{1}, std::size_t{3}, len}) {
+          if (pos > len) continue;
+          bad += detail::plain_ascii_end(s, pos) != reference(s, pos, false);
+          bad += detail::printable_ascii_end(s, pos) != reference(s, pos, true);
+          stopped_on_del += b == 0x7F && pos <= at && detail::printable_ascii_end(s, pos) == at;
+          checked += 2;
+        }
+      }
+  CHECK(checked > 1'000'000);
+  CHECK(stopped_on_del > 0);
+  CHECK(bad == 0);
+  static_assert(detail::printable_ascii_end("abcdefghij\x7fk", 0) == 10);
+  static_assert(detail::plain_ascii_end("abcdefghij\x7fk", 0) == 12);
+}
+
 TEST_CASE("§1.5 the writer finds every byte it must escape, at every position of its 8-byte scan") {
   // write_json_string copies a string whole when json_plain finds nothing to escape, testing
   // eight bytes at a time at run time. Every byte value at every position of strings of 1 to

@@ -18,13 +18,6 @@
 #include "json.hpp"
 #include "../version.hpp"
 
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_DETAIL_JSON_SSE2 1
-#else
-#define CAPMATCH_DETAIL_JSON_SSE2 0
-#endif
-
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
