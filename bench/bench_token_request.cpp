@@ -247,61 +247,6 @@ void verify(benchmark::State& state, verify_mode mode, bool reuse = true) {
     state.counters["cache_misses"] = static_cast<double>(cache.misses());
   }
 }
-/// A server's loop more closely: the request was just received, so its text is in the cache.
-/// Requests are created (untimed) in batches of 64 right before they are verified; the replay
-/// guard is as in verify(): one table of 2 x 2^15 pairs (3 MB) for 2^15 claims, replaced
-/// (untimed) after each lap, so its slot loads still miss the caches.
-void verify_warm(benchmark::State& state, verify_mode mode) {
-  if (const std::string err = gate(); !err.empty()) return state.SkipWithError(err.c_str());
-  constexpr std::size_t lap = 1 << 15, batch = 64;
-  std::vector<std::string> requests(batch);
-  token_params p = params(true, cap_form::text);
-  if (mode == verify_mode::no_cap) p.capability.reset();
-  std::uint64_t serial = 0;
-  auto make_batch = [&] {
-    for (std::string& r : requests) {
-      const std::string nonce = "nonce" + std::to_string(1'000'000'000'000'000ull + serial++);
-      p.nonce = nonce;
-      if (signer().create_json(p, r).code() != errc::ok) return false;
-    }
-    return true;
-  };
-  key_list keys;
-  keys.add(key(), *capability::parse(R"({"tenant0:*":["*"],"[*]tenant0:*":["subscribe","presence"],"status":["*"],"announcements:*":["subscribe","history"]})"));
-  capability_cache cache(1024);
-  token_verifier_options opts;
-  if (mode == verify_mode::cap8_hit) opts.cache = &cache;
-  auto guard = std::make_unique<memory_replay_guard>(2 * lap, 7, 8);
-  if (!make_batch()) return state.SkipWithError("create failed");
-  if (mode == verify_mode::cap8_hit) {  // warm: one verification of the text (its nonce is not reused)
-    token_params w = params(true, cap_form::text);
-    w.nonce = "warm-up-nonce-0000000";
-    std::string json;
-    if (signer().create_json(w, json).code() != errc::ok || !token_request_verifier(keys, *guard, opts, fixed_clock).verify(json, now_ms))
-      return state.SkipWithError("warm-up failed");
-  }
-  std::size_t i = 0, claims = 0, ok = 0;
-  verified_token_request out;
-  for (auto _ : state) {
-    const token_request_verifier v(keys, *guard, opts, fixed_clock);
-    ok += v.verify_into(requests[i], now_ms, out).code() == errc::ok;
-    ++claims;
-    if (++i == batch) {
-      state.PauseTiming();
-      if (claims >= lap) guard = std::make_unique<memory_replay_guard>(2 * lap, 7, 8), claims = 0;
-      if (!make_batch()) return state.SkipWithError("create failed");
-      i = 0;
-      state.ResumeTiming();
-    }
-  }
-  if (ok != static_cast<std::size_t>(state.iterations())) return state.SkipWithError("a request failed to verify");
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-}
-void BM_verify_warm_request_no_cap(benchmark::State& s) { verify_warm(s, verify_mode::no_cap); }
-void BM_verify_warm_request_cap8_cache_hit(benchmark::State& s) { verify_warm(s, verify_mode::cap8_hit); }
-BENCHMARK(BM_verify_warm_request_no_cap);
-BENCHMARK(BM_verify_warm_request_cap8_cache_hit);
-
 void BM_verify_with_replay_guard_cap8(benchmark::State& s) { verify(s, verify_mode::cap8); }
 void BM_verify_with_replay_guard_cap8_cache_hit(benchmark::State& s) { verify(s, verify_mode::cap8_hit); }
 void BM_verify_with_replay_guard_cap8_cache_miss(benchmark::State& s) { verify(s, verify_mode::cap8_miss); }
