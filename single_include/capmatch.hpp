@@ -1453,26 +1453,55 @@ CAPMATCH_NAMESPACE_END
 #include <vector>
 
 
+// SSE2 (every x86-64) for the string scans here and in json_object.hpp (which #undefs it).
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_JSON_SSE2 1
+#else
+#define CAPMATCH_DETAIL_JSON_SSE2 0
+#endif
+
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
 /// The first index from `pos` of a byte that a JSON string reader or writer must look at:
 /// '"', '\\', U+0000..U+001F or a non-ASCII byte; s.size() if none. At run time eight bytes at
-/// a time: each test flags exactly the bytes it names (no borrow crosses a byte).
+/// a time: each test flags exactly the bytes it names (no borrow crosses a byte); with SSE2
+/// sixteen at a time first.
+/// (With `stop_at_del`, also 0x7F: printable_ascii_end.)
+template <bool stop_at_del = false>
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
+#if CAPMATCH_DETAIL_JSON_SSE2
+  if (!std::is_constant_evaluated()) {  // sixteen bytes at a time
+    for (; pos + 16 <= s.size(); pos += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));
+      __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+      m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));  // (signed: below 0x20, or 0x80 and above)
+      if constexpr (stop_at_del) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+      if (const auto bits = static_cast<unsigned>(_mm_movemask_epi8(m)); bits != 0)
+        return pos + static_cast<std::size_t>(std::countr_zero(bits));
+    }
+  }
+#endif
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
     for (; pos + 8 <= s.size(); pos += 8) {
       std::uint64_t w;
       std::memcpy(&w, s.data() + pos, 8);
-      const std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+      std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+      if constexpr (stop_at_del) flags |= swar::bytes_equal(w, 0x7F);
       if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
     }
   }
   for (; pos < s.size(); ++pos) {
     const auto c = static_cast<unsigned char>(s[pos]);
-    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return pos;
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80 || (stop_at_del && c == 0x7F)) return pos;
   }
   return pos;
+}
+/// The first index from `pos` of a byte that is not printable ASCII (U+0020..U+007E) or is '"'
+/// or '\\'; s.size() if none.
+[[nodiscard]] constexpr std::size_t printable_ascii_end(std::string_view s, std::size_t pos) noexcept {
+  return plain_ascii_end<true>(s, pos);
 }
 
 /// A cursor over JSON text (RFC 8259) with the few reads a capability needs. Every
@@ -7258,13 +7287,6 @@ CAPMATCH_NAMESPACE_END
 #include <vector>
 
 
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_DETAIL_JSON_SSE2 1
-#else
-#define CAPMATCH_DETAIL_JSON_SSE2 0
-#endif
-
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
@@ -9352,6 +9374,87 @@ inline constexpr std::int64_t grant_max_expiry = 9'999'999'999'999'999;  // 16 d
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/signed_grant.hpp ----
 
+// ---- begin include/capmatch/detail/hash.hpp ----
+// capmatch — internal: fast seeded 64-bit hashes of short texts (the wyhash mixer) for the
+// replay guard's fingerprints and the capability cache's slots. Not cryptographic: callers key
+// them with secret seeds where an attacker could aim collisions, and treat a collision as a
+// miss or a refusal, never as a grant.
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail {
+/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
+[[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  const u128 p = static_cast<u128>(a) * b;
+  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
+}
+
+/// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
+[[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = fold_multiply(h ^ w ^ p0, seed ^ p1);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
+}
+
+/// seeded_hash(s, h0, seed0) and seeded_hash(s, h1, seed1) in one pass over `s` (the two
+/// chains are independent, so they run side by side).
+inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h1, std::uint64_t seed0,
+                         std::uint64_t seed1) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  h0 = fold_multiply(h0 ^ p0 ^ s.size(), seed0 ^ p1);
+  h1 = fold_multiply(h1 ^ p0 ^ s.size(), seed1 ^ p1);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h0 = fold_multiply(h0 ^ w ^ p0, seed0 ^ p1);
+    h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
+  h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
+}
+}  // namespace detail
+
+namespace detail {
+/// A seeded 64-bit hash of `s` for longer texts (a capability text of hundreds of bytes): two
+/// independent chains of 16 bytes per multiply, 32 bytes per step, so the multiplies overlap;
+/// under 32 bytes it is seeded_hash(s, 0, seed).
+[[nodiscard]] inline std::uint64_t wide_hash(std::string_view s, std::uint64_t seed) noexcept {
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull, p2 = 0x8ebc6af09c88c6e3ull,
+                          p3 = 0x589965cc75374cc3ull;
+  if (s.size() < 32) return seeded_hash(s, 0, seed);
+  std::uint64_t a = seed ^ p0, b = seed ^ p3 ^ s.size();
+  std::size_t i = 0;
+  for (; i + 32 <= s.size(); i += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, s.data() + i, 32);
+    a = fold_multiply(w[0] ^ p1, w[1] ^ a);
+    b = fold_multiply(w[2] ^ p2, w[3] ^ b);
+  }
+  return seeded_hash(s.substr(i), fold_multiply(a ^ p2, b ^ p1), seed);
+}
+}  // namespace detail
+
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/detail/hash.hpp ----
+
 // ---- begin include/capmatch/replay_guard.hpp ----
 // capmatch — replay guards: each (keyName, nonce) pair of a TokenRequest is accepted once
 // within its window (docs/semantics.md §5 rule 22, error 40105). An interface, so that several
@@ -9414,49 +9517,6 @@ class replay_guard {
   }
 };
 
-namespace detail {
-/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
-[[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
-  __extension__ using u128 = unsigned __int128;
-  const u128 p = static_cast<u128>(a) * b;
-  return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
-}
-
-/// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
-[[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
-  h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = fold_multiply(h ^ w ^ p0, seed ^ p1);
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
-}
-
-/// seeded_hash(s, h0, seed0) and seeded_hash(s, h1, seed1) in one pass over `s` (the two
-/// chains are independent, so they run side by side).
-inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h1, std::uint64_t seed0,
-                         std::uint64_t seed1) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
-  h0 = fold_multiply(h0 ^ p0 ^ s.size(), seed0 ^ p1);
-  h1 = fold_multiply(h1 ^ p0 ^ s.size(), seed1 ^ p1);
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h0 = fold_multiply(h0 ^ w ^ p0, seed0 ^ p1);
-    h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
-  h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
-}
-}  // namespace detail
 
 /// A replay guard in this process's memory. Bounded: it remembers at most capacity() pairs,
 /// in a table allocated once; a pair's slot is reused after its expiry. Safe under concurrent
@@ -9630,10 +9690,8 @@ CAPMATCH_NAMESPACE_END
 // SPDX-License-Identifier: MIT
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -9736,18 +9794,18 @@ class capability_cache {
     slot& s = at(key, text);
     std::lock_guard<std::mutex> lock(s.mutex);
     if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
-      misses_.fetch_add(1, std::memory_order_relaxed);
+      ++s.misses;
       return false;
     }
     canonical.assign(s.canonical);
     effective = s.effective;
     if (s.prefix && s.prefix_tag == prefix_tag) {
       signed_prefix = s.prefix;
-      prefix_hits_.fetch_add(1, std::memory_order_relaxed);
+      ++s.prefix_hits;
     } else {
       signed_prefix.reset();
     }
-    hits_.fetch_add(1, std::memory_order_relaxed);
+    ++s.hits;
     return true;
   }
 
@@ -9772,10 +9830,12 @@ class capability_cache {
   }
 
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).
-  [[nodiscard]] std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
-  [[nodiscard]] std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
+  /// Counted per slot under the slot's lock (a lookup touches no shared counter); reading a
+  /// count locks each slot in turn.
+  [[nodiscard]] std::uint64_t hits() const noexcept { return sum(&slot::hits); }
+  [[nodiscard]] std::uint64_t misses() const noexcept { return sum(&slot::misses); }
   /// Hits that also handed out a signed prefix's HMAC state.
-  [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return prefix_hits_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return sum(&slot::prefix_hits); }
   [[nodiscard]] std::size_t slots() const noexcept { return count_; }
 
  private:
@@ -9787,16 +9847,27 @@ class capability_cache {
     std::string text, canonical, prefix_tag;
     capability effective;
     std::optional<crypto::hmac_sha256> prefix;
+    std::uint64_t hits = 0, misses = 0, prefix_hits = 0;
   };
+  /// The slot of (key, text): a hash of both, mapped onto the slots by a multiply (no division).
+  /// A fixed seed: a collision only evicts, and only verified results are ever stored.
   [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(text) ^ (key.hash() * 0x9E3779B97F4A7C15ull);
-    return slots_[h % count_];
+    const std::uint64_t h = detail::wide_hash(text, key.hash());
+    __extension__ using u128 = unsigned __int128;
+    return slots_[static_cast<std::size_t>((static_cast<u128>(h) * count_) >> 64)];
+  }
+  [[nodiscard]] std::uint64_t sum(std::uint64_t slot::*count) const noexcept {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+      std::lock_guard<std::mutex> lock(slots_[i].mutex);
+      n += slots_[i].*count;
+    }
+    return n;
   }
 
   std::unique_ptr<slot[]> slots_;
   std::size_t count_;
   std::size_t max_text_;
-  mutable std::atomic<std::uint64_t> hits_{0}, misses_{0}, prefix_hits_{0};
 };
 
 CAPMATCH_NAMESPACE_END
@@ -10150,6 +10221,22 @@ struct token_request_wire {
   return true;
 }
 
+// (the one-pass reader's small steps are inlined: called once per member, out of line they
+// cost a call each)
+#if defined(__GNUC__) || defined(__clang__)
+#define CAPMATCH_DETAIL_LAMBDA_INLINE __attribute__((always_inline))
+#else
+#define CAPMATCH_DETAIL_LAMBDA_INLINE
+#endif
+
+/// True when `s` holds the N - 1 bytes of `lit` at `i` (i <= s.size()).
+template <std::size_t N>
+[[nodiscard]] constexpr bool text_at(std::string_view s, std::size_t i, const char (&lit)[N]) noexcept {
+  if (s.size() - i < N - 1) return false;
+  if (std::is_constant_evaluated()) return s.substr(i, N - 1) == std::string_view(lit, N - 1);
+  return std::memcmp(s.data() + i, lit, N - 1) == 0;
+}
+
 /// The usual wire form read in one pass, with no member list: an object of known, distinct
 /// member names written without escapes, whose strings are printable ASCII without escapes
 /// (the capability: ASCII with only \" \\ \/ escapes, kept as written), integers as digits or
@@ -10167,96 +10254,82 @@ struct token_request_wire {
   auto ws = [&] {
     while (i < n && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) ++i;
   };
-  // A string without escapes, printable or not (checked by the member's rule): its body.
-  auto plain_string = [&](std::string_view& into) {
+  // The byte `c`, after whitespace if any (looked for only when `c` is not next: clients
+  // write none).
+  auto expect = [&](char c) CAPMATCH_DETAIL_LAMBDA_INLINE {
+    if (i >= n || json[i] != c) {
+      ws();
+      if (i >= n || json[i] != c) return false;
+    }
+    ++i;
+    return true;
+  };
+  // A string of printable ASCII without escapes: its body, of min..max bytes.
+  auto printable_string = [&](std::string_view& into, std::size_t max, std::size_t min) CAPMATCH_DETAIL_LAMBDA_INLINE {
     if (i >= n || json[i] != '"') return false;
-    const std::size_t end = plain_ascii_end(json, i + 1);
+    const std::size_t end = printable_ascii_end(json, i + 1);
     if (end >= n || json[end] != '"') return false;
     into = sub(i + 1, end);
     i = end + 1;
+    return into.size() >= min && into.size() <= max && !into.empty();
+  };
+  // An integer of at most 2^53 - 1 as digits (at most 16 of them: 2^53 - 1 has 16) or as a
+  // decimal string; no sign, fraction, exponent or leading zero (what parse_decimal accepts).
+  auto integer = [&](std::string_view& text, std::uint64_t& into) CAPMATCH_DETAIL_LAMBDA_INLINE {
+    if (i < n && json[i] == '"') return printable_string(text, 20, 1) && parse_decimal(text, max_timestamp_ms, into);
+    const std::size_t start = i;
+    std::uint64_t v = 0;
+    for (const std::size_t stop = n - start < 17 ? n : start + 17; i < stop; ++i) {
+      const auto d = static_cast<unsigned>(static_cast<unsigned char>(json[i])) - '0';
+      if (d > 9) break;
+      v = v * 10 + d;
+    }
+    text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
+    if (text.empty() || text.size() > 16 || (text.size() > 1 && text[0] == '0') || v > max_timestamp_ms) return false;
+    into = v;
     return true;
   };
-  auto integer = [&](std::string_view& text, std::uint64_t& into) {
-    if (i < n && json[i] == '"') {
-      if (!plain_string(text)) return false;
-    } else {
-      const std::size_t start = i;
-      while (i < n && json[i] >= '0' && json[i] <= '9') ++i;
-      text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
-    }
-    return parse_decimal(text, max_timestamp_ms, into);
-  };
-  ws();
-  if (i >= n || json[i] != '{') return false;
-  ++i;
+  if (!expect('{')) return false;
   unsigned seen = 0;
   for (;;) {
-    ws();
-    if (i >= n || json[i] != '"') return false;
-    const std::size_t name_at = ++i;
-    while (i < n && ((json[i] >= 'a' && json[i] <= 'z') || (json[i] >= 'A' && json[i] <= 'Z'))) ++i;
-    if (i >= n || json[i] != '"') return false;
-    const std::string_view name = sub(name_at, i);
-    ++i;
-    ws();
-    if (i >= n || json[i] != ':') return false;
-    ++i;
-    ws();
+    if (!expect('"')) return false;
+    // the member's name with its closing quote, one compare: a name with an escape, or any
+    // other name, is not the usual form
     unsigned bit = 0;
+    const char c = i < n ? json[i] : '\0';
+    if (c == 'k' && text_at(json, i, "keyName\"")) bit = key_bit, i += 8;
+    else if (c == 't' && text_at(json, i, "ttl\"")) bit = ttl_bit, i += 4;
+    else if (c == 't' && text_at(json, i, "timestamp\"")) bit = ts_bit, i += 10;
+    else if (c == 'c' && text_at(json, i, "capability\"")) bit = cap_bit, i += 11;
+    else if (c == 'c' && text_at(json, i, "clientId\"")) bit = client_bit, i += 9;
+    else if (c == 'n' && text_at(json, i, "nonce\"")) bit = nonce_bit, i += 6;
+    else if (c == 'm' && text_at(json, i, "mac\"")) bit = mac_bit, i += 4;
+    else return false;
+    if ((seen & bit) != 0) return false;
+    seen |= bit;
+    if (!expect(':')) return false;
+    if (i < n && static_cast<unsigned char>(json[i]) <= ' ') ws();
     bool ok = false;
-    switch (name.size()) {
-      case 3:
-        if (name == "ttl") {
-          bit = ttl_bit, f.has_ttl = true;
-          ok = integer(f.ttl_text, f.ttl);
-        } else if (name == "mac") {
-          bit = mac_bit;
-          ok = plain_string(f.mac);
-        }
-        break;
-      case 5:
-        if (name == "nonce") {
-          bit = nonce_bit;
-          ok = plain_string(f.nonce) && signed_field_printable(f.nonce, max_nonce_bytes, min_nonce_chars);
-        }
-        break;
-      case 7:
-        if (name == "keyName") {
-          bit = key_bit;
-          ok = plain_string(f.key_name) && signed_field_printable(f.key_name, max_key_name_bytes, 1);
-        }
-        break;
-      case 8:
-        if (name == "clientId") {
-          bit = client_bit, f.has_client_id = true;
-          ok = plain_string(f.client_id) && signed_field_printable(f.client_id, max_client_id_bytes, 1);
-        }
-        break;
-      case 9:
-        if (name == "timestamp") {
-          bit = ts_bit;
-          ok = integer(f.timestamp_text, f.timestamp);
-        }
-        break;
-      case 10:
-        if (name == "capability" && i < n && json[i] == '"') {
-          bit = cap_bit, f.has_capability = true, f.capability_escaped = true;
+    switch (bit) {
+      case key_bit: ok = printable_string(f.key_name, max_key_name_bytes, 1); break;
+      case ttl_bit: f.has_ttl = true, ok = integer(f.ttl_text, f.ttl); break;
+      case ts_bit: ok = integer(f.timestamp_text, f.timestamp); break;
+      case client_bit: f.has_client_id = true, ok = printable_string(f.client_id, max_client_id_bytes, 1); break;
+      case nonce_bit: ok = printable_string(f.nonce, max_nonce_bytes, min_nonce_chars); break;
+      case mac_bit: ok = printable_string(f.mac, max_token_request_bytes, 1); break;
+      case cap_bit:
+        if (i < n && json[i] == '"') {
+          f.has_capability = true, f.capability_escaped = true;
           const std::size_t end = simple_escaped_end(json, i + 1);
           ok = end != std::string_view::npos && end > i + 1;  // (an empty capability is an error)
           if (ok) f.capability = sub(i + 1, end), i = end + 1;
         }
         break;
-      default:
-        break;
+      default: break;
     }
-    if (!ok || (seen & bit) != 0) return false;
-    seen |= bit;
-    ws();
-    if (i < n && json[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i >= n || json[i] != '}') return false;
+    if (!ok) return false;
+    if (expect(',')) continue;
+    if (i >= n || json[i] != '}') return false;  // (expect(',') skipped any whitespace)
     ++i;
     break;
   }
@@ -10264,6 +10337,8 @@ struct token_request_wire {
   constexpr unsigned required = key_bit | ts_bit | nonce_bit | mac_bit;
   return i == n && (seen & required) == required;
 }
+
+#undef CAPMATCH_DETAIL_LAMBDA_INLINE
 
 /// Reads a TokenRequest's wire form: the usual form in one pass, anything else through the
 /// general reader (which then names the first problem in `err`).
