@@ -9407,7 +9407,7 @@ namespace detail {
     h = fold_multiply(h ^ w ^ p0, seed ^ p1);
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
+  if (s.size() > i) std::memcpy(&tail, s.data() + i, s.size() - i);  // (an empty view may have no data)
   return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
 }
 
@@ -9426,7 +9426,7 @@ inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h
     h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
+  if (s.size() > i) std::memcpy(&tail, s.data() + i, s.size() - i);  // (an empty view may have no data)
   h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
   h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
 }
