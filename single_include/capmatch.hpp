@@ -7838,11 +7838,12 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
   std::uint64_t v = 0;
   for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (max - d) / 10) return false;
+    const auto d = static_cast<unsigned char>(c - '0');
+    if (d > 9) return false;
+    if (s.size() == 20 && v > (max - d) / 10) return false;  // (19 digits cannot overflow 64 bits)
     v = v * 10 + d;
   }
+  if (v > max) return false;
   out = v;
   return true;
 }
@@ -9389,6 +9390,10 @@ CAPMATCH_NAMESPACE_END
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
+/// The wyhash constants the hashes below mix with.
+inline constexpr std::uint64_t hash_p0 = 0xa0761d6478bd642full, hash_p1 = 0xe7037ed1a0b428dbull,
+                               hash_p2 = 0x8ebc6af09c88c6e3ull, hash_p3 = 0x589965cc75374cc3ull;
+
 /// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
 [[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
   __extension__ using u128 = unsigned __int128;
@@ -9398,7 +9403,7 @@ namespace detail {
 
 /// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
 [[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1;
   h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
@@ -9415,7 +9420,7 @@ namespace detail {
 /// chains are independent, so they run side by side).
 inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h1, std::uint64_t seed0,
                          std::uint64_t seed1) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1;
   h0 = fold_multiply(h0 ^ p0 ^ s.size(), seed0 ^ p1);
   h1 = fold_multiply(h1 ^ p0 ^ s.size(), seed1 ^ p1);
   std::size_t i = 0;
@@ -9430,15 +9435,12 @@ inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h
   h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
   h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
 }
-}  // namespace detail
 
-namespace detail {
 /// A seeded 64-bit hash of `s` for longer texts (a capability text of hundreds of bytes): two
 /// independent chains of 16 bytes per multiply, 32 bytes per step, so the multiplies overlap;
 /// under 32 bytes it is seeded_hash(s, 0, seed).
 [[nodiscard]] inline std::uint64_t wide_hash(std::string_view s, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull, p2 = 0x8ebc6af09c88c6e3ull,
-                          p3 = 0x589965cc75374cc3ull;
+  constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1, p2 = hash_p2, p3 = hash_p3;
   if (s.size() < 32) return seeded_hash(s, 0, seed);
   std::uint64_t a = seed ^ p0, b = seed ^ p3 ^ s.size();
   std::size_t i = 0;
@@ -9449,6 +9451,12 @@ namespace detail {
     b = fold_multiply(w[2] ^ p2, w[3] ^ b);
   }
   return seeded_hash(s.substr(i), fold_multiply(a ^ p2, b ^ p1), seed);
+}
+
+/// Maps a 64-bit hash onto [0, n) by its high bits (a multiply, no division).
+[[nodiscard]] inline std::size_t hash_to_slot(std::uint64_t h, std::size_t n) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  return static_cast<std::size_t>((static_cast<u128>(h) * n) >> 64);
 }
 }  // namespace detail
 
@@ -9852,9 +9860,7 @@ class capability_cache {
   /// The slot of (key, text): a hash of both, mapped onto the slots by a multiply (no division).
   /// A fixed seed: a collision only evicts, and only verified results are ever stored.
   [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
-    const std::uint64_t h = detail::wide_hash(text, key.hash());
-    __extension__ using u128 = unsigned __int128;
-    return slots_[static_cast<std::size_t>((static_cast<u128>(h) * count_) >> 64)];
+    return slots_[detail::hash_to_slot(detail::wide_hash(text, key.hash()), count_)];
   }
   [[nodiscard]] std::uint64_t sum(std::uint64_t slot::*count) const noexcept {
     std::uint64_t n = 0;
@@ -10271,23 +10277,19 @@ template <std::size_t N>
     if (end >= n || json[end] != '"') return false;
     into = sub(i + 1, end);
     i = end + 1;
-    return into.size() >= min && into.size() <= max && !into.empty();
+    return into.size() >= min && into.size() <= max;  // (every caller's min is at least 1)
   };
-  // An integer of at most 2^53 - 1 as digits (at most 16 of them: 2^53 - 1 has 16) or as a
-  // decimal string; no sign, fraction, exponent or leading zero (what parse_decimal accepts).
+  // An integer as digits or as a decimal string, read by parse_decimal (the rule: no sign,
+  // fraction, exponent or leading zero, at most 2^53 - 1).
   auto integer = [&](std::string_view& text, std::uint64_t& into) CAPMATCH_DETAIL_LAMBDA_INLINE {
-    if (i < n && json[i] == '"') return printable_string(text, 20, 1) && parse_decimal(text, max_timestamp_ms, into);
-    const std::size_t start = i;
-    std::uint64_t v = 0;
-    for (const std::size_t stop = n - start < 17 ? n : start + 17; i < stop; ++i) {
-      const auto d = static_cast<unsigned>(static_cast<unsigned char>(json[i])) - '0';
-      if (d > 9) break;
-      v = v * 10 + d;
+    if (i < n && json[i] == '"') {
+      if (!printable_string(text, 20, 1)) return false;
+    } else {
+      const std::size_t start = i;
+      while (i < n && static_cast<unsigned char>(json[i] - '0') <= 9) ++i;
+      text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
     }
-    text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
-    if (text.empty() || text.size() > 16 || (text.size() > 1 && text[0] == '0') || v > max_timestamp_ms) return false;
-    into = v;
-    return true;
+    return parse_decimal(text, max_timestamp_ms, into);
   };
   if (!expect('{')) return false;
   unsigned seen = 0;

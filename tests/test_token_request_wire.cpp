@@ -218,6 +218,27 @@ TEST_CASE("wire form: on hostile documents the one-pass reader declines or reads
   CHECK(refused > 10000);
 }
 
+TEST_CASE("wire form: parse_decimal at the 64-bit edge and at its limits") {
+  const std::uint64_t u64_max = ~std::uint64_t{0};
+  struct row { const char* text; std::uint64_t max; bool ok; std::uint64_t value; };
+  const row rows[] = {
+      {"0", 5, true, 0}, {"5", 5, true, 5}, {"6", 5, false, 0}, {"05", 5, false, 0}, {"", 5, false, 0},
+      {"9007199254740991", max_timestamp_ms, true, max_timestamp_ms}, {"9007199254740992", max_timestamp_ms, false, 0},
+      {"9999999999999999999", u64_max, true, 9'999'999'999'999'999'999ull},  // 19 digits
+      {"10000000000000000000", u64_max, true, 10'000'000'000'000'000'000ull},
+      {"18446744073709551615", u64_max, true, u64_max},  // 2^64 - 1
+      {"18446744073709551616", u64_max, false, 0},       // 2^64: would wrap
+      {"99999999999999999999", u64_max, false, 0},       // would wrap to a small number
+      {"18446744073709551615", u64_max - 1, false, 0}, {"100000000000000000000", u64_max, false, 0},
+      {"1a", 99, false, 0}, {"-1", 99, false, 0}, {"1.0", 99, false, 0}};
+  for (const row& r : rows) {
+    std::uint64_t v = 12345;
+    INFO(r.text, " max ", r.max);
+    CHECK(detail::parse_decimal(r.text, r.max, v) == r.ok);
+    CHECK(v == (r.ok ? r.value : 12345u));
+  }
+}
+
 TEST_CASE("wire form: the size limit holds for the one-pass reader too") {
   const std::string doc =
       R"({"keyName":"appid.keyid","timestamp":1700000000000,"nonce":"0123456789abcdef","mac":"q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU="})";

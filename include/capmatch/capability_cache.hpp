@@ -173,9 +173,7 @@ class capability_cache {
   /// The slot of (key, text): a hash of both, mapped onto the slots by a multiply (no division).
   /// A fixed seed: a collision only evicts, and only verified results are ever stored.
   [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
-    const std::uint64_t h = detail::wide_hash(text, key.hash());
-    __extension__ using u128 = unsigned __int128;
-    return slots_[static_cast<std::size_t>((static_cast<u128>(h) * count_) >> 64)];
+    return slots_[detail::hash_to_slot(detail::wide_hash(text, key.hash()), count_)];
   }
   [[nodiscard]] std::uint64_t sum(std::uint64_t slot::*count) const noexcept {
     std::uint64_t n = 0;

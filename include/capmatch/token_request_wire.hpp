@@ -249,23 +249,19 @@ template <std::size_t N>
     if (end >= n || json[end] != '"') return false;
     into = sub(i + 1, end);
     i = end + 1;
-    return into.size() >= min && into.size() <= max && !into.empty();
+    return into.size() >= min && into.size() <= max;  // (every caller's min is at least 1)
   };
-  // An integer of at most 2^53 - 1 as digits (at most 16 of them: 2^53 - 1 has 16) or as a
-  // decimal string; no sign, fraction, exponent or leading zero (what parse_decimal accepts).
+  // An integer as digits or as a decimal string, read by parse_decimal (the rule: no sign,
+  // fraction, exponent or leading zero, at most 2^53 - 1).
   auto integer = [&](std::string_view& text, std::uint64_t& into) CAPMATCH_DETAIL_LAMBDA_INLINE {
-    if (i < n && json[i] == '"') return printable_string(text, 20, 1) && parse_decimal(text, max_timestamp_ms, into);
-    const std::size_t start = i;
-    std::uint64_t v = 0;
-    for (const std::size_t stop = n - start < 17 ? n : start + 17; i < stop; ++i) {
-      const auto d = static_cast<unsigned>(static_cast<unsigned char>(json[i])) - '0';
-      if (d > 9) break;
-      v = v * 10 + d;
+    if (i < n && json[i] == '"') {
+      if (!printable_string(text, 20, 1)) return false;
+    } else {
+      const std::size_t start = i;
+      while (i < n && static_cast<unsigned char>(json[i] - '0') <= 9) ++i;
+      text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
     }
-    text = sub(start, i);  // (what follows must be whitespace, ',' or '}')
-    if (text.empty() || text.size() > 16 || (text.size() > 1 && text[0] == '0') || v > max_timestamp_ms) return false;
-    into = v;
-    return true;
+    return parse_decimal(text, max_timestamp_ms, into);
   };
   if (!expect('{')) return false;
   unsigned seen = 0;

@@ -14,6 +14,10 @@
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
+/// The wyhash constants the hashes below mix with.
+inline constexpr std::uint64_t hash_p0 = 0xa0761d6478bd642full, hash_p1 = 0xe7037ed1a0b428dbull,
+                               hash_p2 = 0x8ebc6af09c88c6e3ull, hash_p3 = 0x589965cc75374cc3ull;
+
 /// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
 [[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
   __extension__ using u128 = unsigned __int128;
@@ -23,7 +27,7 @@ namespace detail {
 
 /// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
 [[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1;
   h = fold_multiply(h ^ p0 ^ s.size(), seed ^ p1);
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
@@ -40,7 +44,7 @@ namespace detail {
 /// chains are independent, so they run side by side).
 inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h1, std::uint64_t seed0,
                          std::uint64_t seed1) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull;
+  constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1;
   h0 = fold_multiply(h0 ^ p0 ^ s.size(), seed0 ^ p1);
   h1 = fold_multiply(h1 ^ p0 ^ s.size(), seed1 ^ p1);
   std::size_t i = 0;
@@ -55,15 +59,12 @@ inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h
   h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
   h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
 }
-}  // namespace detail
 
-namespace detail {
 /// A seeded 64-bit hash of `s` for longer texts (a capability text of hundreds of bytes): two
 /// independent chains of 16 bytes per multiply, 32 bytes per step, so the multiplies overlap;
 /// under 32 bytes it is seeded_hash(s, 0, seed).
 [[nodiscard]] inline std::uint64_t wide_hash(std::string_view s, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t p0 = 0xa0761d6478bd642full, p1 = 0xe7037ed1a0b428dbull, p2 = 0x8ebc6af09c88c6e3ull,
-                          p3 = 0x589965cc75374cc3ull;
+  constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1, p2 = hash_p2, p3 = hash_p3;
   if (s.size() < 32) return seeded_hash(s, 0, seed);
   std::uint64_t a = seed ^ p0, b = seed ^ p3 ^ s.size();
   std::size_t i = 0;
@@ -74,6 +75,12 @@ namespace detail {
     b = fold_multiply(w[2] ^ p2, w[3] ^ b);
   }
   return seeded_hash(s.substr(i), fold_multiply(a ^ p2, b ^ p1), seed);
+}
+
+/// Maps a 64-bit hash onto [0, n) by its high bits (a multiply, no division).
+[[nodiscard]] inline std::size_t hash_to_slot(std::uint64_t h, std::size_t n) noexcept {
+  __extension__ using u128 = unsigned __int128;
+  return static_cast<std::size_t>((static_cast<u128>(h) * n) >> 64);
 }
 }  // namespace detail
 

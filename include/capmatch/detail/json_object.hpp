@@ -569,11 +569,12 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
   std::uint64_t v = 0;
   for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (max - d) / 10) return false;
+    const auto d = static_cast<unsigned char>(c - '0');
+    if (d > 9) return false;
+    if (s.size() == 20 && v > (max - d) / 10) return false;  // (19 digits cannot overflow 64 bits)
     v = v * 10 + d;
   }
+  if (v > max) return false;
   out = v;
   return true;
 }
