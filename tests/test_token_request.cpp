@@ -1020,17 +1020,52 @@ TEST_CASE("capability cache: the wide hash reads every byte and spreads texts ov
   detail::seeded_hash2(std::string_view{}, e0, e1, 7, 8);
   CHECK(e0 == detail::seeded_hash(std::string_view(""), 0, 7));
   // 64 000 capability-like texts differing in a few bytes, into 1024 slots as the cache maps
-  // them (the high bits of hash x slots): every slot used, none with more than twice the mean
+  // them (text hash mixed with the key's, the high bits of that x slots), under two keys: every
+  // slot used, none with more than twice the mean; and one text under 64 keys spreads too
   constexpr std::size_t slots = 1024, texts = 64'000;
-  std::vector<std::uint32_t> load(slots);
-  std::string text = R"({"tenant0:room:*":["publish","subscribe","presence"],"tenant0:*:admin":["*"],"status":["subscribe"]})";
-  for (std::size_t k = 0; k < texts; ++k) {
-    const std::string t = text + std::to_string(k);
-    ++load[detail::hash_to_slot(detail::wide_hash(t, 0x9e37), slots)];
+  const capability_cache cache(slots);
+  const std::string text = R"({"tenant0:room:*":["publish","subscribe","presence"],"tenant0:*:admin":["*"],"status":["subscribe"]})";
+  for (const char* name : {"app.key1", "app.key2"}) {
+    const auto key = key_fingerprint::of(name, nullptr);
+    std::vector<std::uint32_t> load(slots);
+    for (std::size_t k = 0; k < texts; ++k) {
+      const std::string t = text + std::to_string(k);
+      const std::size_t at = cache.slot_of(key, capability_cache::text_hash(t));
+      REQUIRE(at < slots);
+      ++load[at];
+    }
+    const auto [lo, hi] = std::minmax_element(load.begin(), load.end());
+    CHECK(*lo > 0);
+    CHECK(*hi <= 2 * texts / slots);
   }
-  const auto [lo, hi] = std::minmax_element(load.begin(), load.end());
-  CHECK(*lo > 0);
-  CHECK(*hi <= 2 * texts / slots);
+  std::vector<std::size_t> used;
+  for (int k = 0; k < 64; ++k)
+    used.push_back(cache.slot_of(key_fingerprint::of("app.key" + std::to_string(k), nullptr), capability_cache::text_hash(text)));
+  std::sort(used.begin(), used.end());
+  CHECK(std::unique(used.begin(), used.end()) - used.begin() >= 56);  // (64 balls in 1024 bins: ~2 collide)
+}
+
+TEST_CASE("token request: a verifier thread that sees capabilities again hits the cache as one that does not") {
+  // The verifier remembers this thread's last capability body (not scanned or hashed again when
+  // it comes again); the cache's hits and misses and every result are as without that memory.
+  const std::string cap_a = R"({"a/b:*":["publish"],"x\"y":["history"]})", cap_b = R"({"a/b:*":["subscribe"]})";
+  const key_list keys = make_keys(R"({"a/b:*":["*"],"x\"y":["*"]})");
+  capability_cache cache(64);
+  token_verifier_options with_cache;
+  with_cache.cache = &cache;
+  memory_replay_guard guard(64, 1, 2, 1), guard_plain(64, 1, 2, 1);
+  const token_request_verifier v(keys, guard, with_cache, fixed_clock), plain(keys, guard_plain, fixed_clock);
+  int k = 0;
+  const std::string* order[] = {&cap_a, &cap_a, &cap_b, &cap_a, &cap_b, &cap_b, &cap_a};
+  for (const std::string* cap : order) {
+    const std::string w = wire_with(secret, "1000", *cap, "", "nonce-memo-0000-" + std::to_string(k++));
+    const auto a = v.verify(w), b = plain.verify(w);
+    REQUIRE(a.has_value());
+    CHECK(outcome(a) == outcome(b));
+  }
+  CHECK(cache.misses() == 2);  // each capability's first request
+  CHECK(cache.hits() == 5);
+  CHECK(cache.prefix_hits() == 5);
 }
 
 TEST_CASE("wire form strings: the word-at-a-time escape decoding equals the general JSON string reader") {

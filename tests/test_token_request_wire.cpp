@@ -96,15 +96,24 @@ int both_ways(std::string_view doc, std::size_t max_bytes = max_token_request_by
   }
   // and read_token_request (the verifier's entry) gives the general reader's answer
   detail::token_request_wire via;
-  error via_err;
-  const bool via_ok = detail::read_token_request(doc, max_bytes, via, via_err);
-  CHECK(via_ok == general_ok);
-  if (via_ok && general_ok) CHECK(via == general);
-  if (!via_ok && !general_ok) {
-    CHECK(via_err.code() == err.code());
-    CHECK(via_err.offset() == err.offset());
-    CHECK(via_err.message() == err.message());
+  const auto via_err = detail::read_token_request(doc, max_bytes, via);
+  CHECK(!via_err == general_ok);
+  if (!via_err && general_ok) CHECK(via == general);
+  if (via_err && !general_ok) {
+    CHECK(via_err->code() == err.code());
+    CHECK(via_err->offset() == err.offset());
+    CHECK(via_err->message() == err.message());
   }
+  // and with a memo carried from one document to the next, as a verifier's thread keeps one:
+  // a capability recognised from the memo reads exactly as a scanned one
+  static detail::capability_memo memo;
+  detail::token_request_wire with_memo;
+  const auto memo_err = detail::read_token_request(doc, max_bytes, with_memo, &memo);
+  CHECK(!memo_err == general_ok);
+  if (!memo_err && with_memo.capability_memoised) CHECK(with_memo.capability == memo.body);
+  with_memo.capability_memoised = false;
+  if (!memo_err && general_ok) CHECK(with_memo == general);
+  if (memo_err && !general_ok) CHECK(memo_err->message() == err.message());
   return fast_ok ? 1 : 0;
 }
 
@@ -230,7 +239,9 @@ TEST_CASE("wire form: parse_decimal at the 64-bit edge and at its limits") {
       {"18446744073709551616", u64_max, false, 0},       // 2^64: would wrap
       {"99999999999999999999", u64_max, false, 0},       // would wrap to a small number
       {"18446744073709551615", u64_max - 1, false, 0}, {"100000000000000000000", u64_max, false, 0},
-      {"1a", 99, false, 0}, {"-1", 99, false, 0}, {"1.0", 99, false, 0}};
+      {"1a", 99, false, 0}, {"-1", 99, false, 0}, {"1.0", 99, false, 0},
+      // 20 digits (the digit-at-a-time path) against a max below their digits
+      {"18446744073709551619", 5, false, 0}, {"18446744073709551616", 0, false, 0}};
   for (const row& r : rows) {
     std::uint64_t v = 12345;
     INFO(r.text, " max ", r.max);
@@ -239,16 +250,105 @@ TEST_CASE("wire form: parse_decimal at the 64-bit edge and at its limits") {
   }
 }
 
+TEST_CASE("wire form: parse_decimal's eight-digit steps equal a digit-at-a-time reading") {
+  // The reference, straight from the rule: digits only, no leading zero, at most 20 digits,
+  // compared with max without ever wrapping.
+  auto reference = [](std::string_view s, std::uint64_t max, std::uint64_t& out) {
+    if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      const auto d = static_cast<std::uint64_t>(c - '0');
+      if (d > max || v > (max - d) / 10) return false;
+      v = v * 10 + d;
+    }
+    out = v;
+    return true;
+  };
+  capmatch_test::splitmix64 rng{0xdec1'0a11};
+  // bytes next to the digits in every way a word test could confuse: '/' and ':' (just outside
+  // '0'..'9'), bytes whose high nibble is 3 ('3' + 10..15), bytes that carry when 6 is added
+  const unsigned char odd[] = {'/', ':', ';', '?', '+', '-', '.', ' ', 0x00, 0x06, 0x2A, 0x40, 0x69, 0x7F,
+                               0x80, 0xB0, 0xF9, 0xFA, 0xFF};
+  long checks = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const std::size_t len = 1 + rng.next() % 21;
+    std::string s(len, '0');
+    for (auto& c : s) c = static_cast<char>('0' + rng.next() % 10);
+    if (rng.next() % 4 != 0 && len > 1) s[0] = static_cast<char>('1' + rng.next() % 9);
+    const std::uint64_t maxes[] = {~std::uint64_t{0}, max_timestamp_ms, rng.next(), rng.next() >> (rng.next() % 64)};
+    for (std::size_t pos = 0; pos <= len; ++pos) {  // pos == len: no byte replaced
+      std::string t = s;
+      if (pos < len) t[pos] = static_cast<char>(odd[rng.next() % sizeof odd]);
+      for (std::uint64_t max : maxes) {
+        std::uint64_t want = 7, got = 7;
+        const bool ok = reference(t, max, want);
+        INFO("text '", t, "' max ", max);
+        REQUIRE(detail::parse_decimal(t, max, got) == ok);
+        CHECK(got == (ok ? want : 7u));
+        ++checks;
+      }
+    }
+  }
+  CHECK(checks > 100'000);
+}
+
+TEST_CASE("wire form: a capability equal to the memo's is recognised, and nothing else is") {
+  auto doc = [](std::string_view cap_json) {
+    return R"({"keyName":"appid.keyid","capability":)" + std::string(cap_json) +
+           R"(,"timestamp":1700000000000,"nonce":"0123456789abcdef","mac":"q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU="})";
+  };
+  detail::capability_memo memo;
+  detail::token_request_wire w;
+  auto read = [&](std::string_view cap_json) {
+    const std::string d = doc(cap_json);
+    INFO("document: ", d);
+    CHECK(both_ways(d) == 1);  // (the usual form: the memo path applies)
+    w = {};
+    REQUIRE(!detail::read_token_request(d, max_token_request_bytes, w, &memo));
+    return w.capability_memoised;
+  };
+  const std::string_view x = R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]}")";  // \" \\ and a last \" then }
+  CHECK(read(x));  // stored: the memo now holds its body
+  CHECK(memo.body == R"({\"a\":[\"*\"],\"b\\\\c\":[\"x\"]})");
+  memo.hashed = true, memo.hash = 42;
+  CHECK(read(x));  // recognised
+  CHECK(memo.hashed);  // (the same body keeps its hash)
+  CHECK(w.capability == memo.body);
+  // longer, shorter, or equal bytes continued by an escaped quote: scanned, and stored anew
+  for (std::string_view other : {std::string_view(R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]}x")"),
+                                 std::string_view(R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]")"),
+                                 std::string_view(R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]}\"")")}) {
+    const std::string before = memo.body;
+    CHECK(read(other));
+    CHECK(memo.body == other.substr(1, other.size() - 2));
+    CHECK(!memo.hashed);  // (a new body has no hash yet)
+    CHECK(memo.body != before);
+    CHECK(read(x));  // and back: stored again
+    CHECK(memo.body == x.substr(1, x.size() - 2));
+  }
+  // a capability the usual reader does not take (a \u escape) leaves the memo as it was
+  const std::string general_only = doc(R"("{\"\u0061\":[\"*\"]}")");
+  REQUIRE(!detail::read_token_request(general_only, max_token_request_bytes, w, &memo));
+  CHECK(!w.capability_memoised);
+  CHECK(w.capability == R"({"a":["*"]})");
+  CHECK(memo.body == x.substr(1, x.size() - 2));
+  // nor does a body over max_body bytes
+  std::string big = "\"{\\\"" + std::string(detail::capability_memo::max_body, 'a') + "\\\":[\\\"*\\\"]}\"";
+  CHECK(!read(big));
+  CHECK(memo.body == x.substr(1, x.size() - 2));
+}
+
 TEST_CASE("wire form: the size limit holds for the one-pass reader too") {
   const std::string doc =
       R"({"keyName":"appid.keyid","timestamp":1700000000000,"nonce":"0123456789abcdef","mac":"q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU="})";
   CHECK(both_ways(doc) == 1);
   detail::token_request_wire w;
-  error err;
-  CHECK(!detail::read_token_request(doc, doc.size() - 1, w, err));
-  CHECK(err.code() == errc::invalid_token_request);
-  CHECK(std::string(err.message()).find("at most") != std::string::npos);
-  CHECK(detail::read_token_request(doc, doc.size(), w, err));
+  const auto err = detail::read_token_request(doc, doc.size() - 1, w);
+  REQUIRE(err.has_value());
+  CHECK(err->code() == errc::invalid_token_request);
+  CHECK(std::string(err->message()).find("at most") != std::string::npos);
+  CHECK(!detail::read_token_request(doc, doc.size(), w));
 }
 
 TEST_CASE("wire form strings: simple_escaped_end's block and word loops equal a byte-by-byte reading") {

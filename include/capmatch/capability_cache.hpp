@@ -111,8 +111,15 @@ class capability_cache {
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
                           std::string& canonical, capability& effective,
                           std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
+    return find(key, text, text_hash(text), prefix_tag, canonical, effective, signed_prefix, form);
+  }
+  /// The same with `hash` = text_hash(text), computed once by a caller that sees one text again
+  /// and again (a wrong hash only makes the lookup miss: the entry is matched by key and text).
+  [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
+                          std::string_view prefix_tag, std::string& canonical, capability& effective,
+                          std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
     if (text.size() > max_text_) return false;
-    slot& s = at(key, text);
+    slot& s = at(key, hash);
     std::lock_guard<std::mutex> lock(s.mutex);
     if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
       ++s.misses;
@@ -136,8 +143,15 @@ class capability_cache {
   void insert(const key_fingerprint& key, std::string_view text, std::string_view canonical, const capability& effective,
               std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr,
               text_form form = text_form::decoded) {
+    insert(key, text, text_hash(text), canonical, effective, prefix_tag, signed_prefix, form);
+  }
+  /// The same with `hash` = text_hash(text) (a wrong hash stores the entry where find(), given
+  /// the right one, does not look).
+  void insert(const key_fingerprint& key, std::string_view text, std::uint64_t hash, std::string_view canonical,
+              const capability& effective, std::string_view prefix_tag = {},
+              const crypto::hmac_sha256* signed_prefix = nullptr, text_form form = text_form::decoded) {
     if (text.size() > max_text_) return;
-    slot& s = at(key, text);
+    slot& s = at(key, hash);
     std::lock_guard<std::mutex> lock(s.mutex);
     s.used = true;
     s.form = form;
@@ -150,6 +164,12 @@ class capability_cache {
     else s.prefix.reset();
   }
 
+  /// The hash of a text that chooses its slot (with the key's): detail::wide_hash with a fixed
+  /// seed (a collision only evicts, and only verified results are ever stored).
+  [[nodiscard]] static std::uint64_t text_hash(std::string_view text) noexcept {
+    return detail::wide_hash(text, detail::hash_p3);
+  }
+
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).
   /// Counted per slot under the slot's lock (a lookup touches no shared counter); reading a
   /// count locks each slot in turn.
@@ -158,6 +178,10 @@ class capability_cache {
   /// Hits that also handed out a signed prefix's HMAC state.
   [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return sum(&slot::prefix_hits); }
   [[nodiscard]] std::size_t slots() const noexcept { return count_; }
+  /// The slot an entry for (key, a text of this text_hash) lives in, in [0, slots()).
+  [[nodiscard]] std::size_t slot_of(const key_fingerprint& key, std::uint64_t text_hash) const noexcept {
+    return detail::hash_to_slot(detail::fold_multiply(text_hash ^ detail::hash_p2, key.hash() ^ detail::hash_p1), count_);
+  }
 
  private:
   struct slot {
@@ -170,10 +194,10 @@ class capability_cache {
     std::optional<crypto::hmac_sha256> prefix;
     std::uint64_t hits = 0, misses = 0, prefix_hits = 0;
   };
-  /// The slot of (key, text): a hash of both, mapped onto the slots by a multiply (no division).
-  /// A fixed seed: a collision only evicts, and only verified results are ever stored.
-  [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
-    return slots_[detail::hash_to_slot(detail::wide_hash(text, key.hash()), count_)];
+  /// The slot of (key, text): the text's hash mixed with the key's, mapped onto the slots by a
+  /// multiply (no division): slot_of.
+  [[nodiscard]] slot& at(const key_fingerprint& key, std::uint64_t text_hash) const noexcept {
+    return slots_[slot_of(key, text_hash)];
   }
   [[nodiscard]] std::uint64_t sum(std::uint64_t slot::*count) const noexcept {
     std::uint64_t n = 0;

@@ -178,9 +178,13 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 }
 
 /// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
+[[nodiscard]] constexpr bool ttl_allowed(std::uint64_t ttl, bool revocable) noexcept {
+  return ttl != 0 && ttl <= (revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms);
+}
+/// ttl_allowed's error: none when allowed, else why (40003).
 [[nodiscard]] constexpr error check_ttl(std::uint64_t ttl, bool revocable) noexcept {
+  if (ttl_allowed(ttl, revocable)) return {};
   const std::uint64_t max = revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
-  if (ttl != 0 && ttl <= max) return {};
   error e(errc::invalid_ttl, no_offset);
   e.append("ttl ").append_number(ttl).append(" ms is ");
   if (ttl == 0) return e.append("not positive; omit ttl for the default");
@@ -689,7 +693,9 @@ class token_request_verifier {
  private:
   [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
     detail::token_request_wire f;
-    if (error e; !detail::read_token_request(json, opts_.max_bytes, f, e)) return e;
+    // (this thread's last capability body: the same body again is not scanned or hashed again)
+    thread_local detail::capability_memo memo;
+    if (auto e = detail::read_token_request(json, opts_.max_bytes, f, &memo)) return *e;
     // (the guard may start loading what the claim reads: it overlaps the mac check)
     const replay_guard::prepared_claim claim = guard_->prepare(f.key_name, f.nonce);
     const token_key* key = keys_->find(f.key_name);
@@ -735,12 +741,20 @@ class token_request_verifier {
     // the cache entry's prefix tag: keyName\nttl (a key name has at most max_key_name_bytes)
     char tag_buf[max_key_name_bytes + 1 + 20];
     std::string_view tag;
+    std::uint64_t text_hash = 0;
     if (cache != nullptr) {
       char* t = std::copy(f.key_name.begin(), f.key_name.end(), tag_buf);
       *t++ = '\n';
       t = std::copy(ttl.begin(), ttl.end(), t);
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
-      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix, form);
+      if (!f.capability_memoised) {
+        text_hash = capability_cache::text_hash(f.capability);
+      } else {
+        if (!memo.hashed) memo.hash = capability_cache::text_hash(memo.body), memo.hashed = true;
+        text_hash = memo.hash;
+      }
+      cached = cache->find(key->fingerprint(), f.capability, text_hash, tag, *out.capability, out.effective, hit_prefix,
+                           form);
       if (cached && hit_prefix) {
         digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
@@ -782,7 +796,7 @@ class token_request_verifier {
     }
     // ttl
     if (f.has_ttl)
-      if (auto e = detail::check_ttl(f.ttl, key->revocable()); e.code() != errc::ok) return e;
+      if (!detail::ttl_allowed(f.ttl, key->revocable())) return detail::check_ttl(f.ttl, key->revocable());
     // capability: from the cache on a hit (already in `out`); absent: the key's own, computed
     // once per key.
     if (!f.has_capability) {
@@ -791,7 +805,7 @@ class token_request_verifier {
       out.capability.reset();
     } else if (cached) {
       if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
-        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
     } else {
       auto req = capability::parse(signed_capability());
       if (!req) {
@@ -807,7 +821,7 @@ class token_request_verifier {
       }
       out.capability = req->to_json();
       if (cache != nullptr)
-        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
     }
     out.key_name.assign(f.key_name);
     out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;

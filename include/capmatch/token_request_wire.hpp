@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "detail/json.hpp"
@@ -103,6 +105,9 @@ struct token_request_wire {
   std::uint64_t ttl = 0, timestamp = 0;
   bool has_ttl = false, has_capability = false, has_client_id = false;
   bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
+  /// `capability` is the body of the caller's capability_memo (read_token_request): it was
+  /// recognised as the memo's body (not scanned again) or just stored there.
+  bool capability_memoised = false;
 
   friend constexpr bool operator==(const token_request_wire&, const token_request_wire&) = default;
 };
@@ -220,12 +225,22 @@ template <std::size_t N>
 /// (the capability: ASCII with only \" \\ \/ escapes, kept as written), integers as digits or
 /// digit strings, every value allowed, required members present. Returns true with `f` set
 /// exactly as read_token_request_general sets it; false when the text is not in that form (it
-/// may still be valid: the general reader decides, and names any error). Accepts only what the
+/// may still be valid: the general reader decides, and names any error; `f` is then
+/// unspecified). Accepts only what the
 /// general reader accepts (tests/test_token_request_wire.cpp checks both on hostile input).
 /// The caller checks the size limit first.
-[[nodiscard]] constexpr bool read_token_request_usual(std::string_view json, token_request_wire& f) noexcept {
+///
+/// `seen_capability`, when not empty, is a capability body this reader accepted before (as
+/// written, from `f.capability` with `f.capability_escaped`): when the capability's string is
+/// exactly those bytes followed by '"', it ends there without being scanned again (the scan
+/// reads only those bytes to decide, so it would end there too) and `f.capability_memoised` is
+/// set. Passing any other text is a precondition violation.
+[[nodiscard]] constexpr bool read_token_request_usual(std::string_view json, token_request_wire& f,
+                                                      std::string_view seen_capability = {}) noexcept {
   enum : unsigned { key_bit = 1, ttl_bit = 2, cap_bit = 4, client_bit = 8, ts_bit = 16, nonce_bit = 32, mac_bit = 64 };
-  f = {};
+  // (no `f = {}`: every member is set below, the absent ones at the end; a block clear of the
+  // whole struct cost more than the read of a member)
+  f.has_ttl = f.has_capability = f.has_client_id = f.capability_escaped = f.capability_memoised = false;
   const std::size_t n = json.size();
   std::size_t i = 0;
   auto sub = [&](std::size_t from, std::size_t to) { return std::string_view(json.data() + from, to - from); };
@@ -294,7 +309,12 @@ template <std::size_t N>
       case cap_bit:
         if (i < n && json[i] == '"') {
           f.has_capability = true, f.capability_escaped = true;
-          const std::size_t end = simple_escaped_end(json, i + 1);
+          const std::size_t body = i + 1, m = seen_capability.size();
+          std::size_t end;
+          if (m != 0 && n - body > m && json[body + m] == '"' && json.substr(body, m) == seen_capability)
+            end = body + m, f.capability_memoised = true;
+          else
+            end = simple_escaped_end(json, body);
           ok = end != std::string_view::npos && end > i + 1;  // (an empty capability is an error)
           if (ok) f.capability = sub(i + 1, end), i = end + 1;
         }
@@ -309,18 +329,50 @@ template <std::size_t N>
   }
   ws();
   constexpr unsigned required = key_bit | ts_bit | nonce_bit | mac_bit;
-  return i == n && (seen & required) == required;
+  if (i != n || (seen & required) != required) return false;
+  if ((seen & ttl_bit) == 0) f.ttl_text = {}, f.ttl = 0;
+  if ((seen & cap_bit) == 0) f.capability = {};
+  if ((seen & client_bit) == 0) f.client_id = {};
+  return true;
 }
 
 #undef CAPMATCH_DETAIL_LAMBDA_INLINE
 
+/// What a reader remembers of the capability bodies it read (one per thread in the verifier):
+/// the last body the usual reader accepted, as written (at most max_body bytes), so that the
+/// next request carrying the same capability is not scanned again (clients of one auth server
+/// mostly send the same few capabilities; the capability cache rests on the same fact). Only
+/// read_token_request writes `body`, and only with a body the reader accepted. `hash` is a
+/// user's value for `body` (the verifier's capability_cache::text_hash), valid while `hashed`;
+/// a new body clears it.
+struct capability_memo {
+  static constexpr std::size_t max_body = 4096;
+  std::string body;
+  std::uint64_t hash = 0;
+  bool hashed = false;
+};
+
 /// Reads a TokenRequest's wire form: the usual form in one pass, anything else through the
-/// general reader (which then names the first problem in `err`).
-[[nodiscard]] inline bool read_token_request(std::string_view json, std::size_t max_bytes, token_request_wire& f,
-                                             error& err) {
-  if (json.size() <= max_bytes && read_token_request_usual(json, f)) return true;
+/// general reader. Returns nothing when the request was read, else the first problem the
+/// general reader names. With a memo: a capability body equal to the memo's is recognised
+/// without a scan, and a new one (accepted by the usual reader, at most max_body bytes) replaces
+/// it; `f.capability_memoised` says the body is the memo's.
+[[nodiscard]] inline std::optional<error> read_token_request(std::string_view json, std::size_t max_bytes,
+                                                             token_request_wire& f, capability_memo* memo = nullptr) {
+  if (json.size() <= max_bytes &&
+      read_token_request_usual(json, f, memo != nullptr ? std::string_view(memo->body) : std::string_view())) {
+    if (memo != nullptr && f.capability_escaped && !f.capability_memoised &&
+        f.capability.size() <= capability_memo::max_body) {
+      memo->body.assign(f.capability);
+      memo->hashed = false;
+      f.capability_memoised = true;
+    }
+    return std::nullopt;  // (no error object is built in the usual case)
+  }
   thread_local json_object obj;
-  return read_token_request_general(json, max_bytes, obj, f, err);
+  error err;
+  if (read_token_request_general(json, max_bytes, obj, f, err)) return std::nullopt;
+  return err;
 }
 
 }  // namespace detail

@@ -568,11 +568,46 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
 [[nodiscard]] constexpr bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
   std::uint64_t v = 0;
-  for (char c : s) {
-    const auto d = static_cast<unsigned char>(c - '0');
-    if (d > 9) return false;
-    if (s.size() == 20 && v > (max - d) / 10) return false;  // (19 digits cannot overflow 64 bits)
-    v = v * 10 + d;
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little && s.size() < 20) {
+    // (at most 19 digits: no overflow.) Eight digits per step: checked as a word (every byte's
+    // high nibble 3, and still 3 after adding 6: '0'..'9'), then combined in three multiplies
+    // (neighbours pairwise, byte k being the more significant digit; then pairs of pairs; then
+    // halves). The first size % 8 digits are the top bytes of the first word, its other bytes
+    // made '0'; under 8 digits, one at a time.
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0xF0 * ones;
+    auto eight = [&](std::uint64_t w) {
+      if (((w & high) | ((w + 6 * ones) & high) >> 4) != 0x33 * ones) return false;
+      w -= 0x30 * ones;
+      w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;    // 16-bit lanes: 2 digits each
+      w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull;  // 32-bit lanes: 4 digits each
+      v = v * 100000000 + ((w * 10000 + (w >> 32)) & 0xFFFFFFFFull);
+      return true;
+    };
+    const std::size_t n = s.size();
+    std::size_t i = n % 8;
+    if (n < 8) {
+      for (char c : s) {
+        const auto d = static_cast<unsigned char>(c - '0');
+        if (d > 9) return false;
+        v = v * 10 + d;
+      }
+    } else if (i != 0) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data(), 8);
+      if (!eight(w << (8 * (8 - i)) | (0x30 * ones) >> (8 * i))) return false;
+    }
+    for (; i < n; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!eight(w)) return false;
+    }
+  } else {
+    for (char c : s) {
+      const auto d = static_cast<unsigned char>(c - '0');
+      if (d > 9) return false;
+      if (s.size() == 20 && (d > max || v > (max - d) / 10)) return false;  // (19 digits cannot overflow 64 bits)
+      v = v * 10 + d;
+    }
   }
   if (v > max) return false;
   out = v;
