@@ -7837,11 +7837,46 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
 [[nodiscard]] constexpr bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
   std::uint64_t v = 0;
-  for (char c : s) {
-    const auto d = static_cast<unsigned char>(c - '0');
-    if (d > 9) return false;
-    if (s.size() == 20 && v > (max - d) / 10) return false;  // (19 digits cannot overflow 64 bits)
-    v = v * 10 + d;
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little && s.size() < 20) {
+    // (at most 19 digits: no overflow.) Eight digits per step: checked as a word (every byte's
+    // high nibble 3, and still 3 after adding 6: '0'..'9'), then combined in three multiplies
+    // (neighbours pairwise, byte k being the more significant digit; then pairs of pairs; then
+    // halves). The first size % 8 digits are the top bytes of the first word, its other bytes
+    // made '0'; under 8 digits, one at a time.
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0xF0 * ones;
+    auto eight = [&](std::uint64_t w) {
+      if (((w & high) | ((w + 6 * ones) & high) >> 4) != 0x33 * ones) return false;
+      w -= 0x30 * ones;
+      w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;    // 16-bit lanes: 2 digits each
+      w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull;  // 32-bit lanes: 4 digits each
+      v = v * 100000000 + ((w * 10000 + (w >> 32)) & 0xFFFFFFFFull);
+      return true;
+    };
+    const std::size_t n = s.size();
+    std::size_t i = n % 8;
+    if (n < 8) {
+      for (char c : s) {
+        const auto d = static_cast<unsigned char>(c - '0');
+        if (d > 9) return false;
+        v = v * 10 + d;
+      }
+    } else if (i != 0) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data(), 8);
+      if (!eight(w << (8 * (8 - i)) | (0x30 * ones) >> (8 * i))) return false;
+    }
+    for (; i < n; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!eight(w)) return false;
+    }
+  } else {
+    for (char c : s) {
+      const auto d = static_cast<unsigned char>(c - '0');
+      if (d > 9) return false;
+      if (s.size() == 20 && (d > max || v > (max - d) / 10)) return false;  // (19 digits cannot overflow 64 bits)
+      v = v * 10 + d;
+    }
   }
   if (v > max) return false;
   out = v;
@@ -9798,8 +9833,15 @@ class capability_cache {
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::string_view prefix_tag,
                           std::string& canonical, capability& effective,
                           std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
+    return find(key, text, text_hash(text), prefix_tag, canonical, effective, signed_prefix, form);
+  }
+  /// The same with `hash` = text_hash(text), computed once by a caller that sees one text again
+  /// and again (a wrong hash only makes the lookup miss: the entry is matched by key and text).
+  [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
+                          std::string_view prefix_tag, std::string& canonical, capability& effective,
+                          std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
     if (text.size() > max_text_) return false;
-    slot& s = at(key, text);
+    slot& s = at(key, hash);
     std::lock_guard<std::mutex> lock(s.mutex);
     if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
       ++s.misses;
@@ -9823,8 +9865,15 @@ class capability_cache {
   void insert(const key_fingerprint& key, std::string_view text, std::string_view canonical, const capability& effective,
               std::string_view prefix_tag = {}, const crypto::hmac_sha256* signed_prefix = nullptr,
               text_form form = text_form::decoded) {
+    insert(key, text, text_hash(text), canonical, effective, prefix_tag, signed_prefix, form);
+  }
+  /// The same with `hash` = text_hash(text) (a wrong hash stores the entry where find(), given
+  /// the right one, does not look).
+  void insert(const key_fingerprint& key, std::string_view text, std::uint64_t hash, std::string_view canonical,
+              const capability& effective, std::string_view prefix_tag = {},
+              const crypto::hmac_sha256* signed_prefix = nullptr, text_form form = text_form::decoded) {
     if (text.size() > max_text_) return;
-    slot& s = at(key, text);
+    slot& s = at(key, hash);
     std::lock_guard<std::mutex> lock(s.mutex);
     s.used = true;
     s.form = form;
@@ -9837,6 +9886,12 @@ class capability_cache {
     else s.prefix.reset();
   }
 
+  /// The hash of a text that chooses its slot (with the key's): detail::wide_hash with a fixed
+  /// seed (a collision only evicts, and only verified results are ever stored).
+  [[nodiscard]] static std::uint64_t text_hash(std::string_view text) noexcept {
+    return detail::wide_hash(text, detail::hash_p3);
+  }
+
   /// Lookups that found / did not find their entry (texts over the size limit are not counted).
   /// Counted per slot under the slot's lock (a lookup touches no shared counter); reading a
   /// count locks each slot in turn.
@@ -9845,6 +9900,10 @@ class capability_cache {
   /// Hits that also handed out a signed prefix's HMAC state.
   [[nodiscard]] std::uint64_t prefix_hits() const noexcept { return sum(&slot::prefix_hits); }
   [[nodiscard]] std::size_t slots() const noexcept { return count_; }
+  /// The slot an entry for (key, a text of this text_hash) lives in, in [0, slots()).
+  [[nodiscard]] std::size_t slot_of(const key_fingerprint& key, std::uint64_t text_hash) const noexcept {
+    return detail::hash_to_slot(detail::fold_multiply(text_hash ^ detail::hash_p2, key.hash() ^ detail::hash_p1), count_);
+  }
 
  private:
   struct slot {
@@ -9857,10 +9916,10 @@ class capability_cache {
     std::optional<crypto::hmac_sha256> prefix;
     std::uint64_t hits = 0, misses = 0, prefix_hits = 0;
   };
-  /// The slot of (key, text): a hash of both, mapped onto the slots by a multiply (no division).
-  /// A fixed seed: a collision only evicts, and only verified results are ever stored.
-  [[nodiscard]] slot& at(const key_fingerprint& key, std::string_view text) const noexcept {
-    return slots_[detail::hash_to_slot(detail::wide_hash(text, key.hash()), count_)];
+  /// The slot of (key, text): the text's hash mixed with the key's, mapped onto the slots by a
+  /// multiply (no division): slot_of.
+  [[nodiscard]] slot& at(const key_fingerprint& key, std::uint64_t text_hash) const noexcept {
+    return slots_[slot_of(key, text_hash)];
   }
   [[nodiscard]] std::uint64_t sum(std::uint64_t slot::*count) const noexcept {
     std::uint64_t n = 0;
@@ -10040,6 +10099,8 @@ CAPMATCH_NAMESPACE_END
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <string_view>
 
 
@@ -10131,6 +10192,9 @@ struct token_request_wire {
   std::uint64_t ttl = 0, timestamp = 0;
   bool has_ttl = false, has_capability = false, has_client_id = false;
   bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
+  /// `capability` is the body of the caller's capability_memo (read_token_request): it was
+  /// recognised as the memo's body (not scanned again) or just stored there.
+  bool capability_memoised = false;
 
   friend constexpr bool operator==(const token_request_wire&, const token_request_wire&) = default;
 };
@@ -10248,12 +10312,22 @@ template <std::size_t N>
 /// (the capability: ASCII with only \" \\ \/ escapes, kept as written), integers as digits or
 /// digit strings, every value allowed, required members present. Returns true with `f` set
 /// exactly as read_token_request_general sets it; false when the text is not in that form (it
-/// may still be valid: the general reader decides, and names any error). Accepts only what the
+/// may still be valid: the general reader decides, and names any error; `f` is then
+/// unspecified). Accepts only what the
 /// general reader accepts (tests/test_token_request_wire.cpp checks both on hostile input).
 /// The caller checks the size limit first.
-[[nodiscard]] constexpr bool read_token_request_usual(std::string_view json, token_request_wire& f) noexcept {
+///
+/// `seen_capability`, when not empty, is a capability body this reader accepted before (as
+/// written, from `f.capability` with `f.capability_escaped`): when the capability's string is
+/// exactly those bytes followed by '"', it ends there without being scanned again (the scan
+/// reads only those bytes to decide, so it would end there too) and `f.capability_memoised` is
+/// set. Passing any other text is a precondition violation.
+[[nodiscard]] constexpr bool read_token_request_usual(std::string_view json, token_request_wire& f,
+                                                      std::string_view seen_capability = {}) noexcept {
   enum : unsigned { key_bit = 1, ttl_bit = 2, cap_bit = 4, client_bit = 8, ts_bit = 16, nonce_bit = 32, mac_bit = 64 };
-  f = {};
+  // (no `f = {}`: every member is set below, the absent ones at the end; a block clear of the
+  // whole struct cost more than the read of a member)
+  f.has_ttl = f.has_capability = f.has_client_id = f.capability_escaped = f.capability_memoised = false;
   const std::size_t n = json.size();
   std::size_t i = 0;
   auto sub = [&](std::size_t from, std::size_t to) { return std::string_view(json.data() + from, to - from); };
@@ -10322,7 +10396,12 @@ template <std::size_t N>
       case cap_bit:
         if (i < n && json[i] == '"') {
           f.has_capability = true, f.capability_escaped = true;
-          const std::size_t end = simple_escaped_end(json, i + 1);
+          const std::size_t body = i + 1, m = seen_capability.size();
+          std::size_t end;
+          if (m != 0 && n - body > m && json[body + m] == '"' && json.substr(body, m) == seen_capability)
+            end = body + m, f.capability_memoised = true;
+          else
+            end = simple_escaped_end(json, body);
           ok = end != std::string_view::npos && end > i + 1;  // (an empty capability is an error)
           if (ok) f.capability = sub(i + 1, end), i = end + 1;
         }
@@ -10337,18 +10416,50 @@ template <std::size_t N>
   }
   ws();
   constexpr unsigned required = key_bit | ts_bit | nonce_bit | mac_bit;
-  return i == n && (seen & required) == required;
+  if (i != n || (seen & required) != required) return false;
+  if ((seen & ttl_bit) == 0) f.ttl_text = {}, f.ttl = 0;
+  if ((seen & cap_bit) == 0) f.capability = {};
+  if ((seen & client_bit) == 0) f.client_id = {};
+  return true;
 }
 
 #undef CAPMATCH_DETAIL_LAMBDA_INLINE
 
+/// What a reader remembers of the capability bodies it read (one per thread in the verifier):
+/// the last body the usual reader accepted, as written (at most max_body bytes), so that the
+/// next request carrying the same capability is not scanned again (clients of one auth server
+/// mostly send the same few capabilities; the capability cache rests on the same fact). Only
+/// read_token_request writes `body`, and only with a body the reader accepted. `hash` is a
+/// user's value for `body` (the verifier's capability_cache::text_hash), valid while `hashed`;
+/// a new body clears it.
+struct capability_memo {
+  static constexpr std::size_t max_body = 4096;
+  std::string body;
+  std::uint64_t hash = 0;
+  bool hashed = false;
+};
+
 /// Reads a TokenRequest's wire form: the usual form in one pass, anything else through the
-/// general reader (which then names the first problem in `err`).
-[[nodiscard]] inline bool read_token_request(std::string_view json, std::size_t max_bytes, token_request_wire& f,
-                                             error& err) {
-  if (json.size() <= max_bytes && read_token_request_usual(json, f)) return true;
+/// general reader. Returns nothing when the request was read, else the first problem the
+/// general reader names. With a memo: a capability body equal to the memo's is recognised
+/// without a scan, and a new one (accepted by the usual reader, at most max_body bytes) replaces
+/// it; `f.capability_memoised` says the body is the memo's.
+[[nodiscard]] inline std::optional<error> read_token_request(std::string_view json, std::size_t max_bytes,
+                                                             token_request_wire& f, capability_memo* memo = nullptr) {
+  if (json.size() <= max_bytes &&
+      read_token_request_usual(json, f, memo != nullptr ? std::string_view(memo->body) : std::string_view())) {
+    if (memo != nullptr && f.capability_escaped && !f.capability_memoised &&
+        f.capability.size() <= capability_memo::max_body) {
+      memo->body.assign(f.capability);
+      memo->hashed = false;
+      f.capability_memoised = true;
+    }
+    return std::nullopt;  // (no error object is built in the usual case)
+  }
   thread_local json_object obj;
-  return read_token_request_general(json, max_bytes, obj, f, err);
+  error err;
+  if (read_token_request_general(json, max_bytes, obj, f, err)) return std::nullopt;
+  return err;
 }
 
 }  // namespace detail
@@ -10517,9 +10628,13 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 }
 
 /// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
+[[nodiscard]] constexpr bool ttl_allowed(std::uint64_t ttl, bool revocable) noexcept {
+  return ttl != 0 && ttl <= (revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms);
+}
+/// ttl_allowed's error: none when allowed, else why (40003).
 [[nodiscard]] constexpr error check_ttl(std::uint64_t ttl, bool revocable) noexcept {
+  if (ttl_allowed(ttl, revocable)) return {};
   const std::uint64_t max = revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
-  if (ttl != 0 && ttl <= max) return {};
   error e(errc::invalid_ttl, no_offset);
   e.append("ttl ").append_number(ttl).append(" ms is ");
   if (ttl == 0) return e.append("not positive; omit ttl for the default");
@@ -11028,7 +11143,9 @@ class token_request_verifier {
  private:
   [[nodiscard]] error verify_impl(std::string_view json, std::int64_t now_ms, verified_token_request& out) const {
     detail::token_request_wire f;
-    if (error e; !detail::read_token_request(json, opts_.max_bytes, f, e)) return e;
+    // (this thread's last capability body: the same body again is not scanned or hashed again)
+    thread_local detail::capability_memo memo;
+    if (auto e = detail::read_token_request(json, opts_.max_bytes, f, &memo)) return *e;
     // (the guard may start loading what the claim reads: it overlaps the mac check)
     const replay_guard::prepared_claim claim = guard_->prepare(f.key_name, f.nonce);
     const token_key* key = keys_->find(f.key_name);
@@ -11074,12 +11191,20 @@ class token_request_verifier {
     // the cache entry's prefix tag: keyName\nttl (a key name has at most max_key_name_bytes)
     char tag_buf[max_key_name_bytes + 1 + 20];
     std::string_view tag;
+    std::uint64_t text_hash = 0;
     if (cache != nullptr) {
       char* t = std::copy(f.key_name.begin(), f.key_name.end(), tag_buf);
       *t++ = '\n';
       t = std::copy(ttl.begin(), ttl.end(), t);
       tag = std::string_view(tag_buf, static_cast<std::size_t>(t - tag_buf));
-      cached = cache->find(key->fingerprint(), f.capability, tag, *out.capability, out.effective, hit_prefix, form);
+      if (!f.capability_memoised) {
+        text_hash = capability_cache::text_hash(f.capability);
+      } else {
+        if (!memo.hashed) memo.hash = capability_cache::text_hash(memo.body), memo.hashed = true;
+        text_hash = memo.hash;
+      }
+      cached = cache->find(key->fingerprint(), f.capability, text_hash, tag, *out.capability, out.effective, hit_prefix,
+                           form);
       if (cached && hit_prefix) {
         digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
       } else {
@@ -11121,7 +11246,7 @@ class token_request_verifier {
     }
     // ttl
     if (f.has_ttl)
-      if (auto e = detail::check_ttl(f.ttl, key->revocable()); e.code() != errc::ok) return e;
+      if (!detail::ttl_allowed(f.ttl, key->revocable())) return detail::check_ttl(f.ttl, key->revocable());
     // capability: from the cache on a hit (already in `out`); absent: the key's own, computed
     // once per key.
     if (!f.has_capability) {
@@ -11130,7 +11255,7 @@ class token_request_verifier {
       out.capability.reset();
     } else if (cached) {
       if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
-        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
     } else {
       auto req = capability::parse(signed_capability());
       if (!req) {
@@ -11146,7 +11271,7 @@ class token_request_verifier {
       }
       out.capability = req->to_json();
       if (cache != nullptr)
-        cache->insert(key->fingerprint(), f.capability, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
     }
     out.key_name.assign(f.key_name);
     out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;
