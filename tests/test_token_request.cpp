@@ -591,6 +591,10 @@ TEST_CASE("replay guard: two threads, a million nonces: no false accept, no fals
   CHECK(max_size.load() <= capacity);
   CHECK(max_size.load() >= 20'000u);  // the live window really was held (200 ms x 100 per ms)
   CHECK(guard.size() <= capacity);
+  // the table: 24-byte slots at a load of at most 1/2, a power of two per shard (at most 2x
+  // more), one allocation rounded up to 2 MiB (huge pages)
+  CHECK(guard.memory_bytes() >= 2 * 24 * capacity);
+  CHECK(guard.memory_bytes() <= 4 * 24 * capacity + (2u << 20) + 16 * 1024);
   // The same nonce under another key name is a different pair.
   CHECK(guard.try_claim("other.key", "nonce-5", 10'000, 9'999) == claim_status::fresh);
   CHECK(guard.try_claim("app.key", "nonce-999999", 10'050, 10'000) == claim_status::replayed);
