@@ -9509,7 +9509,12 @@ CAPMATCH_NAMESPACE_END
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string_view>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -9588,9 +9593,10 @@ class memory_replay_guard final : public replay_guard {
     const std::size_t per_shard = capacity / n + (capacity % n != 0) + 1;
     std::size_t slots = 2;
     while (slots < 2 * per_shard) slots <<= 1;  // load factor at most 1/2: short probes
+    table_ = make_table(n * slots);
     shards_ = std::make_unique<shard[]>(n);
     for (std::size_t i = 0; i < n; ++i) {
-      shards_[i].slots = std::make_unique<slot[]>(slots);
+      shards_[i].slots = table_.get() + i * slots;
       shards_[i].mask = slots - 1;
       shards_[i].limit = per_shard;
     }
@@ -9614,9 +9620,10 @@ class memory_replay_guard final : public replay_guard {
     }
     return n;
   }
-  /// Bytes of the table (allocated once, at construction).
+  /// Bytes of the table (allocated once, at construction; 24 bytes a slot, at least two slots
+  /// per pair of capacity, rounded up to 2 MiB when it is that large: make_table) and shards.
   [[nodiscard]] std::size_t memory_bytes() const noexcept {
-    return shard_count_ * (sizeof(shard) + (shards_[0].mask + 1) * sizeof(slot));
+    return shard_count_ * sizeof(shard) + table_.get_deleter().bytes;
   }
 
  private:
@@ -9625,9 +9632,33 @@ class memory_replay_guard final : public replay_guard {
     std::int64_t expires = 0;  // 0: empty
   };
 
+  /// Every shard's slots in one allocation. A table of 2 MiB or more is aligned to 2 MiB and,
+  /// on Linux, offered to the kernel for huge pages (madvise): a claim reads one random slot of
+  /// a table larger than the CPU's caches, and with 4 KiB pages that is a TLB miss as well.
+  struct table_free {
+    std::size_t align, bytes;
+    table_free() noexcept : align(alignof(std::max_align_t)), bytes(0) {}
+    table_free(std::size_t a, std::size_t b) noexcept : align(a), bytes(b) {}
+    void operator()(slot* p) const noexcept { ::operator delete[](p, std::align_val_t{align}); }
+  };
+  using table = std::unique_ptr<slot[], table_free>;
+  static table make_table(std::size_t count) {
+    constexpr std::size_t huge = std::size_t{2} << 20;
+    const std::size_t bytes = count * sizeof(slot);
+    const std::size_t align = bytes >= huge ? huge : alignof(std::max_align_t);
+    const std::size_t rounded = (bytes + align - 1) / align * align;
+    void* const raw = ::operator new[](rounded, std::align_val_t{align});
+#if defined(__linux__)
+    if (align == huge) static_cast<void>(::madvise(raw, rounded, MADV_HUGEPAGE));  // (a hint: ignored if refused)
+#endif
+    slot* const p = static_cast<slot*>(raw);
+    for (std::size_t i = 0; i < count; ++i) ::new (static_cast<void*>(p + i)) slot{};
+    return table(p, table_free{align, rounded});
+  }
+
   struct alignas(64) shard {
     mutable std::mutex mutex;
-    std::unique_ptr<slot[]> slots;
+    slot* slots = nullptr;  // (into table_)
     std::size_t mask = 0, limit = 0, used = 0;
     std::int64_t earliest = INT64_MAX;  // no stored pair expires before this
 
@@ -9720,6 +9751,7 @@ class memory_replay_guard final : public replay_guard {
 
   std::uint64_t seed0_, seed1_;
   std::size_t shard_count_ = 1;
+  table table_;
   std::unique_ptr<shard[]> shards_;
 };
 
