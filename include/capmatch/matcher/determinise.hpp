@@ -25,11 +25,20 @@ constexpr bool builder::determinise(bool fallbacks) {
   for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
   // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
   // edges lead to (a child always comes after its parent, so one pass in node order).
+  // Everything below a primary node that is not a root is primary too, `*` children included
+  // (a root's `*` child leads the star-led patterns, which are W).
   std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
   if (fallbacks) {
-    primary[2] = 1;
-    for (const auto& q : qualifier_edges) primary[q.child] = 1;
-    for (const auto& e : tedges) primary[e.child] = primary[e.node];
+    std::vector<u8> root(nodes.size(), 0);
+    root[2] = primary[2] = 1;
+    for (const auto& q : qualifier_edges) root[q.child] = primary[q.child] = 1;
+    // A child always comes after its parent, and tedges is sorted by node: one pass in node order.
+    std::size_t k = 0;
+    for (u32 node = 0; node < nodes.size(); ++node) {
+      for (; k < tedges.size() && tedges[k].node == node; ++k)
+        if (primary[node]) primary[tedges[k].child] = 1;
+      if (const u32 star = nodes[node].star_child(); star != dead && primary[node] && !root[node]) primary[star] = 1;
+    }
   }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
@@ -94,7 +103,10 @@ constexpr bool builder::determinise(bool fallbacks) {
   states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
 
-  std::vector<u32> stars, gathered_sid, group, rest, named_sids;
+  // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
+  // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
+  constexpr u32 star_only = u32{1} << 31;
+  std::vector<u32> stars, tstars, gathered_sid, group, rest, named_sids;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
@@ -104,13 +116,18 @@ constexpr bool builder::determinise(bool fallbacks) {
     rest.clear();  // with a fallback: the nodes that are not primary (W)
     bool fallback = fallbacks;
     std::size_t primaries = 0, others = 0;
+    tstars.clear();
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
+      if (node & star_only) {  // a fallback target's stand-in for a `*` child of T (below)
+        stars.push_back(node & ~star_only);
+        continue;
+      }
       rec.add_trail_ops(nodes[node].trail_ops());
       rec.add_term_ops(nodes[node].term_ops());
       if (const u32 star = nodes[node].star_child(); star != dead && live(star)) {
         stars.push_back(star);
-        if (fallbacks && primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
+        if (fallbacks && primary[node]) tstars.push_back(star | star_only);
       }
       if (fallbacks) {
         if (primary[node]) ++primaries;
@@ -120,8 +137,9 @@ constexpr bool builder::determinise(bool fallbacks) {
     fallback = fallback && primaries != 0 && others != 0;
     if (!fallback) {
       for (u32 i = b; i < e; ++i)
-        for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
-          if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+        if ((set_items[i] & star_only) == 0)
+          for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+            if (live(tedges[k].child)) gathered.push_back(tedges[k]);
     } else {
       // Only the edges on T's segments are kept: T's, then W's on those segments, each
       // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
@@ -149,8 +167,14 @@ constexpr bool builder::determinise(bool fallbacks) {
       });
     if (fallbacks) at_depth = depth[st];
     if (fallback) {
-      // W's state answers every segment T's edges do not name (T has no `*` child): only the
-      // transitions on T's segments were gathered (each still goes to T's children ∪ W's move).
+      // A segment T's edges do not name moves S as it moves W ∪ {a stand-in for each of T's `*`
+      // children}: only the transitions on T's segments were gathered (each still goes to T's
+      // children ∪ every `*` child ∪ W's move). Without `*` children in T that is W's state.
+      if (!tstars.empty()) {
+        std::sort(tstars.begin(), tstars.end());
+        tstars.erase(std::unique(tstars.begin(), tstars.end()), tstars.end());
+        rest.insert(rest.end(), tstars.begin(), tstars.end());  // after every node: still sorted
+      }
       rec.set_fallback(state_of(rest));
     }
     work += gathered.size();
@@ -234,7 +258,10 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   for (u32 i = 0; i < count; ++i) order[i] = i;
   std::sort(order.begin() + 2, order.end(), [&](u32 a, u32 b) {
     const u32 sa = set_offsets[a + 1] - set_offsets[a], sb = set_offsets[b + 1] - set_offsets[b];
-    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : a < b;
+    // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
+    // replaces T's nodes): at equal sizes the state with the fallback comes first.
+    const bool fa = states[a].has_fallback(), fb = states[b].has_fallback();
+    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : fa != fb ? fa : a < b;
   });
   std::vector<u32> id(count, 0);
   for (u32 i = 0; i < count; ++i) id[order[i]] = i;
