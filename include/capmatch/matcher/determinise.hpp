@@ -13,13 +13,18 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
-// Subset construction over the trie. Returns false (leaving `out` untouched) when the
-// automaton would exceed the documented bound. With `fallbacks`, a state S = T ∪ W whose
-// primary nodes T (literal-led, not `[*]`) have no `*` child holds only the transitions on
-// T's segments and falls back to the state W for every other segment (docs/matcher.md,
-// "Fallback transitions").
-constexpr bool builder::determinise(bool fallbacks) {
-  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+// Subset construction over the trie. Returns false (leaving `out` untouched) when the states +
+// transitions it stores would exceed the documented bound (dfa_bound), or its work would exceed
+// its budget: the bound itself for the plain construction, matcher_fallback_work_factor × the
+// bound with fallbacks (layout.hpp). With `fallbacks`, a state S = T ∪ W (primary nodes T:
+// literal-led, not `[*]`, and everything below them) holds only the transitions on T's segments
+// and falls back, for every other segment, to W's state when T has no `*` child, else to W plus
+// a stand-in per `*` child of T (docs/matcher.md, "Fallback transitions").
+template <bool Fallbacks>
+constexpr bool builder::determinise() {
+  constexpr bool fallbacks = Fallbacks;
+  const std::size_t limit = dfa_bound();
+  const std::size_t budget = fallbacks ? matcher_fallback_work_factor * limit : limit;
   std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
   for (const auto& e : tedges) ++node_edges[e.node + 1];
   for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
@@ -56,6 +61,8 @@ constexpr bool builder::determinise(bool fallbacks) {
     return set_hash(set_items.data() + set_offsets[st], set_offsets[st + 1] - set_offsets[st]);
   };
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
+  std::vector<transition> ts;
+  std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
   std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
@@ -77,7 +84,7 @@ constexpr bool builder::determinise(bool fallbacks) {
     set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
-    if (work > limit) over = true;
+    if (++stored > limit || work > budget) over = true;
     return id;
   };
   // A trie node worth tracking: it grants something or leads somewhere.
@@ -95,13 +102,13 @@ constexpr bool builder::determinise(bool fallbacks) {
   };
 
   std::vector<state_rec> states(3);
-  std::vector<transition> ts;
   states.reserve(nodes.size() + 3);
   ts.reserve(tedges.size() + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
   states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
+  stored += qualifier_edges.size();
 
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
@@ -190,7 +197,7 @@ constexpr bool builder::determinise(bool fallbacks) {
         std::sort(set.begin(), set.end());
       }
       ts.push_back(transition{st, gathered[i].sid, state_of(set)});
-      if (++work > limit) over = true;
+      if (++stored > limit || ++work > budget) over = true;
       i = j;
     }
     if (states.size() <= st) states.resize(st + 1);
@@ -214,16 +221,16 @@ constexpr bool builder::determinise(bool fallbacks) {
   return true;
 }
 
-// A lower bound on determinise(false)'s work, from the entry states {q, [*] root} of the named
+// A lower bound on determinise<false>()'s work, from the entry states {q, [*] root} of the named
 // qualifiers alone: each is a distinct state (it holds its own root q) processed before any
 // other, costing 1 + its gathered edges (q's and the `[*]` root's live edges) + one per distinct
 // segment among them (at least the larger of the two counts). The work only grows and the
-// construction stops only beyond the bound, so a lower bound beyond it means determinise(false)
+// construction stops only beyond the bound, so a lower bound beyond it means determinise<false>()
 // returns false: skipping it changes no result. This is the `[*]`-beside-many-qualifiers shape
 // (bench/ quals at N = 4096) whose plain construction ran to its bound before the fallback one.
 constexpr bool builder::plain_entry_bound_exceeded() const {
   if (qualifier_edges.empty()) return false;
-  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  const std::size_t limit = dfa_bound();  // determinise<false>()'s work budget is the bound
   std::vector<u8> has_edges(nodes.size(), 0);
   for (const auto& e : tedges) has_edges[e.node] = 1;
   auto live = [&](u32 node) {
