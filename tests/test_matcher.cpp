@@ -552,7 +552,8 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
         patterns.push_back(t + ":*:admin");
         patterns.push_back(t + ":room:" + std::to_string(k % 50));
       }
-      for (std::size_t i = 0; i < 40; ++i) patterns.push_back(shapes[i % 4] + ("x" + std::to_string(i)) + (i % 4 == 3 ? ":*" : ""));
+      for (std::size_t i = 0; i < 40; ++i)
+        patterns.push_back(shapes[i % 4] + ("x" + std::to_string(i)) + (i % 4 == 3 ? ":*" : ""));
       for (const auto& p : patterns) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
       const auto cap = parse_ok(json + "}");
       const matcher m(cap), walk(cap, matcher_mode::trie_walk);
@@ -561,7 +562,8 @@ TEST_CASE("differential: grouped capabilities, the star-led patterns in one grou
       merged_both_kinds += m.groups() == 2 ? 1 : 0;
       for (int k = 0; k < 2500; ++k) {
         std::string name = gen_name(r, patterns);
-        if (r.chance(30)) name = "tenant" + std::to_string(r.below(320)) + ":" + std::string(r.chance(50) ? "room" : "user") + ":x" + std::to_string(r.below(45));
+        if (r.chance(30))
+          name = "tenant" + std::to_string(r.below(320)) + (r.chance(50) ? ":room:x" : ":user:x") + std::to_string(r.below(45));
         d.check(cap, m, name);
         d.check(cap, walk, name);
       }

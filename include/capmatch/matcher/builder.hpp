@@ -253,7 +253,8 @@ class builder {
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
     // The plain construction is skipped when its entry states alone are proven to exceed its bound
     // (docs/matcher.md, "Fallback transitions": build without the wasted run).
-    if (mode == matcher_mode::automatic && ((!plain_entry_bound_exceeded() && determinise<false>()) || determinise<true>()))
+    if (mode == matcher_mode::automatic &&
+        ((!plain_entry_bound_exceeded() && determinise<false>()) || determinise<true>()))
       return;
     // Fallback: the trie itself.
     out.walk = true;

@@ -16,8 +16,8 @@ CAPMATCH_NAMESPACE_BEGIN
 /// deterministic automaton only while what it stores — states + transitions, before
 /// minimisation — stays within
 /// `matcher_dfa_growth` × (trie nodes + trie edges) + `matcher_dfa_slack`; beyond that it
-/// tries fallback transitions, then groups, and a group that still exceeds its own bound is answered
-/// by walking its trie (same answers, no allocation, work bounded by the trie).
+/// tries fallback transitions, then groups, and a group that still exceeds its own bound is
+/// answered by walking its trie (same answers, no allocation, work bounded by the trie).
 /// Either way, memory is linear in the capability's size.
 inline constexpr std::size_t matcher_dfa_growth = 4;
 inline constexpr std::size_t matcher_dfa_slack = 1024;
