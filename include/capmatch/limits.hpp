@@ -12,7 +12,8 @@
 //   shorter pattern, building at most max_intersection_bytes of text; its result is bounded
 //   like a parsed capability.
 // - the compiled matcher (matcher.hpp) bounds its automaton by matcher_dfa_growth and
-//   matcher_dfa_slack and otherwise falls back to walking the pattern trie.
+//   matcher_dfa_slack, its construction's work by matcher_fallback_work_factor × that bound
+//   (matcher/layout.hpp), and otherwise splits into groups or walks the pattern trie.
 #pragma once
 
 #include <cstddef>

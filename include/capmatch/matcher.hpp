@@ -60,16 +60,22 @@ class matcher {
     if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
     using detail::cm::builder;
     using detail::cm::pattern_group;
+    // A split with an empty half would rebuild the same group: it is not tried.
+    auto any_in = [&cap](pattern_group g) {
+      for (std::size_t i = 0; i < cap.size(); ++i)
+        if (const auto p = cap.pattern_at(i); !p.matches_nothing() && detail::cm::in_group(p, g)) return true;
+      return false;
+    };
     detail::cm::storage parts[4];
     parts[0] = std::move(builder(cap, mode, pattern_group::literal_led).out);
-    if (parts[0].walk) {
+    if (parts[0].walk && any_in(pattern_group::plain_literal) && any_in(pattern_group::any_literal)) {
       parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal).out);
       parts[3] = std::move(builder(cap, mode, pattern_group::any_literal).out);
     }
     // The star-led patterns in one group when that one fits its bound (one automaton pass
     // less per check), else `*`-led and `[*]*`-led apart.
     parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led).out);
-    if (parts[1].walk) {
+    if (parts[1].walk && any_in(pattern_group::star_led) && any_in(pattern_group::any_star_led)) {
       parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
       parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
     }

@@ -253,7 +253,8 @@ class builder {
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
     // The plain construction is skipped when its entry states alone are proven to exceed its bound
     // (docs/matcher.md, "Fallback transitions": build without the wasted run).
-    if (mode == matcher_mode::automatic && ((!plain_entry_bound_exceeded() && determinise(false)) || determinise(true)))
+    if (mode == matcher_mode::automatic &&
+        ((!plain_entry_bound_exceeded() && determinise<false>()) || determinise<true>()))
       return;
     // Fallback: the trie itself.
     out.walk = true;
@@ -269,10 +270,17 @@ class builder {
     emit(ts);
   }
 
-  // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
-  constexpr bool determinise(bool fallbacks);
+  // The automaton bound on states + transitions (layout.hpp): one formula for every construction.
+  [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
+    return matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  }
+  // Subset construction over the trie; false (leaving `out` untouched) beyond the bound or
+  // beyond its work budget. A template so that the plain construction carries none of the
+  // fallback construction's tests (they cost it 1-2 % of its instructions as a run-time flag).
+  template <bool Fallbacks>
+  constexpr bool determinise();
   // True when the plain construction's work on its qualifier entry states alone exceeds its
-  // bound, so determinise(false) would certainly return false (determinise.hpp).
+  // bound, so determinise<false>() would certainly return false (determinise.hpp).
   constexpr bool plain_entry_bound_exceeded() const;
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,

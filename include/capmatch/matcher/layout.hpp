@@ -12,14 +12,23 @@
 CAPMATCH_NAMESPACE_BEGIN
 
 /// The automaton bound. Determinising the pattern trie can blow up on adversarial capabilities
-/// (many `*:*:x` patterns, many qualifiers beside `[*]` patterns). The matcher keeps the
-/// deterministic automaton only while the work of building it — states, transitions, and the
-/// trie nodes and edges those stand for — stays within
+/// (many `*:*:x` patterns, many qualifiers beside `[*]` patterns). The matcher keeps a
+/// deterministic automaton only while what it stores — states + transitions, before
+/// minimisation — stays within
 /// `matcher_dfa_growth` × (trie nodes + trie edges) + `matcher_dfa_slack`; beyond that it
-/// answers by walking the trie itself (same answers, no allocation, work bounded by the trie).
-/// Either way, build time and memory are linear in the capability's size.
+/// tries fallback transitions, then groups, and a group that still exceeds its own bound is
+/// answered by walking its trie (same answers, no allocation, work bounded by the trie).
+/// Either way, memory is linear in the capability's size.
 inline constexpr std::size_t matcher_dfa_growth = 4;
 inline constexpr std::size_t matcher_dfa_slack = 1024;
+/// The construction's work budget, separate from the bound on what it stores: its work counts
+/// states, transitions, the trie nodes each state's set holds and the trie edges it gathers.
+/// The plain construction (tried first) stops when that work exceeds the bound itself; the one
+/// with fallback transitions (tried next) when it exceeds `matcher_fallback_work_factor` × the
+/// bound, so a capability whose automaton cannot fit stops early while one whose stored
+/// automaton fits is not refused for its transient work (docs/matcher.md, "The automaton bound
+/// and the fallback"). Build time and transient memory stay linear in the capability's size.
+inline constexpr std::size_t matcher_fallback_work_factor = 2;
 
 /// How a matcher is compiled: `automatic` determinises within the bound above;
 /// `trie_walk` always uses the fallback (for tests and for comparing the two).
