@@ -822,7 +822,8 @@ CAPMATCH_NAMESPACE_END
 //   shorter pattern, building at most max_intersection_bytes of text; its result is bounded
 //   like a parsed capability.
 // - the compiled matcher (matcher.hpp) bounds its automaton by matcher_dfa_growth and
-//   matcher_dfa_slack and otherwise falls back to walking the pattern trie.
+//   matcher_dfa_slack, its construction's work by matcher_fallback_work_factor × that bound
+//   (matcher/layout.hpp), and otherwise splits into groups or walks the pattern trie.
 
 #include <cstddef>
 
@@ -3383,14 +3384,23 @@ CAPMATCH_NAMESPACE_END
 CAPMATCH_NAMESPACE_BEGIN
 
 /// The automaton bound. Determinising the pattern trie can blow up on adversarial capabilities
-/// (many `*:*:x` patterns, many qualifiers beside `[*]` patterns). The matcher keeps the
-/// deterministic automaton only while the work of building it — states, transitions, and the
-/// trie nodes and edges those stand for — stays within
+/// (many `*:*:x` patterns, many qualifiers beside `[*]` patterns). The matcher keeps a
+/// deterministic automaton only while what it stores — states + transitions, before
+/// minimisation — stays within
 /// `matcher_dfa_growth` × (trie nodes + trie edges) + `matcher_dfa_slack`; beyond that it
-/// answers by walking the trie itself (same answers, no allocation, work bounded by the trie).
-/// Either way, build time and memory are linear in the capability's size.
+/// tries fallback transitions, then groups, and a group that still exceeds its own bound is
+/// answered by walking its trie (same answers, no allocation, work bounded by the trie).
+/// Either way, memory is linear in the capability's size.
 inline constexpr std::size_t matcher_dfa_growth = 4;
 inline constexpr std::size_t matcher_dfa_slack = 1024;
+/// The construction's work budget, separate from the bound on what it stores: its work counts
+/// states, transitions, the trie nodes each state's set holds and the trie edges it gathers.
+/// The plain construction (tried first) stops when that work exceeds the bound itself; the one
+/// with fallback transitions (tried next) when it exceeds `matcher_fallback_work_factor` × the
+/// bound, so a capability whose automaton cannot fit stops early while one whose stored
+/// automaton fits is not refused for its transient work (docs/matcher.md, "The automaton bound
+/// and the fallback"). Build time and transient memory stay linear in the capability's size.
+inline constexpr std::size_t matcher_fallback_work_factor = 2;
 
 /// How a matcher is compiled: `automatic` determinises within the bound above;
 /// `trie_walk` always uses the fallback (for tests and for comparing the two).
@@ -4606,7 +4616,8 @@ class builder {
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
     // The plain construction is skipped when its entry states alone are proven to exceed its bound
     // (docs/matcher.md, "Fallback transitions": build without the wasted run).
-    if (mode == matcher_mode::automatic && ((!plain_entry_bound_exceeded() && determinise(false)) || determinise(true)))
+    if (mode == matcher_mode::automatic &&
+        ((!plain_entry_bound_exceeded() && determinise<false>()) || determinise<true>()))
       return;
     // Fallback: the trie itself.
     out.walk = true;
@@ -4622,10 +4633,17 @@ class builder {
     emit(ts);
   }
 
-  // Subset construction over the trie; false (leaving `out` untouched) beyond the bound.
-  constexpr bool determinise(bool fallbacks);
+  // The automaton bound on states + transitions (layout.hpp): one formula for every construction.
+  [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
+    return matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  }
+  // Subset construction over the trie; false (leaving `out` untouched) beyond the bound or
+  // beyond its work budget. A template so that the plain construction carries none of the
+  // fallback construction's tests (they cost it 1-2 % of its instructions as a run-time flag).
+  template <bool Fallbacks>
+  constexpr bool determinise();
   // True when the plain construction's work on its qualifier entry states alone exceeds its
-  // bound, so determinise(false) would certainly return false (determinise.hpp).
+  // bound, so determinise<false>() would certainly return false (determinise.hpp).
   constexpr bool plain_entry_bound_exceeded() const;
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
@@ -4758,23 +4776,37 @@ CAPMATCH_NAMESPACE_END
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
-// Subset construction over the trie. Returns false (leaving `out` untouched) when the
-// automaton would exceed the documented bound. With `fallbacks`, a state S = T ∪ W whose
-// primary nodes T (literal-led, not `[*]`) have no `*` child holds only the transitions on
-// T's segments and falls back to the state W for every other segment (docs/matcher.md,
-// "Fallback transitions").
-constexpr bool builder::determinise(bool fallbacks) {
-  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+// Subset construction over the trie. Returns false (leaving `out` untouched) when the states +
+// transitions it stores would exceed the documented bound (dfa_bound), or its work would exceed
+// its budget: the bound itself for the plain construction, matcher_fallback_work_factor × the
+// bound with fallbacks (layout.hpp). With `fallbacks`, a state S = T ∪ W (primary nodes T:
+// literal-led, not `[*]`, and everything below them) holds only the transitions on T's segments
+// and falls back, for every other segment, to W's state when T has no `*` child, else to W plus
+// a stand-in per `*` child of T (docs/matcher.md, "Fallback transitions").
+template <bool Fallbacks>
+constexpr bool builder::determinise() {
+  constexpr bool fallbacks = Fallbacks;
+  const std::size_t limit = dfa_bound();
+  const std::size_t budget = fallbacks ? matcher_fallback_work_factor * limit : limit;
   std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
   for (const auto& e : tedges) ++node_edges[e.node + 1];
   for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
   // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
   // edges lead to (a child always comes after its parent, so one pass in node order).
+  // Everything below a primary node that is not a root is primary too, `*` children included
+  // (a root's `*` child leads the star-led patterns, which are W).
   std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
   if (fallbacks) {
-    primary[2] = 1;
-    for (const auto& q : qualifier_edges) primary[q.child] = 1;
-    for (const auto& e : tedges) primary[e.child] = primary[e.node];
+    std::vector<u8> root(nodes.size(), 0);
+    root[2] = primary[2] = 1;
+    for (const auto& q : qualifier_edges) root[q.child] = primary[q.child] = 1;
+    // A child always comes after its parent, and tedges is sorted by node: one pass in node order.
+    std::size_t k = 0;
+    for (u32 node = 0; node < nodes.size(); ++node) {
+      for (; k < tedges.size() && tedges[k].node == node; ++k)
+        if (primary[node]) primary[tedges[k].child] = 1;
+      if (const u32 star = nodes[node].star_child(); star != dead && primary[node] && !root[node]) primary[star] = 1;
+    }
   }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
@@ -4792,6 +4824,8 @@ constexpr bool builder::determinise(bool fallbacks) {
     return set_hash(set_items.data() + set_offsets[st], set_offsets[st + 1] - set_offsets[st]);
   };
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
+  std::vector<transition> ts;
+  std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
   std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
@@ -4813,7 +4847,7 @@ constexpr bool builder::determinise(bool fallbacks) {
     set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
-    if (work > limit) over = true;
+    if (++stored > limit || work > budget) over = true;
     return id;
   };
   // A trie node worth tracking: it grants something or leads somewhere.
@@ -4831,15 +4865,18 @@ constexpr bool builder::determinise(bool fallbacks) {
   };
 
   std::vector<state_rec> states(3);
-  std::vector<transition> ts;
   states.reserve(nodes.size() + 3);
   ts.reserve(tedges.size() + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
   states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
+  stored += qualifier_edges.size();
 
-  std::vector<u32> stars, gathered_sid, group, rest, named_sids;
+  // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
+  // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
+  constexpr u32 star_only = u32{1} << 31;
+  std::vector<u32> stars, tstars, gathered_sid, group, rest, named_sids;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
@@ -4849,13 +4886,18 @@ constexpr bool builder::determinise(bool fallbacks) {
     rest.clear();  // with a fallback: the nodes that are not primary (W)
     bool fallback = fallbacks;
     std::size_t primaries = 0, others = 0;
+    tstars.clear();
     for (u32 i = b; i < e; ++i) {
       const u32 node = set_items[i];
+      if (node & star_only) {  // a fallback target's stand-in for a `*` child of T (below)
+        stars.push_back(node & ~star_only);
+        continue;
+      }
       rec.add_trail_ops(nodes[node].trail_ops());
       rec.add_term_ops(nodes[node].term_ops());
       if (const u32 star = nodes[node].star_child(); star != dead && live(star)) {
         stars.push_back(star);
-        if (fallbacks && primary[node]) fallback = false;  // T's `*` child: T alone moves on every segment
+        if (fallbacks && primary[node]) tstars.push_back(star | star_only);
       }
       if (fallbacks) {
         if (primary[node]) ++primaries;
@@ -4865,8 +4907,9 @@ constexpr bool builder::determinise(bool fallbacks) {
     fallback = fallback && primaries != 0 && others != 0;
     if (!fallback) {
       for (u32 i = b; i < e; ++i)
-        for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
-          if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+        if ((set_items[i] & star_only) == 0)
+          for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
+            if (live(tedges[k].child)) gathered.push_back(tedges[k]);
     } else {
       // Only the edges on T's segments are kept: T's, then W's on those segments, each
       // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
@@ -4894,8 +4937,14 @@ constexpr bool builder::determinise(bool fallbacks) {
       });
     if (fallbacks) at_depth = depth[st];
     if (fallback) {
-      // W's state answers every segment T's edges do not name (T has no `*` child): only the
-      // transitions on T's segments were gathered (each still goes to T's children ∪ W's move).
+      // A segment T's edges do not name moves S as it moves W ∪ {a stand-in for each of T's `*`
+      // children}: only the transitions on T's segments were gathered (each still goes to T's
+      // children ∪ every `*` child ∪ W's move). Without `*` children in T that is W's state.
+      if (!tstars.empty()) {
+        std::sort(tstars.begin(), tstars.end());
+        tstars.erase(std::unique(tstars.begin(), tstars.end()), tstars.end());
+        rest.insert(rest.end(), tstars.begin(), tstars.end());  // after every node: still sorted
+      }
       rec.set_fallback(state_of(rest));
     }
     work += gathered.size();
@@ -4911,7 +4960,7 @@ constexpr bool builder::determinise(bool fallbacks) {
         std::sort(set.begin(), set.end());
       }
       ts.push_back(transition{st, gathered[i].sid, state_of(set)});
-      if (++work > limit) over = true;
+      if (++stored > limit || ++work > budget) over = true;
       i = j;
     }
     if (states.size() <= st) states.resize(st + 1);
@@ -4935,16 +4984,16 @@ constexpr bool builder::determinise(bool fallbacks) {
   return true;
 }
 
-// A lower bound on determinise(false)'s work, from the entry states {q, [*] root} of the named
+// A lower bound on determinise<false>()'s work, from the entry states {q, [*] root} of the named
 // qualifiers alone: each is a distinct state (it holds its own root q) processed before any
 // other, costing 1 + its gathered edges (q's and the `[*]` root's live edges) + one per distinct
 // segment among them (at least the larger of the two counts). The work only grows and the
-// construction stops only beyond the bound, so a lower bound beyond it means determinise(false)
+// construction stops only beyond the bound, so a lower bound beyond it means determinise<false>()
 // returns false: skipping it changes no result. This is the `[*]`-beside-many-qualifiers shape
 // (bench/ quals at N = 4096) whose plain construction ran to its bound before the fallback one.
 constexpr bool builder::plain_entry_bound_exceeded() const {
   if (qualifier_edges.empty()) return false;
-  const std::size_t limit = matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+  const std::size_t limit = dfa_bound();  // determinise<false>()'s work budget is the bound
   std::vector<u8> has_edges(nodes.size(), 0);
   for (const auto& e : tedges) has_edges[e.node] = 1;
   auto live = [&](u32 node) {
@@ -4979,7 +5028,10 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   for (u32 i = 0; i < count; ++i) order[i] = i;
   std::sort(order.begin() + 2, order.end(), [&](u32 a, u32 b) {
     const u32 sa = set_offsets[a + 1] - set_offsets[a], sb = set_offsets[b + 1] - set_offsets[b];
-    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : a < b;
+    // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
+    // replaces T's nodes): at equal sizes the state with the fallback comes first.
+    const bool fa = states[a].has_fallback(), fb = states[b].has_fallback();
+    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : fa != fb ? fa : a < b;
   });
   std::vector<u32> id(count, 0);
   for (u32 i = 0; i < count; ++i) id[order[i]] = i;
@@ -5296,16 +5348,22 @@ class matcher {
     if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
     using detail::cm::builder;
     using detail::cm::pattern_group;
+    // A split with an empty half would rebuild the same group: it is not tried.
+    auto any_in = [&cap](pattern_group g) {
+      for (std::size_t i = 0; i < cap.size(); ++i)
+        if (const auto p = cap.pattern_at(i); !p.matches_nothing() && detail::cm::in_group(p, g)) return true;
+      return false;
+    };
     detail::cm::storage parts[4];
     parts[0] = std::move(builder(cap, mode, pattern_group::literal_led).out);
-    if (parts[0].walk) {
+    if (parts[0].walk && any_in(pattern_group::plain_literal) && any_in(pattern_group::any_literal)) {
       parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal).out);
       parts[3] = std::move(builder(cap, mode, pattern_group::any_literal).out);
     }
     // The star-led patterns in one group when that one fits its bound (one automaton pass
     // less per check), else `*`-led and `[*]*`-led apart.
     parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led).out);
-    if (parts[1].walk) {
+    if (parts[1].walk && any_in(pattern_group::star_led) && any_in(pattern_group::any_star_led)) {
       parts[1] = std::move(builder(cap, mode, pattern_group::star_led).out);
       parts[2] = std::move(builder(cap, mode, pattern_group::any_star_led).out);
     }
