@@ -254,7 +254,7 @@ class builder {
     // The plain construction is skipped when its entry states alone are proven to exceed its bound
     // (docs/matcher.md, "Fallback transitions": build without the wasted run).
     if (mode == matcher_mode::automatic &&
-        ((!plain_entry_bound_exceeded() && determinise<false>()) || determinise<true>()))
+        ((!plain_entry_bound_exceeded() && determinise_plain()) || determinise_with_fallbacks()))
       return;
     // Fallback: the trie itself.
     out.walk = true;
@@ -279,6 +279,11 @@ class builder {
   // fallback construction's tests (they cost it 1-2 % of its instructions as a run-time flag).
   template <bool Fallbacks>
   constexpr bool determinise();
+  // determinise<false>() and determinise<true>(), as plain functions defined after the template
+  // (determinise.hpp): clang 14 cannot evaluate, in a constant expression, a member template
+  // whose first use comes before its definition.
+  constexpr bool determinise_plain();
+  constexpr bool determinise_with_fallbacks();
   // True when the plain construction's work on its qualifier entry states alone exceeds its
   // bound, so determinise<false>() would certainly return false (determinise.hpp).
   constexpr bool plain_entry_bound_exceeded() const;

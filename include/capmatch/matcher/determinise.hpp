@@ -221,6 +221,9 @@ constexpr bool builder::determinise() {
   return true;
 }
 
+constexpr bool builder::determinise_plain() { return determinise<false>(); }
+constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(); }
+
 // A lower bound on determinise<false>()'s work, from the entry states {q, [*] root} of the named
 // qualifiers alone: each is a distinct state (it holds its own root q) processed before any
 // other, costing 1 + its gathered edges (q's and the `[*]` root's live edges) + one per distinct
