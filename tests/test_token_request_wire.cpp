@@ -312,18 +312,20 @@ TEST_CASE("wire form: a capability equal to the memo's is recognised, and nothin
   const std::string_view x = R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]}")";  // \" \\ and a last \" then }
   CHECK(read(x));  // stored: the memo now holds its body
   CHECK(memo.body == R"({\"a\":[\"*\"],\"b\\\\c\":[\"x\"]})");
-  memo.hashed = true, memo.hash = 42;
+  const std::uint64_t stored = memo.generation;
+  CHECK(stored != 0);
   CHECK(read(x));  // recognised
-  CHECK(memo.hashed);  // (the same body keeps its hash)
+  CHECK(memo.generation == stored);  // (the same body keeps its generation: a value derived from it stays)
   CHECK(w.capability == memo.body);
   // longer, shorter, or equal bytes continued by an escaped quote: scanned, and stored anew
   for (std::string_view other : {std::string_view(R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]}x")"),
                                  std::string_view(R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]")"),
                                  std::string_view(R"("{\"a\":[\"*\"],\"b\\\\c\":[\"x\"]}\"")")}) {
     const std::string before = memo.body;
+    const std::uint64_t generation = memo.generation;
     CHECK(read(other));
     CHECK(memo.body == other.substr(1, other.size() - 2));
-    CHECK(!memo.hashed);  // (a new body has no hash yet)
+    CHECK(memo.generation == generation + 1);  // (a new body: a value derived from the old one is stale)
     CHECK(memo.body != before);
     CHECK(read(x));  // and back: stored again
     CHECK(memo.body == x.substr(1, x.size() - 2));

@@ -177,14 +177,18 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 #endif
 }
 
-/// The ttl rule (40003): positive, at most 24 h, at most 1 h for a revocable key.
+/// The longest ttl a key may grant: 1 h for a key with revocable tokens, else 24 h.
+[[nodiscard]] constexpr std::uint64_t max_ttl_ms(bool revocable) noexcept {
+  return revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
+}
+/// The ttl rule (40003): positive and at most max_ttl_ms.
 [[nodiscard]] constexpr bool ttl_allowed(std::uint64_t ttl, bool revocable) noexcept {
-  return ttl != 0 && ttl <= (revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms);
+  return ttl != 0 && ttl <= max_ttl_ms(revocable);
 }
 /// ttl_allowed's error: none when allowed, else why (40003).
 [[nodiscard]] constexpr error check_ttl(std::uint64_t ttl, bool revocable) noexcept {
   if (ttl_allowed(ttl, revocable)) return {};
-  const std::uint64_t max = revocable ? max_revocable_token_ttl_ms : max_token_ttl_ms;
+  const std::uint64_t max = max_ttl_ms(revocable);
   error e(errc::invalid_ttl, no_offset);
   e.append("ttl ").append_number(ttl).append(" ms is ");
   if (ttl == 0) return e.append("not positive; omit ttl for the default");
@@ -695,6 +699,7 @@ class token_request_verifier {
     detail::token_request_wire f;
     // (this thread's last capability body: the same body again is not scanned or hashed again)
     thread_local detail::capability_memo memo;
+    thread_local std::uint64_t memo_hash = 0, memo_hash_generation = 0;  // (text_hash of memo.body)
     if (auto e = detail::read_token_request(json, opts_.max_bytes, f, &memo)) return *e;
     // (the guard may start loading what the claim reads: it overlaps the mac check)
     const replay_guard::prepared_claim claim = guard_->prepare(f.key_name, f.nonce);
@@ -750,8 +755,9 @@ class token_request_verifier {
       if (!f.capability_memoised) {
         text_hash = capability_cache::text_hash(f.capability);
       } else {
-        if (!memo.hashed) memo.hash = capability_cache::text_hash(memo.body), memo.hashed = true;
-        text_hash = memo.hash;
+        if (memo_hash_generation != memo.generation)
+          memo_hash = capability_cache::text_hash(memo.body), memo_hash_generation = memo.generation;
+        text_hash = memo_hash;
       }
       cached = cache->find(key->fingerprint(), f.capability, text_hash, tag, *out.capability, out.effective, hit_prefix,
                            form);

@@ -342,14 +342,13 @@ template <std::size_t N>
 /// the last body the usual reader accepted, as written (at most max_body bytes), so that the
 /// next request carrying the same capability is not scanned again (clients of one auth server
 /// mostly send the same few capabilities; the capability cache rests on the same fact). Only
-/// read_token_request writes `body`, and only with a body the reader accepted. `hash` is a
-/// user's value for `body` (the verifier's capability_cache::text_hash), valid while `hashed`;
-/// a new body clears it.
+/// read_token_request writes `body`, and only with a body the reader accepted; each new body
+/// takes the next `generation` (0: none yet), so a user that derives a value from `body` (the
+/// verifier's cache hash) can tell whether its value is still for the memo's body.
 struct capability_memo {
   static constexpr std::size_t max_body = 4096;
   std::string body;
-  std::uint64_t hash = 0;
-  bool hashed = false;
+  std::uint64_t generation = 0;
 };
 
 /// Reads a TokenRequest's wire form: the usual form in one pass, anything else through the
@@ -364,7 +363,7 @@ struct capability_memo {
     if (memo != nullptr && f.capability_escaped && !f.capability_memoised &&
         f.capability.size() <= capability_memo::max_body) {
       memo->body.assign(f.capability);
-      memo->hashed = false;
+      ++memo->generation;
       f.capability_memoised = true;
     }
     return std::nullopt;  // (no error object is built in the usual case)
