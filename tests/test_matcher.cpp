@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -1340,4 +1341,178 @@ TEST_CASE("differential: names with bytes >= 0x80, every length class, both mode
   }
   CHECK(valid > 500);  // both kinds are exercised
   CHECK(invalid > 500);
+}
+
+// ---- long segments (over 16 bytes): long_key and find_long (docs/matcher.md, "Keys of long segments") ----
+
+namespace {
+
+// The segment of `len` bytes the long-segment tests vary: letters, a digit every 11 bytes.
+std::string long_segment(std::size_t len) {
+  std::string s;
+  for (std::size_t i = 0; i < len; ++i) s += static_cast<char>(i % 11 == 10 ? '0' + i % 10 : 'a' + (i * 7) % 26);
+  return s;
+}
+
+// m.ops_for over a copy of `name` in a buffer of exactly its size (so the sanitizer variants
+// see any read beyond the name's end).
+op_set ops_exact(const matcher& m, std::string_view name) {
+  const std::unique_ptr<char[]> copy(new char[name.size()]);
+  std::copy(name.begin(), name.end(), copy.get());
+  return m.ops_for(std::string_view(copy.get(), name.size()));
+}
+
+// A 71-byte tenant and a 65-byte room (the longseg family's shapes) and a 154-byte segment.
+constexpr std::string_view ct_long =
+    R"({"tenant-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef:room-fedcba9876543210fedcba9876543210fedcba9876543210fedcba987654":["publish"],)"
+    R"("tenant-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef:*":["history"],)"
+    R"("q:abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghij":["presence"]})";
+constexpr std::string_view ct_long_name =
+    "tenant-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef:room-fedcba9876543210fedcba9876543210"
+    "fedcba9876543210fedcba987654";
+constexpr std::string_view ct_long_q =
+    "q:abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghij";
+// `name` with byte i changed (one bit).
+constexpr std::string_view ct_changed(std::string_view name, std::size_t i, char (&buf)[256]) {
+  for (std::size_t k = 0; k < name.size(); ++k) buf[k] = k == i ? static_cast<char>(name[k] ^ 1) : name[k];
+  return std::string_view(buf, name.size());
+}
+constexpr op_set ct_long_changed(std::string_view name, std::size_t i) {
+  char buf[256] = {};
+  return ct_ops(ct_long, ct_changed(name, i, buf), matcher_mode::automatic);
+}
+// The keys of long_segment(17..200), computed in constant evaluation (the fixed matcher's
+// tables hold such keys; a check computes them at run time).
+struct long_keys_t {
+  detail::cm::u64 key[201] = {};
+};
+constexpr long_keys_t ct_long_keys() {
+  long_keys_t k;
+  char buf[200] = {};
+  for (std::size_t len = 17; len <= 200; ++len) {
+    for (std::size_t i = 0; i < len; ++i) buf[i] = static_cast<char>(i % 11 == 10 ? '0' + i % 10 : 'a' + (i * 7) % 26);
+    k.key[len] = detail::cm::segment_key(std::string_view(buf, len));
+  }
+  return k;
+}
+constexpr long_keys_t ct_keys = ct_long_keys();
+
+}  // namespace
+
+// Constant evaluation: the keys of segments over 16 and over 32 bytes, in one window and across
+// windows (the word loads' byte loop; the scanner's portable stop masks).
+static_assert(ct_ops(ct_long, ct_long_name, matcher_mode::automatic) == ops({operation::publish, operation::history}));
+static_assert(ct_ops(ct_long, ct_long_q, matcher_mode::automatic) == op_set(operation::presence));
+static_assert(ct_ops(ct_long, ct_long_q, matcher_mode::trie_walk) == op_set(operation::presence));
+static_assert(ct_long_changed(ct_long_name, 0).empty());
+static_assert(ct_long_name.size() == 137 && ct_long_name[71] == ':');
+static_assert(ct_long_changed(ct_long_name, 70).empty());  // the tenant's last byte
+static_assert(ct_long_changed(ct_long_name, 72) == op_set(operation::history));  // the room's first
+static_assert(ct_long_changed(ct_long_name, 130) == op_set(operation::history));  // the room, in the third window
+static_assert(ct_long_changed(ct_long_q, 2).empty());
+static_assert(ct_long_changed(ct_long_q, 100).empty());
+static_assert(ct_long_q.size() == 156 && ct_long_changed(ct_long_q, 155).empty());  // the last byte
+constexpr matcher_shape ct_long_shape = matcher(capability::parse(ct_long).value()).shape();
+constexpr fixed_matcher<ct_long_shape.states, ct_long_shape.edges, ct_long_shape.long_edges, ct_long_shape.pool>
+    ct_long_fixed{matcher(capability::parse(ct_long).value())};
+static_assert(ct_long_fixed.ops_for(ct_long_name) == ops({operation::publish, operation::history}));
+static_assert(ct_long_fixed.ops_for(ct_long_q) == op_set(operation::presence));
+
+TEST_CASE("long segment keys: constant evaluation and run time agree; a fixed_matcher built during compilation checks long names at run time") {
+  for (std::size_t len = 17; len <= 200; ++len) {
+    const std::string s = long_segment(len);
+    INFO("length " << len);
+    CHECK(detail::cm::segment_key(s) == ct_keys.key[len]);
+    CHECK(detail::cm::long_key(s.data(), 0, s.size()) == ct_keys.key[len]);
+  }
+  const matcher m(parse_ok(ct_long));
+  for (const std::string_view name : {ct_long_name, ct_long_q}) {
+    CHECK(ops_exact(m, name) == ct_long_fixed.ops_for(name));
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      std::string changed(name);
+      changed[i] = static_cast<char>(changed[i] ^ 1);
+      INFO("byte " << i);
+      CHECK(ct_long_fixed.ops_for(changed) == m.ops_for(changed));
+      CHECK(ct_long_fixed.ops_for(changed) == parse_ok(ct_long).ops_for(changed));
+    }
+  }
+}
+
+TEST_CASE("long segments of 17 to 200 bytes: a one-byte change anywhere makes another segment") {
+  // long_key hashes a segment over 16 bytes in 16-byte blocks, the last one overlapping its
+  // predecessor; find_long then compares the bytes. For every length, the segment and, at
+  // every position, two variants (one bit flipped; '_'): the variants at even positions are
+  // patterns of their own, the others are not. Names: the segment alone, between two others
+  // and behind a qualifier, each in a buffer of its exact size.
+  std::size_t failures = 0, names = 0;
+  const auto expect_ops = [&](const matcher& m, const std::string& name, op_set want) {
+    ++names;
+    const op_set got = ops_exact(m, name);
+    if (got != want && failures++ < 10) FAIL_CHECK("'" << name << "': " << got.bits() << " != " << want.bits());
+  };
+  for (std::size_t len = 17; len <= 200; ++len) {
+    const std::string base = long_segment(len);
+    std::vector<std::string> variants;  // 2i: bit 0 of byte i flipped; 2i + 1: byte i '_'
+    for (std::size_t i = 0; i < len; ++i) {
+      std::string v = base;
+      v[i] = static_cast<char>(v[i] ^ 1);
+      variants.push_back(v);
+      v[i] = '_';
+      variants.push_back(v);
+    }
+    std::string json = "{\"" + base + "\":[\"publish\"],\"t:" + base + ":*\":[\"history\"],\"[queue]" + base +
+                       "\":[\"presence\"]";
+    for (std::size_t k = 0; k < variants.size(); ++k)
+      if (k % 4 < 2) json += ",\"" + variants[k] + "\":[\"subscribe\"]";
+    const capability cap = parse_ok(json + "}");
+    const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+    for (const matcher* m : {&dfa, &walk}) {
+      if (m == &walk && len % 4 != 0) continue;  // the walk's find_long is the same; every 4th length
+      expect_ops(*m, base, op_set(operation::publish));
+      expect_ops(*m, "t:" + base + ":x", op_set(operation::history));
+      expect_ops(*m, "[queue]" + base, op_set(operation::presence));
+      expect_ops(*m, base + "x", {});
+      expect_ops(*m, base.substr(1), {});
+      for (std::size_t k = 0; k < variants.size(); ++k) {
+        expect_ops(*m, variants[k], k % 4 < 2 ? op_set(operation::subscribe) : op_set{});
+        expect_ops(*m, "t:" + variants[k] + ":x", {});
+        expect_ops(*m, "[queue]" + variants[k], {});
+      }
+    }
+    // The reference agrees (a sample: capability::ops_for is a scan over every pattern).
+    CHECK(cap.ops_for(base) == op_set(operation::publish));
+    CHECK(cap.ops_for(variants[len]) == (len % 4 < 2 ? op_set(operation::subscribe) : op_set{}));
+  }
+  MESSAGE(names << " names");
+  CHECK(failures == 0);
+}
+
+TEST_CASE("long segments across the 64-byte windows of a long name") {
+  // A name over 64 bytes is validated and split in 64-byte windows (the last one the name's
+  // last 64 bytes); a long segment's key comes from its bytes wherever it lies. Segments of
+  // 17 to 100 bytes starting at bytes 30 to 140, so they begin, end or lie across the window
+  // boundaries at 64 and 128; one byte changed at every position of the segment.
+  differential d;
+  for (std::size_t start = 30; start <= 140; start += 3) {
+    for (const std::size_t len : {17u, 23u, 31u, 32u, 33u, 48u, 63u, 64u, 65u, 70u, 100u}) {
+      const std::string prefix = std::string(start - 3, 'p') + ":r", seg = long_segment(len);
+      const capability cap = parse_ok("{\"" + prefix + ":" + seg + ":end\":[\"publish\"],\"" + prefix + ":" + seg +
+                                      "\":[\"subscribe\"],\"" + prefix + ":*:end\":[\"history\"]}");
+      const matcher m(cap);
+      const std::string name = prefix + ":" + seg;
+      REQUIRE(name.size() == start + len);
+      CHECK(ops_exact(m, name + ":end") == ops({operation::publish, operation::history}));
+      CHECK(ops_exact(m, name) == op_set(operation::subscribe));
+      for (std::size_t i = start; i < name.size(); ++i) {
+        std::string changed = name;
+        changed[i] = static_cast<char>(changed[i] ^ 1);
+        d.check(cap, m, changed);
+        d.check(cap, m, changed + ":end");
+        if (ops_exact(m, changed + ":end") != op_set(operation::history)) FAIL_CHECK(changed);
+      }
+      d.check(cap, m, name.substr(0, name.size() - 1) + ":end");
+    }
+  }
+  CHECK(d.failures == 0);
 }

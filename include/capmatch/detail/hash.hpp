@@ -18,8 +18,9 @@ namespace detail {
 inline constexpr std::uint64_t hash_p0 = 0xa0761d6478bd642full, hash_p1 = 0xe7037ed1a0b428dbull,
                                hash_p2 = 0x8ebc6af09c88c6e3ull, hash_p3 = 0x589965cc75374cc3ull;
 
-/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer).
-[[nodiscard]] inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
+/// 64x64 -> 128-bit multiply, folded to 64 bits (the wyhash mixer). Also the matcher's long
+/// segment keys (matcher/scan.hpp long_key), so usable in constant evaluation.
+[[nodiscard]] constexpr std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) noexcept {
   __extension__ using u128 = unsigned __int128;
   const u128 p = static_cast<u128>(a) * b;
   return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
