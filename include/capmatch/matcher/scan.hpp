@@ -378,7 +378,7 @@ class name_scanner {
   // pos. (Static: a call that took `this` would keep the scanner in memory in the check's loop.)
   CAPMATCH_DETAIL_NOINLINE static constexpr bool validate_long(const char* s, std::size_t n, std::size_t pos,
                                                                windows_t& out) noexcept {
-    bool nul = false, high = false;
+    bool nul = false, high = false, scanned = false;
     u64 pairs = 0, carry = 0;  // carry: the previous window ended with ':'
     std::size_t colons = 0;
     // One window's ':' mask, bits from base (the window's bytes at or after pos); the last
@@ -411,17 +411,17 @@ class name_scanner {
       }
       nul = _mm_movemask_epi8(_mm_cmpeq_epi8(least, _mm_setzero_si128())) != 0;
       high = _mm_movemask_epi8(any) != 0;
-      return !nul && pairs == 0 && s[pos] != ':' && s[n - 1] != ':' && colons < max_segments &&
-             (!high || utf8_valid(std::string_view(s, n)));
+      scanned = true;
 #endif
     }
-    for (std::size_t base = 0; base < n; base += 64) {
-      const std::size_t at = n - base >= 64 ? base : n - 64;
-      const name_stops_t w = name_stops(s + at, 64);
-      window(base, w.colons >> (base - at));
-      nul |= w.nul;
-      high |= w.high;
-    }
+    if (!scanned)  // (constant evaluation, or no SSE2: the stop masks, a window at a time)
+      for (std::size_t base = 0; base < n; base += 64) {
+        const std::size_t at = n - base >= 64 ? base : n - 64;
+        const name_stops_t w = name_stops(s + at, 64);
+        window(base, w.colons >> (base - at));
+        nul |= w.nul;
+        high |= w.high;
+      }
     return !nul && pairs == 0 && s[pos] != ':' && s[n - 1] != ':' && colons < max_segments &&
            (!high || utf8_valid(std::string_view(s, n)));
   }
