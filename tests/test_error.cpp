@@ -3,6 +3,13 @@
 #include <capmatch/pattern.hpp>
 #include <doctest/doctest.h>
 
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "random.hpp"
+
 using namespace capmatch;
 
 TEST_CASE("error codes map to Ably codes and HTTP statuses") {
@@ -20,6 +27,48 @@ TEST_CASE("messages quote input on one line and clip long excerpts") {
   error long_one(errc::invalid_json, 0);
   long_one.append_quoted(std::string_view("0123456789012345678901234567890123456789012345678901234567890"));
   CHECK(long_one.message() == "'012345678901234567890123456789012345678901234567...'");
+}
+
+namespace {
+constexpr std::string_view decimal_of(std::uint64_t v, char (&buf)[20]) { return {buf, static_cast<std::size_t>(detail::write_decimal(v, buf) - buf)}; }
+std::string to_chars_text(std::uint64_t v) {
+  char b[24];
+  return std::string(b, static_cast<std::size_t>(std::to_chars(b, b + sizeof b, v).ptr - b));
+}
+}  // namespace
+
+TEST_CASE("decimal digits: the eight-at-a-time writer equals std::to_chars at every length and boundary") {
+  // constant evaluation takes the digit-by-digit loop
+  static_assert([] { char b[20]{}; return decimal_of(0, b) == "0"; }());
+  static_assert([] { char b[20]{}; return decimal_of(18446744073709551615ull, b) == "18446744073709551615"; }());
+  static_assert(detail::eight_digits(12345678) == 0x0807060504030201ull && detail::eight_digits(0) == 0);
+  // eight_digits: every value below 10^6 and a spread of the rest up to 10^8 - 1
+  for (std::uint32_t x = 0; x < 1'000'000; ++x) {
+    const std::uint64_t d = detail::eight_digits(x);
+    std::uint32_t back = 0;
+    for (unsigned j = 0; j < 8; ++j) back = back * 10 + static_cast<std::uint32_t>(d >> (8 * j) & 0xFF);
+    if (back != x) FAIL_CHECK("eight_digits(" << x << ") reads back as " << back);
+  }
+  // write_decimal: 0, every power of ten and its neighbours, 2^k and its neighbours, 2^64 - 1,
+  // and random values of every digit count (with guard bytes beyond the 20 it may write)
+  std::vector<std::uint64_t> values{0, 18446744073709551615ull, 99'999'999, 100'000'000, 9'999'999'999'999'999ull,
+                                    10'000'000'000'000'000ull, 1'764'547'200'000ull};
+  for (std::uint64_t p = 1; p <= 1'000'000'000'000'000'000ull; p *= 10) values.insert(values.end(), {p - 1, p, p + 1});
+  for (unsigned k = 0; k < 64; ++k) {
+    const std::uint64_t p = std::uint64_t{1} << k;
+    values.insert(values.end(), {p - 1, p, p + 1});
+  }
+  capmatch_test::splitmix64 rng{0xdec1'3a1};
+  for (int i = 0; i < 200'000; ++i) values.push_back(rng.next() >> rng.below(64));
+  for (const std::uint64_t v : values) {
+    char buf[28];
+    std::fill(std::begin(buf), std::end(buf), '#');
+    const char* end = detail::write_decimal(v, buf);
+    const std::string want = to_chars_text(v);
+    if (std::string_view(buf, static_cast<std::size_t>(end - buf)) != want) FAIL_CHECK(v << " written as " << std::string_view(buf, static_cast<std::size_t>(end - buf)));
+    if (std::string_view(buf + 20, 8) != "########") FAIL_CHECK(v << " wrote beyond 20 bytes");
+  }
+  CHECK(error(errc::invalid_json, 0).append_number(1'764'547'200'123ull).message() == "1764547200123");
 }
 
 TEST_CASE("result holds a value or an error") {

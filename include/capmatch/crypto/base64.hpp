@@ -126,23 +126,53 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
 
 /// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
 /// terminator) and returns the end. No allocation. At run time six bytes become eight characters
-/// at a time (detail::base64_chars8); the result is detail::base64_encode_scalar's.
+/// at a time (detail::base64_chars8), the last 1-7 bytes too (through a zero-filled word); the
+/// result is detail::base64_encode_scalar's.
 template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
 constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  if (std::is_constant_evaluated()) return detail::base64_encode_scalar(p, n, out, a);
+  // The six bytes at q (big-endian in bits 47..0) spread to one 6-bit value per byte, the first
+  // value in the lowest byte: two 24-bit halves in 32-bit lanes, then four values per lane.
+  auto spread = [](std::uint64_t v) {
+    const std::uint64_t s = (v >> 24 & 0xFFFFFF) | (v & 0xFFFFFF) << 32;
+    return (s >> 18 & 0x0000003F0000003Full) | (s >> 4 & 0x00003F0000003F00ull) |
+           (s << 10 & 0x003F0000003F0000ull) | (s << 24 & 0x3F0000003F000000ull);
+  };
+  auto put8 = [](char* o, std::uint64_t c) {
+    if constexpr (std::endian::native == std::endian::little) std::memcpy(o, &c, 8);
+    else for (unsigned j = 0; j < 8; ++j) o[j] = static_cast<char>(c >> (8 * j));
+  };
   std::size_t i = 0;
-  if (!std::is_constant_evaluated()) {
-    for (; i + 6 <= n; i += 6) {
-      std::uint64_t v = 0;  // the six bytes, big-endian, in bits 47..0
-      for (std::size_t k = 0; k < 6; ++k) v = v << 8 | static_cast<std::uint8_t>(p[i + k]);
-      std::uint64_t x = 0;  // 6-bit value j (from the top) in lane j
-      for (unsigned j = 0; j < 8; ++j) x |= ((v >> (42 - 6 * j)) & 63) << (8 * j);
-      const std::uint64_t c = detail::base64_chars8(x, a);
-      if constexpr (std::endian::native == std::endian::little) std::memcpy(out, &c, 8);
-      else for (unsigned j = 0; j < 8; ++j) out[j] = static_cast<char>(c >> (8 * j));
-      out += 8;
+  for (; i + 8 <= n; i += 6) {  // (reads eight bytes, encodes six)
+    std::uint64_t w = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&w, p + i, 8);
+#if defined(__GNUC__) || defined(__clang__)
+      w = __builtin_bswap64(w);
+#else
+      w = (w & 0x00000000FFFFFFFFull) << 32 | (w & 0xFFFFFFFF00000000ull) >> 32;
+      w = (w & 0x0000FFFF0000FFFFull) << 16 | (w & 0xFFFF0000FFFF0000ull) >> 16;
+      w = (w & 0x00FF00FF00FF00FFull) << 8 | (w & 0xFF00FF00FF00FF00ull) >> 8;
+#endif
+    } else {
+      for (std::size_t k = 0; k < 8; ++k) w = w << 8 | static_cast<std::uint8_t>(p[i + k]);
     }
+    put8(out, detail::base64_chars8(spread(w >> 16), a));
+    out += 8;
   }
-  return detail::base64_encode_scalar(p + i, n - i, out, a);
+  while (i < n) {  // the last 1-7 bytes, six at most at a time, zero-filled
+    const std::size_t take = n - i < 6 ? n - i : 6;
+    std::uint64_t v = 0;
+    for (std::size_t k = 0; k < 6; ++k) v = v << 8 | (k < take ? static_cast<std::uint8_t>(p[i + k]) : 0u);
+    char c[8];
+    put8(c, detail::base64_chars8(spread(v), a));
+    const std::size_t chars = (take * 8 + 5) / 6;  // 1→2, 2→3, 3→4, 4→6, 5→7, 6→8
+    for (std::size_t k = 0; k < chars; ++k) *out++ = c[k];
+    if (a == base64_alphabet::standard)
+      for (std::size_t k = chars; k % 4 != 0; ++k) *out++ = '=';
+    i += take;
+  }
+  return out;
 }
 
 /// The encoding of a fixed-size byte array in a fixed-size char array (e.g. a digest: 44 chars

@@ -3,8 +3,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <string_view>
 
 #include "../version.hpp"
@@ -14,15 +17,53 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
-/// Writes the decimal digits of `v` at `p` (at most 20) and returns their end.
+/// The eight decimal digits of `x` (below 10^8, leading zeros kept) as values 0-9, one per byte,
+/// the most significant in the lowest byte: two halves of four digits in 32-bit lanes, each split
+/// by 100 into 16-bit lanes, each of those by 10 into bytes. The multiply-shift quotients are
+/// exact in this range (n * 10486 >> 20 == n / 100 for n < 10^4, n * 103 >> 10 == n / 10 for
+/// n < 100) and no lane's product reaches the next lane.
+[[nodiscard]] constexpr std::uint64_t eight_digits(std::uint32_t x) noexcept {
+  const std::uint64_t halves = std::uint64_t{x / 10000} | std::uint64_t{x % 10000} << 32;
+  const std::uint64_t hundreds = (halves * 10486 >> 20) & 0x0000007F0000007Full;
+  const std::uint64_t pairs = (halves - 100 * hundreds) << 16 | hundreds;
+  const std::uint64_t tens = (pairs * 103 >> 10) & 0x000F000F000F000Full;
+  return (pairs - 10 * tens) << 8 | tens;
+}
+
+/// Writes the decimal digits of `v` at `p` and returns their end. `p` must have room for 20 bytes
+/// whatever `v` is (at run time, bytes after the end may be overwritten).
 constexpr char* write_decimal(std::uint64_t v, char* p) noexcept {
-  char buf[20]{};
-  std::size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n != 0) *p++ = buf[--n];
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    char buf[20]{};
+    std::size_t n = 0;
+    do {
+      buf[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n != 0) *p++ = buf[--n];
+    return p;
+  }
+  constexpr std::uint64_t zeros = 0x3030303030303030ull;  // '0' in every byte
+  // v in chunks of eight digits: the first without its leading zeros (at most 8 bytes written,
+  // 4 digits when there are three chunks: 20 bytes in all), the others whole
+  const std::uint64_t e8 = 100'000'000;
+  const std::uint32_t low = static_cast<std::uint32_t>(v % e8);
+  const std::uint64_t rest = v / e8;
+  std::uint32_t chunks[3]{};
+  int count = 0;
+  if (rest >= e8) chunks[count++] = static_cast<std::uint32_t>(rest / e8), chunks[count++] = static_cast<std::uint32_t>(rest % e8);
+  else if (rest != 0) chunks[count++] = static_cast<std::uint32_t>(rest);
+  chunks[count++] = low;
+  const std::uint64_t first = eight_digits(chunks[0]);
+  const int skip = first == 0 ? 7 : std::countr_zero(first) / 8;  // leading zeros (one digit stays)
+  const std::uint64_t head = (first + zeros) >> (8 * skip);
+  std::memcpy(p, &head, 8);
+  p += 8 - skip;
+  for (int k = 1; k < count; ++k) {
+    const std::uint64_t d = eight_digits(chunks[k]) + zeros;
+    std::memcpy(p, &d, 8);
+    p += 8;
+  }
   return p;
 }
 
