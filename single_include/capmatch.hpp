@@ -10174,6 +10174,14 @@ CAPMATCH_NAMESPACE_END
 #include <unistd.h>
 #endif
 
+// SSE2 (every x86-64) for the nonce's hex.
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_CRYPTO_RANDOM_SSE2 1
+#else
+#define CAPMATCH_CRYPTO_RANDOM_SSE2 0
+#endif
+
 CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
 
@@ -10231,21 +10239,22 @@ class nonce {
   [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
     constexpr char hex[] = "0123456789abcdef";
     nonce out;
-    if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-      // Four bytes at a time: each nibble to a byte lane, then '0' + n, plus 39 ('a' - '0' - 10)
-      // in the lanes above 9 (n + 0x76 sets bit 7 exactly when n > 9; no lane carries). The
-      // characters are the table's (a test compares every byte value).
-      for (std::size_t i = 0; i < bytes.size(); i += 4) {
-        std::uint64_t n = 0;  // lane 2k: high nibble of byte k, lane 2k + 1: its low nibble
-        for (std::size_t k = 0; k < 4; ++k)
-          n |= (std::uint64_t{bytes[i + k]} >> 4 | std::uint64_t{bytes[i + k] & 15u} << 8) << (16 * k);
-        constexpr std::uint64_t ones = 0x0101010101010101ull;
-        const std::uint64_t above9 = ((n + 0x76 * ones) & 0x80 * ones) >> 7;
-        const std::uint64_t c = n + '0' * ones + 39 * above9;
-        std::memcpy(out.chars_.data() + 2 * i, &c, 8);
-      }
+#if CAPMATCH_CRYPTO_RANDOM_SSE2
+    if (!std::is_constant_evaluated()) {
+      // All sixteen bytes at once: high and low nibbles in byte lanes, interleaved (high first),
+      // then '0' + n plus 39 ('a' - '0' - 10) in the lanes above 9.
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes.data()));
+      const __m128i low4 = _mm_set1_epi8(15);
+      const __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), low4), lo = _mm_and_si128(x, low4);
+      auto chars = [](__m128i n) {
+        const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
+        return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), letters);
+      };
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out.chars_.data()), chars(_mm_unpacklo_epi8(hi, lo)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out.chars_.data() + 16), chars(_mm_unpackhi_epi8(hi, lo)));
       return out;
     }
+#endif
     for (std::size_t i = 0; i < bytes.size(); ++i) {
       out.chars_[2 * i] = hex[bytes[i] >> 4];
       out.chars_[2 * i + 1] = hex[bytes[i] & 15];
@@ -10692,6 +10701,7 @@ CAPMATCH_NAMESPACE_END
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -10834,7 +10844,8 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
     p.generation = generation;
   }
   std::array<std::uint8_t, 16> b{};
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::exchange(p.bytes[p.used + i], std::uint8_t{0});
+  std::memcpy(b.data(), p.bytes.data() + p.used, b.size());
+  std::memset(p.bytes.data() + p.used, 0, b.size());  // (the pool outlives the call: not a dead store)
   p.used += b.size();
   return crypto::nonce::from_bytes(b);
 #else

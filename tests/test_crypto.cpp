@@ -309,7 +309,7 @@ TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-tim
   }
 }
 
-TEST_CASE("nonce: the four-bytes-at-a-time hex of from_bytes is printf's %02x for every byte in every place") {
+TEST_CASE("nonce: the sixteen-bytes-at-a-time (SSE2) hex of from_bytes is printf's %02x for every byte in every place") {
   static_assert(nonce::from_bytes({0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 0x0f, 0xf0, 0xff, 0x10, 0x9a, 0xa9, 0x99})
                     .view() == "0123456789abcdef000ff0ff109aa999");  // (constant evaluation: the table)
   for (unsigned v = 0; v < 256; ++v) {

@@ -1347,10 +1347,12 @@ TEST_CASE("differential: names with bytes >= 0x80, every length class, both mode
 
 namespace {
 
-// The segment of `len` bytes the long-segment tests vary: letters, a digit every 11 bytes.
+// Byte i of the segments the long-segment tests vary: letters, a digit every 11 bytes.
+constexpr char long_segment_byte(std::size_t i) { return static_cast<char>(i % 11 == 10 ? '0' + i % 10 : 'a' + (i * 7) % 26); }
+// The segment of `len` bytes.
 std::string long_segment(std::size_t len) {
   std::string s;
-  for (std::size_t i = 0; i < len; ++i) s += static_cast<char>(i % 11 == 10 ? '0' + i % 10 : 'a' + (i * 7) % 26);
+  for (std::size_t i = 0; i < len; ++i) s += long_segment_byte(i);
   return s;
 }
 
@@ -1391,7 +1393,7 @@ constexpr long_keys_t ct_long_keys() {
   long_keys_t k;
   char buf[200] = {};
   for (std::size_t len = 17; len <= 200; ++len) {
-    for (std::size_t i = 0; i < len; ++i) buf[i] = static_cast<char>(i % 11 == 10 ? '0' + i % 10 : 'a' + (i * 7) % 26);
+    for (std::size_t i = 0; i < len; ++i) buf[i] = long_segment_byte(i);
     k.key[len] = detail::cm::segment_key(std::string_view(buf, len));
   }
   return k;

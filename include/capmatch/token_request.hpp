@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -169,7 +170,8 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
     p.generation = generation;
   }
   std::array<std::uint8_t, 16> b{};
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::exchange(p.bytes[p.used + i], std::uint8_t{0});
+  std::memcpy(b.data(), p.bytes.data() + p.used, b.size());
+  std::memset(p.bytes.data() + p.used, 0, b.size());  // (the pool outlives the call: not a dead store)
   p.used += b.size();
   return crypto::nonce::from_bytes(b);
 #else
