@@ -284,7 +284,19 @@ TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-tim
         CHECK(static_cast<char>(c >> (8 * j)) == crypto::detail::base64_char((v + 7 * j) & 63, a));
     }
   }
-  // random inputs of every length up to 100 (whole 6-byte groups and every tail), both alphabets
+#if CAPMATCH_CRYPTO_BASE64_SSE2
+  // every 6-bit value in every lane of base64_chars16 (SSE2)
+  for (const auto a : {base64_alphabet::standard, base64_alphabet::url}) {
+    for (unsigned v = 0; v < 64; ++v) {
+      alignas(16) std::uint8_t in[16], got[16];
+      for (unsigned j = 0; j < 16; ++j) in[j] = static_cast<std::uint8_t>((v + 7 * j) & 63);
+      _mm_store_si128(reinterpret_cast<__m128i*>(got),
+                      crypto::detail::base64_chars16(_mm_load_si128(reinterpret_cast<const __m128i*>(in)), a));
+      for (unsigned j = 0; j < 16; ++j) CHECK(static_cast<char>(got[j]) == crypto::detail::base64_char(in[j], a));
+    }
+  }
+#endif
+  // random inputs of every length up to 100 (whole 12- and 6-byte groups and every tail), both alphabets
   capmatch_test::splitmix64 rng{0xb64'5a7};
   for (std::size_t n = 0; n <= 100; ++n) {
     for (int round = 0; round < 20; ++round) {

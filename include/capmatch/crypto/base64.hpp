@@ -15,6 +15,14 @@
 #include "../version.hpp"
 #include "sha256.hpp"
 
+// SSE2 (every x86-64): sixteen characters of an encoding at a time.
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_CRYPTO_BASE64_SSE2 1
+#else
+#define CAPMATCH_CRYPTO_BASE64_SSE2 0
+#endif
+
 CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
 
@@ -122,12 +130,27 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
   const std::uint64_t minus = 75 * above(51) + (0u - d62) * above(61);
   return plus - minus;
 }
+
+#if CAPMATCH_CRYPTO_BASE64_SSE2
+/// base64_chars8 on sixteen lanes (each a 6-bit value): the same steps with byte compares.
+[[nodiscard]] inline __m128i base64_chars16(__m128i x, base64_alphabet a) noexcept {
+  const bool url = a == base64_alphabet::url;
+  auto above = [&](char k, int add) { return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(k)), _mm_set1_epi8(static_cast<char>(add))); };
+  __m128i c = _mm_add_epi8(x, _mm_set1_epi8('A'));
+  c = _mm_add_epi8(c, above(25, 'a' - 'A' - 26));
+  c = _mm_add_epi8(c, above(51, '0' - 52 - ('a' - 26)));
+  c = _mm_add_epi8(c, above(61, (url ? '-' : '+') - ('0' - 52 + 62)));
+  c = _mm_add_epi8(c, above(62, (url ? '_' : '/') - (url ? '-' : '+') - 1));
+  return c;
+}
+#endif
 }  // namespace detail
 
 /// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
-/// terminator) and returns the end. No allocation. At run time six bytes become eight characters
-/// at a time (detail::base64_chars8), the last 1-7 bytes too (through a zero-filled word); the
-/// result is detail::base64_encode_scalar's.
+/// terminator) and returns the end. No allocation. At run time twelve bytes become sixteen
+/// characters at a time with SSE2 (detail::base64_chars16), then six become eight
+/// (detail::base64_chars8), the last 1-7 bytes too (through a zero-filled word); the result is
+/// detail::base64_encode_scalar's.
 template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
 constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
   if (std::is_constant_evaluated()) return detail::base64_encode_scalar(p, n, out, a);
@@ -142,11 +165,10 @@ constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_al
     if constexpr (std::endian::native == std::endian::little) std::memcpy(o, &c, 8);
     else for (unsigned j = 0; j < 8; ++j) o[j] = static_cast<char>(c >> (8 * j));
   };
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 6) {  // (reads eight bytes, encodes six)
+  auto load_be = [p](std::size_t at) {  // the eight bytes at p + at, big-endian
     std::uint64_t w = 0;
     if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&w, p + i, 8);
+      std::memcpy(&w, p + at, 8);
 #if defined(__GNUC__) || defined(__clang__)
       w = __builtin_bswap64(w);
 #else
@@ -155,9 +177,21 @@ constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_al
       w = (w & 0x00FF00FF00FF00FFull) << 8 | (w & 0xFF00FF00FF00FF00ull) >> 8;
 #endif
     } else {
-      for (std::size_t k = 0; k < 8; ++k) w = w << 8 | static_cast<std::uint8_t>(p[i + k]);
+      for (std::size_t k = 0; k < 8; ++k) w = w << 8 | static_cast<std::uint8_t>(p[at + k]);
     }
-    put8(out, detail::base64_chars8(spread(w >> 16), a));
+    return w;
+  };
+  std::size_t i = 0;
+#if CAPMATCH_CRYPTO_BASE64_SSE2
+  for (; i + 14 <= n; i += 12) {  // (reads fourteen bytes, encodes twelve)
+    const __m128i x = _mm_set_epi64x(static_cast<long long>(spread(load_be(i + 6) >> 16)),
+                                     static_cast<long long>(spread(load_be(i) >> 16)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), detail::base64_chars16(x, a));
+    out += 16;
+  }
+#endif
+  for (; i + 8 <= n; i += 6) {  // (reads eight bytes, encodes six)
+    put8(out, detail::base64_chars8(spread(load_be(i) >> 16), a));
     out += 8;
   }
   while (i < n) {  // the last 1-7 bytes, six at most at a time, zero-filled
