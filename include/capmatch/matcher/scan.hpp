@@ -174,7 +174,9 @@ struct qualifier_scan {
 struct qualifier_flags {
   u64 close = 0, bad = 0, params = 0;
 };
-[[nodiscard]] constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
+// (Forced inline: called out of line, the quick qualifiers' word test cost a name with
+// parameters ~57 instructions, callgrind params/8; session 13, bench/RESULTS.md.)
+CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
   const u64 closes = zero_bytes(w ^ (ones * ']')) & in;
   const u64 close = closes & (0 - closes);
   const u64 before = close == 0 ? ~u64{0} : close - 1;  // bytes before the first ']'
