@@ -188,13 +188,12 @@ CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) n
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
     if (n >= 16) {  // 16-byte blocks, the last one overlapping its predecessor
-      for (std::size_t i = 0;; i += 16) {
-        const std::size_t at = i + 16 <= n ? i : n - 16;
+      u32 in = 0xFFFEu;  // the block's bytes to test: not s[0], nor (last block) bytes seen before
+      for (std::size_t at = 0;;) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
         const auto mask = [&](char c) {
           return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
         };
-        const u32 in = (0xFFFFu << (i - at + (at == 0 ? 1 : 0))) & 0xFFFFu;  // not s[0], nor bytes seen before
         const u32 cl = mask(']') & in;
         const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
         if (((mask('[') | mask('\0')) & in & before) != 0) return {};
@@ -205,6 +204,9 @@ CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) n
           return q;
         }
         if (at + 16 == n) return {};
+        const std::size_t next = n - at >= 32 ? at + 16 : n - 16;
+        in = (0xFFFFu << (at + 16 - next)) & 0xFFFFu;
+        at = next;
       }
     }
 #endif
