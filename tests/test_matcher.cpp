@@ -68,6 +68,59 @@ static_assert(ct_fixed.allows("[filter]x", operation::presence));
 static_assert(!ct_fixed.allows("[filter]x", operation::publish));
 static_assert(ct_fixed.ops_for("averyveryverylongsegment:y") == op_set(operation::publish));
 
+// Qualifiers with parameters, '=' / '?' after the ']' (body bytes, not parameters), and
+// malformed qualifiers, at compile time (the portable scan) and at run time (SSE2 blocks)
+// through a matcher and a fixed_matcher (docs/semantics.md §6).
+constexpr std::string_view ct_qcap =
+    R"({"[q]x":["publish"],"x:*":["history"],"[*]y":["presence"],"[abcdefghijklmnopq]z":["subscribe"]})";
+struct ct_qcase {
+  std::string_view name;
+  op_set want;
+};
+constexpr ct_qcase ct_qcases[] = {
+    {"[q=1]x", op_set(operation::publish)},
+    {"[q?a=b]x", op_set(operation::publish)},
+    {"[q=v?delta=vcdiff&rewind=1]x", op_set(operation::publish)},
+    {"[?rewind=1]x:y", op_set(operation::history)},
+    {"[?delta=vcdiff&rewind=1]x:abcdefghijklmnopqrstuvwxyz", op_set(operation::history)},
+    {"[r=1]y", op_set(operation::presence)},
+    {"[abcdefghijklmnopq?p=1]z", op_set(operation::subscribe)},
+    {"[abcdefghijklmnopq=v?pppppppppppppppppppppppppppppppppppppppppppppp]z", op_set(operation::subscribe)},
+    {"[abcdefghijklmnop?q]z", {}},   // the name ends at '?': "abcdefghijklmnop"
+    {"[q]?x", {}},                   // after ']': the body "?x"
+    {"[q]x=1", {}},                  // the body "x=1"
+    {"x?a=1", {}},                   // no qualifier: one segment
+    {"[?x]", {}},                    // nothing after the qualifier
+    {"[q?x]", {}},
+    {"[=x]x:y", {}},                 // '=' with no name: invalid ('?' with none: unqualified)
+    {"[]x:y", {}},                   // empty qualifier
+    {"[q[x]x", {}},                  // '[' inside
+    {"[q?a[b]x", {}},
+    {"[q", {}},                      // no ']'
+    {"[?rewind=1", {}},
+    {"[?rewind=1][q]x", {}},         // a second qualifier
+    {std::string_view("[q\0]x", 5), {}},     // U+0000 inside
+    {std::string_view("[q?a\0]x", 7), {}},
+};
+constexpr bool ct_qualifier_cases(matcher_mode mode) {
+  const matcher m(capability::parse(ct_qcap).value(), mode);
+  const capability cap = capability::parse(ct_qcap).value();
+  for (const ct_qcase& c : ct_qcases)
+    if (m.ops_for(c.name) != c.want || cap.ops_for(c.name) != c.want) return false;
+  return true;
+}
+static_assert(ct_qualifier_cases(matcher_mode::automatic));
+static_assert(ct_qualifier_cases(matcher_mode::trie_walk));
+constexpr matcher_shape ct_qshape = matcher(capability::parse(ct_qcap).value()).shape();
+constexpr fixed_matcher<ct_qshape.states, ct_qshape.edges, ct_qshape.long_edges, ct_qshape.pool> ct_qfixed{
+    matcher(capability::parse(ct_qcap).value())};
+constexpr bool ct_qualifier_cases_fixed() {
+  for (const ct_qcase& c : ct_qcases)
+    if (ct_qfixed.ops_for(c.name) != c.want) return false;
+  return true;
+}
+static_assert(ct_qualifier_cases_fixed());
+
 // Long chains whose states are dropped (docs/matcher.md, "Dropped chains"), during compilation.
 constexpr std::string_view ct_chains = R"({"t:a:b1:c:d:e:f":["publish"],"t:a:b2:c:d:e:g":["subscribe"],"t:a:*":["history"]})";
 constexpr bool ct_chains_dropped() {
@@ -908,6 +961,69 @@ TEST_CASE("differential: quick qualifiers (the name's first word against the sho
   }
   CHECK(quick_all == 4);
   CHECK(quick_partial == 2);  // the last two capabilities name 5 and 8 short qualifiers
+  CHECK(d.failures == 0);
+}
+
+TEST_CASE("qualifiers with parameters, '=' / '?' after ']', and malformed qualifiers at run time") {
+  // The compile-time cases above, through the run-time paths (SSE2 blocks where the target
+  // has them): a matcher in both modes and the fixed_matcher built at compile time.
+  const capability cap = parse_ok(ct_qcap);
+  const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+  for (const ct_qcase& c : ct_qcases) {
+    INFO("name: " << std::string(c.name));
+    CHECK(cap.ops_for(c.name) == c.want);
+    CHECK(dfa.ops_for(c.name) == c.want);
+    CHECK(walk.ops_for(c.name) == c.want);
+    CHECK(ct_qfixed.ops_for(c.name) == c.want);
+  }
+}
+
+TEST_CASE("differential: '=' and '?' at every position of the qualifier, across 8-, 16- and 64-byte boundaries") {
+  // "[" + the first L bytes of a 70-byte alphabet + '=' or '?' + F filler bytes + "]" + body:
+  // the first parameter byte lands on every position 1..71 and the ']' on every position up
+  // to ~140, so both cross each 8- and 16-byte block of the qualifier scan and the 64-byte
+  // inlined-path limit. Fillers hold no byte, '=', '?', ':', '[' or U+0000; bodies start
+  // with '?', '=' or hold them (after ']', body bytes).
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~+!$%";
+  REQUIRE(alphabet.size() >= 70);
+  std::string json = R"({"x:*":["history"],"[*]y":["presence"])";
+  for (std::size_t len : {1, 6, 7, 8, 9, 14, 15, 16, 17, 31, 32, 33, 62, 63, 64})
+    json += R"(,"[)" + alphabet.substr(0, len) + R"(]x":["publish"])";
+  json += "}";
+  const capability cap = parse_ok(json);
+  const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+  differential d;
+  static const std::string_view fillers[] = {"", "v", "=", "?", ":", "a=b&c=d", "[", std::string_view("\0", 1), "]"};
+  static const std::string_view bodies[] = {"x", "y", "x:z", "?x", "=x", "x?", "x=1", "", "[q]x", "x:"};
+  for (std::size_t len = 0; len <= 70; ++len)
+    for (const char sep : {'=', '?'})
+      for (std::size_t pad = 0; pad <= 70; pad += 1 + pad / 8)
+        for (const std::string_view filler : fillers)
+          for (const std::string_view body : bodies) {
+            std::string name = "[" + alphabet.substr(0, len);
+            name += sep;
+            name.append(pad, 'p');
+            name += filler;
+            name += ']';
+            name += body;
+            d.check(cap, dfa, name);
+            d.check(cap, walk, name);
+            if (name.size() < 64) {  // the same name padded to end on a 64-byte boundary and past it
+              std::string longer = name + ":" + std::string(63 - name.size(), 'w');
+              d.check(cap, dfa, longer);
+              d.check(cap, walk, longer);
+              longer += "w";
+              d.check(cap, dfa, longer);
+            }
+          }
+  // '=' / '?' after ']' only (no parameters): the qualifier is the whole bracket.
+  for (std::size_t len = 0; len <= 70; ++len)
+    for (const std::string_view body : bodies) {
+      const std::string name = "[" + alphabet.substr(0, len) + "]" + std::string(body) + "?a=b";
+      d.check(cap, dfa, name);
+      d.check(cap, walk, name);
+    }
+  CHECK(d.pairs > 100000);
   CHECK(d.failures == 0);
 }
 

@@ -174,7 +174,9 @@ struct qualifier_scan {
 struct qualifier_flags {
   u64 close = 0, bad = 0, params = 0;
 };
-[[nodiscard]] constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
+// (Forced inline: called out of line, the quick qualifiers' word test cost a name with
+// parameters ~57 instructions, callgrind params/8; session 13, bench/RESULTS.md.)
+CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
   const u64 closes = zero_bytes(w ^ (ones * ']')) & in;
   const u64 close = closes & (0 - closes);
   const u64 before = close == 0 ? ~u64{0} : close - 1;  // bytes before the first ']'
@@ -186,13 +188,12 @@ struct qualifier_flags {
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
     if (n >= 16) {  // 16-byte blocks, the last one overlapping its predecessor
-      for (std::size_t i = 0;; i += 16) {
-        const std::size_t at = i + 16 <= n ? i : n - 16;
+      u32 in = 0xFFFEu;  // the block's bytes to test: not s[0], nor (last block) bytes seen before
+      for (std::size_t at = 0;;) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
         const auto mask = [&](char c) {
           return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
         };
-        const u32 in = (0xFFFFu << (i - at + (at == 0 ? 1 : 0))) & 0xFFFFu;  // not s[0], nor bytes seen before
         const u32 cl = mask(']') & in;
         const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
         if (((mask('[') | mask('\0')) & in & before) != 0) return {};
@@ -203,6 +204,9 @@ struct qualifier_flags {
           return q;
         }
         if (at + 16 == n) return {};
+        const std::size_t next = n - at >= 32 ? at + 16 : n - 16;
+        in = (0xFFFFu << (at + 16 - next)) & 0xFFFFu;
+        at = next;
       }
     }
 #endif
