@@ -141,6 +141,32 @@ class builder {
   std::vector<trie_edge> tedges;
   index_map tedge_index;
   std::vector<trie_edge> qualifier_edges;  // (1, qualifier sid, named root)
+  std::vector<u32> node_edges;  // per node: its range in tedges once grouped (group_edges_by_node)
+  // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
+  // reused by every pass, instead of an allocation per array and pass.
+  std::vector<u32> scratch;
+
+  /// `k` zeroed arrays of `count` u32 each, back to back in `scratch` (valid until the next call).
+  constexpr u32* scratch_arrays(std::size_t k, std::size_t count) {
+    scratch.assign(k * count, 0);
+    return scratch.data();
+  }
+
+  constexpr void group_edges_by_node() {
+    // node_edges[n + 1] counts node n's edges, then (prefix sums) is where they start; placing
+    // an edge advances its node's slot, which ends as the start of the next node's range.
+    node_edges.assign(nodes.size() + 2, 0);
+    for (const auto& e : tedges) ++node_edges[e.node + 2];
+    for (std::size_t i = 2; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
+    std::vector<trie_edge> grouped(tedges.size());
+    for (const auto& e : tedges) grouped[node_edges[e.node + 1]++] = e;
+    node_edges.pop_back();
+    for (std::size_t n = 0; n + 1 < node_edges.size(); ++n)
+      if (node_edges[n + 1] - node_edges[n] > 1)
+        std::sort(grouped.begin() + node_edges[n], grouped.begin() + node_edges[n + 1],
+                  [](const trie_edge& a, const trie_edge& b) { return a.sid < b.sid; });
+    tedges = std::move(grouped);
+  }
 
   [[nodiscard]] constexpr std::string_view seg_view(u32 sid) const noexcept {
     return std::string_view(seg_text.data() + segs[sid].offset, segs[sid].size);
@@ -244,11 +270,10 @@ class builder {
       }
       add_pattern(root, p.body, ops);
     }
-    // Literal edges grouped by node, for determinisation and for the trie tables.
-    std::sort(tedges.begin(), tedges.end(), [](const trie_edge& a, const trie_edge& b) {
-      return a.node != b.node ? a.node < b.node : a.sid < b.sid;
-    });
+    // Literal edges grouped by node, each node's by segment, for determinisation and for the
+    // trie tables: a counting sort by node (node numbers are dense), then a sort per node.
     tedge_index = index_map{};
+    group_edges_by_node();
     // The plain automaton; beyond its bound, the one with fallback transitions (docs/matcher.md,
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
     // The plain construction is skipped when its entry states alone are proven to exceed its bound

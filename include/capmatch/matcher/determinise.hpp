@@ -25,9 +25,6 @@ constexpr bool builder::determinise() {
   constexpr bool fallbacks = Fallbacks;
   const std::size_t limit = dfa_bound();
   const std::size_t budget = fallbacks ? matcher_fallback_work_factor * limit : limit;
-  std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
-  for (const auto& e : tedges) ++node_edges[e.node + 1];
-  for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
   // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
   // edges lead to (a child always comes after its parent, so one pass in node order).
   // Everything below a primary node that is not a root is primary too, `*` children included
@@ -47,10 +44,11 @@ constexpr bool builder::determinise() {
   }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
-  std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  std::vector<u32> set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
   index_map set_index;
   set_items.reserve(2 * nodes.size());
   set_offsets.reserve(nodes.size() + 3);
+  set_offsets.resize(3, 0);
   set_index.reserve(nodes.size());
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
@@ -65,7 +63,8 @@ constexpr bool builder::determinise() {
   std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
-  std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
+  std::vector<u32> depth;  // per state: segments from an entry state (fallbacks only)
+  if (fallbacks) depth.resize(2, 0);
   u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
@@ -101,8 +100,9 @@ constexpr bool builder::determinise() {
     return state_of(set);
   };
 
-  std::vector<state_rec> states(3);
+  std::vector<state_rec> states;
   states.reserve(nodes.size() + 3);
+  states.resize(3);
   ts.reserve(tedges.size() + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
@@ -113,7 +113,7 @@ constexpr bool builder::determinise() {
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
   constexpr u32 star_only = u32{1} << 31;
-  std::vector<u32> stars, tstars, gathered_sid, group, rest, named_sids;
+  std::vector<u32> stars, tstars, rest, named_sids;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
@@ -234,17 +234,13 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 constexpr bool builder::plain_entry_bound_exceeded() const {
   if (qualifier_edges.empty()) return false;
   const std::size_t limit = dfa_bound();  // determinise<false>()'s work budget is the bound
-  std::vector<u8> has_edges(nodes.size(), 0);
-  for (const auto& e : tedges) has_edges[e.node] = 1;
   auto live = [&](u32 node) {
     const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || has_edges[node] != 0;
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   auto live_edges = [&](u32 node) {
     std::size_t n = 0;
-    // tedges is sorted by node: the node's range.
-    auto it = std::lower_bound(tedges.begin(), tedges.end(), node, [](const trie_edge& e, u32 v) { return e.node < v; });
-    for (; it != tedges.end() && it->node == node; ++it) n += live(it->child) ? 1 : 0;
+    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) n += live(tedges[k].child) ? 1 : 0;
     return n;
   };
   const std::size_t any = live(3) ? live_edges(3) : 0;
