@@ -316,7 +316,7 @@ class builder {
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets);
   // Merges equivalent states (determinise.hpp).
-  static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not

@@ -216,7 +216,7 @@ constexpr bool builder::determinise() {
   for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
   out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
-  out.states = std::move(states);
+  out.states.assign(states.begin(), states.end());  // sized to the states kept (the passes shrank `states` in place)
   emit(ts);
   return true;
 }
@@ -291,12 +291,14 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
 // the last state down suffices. Renumbers `states` and `ts` in place.
 constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> first(count + 1, 0);  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const first = scratch_arrays(3, count + 1);  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const rep = first + (count + 1);
+  u32* const id = rep + (count + 1);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
-  std::vector<u32> rep(count, 0);
   rep[qualifier_state] = qualifier_state;
   index_map sigs;
+  sigs.reserve(count);
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
                  rep[states[st].default_next()]);
@@ -326,49 +328,52 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
       sigs.insert(h, st, hash_of);
     }
   }
-  // Renumber the representatives in order; drop the others.
-  std::vector<u32> id(count, 0);
+  // Renumber the representatives in order; drop the others. In place: a state's new number
+  // is never above its old one, and both passes go up.
   u32 next_id = 2;
   id[qualifier_state] = qualifier_state;
   for (u32 st = 2; st < count; ++st)
     if (rep[st] == st) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
-  out_states[qualifier_state] = states[qualifier_state];
-  out_states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
-  std::vector<transition> out_ts;
-  for (const auto& t : ts) {
-    if (rep[t.from] != t.from) continue;
-    out_ts.push_back(transition{id[t.from], t.sid, id[rep[t.to]]});
-  }
+  states[dead] = state_rec{};
+  states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
+  std::size_t kept = 0;
+  for (const auto& t : ts)
+    if (rep[t.from] == t.from) ts[kept++] = transition{id[t.from], t.sid, id[rep[t.to]]};
+  ts.resize(kept);
   for (u32 st = 2; st < count; ++st) {
     if (rep[st] != st) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[rep[next]]; });
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
+  states.resize(next_id);
   start = id[rep[start]];
 }
 
 // Runs: see builder::runs.
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
+  u32* const degree = scratch_arrays(8, count + 1);
+  u32* const only = degree + (count + 1);  // the index in ts of a state's transition
+  u32* const entry = only + (count + 1);
+  u32* const entered = entry + (count + 1);
+  u32* const run_of = entered + (count + 1);  // the run a state starts
+  u32* const keep = run_of + (count + 1);
+  u32* const first = keep + (count + 1);
+  u32* const id = first + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++degree[ts[i].from];
     only[ts[i].from] = i;
   }
   // Entry states: where a check starts (per qualifier class). Only those that nothing else
   // leads to start runs, so the check looks for a run once, before its loop.
-  std::vector<u8> entry(count, 0), entered(count, 0);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
   for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
   auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
   auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
-  std::vector<u32> run_of(count, no_state);  // the run a state starts
+  for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
@@ -386,11 +391,9 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
-  std::vector<u8> keep(count, 0);
   keep[dead] = keep[qualifier_state] = 1;
   keep[start] = 1;
   keep[states[qualifier_state].default_next()] = 1;
-  std::vector<u32> first(count + 1, 0);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   for (u32 st = 1; st < count; ++st) {
@@ -402,26 +405,25 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
     }
     for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
   }
-  std::vector<u32> id(count, 0);
+  // Renumbered in place (a state's new number is never above its old one).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st)
     if (keep[st]) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
   for (u32 st = 0; st < count; ++st) {
     if (!keep[st]) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[next]; });
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  std::vector<transition> out_ts;
+  states.resize(next_id);
+  std::size_t kept = 0;
   for (const auto& t : ts)
-    if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    if (keep[t.from] && run_of[t.from] == no_state) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
+  ts.resize(kept);
   for (auto& r : runs) {
     r.state = id[r.state];
     r.target = id[r.target];
   }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
   start = id[start];
 }
 
@@ -430,12 +432,14 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> degree(count, 0), only(count, 0);
+  u32* const degree = scratch_arrays(4, count + 1);
+  u32* const only = degree + (count + 1);
+  u32* const entry = only + (count + 1);
+  u32* const after_one_way = entry + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++degree[ts[i].from];
     only[ts[i].from] = i;
   }
-  std::vector<u8> entry(count, 0), after_one_way(count, 0);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
@@ -471,7 +475,11 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> entered(count, 0), only(count, 0);  // entered: transitions and defaults into a state
+  u32* const entered = scratch_arrays(5, count + 1);  // transitions and defaults into a state
+  u32* const only = entered + (count + 1);
+  u32* const read_by_fallback = only + (count + 1);
+  u32* const drop = read_by_fallback + (count + 1);
+  u32* const id = drop + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++entered[ts[i].to];
     only[ts[i].from] = i;  // a chain state's one transition
@@ -483,10 +491,8 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // head may then pass it (by the mid-run record). A fallback reads its target's transitions
   // from another state (tables::step), one segment at a time, so a fallback target keeps all
   // of its transitions: its chain is never dropped.
-  std::vector<u8> read_by_fallback(count, 0);
   for (u32 st = 2; st < count; ++st)
     if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
-  std::vector<u8> drop(count, 0);
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
     if (read_by_fallback[r.state]) continue;
@@ -502,27 +508,26 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // Worth the out-of-line path for every check only when it saves a good share of the states.
   if (dropped * mid_run_drop_share < count) return;
   out.chains = true;
-  std::vector<u32> id(count, 0);
+  // Renumbered in place (a state's new number is never above its old one).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st)
     if (!drop[st]) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
   for (u32 st = 0; st < count; ++st) {
     if (drop[st]) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[next]; });  // never a dropped state: those have one entry
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  std::vector<transition> out_ts;
+  states.resize(next_id);
+  std::size_t kept = 0;
   for (const auto& t : ts)
-    if (!drop[t.from] && !drop[t.to]) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    if (!drop[t.from] && !drop[t.to]) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
+  ts.resize(kept);
   for (auto* list : {&runs, &mid_runs})
     for (auto& r : *list) {
       r.state = id[r.state];
       r.target = id[r.target];
     }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
   start = id[start];
 }
 
