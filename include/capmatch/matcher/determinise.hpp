@@ -45,11 +45,11 @@ constexpr bool builder::determinise() {
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
   std::vector<u32> set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
-  index_map set_index;
+  index_map& set_index = lookup;
+  set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
   set_offsets.reserve(nodes.size() + 3);
   set_offsets.resize(3, 0);
-  set_index.reserve(nodes.size());
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
     for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
@@ -200,8 +200,8 @@ constexpr bool builder::determinise() {
       if (++stored > limit || ++work > budget) over = true;
       i = j;
     }
-    if (states.size() <= st) states.resize(st + 1);
-    states[st] = rec;
+    if (states.size() == st) states.push_back(rec);  // states come in order (2 exists already)
+    else states[st] = rec;
   }
   if (over) return false;
   states.resize(set_offsets.size() - 1);
@@ -260,17 +260,24 @@ constexpr bool builder::plain_entry_bound_exceeded() const {
 constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> order(count);
-  for (u32 i = 0; i < count; ++i) order[i] = i;
-  std::sort(order.begin() + 2, order.end(), [&](u32 a, u32 b) {
-    const u32 sa = set_offsets[a + 1] - set_offsets[a], sb = set_offsets[b + 1] - set_offsets[b];
-    // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
-    // replaces T's nodes): at equal sizes the state with the fallback comes first.
-    const bool fa = states[a].has_fallback(), fb = states[b].has_fallback();
-    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : fa != fb ? fa : a < b;
+  // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
+  // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
+  // one number per state (depth, then set size larger first, then the fallback first), then
+  // the state number.
+  struct keyed {
+    u64 key = 0;
+    u32 state = 0;
+  };
+  std::vector<keyed> order(count);
+  for (u32 i = 0; i < count; ++i) {
+    const u32 size = set_offsets[i + 1] - set_offsets[i];
+    order[i] = keyed{u64{depth[i]} << 33 | u64{~size} << 1 | (states[i].has_fallback() ? 0u : 1u), i};
+  }
+  std::sort(order.begin() + 2, order.end(), [](const keyed& a, const keyed& b) {
+    return a.key != b.key ? a.key < b.key : a.state < b.state;
   });
   std::vector<u32> id(count, 0);
-  for (u32 i = 0; i < count; ++i) id[order[i]] = i;
+  for (u32 i = 0; i < count; ++i) id[order[i].state] = i;
   std::vector<state_rec> out_states(count);
   for (u32 i = 0; i < count; ++i) {
     out_states[id[i]] = states[i];
@@ -278,9 +285,8 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   }
   for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
   // minimise and the passes after it read a state's transitions as one range, in segment order.
-  std::sort(ts.begin(), ts.end(), [](const transition& a, const transition& b) {
-    return a.from != b.from ? a.from < b.from : a.sid < b.sid;
-  });
+  std::vector<u32> first;  // the ranges are not needed: minimise finds its own
+  group_by_owner(ts, first, count, [](const transition& t) { return t.from; });
   states = std::move(out_states);
   start = id[start];
 }
@@ -297,8 +303,8 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   rep[qualifier_state] = qualifier_state;
-  index_map sigs;
-  sigs.reserve(count);
+  index_map& sigs = lookup;  // the state sets' index is no longer needed
+  sigs.reset(count);
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
                  rep[states[st].default_next()]);
