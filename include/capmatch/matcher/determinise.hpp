@@ -63,8 +63,7 @@ constexpr bool builder::determinise() {
   std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
-  std::vector<u32> depth;  // per state: segments from an entry state (fallbacks only)
-  if (fallbacks) depth.resize(2, 0);
+  std::vector<u32> depth(fallbacks ? 2 : 0, 0);  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
