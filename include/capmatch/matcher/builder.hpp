@@ -171,7 +171,7 @@ class builder {
   // the state signatures' (minimise): one table's memory for the three.
   index_map lookup;
   std::vector<trie_edge> qualifier_edges;  // (1, qualifier sid, named root)
-  std::vector<u32> node_edges;  // per node: its range in tedges once grouped (group_edges_by_node)
+  std::vector<u32> node_edges;  // per node: its range in tedges once grouped (group_by_owner)
   // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
   // reused by every pass, instead of an allocation per array and pass.
   std::vector<u32> scratch;
@@ -187,7 +187,6 @@ class builder {
     scratch.assign(k * count, 0);
     return scratch.data();
   }
-
 
   [[nodiscard]] constexpr std::string_view seg_view(u32 sid) const noexcept {
     return std::string_view(seg_text.data() + segs[sid].offset, segs[sid].size);
