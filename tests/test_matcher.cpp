@@ -1634,3 +1634,54 @@ TEST_CASE("long segments across the 64-byte windows of a long name") {
   }
   CHECK(d.failures == 0);
 }
+
+// The builder's index map and its grouping by owner (builder.hpp; docs/matcher.md, "The build's
+// cost"): one map is reset and reused by three passes, and the bench workloads reach neither a
+// reset table's growth nor long runs of colliding hashes.
+constexpr bool index_map_finds_every_item() {
+  using detail::cm::index_map;
+  using detail::cm::u32;
+  using detail::cm::u64;
+  index_map m;
+  std::vector<u64> keys;
+  for (int round = 0; round < 4; ++round) {
+    // Round 0 grows an empty table; 1 a table reset for fewer items than come; 2 collides every
+    // hash into three values; 3 reuses the grown table for a few items.
+    m.reset(round == 1 ? 4 : round == 3 ? 2 : 0);
+    keys.clear();
+    const u32 n = round == 3 ? 5 : 200;
+    auto hash = [&](u64 key) { return round == 2 ? key % 3 : key * 0x9E3779B97F4A7C15ull; };
+    for (u32 i = 0; i < n; ++i) {
+      const u64 key = 1000 + 7 * u64{i} + static_cast<u64>(round);
+      if (m.find(hash(key), [&](u32 item) { return keys[item] == key; }) != detail::cm::no_state) return false;
+      keys.push_back(key);
+      m.insert(hash(key), i, [&](u32 item) { return hash(keys[item]); });
+    }
+    for (u32 i = 0; i < n; ++i)
+      if (m.find(hash(keys[i]), [&](u32 item) { return keys[item] == keys[i]; }) != i) return false;
+    if (m.find(hash(999), [&](u32 item) { return keys[item] == 999; }) != detail::cm::no_state) return false;
+  }
+  return true;
+}
+static_assert(index_map_finds_every_item());
+
+constexpr bool group_by_owner_sorts_by_owner_then_segment() {
+  using detail::cm::transition;
+  using detail::cm::u32;
+  // Owners 0..5: 1 and 4 have none, 3 has its segments out of order, 5 in order.
+  std::vector<transition> ts{{3, 9, 1}, {5, 1, 2}, {0, 4, 3}, {3, 2, 4}, {5, 6, 5}, {2, 7, 6}, {3, 5, 7}};
+  std::vector<u32> first;
+  detail::cm::group_by_owner(ts, first, 6, [](const transition& t) { return t.from; });
+  const std::vector<u32> want_first{0, 1, 1, 2, 5, 5, 7};
+  const std::vector<u32> want_to{3, 6, 4, 7, 1, 2, 5};
+  if (first != want_first || ts.size() != want_to.size()) return false;
+  for (std::size_t i = 0; i < ts.size(); ++i)
+    if (ts[i].to != want_to[i]) return false;
+  return true;
+}
+static_assert(group_by_owner_sorts_by_owner_then_segment());
+
+TEST_CASE("the builder's index map and grouping by owner (reset, growth, collisions, empty owners)") {
+  CHECK(index_map_finds_every_item());
+  CHECK(group_by_owner_sorts_by_owner_then_segment());
+}

@@ -34,12 +34,18 @@ struct index_map {
       if (same(slots[i] - 1)) return slots[i] - 1;
     }
   }
-  /// Sizes the table for `n` items up front (one allocation instead of a growth sequence).
+  /// Sizes an empty table for `n` items up front (one allocation instead of a growth sequence).
   constexpr void reserve(std::size_t n) {
-    if (!slots.empty() || n <= 8) return;  // the first insert allocates 16 slots anyway
+    if (!slots.empty()) return;
     std::size_t size = 16;
     while (size < 2 * n) size *= 2;
-    slots.assign(size, 0);
+    slots.assign(size, 0);  // within the capacity of a reset() table: no allocation
+  }
+  /// Empties the table and sizes it for `n` items, reusing its memory when that is enough.
+  constexpr void reset(std::size_t n) {
+    slots.clear();
+    count = 0;
+    reserve(n);
   }
   template <class HashOf>
   constexpr void insert(u64 h, u32 item, HashOf&& hash_of) {
@@ -98,6 +104,28 @@ struct transition {
 
 [[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
 
+/// Sorts `items` (trie edges or transitions: no two with the same owner and segment) by owner,
+/// then segment: a counting sort on the owner (a node or state number below `owners`), then a
+/// sort by segment within each owner's range that is not in order already. `first` gets the
+/// ranges: owner o's items are [first[o], first[o + 1]).
+template <class T, class Owner>
+constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+  // first[o + 1] counts owner o's items, then (prefix sums) is where they start; placing an item
+  // advances its owner's slot, which ends as the start of the next owner's range.
+  first.assign(owners + 2, 0);
+  for (const T& x : items) ++first[owner(x) + 2];
+  for (std::size_t i = 2; i < first.size(); ++i) first[i] += first[i - 1];
+  std::vector<T> grouped(items.size());
+  for (const T& x : items) grouped[first[owner(x) + 1]++] = x;
+  first.pop_back();
+  auto by_sid = [](const T& a, const T& b) { return a.sid < b.sid; };
+  for (std::size_t o = 0; o < owners; ++o) {
+    const auto b = grouped.begin() + first[o], e = grouped.begin() + first[o + 1];
+    if (e - b > 1 && !std::is_sorted(b, e, by_sid)) std::sort(b, e, by_sid);
+  }
+  items = std::move(grouped);
+}
+
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
 /// the first segment of the body is `*`; "literal-led": it is a literal.
 enum class pattern_group : u8 {
@@ -139,8 +167,26 @@ class builder {
   // 3 the [*] root; named roots and inner nodes follow.
   std::vector<state_rec> nodes;
   std::vector<trie_edge> tedges;
-  index_map tedge_index;
+  // The trie edges' index while the trie grows; then, reset, the state sets' (determinise) and
+  // the state signatures' (minimise): one table's memory for the three.
+  index_map lookup;
   std::vector<trie_edge> qualifier_edges;  // (1, qualifier sid, named root)
+  std::vector<u32> node_edges;  // per node: its range in tedges once grouped (group_by_owner)
+  // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
+  // reused by every pass, instead of an allocation per array and pass.
+  std::vector<u32> scratch;
+
+  /// `k` zeroed arrays of `count` u32 each, back to back in `scratch` (valid until the next call).
+  /// The first call makes room for the largest pass (compress_runs: 8 arrays), so that the later
+  /// passes, over no more states, reuse it.
+  constexpr u32* scratch_arrays(std::size_t k, std::size_t count) {
+    if (scratch.capacity() < k * count) {
+      scratch.clear();
+      scratch.reserve(std::max<std::size_t>(k, 8) * count);
+    }
+    scratch.assign(k * count, 0);
+    return scratch.data();
+  }
 
   [[nodiscard]] constexpr std::string_view seg_view(u32 sid) const noexcept {
     return std::string_view(seg_text.data() + segs[sid].offset, segs[sid].size);
@@ -150,7 +196,10 @@ class builder {
   constexpr u32 intern(std::string_view seg) {
     const u64 key = segment_key(seg);
     const u64 h = seg_hash(key, seg.size());
-    const u32 found = seg_index.find(h, [&](u32 i) { return segs[i].key == key && seg_view(i) == seg; });
+    // A key of up to 8 bytes is the bytes themselves (segment_key): equal keys and sizes are equal segments.
+    const u32 found = seg_index.find(h, [&](u32 i) {
+      return segs[i].key == key && segs[i].size == seg.size() && (seg.size() <= 8 || seg_view(i) == seg);
+    });
     if (found != no_state) return found;
     const auto id = static_cast<u32>(segs.size());
     segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
@@ -168,12 +217,12 @@ class builder {
   constexpr u32 literal_child(u32 node, u32 sid) {
     const u64 h = mix2(node, sid);
     const u32 found =
-        tedge_index.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
+        lookup.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
     if (found != no_state) return tedges[found].child;
     const u32 child = new_node();
     const auto id = static_cast<u32>(tedges.size());
     tedges.push_back(trie_edge{node, sid, child});
-    tedge_index.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
+    lookup.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
     return child;
   }
 
@@ -223,7 +272,7 @@ class builder {
     seg_index.reserve(segments);
     nodes.reserve(segments + 4);
     tedges.reserve(segments);
-    tedge_index.reserve(segments);
+    lookup.reserve(segments);
     nodes.resize(4);
     std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
     for (std::size_t i = 0; i < cap.size(); ++i) {
@@ -244,11 +293,8 @@ class builder {
       }
       add_pattern(root, p.body, ops);
     }
-    // Literal edges grouped by node, for determinisation and for the trie tables.
-    std::sort(tedges.begin(), tedges.end(), [](const trie_edge& a, const trie_edge& b) {
-      return a.node != b.node ? a.node < b.node : a.sid < b.sid;
-    });
-    tedge_index = index_map{};
+    // Literal edges grouped by node, each node's by segment, for determinisation and for the trie tables.
+    group_by_owner(tedges, node_edges, nodes.size(), [](const trie_edge& e) { return e.node; });
     // The plain automaton; beyond its bound, the one with fallback transitions (docs/matcher.md,
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
     // The plain construction is skipped when its entry states alone are proven to exceed its bound
@@ -291,7 +337,7 @@ class builder {
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets);
   // Merges equivalent states (determinise.hpp).
-  static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not

@@ -25,9 +25,6 @@ constexpr bool builder::determinise() {
   constexpr bool fallbacks = Fallbacks;
   const std::size_t limit = dfa_bound();
   const std::size_t budget = fallbacks ? matcher_fallback_work_factor * limit : limit;
-  std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
-  for (const auto& e : tedges) ++node_edges[e.node + 1];
-  for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
   // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
   // edges lead to (a child always comes after its parent, so one pass in node order).
   // Everything below a primary node that is not a root is primary too, `*` children included
@@ -47,11 +44,12 @@ constexpr bool builder::determinise() {
   }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
-  std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
-  index_map set_index;
+  std::vector<u32> set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  index_map& set_index = lookup;
+  set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
   set_offsets.reserve(nodes.size() + 3);
-  set_index.reserve(nodes.size());
+  set_offsets.resize(3, 0);
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
     for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
@@ -65,7 +63,7 @@ constexpr bool builder::determinise() {
   std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
-  std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
+  std::vector<u32> depth(fallbacks ? 2 : 0, 0);  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
@@ -101,8 +99,9 @@ constexpr bool builder::determinise() {
     return state_of(set);
   };
 
-  std::vector<state_rec> states(3);
+  std::vector<state_rec> states;
   states.reserve(nodes.size() + 3);
+  states.resize(3);
   ts.reserve(tedges.size() + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
@@ -113,7 +112,7 @@ constexpr bool builder::determinise() {
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
   constexpr u32 star_only = u32{1} << 31;
-  std::vector<u32> stars, tstars, gathered_sid, group, rest, named_sids;
+  std::vector<u32> stars, tstars, rest, named_sids;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
@@ -200,8 +199,8 @@ constexpr bool builder::determinise() {
       if (++stored > limit || ++work > budget) over = true;
       i = j;
     }
-    if (states.size() <= st) states.resize(st + 1);
-    states[st] = rec;
+    if (states.size() == st) states.push_back(rec);  // states come in order (2 exists already)
+    else states[st] = rec;
   }
   if (over) return false;
   states.resize(set_offsets.size() - 1);
@@ -216,7 +215,7 @@ constexpr bool builder::determinise() {
   for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
   out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
-  out.states = std::move(states);
+  out.states.assign(states.begin(), states.end());  // sized to the states kept (the passes shrank `states` in place)
   emit(ts);
   return true;
 }
@@ -234,17 +233,13 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 constexpr bool builder::plain_entry_bound_exceeded() const {
   if (qualifier_edges.empty()) return false;
   const std::size_t limit = dfa_bound();  // determinise<false>()'s work budget is the bound
-  std::vector<u8> has_edges(nodes.size(), 0);
-  for (const auto& e : tedges) has_edges[e.node] = 1;
   auto live = [&](u32 node) {
     const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || has_edges[node] != 0;
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   auto live_edges = [&](u32 node) {
     std::size_t n = 0;
-    // tedges is sorted by node: the node's range.
-    auto it = std::lower_bound(tedges.begin(), tedges.end(), node, [](const trie_edge& e, u32 v) { return e.node < v; });
-    for (; it != tedges.end() && it->node == node; ++it) n += live(it->child) ? 1 : 0;
+    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) n += live(tedges[k].child) ? 1 : 0;
     return n;
   };
   const std::size_t any = live(3) ? live_edges(3) : 0;
@@ -264,17 +259,24 @@ constexpr bool builder::plain_entry_bound_exceeded() const {
 constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> order(count);
-  for (u32 i = 0; i < count; ++i) order[i] = i;
-  std::sort(order.begin() + 2, order.end(), [&](u32 a, u32 b) {
-    const u32 sa = set_offsets[a + 1] - set_offsets[a], sb = set_offsets[b + 1] - set_offsets[b];
-    // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
-    // replaces T's nodes): at equal sizes the state with the fallback comes first.
-    const bool fa = states[a].has_fallback(), fb = states[b].has_fallback();
-    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : fa != fb ? fa : a < b;
+  // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
+  // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
+  // one number per state (depth, then set size larger first, then the fallback first), then
+  // the state number.
+  struct keyed {
+    u64 key = 0;
+    u32 state = 0;
+  };
+  std::vector<keyed> order(count);
+  for (u32 i = 0; i < count; ++i) {
+    const u32 size = set_offsets[i + 1] - set_offsets[i];
+    order[i] = keyed{u64{depth[i]} << 33 | u64{~size} << 1 | (states[i].has_fallback() ? 0u : 1u), i};
+  }
+  std::sort(order.begin() + 2, order.end(), [](const keyed& a, const keyed& b) {
+    return a.key != b.key ? a.key < b.key : a.state < b.state;
   });
   std::vector<u32> id(count, 0);
-  for (u32 i = 0; i < count; ++i) id[order[i]] = i;
+  for (u32 i = 0; i < count; ++i) id[order[i].state] = i;
   std::vector<state_rec> out_states(count);
   for (u32 i = 0; i < count; ++i) {
     out_states[id[i]] = states[i];
@@ -282,9 +284,8 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   }
   for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
   // minimise and the passes after it read a state's transitions as one range, in segment order.
-  std::sort(ts.begin(), ts.end(), [](const transition& a, const transition& b) {
-    return a.from != b.from ? a.from < b.from : a.sid < b.sid;
-  });
+  std::vector<u32> first;  // the ranges are not needed: minimise finds its own
+  group_by_owner(ts, first, count, [](const transition& t) { return t.from; });
   states = std::move(out_states);
   start = id[start];
 }
@@ -295,12 +296,14 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
 // the last state down suffices. Renumbers `states` and `ts` in place.
 constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> first(count + 1, 0);  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const first = scratch_arrays(3, count + 1);  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const rep = first + (count + 1);
+  u32* const id = rep + (count + 1);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
-  std::vector<u32> rep(count, 0);
   rep[qualifier_state] = qualifier_state;
-  index_map sigs;
+  index_map& sigs = lookup;  // the state sets' index is no longer needed
+  sigs.reset(count);
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
                  rep[states[st].default_next()]);
@@ -330,49 +333,52 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
       sigs.insert(h, st, hash_of);
     }
   }
-  // Renumber the representatives in order; drop the others.
-  std::vector<u32> id(count, 0);
+  // Renumber the representatives in order; drop the others. In place: a state's new number
+  // is never above its old one, and both passes go up.
   u32 next_id = 2;
   id[qualifier_state] = qualifier_state;
   for (u32 st = 2; st < count; ++st)
     if (rep[st] == st) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
-  out_states[qualifier_state] = states[qualifier_state];
-  out_states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
-  std::vector<transition> out_ts;
-  for (const auto& t : ts) {
-    if (rep[t.from] != t.from) continue;
-    out_ts.push_back(transition{id[t.from], t.sid, id[rep[t.to]]});
-  }
+  states[dead] = state_rec{};
+  states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
+  std::size_t kept = 0;
+  for (const auto& t : ts)
+    if (rep[t.from] == t.from) ts[kept++] = transition{id[t.from], t.sid, id[rep[t.to]]};
+  ts.resize(kept);
   for (u32 st = 2; st < count; ++st) {
     if (rep[st] != st) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[rep[next]]; });
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
+  states.resize(next_id);
   start = id[rep[start]];
 }
 
 // Runs: see builder::runs.
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
+  u32* const degree = scratch_arrays(8, count + 1);
+  u32* const only = degree + (count + 1);  // the index in ts of a state's transition
+  u32* const entry = only + (count + 1);
+  u32* const entered = entry + (count + 1);
+  u32* const run_of = entered + (count + 1);  // the run a state starts
+  u32* const keep = run_of + (count + 1);
+  u32* const first = keep + (count + 1);
+  u32* const id = first + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++degree[ts[i].from];
     only[ts[i].from] = i;
   }
   // Entry states: where a check starts (per qualifier class). Only those that nothing else
   // leads to start runs, so the check looks for a run once, before its loop.
-  std::vector<u8> entry(count, 0), entered(count, 0);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
   for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
   auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
   auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
-  std::vector<u32> run_of(count, no_state);  // the run a state starts
+  for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
@@ -390,11 +396,9 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
-  std::vector<u8> keep(count, 0);
   keep[dead] = keep[qualifier_state] = 1;
   keep[start] = 1;
   keep[states[qualifier_state].default_next()] = 1;
-  std::vector<u32> first(count + 1, 0);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   for (u32 st = 1; st < count; ++st) {
@@ -406,26 +410,25 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
     }
     for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
   }
-  std::vector<u32> id(count, 0);
+  // Renumbered in place (a state's new number is never above its old one).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st)
     if (keep[st]) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
   for (u32 st = 0; st < count; ++st) {
     if (!keep[st]) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[next]; });
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  std::vector<transition> out_ts;
+  states.resize(next_id);
+  std::size_t kept = 0;
   for (const auto& t : ts)
-    if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    if (keep[t.from] && run_of[t.from] == no_state) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
+  ts.resize(kept);
   for (auto& r : runs) {
     r.state = id[r.state];
     r.target = id[r.target];
   }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
   start = id[start];
 }
 
@@ -434,12 +437,14 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> degree(count, 0), only(count, 0);
+  u32* const degree = scratch_arrays(4, count + 1);
+  u32* const only = degree + (count + 1);
+  u32* const entry = only + (count + 1);
+  u32* const after_one_way = entry + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++degree[ts[i].from];
     only[ts[i].from] = i;
   }
-  std::vector<u8> entry(count, 0), after_one_way(count, 0);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
@@ -475,7 +480,11 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> entered(count, 0), only(count, 0);  // entered: transitions and defaults into a state
+  u32* const entered = scratch_arrays(5, count + 1);  // transitions and defaults into a state
+  u32* const only = entered + (count + 1);
+  u32* const read_by_fallback = only + (count + 1);
+  u32* const drop = read_by_fallback + (count + 1);
+  u32* const id = drop + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++entered[ts[i].to];
     only[ts[i].from] = i;  // a chain state's one transition
@@ -487,10 +496,8 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // head may then pass it (by the mid-run record). A fallback reads its target's transitions
   // from another state (tables::step), one segment at a time, so a fallback target keeps all
   // of its transitions: its chain is never dropped.
-  std::vector<u8> read_by_fallback(count, 0);
   for (u32 st = 2; st < count; ++st)
     if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
-  std::vector<u8> drop(count, 0);
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
     if (read_by_fallback[r.state]) continue;
@@ -506,27 +513,26 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // Worth the out-of-line path for every check only when it saves a good share of the states.
   if (dropped * mid_run_drop_share < count) return;
   out.chains = true;
-  std::vector<u32> id(count, 0);
+  // Renumbered in place (a state's new number is never above its old one).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st)
     if (!drop[st]) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
   for (u32 st = 0; st < count; ++st) {
     if (drop[st]) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[next]; });  // never a dropped state: those have one entry
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  std::vector<transition> out_ts;
+  states.resize(next_id);
+  std::size_t kept = 0;
   for (const auto& t : ts)
-    if (!drop[t.from] && !drop[t.to]) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    if (!drop[t.from] && !drop[t.to]) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
+  ts.resize(kept);
   for (auto* list : {&runs, &mid_runs})
     for (auto& r : *list) {
       r.state = id[r.state];
       r.target = id[r.target];
     }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
   start = id[start];
 }
 
