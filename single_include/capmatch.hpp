@@ -3896,7 +3896,9 @@ struct qualifier_scan {
 struct qualifier_flags {
   u64 close = 0, bad = 0, params = 0;
 };
-[[nodiscard]] constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
+// (Forced inline: called out of line, the quick qualifiers' word test cost a name with
+// parameters ~57 instructions, callgrind params/8; session 13, bench/RESULTS.md.)
+CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
   const u64 closes = zero_bytes(w ^ (ones * ']')) & in;
   const u64 close = closes & (0 - closes);
   const u64 before = close == 0 ? ~u64{0} : close - 1;  // bytes before the first ']'
@@ -3908,13 +3910,12 @@ struct qualifier_flags {
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
     if (n >= 16) {  // 16-byte blocks, the last one overlapping its predecessor
-      for (std::size_t i = 0;; i += 16) {
-        const std::size_t at = i + 16 <= n ? i : n - 16;
+      u32 in = 0xFFFEu;  // the block's bytes to test: not s[0], nor (last block) bytes seen before
+      for (std::size_t at = 0;;) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
         const auto mask = [&](char c) {
           return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
         };
-        const u32 in = (0xFFFFu << (i - at + (at == 0 ? 1 : 0))) & 0xFFFFu;  // not s[0], nor bytes seen before
         const u32 cl = mask(']') & in;
         const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
         if (((mask('[') | mask('\0')) & in & before) != 0) return {};
@@ -3925,6 +3926,9 @@ struct qualifier_flags {
           return q;
         }
         if (at + 16 == n) return {};
+        const std::size_t next = n - at >= 32 ? at + 16 : n - 16;
+        in = (0xFFFFu << (at + 16 - next)) & 0xFFFFu;
+        at = next;
       }
     }
 #endif
@@ -4573,12 +4577,18 @@ struct index_map {
       if (same(slots[i] - 1)) return slots[i] - 1;
     }
   }
-  /// Sizes the table for `n` items up front (one allocation instead of a growth sequence).
+  /// Sizes an empty table for `n` items up front (one allocation instead of a growth sequence).
   constexpr void reserve(std::size_t n) {
-    if (!slots.empty() || n <= 8) return;  // the first insert allocates 16 slots anyway
+    if (!slots.empty()) return;
     std::size_t size = 16;
     while (size < 2 * n) size *= 2;
-    slots.assign(size, 0);
+    slots.assign(size, 0);  // within the capacity of a reset() table: no allocation
+  }
+  /// Empties the table and sizes it for `n` items, reusing its memory when that is enough.
+  constexpr void reset(std::size_t n) {
+    slots.clear();
+    count = 0;
+    reserve(n);
   }
   template <class HashOf>
   constexpr void insert(u64 h, u32 item, HashOf&& hash_of) {
@@ -4637,6 +4647,28 @@ struct transition {
 
 [[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
 
+/// Sorts `items` (trie edges or transitions: no two with the same owner and segment) by owner,
+/// then segment: a counting sort on the owner (a node or state number below `owners`), then a
+/// sort by segment within each owner's range that is not in order already. `first` gets the
+/// ranges: owner o's items are [first[o], first[o + 1]).
+template <class T, class Owner>
+constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+  // first[o + 1] counts owner o's items, then (prefix sums) is where they start; placing an item
+  // advances its owner's slot, which ends as the start of the next owner's range.
+  first.assign(owners + 2, 0);
+  for (const T& x : items) ++first[owner(x) + 2];
+  for (std::size_t i = 2; i < first.size(); ++i) first[i] += first[i - 1];
+  std::vector<T> grouped(items.size());
+  for (const T& x : items) grouped[first[owner(x) + 1]++] = x;
+  first.pop_back();
+  auto by_sid = [](const T& a, const T& b) { return a.sid < b.sid; };
+  for (std::size_t o = 0; o < owners; ++o) {
+    const auto b = grouped.begin() + first[o], e = grouped.begin() + first[o + 1];
+    if (e - b > 1 && !std::is_sorted(b, e, by_sid)) std::sort(b, e, by_sid);
+  }
+  items = std::move(grouped);
+}
+
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
 /// the first segment of the body is `*`; "literal-led": it is a literal.
 enum class pattern_group : u8 {
@@ -4678,8 +4710,26 @@ class builder {
   // 3 the [*] root; named roots and inner nodes follow.
   std::vector<state_rec> nodes;
   std::vector<trie_edge> tedges;
-  index_map tedge_index;
+  // The trie edges' index while the trie grows; then, reset, the state sets' (determinise) and
+  // the state signatures' (minimise): one table's memory for the three.
+  index_map lookup;
   std::vector<trie_edge> qualifier_edges;  // (1, qualifier sid, named root)
+  std::vector<u32> node_edges;  // per node: its range in tedges once grouped (group_by_owner)
+  // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
+  // reused by every pass, instead of an allocation per array and pass.
+  std::vector<u32> scratch;
+
+  /// `k` zeroed arrays of `count` u32 each, back to back in `scratch` (valid until the next call).
+  /// The first call makes room for the largest pass (compress_runs: 8 arrays), so that the later
+  /// passes, over no more states, reuse it.
+  constexpr u32* scratch_arrays(std::size_t k, std::size_t count) {
+    if (scratch.capacity() < k * count) {
+      scratch.clear();
+      scratch.reserve(std::max<std::size_t>(k, 8) * count);
+    }
+    scratch.assign(k * count, 0);
+    return scratch.data();
+  }
 
   [[nodiscard]] constexpr std::string_view seg_view(u32 sid) const noexcept {
     return std::string_view(seg_text.data() + segs[sid].offset, segs[sid].size);
@@ -4689,7 +4739,10 @@ class builder {
   constexpr u32 intern(std::string_view seg) {
     const u64 key = segment_key(seg);
     const u64 h = seg_hash(key, seg.size());
-    const u32 found = seg_index.find(h, [&](u32 i) { return segs[i].key == key && seg_view(i) == seg; });
+    // A key of up to 8 bytes is the bytes themselves (segment_key): equal keys and sizes are equal segments.
+    const u32 found = seg_index.find(h, [&](u32 i) {
+      return segs[i].key == key && segs[i].size == seg.size() && (seg.size() <= 8 || seg_view(i) == seg);
+    });
     if (found != no_state) return found;
     const auto id = static_cast<u32>(segs.size());
     segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
@@ -4707,12 +4760,12 @@ class builder {
   constexpr u32 literal_child(u32 node, u32 sid) {
     const u64 h = mix2(node, sid);
     const u32 found =
-        tedge_index.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
+        lookup.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
     if (found != no_state) return tedges[found].child;
     const u32 child = new_node();
     const auto id = static_cast<u32>(tedges.size());
     tedges.push_back(trie_edge{node, sid, child});
-    tedge_index.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
+    lookup.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
     return child;
   }
 
@@ -4762,7 +4815,7 @@ class builder {
     seg_index.reserve(segments);
     nodes.reserve(segments + 4);
     tedges.reserve(segments);
-    tedge_index.reserve(segments);
+    lookup.reserve(segments);
     nodes.resize(4);
     std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
     for (std::size_t i = 0; i < cap.size(); ++i) {
@@ -4783,11 +4836,8 @@ class builder {
       }
       add_pattern(root, p.body, ops);
     }
-    // Literal edges grouped by node, for determinisation and for the trie tables.
-    std::sort(tedges.begin(), tedges.end(), [](const trie_edge& a, const trie_edge& b) {
-      return a.node != b.node ? a.node < b.node : a.sid < b.sid;
-    });
-    tedge_index = index_map{};
+    // Literal edges grouped by node, each node's by segment, for determinisation and for the trie tables.
+    group_by_owner(tedges, node_edges, nodes.size(), [](const trie_edge& e) { return e.node; });
     // The plain automaton; beyond its bound, the one with fallback transitions (docs/matcher.md,
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
     // The plain construction is skipped when its entry states alone are proven to exceed its bound
@@ -4830,7 +4880,7 @@ class builder {
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets);
   // Merges equivalent states (determinise.hpp).
-  static constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
@@ -4969,9 +5019,6 @@ constexpr bool builder::determinise() {
   constexpr bool fallbacks = Fallbacks;
   const std::size_t limit = dfa_bound();
   const std::size_t budget = fallbacks ? matcher_fallback_work_factor * limit : limit;
-  std::vector<u32> node_edges(nodes.size() + 1, 0);  // per node: range in tedges
-  for (const auto& e : tedges) ++node_edges[e.node + 1];
-  for (std::size_t i = 1; i < node_edges.size(); ++i) node_edges[i] += node_edges[i - 1];
   // Primary nodes: the roots of unqualified and named-qualifier patterns and what their literal
   // edges lead to (a child always comes after its parent, so one pass in node order).
   // Everything below a primary node that is not a root is primary too, `*` children included
@@ -4991,11 +5038,12 @@ constexpr bool builder::determinise() {
   }
 
   std::vector<u32> set_items;        // the trie nodes of every state, concatenated
-  std::vector<u32> set_offsets{0, 0, 0};  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
-  index_map set_index;
+  std::vector<u32> set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  index_map& set_index = lookup;
+  set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
   set_offsets.reserve(nodes.size() + 3);
-  set_index.reserve(nodes.size());
+  set_offsets.resize(3, 0);
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
     for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
@@ -5009,7 +5057,7 @@ constexpr bool builder::determinise() {
   std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
-  std::vector<u32> depth{0, 0};  // per state: segments from an entry state (fallbacks only)
+  std::vector<u32> depth(fallbacks ? 2 : 0, 0);  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
@@ -5045,8 +5093,9 @@ constexpr bool builder::determinise() {
     return state_of(set);
   };
 
-  std::vector<state_rec> states(3);
+  std::vector<state_rec> states;
   states.reserve(nodes.size() + 3);
+  states.resize(3);
   ts.reserve(tedges.size() + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
@@ -5057,7 +5106,7 @@ constexpr bool builder::determinise() {
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
   constexpr u32 star_only = u32{1} << 31;
-  std::vector<u32> stars, tstars, gathered_sid, group, rest, named_sids;
+  std::vector<u32> stars, tstars, rest, named_sids;
   std::vector<trie_edge> gathered;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
@@ -5144,8 +5193,8 @@ constexpr bool builder::determinise() {
       if (++stored > limit || ++work > budget) over = true;
       i = j;
     }
-    if (states.size() <= st) states.resize(st + 1);
-    states[st] = rec;
+    if (states.size() == st) states.push_back(rec);  // states come in order (2 exists already)
+    else states[st] = rec;
   }
   if (over) return false;
   states.resize(set_offsets.size() - 1);
@@ -5160,7 +5209,7 @@ constexpr bool builder::determinise() {
   for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
   out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
-  out.states = std::move(states);
+  out.states.assign(states.begin(), states.end());  // sized to the states kept (the passes shrank `states` in place)
   emit(ts);
   return true;
 }
@@ -5178,17 +5227,13 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 constexpr bool builder::plain_entry_bound_exceeded() const {
   if (qualifier_edges.empty()) return false;
   const std::size_t limit = dfa_bound();  // determinise<false>()'s work budget is the bound
-  std::vector<u8> has_edges(nodes.size(), 0);
-  for (const auto& e : tedges) has_edges[e.node] = 1;
   auto live = [&](u32 node) {
     const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || has_edges[node] != 0;
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   auto live_edges = [&](u32 node) {
     std::size_t n = 0;
-    // tedges is sorted by node: the node's range.
-    auto it = std::lower_bound(tedges.begin(), tedges.end(), node, [](const trie_edge& e, u32 v) { return e.node < v; });
-    for (; it != tedges.end() && it->node == node; ++it) n += live(it->child) ? 1 : 0;
+    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) n += live(tedges[k].child) ? 1 : 0;
     return n;
   };
   const std::size_t any = live(3) ? live_edges(3) : 0;
@@ -5208,17 +5253,24 @@ constexpr bool builder::plain_entry_bound_exceeded() const {
 constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> order(count);
-  for (u32 i = 0; i < count; ++i) order[i] = i;
-  std::sort(order.begin() + 2, order.end(), [&](u32 a, u32 b) {
-    const u32 sa = set_offsets[a + 1] - set_offsets[a], sb = set_offsets[b + 1] - set_offsets[b];
-    // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
-    // replaces T's nodes): at equal sizes the state with the fallback comes first.
-    const bool fa = states[a].has_fallback(), fb = states[b].has_fallback();
-    return depth[a] != depth[b] ? depth[a] < depth[b] : sa != sb ? sa > sb : fa != fb ? fa : a < b;
+  // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
+  // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
+  // one number per state (depth, then set size larger first, then the fallback first), then
+  // the state number.
+  struct keyed {
+    u64 key = 0;
+    u32 state = 0;
+  };
+  std::vector<keyed> order(count);
+  for (u32 i = 0; i < count; ++i) {
+    const u32 size = set_offsets[i + 1] - set_offsets[i];
+    order[i] = keyed{u64{depth[i]} << 33 | u64{~size} << 1 | (states[i].has_fallback() ? 0u : 1u), i};
+  }
+  std::sort(order.begin() + 2, order.end(), [](const keyed& a, const keyed& b) {
+    return a.key != b.key ? a.key < b.key : a.state < b.state;
   });
   std::vector<u32> id(count, 0);
-  for (u32 i = 0; i < count; ++i) id[order[i]] = i;
+  for (u32 i = 0; i < count; ++i) id[order[i].state] = i;
   std::vector<state_rec> out_states(count);
   for (u32 i = 0; i < count; ++i) {
     out_states[id[i]] = states[i];
@@ -5226,9 +5278,8 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   }
   for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
   // minimise and the passes after it read a state's transitions as one range, in segment order.
-  std::sort(ts.begin(), ts.end(), [](const transition& a, const transition& b) {
-    return a.from != b.from ? a.from < b.from : a.sid < b.sid;
-  });
+  std::vector<u32> first;  // the ranges are not needed: minimise finds its own
+  group_by_owner(ts, first, count, [](const transition& t) { return t.from; });
   states = std::move(out_states);
   start = id[start];
 }
@@ -5239,12 +5290,14 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
 // the last state down suffices. Renumbers `states` and `ts` in place.
 constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> first(count + 1, 0);  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const first = scratch_arrays(3, count + 1);  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const rep = first + (count + 1);
+  u32* const id = rep + (count + 1);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
-  std::vector<u32> rep(count, 0);
   rep[qualifier_state] = qualifier_state;
-  index_map sigs;
+  index_map& sigs = lookup;  // the state sets' index is no longer needed
+  sigs.reset(count);
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
                  rep[states[st].default_next()]);
@@ -5274,49 +5327,52 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
       sigs.insert(h, st, hash_of);
     }
   }
-  // Renumber the representatives in order; drop the others.
-  std::vector<u32> id(count, 0);
+  // Renumber the representatives in order; drop the others. In place: a state's new number
+  // is never above its old one, and both passes go up.
   u32 next_id = 2;
   id[qualifier_state] = qualifier_state;
   for (u32 st = 2; st < count; ++st)
     if (rep[st] == st) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
-  out_states[qualifier_state] = states[qualifier_state];
-  out_states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
-  std::vector<transition> out_ts;
-  for (const auto& t : ts) {
-    if (rep[t.from] != t.from) continue;
-    out_ts.push_back(transition{id[t.from], t.sid, id[rep[t.to]]});
-  }
+  states[dead] = state_rec{};
+  states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
+  std::size_t kept = 0;
+  for (const auto& t : ts)
+    if (rep[t.from] == t.from) ts[kept++] = transition{id[t.from], t.sid, id[rep[t.to]]};
+  ts.resize(kept);
   for (u32 st = 2; st < count; ++st) {
     if (rep[st] != st) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[rep[next]]; });
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
+  states.resize(next_id);
   start = id[rep[start]];
 }
 
 // Runs: see builder::runs.
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> degree(count, 0), only(count, 0);  // only: the index in ts of a state's transition
+  u32* const degree = scratch_arrays(8, count + 1);
+  u32* const only = degree + (count + 1);  // the index in ts of a state's transition
+  u32* const entry = only + (count + 1);
+  u32* const entered = entry + (count + 1);
+  u32* const run_of = entered + (count + 1);  // the run a state starts
+  u32* const keep = run_of + (count + 1);
+  u32* const first = keep + (count + 1);
+  u32* const id = first + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++degree[ts[i].from];
     only[ts[i].from] = i;
   }
   // Entry states: where a check starts (per qualifier class). Only those that nothing else
   // leads to start runs, so the check looks for a run once, before its loop.
-  std::vector<u8> entry(count, 0), entered(count, 0);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
   for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
   auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
   auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
-  std::vector<u32> run_of(count, no_state);  // the run a state starts
+  for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
@@ -5334,11 +5390,9 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
-  std::vector<u8> keep(count, 0);
   keep[dead] = keep[qualifier_state] = 1;
   keep[start] = 1;
   keep[states[qualifier_state].default_next()] = 1;
-  std::vector<u32> first(count + 1, 0);
   for (const auto& t : ts) ++first[t.from + 1];
   for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   for (u32 st = 1; st < count; ++st) {
@@ -5350,26 +5404,25 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
     }
     for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
   }
-  std::vector<u32> id(count, 0);
+  // Renumbered in place (a state's new number is never above its old one).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st)
     if (keep[st]) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
   for (u32 st = 0; st < count; ++st) {
     if (!keep[st]) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[next]; });
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  std::vector<transition> out_ts;
+  states.resize(next_id);
+  std::size_t kept = 0;
   for (const auto& t : ts)
-    if (keep[t.from] && run_of[t.from] == no_state) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    if (keep[t.from] && run_of[t.from] == no_state) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
+  ts.resize(kept);
   for (auto& r : runs) {
     r.state = id[r.state];
     r.target = id[r.target];
   }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
   start = id[start];
 }
 
@@ -5378,12 +5431,14 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> degree(count, 0), only(count, 0);
+  u32* const degree = scratch_arrays(4, count + 1);
+  u32* const only = degree + (count + 1);
+  u32* const entry = only + (count + 1);
+  u32* const after_one_way = entry + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++degree[ts[i].from];
     only[ts[i].from] = i;
   }
-  std::vector<u8> entry(count, 0), after_one_way(count, 0);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
@@ -5419,7 +5474,11 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  std::vector<u32> entered(count, 0), only(count, 0);  // entered: transitions and defaults into a state
+  u32* const entered = scratch_arrays(5, count + 1);  // transitions and defaults into a state
+  u32* const only = entered + (count + 1);
+  u32* const read_by_fallback = only + (count + 1);
+  u32* const drop = read_by_fallback + (count + 1);
+  u32* const id = drop + (count + 1);
   for (u32 i = 0; i < ts.size(); ++i) {
     ++entered[ts[i].to];
     only[ts[i].from] = i;  // a chain state's one transition
@@ -5431,10 +5490,8 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // head may then pass it (by the mid-run record). A fallback reads its target's transitions
   // from another state (tables::step), one segment at a time, so a fallback target keeps all
   // of its transitions: its chain is never dropped.
-  std::vector<u8> read_by_fallback(count, 0);
   for (u32 st = 2; st < count; ++st)
     if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
-  std::vector<u8> drop(count, 0);
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
     if (read_by_fallback[r.state]) continue;
@@ -5450,27 +5507,26 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // Worth the out-of-line path for every check only when it saves a good share of the states.
   if (dropped * mid_run_drop_share < count) return;
   out.chains = true;
-  std::vector<u32> id(count, 0);
+  // Renumbered in place (a state's new number is never above its old one).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st)
     if (!drop[st]) id[st] = next_id++;
-  std::vector<state_rec> out_states(next_id);
   for (u32 st = 0; st < count; ++st) {
     if (drop[st]) continue;
     state_rec r = states[st];
     r.map_link([&](u32 next) { return id[next]; });  // never a dropped state: those have one entry
-    out_states[id[st]] = r;
+    states[id[st]] = r;
   }
-  std::vector<transition> out_ts;
+  states.resize(next_id);
+  std::size_t kept = 0;
   for (const auto& t : ts)
-    if (!drop[t.from] && !drop[t.to]) out_ts.push_back(transition{id[t.from], t.sid, id[t.to]});
+    if (!drop[t.from] && !drop[t.to]) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
+  ts.resize(kept);
   for (auto* list : {&runs, &mid_runs})
     for (auto& r : *list) {
       r.state = id[r.state];
       r.target = id[r.target];
     }
-  states = std::move(out_states);
-  ts = std::move(out_ts);
   start = id[start];
 }
 
