@@ -1480,6 +1480,22 @@ inline constexpr u64 low7 = ~high_bits;
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/detail/swar.hpp ----
 
+// ---- begin include/capmatch/detail/simd.hpp ----
+// capmatch — the instruction sets the compiler targets, decided once for every header. Internal.
+// SPDX-License-Identifier: MIT
+
+// CAPMATCH_DETAIL_SSE2: 1 when SSE2 may be used unconditionally (every x86-64, and 32-bit x86
+// built for it), with <emmintrin.h> included; 0 elsewhere, where every user keeps a portable
+// path. It is defined here only and never #undef'd: a header that tested a macro some other
+// header had already removed would silently take its portable path.
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#include <emmintrin.h>
+#define CAPMATCH_DETAIL_SSE2 1
+#else
+#define CAPMATCH_DETAIL_SSE2 0
+#endif
+// ---- end include/capmatch/detail/simd.hpp ----
+
 // ---- begin include/capmatch/detail/json.hpp ----
 // capmatch — the small strict JSON reader and canonical writer the capability parser needs.
 // Internal: the public surface is capability::parse and capability::to_json.
@@ -1495,14 +1511,6 @@ CAPMATCH_NAMESPACE_END
 #include <vector>
 
 
-// SSE2 (every x86-64) for the string scans here and in json_object.hpp (which #undefs it).
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_DETAIL_JSON_SSE2 1
-#else
-#define CAPMATCH_DETAIL_JSON_SSE2 0
-#endif
-
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
@@ -1513,7 +1521,7 @@ namespace detail {
 /// (With `stop_at_del`, also 0x7F: printable_ascii_end.)
 template <bool stop_at_del = false>
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
-#if CAPMATCH_DETAIL_JSON_SSE2
+#if CAPMATCH_DETAIL_SSE2
   if (!std::is_constant_evaluated()) {  // sixteen bytes at a time
     for (; pos + 16 <= s.size(); pos += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));
@@ -3738,13 +3746,6 @@ CAPMATCH_NAMESPACE_END
 #include <string_view>
 #include <type_traits>
 
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_DETAIL_SSE2 1
-#else
-#define CAPMATCH_DETAIL_SSE2 0
-#endif
-
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
@@ -4162,7 +4163,6 @@ class name_scanner {
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
-#undef CAPMATCH_DETAIL_SSE2
 // ---- end include/capmatch/matcher/scan.hpp ----
 
 // ---- begin include/capmatch/matcher/query.hpp ----
@@ -7305,14 +7305,6 @@ CAPMATCH_NAMESPACE_END
 #include <type_traits>
 
 
-// SSE2 (every x86-64): sixteen characters of an encoding at a time.
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_CRYPTO_BASE64_SSE2 1
-#else
-#define CAPMATCH_CRYPTO_BASE64_SSE2 0
-#endif
-
 CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
 
@@ -7421,7 +7413,7 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
   return plus - minus;
 }
 
-#if CAPMATCH_CRYPTO_BASE64_SSE2
+#if CAPMATCH_DETAIL_SSE2
 /// base64_chars8 on sixteen lanes (each a 6-bit value): the same steps with byte compares.
 [[nodiscard]] inline __m128i base64_chars16(__m128i x, base64_alphabet a) noexcept {
   const bool url = a == base64_alphabet::url;
@@ -7472,7 +7464,7 @@ constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_al
     return w;
   };
   std::size_t i = 0;
-#if CAPMATCH_CRYPTO_BASE64_SSE2
+#if CAPMATCH_DETAIL_SSE2
   for (; i + 14 <= n; i += 12) {  // (reads fourteen bytes, encodes twelve)
     const __m128i x = _mm_set_epi64x(static_cast<long long>(spread(load_be(i + 6) >> 16)),
                                      static_cast<long long>(spread(load_be(i) >> 16)));
@@ -7680,7 +7672,7 @@ struct json_object_limits {
   constexpr std::size_t npos = std::string_view::npos;
   auto simple = [](char c) { return c == '"' || c == '\\' || c == '/'; };
   std::size_t i = pos;
-#if CAPMATCH_DETAIL_JSON_SSE2
+#if CAPMATCH_DETAIL_SSE2
   if (!std::is_constant_evaluated()) {
     // 64 bytes at a time as bit masks (bit k: byte i + k), without a branch per escape, while
     // no backslash follows a backslash (then each backslash escapes the next byte: the escaped
@@ -8248,7 +8240,6 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
 }  // namespace detail
 CAPMATCH_NAMESPACE_END
 
-#undef CAPMATCH_DETAIL_JSON_SSE2
 // ---- end include/capmatch/detail/json_object.hpp ----
 
 // ---- begin include/capmatch/crypto/compare.hpp ----
@@ -10264,14 +10255,6 @@ CAPMATCH_NAMESPACE_END
 #include <unistd.h>
 #endif
 
-// SSE2 (every x86-64) for the nonce's hex.
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_CRYPTO_RANDOM_SSE2 1
-#else
-#define CAPMATCH_CRYPTO_RANDOM_SSE2 0
-#endif
-
 CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
 
@@ -10329,7 +10312,7 @@ class nonce {
   [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
     constexpr char hex[] = "0123456789abcdef";
     nonce out;
-#if CAPMATCH_CRYPTO_RANDOM_SSE2
+#if CAPMATCH_DETAIL_SSE2
     if (!std::is_constant_evaluated()) {
       // All sixteen bytes at once: high and low nibbles in byte lanes, interleaved (high first),
       // then '0' + n plus 39 ('a' - '0' - 10) in the lanes above 9.

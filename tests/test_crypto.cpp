@@ -284,7 +284,7 @@ TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-tim
         CHECK(static_cast<char>(c >> (8 * j)) == crypto::detail::base64_char((v + 7 * j) & 63, a));
     }
   }
-#if CAPMATCH_CRYPTO_BASE64_SSE2
+#if CAPMATCH_DETAIL_SSE2
   // every 6-bit value in every lane of base64_chars16 (SSE2)
   for (const auto a : {base64_alphabet::standard, base64_alphabet::url}) {
     for (unsigned v = 0; v < 64; ++v) {

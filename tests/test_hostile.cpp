@@ -16,6 +16,13 @@
 
 #include "support.hpp"
 
+// One macro chooses every header's SSE2 path (detail/simd.hpp) and no header removes it: after the
+// umbrella header it still holds on x86-64. (Two headers once #undef'd their own copy of the test;
+// a header included after such an #undef would have taken its portable path without a word.)
+#if defined(__x86_64__) || defined(_M_X64)
+static_assert(CAPMATCH_DETAIL_SSE2 == 1);
+#endif
+
 using namespace capmatch;
 using namespace std::literals;
 using capmatch_test::canonical;

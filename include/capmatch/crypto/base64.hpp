@@ -14,14 +14,7 @@
 #include "../error.hpp"
 #include "../version.hpp"
 #include "sha256.hpp"
-
-// SSE2 (every x86-64): sixteen characters of an encoding at a time.
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_CRYPTO_BASE64_SSE2 1
-#else
-#define CAPMATCH_CRYPTO_BASE64_SSE2 0
-#endif
+#include "../detail/simd.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
@@ -131,7 +124,7 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
   return plus - minus;
 }
 
-#if CAPMATCH_CRYPTO_BASE64_SSE2
+#if CAPMATCH_DETAIL_SSE2
 /// base64_chars8 on sixteen lanes (each a 6-bit value): the same steps with byte compares.
 [[nodiscard]] inline __m128i base64_chars16(__m128i x, base64_alphabet a) noexcept {
   const bool url = a == base64_alphabet::url;
@@ -182,7 +175,7 @@ constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_al
     return w;
   };
   std::size_t i = 0;
-#if CAPMATCH_CRYPTO_BASE64_SSE2
+#if CAPMATCH_DETAIL_SSE2
   for (; i + 14 <= n; i += 12) {  // (reads fourteen bytes, encodes twelve)
     const __m128i x = _mm_set_epi64x(static_cast<long long>(spread(load_be(i + 6) >> 16)),
                                      static_cast<long long>(spread(load_be(i) >> 16)));

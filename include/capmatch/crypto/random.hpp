@@ -13,19 +13,12 @@
 
 #include "../error.hpp"
 #include "../version.hpp"
+#include "../detail/simd.hpp"
 
 #if defined(__linux__)
 #include <sys/random.h>
 #elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
 #include <unistd.h>
-#endif
-
-// SSE2 (every x86-64) for the nonce's hex.
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_CRYPTO_RANDOM_SSE2 1
-#else
-#define CAPMATCH_CRYPTO_RANDOM_SSE2 0
 #endif
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -85,7 +78,7 @@ class nonce {
   [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
     constexpr char hex[] = "0123456789abcdef";
     nonce out;
-#if CAPMATCH_CRYPTO_RANDOM_SSE2
+#if CAPMATCH_DETAIL_SSE2
     if (!std::is_constant_evaluated()) {
       // All sixteen bytes at once: high and low nibbles in byte lanes, interleaved (high first),
       // then '0' + n plus 39 ('a' - '0' - 10) in the lanes above 9.

@@ -17,14 +17,7 @@
 #include "escape.hpp"
 #include "swar.hpp"
 #include "utf8.hpp"
-
-// SSE2 (every x86-64) for the string scans here and in json_object.hpp (which #undefs it).
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_DETAIL_JSON_SSE2 1
-#else
-#define CAPMATCH_DETAIL_JSON_SSE2 0
-#endif
+#include "simd.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
@@ -36,7 +29,7 @@ namespace detail {
 /// (With `stop_at_del`, also 0x7F: printable_ascii_end.)
 template <bool stop_at_del = false>
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
-#if CAPMATCH_DETAIL_JSON_SSE2
+#if CAPMATCH_DETAIL_SSE2
   if (!std::is_constant_evaluated()) {  // sixteen bytes at a time
     for (; pos + 16 <= s.size(); pos += 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));

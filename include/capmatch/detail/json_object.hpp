@@ -49,7 +49,7 @@ struct json_object_limits {
   constexpr std::size_t npos = std::string_view::npos;
   auto simple = [](char c) { return c == '"' || c == '\\' || c == '/'; };
   std::size_t i = pos;
-#if CAPMATCH_DETAIL_JSON_SSE2
+#if CAPMATCH_DETAIL_SSE2
   if (!std::is_constant_evaluated()) {
     // 64 bytes at a time as bit masks (bit k: byte i + k), without a branch per escape, while
     // no backslash follows a backslash (then each backslash escapes the next byte: the escaped
@@ -617,4 +617,3 @@ constexpr void append_minified(std::string_view raw, std::vector<char>& out) {
 }  // namespace detail
 CAPMATCH_NAMESPACE_END
 
-#undef CAPMATCH_DETAIL_JSON_SSE2

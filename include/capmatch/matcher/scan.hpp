@@ -9,13 +9,6 @@
 #include <string_view>
 #include <type_traits>
 
-#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-#include <emmintrin.h>
-#define CAPMATCH_DETAIL_SSE2 1
-#else
-#define CAPMATCH_DETAIL_SSE2 0
-#endif
-
 #include "../detail/hash.hpp"
 #include "../detail/swar.hpp"
 #include "../detail/utf8.hpp"
@@ -23,6 +16,7 @@
 #include "../operation.hpp"
 #include "inline.hpp"
 #include "layout.hpp"
+#include "../detail/simd.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
@@ -440,4 +434,3 @@ class name_scanner {
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
-#undef CAPMATCH_DETAIL_SSE2
