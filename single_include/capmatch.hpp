@@ -1455,7 +1455,9 @@ CAPMATCH_NAMESPACE_END
 // Internal.
 // SPDX-License-Identifier: MIT
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -1475,6 +1477,25 @@ inline constexpr u64 low7 = ~high_bits;
 [[nodiscard]] constexpr u64 bytes_equal(u64 v, unsigned char c) noexcept { return zero_bytes(v ^ (ones * c)); }
 /// 0x80 in every byte of v that is below 0x20 or at least 0x80, 0 elsewhere (exact).
 [[nodiscard]] constexpr u64 control_or_high(u64 v) noexcept { return (~((v & low7) + (0x80 - 0x20) * ones) | v) & high_bits; }
+
+/// The `k` bytes (1..8) at `p` as a little-endian word, zero above them; reads only those
+/// bytes (at most two loads, overlapping when k is not a power of two). Run time, on
+/// little-endian targets only (the callers test std::endian::native).
+[[nodiscard]] inline u64 load_partial(const char* p, std::size_t k) noexcept {
+  u64 w = 0;
+  if (k == 8) {
+    std::memcpy(&w, p, 8);
+  } else if (k >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + k - 4, 4);
+    w = a | u64{b} << (8 * (k - 4));  // (the overlapping bytes are the same in both)
+  } else {  // 1..3: first, middle, last
+    w = u64{static_cast<unsigned char>(p[0])} | u64{static_cast<unsigned char>(p[k / 2])} << (8 * (k / 2)) |
+        u64{static_cast<unsigned char>(p[k - 1])} << (8 * (k - 1));
+  }
+  return w;
+}
 
 }  // namespace detail::swar
 CAPMATCH_NAMESPACE_END
@@ -1514,33 +1535,78 @@ CAPMATCH_NAMESPACE_END
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
+/// plain_ascii_end's run-time scan without SIMD (little-endian): eight bytes at a time (SWAR:
+/// each test flags exactly the bytes it names, no borrow crosses a byte), the last 1-7 as one
+/// word that ends at the string's end (the bytes before `pos` shifted out) or, in a string
+/// shorter than a word, as swar::load_partial's word. Reads no byte outside `s`.
+template <bool stop_at_del>
+[[nodiscard]] inline std::size_t plain_ascii_end_words(std::string_view s, std::size_t pos) noexcept {
+  const std::size_t n = s.size();
+  auto stops = [](std::uint64_t w) {  // 0x80 in every byte of w that stops
+    std::uint64_t f = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+    if constexpr (stop_at_del) f |= swar::bytes_equal(w, 0x7F);
+    return f;
+  };
+  for (; pos + 8 <= n; pos += 8)
+    if (const std::uint64_t f = stops(swar::load_partial(s.data() + pos, 8)); f != 0)
+      return pos + static_cast<std::size_t>(std::countr_zero(f) >> 3);
+  if (pos == n) return n;
+  std::uint64_t f;
+  if (n >= 8) {
+    f = stops(swar::load_partial(s.data() + n - 8, 8)) >> (8 * (pos + 8 - n));  // (pos + 8 - n bytes seen)
+  } else {
+    const std::size_t k = n - pos;  // 1..7; the zero bytes above them would stop: masked off
+    f = stops(swar::load_partial(s.data() + pos, k)) & ((std::uint64_t{1} << (8 * k)) - 1);
+  }
+  return f != 0 ? pos + static_cast<std::size_t>(std::countr_zero(f) >> 3) : n;
+}
+
+#if CAPMATCH_DETAIL_SSE2
+/// plain_ascii_end's run-time scan with SSE2: sixteen bytes at a time, the last 1-15 as one
+/// window that ends at the string's end (the bytes before `pos` shifted out) or, in a string
+/// shorter than sixteen bytes, one register of swar::load_partial's words. Reads no byte
+/// outside `s`.
+template <bool stop_at_del>
+[[nodiscard]] inline std::size_t plain_ascii_end_sse2(std::string_view s, std::size_t pos) noexcept {
+  const std::size_t n = s.size();
+  const char* p = s.data();
+  auto stops = [](__m128i v) {  // bit k: byte k of v stops
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));  // (signed: below 0x20, or 0x80 and above)
+    if constexpr (stop_at_del) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+    return static_cast<unsigned>(_mm_movemask_epi8(m));
+  };
+  auto at = [p](std::size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)); };
+  unsigned bits;
+  if (n >= 16) {
+    for (; pos + 16 <= n; pos += 16)
+      if ((bits = stops(at(pos))) != 0) return pos + static_cast<std::size_t>(std::countr_zero(bits));
+    if (pos == n) return n;
+    bits = stops(at(n - 16)) >> (pos + 16 - n);  // (pos + 16 - n bytes of it seen)
+  } else {
+    if (pos == n) return n;
+    const std::size_t k = n - pos;  // 1..15; the zero bytes above them would stop: masked off
+    const std::uint64_t lo = swar::load_partial(p + pos, k < 8 ? k : 8);
+    const std::uint64_t hi = k > 8 ? swar::load_partial(p + pos + 8, k - 8) : 0;
+    bits = stops(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo))) & ((1u << k) - 1);
+  }
+  return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : n;
+}
+#endif
+
 /// The first index from `pos` of a byte that a JSON string reader or writer must look at:
-/// '"', '\\', U+0000..U+001F or a non-ASCII byte; s.size() if none. At run time eight bytes at
-/// a time: each test flags exactly the bytes it names (no borrow crosses a byte); with SSE2
-/// sixteen at a time first.
+/// '"', '\\', U+0000..U+001F or a non-ASCII byte; s.size() if none. At run time sixteen bytes
+/// at a time with SSE2 (plain_ascii_end_sse2), else eight (plain_ascii_end_words), with no
+/// byte loop; in constant evaluation (and on big-endian targets) a byte at a time.
 /// (With `stop_at_del`, also 0x7F: printable_ascii_end.)
 template <bool stop_at_del = false>
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
-#if CAPMATCH_DETAIL_SSE2
-  if (!std::is_constant_evaluated()) {  // sixteen bytes at a time
-    for (; pos + 16 <= s.size(); pos += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));
-      __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-      m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));  // (signed: below 0x20, or 0x80 and above)
-      if constexpr (stop_at_del) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
-      if (const auto bits = static_cast<unsigned>(_mm_movemask_epi8(m)); bits != 0)
-        return pos + static_cast<std::size_t>(std::countr_zero(bits));
-    }
-  }
-#endif
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-    for (; pos + 8 <= s.size(); pos += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + pos, 8);
-      std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
-      if constexpr (stop_at_del) flags |= swar::bytes_equal(w, 0x7F);
-      if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
-    }
+#if CAPMATCH_DETAIL_SSE2
+    return plain_ascii_end_sse2<stop_at_del>(s, pos);
+#else
+    return plain_ascii_end_words<stop_at_del>(s, pos);
+#endif
   }
   for (; pos < s.size(); ++pos) {
     const auto c = static_cast<unsigned char>(s[pos]);
@@ -7162,6 +7228,18 @@ constexpr void sha256_compress(sha256_state& h, const std::uint8_t* p, std::size
 /// Big-endian bytes of the state.
 [[nodiscard]] constexpr sha256_digest sha256_bytes(const sha256_state& h) noexcept {
   sha256_digest d{};
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated()) {  // two 16-byte stores: what reads the digest whole or in
+    auto swap = [](__m128i x) {          // words (base64, hmac_outer) is not stalled on forwarding
+      x = _mm_or_si128(_mm_slli_epi16(x, 8), _mm_srli_epi16(x, 8));  // bytes within 16-bit lanes
+      return _mm_shufflehi_epi16(_mm_shufflelo_epi16(x, 0xB1), 0xB1);  // 16-bit halves within 32-bit lanes
+    };
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d.data()), swap(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h.data()))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d.data() + 16),
+                     swap(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h.data() + 4))));
+    return d;
+  }
+#endif
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
     for (int i = 0; i < 8; ++i) {  // (a byte swap and a 4-byte store per word, not 4 shifts and stores)
       const std::uint32_t x = h[i];  // (compilers make this one byte swap instruction)
@@ -7190,7 +7268,22 @@ constexpr void copy_bytes(std::uint8_t* out, const C* p, std::size_t n, std::siz
   }
 }
 constexpr void fill_zero(std::uint8_t* out, std::size_t from, std::size_t to) noexcept {
+  if (!std::is_constant_evaluated()) {
+    if (from < to) std::memset(out + from, 0, to - from);
+    return;
+  }
   for (std::size_t k = from; k < to; ++k) out[k] = 0;
+}
+/// Writes `v` big-endian to out[0..8) (one byte swap and store at run time).
+constexpr void store_be64(std::uint8_t* out, std::uint64_t v) noexcept {
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+#if defined(__GNUC__) || defined(__clang__)
+    v = __builtin_bswap64(v);
+    std::memcpy(out, &v, 8);
+    return;
+#endif
+  }
+  for (int j = 0; j < 8; ++j) out[j] = static_cast<std::uint8_t>(v >> (56 - 8 * j));
 }
 }  // namespace detail
 
@@ -7252,7 +7345,7 @@ class sha256 {
       used_ = 0;
     }
     detail::fill_zero(buf_.data(), used_, 56);
-    for (int j = 0; j < 8; ++j) buf_[56 + j] = static_cast<std::uint8_t>(bits >> (56 - 8 * j));
+    detail::store_be64(buf_.data() + 56, bits);
     detail::sha256_compress(h_, buf_.data(), 1, backend_);
     used_ = 0;
     return detail::sha256_bytes(h_);
@@ -7367,8 +7460,8 @@ inline constexpr auto base64_url_shifted = base64_shifted_tables(base64_alphabet
 }  // namespace detail
 
 namespace detail {
-/// The encoding of `n` bytes at `p` to `out`, one character at a time (base64_char): the general
-/// path, and what constant evaluation and the last bytes of base64_encode_to use.
+/// The encoding of `n` bytes at `p` to `out`, one character at a time (base64_char): what
+/// constant evaluation uses, and the reference the run-time encoders are tested against.
 template <class C>
 constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
   auto at = [&](std::size_t i) -> unsigned { return static_cast<std::uint8_t>(p[i]); };
@@ -7413,6 +7506,64 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
   return plus - minus;
 }
 
+/// The eight bytes at q + at as a big-endian word.
+template <class C>
+[[nodiscard]] inline std::uint64_t base64_load_be(const C* q, std::size_t at) noexcept {
+  std::uint64_t w = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&w, q + at, 8);
+#if defined(__GNUC__) || defined(__clang__)
+    w = __builtin_bswap64(w);
+#else
+    w = (w & 0x00000000FFFFFFFFull) << 32 | (w & 0xFFFFFFFF00000000ull) >> 32;
+    w = (w & 0x0000FFFF0000FFFFull) << 16 | (w & 0xFFFF0000FFFF0000ull) >> 16;
+    w = (w & 0x00FF00FF00FF00FFull) << 8 | (w & 0xFF00FF00FF00FF00ull) >> 8;
+#endif
+  } else {
+    for (std::size_t k = 0; k < 8; ++k) w = w << 8 | static_cast<std::uint8_t>(q[at + k]);
+  }
+  return w;
+}
+/// Six bytes (big-endian in bits 47..0) spread to one 6-bit value per byte, the first value in
+/// the lowest byte: two 24-bit halves in 32-bit lanes, then four values per lane.
+[[nodiscard]] constexpr std::uint64_t base64_spread(std::uint64_t v) noexcept {
+  const std::uint64_t s = (v >> 24 & 0xFFFFFF) | (v & 0xFFFFFF) << 32;
+  return (s >> 18 & 0x0000003F0000003Full) | (s >> 4 & 0x00003F0000003F00ull) | (s << 10 & 0x003F0000003F0000ull) |
+         (s << 24 & 0x3F0000003F000000ull);
+}
+/// Writes `chars` characters of an encoding of `rest` bytes, then the padding the alphabet has.
+inline char* base64_put_tail(const char* c, std::size_t rest, char* out, base64_alphabet a) noexcept {
+  const std::size_t chars = (rest * 8 + 5) / 6;  // 1→2, 2→3, 3→4, 4→6, 5→7, 6→8, …
+  std::memcpy(out, c, chars);
+  out += chars;
+  if (a == base64_alphabet::standard)
+    for (std::size_t k = chars; k % 4 != 0; ++k) *out++ = '=';
+  return out;
+}
+
+/// base64_encode_to's run-time encoder without SIMD: six bytes become eight characters at a
+/// time (base64_chars8), the last 1-7 bytes through a zero-filled word.
+template <class C>
+inline char* base64_encode_words(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  auto put8 = [](char* o, std::uint64_t c) {
+    if constexpr (std::endian::native == std::endian::little) std::memcpy(o, &c, 8);
+    else for (unsigned j = 0; j < 8; ++j) o[j] = static_cast<char>(c >> (8 * j));
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 6, out += 8)  // (reads eight bytes, encodes six)
+    put8(out, base64_chars8(base64_spread(base64_load_be(p, i) >> 16), a));
+  while (i < n) {  // the last 1-7 bytes, six at most at a time, zero-filled
+    const std::size_t take = n - i < 6 ? n - i : 6;
+    std::uint64_t v = 0;
+    for (std::size_t k = 0; k < 6; ++k) v = v << 8 | (k < take ? static_cast<std::uint8_t>(p[i + k]) : 0u);
+    char c[8];
+    put8(c, base64_chars8(base64_spread(v), a));
+    out = base64_put_tail(c, take, out, a);
+    i += take;
+  }
+  return out;
+}
+
 #if CAPMATCH_DETAIL_SSE2
 /// base64_chars8 on sixteen lanes (each a 6-bit value): the same steps with byte compares.
 [[nodiscard]] inline __m128i base64_chars16(__m128i x, base64_alphabet a) noexcept {
@@ -7425,70 +7576,55 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
   c = _mm_add_epi8(c, above(62, (url ? '_' : '/') - (url ? '-' : '+') - 1));
   return c;
 }
+/// base64_encode_to's run-time encoder with SSE2: 24 bytes become 32 characters at a time
+/// (base64_chars16 twice); the last 1-23 bytes through the same step, zero-filled. The input is
+/// read as whole 8-byte words at multiples of eight from its start (the last one through
+/// swar::load_partial, never past the end): input written in 8- or 16-byte stores (a digest,
+/// sha256_bytes) is read without a store-forwarding stall.
+template <class C>
+inline char* base64_encode_sse2(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  const char* q = reinterpret_cast<const char*>(p);
+  auto word = [q, n](std::size_t at) -> std::uint64_t {  // bytes at.. (up to 8, zero-filled), big-endian
+    const std::uint64_t w = ::capmatch::detail::swar::load_partial(q + at, n - at < 8 ? n - at : 8);
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_bswap64(w);
+#else
+    return base64_load_be(reinterpret_cast<const unsigned char*>(&w), 0);
+#endif
+  };
+  auto step = [a](std::uint64_t w0, std::uint64_t w1, std::uint64_t w2, char* o) {  // 24 bytes, 32 chars
+    constexpr std::uint64_t m48 = 0xFFFFFFFFFFFFull;
+    const std::uint64_t g0 = w0 >> 16, g1 = (w0 << 32 | w1 >> 32) & m48;  // bytes 0-5, 6-11
+    const std::uint64_t g2 = (w1 << 16 | w2 >> 48) & m48, g3 = w2 & m48;  // bytes 12-17, 18-23
+    auto chars = [a](std::uint64_t lo, std::uint64_t hi) {
+      return base64_chars16(_mm_set_epi64x(static_cast<long long>(base64_spread(hi)), static_cast<long long>(base64_spread(lo))), a);
+    };
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), chars(g0, g1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), chars(g2, g3));
+  };
+  std::size_t i = 0;
+  for (; i + 24 <= n; i += 24, out += 32) step(word(i), word(i + 8), word(i + 16), out);
+  if (i == n) return out;
+  const std::size_t rest = n - i;  // 1..23
+  char c[32];
+  step(word(i), rest > 8 ? word(i + 8) : 0, rest > 16 ? word(i + 16) : 0, c);
+  return base64_put_tail(c, rest, out, a);
+}
 #endif
 }  // namespace detail
 
 /// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
-/// terminator) and returns the end. No allocation. At run time twelve bytes become sixteen
-/// characters at a time with SSE2 (detail::base64_chars16), then six become eight
-/// (detail::base64_chars8), the last 1-7 bytes too (through a zero-filled word); the result is
-/// detail::base64_encode_scalar's.
+/// terminator) and returns the end. No allocation. At run time with SSE2 24 bytes at a time
+/// (detail::base64_encode_sse2), else six (detail::base64_encode_words); in constant evaluation
+/// detail::base64_encode_scalar, whose result both equal.
 template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
 constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
   if (std::is_constant_evaluated()) return detail::base64_encode_scalar(p, n, out, a);
-  // The six bytes at q (big-endian in bits 47..0) spread to one 6-bit value per byte, the first
-  // value in the lowest byte: two 24-bit halves in 32-bit lanes, then four values per lane.
-  auto spread = [](std::uint64_t v) {
-    const std::uint64_t s = (v >> 24 & 0xFFFFFF) | (v & 0xFFFFFF) << 32;
-    return (s >> 18 & 0x0000003F0000003Full) | (s >> 4 & 0x00003F0000003F00ull) |
-           (s << 10 & 0x003F0000003F0000ull) | (s << 24 & 0x3F0000003F000000ull);
-  };
-  auto put8 = [](char* o, std::uint64_t c) {
-    if constexpr (std::endian::native == std::endian::little) std::memcpy(o, &c, 8);
-    else for (unsigned j = 0; j < 8; ++j) o[j] = static_cast<char>(c >> (8 * j));
-  };
-  auto load_be = [p](std::size_t at) {  // the eight bytes at p + at, big-endian
-    std::uint64_t w = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&w, p + at, 8);
-#if defined(__GNUC__) || defined(__clang__)
-      w = __builtin_bswap64(w);
-#else
-      w = (w & 0x00000000FFFFFFFFull) << 32 | (w & 0xFFFFFFFF00000000ull) >> 32;
-      w = (w & 0x0000FFFF0000FFFFull) << 16 | (w & 0xFFFF0000FFFF0000ull) >> 16;
-      w = (w & 0x00FF00FF00FF00FFull) << 8 | (w & 0xFF00FF00FF00FF00ull) >> 8;
-#endif
-    } else {
-      for (std::size_t k = 0; k < 8; ++k) w = w << 8 | static_cast<std::uint8_t>(p[at + k]);
-    }
-    return w;
-  };
-  std::size_t i = 0;
 #if CAPMATCH_DETAIL_SSE2
-  for (; i + 14 <= n; i += 12) {  // (reads fourteen bytes, encodes twelve)
-    const __m128i x = _mm_set_epi64x(static_cast<long long>(spread(load_be(i + 6) >> 16)),
-                                     static_cast<long long>(spread(load_be(i) >> 16)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), detail::base64_chars16(x, a));
-    out += 16;
-  }
+  return detail::base64_encode_sse2(p, n, out, a);
+#else
+  return detail::base64_encode_words(p, n, out, a);
 #endif
-  for (; i + 8 <= n; i += 6) {  // (reads eight bytes, encodes six)
-    put8(out, detail::base64_chars8(spread(load_be(i) >> 16), a));
-    out += 8;
-  }
-  while (i < n) {  // the last 1-7 bytes, six at most at a time, zero-filled
-    const std::size_t take = n - i < 6 ? n - i : 6;
-    std::uint64_t v = 0;
-    for (std::size_t k = 0; k < 6; ++k) v = v << 8 | (k < take ? static_cast<std::uint8_t>(p[i + k]) : 0u);
-    char c[8];
-    put8(c, detail::base64_chars8(spread(v), a));
-    const std::size_t chars = (take * 8 + 5) / 6;  // 1→2, 2→3, 3→4, 4→6, 5→7, 6→8
-    for (std::size_t k = 0; k < chars; ++k) *out++ = c[k];
-    if (a == base64_alphabet::standard)
-      for (std::size_t k = chars; k % 4 != 0; ++k) *out++ = '=';
-    i += take;
-  }
-  return out;
 }
 
 /// The encoding of a fixed-size byte array in a fixed-size char array (e.g. a digest: 44 chars
@@ -8314,6 +8450,7 @@ CAPMATCH_NAMESPACE_END
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 
@@ -8325,10 +8462,17 @@ namespace detail {
 /// its padding and the length (64 + 32 bytes).
 [[nodiscard]] constexpr sha256_digest hmac_outer(const sha256_state& outer, const sha256_digest& inner,
                                                  sha256_backend backend) noexcept {
+  // the digest, 0x80, zeros and the length: (64 + 32) * 8 = 768 bits = 0x300, big-endian
+  constexpr std::array<std::uint8_t, 32> padding = {0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, 0};
   std::array<std::uint8_t, 64> block{};
-  for (std::size_t i = 0; i < 32; ++i) block[i] = inner[i];
-  block[32] = 0x80;
-  block[62] = 0x03;  // (64 + 32) * 8 = 768 bits = 0x300, big-endian
+  if (std::is_constant_evaluated()) {
+    for (std::size_t i = 0; i < 32; ++i) block[i] = inner[i], block[32 + i] = padding[i];
+  } else {  // (whole-width copies: the compression loads the block sixteen bytes at a time, and a
+            // load that spans several smaller stores waits for them to reach the cache)
+    std::memcpy(block.data(), inner.data(), 32);
+    std::memcpy(block.data() + 32, padding.data(), 32);
+  }
   sha256_state h = outer;
   sha256_compress(h, block.data(), 1, backend);
   return sha256_bytes(h);
@@ -10259,15 +10403,17 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
 
 namespace detail {
-/// Fills p[0..n) from `source(p, k)`, which returns the number of bytes it wrote (1..k) or
-/// -errno. Retries on EINTR (up to 1000 times in a row) and after short reads; any other failure,
-/// or a source that returns 0, is an errc::no_secure_random error. There is no fallback.
+/// Fills p[0..n) from `source(p, k)` with k at most `max_request`, which returns the number of
+/// bytes it wrote (1..k) or -errno. Retries on EINTR (up to 1000 times in a row) and after short
+/// reads; any other failure, or a source that returns 0, is an errc::no_secure_random error.
+/// There is no fallback.
 template <class Source>
-[[nodiscard]] result<std::size_t> fill_random_from(Source&& source, std::uint8_t* p, std::size_t n) noexcept {
+[[nodiscard]] result<std::size_t> fill_random_from(Source&& source, std::uint8_t* p, std::size_t n,
+                                                   std::size_t max_request = 256) noexcept {
   std::size_t done = 0;
   int interrupted = 0;
   while (done < n) {
-    const std::size_t want = n - done < 256 ? n - done : 256;  // getentropy's limit; harmless for getrandom
+    const std::size_t want = n - done < max_request ? n - done : max_request;
     const long r = source(p + done, want);
     if (r == -EINTR && ++interrupted < 1000) continue;
     if (r <= 0 || static_cast<std::size_t>(r) > want) {
@@ -10281,6 +10427,14 @@ template <class Source>
   return done;
 }
 
+/// The most os_random is asked for at once: getentropy's limit is 256 bytes; getrandom takes
+/// more in one call (returning early, or EINTR, on a signal: fill_random_from goes on), so that a
+/// pool of many nonces costs one system call.
+#if defined(__linux__)
+inline constexpr std::size_t os_random_max_request = 4096;
+#else
+inline constexpr std::size_t os_random_max_request = 256;
+#endif
 /// One call of the operating system's generator (blocks until it is seeded), or -errno.
 inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
 #if defined(__linux__)
@@ -10298,7 +10452,7 @@ inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
 /// Fills p[0..n) from the operating system's CSPRNG (getrandom(2) on Linux) and returns n, or
 /// an errc::no_secure_random error (50000). Never falls back to a weaker generator.
 [[nodiscard]] inline result<std::size_t> random_bytes(std::uint8_t* p, std::size_t n) noexcept {
-  return detail::fill_random_from(detail::os_random, p, n);
+  return detail::fill_random_from(detail::os_random, p, n, detail::os_random_max_request);
 }
 
 /// A nonce: 32 lower-case hex characters carrying 128 bits from the CSPRNG. Hex is safe anywhere
@@ -10467,10 +10621,10 @@ namespace detail {
 /// The usual case of check_signed_field: printable ASCII of an allowed size (then the field is
 /// allowed; when false, check_signed_field decides).
 [[nodiscard]] constexpr bool signed_field_printable(std::string_view v, std::size_t max, std::size_t min_chars) noexcept {
-  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
-  for (std::size_t i = 0; printable && i < v.size(); ++i)
-    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
-  return printable;
+  if (v.empty() || v.size() > max || v.size() < min_chars) return false;
+  for (std::size_t i = printable_ascii_end(v, 0); i < v.size(); i = printable_ascii_end(v, i + 1))
+    if (v[i] != '"' && v[i] != '\\') return false;  // (the scan also stops at these two printable ones)
+  return true;
 }
 
 /// check_signed_field(what, v, max, min_chars) without building an error in the usual case
@@ -10894,8 +11048,9 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 #endif
 
 /// A fresh nonce (32 hex chars, 128 bits) from the operating system's CSPRNG, drawn from a
-/// per-thread pool refilled 16 nonces at a time (a getrandom call costs more than the rest of
-/// creating a TokenRequest). A forked child never reuses its parent's pool (pthread_atfork).
+/// per-thread pool of 1 KiB refilled 64 nonces at a time by one getrandom call (a call costs
+/// more than the rest of creating a TokenRequest; the kernel's per-call set-up was ~6 % of a
+/// create when the pool held 16). A forked child never reuses its parent's pool (pthread_atfork).
 /// Used bytes are wiped. Without POSIX threads: one crypto::random_nonce() call per nonce.
 [[nodiscard]] inline result<crypto::nonce> pooled_nonce() noexcept {
 #if CAPMATCH_NONCE_POOL
@@ -10904,8 +11059,8 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   });
   if (registered != 0) return crypto::random_nonce();
   struct pool {
-    std::array<std::uint8_t, 16 * 16> bytes{};
-    std::size_t used = 16 * 16;
+    std::array<std::uint8_t, 64 * 16> bytes{};
+    std::size_t used = 64 * 16;
     std::uint64_t generation = ~std::uint64_t{0};
   };
   thread_local pool p;
@@ -11029,13 +11184,16 @@ struct token_request_fields {
 namespace detail {
 /// Completes a TokenRequest whose signed prefix `keyName\nttl\ncapability\n` is absorbed in
 /// `prefix` and whose wire form's first members (`{"keyName":...,"ttl":...,"capability":"..."`)
-/// are already in `json`: checks clientId (unless `client_id_checked`), timestamp and nonce of
-/// `p`, hashes `clientId\ntimestamp\nnonce\n` and appends the rest of the wire form. `text`
-/// (when not nullptr) holds the signed prefix and gets the rest of the signed text appended,
-/// `mac_out` the mac.
+/// are `wire_prefix` (a template's: `json`'s content is replaced by them and the rest) or, when
+/// `wire_prefix` is empty, already in `json` (the signer writes them there): checks clientId
+/// (unless `client_id_checked`), timestamp and nonce of `p`, hashes
+/// `clientId\ntimestamp\nnonce\n` and writes the rest of the wire form. `text` (when not
+/// nullptr) holds the signed prefix and gets the rest of the signed text appended, `mac_out`
+/// the mac. `json` is sized once: a reused string of the same size is not cleared or filled.
 [[nodiscard]] inline bool finish_token_request(const crypto::hmac_sha256& prefix, clock_ms_fn clock,
                                                std::int64_t server_offset_ms, const token_params& p, bool client_id_checked,
-                                               std::string& json, std::string* text, std::string* mac_out, error& err) {
+                                               std::string_view wire_prefix, std::string& json, std::string* text,
+                                               std::string* mac_out, error& err) {
   if (p.client_id && !client_id_checked && !signed_field_ok("clientId", *p.client_id, max_client_id_bytes, 1, err))
     return false;
   std::uint64_t timestamp = 0;
@@ -11077,8 +11235,9 @@ namespace detail {
   const bool plain_client_id = p.client_id && json_plain(client_id);  // (the usual case: one scan)
   if (p.client_id)
     size += sizeof(R"(,"clientId":)") - 1 + (plain_client_id ? client_id.size() + 2 : json_string_size(client_id));
-  const std::size_t at = json.size();
+  const std::size_t at = wire_prefix.empty() ? json.size() : wire_prefix.size();
   json.resize(at + size);
+  if (!wire_prefix.empty()) std::memcpy(json.data(), wire_prefix.data(), at);
   char* o = json.data() + at;
   auto put = [&](std::string_view s) { o = std::copy(s.begin(), s.end(), o); };
   if (plain_client_id) put(R"(,"clientId":")"), put(client_id), *o++ = '"';
@@ -11131,9 +11290,8 @@ class token_request_template {
                   "this template fixes the capability and ttl; give only clientId, timestamp and nonce");
       return false;
     }
-    json.assign(wire_prefix_);
     if (text != nullptr) text->assign(signed_prefix_);
-    return detail::finish_token_request(prefix_, clock_, offset_, p, false, json, text, mac_out, err);
+    return detail::finish_token_request(prefix_, clock_, offset_, p, false, wire_prefix_, json, text, mac_out, err);
   }
 
   crypto::hmac_sha256 prefix_;  // absorbed over signed_prefix_
@@ -11314,7 +11472,7 @@ class token_request_signer {
                            error& err) const {
     crypto::hmac_sha256 h(hmac_);
     return build_prefix(p, true, h, json, text, err) &&
-           detail::finish_token_request(h, opts_.clock, opts_.server_offset_ms, p, true, json, text, mac_out, err);
+           detail::finish_token_request(h, opts_.clock, opts_.server_offset_ms, p, true, {}, json, text, mac_out, err);
   }
 
   std::string key_name_;

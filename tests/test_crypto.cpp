@@ -273,7 +273,7 @@ TEST_CASE("base64: RFC 4648 §10 vectors, both alphabets") {
   CHECK(*base64url_decode(base64url_encode(all)) == all);
 }
 
-TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-time one and OpenSSL") {
+TEST_CASE("base64: the run-time encoders (SSE2, word at a time) equal the one-character-at-a-time one and OpenSSL") {
   // every 6-bit value in every lane of base64_chars8
   for (const auto a : {base64_alphabet::standard, base64_alphabet::url}) {
     for (unsigned v = 0; v < 64; ++v) {
@@ -310,6 +310,12 @@ TEST_CASE("base64: the eight-at-a-time encoder equals the one-character-at-a-tim
         fast.resize(size);
         CHECK(crypto::detail::base64_encode_scalar(in.data(), n, slow.data(), a) == slow.data() + slow.size());
         CHECK(fast == slow);
+        // the word-at-a-time encoder (what targets without SSE2 run) too, tested here as well
+        std::string words(size + 8, '?');
+        CHECK(crypto::detail::base64_encode_words(in.data(), n, words.data(), a) == words.data() + size);
+        CHECK(words.substr(size) == "????????");
+        words.resize(size);
+        CHECK(words == slow);
         if (a == base64_alphabet::standard) {
           std::string ossl(4 * ((n + 2) / 3) + 1, '\0');
           const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(ossl.data()), in.data(), static_cast<int>(n));
@@ -465,6 +471,20 @@ TEST_CASE("CSPRNG: short reads, EINTR and failures (simulated source)") {
   auto too_much = [](std::uint8_t*, std::size_t k) -> long { return static_cast<long>(k) + 1; };
   CHECK_FALSE(crypto::detail::fill_random_from(too_much, buf, 10).has_value());
   CHECK(crypto::detail::fill_random_from(no_syscall, buf, 0).has_value());  // nothing asked, nothing called
+  // requests are at most max_request bytes (256 by default: getentropy's limit), whole otherwise
+  std::vector<std::size_t> asked;
+  auto record = [&](std::uint8_t*, std::size_t k) -> long { return asked.push_back(k), static_cast<long>(k); };
+  REQUIRE(crypto::detail::fill_random_from(record, buf, 600).has_value());
+  CHECK(asked == std::vector<std::size_t>{256, 256, 88});
+  asked.clear();
+  REQUIRE(crypto::detail::fill_random_from(record, buf, 600, 4096).has_value());
+  CHECK(asked == std::vector<std::size_t>{600});
+  asked.clear();
+  REQUIRE(crypto::detail::fill_random_from(record, buf, 600, 250).has_value());
+  CHECK(asked == std::vector<std::size_t>{250, 250, 100});
+#if defined(__linux__)
+  CHECK(crypto::detail::os_random_max_request == 4096);  // (a pool of 64 nonces: one getrandom call)
+#endif
 }
 
 TEST_CASE("CSPRNG: nonces are 32 lower-case hex characters, all different") {

@@ -82,10 +82,10 @@ namespace detail {
 /// The usual case of check_signed_field: printable ASCII of an allowed size (then the field is
 /// allowed; when false, check_signed_field decides).
 [[nodiscard]] constexpr bool signed_field_printable(std::string_view v, std::size_t max, std::size_t min_chars) noexcept {
-  bool printable = !v.empty() && v.size() <= max && v.size() >= min_chars;
-  for (std::size_t i = 0; printable && i < v.size(); ++i)
-    printable = static_cast<unsigned char>(v[i]) >= 0x20 && static_cast<unsigned char>(v[i]) < 0x7F;
-  return printable;
+  if (v.empty() || v.size() > max || v.size() < min_chars) return false;
+  for (std::size_t i = printable_ascii_end(v, 0); i < v.size(); i = printable_ascii_end(v, i + 1))
+    if (v[i] != '"' && v[i] != '\\') return false;  // (the scan also stops at these two printable ones)
+  return true;
 }
 
 /// check_signed_field(what, v, max, min_chars) without building an error in the usual case

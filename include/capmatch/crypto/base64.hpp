@@ -14,6 +14,7 @@
 #include "../error.hpp"
 #include "../version.hpp"
 #include "sha256.hpp"
+#include "../detail/swar.hpp"
 #include "../detail/simd.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -78,8 +79,8 @@ inline constexpr auto base64_url_shifted = base64_shifted_tables(base64_alphabet
 }  // namespace detail
 
 namespace detail {
-/// The encoding of `n` bytes at `p` to `out`, one character at a time (base64_char): the general
-/// path, and what constant evaluation and the last bytes of base64_encode_to use.
+/// The encoding of `n` bytes at `p` to `out`, one character at a time (base64_char): what
+/// constant evaluation uses, and the reference the run-time encoders are tested against.
 template <class C>
 constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
   auto at = [&](std::size_t i) -> unsigned { return static_cast<std::uint8_t>(p[i]); };
@@ -124,6 +125,64 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
   return plus - minus;
 }
 
+/// The eight bytes at q + at as a big-endian word.
+template <class C>
+[[nodiscard]] inline std::uint64_t base64_load_be(const C* q, std::size_t at) noexcept {
+  std::uint64_t w = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&w, q + at, 8);
+#if defined(__GNUC__) || defined(__clang__)
+    w = __builtin_bswap64(w);
+#else
+    w = (w & 0x00000000FFFFFFFFull) << 32 | (w & 0xFFFFFFFF00000000ull) >> 32;
+    w = (w & 0x0000FFFF0000FFFFull) << 16 | (w & 0xFFFF0000FFFF0000ull) >> 16;
+    w = (w & 0x00FF00FF00FF00FFull) << 8 | (w & 0xFF00FF00FF00FF00ull) >> 8;
+#endif
+  } else {
+    for (std::size_t k = 0; k < 8; ++k) w = w << 8 | static_cast<std::uint8_t>(q[at + k]);
+  }
+  return w;
+}
+/// Six bytes (big-endian in bits 47..0) spread to one 6-bit value per byte, the first value in
+/// the lowest byte: two 24-bit halves in 32-bit lanes, then four values per lane.
+[[nodiscard]] constexpr std::uint64_t base64_spread(std::uint64_t v) noexcept {
+  const std::uint64_t s = (v >> 24 & 0xFFFFFF) | (v & 0xFFFFFF) << 32;
+  return (s >> 18 & 0x0000003F0000003Full) | (s >> 4 & 0x00003F0000003F00ull) | (s << 10 & 0x003F0000003F0000ull) |
+         (s << 24 & 0x3F0000003F000000ull);
+}
+/// Writes `chars` characters of an encoding of `rest` bytes, then the padding the alphabet has.
+inline char* base64_put_tail(const char* c, std::size_t rest, char* out, base64_alphabet a) noexcept {
+  const std::size_t chars = (rest * 8 + 5) / 6;  // 1→2, 2→3, 3→4, 4→6, 5→7, 6→8, …
+  std::memcpy(out, c, chars);
+  out += chars;
+  if (a == base64_alphabet::standard)
+    for (std::size_t k = chars; k % 4 != 0; ++k) *out++ = '=';
+  return out;
+}
+
+/// base64_encode_to's run-time encoder without SIMD: six bytes become eight characters at a
+/// time (base64_chars8), the last 1-7 bytes through a zero-filled word.
+template <class C>
+inline char* base64_encode_words(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  auto put8 = [](char* o, std::uint64_t c) {
+    if constexpr (std::endian::native == std::endian::little) std::memcpy(o, &c, 8);
+    else for (unsigned j = 0; j < 8; ++j) o[j] = static_cast<char>(c >> (8 * j));
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 6, out += 8)  // (reads eight bytes, encodes six)
+    put8(out, base64_chars8(base64_spread(base64_load_be(p, i) >> 16), a));
+  while (i < n) {  // the last 1-7 bytes, six at most at a time, zero-filled
+    const std::size_t take = n - i < 6 ? n - i : 6;
+    std::uint64_t v = 0;
+    for (std::size_t k = 0; k < 6; ++k) v = v << 8 | (k < take ? static_cast<std::uint8_t>(p[i + k]) : 0u);
+    char c[8];
+    put8(c, base64_chars8(base64_spread(v), a));
+    out = base64_put_tail(c, take, out, a);
+    i += take;
+  }
+  return out;
+}
+
 #if CAPMATCH_DETAIL_SSE2
 /// base64_chars8 on sixteen lanes (each a 6-bit value): the same steps with byte compares.
 [[nodiscard]] inline __m128i base64_chars16(__m128i x, base64_alphabet a) noexcept {
@@ -136,70 +195,55 @@ constexpr char* base64_encode_scalar(const C* p, std::size_t n, char* out, base6
   c = _mm_add_epi8(c, above(62, (url ? '_' : '/') - (url ? '-' : '+') - 1));
   return c;
 }
+/// base64_encode_to's run-time encoder with SSE2: 24 bytes become 32 characters at a time
+/// (base64_chars16 twice); the last 1-23 bytes through the same step, zero-filled. The input is
+/// read as whole 8-byte words at multiples of eight from its start (the last one through
+/// swar::load_partial, never past the end): input written in 8- or 16-byte stores (a digest,
+/// sha256_bytes) is read without a store-forwarding stall.
+template <class C>
+inline char* base64_encode_sse2(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
+  const char* q = reinterpret_cast<const char*>(p);
+  auto word = [q, n](std::size_t at) -> std::uint64_t {  // bytes at.. (up to 8, zero-filled), big-endian
+    const std::uint64_t w = ::capmatch::detail::swar::load_partial(q + at, n - at < 8 ? n - at : 8);
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_bswap64(w);
+#else
+    return base64_load_be(reinterpret_cast<const unsigned char*>(&w), 0);
+#endif
+  };
+  auto step = [a](std::uint64_t w0, std::uint64_t w1, std::uint64_t w2, char* o) {  // 24 bytes, 32 chars
+    constexpr std::uint64_t m48 = 0xFFFFFFFFFFFFull;
+    const std::uint64_t g0 = w0 >> 16, g1 = (w0 << 32 | w1 >> 32) & m48;  // bytes 0-5, 6-11
+    const std::uint64_t g2 = (w1 << 16 | w2 >> 48) & m48, g3 = w2 & m48;  // bytes 12-17, 18-23
+    auto chars = [a](std::uint64_t lo, std::uint64_t hi) {
+      return base64_chars16(_mm_set_epi64x(static_cast<long long>(base64_spread(hi)), static_cast<long long>(base64_spread(lo))), a);
+    };
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), chars(g0, g1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), chars(g2, g3));
+  };
+  std::size_t i = 0;
+  for (; i + 24 <= n; i += 24, out += 32) step(word(i), word(i + 8), word(i + 16), out);
+  if (i == n) return out;
+  const std::size_t rest = n - i;  // 1..23
+  char c[32];
+  step(word(i), rest > 8 ? word(i + 8) : 0, rest > 16 ? word(i + 16) : 0, c);
+  return base64_put_tail(c, rest, out, a);
+}
 #endif
 }  // namespace detail
 
 /// Writes the encoding of `n` bytes at `p` to `out` (base64_encoded_size(n, a) chars, no
-/// terminator) and returns the end. No allocation. At run time twelve bytes become sixteen
-/// characters at a time with SSE2 (detail::base64_chars16), then six become eight
-/// (detail::base64_chars8), the last 1-7 bytes too (through a zero-filled word); the result is
-/// detail::base64_encode_scalar's.
+/// terminator) and returns the end. No allocation. At run time with SSE2 24 bytes at a time
+/// (detail::base64_encode_sse2), else six (detail::base64_encode_words); in constant evaluation
+/// detail::base64_encode_scalar, whose result both equal.
 template <class C, std::enable_if_t<detail::is_byte_v<C>, int> = 0>
 constexpr char* base64_encode_to(const C* p, std::size_t n, char* out, base64_alphabet a) noexcept {
   if (std::is_constant_evaluated()) return detail::base64_encode_scalar(p, n, out, a);
-  // The six bytes at q (big-endian in bits 47..0) spread to one 6-bit value per byte, the first
-  // value in the lowest byte: two 24-bit halves in 32-bit lanes, then four values per lane.
-  auto spread = [](std::uint64_t v) {
-    const std::uint64_t s = (v >> 24 & 0xFFFFFF) | (v & 0xFFFFFF) << 32;
-    return (s >> 18 & 0x0000003F0000003Full) | (s >> 4 & 0x00003F0000003F00ull) |
-           (s << 10 & 0x003F0000003F0000ull) | (s << 24 & 0x3F0000003F000000ull);
-  };
-  auto put8 = [](char* o, std::uint64_t c) {
-    if constexpr (std::endian::native == std::endian::little) std::memcpy(o, &c, 8);
-    else for (unsigned j = 0; j < 8; ++j) o[j] = static_cast<char>(c >> (8 * j));
-  };
-  auto load_be = [p](std::size_t at) {  // the eight bytes at p + at, big-endian
-    std::uint64_t w = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(&w, p + at, 8);
-#if defined(__GNUC__) || defined(__clang__)
-      w = __builtin_bswap64(w);
-#else
-      w = (w & 0x00000000FFFFFFFFull) << 32 | (w & 0xFFFFFFFF00000000ull) >> 32;
-      w = (w & 0x0000FFFF0000FFFFull) << 16 | (w & 0xFFFF0000FFFF0000ull) >> 16;
-      w = (w & 0x00FF00FF00FF00FFull) << 8 | (w & 0xFF00FF00FF00FF00ull) >> 8;
-#endif
-    } else {
-      for (std::size_t k = 0; k < 8; ++k) w = w << 8 | static_cast<std::uint8_t>(p[at + k]);
-    }
-    return w;
-  };
-  std::size_t i = 0;
 #if CAPMATCH_DETAIL_SSE2
-  for (; i + 14 <= n; i += 12) {  // (reads fourteen bytes, encodes twelve)
-    const __m128i x = _mm_set_epi64x(static_cast<long long>(spread(load_be(i + 6) >> 16)),
-                                     static_cast<long long>(spread(load_be(i) >> 16)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), detail::base64_chars16(x, a));
-    out += 16;
-  }
+  return detail::base64_encode_sse2(p, n, out, a);
+#else
+  return detail::base64_encode_words(p, n, out, a);
 #endif
-  for (; i + 8 <= n; i += 6) {  // (reads eight bytes, encodes six)
-    put8(out, detail::base64_chars8(spread(load_be(i) >> 16), a));
-    out += 8;
-  }
-  while (i < n) {  // the last 1-7 bytes, six at most at a time, zero-filled
-    const std::size_t take = n - i < 6 ? n - i : 6;
-    std::uint64_t v = 0;
-    for (std::size_t k = 0; k < 6; ++k) v = v << 8 | (k < take ? static_cast<std::uint8_t>(p[i + k]) : 0u);
-    char c[8];
-    put8(c, detail::base64_chars8(spread(v), a));
-    const std::size_t chars = (take * 8 + 5) / 6;  // 1→2, 2→3, 3→4, 4→6, 5→7, 6→8
-    for (std::size_t k = 0; k < chars; ++k) *out++ = c[k];
-    if (a == base64_alphabet::standard)
-      for (std::size_t k = chars; k % 4 != 0; ++k) *out++ = '=';
-    i += take;
-  }
-  return out;
 }
 
 /// The encoding of a fixed-size byte array in a fixed-size char array (e.g. a digest: 44 chars

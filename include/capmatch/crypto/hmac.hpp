@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "../version.hpp"
@@ -19,10 +20,17 @@ namespace detail {
 /// its padding and the length (64 + 32 bytes).
 [[nodiscard]] constexpr sha256_digest hmac_outer(const sha256_state& outer, const sha256_digest& inner,
                                                  sha256_backend backend) noexcept {
+  // the digest, 0x80, zeros and the length: (64 + 32) * 8 = 768 bits = 0x300, big-endian
+  constexpr std::array<std::uint8_t, 32> padding = {0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, 0};
   std::array<std::uint8_t, 64> block{};
-  for (std::size_t i = 0; i < 32; ++i) block[i] = inner[i];
-  block[32] = 0x80;
-  block[62] = 0x03;  // (64 + 32) * 8 = 768 bits = 0x300, big-endian
+  if (std::is_constant_evaluated()) {
+    for (std::size_t i = 0; i < 32; ++i) block[i] = inner[i], block[32 + i] = padding[i];
+  } else {  // (whole-width copies: the compression loads the block sixteen bytes at a time, and a
+            // load that spans several smaller stores waits for them to reach the cache)
+    std::memcpy(block.data(), inner.data(), 32);
+    std::memcpy(block.data() + 32, padding.data(), 32);
+  }
   sha256_state h = outer;
   sha256_compress(h, block.data(), 1, backend);
   return sha256_bytes(h);

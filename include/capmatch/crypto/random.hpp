@@ -25,15 +25,17 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace crypto {
 
 namespace detail {
-/// Fills p[0..n) from `source(p, k)`, which returns the number of bytes it wrote (1..k) or
-/// -errno. Retries on EINTR (up to 1000 times in a row) and after short reads; any other failure,
-/// or a source that returns 0, is an errc::no_secure_random error. There is no fallback.
+/// Fills p[0..n) from `source(p, k)` with k at most `max_request`, which returns the number of
+/// bytes it wrote (1..k) or -errno. Retries on EINTR (up to 1000 times in a row) and after short
+/// reads; any other failure, or a source that returns 0, is an errc::no_secure_random error.
+/// There is no fallback.
 template <class Source>
-[[nodiscard]] result<std::size_t> fill_random_from(Source&& source, std::uint8_t* p, std::size_t n) noexcept {
+[[nodiscard]] result<std::size_t> fill_random_from(Source&& source, std::uint8_t* p, std::size_t n,
+                                                   std::size_t max_request = 256) noexcept {
   std::size_t done = 0;
   int interrupted = 0;
   while (done < n) {
-    const std::size_t want = n - done < 256 ? n - done : 256;  // getentropy's limit; harmless for getrandom
+    const std::size_t want = n - done < max_request ? n - done : max_request;
     const long r = source(p + done, want);
     if (r == -EINTR && ++interrupted < 1000) continue;
     if (r <= 0 || static_cast<std::size_t>(r) > want) {
@@ -47,6 +49,14 @@ template <class Source>
   return done;
 }
 
+/// The most os_random is asked for at once: getentropy's limit is 256 bytes; getrandom takes
+/// more in one call (returning early, or EINTR, on a signal: fill_random_from goes on), so that a
+/// pool of many nonces costs one system call.
+#if defined(__linux__)
+inline constexpr std::size_t os_random_max_request = 4096;
+#else
+inline constexpr std::size_t os_random_max_request = 256;
+#endif
 /// One call of the operating system's generator (blocks until it is seeded), or -errno.
 inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
 #if defined(__linux__)
@@ -64,7 +74,7 @@ inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
 /// Fills p[0..n) from the operating system's CSPRNG (getrandom(2) on Linux) and returns n, or
 /// an errc::no_secure_random error (50000). Never falls back to a weaker generator.
 [[nodiscard]] inline result<std::size_t> random_bytes(std::uint8_t* p, std::size_t n) noexcept {
-  return detail::fill_random_from(detail::os_random, p, n);
+  return detail::fill_random_from(detail::os_random, p, n, detail::os_random_max_request);
 }
 
 /// A nonce: 32 lower-case hex characters carrying 128 bits from the CSPRNG. Hex is safe anywhere

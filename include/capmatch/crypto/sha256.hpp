@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "../version.hpp"
+#include "../detail/simd.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CAPMATCH_SHA_NI 1
@@ -165,6 +166,18 @@ constexpr void sha256_compress(sha256_state& h, const std::uint8_t* p, std::size
 /// Big-endian bytes of the state.
 [[nodiscard]] constexpr sha256_digest sha256_bytes(const sha256_state& h) noexcept {
   sha256_digest d{};
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated()) {  // two 16-byte stores: what reads the digest whole or in
+    auto swap = [](__m128i x) {          // words (base64, hmac_outer) is not stalled on forwarding
+      x = _mm_or_si128(_mm_slli_epi16(x, 8), _mm_srli_epi16(x, 8));  // bytes within 16-bit lanes
+      return _mm_shufflehi_epi16(_mm_shufflelo_epi16(x, 0xB1), 0xB1);  // 16-bit halves within 32-bit lanes
+    };
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d.data()), swap(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h.data()))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d.data() + 16),
+                     swap(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h.data() + 4))));
+    return d;
+  }
+#endif
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
     for (int i = 0; i < 8; ++i) {  // (a byte swap and a 4-byte store per word, not 4 shifts and stores)
       const std::uint32_t x = h[i];  // (compilers make this one byte swap instruction)
@@ -193,7 +206,22 @@ constexpr void copy_bytes(std::uint8_t* out, const C* p, std::size_t n, std::siz
   }
 }
 constexpr void fill_zero(std::uint8_t* out, std::size_t from, std::size_t to) noexcept {
+  if (!std::is_constant_evaluated()) {
+    if (from < to) std::memset(out + from, 0, to - from);
+    return;
+  }
   for (std::size_t k = from; k < to; ++k) out[k] = 0;
+}
+/// Writes `v` big-endian to out[0..8) (one byte swap and store at run time).
+constexpr void store_be64(std::uint8_t* out, std::uint64_t v) noexcept {
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+#if defined(__GNUC__) || defined(__clang__)
+    v = __builtin_bswap64(v);
+    std::memcpy(out, &v, 8);
+    return;
+#endif
+  }
+  for (int j = 0; j < 8; ++j) out[j] = static_cast<std::uint8_t>(v >> (56 - 8 * j));
 }
 }  // namespace detail
 
@@ -255,7 +283,7 @@ class sha256 {
       used_ = 0;
     }
     detail::fill_zero(buf_.data(), used_, 56);
-    for (int j = 0; j < 8; ++j) buf_[56 + j] = static_cast<std::uint8_t>(bits >> (56 - 8 * j));
+    detail::store_be64(buf_.data() + 56, bits);
     detail::sha256_compress(h_, buf_.data(), 1, backend_);
     used_ = 0;
     return detail::sha256_bytes(h_);

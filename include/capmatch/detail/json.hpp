@@ -22,33 +22,78 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
 
+/// plain_ascii_end's run-time scan without SIMD (little-endian): eight bytes at a time (SWAR:
+/// each test flags exactly the bytes it names, no borrow crosses a byte), the last 1-7 as one
+/// word that ends at the string's end (the bytes before `pos` shifted out) or, in a string
+/// shorter than a word, as swar::load_partial's word. Reads no byte outside `s`.
+template <bool stop_at_del>
+[[nodiscard]] inline std::size_t plain_ascii_end_words(std::string_view s, std::size_t pos) noexcept {
+  const std::size_t n = s.size();
+  auto stops = [](std::uint64_t w) {  // 0x80 in every byte of w that stops
+    std::uint64_t f = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
+    if constexpr (stop_at_del) f |= swar::bytes_equal(w, 0x7F);
+    return f;
+  };
+  for (; pos + 8 <= n; pos += 8)
+    if (const std::uint64_t f = stops(swar::load_partial(s.data() + pos, 8)); f != 0)
+      return pos + static_cast<std::size_t>(std::countr_zero(f) >> 3);
+  if (pos == n) return n;
+  std::uint64_t f;
+  if (n >= 8) {
+    f = stops(swar::load_partial(s.data() + n - 8, 8)) >> (8 * (pos + 8 - n));  // (pos + 8 - n bytes seen)
+  } else {
+    const std::size_t k = n - pos;  // 1..7; the zero bytes above them would stop: masked off
+    f = stops(swar::load_partial(s.data() + pos, k)) & ((std::uint64_t{1} << (8 * k)) - 1);
+  }
+  return f != 0 ? pos + static_cast<std::size_t>(std::countr_zero(f) >> 3) : n;
+}
+
+#if CAPMATCH_DETAIL_SSE2
+/// plain_ascii_end's run-time scan with SSE2: sixteen bytes at a time, the last 1-15 as one
+/// window that ends at the string's end (the bytes before `pos` shifted out) or, in a string
+/// shorter than sixteen bytes, one register of swar::load_partial's words. Reads no byte
+/// outside `s`.
+template <bool stop_at_del>
+[[nodiscard]] inline std::size_t plain_ascii_end_sse2(std::string_view s, std::size_t pos) noexcept {
+  const std::size_t n = s.size();
+  const char* p = s.data();
+  auto stops = [](__m128i v) {  // bit k: byte k of v stops
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));  // (signed: below 0x20, or 0x80 and above)
+    if constexpr (stop_at_del) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+    return static_cast<unsigned>(_mm_movemask_epi8(m));
+  };
+  auto at = [p](std::size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)); };
+  unsigned bits;
+  if (n >= 16) {
+    for (; pos + 16 <= n; pos += 16)
+      if ((bits = stops(at(pos))) != 0) return pos + static_cast<std::size_t>(std::countr_zero(bits));
+    if (pos == n) return n;
+    bits = stops(at(n - 16)) >> (pos + 16 - n);  // (pos + 16 - n bytes of it seen)
+  } else {
+    if (pos == n) return n;
+    const std::size_t k = n - pos;  // 1..15; the zero bytes above them would stop: masked off
+    const std::uint64_t lo = swar::load_partial(p + pos, k < 8 ? k : 8);
+    const std::uint64_t hi = k > 8 ? swar::load_partial(p + pos + 8, k - 8) : 0;
+    bits = stops(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo))) & ((1u << k) - 1);
+  }
+  return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : n;
+}
+#endif
+
 /// The first index from `pos` of a byte that a JSON string reader or writer must look at:
-/// '"', '\\', U+0000..U+001F or a non-ASCII byte; s.size() if none. At run time eight bytes at
-/// a time: each test flags exactly the bytes it names (no borrow crosses a byte); with SSE2
-/// sixteen at a time first.
+/// '"', '\\', U+0000..U+001F or a non-ASCII byte; s.size() if none. At run time sixteen bytes
+/// at a time with SSE2 (plain_ascii_end_sse2), else eight (plain_ascii_end_words), with no
+/// byte loop; in constant evaluation (and on big-endian targets) a byte at a time.
 /// (With `stop_at_del`, also 0x7F: printable_ascii_end.)
 template <bool stop_at_del = false>
 [[nodiscard]] constexpr std::size_t plain_ascii_end(std::string_view s, std::size_t pos) noexcept {
-#if CAPMATCH_DETAIL_SSE2
-  if (!std::is_constant_evaluated()) {  // sixteen bytes at a time
-    for (; pos + 16 <= s.size(); pos += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));
-      __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-      m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));  // (signed: below 0x20, or 0x80 and above)
-      if constexpr (stop_at_del) m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
-      if (const auto bits = static_cast<unsigned>(_mm_movemask_epi8(m)); bits != 0)
-        return pos + static_cast<std::size_t>(std::countr_zero(bits));
-    }
-  }
-#endif
   if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-    for (; pos + 8 <= s.size(); pos += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + pos, 8);
-      std::uint64_t flags = swar::bytes_equal(w, '"') | swar::bytes_equal(w, '\\') | swar::control_or_high(w);
-      if constexpr (stop_at_del) flags |= swar::bytes_equal(w, 0x7F);
-      if (flags != 0) return pos + static_cast<std::size_t>(std::countr_zero(flags) >> 3);
-    }
+#if CAPMATCH_DETAIL_SSE2
+    return plain_ascii_end_sse2<stop_at_del>(s, pos);
+#else
+    return plain_ascii_end_words<stop_at_del>(s, pos);
+#endif
   }
   for (; pos < s.size(); ++pos) {
     const auto c = static_cast<unsigned char>(s[pos]);
