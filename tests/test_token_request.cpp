@@ -1330,3 +1330,51 @@ TEST_CASE("capability cache: an entry of one text form never answers a lookup of
     CHECK(canonical == text);
   }
 }
+
+TEST_CASE("capability cache: find into the caller's HMAC state says miss, hit or hit with the prefix") {
+  // The verifier's lookup (one hmac_sha256, no std::optional): the state is written only on
+  // hit_with_prefix, and the optional overload answers the same lookups the same way.
+  const key_list keys = make_keys();
+  const key_fingerprint& fp = keys.find(key_name)->fingerprint();
+  const auto eff = capability::parse(R"({"a":["*"]})");
+  REQUIRE(eff.has_value());
+  const std::string text = R"({"a":["*"]})";
+  const std::uint64_t hash = capability_cache::text_hash(text);
+  const crypto::hmac_sha256_key k1("one"), k2("two");
+  crypto::hmac_sha256 stored(k1);
+  stored.update(std::string_view("keyName\nttl\n{\"a\":[\"*\"]}\n"));
+  const crypto::sha256_digest stored_mac = crypto::hmac_sha256(stored).finish();
+  const crypto::sha256_digest untouched_mac = crypto::hmac_sha256(k2).finish();
+  using lookup = capability_cache::lookup;
+  capability_cache cache(4);
+  std::string canonical = "unchanged";
+  capability effective;
+  crypto::hmac_sha256 h(k2);
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h) == lookup::miss);
+  CHECK(canonical == "unchanged");
+  CHECK(crypto::hmac_sha256(h).finish() == untouched_mac);
+  cache.insert(fp, text, hash, text, *eff, "tag", nullptr);  // no prefix stored
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h) == lookup::hit);
+  CHECK(canonical == text);
+  CHECK(effective == *eff);
+  CHECK(crypto::hmac_sha256(h).finish() == untouched_mac);
+  cache.insert(fp, text, hash, text, *eff, "tag", &stored);
+  CHECK(cache.find(fp, text, hash, "other tag", canonical, effective, h) == lookup::hit);
+  CHECK(crypto::hmac_sha256(h).finish() == untouched_mac);
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h) == lookup::hit_with_prefix);
+  CHECK(crypto::hmac_sha256(h).finish() == stored_mac);
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h, capability_cache::text_form::json_escaped) ==
+        lookup::miss);
+  // the optional overload: reset on a hit without the tag's prefix, set with it, untouched on a miss
+  std::optional<crypto::hmac_sha256> prefix(k2);
+  CHECK(cache.find(fp, text, hash, "other tag", canonical, effective, prefix));
+  CHECK(!prefix.has_value());
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, prefix));
+  REQUIRE(prefix.has_value());
+  CHECK(prefix->finish() == stored_mac);
+  CHECK(!cache.find(fp, "{}", "tag", canonical, effective, prefix));
+  CHECK(prefix.has_value());
+  CHECK(cache.hits() == 5);
+  CHECK(cache.prefix_hits() == 2);
+  CHECK(cache.misses() == 3);
+}
