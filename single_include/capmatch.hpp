@@ -3739,6 +3739,23 @@ inline constexpr std::uint64_t hash_p0 = 0xa0761d6478bd642full, hash_p1 = 0xe703
   return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
 }
 
+/// The last `n` (< 8) bytes at `p` as one word, the first at the low end (on a little-endian
+/// machine the value a memcpy into a zeroed word gives), in two loads of 4 bytes or three of
+/// one, overlapping: no memcpy of a variable length (a call, whose byte stores the word's load
+/// then waits for: perf put a third of the replay guard's hashing on those two loads). 0 when
+/// `n` is 0 (`p` is not read: it may be an empty view's null data).
+[[nodiscard]] inline std::uint64_t load_tail(const char* p, std::size_t n) noexcept {
+  if (n >= 4) {
+    std::uint32_t lo = 0, hi = 0;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return lo | static_cast<std::uint64_t>(hi) << (8 * (n - 4));
+  }
+  if (n == 0) return 0;
+  auto byte = [p](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])) << (8 * k); };
+  return byte(0) | byte(n / 2) | byte(n - 1);
+}
+
 /// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
 [[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
   constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1;
@@ -3749,8 +3766,7 @@ inline constexpr std::uint64_t hash_p0 = 0xa0761d6478bd642full, hash_p1 = 0xe703
     std::memcpy(&w, s.data() + i, 8);
     h = fold_multiply(h ^ w ^ p0, seed ^ p1);
   }
-  std::uint64_t tail = 0;
-  if (s.size() > i) std::memcpy(&tail, s.data() + i, s.size() - i);  // (an empty view may have no data)
+  const std::uint64_t tail = load_tail(s.data() + i, s.size() - i);  // (an empty view may have no data)
   return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
 }
 
@@ -3768,8 +3784,7 @@ inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h
     h0 = fold_multiply(h0 ^ w ^ p0, seed0 ^ p1);
     h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
   }
-  std::uint64_t tail = 0;
-  if (s.size() > i) std::memcpy(&tail, s.data() + i, s.size() - i);  // (an empty view may have no data)
+  const std::uint64_t tail = load_tail(s.data() + i, s.size() - i);  // (an empty view may have no data)
   h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
   h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
 }
@@ -10003,6 +10018,7 @@ class memory_replay_guard final : public replay_guard {
     std::size_t slots = 2;
     while (slots < 2 * per_shard) slots <<= 1;  // load factor at most 1/2: short probes
     table_ = make_table(n * slots);
+    slots_per_shard_ = slots;
     shards_ = std::make_unique<shard[]>(n);
     for (std::size_t i = 0; i < n; ++i) {
       shards_[i].slots = table_.get() + i * slots;
@@ -10126,15 +10142,22 @@ class memory_replay_guard final : public replay_guard {
     }
   };
 
-  /// The pair's fingerprint, and the first slot its probe reads starts loading (with a table
+  /// The pair's fingerprint, and the slot its probe reads first starts loading (with a table
   /// larger than the CPU's caches that load is a cache and TLB miss on every claim; the
-  /// verifier checks the mac meanwhile). Reads only fields fixed at construction: no lock.
+  /// verifier checks the mac meanwhile). A 24-byte slot straddles two cache lines at two of
+  /// every eight indices, and the claim reads its `expires` (the second line then) first: both
+  /// lines are fetched. The slot's address comes from fields fixed at construction (every
+  /// shard has slots_per_shard_ slots, in shard order in table_), not from the shard, so the
+  /// fetch waits for no load; the shard (its mutex, taken by the claim) is fetched too. No lock.
   prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept override {
     prepared_claim p;
     hash(key_name, nonce, p.words[0], p.words[1]);
 #if defined(__GNUC__) || defined(__clang__)
-    const shard& s = shards_[(p.words[1] >> 40) & (shard_count_ - 1)];
-    __builtin_prefetch(&s.slots[p.words[0] & s.mask], 1);
+    const std::size_t s = shard_of(p.words[1]);
+    const slot* const e = table_.get() + s * slots_per_shard_ + (p.words[0] & (slots_per_shard_ - 1));
+    __builtin_prefetch(e, 1);
+    __builtin_prefetch(reinterpret_cast<const char*>(e + 1) - 1, 1);
+    __builtin_prefetch(&shards_[s], 1);
 #endif
     return p;
   }
@@ -10145,10 +10168,13 @@ class memory_replay_guard final : public replay_guard {
 
   claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires_at_ms, std::int64_t now_ms) noexcept {
     const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
-    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
+    shard& s = shards_[shard_of(h2)];
     std::lock_guard<std::mutex> lock(s.mutex);
     return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
   }
+
+  /// The shard of a pair whose fingerprint's second word is `h2`.
+  [[nodiscard]] std::size_t shard_of(std::uint64_t h2) const noexcept { return (h2 >> 40) & (shard_count_ - 1); }
 
   /// The pair's 128-bit fingerprint: the same values as seeded_hash(nonce, seeded_hash(key_name,
   /// 0 or 1, seed), seed), in two passes, not four.
@@ -10160,6 +10186,7 @@ class memory_replay_guard final : public replay_guard {
 
   std::uint64_t seed0_, seed1_;
   std::size_t shard_count_ = 1;
+  std::size_t slots_per_shard_ = 2;  // (a power of two: each shard's mask is slots_per_shard_ - 1)
   table table_;
   std::unique_ptr<shard[]> shards_;
 };
@@ -10281,23 +10308,26 @@ class capability_cache {
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
                           std::string_view prefix_tag, std::string& canonical, capability& effective,
                           std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
-    if (text.size() > max_text_) return false;
-    slot& s = at(key, hash);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
-      ++s.misses;
-      return false;
-    }
-    canonical.assign(s.canonical);
-    effective = s.effective;
-    if (s.prefix && s.prefix_tag == prefix_tag) {
-      signed_prefix = s.prefix;
-      ++s.prefix_hits;
-    } else {
-      signed_prefix.reset();
-    }
-    ++s.hits;
-    return true;
+    const lookup r = look_up(key, text, hash, prefix_tag, canonical, effective,
+                             [&](const crypto::hmac_sha256& prefix) { signed_prefix = prefix; }, form);
+    if (r == lookup::hit) signed_prefix.reset();
+    return r != lookup::miss;
+  }
+
+  /// What find() into a caller's HMAC state found.
+  enum class lookup : std::uint8_t {
+    miss,             // no entry: nothing written
+    hit,              // canonical and effective written; the state untouched (no prefix for the tag)
+    hit_with_prefix,  // and the entry's HMAC state over the tagged prefix copied to the caller's
+  };
+  /// find() with `hash` = text_hash(text) that copies a prefix's HMAC state into the caller's
+  /// `signed_prefix` (a verifier's one HMAC object: no std::optional, whose empty storage some
+  /// compilers clear on construction).
+  [[nodiscard]] lookup find(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
+                            std::string_view prefix_tag, std::string& canonical, capability& effective,
+                            crypto::hmac_sha256& signed_prefix, text_form form = text_form::decoded) const {
+    return look_up(key, text, hash, prefix_tag, canonical, effective,
+                   [&](const crypto::hmac_sha256& prefix) { signed_prefix = prefix; }, form);
   }
 
   /// Stores a verified result (replacing whatever its slot held), with the HMAC state absorbed
@@ -10357,6 +10387,30 @@ class capability_cache {
     std::optional<crypto::hmac_sha256> prefix;
     std::uint64_t hits = 0, misses = 0, prefix_hits = 0;
   };
+  /// Every lookup: on a hit copies the entry out, hands its prefix state (when stored with
+  /// `prefix_tag`) to `take_prefix(state)`, counts, and says which it was.
+  template <class TakePrefix>
+  [[nodiscard]] lookup look_up(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
+                            std::string_view prefix_tag, std::string& canonical, capability& effective,
+                            TakePrefix&& take_prefix, text_form form) const {
+    if (text.size() > max_text_) return lookup::miss;
+    slot& s = at(key, hash);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
+      ++s.misses;
+      return lookup::miss;
+    }
+    canonical.assign(s.canonical);
+    effective = s.effective;
+    ++s.hits;
+    if (s.prefix && s.prefix_tag == prefix_tag) {
+      take_prefix(*s.prefix);
+      ++s.prefix_hits;
+      return lookup::hit_with_prefix;
+    }
+    return lookup::hit;
+  }
+
   /// The slot of (key, text): the text's hash mixed with the key's, mapped onto the slots by a
   /// multiply (no division): slot_of.
   [[nodiscard]] slot& at(const key_fingerprint& key, std::uint64_t text_hash) const noexcept {
@@ -10637,16 +10691,20 @@ namespace detail {
 }
 
 /// The members of a TokenRequest's wire form as the verifier reads them: views into the JSON
-/// text (or into a reader's pool when a string had escapes).
+/// text (or into a reader's pool when a string had escapes). The integers and flags have no
+/// default value: every reader sets every member when it reads a request (the general reader
+/// starts with `f = {}`), and gcc clears a struct this large whose members all have one with a
+/// `rep stos` (~20 % of the verifier's own time, once per request); the views' clear stays
+/// 14 plain stores. Write `token_request_wire f{}` for one with every member zero.
 struct token_request_wire {
   std::string_view key_name, capability, client_id, nonce, mac;
   std::string_view ttl_text, timestamp_text;  // the digits as received
-  std::uint64_t ttl = 0, timestamp = 0;
-  bool has_ttl = false, has_capability = false, has_client_id = false;
-  bool capability_escaped = false;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
+  std::uint64_t ttl, timestamp;
+  bool has_ttl, has_capability, has_client_id;
+  bool capability_escaped;  // `capability` is as written in its JSON string (\" \\ \/ not decoded)
   /// `capability` is the body of the caller's capability_memo (read_token_request): it was
   /// recognised as the memo's body (not scanned again) or just stored there.
-  bool capability_memoised = false;
+  bool capability_memoised;
 
   friend constexpr bool operator==(const token_request_wire&, const token_request_wire&) = default;
 };
@@ -11645,11 +11703,13 @@ class token_request_verifier {
     const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
     capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
     // a hit is copied straight into `out` (reused buffers); only a verified request keeps it
-    std::optional<crypto::hmac_sha256> hit_prefix;  // the entry's HMAC state over the signed prefix
     if (f.has_capability && !out.capability) out.capability.emplace();
-    bool cached = false;
-    std::optional<crypto::hmac_sha256> prefix;  // absorbed here, stored with the result
-    crypto::sha256_digest digest{};
+    bool cached = false, hit_prefix = false;
+    // The HMAC: the key's state, then (with a cache) absorbed over the signed prefix or replaced
+    // by a hit's state over it, and kept so to be stored with the result. One object, no
+    // std::optional (gcc clears an empty optional's storage: a 160-byte block clear each).
+    crypto::hmac_sha256 h(key->hmac());
+    crypto::sha256_digest digest;
     // the cache entry's prefix tag: keyName\nttl (a key name has at most max_key_name_bytes)
     char tag_buf[max_key_name_bytes + 1 + 20];
     std::string_view tag;
@@ -11666,18 +11726,17 @@ class token_request_verifier {
           memo_hash = capability_cache::text_hash(memo.body), memo_hash_generation = memo.generation;
         text_hash = memo_hash;
       }
-      cached = cache->find(key->fingerprint(), f.capability, text_hash, tag, *out.capability, out.effective, hit_prefix,
-                           form);
-      if (cached && hit_prefix) {
-        digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
+      const auto found = cache->find(key->fingerprint(), f.capability, text_hash, tag, *out.capability, out.effective, h, form);
+      cached = found != capability_cache::lookup::miss;
+      hit_prefix = found == capability_cache::lookup::hit_with_prefix;
+      if (hit_prefix) {
+        digest = detail::absorb_lines(h, {f.client_id, ts_text, f.nonce}).finish();
       } else {
-        prefix.emplace(key->hmac());
-        detail::absorb_lines(*prefix, {f.key_name, ttl, signed_capability()});
-        crypto::hmac_sha256 rest = *prefix;
+        detail::absorb_lines(h, {f.key_name, ttl, signed_capability()});
+        crypto::hmac_sha256 rest = h;
         digest = detail::absorb_lines(rest, {f.client_id, ts_text, f.nonce}).finish();
       }
     } else {
-      crypto::hmac_sha256 h(key->hmac());
       digest = detail::absorb_lines(h, {f.key_name, ttl, signed_capability(), f.client_id, ts_text, f.nonce}).finish();
     }
     if (!crypto::equal_constant_time(digest, *expected))
@@ -11718,7 +11777,7 @@ class token_request_verifier {
       out.capability.reset();
     } else if (cached) {
       if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
-        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &h, form);
     } else {
       auto req = capability::parse(signed_capability());
       if (!req) {
@@ -11734,7 +11793,7 @@ class token_request_verifier {
       }
       out.capability = req->to_json();
       if (cache != nullptr)
-        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &h, form);
     }
     out.key_name.assign(f.key_name);
     out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;

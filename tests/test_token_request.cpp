@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -997,6 +999,28 @@ TEST_CASE("replay guard: the one-pass two-lane hash is the two seeded hashes it 
   }
 }
 
+TEST_CASE("hashes: the tail of fewer than 8 bytes is read as a memcpy into a zeroed word reads it") {
+  // detail::load_tail replaced a variable-length memcpy (overlapping loads): every length,
+  // every byte value at every position, and the bytes beyond the tail never read into it
+  capmatch_test::splitmix64 rng{0x7a11'0e4d};
+  for (int round = 0; round < 200; ++round) {
+    char buf[16];
+    for (char& c : buf) c = static_cast<char>(rng.next());
+    for (std::size_t n = 0; n < 8; ++n) {
+      std::uint64_t expected = 0;
+      for (std::size_t k = 0; k < n; ++k) expected |= std::uint64_t{static_cast<unsigned char>(buf[4 + k])} << (8 * k);
+      INFO("n ", n);
+      CHECK(detail::load_tail(buf + 4, n) == expected);
+      if constexpr (std::endian::native == std::endian::little) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, buf + 4, n);
+        CHECK(detail::load_tail(buf + 4, n) == word);
+      }
+    }
+  }
+  CHECK(detail::load_tail(nullptr, 0) == 0);
+}
+
 TEST_CASE("capability cache: the wide hash reads every byte and spreads texts over the slots") {
   // detail::wide_hash chooses a capability_cache slot for a capability text (hundreds of bytes,
   // two chains of 16 bytes per multiply, then a tail): a byte it skipped would make texts that
@@ -1305,4 +1329,52 @@ TEST_CASE("capability cache: an entry of one text form never answers a lookup of
     CHECK(cache.find(fp, text, "tag", canonical, effective, prefix, stored));
     CHECK(canonical == text);
   }
+}
+
+TEST_CASE("capability cache: find into the caller's HMAC state says miss, hit or hit with the prefix") {
+  // The verifier's lookup (one hmac_sha256, no std::optional): the state is written only on
+  // hit_with_prefix, and the optional overload answers the same lookups the same way.
+  const key_list keys = make_keys();
+  const key_fingerprint& fp = keys.find(key_name)->fingerprint();
+  const auto eff = capability::parse(R"({"a":["*"]})");
+  REQUIRE(eff.has_value());
+  const std::string text = R"({"a":["*"]})";
+  const std::uint64_t hash = capability_cache::text_hash(text);
+  const crypto::hmac_sha256_key k1("one"), k2("two");
+  crypto::hmac_sha256 stored(k1);
+  stored.update(std::string_view("keyName\nttl\n{\"a\":[\"*\"]}\n"));
+  const crypto::sha256_digest stored_mac = crypto::hmac_sha256(stored).finish();
+  const crypto::sha256_digest untouched_mac = crypto::hmac_sha256(k2).finish();
+  using lookup = capability_cache::lookup;
+  capability_cache cache(4);
+  std::string canonical = "unchanged";
+  capability effective;
+  crypto::hmac_sha256 h(k2);
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h) == lookup::miss);
+  CHECK(canonical == "unchanged");
+  CHECK(crypto::hmac_sha256(h).finish() == untouched_mac);
+  cache.insert(fp, text, hash, text, *eff, "tag", nullptr);  // no prefix stored
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h) == lookup::hit);
+  CHECK(canonical == text);
+  CHECK(effective == *eff);
+  CHECK(crypto::hmac_sha256(h).finish() == untouched_mac);
+  cache.insert(fp, text, hash, text, *eff, "tag", &stored);
+  CHECK(cache.find(fp, text, hash, "other tag", canonical, effective, h) == lookup::hit);
+  CHECK(crypto::hmac_sha256(h).finish() == untouched_mac);
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h) == lookup::hit_with_prefix);
+  CHECK(crypto::hmac_sha256(h).finish() == stored_mac);
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, h, capability_cache::text_form::json_escaped) ==
+        lookup::miss);
+  // the optional overload: reset on a hit without the tag's prefix, set with it, untouched on a miss
+  std::optional<crypto::hmac_sha256> prefix(k2);
+  CHECK(cache.find(fp, text, hash, "other tag", canonical, effective, prefix));
+  CHECK(!prefix.has_value());
+  CHECK(cache.find(fp, text, hash, "tag", canonical, effective, prefix));
+  REQUIRE(prefix.has_value());
+  CHECK(prefix->finish() == stored_mac);
+  CHECK(!cache.find(fp, "{}", "tag", canonical, effective, prefix));
+  CHECK(prefix.has_value());
+  CHECK(cache.hits() == 5);
+  CHECK(cache.prefix_hits() == 2);
+  CHECK(cache.misses() == 3);
 }

@@ -118,23 +118,26 @@ class capability_cache {
   [[nodiscard]] bool find(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
                           std::string_view prefix_tag, std::string& canonical, capability& effective,
                           std::optional<crypto::hmac_sha256>& signed_prefix, text_form form = text_form::decoded) const {
-    if (text.size() > max_text_) return false;
-    slot& s = at(key, hash);
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
-      ++s.misses;
-      return false;
-    }
-    canonical.assign(s.canonical);
-    effective = s.effective;
-    if (s.prefix && s.prefix_tag == prefix_tag) {
-      signed_prefix = s.prefix;
-      ++s.prefix_hits;
-    } else {
-      signed_prefix.reset();
-    }
-    ++s.hits;
-    return true;
+    const lookup r = look_up(key, text, hash, prefix_tag, canonical, effective,
+                             [&](const crypto::hmac_sha256& prefix) { signed_prefix = prefix; }, form);
+    if (r == lookup::hit) signed_prefix.reset();
+    return r != lookup::miss;
+  }
+
+  /// What find() into a caller's HMAC state found.
+  enum class lookup : std::uint8_t {
+    miss,             // no entry: nothing written
+    hit,              // canonical and effective written; the state untouched (no prefix for the tag)
+    hit_with_prefix,  // and the entry's HMAC state over the tagged prefix copied to the caller's
+  };
+  /// find() with `hash` = text_hash(text) that copies a prefix's HMAC state into the caller's
+  /// `signed_prefix` (a verifier's one HMAC object: no std::optional, whose empty storage some
+  /// compilers clear on construction).
+  [[nodiscard]] lookup find(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
+                            std::string_view prefix_tag, std::string& canonical, capability& effective,
+                            crypto::hmac_sha256& signed_prefix, text_form form = text_form::decoded) const {
+    return look_up(key, text, hash, prefix_tag, canonical, effective,
+                   [&](const crypto::hmac_sha256& prefix) { signed_prefix = prefix; }, form);
   }
 
   /// Stores a verified result (replacing whatever its slot held), with the HMAC state absorbed
@@ -194,6 +197,30 @@ class capability_cache {
     std::optional<crypto::hmac_sha256> prefix;
     std::uint64_t hits = 0, misses = 0, prefix_hits = 0;
   };
+  /// Every lookup: on a hit copies the entry out, hands its prefix state (when stored with
+  /// `prefix_tag`) to `take_prefix(state)`, counts, and says which it was.
+  template <class TakePrefix>
+  [[nodiscard]] lookup look_up(const key_fingerprint& key, std::string_view text, std::uint64_t hash,
+                            std::string_view prefix_tag, std::string& canonical, capability& effective,
+                            TakePrefix&& take_prefix, text_form form) const {
+    if (text.size() > max_text_) return lookup::miss;
+    slot& s = at(key, hash);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (!s.used || s.form != form || s.text != text || !(s.key == key)) {
+      ++s.misses;
+      return lookup::miss;
+    }
+    canonical.assign(s.canonical);
+    effective = s.effective;
+    ++s.hits;
+    if (s.prefix && s.prefix_tag == prefix_tag) {
+      take_prefix(*s.prefix);
+      ++s.prefix_hits;
+      return lookup::hit_with_prefix;
+    }
+    return lookup::hit;
+  }
+
   /// The slot of (key, text): the text's hash mixed with the key's, mapped onto the slots by a
   /// multiply (no division): slot_of.
   [[nodiscard]] slot& at(const key_fingerprint& key, std::uint64_t text_hash) const noexcept {

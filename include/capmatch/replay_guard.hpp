@@ -96,6 +96,7 @@ class memory_replay_guard final : public replay_guard {
     std::size_t slots = 2;
     while (slots < 2 * per_shard) slots <<= 1;  // load factor at most 1/2: short probes
     table_ = make_table(n * slots);
+    slots_per_shard_ = slots;
     shards_ = std::make_unique<shard[]>(n);
     for (std::size_t i = 0; i < n; ++i) {
       shards_[i].slots = table_.get() + i * slots;
@@ -219,15 +220,22 @@ class memory_replay_guard final : public replay_guard {
     }
   };
 
-  /// The pair's fingerprint, and the first slot its probe reads starts loading (with a table
+  /// The pair's fingerprint, and the slot its probe reads first starts loading (with a table
   /// larger than the CPU's caches that load is a cache and TLB miss on every claim; the
-  /// verifier checks the mac meanwhile). Reads only fields fixed at construction: no lock.
+  /// verifier checks the mac meanwhile). A 24-byte slot straddles two cache lines at two of
+  /// every eight indices, and the claim reads its `expires` (the second line then) first: both
+  /// lines are fetched. The slot's address comes from fields fixed at construction (every
+  /// shard has slots_per_shard_ slots, in shard order in table_), not from the shard, so the
+  /// fetch waits for no load; the shard (its mutex, taken by the claim) is fetched too. No lock.
   prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept override {
     prepared_claim p;
     hash(key_name, nonce, p.words[0], p.words[1]);
 #if defined(__GNUC__) || defined(__clang__)
-    const shard& s = shards_[(p.words[1] >> 40) & (shard_count_ - 1)];
-    __builtin_prefetch(&s.slots[p.words[0] & s.mask], 1);
+    const std::size_t s = shard_of(p.words[1]);
+    const slot* const e = table_.get() + s * slots_per_shard_ + (p.words[0] & (slots_per_shard_ - 1));
+    __builtin_prefetch(e, 1);
+    __builtin_prefetch(reinterpret_cast<const char*>(e + 1) - 1, 1);
+    __builtin_prefetch(&shards_[s], 1);
 #endif
     return p;
   }
@@ -238,10 +246,13 @@ class memory_replay_guard final : public replay_guard {
 
   claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires_at_ms, std::int64_t now_ms) noexcept {
     const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
-    shard& s = shards_[(h2 >> 40) & (shard_count_ - 1)];
+    shard& s = shards_[shard_of(h2)];
     std::lock_guard<std::mutex> lock(s.mutex);
     return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
   }
+
+  /// The shard of a pair whose fingerprint's second word is `h2`.
+  [[nodiscard]] std::size_t shard_of(std::uint64_t h2) const noexcept { return (h2 >> 40) & (shard_count_ - 1); }
 
   /// The pair's 128-bit fingerprint: the same values as seeded_hash(nonce, seeded_hash(key_name,
   /// 0 or 1, seed), seed), in two passes, not four.
@@ -253,6 +264,7 @@ class memory_replay_guard final : public replay_guard {
 
   std::uint64_t seed0_, seed1_;
   std::size_t shard_count_ = 1;
+  std::size_t slots_per_shard_ = 2;  // (a power of two: each shard's mask is slots_per_shard_ - 1)
   table table_;
   std::unique_ptr<shard[]> shards_;
 };

@@ -744,11 +744,13 @@ class token_request_verifier {
     const std::string_view ttl = f.has_ttl ? f.ttl_text : std::string_view(), ts_text = f.timestamp_text;
     capability_cache* const cache = f.has_capability ? opts_.cache : nullptr;
     // a hit is copied straight into `out` (reused buffers); only a verified request keeps it
-    std::optional<crypto::hmac_sha256> hit_prefix;  // the entry's HMAC state over the signed prefix
     if (f.has_capability && !out.capability) out.capability.emplace();
-    bool cached = false;
-    std::optional<crypto::hmac_sha256> prefix;  // absorbed here, stored with the result
-    crypto::sha256_digest digest{};
+    bool cached = false, hit_prefix = false;
+    // The HMAC: the key's state, then (with a cache) absorbed over the signed prefix or replaced
+    // by a hit's state over it, and kept so to be stored with the result. One object, no
+    // std::optional (gcc clears an empty optional's storage: a 160-byte block clear each).
+    crypto::hmac_sha256 h(key->hmac());
+    crypto::sha256_digest digest;
     // the cache entry's prefix tag: keyName\nttl (a key name has at most max_key_name_bytes)
     char tag_buf[max_key_name_bytes + 1 + 20];
     std::string_view tag;
@@ -765,18 +767,17 @@ class token_request_verifier {
           memo_hash = capability_cache::text_hash(memo.body), memo_hash_generation = memo.generation;
         text_hash = memo_hash;
       }
-      cached = cache->find(key->fingerprint(), f.capability, text_hash, tag, *out.capability, out.effective, hit_prefix,
-                           form);
-      if (cached && hit_prefix) {
-        digest = detail::absorb_lines(*hit_prefix, {f.client_id, ts_text, f.nonce}).finish();
+      const auto found = cache->find(key->fingerprint(), f.capability, text_hash, tag, *out.capability, out.effective, h, form);
+      cached = found != capability_cache::lookup::miss;
+      hit_prefix = found == capability_cache::lookup::hit_with_prefix;
+      if (hit_prefix) {
+        digest = detail::absorb_lines(h, {f.client_id, ts_text, f.nonce}).finish();
       } else {
-        prefix.emplace(key->hmac());
-        detail::absorb_lines(*prefix, {f.key_name, ttl, signed_capability()});
-        crypto::hmac_sha256 rest = *prefix;
+        detail::absorb_lines(h, {f.key_name, ttl, signed_capability()});
+        crypto::hmac_sha256 rest = h;
         digest = detail::absorb_lines(rest, {f.client_id, ts_text, f.nonce}).finish();
       }
     } else {
-      crypto::hmac_sha256 h(key->hmac());
       digest = detail::absorb_lines(h, {f.key_name, ttl, signed_capability(), f.client_id, ts_text, f.nonce}).finish();
     }
     if (!crypto::equal_constant_time(digest, *expected))
@@ -817,7 +818,7 @@ class token_request_verifier {
       out.capability.reset();
     } else if (cached) {
       if (!hit_prefix)  // (the entry's prefix was for another keyName or ttl: now for this one)
-        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &h, form);
     } else {
       auto req = capability::parse(signed_capability());
       if (!req) {
@@ -833,7 +834,7 @@ class token_request_verifier {
       }
       out.capability = req->to_json();
       if (cache != nullptr)
-        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &*prefix, form);
+        cache->insert(key->fingerprint(), f.capability, text_hash, *out.capability, out.effective, tag, &h, form);
     }
     out.key_name.assign(f.key_name);
     out.ttl_ms = f.has_ttl ? std::optional<std::uint64_t>(f.ttl) : std::nullopt;
