@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "../version.hpp"
+#include "swar.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail {
@@ -26,23 +27,6 @@ inline constexpr std::uint64_t hash_p0 = 0xa0761d6478bd642full, hash_p1 = 0xe703
   return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
 }
 
-/// The last `n` (< 8) bytes at `p` as one word, the first at the low end (on a little-endian
-/// machine the value a memcpy into a zeroed word gives), in two loads of 4 bytes or three of
-/// one, overlapping: no memcpy of a variable length (a call, whose byte stores the word's load
-/// then waits for: perf put a third of the replay guard's hashing on those two loads). 0 when
-/// `n` is 0 (`p` is not read: it may be an empty view's null data).
-[[nodiscard]] inline std::uint64_t load_tail(const char* p, std::size_t n) noexcept {
-  if (n >= 4) {
-    std::uint32_t lo = 0, hi = 0;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
-    return lo | static_cast<std::uint64_t>(hi) << (8 * (n - 4));
-  }
-  if (n == 0) return 0;
-  auto byte = [p](std::size_t k) { return static_cast<std::uint64_t>(static_cast<unsigned char>(p[k])) << (8 * k); };
-  return byte(0) | byte(n / 2) | byte(n - 1);
-}
-
 /// A seeded 64-bit hash of `s` (8 bytes per step through fold_multiply), continuing from `h`.
 [[nodiscard]] inline std::uint64_t seeded_hash(std::string_view s, std::uint64_t h, std::uint64_t seed) noexcept {
   constexpr std::uint64_t p0 = hash_p0, p1 = hash_p1;
@@ -53,7 +37,7 @@ inline constexpr std::uint64_t hash_p0 = 0xa0761d6478bd642full, hash_p1 = 0xe703
     std::memcpy(&w, s.data() + i, 8);
     h = fold_multiply(h ^ w ^ p0, seed ^ p1);
   }
-  const std::uint64_t tail = load_tail(s.data() + i, s.size() - i);  // (an empty view may have no data)
+  const std::uint64_t tail = swar::load_partial(s.data() + i, s.size() - i);  // (an empty view may have no data)
   return fold_multiply(h ^ tail ^ p1, seed ^ p0 ^ (s.size() - i));
 }
 
@@ -71,7 +55,7 @@ inline void seeded_hash2(std::string_view s, std::uint64_t& h0, std::uint64_t& h
     h0 = fold_multiply(h0 ^ w ^ p0, seed0 ^ p1);
     h1 = fold_multiply(h1 ^ w ^ p0, seed1 ^ p1);
   }
-  const std::uint64_t tail = load_tail(s.data() + i, s.size() - i);  // (an empty view may have no data)
+  const std::uint64_t tail = swar::load_partial(s.data() + i, s.size() - i);  // (an empty view may have no data)
   h0 = fold_multiply(h0 ^ tail ^ p1, seed0 ^ p0 ^ (s.size() - i));
   h1 = fold_multiply(h1 ^ tail ^ p1, seed1 ^ p0 ^ (s.size() - i));
 }

@@ -27,11 +27,14 @@ inline constexpr u64 low7 = ~high_bits;
 /// 0x80 in every byte of v that is below 0x20 or at least 0x80, 0 elsewhere (exact).
 [[nodiscard]] constexpr u64 control_or_high(u64 v) noexcept { return (~((v & low7) + (0x80 - 0x20) * ones) | v) & high_bits; }
 
-/// The `k` bytes (1..8) at `p` as a little-endian word, zero above them; reads only those
-/// bytes (at most two loads, overlapping when k is not a power of two). Run time, on
-/// little-endian targets only (the callers test std::endian::native).
+/// The `k` bytes (0..8) at `p` as a little-endian word, zero above them (the value a memcpy
+/// into a zeroed word gives): reads only those bytes, in at most two loads (overlapping when k
+/// is not a power of two) and no memcpy of a variable length (a call whose byte stores the
+/// word's load would then wait for); 0 without reading `p` when k is 0 (an empty view's data may
+/// be null). Run time, on little-endian targets (the callers test std::endian::native).
 [[nodiscard]] inline u64 load_partial(const char* p, std::size_t k) noexcept {
   u64 w = 0;
+  if (k == 0) return 0;
   if (k == 8) {
     std::memcpy(&w, p, 8);
   } else if (k >= 4) {
