@@ -384,6 +384,11 @@ class builder {
   std::vector<char> run_text;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // Sizes run_text once, when the first run is found, for the common case (the capability's
+  // segment bytes and a separator each); more runs grow it as usual.
+  constexpr void reserve_run_text() {
+    if (run_text.capacity() == 0) run_text.reserve(seg_text.size() + segs.size());
+  }
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
   // below the entry states, of at least two segments, keeping their states and transitions
@@ -407,7 +412,9 @@ class builder {
     out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
     out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
-    std::vector<u32> pool_at(segs.size(), no_state);
+    // Each long segment's pool offset + 1 (0: not placed yet), in the scratch buffer (free once
+    // the passes are done); not set up when no transition has a long segment.
+    u32* const pool_at = n_long > mid_runs.size() ? scratch_arrays<1>(segs.size()) : nullptr;
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
@@ -415,13 +422,14 @@ class builder {
       if (g.size <= 8) {
         place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
       } else {
-        if (pool_at[t.sid] == no_state) {  // each segment's bytes once
-          pool_at[t.sid] = static_cast<u32>(out.pool.size());
+        if (pool_at[t.sid] == 0) {  // each segment's bytes once
+          const auto at = static_cast<u32>(out.pool.size());
+          pool_at[t.sid] = at + 1;
           const std::string_view bytes = seg_view(t.sid);
           out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
-          if (bytes.size() < 16) out.pool.resize(pool_at[t.sid] + 16, '\0');  // compared as two padded words
+          if (bytes.size() < 16) out.pool.resize(at + 16, '\0');  // compared as two padded words
         }
-        const u32 off = pool_at[t.sid];
+        const u32 off = pool_at[t.sid] - 1;
         place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }

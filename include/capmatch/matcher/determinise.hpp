@@ -91,6 +91,7 @@ constexpr bool builder::determinise() {
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   std::vector<u32> set;
+  set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
     set.clear();
     if (a != dead && live(a)) set.push_back(a);
@@ -208,6 +209,8 @@ constexpr bool builder::determinise() {
   // The transitions' ranges per state, for every pass after this one (ts_first): the plain
   // construction emits them grouped by state (the qualifier state's, then state 2's, ... each
   // by segment); with fallbacks, the depth order regroups them and yields the ranges.
+  // node_edges is not read after a construction that succeeded: its memory serves ts_first.
+  ts_first.swap(node_edges);
   if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets, ts_first);
   else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
@@ -396,6 +399,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
+    reserve_run_text();
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
     for (u32 at = st;;) {
       const std::string_view seg = seg_view(ts[only(at)].sid);
@@ -439,6 +443,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 // run has already taken its transitions away, so it is not one-way here).
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start) {
+  if (ts.empty()) return;  // a head has a transition: nothing to find (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   u32* const entry = scratch_arrays<2>(count + 1);
@@ -457,6 +462,7 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
     // A head: one-way, not an entry, the next state inside a run too (two segments at least),
     // and not itself inside a chain that an earlier head covers (so no state is in two runs).
     if (entry[st] || !one_way(st) || !inside_run(ts[only(st)].to) || (inside_run(st) && after_one_way[st])) continue;
+    reserve_run_text();
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
     std::size_t segments = 0;
     for (u32 at = st;;) {
@@ -479,6 +485,7 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // a chain state's one transition: ts[first[st]]
   u32* const entered = scratch_arrays<4>(count + 1);  // transitions and defaults into a state
