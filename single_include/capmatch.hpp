@@ -4714,20 +4714,34 @@ struct transition {
 
 [[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
 
+/// The ranges of `items` grouped by owner (a node or state number below `owners`): owner o's
+/// items are [first[o], first[o + 1]) (`first` gets owners + 1 entries). The one place the
+/// builder counts owner ranges: group_by_owner uses it, and builder::ts_first starts from it
+/// and is kept true by builder::renumber.
+template <class T, class Owner>
+constexpr void owner_ranges(const std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+  first.assign(owners + 1, 0);
+  for (const T& x : items) ++first[owner(x) + 1];
+  for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
+}
+
 /// Sorts `items` (trie edges or transitions: no two with the same owner and segment) by owner,
 /// then segment: a counting sort on the owner (a node or state number below `owners`), then a
-/// sort by segment within each owner's range that is not in order already. `first` gets the
-/// ranges: owner o's items are [first[o], first[o + 1]).
+/// sort by segment within each owner's range that is not in order already. Items already in
+/// that order are left where they are (no copy). `first` gets the ranges (owner_ranges).
 template <class T, class Owner>
 constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
-  // first[o + 1] counts owner o's items, then (prefix sums) is where they start; placing an item
-  // advances its owner's slot, which ends as the start of the next owner's range.
-  first.assign(owners + 2, 0);
-  for (const T& x : items) ++first[owner(x) + 2];
-  for (std::size_t i = 2; i < first.size(); ++i) first[i] += first[i - 1];
+  owner_ranges(items, first, owners, owner);
+  const bool in_order = std::is_sorted(items.begin(), items.end(), [&](const T& a, const T& b) {
+    return owner(a) != owner(b) ? owner(a) < owner(b) : a.sid < b.sid;
+  });
+  if (in_order) return;
+  // Placing an item advances its owner's start, which ends as the start of the next owner's
+  // range: shifted back by one entry afterwards.
   std::vector<T> grouped(items.size());
-  for (const T& x : items) grouped[first[owner(x) + 1]++] = x;
-  first.pop_back();
+  for (const T& x : items) grouped[first[owner(x)]++] = x;
+  for (std::size_t o = owners; o > 0; --o) first[o] = first[o - 1];
+  first[0] = 0;
   auto by_sid = [](const T& a, const T& b) { return a.sid < b.sid; };
   for (std::size_t o = 0; o < owners; ++o) {
     const auto b = grouped.begin() + first[o], e = grouped.begin() + first[o + 1];
@@ -4785,16 +4799,28 @@ class builder {
   // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
   // reused by every pass, instead of an allocation per array and pass.
   std::vector<u32> scratch;
+  // Per state of the automaton being built: its transitions are ts[ts_first[st], ts_first[st + 1])
+  // (ts grouped by state, each state's by segment). Counted once (owner_ranges, or
+  // group_by_owner after the depth order), then kept true by every pass that renumbers (renumber).
+  std::vector<u32> ts_first;
 
-  /// `k` zeroed arrays of `count` u32 each, back to back in `scratch` (valid until the next call).
-  /// The first call makes room for the largest pass (compress_runs: 8 arrays), so that the later
-  /// passes, over no more states, reuse it.
-  constexpr u32* scratch_arrays(std::size_t k, std::size_t count) {
-    if (scratch.capacity() < k * count) {
+ public:
+  /// The most arrays a pass takes from the scratch buffer at once (compress_runs). Every call
+  /// of scratch_arrays is checked against it at compile time.
+  static constexpr std::size_t scratch_arrays_max = 5;
+
+ private:
+  /// `K` zeroed arrays of `count` u32 each, back to back in `scratch` (valid until the next call).
+  /// The first call makes room for scratch_arrays_max arrays, so that the later passes, over no
+  /// more states, reuse it.
+  template <std::size_t K>
+  constexpr u32* scratch_arrays(std::size_t count) {
+    static_assert(K >= 1 && K <= scratch_arrays_max, "a pass takes more scratch arrays than scratch_arrays_max");
+    if (scratch.capacity() < K * count) {
       scratch.clear();
-      scratch.reserve(std::max<std::size_t>(k, 8) * count);
+      scratch.reserve(scratch_arrays_max * count);
     }
-    scratch.assign(k * count, 0);
+    scratch.assign(K * count, 0);
     return scratch.data();
   }
 
@@ -4944,10 +4970,15 @@ class builder {
   // bound, so determinise<false>() would certainly return false (determinise.hpp).
   constexpr bool plain_entry_bound_exceeded() const;
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
+  // Its transitions' ranges go to `first` (group_by_owner).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets);
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
+                                       std::vector<u32>& first);
   // Merges equivalent states (determinise.hpp).
   constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (determinise.hpp).
+  template <class To, class Keep>
+  constexpr void renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to, Keep keep);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
@@ -4963,6 +4994,11 @@ class builder {
   std::vector<char> run_text;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // Sizes run_text once, when the first run is found, for the common case (the capability's
+  // segment bytes and a separator each); more runs grow it as usual.
+  constexpr void reserve_run_text() {
+    if (run_text.capacity() == 0) run_text.reserve(seg_text.size() + segs.size());
+  }
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
   // below the entry states, of at least two segments, keeping their states and transitions
@@ -4986,7 +5022,9 @@ class builder {
     out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
     out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
-    std::vector<u32> pool_at(segs.size(), no_state);
+    // Each long segment's pool offset + 1 (0: not placed yet), in the scratch buffer (free once
+    // the passes are done); not set up when no transition has a long segment.
+    u32* const pool_at = n_long > mid_runs.size() ? scratch_arrays<1>(segs.size()) : nullptr;
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
@@ -4994,13 +5032,14 @@ class builder {
       if (g.size <= 8) {
         place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
       } else {
-        if (pool_at[t.sid] == no_state) {  // each segment's bytes once
-          pool_at[t.sid] = static_cast<u32>(out.pool.size());
+        if (pool_at[t.sid] == 0) {  // each segment's bytes once
+          const auto at = static_cast<u32>(out.pool.size());
+          pool_at[t.sid] = at + 1;
           const std::string_view bytes = seg_view(t.sid);
           out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
-          if (bytes.size() < 16) out.pool.resize(pool_at[t.sid] + 16, '\0');  // compared as two padded words
+          if (bytes.size() < 16) out.pool.resize(at + 16, '\0');  // compared as two padded words
         }
-        const u32 off = pool_at[t.sid];
+        const u32 off = pool_at[t.sid] - 1;
         place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }
@@ -5152,6 +5191,7 @@ constexpr bool builder::determinise() {
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   std::vector<u32> set;
+  set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
     set.clear();
     if (a != dead && live(a)) set.push_back(a);
@@ -5266,7 +5306,13 @@ constexpr bool builder::determinise() {
   if (over) return false;
   states.resize(set_offsets.size() - 1);
   u32 first_state = start;
-  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets);
+  // The transitions' ranges per state, for every pass after this one (ts_first): the plain
+  // construction emits them grouped by state (the qualifier state's, then state 2's, ... each
+  // by segment); with fallbacks, the depth order regroups them and yields the ranges.
+  // node_edges is not read after a construction that succeeded: its memory serves ts_first.
+  ts_first.swap(node_edges);
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets, ts_first);
+  else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
   find_mid_runs(states, ts, first_state);
@@ -5318,7 +5364,8 @@ constexpr bool builder::plain_entry_bound_exceeded() const {
 // number, as minimise and compress_runs expect: by depth (a transition or default goes one
 // deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
 constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets) {
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
+                                       std::vector<u32>& first) {
   const auto count = static_cast<u32>(states.size());
   // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
   // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
@@ -5345,10 +5392,38 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   }
   for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
   // minimise and the passes after it read a state's transitions as one range, in segment order.
-  std::vector<u32> first;  // the ranges are not needed: minimise finds its own
   group_by_owner(ts, first, count, [](const transition& t) { return t.from; });
   states = std::move(out_states);
   start = id[start];
+}
+
+// Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
+// (ids ascending in st from 0, so a state's new number is never above its old one), its link
+// mapped by `to`; of its transitions, those with keep(t) stay (in their order), with their
+// targets mapped by `to`. ts is grouped by state (ts_first), so the ranges are rewritten in
+// the same pass: a state's new range starts where the kept transitions have got to.
+template <class To, class Keep>
+constexpr void builder::renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to,
+                                 Keep keep) {
+  const auto count = static_cast<u32>(states.size());
+  u32 kept_states = 0, kept = 0;
+  for (u32 st = 0; st < count; ++st) {
+    // Read before writing: the writes go to indices at most st (states, ts_first) and at most
+    // the transition being read (ts).
+    const u32 b = ts_first[st], e = ts_first[st + 1];
+    if (id[st] == no_state) continue;
+    kept_states = id[st] + 1;
+    ts_first[id[st]] = kept;
+    for (u32 k = b; k < e; ++k)
+      if (keep(ts[k])) ts[kept++] = transition{id[st], ts[k].sid, to(ts[k].to)};
+    state_rec r = states[st];
+    r.map_link(to);
+    states[id[st]] = r;
+  }
+  ts_first[kept_states] = kept;
+  ts_first.resize(kept_states + 1);
+  states.resize(kept_states);
+  ts.resize(kept);
 }
 
 // Merges equivalent states (same masks, same default, same transitions to equivalent
@@ -5357,11 +5432,9 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
 // the last state down suffices. Renumbers `states` and `ts` in place.
 constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  u32* const first = scratch_arrays(3, count + 1);  // transitions of state i: [first[i], first[i+1]) in ts
-  u32* const rep = first + (count + 1);
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const rep = scratch_arrays<2>(count + 1);
   u32* const id = rep + (count + 1);
-  for (const auto& t : ts) ++first[t.from + 1];
-  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   rep[qualifier_state] = qualifier_state;
   index_map& sigs = lookup;  // the state sets' index is no longer needed
   sigs.reset(count);
@@ -5397,59 +5470,44 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   // Renumber the representatives in order; drop the others. In place: a state's new number
   // is never above its old one, and both passes go up.
   u32 next_id = 2;
-  id[qualifier_state] = qualifier_state;
-  for (u32 st = 2; st < count; ++st)
-    if (rep[st] == st) id[st] = next_id++;
+  id[qualifier_state] = qualifier_state;  // id[dead] = dead (zeroed), rep[dead] = dead too
+  for (u32 st = 2; st < count; ++st) id[st] = rep[st] == st ? next_id++ : no_state;
   states[dead] = state_rec{};
-  states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
-  std::size_t kept = 0;
-  for (const auto& t : ts)
-    if (rep[t.from] == t.from) ts[kept++] = transition{id[t.from], t.sid, id[rep[t.to]]};
-  ts.resize(kept);
-  for (u32 st = 2; st < count; ++st) {
-    if (rep[st] != st) continue;
-    state_rec r = states[st];
-    r.map_link([&](u32 next) { return id[rep[next]]; });
-    states[id[st]] = r;
-  }
-  states.resize(next_id);
+  renumber(states, ts, id, [&](u32 next) { return id[rep[next]]; }, [](const transition&) { return true; });
   start = id[rep[start]];
 }
 
 // Runs: see builder::runs.
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  u32* const degree = scratch_arrays(8, count + 1);
-  u32* const only = degree + (count + 1);  // the index in ts of a state's transition
-  u32* const entry = only + (count + 1);
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const entry = scratch_arrays<5>(count + 1);
   u32* const entered = entry + (count + 1);
   u32* const run_of = entered + (count + 1);  // the run a state starts
   u32* const keep = run_of + (count + 1);
-  u32* const first = keep + (count + 1);
-  u32* const id = first + (count + 1);
-  for (u32 i = 0; i < ts.size(); ++i) {
-    ++degree[ts[i].from];
-    only[ts[i].from] = i;
-  }
+  u32* const id = keep + (count + 1);
+  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
+  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   // Entry states: where a check starts (per qualifier class). Only those that nothing else
   // leads to start runs, so the check looks for a run once, before its loop.
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
   for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
+  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
   auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
+    reserve_run_text();
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
     for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only[at]].sid);
+      const std::string_view seg = seg_view(ts[only(at)].sid);
       if (at != st) run_text.push_back(':');
       run_text.insert(run_text.end(), seg.begin(), seg.end());
-      at = ts[only[at]].to;
+      at = ts[only(at)].to;
       r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
     }
     r.size = static_cast<u32>(run_text.size()) - r.offset;
     run_of[st] = static_cast<u32>(runs.size());
@@ -5460,8 +5518,6 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   keep[dead] = keep[qualifier_state] = 1;
   keep[start] = 1;
   keep[states[qualifier_state].default_next()] = 1;
-  for (const auto& t : ts) ++first[t.from + 1];
-  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
     keep[states[st].default_next()] = 1;
@@ -5471,21 +5527,11 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
     }
     for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
   }
-  // Renumbered in place (a state's new number is never above its old one).
+  // Renumbered in place; a run state's transitions go (its run replaces them).
   u32 next_id = 0;
-  for (u32 st = 0; st < count; ++st)
-    if (keep[st]) id[st] = next_id++;
-  for (u32 st = 0; st < count; ++st) {
-    if (!keep[st]) continue;
-    state_rec r = states[st];
-    r.map_link([&](u32 next) { return id[next]; });
-    states[id[st]] = r;
-  }
-  states.resize(next_id);
-  std::size_t kept = 0;
-  for (const auto& t : ts)
-    if (keep[t.from] && run_of[t.from] == no_state) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
-  ts.resize(kept);
+  for (u32 st = 0; st < count; ++st) id[st] = keep[st] ? next_id++ : no_state;
+  renumber(states, ts, id, [&](u32 next) { return id[next]; },
+           [&](const transition& t) { return run_of[t.from] == no_state; });
   for (auto& r : runs) {
     r.state = id[r.state];
     r.target = id[r.target];
@@ -5497,37 +5543,36 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 // run has already taken its transitions away, so it is not one-way here).
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start) {
+  if (ts.empty()) return;  // a head has a transition: nothing to find (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  u32* const degree = scratch_arrays(4, count + 1);
-  u32* const only = degree + (count + 1);
-  u32* const entry = only + (count + 1);
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const entry = scratch_arrays<2>(count + 1);
   u32* const after_one_way = entry + (count + 1);
-  for (u32 i = 0; i < ts.size(); ++i) {
-    ++degree[ts[i].from];
-    only[ts[i].from] = i;
-  }
+  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
+  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
+  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
   auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (const auto& t : ts)
     if (one_way(t.from)) after_one_way[t.to] = 1;
   for (u32 st = 2; st < count; ++st) {
     // A head: one-way, not an entry, the next state inside a run too (two segments at least),
     // and not itself inside a chain that an earlier head covers (so no state is in two runs).
-    if (entry[st] || !one_way(st) || !inside_run(ts[only[st]].to) || (inside_run(st) && after_one_way[st])) continue;
+    if (entry[st] || !one_way(st) || !inside_run(ts[only(st)].to) || (inside_run(st) && after_one_way[st])) continue;
+    reserve_run_text();
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
     std::size_t segments = 0;
     for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only[at]].sid);
+      const std::string_view seg = seg_view(ts[only(at)].sid);
       if (at != st) run_text.push_back(':');
       run_text.insert(run_text.end(), seg.begin(), seg.end());
       ++segments;
-      at = ts[only[at]].to;
+      at = ts[only(at)].to;
       r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
     }
     r.size = static_cast<u32>(run_text.size()) - r.offset;
     if (segments < 2) {
@@ -5540,16 +5585,14 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  u32* const entered = scratch_arrays(5, count + 1);  // transitions and defaults into a state
-  u32* const only = entered + (count + 1);
-  u32* const read_by_fallback = only + (count + 1);
+  const u32* const first = ts_first.data();  // a chain state's one transition: ts[first[st]]
+  u32* const entered = scratch_arrays<4>(count + 1);  // transitions and defaults into a state
+  u32* const read_by_fallback = entered + (count + 1);
   u32* const drop = read_by_fallback + (count + 1);
   u32* const id = drop + (count + 1);
-  for (u32 i = 0; i < ts.size(); ++i) {
-    ++entered[ts[i].to];
-    only[ts[i].from] = i;  // a chain state's one transition
-  }
+  for (const auto& t : ts) ++entered[t.to];
   for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
   ++entered[start];  // entry states and start runs' ends are entered from outside ts too
   for (const auto& r : runs) ++entered[r.target];
@@ -5566,7 +5609,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
     for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
     if (segments < mid_run_drop_segments) continue;
     // The states after the head, up to the first that something else enters too.
-    for (u32 at = ts[only[r.state]].to; at != r.target && entered[at] == 1; at = ts[only[at]].to) {
+    for (u32 at = ts[first[r.state]].to; at != r.target && entered[at] == 1; at = ts[first[at]].to) {
       drop[at] = 1;
       ++dropped;
     }
@@ -5574,21 +5617,10 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // Worth the out-of-line path for every check only when it saves a good share of the states.
   if (dropped * mid_run_drop_share < count) return;
   out.chains = true;
-  // Renumbered in place (a state's new number is never above its old one).
+  // Renumbered in place; a kept state's link never leads to a dropped state (those have one entry).
   u32 next_id = 0;
-  for (u32 st = 0; st < count; ++st)
-    if (!drop[st]) id[st] = next_id++;
-  for (u32 st = 0; st < count; ++st) {
-    if (drop[st]) continue;
-    state_rec r = states[st];
-    r.map_link([&](u32 next) { return id[next]; });  // never a dropped state: those have one entry
-    states[id[st]] = r;
-  }
-  states.resize(next_id);
-  std::size_t kept = 0;
-  for (const auto& t : ts)
-    if (!drop[t.from] && !drop[t.to]) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
-  ts.resize(kept);
+  for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
+  renumber(states, ts, id, [&](u32 next) { return id[next]; }, [&](const transition& t) { return !drop[t.to]; });
   for (auto* list : {&runs, &mid_runs})
     for (auto& r : *list) {
       r.state = id[r.state];

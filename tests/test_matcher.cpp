@@ -1681,7 +1681,60 @@ constexpr bool group_by_owner_sorts_by_owner_then_segment() {
 }
 static_assert(group_by_owner_sorts_by_owner_then_segment());
 
+// Items already grouped (by owner, then segment) stay where they are and still get their
+// ranges; owner_ranges alone counts the same ranges (empty owners first, between and last).
+constexpr bool group_by_owner_keeps_grouped_items() {
+  using detail::cm::transition;
+  using detail::cm::u32;
+  std::vector<transition> ts{{1, 2, 1}, {1, 5, 2}, {3, 1, 3}, {4, 0, 4}, {4, 8, 5}};
+  const std::vector<transition> before = ts;
+  std::vector<u32> first;
+  detail::cm::group_by_owner(ts, first, 6, [](const transition& t) { return t.from; });
+  const std::vector<u32> want_first{0, 0, 2, 2, 3, 5, 5};
+  if (first != want_first || ts.size() != before.size()) return false;
+  for (std::size_t i = 0; i < ts.size(); ++i)
+    if (ts[i].from != before[i].from || ts[i].sid != before[i].sid || ts[i].to != before[i].to) return false;
+  std::vector<u32> counted{9, 9};  // overwritten, not appended to
+  detail::cm::owner_ranges(ts, counted, 6, [](const transition& t) { return t.from; });
+  if (counted != want_first) return false;
+  // Same owner order but one owner's segments out of order: regrouped, ranges unchanged.
+  std::vector<transition> swapped{{1, 5, 2}, {1, 2, 1}, {3, 1, 3}, {4, 0, 4}, {4, 8, 5}};
+  detail::cm::group_by_owner(swapped, first, 6, [](const transition& t) { return t.from; });
+  if (first != want_first) return false;
+  for (std::size_t i = 0; i < swapped.size(); ++i)
+    if (swapped[i].to != before[i].to) return false;
+  // No items at all.
+  std::vector<transition> none;
+  detail::cm::group_by_owner(none, first, 3, [](const transition& t) { return t.from; });
+  return none.empty() && first == std::vector<u32>{0, 0, 0, 0};
+}
+static_assert(group_by_owner_keeps_grouped_items());
+
+// A capability whose automaton has no transition left after the entry runs (find_mid_runs and
+// drop_chains then return first), one whose long segments take pool offsets (emit's scratch),
+// and one with mid-runs, against the trie walk and ops_for.
+constexpr bool small_builds_answer_like_the_trie() {
+  const char* json[] = {R"({"tenant0:room:72:thread3":["publish"]})",
+                        R"({"a-very-long-segment:b":["publish"],"a-very-long-segment:c":["subscribe"]})",
+                        R"({"*:room:audit2:x":["presence"],"[meta]*:room:audit2:y":["history"]})"};
+  const char* names[] = {"tenant0:room:72:thread3", "tenant0:room:72", "tenant0:room:72:thread3:x",
+                         "a-very-long-segment:b", "a-very-long-segment:c", "a-very-long-segment:d",
+                         "z:room:audit2:x", "[meta]z:room:audit2:y", "[meta]z:room:audit2:x", "z:room:audit2"};
+  for (const char* j : json) {
+    const auto cap = capability::parse(j);
+    if (!cap) return false;
+    const matcher dfa(cap.value()), walk(cap.value(), matcher_mode::trie_walk);
+    if (!dfa.determinised()) return false;
+    for (const char* n : names)
+      if (dfa.ops_for(n) != cap.value().ops_for(n) || walk.ops_for(n) != cap.value().ops_for(n)) return false;
+  }
+  return true;
+}
+static_assert(small_builds_answer_like_the_trie());
+
 TEST_CASE("the builder's index map and grouping by owner (reset, growth, collisions, empty owners)") {
   CHECK(index_map_finds_every_item());
   CHECK(group_by_owner_sorts_by_owner_then_segment());
+  CHECK(group_by_owner_keeps_grouped_items());
+  CHECK(small_builds_answer_like_the_trie());
 }

@@ -104,20 +104,34 @@ struct transition {
 
 [[nodiscard]] constexpr u64 mix2(u64 a, u64 b) noexcept { return (a ^ (b * k_state)) * k_mul + (b >> 17); }
 
+/// The ranges of `items` grouped by owner (a node or state number below `owners`): owner o's
+/// items are [first[o], first[o + 1]) (`first` gets owners + 1 entries). The one place the
+/// builder counts owner ranges: group_by_owner uses it, and builder::ts_first starts from it
+/// and is kept true by builder::renumber.
+template <class T, class Owner>
+constexpr void owner_ranges(const std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+  first.assign(owners + 1, 0);
+  for (const T& x : items) ++first[owner(x) + 1];
+  for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
+}
+
 /// Sorts `items` (trie edges or transitions: no two with the same owner and segment) by owner,
 /// then segment: a counting sort on the owner (a node or state number below `owners`), then a
-/// sort by segment within each owner's range that is not in order already. `first` gets the
-/// ranges: owner o's items are [first[o], first[o + 1]).
+/// sort by segment within each owner's range that is not in order already. Items already in
+/// that order are left where they are (no copy). `first` gets the ranges (owner_ranges).
 template <class T, class Owner>
 constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
-  // first[o + 1] counts owner o's items, then (prefix sums) is where they start; placing an item
-  // advances its owner's slot, which ends as the start of the next owner's range.
-  first.assign(owners + 2, 0);
-  for (const T& x : items) ++first[owner(x) + 2];
-  for (std::size_t i = 2; i < first.size(); ++i) first[i] += first[i - 1];
+  owner_ranges(items, first, owners, owner);
+  const bool in_order = std::is_sorted(items.begin(), items.end(), [&](const T& a, const T& b) {
+    return owner(a) != owner(b) ? owner(a) < owner(b) : a.sid < b.sid;
+  });
+  if (in_order) return;
+  // Placing an item advances its owner's start, which ends as the start of the next owner's
+  // range: shifted back by one entry afterwards.
   std::vector<T> grouped(items.size());
-  for (const T& x : items) grouped[first[owner(x) + 1]++] = x;
-  first.pop_back();
+  for (const T& x : items) grouped[first[owner(x)]++] = x;
+  for (std::size_t o = owners; o > 0; --o) first[o] = first[o - 1];
+  first[0] = 0;
   auto by_sid = [](const T& a, const T& b) { return a.sid < b.sid; };
   for (std::size_t o = 0; o < owners; ++o) {
     const auto b = grouped.begin() + first[o], e = grouped.begin() + first[o + 1];
@@ -175,16 +189,28 @@ class builder {
   // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
   // reused by every pass, instead of an allocation per array and pass.
   std::vector<u32> scratch;
+  // Per state of the automaton being built: its transitions are ts[ts_first[st], ts_first[st + 1])
+  // (ts grouped by state, each state's by segment). Counted once (owner_ranges, or
+  // group_by_owner after the depth order), then kept true by every pass that renumbers (renumber).
+  std::vector<u32> ts_first;
 
-  /// `k` zeroed arrays of `count` u32 each, back to back in `scratch` (valid until the next call).
-  /// The first call makes room for the largest pass (compress_runs: 8 arrays), so that the later
-  /// passes, over no more states, reuse it.
-  constexpr u32* scratch_arrays(std::size_t k, std::size_t count) {
-    if (scratch.capacity() < k * count) {
+ public:
+  /// The most arrays a pass takes from the scratch buffer at once (compress_runs). Every call
+  /// of scratch_arrays is checked against it at compile time.
+  static constexpr std::size_t scratch_arrays_max = 5;
+
+ private:
+  /// `K` zeroed arrays of `count` u32 each, back to back in `scratch` (valid until the next call).
+  /// The first call makes room for scratch_arrays_max arrays, so that the later passes, over no
+  /// more states, reuse it.
+  template <std::size_t K>
+  constexpr u32* scratch_arrays(std::size_t count) {
+    static_assert(K >= 1 && K <= scratch_arrays_max, "a pass takes more scratch arrays than scratch_arrays_max");
+    if (scratch.capacity() < K * count) {
       scratch.clear();
-      scratch.reserve(std::max<std::size_t>(k, 8) * count);
+      scratch.reserve(scratch_arrays_max * count);
     }
-    scratch.assign(k * count, 0);
+    scratch.assign(K * count, 0);
     return scratch.data();
   }
 
@@ -334,10 +360,15 @@ class builder {
   // bound, so determinise<false>() would certainly return false (determinise.hpp).
   constexpr bool plain_entry_bound_exceeded() const;
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
+  // Its transitions' ranges go to `first` (group_by_owner).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets);
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
+                                       std::vector<u32>& first);
   // Merges equivalent states (determinise.hpp).
   constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (determinise.hpp).
+  template <class To, class Keep>
+  constexpr void renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to, Keep keep);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
@@ -353,6 +384,11 @@ class builder {
   std::vector<char> run_text;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // Sizes run_text once, when the first run is found, for the common case (the capability's
+  // segment bytes and a separator each); more runs grow it as usual.
+  constexpr void reserve_run_text() {
+    if (run_text.capacity() == 0) run_text.reserve(seg_text.size() + segs.size());
+  }
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
   // below the entry states, of at least two segments, keeping their states and transitions
@@ -376,7 +412,9 @@ class builder {
     out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
     out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
-    std::vector<u32> pool_at(segs.size(), no_state);
+    // Each long segment's pool offset + 1 (0: not placed yet), in the scratch buffer (free once
+    // the passes are done); not set up when no transition has a long segment.
+    u32* const pool_at = n_long > mid_runs.size() ? scratch_arrays<1>(segs.size()) : nullptr;
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
@@ -384,13 +422,14 @@ class builder {
       if (g.size <= 8) {
         place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
       } else {
-        if (pool_at[t.sid] == no_state) {  // each segment's bytes once
-          pool_at[t.sid] = static_cast<u32>(out.pool.size());
+        if (pool_at[t.sid] == 0) {  // each segment's bytes once
+          const auto at = static_cast<u32>(out.pool.size());
+          pool_at[t.sid] = at + 1;
           const std::string_view bytes = seg_view(t.sid);
           out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
-          if (bytes.size() < 16) out.pool.resize(pool_at[t.sid] + 16, '\0');  // compared as two padded words
+          if (bytes.size() < 16) out.pool.resize(at + 16, '\0');  // compared as two padded words
         }
-        const u32 off = pool_at[t.sid];
+        const u32 off = pool_at[t.sid] - 1;
         place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
               long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
       }

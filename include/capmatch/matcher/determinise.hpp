@@ -91,6 +91,7 @@ constexpr bool builder::determinise() {
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   std::vector<u32> set;
+  set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
     set.clear();
     if (a != dead && live(a)) set.push_back(a);
@@ -205,7 +206,13 @@ constexpr bool builder::determinise() {
   if (over) return false;
   states.resize(set_offsets.size() - 1);
   u32 first_state = start;
-  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets);
+  // The transitions' ranges per state, for every pass after this one (ts_first): the plain
+  // construction emits them grouped by state (the qualifier state's, then state 2's, ... each
+  // by segment); with fallbacks, the depth order regroups them and yields the ranges.
+  // node_edges is not read after a construction that succeeded: its memory serves ts_first.
+  ts_first.swap(node_edges);
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets, ts_first);
+  else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
   find_mid_runs(states, ts, first_state);
@@ -257,7 +264,8 @@ constexpr bool builder::plain_entry_bound_exceeded() const {
 // number, as minimise and compress_runs expect: by depth (a transition or default goes one
 // deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
 constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets) {
+                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
+                                       std::vector<u32>& first) {
   const auto count = static_cast<u32>(states.size());
   // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
   // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
@@ -284,10 +292,38 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   }
   for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
   // minimise and the passes after it read a state's transitions as one range, in segment order.
-  std::vector<u32> first;  // the ranges are not needed: minimise finds its own
   group_by_owner(ts, first, count, [](const transition& t) { return t.from; });
   states = std::move(out_states);
   start = id[start];
+}
+
+// Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
+// (ids ascending in st from 0, so a state's new number is never above its old one), its link
+// mapped by `to`; of its transitions, those with keep(t) stay (in their order), with their
+// targets mapped by `to`. ts is grouped by state (ts_first), so the ranges are rewritten in
+// the same pass: a state's new range starts where the kept transitions have got to.
+template <class To, class Keep>
+constexpr void builder::renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to,
+                                 Keep keep) {
+  const auto count = static_cast<u32>(states.size());
+  u32 kept_states = 0, kept = 0;
+  for (u32 st = 0; st < count; ++st) {
+    // Read before writing: the writes go to indices at most st (states, ts_first) and at most
+    // the transition being read (ts).
+    const u32 b = ts_first[st], e = ts_first[st + 1];
+    if (id[st] == no_state) continue;
+    kept_states = id[st] + 1;
+    ts_first[id[st]] = kept;
+    for (u32 k = b; k < e; ++k)
+      if (keep(ts[k])) ts[kept++] = transition{id[st], ts[k].sid, to(ts[k].to)};
+    state_rec r = states[st];
+    r.map_link(to);
+    states[id[st]] = r;
+  }
+  ts_first[kept_states] = kept;
+  ts_first.resize(kept_states + 1);
+  states.resize(kept_states);
+  ts.resize(kept);
 }
 
 // Merges equivalent states (same masks, same default, same transitions to equivalent
@@ -296,11 +332,9 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
 // the last state down suffices. Renumbers `states` and `ts` in place.
 constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  u32* const first = scratch_arrays(3, count + 1);  // transitions of state i: [first[i], first[i+1]) in ts
-  u32* const rep = first + (count + 1);
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const rep = scratch_arrays<2>(count + 1);
   u32* const id = rep + (count + 1);
-  for (const auto& t : ts) ++first[t.from + 1];
-  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   rep[qualifier_state] = qualifier_state;
   index_map& sigs = lookup;  // the state sets' index is no longer needed
   sigs.reset(count);
@@ -336,59 +370,44 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   // Renumber the representatives in order; drop the others. In place: a state's new number
   // is never above its old one, and both passes go up.
   u32 next_id = 2;
-  id[qualifier_state] = qualifier_state;
-  for (u32 st = 2; st < count; ++st)
-    if (rep[st] == st) id[st] = next_id++;
+  id[qualifier_state] = qualifier_state;  // id[dead] = dead (zeroed), rep[dead] = dead too
+  for (u32 st = 2; st < count; ++st) id[st] = rep[st] == st ? next_id++ : no_state;
   states[dead] = state_rec{};
-  states[qualifier_state].set_default_next(id[rep[states[qualifier_state].default_next()]]);
-  std::size_t kept = 0;
-  for (const auto& t : ts)
-    if (rep[t.from] == t.from) ts[kept++] = transition{id[t.from], t.sid, id[rep[t.to]]};
-  ts.resize(kept);
-  for (u32 st = 2; st < count; ++st) {
-    if (rep[st] != st) continue;
-    state_rec r = states[st];
-    r.map_link([&](u32 next) { return id[rep[next]]; });
-    states[id[st]] = r;
-  }
-  states.resize(next_id);
+  renumber(states, ts, id, [&](u32 next) { return id[rep[next]]; }, [](const transition&) { return true; });
   start = id[rep[start]];
 }
 
 // Runs: see builder::runs.
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
-  u32* const degree = scratch_arrays(8, count + 1);
-  u32* const only = degree + (count + 1);  // the index in ts of a state's transition
-  u32* const entry = only + (count + 1);
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const entry = scratch_arrays<5>(count + 1);
   u32* const entered = entry + (count + 1);
   u32* const run_of = entered + (count + 1);  // the run a state starts
   u32* const keep = run_of + (count + 1);
-  u32* const first = keep + (count + 1);
-  u32* const id = first + (count + 1);
-  for (u32 i = 0; i < ts.size(); ++i) {
-    ++degree[ts[i].from];
-    only[ts[i].from] = i;
-  }
+  u32* const id = keep + (count + 1);
+  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
+  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   // Entry states: where a check starts (per qualifier class). Only those that nothing else
   // leads to start runs, so the check looks for a run once, before its loop.
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
   for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
+  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
   auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(st)) continue;
+    reserve_run_text();
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
     for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only[at]].sid);
+      const std::string_view seg = seg_view(ts[only(at)].sid);
       if (at != st) run_text.push_back(':');
       run_text.insert(run_text.end(), seg.begin(), seg.end());
-      at = ts[only[at]].to;
+      at = ts[only(at)].to;
       r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
     }
     r.size = static_cast<u32>(run_text.size()) - r.offset;
     run_of[st] = static_cast<u32>(runs.size());
@@ -399,8 +418,6 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   keep[dead] = keep[qualifier_state] = 1;
   keep[start] = 1;
   keep[states[qualifier_state].default_next()] = 1;
-  for (const auto& t : ts) ++first[t.from + 1];
-  for (u32 i = 1; i <= count; ++i) first[i] += first[i - 1];
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
     keep[states[st].default_next()] = 1;
@@ -410,21 +427,11 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
     }
     for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
   }
-  // Renumbered in place (a state's new number is never above its old one).
+  // Renumbered in place; a run state's transitions go (its run replaces them).
   u32 next_id = 0;
-  for (u32 st = 0; st < count; ++st)
-    if (keep[st]) id[st] = next_id++;
-  for (u32 st = 0; st < count; ++st) {
-    if (!keep[st]) continue;
-    state_rec r = states[st];
-    r.map_link([&](u32 next) { return id[next]; });
-    states[id[st]] = r;
-  }
-  states.resize(next_id);
-  std::size_t kept = 0;
-  for (const auto& t : ts)
-    if (keep[t.from] && run_of[t.from] == no_state) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
-  ts.resize(kept);
+  for (u32 st = 0; st < count; ++st) id[st] = keep[st] ? next_id++ : no_state;
+  renumber(states, ts, id, [&](u32 next) { return id[next]; },
+           [&](const transition& t) { return run_of[t.from] == no_state; });
   for (auto& r : runs) {
     r.state = id[r.state];
     r.target = id[r.target];
@@ -436,37 +443,36 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 // run has already taken its transitions away, so it is not one-way here).
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start) {
+  if (ts.empty()) return;  // a head has a transition: nothing to find (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  u32* const degree = scratch_arrays(4, count + 1);
-  u32* const only = degree + (count + 1);
-  u32* const entry = only + (count + 1);
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const entry = scratch_arrays<2>(count + 1);
   u32* const after_one_way = entry + (count + 1);
-  for (u32 i = 0; i < ts.size(); ++i) {
-    ++degree[ts[i].from];
-    only[ts[i].from] = i;
-  }
+  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
+  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree[st] == 1 && states[st].default_next() == dead; };
+  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
   auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (const auto& t : ts)
     if (one_way(t.from)) after_one_way[t.to] = 1;
   for (u32 st = 2; st < count; ++st) {
     // A head: one-way, not an entry, the next state inside a run too (two segments at least),
     // and not itself inside a chain that an earlier head covers (so no state is in two runs).
-    if (entry[st] || !one_way(st) || !inside_run(ts[only[st]].to) || (inside_run(st) && after_one_way[st])) continue;
+    if (entry[st] || !one_way(st) || !inside_run(ts[only(st)].to) || (inside_run(st) && after_one_way[st])) continue;
+    reserve_run_text();
     run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
     std::size_t segments = 0;
     for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only[at]].sid);
+      const std::string_view seg = seg_view(ts[only(at)].sid);
       if (at != st) run_text.push_back(':');
       run_text.insert(run_text.end(), seg.begin(), seg.end());
       ++segments;
-      at = ts[only[at]].to;
+      at = ts[only(at)].to;
       r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only[at]].sid].size > max_resource_bytes) break;
+      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
     }
     r.size = static_cast<u32>(run_text.size()) - r.offset;
     if (segments < 2) {
@@ -479,16 +485,14 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  u32* const entered = scratch_arrays(5, count + 1);  // transitions and defaults into a state
-  u32* const only = entered + (count + 1);
-  u32* const read_by_fallback = only + (count + 1);
+  const u32* const first = ts_first.data();  // a chain state's one transition: ts[first[st]]
+  u32* const entered = scratch_arrays<4>(count + 1);  // transitions and defaults into a state
+  u32* const read_by_fallback = entered + (count + 1);
   u32* const drop = read_by_fallback + (count + 1);
   u32* const id = drop + (count + 1);
-  for (u32 i = 0; i < ts.size(); ++i) {
-    ++entered[ts[i].to];
-    only[ts[i].from] = i;  // a chain state's one transition
-  }
+  for (const auto& t : ts) ++entered[t.to];
   for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
   ++entered[start];  // entry states and start runs' ends are entered from outside ts too
   for (const auto& r : runs) ++entered[r.target];
@@ -505,7 +509,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
     for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
     if (segments < mid_run_drop_segments) continue;
     // The states after the head, up to the first that something else enters too.
-    for (u32 at = ts[only[r.state]].to; at != r.target && entered[at] == 1; at = ts[only[at]].to) {
+    for (u32 at = ts[first[r.state]].to; at != r.target && entered[at] == 1; at = ts[first[at]].to) {
       drop[at] = 1;
       ++dropped;
     }
@@ -513,21 +517,10 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // Worth the out-of-line path for every check only when it saves a good share of the states.
   if (dropped * mid_run_drop_share < count) return;
   out.chains = true;
-  // Renumbered in place (a state's new number is never above its old one).
+  // Renumbered in place; a kept state's link never leads to a dropped state (those have one entry).
   u32 next_id = 0;
-  for (u32 st = 0; st < count; ++st)
-    if (!drop[st]) id[st] = next_id++;
-  for (u32 st = 0; st < count; ++st) {
-    if (drop[st]) continue;
-    state_rec r = states[st];
-    r.map_link([&](u32 next) { return id[next]; });  // never a dropped state: those have one entry
-    states[id[st]] = r;
-  }
-  states.resize(next_id);
-  std::size_t kept = 0;
-  for (const auto& t : ts)
-    if (!drop[t.from] && !drop[t.to]) ts[kept++] = transition{id[t.from], t.sid, id[t.to]};
-  ts.resize(kept);
+  for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
+  renumber(states, ts, id, [&](u32 next) { return id[next]; }, [&](const transition& t) { return !drop[t.to]; });
   for (auto* list : {&runs, &mid_runs})
     for (auto& r : *list) {
       r.state = id[r.state];
