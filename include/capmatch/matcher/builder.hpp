@@ -384,6 +384,19 @@ class builder {
   std::vector<char> run_text;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // The run rule, shared by compress_runs and find_mid_runs. One-way: one literal transition
+  // (ts[ts_first[st]]), no default; inside a run: one-way and granting nothing.
+  [[nodiscard]] constexpr bool one_way(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return st >= 2 && ts_first[st + 1] - ts_first[st] == 1 && states[st].default_next() == dead;
+  }
+  [[nodiscard]] constexpr bool inside_run(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return one_way(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
+  }
+  // Walks the run from the one-way state `head` while the next state is inside a run and the
+  // text stays within max_resource_bytes, appending its segments to run_text (':'-joined).
+  // Returns the run and sets `segments` to the number of segments in it.
+  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+                              std::size_t& segments);
   // Sizes run_text once, when the first run is found, for the common case (the capability's
   // segment bytes and a separator each); more runs grow it as usual.
   constexpr void reserve_run_text() {

@@ -377,6 +377,27 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   start = id[rep[start]];
 }
 
+// One run's walk: see builder::walk_run.
+constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                              u32 head, std::size_t& segments) {
+  const u32* const first = ts_first.data();
+  reserve_run_text();
+  run_info r{head, 0, static_cast<u32>(run_text.size()), 0};
+  segments = 0;
+  for (u32 at = head;;) {
+    const std::string_view seg = seg_view(ts[first[at]].sid);
+    if (at != head) run_text.push_back(':');
+    run_text.insert(run_text.end(), seg.begin(), seg.end());
+    ++segments;
+    at = ts[first[at]].to;
+    r.target = at;
+    if (!inside_run(states, at) || run_text.size() - r.offset + 1 + segs[ts[first[at]].sid].size > max_resource_bytes)
+      break;
+  }
+  r.size = static_cast<u32>(run_text.size()) - r.offset;
+  return r;
+}
+
 // Runs: see builder::runs.
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
@@ -386,32 +407,18 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   u32* const run_of = entered + (count + 1);  // the run a state starts
   u32* const keep = run_of + (count + 1);
   u32* const id = keep + (count + 1);
-  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
-  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   // Entry states: where a check starts (per qualifier class). Only those that nothing else
   // leads to start runs, so the check looks for a run once, before its loop.
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
   for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
-  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
-    if (!entry[st] || entered[st] || !one_way(st)) continue;
-    reserve_run_text();
-    run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
-    for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only(at)].sid);
-      if (at != st) run_text.push_back(':');
-      run_text.insert(run_text.end(), seg.begin(), seg.end());
-      at = ts[only(at)].to;
-      r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
-    }
-    r.size = static_cast<u32>(run_text.size()) - r.offset;
+    if (!entry[st] || entered[st] || !one_way(states, st)) continue;
+    std::size_t segments = 0;
     run_of[st] = static_cast<u32>(runs.size());
-    runs.push_back(r);
+    runs.push_back(walk_run(states, ts, st, segments));
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
@@ -448,33 +455,20 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   u32* const entry = scratch_arrays<2>(count + 1);
   u32* const after_one_way = entry + (count + 1);
-  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
-  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
-  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (const auto& t : ts)
-    if (one_way(t.from)) after_one_way[t.to] = 1;
+    if (one_way(states, t.from)) after_one_way[t.to] = 1;
   for (u32 st = 2; st < count; ++st) {
     // A head: one-way, not an entry, the next state inside a run too (two segments at least),
     // and not itself inside a chain that an earlier head covers (so no state is in two runs).
-    if (entry[st] || !one_way(st) || !inside_run(ts[only(st)].to) || (inside_run(st) && after_one_way[st])) continue;
-    reserve_run_text();
-    run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
+    if (entry[st] || !one_way(states, st) || !inside_run(states, ts[first[st]].to) ||
+        (inside_run(states, st) && after_one_way[st]))
+      continue;
     std::size_t segments = 0;
-    for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only(at)].sid);
-      if (at != st) run_text.push_back(':');
-      run_text.insert(run_text.end(), seg.begin(), seg.end());
-      ++segments;
-      at = ts[only(at)].to;
-      r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
-    }
-    r.size = static_cast<u32>(run_text.size()) - r.offset;
+    const run_info r = walk_run(states, ts, st, segments);
     if (segments < 2) {
       run_text.resize(r.offset);
       continue;
