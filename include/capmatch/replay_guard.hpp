@@ -96,13 +96,9 @@ class memory_replay_guard final : public replay_guard {
     std::size_t slots = 2;
     while (slots < 2 * per_shard) slots <<= 1;  // load factor at most 1/2: short probes
     table_ = make_table(n * slots);
-    slots_per_shard_ = slots;
+    slot_mask_ = slots - 1;
+    shard_limit_ = per_shard;
     shards_ = std::make_unique<shard[]>(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      shards_[i].slots = table_.get() + i * slots;
-      shards_[i].mask = slots - 1;
-      shards_[i].limit = per_shard;
-    }
   }
 
   claim_status try_claim(std::string_view key_name, std::string_view nonce, std::int64_t expires_at_ms,
@@ -113,7 +109,7 @@ class memory_replay_guard final : public replay_guard {
   }
 
   /// The most unexpired pairs the guard is sure to hold (shard count x per-shard limit).
-  [[nodiscard]] std::size_t capacity() const noexcept { return shard_count_ * shards_[0].limit; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return shard_count_ * shard_limit_; }
   /// Pairs stored now, expired ones not yet swept included (locks each shard in turn).
   [[nodiscard]] std::size_t size() const noexcept {
     std::size_t n = 0;
@@ -159,13 +155,15 @@ class memory_replay_guard final : public replay_guard {
     return table(p, table_free{align, rounded});
   }
 
+  /// A shard: its lock and counts. Its slots are table_[i * (slot_mask_ + 1), (i + 1) * (slot_mask_ + 1)),
+  /// passed in by the guard (shard_slots), with the mask and limit that every shard shares.
   struct alignas(64) shard {
     mutable std::mutex mutex;
-    slot* slots = nullptr;  // (into table_)
-    std::size_t mask = 0, limit = 0, used = 0;
+    std::size_t used = 0;
     std::int64_t earliest = INT64_MAX;  // no stored pair expires before this
 
-    claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires, std::int64_t now) noexcept {
+    claim_status claim(slot* slots, std::size_t mask, std::size_t limit, std::uint64_t h1, std::uint64_t h2,
+                       std::int64_t expires, std::int64_t now) noexcept {
       constexpr std::size_t none = ~std::size_t{0};
       std::size_t i = h1 & mask, reuse = none;
       for (; slots[i].expires != 0; i = (i + 1) & mask) {  // the chain ends at an empty slot
@@ -184,8 +182,8 @@ class memory_replay_guard final : public replay_guard {
       }
       if (used == limit) {
         if (earliest >= now) return claim_status::full;  // nothing has expired: fail closed
-        sweep(now);
-        return claim(h1, h2, expires, now);  // (at most once: now earliest >= now)
+        sweep(slots, mask, now);
+        return claim(slots, mask, limit, h1, h2, expires, now);  // (at most once: now earliest >= now)
       }
       slots[i] = {h1, h2, expires};
       ++used;
@@ -196,7 +194,7 @@ class memory_replay_guard final : public replay_guard {
     /// Drops the expired pairs, in place: empties their slots, then re-inserts every other
     /// pair in table order starting after an empty slot, so that no probe chain stays broken
     /// (linear probing has no tombstones). Allocates nothing.
-    void sweep(std::int64_t now) noexcept {
+    void sweep(slot* slots, std::size_t mask, std::int64_t now) noexcept {
       const std::size_t n = mask + 1;
       used = 0;
       earliest = INT64_MAX;
@@ -224,15 +222,15 @@ class memory_replay_guard final : public replay_guard {
   /// larger than the CPU's caches that load is a cache and TLB miss on every claim; the
   /// verifier checks the mac meanwhile). A 24-byte slot straddles two cache lines at two of
   /// every eight indices, and the claim reads its `expires` (the second line then) first: both
-  /// lines are fetched. The slot's address comes from fields fixed at construction (every
-  /// shard has slots_per_shard_ slots, in shard order in table_), not from the shard, so the
-  /// fetch waits for no load; the shard (its mutex, taken by the claim) is fetched too. No lock.
+  /// lines are fetched. The slot's address comes from fields fixed at construction
+  /// (shard_slots), not from the shard, so the fetch waits for no load; the shard (its mutex,
+  /// taken by the claim) is fetched too. No lock.
   prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept override {
     prepared_claim p;
     hash(key_name, nonce, p.words[0], p.words[1]);
 #if defined(__GNUC__) || defined(__clang__)
     const std::size_t s = shard_of(p.words[1]);
-    const slot* const e = table_.get() + s * slots_per_shard_ + (p.words[0] & (slots_per_shard_ - 1));
+    const slot* const e = shard_slots(s) + (p.words[0] & slot_mask_);
     __builtin_prefetch(e, 1);
     __builtin_prefetch(reinterpret_cast<const char*>(e + 1) - 1, 1);
     __builtin_prefetch(&shards_[s], 1);
@@ -246,10 +244,14 @@ class memory_replay_guard final : public replay_guard {
 
   claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires_at_ms, std::int64_t now_ms) noexcept {
     const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
-    shard& s = shards_[shard_of(h2)];
+    const std::size_t i = shard_of(h2);
+    shard& s = shards_[i];
     std::lock_guard<std::mutex> lock(s.mutex);
-    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
+    return s.claim(shard_slots(i), slot_mask_, shard_limit_, h1, h2, expires < 1 ? 1 : expires, now_ms);
   }
+
+  /// The first slot of shard `i` (shards' slots lie in shard order in table_).
+  [[nodiscard]] slot* shard_slots(std::size_t i) const noexcept { return table_.get() + i * (slot_mask_ + 1); }
 
   /// The shard of a pair whose fingerprint's second word is `h2`.
   [[nodiscard]] std::size_t shard_of(std::uint64_t h2) const noexcept { return (h2 >> 40) & (shard_count_ - 1); }
@@ -264,7 +266,8 @@ class memory_replay_guard final : public replay_guard {
 
   std::uint64_t seed0_, seed1_;
   std::size_t shard_count_ = 1;
-  std::size_t slots_per_shard_ = 2;  // (a power of two: each shard's mask is slots_per_shard_ - 1)
+  std::size_t slot_mask_ = 1;    // slots per shard - 1 (a power of two - 1), the same for every shard
+  std::size_t shard_limit_ = 1;  // pairs a shard holds at most (half its slots or fewer)
   table table_;
   std::unique_ptr<shard[]> shards_;
 };
