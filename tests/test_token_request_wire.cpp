@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -78,10 +79,25 @@ const char* const hostile_values[] = {
     // macs
     R"("q1wNCOw7B+ybnfEG3dY8DUQ2XJrVqDfpe4+vr7oPrbU=")", R"("q1wNCOw7B-ybnfEG3dY8DUQ2XJrVqDfpe4-vr7oPrbU")"};
 
+/// A wire struct whose every field holds a value no reader produces from these documents:
+/// token_request_wire's fields have no initialisers (the verifier's hot path sets each one),
+/// so a reader that forgot one would leave this value and compare unequal to the general
+/// reader's (which starts from `{}`). The bools are all `flag`: both values are used.
+detail::token_request_wire poisoned(bool flag) {
+  // one more field and this function must set it too
+  static_assert(sizeof(detail::token_request_wire) == 7 * sizeof(std::string_view) + 2 * sizeof(std::uint64_t) + 8);
+  static constexpr std::string_view p = "\x01 unset by the reader";
+  detail::token_request_wire w;
+  w.key_name = w.capability = w.client_id = w.nonce = w.mac = w.ttl_text = w.timestamp_text = p;
+  w.ttl = w.timestamp = 0x5eed'0000'dead'beefULL;
+  w.has_ttl = w.has_capability = w.has_client_id = w.capability_escaped = w.capability_memoised = flag;
+  return w;
+}
+
 /// Reads `doc` both ways; checks the one-pass reader's answer against the general reader's.
 /// Returns 1 when the one-pass reader read it, 0 when it declined.
 int both_ways(std::string_view doc, std::size_t max_bytes = max_token_request_bytes) {
-  detail::token_request_wire fast, general;
+  detail::token_request_wire fast = poisoned(true), general = poisoned(false);
   detail::json_object obj;
   error err;
   const bool general_ok = detail::read_token_request_general(doc, max_bytes, obj, general, err);
@@ -95,7 +111,7 @@ int both_ways(std::string_view doc, std::size_t max_bytes = max_token_request_by
       CHECK((v.empty() || (v.data() >= doc.data() && v.data() + v.size() <= doc.data() + doc.size())));
   }
   // and read_token_request (the verifier's entry) gives the general reader's answer
-  detail::token_request_wire via;
+  detail::token_request_wire via = poisoned(true);
   const auto via_err = detail::read_token_request(doc, max_bytes, via);
   CHECK(!via_err == general_ok);
   if (!via_err && general_ok) CHECK(via == general);
@@ -107,7 +123,7 @@ int both_ways(std::string_view doc, std::size_t max_bytes = max_token_request_by
   // and with a memo carried from one document to the next, as a verifier's thread keeps one:
   // a capability recognised from the memo reads exactly as a scanned one
   static detail::capability_memo memo;
-  detail::token_request_wire with_memo;
+  detail::token_request_wire with_memo = poisoned(false);
   const auto memo_err = detail::read_token_request(doc, max_bytes, with_memo, &memo);
   CHECK(!memo_err == general_ok);
   if (!memo_err && with_memo.capability_memoised) CHECK(with_memo.capability == memo.body);
