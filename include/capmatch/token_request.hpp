@@ -146,6 +146,13 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 }
 #endif
 
+/// The nonce pool's bytes: 64 nonces of 16 bytes, refilled by one request to the operating
+/// system's generator (crypto::random_bytes asks for at most os_random_max_request at once).
+inline constexpr std::size_t nonce_pool_bytes = 64 * crypto::nonce::entropy_bytes;
+#if defined(__linux__)
+static_assert(nonce_pool_bytes <= crypto::detail::os_random_max_request, "a pool refill is one getrandom call");
+#endif
+
 /// A fresh nonce (32 hex chars, 128 bits) from the operating system's CSPRNG, drawn from a
 /// per-thread pool of 1 KiB refilled 64 nonces at a time by one getrandom call (a call costs
 /// more than the rest of creating a TokenRequest; the kernel's per-call set-up was ~6 % of a
@@ -158,8 +165,8 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   });
   if (registered != 0) return crypto::random_nonce();
   struct pool {
-    std::array<std::uint8_t, 64 * 16> bytes{};
-    std::size_t used = 64 * 16;
+    std::array<std::uint8_t, nonce_pool_bytes> bytes{};
+    std::size_t used = nonce_pool_bytes;
     std::uint64_t generation = ~std::uint64_t{0};
   };
   thread_local pool p;
@@ -170,7 +177,7 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
     p.used = 0;
     p.generation = generation;
   }
-  std::array<std::uint8_t, 16> b{};
+  std::array<std::uint8_t, crypto::nonce::entropy_bytes> b{};
   std::memcpy(b.data(), p.bytes.data() + p.used, b.size());
   std::memset(p.bytes.data() + p.used, 0, b.size());  // (the pool outlives the call: not a dead store)
   p.used += b.size();

@@ -82,10 +82,12 @@ inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
 class nonce {
  public:
   static constexpr std::size_t size = 32;
+  /// The random bytes a nonce carries (two hex characters each).
+  static constexpr std::size_t entropy_bytes = size / 2;
   /// The 32 characters.
   [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), chars_.size()}; }
   /// Hex of 16 given bytes (for tests; use random_nonce() for real ones).
-  [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
+  [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, entropy_bytes>& bytes) noexcept {
     constexpr char hex[] = "0123456789abcdef";
     nonce out;
 #if CAPMATCH_DETAIL_SSE2
@@ -117,7 +119,7 @@ class nonce {
 
 /// A fresh nonce from the CSPRNG, or an errc::no_secure_random error.
 [[nodiscard]] inline result<nonce> random_nonce() noexcept {
-  std::array<std::uint8_t, 16> bytes{};
+  std::array<std::uint8_t, nonce::entropy_bytes> bytes{};
   auto r = random_bytes(bytes.data(), bytes.size());
   if (!r) return r.error();
   return nonce::from_bytes(bytes);
