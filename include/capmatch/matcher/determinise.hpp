@@ -65,21 +65,33 @@ constexpr bool builder::determinise() {
   bool over = false;
   std::vector<u32> depth(fallbacks ? 2 : 0, 0);  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
+  // A set of one trie node (most sets: every state of a path that no wildcard reaches) is
+  // interned by the node, in a direct array: no hash, no probe. Other sets go through set_index,
+  // a set of one fallback stand-in (x | star_only, not a node number) too. The states and their
+  // numbers are the same either way: only the lookup differs.
+  std::vector<u32> single_state(nodes.size(), no_state);
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
-    const u64 h = set_hash(set.data(), set.size());
-    const u32 found = set_index.find(h, [&](u32 st) {
-      const u32 b = set_offsets[st], e = set_offsets[st + 1];
-      if (e - b != set.size()) return false;
-      for (u32 i = 0; i < set.size(); ++i)
-        if (set_items[b + i] != set[i]) return false;
-      return true;
-    });
-    if (found != no_state) return found;
+    const bool single = set.size() == 1 && set[0] < nodes.size();
+    u64 h = 0;
+    if (single) {
+      if (const u32 found = single_state[set[0]]; found != no_state) return found;
+    } else {
+      h = set_hash(set.data(), set.size());
+      const u32 found = set_index.find(h, [&](u32 st) {
+        const u32 b = set_offsets[st], e = set_offsets[st + 1];
+        if (e - b != set.size()) return false;
+        for (u32 i = 0; i < set.size(); ++i)
+          if (set_items[b + i] != set[i]) return false;
+        return true;
+      });
+      if (found != no_state) return found;
+    }
     const auto id = static_cast<u32>(set_offsets.size() - 1);
     set_items.insert(set_items.end(), set.begin(), set.end());
     set_offsets.push_back(static_cast<u32>(set_items.size()));
-    set_index.insert(h, id, hash_of_state);
+    if (single) single_state[set[0]] = id;
+    else set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
     if (++stored > limit || work > budget) over = true;
