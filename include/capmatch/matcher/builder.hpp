@@ -379,6 +379,7 @@ class builder {
   // pool by emit. Renumbers `states` and `ts` in place.
   struct run_info {
     u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
+    u32 segments = 0;                                  // the segments joined in those bytes
   };
   std::vector<run_info> runs;
   std::vector<char> run_text;
@@ -394,9 +395,7 @@ class builder {
   }
   // Walks the run from the one-way state `head` while the next state is inside a run and the
   // text stays within max_resource_bytes, appending its segments to run_text (':'-joined).
-  // Returns the run and sets `segments` to the number of segments in it.
-  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                              std::size_t& segments);
+  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head);
   // Sizes run_text once, when the first run is found, for the common case (the capability's
   // segment bytes and a separator each); more runs grow it as usual.
   constexpr void reserve_run_text() {

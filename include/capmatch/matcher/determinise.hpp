@@ -68,14 +68,15 @@ constexpr bool builder::determinise() {
   // A set of one trie node (most sets: every state of a path that no wildcard reaches) is
   // interned by the node, in a direct array: no hash, no probe. Other sets go through set_index,
   // a set of one fallback stand-in (x | star_only, not a node number) too. The states and their
-  // numbers are the same either way: only the lookup differs.
-  std::vector<u32> single_state(nodes.size(), no_state);
+  // numbers are the same either way: only the lookup differs. The array is the scratch buffer's
+  // (state + 1, 0 when none; its first use, so the later passes reuse its memory).
+  u32* const single_state = scratch_arrays<1>(nodes.size() + 3);
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
     const bool single = set.size() == 1 && set[0] < nodes.size();
     u64 h = 0;
     if (single) {
-      if (const u32 found = single_state[set[0]]; found != no_state) return found;
+      if (const u32 found = single_state[set[0]]; found != 0) return found - 1;
     } else {
       h = set_hash(set.data(), set.size());
       const u32 found = set_index.find(h, [&](u32 st) {
@@ -90,7 +91,7 @@ constexpr bool builder::determinise() {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
     set_items.insert(set_items.end(), set.begin(), set.end());
     set_offsets.push_back(static_cast<u32>(set_items.size()));
-    if (single) single_state[set[0]] = id;
+    if (single) single_state[set[0]] = id + 1;
     else set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
@@ -391,16 +392,15 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 
 // One run's walk: see builder::walk_run.
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head, std::size_t& segments) {
+                                              u32 head) {
   const u32* const first = ts_first.data();
   reserve_run_text();
-  run_info r{head, 0, static_cast<u32>(run_text.size()), 0};
-  segments = 0;
+  run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
   for (u32 at = head;;) {
     const std::string_view seg = seg_view(ts[first[at]].sid);
     if (at != head) run_text.push_back(':');
     run_text.insert(run_text.end(), seg.begin(), seg.end());
-    ++segments;
+    ++r.segments;
     at = ts[first[at]].to;
     r.target = at;
     if (!inside_run(states, at) || run_text.size() - r.offset + 1 + segs[ts[first[at]].sid].size > max_resource_bytes)
@@ -428,9 +428,8 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
-    std::size_t segments = 0;
     run_of[st] = static_cast<u32>(runs.size());
-    runs.push_back(walk_run(states, ts, st, segments));
+    runs.push_back(walk_run(states, ts, st));
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
@@ -479,9 +478,8 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
     if (entry[st] || !one_way(states, st) || !inside_run(states, ts[first[st]].to) ||
         (inside_run(states, st) && after_one_way[st]))
       continue;
-    std::size_t segments = 0;
-    const run_info r = walk_run(states, ts, st, segments);
-    if (segments < 2) {
+    const run_info r = walk_run(states, ts, st);
+    if (r.segments < 2) {
       run_text.resize(r.offset);
       continue;
     }
@@ -511,9 +509,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
     if (read_by_fallback[r.state]) continue;
-    std::size_t segments = 1;
-    for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
-    if (segments < mid_run_drop_segments) continue;
+    if (r.segments < mid_run_drop_segments) continue;
     // The states after the head, up to the first that something else enters too.
     for (u32 at = ts[first[r.state]].to; at != r.target && entered[at] == 1; at = ts[first[at]].to) {
       drop[at] = 1;
