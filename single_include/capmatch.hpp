@@ -4989,11 +4989,23 @@ class builder {
   // pool by emit. Renumbers `states` and `ts` in place.
   struct run_info {
     u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
+    u32 segments = 0;                                  // the segments joined in those bytes
   };
   std::vector<run_info> runs;
   std::vector<char> run_text;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // The run rule, shared by compress_runs and find_mid_runs. One-way: one literal transition
+  // (ts[ts_first[st]]), no default; inside a run: one-way and granting nothing.
+  [[nodiscard]] constexpr bool one_way(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return st >= 2 && ts_first[st + 1] - ts_first[st] == 1 && states[st].default_next() == dead;
+  }
+  [[nodiscard]] constexpr bool inside_run(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return one_way(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
+  }
+  // Walks the run from the one-way state `head` while the next state is inside a run and the
+  // text stays within max_resource_bytes, appending its segments to run_text (':'-joined).
+  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head);
   // Sizes run_text once, when the first run is found, for the common case (the capability's
   // segment bytes and a separator each); more runs grow it as usual.
   constexpr void reserve_run_text() {
@@ -5165,21 +5177,34 @@ constexpr bool builder::determinise() {
   bool over = false;
   std::vector<u32> depth(fallbacks ? 2 : 0, 0);  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
+  // A set of one trie node (most sets: every state of a path that no wildcard reaches) is
+  // interned by the node, in a direct array: no hash, no probe. Other sets go through set_index,
+  // a set of one fallback stand-in (x | star_only, not a node number) too. The states and their
+  // numbers are the same either way: only the lookup differs. The array is the scratch buffer's
+  // (state + 1, 0 when none; its first use, so the later passes reuse its memory).
+  u32* const single_state = scratch_arrays<1>(nodes.size() + 3);
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
-    const u64 h = set_hash(set.data(), set.size());
-    const u32 found = set_index.find(h, [&](u32 st) {
-      const u32 b = set_offsets[st], e = set_offsets[st + 1];
-      if (e - b != set.size()) return false;
-      for (u32 i = 0; i < set.size(); ++i)
-        if (set_items[b + i] != set[i]) return false;
-      return true;
-    });
-    if (found != no_state) return found;
+    const bool single = set.size() == 1 && set[0] < nodes.size();
+    u64 h = 0;
+    if (single) {
+      if (const u32 found = single_state[set[0]]; found != 0) return found - 1;
+    } else {
+      h = set_hash(set.data(), set.size());
+      const u32 found = set_index.find(h, [&](u32 st) {
+        const u32 b = set_offsets[st], e = set_offsets[st + 1];
+        if (e - b != set.size()) return false;
+        for (u32 i = 0; i < set.size(); ++i)
+          if (set_items[b + i] != set[i]) return false;
+        return true;
+      });
+      if (found != no_state) return found;
+    }
     const auto id = static_cast<u32>(set_offsets.size() - 1);
     set_items.insert(set_items.end(), set.begin(), set.end());
     set_offsets.push_back(static_cast<u32>(set_items.size()));
-    set_index.insert(h, id, hash_of_state);
+    if (single) single_state[set[0]] = id + 1;
+    else set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + set.size();  // a state, and the set elements that stand for it
     if (++stored > limit || work > budget) over = true;
@@ -5477,6 +5502,26 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   start = id[rep[start]];
 }
 
+// One run's walk: see builder::walk_run.
+constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                              u32 head) {
+  const u32* const first = ts_first.data();
+  reserve_run_text();
+  run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
+  for (u32 at = head;;) {
+    const std::string_view seg = seg_view(ts[first[at]].sid);
+    if (at != head) run_text.push_back(':');
+    run_text.insert(run_text.end(), seg.begin(), seg.end());
+    ++r.segments;
+    at = ts[first[at]].to;
+    r.target = at;
+    if (!inside_run(states, at) || run_text.size() - r.offset + 1 + segs[ts[first[at]].sid].size > max_resource_bytes)
+      break;
+  }
+  r.size = static_cast<u32>(run_text.size()) - r.offset;
+  return r;
+}
+
 // Runs: see builder::runs.
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
@@ -5486,32 +5531,17 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   u32* const run_of = entered + (count + 1);  // the run a state starts
   u32* const keep = run_of + (count + 1);
   u32* const id = keep + (count + 1);
-  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
-  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   // Entry states: where a check starts (per qualifier class). Only those that nothing else
   // leads to start runs, so the check looks for a run once, before its loop.
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
   for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
-  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
-    if (!entry[st] || entered[st] || !one_way(st)) continue;
-    reserve_run_text();
-    run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
-    for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only(at)].sid);
-      if (at != st) run_text.push_back(':');
-      run_text.insert(run_text.end(), seg.begin(), seg.end());
-      at = ts[only(at)].to;
-      r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
-    }
-    r.size = static_cast<u32>(run_text.size()) - r.offset;
+    if (!entry[st] || entered[st] || !one_way(states, st)) continue;
     run_of[st] = static_cast<u32>(runs.size());
-    runs.push_back(r);
+    runs.push_back(walk_run(states, ts, st));
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
@@ -5548,34 +5578,20 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   u32* const entry = scratch_arrays<2>(count + 1);
   u32* const after_one_way = entry + (count + 1);
-  auto degree = [&](u32 st) { return first[st + 1] - first[st]; };
-  auto only = [&](u32 st) { return first[st]; };  // the index in ts of a one-way state's transition
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
-  auto one_way = [&](u32 st) { return st >= 2 && degree(st) == 1 && states[st].default_next() == dead; };
-  auto inside_run = [&](u32 st) { return one_way(st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
   for (const auto& t : ts)
-    if (one_way(t.from)) after_one_way[t.to] = 1;
+    if (one_way(states, t.from)) after_one_way[t.to] = 1;
   for (u32 st = 2; st < count; ++st) {
     // A head: one-way, not an entry, the next state inside a run too (two segments at least),
     // and not itself inside a chain that an earlier head covers (so no state is in two runs).
-    if (entry[st] || !one_way(st) || !inside_run(ts[only(st)].to) || (inside_run(st) && after_one_way[st])) continue;
-    reserve_run_text();
-    run_info r{st, 0, static_cast<u32>(run_text.size()), 0};
-    std::size_t segments = 0;
-    for (u32 at = st;;) {
-      const std::string_view seg = seg_view(ts[only(at)].sid);
-      if (at != st) run_text.push_back(':');
-      run_text.insert(run_text.end(), seg.begin(), seg.end());
-      ++segments;
-      at = ts[only(at)].to;
-      r.target = at;
-      if (!inside_run(at) || run_text.size() - r.offset + 1 + segs[ts[only(at)].sid].size > max_resource_bytes) break;
-    }
-    r.size = static_cast<u32>(run_text.size()) - r.offset;
-    if (segments < 2) {
+    if (entry[st] || !one_way(states, st) || !inside_run(states, ts[first[st]].to) ||
+        (inside_run(states, st) && after_one_way[st]))
+      continue;
+    const run_info r = walk_run(states, ts, st);
+    if (r.segments < 2) {
       run_text.resize(r.offset);
       continue;
     }
@@ -5605,9 +5621,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   u32 dropped = 0;
   for (const auto& r : mid_runs) {
     if (read_by_fallback[r.state]) continue;
-    std::size_t segments = 1;
-    for (u32 i = 0; i < r.size; ++i) segments += run_text[r.offset + i] == ':' ? 1 : 0;
-    if (segments < mid_run_drop_segments) continue;
+    if (r.segments < mid_run_drop_segments) continue;
     // The states after the head, up to the first that something else enters too.
     for (u32 at = ts[first[r.state]].to; at != r.target && entered[at] == 1; at = ts[first[at]].to) {
       drop[at] = 1;
@@ -10036,13 +10050,9 @@ class memory_replay_guard final : public replay_guard {
     std::size_t slots = 2;
     while (slots < 2 * per_shard) slots <<= 1;  // load factor at most 1/2: short probes
     table_ = make_table(n * slots);
-    slots_per_shard_ = slots;
+    slot_mask_ = slots - 1;
+    shard_limit_ = per_shard;
     shards_ = std::make_unique<shard[]>(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      shards_[i].slots = table_.get() + i * slots;
-      shards_[i].mask = slots - 1;
-      shards_[i].limit = per_shard;
-    }
   }
 
   claim_status try_claim(std::string_view key_name, std::string_view nonce, std::int64_t expires_at_ms,
@@ -10053,7 +10063,7 @@ class memory_replay_guard final : public replay_guard {
   }
 
   /// The most unexpired pairs the guard is sure to hold (shard count x per-shard limit).
-  [[nodiscard]] std::size_t capacity() const noexcept { return shard_count_ * shards_[0].limit; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return shard_count_ * shard_limit_; }
   /// Pairs stored now, expired ones not yet swept included (locks each shard in turn).
   [[nodiscard]] std::size_t size() const noexcept {
     std::size_t n = 0;
@@ -10099,13 +10109,15 @@ class memory_replay_guard final : public replay_guard {
     return table(p, table_free{align, rounded});
   }
 
+  /// A shard: its lock and counts. Its slots are table_[i * (slot_mask_ + 1), (i + 1) * (slot_mask_ + 1)),
+  /// passed in by the guard (shard_slots), with the mask and limit that every shard shares.
   struct alignas(64) shard {
     mutable std::mutex mutex;
-    slot* slots = nullptr;  // (into table_)
-    std::size_t mask = 0, limit = 0, used = 0;
+    std::size_t used = 0;
     std::int64_t earliest = INT64_MAX;  // no stored pair expires before this
 
-    claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires, std::int64_t now) noexcept {
+    claim_status claim(slot* slots, std::size_t mask, std::size_t limit, std::uint64_t h1, std::uint64_t h2,
+                       std::int64_t expires, std::int64_t now) noexcept {
       constexpr std::size_t none = ~std::size_t{0};
       std::size_t i = h1 & mask, reuse = none;
       for (; slots[i].expires != 0; i = (i + 1) & mask) {  // the chain ends at an empty slot
@@ -10124,8 +10136,8 @@ class memory_replay_guard final : public replay_guard {
       }
       if (used == limit) {
         if (earliest >= now) return claim_status::full;  // nothing has expired: fail closed
-        sweep(now);
-        return claim(h1, h2, expires, now);  // (at most once: now earliest >= now)
+        sweep(slots, mask, now);
+        return claim(slots, mask, limit, h1, h2, expires, now);  // (at most once: now earliest >= now)
       }
       slots[i] = {h1, h2, expires};
       ++used;
@@ -10136,7 +10148,7 @@ class memory_replay_guard final : public replay_guard {
     /// Drops the expired pairs, in place: empties their slots, then re-inserts every other
     /// pair in table order starting after an empty slot, so that no probe chain stays broken
     /// (linear probing has no tombstones). Allocates nothing.
-    void sweep(std::int64_t now) noexcept {
+    void sweep(slot* slots, std::size_t mask, std::int64_t now) noexcept {
       const std::size_t n = mask + 1;
       used = 0;
       earliest = INT64_MAX;
@@ -10164,15 +10176,15 @@ class memory_replay_guard final : public replay_guard {
   /// larger than the CPU's caches that load is a cache and TLB miss on every claim; the
   /// verifier checks the mac meanwhile). A 24-byte slot straddles two cache lines at two of
   /// every eight indices, and the claim reads its `expires` (the second line then) first: both
-  /// lines are fetched. The slot's address comes from fields fixed at construction (every
-  /// shard has slots_per_shard_ slots, in shard order in table_), not from the shard, so the
-  /// fetch waits for no load; the shard (its mutex, taken by the claim) is fetched too. No lock.
+  /// lines are fetched. The slot's address comes from fields fixed at construction
+  /// (shard_slots), not from the shard, so the fetch waits for no load; the shard (its mutex,
+  /// taken by the claim) is fetched too. No lock.
   prepared_claim prepare(std::string_view key_name, std::string_view nonce) const noexcept override {
     prepared_claim p;
     hash(key_name, nonce, p.words[0], p.words[1]);
 #if defined(__GNUC__) || defined(__clang__)
     const std::size_t s = shard_of(p.words[1]);
-    const slot* const e = table_.get() + s * slots_per_shard_ + (p.words[0] & (slots_per_shard_ - 1));
+    const slot* const e = shard_slots(s) + (p.words[0] & slot_mask_);
     __builtin_prefetch(e, 1);
     __builtin_prefetch(reinterpret_cast<const char*>(e + 1) - 1, 1);
     __builtin_prefetch(&shards_[s], 1);
@@ -10186,10 +10198,14 @@ class memory_replay_guard final : public replay_guard {
 
   claim_status claim(std::uint64_t h1, std::uint64_t h2, std::int64_t expires_at_ms, std::int64_t now_ms) noexcept {
     const std::int64_t expires = expires_at_ms > now_ms ? expires_at_ms : now_ms;
-    shard& s = shards_[shard_of(h2)];
+    const std::size_t i = shard_of(h2);
+    shard& s = shards_[i];
     std::lock_guard<std::mutex> lock(s.mutex);
-    return s.claim(h1, h2, expires < 1 ? 1 : expires, now_ms);
+    return s.claim(shard_slots(i), slot_mask_, shard_limit_, h1, h2, expires < 1 ? 1 : expires, now_ms);
   }
+
+  /// The first slot of shard `i` (shards' slots lie in shard order in table_).
+  [[nodiscard]] slot* shard_slots(std::size_t i) const noexcept { return table_.get() + i * (slot_mask_ + 1); }
 
   /// The shard of a pair whose fingerprint's second word is `h2`.
   [[nodiscard]] std::size_t shard_of(std::uint64_t h2) const noexcept { return (h2 >> 40) & (shard_count_ - 1); }
@@ -10204,7 +10220,8 @@ class memory_replay_guard final : public replay_guard {
 
   std::uint64_t seed0_, seed1_;
   std::size_t shard_count_ = 1;
-  std::size_t slots_per_shard_ = 2;  // (a power of two: each shard's mask is slots_per_shard_ - 1)
+  std::size_t slot_mask_ = 1;    // slots per shard - 1 (a power of two - 1), the same for every shard
+  std::size_t shard_limit_ = 1;  // pairs a shard holds at most (half its slots or fewer)
   table table_;
   std::unique_ptr<shard[]> shards_;
 };
@@ -10532,10 +10549,12 @@ inline long os_random(std::uint8_t* p, std::size_t n) noexcept {
 class nonce {
  public:
   static constexpr std::size_t size = 32;
+  /// The random bytes a nonce carries (two hex characters each).
+  static constexpr std::size_t entropy_bytes = size / 2;
   /// The 32 characters.
   [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), chars_.size()}; }
   /// Hex of 16 given bytes (for tests; use random_nonce() for real ones).
-  [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, 16>& bytes) noexcept {
+  [[nodiscard]] static constexpr nonce from_bytes(const std::array<std::uint8_t, entropy_bytes>& bytes) noexcept {
     constexpr char hex[] = "0123456789abcdef";
     nonce out;
 #if CAPMATCH_DETAIL_SSE2
@@ -10567,7 +10586,7 @@ class nonce {
 
 /// A fresh nonce from the CSPRNG, or an errc::no_secure_random error.
 [[nodiscard]] inline result<nonce> random_nonce() noexcept {
-  std::array<std::uint8_t, 16> bytes{};
+  std::array<std::uint8_t, nonce::entropy_bytes> bytes{};
   auto r = random_bytes(bytes.data(), bytes.size());
   if (!r) return r.error();
   return nonce::from_bytes(bytes);
@@ -11123,6 +11142,13 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
 }
 #endif
 
+/// The nonce pool's bytes: 64 nonces of 16 bytes, refilled by one request to the operating
+/// system's generator (crypto::random_bytes asks for at most os_random_max_request at once).
+inline constexpr std::size_t nonce_pool_bytes = 64 * crypto::nonce::entropy_bytes;
+#if defined(__linux__)
+static_assert(nonce_pool_bytes <= crypto::detail::os_random_max_request, "a pool refill is one getrandom call");
+#endif
+
 /// A fresh nonce (32 hex chars, 128 bits) from the operating system's CSPRNG, drawn from a
 /// per-thread pool of 1 KiB refilled 64 nonces at a time by one getrandom call (a call costs
 /// more than the rest of creating a TokenRequest; the kernel's per-call set-up was ~6 % of a
@@ -11135,8 +11161,8 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
   });
   if (registered != 0) return crypto::random_nonce();
   struct pool {
-    std::array<std::uint8_t, 64 * 16> bytes{};
-    std::size_t used = 64 * 16;
+    std::array<std::uint8_t, nonce_pool_bytes> bytes{};
+    std::size_t used = nonce_pool_bytes;
     std::uint64_t generation = ~std::uint64_t{0};
   };
   thread_local pool p;
@@ -11147,7 +11173,7 @@ inline std::atomic<std::uint64_t>& fork_generation() noexcept {
     p.used = 0;
     p.generation = generation;
   }
-  std::array<std::uint8_t, 16> b{};
+  std::array<std::uint8_t, crypto::nonce::entropy_bytes> b{};
   std::memcpy(b.data(), p.bytes.data() + p.used, b.size());
   std::memset(p.bytes.data() + p.used, 0, b.size());  // (the pool outlives the call: not a dead store)
   p.used += b.size();
