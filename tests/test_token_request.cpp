@@ -209,21 +209,6 @@ TEST_CASE("token request: pooled nonces are distinct, also across fork()") {
   CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
 }
 
-TEST_CASE("token request: a nonce pool refill is one request to the operating system's generator") {
-  // The pool refills through crypto::random_bytes, which splits a fill into requests of at most
-  // os_random_max_request bytes: with the pool's own size and that limit, one request.
-  static_assert(detail::nonce_pool_bytes == 64 * crypto::nonce::entropy_bytes);
-  std::vector<std::size_t> asked;
-  auto record = [&](std::uint8_t*, std::size_t k) -> long { return asked.push_back(k), static_cast<long>(k); };
-  std::array<std::uint8_t, detail::nonce_pool_bytes> pool{};
-  REQUIRE(crypto::detail::fill_random_from(record, pool.data(), pool.size(), crypto::detail::os_random_max_request));
-#if defined(__linux__)
-  CHECK(asked == std::vector<std::size_t>{detail::nonce_pool_bytes});
-#else
-  CHECK(asked.size() == detail::nonce_pool_bytes / 256);  // getentropy: 256 bytes a call
-#endif
-}
-
 TEST_CASE("token request: creation errors (exact messages, never the secret)") {
   token_signer_options o;
   o.revocable = true;
