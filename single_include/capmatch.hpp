@@ -4278,19 +4278,37 @@ struct tables : header {
       if (e->from == no_state) return otherwise;
     }
   }
-  // Segments over 8 bytes: up to 16 are compared as two words (the pool holds them padded
-  // to 16 bytes), longer ones byte by byte. (Arguments by value: a segment passed by
-  // reference would have to live in memory in the caller's loop.)
-  CAPMATCH_DETAIL_NOINLINE constexpr u32 find_long(u32 from, u64 key, u64 w0, u64 w1, std::size_t len,
-                                                   const char* s, std::size_t pos, u32 otherwise,
+  // Segments of 9 to 16 bytes: compared as two words (the pool holds them padded to 16
+  // bytes). Inlined in the automaton's step: these are common (tenant ids) and the call cost
+  // 10 % of a check at N = 4096 (scoped, global, params; bench/RESULTS.md "Session 16").
+  CAPMATCH_DETAIL_INLINE constexpr u32 find_medium(u32 from, u64 key, u64 w0, u64 w1, std::size_t len, u32 otherwise,
                                                    u64 hk) const noexcept {
     for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
-      if (e->key == key && e->from == from && e->size == len &&
-          (len <= 16 ? load8(pool + e->offset) == w0 && load8(pool + e->offset + 8) == w1
-                     : bytes_equal(pool + e->offset, s + pos, len)))
+      if (e->key == key && e->from == from && e->size == len && load8(pool + e->offset) == w0 &&
+          load8(pool + e->offset + 8) == w1)
         return e->to;
       if (e->from == no_state) return otherwise;
     }
+  }
+  // Segments over 8 bytes: up to 16 as find_medium, longer ones byte by byte. (Arguments by
+  // value: a segment passed by reference would have to live in memory in the caller's loop.)
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 find_long(u32 from, u64 key, u64 w0, u64 w1, std::size_t len,
+                                                   const char* s, std::size_t pos, u32 otherwise,
+                                                   u64 hk) const noexcept {
+    if (len <= 16) return find_medium(from, key, w0, w1, len, otherwise, hk);
+    for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
+      if (e->key == key && e->from == from && e->size == len && bytes_equal(pool + e->offset, s + pos, len))
+        return e->to;
+      if (e->from == no_state) return otherwise;
+    }
+  }
+  // The literal transition from `from` on segment g of the name s, or `otherwise`: by the
+  // segment's length, short (the inlined probe), medium (inlined) or long (a call).
+  CAPMATCH_DETAIL_INLINE constexpr u32 lookup(u32 from, const segment& g, const char* s, u64 hk,
+                                              u32 otherwise) const noexcept {
+    if (g.len <= 8) return find_short(from, g.key, hk, otherwise);
+    if (g.len <= 16) return find_medium(from, g.key, g.w0, g.w1, g.len, otherwise, hk);
+    return find_long(from, g.key, g.w0, g.w1, g.len, s, g.pos, otherwise, hk);
   }
 
   // True when the `len` bytes of the name at pos (pos + len <= n) are the run's bytes at
@@ -4334,17 +4352,14 @@ struct tables : header {
     if constexpr (Fallbacks) {
       for (const state_rec* at = &r;;) {
         const u32 miss = at->has_fallback() ? no_state : at->default_next();
-        const u32 to = (at->filter() & filter_bit(hk)) == 0 ? miss
-                       : g.len <= 8 ? find_short(st, g.key, hk, miss)
-                                    : find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, miss, hk);
+        const u32 to = (at->filter() & filter_bit(hk)) == 0 ? miss : lookup(st, g, s, hk, miss);
         if (to != no_state) return to;
         st = at->fallback();
         at = &state(st);
       }
     } else {
       if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
-      if (g.len <= 8) return find_short(st, g.key, hk, r.default_next());
-      return find_long(st, g.key, g.w0, g.w1, g.len, s, g.pos, r.default_next(), hk);
+      return lookup(st, g, s, hk, r.default_next());
     }
   }
 
