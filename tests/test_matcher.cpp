@@ -21,7 +21,8 @@ namespace {
 
 capability parse_ok(std::string_view json) {
   auto c = capability::parse(json);
-  REQUIRE_MESSAGE(c.has_value(), c.error().message());
+  // (The message is made only on failure: doctest's -s stringifies it for passing checks too.)
+  if (!c) FAIL(c.error().message());
   return c.value();
 }
 
@@ -1131,6 +1132,75 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
   CHECK(with_mid_runs > 1000);
   CHECK(with_chains_dropped > 300);
   CHECK(with_mid_runs - with_chains_dropped > 20);
+  CHECK(d.failures == 0);
+}
+
+TEST_CASE("differential: automata beyond matcher_locality_bytes, their states in depth-first order") {
+  // The builder renumbers the states of an automaton whose records exceed
+  // matcher_locality_bytes depth first (docs/matcher.md, "State order"); the other tests' automata
+  // are smaller. Three shapes of a few thousand patterns: deep names (chains, mid-runs, dropped
+  // chains), tenant-scoped with `tenantK:*:x` beside star-led patterns (fallback links), and
+  // many named qualifiers beside `[*]` patterns. Against capability::ops_for and the trie walk;
+  // and the order itself: in depth-first order many transitions lead to the next state (10-60 %
+  // here; in the construction's breadth-first order almost none do).
+  splitmix64 r{20261204};
+  differential d;
+  static const std::string_view fill[] = {"room", "u1", "msg7", "42", "admin", "typing", "abcdefghijk"};
+  for (int shape = 0; shape < 3; ++shape) {
+    std::set<std::string> seen;
+    std::vector<std::string> pats;
+    std::string json = "{";
+    auto add = [&](std::string p) {
+      if (!seen.insert(p).second) return;
+      json += (pats.empty() ? "" : ",") + json_escape(p) + ":" + gen_ops(r);
+      pats.push_back(std::move(p));
+    };
+    while (pats.size() < 2500) {
+      const std::string t = "tenant" + std::to_string(r.below(400));
+      if (shape == 0) {
+        std::string p = t;
+        for (std::size_t i = 1, segs = 6 + r.below(16); i < segs; ++i)
+          p += r.chance(8) ? std::string(":*") : ":d" + std::to_string(i) + "x" + std::to_string(r.below(i < 3 ? 4 : 2));
+        add(r.chance(20) ? p + ":*" : p);
+      } else if (shape == 1) {
+        switch (r.below(6)) {
+          case 0: add(t + ":*:admin"); break;
+          case 1: add(t + ":room:" + std::to_string(r.below(50)) + ":*"); break;
+          case 2: if (r.chance(10)) add("*:room:x" + std::to_string(r.below(20))); break;
+          case 3: if (r.chance(10)) add("[*]*:typing" + std::to_string(r.below(10))); break;
+          default: add(t + ":chat:" + std::to_string(r.below(100))); break;
+        }
+      } else {
+        const std::string q = "[q" + std::to_string(r.below(300)) + "]";
+        add(r.chance(30) ? "[*]" + t + ":app:" + std::to_string(r.below(20)) : q + t + ":jobs:" + std::to_string(r.below(30)));
+      }
+    }
+    const capability cap = parse_ok(json + "}");
+    const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+    REQUIRE(dfa.determinised());
+    const auto& t = detail::cm::matcher_access::tables(dfa);
+    CHECK(t.states.size() * sizeof(detail::cm::state_rec) > detail::cm::matcher_locality_bytes);
+    std::size_t edges = 0, to_next = 0;
+    for (const auto& e : t.edges) {
+      if (e.from == detail::cm::no_state || e.to == detail::cm::dead) continue;
+      ++edges;
+      to_next += detail::cm::index_of(e.to) == detail::cm::index_of(e.from) + 1 ? 1 : 0;
+    }
+    MESSAGE("shape " << shape << ": " << t.states.size() << " states, " << dfa.groups() << " group(s), fallbacks "
+                     << t.fallbacks << ", chains dropped " << t.chains << "; " << to_next << " of " << edges
+                     << " short transitions lead to the next state");
+    CHECK(to_next * 20 > edges);  // (breadth-first, the construction's order: 0 or 1 of them)
+    for (int q = 0; q < 4000; ++q) {
+      std::string name = pats[r.below(pats.size())];
+      if (name.rfind("[*]", 0) == 0) name = r.chance(50) ? name.substr(3) : "[q" + std::to_string(r.below(300)) + "]" + name.substr(3);
+      for (std::size_t at; (at = name.find('*')) != std::string::npos;) name.replace(at, 1, r.pick(fill));
+      if (r.chance(30)) name.append(":").append(r.pick(fill));
+      if (r.chance(20)) name[r.below(name.size())] ^= 1;
+      if (r.chance(20)) name.resize(r.below(name.size()) + 1);
+      d.check(cap, dfa, name);
+      d.check(cap, walk, name);
+    }
+  }
   CHECK(d.failures == 0);
 }
 

@@ -414,6 +414,12 @@ class builder {
   // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
   // fallback target (a fallback follows the head's transitions). Renumbers in place.
   constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  // The last pass, for automata whose state records exceed matcher_locality_bytes: renumbers
+  // the states in depth-first order from the entry states, so that a check's next state is
+  // usually beside the one it stands on (a chain's states, a run's head and end, a tenant's
+  // subtree share cache lines). Links may then lead to lower numbers, and ts_first no longer
+  // describes ts: no pass after it relies on either (emit does not).
+  constexpr void order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts) {
