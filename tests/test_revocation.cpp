@@ -187,13 +187,13 @@ TEST_CASE("revocation request: the JSON body and the Basic authorization header"
 TEST_CASE("revocation request body: parsed strictly, round trip") {
   auto r = request({"clientId:bob", "channel:foo:*"}, now, now - 5000, true);
   auto back = parse_revocation_request(to_json(r), now);
-  REQUIRE_MESSAGE(back.has_value(), msg(back.error()));
+  REQUIRE_MESSAGE(back.has_value(), (back.has_value() ? std::string() : msg(back.error())));
   CHECK(back->targets == r.targets);
   CHECK(back->issued_before_ms == r.issued_before_ms);
   CHECK(back->allow_reauth_margin);
 
   auto spaced = parse_revocation_request(" {\n \"allowReauthMargin\" : false , \"targets\" : [ \"channel:a\\u003Ab\" ] }\n", now);
-  REQUIRE_MESSAGE(spaced.has_value(), msg(spaced.error()));
+  REQUIRE_MESSAGE(spaced.has_value(), (spaced.has_value() ? std::string() : msg(spaced.error())));
   CHECK(spaced->targets.at(0).value == "a:b");
   CHECK_FALSE(spaced->allow_reauth_margin);
   CHECK_FALSE(spaced->issued_before_ms.has_value());
