@@ -1138,15 +1138,16 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
 TEST_CASE("differential: automata beyond matcher_locality_bytes, their states in depth-first order") {
   // The builder renumbers the states of an automaton whose records exceed
   // matcher_locality_bytes depth first (docs/matcher.md, "State order"); the other tests' automata
-  // are smaller. Three shapes of a few thousand patterns: deep names (chains, mid-runs, dropped
-  // chains), tenant-scoped with `tenantK:*:x` beside star-led patterns (fallback links), and
-  // many named qualifiers beside `[*]` patterns. Against capability::ops_for and the trie walk;
+  // are smaller. Five shapes of 2 500 patterns: deep names (chains, mid-runs, dropped chains),
+  // tenant-scoped with `tenantK:*:x` beside star-led patterns (fallback links), many named
+  // qualifiers beside `[*]` patterns, a tenth star-led (groups), and generated patterns
+  // (groups, fallbacks). Against capability::ops_for and the trie walk;
   // and the order itself: in depth-first order many transitions lead to the next state (10-60 %
   // here; in the construction's breadth-first order almost none do).
   splitmix64 r{20261204};
   differential d;
   static const std::string_view fill[] = {"room", "u1", "msg7", "42", "admin", "typing", "abcdefghijk"};
-  for (int shape = 0; shape < 3; ++shape) {
+  for (int shape = 0; shape < 5; ++shape) {
     std::set<std::string> seen;
     std::vector<std::string> pats;
     std::string json = "{";
@@ -1170,6 +1171,16 @@ TEST_CASE("differential: automata beyond matcher_locality_bytes, their states in
           case 3: if (r.chance(10)) add("[*]*:typing" + std::to_string(r.below(10))); break;
           default: add(t + ":chat:" + std::to_string(r.below(100))); break;
         }
+      } else if (shape == 3) {  // a tenth star-led: grouped, each group beyond the threshold
+        if (r.chance(10)) {
+          static const char* const lead[] = {"*:*:x", "*:room:x", "[*]*:y", "*:user:z"};
+          add(lead[r.below(4)] + std::to_string(r.below(200)));
+        } else {
+          const std::string u = "user" + std::to_string(r.below(1500));
+          add(u + (r.chance(30) ? ":*:admin" : ":chat:" + std::to_string(r.below(100)) + ":t" + std::to_string(r.below(9))));
+        }
+      } else if (shape == 4) {  // generated patterns (qualifiers, `*`, literal stars, empty segments)
+        add(gen_pattern(r, 15, 6));
       } else {
         const std::string q = "[q" + std::to_string(r.below(300)) + "]";
         add(r.chance(30) ? "[*]" + t + ":app:" + std::to_string(r.below(20)) : q + t + ":jobs:" + std::to_string(r.below(30)));
@@ -1178,17 +1189,24 @@ TEST_CASE("differential: automata beyond matcher_locality_bytes, their states in
     const capability cap = parse_ok(json + "}");
     const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
     REQUIRE(dfa.determinised());
-    const auto& t = detail::cm::matcher_access::tables(dfa);
-    CHECK(t.states.size() * sizeof(detail::cm::state_rec) > detail::cm::matcher_locality_bytes);
-    std::size_t edges = 0, to_next = 0;
-    for (const auto& e : t.edges) {
-      if (e.from == detail::cm::no_state || e.to == detail::cm::dead) continue;
-      ++edges;
-      to_next += detail::cm::index_of(e.to) == detail::cm::index_of(e.from) + 1 ? 1 : 0;
+    if (shape < 3) CHECK(dfa.groups() == 1);
+    else CHECK(dfa.groups() >= 2);
+    std::size_t edges = 0, to_next = 0, beyond = 0;
+    for (std::size_t g = 0; g < dfa.groups(); ++g) {
+      const auto& t = detail::cm::matcher_access::tables(dfa, g);
+      if (t.states.size() * sizeof(detail::cm::state_rec) <= detail::cm::matcher_locality_bytes) continue;
+      ++beyond;
+      for (const auto& e : t.edges) {
+        if (e.from == detail::cm::no_state || e.to == detail::cm::dead) continue;
+        ++edges;
+        to_next += detail::cm::index_of(e.to) == detail::cm::index_of(e.from) + 1 ? 1 : 0;
+      }
     }
-    MESSAGE("shape " << shape << ": " << t.states.size() << " states, " << dfa.groups() << " group(s), fallbacks "
-                     << t.fallbacks << ", chains dropped " << t.chains << "; " << to_next << " of " << edges
-                     << " short transitions lead to the next state");
+    const auto& t = detail::cm::matcher_access::tables(dfa);
+    MESSAGE("shape " << shape << ": " << dfa.state_count() << " states in " << dfa.groups() << " group(s), " << beyond
+                     << " beyond the threshold; fallbacks " << t.fallbacks << ", chains dropped " << t.chains << "; "
+                     << to_next << " of their " << edges << " short transitions lead to the next state");
+    CHECK(beyond >= 1);
     CHECK(to_next * 20 > edges);  // (breadth-first, the construction's order: 0 or 1 of them)
     for (int q = 0; q < 4000; ++q) {
       std::string name = pats[r.below(pats.size())];

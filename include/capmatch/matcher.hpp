@@ -30,7 +30,8 @@ class matcher;
 namespace detail::cm {
 /// Internal access to a matcher's tables (fixed_matcher, tests): not part of the public type.
 struct matcher_access {
-  [[nodiscard]] static constexpr const storage& tables(const matcher& m) noexcept;
+  /// The tables of group `group` (0 to m.groups() - 1; 0: all patterns when not grouped).
+  [[nodiscard]] static constexpr const storage& tables(const matcher& m, std::size_t group = 0) noexcept;
 };
 /// Called (in constant evaluation, a compile error naming it) when a fixed_matcher is declared
 /// with sizes other than its matcher's shape(); at run time such a fixed_matcher grants nothing.
@@ -187,7 +188,9 @@ class matcher {
   std::uint8_t groups_ = 1;
 };
 
-constexpr const detail::cm::storage& detail::cm::matcher_access::tables(const matcher& m) noexcept { return m.s_; }
+constexpr const detail::cm::storage& detail::cm::matcher_access::tables(const matcher& m, std::size_t group) noexcept {
+  return group == 0 ? m.s_ : group == 1 ? m.s2_ : group == 2 ? m.s3_ : m.s4_;
+}
 
 /// A matcher's tables in fixed-size arrays (static storage, no heap), e.g. computed during
 /// compilation: `constexpr fixed_matcher<shape.states, shape.edges, shape.long_edges, shape.pool>
