@@ -3642,7 +3642,7 @@ static_assert(sizeof(state_rec) == 16);
 /// The builder orders the states depth first (a check's next state then usually shares a cache
 /// line with the one it stands on) only when their records exceed this many bytes, a typical
 /// L1 data cache: below it they stay in L1 in any order, and the pass would only cost build
-/// time (4-8 % of a build, callgrind; docs/matcher.md, "State order").
+/// time (3-6 % more instructions where it runs, callgrind; docs/matcher.md, "State order").
 inline constexpr std::size_t matcher_locality_bytes = 32 * 1024;
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).
@@ -4269,12 +4269,11 @@ struct tables : header {
 
   [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
 
-  [[nodiscard]] constexpr u32 find(u32 from, const segment& g, const char* s, std::size_t pos, u32 otherwise,
+  [[nodiscard]] constexpr u32 find(u32 from, const segment& g, const char* s, u32 otherwise,
                                    bool filtered) const noexcept {
     const u64 hk = g.key * k_mul;
     if (filtered && (state(from).filter() & filter_bit(hk)) == 0) return otherwise;
-    if (g.len <= 8) return find_short(from, g.key, hk, otherwise);
-    return find_long(from, g.key, g.w0, g.w1, g.len, s, pos, otherwise, hk);
+    return lookup(from, g, s, hk, otherwise);
   }
   // Segments of at most 8 bytes: the key is the segment itself.
   CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u32 from, u64 key, u64 hk, u32 otherwise) const noexcept {
@@ -4407,6 +4406,7 @@ struct tables : header {
     if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
     if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
     segment g;
+    g.pos = 1;
     g.len = qend - 1;
     if (g.len <= 8) {
       g.key = word_from(s, n, 1) & (~u64{0} >> (64 - 8 * g.len));
@@ -4415,7 +4415,7 @@ struct tables : header {
       g.key = segment_key(name);
       if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
     }
-    return find(ref(qualifier_state), g, s, 1, states[qualifier_state].default_next(), !walk);
+    return find(ref(qualifier_state), g, s, states[qualifier_state].default_next(), !walk);
   }
 
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were

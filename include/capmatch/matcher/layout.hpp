@@ -152,7 +152,7 @@ static_assert(sizeof(state_rec) == 16);
 /// The builder orders the states depth first (a check's next state then usually shares a cache
 /// line with the one it stands on) only when their records exceed this many bytes, a typical
 /// L1 data cache: below it they stay in L1 in any order, and the pass would only cost build
-/// time (4-8 % of a build, callgrind; docs/matcher.md, "State order").
+/// time (3-6 % more instructions where it runs, callgrind; docs/matcher.md, "State order").
 inline constexpr std::size_t matcher_locality_bytes = 32 * 1024;
 /// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
 /// (segments never contain U+0000, so the padded word identifies the segment exactly).

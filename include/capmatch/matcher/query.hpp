@@ -34,12 +34,11 @@ struct tables : header {
 
   [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
 
-  [[nodiscard]] constexpr u32 find(u32 from, const segment& g, const char* s, std::size_t pos, u32 otherwise,
+  [[nodiscard]] constexpr u32 find(u32 from, const segment& g, const char* s, u32 otherwise,
                                    bool filtered) const noexcept {
     const u64 hk = g.key * k_mul;
     if (filtered && (state(from).filter() & filter_bit(hk)) == 0) return otherwise;
-    if (g.len <= 8) return find_short(from, g.key, hk, otherwise);
-    return find_long(from, g.key, g.w0, g.w1, g.len, s, pos, otherwise, hk);
+    return lookup(from, g, s, hk, otherwise);
   }
   // Segments of at most 8 bytes: the key is the segment itself.
   CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u32 from, u64 key, u64 hk, u32 otherwise) const noexcept {
@@ -172,6 +171,7 @@ struct tables : header {
     if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
     if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
     segment g;
+    g.pos = 1;
     g.len = qend - 1;
     if (g.len <= 8) {
       g.key = word_from(s, n, 1) & (~u64{0} >> (64 - 8 * g.len));
@@ -180,7 +180,7 @@ struct tables : header {
       g.key = segment_key(name);
       if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
     }
-    return find(ref(qualifier_state), g, s, 1, states[qualifier_state].default_next(), !walk);
+    return find(ref(qualifier_state), g, s, states[qualifier_state].default_next(), !walk);
   }
 
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were
