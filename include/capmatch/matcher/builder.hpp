@@ -364,6 +364,20 @@ class builder {
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
                                        const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
                                        std::vector<u32>& first);
+  // Renumbers every state st as id[st] (a permutation: all kept), with its link, the
+  // transitions (in place, in their order) and `start`: the one rule of order_by_depth and
+  // order_depth_first. ts_first is left to the caller.
+  static constexpr void permute(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id,
+                                u32& start) {
+    std::vector<state_rec> out(states.size());
+    for (u32 st = 0; st < states.size(); ++st) {
+      out[id[st]] = states[st];
+      out[id[st]].map_link([&](u32 link) { return id[link]; });
+    }
+    states = std::move(out);
+    for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
+    start = id[start];
+  }
   // Merges equivalent states (determinise.hpp).
   constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
   // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (determinise.hpp).
@@ -408,6 +422,14 @@ class builder {
   // name compares the chain's bytes in one go. Each state is inside at most one mid-run, so
   // their bytes are at most the transitions' segment bytes.
   std::vector<run_info> mid_runs;
+  // The runs' and mid-runs' states after a pass renumbered them (state st is now id[st]).
+  constexpr void renumber_runs(const u32* id) {
+    for (auto* list : {&runs, &mid_runs})
+      for (auto& r : *list) {
+        r.state = id[r.state];
+        r.target = id[r.target];
+      }
+  }
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the

@@ -70,7 +70,7 @@ constexpr bool builder::determinise() {
   // a set of one fallback stand-in (x | star_only, not a node number) too. The states and their
   // numbers are the same either way: only the lookup differs. The array is the scratch buffer's
   // (state + 1, 0 when none; its first use, so the later passes reuse its memory).
-  u32* const single_state = scratch_arrays<1>(nodes.size() + 3);
+  u32* const single_state = scratch_arrays<1>(nodes.size());
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
     const bool single = set.size() == 1 && set[0] < nodes.size();
@@ -299,16 +299,9 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   });
   std::vector<u32> id(count, 0);
   for (u32 i = 0; i < count; ++i) id[order[i].state] = i;
-  std::vector<state_rec> out_states(count);
-  for (u32 i = 0; i < count; ++i) {
-    out_states[id[i]] = states[i];
-    out_states[id[i]].map_link([&](u32 next) { return id[next]; });
-  }
-  for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
+  permute(states, ts, id.data(), start);
   // minimise and the passes after it read a state's transitions as one range, in segment order.
   group_by_owner(ts, first, count, [](const transition& t) { return t.from; });
-  states = std::move(out_states);
-  start = id[start];
 }
 
 // Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
@@ -451,10 +444,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 0; st < count; ++st) id[st] = keep[st] ? next_id++ : no_state;
   renumber(states, ts, id, [&](u32 next) { return id[next]; },
            [&](const transition& t) { return run_of[t.from] == no_state; });
-  for (auto& r : runs) {
-    r.state = id[r.state];
-    r.target = id[r.target];
-  }
+  renumber_runs(id);  // (no mid-runs yet)
   start = id[start];
 }
 
@@ -524,11 +514,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
   renumber(states, ts, id, [&](u32 next) { return id[next]; }, [&](const transition& t) { return !drop[t.to]; });
-  for (auto* list : {&runs, &mid_runs})
-    for (auto& r : *list) {
-      r.state = id[r.state];
-      r.target = id[r.target];
-    }
+  renumber_runs(id);
   start = id[start];
 }
 
@@ -541,8 +527,7 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
   u32* const run_end = id + (count + 1);  // + 1: the state after a run or mid-run it heads
   for (const auto* list : {&runs, &mid_runs})
     for (const auto& r : *list) run_end[r.state] = r.target + 1;
-  for (u32 st = 2; st < count; ++st) id[st] = no_state;
-  id[dead] = dead;
+  for (u32 st = 2; st < count; ++st) id[st] = no_state;  // (id[dead] = dead: zeroed)
   id[qualifier_state] = qualifier_state;
   // A state's successors in the order they are numbered: the fallback (read at every segment
   // the state's transitions do not name: beside its first source; numbered last, lead1/4096
@@ -577,19 +562,8 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
   }
   for (u32 st = 2; st < count; ++st)  // (none: every state is reachable; kept in order if not)
     if (id[st] == no_state) id[st] = next_id++;
-  std::vector<state_rec> out_states(count);
-  for (u32 st = 0; st < count; ++st) {
-    out_states[id[st]] = states[st];
-    out_states[id[st]].map_link([&](u32 link) { return id[link]; });
-  }
-  states = std::move(out_states);
-  for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};  // (in place: emit's order stays)
-  for (auto* list : {&runs, &mid_runs})
-    for (auto& r : *list) {
-      r.state = id[r.state];
-      r.target = id[r.target];
-    }
-  start = id[start];
+  permute(states, ts, id, start);  // (ts in place: emit's order stays)
+  renumber_runs(id);
 }
 
 }  // namespace detail::cm
