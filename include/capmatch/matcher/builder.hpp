@@ -393,7 +393,8 @@ class builder {
   // pool by emit. Renumbers `states` and `ts` in place.
   struct run_info {
     u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
-    u32 segments = 0;                                  // the segments joined in those bytes
+    u32 segments = 0;  // the literal segments joined in those bytes (a star step's `*` is not one)
+    bool wild = false;  // a mid-run through star steps: a U+0000 byte in its text per `*` segment
   };
   std::vector<run_info> runs;
   std::vector<char> run_text;
@@ -407,9 +408,29 @@ class builder {
   [[nodiscard]] constexpr bool inside_run(const std::vector<state_rec>& states, u32 st) const noexcept {
     return one_way(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
   }
-  // Walks the run from the one-way state `head` while the next state is inside a run and the
-  // text stays within max_resource_bytes, appending its segments to run_text (':'-joined).
-  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head);
+  // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
+  // (every segment leads to the default: a pattern's `*` that nothing beside it names).
+  [[nodiscard]] constexpr bool star_step(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
+           !states[st].has_fallback();
+  }
+  // A mid-run's step (one-way or a star step), and one inside a mid-run (granting nothing).
+  [[nodiscard]] constexpr bool mid_run_step(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return one_way(states, st) || star_step(states, st);
+  }
+  [[nodiscard]] constexpr bool inside_mid_run(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return mid_run_step(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
+  }
+  // The state after a mid-run step st.
+  [[nodiscard]] constexpr u32 step_target(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                          u32 st) const noexcept {
+    return one_way(states, st) ? ts[ts_first[st]].to : states[st].default_next();
+  }
+  // Walks the run from `head` while the next state is inside a run and the text stays within
+  // max_resource_bytes, appending its segments to run_text (':'-joined). A start run is
+  // literal; a mid-run (`stars`) also passes through star steps, each written as one U+0000 byte.
+  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+                              bool stars);
   // Sizes run_text once, when the first run is found, for the common case (the capability's
   // segment bytes and a separator each); more runs grow it as usual.
   constexpr void reserve_run_text() {
@@ -431,6 +452,12 @@ class builder {
       }
   }
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
+  // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
+  std::vector<u32> merged_heads;
+  constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head);
+  // How many ways lead into each state, into `entered` (zeroed).
+  constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+                               u32* entered) const;
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
   // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
@@ -491,7 +518,8 @@ class builder {
       if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
       out.states[r.state].set_mid_run(r.size);
       place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
-            long_edge_rec{mid_run_key, ref(r.state), ref(r.target), static_cast<u32>(out.pool.size()), r.size});
+            long_edge_rec{mid_run_key, ref(r.state), ref(r.target), static_cast<u32>(out.pool.size()),
+                          r.size | (r.wild ? wild_run : 0)});
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
     }
     // State references: the default transition (trie: the `*` child).

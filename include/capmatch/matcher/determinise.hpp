@@ -386,19 +386,25 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 
 // One run's walk: see builder::walk_run.
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head) {
+                                              u32 head, bool stars) {
   const u32* const first = ts_first.data();
   reserve_run_text();
   run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
   for (u32 at = head;;) {
-    const std::string_view seg = seg_view(ts[first[at]].sid);
     if (at != head) run_text.push_back(':');
-    run_text.insert(run_text.end(), seg.begin(), seg.end());
-    ++r.segments;
-    at = ts[first[at]].to;
+    if (one_way(states, at)) {
+      const std::string_view seg = seg_view(ts[first[at]].sid);
+      run_text.insert(run_text.end(), seg.begin(), seg.end());
+      ++r.segments;
+    } else {  // a star step (stars only)
+      run_text.push_back('\0');
+      r.wild = true;
+    }
+    at = step_target(states, ts, at);
     r.target = at;
-    if (!inside_run(states, at) || run_text.size() - r.offset + 1 + segs[ts[first[at]].sid].size > max_resource_bytes)
-      break;
+    if (!(stars ? inside_mid_run(states, at) : inside_run(states, at))) break;
+    const std::size_t next = one_way(states, at) ? segs[ts[first[at]].sid].size : 1;
+    if (run_text.size() - r.offset + 1 + next > max_resource_bytes) break;
   }
   r.size = static_cast<u32>(run_text.size()) - r.offset;
   return r;
@@ -423,7 +429,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
     run_of[st] = static_cast<u32>(runs.size());
-    runs.push_back(walk_run(states, ts, st));
+    runs.push_back(walk_run(states, ts, st, false));
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
@@ -448,49 +454,80 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   start = id[start];
 }
 
+// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults and
+// fallbacks, and from outside the tables the start state and the start runs' ends (the
+// qualifier classes' entry states are entered by the qualifier pseudo-state). The one count
+// of find_mid_runs and drop_chains.
+constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                      u32 start, u32* entered) const {
+  for (const auto& t : ts) ++entered[t.to];
+  for (u32 st = 1; st < states.size(); ++st) ++entered[states[st].default_next()];
+  ++entered[start];
+  for (const auto& r : runs) ++entered[r.target];
+}
+
 // Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
 // run has already taken its transitions away, so it is not one-way here).
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start) {
-  if (ts.empty()) return;  // a head has a transition: nothing to find (O(1), before any setup)
+  // Without a literal transition there are only star steps, which the loop steps as fast.
+  if (ts.empty()) return;  // (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
-  u32* const entry = scratch_arrays<2>(count + 1);
-  u32* const after_one_way = entry + (count + 1);
+  u32* const entry = scratch_arrays<4>(count + 1);
+  u32* const after_step = entry + (count + 1);  // some mid-run step (not an entry) leads here
+  u32* const entered = after_step + (count + 1);
+  u32* const next = entered + (count + 1);  // a mid-run step's step_target + 1; 0 for other states
+  count_entries(states, ts, start, entered);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
-  for (const auto& t : ts)
-    if (one_way(states, t.from)) after_one_way[t.to] = 1;
+  for (u32 st = 2; st < count; ++st)
+    if (mid_run_step(states, st)) {
+      next[st] = step_target(states, ts, st) + 1;
+      if (!entry[st]) after_step[next[st] - 1] = 1;
+    }
+  const auto inside = [&](u32 st) { return next[st] != 0 && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
+  // A head: a mid-run step, not an entry, the next state inside a mid-run too (two segments at
+  // least), and not inside a chain that an earlier head covers (a step before it is a head or
+  // inside a chain, whose walk goes on into this state). A covered state that more than one
+  // state leads to (a suffix that minimisation merged) is kept in merged_heads: the runs
+  // through it go on to their end (a check compares on instead of looking up another record:
+  // deep/4096 checks 12 % faster than with runs that end there, for 15 % more memory), but
+  // they cannot drop it, so drop_chains makes it a head too when it drops chains.
+  merged_heads.clear();
   for (u32 st = 2; st < count; ++st) {
-    // A head: one-way, not an entry, the next state inside a run too (two segments at least),
-    // and not itself inside a chain that an earlier head covers (so no state is in two runs).
-    if (entry[st] || !one_way(states, st) || !inside_run(states, ts[first[st]].to) ||
-        (inside_run(states, st) && after_one_way[st]))
-      continue;
-    const run_info r = walk_run(states, ts, st);
-    if (r.segments < 2) {
-      run_text.resize(r.offset);
+    if (entry[st] || next[st] == 0 || !inside(next[st] - 1)) continue;
+    if (inside(st) && after_step[st]) {
+      if (entered[st] > 1) merged_heads.push_back(st);
       continue;
     }
-    mid_runs.push_back(r);
+    add_mid_run(states, ts, st);
   }
+}
+
+// The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
+// through star steps costs no more than comparing them). True when added.
+constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                    u32 head) {
+  const run_info r = walk_run(states, ts, head, true);
+  if (r.segments < 2) {
+    run_text.resize(r.offset);
+    return false;
+  }
+  mid_runs.push_back(r);
+  return true;
 }
 
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  const u32* const first = ts_first.data();  // a chain state's one transition: ts[first[st]]
-  u32* const entered = scratch_arrays<4>(count + 1);  // transitions and defaults into a state
+  u32* const entered = scratch_arrays<4>(count + 1);
   u32* const read_by_fallback = entered + (count + 1);
   u32* const drop = read_by_fallback + (count + 1);
   u32* const id = drop + (count + 1);
-  for (const auto& t : ts) ++entered[t.to];
-  for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
-  ++entered[start];  // entry states and start runs' ends are entered from outside ts too
-  for (const auto& r : runs) ++entered[r.target];
+  count_entries(states, ts, start, entered);
   // A dropped chain's head loses its transition into the chain: only a check standing at the
   // head may then pass it (by the mid-run record). A fallback reads its target's transitions
   // from another state (tables::step), one segment at a time, so a fallback target keeps all
@@ -498,22 +535,34 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   for (u32 st = 2; st < count; ++st)
     if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
   u32 dropped = 0;
-  for (const auto& r : mid_runs) {
-    if (read_by_fallback[r.state]) continue;
-    if (r.segments < mid_run_drop_segments) continue;
+  const auto drop_chain = [&](const run_info& r) {
+    if (read_by_fallback[r.state] || r.segments < mid_run_drop_segments) return;
     // The states after the head, up to the first that something else enters too.
-    for (u32 at = ts[first[r.state]].to; at != r.target && entered[at] == 1; at = ts[first[at]].to) {
+    for (u32 at = step_target(states, ts, r.state); at != r.target && entered[at] == 1;
+         at = step_target(states, ts, at)) {
       drop[at] = 1;
       ++dropped;
     }
-  }
+  };
+  for (const auto& r : mid_runs) drop_chain(r);
   // Worth the out-of-line path for every check only when it saves a good share of the states.
-  if (dropped * mid_run_drop_share < count) return;
+  // Otherwise the mid-runs through star steps go: they are there to drop chains, and where
+  // none are dropped a check of 8 to 64 bytes steps through them anyway (with them, anyq/512
+  // kept 4 bytes per pattern more and checked 5-11 % slower, the same instructions).
+  if (dropped * mid_run_drop_share < count) {
+    std::erase_if(mid_runs, [](const run_info& r) { return r.wild; });
+    return;
+  }
   out.chains = true;
-  // Renumbered in place; a kept state's link never leads to a dropped state (those have one entry).
+  // The merged states inside chains head runs of their own, so that what follows them goes too.
+  for (const u32 m : merged_heads)
+    if (add_mid_run(states, ts, m)) drop_chain(mid_runs.back());
+  // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
+  // head) default: the transition goes, the default becomes dead (the record leads on).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
-  renumber(states, ts, id, [&](u32 next) { return id[next]; }, [&](const transition& t) { return !drop[t.to]; });
+  renumber(states, ts, id, [&](u32 next) { return drop[next] ? dead : id[next]; },
+           [&](const transition& t) { return !drop[t.to]; });
   renumber_runs(id);
   start = id[start];
 }

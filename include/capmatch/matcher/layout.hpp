@@ -165,6 +165,11 @@ struct edge_rec {
 /// offset, run length}. A run has at least two segments, so its length differs from that of
 /// the head's one literal transition, the only other record `from` the head.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
+/// A mid-run record's `size` has this bit when its run passes through `*` segments (star
+/// steps: states whose only way on is the default transition), each written as one U+0000
+/// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
+inline constexpr u32 wild_run = u32{1} << 31;
+static_assert(max_resource_bytes < wild_run);
 /// A mid-run of at least this many segments has the states inside it dropped (only the run's
 /// record reaches its end), if that drops at least 1 / mid_run_drop_share of the automaton's
 /// states: memory on deep names. Such a capability is checked on the out-of-line path, which

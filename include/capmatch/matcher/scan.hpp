@@ -354,6 +354,28 @@ class name_scanner {
     return g;
   }
 
+  /// The ':' of the name after position(), for segment_end (two words, passed in registers:
+  /// a reference to the scanner would keep it in memory in the check's loop).
+  struct colons_t {
+    const u64* windows;  // a name over short_name_bytes: its windows' masks; else null
+    u64 mask;            // else: the name's ':' at or after position(), as bits from 0
+  };
+  [[nodiscard]] constexpr colons_t colons() const noexcept {
+    return n_ <= short_name_bytes ? colons_t{nullptr, m_} : colons_t{windows_, 0};
+  }
+  /// Where the segment of a name of n bytes that starts at p (at or after the scanner's
+  /// position() when `c` was taken) ends: its ':' or n.
+  [[nodiscard]] static constexpr std::size_t segment_end(colons_t c, std::size_t n, std::size_t p) noexcept {
+    if (c.windows == nullptr) {  // p < n <= short_name_bytes
+      const u64 m = c.mask & (~u64{0} << p);
+      return m == 0 ? n : static_cast<std::size_t>(std::countr_zero(m));
+    }
+    for (std::size_t base = p & ~std::size_t{63}; base < n; base += 64)
+      if (const u64 m = c.windows[base / 64] & (base < p ? ~u64{0} << (p - base) : ~u64{0}); m != 0)
+        return base + static_cast<std::size_t>(std::countr_zero(m));
+    return n;
+  }
+
   /// Goes on at `pos` (after a run that ended at a segment boundary, pos - 1; pos < n). Only
   /// next() moves to another window (so for a short name the window stays at 0, a constant).
   CAPMATCH_DETAIL_INLINE constexpr void seek(std::size_t pos) noexcept {
