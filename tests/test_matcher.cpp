@@ -145,11 +145,13 @@ constexpr std::string_view ct_wild =
 constexpr bool ct_wild_runs_dropped() {
   const matcher m(capability::parse(ct_wild).value());
   const auto& t = detail::cm::matcher_access::tables(m);
-  std::size_t wild = 0;
+  std::size_t wild = 0, held = 0;  // runs through `*`; held by their heads (the chain dropped)
   for (const auto& e : t.long_edges)
     if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state && (e.size & detail::cm::wild_run) != 0)
       ++wild;
-  return t.chains && wild == 2;
+  for (const auto& st : t.states)
+    if (st.holds_run()) ++held, wild += (st.held_run_offset() & detail::cm::wild_run) != 0 ? 1 : 0;
+  return t.chains && wild == 2 && held == 2;
 }
 static_assert(ct_wild_runs_dropped());
 constexpr op_set ct_pub_hist = ops({operation::publish, operation::history});
@@ -1138,11 +1140,11 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
     const matcher dfa(cap);
     REQUIRE(dfa.determinised());
     const auto& t = capmatch::detail::cm::matcher_access::tables(dfa);
+    bool mid_runs = false;  // a record in the long-edge table, or a head that holds its run (chain dropped)
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
-      if (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state) {
-        ++with_mid_runs;
-        break;
-      }
+      mid_runs = mid_runs || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state);
+    for (std::size_t i = 0; i < dfa.shape().states; ++i) mid_runs = mid_runs || t.states[i].holds_run();
+    with_mid_runs += mid_runs ? 1 : 0;
     with_chains_dropped += t.chains ? 1 : 0;  // every name then takes the out-of-line path
     for (int q = 0; q < 40; ++q) {
       std::string name = pats[r.below(pats.size())];
@@ -1208,10 +1210,12 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
     const matcher dfa(cap);
     REQUIRE(dfa.determinised());
     const auto& t = detail::cm::matcher_access::tables(dfa);
-    bool wild = false;
+    bool wild = false;  // a mid-run through `*`: its record's size, or its head's offset, says so
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
       wild = wild || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state &&
                       (t.long_edges[i].size & detail::cm::wild_run) != 0);
+    for (std::size_t i = 0; i < dfa.shape().states; ++i)
+      wild = wild || (t.states[i].holds_run() && (t.states[i].held_run_offset() & detail::cm::wild_run) != 0);
     with_wild += wild ? 1 : 0;
     with_chains_dropped += t.chains ? 1 : 0;
     wild_dropped += wild && t.chains ? 1 : 0;
@@ -1397,9 +1401,10 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
     const auto& st = t.states[i];
     const std::size_t len = st.run_length();
     if (len == 0 || mid_run_heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
-    ++runs;
-    CHECK(st.run_offset() + len <= t.pool.size());
-    CHECK(st.run_offset() + len >= 8);
+    ++runs;  // a start run, or a mid-run its head holds
+    const std::size_t at = st.holds_run() ? st.held_run_offset() & ~detail::cm::wild_run : st.run_offset();
+    CHECK(at + len <= t.pool.size());
+    CHECK(at + len >= 8);
   }
   CHECK(runs >= 1);
   CHECK(t.pool.size() % 8 != 0);  // the case in point: something unaligned comes first

@@ -395,6 +395,7 @@ class builder {
     u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
     u32 segments = 0;  // the literal segments joined in those bytes (a star step's `*` is not one)
     bool wild = false;  // a mid-run through star steps: a U+0000 byte in its text per `*` segment
+    bool held = false;  // a mid-run whose chain was dropped: its head holds it (state_rec::holds_run)
   };
   std::vector<run_info> runs;
   std::vector<char> run_text;
@@ -440,8 +441,8 @@ class builder {
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
   // below the entry states, of at least two segments, keeping their states and transitions
   // (a name of at most short_name_bytes still steps through them). A check over a longer
-  // name compares the chain's bytes in one go. Each state is inside at most one mid-run, so
-  // their bytes are at most the transitions' segment bytes.
+  // name compares the chain's bytes in one go. A state is inside a mid-run only through the
+  // states before it, so their bytes are at most those of the paths into them.
   std::vector<run_info> mid_runs;
   // The runs' and mid-runs' states after a pass renumbered them (state st is now id[st]).
   constexpr void renumber_runs(const u32* id) {
@@ -472,7 +473,8 @@ class builder {
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts) {
-    std::size_t n_short = 0, n_long = mid_runs.size();
+    std::size_t n_short = 0, n_long = 0;
+    for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
     for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
     // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
     out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
@@ -481,7 +483,9 @@ class builder {
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
     // Each long segment's pool offset + 1 (0: not placed yet), in the scratch buffer (free once
     // the passes are done); not set up when no transition has a long segment.
-    u32* const pool_at = n_long > mid_runs.size() ? scratch_arrays<1>(segs.size()) : nullptr;
+    bool long_segments = false;
+    for (const auto& t : ts) long_segments = long_segments || segs[t.sid].size > 8;
+    u32* const pool_at = long_segments ? scratch_arrays<1>(segs.size()) : nullptr;
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
@@ -512,14 +516,19 @@ class builder {
         out.states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
-    // Mid-runs (at least two segments, so never under 3 bytes): their records in the long-edge
-    // table (the filter does not get their bit: only a mid-run head's run_length() leads there).
+    // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
+    // chain was dropped, else their records in the long-edge table (the filter does not get
+    // their bit: only a mid-run head's run_length() leads there).
     for (const auto& r : mid_runs) {
       if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-      out.states[r.state].set_mid_run(r.size);
-      place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
-            long_edge_rec{mid_run_key, ref(r.state), ref(r.target), static_cast<u32>(out.pool.size()),
-                          r.size | (r.wild ? wild_run : 0)});
+      const u32 at = static_cast<u32>(out.pool.size()), wild = r.wild ? wild_run : 0;
+      if (r.held) {
+        out.states[r.state].set_held_run(at | wild, r.size, r.target);
+      } else {
+        out.states[r.state].set_mid_run(r.size);
+        place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
+              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at, r.size | wild});
+      }
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
     }
     // State references: the default transition (trie: the `*` child).

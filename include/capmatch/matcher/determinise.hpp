@@ -557,6 +557,8 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // The merged states inside chains head runs of their own, so that what follows them goes too.
   for (const u32 m : merged_heads)
     if (add_mid_run(states, ts, m)) drop_chain(mid_runs.back());
+  // A head whose next state goes loses its one way on: it then holds its run (emit).
+  for (auto& r : mid_runs) r.held = drop[step_target(states, ts, r.state)] != 0;
   // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
   // head) default: the transition goes, the default becomes dead (the record leads on).
   u32 next_id = 0;

@@ -51,6 +51,9 @@ static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
 // length; finish() drops it): its link is then the fallback state, not the default transition.
 inline constexpr u32 fallback_flag = u32{1} << 19;
 static_assert(fallback_flag < (u32{1} << run_shift));
+// A mid-run head whose chain was dropped (DFA only) holds its run in its record, as a start
+// run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
+inline constexpr u32 held_run_flag = u32{1} << 18;
 
 // The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
 // is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
@@ -78,7 +81,8 @@ using swar::zero_bytes;
 /// read them, and the builder writes them, through one named accessor per meaning.
 /// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
 /// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
-/// is the state after them. See docs/matcher.md, "Runs".
+/// is the state after them. See docs/matcher.md, "Runs". A mid-run head whose chain was
+/// dropped holds its run the same way (holds_run(); docs/matcher.md, "Mid-runs through `*`").
 class state_rec {
  public:
   // ---- reads (the check paths) ----
@@ -92,8 +96,14 @@ class state_rec {
   [[nodiscard]] constexpr u32 fallback() const noexcept { return next_; }
   /// Trie: the `*` child.
   [[nodiscard]] constexpr u32 star_child() const noexcept { return next_; }
-  /// DFA, run state: the state after the run.
+  /// DFA, run state (or holds_run()): the state after the run.
   [[nodiscard]] constexpr u32 run_end() const noexcept { return next_; }
+  /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
+  /// record (run_end(), run_length(), held_run_offset()) instead of the long-edge table.
+  [[nodiscard]] constexpr bool holds_run() const noexcept { return (term_ & held_run_flag) != 0; }
+  /// DFA, holds_run(): the pool offset of the run's bytes, with wild_run set when the run passes
+  /// through star steps (as a mid-run record's size has it).
+  [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return aux_; }
   /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return aux_; }
   /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
@@ -106,8 +116,8 @@ class state_rec {
   /// Ops granted when the name ends here, with a run state's length bits above them: for the
   /// check paths, whose finish() drops those bits (one instruction less than term_ops()).
   [[nodiscard]] constexpr u32 term_bits() const noexcept { return term_; }
-  /// Ops granted when the name ends here (without a run state's length bits or the fallback flag).
-  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & (fallback_flag - 1); }
+  /// Ops granted when the name ends here (without a run state's length bits or the flags).
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & (held_run_flag - 1); }
 
   // ---- writes (the builder) ----
   /// DFA: sets the default transition (a state index while building, a reference once emitted).
@@ -135,6 +145,13 @@ class state_rec {
   /// DFA: marks this state as the head of a mid-run of `size` bytes (its transitions, filter
   /// and default stay; the run's bytes and end are its run record in the long-edge table).
   constexpr void set_mid_run(u32 size) noexcept { term_ = term_ops() | size << run_shift; }
+  /// DFA: makes a mid-run head with nothing else left (no transition, no default) hold its run:
+  /// `size` bytes at pool offset `offset` (| wild_run through star steps), then state `end`.
+  constexpr void set_held_run(u32 offset, u32 size, u32 end) noexcept {
+    next_ = end;
+    term_ = term_ops() | held_run_flag | size << run_shift;
+    aux_ = offset;
+  }
   /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
   /// while building, state indices to references when emitting.
   template <class F>
@@ -169,7 +186,7 @@ inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
 /// steps: states whose only way on is the default transition), each written as one U+0000
 /// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
 inline constexpr u32 wild_run = u32{1} << 31;
-static_assert(max_resource_bytes < wild_run);
+static_assert(max_resource_bytes < wild_run);  // (and a pool offset: the pool is under 2 GiB)
 /// A mid-run of at least this many segments has the states inside it dropped (only the run's
 /// record reaches its end), if that drops at least 1 / mid_run_drop_share of the automaton's
 /// states: memory on deep names. Such a capability is checked on the out-of-line path, which

@@ -16,7 +16,7 @@
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
-static_assert((u32{2} << operation_count) <= fallback_flag, "op bits and the star bit stay below the fallback flag");
+static_assert((u32{2} << operation_count) <= held_run_flag, "op bits and the star bit stay below the state flags");
 
 /// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
@@ -134,17 +134,35 @@ struct tables : header {
     }
   }
 
-  // Where a mid-run (`size`: its record's, wild_run or not) that matches the name s from pos
-  // ends in it, at the end of the name or a ':'; n + 1 when it does not match. Out of line:
-  // inlined, its code made the loop of tables with fallbacks 6-9 % slower (quals, lead10/512).
-  CAPMATCH_DETAIL_NOINLINE static constexpr std::size_t mid_run_end(const char* s, std::size_t n, std::size_t pos,
-                                                                    const char* run, u32 size,
-                                                                    name_scanner::colons_t c) noexcept {
-    const std::size_t len = size & ~wild_run;
-    const std::size_t end = (size & wild_run) != 0 ? wild_run_end(s, n, pos, run, len, c) : pos + len;
-    if (end > n || (end != n && s[end] != ':') || ((size & wild_run) == 0 && !run_equal(s, n, pos, run, len)))
-      return n + 1;
-    return end;
+  // A check at mid-run head st (record r, run_length() != 0) with the name's next segment at
+  // pos: `to`, the state after the run (no_state when st has no run, and the check steps on),
+  // and `end`, where the run ends in the name (at its end or a ':'; n + 1 when the run is not
+  // the name's next bytes). The run is held by r (a head whose chain was dropped) or is the
+  // record in the long-edge table. One call, out of line: inlined, this code made the loop of
+  // tables with fallbacks 6-14 % slower (quals, lead10/512) without executing it.
+  struct run_pass {
+    std::size_t end;
+    u32 to;
+  };
+  CAPMATCH_DETAIL_NOINLINE constexpr run_pass pass_mid_run(u32 st, const state_rec& r, const char* s, std::size_t n,
+                                                           std::size_t pos, name_scanner::colons_t c) const noexcept {
+    const std::size_t len = r.run_length();
+    const char* run = nullptr;
+    u32 wild = 0, to = no_state;
+    if (r.holds_run()) {
+      run = pool + (r.held_run_offset() & ~wild_run);
+      wild = r.held_run_offset() & wild_run;
+      to = r.run_end();
+    } else if (const long_edge_rec* e = mid_run(st, len); e != nullptr) {
+      run = pool + e->offset;
+      wild = e->size & wild_run;
+      to = e->to;
+    } else {
+      return {0, no_state};
+    }
+    const std::size_t end = wild != 0 ? wild_run_end(s, n, pos, run, len, c) : pos + len;
+    if (end > n || (end != n && s[end] != ':') || (wild == 0 && !run_equal(s, n, pos, run, len))) return {n + 1, to};
+    return {end, to};
   }
 
   // True when the run of run state r is the name's next bytes from pos: the whole run, and
@@ -267,17 +285,16 @@ struct tables : header {
     for (;;) {
       const state_rec& r = state(st);
       if constexpr (AnyLength) {
-        const std::size_t len = r.run_length();  // != 0: a mid-run head (never an entry state)
-        if (const long_edge_rec* e = len == 0 ? nullptr : mid_run(st, len); e != nullptr) {
-          const std::size_t pos = sc.position();
-          const std::size_t end = mid_run_end(s, n, pos, pool + e->offset, e->size, sc.colons());
-          acc |= r.trail_ops();
-          if (end > n) return finish(acc);  // the automaton dies inside the run; the name is valid
-          st = e->to;
-          if (end == n) return finish(acc | state(st).term_bits());
-          if (st == dead) return finish(acc);
-          sc.seek(end + 1);
-          continue;
+        if (r.run_length() != 0) {  // a mid-run head (never an entry state)
+          if (const run_pass p = pass_mid_run(st, r, s, n, sc.position(), sc.colons()); p.to != no_state) {
+            acc |= r.trail_ops();
+            if (p.end > n) return finish(acc);  // the automaton dies inside the run; the name is valid
+            st = p.to;
+            if (p.end == n) return finish(acc | state(st).term_bits());
+            if (st == dead) return finish(acc);
+            sc.seek(p.end + 1);
+            continue;
+          }
         }
       }
       const segment g = sc.template next<OneWindow>();
