@@ -452,10 +452,14 @@ class builder {
         r.target = id[r.target];
       }
   }
-  constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
+  // With `stars`, mid-runs also pass through star steps (drop_chains finds them again without
+  // when it drops nothing).
+  constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+                               bool stars);
   // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
   std::vector<u32> merged_heads;
-  constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head);
+  constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+                             bool stars);
   // How many ways lead into each state, into `entered` (zeroed).
   constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                u32* entered) const;

@@ -228,7 +228,7 @@ constexpr bool builder::determinise() {
   else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
-  find_mid_runs(states, ts, first_state);
+  find_mid_runs(states, ts, first_state, true);
   drop_chains(states, ts, first_state);
   order_depth_first(states, ts, first_state);
   out.walk = false;
@@ -469,7 +469,7 @@ constexpr void builder::count_entries(const std::vector<state_rec>& states, cons
 // Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
 // run has already taken its transitions away, so it is not one-way here).
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                      u32 start) {
+                                      u32 start, bool stars) {
   // Without a literal transition there are only star steps, which the loop steps as fast.
   if (ts.empty()) return;  // (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
@@ -483,7 +483,7 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
   for (u32 st = 2; st < count; ++st)
-    if (mid_run_step(states, st)) {
+    if (stars ? mid_run_step(states, st) : one_way(states, st)) {
       next[st] = step_target(states, ts, st) + 1;
       if (!entry[st]) after_step[next[st] - 1] = 1;
     }
@@ -502,15 +502,15 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
       if (entered[st] > 1) merged_heads.push_back(st);
       continue;
     }
-    add_mid_run(states, ts, st);
+    add_mid_run(states, ts, st, stars);
   }
 }
 
 // The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
 // through star steps costs no more than comparing them). True when added.
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                    u32 head) {
-  const run_info r = walk_run(states, ts, head, true);
+                                    u32 head, bool stars) {
+  const run_info r = walk_run(states, ts, head, stars);
   if (r.segments < 2) {
     run_text.resize(r.offset);
     return false;
@@ -546,17 +546,22 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   };
   for (const auto& r : mid_runs) drop_chain(r);
   // Worth the out-of-line path for every check only when it saves a good share of the states.
-  // Otherwise the mid-runs through star steps go: they are there to drop chains, and where
-  // none are dropped a check of 8 to 64 bytes steps through them anyway (with them, anyq/512
-  // kept 4 bytes per pattern more and checked 5-11 % slower, the same instructions).
+  // Otherwise the mid-runs are found again without star steps: those are there to drop
+  // chains, and where none are dropped a check of 8 to 64 bytes steps through them anyway
+  // (with them, anyq/512 kept 4 bytes per pattern more and checked 5-11 % slower, the same
+  // instructions), while the literal runs they took in help the names over 64 bytes.
   if (dropped * mid_run_drop_share < count) {
-    std::erase_if(mid_runs, [](const run_info& r) { return r.wild; });
+    if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
+      run_text.resize(mid_runs.front().offset);  // (mid-runs come after the start runs' text)
+      mid_runs.clear();
+      find_mid_runs(states, ts, start, false);
+    }
     return;
   }
   out.chains = true;
   // The merged states inside chains head runs of their own, so that what follows them goes too.
   for (const u32 m : merged_heads)
-    if (add_mid_run(states, ts, m)) drop_chain(mid_runs.back());
+    if (add_mid_run(states, ts, m, true)) drop_chain(mid_runs.back());
   // A head whose next state goes loses its one way on: it then holds its run (emit).
   for (auto& r : mid_runs) r.held = drop[step_target(states, ts, r.state)] != 0;
   // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
