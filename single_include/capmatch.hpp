@@ -3541,6 +3541,9 @@ static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
 // length; finish() drops it): its link is then the fallback state, not the default transition.
 inline constexpr u32 fallback_flag = u32{1} << 19;
 static_assert(fallback_flag < (u32{1} << run_shift));
+// A mid-run head whose chain was dropped (DFA only) holds its run in its record, as a start
+// run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
+inline constexpr u32 held_run_flag = u32{1} << 18;
 
 // The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
 // is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
@@ -3568,7 +3571,8 @@ using swar::zero_bytes;
 /// read them, and the builder writes them, through one named accessor per meaning.
 /// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
 /// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
-/// is the state after them. See docs/matcher.md, "Runs".
+/// is the state after them. See docs/matcher.md, "Runs". A mid-run head whose chain was
+/// dropped holds its run the same way (holds_run(); docs/matcher.md, "Mid-runs through `*`").
 class state_rec {
  public:
   // ---- reads (the check paths) ----
@@ -3582,8 +3586,14 @@ class state_rec {
   [[nodiscard]] constexpr u32 fallback() const noexcept { return next_; }
   /// Trie: the `*` child.
   [[nodiscard]] constexpr u32 star_child() const noexcept { return next_; }
-  /// DFA, run state: the state after the run.
+  /// DFA, run state (or holds_run()): the state after the run.
   [[nodiscard]] constexpr u32 run_end() const noexcept { return next_; }
+  /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
+  /// record (run_end(), run_length(), held_run_offset()) instead of the long-edge table.
+  [[nodiscard]] constexpr bool holds_run() const noexcept { return (term_ & held_run_flag) != 0; }
+  /// DFA, holds_run(): the pool offset of the run's bytes, with wild_run set when the run passes
+  /// through star steps (as a mid-run record's size has it).
+  [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return aux_; }
   /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return aux_; }
   /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
@@ -3596,8 +3606,8 @@ class state_rec {
   /// Ops granted when the name ends here, with a run state's length bits above them: for the
   /// check paths, whose finish() drops those bits (one instruction less than term_ops()).
   [[nodiscard]] constexpr u32 term_bits() const noexcept { return term_; }
-  /// Ops granted when the name ends here (without a run state's length bits or the fallback flag).
-  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & (fallback_flag - 1); }
+  /// Ops granted when the name ends here (without a run state's length bits or the flags).
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & (held_run_flag - 1); }
 
   // ---- writes (the builder) ----
   /// DFA: sets the default transition (a state index while building, a reference once emitted).
@@ -3625,6 +3635,13 @@ class state_rec {
   /// DFA: marks this state as the head of a mid-run of `size` bytes (its transitions, filter
   /// and default stay; the run's bytes and end are its run record in the long-edge table).
   constexpr void set_mid_run(u32 size) noexcept { term_ = term_ops() | size << run_shift; }
+  /// DFA: makes a mid-run head with nothing else left (no transition, no default) hold its run:
+  /// `size` bytes at pool offset `offset` (| wild_run through star steps), then state `end`.
+  constexpr void set_held_run(u32 offset, u32 size, u32 end) noexcept {
+    next_ = end;
+    term_ = term_ops() | held_run_flag | size << run_shift;
+    aux_ = offset;
+  }
   /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
   /// while building, state indices to references when emitting.
   template <class F>
@@ -3655,6 +3672,11 @@ struct edge_rec {
 /// offset, run length}. A run has at least two segments, so its length differs from that of
 /// the head's one literal transition, the only other record `from` the head.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
+/// A mid-run record's `size` has this bit when its run passes through `*` segments (star
+/// steps: states whose only way on is the default transition), each written as one U+0000
+/// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
+inline constexpr u32 wild_run = u32{1} << 31;
+static_assert(max_resource_bytes < wild_run);  // (and a pool offset: the pool is under 2 GiB)
 /// A mid-run of at least this many segments has the states inside it dropped (only the run's
 /// record reaches its end), if that drops at least 1 / mid_run_drop_share of the automaton's
 /// states: memory on deep names. Such a capability is checked on the out-of-line path, which
@@ -4155,6 +4177,28 @@ class name_scanner {
     return g;
   }
 
+  /// The ':' of the name after position(), for segment_end (two words, passed in registers:
+  /// a reference to the scanner would keep it in memory in the check's loop).
+  struct colons_t {
+    const u64* windows;  // a name over short_name_bytes: its windows' masks; else null
+    u64 mask;            // else: the name's ':' at or after position(), as bits from 0
+  };
+  [[nodiscard]] constexpr colons_t colons() const noexcept {
+    return n_ <= short_name_bytes ? colons_t{nullptr, m_} : colons_t{windows_, 0};
+  }
+  /// Where the segment of a name of n bytes that starts at p (at or after the scanner's
+  /// position() when `c` was taken) ends: its ':' or n.
+  [[nodiscard]] static constexpr std::size_t segment_end(colons_t c, std::size_t n, std::size_t p) noexcept {
+    if (c.windows == nullptr) {  // p < n <= short_name_bytes
+      const u64 m = c.mask & (~u64{0} << p);
+      return m == 0 ? n : static_cast<std::size_t>(std::countr_zero(m));
+    }
+    for (std::size_t base = p & ~std::size_t{63}; base < n; base += 64)
+      if (const u64 m = c.windows[base / 64] & (base < p ? ~u64{0} << (p - base) : ~u64{0}); m != 0)
+        return base + static_cast<std::size_t>(std::countr_zero(m));
+    return n;
+  }
+
   /// Goes on at `pos` (after a run that ended at a segment boundary, pos - 1; pos < n). Only
   /// next() moves to another window (so for a short name the window stays at 0, a constant).
   CAPMATCH_DETAIL_INLINE constexpr void seek(std::size_t pos) noexcept {
@@ -4251,7 +4295,7 @@ CAPMATCH_NAMESPACE_END
 CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
-static_assert((u32{2} << operation_count) <= fallback_flag, "op bits and the star bit stay below the fallback flag");
+static_assert((u32{2} << operation_count) <= held_run_flag, "op bits and the star bit stay below the state flags");
 
 /// Flat tables of a compiled matcher, as spans: what a check reads. Built by `matcher`
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
@@ -4330,6 +4374,74 @@ struct tables : header {
     const u64 r = load8(run + len - 8);
     const std::size_t tail = len < 8 ? len : 8;  // the bytes of the last word that are the run's
     return ((w ^ r) >> (8 * (8 - tail))) == 0;
+  }
+
+  // Where the mid-run `run` of len bytes through star steps (a U+0000 byte for each `*`
+  // segment) ends in the name s when it matches from pos (a segment's start), else n + 1.
+  // Compared eight bytes at a time; the last word, as in run_equal, is the one ending at the
+  // run's end. A `*` differs from every byte of a name, so the first difference is either a
+  // mismatch or a `*`, which takes the name's segment there (valid names have no empty
+  // segment, so at least one byte) up to its ':', found in the scanner's stop masks `c`. The
+  // name must have at least as many bytes left as the run: nothing past either end is read.
+  CAPMATCH_DETAIL_INLINE static constexpr std::size_t wild_run_end(const char* s, std::size_t n, std::size_t pos, const char* run,
+                                            std::size_t len, name_scanner::colons_t c) noexcept {
+    std::size_t p = pos, r = 0;
+    for (;;) {
+      if (n - p < len - r) return n + 1;
+      u64 x = 0;
+      while (r + 8 <= len && (x = load8(s + p) ^ load8(run + r)) == 0) p += 8, r += 8;
+      if (x == 0) {  // fewer than 8 bytes of the run left
+        const std::size_t k = len - r, end = p + k;
+        if (k == 0) return p;
+        if (n < 8) {
+          while (r < len && s[p] == run[r]) ++p, ++r;
+          if (r == len) return p;
+        } else {
+          const std::size_t at = end >= 8 ? end - 8 : 0;
+          x = ((load8(s + at) << (8 * (at + 8 - end))) ^ load8(run + len - 8)) >> (8 * (8 - k));
+          if (x == 0) return end;
+        }
+      }
+      if (x != 0) {
+        const auto i = static_cast<std::size_t>(std::countr_zero(x)) >> 3;
+        p += i, r += i;
+      }
+      if (run[r] != '\0') return n + 1;  // s[p] != run[r]: a mismatch, unless a `*`
+      ++r;
+      p = name_scanner::segment_end(c, n, p);
+      if (r == len) return p;
+    }
+  }
+
+  // A check at mid-run head st (record r, run_length() != 0) with the name's next segment at
+  // pos: `to`, the state after the run (no_state when st has no run, and the check steps on),
+  // and `end`, where the run ends in the name (at its end or a ':'; n + 1 when the run is not
+  // the name's next bytes). The run is held by r (a head whose chain was dropped) or is the
+  // record in the long-edge table. One call, out of line: inlined, this code made the loop of
+  // tables with fallbacks 6-14 % slower (quals, lead10/512) without executing it.
+  struct run_pass {
+    std::size_t end;
+    u32 to;
+  };
+  CAPMATCH_DETAIL_NOINLINE constexpr run_pass pass_mid_run(u32 st, const state_rec& r, const char* s, std::size_t n,
+                                                           std::size_t pos, name_scanner::colons_t c) const noexcept {
+    const std::size_t len = r.run_length();
+    const char* run = nullptr;
+    u32 wild = 0, to = no_state;
+    if (r.holds_run()) {
+      run = pool + (r.held_run_offset() & ~wild_run);
+      wild = r.held_run_offset() & wild_run;
+      to = r.run_end();
+    } else if (const long_edge_rec* e = mid_run(st, len); e != nullptr) {
+      run = pool + e->offset;
+      wild = e->size & wild_run;
+      to = e->to;
+    } else {
+      return {0, no_state};
+    }
+    const std::size_t end = wild != 0 ? wild_run_end(s, n, pos, run, len, c) : pos + len;
+    if (end > n || (end != n && s[end] != ':') || (wild == 0 && !run_equal(s, n, pos, run, len))) return {n + 1, to};
+    return {end, to};
   }
 
   // True when the run of run state r is the name's next bytes from pos: the whole run, and
@@ -4420,9 +4532,9 @@ struct tables : header {
 
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were
   // it not, the check would step through the chain instead).
-  [[nodiscard]] constexpr const long_edge_rec* mid_run(u32 st, std::size_t len) const noexcept {
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr const long_edge_rec* mid_run(u32 st, std::size_t len) const noexcept {
     for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, st, long_cap);; ++e) {
-      if (e->key == mid_run_key && e->from == st && e->size == len) return e;
+      if (e->key == mid_run_key && e->from == st && (e->size & ~wild_run) == len) return e;
       if (e->from == no_state) return nullptr;
     }
   }
@@ -4452,17 +4564,16 @@ struct tables : header {
     for (;;) {
       const state_rec& r = state(st);
       if constexpr (AnyLength) {
-        const std::size_t len = r.run_length();  // != 0: a mid-run head (never an entry state)
-        if (const long_edge_rec* e = len == 0 ? nullptr : mid_run(st, len); e != nullptr) {
-          const std::size_t pos = sc.position(), end = pos + len;
-          acc |= r.trail_ops();
-          if (end > n || (end != n && s[end] != ':') || !run_equal(s, n, pos, pool + e->offset, len))
-            return finish(acc);  // the automaton dies inside the run; the name is valid
-          st = e->to;
-          if (end == n) return finish(acc | state(st).term_bits());
-          if (st == dead) return finish(acc);
-          sc.seek(end + 1);
-          continue;
+        if (r.run_length() != 0) {  // a mid-run head (never an entry state)
+          if (const run_pass p = pass_mid_run(st, r, s, n, sc.position(), sc.colons()); p.to != no_state) {
+            acc |= r.trail_ops();
+            if (p.end > n) return finish(acc);  // the automaton dies inside the run; the name is valid
+            st = p.to;
+            if (p.end == n) return finish(acc | state(st).term_bits());
+            if (st == dead) return finish(acc);
+            sc.seek(p.end + 1);
+            continue;
+          }
         }
       }
       const segment g = sc.template next<OneWindow>();
@@ -5023,7 +5134,9 @@ class builder {
   // pool by emit. Renumbers `states` and `ts` in place.
   struct run_info {
     u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
-    u32 segments = 0;                                  // the segments joined in those bytes
+    u32 segments = 0;  // the literal segments joined in those bytes (a star step's `*` is not one)
+    bool wild = false;  // a mid-run through star steps: a U+0000 byte in its text per `*` segment
+    bool held = false;  // a mid-run whose chain was dropped: its head holds it (state_rec::holds_run)
   };
   std::vector<run_info> runs;
   std::vector<char> run_text;
@@ -5037,9 +5150,29 @@ class builder {
   [[nodiscard]] constexpr bool inside_run(const std::vector<state_rec>& states, u32 st) const noexcept {
     return one_way(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
   }
-  // Walks the run from the one-way state `head` while the next state is inside a run and the
-  // text stays within max_resource_bytes, appending its segments to run_text (':'-joined).
-  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head);
+  // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
+  // (every segment leads to the default: a pattern's `*` that nothing beside it names).
+  [[nodiscard]] constexpr bool star_step(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
+           !states[st].has_fallback();
+  }
+  // A mid-run's step (one-way or a star step), and one inside a mid-run (granting nothing).
+  [[nodiscard]] constexpr bool mid_run_step(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return one_way(states, st) || star_step(states, st);
+  }
+  [[nodiscard]] constexpr bool inside_mid_run(const std::vector<state_rec>& states, u32 st) const noexcept {
+    return mid_run_step(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
+  }
+  // The state after a mid-run step st.
+  [[nodiscard]] constexpr u32 step_target(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                          u32 st) const noexcept {
+    return one_way(states, st) ? ts[ts_first[st]].to : states[st].default_next();
+  }
+  // Walks the run from `head` while the next state is inside a run and the text stays within
+  // max_resource_bytes, appending its segments to run_text (':'-joined). A start run is
+  // literal; a mid-run (`stars`) also passes through star steps, each written as one U+0000 byte.
+  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+                              bool stars);
   // Sizes run_text once, when the first run is found, for the common case (the capability's
   // segment bytes and a separator each); more runs grow it as usual.
   constexpr void reserve_run_text() {
@@ -5049,8 +5182,8 @@ class builder {
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
   // below the entry states, of at least two segments, keeping their states and transitions
   // (a name of at most short_name_bytes still steps through them). A check over a longer
-  // name compares the chain's bytes in one go. Each state is inside at most one mid-run, so
-  // their bytes are at most the transitions' segment bytes.
+  // name compares the chain's bytes in one go. A state is inside a mid-run only through the
+  // states before it, so their bytes are at most those of the paths into them.
   std::vector<run_info> mid_runs;
   // The runs' and mid-runs' states after a pass renumbered them (state st is now id[st]).
   constexpr void renumber_runs(const u32* id) {
@@ -5060,7 +5193,17 @@ class builder {
         r.target = id[r.target];
       }
   }
-  constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start);
+  // With `stars`, mid-runs also pass through star steps (drop_chains finds them again without
+  // when it drops nothing).
+  constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+                               bool stars);
+  // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
+  std::vector<u32> merged_heads;
+  constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+                             bool stars);
+  // How many ways lead into each state, into `entered` (zeroed).
+  constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+                               u32* entered) const;
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
   // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
@@ -5075,7 +5218,8 @@ class builder {
 
   // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
   constexpr void emit(const std::vector<transition>& ts) {
-    std::size_t n_short = 0, n_long = mid_runs.size();
+    std::size_t n_short = 0, n_long = 0;
+    for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
     for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
     // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
     out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
@@ -5084,7 +5228,9 @@ class builder {
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
     // Each long segment's pool offset + 1 (0: not placed yet), in the scratch buffer (free once
     // the passes are done); not set up when no transition has a long segment.
-    u32* const pool_at = n_long > mid_runs.size() ? scratch_arrays<1>(segs.size()) : nullptr;
+    bool long_segments = false;
+    for (const auto& t : ts) long_segments = long_segments || segs[t.sid].size > 8;
+    u32* const pool_at = long_segments ? scratch_arrays<1>(segs.size()) : nullptr;
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
@@ -5115,13 +5261,19 @@ class builder {
         out.states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
-    // Mid-runs (at least two segments, so never under 3 bytes): their records in the long-edge
-    // table (the filter does not get their bit: only a mid-run head's run_length() leads there).
+    // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
+    // chain was dropped, else their records in the long-edge table (the filter does not get
+    // their bit: only a mid-run head's run_length() leads there).
     for (const auto& r : mid_runs) {
       if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-      out.states[r.state].set_mid_run(r.size);
-      place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
-            long_edge_rec{mid_run_key, ref(r.state), ref(r.target), static_cast<u32>(out.pool.size()), r.size});
+      const u32 at = static_cast<u32>(out.pool.size()), wild = r.wild ? wild_run : 0;
+      if (r.held) {
+        out.states[r.state].set_held_run(at | wild, r.size, r.target);
+      } else {
+        out.states[r.state].set_mid_run(r.size);
+        place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
+              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at, r.size | wild});
+      }
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
     }
     // State references: the default transition (trie: the `*` child).
@@ -5388,7 +5540,7 @@ constexpr bool builder::determinise() {
   else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
-  find_mid_runs(states, ts, first_state);
+  find_mid_runs(states, ts, first_state, true);
   drop_chains(states, ts, first_state);
   order_depth_first(states, ts, first_state);
   out.walk = false;
@@ -5546,19 +5698,25 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 
 // One run's walk: see builder::walk_run.
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head) {
+                                              u32 head, bool stars) {
   const u32* const first = ts_first.data();
   reserve_run_text();
   run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
   for (u32 at = head;;) {
-    const std::string_view seg = seg_view(ts[first[at]].sid);
     if (at != head) run_text.push_back(':');
-    run_text.insert(run_text.end(), seg.begin(), seg.end());
-    ++r.segments;
-    at = ts[first[at]].to;
+    if (one_way(states, at)) {
+      const std::string_view seg = seg_view(ts[first[at]].sid);
+      run_text.insert(run_text.end(), seg.begin(), seg.end());
+      ++r.segments;
+    } else {  // a star step (stars only)
+      run_text.push_back('\0');
+      r.wild = true;
+    }
+    at = step_target(states, ts, at);
     r.target = at;
-    if (!inside_run(states, at) || run_text.size() - r.offset + 1 + segs[ts[first[at]].sid].size > max_resource_bytes)
-      break;
+    if (!(stars ? inside_mid_run(states, at) : inside_run(states, at))) break;
+    const std::size_t next = one_way(states, at) ? segs[ts[first[at]].sid].size : 1;
+    if (run_text.size() - r.offset + 1 + next > max_resource_bytes) break;
   }
   r.size = static_cast<u32>(run_text.size()) - r.offset;
   return r;
@@ -5583,7 +5741,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
     run_of[st] = static_cast<u32>(runs.size());
-    runs.push_back(walk_run(states, ts, st));
+    runs.push_back(walk_run(states, ts, st, false));
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
@@ -5608,49 +5766,80 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   start = id[start];
 }
 
+// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults and
+// fallbacks, and from outside the tables the start state and the start runs' ends (the
+// qualifier classes' entry states are entered by the qualifier pseudo-state). The one count
+// of find_mid_runs and drop_chains.
+constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                      u32 start, u32* entered) const {
+  for (const auto& t : ts) ++entered[t.to];
+  for (u32 st = 1; st < states.size(); ++st) ++entered[states[st].default_next()];
+  ++entered[start];
+  for (const auto& r : runs) ++entered[r.target];
+}
+
 // Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
 // run has already taken its transitions away, so it is not one-way here).
 constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                      u32 start) {
-  if (ts.empty()) return;  // a head has a transition: nothing to find (O(1), before any setup)
+                                      u32 start, bool stars) {
+  // Without a literal transition there are only star steps, which the loop steps as fast.
+  if (ts.empty()) return;  // (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
-  u32* const entry = scratch_arrays<2>(count + 1);
-  u32* const after_one_way = entry + (count + 1);
+  u32* const entry = scratch_arrays<4>(count + 1);
+  u32* const after_step = entry + (count + 1);  // some mid-run step (not an entry) leads here
+  u32* const entered = after_step + (count + 1);
+  u32* const next = entered + (count + 1);  // a mid-run step's step_target + 1; 0 for other states
+  count_entries(states, ts, start, entered);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
-  for (const auto& t : ts)
-    if (one_way(states, t.from)) after_one_way[t.to] = 1;
+  for (u32 st = 2; st < count; ++st)
+    if (stars ? mid_run_step(states, st) : one_way(states, st)) {
+      next[st] = step_target(states, ts, st) + 1;
+      if (!entry[st]) after_step[next[st] - 1] = 1;
+    }
+  const auto inside = [&](u32 st) { return next[st] != 0 && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
+  // A head: a mid-run step, not an entry, the next state inside a mid-run too (two segments at
+  // least), and not inside a chain that an earlier head covers (a step before it is a head or
+  // inside a chain, whose walk goes on into this state). A covered state that more than one
+  // state leads to (a suffix that minimisation merged) is kept in merged_heads: the runs
+  // through it go on to their end (a check compares on instead of looking up another record:
+  // deep/4096 checks 12 % faster than with runs that end there, for 15 % more memory), but
+  // they cannot drop it, so drop_chains makes it a head too when it drops chains.
+  merged_heads.clear();
   for (u32 st = 2; st < count; ++st) {
-    // A head: one-way, not an entry, the next state inside a run too (two segments at least),
-    // and not itself inside a chain that an earlier head covers (so no state is in two runs).
-    if (entry[st] || !one_way(states, st) || !inside_run(states, ts[first[st]].to) ||
-        (inside_run(states, st) && after_one_way[st]))
-      continue;
-    const run_info r = walk_run(states, ts, st);
-    if (r.segments < 2) {
-      run_text.resize(r.offset);
+    if (entry[st] || next[st] == 0 || !inside(next[st] - 1)) continue;
+    if (inside(st) && after_step[st]) {
+      if (entered[st] > 1) merged_heads.push_back(st);
       continue;
     }
-    mid_runs.push_back(r);
+    add_mid_run(states, ts, st, stars);
   }
+}
+
+// The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
+// through star steps costs no more than comparing them). True when added.
+constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                    u32 head, bool stars) {
+  const run_info r = walk_run(states, ts, head, stars);
+  if (r.segments < 2) {
+    run_text.resize(r.offset);
+    return false;
+  }
+  mid_runs.push_back(r);
+  return true;
 }
 
 // Long chains: see builder::drop_chains. After find_mid_runs.
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  const u32* const first = ts_first.data();  // a chain state's one transition: ts[first[st]]
-  u32* const entered = scratch_arrays<4>(count + 1);  // transitions and defaults into a state
+  u32* const entered = scratch_arrays<4>(count + 1);
   u32* const read_by_fallback = entered + (count + 1);
   u32* const drop = read_by_fallback + (count + 1);
   u32* const id = drop + (count + 1);
-  for (const auto& t : ts) ++entered[t.to];
-  for (u32 st = 1; st < count; ++st) ++entered[states[st].default_next()];
-  ++entered[start];  // entry states and start runs' ends are entered from outside ts too
-  for (const auto& r : runs) ++entered[r.target];
+  count_entries(states, ts, start, entered);
   // A dropped chain's head loses its transition into the chain: only a check standing at the
   // head may then pass it (by the mid-run record). A fallback reads its target's transitions
   // from another state (tables::step), one segment at a time, so a fallback target keeps all
@@ -5658,22 +5847,41 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   for (u32 st = 2; st < count; ++st)
     if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
   u32 dropped = 0;
-  for (const auto& r : mid_runs) {
-    if (read_by_fallback[r.state]) continue;
-    if (r.segments < mid_run_drop_segments) continue;
+  const auto drop_chain = [&](const run_info& r) {
+    if (read_by_fallback[r.state] || r.segments < mid_run_drop_segments) return;
     // The states after the head, up to the first that something else enters too.
-    for (u32 at = ts[first[r.state]].to; at != r.target && entered[at] == 1; at = ts[first[at]].to) {
+    for (u32 at = step_target(states, ts, r.state); at != r.target && entered[at] == 1;
+         at = step_target(states, ts, at)) {
       drop[at] = 1;
       ++dropped;
     }
-  }
+  };
+  for (const auto& r : mid_runs) drop_chain(r);
   // Worth the out-of-line path for every check only when it saves a good share of the states.
-  if (dropped * mid_run_drop_share < count) return;
+  // Otherwise the mid-runs are found again without star steps: those are there to drop
+  // chains, and where none are dropped a check of 8 to 64 bytes steps through them anyway
+  // (with them, anyq/512 kept 4 bytes per pattern more and checked 5-11 % slower, the same
+  // instructions), while the literal runs they took in help the names over 64 bytes.
+  if (dropped * mid_run_drop_share < count) {
+    if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
+      run_text.resize(mid_runs.front().offset);  // (mid-runs come after the start runs' text)
+      mid_runs.clear();
+      find_mid_runs(states, ts, start, false);
+    }
+    return;
+  }
   out.chains = true;
-  // Renumbered in place; a kept state's link never leads to a dropped state (those have one entry).
+  // The merged states inside chains head runs of their own, so that what follows them goes too.
+  for (const u32 m : merged_heads)
+    if (add_mid_run(states, ts, m, true)) drop_chain(mid_runs.back());
+  // A head whose next state goes loses its one way on: it then holds its run (emit).
+  for (auto& r : mid_runs) r.held = drop[step_target(states, ts, r.state)] != 0;
+  // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
+  // head) default: the transition goes, the default becomes dead (the record leads on).
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
-  renumber(states, ts, id, [&](u32 next) { return id[next]; }, [&](const transition& t) { return !drop[t.to]; });
+  renumber(states, ts, id, [&](u32 next) { return drop[next] ? dead : id[next]; },
+           [&](const transition& t) { return !drop[t.to]; });
   renumber_runs(id);
   start = id[start];
 }
