@@ -3676,7 +3676,14 @@ inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
 /// steps: states whose only way on is the default transition), each written as one U+0000
 /// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
 inline constexpr u32 wild_run = u32{1} << 31;
-static_assert(max_resource_bytes < wild_run);  // (and a pool offset: the pool is under 2 GiB)
+static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
+/// A run passes through a state that minimisation merged (a suffix several chains share) to
+/// its end, so the runs' bytes are not bounded by the transitions' any more: the builder makes
+/// no further mid-run once the run text exceeds matcher_run_text_factor × the patterns'
+/// literal bytes + matcher_run_text_slack (a mid-run is optional: the check then steps). This
+/// keeps memory linear in the capability and pool offsets far below wild_run.
+inline constexpr std::size_t matcher_run_text_factor = 4;
+inline constexpr std::size_t matcher_run_text_slack = 64 * 1024;
 /// A mid-run of at least this many segments has the states inside it dropped (only the run's
 /// record reaches its end), if that drops at least 1 / mid_run_drop_share of the automaton's
 /// states: memory on deep names. Such a capability is checked on the out-of-line path, which
@@ -5035,6 +5042,7 @@ class builder {
       }
     }
     seg_text.reserve(bytes);
+    run_text_limit = matcher_run_text_factor * bytes + matcher_run_text_slack;
     segs.reserve(segments);
     seg_index.reserve(segments);
     nodes.reserve(segments + 4);
@@ -5199,6 +5207,10 @@ class builder {
                                bool stars);
   // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
   std::vector<u32> merged_heads;
+  // The most bytes of run text (start runs and mid-runs): matcher_run_text_factor × the
+  // patterns' literal bytes + matcher_run_text_slack (layout.hpp). Runs through merged suffix
+  // states copy the suffix once per run; beyond this, further mid-runs are not made.
+  std::size_t run_text_limit = 0;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars);
   // How many ways lead into each state, into `entered` (zeroed).
@@ -5819,11 +5831,12 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 }
 
 // The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
-// through star steps costs no more than comparing them). True when added.
+// through star steps costs no more than comparing them) or the run text would exceed
+// run_text_limit (a mid-run is optional: without one the check steps). True when added.
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                     u32 head, bool stars) {
   const run_info r = walk_run(states, ts, head, stars);
-  if (r.segments < 2) {
+  if (r.segments < 2 || run_text.size() > run_text_limit) {
     run_text.resize(r.offset);
     return false;
   }

@@ -294,6 +294,7 @@ class builder {
       }
     }
     seg_text.reserve(bytes);
+    run_text_limit = matcher_run_text_factor * bytes + matcher_run_text_slack;
     segs.reserve(segments);
     seg_index.reserve(segments);
     nodes.reserve(segments + 4);
@@ -458,6 +459,10 @@ class builder {
                                bool stars);
   // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
   std::vector<u32> merged_heads;
+  // The most bytes of run text (start runs and mid-runs): matcher_run_text_factor × the
+  // patterns' literal bytes + matcher_run_text_slack (layout.hpp). Runs through merged suffix
+  // states copy the suffix once per run; beyond this, further mid-runs are not made.
+  std::size_t run_text_limit = 0;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars);
   // How many ways lead into each state, into `entered` (zeroed).

@@ -507,11 +507,12 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 }
 
 // The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
-// through star steps costs no more than comparing them). True when added.
+// through star steps costs no more than comparing them) or the run text would exceed
+// run_text_limit (a mid-run is optional: without one the check steps). True when added.
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                     u32 head, bool stars) {
   const run_info r = walk_run(states, ts, head, stars);
-  if (r.segments < 2) {
+  if (r.segments < 2 || run_text.size() > run_text_limit) {
     run_text.resize(r.offset);
     return false;
   }

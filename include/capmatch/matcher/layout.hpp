@@ -186,7 +186,14 @@ inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
 /// steps: states whose only way on is the default transition), each written as one U+0000
 /// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
 inline constexpr u32 wild_run = u32{1} << 31;
-static_assert(max_resource_bytes < wild_run);  // (and a pool offset: the pool is under 2 GiB)
+static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
+/// A run passes through a state that minimisation merged (a suffix several chains share) to
+/// its end, so the runs' bytes are not bounded by the transitions' any more: the builder makes
+/// no further mid-run once the run text exceeds matcher_run_text_factor × the patterns'
+/// literal bytes + matcher_run_text_slack (a mid-run is optional: the check then steps). This
+/// keeps memory linear in the capability and pool offsets far below wild_run.
+inline constexpr std::size_t matcher_run_text_factor = 4;
+inline constexpr std::size_t matcher_run_text_slack = 64 * 1024;
 /// A mid-run of at least this many segments has the states inside it dropped (only the run's
 /// record reaches its end), if that drops at least 1 / mid_run_drop_share of the automaton's
 /// states: memory on deep names. Such a capability is checked on the out-of-line path, which
