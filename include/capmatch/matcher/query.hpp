@@ -104,8 +104,9 @@ struct tables : header {
   // mismatch or a `*`, which takes the name's segment there (valid names have no empty
   // segment, so at least one byte) up to its ':', found in the scanner's stop masks `c`. The
   // name must have at least as many bytes left as the run: nothing past either end is read.
-  CAPMATCH_DETAIL_INLINE static constexpr std::size_t wild_run_end(const char* s, std::size_t n, std::size_t pos, const char* run,
-                                            std::size_t len, name_scanner::colons_t c) noexcept {
+  CAPMATCH_DETAIL_INLINE static constexpr std::size_t wild_run_end(const char* s, std::size_t n, std::size_t pos,
+                                                                  const char* run, std::size_t len,
+                                                                  name_scanner::colons_t c) noexcept {
     std::size_t p = pos, r = 0;
     for (;;) {
       if (n - p < len - r) return n + 1;
@@ -138,8 +139,9 @@ struct tables : header {
   // pos: `to`, the state after the run (no_state when st has no run, and the check steps on),
   // and `end`, where the run ends in the name (at its end or a ':'; n + 1 when the run is not
   // the name's next bytes). The run is held by r (a head whose chain was dropped) or is the
-  // record in the long-edge table. One call, out of line: inlined, this code made the loop of
-  // tables with fallbacks 6-14 % slower (quals, lead10/512) without executing it.
+  // record in the long-edge table. One call, out of line: inlined, this code cost the loop of
+  // tables with fallbacks instructions without executing more (quals/512 +10 per check;
+  // bench/RESULTS.md "Session 17").
   struct run_pass {
     std::size_t end;
     u32 to;
