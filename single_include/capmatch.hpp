@@ -5875,8 +5875,9 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // Worth the out-of-line path for every check only when it saves a good share of the states.
   // Otherwise the mid-runs are found again without star steps: those are there to drop
   // chains, and where none are dropped a check of 8 to 64 bytes steps through them anyway
-  // (with them, anyq/512 kept 4 bytes per pattern more and checked 5-11 % slower, the same
-  // instructions), while the literal runs they took in help the names over 64 bytes.
+  // (with them, anyq kept 4 bytes per pattern more), while the literal runs they took in help
+  // the names over 64 bytes. (find_mid_runs takes the scratch arrays: nothing here reads
+  // them after it.)
   if (dropped * mid_run_drop_share < count) {
     if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
       run_text.resize(mid_runs.front().offset);  // (mid-runs come after the start runs' text)
