@@ -147,10 +147,10 @@ constexpr bool ct_wild_runs_dropped() {
   const auto& t = detail::cm::matcher_access::tables(m);
   std::size_t wild = 0, held = 0;  // runs through `*`; held by their heads (the chain dropped)
   for (const auto& e : t.long_edges)
-    if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state && (e.size & detail::cm::wild_run) != 0)
+    if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state && e.run_wild())
       ++wild;
   for (const auto& st : t.states)
-    if (st.holds_run()) ++held, wild += (st.held_run_offset() & detail::cm::wild_run) != 0 ? 1 : 0;
+    if (st.holds_run()) ++held, wild += st.held_run_wild() ? 1 : 0;
   return t.chains && wild == 2 && held == 2;
 }
 static_assert(ct_wild_runs_dropped());
@@ -475,14 +475,20 @@ struct differential {
   std::size_t failures = 0;
 
   void check(const capability& cap, const matcher& m, std::string_view name) {
+    compare(cap, m.ops_for(name), name, m.determinised());
+  }
+  // One automaton's tables built outside a matcher (detail::cm::builder with other limits).
+  void check(const capability& cap, const detail::cm::tables& t, std::string_view name) {
+    compare(cap, t.ops_for(name), name, !t.walk);
+  }
+  void compare(const capability& cap, op_set got, std::string_view name, bool determinised) {
     ++pairs;
     const op_set want = cap.ops_for(name);
-    const op_set got = m.ops_for(name);
     if (got != want && failures++ < 10) {
       std::string escaped;
       for (char c : name) escaped += c == '\0' ? std::string("\\0") : std::string(1, c);
       FAIL_CHECK("mismatch on '" << escaped << "': matcher " << got.bits() << " vs ops_for " << want.bits()
-                                 << " (determinised " << m.determinised() << ") in " << cap.to_json().substr(0, 400));
+                                 << " (determinised " << determinised << ") in " << cap.to_json().substr(0, 400));
     }
   }
 };
@@ -1168,6 +1174,26 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
   CHECK(d.failures == 0);
 }
 
+namespace {
+// The bytes of a table's runs: start runs (an entry state's, replacing its transitions) and
+// mid-runs (records in the long-edge table, or held by their heads).
+struct run_bytes {
+  std::size_t start = 0, mid = 0, mid_runs = 0;
+  explicit run_bytes(const detail::cm::storage& t) {
+    std::set<detail::cm::u32> heads;  // mid-run heads with a record
+    for (const auto& e : t.long_edges)
+      if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state)
+        heads.insert(e.from), mid += e.run_size(), ++mid_runs;
+    for (std::size_t i = 0; i < t.states.size(); ++i) {
+      const auto& st = t.states[i];
+      if (st.run_length() == 0 || heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
+      if (st.holds_run()) mid += st.run_length(), ++mid_runs;
+      else start += st.run_length();
+    }
+  }
+};
+}  // namespace
+
 TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suffixes, dropped chains") {
   // Patterns that go their own way for 2 to 14 segments below a shared prefix, a third of the
   // segments `*` (runs of them too, and at the chain's start or end), a quarter of them ending
@@ -1182,7 +1208,8 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
   static const std::string_view segs[] = {"a", "room", "abcdefgh", "abcdefghi", "abcdefghijklmnop",
                                           "abcdefghijklmnopqrstu", "x1", "x2", "*", "*", "*", "*"};
   static const std::size_t fills[] = {1, 2, 7, 8, 9, 15, 16, 17, 40, 63, 64, 65, 70};
-  std::size_t with_wild = 0, with_chains_dropped = 0, wild_dropped = 0, literal_kept = 0;
+  std::size_t with_wild = 0, with_chains_dropped = 0, wild_dropped = 0, literal_kept = 0, limited = 0,
+              limited_some = 0;
   for (int round = 0; round < 1500; ++round) {
     const std::string prefix = std::string(r.chance(20) ? "[queue]" : "") + "t" + std::to_string(r.below(3));
     std::string json = "{";
@@ -1213,9 +1240,9 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
     bool wild = false;  // a mid-run through `*`: its record's size, or its head's offset, says so
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
       wild = wild || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state &&
-                      (t.long_edges[i].size & detail::cm::wild_run) != 0);
+                      t.long_edges[i].run_wild());
     for (std::size_t i = 0; i < dfa.shape().states; ++i)
-      wild = wild || (t.states[i].holds_run() && (t.states[i].held_run_offset() & detail::cm::wild_run) != 0);
+      wild = wild || (t.states[i].holds_run() && t.states[i].held_run_wild());
     with_wild += wild ? 1 : 0;
     with_chains_dropped += t.chains ? 1 : 0;
     bool records = false;  // chains kept: the literal mid-runs, found again without star steps
@@ -1223,6 +1250,21 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
       records = records || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state);
     literal_kept += records && !t.chains ? 1 : 0;
     wild_dropped += wild && t.chains ? 1 : 0;
+    // The bound on run text (builder::run_text_limit, layout.hpp matcher_run_text_factor): no
+    // capability here reaches the default, so the same one is built again under a limit below
+    // its run text. Mid-runs are then made only while the run text stays within the limit, and
+    // the chains without one are stepped through (or, when drop_chains drops nothing, kept):
+    // the same answers.
+    const run_bytes full(t);
+    const std::size_t limit = full.start + r.below(full.mid + 1);
+    const detail::cm::storage cut =
+        std::move(detail::cm::builder(cap, matcher_mode::automatic, detail::cm::pattern_group::all, limit).out);
+    const run_bytes kept(cut);
+    CHECK(kept.start == full.start);
+    CHECK(kept.start + kept.mid <= limit);
+    limited += kept.mid_runs < full.mid_runs ? 1 : 0;
+    limited_some += kept.mid_runs < full.mid_runs && kept.mid_runs != 0 ? 1 : 0;
+    const detail::cm::tables cut_view = cut.view();
     for (int q = 0; q < 40; ++q) {
       const std::string& pat = pats[r.below(pats.size())];
       std::string name;
@@ -1244,8 +1286,10 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
       if (r.chance(30)) name.append(":").append(r.pick(segs) == "*" ? "q" : r.pick(segs));
       if (r.chance(20)) name[prefix.size() + r.below(name.size() - prefix.size())] ^= 1;
       if (r.chance(10)) name += "y";
-      d.check(cap, dfa, name);
-      d.check(cap, dfa, name + ":" + std::string(70, 'w'));  // over 64 bytes even when short
+      for (const std::string& checked : {name, name + ":" + std::string(70, 'w')}) {  // over 64 bytes even when short
+        d.check(cap, dfa, checked);
+        d.check(cap, cut_view, checked);
+      }
     }
   }
   MESSAGE("mid-runs through `*` in " << with_wild << " of 1500 capabilities (chains dropped in " << with_chains_dropped
@@ -1255,6 +1299,10 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
   CHECK(wild_dropped == with_wild);  // kept only where chains are dropped (drop_chains)
   CHECK(with_chains_dropped < 1300);  // the short chains of every fourth capability are stepped through
   CHECK(literal_kept > 100);
+  MESSAGE("under a lower run-text limit: fewer mid-runs in " << limited << " capabilities (" << limited_some
+                                                             << " keeping some)");
+  CHECK(limited > 800);
+  CHECK(limited_some > 100);
   CHECK(d.failures == 0);
 }
 
@@ -1400,15 +1448,15 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
     if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state) {
       mid_run_heads.insert(e.from);
       ++runs;
-      CHECK(e.offset + e.size <= t.pool.size());
-      CHECK(e.offset + e.size >= 8);
+      CHECK(e.offset + e.run_size() <= t.pool.size());
+      CHECK(e.offset + e.run_size() >= 8);
     }
   for (std::size_t i = 0; i < t.states.size(); ++i) {
     const auto& st = t.states[i];
     const std::size_t len = st.run_length();
     if (len == 0 || mid_run_heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
     ++runs;  // a start run, or a mid-run its head holds
-    const std::size_t at = st.holds_run() ? st.held_run_offset() & ~detail::cm::wild_run : st.run_offset();
+    const std::size_t at = st.holds_run() ? st.held_run_offset() : st.run_offset();
     CHECK(at + len <= t.pool.size());
     CHECK(at + len >= 8);
   }

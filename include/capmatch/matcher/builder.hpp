@@ -168,7 +168,12 @@ enum class pattern_group : u8 {
 class builder {
  public:
   constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all) {
-    build(cap, mode, group);
+    build(cap, mode, group, default_run_text_limit);
+  }
+  /// As above, with the run text bounded by `run_text_bytes` instead of run_text_limit's
+  /// default: the tests reach the bound's path with ordinary capabilities.
+  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group, std::size_t run_text_bytes) {
+    build(cap, mode, group, run_text_bytes);
   }
   storage out;
 
@@ -280,7 +285,8 @@ class builder {
     }
   }
 
-  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group) {
+  static constexpr std::size_t default_run_text_limit = ~std::size_t{0};
+  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, std::size_t run_text_bytes) {
     out.patterns = cap.size();
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
@@ -294,7 +300,8 @@ class builder {
       }
     }
     seg_text.reserve(bytes);
-    run_text_limit = matcher_run_text_factor * bytes + matcher_run_text_slack;
+    run_text_limit = run_text_bytes != default_run_text_limit ? run_text_bytes
+                                                              : matcher_run_text_factor * bytes + matcher_run_text_slack;
     segs.reserve(segments);
     seg_index.reserve(segments);
     nodes.reserve(segments + 4);
@@ -407,8 +414,11 @@ class builder {
   [[nodiscard]] constexpr bool one_way(const std::vector<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] - ts_first[st] == 1 && states[st].default_next() == dead;
   }
+  [[nodiscard]] static constexpr bool grants_nothing(const state_rec& s) noexcept {
+    return s.trail_ops() == 0 && s.term_ops() == 0;
+  }
   [[nodiscard]] constexpr bool inside_run(const std::vector<state_rec>& states, u32 st) const noexcept {
-    return one_way(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
+    return one_way(states, st) && grants_nothing(states[st]);
   }
   // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
   // (every segment leads to the default: a pattern's `*` that nothing beside it names).
@@ -421,7 +431,7 @@ class builder {
     return one_way(states, st) || star_step(states, st);
   }
   [[nodiscard]] constexpr bool inside_mid_run(const std::vector<state_rec>& states, u32 st) const noexcept {
-    return mid_run_step(states, st) && states[st].trail_ops() == 0 && states[st].term_ops() == 0;
+    return mid_run_step(states, st) && grants_nothing(states[st]);
   }
   // The state after a mid-run step st.
   [[nodiscard]] constexpr u32 step_target(const std::vector<state_rec>& states, const std::vector<transition>& ts,
@@ -530,13 +540,13 @@ class builder {
     // their bit: only a mid-run head's run_length() leads there).
     for (const auto& r : mid_runs) {
       if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-      const u32 at = static_cast<u32>(out.pool.size()), wild = r.wild ? wild_run : 0;
+      const u32 at = static_cast<u32>(out.pool.size());
       if (r.held) {
-        out.states[r.state].set_held_run(at | wild, r.size, r.target);
+        out.states[r.state].set_held_run(at, r.size, r.target, r.wild);
       } else {
         out.states[r.state].set_mid_run(r.size);
         place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
-              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at, r.size | wild});
+              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at, r.size | (r.wild ? wild_run : 0)});
       }
       out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
     }

@@ -487,7 +487,8 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
       next[st] = step_target(states, ts, st) + 1;
       if (!entry[st]) after_step[next[st] - 1] = 1;
     }
-  const auto inside = [&](u32 st) { return next[st] != 0 && states[st].trail_ops() == 0 && states[st].term_ops() == 0; };
+  // (inside_mid_run, or inside_run without `stars`, from the steps marked above)
+  const auto inside = [&](u32 st) { return next[st] != 0 && grants_nothing(states[st]); };
   // A head: a mid-run step, not an entry, the next state inside a mid-run too (two segments at
   // least), and not inside a chain that an earlier head covers (a step before it is a head or
   // inside a chain, whose walk goes on into this state). A covered state that more than one

@@ -76,6 +76,11 @@ using swar::low7;
 using swar::ones;
 using swar::zero_bytes;
 
+/// A mid-run record's `size` (and a held run's offset, state_rec) has this bit when its run passes through `*` segments (star
+/// steps: states whose only way on is the default transition), each written as one U+0000
+/// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
+inline constexpr u32 wild_run = u32{1} << 31;
+static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes. Its four words mean
 /// different things in the two modes and in run states, so they are private: the check paths
 /// read them, and the builder writes them, through one named accessor per meaning.
@@ -101,9 +106,10 @@ class state_rec {
   /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
   /// record (run_end(), run_length(), held_run_offset()) instead of the long-edge table.
   [[nodiscard]] constexpr bool holds_run() const noexcept { return (term_ & held_run_flag) != 0; }
-  /// DFA, holds_run(): the pool offset of the run's bytes, with wild_run set when the run passes
-  /// through star steps (as a mid-run record's size has it).
-  [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return aux_; }
+  /// DFA, holds_run(): the pool offset of the run's bytes.
+  [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return aux_ & ~wild_run; }
+  /// DFA, holds_run(): true when the run passes through star steps (U+0000 bytes for `*`).
+  [[nodiscard]] constexpr bool held_run_wild() const noexcept { return (aux_ & wild_run) != 0; }
   /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return aux_; }
   /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
@@ -146,11 +152,11 @@ class state_rec {
   /// and default stay; the run's bytes and end are its run record in the long-edge table).
   constexpr void set_mid_run(u32 size) noexcept { term_ = term_ops() | size << run_shift; }
   /// DFA: makes a mid-run head with nothing else left (no transition, no default) hold its run:
-  /// `size` bytes at pool offset `offset` (| wild_run through star steps), then state `end`.
-  constexpr void set_held_run(u32 offset, u32 size, u32 end) noexcept {
+  /// `size` bytes at pool offset `offset` (`wild`: through star steps), then state `end`.
+  constexpr void set_held_run(u32 offset, u32 size, u32 end, bool wild) noexcept {
     next_ = end;
     term_ = term_ops() | held_run_flag | size << run_shift;
-    aux_ = offset;
+    aux_ = offset | (wild ? wild_run : 0);
   }
   /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
   /// while building, state indices to references when emitting.
@@ -182,11 +188,6 @@ struct edge_rec {
 /// offset, run length}. A run has at least two segments, so its length differs from that of
 /// the head's one literal transition, the only other record `from` the head.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
-/// A mid-run record's `size` has this bit when its run passes through `*` segments (star
-/// steps: states whose only way on is the default transition), each written as one U+0000
-/// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
-inline constexpr u32 wild_run = u32{1} << 31;
-static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
 /// A run passes through a state that minimisation merged (a suffix several chains share) to
 /// its end, so the runs' bytes are not bounded by the transitions' any more: the builder makes
 /// no further mid-run once the run text exceeds matcher_run_text_factor × the patterns'
@@ -206,7 +207,11 @@ struct long_edge_rec {
   u32 from = no_state;
   u32 to = dead;
   u32 offset = 0;
-  u32 size = 0;
+  u32 size = 0;  // the segment's bytes; a mid-run record: the run's, | wild_run through star steps
+
+  /// A mid-run record: the run's length in bytes, and whether it passes through star steps.
+  [[nodiscard]] constexpr u32 run_size() const noexcept { return size & ~wild_run; }
+  [[nodiscard]] constexpr bool run_wild() const noexcept { return (size & wild_run) != 0; }
 };
 
 /// A qualifier of at most `quick_qualifier_bytes` bytes that patterns name, as the first

@@ -150,20 +150,21 @@ struct tables : header {
                                                            std::size_t pos, name_scanner::colons_t c) const noexcept {
     const std::size_t len = r.run_length();
     const char* run = nullptr;
-    u32 wild = 0, to = no_state;
+    bool wild = false;
+    u32 to = no_state;
     if (r.holds_run()) {
-      run = pool + (r.held_run_offset() & ~wild_run);
-      wild = r.held_run_offset() & wild_run;
+      run = pool + r.held_run_offset();
+      wild = r.held_run_wild();
       to = r.run_end();
     } else if (const long_edge_rec* e = mid_run(st, len); e != nullptr) {
       run = pool + e->offset;
-      wild = e->size & wild_run;
+      wild = e->run_wild();
       to = e->to;
     } else {
       return {0, no_state};
     }
-    const std::size_t end = wild != 0 ? wild_run_end(s, n, pos, run, len, c) : pos + len;
-    if (end > n || (end != n && s[end] != ':') || (wild == 0 && !run_equal(s, n, pos, run, len))) return {n + 1, to};
+    const std::size_t end = wild ? wild_run_end(s, n, pos, run, len, c) : pos + len;
+    if (end > n || (end != n && s[end] != ':') || (!wild && !run_equal(s, n, pos, run, len))) return {n + 1, to};
     return {end, to};
   }
 
@@ -257,7 +258,7 @@ struct tables : header {
   // it not, the check would step through the chain instead).
   [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr const long_edge_rec* mid_run(u32 st, std::size_t len) const noexcept {
     for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, st, long_cap);; ++e) {
-      if (e->key == mid_run_key && e->from == st && (e->size & ~wild_run) == len) return e;
+      if (e->key == mid_run_key && e->from == st && e->run_size() == len) return e;
       if (e->from == no_state) return nullptr;
     }
   }
