@@ -103,6 +103,13 @@ constexpr bool builder::determinise() {
     const auto& r = nodes[node];
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
+  auto leaf = [&](u32 node) {
+    const u32 star = nodes[node].star_child();
+    if (star != dead && live(star)) return false;
+    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
+      if (live(tedges[k].child)) return false;
+    return true;
+  };
   std::vector<u32> set;
   set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
@@ -155,7 +162,33 @@ constexpr bool builder::determinise() {
       }
     }
     fallback = fallback && primaries != 0 && others != 0;
-    if (!fallback) {
+    // Leaves (no live edge, no live `*` child) add only their ops to S, which S already has:
+    // a fallback target needs none of them (its own ops are never read through a fallback).
+    // A state of leaves and other nodes, nothing primary among them, falls back to the others'
+    // state with no transitions of its own (`[*]*:y` beside `*:*:x`: the state after `y`
+    // otherwise copies every `x`).
+    bool leaf_fallback = false;
+    if (fallbacks) {
+      std::size_t leaves = 0;
+      for (u32 i = b; i < e; ++i)
+        if ((set_items[i] & star_only) == 0 && leaf(set_items[i])) ++leaves;
+      if (leaves != 0) {
+        if (fallback) {
+          rest.erase(std::remove_if(rest.begin(), rest.end(), [&](u32 node) { return leaf(node); }), rest.end());
+          // W all leaves and no `*` child in T: a segment T does not name leads nowhere (the
+          // default, dead, without the fallback's out-of-line check).
+          fallback = !rest.empty() || !tstars.empty();
+        } else if (leaves != e - b) {
+          leaf_fallback = true;
+          rest.clear();
+          for (u32 i = b; i < e; ++i)
+            if ((set_items[i] & star_only) != 0 || !leaf(set_items[i])) rest.push_back(set_items[i]);
+        }
+      }
+    }
+    if (leaf_fallback) {
+      stars.clear();  // no transitions and no default: the fallback answers every segment
+    } else if (!fallback) {
       for (u32 i = b; i < e; ++i)
         if ((set_items[i] & star_only) == 0)
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
@@ -186,6 +219,7 @@ constexpr bool builder::determinise() {
         return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
       });
     if (fallbacks) at_depth = depth[st];
+    if (leaf_fallback) rec.set_fallback(state_of(rest));
     if (fallback) {
       // A segment T's edges do not name moves S as it moves W ∪ {a stand-in for each of T's `*`
       // children}: only the transitions on T's segments were gathered (each still goes to T's
@@ -199,7 +233,7 @@ constexpr bool builder::determinise() {
     }
     work += gathered.size();
     if (fallbacks) at_depth = depth[st] + 1;
-    if (!fallback) rec.set_default_next(state_of(stars));
+    if (!fallback && !leaf_fallback) rec.set_default_next(state_of(stars));
     for (std::size_t i = 0; i < gathered.size();) {
       std::size_t j = i;
       set.clear();
