@@ -137,6 +137,22 @@ static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:f:g", matcher_mode::automatic) == 
 static_assert(ct_ops(ct_chains, "t:a:b2:c:d:e:gg", matcher_mode::automatic) == op_set(operation::history));
 static_assert(ct_ops(ct_chains, "t:b:b2:c:d:e:g", matcher_mode::automatic).empty());
 
+// More short named qualifiers than the quick ones (quick_qualifiers = 4): a name's short
+// qualifier is looked up from its first word (tables::named_qualifier), during compilation too;
+// one with parameters, or longer than 6 bytes, is parsed.
+constexpr std::string_view ct_named =
+    R"({"[q1]room:a":["publish"],"[q2]room:a":["subscribe"],"[q3]room:a":["history"],"[q4]room:a":["presence"],)"
+    R"("[q5]room:a":["publish"],"[q6]room:b":["history"],"[longer7]room:a":["subscribe"],"[*]room:c":["presence"]})";
+static_assert(ct_ops(ct_named, "[q5]room:a:x", matcher_mode::automatic).empty());
+static_assert(ct_ops(ct_named, "[q5]room:a", matcher_mode::automatic) == op_set(operation::publish));
+static_assert(ct_ops(ct_named, "[q6]room:b", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_named, "[q6]room:b", matcher_mode::trie_walk) == op_set(operation::history));
+static_assert(ct_ops(ct_named, "[q6?rewind=1]room:b", matcher_mode::automatic) == op_set(operation::history));
+static_assert(ct_ops(ct_named, "[q7]room:c", matcher_mode::automatic) == op_set(operation::presence));
+static_assert(ct_ops(ct_named, "[q7]room:a", matcher_mode::automatic).empty());
+static_assert(ct_ops(ct_named, "[longer7]room:a", matcher_mode::automatic) == op_set(operation::subscribe));
+static_assert(ct_ops(ct_named, "[q5][q6]room:b", matcher_mode::automatic).empty());  // two qualifiers: invalid
+
 // Chains through `*` segments (mid-runs with star steps, docs/matcher.md "Mid-runs"), their
 // states dropped, during compilation: names under 64 bytes and over (the wildcard's segment
 // then found in the stop masks of another 64-byte window).

@@ -34,8 +34,8 @@ struct tables : header {
 
   [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
 
-  [[nodiscard]] constexpr u32 find(u32 from, const segment& g, const char* s, u32 otherwise,
-                                   bool filtered) const noexcept {
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 find(u32 from, const segment& g, const char* s, u32 otherwise,
+                                                          bool filtered) const noexcept {
     const u64 hk = g.key * k_mul;
     if (filtered && (state(from).filter() & filter_bit(hk)) == 0) return otherwise;
     return lookup(from, g, s, hk, otherwise);
@@ -217,18 +217,37 @@ struct tables : header {
           *body = q.size;
           return s[q.size] == '[' ? no_state : q.to;  // a second qualifier
         }
-      if (quick_all) {
-        // "[q]" with q of 2 to 6 bytes (1 byte: "[*]" is for patterns only, and is parsed)
-        // and no '[', '=', '?' or U+0000 in it: the word test of scan_qualifier, from byte 1.
-        const qualifier_flags f = qualifier_word(w, high_bits & ~u64{0xFF});
-        const unsigned at = f.close == 0 ? 0 : static_cast<unsigned>(std::countr_zero(f.close)) >> 3;
-        if (at >= 3 && (f.bad | f.params) == 0) {
-          *body = at + 1;
-          return s[at + 1] == '[' ? no_state : states[qualifier_state].default_next();
-        }
+      if (!quick_all) return named_qualifier(s, n, w, body);
+      if (const std::size_t at = short_qualifier_close(w); at != 0) {
+        *body = at + 1;
+        return s[at + 1] == '[' ? no_state : states[qualifier_state].default_next();
       }
     }
     return qualifier(s, n, body);
+  }
+  // Where "[q]" with q of 2 to 6 bytes and no '[', '=', '?' or U+0000 in it closes in the
+  // name's first word w (the word test of scan_qualifier, from byte 1), else 0. (1 byte: "[*]"
+  // is for patterns only, and is parsed.)
+  CAPMATCH_DETAIL_INLINE static constexpr std::size_t short_qualifier_close(u64 w) noexcept {
+    const qualifier_flags f = qualifier_word(w, high_bits & ~u64{0xFF});
+    const std::size_t at = f.close == 0 ? 0 : static_cast<std::size_t>(std::countr_zero(f.close)) >> 3;
+    return at >= 3 && (f.bad | f.params) == 0 ? at : 0;
+  }
+  // A name's qualifier (n >= 9, first word w) when patterns name more short qualifiers than
+  // the quick ones (bench/ quals): a short one in the first word is looked up by its bytes,
+  // other ones parsed. Out of line, as the parse: inlined into the check, this path cost other
+  // families' loops (anyq/512 +21 %, the same instructions: register allocation).
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 named_qualifier(const char* s, std::size_t n, u64 w,
+                                                         std::size_t* body) const noexcept {
+    const std::size_t at = short_qualifier_close(w);
+    if (at == 0) return qualifier(s, n, body);
+    *body = at + 1;
+    if (s[at + 1] == '[') return no_state;  // a second qualifier
+    segment g;
+    g.pos = 1;
+    g.len = at - 1;
+    g.key = (w >> 8) & (~u64{0} >> (64 - 8 * g.len));  // its bytes, as segment_key
+    return find(ref(qualifier_state), g, s, states[qualifier_state].default_next(), !walk);
   }
 
   // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
