@@ -3566,11 +3566,13 @@ using swar::low7;
 using swar::ones;
 using swar::zero_bytes;
 
-/// A mid-run record's `size` (and a held run's offset, state_rec) has this bit when its run passes through `*` segments (star
-/// steps: states whose only way on is the default transition), each written as one U+0000
-/// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
+/// A mid-run record's `size` (and a held run's offset in its head's state_rec) has this bit
+/// when its run passes through `*` segments (star steps: states whose only way on is the
+/// default transition), each written as one U+0000 byte in the pool, which matches one whole
+/// segment of the name (docs/matcher.md, "Mid-runs").
 inline constexpr u32 wild_run = u32{1} << 31;
 static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
+
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes. Its four words mean
 /// different things in the two modes and in run states, so they are private: the check paths
 /// read them, and the builder writes them, through one named accessor per meaning.
@@ -5464,13 +5466,15 @@ constexpr bool builder::determinise() {
     const auto& r = nodes[node];
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
-  auto leaf = [&](u32 node) {
+  // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
+  // only their ops to a state.
+  std::vector<u8> leaf(fallbacks ? nodes.size() : 0, 0);
+  for (u32 node = 0; node < leaf.size(); ++node) {
     const u32 star = nodes[node].star_child();
-    if (star != dead && live(star)) return false;
-    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
-      if (live(tedges[k].child)) return false;
-    return true;
-  };
+    bool leads = star != dead && live(star);
+    for (u32 k = node_edges[node]; k < node_edges[node + 1] && !leads; ++k) leads = live(tedges[k].child);
+    leaf[node] = leads ? 0 : 1;
+  }
   std::vector<u32> set;
   set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
@@ -5532,10 +5536,10 @@ constexpr bool builder::determinise() {
     if (fallbacks) {
       std::size_t leaves = 0;
       for (u32 i = b; i < e; ++i)
-        if ((set_items[i] & star_only) == 0 && leaf(set_items[i])) ++leaves;
+        if ((set_items[i] & star_only) == 0 && leaf[set_items[i]]) ++leaves;
       if (leaves != 0) {
         if (fallback) {
-          rest.erase(std::remove_if(rest.begin(), rest.end(), [&](u32 node) { return leaf(node); }), rest.end());
+          rest.erase(std::remove_if(rest.begin(), rest.end(), [&](u32 node) { return leaf[node] != 0; }), rest.end());
           // W all leaves and no `*` child in T: a segment T does not name leads nowhere (the
           // default, dead, without the fallback's out-of-line check).
           fallback = !rest.empty() || !tstars.empty();
@@ -5543,7 +5547,7 @@ constexpr bool builder::determinise() {
           leaf_fallback = true;
           rest.clear();
           for (u32 i = b; i < e; ++i)
-            if ((set_items[i] & star_only) != 0 || !leaf(set_items[i])) rest.push_back(set_items[i]);
+            if ((set_items[i] & star_only) != 0 || !leaf[set_items[i]]) rest.push_back(set_items[i]);
         }
       }
     }

@@ -103,13 +103,15 @@ constexpr bool builder::determinise() {
     const auto& r = nodes[node];
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
-  auto leaf = [&](u32 node) {
+  // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
+  // only their ops to a state.
+  std::vector<u8> leaf(fallbacks ? nodes.size() : 0, 0);
+  for (u32 node = 0; node < leaf.size(); ++node) {
     const u32 star = nodes[node].star_child();
-    if (star != dead && live(star)) return false;
-    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k)
-      if (live(tedges[k].child)) return false;
-    return true;
-  };
+    bool leads = star != dead && live(star);
+    for (u32 k = node_edges[node]; k < node_edges[node + 1] && !leads; ++k) leads = live(tedges[k].child);
+    leaf[node] = leads ? 0 : 1;
+  }
   std::vector<u32> set;
   set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
@@ -171,10 +173,10 @@ constexpr bool builder::determinise() {
     if (fallbacks) {
       std::size_t leaves = 0;
       for (u32 i = b; i < e; ++i)
-        if ((set_items[i] & star_only) == 0 && leaf(set_items[i])) ++leaves;
+        if ((set_items[i] & star_only) == 0 && leaf[set_items[i]]) ++leaves;
       if (leaves != 0) {
         if (fallback) {
-          rest.erase(std::remove_if(rest.begin(), rest.end(), [&](u32 node) { return leaf(node); }), rest.end());
+          rest.erase(std::remove_if(rest.begin(), rest.end(), [&](u32 node) { return leaf[node] != 0; }), rest.end());
           // W all leaves and no `*` child in T: a segment T does not name leads nowhere (the
           // default, dead, without the fallback's out-of-line check).
           fallback = !rest.empty() || !tstars.empty();
@@ -182,7 +184,7 @@ constexpr bool builder::determinise() {
           leaf_fallback = true;
           rest.clear();
           for (u32 i = b; i < e; ++i)
-            if ((set_items[i] & star_only) != 0 || !leaf(set_items[i])) rest.push_back(set_items[i]);
+            if ((set_items[i] & star_only) != 0 || !leaf[set_items[i]]) rest.push_back(set_items[i]);
         }
       }
     }

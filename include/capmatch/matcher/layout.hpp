@@ -76,11 +76,13 @@ using swar::low7;
 using swar::ones;
 using swar::zero_bytes;
 
-/// A mid-run record's `size` (and a held run's offset, state_rec) has this bit when its run passes through `*` segments (star
-/// steps: states whose only way on is the default transition), each written as one U+0000
-/// byte in the pool, which matches one whole segment of the name (docs/matcher.md, "Mid-runs").
+/// A mid-run record's `size` (and a held run's offset in its head's state_rec) has this bit
+/// when its run passes through `*` segments (star steps: states whose only way on is the
+/// default transition), each written as one U+0000 byte in the pool, which matches one whole
+/// segment of the name (docs/matcher.md, "Mid-runs").
 inline constexpr u32 wild_run = u32{1} << 31;
 static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
+
 /// One automaton state (or, in trie-walk mode, one trie node). 16 bytes. Its four words mean
 /// different things in the two modes and in run states, so they are private: the check paths
 /// read them, and the builder writes them, through one named accessor per meaning.
