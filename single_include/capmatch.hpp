@@ -4499,8 +4499,8 @@ struct tables : header {
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
   // the whole qualifier, so it has no parameters, '[' or U+0000, and n >= 9 leaves a body);
   // when every short qualifier is a quick one, any other short one without parameters is the
-  // "other qualifiers" class; else parsed. Sets *body to the first byte of the body;
-  // returns no_state if the name is invalid.
+  // "other qualifiers" class; when not, named_qualifier looks such a one up; else parsed.
+  // Sets *body to the first byte of the body; returns no_state if the name is invalid.
   CAPMATCH_DETAIL_INLINE constexpr u32 quick_qualifiers_or_parse(const char* s, std::size_t n,
                                                                  std::size_t* body) const noexcept {
     if (n >= 9) {
