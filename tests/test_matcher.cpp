@@ -1239,21 +1239,29 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
 }
 
 namespace {
-// The bytes of a table's runs: start runs (an entry state's, replacing its transitions) and
-// mid-runs (records in the long-edge table, or held by their heads).
+// Calls f(pool offset, bytes, mid) for each run of a table: start runs (an entry state's,
+// replacing its transitions; mid false) and mid-runs (records in the long-edge table, or held
+// by their heads; mid true).
+template <class F>
+void visit_runs(const detail::cm::storage& t, F f) {
+  std::set<detail::cm::u32> heads;  // mid-run heads with a record
+  for (const auto& e : t.long_edges)
+    if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state)
+      heads.insert(e.from), f(std::size_t{e.offset}, std::size_t{e.run_size()}, true);
+  for (std::size_t i = 0; i < t.states.size(); ++i) {
+    const auto& st = t.states[i];
+    if (st.run_length() == 0 || heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
+    f(std::size_t{st.holds_run() ? st.held_run_offset() : st.run_offset()}, st.run_length(), st.holds_run());
+  }
+}
+// The bytes of a table's start runs and mid-runs.
 struct run_bytes {
   std::size_t start = 0, mid = 0, mid_runs = 0;
   explicit run_bytes(const detail::cm::storage& t) {
-    std::set<detail::cm::u32> heads;  // mid-run heads with a record
-    for (const auto& e : t.long_edges)
-      if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state)
-        heads.insert(e.from), mid += e.run_size(), ++mid_runs;
-    for (std::size_t i = 0; i < t.states.size(); ++i) {
-      const auto& st = t.states[i];
-      if (st.run_length() == 0 || heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
-      if (st.holds_run()) mid += st.run_length(), ++mid_runs;
-      else start += st.run_length();
-    }
+    visit_runs(t, [&](std::size_t, std::size_t size, bool is_mid) {
+      if (is_mid) mid += size, ++mid_runs;
+      else start += size;
+    });
   }
 };
 }  // namespace
@@ -1507,23 +1515,11 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
   const matcher m(cap);
   const auto& t = capmatch::detail::cm::matcher_access::tables(m);
   std::size_t runs = 0;
-  std::set<detail::cm::u32> mid_run_heads;  // their runs' offsets are in their records
-  for (const auto& e : t.long_edges)
-    if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state) {
-      mid_run_heads.insert(e.from);
-      ++runs;
-      CHECK(e.offset + e.run_size() <= t.pool.size());
-      CHECK(e.offset + e.run_size() >= 8);
-    }
-  for (std::size_t i = 0; i < t.states.size(); ++i) {
-    const auto& st = t.states[i];
-    const std::size_t len = st.run_length();
-    if (len == 0 || mid_run_heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
-    ++runs;  // a start run, or a mid-run its head holds
-    const std::size_t at = st.holds_run() ? st.held_run_offset() : st.run_offset();
+  visit_runs(t, [&](std::size_t at, std::size_t len, bool) {
+    ++runs;
     CHECK(at + len <= t.pool.size());
     CHECK(at + len >= 8);
-  }
+  });
   CHECK(runs >= 1);
   CHECK(t.pool.size() % 8 != 0);  // the case in point: something unaligned comes first
   const std::string long_name = "[queue]ab:cd:efghi:" + std::string(70, 'q');

@@ -167,12 +167,10 @@ enum class pattern_group : u8 {
 
 class builder {
  public:
-  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all) {
-    build(cap, mode, group, default_run_text_limit);
-  }
-  /// As above, with the run text bounded by `run_text_bytes` instead of run_text_limit's
-  /// default: the tests reach the bound's path with ordinary capabilities.
-  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group, std::size_t run_text_bytes) {
+  /// `run_text_bytes`: a bound on the run text other than run_text_limit's default (the tests
+  /// reach the bound's path with ordinary capabilities).
+  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all,
+                    std::size_t run_text_bytes = default_run_text_limit) {
     build(cap, mode, group, run_text_bytes);
   }
   storage out;

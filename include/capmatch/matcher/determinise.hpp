@@ -189,7 +189,7 @@ constexpr bool builder::determinise() {
       }
     }
     if (leaf_fallback) {
-      stars.clear();  // no transitions and no default: the fallback answers every segment
+      // no transitions and no default: the fallback answers every segment
     } else if (!fallback) {
       for (u32 i = b; i < e; ++i)
         if ((set_items[i] & star_only) == 0)
