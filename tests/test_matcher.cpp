@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
@@ -919,6 +920,105 @@ TEST_CASE("differential: tenants with `*` children beside star-led patterns: one
     }
     CHECK(d.failures == 0);
   }
+}
+
+TEST_CASE("a construction skipped as proven to fail would have failed (builder::bounds_exceeded)") {
+  // The builder skips the plain construction, or the one with fallbacks, when a lower bound on
+  // what it must make (from the trie: each literal path's state holds the star chains at its
+  // depth) exceeds its budget (docs/matcher.md, "Build without the wasted runs"). A skip must
+  // change no table: every capability is built with and without the skips, for the groups the
+  // matcher builds, and the tables compared byte for byte. Capabilities of tenant-scoped paths
+  // beside star-led chains (`*:*:x`, `[*]*:y`, `[ns1]*:z`), `[*]tenantK` paths and named
+  // qualifiers, at sizes where the constructions end on either side of the bound.
+  using capmatch::detail::cm::builder;
+  using capmatch::detail::cm::pattern_group;
+  using capmatch::detail::cm::storage;
+  const auto bytes_equal = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
+  };
+  const auto same = [&](const storage& a, const storage& b) {
+    return a.edge_cap == b.edge_cap && a.long_cap == b.long_cap && a.start == b.start && a.any_root == b.any_root &&
+           a.walk == b.walk && a.chains == b.chains && a.fallbacks == b.fallbacks && a.in_group == b.in_group &&
+           bytes_equal(a.states, b.states) && bytes_equal(a.edges, b.edges) && bytes_equal(a.long_edges, b.long_edges) &&
+           bytes_equal(a.pool, b.pool);
+  };
+  const char* const tails[] = {"admin", "typing", "presence", "x", "audit"};
+  const char* const heads[] = {"*:room:", "*:*:", "[*]*:", "*:user:", "*:*:*:", "[*]*:*:", "[ns1]*:", "[*]*:app:"};
+  const pattern_group groups[] = {pattern_group::all, pattern_group::literal_led, pattern_group::plain_literal,
+                                  pattern_group::all_star_led};
+  splitmix64 r{20261205};
+  std::size_t builds = 0, differ = 0, plain_skipped = 0, fallbacks_skipped = 0, fitted_with_fallbacks = 0, walked = 0;
+  for (int round = 0; round < 48; ++round) {
+    // Every third round: `[*]` paths under many tenants beside many `[*]*:y` (the product that
+    // makes the construction with fallbacks exceed its bound, bench/ lead1 at N = 32768).
+    const bool any_heavy = round % 3 == 1;
+    const std::size_t n = 100 + r.below(round % 3 == 2 ? 800 : 3000), tenants = 4 + r.below(n / 5 + 1);
+    const std::size_t led = n * (any_heavy ? 10 + r.below(10) : r.chance(30) ? 1 : 1 + r.below(12)) / 100;
+    const std::size_t quals = r.chance(50) ? 0 : 1 + r.below(40);
+    const bool any_paths = any_heavy || r.chance(70);
+    std::set<std::string> seen;
+    std::string json = "{";
+    auto add = [&](const std::string& p) {
+      if (seen.insert(p).second) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    };
+    for (std::size_t i = 0; i < led; ++i) {
+      const char* const head = any_heavy && r.chance(70) ? "[*]*:" : heads[r.below(std::size(heads))];
+      add(head + std::string(r.pick(tails)) + std::to_string(r.below(any_heavy ? 200 : 50)));
+    }
+    while (seen.size() < n + led) {
+      const std::string t = "tenant" + std::to_string(r.below(tenants)), room = std::to_string(r.below(60));
+      switch (r.below(any_heavy ? 12 : 8)) {
+        case 0: case 1: add(t + ":room:" + room); break;
+        case 2: add(r.chance(50) ? t + ":*:admin" : t + ":room:*:typing"); break;
+        case 3: add(t + ":user:u" + std::to_string(r.below(300)) + ":*"); break;
+        case 4: case 8: case 9: case 10: case 11: add(any_paths ? "[*]" + t + ":app:" + room : t + ":chat"); break;
+        case 5: add(quals != 0 ? "[ns" + std::to_string(r.below(quals)) + "]" + t + ":jobs:" + room : t + ":jobs"); break;
+        default: add(t + ":chat:" + room + ":" + r.pick(tails)); break;
+      }
+    }
+    const auto cap = parse_ok(json + "}");
+    for (const pattern_group g : groups) {
+      const builder skipping(cap, matcher_mode::automatic, g), full(cap, matcher_mode::automatic, g,
+                                                                    builder::default_run_text_limit, false);
+      ++builds;
+      differ += same(skipping.out, full.out) ? 0 : 1;
+      plain_skipped += skipping.skipped.plain ? 1 : 0;
+      fallbacks_skipped += skipping.skipped.fallbacks ? 1 : 0;
+      fitted_with_fallbacks += !full.out.walk && full.out.fallbacks ? 1 : 0;
+      walked += full.out.walk ? 1 : 0;
+    }
+  }
+  // Near the bound: K tenants beside T star-led tails, where what each construction makes is
+  // close to what the bounds count (a path's state copies the chain's T transitions), swept
+  // across the bound so that some fit and some do not: an overestimate skips one that fits.
+  for (const std::size_t k : {40u, 90u, 200u})
+    for (std::size_t t = 4; t < 60; ++t)
+      for (int shape = 0; shape < 3; ++shape) {
+        std::string json = "{";
+        auto add = [&](const std::string& p) { json += (json.size() > 1 ? "," : "") + json_escape(p) + ":[\"publish\"]"; };
+        for (std::size_t i = 0; i < k; ++i) {
+          const std::string tenant = "tenant" + std::to_string(i);
+          add(shape == 0 ? tenant + ":a" : shape == 1 ? "[*]" + tenant + ":a" : "[ns" + std::to_string(i % 7) + "]" + tenant);
+        }
+        for (std::size_t j = 0; j < t; ++j) add((shape == 1 ? "[*]*:t" : shape == 2 ? "[*]*:*:t" : "*:t") + std::to_string(j));
+        const auto cap = parse_ok(json + "}");
+        const builder skipping(cap, matcher_mode::automatic), full(cap, matcher_mode::automatic, pattern_group::all,
+                                                                   builder::default_run_text_limit, false);
+        ++builds;
+        differ += same(skipping.out, full.out) ? 0 : 1;
+        plain_skipped += skipping.skipped.plain ? 1 : 0;
+        fallbacks_skipped += skipping.skipped.fallbacks ? 1 : 0;
+        fitted_with_fallbacks += !full.out.walk && full.out.fallbacks ? 1 : 0;
+        walked += full.out.walk ? 1 : 0;
+      }
+  MESSAGE(builds << " builds: plain construction skipped " << plain_skipped << ", fallback construction skipped "
+                 << fallbacks_skipped << "; one automaton with fallbacks " << fitted_with_fallbacks << ", trie "
+                 << walked);
+  CHECK(differ == 0);
+  CHECK(plain_skipped >= 20);
+  CHECK(fallbacks_skipped >= 8);
+  CHECK(fitted_with_fallbacks >= 10);  // near the bound: the construction with fallbacks fits
+  CHECK(walked > fallbacks_skipped);   // and some fail without a proof
 }
 
 TEST_CASE("a fallback target heading a long chain keeps the chain (fallbacks with dropped chains)") {

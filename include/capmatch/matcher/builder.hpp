@@ -167,13 +167,21 @@ enum class pattern_group : u8 {
 
 class builder {
  public:
+  static constexpr std::size_t default_run_text_limit = ~std::size_t{0};  ///< run_text_limit's default
   /// `run_text_bytes`: a bound on the run text other than run_text_limit's default (the tests
-  /// reach the bound's path with ordinary capabilities).
+  /// reach the bound's path with ordinary capabilities). `skip_proven`: skip the constructions
+  /// that bounds_exceeded proves would fail (false: the tests check that the proof holds).
   constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all,
-                    std::size_t run_text_bytes = default_run_text_limit) {
-    build(cap, mode, group, run_text_bytes);
+                    std::size_t run_text_bytes = default_run_text_limit, bool skip_proven = true) {
+    build(cap, mode, group, run_text_bytes, skip_proven);
   }
   storage out;
+  /// Which constructions would certainly return false: a lower bound on what each must make,
+  /// computed from the trie, exceeds its budget (determinise.hpp, bounds_exceeded).
+  struct bounds {
+    bool plain = false, fallbacks = false;
+  };
+  bounds skipped;  ///< the constructions build() skipped
 
  private:
   // Segments (and qualifier names), interned.
@@ -283,8 +291,8 @@ class builder {
     }
   }
 
-  static constexpr std::size_t default_run_text_limit = ~std::size_t{0};
-  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, std::size_t run_text_bytes) {
+  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, std::size_t run_text_bytes,
+                       bool skip_proven) {
     out.patterns = cap.size();
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
@@ -329,11 +337,12 @@ class builder {
     group_by_owner(tedges, node_edges, nodes.size(), [](const trie_edge& e) { return e.node; });
     // The plain automaton; beyond its bound, the one with fallback transitions (docs/matcher.md,
     // "Fallback transitions"); beyond that too, the trie (and, at run time, groups: matcher.hpp).
-    // The plain construction is skipped when its entry states alone are proven to exceed its bound
-    // (docs/matcher.md, "Fallback transitions": build without the wasted run).
-    if (mode == matcher_mode::automatic &&
-        ((!plain_entry_bound_exceeded() && determinise_plain()) || determinise_with_fallbacks()))
-      return;
+    // A construction is skipped when a lower bound on what it must make, from the trie, exceeds
+    // its budget (docs/matcher.md, "Build without the wasted runs").
+    if (mode == matcher_mode::automatic) {
+      if (skip_proven) skipped = bounds_exceeded();
+      if ((!skipped.plain && determinise_plain()) || (!skipped.fallbacks && determinise_with_fallbacks())) return;
+    }
     // Fallback: the trie itself.
     out.walk = true;
     out.out_of_line = true;
@@ -362,9 +371,8 @@ class builder {
   // whose first use comes before its definition.
   constexpr bool determinise_plain();
   constexpr bool determinise_with_fallbacks();
-  // True when the plain construction's work on its qualifier entry states alone exceeds its
-  // bound, so determinise<false>() would certainly return false (determinise.hpp).
-  constexpr bool plain_entry_bound_exceeded() const;
+  // The constructions proven to fail (determinise.hpp).
+  constexpr bounds bounds_exceeded() const;
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   // Its transitions' ranges go to `first` (group_by_owner).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,

@@ -280,16 +280,31 @@ constexpr bool builder::determinise() {
 constexpr bool builder::determinise_plain() { return determinise<false>(); }
 constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(); }
 
-// A lower bound on determinise<false>()'s work, from the entry states {q, [*] root} of the named
-// qualifiers alone: each is a distinct state (it holds its own root q) processed before any
-// other, costing 1 + its gathered edges (q's and the `[*]` root's live edges) + one per distinct
-// segment among them (at least the larger of the two counts). The work only grows and the
-// construction stops only beyond the bound, so a lower bound beyond it means determinise<false>()
-// returns false: skipping it changes no result. This is the `[*]`-beside-many-qualifiers shape
-// (bench/ quals at N = 4096) whose plain construction ran to its bound before the fallback one.
-constexpr bool builder::plain_entry_bound_exceeded() const {
-  if (qualifier_edges.empty()) return false;
-  const std::size_t limit = dfa_bound();  // determinise<false>()'s work budget is the bound
+// Lower bounds on what the two constructions must make, from states each distinct from every
+// other counted (each holds a trie node that no other one holds). A construction stops only
+// beyond its budget, and what it counts only grows, so a lower bound beyond the budget means it
+// returns false: skipping it changes no result, only the build's time.
+//
+// determinise<false>(), its work (budget: the bound):
+// - the entry state {q, [*] root} of each named qualifier q: 1 + its gathered edges (q's and
+//   the `[*]` root's live edges) + one transition per distinct segment among them (at least
+//   the larger count). The `[*]`-beside-many-qualifiers shape (bench/ quals at N = 4096).
+// - the state after each literal path of d segments from a root R (unqualified or named) to a
+//   live node n: it holds n and, as `*` matches any segment, R's and the `[*]` root's star
+//   chains at depth d, R.*^d and [*].*^d, when live: 1 + those nodes + their live edges
+//   gathered + one transition per distinct segment (at least the largest count). `*:*:x` or
+//   `[*]*:y` beside many tenant-scoped paths (bench/ lead1, lead10): the plain construction
+//   copies the chains' edges into every path's state.
+// determinise<true>(), what it stores (budget: the bound; its work's budget is larger):
+// - the state after each such path from R: n is primary, so its state keeps n's transitions:
+//   1 + n's live edges;
+// - the state after each literal path from the `[*]` root to a node m that is not a leaf:
+//   the unqualified name's run stands on m with [*].*^d and the unqualified root's *^d, and
+//   the state that holds them without a primary node (the run's own, or its fallback target,
+//   or that one's leafless target) copies every transition of theirs: 1 + the largest count.
+//   `[*]tenantK:…` beside `[*]*:y` (bench/ lead1 and lead10 at 32768, lead10 at 4096).
+constexpr builder::bounds builder::bounds_exceeded() const {
+  const std::size_t limit = dfa_bound();
   auto live = [&](u32 node) {
     const auto& r = nodes[node];
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
@@ -299,15 +314,85 @@ constexpr bool builder::plain_entry_bound_exceeded() const {
     for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) n += live(tedges[k].child) ? 1 : 0;
     return n;
   };
+  bounds out;
   const std::size_t any = live(3) ? live_edges(3) : 0;
-  std::size_t work = 2;
+  std::size_t plain = 2;
   for (const auto& q : qualifier_edges) {
     if (!live(q.child)) continue;  // its entry state is {[*] root}, shared
     const std::size_t own = live_edges(q.child);
-    work += 1 + own + any + std::max(own, any);
-    if (work > limit) return true;
+    plain += 1 + own + any + std::max(own, any);
+    if (plain > limit) {
+      out.plain = true;
+      break;
+    }
   }
-  return false;
+  // The star chains' live edges by depth, flat: chain[r * stride + d] for root r's R.*^d
+  // (0 beyond its chain); r = 0 the `[*]` root, 1 the unqualified one, then each named one
+  // (its index in qualifier_edges + 2).
+  const std::size_t roots = qualifier_edges.size() + 2;
+  auto root_node = [&](std::size_t r) { return r == 0 ? u32{3} : r == 1 ? u32{2} : qualifier_edges[r - 2].child; };
+  std::size_t stride = 1;  // 1 + the longest chain
+  for (std::size_t r = 0; r < roots; ++r) {
+    std::size_t d = 1;
+    for (u32 at = nodes[root_node(r)].star_child(); at != dead && live(at); at = nodes[at].star_child()) ++d;
+    stride = std::max(stride, d);
+  }
+  if (stride == 1) return out;  // no chain: a path's state costs at most 2 + 2 × its node's edges, below the bound
+  std::vector<std::size_t> chain(roots * stride, 0);
+  for (std::size_t r = 0; r < roots; ++r) {
+    std::size_t d = 1;
+    for (u32 at = nodes[root_node(r)].star_child(); at != dead && live(at); at = nodes[at].star_child())
+      chain[r * stride + d++] = live_edges(at);
+  }
+  // Upper bounds on the two sums, from the widest chains: where one stays within the bound
+  // (small capabilities, narrow chains), the pass over the paths is not made for it. A path's
+  // term is at most 4 + 2 × (its node's edges + both chains' edges) for the plain
+  // construction, 2 + 2 × (its node's edges + both chains' edges) for the other.
+  std::size_t widest = 0, widest_unqualified = 0;
+  for (std::size_t r = 1; r < roots; ++r)
+    for (std::size_t d = 1; d < stride; ++d) {
+      const std::size_t w = chain[r * stride + d] + chain[d];
+      widest = std::max(widest, w);
+      if (r == 1) widest_unqualified = std::max(widest_unqualified, w);
+    }
+  bool want_plain = !out.plain && plain + (4 + 2 * widest) * nodes.size() + 2 * tedges.size() > limit;
+  bool want_fallback = (2 + 2 * widest_unqualified) * nodes.size() + 2 * tedges.size() > limit;
+  // Literal paths from each root, in node order (a child comes after its parent): per node its
+  // root's chain index + 1 (0: not on a literal path from a root) and its depth.
+  std::vector<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0), depth(root_of.size(), 0);
+  if (root_of.empty()) return out;
+  for (std::size_t r = 0; r < roots; ++r) root_of[root_node(r)] = static_cast<u32>(r + 1);
+  std::size_t stored = 2;
+  for (u32 node = 0; node < nodes.size() && (want_plain || want_fallback); ++node) {
+    const u32 r = root_of[node];
+    if (r == 0) continue;
+    const u32 d = depth[node];
+    std::size_t own = 0;
+    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) {
+      const u32 child = tedges[k].child;
+      root_of[child] = r;
+      depth[child] = d + 1;
+      own += live(child) ? 1 : 0;
+    }
+    if (d == 0 || !live(node)) continue;
+    const bool chained = d < stride;  // beyond every chain, a path's state holds no chain node
+    const std::size_t all = chained ? chain[d] : 0;
+    if (r == 1) {
+      const u32 star = nodes[node].star_child();
+      if (own != 0 || (star != dead && live(star))) {  // not a leaf
+        const std::size_t unqualified = chained ? chain[stride + d] : 0;
+        stored += 1 + std::max({own, unqualified, all});
+        if (unqualified != 0) stored += 1 + std::max(own, all);  // the other qualifiers' run: without *^d
+      }
+    } else {
+      const std::size_t mine = chained ? chain[(r - 1) * stride + d] : 0;
+      plain += 2 + (mine != 0) + (all != 0) + own + mine + all + std::max({own, mine, all});
+      stored += 1 + own;
+    }
+    if (want_plain && plain > limit) out.plain = true, want_plain = false;
+    if (want_fallback && stored > limit) out.fallbacks = true, want_fallback = false;
+  }
+  return out;
 }
 
 // Renumbers the states of an automaton with fallbacks so that every link leads to a higher
