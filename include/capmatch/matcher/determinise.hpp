@@ -295,6 +295,8 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 //   gathered + one transition per distinct segment (at least the largest count). `*:*:x` or
 //   `[*]*:y` beside many tenant-scoped paths (bench/ lead1, lead10): the plain construction
 //   copies the chains' edges into every path's state.
+// - the state after each literal path from the `[*]` root to a live node m, in the run of the
+//   other qualifiers' class (entry {[*] root}): m and [*].*^d, counted as above.
 // determinise<true>(), what it stores (budget: the bound; its work's budget is larger):
 // - the state after each such path from R: n is primary, so its state keeps n's transitions:
 //   1 + n's live edges;
@@ -378,6 +380,7 @@ constexpr builder::bounds builder::bounds_exceeded() const {
     const bool chained = d < stride;  // beyond every chain, a path's state holds no chain node
     const std::size_t all = chained ? chain[d] : 0;
     if (r == 1) {
+      plain += 2 + (all != 0) + own + all + std::max(own, all);  // the other qualifiers' run: m and [*].*^d
       const u32 star = nodes[node].star_child();
       if (own != 0 || (star != dead && live(star))) {  // not a leaf
         const std::size_t unqualified = chained ? chain[stride + d] : 0;
