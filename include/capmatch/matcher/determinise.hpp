@@ -333,13 +333,16 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   // (its index in qualifier_edges + 2).
   const std::size_t roots = qualifier_edges.size() + 2;
   auto root_node = [&](std::size_t r) { return r == 0 ? u32{3} : r == 1 ? u32{2} : qualifier_edges[r - 2].child; };
-  std::size_t stride = 1;  // 1 + the longest chain
+  std::size_t stride = 1, most = 0;  // 1 + the longest chain; the most edges of a chain node
   for (std::size_t r = 0; r < roots; ++r) {
     std::size_t d = 1;
-    for (u32 at = nodes[root_node(r)].star_child(); at != dead && live(at); at = nodes[at].star_child()) ++d;
+    for (u32 at = nodes[root_node(r)].star_child(); at != dead && live(at); at = nodes[at].star_child())
+      ++d, most = std::max(most, live_edges(at));
     stride = std::max(stride, d);
   }
-  if (stride == 1) return out;  // no chain: a path's state costs at most 2 + 2 × its node's edges, below the bound
+  // Below, upper bounds on the sums decide whether the pass over the paths can prove anything;
+  // first the loosest (each chain node as wide as the widest), before any allocation.
+  if (plain + (4 + 4 * most) * nodes.size() + 2 * tedges.size() <= limit) return out;
   std::vector<std::size_t> chain(roots * stride, 0);
   for (std::size_t r = 0; r < roots; ++r) {
     std::size_t d = 1;
