@@ -5442,6 +5442,7 @@ constexpr bool builder::determinise() {
   u32* const single_state = scratch_arrays<1>(nodes.size());
   // The state for a sorted, duplicate-free set of trie nodes (interned).
   auto state_of = [&](const std::vector<u32>& set) -> u32 {
+    if (set.empty()) return dead;  // the empty set, interned first (every state with no `*` child defaults to it)
     const bool single = set.size() == 1 && set[0] < nodes.size();
     u64 h = 0;
     if (single) {
