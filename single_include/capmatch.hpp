@@ -5673,8 +5673,10 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 // - the state after each literal path from the `[*]` root to a node m that is not a leaf:
 //   the unqualified name's run stands on m with [*].*^d and the unqualified root's *^d, and
 //   the state that holds them without a primary node (the run's own, or its fallback target,
-//   or that one's leafless target) copies every transition of theirs: 1 + the largest count.
-//   `[*]tenantK:…` beside `[*]*:y` (bench/ lead1 and lead10 at 32768, lead10 at 4096).
+//   or that one's leafless target) copies every transition of theirs: 1 + the largest count;
+//   where the unqualified *^d has edges, the other qualifiers' run (without it) makes a second
+//   such state. `[*]tenantK:…` beside `[*]*:y` (bench/ lead1 and lead10 at 32768, lead10 at
+//   4096).
 constexpr builder::bounds builder::bounds_exceeded() const {
   const std::size_t limit = dfa_bound();
   auto live = [&](u32 node) {
