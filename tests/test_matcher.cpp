@@ -948,6 +948,16 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
                                   pattern_group::all_star_led};
   splitmix64 r{20261205};
   std::size_t builds = 0, differ = 0, plain_skipped = 0, fallbacks_skipped = 0, fitted_with_fallbacks = 0, walked = 0;
+  const auto build_both = [&](const capability& cap, pattern_group g) {
+    const builder skipping(cap, matcher_mode::automatic, g),
+        full(cap, matcher_mode::automatic, g, builder::default_run_text_limit, false);
+    ++builds;
+    differ += same(skipping.out, full.out) ? 0 : 1;
+    plain_skipped += skipping.skipped.plain ? 1 : 0;
+    fallbacks_skipped += skipping.skipped.fallbacks ? 1 : 0;
+    fitted_with_fallbacks += !full.out.walk && full.out.fallbacks ? 1 : 0;
+    walked += full.out.walk ? 1 : 0;
+  };
   for (int round = 0; round < 48; ++round) {
     // Every third round: `[*]` paths under many tenants beside many `[*]*:y` (the product that
     // makes the construction with fallbacks exceed its bound, bench/ lead1 at N = 32768).
@@ -977,16 +987,7 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
       }
     }
     const auto cap = parse_ok(json + "}");
-    for (const pattern_group g : groups) {
-      const builder skipping(cap, matcher_mode::automatic, g), full(cap, matcher_mode::automatic, g,
-                                                                    builder::default_run_text_limit, false);
-      ++builds;
-      differ += same(skipping.out, full.out) ? 0 : 1;
-      plain_skipped += skipping.skipped.plain ? 1 : 0;
-      fallbacks_skipped += skipping.skipped.fallbacks ? 1 : 0;
-      fitted_with_fallbacks += !full.out.walk && full.out.fallbacks ? 1 : 0;
-      walked += full.out.walk ? 1 : 0;
-    }
+    for (const pattern_group g : groups) build_both(cap, g);
   }
   // Near the bound: K tenants beside T star-led tails, where what each construction makes is
   // close to what the bounds count (a path's state copies the chain's T transitions), swept
@@ -1001,15 +1002,7 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
           add(shape == 0 ? tenant + ":a" : shape == 1 ? "[*]" + tenant + ":a" : "[ns" + std::to_string(i % 7) + "]" + tenant);
         }
         for (std::size_t j = 0; j < t; ++j) add((shape == 1 ? "[*]*:t" : shape == 2 ? "[*]*:*:t" : "*:t") + std::to_string(j));
-        const auto cap = parse_ok(json + "}");
-        const builder skipping(cap, matcher_mode::automatic), full(cap, matcher_mode::automatic, pattern_group::all,
-                                                                   builder::default_run_text_limit, false);
-        ++builds;
-        differ += same(skipping.out, full.out) ? 0 : 1;
-        plain_skipped += skipping.skipped.plain ? 1 : 0;
-        fallbacks_skipped += skipping.skipped.fallbacks ? 1 : 0;
-        fitted_with_fallbacks += !full.out.walk && full.out.fallbacks ? 1 : 0;
-        walked += full.out.walk ? 1 : 0;
+        build_both(parse_ok(json + "}"), pattern_group::all);
       }
   MESSAGE(builds << " builds: plain construction skipped " << plain_skipped << ", fallback construction skipped "
                  << fallbacks_skipped << "; one automaton with fallbacks " << fitted_with_fallbacks << ", trie "
