@@ -331,38 +331,45 @@ constexpr builder::bounds builder::bounds_exceeded() const {
       break;
     }
   }
-  // The star chains' live edges by depth, flat: chain[r * stride + d] for root r's R.*^d
-  // (0 beyond its chain); r = 0 the `[*]` root, 1 the unqualified one, then each named one
-  // (its index in qualifier_edges + 2).
+  // The star chains' live edges by depth: root r's R.*^d at chain[chain_at[r] + d - 1] (0
+  // beyond its chain, chain_at[r + 1]); r = 0 the `[*]` root, 1 the unqualified one, then each
+  // named one (its index in qualifier_edges + 2). One flat array, as long as the chains: linear
+  // in the capability however many roots and however long one chain.
   const std::size_t roots = qualifier_edges.size() + 2;
   auto root_node = [&](std::size_t r) { return r == 0 ? u32{3} : r == 1 ? u32{2} : qualifier_edges[r - 2].child; };
-  std::size_t stride = 1, most = 0;  // 1 + the longest chain; the most edges of a chain node
-  for (std::size_t r = 0; r < roots; ++r) {
-    std::size_t d = 1;
+  std::size_t links = 0, most = 0;  // chain nodes; the most edges of one
+  for (std::size_t r = 0; r < roots; ++r)
     for (u32 at = nodes[root_node(r)].star_child(); at != dead && live(at); at = nodes[at].star_child())
-      ++d, most = std::max(most, live_edges(at));
-    stride = std::max(stride, d);
-  }
+      ++links, most = std::max(most, live_edges(at));
   // Below, upper bounds on the sums decide whether the pass over the paths can prove anything;
   // first the loosest (each chain node as wide as the widest), before any allocation.
   if (plain + (4 + 4 * most) * nodes.size() + 2 * tedges.size() <= limit) return out;
-  std::vector<std::size_t> chain(roots * stride, 0);
+  std::vector<std::size_t> chain;
+  std::vector<u32> chain_at(roots + 1, 0);
+  chain.reserve(links);
   for (std::size_t r = 0; r < roots; ++r) {
-    std::size_t d = 1;
+    chain_at[r] = static_cast<u32>(chain.size());
     for (u32 at = nodes[root_node(r)].star_child(); at != dead && live(at); at = nodes[at].star_child())
-      chain[r * stride + d++] = live_edges(at);
+      chain.push_back(live_edges(at));
   }
+  chain_at[roots] = static_cast<u32>(chain.size());
+  auto at_depth = [&](std::size_t r, u32 d) {  // d >= 1
+    return chain_at[r] + d - 1 < chain_at[r + 1] ? chain[chain_at[r] + d - 1] : std::size_t{0};
+  };
   // Upper bounds on the two sums, from the widest chains: where one stays within the bound
   // (small capabilities, narrow chains), the pass over the paths is not made for it. A path's
   // term is at most 4 + 2 × (its node's edges + both chains' edges) for the plain
-  // construction, 2 + 2 × (its node's edges + both chains' edges) for the other.
+  // construction, 2 + 2 × (its node's edges + both chains' edges) for the other. (A root
+  // without a chain pairs the `[*]` root's with nothing.)
   std::size_t widest = 0, widest_unqualified = 0;
-  for (std::size_t r = 1; r < roots; ++r)
-    for (std::size_t d = 1; d < stride; ++d) {
-      const std::size_t w = chain[r * stride + d] + chain[d];
-      widest = std::max(widest, w);
-      if (r == 1) widest_unqualified = std::max(widest_unqualified, w);
-    }
+  for (u32 d = 1; d <= chain_at[1]; ++d) widest = std::max(widest, at_depth(0, d));
+  for (std::size_t r = 1; r < roots; ++r) {
+    const u32 longest = std::max(chain_at[r + 1] - chain_at[r], chain_at[1]);
+    for (u32 d = 1; chain_at[r + 1] != chain_at[r] && d <= longest; ++d)
+      widest = std::max(widest, at_depth(r, d) + at_depth(0, d));
+    if (r == 1)
+      for (u32 d = 1; d <= longest; ++d) widest_unqualified = std::max(widest_unqualified, at_depth(1, d) + at_depth(0, d));
+  }
   bool want_plain = !out.plain && plain + (4 + 2 * widest) * nodes.size() + 2 * tedges.size() > limit;
   bool want_fallback = (2 + 2 * widest_unqualified) * nodes.size() + 2 * tedges.size() > limit;
   // Literal paths from each root, in node order (a child comes after its parent): per node its
@@ -383,18 +390,17 @@ constexpr builder::bounds builder::bounds_exceeded() const {
       own += live(child) ? 1 : 0;
     }
     if (d == 0 || !live(node)) continue;
-    const bool chained = d < stride;  // beyond every chain, a path's state holds no chain node
-    const std::size_t all = chained ? chain[d] : 0;
+    const std::size_t all = at_depth(0, d);
     if (r == 1) {
       plain += 2 + (all != 0) + own + all + std::max(own, all);  // the other qualifiers' run: m and [*].*^d
       const u32 star = nodes[node].star_child();
       if (own != 0 || (star != dead && live(star))) {  // not a leaf
-        const std::size_t unqualified = chained ? chain[stride + d] : 0;
+        const std::size_t unqualified = at_depth(1, d);
         stored += 1 + std::max({own, unqualified, all});
         if (unqualified != 0) stored += 1 + std::max(own, all);  // the other qualifiers' run: without *^d
       }
     } else {
-      const std::size_t mine = chained ? chain[(r - 1) * stride + d] : 0;
+      const std::size_t mine = at_depth(r - 1, d);
       plain += 2 + (mine != 0) + (all != 0) + own + mine + all + std::max({own, mine, all});
       stored += 1 + own;
     }
