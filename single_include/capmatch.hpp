@@ -5320,18 +5320,19 @@ class builder {
       }
     // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
     // chain was dropped, else their records in the long-edge table (the filter does not get
-    // their bit: only a mid-run head's run_length() leads there).
-    for (const auto& r : mid_runs) {
-      if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-      const u32 at = static_cast<u32>(out.pool.size());
+    // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
+    // once: a run whose bytes end another's (the runs through a suffix that minimisation
+    // merged) points into that one's (mid_run_offsets).
+    const std::vector<u32> at = mid_run_offsets();
+    for (std::size_t i = 0; i < mid_runs.size(); ++i) {
+      const run_info& r = mid_runs[i];
       if (r.held) {
-        out.states[r.state].set_held_run(at, r.size, r.target, r.wild);
+        out.states[r.state].set_held_run(at[i], r.size, r.target, r.wild);
       } else {
         out.states[r.state].set_mid_run(r.size);
         place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
-              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at, r.size | (r.wild ? wild_run : 0)});
+              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at[i], r.size | (r.wild ? wild_run : 0)});
       }
-      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
     }
     // State references: the default transition (trie: the `*` child).
     for (auto& st : out.states) st.map_link(ref);
@@ -5351,6 +5352,38 @@ class builder {
       const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
       out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), ref(t.to), static_cast<u32>(size)};
     }
+  }
+
+  // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
+  // the end of another's takes that one's last bytes: sorted by their bytes read backwards,
+  // such a run comes just before a run it ends (or before one that ends the same way), so one
+  // backward pass finds, for each, the run that holds its bytes. The others are written in
+  // their order; a check reads a run's last word back from its end, which stays in the pool
+  // (the bytes before a run of fewer than 8 are the pool's zero bytes or another run's).
+  constexpr std::vector<u32> mid_run_offsets() {
+    const std::size_t n = mid_runs.size();
+    const auto text = [&](std::size_t i) {
+      return std::string_view(run_text.data() + mid_runs[i].offset, mid_runs[i].size);
+    };
+    // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
+    std::vector<u32> order(n, 0), host(n, 0), at(n, 0);
+    for (std::size_t i = 0; i < n; ++i) order[i] = host[i] = static_cast<u32>(i);
+    std::sort(order.begin(), order.end(), [&](u32 a, u32 b) {
+      const std::string_view x = text(a), y = text(b);
+      return std::lexicographical_compare(x.rbegin(), x.rend(), y.rbegin(), y.rend());
+    });
+    for (std::size_t k = n; k-- > 1;)
+      if (text(order[k]).ends_with(text(order[k - 1]))) host[order[k - 1]] = host[order[k]];
+    for (std::size_t i = 0; i < n; ++i) {
+      if (host[i] != i) continue;
+      if (out.pool.size() + mid_runs[i].size < 8) out.pool.resize(8 - mid_runs[i].size, '\0');
+      at[i] = static_cast<u32>(out.pool.size());
+      const std::string_view bytes = text(i);
+      out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (host[i] != i) at[i] = at[host[i]] + mid_runs[host[i]].size - mid_runs[i].size;
+    return at;
   }
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always

@@ -1374,7 +1374,7 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
                                           "abcdefghijklmnopqrstu", "x1", "x2", "*", "*", "*", "*"};
   static const std::size_t fills[] = {1, 2, 7, 8, 9, 15, 16, 17, 40, 63, 64, 65, 70};
   std::size_t with_wild = 0, with_chains_dropped = 0, wild_dropped = 0, literal_kept = 0, limited = 0,
-              limited_some = 0;
+              limited_some = 0, sharing = 0;
   for (int round = 0; round < 1500; ++round) {
     const std::string prefix = std::string(r.chance(20) ? "[queue]" : "") + "t" + std::to_string(r.below(3));
     std::string json = "{";
@@ -1421,6 +1421,14 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
     // the chains without one are stepped through (or, when drop_chains drops nothing, kept):
     // the same answers.
     const run_bytes full(t);
+    // A mid-run whose bytes end another's (a run through a merged suffix) is written once: its
+    // bytes are the other's last ones in the pool (builder::mid_run_offsets).
+    std::vector<std::pair<std::size_t, std::size_t>> mids;  // (end, start)
+    visit_runs(t, [&](std::size_t at, std::size_t len, bool is_mid) {
+      if (is_mid) mids.emplace_back(at + len, at);
+    });
+    std::sort(mids.begin(), mids.end());
+    for (std::size_t i = 1; i < mids.size(); ++i) sharing += mids[i].first == mids[i - 1].first ? 1 : 0;
     const std::size_t limit = full.start + r.below(full.mid + 1);
     const detail::cm::storage cut =
         std::move(detail::cm::builder(cap, matcher_mode::automatic, detail::cm::pattern_group::all, limit).out);
@@ -1464,6 +1472,8 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
   CHECK(wild_dropped == with_wild);  // kept only where chains are dropped (drop_chains)
   CHECK(with_chains_dropped < 1300);  // the short chains of every fourth capability are stepped through
   CHECK(literal_kept > 100);
+  MESSAGE(sharing << " mid-runs written as another's last bytes");
+  CHECK(sharing > 500);
   MESSAGE("under a lower run-text limit: fewer mid-runs in " << limited << " capabilities (" << limited_some
                                                              << " keeping some)");
   CHECK(limited > 800);
