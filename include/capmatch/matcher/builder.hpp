@@ -578,9 +578,10 @@ class builder {
   }
 
   // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
-  // the end of another's takes that one's last bytes: sorted by their bytes read backwards,
-  // such a run comes just before a run it ends (or before one that ends the same way), so one
-  // backward pass finds, for each, the run that holds its bytes. The others are written in
+  // the end of another's (the runs through a suffix that minimisation merged) takes that one's
+  // last bytes. The runs are indexed by a hash of their bytes taken from the last byte back;
+  // each run's suffixes that start a segment are then looked up with the same hash, one byte
+  // more at a time, so the whole search reads each run's bytes once. The others are written in
   // their order; a check reads a run's last word back from its end, which stays in the pool
   // (the bytes before a run of fewer than 8 are the pool's zero bytes or another run's).
   constexpr std::vector<u32> mid_run_offsets() {
@@ -589,23 +590,48 @@ class builder {
       return std::string_view(run_text.data() + mid_runs[i].offset, mid_runs[i].size);
     };
     // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
-    std::vector<u32> order(n, 0), host(n, 0), at(n, 0);
-    for (std::size_t i = 0; i < n; ++i) order[i] = host[i] = static_cast<u32>(i);
-    std::sort(order.begin(), order.end(), [&](u32 a, u32 b) {
-      const std::string_view x = text(a), y = text(b);
-      return std::lexicographical_compare(x.rbegin(), x.rend(), y.rbegin(), y.rend());
-    });
-    for (std::size_t k = n; k-- > 1;)
-      if (text(order[k]).ends_with(text(order[k - 1]))) host[order[k - 1]] = host[order[k]];
+    std::vector<u32> host(n, 0), at(n, 0);
+    std::vector<u64> hash(n, 0);
+    const auto back_hash = [](u64 h, char c) {  // FNV-1a, one byte
+      return (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+    };
+    index_map& runs_by_bytes = lookup;  // the constructions' index is no longer needed
+    runs_by_bytes.reset(n);
+    const auto rehash = [&](u32 i) { return hash[i]; };
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string_view t = text(i);
+      u64 h = 0;
+      for (std::size_t k = t.size(); k-- > 0;) h = back_hash(h, t[k]);
+      hash[i] = h;
+      host[i] = runs_by_bytes.find(h, [&](u32 j) { return text(j) == t; });  // the same bytes
+      if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_bytes.insert(h, static_cast<u32>(i), rehash);
+    }
     for (std::size_t i = 0; i < n; ++i) {
       if (host[i] != i) continue;
-      if (out.pool.size() + mid_runs[i].size < 8) out.pool.resize(8 - mid_runs[i].size, '\0');
+      const std::string_view t = text(i);
+      u64 h = 0;
+      for (std::size_t k = t.size(); k-- > 1;) {
+        h = back_hash(h, t[k]);
+        if (t[k - 1] != ':') continue;  // a suffix that starts a segment
+        const std::string_view end = t.substr(k);
+        const u32 j = runs_by_bytes.find(h, [&](u32 r) { return host[r] == r && text(r) == end; });
+        if (j != no_state) host[j] = static_cast<u32>(i);
+      }
+    }
+    // A host may be hosted in turn (its bytes the end of a longer run's): its root holds them.
+    const auto root = [&](u32 i) {
+      while (host[i] != i) i = host[i];
+      return i;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const run_info& r = mid_runs[i];
+      if (host[i] != i) continue;
+      if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
       at[i] = static_cast<u32>(out.pool.size());
-      const std::string_view bytes = text(i);
-      out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
+      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
     }
     for (std::size_t i = 0; i < n; ++i)
-      if (host[i] != i) at[i] = at[host[i]] + mid_runs[host[i]].size - mid_runs[i].size;
+      if (const u32 h = root(static_cast<u32>(i)); h != i) at[i] = at[h] + mid_runs[h].size - mid_runs[i].size;
     return at;
   }
 
