@@ -5150,6 +5150,18 @@ class builder {
   constexpr bool determinise_with_fallbacks();
   // The constructions proven to fail (determinise.hpp).
   constexpr bounds bounds_exceeded() const;
+  // A trie node worth tracking (once the trie's edges are grouped, node_edges): it grants
+  // something or leads somewhere. The one rule of determinise and bounds_exceeded.
+  [[nodiscard]] constexpr bool live(u32 node) const noexcept {
+    const auto& r = nodes[node];
+    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
+  }
+  // How many of a trie node's edges lead to live nodes.
+  [[nodiscard]] constexpr std::size_t live_edges(u32 node) const noexcept {
+    std::size_t n = 0;
+    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) n += live(tedges[k].child) ? 1 : 0;
+    return n;
+  }
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   // Its transitions' ranges go to `first` (group_by_owner).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
@@ -5358,7 +5370,7 @@ class builder {
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
   // last bytes. The runs are indexed by a hash of their bytes taken from the last byte back;
   // each run's suffixes that start a segment are then looked up with the same hash, one byte
-  // more at a time, so the whole search reads each run's bytes once. The others are written in
+  // more at a time, so the search reads each run's bytes twice (linear in the run text). The others are written in
   // their order; a check reads a run's last word back from its end, which stays in the pool
   // (the bytes before a run of fewer than 8 are the pool's zero bytes or another run's).
   constexpr std::vector<u32> mid_run_offsets() {
@@ -5526,11 +5538,6 @@ constexpr bool builder::determinise() {
     work += 1 + set.size();  // a state, and the set elements that stand for it
     if (++stored > limit || work > budget) over = true;
     return id;
-  };
-  // A trie node worth tracking: it grants something or leads somewhere.
-  auto live = [&](u32 node) {
-    const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   };
   // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
   // only their ops to a state.
@@ -5738,15 +5745,6 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 //   4096).
 constexpr builder::bounds builder::bounds_exceeded() const {
   const std::size_t limit = dfa_bound();
-  auto live = [&](u32 node) {
-    const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
-  };
-  auto live_edges = [&](u32 node) {
-    std::size_t n = 0;
-    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) n += live(tedges[k].child) ? 1 : 0;
-    return n;
-  };
   bounds out;
   const std::size_t any = live(3) ? live_edges(3) : 0;
   std::size_t plain = 2;

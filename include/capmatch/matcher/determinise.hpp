@@ -99,11 +99,6 @@ constexpr bool builder::determinise() {
     if (++stored > limit || work > budget) over = true;
     return id;
   };
-  // A trie node worth tracking: it grants something or leads somewhere.
-  auto live = [&](u32 node) {
-    const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
-  };
   // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
   // only their ops to a state.
   std::vector<u8> leaf(fallbacks ? nodes.size() : 0, 0);
@@ -310,15 +305,6 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 //   4096).
 constexpr builder::bounds builder::bounds_exceeded() const {
   const std::size_t limit = dfa_bound();
-  auto live = [&](u32 node) {
-    const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
-  };
-  auto live_edges = [&](u32 node) {
-    std::size_t n = 0;
-    for (u32 k = node_edges[node]; k < node_edges[node + 1]; ++k) n += live(tedges[k].child) ? 1 : 0;
-    return n;
-  };
   bounds out;
   const std::size_t any = live(3) ? live_edges(3) : 0;
   std::size_t plain = 2;
