@@ -47,6 +47,7 @@
 #endif
 
 #include "baselines/sublist.hpp"
+#include "workload_capability.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -452,24 +453,7 @@ const prepared& get_workload(const std::string& family, std::size_t n) {
   if (!slot) {
     auto p = std::make_unique<prepared>();
     p->w = make_workload(family, n);
-    if (n <= capmatch::max_resources) {
-      auto c = capability::parse(p->w.json);
-      if (!c) {
-        std::fprintf(stderr, "workload %s/%zu does not parse: %s\n", family.c_str(), n,
-                     std::string(c.error().message()).c_str());
-        std::exit(1);
-      }
-      p->cap = std::move(*c);
-    } else {
-      // Beyond max_resources no document parses: assemble the capability entry by entry, as
-      // capmatch::intersect does (each entry parsed as a one-entry document first).
-      for (std::size_t i = 0; i < p->w.patterns.size(); ++i) {
-        const auto one = capability::parse("{\"" + p->w.patterns[i] + "\":" + p->w.pattern_ops[i] + "}");
-        if (!one) std::exit(1);
-        capmatch::detail::capability_access::add(p->cap, one->resource(0), one->ops(0), 0);
-      }
-      capmatch::detail::capability_access::sort(p->cap, true);
-    }
+    p->cap = workload_capability(p->w);
     slot = std::move(p);
   }
   return *slot;

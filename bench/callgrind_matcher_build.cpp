@@ -17,6 +17,7 @@
 #include <cstring>
 #include <string>
 
+#include "workload_capability.hpp"
 #include "workloads.hpp"
 
 using namespace capmatch;
@@ -49,37 +50,13 @@ void hash_storage(fnv& f, const detail::cm::storage& s) {
   f.value(s.patterns), f.value(s.in_group);
 }
 
-capability parse_workload(const workload& w) {
-  if (w.n > max_resources) {
-    // No document of more than max_resources entries parses: assemble the capability entry by
-    // entry, as bench_matcher.cpp does.
-    capability cap;
-    for (std::size_t i = 0; i < w.patterns.size(); ++i) {
-      const auto one = capability::parse("{\"" + w.patterns[i] + "\":" + w.pattern_ops[i] + "}");
-      if (!one) {
-        std::fprintf(stderr, "parse failed: %s %zu entry %zu\n", w.family.c_str(), w.n, i);
-        std::exit(2);
-      }
-      detail::capability_access::add(cap, one->resource(0), one->ops(0), 0);
-    }
-    detail::capability_access::sort(cap, true);
-    return cap;
-  }
-  auto c = capability::parse(w.json);
-  if (!c) {
-    std::fprintf(stderr, "parse failed: %s %zu\n", w.family.c_str(), w.n);
-    std::exit(2);
-  }
-  return std::move(c.value());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "build" && argc == 5) {
     const workload w = make_workload(argv[2], std::strtoull(argv[3], nullptr, 10));
-    const capability cap = parse_workload(w);
+    const capability cap = workload_capability(w);
     const auto k = std::strtoull(argv[4], nullptr, 10);
     std::size_t sink = 0;
     for (std::size_t i = 0; i < k; ++i) {
@@ -97,7 +74,7 @@ int main(int argc, char** argv) {
     for (const auto& fi : families)
       for (std::size_t n : {std::size_t{1}, std::size_t{8}, std::size_t{64}, std::size_t{512}, std::size_t{4096}, std::size_t{32768}}) {
         const workload w = make_workload(fi.name, n);
-        const capability cap = parse_workload(w);
+        const capability cap = workload_capability(w);
         fnv f;
         for (const auto g : groups)
           for (const auto m : {matcher_mode::automatic, matcher_mode::trie_walk})
