@@ -4,7 +4,7 @@
 // library: it reads a plain automaton (no fallbacks, chains or trie walk) that the builder
 // made, lays it out again and times both layouts, so that the layout alone differs.
 //
-//   capmatch_proto_per_state_tables [--gate-only] [Google Benchmark flags]
+//   capmatch_proto_per_state_tables [--gate-only | --passes=FAMILY/N/K/LAYOUT] [Google Benchmark flags]
 //
 // Layout "per-state": one u32 array. A state is its offset in it (dead: 0): its record (four
 // words: default, trail ops | the table's log2 size << 24 | "has long transitions" << 23, term
@@ -256,14 +256,35 @@ std::vector<std::string> specs() {
   return out;
 }
 
+// --passes=FAMILY/N/K/LAYOUT (shared, per_state or per_state_no_filter): K passes over the
+// workload's queries, for instruction counts under callgrind (K = 3 minus K = 1, over 2 × 4096).
+int run_passes(const std::string& arg) {
+  const auto a = arg.find('/'), b = arg.find('/', a + 1), c = arg.find('/', b + 1);
+  if (a == std::string::npos || b == std::string::npos || c == std::string::npos) return 2;
+  const prepared& p = get(arg.substr(0, b));
+  const std::size_t passes = std::stoul(arg.substr(b + 1, c - b - 1));
+  const std::string layout = arg.substr(c + 1);
+  std::uint32_t sum = 0;
+  for (std::size_t k = 0; k < passes; ++k)
+    for (const auto q : p.w.queries)
+      sum += (layout == "shared"      ? p.layout->check<false>(q)
+              : layout == "per_state" ? p.layout->check<true>(q)
+                                      : p.layout->check<true, true>(q))
+                 .bits();
+  std::printf("%u\n", sum);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
+  for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--gate-only") == 0) {
       for (const auto& spec : specs()) get(spec);
       return 0;
     }
+    if (std::strncmp(argv[i], "--passes=", 9) == 0) return run_passes(argv[i] + 9);
+  }
   for (const auto& spec : specs()) {
     benchmark::RegisterBenchmark(("shared/" + spec).c_str(), run<false>, spec);
     benchmark::RegisterBenchmark(("per_state/" + spec).c_str(), run<true>, spec);
