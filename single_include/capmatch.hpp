@@ -5370,9 +5370,10 @@ class builder {
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
   // last bytes. The runs are indexed by a hash of their bytes taken from the last byte back;
   // each run's suffixes that start a segment are then looked up with the same hash, one byte
-  // more at a time, so the search reads each run's bytes twice (linear in the run text). The others are written in
-  // their order; a check reads a run's last word back from its end, which stays in the pool
-  // (the bytes before a run of fewer than 8 are the pool's zero bytes or another run's).
+  // more at a time, so the search reads each run's bytes twice (linear in the run text). The
+  // others are written in their order; a check reads a run's last word back from its end,
+  // which stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes
+  // or another run's).
   constexpr std::vector<u32> mid_run_offsets() {
     const std::size_t n = mid_runs.size();
     const auto text = [&](std::size_t i) {
@@ -5380,18 +5381,20 @@ class builder {
     };
     // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
     std::vector<u32> host(n, 0), at(n, 0);
-    std::vector<u64> hash(n, 0);
     const auto back_hash = [](u64 h, char c) {  // FNV-1a, one byte
       return (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
     };
-    index_map& runs_by_bytes = lookup;  // the constructions' index is no longer needed
-    runs_by_bytes.reset(n);
-    const auto rehash = [&](u32 i) { return hash[i]; };
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::string_view t = text(i);
+    const auto bytes_hash = [&](std::string_view t) {
       u64 h = 0;
       for (std::size_t k = t.size(); k-- > 0;) h = back_hash(h, t[k]);
-      hash[i] = h;
+      return h;
+    };
+    index_map& runs_by_bytes = lookup;  // the constructions' index is no longer needed
+    runs_by_bytes.reset(n);  // (room for every run: it never grows, so never rehashes)
+    const auto rehash = [&](u32 j) { return bytes_hash(text(j)); };
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string_view t = text(i);
+      const u64 h = bytes_hash(t);
       host[i] = runs_by_bytes.find(h, [&](u32 j) { return text(j) == t; });  // the same bytes
       if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_bytes.insert(h, static_cast<u32>(i), rehash);
     }
