@@ -779,9 +779,11 @@ int run_passes(const char* spec) {
   // The matcher's shape, on stderr (the first group's tables: states, those with a fallback).
   const auto& t = capmatch::detail::cm::matcher_access::tables(impl.m);
   std::size_t fallback_states = 0;
-  for (const auto& st : t.states) fallback_states += st.has_fallback() ? 1 : 0;
-  std::fprintf(stderr, "groups %zu determinised %d states %zu with a fallback %zu\n", impl.m.groups(),
-               impl.m.determinised() ? 1 : 0, t.states.size(), fallback_states);
+  t.for_each_state([&](std::uint32_t, capmatch::detail::cm::state_ref st) {
+    fallback_states += st.has_fallback() ? 1 : 0;
+  });
+  std::fprintf(stderr, "groups %zu determinised %d states %u with a fallback %zu\n", impl.m.groups(),
+               impl.m.determinised() ? 1 : 0, t.state_count, fallback_states);
   std::uint32_t sum = 0;
   for (std::size_t k = 0; k < passes; ++k)
     for (const std::string_view q : p.w.queries) sum += impl.ops(q);

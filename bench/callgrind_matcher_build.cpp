@@ -43,10 +43,10 @@ struct fnv {
 };
 
 void hash_storage(fnv& f, const detail::cm::storage& s) {
-  f.value(s.edge_cap), f.value(s.long_cap), f.value(s.start), f.value(s.any_root), f.value(s.app_wide);
+  f.value(s.state_count), f.value(s.long_cap), f.value(s.start), f.value(s.any_root), f.value(s.app_wide);
   f.value(s.walk), f.value(s.chains), f.value(s.fallbacks), f.value(s.out_of_line), f.value(s.quick_all);
   for (const auto& q : s.quick) f.value(q);
-  f.vec(s.states), f.vec(s.edges), f.vec(s.long_edges), f.vec(s.pool);
+  f.vec(s.words), f.vec(s.long_edges), f.vec(s.pool);
   f.value(s.patterns), f.value(s.in_group);
 }
 

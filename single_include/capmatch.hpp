@@ -3491,12 +3491,31 @@ inline std::string decision::to_json() const {
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/explain.hpp ----
 
+// ---- begin include/capmatch/matcher/inline.hpp ----
+// capmatch — matcher internals: the inlining attributes of the check paths (docs/matcher.md, "A check").
+// SPDX-License-Identifier: MIT
+//
+// Defined once here for layout.hpp, scan.hpp and query.hpp; matcher.hpp, which includes them, #undefs them
+// at its end.
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
+#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
+#else
+#define CAPMATCH_DETAIL_INLINE inline
+#define CAPMATCH_DETAIL_NOINLINE
+#endif
+// ---- end include/capmatch/matcher/inline.hpp ----
+
 // ---- begin include/capmatch/matcher/layout.hpp ----
 // capmatch — matcher internals: constants, references and record layouts (docs/matcher.md, "Tables").
 // SPDX-License-Identifier: MIT
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 
 CAPMATCH_NAMESPACE_BEGIN
@@ -3530,9 +3549,9 @@ using u8 = std::uint8_t;
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
 
-inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the edge tables
+inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the long-edge table
 inline constexpr u32 dead = 0;                // the state (or trie node) that matches nothing more
-inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on the qualifier name
+inline constexpr u32 qualifier_state = 1;     // builder: the pseudo-state of transitions on the qualifier name
 // A run state (DFA only) keeps the length of its run in the high bits of `term`; op bits
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
@@ -3545,19 +3564,29 @@ static_assert(fallback_flag < (u32{1} << run_shift));
 // run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
 inline constexpr u32 held_run_flag = u32{1} << 18;
 
-// The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
-// is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
-// one multiply away from the transition that led there (the check's critical path).
+// The tables refer to a state by its reference: its offset in the words array (dead: 0), with
+// the log2 of its table's entries above ref_shift (see state_ref), so that a step knows where
+// to probe the next state's table without first reading that state's record (a load less on
+// the check's critical path: anyq/512 +16 %, deep/512 +10 % with the size read from the record;
+// bench/RESULTS.md "Session 21"). Offsets stay below 2^27 words (max_table_words).
+inline constexpr unsigned ref_shift = 27;
+inline constexpr u32 offset_mask = (u32{1} << ref_shift) - 1;
+[[nodiscard]] constexpr u32 offset_of(u32 st) noexcept { return st & offset_mask; }
+[[nodiscard]] constexpr u32 table_log2(u32 st) noexcept { return st >> ref_shift; }
+inline constexpr std::size_t max_table_words = offset_mask;
+/// The automaton bound is at most this many states + transitions, whose words then stay below
+/// max_table_words: a state takes 4 words and its table 3 per entry, and a table has fewer than
+/// 3 entries per transition (or 1 for a state whose transitions are all long), so at most
+/// 9 words per state or transition. A capability within max_resources never reaches it
+/// (its trie has at most max_segments + 1 nodes and edges per pattern, and 4 nodes more).
+inline constexpr std::size_t matcher_max_stored = (max_table_words - 3) / 9;
+static_assert(matcher_dfa_growth * 2 * (max_resources * (max_segments + 1) + 4) + matcher_dfa_slack <=
+                  matcher_max_stored,
+              "the automaton bound of any capability within the limits stays below max_table_words");
+// The long-edge table, shared by all states, hashes a state's reference as st * ref_mul (mod
+// 2^32), a bijection that spreads the offsets (all multiples of small numbers).
 inline constexpr u32 ref_mul = 0x9E3779B1u;
-[[nodiscard]] constexpr u32 ref_inverse() noexcept {
-  u32 x = ref_mul;  // Newton's iteration for the inverse modulo 2^32
-  for (int i = 0; i < 5; ++i) x *= 2u - ref_mul * x;
-  return x;
-}
-inline constexpr u32 ref_inv = ref_inverse();
-static_assert(ref_mul * ref_inv == 1u);
-[[nodiscard]] constexpr u32 ref(u32 index) noexcept { return index * ref_mul; }
-[[nodiscard]] constexpr u32 index_of(u32 r) noexcept { return r * ref_inv; }
+[[nodiscard]] constexpr u32 state_hash(u32 st) noexcept { return st * ref_mul; }
 inline constexpr u64 k_mul = 0x9E3779B97F4A7C15ull;
 inline constexpr u64 k_state = 0xC2B2AE3D27D4EB4Full;
 inline constexpr u64 k_long = 0x165667B19E3779F9ull;
@@ -3573,9 +3602,10 @@ using swar::zero_bytes;
 inline constexpr u32 wild_run = u32{1} << 31;
 static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
 
-/// One automaton state (or, in trie-walk mode, one trie node). 16 bytes. Its four words mean
-/// different things in the two modes and in run states, so they are private: the check paths
-/// read them, and the builder writes them, through one named accessor per meaning.
+/// One automaton state (or, in trie-walk mode, one trie node) as the builder makes it: 16
+/// bytes, the four words its emitted record holds (write(); the check paths read that record
+/// through state_ref, which has the same named reads). The words mean different things in the
+/// two modes and in run states, so they are private: one named accessor per meaning.
 /// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
 /// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
 /// is the state after them. See docs/matcher.md, "Runs". A mid-run head whose chain was
@@ -3656,6 +3686,14 @@ class state_rec {
   constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
     next_ = f(next_);
   }
+  /// Emits the record as the four words a state_ref reads, with `table` (table_flag and the
+  /// log2 of its entries, or 0: no table) above the trail ops.
+  constexpr void write(u32* w, u32 table) const noexcept {
+    w[0] = next_;
+    w[1] = trail_ | table;
+    w[2] = term_;
+    w[3] = aux_;
+  }
 
  private:
   u32 next_ = dead;  // DFA: default transition, fallback state, or a run's end; trie: the `*` child
@@ -3664,18 +3702,119 @@ class state_rec {
   u32 aux_ = 0;      // the filter of the literal transitions' key hashes, or (run state) the run's pool offset
 };
 static_assert(sizeof(state_rec) == 16);
+
+/// The emitted automaton (or trie) is one array of 32-bit words. A state at an offset there
+/// (its reference adds its table's size, see ref_shift) is its record (record_words: state_rec's
+/// four words), then its table of short transitions: 2^k entries of entry_words (the segment's
+/// key, zero-padded to 8 bytes, in two words, low first; the state after it), empty entries
+/// zero (a segment is never empty, so no key is 0). The table is right after the record: a
+/// step reads one or two cache lines, not a record and a slot of one table shared by every
+/// state (docs/matcher.md, "Tables"). A state with a literal transition (short or long) has a
+/// table (its filter may pass a short segment to it even when its transitions are all long);
+/// one without has none (its filter is 0, and every lookup is behind the filter). A table of
+/// up to four transitions is full (1, 2 or 4 entries), a larger one at load at most 2/3.
+/// Transitions on longer segments are in the long-edge table.
+inline constexpr u32 record_words = 4;
+inline constexpr u32 entry_words = 3;
+/// The trail word of a record: bit table_flag when the state has a table, its entries' log2
+/// above table_shift (as in the state's reference; this copy is for walking the words). The op
+/// bits stay below bit 18 and finish() drops these, so a check may accumulate the whole word
+/// (state_ref::trail_bits).
+inline constexpr unsigned table_shift = 24;
+inline constexpr u32 table_flag = u32{1} << 23;
+static_assert(table_flag > held_run_flag);
+/// The entries of the table of a state with `transitions` short transitions.
+[[nodiscard]] constexpr u32 table_entries(std::size_t transitions) noexcept {
+  if (transitions == 0) return 0;
+  u32 size = 1;
+  if (transitions <= 4) {
+    while (size < transitions) size *= 2;
+  } else {
+    while (2 * std::size_t{size} < 3 * transitions) size *= 2;
+  }
+  return size;
+}
+
+/// The segment key of a table entry (two words, low first) as one word.
+[[nodiscard]] constexpr u64 load_key(const u32* p) noexcept {
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    return u64{p[0]} | u64{p[1]} << 32;
+  } else {
+    u64 v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+}
+
+/// Where a short key's probe starts in a table of 2^k entries, from its hash hk = key * k_mul:
+/// hk's top k bits, which depend on every bit of the key (a product's bit depends on the key's
+/// bits below it only: bits 59-k..58 leave out the last byte's top bits, and keys that differ
+/// there, as `tenant08` and `tenant00`, shared homes). A hit in a table of 32 entries or more
+/// took 1.2-1.4 probes on bench/'s automata (1.1-2.4 from bits 59-k..58; bench/RESULTS.md,
+/// "Session 21"). Two shifts, no multiply: the probe's address waits for k only.
+[[nodiscard]] constexpr u32 table_home(u64 hk, u32 k) noexcept { return static_cast<u32>((hk >> 32) << k >> 32); }
+
+/// A state of the emitted words (see record_words): what the check paths read, one named
+/// accessor per meaning, as state_rec's.
+class state_ref {
+ public:
+  constexpr explicit state_ref(const u32* w) noexcept : w_(w) {}
+  [[nodiscard]] constexpr u32 default_next() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr bool has_fallback() const noexcept { return (w_[2] & fallback_flag) != 0; }
+  [[nodiscard]] constexpr u32 fallback() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr u32 run_end() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr bool holds_run() const noexcept { return (w_[2] & held_run_flag) != 0; }
+  [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return w_[3] & ~wild_run; }
+  [[nodiscard]] constexpr bool held_run_wild() const noexcept { return (w_[3] & wild_run) != 0; }
+  [[nodiscard]] constexpr u32 filter() const noexcept { return w_[3]; }
+  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return w_[2] >> run_shift; }
+  [[nodiscard]] constexpr u32 run_offset() const noexcept { return w_[3]; }
+  /// Ops granted when one or more further segments follow.
+  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return w_[1] & (held_run_flag - 1); }
+  /// trail_ops() with the table's bits above them: for the check paths, whose finish() drops
+  /// those bits (one instruction less).
+  [[nodiscard]] constexpr u32 trail_bits() const noexcept { return w_[1]; }
+  [[nodiscard]] constexpr u32 term_bits() const noexcept { return w_[2]; }
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return w_[2] & (held_run_flag - 1); }
+  /// Entries of this state's table of short transitions (0: none).
+  [[nodiscard]] constexpr u32 entries() const noexcept {
+    return (w_[1] & table_flag) == 0 ? 0 : u32{1} << (w_[1] >> table_shift);
+  }
+  /// Entry i (< entries()): its key (0: empty) and the state after it.
+  [[nodiscard]] constexpr u64 entry_key(u32 i) const noexcept { return load_key(w_ + record_words + entry_words * i); }
+  [[nodiscard]] constexpr u32 entry_to(u32 i) const noexcept { return w_[record_words + entry_words * i + 2]; }
+  /// The transition on a short segment (its key, and hk = key * k_mul), or `otherwise`, in a
+  /// table of 2^k entries (k: table_log2 of the state's reference): a linear probe from
+  /// table_home, ending at the key, an empty entry or after every entry. Only for a state
+  /// with a table.
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u64 key, u64 hk, u32 otherwise, u32 k) const noexcept {
+    const u32 mask = (u32{1} << k) - 1;
+    const u32* const table = w_ + record_words;
+    for (u32 j = table_home(hk, k), left = mask;; j = (j + 1) & mask, --left) {
+      const u32* e = table + entry_words * j;
+      const u64 v = load_key(e);
+      if (v == key) return e[2];
+      if (v == 0 || left == 0) return otherwise;
+    }
+  }
+  /// The log2 of the table's entries (0 also when there is no table).
+  [[nodiscard]] constexpr u32 entries_log2() const noexcept {
+    return (w_[1] & table_flag) == 0 ? 0 : w_[1] >> table_shift;
+  }
+  /// This state's reference, given its offset.
+  [[nodiscard]] constexpr u32 reference(u32 offset) const noexcept { return offset | entries_log2() << ref_shift; }
+  /// Words of the record and its table: the next state's offset is this one's + size().
+  [[nodiscard]] constexpr u32 size() const noexcept { return record_words + entry_words * entries(); }
+
+ private:
+  const u32* w_;
+};
 /// The builder orders the states depth first (a check's next state then usually shares a cache
 /// line with the one it stands on) only when their records exceed this many bytes, a typical
 /// L1 data cache: below it they stay in L1 in any order, and the pass would only cost build
 /// time (3-6 % more instructions where it runs, callgrind; docs/matcher.md, "State order").
 inline constexpr std::size_t matcher_locality_bytes = 32 * 1024;
-/// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
-/// (segments never contain U+0000, so the padded word identifies the segment exactly).
-struct edge_rec {
-  u64 key = 0;
-  u32 from = no_state;
-  u32 to = dead;
-};
 /// The key of a mid-run's record in the long-edge table: {mid_run_key, head, run end, pool
 /// offset, run length}. A run has at least two segments, so its length differs from that of
 /// the head's one literal transition, the only other record `from` the head.
@@ -3722,10 +3861,11 @@ inline constexpr std::size_t quick_qualifiers = 4;
 /// What a compiled matcher holds besides its arrays: held by `storage` and fixed_matcher,
 /// copied into every `tables` view.
 struct header {
-  u32 edge_cap = 0;       // home range of edges (the array has overflow slots after it)
+  u32 state_count = 0;    // states (trie: nodes) in the words array
+  u32 qualifier_root = dead;  // reference of the qualifier pseudo-state (transitions on qualifier names)
   u32 long_cap = 0;       // home range of long_edges
-  u32 start = dead;       // ref of: DFA, the start state for unqualified names; trie, the unqualified root
-  u32 any_root = dead;    // trie walk only: ref of the root of the [*] patterns
+  u32 start = dead;       // reference of: DFA, the start state for unqualified names; trie, the unqualified root
+  u32 any_root = dead;    // trie walk only: reference of the root of the [*] patterns
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
@@ -3739,22 +3879,6 @@ struct header {
 
 CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/matcher/layout.hpp ----
-
-// ---- begin include/capmatch/matcher/inline.hpp ----
-// capmatch — matcher internals: the inlining attributes of the check paths (docs/matcher.md, "A check").
-// SPDX-License-Identifier: MIT
-//
-// Defined once here for scan.hpp and query.hpp; matcher.hpp, which includes both, #undefs them
-// at its end.
-
-#if defined(__GNUC__) || defined(__clang__)
-#define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline
-#define CAPMATCH_DETAIL_NOINLINE [[gnu::noinline]]
-#else
-#define CAPMATCH_DETAIL_INLINE inline
-#define CAPMATCH_DETAIL_NOINLINE
-#endif
-// ---- end include/capmatch/matcher/inline.hpp ----
 
 // ---- begin include/capmatch/detail/hash.hpp ----
 // capmatch — internal: fast seeded 64-bit hashes of short texts (the wyhash mixer) for the
@@ -4315,37 +4439,34 @@ static_assert((u32{2} << operation_count) <= held_run_flag, "op bits and the sta
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
 /// queries both, at run time and in constant evaluation.
 struct tables : header {
-  const state_rec* states = nullptr;
-  const edge_rec* edges = nullptr;
+  const u32* words = nullptr;  // the states' records and their tables of short transitions (state_ref)
   const long_edge_rec* long_edges = nullptr;
   const char* pool = nullptr;
 
   constexpr tables() = default;
-  constexpr tables(const header& h, const state_rec* s, const edge_rec* e, const long_edge_rec* le,
-                   const char* p) noexcept
-      : header(h), states(s), edges(e), long_edges(le), pool(p) {}
+  constexpr tables(const header& h, const u32* w, const long_edge_rec* le, const char* p) noexcept
+      : header(h), words(w), long_edges(le), pool(p) {}
 
-  [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
+  [[nodiscard]] constexpr state_ref state(u32 st) const noexcept { return state_ref(words + offset_of(st)); }
 
-  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 find(u32 from, const segment& g, const char* s, u32 otherwise,
-                                                          bool filtered) const noexcept {
+  // The transition from `from` on segment g, or `otherwise`, behind the state's filter (DFA
+  // state or trie node alike).
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 find(u32 from, const segment& g, const char* s,
+                                                          u32 otherwise) const noexcept {
     const u64 hk = g.key * k_mul;
-    if (filtered && (state(from).filter() & filter_bit(hk)) == 0) return otherwise;
+    if ((state(from).filter() & filter_bit(hk)) == 0) return otherwise;
     return lookup(from, g, s, hk, otherwise);
   }
-  // Segments of at most 8 bytes: the key is the segment itself.
+  // Segments of at most 8 bytes: the key is the segment itself, in the state's own table.
   CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u32 from, u64 key, u64 hk, u32 otherwise) const noexcept {
-    for (const edge_rec* e = edges + home_slot(hk, from, edge_cap);; ++e) {
-      if (e->key == key && e->from == from) return e->to;
-      if (e->from == no_state) return otherwise;
-    }
+    return state(from).find_short(key, hk, otherwise, table_log2(from));
   }
   // Segments of 9 to 16 bytes: compared as two words (the pool holds them padded to 16
   // bytes). Inlined in the automaton's step: these are common (tenant ids) and the call cost
   // 10 % of a check at N = 4096 (scoped, global, params; bench/RESULTS.md "Session 16").
   CAPMATCH_DETAIL_INLINE constexpr u32 find_medium(u32 from, u64 key, u64 w0, u64 w1, std::size_t len, u32 otherwise,
                                                    u64 hk) const noexcept {
-    for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
+    for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
       if (e->key == key && e->from == from && e->size == len && load8(pool + e->offset) == w0 &&
           load8(pool + e->offset + 8) == w1)
         return e->to;
@@ -4358,7 +4479,7 @@ struct tables : header {
                                                    const char* s, std::size_t pos, u32 otherwise,
                                                    u64 hk) const noexcept {
     if (len <= 16) return find_medium(from, key, w0, w1, len, otherwise, hk);
-    for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
+    for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
       if (e->key == key && e->from == from && e->size == len && bytes_equal(pool + e->offset, s + pos, len))
         return e->to;
       if (e->from == no_state) return otherwise;
@@ -4439,7 +4560,7 @@ struct tables : header {
     std::size_t end;
     u32 to;
   };
-  CAPMATCH_DETAIL_NOINLINE constexpr run_pass pass_mid_run(u32 st, const state_rec& r, const char* s, std::size_t n,
+  CAPMATCH_DETAIL_NOINLINE constexpr run_pass pass_mid_run(u32 st, state_ref r, const char* s, std::size_t n,
                                                            std::size_t pos, name_scanner::colons_t c) const noexcept {
     const std::size_t len = r.run_length();
     const char* run = nullptr;
@@ -4463,7 +4584,7 @@ struct tables : header {
 
   // True when the run of run state r is the name's next bytes from pos: the whole run, and
   // then the end of the name or ':' (a run ends at a segment boundary).
-  CAPMATCH_DETAIL_INLINE constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
+  CAPMATCH_DETAIL_INLINE constexpr bool run_matches(state_ref r, const char* s, std::size_t n,
                                                     std::size_t pos) const noexcept {
     const std::size_t len = r.run_length(), end = pos + len;
     return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.run_offset(), len);
@@ -4478,17 +4599,17 @@ struct tables : header {
   // trailing-`*` ops are already the state's), which may have a fallback in turn (a smaller set
   // each time; docs/matcher.md, "Fallback transitions").
   template <bool Fallbacks = false>
-  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, const segment& g, const char* s,
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, state_ref r, const segment& g, const char* s,
                                             u32& acc) const noexcept {
-    acc |= r.trail_ops();
+    acc |= r.trail_bits();
     const u64 hk = g.key * k_mul;
     if constexpr (Fallbacks) {
-      for (const state_rec* at = &r;;) {
-        const u32 miss = at->has_fallback() ? no_state : at->default_next();
-        const u32 to = (at->filter() & filter_bit(hk)) == 0 ? miss : lookup(st, g, s, hk, miss);
+      for (state_ref at = r;;) {
+        const u32 miss = at.has_fallback() ? no_state : at.default_next();
+        const u32 to = (at.filter() & filter_bit(hk)) == 0 ? miss : lookup(st, g, s, hk, miss);
         if (to != no_state) return to;
-        st = at->fallback();
-        at = &state(st);
+        st = at.fallback();
+        at = state(st);
       }
     } else {
       if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
@@ -4513,7 +4634,7 @@ struct tables : header {
       if (!quick_all) return named_qualifier(s, n, w, body);
       if (const std::size_t at = short_qualifier_close(w); at != 0) {
         *body = at + 1;
-        return s[at + 1] == '[' ? no_state : states[qualifier_state].default_next();
+        return s[at + 1] == '[' ? no_state : state(qualifier_root).default_next();
       }
     }
     return qualifier(s, n, body);
@@ -4540,7 +4661,7 @@ struct tables : header {
     g.pos = 1;
     g.len = at - 1;
     g.key = (w >> 8) & (~u64{0} >> (64 - 8 * g.len));  // its bytes, as segment_key
-    return find(ref(qualifier_state), g, s, states[qualifier_state].default_next(), !walk);
+    return find(qualifier_root, g, s, state(qualifier_root).default_next());
   }
 
   // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
@@ -4563,13 +4684,13 @@ struct tables : header {
       g.key = segment_key(name);
       if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
     }
-    return find(ref(qualifier_state), g, s, states[qualifier_state].default_next(), !walk);
+    return find(qualifier_root, g, s, state(qualifier_root).default_next());
   }
 
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were
   // it not, the check would step through the chain instead).
   [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr const long_edge_rec* mid_run(u32 st, std::size_t len) const noexcept {
-    for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, st, long_cap);; ++e) {
+    for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, state_hash(st), long_cap);; ++e) {
       if (e->key == mid_run_key && e->from == st && e->run_size() == len) return e;
       if (e->from == no_state) return nullptr;
     }
@@ -4588,9 +4709,9 @@ struct tables : header {
   CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
     u32 acc = 0;
-    if (const state_rec& r = state(st); r.run_length() != 0) {
+    if (state_ref r = state(st); r.run_length() != 0) {
       const std::size_t pos = sc.position(), end = pos + r.run_length();
-      acc = r.trail_ops();
+      acc = r.trail_bits();
       if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
       st = r.run_end();
       if (end == n) return finish(acc | state(st).term_bits());
@@ -4598,11 +4719,11 @@ struct tables : header {
       sc.seek(end + 1);  // < n: the name does not end with ':'
     }
     for (;;) {
-      const state_rec& r = state(st);
+      state_ref r = state(st);
       if constexpr (AnyLength) {
         if (r.run_length() != 0) {  // a mid-run head (never an entry state)
           if (const run_pass p = pass_mid_run(st, r, s, n, sc.position(), sc.colons()); p.to != no_state) {
-            acc |= r.trail_ops();
+            acc |= r.trail_bits();
             if (p.end > n) return finish(acc);  // the automaton dies inside the run; the name is valid
             st = p.to;
             if (p.end == n) return finish(acc | state(st).term_bits());
@@ -4710,12 +4831,12 @@ struct tables : header {
   constexpr void walk_from(u32 node, const walk_segment* segs, std::size_t i, std::size_t count, const char* s,
                       u32& acc) const noexcept {
     for (;; ++i) {
-      const state_rec& r = state(node);
+      state_ref r = state(node);
       if (i == count) {
         acc |= r.term_ops();
         return;
       }
-      acc |= r.trail_ops();
+      acc |= r.trail_bits();
       const walk_segment& w = segs[i];
       const u64 hk = w.key * k_mul;
       // The node's filter spares the probe for most segments no literal edge names (a miss in
@@ -4845,26 +4966,29 @@ struct index_map {
   }
 };
 
-/// The one slot of an empty transition table (home range 0): every probe ends there.
-inline constexpr edge_rec empty_edge{};
+/// The one slot of an empty long-edge table (home range 0): every probe ends there.
 inline constexpr long_edge_rec empty_long_edge{};
-/// The dead state and the qualifier pseudo-state of a matcher that grants nothing.
-inline constexpr state_rec empty_states[2]{};
+/// The dead state of a matcher that grants nothing (header{}: every reference is dead).
+inline constexpr u32 empty_words[record_words]{};
 
 /// Everything a matcher owns; built by build(), queried through view().
 struct storage : header {
-  std::vector<state_rec> states;
-  std::vector<edge_rec> edges;
+  std::vector<u32> words;  // the states' records and tables (state_ref)
   std::vector<long_edge_rec> long_edges;
   std::vector<char> pool;
   std::size_t patterns = 0;  // of the capability
   std::size_t in_group = 0;  // compiled here (the builder's group; empty patterns left out)
 
   [[nodiscard]] constexpr tables view() const noexcept {
-    if (states.empty())  // moved from: grants nothing
-      return tables(header{}, empty_states, &empty_edge, &empty_long_edge, nullptr);
-    return tables(*this, states.data(), edges.empty() ? &empty_edge : edges.data(),
-                  long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
+    if (words.empty())  // moved from: grants nothing
+      return tables(header{}, empty_words, &empty_long_edge, nullptr);
+    return tables(*this, words.data(), long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
+  }
+  /// Calls f(reference, state_ref) for every state (trie: node) in order.
+  template <class F>
+  constexpr void for_each_state(F f) const {
+    const tables t = view();
+    for (u32 at = 0; at < words.size(); at += t.state(at).size()) f(t.state(at).reference(at), t.state(at));
   }
 };
 
@@ -5125,18 +5249,18 @@ class builder {
     out.out_of_line = true;
     out.start = 2;
     out.any_root = 3;
-    out.states = nodes;
-    out.states[qualifier_state].set_star_child(dead);
+    std::vector<state_rec> states = nodes;
+    states[qualifier_state].set_star_child(dead);
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
     for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
     for (const auto& e : tedges) ts.push_back(transition{e.node, e.sid, e.child});
-    emit(ts);
+    emit(std::move(states), ts);
   }
 
   // The automaton bound on states + transitions (layout.hpp): one formula for every construction.
   [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
-    return matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+    return std::min(matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored);
   }
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound or
   // beyond its work budget. A template so that the plain construction carries none of the
@@ -5285,38 +5409,68 @@ class builder {
   // describes ts: no pass after it relies on either (emit does not).
   constexpr void order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
-  // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
-  constexpr void emit(const std::vector<transition>& ts) {
-    std::size_t n_short = 0, n_long = 0;
+  // Lays the states out in the words array, each with its table of short transitions
+  // (state_ref), and the transitions on longer segments in the long-edge table (load factor
+  // <= 2/3). States become references (offset and table size, see ref_shift): the links, the
+  // tables' targets, the entry states. The automaton bound keeps the words of an automaton
+  // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
+  // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.
+  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
+    const std::size_t count = states.size();
+    std::size_t n_long = 0;
     for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
-    for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
-    // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
-    out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
+    // In the scratch buffer (free once the passes are done): per state, its short transitions
+    // (| any_transition when it has a literal transition), then its table's entries; per state,
+    // its reference; per segment, a long segment's pool offset + 1 (0: not placed yet).
+    const std::size_t width = std::max(count, segs.size());
+    u32* const entries = scratch_arrays<3>(width);
+    u32* const refs = entries + width;
+    u32* const pool_at = refs + width;
+    constexpr u32 any_transition = u32{1} << 31;
+    for (const auto& t : ts) {
+      entries[t.from] |= any_transition;
+      if (segs[t.sid].size <= 8) ++entries[t.from];
+      else ++n_long;
+    }
+    std::size_t words = 0;
+    for (std::size_t i = 0; i < count && words <= max_table_words; ++i) {
+      const u32 shorts = entries[i] & ~any_transition;
+      entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
+      const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
+      refs[i] = static_cast<u32>(words) | k << ref_shift;
+      words += record_words + entry_words * std::size_t{entries[i]};
+    }
+    if (words > max_table_words) return;
+    out.state_count = static_cast<u32>(count);
+    out.words.assign(words, 0);
+    const auto reference = [refs](u32 st) { return refs[st]; };
+    // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
     out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
-    out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
-    // Each long segment's pool offset + 1 (0: not placed yet), in the scratch buffer (free once
-    // the passes are done); not set up when no transition has a long segment.
-    bool long_segments = false;
-    for (const auto& t : ts) long_segments = long_segments || segs[t.sid].size > 8;
-    u32* const pool_at = long_segments ? scratch_arrays<1>(segs.size()) : nullptr;
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
-      out.states[t.from].add_filter_bit(filter_bit(hk));
+      states[t.from].add_filter_bit(filter_bit(hk));
       if (g.size <= 8) {
-        place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
+        // The state's own table: a linear probe from table_home, where state_ref::find_short starts.
+        const u32 mask = entries[t.from] - 1, k = table_log2(refs[t.from]);
+        u32* const table = out.words.data() + offset_of(refs[t.from]) + record_words;
+        u32 j = table_home(hk, k);
+        while (table[entry_words * j] != 0 || table[entry_words * j + 1] != 0) j = (j + 1) & mask;
+        table[entry_words * j] = static_cast<u32>(g.key);
+        table[entry_words * j + 1] = static_cast<u32>(g.key >> 32);
+        table[entry_words * j + 2] = refs[t.to];
       } else {
         if (pool_at[t.sid] == 0) {  // each segment's bytes once
-          const auto at = static_cast<u32>(out.pool.size());
-          pool_at[t.sid] = at + 1;
+          const auto p = static_cast<u32>(out.pool.size());
+          pool_at[t.sid] = p + 1;
           const std::string_view bytes = seg_view(t.sid);
           out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
-          if (bytes.size() < 16) out.pool.resize(at + 16, '\0');  // compared as two padded words
+          if (bytes.size() < 16) out.pool.resize(p + 16, '\0');  // compared as two padded words
         }
         const u32 off = pool_at[t.sid] - 1;
-        place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
-              long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
+        place(out.long_edges, home_slot(hk, state_hash(refs[t.from]), out.long_cap),
+              long_edge_rec{g.key, refs[t.from], refs[t.to], off, g.size});
       }
     }
     // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
@@ -5327,7 +5481,7 @@ class builder {
       for (const auto& r : runs) {
         if ((r.size < 8) != short_ones) continue;
         if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-        out.states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
+        states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
     // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
@@ -5335,21 +5489,26 @@ class builder {
     // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
     // once: a run whose bytes end another's (the runs through a suffix that minimisation
     // merged) points into that one's (mid_run_offsets).
-    const std::vector<u32> at = mid_run_offsets();
+    const std::vector<u32> run_at = mid_run_offsets();
     for (std::size_t i = 0; i < mid_runs.size(); ++i) {
       const run_info& r = mid_runs[i];
       if (r.held) {
-        out.states[r.state].set_held_run(at[i], r.size, r.target, r.wild);
+        states[r.state].set_held_run(run_at[i], r.size, r.target, r.wild);
       } else {
-        out.states[r.state].set_mid_run(r.size);
-        place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
-              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at[i], r.size | (r.wild ? wild_run : 0)});
+        states[r.state].set_mid_run(r.size);
+        place(out.long_edges, home_slot(mid_run_key * k_mul, state_hash(refs[r.state]), out.long_cap),
+              long_edge_rec{mid_run_key, refs[r.state], refs[r.target], run_at[i], r.size | (r.wild ? wild_run : 0)});
       }
     }
-    // State references: the default transition (trie: the `*` child).
-    for (auto& st : out.states) st.map_link(ref);
-    out.start = ref(out.start);
-    out.any_root = ref(out.any_root);
+    // The records, their links (the default transition, trie: the `*` child) as references.
+    for (std::size_t i = 0; i < count; ++i) {
+      states[i].map_link(reference);
+      const u32 table = entries[i] == 0 ? 0 : table_flag | table_log2(refs[i]) << table_shift;
+      states[i].write(out.words.data() + offset_of(refs[i]), table);
+    }
+    out.start = refs[out.start];
+    out.any_root = refs[out.any_root];
+    out.qualifier_root = refs[qualifier_state];
     // The quick qualifiers: the first few short qualifier names, in pattern order.
     std::size_t quick = 0;
     out.quick_all = true;
@@ -5362,7 +5521,7 @@ class builder {
       }
       const std::size_t size = q.size() + 2;  // "[" q "]", at most 8 bytes
       const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
-      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), ref(t.to), static_cast<u32>(size)};
+      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), refs[t.to], static_cast<u32>(size)};
     }
   }
 
@@ -5429,13 +5588,6 @@ class builder {
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always
   // ends with an empty slot, so a lookup needs no bounds check.
-  // (Two overloads, not a template: clang 14 cannot evaluate a member template instantiated here.)
-  static constexpr void place(std::vector<edge_rec>& table, u32 home, const edge_rec& rec) {
-    std::size_t i = home;
-    while (table[i].from != no_state) ++i;
-    table[i] = rec;
-    if (i + 1 == table.size()) table.push_back(edge_rec{});
-  }
   static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec) {
     std::size_t i = home;
     while (table[i].from != no_state) ++i;
@@ -5711,8 +5863,7 @@ constexpr bool builder::determinise() {
   for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
   out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
-  out.states.assign(states.begin(), states.end());  // sized to the states kept (the passes shrank `states` in place)
-  emit(ts);
+  emit(std::move(states), ts);
   return true;
 }
 
@@ -6201,8 +6352,8 @@ CAPMATCH_NAMESPACE_END
 // A matcher is compiled once from a capability and answers exactly what capability::ops_for
 // and capability::allows answer. A check reads the name once, allocates nothing and does work
 // independent of the number of patterns: the patterns' segment trie is determinised into a
-// segment-level automaton whose transitions live in one flat open-addressing table keyed by
-// (state, segment). Design, bounds and costs: docs/matcher.md.
+// segment-level automaton laid out as one array of words, each state's record followed by its
+// own small table of transitions. Design, bounds and costs: docs/matcher.md.
 
 #include <cstddef>
 #include <cstdint>
@@ -6226,9 +6377,11 @@ struct matcher_access {
 inline void fixed_matcher_sizes_differ_from_the_matcher_shape() noexcept {}
 }  // namespace detail::cm
 
-/// Table sizes of a compiled matcher: the template arguments of a fixed_matcher.
+/// Table sizes of a compiled matcher: the template arguments of a fixed_matcher. `words`: the
+/// 32-bit words of the states and their tables of short transitions (it replaces `states` and
+/// `edges` of 0.1.0, whose short transitions were in one shared table; CHANGELOG.md).
 struct matcher_shape {
-  std::size_t states = 0, edges = 0, long_edges = 0, pool = 0;
+  std::size_t words = 0, long_edges = 0, pool = 0;
   friend constexpr bool operator==(const matcher_shape&, const matcher_shape&) = default;
 };
 
@@ -6349,22 +6502,23 @@ class matcher {
   [[nodiscard]] constexpr std::size_t groups() const noexcept { return groups_; }
   /// Number of patterns compiled.
   [[nodiscard]] constexpr std::size_t pattern_count() const noexcept { return s_.patterns; }
-  /// Bytes of table memory (states, transitions, long-segment and run bytes), excluding this
-  /// object (sizeof(matcher), which holds the quick-qualifier table and the tables' view).
+  /// Bytes of table memory (states with their tables, long-segment transitions, long-segment
+  /// and run bytes), excluding this object (sizeof(matcher), which holds the quick-qualifier
+  /// table and the tables' view).
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
     const auto bytes = [](const detail::cm::storage& s) {
-      return s.states.size() * sizeof(detail::cm::state_rec) + s.edges.size() * sizeof(detail::cm::edge_rec) +
-             s.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s.pool.size();
+      return s.words.size() * sizeof(std::uint32_t) + s.long_edges.size() * sizeof(detail::cm::long_edge_rec) +
+             s.pool.size();
     };
     return bytes(s_) + bytes(s2_) + bytes(s3_) + bytes(s4_);  // unused groups are empty
   }
   /// Number of automaton states (or trie nodes in trie-walk mode), over both groups.
   [[nodiscard]] constexpr std::size_t state_count() const noexcept {
-    return s_.states.size() + s2_.states.size() + s3_.states.size() + s4_.states.size();  // unused: empty
+    return std::size_t{s_.state_count} + s2_.state_count + s3_.state_count + s4_.state_count;  // unused: 0
   }
   /// Sizes of the tables, to copy them into a fixed_matcher.
   [[nodiscard]] constexpr matcher_shape shape() const noexcept {
-    return {s_.states.size(), s_.edges.size(), s_.long_edges.size(), s_.pool.size()};
+    return {s_.words.size(), s_.long_edges.size(), s_.pool.size()};
   }
  private:
   friend struct detail::cm::matcher_access;
@@ -6388,22 +6542,21 @@ constexpr const detail::cm::storage& detail::cm::matcher_access::tables(const ma
 }
 
 /// A matcher's tables in fixed-size arrays (static storage, no heap), e.g. computed during
-/// compilation: `constexpr fixed_matcher<shape.states, shape.edges, shape.long_edges, shape.pool>
+/// compilation: `constexpr fixed_matcher<shape.words, shape.long_edges, shape.pool>
 /// m{matcher{cap}};` (static_matcher in static_capability.hpp does this for a key). The sizes
 /// must be m.shape()'s: otherwise constant evaluation fails (naming
 /// detail::cm::fixed_matcher_sizes_differ_from_the_matcher_shape) and at run time the
 /// fixed_matcher grants nothing. Checks run the same code as matcher's.
-template <std::size_t States, std::size_t Edges, std::size_t LongEdges, std::size_t Pool>
+template <std::size_t Words, std::size_t LongEdges, std::size_t Pool>
 class fixed_matcher {
  public:
   constexpr explicit fixed_matcher(const matcher& m) noexcept {
-    if (m.groups() != 1 || m.shape() != matcher_shape{States, Edges, LongEdges, Pool}) {
+    if (m.groups() != 1 || m.shape() != matcher_shape{Words, LongEdges, Pool}) {
       detail::cm::fixed_matcher_sizes_differ_from_the_matcher_shape();
       return;  // header_ stays empty: every start state is dead, nothing is granted
     }
     const auto& s = detail::cm::matcher_access::tables(m);
-    for (std::size_t i = 0; i < States; ++i) states_[i] = s.states[i];
-    for (std::size_t i = 0; i < Edges; ++i) edges_[i] = s.edges[i];
+    for (std::size_t i = 0; i < Words; ++i) words_[i] = s.words[i];
     for (std::size_t i = 0; i < LongEdges; ++i) long_edges_[i] = s.long_edges[i];
     for (std::size_t i = 0; i < Pool; ++i) pool_[i] = s.pool[i];
     header_ = s;
@@ -6420,10 +6573,9 @@ class fixed_matcher {
  private:
   [[nodiscard]] constexpr detail::cm::tables view() const noexcept {
     if (!shaped_) return detail::cm::storage{}.view();  // the wrong sizes: grants nothing
-    return detail::cm::tables(header_, states_, edges_, long_edges_, Pool ? pool_ : nullptr);
+    return detail::cm::tables(header_, words_, long_edges_, Pool ? pool_ : nullptr);
   }
-  detail::cm::state_rec states_[States]{};
-  detail::cm::edge_rec edges_[Edges ? Edges : 1]{};  // an empty table: one empty slot
+  std::uint32_t words_[Words ? Words : 1]{};
   detail::cm::long_edge_rec long_edges_[LongEdges ? LongEdges : 1]{};
   char pool_[Pool ? Pool : 1]{};
   detail::cm::header header_{};
@@ -7624,7 +7776,7 @@ template <const auto& Cap>
 inline constexpr matcher_shape static_matcher_shape = matcher(Cap.to_capability()).shape();
 /// The fixed_matcher type that holds Cap's tables.
 template <const auto& Cap>
-using static_matcher_type = fixed_matcher<static_matcher_shape<Cap>.states, static_matcher_shape<Cap>.edges,
+using static_matcher_type = fixed_matcher<static_matcher_shape<Cap>.words,
                                           static_matcher_shape<Cap>.long_edges, static_matcher_shape<Cap>.pool>;
 }  // namespace detail
 

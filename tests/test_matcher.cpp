@@ -63,7 +63,7 @@ static_assert(ct_ops(ct_cap, "averyveryverylongsegment:y", matcher_mode::automat
 static_assert(ct_ops(ct_cap, "a::b", matcher_mode::automatic).empty());
 
 constexpr matcher_shape ct_shape = matcher(capability::parse(ct_cap).value()).shape();
-constexpr fixed_matcher<ct_shape.states, ct_shape.edges, ct_shape.long_edges, ct_shape.pool> ct_fixed{
+constexpr fixed_matcher<ct_shape.words, ct_shape.long_edges, ct_shape.pool> ct_fixed{
     matcher(capability::parse(ct_cap).value())};
 static_assert(ct_fixed.ops_for("chat:x") == ops({operation::publish, operation::subscribe}));
 static_assert(ct_fixed.allows("[filter]x", operation::presence));
@@ -114,7 +114,7 @@ constexpr bool ct_qualifier_cases(matcher_mode mode) {
 static_assert(ct_qualifier_cases(matcher_mode::automatic));
 static_assert(ct_qualifier_cases(matcher_mode::trie_walk));
 constexpr matcher_shape ct_qshape = matcher(capability::parse(ct_qcap).value()).shape();
-constexpr fixed_matcher<ct_qshape.states, ct_qshape.edges, ct_qshape.long_edges, ct_qshape.pool> ct_qfixed{
+constexpr fixed_matcher<ct_qshape.words, ct_qshape.long_edges, ct_qshape.pool> ct_qfixed{
     matcher(capability::parse(ct_qcap).value())};
 constexpr bool ct_qualifier_cases_fixed() {
   for (const ct_qcase& c : ct_qcases)
@@ -166,8 +166,9 @@ constexpr bool ct_wild_runs_dropped() {
   for (const auto& e : t.long_edges)
     if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state && e.run_wild())
       ++wild;
-  for (const auto& st : t.states)
+  t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
     if (st.holds_run()) ++held, wild += st.held_run_wild() ? 1 : 0;
+  });
   return t.chains && wild == 2 && held == 2;
 }
 static_assert(ct_wild_runs_dropped());
@@ -199,14 +200,14 @@ TEST_CASE("a fixed_matcher declared with sizes other than the matcher's shape gr
   // form of this mistake is tests/compile_fail/fixed_matcher_wrong_shape.cpp.
   const matcher m(parse_ok(ct_cap));
   REQUIRE(m.shape() == ct_shape);
-  const fixed_matcher<ct_shape.states - 1, ct_shape.edges, ct_shape.long_edges, ct_shape.pool> fewer_states{m};
-  const fixed_matcher<ct_shape.states, ct_shape.edges + 1, ct_shape.long_edges, ct_shape.pool> more_edges{m};
-  const fixed_matcher<ct_shape.states, ct_shape.edges, ct_shape.long_edges, ct_shape.pool + 1> more_pool{m};
+  const fixed_matcher<ct_shape.words - 1, ct_shape.long_edges, ct_shape.pool> fewer_words{m};
+  const fixed_matcher<ct_shape.words, ct_shape.long_edges + 1, ct_shape.pool> more_long_edges{m};
+  const fixed_matcher<ct_shape.words, ct_shape.long_edges, ct_shape.pool + 1> more_pool{m};
   for (std::string_view n : {"chat:x", "[filter]x", "x", "[queue]jobs:a:b", "averyveryverylongsegment:y"}) {
     CAPTURE(n);
     REQUIRE(!m.ops_for(n).empty());  // each name is granted something by the right-sized tables
-    CHECK(fewer_states.ops_for(n).empty());
-    CHECK(more_edges.ops_for(n).empty());
+    CHECK(fewer_words.ops_for(n).empty());
+    CHECK(more_long_edges.ops_for(n).empty());
     CHECK(more_pool.ops_for(n).empty());
   }
 }
@@ -766,7 +767,9 @@ TEST_CASE("differential: a state of leaves and other nodes falls back to the oth
   CHECK(m.groups() == 1);
   const auto& t = capmatch::detail::cm::matcher_access::tables(m);
   std::size_t only_fallback = 0;
-  for (const auto& st : t.states) only_fallback += st.has_fallback() && st.filter() == 0 ? 1 : 0;
+  t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
+    only_fallback += st.has_fallback() && st.filter() == 0 ? 1 : 0;
+  });
   CHECK(only_fallback >= 50);  // the states after `a:y` (merged where the ops are the same)
   differential d;
   for (int k = 0; k < 20000; ++k) {
@@ -821,10 +824,10 @@ TEST_CASE("differential: one automaton with fallback transitions") {
     const matcher m(cap), walk(cap, matcher_mode::trie_walk);
     const auto& t = capmatch::detail::cm::matcher_access::tables(m);  // the only or first group
     std::size_t fallbacks = 0;
-    for (const auto& st : t.states) {
+    t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
       fallbacks += st.has_fallback() ? 1 : 0;
       only_fallback += st.has_fallback() && st.filter() == 0 ? 1 : 0;
-    }
+    });
     CHECK(t.fallbacks == (fallbacks != 0));  // the header flag that chooses the loop
     CHECK(t.out_of_line == (t.walk || t.chains || t.fallbacks));
     if (fallbacks != 0 && m.groups() == 1 && m.determinised()) ++with_fallbacks;
@@ -937,9 +940,9 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
     return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
   };
   const auto same = [&](const storage& a, const storage& b) {
-    return a.edge_cap == b.edge_cap && a.long_cap == b.long_cap && a.start == b.start && a.any_root == b.any_root &&
-           a.walk == b.walk && a.chains == b.chains && a.fallbacks == b.fallbacks && a.in_group == b.in_group &&
-           bytes_equal(a.states, b.states) && bytes_equal(a.edges, b.edges) && bytes_equal(a.long_edges, b.long_edges) &&
+    return a.state_count == b.state_count && a.long_cap == b.long_cap && a.start == b.start &&
+           a.any_root == b.any_root && a.walk == b.walk && a.chains == b.chains && a.fallbacks == b.fallbacks &&
+           a.in_group == b.in_group && bytes_equal(a.words, b.words) && bytes_equal(a.long_edges, b.long_edges) &&
            bytes_equal(a.pool, b.pool);
   };
   const char* const tails[] = {"admin", "typing", "presence", "x", "audit"};
@@ -1253,7 +1256,7 @@ TEST_CASE("differential: runs (literal paths compared as bytes) at the start of 
     const capability& cap = parsed.value();
     const matcher dfa(cap);
     const auto& t = capmatch::detail::cm::matcher_access::tables(dfa);
-    if (t.states[detail::cm::index_of(t.start)].run_length() != 0) ++with_runs;
+    if (t.view().state(t.start).run_length() != 0) ++with_runs;
     for (int q = 0; q < 60; ++q) {
       std::string name = r.chance(20) ? std::string(r.pick(quals)) : std::string();
       if (name == "[*]") name = "[?rewind=1]";
@@ -1306,7 +1309,7 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
     bool mid_runs = false;  // a record in the long-edge table, or a head that holds its run (chain dropped)
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
       mid_runs = mid_runs || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state);
-    for (std::size_t i = 0; i < dfa.shape().states; ++i) mid_runs = mid_runs || t.states[i].holds_run();
+    t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) { mid_runs = mid_runs || st.holds_run(); });
     with_mid_runs += mid_runs ? 1 : 0;
     with_chains_dropped += t.chains ? 1 : 0;  // every name then takes the out-of-line path
     for (int q = 0; q < 40; ++q) {
@@ -1341,11 +1344,10 @@ void visit_runs(const detail::cm::storage& t, F f) {
   for (const auto& e : t.long_edges)
     if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state)
       heads.insert(e.from), f(std::size_t{e.offset}, std::size_t{e.run_size()}, true);
-  for (std::size_t i = 0; i < t.states.size(); ++i) {
-    const auto& st = t.states[i];
-    if (st.run_length() == 0 || heads.count(detail::cm::ref(static_cast<detail::cm::u32>(i))) != 0) continue;
+  t.for_each_state([&](detail::cm::u32 at, detail::cm::state_ref st) {
+    if (st.run_length() == 0 || heads.count(at) != 0) return;
     f(std::size_t{st.holds_run() ? st.held_run_offset() : st.run_offset()}, st.run_length(), st.holds_run());
-  }
+  });
 }
 // The bytes of a table's start runs and mid-runs.
 struct run_bytes {
@@ -1406,8 +1408,9 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
       wild = wild || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state &&
                       t.long_edges[i].run_wild());
-    for (std::size_t i = 0; i < dfa.shape().states; ++i)
-      wild = wild || (t.states[i].holds_run() && t.states[i].held_run_wild());
+    t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
+      wild = wild || (st.holds_run() && st.held_run_wild());
+    });
     with_wild += wild ? 1 : 0;
     with_chains_dropped += t.chains ? 1 : 0;
     bool records = false;  // chains kept: the literal mid-runs, found again without star steps
@@ -1540,13 +1543,15 @@ TEST_CASE("differential: automata beyond matcher_locality_bytes, their states in
     std::size_t edges = 0, to_next = 0, beyond = 0;
     for (std::size_t g = 0; g < dfa.groups(); ++g) {
       const auto& t = detail::cm::matcher_access::tables(dfa, g);
-      if (t.states.size() * sizeof(detail::cm::state_rec) <= detail::cm::matcher_locality_bytes) continue;
+      if (t.state_count * sizeof(detail::cm::state_rec) <= detail::cm::matcher_locality_bytes) continue;
       ++beyond;
-      for (const auto& e : t.edges) {
-        if (e.from == detail::cm::no_state || e.to == detail::cm::dead) continue;
-        ++edges;
-        to_next += detail::cm::index_of(e.to) == detail::cm::index_of(e.from) + 1 ? 1 : 0;
-      }
+      t.for_each_state([&](detail::cm::u32 at, detail::cm::state_ref st) {
+        for (detail::cm::u32 i = 0; i < st.entries(); ++i) {
+          if (st.entry_key(i) == 0 || st.entry_to(i) == detail::cm::dead) continue;
+          ++edges;
+          to_next += detail::cm::offset_of(st.entry_to(i)) == detail::cm::offset_of(at) + st.size() ? 1 : 0;  // the next state
+        }
+      });
     }
     const auto& t = detail::cm::matcher_access::tables(dfa);
     MESSAGE("shape " << shape << ": " << dfa.state_count() << " states in " << dfa.groups() << " group(s), " << beyond
@@ -1584,7 +1589,7 @@ TEST_CASE("a run is compared byte for byte: a one-byte change anywhere in it is 
       const matcher m(cap);
       const auto& t = capmatch::detail::cm::matcher_access::tables(m);
       const detail::cm::u32 entry = qual.empty() ? t.start : t.quick[0].to;
-      runs += t.states[detail::cm::index_of(entry)].run_length() == len ? 1 : 0;
+      runs += t.view().state(entry).run_length() == len ? 1 : 0;
       for (const std::string_view prefix : {std::string_view(""), std::string_view("[?x=1]")}) {
         if (!qual.empty() && !prefix.empty()) continue;
         const std::string name = std::string(prefix) + std::string(qual) + run;
@@ -1631,10 +1636,70 @@ TEST_CASE("fuzz finding: a run after a long segment in the pool is read within t
     expect(cap, name, cap.ops_for(name));
 }
 
+TEST_CASE("each state's short transitions are in a table of its own: full up to four, load at most 2/3 beyond") {
+  // Patterns r:k0 .. r:k<c-1> give one state c short transitions (the start state's run "r"
+  // leads to it); 1, 2 and 4 entries are full tables, 3 takes 4, more at load <= 2/3 in a
+  // power of two: 5 -> 8, 6 and 7 -> 16, 50 -> 128. A state whose transitions are all on long
+  // segments keeps one empty entry (its filter may pass a short segment to the table).
+  const std::pair<std::size_t, detail::cm::u32> sizes[] = {{1, 1}, {2, 2}, {3, 4}, {4, 4}, {5, 8}, {6, 16}, {7, 16}, {50, 128}};
+  for (const auto& size : sizes) {
+    const std::size_t count = size.first;  // (not a structured binding: clang 14 cannot capture one)
+    const detail::cm::u32 entries = size.second;
+    CAPTURE(count);
+    std::string json = "{";
+    for (std::size_t i = 0; i < count; ++i) json += (i ? "," : "") + std::string("\"r:k") + std::to_string(i) + "\":[\"publish\"]";
+    const auto cap = parse_ok(json + "}");
+    for (const matcher_mode mode : {matcher_mode::automatic, matcher_mode::trie_walk}) {
+      const matcher m(cap, mode);
+      std::size_t found = 0;
+      detail::cm::matcher_access::tables(m).for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
+        std::size_t keys = 0;
+        for (detail::cm::u32 i = 0; i < st.entries(); ++i) keys += st.entry_key(i) != 0 ? 1 : 0;
+        if (keys != count || count == 1) return;
+        ++found;
+        CHECK(st.entries() == entries);
+        for (std::size_t i = 0; i < count; ++i) {  // every key found where the builder put it
+          const std::string seg = "k" + std::to_string(i);
+          const detail::cm::u64 key = detail::cm::segment_key(seg);
+          CHECK(st.find_short(key, key * detail::cm::k_mul, detail::cm::no_state, st.entries_log2()) != detail::cm::no_state);
+        }
+        const detail::cm::u64 absent = detail::cm::segment_key("zz");
+        CHECK(st.find_short(absent, absent * detail::cm::k_mul, detail::cm::no_state, st.entries_log2()) == detail::cm::no_state);
+      });
+      if (count > 1) CHECK(found == 1);
+      expect(cap, "r:k0", op_set(operation::publish));
+      expect(cap, "r:zz", {});
+    }
+  }
+  // A probe's home depends on every bit of the key: 8-byte keys that differ only in their last
+  // byte's top five bits ("tenant00" | b << 59) get 32 homes in a table of 32 (from bits
+  // 59-k..58 of the hash, as first built, they shared one: anyq/512's start tables took 2.26
+  // probes per hit).
+  std::set<detail::cm::u32> homes;
+  const detail::cm::u64 base = detail::cm::segment_key("tenant00") & ~(detail::cm::u64{31} << 59);
+  for (detail::cm::u64 b = 0; b < 32; ++b) homes.insert(detail::cm::table_home((base | b << 59) * detail::cm::k_mul, 5));
+  CHECK(homes.size() == 32);
+  const auto long_only = parse_ok(R"({"r:averyveryverylongsegment":["publish"],"r:anotherverylongsegment":["history"]})");
+  const matcher m(long_only);
+  std::size_t one_empty = 0;
+  detail::cm::matcher_access::tables(m).for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
+    if (st.filter() != 0 && st.run_length() == 0)
+      one_empty += st.entries() == 1 && st.entry_key(0) == 0 ? 1 : 0;
+  });
+  CHECK(one_empty == 1);
+  for (const char* name : {"r:averyveryverylongsegment", "r:anotherverylongsegment", "r:a", "r:ab", "r:averyveryverylongsegmenu"})
+    expect(long_only, name, long_only.ops_for(name));
+}
+
 TEST_CASE("a capability that is one literal path needs no transition table") {
   const auto cap = parse_ok(R"({"tenant7:room:42:thread3":["publish"]})");
   const matcher m(cap);
-  CHECK(m.shape().edges == 0);
+  // No state has a table (the qualifier pseudo-state has no transition either).
+  std::size_t tables = 0;
+  detail::cm::matcher_access::tables(m).for_each_state(
+      [&](detail::cm::u32, detail::cm::state_ref st) { tables += st.entries(); });
+  CHECK(tables == 0);
+  CHECK(m.shape().words == 4 * detail::cm::record_words);
   CHECK(m.shape().long_edges == 0);
   CHECK(m.state_count() == 4);  // dead, the qualifier pseudo-state, the run's start and its end
   expect(cap, "tenant7:room:42:thread3", op_set(operation::publish));
@@ -1803,7 +1868,7 @@ TEST_CASE("memory and shape are reported") {
   // subscribe, docs/matcher.md) and the end of "a:b": 5 by hand, and by the reference above.
   CHECK(reference_state_count({{"a:b", op_set(operation::publish).bits()}, {"a:*", op_set(operation::subscribe).bits()}}) ==
         5);
-  CHECK(m.shape().states == 5);
+  CHECK(m.state_count() == 5);
   const matcher empty;
   CHECK(empty.ops_for("a").empty());
   CHECK(empty.memory_bytes() > 0);
@@ -1955,7 +2020,7 @@ static_assert(ct_long_changed(ct_long_q, 2).empty());
 static_assert(ct_long_changed(ct_long_q, 100).empty());
 static_assert(ct_long_q.size() == 156 && ct_long_changed(ct_long_q, 155).empty());  // the last byte
 constexpr matcher_shape ct_long_shape = matcher(capability::parse(ct_long).value()).shape();
-constexpr fixed_matcher<ct_long_shape.states, ct_long_shape.edges, ct_long_shape.long_edges, ct_long_shape.pool>
+constexpr fixed_matcher<ct_long_shape.words, ct_long_shape.long_edges, ct_long_shape.pool>
     ct_long_fixed{matcher(capability::parse(ct_long).value())};
 static_assert(ct_long_fixed.ops_for(ct_long_name) == ops({operation::publish, operation::history}));
 static_assert(ct_long_fixed.ops_for(ct_long_q) == op_set(operation::presence));

@@ -4,8 +4,8 @@
 // A matcher is compiled once from a capability and answers exactly what capability::ops_for
 // and capability::allows answer. A check reads the name once, allocates nothing and does work
 // independent of the number of patterns: the patterns' segment trie is determinised into a
-// segment-level automaton whose transitions live in one flat open-addressing table keyed by
-// (state, segment). Design, bounds and costs: docs/matcher.md.
+// segment-level automaton laid out as one array of words, each state's record followed by its
+// own small table of transitions. Design, bounds and costs: docs/matcher.md.
 #pragma once
 
 #include <cstddef>
@@ -38,9 +38,11 @@ struct matcher_access {
 inline void fixed_matcher_sizes_differ_from_the_matcher_shape() noexcept {}
 }  // namespace detail::cm
 
-/// Table sizes of a compiled matcher: the template arguments of a fixed_matcher.
+/// Table sizes of a compiled matcher: the template arguments of a fixed_matcher. `words`: the
+/// 32-bit words of the states and their tables of short transitions (it replaces `states` and
+/// `edges` of 0.1.0, whose short transitions were in one shared table; CHANGELOG.md).
 struct matcher_shape {
-  std::size_t states = 0, edges = 0, long_edges = 0, pool = 0;
+  std::size_t words = 0, long_edges = 0, pool = 0;
   friend constexpr bool operator==(const matcher_shape&, const matcher_shape&) = default;
 };
 
@@ -161,22 +163,23 @@ class matcher {
   [[nodiscard]] constexpr std::size_t groups() const noexcept { return groups_; }
   /// Number of patterns compiled.
   [[nodiscard]] constexpr std::size_t pattern_count() const noexcept { return s_.patterns; }
-  /// Bytes of table memory (states, transitions, long-segment and run bytes), excluding this
-  /// object (sizeof(matcher), which holds the quick-qualifier table and the tables' view).
+  /// Bytes of table memory (states with their tables, long-segment transitions, long-segment
+  /// and run bytes), excluding this object (sizeof(matcher), which holds the quick-qualifier
+  /// table and the tables' view).
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
     const auto bytes = [](const detail::cm::storage& s) {
-      return s.states.size() * sizeof(detail::cm::state_rec) + s.edges.size() * sizeof(detail::cm::edge_rec) +
-             s.long_edges.size() * sizeof(detail::cm::long_edge_rec) + s.pool.size();
+      return s.words.size() * sizeof(std::uint32_t) + s.long_edges.size() * sizeof(detail::cm::long_edge_rec) +
+             s.pool.size();
     };
     return bytes(s_) + bytes(s2_) + bytes(s3_) + bytes(s4_);  // unused groups are empty
   }
   /// Number of automaton states (or trie nodes in trie-walk mode), over both groups.
   [[nodiscard]] constexpr std::size_t state_count() const noexcept {
-    return s_.states.size() + s2_.states.size() + s3_.states.size() + s4_.states.size();  // unused: empty
+    return std::size_t{s_.state_count} + s2_.state_count + s3_.state_count + s4_.state_count;  // unused: 0
   }
   /// Sizes of the tables, to copy them into a fixed_matcher.
   [[nodiscard]] constexpr matcher_shape shape() const noexcept {
-    return {s_.states.size(), s_.edges.size(), s_.long_edges.size(), s_.pool.size()};
+    return {s_.words.size(), s_.long_edges.size(), s_.pool.size()};
   }
  private:
   friend struct detail::cm::matcher_access;
@@ -200,22 +203,21 @@ constexpr const detail::cm::storage& detail::cm::matcher_access::tables(const ma
 }
 
 /// A matcher's tables in fixed-size arrays (static storage, no heap), e.g. computed during
-/// compilation: `constexpr fixed_matcher<shape.states, shape.edges, shape.long_edges, shape.pool>
+/// compilation: `constexpr fixed_matcher<shape.words, shape.long_edges, shape.pool>
 /// m{matcher{cap}};` (static_matcher in static_capability.hpp does this for a key). The sizes
 /// must be m.shape()'s: otherwise constant evaluation fails (naming
 /// detail::cm::fixed_matcher_sizes_differ_from_the_matcher_shape) and at run time the
 /// fixed_matcher grants nothing. Checks run the same code as matcher's.
-template <std::size_t States, std::size_t Edges, std::size_t LongEdges, std::size_t Pool>
+template <std::size_t Words, std::size_t LongEdges, std::size_t Pool>
 class fixed_matcher {
  public:
   constexpr explicit fixed_matcher(const matcher& m) noexcept {
-    if (m.groups() != 1 || m.shape() != matcher_shape{States, Edges, LongEdges, Pool}) {
+    if (m.groups() != 1 || m.shape() != matcher_shape{Words, LongEdges, Pool}) {
       detail::cm::fixed_matcher_sizes_differ_from_the_matcher_shape();
       return;  // header_ stays empty: every start state is dead, nothing is granted
     }
     const auto& s = detail::cm::matcher_access::tables(m);
-    for (std::size_t i = 0; i < States; ++i) states_[i] = s.states[i];
-    for (std::size_t i = 0; i < Edges; ++i) edges_[i] = s.edges[i];
+    for (std::size_t i = 0; i < Words; ++i) words_[i] = s.words[i];
     for (std::size_t i = 0; i < LongEdges; ++i) long_edges_[i] = s.long_edges[i];
     for (std::size_t i = 0; i < Pool; ++i) pool_[i] = s.pool[i];
     header_ = s;
@@ -232,10 +234,9 @@ class fixed_matcher {
  private:
   [[nodiscard]] constexpr detail::cm::tables view() const noexcept {
     if (!shaped_) return detail::cm::storage{}.view();  // the wrong sizes: grants nothing
-    return detail::cm::tables(header_, states_, edges_, long_edges_, Pool ? pool_ : nullptr);
+    return detail::cm::tables(header_, words_, long_edges_, Pool ? pool_ : nullptr);
   }
-  detail::cm::state_rec states_[States]{};
-  detail::cm::edge_rec edges_[Edges ? Edges : 1]{};  // an empty table: one empty slot
+  std::uint32_t words_[Words ? Words : 1]{};
   detail::cm::long_edge_rec long_edges_[LongEdges ? LongEdges : 1]{};
   char pool_[Pool ? Pool : 1]{};
   detail::cm::header header_{};

@@ -385,7 +385,7 @@ template <const auto& Cap>
 inline constexpr matcher_shape static_matcher_shape = matcher(Cap.to_capability()).shape();
 /// The fixed_matcher type that holds Cap's tables.
 template <const auto& Cap>
-using static_matcher_type = fixed_matcher<static_matcher_shape<Cap>.states, static_matcher_shape<Cap>.edges,
+using static_matcher_type = fixed_matcher<static_matcher_shape<Cap>.words,
                                           static_matcher_shape<Cap>.long_edges, static_matcher_shape<Cap>.pool>;
 }  // namespace detail
 

@@ -11,10 +11,10 @@
 constexpr std::string_view text = R"({"chat:*":["publish"],"[queue]jobs:*":["subscribe"]})";
 constexpr capmatch::matcher_shape shape = capmatch::matcher(capmatch::capability::parse(text).value()).shape();
 #ifdef CAPMATCH_COMPILE_FAIL
-constexpr capmatch::fixed_matcher<shape.states - 1, shape.edges, shape.long_edges, shape.pool> m{
+constexpr capmatch::fixed_matcher<shape.words - 1, shape.long_edges, shape.pool> m{
     capmatch::matcher(capmatch::capability::parse(text).value())};
 #else
-constexpr capmatch::fixed_matcher<shape.states, shape.edges, shape.long_edges, shape.pool> m{
+constexpr capmatch::fixed_matcher<shape.words, shape.long_edges, shape.pool> m{
     capmatch::matcher(capmatch::capability::parse(text).value())};
 #endif
 

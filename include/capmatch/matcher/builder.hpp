@@ -68,26 +68,29 @@ struct index_map {
   }
 };
 
-/// The one slot of an empty transition table (home range 0): every probe ends there.
-inline constexpr edge_rec empty_edge{};
+/// The one slot of an empty long-edge table (home range 0): every probe ends there.
 inline constexpr long_edge_rec empty_long_edge{};
-/// The dead state and the qualifier pseudo-state of a matcher that grants nothing.
-inline constexpr state_rec empty_states[2]{};
+/// The dead state of a matcher that grants nothing (header{}: every reference is dead).
+inline constexpr u32 empty_words[record_words]{};
 
 /// Everything a matcher owns; built by build(), queried through view().
 struct storage : header {
-  std::vector<state_rec> states;
-  std::vector<edge_rec> edges;
+  std::vector<u32> words;  // the states' records and tables (state_ref)
   std::vector<long_edge_rec> long_edges;
   std::vector<char> pool;
   std::size_t patterns = 0;  // of the capability
   std::size_t in_group = 0;  // compiled here (the builder's group; empty patterns left out)
 
   [[nodiscard]] constexpr tables view() const noexcept {
-    if (states.empty())  // moved from: grants nothing
-      return tables(header{}, empty_states, &empty_edge, &empty_long_edge, nullptr);
-    return tables(*this, states.data(), edges.empty() ? &empty_edge : edges.data(),
-                  long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
+    if (words.empty())  // moved from: grants nothing
+      return tables(header{}, empty_words, &empty_long_edge, nullptr);
+    return tables(*this, words.data(), long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
+  }
+  /// Calls f(reference, state_ref) for every state (trie: node) in order.
+  template <class F>
+  constexpr void for_each_state(F f) const {
+    const tables t = view();
+    for (u32 at = 0; at < words.size(); at += t.state(at).size()) f(t.state(at).reference(at), t.state(at));
   }
 };
 
@@ -348,18 +351,18 @@ class builder {
     out.out_of_line = true;
     out.start = 2;
     out.any_root = 3;
-    out.states = nodes;
-    out.states[qualifier_state].set_star_child(dead);
+    std::vector<state_rec> states = nodes;
+    states[qualifier_state].set_star_child(dead);
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
     for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
     for (const auto& e : tedges) ts.push_back(transition{e.node, e.sid, e.child});
-    emit(ts);
+    emit(std::move(states), ts);
   }
 
   // The automaton bound on states + transitions (layout.hpp): one formula for every construction.
   [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
-    return matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack;
+    return std::min(matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored);
   }
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound or
   // beyond its work budget. A template so that the plain construction carries none of the
@@ -508,38 +511,68 @@ class builder {
   // describes ts: no pass after it relies on either (emit does not).
   constexpr void order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
 
-  // Lays the transitions out in the two open-addressing tables (load factor <= 2/3).
-  constexpr void emit(const std::vector<transition>& ts) {
-    std::size_t n_short = 0, n_long = 0;
+  // Lays the states out in the words array, each with its table of short transitions
+  // (state_ref), and the transitions on longer segments in the long-edge table (load factor
+  // <= 2/3). States become references (offset and table size, see ref_shift): the links, the
+  // tables' targets, the entry states. The automaton bound keeps the words of an automaton
+  // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
+  // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.
+  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
+    const std::size_t count = states.size();
+    std::size_t n_long = 0;
     for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
-    for (const auto& t : ts) (segs[t.sid].size <= 8 ? n_short : n_long)++;
-    // An empty table stays empty: lookups then probe a shared empty slot (storage::view).
-    out.edge_cap = n_short == 0 ? 0 : static_cast<u32>(n_short + n_short / 2 + 1);
+    // In the scratch buffer (free once the passes are done): per state, its short transitions
+    // (| any_transition when it has a literal transition), then its table's entries; per state,
+    // its reference; per segment, a long segment's pool offset + 1 (0: not placed yet).
+    const std::size_t width = std::max(count, segs.size());
+    u32* const entries = scratch_arrays<3>(width);
+    u32* const refs = entries + width;
+    u32* const pool_at = refs + width;
+    constexpr u32 any_transition = u32{1} << 31;
+    for (const auto& t : ts) {
+      entries[t.from] |= any_transition;
+      if (segs[t.sid].size <= 8) ++entries[t.from];
+      else ++n_long;
+    }
+    std::size_t words = 0;
+    for (std::size_t i = 0; i < count && words <= max_table_words; ++i) {
+      const u32 shorts = entries[i] & ~any_transition;
+      entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
+      const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
+      refs[i] = static_cast<u32>(words) | k << ref_shift;
+      words += record_words + entry_words * std::size_t{entries[i]};
+    }
+    if (words > max_table_words) return;
+    out.state_count = static_cast<u32>(count);
+    out.words.assign(words, 0);
+    const auto reference = [refs](u32 st) { return refs[st]; };
+    // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
     out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
-    out.edges.assign(n_short == 0 ? 0 : out.edge_cap + 1, edge_rec{});
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
-    // Each long segment's pool offset + 1 (0: not placed yet), in the scratch buffer (free once
-    // the passes are done); not set up when no transition has a long segment.
-    bool long_segments = false;
-    for (const auto& t : ts) long_segments = long_segments || segs[t.sid].size > 8;
-    u32* const pool_at = long_segments ? scratch_arrays<1>(segs.size()) : nullptr;
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
       const u64 hk = g.key * k_mul;
-      out.states[t.from].add_filter_bit(filter_bit(hk));
+      states[t.from].add_filter_bit(filter_bit(hk));
       if (g.size <= 8) {
-        place(out.edges, home_slot(hk, ref(t.from), out.edge_cap), edge_rec{g.key, ref(t.from), ref(t.to)});
+        // The state's own table: a linear probe from table_home, where state_ref::find_short starts.
+        const u32 mask = entries[t.from] - 1, k = table_log2(refs[t.from]);
+        u32* const table = out.words.data() + offset_of(refs[t.from]) + record_words;
+        u32 j = table_home(hk, k);
+        while (table[entry_words * j] != 0 || table[entry_words * j + 1] != 0) j = (j + 1) & mask;
+        table[entry_words * j] = static_cast<u32>(g.key);
+        table[entry_words * j + 1] = static_cast<u32>(g.key >> 32);
+        table[entry_words * j + 2] = refs[t.to];
       } else {
         if (pool_at[t.sid] == 0) {  // each segment's bytes once
-          const auto at = static_cast<u32>(out.pool.size());
-          pool_at[t.sid] = at + 1;
+          const auto p = static_cast<u32>(out.pool.size());
+          pool_at[t.sid] = p + 1;
           const std::string_view bytes = seg_view(t.sid);
           out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
-          if (bytes.size() < 16) out.pool.resize(at + 16, '\0');  // compared as two padded words
+          if (bytes.size() < 16) out.pool.resize(p + 16, '\0');  // compared as two padded words
         }
         const u32 off = pool_at[t.sid] - 1;
-        place(out.long_edges, home_slot(hk, ref(t.from), out.long_cap),
-              long_edge_rec{g.key, ref(t.from), ref(t.to), off, g.size});
+        place(out.long_edges, home_slot(hk, state_hash(refs[t.from]), out.long_cap),
+              long_edge_rec{g.key, refs[t.from], refs[t.to], off, g.size});
       }
     }
     // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
@@ -550,7 +583,7 @@ class builder {
       for (const auto& r : runs) {
         if ((r.size < 8) != short_ones) continue;
         if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-        out.states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
+        states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
         out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
       }
     // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
@@ -558,21 +591,26 @@ class builder {
     // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
     // once: a run whose bytes end another's (the runs through a suffix that minimisation
     // merged) points into that one's (mid_run_offsets).
-    const std::vector<u32> at = mid_run_offsets();
+    const std::vector<u32> run_at = mid_run_offsets();
     for (std::size_t i = 0; i < mid_runs.size(); ++i) {
       const run_info& r = mid_runs[i];
       if (r.held) {
-        out.states[r.state].set_held_run(at[i], r.size, r.target, r.wild);
+        states[r.state].set_held_run(run_at[i], r.size, r.target, r.wild);
       } else {
-        out.states[r.state].set_mid_run(r.size);
-        place(out.long_edges, home_slot(mid_run_key * k_mul, ref(r.state), out.long_cap),
-              long_edge_rec{mid_run_key, ref(r.state), ref(r.target), at[i], r.size | (r.wild ? wild_run : 0)});
+        states[r.state].set_mid_run(r.size);
+        place(out.long_edges, home_slot(mid_run_key * k_mul, state_hash(refs[r.state]), out.long_cap),
+              long_edge_rec{mid_run_key, refs[r.state], refs[r.target], run_at[i], r.size | (r.wild ? wild_run : 0)});
       }
     }
-    // State references: the default transition (trie: the `*` child).
-    for (auto& st : out.states) st.map_link(ref);
-    out.start = ref(out.start);
-    out.any_root = ref(out.any_root);
+    // The records, their links (the default transition, trie: the `*` child) as references.
+    for (std::size_t i = 0; i < count; ++i) {
+      states[i].map_link(reference);
+      const u32 table = entries[i] == 0 ? 0 : table_flag | table_log2(refs[i]) << table_shift;
+      states[i].write(out.words.data() + offset_of(refs[i]), table);
+    }
+    out.start = refs[out.start];
+    out.any_root = refs[out.any_root];
+    out.qualifier_root = refs[qualifier_state];
     // The quick qualifiers: the first few short qualifier names, in pattern order.
     std::size_t quick = 0;
     out.quick_all = true;
@@ -585,7 +623,7 @@ class builder {
       }
       const std::size_t size = q.size() + 2;  // "[" q "]", at most 8 bytes
       const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
-      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), ref(t.to), static_cast<u32>(size)};
+      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), refs[t.to], static_cast<u32>(size)};
     }
   }
 
@@ -652,13 +690,6 @@ class builder {
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always
   // ends with an empty slot, so a lookup needs no bounds check.
-  // (Two overloads, not a template: clang 14 cannot evaluate a member template instantiated here.)
-  static constexpr void place(std::vector<edge_rec>& table, u32 home, const edge_rec& rec) {
-    std::size_t i = home;
-    while (table[i].from != no_state) ++i;
-    table[i] = rec;
-    if (i + 1 == table.size()) table.push_back(edge_rec{});
-  }
   static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec) {
     std::size_t i = home;
     while (table[i].from != no_state) ++i;

@@ -268,8 +268,7 @@ constexpr bool builder::determinise() {
   for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
   out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
-  out.states.assign(states.begin(), states.end());  // sized to the states kept (the passes shrank `states` in place)
-  emit(ts);
+  emit(std::move(states), ts);
   return true;
 }
 

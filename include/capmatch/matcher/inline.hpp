@@ -1,7 +1,7 @@
 // capmatch — matcher internals: the inlining attributes of the check paths (docs/matcher.md, "A check").
 // SPDX-License-Identifier: MIT
 //
-// Defined once here for scan.hpp and query.hpp; matcher.hpp, which includes both, #undefs them
+// Defined once here for layout.hpp, scan.hpp and query.hpp; matcher.hpp, which includes them, #undefs them
 // at its end.
 #pragma once
 

@@ -2,12 +2,16 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "../detail/swar.hpp"
 #include "../limits.hpp"
 #include "../version.hpp"
+#include "inline.hpp"
 
 CAPMATCH_NAMESPACE_BEGIN
 
@@ -40,9 +44,9 @@ using u8 = std::uint8_t;
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
 
-inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the edge tables
+inline constexpr u32 no_state = 0xFFFFFFFFu;  // empty slot marker in the long-edge table
 inline constexpr u32 dead = 0;                // the state (or trie node) that matches nothing more
-inline constexpr u32 qualifier_state = 1;     // pseudo-state: transitions on the qualifier name
+inline constexpr u32 qualifier_state = 1;     // builder: the pseudo-state of transitions on the qualifier name
 // A run state (DFA only) keeps the length of its run in the high bits of `term`; op bits
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
@@ -55,19 +59,29 @@ static_assert(fallback_flag < (u32{1} << run_shift));
 // run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
 inline constexpr u32 held_run_flag = u32{1} << 18;
 
-// The tables refer to state i as ref(i) = i * ref_mul (mod 2^32), a bijection: the reference
-// is already a well-spread hash of the state, so the slot of (state, segment) is one xor and
-// one multiply away from the transition that led there (the check's critical path).
+// The tables refer to a state by its reference: its offset in the words array (dead: 0), with
+// the log2 of its table's entries above ref_shift (see state_ref), so that a step knows where
+// to probe the next state's table without first reading that state's record (a load less on
+// the check's critical path: anyq/512 +16 %, deep/512 +10 % with the size read from the record;
+// bench/RESULTS.md "Session 21"). Offsets stay below 2^27 words (max_table_words).
+inline constexpr unsigned ref_shift = 27;
+inline constexpr u32 offset_mask = (u32{1} << ref_shift) - 1;
+[[nodiscard]] constexpr u32 offset_of(u32 st) noexcept { return st & offset_mask; }
+[[nodiscard]] constexpr u32 table_log2(u32 st) noexcept { return st >> ref_shift; }
+inline constexpr std::size_t max_table_words = offset_mask;
+/// The automaton bound is at most this many states + transitions, whose words then stay below
+/// max_table_words: a state takes 4 words and its table 3 per entry, and a table has fewer than
+/// 3 entries per transition (or 1 for a state whose transitions are all long), so at most
+/// 9 words per state or transition. A capability within max_resources never reaches it
+/// (its trie has at most max_segments + 1 nodes and edges per pattern, and 4 nodes more).
+inline constexpr std::size_t matcher_max_stored = (max_table_words - 3) / 9;
+static_assert(matcher_dfa_growth * 2 * (max_resources * (max_segments + 1) + 4) + matcher_dfa_slack <=
+                  matcher_max_stored,
+              "the automaton bound of any capability within the limits stays below max_table_words");
+// The long-edge table, shared by all states, hashes a state's reference as st * ref_mul (mod
+// 2^32), a bijection that spreads the offsets (all multiples of small numbers).
 inline constexpr u32 ref_mul = 0x9E3779B1u;
-[[nodiscard]] constexpr u32 ref_inverse() noexcept {
-  u32 x = ref_mul;  // Newton's iteration for the inverse modulo 2^32
-  for (int i = 0; i < 5; ++i) x *= 2u - ref_mul * x;
-  return x;
-}
-inline constexpr u32 ref_inv = ref_inverse();
-static_assert(ref_mul * ref_inv == 1u);
-[[nodiscard]] constexpr u32 ref(u32 index) noexcept { return index * ref_mul; }
-[[nodiscard]] constexpr u32 index_of(u32 r) noexcept { return r * ref_inv; }
+[[nodiscard]] constexpr u32 state_hash(u32 st) noexcept { return st * ref_mul; }
 inline constexpr u64 k_mul = 0x9E3779B97F4A7C15ull;
 inline constexpr u64 k_state = 0xC2B2AE3D27D4EB4Full;
 inline constexpr u64 k_long = 0x165667B19E3779F9ull;
@@ -83,9 +97,10 @@ using swar::zero_bytes;
 inline constexpr u32 wild_run = u32{1} << 31;
 static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
 
-/// One automaton state (or, in trie-walk mode, one trie node). 16 bytes. Its four words mean
-/// different things in the two modes and in run states, so they are private: the check paths
-/// read them, and the builder writes them, through one named accessor per meaning.
+/// One automaton state (or, in trie-walk mode, one trie node) as the builder makes it: 16
+/// bytes, the four words its emitted record holds (write(); the check paths read that record
+/// through state_ref, which has the same named reads). The words mean different things in the
+/// two modes and in run states, so they are private: one named accessor per meaning.
 /// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
 /// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
 /// is the state after them. See docs/matcher.md, "Runs". A mid-run head whose chain was
@@ -166,6 +181,14 @@ class state_rec {
   constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
     next_ = f(next_);
   }
+  /// Emits the record as the four words a state_ref reads, with `table` (table_flag and the
+  /// log2 of its entries, or 0: no table) above the trail ops.
+  constexpr void write(u32* w, u32 table) const noexcept {
+    w[0] = next_;
+    w[1] = trail_ | table;
+    w[2] = term_;
+    w[3] = aux_;
+  }
 
  private:
   u32 next_ = dead;  // DFA: default transition, fallback state, or a run's end; trie: the `*` child
@@ -174,18 +197,119 @@ class state_rec {
   u32 aux_ = 0;      // the filter of the literal transitions' key hashes, or (run state) the run's pool offset
 };
 static_assert(sizeof(state_rec) == 16);
+
+/// The emitted automaton (or trie) is one array of 32-bit words. A state at an offset there
+/// (its reference adds its table's size, see ref_shift) is its record (record_words: state_rec's
+/// four words), then its table of short transitions: 2^k entries of entry_words (the segment's
+/// key, zero-padded to 8 bytes, in two words, low first; the state after it), empty entries
+/// zero (a segment is never empty, so no key is 0). The table is right after the record: a
+/// step reads one or two cache lines, not a record and a slot of one table shared by every
+/// state (docs/matcher.md, "Tables"). A state with a literal transition (short or long) has a
+/// table (its filter may pass a short segment to it even when its transitions are all long);
+/// one without has none (its filter is 0, and every lookup is behind the filter). A table of
+/// up to four transitions is full (1, 2 or 4 entries), a larger one at load at most 2/3.
+/// Transitions on longer segments are in the long-edge table.
+inline constexpr u32 record_words = 4;
+inline constexpr u32 entry_words = 3;
+/// The trail word of a record: bit table_flag when the state has a table, its entries' log2
+/// above table_shift (as in the state's reference; this copy is for walking the words). The op
+/// bits stay below bit 18 and finish() drops these, so a check may accumulate the whole word
+/// (state_ref::trail_bits).
+inline constexpr unsigned table_shift = 24;
+inline constexpr u32 table_flag = u32{1} << 23;
+static_assert(table_flag > held_run_flag);
+/// The entries of the table of a state with `transitions` short transitions.
+[[nodiscard]] constexpr u32 table_entries(std::size_t transitions) noexcept {
+  if (transitions == 0) return 0;
+  u32 size = 1;
+  if (transitions <= 4) {
+    while (size < transitions) size *= 2;
+  } else {
+    while (2 * std::size_t{size} < 3 * transitions) size *= 2;
+  }
+  return size;
+}
+
+/// The segment key of a table entry (two words, low first) as one word.
+[[nodiscard]] constexpr u64 load_key(const u32* p) noexcept {
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    return u64{p[0]} | u64{p[1]} << 32;
+  } else {
+    u64 v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+}
+
+/// Where a short key's probe starts in a table of 2^k entries, from its hash hk = key * k_mul:
+/// hk's top k bits, which depend on every bit of the key (a product's bit depends on the key's
+/// bits below it only: bits 59-k..58 leave out the last byte's top bits, and keys that differ
+/// there, as `tenant08` and `tenant00`, shared homes). A hit in a table of 32 entries or more
+/// took 1.2-1.4 probes on bench/'s automata (1.1-2.4 from bits 59-k..58; bench/RESULTS.md,
+/// "Session 21"). Two shifts, no multiply: the probe's address waits for k only.
+[[nodiscard]] constexpr u32 table_home(u64 hk, u32 k) noexcept { return static_cast<u32>((hk >> 32) << k >> 32); }
+
+/// A state of the emitted words (see record_words): what the check paths read, one named
+/// accessor per meaning, as state_rec's.
+class state_ref {
+ public:
+  constexpr explicit state_ref(const u32* w) noexcept : w_(w) {}
+  [[nodiscard]] constexpr u32 default_next() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr bool has_fallback() const noexcept { return (w_[2] & fallback_flag) != 0; }
+  [[nodiscard]] constexpr u32 fallback() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr u32 run_end() const noexcept { return w_[0]; }
+  [[nodiscard]] constexpr bool holds_run() const noexcept { return (w_[2] & held_run_flag) != 0; }
+  [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return w_[3] & ~wild_run; }
+  [[nodiscard]] constexpr bool held_run_wild() const noexcept { return (w_[3] & wild_run) != 0; }
+  [[nodiscard]] constexpr u32 filter() const noexcept { return w_[3]; }
+  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return w_[2] >> run_shift; }
+  [[nodiscard]] constexpr u32 run_offset() const noexcept { return w_[3]; }
+  /// Ops granted when one or more further segments follow.
+  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return w_[1] & (held_run_flag - 1); }
+  /// trail_ops() with the table's bits above them: for the check paths, whose finish() drops
+  /// those bits (one instruction less).
+  [[nodiscard]] constexpr u32 trail_bits() const noexcept { return w_[1]; }
+  [[nodiscard]] constexpr u32 term_bits() const noexcept { return w_[2]; }
+  [[nodiscard]] constexpr u32 term_ops() const noexcept { return w_[2] & (held_run_flag - 1); }
+  /// Entries of this state's table of short transitions (0: none).
+  [[nodiscard]] constexpr u32 entries() const noexcept {
+    return (w_[1] & table_flag) == 0 ? 0 : u32{1} << (w_[1] >> table_shift);
+  }
+  /// Entry i (< entries()): its key (0: empty) and the state after it.
+  [[nodiscard]] constexpr u64 entry_key(u32 i) const noexcept { return load_key(w_ + record_words + entry_words * i); }
+  [[nodiscard]] constexpr u32 entry_to(u32 i) const noexcept { return w_[record_words + entry_words * i + 2]; }
+  /// The transition on a short segment (its key, and hk = key * k_mul), or `otherwise`, in a
+  /// table of 2^k entries (k: table_log2 of the state's reference): a linear probe from
+  /// table_home, ending at the key, an empty entry or after every entry. Only for a state
+  /// with a table.
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u64 key, u64 hk, u32 otherwise, u32 k) const noexcept {
+    const u32 mask = (u32{1} << k) - 1;
+    const u32* const table = w_ + record_words;
+    for (u32 j = table_home(hk, k), left = mask;; j = (j + 1) & mask, --left) {
+      const u32* e = table + entry_words * j;
+      const u64 v = load_key(e);
+      if (v == key) return e[2];
+      if (v == 0 || left == 0) return otherwise;
+    }
+  }
+  /// The log2 of the table's entries (0 also when there is no table).
+  [[nodiscard]] constexpr u32 entries_log2() const noexcept {
+    return (w_[1] & table_flag) == 0 ? 0 : w_[1] >> table_shift;
+  }
+  /// This state's reference, given its offset.
+  [[nodiscard]] constexpr u32 reference(u32 offset) const noexcept { return offset | entries_log2() << ref_shift; }
+  /// Words of the record and its table: the next state's offset is this one's + size().
+  [[nodiscard]] constexpr u32 size() const noexcept { return record_words + entry_words * entries(); }
+
+ private:
+  const u32* w_;
+};
 /// The builder orders the states depth first (a check's next state then usually shares a cache
 /// line with the one it stands on) only when their records exceed this many bytes, a typical
 /// L1 data cache: below it they stay in L1 in any order, and the pass would only cost build
 /// time (3-6 % more instructions where it runs, callgrind; docs/matcher.md, "State order").
 inline constexpr std::size_t matcher_locality_bytes = 32 * 1024;
-/// A transition on a segment of at most 8 bytes: `key` is the segment's bytes, zero-padded
-/// (segments never contain U+0000, so the padded word identifies the segment exactly).
-struct edge_rec {
-  u64 key = 0;
-  u32 from = no_state;
-  u32 to = dead;
-};
 /// The key of a mid-run's record in the long-edge table: {mid_run_key, head, run end, pool
 /// offset, run length}. A run has at least two segments, so its length differs from that of
 /// the head's one literal transition, the only other record `from` the head.
@@ -232,10 +356,11 @@ inline constexpr std::size_t quick_qualifiers = 4;
 /// What a compiled matcher holds besides its arrays: held by `storage` and fixed_matcher,
 /// copied into every `tables` view.
 struct header {
-  u32 edge_cap = 0;       // home range of edges (the array has overflow slots after it)
+  u32 state_count = 0;    // states (trie: nodes) in the words array
+  u32 qualifier_root = dead;  // reference of the qualifier pseudo-state (transitions on qualifier names)
   u32 long_cap = 0;       // home range of long_edges
-  u32 start = dead;       // ref of: DFA, the start state for unqualified names; trie, the unqualified root
-  u32 any_root = dead;    // trie walk only: ref of the root of the [*] patterns
+  u32 start = dead;       // reference of: DFA, the start state for unqualified names; trie, the unqualified root
+  u32 any_root = dead;    // trie walk only: reference of the root of the [*] patterns
   u32 app_wide = 0;       // op bits granted on "*" or "[*]*"
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)

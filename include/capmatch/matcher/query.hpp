@@ -22,37 +22,34 @@ static_assert((u32{2} << operation_count) <= held_run_flag, "op bits and the sta
 /// (std::vector storage) or copied into static storage (fixed_matcher); the same code
 /// queries both, at run time and in constant evaluation.
 struct tables : header {
-  const state_rec* states = nullptr;
-  const edge_rec* edges = nullptr;
+  const u32* words = nullptr;  // the states' records and their tables of short transitions (state_ref)
   const long_edge_rec* long_edges = nullptr;
   const char* pool = nullptr;
 
   constexpr tables() = default;
-  constexpr tables(const header& h, const state_rec* s, const edge_rec* e, const long_edge_rec* le,
-                   const char* p) noexcept
-      : header(h), states(s), edges(e), long_edges(le), pool(p) {}
+  constexpr tables(const header& h, const u32* w, const long_edge_rec* le, const char* p) noexcept
+      : header(h), words(w), long_edges(le), pool(p) {}
 
-  [[nodiscard]] constexpr const state_rec& state(u32 r) const noexcept { return states[index_of(r)]; }
+  [[nodiscard]] constexpr state_ref state(u32 st) const noexcept { return state_ref(words + offset_of(st)); }
 
-  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 find(u32 from, const segment& g, const char* s, u32 otherwise,
-                                                          bool filtered) const noexcept {
+  // The transition from `from` on segment g, or `otherwise`, behind the state's filter (DFA
+  // state or trie node alike).
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 find(u32 from, const segment& g, const char* s,
+                                                          u32 otherwise) const noexcept {
     const u64 hk = g.key * k_mul;
-    if (filtered && (state(from).filter() & filter_bit(hk)) == 0) return otherwise;
+    if ((state(from).filter() & filter_bit(hk)) == 0) return otherwise;
     return lookup(from, g, s, hk, otherwise);
   }
-  // Segments of at most 8 bytes: the key is the segment itself.
+  // Segments of at most 8 bytes: the key is the segment itself, in the state's own table.
   CAPMATCH_DETAIL_INLINE constexpr u32 find_short(u32 from, u64 key, u64 hk, u32 otherwise) const noexcept {
-    for (const edge_rec* e = edges + home_slot(hk, from, edge_cap);; ++e) {
-      if (e->key == key && e->from == from) return e->to;
-      if (e->from == no_state) return otherwise;
-    }
+    return state(from).find_short(key, hk, otherwise, table_log2(from));
   }
   // Segments of 9 to 16 bytes: compared as two words (the pool holds them padded to 16
   // bytes). Inlined in the automaton's step: these are common (tenant ids) and the call cost
   // 10 % of a check at N = 4096 (scoped, global, params; bench/RESULTS.md "Session 16").
   CAPMATCH_DETAIL_INLINE constexpr u32 find_medium(u32 from, u64 key, u64 w0, u64 w1, std::size_t len, u32 otherwise,
                                                    u64 hk) const noexcept {
-    for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
+    for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
       if (e->key == key && e->from == from && e->size == len && load8(pool + e->offset) == w0 &&
           load8(pool + e->offset + 8) == w1)
         return e->to;
@@ -65,7 +62,7 @@ struct tables : header {
                                                    const char* s, std::size_t pos, u32 otherwise,
                                                    u64 hk) const noexcept {
     if (len <= 16) return find_medium(from, key, w0, w1, len, otherwise, hk);
-    for (const long_edge_rec* e = long_edges + home_slot(hk, from, long_cap);; ++e) {
+    for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
       if (e->key == key && e->from == from && e->size == len && bytes_equal(pool + e->offset, s + pos, len))
         return e->to;
       if (e->from == no_state) return otherwise;
@@ -146,7 +143,7 @@ struct tables : header {
     std::size_t end;
     u32 to;
   };
-  CAPMATCH_DETAIL_NOINLINE constexpr run_pass pass_mid_run(u32 st, const state_rec& r, const char* s, std::size_t n,
+  CAPMATCH_DETAIL_NOINLINE constexpr run_pass pass_mid_run(u32 st, state_ref r, const char* s, std::size_t n,
                                                            std::size_t pos, name_scanner::colons_t c) const noexcept {
     const std::size_t len = r.run_length();
     const char* run = nullptr;
@@ -170,7 +167,7 @@ struct tables : header {
 
   // True when the run of run state r is the name's next bytes from pos: the whole run, and
   // then the end of the name or ':' (a run ends at a segment boundary).
-  CAPMATCH_DETAIL_INLINE constexpr bool run_matches(const state_rec& r, const char* s, std::size_t n,
+  CAPMATCH_DETAIL_INLINE constexpr bool run_matches(state_ref r, const char* s, std::size_t n,
                                                     std::size_t pos) const noexcept {
     const std::size_t len = r.run_length(), end = pos + len;
     return end <= n && (end == n || s[end] == ':') && run_equal(s, n, pos, pool + r.run_offset(), len);
@@ -185,17 +182,17 @@ struct tables : header {
   // trailing-`*` ops are already the state's), which may have a fallback in turn (a smaller set
   // each time; docs/matcher.md, "Fallback transitions").
   template <bool Fallbacks = false>
-  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, const state_rec& r, const segment& g, const char* s,
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, state_ref r, const segment& g, const char* s,
                                             u32& acc) const noexcept {
-    acc |= r.trail_ops();
+    acc |= r.trail_bits();
     const u64 hk = g.key * k_mul;
     if constexpr (Fallbacks) {
-      for (const state_rec* at = &r;;) {
-        const u32 miss = at->has_fallback() ? no_state : at->default_next();
-        const u32 to = (at->filter() & filter_bit(hk)) == 0 ? miss : lookup(st, g, s, hk, miss);
+      for (state_ref at = r;;) {
+        const u32 miss = at.has_fallback() ? no_state : at.default_next();
+        const u32 to = (at.filter() & filter_bit(hk)) == 0 ? miss : lookup(st, g, s, hk, miss);
         if (to != no_state) return to;
-        st = at->fallback();
-        at = &state(st);
+        st = at.fallback();
+        at = state(st);
       }
     } else {
       if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
@@ -220,7 +217,7 @@ struct tables : header {
       if (!quick_all) return named_qualifier(s, n, w, body);
       if (const std::size_t at = short_qualifier_close(w); at != 0) {
         *body = at + 1;
-        return s[at + 1] == '[' ? no_state : states[qualifier_state].default_next();
+        return s[at + 1] == '[' ? no_state : state(qualifier_root).default_next();
       }
     }
     return qualifier(s, n, body);
@@ -247,7 +244,7 @@ struct tables : header {
     g.pos = 1;
     g.len = at - 1;
     g.key = (w >> 8) & (~u64{0} >> (64 - 8 * g.len));  // its bytes, as segment_key
-    return find(ref(qualifier_state), g, s, states[qualifier_state].default_next(), !walk);
+    return find(qualifier_root, g, s, state(qualifier_root).default_next());
   }
 
   // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
@@ -270,13 +267,13 @@ struct tables : header {
       g.key = segment_key(name);
       if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
     }
-    return find(ref(qualifier_state), g, s, states[qualifier_state].default_next(), !walk);
+    return find(qualifier_root, g, s, state(qualifier_root).default_next());
   }
 
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were
   // it not, the check would step through the chain instead).
   [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr const long_edge_rec* mid_run(u32 st, std::size_t len) const noexcept {
-    for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, st, long_cap);; ++e) {
+    for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, state_hash(st), long_cap);; ++e) {
       if (e->key == mid_run_key && e->from == st && e->run_size() == len) return e;
       if (e->from == no_state) return nullptr;
     }
@@ -295,9 +292,9 @@ struct tables : header {
   CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
     u32 acc = 0;
-    if (const state_rec& r = state(st); r.run_length() != 0) {
+    if (state_ref r = state(st); r.run_length() != 0) {
       const std::size_t pos = sc.position(), end = pos + r.run_length();
-      acc = r.trail_ops();
+      acc = r.trail_bits();
       if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
       st = r.run_end();
       if (end == n) return finish(acc | state(st).term_bits());
@@ -305,11 +302,11 @@ struct tables : header {
       sc.seek(end + 1);  // < n: the name does not end with ':'
     }
     for (;;) {
-      const state_rec& r = state(st);
+      state_ref r = state(st);
       if constexpr (AnyLength) {
         if (r.run_length() != 0) {  // a mid-run head (never an entry state)
           if (const run_pass p = pass_mid_run(st, r, s, n, sc.position(), sc.colons()); p.to != no_state) {
-            acc |= r.trail_ops();
+            acc |= r.trail_bits();
             if (p.end > n) return finish(acc);  // the automaton dies inside the run; the name is valid
             st = p.to;
             if (p.end == n) return finish(acc | state(st).term_bits());
@@ -417,12 +414,12 @@ struct tables : header {
   constexpr void walk_from(u32 node, const walk_segment* segs, std::size_t i, std::size_t count, const char* s,
                       u32& acc) const noexcept {
     for (;; ++i) {
-      const state_rec& r = state(node);
+      state_ref r = state(node);
       if (i == count) {
         acc |= r.term_ops();
         return;
       }
-      acc |= r.trail_ops();
+      acc |= r.trail_bits();
       const walk_segment& w = segs[i];
       const u64 hk = w.key * k_mul;
       // The node's filter spares the probe for most segments no literal edge names (a miss in
