@@ -3495,8 +3495,8 @@ CAPMATCH_NAMESPACE_END
 // capmatch — matcher internals: the inlining attributes of the check paths (docs/matcher.md, "A check").
 // SPDX-License-Identifier: MIT
 //
-// Defined once here for layout.hpp, scan.hpp and query.hpp; matcher.hpp, which includes them, #undefs them
-// at its end.
+// Defined once here for layout.hpp, scan.hpp and query.hpp; matcher.hpp, which includes them,
+// #undefs them at its end.
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CAPMATCH_DETAIL_INLINE [[gnu::always_inline]] inline

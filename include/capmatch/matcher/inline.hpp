@@ -1,8 +1,8 @@
 // capmatch — matcher internals: the inlining attributes of the check paths (docs/matcher.md, "A check").
 // SPDX-License-Identifier: MIT
 //
-// Defined once here for layout.hpp, scan.hpp and query.hpp; matcher.hpp, which includes them, #undefs them
-// at its end.
+// Defined once here for layout.hpp, scan.hpp and query.hpp; matcher.hpp, which includes them,
+// #undefs them at its end.
 #pragma once
 
 #if defined(__GNUC__) || defined(__clang__)
