@@ -43,7 +43,7 @@ struct fnv {
 };
 
 void hash_storage(fnv& f, const detail::cm::storage& s) {
-  f.value(s.state_count), f.value(s.long_cap), f.value(s.start), f.value(s.any_root), f.value(s.app_wide);
+  f.value(s.state_count), f.value(s.qualifier_root), f.value(s.long_cap), f.value(s.start), f.value(s.any_root), f.value(s.app_wide);
   f.value(s.walk), f.value(s.chains), f.value(s.fallbacks), f.value(s.out_of_line), f.value(s.quick_all);
   for (const auto& q : s.quick) f.value(q);
   f.vec(s.words), f.vec(s.long_edges), f.vec(s.pool);

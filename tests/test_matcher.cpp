@@ -940,9 +940,9 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
     return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
   };
   const auto same = [&](const storage& a, const storage& b) {
-    return a.state_count == b.state_count && a.long_cap == b.long_cap && a.start == b.start &&
-           a.any_root == b.any_root && a.walk == b.walk && a.chains == b.chains && a.fallbacks == b.fallbacks &&
-           a.in_group == b.in_group && bytes_equal(a.words, b.words) && bytes_equal(a.long_edges, b.long_edges) &&
+    return a.state_count == b.state_count && a.qualifier_root == b.qualifier_root && a.long_cap == b.long_cap &&
+           a.start == b.start && a.any_root == b.any_root && a.walk == b.walk && a.chains == b.chains &&
+           a.fallbacks == b.fallbacks && a.in_group == b.in_group && bytes_equal(a.words, b.words) && bytes_equal(a.long_edges, b.long_edges) &&
            bytes_equal(a.pool, b.pool);
   };
   const char* const tails[] = {"admin", "typing", "presence", "x", "audit"};

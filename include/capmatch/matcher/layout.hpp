@@ -97,109 +97,8 @@ using swar::zero_bytes;
 inline constexpr u32 wild_run = u32{1} << 31;
 static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matcher_run_text_factor)
 
-/// One automaton state (or, in trie-walk mode, one trie node) as the builder makes it: 16
-/// bytes, the four words its emitted record holds (write(); the check paths read that record
-/// through state_ref, which has the same named reads). The words mean different things in the
-/// two modes and in run states, so they are private: one named accessor per meaning.
-/// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
-/// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
-/// is the state after them. See docs/matcher.md, "Runs". A mid-run head whose chain was
-/// dropped holds its run the same way (holds_run(); docs/matcher.md, "Mid-runs through `*`").
-class state_rec {
- public:
-  // ---- reads (the check paths) ----
-  /// DFA: the default transition (a segment that no literal transition names). For a state
-  /// with a fallback (has_fallback()) this is the fallback state, whose default is this one's.
-  [[nodiscard]] constexpr u32 default_next() const noexcept { return next_; }
-  /// DFA: true when a segment that none of this state's literal transitions names moves the
-  /// automaton as it would move fallback() (docs/matcher.md, "Fallback transitions").
-  [[nodiscard]] constexpr bool has_fallback() const noexcept { return (term_ & fallback_flag) != 0; }
-  /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
-  [[nodiscard]] constexpr u32 fallback() const noexcept { return next_; }
-  /// Trie: the `*` child.
-  [[nodiscard]] constexpr u32 star_child() const noexcept { return next_; }
-  /// DFA, run state (or holds_run()): the state after the run.
-  [[nodiscard]] constexpr u32 run_end() const noexcept { return next_; }
-  /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
-  /// record (run_end(), run_length(), held_run_offset()) instead of the long-edge table.
-  [[nodiscard]] constexpr bool holds_run() const noexcept { return (term_ & held_run_flag) != 0; }
-  /// DFA, holds_run(): the pool offset of the run's bytes.
-  [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return aux_ & ~wild_run; }
-  /// DFA, holds_run(): true when the run passes through star steps (U+0000 bytes for `*`).
-  [[nodiscard]] constexpr bool held_run_wild() const noexcept { return (aux_ & wild_run) != 0; }
-  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
-  [[nodiscard]] constexpr u32 filter() const noexcept { return aux_; }
-  /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
-  /// run replaces its transitions; any other state's is a mid-run, see mid_run_key.)
-  [[nodiscard]] constexpr std::size_t run_length() const noexcept { return term_ >> run_shift; }
-  /// DFA, run state: the pool offset of the run's bytes.
-  [[nodiscard]] constexpr u32 run_offset() const noexcept { return aux_; }
-  /// Ops granted when one or more further segments follow (trailing `*`).
-  [[nodiscard]] constexpr u32 trail_ops() const noexcept { return trail_; }
-  /// Ops granted when the name ends here, with a run state's length bits above them: for the
-  /// check paths, whose finish() drops those bits (one instruction less than term_ops()).
-  [[nodiscard]] constexpr u32 term_bits() const noexcept { return term_; }
-  /// Ops granted when the name ends here (without a run state's length bits or the flags).
-  [[nodiscard]] constexpr u32 term_ops() const noexcept { return term_ & (held_run_flag - 1); }
-
-  // ---- writes (the builder) ----
-  /// DFA: sets the default transition (a state index while building, a reference once emitted).
-  constexpr void set_default_next(u32 st) noexcept { next_ = st; }
-  /// DFA: gives this state a fallback (a state index while building, a reference once emitted)
-  /// instead of a default transition. Never a run state (a run state has no default).
-  constexpr void set_fallback(u32 st) noexcept {
-    next_ = st;
-    term_ |= fallback_flag;
-  }
-  /// Trie: sets the `*` child.
-  constexpr void set_star_child(u32 node) noexcept { next_ = node; }
-  /// Adds ops granted when one or more further segments follow.
-  constexpr void add_trail_ops(u32 ops) noexcept { trail_ |= ops; }
-  /// Adds ops granted when the name ends here.
-  constexpr void add_term_ops(u32 ops) noexcept { term_ |= ops; }
-  /// Adds a literal transition's key hash to the filter (before any run is set).
-  constexpr void add_filter_bit(u32 bit) noexcept { aux_ |= bit; }
-  /// DFA: makes this a run state: `size` bytes at pool offset `offset`, then state `end`.
-  constexpr void set_run(u32 offset, u32 size, u32 end) noexcept {
-    next_ = end;
-    term_ = term_ops() | size << run_shift;
-    aux_ = offset;
-  }
-  /// DFA: marks this state as the head of a mid-run of `size` bytes (its transitions, filter
-  /// and default stay; the run's bytes and end are its run record in the long-edge table).
-  constexpr void set_mid_run(u32 size) noexcept { term_ = term_ops() | size << run_shift; }
-  /// DFA: makes a mid-run head with nothing else left (no transition, no default) hold its run:
-  /// `size` bytes at pool offset `offset` (`wild`: through star steps), then state `end`.
-  constexpr void set_held_run(u32 offset, u32 size, u32 end, bool wild) noexcept {
-    next_ = end;
-    term_ = term_ops() | held_run_flag | size << run_shift;
-    aux_ = offset | (wild ? wild_run : 0);
-  }
-  /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
-  /// while building, state indices to references when emitting.
-  template <class F>
-  constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
-    next_ = f(next_);
-  }
-  /// Emits the record as the four words a state_ref reads, with `table` (table_flag and the
-  /// log2 of its entries, or 0: no table) above the trail ops.
-  constexpr void write(u32* w, u32 table) const noexcept {
-    w[0] = next_;
-    w[1] = trail_ | table;
-    w[2] = term_;
-    w[3] = aux_;
-  }
-
- private:
-  u32 next_ = dead;  // DFA: default transition, fallback state, or a run's end; trie: the `*` child
-  u32 trail_ = 0;    // op bits granted when one or more further segments follow
-  u32 term_ = 0;     // op bits granted when the name ends here; | fallback_flag; a run state: | run length << run_shift
-  u32 aux_ = 0;      // the filter of the literal transitions' key hashes, or (run state) the run's pool offset
-};
-static_assert(sizeof(state_rec) == 16);
-
 /// The emitted automaton (or trie) is one array of 32-bit words. A state at an offset there
-/// (its reference adds its table's size, see ref_shift) is its record (record_words: state_rec's
+/// (its reference adds its table's size, see ref_shift) is its record (record_words: record_reads'
 /// four words), then its table of short transitions: 2^k entries of entry_words (the segment's
 /// key, zero-padded to 8 bytes, in two words, low first; the state after it), empty entries
 /// zero (a segment is never empty, so no key is 0). The table is right after the record: a
@@ -249,33 +148,124 @@ static_assert(table_flag > held_run_flag);
 /// "Session 21"). Two shifts, no multiply: the probe's address waits for k only.
 [[nodiscard]] constexpr u32 table_home(u64 hk, u32 k) noexcept { return static_cast<u32>((hk >> 32) << k >> 32); }
 
-/// A state of the emitted words (see record_words): what the check paths read, one named
-/// accessor per meaning, as state_rec's.
-class state_ref {
+/// The four words of a state's record (record_words), in both of its forms: the builder's
+/// state_rec holds them, the emitted state_ref points at them. The bit layout lives here only,
+/// one named accessor per meaning: the words mean different things in the two modes and in
+/// run states.
+/// A *run state* (DFA only; run_length() != 0) has no default transition and one way on: the
+/// literal segments of its run, `a:b:c`, whose bytes are at `pool + run_offset()`; run_end()
+/// is the state after them. See docs/matcher.md, "Runs". A mid-run head whose chain was
+/// dropped holds its run the same way (holds_run(); docs/matcher.md, "Mid-runs through `*`").
+///   w_[0]  DFA: default transition, fallback state, or a run's end; trie: the `*` child
+///   w_[1]  op bits granted when one or more further segments follow; emitted, | the table's
+///          bits (table_flag, its entries' log2 << table_shift)
+///   w_[2]  op bits granted when the name ends here; | fallback_flag or held_run_flag; a run
+///          state: | run length << run_shift
+///   w_[3]  the filter of the literal transitions' key hashes, or (run state) the run's pool
+///          offset, or (holds_run) the held run's pool offset | wild_run
+template <class Words>
+class record_reads {
  public:
-  constexpr explicit state_ref(const u32* w) noexcept : w_(w) {}
+  /// DFA: the default transition (a segment that no literal transition names). For a state
+  /// with a fallback (has_fallback()) this is the fallback state, whose default is this one's.
   [[nodiscard]] constexpr u32 default_next() const noexcept { return w_[0]; }
+  /// DFA: true when a segment that none of this state's literal transitions names moves the
+  /// automaton as it would move fallback() (docs/matcher.md, "Fallback transitions").
   [[nodiscard]] constexpr bool has_fallback() const noexcept { return (w_[2] & fallback_flag) != 0; }
+  /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
   [[nodiscard]] constexpr u32 fallback() const noexcept { return w_[0]; }
+  /// Trie: the `*` child.
   [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
+  /// DFA, run state (or holds_run()): the state after the run.
   [[nodiscard]] constexpr u32 run_end() const noexcept { return w_[0]; }
+  /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
+  /// record (run_end(), run_length(), held_run_offset()) instead of the long-edge table.
   [[nodiscard]] constexpr bool holds_run() const noexcept { return (w_[2] & held_run_flag) != 0; }
+  /// DFA, holds_run(): the pool offset of the run's bytes.
   [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return w_[3] & ~wild_run; }
+  /// DFA, holds_run(): true when the run passes through star steps (U+0000 bytes for `*`).
   [[nodiscard]] constexpr bool held_run_wild() const noexcept { return (w_[3] & wild_run) != 0; }
+  /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return w_[3]; }
+  /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
+  /// run replaces its transitions; any other state's is a mid-run, see mid_run_key.)
   [[nodiscard]] constexpr std::size_t run_length() const noexcept { return w_[2] >> run_shift; }
+  /// DFA, run state: the pool offset of the run's bytes.
   [[nodiscard]] constexpr u32 run_offset() const noexcept { return w_[3]; }
   /// Ops granted when one or more further segments follow.
   [[nodiscard]] constexpr u32 trail_ops() const noexcept { return w_[1] & (held_run_flag - 1); }
-  /// trail_ops() with the table's bits above them: for the check paths, whose finish() drops
-  /// those bits (one instruction less).
+  /// trail_ops() with an emitted record's table bits above them: for the check paths, whose
+  /// finish() drops those bits (one instruction less).
   [[nodiscard]] constexpr u32 trail_bits() const noexcept { return w_[1]; }
+  /// Ops granted when the name ends here, with a run state's length bits and the flags above
+  /// them: for the check paths, whose finish() drops those bits (one instruction less).
   [[nodiscard]] constexpr u32 term_bits() const noexcept { return w_[2]; }
+  /// Ops granted when the name ends here (without a run state's length bits or the flags).
   [[nodiscard]] constexpr u32 term_ops() const noexcept { return w_[2] & (held_run_flag - 1); }
-  /// Entries of this state's table of short transitions (0: none).
-  [[nodiscard]] constexpr u32 entries() const noexcept {
-    return (w_[1] & table_flag) == 0 ? 0 : u32{1} << (w_[1] >> table_shift);
+
+ protected:
+  Words w_{};
+};
+
+/// One automaton state (or, in trie-walk mode, one trie node) as the builder makes it: the four
+/// words its emitted record holds (write()), read through record_reads as the check paths read
+/// them through state_ref.
+class state_rec : public record_reads<u32[record_words]> {
+ public:
+  /// DFA: sets the default transition (a state index while building, a reference once emitted).
+  constexpr void set_default_next(u32 st) noexcept { w_[0] = st; }
+  /// DFA: gives this state a fallback (a state index while building, a reference once emitted)
+  /// instead of a default transition. Never a run state (a run state has no default).
+  constexpr void set_fallback(u32 st) noexcept {
+    w_[0] = st;
+    w_[2] |= fallback_flag;
   }
+  /// Trie: sets the `*` child.
+  constexpr void set_star_child(u32 node) noexcept { w_[0] = node; }
+  /// Adds ops granted when one or more further segments follow.
+  constexpr void add_trail_ops(u32 ops) noexcept { w_[1] |= ops; }
+  /// Adds ops granted when the name ends here.
+  constexpr void add_term_ops(u32 ops) noexcept { w_[2] |= ops; }
+  /// Adds a literal transition's key hash to the filter (before any run is set).
+  constexpr void add_filter_bit(u32 bit) noexcept { w_[3] |= bit; }
+  /// DFA: makes this a run state: `size` bytes at pool offset `offset`, then state `end`.
+  constexpr void set_run(u32 offset, u32 size, u32 end) noexcept {
+    w_[0] = end;
+    w_[2] = term_ops() | size << run_shift;
+    w_[3] = offset;
+  }
+  /// DFA: marks this state as the head of a mid-run of `size` bytes (its transitions, filter
+  /// and default stay; the run's bytes and end are its run record in the long-edge table).
+  constexpr void set_mid_run(u32 size) noexcept { w_[2] = term_ops() | size << run_shift; }
+  /// DFA: makes a mid-run head with nothing else left (no transition, no default) hold its run:
+  /// `size` bytes at pool offset `offset` (`wild`: through star steps), then state `end`.
+  constexpr void set_held_run(u32 offset, u32 size, u32 end, bool wild) noexcept {
+    w_[0] = end;
+    w_[2] = term_ops() | held_run_flag | size << run_shift;
+    w_[3] = offset | (wild ? wild_run : 0);
+  }
+  /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
+  /// while building, state indices to references when emitting.
+  template <class F>
+  constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
+    w_[0] = f(w_[0]);
+  }
+  /// Emits the record as the four words a state_ref reads, with `table` (table_flag and the
+  /// log2 of its entries, or 0: no table) above the trail ops.
+  constexpr void write(u32* w, u32 table) const noexcept {
+    for (u32 i = 0; i < record_words; ++i) w[i] = w_[i];
+    w[1] |= table;
+  }
+};
+static_assert(sizeof(state_rec) == 4 * record_words);
+
+/// A state of the emitted words (see record_words): what the check paths read, through
+/// record_reads as the builder reads its state_rec, and its table.
+class state_ref : public record_reads<const u32*> {
+ public:
+  constexpr explicit state_ref(const u32* w) noexcept { w_ = w; }
+  /// Entries of this state's table of short transitions (0: none).
+  [[nodiscard]] constexpr u32 entries() const noexcept { return has_table() ? u32{1} << entries_log2() : 0; }
   /// Entry i (< entries()): its key (0: empty) and the state after it.
   [[nodiscard]] constexpr u64 entry_key(u32 i) const noexcept { return load_key(w_ + record_words + entry_words * i); }
   [[nodiscard]] constexpr u32 entry_to(u32 i) const noexcept { return w_[record_words + entry_words * i + 2]; }
@@ -294,16 +284,13 @@ class state_ref {
     }
   }
   /// The log2 of the table's entries (0 also when there is no table).
-  [[nodiscard]] constexpr u32 entries_log2() const noexcept {
-    return (w_[1] & table_flag) == 0 ? 0 : w_[1] >> table_shift;
-  }
+  [[nodiscard]] constexpr u32 entries_log2() const noexcept { return has_table() ? w_[1] >> table_shift : 0; }
+  /// True when this state has a table of short transitions.
+  [[nodiscard]] constexpr bool has_table() const noexcept { return (w_[1] & table_flag) != 0; }
   /// This state's reference, given its offset.
   [[nodiscard]] constexpr u32 reference(u32 offset) const noexcept { return offset | entries_log2() << ref_shift; }
   /// Words of the record and its table: the next state's offset is this one's + size().
   [[nodiscard]] constexpr u32 size() const noexcept { return record_words + entry_words * entries(); }
-
- private:
-  const u32* w_;
 };
 /// The builder orders the states depth first (a check's next state then usually shares a cache
 /// line with the one it stands on) only when their records exceed this many bytes, a typical
