@@ -3595,7 +3595,7 @@ using swar::low7;
 using swar::ones;
 using swar::zero_bytes;
 
-/// A mid-run record's `size` (and a held run's offset in its head's state_rec) has this bit
+/// A mid-run record's pool offset (and a held run's, in its head's record) has this bit
 /// when its run passes through `*` segments (star steps: states whose only way on is the
 /// default transition), each written as one U+0000 byte in the pool, which matches one whole
 /// segment of the name (docs/matcher.md, "Mid-runs").
@@ -3802,9 +3802,9 @@ class state_ref : public record_reads<const u32*> {
 /// L1 data cache: below it they stay in L1 in any order, and the pass would only cost build
 /// time (3-6 % more instructions where it runs, callgrind; docs/matcher.md, "State order").
 inline constexpr std::size_t matcher_locality_bytes = 32 * 1024;
-/// The key of a mid-run's record in the long-edge table: {mid_run_key, head, run end, pool
-/// offset, run length}. A run has at least two segments, so its length differs from that of
-/// the head's one literal transition, the only other record `from` the head.
+/// Where a mid-run's record is placed in the long-edge table: its home is that of this key
+/// (as a segment's key) from its head. A run has at least two segments, so its length differs
+/// from that of the head's one literal transition, the only other record `from` the head.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
 /// A run passes through a state that minimisation merged (a suffix several chains share) to
 /// its end, so the runs' bytes are not bounded by the transitions' any more: the builder makes
@@ -3819,18 +3819,39 @@ inline constexpr std::size_t matcher_run_text_slack = 64 * 1024;
 /// tests every state for a mid-run (docs/matcher.md, "Mid-runs").
 inline constexpr std::size_t mid_run_drop_segments = 3;
 inline constexpr std::size_t mid_run_drop_share = 4;
-/// A transition on a longer segment: `key` is a hash, the bytes are verified in the pool.
+/// The long-edge table, shared by all states: a transition on a segment of more than 8 bytes
+/// (its bytes in the pool), or a mid-run's record (the run's bytes in the pool; see
+/// mid_run_key). 16 bytes: `tag` holds the length (either's, in bytes) in its low
+/// long_length_bits, and above them, for a transition, 19 bits of the segment's key (a hash:
+/// a probe compares the bytes only when the tag matches) or, for a mid-run, mid_run_tag.
+/// (Session 22: 24 bytes before, a 64-bit key and a separate size; the tag is one compare.)
+inline constexpr unsigned long_length_bits = 12;
+inline constexpr u32 long_length_mask = (u32{1} << long_length_bits) - 1;
+static_assert(max_resource_bytes <= long_length_mask, "a segment's or a run's length fits a tag");
+inline constexpr u32 mid_run_tag = u32{1} << 31;
+/// The tag of a transition on a segment of len (9 to max_resource_bytes) bytes with key `key`:
+/// bit 31 is clear, so it never equals a mid-run's.
+[[nodiscard]] constexpr u32 long_tag(u64 key, std::size_t len) noexcept {
+  return static_cast<u32>(key >> 45) << long_length_bits | static_cast<u32>(len);
+}
+/// The tag of a mid-run of len bytes.
+[[nodiscard]] constexpr u32 mid_run_tag_of(std::size_t len) noexcept { return mid_run_tag | static_cast<u32>(len); }
 struct long_edge_rec {
-  u64 key = 0;
-  u32 from = no_state;
+  u32 tag = 0;
+  u32 from = no_state;  // no_state: an empty slot
   u32 to = dead;
-  u32 offset = 0;
-  u32 size = 0;  // the segment's bytes; a mid-run record: the run's, | wild_run through star steps
+  u32 where = 0;  // the bytes' pool offset; a mid-run record: | wild_run through star steps
 
-  /// A mid-run record: the run's length in bytes, and whether it passes through star steps.
-  [[nodiscard]] constexpr u32 run_size() const noexcept { return size & ~wild_run; }
-  [[nodiscard]] constexpr bool run_wild() const noexcept { return (size & wild_run) != 0; }
+  /// True for a mid-run's record.
+  [[nodiscard]] constexpr bool is_mid_run() const noexcept { return (tag & mid_run_tag) != 0; }
+  /// The segment's (or run's) length in bytes.
+  [[nodiscard]] constexpr u32 length() const noexcept { return tag & long_length_mask; }
+  /// The pool offset of the segment's (or run's) bytes.
+  [[nodiscard]] constexpr u32 offset() const noexcept { return where & ~wild_run; }
+  /// A mid-run record: true when the run passes through star steps.
+  [[nodiscard]] constexpr bool run_wild() const noexcept { return (where & wild_run) != 0; }
 };
+static_assert(sizeof(long_edge_rec) == 16);
 
 /// A qualifier of at most `quick_qualifier_bytes` bytes that patterns name, as the first
 /// bytes of a name carrying it: `key` is "[queue]" as a little-endian word, `mask` covers its
@@ -4453,9 +4474,9 @@ struct tables : header {
   // 10 % of a check at N = 4096 (scoped, global, params; bench/RESULTS.md "Session 16").
   CAPMATCH_DETAIL_INLINE constexpr u32 find_medium(u32 from, u64 key, u64 w0, u64 w1, std::size_t len, u32 otherwise,
                                                    u64 hk) const noexcept {
+    const u32 tag = long_tag(key, len);
     for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
-      if (e->key == key && e->from == from && e->size == len && load8(pool + e->offset) == w0 &&
-          load8(pool + e->offset + 8) == w1)
+      if (e->tag == tag && e->from == from && load8(pool + e->where) == w0 && load8(pool + e->where + 8) == w1)
         return e->to;
       if (e->from == no_state) return otherwise;
     }
@@ -4466,9 +4487,9 @@ struct tables : header {
                                                    const char* s, std::size_t pos, u32 otherwise,
                                                    u64 hk) const noexcept {
     if (len <= 16) return find_medium(from, key, w0, w1, len, otherwise, hk);
+    const u32 tag = long_tag(key, len);
     for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
-      if (e->key == key && e->from == from && e->size == len && bytes_equal(pool + e->offset, s + pos, len))
-        return e->to;
+      if (e->tag == tag && e->from == from && bytes_equal(pool + e->where, s + pos, len)) return e->to;
       if (e->from == no_state) return otherwise;
     }
   }
@@ -4558,7 +4579,7 @@ struct tables : header {
       wild = r.held_run_wild();
       to = r.run_end();
     } else if (const long_edge_rec* e = mid_run(st, len); e != nullptr) {
-      run = pool + e->offset;
+      run = pool + e->offset();
       wild = e->run_wild();
       to = e->to;
     } else {
@@ -4677,8 +4698,9 @@ struct tables : header {
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were
   // it not, the check would step through the chain instead).
   [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr const long_edge_rec* mid_run(u32 st, std::size_t len) const noexcept {
+    const u32 tag = mid_run_tag_of(len);
     for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, state_hash(st), long_cap);; ++e) {
-      if (e->key == mid_run_key && e->from == st && e->run_size() == len) return e;
+      if (e->tag == tag && e->from == st) return e;
       if (e->from == no_state) return nullptr;
     }
   }
@@ -5457,7 +5479,7 @@ class builder {
         }
         const u32 off = pool_at[t.sid] - 1;
         place(out.long_edges, home_slot(hk, state_hash(refs[t.from]), out.long_cap),
-              long_edge_rec{g.key, refs[t.from], refs[t.to], off, g.size});
+              long_edge_rec{long_tag(g.key, g.size), refs[t.from], refs[t.to], off});
       }
     }
     // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
@@ -5484,7 +5506,7 @@ class builder {
       } else {
         states[r.state].set_mid_run(r.size);
         place(out.long_edges, home_slot(mid_run_key * k_mul, state_hash(refs[r.state]), out.long_cap),
-              long_edge_rec{mid_run_key, refs[r.state], refs[r.target], run_at[i], r.size | (r.wild ? wild_run : 0)});
+              long_edge_rec{mid_run_tag_of(r.size), refs[r.state], refs[r.target], run_at[i] | (r.wild ? wild_run : 0)});
       }
     }
     // The records, their links (the default transition, trie: the `*` child) as references.

@@ -164,7 +164,7 @@ constexpr bool ct_wild_runs_dropped() {
   const auto& t = detail::cm::matcher_access::tables(m);
   std::size_t wild = 0, held = 0;  // runs through `*`; held by their heads (the chain dropped)
   for (const auto& e : t.long_edges)
-    if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state && e.run_wild())
+    if (e.is_mid_run() && e.from != detail::cm::no_state && e.run_wild())
       ++wild;
   t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
     if (st.holds_run()) ++held, wild += st.held_run_wild() ? 1 : 0;
@@ -1308,7 +1308,7 @@ TEST_CASE("differential: mid-runs (chains of one-way states below the start) in 
     const auto& t = capmatch::detail::cm::matcher_access::tables(dfa);
     bool mid_runs = false;  // a record in the long-edge table, or a head that holds its run (chain dropped)
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
-      mid_runs = mid_runs || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state);
+      mid_runs = mid_runs || (t.long_edges[i].is_mid_run() && t.long_edges[i].from != detail::cm::no_state);
     t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) { mid_runs = mid_runs || st.holds_run(); });
     with_mid_runs += mid_runs ? 1 : 0;
     with_chains_dropped += t.chains ? 1 : 0;  // every name then takes the out-of-line path
@@ -1342,8 +1342,8 @@ template <class F>
 void visit_runs(const detail::cm::storage& t, F f) {
   std::set<detail::cm::u32> heads;  // mid-run heads with a record
   for (const auto& e : t.long_edges)
-    if (e.key == detail::cm::mid_run_key && e.from != detail::cm::no_state)
-      heads.insert(e.from), f(std::size_t{e.offset}, std::size_t{e.run_size()}, true);
+    if (e.is_mid_run() && e.from != detail::cm::no_state)
+      heads.insert(e.from), f(std::size_t{e.offset()}, std::size_t{e.length()}, true);
   t.for_each_state([&](detail::cm::u32 at, detail::cm::state_ref st) {
     if (st.run_length() == 0 || heads.count(at) != 0) return;
     f(std::size_t{st.holds_run() ? st.held_run_offset() : st.run_offset()}, st.run_length(), st.holds_run());
@@ -1406,7 +1406,7 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
     const auto& t = detail::cm::matcher_access::tables(dfa);
     bool wild = false;  // a mid-run through `*`: its record's size, or its head's offset, says so
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
-      wild = wild || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state &&
+      wild = wild || (t.long_edges[i].is_mid_run() && t.long_edges[i].from != detail::cm::no_state &&
                       t.long_edges[i].run_wild());
     t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
       wild = wild || (st.holds_run() && st.held_run_wild());
@@ -1415,7 +1415,7 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
     with_chains_dropped += t.chains ? 1 : 0;
     bool records = false;  // chains kept: the literal mid-runs, found again without star steps
     for (std::size_t i = 0; i < dfa.shape().long_edges; ++i)
-      records = records || (t.long_edges[i].key == detail::cm::mid_run_key && t.long_edges[i].from != detail::cm::no_state);
+      records = records || (t.long_edges[i].is_mid_run() && t.long_edges[i].from != detail::cm::no_state);
     literal_kept += records && !t.chains ? 1 : 0;
     wild_dropped += wild && t.chains ? 1 : 0;
     // The bound on run text (builder::run_text_limit, layout.hpp matcher_run_text_factor): no
@@ -2091,6 +2091,60 @@ TEST_CASE("long segments of 17 to 200 bytes: a one-byte change anywhere makes an
     CHECK(cap.ops_for(variants[len]) == (len % 4 < 2 ? op_set(operation::subscribe) : op_set{}));
   }
   MESSAGE(names << " names");
+  CHECK(failures == 0);
+}
+
+TEST_CASE("long-edge tags: segments whose tags agree are told apart by their bytes") {
+  // A long-edge record keeps 19 bits of a segment's key and its length (long_tag); a probe
+  // compares the bytes only when the tag matches. For lengths 9-16 (two words) and over 16
+  // (byte by byte): pairs of segments of one length whose tags agree and whose key hashes agree
+  // in their top 16 bits too (so that the state's filter passes both, and both probes start at
+  // the same home slot in any table of fewer than 2^16 slots), found by sorting 200 000 random
+  // segments; one of each pair is a pattern's segment. The other must not be granted its ops.
+  // (Without the comparison of bytes in find_medium and find_long, this test fails.)
+  using detail::cm::k_mul;
+  using detail::cm::long_tag;
+  using detail::cm::segment_key;
+  const auto segment = [](std::size_t len, std::uint64_t i) {
+    splitmix64 r{i * 0x9E3779B97F4A7C15ull + len};
+    std::string seg(len, 'a');
+    for (char& c : seg) c = static_cast<char>('a' + r.below(26));
+    return seg;
+  };
+  std::size_t pairs = 0, failures = 0;
+  for (const std::size_t len : {9u, 12u, 16u, 17u, 40u}) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> drawn;  // {tag and the hash's top 16 bits, i}
+    for (std::uint32_t i = 0; i < 200000; ++i) {
+      const std::uint64_t key = segment_key(segment(len, i));
+      const std::uint32_t tag = long_tag(key, len);
+      REQUIRE(((tag & detail::cm::mid_run_tag) == 0 && (tag & detail::cm::long_length_mask) == len));
+      drawn.emplace_back(std::uint64_t{tag} << 16 | (key * k_mul) >> 48, i);
+    }
+    std::sort(drawn.begin(), drawn.end());
+    for (std::size_t k = 1; k < drawn.size(); ++k) {
+      if (drawn[k].first != drawn[k - 1].first) continue;
+      const std::string a = segment(len, drawn[k - 1].second), b = segment(len, drawn[k].second);
+      if (a == b) continue;
+      ++pairs;
+      REQUIRE(segment_key(a) != segment_key(b));  // the keys differ; their tags do not
+      const capability cap = parse_ok("{\"t:" + a + "\":[\"publish\"],\"t:" + a + ":x:*\":[\"history\"],\"" + a +
+                                      "\":[\"presence\"]}");
+      const matcher dfa(cap), walk(cap, matcher_mode::trie_walk);
+      for (const matcher* m : {&dfa, &walk}) {
+        const auto expect = [&](const std::string& name, op_set want) {
+          if (ops_exact(*m, name) != want && failures++ < 10) FAIL_CHECK("'" << name << "'");
+        };
+        expect("t:" + a, op_set(operation::publish));
+        expect("t:" + b, {});
+        expect("t:" + a + ":x:y", op_set(operation::history));
+        expect("t:" + b + ":x:y", {});
+        expect(a, op_set(operation::presence));
+        expect(b, {});
+      }
+    }
+  }
+  MESSAGE(pairs << " pairs");
+  CHECK(pairs >= 10);
   CHECK(failures == 0);
 }
 

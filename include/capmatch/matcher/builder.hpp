@@ -572,7 +572,7 @@ class builder {
         }
         const u32 off = pool_at[t.sid] - 1;
         place(out.long_edges, home_slot(hk, state_hash(refs[t.from]), out.long_cap),
-              long_edge_rec{g.key, refs[t.from], refs[t.to], off, g.size});
+              long_edge_rec{long_tag(g.key, g.size), refs[t.from], refs[t.to], off});
       }
     }
     // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
@@ -599,7 +599,7 @@ class builder {
       } else {
         states[r.state].set_mid_run(r.size);
         place(out.long_edges, home_slot(mid_run_key * k_mul, state_hash(refs[r.state]), out.long_cap),
-              long_edge_rec{mid_run_key, refs[r.state], refs[r.target], run_at[i], r.size | (r.wild ? wild_run : 0)});
+              long_edge_rec{mid_run_tag_of(r.size), refs[r.state], refs[r.target], run_at[i] | (r.wild ? wild_run : 0)});
       }
     }
     // The records, their links (the default transition, trie: the `*` child) as references.

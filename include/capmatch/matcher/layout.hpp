@@ -90,7 +90,7 @@ using swar::low7;
 using swar::ones;
 using swar::zero_bytes;
 
-/// A mid-run record's `size` (and a held run's offset in its head's state_rec) has this bit
+/// A mid-run record's pool offset (and a held run's, in its head's record) has this bit
 /// when its run passes through `*` segments (star steps: states whose only way on is the
 /// default transition), each written as one U+0000 byte in the pool, which matches one whole
 /// segment of the name (docs/matcher.md, "Mid-runs").
@@ -297,9 +297,9 @@ class state_ref : public record_reads<const u32*> {
 /// L1 data cache: below it they stay in L1 in any order, and the pass would only cost build
 /// time (3-6 % more instructions where it runs, callgrind; docs/matcher.md, "State order").
 inline constexpr std::size_t matcher_locality_bytes = 32 * 1024;
-/// The key of a mid-run's record in the long-edge table: {mid_run_key, head, run end, pool
-/// offset, run length}. A run has at least two segments, so its length differs from that of
-/// the head's one literal transition, the only other record `from` the head.
+/// Where a mid-run's record is placed in the long-edge table: its home is that of this key
+/// (as a segment's key) from its head. A run has at least two segments, so its length differs
+/// from that of the head's one literal transition, the only other record `from` the head.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
 /// A run passes through a state that minimisation merged (a suffix several chains share) to
 /// its end, so the runs' bytes are not bounded by the transitions' any more: the builder makes
@@ -314,18 +314,39 @@ inline constexpr std::size_t matcher_run_text_slack = 64 * 1024;
 /// tests every state for a mid-run (docs/matcher.md, "Mid-runs").
 inline constexpr std::size_t mid_run_drop_segments = 3;
 inline constexpr std::size_t mid_run_drop_share = 4;
-/// A transition on a longer segment: `key` is a hash, the bytes are verified in the pool.
+/// The long-edge table, shared by all states: a transition on a segment of more than 8 bytes
+/// (its bytes in the pool), or a mid-run's record (the run's bytes in the pool; see
+/// mid_run_key). 16 bytes: `tag` holds the length (either's, in bytes) in its low
+/// long_length_bits, and above them, for a transition, 19 bits of the segment's key (a hash:
+/// a probe compares the bytes only when the tag matches) or, for a mid-run, mid_run_tag.
+/// (Session 22: 24 bytes before, a 64-bit key and a separate size; the tag is one compare.)
+inline constexpr unsigned long_length_bits = 12;
+inline constexpr u32 long_length_mask = (u32{1} << long_length_bits) - 1;
+static_assert(max_resource_bytes <= long_length_mask, "a segment's or a run's length fits a tag");
+inline constexpr u32 mid_run_tag = u32{1} << 31;
+/// The tag of a transition on a segment of len (9 to max_resource_bytes) bytes with key `key`:
+/// bit 31 is clear, so it never equals a mid-run's.
+[[nodiscard]] constexpr u32 long_tag(u64 key, std::size_t len) noexcept {
+  return static_cast<u32>(key >> 45) << long_length_bits | static_cast<u32>(len);
+}
+/// The tag of a mid-run of len bytes.
+[[nodiscard]] constexpr u32 mid_run_tag_of(std::size_t len) noexcept { return mid_run_tag | static_cast<u32>(len); }
 struct long_edge_rec {
-  u64 key = 0;
-  u32 from = no_state;
+  u32 tag = 0;
+  u32 from = no_state;  // no_state: an empty slot
   u32 to = dead;
-  u32 offset = 0;
-  u32 size = 0;  // the segment's bytes; a mid-run record: the run's, | wild_run through star steps
+  u32 where = 0;  // the bytes' pool offset; a mid-run record: | wild_run through star steps
 
-  /// A mid-run record: the run's length in bytes, and whether it passes through star steps.
-  [[nodiscard]] constexpr u32 run_size() const noexcept { return size & ~wild_run; }
-  [[nodiscard]] constexpr bool run_wild() const noexcept { return (size & wild_run) != 0; }
+  /// True for a mid-run's record.
+  [[nodiscard]] constexpr bool is_mid_run() const noexcept { return (tag & mid_run_tag) != 0; }
+  /// The segment's (or run's) length in bytes.
+  [[nodiscard]] constexpr u32 length() const noexcept { return tag & long_length_mask; }
+  /// The pool offset of the segment's (or run's) bytes.
+  [[nodiscard]] constexpr u32 offset() const noexcept { return where & ~wild_run; }
+  /// A mid-run record: true when the run passes through star steps.
+  [[nodiscard]] constexpr bool run_wild() const noexcept { return (where & wild_run) != 0; }
 };
+static_assert(sizeof(long_edge_rec) == 16);
 
 /// A qualifier of at most `quick_qualifier_bytes` bytes that patterns name, as the first
 /// bytes of a name carrying it: `key` is "[queue]" as a little-endian word, `mask` covers its

@@ -49,9 +49,9 @@ struct tables : header {
   // 10 % of a check at N = 4096 (scoped, global, params; bench/RESULTS.md "Session 16").
   CAPMATCH_DETAIL_INLINE constexpr u32 find_medium(u32 from, u64 key, u64 w0, u64 w1, std::size_t len, u32 otherwise,
                                                    u64 hk) const noexcept {
+    const u32 tag = long_tag(key, len);
     for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
-      if (e->key == key && e->from == from && e->size == len && load8(pool + e->offset) == w0 &&
-          load8(pool + e->offset + 8) == w1)
+      if (e->tag == tag && e->from == from && load8(pool + e->where) == w0 && load8(pool + e->where + 8) == w1)
         return e->to;
       if (e->from == no_state) return otherwise;
     }
@@ -62,9 +62,9 @@ struct tables : header {
                                                    const char* s, std::size_t pos, u32 otherwise,
                                                    u64 hk) const noexcept {
     if (len <= 16) return find_medium(from, key, w0, w1, len, otherwise, hk);
+    const u32 tag = long_tag(key, len);
     for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
-      if (e->key == key && e->from == from && e->size == len && bytes_equal(pool + e->offset, s + pos, len))
-        return e->to;
+      if (e->tag == tag && e->from == from && bytes_equal(pool + e->where, s + pos, len)) return e->to;
       if (e->from == no_state) return otherwise;
     }
   }
@@ -154,7 +154,7 @@ struct tables : header {
       wild = r.held_run_wild();
       to = r.run_end();
     } else if (const long_edge_rec* e = mid_run(st, len); e != nullptr) {
-      run = pool + e->offset;
+      run = pool + e->offset();
       wild = e->run_wild();
       to = e->to;
     } else {
@@ -273,8 +273,9 @@ struct tables : header {
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were
   // it not, the check would step through the chain instead).
   [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr const long_edge_rec* mid_run(u32 st, std::size_t len) const noexcept {
+    const u32 tag = mid_run_tag_of(len);
     for (const long_edge_rec* e = long_edges + home_slot(mid_run_key * k_mul, state_hash(st), long_cap);; ++e) {
-      if (e->key == mid_run_key && e->from == st && e->run_size() == len) return e;
+      if (e->tag == tag && e->from == st) return e;
       if (e->from == no_state) return nullptr;
     }
   }
