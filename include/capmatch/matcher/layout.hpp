@@ -298,8 +298,8 @@ class state_ref : public record_reads<const u32*> {
 /// time (3-6 % more instructions where it runs, callgrind; docs/matcher.md, "State order").
 inline constexpr std::size_t matcher_locality_bytes = 32 * 1024;
 /// Where a mid-run's record is placed in the long-edge table: its home is that of this key
-/// (as a segment's key) from its head. A run has at least two segments, so its length differs
-/// from that of the head's one literal transition, the only other record `from` the head.
+/// (as a segment's key) from its head. Its tag (mid_run_tag_of) tells it from the head's
+/// transitions on long segments, whose tags never have mid_run_tag.
 inline constexpr u64 mid_run_key = 0x6E75722D64696DFFull;
 /// A run passes through a state that minimisation merged (a suffix several chains share) to
 /// its end, so the runs' bytes are not bounded by the transitions' any more: the builder makes
