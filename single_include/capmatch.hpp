@@ -3573,6 +3573,8 @@ inline constexpr unsigned ref_shift = 27;
 inline constexpr u32 offset_mask = (u32{1} << ref_shift) - 1;
 [[nodiscard]] constexpr u32 offset_of(u32 st) noexcept { return st & offset_mask; }
 [[nodiscard]] constexpr u32 table_log2(u32 st) noexcept { return st >> ref_shift; }
+/// The reference of the state at `offset` whose table has 2^k entries (k = 0 also for none).
+[[nodiscard]] constexpr u32 make_ref(u32 offset, u32 k) noexcept { return offset | k << ref_shift; }
 inline constexpr std::size_t max_table_words = offset_mask;
 /// The automaton bound is at most this many states + transitions, whose words then stay below
 /// max_table_words: a state takes 4 words and its table 3 per entry, and a table has fewer than
@@ -3755,11 +3757,11 @@ class state_rec : public record_reads<u32[record_words]> {
   constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
     w_[0] = f(w_[0]);
   }
-  /// Emits the record as the four words a state_ref reads, with `table` (table_flag and the
-  /// log2 of its entries, or 0: no table) above the trail ops.
-  constexpr void write(u32* w, u32 table) const noexcept {
+  /// Emits the record as the four words a state_ref reads, its table's size (`entries`, a
+  /// power of two, or 0: no table) above the trail ops (table_flag, log2 << table_shift).
+  constexpr void write(u32* w, u32 entries) const noexcept {
     for (u32 i = 0; i < record_words; ++i) w[i] = w_[i];
-    w[1] |= table;
+    if (entries != 0) w[1] |= table_flag | static_cast<u32>(std::countr_zero(entries)) << table_shift;
   }
 };
 static_assert(sizeof(state_rec) == 4 * record_words);
@@ -3788,12 +3790,23 @@ class state_ref : public record_reads<const u32*> {
       if (v == 0 || left == 0) return otherwise;
     }
   }
+  /// Puts the transition on a short segment (key, hk = key * k_mul) to `to` into the table of
+  /// 2^k entries at `table` (a record's words + record_words), where find_short's probe finds
+  /// it: the first empty entry from table_home. The table has one.
+  static constexpr void store_short(u32* table, u32 k, u64 key, u64 hk, u32 to) noexcept {
+    const u32 mask = (u32{1} << k) - 1;
+    u32 j = table_home(hk, k);
+    while (load_key(table + entry_words * j) != 0) j = (j + 1) & mask;
+    table[entry_words * j] = static_cast<u32>(key);
+    table[entry_words * j + 1] = static_cast<u32>(key >> 32);
+    table[entry_words * j + 2] = to;
+  }
   /// The log2 of the table's entries (0 also when there is no table).
   [[nodiscard]] constexpr u32 entries_log2() const noexcept { return has_table() ? w_[1] >> table_shift : 0; }
   /// True when this state has a table of short transitions.
   [[nodiscard]] constexpr bool has_table() const noexcept { return (w_[1] & table_flag) != 0; }
   /// This state's reference, given its offset.
-  [[nodiscard]] constexpr u32 reference(u32 offset) const noexcept { return offset | entries_log2() << ref_shift; }
+  [[nodiscard]] constexpr u32 reference(u32 offset) const noexcept { return make_ref(offset, entries_log2()); }
   /// Words of the record and its table: the next state's offset is this one's + size().
   [[nodiscard]] constexpr u32 size() const noexcept { return record_words + entry_words * entries(); }
 };
@@ -4997,7 +5010,11 @@ struct storage : header {
   template <class F>
   constexpr void for_each_state(F f) const {
     const tables t = view();
-    for (u32 at = 0; at < words.size(); at += t.state(at).size()) f(t.state(at).reference(at), t.state(at));
+    for (u32 at = 0; at < words.size();) {
+      const state_ref st = t.state(at);
+      f(st.reference(at), st);
+      at += st.size();
+    }
   }
 };
 
@@ -5446,7 +5463,7 @@ class builder {
       const u32 shorts = entries[i] & ~any_transition;
       entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
       const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
-      refs[i] = static_cast<u32>(words) | k << ref_shift;
+      refs[i] = make_ref(static_cast<u32>(words), k);
       words += record_words + entry_words * std::size_t{entries[i]};
     }
     if (words > max_table_words) return;
@@ -5461,14 +5478,8 @@ class builder {
       const u64 hk = g.key * k_mul;
       states[t.from].add_filter_bit(filter_bit(hk));
       if (g.size <= 8) {
-        // The state's own table: a linear probe from table_home, where state_ref::find_short starts.
-        const u32 mask = entries[t.from] - 1, k = table_log2(refs[t.from]);
-        u32* const table = out.words.data() + offset_of(refs[t.from]) + record_words;
-        u32 j = table_home(hk, k);
-        while (table[entry_words * j] != 0 || table[entry_words * j + 1] != 0) j = (j + 1) & mask;
-        table[entry_words * j] = static_cast<u32>(g.key);
-        table[entry_words * j + 1] = static_cast<u32>(g.key >> 32);
-        table[entry_words * j + 2] = refs[t.to];
+        state_ref::store_short(out.words.data() + offset_of(refs[t.from]) + record_words, table_log2(refs[t.from]),
+                               g.key, hk, refs[t.to]);
       } else {
         if (pool_at[t.sid] == 0) {  // each segment's bytes once
           const auto p = static_cast<u32>(out.pool.size());
@@ -5512,8 +5523,7 @@ class builder {
     // The records, their links (the default transition, trie: the `*` child) as references.
     for (std::size_t i = 0; i < count; ++i) {
       states[i].map_link(reference);
-      const u32 table = entries[i] == 0 ? 0 : table_flag | table_log2(refs[i]) << table_shift;
-      states[i].write(out.words.data() + offset_of(refs[i]), table);
+      states[i].write(out.words.data() + offset_of(refs[i]), entries[i]);
     }
     out.start = refs[out.start];
     out.any_root = refs[out.any_root];

@@ -90,7 +90,11 @@ struct storage : header {
   template <class F>
   constexpr void for_each_state(F f) const {
     const tables t = view();
-    for (u32 at = 0; at < words.size(); at += t.state(at).size()) f(t.state(at).reference(at), t.state(at));
+    for (u32 at = 0; at < words.size();) {
+      const state_ref st = t.state(at);
+      f(st.reference(at), st);
+      at += st.size();
+    }
   }
 };
 
@@ -539,7 +543,7 @@ class builder {
       const u32 shorts = entries[i] & ~any_transition;
       entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
       const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
-      refs[i] = static_cast<u32>(words) | k << ref_shift;
+      refs[i] = make_ref(static_cast<u32>(words), k);
       words += record_words + entry_words * std::size_t{entries[i]};
     }
     if (words > max_table_words) return;
@@ -554,14 +558,8 @@ class builder {
       const u64 hk = g.key * k_mul;
       states[t.from].add_filter_bit(filter_bit(hk));
       if (g.size <= 8) {
-        // The state's own table: a linear probe from table_home, where state_ref::find_short starts.
-        const u32 mask = entries[t.from] - 1, k = table_log2(refs[t.from]);
-        u32* const table = out.words.data() + offset_of(refs[t.from]) + record_words;
-        u32 j = table_home(hk, k);
-        while (table[entry_words * j] != 0 || table[entry_words * j + 1] != 0) j = (j + 1) & mask;
-        table[entry_words * j] = static_cast<u32>(g.key);
-        table[entry_words * j + 1] = static_cast<u32>(g.key >> 32);
-        table[entry_words * j + 2] = refs[t.to];
+        state_ref::store_short(out.words.data() + offset_of(refs[t.from]) + record_words, table_log2(refs[t.from]),
+                               g.key, hk, refs[t.to]);
       } else {
         if (pool_at[t.sid] == 0) {  // each segment's bytes once
           const auto p = static_cast<u32>(out.pool.size());
@@ -605,8 +603,7 @@ class builder {
     // The records, their links (the default transition, trie: the `*` child) as references.
     for (std::size_t i = 0; i < count; ++i) {
       states[i].map_link(reference);
-      const u32 table = entries[i] == 0 ? 0 : table_flag | table_log2(refs[i]) << table_shift;
-      states[i].write(out.words.data() + offset_of(refs[i]), table);
+      states[i].write(out.words.data() + offset_of(refs[i]), entries[i]);
     }
     out.start = refs[out.start];
     out.any_root = refs[out.any_root];

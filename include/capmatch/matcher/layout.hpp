@@ -68,6 +68,8 @@ inline constexpr unsigned ref_shift = 27;
 inline constexpr u32 offset_mask = (u32{1} << ref_shift) - 1;
 [[nodiscard]] constexpr u32 offset_of(u32 st) noexcept { return st & offset_mask; }
 [[nodiscard]] constexpr u32 table_log2(u32 st) noexcept { return st >> ref_shift; }
+/// The reference of the state at `offset` whose table has 2^k entries (k = 0 also for none).
+[[nodiscard]] constexpr u32 make_ref(u32 offset, u32 k) noexcept { return offset | k << ref_shift; }
 inline constexpr std::size_t max_table_words = offset_mask;
 /// The automaton bound is at most this many states + transitions, whose words then stay below
 /// max_table_words: a state takes 4 words and its table 3 per entry, and a table has fewer than
@@ -250,11 +252,11 @@ class state_rec : public record_reads<u32[record_words]> {
   constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
     w_[0] = f(w_[0]);
   }
-  /// Emits the record as the four words a state_ref reads, with `table` (table_flag and the
-  /// log2 of its entries, or 0: no table) above the trail ops.
-  constexpr void write(u32* w, u32 table) const noexcept {
+  /// Emits the record as the four words a state_ref reads, its table's size (`entries`, a
+  /// power of two, or 0: no table) above the trail ops (table_flag, log2 << table_shift).
+  constexpr void write(u32* w, u32 entries) const noexcept {
     for (u32 i = 0; i < record_words; ++i) w[i] = w_[i];
-    w[1] |= table;
+    if (entries != 0) w[1] |= table_flag | static_cast<u32>(std::countr_zero(entries)) << table_shift;
   }
 };
 static_assert(sizeof(state_rec) == 4 * record_words);
@@ -283,12 +285,23 @@ class state_ref : public record_reads<const u32*> {
       if (v == 0 || left == 0) return otherwise;
     }
   }
+  /// Puts the transition on a short segment (key, hk = key * k_mul) to `to` into the table of
+  /// 2^k entries at `table` (a record's words + record_words), where find_short's probe finds
+  /// it: the first empty entry from table_home. The table has one.
+  static constexpr void store_short(u32* table, u32 k, u64 key, u64 hk, u32 to) noexcept {
+    const u32 mask = (u32{1} << k) - 1;
+    u32 j = table_home(hk, k);
+    while (load_key(table + entry_words * j) != 0) j = (j + 1) & mask;
+    table[entry_words * j] = static_cast<u32>(key);
+    table[entry_words * j + 1] = static_cast<u32>(key >> 32);
+    table[entry_words * j + 2] = to;
+  }
   /// The log2 of the table's entries (0 also when there is no table).
   [[nodiscard]] constexpr u32 entries_log2() const noexcept { return has_table() ? w_[1] >> table_shift : 0; }
   /// True when this state has a table of short transitions.
   [[nodiscard]] constexpr bool has_table() const noexcept { return (w_[1] & table_flag) != 0; }
   /// This state's reference, given its offset.
-  [[nodiscard]] constexpr u32 reference(u32 offset) const noexcept { return offset | entries_log2() << ref_shift; }
+  [[nodiscard]] constexpr u32 reference(u32 offset) const noexcept { return make_ref(offset, entries_log2()); }
   /// Words of the record and its table: the next state's offset is this one's + size().
   [[nodiscard]] constexpr u32 size() const noexcept { return record_words + entry_words * entries(); }
 };
