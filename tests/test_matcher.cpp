@@ -2148,6 +2148,34 @@ TEST_CASE("long-edge tags: segments whose tags agree are told apart by their byt
   CHECK(failures == 0);
 }
 
+TEST_CASE("the long-edge table: load at least 3/4, every record found, a segment one byte off not") {
+  // 300 tenant ids of 13 bytes under the start state: 300 transitions on long segments, plus
+  // whatever mid-runs the tables hold, in one table of records whose home range is at most
+  // 4/3 of their count (load 2/3 until session 23: 3/2). Every tenant is granted, and an id
+  // one byte off is not.
+  std::string json = "{";
+  const auto id = [](std::size_t i, char last) {
+    return "tenant" + std::to_string(100000 + i) + last;
+  };
+  for (std::size_t i = 0; i < 300; ++i) json += (i ? ",\"" : "\"") + id(i, 'a') + ":room\":[\"publish\"]";
+  const auto cap = parse_ok(json + "}");
+  for (const matcher_mode mode : {matcher_mode::automatic, matcher_mode::trie_walk}) {
+    CAPTURE(static_cast<int>(mode));
+    const matcher m(cap, mode);
+    const auto& t = detail::cm::matcher_access::tables(m);
+    std::size_t used = 0;
+    for (const auto& e : t.long_edges) used += e.from != detail::cm::no_state ? 1 : 0;
+    CHECK(used >= 300);
+    CHECK(3 * std::size_t{t.long_cap} <= 4 * used + 3);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < 300; ++i) {
+      wrong += ops_exact(m, id(i, 'a') + ":room") != op_set(operation::publish) ? 1 : 0;
+      wrong += ops_exact(m, id(i, 'b') + ":room") != op_set{} ? 1 : 0;
+    }
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("long segments across the 64-byte windows of a long name") {
   // A name over 64 bytes is validated and split in 64-byte windows (the last one the name's
   // last 64 bytes); a long segment's key comes from its bytes wherever it lies. Segments of

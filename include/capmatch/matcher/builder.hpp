@@ -551,7 +551,9 @@ class builder {
     out.words.assign(words, 0);
     const auto reference = [refs](u32 st) { return refs[st]; };
     // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
-    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
+    // Load <= 3/4 (2/3 until session 23): 1-5 bytes per pattern less where tenant ids are 9
+    // bytes or longer, +0.3-1.1 % instructions per check (bench/RESULTS.md, "Session 23").
+    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 3 + 1);
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
