@@ -71,34 +71,41 @@ constexpr bool builder::determinise() {
   // numbers are the same either way: only the lookup differs. The array is the scratch buffer's
   // (state + 1, 0 when none; its first use, so the later passes reuse its memory).
   u32* const single_state = scratch_arrays<1>(nodes.size());
-  // The state for a sorted, duplicate-free set of trie nodes (interned).
-  auto state_of = [&](const std::vector<u32>& set) -> u32 {
-    if (set.empty()) return dead;  // the empty set, interned first (every state with no `*` child defaults to it)
-    const bool single = set.size() == 1 && set[0] < nodes.size();
-    u64 h = 0;
-    if (single) {
-      if (const u32 found = single_state[set[0]]; found != 0) return found - 1;
-    } else {
-      h = set_hash(set.data(), set.size());
-      const u32 found = set_index.find(h, [&](u32 st) {
-        const u32 b = set_offsets[st], e = set_offsets[st + 1];
-        if (e - b != set.size()) return false;
-        for (u32 i = 0; i < set.size(); ++i)
-          if (set_items[b + i] != set[i]) return false;
-        return true;
-      });
-      if (found != no_state) return found;
-    }
+  // A new state for the set [p, p + n) (not interned yet): its number.
+  auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    set_items.insert(set_items.end(), set.begin(), set.end());
+    set_items.insert(set_items.end(), p, p + n);
     set_offsets.push_back(static_cast<u32>(set_items.size()));
-    if (single) single_state[set[0]] = id + 1;
-    else set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
-    work += 1 + set.size();  // a state, and the set elements that stand for it
+    work += 1 + n;  // a state, and the set elements that stand for it
     if (++stored > limit || work > budget) over = true;
     return id;
   };
+  // The state for the set of one trie node (interned).
+  auto single_of = [&](u32 node) -> u32 {
+    if (const u32 found = single_state[node]; found != 0) return found - 1;
+    const u32 id = new_state(&node, 1);
+    single_state[node] = id + 1;
+    return id;
+  };
+  // The state for a sorted, duplicate-free set of trie nodes [p, p + n) (interned).
+  auto state_of_items = [&](const u32* p, std::size_t n) -> u32 {
+    if (n == 0) return dead;  // the empty set, interned first (every state with no `*` child defaults to it)
+    if (n == 1 && p[0] < nodes.size()) return single_of(p[0]);
+    const u64 h = set_hash(p, n);
+    const u32 found = set_index.find(h, [&](u32 st) {
+      const u32 b = set_offsets[st], e = set_offsets[st + 1];
+      if (e - b != n) return false;
+      for (u32 i = 0; i < n; ++i)
+        if (set_items[b + i] != p[i]) return false;
+      return true;
+    });
+    if (found != no_state) return found;
+    const u32 id = new_state(p, n);
+    set_index.insert(h, id, hash_of_state);
+    return id;
+  };
+  auto state_of = [&](const std::vector<u32>& set) -> u32 { return state_of_items(set.data(), set.size()); };
   // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
   // only their ops to a state.
   std::vector<u8> leaf(fallbacks ? nodes.size() : 0, 0);
@@ -136,6 +143,38 @@ constexpr bool builder::determinise() {
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
+    if (!fallbacks && e - b == 1) {
+      // One trie node (most states: a path below a node that no wildcard reaches): its live
+      // edges are already in segment order, each leads to {child} ∪ {its `*` child}. The same
+      // states, numbers, transitions and counts as the general case below, without gathering
+      // and sorting.
+      const u32 node = set_items[b];
+      rec.add_trail_ops(nodes[node].trail_ops());
+      rec.add_term_ops(nodes[node].term_ops());
+      const u32 star = nodes[node].star_child();
+      const bool has_star = star != dead && live(star);
+      const u32 kb = node_edges[node], ke = node_edges[node + 1];
+      std::size_t n_live = 0;
+      for (u32 k = kb; k < ke; ++k) n_live += live(tedges[k].child) ? 1 : 0;
+      work += n_live;
+      rec.set_default_next(has_star ? single_of(star) : dead);
+      for (u32 k = kb; k < ke; ++k) {
+        const u32 child = tedges[k].child;
+        if (!live(child)) continue;
+        u32 to;
+        if (!has_star) {
+          to = single_of(child);
+        } else {
+          const u32 pair[2] = {child < star ? child : star, child < star ? star : child};
+          to = child == star ? single_of(child) : state_of_items(pair, 2);
+        }
+        ts.push_back(transition{st, tedges[k].sid, to});
+        if (++stored > limit || ++work > budget) over = true;
+      }
+      if (states.size() == st) states.push_back(rec);
+      else states[st] = rec;
+      continue;
+    }
     stars.clear();
     gathered.clear();
     rest.clear();  // with a fallback: the nodes that are not primary (W)
