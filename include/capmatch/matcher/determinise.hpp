@@ -74,7 +74,9 @@ constexpr bool builder::determinise() {
   // A new state for the set [p, p + n) (not interned yet): its number.
   auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    set_items.insert(set_items.end(), p, p + n);
+    // (push_back: for the one or two items of most sets, range insert's out-of-line code
+    // costs several times the copy)
+    for (std::size_t i = 0; i < n; ++i) set_items.push_back(p[i]);
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + n;  // a state, and the set elements that stand for it
@@ -553,8 +555,9 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
   for (u32 at = head;;) {
     if (at != head) run_text.push_back(':');
     if (one_way(states, at)) {
-      const std::string_view seg = seg_view(ts[first[at]].sid);
-      run_text.insert(run_text.end(), seg.begin(), seg.end());
+      // (byte by byte: for segments of a few bytes, range insert's out-of-line code and its
+      // memcpy call cost several times the copy)
+      for (const char c : seg_view(ts[first[at]].sid)) run_text.push_back(c);
       ++r.segments;
     } else {  // a star step (stars only)
       run_text.push_back('\0');
