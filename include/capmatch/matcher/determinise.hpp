@@ -577,6 +577,15 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  // No entry state one-way: no run. Then every state is kept (each is reachable: the
+  // construction makes only reachable states, minimisation keeps one of each class, and
+  // links lead to higher numbers, which the pass below relies on too), so the renumbering
+  // would be the identity: return before any setup (deep, and most capabilities whose
+  // entry states branch).
+  bool any_run = one_way(states, start) || one_way(states, states[qualifier_state].default_next());
+  for (u32 k = first[qualifier_state]; k < first[qualifier_state + 1] && !any_run; ++k)
+    any_run = one_way(states, ts[k].to);
+  if (!any_run) return;
   u32* const entry = scratch_arrays<5>(count + 1);
   u32* const entered = entry + (count + 1);
   u32* const run_of = entered + (count + 1);  // the run a state starts
