@@ -468,6 +468,8 @@ class builder {
   // literal; a mid-run (`stars`) also passes through star steps, each written as one U+0000 byte.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                               bool stars);
+  // walk_run's steps: each literal step's segment, no_state for a star step (reused).
+  std::vector<u32> run_steps;
   // Sizes run_text once, when the first run is found, for the common case (the capability's
   // segment bytes and a separator each); more runs grow it as usual.
   constexpr void reserve_run_text() {

@@ -552,24 +552,49 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
   const u32* const first = ts_first.data();
   reserve_run_text();
   run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
+  // The steps first (their segments and the run's size), then the bytes in one go.
+  std::size_t steps = 0, size = 0;  // run_steps[0, steps): grown, never shrunk
+  const auto step = [&](u32 sid) {
+    if (steps == run_steps.size()) run_steps.push_back(sid);
+    else run_steps[steps] = sid;
+    ++steps;
+  };
+  bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
   for (u32 at = head;;) {
-    if (at != head) run_text.push_back(':');
-    if (one_way(states, at)) {
-      // (byte by byte: for segments of a few bytes, range insert's out-of-line code and its
-      // memcpy call cost several times the copy)
-      for (const char c : seg_view(ts[first[at]].sid)) run_text.push_back(c);
+    if (at != head) ++size;  // ':'
+    if (way) {
+      const u32 sid = ts[first[at]].sid;
+      step(sid);
+      size += segs[sid].size;
       ++r.segments;
+      at = ts[first[at]].to;
     } else {  // a star step (stars only)
-      run_text.push_back('\0');
+      step(no_state);
+      ++size;
       r.wild = true;
+      at = states[at].default_next();
     }
-    at = step_target(states, ts, at);
     r.target = at;
-    if (!(stars ? inside_mid_run(states, at) : inside_run(states, at))) break;
-    const std::size_t next = one_way(states, at) ? segs[ts[first[at]].sid].size : 1;
-    if (run_text.size() - r.offset + 1 + next > max_resource_bytes) break;
+    way = one_way(states, at);
+    if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
+    const std::size_t next = way ? segs[ts[first[at]].sid].size : 1;
+    if (size + 1 + next > max_resource_bytes) break;
   }
-  r.size = static_cast<u32>(run_text.size()) - r.offset;
+  run_text.resize(r.offset + size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+  char* out = run_text.data() + r.offset;
+  const char* const text = seg_text.data();
+  for (std::size_t i = 0; i < steps; ++i) {
+    if (i != 0) *out++ = ':';
+    if (run_steps[i] == no_state) {
+      *out++ = '\0';
+      continue;
+    }
+    const char* const from = text + segs[run_steps[i]].offset;
+    const u32 n = segs[run_steps[i]].size;
+    for (u32 k = 0; k < n; ++k) out[k] = from[k];
+    out += n;
+  }
+  r.size = static_cast<u32>(size);
   return r;
 }
 
