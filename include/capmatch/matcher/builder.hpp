@@ -49,17 +49,37 @@ struct index_map {
   }
   template <class HashOf>
   constexpr void insert(u64 h, u32 item, HashOf&& hash_of) {
+    make_room(hash_of);
+    place(h, item);
+    ++count;
+  }
+  /// find(h, same), and when nothing is found, insert(h, item) in the same probe: no_state
+  /// then (the caller makes item exist before the table is used again).
+  template <class Same, class HashOf>
+  constexpr u32 find_or_insert(u64 h, u32 item, Same&& same, HashOf&& hash_of) {
+    make_room(hash_of);  // (before the probe: growing moves the slots)
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>((h * k_mul) >> 32) & mask;; i = (i + 1) & mask) {
+      if (slots[i] == 0) {
+        slots[i] = item + 1;
+        ++count;
+        return no_state;
+      }
+      if (same(slots[i] - 1)) return slots[i] - 1;
+    }
+  }
+
+ private:
+  // Grows the table when one more item would fill it beyond half.
+  template <class HashOf>
+  constexpr void make_room(HashOf&& hash_of) {
     if (2 * (count + 1) > slots.size()) {
       std::vector<u32> old(slots.size() < 16 ? 16 : 2 * slots.size(), 0);
       old.swap(slots);
       for (const u32 v : old)
         if (v != 0) place(hash_of(v - 1), v - 1);
     }
-    place(h, item);
-    ++count;
   }
-
- private:
   constexpr void place(u64 h, u32 item) {
     const std::size_t mask = slots.size() - 1;
     std::size_t i = static_cast<std::size_t>((h * k_mul) >> 32) & mask;
@@ -241,14 +261,16 @@ class builder {
     const u64 key = segment_key(seg);
     const u64 h = seg_hash(key, seg.size());
     // A key of up to 8 bytes is the bytes themselves (segment_key): equal keys and sizes are equal segments.
-    const u32 found = seg_index.find(h, [&](u32 i) {
-      return segs[i].key == key && segs[i].size == seg.size() && (seg.size() <= 8 || seg_view(i) == seg);
-    });
-    if (found != no_state) return found;
     const auto id = static_cast<u32>(segs.size());
+    const u32 found = seg_index.find_or_insert(
+        h, id,
+        [&](u32 i) {
+          return segs[i].key == key && segs[i].size == seg.size() && (seg.size() <= 8 || seg_view(i) == seg);
+        },
+        [&](u32 i) { return seg_hash(segs[i].key, segs[i].size); });
+    if (found != no_state) return found;
     segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
     seg_text.insert(seg_text.end(), seg.begin(), seg.end());
-    seg_index.insert(h, id, [&](u32 i) { return seg_hash(segs[i].key, segs[i].size); });
     return id;
   }
 
@@ -260,13 +282,13 @@ class builder {
 
   constexpr u32 literal_child(u32 node, u32 sid) {
     const u64 h = mix2(node, sid);
-    const u32 found =
-        lookup.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
+    const auto id = static_cast<u32>(tedges.size());
+    const u32 found = lookup.find_or_insert(
+        h, id, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; },
+        [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
     if (found != no_state) return tedges[found].child;
     const u32 child = new_node();
-    const auto id = static_cast<u32>(tedges.size());
     tedges.push_back(trie_edge{node, sid, child});
-    lookup.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
     return child;
   }
 

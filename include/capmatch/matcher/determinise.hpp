@@ -95,17 +95,18 @@ constexpr bool builder::determinise() {
     if (n == 0) return dead;  // the empty set, interned first (every state with no `*` child defaults to it)
     if (n == 1 && p[0] < nodes.size()) return single_of(p[0]);
     const u64 h = set_hash(p, n);
-    const u32 found = set_index.find(h, [&](u32 st) {
-      const u32 b = set_offsets[st], e = set_offsets[st + 1];
-      if (e - b != n) return false;
-      for (u32 i = 0; i < n; ++i)
-        if (set_items[b + i] != p[i]) return false;
-      return true;
-    });
+    const u32 found = set_index.find_or_insert(
+        h, static_cast<u32>(set_offsets.size() - 1),  // new_state's number
+        [&](u32 st) {
+          const u32 b = set_offsets[st], e = set_offsets[st + 1];
+          if (e - b != n) return false;
+          for (u32 i = 0; i < n; ++i)
+            if (set_items[b + i] != p[i]) return false;
+          return true;
+        },
+        hash_of_state);
     if (found != no_state) return found;
-    const u32 id = new_state(p, n);
-    set_index.insert(h, id, hash_of_state);
-    return id;
+    return new_state(p, n);
   };
   auto state_of = [&](const std::vector<u32>& set) -> u32 { return state_of_items(set.data(), set.size()); };
   // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
@@ -527,14 +528,8 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   };
   sigs.insert(hash_of(dead), dead, hash_of);
   for (u32 st = count - 1; st >= 2; --st) {
-    const u64 h = hash_of(st);
-    const u32 found = sigs.find(h, [&](u32 other) { return same(st, other); });
-    if (found != no_state) {
-      rep[st] = found;
-    } else {
-      rep[st] = st;
-      sigs.insert(h, st, hash_of);
-    }
+    const u32 found = sigs.find_or_insert(hash_of(st), st, [&](u32 other) { return same(st, other); }, hash_of);
+    rep[st] = found != no_state ? found : st;
   }
   // Renumber the representatives in order; drop the others. In place: a state's new number
   // is never above its old one, and both passes go up.
