@@ -157,13 +157,14 @@ constexpr bool builder::determinise() {
       const u32 star = nodes[node].star_child();
       const bool has_star = star != dead && live(star);
       const u32 kb = node_edges[node], ke = node_edges[node + 1];
-      std::size_t n_live = 0;
-      for (u32 k = kb; k < ke; ++k) n_live += live(tedges[k].child) ? 1 : 0;
-      work += n_live;
+      // (The general case counts the gathered edges into `work` before making the default's
+      // state; counted as each transition is made here, `over` ends the same: every
+      // transition's own test sees at least the work that test saw.)
       rec.set_default_next(has_star ? single_of(star) : dead);
       for (u32 k = kb; k < ke; ++k) {
         const u32 child = tedges[k].child;
         if (!live(child)) continue;
+        ++work;
         u32 to;
         if (!has_star) {
           to = single_of(child);
@@ -511,7 +512,8 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
                  rep[states[st].default_next()]);
-    for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
+    // (one mix per transition: which states are equal does not depend on the hash)
+    for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(h, u64{ts[k].sid} << 32 | rep[ts[k].to]);
     return h;
   };
   auto same = [&](u32 a, u32 b) {
