@@ -74,9 +74,13 @@ constexpr bool builder::determinise() {
   // A new state for the set [p, p + n) (not interned yet): its number.
   auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    // (push_back: for the one or two items of most sets, range insert's out-of-line code
-    // costs several times the copy)
-    for (std::size_t i = 0; i < n; ++i) set_items.push_back(p[i]);
+    // (push_back for the one or two items of most sets, for which range insert's out-of-line
+    // code costs several times the copy; larger sets, adversarial's, by range insert)
+    if (n <= 2) {
+      for (std::size_t i = 0; i < n; ++i) set_items.push_back(p[i]);
+    } else {
+      set_items.insert(set_items.end(), p, p + n);
+    }
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + n;  // a state, and the set elements that stand for it
