@@ -304,11 +304,9 @@ class builder {
     u32 node = root;
     std::size_t pos = 0;
     for (;;) {
-      // (a loop, not find: segments are a few bytes, a memchr call costs more)
-      std::size_t colon = pos;
-      while (colon < body.size() && body[colon] != ':') ++colon;
-      const bool last = colon == body.size();
-      const std::string_view seg = body.substr(pos, colon - pos);
+      const auto colon = body.find(':', pos);
+      const bool last = colon == std::string_view::npos;
+      const std::string_view seg = body.substr(pos, last ? std::string_view::npos : colon - pos);
       if (last && seg == "*") {
         nodes[node].add_trail_ops(ops);
         return;
@@ -331,14 +329,10 @@ class builder {
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
-      // Every segment but a `*` one: colons + 1 segments, of body.size() - colons bytes.
-      const std::string_view b = p.body;
-      std::size_t colons = 0, stars = 0;
-      for (const char c : b) colons += c == ':' ? 1 : 0;
-      for (std::size_t at = b.find('*'); at != std::string_view::npos; at = b.find('*', at + 1))
-        stars += (at == 0 || b[at - 1] == ':') && (at + 1 == b.size() || b[at + 1] == ':') ? 1 : 0;
-      segments += colons + 1 - stars;
-      bytes += b.size() - colons - stars;
+      for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
+        end = std::min(p.body.find(':', pos), p.body.size());
+        if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
+      }
     }
     seg_text.reserve(bytes);
     run_text_limit = run_text_bytes != default_run_text_limit ? run_text_bytes
