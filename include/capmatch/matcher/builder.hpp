@@ -562,8 +562,18 @@ class builder {
       if (segs[t.sid].size <= 8) ++entries[t.from];
       else ++n_long;
     }
+    // The qualifier pseudo-state of a capability without named qualifiers or `[*]` patterns has
+    // no transition and a blank record, the dead state's: it is emitted as the dead state (16
+    // bytes less per matcher, a quarter of a one-pattern capability's tables). Any other state
+    // like that is dead already (minimisation merges it); this one keeps its number while
+    // building, since the passes find the qualifier classes through it.
+    const bool qualifier_dead = entries[qualifier_state] == 0 && states[qualifier_state].blank();
     std::size_t words = 0;
     for (std::size_t i = 0; i < count && words <= max_table_words; ++i) {
+      if (i == qualifier_state && qualifier_dead) {
+        refs[i] = refs[dead];
+        continue;
+      }
       const u32 shorts = entries[i] & ~any_transition;
       entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
       const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
@@ -571,7 +581,7 @@ class builder {
       words += record_words + entry_words * std::size_t{entries[i]};
     }
     if (words > max_table_words) return;
-    out.state_count = static_cast<u32>(count);
+    out.state_count = static_cast<u32>(count - (qualifier_dead ? 1 : 0));
     out.words.assign(words, 0);
     const auto reference = [refs](u32 st) { return refs[st]; };
     // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
@@ -628,6 +638,7 @@ class builder {
     }
     // The records, their links (the default transition, trie: the `*` child) as references.
     for (std::size_t i = 0; i < count; ++i) {
+      if (i == qualifier_state && qualifier_dead) continue;  // (dead's record)
       states[i].map_link(reference);
       states[i].write(out.words.data() + offset_of(refs[i]), entries[i]);
     }

@@ -204,6 +204,8 @@ class record_reads {
   [[nodiscard]] constexpr u32 term_bits() const noexcept { return w_[2]; }
   /// Ops granted when the name ends here (without a run state's length bits or the flags).
   [[nodiscard]] constexpr u32 term_ops() const noexcept { return w_[2] & (held_run_flag - 1); }
+  /// All four words zero: the dead state's record (no default, no ops, no filter, no run).
+  [[nodiscard]] constexpr bool blank() const noexcept { return (w_[0] | w_[1] | w_[2] | w_[3]) == 0; }
 
  protected:
   Words w_{};
