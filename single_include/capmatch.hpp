@@ -3709,6 +3709,8 @@ class record_reads {
   [[nodiscard]] constexpr u32 term_bits() const noexcept { return w_[2]; }
   /// Ops granted when the name ends here (without a run state's length bits or the flags).
   [[nodiscard]] constexpr u32 term_ops() const noexcept { return w_[2] & (held_run_flag - 1); }
+  /// All four words zero: the dead state's record (no default, no ops, no filter, no run).
+  [[nodiscard]] constexpr bool blank() const noexcept { return (w_[0] | w_[1] | w_[2] | w_[3]) == 0; }
 
  protected:
   Words w_{};
@@ -4969,17 +4971,37 @@ struct index_map {
   }
   template <class HashOf>
   constexpr void insert(u64 h, u32 item, HashOf&& hash_of) {
+    make_room(hash_of);
+    place(h, item);
+    ++count;
+  }
+  /// find(h, same), and when nothing is found, insert(h, item) in the same probe: no_state
+  /// then (the caller makes item exist before the table is used again).
+  template <class Same, class HashOf>
+  constexpr u32 find_or_insert(u64 h, u32 item, Same&& same, HashOf&& hash_of) {
+    make_room(hash_of);  // (before the probe: growing moves the slots)
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>((h * k_mul) >> 32) & mask;; i = (i + 1) & mask) {
+      if (slots[i] == 0) {
+        slots[i] = item + 1;
+        ++count;
+        return no_state;
+      }
+      if (same(slots[i] - 1)) return slots[i] - 1;
+    }
+  }
+
+ private:
+  // Grows the table when one more item would fill it beyond half.
+  template <class HashOf>
+  constexpr void make_room(HashOf&& hash_of) {
     if (2 * (count + 1) > slots.size()) {
       std::vector<u32> old(slots.size() < 16 ? 16 : 2 * slots.size(), 0);
       old.swap(slots);
       for (const u32 v : old)
         if (v != 0) place(hash_of(v - 1), v - 1);
     }
-    place(h, item);
-    ++count;
   }
-
- private:
   constexpr void place(u64 h, u32 item) {
     const std::size_t mask = slots.size() - 1;
     std::size_t i = static_cast<std::size_t>((h * k_mul) >> 32) & mask;
@@ -5161,14 +5183,16 @@ class builder {
     const u64 key = segment_key(seg);
     const u64 h = seg_hash(key, seg.size());
     // A key of up to 8 bytes is the bytes themselves (segment_key): equal keys and sizes are equal segments.
-    const u32 found = seg_index.find(h, [&](u32 i) {
-      return segs[i].key == key && segs[i].size == seg.size() && (seg.size() <= 8 || seg_view(i) == seg);
-    });
-    if (found != no_state) return found;
     const auto id = static_cast<u32>(segs.size());
+    const u32 found = seg_index.find_or_insert(
+        h, id,
+        [&](u32 i) {
+          return segs[i].key == key && segs[i].size == seg.size() && (seg.size() <= 8 || seg_view(i) == seg);
+        },
+        [&](u32 i) { return seg_hash(segs[i].key, segs[i].size); });
+    if (found != no_state) return found;
     segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
     seg_text.insert(seg_text.end(), seg.begin(), seg.end());
-    seg_index.insert(h, id, [&](u32 i) { return seg_hash(segs[i].key, segs[i].size); });
     return id;
   }
 
@@ -5180,13 +5204,13 @@ class builder {
 
   constexpr u32 literal_child(u32 node, u32 sid) {
     const u64 h = mix2(node, sid);
-    const u32 found =
-        lookup.find(h, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; });
+    const auto id = static_cast<u32>(tedges.size());
+    const u32 found = lookup.find_or_insert(
+        h, id, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; },
+        [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
     if (found != no_state) return tedges[found].child;
     const u32 child = new_node();
-    const auto id = static_cast<u32>(tedges.size());
     tedges.push_back(trie_edge{node, sid, child});
-    lookup.insert(h, id, [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
     return child;
   }
 
@@ -5388,6 +5412,8 @@ class builder {
   // literal; a mid-run (`stars`) also passes through star steps, each written as one U+0000 byte.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                               bool stars);
+  // walk_run's steps: each literal step's segment, no_state for a star step (reused).
+  std::vector<u32> run_steps;
   // Sizes run_text once, when the first run is found, for the common case (the capability's
   // segment bytes and a separator each); more runs grow it as usual.
   constexpr void reserve_run_text() {
@@ -5458,8 +5484,18 @@ class builder {
       if (segs[t.sid].size <= 8) ++entries[t.from];
       else ++n_long;
     }
+    // The qualifier pseudo-state of a capability without named qualifiers or `[*]` patterns has
+    // no transition and a blank record, the dead state's: it is emitted as the dead state (16
+    // bytes less per matcher, a quarter of a one-pattern capability's tables). Any other state
+    // like that is dead already (minimisation merges it); this one keeps its number while
+    // building, since the passes find the qualifier classes through it.
+    const bool qualifier_dead = entries[qualifier_state] == 0 && states[qualifier_state].blank();
     std::size_t words = 0;
     for (std::size_t i = 0; i < count && words <= max_table_words; ++i) {
+      if (i == qualifier_state && qualifier_dead) {
+        refs[i] = refs[dead];
+        continue;
+      }
       const u32 shorts = entries[i] & ~any_transition;
       entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
       const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
@@ -5467,11 +5503,13 @@ class builder {
       words += record_words + entry_words * std::size_t{entries[i]};
     }
     if (words > max_table_words) return;
-    out.state_count = static_cast<u32>(count);
+    out.state_count = static_cast<u32>(count - (qualifier_dead ? 1 : 0));
     out.words.assign(words, 0);
     const auto reference = [refs](u32 st) { return refs[st]; };
     // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
-    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 2 + 1);
+    // Load <= 3/4 (2/3 until session 23): 1-5 bytes per pattern less where tenant ids are 9
+    // bytes or longer, +0.3-1.1 % instructions per check (bench/RESULTS.md, "Session 23").
+    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 3 + 1);
     out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
     for (const auto& t : ts) {
       const seg_info& g = segs[t.sid];
@@ -5522,6 +5560,7 @@ class builder {
     }
     // The records, their links (the default transition, trie: the `*` child) as references.
     for (std::size_t i = 0; i < count; ++i) {
+      if (i == qualifier_state && qualifier_dead) continue;  // (dead's record)
       states[i].map_link(reference);
       states[i].write(out.words.data() + offset_of(refs[i]), entries[i]);
     }
@@ -5685,34 +5724,48 @@ constexpr bool builder::determinise() {
   // numbers are the same either way: only the lookup differs. The array is the scratch buffer's
   // (state + 1, 0 when none; its first use, so the later passes reuse its memory).
   u32* const single_state = scratch_arrays<1>(nodes.size());
-  // The state for a sorted, duplicate-free set of trie nodes (interned).
-  auto state_of = [&](const std::vector<u32>& set) -> u32 {
-    if (set.empty()) return dead;  // the empty set, interned first (every state with no `*` child defaults to it)
-    const bool single = set.size() == 1 && set[0] < nodes.size();
-    u64 h = 0;
-    if (single) {
-      if (const u32 found = single_state[set[0]]; found != 0) return found - 1;
-    } else {
-      h = set_hash(set.data(), set.size());
-      const u32 found = set_index.find(h, [&](u32 st) {
-        const u32 b = set_offsets[st], e = set_offsets[st + 1];
-        if (e - b != set.size()) return false;
-        for (u32 i = 0; i < set.size(); ++i)
-          if (set_items[b + i] != set[i]) return false;
-        return true;
-      });
-      if (found != no_state) return found;
-    }
+  // A new state for the set [p, p + n) (not interned yet): its number.
+  auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    set_items.insert(set_items.end(), set.begin(), set.end());
+    // (push_back for the one or two items of most sets, for which range insert's out-of-line
+    // code costs several times the copy; larger sets, adversarial's, by range insert)
+    if (n <= 2) {
+      for (std::size_t i = 0; i < n; ++i) set_items.push_back(p[i]);
+    } else {
+      set_items.insert(set_items.end(), p, p + n);
+    }
     set_offsets.push_back(static_cast<u32>(set_items.size()));
-    if (single) single_state[set[0]] = id + 1;
-    else set_index.insert(h, id, hash_of_state);
     if (fallbacks) depth.push_back(at_depth);
-    work += 1 + set.size();  // a state, and the set elements that stand for it
+    work += 1 + n;  // a state, and the set elements that stand for it
     if (++stored > limit || work > budget) over = true;
     return id;
   };
+  // The state for the set of one trie node (interned).
+  auto single_of = [&](u32 node) -> u32 {
+    if (const u32 found = single_state[node]; found != 0) return found - 1;
+    const u32 id = new_state(&node, 1);
+    single_state[node] = id + 1;
+    return id;
+  };
+  // The state for a sorted, duplicate-free set of trie nodes [p, p + n) (interned).
+  auto state_of_items = [&](const u32* p, std::size_t n) -> u32 {
+    if (n == 0) return dead;  // the empty set, interned first (every state with no `*` child defaults to it)
+    if (n == 1 && p[0] < nodes.size()) return single_of(p[0]);
+    const u64 h = set_hash(p, n);
+    const u32 found = set_index.find_or_insert(
+        h, static_cast<u32>(set_offsets.size() - 1),  // new_state's number
+        [&](u32 st) {
+          const u32 b = set_offsets[st], e = set_offsets[st + 1];
+          if (e - b != n) return false;
+          for (u32 i = 0; i < n; ++i)
+            if (set_items[b + i] != p[i]) return false;
+          return true;
+        },
+        hash_of_state);
+    if (found != no_state) return found;
+    return new_state(p, n);
+  };
+  auto state_of = [&](const std::vector<u32>& set) -> u32 { return state_of_items(set.data(), set.size()); };
   // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
   // only their ops to a state.
   std::vector<u8> leaf(fallbacks ? nodes.size() : 0, 0);
@@ -5750,6 +5803,39 @@ constexpr bool builder::determinise() {
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
+    if (!fallbacks && e - b == 1) {
+      // One trie node (most states: a path below a node that no wildcard reaches): its live
+      // edges are already in segment order, each leads to {child} ∪ {its `*` child}. The same
+      // states, numbers, transitions and counts as the general case below, without gathering
+      // and sorting.
+      const u32 node = set_items[b];
+      rec.add_trail_ops(nodes[node].trail_ops());
+      rec.add_term_ops(nodes[node].term_ops());
+      const u32 star = nodes[node].star_child();
+      const bool has_star = star != dead && live(star);
+      const u32 kb = node_edges[node], ke = node_edges[node + 1];
+      // (The general case counts the gathered edges into `work` before making the default's
+      // state; counted as each transition is made here, `over` ends the same: every
+      // transition's own test sees at least the work that test saw.)
+      rec.set_default_next(has_star ? single_of(star) : dead);
+      for (u32 k = kb; k < ke; ++k) {
+        const u32 child = tedges[k].child;
+        if (!live(child)) continue;
+        ++work;
+        u32 to;
+        if (!has_star) {
+          to = single_of(child);
+        } else {
+          const u32 pair[2] = {child < star ? child : star, child < star ? star : child};
+          to = child == star ? single_of(child) : state_of_items(pair, 2);
+        }
+        ts.push_back(transition{st, tedges[k].sid, to});
+        if (++stored > limit || ++work > budget) over = true;
+      }
+      if (states.size() == st) states.push_back(rec);
+      else states[st] = rec;
+      continue;
+    }
     stars.clear();
     gathered.clear();
     rest.clear();  // with a fallback: the nodes that are not primary (W)
@@ -6083,7 +6169,8 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
                  rep[states[st].default_next()]);
-    for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(mix2(h, ts[k].sid), rep[ts[k].to]);
+    // (one mix per transition: which states are equal does not depend on the hash)
+    for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(h, u64{ts[k].sid} << 32 | rep[ts[k].to]);
     return h;
   };
   auto same = [&](u32 a, u32 b) {
@@ -6100,14 +6187,8 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   };
   sigs.insert(hash_of(dead), dead, hash_of);
   for (u32 st = count - 1; st >= 2; --st) {
-    const u64 h = hash_of(st);
-    const u32 found = sigs.find(h, [&](u32 other) { return same(st, other); });
-    if (found != no_state) {
-      rep[st] = found;
-    } else {
-      rep[st] = st;
-      sigs.insert(h, st, hash_of);
-    }
+    const u32 found = sigs.find_or_insert(hash_of(st), st, [&](u32 other) { return same(st, other); }, hash_of);
+    rep[st] = found != no_state ? found : st;
   }
   // Renumber the representatives in order; drop the others. In place: a state's new number
   // is never above its old one, and both passes go up.
@@ -6125,23 +6206,49 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
   const u32* const first = ts_first.data();
   reserve_run_text();
   run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
+  // The steps first (their segments and the run's size), then the bytes in one go.
+  std::size_t steps = 0, size = 0;  // run_steps[0, steps): grown, never shrunk
+  const auto step = [&](u32 sid) {
+    if (steps == run_steps.size()) run_steps.push_back(sid);
+    else run_steps[steps] = sid;
+    ++steps;
+  };
+  bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
   for (u32 at = head;;) {
-    if (at != head) run_text.push_back(':');
-    if (one_way(states, at)) {
-      const std::string_view seg = seg_view(ts[first[at]].sid);
-      run_text.insert(run_text.end(), seg.begin(), seg.end());
+    if (at != head) ++size;  // ':'
+    if (way) {
+      const u32 sid = ts[first[at]].sid;
+      step(sid);
+      size += segs[sid].size;
       ++r.segments;
+      at = ts[first[at]].to;
     } else {  // a star step (stars only)
-      run_text.push_back('\0');
+      step(no_state);
+      ++size;
       r.wild = true;
+      at = states[at].default_next();
     }
-    at = step_target(states, ts, at);
     r.target = at;
-    if (!(stars ? inside_mid_run(states, at) : inside_run(states, at))) break;
-    const std::size_t next = one_way(states, at) ? segs[ts[first[at]].sid].size : 1;
-    if (run_text.size() - r.offset + 1 + next > max_resource_bytes) break;
+    way = one_way(states, at);
+    if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
+    const std::size_t next = way ? segs[ts[first[at]].sid].size : 1;
+    if (size + 1 + next > max_resource_bytes) break;
   }
-  r.size = static_cast<u32>(run_text.size()) - r.offset;
+  run_text.resize(r.offset + size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+  char* out = run_text.data() + r.offset;
+  const char* const text = seg_text.data();
+  for (std::size_t i = 0; i < steps; ++i) {
+    if (i != 0) *out++ = ':';
+    if (run_steps[i] == no_state) {
+      *out++ = '\0';
+      continue;
+    }
+    const char* const from = text + segs[run_steps[i]].offset;
+    const u32 n = segs[run_steps[i]].size;
+    for (u32 k = 0; k < n; ++k) out[k] = from[k];
+    out += n;
+  }
+  r.size = static_cast<u32>(size);
   return r;
 }
 
@@ -6149,6 +6256,15 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
 constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  // No entry state one-way: no run. Then every state is kept (each is reachable: the
+  // construction makes only reachable states, minimisation keeps one of each class, and
+  // links lead to higher numbers, which the pass below relies on too), so the renumbering
+  // would be the identity: return before any setup (deep, and most capabilities whose
+  // entry states branch).
+  bool any_run = one_way(states, start) || one_way(states, states[qualifier_state].default_next());
+  for (u32 k = first[qualifier_state]; k < first[qualifier_state + 1] && !any_run; ++k)
+    any_run = one_way(states, ts[k].to);
+  if (!any_run) return;
   u32* const entry = scratch_arrays<5>(count + 1);
   u32* const entered = entry + (count + 1);
   u32* const run_of = entered + (count + 1);  // the run a state starts
