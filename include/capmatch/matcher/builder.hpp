@@ -447,13 +447,22 @@ class builder {
   // inside a run are then only reachable through it and are dropped. Runs are written to the
   // pool by emit. Renumbers `states` and `ts` in place.
   struct run_info {
-    u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
+    u32 state = 0, target = 0;
+    u32 offset = 0, steps = 0;  // its steps: run_steps[offset, offset + steps)
+    u32 size = 0;  // bytes of its text (the steps' segments, ':'-joined; a star step is one U+0000 byte)
     u32 segments = 0;  // the literal segments joined in those bytes (a star step's `*` is not one)
     bool wild = false;  // a mid-run through star steps: a U+0000 byte in its text per `*` segment
     bool held = false;  // a mid-run whose chain was dropped: its head holds it (state_rec::holds_run)
   };
   std::vector<run_info> runs;
-  std::vector<char> run_text;
+  // Every run's steps, back to back: each literal step's segment, no_state for a star step.
+  // A run's text (its bytes in the pool) is written from them once, by emit; until then, only
+  // their total size counts (run_bytes: the start runs' and the mid-runs' text).
+  // run_steps_used of them (the vector is grown in steps, zero-filled, and never shrunk: a step
+  // is stored without a push_back call).
+  std::vector<u32> run_steps;
+  u32 run_steps_used = 0;
+  std::size_t run_bytes = 0;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
   // The run rule, shared by compress_runs and find_mid_runs. One-way: one literal transition
@@ -486,16 +495,34 @@ class builder {
     return one_way(states, st) ? ts[ts_first[st]].to : states[st].default_next();
   }
   // Walks the run from `head` while the next state is inside a run and the text stays within
-  // max_resource_bytes, appending its segments to run_text (':'-joined). A start run is
-  // literal; a mid-run (`stars`) also passes through star steps, each written as one U+0000 byte.
+  // max_resource_bytes, appending its steps to run_steps (the caller counts its size into
+  // run_bytes or takes the steps back). A start run is literal; a mid-run (`stars`) also
+  // passes through star steps, each written as one U+0000 byte.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                               bool stars);
-  // walk_run's steps: each literal step's segment, no_state for a star step (reused).
-  std::vector<u32> run_steps;
-  // Sizes run_text once, when the first run is found, for the common case (the capability's
-  // segment bytes and a separator each); more runs grow it as usual.
-  constexpr void reserve_run_text() {
-    if (run_text.capacity() == 0) run_text.reserve(seg_text.size() + segs.size());
+  constexpr void add_run_step(u32 sid) {
+    // (Sized at first for the common case, a step per segment of the capability; then doubled.)
+    if (run_steps_used == run_steps.size()) run_steps.resize(std::max<std::size_t>({2 * run_steps.size(), segs.size(), 64}), 0);
+    run_steps[run_steps_used++] = sid;
+  }
+  // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
+  constexpr void write_run(const run_info& r) {
+    const std::size_t p = out.pool.size();
+    const char* const text = seg_text.data();
+    out.pool.resize(p + r.size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+    char* o = out.pool.data() + p;
+    for (u32 i = 0; i < r.steps; ++i) {
+      if (i != 0) *o++ = ':';
+      const u32 sid = run_steps[r.offset + i];
+      if (sid == no_state) {
+        *o++ = '\0';
+        continue;
+      }
+      const char* const from = text + segs[sid].offset;
+      const u32 n = segs[sid].size;
+      for (u32 k = 0; k < n; ++k) o[k] = from[k];
+      o += n;
+    }
   }
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
@@ -618,7 +645,7 @@ class builder {
         if ((r.size < 8) != short_ones) continue;
         if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
         states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
-        out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+        write_run(r);
       }
     // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
     // chain was dropped, else their records in the long-edge table (the filter does not get
@@ -663,45 +690,49 @@ class builder {
 
   // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
-  // last bytes. The runs are indexed by a hash of their bytes taken from the last byte back;
-  // each run's suffixes that start a segment are then looked up with the same hash, one byte
-  // more at a time, so the search reads each run's bytes twice (linear in the run text). The
-  // others are written in their order; a check reads a run's last word back from its end,
-  // which stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes
-  // or another run's).
+  // last bytes. A run's text is its steps, ':'-joined (segments never hold ':' or U+0000, and
+  // equal segments are one sid), so two runs' texts are equal exactly when their steps are,
+  // and a suffix of the text that starts a segment is the text of a suffix of the steps: the
+  // search works on steps. The runs are indexed by a hash of their steps taken from the last
+  // back; each run's proper suffixes are then looked up with the same hash, one step more at
+  // a time, so the search reads each run's steps twice (linear in the runs' steps). The others
+  // are written in their order; a check reads a run's last word back from its end, which
+  // stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes or
+  // another run's).
   constexpr std::vector<u32> mid_run_offsets() {
     const std::size_t n = mid_runs.size();
-    const auto text = [&](std::size_t i) {
-      return std::string_view(run_text.data() + mid_runs[i].offset, mid_runs[i].size);
-    };
+    const u32* const steps = run_steps.data();
     // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
     std::vector<u32> host(n, 0), at(n, 0);
-    const auto back_hash = [](u64 h, char c) {  // FNV-1a, one byte
-      return (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
-    };
-    const auto bytes_hash = [&](std::string_view t) {
+    const auto steps_hash = [&](u32 b, u32 e) {
       u64 h = 0;
-      for (std::size_t k = t.size(); k-- > 0;) h = back_hash(h, t[k]);
+      for (u32 k = e; k-- > b;) h = mix2(h, steps[k]);
       return h;
     };
-    index_map& runs_by_bytes = lookup;  // the constructions' index is no longer needed
-    runs_by_bytes.reset(n);  // (room for every run: it never grows, so never rehashes)
-    const auto rehash = [&](u32 j) { return bytes_hash(text(j)); };
+    // Run j's steps equal [b, e)
+    const auto same_steps = [&](u32 j, u32 b, u32 e) {
+      const run_info& r = mid_runs[j];
+      if (r.steps != e - b) return false;
+      for (u32 k = 0; k < r.steps; ++k)
+        if (steps[r.offset + k] != steps[b + k]) return false;
+      return true;
+    };
+    index_map& runs_by_steps = lookup;  // the constructions' index is no longer needed
+    runs_by_steps.reset(n);  // (room for every run: it never grows, so never rehashes)
+    const auto rehash = [&](u32 j) { return steps_hash(mid_runs[j].offset, mid_runs[j].offset + mid_runs[j].steps); };
     for (std::size_t i = 0; i < n; ++i) {
-      const std::string_view t = text(i);
-      const u64 h = bytes_hash(t);
-      host[i] = runs_by_bytes.find(h, [&](u32 j) { return text(j) == t; });  // the same bytes
-      if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_bytes.insert(h, static_cast<u32>(i), rehash);
+      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
+      const u64 h = steps_hash(b, e);
+      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same bytes
+      if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_steps.insert(h, static_cast<u32>(i), rehash);
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (host[i] != i) continue;
-      const std::string_view t = text(i);
+      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
       u64 h = 0;
-      for (std::size_t k = t.size(); k-- > 1;) {
-        h = back_hash(h, t[k]);
-        if (t[k - 1] != ':') continue;  // a suffix that starts a segment
-        const std::string_view end = t.substr(k);
-        const u32 j = runs_by_bytes.find(h, [&](u32 r) { return host[r] == r && text(r) == end; });
+      for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
+        h = mix2(h, steps[k]);
+        const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
         if (j != no_state) host[j] = static_cast<u32>(i);
       }
     }
@@ -715,7 +746,7 @@ class builder {
       if (host[i] != i) continue;
       if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
       at[i] = static_cast<u32>(out.pool.size());
-      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+      write_run(r);
     }
     for (std::size_t i = 0; i < n; ++i)
       if (const u32 h = root(static_cast<u32>(i)); h != i) at[i] = at[h] + mid_runs[h].size - mid_runs[i].size;

@@ -551,26 +551,19 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                               u32 head, bool stars) {
   const u32* const first = ts_first.data();
-  reserve_run_text();
-  run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
-  // The steps first (their segments and the run's size), then the bytes in one go.
-  std::size_t steps = 0, size = 0;  // run_steps[0, steps): grown, never shrunk
-  const auto step = [&](u32 sid) {
-    if (steps == run_steps.size()) run_steps.push_back(sid);
-    else run_steps[steps] = sid;
-    ++steps;
-  };
+  run_info r{head, 0, run_steps_used, 0, 0};
+  std::size_t size = 0;
   bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
   for (u32 at = head;;) {
     if (at != head) ++size;  // ':'
     if (way) {
       const u32 sid = ts[first[at]].sid;
-      step(sid);
+      add_run_step(sid);
       size += segs[sid].size;
       ++r.segments;
       at = ts[first[at]].to;
     } else {  // a star step (stars only)
-      step(no_state);
+      add_run_step(no_state);
       ++size;
       r.wild = true;
       at = states[at].default_next();
@@ -581,20 +574,7 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
     const std::size_t next = way ? segs[ts[first[at]].sid].size : 1;
     if (size + 1 + next > max_resource_bytes) break;
   }
-  run_text.resize(r.offset + size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-  char* out = run_text.data() + r.offset;
-  const char* const text = seg_text.data();
-  for (std::size_t i = 0; i < steps; ++i) {
-    if (i != 0) *out++ = ':';
-    if (run_steps[i] == no_state) {
-      *out++ = '\0';
-      continue;
-    }
-    const char* const from = text + segs[run_steps[i]].offset;
-    const u32 n = segs[run_steps[i]].size;
-    for (u32 k = 0; k < n; ++k) out[k] = from[k];
-    out += n;
-  }
+  r.steps = run_steps_used - r.offset;
   r.size = static_cast<u32>(size);
   return r;
 }
@@ -628,6 +608,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
     run_of[st] = static_cast<u32>(runs.size());
     runs.push_back(walk_run(states, ts, st, false));
+    run_bytes += runs.back().size;
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
@@ -711,10 +692,11 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                     u32 head, bool stars) {
   const run_info r = walk_run(states, ts, head, stars);
-  if (r.segments < 2 || run_text.size() > run_text_limit) {
-    run_text.resize(r.offset);
+  if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
+    run_steps_used = r.offset;
     return false;
   }
+  run_bytes += r.size;
   mid_runs.push_back(r);
   return true;
 }
@@ -753,7 +735,8 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // them after it.)
   if (dropped * mid_run_drop_share < count) {
     if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
-      run_text.resize(mid_runs.front().offset);  // (mid-runs come after the start runs' text)
+      run_steps_used = mid_runs.front().offset;  // (mid-runs come after the start runs' steps)
+      for (const auto& r : mid_runs) run_bytes -= r.size;
       mid_runs.clear();
       find_mid_runs(states, ts, start, false);
     }
