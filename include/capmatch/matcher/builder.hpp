@@ -3,8 +3,10 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -509,6 +511,26 @@ class builder {
   constexpr void write_run(const run_info& r) {
     const std::size_t p = out.pool.size();
     const char* const text = seg_text.data();
+    if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+      // A segment of up to 8 bytes as its key (its bytes, zero-padded) in one 8-byte store, a
+      // longer one by memcpy: 8 bytes of room past the run, cut off at the end.
+      out.pool.resize(p + r.size + 8, '\0');
+      char* o = out.pool.data() + p;
+      for (u32 i = 0; i < r.steps; ++i) {
+        if (i != 0) *o++ = ':';
+        const u32 sid = run_steps[r.offset + i];
+        if (sid == no_state) {
+          *o++ = '\0';
+          continue;
+        }
+        const u32 n = segs[sid].size;
+        if (n <= 8) std::memcpy(o, &segs[sid].key, 8);
+        else std::memcpy(o, text + segs[sid].offset, n);
+        o += n;
+      }
+      out.pool.resize(p + r.size);
+      return;
+    }
     out.pool.resize(p + r.size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
     char* o = out.pool.data() + p;
     for (u32 i = 0; i < r.steps; ++i) {
