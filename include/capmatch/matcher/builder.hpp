@@ -549,8 +549,11 @@ class builder {
   // max_resource_bytes, appending its steps to run_steps (the caller counts its size into
   // run_bytes or takes the steps back). A start run is literal; a mid-run (`stars`) also
   // passes through star steps, each written as one U+0000 byte.
+  // `next` (find_mid_runs' array, or null): per state, its step_target + 1 when it is a step of
+  // such a run (a mid-run step with `stars`, else one-way), 0 otherwise: the walk reads it
+  // instead of testing each state again.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                              bool stars);
+                              bool stars, const u32* next = nullptr);
   constexpr void add_run_step(u32 sid) {
     // (Sized at first for the common case, a step per segment of the capability; then doubled.)
     if (run_steps_used == run_steps.size()) run_steps.resize(std::max<std::size_t>({2 * run_steps.size(), segs.size(), 64}), 0);
@@ -621,7 +624,7 @@ class builder {
   // states copy the suffix once per run; beyond this, further mid-runs are not made.
   std::size_t run_text_limit = 0;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                             bool stars);
+                             bool stars, const u32* next = nullptr);
   // How many ways lead into each state, into `entered` (zeroed).
   constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                u32* entered) const;

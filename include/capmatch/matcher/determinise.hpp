@@ -549,30 +549,35 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 
 // One run's walk: see builder::walk_run.
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head, bool stars) {
+                                              u32 head, bool stars, const u32* next) {
   const u32* const first = ts_first.data();
   run_info r{head, 0, run_steps_used, 0, 0};
-  std::size_t size = 0;
+  // Each step's segment (and where it leads) is read once: by the test whether the run goes
+  // on (its size), then as the step.
   bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
-  for (u32 at = head;;) {
-    if (at != head) ++size;  // ':'
+  u32 at = head, sid = way ? ts[first[head]].sid : no_state;
+  std::size_t size = way ? segs[sid].size : 1;
+  for (;;) {
+    add_run_step(sid);
     if (way) {
-      const u32 sid = ts[first[at]].sid;
-      add_run_step(sid);
-      size += segs[sid].size;
       ++r.segments;
       at = ts[first[at]].to;
     } else {  // a star step (stars only)
-      add_run_step(no_state);
-      ++size;
       r.wild = true;
       at = states[at].default_next();
     }
     r.target = at;
-    way = one_way(states, at);
-    if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
-    const std::size_t next = way ? segs[ts[first[at]].sid].size : 1;
-    if (size + 1 + next > max_resource_bytes) break;
+    if (next != nullptr) {
+      if (next[at] == 0 || !grants_nothing(states[at])) break;
+      way = first[at + 1] != first[at];  // (a step: one-way, or a star step without transitions)
+    } else {
+      way = one_way(states, at);
+      if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
+    }
+    sid = way ? ts[first[at]].sid : no_state;
+    const std::size_t bytes = way ? segs[sid].size : 1;
+    if (size + 1 + bytes > max_resource_bytes) break;
+    size += 1 + bytes;  // ':' and the step
   }
   r.steps = run_steps_used - r.offset;
   r.size = static_cast<u32>(size);
@@ -682,7 +687,7 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
       if (entered[st] > 1) merged_heads.push_back(st);
       continue;
     }
-    add_mid_run(states, ts, st, stars);
+    add_mid_run(states, ts, st, stars, next);
   }
 }
 
@@ -690,8 +695,8 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // through star steps costs no more than comparing them) or the run text would exceed
 // run_text_limit (a mid-run is optional: without one the check steps). True when added.
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                    u32 head, bool stars) {
-  const run_info r = walk_run(states, ts, head, stars);
+                                    u32 head, bool stars, const u32* next) {
+  const run_info r = walk_run(states, ts, head, stars, next);
   if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
     run_steps_used = r.offset;
     return false;
