@@ -91,6 +91,32 @@ struct index_map {
   }
 };
 
+/// A list of u32 appended to without a push_back call (gcc calls push_back out of line in the
+/// subset construction, ~20 instructions an item): the vector is grown by doubling, zero-filled,
+/// and its first n entries are the items.
+struct u32_list {
+  std::vector<u32> v;
+  std::size_t n = 0;
+  constexpr void reserve(std::size_t c) {
+    if (v.size() < c) v.resize(c, 0);  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+  }
+  constexpr void push_back(u32 x) {
+    if (n == v.size()) grow(n + 1);
+    v[n++] = x;
+  }
+  constexpr void append(const u32* p, std::size_t k) {
+    if (n + k > v.size()) grow(n + k);
+    for (std::size_t i = 0; i < k; ++i) v[n + i] = p[i];
+    n += k;
+  }
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return n; }
+  [[nodiscard]] constexpr const u32* data() const noexcept { return v.data(); }
+  [[nodiscard]] constexpr u32 operator[](std::size_t i) const noexcept { return v[i]; }
+
+ private:
+  constexpr void grow(std::size_t need) { v.resize(std::max({need, 2 * v.size(), std::size_t{16}}), 0); }
+};
+
 /// The one slot of an empty long-edge table (home range 0): every probe ends there.
 inline constexpr long_edge_rec empty_long_edge{};
 /// The dead state of a matcher that grants nothing (header{}: every reference is dead).

@@ -43,13 +43,13 @@ constexpr bool builder::determinise() {
     }
   }
 
-  std::vector<u32> set_items;        // the trie nodes of every state, concatenated
-  std::vector<u32> set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  u32_list set_items;    // the trie nodes of every state, concatenated
+  u32_list set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
   index_map& set_index = lookup;
   set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
   set_offsets.reserve(nodes.size() + 3);
-  set_offsets.resize(3, 0);
+  for (int i = 0; i < 3; ++i) set_offsets.push_back(0);
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
     for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
@@ -74,13 +74,7 @@ constexpr bool builder::determinise() {
   // A new state for the set [p, p + n) (not interned yet): its number.
   auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    // (push_back for the one or two items of most sets, for which range insert's out-of-line
-    // code costs several times the copy; larger sets, adversarial's, by range insert)
-    if (n <= 2) {
-      for (std::size_t i = 0; i < n; ++i) set_items.push_back(p[i]);
-    } else {
-      set_items.insert(set_items.end(), p, p + n);
-    }
+    set_items.append(p, n);
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + n;  // a state, and the set elements that stand for it
@@ -303,7 +297,7 @@ constexpr bool builder::determinise() {
   // by segment); with fallbacks, the depth order regroups them and yields the ranges.
   // node_edges is not read after a construction that succeeded: its memory serves ts_first.
   ts_first.swap(node_edges);
-  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets, ts_first);
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets.v, ts_first);
   else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
