@@ -48,7 +48,10 @@ constexpr bool builder::determinise() {
   index_map& set_index = lookup;
   set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
-  set_offsets.reserve(nodes.size() + 3);
+  // (The states and transitions often exceed the trie's nodes and edges a little: deep/4096
+  // makes 76 057 states of 75 325 nodes, 70 786 transitions of 67 935 edges. Sized at 3/2 of
+  // those, most constructions copy none of the three arrays to grow them.)
+  set_offsets.reserve(nodes.size() + nodes.size() / 2 + 3);
   for (int i = 0; i < 3; ++i) set_offsets.push_back(0);
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
@@ -127,9 +130,9 @@ constexpr bool builder::determinise() {
   };
 
   std::vector<state_rec> states;
-  states.reserve(nodes.size() + 3);
+  states.reserve(nodes.size() + nodes.size() / 2 + 3);
   states.resize(3);
-  ts.reserve(tedges.size() + qualifier_edges.size());
+  ts.reserve(tedges.size() + tedges.size() / 2 + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
   states[qualifier_state].set_default_next(other);
