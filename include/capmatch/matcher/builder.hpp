@@ -403,12 +403,14 @@ class builder {
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
+    std::size_t star_segments = 0;  // (each may make a node too: the nodes are reserved for both)
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
       for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
         end = std::min(find_colon(p.body, pos), p.body.size());
         if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
+        else ++star_segments;
       }
     }
     seg_text.reserve(bytes);
@@ -416,7 +418,7 @@ class builder {
                                                               : matcher_run_text_factor * bytes + matcher_run_text_slack;
     segs.reserve(segments);
     seg_index.reserve(segments);
-    nodes.reserve(segments + 4);
+    nodes.reserve(segments + star_segments + 4);
     tedges.reserve(segments);
     lookup.reserve(segments);
     nodes.resize(4);
