@@ -548,6 +548,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                               u32 head, bool stars, const u32* next) {
   const u32* const first = ts_first.data();
+  size_run_steps(states.size());
   run_info r{head, 0, run_steps_used, 0, 0};
   // Each step's segment (and where it leads) is read once: by the test whether the run goes
   // on (its size), then as the step.
