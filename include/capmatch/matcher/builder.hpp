@@ -823,9 +823,11 @@ class builder {
     const u32* const steps = run_steps.data();
     // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
     std::vector<u32> host(n, 0), at(n, 0);
+    // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
+    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * 0x9E3779B97F4A7C15ull; };
     const auto steps_hash = [&](u32 b, u32 e) {
       u64 h = 0;
-      for (u32 k = e; k-- > b;) h = mix2(h, steps[k]);
+      for (u32 k = e; k-- > b;) h = step_hash(h, steps[k]);
       return h;
     };
     // Run j's steps equal [b, e)
@@ -850,7 +852,7 @@ class builder {
       const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
       u64 h = 0;
       for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
-        h = mix2(h, steps[k]);
+        h = step_hash(h, steps[k]);
         const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
         if (j != no_state) host[j] = static_cast<u32>(i);
       }
