@@ -357,11 +357,12 @@ class builder {
   }
 
   constexpr u32 literal_child(u32 node, u32 sid) {
-    const u64 h = mix2(node, sid);
+    // (the edge's key as its hash: index_map's probe multiplies it by k_mul)
+    const u64 h = u64{node} << 32 | sid;
     const auto id = static_cast<u32>(tedges.size());
     const u32 found = lookup.find_or_insert(
         h, id, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; },
-        [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
+        [&](u32 i) { return u64{tedges[i].node} << 32 | tedges[i].sid; });
     if (found != no_state) return tedges[found].child;
     const u32 child = new_node();
     tedges.push_back(trie_edge{node, sid, child});
