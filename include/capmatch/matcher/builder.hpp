@@ -405,27 +405,15 @@ class builder {
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
     std::size_t star_segments = 0;  // (each may make a node too: the nodes are reserved for both)
-    // Which patterns match nothing (pattern::matches_nothing: an empty body, or an empty segment
-    // at its start, its end or between two colons), from this pass's segments: an empty one.
-    // matches_nothing's find("::") called memchr at every colon. Bit i: pattern i; the first 64
-    // in a word here, more in a vector.
-    u64 nothing_first = 0;
-    std::vector<u64> nothing_more(cap.size() > 64 ? (cap.size() - 1) / 64 : 0, 0);
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
-      bool empty_segment = false;
       for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
         end = std::min(find_colon(p.body, pos), p.body.size());
         if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
         else ++star_segments;
-        empty_segment = empty_segment || end == pos;
       }
-      if (empty_segment) (i < 64 ? nothing_first : nothing_more[i / 64 - 1]) |= u64{1} << (i % 64);
     }
-    const auto matches_nothing = [&](std::size_t i) {
-      return (((i < 64 ? nothing_first : nothing_more[i / 64 - 1]) >> (i % 64)) & 1) != 0;
-    };
     seg_text.reserve(bytes);
     run_text_limit = run_text_bytes != default_run_text_limit ? run_text_bytes
                                                               : matcher_run_text_factor * bytes + matcher_run_text_slack;
@@ -440,7 +428,7 @@ class builder {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
       if (p.covers_all_channels()) out.app_wide |= ops;
-      if (matches_nothing(i) || !in_group(p, group)) continue;
+      if (p.matches_nothing() || !in_group(p, group)) continue;
       ++out.in_group;
       u32 root = p.kind == qualifier_kind::none ? 2u : 3u;
       if (p.kind == qualifier_kind::named) {
