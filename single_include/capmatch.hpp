@@ -4930,8 +4930,10 @@ CAPMATCH_NAMESPACE_END
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -5008,6 +5010,32 @@ struct index_map {
     while (slots[i] != 0) i = (i + 1) & mask;
     slots[i] = item + 1;
   }
+};
+
+/// A list of u32 appended to without a push_back call (gcc calls push_back out of line in the
+/// subset construction, ~20 instructions an item): the vector is grown by doubling, zero-filled,
+/// and its first n entries are the items.
+struct u32_list {
+  std::vector<u32> v;
+  std::size_t n = 0;
+  constexpr void reserve(std::size_t c) {
+    if (v.size() < c) v.resize(c, 0);  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+  }
+  constexpr void push_back(u32 x) {
+    if (n == v.size()) grow(n + 1);
+    v[n++] = x;
+  }
+  constexpr void append(const u32* p, std::size_t k) {
+    if (n + k > v.size()) grow(n + k);
+    for (std::size_t i = 0; i < k; ++i) v[n + i] = p[i];
+    n += k;
+  }
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return n; }
+  [[nodiscard]] constexpr const u32* data() const noexcept { return v.data(); }
+  [[nodiscard]] constexpr u32 operator[](std::size_t i) const noexcept { return v[i]; }
+
+ private:
+  constexpr void grow(std::size_t need) { v.resize(std::max({need, 2 * v.size(), std::size_t{16}}), 0); }
 };
 
 /// The one slot of an empty long-edge table (home range 0): every probe ends there.
@@ -5087,6 +5115,52 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
     if (e - b > 1 && !std::is_sorted(b, e, by_sid)) std::sort(b, e, by_sid);
   }
   items = std::move(grouped);
+}
+
+#if CAPMATCH_DETAIL_SSE2
+/// find_colon at run time, for a body of at least 16 bytes: the 16 bytes from pos (or the
+/// body's last 16, those before pos shifted out) in one compare; beyond them, find (memchr).
+[[nodiscard]] inline std::size_t find_colon_sse2(std::string_view body, std::size_t pos) noexcept {
+  const std::size_t n = body.size();
+  const auto colons_at = [&](std::size_t i) {  // bit k: byte i + k is ':'
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(body.data() + i));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+  };
+  if (pos + 16 <= n) {
+    const unsigned bits = colons_at(pos);
+    return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : body.find(':', pos + 16);
+  }
+  if (pos >= n) return std::string_view::npos;
+  const unsigned bits = colons_at(n - 16) >> (pos + 16 - n);
+  return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : std::string_view::npos;
+}
+#endif
+
+/// body.find(':', pos): at run time (SSE2, a body of at least 16 bytes) the next 16 bytes are
+/// searched in one compare first: most segments end within them, without a memchr call; beyond
+/// them, find (memchr), as fast as a byte or word loop is slow on long segments.
+[[nodiscard]] constexpr std::size_t find_colon(std::string_view body, std::size_t pos) noexcept {
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated() && body.size() >= 16) return find_colon_sse2(body, pos);
+#endif
+  return body.find(':', pos);
+}
+
+/// segment_key of body's segment [pos, pos + len): its bytes, zero-padded, when it has at most
+/// 8. At run time (little-endian, a body of at least 8 bytes) as one 8-byte load from the body
+/// (its last 8 bytes, shifted, near its end), masked, instead of a byte loop.
+[[nodiscard]] constexpr u64 body_segment_key(std::string_view body, std::size_t pos, std::size_t len) noexcept {
+  if (len <= 8 && !std::is_constant_evaluated() && std::endian::native == std::endian::little && body.size() >= 8) {
+    u64 w;
+    if (pos + 8 <= body.size()) {
+      std::memcpy(&w, body.data() + pos, 8);
+    } else {
+      std::memcpy(&w, body.data() + body.size() - 8, 8);
+      w >>= 8 * (pos + 8 - body.size());
+    }
+    return len == 8 ? w : w & ((u64{1} << (8 * len)) - 1);
+  }
+  return segment_key(body.substr(pos, len));
 }
 
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
@@ -5179,8 +5253,9 @@ class builder {
   }
   [[nodiscard]] static constexpr u64 seg_hash(u64 key, std::size_t size) noexcept { return key ^ (size << 56); }
 
-  constexpr u32 intern(std::string_view seg) {
-    const u64 key = segment_key(seg);
+  constexpr u32 intern(std::string_view seg) { return intern(seg, segment_key(seg)); }
+  // (key: segment_key(seg))
+  constexpr u32 intern(std::string_view seg, u64 key) {
     const u64 h = seg_hash(key, seg.size());
     // A key of up to 8 bytes is the bytes themselves (segment_key): equal keys and sizes are equal segments.
     const auto id = static_cast<u32>(segs.size());
@@ -5203,11 +5278,12 @@ class builder {
   }
 
   constexpr u32 literal_child(u32 node, u32 sid) {
-    const u64 h = mix2(node, sid);
+    // (the edge's key as its hash: index_map's probe multiplies it by k_mul)
+    const u64 h = u64{node} << 32 | sid;
     const auto id = static_cast<u32>(tedges.size());
     const u32 found = lookup.find_or_insert(
         h, id, [&](u32 i) { return tedges[i].node == node && tedges[i].sid == sid; },
-        [&](u32 i) { return mix2(tedges[i].node, tedges[i].sid); });
+        [&](u32 i) { return u64{tedges[i].node} << 32 | tedges[i].sid; });
     if (found != no_state) return tedges[found].child;
     const u32 child = new_node();
     tedges.push_back(trie_edge{node, sid, child});
@@ -5226,14 +5302,15 @@ class builder {
     u32 node = root;
     std::size_t pos = 0;
     for (;;) {
-      const auto colon = body.find(':', pos);
+      const auto colon = find_colon(body, pos);
       const bool last = colon == std::string_view::npos;
       const std::string_view seg = body.substr(pos, last ? std::string_view::npos : colon - pos);
-      if (last && seg == "*") {
+      const bool star = seg.size() == 1 && seg[0] == '*';  // (not seg == "*": an out-of-line compare call)
+      if (last && star) {
         nodes[node].add_trail_ops(ops);
         return;
       }
-      node = seg == "*" ? star_child(node) : literal_child(node, intern(seg));
+      node = star ? star_child(node) : literal_child(node, intern(seg, body_segment_key(body, pos, seg.size())));
       if (last) {
         nodes[node].add_term_ops(ops);
         return;
@@ -5248,12 +5325,14 @@ class builder {
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
+    std::size_t star_segments = 0;  // (each may make a node too: the nodes are reserved for both)
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
       for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
-        end = std::min(p.body.find(':', pos), p.body.size());
+        end = std::min(find_colon(p.body, pos), p.body.size());
         if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
+        else ++star_segments;
       }
     }
     seg_text.reserve(bytes);
@@ -5261,7 +5340,7 @@ class builder {
                                                               : matcher_run_text_factor * bytes + matcher_run_text_slack;
     segs.reserve(segments);
     seg_index.reserve(segments);
-    nodes.reserve(segments + 4);
+    nodes.reserve(segments + star_segments + 4);
     tedges.reserve(segments);
     lookup.reserve(segments);
     nodes.resize(4);
@@ -5369,13 +5448,22 @@ class builder {
   // inside a run are then only reachable through it and are dropped. Runs are written to the
   // pool by emit. Renumbers `states` and `ts` in place.
   struct run_info {
-    u32 state = 0, target = 0, offset = 0, size = 0;  // bytes in run_text
+    u32 state = 0, target = 0;
+    u32 offset = 0, steps = 0;  // its steps: run_steps[offset, offset + steps)
+    u32 size = 0;  // bytes of its text (the steps' segments, ':'-joined; a star step is one U+0000 byte)
     u32 segments = 0;  // the literal segments joined in those bytes (a star step's `*` is not one)
     bool wild = false;  // a mid-run through star steps: a U+0000 byte in its text per `*` segment
     bool held = false;  // a mid-run whose chain was dropped: its head holds it (state_rec::holds_run)
   };
   std::vector<run_info> runs;
-  std::vector<char> run_text;
+  // Every run's steps, back to back: each literal step's segment, no_state for a star step.
+  // A run's text (its bytes in the pool) is written from them once, by emit; until then, only
+  // their total size counts (run_bytes: the start runs' and the mid-runs' text).
+  // run_steps_used of them (the vector is grown in steps, zero-filled, and never shrunk: a step
+  // is stored without a push_back call).
+  std::vector<u32> run_steps;
+  u32 run_steps_used = 0;
+  std::size_t run_bytes = 0;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
   // The run rule, shared by compress_runs and find_mid_runs. One-way: one literal transition
@@ -5408,16 +5496,62 @@ class builder {
     return one_way(states, st) ? ts[ts_first[st]].to : states[st].default_next();
   }
   // Walks the run from `head` while the next state is inside a run and the text stays within
-  // max_resource_bytes, appending its segments to run_text (':'-joined). A start run is
-  // literal; a mid-run (`stars`) also passes through star steps, each written as one U+0000 byte.
+  // max_resource_bytes, appending its steps to run_steps (the caller counts its size into
+  // run_bytes or takes the steps back). A start run is literal; a mid-run (`stars`) also
+  // passes through star steps, each written as one U+0000 byte.
+  // `next` (find_mid_runs' array, or null): per state, its step_target + 1 when it is a step of
+  // such a run (a mid-run step with `stars`, else one-way), 0 otherwise: the walk reads it
+  // instead of testing each state again.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                              bool stars);
-  // walk_run's steps: each literal step's segment, no_state for a star step (reused).
-  std::vector<u32> run_steps;
-  // Sizes run_text once, when the first run is found, for the common case (the capability's
-  // segment bytes and a separator each); more runs grow it as usual.
-  constexpr void reserve_run_text() {
-    if (run_text.capacity() == 0) run_text.reserve(seg_text.size() + segs.size());
+                              bool stars, const u32* next = nullptr);
+  constexpr void add_run_step(u32 sid) {
+    if (run_steps_used == run_steps.size()) run_steps.resize(std::max<std::size_t>({2 * run_steps.size(), segs.size(), 64}), 0);
+    run_steps[run_steps_used++] = sid;
+  }
+  // Sizes run_steps once, at the first run, for the automaton's states and half as many
+  // again (deep/4096: 91 000 steps of runs through 70 000 states): the steps' vector then
+  // seldom grows (each growth copies it).
+  constexpr void size_run_steps(std::size_t states) {
+    if (run_steps.empty()) run_steps.resize(states + states / 2, 0);
+  }
+  // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
+  constexpr void write_run(const run_info& r) {
+    const std::size_t p = out.pool.size();
+    const char* const text = seg_text.data();
+    if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+      // A segment of up to 8 bytes as its key (its bytes, zero-padded) in one 8-byte store, a
+      // longer one by memcpy: 8 bytes of room past the run, cut off at the end.
+      out.pool.resize(p + r.size + 8, '\0');
+      char* o = out.pool.data() + p;
+      for (u32 i = 0; i < r.steps; ++i) {
+        if (i != 0) *o++ = ':';
+        const u32 sid = run_steps[r.offset + i];
+        if (sid == no_state) {
+          *o++ = '\0';
+          continue;
+        }
+        const u32 n = segs[sid].size;
+        if (n <= 8) std::memcpy(o, &segs[sid].key, 8);
+        else std::memcpy(o, text + segs[sid].offset, n);
+        o += n;
+      }
+      out.pool.resize(p + r.size);
+      return;
+    }
+    out.pool.resize(p + r.size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+    char* o = out.pool.data() + p;
+    for (u32 i = 0; i < r.steps; ++i) {
+      if (i != 0) *o++ = ':';
+      const u32 sid = run_steps[r.offset + i];
+      if (sid == no_state) {
+        *o++ = '\0';
+        continue;
+      }
+      const char* const from = text + segs[sid].offset;
+      const u32 n = segs[sid].size;
+      for (u32 k = 0; k < n; ++k) o[k] = from[k];
+      o += n;
+    }
   }
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
@@ -5445,7 +5579,7 @@ class builder {
   // states copy the suffix once per run; beyond this, further mid-runs are not made.
   std::size_t run_text_limit = 0;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                             bool stars);
+                             bool stars, const u32* next = nullptr);
   // How many ways lead into each state, into `entered` (zeroed).
   constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                u32* entered) const;
@@ -5540,7 +5674,7 @@ class builder {
         if ((r.size < 8) != short_ones) continue;
         if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
         states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
-        out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+        write_run(r);
       }
     // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
     // chain was dropped, else their records in the long-edge table (the filter does not get
@@ -5585,45 +5719,51 @@ class builder {
 
   // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
-  // last bytes. The runs are indexed by a hash of their bytes taken from the last byte back;
-  // each run's suffixes that start a segment are then looked up with the same hash, one byte
-  // more at a time, so the search reads each run's bytes twice (linear in the run text). The
-  // others are written in their order; a check reads a run's last word back from its end,
-  // which stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes
-  // or another run's).
+  // last bytes. A run's text is its steps, ':'-joined (segments never hold ':' or U+0000, and
+  // equal segments are one sid), so two runs' texts are equal exactly when their steps are,
+  // and a suffix of the text that starts a segment is the text of a suffix of the steps: the
+  // search works on steps. The runs are indexed by a hash of their steps taken from the last
+  // back; each run's proper suffixes are then looked up with the same hash, one step more at
+  // a time, so the search reads each run's steps twice (linear in the runs' steps). The others
+  // are written in their order; a check reads a run's last word back from its end, which
+  // stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes or
+  // another run's).
   constexpr std::vector<u32> mid_run_offsets() {
     const std::size_t n = mid_runs.size();
-    const auto text = [&](std::size_t i) {
-      return std::string_view(run_text.data() + mid_runs[i].offset, mid_runs[i].size);
-    };
+    const u32* const steps = run_steps.data();
     // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
     std::vector<u32> host(n, 0), at(n, 0);
-    const auto back_hash = [](u64 h, char c) {  // FNV-1a, one byte
-      return (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
-    };
-    const auto bytes_hash = [&](std::string_view t) {
+    // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
+    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * 0x9E3779B97F4A7C15ull; };
+    const auto steps_hash = [&](u32 b, u32 e) {
       u64 h = 0;
-      for (std::size_t k = t.size(); k-- > 0;) h = back_hash(h, t[k]);
+      for (u32 k = e; k-- > b;) h = step_hash(h, steps[k]);
       return h;
     };
-    index_map& runs_by_bytes = lookup;  // the constructions' index is no longer needed
-    runs_by_bytes.reset(n);  // (room for every run: it never grows, so never rehashes)
-    const auto rehash = [&](u32 j) { return bytes_hash(text(j)); };
+    // Run j's steps equal [b, e)
+    const auto same_steps = [&](u32 j, u32 b, u32 e) {
+      const run_info& r = mid_runs[j];
+      if (r.steps != e - b) return false;
+      for (u32 k = 0; k < r.steps; ++k)
+        if (steps[r.offset + k] != steps[b + k]) return false;
+      return true;
+    };
+    index_map& runs_by_steps = lookup;  // the constructions' index is no longer needed
+    runs_by_steps.reset(n);  // (room for every run: it never grows, so never rehashes)
+    const auto rehash = [&](u32 j) { return steps_hash(mid_runs[j].offset, mid_runs[j].offset + mid_runs[j].steps); };
     for (std::size_t i = 0; i < n; ++i) {
-      const std::string_view t = text(i);
-      const u64 h = bytes_hash(t);
-      host[i] = runs_by_bytes.find(h, [&](u32 j) { return text(j) == t; });  // the same bytes
-      if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_bytes.insert(h, static_cast<u32>(i), rehash);
+      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
+      const u64 h = steps_hash(b, e);
+      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same bytes
+      if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_steps.insert(h, static_cast<u32>(i), rehash);
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (host[i] != i) continue;
-      const std::string_view t = text(i);
+      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
       u64 h = 0;
-      for (std::size_t k = t.size(); k-- > 1;) {
-        h = back_hash(h, t[k]);
-        if (t[k - 1] != ':') continue;  // a suffix that starts a segment
-        const std::string_view end = t.substr(k);
-        const u32 j = runs_by_bytes.find(h, [&](u32 r) { return host[r] == r && text(r) == end; });
+      for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
+        h = step_hash(h, steps[k]);
+        const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
         if (j != no_state) host[j] = static_cast<u32>(i);
       }
     }
@@ -5632,12 +5772,15 @@ class builder {
       while (host[i] != i) i = host[i];
       return i;
     };
+    std::size_t hosted_bytes = 8;  // (the pool grows once, not by doubling: each growth copies it)
+    for (std::size_t i = 0; i < n; ++i) hosted_bytes += host[i] == i ? mid_runs[i].size : 0;
+    out.pool.reserve(out.pool.size() + hosted_bytes);
     for (std::size_t i = 0; i < n; ++i) {
       const run_info& r = mid_runs[i];
       if (host[i] != i) continue;
       if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
       at[i] = static_cast<u32>(out.pool.size());
-      out.pool.insert(out.pool.end(), run_text.begin() + r.offset, run_text.begin() + r.offset + r.size);
+      write_run(r);
     }
     for (std::size_t i = 0; i < n; ++i)
       if (const u32 h = root(static_cast<u32>(i)); h != i) at[i] = at[h] + mid_runs[h].size - mid_runs[i].size;
@@ -5696,13 +5839,16 @@ constexpr bool builder::determinise() {
     }
   }
 
-  std::vector<u32> set_items;        // the trie nodes of every state, concatenated
-  std::vector<u32> set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  u32_list set_items;    // the trie nodes of every state, concatenated
+  u32_list set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
   index_map& set_index = lookup;
   set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
-  set_offsets.reserve(nodes.size() + 3);
-  set_offsets.resize(3, 0);
+  // (The states and transitions often exceed the trie's nodes and edges a little: deep/4096
+  // makes 76 057 states of 75 325 nodes, 70 786 transitions of 67 935 edges. Sized at 3/2 of
+  // those, most constructions copy none of the three arrays to grow them.)
+  set_offsets.reserve(nodes.size() + nodes.size() / 2 + 3);
+  for (int i = 0; i < 3; ++i) set_offsets.push_back(0);
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
     for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
@@ -5727,13 +5873,7 @@ constexpr bool builder::determinise() {
   // A new state for the set [p, p + n) (not interned yet): its number.
   auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    // (push_back for the one or two items of most sets, for which range insert's out-of-line
-    // code costs several times the copy; larger sets, adversarial's, by range insert)
-    if (n <= 2) {
-      for (std::size_t i = 0; i < n; ++i) set_items.push_back(p[i]);
-    } else {
-      set_items.insert(set_items.end(), p, p + n);
-    }
+    set_items.append(p, n);
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + n;  // a state, and the set elements that stand for it
@@ -5786,9 +5926,9 @@ constexpr bool builder::determinise() {
   };
 
   std::vector<state_rec> states;
-  states.reserve(nodes.size() + 3);
+  states.reserve(nodes.size() + nodes.size() / 2 + 3);
   states.resize(3);
-  ts.reserve(tedges.size() + qualifier_edges.size());
+  ts.reserve(tedges.size() + tedges.size() / 2 + qualifier_edges.size());
   const u32 start = start_set(2, 3);
   const u32 other = start_set(3, dead);
   states[qualifier_state].set_default_next(other);
@@ -5956,7 +6096,7 @@ constexpr bool builder::determinise() {
   // by segment); with fallbacks, the depth order regroups them and yields the ranges.
   // node_edges is not read after a construction that succeeded: its memory serves ts_first.
   ts_first.swap(node_edges);
-  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets, ts_first);
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets.v, ts_first);
   else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
@@ -6170,7 +6310,8 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
                  rep[states[st].default_next()]);
     // (one mix per transition: which states are equal does not depend on the hash)
-    for (u32 k = first[st]; k < first[st + 1]; ++k) h = mix2(h, u64{ts[k].sid} << 32 | rep[ts[k].to]);
+    // (one multiply a transition: mix2's second and its shift bought no fewer probes)
+    for (u32 k = first[st]; k < first[st + 1]; ++k) h = (h ^ (u64{ts[k].sid} << 32 | rep[ts[k].to])) * k_state;
     return h;
   };
   auto same = [&](u32 a, u32 b) {
@@ -6202,52 +6343,38 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 
 // One run's walk: see builder::walk_run.
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head, bool stars) {
+                                              u32 head, bool stars, const u32* next) {
   const u32* const first = ts_first.data();
-  reserve_run_text();
-  run_info r{head, 0, static_cast<u32>(run_text.size()), 0, 0};
-  // The steps first (their segments and the run's size), then the bytes in one go.
-  std::size_t steps = 0, size = 0;  // run_steps[0, steps): grown, never shrunk
-  const auto step = [&](u32 sid) {
-    if (steps == run_steps.size()) run_steps.push_back(sid);
-    else run_steps[steps] = sid;
-    ++steps;
-  };
+  size_run_steps(states.size());
+  run_info r{head, 0, run_steps_used, 0, 0};
+  // Each step's segment (and where it leads) is read once: by the test whether the run goes
+  // on (its size), then as the step.
   bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
-  for (u32 at = head;;) {
-    if (at != head) ++size;  // ':'
+  u32 at = head, sid = way ? ts[first[head]].sid : no_state;
+  std::size_t size = way ? segs[sid].size : 1;
+  for (;;) {
+    add_run_step(sid);
     if (way) {
-      const u32 sid = ts[first[at]].sid;
-      step(sid);
-      size += segs[sid].size;
       ++r.segments;
       at = ts[first[at]].to;
     } else {  // a star step (stars only)
-      step(no_state);
-      ++size;
       r.wild = true;
       at = states[at].default_next();
     }
     r.target = at;
-    way = one_way(states, at);
-    if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
-    const std::size_t next = way ? segs[ts[first[at]].sid].size : 1;
-    if (size + 1 + next > max_resource_bytes) break;
-  }
-  run_text.resize(r.offset + size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-  char* out = run_text.data() + r.offset;
-  const char* const text = seg_text.data();
-  for (std::size_t i = 0; i < steps; ++i) {
-    if (i != 0) *out++ = ':';
-    if (run_steps[i] == no_state) {
-      *out++ = '\0';
-      continue;
+    if (next != nullptr) {
+      if (next[at] == 0 || !grants_nothing(states[at])) break;
+      way = first[at + 1] != first[at];  // (a step: one-way, or a star step without transitions)
+    } else {
+      way = one_way(states, at);
+      if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
     }
-    const char* const from = text + segs[run_steps[i]].offset;
-    const u32 n = segs[run_steps[i]].size;
-    for (u32 k = 0; k < n; ++k) out[k] = from[k];
-    out += n;
+    sid = way ? ts[first[at]].sid : no_state;
+    const std::size_t bytes = way ? segs[sid].size : 1;
+    if (size + 1 + bytes > max_resource_bytes) break;
+    size += 1 + bytes;  // ':' and the step
   }
+  r.steps = run_steps_used - r.offset;
   r.size = static_cast<u32>(size);
   return r;
 }
@@ -6281,6 +6408,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
     run_of[st] = static_cast<u32>(runs.size());
     runs.push_back(walk_run(states, ts, st, false));
+    run_bytes += runs.back().size;
   }
   // Keep the states still reachable: from the start states, through defaults, transitions
   // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
@@ -6354,7 +6482,7 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
       if (entered[st] > 1) merged_heads.push_back(st);
       continue;
     }
-    add_mid_run(states, ts, st, stars);
+    add_mid_run(states, ts, st, stars, next);
   }
 }
 
@@ -6362,12 +6490,13 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // through star steps costs no more than comparing them) or the run text would exceed
 // run_text_limit (a mid-run is optional: without one the check steps). True when added.
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                    u32 head, bool stars) {
-  const run_info r = walk_run(states, ts, head, stars);
-  if (r.segments < 2 || run_text.size() > run_text_limit) {
-    run_text.resize(r.offset);
+                                    u32 head, bool stars, const u32* next) {
+  const run_info r = walk_run(states, ts, head, stars, next);
+  if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
+    run_steps_used = r.offset;
     return false;
   }
+  run_bytes += r.size;
   mid_runs.push_back(r);
   return true;
 }
@@ -6406,7 +6535,8 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // them after it.)
   if (dropped * mid_run_drop_share < count) {
     if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
-      run_text.resize(mid_runs.front().offset);  // (mid-runs come after the start runs' text)
+      run_steps_used = mid_runs.front().offset;  // (mid-runs come after the start runs' steps)
+      for (const auto& r : mid_runs) run_bytes -= r.size;
       mid_runs.clear();
       find_mid_runs(states, ts, start, false);
     }
