@@ -5515,30 +5515,16 @@ class builder {
     if (run_steps.empty()) run_steps.resize(states + states / 2, 0);
   }
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
+  // At run time (little-endian) a segment of up to 8 bytes is its key (its bytes, zero-padded)
+  // in one 8-byte store and a longer one a memcpy, into 8 bytes of room past the run that are
+  // cut off at the end; in constant evaluation, byte by byte.
   constexpr void write_run(const run_info& r) {
     const std::size_t p = out.pool.size();
     const char* const text = seg_text.data();
-    if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
-      // A segment of up to 8 bytes as its key (its bytes, zero-padded) in one 8-byte store, a
-      // longer one by memcpy: 8 bytes of room past the run, cut off at the end.
-      out.pool.resize(p + r.size + 8, '\0');
-      char* o = out.pool.data() + p;
-      for (u32 i = 0; i < r.steps; ++i) {
-        if (i != 0) *o++ = ':';
-        const u32 sid = run_steps[r.offset + i];
-        if (sid == no_state) {
-          *o++ = '\0';
-          continue;
-        }
-        const u32 n = segs[sid].size;
-        if (n <= 8) std::memcpy(o, &segs[sid].key, 8);
-        else std::memcpy(o, text + segs[sid].offset, n);
-        o += n;
-      }
-      out.pool.resize(p + r.size);
-      return;
-    }
-    out.pool.resize(p + r.size, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+    // (not const: a const bool's initialiser would be manifestly constant-evaluated)
+    bool words = !std::is_constant_evaluated() && std::endian::native == std::endian::little;
+    // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+    out.pool.resize(p + r.size + (words ? 8 : 0), '\0');
     char* o = out.pool.data() + p;
     for (u32 i = 0; i < r.steps; ++i) {
       if (i != 0) *o++ = ':';
@@ -5547,11 +5533,17 @@ class builder {
         *o++ = '\0';
         continue;
       }
-      const char* const from = text + segs[sid].offset;
       const u32 n = segs[sid].size;
-      for (u32 k = 0; k < n; ++k) o[k] = from[k];
+      if (!words) {
+        for (u32 k = 0; k < n; ++k) o[k] = text[segs[sid].offset + k];
+      } else if (n <= 8) {
+        std::memcpy(o, &segs[sid].key, 8);
+      } else {
+        std::memcpy(o, text + segs[sid].offset, n);
+      }
       o += n;
     }
+    out.pool.resize(p + r.size);
   }
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
