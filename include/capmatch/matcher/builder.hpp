@@ -225,21 +225,12 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
   return body.find(':', pos);
 }
 
-/// segment_key of body's segment [pos, pos + len): its bytes, zero-padded, when it has at most
-/// 8. At run time (little-endian, a body of at least 8 bytes) as one 8-byte load from the body
-/// (its last 8 bytes, shifted, near its end), masked, instead of a byte loop.
+/// segment_key of body's segment [pos, pos + len): a segment of up to 8 bytes is its bytes,
+/// zero-padded, read as one word from the body (word_from) and cut to len bytes.
 [[nodiscard]] constexpr u64 body_segment_key(std::string_view body, std::size_t pos, std::size_t len) noexcept {
-  if (len <= 8 && !std::is_constant_evaluated() && std::endian::native == std::endian::little && body.size() >= 8) {
-    u64 w;
-    if (pos + 8 <= body.size()) {
-      std::memcpy(&w, body.data() + pos, 8);
-    } else {
-      std::memcpy(&w, body.data() + body.size() - 8, 8);
-      w >>= 8 * (pos + 8 - body.size());
-    }
-    return len == 8 ? w : w & ((u64{1} << (8 * len)) - 1);
-  }
-  return segment_key(body.substr(pos, len));
+  if (len > 8) return segment_key(body.substr(pos, len));
+  const u64 w = word_from(body.data(), body.size(), pos);
+  return len == 8 ? w : w & ((u64{1} << (8 * len)) - 1);
 }
 
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
