@@ -109,6 +109,8 @@ struct u32_list {
     for (std::size_t i = 0; i < k; ++i) v[n + i] = p[i];
     n += k;
   }
+  /// Keeps the first k (<= size()) items: the rest are taken back.
+  constexpr void truncate(std::size_t k) noexcept { n = k; }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return n; }
   [[nodiscard]] constexpr const u32* data() const noexcept { return v.data(); }
   [[nodiscard]] constexpr u32 operator[](std::size_t i) const noexcept { return v[i]; }
@@ -529,10 +531,7 @@ class builder {
   // Every run's steps, back to back: each literal step's segment, no_state for a star step.
   // A run's text (its bytes in the pool) is written from them once, by emit; until then, only
   // their total size counts (run_bytes: the start runs' and the mid-runs' text).
-  // run_steps_used of them (the vector is grown in steps, zero-filled, and never shrunk: a step
-  // is stored without a push_back call).
-  std::vector<u32> run_steps;
-  u32 run_steps_used = 0;
+  u32_list run_steps;
   std::size_t run_bytes = 0;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
@@ -574,16 +573,6 @@ class builder {
   // instead of testing each state again.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                               bool stars, const u32* next = nullptr);
-  constexpr void add_run_step(u32 sid) {
-    if (run_steps_used == run_steps.size()) run_steps.resize(std::max<std::size_t>({2 * run_steps.size(), segs.size(), 64}), 0);
-    run_steps[run_steps_used++] = sid;
-  }
-  // Sizes run_steps once, at the first run, for the automaton's states and half as many
-  // again (deep/4096: 91 000 steps of runs through 70 000 states): the steps' vector then
-  // seldom grows (each growth copies it).
-  constexpr void size_run_steps(std::size_t states) {
-    if (run_steps.empty()) run_steps.resize(states + states / 2, 0);
-  }
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // At run time (little-endian) a segment of up to 8 bytes is its key (its bytes, zero-padded)
   // in one 8-byte store and a longer one a memcpy, into 8 bytes of room past the run that are
