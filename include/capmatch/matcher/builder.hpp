@@ -574,16 +574,11 @@ class builder {
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                               bool stars, const u32* next = nullptr);
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
-  // At run time (little-endian) a segment of up to 8 bytes is its key (its bytes, zero-padded)
-  // in one 8-byte store and a longer one a memcpy, into 8 bytes of room past the run that are
-  // cut off at the end; in constant evaluation, byte by byte.
+  // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
+  // bytes of room past the run that are cut off at the end; a longer one is copied.
   constexpr void write_run(const run_info& r) {
     const std::size_t p = out.pool.size();
-    const char* const text = seg_text.data();
-    // (not const: a const bool's initialiser would be manifestly constant-evaluated)
-    bool words = !std::is_constant_evaluated() && std::endian::native == std::endian::little;
-    // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-    out.pool.resize(p + r.size + (words ? 8 : 0), '\0');
+    out.pool.resize(p + r.size + 8, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
     char* o = out.pool.data() + p;
     for (u32 i = 0; i < r.steps; ++i) {
       if (i != 0) *o++ = ':';
@@ -593,13 +588,8 @@ class builder {
         continue;
       }
       const u32 n = segs[sid].size;
-      if (!words) {
-        for (u32 k = 0; k < n; ++k) o[k] = text[segs[sid].offset + k];
-      } else if (n <= 8) {
-        std::memcpy(o, &segs[sid].key, 8);
-      } else {
-        std::memcpy(o, text + segs[sid].offset, n);
-      }
+      if (n <= 8) store8(o, segs[sid].key);
+      else copy_bytes(o, seg_text.data() + segs[sid].offset, n);
       o += n;
     }
     out.pool.resize(p + r.size);

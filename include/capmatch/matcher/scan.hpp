@@ -58,6 +58,24 @@ using detail::hash_p3;
   }
 }
 
+/// Stores w at p as 8 little-endian bytes (load8's inverse).
+constexpr void store8(char* p, u64 w) noexcept {
+  if (std::is_constant_evaluated() || std::endian::native == std::endian::big) {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(static_cast<u8>(w >> (8 * i)));
+  } else {
+    std::memcpy(p, &w, 8);
+  }
+}
+
+/// Copies [src, src+n) to dst (the ranges do not overlap).
+constexpr void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
+  if (std::is_constant_evaluated()) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else if (n != 0) {
+    std::memcpy(dst, src, n);
+  }
+}
+
 /// The last `rem` (< 8) bytes of text[0, n) starting at pos (pos + rem == n), zero-padded.
 [[nodiscard]] constexpr u64 load_tail(const char* s, std::size_t n, std::size_t rem) noexcept {
   if (rem == 0) return 0;
