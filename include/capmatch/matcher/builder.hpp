@@ -198,35 +198,6 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
   items = std::move(grouped);
 }
 
-#if CAPMATCH_DETAIL_SSE2
-/// find_colon at run time, for a body of at least 16 bytes: the 16 bytes from pos (or the
-/// body's last 16, those before pos shifted out) in one compare; beyond them, find (memchr).
-[[nodiscard]] inline std::size_t find_colon_sse2(std::string_view body, std::size_t pos) noexcept {
-  const std::size_t n = body.size();
-  const auto colons_at = [&](std::size_t i) {  // bit k: byte i + k is ':'
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(body.data() + i));
-    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
-  };
-  if (pos + 16 <= n) {
-    const unsigned bits = colons_at(pos);
-    return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : body.find(':', pos + 16);
-  }
-  if (pos >= n) return std::string_view::npos;
-  const unsigned bits = colons_at(n - 16) >> (pos + 16 - n);
-  return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : std::string_view::npos;
-}
-#endif
-
-/// body.find(':', pos): at run time (SSE2, a body of at least 16 bytes) the next 16 bytes are
-/// searched in one compare first: most segments end within them, without a memchr call; beyond
-/// them, find (memchr), as fast as a byte or word loop is slow on long segments.
-[[nodiscard]] constexpr std::size_t find_colon(std::string_view body, std::size_t pos) noexcept {
-#if CAPMATCH_DETAIL_SSE2
-  if (!std::is_constant_evaluated() && body.size() >= 16) return find_colon_sse2(body, pos);
-#endif
-  return body.find(':', pos);
-}
-
 /// segment_key of body's segment [pos, pos + len): a segment of up to 8 bytes is its bytes,
 /// zero-padded, read as one word from the body (word_from) and cut to len bytes.
 [[nodiscard]] constexpr u64 body_segment_key(std::string_view body, std::size_t pos, std::size_t len) noexcept {

@@ -90,6 +90,16 @@ constexpr void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
   return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
 }
 
+#if CAPMATCH_DETAIL_SSE2
+/// Bit i set when byte i of the 16 in v is ':' (every SSE2 scan for segment ends).
+[[nodiscard]] CAPMATCH_DETAIL_INLINE u32 colon_bits(__m128i v) noexcept {
+  return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+}
+[[nodiscard]] CAPMATCH_DETAIL_INLINE u32 colon_bits(const char* p) noexcept {
+  return colon_bits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+#endif
+
 /// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
 inline constexpr std::size_t short_name_bytes = 64;
 
@@ -106,19 +116,18 @@ struct name_stops_t {
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
     if (n >= 16) {
-      const __m128i colon = _mm_set1_epi8(':');
       const __m128i zero = _mm_setzero_si128();
       u32 z = 0, h = 0;
       std::size_t i = 0;
       for (; i + 16 <= n; i += 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << i;
+        r.colons |= static_cast<u64>(colon_bits(v)) << i;
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
         h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
       if (i < n) {  // the last 16 bytes, overlapping the previous block
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
-        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << (n - 16);
+        r.colons |= static_cast<u64>(colon_bits(v)) << (n - 16);
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
         h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
@@ -128,7 +137,7 @@ struct name_stops_t {
     }
     if (n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
       const __m128i v = _mm_set_epi64x(static_cast<long long>(load8(s + n - 8)), static_cast<long long>(load8(s)));
-      const auto c = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+      const u32 c = colon_bits(v);
       r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
       r.nul = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0;
       r.high = _mm_movemask_epi8(v) != 0;
@@ -157,6 +166,29 @@ struct name_stops_t {
     if (static_cast<unsigned char>(s[i]) >= 0x80) r.high = true;
   }
   return r;
+}
+#if CAPMATCH_DETAIL_SSE2
+/// find_colon at run time, for a body of at least 16 bytes.
+[[nodiscard]] inline std::size_t find_colon_sse2(std::string_view body, std::size_t pos) noexcept {
+  const std::size_t n = body.size();
+  if (pos + 16 <= n) {
+    const u32 bits = colon_bits(body.data() + pos);
+    return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : body.find(':', pos + 16);
+  }
+  if (pos >= n) return std::string_view::npos;
+  const u32 bits = colon_bits(body.data() + n - 16) >> (pos + 16 - n);  // the last 16, those before pos shifted out
+  return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : std::string_view::npos;
+}
+#endif
+/// body.find(':', pos), for splitting a pattern's body into segments: at run time (SSE2, a
+/// body of at least 16 bytes) the next 16 bytes are searched in one compare first: most
+/// segments end within them, without a memchr call; beyond them, find (memchr), as fast as a
+/// byte or word loop is slow on long segments.
+[[nodiscard]] constexpr std::size_t find_colon(std::string_view body, std::size_t pos) noexcept {
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated() && body.size() >= 16) return find_colon_sse2(body, pos);
+#endif
+  return body.find(':', pos);
 }
 /// The number of bits set in x: std::popcount where the target has the instruction, else
 /// the SWAR sum (g++ without -mpopcnt calls a library function for std::popcount).
@@ -433,7 +465,6 @@ class name_scanner {
 #if CAPMATCH_DETAIL_SSE2
       // Four 16-byte blocks per window; U+0000 and bytes >= 0x80 are gathered across the whole
       // name in two registers (unsigned minimum, or) and tested once at the end.
-      const __m128i colon = _mm_set1_epi8(':');
       __m128i least = _mm_set1_epi8(-1), any = _mm_setzero_si128();
       for (std::size_t base = 0; base < n; base += 64) {
         const std::size_t at = n - base >= 64 ? base : n - 64;
@@ -442,9 +473,7 @@ class name_scanner {
                       v3 = _mm_loadu_si128(p + 3);
         least = _mm_min_epu8(least, _mm_min_epu8(_mm_min_epu8(v0, v1), _mm_min_epu8(v2, v3)));
         any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)));
-        const auto mask = [&](__m128i v) {
-          return static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon))));
-        };
+        const auto mask = [](__m128i v) { return static_cast<u64>(colon_bits(v)); };
         window(base, (mask(v0) | mask(v1) << 16 | mask(v2) << 32 | mask(v3) << 48) >> (base - at));
       }
       nul = _mm_movemask_epi8(_mm_cmpeq_epi8(least, _mm_setzero_si128())) != 0;
