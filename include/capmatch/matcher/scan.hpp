@@ -27,7 +27,8 @@ using detail::hash_p1;
 using detail::hash_p2;
 using detail::hash_p3;
 
-// ---- leaf helpers: the only places that branch on constant evaluation ----
+// ---- leaf helpers: with this file's SIMD scans (name_stops, find_colon, scan_qualifier,
+// validate_long) and layout.hpp's load_key, the only places that branch on constant evaluation ----
 
 /// 8 bytes at p as a little-endian word.
 [[nodiscard]] constexpr u64 load8(const char* p) noexcept {
