@@ -925,6 +925,17 @@ TEST_CASE("differential: tenants with `*` children beside star-led patterns: one
   }
 }
 
+// Two builds' tables byte for byte, with the header fields a check reads.
+bool same_tables(const detail::cm::storage& a, const detail::cm::storage& b) {
+  const auto bytes_equal = [](const auto& x, const auto& y) {
+    return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(x[0])) == 0);
+  };
+  return a.state_count == b.state_count && a.qualifier_root == b.qualifier_root && a.long_cap == b.long_cap &&
+         a.start == b.start && a.any_root == b.any_root && a.walk == b.walk && a.chains == b.chains &&
+         a.fallbacks == b.fallbacks && a.in_group == b.in_group && bytes_equal(a.words, b.words) &&
+         bytes_equal(a.long_edges, b.long_edges) && bytes_equal(a.pool, b.pool);
+}
+
 TEST_CASE("a construction skipped as proven to fail would have failed (builder::bounds_exceeded)") {
   // The builder skips the plain construction, or the one with fallbacks, when a lower bound on
   // what it must make (from the trie: each literal path's state holds the star chains at its
@@ -935,16 +946,7 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
   // qualifiers, at sizes where the constructions end on either side of the bound.
   using capmatch::detail::cm::builder;
   using capmatch::detail::cm::pattern_group;
-  using capmatch::detail::cm::storage;
-  const auto bytes_equal = [](const auto& a, const auto& b) {
-    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
-  };
-  const auto same = [&](const storage& a, const storage& b) {
-    return a.state_count == b.state_count && a.qualifier_root == b.qualifier_root && a.long_cap == b.long_cap &&
-           a.start == b.start && a.any_root == b.any_root && a.walk == b.walk && a.chains == b.chains &&
-           a.fallbacks == b.fallbacks && a.in_group == b.in_group && bytes_equal(a.words, b.words) && bytes_equal(a.long_edges, b.long_edges) &&
-           bytes_equal(a.pool, b.pool);
-  };
+  const auto same = same_tables;
   const char* const tails[] = {"admin", "typing", "presence", "x", "audit"};
   const char* const heads[] = {"*:room:", "*:*:", "[*]*:", "*:user:", "*:*:*:", "[*]*:*:", "[ns1]*:", "[*]*:app:"};
   const pattern_group groups[] = {pattern_group::all, pattern_group::literal_led, pattern_group::plain_literal,
@@ -953,7 +955,7 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
   std::size_t builds = 0, differ = 0, plain_skipped = 0, fallbacks_skipped = 0, fitted_with_fallbacks = 0, walked = 0;
   const auto build_both = [&](const capability& cap, pattern_group g) {
     const builder skipping(cap, matcher_mode::automatic, g),
-        full(cap, matcher_mode::automatic, g, builder::default_run_text_limit, false);
+        full(cap, matcher_mode::automatic, g, {.skip_proven = false});
     ++builds;
     differ += same(skipping.out, full.out) ? 0 : 1;
     plain_skipped += skipping.skipped.plain ? 1 : 0;
@@ -1015,6 +1017,71 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
   CHECK(fallbacks_skipped >= 8);
   CHECK(fitted_with_fallbacks >= 10);  // near the bound: the construction with fallbacks fits
   CHECK(walked > fallbacks_skipped);   // and some fail without a proof
+}
+
+TEST_CASE("the subset construction's one-node path makes the general case's tables") {
+  // determinise.hpp takes a state set of one trie node (most states: a path no wildcard
+  // reaches) straight from its node's edges, without gathering and sorting them. Its comment
+  // argues that the states, their numbers, the transitions and the work counted (so where the
+  // bound stops the plain construction) come out as the general case makes them. Every
+  // capability here is built both ways (build_options::one_node_sets) for each group the
+  // matcher builds, and the tables are compared byte for byte: random capabilities of deep
+  // literal paths with `*` segments, trailing `*`, `[*]` and named qualifiers; then, swept
+  // across the plain construction's bound, tenant paths beside star-led tails (sets of two
+  // nodes and more) with qualified chains beside them (one-node sets).
+  using capmatch::detail::cm::builder;
+  using capmatch::detail::cm::pattern_group;
+  const pattern_group groups[] = {pattern_group::all, pattern_group::literal_led, pattern_group::plain_literal,
+                                  pattern_group::all_star_led};
+  std::size_t builds = 0, differ = 0, plain = 0, beyond = 0;
+  const auto build_both = [&](const capability& cap, pattern_group g) {
+    // (Without skips: the constructions run to their bound.)
+    const builder fast(cap, matcher_mode::automatic, g, {.skip_proven = false}),
+        general(cap, matcher_mode::automatic, g, {.skip_proven = false, .one_node_sets = false});
+    ++builds;
+    differ += same_tables(fast.out, general.out) ? 0 : 1;
+    (general.out.walk || general.out.fallbacks ? beyond : plain) += 1;
+  };
+  splitmix64 r{20261206};
+  const char* const words[] = {"a", "room", "tenant", "x", "presence", "chat", "y", "audit"};
+  for (int round = 0; round < 40; ++round) {
+    std::set<std::string> seen;
+    std::string json = "{";
+    const auto add = [&](const std::string& p) {
+      if (seen.insert(p).second) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    };
+    const std::size_t n = 1 + r.below(round < 20 ? 40 : 400), depth = 2 + r.below(round % 2 == 0 ? 6 : 28);
+    while (seen.size() < n) {
+      std::string p = r.chance(15) ? "[*]" : r.chance(15) ? "[ns" + std::to_string(r.below(4)) + "]" : "";
+      const std::size_t segments = 1 + r.below(depth);
+      for (std::size_t i = 0; i < segments; ++i) {
+        p += i == 0 ? "" : ":";
+        p += r.chance(8) ? std::string("*") : r.pick(words) + std::to_string(r.below(i < 2 ? 6 : 3));
+      }
+      add(p);
+    }
+    const auto cap = parse_ok(json + "}");
+    for (const pattern_group g : groups) build_both(cap, g);
+  }
+  const std::size_t plain_before_sweep = plain, beyond_before_sweep = beyond;
+  for (const std::size_t k : {30u, 120u})
+    for (std::size_t t = 1; t < 60; t += 2) {
+      std::string json = "{";
+      auto add = [&](const std::string& p) { json += (json.size() > 1 ? "," : "") + json_escape(p) + ":[\"publish\"]"; };
+      for (std::size_t i = 0; i < k; ++i) {
+        const std::string x = std::to_string(i);
+        add("tenant" + x + ":a");
+        add("[ns" + std::to_string(i % 5) + "]t" + x + ":b" + x + ":c:d" + x + ":e:f");
+      }
+      for (std::size_t j = 0; j < t; ++j) add("*:t" + std::to_string(j));
+      build_both(parse_ok(json + "}"), pattern_group::all);
+    }
+  MESSAGE(builds << " builds: " << plain << " plain automata, " << beyond << " beyond the plain bound; the sweep "
+                 << plain - plain_before_sweep << " and " << beyond - beyond_before_sweep);
+  CHECK(differ == 0);
+  CHECK(plain_before_sweep >= 100);
+  CHECK(plain - plain_before_sweep >= 10);  // the sweep crosses the bound
+  CHECK(beyond - beyond_before_sweep >= 10);
 }
 
 TEST_CASE("a fallback target heading a long chain keeps the chain (fallbacks with dropped chains)") {
@@ -1434,7 +1501,7 @@ TEST_CASE("differential: mid-runs through `*` segments (star steps), merged suff
     for (std::size_t i = 1; i < mids.size(); ++i) sharing += mids[i].first == mids[i - 1].first ? 1 : 0;
     const std::size_t limit = full.start + r.below(full.mid + 1);
     const detail::cm::storage cut =
-        std::move(detail::cm::builder(cap, matcher_mode::automatic, detail::cm::pattern_group::all, limit).out);
+        std::move(detail::cm::builder(cap, matcher_mode::automatic, detail::cm::pattern_group::all, {.run_text_bytes = limit}).out);
     const run_bytes kept(cut);
     CHECK(kept.start == full.start);
     CHECK(kept.start + kept.mid <= limit);

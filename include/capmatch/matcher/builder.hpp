@@ -231,15 +231,25 @@ enum class pattern_group : u8 {
   return true;
 }
 
+/// What the tests vary in a build; every default is what a matcher is built with.
+struct build_options {
+  static constexpr std::size_t default_run_text = ~std::size_t{0};  ///< run_text_bytes: run_text_limit's formula
+  /// A bound on the run text other than run_text_limit's formula (the tests reach the bound's
+  /// path with ordinary capabilities).
+  std::size_t run_text_bytes = default_run_text;
+  /// Skip the constructions that bounds_exceeded proves would fail (false: the tests check
+  /// that the proof holds).
+  bool skip_proven = true;
+  /// The subset construction's one-node path (false: every state set takes the general case;
+  /// the tests check that both give the same tables).
+  bool one_node_sets = true;
+};
+
 class builder {
  public:
-  static constexpr std::size_t default_run_text_limit = ~std::size_t{0};  ///< run_text_limit's default
-  /// `run_text_bytes`: a bound on the run text other than run_text_limit's default (the tests
-  /// reach the bound's path with ordinary capabilities). `skip_proven`: skip the constructions
-  /// that bounds_exceeded proves would fail (false: the tests check that the proof holds).
   constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all,
-                    std::size_t run_text_bytes = default_run_text_limit, bool skip_proven = true) {
-    build(cap, mode, group, run_text_bytes, skip_proven);
+                    build_options opt = {}) {
+    build(cap, mode, group, opt);
   }
   storage out;
   /// Which constructions would certainly return false: a lower bound on what each must make,
@@ -362,9 +372,9 @@ class builder {
     }
   }
 
-  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, std::size_t run_text_bytes,
-                       bool skip_proven) {
+  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, const build_options& opt) {
     out.patterns = cap.size();
+    one_node_sets = opt.one_node_sets;
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
@@ -379,8 +389,9 @@ class builder {
       }
     }
     seg_text.reserve(bytes);
-    run_text_limit = run_text_bytes != default_run_text_limit ? run_text_bytes
-                                                              : matcher_run_text_factor * bytes + matcher_run_text_slack;
+    run_text_limit = opt.run_text_bytes != build_options::default_run_text
+                         ? opt.run_text_bytes
+                         : matcher_run_text_factor * bytes + matcher_run_text_slack;
     segs.reserve(segments);
     seg_index.reserve(segments);
     nodes.reserve(segments + star_segments + 4);
@@ -413,7 +424,7 @@ class builder {
     // A construction is skipped when a lower bound on what it must make, from the trie, exceeds
     // its budget (docs/matcher.md, "Build without the wasted runs").
     if (mode == matcher_mode::automatic) {
-      if (skip_proven) skipped = bounds_exceeded();
+      if (opt.skip_proven) skipped = bounds_exceeded();
       if ((!skipped.plain && determinise_plain()) || (!skipped.fallbacks && determinise_with_fallbacks())) return;
     }
     // Fallback: the trie itself.
@@ -590,6 +601,8 @@ class builder {
   // patterns' literal bytes + matcher_run_text_slack (layout.hpp). Runs through merged suffix
   // states copy the suffix once per run; beyond this, further mid-runs are not made.
   std::size_t run_text_limit = 0;
+  // The subset construction's one-node path (build_options::one_node_sets).
+  bool one_node_sets = true;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars, const u32* next = nullptr);
   // How many ways lead into each state, into `entered` (zeroed).

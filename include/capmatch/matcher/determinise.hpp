@@ -144,10 +144,13 @@ constexpr bool builder::determinise() {
   constexpr u32 star_only = u32{1} << 31;
   std::vector<u32> stars, tstars, rest, named_sids;
   std::vector<trie_edge> gathered;
+  // The size of the sets the one-node path takes: 1, or (no set is empty) none when the tests
+  // compare it with the general case (build_options::one_node_sets).
+  const u32 one_node = one_node_sets ? 1 : 0;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
-    if (!fallbacks && e - b == 1) {
+    if (!fallbacks && e - b == one_node) {
       // One trie node (most states: a path below a node that no wildcard reaches): its live
       // edges are already in segment order, each leads to {child} ∪ {its `*` child}. The same
       // states, numbers, transitions and counts as the general case below, without gathering
