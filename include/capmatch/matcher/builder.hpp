@@ -759,7 +759,7 @@ class builder {
     // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
     std::vector<u32> host(n, 0), at(n, 0);
     // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
-    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * 0x9E3779B97F4A7C15ull; };
+    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
     const auto steps_hash = [&](u32 b, u32 e) {
       u64 h = 0;
       for (u32 k = e; k-- > b;) h = step_hash(h, steps[k]);

@@ -53,9 +53,10 @@ constexpr bool builder::determinise() {
   // those, most constructions copy none of the three arrays to grow them.)
   set_offsets.reserve(nodes.size() + nodes.size() / 2 + 3);
   for (int i = 0; i < 3; ++i) set_offsets.push_back(0);
+  // (one multiply an item: only equal sets need equal hashes, and index_map mixes h again)
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
-    for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * k_mul;
     return h;
   };
   auto hash_of_state = [&](u32 st) {
