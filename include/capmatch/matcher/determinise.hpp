@@ -145,6 +145,13 @@ constexpr bool builder::determinise() {
   constexpr u32 star_only = u32{1} << 31;
   std::vector<u32> stars, tstars, rest, named_sids;
   std::vector<trie_edge> gathered;
+  // Each node's edges are gathered in (segment, child) order: `blocks` holds where each node's
+  // edges begin in `gathered`, and many edges are merged block by block (through `merged`).
+  std::vector<trie_edge> merged;
+  std::vector<u32> blocks, merged_blocks;
+  const auto by_segment = [](const trie_edge& x, const trie_edge& y) {
+    return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
+  };
   // The size of the sets the one-node path takes: 1, or (no set is empty) none when the tests
   // compare it with the general case (build_options::one_node_sets).
   const u32 one_node = one_node_sets ? 1 : 0;
@@ -236,34 +243,61 @@ constexpr bool builder::determinise() {
       // no transitions and no default: the fallback answers every segment
     } else if (!fallback) {
       for (u32 i = b; i < e; ++i)
-        if ((set_items[i] & star_only) == 0)
+        if ((set_items[i] & star_only) == 0) {
+          const auto at = static_cast<u32>(gathered.size());
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
             if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+          if (gathered.size() != at) blocks.push_back(at);
+        }
     } else {
       // Only the edges on T's segments are kept: T's, then W's on those segments, each
       // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
       named_sids.clear();
       for (u32 i = b; i < e; ++i)
-        if (primary[set_items[i]])
+        if (primary[set_items[i]]) {
+          const auto at = static_cast<u32>(gathered.size());
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
             if (live(tedges[k].child)) gathered.push_back(tedges[k]), named_sids.push_back(tedges[k].sid);
+          if (gathered.size() != at) blocks.push_back(at);
+        }
       std::sort(named_sids.begin(), named_sids.end());
       named_sids.erase(std::unique(named_sids.begin(), named_sids.end()), named_sids.end());
       for (u32 i = b; i < e; ++i) {
         const u32 node = set_items[i];
         if (primary[node] || node_edges[node] == node_edges[node + 1]) continue;
         const auto first = tedges.begin() + node_edges[node], last = tedges.begin() + node_edges[node + 1];
+        const auto at = static_cast<u32>(gathered.size());
         for (const u32 sid : named_sids) {
           const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
           if (it != last && it->sid == sid && live(it->child)) gathered.push_back(*it);
         }
+        if (gathered.size() != at) blocks.push_back(at);
       }
     }
     std::sort(stars.begin(), stars.end());
-    if (e - b > 1)
-      std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
-        return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
-      });
+    // Many edges: bottom-up merges of the blocks, two at a time (n log(blocks) where sorting
+    // takes n log n); up to 16: sorted (std::sort's insertion sort, cheaper than the merges'
+    // bookkeeping). Either gives the one order: an edge is the only way into its child, so no
+    // two edges share (segment, child).
+    if (gathered.size() <= 16) {
+      if (blocks.size() > 1) std::sort(gathered.begin(), gathered.end(), by_segment);
+    } else {
+      while (blocks.size() > 1) {
+        const std::size_t n = gathered.size();
+        merged.resize(n);
+        merged_blocks.clear();
+        for (std::size_t k = 0; k < blocks.size(); k += 2) {
+          const std::size_t lo = blocks[k], mid = k + 1 < blocks.size() ? blocks[k + 1] : n,
+                            hi = k + 2 < blocks.size() ? blocks[k + 2] : n;
+          merged_blocks.push_back(static_cast<u32>(lo));
+          std::merge(gathered.begin() + lo, gathered.begin() + mid, gathered.begin() + mid, gathered.begin() + hi,
+                     merged.begin() + lo, by_segment);
+        }
+        gathered.swap(merged);
+        blocks.swap(merged_blocks);
+      }
+    }
+    blocks.clear();
     if (fallbacks) at_depth = depth[st];
     if (leaf_fallback) rec.set_fallback(state_of(rest));
     if (fallback) {
