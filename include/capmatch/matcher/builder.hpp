@@ -459,7 +459,7 @@ class builder {
   constexpr bounds bounds_exceeded() const;
   // A trie node worth tracking (once the trie's edges are grouped, node_edges): it grants
   // something or leads somewhere. The one rule of determinise and bounds_exceeded.
-  [[nodiscard]] constexpr bool live(u32 node) const noexcept {
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool live(u32 node) const noexcept {
     const auto& r = nodes[node];
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   }
