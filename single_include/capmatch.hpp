@@ -4011,7 +4011,8 @@ using detail::hash_p1;
 using detail::hash_p2;
 using detail::hash_p3;
 
-// ---- leaf helpers: the only places that branch on constant evaluation ----
+// ---- leaf helpers: with this file's SIMD scans (name_stops, find_colon, scan_qualifier,
+// validate_long) and layout.hpp's load_key, the only places that branch on constant evaluation ----
 
 /// 8 bytes at p as a little-endian word.
 [[nodiscard]] constexpr u64 load8(const char* p) noexcept {
@@ -4042,6 +4043,24 @@ using detail::hash_p3;
   }
 }
 
+/// Stores w at p as 8 little-endian bytes (load8's inverse).
+constexpr void store8(char* p, u64 w) noexcept {
+  if (std::is_constant_evaluated() || std::endian::native == std::endian::big) {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(static_cast<u8>(w >> (8 * i)));
+  } else {
+    std::memcpy(p, &w, 8);
+  }
+}
+
+/// Copies [src, src+n) to dst (the ranges do not overlap).
+constexpr void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
+  if (std::is_constant_evaluated()) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else if (n != 0) {
+    std::memcpy(dst, src, n);
+  }
+}
+
 /// The last `rem` (< 8) bytes of text[0, n) starting at pos (pos + rem == n), zero-padded.
 [[nodiscard]] constexpr u64 load_tail(const char* s, std::size_t n, std::size_t rem) noexcept {
   if (rem == 0) return 0;
@@ -4055,6 +4074,16 @@ using detail::hash_p3;
 [[nodiscard]] constexpr u64 word_from(const char* s, std::size_t n, std::size_t pos) noexcept {
   return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
 }
+
+#if CAPMATCH_DETAIL_SSE2
+/// Bit i set when byte i of the 16 in v is ':' (every SSE2 scan for segment ends).
+[[nodiscard]] CAPMATCH_DETAIL_INLINE u32 colon_bits(__m128i v) noexcept {
+  return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+}
+[[nodiscard]] CAPMATCH_DETAIL_INLINE u32 colon_bits(const char* p) noexcept {
+  return colon_bits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+#endif
 
 /// Names up to this many bytes are checked with a stop mask of the whole name (name_stops).
 inline constexpr std::size_t short_name_bytes = 64;
@@ -4072,19 +4101,18 @@ struct name_stops_t {
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
     if (n >= 16) {
-      const __m128i colon = _mm_set1_epi8(':');
       const __m128i zero = _mm_setzero_si128();
       u32 z = 0, h = 0;
       std::size_t i = 0;
       for (; i + 16 <= n; i += 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << i;
+        r.colons |= static_cast<u64>(colon_bits(v)) << i;
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
         h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
       if (i < n) {  // the last 16 bytes, overlapping the previous block
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
-        r.colons |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)))) << (n - 16);
+        r.colons |= static_cast<u64>(colon_bits(v)) << (n - 16);
         z |= static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
         h |= static_cast<u32>(_mm_movemask_epi8(v));
       }
@@ -4094,7 +4122,7 @@ struct name_stops_t {
     }
     if (n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
       const __m128i v = _mm_set_epi64x(static_cast<long long>(load8(s + n - 8)), static_cast<long long>(load8(s)));
-      const auto c = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+      const u32 c = colon_bits(v);
       r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
       r.nul = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0;
       r.high = _mm_movemask_epi8(v) != 0;
@@ -4123,6 +4151,29 @@ struct name_stops_t {
     if (static_cast<unsigned char>(s[i]) >= 0x80) r.high = true;
   }
   return r;
+}
+#if CAPMATCH_DETAIL_SSE2
+/// find_colon at run time, for a body of at least 16 bytes.
+[[nodiscard]] inline std::size_t find_colon_sse2(std::string_view body, std::size_t pos) noexcept {
+  const std::size_t n = body.size();
+  if (pos + 16 <= n) {
+    const u32 bits = colon_bits(body.data() + pos);
+    return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : body.find(':', pos + 16);
+  }
+  if (pos >= n) return std::string_view::npos;
+  const u32 bits = colon_bits(body.data() + n - 16) >> (pos + 16 - n);  // the last 16, those before pos shifted out
+  return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : std::string_view::npos;
+}
+#endif
+/// body.find(':', pos), for splitting a pattern's body into segments: at run time (SSE2, a
+/// body of at least 16 bytes) the next 16 bytes are searched in one compare first: most
+/// segments end within them, without a memchr call; beyond them, find (memchr), as fast as a
+/// byte or word loop is slow on long segments.
+[[nodiscard]] constexpr std::size_t find_colon(std::string_view body, std::size_t pos) noexcept {
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated() && body.size() >= 16) return find_colon_sse2(body, pos);
+#endif
+  return body.find(':', pos);
 }
 /// The number of bits set in x: std::popcount where the target has the instruction, else
 /// the SWAR sum (g++ without -mpopcnt calls a library function for std::popcount).
@@ -4399,7 +4450,6 @@ class name_scanner {
 #if CAPMATCH_DETAIL_SSE2
       // Four 16-byte blocks per window; U+0000 and bytes >= 0x80 are gathered across the whole
       // name in two registers (unsigned minimum, or) and tested once at the end.
-      const __m128i colon = _mm_set1_epi8(':');
       __m128i least = _mm_set1_epi8(-1), any = _mm_setzero_si128();
       for (std::size_t base = 0; base < n; base += 64) {
         const std::size_t at = n - base >= 64 ? base : n - 64;
@@ -4408,9 +4458,7 @@ class name_scanner {
                       v3 = _mm_loadu_si128(p + 3);
         least = _mm_min_epu8(least, _mm_min_epu8(_mm_min_epu8(v0, v1), _mm_min_epu8(v2, v3)));
         any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)));
-        const auto mask = [&](__m128i v) {
-          return static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon))));
-        };
+        const auto mask = [](__m128i v) { return static_cast<u64>(colon_bits(v)); };
         window(base, (mask(v0) | mask(v1) << 16 | mask(v2) << 32 | mask(v3) << 48) >> (base - at));
       }
       nul = _mm_movemask_epi8(_mm_cmpeq_epi8(least, _mm_setzero_si128())) != 0;
@@ -5030,6 +5078,8 @@ struct u32_list {
     for (std::size_t i = 0; i < k; ++i) v[n + i] = p[i];
     n += k;
   }
+  /// Keeps the first k (<= size()) items: the rest are taken back.
+  constexpr void truncate(std::size_t k) noexcept { n = k; }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return n; }
   [[nodiscard]] constexpr const u32* data() const noexcept { return v.data(); }
   [[nodiscard]] constexpr u32 operator[](std::size_t i) const noexcept { return v[i]; }
@@ -5117,50 +5167,12 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
   items = std::move(grouped);
 }
 
-#if CAPMATCH_DETAIL_SSE2
-/// find_colon at run time, for a body of at least 16 bytes: the 16 bytes from pos (or the
-/// body's last 16, those before pos shifted out) in one compare; beyond them, find (memchr).
-[[nodiscard]] inline std::size_t find_colon_sse2(std::string_view body, std::size_t pos) noexcept {
-  const std::size_t n = body.size();
-  const auto colons_at = [&](std::size_t i) {  // bit k: byte i + k is ':'
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(body.data() + i));
-    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
-  };
-  if (pos + 16 <= n) {
-    const unsigned bits = colons_at(pos);
-    return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : body.find(':', pos + 16);
-  }
-  if (pos >= n) return std::string_view::npos;
-  const unsigned bits = colons_at(n - 16) >> (pos + 16 - n);
-  return bits != 0 ? pos + static_cast<std::size_t>(std::countr_zero(bits)) : std::string_view::npos;
-}
-#endif
-
-/// body.find(':', pos): at run time (SSE2, a body of at least 16 bytes) the next 16 bytes are
-/// searched in one compare first: most segments end within them, without a memchr call; beyond
-/// them, find (memchr), as fast as a byte or word loop is slow on long segments.
-[[nodiscard]] constexpr std::size_t find_colon(std::string_view body, std::size_t pos) noexcept {
-#if CAPMATCH_DETAIL_SSE2
-  if (!std::is_constant_evaluated() && body.size() >= 16) return find_colon_sse2(body, pos);
-#endif
-  return body.find(':', pos);
-}
-
-/// segment_key of body's segment [pos, pos + len): its bytes, zero-padded, when it has at most
-/// 8. At run time (little-endian, a body of at least 8 bytes) as one 8-byte load from the body
-/// (its last 8 bytes, shifted, near its end), masked, instead of a byte loop.
+/// segment_key of body's segment [pos, pos + len): a segment of up to 8 bytes is its bytes,
+/// zero-padded, read as one word from the body (word_from) and cut to len bytes.
 [[nodiscard]] constexpr u64 body_segment_key(std::string_view body, std::size_t pos, std::size_t len) noexcept {
-  if (len <= 8 && !std::is_constant_evaluated() && std::endian::native == std::endian::little && body.size() >= 8) {
-    u64 w;
-    if (pos + 8 <= body.size()) {
-      std::memcpy(&w, body.data() + pos, 8);
-    } else {
-      std::memcpy(&w, body.data() + body.size() - 8, 8);
-      w >>= 8 * (pos + 8 - body.size());
-    }
-    return len == 8 ? w : w & ((u64{1} << (8 * len)) - 1);
-  }
-  return segment_key(body.substr(pos, len));
+  if (len > 8) return segment_key(body.substr(pos, len));
+  const u64 w = word_from(body.data(), body.size(), pos);
+  return len == 8 ? w : w & ((u64{1} << (8 * len)) - 1);
 }
 
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
@@ -5188,15 +5200,25 @@ enum class pattern_group : u8 {
   return true;
 }
 
+/// What the tests vary in a build; every default is what a matcher is built with.
+struct build_options {
+  static constexpr std::size_t default_run_text = ~std::size_t{0};  ///< run_text_bytes: run_text_limit's formula
+  /// A bound on the run text other than run_text_limit's formula (the tests reach the bound's
+  /// path with ordinary capabilities).
+  std::size_t run_text_bytes = default_run_text;
+  /// Skip the constructions that bounds_exceeded proves would fail (false: the tests check
+  /// that the proof holds).
+  bool skip_proven = true;
+  /// The subset construction's one-node path (false: every state set takes the general case;
+  /// the tests check that both give the same tables).
+  bool one_node_sets = true;
+};
+
 class builder {
  public:
-  static constexpr std::size_t default_run_text_limit = ~std::size_t{0};  ///< run_text_limit's default
-  /// `run_text_bytes`: a bound on the run text other than run_text_limit's default (the tests
-  /// reach the bound's path with ordinary capabilities). `skip_proven`: skip the constructions
-  /// that bounds_exceeded proves would fail (false: the tests check that the proof holds).
   constexpr builder(const capability& cap, matcher_mode mode, pattern_group group = pattern_group::all,
-                    std::size_t run_text_bytes = default_run_text_limit, bool skip_proven = true) {
-    build(cap, mode, group, run_text_bytes, skip_proven);
+                    build_options opt = {}) {
+    build(cap, mode, group, opt);
   }
   storage out;
   /// Which constructions would certainly return false: a lower bound on what each must make,
@@ -5319,9 +5341,9 @@ class builder {
     }
   }
 
-  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, std::size_t run_text_bytes,
-                       bool skip_proven) {
+  constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, const build_options& opt) {
     out.patterns = cap.size();
+    one_node_sets = opt.one_node_sets;
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
@@ -5336,8 +5358,9 @@ class builder {
       }
     }
     seg_text.reserve(bytes);
-    run_text_limit = run_text_bytes != default_run_text_limit ? run_text_bytes
-                                                              : matcher_run_text_factor * bytes + matcher_run_text_slack;
+    run_text_limit = opt.run_text_bytes != build_options::default_run_text
+                         ? opt.run_text_bytes
+                         : matcher_run_text_factor * bytes + matcher_run_text_slack;
     segs.reserve(segments);
     seg_index.reserve(segments);
     nodes.reserve(segments + star_segments + 4);
@@ -5370,7 +5393,7 @@ class builder {
     // A construction is skipped when a lower bound on what it must make, from the trie, exceeds
     // its budget (docs/matcher.md, "Build without the wasted runs").
     if (mode == matcher_mode::automatic) {
-      if (skip_proven) skipped = bounds_exceeded();
+      if (opt.skip_proven) skipped = bounds_exceeded();
       if ((!skipped.plain && determinise_plain()) || (!skipped.fallbacks && determinise_with_fallbacks())) return;
     }
     // Fallback: the trie itself.
@@ -5405,7 +5428,7 @@ class builder {
   constexpr bounds bounds_exceeded() const;
   // A trie node worth tracking (once the trie's edges are grouped, node_edges): it grants
   // something or leads somewhere. The one rule of determinise and bounds_exceeded.
-  [[nodiscard]] constexpr bool live(u32 node) const noexcept {
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool live(u32 node) const noexcept {
     const auto& r = nodes[node];
     return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
   }
@@ -5459,10 +5482,7 @@ class builder {
   // Every run's steps, back to back: each literal step's segment, no_state for a star step.
   // A run's text (its bytes in the pool) is written from them once, by emit; until then, only
   // their total size counts (run_bytes: the start runs' and the mid-runs' text).
-  // run_steps_used of them (the vector is grown in steps, zero-filled, and never shrunk: a step
-  // is stored without a push_back call).
-  std::vector<u32> run_steps;
-  u32 run_steps_used = 0;
+  u32_list run_steps;
   std::size_t run_bytes = 0;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
@@ -5504,27 +5524,12 @@ class builder {
   // instead of testing each state again.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                               bool stars, const u32* next = nullptr);
-  constexpr void add_run_step(u32 sid) {
-    if (run_steps_used == run_steps.size()) run_steps.resize(std::max<std::size_t>({2 * run_steps.size(), segs.size(), 64}), 0);
-    run_steps[run_steps_used++] = sid;
-  }
-  // Sizes run_steps once, at the first run, for the automaton's states and half as many
-  // again (deep/4096: 91 000 steps of runs through 70 000 states): the steps' vector then
-  // seldom grows (each growth copies it).
-  constexpr void size_run_steps(std::size_t states) {
-    if (run_steps.empty()) run_steps.resize(states + states / 2, 0);
-  }
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
-  // At run time (little-endian) a segment of up to 8 bytes is its key (its bytes, zero-padded)
-  // in one 8-byte store and a longer one a memcpy, into 8 bytes of room past the run that are
-  // cut off at the end; in constant evaluation, byte by byte.
+  // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
+  // bytes of room past the run that are cut off at the end; a longer one is copied.
   constexpr void write_run(const run_info& r) {
     const std::size_t p = out.pool.size();
-    const char* const text = seg_text.data();
-    // (not const: a const bool's initialiser would be manifestly constant-evaluated)
-    bool words = !std::is_constant_evaluated() && std::endian::native == std::endian::little;
-    // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-    out.pool.resize(p + r.size + (words ? 8 : 0), '\0');
+    out.pool.resize(p + r.size + 8, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
     char* o = out.pool.data() + p;
     for (u32 i = 0; i < r.steps; ++i) {
       if (i != 0) *o++ = ':';
@@ -5534,13 +5539,8 @@ class builder {
         continue;
       }
       const u32 n = segs[sid].size;
-      if (!words) {
-        for (u32 k = 0; k < n; ++k) o[k] = text[segs[sid].offset + k];
-      } else if (n <= 8) {
-        std::memcpy(o, &segs[sid].key, 8);
-      } else {
-        std::memcpy(o, text + segs[sid].offset, n);
-      }
+      if (n <= 8) store8(o, segs[sid].key);
+      else copy_bytes(o, seg_text.data() + segs[sid].offset, n);
       o += n;
     }
     out.pool.resize(p + r.size);
@@ -5570,6 +5570,8 @@ class builder {
   // patterns' literal bytes + matcher_run_text_slack (layout.hpp). Runs through merged suffix
   // states copy the suffix once per run; beyond this, further mid-runs are not made.
   std::size_t run_text_limit = 0;
+  // The subset construction's one-node path (build_options::one_node_sets).
+  bool one_node_sets = true;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars, const u32* next = nullptr);
   // How many ways lead into each state, into `entered` (zeroed).
@@ -5726,7 +5728,7 @@ class builder {
     // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
     std::vector<u32> host(n, 0), at(n, 0);
     // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
-    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * 0x9E3779B97F4A7C15ull; };
+    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
     const auto steps_hash = [&](u32 b, u32 e) {
       u64 h = 0;
       for (u32 k = e; k-- > b;) h = step_hash(h, steps[k]);
@@ -5841,9 +5843,10 @@ constexpr bool builder::determinise() {
   // those, most constructions copy none of the three arrays to grow them.)
   set_offsets.reserve(nodes.size() + nodes.size() / 2 + 3);
   for (int i = 0; i < 3; ++i) set_offsets.push_back(0);
+  // (one multiply an item: only equal sets need equal hashes, and index_map mixes h again)
   auto set_hash = [](const u32* p, std::size_t n) {
     u64 h = n;
-    for (std::size_t i = 0; i < n; ++i) h = mix2(h, p[i]);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * k_mul;
     return h;
   };
   auto hash_of_state = [&](u32 st) {
@@ -5932,10 +5935,20 @@ constexpr bool builder::determinise() {
   constexpr u32 star_only = u32{1} << 31;
   std::vector<u32> stars, tstars, rest, named_sids;
   std::vector<trie_edge> gathered;
+  // Each node's edges are gathered in (segment, child) order: `blocks` holds where each node's
+  // edges begin in `gathered`, and many edges are merged block by block (through `merged`).
+  std::vector<trie_edge> merged;
+  std::vector<u32> blocks, merged_blocks;
+  const auto by_segment = [](const trie_edge& x, const trie_edge& y) {
+    return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
+  };
+  // The size of the sets the one-node path takes: 1, or (no set is empty) none when the tests
+  // compare it with the general case (build_options::one_node_sets).
+  const u32 one_node = one_node_sets ? 1 : 0;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
-    if (!fallbacks && e - b == 1) {
+    if (!fallbacks && e - b == one_node) {
       // One trie node (most states: a path below a node that no wildcard reaches): its live
       // edges are already in segment order, each leads to {child} ∪ {its `*` child}. The same
       // states, numbers, transitions and counts as the general case below, without gathering
@@ -6020,34 +6033,61 @@ constexpr bool builder::determinise() {
       // no transitions and no default: the fallback answers every segment
     } else if (!fallback) {
       for (u32 i = b; i < e; ++i)
-        if ((set_items[i] & star_only) == 0)
+        if ((set_items[i] & star_only) == 0) {
+          const auto at = static_cast<u32>(gathered.size());
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
             if (live(tedges[k].child)) gathered.push_back(tedges[k]);
+          if (gathered.size() != at) blocks.push_back(at);
+        }
     } else {
       // Only the edges on T's segments are kept: T's, then W's on those segments, each
       // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
       named_sids.clear();
       for (u32 i = b; i < e; ++i)
-        if (primary[set_items[i]])
+        if (primary[set_items[i]]) {
+          const auto at = static_cast<u32>(gathered.size());
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
             if (live(tedges[k].child)) gathered.push_back(tedges[k]), named_sids.push_back(tedges[k].sid);
+          if (gathered.size() != at) blocks.push_back(at);
+        }
       std::sort(named_sids.begin(), named_sids.end());
       named_sids.erase(std::unique(named_sids.begin(), named_sids.end()), named_sids.end());
       for (u32 i = b; i < e; ++i) {
         const u32 node = set_items[i];
         if (primary[node] || node_edges[node] == node_edges[node + 1]) continue;
         const auto first = tedges.begin() + node_edges[node], last = tedges.begin() + node_edges[node + 1];
+        const auto at = static_cast<u32>(gathered.size());
         for (const u32 sid : named_sids) {
           const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
           if (it != last && it->sid == sid && live(it->child)) gathered.push_back(*it);
         }
+        if (gathered.size() != at) blocks.push_back(at);
       }
     }
     std::sort(stars.begin(), stars.end());
-    if (e - b > 1)
-      std::sort(gathered.begin(), gathered.end(), [](const trie_edge& x, const trie_edge& y) {
-        return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
-      });
+    // Many edges: bottom-up merges of the blocks, two at a time (n log(blocks) where sorting
+    // takes n log n); up to 16: sorted (std::sort's insertion sort, cheaper than the merges'
+    // bookkeeping). Either gives the one order: an edge is the only way into its child, so no
+    // two edges share (segment, child).
+    if (gathered.size() <= 16) {
+      if (blocks.size() > 1) std::sort(gathered.begin(), gathered.end(), by_segment);
+    } else {
+      while (blocks.size() > 1) {
+        const std::size_t n = gathered.size();
+        merged.resize(n);
+        merged_blocks.clear();
+        for (std::size_t k = 0; k < blocks.size(); k += 2) {
+          const std::size_t lo = blocks[k], mid = k + 1 < blocks.size() ? blocks[k + 1] : n,
+                            hi = k + 2 < blocks.size() ? blocks[k + 2] : n;
+          merged_blocks.push_back(static_cast<u32>(lo));
+          std::merge(gathered.begin() + lo, gathered.begin() + mid, gathered.begin() + mid, gathered.begin() + hi,
+                     merged.begin() + lo, by_segment);
+        }
+        gathered.swap(merged);
+        blocks.swap(merged_blocks);
+      }
+    }
+    blocks.clear();
     if (fallbacks) at_depth = depth[st];
     if (leaf_fallback) rec.set_fallback(state_of(rest));
     if (fallback) {
@@ -6337,15 +6377,17 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                               u32 head, bool stars, const u32* next) {
   const u32* const first = ts_first.data();
-  size_run_steps(states.size());
-  run_info r{head, 0, run_steps_used, 0, 0};
+  // (room for the automaton's states and half as many again, reserved at the first run:
+  // deep/4096 has 91 000 steps of runs through 70 000 states, so the list seldom grows)
+  run_steps.reserve(states.size() + states.size() / 2);
+  run_info r{head, 0, static_cast<u32>(run_steps.size()), 0, 0};
   // Each step's segment (and where it leads) is read once: by the test whether the run goes
   // on (its size), then as the step.
   bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
   u32 at = head, sid = way ? ts[first[head]].sid : no_state;
   std::size_t size = way ? segs[sid].size : 1;
   for (;;) {
-    add_run_step(sid);
+    run_steps.push_back(sid);
     if (way) {
       ++r.segments;
       at = ts[first[at]].to;
@@ -6366,7 +6408,7 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
     if (size + 1 + bytes > max_resource_bytes) break;
     size += 1 + bytes;  // ':' and the step
   }
-  r.steps = run_steps_used - r.offset;
+  r.steps = static_cast<u32>(run_steps.size()) - r.offset;
   r.size = static_cast<u32>(size);
   return r;
 }
@@ -6485,7 +6527,7 @@ constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const 
                                     u32 head, bool stars, const u32* next) {
   const run_info r = walk_run(states, ts, head, stars, next);
   if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
-    run_steps_used = r.offset;
+    run_steps.truncate(r.offset);
     return false;
   }
   run_bytes += r.size;
@@ -6527,7 +6569,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // them after it.)
   if (dropped * mid_run_drop_share < count) {
     if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
-      run_steps_used = mid_runs.front().offset;  // (mid-runs come after the start runs' steps)
+      run_steps.truncate(mid_runs.front().offset);  // (mid-runs come after the start runs' steps)
       for (const auto& r : mid_runs) run_bytes -= r.size;
       mid_runs.clear();
       find_mid_runs(states, ts, start, false);
