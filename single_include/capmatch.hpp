@@ -4981,7 +4981,6 @@ CAPMATCH_NAMESPACE_END
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -5175,6 +5174,9 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
   return len == 8 ? w : w & ((u64{1} << (8 * len)) - 1);
 }
 
+/// A `*` segment (a wildcard), not a literal. (Not seg == "*": an out-of-line compare call.)
+[[nodiscard]] constexpr bool star_segment(std::string_view seg) noexcept { return seg.size() == 1 && seg[0] == '*'; }
+
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
 /// the first segment of the body is `*`; "literal-led": it is a literal.
 enum class pattern_group : u8 {
@@ -5327,7 +5329,7 @@ class builder {
       const auto colon = find_colon(body, pos);
       const bool last = colon == std::string_view::npos;
       const std::string_view seg = body.substr(pos, last ? std::string_view::npos : colon - pos);
-      const bool star = seg.size() == 1 && seg[0] == '*';  // (not seg == "*": an out-of-line compare call)
+      const bool star = star_segment(seg);
       if (last && star) {
         nodes[node].add_trail_ops(ops);
         return;
@@ -5353,7 +5355,7 @@ class builder {
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
       for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
         end = std::min(find_colon(p.body, pos), p.body.size());
-        if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
+        if (!star_segment(std::string_view(p.body.data() + pos, end - pos))) ++segments, bytes += end - pos;
         else ++star_segments;
       }
     }
@@ -5441,8 +5443,7 @@ class builder {
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   // Its transitions' ranges go to `first` (group_by_owner).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
-                                       std::vector<u32>& first);
+                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first);
   // Renumbers every state st as id[st] (a permutation: all kept), with its link, the
   // transitions (in place, in their order) and `start`: the one rule of order_by_depth and
   // order_depth_first. ts_first is left to the caller.
@@ -5748,7 +5749,7 @@ class builder {
     for (std::size_t i = 0; i < n; ++i) {
       const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
       const u64 h = steps_hash(b, e);
-      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same bytes
+      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same steps: the same bytes
       if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_steps.insert(h, static_cast<u32>(i), rehash);
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -6128,7 +6129,7 @@ constexpr bool builder::determinise() {
   // by segment); with fallbacks, the depth order regroups them and yields the ranges.
   // node_edges is not read after a construction that succeeded: its memory serves ts_first.
   ts_first.swap(node_edges);
-  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets.v, ts_first);
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets.data(), ts_first);
   else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
@@ -6271,8 +6272,7 @@ constexpr builder::bounds builder::bounds_exceeded() const {
 // number, as minimise and compress_runs expect: by depth (a transition or default goes one
 // deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
 constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
-                                       std::vector<u32>& first) {
+                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first) {
   const auto count = static_cast<u32>(states.size());
   // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
   // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as

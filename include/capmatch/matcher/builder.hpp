@@ -6,13 +6,11 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "../capability.hpp"
-#include "../detail/simd.hpp"
 #include "../pattern.hpp"
 #include "layout.hpp"
 #include "query.hpp"
@@ -206,6 +204,9 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
   return len == 8 ? w : w & ((u64{1} << (8 * len)) - 1);
 }
 
+/// A `*` segment (a wildcard), not a literal. (Not seg == "*": an out-of-line compare call.)
+[[nodiscard]] constexpr bool star_segment(std::string_view seg) noexcept { return seg.size() == 1 && seg[0] == '*'; }
+
 /// Which of a capability's patterns a builder compiles (docs/matcher.md, "Groups"). "Star-led":
 /// the first segment of the body is `*`; "literal-led": it is a literal.
 enum class pattern_group : u8 {
@@ -358,7 +359,7 @@ class builder {
       const auto colon = find_colon(body, pos);
       const bool last = colon == std::string_view::npos;
       const std::string_view seg = body.substr(pos, last ? std::string_view::npos : colon - pos);
-      const bool star = seg.size() == 1 && seg[0] == '*';  // (not seg == "*": an out-of-line compare call)
+      const bool star = star_segment(seg);
       if (last && star) {
         nodes[node].add_trail_ops(ops);
         return;
@@ -384,7 +385,7 @@ class builder {
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
       for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
         end = std::min(find_colon(p.body, pos), p.body.size());
-        if (end - pos != 1 || p.body[pos] != '*') ++segments, bytes += end - pos;
+        if (!star_segment(std::string_view(p.body.data() + pos, end - pos))) ++segments, bytes += end - pos;
         else ++star_segments;
       }
     }
@@ -472,8 +473,7 @@ class builder {
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   // Its transitions' ranges go to `first` (group_by_owner).
   static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
-                                       std::vector<u32>& first);
+                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first);
   // Renumbers every state st as id[st] (a permutation: all kept), with its link, the
   // transitions (in place, in their order) and `start`: the one rule of order_by_depth and
   // order_depth_first. ts_first is left to the caller.
@@ -779,7 +779,7 @@ class builder {
     for (std::size_t i = 0; i < n; ++i) {
       const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
       const u64 h = steps_hash(b, e);
-      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same bytes
+      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same steps: the same bytes
       if (host[i] == no_state) host[i] = static_cast<u32>(i), runs_by_steps.insert(h, static_cast<u32>(i), rehash);
     }
     for (std::size_t i = 0; i < n; ++i) {

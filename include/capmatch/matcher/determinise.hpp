@@ -338,7 +338,7 @@ constexpr bool builder::determinise() {
   // by segment); with fallbacks, the depth order regroups them and yields the ranges.
   // node_edges is not read after a construction that succeeded: its memory serves ts_first.
   ts_first.swap(node_edges);
-  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets.v, ts_first);
+  if (fallbacks) order_by_depth(states, ts, first_state, depth, set_offsets.data(), ts_first);
   else owner_ranges(ts, ts_first, states.size(), [](const transition& t) { return t.from; });
   minimise(states, ts, first_state);
   compress_runs(states, ts, first_state);
@@ -481,8 +481,7 @@ constexpr builder::bounds builder::bounds_exceeded() const {
 // number, as minimise and compress_runs expect: by depth (a transition or default goes one
 // deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
 constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const std::vector<u32>& set_offsets,
-                                       std::vector<u32>& first) {
+                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first) {
   const auto count = static_cast<u32>(states.size());
   // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
   // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
