@@ -457,7 +457,7 @@ class name_scanner {
     const auto window = [&](std::size_t base, u64 c) {
       if (pos > base) c &= pos - base >= 64 ? 0 : ~u64{0} << (pos - base);  // the qualifier's bytes
       out[base / 64] = c;
-      pairs |= (c & (c >> 1)) | (c & carry);
+      pairs |= c & ((c >> 1) | carry);
       carry = c >> 63;
       // More than max_segments segments take at least 2 * max_segments bytes.
       if (n >= 2 * max_segments) colons += bit_count(c);
@@ -465,18 +465,22 @@ class name_scanner {
     if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
       // Four 16-byte blocks per window; U+0000 and bytes >= 0x80 are gathered across the whole
-      // name in two registers (unsigned minimum, or) and tested once at the end.
+      // name in two registers (unsigned minimum, or) and tested once at the end. The whole
+      // windows first, then the name's last 64 bytes for the rest (n > 64), shifted: one
+      // loop without a test of where the window lies.
       __m128i least = _mm_set1_epi8(-1), any = _mm_setzero_si128();
-      for (std::size_t base = 0; base < n; base += 64) {
-        const std::size_t at = n - base >= 64 ? base : n - 64;
-        const auto* p = reinterpret_cast<const __m128i*>(s + at);
-        const __m128i v0 = _mm_loadu_si128(p), v1 = _mm_loadu_si128(p + 1), v2 = _mm_loadu_si128(p + 2),
-                      v3 = _mm_loadu_si128(p + 3);
-        least = _mm_min_epu8(least, _mm_min_epu8(_mm_min_epu8(v0, v1), _mm_min_epu8(v2, v3)));
-        any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)));
-        const auto mask = [](__m128i v) { return static_cast<u64>(colon_bits(v)); };
-        window(base, (mask(v0) | mask(v1) << 16 | mask(v2) << 32 | mask(v3) << 48) >> (base - at));
-      }
+      const auto scan64 = [&](const char* p) {
+        const auto* b = reinterpret_cast<const __m128i*>(p);
+        const __m128i v0 = _mm_loadu_si128(b), v1 = _mm_loadu_si128(b + 1), v2 = _mm_loadu_si128(b + 2),
+                      v3 = _mm_loadu_si128(b + 3);
+        least = _mm_min_epu8(_mm_min_epu8(_mm_min_epu8(_mm_min_epu8(least, v0), v1), v2), v3);
+        any = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(any, v0), v1), v2), v3);
+        return static_cast<u64>(colon_bits(v0)) | static_cast<u64>(colon_bits(v1)) << 16 |
+               static_cast<u64>(colon_bits(v2)) << 32 | static_cast<u64>(colon_bits(v3)) << 48;
+      };
+      std::size_t base = 0;
+      for (; n - base >= 64; base += 64) window(base, scan64(s + base));
+      if (base < n) window(base, scan64(s + n - 64) >> (base - (n - 64)));
       nul = _mm_movemask_epi8(_mm_cmpeq_epi8(least, _mm_setzero_si128())) != 0;
       high = _mm_movemask_epi8(any) != 0;
       scanned = true;
