@@ -2205,31 +2205,50 @@ TEST_CASE("long-edge tags: segments whose tags agree are told apart by their byt
   // in their top 16 bits too (so that the state's filter passes both, and both probes start at
   // the same home slot in any table of fewer than 2^16 slots), found by sorting 200 000 random
   // segments; one of each pair is a pattern's segment. The other must not be granted its ops.
-  // (Without the comparison of bytes in find_medium and find_long, this test fails.)
+  // (Without the comparison of bytes in find_medium and find_long, this test fails.) Over 16
+  // bytes, the segments also differ only in bytes that one 16-byte block alone covers (find_long
+  // compares 16 at a time, the last block the segment's last 16 bytes), the others fixed: a
+  // comparison that skips any block grants the other one.
   using detail::cm::k_mul;
   using detail::cm::long_tag;
   using detail::cm::segment_key;
-  const auto segment = [](std::size_t len, std::uint64_t i) {
-    splitmix64 r{i * 0x9E3779B97F4A7C15ull + len};
-    std::string seg(len, 'a');
-    for (char& c : seg) c = static_cast<char>('a' + r.below(26));
+  struct shape {
+    std::size_t len, from, to;  // random bytes in [from, to), the others fixed by len
+  };
+  const auto segment = [](shape sh, std::uint64_t i) {
+    splitmix64 fixed{sh.len}, r{i * 0x9E3779B97F4A7C15ull + sh.len + 1000 * sh.from};
+    std::string seg(sh.len, 'a');
+    for (std::size_t k = 0; k < sh.len; ++k) {
+      const char f = static_cast<char>('a' + fixed.below(26)), v = static_cast<char>('a' + r.below(26));
+      seg[k] = k >= sh.from && k < sh.to ? v : f;
+    }
     return seg;
   };
   std::size_t pairs = 0, failures = 0;
-  for (const std::size_t len : {9u, 12u, 16u, 17u, 40u}) {
+  // The blocks of 40 bytes are [0,16) [16,32) [24,40); of 70, [0,16) [16,32) [32,48) [48,64)
+  // [54,70): the block shapes are the bytes that one block alone covers.
+  for (const shape sh : {shape{9, 0, 9}, shape{12, 0, 12}, shape{16, 0, 16}, shape{17, 0, 17}, shape{40, 0, 40},
+                         shape{40, 0, 16}, shape{40, 16, 24}, shape{40, 32, 40}, shape{70, 0, 16}, shape{70, 16, 32},
+                         shape{70, 32, 48}, shape{70, 48, 54}, shape{70, 64, 70}}) {
+    CAPTURE(sh.len);
+    CAPTURE(sh.from);
+    const std::size_t len = sh.len;
+    const bool block = sh.to - sh.from < len;  // (more draws: 16 random bytes, fewer pairs found)
+    std::size_t shape_pairs = 0, bad_tags = 0;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> drawn;  // {tag and the hash's top 16 bits, i}
-    for (std::uint32_t i = 0; i < 200000; ++i) {
-      const std::uint64_t key = segment_key(segment(len, i));
+    for (std::uint32_t i = 0; i < (block ? 1000000u : 200000u); ++i) {
+      const std::uint64_t key = segment_key(segment(sh, i));
       const std::uint32_t tag = long_tag(key, len);
-      REQUIRE(((tag & detail::cm::mid_run_tag) == 0 && (tag & detail::cm::long_length_mask) == len));
+      bad_tags += (tag & detail::cm::mid_run_tag) != 0 || (tag & detail::cm::long_length_mask) != len;
       drawn.emplace_back(std::uint64_t{tag} << 16 | (key * k_mul) >> 48, i);
     }
     std::sort(drawn.begin(), drawn.end());
     for (std::size_t k = 1; k < drawn.size(); ++k) {
       if (drawn[k].first != drawn[k - 1].first) continue;
-      const std::string a = segment(len, drawn[k - 1].second), b = segment(len, drawn[k].second);
+      const std::string a = segment(sh, drawn[k - 1].second), b = segment(sh, drawn[k].second);
       if (a == b) continue;
       ++pairs;
+      ++shape_pairs;
       REQUIRE(segment_key(a) != segment_key(b));  // the keys differ; their tags do not
       const capability cap = parse_ok("{\"t:" + a + "\":[\"publish\"],\"t:" + a + ":x:*\":[\"history\"],\"" + a +
                                       "\":[\"presence\"]}");
@@ -2246,6 +2265,8 @@ TEST_CASE("long-edge tags: segments whose tags agree are told apart by their byt
         expect(b, {});
       }
     }
+    CHECK(bad_tags == 0);
+    if (block) CHECK(shape_pairs >= 1);  // (fixed seeds: each block shape gives one or more)
   }
   MESSAGE(pairs << " pairs");
   CHECK(pairs >= 10);

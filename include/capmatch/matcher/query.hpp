@@ -64,7 +64,7 @@ struct tables : header {
     if (len <= 16) return find_medium(from, key, w0, w1, len, otherwise, hk);
     const u32 tag = long_tag(key, len);
     for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
-      if (e->tag == tag && e->from == from && bytes_equal(pool + e->where, s + pos, len)) return e->to;
+      if (e->tag == tag && e->from == from && long_bytes_equal(pool + e->where, s + pos, len)) return e->to;
       if (e->from == no_state) return otherwise;
     }
   }

@@ -27,8 +27,9 @@ using detail::hash_p1;
 using detail::hash_p2;
 using detail::hash_p3;
 
-// ---- leaf helpers: with this file's SIMD scans (name_stops, find_colon, scan_qualifier,
-// validate_long) and layout.hpp's load_key, the only places that branch on constant evaluation ----
+// ---- leaf helpers (load8, store8, bytes_equal, long_bytes_equal, copy_bytes): with this file's
+// SIMD scans (name_stops, find_colon, scan_qualifier, validate_long) and layout.hpp's load_key,
+// the only places that branch on constant evaluation ----
 
 /// 8 bytes at p as a little-endian word.
 [[nodiscard]] constexpr u64 load8(const char* p) noexcept {
@@ -57,6 +58,24 @@ using detail::hash_p3;
   } else {
     return n == 0 || std::memcmp(a, b, n) == 0;
   }
+}
+
+/// bytes_equal for n >= 16 (a long segment against the pool): at run time, 16-byte blocks
+/// whose differences are gathered in one register and tested once, the last block the final
+/// 16 bytes (overlapping its predecessor, so nothing outside either range is read).
+[[nodiscard]] constexpr bool long_bytes_equal(const char* a, const char* b, std::size_t n) noexcept {
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated()) {
+    const auto diff = [&](std::size_t i) {
+      return _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)),
+                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    };
+    __m128i d = diff(n - 16);
+    for (std::size_t i = 0; i + 16 < n; i += 16) d = _mm_or_si128(d, diff(i));
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xFFFF;
+  }
+#endif
+  return bytes_equal(a, b, n);
 }
 
 /// Stores w at p as 8 little-endian bytes (load8's inverse).
