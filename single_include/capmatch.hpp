@@ -4011,8 +4011,9 @@ using detail::hash_p1;
 using detail::hash_p2;
 using detail::hash_p3;
 
-// ---- leaf helpers: with this file's SIMD scans (name_stops, find_colon, scan_qualifier,
-// validate_long) and layout.hpp's load_key, the only places that branch on constant evaluation ----
+// ---- leaf helpers (load8, store8, bytes_equal, long_bytes_equal, copy_bytes): with this file's
+// SIMD scans (name_stops, find_colon, scan_qualifier, validate_long) and layout.hpp's load_key,
+// the only places that branch on constant evaluation ----
 
 /// 8 bytes at p as a little-endian word.
 [[nodiscard]] constexpr u64 load8(const char* p) noexcept {
@@ -4041,6 +4042,24 @@ using detail::hash_p3;
   } else {
     return n == 0 || std::memcmp(a, b, n) == 0;
   }
+}
+
+/// bytes_equal for n >= 16 (a long segment against the pool): at run time, 16-byte blocks
+/// whose differences are gathered in one register and tested once, the last block the final
+/// 16 bytes (overlapping its predecessor, so nothing outside either range is read).
+[[nodiscard]] constexpr bool long_bytes_equal(const char* a, const char* b, std::size_t n) noexcept {
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated()) {
+    const auto diff = [&](std::size_t i) {
+      return _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)),
+                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    };
+    __m128i d = diff(n - 16);
+    for (std::size_t i = 0; i + 16 < n; i += 16) d = _mm_or_si128(d, diff(i));
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xFFFF;
+  }
+#endif
+  return bytes_equal(a, b, n);
 }
 
 /// Stores w at p as 8 little-endian bytes (load8's inverse).
@@ -4441,7 +4460,7 @@ class name_scanner {
     const auto window = [&](std::size_t base, u64 c) {
       if (pos > base) c &= pos - base >= 64 ? 0 : ~u64{0} << (pos - base);  // the qualifier's bytes
       out[base / 64] = c;
-      pairs |= (c & (c >> 1)) | (c & carry);
+      pairs |= c & ((c >> 1) | carry);
       carry = c >> 63;
       // More than max_segments segments take at least 2 * max_segments bytes.
       if (n >= 2 * max_segments) colons += bit_count(c);
@@ -4449,18 +4468,22 @@ class name_scanner {
     if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
       // Four 16-byte blocks per window; U+0000 and bytes >= 0x80 are gathered across the whole
-      // name in two registers (unsigned minimum, or) and tested once at the end.
+      // name in two registers (unsigned minimum, or) and tested once at the end. The whole
+      // windows first, then the name's last 64 bytes for the rest (n > 64), shifted: one
+      // loop without a test of where the window lies.
       __m128i least = _mm_set1_epi8(-1), any = _mm_setzero_si128();
-      for (std::size_t base = 0; base < n; base += 64) {
-        const std::size_t at = n - base >= 64 ? base : n - 64;
-        const auto* p = reinterpret_cast<const __m128i*>(s + at);
-        const __m128i v0 = _mm_loadu_si128(p), v1 = _mm_loadu_si128(p + 1), v2 = _mm_loadu_si128(p + 2),
-                      v3 = _mm_loadu_si128(p + 3);
-        least = _mm_min_epu8(least, _mm_min_epu8(_mm_min_epu8(v0, v1), _mm_min_epu8(v2, v3)));
-        any = _mm_or_si128(any, _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)));
-        const auto mask = [](__m128i v) { return static_cast<u64>(colon_bits(v)); };
-        window(base, (mask(v0) | mask(v1) << 16 | mask(v2) << 32 | mask(v3) << 48) >> (base - at));
-      }
+      const auto scan64 = [&](const char* p) {
+        const auto* b = reinterpret_cast<const __m128i*>(p);
+        const __m128i v0 = _mm_loadu_si128(b), v1 = _mm_loadu_si128(b + 1), v2 = _mm_loadu_si128(b + 2),
+                      v3 = _mm_loadu_si128(b + 3);
+        least = _mm_min_epu8(_mm_min_epu8(_mm_min_epu8(_mm_min_epu8(least, v0), v1), v2), v3);
+        any = _mm_or_si128(_mm_or_si128(_mm_or_si128(_mm_or_si128(any, v0), v1), v2), v3);
+        return static_cast<u64>(colon_bits(v0)) | static_cast<u64>(colon_bits(v1)) << 16 |
+               static_cast<u64>(colon_bits(v2)) << 32 | static_cast<u64>(colon_bits(v3)) << 48;
+      };
+      std::size_t base = 0;
+      for (; n - base >= 64; base += 64) window(base, scan64(s + base));
+      if (base < n) window(base, scan64(s + n - 64) >> (base - (n - 64)));
       nul = _mm_movemask_epi8(_mm_cmpeq_epi8(least, _mm_setzero_si128())) != 0;
       high = _mm_movemask_epi8(any) != 0;
       scanned = true;
@@ -4552,7 +4575,7 @@ struct tables : header {
     if (len <= 16) return find_medium(from, key, w0, w1, len, otherwise, hk);
     const u32 tag = long_tag(key, len);
     for (const long_edge_rec* e = long_edges + home_slot(hk, state_hash(from), long_cap);; ++e) {
-      if (e->tag == tag && e->from == from && bytes_equal(pool + e->where, s + pos, len)) return e->to;
+      if (e->tag == tag && e->from == from && long_bytes_equal(pool + e->where, s + pos, len)) return e->to;
       if (e->from == no_state) return otherwise;
     }
   }
