@@ -2204,7 +2204,8 @@ TEST_CASE("long-edge tags: segments whose tags agree are told apart by their byt
   // (byte by byte): pairs of segments of one length whose tags agree and whose key hashes agree
   // in their top 16 bits too (so that the state's filter passes both, and both probes start at
   // the same home slot in any table of fewer than 2^16 slots), found by sorting 200 000 random
-  // segments; one of each pair is a pattern's segment. The other must not be granted its ops.
+  // segments (1 000 000 for the block shapes below); one of each pair is a pattern's segment.
+  // The other must not be granted its ops.
   // (Without the comparison of bytes in find_medium and find_long, this test fails.) Over 16
   // bytes, the segments also differ only in bytes that one 16-byte block alone covers (find_long
   // compares 16 at a time, the last block the segment's last 16 bytes), the others fixed: a
@@ -2233,7 +2234,7 @@ TEST_CASE("long-edge tags: segments whose tags agree are told apart by their byt
     CAPTURE(sh.len);
     CAPTURE(sh.from);
     const std::size_t len = sh.len;
-    const bool block = sh.to - sh.from < len;  // (more draws: 16 random bytes, fewer pairs found)
+    const bool block = sh.to - sh.from < len;  // (35 bits must agree: 200 000 draws often find no pair)
     std::size_t shape_pairs = 0, bad_tags = 0;
     std::vector<std::pair<std::uint64_t, std::uint32_t>> drawn;  // {tag and the hash's top 16 bits, i}
     for (std::uint32_t i = 0; i < (block ? 1000000u : 200000u); ++i) {
