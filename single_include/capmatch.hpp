@@ -5959,8 +5959,8 @@ constexpr bool builder::determinise() {
   constexpr u32 star_only = u32{1} << 31;
   std::vector<u32> stars, tstars, rest, named_sids;
   std::vector<trie_edge> gathered;
-  // Each node's edges are gathered in (segment, child) order: `blocks` holds where each node's
-  // edges begin in `gathered`, and many edges are merged block by block (through `merged`).
+  // Each node's edges are gathered in (segment, child) order, so `gathered` is a few sorted
+  // runs: many edges are merged run by run (`blocks`: where each run begins; through `merged`).
   std::vector<trie_edge> merged;
   std::vector<u32> blocks, merged_blocks;
   const auto by_segment = [](const trie_edge& x, const trie_edge& y) {
@@ -6057,45 +6057,40 @@ constexpr bool builder::determinise() {
       // no transitions and no default: the fallback answers every segment
     } else if (!fallback) {
       for (u32 i = b; i < e; ++i)
-        if ((set_items[i] & star_only) == 0) {
-          const auto at = static_cast<u32>(gathered.size());
+        if ((set_items[i] & star_only) == 0)
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
             if (live(tedges[k].child)) gathered.push_back(tedges[k]);
-          if (gathered.size() != at) blocks.push_back(at);
-        }
     } else {
       // Only the edges on T's segments are kept: T's, then W's on those segments, each
       // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
       named_sids.clear();
       for (u32 i = b; i < e; ++i)
-        if (primary[set_items[i]]) {
-          const auto at = static_cast<u32>(gathered.size());
+        if (primary[set_items[i]])
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
             if (live(tedges[k].child)) gathered.push_back(tedges[k]), named_sids.push_back(tedges[k].sid);
-          if (gathered.size() != at) blocks.push_back(at);
-        }
       std::sort(named_sids.begin(), named_sids.end());
       named_sids.erase(std::unique(named_sids.begin(), named_sids.end()), named_sids.end());
       for (u32 i = b; i < e; ++i) {
         const u32 node = set_items[i];
         if (primary[node] || node_edges[node] == node_edges[node + 1]) continue;
         const auto first = tedges.begin() + node_edges[node], last = tedges.begin() + node_edges[node + 1];
-        const auto at = static_cast<u32>(gathered.size());
         for (const u32 sid : named_sids) {
           const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
           if (it != last && it->sid == sid && live(it->child)) gathered.push_back(*it);
         }
-        if (gathered.size() != at) blocks.push_back(at);
       }
     }
     std::sort(stars.begin(), stars.end());
-    // Many edges: bottom-up merges of the blocks, two at a time (n log(blocks) where sorting
-    // takes n log n); up to 16: sorted (std::sort's insertion sort, cheaper than the merges'
-    // bookkeeping). Either gives the one order: an edge is the only way into its child, so no
-    // two edges share (segment, child).
+    // Many edges: bottom-up merges of the sorted runs (found where the order breaks), two at a
+    // time (n log(runs) where sorting takes n log n); up to 16: sorted (std::sort's insertion
+    // sort, cheaper than the merges' bookkeeping). Either gives the one order: an edge is the
+    // only way into its child, so no two edges share (segment, child).
     if (gathered.size() <= 16) {
-      if (blocks.size() > 1) std::sort(gathered.begin(), gathered.end(), by_segment);
+      if (e - b > 1) std::sort(gathered.begin(), gathered.end(), by_segment);
     } else {
+      blocks.assign(1, 0);
+      for (u32 k = 1; k < gathered.size(); ++k)
+        if (by_segment(gathered[k], gathered[k - 1])) blocks.push_back(k);
       while (blocks.size() > 1) {
         const std::size_t n = gathered.size();
         merged.resize(n);
@@ -6111,7 +6106,6 @@ constexpr bool builder::determinise() {
         blocks.swap(merged_blocks);
       }
     }
-    blocks.clear();
     if (fallbacks) at_depth = depth[st];
     if (leaf_fallback) rec.set_fallback(state_of(rest));
     if (fallback) {
