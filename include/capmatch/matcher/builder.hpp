@@ -517,16 +517,13 @@ class builder {
   std::size_t run_bytes = 0;
 
   constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
-  // The run rule, shared by compress_runs and find_mid_runs. One-way: one literal transition
-  // (ts[ts_first[st]]), no default; inside a run: one-way and granting nothing.
+  // The run rule, shared by compress_runs, walk_run and find_mid_runs. One-way: one literal
+  // transition (ts[ts_first[st]]), no default; inside a run: one-way and granting nothing.
   [[nodiscard]] constexpr bool one_way(const std::vector<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] - ts_first[st] == 1 && states[st].default_next() == dead;
   }
   [[nodiscard]] static constexpr bool grants_nothing(const state_rec& s) noexcept {
     return s.trail_ops() == 0 && s.term_ops() == 0;
-  }
-  [[nodiscard]] constexpr bool inside_run(const std::vector<state_rec>& states, u32 st) const noexcept {
-    return one_way(states, st) && grants_nothing(states[st]);
   }
   // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
   // (every segment leads to the default: a pattern's `*` that nothing beside it names).
@@ -534,27 +531,17 @@ class builder {
     return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
            !states[st].has_fallback();
   }
-  // A mid-run's step (one-way or a star step), and one inside a mid-run (granting nothing).
-  [[nodiscard]] constexpr bool mid_run_step(const std::vector<state_rec>& states, u32 st) const noexcept {
-    return one_way(states, st) || star_step(states, st);
-  }
-  [[nodiscard]] constexpr bool inside_mid_run(const std::vector<state_rec>& states, u32 st) const noexcept {
-    return mid_run_step(states, st) && grants_nothing(states[st]);
-  }
-  // The state after a mid-run step st.
-  [[nodiscard]] constexpr u32 step_target(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                          u32 st) const noexcept {
-    return one_way(states, st) ? ts[ts_first[st]].to : states[st].default_next();
-  }
+  // A mid-run's step is one-way or a star step; one inside a mid-run grants nothing. The state
+  // after a step: its transition's target, or its default (find_mid_runs' step_pairs).
+
   // Walks the run from `head` while the next state is inside a run and the text stays within
   // max_resource_bytes, appending its steps to run_steps (the caller counts its size into
   // run_bytes or takes the steps back). A start run is literal; a mid-run (`stars`) also
   // passes through star steps, each written as one U+0000 byte.
-  // `next` (find_mid_runs' array, or null): per state, its step_target + 1 when it is a step of
-  // such a run (a mid-run step with `stars`, else one-way), 0 otherwise: the walk reads it
-  // instead of testing each state again.
+  // `steps` (find_mid_runs' step_pairs, or null): the walk reads each state's step there
+  // instead of testing the state and reading its transition.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                              bool stars, const u32* next = nullptr);
+                              bool stars, const u32* steps = nullptr);
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
   // bytes of room past the run that are cut off at the end; a longer one is copied.
@@ -592,9 +579,25 @@ class builder {
       }
   }
   // With `stars`, mid-runs also pass through star steps (drop_chains finds them again without
-  // when it drops nothing).
+  // when it drops nothing). Leaves in the scratch buffer, for drop_chains (mid_run_arrays), per
+  // state st: its step as two words, [2 st] the state after it + 1 when st is a step of such a run
+  // (a mid-run step with `stars`, else one-way), 0 otherwise, and [2 st + 1] when st is inside
+  // one (a step granting nothing) its segment + 1, or star_step_segment for a star step, 0
+  // otherwise (a run's walk reads the one pair, not the state's record and transition: on deep
+  // names those are a cache miss a step); then how many ways lead into st (count_entries).
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                bool stars);
+  static constexpr u32 star_step_segment = ~u32{0};
+  struct mid_run_arrays {
+    u32* step_pairs;  // 2 (count + 1)
+    u32* entered;     // count + 1
+    u32* spare;       // 2 (count + 1): find_mid_runs' entry and after_step, then drop_chains' (it zeroes them)
+  };
+  // find_mid_runs' arrays in the scratch buffer, for an automaton of `count` states.
+  constexpr mid_run_arrays mid_run_scratch(std::size_t count) noexcept {
+    u32* const p = scratch.data();
+    return {p, p + 2 * (count + 1), p + 3 * (count + 1)};
+  }
   // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
   std::vector<u32> merged_heads;
   // The most bytes of run text (start runs and mid-runs): matcher_run_text_factor × the
@@ -604,14 +607,15 @@ class builder {
   // The subset construction's one-node path (build_options::one_node_sets).
   bool one_node_sets = true;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                             bool stars, const u32* next = nullptr);
+                             bool stars, const u32* steps);
   // How many ways lead into each state, into `entered` (zeroed).
   constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                u32* entered) const;
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
   // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
-  // fallback target (a fallback follows the head's transitions). Renumbers in place.
+  // fallback target (a fallback follows the head's transitions). Renumbers in place. Right
+  // after find_mid_runs (with `stars`), whose arrays it reads.
   constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
   // The last pass, for automata whose state records exceed matcher_locality_bytes: renumbers
   // the states in depth-first order from the entry states, so that a check's next state is

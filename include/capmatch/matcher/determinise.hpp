@@ -578,7 +578,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 
 // One run's walk: see builder::walk_run.
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head, bool stars, const u32* next) {
+                                              u32 head, bool stars, const u32* steps) {
   const u32* const first = ts_first.data();
   // (room for the automaton's states and half as many again, reserved at the first run:
   // deep/4096 has 91 000 steps of runs through 70 000 states, so the list seldom grows)
@@ -591,22 +591,22 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
   std::size_t size = way ? segs[sid].size : 1;
   for (;;) {
     run_steps.push_back(sid);
-    if (way) {
-      ++r.segments;
-      at = ts[first[at]].to;
-    } else {  // a star step (stars only)
-      r.wild = true;
-      at = states[at].default_next();
-    }
-    r.target = at;
-    if (next != nullptr) {
-      if (next[at] == 0 || !grants_nothing(states[at])) break;
-      way = first[at + 1] != first[at];  // (a step: one-way, or a star step without transitions)
+    if (way) ++r.segments;
+    else r.wild = true;  // a star step (stars only)
+    if (steps != nullptr) {
+      at = steps[2 * at] - 1;  // (the head is a step, and so is every state inside)
+      r.target = at;
+      const u32 inside = steps[2 * at + 1];
+      if (inside == 0) break;
+      way = inside != star_step_segment;
+      sid = way ? inside - 1 : no_state;
     } else {
+      at = way ? ts[first[at]].to : states[at].default_next();
+      r.target = at;
       way = one_way(states, at);
       if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
+      sid = way ? ts[first[at]].sid : no_state;
     }
-    sid = way ? ts[first[at]].sid : no_state;
     const std::size_t bytes = way ? segs[sid].size : 1;
     if (size + 1 + bytes > max_resource_bytes) break;
     size += 1 + bytes;  // ':' and the step
@@ -689,22 +689,27 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   // Without a literal transition there are only star steps, which the loop steps as fast.
   if (ts.empty()) return;  // (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  u32* const entry = scratch_arrays<4>(count + 1);
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  scratch_arrays<5>(count + 1);
+  const mid_run_arrays a = mid_run_scratch(count);
+  u32* const steps = a.step_pairs;
+  u32* const entry = a.spare;
   u32* const after_step = entry + (count + 1);  // some mid-run step (not an entry) leads here
-  u32* const entered = after_step + (count + 1);
-  u32* const next = entered + (count + 1);  // a mid-run step's step_target + 1; 0 for other states
-  count_entries(states, ts, start, entered);
+  count_entries(states, ts, start, a.entered);
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
-  for (u32 st = 2; st < count; ++st)
-    if (stars ? mid_run_step(states, st) : one_way(states, st)) {
-      next[st] = step_target(states, ts, st) + 1;
-      if (!entry[st]) after_step[next[st] - 1] = 1;
-    }
-  // (inside_mid_run, or inside_run without `stars`, from the steps marked above)
-  const auto inside = [&](u32 st) { return next[st] != 0 && grants_nothing(states[st]); };
+  for (u32 st = 2; st < count; ++st) {
+    const bool way = one_way(states, st);
+    if (!(way || (stars && star_step(states, st)))) continue;
+    const u32 to = way ? ts[first[st]].to : states[st].default_next();  // the state after the step
+    steps[2 * st] = to + 1;
+    if (grants_nothing(states[st])) steps[2 * st + 1] = way ? ts[first[st]].sid + 1 : star_step_segment;
+    if (!entry[st]) after_step[to] = 1;
+  }
+  // (a step inside a mid-run, or a one-way one inside a run without `stars`: marked above)
+  const auto inside = [&](u32 st) { return steps[2 * st + 1] != 0; };
   // A head: a mid-run step, not an entry, the next state inside a mid-run too (two segments at
   // least), and not inside a chain that an earlier head covers (a step before it is a head or
   // inside a chain, whose walk goes on into this state). A covered state that more than one
@@ -714,12 +719,12 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   // they cannot drop it, so drop_chains makes it a head too when it drops chains.
   merged_heads.clear();
   for (u32 st = 2; st < count; ++st) {
-    if (entry[st] || next[st] == 0 || !inside(next[st] - 1)) continue;
+    if (entry[st] || steps[2 * st] == 0 || !inside(steps[2 * st] - 1)) continue;
     if (inside(st) && after_step[st]) {
-      if (entered[st] > 1) merged_heads.push_back(st);
+      if (a.entered[st] > 1) merged_heads.push_back(st);
       continue;
     }
-    add_mid_run(states, ts, st, stars, next);
+    add_mid_run(states, ts, st, stars, steps);
   }
 }
 
@@ -727,8 +732,8 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // through star steps costs no more than comparing them) or the run text would exceed
 // run_text_limit (a mid-run is optional: without one the check steps). True when added.
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                    u32 head, bool stars, const u32* next) {
-  const run_info r = walk_run(states, ts, head, stars, next);
+                                    u32 head, bool stars, const u32* steps) {
+  const run_info r = walk_run(states, ts, head, stars, steps);
   if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
     run_steps.truncate(r.offset);
     return false;
@@ -742,11 +747,12 @@ constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const 
 constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
   if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  u32* const entered = scratch_arrays<4>(count + 1);
-  u32* const read_by_fallback = entered + (count + 1);
-  u32* const drop = read_by_fallback + (count + 1);
-  u32* const id = drop + (count + 1);
-  count_entries(states, ts, start, entered);
+  const mid_run_arrays a = mid_run_scratch(count);  // (find_mid_runs': the states are the same)
+  const u32* const steps = a.step_pairs;
+  const u32* const entered = a.entered;
+  u32* const read_by_fallback = a.spare;
+  u32* const drop = read_by_fallback + (count + 1);  // then, in place, the new numbers
+  std::fill(read_by_fallback, drop + (count + 1), u32{0});
   // A dropped chain's head loses its transition into the chain: only a check standing at the
   // head may then pass it (by the mid-run record). A fallback reads its target's transitions
   // from another state (tables::step), one segment at a time, so a fallback target keeps all
@@ -757,8 +763,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   const auto drop_chain = [&](const run_info& r) {
     if (read_by_fallback[r.state] || r.segments < mid_run_drop_segments) return;
     // The states after the head, up to the first that something else enters too.
-    for (u32 at = step_target(states, ts, r.state); at != r.target && entered[at] == 1;
-         at = step_target(states, ts, at)) {
+    for (u32 at = steps[2 * r.state] - 1; at != r.target && entered[at] == 1; at = steps[2 * at] - 1) {
       drop[at] = 1;
       ++dropped;
     }
@@ -782,15 +787,16 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   out.chains = true;
   // The merged states inside chains head runs of their own, so that what follows them goes too.
   for (const u32 m : merged_heads)
-    if (add_mid_run(states, ts, m, true)) drop_chain(mid_runs.back());
+    if (add_mid_run(states, ts, m, true, steps)) drop_chain(mid_runs.back());
   // A head whose next state goes loses its one way on: it then holds its run (emit).
-  for (auto& r : mid_runs) r.held = drop[step_target(states, ts, r.state)] != 0;
+  for (auto& r : mid_runs) r.held = drop[steps[2 * r.state] - 1] != 0;
   // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
   // head) default: the transition goes, the default becomes dead (the record leads on).
+  u32* const id = drop;
   u32 next_id = 0;
   for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
-  renumber(states, ts, id, [&](u32 next) { return drop[next] ? dead : id[next]; },
-           [&](const transition& t) { return !drop[t.to]; });
+  renumber(states, ts, id, [&](u32 next) { return id[next] == no_state ? dead : id[next]; },
+           [&](const transition& t) { return id[t.to] != no_state; });
   renumber_runs(id);
   start = id[start];
 }
