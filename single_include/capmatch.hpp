@@ -5519,22 +5519,21 @@ class builder {
     return s.trail_ops() == 0 && s.term_ops() == 0;
   }
   // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
-  // (every segment leads to the default: a pattern's `*` that nothing beside it names).
+  // (every segment leads to the default: a pattern's `*` that nothing beside it names). A
+  // mid-run's step is one-way or a star step, and a step inside one grants nothing; the state
+  // after a step is its transition's target, or its default (find_mid_runs marks them).
   [[nodiscard]] constexpr bool star_step(const std::vector<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
            !states[st].has_fallback();
   }
-  // A mid-run's step is one-way or a star step; one inside a mid-run grants nothing. The state
-  // after a step: its transition's target, or its default (find_mid_runs' step_pairs).
-
   // Walks the run from `head` while the next state is inside a run and the text stays within
   // max_resource_bytes, appending its steps to run_steps (the caller counts its size into
   // run_bytes or takes the steps back). A start run is literal; a mid-run (`stars`) also
   // passes through star steps, each written as one U+0000 byte.
-  // `steps` (find_mid_runs' step_pairs, or null): the walk reads each state's step there
+  // `pairs` (find_mid_runs' step_pairs, or null): the walk reads each state's step there
   // instead of testing the state and reading its transition.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                              bool stars, const u32* steps = nullptr);
+                              bool stars, const u32* pairs = nullptr);
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
   // bytes of room past the run that are cut off at the end; a longer one is copied.
@@ -5600,7 +5599,7 @@ class builder {
   // The subset construction's one-node path (build_options::one_node_sets).
   bool one_node_sets = true;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                             bool stars, const u32* steps);
+                             bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).
   constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                u32* entered) const;
@@ -6409,7 +6408,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
 
 // One run's walk: see builder::walk_run.
 constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head, bool stars, const u32* steps) {
+                                              u32 head, bool stars, const u32* pairs) {
   const u32* const first = ts_first.data();
   // (room for the automaton's states and half as many again, reserved at the first run:
   // deep/4096 has 91 000 steps of runs through 70 000 states, so the list seldom grows)
@@ -6424,10 +6423,10 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
     run_steps.push_back(sid);
     if (way) ++r.segments;
     else r.wild = true;  // a star step (stars only)
-    if (steps != nullptr) {
-      at = steps[2 * at] - 1;  // (the head is a step, and so is every state inside)
+    if (pairs != nullptr) {
+      at = pairs[2 * at] - 1;  // (the head is a step, and so is every state inside)
       r.target = at;
-      const u32 inside = steps[2 * at + 1];
+      const u32 inside = pairs[2 * at + 1];
       if (inside == 0) break;
       way = inside != star_step_segment;
       sid = way ? inside - 1 : no_state;
@@ -6523,7 +6522,7 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   scratch_arrays<5>(count + 1);
   const mid_run_arrays a = mid_run_scratch(count);
-  u32* const steps = a.step_pairs;
+  u32* const pairs = a.step_pairs;
   u32* const entry = a.spare;
   u32* const after_step = entry + (count + 1);  // some mid-run step (not an entry) leads here
   count_entries(states, ts, start, a.entered);
@@ -6535,12 +6534,12 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
     const bool way = one_way(states, st);
     if (!(way || (stars && star_step(states, st)))) continue;
     const u32 to = way ? ts[first[st]].to : states[st].default_next();  // the state after the step
-    steps[2 * st] = to + 1;
-    if (grants_nothing(states[st])) steps[2 * st + 1] = way ? ts[first[st]].sid + 1 : star_step_segment;
+    pairs[2 * st] = to + 1;
+    if (grants_nothing(states[st])) pairs[2 * st + 1] = way ? ts[first[st]].sid + 1 : star_step_segment;
     if (!entry[st]) after_step[to] = 1;
   }
   // (a step inside a mid-run, or a one-way one inside a run without `stars`: marked above)
-  const auto inside = [&](u32 st) { return steps[2 * st + 1] != 0; };
+  const auto inside = [&](u32 st) { return pairs[2 * st + 1] != 0; };
   // A head: a mid-run step, not an entry, the next state inside a mid-run too (two segments at
   // least), and not inside a chain that an earlier head covers (a step before it is a head or
   // inside a chain, whose walk goes on into this state). A covered state that more than one
@@ -6550,12 +6549,12 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   // they cannot drop it, so drop_chains makes it a head too when it drops chains.
   merged_heads.clear();
   for (u32 st = 2; st < count; ++st) {
-    if (entry[st] || steps[2 * st] == 0 || !inside(steps[2 * st] - 1)) continue;
+    if (entry[st] || pairs[2 * st] == 0 || !inside(pairs[2 * st] - 1)) continue;
     if (inside(st) && after_step[st]) {
       if (a.entered[st] > 1) merged_heads.push_back(st);
       continue;
     }
-    add_mid_run(states, ts, st, stars, steps);
+    add_mid_run(states, ts, st, stars, pairs);
   }
 }
 
@@ -6563,8 +6562,8 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // through star steps costs no more than comparing them) or the run text would exceed
 // run_text_limit (a mid-run is optional: without one the check steps). True when added.
 constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                    u32 head, bool stars, const u32* steps) {
-  const run_info r = walk_run(states, ts, head, stars, steps);
+                                    u32 head, bool stars, const u32* pairs) {
+  const run_info r = walk_run(states, ts, head, stars, pairs);
   if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
     run_steps.truncate(r.offset);
     return false;
@@ -6579,7 +6578,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
   const mid_run_arrays a = mid_run_scratch(count);  // (find_mid_runs': the states are the same)
-  const u32* const steps = a.step_pairs;
+  const u32* const pairs = a.step_pairs;
   const u32* const entered = a.entered;
   u32* const read_by_fallback = a.spare;
   u32* const drop = read_by_fallback + (count + 1);  // then, in place, the new numbers
@@ -6594,7 +6593,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   const auto drop_chain = [&](const run_info& r) {
     if (read_by_fallback[r.state] || r.segments < mid_run_drop_segments) return;
     // The states after the head, up to the first that something else enters too.
-    for (u32 at = steps[2 * r.state] - 1; at != r.target && entered[at] == 1; at = steps[2 * at] - 1) {
+    for (u32 at = pairs[2 * r.state] - 1; at != r.target && entered[at] == 1; at = pairs[2 * at] - 1) {
       drop[at] = 1;
       ++dropped;
     }
@@ -6618,9 +6617,9 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   out.chains = true;
   // The merged states inside chains head runs of their own, so that what follows them goes too.
   for (const u32 m : merged_heads)
-    if (add_mid_run(states, ts, m, true, steps)) drop_chain(mid_runs.back());
+    if (add_mid_run(states, ts, m, true, pairs)) drop_chain(mid_runs.back());
   // A head whose next state goes loses its one way on: it then holds its run (emit).
-  for (auto& r : mid_runs) r.held = drop[steps[2 * r.state] - 1] != 0;
+  for (auto& r : mid_runs) r.held = drop[pairs[2 * r.state] - 1] != 0;
   // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
   // head) default: the transition goes, the default becomes dead (the record leads on).
   u32* const id = drop;

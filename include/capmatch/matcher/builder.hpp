@@ -526,22 +526,21 @@ class builder {
     return s.trail_ops() == 0 && s.term_ops() == 0;
   }
   // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
-  // (every segment leads to the default: a pattern's `*` that nothing beside it names).
+  // (every segment leads to the default: a pattern's `*` that nothing beside it names). A
+  // mid-run's step is one-way or a star step, and a step inside one grants nothing; the state
+  // after a step is its transition's target, or its default (find_mid_runs marks them).
   [[nodiscard]] constexpr bool star_step(const std::vector<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
            !states[st].has_fallback();
   }
-  // A mid-run's step is one-way or a star step; one inside a mid-run grants nothing. The state
-  // after a step: its transition's target, or its default (find_mid_runs' step_pairs).
-
   // Walks the run from `head` while the next state is inside a run and the text stays within
   // max_resource_bytes, appending its steps to run_steps (the caller counts its size into
   // run_bytes or takes the steps back). A start run is literal; a mid-run (`stars`) also
   // passes through star steps, each written as one U+0000 byte.
-  // `steps` (find_mid_runs' step_pairs, or null): the walk reads each state's step there
+  // `pairs` (find_mid_runs' step_pairs, or null): the walk reads each state's step there
   // instead of testing the state and reading its transition.
   constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                              bool stars, const u32* steps = nullptr);
+                              bool stars, const u32* pairs = nullptr);
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
   // bytes of room past the run that are cut off at the end; a longer one is copied.
@@ -607,7 +606,7 @@ class builder {
   // The subset construction's one-node path (build_options::one_node_sets).
   bool one_node_sets = true;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
-                             bool stars, const u32* steps);
+                             bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).
   constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                u32* entered) const;
