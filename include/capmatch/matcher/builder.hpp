@@ -23,7 +23,7 @@ namespace detail::cm {
 
 /// A growable open-addressing index of items 0..n-1 by 64-bit hash (construction only). An
 /// item's first slot is bits 32 and up of h * k_mul, which depend only on h's bits below them:
-/// h must differ in its low bits where items differ (builder::seg_hash). (The top bits, taken
+/// h must differ in its low bits where items differ (segment_hash, below). (The top bits, taken
 /// by a shift of 64 - log2(slots), cost every build 0.5-1.7 % more instructions.)
 struct index_map {
   std::vector<u32> slots;  // item + 1, 0 when empty
@@ -91,6 +91,15 @@ struct index_map {
     slots[i] = item + 1;
   }
 };
+
+/// A segment's hash in the builder's segment index, from its key (segment_key) and size: the key
+/// with its high half folded into its low one. index_map places an item by bits 32 and up of
+/// h * k_mul, and a segment of up to 8 bytes is its own key: without the fold, segments that
+/// differ only in their last bytes (`tenant12`, `tenant13`, ...) shared their first slot, and
+/// each was interned along a cluster of them (10-15 slots per intern on bench/'s tenant ids).
+[[nodiscard]] constexpr u64 segment_hash(u64 key, std::size_t size) noexcept {
+  return key ^ (key >> 32) ^ (size << 56);
+}
 
 /// A list of u32 appended to without a push_back call (gcc calls push_back out of line in the
 /// subset construction, ~20 instructions an item): the vector is grown by doubling, zero-filled,
@@ -308,19 +317,12 @@ class builder {
   [[nodiscard]] constexpr std::string_view seg_view(u32 sid) const noexcept {
     return std::string_view(seg_text.data() + segs[sid].offset, segs[sid].size);
   }
-  // A segment's hash in seg_index: its key with the high half folded into the low one. index_map
-  // places an item by bits 32 and up of h * k_mul, which depend only on h's bits below them, and
-  // a short segment's key is its bytes: without the fold, segments that differ only in their
-  // last bytes (`tenant12`, `tenant13`) shared their first slot.
-  [[nodiscard]] static constexpr u64 seg_hash(u64 key, std::size_t size) noexcept {
-    return key ^ (key >> 32) ^ (size << 56);
-  }
 
   constexpr u32 intern(std::string_view seg) { return intern(seg, segment_key(seg)); }
   // (key: segment_key(seg). Forced inline: g++ called it out of line from add_pattern once
-  // seg_hash took two more operations, deep/4096 +2 % instructions per build.)
+  // segment_hash took two more operations, deep/4096 +2 % instructions per build.)
   CAPMATCH_DETAIL_INLINE constexpr u32 intern(std::string_view seg, u64 key) {
-    const u64 h = seg_hash(key, seg.size());
+    const u64 h = segment_hash(key, seg.size());
     // A key of up to 8 bytes is the bytes themselves (segment_key): equal keys and sizes are equal segments.
     const auto id = static_cast<u32>(segs.size());
     const u32 found = seg_index.find_or_insert(
@@ -328,7 +330,7 @@ class builder {
         [&](u32 i) {
           return segs[i].key == key && segs[i].size == seg.size() && (seg.size() <= 8 || seg_view(i) == seg);
         },
-        [&](u32 i) { return seg_hash(segs[i].key, segs[i].size); });
+        [&](u32 i) { return segment_hash(segs[i].key, segs[i].size); });
     if (found != no_state) return found;
     segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
     seg_text.insert(seg_text.end(), seg.begin(), seg.end());
