@@ -538,12 +538,28 @@ class builder {
     return s.trail_ops() == 0 && s.term_ops() == 0;
   }
   // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
-  // (every segment leads to the default: a pattern's `*` that nothing beside it names). A
-  // mid-run's step is one-way or a star step, and a step inside one grants nothing; the state
-  // after a step is its transition's target, or its default (find_mid_runs marks them).
+  // (every segment leads to the default: a pattern's `*` that nothing beside it names).
   [[nodiscard]] constexpr bool star_step(const std::vector<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
            !states[st].has_fallback();
+  }
+  // A state's step in a run, as two words: `next`, the state after it + 1 when st is a step
+  // (one-way; with `stars`, a mid-run's step, one-way or a star step), else 0; `inside`, when st
+  // is a step inside a run (granting nothing), its segment + 1, or star_step_segment for a star
+  // step, else 0. The one step rule of walk_run and find_mid_runs (its step_pairs).
+  static constexpr u32 star_step_segment = ~u32{0};
+  struct step_pair {
+    u32 next = 0, inside = 0;
+  };
+  [[nodiscard]] constexpr step_pair step_of(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                            u32 st, bool stars) const noexcept {
+    if (one_way(states, st)) {
+      const transition& t = ts[ts_first[st]];
+      return {t.to + 1, grants_nothing(states[st]) ? t.sid + 1 : 0};
+    }
+    if (stars && star_step(states, st))
+      return {states[st].default_next() + 1, grants_nothing(states[st]) ? star_step_segment : 0};
+    return {};
   }
   // Walks the run from `head` while the next state is inside a run and the text stays within
   // max_resource_bytes, appending its steps to run_steps (the caller counts its size into
@@ -591,14 +607,11 @@ class builder {
   }
   // With `stars`, mid-runs also pass through star steps (drop_chains finds them again without
   // when it drops nothing). Leaves in the scratch buffer, for drop_chains (mid_run_arrays), per
-  // state st: its step as two words, [2 st] the state after it + 1 when st is a step of such a run
-  // (a mid-run step with `stars`, else one-way), 0 otherwise, and [2 st + 1] when st is inside
-  // one (a step granting nothing) its segment + 1, or star_step_segment for a star step, 0
-  // otherwise (a run's walk reads the one pair, not the state's record and transition: on deep
-  // names those are a cache miss a step); then how many ways lead into st (count_entries).
+  // state st its step_of as [2 st] and [2 st + 1] (a run's walk reads the one pair, not the
+  // state's record and transition: on deep names those are a cache miss a step); then how many
+  // ways lead into st (count_entries).
   constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
                                bool stars);
-  static constexpr u32 star_step_segment = ~u32{0};
   struct mid_run_arrays {
     u32* step_pairs;  // 2 (count + 1)
     u32* entered;     // count + 1

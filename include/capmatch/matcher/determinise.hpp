@@ -584,29 +584,24 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
   // deep/4096 has 91 000 steps of runs through 70 000 states, so the list seldom grows)
   run_steps.reserve(states.size() + states.size() / 2);
   run_info r{head, 0, static_cast<u32>(run_steps.size()), 0, 0};
-  // Each step's segment (and where it leads) is read once: by the test whether the run goes
+  // Each step's segment is read once: by the test whether the run goes
   // on (its size), then as the step.
   bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
   u32 at = head, sid = way ? ts[first[head]].sid : no_state;
   std::size_t size = way ? segs[sid].size : 1;
+  const auto step = [&](u32 st) {
+    return pairs != nullptr ? step_pair{pairs[2 * st], pairs[2 * st + 1]} : step_of(states, ts, st, stars);
+  };
   for (;;) {
     run_steps.push_back(sid);
     if (way) ++r.segments;
     else r.wild = true;  // a star step (stars only)
-    if (pairs != nullptr) {
-      at = pairs[2 * at] - 1;  // (the head is a step, and so is every state inside)
-      r.target = at;
-      const u32 inside = pairs[2 * at + 1];
-      if (inside == 0) break;
-      way = inside != star_step_segment;
-      sid = way ? inside - 1 : no_state;
-    } else {
-      at = way ? ts[first[at]].to : states[at].default_next();
-      r.target = at;
-      way = one_way(states, at);
-      if (!(stars ? (way || star_step(states, at)) : way) || !grants_nothing(states[at])) break;
-      sid = way ? ts[first[at]].sid : no_state;
-    }
+    at = step(at).next - 1;  // (the head is a step, and so is every state inside)
+    r.target = at;
+    const u32 inside = step(at).inside;
+    if (inside == 0) break;
+    way = inside != star_step_segment;
+    sid = way ? inside - 1 : no_state;
     const std::size_t bytes = way ? segs[sid].size : 1;
     if (size + 1 + bytes > max_resource_bytes) break;
     size += 1 + bytes;  // ':' and the step
@@ -689,7 +684,6 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   // Without a literal transition there are only star steps, which the loop steps as fast.
   if (ts.empty()) return;  // (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
-  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   scratch_arrays<5>(count + 1);
   const mid_run_arrays a = mid_run_scratch(count);
   u32* const pairs = a.step_pairs;
@@ -701,12 +695,11 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
   for (const auto& t : ts)
     if (t.from == qualifier_state) entry[t.to] = 1;
   for (u32 st = 2; st < count; ++st) {
-    const bool way = one_way(states, st);
-    if (!(way || (stars && star_step(states, st)))) continue;
-    const u32 to = way ? ts[first[st]].to : states[st].default_next();  // the state after the step
-    pairs[2 * st] = to + 1;
-    if (grants_nothing(states[st])) pairs[2 * st + 1] = way ? ts[first[st]].sid + 1 : star_step_segment;
-    if (!entry[st]) after_step[to] = 1;
+    const step_pair p = step_of(states, ts, st, stars);
+    if (p.next == 0) continue;
+    pairs[2 * st] = p.next;
+    pairs[2 * st + 1] = p.inside;
+    if (!entry[st]) after_step[p.next - 1] = 1;
   }
   // (a step inside a mid-run, or a one-way one inside a run without `stars`: marked above)
   const auto inside = [&](u32 st) { return pairs[2 * st + 1] != 0; };
