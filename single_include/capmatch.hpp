@@ -3896,6 +3896,8 @@ struct header {
   bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
+  u32 filter_indices = 0;  // a star-led group's literal filter (prefilter.hpp): its segment indices; 0: none
+  u32 filter_log2 = 0;     // log2 of its bits
 };
 
 }  // namespace detail::cm
@@ -4513,6 +4515,197 @@ CAPMATCH_NAMESPACE_END
 
 // ---- end include/capmatch/matcher/scan.hpp ----
 
+// ---- begin include/capmatch/matcher/prefilter.hpp ----
+// capmatch — matcher internals: the literal filter of a star-led group (docs/matcher.md, "Groups").
+// SPDX-License-Identifier: MIT
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// A grouped check runs each live group's automaton. The automaton of a group of star-led
+// patterns (`*:room:x`, `[*]*:y`) cannot reject a name at its first segment, which any `*`
+// takes, and with hundreds of such patterns it often lives for two or three (lead10/4096).
+// Yet every such pattern names some literal at a fixed index of the body: a middle `*` takes
+// exactly one segment and only the last one may take more (docs/semantics.md §2), so a
+// segment's index from the start of the body is fixed up to the pattern's last segment. A name
+// the pattern matches has that literal at that index. The group's filter keeps, per pattern,
+// its literal with the highest index below filter_indices_max (the deepest literal: `*:room:x`
+// is kept as (2, x), not as (1, room), which many names share), in a Bloom filter of one hash
+// per entry; a check hashes the name's segments at the indices the filters use, once for all
+// groups, and runs a filtered group's automaton only when one of them is in its filter. A
+// false positive only costs the pass the group would have run without a filter; there are no
+// false negatives. A group with a pattern without a literal below the limit (`*`, `*:*`,
+// `[*]*`, or literals only beyond it) has no filter.
+
+/// Segment indices a filter may use: bits of a u32 mask, and a check hashes at most this many segments.
+inline constexpr std::size_t filter_indices_max = 4;
+/// Bits of a filter per entry (one hash per entry: ~6 % false positives when full).
+inline constexpr std::size_t filter_bits_per_entry = 16;
+
+/// The filter's hash of a segment at index i of a name's body: its first (up to) 8 bytes as a
+/// zero-padded word (word_at), and its length.
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 filter_hash(std::size_t i, u64 first, std::size_t len) noexcept {
+  return (first ^ (first >> 29) ^ (u64{len} << 56) ^ (u64{i} * k_state)) * k_mul;
+}
+
+/// Builds a group's filter, one pattern body at a time.
+class literal_filter_builder {
+ public:
+  /// Adds a pattern's body; a body without a literal below filter_indices_max leaves no filter.
+  constexpr void add(std::string_view body) {
+    if (!usable_) return;
+    std::size_t best = filter_indices_max, best_pos = 0, best_len = 0, index = 0;
+    for (std::size_t pos = 0; index < filter_indices_max; ++index) {
+      const std::size_t colon = find_colon(body, pos);
+      const std::size_t end = colon == std::string_view::npos ? body.size() : colon;
+      if (!(end - pos == 1 && body[pos] == '*')) best = index, best_pos = pos, best_len = end - pos;
+      if (colon == std::string_view::npos) break;
+      pos = colon + 1;
+    }
+    if (best == filter_indices_max) {
+      usable_ = false;
+      return;
+    }
+    indices_ |= u32{1} << best;
+    hashes_.push_back(filter_hash(best, word_at(body.substr(best_pos, best_len), 0), best_len));
+  }
+  /// The filter: its indices (0: no filter), log2 of its bits, and the bits.
+  struct result {
+    u32 indices = 0, log2 = 0;
+    std::vector<u32> bits;
+  };
+  [[nodiscard]] constexpr result finish() const {
+    result r;
+    if (!usable_ || hashes_.empty()) return r;
+    r.log2 = 5;  // at least one word
+    while ((std::size_t{1} << r.log2) < filter_bits_per_entry * hashes_.size()) ++r.log2;
+    r.bits.assign((std::size_t{1} << r.log2) / 32, 0);
+    for (const u64 h : hashes_) {
+      const u64 b = h >> (64 - r.log2);
+      r.bits[b / 32] |= u32{1} << (b % 32);
+    }
+    r.indices = indices_;
+    return r;
+  }
+
+ private:
+  bool usable_ = true;
+  u32 indices_ = 0;
+  std::vector<u64> hashes_;
+};
+
+/// Bit i set when byte i of a name of at most short_name_bytes bytes is ':' (`colons`) or
+/// ']' (`closes`).
+struct stop_bits {
+  u64 colons = 0, closes = 0;
+};
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr stop_bits colon_close_bits(const char* s, std::size_t n) noexcept {
+  stop_bits r;
+#if CAPMATCH_DETAIL_SSE2
+  if (!std::is_constant_evaluated() && n >= 16) {
+    for (std::size_t i = 0;; i += 16) {  // the last block is the last 16 bytes (overlapping)
+      const std::size_t at = i + 16 <= n ? i : n - 16;
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
+      r.colons |= static_cast<u64>(colon_bits(v)) << at;
+      r.closes |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(']'))))) << at;
+      if (at + 16 == n) return r;
+    }
+  }
+  if (!std::is_constant_evaluated() && n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
+    const __m128i v = _mm_set_epi64x(static_cast<long long>(load8(s + n - 8)), static_cast<long long>(load8(s)));
+    const u32 c = colon_bits(v), k = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(']'))));
+    r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
+    r.closes = static_cast<u64>(k & 0xFF) | static_cast<u64>(k >> 8) << (n - 8);
+    return r;
+  }
+#endif
+  for (std::size_t i = 0; i < n; ++i) {
+    r.colons |= static_cast<u64>(s[i] == ':') << i;
+    r.closes |= static_cast<u64>(s[i] == ']') << i;
+  }
+  return r;
+}
+
+/// The filter hash of the segment s[start, end).
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 segment_filter_hash(const char* s, std::size_t n, std::size_t index,
+                                                                       std::size_t start, std::size_t end) noexcept {
+  const std::size_t len = end - start;
+  const u64 w = word_from(s, n, start);
+  return filter_hash(index, len >= 8 ? w : w & ((u64{1} << (8 * len)) - 1), len);
+}
+/// body_hashes for a name over short_name_bytes (find_colon from segment to segment).
+CAPMATCH_DETAIL_NOINLINE constexpr u32 long_body_hashes(const char* s, std::size_t n, u32 want, u64* hashes) noexcept {
+  const std::string_view name(s, n);
+  std::size_t start = 0;
+  if (s[0] == '[') {
+    const std::size_t close = name.find(']');
+    if (close == std::string_view::npos) return 0;
+    start = close + 1;
+  }
+  u32 have = 0;
+  for (std::size_t index = 0; start < n && (want >> index) != 0; ++index) {
+    const std::size_t colon = find_colon(name, start), end = colon == std::string_view::npos ? n : colon;
+    if ((want >> index & 1) != 0) {
+      hashes[index] = segment_filter_hash(s, n, index, start, end);
+      have |= u32{1} << index;
+    }
+    start = end + 1;
+  }
+  return have;
+}
+/// The filter hashes of a name's body segments at the indices in `want` (into hashes[i]);
+/// returns the indices the name has. The body starts after the first ']' of a name starting
+/// with '[' (the qualifier's end when the name is valid; an invalid name is granted nothing by
+/// every group, whatever its filters say). A name of at most short_name_bytes from its ':'
+/// and ']' masks.
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 body_hashes(const char* s, std::size_t n, u32 want,
+                                                               u64* hashes) noexcept {
+  if (n > short_name_bytes) return long_body_hashes(s, n, want, hashes);
+  const stop_bits b = colon_close_bits(s, n);
+  u64 colons = b.colons;  // those after the segment's start
+  std::size_t start = 0;
+  if (s[0] == '[') {
+    if (b.closes == 0) return 0;
+    start = static_cast<std::size_t>(std::countr_zero(b.closes)) + 1;
+    if (start >= n) return 0;
+    colons &= ~u64{0} << start;
+  }
+  std::size_t index = 0;
+  for (u32 rest = want; rest != 0; rest &= rest - 1) {
+    const auto k = static_cast<std::size_t>(std::countr_zero(rest));
+    for (; index < k; ++index) {  // on to segment k
+      if (colons == 0) return want & ((u32{1} << k) - 1);  // the name has no segment k
+      start = static_cast<std::size_t>(std::countr_zero(colons)) + 1;
+      colons &= colons - 1;
+    }
+    const std::size_t end = colons == 0 ? n : static_cast<std::size_t>(std::countr_zero(colons));
+    hashes[k] = segment_filter_hash(s, n, k, start, end);
+  }
+  return want;
+}
+
+/// True when one of the hashed segments `hashes` (at the indices in `have`) is in the filter
+/// (bits, 2^log2 of them, over the indices in `indices`).
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool filter_admits(const u32* bits, u32 log2, u32 indices,
+                                                                  const u64* hashes, u32 have) noexcept {
+  for (u32 m = indices & have; m != 0; m &= m - 1) {
+    const u64 b = hashes[std::countr_zero(m)] >> (64 - log2);
+    if ((bits[b / 32] >> (b % 32) & 1) != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/matcher/prefilter.hpp ----
+
 // ---- begin include/capmatch/matcher/query.hpp ----
 // capmatch — matcher internals: the check paths over the flat tables (docs/matcher.md, "A check").
 // SPDX-License-Identifier: MIT
@@ -4536,10 +4729,12 @@ struct tables : header {
   const u32* words = nullptr;  // the states' records and their tables of short transitions (state_ref)
   const long_edge_rec* long_edges = nullptr;
   const char* pool = nullptr;
+  const u32* filter = nullptr;  // the literal filter's bits (filter_indices != 0)
 
   constexpr tables() = default;
-  constexpr tables(const header& h, const u32* w, const long_edge_rec* le, const char* p) noexcept
-      : header(h), words(w), long_edges(le), pool(p) {}
+  constexpr tables(const header& h, const u32* w, const long_edge_rec* le, const char* p,
+                   const u32* f = nullptr) noexcept
+      : header(h), words(w), long_edges(le), pool(p), filter(f) {}
 
   [[nodiscard]] constexpr state_ref state(u32 st) const noexcept { return state_ref(words + offset_of(st)); }
 
@@ -4855,6 +5050,9 @@ struct tables : header {
     return automaton(sc, s, n, st);
   }
 
+  // ops_for, as a call (a grouped check with filters runs each admitted group's whole check).
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set ops_for_call(std::string_view name) const noexcept { return ops_for(name); }
+
   // Where a name's check starts in these tables: the state (DFA) or root (trie) of its
   // qualifier class, *body set to the first byte of its body; no_state if the name is invalid.
   // (Whether a name is invalid and where its body starts do not depend on the tables.)
@@ -4951,15 +5149,41 @@ struct tables : header {
   }
 };
 
+/// Which of a matcher's 2 to 4 groups (`d` or `c` and `d` empty tables when there are fewer)
+/// a check of `name` runs when some group has a literal filter (prefilter.hpp): bit g for the
+/// g-th, set unless the group's filter misses the name's segments.
+[[nodiscard]] constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c, const tables& d,
+                                            std::size_t count, std::string_view name) noexcept {
+  const u32 want = a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices;
+  u64 hashes[filter_indices_max];  // only those at the indices in `have` are written and read
+  const u32 have = name.empty() ? 0 : body_hashes(name.data(), name.size(), want, hashes);
+  const auto admits = [&](const tables& t) {
+    return t.filter_indices == 0 || filter_admits(t.filter, t.filter_log2, t.filter_indices, hashes, have);
+  };
+  return (admits(a) ? 1u : 0u) | (admits(b) ? 2u : 0u) | (count > 2 && admits(c) ? 4u : 0u) |
+         (count > 3 && admits(d) ? 8u : 0u);
+}
+
 /// A check over several tables (a matcher's 2 to 4 groups, docs/matcher.md "Groups"; `d` or
-/// `c` and `d` empty tables when there are fewer): the union of their answers, with the name
-/// scanned and validated once; a group whose qualifier class has no pattern is skipped.
+/// `c` and `d` empty tables when there are fewer): the union of their answers. When some group
+/// has a literal filter, each group that admitted_groups admits runs its own check; else the
+/// name is scanned and validated once for all of them, and a group whose qualifier class has
+/// no pattern is skipped.
 CAPMATCH_DETAIL_NOINLINE constexpr op_set groups_ops(const tables& a, const tables& b, const tables& c,
                                                      const tables& d, std::size_t count,
                                                      std::string_view name) noexcept {
   const char* s = name.data();
   const std::size_t n = name.size();
   if (n == 0 || n > max_resource_bytes) return {};
+  if ((a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices) != 0) {
+    const u32 run = admitted_groups(a, b, c, d, count, name);
+    op_set r;
+    if ((run & 1) != 0) r = a.ops_for_call(name);
+    if ((run & 2) != 0) r = r | b.ops_for_call(name);
+    if ((run & 4) != 0) r = r | c.ops_for_call(name);
+    if ((run & 8) != 0) r = r | d.ops_for_call(name);
+    return r;
+  }
   std::size_t pos = 0;
   const u32 sa = a.entry(s, n, &pos), sb = b.entry(s, n, &pos);
   const u32 sc = count > 2 ? c.entry(s, n, &pos) : dead, sd = count > 3 ? d.entry(s, n, &pos) : dead;
@@ -5134,11 +5358,13 @@ struct storage : header {
   std::vector<char> pool;
   std::size_t patterns = 0;  // of the capability
   std::size_t in_group = 0;  // compiled here (the builder's group; empty patterns left out)
+  std::vector<u32> filter;   // a star-led group's literal filter (header::filter_indices)
 
   [[nodiscard]] constexpr tables view() const noexcept {
     if (words.empty())  // moved from: grants nothing
       return tables(header{}, empty_words, &empty_long_edge, nullptr);
-    return tables(*this, words.data(), long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
+    return tables(*this, words.data(), long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data(),
+                  filter.data());
   }
   /// Calls f(reference, state_ref) for every state (trie: node) in order.
   template <class F>
@@ -5405,6 +5631,10 @@ class builder {
     lookup.reserve(segments);
     nodes.resize(4);
     std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
+    // A group of star-led patterns gets a literal filter (prefilter.hpp).
+    const bool star_led = group == pattern_group::star_led || group == pattern_group::any_star_led ||
+                          group == pattern_group::all_star_led;
+    literal_filter_builder filter;
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
@@ -5422,6 +5652,13 @@ class builder {
         root = qualifier_roots[q] - 1;
       }
       add_pattern(root, p.body, ops);
+      if (star_led) filter.add(p.body);
+    }
+    if (star_led) {
+      literal_filter_builder::result f = filter.finish();
+      out.filter_indices = f.indices;
+      out.filter_log2 = f.log2;
+      out.filter = std::move(f.bits);
     }
     // Literal edges grouped by node, each node's by segment, for determinisation and for the trie tables.
     group_by_owner(tedges, node_edges, nodes.size(), [](const trie_edge& e) { return e.node; });
@@ -6864,7 +7101,7 @@ class matcher {
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
     const auto bytes = [](const detail::cm::storage& s) {
       return s.words.size() * sizeof(std::uint32_t) + s.long_edges.size() * sizeof(detail::cm::long_edge_rec) +
-             s.pool.size();
+             s.pool.size() + s.filter.size() * sizeof(std::uint32_t);
     };
     return bytes(s_) + bytes(s2_) + bytes(s3_) + bytes(s4_);  // unused groups are empty
   }

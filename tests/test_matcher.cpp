@@ -785,6 +785,79 @@ TEST_CASE("differential: a state of leaves and other nodes falls back to the oth
   CHECK(d.failures == 0);
 }
 
+TEST_CASE("grouped checks: a star-led group runs only for names its literal filter admits") {
+  // A star-led group's automaton cannot reject a name at its first segment; its literal filter
+  // (prefilter.hpp) holds, per pattern, the pattern's deepest literal below index 4 and that
+  // index, and a grouped check runs the group only when the name has one of them there. The
+  // capability is the 3-group one of the test above (300 tenants, 300 star-led patterns that go
+  // on after their tail), with the tails' last segments e0..e2; a fourth capability adds `*:*`,
+  // which has no literal, so its group has no filter. Checked: the filters exist (or not), the
+  // answers equal capability::ops_for for hits at every index, with qualifiers (one holds ':'),
+  // `]` in the body, names over 64 bytes and invalid names; no group that grants a name is
+  // skipped (no false negatives, group by group); and for names no star-led pattern matches,
+  // the star-led groups run for under 10 % of them (counted by admitted_groups).
+  namespace cm = capmatch::detail::cm;
+  splitmix64 r{20261206};
+  const char* const shapes[] = {"*:room:", "*:*:", "[*]*:", "*:user:"};
+  for (const bool with_star_star : {false, true}) {
+    std::vector<std::string> patterns;
+    for (int k = 0; k < 300; ++k) {
+      const std::string t = "tenant" + std::to_string(k);
+      patterns.push_back(t + ":*:admin");
+      patterns.push_back(t + ":room:" + std::to_string(k % 50));
+    }
+    for (std::size_t i = 0; i < 300; ++i)
+      patterns.push_back(shapes[i % 4] + ("x" + std::to_string(i)) + ":e" + std::to_string(i % 3));
+    if (with_star_star) patterns.push_back("*:*");
+    std::string json = "{";
+    for (const auto& p : patterns) json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    const auto cap = parse_ok(json + "}");
+    const matcher m(cap);
+    REQUIRE(m.groups() == 3);
+    cm::tables t[4];
+    for (std::size_t g = 0; g < 3; ++g) t[g] = cm::matcher_access::tables(m, g).view();
+    CHECK(t[0].filter_indices == 0);  // literal-led
+    CHECK(t[1].filter_indices == (with_star_star ? 0u : 1u << 3));  // `*:room:x:e0`, `*:*:x:e1`, `*:user:x:e0`: index 3
+    CHECK(t[2].filter_indices == 1u << 2);                         // `[*]*:x:e2`: index 2
+    differential d;
+    std::size_t misses = 0, star_runs = 0;
+    for (int k = 0; k < 20000; ++k) {
+      std::string name;
+      switch (r.below(6)) {
+        case 0: case 1: {  // an instance of a star-led pattern, perhaps mutated
+          const std::string& p = patterns[600 + r.below(300)];
+          name = p.substr(p.find(']') == std::string::npos ? 0 : p.find(']') + 1);
+          for (std::size_t at; (at = name.find('*')) != std::string::npos;)
+            name.replace(at, 1, r.chance(10) ? "tenant" + std::to_string(r.below(300)) + std::string(60, 'w') : "t" + std::to_string(r.below(9)));
+          if (p[0] == '[' || r.chance(20)) name = std::string(r.pick({"[queue]", "[q:x]", "[?rewind=1]", "[meta=v?a]", ""})) + name;
+          if (r.chance(15)) name.back() = 'f';
+          if (r.chance(5)) name += ":more";
+          break;
+        }
+        case 2: name = gen_name(r, patterns); break;
+        case 3: name = "tenant" + std::to_string(r.below(320)) + ":" + std::string(r.pick({"a]b", "room", "x1"})) + ":e" + std::to_string(r.below(4)) + ":e1"; break;
+        default: {  // a name no star-led pattern matches: too few segments, or no e0..e2 at index 3
+          name = "tenant" + std::to_string(r.below(320)) + (r.chance(50) ? ":room:" : ":user:") + std::to_string(r.below(60));
+          if (r.chance(30)) name += ":z" + std::to_string(r.below(1000));
+          if (r.chance(10)) name = "[queue]" + name;
+          const std::uint32_t run = cm::admitted_groups(t[0], t[1], t[2], t[3], 3, name);
+          ++misses;
+          star_runs += ((run >> 1) & 1) + ((run >> 2) & 1);
+          break;
+        }
+      }
+      d.check(cap, m, name);
+      const std::uint32_t run = cm::admitted_groups(t[0], t[1], t[2], t[3], 3, name);
+      for (std::size_t g = 0; g < 3; ++g)
+        if (!t[g].ops_for(name).empty()) CHECK_MESSAGE((run >> g & 1) != 0, "group " << g << " skipped for " << name);
+    }
+    CHECK(d.failures == 0);
+    CHECK(d.pairs == 20000);
+    CHECK(misses > 5000);
+    if (!with_star_star) CHECK(star_runs * 10 < misses);  // (with `*:*` its group always runs)
+  }
+}
+
 TEST_CASE("differential: one automaton with fallback transitions") {
   // Many named qualifiers beside `[*]` literal-led patterns exceed the automaton bound when each
   // qualifier's states copy the `[*]` part's transitions; with fallback transitions (a state

@@ -169,7 +169,7 @@ class matcher {
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
     const auto bytes = [](const detail::cm::storage& s) {
       return s.words.size() * sizeof(std::uint32_t) + s.long_edges.size() * sizeof(detail::cm::long_edge_rec) +
-             s.pool.size();
+             s.pool.size() + s.filter.size() * sizeof(std::uint32_t);
     };
     return bytes(s_) + bytes(s2_) + bytes(s3_) + bytes(s4_);  // unused groups are empty
   }

@@ -13,6 +13,7 @@
 #include "../capability.hpp"
 #include "../pattern.hpp"
 #include "layout.hpp"
+#include "prefilter.hpp"
 #include "query.hpp"
 #include "scan.hpp"
 
@@ -141,11 +142,13 @@ struct storage : header {
   std::vector<char> pool;
   std::size_t patterns = 0;  // of the capability
   std::size_t in_group = 0;  // compiled here (the builder's group; empty patterns left out)
+  std::vector<u32> filter;   // a star-led group's literal filter (header::filter_indices)
 
   [[nodiscard]] constexpr tables view() const noexcept {
     if (words.empty())  // moved from: grants nothing
       return tables(header{}, empty_words, &empty_long_edge, nullptr);
-    return tables(*this, words.data(), long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data());
+    return tables(*this, words.data(), long_edges.empty() ? &empty_long_edge : long_edges.data(), pool.data(),
+                  filter.data());
   }
   /// Calls f(reference, state_ref) for every state (trie: node) in order.
   template <class F>
@@ -412,6 +415,10 @@ class builder {
     lookup.reserve(segments);
     nodes.resize(4);
     std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
+    // A group of star-led patterns gets a literal filter (prefilter.hpp).
+    const bool star_led = group == pattern_group::star_led || group == pattern_group::any_star_led ||
+                          group == pattern_group::all_star_led;
+    literal_filter_builder filter;
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
@@ -429,6 +436,13 @@ class builder {
         root = qualifier_roots[q] - 1;
       }
       add_pattern(root, p.body, ops);
+      if (star_led) filter.add(p.body);
+    }
+    if (star_led) {
+      literal_filter_builder::result f = filter.finish();
+      out.filter_indices = f.indices;
+      out.filter_log2 = f.log2;
+      out.filter = std::move(f.bits);
     }
     // Literal edges grouped by node, each node's by segment, for determinisation and for the trie tables.
     group_by_owner(tedges, node_edges, nodes.size(), [](const trie_edge& e) { return e.node; });

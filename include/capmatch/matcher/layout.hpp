@@ -391,6 +391,8 @@ struct header {
   bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
+  u32 filter_indices = 0;  // a star-led group's literal filter (prefilter.hpp): its segment indices; 0: none
+  u32 filter_log2 = 0;     // log2 of its bits
 };
 
 }  // namespace detail::cm

@@ -10,6 +10,7 @@
 #include "../operation.hpp"
 #include "inline.hpp"
 #include "layout.hpp"
+#include "prefilter.hpp"
 #include "scan.hpp"
 
 
@@ -25,10 +26,12 @@ struct tables : header {
   const u32* words = nullptr;  // the states' records and their tables of short transitions (state_ref)
   const long_edge_rec* long_edges = nullptr;
   const char* pool = nullptr;
+  const u32* filter = nullptr;  // the literal filter's bits (filter_indices != 0)
 
   constexpr tables() = default;
-  constexpr tables(const header& h, const u32* w, const long_edge_rec* le, const char* p) noexcept
-      : header(h), words(w), long_edges(le), pool(p) {}
+  constexpr tables(const header& h, const u32* w, const long_edge_rec* le, const char* p,
+                   const u32* f = nullptr) noexcept
+      : header(h), words(w), long_edges(le), pool(p), filter(f) {}
 
   [[nodiscard]] constexpr state_ref state(u32 st) const noexcept { return state_ref(words + offset_of(st)); }
 
@@ -344,6 +347,9 @@ struct tables : header {
     return automaton(sc, s, n, st);
   }
 
+  // ops_for, as a call (a grouped check with filters runs each admitted group's whole check).
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set ops_for_call(std::string_view name) const noexcept { return ops_for(name); }
+
   // Where a name's check starts in these tables: the state (DFA) or root (trie) of its
   // qualifier class, *body set to the first byte of its body; no_state if the name is invalid.
   // (Whether a name is invalid and where its body starts do not depend on the tables.)
@@ -440,15 +446,41 @@ struct tables : header {
   }
 };
 
+/// Which of a matcher's 2 to 4 groups (`d` or `c` and `d` empty tables when there are fewer)
+/// a check of `name` runs when some group has a literal filter (prefilter.hpp): bit g for the
+/// g-th, set unless the group's filter misses the name's segments.
+[[nodiscard]] constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c, const tables& d,
+                                            std::size_t count, std::string_view name) noexcept {
+  const u32 want = a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices;
+  u64 hashes[filter_indices_max];  // only those at the indices in `have` are written and read
+  const u32 have = name.empty() ? 0 : body_hashes(name.data(), name.size(), want, hashes);
+  const auto admits = [&](const tables& t) {
+    return t.filter_indices == 0 || filter_admits(t.filter, t.filter_log2, t.filter_indices, hashes, have);
+  };
+  return (admits(a) ? 1u : 0u) | (admits(b) ? 2u : 0u) | (count > 2 && admits(c) ? 4u : 0u) |
+         (count > 3 && admits(d) ? 8u : 0u);
+}
+
 /// A check over several tables (a matcher's 2 to 4 groups, docs/matcher.md "Groups"; `d` or
-/// `c` and `d` empty tables when there are fewer): the union of their answers, with the name
-/// scanned and validated once; a group whose qualifier class has no pattern is skipped.
+/// `c` and `d` empty tables when there are fewer): the union of their answers. When some group
+/// has a literal filter, each group that admitted_groups admits runs its own check; else the
+/// name is scanned and validated once for all of them, and a group whose qualifier class has
+/// no pattern is skipped.
 CAPMATCH_DETAIL_NOINLINE constexpr op_set groups_ops(const tables& a, const tables& b, const tables& c,
                                                      const tables& d, std::size_t count,
                                                      std::string_view name) noexcept {
   const char* s = name.data();
   const std::size_t n = name.size();
   if (n == 0 || n > max_resource_bytes) return {};
+  if ((a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices) != 0) {
+    const u32 run = admitted_groups(a, b, c, d, count, name);
+    op_set r;
+    if ((run & 1) != 0) r = a.ops_for_call(name);
+    if ((run & 2) != 0) r = r | b.ops_for_call(name);
+    if ((run & 4) != 0) r = r | c.ops_for_call(name);
+    if ((run & 8) != 0) r = r | d.ops_for_call(name);
+    return r;
+  }
   std::size_t pos = 0;
   const u32 sa = a.entry(s, n, &pos), sb = b.entry(s, n, &pos);
   const u32 sc = count > 2 ? c.entry(s, n, &pos) : dead, sd = count > 3 ? d.entry(s, n, &pos) : dead;
