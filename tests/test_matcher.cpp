@@ -855,6 +855,19 @@ TEST_CASE("grouped checks: a star-led group runs only for names its literal filt
     CHECK(d.pairs == 20000);
     CHECK(misses > 5000);
     if (!with_star_star) CHECK(star_runs * 10 < misses);  // (with `*:*` its group always runs)
+    // A copy and a moved-to matcher read their own filters (the original is gone).
+    auto original = std::make_unique<matcher>(cap);
+    const matcher copy = *original;
+    matcher moved = std::move(*original);
+    original.reset();
+    differential after;
+    for (std::size_t i = 600; i < 900; ++i) {
+      std::string name = patterns[i].substr(patterns[i][0] == '[' ? 3 : 0);
+      for (std::size_t at; (at = name.find('*')) != std::string::npos;) name.replace(at, 1, "t1");
+      after.check(cap, copy, name);
+      after.check(cap, moved, name);
+    }
+    CHECK(after.failures == 0);
   }
 }
 
