@@ -4117,7 +4117,7 @@ struct name_stops_t {
   bool nul = false;
   bool high = false;  // a byte >= 0x80: the name must then be checked as UTF-8
 };
-[[nodiscard]] constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
   name_stops_t r;
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
@@ -4601,38 +4601,6 @@ class literal_filter_builder {
   std::vector<u64> hashes_;
 };
 
-/// Bit i set when byte i of a name of at most short_name_bytes bytes is ':' (`colons`) or
-/// ']' (`closes`).
-struct stop_bits {
-  u64 colons = 0, closes = 0;
-};
-[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr stop_bits colon_close_bits(const char* s, std::size_t n) noexcept {
-  stop_bits r;
-#if CAPMATCH_DETAIL_SSE2
-  if (!std::is_constant_evaluated() && n >= 16) {
-    for (std::size_t i = 0;; i += 16) {  // the last block is the last 16 bytes (overlapping)
-      const std::size_t at = i + 16 <= n ? i : n - 16;
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
-      r.colons |= static_cast<u64>(colon_bits(v)) << at;
-      r.closes |= static_cast<u64>(static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(']'))))) << at;
-      if (at + 16 == n) return r;
-    }
-  }
-  if (!std::is_constant_evaluated() && n >= 8) {  // the first and the last 8 bytes (overlapping) in one register
-    const __m128i v = _mm_set_epi64x(static_cast<long long>(load8(s + n - 8)), static_cast<long long>(load8(s)));
-    const u32 c = colon_bits(v), k = static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(']'))));
-    r.colons = static_cast<u64>(c & 0xFF) | static_cast<u64>(c >> 8) << (n - 8);
-    r.closes = static_cast<u64>(k & 0xFF) | static_cast<u64>(k >> 8) << (n - 8);
-    return r;
-  }
-#endif
-  for (std::size_t i = 0; i < n; ++i) {
-    r.colons |= static_cast<u64>(s[i] == ':') << i;
-    r.closes |= static_cast<u64>(s[i] == ']') << i;
-  }
-  return r;
-}
-
 /// The filter hash of the segment s[start, end).
 [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 segment_filter_hash(const char* s, std::size_t n, std::size_t index,
                                                                        std::size_t start, std::size_t end) noexcept {
@@ -4640,17 +4608,19 @@ struct stop_bits {
   const u64 w = word_from(s, n, start);
   return filter_hash(index, len >= 8 ? w : w & ((u64{1} << (8 * len)) - 1), len);
 }
+/// Where a name's body starts: after its qualifier (scan_qualifier's `close`, the one rule for
+/// where a qualifier ends), at 0 without one, at n when the qualifier is invalid (no segment:
+/// an invalid name is granted nothing by every group, whatever its filters say).
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr std::size_t body_start(const char* s, std::size_t n) noexcept {
+  if (s[0] != '[') return 0;
+  const std::size_t close = scan_qualifier(s, n).close;
+  return close == 0 ? n : close + 1;
+}
 /// body_hashes for a name over short_name_bytes (find_colon from segment to segment).
 CAPMATCH_DETAIL_NOINLINE constexpr u32 long_body_hashes(const char* s, std::size_t n, u32 want, u64* hashes) noexcept {
   const std::string_view name(s, n);
-  std::size_t start = 0;
-  if (s[0] == '[') {
-    const std::size_t close = name.find(']');
-    if (close == std::string_view::npos) return 0;
-    start = close + 1;
-  }
   u32 have = 0;
-  for (std::size_t index = 0; start < n && (want >> index) != 0; ++index) {
+  for (std::size_t index = 0, start = body_start(s, n); start < n && (want >> index) != 0; ++index) {
     const std::size_t colon = find_colon(name, start), end = colon == std::string_view::npos ? n : colon;
     if ((want >> index & 1) != 0) {
       hashes[index] = segment_filter_hash(s, n, index, start, end);
@@ -4661,22 +4631,14 @@ CAPMATCH_DETAIL_NOINLINE constexpr u32 long_body_hashes(const char* s, std::size
   return have;
 }
 /// The filter hashes of a name's body segments at the indices in `want` (into hashes[i]);
-/// returns the indices the name has. The body starts after the first ']' of a name starting
-/// with '[' (the qualifier's end when the name is valid; an invalid name is granted nothing by
-/// every group, whatever its filters say). A name of at most short_name_bytes from its ':'
-/// and ']' masks.
+/// returns the indices the name has. A name of at most short_name_bytes from its stop mask
+/// (name_stops).
 [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 body_hashes(const char* s, std::size_t n, u32 want,
                                                                u64* hashes) noexcept {
   if (n > short_name_bytes) return long_body_hashes(s, n, want, hashes);
-  const stop_bits b = colon_close_bits(s, n);
-  u64 colons = b.colons;  // those after the segment's start
-  std::size_t start = 0;
-  if (s[0] == '[') {
-    if (b.closes == 0) return 0;
-    start = static_cast<std::size_t>(std::countr_zero(b.closes)) + 1;
-    if (start >= n) return 0;
-    colons &= ~u64{0} << start;
-  }
+  std::size_t start = body_start(s, n);
+  if (start >= n) return 0;
+  u64 colons = name_stops(s, n).colons & (~u64{0} << start);  // those after the segment's start
   std::size_t index = 0;
   for (u32 rest = want; rest != 0; rest &= rest - 1) {
     const auto k = static_cast<std::size_t>(std::countr_zero(rest));
@@ -5149,12 +5111,17 @@ struct tables : header {
   }
 };
 
-/// Which of a matcher's 2 to 4 groups (`d` or `c` and `d` empty tables when there are fewer)
-/// a check of `name` runs when some group has a literal filter (prefilter.hpp): bit g for the
-/// g-th, set unless the group's filter misses the name's segments.
+/// The segment indices the literal filters (prefilter.hpp) of a matcher's 2 to 4 groups use
+/// (`d` or `c` and `d` empty tables when there are fewer); 0 when no group has a filter.
+[[nodiscard]] constexpr u32 filter_indices_of(const tables& a, const tables& b, const tables& c,
+                                              const tables& d) noexcept {
+  return a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices;
+}
+/// Which of the groups a check of `name` runs when some group has a literal filter (`want`,
+/// filter_indices_of the groups, is not 0): bit g for the g-th, set unless the group's filter
+/// misses the name's segments.
 [[nodiscard]] constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c, const tables& d,
-                                            std::size_t count, std::string_view name) noexcept {
-  const u32 want = a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices;
+                                            std::size_t count, u32 want, std::string_view name) noexcept {
   u64 hashes[filter_indices_max];  // only those at the indices in `have` are written and read
   const u32 have = name.empty() ? 0 : body_hashes(name.data(), name.size(), want, hashes);
   const auto admits = [&](const tables& t) {
@@ -5175,8 +5142,8 @@ CAPMATCH_DETAIL_NOINLINE constexpr op_set groups_ops(const tables& a, const tabl
   const char* s = name.data();
   const std::size_t n = name.size();
   if (n == 0 || n > max_resource_bytes) return {};
-  if ((a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices) != 0) {
-    const u32 run = admitted_groups(a, b, c, d, count, name);
+  if (const u32 want = filter_indices_of(a, b, c, d); want != 0) {
+    const u32 run = admitted_groups(a, b, c, d, count, want, name);
     op_set r;
     if ((run & 1) != 0) r = a.ops_for_call(name);
     if ((run & 2) != 0) r = r | b.ops_for_call(name);

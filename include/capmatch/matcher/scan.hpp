@@ -131,7 +131,7 @@ struct name_stops_t {
   bool nul = false;
   bool high = false;  // a byte >= 0x80: the name must then be checked as UTF-8
 };
-[[nodiscard]] constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr name_stops_t name_stops(const char* s, std::size_t n) noexcept {
   name_stops_t r;
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
