@@ -446,12 +446,17 @@ struct tables : header {
   }
 };
 
-/// Which of a matcher's 2 to 4 groups (`d` or `c` and `d` empty tables when there are fewer)
-/// a check of `name` runs when some group has a literal filter (prefilter.hpp): bit g for the
-/// g-th, set unless the group's filter misses the name's segments.
+/// The segment indices the literal filters (prefilter.hpp) of a matcher's 2 to 4 groups use
+/// (`d` or `c` and `d` empty tables when there are fewer); 0 when no group has a filter.
+[[nodiscard]] constexpr u32 filter_indices_of(const tables& a, const tables& b, const tables& c,
+                                              const tables& d) noexcept {
+  return a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices;
+}
+/// Which of the groups a check of `name` runs when some group has a literal filter (`want`,
+/// filter_indices_of the groups, is not 0): bit g for the g-th, set unless the group's filter
+/// misses the name's segments.
 [[nodiscard]] constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c, const tables& d,
-                                            std::size_t count, std::string_view name) noexcept {
-  const u32 want = a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices;
+                                            std::size_t count, u32 want, std::string_view name) noexcept {
   u64 hashes[filter_indices_max];  // only those at the indices in `have` are written and read
   const u32 have = name.empty() ? 0 : body_hashes(name.data(), name.size(), want, hashes);
   const auto admits = [&](const tables& t) {
@@ -472,8 +477,8 @@ CAPMATCH_DETAIL_NOINLINE constexpr op_set groups_ops(const tables& a, const tabl
   const char* s = name.data();
   const std::size_t n = name.size();
   if (n == 0 || n > max_resource_bytes) return {};
-  if ((a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices) != 0) {
-    const u32 run = admitted_groups(a, b, c, d, count, name);
+  if (const u32 want = filter_indices_of(a, b, c, d); want != 0) {
+    const u32 run = admitted_groups(a, b, c, d, count, want, name);
     op_set r;
     if ((run & 1) != 0) r = a.ops_for_call(name);
     if ((run & 2) != 0) r = r | b.ops_for_call(name);
