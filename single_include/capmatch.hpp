@@ -4349,9 +4349,10 @@ class name_scanner {
   using windows_t = u64[max_resource_bytes / 64];
   /// Scans the body s[pos, n) of a name of n bytes (1 <= n <= max_resource_bytes, pos < n; the
   /// bytes before pos, a qualifier, have been checked by scan_qualifier). `text` holds the
-  /// same bytes as s, and the 8 bytes before text + n are readable: s itself when n >= 8, else
-  /// a copy at the end of a zeroed 8-byte prefix. (The key of a segment in the name's last 8 bytes
-  /// is a load of the word ending at the name's end.) A name over short_name_bytes keeps its
+  /// same bytes as s, and the 8 bytes before text + n and the 8 from text are readable: s itself
+  /// when n >= 8, else a copy after a zeroed 8-byte prefix in a zeroed 16-byte buffer. (A
+  /// segment's key is a load of the word ending at its end, or for one in the first 8 bytes of
+  /// the word at text; a run's last word ends at the run's end.) A name over short_name_bytes keeps its
   /// windows' masks in `windows`, which must outlive the scanner.
   CAPMATCH_DETAIL_INLINE constexpr name_scanner(const char* text, std::size_t n, std::size_t pos,
                                                 windows_t& windows) noexcept
@@ -4394,10 +4395,11 @@ class name_scanner {
     const std::size_t end = g.last ? n_ : base_ + static_cast<std::size_t>(std::countr_zero(m_));
     g.len = end - pos_;
     if (g.len <= 8) {
-      // The word at pos, or for a segment in the last 8 bytes the name's last word shifted
-      // down: never a byte beyond the name, and no branch on where the segment lies.
-      const std::size_t back = pos_ + 8 <= n_ ? 0 : pos_ + 8 - n_;  // <= pos_ + 8 - len
-      g.key = (load8(s_ + pos_ - back) >> (8 * back)) & (~u64{0} >> (64 - 8 * g.len));
+      // The word ending at the segment's end, or for a segment in the first 8 bytes the name's
+      // first word shifted up; then down, to the segment's bytes: never a byte outside the
+      // name (of at least 8 bytes, or padded), and no branch on where the segment lies.
+      const std::size_t at = end >= 8 ? end - 8 : 0;
+      g.key = load8(s_ + at) << (8 * (at + 8 - end)) >> (64 - 8 * g.len);
     } else if (g.len <= 16) {
       g.w0 = load8(s_ + pos_);
       g.w1 = word_from(s_, n_, pos_ + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
