@@ -87,12 +87,14 @@ class literal_filter_builder {
   std::vector<u64> hashes_;
 };
 
-/// The filter hash of the segment s[start, end).
+/// The filter hash of the segment s[start, end) of a name of n bytes (an empty segment, of an
+/// invalid name, hashes too).
 [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 segment_filter_hash(const char* s, std::size_t n, std::size_t index,
                                                                        std::size_t start, std::size_t end) noexcept {
   const std::size_t len = end - start;
-  const u64 w = word_from(s, n, start);
-  return filter_hash(index, len >= 8 ? w : w & ((u64{1} << (8 * len)) - 1), len);
+  if (len >= 8) return filter_hash(index, load8(s + start), len);
+  if (len != 0 && n >= 8) return filter_hash(index, word_before(s, end, len), len);
+  return filter_hash(index, word_from(s, n, start) & ((u64{1} << (8 * len)) - 1), len);
 }
 /// Where a name's body starts: after its qualifier (scan_qualifier's `close`, the one rule for
 /// where a qualifier ends), at 0 without one, at n when the qualifier is invalid (no segment:

@@ -110,6 +110,15 @@ constexpr void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
   return n - pos >= 8 ? load8(s + pos) : load_tail(s, n, n - pos);
 }
 
+/// The len (1 to 8) bytes of text before `end` as a zero-padded word: one load of the word
+/// ending at end, or for end < 8 of the word at text (shifted up, then down): the 8 bytes
+/// before end, or the first 8 when end < 8, must be readable (a name of at least 8 bytes, or
+/// padded); no branch on where the bytes lie.
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 word_before(const char* text, std::size_t end, std::size_t len) noexcept {
+  const std::size_t at = end >= 8 ? end - 8 : 0;
+  return load8(text + at) << (8 * (at + 8 - end)) >> (64 - 8 * len);
+}
+
 #if CAPMATCH_DETAIL_SSE2
 /// Bit i set when byte i of the 16 in v is ':' (every SSE2 scan for segment ends).
 [[nodiscard]] CAPMATCH_DETAIL_INLINE u32 colon_bits(__m128i v) noexcept {
@@ -409,11 +418,7 @@ class name_scanner {
     const std::size_t end = g.last ? n_ : base_ + static_cast<std::size_t>(std::countr_zero(m_));
     g.len = end - pos_;
     if (g.len <= 8) {
-      // The word ending at the segment's end, or for a segment in the first 8 bytes the name's
-      // first word shifted up; then down, to the segment's bytes: never a byte outside the
-      // name (of at least 8 bytes, or padded), and no branch on where the segment lies.
-      const std::size_t at = end >= 8 ? end - 8 : 0;
-      g.key = load8(s_ + at) << (8 * (at + 8 - end)) >> (64 - 8 * g.len);
+      g.key = word_before(s_, end, g.len);  // (text is at least 8 bytes, or padded)
     } else if (g.len <= 16) {
       g.w0 = load8(s_ + pos_);
       g.w1 = word_from(s_, n_, pos_ + 8) & (~u64{0} >> (64 - 8 * (g.len - 8)));
