@@ -4100,7 +4100,8 @@ constexpr void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
 /// ending at end, or for end < 8 of the word at text (shifted up, then down): the 8 bytes
 /// before end, or the first 8 when end < 8, must be readable (a name of at least 8 bytes, or
 /// padded); no branch on where the bytes lie.
-[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 word_before(const char* text, std::size_t end, std::size_t len) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 word_before(const char* text, std::size_t end,
+                                                                std::size_t len) noexcept {
   const std::size_t at = end >= 8 ? end - 8 : 0;
   return load8(text + at) << (8 * (at + 8 - end)) >> (64 - 8 * len);
 }
@@ -5129,8 +5130,9 @@ struct tables : header {
 /// Which of the groups a check of `name` runs when some group has a literal filter (`want`,
 /// filter_indices_of the groups, is not 0): bit g for the g-th, set unless the group's filter
 /// misses the name's segments.
-[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c, const tables& d,
-                                            std::size_t count, u32 want, std::string_view name) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c,
+                                                                   const tables& d, std::size_t count, u32 want,
+                                                                   std::string_view name) noexcept {
   u64 hashes[filter_indices_max];  // only those at the indices in `have` are written and read
   const u32 have = name.empty() ? 0 : body_hashes(name.data(), name.size(), want, hashes);
   const auto admits = [&](const tables& t) {

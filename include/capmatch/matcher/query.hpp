@@ -455,8 +455,9 @@ struct tables : header {
 /// Which of the groups a check of `name` runs when some group has a literal filter (`want`,
 /// filter_indices_of the groups, is not 0): bit g for the g-th, set unless the group's filter
 /// misses the name's segments.
-[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c, const tables& d,
-                                            std::size_t count, u32 want, std::string_view name) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u32 admitted_groups(const tables& a, const tables& b, const tables& c,
+                                                                   const tables& d, std::size_t count, u32 want,
+                                                                   std::string_view name) noexcept {
   u64 hashes[filter_indices_max];  // only those at the indices in `have` are written and read
   const u32 have = name.empty() ? 0 : body_hashes(name.data(), name.size(), want, hashes);
   const auto admits = [&](const tables& t) {

@@ -114,7 +114,8 @@ constexpr void copy_bytes(char* dst, const char* src, std::size_t n) noexcept {
 /// ending at end, or for end < 8 of the word at text (shifted up, then down): the 8 bytes
 /// before end, or the first 8 when end < 8, must be readable (a name of at least 8 bytes, or
 /// padded); no branch on where the bytes lie.
-[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 word_before(const char* text, std::size_t end, std::size_t len) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 word_before(const char* text, std::size_t end,
+                                                                std::size_t len) noexcept {
   const std::size_t at = end >= 8 ? end - 8 : 0;
   return load8(text + at) << (8 * (at + 8 - end)) >> (64 - 8 * len);
 }
