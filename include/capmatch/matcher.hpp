@@ -164,8 +164,8 @@ class matcher {
   /// Number of patterns compiled.
   [[nodiscard]] constexpr std::size_t pattern_count() const noexcept { return s_.patterns; }
   /// Bytes of table memory (states with their tables, long-segment transitions, long-segment
-  /// and run bytes, the star-led groups' literal filters), excluding this object (sizeof(matcher), which holds the quick-qualifier
-  /// table and the tables' view).
+  /// and run bytes, the star-led groups' literal filters), excluding this object
+  /// (sizeof(matcher), which holds the quick-qualifier table and the tables' view).
   [[nodiscard]] constexpr std::size_t memory_bytes() const noexcept {
     const auto bytes = [](const detail::cm::storage& s) {
       return s.words.size() * sizeof(std::uint32_t) + s.long_edges.size() * sizeof(detail::cm::long_edge_rec) +

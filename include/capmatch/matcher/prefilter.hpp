@@ -87,14 +87,15 @@ class literal_filter_builder {
   std::vector<u64> hashes_;
 };
 
-/// The filter hash of the segment s[start, end) of a name of n bytes (an empty segment, of an
-/// invalid name, hashes too).
+/// The filter hash of the segment s[start, end) of a name of n bytes: the word literal_filter_builder
+/// hashes (word_at), by one load where the name allows (an empty segment, of an invalid name,
+/// and the segments of a name under 8 bytes byte by byte).
 [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr u64 segment_filter_hash(const char* s, std::size_t n, std::size_t index,
                                                                        std::size_t start, std::size_t end) noexcept {
   const std::size_t len = end - start;
   if (len >= 8) return filter_hash(index, load8(s + start), len);
   if (len != 0 && n >= 8) return filter_hash(index, word_before(s, end, len), len);
-  return filter_hash(index, word_from(s, n, start) & ((u64{1} << (8 * len)) - 1), len);
+  return filter_hash(index, word_at(std::string_view(s + start, len), 0), len);
 }
 /// Where a name's body starts: after its qualifier (scan_qualifier's `close`, the one rule for
 /// where a qualifier ends), at 0 without one, at n when the qualifier is invalid (no segment:
