@@ -3613,7 +3613,9 @@ static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matche
 /// state (docs/matcher.md, "Tables"). A state with a literal transition (short or long) has a
 /// table (its filter may pass a short segment to it even when its transitions are all long);
 /// one without has none (its filter is 0, and every lookup is behind the filter). A table of
-/// up to four transitions is full (1, 2 or 4 entries), a larger one at load at most 2/3.
+/// up to four transitions is full (1, 2 or 4 entries), a larger one at load at most 3/4 (2/3
+/// until session 29: 1-13 % less memory where states have more than four, +0.6 % instructions
+/// per check at most; bench/RESULTS.md, "Session 29").
 /// Transitions on longer segments are in the long-edge table.
 inline constexpr u32 record_words = 4;
 inline constexpr u32 entry_words = 3;
@@ -3631,7 +3633,7 @@ static_assert(table_flag > held_run_flag);
   if (transitions <= 4) {
     while (size < transitions) size *= 2;
   } else {
-    while (2 * std::size_t{size} < 3 * transitions) size *= 2;
+    while (3 * std::size_t{size} < 4 * transitions) size *= 2;
   }
   return size;
 }
@@ -5859,7 +5861,7 @@ class builder {
 
   // Lays the states out in the words array, each with its table of short transitions
   // (state_ref), and the transitions on longer segments in the long-edge table (load factor
-  // <= 2/3). States become references (offset and table size, see ref_shift): the links, the
+  // <= 3/4). States become references (offset and table size, see ref_shift): the links, the
   // tables' targets, the entry states. The automaton bound keeps the words of an automaton
   // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
   // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.

@@ -664,7 +664,7 @@ class builder {
 
   // Lays the states out in the words array, each with its table of short transitions
   // (state_ref), and the transitions on longer segments in the long-edge table (load factor
-  // <= 2/3). States become references (offset and table size, see ref_shift): the links, the
+  // <= 3/4). States become references (offset and table size, see ref_shift): the links, the
   // tables' targets, the entry states. The automaton bound keeps the words of an automaton
   // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
   // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.

@@ -108,7 +108,9 @@ static_assert(max_resource_bytes < wild_run);  // (and a pool offset: see matche
 /// state (docs/matcher.md, "Tables"). A state with a literal transition (short or long) has a
 /// table (its filter may pass a short segment to it even when its transitions are all long);
 /// one without has none (its filter is 0, and every lookup is behind the filter). A table of
-/// up to four transitions is full (1, 2 or 4 entries), a larger one at load at most 2/3.
+/// up to four transitions is full (1, 2 or 4 entries), a larger one at load at most 3/4 (2/3
+/// until session 29: 1-13 % less memory where states have more than four, +0.6 % instructions
+/// per check at most; bench/RESULTS.md, "Session 29").
 /// Transitions on longer segments are in the long-edge table.
 inline constexpr u32 record_words = 4;
 inline constexpr u32 entry_words = 3;
@@ -126,7 +128,7 @@ static_assert(table_flag > held_run_flag);
   if (transitions <= 4) {
     while (size < transitions) size *= 2;
   } else {
-    while (2 * std::size_t{size} < 3 * transitions) size *= 2;
+    while (3 * std::size_t{size} < 4 * transitions) size *= 2;
   }
   return size;
 }
