@@ -3556,6 +3556,7 @@ inline constexpr u32 qualifier_state = 1;     // builder: the pseudo-state of tr
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
 static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
+static_assert(max_segments < (std::size_t{1} << (32 - run_shift)));  // (a trie's star skip, the same bits)
 // A state with a fallback (DFA only) has this bit in `term` (between the op bits and a run's
 // length; finish() drops it): its link is then the fallback state, not the default transition.
 inline constexpr u32 fallback_flag = u32{1} << 19;
@@ -3669,7 +3670,7 @@ static_assert(table_flag > held_run_flag);
 ///   w_[1]  op bits granted when one or more further segments follow; emitted, | the table's
 ///          bits (table_flag, its entries' log2 << table_shift)
 ///   w_[2]  op bits granted when the name ends here; | fallback_flag or held_run_flag; a run
-///          state: | run length << run_shift
+///          state: | run length << run_shift; trie: | the `*` edge's star skip << run_shift
 ///   w_[3]  the filter of the literal transitions' key hashes, or (run state) the run's pool
 ///          offset, or (holds_run) the held run's pool offset | wild_run
 template <class Words>
@@ -3683,8 +3684,13 @@ class record_reads {
   [[nodiscard]] constexpr bool has_fallback() const noexcept { return (w_[2] & fallback_flag) != 0; }
   /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
   [[nodiscard]] constexpr u32 fallback() const noexcept { return w_[0]; }
-  /// Trie: the `*` child.
+  /// Trie: the `*` child (the node at the end of the `*` edge's chain, see star_skip()).
   [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
+  /// Trie: the segments the `*` edge passes over after its own. The nodes of a chain of `*`
+  /// edges whose inner nodes grant nothing and have no literal edge are left out: the edge
+  /// from the chain's first node leads to its last, past 1 + star_skip() segments
+  /// (docs/matcher.md, "Star chains in the trie").
+  [[nodiscard]] constexpr u32 star_skip() const noexcept { return w_[2] >> run_shift; }
   /// DFA, run state (or holds_run()): the state after the run.
   [[nodiscard]] constexpr u32 run_end() const noexcept { return w_[0]; }
   /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
@@ -3733,6 +3739,11 @@ class state_rec : public record_reads<u32[record_words]> {
   }
   /// Trie: sets the `*` child.
   constexpr void set_star_child(u32 node) noexcept { w_[0] = node; }
+  /// Trie: makes the `*` edge lead to `node` past `skip` segments after its own (star_skip()).
+  constexpr void set_star_chain(u32 node, u32 skip) noexcept {
+    w_[0] = node;
+    w_[2] = term_ops() | skip << run_shift;
+  }
   /// Adds ops granted when one or more further segments follow.
   constexpr void add_trail_ops(u32 ops) noexcept { w_[1] |= ops; }
   /// Adds ops granted when the name ends here.
@@ -5077,8 +5088,9 @@ struct tables : header {
   // The fallback, structured like a NATS sublist: the name is split once into its segments
   // (validated, keys computed once), then the trie is walked from the qualifier's root and
   // from the [*] root, following literal edges in a loop and recursing only where a node has
-  // both a literal child and a `*` child. The trie is a tree, so each node is visited at most
-  // once per root; the recursion is at most max_segments deep.
+  // both a literal child and a `*` child; a `*` edge may pass over a chain of segments
+  // (star_skip). The trie is a tree, so each node is visited at most once per root; the
+  // recursion is at most max_segments deep.
   struct walk_segment {
     u64 key, w0, w1;
     u32 pos, len;
@@ -5100,8 +5112,8 @@ struct tables : header {
                       u32& acc) const noexcept {
     for (;; ++i) {
       state_ref r = state(node);
-      if (i == count) {
-        acc |= r.term_ops();
+      if (i >= count) {  // (past count: the name ended inside a star chain, whose nodes grant nothing)
+        if (i == count) acc |= r.term_ops();
         return;
       }
       acc |= r.trail_bits();
@@ -5116,9 +5128,10 @@ struct tables : header {
       if (child == dead) {
         if (star == dead) return;
         node = star;
+        i += r.star_skip();
         continue;
       }
-      if (star != dead) walk_from(star, segs, i + 1, count, s, acc);
+      if (star != dead) walk_from(star, segs, i + 1 + r.star_skip(), count, s, acc);
       node = child;
     }
   }
@@ -5658,11 +5671,44 @@ class builder {
     out.any_root = 3;
     std::vector<state_rec> states = nodes;
     states[qualifier_state].set_star_child(dead);
+    const u32* const id = skip_star_chains(states);
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
-    for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
-    for (const auto& e : tedges) ts.push_back(transition{e.node, e.sid, e.child});
+    for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
+    for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
     emit(std::move(states), ts);
+  }
+
+  // Star chains in the trie (docs/matcher.md): a node reached by a `*` edge that grants nothing,
+  // has no literal edge and has a `*` child only passes the walk on, one segment later. Each
+  // `*` edge into such nodes leads instead to the first node after them that does something,
+  // past as many more segments (state_rec::set_star_chain), and the nodes are left out.
+  // Adversarial capabilities (`*:a1:*:*:*:x1`), the ones that reach the trie, are mostly such
+  // chains. Returns each node's new number (in the scratch buffer, valid until the next pass);
+  // the roots (0-3) keep theirs, since the nodes before them are never inside a chain.
+  constexpr const u32* skip_star_chains(std::vector<state_rec>& states) {
+    const std::size_t count = states.size();
+    u32* const id = scratch_arrays<1>(count);  // 0 while kept, then the new number; no_state: left out
+    const auto passes_on = [&](u32 node) {
+      const state_rec& r = states[node];
+      return r.star_child() != dead && r.trail_ops() == 0 && r.term_ops() == 0 &&
+             node_edges[node + 1] == node_edges[node];
+    };
+    for (u32 node = 0; node < count; ++node) {  // (a child's number is above its parent's)
+      if (id[node] == no_state) continue;
+      u32 to = states[node].star_child(), skip = 0;
+      for (; to != dead && passes_on(to); to = states[to].star_child(), ++skip) id[to] = no_state;
+      if (skip != 0) states[node].set_star_chain(to, skip);
+    }
+    u32 kept = 0;
+    for (u32 node = 0; node < count; ++node) {
+      if (id[node] == no_state) continue;
+      id[node] = kept;
+      states[kept++] = states[node];
+    }
+    states.resize(kept);
+    for (auto& r : states) r.map_link([id](u32 node) { return id[node]; });
+    return id;
   }
 
   // The automaton bound on states + transitions (layout.hpp): one formula for every construction.

@@ -461,11 +461,44 @@ class builder {
     out.any_root = 3;
     std::vector<state_rec> states = nodes;
     states[qualifier_state].set_star_child(dead);
+    const u32* const id = skip_star_chains(states);
     std::vector<transition> ts;
     ts.reserve(tedges.size() + qualifier_edges.size());
-    for (const auto& e : qualifier_edges) ts.push_back(transition{e.node, e.sid, e.child});
-    for (const auto& e : tedges) ts.push_back(transition{e.node, e.sid, e.child});
+    for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
+    for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
     emit(std::move(states), ts);
+  }
+
+  // Star chains in the trie (docs/matcher.md): a node reached by a `*` edge that grants nothing,
+  // has no literal edge and has a `*` child only passes the walk on, one segment later. Each
+  // `*` edge into such nodes leads instead to the first node after them that does something,
+  // past as many more segments (state_rec::set_star_chain), and the nodes are left out.
+  // Adversarial capabilities (`*:a1:*:*:*:x1`), the ones that reach the trie, are mostly such
+  // chains. Returns each node's new number (in the scratch buffer, valid until the next pass);
+  // the roots (0-3) keep theirs, since the nodes before them are never inside a chain.
+  constexpr const u32* skip_star_chains(std::vector<state_rec>& states) {
+    const std::size_t count = states.size();
+    u32* const id = scratch_arrays<1>(count);  // 0 while kept, then the new number; no_state: left out
+    const auto passes_on = [&](u32 node) {
+      const state_rec& r = states[node];
+      return r.star_child() != dead && r.trail_ops() == 0 && r.term_ops() == 0 &&
+             node_edges[node + 1] == node_edges[node];
+    };
+    for (u32 node = 0; node < count; ++node) {  // (a child's number is above its parent's)
+      if (id[node] == no_state) continue;
+      u32 to = states[node].star_child(), skip = 0;
+      for (; to != dead && passes_on(to); to = states[to].star_child(), ++skip) id[to] = no_state;
+      if (skip != 0) states[node].set_star_chain(to, skip);
+    }
+    u32 kept = 0;
+    for (u32 node = 0; node < count; ++node) {
+      if (id[node] == no_state) continue;
+      id[node] = kept;
+      states[kept++] = states[node];
+    }
+    states.resize(kept);
+    for (auto& r : states) r.map_link([id](u32 node) { return id[node]; });
+    return id;
   }
 
   // The automaton bound on states + transitions (layout.hpp): one formula for every construction.

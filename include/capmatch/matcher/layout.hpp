@@ -51,6 +51,7 @@ inline constexpr u32 qualifier_state = 1;     // builder: the pseudo-state of tr
 // stay below bit 18 (op_set::from_bits drops the rest).
 inline constexpr unsigned run_shift = 20;
 static_assert(max_resource_bytes < (std::size_t{1} << (32 - run_shift)));
+static_assert(max_segments < (std::size_t{1} << (32 - run_shift)));  // (a trie's star skip, the same bits)
 // A state with a fallback (DFA only) has this bit in `term` (between the op bits and a run's
 // length; finish() drops it): its link is then the fallback state, not the default transition.
 inline constexpr u32 fallback_flag = u32{1} << 19;
@@ -164,7 +165,7 @@ static_assert(table_flag > held_run_flag);
 ///   w_[1]  op bits granted when one or more further segments follow; emitted, | the table's
 ///          bits (table_flag, its entries' log2 << table_shift)
 ///   w_[2]  op bits granted when the name ends here; | fallback_flag or held_run_flag; a run
-///          state: | run length << run_shift
+///          state: | run length << run_shift; trie: | the `*` edge's star skip << run_shift
 ///   w_[3]  the filter of the literal transitions' key hashes, or (run state) the run's pool
 ///          offset, or (holds_run) the held run's pool offset | wild_run
 template <class Words>
@@ -178,8 +179,13 @@ class record_reads {
   [[nodiscard]] constexpr bool has_fallback() const noexcept { return (w_[2] & fallback_flag) != 0; }
   /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
   [[nodiscard]] constexpr u32 fallback() const noexcept { return w_[0]; }
-  /// Trie: the `*` child.
+  /// Trie: the `*` child (the node at the end of the `*` edge's chain, see star_skip()).
   [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
+  /// Trie: the segments the `*` edge passes over after its own. The nodes of a chain of `*`
+  /// edges whose inner nodes grant nothing and have no literal edge are left out: the edge
+  /// from the chain's first node leads to its last, past 1 + star_skip() segments
+  /// (docs/matcher.md, "Star chains in the trie").
+  [[nodiscard]] constexpr u32 star_skip() const noexcept { return w_[2] >> run_shift; }
   /// DFA, run state (or holds_run()): the state after the run.
   [[nodiscard]] constexpr u32 run_end() const noexcept { return w_[0]; }
   /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
@@ -228,6 +234,11 @@ class state_rec : public record_reads<u32[record_words]> {
   }
   /// Trie: sets the `*` child.
   constexpr void set_star_child(u32 node) noexcept { w_[0] = node; }
+  /// Trie: makes the `*` edge lead to `node` past `skip` segments after its own (star_skip()).
+  constexpr void set_star_chain(u32 node, u32 skip) noexcept {
+    w_[0] = node;
+    w_[2] = term_ops() | skip << run_shift;
+  }
   /// Adds ops granted when one or more further segments follow.
   constexpr void add_trail_ops(u32 ops) noexcept { w_[1] |= ops; }
   /// Adds ops granted when the name ends here.

@@ -399,8 +399,9 @@ struct tables : header {
   // The fallback, structured like a NATS sublist: the name is split once into its segments
   // (validated, keys computed once), then the trie is walked from the qualifier's root and
   // from the [*] root, following literal edges in a loop and recursing only where a node has
-  // both a literal child and a `*` child. The trie is a tree, so each node is visited at most
-  // once per root; the recursion is at most max_segments deep.
+  // both a literal child and a `*` child; a `*` edge may pass over a chain of segments
+  // (star_skip). The trie is a tree, so each node is visited at most once per root; the
+  // recursion is at most max_segments deep.
   struct walk_segment {
     u64 key, w0, w1;
     u32 pos, len;
@@ -422,8 +423,8 @@ struct tables : header {
                       u32& acc) const noexcept {
     for (;; ++i) {
       state_ref r = state(node);
-      if (i == count) {
-        acc |= r.term_ops();
+      if (i >= count) {  // (past count: the name ended inside a star chain, whose nodes grant nothing)
+        if (i == count) acc |= r.term_ops();
         return;
       }
       acc |= r.trail_bits();
@@ -438,9 +439,10 @@ struct tables : header {
       if (child == dead) {
         if (star == dead) return;
         node = star;
+        i += r.star_skip();
         continue;
       }
-      if (star != dead) walk_from(star, segs, i + 1, count, s, acc);
+      if (star != dead) walk_from(star, segs, i + 1 + r.star_skip(), count, s, acc);
       node = child;
     }
   }
