@@ -2054,6 +2054,27 @@ TEST_CASE("the trie leaves out star chains: a `*` edge passes over the nodes tha
   CHECK(matcher(qualified, matcher_mode::trie_walk).ops_for("[meta]a:1:2:3:x") == op_set(operation::publish));
   CHECK(matcher(qualified, matcher_mode::trie_walk).ops_for("[queue]q:1:2:c") == op_set(operation::history));
   CHECK(matcher(qualified, matcher_mode::trie_walk).ops_for("[meta]a:1:2:x").empty());
+  // The longest chains a pattern can hold: max_segments - 1 stars then a literal, from the root
+  // and below a literal; names of every length around them.
+  std::string stars, under_a = "a";
+  for (std::size_t i = 0; i + 1 < max_segments; ++i) stars += "*:";
+  for (std::size_t i = 0; i + 2 < max_segments; ++i) under_a += ":*";
+  const auto longest = parse_ok("{\"" + stars + "x\":[\"publish\"],\"" + under_a + ":y\":[\"subscribe\"]}");
+  const matcher long_walk(longest, matcher_mode::trie_walk);
+  CHECK(long_walk.state_count() == 8);  // dead, root, [*] root, a's node, the chains' ends, x's and y's ends
+  for (std::size_t segments = max_segments - 2; segments <= max_segments; ++segments)
+    for (const char* last : {"x", "y", "z"}) {
+      std::string name = "a";
+      for (std::size_t i = 1; i + 1 < segments; ++i) name += ":s";
+      name += std::string(":") + last;
+      CAPTURE(segments);
+      CAPTURE(last);
+      const op_set want = segments == max_segments && last == std::string_view("x")   ? op_set(operation::publish)
+                          : segments == max_segments && last == std::string_view("y") ? op_set(operation::subscribe)
+                                                                                      : op_set{};
+      CHECK(long_walk.ops_for(name) == want);
+      CHECK(longest.ops_for(name) == want);
+    }
 }
 
 TEST_CASE("the qualifier pseudo-state is the dead state when no qualifier is named") {
