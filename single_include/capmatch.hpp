@@ -5104,34 +5104,34 @@ struct tables : header {
       if (g.last) break;
     }
     u32 acc = 0;
-    if (root != dead) walk_from(root, segs, 0, count, s, acc);
-    if (any_root != dead) walk_from(any_root, segs, 0, count, s, acc);
+    if (root != dead) acc = walk_from(root, segs, 0, count, s);
+    if (any_root != dead) acc |= walk_from(any_root, segs, 0, count, s);
     return finish(acc);
   }
-  constexpr void walk_from(u32 node, const walk_segment* segs, std::size_t i, std::size_t count, const char* s,
-                      u32& acc) const noexcept {
+  // The op bits the walk from `node`, at segment i of the name, grants.
+  constexpr u32 walk_from(u32 node, const walk_segment* segs, std::size_t i, std::size_t count,
+                          const char* s) const noexcept {
+    u32 acc = 0;
     for (;; ++i) {
       state_ref r = state(node);
-      if (i >= count) {  // (past count: the name ended inside a star chain, whose nodes grant nothing)
-        if (i == count) acc |= r.term_ops();
-        return;
-      }
+      if (i >= count)  // (past count: the name ended inside a star chain, whose nodes grant nothing)
+        return i == count ? acc | r.term_ops() : acc;
       acc |= r.trail_bits();
       const walk_segment& w = segs[i];
       const u64 hk = w.key * k_mul;
       // The node's filter spares the probe for most segments no literal edge names (a miss in
-      // the table costs several probes at load 2/3).
+      // the table costs several probes).
       const u32 child = (r.filter() & filter_bit(hk)) == 0 ? dead
                         : w.len <= 8                       ? find_short(node, w.key, hk, dead)
                                 : find_long(node, w.key, w.w0, w.w1, w.len, s, w.pos, dead, hk);
       const u32 star = r.star_child();
       if (child == dead) {
-        if (star == dead) return;
+        if (star == dead) return acc;
         node = star;
         i += r.star_skip();
         continue;
       }
-      if (star != dead) walk_from(star, segs, i + 1 + r.star_skip(), count, s, acc);
+      if (star != dead) acc |= walk_from(star, segs, i + 1 + r.star_skip(), count, s);
       node = child;
     }
   }
