@@ -5689,15 +5689,13 @@ class builder {
   constexpr const u32* skip_star_chains(std::vector<state_rec>& states) {
     const std::size_t count = states.size();
     u32* const id = scratch_arrays<1>(count);  // 0 while kept, then the new number; no_state: left out
-    const auto passes_on = [&](u32 node) {
-      const state_rec& r = states[node];
-      return r.star_child() != dead && r.trail_ops() == 0 && r.term_ops() == 0 &&
-             node_edges[node + 1] == node_edges[node];
-    };
+    // (A chain's nodes come after the node being visited, whose record alone changes here: the
+    // trie's records are theirs.)
+    const auto passes_on = [&](u32 node) { return nodes[node].star_child() != dead && bare(node); };
     for (u32 node = 0; node < count; ++node) {  // (a child's number is above its parent's)
       if (id[node] == no_state) continue;
       u32 to = states[node].star_child(), skip = 0;
-      for (; to != dead && passes_on(to); to = states[to].star_child(), ++skip) id[to] = no_state;
+      for (; to != dead && passes_on(to); to = nodes[to].star_child(), ++skip) id[to] = no_state;
       if (skip != 0) states[node].set_star_chain(to, skip);
     }
     u32 kept = 0;
@@ -5727,11 +5725,16 @@ class builder {
   constexpr bool determinise_with_fallbacks();
   // The constructions proven to fail (determinise.hpp).
   constexpr bounds bounds_exceeded() const;
-  // A trie node worth tracking (once the trie's edges are grouped, node_edges): it grants
-  // something or leads somewhere. The one rule of determinise and bounds_exceeded.
-  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool live(u32 node) const noexcept {
+  // A trie node that grants nothing and has no literal edge (once the trie's edges are grouped,
+  // node_edges): at most a `*` child leads on from it.
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool bare(u32 node) const noexcept {
     const auto& r = nodes[node];
-    return r.star_child() != dead || r.trail_ops() != 0 || r.term_ops() != 0 || node_edges[node + 1] != node_edges[node];
+    return r.trail_ops() == 0 && r.term_ops() == 0 && node_edges[node + 1] == node_edges[node];
+  }
+  // A trie node worth tracking: it grants something or leads somewhere. The one rule of
+  // determinise and bounds_exceeded.
+  [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool live(u32 node) const noexcept {
+    return nodes[node].star_child() != dead || !bare(node);
   }
   // How many of a trie node's edges lead to live nodes.
   [[nodiscard]] constexpr std::size_t live_edges(u32 node) const noexcept {

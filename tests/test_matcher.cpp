@@ -1797,8 +1797,8 @@ TEST_CASE("each state's short transitions are in a table of its own: full up to 
   // Patterns r:k0 .. r:k<c-1> give one state c short transitions (the start state's run "r"
   // leads to it); 1, 2 and 4 entries are full tables, 3 takes 4, more at load <= 3/4 in a
   // power of two: 5 and 6 -> 8, 7 -> 16, 12 -> 16, 13 -> 32, 50 -> 128 (2/3 until session 29:
-  // 6 -> 16, 12 -> 32). A state whose transitions are all on long
-  // segments keeps one empty entry (its filter may pass a short segment to the table).
+  // 6 -> 16, 12 -> 32). A state whose transitions are all on long segments keeps one empty
+  // entry (its filter may pass a short segment to the table).
   const std::pair<std::size_t, detail::cm::u32> sizes[] = {{1, 1}, {2, 2},  {3, 4},   {4, 4},   {5, 8},
                                                             {6, 8}, {7, 16}, {12, 16}, {13, 32}, {50, 128}};
   for (const auto& size : sizes) {
@@ -2045,15 +2045,15 @@ TEST_CASE("the trie leaves out star chains: a `*` edge passes over the nodes tha
   }
   // The same chains under a named qualifier and under [*], beside unqualified ones.
   const auto qualified = parse_ok(R"({"[meta]a:*:*:*:x":["publish"],"[*]*:*:*:c":["history"],"b:*:*:*:*":["presence"]})");
+  const matcher qualified_walk(qualified, matcher_mode::trie_walk);
   for (const char* name : {"[meta]a:1:2:3:x", "[meta]a:1:2:x", "[meta]q:1:2:c", "[queue]q:1:2:c", "q:1:2:c", "q:1:2",
                            "[meta]b:1:2:3:4", "b:1:2:3:4", "[meta]a:1:2:3:x:y", "[?rewind=1]q:1:2:c"}) {
     CAPTURE(name);
-    const matcher m(qualified, matcher_mode::trie_walk);
-    CHECK(m.ops_for(name) == qualified.ops_for(name));
+    CHECK(qualified_walk.ops_for(name) == qualified.ops_for(name));
   }
-  CHECK(matcher(qualified, matcher_mode::trie_walk).ops_for("[meta]a:1:2:3:x") == op_set(operation::publish));
-  CHECK(matcher(qualified, matcher_mode::trie_walk).ops_for("[queue]q:1:2:c") == op_set(operation::history));
-  CHECK(matcher(qualified, matcher_mode::trie_walk).ops_for("[meta]a:1:2:x").empty());
+  CHECK(qualified_walk.ops_for("[meta]a:1:2:3:x") == op_set(operation::publish));
+  CHECK(qualified_walk.ops_for("[queue]q:1:2:c") == op_set(operation::history));
+  CHECK(qualified_walk.ops_for("[meta]a:1:2:x").empty());
   // The longest chains a pattern can hold: max_segments - 1 stars then a literal, from the root
   // and below a literal; names of every length around them.
   std::string stars, under_a = "a";
