@@ -3561,6 +3561,7 @@ static_assert(max_segments < (std::size_t{1} << (32 - run_shift)));  // (a trie'
 // length; finish() drops it): its link is then the fallback state, not the default transition.
 inline constexpr u32 fallback_flag = u32{1} << 19;
 static_assert(fallback_flag < (u32{1} << run_shift));
+static_assert(fallback_flag << 1 == u32{1} << run_shift, "runs_or_falls_back tests both with one compare");
 // A mid-run head whose chain was dropped (DFA only) holds its run in its record, as a start
 // run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
 inline constexpr u32 held_run_flag = u32{1} << 18;
@@ -3702,6 +3703,9 @@ class record_reads {
   [[nodiscard]] constexpr bool held_run_wild() const noexcept { return (w_[3] & wild_run) != 0; }
   /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return w_[3]; }
+  /// DFA: true when this state starts a run or has a fallback (run_length() != 0 or
+  /// has_fallback(): one compare of the word that holds both; held_run_flag is below them).
+  [[nodiscard]] constexpr bool runs_or_falls_back() const noexcept { return w_[2] >= fallback_flag; }
   /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
   /// run replaces its transitions; any other state's is a mid-run, see mid_run_key.)
   [[nodiscard]] constexpr std::size_t run_length() const noexcept { return w_[2] >> run_shift; }
@@ -3906,6 +3910,7 @@ struct header {
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
   bool fallbacks = false;  // DFA: some state has a fallback (state_rec::has_fallback); its loop follows them
+  bool entry_fallbacks = false;  // DFA: only named qualifiers' entry states have fallbacks; their names' checks take that loop
   bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
@@ -4892,6 +4897,17 @@ struct tables : header {
     }
   }
 
+  // The check from a named qualifier's entry state that falls back (header::entry_fallbacks)
+  // in tables without fallbacks elsewhere: out of line, so that the inlined path keeps its
+  // code (with the step inlined there, every check took 0.5 % more instructions: scoped/512,
+  // global/512); the first step with fallbacks, then the loop without (with fallbacks all the
+  // way, quals/512 took 10 % more).
+  template <bool AnyLength, bool OneWindow>
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set from_fallback_entry(name_scanner sc, const char* s, std::size_t n,
+                                                                u32 st) const noexcept {
+    return automaton<AnyLength, OneWindow, false, true>(sc, s, n, st);
+  }
+
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
   // the whole qualifier, so it has no parameters, '[' or U+0000, and n >= 9 leaves a body);
   // when every short qualifier is a quick one, any other short one without parameters is the
@@ -4981,11 +4997,22 @@ struct tables : header {
   // (docs/matcher.md, "Mid-runs"). Without it the loop steps through a chain's states: the
   // inlined path of names of 8 to short_name_bytes bytes (OneWindow), and groups (where the
   // mid-run test cost 6-9 % more instructions per check, callgrind, lead1/4096, lead10/512).
-  template <bool AnyLength = false, bool OneWindow = !AnyLength, bool Fallbacks = false>
+  // EntryFallback (from_fallback_entry): st is a named qualifier's entry state that falls
+  // back, in tables whose other states do not: its first segment takes the step with
+  // fallbacks, the others the loop without.
+  template <bool AnyLength = false, bool OneWindow = !AnyLength, bool Fallbacks = false, bool EntryFallback = false>
   CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
     u32 acc = 0;
-    if (state_ref r = state(st); r.run_length() != 0) {
+    if constexpr (EntryFallback) {
+      const segment g = sc.template next<OneWindow>();
+      st = step<true>(st, state(st), g, s, acc);
+      if (g.last) return finish(acc | state(st).term_bits());
+      if (st == dead) return finish(acc);
+    } else if (state_ref r = state(st); Fallbacks ? r.run_length() != 0 : r.runs_or_falls_back()) {
+      // (one test of the entry state's record; the loop with fallbacks takes an entry's own)
+      if constexpr (!Fallbacks)
+        if (r.has_fallback()) return from_fallback_entry<AnyLength, OneWindow>(sc, s, n, st);
       const std::size_t pos = sc.position(), end = pos + r.run_length();
       acc = r.trail_bits();
       if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
@@ -5736,6 +5763,24 @@ class builder {
   [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool live(u32 node) const noexcept {
     return nodes[node].star_child() != dead || !bare(node);
   }
+  // The plain construction's entry fallbacks (determinise.hpp): whether the entry state
+  // {q, [*] root} of named root q falls back to {[*] root}, the other qualifiers' entry, given
+  // q's and the [*] root's live edges (`own`, `any`). Only when the capability names more
+  // qualifiers than there are quick ones (layout.hpp, quick_qualifiers): with fewer, the
+  // entries copy the [*] root's edges at most that many times, their names take the inlined
+  // quick path, and a fallback there (a name whose first segment q does not name misses in
+  // the entry's table first) cost scoped/512 and anyq/512 7-10 % more instructions per check
+  // for 1-5 bytes per pattern less; with more, the copies grow as qualifiers × `[*]` heads
+  // (bench/ quals) and those names are looked up out of line anyway (bench/RESULTS.md,
+  // "Session 30"). And only where the [*] root has at least twice as many live edges as q
+  // (what the entry keeps is at most half of what it would copy), none of them q's `*` child
+  // (a segment q does not name would move it to that child too), and two at least (with
+  // one, {[*] root} may start a run, which a state that a fallback enters cannot). The one
+  // rule of determinise and bounds_exceeded.
+  [[nodiscard]] constexpr bool entry_falls_back(u32 q, std::size_t own, std::size_t any) const noexcept {
+    const u32 star = nodes[q].star_child();
+    return qualifier_edges.size() > quick_qualifiers && any >= 2 && 2 * own <= any && (star == dead || !live(star));
+  }
   // How many of a trie node's edges lead to live nodes.
   [[nodiscard]] constexpr std::size_t live_edges(u32 node) const noexcept {
     std::size_t n = 0;
@@ -6257,10 +6302,15 @@ constexpr bool builder::determinise() {
   states.resize(3);
   ts.reserve(tedges.size() + tedges.size() / 2 + qualifier_edges.size());
   const u32 start = start_set(2, 3);
-  const u32 other = start_set(3, dead);
-  states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
   stored += qualifier_edges.size();
+  // The named qualifiers' entry states are made before the other qualifiers' one: an entry
+  // {q, [*] root} of the plain construction falls back to it (below), and a link leads to a
+  // higher number.
+  const u32 entries_end = static_cast<u32>(set_offsets.size() - 1);
+  const u32 other = start_set(3, dead);
+  states[qualifier_state].set_default_next(other);
+  const std::size_t any_edges = live_edges(3);  // (entry_falls_back)
 
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
@@ -6307,6 +6357,40 @@ constexpr bool builder::determinise() {
           to = child == star ? single_of(child) : state_of_items(pair, 2);
         }
         ts.push_back(transition{st, tedges[k].sid, to});
+        if (++stored > limit || ++work > budget) over = true;
+      }
+      if (states.size() == st) states.push_back(rec);
+      else states[st] = rec;
+      continue;
+    }
+    if (!fallbacks && st < entries_end && st < other && e - b == 2 && set_items[b] == 3 &&
+        entry_falls_back(set_items[b + 1], live_edges(set_items[b + 1]), any_edges)) {
+      // A named qualifier's entry state {q, [*] root}, q without a `*` child: a segment q's
+      // edges do not name moves it as it moves {[*] root}, the other qualifiers' entry state.
+      // It falls back there and keeps only the transitions on q's segments (each to q's child
+      // ∪ the [*] root's child on that segment and `*` child): without this, every named
+      // qualifier's entry copies the [*] root's edges (bench/ quals, and `[*]tenant…` beside
+      // many qualifiers). Only entry states fall back in this construction: a check of a
+      // name of such a class takes the loop with fallbacks, the others keep theirs
+      // (header::entry_fallbacks; docs/matcher.md, "Fallback transitions").
+      const u32 q = set_items[b + 1];
+      rec.add_trail_ops(nodes[q].trail_ops() | nodes[3].trail_ops());
+      rec.add_term_ops(nodes[q].term_ops() | nodes[3].term_ops());
+      rec.set_fallback(other);
+      const u32 any_star = nodes[3].star_child();
+      const bool has_any_star = any_star != dead && live(any_star);
+      const auto any_first = tedges.begin() + node_edges[3], any_last = tedges.begin() + node_edges[4];
+      for (u32 k = node_edges[q]; k < node_edges[q + 1]; ++k) {
+        const trie_edge& edge = tedges[k];
+        if (!live(edge.child)) continue;
+        set.clear();
+        set.push_back(edge.child);
+        const auto it = std::lower_bound(any_first, any_last, edge.sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
+        if (it != any_last && it->sid == edge.sid && live(it->child)) set.push_back(it->child);
+        if (has_any_star) set.push_back(any_star);
+        std::sort(set.begin(), set.end());
+        work += set.size() - (has_any_star ? 1 : 0);  // the edges gathered
+        ts.push_back(transition{st, edge.sid, state_of(set)});
         if (++stored > limit || ++work > budget) over = true;
       }
       if (states.size() == st) states.push_back(rec);
@@ -6462,8 +6546,11 @@ constexpr bool builder::determinise() {
   drop_chains(states, ts, first_state);
   order_depth_first(states, ts, first_state);
   out.walk = false;
-  out.fallbacks = false;
-  for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
+  bool any_fallback = false;
+  for (const auto& st : states) any_fallback = any_fallback || st.has_fallback();
+  // (the plain construction's fallbacks are at named qualifiers' entry states only)
+  out.fallbacks = fallbacks && any_fallback;
+  out.entry_fallbacks = !fallbacks && any_fallback;
   out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
   emit(std::move(states), ts);
@@ -6481,7 +6568,9 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 // determinise<false>(), its work (budget: the bound):
 // - the entry state {q, [*] root} of each named qualifier q: 1 + its gathered edges (q's and
 //   the `[*]` root's live edges) + one transition per distinct segment among them (at least
-//   the larger count). The `[*]`-beside-many-qualifiers shape (bench/ quals at N = 4096).
+//   the larger count); when it falls back to {[*] root} (entry_falls_back), 1 + q's live edges
+//   gathered + a transition for each. The `[*]`-beside-many-qualifiers shape (bench/ quals at
+//   N = 4096).
 // - the state after each literal path of d segments from a root R (unqualified or named) to a
 //   live node n: it holds n and, as `*` matches any segment, R's and the `[*]` root's star
 //   chains at depth d, R.*^d and [*].*^d, when live: 1 + those nodes + their live edges
@@ -6508,7 +6597,9 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   for (const auto& q : qualifier_edges) {
     if (!live(q.child)) continue;  // its entry state is {[*] root}, shared
     const std::size_t own = live_edges(q.child);
-    plain += 1 + own + any + std::max(own, any);
+    // (an entry that falls back gathers q's edges, at most as many of the [*] root's, and
+    // makes a transition per q's edge)
+    plain += entry_falls_back(q.child, own, any) ? 1 + 2 * own : 1 + own + any + std::max(own, any);
     if (plain > limit) {
       out.plain = true;
       break;

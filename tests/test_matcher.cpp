@@ -919,7 +919,8 @@ TEST_CASE("differential: one automaton with fallback transitions") {
       fallbacks += st.has_fallback() ? 1 : 0;
       only_fallback += st.has_fallback() && st.filter() == 0 ? 1 : 0;
     });
-    CHECK(t.fallbacks == (fallbacks != 0));  // the header flag that chooses the loop
+    CHECK((t.fallbacks || t.entry_fallbacks) == (fallbacks != 0));  // the header flags that choose the loop
+    CHECK(!(t.fallbacks && t.entry_fallbacks));
     CHECK(t.out_of_line == (t.walk || t.chains || t.fallbacks));
     if (fallbacks != 0 && m.groups() == 1 && m.determinised()) ++with_fallbacks;
     if (fallbacks != 0 && m.groups() > 1) ++grouped_with_fallbacks;
@@ -1174,23 +1175,138 @@ TEST_CASE("the subset construction's one-node path makes the general case's tabl
   CHECK(beyond - beyond_before_sweep >= 10);
 }
 
+TEST_CASE("named qualifiers' entry states fall back to the other qualifiers' one (plain construction)") {
+  // Each named qualifier's entry state {[q] root, [*] root} would copy every first segment of
+  // the `[*]` patterns: Q qualifiers beside T `[*]tenantJ` heads cost Q × T transitions. In the
+  // plain construction such an entry keeps the transitions on its own first segments and falls
+  // back to {[*] root}, the other qualifiers' entry state (docs/matcher.md, "Fallback
+  // transitions"); the other states keep no fallback, so unqualified names keep the inlined
+  // path, and a name of such a qualifier takes the loop with fallbacks (header::entry_fallbacks).
+  // Not for a qualifier with a `*` child of its root ([star]: its entry keeps every transition).
+  constexpr int quals = 40, tenants = 30;
+  std::string json = "{";
+  for (int k = 0; k < quals; ++k) {  // one own first segment each, shared with a [*] head when k < tenants
+    const std::string t = "tenant" + std::to_string(k);
+    json += "\"[ns" + std::to_string(k) + "]" + t + ":room:" + std::to_string(k) + "\":[\"publish\"],";
+    json += "\"[ns" + std::to_string(k) + "]" + t + ":*:typing\":[\"presence\"],";
+  }
+  for (int j = 0; j < tenants; ++j) {
+    json += "\"[*]tenant" + std::to_string(j) + ":app:*\":[\"subscribe\"],";
+    json += "\"tenant" + std::to_string(j) + ":room:*\":[\"history\"],";
+  }
+  json += "\"[star]*:x\":[\"channel-metadata\"],\"[star]tenant3:y\":[\"object-subscribe\"],";
+  for (int j = 0; j < 16; ++j)  // [big]: more than half as many heads as [*] (16 of 30): no fallback
+    json += "\"[big]tenant" + std::to_string(j) + ":z\":[\"history\"],";
+  json += "\"[*]*:audit\":[\"annotation-publish\"]}";
+  const auto cap = parse_ok(json);
+  const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+  REQUIRE(m.groups() == 1);
+  REQUIRE(m.determinised());
+  const auto& t = capmatch::detail::cm::matcher_access::tables(m);
+  CHECK(t.entry_fallbacks);
+  CHECK_FALSE(t.fallbacks);
+  CHECK_FALSE(t.out_of_line);  // unqualified names keep the inlined path
+  // Every state with a fallback is a named qualifier's entry, falls back to the other
+  // qualifiers' entry state, and keeps one transition: its own first segment ([ns0] to [ns39]).
+  const detail::cm::u32 other = t.view().state(t.qualifier_root).default_next();
+  std::size_t with_fallback = 0, one_key = 0;
+  t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) {
+    if (!st.has_fallback()) return;
+    ++with_fallback;
+    CHECK(st.fallback() == other);
+    std::size_t keys = 0;
+    for (detail::cm::u32 i = 0; i < st.entries(); ++i) keys += st.entry_key(i) != 0 ? 1 : 0;
+    one_key += keys == 1 ? 1 : 0;
+  });
+  CHECK(with_fallback == quals);  // not [star]'s entry, nor [big]'s
+  CHECK(one_key == quals);
+  CHECK(m.ops_for("[ns3]tenant3:room:3") == op_set(operation::publish));
+  CHECK(m.ops_for("[ns3]tenant3:app:z") == op_set(operation::subscribe));  // the same first segment, both
+  CHECK(m.ops_for("[ns3]tenant4:app:z") == op_set(operation::subscribe));  // through the fallback
+  CHECK(m.ops_for("[ns3]tenant3:x:typing") == op_set(operation::presence));
+  CHECK(m.ops_for("[ns3]q:audit") == op_set(operation::annotation_publish));  // the [*] root's `*` child
+  CHECK(m.ops_for("[ns3]tenant3:audit") == op_set(operation::annotation_publish));  // beside its own segment
+  CHECK(m.ops_for("[ns35]tenant35:audit") == op_set(operation::annotation_publish));
+  CHECK(m.ops_for("[ns35]tenant35:room:35") == op_set(operation::publish));  // a first segment [*] has not
+  CHECK(m.ops_for("[ns35]tenant29:app:1") == op_set(operation::subscribe));
+  CHECK(m.ops_for("[ns3]tenant99:app:1").empty());
+  CHECK(m.ops_for("[star]tenant3:x") == op_set(operation::channel_metadata));
+  differential d;
+  splitmix64 r{20261206};
+  CHECK(m.ops_for("[big]tenant3:z") == op_set(operation::history));
+  CHECK(m.ops_for("[big]tenant20:app:1") == op_set(operation::subscribe));
+  // At most quick_qualifiers named qualifiers: their entries copy the [*] root's edges (their
+  // names keep the inlined quick path).
+  {
+    const auto few = parse_ok(R"({"[queue]t1:a":["publish"],"[meta]t2:b":["publish"],"[*]t3:c":["subscribe"],)"
+                              R"("[*]t4:d":["subscribe"],"[*]t5:e":["subscribe"],"t6:f":["history"]})");
+    const matcher mf(few);
+    const auto& tf = capmatch::detail::cm::matcher_access::tables(mf);
+    CHECK_FALSE(tf.entry_fallbacks);
+    CHECK_FALSE(tf.fallbacks);
+    CHECK(mf.ops_for("[queue]t4:d") == op_set(operation::subscribe));
+  }
+  const char* const qualifiers[] = {"", "[ns3]", "[ns35]", "[ns39]", "[star]", "[big]", "[meta]", "[ns77]", "[?rewind=1]", "[ns5?rewind=1]"};
+  const char* const seconds[] = {"room", "app", "x", "y", "audit", "zz"};
+  for (int k = 0; k < 6000; ++k) {
+    std::string name = qualifiers[r.below(std::size(qualifiers))];
+    if (r.chance(10)) name += r.chance(50) ? "q" : "tenant";
+    else name += "tenant" + std::to_string(r.below(tenants + 12));
+    if (r.chance(90)) name += std::string(":") + seconds[r.below(std::size(seconds))];
+    if (r.chance(70)) name += r.chance(50) ? ":typing" : ":" + std::to_string(r.below(quals));
+    if (r.chance(15))
+      for (std::size_t j = 2 + r.below(12); j != 0; --j) name += ":segment" + std::to_string(r.below(9));  // often over 64 bytes
+    d.check(cap, m, name);
+    d.check(cap, walk, name);
+  }
+  CHECK(d.failures == 0);
+  // Grouped (the whole beyond its bound: patterns `*^j:aG:*^(7-j):xG` blow up the subset
+  // construction): the literal-led group has the entry fallbacks, and with no literal filter
+  // among the groups, each name is scanned once and every group resumes from its entry
+  // (groups_ops, tables::resume), a named qualifier's with fallbacks.
+  std::string grouped = json.substr(0, json.find(",\"[*]*:audit\""));
+  for (int g = 0; g < 2; ++g)
+    for (int j = 0; j < 8; ++j) {
+      std::string p;
+      for (int i = 0; i < 8; ++i) p += std::string(i == 0 ? "" : ":") + (i == j ? "a" + std::to_string(g) : "*");
+      grouped += ",\"" + p + ":x" + std::to_string(g) + "\":[\"push-subscribe\"]";
+    }
+  const auto cap2 = parse_ok(grouped + "}");
+  const matcher g(cap2);
+  REQUIRE(g.groups() > 1);
+  CHECK(capmatch::detail::cm::matcher_access::tables(g).entry_fallbacks);
+  for (std::size_t k = 0; k < g.groups(); ++k) CHECK(capmatch::detail::cm::matcher_access::tables(g, k).filter_indices == 0);
+  differential d2;
+  for (int k = 0; k < 4000; ++k) {
+    std::string name = qualifiers[r.below(std::size(qualifiers))];
+    name += r.chance(20) ? std::string("a") + std::to_string(r.below(2)) : "tenant" + std::to_string(r.below(tenants + 12));
+    name += std::string(":") + seconds[r.below(std::size(seconds))];
+    for (std::size_t j = r.below(8); j != 0; --j) name += r.chance(30) ? ":a" + std::to_string(r.below(2)) : ":s";
+    name += r.chance(50) ? ":x" + std::to_string(r.below(2)) : ":typing";
+    d2.check(cap2, g, name);
+  }
+  CHECK(d2.failures == 0);
+}
+
 TEST_CASE("a fallback target heading a long chain keeps the chain (fallbacks with dropped chains)") {
   // Found by "grouped capabilities" (round 13, `tenant8:room:55:d0:d1:d2:d0:d1:d1` denied): the
-  // state {[qK]tJ, [*]tJ} falls back to {[*]tJ} on every segment but `b`, and {[*]tJ} heads the
-  // chain a:eJ:fJ:gJ:h. When that chain was dropped, the head lost its transition on `a`, so the
-  // fallback found nothing there and the name was denied (docs/matcher.md, "Fallback transitions").
-  // 200 qualifiers beside the `[*]` patterns exceed the plain automaton's bound; the `uJ` chains
+  // state {[qK]r:tJ, [*]r:tJ} falls back to {[*]r:tJ} on every segment but `b`, and {[*]r:tJ}
+  // heads the chain a:eJ:fJ:gJ:h. When that chain was dropped, the head lost its transition on
+  // `a`, so the fallback found nothing there and the name was denied (docs/matcher.md, "Fallback
+  // transitions"). 200 qualifiers beside the `[*]` patterns exceed the plain automaton's bound
+  // (the states {[qK]r, [*]r} copy the 20 edges of [*]r: the `r` before the tenant keeps the
+  // plain construction's entry fallbacks out, since the [*] root has one edge); the `uJ` chains
   // (no fallback leads to their heads) are still dropped.
   constexpr int quals = 200, tenants = 20;
   std::string json = "{";
   for (int k = 0; k < quals; ++k)
-    json += "\"[q" + std::to_string(k) + "]t" + std::to_string(k % tenants) + ":b\":[\"publish\"],";
+    json += "\"[q" + std::to_string(k) + "]r:t" + std::to_string(k % tenants) + ":b\":[\"publish\"],";
   auto chain = [](const std::string& head, int t) {
     const std::string x = std::to_string(t);
     return head + x + ":a:e" + x + ":f" + x + ":g" + x + ":h";
   };
   for (int t = 0; t < tenants; ++t)
-    json += "\"[*]" + chain("t", t) + "\":[\"subscribe\"],\"" + chain("u", t) + "\":[\"history\"],";
+    json += "\"[*]r:" + chain("t", t) + "\":[\"subscribe\"],\"" + chain("u", t) + "\":[\"history\"],";
   json.back() = '}';
   const auto cap = parse_ok(json);
   const matcher m(cap), walk(cap, matcher_mode::trie_walk);
@@ -1199,14 +1315,14 @@ TEST_CASE("a fallback target heading a long chain keeps the chain (fallbacks wit
   CHECK(m.determinised());
   CHECK(t.fallbacks);
   CHECK(t.chains);
-  CHECK(m.ops_for("[q3]" + chain("t", 3)) == op_set(operation::subscribe));
-  CHECK(m.ops_for("[q3]t3:b") == op_set(operation::publish));
+  CHECK(m.ops_for("[q3]r:" + chain("t", 3)) == op_set(operation::subscribe));
+  CHECK(m.ops_for("[q3]r:t3:b") == op_set(operation::publish));
   CHECK(m.ops_for(chain("u", 3)) == op_set(operation::history));
   differential d;
   for (int k = 0; k < quals; ++k)
     for (const std::string& q : {"[q" + std::to_string(k) + "]", std::string(), std::string("[meta]")})
       for (const char* head : {"t", "u"}) {
-        const std::string name = q + chain(head, k % tenants);
+        const std::string name = q + (head[0] == 't' ? "r:" : "") + chain(head, k % tenants);
         d.check(cap, m, name);
         d.check(cap, walk, name);
         for (std::size_t cut = 1; cut < name.size(); cut += 3) {  // shorter, one byte changed, longer

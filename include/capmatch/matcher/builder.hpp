@@ -526,6 +526,24 @@ class builder {
   [[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool live(u32 node) const noexcept {
     return nodes[node].star_child() != dead || !bare(node);
   }
+  // The plain construction's entry fallbacks (determinise.hpp): whether the entry state
+  // {q, [*] root} of named root q falls back to {[*] root}, the other qualifiers' entry, given
+  // q's and the [*] root's live edges (`own`, `any`). Only when the capability names more
+  // qualifiers than there are quick ones (layout.hpp, quick_qualifiers): with fewer, the
+  // entries copy the [*] root's edges at most that many times, their names take the inlined
+  // quick path, and a fallback there (a name whose first segment q does not name misses in
+  // the entry's table first) cost scoped/512 and anyq/512 7-10 % more instructions per check
+  // for 1-5 bytes per pattern less; with more, the copies grow as qualifiers × `[*]` heads
+  // (bench/ quals) and those names are looked up out of line anyway (bench/RESULTS.md,
+  // "Session 30"). And only where the [*] root has at least twice as many live edges as q
+  // (what the entry keeps is at most half of what it would copy), none of them q's `*` child
+  // (a segment q does not name would move it to that child too), and two at least (with
+  // one, {[*] root} may start a run, which a state that a fallback enters cannot). The one
+  // rule of determinise and bounds_exceeded.
+  [[nodiscard]] constexpr bool entry_falls_back(u32 q, std::size_t own, std::size_t any) const noexcept {
+    const u32 star = nodes[q].star_child();
+    return qualifier_edges.size() > quick_qualifiers && any >= 2 && 2 * own <= any && (star == dead || !live(star));
+  }
   // How many of a trie node's edges lead to live nodes.
   [[nodiscard]] constexpr std::size_t live_edges(u32 node) const noexcept {
     std::size_t n = 0;

@@ -135,10 +135,15 @@ constexpr bool builder::determinise() {
   states.resize(3);
   ts.reserve(tedges.size() + tedges.size() / 2 + qualifier_edges.size());
   const u32 start = start_set(2, 3);
-  const u32 other = start_set(3, dead);
-  states[qualifier_state].set_default_next(other);
   for (const auto& q : qualifier_edges) ts.push_back(transition{qualifier_state, q.sid, start_set(q.child, 3)});
   stored += qualifier_edges.size();
+  // The named qualifiers' entry states are made before the other qualifiers' one: an entry
+  // {q, [*] root} of the plain construction falls back to it (below), and a link leads to a
+  // higher number.
+  const u32 entries_end = static_cast<u32>(set_offsets.size() - 1);
+  const u32 other = start_set(3, dead);
+  states[qualifier_state].set_default_next(other);
+  const std::size_t any_edges = live_edges(3);  // (entry_falls_back)
 
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
@@ -185,6 +190,40 @@ constexpr bool builder::determinise() {
           to = child == star ? single_of(child) : state_of_items(pair, 2);
         }
         ts.push_back(transition{st, tedges[k].sid, to});
+        if (++stored > limit || ++work > budget) over = true;
+      }
+      if (states.size() == st) states.push_back(rec);
+      else states[st] = rec;
+      continue;
+    }
+    if (!fallbacks && st < entries_end && st < other && e - b == 2 && set_items[b] == 3 &&
+        entry_falls_back(set_items[b + 1], live_edges(set_items[b + 1]), any_edges)) {
+      // A named qualifier's entry state {q, [*] root}, q without a `*` child: a segment q's
+      // edges do not name moves it as it moves {[*] root}, the other qualifiers' entry state.
+      // It falls back there and keeps only the transitions on q's segments (each to q's child
+      // ∪ the [*] root's child on that segment and `*` child): without this, every named
+      // qualifier's entry copies the [*] root's edges (bench/ quals, and `[*]tenant…` beside
+      // many qualifiers). Only entry states fall back in this construction: a check of a
+      // name of such a class takes the loop with fallbacks, the others keep theirs
+      // (header::entry_fallbacks; docs/matcher.md, "Fallback transitions").
+      const u32 q = set_items[b + 1];
+      rec.add_trail_ops(nodes[q].trail_ops() | nodes[3].trail_ops());
+      rec.add_term_ops(nodes[q].term_ops() | nodes[3].term_ops());
+      rec.set_fallback(other);
+      const u32 any_star = nodes[3].star_child();
+      const bool has_any_star = any_star != dead && live(any_star);
+      const auto any_first = tedges.begin() + node_edges[3], any_last = tedges.begin() + node_edges[4];
+      for (u32 k = node_edges[q]; k < node_edges[q + 1]; ++k) {
+        const trie_edge& edge = tedges[k];
+        if (!live(edge.child)) continue;
+        set.clear();
+        set.push_back(edge.child);
+        const auto it = std::lower_bound(any_first, any_last, edge.sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
+        if (it != any_last && it->sid == edge.sid && live(it->child)) set.push_back(it->child);
+        if (has_any_star) set.push_back(any_star);
+        std::sort(set.begin(), set.end());
+        work += set.size() - (has_any_star ? 1 : 0);  // the edges gathered
+        ts.push_back(transition{st, edge.sid, state_of(set)});
         if (++stored > limit || ++work > budget) over = true;
       }
       if (states.size() == st) states.push_back(rec);
@@ -340,8 +379,11 @@ constexpr bool builder::determinise() {
   drop_chains(states, ts, first_state);
   order_depth_first(states, ts, first_state);
   out.walk = false;
-  out.fallbacks = false;
-  for (const auto& st : states) out.fallbacks = out.fallbacks || st.has_fallback();
+  bool any_fallback = false;
+  for (const auto& st : states) any_fallback = any_fallback || st.has_fallback();
+  // (the plain construction's fallbacks are at named qualifiers' entry states only)
+  out.fallbacks = fallbacks && any_fallback;
+  out.entry_fallbacks = !fallbacks && any_fallback;
   out.out_of_line = out.chains || out.fallbacks;
   out.start = first_state;
   emit(std::move(states), ts);
@@ -359,7 +401,9 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 // determinise<false>(), its work (budget: the bound):
 // - the entry state {q, [*] root} of each named qualifier q: 1 + its gathered edges (q's and
 //   the `[*]` root's live edges) + one transition per distinct segment among them (at least
-//   the larger count). The `[*]`-beside-many-qualifiers shape (bench/ quals at N = 4096).
+//   the larger count); when it falls back to {[*] root} (entry_falls_back), 1 + q's live edges
+//   gathered + a transition for each. The `[*]`-beside-many-qualifiers shape (bench/ quals at
+//   N = 4096).
 // - the state after each literal path of d segments from a root R (unqualified or named) to a
 //   live node n: it holds n and, as `*` matches any segment, R's and the `[*]` root's star
 //   chains at depth d, R.*^d and [*].*^d, when live: 1 + those nodes + their live edges
@@ -386,7 +430,9 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   for (const auto& q : qualifier_edges) {
     if (!live(q.child)) continue;  // its entry state is {[*] root}, shared
     const std::size_t own = live_edges(q.child);
-    plain += 1 + own + any + std::max(own, any);
+    // (an entry that falls back gathers q's edges, at most as many of the [*] root's, and
+    // makes a transition per q's edge)
+    plain += entry_falls_back(q.child, own, any) ? 1 + 2 * own : 1 + own + any + std::max(own, any);
     if (plain > limit) {
       out.plain = true;
       break;

@@ -56,6 +56,7 @@ static_assert(max_segments < (std::size_t{1} << (32 - run_shift)));  // (a trie'
 // length; finish() drops it): its link is then the fallback state, not the default transition.
 inline constexpr u32 fallback_flag = u32{1} << 19;
 static_assert(fallback_flag < (u32{1} << run_shift));
+static_assert(fallback_flag << 1 == u32{1} << run_shift, "runs_or_falls_back tests both with one compare");
 // A mid-run head whose chain was dropped (DFA only) holds its run in its record, as a start
 // run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
 inline constexpr u32 held_run_flag = u32{1} << 18;
@@ -197,6 +198,9 @@ class record_reads {
   [[nodiscard]] constexpr bool held_run_wild() const noexcept { return (w_[3] & wild_run) != 0; }
   /// The 32-bit filter of the literal transitions' (trie: edges') key hashes (see filter_bit).
   [[nodiscard]] constexpr u32 filter() const noexcept { return w_[3]; }
+  /// DFA: true when this state starts a run or has a fallback (run_length() != 0 or
+  /// has_fallback(): one compare of the word that holds both; held_run_flag is below them).
+  [[nodiscard]] constexpr bool runs_or_falls_back() const noexcept { return w_[2] >= fallback_flag; }
   /// DFA: the length of this state's run in bytes; 0 when it starts no run. (An entry state's
   /// run replaces its transitions; any other state's is a mid-run, see mid_run_key.)
   [[nodiscard]] constexpr std::size_t run_length() const noexcept { return w_[2] >> run_shift; }
@@ -401,6 +405,7 @@ struct header {
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
   bool fallbacks = false;  // DFA: some state has a fallback (state_rec::has_fallback); its loop follows them
+  bool entry_fallbacks = false;  // DFA: only named qualifiers' entry states have fallbacks; their names' checks take that loop
   bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick

@@ -203,6 +203,17 @@ struct tables : header {
     }
   }
 
+  // The check from a named qualifier's entry state that falls back (header::entry_fallbacks)
+  // in tables without fallbacks elsewhere: out of line, so that the inlined path keeps its
+  // code (with the step inlined there, every check took 0.5 % more instructions: scoped/512,
+  // global/512); the first step with fallbacks, then the loop without (with fallbacks all the
+  // way, quals/512 took 10 % more).
+  template <bool AnyLength, bool OneWindow>
+  CAPMATCH_DETAIL_NOINLINE constexpr op_set from_fallback_entry(name_scanner sc, const char* s, std::size_t n,
+                                                                u32 st) const noexcept {
+    return automaton<AnyLength, OneWindow, false, true>(sc, s, n, st);
+  }
+
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
   // the whole qualifier, so it has no parameters, '[' or U+0000, and n >= 9 leaves a body);
   // when every short qualifier is a quick one, any other short one without parameters is the
@@ -292,11 +303,22 @@ struct tables : header {
   // (docs/matcher.md, "Mid-runs"). Without it the loop steps through a chain's states: the
   // inlined path of names of 8 to short_name_bytes bytes (OneWindow), and groups (where the
   // mid-run test cost 6-9 % more instructions per check, callgrind, lead1/4096, lead10/512).
-  template <bool AnyLength = false, bool OneWindow = !AnyLength, bool Fallbacks = false>
+  // EntryFallback (from_fallback_entry): st is a named qualifier's entry state that falls
+  // back, in tables whose other states do not: its first segment takes the step with
+  // fallbacks, the others the loop without.
+  template <bool AnyLength = false, bool OneWindow = !AnyLength, bool Fallbacks = false, bool EntryFallback = false>
   CAPMATCH_DETAIL_INLINE constexpr op_set automaton(name_scanner& sc, const char* s, std::size_t n,
                                                     u32 st) const noexcept {
     u32 acc = 0;
-    if (state_ref r = state(st); r.run_length() != 0) {
+    if constexpr (EntryFallback) {
+      const segment g = sc.template next<OneWindow>();
+      st = step<true>(st, state(st), g, s, acc);
+      if (g.last) return finish(acc | state(st).term_bits());
+      if (st == dead) return finish(acc);
+    } else if (state_ref r = state(st); Fallbacks ? r.run_length() != 0 : r.runs_or_falls_back()) {
+      // (one test of the entry state's record; the loop with fallbacks takes an entry's own)
+      if constexpr (!Fallbacks)
+        if (r.has_fallback()) return from_fallback_entry<AnyLength, OneWindow>(sc, s, n, st);
       const std::size_t pos = sc.position(), end = pos + r.run_length();
       acc = r.trail_bits();
       if (!run_matches(r, s, n, pos)) return finish(acc);  // (the name is valid)
