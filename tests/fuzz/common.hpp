@@ -197,7 +197,11 @@ class bytes {
 namespace gen {
 
 inline constexpr std::string_view segs[] = {"a", "b", "*", "*", "ab", "c", "", "a*", "abcdefgh", "abcdefghij"};
-inline constexpr std::string_view quals[] = {"", "", "", "", "[*]", "[queue]", "[meta]", "[?rewind=1]", "[queue=v]", "[*?x]"};
+// (More named qualifiers than the matcher's four quick ones, so that capabilities reach the
+// entry fallbacks: docs/matcher.md, "Entry fallbacks in the plain construction".)
+inline constexpr std::string_view quals[] = {"",     "",     "",     "",     "[*]",       "[queue]",  "[meta]",
+                                             "[q1]", "[q2]", "[q3]", "[*]", "[q4444444]", "[?rewind=1]", "[queue=v]",
+                                             "[*?x]"};
 
 inline std::string make_pattern(fuzz::bytes& in) {
   std::string p(quals[in.next() % std::size(quals)]);
@@ -243,10 +247,10 @@ inline void instances(const std::string& pattern, std::uint8_t choice, std::vect
   const naive::res r = naive::read(pattern, true);
   if (!r.valid) return;
   constexpr std::string_view fill[] = {"a", "b", "zz", "*", "abcdefghij", "abcdefgh"};
-  constexpr std::string_view q_for_any[] = {"", "[queue]", "[meta]", "[other]"};
+  constexpr std::string_view q_for_any[] = {"", "[queue]", "[meta]", "[other]", "[q1]", "[q4444444]"};
   for (int variant = 0; variant < 3; ++variant) {
     std::string q;
-    if (r.qualified && r.qualifier == "*") q = q_for_any[(choice + variant) % 4];
+    if (r.qualified && r.qualifier == "*") q = q_for_any[(choice + variant) % std::size(q_for_any)];
     else if (r.qualified) q = "[" + r.qualifier + "]";
     const auto parts = naive::split(r.body);
     std::string body;
