@@ -3910,7 +3910,7 @@ struct header {
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
   bool fallbacks = false;  // DFA: some state has a fallback (state_rec::has_fallback); its loop follows them
-  bool entry_fallbacks = false;  // DFA: only named qualifiers' entry states have fallbacks; their names' checks take that loop
+  bool entry_fallbacks = false;  // DFA: only named qualifiers' entry states have fallbacks (their names' first step follows it)
   bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
@@ -6371,8 +6371,9 @@ constexpr bool builder::determinise() {
       // ∪ the [*] root's child on that segment and `*` child): without this, every named
       // qualifier's entry copies the [*] root's edges (bench/ quals, and `[*]tenant…` beside
       // many qualifiers). Only entry states fall back in this construction: a check of a
-      // name of such a class takes the loop with fallbacks, the others keep theirs
-      // (header::entry_fallbacks; docs/matcher.md, "Fallback transitions").
+      // name of such a class steps its first segment with the fallback and the rest in the
+      // plain loop (header::entry_fallbacks, tables::from_fallback_entry; docs/matcher.md,
+      // "Entry fallbacks in the plain construction").
       const u32 q = set_items[b + 1];
       rec.add_trail_ops(nodes[q].trail_ops() | nodes[3].trail_ops());
       rec.add_term_ops(nodes[q].term_ops() | nodes[3].term_ops());

@@ -204,8 +204,9 @@ constexpr bool builder::determinise() {
       // ∪ the [*] root's child on that segment and `*` child): without this, every named
       // qualifier's entry copies the [*] root's edges (bench/ quals, and `[*]tenant…` beside
       // many qualifiers). Only entry states fall back in this construction: a check of a
-      // name of such a class takes the loop with fallbacks, the others keep theirs
-      // (header::entry_fallbacks; docs/matcher.md, "Fallback transitions").
+      // name of such a class steps its first segment with the fallback and the rest in the
+      // plain loop (header::entry_fallbacks, tables::from_fallback_entry; docs/matcher.md,
+      // "Entry fallbacks in the plain construction").
       const u32 q = set_items[b + 1];
       rec.add_trail_ops(nodes[q].trail_ops() | nodes[3].trail_ops());
       rec.add_term_ops(nodes[q].term_ops() | nodes[3].term_ops());

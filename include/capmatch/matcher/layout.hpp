@@ -405,7 +405,7 @@ struct header {
   bool walk = false;      // true: trie-walk fallback; false: DFA
   bool chains = false;    // DFA: the states inside long mid-runs were dropped (see mid_run_drop_segments)
   bool fallbacks = false;  // DFA: some state has a fallback (state_rec::has_fallback); its loop follows them
-  bool entry_fallbacks = false;  // DFA: only named qualifiers' entry states have fallbacks; their names' checks take that loop
+  bool entry_fallbacks = false;  // DFA: only named qualifiers' entry states have fallbacks (their names' first step follows it)
   bool out_of_line = false;  // walk, chains or fallbacks: every check takes the out-of-line path
   quick_qualifier quick[quick_qualifiers] = {};  // the first few short qualifiers (see quick_qualifier)
   bool quick_all = false;  // true: every qualifier of at most quick_qualifier_bytes is in quick
