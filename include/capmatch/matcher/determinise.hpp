@@ -196,45 +196,25 @@ constexpr bool builder::determinise() {
       else states[st] = rec;
       continue;
     }
-    if (!fallbacks && st < entries_end && st < other && e - b == 2 && set_items[b] == 3 &&
-        entry_falls_back(set_items[b + 1], live_edges(set_items[b + 1]), any_edges)) {
-      // A named qualifier's entry state {q, [*] root}, q without a `*` child: a segment q's
-      // edges do not name moves it as it moves {[*] root}, the other qualifiers' entry state.
-      // It falls back there and keeps only the transitions on q's segments (each to q's child
-      // ∪ the [*] root's child on that segment and `*` child): without this, every named
-      // qualifier's entry copies the [*] root's edges (bench/ quals, and `[*]tenant…` beside
-      // many qualifiers). Only entry states fall back in this construction: a check of a
-      // name of such a class steps its first segment with the fallback and the rest in the
-      // plain loop (header::entry_fallbacks, tables::from_fallback_entry; docs/matcher.md,
-      // "Entry fallbacks in the plain construction").
-      const u32 q = set_items[b + 1];
-      rec.add_trail_ops(nodes[q].trail_ops() | nodes[3].trail_ops());
-      rec.add_term_ops(nodes[q].term_ops() | nodes[3].term_ops());
-      rec.set_fallback(other);
-      const u32 any_star = nodes[3].star_child();
-      const bool has_any_star = any_star != dead && live(any_star);
-      const auto any_first = tedges.begin() + node_edges[3], any_last = tedges.begin() + node_edges[4];
-      for (u32 k = node_edges[q]; k < node_edges[q + 1]; ++k) {
-        const trie_edge& edge = tedges[k];
-        if (!live(edge.child)) continue;
-        set.clear();
-        set.push_back(edge.child);
-        const auto it = std::lower_bound(any_first, any_last, edge.sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
-        if (it != any_last && it->sid == edge.sid && live(it->child)) set.push_back(it->child);
-        if (has_any_star) set.push_back(any_star);
-        std::sort(set.begin(), set.end());
-        work += set.size() - (has_any_star ? 1 : 0);  // the edges gathered
-        ts.push_back(transition{st, edge.sid, state_of(set)});
-        if (++stored > limit || ++work > budget) over = true;
-      }
-      if (states.size() == st) states.push_back(rec);
-      else states[st] = rec;
-      continue;
-    }
+    // A named qualifier's entry state {q, [*] root}, q without a `*` child, in the plain
+    // construction (entry_falls_back): a segment q's edges do not name moves it as it moves
+    // {[*] root}, the other qualifiers' entry state. It takes the fallback construction's
+    // path below with T = {q} and W = {[*] root}: only the transitions on q's segments, and a
+    // fallback to W's state. Without this, every named qualifier's entry copies the [*] root's
+    // edges (bench/ quals). Only entry states fall back in this construction: a check of a
+    // name of such a class steps its first segment with the fallback and the rest in the
+    // plain loop (header::entry_fallbacks, tables::from_fallback_entry; docs/matcher.md,
+    // "Entry fallbacks in the plain construction").
+    const u32 entry_t = !fallbacks && st < entries_end && st < other && e - b == 2 && set_items[b] == 3 &&
+                                entry_falls_back(set_items[b + 1], live_edges(set_items[b + 1]), any_edges)
+                            ? set_items[b + 1]
+                            : no_state;
+    // T's nodes: with fallbacks the primary ones; in the plain construction such an entry's q.
+    const auto in_t = [&](u32 node) { return fallbacks ? primary[node] != 0 : node == entry_t; };
     stars.clear();
     gathered.clear();
     rest.clear();  // with a fallback: the nodes that are not primary (W)
-    bool fallback = fallbacks;
+    bool fallback = fallbacks || entry_t != no_state;
     std::size_t primaries = 0, others = 0;
     tstars.clear();
     for (u32 i = b; i < e; ++i) {
@@ -247,10 +227,10 @@ constexpr bool builder::determinise() {
       rec.add_term_ops(nodes[node].term_ops());
       if (const u32 star = nodes[node].star_child(); star != dead && live(star)) {
         stars.push_back(star);
-        if (fallbacks && primary[node]) tstars.push_back(star | star_only);
+        if (fallback && in_t(node)) tstars.push_back(star | star_only);
       }
-      if (fallbacks) {
-        if (primary[node]) ++primaries;
+      if (fallback) {
+        if (in_t(node)) ++primaries;
         else ++others, rest.push_back(node);
       }
     }
@@ -291,14 +271,14 @@ constexpr bool builder::determinise() {
       // found in its node's range (sorted by segment) instead of gathering and sorting all of W's.
       named_sids.clear();
       for (u32 i = b; i < e; ++i)
-        if (primary[set_items[i]])
+        if (in_t(set_items[i]))
           for (u32 k = node_edges[set_items[i]]; k < node_edges[set_items[i] + 1]; ++k)
             if (live(tedges[k].child)) gathered.push_back(tedges[k]), named_sids.push_back(tedges[k].sid);
       std::sort(named_sids.begin(), named_sids.end());
       named_sids.erase(std::unique(named_sids.begin(), named_sids.end()), named_sids.end());
       for (u32 i = b; i < e; ++i) {
         const u32 node = set_items[i];
-        if (primary[node] || node_edges[node] == node_edges[node + 1]) continue;
+        if (in_t(node) || node_edges[node] == node_edges[node + 1]) continue;
         const auto first = tedges.begin() + node_edges[node], last = tedges.begin() + node_edges[node + 1];
         for (const u32 sid : named_sids) {
           const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
