@@ -4257,11 +4257,11 @@ struct qualifier_flags {
 CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
   const u64 closes = zero_bytes(w ^ (ones * ']')) & in;
   const u64 close = closes & (0 - closes);
-  const u64 before = close == 0 ? ~u64{0} : close - 1;  // bytes before the first ']'
+  const u64 before = close - 1;  // bytes before the first ']' (all when none)
   return {close, (zero_bytes(w ^ (ones * '[')) | zero_bytes(w)) & in & before,
           (zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?'))) & in & before};
 }
-[[nodiscard]] constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
   qualifier_scan q;
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
@@ -4269,13 +4269,12 @@ CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) n
       u32 in = 0xFFFEu;  // the block's bytes to test: not s[0], nor (last block) bytes seen before
       for (std::size_t at = 0;;) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
-        const auto mask = [&](char c) {
-          return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
-        };
-        const u32 cl = mask(']') & in;
-        const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
-        if (((mask('[') | mask('\0')) & in & before) != 0) return {};
-        const u32 par = (mask('=') | mask('?')) & in & before;
+        const auto eq = [&](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+        const auto bits = [](__m128i m) { return static_cast<u32>(_mm_movemask_epi8(m)); };
+        const u32 cl = bits(eq(']')) & in;
+        const u32 before = (cl & (0 - cl)) - 1;  // bytes before the first ']' (all when none)
+        if ((bits(_mm_or_si128(eq('['), eq('\0'))) & in & before) != 0) return {};
+        const u32 par = bits(_mm_or_si128(eq('='), eq('?'))) & in & before;
         if (q.params == 0 && par != 0) q.params = at + static_cast<std::size_t>(std::countr_zero(par));
         if (cl != 0) {
           q.close = at + static_cast<std::size_t>(std::countr_zero(cl));
@@ -4908,11 +4907,45 @@ struct tables : header {
     return automaton<AnyLength, OneWindow, false, true>(sc, s, n, st);
   }
 
+  // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
+  // the state (DFA) or root (trie) for the qualifier, or no_state if the name is invalid.
+  // AfterQuick: no quick qualifier starts the name (n >= 9 and the quick test missed), so when
+  // every short qualifier (2 to 6 bytes) the patterns name is a quick one (quick_all), a short
+  // one without parameters is the "other qualifiers" class without a lookup. One scan
+  // (scan_qualifier, inlined: its 16-byte block holds most qualifiers) and one call per
+  // qualified name that the quick test does not take; until session 31 a word test for short
+  // qualifiers ran first, inlined, and a name with parameters then paid it, a second call and
+  // the scan (bench/ params: ~160 instructions per check for its parameters). (Defined before
+  // its caller: clang 14 cannot evaluate a member template, in constant evaluation, that is
+  // instantiated before its definition.)
+  template <bool AfterQuick>
+  CAPMATCH_DETAIL_NOINLINE constexpr u32 qualifier(const char* s, std::size_t n, std::size_t* body) const noexcept {
+    const qualifier_scan q = scan_qualifier(s, n);
+    if (q.close == 0) return no_state;
+    const std::size_t close = q.close, params = q.params, qend = params == 0 ? close : params;
+    *body = close + 1;
+    if (close + 1 == n || s[close + 1] == '[') return no_state;  // no body, or a second qualifier
+    if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
+    if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
+    if constexpr (AfterQuick)
+      if (quick_all && params == 0 && close >= 3 && close <= 7) return state(qualifier_root).default_next();
+    segment g;
+    g.pos = 1;
+    g.len = qend - 1;
+    if (g.len <= 8) {
+      g.key = (AfterQuick ? load8(s + 1) : word_from(s, n, 1)) & (~u64{0} >> (64 - 8 * g.len));  // (AfterQuick: n >= 9)
+    } else {
+      const std::string_view name(s + 1, g.len);
+      g.key = segment_key(name);
+      if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
+    }
+    return find(qualifier_root, g, s, state(qualifier_root).default_next());
+  }
+
   // A name's qualifier: one of the quick ones when the name starts with it (the word holds
   // the whole qualifier, so it has no parameters, '[' or U+0000, and n >= 9 leaves a body);
-  // when every short qualifier is a quick one, any other short one without parameters is the
-  // "other qualifiers" class; when not, named_qualifier looks such a one up; else parsed.
-  // Sets *body to the first byte of the body; returns no_state if the name is invalid.
+  // else parsed. Sets *body to the first byte of the body; returns no_state if the name is
+  // invalid.
   CAPMATCH_DETAIL_INLINE constexpr u32 quick_qualifiers_or_parse(const char* s, std::size_t n,
                                                                  std::size_t* body) const noexcept {
     if (n >= 9) {
@@ -4922,60 +4955,9 @@ struct tables : header {
           *body = q.size;
           return s[q.size] == '[' ? no_state : q.to;  // a second qualifier
         }
-      if (!quick_all) return named_qualifier(s, n, w, body);
-      if (const std::size_t at = short_qualifier_close(w); at != 0) {
-        *body = at + 1;
-        return s[at + 1] == '[' ? no_state : state(qualifier_root).default_next();
-      }
+      return qualifier<true>(s, n, body);
     }
-    return qualifier(s, n, body);
-  }
-  // Where "[q]" with q of 2 to 6 bytes and no '[', '=', '?' or U+0000 in it closes in the
-  // name's first word w (the word test of scan_qualifier, from byte 1), else 0. (1 byte: "[*]"
-  // is for patterns only, and is parsed.)
-  CAPMATCH_DETAIL_INLINE static constexpr std::size_t short_qualifier_close(u64 w) noexcept {
-    const qualifier_flags f = qualifier_word(w, high_bits & ~u64{0xFF});
-    const std::size_t at = f.close == 0 ? 0 : static_cast<std::size_t>(std::countr_zero(f.close)) >> 3;
-    return at >= 3 && (f.bad | f.params) == 0 ? at : 0;
-  }
-  // A name's qualifier (n >= 9, first word w) when patterns name more short qualifiers than
-  // the quick ones (bench/ quals): a short one in the first word is looked up by its bytes,
-  // other ones parsed. Out of line, as the parse: inlined into the check, this path cost other
-  // families' loops (anyq/512 +21 %, the same instructions: register allocation).
-  CAPMATCH_DETAIL_NOINLINE constexpr u32 named_qualifier(const char* s, std::size_t n, u64 w,
-                                                         std::size_t* body) const noexcept {
-    const std::size_t at = short_qualifier_close(w);
-    if (at == 0) return qualifier(s, n, body);
-    *body = at + 1;
-    if (s[at + 1] == '[') return no_state;  // a second qualifier
-    segment g;
-    g.pos = 1;
-    g.len = at - 1;
-    g.key = (w >> 8) & (~u64{0} >> (64 - 8 * g.len));  // its bytes, as segment_key
-    return find(qualifier_root, g, s, state(qualifier_root).default_next());
-  }
-
-  // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
-  // the state (DFA) or root (trie) for the qualifier, or no_state if the name is invalid.
-  CAPMATCH_DETAIL_NOINLINE constexpr u32 qualifier(const char* s, std::size_t n, std::size_t* body) const noexcept {
-    const qualifier_scan q = scan_qualifier(s, n);
-    if (q.close == 0) return no_state;
-    const std::size_t close = q.close, params = q.params, qend = params == 0 ? close : params;
-    *body = close + 1;
-    if (close + 1 == n || s[close + 1] == '[') return no_state;  // no body, or a second qualifier
-    if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
-    if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
-    segment g;
-    g.pos = 1;
-    g.len = qend - 1;
-    if (g.len <= 8) {
-      g.key = word_from(s, n, 1) & (~u64{0} >> (64 - 8 * g.len));
-    } else {
-      const std::string_view name(s + 1, g.len);
-      g.key = segment_key(name);
-      if (g.len <= 16) g.w0 = word_at(name, 0), g.w1 = word_at(name, 8);
-    }
-    return find(qualifier_root, g, s, state(qualifier_root).default_next());
+    return qualifier<false>(s, n, body);
   }
 
   // The record of mid-run head st's run of len bytes (builder::mid_runs: always present; were

@@ -138,9 +138,9 @@ static_assert(ct_ops(ct_chains, "t:a:b1:c:d:e:f:g", matcher_mode::automatic) == 
 static_assert(ct_ops(ct_chains, "t:a:b2:c:d:e:gg", matcher_mode::automatic) == op_set(operation::history));
 static_assert(ct_ops(ct_chains, "t:b:b2:c:d:e:g", matcher_mode::automatic).empty());
 
-// More short named qualifiers than the quick ones (quick_qualifiers = 4): a name's short
-// qualifier is looked up from its first word (tables::named_qualifier), during compilation too;
-// one with parameters, or longer than 6 bytes, is parsed.
+// More short named qualifiers than the quick ones (quick_qualifiers = 4): a name's qualifier
+// that is not a quick one is parsed and looked up by its bytes (tables::qualifier), during
+// compilation too, with parameters or without, short or longer than 6 bytes.
 constexpr std::string_view ct_named =
     R"({"[q1]room:a":["publish"],"[q2]room:a":["subscribe"],"[q3]room:a":["history"],"[q4]room:a":["presence"],)"
     R"("[q5]room:a":["publish"],"[q6]room:b":["history"],"[longer7]room:a":["subscribe"],"[*]room:c":["presence"]})";

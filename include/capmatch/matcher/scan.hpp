@@ -253,11 +253,11 @@ struct qualifier_flags {
 CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) noexcept {
   const u64 closes = zero_bytes(w ^ (ones * ']')) & in;
   const u64 close = closes & (0 - closes);
-  const u64 before = close == 0 ? ~u64{0} : close - 1;  // bytes before the first ']'
+  const u64 before = close - 1;  // bytes before the first ']' (all when none)
   return {close, (zero_bytes(w ^ (ones * '[')) | zero_bytes(w)) & in & before,
           (zero_bytes(w ^ (ones * '=')) | zero_bytes(w ^ (ones * '?'))) & in & before};
 }
-[[nodiscard]] constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr qualifier_scan scan_qualifier(const char* s, std::size_t n) noexcept {
   qualifier_scan q;
   if (!std::is_constant_evaluated()) {
 #if CAPMATCH_DETAIL_SSE2
@@ -265,13 +265,12 @@ CAPMATCH_DETAIL_INLINE constexpr qualifier_flags qualifier_word(u64 w, u64 in) n
       u32 in = 0xFFFEu;  // the block's bytes to test: not s[0], nor (last block) bytes seen before
       for (std::size_t at = 0;;) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
-        const auto mask = [&](char c) {
-          return static_cast<u32>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
-        };
-        const u32 cl = mask(']') & in;
-        const u32 before = cl == 0 ? ~u32{0} : (cl & (0 - cl)) - 1;  // bytes before the first ']'
-        if (((mask('[') | mask('\0')) & in & before) != 0) return {};
-        const u32 par = (mask('=') | mask('?')) & in & before;
+        const auto eq = [&](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+        const auto bits = [](__m128i m) { return static_cast<u32>(_mm_movemask_epi8(m)); };
+        const u32 cl = bits(eq(']')) & in;
+        const u32 before = (cl & (0 - cl)) - 1;  // bytes before the first ']' (all when none)
+        if ((bits(_mm_or_si128(eq('['), eq('\0'))) & in & before) != 0) return {};
+        const u32 par = bits(_mm_or_si128(eq('='), eq('?'))) & in & before;
         if (q.params == 0 && par != 0) q.params = at + static_cast<std::size_t>(std::countr_zero(par));
         if (cl != 0) {
           q.close = at + static_cast<std::size_t>(std::countr_zero(cl));
