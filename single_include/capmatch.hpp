@@ -5152,6 +5152,11 @@ struct tables : header {
                                               const tables& d) noexcept {
   return a.filter_indices | b.filter_indices | c.filter_indices | d.filter_indices;
 }
+/// Whether group t runs for a name whose filter hashes are `hashes` (at the indices in `have`).
+/// (Forced inline: as a lambda g++ called it out of line, three times per grouped check.)
+[[nodiscard]] CAPMATCH_DETAIL_INLINE constexpr bool group_admits(const tables& t, const u64* hashes, u32 have) noexcept {
+  return t.filter_indices == 0 || filter_admits(t.filter, t.filter_log2, t.filter_indices, hashes, have);
+}
 /// Which of the groups a check of `name` runs when some group has a literal filter (`want`,
 /// filter_indices_of the groups, is not 0): bit g for the g-th, set unless the group's filter
 /// misses the name's segments.
@@ -5160,11 +5165,8 @@ struct tables : header {
                                                                    std::string_view name) noexcept {
   u64 hashes[filter_indices_max];  // only those at the indices in `have` are written and read
   const u32 have = name.empty() ? 0 : body_hashes(name.data(), name.size(), want, hashes);
-  const auto admits = [&](const tables& t) {
-    return t.filter_indices == 0 || filter_admits(t.filter, t.filter_log2, t.filter_indices, hashes, have);
-  };
-  return (admits(a) ? 1u : 0u) | (admits(b) ? 2u : 0u) | (count > 2 && admits(c) ? 4u : 0u) |
-         (count > 3 && admits(d) ? 8u : 0u);
+  return (group_admits(a, hashes, have) ? 1u : 0u) | (group_admits(b, hashes, have) ? 2u : 0u) |
+         (count > 2 && group_admits(c, hashes, have) ? 4u : 0u) | (count > 3 && group_admits(d, hashes, have) ? 8u : 0u);
 }
 
 /// A check over several tables (a matcher's 2 to 4 groups, docs/matcher.md "Groups"; `d` or
