@@ -217,8 +217,9 @@ struct tables : header {
   // Parses "[q=v?p]" at the start of s: sets *body to the first byte of the body and returns
   // the state (DFA) or root (trie) for the qualifier, or no_state if the name is invalid.
   // AfterQuick: no quick qualifier starts the name (n >= 9 and the quick test missed), so when
-  // every short qualifier (2 to 6 bytes) the patterns name is a quick one (quick_all), a short
-  // one without parameters is the "other qualifiers" class without a lookup. One scan
+  // every short qualifier (at most quick_qualifier_bytes) the patterns name is a quick one
+  // (quick_all), a short one without parameters is the "other qualifiers" class without a
+  // lookup. One scan
   // (scan_qualifier, inlined: its 16-byte block holds most qualifiers) and one call per
   // qualified name that the quick test does not take; until session 31 a word test for short
   // qualifiers ran first, inlined, and a name with parameters then paid it, a second call and
@@ -235,7 +236,7 @@ struct tables : header {
     if (qend == 1) return params != 0 && s[params] == '?' ? start : no_state;  // "[?p]x" is unqualified
     if (qend == 2 && s[1] == '*') return no_state;  // [*] is for patterns only
     if constexpr (AfterQuick)
-      if (quick_all && params == 0 && close >= 3 && close <= 7) return state(qualifier_root).default_next();
+      if (quick_all && params == 0 && qend <= quick_qualifier_bytes + 1) return state(qualifier_root).default_next();
     segment g;
     g.pos = 1;
     g.len = qend - 1;
