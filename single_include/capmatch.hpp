@@ -3565,6 +3565,10 @@ static_assert(fallback_flag << 1 == u32{1} << run_shift, "runs_or_falls_back tes
 // A mid-run head whose chain was dropped (DFA only) holds its run in its record, as a start
 // run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
 inline constexpr u32 held_run_flag = u32{1} << 18;
+// A split record (DFA with fallbacks only) has both flags, which no other record has together:
+// it stands for two states at once (state_rec::set_split; docs/matcher.md, "Split fallback
+// targets").
+inline constexpr u32 split_flags = fallback_flag | held_run_flag;
 
 // The tables refer to a state by its reference: its offset in the words array (dead: 0), with
 // the log2 of its table's entries above ref_shift (see state_ref), so that a step knows where
@@ -3673,7 +3677,13 @@ static_assert(table_flag > held_run_flag);
 ///   w_[2]  op bits granted when the name ends here; | fallback_flag or held_run_flag; a run
 ///          state: | run length << run_shift; trie: | the `*` edge's star skip << run_shift
 ///   w_[3]  the filter of the literal transitions' key hashes, or (run state) the run's pool
-///          offset, or (holds_run) the held run's pool offset | wild_run
+///          offset, or (holds_run) the held run's pool offset | wild_run, or (split) the
+///          state the second part stands on after the segment
+/// A *split record* (DFA with fallbacks only; splits()) is a fallback target that stands for
+/// the union of two parts run apart: w_[0] is the first part's state, which the segment is
+/// looked up in as in a fallback, and w_[3] the state the second part moves to on any segment.
+/// It has no transitions, no table and no ops of its own, and is never stood on: only a
+/// fallback leads to it (docs/matcher.md, "Split fallback targets").
 template <class Words>
 class record_reads {
  public:
@@ -3685,6 +3695,11 @@ class record_reads {
   [[nodiscard]] constexpr bool has_fallback() const noexcept { return (w_[2] & fallback_flag) != 0; }
   /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
   [[nodiscard]] constexpr u32 fallback() const noexcept { return w_[0]; }
+  /// DFA: a split record (both fallback_flag and held_run_flag; see above). Its fallback() is
+  /// the first part's state, split_second() the second part's state after any segment.
+  [[nodiscard]] constexpr bool splits() const noexcept { return (w_[2] & split_flags) == split_flags; }
+  /// DFA, splits(): the state the second part stands on after the segment looked up.
+  [[nodiscard]] constexpr u32 split_second() const noexcept { return w_[3]; }
   /// Trie: the `*` child (the node at the end of the `*` edge's chain, see star_skip()).
   [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
   /// Trie: the segments the `*` edge passes over after its own. The nodes of a chain of `*`
@@ -3696,6 +3711,7 @@ class record_reads {
   [[nodiscard]] constexpr u32 run_end() const noexcept { return w_[0]; }
   /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
   /// record (run_end(), run_length(), held_run_offset()) instead of the long-edge table.
+  /// (Read only when run_length() != 0: a split record, which has the flag too, has no run.)
   [[nodiscard]] constexpr bool holds_run() const noexcept { return (w_[2] & held_run_flag) != 0; }
   /// DFA, holds_run(): the pool offset of the run's bytes.
   [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return w_[3] & ~wild_run; }
@@ -3741,6 +3757,15 @@ class state_rec : public record_reads<u32[record_words]> {
     w_[0] = st;
     w_[2] |= fallback_flag;
   }
+  /// DFA: makes this a split record (a state index while building, a reference once emitted):
+  /// a segment is looked up in `first` as through a fallback, and the second part moves to
+  /// `second` (see splits()). No ops, no transitions.
+  constexpr void set_split(u32 first, u32 second) noexcept {
+    w_[0] = first;
+    w_[1] = 0;
+    w_[2] = split_flags;
+    w_[3] = second;
+  }
   /// Trie: sets the `*` child.
   constexpr void set_star_child(u32 node) noexcept { w_[0] = node; }
   /// Trie: makes the `*` edge lead to `node` past `skip` segments after its own (star_skip()).
@@ -3770,11 +3795,13 @@ class state_rec : public record_reads<u32[record_words]> {
     w_[2] = term_ops() | held_run_flag | size << run_shift;
     w_[3] = offset | (wild ? wild_run : 0);
   }
-  /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
-  /// while building, state indices to references when emitting.
+  /// Replaces the state links (default transition, fallback, run end or `*` child; a split
+  /// record's two) by f(link): renumbering while building, state indices to references when
+  /// emitting.
   template <class F>
   constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
     w_[0] = f(w_[0]);
+    if (splits()) w_[3] = f(w_[3]);
   }
   /// Emits the record as the four words a state_ref reads, its table's size (`entries`, a
   /// power of two, or 0: no table) above the trail ops (table_flag, log2 << table_shift).
@@ -4876,10 +4903,15 @@ struct tables : header {
   // the others keep this one, without the test): a state with a fallback has no default, and a
   // segment its transitions do not name moves the automaton as it moves the fallback state (whose
   // trailing-`*` ops are already the state's), which may have a fallback in turn (a smaller set
-  // each time; docs/matcher.md, "Fallback transitions").
-  template <bool Fallbacks = false>
-  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, state_ref r, const segment& g, const char* s,
-                                            u32& acc) const noexcept {
+  // each time; docs/matcher.md, "Fallback transitions"). A fallback may lead to a split
+  // record: the segment is looked up in its first part's state, and *second is set to the
+  // state its second part moves to (the caller runs the rest of the name from there too;
+  // docs/matcher.md, "Split fallback targets").
+  // (EntryFallback's step, Splits false, leaves the test out: the plain construction makes no
+  // split record.)
+  template <bool Fallbacks = false, bool Splits = Fallbacks>
+  CAPMATCH_DETAIL_INLINE constexpr u32 step(u32 st, state_ref r, const segment& g, const char* s, u32& acc,
+                                            u32* second = nullptr) const noexcept {
     acc |= r.trail_bits();
     const u64 hk = g.key * k_mul;
     if constexpr (Fallbacks) {
@@ -4889,6 +4921,13 @@ struct tables : header {
         if (to != no_state) return to;
         st = at.fallback();
         at = state(st);
+        if constexpr (Splits) {
+          if (at.splits()) {  // (its filter word is its second link: never tested)
+            *second = at.split_second();
+            st = at.fallback();
+            at = state(st);
+          }
+        }
       }
     } else {
       if ((r.filter() & filter_bit(hk)) == 0) return r.default_next();
@@ -4989,7 +5028,7 @@ struct tables : header {
     u32 acc = 0;
     if constexpr (EntryFallback) {
       const segment g = sc.template next<OneWindow>();
-      st = step<true>(st, state(st), g, s, acc);
+      st = step<true, false>(st, state(st), g, s, acc);
       if (g.last) return finish(acc | state(st).term_bits());
       if (st == dead) return finish(acc);
     } else if (state_ref r = state(st); Fallbacks ? r.run_length() != 0 : r.runs_or_falls_back()) {
@@ -5004,26 +5043,58 @@ struct tables : header {
       if (st == dead) return finish(acc);
       sc.seek(end + 1);  // < n: the name does not end with ':'
     }
+    return finish(steps<AnyLength, OneWindow, Fallbacks>(sc, s, n, st, acc));
+  }
+
+  // The automaton's loop over the rest of a valid name's body from state st (not an entry's
+  // start run: a mid-run head is passed as a mid-run), the op bits acc gathered so far: the
+  // op bits with the last state's (automaton's caller finishes them). Splits (tables with
+  // fallbacks): a fallback may lead to a split record, whose second part runs in split_rest.
+  template <bool AnyLength, bool OneWindow, bool Fallbacks, bool Splits = Fallbacks>
+  CAPMATCH_DETAIL_INLINE constexpr u32 steps(name_scanner& sc, const char* s, std::size_t n, u32 st,
+                                             u32 acc) const noexcept {
     for (;;) {
       state_ref r = state(st);
       if constexpr (AnyLength) {
         if (r.run_length() != 0) {  // a mid-run head (never an entry state)
           if (const run_pass p = pass_mid_run(st, r, s, n, sc.position(), sc.colons()); p.to != no_state) {
             acc |= r.trail_bits();
-            if (p.end > n) return finish(acc);  // the automaton dies inside the run; the name is valid
+            if (p.end > n) return acc;  // the automaton dies inside the run; the name is valid
             st = p.to;
-            if (p.end == n) return finish(acc | state(st).term_bits());
-            if (st == dead) return finish(acc);
+            if (p.end == n) return acc | state(st).term_bits();
+            if (st == dead) return acc;
             sc.seek(p.end + 1);
             continue;
           }
         }
       }
       const segment g = sc.template next<OneWindow>();
-      st = step<Fallbacks>(st, r, g, s, acc);
-      if (g.last) return finish(acc | state(st).term_bits());
-      if (st == dead) return finish(acc);  // nothing more can be granted; the name is valid
+      if constexpr (Splits) {
+        u32 second = no_state;
+        st = step<true>(st, r, g, s, acc, &second);
+        if (second != no_state) [[unlikely]] acc |= split_rest(sc, s, n, second, g.last);
+      } else if constexpr (Fallbacks) {
+        st = step<true, false>(st, r, g, s, acc);
+      } else {
+        st = step(st, r, g, s, acc);
+      }
+      if (g.last) return acc | state(st).term_bits();
+      if (st == dead) return acc;  // nothing more can be granted; the name is valid
     }
+  }
+
+  // A split record's second part (tables with fallbacks): the op bits of the rest of the name
+  // after the segment just looked up (`last`: that was the name's last), from state st, on a
+  // copy of the scanner; the first part goes on in the caller's loop (docs/matcher.md, "Split
+  // fallback targets"). The second part holds only nodes below `*` children of primary nodes,
+  // and no state of such nodes falls back, so its loop has no split test, and it is inlined
+  // (as a call, with the scanner copied: lead10/512 +0.9 % instructions per check, and deep and
+  // longseg +0.7 %, whose names other_ops checks beside the loop with fallbacks; callgrind).
+  CAPMATCH_DETAIL_INLINE constexpr u32 split_rest(name_scanner sc, const char* s, std::size_t n, u32 st,
+                                                  bool last) const noexcept {
+    if (last) return state(st).term_bits();
+    if (st == dead) return 0;
+    return steps<true, false, true, false>(sc, s, n, st, 0);
   }
 
   // A check. The common case — a DFA and a name of 8 to short_name_bytes bytes — is inlined
@@ -6348,6 +6419,27 @@ constexpr bool builder::determinise() {
       else states[st] = rec;
       continue;
     }
+    // A fallback target with stand-ins, F = W ∪ {x̂ : x a `*` child of T}: a split record
+    // instead of F's transitions. A segment moves F to W's move on it ∪ {x : x̂ in F}, so a
+    // check looks the segment up in W's state (as through a fallback) and runs the rest of
+    // the name from the state of the x's apart, or-ing the answers. F's own transitions, one
+    // per segment W names, and every state below them copied W's part once per tenant with a
+    // `*` child (docs/matcher.md, "Split fallback targets"). The stand-ins sort last.
+    if (fallbacks && (set_items[e - 1] & star_only) != 0 && (set_items[b] & star_only) == 0) {
+      u32 j = b;
+      while ((set_items[j] & star_only) == 0) ++j;
+      rest.clear();
+      for (u32 i = b; i < j; ++i) rest.push_back(set_items[i]);  // (copied: state_of may grow set_items)
+      set.clear();
+      for (u32 i = j; i < e; ++i) set.push_back(set_items[i] & ~star_only);  // (sorted, distinct)
+      at_depth = depth[st];
+      const u32 first_part = state_of(rest);
+      at_depth = depth[st] + 1;
+      rec.set_split(first_part, state_of(set));
+      if (states.size() == st) states.push_back(rec);
+      else states[st] = rec;
+      continue;
+    }
     // A named qualifier's entry state {q, [*] root}, q without a `*` child, in the plain
     // construction (entry_falls_back): a segment q's edges do not name moves it as it moves
     // {[*] root}, the other qualifiers' entry state. It takes the fallback construction's
@@ -6720,9 +6812,11 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   rep[qualifier_state] = qualifier_state;
   index_map& sigs = lookup;  // the state sets' index is no longer needed
   sigs.reset(count);
+  // (a split record's second link is a link too: its flags and the class it leads to)
+  auto second = [&](u32 st) { return states[st].splits() ? rep[states[st].split_second()] : no_state; };
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
-                 rep[states[st].default_next()]);
+                 rep[states[st].default_next()] ^ u64{second(st)} << 32);
     // (one mix per transition: which states are equal does not depend on the hash)
     // (one multiply a transition: mix2's second and its shift bought no fewer probes)
     for (u32 k = first[st]; k < first[st + 1]; ++k) h = (h ^ (u64{ts[k].sid} << 32 | rep[ts[k].to])) * k_state;
@@ -6730,7 +6824,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   };
   auto same = [&](u32 a, u32 b) {
     if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
-        states[a].has_fallback() != states[b].has_fallback() ||
+        states[a].has_fallback() != states[b].has_fallback() || second(a) != second(b) ||
         rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
       return false;
     for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
@@ -6813,7 +6907,10 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
+  for (u32 st = 2; st < count; ++st) {
+    entered[states[st].default_next()] = 1;
+    if (states[st].splits()) entered[states[st].split_second()] = 1;
+  }
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
@@ -6829,6 +6926,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
     keep[states[st].default_next()] = 1;
+    if (states[st].splits()) keep[states[st].split_second()] = 1;
     if (run_of[st] != no_state) {
       keep[runs[run_of[st]].target] = 1;
       continue;
@@ -6844,14 +6942,17 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   start = id[start];
 }
 
-// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults and
-// fallbacks, and from outside the tables the start state and the start runs' ends (the
+// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults,
+// fallbacks and split records' second links, and from outside the tables the start state and the start runs' ends (the
 // qualifier classes' entry states are entered by the qualifier pseudo-state). The one count
 // of find_mid_runs and drop_chains.
 constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start, u32* entered) const {
   for (const auto& t : ts) ++entered[t.to];
-  for (u32 st = 1; st < states.size(); ++st) ++entered[states[st].default_next()];
+  for (u32 st = 1; st < states.size(); ++st) {
+    ++entered[states[st].default_next()];
+    if (states[st].splits()) ++entered[states[st].split_second()];
+  }
   ++entered[start];
   for (const auto& r : runs) ++entered[r.target];
 }
@@ -6991,6 +7092,7 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
   // transitions into it); the default.
   auto successors = [&](u32 st, auto&& f) {
     if (states[st].has_fallback()) f(states[st].fallback());
+    if (states[st].splits()) f(states[st].split_second());
     for (u32 k = first[st]; k < first[st + 1]; ++k) f(ts[k].to);
     if (run_end[st] != 0) f(run_end[st] - 1);
     if (states[st].default_next() != dead && !states[st].has_fallback()) f(states[st].default_next());

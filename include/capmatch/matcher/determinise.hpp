@@ -196,6 +196,27 @@ constexpr bool builder::determinise() {
       else states[st] = rec;
       continue;
     }
+    // A fallback target with stand-ins, F = W ∪ {x̂ : x a `*` child of T}: a split record
+    // instead of F's transitions. A segment moves F to W's move on it ∪ {x : x̂ in F}, so a
+    // check looks the segment up in W's state (as through a fallback) and runs the rest of
+    // the name from the state of the x's apart, or-ing the answers. F's own transitions, one
+    // per segment W names, and every state below them copied W's part once per tenant with a
+    // `*` child (docs/matcher.md, "Split fallback targets"). The stand-ins sort last.
+    if (fallbacks && (set_items[e - 1] & star_only) != 0 && (set_items[b] & star_only) == 0) {
+      u32 j = b;
+      while ((set_items[j] & star_only) == 0) ++j;
+      rest.clear();
+      for (u32 i = b; i < j; ++i) rest.push_back(set_items[i]);  // (copied: state_of may grow set_items)
+      set.clear();
+      for (u32 i = j; i < e; ++i) set.push_back(set_items[i] & ~star_only);  // (sorted, distinct)
+      at_depth = depth[st];
+      const u32 first_part = state_of(rest);
+      at_depth = depth[st] + 1;
+      rec.set_split(first_part, state_of(set));
+      if (states.size() == st) states.push_back(rec);
+      else states[st] = rec;
+      continue;
+    }
     // A named qualifier's entry state {q, [*] root}, q without a `*` child, in the plain
     // construction (entry_falls_back): a segment q's edges do not name moves it as it moves
     // {[*] root}, the other qualifiers' entry state. It takes the fallback construction's
@@ -568,9 +589,11 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   rep[qualifier_state] = qualifier_state;
   index_map& sigs = lookup;  // the state sets' index is no longer needed
   sigs.reset(count);
+  // (a split record's second link is a link too: its flags and the class it leads to)
+  auto second = [&](u32 st) { return states[st].splits() ? rep[states[st].split_second()] : no_state; };
   auto hash_of = [&](u32 st) {
     u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
-                 rep[states[st].default_next()]);
+                 rep[states[st].default_next()] ^ u64{second(st)} << 32);
     // (one mix per transition: which states are equal does not depend on the hash)
     // (one multiply a transition: mix2's second and its shift bought no fewer probes)
     for (u32 k = first[st]; k < first[st + 1]; ++k) h = (h ^ (u64{ts[k].sid} << 32 | rep[ts[k].to])) * k_state;
@@ -578,7 +601,7 @@ constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<tra
   };
   auto same = [&](u32 a, u32 b) {
     if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
-        states[a].has_fallback() != states[b].has_fallback() ||
+        states[a].has_fallback() != states[b].has_fallback() || second(a) != second(b) ||
         rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
       return false;
     for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
@@ -661,7 +684,10 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) entered[states[st].default_next()] = 1;
+  for (u32 st = 2; st < count; ++st) {
+    entered[states[st].default_next()] = 1;
+    if (states[st].splits()) entered[states[st].split_second()] = 1;
+  }
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
@@ -677,6 +703,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
     keep[states[st].default_next()] = 1;
+    if (states[st].splits()) keep[states[st].split_second()] = 1;
     if (run_of[st] != no_state) {
       keep[runs[run_of[st]].target] = 1;
       continue;
@@ -692,14 +719,17 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   start = id[start];
 }
 
-// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults and
-// fallbacks, and from outside the tables the start state and the start runs' ends (the
+// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults,
+// fallbacks and split records' second links, and from outside the tables the start state and the start runs' ends (the
 // qualifier classes' entry states are entered by the qualifier pseudo-state). The one count
 // of find_mid_runs and drop_chains.
 constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start, u32* entered) const {
   for (const auto& t : ts) ++entered[t.to];
-  for (u32 st = 1; st < states.size(); ++st) ++entered[states[st].default_next()];
+  for (u32 st = 1; st < states.size(); ++st) {
+    ++entered[states[st].default_next()];
+    if (states[st].splits()) ++entered[states[st].split_second()];
+  }
   ++entered[start];
   for (const auto& r : runs) ++entered[r.target];
 }
@@ -839,6 +869,7 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
   // transitions into it); the default.
   auto successors = [&](u32 st, auto&& f) {
     if (states[st].has_fallback()) f(states[st].fallback());
+    if (states[st].splits()) f(states[st].split_second());
     for (u32 k = first[st]; k < first[st + 1]; ++k) f(ts[k].to);
     if (run_end[st] != 0) f(run_end[st] - 1);
     if (states[st].default_next() != dead && !states[st].has_fallback()) f(states[st].default_next());

@@ -60,6 +60,10 @@ static_assert(fallback_flag << 1 == u32{1} << run_shift, "runs_or_falls_back tes
 // A mid-run head whose chain was dropped (DFA only) holds its run in its record, as a start
 // run does, with this bit in `term` (below the fallback flag: a head never has a fallback).
 inline constexpr u32 held_run_flag = u32{1} << 18;
+// A split record (DFA with fallbacks only) has both flags, which no other record has together:
+// it stands for two states at once (state_rec::set_split; docs/matcher.md, "Split fallback
+// targets").
+inline constexpr u32 split_flags = fallback_flag | held_run_flag;
 
 // The tables refer to a state by its reference: its offset in the words array (dead: 0), with
 // the log2 of its table's entries above ref_shift (see state_ref), so that a step knows where
@@ -168,7 +172,13 @@ static_assert(table_flag > held_run_flag);
 ///   w_[2]  op bits granted when the name ends here; | fallback_flag or held_run_flag; a run
 ///          state: | run length << run_shift; trie: | the `*` edge's star skip << run_shift
 ///   w_[3]  the filter of the literal transitions' key hashes, or (run state) the run's pool
-///          offset, or (holds_run) the held run's pool offset | wild_run
+///          offset, or (holds_run) the held run's pool offset | wild_run, or (split) the
+///          state the second part stands on after the segment
+/// A *split record* (DFA with fallbacks only; splits()) is a fallback target that stands for
+/// the union of two parts run apart: w_[0] is the first part's state, which the segment is
+/// looked up in as in a fallback, and w_[3] the state the second part moves to on any segment.
+/// It has no transitions, no table and no ops of its own, and is never stood on: only a
+/// fallback leads to it (docs/matcher.md, "Split fallback targets").
 template <class Words>
 class record_reads {
  public:
@@ -180,6 +190,11 @@ class record_reads {
   [[nodiscard]] constexpr bool has_fallback() const noexcept { return (w_[2] & fallback_flag) != 0; }
   /// DFA, has_fallback(): the state whose transitions answer the segments this one's do not name.
   [[nodiscard]] constexpr u32 fallback() const noexcept { return w_[0]; }
+  /// DFA: a split record (both fallback_flag and held_run_flag; see above). Its fallback() is
+  /// the first part's state, split_second() the second part's state after any segment.
+  [[nodiscard]] constexpr bool splits() const noexcept { return (w_[2] & split_flags) == split_flags; }
+  /// DFA, splits(): the state the second part stands on after the segment looked up.
+  [[nodiscard]] constexpr u32 split_second() const noexcept { return w_[3]; }
   /// Trie: the `*` child (the node at the end of the `*` edge's chain, see star_skip()).
   [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
   /// Trie: the segments the `*` edge passes over after its own. The nodes of a chain of `*`
@@ -191,6 +206,7 @@ class record_reads {
   [[nodiscard]] constexpr u32 run_end() const noexcept { return w_[0]; }
   /// DFA: a mid-run head whose chain was dropped, with nothing else left: its run is in this
   /// record (run_end(), run_length(), held_run_offset()) instead of the long-edge table.
+  /// (Read only when run_length() != 0: a split record, which has the flag too, has no run.)
   [[nodiscard]] constexpr bool holds_run() const noexcept { return (w_[2] & held_run_flag) != 0; }
   /// DFA, holds_run(): the pool offset of the run's bytes.
   [[nodiscard]] constexpr u32 held_run_offset() const noexcept { return w_[3] & ~wild_run; }
@@ -236,6 +252,15 @@ class state_rec : public record_reads<u32[record_words]> {
     w_[0] = st;
     w_[2] |= fallback_flag;
   }
+  /// DFA: makes this a split record (a state index while building, a reference once emitted):
+  /// a segment is looked up in `first` as through a fallback, and the second part moves to
+  /// `second` (see splits()). No ops, no transitions.
+  constexpr void set_split(u32 first, u32 second) noexcept {
+    w_[0] = first;
+    w_[1] = 0;
+    w_[2] = split_flags;
+    w_[3] = second;
+  }
   /// Trie: sets the `*` child.
   constexpr void set_star_child(u32 node) noexcept { w_[0] = node; }
   /// Trie: makes the `*` edge lead to `node` past `skip` segments after its own (star_skip()).
@@ -265,11 +290,13 @@ class state_rec : public record_reads<u32[record_words]> {
     w_[2] = term_ops() | held_run_flag | size << run_shift;
     w_[3] = offset | (wild ? wild_run : 0);
   }
-  /// Replaces the state link (default transition, run end or `*` child) by f(link): renumbering
-  /// while building, state indices to references when emitting.
+  /// Replaces the state links (default transition, fallback, run end or `*` child; a split
+  /// record's two) by f(link): renumbering while building, state indices to references when
+  /// emitting.
   template <class F>
   constexpr void map_link(F f) noexcept(noexcept(f(u32{}))) {
     w_[0] = f(w_[0]);
+    if (splits()) w_[3] = f(w_[3]);
   }
   /// Emits the record as the four words a state_ref reads, its table's size (`entries`, a
   /// power of two, or 0: no table) above the trail ops (table_flag, log2 << table_shift).
