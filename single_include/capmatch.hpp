@@ -6643,10 +6643,13 @@ constexpr bool builder::determinise_with_fallbacks() { return determinise<true>(
 // - the state after each literal path from the `[*]` root to a node m that is not a leaf:
 //   the unqualified name's run stands on m with [*].*^d and the unqualified root's *^d, and
 //   the state that holds them without a primary node (the run's own, or its fallback target,
-//   or that one's leafless target) copies every transition of theirs: 1 + the largest count;
-//   where the unqualified *^d has edges, the other qualifiers' run (without it) makes a second
-//   such state. `[*]tenantK:…` beside `[*]*:y` (bench/ lead1 and lead10 at 32768, lead10 at
-//   4096).
+//   or that one's leafless target, or a split record's first part) copies every transition of
+//   theirs: 1 + the largest count; where the unqualified *^d has edges, the other qualifiers'
+//   run (without it) makes a second such state. `[*]tenantK:…` beside `[*]*:y` (bench/ lead1
+//   and lead10 at 32768, lead10 at 4096). But when the unqualified root has a `*` child and
+//   does not name the path's first segment, the unqualified run splits at its first segment
+//   (a split record: the `[*]` part and the unqualified root's `*` part run apart), and only
+//   the other qualifiers' state is made: counted once.
 constexpr builder::bounds builder::bounds_exceeded() const {
   const std::size_t limit = dfa_bound();
   bounds out;
@@ -6709,6 +6712,16 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   std::vector<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0), depth(root_of.size(), 0);
   if (root_of.empty()) return out;
   for (std::size_t r = 0; r < roots; ++r) root_of[root_node(r)] = static_cast<u32>(r + 1);
+  // Per node on a path from the `[*]` root: 1 when the unqualified run splits at its first
+  // segment (the unqualified root has a live `*` child and no live edge on that segment).
+  std::vector<u8> apart(root_of.size(), 0);
+  const u32 unqualified_star = nodes[2].star_child();
+  const bool splits_first = unqualified_star != dead && live(unqualified_star);
+  const auto unqualified_names = [&](u32 sid) {
+    const auto first = tedges.begin() + node_edges[2], last = tedges.begin() + node_edges[3];
+    const auto it = std::lower_bound(first, last, sid, [](const trie_edge& x, u32 v) { return x.sid < v; });
+    return it != last && it->sid == sid && live(it->child);
+  };
   std::size_t stored = 2;
   for (u32 node = 0; node < nodes.size() && (want_plain || want_fallback); ++node) {
     const u32 r = root_of[node];
@@ -6720,6 +6733,7 @@ constexpr builder::bounds builder::bounds_exceeded() const {
       root_of[child] = r;
       depth[child] = d + 1;
       own += live(child) ? 1 : 0;
+      if (r == 1) apart[child] = d == 0 ? (splits_first && !unqualified_names(tedges[k].sid) ? 1 : 0) : apart[node];
     }
     if (d == 0 || !live(node)) continue;
     const std::size_t all = at_depth(0, d);
@@ -6727,7 +6741,7 @@ constexpr builder::bounds builder::bounds_exceeded() const {
       plain += 2 + (all != 0) + own + all + std::max(own, all);  // the other qualifiers' run: m and [*].*^d
       const u32 star = nodes[node].star_child();
       if (own != 0 || (star != dead && live(star))) {  // not a leaf
-        const std::size_t unqualified = at_depth(1, d);
+        const std::size_t unqualified = apart[node] ? 0 : at_depth(1, d);
         stored += 1 + std::max({own, unqualified, all});
         if (unqualified != 0) stored += 1 + std::max(own, all);  // the other qualifiers' run: without *^d
       }
