@@ -1050,6 +1050,116 @@ bool same_tables(const detail::cm::storage& a, const detail::cm::storage& b) {
          bytes_equal(a.long_edges, b.long_edges) && bytes_equal(a.pool, b.pool);
 }
 
+TEST_CASE("differential: split records whose second part heads long chains") {
+  // A tenant's `*` child beside star-led patterns: a name whose segment after `tenantK` is not
+  // one of tenantK's reaches a split record, and the rest of the name runs from the first part
+  // (the star-led part's state) and from the second (the `*` child's state) apart
+  // (docs/matcher.md, "Split fallback targets"). Here the second part heads long literal
+  // chains (`tenantK:*:d0:d1:d2:d3:…`), whose states the builder drops when they are a good
+  // share of the automaton (only the mid-run record leads through: the second part's loop must
+  // pass them as mid-runs), and the star-led part has chains of its own. Names of every length
+  // class, qualified or not, that take either part, both, or neither; against
+  // capability::ops_for and the trie walk.
+  splitmix64 r{20261206};
+  static const char* const fill[] = {"zz", "room", "d0", "admin", "x3", "y1", "abcdefghijk", "user", "q"};
+  std::size_t dropped = 0, start_runs = 0, with_splits = 0;
+  for (int round = 0; round < 6; ++round) {
+    std::set<std::string> seen;
+    std::vector<std::string> pats;
+    std::string json = "{";
+    auto add = [&](const std::string& p) {
+      if (!seen.insert(p).second) return;
+      json += (pats.empty() ? "" : ",") + json_escape(p) + ":" + gen_ops(r);
+      pats.push_back(p);
+    };
+    // Rounds 3-5: no `[*]` pattern, and a qualifier whose patterns all start `app:`, so its
+    // entry state is one-way and starts a run: the runs' pass (compress_runs) then keeps only
+    // what is reachable, and must count what the split records' second links reach.
+    const bool one_way_entry = round >= 3;
+    const std::size_t tenants = 150 + r.below(150);
+    for (std::size_t k = 0; k < tenants; ++k) {
+      if (one_way_entry && k % 3 == 0) add("[q]app:tenant" + std::to_string(k) + ":room:" + std::to_string(r.below(40)));
+      const std::string t = (round % 3 == 2 && k % 4 == 0 ? "[meta]tenant" : "tenant") + std::to_string(k);
+      std::string chain = t + ":*";
+      for (std::size_t j = 0, len = 6 + r.below(10); j < len; ++j) chain += ":d" + std::to_string(j) + "x" + std::to_string(r.below(2));
+      add(chain);
+      if (r.chance(50)) add(t + ":*:admin");
+      add(t + ":room:" + std::to_string(r.below(40)));
+      if (r.chance(30)) add(t + ":room:" + std::to_string(r.below(40)) + ":*");
+    }
+    for (std::size_t j = 0, led = 10 + r.below(30); j < led; ++j) {
+      switch (r.below(5)) {
+        case 0: add("*:room:x" + std::to_string(r.below(20))); break;
+        case 1: add("*:*:y" + std::to_string(r.below(20))); break;
+        case 2: add((one_way_entry ? "*:z" : "[*]*:z") + std::to_string(r.below(20))); break;
+        case 3: add("*:user:w" + std::to_string(r.below(20)) + ":*"); break;
+        default: add("*:d0x0:d1x1:d2x0:d3x" + std::to_string(r.below(2)) + ":e" + std::to_string(r.below(5))); break;
+      }
+    }
+    const auto cap = parse_ok(json + "}");
+    const matcher m(cap), walk(cap, matcher_mode::trie_walk);
+    REQUIRE(m.groups() == 1);
+    const auto& t = detail::cm::matcher_access::tables(m);
+    std::size_t splits = 0;
+    t.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) { splits += st.splits() ? 1 : 0; });
+    with_splits += t.fallbacks && splits >= 10 ? 1 : 0;
+    MESSAGE("round " << round << ": " << pats.size() << " patterns, " << m.state_count() << " states, " << splits
+                     << " split records, chains dropped " << t.chains);
+    dropped += t.chains ? 1 : 0;
+    const auto v = t.view();
+    for (detail::cm::u32 i = 0; i < detail::cm::quick_qualifiers; ++i)  // ([q] is a quick qualifier)
+      if (v.quick[i].size == 3 && v.state(v.quick[i].to).run_length() != 0) ++start_runs;
+    differential d;
+    for (int k = 0; k < 6000; ++k) {
+      std::string name = pats[r.below(pats.size())];
+      if (name[0] == '[' && r.chance(50)) name = name.substr(name.find(']') + 1);
+      for (std::size_t at; (at = name.find('*')) != std::string::npos;) name.replace(at, 1, r.pick(fill));
+      if (r.chance(30)) {  // another tenant, the rest of the name kept
+        const std::size_t at = name.find("tenant"), end = name.find(':', at);
+        if (end != std::string::npos)
+          name = name.substr(0, at) + "tenant" + std::to_string(r.below(tenants + 10)) + name.substr(end);
+      }
+      if (r.chance(20)) name.append(":").append(r.pick(fill));
+      if (r.chance(10)) name[r.below(name.size())] ^= 1;
+      if (r.chance(10)) name = std::string(r.pick({"[queue]", "[meta]", "[q]"})) + name;
+      if (r.chance(10))
+        for (std::size_t j = 4 + r.below(12); j != 0; --j) name.append(":").append(r.pick(fill));  // often over 64 bytes
+      if (r.chance(5)) name = std::string(r.pick(fill)) + ":q";  // under 8 bytes
+      d.check(cap, m, name);
+      d.check(cap, walk, name);
+    }
+    CHECK(d.failures == 0);
+  }
+  CHECK(with_splits >= 5);  // (round 5 fits the plain automaton)
+  CHECK(dropped >= 3);
+  CHECK(start_runs >= 2);
+  // A second part's state that minimisation merges with a state inside another chain
+  // (`tenantK:*:aK:bK:cK:dK` and `userK:f:g:h:i:j:e:aK:bK:cK:dK`, the same ops): the split's link is a
+  // second way into that state, so the chain through it is not dropped from under the link
+  // (count_entries).
+  std::string json = "{";
+  for (int k = 0; k < 300; ++k) {
+    const std::string id = std::to_string(k), tail = ":a" + id + ":b" + id + ":c" + id + ":d" + id;
+    json += (k == 0 ? "" : ",") + json_escape("tenant" + id + ":*" + tail) + R"(:["publish"],)" +
+            json_escape("tenant" + id + ":room:" + std::to_string(k % 7)) + R"(:["publish"],)" +
+            json_escape("user" + id + ":f:g:h:i:j:e" + tail) + R"(:["publish"])";
+  }
+  for (int j = 0; j < 200; ++j) json += "," + json_escape("*:room:x" + std::to_string(j)) + R"(:["subscribe"])";
+  const auto cap = parse_ok(json + "}");
+  const matcher m(cap);
+  const auto& t = detail::cm::matcher_access::tables(m);
+  CHECK(t.fallbacks);
+  CHECK(t.chains);
+  differential d;
+  for (int k = 0; k < 310; ++k) {
+    const std::string id = std::to_string(k), tail = ":a" + id + ":b" + id + ":c" + id + ":d" + id;
+    for (const std::string& name : {"tenant" + id + ":zz" + tail, "tenant" + id + ":room" + tail, "user" + id + ":f:g:h:i:j:e" + tail,
+                                   "tenant" + id + ":zz:a" + id, "tenant" + id + ":room:x" + id, "user" + id + ":room:x1"})
+      d.check(cap, m, name);
+  }
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("a construction skipped as proven to fail would have failed (builder::bounds_exceeded)") {
   // The builder skips the plain construction, or the one with fallbacks, when a lower bound on
   // what it must make (from the trie: each literal path's state holds the star chains at its
