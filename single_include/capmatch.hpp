@@ -3700,6 +3700,14 @@ class record_reads {
   [[nodiscard]] constexpr bool splits() const noexcept { return (w_[2] & split_flags) == split_flags; }
   /// DFA, splits(): the state the second part stands on after the segment looked up.
   [[nodiscard]] constexpr u32 split_second() const noexcept { return w_[3]; }
+  /// Calls f on each state this record links to besides its transitions: the default
+  /// transition, fallback or run end (dead when none), and a split record's second part (the
+  /// links map_link maps; the passes that count or keep what leads where).
+  template <class F>
+  constexpr void for_each_link(F f) const {
+    f(w_[0]);
+    if (splits()) f(w_[3]);
+  }
   /// Trie: the `*` child (the node at the end of the `*` edge's chain, see star_skip()).
   [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
   /// Trie: the segments the `*` edge passes over after its own. The nodes of a chain of `*`
@@ -6921,10 +6929,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) {
-    entered[states[st].default_next()] = 1;
-    if (states[st].splits()) entered[states[st].split_second()] = 1;
-  }
+  for (u32 st = 2; st < count; ++st) states[st].for_each_link([&](u32 to) { entered[to] = 1; });
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
@@ -6939,8 +6944,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   keep[states[qualifier_state].default_next()] = 1;
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
-    keep[states[st].default_next()] = 1;
-    if (states[st].splits()) keep[states[st].split_second()] = 1;
+    states[st].for_each_link([&](u32 to) { keep[to] = 1; });
     if (run_of[st] != no_state) {
       keep[runs[run_of[st]].target] = 1;
       continue;
@@ -6956,17 +6960,14 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   start = id[start];
 }
 
-// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults,
-// fallbacks and split records' second links, and from outside the tables the start state and the start runs' ends (the
-// qualifier classes' entry states are entered by the qualifier pseudo-state). The one count
-// of find_mid_runs and drop_chains.
+// How many ways lead into each state, into a zeroed array `entered`: transitions, the
+// records' links (defaults, fallbacks, split records' second parts), and from outside the
+// tables the start state and the start runs' ends (the qualifier classes' entry states are
+// entered by the qualifier pseudo-state). The one count of find_mid_runs and drop_chains.
 constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start, u32* entered) const {
   for (const auto& t : ts) ++entered[t.to];
-  for (u32 st = 1; st < states.size(); ++st) {
-    ++entered[states[st].default_next()];
-    if (states[st].splits()) ++entered[states[st].split_second()];
-  }
+  for (u32 st = 1; st < states.size(); ++st) states[st].for_each_link([&](u32 to) { ++entered[to]; });
   ++entered[start];
   for (const auto& r : runs) ++entered[r.target];
 }

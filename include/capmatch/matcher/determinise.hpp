@@ -698,10 +698,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   entry[start] = 1;
   entry[states[qualifier_state].default_next()] = 1;
   for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) {
-    entered[states[st].default_next()] = 1;
-    if (states[st].splits()) entered[states[st].split_second()] = 1;
-  }
+  for (u32 st = 2; st < count; ++st) states[st].for_each_link([&](u32 to) { entered[to] = 1; });
   for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
   for (u32 st = 2; st < count; ++st) {
     if (!entry[st] || entered[st] || !one_way(states, st)) continue;
@@ -716,8 +713,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   keep[states[qualifier_state].default_next()] = 1;
   for (u32 st = 1; st < count; ++st) {
     if (!keep[st]) continue;
-    keep[states[st].default_next()] = 1;
-    if (states[st].splits()) keep[states[st].split_second()] = 1;
+    states[st].for_each_link([&](u32 to) { keep[to] = 1; });
     if (run_of[st] != no_state) {
       keep[runs[run_of[st]].target] = 1;
       continue;
@@ -733,17 +729,14 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
   start = id[start];
 }
 
-// How many ways lead into each state, into a zeroed array `entered`: transitions, defaults,
-// fallbacks and split records' second links, and from outside the tables the start state and the start runs' ends (the
-// qualifier classes' entry states are entered by the qualifier pseudo-state). The one count
-// of find_mid_runs and drop_chains.
+// How many ways lead into each state, into a zeroed array `entered`: transitions, the
+// records' links (defaults, fallbacks, split records' second parts), and from outside the
+// tables the start state and the start runs' ends (the qualifier classes' entry states are
+// entered by the qualifier pseudo-state). The one count of find_mid_runs and drop_chains.
 constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
                                       u32 start, u32* entered) const {
   for (const auto& t : ts) ++entered[t.to];
-  for (u32 st = 1; st < states.size(); ++st) {
-    ++entered[states[st].default_next()];
-    if (states[st].splits()) ++entered[states[st].split_second()];
-  }
+  for (u32 st = 1; st < states.size(); ++st) states[st].for_each_link([&](u32 to) { ++entered[to]; });
   ++entered[start];
   for (const auto& r : runs) ++entered[r.target];
 }

@@ -195,6 +195,14 @@ class record_reads {
   [[nodiscard]] constexpr bool splits() const noexcept { return (w_[2] & split_flags) == split_flags; }
   /// DFA, splits(): the state the second part stands on after the segment looked up.
   [[nodiscard]] constexpr u32 split_second() const noexcept { return w_[3]; }
+  /// Calls f on each state this record links to besides its transitions: the default
+  /// transition, fallback or run end (dead when none), and a split record's second part (the
+  /// links map_link maps; the passes that count or keep what leads where).
+  template <class F>
+  constexpr void for_each_link(F f) const {
+    f(w_[0]);
+    if (splits()) f(w_[3]);
+  }
   /// Trie: the `*` child (the node at the end of the `*` edge's chain, see star_skip()).
   [[nodiscard]] constexpr u32 star_child() const noexcept { return w_[0]; }
   /// Trie: the segments the `*` edge passes over after its own. The nodes of a chain of `*`
