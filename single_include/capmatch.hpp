@@ -5560,6 +5560,11 @@ struct build_options {
   /// The subset construction's one-node path (false: every state set takes the general case;
   /// the tests check that both give the same tables).
   bool one_node_sets = true;
+  /// A bound on the automaton's stored units (states + transitions) below dfa_bound's formula
+  /// (a larger one changes nothing: the option only tightens the memory bound). With a small
+  /// one the tests and the fuzz target reach the construction with fallback transitions, split
+  /// records, the groups and the trie walk with capabilities of a few patterns.
+  std::size_t dfa_units = ~std::size_t{0};
 };
 
 class builder {
@@ -5692,6 +5697,7 @@ class builder {
   constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, const build_options& opt) {
     out.patterns = cap.size();
     one_node_sets = opt.one_node_sets;
+    dfa_units = opt.dfa_units;
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
@@ -5802,7 +5808,8 @@ class builder {
 
   // The automaton bound on states + transitions (layout.hpp): one formula for every construction.
   [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
-    return std::min(matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored);
+    return std::min({matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored,
+                     dfa_units});
   }
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound or
   // beyond its work budget. A template so that the plain construction carries none of the
@@ -5999,6 +6006,8 @@ class builder {
   std::size_t run_text_limit = 0;
   // The subset construction's one-node path (build_options::one_node_sets).
   bool one_node_sets = true;
+  // A tighter automaton bound than the formula's (build_options::dfa_units).
+  std::size_t dfa_units = ~std::size_t{0};
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).
@@ -7168,6 +7177,10 @@ namespace detail::cm {
 struct matcher_access {
   /// The tables of group `group` (0 to m.groups() - 1; 0: all patterns when not grouped).
   [[nodiscard]] static constexpr const storage& tables(const matcher& m, std::size_t group = 0) noexcept;
+  /// A matcher built with options other than the defaults (the tests and fuzz targets tighten
+  /// the automaton bound, build_options::dfa_units, to reach the groups and fallbacks with
+  /// small capabilities).
+  [[nodiscard]] static constexpr matcher build(const capability& cap, matcher_mode mode, const build_options& opt);
 };
 /// Called (in constant evaluation, a compile error naming it) when a fixed_matcher is declared
 /// with sizes other than its matcher's shape(); at run time such a fixed_matcher grants nothing.
@@ -7190,57 +7203,7 @@ class matcher {
   constexpr matcher() : matcher(capability{}) {}
   /// Compiles `cap` (constexpr: usable during constant evaluation).
   constexpr explicit matcher(const capability& cap, matcher_mode mode = matcher_mode::automatic)
-      : s_(std::move(detail::cm::builder(cap, mode).out)), t_(s_.view()) {
-    // Beyond the automaton bound: the patterns are split by what leads them, each group
-    // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
-    // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
-    // exceeds its bound, its `[*]` patterns go apart. Not in constant evaluation:
-    // fixed_matcher holds one table set.
-    if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
-    using detail::cm::builder;
-    using detail::cm::pattern_group;
-    // A split with an empty half would rebuild the same group: it is not tried.
-    auto any_in = [&cap](pattern_group g) {
-      for (std::size_t i = 0; i < cap.size(); ++i)
-        if (const auto p = cap.pattern_at(i); !p.matches_nothing() && detail::cm::in_group(p, g)) return true;
-      return false;
-    };
-    detail::cm::storage parts[4];
-    parts[0] = std::move(builder(cap, mode, pattern_group::literal_led).out);
-    if (parts[0].walk && any_in(pattern_group::plain_literal) && any_in(pattern_group::any_literal)) {
-      parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal).out);
-      parts[3] = std::move(builder(cap, mode, pattern_group::any_literal).out);
-    }
-    // The star-led patterns in one group when that one fits its bound without fallback
-    // transitions (one automaton pass less per check), else `*`-led and `[*]*`-led apart,
-    // unless only the one group is an automaton (two plain passes over these small tables
-    // cost fewer instructions than one with fallbacks: lead10/4096 824 against 859).
-    parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led).out);
-    if ((parts[1].walk || parts[1].fallbacks) && any_in(pattern_group::star_led) &&
-        any_in(pattern_group::any_star_led)) {
-      detail::cm::storage star = std::move(builder(cap, mode, pattern_group::star_led).out);
-      detail::cm::storage any_star = std::move(builder(cap, mode, pattern_group::any_star_led).out);
-      if (parts[1].walk || (!star.walk && !any_star.walk)) {
-        parts[1] = std::move(star);
-        parts[2] = std::move(any_star);
-      }
-    }
-    std::size_t count = 0, walked = 0;
-    for (detail::cm::storage& part : parts) {
-      if (part.in_group == 0) continue;  // an empty group is left out
-      walked += part.walk ? 1 : 0;
-      if (&part != &parts[count]) parts[count] = std::move(part);
-      ++count;
-    }
-    if (count < 2 || walked == count) return;  // no better than the one trie walk
-    for (std::size_t i = count; i < 4; ++i) parts[i] = detail::cm::storage{};
-    s_ = std::move(parts[0]);
-    s2_ = std::move(parts[1]);
-    s3_ = std::move(parts[2]);
-    s4_ = std::move(parts[3]);
-    groups_ = static_cast<std::uint8_t>(count);
-    refresh();
-  }
+      : matcher(cap, mode, detail::cm::build_options{}) {}
   // The views point into the storages' vectors: copies and moves take fresh ones.
   constexpr matcher(const matcher& o) : s_(o.s_), s2_(o.s2_), s3_(o.s3_), s4_(o.s4_), groups_(o.groups_) { refresh(); }
   constexpr matcher(matcher&& o) noexcept
@@ -7319,6 +7282,59 @@ class matcher {
   }
  private:
   friend struct detail::cm::matcher_access;
+  // The public constructor's work, with the builder's options (matcher_access::build).
+  constexpr matcher(const capability& cap, matcher_mode mode, const detail::cm::build_options& opt)
+      : s_(std::move(detail::cm::builder(cap, mode, detail::cm::pattern_group::all, opt).out)), t_(s_.view()) {
+    // Beyond the automaton bound: the patterns are split by what leads them, each group
+    // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
+    // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
+    // exceeds its bound, its `[*]` patterns go apart. Not in constant evaluation:
+    // fixed_matcher holds one table set.
+    if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
+    using detail::cm::builder;
+    using detail::cm::pattern_group;
+    // A split with an empty half would rebuild the same group: it is not tried.
+    auto any_in = [&cap](pattern_group g) {
+      for (std::size_t i = 0; i < cap.size(); ++i)
+        if (const auto p = cap.pattern_at(i); !p.matches_nothing() && detail::cm::in_group(p, g)) return true;
+      return false;
+    };
+    detail::cm::storage parts[4];
+    parts[0] = std::move(builder(cap, mode, pattern_group::literal_led, opt).out);
+    if (parts[0].walk && any_in(pattern_group::plain_literal) && any_in(pattern_group::any_literal)) {
+      parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal, opt).out);
+      parts[3] = std::move(builder(cap, mode, pattern_group::any_literal, opt).out);
+    }
+    // The star-led patterns in one group when that one fits its bound without fallback
+    // transitions (one automaton pass less per check), else `*`-led and `[*]*`-led apart,
+    // unless only the one group is an automaton (two plain passes over these small tables
+    // cost fewer instructions than one with fallbacks: lead10/4096 824 against 859).
+    parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led, opt).out);
+    if ((parts[1].walk || parts[1].fallbacks) && any_in(pattern_group::star_led) &&
+        any_in(pattern_group::any_star_led)) {
+      detail::cm::storage star = std::move(builder(cap, mode, pattern_group::star_led, opt).out);
+      detail::cm::storage any_star = std::move(builder(cap, mode, pattern_group::any_star_led, opt).out);
+      if (parts[1].walk || (!star.walk && !any_star.walk)) {
+        parts[1] = std::move(star);
+        parts[2] = std::move(any_star);
+      }
+    }
+    std::size_t count = 0, walked = 0;
+    for (detail::cm::storage& part : parts) {
+      if (part.in_group == 0) continue;  // an empty group is left out
+      walked += part.walk ? 1 : 0;
+      if (&part != &parts[count]) parts[count] = std::move(part);
+      ++count;
+    }
+    if (count < 2 || walked == count) return;  // no better than the one trie walk
+    for (std::size_t i = count; i < 4; ++i) parts[i] = detail::cm::storage{};
+    s_ = std::move(parts[0]);
+    s2_ = std::move(parts[1]);
+    s3_ = std::move(parts[2]);
+    s4_ = std::move(parts[3]);
+    groups_ = static_cast<std::uint8_t>(count);
+    refresh();
+  }
   constexpr void refresh() noexcept {
     t_ = s_.view();
     t2_ = s2_.view();
@@ -7336,6 +7352,9 @@ class matcher {
 
 constexpr const detail::cm::storage& detail::cm::matcher_access::tables(const matcher& m, std::size_t group) noexcept {
   return group == 0 ? m.s_ : group == 1 ? m.s2_ : group == 2 ? m.s3_ : m.s4_;
+}
+constexpr matcher detail::cm::matcher_access::build(const capability& cap, matcher_mode mode, const build_options& opt) {
+  return matcher(cap, mode, opt);
 }
 
 /// A matcher's tables in fixed-size arrays (static storage, no heap), e.g. computed during

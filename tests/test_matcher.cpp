@@ -1248,6 +1248,83 @@ TEST_CASE("a construction skipped as proven to fail would have failed (builder::
   CHECK(walked > fallbacks_skipped);   // and some fail without a proof
 }
 
+namespace {
+capability gen_tenants(splitmix64& r, std::size_t n, std::vector<std::string>& patterns) {
+  static const char* const segs[] = {"a", "b", "room", "x", "u", "typing"};
+  std::set<std::string> seen;
+  patterns.clear();
+  std::string json = "{";
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string p = r.chance(30) ? "[*]" : r.chance(25) ? "[ns" + std::to_string(r.below(4)) + "]" : "";
+    p += r.chance(20) ? std::string("*") : "t" + std::to_string(r.below(8));
+    const std::size_t more = r.chance(15) ? 6 + r.below(8) : r.below(4);
+    for (std::size_t k = 0; k < more; ++k)
+      p.append(":").append(r.chance(k == 0 ? 40 : 10) ? std::string("*") : more > 5 ? "c" + std::to_string(k) : segs[r.below(std::size(segs))]);
+    if (!seen.insert(p).second) continue;
+    json += (json.size() > 1 ? "," : "") + json_escape(p) + ":" + gen_ops(r);
+    patterns.push_back(p);
+  }
+  return parse_ok(json + "}");
+}
+}  // namespace
+
+TEST_CASE("differential: a tightened automaton bound reaches every construction with small capabilities") {
+  // build_options::dfa_units lowers the automaton bound (dfa_bound) so that capabilities of a few
+  // dozen patterns take the paths that only capabilities of thousands take with the default
+  // bound: the construction with fallback transitions, split records, the groups, the trie walk,
+  // and the proof that skips constructions (bounds_exceeded). Every matcher against
+  // capability::ops_for on generated names; each group's tables built with and without the
+  // skips, compared byte for byte (a skip must change no table).
+  using capmatch::detail::cm::builder;
+  using capmatch::detail::cm::pattern_group;
+  splitmix64 r{20261207};
+  differential d;
+  std::vector<std::string> patterns;
+  std::size_t builds = 0, grouped = 0, walked = 0, with_fallbacks = 0, split_records = 0, skipped = 0, differ = 0;
+  const pattern_group kinds[] = {pattern_group::all, pattern_group::literal_led, pattern_group::all_star_led,
+                                 pattern_group::star_led};
+  for (int round = 0; round < 1500; ++round) {
+    // Odd rounds: tenant-shaped patterns (the shapes of bench/'s lead, scoped and quals families
+    // in miniature: `[*]tK:…` and `[nsK]tK:…` paths, `*`- and `[*]*`-led ones, `*` children, long
+    // literal chains), even rounds gen_capability's.
+    const auto cap = round % 2 == 0 ? gen_capability(r, 4 + r.below(60), 5 + static_cast<unsigned>(r.below(40)), 1 + r.below(5), patterns)
+                                    : gen_tenants(r, 4 + r.below(60), patterns);
+    for (const std::size_t units : {8u, 24u, 64u, 160u, 400u}) {
+      const matcher m = detail::cm::matcher_access::build(cap, matcher_mode::automatic, {.dfa_units = units});
+      grouped += m.groups() > 1 ? 1 : 0;
+      walked += m.determinised() ? 0 : 1;
+      for (std::size_t g = 0; g < m.groups(); ++g) {
+        const auto& s = capmatch::detail::cm::matcher_access::tables(m, g);
+        if (s.walk) continue;
+        with_fallbacks += s.fallbacks || s.entry_fallbacks ? 1 : 0;
+        s.for_each_state([&](detail::cm::u32, detail::cm::state_ref st) { split_records += st.splits() ? 1 : 0; });
+      }
+      for (int k = 0; k < 60; ++k) {
+        std::string name = gen_name(r, patterns);
+        if (r.chance(15) && (name.empty() || name[0] != '[')) name = "[" + std::string(r.pick(qualifiers)) + "]" + name;
+        d.check(cap, m, name);
+      }
+      for (const pattern_group g : kinds) {
+        const builder skipping(cap, matcher_mode::automatic, g, {.dfa_units = units}),
+            full(cap, matcher_mode::automatic, g, {.skip_proven = false, .dfa_units = units});
+        ++builds;
+        skipped += skipping.skipped.plain || skipping.skipped.fallbacks ? 1 : 0;
+        differ += same_tables(skipping.out, full.out) ? 0 : 1;
+      }
+    }
+  }
+  MESSAGE("7500 matchers: grouped " << grouped << ", a trie walk " << walked << ", groups with fallback transitions "
+                                    << with_fallbacks << ", split records " << split_records << "; " << builds
+                                    << " builds, " << skipped << " with a construction skipped; pairs " << d.pairs);
+  CHECK(grouped >= 1000);
+  CHECK(walked >= 1000);
+  CHECK(with_fallbacks >= 1000);
+  CHECK(split_records >= 1000);
+  CHECK(skipped >= 1000);
+  CHECK(differ == 0);
+  CHECK(d.failures == 0);
+}
+
 TEST_CASE("the subset construction's one-node path makes the general case's tables") {
   // determinise.hpp takes a state set of one trie node (most states: a path no wildcard
   // reaches) straight from its node's edges, without gathering and sorting them. Its comment

@@ -2,7 +2,8 @@
 // modes) against capability::ops_for against the naive reference in common.hpp, on
 // capabilities built from the input (even first byte: a structured capability of up to 24
 // patterns from a small alphabet and names derived from its patterns; odd: raw capability
-// JSON and raw names separated by 0xFF bytes).
+// JSON and raw names separated by 0xFF bytes), and (a third matcher) under an automaton bound
+// tightened to 6-261 stored units by the last byte.
 // The work per input is capped so that the target runs at thousands of inputs a second: the names
 // derived from patterns come from at most kPatternsNamed patterns spread over the capability, at
 // most kRawNames raw names are read, and run.sh gives this target -max_len=2048 (a capability of
@@ -45,15 +46,21 @@ void compare_grouped(const capmatch::capability& cap, const std::vector<std::str
   }
 }
 
-void compare(const capmatch::capability& cap, const std::vector<std::string>& names) {
+// `units`: a tightened automaton bound (build_options::dfa_units) for a third matcher, so that
+// capabilities this small take the paths only thousands of patterns take with the default bound:
+// the construction with fallback transitions, split records, the groups, the trie walk.
+void compare(const capmatch::capability& cap, const std::vector<std::string>& names, std::size_t units) {
   compare_grouped(cap, names);
   const capmatch::matcher fast(cap);
   const capmatch::matcher walk(cap, capmatch::matcher_mode::trie_walk);
+  const capmatch::matcher tight =
+      capmatch::detail::cm::matcher_access::build(cap, capmatch::matcher_mode::automatic, {.dfa_units = units});
   const naive::cap ref = naive::read_cap(fuzz::entries(cap));
   for (const auto& n : names) {
     const capmatch::op_set want = cap.ops_for(n);
     FUZZ_CHECK(fast.ops_for(n) == want);
     FUZZ_CHECK(walk.ops_for(n) == want);
+    FUZZ_CHECK(tight.ops_for(n) == want);
     FUZZ_CHECK(want.granted_bits() == naive::ops_for(ref, n));
     // allows() is ops_for plus the app-wide rule, written out from docs/semantics.md §12: an
     // app-wide operation is never allowed on a resource. One ordinary and one app-wide operation.
@@ -73,6 +80,7 @@ void compare(const capmatch::capability& cap, const std::vector<std::string>& na
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
+  const std::size_t units = 6 + data[size - 1];  // the tight matcher's bound: 6 to 261 stored units
   std::vector<std::string> names = {"a", "b", "a:b", "a:a:a", "zz", "[queue]a", "[meta]a:b", "a*", "ab:c",
                                     "[?x]a", "[queue=v]a:b", "[*]a", "a::b", ":a", "a:", "[a", "[]a"};
   if (data[0] % 2 == 0) {
@@ -84,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t choice = in.next();
     for (const auto& p : patterns) gen::instances(p, choice, names);
     if (!in.rest().empty()) names.emplace_back(in.rest());
-    compare(*cap, names);
+    compare(*cap, names, units);
     return 0;
   }
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -100,6 +108,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t n = cap->size(), step = n <= kPatternsNamed ? 1 : (n + kPatternsNamed - 1) / kPatternsNamed;
   for (std::size_t i = 0; i < n; i += step) gen::instances(std::string(cap->resource(i)), 0, names);
   if (n != 0 && (n - 1) % step != 0) gen::instances(std::string(cap->resource(n - 1)), 0, names);
-  compare(*cap, names);
+  compare(*cap, names, units);
   return 0;
 }

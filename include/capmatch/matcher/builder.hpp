@@ -259,6 +259,11 @@ struct build_options {
   /// The subset construction's one-node path (false: every state set takes the general case;
   /// the tests check that both give the same tables).
   bool one_node_sets = true;
+  /// A bound on the automaton's stored units (states + transitions) below dfa_bound's formula
+  /// (a larger one changes nothing: the option only tightens the memory bound). With a small
+  /// one the tests and the fuzz target reach the construction with fallback transitions, split
+  /// records, the groups and the trie walk with capabilities of a few patterns.
+  std::size_t dfa_units = ~std::size_t{0};
 };
 
 class builder {
@@ -391,6 +396,7 @@ class builder {
   constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, const build_options& opt) {
     out.patterns = cap.size();
     one_node_sets = opt.one_node_sets;
+    dfa_units = opt.dfa_units;
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
@@ -501,7 +507,8 @@ class builder {
 
   // The automaton bound on states + transitions (layout.hpp): one formula for every construction.
   [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
-    return std::min(matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored);
+    return std::min({matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored,
+                     dfa_units});
   }
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound or
   // beyond its work budget. A template so that the plain construction carries none of the
@@ -698,6 +705,8 @@ class builder {
   std::size_t run_text_limit = 0;
   // The subset construction's one-node path (build_options::one_node_sets).
   bool one_node_sets = true;
+  // A tighter automaton bound than the formula's (build_options::dfa_units).
+  std::size_t dfa_units = ~std::size_t{0};
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).
