@@ -505,7 +505,8 @@ class builder {
     return id;
   }
 
-  // The automaton bound on states + transitions (layout.hpp): one formula for every construction.
+  // The automaton bound on states + transitions (layout.hpp): one formula for every construction
+  // (a test may tighten it: build_options::dfa_units).
   [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
     return std::min({matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored,
                      dfa_units});
