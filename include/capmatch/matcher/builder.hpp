@@ -395,8 +395,7 @@ class builder {
 
   constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, const build_options& opt) {
     out.patterns = cap.size();
-    one_node_sets = opt.one_node_sets;
-    dfa_units = opt.dfa_units;
+    options = opt;
     // Sized up front from the capability (segments and bytes): building a small matcher is
     // mostly allocation otherwise.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
@@ -509,7 +508,7 @@ class builder {
   // (a test may tighten it: build_options::dfa_units).
   [[nodiscard]] constexpr std::size_t dfa_bound() const noexcept {
     return std::min({matcher_dfa_growth * (nodes.size() + tedges.size()) + matcher_dfa_slack, matcher_max_stored,
-                     dfa_units});
+                     options.dfa_units});
   }
   // Subset construction over the trie; false (leaving `out` untouched) beyond the bound or
   // beyond its work budget. A template so that the plain construction carries none of the
@@ -704,10 +703,8 @@ class builder {
   // patterns' literal bytes + matcher_run_text_slack (layout.hpp). Runs through merged suffix
   // states copy the suffix once per run; beyond this, further mid-runs are not made.
   std::size_t run_text_limit = 0;
-  // The subset construction's one-node path (build_options::one_node_sets).
-  bool one_node_sets = true;
-  // A tighter automaton bound than the formula's (build_options::dfa_units).
-  std::size_t dfa_units = ~std::size_t{0};
+  // What the tests vary (one_node_sets, dfa_units are read past build()).
+  build_options options;
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).

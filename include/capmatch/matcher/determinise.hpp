@@ -159,7 +159,7 @@ constexpr bool builder::determinise() {
   };
   // The size of the sets the one-node path takes: 1, or (no set is empty) none when the tests
   // compare it with the general case (build_options::one_node_sets).
-  const u32 one_node = one_node_sets ? 1 : 0;
+  const u32 one_node = options.one_node_sets ? 1 : 0;
   for (u32 st = 2; st + 1 < set_offsets.size() && !over; ++st) {
     const u32 b = set_offsets[st], e = set_offsets[st + 1];
     state_rec rec;
