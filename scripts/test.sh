@@ -8,19 +8,20 @@ cd "$(dirname "$0")/.."
 mkdir -p build-test
 scripts/install-deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
 
-# name | compiler | meson options
-# Every variant builds at -O2 (the project's debugoptimized) without full debug information
-# (-Ddebug=false): -g cost a third of the build's compile time (g++ test_matcher.cpp 46 s
-# against 30 s) and no test reads it. The sanitizer variant keeps line tables
-# (-gline-tables-only, +5 %), so that its reports name files and lines.
+# Every variant builds at -O2 (the project's debugoptimized) without full debug information:
+# -g cost a third of the build's compile time (g++ test_matcher.cpp 46 s against 30 s) and no
+# test reads it. The sanitizer variant adds line tables (-gline-tables-only, +5 %), so that its
+# reports name files and lines.
+common_opts=(-Ddebug=false)
+# name | compiler | meson options (words, not globbed: a meson list holds brackets)
 variants=(
-  "gcc|g++|-Ddebug=false"
-  "clang|clang++|-Ddebug=false -Dbench=disabled"
+  "gcc|g++|"
+  "clang|clang++|-Dbench=disabled"
   # clang ASan+UBSan (any UB report fails the test), plus each libFuzzer target for 45 s on its corpus
-  "asan|clang++|-Ddebug=false -Dtest_scope=core -Dexamples=false -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=['-fno-sanitize-recover=all','-gline-tables-only'] -Dbench=disabled -Dfuzz=true -Dfuzz_seconds=45"
+  "asan|clang++|-Dtest_scope=core -Dexamples=false -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=['-fno-sanitize-recover=all','-gline-tables-only'] -Dbench=disabled -Dfuzz=true -Dfuzz_seconds=45"
   # the core without exceptions or RTTI; doctest's REQUIRE then aborts instead of throwing
-  "noexcept-gcc|g++|-Ddebug=false -Dtest_scope=core -Dexamples=false -Dcpp_eh=none -Dcpp_rtti=false -Dcpp_args=-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS -Dbench=disabled"
-  "noexcept-clang|clang++|-Ddebug=false -Dtest_scope=core -Dexamples=false -Dcpp_eh=none -Dcpp_rtti=false -Dcpp_args=-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS -Dbench=disabled"
+  "noexcept-gcc|g++|-Dtest_scope=core -Dexamples=false -Dcpp_eh=none -Dcpp_rtti=false -Dcpp_args=-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS -Dbench=disabled"
+  "noexcept-clang|clang++|-Dtest_scope=core -Dexamples=false -Dcpp_eh=none -Dcpp_rtti=false -Dcpp_args=-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS -Dbench=disabled"
 )
 selected=("$@")
 passed=0
@@ -28,18 +29,14 @@ failed=0
 skipped=0
 for v in "${variants[@]}"; do
   IFS='|' read -r name cxx opts <<<"$v"
+  read -r -a opt_words <<<"$opts"
   if [ ${#selected[@]} -gt 0 ] && [[ ! " ${selected[*]} " =~ " $name " ]]; then continue; fi
   dir="build-test/$name"
-  echo "=== variant $name ($cxx $opts)"
+  echo "=== variant $name ($cxx ${common_opts[*]} $opts)"
   if [ ! -f "$dir/build.ninja" ]; then
-    # (split into words, not globbed: an option may hold a meson list, "['a','b']")
-    set -f
-    # shellcheck disable=SC2086
-    if ! CXX=$cxx meson setup "$dir" $opts >"$dir.setup.log" 2>&1; then
-      set +f
+    if ! CXX=$cxx meson setup "$dir" "${common_opts[@]}" "${opt_words[@]}" >"$dir.setup.log" 2>&1; then
       cat "$dir.setup.log"; echo "variant $name: meson setup failed"; failed=$((failed + 1)); continue
     fi
-    set +f
   fi
   if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
     tail -n 60 "$dir.build.log"; echo "variant $name: build failed"; failed=$((failed + 1)); continue
