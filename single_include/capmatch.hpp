@@ -5296,7 +5296,9 @@ CAPMATCH_NAMESPACE_END
 // ---- end include/capmatch/matcher/query.hpp ----
 
 // ---- begin include/capmatch/matcher/determinise.hpp ----
-// capmatch — matcher internals: determinisation, minimisation and runs (docs/matcher.md, steps 2–4).
+// capmatch — matcher internals: subset construction under the automaton bound, the proof that
+// skips a construction bound to fail, the depth order of an automaton with fallbacks
+// (docs/matcher.md, step 2).
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
@@ -5306,7 +5308,8 @@ CAPMATCH_NAMESPACE_END
 #include <vector>
 
 // ---- begin include/capmatch/matcher/builder.hpp ----
-// capmatch — matcher internals: the builder (trie, tables; docs/matcher.md, "From patterns to an automaton").
+// capmatch — matcher internals: the builder, its trie and interning (docs/matcher.md, "From patterns to
+// an automaton"); the passes after the trie are in determinise.hpp, minimise.hpp, runs.hpp, emit.hpp.
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
@@ -5876,9 +5879,9 @@ class builder {
     for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
     start = id[start];
   }
-  // Merges equivalent states (determinise.hpp).
+  // Merges equivalent states (minimise.hpp).
   constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
-  // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (determinise.hpp).
+  // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (defined after the class).
   template <class To, class Keep>
   constexpr void renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to, Keep keep);
 
@@ -5888,7 +5891,7 @@ class builder {
   // on while the next state is the same and grants nothing (trail and term 0), the literal
   // segments join into one run "tenant7:room:42", compared as bytes in one go; the states
   // inside a run are then only reachable through it and are dropped. Runs are written to the
-  // pool by emit. Renumbers `states` and `ts` in place.
+  // pool by emit. Renumbers `states` and `ts` in place. (The run passes: runs.hpp.)
   struct run_info {
     u32 state = 0, target = 0;
     u32 offset = 0, steps = 0;  // its steps: run_steps[offset, offset + steps)
@@ -5948,24 +5951,7 @@ class builder {
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
   // bytes of room past the run that are cut off at the end; a longer one is copied.
-  constexpr void write_run(const run_info& r) {
-    const std::size_t p = out.pool.size();
-    out.pool.resize(p + r.size + 8, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-    char* o = out.pool.data() + p;
-    for (u32 i = 0; i < r.steps; ++i) {
-      if (i != 0) *o++ = ':';
-      const u32 sid = run_steps[r.offset + i];
-      if (sid == no_state) {
-        *o++ = '\0';
-        continue;
-      }
-      const u32 n = segs[sid].size;
-      if (n <= 8) store8(o, segs[sid].key);
-      else copy_bytes(o, seg_text.data() + segs[sid].offset, n);
-      o += n;
-    }
-    out.pool.resize(p + r.size);
-  }
+  constexpr void write_run(const run_info& r);
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
   // below the entry states, of at least two segments, keeping their states and transitions
@@ -6030,121 +6016,8 @@ class builder {
   // tables' targets, the entry states. The automaton bound keeps the words of an automaton
   // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
   // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.
-  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
-    const std::size_t count = states.size();
-    std::size_t n_long = 0;
-    for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
-    // In the scratch buffer (free once the passes are done): per state, its short transitions
-    // (| any_transition when it has a literal transition), then its table's entries; per state,
-    // its reference; per segment, a long segment's pool offset + 1 (0: not placed yet).
-    const std::size_t width = std::max(count, segs.size());
-    u32* const entries = scratch_arrays<3>(width);
-    u32* const refs = entries + width;
-    u32* const pool_at = refs + width;
-    constexpr u32 any_transition = u32{1} << 31;
-    for (const auto& t : ts) {
-      entries[t.from] |= any_transition;
-      if (segs[t.sid].size <= 8) ++entries[t.from];
-      else ++n_long;
-    }
-    // The qualifier pseudo-state of a capability without named qualifiers or `[*]` patterns has
-    // no transition and a blank record, the dead state's: it is emitted as the dead state (16
-    // bytes less per matcher, a quarter of a one-pattern capability's tables). Any other state
-    // like that is dead already (minimisation merges it); this one keeps its number while
-    // building, since the passes find the qualifier classes through it.
-    const bool qualifier_dead = entries[qualifier_state] == 0 && states[qualifier_state].blank();
-    std::size_t words = 0;
-    for (std::size_t i = 0; i < count && words <= max_table_words; ++i) {
-      if (i == qualifier_state && qualifier_dead) {
-        refs[i] = refs[dead];
-        continue;
-      }
-      const u32 shorts = entries[i] & ~any_transition;
-      entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
-      const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
-      refs[i] = make_ref(static_cast<u32>(words), k);
-      words += record_words + entry_words * std::size_t{entries[i]};
-    }
-    if (words > max_table_words) return;
-    out.state_count = static_cast<u32>(count - (qualifier_dead ? 1 : 0));
-    out.words.assign(words, 0);
-    const auto reference = [refs](u32 st) { return refs[st]; };
-    // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
-    // Load <= 3/4 (2/3 until session 23): 1-5 bytes per pattern less where tenant ids are 9
-    // bytes or longer, +0.3-1.1 % instructions per check (bench/RESULTS.md, "Session 23").
-    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 3 + 1);
-    out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
-    for (const auto& t : ts) {
-      const seg_info& g = segs[t.sid];
-      const u64 hk = g.key * k_mul;
-      states[t.from].add_filter_bit(filter_bit(hk));
-      if (g.size <= 8) {
-        state_ref::store_short(out.words.data() + offset_of(refs[t.from]) + record_words, table_log2(refs[t.from]),
-                               g.key, hk, refs[t.to]);
-      } else {
-        if (pool_at[t.sid] == 0) {  // each segment's bytes once
-          const auto p = static_cast<u32>(out.pool.size());
-          pool_at[t.sid] = p + 1;
-          const std::string_view bytes = seg_view(t.sid);
-          out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
-          if (bytes.size() < 16) out.pool.resize(p + 16, '\0');  // compared as two padded words
-        }
-        const u32 off = pool_at[t.sid] - 1;
-        place(out.long_edges, home_slot(hk, state_hash(refs[t.from]), out.long_cap),
-              long_edge_rec{long_tag(g.key, g.size), refs[t.from], refs[t.to], off});
-      }
-    }
-    // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
-    // as the one ending at the run's end, which reaches back before the start of a run shorter
-    // than 8 bytes: so those come after the others, with zero bytes before them only if the
-    // pool is still too short. No run needs padding after it.
-    for (const bool short_ones : {false, true})
-      for (const auto& r : runs) {
-        if ((r.size < 8) != short_ones) continue;
-        if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-        states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
-        write_run(r);
-      }
-    // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
-    // chain was dropped, else their records in the long-edge table (the filter does not get
-    // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
-    // once: a run whose bytes end another's (the runs through a suffix that minimisation
-    // merged) points into that one's (mid_run_offsets).
-    const std::vector<u32> run_at = mid_run_offsets();
-    for (std::size_t i = 0; i < mid_runs.size(); ++i) {
-      const run_info& r = mid_runs[i];
-      if (r.held) {
-        states[r.state].set_held_run(run_at[i], r.size, r.target, r.wild);
-      } else {
-        states[r.state].set_mid_run(r.size);
-        place(out.long_edges, home_slot(mid_run_key * k_mul, state_hash(refs[r.state]), out.long_cap),
-              long_edge_rec{mid_run_tag_of(r.size), refs[r.state], refs[r.target], run_at[i] | (r.wild ? wild_run : 0)});
-      }
-    }
-    // The records, their links (the default transition, trie: the `*` child) as references.
-    for (std::size_t i = 0; i < count; ++i) {
-      if (i == qualifier_state && qualifier_dead) continue;  // (dead's record)
-      states[i].map_link(reference);
-      states[i].write(out.words.data() + offset_of(refs[i]), entries[i]);
-    }
-    out.start = refs[out.start];
-    out.any_root = refs[out.any_root];
-    out.qualifier_root = refs[qualifier_state];
-    // The quick qualifiers: the first few short qualifier names, in pattern order.
-    std::size_t quick = 0;
-    out.quick_all = true;
-    for (const auto& t : ts) {
-      const std::string_view q = seg_view(t.sid);
-      if (t.from != qualifier_state || q.size() > quick_qualifier_bytes) continue;
-      if (quick == quick_qualifiers) {
-        out.quick_all = false;
-        continue;
-      }
-      const std::size_t size = q.size() + 2;  // "[" q "]", at most 8 bytes
-      const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
-      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), refs[t.to], static_cast<u32>(size)};
-    }
-  }
+  // (emit.hpp, as the three below.)
+  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts);
 
   // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
@@ -6157,94 +6030,640 @@ class builder {
   // are written in their order; a check reads a run's last word back from its end, which
   // stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes or
   // another run's).
-  constexpr std::vector<u32> mid_run_offsets() {
-    const std::size_t n = mid_runs.size();
-    const u32* const steps = run_steps.data();
-    // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
-    std::vector<u32> host(n, 0), at(n, 0);
-    // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
-    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
-    const auto steps_hash = [&](u32 b, u32 e) {
-      u64 h = 0;
-      for (u32 k = e; k-- > b;) h = step_hash(h, steps[k]);
-      return h;
-    };
-    // Run j's steps equal [b, e)
-    const auto same_steps = [&](u32 j, u32 b, u32 e) {
-      const run_info& r = mid_runs[j];
-      if (r.steps != e - b) return false;
-      for (u32 k = 0; k < r.steps; ++k)
-        if (steps[r.offset + k] != steps[b + k]) return false;
-      return true;
-    };
-    index_map& runs_by_steps = lookup;  // the constructions' index is no longer needed
-    runs_by_steps.reset(n);  // (room for every run: it never grows, so never rehashes)
-    const auto rehash = [&](u32 j) { return steps_hash(mid_runs[j].offset, mid_runs[j].offset + mid_runs[j].steps); };
-    // One bit per indexed run's hash (its top bits), in 16 bits or more per run: most proper
-    // suffixes are no run's steps, and a clear bit says so without a probe of the index (a
-    // random read in a table of 8 bytes per run or more; deep/4096's mid_run_offsets read 8 %
-    // of its build's samples).
-    std::size_t filter_bits = 64;
-    while (filter_bits < 16 * n) filter_bits *= 2;
-    std::vector<u64> filter(filter_bits / 64, 0);
-    const int filter_shift = 64 - std::countr_zero(filter_bits);
-    for (std::size_t i = 0; i < n; ++i) {
-      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
-      const u64 h = steps_hash(b, e);
-      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same steps: the same bytes
-      if (host[i] == no_state) {
-        host[i] = static_cast<u32>(i);
-        runs_by_steps.insert(h, static_cast<u32>(i), rehash);
-        filter[h >> filter_shift >> 6] |= u64{1} << (h >> filter_shift & 63);
-      }
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (host[i] != i) continue;
-      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
-      u64 h = 0;
-      for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
-        h = step_hash(h, steps[k]);
-        if ((filter[h >> filter_shift >> 6] >> (h >> filter_shift & 63) & 1) == 0) continue;
-        const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
-        if (j != no_state) host[j] = static_cast<u32>(i);
-      }
-    }
-    // A host may be hosted in turn (its bytes the end of a longer run's): its root holds them.
-    const auto root = [&](u32 i) {
-      while (host[i] != i) i = host[i];
-      return i;
-    };
-    std::size_t hosted_bytes = 8;  // (the pool grows once, not by doubling: each growth copies it)
-    for (std::size_t i = 0; i < n; ++i) hosted_bytes += host[i] == i ? mid_runs[i].size : 0;
-    out.pool.reserve(out.pool.size() + hosted_bytes);
-    for (std::size_t i = 0; i < n; ++i) {
-      const run_info& r = mid_runs[i];
-      if (host[i] != i) continue;
-      if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-      at[i] = static_cast<u32>(out.pool.size());
-      write_run(r);
-    }
-    for (std::size_t i = 0; i < n; ++i)
-      if (const u32 h = root(static_cast<u32>(i)); h != i) at[i] = at[h] + mid_runs[h].size - mid_runs[i].size;
-    return at;
-  }
+  constexpr std::vector<u32> mid_run_offsets();
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always
   // ends with an empty slot, so a lookup needs no bounds check.
-  static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec) {
-    std::size_t i = home;
-    while (table[i].from != no_state) ++i;
-    table[i] = rec;
-    if (i + 1 == table.size()) table.push_back(long_edge_rec{});
-  }
+  static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec);
 };
 
+
+// Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
+// (ids ascending in st from 0, so a state's new number is never above its old one), its link
+// mapped by `to`; of its transitions, those with keep(t) stay (in their order), with their
+// targets mapped by `to`. ts is grouped by state (ts_first), so the ranges are rewritten in
+// the same pass: a state's new range starts where the kept transitions have got to.
+template <class To, class Keep>
+constexpr void builder::renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to,
+                                 Keep keep) {
+  const auto count = static_cast<u32>(states.size());
+  u32 kept_states = 0, kept = 0;
+  for (u32 st = 0; st < count; ++st) {
+    // Read before writing: the writes go to indices at most st (states, ts_first) and at most
+    // the transition being read (ts).
+    const u32 b = ts_first[st], e = ts_first[st + 1];
+    if (id[st] == no_state) continue;
+    kept_states = id[st] + 1;
+    ts_first[id[st]] = kept;
+    for (u32 k = b; k < e; ++k)
+      if (keep(ts[k])) ts[kept++] = transition{id[st], ts[k].sid, to(ts[k].to)};
+    state_rec r = states[st];
+    r.map_link(to);
+    states[id[st]] = r;
+  }
+  ts_first[kept_states] = kept;
+  ts_first.resize(kept_states + 1);
+  states.resize(kept_states);
+  ts.resize(kept);
+}
 
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
-// The builder's determinise() and minimise() are defined here; a TU that includes only this
-// header gets them too.
+// The passes after the trie, one file each, in the order build() runs them (docs/matcher.md,
+// "From patterns to an automaton"); a TU that includes only this header gets them too.
+// (The member template they share, renumber, is defined above, before any of them: clang 14
+// cannot evaluate, in a constant expression, a member template whose first use comes before
+// its definition.)
+// ---- begin include/capmatch/matcher/minimise.hpp ----
+// capmatch — matcher internals: minimisation (docs/matcher.md, step 3).
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// Merges equivalent states (same masks, same default, same transitions to equivalent
+// states): the many states where one pattern ends and nothing follows collapse into one
+// per op set. Transitions only go to higher-numbered states (or dead), so one pass from
+// the last state down suffices. Renumbers `states` and `ts` in place.
+constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const rep = scratch_arrays<2>(count + 1);
+  u32* const id = rep + (count + 1);
+  rep[qualifier_state] = qualifier_state;
+  index_map& sigs = lookup;  // the state sets' index is no longer needed
+  sigs.reset(count);
+  // (a split record's second link is a link too: its flags and the class it leads to)
+  auto second = [&](u32 st) { return states[st].splits() ? rep[states[st].split_second()] : no_state; };
+  auto hash_of = [&](u32 st) {
+    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
+                 rep[states[st].default_next()] ^ u64{second(st)} << 32);
+    // (one mix per transition: which states are equal does not depend on the hash)
+    // (one multiply a transition: mix2's second and its shift bought no fewer probes)
+    for (u32 k = first[st]; k < first[st + 1]; ++k) h = (h ^ (u64{ts[k].sid} << 32 | rep[ts[k].to])) * k_state;
+    return h;
+  };
+  auto same = [&](u32 a, u32 b) {
+    if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
+        states[a].has_fallback() != states[b].has_fallback() || second(a) != second(b) ||
+        rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
+      return false;
+    for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
+      const transition& x = ts[first[a] + k];
+      const transition& y = ts[first[b] + k];
+      if (x.sid != y.sid || rep[x.to] != rep[y.to]) return false;
+    }
+    return true;
+  };
+  sigs.insert(hash_of(dead), dead, hash_of);
+  for (u32 st = count - 1; st >= 2; --st) {
+    const u32 found = sigs.find_or_insert(hash_of(st), st, [&](u32 other) { return same(st, other); }, hash_of);
+    rep[st] = found != no_state ? found : st;
+  }
+  // Renumber the representatives in order; drop the others. In place: a state's new number
+  // is never above its old one, and both passes go up.
+  u32 next_id = 2;
+  id[qualifier_state] = qualifier_state;  // id[dead] = dead (zeroed), rep[dead] = dead too
+  for (u32 st = 2; st < count; ++st) id[st] = rep[st] == st ? next_id++ : no_state;
+  states[dead] = state_rec{};
+  renumber(states, ts, id, [&](u32 next) { return id[rep[next]]; }, [](const transition&) { return true; });
+  start = id[rep[start]];
+}
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/matcher/minimise.hpp ----
+
+// ---- begin include/capmatch/matcher/runs.hpp ----
+// capmatch — matcher internals: runs and mid-runs (chains of one-way states compared as bytes)
+// and the chains they drop (docs/matcher.md, step 4, "Runs", "Mid-runs").
+// SPDX-License-Identifier: MIT
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// One run's walk: see builder::walk_run.
+constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                              u32 head, bool stars, const u32* pairs) {
+  const u32* const first = ts_first.data();
+  // (room for the automaton's states and half as many again, reserved at the first run:
+  // deep/4096 has 91 000 steps of runs through 70 000 states, so the list seldom grows)
+  run_steps.reserve(states.size() + states.size() / 2);
+  run_info r{head, 0, static_cast<u32>(run_steps.size()), 0, 0};
+  // Each step's segment is read once: by the test whether the run goes
+  // on (its size), then as the step.
+  bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
+  u32 at = head, sid = way ? ts[first[head]].sid : no_state;
+  std::size_t size = way ? segs[sid].size : 1;
+  const auto step = [&](u32 st) {
+    return pairs != nullptr ? step_pair{pairs[2 * st], pairs[2 * st + 1]} : step_of(states, ts, st, stars);
+  };
+  for (;;) {
+    run_steps.push_back(sid);
+    if (way) ++r.segments;
+    else r.wild = true;  // a star step (stars only)
+    at = step(at).next - 1;  // (the head is a step, and so is every state inside)
+    r.target = at;
+    const u32 inside = step(at).inside;
+    if (inside == 0) break;
+    way = inside != star_step_segment;
+    sid = way ? inside - 1 : no_state;
+    const std::size_t bytes = way ? segs[sid].size : 1;
+    if (size + 1 + bytes > max_resource_bytes) break;
+    size += 1 + bytes;  // ':' and the step
+  }
+  r.steps = static_cast<u32>(run_steps.size()) - r.offset;
+  r.size = static_cast<u32>(size);
+  return r;
+}
+
+// Runs: see builder::runs.
+constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  // No entry state one-way: no run. Then every state is kept (each is reachable: the
+  // construction makes only reachable states, minimisation keeps one of each class, and
+  // links lead to higher numbers, which the pass below relies on too), so the renumbering
+  // would be the identity: return before any setup (deep, and most capabilities whose
+  // entry states branch).
+  bool any_run = one_way(states, start) || one_way(states, states[qualifier_state].default_next());
+  for (u32 k = first[qualifier_state]; k < first[qualifier_state + 1] && !any_run; ++k)
+    any_run = one_way(states, ts[k].to);
+  if (!any_run) return;
+  u32* const entry = scratch_arrays<5>(count + 1);
+  u32* const entered = entry + (count + 1);
+  u32* const run_of = entered + (count + 1);  // the run a state starts
+  u32* const keep = run_of + (count + 1);
+  u32* const id = keep + (count + 1);
+  // Entry states: where a check starts (per qualifier class). Only those that nothing else
+  // leads to start runs, so the check looks for a run once, before its loop.
+  entry[start] = 1;
+  entry[states[qualifier_state].default_next()] = 1;
+  for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
+  for (u32 st = 2; st < count; ++st) states[st].for_each_link([&](u32 to) { entered[to] = 1; });
+  for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
+  for (u32 st = 2; st < count; ++st) {
+    if (!entry[st] || entered[st] || !one_way(states, st)) continue;
+    run_of[st] = static_cast<u32>(runs.size());
+    runs.push_back(walk_run(states, ts, st, false));
+    run_bytes += runs.back().size;
+  }
+  // Keep the states still reachable: from the start states, through defaults, transitions
+  // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
+  keep[dead] = keep[qualifier_state] = 1;
+  keep[start] = 1;
+  keep[states[qualifier_state].default_next()] = 1;
+  for (u32 st = 1; st < count; ++st) {
+    if (!keep[st]) continue;
+    states[st].for_each_link([&](u32 to) { keep[to] = 1; });
+    if (run_of[st] != no_state) {
+      keep[runs[run_of[st]].target] = 1;
+      continue;
+    }
+    for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
+  }
+  // Renumbered in place; a run state's transitions go (its run replaces them).
+  u32 next_id = 0;
+  for (u32 st = 0; st < count; ++st) id[st] = keep[st] ? next_id++ : no_state;
+  renumber(states, ts, id, [&](u32 next) { return id[next]; },
+           [&](const transition& t) { return run_of[t.from] == no_state; });
+  renumber_runs(id);  // (no mid-runs yet)
+  start = id[start];
+}
+
+// How many ways lead into each state, into a zeroed array `entered`: transitions, the
+// records' links (defaults, fallbacks, split records' second parts), and from outside the
+// tables the start state and the start runs' ends (the qualifier classes' entry states are
+// entered by the qualifier pseudo-state). The one count of find_mid_runs and drop_chains.
+constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                      u32 start, u32* entered) const {
+  for (const auto& t : ts) ++entered[t.to];
+  for (u32 st = 1; st < states.size(); ++st) states[st].for_each_link([&](u32 to) { ++entered[to]; });
+  ++entered[start];
+  for (const auto& r : runs) ++entered[r.target];
+}
+
+// Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
+// run has already taken its transitions away, so it is not one-way here).
+constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                      u32 start, bool stars) {
+  // Without a literal transition there are only star steps, which the loop steps as fast.
+  if (ts.empty()) return;  // (O(1), before any setup)
+  const auto count = static_cast<u32>(states.size());
+  scratch_arrays<5>(count + 1);
+  const mid_run_arrays a = mid_run_scratch(count);
+  u32* const pairs = a.step_pairs;
+  u32* const entry = a.spare;
+  u32* const after_step = entry + (count + 1);  // some mid-run step (not an entry) leads here
+  count_entries(states, ts, start, a.entered);
+  entry[start] = 1;
+  entry[states[qualifier_state].default_next()] = 1;
+  for (const auto& t : ts)
+    if (t.from == qualifier_state) entry[t.to] = 1;
+  for (u32 st = 2; st < count; ++st) {
+    const step_pair p = step_of(states, ts, st, stars);
+    if (p.next == 0) continue;
+    pairs[2 * st] = p.next;
+    pairs[2 * st + 1] = p.inside;
+    if (!entry[st]) after_step[p.next - 1] = 1;
+  }
+  // (a step inside a mid-run, or a one-way one inside a run without `stars`: marked above)
+  const auto inside = [&](u32 st) { return pairs[2 * st + 1] != 0; };
+  // A head: a mid-run step, not an entry, the next state inside a mid-run too (two segments at
+  // least), and not inside a chain that an earlier head covers (a step before it is a head or
+  // inside a chain, whose walk goes on into this state). A covered state that more than one
+  // state leads to (a suffix that minimisation merged) is kept in merged_heads: the runs
+  // through it go on to their end (a check compares on instead of looking up another record:
+  // deep/4096 checks 12 % faster than with runs that end there, for 15 % more memory), but
+  // they cannot drop it, so drop_chains makes it a head too when it drops chains.
+  merged_heads.clear();
+  for (u32 st = 2; st < count; ++st) {
+    if (entry[st] || pairs[2 * st] == 0 || !inside(pairs[2 * st] - 1)) continue;
+    if (inside(st) && after_step[st]) {
+      if (a.entered[st] > 1) merged_heads.push_back(st);
+      continue;
+    }
+    add_mid_run(states, ts, st, stars, pairs);
+  }
+}
+
+// The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
+// through star steps costs no more than comparing them) or the run text would exceed
+// run_text_limit (a mid-run is optional: without one the check steps). True when added.
+constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+                                    u32 head, bool stars, const u32* pairs) {
+  const run_info r = walk_run(states, ts, head, stars, pairs);
+  if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
+    run_steps.truncate(r.offset);
+    return false;
+  }
+  run_bytes += r.size;
+  mid_runs.push_back(r);
+  return true;
+}
+
+// Long chains: see builder::drop_chains. After find_mid_runs.
+constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
+  const auto count = static_cast<u32>(states.size());
+  const mid_run_arrays a = mid_run_scratch(count);  // (find_mid_runs': the states are the same)
+  const u32* const pairs = a.step_pairs;
+  const u32* const entered = a.entered;
+  u32* const read_by_fallback = a.spare;
+  u32* const drop = read_by_fallback + (count + 1);  // then, in place, the new numbers
+  std::fill(read_by_fallback, drop + (count + 1), u32{0});
+  // A dropped chain's head loses its transition into the chain: only a check standing at the
+  // head may then pass it (by the mid-run record). A fallback reads its target's transitions
+  // from another state (tables::step), one segment at a time, so a fallback target keeps all
+  // of its transitions: its chain is never dropped.
+  for (u32 st = 2; st < count; ++st)
+    if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
+  u32 dropped = 0;
+  const auto drop_chain = [&](const run_info& r) {
+    if (read_by_fallback[r.state] || r.segments < mid_run_drop_segments) return;
+    // The states after the head, up to the first that something else enters too.
+    for (u32 at = pairs[2 * r.state] - 1; at != r.target && entered[at] == 1; at = pairs[2 * at] - 1) {
+      drop[at] = 1;
+      ++dropped;
+    }
+  };
+  for (const auto& r : mid_runs) drop_chain(r);
+  // Worth the out-of-line path for every check only when it saves a good share of the states.
+  // Otherwise the mid-runs are found again without star steps: those are there to drop
+  // chains, and where none are dropped a check of 8 to 64 bytes steps through them anyway
+  // (with them, anyq kept 4 bytes per pattern more), while the literal runs they took in help
+  // the names over 64 bytes. (find_mid_runs takes the scratch arrays: nothing here reads
+  // them after it.)
+  if (dropped * mid_run_drop_share < count) {
+    if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
+      run_steps.truncate(mid_runs.front().offset);  // (mid-runs come after the start runs' steps)
+      for (const auto& r : mid_runs) run_bytes -= r.size;
+      mid_runs.clear();
+      find_mid_runs(states, ts, start, false);
+    }
+    return;
+  }
+  out.chains = true;
+  // The merged states inside chains head runs of their own, so that what follows them goes too.
+  for (const u32 m : merged_heads)
+    if (add_mid_run(states, ts, m, true, pairs)) drop_chain(mid_runs.back());
+  // A head whose next state goes loses its one way on: it then holds its run (emit).
+  for (auto& r : mid_runs) r.held = drop[pairs[2 * r.state] - 1] != 0;
+  // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
+  // head) default: the transition goes, the default becomes dead (the record leads on).
+  u32* const id = drop;
+  u32 next_id = 0;
+  for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
+  renumber(states, ts, id, [&](u32 next) { return id[next] == no_state ? dead : id[next]; },
+           [&](const transition& t) { return id[t.to] != no_state; });
+  renumber_runs(id);
+  start = id[start];
+}
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/matcher/runs.hpp ----
+
+// ---- begin include/capmatch/matcher/emit.hpp ----
+// capmatch — matcher internals: the tables' emission (the depth-first order of large automata,
+// the state records with their tables, the long-edge table, the pool of run text;
+// docs/matcher.md, "Tables").
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+// Depth-first order: see builder::order_depth_first. After drop_chains, before emit.
+constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+  const auto count = static_cast<u32>(states.size());
+  if (count * sizeof(state_rec) <= matcher_locality_bytes) return;
+  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
+  u32* const id = scratch_arrays<2>(count + 1);
+  u32* const run_end = id + (count + 1);  // + 1: the state after a run or mid-run it heads
+  for (const auto* list : {&runs, &mid_runs})
+    for (const auto& r : *list) run_end[r.state] = r.target + 1;
+  for (u32 st = 2; st < count; ++st) id[st] = no_state;  // (id[dead] = dead: zeroed)
+  id[qualifier_state] = qualifier_state;
+  // A state's successors in the order they are numbered: the fallback (read at every segment
+  // the state's transitions do not name: beside its first source; numbered last, lead1/4096
+  // checked 6 % slower); the literal transitions, in segment order (a kept chain's states
+  // before its end); the state after a run (beside its head when the run replaced the
+  // transitions into it); the default.
+  auto successors = [&](u32 st, auto&& f) {
+    if (states[st].has_fallback()) f(states[st].fallback());
+    if (states[st].splits()) f(states[st].split_second());
+    for (u32 k = first[st]; k < first[st + 1]; ++k) f(ts[k].to);
+    if (run_end[st] != 0) f(run_end[st] - 1);
+    if (states[st].default_next() != dead && !states[st].has_fallback()) f(states[st].default_next());
+  };
+  std::vector<u32> stack;
+  auto push_successors = [&](u32 st) {  // (reversed on the stack: popped in successors' order)
+    const std::size_t mark = stack.size();
+    successors(st, [&](u32 next) { stack.push_back(next); });
+    std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(mark), stack.end());
+  };
+  // From the entry states in this order: the unqualified start, the other qualifiers' class,
+  // the named ones. (Numbering the entry states and their successors first, breadth first, and
+  // depth first below them was no faster: scoped and global at 32768 +4 %, deep +2 %.)
+  for (u32 k = first[qualifier_state + 1]; k-- > first[qualifier_state];) stack.push_back(ts[k].to);
+  stack.push_back(states[qualifier_state].default_next());
+  stack.push_back(start);
+  u32 next_id = 2;
+  while (!stack.empty()) {
+    const u32 st = stack.back();
+    stack.pop_back();
+    if (id[st] != no_state) continue;
+    id[st] = next_id++;
+    push_successors(st);
+  }
+  for (u32 st = 2; st < count; ++st)  // (none: every state is reachable; kept in order if not)
+    if (id[st] == no_state) id[st] = next_id++;
+  permute(states, ts, id, start);  // (ts in place: emit's order stays)
+  renumber_runs(id);
+}
+
+
+// Layout: see builder::emit.
+constexpr void builder::emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
+  const std::size_t count = states.size();
+  std::size_t n_long = 0;
+  for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
+  // In the scratch buffer (free once the passes are done): per state, its short transitions
+  // (| any_transition when it has a literal transition), then its table's entries; per state,
+  // its reference; per segment, a long segment's pool offset + 1 (0: not placed yet).
+  const std::size_t width = std::max(count, segs.size());
+  u32* const entries = scratch_arrays<3>(width);
+  u32* const refs = entries + width;
+  u32* const pool_at = refs + width;
+  constexpr u32 any_transition = u32{1} << 31;
+  for (const auto& t : ts) {
+    entries[t.from] |= any_transition;
+    if (segs[t.sid].size <= 8) ++entries[t.from];
+    else ++n_long;
+  }
+  // The qualifier pseudo-state of a capability without named qualifiers or `[*]` patterns has
+  // no transition and a blank record, the dead state's: it is emitted as the dead state (16
+  // bytes less per matcher, a quarter of a one-pattern capability's tables). Any other state
+  // like that is dead already (minimisation merges it); this one keeps its number while
+  // building, since the passes find the qualifier classes through it.
+  const bool qualifier_dead = entries[qualifier_state] == 0 && states[qualifier_state].blank();
+  std::size_t words = 0;
+  for (std::size_t i = 0; i < count && words <= max_table_words; ++i) {
+    if (i == qualifier_state && qualifier_dead) {
+      refs[i] = refs[dead];
+      continue;
+    }
+    const u32 shorts = entries[i] & ~any_transition;
+    entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
+    const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
+    refs[i] = make_ref(static_cast<u32>(words), k);
+    words += record_words + entry_words * std::size_t{entries[i]};
+  }
+  if (words > max_table_words) return;
+  out.state_count = static_cast<u32>(count - (qualifier_dead ? 1 : 0));
+  out.words.assign(words, 0);
+  const auto reference = [refs](u32 st) { return refs[st]; };
+  // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
+  // Load <= 3/4 (2/3 until session 23): 1-5 bytes per pattern less where tenant ids are 9
+  // bytes or longer, +0.3-1.1 % instructions per check (bench/RESULTS.md, "Session 23").
+  out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 3 + 1);
+  out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
+  for (const auto& t : ts) {
+    const seg_info& g = segs[t.sid];
+    const u64 hk = g.key * k_mul;
+    states[t.from].add_filter_bit(filter_bit(hk));
+    if (g.size <= 8) {
+      state_ref::store_short(out.words.data() + offset_of(refs[t.from]) + record_words, table_log2(refs[t.from]),
+                             g.key, hk, refs[t.to]);
+    } else {
+      if (pool_at[t.sid] == 0) {  // each segment's bytes once
+        const auto p = static_cast<u32>(out.pool.size());
+        pool_at[t.sid] = p + 1;
+        const std::string_view bytes = seg_view(t.sid);
+        out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
+        if (bytes.size() < 16) out.pool.resize(p + 16, '\0');  // compared as two padded words
+      }
+      const u32 off = pool_at[t.sid] - 1;
+      place(out.long_edges, home_slot(hk, state_hash(refs[t.from]), out.long_cap),
+            long_edge_rec{long_tag(g.key, g.size), refs[t.from], refs[t.to], off});
+    }
+  }
+  // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
+  // as the one ending at the run's end, which reaches back before the start of a run shorter
+  // than 8 bytes: so those come after the others, with zero bytes before them only if the
+  // pool is still too short. No run needs padding after it.
+  for (const bool short_ones : {false, true})
+    for (const auto& r : runs) {
+      if ((r.size < 8) != short_ones) continue;
+      if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
+      states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
+      write_run(r);
+    }
+  // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
+  // chain was dropped, else their records in the long-edge table (the filter does not get
+  // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
+  // once: a run whose bytes end another's (the runs through a suffix that minimisation
+  // merged) points into that one's (mid_run_offsets).
+  const std::vector<u32> run_at = mid_run_offsets();
+  for (std::size_t i = 0; i < mid_runs.size(); ++i) {
+    const run_info& r = mid_runs[i];
+    if (r.held) {
+      states[r.state].set_held_run(run_at[i], r.size, r.target, r.wild);
+    } else {
+      states[r.state].set_mid_run(r.size);
+      place(out.long_edges, home_slot(mid_run_key * k_mul, state_hash(refs[r.state]), out.long_cap),
+            long_edge_rec{mid_run_tag_of(r.size), refs[r.state], refs[r.target], run_at[i] | (r.wild ? wild_run : 0)});
+    }
+  }
+  // The records, their links (the default transition, trie: the `*` child) as references.
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i == qualifier_state && qualifier_dead) continue;  // (dead's record)
+    states[i].map_link(reference);
+    states[i].write(out.words.data() + offset_of(refs[i]), entries[i]);
+  }
+  out.start = refs[out.start];
+  out.any_root = refs[out.any_root];
+  out.qualifier_root = refs[qualifier_state];
+  // The quick qualifiers: the first few short qualifier names, in pattern order.
+  std::size_t quick = 0;
+  out.quick_all = true;
+  for (const auto& t : ts) {
+    const std::string_view q = seg_view(t.sid);
+    if (t.from != qualifier_state || q.size() > quick_qualifier_bytes) continue;
+    if (quick == quick_qualifiers) {
+      out.quick_all = false;
+      continue;
+    }
+    const std::size_t size = q.size() + 2;  // "[" q "]", at most 8 bytes
+    const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
+    out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), refs[t.to], static_cast<u32>(size)};
+  }
+}
+
+// Mid-runs' bytes: see builder::mid_run_offsets.
+constexpr std::vector<u32> builder::mid_run_offsets() {
+  const std::size_t n = mid_runs.size();
+  const u32* const steps = run_steps.data();
+  // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
+  std::vector<u32> host(n, 0), at(n, 0);
+  // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
+  const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
+  const auto steps_hash = [&](u32 b, u32 e) {
+    u64 h = 0;
+    for (u32 k = e; k-- > b;) h = step_hash(h, steps[k]);
+    return h;
+  };
+  // Run j's steps equal [b, e)
+  const auto same_steps = [&](u32 j, u32 b, u32 e) {
+    const run_info& r = mid_runs[j];
+    if (r.steps != e - b) return false;
+    for (u32 k = 0; k < r.steps; ++k)
+      if (steps[r.offset + k] != steps[b + k]) return false;
+    return true;
+  };
+  index_map& runs_by_steps = lookup;  // the constructions' index is no longer needed
+  runs_by_steps.reset(n);  // (room for every run: it never grows, so never rehashes)
+  const auto rehash = [&](u32 j) { return steps_hash(mid_runs[j].offset, mid_runs[j].offset + mid_runs[j].steps); };
+  // One bit per indexed run's hash (its top bits), in 16 bits or more per run: most proper
+  // suffixes are no run's steps, and a clear bit says so without a probe of the index (a
+  // random read in a table of 8 bytes per run or more; deep/4096's mid_run_offsets read 8 %
+  // of its build's samples).
+  std::size_t filter_bits = 64;
+  while (filter_bits < 16 * n) filter_bits *= 2;
+  std::vector<u64> filter(filter_bits / 64, 0);
+  const int filter_shift = 64 - std::countr_zero(filter_bits);
+  for (std::size_t i = 0; i < n; ++i) {
+    const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
+    const u64 h = steps_hash(b, e);
+    host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same steps: the same bytes
+    if (host[i] == no_state) {
+      host[i] = static_cast<u32>(i);
+      runs_by_steps.insert(h, static_cast<u32>(i), rehash);
+      filter[h >> filter_shift >> 6] |= u64{1} << (h >> filter_shift & 63);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (host[i] != i) continue;
+    const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
+    u64 h = 0;
+    for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
+      h = step_hash(h, steps[k]);
+      if ((filter[h >> filter_shift >> 6] >> (h >> filter_shift & 63) & 1) == 0) continue;
+      const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
+      if (j != no_state) host[j] = static_cast<u32>(i);
+    }
+  }
+  // A host may be hosted in turn (its bytes the end of a longer run's): its root holds them.
+  const auto root = [&](u32 i) {
+    while (host[i] != i) i = host[i];
+    return i;
+  };
+  std::size_t hosted_bytes = 8;  // (the pool grows once, not by doubling: each growth copies it)
+  for (std::size_t i = 0; i < n; ++i) hosted_bytes += host[i] == i ? mid_runs[i].size : 0;
+  out.pool.reserve(out.pool.size() + hosted_bytes);
+  for (std::size_t i = 0; i < n; ++i) {
+    const run_info& r = mid_runs[i];
+    if (host[i] != i) continue;
+    if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
+    at[i] = static_cast<u32>(out.pool.size());
+    write_run(r);
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (const u32 h = root(static_cast<u32>(i)); h != i) at[i] = at[h] + mid_runs[h].size - mid_runs[i].size;
+  return at;
+}
+
+// Run text: see builder::write_run.
+constexpr void builder::write_run(const run_info& r) {
+  const std::size_t p = out.pool.size();
+  out.pool.resize(p + r.size + 8, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
+  char* o = out.pool.data() + p;
+  for (u32 i = 0; i < r.steps; ++i) {
+    if (i != 0) *o++ = ':';
+    const u32 sid = run_steps[r.offset + i];
+    if (sid == no_state) {
+      *o++ = '\0';
+      continue;
+    }
+    const u32 n = segs[sid].size;
+    if (n <= 8) store8(o, segs[sid].key);
+    else copy_bytes(o, seg_text.data() + segs[sid].offset, n);
+    o += n;
+  }
+  out.pool.resize(p + r.size);
+}
+
+// The long-edge table's insertion: see builder::place.
+constexpr void builder::place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec) {
+  std::size_t i = home;
+  while (table[i].from != no_state) ++i;
+  table[i] = rec;
+  if (i + 1 == table.size()) table.push_back(long_edge_rec{});
+}
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+// ---- end include/capmatch/matcher/emit.hpp ----
+
 // ---- end include/capmatch/matcher/builder.hpp ----
 
 
@@ -6798,351 +7217,6 @@ constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vect
   permute(states, ts, id.data(), start);
   // minimise and the passes after it read a state's transitions as one range, in segment order.
   group_by_owner(ts, first, count, [](const transition& t) { return t.from; });
-}
-
-// Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
-// (ids ascending in st from 0, so a state's new number is never above its old one), its link
-// mapped by `to`; of its transitions, those with keep(t) stay (in their order), with their
-// targets mapped by `to`. ts is grouped by state (ts_first), so the ranges are rewritten in
-// the same pass: a state's new range starts where the kept transitions have got to.
-template <class To, class Keep>
-constexpr void builder::renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to,
-                                 Keep keep) {
-  const auto count = static_cast<u32>(states.size());
-  u32 kept_states = 0, kept = 0;
-  for (u32 st = 0; st < count; ++st) {
-    // Read before writing: the writes go to indices at most st (states, ts_first) and at most
-    // the transition being read (ts).
-    const u32 b = ts_first[st], e = ts_first[st + 1];
-    if (id[st] == no_state) continue;
-    kept_states = id[st] + 1;
-    ts_first[id[st]] = kept;
-    for (u32 k = b; k < e; ++k)
-      if (keep(ts[k])) ts[kept++] = transition{id[st], ts[k].sid, to(ts[k].to)};
-    state_rec r = states[st];
-    r.map_link(to);
-    states[id[st]] = r;
-  }
-  ts_first[kept_states] = kept;
-  ts_first.resize(kept_states + 1);
-  states.resize(kept_states);
-  ts.resize(kept);
-}
-
-// Merges equivalent states (same masks, same default, same transitions to equivalent
-// states): the many states where one pattern ends and nothing follows collapse into one
-// per op set. Transitions only go to higher-numbered states (or dead), so one pass from
-// the last state down suffices. Renumbers `states` and `ts` in place.
-constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
-  const auto count = static_cast<u32>(states.size());
-  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
-  u32* const rep = scratch_arrays<2>(count + 1);
-  u32* const id = rep + (count + 1);
-  rep[qualifier_state] = qualifier_state;
-  index_map& sigs = lookup;  // the state sets' index is no longer needed
-  sigs.reset(count);
-  // (a split record's second link is a link too: its flags and the class it leads to)
-  auto second = [&](u32 st) { return states[st].splits() ? rep[states[st].split_second()] : no_state; };
-  auto hash_of = [&](u32 st) {
-    u64 h = mix2(mix2(states[st].trail_ops(), states[st].term_ops() | (states[st].has_fallback() ? fallback_flag : 0)),
-                 rep[states[st].default_next()] ^ u64{second(st)} << 32);
-    // (one mix per transition: which states are equal does not depend on the hash)
-    // (one multiply a transition: mix2's second and its shift bought no fewer probes)
-    for (u32 k = first[st]; k < first[st + 1]; ++k) h = (h ^ (u64{ts[k].sid} << 32 | rep[ts[k].to])) * k_state;
-    return h;
-  };
-  auto same = [&](u32 a, u32 b) {
-    if (states[a].trail_ops() != states[b].trail_ops() || states[a].term_ops() != states[b].term_ops() ||
-        states[a].has_fallback() != states[b].has_fallback() || second(a) != second(b) ||
-        rep[states[a].default_next()] != rep[states[b].default_next()] || first[a + 1] - first[a] != first[b + 1] - first[b])
-      return false;
-    for (u32 k = 0; k < first[a + 1] - first[a]; ++k) {
-      const transition& x = ts[first[a] + k];
-      const transition& y = ts[first[b] + k];
-      if (x.sid != y.sid || rep[x.to] != rep[y.to]) return false;
-    }
-    return true;
-  };
-  sigs.insert(hash_of(dead), dead, hash_of);
-  for (u32 st = count - 1; st >= 2; --st) {
-    const u32 found = sigs.find_or_insert(hash_of(st), st, [&](u32 other) { return same(st, other); }, hash_of);
-    rep[st] = found != no_state ? found : st;
-  }
-  // Renumber the representatives in order; drop the others. In place: a state's new number
-  // is never above its old one, and both passes go up.
-  u32 next_id = 2;
-  id[qualifier_state] = qualifier_state;  // id[dead] = dead (zeroed), rep[dead] = dead too
-  for (u32 st = 2; st < count; ++st) id[st] = rep[st] == st ? next_id++ : no_state;
-  states[dead] = state_rec{};
-  renumber(states, ts, id, [&](u32 next) { return id[rep[next]]; }, [](const transition&) { return true; });
-  start = id[rep[start]];
-}
-
-// One run's walk: see builder::walk_run.
-constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                              u32 head, bool stars, const u32* pairs) {
-  const u32* const first = ts_first.data();
-  // (room for the automaton's states and half as many again, reserved at the first run:
-  // deep/4096 has 91 000 steps of runs through 70 000 states, so the list seldom grows)
-  run_steps.reserve(states.size() + states.size() / 2);
-  run_info r{head, 0, static_cast<u32>(run_steps.size()), 0, 0};
-  // Each step's segment is read once: by the test whether the run goes
-  // on (its size), then as the step.
-  bool way = one_way(states, head);  // (the head is a mid-run step: one-way, or a star step)
-  u32 at = head, sid = way ? ts[first[head]].sid : no_state;
-  std::size_t size = way ? segs[sid].size : 1;
-  const auto step = [&](u32 st) {
-    return pairs != nullptr ? step_pair{pairs[2 * st], pairs[2 * st + 1]} : step_of(states, ts, st, stars);
-  };
-  for (;;) {
-    run_steps.push_back(sid);
-    if (way) ++r.segments;
-    else r.wild = true;  // a star step (stars only)
-    at = step(at).next - 1;  // (the head is a step, and so is every state inside)
-    r.target = at;
-    const u32 inside = step(at).inside;
-    if (inside == 0) break;
-    way = inside != star_step_segment;
-    sid = way ? inside - 1 : no_state;
-    const std::size_t bytes = way ? segs[sid].size : 1;
-    if (size + 1 + bytes > max_resource_bytes) break;
-    size += 1 + bytes;  // ':' and the step
-  }
-  r.steps = static_cast<u32>(run_steps.size()) - r.offset;
-  r.size = static_cast<u32>(size);
-  return r;
-}
-
-// Runs: see builder::runs.
-constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
-  const auto count = static_cast<u32>(states.size());
-  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
-  // No entry state one-way: no run. Then every state is kept (each is reachable: the
-  // construction makes only reachable states, minimisation keeps one of each class, and
-  // links lead to higher numbers, which the pass below relies on too), so the renumbering
-  // would be the identity: return before any setup (deep, and most capabilities whose
-  // entry states branch).
-  bool any_run = one_way(states, start) || one_way(states, states[qualifier_state].default_next());
-  for (u32 k = first[qualifier_state]; k < first[qualifier_state + 1] && !any_run; ++k)
-    any_run = one_way(states, ts[k].to);
-  if (!any_run) return;
-  u32* const entry = scratch_arrays<5>(count + 1);
-  u32* const entered = entry + (count + 1);
-  u32* const run_of = entered + (count + 1);  // the run a state starts
-  u32* const keep = run_of + (count + 1);
-  u32* const id = keep + (count + 1);
-  // Entry states: where a check starts (per qualifier class). Only those that nothing else
-  // leads to start runs, so the check looks for a run once, before its loop.
-  entry[start] = 1;
-  entry[states[qualifier_state].default_next()] = 1;
-  for (const auto& t : ts) (t.from == qualifier_state ? entry : entered)[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) states[st].for_each_link([&](u32 to) { entered[to] = 1; });
-  for (u32 st = 0; st < count; ++st) run_of[st] = no_state;
-  for (u32 st = 2; st < count; ++st) {
-    if (!entry[st] || entered[st] || !one_way(states, st)) continue;
-    run_of[st] = static_cast<u32>(runs.size());
-    runs.push_back(walk_run(states, ts, st, false));
-    run_bytes += runs.back().size;
-  }
-  // Keep the states still reachable: from the start states, through defaults, transitions
-  // of non-run states, and runs (states are numbered in breadth order of depth: one pass).
-  keep[dead] = keep[qualifier_state] = 1;
-  keep[start] = 1;
-  keep[states[qualifier_state].default_next()] = 1;
-  for (u32 st = 1; st < count; ++st) {
-    if (!keep[st]) continue;
-    states[st].for_each_link([&](u32 to) { keep[to] = 1; });
-    if (run_of[st] != no_state) {
-      keep[runs[run_of[st]].target] = 1;
-      continue;
-    }
-    for (u32 k = first[st]; k < first[st + 1]; ++k) keep[ts[k].to] = 1;
-  }
-  // Renumbered in place; a run state's transitions go (its run replaces them).
-  u32 next_id = 0;
-  for (u32 st = 0; st < count; ++st) id[st] = keep[st] ? next_id++ : no_state;
-  renumber(states, ts, id, [&](u32 next) { return id[next]; },
-           [&](const transition& t) { return run_of[t.from] == no_state; });
-  renumber_runs(id);  // (no mid-runs yet)
-  start = id[start];
-}
-
-// How many ways lead into each state, into a zeroed array `entered`: transitions, the
-// records' links (defaults, fallbacks, split records' second parts), and from outside the
-// tables the start state and the start runs' ends (the qualifier classes' entry states are
-// entered by the qualifier pseudo-state). The one count of find_mid_runs and drop_chains.
-constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                      u32 start, u32* entered) const {
-  for (const auto& t : ts) ++entered[t.to];
-  for (u32 st = 1; st < states.size(); ++st) states[st].for_each_link([&](u32 to) { ++entered[to]; });
-  ++entered[start];
-  for (const auto& r : runs) ++entered[r.target];
-}
-
-// Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
-// run has already taken its transitions away, so it is not one-way here).
-constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                      u32 start, bool stars) {
-  // Without a literal transition there are only star steps, which the loop steps as fast.
-  if (ts.empty()) return;  // (O(1), before any setup)
-  const auto count = static_cast<u32>(states.size());
-  scratch_arrays<5>(count + 1);
-  const mid_run_arrays a = mid_run_scratch(count);
-  u32* const pairs = a.step_pairs;
-  u32* const entry = a.spare;
-  u32* const after_step = entry + (count + 1);  // some mid-run step (not an entry) leads here
-  count_entries(states, ts, start, a.entered);
-  entry[start] = 1;
-  entry[states[qualifier_state].default_next()] = 1;
-  for (const auto& t : ts)
-    if (t.from == qualifier_state) entry[t.to] = 1;
-  for (u32 st = 2; st < count; ++st) {
-    const step_pair p = step_of(states, ts, st, stars);
-    if (p.next == 0) continue;
-    pairs[2 * st] = p.next;
-    pairs[2 * st + 1] = p.inside;
-    if (!entry[st]) after_step[p.next - 1] = 1;
-  }
-  // (a step inside a mid-run, or a one-way one inside a run without `stars`: marked above)
-  const auto inside = [&](u32 st) { return pairs[2 * st + 1] != 0; };
-  // A head: a mid-run step, not an entry, the next state inside a mid-run too (two segments at
-  // least), and not inside a chain that an earlier head covers (a step before it is a head or
-  // inside a chain, whose walk goes on into this state). A covered state that more than one
-  // state leads to (a suffix that minimisation merged) is kept in merged_heads: the runs
-  // through it go on to their end (a check compares on instead of looking up another record:
-  // deep/4096 checks 12 % faster than with runs that end there, for 15 % more memory), but
-  // they cannot drop it, so drop_chains makes it a head too when it drops chains.
-  merged_heads.clear();
-  for (u32 st = 2; st < count; ++st) {
-    if (entry[st] || pairs[2 * st] == 0 || !inside(pairs[2 * st] - 1)) continue;
-    if (inside(st) && after_step[st]) {
-      if (a.entered[st] > 1) merged_heads.push_back(st);
-      continue;
-    }
-    add_mid_run(states, ts, st, stars, pairs);
-  }
-}
-
-// The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
-// through star steps costs no more than comparing them) or the run text would exceed
-// run_text_limit (a mid-run is optional: without one the check steps). True when added.
-constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
-                                    u32 head, bool stars, const u32* pairs) {
-  const run_info r = walk_run(states, ts, head, stars, pairs);
-  if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
-    run_steps.truncate(r.offset);
-    return false;
-  }
-  run_bytes += r.size;
-  mid_runs.push_back(r);
-  return true;
-}
-
-// Long chains: see builder::drop_chains. After find_mid_runs.
-constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
-  if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
-  const auto count = static_cast<u32>(states.size());
-  const mid_run_arrays a = mid_run_scratch(count);  // (find_mid_runs': the states are the same)
-  const u32* const pairs = a.step_pairs;
-  const u32* const entered = a.entered;
-  u32* const read_by_fallback = a.spare;
-  u32* const drop = read_by_fallback + (count + 1);  // then, in place, the new numbers
-  std::fill(read_by_fallback, drop + (count + 1), u32{0});
-  // A dropped chain's head loses its transition into the chain: only a check standing at the
-  // head may then pass it (by the mid-run record). A fallback reads its target's transitions
-  // from another state (tables::step), one segment at a time, so a fallback target keeps all
-  // of its transitions: its chain is never dropped.
-  for (u32 st = 2; st < count; ++st)
-    if (states[st].has_fallback()) read_by_fallback[states[st].fallback()] = 1;
-  u32 dropped = 0;
-  const auto drop_chain = [&](const run_info& r) {
-    if (read_by_fallback[r.state] || r.segments < mid_run_drop_segments) return;
-    // The states after the head, up to the first that something else enters too.
-    for (u32 at = pairs[2 * r.state] - 1; at != r.target && entered[at] == 1; at = pairs[2 * at] - 1) {
-      drop[at] = 1;
-      ++dropped;
-    }
-  };
-  for (const auto& r : mid_runs) drop_chain(r);
-  // Worth the out-of-line path for every check only when it saves a good share of the states.
-  // Otherwise the mid-runs are found again without star steps: those are there to drop
-  // chains, and where none are dropped a check of 8 to 64 bytes steps through them anyway
-  // (with them, anyq kept 4 bytes per pattern more), while the literal runs they took in help
-  // the names over 64 bytes. (find_mid_runs takes the scratch arrays: nothing here reads
-  // them after it.)
-  if (dropped * mid_run_drop_share < count) {
-    if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
-      run_steps.truncate(mid_runs.front().offset);  // (mid-runs come after the start runs' steps)
-      for (const auto& r : mid_runs) run_bytes -= r.size;
-      mid_runs.clear();
-      find_mid_runs(states, ts, start, false);
-    }
-    return;
-  }
-  out.chains = true;
-  // The merged states inside chains head runs of their own, so that what follows them goes too.
-  for (const u32 m : merged_heads)
-    if (add_mid_run(states, ts, m, true, pairs)) drop_chain(mid_runs.back());
-  // A head whose next state goes loses its one way on: it then holds its run (emit).
-  for (auto& r : mid_runs) r.held = drop[pairs[2 * r.state] - 1] != 0;
-  // Renumbered in place. A dropped state has one entry, its head's transition or (a star step
-  // head) default: the transition goes, the default becomes dead (the record leads on).
-  u32* const id = drop;
-  u32 next_id = 0;
-  for (u32 st = 0; st < count; ++st) id[st] = drop[st] ? no_state : next_id++;
-  renumber(states, ts, id, [&](u32 next) { return id[next] == no_state ? dead : id[next]; },
-           [&](const transition& t) { return id[t.to] != no_state; });
-  renumber_runs(id);
-  start = id[start];
-}
-
-// Depth-first order: see builder::order_depth_first. After drop_chains, before emit.
-constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
-  const auto count = static_cast<u32>(states.size());
-  if (count * sizeof(state_rec) <= matcher_locality_bytes) return;
-  const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
-  u32* const id = scratch_arrays<2>(count + 1);
-  u32* const run_end = id + (count + 1);  // + 1: the state after a run or mid-run it heads
-  for (const auto* list : {&runs, &mid_runs})
-    for (const auto& r : *list) run_end[r.state] = r.target + 1;
-  for (u32 st = 2; st < count; ++st) id[st] = no_state;  // (id[dead] = dead: zeroed)
-  id[qualifier_state] = qualifier_state;
-  // A state's successors in the order they are numbered: the fallback (read at every segment
-  // the state's transitions do not name: beside its first source; numbered last, lead1/4096
-  // checked 6 % slower); the literal transitions, in segment order (a kept chain's states
-  // before its end); the state after a run (beside its head when the run replaced the
-  // transitions into it); the default.
-  auto successors = [&](u32 st, auto&& f) {
-    if (states[st].has_fallback()) f(states[st].fallback());
-    if (states[st].splits()) f(states[st].split_second());
-    for (u32 k = first[st]; k < first[st + 1]; ++k) f(ts[k].to);
-    if (run_end[st] != 0) f(run_end[st] - 1);
-    if (states[st].default_next() != dead && !states[st].has_fallback()) f(states[st].default_next());
-  };
-  std::vector<u32> stack;
-  auto push_successors = [&](u32 st) {  // (reversed on the stack: popped in successors' order)
-    const std::size_t mark = stack.size();
-    successors(st, [&](u32 next) { stack.push_back(next); });
-    std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(mark), stack.end());
-  };
-  // From the entry states in this order: the unqualified start, the other qualifiers' class,
-  // the named ones. (Numbering the entry states and their successors first, breadth first, and
-  // depth first below them was no faster: scoped and global at 32768 +4 %, deep +2 %.)
-  for (u32 k = first[qualifier_state + 1]; k-- > first[qualifier_state];) stack.push_back(ts[k].to);
-  stack.push_back(states[qualifier_state].default_next());
-  stack.push_back(start);
-  u32 next_id = 2;
-  while (!stack.empty()) {
-    const u32 st = stack.back();
-    stack.pop_back();
-    if (id[st] != no_state) continue;
-    id[st] = next_id++;
-    push_successors(st);
-  }
-  for (u32 st = 2; st < count; ++st)  // (none: every state is reachable; kept in order if not)
-    if (id[st] == no_state) id[st] = next_id++;
-  permute(states, ts, id, start);  // (ts in place: emit's order stays)
-  renumber_runs(id);
 }
 
 }  // namespace detail::cm

@@ -1,4 +1,5 @@
-// capmatch — matcher internals: the builder (trie, tables; docs/matcher.md, "From patterns to an automaton").
+// capmatch — matcher internals: the builder, its trie and interning (docs/matcher.md, "From patterns to
+// an automaton"); the passes after the trie are in determinise.hpp, minimise.hpp, runs.hpp, emit.hpp.
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -575,9 +576,9 @@ class builder {
     for (auto& t : ts) t = transition{id[t.from], t.sid, id[t.to]};
     start = id[start];
   }
-  // Merges equivalent states (determinise.hpp).
+  // Merges equivalent states (minimise.hpp).
   constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
-  // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (determinise.hpp).
+  // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (defined after the class).
   template <class To, class Keep>
   constexpr void renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to, Keep keep);
 
@@ -587,7 +588,7 @@ class builder {
   // on while the next state is the same and grants nothing (trail and term 0), the literal
   // segments join into one run "tenant7:room:42", compared as bytes in one go; the states
   // inside a run are then only reachable through it and are dropped. Runs are written to the
-  // pool by emit. Renumbers `states` and `ts` in place.
+  // pool by emit. Renumbers `states` and `ts` in place. (The run passes: runs.hpp.)
   struct run_info {
     u32 state = 0, target = 0;
     u32 offset = 0, steps = 0;  // its steps: run_steps[offset, offset + steps)
@@ -647,24 +648,7 @@ class builder {
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
   // bytes of room past the run that are cut off at the end; a longer one is copied.
-  constexpr void write_run(const run_info& r) {
-    const std::size_t p = out.pool.size();
-    out.pool.resize(p + r.size + 8, '\0');  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-    char* o = out.pool.data() + p;
-    for (u32 i = 0; i < r.steps; ++i) {
-      if (i != 0) *o++ = ':';
-      const u32 sid = run_steps[r.offset + i];
-      if (sid == no_state) {
-        *o++ = '\0';
-        continue;
-      }
-      const u32 n = segs[sid].size;
-      if (n <= 8) store8(o, segs[sid].key);
-      else copy_bytes(o, seg_text.data() + segs[sid].offset, n);
-      o += n;
-    }
-    out.pool.resize(p + r.size);
-  }
+  constexpr void write_run(const run_info& r);
 
   // Mid-runs (docs/matcher.md, "Mid-runs"): the same chains of one-way states found anywhere
   // below the entry states, of at least two segments, keeping their states and transitions
@@ -729,121 +713,8 @@ class builder {
   // tables' targets, the entry states. The automaton bound keeps the words of an automaton
   // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
   // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.
-  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
-    const std::size_t count = states.size();
-    std::size_t n_long = 0;
-    for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
-    // In the scratch buffer (free once the passes are done): per state, its short transitions
-    // (| any_transition when it has a literal transition), then its table's entries; per state,
-    // its reference; per segment, a long segment's pool offset + 1 (0: not placed yet).
-    const std::size_t width = std::max(count, segs.size());
-    u32* const entries = scratch_arrays<3>(width);
-    u32* const refs = entries + width;
-    u32* const pool_at = refs + width;
-    constexpr u32 any_transition = u32{1} << 31;
-    for (const auto& t : ts) {
-      entries[t.from] |= any_transition;
-      if (segs[t.sid].size <= 8) ++entries[t.from];
-      else ++n_long;
-    }
-    // The qualifier pseudo-state of a capability without named qualifiers or `[*]` patterns has
-    // no transition and a blank record, the dead state's: it is emitted as the dead state (16
-    // bytes less per matcher, a quarter of a one-pattern capability's tables). Any other state
-    // like that is dead already (minimisation merges it); this one keeps its number while
-    // building, since the passes find the qualifier classes through it.
-    const bool qualifier_dead = entries[qualifier_state] == 0 && states[qualifier_state].blank();
-    std::size_t words = 0;
-    for (std::size_t i = 0; i < count && words <= max_table_words; ++i) {
-      if (i == qualifier_state && qualifier_dead) {
-        refs[i] = refs[dead];
-        continue;
-      }
-      const u32 shorts = entries[i] & ~any_transition;
-      entries[i] = entries[i] == 0 ? 0 : table_entries(shorts == 0 ? 1 : shorts);
-      const u32 k = entries[i] == 0 ? 0 : static_cast<u32>(std::countr_zero(entries[i]));
-      refs[i] = make_ref(static_cast<u32>(words), k);
-      words += record_words + entry_words * std::size_t{entries[i]};
-    }
-    if (words > max_table_words) return;
-    out.state_count = static_cast<u32>(count - (qualifier_dead ? 1 : 0));
-    out.words.assign(words, 0);
-    const auto reference = [refs](u32 st) { return refs[st]; };
-    // An empty long-edge table stays empty: lookups then probe a shared empty slot (storage::view).
-    // Load <= 3/4 (2/3 until session 23): 1-5 bytes per pattern less where tenant ids are 9
-    // bytes or longer, +0.3-1.1 % instructions per check (bench/RESULTS.md, "Session 23").
-    out.long_cap = n_long == 0 ? 0 : static_cast<u32>(n_long + n_long / 3 + 1);
-    out.long_edges.assign(n_long == 0 ? 0 : out.long_cap + 1, long_edge_rec{});
-    for (const auto& t : ts) {
-      const seg_info& g = segs[t.sid];
-      const u64 hk = g.key * k_mul;
-      states[t.from].add_filter_bit(filter_bit(hk));
-      if (g.size <= 8) {
-        state_ref::store_short(out.words.data() + offset_of(refs[t.from]) + record_words, table_log2(refs[t.from]),
-                               g.key, hk, refs[t.to]);
-      } else {
-        if (pool_at[t.sid] == 0) {  // each segment's bytes once
-          const auto p = static_cast<u32>(out.pool.size());
-          pool_at[t.sid] = p + 1;
-          const std::string_view bytes = seg_view(t.sid);
-          out.pool.insert(out.pool.end(), bytes.begin(), bytes.end());
-          if (bytes.size() < 16) out.pool.resize(p + 16, '\0');  // compared as two padded words
-        }
-        const u32 off = pool_at[t.sid] - 1;
-        place(out.long_edges, home_slot(hk, state_hash(refs[t.from]), out.long_cap),
-              long_edge_rec{long_tag(g.key, g.size), refs[t.from], refs[t.to], off});
-      }
-    }
-    // Runs: their bytes in the pool. A check reads a run 8 bytes at a time and its last word
-    // as the one ending at the run's end, which reaches back before the start of a run shorter
-    // than 8 bytes: so those come after the others, with zero bytes before them only if the
-    // pool is still too short. No run needs padding after it.
-    for (const bool short_ones : {false, true})
-      for (const auto& r : runs) {
-        if ((r.size < 8) != short_ones) continue;
-        if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-        states[r.state].set_run(static_cast<u32>(out.pool.size()), r.size, r.target);
-        write_run(r);
-      }
-    // Mid-runs (at least two segments, so never under 3 bytes): held by their heads when the
-    // chain was dropped, else their records in the long-edge table (the filter does not get
-    // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
-    // once: a run whose bytes end another's (the runs through a suffix that minimisation
-    // merged) points into that one's (mid_run_offsets).
-    const std::vector<u32> run_at = mid_run_offsets();
-    for (std::size_t i = 0; i < mid_runs.size(); ++i) {
-      const run_info& r = mid_runs[i];
-      if (r.held) {
-        states[r.state].set_held_run(run_at[i], r.size, r.target, r.wild);
-      } else {
-        states[r.state].set_mid_run(r.size);
-        place(out.long_edges, home_slot(mid_run_key * k_mul, state_hash(refs[r.state]), out.long_cap),
-              long_edge_rec{mid_run_tag_of(r.size), refs[r.state], refs[r.target], run_at[i] | (r.wild ? wild_run : 0)});
-      }
-    }
-    // The records, their links (the default transition, trie: the `*` child) as references.
-    for (std::size_t i = 0; i < count; ++i) {
-      if (i == qualifier_state && qualifier_dead) continue;  // (dead's record)
-      states[i].map_link(reference);
-      states[i].write(out.words.data() + offset_of(refs[i]), entries[i]);
-    }
-    out.start = refs[out.start];
-    out.any_root = refs[out.any_root];
-    out.qualifier_root = refs[qualifier_state];
-    // The quick qualifiers: the first few short qualifier names, in pattern order.
-    std::size_t quick = 0;
-    out.quick_all = true;
-    for (const auto& t : ts) {
-      const std::string_view q = seg_view(t.sid);
-      if (t.from != qualifier_state || q.size() > quick_qualifier_bytes) continue;
-      if (quick == quick_qualifiers) {
-        out.quick_all = false;
-        continue;
-      }
-      const std::size_t size = q.size() + 2;  // "[" q "]", at most 8 bytes
-      const u64 key = u64{'['} | word_at(q, 0) << 8 | u64{']'} << (8 * (size - 1));
-      out.quick[quick++] = quick_qualifier{key, ~u64{0} >> (64 - 8 * size), refs[t.to], static_cast<u32>(size)};
-    }
-  }
+  // (emit.hpp, as the three below.)
+  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts);
 
   // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
@@ -856,92 +727,52 @@ class builder {
   // are written in their order; a check reads a run's last word back from its end, which
   // stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes or
   // another run's).
-  constexpr std::vector<u32> mid_run_offsets() {
-    const std::size_t n = mid_runs.size();
-    const u32* const steps = run_steps.data();
-    // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
-    std::vector<u32> host(n, 0), at(n, 0);
-    // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
-    const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
-    const auto steps_hash = [&](u32 b, u32 e) {
-      u64 h = 0;
-      for (u32 k = e; k-- > b;) h = step_hash(h, steps[k]);
-      return h;
-    };
-    // Run j's steps equal [b, e)
-    const auto same_steps = [&](u32 j, u32 b, u32 e) {
-      const run_info& r = mid_runs[j];
-      if (r.steps != e - b) return false;
-      for (u32 k = 0; k < r.steps; ++k)
-        if (steps[r.offset + k] != steps[b + k]) return false;
-      return true;
-    };
-    index_map& runs_by_steps = lookup;  // the constructions' index is no longer needed
-    runs_by_steps.reset(n);  // (room for every run: it never grows, so never rehashes)
-    const auto rehash = [&](u32 j) { return steps_hash(mid_runs[j].offset, mid_runs[j].offset + mid_runs[j].steps); };
-    // One bit per indexed run's hash (its top bits), in 16 bits or more per run: most proper
-    // suffixes are no run's steps, and a clear bit says so without a probe of the index (a
-    // random read in a table of 8 bytes per run or more; deep/4096's mid_run_offsets read 8 %
-    // of its build's samples).
-    std::size_t filter_bits = 64;
-    while (filter_bits < 16 * n) filter_bits *= 2;
-    std::vector<u64> filter(filter_bits / 64, 0);
-    const int filter_shift = 64 - std::countr_zero(filter_bits);
-    for (std::size_t i = 0; i < n; ++i) {
-      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
-      const u64 h = steps_hash(b, e);
-      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same steps: the same bytes
-      if (host[i] == no_state) {
-        host[i] = static_cast<u32>(i);
-        runs_by_steps.insert(h, static_cast<u32>(i), rehash);
-        filter[h >> filter_shift >> 6] |= u64{1} << (h >> filter_shift & 63);
-      }
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (host[i] != i) continue;
-      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
-      u64 h = 0;
-      for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
-        h = step_hash(h, steps[k]);
-        if ((filter[h >> filter_shift >> 6] >> (h >> filter_shift & 63) & 1) == 0) continue;
-        const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
-        if (j != no_state) host[j] = static_cast<u32>(i);
-      }
-    }
-    // A host may be hosted in turn (its bytes the end of a longer run's): its root holds them.
-    const auto root = [&](u32 i) {
-      while (host[i] != i) i = host[i];
-      return i;
-    };
-    std::size_t hosted_bytes = 8;  // (the pool grows once, not by doubling: each growth copies it)
-    for (std::size_t i = 0; i < n; ++i) hosted_bytes += host[i] == i ? mid_runs[i].size : 0;
-    out.pool.reserve(out.pool.size() + hosted_bytes);
-    for (std::size_t i = 0; i < n; ++i) {
-      const run_info& r = mid_runs[i];
-      if (host[i] != i) continue;
-      if (out.pool.size() + r.size < 8) out.pool.resize(8 - r.size, '\0');
-      at[i] = static_cast<u32>(out.pool.size());
-      write_run(r);
-    }
-    for (std::size_t i = 0; i < n; ++i)
-      if (const u32 h = root(static_cast<u32>(i)); h != i) at[i] = at[h] + mid_runs[h].size - mid_runs[i].size;
-    return at;
-  }
+  constexpr std::vector<u32> mid_run_offsets();
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always
   // ends with an empty slot, so a lookup needs no bounds check.
-  static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec) {
-    std::size_t i = home;
-    while (table[i].from != no_state) ++i;
-    table[i] = rec;
-    if (i + 1 == table.size()) table.push_back(long_edge_rec{});
-  }
+  static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec);
 };
 
+
+// Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
+// (ids ascending in st from 0, so a state's new number is never above its old one), its link
+// mapped by `to`; of its transitions, those with keep(t) stay (in their order), with their
+// targets mapped by `to`. ts is grouped by state (ts_first), so the ranges are rewritten in
+// the same pass: a state's new range starts where the kept transitions have got to.
+template <class To, class Keep>
+constexpr void builder::renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to,
+                                 Keep keep) {
+  const auto count = static_cast<u32>(states.size());
+  u32 kept_states = 0, kept = 0;
+  for (u32 st = 0; st < count; ++st) {
+    // Read before writing: the writes go to indices at most st (states, ts_first) and at most
+    // the transition being read (ts).
+    const u32 b = ts_first[st], e = ts_first[st + 1];
+    if (id[st] == no_state) continue;
+    kept_states = id[st] + 1;
+    ts_first[id[st]] = kept;
+    for (u32 k = b; k < e; ++k)
+      if (keep(ts[k])) ts[kept++] = transition{id[st], ts[k].sid, to(ts[k].to)};
+    state_rec r = states[st];
+    r.map_link(to);
+    states[id[st]] = r;
+  }
+  ts_first[kept_states] = kept;
+  ts_first.resize(kept_states + 1);
+  states.resize(kept_states);
+  ts.resize(kept);
+}
 
 }  // namespace detail::cm
 CAPMATCH_NAMESPACE_END
 
-// The builder's determinise() and minimise() are defined here; a TU that includes only this
-// header gets them too.
+// The passes after the trie, one file each, in the order build() runs them (docs/matcher.md,
+// "From patterns to an automaton"); a TU that includes only this header gets them too.
+// (The member template they share, renumber, is defined above, before any of them: clang 14
+// cannot evaluate, in a constant expression, a member template whose first use comes before
+// its definition.)
 #include "determinise.hpp"
+#include "minimise.hpp"
+#include "runs.hpp"
+#include "emit.hpp"
