@@ -191,7 +191,7 @@ constexpr std::vector<u32> builder::mid_run_offsets() {
   if (n == 0) return {};
   const u32* const steps = run_steps.data();
   // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
-  std::vector<u32> host(n, 0), at(n, 0);
+  std::vector<u32> host(n, 0), at(n, 0);  // (host[0] = 0: the first run is its own)
   // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
   const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
   const auto steps_hash = [&](u32 b, u32 e) {
@@ -207,36 +207,41 @@ constexpr std::vector<u32> builder::mid_run_offsets() {
       if (steps[r.offset + k] != steps[b + k]) return false;
     return true;
   };
-  index_map& runs_by_steps = lookup;  // the constructions' index is no longer needed
-  runs_by_steps.reset(n);  // (room for every run: it never grows, so never rehashes)
-  const auto rehash = [&](u32 j) { return steps_hash(mid_runs[j].offset, mid_runs[j].offset + mid_runs[j].steps); };
-  // One bit per indexed run's hash (its top bits), in 16 bits or more per run: most proper
-  // suffixes are no run's steps, and a clear bit says so without a probe of the index (a
-  // random read in a table of 8 bytes per run or more; deep/4096's mid_run_offsets read 8 %
-  // of its build's samples).
-  std::size_t filter_bits = 64;
-  while (filter_bits < 16 * n) filter_bits *= 2;
-  std::vector<u64> filter(filter_bits / 64, 0);
-  const int filter_shift = 64 - std::countr_zero(filter_bits);
-  for (std::size_t i = 0; i < n; ++i) {
-    const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
-    const u64 h = steps_hash(b, e);
-    host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same steps: the same bytes
-    if (host[i] == no_state) {
-      host[i] = static_cast<u32>(i);
-      runs_by_steps.insert(h, static_cast<u32>(i), rehash);
-      filter[h >> filter_shift >> 6] |= u64{1} << (h >> filter_shift & 63);
+  // Which runs' bytes end another's (host[i] = i: its own), searched when there are two runs or
+  // more (with one there is nothing to share: no index or filter to set up; 3.5 % of the
+  // instructions of a one-pattern build whose `*:room:x` makes one mid-run, bench/ lead10/1).
+  if (n > 1) {
+    index_map& runs_by_steps = lookup;  // the constructions' index is no longer needed
+    runs_by_steps.reset(n);  // (room for every run: it never grows, so never rehashes)
+    const auto rehash = [&](u32 j) { return steps_hash(mid_runs[j].offset, mid_runs[j].offset + mid_runs[j].steps); };
+    // One bit per indexed run's hash (its top bits), in 16 bits or more per run: most proper
+    // suffixes are no run's steps, and a clear bit says so without a probe of the index (a
+    // random read in a table of 8 bytes per run or more; deep/4096's mid_run_offsets read 8 %
+    // of its build's samples).
+    std::size_t filter_bits = 64;
+    while (filter_bits < 16 * n) filter_bits *= 2;
+    std::vector<u64> filter(filter_bits / 64, 0);
+    const int filter_shift = 64 - std::countr_zero(filter_bits);
+    for (std::size_t i = 0; i < n; ++i) {
+      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
+      const u64 h = steps_hash(b, e);
+      host[i] = runs_by_steps.find(h, [&](u32 j) { return same_steps(j, b, e); });  // the same steps: the same bytes
+      if (host[i] == no_state) {
+        host[i] = static_cast<u32>(i);
+        runs_by_steps.insert(h, static_cast<u32>(i), rehash);
+        filter[h >> filter_shift >> 6] |= u64{1} << (h >> filter_shift & 63);
+      }
     }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (host[i] != i) continue;
-    const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
-    u64 h = 0;
-    for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
-      h = step_hash(h, steps[k]);
-      if ((filter[h >> filter_shift >> 6] >> (h >> filter_shift & 63) & 1) == 0) continue;
-      const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
-      if (j != no_state) host[j] = static_cast<u32>(i);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (host[i] != i) continue;
+      const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
+      u64 h = 0;
+      for (u32 k = e; k-- > b + 1;) {  // each proper suffix [k, e)
+        h = step_hash(h, steps[k]);
+        if ((filter[h >> filter_shift >> 6] >> (h >> filter_shift & 63) & 1) == 0) continue;
+        const u32 j = runs_by_steps.find(h, [&](u32 r) { return host[r] == r && same_steps(r, k, e); });
+        if (j != no_state) host[j] = static_cast<u32>(i);
+      }
     }
   }
   // A host may be hosted in turn (its bytes the end of a longer run's): its root holds them.
