@@ -6037,7 +6037,6 @@ class builder {
   static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec);
 };
 
-
 // Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
 // (ids ascending in st from 0, so a state's new number is never above its old one), its link
 // mapped by `to`; of its transitions, those with keep(t) stay (in their order), with their
@@ -6441,7 +6440,6 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
   renumber_runs(id);
 }
 
-
 // Layout: see builder::emit.
 constexpr void builder::emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
   const std::size_t count = states.size();
@@ -6562,8 +6560,8 @@ constexpr void builder::emit(std::vector<state_rec> states, const std::vector<tr
 // Mid-runs' bytes: see builder::mid_run_offsets.
 constexpr std::vector<u32> builder::mid_run_offsets() {
   const std::size_t n = mid_runs.size();
-  // None (most small capabilities): no index, no filter, and the pool keeps its capacity
-  // (O(1), before any setup: 3-6 % of a one-pattern build's instructions).
+  // None (most small capabilities): nothing to place, and the pool is not reserved again
+  // (O(1), before any setup). The search for shared run text below needs two runs or more.
   if (n == 0) return {};
   const u32* const steps = run_steps.data();
   // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)

@@ -734,7 +734,6 @@ class builder {
   static constexpr void place(std::vector<long_edge_rec>& table, u32 home, const long_edge_rec& rec);
 };
 
-
 // Renumbers in place after a pass: state st stays when id[st] != no_state, as state id[st]
 // (ids ascending in st from 0, so a state's new number is never above its old one), its link
 // mapped by `to`; of its transitions, those with keep(t) stay (in their order), with their
