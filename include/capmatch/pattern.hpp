@@ -35,7 +35,7 @@ struct pattern {
   }
   /// True when it matches every unqualified name ("*" or "[*]*"): where app-wide ops count.
   [[nodiscard]] constexpr bool covers_all_channels() const noexcept {
-    return kind != qualifier_kind::named && body == "*";
+    return kind != qualifier_kind::named && body.size() == 1 && body[0] == '*';  // (not == "*": a memcmp call)
   }
 };
 

@@ -235,7 +235,10 @@ enum class pattern_group : u8 {
   all_star_led,     ///< star-led, any qualifier (`[*]` included)
 };
 [[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
-  const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
+  // (The first segment is `*`; by characters, as star_segment: `body == "*"` is a memcmp call,
+  // and every builder asks this of every pattern of the capability.)
+  const bool star = !p.body.empty() && p.body[0] == '*' && (p.body.size() == 1 || p.body[1] == ':');
+  const bool any = p.kind == qualifier_kind::any;
   switch (g) {
     case pattern_group::all: return true;
     case pattern_group::literal_led: return !star;
@@ -397,12 +400,15 @@ class builder {
   constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, const build_options& opt) {
     out.patterns = cap.size();
     options = opt;
-    // Sized up front from the capability (segments and bytes): building a small matcher is
-    // mostly allocation otherwise.
+    // Sized up front from the group's own patterns (segments and bytes): building a small
+    // matcher is mostly allocation otherwise, and a small group sized for the whole capability
+    // paid for all of it (bench/RESULTS.md, "Session 36"). A pattern that matches nothing is
+    // counted: it is rare, and matches_nothing() is a search.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
     std::size_t star_segments = 0;  // (each may make a node too: the nodes are reserved for both)
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
+      if (!in_group(p, group)) continue;
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
       for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
         end = std::min(find_colon(p.body, pos), p.body.size());
@@ -429,7 +435,7 @@ class builder {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
       if (p.covers_all_channels()) out.app_wide |= ops;
-      if (p.matches_nothing() || !in_group(p, group)) continue;
+      if (!in_group(p, group) || p.matches_nothing()) continue;
       ++out.in_group;
       u32 root = p.kind == qualifier_kind::none ? 2u : 3u;
       if (p.kind == qualifier_kind::named) {
