@@ -1286,7 +1286,7 @@ struct pattern {
   }
   /// True when it matches every unqualified name ("*" or "[*]*"): where app-wide ops count.
   [[nodiscard]] constexpr bool covers_all_channels() const noexcept {
-    return kind != qualifier_kind::named && body == "*";
+    return kind != qualifier_kind::named && body.size() == 1 && body[0] == '*';  // (not == "*": a memcmp call)
   }
 };
 
@@ -5538,7 +5538,10 @@ enum class pattern_group : u8 {
   all_star_led,     ///< star-led, any qualifier (`[*]` included)
 };
 [[nodiscard]] constexpr bool in_group(const pattern& p, pattern_group g) noexcept {
-  const bool star = p.body == "*" || p.body.starts_with("*:"), any = p.kind == qualifier_kind::any;
+  // (The first segment is `*`; by characters, as star_segment: `body == "*"` is a memcmp call,
+  // and every builder asks this of every pattern of the capability.)
+  const bool star = !p.body.empty() && p.body[0] == '*' && (p.body.size() == 1 || p.body[1] == ':');
+  const bool any = p.kind == qualifier_kind::any;
   switch (g) {
     case pattern_group::all: return true;
     case pattern_group::literal_led: return !star;
@@ -5576,7 +5579,18 @@ class builder {
                     build_options opt = {}) {
     build(cap, mode, group, opt);
   }
+  /// With `walk_on_demand`, a capability beyond both constructions gets `out.walk` and keeps
+  /// its trie, but emits the walk's tables only when emit_walk() is called: the matcher tries
+  /// the groups first and keeps the whole capability's walk only when they do no better.
+  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group, build_options opt,
+                    bool walk_on_demand)
+      : defer_walk(walk_on_demand) {
+    build(cap, mode, group, opt);
+  }
   storage out;
+  /// The trie walk's tables (docs/matcher.md, "The trie walk") of a builder made with
+  /// `walk_on_demand` whose build() fell back to it (out.walk); emit.hpp.
+  constexpr void emit_walk();
   /// Which constructions would certainly return false: a lower bound on what each must make,
   /// computed from the trie, exceeds its budget (determinise.hpp, bounds_exceeded).
   struct bounds {
@@ -5700,12 +5714,15 @@ class builder {
   constexpr void build(const capability& cap, matcher_mode mode, pattern_group group, const build_options& opt) {
     out.patterns = cap.size();
     options = opt;
-    // Sized up front from the capability (segments and bytes): building a small matcher is
-    // mostly allocation otherwise.
+    // Sized up front from the group's own patterns (segments and bytes): building a small
+    // matcher is mostly allocation otherwise, and a small group sized for the whole capability
+    // paid for all of it (bench/RESULTS.md, "Session 36"). A pattern that matches nothing is
+    // counted: it is rare, and matches_nothing() is a search.
     std::size_t segments = 0, bytes = 0;  // literal segments (and qualifier names), their bytes
     std::size_t star_segments = 0;  // (each may make a node too: the nodes are reserved for both)
     for (std::size_t i = 0; i < cap.size(); ++i) {
       const pattern p = cap.pattern_at(i);
+      if (!in_group(p, group)) continue;
       if (!p.qualifier.empty()) ++segments, bytes += p.qualifier.size();
       for (std::size_t pos = 0, end; pos <= p.body.size(); pos = end + 1) {
         end = std::min(find_colon(p.body, pos), p.body.size());
@@ -5732,7 +5749,7 @@ class builder {
       const pattern p = cap.pattern_at(i);
       const u32 ops = cap.ops(i).bits();
       if (p.covers_all_channels()) out.app_wide |= ops;
-      if (p.matches_nothing() || !in_group(p, group)) continue;
+      if (!in_group(p, group) || p.matches_nothing()) continue;
       ++out.in_group;
       u32 root = p.kind == qualifier_kind::none ? 2u : 3u;
       if (p.kind == qualifier_kind::named) {
@@ -5765,17 +5782,7 @@ class builder {
     }
     // Fallback: the trie itself.
     out.walk = true;
-    out.out_of_line = true;
-    out.start = 2;
-    out.any_root = 3;
-    std::vector<state_rec> states = nodes;
-    states[qualifier_state].set_star_child(dead);
-    const u32* const id = skip_star_chains(states);
-    std::vector<transition> ts;
-    ts.reserve(tedges.size() + qualifier_edges.size());
-    for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
-    for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
-    emit(std::move(states), ts);
+    if (!defer_walk) emit_walk();
   }
 
   // Star chains in the trie (docs/matcher.md): a node reached by a `*` edge that grants nothing,
@@ -5992,6 +5999,7 @@ class builder {
   std::size_t run_text_limit = 0;
   // What the tests vary (one_node_sets, dfa_units are read past build()).
   build_options options;
+  bool defer_walk = false;  // walk_on_demand: build() does not call emit_walk
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).
@@ -6376,8 +6384,8 @@ CAPMATCH_NAMESPACE_END
 
 // ---- begin include/capmatch/matcher/emit.hpp ----
 // capmatch — matcher internals: the tables' emission (the depth-first order of large automata,
-// the state records with their tables, the long-edge table, the pool of run text;
-// docs/matcher.md, "Tables").
+// the trie walk's states, the state records with their tables, the long-edge table, the pool of
+// run text; docs/matcher.md, "Tables").
 // SPDX-License-Identifier: MIT
 
 #include <algorithm>
@@ -6438,6 +6446,22 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
     if (id[st] == no_state) id[st] = next_id++;
   permute(states, ts, id, start);  // (ts in place: emit's order stays)
   renumber_runs(id);
+}
+
+// The trie walk: see builder::emit_walk. The trie's nodes and edges as they are (star chains
+// skipped), emitted like an automaton.
+constexpr void builder::emit_walk() {
+  out.out_of_line = true;
+  out.start = 2;
+  out.any_root = 3;
+  std::vector<state_rec> states = nodes;
+  states[qualifier_state].set_star_child(dead);
+  const u32* const id = skip_star_chains(states);
+  std::vector<transition> ts;
+  ts.reserve(tedges.size() + qualifier_edges.size());
+  for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
+  for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
+  emit(std::move(states), ts);
 }
 
 // Layout: see builder::emit.
@@ -7362,13 +7386,28 @@ class matcher {
   friend struct detail::cm::matcher_access;
   // The public constructor's work, with the builder's options (matcher_access::build).
   constexpr matcher(const capability& cap, matcher_mode mode, const detail::cm::build_options& opt)
-      : s_(std::move(detail::cm::builder(cap, mode, detail::cm::pattern_group::all, opt).out)), t_(s_.view()) {
-    // Beyond the automaton bound: the patterns are split by what leads them, each group
-    // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
-    // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
-    // exceeds its bound, its `[*]` patterns go apart. Not in constant evaluation:
-    // fixed_matcher holds one table set.
-    if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
+      : matcher(detail::cm::builder(cap, mode, detail::cm::pattern_group::all, opt, grouping(mode)), cap, mode, opt) {}
+  // Beyond the automaton bound the patterns are split into groups (build_groups), but not in
+  // constant evaluation: fixed_matcher holds one table set. So the whole capability's trie
+  // walk is emitted only when the groups do no better (the builder lives until this returns).
+  constexpr matcher(detail::cm::builder&& whole, const capability& cap, matcher_mode mode,
+                    const detail::cm::build_options& opt)
+      : s_(std::move(whole.out)), t_(s_.view()) {
+    if (!s_.walk || !grouping(mode) || build_groups(cap, mode, opt)) return;
+    whole.out = std::move(s_);
+    whole.emit_walk();
+    s_ = std::move(whole.out);
+    refresh();
+  }
+  static constexpr bool grouping(matcher_mode mode) noexcept {
+    return mode == matcher_mode::automatic && !std::is_constant_evaluated();
+  }
+  // Beyond the automaton bound: the patterns are split by what leads them, each group
+  // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
+  // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
+  // exceeds its bound, its `[*]` patterns go apart. False, with this matcher untouched, when
+  // the groups do no better than the one trie walk.
+  constexpr bool build_groups(const capability& cap, matcher_mode mode, const detail::cm::build_options& opt) {
     using detail::cm::builder;
     using detail::cm::pattern_group;
     // A split with an empty half would rebuild the same group: it is not tried.
@@ -7404,7 +7443,7 @@ class matcher {
       if (&part != &parts[count]) parts[count] = std::move(part);
       ++count;
     }
-    if (count < 2 || walked == count) return;  // no better than the one trie walk
+    if (count < 2 || walked == count) return false;  // no better than the one trie walk
     for (std::size_t i = count; i < 4; ++i) parts[i] = detail::cm::storage{};
     s_ = std::move(parts[0]);
     s2_ = std::move(parts[1]);
@@ -7412,6 +7451,7 @@ class matcher {
     s4_ = std::move(parts[3]);
     groups_ = static_cast<std::uint8_t>(count);
     refresh();
+    return true;
   }
   constexpr void refresh() noexcept {
     t_ = s_.view();

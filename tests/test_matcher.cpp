@@ -1280,7 +1280,8 @@ TEST_CASE("differential: a tightened automaton bound reaches every construction 
   splitmix64 r{20261207};
   differential d;
   std::vector<std::string> patterns;
-  std::size_t builds = 0, grouped = 0, walked = 0, with_fallbacks = 0, split_records = 0, skipped = 0, differ = 0;
+  std::size_t builds = 0, grouped = 0, walked = 0, whole_walks = 0, with_fallbacks = 0, split_records = 0, skipped = 0,
+              differ = 0;
   const pattern_group kinds[] = {pattern_group::all, pattern_group::literal_led, pattern_group::all_star_led,
                                  pattern_group::star_led};
   for (int round = 0; round < 1500; ++round) {
@@ -1293,6 +1294,15 @@ TEST_CASE("differential: a tightened automaton bound reaches every construction 
       const matcher m = detail::cm::matcher_access::build(cap, matcher_mode::automatic, {.dfa_units = units});
       grouped += m.groups() > 1 ? 1 : 0;
       walked += m.determinised() ? 0 : 1;
+      if (m.groups() == 1 && !m.determinised()) {
+        // The whole capability's walk, which the matcher emits only after the groups did no
+        // better (builder's walk_on_demand): the tables of a builder that emits it at once.
+        ++whole_walks;
+        differ += same_tables(capmatch::detail::cm::matcher_access::tables(m),
+                              builder(cap, matcher_mode::automatic, pattern_group::all, {.dfa_units = units}).out)
+                      ? 0
+                      : 1;
+      }
       for (std::size_t g = 0; g < m.groups(); ++g) {
         const auto& s = capmatch::detail::cm::matcher_access::tables(m, g);
         if (s.walk) continue;
@@ -1313,11 +1323,13 @@ TEST_CASE("differential: a tightened automaton bound reaches every construction 
       }
     }
   }
-  MESSAGE("7500 matchers: grouped " << grouped << ", a trie walk " << walked << ", groups with fallback transitions "
+  MESSAGE("7500 matchers: grouped " << grouped << ", a trie walk " << walked << " (of the whole capability "
+                                    << whole_walks << "), groups with fallback transitions "
                                     << with_fallbacks << ", split records " << split_records << "; " << builds
                                     << " builds, " << skipped << " with a construction skipped; pairs " << d.pairs);
   CHECK(grouped >= 1000);
   CHECK(walked >= 1000);
+  CHECK(whole_walks >= 100);
   CHECK(with_fallbacks >= 1000);
   CHECK(split_records >= 1000);
   CHECK(skipped >= 1000);

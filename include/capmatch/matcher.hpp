@@ -139,13 +139,28 @@ class matcher {
   friend struct detail::cm::matcher_access;
   // The public constructor's work, with the builder's options (matcher_access::build).
   constexpr matcher(const capability& cap, matcher_mode mode, const detail::cm::build_options& opt)
-      : s_(std::move(detail::cm::builder(cap, mode, detail::cm::pattern_group::all, opt).out)), t_(s_.view()) {
-    // Beyond the automaton bound: the patterns are split by what leads them, each group
-    // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
-    // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
-    // exceeds its bound, its `[*]` patterns go apart. Not in constant evaluation:
-    // fixed_matcher holds one table set.
-    if (!s_.walk || mode != matcher_mode::automatic || std::is_constant_evaluated()) return;
+      : matcher(detail::cm::builder(cap, mode, detail::cm::pattern_group::all, opt, grouping(mode)), cap, mode, opt) {}
+  // Beyond the automaton bound the patterns are split into groups (build_groups), but not in
+  // constant evaluation: fixed_matcher holds one table set. So the whole capability's trie
+  // walk is emitted only when the groups do no better (the builder lives until this returns).
+  constexpr matcher(detail::cm::builder&& whole, const capability& cap, matcher_mode mode,
+                    const detail::cm::build_options& opt)
+      : s_(std::move(whole.out)), t_(s_.view()) {
+    if (!s_.walk || !grouping(mode) || build_groups(cap, mode, opt)) return;
+    whole.out = std::move(s_);
+    whole.emit_walk();
+    s_ = std::move(whole.out);
+    refresh();
+  }
+  static constexpr bool grouping(matcher_mode mode) noexcept {
+    return mode == matcher_mode::automatic && !std::is_constant_evaluated();
+  }
+  // Beyond the automaton bound: the patterns are split by what leads them, each group
+  // determinised under its own bound, and a check ors the groups' answers (docs/matcher.md,
+  // "Groups"): first literal-led, `*`-led and `[*]*`-led; if the literal-led group still
+  // exceeds its bound, its `[*]` patterns go apart. False, with this matcher untouched, when
+  // the groups do no better than the one trie walk.
+  constexpr bool build_groups(const capability& cap, matcher_mode mode, const detail::cm::build_options& opt) {
     using detail::cm::builder;
     using detail::cm::pattern_group;
     // A split with an empty half would rebuild the same group: it is not tried.
@@ -181,7 +196,7 @@ class matcher {
       if (&part != &parts[count]) parts[count] = std::move(part);
       ++count;
     }
-    if (count < 2 || walked == count) return;  // no better than the one trie walk
+    if (count < 2 || walked == count) return false;  // no better than the one trie walk
     for (std::size_t i = count; i < 4; ++i) parts[i] = detail::cm::storage{};
     s_ = std::move(parts[0]);
     s2_ = std::move(parts[1]);
@@ -189,6 +204,7 @@ class matcher {
     s4_ = std::move(parts[3]);
     groups_ = static_cast<std::uint8_t>(count);
     refresh();
+    return true;
   }
   constexpr void refresh() noexcept {
     t_ = s_.view();

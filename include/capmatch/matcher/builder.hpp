@@ -276,7 +276,18 @@ class builder {
                     build_options opt = {}) {
     build(cap, mode, group, opt);
   }
+  /// With `walk_on_demand`, a capability beyond both constructions gets `out.walk` and keeps
+  /// its trie, but emits the walk's tables only when emit_walk() is called: the matcher tries
+  /// the groups first and keeps the whole capability's walk only when they do no better.
+  constexpr builder(const capability& cap, matcher_mode mode, pattern_group group, build_options opt,
+                    bool walk_on_demand)
+      : defer_walk(walk_on_demand) {
+    build(cap, mode, group, opt);
+  }
   storage out;
+  /// The trie walk's tables (docs/matcher.md, "The trie walk") of a builder made with
+  /// `walk_on_demand` whose build() fell back to it (out.walk); emit.hpp.
+  constexpr void emit_walk();
   /// Which constructions would certainly return false: a lower bound on what each must make,
   /// computed from the trie, exceeds its budget (determinise.hpp, bounds_exceeded).
   struct bounds {
@@ -468,17 +479,7 @@ class builder {
     }
     // Fallback: the trie itself.
     out.walk = true;
-    out.out_of_line = true;
-    out.start = 2;
-    out.any_root = 3;
-    std::vector<state_rec> states = nodes;
-    states[qualifier_state].set_star_child(dead);
-    const u32* const id = skip_star_chains(states);
-    std::vector<transition> ts;
-    ts.reserve(tedges.size() + qualifier_edges.size());
-    for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
-    for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
-    emit(std::move(states), ts);
+    if (!defer_walk) emit_walk();
   }
 
   // Star chains in the trie (docs/matcher.md): a node reached by a `*` edge that grants nothing,
@@ -695,6 +696,7 @@ class builder {
   std::size_t run_text_limit = 0;
   // What the tests vary (one_node_sets, dfa_units are read past build()).
   build_options options;
+  bool defer_walk = false;  // walk_on_demand: build() does not call emit_walk
   constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
                              bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).

@@ -1,6 +1,6 @@
 // capmatch — matcher internals: the tables' emission (the depth-first order of large automata,
-// the state records with their tables, the long-edge table, the pool of run text;
-// docs/matcher.md, "Tables").
+// the trie walk's states, the state records with their tables, the long-edge table, the pool of
+// run text; docs/matcher.md, "Tables").
 // SPDX-License-Identifier: MIT
 #pragma once
 
@@ -63,6 +63,22 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
     if (id[st] == no_state) id[st] = next_id++;
   permute(states, ts, id, start);  // (ts in place: emit's order stays)
   renumber_runs(id);
+}
+
+// The trie walk: see builder::emit_walk. The trie's nodes and edges as they are (star chains
+// skipped), emitted like an automaton.
+constexpr void builder::emit_walk() {
+  out.out_of_line = true;
+  out.start = 2;
+  out.any_root = 3;
+  std::vector<state_rec> states = nodes;
+  states[qualifier_state].set_star_child(dead);
+  const u32* const id = skip_star_chains(states);
+  std::vector<transition> ts;
+  ts.reserve(tedges.size() + qualifier_edges.size());
+  for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
+  for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
+  emit(std::move(states), ts);
 }
 
 // Layout: see builder::emit.
