@@ -8,6 +8,7 @@
 #include <capmatch/intersect.hpp>
 #include <capmatch/jwt.hpp>
 #include <capmatch/lint.hpp>
+#include <capmatch/matcher.hpp>
 #include <capmatch/revocation.hpp>
 #include <capmatch/signed_grant.hpp>
 #include <capmatch/token_request.hpp>
@@ -685,4 +686,34 @@ TEST_CASE("json_object's duplicate-name test makes O(n log n) name compares, not
   detail::json_object o;
   REQUIRE(o.read(R"({"a":1,"b":2,"c":3,"d":4})").code() == errc::ok);
   CHECK(o.name_compares() == 6);
+}
+
+TEST_CASE("a matcher group's builder allocates for the group's patterns, not the whole capability's") {
+  // A grouped capability (docs/matcher.md, "Groups") builds each group from the whole
+  // capability, skipping the other groups' patterns. Until session 36 each group's builder
+  // sized its tables for every pattern: the `[*]*`-led group of 40 patterns beside 9 000
+  // tenant patterns reserved (and zeroed an index) for 9 040.
+  using detail::cm::builder;
+  using detail::cm::pattern_group;
+  auto cap_with = [](std::size_t tenants) {
+    std::string json = "{";
+    for (std::size_t i = 0; i < 40; ++i)
+      json.append(i ? ",\"" : "\"").append("[*]*:x").append(std::to_string(i)).append("\":[\"subscribe\"]");
+    for (std::size_t i = 0; i < tenants; ++i)
+      json.append(",\"tenant").append(std::to_string(i)).append(":room:*\":[\"publish\"]");
+    return cap_of(json + "}");
+  };
+  const capability alone = cap_with(0), beside = cap_with(9000);
+  std::size_t states_alone = 0, states_beside = 0;
+  const std::size_t bytes_alone = allocated_by([&] {
+    states_alone = builder(alone, matcher_mode::automatic, pattern_group::any_star_led).out.state_count;
+  });
+  const std::size_t bytes_beside = allocated_by([&] {
+    states_beside = builder(beside, matcher_mode::automatic, pattern_group::any_star_led).out.state_count;
+  });
+  MESSAGE("the [*]*-led group's builder: " << bytes_alone << " bytes alone, " << bytes_beside
+                                           << " beside 9 000 tenant patterns");
+  CHECK(states_alone == states_beside);  // the same automaton
+  CHECK(bytes_alone > 0);
+  CHECK(bytes_beside <= bytes_alone + bytes_alone / 10);
 }
