@@ -147,7 +147,7 @@ class matcher {
                     const detail::cm::build_options& opt)
       : s_(std::move(whole.out)), t_(s_.view()) {
     if (!s_.walk || !grouping(mode) || build_groups(cap, mode, opt)) return;
-    whole.out = std::move(s_);
+    whole.out = std::move(s_);  // emit_walk() writes the builder's storage: it goes back for that
     whole.emit_walk();
     s_ = std::move(whole.out);
     refresh();
