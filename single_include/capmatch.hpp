@@ -3507,6 +3507,306 @@ CAPMATCH_NAMESPACE_END
 #endif
 // ---- end include/capmatch/matcher/inline.hpp ----
 
+// ---- begin include/capmatch/matcher/arena.hpp ----
+// capmatch — matcher internals: the builder's arena, where a construction's short-lived arrays live
+// (docs/matcher.md, "The builder's arena").
+// SPDX-License-Identifier: MIT
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CAPMATCH_DETAIL_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CAPMATCH_DETAIL_ARENA_ASAN 1
+#endif
+#endif
+#ifdef CAPMATCH_DETAIL_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+CAPMATCH_NAMESPACE_BEGIN
+namespace detail::cm {
+
+/// Bump allocation for one builder's arrays. A small build was otherwise mostly malloc and free:
+/// a one-pattern matcher made 15 short-lived arrays, and their allocations were a fifth of its
+/// instructions (docs/matcher.md, "The builder's arena"). The arena hands out the small ones (up
+/// to `small_limit` bytes) from a buffer inside the builder, then from heap chunks; a request
+/// larger than that goes to the heap as before, so a large build's big arrays are unchanged.
+/// Memory is given back only when it is the last taken (an array that grows while another was
+/// allocated after it leaves its old block behind): the arena is for arrays made once per pass,
+/// never for ones made per item, and each such array leaves less than 2 × small_limit behind
+/// (its blocks up to the limit double). Everything is freed with the builder.
+///
+/// Never used in constant evaluation (bvec takes std::allocator there). Under
+/// AddressSanitizer every part of a chunk that is not a live block is poisoned, and each block
+/// is followed by a poisoned redzone, as the heap's: a read or write past an array's capacity
+/// is still reported.
+class build_arena {
+ public:
+  static constexpr std::size_t small_limit = 1024;  ///< larger requests go to the heap
+  static constexpr std::size_t inline_bytes = 4096;  ///< the buffer inside the builder
+  static constexpr std::size_t chunk_bytes = 16384;  ///< each heap chunk after it
+
+  constexpr build_arena() noexcept {
+    if (!std::is_constant_evaluated()) {
+      top_ = first_;
+      end_ = first_ + inline_bytes;
+      poison(first_, inline_bytes);
+    }
+  }
+  build_arena(const build_arena&) = delete;
+  build_arena& operator=(const build_arena&) = delete;
+  constexpr ~build_arena() {
+    if (std::is_constant_evaluated()) return;
+    unpoison(first_, inline_bytes);  // (stack memory: the next frame must find it addressable)
+    while (chunks_ != nullptr) {
+      chunk* next = chunks_->next;
+      ::operator delete(static_cast<void*>(chunks_));
+      chunks_ = next;
+    }
+  }
+
+  /// Every block's alignment: operator new's, as std::allocator's for any builder array.
+  static constexpr std::size_t align = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+
+  /// `bytes` (1 to small_limit), aligned to `align`.
+  [[nodiscard]] void* take(std::size_t bytes) {
+    const std::size_t size = step(bytes);
+    if (static_cast<std::size_t>(end_ - top_) < size) new_chunk();
+    std::byte* p = top_;
+    top_ += size;
+    unpoison(p, bytes);
+    return p;
+  }
+  /// Gives back `bytes` at `p` (a take(bytes)): reused when it is the last block taken.
+  void give_back(void* p, std::size_t bytes) noexcept {
+    const std::size_t size = step(bytes);
+    poison(p, size);
+    if (static_cast<std::byte*>(p) + size == top_) top_ = static_cast<std::byte*>(p);
+  }
+
+ private:
+  struct alignas(align) chunk {
+    chunk* next;
+  };
+#ifdef CAPMATCH_DETAIL_ARENA_ASAN
+  static constexpr std::size_t redzone = align;  // poisoned after every block, as the heap's
+#else
+  static constexpr std::size_t redzone = 0;
+#endif
+  // The arena's bytes for a block of `bytes`.
+  static constexpr std::size_t step(std::size_t bytes) noexcept { return ((bytes + align - 1) & ~(align - 1)) + redzone; }
+
+  CAPMATCH_DETAIL_NOINLINE void new_chunk() {
+    void* raw = ::operator new(sizeof(chunk) + chunk_bytes);
+    chunks_ = ::new (raw) chunk{chunks_};
+    top_ = reinterpret_cast<std::byte*>(chunks_ + 1);
+    end_ = top_ + chunk_bytes;
+    poison(top_, chunk_bytes);
+  }
+  static void poison([[maybe_unused]] void* p, [[maybe_unused]] std::size_t n) noexcept {
+#ifdef CAPMATCH_DETAIL_ARENA_ASAN
+    ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+  }
+  static void unpoison([[maybe_unused]] void* p, [[maybe_unused]] std::size_t n) noexcept {
+#ifdef CAPMATCH_DETAIL_ARENA_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+  }
+
+  alignas(align) std::byte first_[inline_bytes];
+  std::byte* top_ = nullptr;
+  std::byte* end_ = nullptr;
+  chunk* chunks_ = nullptr;
+};
+
+/// One of the builder's arrays: a vector of trivially copyable items whose small blocks come
+/// from a build_arena (made with one) and the rest from the heap, as std::allocator's. Not
+/// std::vector with an arena allocator: libstdc++ fills, copies and moves a vector's items with
+/// memset and memmove only under std::allocator, and item by item under any other (scoped/4096's
+/// build, +1.2 % instructions that way). Only what the passes use: append at the end, erase a
+/// range, fill, copy, swap. In constant evaluation every item is constructed and destroyed.
+template <class T>
+class bvec {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+  static_assert(alignof(T) <= build_arena::align);
+
+ public:
+  using value_type = T;
+  using iterator = T*;
+  using const_iterator = const T*;
+
+  constexpr bvec() noexcept = default;
+  constexpr explicit bvec(build_arena* a) noexcept : arena_(a) {}
+  constexpr bvec(std::size_t n, const T& v, build_arena* a = nullptr) : arena_(a) { resize(n, v); }
+  constexpr bvec(std::initializer_list<T> items, build_arena* a = nullptr) : arena_(a) {
+    append(items.begin(), items.end());
+  }
+  /// A copy in the same arena.
+  constexpr bvec(const bvec& o) : arena_(o.arena_) { append(o.begin(), o.end()); }
+  constexpr bvec(bvec&& o) noexcept : arena_(o.arena_), p_(o.p_), n_(o.n_), cap_(o.cap_) { o.forget(); }
+  constexpr bvec& operator=(const bvec& o) {
+    if (this != &o) {
+      shrink_to(0);
+      append(o.begin(), o.end());
+    }
+    return *this;
+  }
+  /// Takes o's items and its arena.
+  constexpr bvec& operator=(bvec&& o) noexcept {
+    if (this != &o) {
+      release();
+      arena_ = o.arena_, p_ = o.p_, n_ = o.n_, cap_ = o.cap_;
+      o.forget();
+    }
+    return *this;
+  }
+  constexpr ~bvec() { release(); }
+
+  [[nodiscard]] constexpr build_arena* arena() const noexcept { return arena_; }
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return n_; }
+  [[nodiscard]] constexpr bool empty() const noexcept { return n_ == 0; }
+  [[nodiscard]] constexpr std::size_t capacity() const noexcept { return cap_; }
+  [[nodiscard]] constexpr T* data() noexcept { return p_; }
+  [[nodiscard]] constexpr const T* data() const noexcept { return p_; }
+  [[nodiscard]] constexpr T* begin() noexcept { return p_; }
+  [[nodiscard]] constexpr T* end() noexcept { return p_ + n_; }
+  [[nodiscard]] constexpr const T* begin() const noexcept { return p_; }
+  [[nodiscard]] constexpr const T* end() const noexcept { return p_ + n_; }
+  [[nodiscard]] constexpr T& operator[](std::size_t i) noexcept { return p_[i]; }
+  [[nodiscard]] constexpr const T& operator[](std::size_t i) const noexcept { return p_[i]; }
+  [[nodiscard]] constexpr T& front() noexcept { return p_[0]; }
+  [[nodiscard]] constexpr T& back() noexcept { return p_[n_ - 1]; }
+  [[nodiscard]] constexpr const T& back() const noexcept { return p_[n_ - 1]; }
+
+  constexpr void clear() noexcept { shrink_to(0); }
+  constexpr void pop_back() noexcept { shrink_to(n_ - 1); }
+  CAPMATCH_DETAIL_INLINE constexpr void push_back(const T& v) {
+    const T x = v;  // (a copy: v may be one of this array's items)
+    if (n_ == cap_) [[unlikely]]
+      grow(n_ + 1);
+    std::construct_at(p_ + n_, x);
+    ++n_;
+  }
+  constexpr void reserve(std::size_t c) {
+    if (c > cap_) reallocate(c);
+  }
+  /// n items: the first min(n, size()) kept, the rest T{} (or v).
+  constexpr void resize(std::size_t n) { resize(n, T{}); }
+  constexpr void resize(std::size_t n, const T& v) {
+    if (n <= n_) return shrink_to(n);
+    const T x = v;  // (as push_back's)
+    if (n > cap_) grow(n);
+    fill(p_ + n_, n - n_, x);
+    n_ = n;
+  }
+  /// n copies of v (in a block of exactly n when it needs a new one).
+  constexpr void assign(std::size_t n, const T& v) {
+    const T x = v;  // (as push_back's)
+    shrink_to(0);
+    if (n > cap_) reallocate(n);
+    resize(n, x);
+  }
+  /// Appends [first, last) (which must not be this array's items).
+  constexpr void append(const T* first, const T* last) {
+    const auto k = static_cast<std::size_t>(last - first);
+    if (n_ + k > cap_) grow(n_ + k);
+    copy(first, k, p_ + n_);
+    n_ += k;
+  }
+  /// Removes [first, last), keeping the order of the rest.
+  constexpr T* erase(T* first, T* last) noexcept {
+    T* const e = end();
+    T* out = first;
+    for (T* in = last; in != e; ++in, ++out) *out = *in;
+    shrink_to(static_cast<std::size_t>(out - p_));
+    return first;
+  }
+  /// The same items (not the same arena).
+  friend constexpr bool operator==(const bvec& a, const bvec& b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!(a[i] == b[i])) return false;
+    return true;
+  }
+  /// Exchanges the items and the arenas.
+  constexpr void swap(bvec& o) noexcept {
+    std::swap(arena_, o.arena_), std::swap(p_, o.p_), std::swap(n_, o.n_), std::swap(cap_, o.cap_);
+  }
+
+ private:
+  build_arena* arena_ = nullptr;
+  T* p_ = nullptr;
+  std::size_t n_ = 0, cap_ = 0;
+
+  constexpr void forget() noexcept { p_ = nullptr, n_ = 0, cap_ = 0; }
+  // (The small blocks are the arena's: decided by the size alone, so that a block goes back
+  // where it came from.)
+  [[nodiscard]] constexpr bool in_arena(std::size_t c) const noexcept {
+    return arena_ != nullptr && c <= build_arena::small_limit / sizeof(T);
+  }
+  constexpr void shrink_to(std::size_t n) noexcept {
+    if (std::is_constant_evaluated())
+      for (std::size_t i = n; i < n_; ++i) std::destroy_at(p_ + i);
+    n_ = n;
+  }
+  constexpr void release() noexcept {
+    if (p_ == nullptr) return;
+    shrink_to(0);
+    if (std::is_constant_evaluated() || !in_arena(cap_)) std::allocator<T>{}.deallocate(p_, cap_);
+    else arena_->give_back(p_, cap_ * sizeof(T));
+    forget();
+  }
+  // Room for `need` items: twice the items, or more when that is not enough, as libstdc++'s
+  // vector grows (twice the capacity instead made index_map::reset's table twice the size it
+  // asked for after a clear()). (Out of line: push_back's fast path is inlined, as std::vector's.)
+  CAPMATCH_DETAIL_NOINLINE constexpr void grow(std::size_t need) {
+    const std::size_t twice = n_ < 2 ? 4 : 2 * n_;
+    reallocate(need < twice ? twice : need);
+  }
+  constexpr void reallocate(std::size_t c) {
+    T* const q = std::is_constant_evaluated() || !in_arena(c) ? std::allocator<T>{}.allocate(c)
+                                                              : static_cast<T*>(arena_->take(c * sizeof(T)));
+    const std::size_t n = n_;
+    copy(p_, n, q);
+    release();
+    p_ = q, n_ = n, cap_ = c;
+  }
+  // (Out of line, as libstdc++'s vector fill: inlined with a constant, g++ makes the loop a
+  // memset call, whose `rep stosb` callgrind counts byte by byte: the build's instruction
+  // counts would not compare with earlier ones. In time the two are the same.)
+  CAPMATCH_DETAIL_NOINLINE static constexpr void fill(T* to, std::size_t k, const T& v) {
+    if (std::is_constant_evaluated()) {
+      for (std::size_t i = 0; i < k; ++i) std::construct_at(to + i, v);
+      return;
+    }
+    std::fill_n(to, k, v);
+  }
+  static constexpr void copy(const T* from, std::size_t k, T* to) {
+    if (std::is_constant_evaluated()) {
+      for (std::size_t i = 0; i < k; ++i) std::construct_at(to + i, from[i]);
+      return;
+    }
+    if (k != 0) std::memcpy(static_cast<void*>(to), from, k * sizeof(T));
+  }
+};
+
+}  // namespace detail::cm
+CAPMATCH_NAMESPACE_END
+
+#undef CAPMATCH_DETAIL_ARENA_ASAN  // (read only above)
+// ---- end include/capmatch/matcher/arena.hpp ----
+
 // ---- begin include/capmatch/matcher/layout.hpp ----
 // capmatch — matcher internals: constants, references and record layouts (docs/matcher.md, "Tables").
 // SPDX-License-Identifier: MIT
@@ -5331,8 +5631,10 @@ namespace detail::cm {
 /// h must differ in its low bits where items differ (segment_hash, below). (The top bits, taken
 /// by a shift of 64 - log2(slots), cost every build 0.5-1.7 % more instructions.)
 struct index_map {
-  std::vector<u32> slots;  // item + 1, 0 when empty
+  bvec<u32> slots;  // item + 1, 0 when empty
   std::size_t count = 0;
+
+  constexpr explicit index_map(build_arena* a = nullptr) : slots(a) {}
 
   template <class Same>
   [[nodiscard]] constexpr u32 find(u64 h, Same&& same) const {
@@ -5383,7 +5685,7 @@ struct index_map {
   template <class HashOf>
   constexpr void make_room(HashOf&& hash_of) {
     if (2 * (count + 1) > slots.size()) {
-      std::vector<u32> old(slots.size() < 16 ? 16 : 2 * slots.size(), 0);
+      bvec<u32> old(slots.size() < 16 ? 16 : 2 * slots.size(), 0, slots.arena());
       old.swap(slots);
       for (const u32 v : old)
         if (v != 0) place(hash_of(v - 1), v - 1);
@@ -5405,34 +5707,6 @@ struct index_map {
 [[nodiscard]] constexpr u64 segment_hash(u64 key, std::size_t size) noexcept {
   return key ^ (key >> 32) ^ (size << 56);
 }
-
-/// A list of u32 appended to without a push_back call (gcc calls push_back out of line in the
-/// subset construction, ~20 instructions an item): the vector is grown by doubling, zero-filled,
-/// and its first n entries are the items.
-struct u32_list {
-  std::vector<u32> v;
-  std::size_t n = 0;
-  constexpr void reserve(std::size_t c) {
-    if (v.size() < c) v.resize(c, 0);  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-  }
-  constexpr void push_back(u32 x) {
-    if (n == v.size()) grow(n + 1);
-    v[n++] = x;
-  }
-  constexpr void append(const u32* p, std::size_t k) {
-    if (n + k > v.size()) grow(n + k);
-    for (std::size_t i = 0; i < k; ++i) v[n + i] = p[i];
-    n += k;
-  }
-  /// Keeps the first k (<= size()) items: the rest are taken back.
-  constexpr void truncate(std::size_t k) noexcept { n = k; }
-  [[nodiscard]] constexpr std::size_t size() const noexcept { return n; }
-  [[nodiscard]] constexpr const u32* data() const noexcept { return v.data(); }
-  [[nodiscard]] constexpr u32 operator[](std::size_t i) const noexcept { return v[i]; }
-
- private:
-  constexpr void grow(std::size_t need) { v.resize(std::max({need, 2 * v.size(), std::size_t{16}}), 0); }
-};
 
 /// The one slot of an empty long-edge table (home range 0): every probe ends there.
 inline constexpr long_edge_rec empty_long_edge{};
@@ -5484,7 +5758,7 @@ struct transition {
 /// builder counts owner ranges: group_by_owner uses it, and builder::ts_first starts from it
 /// and is kept true by builder::renumber.
 template <class T, class Owner>
-constexpr void owner_ranges(const std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+constexpr void owner_ranges(const bvec<T>& items, bvec<u32>& first, std::size_t owners, Owner owner) {
   first.assign(owners + 1, 0);
   for (const T& x : items) ++first[owner(x) + 1];
   for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
@@ -5495,7 +5769,7 @@ constexpr void owner_ranges(const std::vector<T>& items, std::vector<u32>& first
 /// sort by segment within each owner's range that is not in order already. Items already in
 /// that order are left where they are (no copy). `first` gets the ranges (owner_ranges).
 template <class T, class Owner>
-constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+constexpr void group_by_owner(bvec<T>& items, bvec<u32>& first, std::size_t owners, Owner owner) {
   owner_ranges(items, first, owners, owner);
   const bool in_order = std::is_sorted(items.begin(), items.end(), [&](const T& a, const T& b) {
     return owner(a) != owner(b) ? owner(a) < owner(b) : a.sid < b.sid;
@@ -5503,7 +5777,7 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
   if (in_order) return;
   // Placing an item advances its owner's start, which ends as the start of the next owner's
   // range: shifted back by one entry afterwards.
-  std::vector<T> grouped(items.size());
+  bvec<T> grouped(items.size(), T{}, items.arena());
   for (const T& x : items) grouped[first[owner(x)]++] = x;
   for (std::size_t o = owners; o > 0; --o) first[o] = first[o - 1];
   first[0] = 0;
@@ -5599,26 +5873,30 @@ class builder {
   bounds skipped;  ///< the constructions build() skipped
 
  private:
+  // The short-lived arrays' memory (arena.hpp): first, so that it outlives them. (Mutable: a
+  // const pass, bounds_exceeded, makes arrays too; the arena is not the builder's state.)
+  mutable build_arena arena_;
+  [[nodiscard]] constexpr build_arena* arena() const noexcept { return &arena_; }
   // Segments (and qualifier names), interned.
-  std::vector<char> seg_text;
-  std::vector<seg_info> segs;
-  index_map seg_index;
+  bvec<char> seg_text{arena()};
+  bvec<seg_info> segs{arena()};
+  index_map seg_index{arena()};
   // The trie. Node 0 is the dead node, 1 the qualifier pseudo-node, 2 the unqualified root,
   // 3 the [*] root; named roots and inner nodes follow.
-  std::vector<state_rec> nodes;
-  std::vector<trie_edge> tedges;
+  bvec<state_rec> nodes{arena()};
+  bvec<trie_edge> tedges{arena()};
   // The trie edges' index while the trie grows; then, reset, the state sets' (determinise) and
   // the state signatures' (minimise): one table's memory for the three.
-  index_map lookup;
-  std::vector<trie_edge> qualifier_edges;  // (1, qualifier sid, named root)
-  std::vector<u32> node_edges;  // per node: its range in tedges once grouped (group_by_owner)
+  index_map lookup{arena()};
+  bvec<trie_edge> qualifier_edges{arena()};  // (1, qualifier sid, named root)
+  bvec<u32> node_edges{arena()};  // per node: its range in tedges once grouped (group_by_owner)
   // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
   // reused by every pass, instead of an allocation per array and pass.
-  std::vector<u32> scratch;
+  bvec<u32> scratch{arena()};
   // Per state of the automaton being built: its transitions are ts[ts_first[st], ts_first[st + 1])
   // (ts grouped by state, each state's by segment). Counted once (owner_ranges, or
   // group_by_owner after the depth order), then kept true by every pass that renumbers (renumber).
-  std::vector<u32> ts_first;
+  bvec<u32> ts_first{arena()};
 
  public:
   /// The most arrays a pass takes from the scratch buffer at once (compress_runs). Every call
@@ -5659,7 +5937,7 @@ class builder {
         [&](u32 i) { return segment_hash(segs[i].key, segs[i].size); });
     if (found != no_state) return found;
     segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
-    seg_text.insert(seg_text.end(), seg.begin(), seg.end());
+    seg_text.append(seg.data(), seg.data() + seg.size());
     return id;
   }
 
@@ -5740,7 +6018,7 @@ class builder {
     tedges.reserve(segments);
     lookup.reserve(segments);
     nodes.resize(4);
-    std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
+    bvec<u32> qualifier_roots(arena());  // indexed by sid: root + 1, 0 when absent
     // A group of star-led patterns gets a literal filter (prefilter.hpp).
     const bool star_led = group == pattern_group::star_led || group == pattern_group::any_star_led ||
                           group == pattern_group::all_star_led;
@@ -5792,7 +6070,7 @@ class builder {
   // Adversarial capabilities (`*:a1:*:*:*:x1`), the ones that reach the trie, are mostly such
   // chains. Returns each node's new number (in the scratch buffer, valid until the next pass);
   // the roots (0-3) keep theirs, since the nodes before them are never inside a chain.
-  constexpr const u32* skip_star_chains(std::vector<state_rec>& states) {
+  constexpr const u32* skip_star_chains(bvec<state_rec>& states) {
     const std::size_t count = states.size();
     u32* const id = scratch_arrays<1>(count);  // 0 while kept, then the new number; no_state: left out
     // (A chain's nodes come after the node being visited, whose record alone changes here: the
@@ -5870,14 +6148,14 @@ class builder {
   }
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   // Its transitions' ranges go to `first` (group_by_owner).
-  static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first);
+  static constexpr void order_by_depth(bvec<state_rec>& states, bvec<transition>& ts, u32& start,
+                                       const bvec<u32>& depth, const u32* set_offsets, bvec<u32>& first);
   // Renumbers every state st as id[st] (a permutation: all kept), with its link, the
   // transitions (in place, in their order) and `start`: the one rule of order_by_depth and
   // order_depth_first. ts_first is left to the caller.
-  static constexpr void permute(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id,
+  static constexpr void permute(bvec<state_rec>& states, bvec<transition>& ts, const u32* id,
                                 u32& start) {
-    std::vector<state_rec> out(states.size());
+    bvec<state_rec> out(states.size(), state_rec{}, states.arena());
     for (u32 st = 0; st < states.size(); ++st) {
       out[id[st]] = states[st];
       out[id[st]].map_link([&](u32 link) { return id[link]; });
@@ -5887,10 +6165,10 @@ class builder {
     start = id[start];
   }
   // Merges equivalent states (minimise.hpp).
-  constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void minimise(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
   // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (defined after the class).
   template <class To, class Keep>
-  constexpr void renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to, Keep keep);
+  constexpr void renumber(bvec<state_rec>& states, bvec<transition>& ts, const u32* id, To to, Keep keep);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
@@ -5907,17 +6185,17 @@ class builder {
     bool wild = false;  // a mid-run through star steps: a U+0000 byte in its text per `*` segment
     bool held = false;  // a mid-run whose chain was dropped: its head holds it (state_rec::holds_run)
   };
-  std::vector<run_info> runs;
+  bvec<run_info> runs{arena()};
   // Every run's steps, back to back: each literal step's segment, no_state for a star step.
   // A run's text (its bytes in the pool) is written from them once, by emit; until then, only
   // their total size counts (run_bytes: the start runs' and the mid-runs' text).
-  u32_list run_steps;
+  bvec<u32> run_steps{arena()};
   std::size_t run_bytes = 0;
 
-  constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void compress_runs(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
   // The run rule, shared by compress_runs, walk_run and find_mid_runs. One-way: one literal
   // transition (ts[ts_first[st]]), no default; inside a run: one-way and granting nothing.
-  [[nodiscard]] constexpr bool one_way(const std::vector<state_rec>& states, u32 st) const noexcept {
+  [[nodiscard]] constexpr bool one_way(const bvec<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] - ts_first[st] == 1 && states[st].default_next() == dead;
   }
   [[nodiscard]] static constexpr bool grants_nothing(const state_rec& s) noexcept {
@@ -5925,7 +6203,7 @@ class builder {
   }
   // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
   // (every segment leads to the default: a pattern's `*` that nothing beside it names).
-  [[nodiscard]] constexpr bool star_step(const std::vector<state_rec>& states, u32 st) const noexcept {
+  [[nodiscard]] constexpr bool star_step(const bvec<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
            !states[st].has_fallback();
   }
@@ -5937,7 +6215,7 @@ class builder {
   struct step_pair {
     u32 next = 0, inside = 0;
   };
-  [[nodiscard]] constexpr step_pair step_of(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+  [[nodiscard]] constexpr step_pair step_of(const bvec<state_rec>& states, const bvec<transition>& ts,
                                             u32 st, bool stars) const noexcept {
     if (one_way(states, st)) {
       const transition& t = ts[ts_first[st]];
@@ -5953,7 +6231,7 @@ class builder {
   // passes through star steps, each written as one U+0000 byte.
   // `pairs` (find_mid_runs' step_pairs, or null): the walk reads each state's step there
   // instead of testing the state and reading its transition.
-  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+  constexpr run_info walk_run(const bvec<state_rec>& states, const bvec<transition>& ts, u32 head,
                               bool stars, const u32* pairs = nullptr);
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
@@ -5965,7 +6243,7 @@ class builder {
   // (a name of at most short_name_bytes still steps through them). A check over a longer
   // name compares the chain's bytes in one go. A state is inside a mid-run only through the
   // states before it, so their bytes are at most those of the paths into them.
-  std::vector<run_info> mid_runs;
+  bvec<run_info> mid_runs{arena()};
   // The runs' and mid-runs' states after a pass renumbered them (state st is now id[st]).
   constexpr void renumber_runs(const u32* id) {
     for (auto* list : {&runs, &mid_runs})
@@ -5979,7 +6257,7 @@ class builder {
   // state st its step_of as [2 st] and [2 st + 1] (a run's walk reads the one pair, not the
   // state's record and transition: on deep names those are a cache miss a step); then how many
   // ways lead into st (count_entries).
-  constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+  constexpr void find_mid_runs(const bvec<state_rec>& states, const bvec<transition>& ts, u32 start,
                                bool stars);
   struct mid_run_arrays {
     u32* step_pairs;  // 2 (count + 1)
@@ -5992,7 +6270,7 @@ class builder {
     return {p, p + 2 * (count + 1), p + 3 * (count + 1)};
   }
   // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
-  std::vector<u32> merged_heads;
+  bvec<u32> merged_heads{arena()};
   // The most bytes of run text (start runs and mid-runs): matcher_run_text_factor × the
   // patterns' literal bytes + matcher_run_text_slack (layout.hpp). Runs through merged suffix
   // states copy the suffix once per run; beyond this, further mid-runs are not made.
@@ -6000,23 +6278,23 @@ class builder {
   // What the tests vary (one_node_sets, dfa_units are read past build()).
   build_options options;
   bool defer_walk = false;  // walk_on_demand: build() does not call emit_walk
-  constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+  constexpr bool add_mid_run(const bvec<state_rec>& states, const bvec<transition>& ts, u32 head,
                              bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).
-  constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+  constexpr void count_entries(const bvec<state_rec>& states, const bvec<transition>& ts, u32 start,
                                u32* entered) const;
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
   // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
   // fallback target (a fallback follows the head's transitions). Renumbers in place. Right
   // after find_mid_runs (with `stars`), whose arrays it reads.
-  constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void drop_chains(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
   // The last pass, for automata whose state records exceed matcher_locality_bytes: renumbers
   // the states in depth-first order from the entry states, so that a check's next state is
   // usually beside the one it stands on (a chain's states, a run's head and end, a tenant's
   // subtree share cache lines). Links may then lead to lower numbers, and ts_first no longer
   // describes ts: no pass after it relies on either (emit does not).
-  constexpr void order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void order_depth_first(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
 
   // Lays the states out in the words array, each with its table of short transitions
   // (state_ref), and the transitions on longer segments in the long-edge table (load factor
@@ -6025,7 +6303,7 @@ class builder {
   // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
   // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.
   // (emit.hpp, as the three below.)
-  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts);
+  constexpr void emit(bvec<state_rec> states, const bvec<transition>& ts);
 
   // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
@@ -6038,7 +6316,7 @@ class builder {
   // are written in their order; a check reads a run's last word back from its end, which
   // stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes or
   // another run's).
-  constexpr std::vector<u32> mid_run_offsets();
+  constexpr bvec<u32> mid_run_offsets();
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always
   // ends with an empty slot, so a lookup needs no bounds check.
@@ -6051,7 +6329,7 @@ class builder {
 // targets mapped by `to`. ts is grouped by state (ts_first), so the ranges are rewritten in
 // the same pass: a state's new range starts where the kept transitions have got to.
 template <class To, class Keep>
-constexpr void builder::renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to,
+constexpr void builder::renumber(bvec<state_rec>& states, bvec<transition>& ts, const u32* id, To to,
                                  Keep keep) {
   const auto count = static_cast<u32>(states.size());
   u32 kept_states = 0, kept = 0;
@@ -6098,7 +6376,7 @@ namespace detail::cm {
 // states): the many states where one pattern ends and nothing follows collapse into one
 // per op set. Transitions only go to higher-numbered states (or dead), so one pass from
 // the last state down suffices. Renumbers `states` and `ts` in place.
-constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::minimise(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   u32* const rep = scratch_arrays<2>(count + 1);
@@ -6161,7 +6439,7 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
 // One run's walk: see builder::walk_run.
-constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr builder::run_info builder::walk_run(const bvec<state_rec>& states, const bvec<transition>& ts,
                                               u32 head, bool stars, const u32* pairs) {
   const u32* const first = ts_first.data();
   // (room for the automaton's states and half as many again, reserved at the first run:
@@ -6196,7 +6474,7 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
 }
 
 // Runs: see builder::runs.
-constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::compress_runs(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   // No entry state one-way: no run. Then every state is kept (each is reachable: the
@@ -6253,7 +6531,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 // records' links (defaults, fallbacks, split records' second parts), and from outside the
 // tables the start state and the start runs' ends (the qualifier classes' entry states are
 // entered by the qualifier pseudo-state). The one count of find_mid_runs and drop_chains.
-constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr void builder::count_entries(const bvec<state_rec>& states, const bvec<transition>& ts,
                                       u32 start, u32* entered) const {
   for (const auto& t : ts) ++entered[t.to];
   for (u32 st = 1; st < states.size(); ++st) states[st].for_each_link([&](u32 to) { ++entered[to]; });
@@ -6263,7 +6541,7 @@ constexpr void builder::count_entries(const std::vector<state_rec>& states, cons
 
 // Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
 // run has already taken its transitions away, so it is not one-way here).
-constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr void builder::find_mid_runs(const bvec<state_rec>& states, const bvec<transition>& ts,
                                       u32 start, bool stars) {
   // Without a literal transition there are only star steps, which the loop steps as fast.
   if (ts.empty()) return;  // (O(1), before any setup)
@@ -6308,11 +6586,11 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
 // through star steps costs no more than comparing them) or the run text would exceed
 // run_text_limit (a mid-run is optional: without one the check steps). True when added.
-constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr bool builder::add_mid_run(const bvec<state_rec>& states, const bvec<transition>& ts,
                                     u32 head, bool stars, const u32* pairs) {
   const run_info r = walk_run(states, ts, head, stars, pairs);
   if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
-    run_steps.truncate(r.offset);
+    run_steps.resize(r.offset);
     return false;
   }
   run_bytes += r.size;
@@ -6321,7 +6599,7 @@ constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const 
 }
 
 // Long chains: see builder::drop_chains. After find_mid_runs.
-constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::drop_chains(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
   const mid_run_arrays a = mid_run_scratch(count);  // (find_mid_runs': the states are the same)
@@ -6354,7 +6632,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // them after it.)
   if (dropped * mid_run_drop_share < count) {
     if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
-      run_steps.truncate(mid_runs.front().offset);  // (mid-runs come after the start runs' steps)
+      run_steps.resize(mid_runs.front().offset);  // (mid-runs come after the start runs' steps)
       for (const auto& r : mid_runs) run_bytes -= r.size;
       mid_runs.clear();
       find_mid_runs(states, ts, start, false);
@@ -6400,7 +6678,7 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
 // Depth-first order: see builder::order_depth_first. After drop_chains, before emit.
-constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::order_depth_first(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   if (count * sizeof(state_rec) <= matcher_locality_bytes) return;
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
@@ -6422,7 +6700,7 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
     if (run_end[st] != 0) f(run_end[st] - 1);
     if (states[st].default_next() != dead && !states[st].has_fallback()) f(states[st].default_next());
   };
-  std::vector<u32> stack;
+  bvec<u32> stack(arena());
   auto push_successors = [&](u32 st) {  // (reversed on the stack: popped in successors' order)
     const std::size_t mark = stack.size();
     successors(st, [&](u32 next) { stack.push_back(next); });
@@ -6454,10 +6732,10 @@ constexpr void builder::emit_walk() {
   out.out_of_line = true;
   out.start = 2;
   out.any_root = 3;
-  std::vector<state_rec> states = nodes;
+  bvec<state_rec> states = nodes;
   states[qualifier_state].set_star_child(dead);
   const u32* const id = skip_star_chains(states);
-  std::vector<transition> ts;
+  bvec<transition> ts(arena());
   ts.reserve(tedges.size() + qualifier_edges.size());
   for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
   for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
@@ -6465,7 +6743,7 @@ constexpr void builder::emit_walk() {
 }
 
 // Layout: see builder::emit.
-constexpr void builder::emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
+constexpr void builder::emit(bvec<state_rec> states, const bvec<transition>& ts) {
   const std::size_t count = states.size();
   std::size_t n_long = 0;
   for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
@@ -6545,7 +6823,7 @@ constexpr void builder::emit(std::vector<state_rec> states, const std::vector<tr
   // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
   // once: a run whose bytes end another's (the runs through a suffix that minimisation
   // merged) points into that one's (mid_run_offsets).
-  const std::vector<u32> run_at = mid_run_offsets();
+  const bvec<u32> run_at = mid_run_offsets();
   for (std::size_t i = 0; i < mid_runs.size(); ++i) {
     const run_info& r = mid_runs[i];
     if (r.held) {
@@ -6582,14 +6860,14 @@ constexpr void builder::emit(std::vector<state_rec> states, const std::vector<tr
 }
 
 // Mid-runs' bytes: see builder::mid_run_offsets.
-constexpr std::vector<u32> builder::mid_run_offsets() {
+constexpr bvec<u32> builder::mid_run_offsets() {
   const std::size_t n = mid_runs.size();
   // None (most small capabilities): nothing to place, and the pool is not reserved again
   // (O(1), before any setup). The search for shared run text below needs two runs or more.
   if (n == 0) return {};
   const u32* const steps = run_steps.data();
   // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
-  std::vector<u32> host(n, 0), at(n, 0);  // (host[0] = 0: the first run is its own)
+  bvec<u32> host(n, 0, arena()), at(n, 0, arena());  // (host[0] = 0: the first run is its own)
   // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
   const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
   const auto steps_hash = [&](u32 b, u32 e) {
@@ -6618,7 +6896,7 @@ constexpr std::vector<u32> builder::mid_run_offsets() {
     // of its build's samples).
     std::size_t filter_bits = 64;
     while (filter_bits < 16 * n) filter_bits *= 2;
-    std::vector<u64> filter(filter_bits / 64, 0);
+    bvec<u64> filter(filter_bits / 64, 0, arena());
     const int filter_shift = 64 - std::countr_zero(filter_bits);
     for (std::size_t i = 0; i < n; ++i) {
       const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;
@@ -6716,9 +6994,9 @@ constexpr bool builder::determinise() {
   // edges lead to (a child always comes after its parent, so one pass in node order).
   // Everything below a primary node that is not a root is primary too, `*` children included
   // (a root's `*` child leads the star-led patterns, which are W).
-  std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
+  bvec<u8> primary(fallbacks ? nodes.size() : 0, 0, arena());
   if (fallbacks) {
-    std::vector<u8> root(nodes.size(), 0);
+    bvec<u8> root(nodes.size(), 0, arena());
     root[2] = primary[2] = 1;
     for (const auto& q : qualifier_edges) root[q.child] = primary[q.child] = 1;
     // A child always comes after its parent, and tedges is sorted by node: one pass in node order.
@@ -6730,8 +7008,8 @@ constexpr bool builder::determinise() {
     }
   }
 
-  u32_list set_items;    // the trie nodes of every state, concatenated
-  u32_list set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  bvec<u32> set_items(arena());    // the trie nodes of every state, concatenated
+  bvec<u32> set_offsets(arena());  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
   index_map& set_index = lookup;
   set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
@@ -6750,11 +7028,11 @@ constexpr bool builder::determinise() {
     return set_hash(set_items.data() + set_offsets[st], set_offsets[st + 1] - set_offsets[st]);
   };
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
-  std::vector<transition> ts;
+  bvec<transition> ts(arena());
   std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
-  std::vector<u32> depth(fallbacks ? 2 : 0, 0);  // per state: segments from an entry state (fallbacks only)
+  bvec<u32> depth(fallbacks ? 2 : 0, 0, arena());  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
   // A set of one trie node (most sets: every state of a path that no wildcard reaches) is
   // interned by the node, in a direct array: no hash, no probe. Other sets go through set_index,
@@ -6765,7 +7043,7 @@ constexpr bool builder::determinise() {
   // A new state for the set [p, p + n) (not interned yet): its number.
   auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    set_items.append(p, n);
+    set_items.append(p, p + n);
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + n;  // a state, and the set elements that stand for it
@@ -6797,17 +7075,17 @@ constexpr bool builder::determinise() {
     if (found != no_state) return found;
     return new_state(p, n);
   };
-  auto state_of = [&](const std::vector<u32>& set) -> u32 { return state_of_items(set.data(), set.size()); };
+  auto state_of = [&](const bvec<u32>& set) -> u32 { return state_of_items(set.data(), set.size()); };
   // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
   // only their ops to a state.
-  std::vector<u8> leaf(fallbacks ? nodes.size() : 0, 0);
+  bvec<u8> leaf(fallbacks ? nodes.size() : 0, 0, arena());
   for (u32 node = 0; node < leaf.size(); ++node) {
     const u32 star = nodes[node].star_child();
     bool leads = star != dead && live(star);
     for (u32 k = node_edges[node]; k < node_edges[node + 1] && !leads; ++k) leads = live(tedges[k].child);
     leaf[node] = leads ? 0 : 1;
   }
-  std::vector<u32> set;
+  bvec<u32> set(arena());
   set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
     set.clear();
@@ -6817,7 +7095,7 @@ constexpr bool builder::determinise() {
     return state_of(set);
   };
 
-  std::vector<state_rec> states;
+  bvec<state_rec> states(arena());
   states.reserve(nodes.size() + nodes.size() / 2 + 3);
   states.resize(3);
   ts.reserve(tedges.size() + tedges.size() / 2 + qualifier_edges.size());
@@ -6835,12 +7113,12 @@ constexpr bool builder::determinise() {
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
   constexpr u32 star_only = u32{1} << 31;
-  std::vector<u32> stars, tstars, rest, named_sids;
-  std::vector<trie_edge> gathered;
+  bvec<u32> stars(arena()), tstars(arena()), rest(arena()), named_sids(arena());
+  bvec<trie_edge> gathered(arena());
   // Each node's edges are gathered in (segment, child) order, so `gathered` is a few sorted
   // runs: many edges are merged run by run (`blocks`: where each run begins; through `merged`).
-  std::vector<trie_edge> merged;
-  std::vector<u32> blocks, merged_blocks;
+  bvec<trie_edge> merged(arena());
+  bvec<u32> blocks(arena()), merged_blocks(arena());
   const auto by_segment = [](const trie_edge& x, const trie_edge& y) {
     return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
   };
@@ -7029,7 +7307,7 @@ constexpr bool builder::determinise() {
       if (!tstars.empty()) {
         std::sort(tstars.begin(), tstars.end());
         tstars.erase(std::unique(tstars.begin(), tstars.end()), tstars.end());
-        rest.insert(rest.end(), tstars.begin(), tstars.end());  // after every node: still sorted
+        rest.append(tstars.begin(), tstars.end());  // after every node: still sorted
       }
       rec.set_fallback(state_of(rest));
     }
@@ -7041,7 +7319,7 @@ constexpr bool builder::determinise() {
       set.clear();
       while (j < gathered.size() && gathered[j].sid == gathered[i].sid) set.push_back(gathered[j++].child);
       if (!stars.empty()) {
-        set.insert(set.end(), stars.begin(), stars.end());
+        set.append(stars.begin(), stars.end());
         // Not std::inplace_merge: it is not constexpr (it may allocate), and construction must be.
         std::sort(set.begin(), set.end());
       }
@@ -7143,8 +7421,8 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   // Below, upper bounds on the sums decide whether the pass over the paths can prove anything;
   // first the loosest (each chain node as wide as the widest), before any allocation.
   if (plain + (4 + 4 * most) * nodes.size() + 2 * tedges.size() <= limit) return out;
-  std::vector<std::size_t> chain;
-  std::vector<u32> chain_at(roots + 1, 0);
+  bvec<std::size_t> chain(arena());
+  bvec<u32> chain_at(roots + 1, 0, arena());
   chain.reserve(links);
   for (std::size_t r = 0; r < roots; ++r) {
     chain_at[r] = static_cast<u32>(chain.size());
@@ -7173,12 +7451,12 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   bool want_fallback = (2 + 2 * widest_unqualified) * nodes.size() + 2 * tedges.size() > limit;
   // Literal paths from each root, in node order (a child comes after its parent): per node its
   // root's chain index + 1 (0: not on a literal path from a root) and its depth.
-  std::vector<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0), depth(root_of.size(), 0);
+  bvec<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0, arena()), depth(root_of.size(), 0, arena());
   if (root_of.empty()) return out;
   for (std::size_t r = 0; r < roots; ++r) root_of[root_node(r)] = static_cast<u32>(r + 1);
   // Per node on a path from the `[*]` root: 1 when the unqualified run splits at its first
   // segment (the unqualified root has a live `*` child and no live edge on that segment).
-  std::vector<u8> apart(root_of.size(), 0);
+  bvec<u8> apart(root_of.size(), 0, arena());
   const u32 unqualified_star = nodes[2].star_child();
   const bool splits_first = unqualified_star != dead && live(unqualified_star);
   const auto unqualified_names = [&](u32 sid) {
@@ -7232,7 +7510,7 @@ struct keyed {
 // 8 % of bench/ lead0.1/32768's build.
 CAPMATCH_DETAIL_NOINLINE constexpr void sort_by_key(keyed* const a, const std::size_t n) {
   if (n < 2) return;
-  std::vector<keyed> buffer(n);
+  bvec<keyed> buffer(n, keyed{});
   keyed *src = a, *dst = buffer.data();
   u64 differ = 0;
   for (std::size_t i = 1; i < n; ++i) differ |= a[i].key ^ a[0].key;
@@ -7251,20 +7529,20 @@ CAPMATCH_DETAIL_NOINLINE constexpr void sort_by_key(keyed* const a, const std::s
 // Renumbers the states of an automaton with fallbacks so that every link leads to a higher
 // number, as minimise and compress_runs expect: by depth (a transition or default goes one
 // deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
-constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first) {
+constexpr void builder::order_by_depth(bvec<state_rec>& states, bvec<transition>& ts, u32& start,
+                                       const bvec<u32>& depth, const u32* set_offsets, bvec<u32>& first) {
   const auto count = static_cast<u32>(states.size());
   // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
   // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
   // one number per state (depth, then set size larger first, then the fallback first), then
   // the state number.
-  std::vector<keyed> order(count);
+  bvec<keyed> order(count, keyed{}, states.arena());
   for (u32 i = 0; i < count; ++i) {
     const u32 size = set_offsets[i + 1] - set_offsets[i];
     order[i] = keyed{u64{depth[i]} << 33 | u64{~size} << 1 | (states[i].has_fallback() ? 0u : 1u), i};
   }
   sort_by_key(order.data() + 2, count - 2);
-  std::vector<u32> id(count, 0);
+  bvec<u32> id(count, 0, states.arena());
   for (u32 i = 0; i < count; ++i) id[order[i].state] = i;
   permute(states, ts, id.data(), start);
   // minimise and the passes after it read a state's transitions as one range, in segment order.

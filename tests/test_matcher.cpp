@@ -2889,12 +2889,13 @@ bool segment_index_spreads_segments_that_differ_in_their_last_bytes(std::size_t&
 constexpr bool group_by_owner_sorts_by_owner_then_segment() {
   using detail::cm::transition;
   using detail::cm::u32;
+  using detail::cm::bvec;
   // Owners 0..5: 1 and 4 have none, 3 has its segments out of order, 5 in order.
-  std::vector<transition> ts{{3, 9, 1}, {5, 1, 2}, {0, 4, 3}, {3, 2, 4}, {5, 6, 5}, {2, 7, 6}, {3, 5, 7}};
-  std::vector<u32> first;
+  bvec<transition> ts{{3, 9, 1}, {5, 1, 2}, {0, 4, 3}, {3, 2, 4}, {5, 6, 5}, {2, 7, 6}, {3, 5, 7}};
+  bvec<u32> first;
   detail::cm::group_by_owner(ts, first, 6, [](const transition& t) { return t.from; });
-  const std::vector<u32> want_first{0, 1, 1, 2, 5, 5, 7};
-  const std::vector<u32> want_to{3, 6, 4, 7, 1, 2, 5};
+  const bvec<u32> want_first{0, 1, 1, 2, 5, 5, 7};
+  const bvec<u32> want_to{3, 6, 4, 7, 1, 2, 5};
   if (first != want_first || ts.size() != want_to.size()) return false;
   for (std::size_t i = 0; i < ts.size(); ++i)
     if (ts[i].to != want_to[i]) return false;
@@ -2907,27 +2908,28 @@ static_assert(group_by_owner_sorts_by_owner_then_segment());
 constexpr bool group_by_owner_keeps_grouped_items() {
   using detail::cm::transition;
   using detail::cm::u32;
-  std::vector<transition> ts{{1, 2, 1}, {1, 5, 2}, {3, 1, 3}, {4, 0, 4}, {4, 8, 5}};
-  const std::vector<transition> before = ts;
-  std::vector<u32> first;
+  using detail::cm::bvec;
+  bvec<transition> ts{{1, 2, 1}, {1, 5, 2}, {3, 1, 3}, {4, 0, 4}, {4, 8, 5}};
+  const bvec<transition> before = ts;
+  bvec<u32> first;
   detail::cm::group_by_owner(ts, first, 6, [](const transition& t) { return t.from; });
-  const std::vector<u32> want_first{0, 0, 2, 2, 3, 5, 5};
+  const bvec<u32> want_first{0, 0, 2, 2, 3, 5, 5};
   if (first != want_first || ts.size() != before.size()) return false;
   for (std::size_t i = 0; i < ts.size(); ++i)
     if (ts[i].from != before[i].from || ts[i].sid != before[i].sid || ts[i].to != before[i].to) return false;
-  std::vector<u32> counted{9, 9};  // overwritten, not appended to
+  bvec<u32> counted{9, 9};  // overwritten, not appended to
   detail::cm::owner_ranges(ts, counted, 6, [](const transition& t) { return t.from; });
   if (counted != want_first) return false;
   // Same owner order but one owner's segments out of order: regrouped, ranges unchanged.
-  std::vector<transition> swapped{{1, 5, 2}, {1, 2, 1}, {3, 1, 3}, {4, 0, 4}, {4, 8, 5}};
+  bvec<transition> swapped{{1, 5, 2}, {1, 2, 1}, {3, 1, 3}, {4, 0, 4}, {4, 8, 5}};
   detail::cm::group_by_owner(swapped, first, 6, [](const transition& t) { return t.from; });
   if (first != want_first) return false;
   for (std::size_t i = 0; i < swapped.size(); ++i)
     if (swapped[i].to != before[i].to) return false;
   // No items at all.
-  std::vector<transition> none;
+  bvec<transition> none;
   detail::cm::group_by_owner(none, first, 3, [](const transition& t) { return t.from; });
-  return none.empty() && first == std::vector<u32>{0, 0, 0, 0};
+  return none.empty() && first == bvec<u32>{0, 0, 0, 0};
 }
 static_assert(group_by_owner_keeps_grouped_items());
 

@@ -13,6 +13,7 @@
 
 #include "../capability.hpp"
 #include "../pattern.hpp"
+#include "arena.hpp"
 #include "layout.hpp"
 #include "prefilter.hpp"
 #include "query.hpp"
@@ -28,8 +29,10 @@ namespace detail::cm {
 /// h must differ in its low bits where items differ (segment_hash, below). (The top bits, taken
 /// by a shift of 64 - log2(slots), cost every build 0.5-1.7 % more instructions.)
 struct index_map {
-  std::vector<u32> slots;  // item + 1, 0 when empty
+  bvec<u32> slots;  // item + 1, 0 when empty
   std::size_t count = 0;
+
+  constexpr explicit index_map(build_arena* a = nullptr) : slots(a) {}
 
   template <class Same>
   [[nodiscard]] constexpr u32 find(u64 h, Same&& same) const {
@@ -80,7 +83,7 @@ struct index_map {
   template <class HashOf>
   constexpr void make_room(HashOf&& hash_of) {
     if (2 * (count + 1) > slots.size()) {
-      std::vector<u32> old(slots.size() < 16 ? 16 : 2 * slots.size(), 0);
+      bvec<u32> old(slots.size() < 16 ? 16 : 2 * slots.size(), 0, slots.arena());
       old.swap(slots);
       for (const u32 v : old)
         if (v != 0) place(hash_of(v - 1), v - 1);
@@ -102,34 +105,6 @@ struct index_map {
 [[nodiscard]] constexpr u64 segment_hash(u64 key, std::size_t size) noexcept {
   return key ^ (key >> 32) ^ (size << 56);
 }
-
-/// A list of u32 appended to without a push_back call (gcc calls push_back out of line in the
-/// subset construction, ~20 instructions an item): the vector is grown by doubling, zero-filled,
-/// and its first n entries are the items.
-struct u32_list {
-  std::vector<u32> v;
-  std::size_t n = 0;
-  constexpr void reserve(std::size_t c) {
-    if (v.size() < c) v.resize(c, 0);  // (with a value: clang cannot evaluate libstdc++'s default-initialising fill)
-  }
-  constexpr void push_back(u32 x) {
-    if (n == v.size()) grow(n + 1);
-    v[n++] = x;
-  }
-  constexpr void append(const u32* p, std::size_t k) {
-    if (n + k > v.size()) grow(n + k);
-    for (std::size_t i = 0; i < k; ++i) v[n + i] = p[i];
-    n += k;
-  }
-  /// Keeps the first k (<= size()) items: the rest are taken back.
-  constexpr void truncate(std::size_t k) noexcept { n = k; }
-  [[nodiscard]] constexpr std::size_t size() const noexcept { return n; }
-  [[nodiscard]] constexpr const u32* data() const noexcept { return v.data(); }
-  [[nodiscard]] constexpr u32 operator[](std::size_t i) const noexcept { return v[i]; }
-
- private:
-  constexpr void grow(std::size_t need) { v.resize(std::max({need, 2 * v.size(), std::size_t{16}}), 0); }
-};
 
 /// The one slot of an empty long-edge table (home range 0): every probe ends there.
 inline constexpr long_edge_rec empty_long_edge{};
@@ -181,7 +156,7 @@ struct transition {
 /// builder counts owner ranges: group_by_owner uses it, and builder::ts_first starts from it
 /// and is kept true by builder::renumber.
 template <class T, class Owner>
-constexpr void owner_ranges(const std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+constexpr void owner_ranges(const bvec<T>& items, bvec<u32>& first, std::size_t owners, Owner owner) {
   first.assign(owners + 1, 0);
   for (const T& x : items) ++first[owner(x) + 1];
   for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
@@ -192,7 +167,7 @@ constexpr void owner_ranges(const std::vector<T>& items, std::vector<u32>& first
 /// sort by segment within each owner's range that is not in order already. Items already in
 /// that order are left where they are (no copy). `first` gets the ranges (owner_ranges).
 template <class T, class Owner>
-constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, std::size_t owners, Owner owner) {
+constexpr void group_by_owner(bvec<T>& items, bvec<u32>& first, std::size_t owners, Owner owner) {
   owner_ranges(items, first, owners, owner);
   const bool in_order = std::is_sorted(items.begin(), items.end(), [&](const T& a, const T& b) {
     return owner(a) != owner(b) ? owner(a) < owner(b) : a.sid < b.sid;
@@ -200,7 +175,7 @@ constexpr void group_by_owner(std::vector<T>& items, std::vector<u32>& first, st
   if (in_order) return;
   // Placing an item advances its owner's start, which ends as the start of the next owner's
   // range: shifted back by one entry afterwards.
-  std::vector<T> grouped(items.size());
+  bvec<T> grouped(items.size(), T{}, items.arena());
   for (const T& x : items) grouped[first[owner(x)]++] = x;
   for (std::size_t o = owners; o > 0; --o) first[o] = first[o - 1];
   first[0] = 0;
@@ -296,26 +271,30 @@ class builder {
   bounds skipped;  ///< the constructions build() skipped
 
  private:
+  // The short-lived arrays' memory (arena.hpp): first, so that it outlives them. (Mutable: a
+  // const pass, bounds_exceeded, makes arrays too; the arena is not the builder's state.)
+  mutable build_arena arena_;
+  [[nodiscard]] constexpr build_arena* arena() const noexcept { return &arena_; }
   // Segments (and qualifier names), interned.
-  std::vector<char> seg_text;
-  std::vector<seg_info> segs;
-  index_map seg_index;
+  bvec<char> seg_text{arena()};
+  bvec<seg_info> segs{arena()};
+  index_map seg_index{arena()};
   // The trie. Node 0 is the dead node, 1 the qualifier pseudo-node, 2 the unqualified root,
   // 3 the [*] root; named roots and inner nodes follow.
-  std::vector<state_rec> nodes;
-  std::vector<trie_edge> tedges;
+  bvec<state_rec> nodes{arena()};
+  bvec<trie_edge> tedges{arena()};
   // The trie edges' index while the trie grows; then, reset, the state sets' (determinise) and
   // the state signatures' (minimise): one table's memory for the three.
-  index_map lookup;
-  std::vector<trie_edge> qualifier_edges;  // (1, qualifier sid, named root)
-  std::vector<u32> node_edges;  // per node: its range in tedges once grouped (group_by_owner)
+  index_map lookup{arena()};
+  bvec<trie_edge> qualifier_edges{arena()};  // (1, qualifier sid, named root)
+  bvec<u32> node_edges{arena()};  // per node: its range in tedges once grouped (group_by_owner)
   // Zeroed u32 arrays for one construction pass at a time (scratch_arrays): one buffer,
   // reused by every pass, instead of an allocation per array and pass.
-  std::vector<u32> scratch;
+  bvec<u32> scratch{arena()};
   // Per state of the automaton being built: its transitions are ts[ts_first[st], ts_first[st + 1])
   // (ts grouped by state, each state's by segment). Counted once (owner_ranges, or
   // group_by_owner after the depth order), then kept true by every pass that renumbers (renumber).
-  std::vector<u32> ts_first;
+  bvec<u32> ts_first{arena()};
 
  public:
   /// The most arrays a pass takes from the scratch buffer at once (compress_runs). Every call
@@ -356,7 +335,7 @@ class builder {
         [&](u32 i) { return segment_hash(segs[i].key, segs[i].size); });
     if (found != no_state) return found;
     segs.push_back(seg_info{key, static_cast<u32>(seg_text.size()), static_cast<u32>(seg.size())});
-    seg_text.insert(seg_text.end(), seg.begin(), seg.end());
+    seg_text.append(seg.data(), seg.data() + seg.size());
     return id;
   }
 
@@ -437,7 +416,7 @@ class builder {
     tedges.reserve(segments);
     lookup.reserve(segments);
     nodes.resize(4);
-    std::vector<u32> qualifier_roots;  // indexed by sid: root + 1, 0 when absent
+    bvec<u32> qualifier_roots(arena());  // indexed by sid: root + 1, 0 when absent
     // A group of star-led patterns gets a literal filter (prefilter.hpp).
     const bool star_led = group == pattern_group::star_led || group == pattern_group::any_star_led ||
                           group == pattern_group::all_star_led;
@@ -489,7 +468,7 @@ class builder {
   // Adversarial capabilities (`*:a1:*:*:*:x1`), the ones that reach the trie, are mostly such
   // chains. Returns each node's new number (in the scratch buffer, valid until the next pass);
   // the roots (0-3) keep theirs, since the nodes before them are never inside a chain.
-  constexpr const u32* skip_star_chains(std::vector<state_rec>& states) {
+  constexpr const u32* skip_star_chains(bvec<state_rec>& states) {
     const std::size_t count = states.size();
     u32* const id = scratch_arrays<1>(count);  // 0 while kept, then the new number; no_state: left out
     // (A chain's nodes come after the node being visited, whose record alone changes here: the
@@ -567,14 +546,14 @@ class builder {
   }
   // Renumbers an automaton with fallbacks so that every link leads to a higher number (determinise.hpp).
   // Its transitions' ranges go to `first` (group_by_owner).
-  static constexpr void order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first);
+  static constexpr void order_by_depth(bvec<state_rec>& states, bvec<transition>& ts, u32& start,
+                                       const bvec<u32>& depth, const u32* set_offsets, bvec<u32>& first);
   // Renumbers every state st as id[st] (a permutation: all kept), with its link, the
   // transitions (in place, in their order) and `start`: the one rule of order_by_depth and
   // order_depth_first. ts_first is left to the caller.
-  static constexpr void permute(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id,
+  static constexpr void permute(bvec<state_rec>& states, bvec<transition>& ts, const u32* id,
                                 u32& start) {
-    std::vector<state_rec> out(states.size());
+    bvec<state_rec> out(states.size(), state_rec{}, states.arena());
     for (u32 st = 0; st < states.size(); ++st) {
       out[id[st]] = states[st];
       out[id[st]].map_link([&](u32 link) { return id[link]; });
@@ -584,10 +563,10 @@ class builder {
     start = id[start];
   }
   // Merges equivalent states (minimise.hpp).
-  constexpr void minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void minimise(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
   // Renumbers `states` and `ts` in place after a pass and keeps ts_first true (defined after the class).
   template <class To, class Keep>
-  constexpr void renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to, Keep keep);
+  constexpr void renumber(bvec<state_rec>& states, bvec<transition>& ts, const u32* id, To to, Keep keep);
 
   // Runs. A state with one literal transition and no default one (a path through the
   // patterns, such as every state of "tenant7:room:42" when nothing else shares it) does not
@@ -604,17 +583,17 @@ class builder {
     bool wild = false;  // a mid-run through star steps: a U+0000 byte in its text per `*` segment
     bool held = false;  // a mid-run whose chain was dropped: its head holds it (state_rec::holds_run)
   };
-  std::vector<run_info> runs;
+  bvec<run_info> runs{arena()};
   // Every run's steps, back to back: each literal step's segment, no_state for a star step.
   // A run's text (its bytes in the pool) is written from them once, by emit; until then, only
   // their total size counts (run_bytes: the start runs' and the mid-runs' text).
-  u32_list run_steps;
+  bvec<u32> run_steps{arena()};
   std::size_t run_bytes = 0;
 
-  constexpr void compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void compress_runs(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
   // The run rule, shared by compress_runs, walk_run and find_mid_runs. One-way: one literal
   // transition (ts[ts_first[st]]), no default; inside a run: one-way and granting nothing.
-  [[nodiscard]] constexpr bool one_way(const std::vector<state_rec>& states, u32 st) const noexcept {
+  [[nodiscard]] constexpr bool one_way(const bvec<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] - ts_first[st] == 1 && states[st].default_next() == dead;
   }
   [[nodiscard]] static constexpr bool grants_nothing(const state_rec& s) noexcept {
@@ -622,7 +601,7 @@ class builder {
   }
   // Mid-runs also pass through star steps: no literal transition, a default one, no fallback
   // (every segment leads to the default: a pattern's `*` that nothing beside it names).
-  [[nodiscard]] constexpr bool star_step(const std::vector<state_rec>& states, u32 st) const noexcept {
+  [[nodiscard]] constexpr bool star_step(const bvec<state_rec>& states, u32 st) const noexcept {
     return st >= 2 && ts_first[st + 1] == ts_first[st] && states[st].default_next() != dead &&
            !states[st].has_fallback();
   }
@@ -634,7 +613,7 @@ class builder {
   struct step_pair {
     u32 next = 0, inside = 0;
   };
-  [[nodiscard]] constexpr step_pair step_of(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+  [[nodiscard]] constexpr step_pair step_of(const bvec<state_rec>& states, const bvec<transition>& ts,
                                             u32 st, bool stars) const noexcept {
     if (one_way(states, st)) {
       const transition& t = ts[ts_first[st]];
@@ -650,7 +629,7 @@ class builder {
   // passes through star steps, each written as one U+0000 byte.
   // `pairs` (find_mid_runs' step_pairs, or null): the walk reads each state's step there
   // instead of testing the state and reading its transition.
-  constexpr run_info walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+  constexpr run_info walk_run(const bvec<state_rec>& states, const bvec<transition>& ts, u32 head,
                               bool stars, const u32* pairs = nullptr);
   // Appends run r's text to the pool: its segments' bytes, ':'-joined, U+0000 for a star step.
   // A segment of up to 8 bytes is its key (its bytes, zero-padded) in one 8-byte store, into 8
@@ -662,7 +641,7 @@ class builder {
   // (a name of at most short_name_bytes still steps through them). A check over a longer
   // name compares the chain's bytes in one go. A state is inside a mid-run only through the
   // states before it, so their bytes are at most those of the paths into them.
-  std::vector<run_info> mid_runs;
+  bvec<run_info> mid_runs{arena()};
   // The runs' and mid-runs' states after a pass renumbered them (state st is now id[st]).
   constexpr void renumber_runs(const u32* id) {
     for (auto* list : {&runs, &mid_runs})
@@ -676,7 +655,7 @@ class builder {
   // state st its step_of as [2 st] and [2 st + 1] (a run's walk reads the one pair, not the
   // state's record and transition: on deep names those are a cache miss a step); then how many
   // ways lead into st (count_entries).
-  constexpr void find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+  constexpr void find_mid_runs(const bvec<state_rec>& states, const bvec<transition>& ts, u32 start,
                                bool stars);
   struct mid_run_arrays {
     u32* step_pairs;  // 2 (count + 1)
@@ -689,7 +668,7 @@ class builder {
     return {p, p + 2 * (count + 1), p + 3 * (count + 1)};
   }
   // States inside mid-runs that more than one state leads to (find_mid_runs), for drop_chains.
-  std::vector<u32> merged_heads;
+  bvec<u32> merged_heads{arena()};
   // The most bytes of run text (start runs and mid-runs): matcher_run_text_factor × the
   // patterns' literal bytes + matcher_run_text_slack (layout.hpp). Runs through merged suffix
   // states copy the suffix once per run; beyond this, further mid-runs are not made.
@@ -697,23 +676,23 @@ class builder {
   // What the tests vary (one_node_sets, dfa_units are read past build()).
   build_options options;
   bool defer_walk = false;  // walk_on_demand: build() does not call emit_walk
-  constexpr bool add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 head,
+  constexpr bool add_mid_run(const bvec<state_rec>& states, const bvec<transition>& ts, u32 head,
                              bool stars, const u32* pairs);
   // How many ways lead into each state, into `entered` (zeroed).
-  constexpr void count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts, u32 start,
+  constexpr void count_entries(const bvec<state_rec>& states, const bvec<transition>& ts, u32 start,
                                u32* entered) const;
   // Drops the states inside mid-runs of at least mid_run_drop_segments segments that nothing
   // else enters, with their transitions (the head's into the chain included): then only the
   // run's record leads through the chain, and out.chains is set. Not a chain whose head is a
   // fallback target (a fallback follows the head's transitions). Renumbers in place. Right
   // after find_mid_runs (with `stars`), whose arrays it reads.
-  constexpr void drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void drop_chains(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
   // The last pass, for automata whose state records exceed matcher_locality_bytes: renumbers
   // the states in depth-first order from the entry states, so that a check's next state is
   // usually beside the one it stands on (a chain's states, a run's head and end, a tenant's
   // subtree share cache lines). Links may then lead to lower numbers, and ts_first no longer
   // describes ts: no pass after it relies on either (emit does not).
-  constexpr void order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start);
+  constexpr void order_depth_first(bvec<state_rec>& states, bvec<transition>& ts, u32& start);
 
   // Lays the states out in the words array, each with its table of short transitions
   // (state_ref), and the transitions on longer segments in the long-edge table (load factor
@@ -722,7 +701,7 @@ class builder {
   // below max_table_words (dfa_bound); a trie beyond it — over a capability far beyond
   // max_resources, reachable only through detail:: — leaves the tables empty: it grants nothing.
   // (emit.hpp, as the three below.)
-  constexpr void emit(std::vector<state_rec> states, const std::vector<transition>& ts);
+  constexpr void emit(bvec<state_rec> states, const bvec<transition>& ts);
 
   // Writes the mid-runs' bytes to the pool and returns each one's offset. A run whose bytes are
   // the end of another's (the runs through a suffix that minimisation merged) takes that one's
@@ -735,7 +714,7 @@ class builder {
   // are written in their order; a check reads a run's last word back from its end, which
   // stays in the pool (the bytes before a run of fewer than 8 are the pool's zero bytes or
   // another run's).
-  constexpr std::vector<u32> mid_run_offsets();
+  constexpr bvec<u32> mid_run_offsets();
 
   // Linear probing without wrap-around: overflow slots are appended, and the table always
   // ends with an empty slot, so a lookup needs no bounds check.
@@ -748,7 +727,7 @@ class builder {
 // targets mapped by `to`. ts is grouped by state (ts_first), so the ranges are rewritten in
 // the same pass: a state's new range starts where the kept transitions have got to.
 template <class To, class Keep>
-constexpr void builder::renumber(std::vector<state_rec>& states, std::vector<transition>& ts, const u32* id, To to,
+constexpr void builder::renumber(bvec<state_rec>& states, bvec<transition>& ts, const u32* id, To to,
                                  Keep keep) {
   const auto count = static_cast<u32>(states.size());
   u32 kept_states = 0, kept = 0;

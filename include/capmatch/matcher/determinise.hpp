@@ -31,9 +31,9 @@ constexpr bool builder::determinise() {
   // edges lead to (a child always comes after its parent, so one pass in node order).
   // Everything below a primary node that is not a root is primary too, `*` children included
   // (a root's `*` child leads the star-led patterns, which are W).
-  std::vector<u8> primary(fallbacks ? nodes.size() : 0, 0);
+  bvec<u8> primary(fallbacks ? nodes.size() : 0, 0, arena());
   if (fallbacks) {
-    std::vector<u8> root(nodes.size(), 0);
+    bvec<u8> root(nodes.size(), 0, arena());
     root[2] = primary[2] = 1;
     for (const auto& q : qualifier_edges) root[q.child] = primary[q.child] = 1;
     // A child always comes after its parent, and tedges is sorted by node: one pass in node order.
@@ -45,8 +45,8 @@ constexpr bool builder::determinise() {
     }
   }
 
-  u32_list set_items;    // the trie nodes of every state, concatenated
-  u32_list set_offsets;  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
+  bvec<u32> set_items(arena());    // the trie nodes of every state, concatenated
+  bvec<u32> set_offsets(arena());  // state i: [set_offsets[i], set_offsets[i+1]); 0 dead, 1 qualifier
   index_map& set_index = lookup;
   set_index.reset(nodes.size());
   set_items.reserve(2 * nodes.size());
@@ -65,11 +65,11 @@ constexpr bool builder::determinise() {
     return set_hash(set_items.data() + set_offsets[st], set_offsets[st + 1] - set_offsets[st]);
   };
   set_index.insert(set_hash(nullptr, 0), dead, hash_of_state);
-  std::vector<transition> ts;
+  bvec<transition> ts(arena());
   std::size_t stored = 2;  // states (dead and the qualifier pseudo-state so far) + transitions: what the bound limits
   std::size_t work = 2;
   bool over = false;
-  std::vector<u32> depth(fallbacks ? 2 : 0, 0);  // per state: segments from an entry state (fallbacks only)
+  bvec<u32> depth(fallbacks ? 2 : 0, 0, arena());  // per state: segments from an entry state (fallbacks only)
   u32 at_depth = 0;              // the depth of the states state_of creates
   // A set of one trie node (most sets: every state of a path that no wildcard reaches) is
   // interned by the node, in a direct array: no hash, no probe. Other sets go through set_index,
@@ -80,7 +80,7 @@ constexpr bool builder::determinise() {
   // A new state for the set [p, p + n) (not interned yet): its number.
   auto new_state = [&](const u32* p, std::size_t n) -> u32 {
     const auto id = static_cast<u32>(set_offsets.size() - 1);
-    set_items.append(p, n);
+    set_items.append(p, p + n);
     set_offsets.push_back(static_cast<u32>(set_items.size()));
     if (fallbacks) depth.push_back(at_depth);
     work += 1 + n;  // a state, and the set elements that stand for it
@@ -112,17 +112,17 @@ constexpr bool builder::determinise() {
     if (found != no_state) return found;
     return new_state(p, n);
   };
-  auto state_of = [&](const std::vector<u32>& set) -> u32 { return state_of_items(set.data(), set.size()); };
+  auto state_of = [&](const bvec<u32>& set) -> u32 { return state_of_items(set.data(), set.size()); };
   // Leaves (fallbacks only): trie nodes with no live edge and no live `*` child, which add
   // only their ops to a state.
-  std::vector<u8> leaf(fallbacks ? nodes.size() : 0, 0);
+  bvec<u8> leaf(fallbacks ? nodes.size() : 0, 0, arena());
   for (u32 node = 0; node < leaf.size(); ++node) {
     const u32 star = nodes[node].star_child();
     bool leads = star != dead && live(star);
     for (u32 k = node_edges[node]; k < node_edges[node + 1] && !leads; ++k) leads = live(tedges[k].child);
     leaf[node] = leads ? 0 : 1;
   }
-  std::vector<u32> set;
+  bvec<u32> set(arena());
   set.reserve(8);  // one allocation for the sets of small capabilities instead of a growth sequence
   auto start_set = [&](u32 a, u32 b) {
     set.clear();
@@ -132,7 +132,7 @@ constexpr bool builder::determinise() {
     return state_of(set);
   };
 
-  std::vector<state_rec> states;
+  bvec<state_rec> states(arena());
   states.reserve(nodes.size() + nodes.size() / 2 + 3);
   states.resize(3);
   ts.reserve(tedges.size() + tedges.size() / 2 + qualifier_edges.size());
@@ -150,12 +150,12 @@ constexpr bool builder::determinise() {
   // In a fallback target's set, a `*` child x of one of T's nodes stands as x | star_only: a
   // node with no edges and no grants whose `*` child is x (trie nodes are fewer than 2^31).
   constexpr u32 star_only = u32{1} << 31;
-  std::vector<u32> stars, tstars, rest, named_sids;
-  std::vector<trie_edge> gathered;
+  bvec<u32> stars(arena()), tstars(arena()), rest(arena()), named_sids(arena());
+  bvec<trie_edge> gathered(arena());
   // Each node's edges are gathered in (segment, child) order, so `gathered` is a few sorted
   // runs: many edges are merged run by run (`blocks`: where each run begins; through `merged`).
-  std::vector<trie_edge> merged;
-  std::vector<u32> blocks, merged_blocks;
+  bvec<trie_edge> merged(arena());
+  bvec<u32> blocks(arena()), merged_blocks(arena());
   const auto by_segment = [](const trie_edge& x, const trie_edge& y) {
     return x.sid != y.sid ? x.sid < y.sid : x.child < y.child;
   };
@@ -344,7 +344,7 @@ constexpr bool builder::determinise() {
       if (!tstars.empty()) {
         std::sort(tstars.begin(), tstars.end());
         tstars.erase(std::unique(tstars.begin(), tstars.end()), tstars.end());
-        rest.insert(rest.end(), tstars.begin(), tstars.end());  // after every node: still sorted
+        rest.append(tstars.begin(), tstars.end());  // after every node: still sorted
       }
       rec.set_fallback(state_of(rest));
     }
@@ -356,7 +356,7 @@ constexpr bool builder::determinise() {
       set.clear();
       while (j < gathered.size() && gathered[j].sid == gathered[i].sid) set.push_back(gathered[j++].child);
       if (!stars.empty()) {
-        set.insert(set.end(), stars.begin(), stars.end());
+        set.append(stars.begin(), stars.end());
         // Not std::inplace_merge: it is not constexpr (it may allocate), and construction must be.
         std::sort(set.begin(), set.end());
       }
@@ -458,8 +458,8 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   // Below, upper bounds on the sums decide whether the pass over the paths can prove anything;
   // first the loosest (each chain node as wide as the widest), before any allocation.
   if (plain + (4 + 4 * most) * nodes.size() + 2 * tedges.size() <= limit) return out;
-  std::vector<std::size_t> chain;
-  std::vector<u32> chain_at(roots + 1, 0);
+  bvec<std::size_t> chain(arena());
+  bvec<u32> chain_at(roots + 1, 0, arena());
   chain.reserve(links);
   for (std::size_t r = 0; r < roots; ++r) {
     chain_at[r] = static_cast<u32>(chain.size());
@@ -488,12 +488,12 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   bool want_fallback = (2 + 2 * widest_unqualified) * nodes.size() + 2 * tedges.size() > limit;
   // Literal paths from each root, in node order (a child comes after its parent): per node its
   // root's chain index + 1 (0: not on a literal path from a root) and its depth.
-  std::vector<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0), depth(root_of.size(), 0);
+  bvec<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0, arena()), depth(root_of.size(), 0, arena());
   if (root_of.empty()) return out;
   for (std::size_t r = 0; r < roots; ++r) root_of[root_node(r)] = static_cast<u32>(r + 1);
   // Per node on a path from the `[*]` root: 1 when the unqualified run splits at its first
   // segment (the unqualified root has a live `*` child and no live edge on that segment).
-  std::vector<u8> apart(root_of.size(), 0);
+  bvec<u8> apart(root_of.size(), 0, arena());
   const u32 unqualified_star = nodes[2].star_child();
   const bool splits_first = unqualified_star != dead && live(unqualified_star);
   const auto unqualified_names = [&](u32 sid) {
@@ -547,7 +547,7 @@ struct keyed {
 // 8 % of bench/ lead0.1/32768's build.
 CAPMATCH_DETAIL_NOINLINE constexpr void sort_by_key(keyed* const a, const std::size_t n) {
   if (n < 2) return;
-  std::vector<keyed> buffer(n);
+  bvec<keyed> buffer(n, keyed{});
   keyed *src = a, *dst = buffer.data();
   u64 differ = 0;
   for (std::size_t i = 1; i < n; ++i) differ |= a[i].key ^ a[0].key;
@@ -566,20 +566,20 @@ CAPMATCH_DETAIL_NOINLINE constexpr void sort_by_key(keyed* const a, const std::s
 // Renumbers the states of an automaton with fallbacks so that every link leads to a higher
 // number, as minimise and compress_runs expect: by depth (a transition or default goes one
 // deeper), then by set size, larger first (a fallback goes to a smaller set at the same depth).
-constexpr void builder::order_by_depth(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start,
-                                       const std::vector<u32>& depth, const u32* set_offsets, std::vector<u32>& first) {
+constexpr void builder::order_by_depth(bvec<state_rec>& states, bvec<transition>& ts, u32& start,
+                                       const bvec<u32>& depth, const u32* set_offsets, bvec<u32>& first) {
   const auto count = static_cast<u32>(states.size());
   // A fallback target's set is never larger than its source's (a stand-in per `*` child of T
   // replaces T's nodes): at equal sizes the state with the fallback comes first. The order as
   // one number per state (depth, then set size larger first, then the fallback first), then
   // the state number.
-  std::vector<keyed> order(count);
+  bvec<keyed> order(count, keyed{}, states.arena());
   for (u32 i = 0; i < count; ++i) {
     const u32 size = set_offsets[i + 1] - set_offsets[i];
     order[i] = keyed{u64{depth[i]} << 33 | u64{~size} << 1 | (states[i].has_fallback() ? 0u : 1u), i};
   }
   sort_by_key(order.data() + 2, count - 2);
-  std::vector<u32> id(count, 0);
+  bvec<u32> id(count, 0, states.arena());
   for (u32 i = 0; i < count; ++i) id[order[i].state] = i;
   permute(states, ts, id.data(), start);
   // minimise and the passes after it read a state's transitions as one range, in segment order.

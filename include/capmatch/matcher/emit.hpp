@@ -17,7 +17,7 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
 // Depth-first order: see builder::order_depth_first. After drop_chains, before emit.
-constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::order_depth_first(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   if (count * sizeof(state_rec) <= matcher_locality_bytes) return;
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
@@ -39,7 +39,7 @@ constexpr void builder::order_depth_first(std::vector<state_rec>& states, std::v
     if (run_end[st] != 0) f(run_end[st] - 1);
     if (states[st].default_next() != dead && !states[st].has_fallback()) f(states[st].default_next());
   };
-  std::vector<u32> stack;
+  bvec<u32> stack(arena());
   auto push_successors = [&](u32 st) {  // (reversed on the stack: popped in successors' order)
     const std::size_t mark = stack.size();
     successors(st, [&](u32 next) { stack.push_back(next); });
@@ -71,10 +71,10 @@ constexpr void builder::emit_walk() {
   out.out_of_line = true;
   out.start = 2;
   out.any_root = 3;
-  std::vector<state_rec> states = nodes;
+  bvec<state_rec> states = nodes;
   states[qualifier_state].set_star_child(dead);
   const u32* const id = skip_star_chains(states);
-  std::vector<transition> ts;
+  bvec<transition> ts(arena());
   ts.reserve(tedges.size() + qualifier_edges.size());
   for (const auto& e : qualifier_edges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
   for (const auto& e : tedges) ts.push_back(transition{id[e.node], e.sid, id[e.child]});
@@ -82,7 +82,7 @@ constexpr void builder::emit_walk() {
 }
 
 // Layout: see builder::emit.
-constexpr void builder::emit(std::vector<state_rec> states, const std::vector<transition>& ts) {
+constexpr void builder::emit(bvec<state_rec> states, const bvec<transition>& ts) {
   const std::size_t count = states.size();
   std::size_t n_long = 0;
   for (const auto& r : mid_runs) n_long += r.held ? 0 : 1;
@@ -162,7 +162,7 @@ constexpr void builder::emit(std::vector<state_rec> states, const std::vector<tr
   // their bit: only a mid-run head's run_length() leads there). Their bytes go to the pool
   // once: a run whose bytes end another's (the runs through a suffix that minimisation
   // merged) points into that one's (mid_run_offsets).
-  const std::vector<u32> run_at = mid_run_offsets();
+  const bvec<u32> run_at = mid_run_offsets();
   for (std::size_t i = 0; i < mid_runs.size(); ++i) {
     const run_info& r = mid_runs[i];
     if (r.held) {
@@ -199,14 +199,14 @@ constexpr void builder::emit(std::vector<state_rec> states, const std::vector<tr
 }
 
 // Mid-runs' bytes: see builder::mid_run_offsets.
-constexpr std::vector<u32> builder::mid_run_offsets() {
+constexpr bvec<u32> builder::mid_run_offsets() {
   const std::size_t n = mid_runs.size();
   // None (most small capabilities): nothing to place, and the pool is not reserved again
   // (O(1), before any setup). The search for shared run text below needs two runs or more.
   if (n == 0) return {};
   const u32* const steps = run_steps.data();
   // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
-  std::vector<u32> host(n, 0), at(n, 0);  // (host[0] = 0: the first run is its own)
+  bvec<u32> host(n, 0, arena()), at(n, 0, arena());  // (host[0] = 0: the first run is its own)
   // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
   const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
   const auto steps_hash = [&](u32 b, u32 e) {
@@ -235,7 +235,7 @@ constexpr std::vector<u32> builder::mid_run_offsets() {
     // of its build's samples).
     std::size_t filter_bits = 64;
     while (filter_bits < 16 * n) filter_bits *= 2;
-    std::vector<u64> filter(filter_bits / 64, 0);
+    bvec<u64> filter(filter_bits / 64, 0, arena());
     const int filter_shift = 64 - std::countr_zero(filter_bits);
     for (std::size_t i = 0; i < n; ++i) {
       const u32 b = mid_runs[i].offset, e = b + mid_runs[i].steps;

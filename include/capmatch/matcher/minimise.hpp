@@ -15,7 +15,7 @@ namespace detail::cm {
 // states): the many states where one pattern ends and nothing follows collapse into one
 // per op set. Transitions only go to higher-numbered states (or dead), so one pass from
 // the last state down suffices. Renumbers `states` and `ts` in place.
-constexpr void builder::minimise(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::minimise(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   u32* const rep = scratch_arrays<2>(count + 1);

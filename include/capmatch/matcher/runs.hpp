@@ -13,7 +13,7 @@ CAPMATCH_NAMESPACE_BEGIN
 namespace detail::cm {
 
 // One run's walk: see builder::walk_run.
-constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr builder::run_info builder::walk_run(const bvec<state_rec>& states, const bvec<transition>& ts,
                                               u32 head, bool stars, const u32* pairs) {
   const u32* const first = ts_first.data();
   // (room for the automaton's states and half as many again, reserved at the first run:
@@ -48,7 +48,7 @@ constexpr builder::run_info builder::walk_run(const std::vector<state_rec>& stat
 }
 
 // Runs: see builder::runs.
-constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::compress_runs(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   const auto count = static_cast<u32>(states.size());
   const u32* const first = ts_first.data();  // transitions of state i: [first[i], first[i+1]) in ts
   // No entry state one-way: no run. Then every state is kept (each is reachable: the
@@ -105,7 +105,7 @@ constexpr void builder::compress_runs(std::vector<state_rec>& states, std::vecto
 // records' links (defaults, fallbacks, split records' second parts), and from outside the
 // tables the start state and the start runs' ends (the qualifier classes' entry states are
 // entered by the qualifier pseudo-state). The one count of find_mid_runs and drop_chains.
-constexpr void builder::count_entries(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr void builder::count_entries(const bvec<state_rec>& states, const bvec<transition>& ts,
                                       u32 start, u32* entered) const {
   for (const auto& t : ts) ++entered[t.to];
   for (u32 st = 1; st < states.size(); ++st) states[st].for_each_link([&](u32 to) { ++entered[to]; });
@@ -115,7 +115,7 @@ constexpr void builder::count_entries(const std::vector<state_rec>& states, cons
 
 // Mid-runs: see builder::mid_runs. After compress_runs (state numbers final; an entry state's
 // run has already taken its transitions away, so it is not one-way here).
-constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr void builder::find_mid_runs(const bvec<state_rec>& states, const bvec<transition>& ts,
                                       u32 start, bool stars) {
   // Without a literal transition there are only star steps, which the loop steps as fast.
   if (ts.empty()) return;  // (O(1), before any setup)
@@ -160,11 +160,11 @@ constexpr void builder::find_mid_runs(const std::vector<state_rec>& states, cons
 // The mid-run that `head` starts, unless it has fewer than two literal segments (stepping
 // through star steps costs no more than comparing them) or the run text would exceed
 // run_text_limit (a mid-run is optional: without one the check steps). True when added.
-constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const std::vector<transition>& ts,
+constexpr bool builder::add_mid_run(const bvec<state_rec>& states, const bvec<transition>& ts,
                                     u32 head, bool stars, const u32* pairs) {
   const run_info r = walk_run(states, ts, head, stars, pairs);
   if (r.segments < 2 || run_bytes + r.size > run_text_limit) {
-    run_steps.truncate(r.offset);
+    run_steps.resize(r.offset);
     return false;
   }
   run_bytes += r.size;
@@ -173,7 +173,7 @@ constexpr bool builder::add_mid_run(const std::vector<state_rec>& states, const 
 }
 
 // Long chains: see builder::drop_chains. After find_mid_runs.
-constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<transition>& ts, u32& start) {
+constexpr void builder::drop_chains(bvec<state_rec>& states, bvec<transition>& ts, u32& start) {
   if (mid_runs.empty()) return;  // nothing to drop (O(1), before any setup)
   const auto count = static_cast<u32>(states.size());
   const mid_run_arrays a = mid_run_scratch(count);  // (find_mid_runs': the states are the same)
@@ -206,7 +206,7 @@ constexpr void builder::drop_chains(std::vector<state_rec>& states, std::vector<
   // them after it.)
   if (dropped * mid_run_drop_share < count) {
     if (std::any_of(mid_runs.begin(), mid_runs.end(), [](const run_info& r) { return r.wild; })) {
-      run_steps.truncate(mid_runs.front().offset);  // (mid-runs come after the start runs' steps)
+      run_steps.resize(mid_runs.front().offset);  // (mid-runs come after the start runs' steps)
       for (const auto& r : mid_runs) run_bytes -= r.size;
       mid_runs.clear();
       find_mid_runs(states, ts, start, false);
