@@ -3604,7 +3604,11 @@ class build_arena {
   static constexpr std::size_t redzone = 0;
 #endif
   // The arena's bytes for a block of `bytes`.
-  static constexpr std::size_t step(std::size_t bytes) noexcept { return ((bytes + align - 1) & ~(align - 1)) + redzone; }
+  static constexpr std::size_t step(std::size_t bytes) noexcept {
+    return ((bytes + align - 1) & ~(align - 1)) + redzone;
+  }
+  static_assert(small_limit + align + redzone <= inline_bytes && small_limit + align + redzone <= chunk_bytes,
+                "every small block (step(small_limit)) fits an empty buffer or chunk");
 
   CAPMATCH_DETAIL_NOINLINE void new_chunk() {
     void* raw = ::operator new(sizeof(chunk) + chunk_bytes);
@@ -7451,7 +7455,8 @@ constexpr builder::bounds builder::bounds_exceeded() const {
   bool want_fallback = (2 + 2 * widest_unqualified) * nodes.size() + 2 * tedges.size() > limit;
   // Literal paths from each root, in node order (a child comes after its parent): per node its
   // root's chain index + 1 (0: not on a literal path from a root) and its depth.
-  bvec<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0, arena()), depth(root_of.size(), 0, arena());
+  bvec<u32> root_of(want_plain || want_fallback ? nodes.size() : 0, 0, arena());
+  bvec<u32> depth(root_of.size(), 0, arena());
   if (root_of.empty()) return out;
   for (std::size_t r = 0; r < roots; ++r) root_of[root_node(r)] = static_cast<u32>(r + 1);
   // Per node on a path from the `[*]` root: 1 when the unqualified run splits at its first

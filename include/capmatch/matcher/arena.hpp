@@ -97,7 +97,11 @@ class build_arena {
   static constexpr std::size_t redzone = 0;
 #endif
   // The arena's bytes for a block of `bytes`.
-  static constexpr std::size_t step(std::size_t bytes) noexcept { return ((bytes + align - 1) & ~(align - 1)) + redzone; }
+  static constexpr std::size_t step(std::size_t bytes) noexcept {
+    return ((bytes + align - 1) & ~(align - 1)) + redzone;
+  }
+  static_assert(small_limit + align + redzone <= inline_bytes && small_limit + align + redzone <= chunk_bytes,
+                "every small block (step(small_limit)) fits an empty buffer or chunk");
 
   CAPMATCH_DETAIL_NOINLINE void new_chunk() {
     void* raw = ::operator new(sizeof(chunk) + chunk_bytes);
