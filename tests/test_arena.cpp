@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 #include "random.hpp"
 
@@ -128,13 +129,16 @@ TEST_CASE("the arena takes back the last block only, and aligns every block") {
   void* const r = arena.take(100);
   CHECK(r != p);
   for (void* b : {p, q, r}) CHECK(reinterpret_cast<std::uintptr_t>(b) % build_arena::align == 0);
-  // Past the buffer inside the arena: blocks from heap chunks, until the arena goes.
+  // Past the buffer inside the arena: blocks from heap chunks, until the arena goes. Each block
+  // filled whole with its own byte keeps it: no two blocks overlap.
   std::vector<unsigned char*> blocks;
   for (std::size_t i = 0; i < 3 * build_arena::chunk_bytes / build_arena::small_limit; ++i) {
     blocks.push_back(static_cast<unsigned char*>(arena.take(build_arena::small_limit)));
-    blocks.back()[0] = static_cast<unsigned char>(i), blocks.back()[build_arena::small_limit - 1] = 1;
+    std::memset(blocks.back(), static_cast<int>(i + 1), build_arena::small_limit);
   }
   bool distinct = true;
-  for (std::size_t i = 0; i < blocks.size(); ++i) distinct &= blocks[i][0] == static_cast<unsigned char>(i);
+  for (std::size_t i = 0; i < blocks.size(); ++i)
+    for (std::size_t b = 0; b < build_arena::small_limit; ++b)
+      distinct &= blocks[i][b] == static_cast<unsigned char>(i + 1);
   CHECK(distinct);
 }

@@ -139,10 +139,6 @@ class bvec {
   static_assert(alignof(T) <= build_arena::align);
 
  public:
-  using value_type = T;
-  using iterator = T*;
-  using const_iterator = const T*;
-
   constexpr bvec() noexcept = default;
   constexpr explicit bvec(build_arena* a) noexcept : arena_(a) {}
   constexpr bvec(std::size_t n, const T& v, build_arena* a = nullptr) : arena_(a) { resize(n, v); }

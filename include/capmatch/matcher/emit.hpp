@@ -205,7 +205,6 @@ constexpr bvec<u32> builder::mid_run_offsets() {
   // (O(1), before any setup). The search for shared run text below needs two runs or more.
   if (n == 0) return {};
   const u32* const steps = run_steps.data();
-  // (Each sized with a value: clang cannot evaluate libstdc++'s default-initialising fill.)
   bvec<u32> host(n, 0, arena()), at(n, 0, arena());  // (host[0] = 0: the first run is its own)
   // (one multiply a step: only equal steps need equal hashes, and index_map mixes h again)
   const auto step_hash = [](u64 h, u32 step) { return (h ^ step) * k_mul; };
