@@ -7716,9 +7716,12 @@ class matcher {
         if (const auto p = cap.pattern_at(i); !p.matches_nothing() && detail::cm::in_group(p, g)) return true;
       return false;
     };
+    // Nor is a first-level group that holds every pattern: it is the whole capability again,
+    // whose constructions have just failed (it would walk its trie); only its split is tried.
+    const bool literal = any_in(pattern_group::literal_led), star_led = any_in(pattern_group::all_star_led);
     detail::cm::storage parts[4];
-    parts[0] = std::move(builder(cap, mode, pattern_group::literal_led, opt).out);
-    if (parts[0].walk && any_in(pattern_group::plain_literal) && any_in(pattern_group::any_literal)) {
+    if (star_led) parts[0] = std::move(builder(cap, mode, pattern_group::literal_led, opt).out);
+    if ((!star_led || parts[0].walk) && any_in(pattern_group::plain_literal) && any_in(pattern_group::any_literal)) {
       parts[0] = std::move(builder(cap, mode, pattern_group::plain_literal, opt).out);
       parts[3] = std::move(builder(cap, mode, pattern_group::any_literal, opt).out);
     }
@@ -7726,12 +7729,12 @@ class matcher {
     // transitions (one automaton pass less per check), else `*`-led and `[*]*`-led apart,
     // unless only the one group is an automaton (two plain passes over these small tables
     // cost fewer instructions than one with fallbacks: lead10/4096 824 against 859).
-    parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led, opt).out);
-    if ((parts[1].walk || parts[1].fallbacks) && any_in(pattern_group::star_led) &&
+    if (literal) parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led, opt).out);
+    if ((!literal || parts[1].walk || parts[1].fallbacks) && any_in(pattern_group::star_led) &&
         any_in(pattern_group::any_star_led)) {
       detail::cm::storage star = std::move(builder(cap, mode, pattern_group::star_led, opt).out);
       detail::cm::storage any_star = std::move(builder(cap, mode, pattern_group::any_star_led, opt).out);
-      if (parts[1].walk || (!star.walk && !any_star.walk)) {
+      if (!literal || parts[1].walk || (!star.walk && !any_star.walk)) {
         parts[1] = std::move(star);
         parts[2] = std::move(any_star);
       }

@@ -745,3 +745,51 @@ TEST_CASE("a small matcher's build allocates its tables and nothing else") {
     CHECK(allocations <= 4);
   }
 }
+
+TEST_CASE("a capability beyond the automaton bound whose patterns are all led alike is built once, not again as a group") {
+  // Beyond the bound the patterns are split into literal-led and star-led groups (docs/matcher.md,
+  // "Groups"). When every pattern is led alike, the one group is the whole capability, whose
+  // constructions have just failed: until session 38 it was built again, to the same trie walk,
+  // doubling the build of such a capability (the adversarial shape below, star-led or behind
+  // one literal).
+  using detail::cm::builder;
+  using detail::cm::pattern_group;
+  for (const char* lead : {"", "t:"}) {
+    std::string json = "{";
+    for (int g = 0; g < 4; ++g)
+      for (int j = 1; j < 16; ++j) {  // `*^j:a<g>:*^(15-j):x<g>` (j >= 1: star-led)
+        std::string p = lead;
+        for (int i = 0; i < 16; ++i) p.append(i ? ":" : "").append(i == j ? "a" + std::to_string(g) : "*");
+        p.append(":x").append(std::to_string(g));
+        json.append(json.size() > 1 ? ",\"" : "\"").append(p).append("\":[\"subscribe\"]");
+      }
+    const capability cap = cap_of(json + "}");
+    const std::string_view prefix = lead;
+    CAPTURE(prefix);
+    std::size_t whole_walks = 0, groups = 0;
+    const std::size_t bytes_whole = allocated_by([&] {
+      whole_walks = builder(cap, matcher_mode::automatic, pattern_group::all).out.walk ? 1 : 0;
+    });
+    const std::size_t bytes_matcher = allocated_by([&] { groups = matcher(cap).groups(); });
+    MESSAGE("lead '" << prefix << "': the whole's builder " << bytes_whole << " bytes, the matcher's build "
+                     << bytes_matcher);
+    REQUIRE(whole_walks == 1);  // beyond the bound: the matcher tries the groups
+    CHECK(groups == 1);         // and keeps the one trie walk
+    CHECK(bytes_whole > 0);
+    CHECK(bytes_matcher <= bytes_whole + bytes_whole / 10);  // twice the whole's before session 38
+    // The walk answers as the capability does: names with a<g> at the j-th segment and x<g> last.
+    const matcher m(cap);
+    std::size_t granted = 0;
+    for (int g = 0; g < 5; ++g)
+      for (int j = 0; j < 17; j += 4)
+        for (const char* last : {"x0", "x3", "y"}) {
+          std::string name = lead;
+          for (int i = 0; i < 16; ++i) name.append(i ? ":" : "").append(i == j ? "a" + std::to_string(g) : "b");
+          name.append(":").append(last);
+          CAPTURE(name);
+          CHECK(m.ops_for(name) == cap.ops_for(name));
+          granted += cap.ops_for(name).empty() ? 0 : 1;
+        }
+    CHECK(granted == 6);  // a0…x0 and a3…x3 at j = 4, 8, 12 (j = 0 and 16 are no pattern's)
+  }
+}
