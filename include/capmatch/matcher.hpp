@@ -171,7 +171,8 @@ class matcher {
     };
     // Nor is a first-level group that holds every pattern: it is the whole capability again,
     // whose constructions have just failed (it would walk its trie); only its split is tried.
-    const bool literal = any_in(pattern_group::literal_led), star_led = any_in(pattern_group::all_star_led);
+    // (Whether any pattern is literal-led, and star-led with any qualifier.)
+    const bool literal_led = any_in(pattern_group::literal_led), star_led = any_in(pattern_group::all_star_led);
     detail::cm::storage parts[4];
     if (star_led) parts[0] = std::move(builder(cap, mode, pattern_group::literal_led, opt).out);
     if ((!star_led || parts[0].walk) && any_in(pattern_group::plain_literal) && any_in(pattern_group::any_literal)) {
@@ -182,12 +183,12 @@ class matcher {
     // transitions (one automaton pass less per check), else `*`-led and `[*]*`-led apart,
     // unless only the one group is an automaton (two plain passes over these small tables
     // cost fewer instructions than one with fallbacks: lead10/4096 824 against 859).
-    if (literal) parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led, opt).out);
-    if ((!literal || parts[1].walk || parts[1].fallbacks) && any_in(pattern_group::star_led) &&
+    if (literal_led) parts[1] = std::move(builder(cap, mode, pattern_group::all_star_led, opt).out);
+    if ((!literal_led || parts[1].walk || parts[1].fallbacks) && any_in(pattern_group::star_led) &&
         any_in(pattern_group::any_star_led)) {
       detail::cm::storage star = std::move(builder(cap, mode, pattern_group::star_led, opt).out);
       detail::cm::storage any_star = std::move(builder(cap, mode, pattern_group::any_star_led, opt).out);
-      if (!literal || parts[1].walk || (!star.walk && !any_star.walk)) {
+      if (!literal_led || parts[1].walk || (!star.walk && !any_star.walk)) {
         parts[1] = std::move(star);
         parts[2] = std::move(any_star);
       }
