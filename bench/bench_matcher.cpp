@@ -433,6 +433,9 @@ struct impl_floor {
 // ---------------------------------------------------------------------------------------------
 
 const std::size_t sizes[] = {1, 8, 64, 512, 4096, 32768};
+// The shapes (bench/workloads.hpp, shape_pattern) from 64 patterns: smaller ones are the
+// families' small cells again.
+const std::size_t shape_sizes[] = {64, 512, 4096, 32768};
 
 // RE2::Set and Hyperscan are built for N <= 4096 only: at 32768 their compilation takes
 // minutes (and RE2's DFA runs out of its memory budget), beyond a 10-minute run.
@@ -520,38 +523,42 @@ void gate_impl(const char* impl_name, const prepared& p) {
 // Every implementation against the reference on every query of every workload.
 bool run_gate(bool verbose) {
   std::size_t checked = 0, hits = 0, count = 0;
-  for (const auto& fi : families) {
-    for (std::size_t n : sizes) {
-      const prepared& p = get_workload(fi.name, n);
-      ++count;
-      for (const std::uint32_t e : expected_of(p)) hits += e != 0;
-      gate_impl<impl_matcher>("matcher", p);
-      gate_impl<impl_trie_walk>("trie_walk", p);
-      gate_impl<impl_sublist>("sublist", p);
-      gate_impl<impl_sublist_std>("sublist_std", p);
-      gate_impl<impl_ops_for>("ops_for", p);
-      gate_impl<impl_naive>("naive", p);
-      gate_impl<impl_std_regex>("std_regex", p);
+  const auto gate_family = [&](const family_info& fi, std::size_t n) {
+    const prepared& p = get_workload(fi.name, n);
+    ++count;
+    for (const std::uint32_t e : expected_of(p)) hits += e != 0;
+    gate_impl<impl_matcher>("matcher", p);
+    gate_impl<impl_trie_walk>("trie_walk", p);
+    gate_impl<impl_sublist>("sublist", p);
+    gate_impl<impl_sublist_std>("sublist_std", p);
+    gate_impl<impl_ops_for>("ops_for", p);
+    gate_impl<impl_naive>("naive", p);
+    gate_impl<impl_std_regex>("std_regex", p);
 #if CAPMATCH_BENCH_RE2
-      gate_impl<impl_re2_set>("re2_set", p);
+    gate_impl<impl_re2_set>("re2_set", p);
 #endif
 #if CAPMATCH_BENCH_HYPERSCAN
-      gate_impl<impl_hyperscan>("hyperscan", p);
+    gate_impl<impl_hyperscan>("hyperscan", p);
 #endif
-      checked += p.w.queries.size();
-      if (verbose) std::fprintf(stderr, "gate: %s/%zu done\n", fi.name, n);
-    }
-  }
+    checked += p.w.queries.size();
+    if (verbose) std::fprintf(stderr, "gate: %s/%zu done\n", fi.name, n);
+  };
+  for (const auto& fi : families)
+    for (std::size_t n : sizes) gate_family(fi, n);
+  for (const auto& fi : shapes)
+    for (std::size_t n : shape_sizes) gate_family(fi, n);
   if (verbose)
     std::fprintf(stderr, "gate: %zu workloads, %zu queries (%zu granted something): %s\n", count, checked, hits,
                  gate_failed ? "FAILED" : "all implementations agree with the reference");
   return !gate_failed;
 }
 
+// check/FAMILY/IMPL/N, or shape/SHAPE/IMPL/N for the shapes (outside the grid's filter).
 template <class Impl>
 void register_check(const char* impl_name, const std::string& family, std::size_t n) {
   if (!runs_on(impl_name, family, n)) return;
-  const std::string name = "check/" + family + "/" + impl_name + "/" + std::to_string(n);
+  const std::string name =
+      (is_shape(family) ? "shape/" : "check/") + family + "/" + impl_name + "/" + std::to_string(n);
   benchmark::RegisterBenchmark(name.c_str(), [family, n, impl_name](benchmark::State& st) {
     const prepared* p = &get_workload(family, n);
     (void)impl_name;  // unused in the floor's instantiation
@@ -607,11 +614,29 @@ void register_all() {
       register_check<impl_std_regex>("std_regex", f, n);
     }
   }
-  // Build cost and memory per pattern.
+  for (const auto& fi : shapes)
+    for (std::size_t n : shape_sizes) {
+      const std::string f = fi.name;
+      register_check<impl_floor>("floor_hash", f, n);
+      register_check<impl_matcher>("matcher", f, n);
+      register_check<impl_sublist>("sublist", f, n);
+#if CAPMATCH_BENCH_RE2
+      register_check<impl_re2_set>("re2_set", f, n);
+#endif
+#if CAPMATCH_BENCH_HYPERSCAN
+      register_check<impl_hyperscan>("hyperscan", f, n);
+#endif
+    }
+  // Build cost and memory per pattern (shape_build/... for the shapes).
+  std::vector<std::pair<std::string, std::size_t>> builds;
   for (const auto& fi : families)
-    for (std::size_t size : sizes) {
-    const std::string family = fi.name;
-    const std::string name = "build/" + family + "/" + std::to_string(size);
+    for (std::size_t size : sizes) builds.emplace_back(fi.name, size);
+  for (const auto& fi : shapes)
+    for (std::size_t size : shape_sizes) builds.emplace_back(fi.name, size);
+  for (const auto& b : builds) {
+    const std::string family = b.first;
+    const std::size_t size = b.second;
+    const std::string name = (is_shape(family) ? "shape_build/" : "build/") + family + "/" + std::to_string(size);
     benchmark::RegisterBenchmark(name.c_str(), [family, size](benchmark::State& st) {
       const prepared* p = &get_workload(family, size);
       std::size_t bytes = 0, states = 0;

@@ -4,6 +4,10 @@
 
     python3 bench/summarize_families.py run.json
     python3 bench/summarize_families.py runA.txt runB.txt runC.txt
+    python3 bench/summarize_families.py --shapes shapes.json
+
+--shapes: the same tables for the shapes (shape/... and shape_build/..., bench/workloads.hpp
+shape_pattern) instead of the families (check/... and build/...).
 
 Medians of CPU time. Several runs (JSON, or the console output when a run was cut short)
 are merged; a ratio always compares cells of one run: each baseline with the matcher of the
@@ -77,8 +81,20 @@ def fmt(ns):
     return f"{ns:.1f}"
 
 
-def main(paths):
+def only_shapes(run):
+    """The run with shape/... and shape_build/... renamed check/... and build/..., the rest left out."""
+    ctx, med, counters, errors = run
+    rename = lambda d: {"check/" + k[len("shape/"):] if k.startswith("shape/") else "build/" + k[len("shape_build/"):]: v
+                        for k, v in d.items() if k.startswith(("shape/", "shape_build/"))}
+    return ctx, rename(med), rename(counters), rename(errors)
+
+
+def main(args):
+    shapes = "--shapes" in args
+    paths = [a for a in args if a != "--shapes"]
     runs = [load(p) for p in paths]
+    if shapes:
+        runs = [only_shapes(r) for r in runs]
     ctx, med, counters, errors = runs[0]
     # impl cell -> the run that timed it (first run wins), for same-run ratios
     owner = {}

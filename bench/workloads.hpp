@@ -241,6 +241,74 @@ std::vector<std::string> adversarial_patterns(std::size_t n) {
   return out;
 }
 
+// ---- shapes: capabilities the families above do not generate (a cliff hunt; bench/RESULTS.md,
+// session 40). Timed as shape/... beside the grid, not in it, and gated like every family.
+
+// A version-4-like UUID (36 bytes): the client and user ids of real capabilities, segments
+// over 16 bytes (hashed and compared in the pool).
+std::string uuid_like(splitmix64& r) {
+  static const char hex[] = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 36; ++i) s += (i == 8 || i == 13 || i == 18 || i == 23) ? '-' : hex[r.below(16)];
+  return s;
+}
+
+// One pattern of shape `shape` for a capability of n patterns over `tenants` tenants.
+std::string shape_pattern(const std::string& shape, splitmix64& r, std::size_t n, std::size_t tenants) {
+  const std::string t = "tenant" + std::to_string(r.below(tenants));
+  if (shape == "mixed") {  // the families' generators in one capability
+    const std::size_t k = r.below(100);
+    if (k < 5) return leading_pattern(r, 40);
+    if (k < 25) return anyq_pattern(r, tenants);
+    if (k < 40) return quals_pattern(r, tenants, std::max<std::size_t>(1, n / 16));
+    if (k < 60) return deep_pattern(r, tenants);
+    return scoped_pattern(r, tenants);
+  }
+  if (shape == "uuid") {  // per-user channels under tenants
+    switch (r.below(5)) {
+      case 0: return t + ":user:" + uuid_like(r);
+      case 1: return t + ":user:" + uuid_like(r) + ":*";
+      case 2: return t + ":room:" + uuid_like(r) + ":presence";
+      case 3: return "[*]" + t + ":" + uuid_like(r) + ":*";
+      default: return uuid_like(r) + ":" + t;
+    }
+  }
+  if (shape == "lead50") return r.chance(50) ? leading_pattern(r, std::max<std::size_t>(40, n / 2)) : scoped_pattern(r, tenants);
+  if (shape == "deepstar") {  // 6-20 segments, 30 % of them `*`, over a 3-word alphabet
+    std::string p = t;
+    for (std::size_t i = 1, segs = 6 + r.below(15); i < segs; ++i)
+      p += r.chance(30) ? std::string(":*") : ":s" + std::to_string(r.below(3));
+    return p;
+  }
+  if (shape == "wide") {  // one namespace, thousands of rooms, a few wildcards across them
+    if (r.chance(2)) return "chat:*:typing" + std::to_string(r.below(5));
+    return "chat:room" + std::to_string(r.below(8 * n));
+  }
+  if (shape == "rnd") {  // random paths over a small alphabet and `*` (25 %): no structure at all
+    std::string p;
+    for (std::size_t i = 0, segs = 2 + r.below(5); i < segs; ++i)
+      p += (i ? ":" : "") + (r.chance(25) ? std::string("*") : "k" + std::to_string(r.below(4 + n / 1024)));
+    return p;
+  }
+  if (shape == "qdeep") {  // deep names under many named qualifiers, `[*]*:x` beside them
+    if (r.chance(3)) return "[*]*:x" + std::to_string(r.below(10));
+    return "[ns" + std::to_string(r.below(std::max<std::size_t>(1, n / 8))) + "]" + deep_pattern(r, tenants);
+  }
+  // "ably": what Ably's documentation shows, mixed: namespaces, per-client channels, metachannels,
+  // queues, channel params, a leading wildcard
+  const std::string id = std::to_string(r.below(tenants));
+  switch (r.below(8)) {
+    case 0: return "chat:" + id + ":*";
+    case 1: return "[meta]channel.lifecycle";
+    case 2: return "[?rewind=1]" + t + ":*";
+    case 3: return "[queue]" + t + ":jobs";
+    case 4: return "private:client-" + id;
+    case 5: return "presence:client-" + id + ":*";
+    case 6: return "*:client-" + id;
+    default: return t + ":room:" + std::to_string(r.below(50));
+  }
+}
+
 struct family_info {
   const char* name;
   std::size_t min_segs, max_segs, min_bytes, max_bytes;  // query filter
@@ -254,8 +322,22 @@ const family_info families[] = {
     {"params", 2, 6, 8, 120},        {"adversarial", 2, 20, 4, 200},
 };
 
+// The shapes (shape_pattern), each name of up to 40 segments and 400 bytes.
+const family_info shapes[] = {
+    {"mixed", 1, 40, 1, 400}, {"uuid", 1, 40, 1, 400}, {"lead50", 1, 40, 1, 400}, {"deepstar", 1, 40, 1, 400},
+    {"wide", 1, 40, 1, 400},  {"rnd", 1, 40, 1, 400},  {"qdeep", 1, 40, 1, 400},  {"ably", 1, 40, 1, 400},
+};
+
+bool is_shape(const std::string& f) {
+  for (const auto& fi : shapes)
+    if (f == fi.name) return true;
+  return false;
+}
+
 const family_info& family_of(const std::string& f) {
   for (const auto& fi : families)
+    if (f == fi.name) return fi;
+  for (const auto& fi : shapes)
     if (f == fi.name) return fi;
   std::abort();
 }
@@ -286,7 +368,8 @@ workload make_workload(const std::string& family, std::size_t n) {
   if (family == "adversarial")
     for (auto& p : adversarial_patterns(n)) add(std::move(p));
   while (w.patterns.size() < n) {
-    if (family == "anyq") add(r.chance(50) ? anyq_pattern(r, tenants) : scoped_pattern(r, tenants));
+    if (is_shape(family)) add(shape_pattern(family, r, n, tenants));
+    else if (family == "anyq") add(r.chance(50) ? anyq_pattern(r, tenants) : scoped_pattern(r, tenants));
     else if (family == "quals") add(quals_pattern(r, tenants, std::max<std::size_t>(1, n / 4)));
     else if (family == "deep") add(deep_pattern(r, tenants));
     else if (family == "longseg") add(longseg_pattern(r, tenants));
