@@ -1,9 +1,11 @@
 // The benchmark's strong sublist baseline (bench/baselines/sublist.hpp) answers exactly like
 // capability::ops_for: on the spec's examples, on invalid names, and on every query of the
-// benchmark's workload families (bench/workloads.hpp) at small N, plus invalid variants.
+// benchmark's workload families (bench/workloads.hpp) at small N, plus invalid variants; the
+// matcher and the sublist do on its shapes (shape_pattern), in every build variant of the suite.
 #include <doctest/doctest.h>
 
 #include <capmatch/capability.hpp>
+#include <capmatch/matcher.hpp>
 
 #include <string>
 #include <vector>
@@ -58,6 +60,25 @@ TEST_CASE("strong sublist: docs/semantics.md §6-10 examples") {
   CHECK(s.ops("namespace:" + std::string(capmatch::max_resource_bytes - 9, 'x')) == 0);
 }
 
+namespace {
+
+// The query, and an invalid or re-qualified variant of it.
+std::string variant_of(capmatch_test::splitmix64& r, const std::string& q) {
+  std::string v = q;
+  switch (r.below(6)) {
+    case 0: v.insert(r.below(v.size() + 1), ":"); break;
+    case 1: v.insert(r.below(v.size() + 1), std::string(1, '\0')); break;
+    // (insert, not "[*]" + v: g++ 12 -O3 warns falsely on that)
+    case 2: v.insert(0, "[*]"); break;
+    case 3: v.insert(0, "]").insert(0, std::to_string(r.below(4))).insert(0, "[ns"); break;
+    case 4: v.insert(0, "["); break;
+    default: v += ":*"; break;
+  }
+  return v;
+}
+
+}  // namespace
+
 TEST_CASE("strong sublist: equal to capability::ops_for on the benchmark's families") {
   std::size_t checked = 0;
   for (const auto& fi : capmatch_bench::families) {
@@ -67,18 +88,7 @@ TEST_CASE("strong sublist: equal to capability::ops_for on the benchmark's famil
       const capmatch_bench::strong_sublist s(cap);
       capmatch_test::splitmix64 r{n};
       for (const auto& q : w.query_text) {
-        // The query, and an invalid or re-qualified variant of it.
-        std::string v = q;
-        switch (r.below(6)) {
-          case 0: v.insert(r.below(v.size() + 1), ":"); break;
-          case 1: v.insert(r.below(v.size() + 1), std::string(1, '\0')); break;
-          // (insert, not "[*]" + v: g++ 12 -O3 warns falsely on that)
-          case 2: v.insert(0, "[*]"); break;
-          case 3: v.insert(0, "]").insert(0, std::to_string(r.below(4))).insert(0, "[ns"); break;
-          case 4: v.insert(0, "["); break;
-          default: v += ":*"; break;
-        }
-        for (const std::string& name : {q, v}) {
+        for (const std::string& name : {q, variant_of(r, q)}) {
           INFO(fi.name, "/", n, " name '", name, "'");
           CHECK(s.ops(name) == cap.ops_for(name).granted_bits());
           ++checked;
@@ -87,4 +97,30 @@ TEST_CASE("strong sublist: equal to capability::ops_for on the benchmark's famil
     }
   }
   CHECK(checked == std::size(capmatch_bench::families) * 4 * 4096 * 2);
+}
+
+TEST_CASE("matcher and strong sublist: equal to capability::ops_for on the benchmark's shapes") {
+  std::size_t checked = 0, granted = 0;
+  for (const auto& fi : capmatch_bench::shapes) {
+    for (std::size_t n : {64, 512}) {
+      const auto w = capmatch_bench::make_workload(fi.name, n);
+      REQUIRE(w.patterns.size() == n);
+      const auto cap = parse(w.json);
+      const capmatch::matcher m(cap);
+      const capmatch_bench::strong_sublist s(cap);
+      capmatch_test::splitmix64 r{n + 1};
+      for (const auto& q : w.query_text) {
+        for (const std::string& name : {q, variant_of(r, q)}) {
+          INFO(fi.name, "/", n, " name '", name, "'");
+          const std::uint32_t want = cap.ops_for(name).granted_bits();
+          CHECK(m.ops_for(name).granted_bits() == want);
+          CHECK(s.ops(name) == want);
+          granted += want != 0 ? 1 : 0;
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked == std::size(capmatch_bench::shapes) * 2 * 4096 * 2);
+  CHECK(granted > checked / 4);  // the hits are hits: the half of the names instantiated from a pattern
 }
