@@ -441,6 +441,17 @@ const std::size_t shape_sizes[] = {64, 512, 4096, 32768};
 // minutes (and RE2's DFA runs out of its memory budget), beyond a 10-minute run.
 constexpr std::size_t regex_set_max_n = 4096;
 
+// Every workload the benchmark times and gates: the families at `sizes`, the shapes at
+// `shape_sizes` (runs_on says which implementations run on each).
+std::vector<std::pair<std::string, std::size_t>> all_workloads() {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (const auto& fi : families)
+    for (std::size_t n : sizes) out.emplace_back(fi.name, n);
+  for (const auto& fi : shapes)
+    for (std::size_t n : shape_sizes) out.emplace_back(fi.name, n);
+  return out;
+}
+
 bool old_family(const std::string& f) { return f == "scoped" || f == "global"; }
 
 struct prepared {
@@ -523,8 +534,8 @@ void gate_impl(const char* impl_name, const prepared& p) {
 // Every implementation against the reference on every query of every workload.
 bool run_gate(bool verbose) {
   std::size_t checked = 0, hits = 0, count = 0;
-  const auto gate_family = [&](const family_info& fi, std::size_t n) {
-    const prepared& p = get_workload(fi.name, n);
+  const auto gate_family = [&](const std::string& family, std::size_t n) {
+    const prepared& p = get_workload(family, n);
     ++count;
     for (const std::uint32_t e : expected_of(p)) hits += e != 0;
     gate_impl<impl_matcher>("matcher", p);
@@ -541,12 +552,9 @@ bool run_gate(bool verbose) {
     gate_impl<impl_hyperscan>("hyperscan", p);
 #endif
     checked += p.w.queries.size();
-    if (verbose) std::fprintf(stderr, "gate: %s/%zu done\n", fi.name, n);
+    if (verbose) std::fprintf(stderr, "gate: %s/%zu done\n", family.c_str(), n);
   };
-  for (const auto& fi : families)
-    for (std::size_t n : sizes) gate_family(fi, n);
-  for (const auto& fi : shapes)
-    for (std::size_t n : shape_sizes) gate_family(fi, n);
+  for (const auto& [f, n] : all_workloads()) gate_family(f, n);
   if (verbose)
     std::fprintf(stderr, "gate: %zu workloads, %zu queries (%zu granted something): %s\n", count, checked, hits,
                  gate_failed ? "FAILED" : "all implementations agree with the reference");
@@ -595,44 +603,24 @@ void register_check(const char* impl_name, const std::string& family, std::size_
 }
 
 void register_all() {
-  for (const auto& fi : families) {
-    for (std::size_t n : sizes) {
-      const std::string f = fi.name;
-      register_check<impl_floor>("floor_hash", f, n);
-      register_check<impl_matcher>("matcher", f, n);
-      register_check<impl_trie_walk>("trie_walk", f, n);
-      register_check<impl_sublist>("sublist", f, n);
-      register_check<impl_sublist_std>("sublist_std", f, n);
-      register_check<impl_ops_for>("ops_for", f, n);
-      register_check<impl_naive>("naive", f, n);
+  const auto builds = all_workloads();
+  for (const auto& [f, n] : builds) {
+    register_check<impl_floor>("floor_hash", f, n);
+    register_check<impl_matcher>("matcher", f, n);
+    register_check<impl_trie_walk>("trie_walk", f, n);
+    register_check<impl_sublist>("sublist", f, n);
+    register_check<impl_sublist_std>("sublist_std", f, n);
+    register_check<impl_ops_for>("ops_for", f, n);
+    register_check<impl_naive>("naive", f, n);
 #if CAPMATCH_BENCH_RE2
-      register_check<impl_re2_set>("re2_set", f, n);
+    register_check<impl_re2_set>("re2_set", f, n);
 #endif
 #if CAPMATCH_BENCH_HYPERSCAN
-      register_check<impl_hyperscan>("hyperscan", f, n);
+    register_check<impl_hyperscan>("hyperscan", f, n);
 #endif
-      register_check<impl_std_regex>("std_regex", f, n);
-    }
+    register_check<impl_std_regex>("std_regex", f, n);
   }
-  for (const auto& fi : shapes)
-    for (std::size_t n : shape_sizes) {
-      const std::string f = fi.name;
-      register_check<impl_floor>("floor_hash", f, n);
-      register_check<impl_matcher>("matcher", f, n);
-      register_check<impl_sublist>("sublist", f, n);
-#if CAPMATCH_BENCH_RE2
-      register_check<impl_re2_set>("re2_set", f, n);
-#endif
-#if CAPMATCH_BENCH_HYPERSCAN
-      register_check<impl_hyperscan>("hyperscan", f, n);
-#endif
-    }
   // Build cost and memory per pattern (shape_build/... for the shapes).
-  std::vector<std::pair<std::string, std::size_t>> builds;
-  for (const auto& fi : families)
-    for (std::size_t size : sizes) builds.emplace_back(fi.name, size);
-  for (const auto& fi : shapes)
-    for (std::size_t size : shape_sizes) builds.emplace_back(fi.name, size);
   for (const auto& b : builds) {
     const std::string family = b.first;
     const std::size_t size = b.second;
