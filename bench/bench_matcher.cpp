@@ -603,8 +603,8 @@ void register_check(const char* impl_name, const std::string& family, std::size_
 }
 
 void register_all() {
-  const auto builds = all_workloads();
-  for (const auto& [f, n] : builds) {
+  const auto workloads = all_workloads();
+  for (const auto& [f, n] : workloads) {
     register_check<impl_floor>("floor_hash", f, n);
     register_check<impl_matcher>("matcher", f, n);
     register_check<impl_trie_walk>("trie_walk", f, n);
@@ -621,9 +621,9 @@ void register_all() {
     register_check<impl_std_regex>("std_regex", f, n);
   }
   // Build cost and memory per pattern (shape_build/... for the shapes).
-  for (const auto& b : builds) {
-    const std::string family = b.first;
-    const std::size_t size = b.second;
+  for (const auto& w : workloads) {
+    const std::string family = w.first;
+    const std::size_t size = w.second;
     const std::string name = (is_shape(family) ? "shape_build/" : "build/") + family + "/" + std::to_string(size);
     benchmark::RegisterBenchmark(name.c_str(), [family, size](benchmark::State& st) {
       const prepared* p = &get_workload(family, size);

@@ -273,7 +273,8 @@ std::string shape_pattern(const std::string& shape, splitmix64& r, std::size_t n
       default: return uuid_like(r) + ":" + t;
     }
   }
-  if (shape == "lead50") return r.chance(50) ? leading_pattern(r, std::max<std::size_t>(40, n / 2)) : scoped_pattern(r, tenants);
+  // lead50: make_workload's lead branch (the lead families') has made the leading half already
+  if (shape == "lead50") return scoped_pattern(r, tenants);
   if (shape == "deepstar") {  // 6-20 segments, 30 % of them `*`, over a 3-word alphabet
     std::string p = t;
     for (std::size_t i = 1, segs = 6 + r.below(15); i < segs; ++i)
